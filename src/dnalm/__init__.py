@@ -1,0 +1,25 @@
+"""dnalm: DNA language models with DNABERT-exact tokenizers, fine-tuning, pretraining and honest evaluation.
+
+Importing dnalm is cheap: torch and transformers load only when a model or trainer is used.
+"""
+
+from __future__ import annotations
+
+from dnalm.io import DataFormatError, Record, read_sequences
+from dnalm.sequence import SequenceError, normalize, reverse_complement
+from dnalm.tokenization import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer, load_tokenizer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Record",
+    "DataFormatError",
+    "SequenceError",
+    "read_sequences",
+    "normalize",
+    "reverse_complement",
+    "KmerTokenizer",
+    "BaseTokenizer",
+    "NonOverlappingKmerTokenizer",
+    "load_tokenizer",
+]

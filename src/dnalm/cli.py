@@ -1,0 +1,186 @@
+"""The ``dnalm`` command line: each command parses its options and calls one library function."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="DNA language models: tokenize, fine-tune, pretrain, evaluate.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+tokenizer_app = typer.Typer(help="Build or train a tokenizer into a directory, or check one on a dataset.",
+                            no_args_is_help=True)
+synth_app = typer.Typer(help="Write synthetic labelled DNA (train.csv + dev.csv).", no_args_is_help=True)
+app.add_typer(tokenizer_app, name="tokenizer")
+app.add_typer(synth_app, name="synth")
+
+OutDir = Annotated[Path, typer.Option("-o", "--output", help="Output directory.")]
+Classes = Annotated[list[str] | None, typer.Option(
+    "--class", help="LABEL=FASTA, one per class (instead of DATA's own labels).")]
+
+
+def _fail(err: Exception) -> None:
+    typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def _parse_classes(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        label, sep, path = pair.partition("=")
+        if not sep or not label or not path:
+            raise typer.BadParameter(f"--class takes LABEL=FASTA; got {pair!r}")
+        out[label] = path
+    return out
+
+
+def records_from(data: Path | None, split: str | None = None, classes: list[str] | None = None,
+                 sequence_column: str | None = None, label_column: str | None = None):
+    """Records from DATA (file or split folder) or from --class LABEL=FASTA pairs."""
+    from dnalm.io import read_labeled_fasta, read_sequences
+
+    if classes:
+        return read_labeled_fasta(_parse_classes(classes))
+    if data is None:
+        raise typer.BadParameter("give DATA or --class LABEL=FASTA")
+    return read_sequences(data, split=split, sequence_column=sequence_column, label_column=label_column)
+
+
+# -- tokenizer ---------------------------------------------------------------------------
+@tokenizer_app.command("kmer")
+def tokenizer_kmer(output: OutDir, k: int = typer.Option(6, help="k-mer length (DNABERT: 3-6)."),
+                   max_length: int = typer.Option(512, help="model_max_length in tokens.")):
+    """Overlapping k-mer tokenizer with DNABERT's vocabulary and ids."""
+    from dnalm.tokenization import KmerTokenizer
+
+    _save(KmerTokenizer(k=k, model_max_length=max_length), output)
+
+
+@tokenizer_app.command("nonoverlap")
+def tokenizer_nonoverlap(output: OutDir, k: int = typer.Option(6, help="k-mer length."),
+                         max_length: int = typer.Option(512, help="model_max_length in tokens.")):
+    """Non-overlapping k-mers (Nucleotide Transformer style)."""
+    from dnalm.tokenization import NonOverlappingKmerTokenizer
+
+    _save(NonOverlappingKmerTokenizer(k=k, model_max_length=max_length), output)
+
+
+@tokenizer_app.command("base")
+def tokenizer_base(output: OutDir, max_length: int = typer.Option(512, help="model_max_length in tokens.")):
+    """One token per nucleotide."""
+    from dnalm.tokenization import BaseTokenizer
+
+    _save(BaseTokenizer(model_max_length=max_length), output)
+
+
+@tokenizer_app.command("bpe")
+def tokenizer_bpe(inputs: Annotated[list[Path], typer.Argument(help="FASTA(.gz) or sequence tables.")],
+                  output: OutDir, vocab_size: int = 1024, min_frequency: int = 4,
+                  segment_length: int = typer.Option(1000, help="Cut long records into pieces of this length."),
+                  max_segments: int = typer.Option(100_000, help="Train on a random sample of this many pieces."),
+                  max_length: int = 512, seed: int = 0):
+    """Train a BPE vocabulary on DNA (TinyDNABERT defaults)."""
+    import itertools
+
+    from dnalm.bpe import genome_segments, train_bpe
+    from dnalm.io import read_sequences
+
+    try:
+        records = itertools.chain.from_iterable(read_sequences(p) for p in inputs)
+        pieces = list(genome_segments(records, segment_length, max_segments=max_segments, seed=seed))
+        typer.echo(f"training BPE on {len(pieces):,} segments ({sum(map(len, pieces)):,} bases)")
+        tok = train_bpe(pieces, vocab_size=vocab_size, min_frequency=min_frequency, model_max_length=max_length)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    _save(tok, output)
+
+
+def _save(tok, output: Path) -> None:
+    tok.save_pretrained(output)
+    typer.echo(f"saved {type(tok).__name__} (vocabulary {len(tok):,}) to {output}")
+
+
+@tokenizer_app.command("check")
+def tokenizer_check(tokenizer: Annotated[str, typer.Argument(help="Tokenizer or model directory, or hub id.")],
+                    data: Annotated[Path | None, typer.Argument(help="Sequence file or split folder.")] = None,
+                    split: Annotated[list[str] | None, typer.Option(help="Split(s) of a folder; default all.")] = None,
+                    classes: Classes = None, max_length: int | None = None,
+                    as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
+    """Unknown-token rate and truncation count at MAX_LENGTH, per split."""
+    from dnalm.io import find_splits
+    from dnalm.tokenization import load_tokenizer, tokenizer_report
+
+    try:
+        tok = load_tokenizer(tokenizer)
+        if data is not None and data.is_dir() and not classes:
+            splits = split or sorted(find_splits(data))
+        else:
+            splits = [None]
+        report = {s or "all": tokenizer_report(tok, (r.sequence for r in records_from(data, s, classes)),
+                                               max_length) for s in splits}
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    typer.echo(f"{'split':<8}{'sequences':>11}{'tokens':>12}{'unk rate':>10}{'truncated':>11}  (max_length)")
+    for name, r in report.items():
+        typer.echo(f"{name:<8}{r['n_sequences']:>11,}{r['n_tokens']:>12,}{r['unk_rate']:>10.4%}"
+                   f"{r['n_truncated']:>11,}  ({r['max_length']})")
+
+
+# -- synthetic data ------------------------------------------------------------------------
+def _write_split(records, output: Path, dev_fraction: float, seed: int) -> None:
+    from dnalm.io import write_table
+    from dnalm.synth import stratified_split
+
+    train, dev = stratified_split(records, dev_fraction, seed=seed)
+    output.mkdir(parents=True, exist_ok=True)
+    write_table(train, output / "train.csv")
+    write_table(dev, output / "dev.csv")
+    typer.echo(f"wrote {len(train)} train + {len(dev)} dev sequences to {output}/train.csv, dev.csv")
+
+
+@synth_app.command("tata")
+def synth_tata(output: OutDir, n: int = 1000, length: int = 100, seed: int = 0,
+               dev_fraction: float = typer.Option(0.2, help="Stratified fraction written to dev.csv.")):
+    """The seed notebook's TATA-box set: half with TATAAA (label 1), half without on either strand."""
+    from dnalm.synth import tata_dataset
+
+    _write_split(tata_dataset(n, length, seed=seed), output, dev_fraction, seed)
+
+
+@synth_app.command("motif")
+def synth_motif(output: OutDir, motif: str | None = typer.Option(None, help="Consensus motif (A/C/G/T)."),
+                pwm: Path | None = typer.Option(None, help="Position weight matrix file (L rows: A C G T)."),
+                rate: float = typer.Option(0.5, help="Fraction of sequences with the motif (label 1)."),
+                n: int = 1000, length: int = 100, gc: float = 0.5, seed: int = 0, dev_fraction: float = 0.2):
+    """Implant a motif or PWM sample into random background sequence."""
+    from dnalm.synth import motif_dataset, read_pwm
+
+    try:
+        records = motif_dataset(n, length, motif=motif, pwm=read_pwm(pwm) if pwm else None, rate=rate, gc=gc,
+                                seed=seed)
+    except ValueError as err:
+        _fail(err)
+    _write_split(records, output, dev_fraction, seed)
+
+
+@app.command()
+def demo(output: OutDir = Path("dnalm-demo")):
+    """Built-in data end to end: synthetic TATA set, tokenizers, report."""
+    from dnalm.synth import stratified_split, tata_dataset
+    from dnalm.tokenization import KmerTokenizer, tokenizer_report
+
+    records = tata_dataset()
+    train, dev = stratified_split(records, 0.2, seed=0)
+    tok = KmerTokenizer(k=6)
+    enc = tok([r.sequence for r in train[:2]], padding=True, return_tensors="np")
+    typer.echo(f"TATA set: {len(train)} train + {len(dev)} dev sequences of {len(records[0].sequence)} nt")
+    typer.echo(f"first sequence: {train[0].sequence[:30]}... label {train[0].label}")
+    typer.echo(f"6-mer ids: {enc['input_ids'][0][:8].tolist()}... shape {enc['input_ids'].shape}")
+    typer.echo(f"tokenizer report: {tokenizer_report(tok, (r.sequence for r in records))}")
+    tok.save_pretrained(output / "tokenizer")
+    typer.echo(f"saved tokenizer to {output / 'tokenizer'}")

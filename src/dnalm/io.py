@@ -1,0 +1,333 @@
+"""Readers and writers: FASTA, CSV/TSV (also DNABERT's k-mer TSV), split folders.
+
+Every reader yields :class:`Record` objects one at a time (nothing is held in a list),
+with sequences normalised by :func:`dnalm.sequence.normalize`. Malformed input raises
+:class:`DataFormatError` naming the file, the line and, where there is one, the record.
+Nothing is skipped silently.
+
+>>> import tempfile, os
+>>> path = os.path.join(tempfile.mkdtemp(), "x.fa")
+>>> _ = open(path, "w").write(">r1 promoter\\nacgu\\nNNac\\n>r2\\nGGG\\n")
+>>> [(r.id, r.sequence) for r in read_sequences(path)]
+[('r1 promoter', 'ACGTNNAC'), ('r2', 'GGG')]
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from dnalm.sequence import SequenceError, normalize
+
+__all__ = [
+    "Record",
+    "DataFormatError",
+    "read_sequences",
+    "read_fasta",
+    "read_table",
+    "read_labeled_fasta",
+    "find_splits",
+    "write_fasta",
+    "write_table",
+]
+
+SPLIT_ALIASES = {"train": ("train",), "dev": ("dev", "valid", "validation", "val"), "test": ("test",)}
+SEQUENCE_COLUMNS = ("sequence", "seq", "sequences", "dna")
+LABEL_COLUMNS = ("label", "class", "labels", "target")
+ID_COLUMNS = ("id", "name", "seq_id", "sequence_id")
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".ffn", ".fas")
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One sequence: an id, the normalised sequence and an optional label (as text)."""
+
+    id: str
+    sequence: str
+    label: str | None = None
+
+
+class DataFormatError(ValueError):
+    """Malformed input file; the message names the file, the line and the record."""
+
+    def __init__(self, path: str | Path, line: int | None, message: str, record: str | None = None):
+        where = f"{path}" + (f":{line}" if line is not None else "")
+        rec = f" record {record!r}:" if record is not None else ""
+        super().__init__(f"{where}:{rec} {message}")
+        self.path, self.line, self.record = str(path), line, record
+
+
+def _open_binary(path: Path):
+    """Open plain or gzip data (detected by magic bytes, not by name)."""
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gz else open(path, "rb")
+
+
+def _strip_gz(path: Path) -> str:
+    name = path.name.lower()
+    return name[:-3] if name.endswith(".gz") else name
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Yield (1-based line number, line without LF/CRLF); a line that is not UTF-8 is named."""
+    with _open_binary(path) as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise DataFormatError(path, lineno, f"not UTF-8 text ({err.reason} at byte {err.start + 1})") from None
+            yield lineno, line.rstrip("\r\n")
+
+
+def read_fasta(path: str | Path, *, label: str | None = None) -> Iterator[Record]:
+    """Stream records from a FASTA or FASTA.gz file (multi-line, CRLF, soft-masked).
+
+    The record id is the whole header line after ``>``. ``label`` is attached to
+    every record (for one-file-per-class datasets).
+    """
+    path = Path(path)
+    header: str | None = None
+    header_line = 0
+    chunks: list[str] = []
+    length = 0
+    n_records = 0
+    for lineno, line in _lines(path):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith(">"):
+            if header is not None:
+                if not chunks:
+                    raise DataFormatError(path, header_line, "empty sequence", record=header)
+                yield Record(header, "".join(chunks), label)
+                n_records += 1
+            header, header_line, chunks, length = line[1:].strip(), lineno, [], 0
+            continue
+        if header is None:
+            raise DataFormatError(path, lineno, "sequence data before the first '>' header; is this FASTA?")
+        try:
+            chunks.append(normalize(line))
+        except SequenceError as err:
+            raise DataFormatError(
+                path, lineno,
+                f"column {err.position}: {err.char!r} is not a nucleotide code "
+                f"(sequence position {length + err.position})",
+                record=header,
+            ) from None
+        length += len(line)
+    if header is None:
+        raise DataFormatError(path, None, "no FASTA record found (empty file?)")
+    if not chunks:
+        raise DataFormatError(path, header_line, "empty sequence", record=header)
+    yield Record(header, "".join(chunks), label)
+
+
+def kmers_to_sequence(tokens: list[str]) -> str:
+    """Rebuild a sequence from overlapping k-mers; ValueError if they do not overlap.
+
+    >>> kmers_to_sequence(["ACG", "CGT", "GTT"])
+    'ACGTT'
+    """
+    k = len(tokens[0])
+    for i in range(1, len(tokens)):
+        prev, cur = tokens[i - 1], tokens[i]
+        if len(cur) != k:
+            raise ValueError(f"k-mer {i + 1} ({cur!r}) has length {len(cur)}, expected k={k}")
+        if prev[1:] != cur[:-1]:
+            raise ValueError(f"k-mers {i} and {i + 1} ({prev!r}, {cur!r}) do not overlap by k-1={k - 1} bases")
+    return tokens[0] + "".join(t[-1] for t in tokens[1:])
+
+
+def _pick_column(header: list[str], wanted: str | None, candidates: tuple[str, ...], path: Path,
+                 what: str, required: bool) -> int | None:
+    lowered = [h.strip().lower() for h in header]
+    if wanted is not None:
+        if wanted.lower() not in lowered:
+            raise DataFormatError(path, 1, f"no {what} column {wanted!r}; columns are {header}")
+        return lowered.index(wanted.lower())
+    for name in candidates:
+        if name in lowered:
+            return lowered.index(name)
+    if required:
+        raise DataFormatError(
+            path, 1, f"no {what} column among {list(candidates)}; columns are {header} "
+            f"(name it with sequence_column= / --sequence-column)")
+    return None
+
+
+def read_table(path: str | Path, *, sequence_column: str | None = None, label_column: str | None = None,
+               labels: Iterable[str] | None = None, kmer_input: bool | None = None) -> Iterator[Record]:
+    """Stream records from a CSV/TSV(.gz) file with a header row.
+
+    The sequence column is ``sequence_column`` or one of ``sequence``/``seq``; the
+    label column is ``label_column`` or one of ``label``/``class`` (optional). A
+    sequence written as space-separated overlapping k-mers (DNABERT's TSV) is
+    turned back into bases after checking the overlap (``kmer_input=None``
+    detects it). ``labels`` restricts the allowed label values.
+    """
+    path = Path(path)
+    allowed = None if labels is None else {str(x) for x in labels}
+    name = _strip_gz(path)
+    lines = _lines(path)
+    try:
+        first_lineno, first = next(lines)
+    except StopIteration:
+        raise DataFormatError(path, None, "empty file (expected a header row)") from None
+    delimiter = "\t" if name.endswith(".tsv") or ("\t" in first and "," not in first) else ","
+    header = next(csv.reader([first], delimiter=delimiter))
+    seq_i = _pick_column(header, sequence_column, SEQUENCE_COLUMNS, path, "sequence", True)
+    lab_i = _pick_column(header, label_column, LABEL_COLUMNS, path, "label", label_column is not None)
+    id_i = _pick_column(header, None, ID_COLUMNS, path, "id", False)
+    rows = csv.reader((line for _, line in lines), delimiter=delimiter)
+    n = 0
+    for n, row in enumerate(rows, start=1):
+        lineno = first_lineno + n
+        if not row:
+            raise DataFormatError(path, lineno, "empty row")
+        if len(row) != len(header):
+            raise DataFormatError(path, lineno, f"{len(row)} fields, header has {len(header)}")
+        rid = row[id_i] if id_i is not None else str(n - 1)
+        raw = row[seq_i].strip()
+        if not raw:
+            raise DataFormatError(path, lineno, "empty sequence", record=rid)
+        if kmer_input or (kmer_input is None and " " in raw):
+            try:
+                raw = kmers_to_sequence(raw.split())
+            except ValueError as err:
+                raise DataFormatError(path, lineno, f"k-mer sequence: {err}", record=rid) from None
+        try:
+            seq = normalize(raw)
+        except SequenceError as err:
+            raise DataFormatError(path, lineno, f"sequence position {err.position}: {err.char!r} is not a "
+                                  "nucleotide code", record=rid) from None
+        label = row[lab_i].strip() if lab_i is not None else None
+        if allowed is not None and label not in allowed:
+            raise DataFormatError(path, lineno, f"label {label!r} is not in the label set {sorted(allowed)}",
+                                  record=rid)
+        yield Record(rid, seq, label)
+    if n == 0:
+        raise DataFormatError(path, None, "no data rows after the header")
+
+
+def read_labeled_fasta(classes: dict[str, str | Path]) -> Iterator[Record]:
+    """Records from one FASTA file per class, e.g. ``{"promoter": "pos.fa", "other": "neg.fa"}``."""
+    if not classes:
+        raise ValueError("read_labeled_fasta needs at least one class=FILE pair")
+    for label, path in classes.items():
+        yield from read_fasta(path, label=label)
+
+
+def _read_gb_split(folder: Path) -> Iterator[Record]:
+    """Genomic Benchmarks layout: ``<split>/<class>/*.txt``, one sequence per file."""
+    class_dirs = sorted(p for p in folder.iterdir() if p.is_dir())
+    if not class_dirs:
+        raise DataFormatError(folder, None, "no class sub-folders (expected <split>/<class>/*.txt)")
+    for class_dir in class_dirs:
+        files = sorted(class_dir.glob("*.txt"))
+        if not files:
+            raise DataFormatError(class_dir, None, "class folder holds no .txt sequence files")
+        for f in files:
+            text = "".join(line.strip() for _, line in _lines(f))
+            if not text:
+                raise DataFormatError(f, 1, "empty sequence file", record=f.stem)
+            try:
+                seq = normalize(text)
+            except SequenceError as err:
+                raise DataFormatError(f, None, f"sequence position {err.position}: {err.char!r} is not a "
+                                      "nucleotide code", record=f.stem) from None
+            yield Record(f"{class_dir.name}/{f.stem}", seq, class_dir.name)
+
+
+def find_splits(folder: str | Path) -> dict[str, Path]:
+    """Map split names (``train``/``dev``/``test``) to their files or GB class folders.
+
+    ``valid``/``validation``/``val`` are read as ``dev``.
+    """
+    folder = Path(folder)
+    found: dict[str, Path] = {}
+    entries = sorted(folder.iterdir())
+    for split, aliases in SPLIT_ALIASES.items():
+        for p in entries:
+            stem = _strip_gz(p).rsplit(".", 1)[0] if p.is_file() else p.name.lower()
+            if stem in aliases:
+                if split in found:
+                    raise DataFormatError(folder, None, f"two candidates for split {split!r}: "
+                                          f"{found[split].name} and {p.name}")
+                found[split] = p
+    if not found:
+        raise DataFormatError(folder, None, "no train/dev/test files or folders found")
+    return found
+
+
+def read_sequences(path: str | Path, *, split: str | None = None, sequence_column: str | None = None,
+                   label_column: str | None = None, labels: Iterable[str] | None = None,
+                   label: str | None = None) -> Iterator[Record]:
+    """Stream records from any supported source.
+
+    Args:
+        path: FASTA(.gz), CSV/TSV(.gz) (also DNABERT k-mer TSV), or a split folder
+            (GUE ``train/dev/test`` files or Genomic Benchmarks ``train/<class>/``).
+        split: which split of a folder to read (required for folders).
+        sequence_column, label_column, labels: see :func:`read_table`.
+        label: label given to every record of a FASTA file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    if path.is_dir():
+        splits = find_splits(path)
+        if split is None or split not in splits:
+            raise DataFormatError(path, None, f"choose a split with split=: this folder has {sorted(splits)}"
+                                  + ("" if split is None else f", not {split!r}"))
+        path = splits[split]
+        if path.is_dir():
+            yield from _read_gb_split(path)
+            return
+    if _is_fasta(path):
+        yield from read_fasta(path, label=label)
+    else:
+        yield from read_table(path, sequence_column=sequence_column, label_column=label_column, labels=labels)
+
+
+def _is_fasta(path: Path) -> bool:
+    name = _strip_gz(path)
+    if name.endswith(FASTA_SUFFIXES):
+        return True
+    if name.endswith((".csv", ".tsv")):
+        return False
+    for _, line in _lines(path):  # sniff: first non-empty line
+        if line.strip():
+            return line.lstrip().startswith(">")
+    raise DataFormatError(path, None, "empty file")
+
+
+def write_fasta(records: Iterable[Record], path: str | Path, width: int = 80) -> int:
+    """Write records as FASTA (gzip if the name ends in .gz); returns the count."""
+    path = Path(path)
+    opener = gzip.open if path.name.endswith(".gz") else open
+    n = 0
+    with opener(path, "wt", encoding="utf-8") as fh:
+        for n, rec in enumerate(records, start=1):
+            fh.write(f">{rec.id}\n")
+            for i in range(0, len(rec.sequence), width):
+                fh.write(rec.sequence[i : i + width] + "\n")
+    return n
+
+
+def write_table(records: Iterable[Record], path: str | Path, *, with_id: bool = False) -> int:
+    """Write ``sequence,label`` (CSV, or TSV for .tsv; gzip for .gz); returns the count."""
+    path = Path(path)
+    opener = gzip.open if path.name.endswith(".gz") else open
+    delimiter = "\t" if _strip_gz(path).endswith(".tsv") else ","
+    n = 0
+    with opener(path, "wt", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
+        w.writerow((["id"] if with_id else []) + ["sequence", "label"])
+        for n, rec in enumerate(records, start=1):
+            w.writerow(([rec.id] if with_id else []) + [rec.sequence, "" if rec.label is None else rec.label])
+    return n

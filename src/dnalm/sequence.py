@@ -1,0 +1,147 @@
+"""DNA sequence normalisation, validation, reverse complement and k-mers.
+
+dnalm reads DNA as upper-case IUPAC text. ``normalize`` upper-cases (soft-masked
+lower-case bases are ordinary bases), turns RNA ``U`` into ``T`` and keeps ``N`` and
+the IUPAC ambiguity codes as *unknown* bases: they are never silently replaced by
+A/C/G/T. Anything else is an error that names the record and the 1-based position.
+
+>>> normalize("acgUNry")
+'ACGTNRY'
+>>> reverse_complement("AACGTN")
+'NACGTT'
+>>> kmers("ACGTA", 3)
+['ACG', 'CGT', 'GTA']
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+__all__ = [
+    "BASES",
+    "IUPAC",
+    "SequenceError",
+    "normalize",
+    "reverse_complement",
+    "kmers",
+    "base_codes",
+    "gc_content",
+]
+
+BASES = "ACGT"
+#: Upper-case IUPAC nucleotide codes dnalm accepts (U is read as T).
+IUPAC = "ACGTRYSWKMBDHVN"
+
+_INVALID = re.compile(f"[^{IUPAC}]")
+_COMPLEMENT = str.maketrans("ACGTRYSWKMBDHVN", "TGCAYRSWMKVHDBN")
+
+# Byte -> base code lookup used by every vectorised hot path: A,C,G,T (either case,
+# U/u read as T) map to 0..3; every other byte to 4 ("unknown").
+_CODE_LUT = np.full(256, 4, dtype=np.uint8)
+for _i, _b in enumerate(BASES):
+    _CODE_LUT[ord(_b)] = _CODE_LUT[ord(_b.lower())] = _i
+_CODE_LUT[ord("U")] = _CODE_LUT[ord("u")] = 3
+# Bytes that are acceptable in raw input: IUPAC in either case plus U/u.
+_VALID_LUT = np.zeros(256, dtype=bool)
+for _b in IUPAC + "U":
+    _VALID_LUT[ord(_b)] = _VALID_LUT[ord(_b.lower())] = True
+
+
+class SequenceError(ValueError):
+    """A sequence holds a character that is not an IUPAC nucleotide code.
+
+    Attributes:
+        record: the record id (or index) the sequence came from, if known.
+        position: 1-based position of the first bad character in the sequence.
+        char: the offending character.
+    """
+
+    def __init__(self, message: str, *, record: str | int | None = None, position: int | None = None,
+                 char: str | None = None):
+        super().__init__(message)
+        self.record = record
+        self.position = position
+        self.char = char
+
+
+def _raise_invalid(seq: str, index: int, record: str | int | None) -> None:
+    char = seq[index]
+    where = f"record {record!r}, " if record is not None else ""
+    raise SequenceError(
+        f"{where}position {index + 1}: {char!r} is not a nucleotide code "
+        f"(allowed: {IUPAC}, U, lower case)",
+        record=record, position=index + 1, char=char,
+    )
+
+
+def normalize(seq: str, *, record: str | int | None = None) -> str:
+    """Return ``seq`` upper-cased with U->T, after checking every character.
+
+    Args:
+        seq: raw DNA/RNA text (no whitespace).
+        record: id used in the error message.
+
+    Raises:
+        SequenceError: naming ``record`` and the 1-based position of the first
+            character that is not an IUPAC nucleotide code.
+
+    >>> normalize("ac-gt", record="r1")
+    Traceback (most recent call last):
+    ...
+    dnalm.sequence.SequenceError: record 'r1', position 3: '-' is not a nucleotide code (allowed: ACGTRYSWKMBDHVN, U, lower case)
+    """
+    up = seq.upper().replace("U", "T")
+    bad = _INVALID.search(up)
+    if bad is not None:
+        _raise_invalid(seq, bad.start(), record)
+    return up
+
+
+def reverse_complement(seq: str) -> str:
+    """Reverse complement of an upper-case IUPAC sequence (``R``<->``Y``, ``K``<->``M``...).
+
+    >>> reverse_complement("ACCGTR")
+    'YACGGT'
+    """
+    return seq.translate(_COMPLEMENT)[::-1]
+
+
+def kmers(seq: str, k: int, stride: int = 1) -> list[str]:
+    """Overlapping (``stride=1``) or strided k-mers of ``seq``, left to right.
+
+    >>> kmers("ACGTAC", 4, stride=2)
+    ['ACGT', 'GTAC']
+    """
+    if k < 1 or stride < 1:
+        raise ValueError(f"k and stride must be >= 1; got k={k}, stride={stride}")
+    return [seq[i : i + k] for i in range(0, len(seq) - k + 1, stride)]
+
+
+def base_codes(data: bytes | np.ndarray) -> np.ndarray:
+    """Map raw bytes to base codes A=0, C=1, G=2, T/U=3, anything else 4 (vectorised).
+
+    >>> base_codes(b"ACgtN").tolist()
+    [0, 1, 2, 3, 4]
+    """
+    buf = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes | bytearray) else data
+    return _CODE_LUT[buf]
+
+
+def check_bytes(buf: np.ndarray) -> int:
+    """Index of the first byte of ``buf`` that is not a nucleotide code, or -1."""
+    bad = np.flatnonzero(~_VALID_LUT[buf])
+    return int(bad[0]) if bad.size else -1
+
+
+def gc_content(seq: str) -> float:
+    """Fraction of G+C among the A/C/G/T bases of ``seq`` (unknown bases ignored).
+
+    >>> gc_content("GGCCAATTNN")
+    0.5
+    """
+    codes = base_codes(seq.encode("ascii"))
+    known = codes < 4
+    n = int(known.sum())
+    return float(((codes == 1) | (codes == 2)).sum() / n) if n else 0.0

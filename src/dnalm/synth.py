@@ -1,0 +1,123 @@
+"""Synthetic labelled DNA: the seed notebook's TATA-box set and general motif implants.
+
+>>> recs = tata_dataset(n=10, length=30, seed=1)
+>>> sorted(r.label for r in recs)
+['0', '0', '0', '0', '0', '1', '1', '1', '1', '1']
+>>> all(("TATAAA" in r.sequence) == (r.label == "1") for r in recs)
+True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from dnalm.io import Record
+from dnalm.sequence import normalize, reverse_complement
+
+__all__ = ["motif_dataset", "tata_dataset", "read_pwm", "stratified_split"]
+
+_ALPHABET = np.frombuffer(b"ACGT", dtype=np.uint8)
+
+
+def _background(rng: np.random.Generator, n: int, length: int, gc: float) -> np.ndarray:
+    p = [(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2]
+    return rng.choice(4, size=(n, length), p=p).astype(np.uint8)
+
+
+def _to_str(codes: np.ndarray) -> str:
+    return _ALPHABET[codes].tobytes().decode("ascii")
+
+
+def read_pwm(path: str | Path) -> np.ndarray:
+    """Read a position weight matrix: L rows of 4 numbers (A C G T, an optional header row),
+    or JASPAR's 4 rows ``A [ ... ]``. Rows are normalised to probabilities."""
+    lines = [ln.strip() for ln in Path(path).read_text(encoding="utf-8").splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith(">") and not ln.startswith("#")]
+    if lines and lines[0].replace(" ", "").replace("\t", "").upper() == "ACGT":
+        lines = lines[1:]
+    try:
+        if len(lines) == 4 and all(ln[0].upper() in "ACGT" and not ln[0].isdigit() for ln in lines):
+            rows = {ln[0].upper(): [float(x) for x in ln[1:].replace("[", " ").replace("]", " ").split()]
+                    for ln in lines}
+            matrix = np.array([rows[b] for b in "ACGT"], dtype=float).T
+        else:
+            matrix = np.array([[float(x) for x in ln.split()] for ln in lines], dtype=float)
+    except (ValueError, KeyError) as err:
+        raise ValueError(f"{path}: not a position weight matrix ({err})") from None
+    if matrix.ndim != 2 or matrix.shape[1] != 4 or matrix.shape[0] == 0 or (matrix < 0).any():
+        raise ValueError(f"{path}: expected L rows of 4 non-negative numbers (A C G T); got shape {matrix.shape}")
+    sums = matrix.sum(axis=1, keepdims=True)
+    if (sums == 0).any():
+        raise ValueError(f"{path}: a PWM row sums to zero")
+    return matrix / sums
+
+
+def motif_dataset(n: int = 1000, length: int = 100, *, motif: str | None = None, pwm: np.ndarray | None = None,
+                  rate: float = 0.5, gc: float = 0.5, seed: int = 0) -> list[Record]:
+    """Random sequences, a fraction ``rate`` with a motif implanted at a random position (label "1").
+
+    With a consensus ``motif``, negatives (label "0") are guaranteed to contain it on
+    neither strand (they are redrawn until they do not). With a ``pwm``, each positive
+    gets a fresh sample of the matrix and negatives are plain background (a PWM has no
+    exact absence to guarantee).
+    """
+    if (motif is None) == (pwm is None):
+        raise ValueError("give exactly one of motif= or pwm=")
+    if not 0 <= rate <= 1 or not 0 < gc < 1:
+        raise ValueError(f"rate must be in [0, 1] and gc in (0, 1); got rate={rate}, gc={gc}")
+    width = len(motif) if motif is not None else pwm.shape[0]
+    if motif is not None:
+        motif = normalize(motif, record="motif")
+        if set(motif) - set("ACGT"):
+            raise ValueError(f"motif {motif!r} must be A/C/G/T only (use pwm= for degenerate motifs)")
+    if width > length:
+        raise ValueError(f"motif width {width} is longer than the sequences ({length})")
+    rng = np.random.default_rng(seed)
+    n_pos = int(round(n * rate))
+    seqs = _background(rng, n, length, gc)
+    starts = rng.integers(0, length - width + 1, size=n_pos)
+    if motif is not None:
+        seqs[np.arange(n_pos)[:, None], starts[:, None] + np.arange(width)] = np.frombuffer(
+            motif.translate(str.maketrans("ACGT", "\0\1\2\3")).encode(), dtype=np.uint8)
+    else:
+        cum = pwm.cumsum(axis=1)
+        draws = (rng.random((n_pos, width, 1)) > cum[None, :, :]).sum(axis=2).astype(np.uint8)
+        seqs[np.arange(n_pos)[:, None], starts[:, None] + np.arange(width)] = np.minimum(draws, 3)
+    texts = [_to_str(row) for row in seqs]
+    if motif is not None:  # redraw negatives until neither strand holds the motif
+        rc = reverse_complement(motif)
+        for i in range(n_pos, n):
+            while motif in texts[i] or rc in texts[i]:
+                texts[i] = _to_str(_background(rng, 1, length, gc)[0])
+    order = rng.permutation(n)
+    return [Record(f"synth_{j}", texts[i], "1" if i < n_pos else "0") for j, i in enumerate(order)]
+
+
+def tata_dataset(n: int = 1000, length: int = 100, seed: int = 0) -> list[Record]:
+    """The seed notebook's set: half with ``TATAAA`` (label 1), half with it on neither strand."""
+    return motif_dataset(n, length, motif="TATAAA", rate=0.5, seed=seed)
+
+
+def stratified_split(records: list[Record], fraction: float = 0.2, seed: int = 0
+                     ) -> tuple[list[Record], list[Record]]:
+    """Seeded split keeping the label proportions; returns (kept, held_out).
+
+    >>> recs = tata_dataset(n=100, length=20, seed=0)
+    >>> train, dev = stratified_split(recs, 0.2, seed=0)
+    >>> len(train), len(dev), sum(r.label == "1" for r in dev)
+    (80, 20, 10)
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be in (0, 1); got {fraction}")
+    rng = np.random.default_rng(seed)
+    labels = np.array([r.label if r.label is not None else "" for r in records])
+    held: list[int] = []
+    for value in sorted(set(labels.tolist())):
+        idx = np.flatnonzero(labels == value)
+        rng.shuffle(idx)
+        held.extend(idx[: int(round(len(idx) * fraction))].tolist())
+    held_set = set(held)
+    kept = [r for i, r in enumerate(records) if i not in held_set]
+    return kept, [records[i] for i in sorted(held_set)]

@@ -1,0 +1,474 @@
+"""DNA tokenizers that take raw sequence: overlapping k-mer (DNABERT-exact), single base,
+non-overlapping k-mer (Nucleotide Transformer style).
+
+They are called like a transformers tokenizer and return a ``BatchEncoding``. The hot
+path is numpy: a whole batch is encoded as one byte buffer, never by a Python loop
+over k-mers.
+
+>>> tok = KmerTokenizer(k=3)
+>>> enc = tok(["ACGTN", "acgt"], padding=True)
+>>> enc["input_ids"]
+[[2, 16, 50, 1, 3], [2, 16, 50, 3, 0]]
+>>> tok.convert_ids_to_tokens(enc["input_ids"][0])
+['[CLS]', 'ACG', 'CGT', '[UNK]', '[SEP]']
+>>> enc["attention_mask"][1]
+[1, 1, 1, 1, 0]
+
+``save_pretrained`` writes DNABERT's ``vocab.txt`` plus a ``tokenizer.json`` so the
+directory also loads in plain ``transformers.AutoTokenizer`` (which, like DNABERT,
+expects the tokens space-separated).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from dnalm.sequence import _CODE_LUT, check_bytes
+
+__all__ = [
+    "DnaTokenizer", "KmerTokenizer", "BaseTokenizer", "NonOverlappingKmerTokenizer", "kmer_vocab",
+    "load_tokenizer", "tokenizer_report",
+]
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+DNALM_FILE = "dnalm_tokenizer.json"
+_DNABERT_ORDER = "ATCG"  # order of the k-mers in DNABERT's released vocab_{k}.txt
+
+
+def kmer_vocab(k: int, alphabet: str = _DNABERT_ORDER) -> list[str]:
+    """DNABERT's vocabulary: the five special tokens, then all k-mers in ``A,T,C,G`` order.
+
+    >>> kmer_vocab(1)
+    ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'A', 'T', 'C', 'G']
+    """
+    return SPECIAL_TOKENS + ["".join(p) for p in itertools.product(alphabet, repeat=k)]
+
+
+class DnaTokenizer:
+    """Base class: vocabulary, special tokens, truncation, padding, save/load.
+
+    Subclasses implement ``_encode(buf, lengths) -> (tokens, counts)``: a 2-D array whose
+    row i holds sequence i's token ids in its first ``counts[i]`` columns (the rest is
+    ignored), so a batch is assembled by slicing, never by per-token scatter.
+    """
+
+    kind = "base"
+    padding_side = "right"
+    truncation_side = "right"
+    model_input_names = ["input_ids", "token_type_ids", "attention_mask"]
+
+    def __init__(self, vocab: list[str], model_max_length: int = 512):
+        missing = [t for t in SPECIAL_TOKENS if t not in vocab]
+        if missing:
+            raise ValueError(f"vocabulary lacks special tokens {missing}")
+        if len(set(vocab)) != len(vocab):
+            raise ValueError("vocabulary has repeated tokens")
+        self.vocab = {t: i for i, t in enumerate(vocab)}
+        self.ids_to_tokens = list(vocab)
+        self.model_max_length = model_max_length
+        self.pad_token, self.unk_token, self.cls_token, self.sep_token, self.mask_token = SPECIAL_TOKENS
+        self.pad_token_id, self.unk_token_id, self.cls_token_id, self.sep_token_id, self.mask_token_id = (
+            self.vocab[t] for t in SPECIAL_TOKENS)
+        self.all_special_ids = [self.vocab[t] for t in SPECIAL_TOKENS]
+
+    # -- vocabulary -----------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.ids_to_tokens)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.ids_to_tokens)
+
+    def get_vocab(self) -> dict[str, int]:
+        return dict(self.vocab)
+
+    def convert_ids_to_tokens(self, ids):
+        if isinstance(ids, int | np.integer):
+            return self.ids_to_tokens[int(ids)]
+        return [self.ids_to_tokens[int(i)] for i in ids]
+
+    def convert_tokens_to_ids(self, tokens):
+        if isinstance(tokens, str):
+            return self.vocab.get(tokens, self.unk_token_id)
+        return [self.vocab.get(t, self.unk_token_id) for t in tokens]
+
+    def decode(self, ids, skip_special_tokens: bool = False) -> str:
+        """Space-separated tokens (the form DNABERT's own tools read)."""
+        toks = [self.ids_to_tokens[int(i)] for i in ids
+                if not (skip_special_tokens and int(i) in self.all_special_ids)]
+        return " ".join(toks)
+
+    # -- encoding -------------------------------------------------------------------
+    def _encode(self, buf: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _as_buffer(sequences: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+        try:
+            buf = np.frombuffer("".join(sequences).encode("ascii"), dtype=np.uint8)
+            bad = check_bytes(buf)
+        except UnicodeEncodeError as err:
+            bad = err.start
+        if bad >= 0:
+            ends = np.cumsum(lengths)
+            i = int(np.searchsorted(ends, bad, side="right"))
+            pos = bad - (int(ends[i - 1]) if i else 0)
+            raise ValueError(f"sequence {i}, position {pos + 1}: {sequences[i][pos]!r} is not a nucleotide code")
+        return buf, lengths
+
+    def __call__(self, sequences: str | list[str], padding: bool | str = False, truncation: bool | str = False,
+                 max_length: int | None = None, return_tensors: str | None = None,
+                 add_special_tokens: bool = True, return_attention_mask: bool = True,
+                 return_token_type_ids: bool = True, pad_to_multiple_of: int | None = None,
+                 return_length: bool = False, **unused):
+        """Tokenize raw DNA (case-insensitive, U read as T) like a transformers tokenizer."""
+        from transformers import BatchEncoding
+
+        if unused:
+            raise TypeError(f"{type(self).__name__}() got unsupported arguments {sorted(unused)}")
+        single = isinstance(sequences, str)
+        seqs = [sequences] if single else list(sequences)
+        buf, lengths = self._as_buffer(seqs)
+        tokens, counts = self._encode(buf, lengths)
+        n_special = 2 if add_special_tokens else 0
+        if truncation and truncation != "do_not_truncate":
+            limit = (max_length if max_length is not None else self.model_max_length) - n_special
+            if limit < 0:
+                raise ValueError(f"max_length={max_length} leaves no room for the special tokens")
+            counts = np.minimum(counts, limit)
+        sizes = counts + n_special
+        longest = int(sizes.max(initial=0))
+        pad_mode = "longest" if padding is True else (padding or "do_not_pad")
+        width = longest
+        if pad_mode == "max_length":
+            width = max(max_length if max_length is not None else self.model_max_length, longest)
+        if pad_mode in ("longest", "max_length") and pad_to_multiple_of:
+            width = -(-width // pad_to_multiple_of) * pad_to_multiple_of
+        offset = 1 if add_special_tokens else 0
+        body = min(tokens.shape[1], longest - n_special)
+        ids = np.empty((len(seqs), width), dtype=np.int64)
+        ids[:, offset : offset + body] = tokens[:, :body]
+        if add_special_tokens:
+            ids[:, 0] = self.cls_token_id
+        cols = np.arange(width)[None, :]
+        ids[cols >= (counts + offset)[:, None]] = self.pad_token_id
+        if add_special_tokens:
+            ids[np.arange(len(seqs)), sizes - 1] = self.sep_token_id
+        mask = (cols < sizes[:, None]).astype(np.int64)
+        data: dict = {"input_ids": ids}
+        if return_token_type_ids:
+            data["token_type_ids"] = np.zeros_like(ids)
+        if return_attention_mask:
+            data["attention_mask"] = mask
+        if return_length:
+            data["length"] = sizes
+        padded = pad_mode != "do_not_pad"
+        if not padded and len(set(sizes.tolist())) > 1 and return_tensors is not None:
+            raise ValueError("sequences give different numbers of tokens; use padding=True to return tensors")
+        if return_tensors is None:
+            data = {key: _unpad(v, sizes, padded, key) for key, v in data.items()}
+            if single:
+                data = {key: v[0] for key, v in data.items()}
+        elif return_tensors == "pt":
+            import torch
+
+            data = {key: torch.from_numpy(np.ascontiguousarray(v)) for key, v in data.items()}
+        elif return_tensors != "np":
+            raise ValueError(f"return_tensors must be None, 'np' or 'pt'; got {return_tensors!r}")
+        return BatchEncoding(data)
+
+    def pad(self, features: list[dict], padding: bool | str = True, max_length: int | None = None,
+            pad_to_multiple_of: int | None = None, return_tensors: str | None = "pt", **_):
+        """Pad already tokenized examples (the collator interface of transformers)."""
+        import torch
+
+        sizes = [len(f["input_ids"]) for f in features]
+        width = max_length if padding == "max_length" and max_length else max(sizes)
+        if pad_to_multiple_of:
+            width = -(-width // pad_to_multiple_of) * pad_to_multiple_of
+        out: dict = {}
+        for key in features[0]:
+            values = [f[key] for f in features]
+            if key in ("input_ids", "token_type_ids", "attention_mask", "special_tokens_mask"):
+                fill = {"input_ids": self.pad_token_id, "special_tokens_mask": 1}.get(key, 0)
+                arr = np.full((len(values), width), fill, dtype=np.int64)
+                for i, v in enumerate(values):
+                    arr[i, : len(v)] = v
+                out[key] = torch.from_numpy(arr)
+            else:
+                out[key] = torch.tensor(np.asarray(values))
+        return out
+
+    # -- save / load ----------------------------------------------------------------
+    def _config(self) -> dict:
+        return {"type": self.kind, "model_max_length": self.model_max_length}
+
+    def to_transformers(self):
+        """The equivalent ``transformers.BertTokenizer`` (reads space-separated tokens)."""
+        from transformers import BertTokenizer
+
+        return BertTokenizer(vocab=self.get_vocab(), do_lower_case=False, model_max_length=self.model_max_length,
+                             tokenize_chinese_chars=False, strip_accents=False)
+
+    def save_pretrained(self, save_directory: str | os.PathLike, **_) -> tuple[str, ...]:
+        """Write ``vocab.txt`` (DNABERT layout), ``tokenizer.json``/``tokenizer_config.json``
+        (plain transformers) and ``dnalm_tokenizer.json`` (how dnalm reads raw sequence)."""
+        out = Path(save_directory)
+        out.mkdir(parents=True, exist_ok=True)
+        files = self.to_transformers().save_pretrained(out)
+        (out / "vocab.txt").write_text("\n".join(self.ids_to_tokens) + "\n", encoding="utf-8")
+        (out / DNALM_FILE).write_text(json.dumps(self._config(), indent=2) + "\n", encoding="utf-8")
+        return (*files, str(out / "vocab.txt"), str(out / DNALM_FILE))
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike, **overrides) -> DnaTokenizer:
+        """Load a dnalm tokenizer directory, or a DNABERT checkpoint directory holding only
+        ``vocab.txt`` (k is read off the vocabulary; DNABERT's ``do_lower_case`` is ignored)."""
+        return load_dna_tokenizer(path, **overrides)
+
+    def __repr__(self) -> str:
+        extra = ", ".join(f"{k}={v!r}" for k, v in self._config().items() if k != "type")
+        return f"{type(self).__name__}({extra}, vocab_size={len(self)})"
+
+
+def _rows(buf: np.ndarray, lengths: np.ndarray, fill: int) -> np.ndarray:
+    """The concatenated bytes ``buf`` as one row per sequence, right-filled with ``fill``."""
+    n = len(lengths)
+    width = int(lengths.max(initial=0))
+    if n and (lengths == width).all():
+        return buf.reshape(n, width)
+    out = np.full((n, width), fill, dtype=buf.dtype)
+    out[np.arange(width)[None, :] < lengths[:, None]] = buf
+    return out
+
+
+def _unpad(arr: np.ndarray, sizes: np.ndarray, padded: bool, key: str):
+    if arr.ndim == 1:
+        return arr.tolist()
+    if padded:
+        return arr.tolist()
+    return [row[:s].tolist() for row, s in zip(arr, sizes)]
+
+
+class KmerTokenizer(DnaTokenizer):
+    """Overlapping k-mers exactly as DNABERT's released checkpoints expect.
+
+    ``[CLS]`` k-mer_1 ... k-mer_(L-k+1) ``[SEP]``; a k-mer holding N or any other
+    unknown base is ``[UNK]``. Ids follow ``vocab`` (DNABERT's ``vocab_{k}.txt`` order by
+    default), so a checkpoint's own vocab file is honoured whatever its order.
+
+    >>> KmerTokenizer(k=6)("ACGTACG")["input_ids"]
+    [2, 727, 2896, 3]
+    """
+
+    kind = "kmer"
+
+    def __init__(self, k: int = 6, vocab: list[str] | None = None, model_max_length: int = 512):
+        if not 1 <= k <= 12:
+            raise ValueError(f"k must be between 1 and 12; got {k}")
+        super().__init__(vocab or kmer_vocab(k), model_max_length)
+        self.k = k
+        # kmer value (base-4 number, A=0 C=1 G=2 T=3) -> token id; UNK where a k-mer is absent.
+        self._lut = np.full(4**k, self.unk_token_id, dtype=np.int64)
+        for token, idx in self.vocab.items():
+            if len(token) == k and set(token) <= set("ACGT"):
+                self._lut[int(token.translate(str.maketrans("ACGT", "0123")), 4)] = idx
+
+    def _config(self) -> dict:
+        return {**super()._config(), "k": self.k}
+
+    def _encode(self, buf, lengths):
+        k = self.k
+        codes = _rows(_CODE_LUT[buf], lengths, 4)
+        n_win = max(codes.shape[1] - k + 1, 0)
+        value = np.zeros((codes.shape[0], n_win), dtype=np.int32)
+        unknown = np.zeros(value.shape, dtype=bool)
+        for j in range(k):  # k shifted, in-place passes over the whole batch
+            c = codes[:, j : j + n_win]
+            value <<= 2
+            value |= c & 3
+            unknown |= c == 4
+        ids = self._lut[value]
+        ids[unknown] = self.unk_token_id
+        return ids, np.maximum(lengths - k + 1, 0)
+
+
+class BaseTokenizer(DnaTokenizer):
+    """One token per nucleotide: A, C, G, T, N; other IUPAC codes are ``[UNK]``.
+
+    >>> BaseTokenizer()("ACGTNR")["input_ids"]
+    [2, 5, 6, 7, 8, 9, 1, 3]
+    """
+
+    kind = "base"
+
+    def __init__(self, vocab: list[str] | None = None, model_max_length: int = 512):
+        super().__init__(vocab or SPECIAL_TOKENS + list("ACGTN"), model_max_length)
+        self._lut = np.full(256, self.unk_token_id, dtype=np.int64)
+        for b in "ACGTN":
+            if b in self.vocab:
+                self._lut[ord(b)] = self._lut[ord(b.lower())] = self.vocab[b]
+        self._lut[ord("U")] = self._lut[ord("u")] = self.vocab["T"]
+
+    def _encode(self, buf, lengths):
+        return self._lut[_rows(buf, lengths, 0)], lengths.copy()
+
+
+class NonOverlappingKmerTokenizer(DnaTokenizer):
+    """Non-overlapping k-mers (Nucleotide Transformer style): each run of A/C/G/T is cut
+    into k-mers from its left end; leftover bases and N are single-base tokens, other
+    IUPAC codes ``[UNK]``.
+
+    >>> tok = NonOverlappingKmerTokenizer(k=3)
+    >>> tok.convert_ids_to_tokens(tok("ACGTTGCANACGTA")["input_ids"])
+    ['[CLS]', 'ACG', 'TTG', 'C', 'A', 'N', 'ACG', 'T', 'A', '[SEP]']
+    """
+
+    kind = "nonoverlap"
+    _run = re.compile(r"[ACGT]+|[^ACGT]")
+
+    def __init__(self, k: int = 6, vocab: list[str] | None = None, model_max_length: int = 512):
+        super().__init__(vocab or kmer_vocab(k, "ACGT") + list("ACGTN"), model_max_length)
+        self.k = k
+
+    def _config(self) -> dict:
+        return {**super()._config(), "k": self.k}
+
+    def _encode(self, buf, lengths):
+        text = buf.tobytes().decode("ascii").upper().replace("U", "T")
+        k, vocab, unk = self.k, self.vocab, self.unk_token_id
+        flat: list[int] = []
+        counts = np.zeros(len(lengths), dtype=np.int64)
+        start = 0
+        for i, n in enumerate(lengths.tolist()):
+            before = len(flat)
+            for m in self._run.finditer(text, start, start + n):
+                run = m.group()
+                cut = len(run) - len(run) % k
+                flat.extend(vocab.get(run[j : j + k], unk) for j in range(0, cut, k))
+                flat.extend(vocab.get(b, unk) for b in run[cut:])
+            counts[i] = len(flat) - before
+            start += n
+        return _rows(np.asarray(flat, dtype=np.int64), counts, self.pad_token_id), counts
+
+
+_KINDS = {c.kind: c for c in (KmerTokenizer, BaseTokenizer, NonOverlappingKmerTokenizer)}
+
+
+def _infer_kmer_k(vocab: list[str]) -> int | None:
+    """k if every non-special token is an A/C/G/T k-mer of one length (a DNABERT vocab)."""
+    plain = [t for t in vocab if t not in SPECIAL_TOKENS]
+    lengths = {len(t) for t in plain}
+    if len(lengths) == 1 and all(set(t) <= set("ACGT") for t in plain) and len(plain) == 4 ** next(iter(lengths)):
+        return lengths.pop()
+    return None
+
+
+def load_dna_tokenizer(path: str | os.PathLike, **overrides) -> DnaTokenizer:
+    """Load a dnalm tokenizer, or build the k-mer tokenizer of a DNABERT checkpoint folder."""
+    path = Path(path)
+    vocab_file = path / "vocab.txt"
+    if not vocab_file.is_file():
+        raise FileNotFoundError(f"{path}: no vocab.txt (not a dnalm or DNABERT tokenizer folder)")
+    vocab = _read_vocab(vocab_file)
+    meta_file = path / DNALM_FILE
+    if meta_file.is_file():
+        meta = {**json.loads(meta_file.read_text(encoding="utf-8")), **overrides}
+        kind = meta.pop("type")
+        if kind not in _KINDS:
+            raise ValueError(f"{meta_file}: unknown tokenizer type {kind!r}; known: {sorted(_KINDS)}")
+        return _KINDS[kind](vocab=vocab, **meta)
+    k = _infer_kmer_k(vocab)
+    if k is None:
+        raise ValueError(f"{vocab_file}: not a DNABERT k-mer vocabulary and no {DNALM_FILE} beside it")
+    max_len = overrides.pop("model_max_length", None)
+    config_file = path / "tokenizer_config.json"
+    if max_len is None and config_file.is_file():
+        max_len = json.loads(config_file.read_text(encoding="utf-8")).get("model_max_length")
+    if not isinstance(max_len, int) or max_len > 100_000:
+        max_len = 512  # DNABERT's position embeddings
+    return KmerTokenizer(k=k, vocab=vocab, model_max_length=max_len, **overrides)
+
+
+def load_tokenizer(name_or_path: str | os.PathLike, *, trust_remote_code: bool = False, **kwargs):
+    """The tokenizer a checkpoint needs, taking raw DNA where dnalm knows the scheme.
+
+    - a dnalm tokenizer folder, or a folder/hub repo whose ``vocab.txt`` is a DNABERT k-mer
+      vocabulary -> :class:`KmerTokenizer` (DNABERT's ``do_lower_case: true``, which turns
+      every k-mer into ``[UNK]`` in a stock tokenizer, is ignored);
+    - anything else (BPE ``tokenizer.json``, Nucleotide Transformer...) ->
+      ``transformers.AutoTokenizer``.
+    """
+    path = Path(name_or_path)
+    if path.is_dir():
+        if (path / DNALM_FILE).is_file() or ((path / "vocab.txt").is_file()
+                                            and _infer_kmer_k(_read_vocab(path / "vocab.txt")) is not None):
+            return load_dna_tokenizer(path, **kwargs)
+    elif not path.exists():
+        local = _hub_tokenizer_files(str(name_or_path))
+        if local is not None:
+            return load_dna_tokenizer(local, **kwargs)
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(name_or_path), trust_remote_code=trust_remote_code, **kwargs)
+
+
+def _read_vocab(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def _hub_tokenizer_files(repo_id: str) -> Path | None:
+    """Download vocab.txt (+ configs) of a hub repo; its folder if it is a k-mer vocabulary."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
+
+    try:
+        vocab = Path(hf_hub_download(repo_id, "vocab.txt"))
+    except EntryNotFoundError:
+        return None
+    for name in (DNALM_FILE, "tokenizer_config.json"):
+        try:
+            hf_hub_download(repo_id, name)
+        except EntryNotFoundError:
+            pass
+    return vocab.parent if _infer_kmer_k(_read_vocab(vocab)) is not None else None
+
+
+def tokenizer_report(tokenizer, sequences, max_length: int | None = None, batch_size: int = 1024) -> dict:
+    """Unknown-token rate and truncation count of ``tokenizer`` on ``sequences`` (streamed).
+
+    >>> r = tokenizer_report(KmerTokenizer(k=3), ["ACGTA", "ACNNA"], max_length=4)
+    >>> r["unk_tokens"], r["n_truncated"], r["max_tokens"]
+    (3, 2, 5)
+    """
+    max_length = max_length or tokenizer.model_max_length
+    stats = {"n_sequences": 0, "n_tokens": 0, "unk_tokens": 0, "n_truncated": 0, "max_tokens": 0}
+    unk = tokenizer.unk_token_id
+
+    def flush(batch: list[str]) -> None:
+        for ids in tokenizer(batch, add_special_tokens=True)["input_ids"]:
+            stats["n_sequences"] += 1
+            stats["n_tokens"] += len(ids)
+            stats["unk_tokens"] += sum(1 for i in ids if i == unk)
+            stats["n_truncated"] += len(ids) > max_length
+            stats["max_tokens"] = max(stats["max_tokens"], len(ids))
+
+    batch: list[str] = []
+    for seq in sequences:
+        batch.append(seq)
+        if len(batch) == batch_size:
+            flush(batch)
+            batch = []
+    if batch:
+        flush(batch)
+    stats["unk_rate"] = stats["unk_tokens"] / stats["n_tokens"] if stats["n_tokens"] else 0.0
+    stats["max_length"] = max_length
+    return stats

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import gzip
+from itertools import islice
+
+import pytest
+
+from dnalm.io import DataFormatError, Record, find_splits, read_fasta, read_labeled_fasta, read_sequences, \
+    read_table, write_fasta, write_table
+
+
+# -- real files ------------------------------------------------------------------------------
+def test_ipromoter_fasta_mixed_case_and_crlf(shared_data):
+    folder = shared_data / "ipromoter2l_ecoli" / "Benchmark_dataset" / "promoter_and_non-promoter"
+    pos = list(read_fasta(folder / "positive2860.txt"))  # LF, mixed case, multi-line
+    neg = list(read_fasta(folder / "negative2860.txt"))  # CRLF
+    assert len(pos) == len(neg) == 2860
+    assert {len(r.sequence) for r in pos + neg} == {81}
+    assert all(set(r.sequence) <= set("ACGT") for r in pos + neg)
+    assert pos[0].sequence.startswith("CAACCAGCAAGAGAACATCTGG")
+    assert not any("\r" in r.id for r in neg)
+    both = list(read_labeled_fasta({"promoter": folder / "positive2860.txt", "other": folder / "negative2860.txt"}))
+    assert [r.label for r in both].count("promoter") == 2860
+
+
+def test_ecoli_genome_gz_streams_one_record(shared_data):
+    (rec,) = read_sequences(next((shared_data / "ecoli_k12_mg1655").glob("*.fna.gz")))
+    assert rec.id.startswith("NC_000913.3") and len(rec.sequence) == 4_641_652
+
+
+def test_gue_split_folder(shared_data):
+    folder = shared_data / "gue" / "prom" / "prom_core_tata"
+    assert sorted(find_splits(folder)) == ["dev", "test", "train"]
+    counts = {s: sum(1 for _ in read_sequences(folder, split=s)) for s in ("train", "dev", "test")}
+    assert counts == {"train": 4904, "dev": 613, "test": 613}
+    first = next(read_sequences(folder, split="train"))
+    assert len(first.sequence) == 70 and first.label in {"0", "1"}
+    with pytest.raises(DataFormatError, match="choose a split"):
+        next(read_sequences(folder))
+
+
+def test_genomic_benchmarks_tsv_with_seq_column_and_an_n(shared_data):
+    recs = list(read_sequences(shared_data / "gb_human_nontata_promoters" / "test.tsv"))
+    assert len(recs) == 9034 and sum(r.label == "1" for r in recs) == 4915
+    assert sum("N" in r.sequence for r in recs) == 1
+
+
+def test_dnabert_kmer_tsv_is_turned_back_into_bases(shared_data):
+    recs = list(read_sequences(shared_data / "dnabert_sample_ft6" / "dev.tsv"))
+    assert len(recs) == 1000 and {len(r.sequence) for r in recs} == {101}
+    raw = (shared_data / "dnabert_sample_ft6" / "dev.tsv").read_text().splitlines()[1].split("\t")[0].split()
+    assert recs[0].sequence[:6] == raw[0] and recs[0].sequence[-6:] == raw[-1]
+
+
+# -- crafted files ---------------------------------------------------------------------------
+def write(tmp_path, name, text, gz=False):
+    path = tmp_path / name
+    if gz:
+        with gzip.open(path, "wt") as fh:
+            fh.write(text)
+    else:
+        path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def test_fasta_gz_multiline_crlf(tmp_path):
+    path = write(tmp_path, "x.fa.gz", ">a desc\r\nacgt\r\nNNry\r\n\r\n>b\r\nGG\r\n", gz=True)
+    assert list(read_sequences(path)) == [Record("a desc", "ACGTNNRY"), Record("b", "GG")]
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    (">a\n>b\nACGT\n", r"x\.fa:1: record 'a': empty sequence"),
+    (">a\nACGT\n>b\n", r"x\.fa:3: record 'b': empty sequence"),
+    ("ACGT\n", r"x\.fa:1: sequence data before the first"),
+    (">a\nACGT\nAC-T\n", r"x\.fa:3: record 'a': column 3: '-' .* \(sequence position 7\)"),
+    ("", r"no FASTA record"),
+])
+def test_bad_fasta(tmp_path, text, match):
+    with pytest.raises(DataFormatError, match=match):
+        list(read_fasta(write(tmp_path, "x.fa", text)))
+
+
+def test_not_utf8_names_line(tmp_path):
+    path = tmp_path / "x.fa"
+    path.write_bytes(b">a\nACGT\n>b\xff\nAC\n")
+    with pytest.raises(DataFormatError, match=r"x\.fa:3: not UTF-8"):
+        list(read_fasta(path))
+
+
+def test_table_columns_and_labels(tmp_path):
+    path = write(tmp_path, "d.tsv.gz", "id\tseq\tclass\nr1\tacgu\tpos\nr2\tNNAC\tneg\n", gz=True)
+    assert list(read_table(path)) == [Record("r1", "ACGT", "pos"), Record("r2", "NNAC", "neg")]
+    path2 = write(tmp_path, "d.csv", "dna_string,y\nACGT,1\n")
+    assert list(read_table(path2, sequence_column="dna_string", label_column="y")) == [Record("0", "ACGT", "1")]
+
+
+@pytest.mark.parametrize(("text", "kwargs", "match"), [
+    ("foo,label\nACGT,1\n", {}, r"d\.csv:1: no sequence column among"),
+    ("sequence,label\nACGT,1\nACGT\n", {}, r"d\.csv:3: 1 fields, header has 2"),
+    ("sequence,label\nACGT,1\nACGT,7\n", {"labels": ["0", "1"]}, r"d\.csv:3: record '1': label '7' is not in"),
+    ("sequence,label\nACGT,1\nACXT,0\n", {}, r"d\.csv:3: record '1': sequence position 3: 'X'"),
+    ("sequence,label\nACGT,1\n,0\n", {}, r"d\.csv:3: record '1': empty sequence"),
+    ("sequence,label\n", {}, r"no data rows"),
+    ("", {}, r"empty file"),
+    ("sequence,label\nACGT,1\n", {"label_column": "y"}, r"no label column 'y'"),
+])
+def test_bad_tables(tmp_path, text, kwargs, match):
+    with pytest.raises(DataFormatError, match=match):
+        list(read_table(write(tmp_path, "d.csv", text), **kwargs))
+
+
+def test_kmer_tsv_that_does_not_overlap(tmp_path):
+    path = write(tmp_path, "k.tsv", "sequence\tlabel\nACG CGT GTA\t1\nACG CGT TTA\t0\n")
+    with pytest.raises(DataFormatError, match=r"k\.tsv:3: record '1': k-mer sequence: k-mers 2 and 3"):
+        list(read_table(path))
+    ragged = write(tmp_path, "r.tsv", "sequence\tlabel\nACG CG\t1\n")
+    with pytest.raises(DataFormatError, match="has length 2, expected k=3"):
+        list(read_table(ragged))
+
+
+def test_genomic_benchmarks_folder_layout(tmp_path):
+    for split in ("train", "test"):
+        for label, seqs in (("positive", ["ACGT", "GGCC"]), ("negative", ["TTTT"])):
+            d = tmp_path / split / label
+            d.mkdir(parents=True)
+            for i, s in enumerate(seqs):
+                (d / f"{i}.txt").write_text(s + "\n")
+    recs = list(read_sequences(tmp_path, split="train"))
+    assert [(r.id, r.label) for r in recs] == [("negative/0", "negative"), ("positive/0", "positive"),
+                                               ("positive/1", "positive")]
+    (tmp_path / "test" / "negative" / "9.txt").write_text("")
+    with pytest.raises(DataFormatError, match="empty sequence file"):
+        list(read_sequences(tmp_path, split="test"))
+
+
+def test_split_folder_aliases_and_conflicts(tmp_path):
+    write(tmp_path, "train.csv", "sequence,label\nACGT,1\n")
+    write(tmp_path, "valid.csv", "sequence,label\nACGT,1\n")
+    assert sorted(find_splits(tmp_path)) == ["dev", "train"]
+    write(tmp_path, "dev.csv", "sequence,label\nACGT,1\n")
+    with pytest.raises(DataFormatError, match="two candidates for split 'dev'"):
+        find_splits(tmp_path)
+
+
+def test_readers_stream(tmp_path):
+    path = tmp_path / "big.fa"
+    with open(path, "w") as fh:
+        for i in range(50_000):
+            fh.write(f">r{i}\nACGT\n")
+    assert [r.id for r in islice(read_sequences(path), 2)] == ["r0", "r1"]
+
+
+def test_writers_round_trip(tmp_path):
+    recs = [Record("a", "ACGT" * 30, "1"), Record("b", "NNA", "0")]
+    write_fasta(recs, tmp_path / "o.fa.gz")
+    assert [(r.id, r.sequence) for r in read_sequences(tmp_path / "o.fa.gz")] == [("a", "ACGT" * 30), ("b", "NNA")]
+    write_table(recs, tmp_path / "o.tsv", with_id=True)
+    assert list(read_sequences(tmp_path / "o.tsv")) == recs

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dnalm.sequence import reverse_complement
+from dnalm.synth import motif_dataset, read_pwm, stratified_split, tata_dataset
+
+
+def test_tata_set_is_balanced_and_negatives_lack_motif_on_both_strands():
+    recs = tata_dataset(n=1000, length=100, seed=3)
+    assert len(recs) == 1000 and {len(r.sequence) for r in recs} == {100}
+    pos = [r for r in recs if r.label == "1"]
+    neg = [r for r in recs if r.label == "0"]
+    assert len(pos) == len(neg) == 500
+    assert all("TATAAA" in r.sequence for r in pos)
+    assert not any("TATAAA" in r.sequence or "TTTATA" in r.sequence for r in neg)
+
+
+def test_seeded_and_different_seeds_differ():
+    assert tata_dataset(50, 40, seed=1) == tata_dataset(50, 40, seed=1)
+    assert tata_dataset(50, 40, seed=1) != tata_dataset(50, 40, seed=2)
+
+
+def test_custom_motif_rate_and_strands():
+    recs = motif_dataset(200, 50, motif="GGATCC", rate=0.25, seed=0)
+    assert sum(r.label == "1" for r in recs) == 50
+    rc = reverse_complement("GGATCC")
+    assert not any(("GGATCC" in r.sequence or rc in r.sequence) for r in recs if r.label == "0")
+
+
+def test_pwm_sampling_follows_matrix(tmp_path):
+    path = tmp_path / "m.jaspar"
+    path.write_text(">MA0001 test\nA [ 10 0 0 ]\nC [ 0 10 0 ]\nG [ 0 0 5 ]\nT [ 0 0 5 ]\n")
+    pwm = read_pwm(path)
+    assert pwm.shape == (3, 4) and np.allclose(pwm.sum(axis=1), 1)
+    recs = motif_dataset(400, 20, pwm=pwm, rate=0.5, seed=0)
+    pos = [r.sequence for r in recs if r.label == "1"]
+    assert all(("ACG" in s) or ("ACT" in s) for s in pos)
+    with pytest.raises(ValueError, match="4 non-negative"):
+        (tmp_path / "bad.txt").write_text("0.1 0.2 0.7\n")
+        read_pwm(tmp_path / "bad.txt")
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="exactly one"):
+        motif_dataset(10, 10)
+    with pytest.raises(ValueError, match="longer than"):
+        motif_dataset(10, 4, motif="TATAAA")
+    with pytest.raises(ValueError, match="A/C/G/T"):
+        motif_dataset(10, 40, motif="TATANA")
+
+
+def test_stratified_split_is_disjoint_and_complete():
+    recs = tata_dataset(1000, 30, seed=0)
+    train, dev = stratified_split(recs, 0.2, seed=5)
+    assert len(train) == 800 and len(dev) == 200
+    assert sum(r.label == "1" for r in dev) == 100
+    assert {r.id for r in train}.isdisjoint(r.id for r in dev)
+    assert stratified_split(recs, 0.2, seed=5) == (train, dev)
