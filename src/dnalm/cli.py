@@ -169,18 +169,89 @@ def synth_motif(output: OutDir, motif: str | None = typer.Option(None, help="Con
 
 
 @app.command()
-def demo(output: OutDir = Path("dnalm-demo")):
-    """Built-in data end to end: synthetic TATA set, tokenizers, report."""
-    from dnalm.synth import stratified_split, tata_dataset
-    from dnalm.tokenization import KmerTokenizer, tokenizer_report
+def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: file or split folder.")] = None,
+             output: OutDir = Path("dnalm-model"),
+             model: str | None = typer.Option(None, help="Preset (tiny, dnabert-6, tinydnabert, cnn, cnn-gb, lstm), "
+                                                         "model YAML, checkpoint folder or hub id. [default: tiny]"),
+             config: Path | None = typer.Option(None, help="YAML file with any finetune setting."),
+             epochs: float | None = None, seed: int | None = None, learning_rate: float | None = None,
+             batch_size: int | None = None, max_length: int | None = None,
+             patience: int | None = typer.Option(None, help="Early-stopping patience in epochs."),
+             from_scratch: bool | None = typer.Option(None, "--from-scratch", help="Checkpoint architecture, random weights."),
+             trust_remote_code: bool | None = typer.Option(None, "--trust-remote-code",
+                                                           help="Allow checkpoint code (DNABERT-2). Off by default."),
+             lora: bool | None = typer.Option(None, "--lora", help="Train LoRA adapters (needs peft)."),
+             class_weights: bool | None = typer.Option(None, "--class-weights", help="Inverse-frequency class weights."),
+             problem_type: str | None = None, sequence_column: str | None = None, label_column: str | None = None,
+             classes: Classes = None):
+    """Fine-tune a model (validation: the dev split, else a stratified part of train; never test)."""
+    import logging
 
-    records = tata_dataset()
-    train, dev = stratified_split(records, 0.2, seed=0)
-    tok = KmerTokenizer(k=6)
-    enc = tok([r.sequence for r in train[:2]], padding=True, return_tensors="np")
-    typer.echo(f"TATA set: {len(train)} train + {len(dev)} dev sequences of {len(records[0].sequence)} nt")
-    typer.echo(f"first sequence: {train[0].sequence[:30]}... label {train[0].label}")
-    typer.echo(f"6-mer ids: {enc['input_ids'][0][:8].tolist()}... shape {enc['input_ids'].shape}")
-    typer.echo(f"tokenizer report: {tokenizer_report(tok, (r.sequence for r in records))}")
-    tok.save_pretrained(output / "tokenizer")
-    typer.echo(f"saved tokenizer to {output / 'tokenizer'}")
+    from dnalm.config import FinetuneConfig
+    from dnalm.train import finetune as run
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = FinetuneConfig.load(config, model=model, epochs=epochs, seed=seed, learning_rate=learning_rate,
+                                  batch_size=batch_size, max_length=max_length, early_stopping_patience=patience,
+                                  from_scratch=from_scratch, trust_remote_code=trust_remote_code, lora=lora,
+                                  class_weights=class_weights, problem_type=problem_type,
+                                  sequence_column=sequence_column, label_column=label_column)
+        summary = run(cfg, data, output, classes=_parse_classes(classes or []) or None)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    val = summary["validation_metrics"]
+    typer.echo(f"saved to {output}; validation ({summary['validation']}): "
+               + ", ".join(f"{k[5:]} {val[k]:.4f}" for k in ("eval_accuracy", "eval_mcc", "eval_auroc") if k in val))
+
+
+@app.command()
+def evaluate(model: Annotated[str, typer.Argument(help="Fine-tuned model folder (or a model spec with --untrained).")],
+             data: Annotated[Path | None, typer.Argument(help="Labelled file or split folder.")] = None,
+             output: OutDir = Path("dnalm-eval"), split: str = typer.Option("test", help="Split of a folder."),
+             batch_size: int = 64, rc: bool = typer.Option(False, "--rc", help="Average with the reverse complement."),
+             untrained: bool = typer.Option(False, "--untrained", help="Fresh head: the before-fine-tuning baseline."),
+             seed: int = 42, trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+             classes: Classes = None):
+    """Metrics, per-sequence predictions and confusion matrix on one split."""
+    from dnalm.evaluation import evaluate as run
+
+    try:
+        m = run(model, data, output, split=split, classes=_parse_classes(classes or []) or None,
+                batch_size=batch_size, reverse_complement_average=rc, untrained=untrained, seed=seed,
+                trust_remote_code=trust_remote_code)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    keys = [k for k in ("accuracy", "precision", "recall", "specificity", "f1", "f1_macro", "mcc", "auroc", "auprc",
+                        "mse", "r2", "subset_accuracy") if m.get(k) is not None]
+    typer.echo("  ".join(f"{k} {m[k]:.4f}" for k in keys) + f"  n {m['n_predictions']:,}")
+    if m.get("constant_prediction"):
+        typer.secho("warning: the model predicts a single class for every sequence", fg=typer.colors.YELLOW)
+    typer.echo(f"wrote {output}/metrics.json, predictions.csv" + (", confusion_matrix.png"
+                                                                   if "confusion_matrix" in m else ""))
+
+
+@app.command()
+def predict(model: Annotated[str, typer.Argument(help="Fine-tuned model folder.")],
+            input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences.")],
+            output: Annotated[Path, typer.Option("-o", "--output", help="Output TSV/CSV.")] = Path("predictions.tsv"),
+            batch_size: int = 64, rc: bool = typer.Option(False, "--rc", help="Average with the reverse complement."),
+            trust_remote_code: bool = typer.Option(False, "--trust-remote-code")):
+    """Predict every sequence (long ones by sliding windows, never truncated)."""
+    from dnalm.evaluation import predict_file
+
+    try:
+        n = predict_file(model, input, output, batch_size=batch_size, reverse_complement_average=rc,
+                         trust_remote_code=trust_remote_code)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    typer.echo(f"wrote {n:,} predictions to {output}")
+
+
+@app.command()
+def demo(output: OutDir = Path("dnalm-demo"), seed: int = 0,
+         epochs: float = typer.Option(10, help="Maximum epochs (early stopping usually ends sooner).")):
+    """The seed notebook end to end on built-in data: TATA set, fine-tune, reload, predict."""
+    from dnalm.demo import run_demo
+
+    run_demo(output, seed=seed, epochs=epochs, echo=typer.echo)

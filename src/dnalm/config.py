@@ -1,0 +1,101 @@
+"""Typed settings with one owner: dataclasses, YAML loading, unknown keys rejected.
+
+>>> cfg = FinetuneConfig.from_dict({"model": "cnn", "epochs": 3})
+>>> cfg.model, cfg.epochs, cfg.seed
+('cnn', 3.0, 42)
+>>> FinetuneConfig.from_dict({"epoch": 3})
+Traceback (most recent call last):
+...
+ValueError: unknown setting 'epoch' (did you mean 'epochs'?); valid settings: ...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+__all__ = ["FinetuneConfig", "load_yaml"]
+
+PROBLEM_TYPES = ("single_label_classification", "multi_label_classification", "regression")
+
+
+@dataclass
+class FinetuneConfig:
+    """Everything ``dnalm finetune`` does, in one place (saved next to the model as ``dnalm_config.yaml``).
+
+    ``trainer`` passes through untouched to ``transformers.TrainingArguments``.
+    """
+
+    model: str = "tiny"  # preset, YAML model file, checkpoint folder or hub id
+    from_scratch: bool = False  # checkpoint architecture + tokenizer, random weights
+    trust_remote_code: bool = False
+    problem_type: str = "single_label_classification"
+    epochs: float = 10.0
+    learning_rate: float | None = None  # None: the model preset's default (2e-5..1e-3)
+    batch_size: int = 32
+    eval_batch_size: int = 128
+    gradient_accumulation_steps: int = 1
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_length: int | None = None  # tokens; None: longest training sequence, capped by the model
+    val_fraction: float = 0.1  # used only when the data has no dev split
+    seed: int = 42
+    early_stopping_patience: int | None = 3  # epochs without validation improvement; None disables
+    metric_for_best_model: str = "mcc"  # validation metric that picks the checkpoint restored at the end
+    class_weights: bool = False  # weight the loss by inverse class frequency
+    group_by_length: bool = True
+    lora: bool = False
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.1
+    sequence_column: str | None = None
+    label_column: str | None = None
+    logging_steps: int = 50
+    trainer: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.problem_type not in PROBLEM_TYPES:
+            raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}; got {self.problem_type!r}")
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"val_fraction must be in (0, 1); got {self.val_fraction}")
+        if self.epochs <= 0 or self.batch_size < 1:
+            raise ValueError("epochs must be > 0 and batch_size >= 1")
+        self.epochs = float(self.epochs)
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "config") -> FinetuneConfig:
+        valid = [f.name for f in dataclasses.fields(cls)]
+        for key in data:
+            if key not in valid:
+                close = difflib.get_close_matches(key, valid, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(f"unknown setting {key!r}{hint}; valid settings: {', '.join(valid)}"
+                                 + ("" if source == "config" else f" [{source}]"))
+        return cls(**data)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **overrides) -> FinetuneConfig:
+        """Read a YAML file (if given) and apply the non-None ``overrides`` on top."""
+        data = load_yaml(path) if path else {}
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(data, source=str(path) if path else "config")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
+
+
+def load_yaml(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: config file not found")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of settings at the top level")
+    return data

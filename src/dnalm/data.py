@@ -1,0 +1,126 @@
+"""Records -> labelled, tokenized ``datasets.Dataset``; train/validation/test splits.
+
+Validation is the data's ``dev`` split when it has one, else a seeded stratified part of
+``train``. The ``test`` split is never read by training.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dnalm.io import Record, find_splits, read_labeled_fasta, read_sequences
+from dnalm.synth import stratified_split
+
+__all__ = ["LabelSpace", "load_splits", "to_dataset"]
+
+log = logging.getLogger(__name__)
+MULTI_LABEL_SEP = ";"
+
+
+def _sort_key(label: str):
+    try:
+        return (0, float(label), label)
+    except ValueError:
+        return (1, 0.0, label)
+
+
+@dataclass
+class LabelSpace:
+    """How text labels become model targets.
+
+    >>> space = LabelSpace.from_records([Record("a", "A", "promoter"), Record("b", "C", "other")])
+    >>> space.names, space.encode("promoter")
+    (['other', 'promoter'], 1)
+    """
+
+    problem_type: str = "single_label_classification"
+    names: tuple[str, ...] | list[str] = ()
+
+    @classmethod
+    def from_records(cls, records: list[Record], problem_type: str = "single_label_classification") -> LabelSpace:
+        missing = next((r for r in records if r.label is None or r.label == ""), None)
+        if missing is not None:
+            raise ValueError(f"record {missing.id!r} has no label; training data needs a label column or --class")
+        if problem_type == "regression":
+            return cls(problem_type, ["value"])
+        if problem_type == "multi_label_classification":
+            names = {x for r in records for x in r.label.split(MULTI_LABEL_SEP) if x}
+        else:
+            names = {r.label for r in records}
+        if problem_type == "single_label_classification" and len(names) < 2:
+            raise ValueError(f"training data holds a single class {sorted(names)}; a classifier needs two or more")
+        return cls(problem_type, sorted(names, key=_sort_key))
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.names)
+
+    @property
+    def id2label(self) -> dict[int, str]:
+        return dict(enumerate(self.names))
+
+    def encode(self, label: str, record: str = "?"):
+        if self.problem_type == "regression":
+            try:
+                return float(label)
+            except (TypeError, ValueError):
+                raise ValueError(f"record {record!r}: label {label!r} is not a number (regression)") from None
+        index = {name: i for i, name in enumerate(self.names)}
+        if self.problem_type == "multi_label_classification":
+            vec = [0.0] * len(self.names)
+            for x in (label or "").split(MULTI_LABEL_SEP):
+                if x:
+                    if x not in index:
+                        raise ValueError(f"record {record!r}: label {x!r} is not among the training labels {self.names}")
+                    vec[index[x]] = 1.0
+            return vec
+        if label not in index:
+            raise ValueError(f"record {record!r}: label {label!r} is not among the training labels {list(self.names)}")
+        return index[label]
+
+
+def load_splits(data: str | Path | None, *, classes: dict[str, str] | None = None, val_fraction: float = 0.1,
+                seed: int = 42, sequence_column: str | None = None, label_column: str | None = None,
+                want_test: bool = False) -> tuple[dict[str, list[Record]], str]:
+    """Read ``train`` and ``dev`` (and ``test`` if ``want_test``); returns the splits and a note on
+    where validation came from."""
+    kw = {"sequence_column": sequence_column, "label_column": label_column}
+    if classes:
+        records = list(read_labeled_fasta(classes))
+        splits = {"train": records}
+    elif data is not None and Path(data).is_dir():
+        available = find_splits(data)
+        if "train" not in available:
+            raise ValueError(f"{data}: no train split (found {sorted(available)})")
+        wanted = ["train", "dev"] + (["test"] if want_test else [])
+        splits = {s: list(read_sequences(data, split=s, **kw)) for s in wanted if s in available}
+    elif data is not None:
+        splits = {"train": list(read_sequences(data, **kw))}
+    else:
+        raise ValueError("give a data file/folder or --class LABEL=FASTA pairs")
+    if "dev" in splits:
+        return splits, "validation = the data's dev split"
+    train, dev = stratified_split(splits["train"], val_fraction, seed=seed)
+    splits["train"], splits["dev"] = train, dev
+    return splits, f"validation = a stratified {val_fraction:.0%} of train (seed {seed}); no dev split in the data"
+
+
+def to_dataset(records: list[Record], tokenizer, labels: LabelSpace | None, max_length: int):
+    """Tokenize (truncating at ``max_length``, counted) into a ``datasets.Dataset``.
+
+    Returns ``(dataset, n_truncated)``.
+    """
+    from datasets import Dataset
+
+    seqs = [r.sequence for r in records]
+    lengths = np.asarray(tokenizer(seqs, return_length=True)["length"])
+    n_truncated = int((lengths > max_length).sum())
+    enc = tokenizer(seqs, truncation=True, max_length=max_length)
+    columns = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+    if labels is not None:
+        columns["labels"] = [labels.encode(r.label, r.id) for r in records]
+    return Dataset.from_dict(columns), n_truncated

@@ -1,0 +1,133 @@
+"""``evaluate`` (metrics, predictions, confusion matrix) and ``predict_file`` for saved models."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from dnalm.data import LabelSpace, load_splits
+from dnalm.io import Record, read_labeled_fasta, read_sequences
+from dnalm.metrics import classification_metrics, multilabel_metrics, regression_metrics
+from dnalm.predict import predict_proba
+
+__all__ = ["evaluate", "predict_file", "plot_confusion_matrix"]
+
+log = logging.getLogger(__name__)
+
+
+def _problem(model) -> str:
+    return getattr(model.config, "problem_type", None) or "single_label_classification"
+
+
+def plot_confusion_matrix(cm: np.ndarray, names: list[str], path: str | Path, title: str = "") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(cm)
+    fig, ax = plt.subplots(figsize=(1.2 * len(names) + 2.5, 1.2 * len(names) + 2))
+    ax.imshow(cm, cmap="Blues")
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(j, i, f"{cm[i, j]:,}", ha="center", va="center",
+                    color="white" if cm[i, j] > cm.max() / 2 else "black")
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, split: str = "test",
+             classes: dict[str, str] | None = None, batch_size: int = 64, reverse_complement_average: bool = False,
+             untrained: bool = False, seed: int = 42, trust_remote_code: bool = False) -> dict:
+    """Score ``model_path`` on one split and write ``metrics.json``, ``predictions.csv`` and
+    ``confusion_matrix.png`` to ``output``.
+
+    With ``untrained=True`` the model is built with a freshly initialised head (labels taken
+    from the data's training split): the "before fine-tuning" baseline.
+    """
+    from dnalm.models import build_model, load_model
+
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    if classes:
+        records = list(read_labeled_fasta(classes))
+    elif data is not None and Path(data).is_dir():
+        records = list(read_sequences(data, split=split))
+    else:
+        records = list(read_sequences(data))
+    if untrained:
+        train = load_splits(data, classes=classes, seed=seed)[0]["train"] if Path(str(data)).is_dir() else records
+        space = LabelSpace.from_records(train)
+        model, tok, _ = build_model(model_path, num_labels=space.num_labels, id2label=space.id2label, seed=seed,
+                                    trust_remote_code=trust_remote_code)
+    else:
+        model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
+    problem = _problem(model)
+    names = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    space = LabelSpace(problem, names)
+    y = [space.encode(r.label, r.id) for r in records]
+    scores, n_windows = predict_proba(model, tok, [r.sequence for r in records], batch_size=batch_size,
+                                      reverse_complement_average=reverse_complement_average)
+    if len(scores) != len(records):  # a dropped batch would be a silent bias; never let it pass
+        raise RuntimeError(f"{len(scores)} predictions for {len(records)} sequences")
+    if problem == "regression":
+        metrics = regression_metrics(np.asarray(y), scores[:, 0])
+    elif problem == "multi_label_classification":
+        metrics = multilabel_metrics(np.asarray(y), scores)
+    else:
+        metrics = classification_metrics(np.asarray(y), scores)
+        plot_confusion_matrix(np.asarray(metrics["confusion_matrix"]), names, output / "confusion_matrix.png",
+                              title=f"{Path(str(data)).name or 'data'} [{split}]")
+        if metrics["constant_prediction"]:
+            log.warning("the model predicts one class (%s) for every sequence", names[int(scores.argmax(1)[0])])
+    metrics.update({"model": str(model_path), "data": str(data), "split": split, "untrained": untrained,
+                    "n_sequences": len(records), "n_windowed": int((n_windows > 1).sum()), "labels": names})
+    _write_predictions(output / "predictions.csv", records, scores, names, problem, n_windows)
+    (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
+
+
+def _write_predictions(path: Path, records: list[Record], scores: np.ndarray, names: list[str], problem: str,
+                       n_windows: np.ndarray) -> int:
+    delimiter = "\t" if path.suffix == ".tsv" else ","
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
+        if problem == "regression":
+            w.writerow(["id", "label", "prediction", "n_windows"])
+        else:
+            w.writerow(["id", "label", "predicted"] + [f"prob_{n}" for n in names] + ["n_windows"])
+        for rec, row, nw in zip(records, scores, n_windows):
+            if problem == "regression":
+                w.writerow([rec.id, rec.label or "", f"{row[0]:.6g}", int(nw)])
+                continue
+            if problem == "multi_label_classification":
+                pred = ";".join(n for n, p in zip(names, row) if p >= 0.5)
+            else:
+                pred = names[int(row.argmax())]
+            w.writerow([rec.id, rec.label or "", pred] + [f"{p:.6f}" for p in row] + [int(nw)])
+    return len(records)
+
+
+def predict_file(model_path: str, input_path: str | Path, output: str | Path, *, batch_size: int = 64,
+                 reverse_complement_average: bool = False, trust_remote_code: bool = False) -> int:
+    """Predict every sequence of a FASTA/CSV/TSV file; writes TSV/CSV with one row per input."""
+    from dnalm.models import load_model
+
+    model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
+    records = list(read_sequences(input_path))
+    scores, n_windows = predict_proba(model, tok, [r.sequence for r in records], batch_size=batch_size,
+                                      reverse_complement_average=reverse_complement_average)
+    names = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return _write_predictions(output, records, scores, names, _problem(model), n_windows)

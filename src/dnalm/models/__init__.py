@@ -1,0 +1,225 @@
+"""Models: presets, pretrained checkpoints and baselines behind one transformers contract.
+
+``build_model`` returns a ``PreTrainedModel`` for sequence classification and the tokenizer
+that feeds it, whatever the spec names: a preset (``tiny``, ``dnabert-6``, ``tinydnabert``,
+``cnn``, ``cnn-gb``, ``lstm``), a YAML model file, a local checkpoint folder or a hub id.
+``from_scratch=True`` keeps a checkpoint's architecture and tokenizer but initialises the
+weights at random, so "pretrained vs scratch" compares exactly one thing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from dnalm.models import baselines
+
+__all__ = ["ModelSpec", "PRESETS", "resolve_spec", "build_model", "load_model", "register_baselines"]
+
+log = logging.getLogger(__name__)
+
+_BASELINE_CONFIGS = {"dilated-cnn": baselines.DilatedCnnConfig, "gb-cnn": baselines.GbCnnConfig,
+                     "lstm": baselines.LstmConfig}
+_BASELINE_MODELS = {baselines.DilatedCnnConfig: baselines.DilatedCnnForSequenceClassification,
+                    baselines.GbCnnConfig: baselines.GbCnnForSequenceClassification,
+                    baselines.LstmConfig: baselines.LstmForSequenceClassification}
+_TRANSFORMER_TYPES = {"bert": "bert", "roberta": "roberta"}
+
+
+def register_baselines() -> None:
+    """Make the baselines loadable through ``AutoConfig``/``AutoModelForSequenceClassification``."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    for config_cls, model_cls in _BASELINE_MODELS.items():
+        try:
+            AutoConfig.register(config_cls.model_type, config_cls)
+            AutoModelForSequenceClassification.register(config_cls, model_cls)
+        except ValueError:  # already registered
+            pass
+
+
+@dataclass
+class ModelSpec:
+    """A model to build from scratch: architecture, tokenizer and architecture settings.
+
+    Args:
+        architecture: ``bert``, ``roberta``, ``dilated-cnn``, ``gb-cnn`` or ``lstm``.
+        tokenizer: ``kmer``, ``nonoverlap``, ``base`` or ``bpe`` (BPE is trained on the training split).
+        k: k-mer length for ``kmer``/``nonoverlap``.
+        bpe_vocab_size: vocabulary size for ``bpe``.
+        max_length: the model's maximum number of tokens.
+        learning_rate: default learning rate for fine-tuning this model.
+        config: keyword arguments of the architecture's config class (hidden_size, num_hidden_layers, ...).
+    """
+
+    architecture: str
+    tokenizer: str = "kmer"
+    k: int = 6
+    bpe_vocab_size: int = 1024
+    max_length: int = 512
+    learning_rate: float = 5e-5
+    config: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        known = set(_TRANSFORMER_TYPES) | set(_BASELINE_CONFIGS)
+        if self.architecture not in known:
+            raise ValueError(f"unknown architecture {self.architecture!r}; choose from {sorted(known)}")
+        if self.tokenizer not in ("kmer", "nonoverlap", "base", "bpe"):
+            raise ValueError(f"unknown tokenizer {self.tokenizer!r}; choose kmer, nonoverlap, base or bpe")
+
+
+def _bert(hidden: int, layers: int, heads: int, intermediate: int) -> dict:
+    return {"hidden_size": hidden, "num_hidden_layers": layers, "num_attention_heads": heads,
+            "intermediate_size": intermediate}
+
+
+PRESETS: dict[str, ModelSpec] = {
+    "tiny": ModelSpec("bert", "kmer", 6, max_length=512, learning_rate=5e-4, config=_bert(128, 2, 4, 512)),
+    "dnabert-6": ModelSpec("bert", "kmer", 6, max_length=512, learning_rate=5e-5, config=_bert(768, 12, 12, 3072)),
+    "tinydnabert": ModelSpec("roberta", "bpe", bpe_vocab_size=1024, max_length=512, learning_rate=1e-4,
+                             config=_bert(512, 6, 8, 2048)),
+    "cnn": ModelSpec("dilated-cnn", "base", max_length=100_000, learning_rate=1e-3),
+    "cnn-gb": ModelSpec("gb-cnn", "base", max_length=100_000, learning_rate=1e-3),
+    "lstm": ModelSpec("lstm", "base", max_length=100_000, learning_rate=1e-3),
+}
+
+
+def resolve_spec(spec: str) -> ModelSpec | None:
+    """A preset name or YAML file -> ModelSpec; a checkpoint folder or hub id -> None.
+
+    A YAML file may start from a preset (``preset: tiny``) and override any field;
+    unknown keys are an error listing the valid ones.
+    """
+    if spec in PRESETS:
+        return dataclasses.replace(PRESETS[spec], config=dict(PRESETS[spec].config))
+    path = Path(spec)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: model YAML file not found")
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        base = data.pop("preset", None)
+        valid = {f.name for f in dataclasses.fields(ModelSpec)}
+        unknown = set(data) - valid
+        if unknown:
+            raise ValueError(f"{path}: unknown keys {sorted(unknown)}; valid keys: preset, {', '.join(sorted(valid))}")
+        if base is not None:
+            if base not in PRESETS:
+                raise ValueError(f"{path}: unknown preset {base!r}; choose from {sorted(PRESETS)}")
+            merged = dataclasses.asdict(PRESETS[base])
+            merged["config"] = {**merged["config"], **data.pop("config", {})}
+            data = {**merged, **data}
+        return ModelSpec(**data)
+    if path.is_dir() or (not path.exists() and "/" in spec):
+        return None
+    raise ValueError(f"model {spec!r} is not a preset ({', '.join(PRESETS)}), a .yaml file, a checkpoint "
+                     "folder or a hub id (owner/name)")
+
+
+def _make_tokenizer(spec: ModelSpec, train_sequences):
+    from dnalm.tokenization import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer
+
+    if spec.tokenizer == "kmer":
+        return KmerTokenizer(k=spec.k, model_max_length=spec.max_length)
+    if spec.tokenizer == "nonoverlap":
+        return NonOverlappingKmerTokenizer(k=spec.k, model_max_length=spec.max_length)
+    if spec.tokenizer == "base":
+        return BaseTokenizer(model_max_length=spec.max_length)
+    if train_sequences is None:
+        raise ValueError("a BPE model from scratch needs training sequences to learn its vocabulary")
+    from dnalm.bpe import train_bpe
+
+    return train_bpe(train_sequences, vocab_size=spec.bpe_vocab_size, model_max_length=spec.max_length)
+
+
+def _scratch_config(spec: ModelSpec, tokenizer, input_length: int | None, label_kwargs: dict):
+    from transformers import AutoConfig
+
+    if spec.architecture in _TRANSFORMER_TYPES:
+        extra = 2 if spec.architecture == "roberta" else 0  # RoBERTa's position ids start after padding_idx
+        return AutoConfig.for_model(
+            _TRANSFORMER_TYPES[spec.architecture], vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
+            max_position_embeddings=spec.max_length + extra, type_vocab_size=2 if extra == 0 else 1,
+            bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id, **spec.config, **label_kwargs)
+    vocab = tokenizer.get_vocab()
+    kwargs = dict(spec.config)
+    if spec.architecture == "gb-cnn":
+        kwargs.setdefault("input_length", input_length or 256)
+    return _BASELINE_CONFIGS[spec.architecture](
+        vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
+        base_token_ids=[vocab[b] for b in "ACGT"],
+        ambiguous_token_ids=[i for t, i in vocab.items() if t in ("N", tokenizer.unk_token, tokenizer.mask_token)],
+        **kwargs, **label_kwargs)
+
+
+def build_model(spec: str, *, num_labels: int = 2, id2label: dict | None = None, problem_type: str | None = None,
+                train_sequences=None, input_length: int | None = None, from_scratch: bool = False,
+                trust_remote_code: bool = False, seed: int | None = None):
+    """Build ``(model, tokenizer, spec_or_None)`` for sequence classification.
+
+    Args:
+        spec: preset name, YAML model file, checkpoint folder or hub id.
+        num_labels, id2label, problem_type: the head (``single_label_classification``,
+            ``multi_label_classification`` or ``regression``).
+        train_sequences: training sequences (a BPE tokenizer from scratch learns on them).
+        input_length: tokens the GB CNN's fixed input must hold.
+        from_scratch: for a checkpoint, keep its architecture and tokenizer, re-initialise weights.
+        trust_remote_code: allow checkpoints with their own code (DNABERT-2); off by default.
+    """
+    import torch
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    from dnalm.tokenization import load_tokenizer
+
+    register_baselines()
+    if seed is not None:
+        torch.manual_seed(seed)
+    id2label = id2label or {i: str(i) for i in range(num_labels)}
+    label_kwargs = {"num_labels": num_labels, "id2label": id2label,
+                    "label2id": {v: k for k, v in id2label.items()}, "problem_type": problem_type}
+    model_spec = resolve_spec(spec)
+    if model_spec is not None:
+        tokenizer = _make_tokenizer(model_spec, train_sequences)
+        config = _scratch_config(model_spec, tokenizer, input_length, label_kwargs)
+        return AutoModelForSequenceClassification.from_config(config), tokenizer, model_spec
+    if trust_remote_code:
+        warnings.warn(f"trust_remote_code=True runs Python code shipped with {spec!r}; only use checkpoints you "
+                      "trust", stacklevel=2)
+    tokenizer = load_tokenizer(spec, trust_remote_code=trust_remote_code)
+    try:
+        if from_scratch:
+            config = AutoConfig.from_pretrained(spec, trust_remote_code=trust_remote_code, **label_kwargs)
+            model = AutoModelForSequenceClassification.from_config(config, trust_remote_code=trust_remote_code)
+        else:
+            model = AutoModelForSequenceClassification.from_pretrained(
+                spec, trust_remote_code=trust_remote_code, ignore_mismatched_sizes=True, **label_kwargs)
+    except ValueError as err:
+        if "trust_remote_code" in str(err) and not trust_remote_code:
+            raise ValueError(f"{spec}: this checkpoint ships its own model code (e.g. DNABERT-2); pass "
+                             "--trust-remote-code if you trust it") from err
+        raise
+    _check_vocab(model, tokenizer, spec)
+    return model, tokenizer, None
+
+
+def _check_vocab(model, tokenizer, spec: str) -> None:
+    emb = model.get_input_embeddings()
+    if emb is not None and emb.num_embeddings < len(tokenizer):
+        raise ValueError(f"{spec}: tokenizer has {len(tokenizer)} tokens but the model embeds only "
+                         f"{emb.num_embeddings}; wrong tokenizer for this checkpoint?")
+
+
+def load_model(path: str | Path, *, trust_remote_code: bool = False):
+    """Load a fine-tuned classifier and its tokenizer from a folder that ``finetune`` wrote."""
+    from transformers import AutoModelForSequenceClassification
+
+    from dnalm.tokenization import load_tokenizer
+
+    register_baselines()
+    path = str(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=trust_remote_code)
+    return model, load_tokenizer(path, trust_remote_code=trust_remote_code)

@@ -1,0 +1,246 @@
+"""CNN and LSTM baselines as Hugging Face ``PreTrainedModel``s on single-base tokens.
+
+They take ``input_ids``/``attention_mask``/``labels`` like any transformers classifier
+and return ``SequenceClassifierOutput``, so training, evaluation and prediction never
+branch on the model type. Tokens are read as one-hot bases (or a learned embedding for
+the Genomic Benchmarks CNN, as in its paper); padding is re-masked after every block so
+a sequence's output does not depend on what else is in its batch. During training each
+sequence is reverse-complemented with probability ``rc_augment`` (0.5 by default).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from transformers import PretrainedConfig, PreTrainedModel
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+__all__ = ["DnaBaselineConfig", "DilatedCnnConfig", "GbCnnConfig", "LstmConfig", "DilatedCnnForSequenceClassification",
+           "GbCnnForSequenceClassification", "LstmForSequenceClassification", "sequence_classification_loss"]
+
+
+def sequence_classification_loss(logits, labels, problem_type: str | None, num_labels: int):
+    """The loss transformers' ``*ForSequenceClassification`` models use, for any head."""
+    if problem_type == "regression":
+        return nn.functional.mse_loss(logits.squeeze(-1), labels.float().view(-1)) if num_labels == 1 \
+            else nn.functional.mse_loss(logits, labels.float())
+    if problem_type == "multi_label_classification":
+        return nn.functional.binary_cross_entropy_with_logits(logits, labels.float())
+    return nn.functional.cross_entropy(logits.view(-1, num_labels), labels.view(-1))
+
+
+class DnaBaselineConfig(PretrainedConfig):
+    """Shared settings: the token vocabulary and how tokens map to bases.
+
+    Args:
+        vocab_size: tokenizer vocabulary size.
+        base_token_ids: ids of A, C, G, T (one-hot channels 0..3).
+        ambiguous_token_ids: ids read as "any base" (0.25 on each channel), e.g. N, [UNK].
+        complement_ids: id -> id of the complementary token (for reverse-complement augmentation).
+        rc_augment: probability of reverse-complementing each training sequence.
+    """
+
+    def __init__(self, vocab_size: int = 10, base_token_ids=(5, 6, 7, 8), ambiguous_token_ids=(1, 4, 9),
+                 complement_ids=None, rc_augment: float = 0.5, dropout: float = 0.2, pad_token_id: int = 0,
+                 **kwargs):
+        super().__init__(pad_token_id=pad_token_id, **kwargs)
+        self.vocab_size = vocab_size
+        self.base_token_ids = list(base_token_ids)
+        self.ambiguous_token_ids = list(ambiguous_token_ids)
+        if complement_ids is None:
+            complement_ids = list(range(vocab_size))
+            a, c, g, t = self.base_token_ids
+            complement_ids[a], complement_ids[t], complement_ids[c], complement_ids[g] = t, a, g, c
+        self.complement_ids = list(complement_ids)
+        self.rc_augment = rc_augment
+        self.dropout = dropout
+
+
+class _BaselineModel(PreTrainedModel):
+    """Embedding, reverse-complement augmentation and the classification loss."""
+
+    base_model_prefix = "body"
+    main_input_name = "input_ids"
+    _no_split_modules: list[str] = []
+
+    def __init__(self, config: DnaBaselineConfig, learned_embedding: int = 0):
+        super().__init__(config)
+        table = torch.zeros(config.vocab_size, 4)
+        for channel, idx in enumerate(config.base_token_ids):
+            table[idx, channel] = 1.0
+        table[config.ambiguous_token_ids] = 0.25
+        self.register_buffer("onehot", table, persistent=False)
+        self.register_buffer("complement", torch.tensor(config.complement_ids), persistent=False)
+        self.embed = nn.Embedding(config.vocab_size, learned_embedding) if learned_embedding else None
+        self.in_channels = learned_embedding or 4
+
+    def _init_weights(self, module):
+        if isinstance(module, nn.Conv1d | nn.Linear):
+            nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+    def _reverse_complement(self, input_ids, mask):
+        """Reverse-complement a random subset of rows, keeping [CLS]/[SEP] and padding in place."""
+        flip = torch.rand(input_ids.shape[0], device=input_ids.device) < self.config.rc_augment
+        if not flip.any():
+            return input_ids
+        length = mask.sum(dim=1, keepdim=True)
+        pos = torch.arange(input_ids.shape[1], device=input_ids.device)[None, :]
+        inner = (pos >= 1) & (pos <= length - 2)
+        src = torch.where(inner, length - 1 - pos, pos)
+        rc = self.complement[torch.gather(input_ids, 1, src)]
+        return torch.where(flip[:, None], rc, input_ids)
+
+    def forward(self, input_ids, attention_mask=None, labels=None, token_type_ids=None, return_dict=None, **kwargs):
+        mask = attention_mask if attention_mask is not None else (input_ids != self.config.pad_token_id).long()
+        if self.training and self.config.rc_augment > 0:
+            input_ids = self._reverse_complement(input_ids, mask)
+        x = self.embed(input_ids) if self.embed is not None else self.onehot[input_ids]
+        x = x * mask[..., None].to(x.dtype)
+        logits = self.body(x.transpose(1, 2), mask)
+        loss = None
+        if labels is not None:
+            loss = sequence_classification_loss(logits, labels, self.config.problem_type, self.config.num_labels)
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+def _masked_pool(x, mask):
+    """Concatenate the masked max and mean over length: (batch, channels, L) -> (batch, 2*channels)."""
+    m = mask[:, None, :].to(x.dtype)
+    mean = (x * m).sum(-1) / m.sum(-1).clamp(min=1)
+    mx = x.masked_fill(m == 0, torch.finfo(x.dtype).min).amax(-1)
+    return torch.cat([mx, mean], dim=1)
+
+
+def _head(in_features: int, hidden: int, num_labels: int, dropout: float) -> nn.Sequential:
+    return nn.Sequential(nn.Dropout(dropout), nn.Linear(in_features, hidden), nn.GELU(), nn.Dropout(dropout),
+                         nn.Linear(hidden, num_labels))
+
+
+# -- dilated residual CNN ---------------------------------------------------------------------------------
+class DilatedCnnConfig(DnaBaselineConfig):
+    model_type = "dnalm-dilated-cnn"
+
+    def __init__(self, channels: int = 128, kernel_size: int = 9, dilations=(1, 2, 4, 8, 16), hidden_size: int = 128,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.channels, self.kernel_size, self.dilations, self.hidden_size = channels, kernel_size, list(dilations), hidden_size
+
+
+class _ResidualBlock(nn.Module):
+    def __init__(self, channels: int, dilation: int, dropout: float):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.BatchNorm1d(channels), nn.GELU(),
+            nn.Conv1d(channels, channels, 3, dilation=dilation, padding=dilation),
+            nn.BatchNorm1d(channels), nn.GELU(), nn.Dropout(dropout), nn.Conv1d(channels, channels, 1))
+
+    def forward(self, x, m):
+        return (x + self.net(x)) * m
+
+
+class _DilatedBody(nn.Module):
+    def __init__(self, config: DilatedCnnConfig, in_channels: int):
+        super().__init__()
+        self.stem = nn.Conv1d(in_channels, config.channels, config.kernel_size, padding=config.kernel_size // 2)
+        self.blocks = nn.ModuleList(_ResidualBlock(config.channels, d, config.dropout) for d in config.dilations)
+        self.norm = nn.BatchNorm1d(config.channels)
+        self.head = _head(2 * config.channels, config.hidden_size, config.num_labels, config.dropout)
+
+    def forward(self, x, mask):
+        m = mask[:, None, :].to(x.dtype)
+        x = self.stem(x) * m
+        for block in self.blocks:
+            x = block(x, m)
+        return self.head(_masked_pool(nn.functional.gelu(self.norm(x)) * m, mask))
+
+
+class DilatedCnnForSequenceClassification(_BaselineModel):
+    """A dilated residual CNN (receptive field ~70 bp with the defaults) with max+mean pooling."""
+
+    config_class = DilatedCnnConfig
+
+    def __init__(self, config: DilatedCnnConfig):
+        super().__init__(config)
+        self.body = _DilatedBody(config, self.in_channels)
+        self.post_init()
+
+
+# -- Genomic Benchmarks CNN -------------------------------------------------------------------------------
+class GbCnnConfig(DnaBaselineConfig):
+    """The baseline CNN of the Genomic Benchmarks paper (Gresova et al. 2023): character embedding,
+    three Conv1d(kernel 8) + BatchNorm + MaxPool(2) blocks, flatten, Dense(512), Dense(num_labels).
+    Its flatten layer fixes the input length (``input_length`` tokens; shorter input is padded)."""
+
+    model_type = "dnalm-gb-cnn"
+
+    def __init__(self, input_length: int = 256, embedding_dim: int = 100, **kwargs):
+        super().__init__(**kwargs)
+        self.input_length, self.embedding_dim = input_length, embedding_dim
+
+
+class _GbBody(nn.Module):
+    def __init__(self, config: GbCnnConfig, in_channels: int):
+        super().__init__()
+        self.length = config.input_length
+        self.convs = nn.Sequential(
+            nn.Conv1d(in_channels, 16, 8), nn.BatchNorm1d(16), nn.ReLU(), nn.MaxPool1d(2),
+            nn.Conv1d(16, 8, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.MaxPool1d(2),
+            nn.Conv1d(8, 4, 8), nn.BatchNorm1d(4), nn.ReLU(), nn.MaxPool1d(2), nn.Flatten())
+        with torch.no_grad():
+            flat = self.convs.eval()(torch.zeros(1, in_channels, self.length)).shape[1]
+        self.dense = nn.Sequential(nn.Linear(flat, 512), nn.ReLU(), nn.Dropout(config.dropout),
+                                   nn.Linear(512, config.num_labels))
+
+    def forward(self, x, mask):
+        if x.shape[-1] > self.length:
+            raise ValueError(f"the GB CNN takes at most {self.length} tokens; got {x.shape[-1]} "
+                             "(predict() cuts longer sequences into windows)")
+        x = nn.functional.pad(x, (0, self.length - x.shape[-1]))
+        return self.dense(self.convs(x))
+
+
+class GbCnnForSequenceClassification(_BaselineModel):
+    config_class = GbCnnConfig
+
+    def __init__(self, config: GbCnnConfig):
+        super().__init__(config, learned_embedding=config.embedding_dim)
+        self.body = _GbBody(config, self.in_channels)
+        self.post_init()
+
+
+# -- BiLSTM -----------------------------------------------------------------------------------------------
+class LstmConfig(DnaBaselineConfig):
+    model_type = "dnalm-lstm"
+
+    def __init__(self, hidden_size: int = 128, num_layers: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden_size, self.num_layers = hidden_size, num_layers
+
+
+class _LstmBody(nn.Module):
+    def __init__(self, config: LstmConfig, in_channels: int):
+        super().__init__()
+        self.lstm = nn.LSTM(in_channels, config.hidden_size, num_layers=config.num_layers, batch_first=True,
+                            bidirectional=True, dropout=config.dropout if config.num_layers > 1 else 0.0)
+        self.head = _head(4 * config.hidden_size, config.hidden_size, config.num_labels, config.dropout)
+
+    def forward(self, x, mask):
+        lengths = mask.sum(1).clamp(min=1).cpu()
+        packed = nn.utils.rnn.pack_padded_sequence(x.transpose(1, 2), lengths, batch_first=True,
+                                                   enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[-1])
+        return self.head(_masked_pool(out.transpose(1, 2), mask))
+
+
+class LstmForSequenceClassification(_BaselineModel):
+    """A bidirectional LSTM over one-hot bases (packed, so padding is never read), max+mean pooled."""
+
+    config_class = LstmConfig
+
+    def __init__(self, config: LstmConfig):
+        super().__init__(config)
+        self.body = _LstmBody(config, self.in_channels)
+        self.post_init()

@@ -1,0 +1,95 @@
+"""Batched prediction with sliding windows for long sequences and reverse-complement averaging.
+
+A sequence longer than the model takes is cut into overlapping windows (``stride`` bases
+apart, the last one flush with the end) whose outputs are averaged: nothing is truncated.
+Results do not depend on the batch size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dnalm.sequence import reverse_complement
+
+__all__ = ["predict_proba", "window_bases"]
+
+
+def window_bases(tokenizer, max_tokens: int) -> int:
+    """Longest stretch of bases guaranteed to fit in ``max_tokens`` tokens with [CLS]/[SEP].
+
+    Overlapping k-mers fit ``max_tokens - 2 + k - 1`` bases; any other DNA tokenizer
+    spends at most one token per base.
+    """
+    k = getattr(tokenizer, "k", 1) if getattr(tokenizer, "kind", None) == "kmer" else 1
+    return max(max_tokens - 2 + k - 1, 1)
+
+
+def _windows(seq: str, size: int, stride: int) -> list[str]:
+    if len(seq) <= size:
+        return [seq]
+    starts = list(range(0, len(seq) - size + 1, stride))
+    if starts[-1] != len(seq) - size:
+        starts.append(len(seq) - size)
+    return [seq[s : s + size] for s in starts]
+
+
+def predict_proba(model, tokenizer, sequences: list[str], *, batch_size: int = 64, reverse_complement_average:
+                  bool = False, stride: int | None = None, aggregate: str = "mean", device: str | None = None,
+                  max_tokens: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of ``model`` for each sequence: class probabilities (softmax), label probabilities
+    (sigmoid, multi-label) or values (regression).
+
+    Returns ``(scores, n_windows)`` with one row per input sequence, in input order.
+    """
+    import torch
+
+    if aggregate not in ("mean", "max"):
+        raise ValueError(f"aggregate must be 'mean' or 'max'; got {aggregate!r}")
+    if not sequences:
+        raise ValueError("predict needs at least one sequence; got 0")
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model = model.to(device).eval()
+    max_tokens = max_tokens or tokenizer.model_max_length
+    size = window_bases(tokenizer, max_tokens)
+    stride = stride or max(size // 2, 1)
+    owner: list[int] = []
+    pieces: list[str] = []
+    for i, seq in enumerate(sequences):
+        wins = _windows(seq, size, stride)
+        if reverse_complement_average:
+            wins = wins + [reverse_complement(w) for w in wins]
+        pieces.extend(wins)
+        owner.extend([i] * len(wins))
+    order = np.argsort([len(p) for p in pieces], kind="stable")  # similar lengths share a batch
+    problem = getattr(model.config, "problem_type", None) or "single_label_classification"
+    out = None
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            enc = tokenizer([pieces[j] for j in idx], padding=True, truncation=True, max_length=max_tokens,
+                            return_tensors="pt")
+            enc = {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
+            logits = model(**enc).logits.float()
+            if problem == "regression":
+                scores = logits
+            elif problem == "multi_label_classification":
+                scores = torch.sigmoid(logits)
+            else:
+                scores = torch.softmax(logits, dim=-1)
+            scores = scores.cpu().numpy()
+            if out is None:
+                out = np.zeros((len(pieces), scores.shape[1]), dtype=np.float64)
+            out[idx] = scores
+    owner_arr = np.asarray(owner)
+    counts = np.bincount(owner_arr, minlength=len(sequences))
+    result = np.zeros((len(sequences), out.shape[1]))
+    if aggregate == "mean":
+        np.add.at(result, owner_arr, out)
+        result /= counts[:, None]
+    else:
+        result[:] = -np.inf
+        np.maximum.at(result, owner_arr, out)
+        if problem == "single_label_classification":
+            result /= result.sum(axis=1, keepdims=True)
+    n_windows = counts // (2 if reverse_complement_average else 1)
+    return result, n_windows
