@@ -13,3 +13,24 @@ def shared_data() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"real data not found at {SHARED} (the shared/data folder beside the repo)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def tata_dir(tmp_path_factory) -> Path:
+    """A small TATA split folder: train 240, dev 60, test 75 sequences of 60 nt."""
+    from dnalm.io import write_table
+    from dnalm.synth import stratified_split, tata_dataset
+
+    root = tmp_path_factory.mktemp("tata")
+    train, dev = stratified_split(tata_dataset(300, 60, seed=1), 0.2, seed=1)
+    write_table(train, root / "train.csv")
+    write_table(dev, root / "dev.csv")
+    write_table(tata_dataset(75, 60, seed=2), root / "test.csv")
+    return root
+
+
+@pytest.fixture(scope="session")
+def dnabert_checkpoint(tmp_path_factory) -> Path:
+    from dnalm.testing import write_dnabert_checkpoint
+
+    return write_dnabert_checkpoint(tmp_path_factory.mktemp("dnabert6"))

@@ -60,3 +60,40 @@ def test_bad_data_is_a_clear_error(tmp_path):
     assert r.exit_code == 2 and "bad.fa:3: record 'x': column 3: '*'" in r.output
     r = invoke("tokenizer", "check", tmp_path / "k", "--class", "nolabel")
     assert r.exit_code != 0 and "LABEL=FASTA" in r.output
+
+
+def test_finetune_evaluate_predict_commands(tata_dir, tmp_path):
+    model = tmp_path / "model"
+    r = invoke("finetune", tata_dir, "--model", "cnn", "-o", model, "--epochs", 1, "--seed", 1)
+    assert r.exit_code == 0, r.output
+    assert "validation (validation = the data's dev split)" in r.output
+    r = invoke("evaluate", model, tata_dir, "--split", "test", "-o", tmp_path / "eval")
+    assert r.exit_code == 0, r.output
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["n_predictions"] == 75 and (tmp_path / "eval" / "confusion_matrix.png").is_file()
+    r = invoke("predict", model, tata_dir / "test.csv", "-o", tmp_path / "p.tsv", "--rc")
+    assert r.exit_code == 0 and "wrote 75 predictions" in r.output
+
+
+def test_finetune_config_file_and_errors(tata_dir, tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("model: cnn\nepochs: 1\nbatch_size: 16\ntrainer:\n  disable_tqdm: true\n")
+    r = invoke("finetune", tata_dir, "--config", config, "-o", tmp_path / "m")
+    assert r.exit_code == 0, r.output
+    import yaml
+
+    saved = yaml.safe_load((tmp_path / "m" / "dnalm_config.yaml").read_text())
+    assert saved["batch_size"] == 16 and saved["model"] == "cnn"
+    config.write_text("model: cnn\nepoch: 1\n")
+    r = invoke("finetune", tata_dir, "--config", config, "-o", tmp_path / "m2")
+    assert r.exit_code == 2 and "unknown setting 'epoch'" in r.output
+    r = invoke("finetune", tmp_path / "missing.csv", "-o", tmp_path / "m3")
+    assert r.exit_code == 2 and "missing.csv: no such file" in r.output
+
+
+def test_demo_end_to_end_quickly(tmp_path):
+    r = invoke("demo", "-o", tmp_path, "--epochs", 1)
+    assert r.exit_code == 0, r.output
+    assert "identical predictions" in r.output
+    last = r.output.strip().splitlines()[-1]
+    assert last.startswith("validation accuracy: ") and 0 <= float(last.split(": ")[1]) <= 1

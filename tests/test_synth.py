@@ -58,3 +58,11 @@ def test_stratified_split_is_disjoint_and_complete():
     assert sum(r.label == "1" for r in dev) == 100
     assert {r.id for r in train}.isdisjoint(r.id for r in dev)
     assert stratified_split(recs, 0.2, seed=5) == (train, dev)
+
+
+def test_unstratified_split_and_empty_sides():
+    recs = motif_dataset(10, 20, motif="TATA", rate=0.5, seed=0)
+    train, dev = stratified_split(recs, 0.3, seed=0, stratify=False)
+    assert len(dev) == 3 and len(train) == 7
+    with pytest.raises(ValueError, match="leaves one side empty"):
+        stratified_split(recs[:1], 0.2)

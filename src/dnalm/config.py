@@ -20,7 +20,7 @@ import yaml
 
 __all__ = ["FinetuneConfig", "load_yaml"]
 
-PROBLEM_TYPES = ("single_label_classification", "multi_label_classification", "regression")
+PROBLEM_TYPES = ("single_label_classification", "multi_label_classification", "regression", "token_classification")
 
 
 @dataclass
@@ -36,7 +36,7 @@ class FinetuneConfig:
     problem_type: str = "single_label_classification"
     epochs: float = 10.0
     learning_rate: float | None = None  # None: the model preset's default (2e-5..1e-3)
-    batch_size: int = 32
+    batch_size: int | None = None  # None: the model preset's default (32 for transformers, 128 for the CNN)
     eval_batch_size: int = 128
     gradient_accumulation_steps: int = 1
     weight_decay: float = 0.01
@@ -62,7 +62,7 @@ class FinetuneConfig:
             raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}; got {self.problem_type!r}")
         if not 0 < self.val_fraction < 1:
             raise ValueError(f"val_fraction must be in (0, 1); got {self.val_fraction}")
-        if self.epochs <= 0 or self.batch_size < 1:
+        if self.epochs <= 0 or (self.batch_size is not None and self.batch_size < 1):
             raise ValueError("epochs must be > 0 and batch_size >= 1")
         self.epochs = float(self.epochs)
 

@@ -49,6 +49,8 @@ class LabelSpace:
             return cls(problem_type, ["value"])
         if problem_type == "multi_label_classification":
             names = {x for r in records for x in r.label.split(MULTI_LABEL_SEP) if x}
+        elif problem_type == "token_classification":
+            names = {x for r in records for x in _per_base(r.label)}
         else:
             names = {r.label for r in records}
         if problem_type == "single_label_classification" and len(names) < 2:
@@ -70,6 +72,13 @@ class LabelSpace:
             except (TypeError, ValueError):
                 raise ValueError(f"record {record!r}: label {label!r} is not a number (regression)") from None
         index = {name: i for i, name in enumerate(self.names)}
+        if self.problem_type == "token_classification":
+            values = _per_base(label or "")
+            unknown = next((x for x in values if x not in index), None)
+            if unknown is not None:
+                raise ValueError(f"record {record!r}: per-base label {unknown!r} is not among the training labels "
+                                 f"{list(self.names)}")
+            return [index[x] for x in values]
         if self.problem_type == "multi_label_classification":
             vec = [0.0] * len(self.names)
             for x in (label or "").split(MULTI_LABEL_SEP):
@@ -83,11 +92,17 @@ class LabelSpace:
         return index[label]
 
 
+def _per_base(label: str) -> list[str]:
+    """Per-base labels: whitespace-separated values, or one character per base ("0011100")."""
+    return label.split() if " " in label.strip() else list(label.strip())
+
+
 def load_splits(data: str | Path | None, *, classes: dict[str, str] | None = None, val_fraction: float = 0.1,
                 seed: int = 42, sequence_column: str | None = None, label_column: str | None = None,
-                want_test: bool = False) -> tuple[dict[str, list[Record]], str]:
+                want_test: bool = False, stratify: bool = True) -> tuple[dict[str, list[Record]], str]:
     """Read ``train`` and ``dev`` (and ``test`` if ``want_test``); returns the splits and a note on
-    where validation came from."""
+    where validation came from. Without a dev split, validation is a seeded part of train,
+    stratified by label when ``stratify`` (single-label classification)."""
     kw = {"sequence_column": sequence_column, "label_column": label_column}
     if classes:
         records = list(read_labeled_fasta(classes))
@@ -104,9 +119,10 @@ def load_splits(data: str | Path | None, *, classes: dict[str, str] | None = Non
         raise ValueError("give a data file/folder or --class LABEL=FASTA pairs")
     if "dev" in splits:
         return splits, "validation = the data's dev split"
-    train, dev = stratified_split(splits["train"], val_fraction, seed=seed)
+    train, dev = stratified_split(splits["train"], val_fraction, seed=seed, stratify=stratify)
     splits["train"], splits["dev"] = train, dev
-    return splits, f"validation = a stratified {val_fraction:.0%} of train (seed {seed}); no dev split in the data"
+    how = "a stratified" if stratify else "a random"
+    return splits, f"validation = {how} {val_fraction:.0%} of train (seed {seed}); no dev split in the data"
 
 
 def to_dataset(records: list[Record], tokenizer, labels: LabelSpace | None, max_length: int):
@@ -123,4 +139,19 @@ def to_dataset(records: list[Record], tokenizer, labels: LabelSpace | None, max_
     columns = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
     if labels is not None:
         columns["labels"] = [labels.encode(r.label, r.id) for r in records]
+        if labels.problem_type == "token_classification":
+            columns["labels"] = _per_base_targets(records, columns["labels"], tokenizer, max_length)
     return Dataset.from_dict(columns), n_truncated
+
+
+def _per_base_targets(records: list[Record], targets: list[list[int]], tokenizer, max_length: int) -> list:
+    """Check one label per base and cut labels to the bases a truncated input still covers."""
+    from dnalm.predict import window_bases
+
+    keep = window_bases(tokenizer, max_length)
+    out = []
+    for rec, y in zip(records, targets):
+        if len(y) != len(rec.sequence):
+            raise ValueError(f"record {rec.id!r}: {len(y)} per-base labels for a {len(rec.sequence)}-base sequence")
+        out.append(y[:keep])
+    return out

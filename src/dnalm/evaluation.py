@@ -12,7 +12,7 @@ import numpy as np
 from dnalm.data import LabelSpace, load_splits
 from dnalm.io import Record, read_labeled_fasta, read_sequences
 from dnalm.metrics import classification_metrics, multilabel_metrics, regression_metrics
-from dnalm.predict import predict_proba
+from dnalm.predict import predict_per_base, predict_proba
 
 __all__ = ["evaluate", "predict_file", "plot_confusion_matrix"]
 
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def _problem(model) -> str:
+    if getattr(model.config, "kmer_k", None):
+        return "token_classification"
     return getattr(model.config, "problem_type", None) or "single_label_classification"
 
 
@@ -76,6 +78,9 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     space = LabelSpace(problem, names)
     y = [space.encode(r.label, r.id) for r in records]
+    if problem == "token_classification":
+        return _evaluate_per_base(model, tok, records, y, names, output, batch_size, {
+            "model": str(model_path), "data": str(data), "split": split, "untrained": untrained})
     scores, n_windows = predict_proba(model, tok, [r.sequence for r in records], batch_size=batch_size,
                                       reverse_complement_average=reverse_complement_average)
     if len(scores) != len(records):  # a dropped batch would be a silent bias; never let it pass
@@ -93,6 +98,26 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
     metrics.update({"model": str(model_path), "data": str(data), "split": split, "untrained": untrained,
                     "n_sequences": len(records), "n_windowed": int((n_windows > 1).sum()), "labels": names})
     _write_predictions(output / "predictions.csv", records, scores, names, problem, n_windows)
+    (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
+
+
+def _evaluate_per_base(model, tok, records, y, names, output: Path, batch_size: int, info: dict) -> dict:
+    """Per-nucleotide metrics over every base of every record; predictions as per-base strings."""
+    for rec, labels in zip(records, y):
+        if len(labels) != len(rec.sequence):
+            raise ValueError(f"record {rec.id!r}: {len(labels)} per-base labels for a {len(rec.sequence)}-base sequence")
+    probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
+    metrics = classification_metrics(np.concatenate(y), np.concatenate(probs))
+    plot_confusion_matrix(np.asarray(metrics["confusion_matrix"]), names, output / "confusion_matrix.png",
+                          title=f"per-base [{info['split']}]")
+    metrics.update({**info, "n_sequences": len(records), "n_bases": metrics["n_predictions"], "labels": names})
+    sep = "" if all(len(n) == 1 for n in names) else " "
+    with open(output / "predictions.csv", "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["id", "label", "predicted"])
+        for rec, p in zip(records, probs):
+            w.writerow([rec.id, rec.label or "", sep.join(names[i] for i in p.argmax(axis=1))])
     (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
 
@@ -125,9 +150,18 @@ def predict_file(model_path: str, input_path: str | Path, output: str | Path, *,
 
     model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
     records = list(read_sequences(input_path))
-    scores, n_windows = predict_proba(model, tok, [r.sequence for r in records], batch_size=batch_size,
-                                      reverse_complement_average=reverse_complement_average)
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
+    if _problem(model) == "token_classification":
+        probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
+        sep = "" if all(len(n) == 1 for n in names) else " "
+        with open(output, "w", newline="") as fh:
+            w = csv.writer(fh, delimiter="\t" if output.suffix == ".tsv" else ",", lineterminator="\n")
+            w.writerow(["id", "predicted"])
+            for rec, p in zip(records, probs):
+                w.writerow([rec.id, sep.join(names[i] for i in p.argmax(axis=1))])
+        return len(records)
+    scores, n_windows = predict_proba(model, tok, [r.sequence for r in records], batch_size=batch_size,
+                                      reverse_complement_average=reverse_complement_average)
     return _write_predictions(output, records, scores, names, _problem(model), n_windows)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn import metrics as skm
 
-__all__ = ["classification_metrics", "regression_metrics", "multilabel_metrics", "softmax"]
+__all__ = ["classification_metrics", "regression_metrics", "multilabel_metrics", "per_base_metrics", "softmax"]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -89,3 +89,12 @@ def multilabel_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
             "auroc": _safe(skm.roc_auc_score, y_true, probs, average="macro"),
             "auprc": _safe(skm.average_precision_score, y_true, probs, average="macro"),
             "n_predictions": int(len(y_pred))}
+
+
+def per_base_metrics(labels: np.ndarray, logits: np.ndarray) -> dict:
+    """Classification metrics over every scored base (label != -100) of per-nucleotide output."""
+    width = min(labels.shape[1], logits.shape[1])
+    y = labels[:, :width].reshape(-1)
+    scores = logits[:, :width].reshape(-1, logits.shape[-1])
+    keep = y != -100
+    return classification_metrics(y[keep], softmax(scores[keep]))

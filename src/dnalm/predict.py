@@ -11,7 +11,7 @@ import numpy as np
 
 from dnalm.sequence import reverse_complement
 
-__all__ = ["predict_proba", "window_bases"]
+__all__ = ["predict_proba", "predict_per_base", "window_bases"]
 
 
 def window_bases(tokenizer, max_tokens: int) -> int:
@@ -93,3 +93,38 @@ def predict_proba(model, tokenizer, sequences: list[str], *, batch_size: int = 6
             result /= result.sum(axis=1, keepdims=True)
     n_windows = counts // (2 if reverse_complement_average else 1)
     return result, n_windows
+
+
+def predict_per_base(model, tokenizer, sequences: list[str], *, batch_size: int = 64, stride: int | None = None,
+                     device: str | None = None, max_tokens: int | None = None) -> list[np.ndarray]:
+    """Per-nucleotide class probabilities ``(len(seq), num_labels)`` for each sequence.
+
+    Long sequences are cut into overlapping windows; every base gets the mean over the
+    windows that contain it.
+    """
+    import torch
+
+    if not sequences:
+        raise ValueError("predict needs at least one sequence; got 0")
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model = model.to(device).eval()
+    max_tokens = max_tokens or tokenizer.model_max_length
+    size = window_bases(tokenizer, max_tokens)
+    stride = stride or max(size // 2, 1)
+    pieces: list[tuple[int, int, str]] = []
+    for i, seq in enumerate(sequences):
+        starts = [0] if len(seq) <= size else sorted(set(range(0, len(seq) - size + 1, stride)) | {len(seq) - size})
+        pieces.extend((i, s, seq[s : s + size]) for s in starts)
+    n_labels = model.config.num_labels
+    sums = [np.zeros((len(s), n_labels)) for s in sequences]
+    counts = [np.zeros(len(s)) for s in sequences]
+    with torch.inference_mode():
+        for start in range(0, len(pieces), batch_size):
+            chunk = pieces[start : start + batch_size]
+            enc = tokenizer([p[2] for p in chunk], padding=True, return_tensors="pt")
+            enc = {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
+            probs = torch.softmax(model(**enc).logits.float(), dim=-1).cpu().numpy()
+            for (i, s, piece), p in zip(chunk, probs):
+                sums[i][s : s + len(piece)] += p[: len(piece)]
+                counts[i][s : s + len(piece)] += 1
+    return [total / np.maximum(c, 1)[:, None] for total, c in zip(sums, counts)]

@@ -19,7 +19,7 @@ import numpy as np
 
 from dnalm.config import FinetuneConfig
 from dnalm.data import LabelSpace, load_splits, to_dataset
-from dnalm.metrics import classification_metrics, multilabel_metrics, regression_metrics, softmax
+from dnalm.metrics import classification_metrics, multilabel_metrics, per_base_metrics, regression_metrics, softmax
 
 __all__ = ["finetune", "compute_metrics_for"]
 
@@ -31,7 +31,9 @@ def compute_metrics_for(problem_type: str):
 
     def compute(pred) -> dict:
         logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
-        if problem_type == "regression":
+        if problem_type == "token_classification":
+            out = per_base_metrics(pred.label_ids, logits)
+        elif problem_type == "regression":
             out = regression_metrics(pred.label_ids, logits)
         elif problem_type == "multi_label_classification":
             out = multilabel_metrics(pred.label_ids, 1 / (1 + np.exp(-logits)))
@@ -43,7 +45,20 @@ def compute_metrics_for(problem_type: str):
 
 
 def _collate(tokenizer, features):
-    return tokenizer.pad(features, padding=True, return_tensors="pt")
+    """Pad inputs with the tokenizer; pad per-base label lists of unequal length with -100."""
+    import torch
+
+    labels = [f["labels"] for f in features] if "labels" in features[0] else None
+    ragged = labels is not None and isinstance(labels[0], list) and len({len(y) for y in labels}) > 1
+    if ragged:
+        features = [{k: v for k, v in f.items() if k != "labels"} for f in features]
+    batch = tokenizer.pad(features, padding=True, return_tensors="pt")
+    if ragged:
+        out = torch.full((len(labels), max(map(len, labels))), -100, dtype=torch.long)
+        for i, y in enumerate(labels):
+            out[i, : len(y)] = torch.tensor(y)
+        batch["labels"] = out
+    return batch
 
 
 def _weighted_loss(weights):
@@ -107,14 +122,15 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     import torch
     from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
-    from dnalm.models import build_model
+    from dnalm.models import build_model, model_max_tokens
 
     t0 = time.time()
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     set_seed(cfg.seed)
     splits, val_note = load_splits(data, classes=classes, val_fraction=cfg.val_fraction, seed=cfg.seed,
-                                   sequence_column=cfg.sequence_column, label_column=cfg.label_column)
+                                   sequence_column=cfg.sequence_column, label_column=cfg.label_column,
+                                   stratify=cfg.problem_type == "single_label_classification")
     train, dev = splits["train"], splits["dev"]
     labels = LabelSpace.from_records(train, cfg.problem_type)
     log.info("%s; %d train, %d validation sequences", val_note, len(train), len(dev))
@@ -123,9 +139,11 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
         cfg.model, num_labels=labels.num_labels, id2label=labels.id2label, problem_type=cfg.problem_type,
         train_sequences=[r.sequence for r in train], input_length=longest + 2, from_scratch=cfg.from_scratch,
         trust_remote_code=cfg.trust_remote_code, seed=cfg.seed)
-    model_limit = getattr(model.config, "input_length", None) or tok.model_max_length
-    tok.model_max_length = model_limit
+    model_limit = tok.model_max_length = model_max_tokens(model, tok)
     longest_tokens = int(max(tok([r.sequence for r in train], return_length=True)["length"]))
+    if cfg.max_length and cfg.max_length > model_limit:
+        raise ValueError(f"max_length={cfg.max_length} tokens is more than {cfg.model} takes ({model_limit}); "
+                         "longer sequences are scored with sliding windows by predict/evaluate")
     max_length = min(cfg.max_length or longest_tokens, model_limit)
     train_ds, train_trunc = to_dataset(train, tok, labels, max_length)
     dev_ds, dev_trunc = to_dataset(dev, tok, labels, max_length)
@@ -136,6 +154,7 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     if cfg.lora:
         model = _with_lora(model, cfg)
     lr = cfg.learning_rate or (spec.learning_rate if spec is not None else 5e-5)
+    batch_size = cfg.batch_size or (spec.batch_size if spec is not None else 32)
     loss_func = None
     if cfg.class_weights and cfg.problem_type == "single_label_classification":
         counts = np.bincount(train_ds["labels"], minlength=labels.num_labels).astype(float)
@@ -145,7 +164,7 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     report_to = "tensorboard" if _has_tensorboard() else "none"
     args = TrainingArguments(
         output_dir=str(output / "checkpoints"), num_train_epochs=cfg.epochs, learning_rate=lr,
-        per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.eval_batch_size,
+        per_device_train_batch_size=batch_size, per_device_eval_batch_size=cfg.eval_batch_size,
         gradient_accumulation_steps=cfg.gradient_accumulation_steps, weight_decay=cfg.weight_decay,
         warmup_steps=cfg.warmup_ratio, lr_scheduler_type="linear", eval_strategy="epoch", save_strategy="epoch",
         logging_strategy="steps", logging_steps=cfg.logging_steps, load_best_model_at_end=True,
@@ -177,7 +196,7 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     summary = {
         "model": cfg.model, "from_scratch": cfg.from_scratch or spec is not None, "validation": val_note,
         "n_train": len(train), "n_validation": len(dev), "labels": list(labels.names), "max_length": max_length,
-        "n_truncated_train": train_trunc, "n_truncated_validation": dev_trunc, "learning_rate": lr,
+        "n_truncated_train": train_trunc, "n_truncated_validation": dev_trunc, "learning_rate": lr, "batch_size": batch_size,
         "seed": cfg.seed, "epochs_run": trainer.state.epoch, "best_checkpoint_metric": best_metric,
         "best_validation_metric": trainer.state.best_metric, "validation_metrics": val,
         "train_loss": train_out.training_loss, "parameters": sum(p.numel() for p in trainer.model.parameters()),

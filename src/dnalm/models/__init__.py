@@ -19,7 +19,8 @@ import yaml
 
 from dnalm.models import baselines
 
-__all__ = ["ModelSpec", "PRESETS", "resolve_spec", "build_model", "load_model", "register_baselines"]
+__all__ = ["ModelSpec", "PRESETS", "resolve_spec", "build_model", "load_model", "register_baselines",
+           "model_max_tokens"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class ModelSpec:
         bpe_vocab_size: vocabulary size for ``bpe``.
         max_length: the model's maximum number of tokens.
         learning_rate: default learning rate for fine-tuning this model.
+        batch_size: default training batch size for this model.
         config: keyword arguments of the architecture's config class (hidden_size, num_hidden_layers, ...).
     """
 
@@ -63,6 +65,7 @@ class ModelSpec:
     bpe_vocab_size: int = 1024
     max_length: int = 512
     learning_rate: float = 5e-5
+    batch_size: int = 32
     config: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -83,9 +86,9 @@ PRESETS: dict[str, ModelSpec] = {
     "dnabert-6": ModelSpec("bert", "kmer", 6, max_length=512, learning_rate=5e-5, config=_bert(768, 12, 12, 3072)),
     "tinydnabert": ModelSpec("roberta", "bpe", bpe_vocab_size=1024, max_length=512, learning_rate=1e-4,
                              config=_bert(512, 6, 8, 2048)),
-    "cnn": ModelSpec("dilated-cnn", "base", max_length=100_000, learning_rate=1e-3),
-    "cnn-gb": ModelSpec("gb-cnn", "base", max_length=100_000, learning_rate=1e-3),
-    "lstm": ModelSpec("lstm", "base", max_length=100_000, learning_rate=1e-3),
+    "cnn": ModelSpec("dilated-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=128),
+    "cnn-gb": ModelSpec("gb-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=64),
+    "lstm": ModelSpec("lstm", "base", max_length=100_000, learning_rate=1e-3, batch_size=64),
 }
 
 
@@ -182,16 +185,27 @@ def build_model(spec: str, *, num_labels: int = 2, id2label: dict | None = None,
     label_kwargs = {"num_labels": num_labels, "id2label": id2label,
                     "label2id": {v: k for k, v in id2label.items()}, "problem_type": problem_type}
     model_spec = resolve_spec(spec)
+    per_base = problem_type == "token_classification"
+    if per_base:
+        label_kwargs["problem_type"] = None  # transformers validates problem_type; the head class says it all
     if model_spec is not None:
         tokenizer = _make_tokenizer(model_spec, train_sequences)
         config = _scratch_config(model_spec, tokenizer, input_length, label_kwargs)
+        if per_base:
+            return _nucleotide_model(config, tokenizer, spec), tokenizer, model_spec
         return AutoModelForSequenceClassification.from_config(config), tokenizer, model_spec
+    if _needs_remote_code(spec) and not trust_remote_code:
+        raise ValueError(f"{spec}: this checkpoint ships its own model code (auto_map in config.json, e.g. "
+                         "DNABERT-2); pass --trust-remote-code (trust_remote_code=True) if you trust its authors")
     if trust_remote_code:
         warnings.warn(f"trust_remote_code=True runs Python code shipped with {spec!r}; only use checkpoints you "
                       "trust", stacklevel=2)
     tokenizer = load_tokenizer(spec, trust_remote_code=trust_remote_code)
     try:
-        if from_scratch:
+        if per_base:
+            config = AutoConfig.from_pretrained(spec, **label_kwargs)
+            model = _nucleotide_model(config, tokenizer, spec, None if from_scratch else spec)
+        elif from_scratch:
             config = AutoConfig.from_pretrained(spec, trust_remote_code=trust_remote_code, **label_kwargs)
             model = AutoModelForSequenceClassification.from_config(config, trust_remote_code=trust_remote_code)
         else:
@@ -204,6 +218,54 @@ def build_model(spec: str, *, num_labels: int = 2, id2label: dict | None = None,
         raise
     _check_vocab(model, tokenizer, spec)
     return model, tokenizer, None
+
+
+def _needs_remote_code(spec: str) -> bool:
+    """True when the checkpoint's config.json maps to code shipped with it (``auto_map``) for a model
+    type transformers does not know."""
+    import json
+
+    from transformers import CONFIG_MAPPING
+
+    path = Path(spec) / "config.json"
+    if not path.is_file():
+        from huggingface_hub import hf_hub_download
+
+        path = Path(hf_hub_download(spec, "config.json"))
+    config = json.loads(path.read_text(encoding="utf-8"))
+    return "auto_map" in config and config.get("model_type") not in CONFIG_MAPPING
+
+
+def _nucleotide_model(config, tokenizer, spec: str, weights: str | None = None):
+    """A per-nucleotide classifier (BERT over overlapping k-mers or single bases)."""
+    from dnalm.models.token import BertForNucleotideClassification
+
+    kind = getattr(tokenizer, "kind", None)
+    if getattr(config, "model_type", None) != "bert" or kind not in ("kmer", "base"):
+        raise ValueError(f"{spec}: per-nucleotide (token) classification needs a BERT model on overlapping k-mer "
+                         f"or single-base tokens; got a {getattr(config, 'model_type', '?')} model with "
+                         f"{kind or type(tokenizer).__name__} tokens")
+    config.kmer_k = tokenizer.k if kind == "kmer" else 1
+    config.problem_type = None
+    if weights is None:
+        return BertForNucleotideClassification(config)
+    return BertForNucleotideClassification.from_pretrained(weights, config=config, ignore_mismatched_sizes=True)
+
+
+def model_max_tokens(model, tokenizer) -> int:
+    """Most tokens one forward pass takes: the tokenizer's limit, capped by the position
+    embeddings (RoBERTa-style models spend ``pad_token_id + 1`` of them on an offset) or by a
+    fixed input length."""
+    config = model.config
+    limit = tokenizer.model_max_length
+    fixed = getattr(config, "input_length", None)
+    if fixed:
+        return fixed  # the GB CNN pads every input to exactly this length
+    positions = getattr(config, "max_position_embeddings", None)
+    if positions:
+        offset = (config.pad_token_id or 0) + 1 if "roberta" in getattr(config, "model_type", "") else 0
+        limit = min(limit, positions - offset)
+    return limit
 
 
 def _check_vocab(model, tokenizer, spec: str) -> None:
@@ -219,7 +281,14 @@ def load_model(path: str | Path, *, trust_remote_code: bool = False):
 
     from dnalm.tokenization import load_tokenizer
 
+    from transformers import AutoConfig
+
+    from dnalm.models.token import BertForNucleotideClassification
+
     register_baselines()
     path = str(path)
+    config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
+    if "BertForNucleotideClassification" in (config.architectures or []):
+        return BertForNucleotideClassification.from_pretrained(path), load_tokenizer(path)
     model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=trust_remote_code)
     return model, load_tokenizer(path, trust_remote_code=trust_remote_code)

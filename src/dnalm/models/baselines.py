@@ -65,12 +65,7 @@ class _BaselineModel(PreTrainedModel):
 
     def __init__(self, config: DnaBaselineConfig, learned_embedding: int = 0):
         super().__init__(config)
-        table = torch.zeros(config.vocab_size, 4)
-        for channel, idx in enumerate(config.base_token_ids):
-            table[idx, channel] = 1.0
-        table[config.ambiguous_token_ids] = 0.25
-        self.register_buffer("onehot", table, persistent=False)
-        self.register_buffer("complement", torch.tensor(config.complement_ids), persistent=False)
+        self._tables: tuple | None = None
         self.embed = nn.Embedding(config.vocab_size, learned_embedding) if learned_embedding else None
         self.in_channels = learned_embedding or 4
 
@@ -79,6 +74,20 @@ class _BaselineModel(PreTrainedModel):
             nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
+
+    def _lookup(self, device):
+        """One-hot and complement tables, built from the config on first use.
+
+        Not buffers: transformers 5 builds models on the meta device, and buffers that are
+        not in the checkpoint would come back uninitialised after ``from_pretrained``.
+        """
+        if self._tables is None or self._tables[0].device != device:
+            onehot = torch.zeros(self.config.vocab_size, 4, device=device)
+            for channel, idx in enumerate(self.config.base_token_ids):
+                onehot[idx, channel] = 1.0
+            onehot[self.config.ambiguous_token_ids] = 0.25
+            self._tables = (onehot, torch.tensor(self.config.complement_ids, device=device))
+        return self._tables
 
     def _reverse_complement(self, input_ids, mask):
         """Reverse-complement a random subset of rows, keeping [CLS]/[SEP] and padding in place."""
@@ -89,14 +98,14 @@ class _BaselineModel(PreTrainedModel):
         pos = torch.arange(input_ids.shape[1], device=input_ids.device)[None, :]
         inner = (pos >= 1) & (pos <= length - 2)
         src = torch.where(inner, length - 1 - pos, pos)
-        rc = self.complement[torch.gather(input_ids, 1, src)]
+        rc = self._lookup(input_ids.device)[1][torch.gather(input_ids, 1, src)]
         return torch.where(flip[:, None], rc, input_ids)
 
     def forward(self, input_ids, attention_mask=None, labels=None, token_type_ids=None, return_dict=None, **kwargs):
         mask = attention_mask if attention_mask is not None else (input_ids != self.config.pad_token_id).long()
         if self.training and self.config.rc_augment > 0:
             input_ids = self._reverse_complement(input_ids, mask)
-        x = self.embed(input_ids) if self.embed is not None else self.onehot[input_ids]
+        x = self.embed(input_ids) if self.embed is not None else self._lookup(input_ids.device)[0][input_ids]
         x = x * mask[..., None].to(x.dtype)
         logits = self.body(x.transpose(1, 2), mask)
         loss = None
@@ -171,13 +180,15 @@ class DilatedCnnForSequenceClassification(_BaselineModel):
 class GbCnnConfig(DnaBaselineConfig):
     """The baseline CNN of the Genomic Benchmarks paper (Gresova et al. 2023): character embedding,
     three Conv1d(kernel 8) + BatchNorm + MaxPool(2) blocks, flatten, Dense(512), Dense(num_labels).
-    Its flatten layer fixes the input length (``input_length`` tokens; shorter input is padded)."""
+    Its flatten layer fixes the input length (``input_length`` tokens, at least the 57 its three
+    conv+pool stages need; shorter input is right-padded)."""
 
     model_type = "dnalm-gb-cnn"
+    min_input_length = 57
 
     def __init__(self, input_length: int = 256, embedding_dim: int = 100, **kwargs):
         super().__init__(**kwargs)
-        self.input_length, self.embedding_dim = input_length, embedding_dim
+        self.input_length, self.embedding_dim = max(input_length, self.min_input_length), embedding_dim
 
 
 class _GbBody(nn.Module):

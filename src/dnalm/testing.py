@@ -1,0 +1,35 @@
+"""Helpers for testing code that loads DNA language models offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["write_dnabert_checkpoint"]
+
+
+def write_dnabert_checkpoint(path: str | Path, k: int = 6, weights: str = "safetensors") -> Path:
+    """A tiny BERT masked-LM in DNABERT's release layout: config.json, vocab.txt,
+    tokenizer_config.json (with DNABERT's do_lower_case: true) and weights; no tokenizer.json."""
+    import json
+
+    import torch
+    from transformers import BertConfig, BertForMaskedLM
+
+    from dnalm.tokenization import kmer_vocab
+
+    path = Path(path)
+    torch.manual_seed(0)
+    vocab = kmer_vocab(k)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64)
+    model = BertForMaskedLM(config)
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    if weights == "bin":  # the older DNABERT releases ship pytorch_model.bin
+        (path / "model.safetensors").unlink()
+        torch.save(model.state_dict(), path / "pytorch_model.bin")
+    (path / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    (path / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": True, "max_len": 512}))
+    (path / "special_tokens_map.json").write_text(json.dumps(
+        {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]", "mask_token": "[MASK]"}))
+    return path

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dnalm.config import FinetuneConfig
+from dnalm.models import resolve_spec
+
+CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
+def test_shipped_configs_are_valid(path):
+    if path.name.startswith("model-"):
+        assert resolve_spec(str(path)) is not None
+    else:
+        FinetuneConfig.load(path)

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification
+
+from dnalm.models import PRESETS, build_model, load_model, resolve_spec
+from dnalm.testing import write_dnabert_checkpoint
+from dnalm.tokenization import KmerTokenizer
+
+
+def test_dnabert_layout_checkpoint_loads_with_kmer_tokenizer_and_its_weights(dnabert_checkpoint):
+    model, tok, spec = build_model(str(dnabert_checkpoint), num_labels=2)
+    assert spec is None and isinstance(tok, KmerTokenizer) and tok.k == 6
+    assert tok.unk_token_id not in tok("ACGTACGTTTGACCA")["input_ids"]
+    reference = AutoModelForSequenceClassification.from_pretrained(dnabert_checkpoint, num_labels=2)
+    assert torch.equal(model.bert.embeddings.word_embeddings.weight, reference.bert.embeddings.word_embeddings.weight)
+
+
+def test_pytorch_model_bin_checkpoint_loads(tmp_path):
+    path = write_dnabert_checkpoint(tmp_path / "bin", weights="bin")
+    model, tok, _ = build_model(str(path), num_labels=3)
+    assert model.config.num_labels == 3 and isinstance(tok, KmerTokenizer)
+
+
+def test_scratch_and_pretrained_build_the_same_architecture(dnabert_checkpoint):
+    pre, tok_a, _ = build_model(str(dnabert_checkpoint), num_labels=2, seed=0)
+    scratch, tok_b, _ = build_model(str(dnabert_checkpoint), num_labels=2, from_scratch=True, seed=0)
+    assert type(pre) is type(scratch) and tok_a.get_vocab() == tok_b.get_vocab()
+    shapes = lambda m: {n: p.shape for n, p in m.named_parameters()}  # noqa: E731
+    assert shapes(pre) == shapes(scratch)
+    emb = "bert.embeddings.word_embeddings.weight"
+    assert not torch.equal(dict(pre.named_parameters())[emb], dict(scratch.named_parameters())[emb])
+
+
+def test_dnabert6_preset_has_dnaberts_dimensions():
+    spec = resolve_spec("dnabert-6")
+    assert spec.config == {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+                           "intermediate_size": 3072}
+    assert spec.tokenizer == "kmer" and spec.k == 6 and spec.max_length == 512
+    assert PRESETS["tinydnabert"].architecture == "roberta" and PRESETS["tinydnabert"].bpe_vocab_size == 1024
+
+
+def test_yaml_model_spec_and_unknown_keys(tmp_path):
+    good = tmp_path / "m.yaml"
+    good.write_text("preset: tiny\nk: 4\nconfig:\n  num_hidden_layers: 1\n")
+    spec = resolve_spec(str(good))
+    assert spec.k == 4 and spec.config["num_hidden_layers"] == 1 and spec.config["hidden_size"] == 128
+    bad = tmp_path / "b.yaml"
+    bad.write_text("preset: tiny\nlayers: 3\n")
+    with pytest.raises(ValueError, match=r"unknown keys \['layers'\]"):
+        resolve_spec(str(bad))
+    with pytest.raises(ValueError, match="not a preset"):
+        resolve_spec("no-such-model")
+
+
+@pytest.mark.parametrize("preset", ["cnn", "cnn-gb", "lstm", "tiny"])
+def test_models_save_and_reload_identically(tmp_path, preset):
+    model, tok, _ = build_model(preset, num_labels=2, input_length=40, seed=0)
+    model.save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    again, tok2 = load_model(tmp_path)
+    assert type(again) is type(model)
+    enc = tok2(["ACGTACGTNNACGTAGGCTA", "ACGTAC"], padding=True, return_tensors="pt")
+    enc = {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask")}
+    model.eval(), again.eval()
+    with torch.inference_mode():
+        assert torch.allclose(model(**enc).logits, again(**enc).logits, atol=1e-6)
+
+
+def test_baselines_follow_the_transformers_contract():
+    model, tok, _ = build_model("cnn", num_labels=3)
+    enc = tok(["ACGTACGTAC", "ACG"], padding=True, return_tensors="pt")
+    out = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], labels=torch.tensor([0, 2]))
+    assert out.logits.shape == (2, 3) and out.loss.ndim == 0
+    out.loss.backward()
+
+
+def test_reverse_complement_augmentation_keeps_specials_and_padding():
+    model, tok, _ = build_model("cnn", num_labels=2)
+    enc = tok(["AACGT", "ACG"], padding=True, return_tensors="pt")
+    model.config.rc_augment = 1.0
+    rc = model._reverse_complement(enc["input_ids"], enc["attention_mask"])
+    assert tok.decode(rc[0]) == tok.decode(tok("ACGTT")["input_ids"])
+    assert tok.decode(rc[1]) == tok.decode(tok(["CGT", "AAAAA"], padding=True)["input_ids"][0])
+
+
+def test_trust_remote_code_is_off_by_default(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({
+        "model_type": "bert-dna2", "auto_map": {"AutoConfig": "configuration_bert.BertConfig",
+                                                "AutoModelForSequenceClassification": "bert_layers.Cls"}}))
+    (tmp_path / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "A", "C"]))
+    with pytest.raises(ValueError, match="trust"):
+        build_model(str(tmp_path), num_labels=2)
+
+
+def test_hub_ids_resolve_dnabert_vocab_through_hf_hub_download(monkeypatch, dnabert_checkpoint):
+    import huggingface_hub
+
+    from dnalm.tokenization import load_tokenizer
+
+    calls = []
+
+    def fake_download(repo_id, filename, **kwargs):
+        calls.append((repo_id, filename))
+        path = dnabert_checkpoint / filename
+        if not path.exists():
+            from huggingface_hub.errors import EntryNotFoundError
+
+            raise EntryNotFoundError(f"{filename} not in {repo_id}")
+        return str(path)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    tok = load_tokenizer("zhihan1996/DNA_bert_6")
+    assert isinstance(tok, KmerTokenizer) and tok.k == 6
+    assert ("zhihan1996/DNA_bert_6", "vocab.txt") in calls
+
+
+def test_token_limit_respects_position_embeddings(dnabert_checkpoint):
+    from dnalm.models import model_max_tokens
+
+    model, tok, _ = build_model(str(dnabert_checkpoint), num_labels=2)
+    assert tok.model_max_length == 512 and model_max_tokens(model, tok) == 64
+    roberta, bpe, _ = build_model("tinydnabert", num_labels=2, train_sequences=["ACGTTGCA" * 50] * 20)
+    assert roberta.config.max_position_embeddings == 514 and model_max_tokens(roberta, bpe) == 512

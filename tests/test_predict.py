@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import csv
+import json
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from dnalm.evaluation import evaluate, predict_file
+from dnalm.models import build_model
+from dnalm.predict import predict_proba, window_bases
+from dnalm.sequence import reverse_complement
+
+
+def rand_seqs(n: int, lo: int, hi: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice("ACGT") for _ in range(rng.randint(lo, hi))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("preset", ["tiny", "cnn", "lstm", "cnn-gb"])
+def test_predictions_do_not_depend_on_batch_size(preset):
+    model, tok, _ = build_model(preset, num_labels=2, input_length=100, seed=0)
+    seqs = rand_seqs(70, 10, 90)
+    results = [predict_proba(model, tok, seqs, batch_size=b)[0] for b in (1, 8, 64)]
+    for other in results[1:]:
+        np.testing.assert_allclose(results[0], other, atol=1e-5)
+    assert results[0].shape == (70, 2)
+
+
+def test_long_sequences_are_scored_by_windows_not_truncated():
+    model, tok, _ = build_model("tiny", num_labels=2, seed=0)
+    tok.model_max_length = 32
+    size = window_bases(tok, 32)
+    assert size == 32 - 2 + 6 - 1
+    long = rand_seqs(1, 100, 100, seed=3)[0]
+    probs, n_windows = predict_proba(model, tok, [long, long[:20]], stride=20)
+    starts = [0, 20, 40, 60, 100 - size]
+    manual, _ = predict_proba(model, tok, [long[s : s + size] for s in starts])
+    assert n_windows.tolist() == [5, 1]
+    np.testing.assert_allclose(probs[0], manual.mean(axis=0), atol=1e-6)
+
+
+def test_reverse_complement_averaging():
+    model, tok, _ = build_model("cnn", num_labels=2, seed=0)
+    seqs = rand_seqs(5, 30, 50)
+    both, _ = predict_proba(model, tok, seqs, reverse_complement_average=True)
+    fwd, _ = predict_proba(model, tok, seqs)
+    rev, _ = predict_proba(model, tok, [reverse_complement(s) for s in seqs])
+    np.testing.assert_allclose(both, (fwd + rev) / 2, atol=1e-6)
+
+
+def test_predict_rejects_nothing_to_predict():
+    model, tok, _ = build_model("cnn", num_labels=2)
+    with pytest.raises(ValueError, match="at least one sequence"):
+        predict_proba(model, tok, [])
+
+
+@pytest.fixture(scope="module")
+def trained(tata_dir, tmp_path_factory):
+    from dnalm.config import FinetuneConfig
+    from dnalm.train import finetune
+
+    out = tmp_path_factory.mktemp("model")
+    finetune(FinetuneConfig(model="cnn", epochs=2, seed=0, trainer={"disable_tqdm": True}), tata_dir, out)
+    return out
+
+
+def test_evaluate_writes_metrics_predictions_and_plot(trained, tata_dir, tmp_path):
+    m = evaluate(str(trained), tata_dir, tmp_path, batch_size=64)  # 75 test rows: the last batch is partial
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    for key in ("accuracy", "precision", "recall", "specificity", "f1", "f1_macro", "mcc", "auroc", "auprc",
+                "n_predictions"):
+        assert key in saved
+    assert m["n_predictions"] == 75 and m["split"] == "test"
+    rows = list(csv.DictReader(open(tmp_path / "predictions.csv")))
+    assert len(rows) == 75 and set(rows[0]) == {"id", "label", "predicted", "prob_0", "prob_1", "n_windows"}
+    assert (tmp_path / "confusion_matrix.png").stat().st_size > 1000
+    assert sum(sum(r) for r in saved["confusion_matrix"]) == 75
+
+
+def test_untrained_baseline_and_constant_prediction_flag(tata_dir, tmp_path):
+    m = evaluate("cnn", tata_dir, tmp_path / "u", untrained=True)
+    assert m["untrained"] is True and m["n_predictions"] == 75
+    model, tok, _ = build_model("cnn", num_labels=2, seed=0)
+    with torch.no_grad():
+        model.body.head[-1].bias.copy_(torch.tensor([100.0, -100.0]))
+    model.save_pretrained(tmp_path / "const")
+    tok.save_pretrained(tmp_path / "const")
+    m = evaluate(str(tmp_path / "const"), tata_dir, tmp_path / "c")
+    assert m["constant_prediction"] is True and m["recall"] == 0.0 and m["mcc"] == 0.0
+
+
+def test_evaluate_rejects_labels_the_model_does_not_know(trained, tmp_path):
+    data = tmp_path / "x.csv"
+    data.write_text("sequence,label\nACGTACGT,1\nACGTTTTT,enhancer\n")
+    with pytest.raises(ValueError, match=r"record '1': label 'enhancer' is not among the training labels"):
+        evaluate(str(trained), data, tmp_path / "e")
+
+
+def test_predict_file_keeps_every_input(trained, tmp_path):
+    fasta = tmp_path / "in.fa"
+    seqs = rand_seqs(131, 20, 400, seed=9)
+    fasta.write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(seqs)))
+    n = predict_file(str(trained), fasta, tmp_path / "out.tsv", batch_size=16)
+    rows = list(csv.DictReader(open(tmp_path / "out.tsv"), delimiter="\t"))
+    assert n == len(rows) == 131 and [r["id"] for r in rows] == [f"s{i}" for i in range(131)]

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification
+
+from dnalm.config import FinetuneConfig
+from dnalm.io import DataFormatError
+from dnalm.models import load_model
+from dnalm.train import finetune
+
+FAST = {"disable_tqdm": True}
+
+
+def cfg(**kw) -> FinetuneConfig:
+    base = {"model": "tiny", "epochs": 2, "seed": 0, "trainer": FAST, "early_stopping_patience": None}
+    return FinetuneConfig(**{**base, **kw})
+
+
+def test_finetune_saves_a_plain_transformers_model_with_history(tata_dir, tmp_path):
+    summary = finetune(cfg(epochs=3), tata_dir, tmp_path / "m")
+    out = tmp_path / "m"
+    for name in ("config.json", "model.safetensors", "vocab.txt", "dnalm_config.yaml", "history.csv",
+                 "training_summary.json"):
+        assert (out / name).is_file(), name
+    assert not (out / "checkpoints").exists()
+    assert summary["validation"] == "validation = the data's dev split"
+    assert summary["n_train"] == 240 and summary["n_validation"] == 60
+    rows = list(csv.DictReader(open(out / "history.csv")))
+    assert [float(r["epoch"]) for r in rows] == [1.0, 2.0, 3.0]
+    assert summary["best_validation_metric"] == pytest.approx(max(float(r["eval_mcc"]) for r in rows))
+    model = AutoModelForSequenceClassification.from_pretrained(out)
+    assert model.config.id2label == {0: "0", 1: "1"}
+
+
+def test_finetune_never_reads_the_test_split(tata_dir, tmp_path):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for split in ("train", "dev"):
+        (folder / f"{split}.csv").write_text((tata_dir / f"{split}.csv").read_text())
+    (folder / "test.csv").write_text("sequence,label\nthis is not DNA,42\n")
+    finetune(cfg(epochs=1), folder, tmp_path / "m")
+
+
+def test_validation_is_a_stratified_part_of_train_without_dev(tata_dir, tmp_path):
+    data = tmp_path / "all.csv"
+    data.write_text((tata_dir / "train.csv").read_text())
+    summary = finetune(cfg(epochs=1, val_fraction=0.25, model="cnn"), data, tmp_path / "m")
+    assert summary["n_train"] == 180 and summary["n_validation"] == 60
+    assert "stratified 25% of train (seed 0)" in summary["validation"]
+
+
+def test_dnabert_layout_checkpoint_finetunes_with_zero_unknown_kmers(dnabert_checkpoint, tata_dir, tmp_path):
+    from dnalm.data import load_splits
+    from dnalm.tokenization import load_tokenizer, tokenizer_report
+
+    tok = load_tokenizer(dnabert_checkpoint)
+    train = load_splits(tata_dir)[0]["train"]
+    assert tokenizer_report(tok, [r.sequence for r in train])["unk_tokens"] == 0
+    summary = finetune(cfg(model=str(dnabert_checkpoint), epochs=1), tata_dir, tmp_path / "m")
+    assert summary["from_scratch"] is False and summary["max_length"] == 57
+    model, tok2 = load_model(tmp_path / "m")
+    assert tok2.get_vocab() == tok.get_vocab()
+
+
+def test_per_class_fasta_and_class_weights(tmp_path):
+    from dnalm.io import write_fasta
+    from dnalm.synth import tata_dataset
+
+    recs = tata_dataset(200, 50, seed=4)
+    write_fasta([r for r in recs if r.label == "1"], tmp_path / "pos.fa")
+    write_fasta([r for r in recs if r.label == "0"][:60], tmp_path / "neg.fa")
+    summary = finetune(cfg(model="cnn", epochs=1, class_weights=True), None, tmp_path / "m",
+                       classes={"tata": str(tmp_path / "pos.fa"), "other": str(tmp_path / "neg.fa")})
+    assert summary["labels"] == ["other", "tata"]
+
+
+def test_regression_and_multilabel_heads(tmp_path):
+    import random
+
+    rng = random.Random(0)
+    seqs = ["".join(rng.choice("ACGT") for _ in range(40)) for _ in range(120)]
+    reg = tmp_path / "reg.csv"
+    reg.write_text("sequence,label\n" + "".join(f"{s},{s.count('G') / 40:.3f}\n" for s in seqs))
+    summary = finetune(cfg(model="cnn", epochs=1, problem_type="regression", metric_for_best_model="loss"),
+                       reg, tmp_path / "r")
+    assert "eval_mse" in summary["validation_metrics"]
+    ml = tmp_path / "ml.csv"
+    ml.write_text("sequence,label\n" + "".join(
+        f"{s},{';'.join(b for b in 'AC' if s.count(b) > 10) or 'none'}\n" for s in seqs))
+    summary = finetune(cfg(model="cnn", epochs=1, problem_type="multi_label_classification",
+                           metric_for_best_model="f1_macro", val_fraction=0.3), ml, tmp_path / "ml")
+    assert "eval_subset_accuracy" in summary["validation_metrics"]
+
+
+def test_lora_adapters_are_merged_into_a_plain_model(tata_dir, tmp_path):
+    pytest.importorskip("peft")
+    finetune(cfg(epochs=1, lora=True), tata_dir, tmp_path / "m")
+    model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "m")
+    assert not any("lora" in name for name, _ in model.named_parameters())
+
+
+def test_bad_inputs_are_clear_errors(tata_dir, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(DataFormatError, match="empty file"):
+        finetune(cfg(), empty, tmp_path / "m")
+    folder = tmp_path / "badlabel"
+    folder.mkdir()
+    (folder / "train.csv").write_text((tata_dir / "train.csv").read_text())
+    (folder / "dev.csv").write_text("sequence,label\nACGTACGTAC,maybe\n")
+    with pytest.raises(ValueError, match=r"record '0': label 'maybe' is not among the training labels"):
+        finetune(cfg(), folder, tmp_path / "m")
+    with pytest.raises(ValueError, match=r"max_length=4096 tokens is more than tiny takes \(512\)"):
+        finetune(cfg(max_length=4096), tata_dir, tmp_path / "m")
+    one_class = tmp_path / "one.csv"
+    one_class.write_text("sequence,label\nACGT,1\nGGCC,1\nAAAA,1\n")
+    with pytest.raises(ValueError, match="single class"):
+        finetune(cfg(), one_class, tmp_path / "m")
+
+
+def test_config_file_rejects_unknown_keys(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("model: cnn\nlearning_rte: 0.01\n")
+    with pytest.raises(ValueError, match="did you mean 'learning_rate'"):
+        FinetuneConfig.load(path)
+    path.write_text("model: cnn\nepochs: 2\n")
+    assert FinetuneConfig.load(path, epochs=5).epochs == 5.0
+
+
+def test_training_is_reproducible_with_a_seed(tata_dir, tmp_path):
+    a = finetune(cfg(model="cnn", epochs=1), tata_dir, tmp_path / "a")
+    b = finetune(cfg(model="cnn", epochs=1), tata_dir, tmp_path / "b")
+    assert a["validation_metrics"]["eval_loss"] == pytest.approx(b["validation_metrics"]["eval_loss"], rel=1e-5)
+    ma, _ = load_model(tmp_path / "a")
+    mb, _ = load_model(tmp_path / "b")
+    assert all(torch.allclose(p, q) for p, q in zip(ma.parameters(), mb.parameters()))
+    assert json.loads((tmp_path / "a" / "training_summary.json").read_text())["seed"] == 0
