@@ -125,3 +125,17 @@ def test_token_limit_respects_position_embeddings(dnabert_checkpoint):
     assert tok.model_max_length == 512 and model_max_tokens(model, tok) == 64
     roberta, bpe, _ = build_model("tinydnabert", num_labels=2, train_sequences=["ACGTTGCA" * 50] * 20)
     assert roberta.config.max_position_embeddings == 514 and model_max_tokens(roberta, bpe) == 512
+
+
+def test_nucleotide_transformer_layout_uses_its_own_tokenizer(tmp_path):
+    from dnalm.predict import predict_proba
+    from dnalm.testing import write_nucleotide_transformer_checkpoint
+
+    path = write_nucleotide_transformer_checkpoint(tmp_path / "nt")
+    model, tok, _ = build_model(str(path), num_labels=2, seed=0)
+    assert type(model).__name__ == "EsmForSequenceClassification"
+    assert tok.convert_ids_to_tokens(tok("ACGTACGTANNACGTAC")["input_ids"]) == [
+        "<cls>", "ACGTAC", "G", "T", "A", "N", "N", "ACGTAC", "<eos>"]
+    lower, _ = predict_proba(model, tok, ["acgtacgtannacguac"])  # normalised before a stock tokenizer sees it
+    upper, _ = predict_proba(model, tok, ["ACGTACGTANNACGTAC"])
+    assert (lower == upper).all()

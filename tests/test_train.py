@@ -24,13 +24,14 @@ def test_finetune_saves_a_plain_transformers_model_with_history(tata_dir, tmp_pa
     summary = finetune(cfg(epochs=3), tata_dir, tmp_path / "m")
     out = tmp_path / "m"
     for name in ("config.json", "model.safetensors", "vocab.txt", "dnalm_config.yaml", "history.csv",
-                 "training_summary.json"):
+                 "history.json", "training_summary.json"):
         assert (out / name).is_file(), name
     assert not (out / "checkpoints").exists()
     assert summary["validation"] == "validation = the data's dev split"
     assert summary["n_train"] == 240 and summary["n_validation"] == 60
     rows = list(csv.DictReader(open(out / "history.csv")))
     assert [float(r["epoch"]) for r in rows] == [1.0, 2.0, 3.0]
+    assert [r["epoch"] for r in json.loads((out / "history.json").read_text())] == [1.0, 2.0, 3.0]
     assert summary["best_validation_metric"] == pytest.approx(max(float(r["eval_mcc"]) for r in rows))
     model = AutoModelForSequenceClassification.from_pretrained(out)
     assert model.config.id2label == {0: "0", 1: "1"}

@@ -6,6 +6,7 @@ Importing dnalm is cheap: torch and transformers load only when a model or train
 from __future__ import annotations
 
 from dnalm.io import DataFormatError, Record, read_sequences
+from dnalm.masking import KmerMaskingCollator
 from dnalm.sequence import SequenceError, normalize, reverse_complement
 from dnalm.tokenization import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer, load_tokenizer
 
@@ -22,4 +23,5 @@ __all__ = [
     "BaseTokenizer",
     "NonOverlappingKmerTokenizer",
     "load_tokenizer",
+    "KmerMaskingCollator",
 ]

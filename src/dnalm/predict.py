@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dnalm.sequence import reverse_complement
+from dnalm.sequence import normalize, reverse_complement
 
 __all__ = ["predict_proba", "predict_per_base", "window_bases"]
 
@@ -24,13 +24,27 @@ def window_bases(tokenizer, max_tokens: int) -> int:
     return max(max_tokens - 2 + k - 1, 1)
 
 
-def _windows(seq: str, size: int, stride: int) -> list[str]:
-    if len(seq) <= size:
-        return [seq]
-    starts = list(range(0, len(seq) - size + 1, stride))
-    if starts[-1] != len(seq) - size:
-        starts.append(len(seq) - size)
-    return [seq[s : s + size] for s in starts]
+def _window_starts(length: int, size: int, stride: int) -> list[int]:
+    """Window starts ``stride`` apart, the last one flush with the end."""
+    if length <= size:
+        return [0]
+    starts = list(range(0, length - size + 1, stride))
+    if starts[-1] != length - size:
+        starts.append(length - size)
+    return starts
+
+
+def _prepare(model, tokenizer, sequences, device, max_tokens, stride):
+    """Check and normalise the input, move the model to its device in eval mode, size the windows."""
+    import torch
+
+    if not sequences:
+        raise ValueError("predict needs at least one sequence; got 0")
+    sequences = [normalize(s, record=i) for i, s in enumerate(sequences)]
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    max_tokens = max_tokens or tokenizer.model_max_length
+    size = window_bases(tokenizer, max_tokens)
+    return sequences, model.to(device).eval(), device, max_tokens, size, stride or max(size // 2, 1)
 
 
 def predict_proba(model, tokenizer, sequences: list[str], *, batch_size: int = 64, reverse_complement_average:
@@ -45,17 +59,12 @@ def predict_proba(model, tokenizer, sequences: list[str], *, batch_size: int = 6
 
     if aggregate not in ("mean", "max"):
         raise ValueError(f"aggregate must be 'mean' or 'max'; got {aggregate!r}")
-    if not sequences:
-        raise ValueError("predict needs at least one sequence; got 0")
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model = model.to(device).eval()
-    max_tokens = max_tokens or tokenizer.model_max_length
-    size = window_bases(tokenizer, max_tokens)
-    stride = stride or max(size // 2, 1)
+    sequences, model, device, max_tokens, size, stride = _prepare(model, tokenizer, sequences, device, max_tokens,
+                                                                  stride)
     owner: list[int] = []
     pieces: list[str] = []
     for i, seq in enumerate(sequences):
-        wins = _windows(seq, size, stride)
+        wins = [seq[s : s + size] for s in _window_starts(len(seq), size, stride)]
         if reverse_complement_average:
             wins = wins + [reverse_complement(w) for w in wins]
         pieces.extend(wins)
@@ -104,17 +113,11 @@ def predict_per_base(model, tokenizer, sequences: list[str], *, batch_size: int 
     """
     import torch
 
-    if not sequences:
-        raise ValueError("predict needs at least one sequence; got 0")
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model = model.to(device).eval()
-    max_tokens = max_tokens or tokenizer.model_max_length
-    size = window_bases(tokenizer, max_tokens)
-    stride = stride or max(size // 2, 1)
+    sequences, model, device, max_tokens, size, stride = _prepare(model, tokenizer, sequences, device, max_tokens,
+                                                                  stride)
     pieces: list[tuple[int, int, str]] = []
     for i, seq in enumerate(sequences):
-        starts = [0] if len(seq) <= size else sorted(set(range(0, len(seq) - size + 1, stride)) | {len(seq) - size})
-        pieces.extend((i, s, seq[s : s + size]) for s in starts)
+        pieces.extend((i, s, seq[s : s + size]) for s in _window_starts(len(seq), size, stride))
     n_labels = model.config.num_labels
     sums = [np.zeros((len(s), n_labels)) for s in sequences]
     counts = [np.zeros(len(s)) for s in sequences]

@@ -73,7 +73,7 @@ def _weighted_loss(weights):
 
 
 def _callbacks(path_csv: Path):
-    """Per-epoch validation history (``history.csv`` + one log line) and a quiet progress bar."""
+    """Per-epoch validation history (``history.csv``, ``history.json``, one log line) and a quiet progress bar."""
     from transformers import ProgressCallback, TrainerCallback
 
     class History(TrainerCallback):
@@ -94,6 +94,7 @@ def _callbacks(path_csv: Path):
                 w = csv.DictWriter(fh, fieldnames=keys)
                 w.writeheader()
                 w.writerows(self.rows)
+            path_csv.with_suffix(".json").write_text(json.dumps(self.rows, indent=2) + "\n")
             shown = ("eval_loss", "eval_accuracy", "eval_mcc", "eval_auroc", "eval_mse", "eval_f1_macro")
             log.info("epoch %.0f validation: %s", state.epoch,
                      ", ".join(f"{k[5:]} {row[k]:.4f}" for k in shown if row.get(k) is not None))

@@ -1,0 +1,131 @@
+"""Masked-language-model collators; leak-free span masking for overlapping k-mers.
+
+With overlapping k-mers every base sits in up to k tokens, so masking a token alone hides
+nothing: its bases can be read off the neighbours. ``KmerMaskingCollator`` chooses masked
+positions at the nucleotide level (spans of ``span_length`` bases) and masks every k-mer
+that covers a masked base. The 80/10/10 mask/random/keep rule is drawn once per masked
+region (spans that touch or overlap count as one region), and a random replacement always
+differs from the token it replaces. So every replaced label token holds at least one base
+that no unchanged token shows.
+
+>>> from dnalm.tokenization import KmerTokenizer
+>>> tok = KmerTokenizer(k=3)
+>>> collate = KmerMaskingCollator(tok, mlm_probability=0.3, seed=0)
+>>> batch = collate([tok("ACGTACGTTAGCATGCAAGT")])
+>>> sorted(batch)
+['attention_mask', 'input_ids', 'labels']
+>>> (batch["labels"][0] != -100).sum().item() >= round(0.3 * 18)
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["KmerMaskingCollator", "MaskingSchedule"]
+
+
+class KmerMaskingCollator:
+    """Pad tokenized k-mer examples and mask them for MLM without leaking masked bases.
+
+    Args:
+        tokenizer: a :class:`~dnalm.tokenization.KmerTokenizer` (``k`` is read from it).
+        mlm_probability: fraction of k-mer tokens to predict (labels != -100), per sequence.
+        span_length: contiguous bases hidden per span (DNABERT hides 1 base = k tokens).
+        mask_fraction, random_fraction: the 80/10/10 rule, drawn per masked region.
+        seed: seed of the collator's own generator (None: fresh entropy).
+
+    Returns batches with ``input_ids``, ``attention_mask`` and ``labels`` (-100 where not
+    predicted), like ``transformers.DataCollatorForLanguageModeling``.
+    """
+
+    def __init__(self, tokenizer, mlm_probability: float = 0.15, span_length: int = 1, mask_fraction: float = 0.8,
+                 random_fraction: float = 0.1, seed: int | None = None):
+        k = getattr(tokenizer, "k", None)
+        if getattr(tokenizer, "kind", None) != "kmer" or not k:
+            raise ValueError("KmerMaskingCollator needs an overlapping k-mer tokenizer (KmerTokenizer); use "
+                             "transformers.DataCollatorForLanguageModeling for BPE or single-base tokens")
+        if not 0 < mlm_probability < 1 or span_length < 1 or mask_fraction + random_fraction > 1:
+            raise ValueError("need 0 < mlm_probability < 1, span_length >= 1 and mask + random fractions <= 1")
+        self.tokenizer, self.k = tokenizer, k
+        self.mlm_probability, self.span_length = mlm_probability, span_length
+        self.mask_fraction, self.random_fraction = mask_fraction, random_fraction
+        self.rng = np.random.default_rng(seed)
+        special = set(tokenizer.all_special_ids)
+        self._kmer_ids = np.array([i for i in range(len(tokenizer)) if i not in special], dtype=np.int64)
+
+    def __call__(self, examples: list[dict]) -> dict:
+        import torch
+
+        features = [{"input_ids": list(e["input_ids"]), "attention_mask": [1] * len(e["input_ids"])}
+                    for e in examples]
+        batch = self.tokenizer.pad(features, padding=True, return_tensors="pt")
+        ids = batch["input_ids"].numpy().copy()
+        labels = np.full_like(ids, -100)
+        lengths = batch["attention_mask"].numpy().sum(axis=1)
+        for row, length in enumerate(lengths.tolist()):
+            n_tokens = length - 2  # k-mers between [CLS] and [SEP]
+            if n_tokens < 1:
+                continue
+            chosen = self._choose_tokens(n_tokens)
+            tokens = ids[row, 1 : 1 + n_tokens]
+            labels[row, 1 : 1 + n_tokens][chosen] = tokens[chosen]
+            self._corrupt(tokens, chosen)
+        batch["input_ids"] = torch.from_numpy(ids)
+        batch["labels"] = torch.from_numpy(labels)
+        return batch
+
+    def _choose_tokens(self, n_tokens: int) -> np.ndarray:
+        """Boolean mask of k-mer tokens to predict: whole coverage of random base spans."""
+        k, span = self.k, self.span_length
+        n_bases = n_tokens + k - 1
+        target = max(1, int(round(self.mlm_probability * n_tokens)))
+        chosen = np.zeros(n_tokens, dtype=bool)
+        count = 0
+        while count < target:
+            # draw a batch of span starts; each covers tokens [start-k+1, start+span-1]
+            starts = self.rng.integers(0, max(n_bases - span + 1, 1), size=max(4, target // k + 1))
+            for s in starts.tolist():
+                lo, hi = max(s - k + 1, 0), min(s + span - 1, n_tokens - 1)
+                before = chosen[lo : hi + 1].sum()
+                chosen[lo : hi + 1] = True
+                count += (hi - lo + 1) - int(before)
+                if count >= target:
+                    break
+        return chosen
+
+    def _corrupt(self, tokens: np.ndarray, chosen: np.ndarray) -> None:
+        """80/10/10 per maximal run of chosen tokens; random ids differ from the originals."""
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], chosen.astype(np.int8), [0]])))
+        for start, end in zip(edges[::2].tolist(), edges[1::2].tolist()):
+            draw = self.rng.random()
+            if draw < self.mask_fraction:
+                tokens[start:end] = self.tokenizer.mask_token_id
+            elif draw < self.mask_fraction + self.random_fraction:
+                original = tokens[start:end].copy()
+                picks = self._kmer_ids[self.rng.integers(0, len(self._kmer_ids), size=end - start)]
+                clash = picks == original
+                while clash.any():  # redraw any replacement equal to the token it replaces
+                    picks[clash] = self._kmer_ids[self.rng.integers(0, len(self._kmer_ids), size=int(clash.sum()))]
+                    clash = picks == original
+                tokens[start:end] = picks
+
+
+class MaskingSchedule:
+    """A ``TrainerCallback``-compatible schedule for a collator's ``mlm_probability``.
+
+    ``MaskingSchedule(collator, [(0.0, 0.15), (0.9, 0.20)])`` masks 15% of tokens until 90%
+    of the training steps, then 20% (DNABERT's recipe).
+    """
+
+    def __init__(self, collator, schedule: list[tuple[float, float]]):
+        if not schedule or sorted(schedule) != list(schedule) or schedule[0][0] != 0.0:
+            raise ValueError("schedule must be sorted (fraction_of_training, probability) pairs starting at 0.0")
+        self.collator, self.schedule = collator, list(schedule)
+
+    def probability_at(self, fraction: float) -> float:
+        return [p for f, p in self.schedule if f <= fraction][-1]
+
+    def __call__(self, step: int, max_steps: int) -> float:
+        self.collator.mlm_probability = self.probability_at(step / max(max_steps, 1))
+        return self.collator.mlm_probability

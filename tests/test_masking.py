@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dnalm.masking import KmerMaskingCollator, MaskingSchedule
+from dnalm.tokenization import BaseTokenizer, KmerTokenizer
+
+
+def batch_for(k: int, n: int = 64, lo: int = 40, hi: int = 300, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    tok = KmerTokenizer(k=k)
+    seqs = ["".join(rng.choice(list("ACGT"), int(rng.integers(lo, hi)))) for _ in range(n)]
+    return tok, [tok(s) for s in seqs]
+
+
+def covered_by(token_positions, k):
+    """Bases (k-mer index space) covered by tokens at the given positions."""
+    bases = set()
+    for j in token_positions:
+        bases.update(range(j, j + k))
+    return bases
+
+
+@pytest.mark.parametrize("k", [3, 4, 5, 6])
+@pytest.mark.parametrize("span", [1, 3])
+def test_no_replaced_label_can_be_read_from_visible_tokens(k, span):
+    tok, examples = batch_for(k, seed=k * 10 + span)
+    collate = KmerMaskingCollator(tok, mlm_probability=0.15, span_length=span, seed=k)
+    n_replaced = 0
+    for _ in range(3):
+        batch = collate(examples)
+        for row, ex in enumerate(examples):
+            original = np.array(ex["input_ids"][1:-1])
+            n = len(original)
+            inputs = batch["input_ids"][row, 1 : 1 + n].numpy()
+            labels = batch["labels"][row, 1 : 1 + n].numpy()
+            visible = np.flatnonzero(inputs == original)
+            seen = covered_by(visible.tolist(), k)
+            replaced = np.flatnonzero((labels != -100) & (inputs != original))
+            n_replaced += len(replaced)
+            for j in replaced.tolist():
+                assert set(range(j, j + k)) - seen, f"k={k}: label token {j} is readable from visible tokens"
+            assert (labels[labels != -100] == original[labels != -100]).all()
+            assert (batch["labels"][row, 1 + n :] == -100).all() and batch["labels"][row, 0] == -100
+    assert n_replaced > 0
+
+
+def test_the_leak_check_catches_per_token_masking():
+    """Per-token masking (DataCollatorForLanguageModeling semantics on k-mers) leaks: the check must say so."""
+    k = 6
+    tok, examples = batch_for(k, n=20, seed=5)
+    rng = np.random.default_rng(0)
+    leaks = 0
+    for ex in examples:
+        original = np.array(ex["input_ids"][1:-1])
+        masked = rng.random(len(original)) < 0.15
+        inputs = np.where(masked, tok.mask_token_id, original)
+        seen = covered_by(np.flatnonzero(inputs == original).tolist(), k)
+        leaks += sum(not (set(range(j, j + k)) - seen) for j in np.flatnonzero(masked).tolist())
+    assert leaks > 0
+
+
+@pytest.mark.parametrize("k", [3, 4, 5, 6])
+@pytest.mark.parametrize("p", [0.15, 0.2])
+def test_realised_masking_rate_is_the_requested_one(k, p):
+    tok, examples = batch_for(k, n=200, lo=200, hi=400, seed=k)
+    batch = KmerMaskingCollator(tok, mlm_probability=p, seed=1)(examples)
+    n_tokens = batch["attention_mask"].sum(dim=1).numpy() - 2
+    n_labels = (batch["labels"] != -100).sum(dim=1).numpy()
+    target = np.round(p * n_tokens)
+    assert (n_labels >= target).all() and (n_labels <= target + k - 1).all()  # one span of overshoot at most
+    assert abs(n_labels.sum() / n_tokens.sum() - p) < 0.01
+
+
+def test_80_10_10_is_drawn_per_region_and_random_ids_differ():
+    tok, examples = batch_for(6, n=300, lo=300, hi=301, seed=3)
+    batch = KmerMaskingCollator(tok, mlm_probability=0.15, seed=2)(examples)
+    kinds = {"mask": 0, "random": 0, "keep": 0}
+    for row, ex in enumerate(examples):
+        original = np.array(ex["input_ids"][1:-1])
+        inputs = batch["input_ids"][row, 1 : 1 + len(original)].numpy()
+        chosen = batch["labels"][row, 1 : 1 + len(original)].numpy() != -100
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], chosen.astype(int), [0]])))
+        for a, b in zip(edges[::2], edges[1::2]):
+            region, orig = inputs[a:b], original[a:b]
+            if (region == tok.mask_token_id).all():
+                kinds["mask"] += 1
+            elif (region == orig).all():
+                kinds["keep"] += 1
+            else:
+                assert (region != orig).all() and not np.isin(region, tok.all_special_ids).any()
+                kinds["random"] += 1
+    total = sum(kinds.values())
+    assert 0.75 < kinds["mask"] / total < 0.85 and 0.06 < kinds["random"] / total < 0.14
+
+
+def test_schedule_and_bad_arguments():
+    tok = KmerTokenizer(k=6)
+    collate = KmerMaskingCollator(tok)
+    schedule = MaskingSchedule(collate, [(0.0, 0.15), (0.9, 0.20)])
+    assert schedule(0, 100) == 0.15 and schedule(89, 100) == 0.15 and schedule(95, 100) == 0.20
+    assert collate.mlm_probability == 0.20
+    with pytest.raises(ValueError, match="overlapping k-mer tokenizer"):
+        KmerMaskingCollator(BaseTokenizer())
+    with pytest.raises(ValueError, match="sorted"):
+        MaskingSchedule(collate, [(0.5, 0.2)])
