@@ -255,3 +255,97 @@ def demo(output: OutDir = Path("dnalm-demo"), seed: int = 0,
     from dnalm.demo import run_demo
 
     run_demo(output, seed=seed, epochs=epochs, echo=typer.echo)
+
+
+@app.command()
+def corpus(fastas: Annotated[list[Path], typer.Argument(help="Genome FASTA(.gz) files.")], output: OutDir,
+           min_length: int = 256, max_length: int = 1024,
+           val_fraction: float = typer.Option(0.05, help="Fraction of blocks held out for validation."),
+           block_size: int = typer.Option(100_000, help="Bases per block assigned to train or validation."),
+           reverse_complement: bool = typer.Option(False, "--reverse-complement", help="Add reverse complements."),
+           seed: int = 0):
+    """Build a pretraining corpus: N runs dropped, random segments, validation held out by region."""
+    from dnalm.corpus import build_corpus
+
+    try:
+        s = build_corpus(fastas, output, min_length=min_length, max_length=max_length, val_fraction=val_fraction,
+                         block_size=block_size, add_reverse_complement=reverse_complement, seed=seed)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    for split in ("train", "validation"):
+        st = s[split]
+        typer.echo(f"{split:<11}{st['segments']:>9,} segments {st['bases']:>13,} bases  GC {st['gc_content']:.3f}  "
+                   f"N/IUPAC dropped {st['ambiguous_dropped']:,}  short tails dropped {st['short_tail_dropped']:,}")
+    typer.echo(f"wrote {output} (datasets on disk) and {output}/summary.json")
+
+
+@app.command()
+def pretrain(corpus: Annotated[Path, typer.Argument(help="Corpus folder from dnalm corpus.")], output: OutDir,
+             model: str | None = typer.Option(None, help="Recipe (tinydnabert, dnabert, tinydnabert-cpu, "
+                                                         "dnabert-cpu), model preset/YAML, or checkpoint. [default: tiny]"),
+             config: Path | None = typer.Option(None, help="YAML with PretrainConfig settings."),
+             max_steps: int | None = None, batch_size: int | None = None, learning_rate: float | None = None,
+             mlm_probability: float | None = None, span_length: int | None = None, save_steps: int | None = None,
+             eval_steps: int | None = None, seed: int | None = None,
+             resume: bool = typer.Option(False, "--resume", help="Continue the run in OUTPUT from its last checkpoint.")):
+    """Masked-language-model pretraining (leak-free span masking for k-mer models)."""
+    import logging
+
+    from dnalm.pretrain import pretrain as run
+    from dnalm.pretrain import resolve_pretrain_config
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = resolve_pretrain_config(model, config, max_steps=max_steps, batch_size=batch_size,
+                                      learning_rate=learning_rate, mlm_probability=mlm_probability,
+                                      span_length=span_length, save_steps=save_steps, eval_steps=eval_steps, seed=seed)
+        s = run(cfg, corpus, output, resume=resume)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    val = s["validation"]
+    typer.echo(f"{s['steps']} steps; validation loss {val.get('eval_loss', float('nan')):.4f}, perplexity "
+               f"{val.get('eval_perplexity', float('nan')):.2f}, masked accuracy "
+               f"{val.get('eval_masked_accuracy', float('nan')):.4f}; saved to {output} (loss_curve.png)")
+
+
+@app.command("fill-mask")
+def fill_mask_cmd(model: Annotated[str, typer.Argument(help="Pretrained (masked-LM) model folder or hub id.")],
+                  sequence: Annotated[str, typer.Argument(help="DNA with <mask> for each unknown base.")],
+                  top_k: int = 5, as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
+    """Predict masked bases (k-mer/base models: per-base A/C/G/T probabilities)."""
+    from dnalm.lm import fill_mask
+
+    try:
+        result = fill_mask(model, sequence, top_k=top_k)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    for r in result:
+        where = f"base {r['position']}" if "position" in r else f"mask {r['mask']}"
+        probs = "  ".join(f"{k} {v:.3f}" for k, v in r["probabilities"].items())
+        typer.echo(f"{where}: {r['best']}   ({probs})")
+
+
+@app.command()
+def embed(model: Annotated[str, typer.Argument(help="Transformer model folder or hub id.")],
+          input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences.")],
+          output: Annotated[Path, typer.Option("-o", "--output", help="emb.npy or emb.parquet")],
+          pooling: str = typer.Option("mean", help="mean or cls"), batch_size: int = 64):
+    """One embedding per sequence (long sequences: mean over windows)."""
+    from dnalm.io import read_sequences
+    from dnalm.lm import embed as run
+    from dnalm.lm import write_embeddings
+
+    try:
+        records = list(read_sequences(input))
+        vectors = run(model, [r.sequence for r in records], pooling=pooling, batch_size=batch_size)
+        write_embeddings(vectors, [r.id for r in records], output)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    typer.echo(f"wrote {vectors.shape[0]:,} x {vectors.shape[1]} embeddings to {output}")
+
+
+if __name__ == "__main__":
+    app()

@@ -33,7 +33,9 @@ class KmerMaskingCollator:
         mlm_probability: fraction of k-mer tokens to predict (labels != -100), per sequence.
         span_length: contiguous bases hidden per span (DNABERT hides 1 base = k tokens).
         mask_fraction, random_fraction: the 80/10/10 rule, drawn per masked region.
-        seed: seed of the collator's own generator (None: fresh entropy).
+        seed: seed of the collator's own generator. None: numpy's global generator, whose
+            state ``transformers.Trainer`` checkpoints, so a resumed run masks as the
+            uninterrupted one would.
 
     Returns batches with ``input_ids``, ``attention_mask`` and ``labels`` (-100 where not
     predicted), like ``transformers.DataCollatorForLanguageModeling``.
@@ -50,7 +52,9 @@ class KmerMaskingCollator:
         self.tokenizer, self.k = tokenizer, k
         self.mlm_probability, self.span_length = mlm_probability, span_length
         self.mask_fraction, self.random_fraction = mask_fraction, random_fraction
-        self.rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(seed) if seed is not None else np.random.mtrand._rand
+        self._random = rng.random
+        self._integers = rng.integers if seed is not None else rng.randint
         special = set(tokenizer.all_special_ids)
         self._kmer_ids = np.array([i for i in range(len(tokenizer)) if i not in special], dtype=np.int64)
 
@@ -84,7 +88,7 @@ class KmerMaskingCollator:
         count = 0
         while count < target:
             # draw a batch of span starts; each covers tokens [start-k+1, start+span-1]
-            starts = self.rng.integers(0, max(n_bases - span + 1, 1), size=max(4, target // k + 1))
+            starts = self._integers(0, max(n_bases - span + 1, 1), size=max(4, target // k + 1))
             for s in starts.tolist():
                 lo, hi = max(s - k + 1, 0), min(s + span - 1, n_tokens - 1)
                 before = chosen[lo : hi + 1].sum()
@@ -98,15 +102,15 @@ class KmerMaskingCollator:
         """80/10/10 per maximal run of chosen tokens; random ids differ from the originals."""
         edges = np.flatnonzero(np.diff(np.concatenate([[0], chosen.astype(np.int8), [0]])))
         for start, end in zip(edges[::2].tolist(), edges[1::2].tolist()):
-            draw = self.rng.random()
+            draw = self._random()
             if draw < self.mask_fraction:
                 tokens[start:end] = self.tokenizer.mask_token_id
             elif draw < self.mask_fraction + self.random_fraction:
                 original = tokens[start:end].copy()
-                picks = self._kmer_ids[self.rng.integers(0, len(self._kmer_ids), size=end - start)]
+                picks = self._kmer_ids[self._integers(0, len(self._kmer_ids), size=end - start)]
                 clash = picks == original
                 while clash.any():  # redraw any replacement equal to the token it replaces
-                    picks[clash] = self._kmer_ids[self.rng.integers(0, len(self._kmer_ids), size=int(clash.sum()))]
+                    picks[clash] = self._kmer_ids[self._integers(0, len(self._kmer_ids), size=int(clash.sum()))]
                     clash = picks == original
                 tokens[start:end] = picks
 

@@ -42,7 +42,10 @@ def _prepare(model, tokenizer, sequences, device, max_tokens, stride):
         raise ValueError("predict needs at least one sequence; got 0")
     sequences = [normalize(s, record=i) for i, s in enumerate(sequences)]
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    max_tokens = max_tokens or tokenizer.model_max_length
+    if max_tokens is None:
+        from dnalm.models import model_max_tokens
+
+        max_tokens = model_max_tokens(model, tokenizer)
     size = window_bases(tokenizer, max_tokens)
     return sequences, model.to(device).eval(), device, max_tokens, size, stride or max(size // 2, 1)
 

@@ -98,6 +98,11 @@ class DnaTokenizer:
             return self.vocab.get(tokens, self.unk_token_id)
         return [self.vocab.get(t, self.unk_token_id) for t in tokens]
 
+    def get_special_tokens_mask(self, token_ids, already_has_special_tokens: bool = True) -> list[int]:
+        """1 for special tokens, 0 for sequence tokens (what MLM collators must not mask)."""
+        special = set(self.all_special_ids)
+        return [1 if int(i) in special else 0 for i in token_ids]
+
     def decode(self, ids, skip_special_tokens: bool = False) -> str:
         """Space-separated tokens (the form DNABERT's own tools read)."""
         toks = [self.ids_to_tokens[int(i)] for i in ids

@@ -86,6 +86,8 @@ PRESETS: dict[str, ModelSpec] = {
     "dnabert-6": ModelSpec("bert", "kmer", 6, max_length=512, learning_rate=5e-5, config=_bert(768, 12, 12, 3072)),
     "tinydnabert": ModelSpec("roberta", "bpe", bpe_vocab_size=1024, max_length=512, learning_rate=1e-4,
                              config=_bert(512, 6, 8, 2048)),
+    "tiny-bpe": ModelSpec("roberta", "bpe", bpe_vocab_size=1024, max_length=512, learning_rate=5e-4,
+                          config=_bert(128, 2, 4, 512)),
     "cnn": ModelSpec("dilated-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=128),
     "cnn-gb": ModelSpec("gb-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=64),
     "lstm": ModelSpec("lstm", "base", max_length=100_000, learning_rate=1e-3, batch_size=64),

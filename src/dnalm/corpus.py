@@ -1,0 +1,113 @@
+"""Pretraining corpora from genomes: N runs dropped, random-length segments, validation by region.
+
+Each record is cut into blocks of ``block_size`` bases; a seeded draw sends each block to
+validation with probability ``val_fraction`` (at least one block when there are two or more),
+so no validation base is also a training base. Within a block, every run of A/C/G/T between
+N's is tiled by consecutive segments of random length in [min_length, max_length]; a tail
+shorter than ``min_length`` is dropped and counted. Segments stream into an Arrow
+``datasets.DatasetDict`` on disk (``train``/``validation``), memory-mapped when read back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from dnalm.io import read_sequences
+from dnalm.sequence import reverse_complement
+
+__all__ = ["build_corpus", "load_corpus"]
+
+_ACGT_RUN = re.compile(r"[ACGT]+")
+
+
+def _segments(seq: str, rng: np.random.Generator, min_length: int, max_length: int, stats: dict) -> Iterator[str]:
+    stats["ambiguous_dropped"] += len(seq) - sum(len(m) for m in _ACGT_RUN.findall(seq))
+    for match in _ACGT_RUN.finditer(seq):
+        run, pos = match.group(), 0
+        while len(run) - pos >= min_length:
+            size = int(rng.integers(min_length, max_length + 1))
+            piece = run[pos : pos + size]
+            pos += len(piece)
+            yield piece
+        stats["short_tail_dropped"] += len(run) - pos
+
+
+def build_corpus(fastas: list[str | Path], output: str | Path, *, min_length: int = 256, max_length: int = 1024,
+                 val_fraction: float = 0.05, block_size: int = 100_000, add_reverse_complement: bool = False,
+                 seed: int = 0, progress: bool = True) -> dict:
+    """Build ``output/`` (a ``DatasetDict`` with ``train`` and ``validation``) and ``output/summary.json``."""
+    from datasets import Dataset, DatasetDict
+    from tqdm.auto import tqdm
+
+    if not 0 < min_length <= max_length:
+        raise ValueError(f"need 0 < min_length <= max_length; got {min_length}, {max_length}")
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f"val_fraction must be in [0, 1); got {val_fraction}")
+    output = Path(output)
+    stats = {split: {"segments": 0, "bases": 0, "gc": 0, "ambiguous_dropped": 0, "short_tail_dropped": 0,
+                     "blocks": 0} for split in ("train", "validation")}
+    n_records = 0
+
+    def generate(split: str) -> Iterator[dict]:
+        """One streaming pass over the FASTA files; block assignment and segment lengths are
+        seeded per record and block, so the train and validation passes agree."""
+        nonlocal n_records
+        index = 0
+        for path in fastas:
+            for rec in tqdm(read_sequences(path), desc=f"{Path(path).name} [{split}]", unit=" records",
+                            disable=not progress):
+                if split == "train":
+                    n_records += 1
+                starts = range(0, len(rec.sequence), block_size)
+                is_val = np.random.default_rng([seed, index]).random(len(starts)) < val_fraction
+                if val_fraction > 0 and len(starts) > 1 and not is_val.any():
+                    is_val[np.random.default_rng([seed, index, 1]).integers(len(starts))] = True
+                for b, (start, val) in enumerate(zip(starts, is_val.tolist())):
+                    if val != (split == "validation"):
+                        continue
+                    st = stats[split]
+                    st["blocks"] += 1
+                    seg_rng = np.random.default_rng([seed, index, b, 2])
+                    block = rec.sequence[start : start + block_size]
+                    for piece in _segments(block, seg_rng, min_length, max_length, st):
+                        for text in (piece, reverse_complement(piece)) if add_reverse_complement else (piece,):
+                            st["segments"] += 1
+                            st["bases"] += len(text)
+                            st["gc"] += text.count("G") + text.count("C")
+                            yield {"sequence": text}
+                index += 1
+
+    parts = {}
+    for split in ("train", "validation"):
+        if split == "validation" and val_fraction == 0:
+            continue
+        parts[split] = Dataset.from_generator(generate, gen_kwargs={"split": split},
+                                              cache_dir=str(output / ".cache"))
+        if len(parts[split]) == 0:
+            raise ValueError(f"the {split} part of the corpus is empty: sequences shorter than "
+                             f"min_length={min_length}, or too few blocks of {block_size:,} bases for validation")
+    DatasetDict(parts).save_to_disk(str(output))
+    for st in stats.values():
+        st["gc_content"] = st.pop("gc") / st["bases"] if st["bases"] else 0.0
+    summary = {"fastas": [str(p) for p in fastas], "records": n_records, "min_length": min_length,
+               "max_length": max_length, "val_fraction": val_fraction, "block_size": block_size,
+               "reverse_complement": add_reverse_complement, "seed": seed, **stats}
+    (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    shutil.rmtree(output / ".cache", ignore_errors=True)
+    return summary
+
+
+def load_corpus(path: str | Path):
+    """The ``DatasetDict`` written by :func:`build_corpus` (memory-mapped)."""
+    from datasets import load_from_disk
+
+    path = Path(path)
+    if not (path / "dataset_dict.json").is_file():
+        raise FileNotFoundError(f"{path}: not a corpus folder (no dataset_dict.json); build one with dnalm corpus")
+    return load_from_disk(str(path))

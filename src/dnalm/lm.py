@@ -1,0 +1,162 @@
+"""Using a pretrained DNA language model: fill-mask on raw sequence, and embeddings.
+
+``fill_mask`` takes a sequence with ``<mask>`` (or ``[MASK]``) standing for unknown bases.
+For overlapping k-mer and single-base models each mask hides one base: every token that
+covers a masked base is masked (as in pretraining, so nothing leaks), and the per-base
+probabilities of A/C/G/T are the predicted token distributions marginalised at that
+base's offset, averaged over the covering tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from dnalm.sequence import normalize
+
+__all__ = ["fill_mask", "embed", "write_embeddings"]
+
+_MASK = re.compile(r"<mask>|\[MASK\]", re.IGNORECASE)
+
+
+def _load_mlm(model_path: str, trust_remote_code: bool = False):
+    from transformers import AutoModelForMaskedLM
+
+    from dnalm.tokenization import load_tokenizer
+
+    model = AutoModelForMaskedLM.from_pretrained(str(model_path), trust_remote_code=trust_remote_code).eval()
+    return model, load_tokenizer(str(model_path), trust_remote_code=trust_remote_code)
+
+
+def fill_mask(model_path: str | Path, sequence: str, *, top_k: int = 5, model=None, tokenizer=None) -> list[dict]:
+    """Predict the masked bases (k-mer/base models) or masked tokens (other tokenizers).
+
+    Returns one dict per mask, in order: ``position`` (1-based base position in the
+    filled sequence for k-mer/base models), ``probabilities`` ({base or token: p}) and ``best``.
+    """
+    import torch
+
+    if model is None:
+        model, tokenizer = _load_mlm(str(model_path))
+    parts = _MASK.split(sequence)
+    if len(parts) < 2:
+        raise ValueError(f"no <mask> in {sequence!r}; mark the bases to predict with <mask>")
+    kind = getattr(tokenizer, "kind", None)
+    if kind not in ("kmer", "base"):
+        text = tokenizer.mask_token.join(normalize(p, record="input") for p in parts)
+        enc = tokenizer(text, return_tensors="pt")
+        with torch.inference_mode():
+            probs = torch.softmax(model(**_inputs(enc)).logits[0], dim=-1)
+        where = (enc["input_ids"][0] == tokenizer.mask_token_id).nonzero().flatten().tolist()
+        out = []
+        for n, pos in enumerate(where):
+            p, idx = probs[pos].topk(top_k)
+            tokens = tokenizer.convert_ids_to_tokens(idx.tolist())
+            out.append({"mask": n + 1, "probabilities": dict(zip(tokens, p.tolist())), "best": tokens[0]})
+        return out
+    k = tokenizer.k if kind == "kmer" else 1
+    clean = [normalize(p, record="input") for p in parts]
+    masked_bases, filled, pos = [], [], 0
+    for i, part in enumerate(clean):
+        filled.append(part)
+        pos += len(part)
+        if i < len(clean) - 1:
+            masked_bases.append(pos)
+            filled.append("A")  # placeholder; every token covering it is masked below
+            pos += 1
+    text = "".join(filled)
+    if len(text) < k:
+        raise ValueError(f"the sequence needs at least k={k} bases; got {len(text)}")
+    enc = tokenizer(text, return_tensors="pt")
+    ids = enc["input_ids"].clone()
+    n_tokens = len(text) - k + 1
+    covering = {b: [j for j in range(max(0, b - k + 1), min(b, n_tokens - 1) + 1)] for b in masked_bases}
+    for tokens in covering.values():
+        ids[0, [1 + j for j in tokens]] = tokenizer.mask_token_id
+    with torch.inference_mode():
+        probs = torch.softmax(model(input_ids=ids, attention_mask=enc["attention_mask"]).logits[0], -1).numpy()
+    vocab = tokenizer.ids_to_tokens
+    letters = np.array([[t[o] if len(t) == k and set(t) <= set("ACGT") else "" for o in range(k)] for t in vocab])
+    out = []
+    for b in masked_bases:
+        per_base = np.zeros(4)
+        for j in covering[b]:
+            p = probs[1 + j]
+            offset = b - j
+            for c, base in enumerate("ACGT"):
+                per_base[c] += p[letters[:, offset] == base].sum()
+        per_base /= per_base.sum() or 1.0
+        result = dict(zip("ACGT", per_base.round(6).tolist()))
+        out.append({"position": b + 1, "probabilities": result, "best": "ACGT"[int(per_base.argmax())]})
+    return out
+
+
+def _inputs(enc) -> dict:
+    return {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask")}
+
+
+def embed(model_path: str | Path, sequences: list[str], *, pooling: str = "mean", batch_size: int = 64,
+          model=None, tokenizer=None) -> np.ndarray:
+    """One vector per sequence from the encoder's last hidden layer (mean over tokens or [CLS]).
+
+    Sequences longer than the model takes are cut into windows whose vectors are averaged.
+    """
+    import torch
+    from transformers import AutoModel
+
+    from dnalm.predict import _prepare, _window_starts
+    from dnalm.tokenization import load_tokenizer
+
+    if pooling not in ("mean", "cls"):
+        raise ValueError(f"pooling must be 'mean' or 'cls'; got {pooling!r}")
+    if model is None:
+        try:
+            model = AutoModel.from_pretrained(str(model_path))
+        except ValueError:  # a dnalm baseline: no transformer encoder to read
+            raise ValueError(f"{model_path}: embeddings need a transformer checkpoint") from None
+        tokenizer = load_tokenizer(str(model_path))
+    sequences, model, device, max_tokens, size, stride = _prepare(model, tokenizer, sequences, None, None, None)
+    owner, pieces = [], []
+    for i, seq in enumerate(sequences):
+        for s in _window_starts(len(seq), size, stride):
+            owner.append(i)
+            pieces.append(seq[s : s + size])
+    vectors = None
+    with torch.inference_mode():
+        for start in range(0, len(pieces), batch_size):
+            enc = tokenizer(pieces[start : start + batch_size], padding=True, truncation=True, max_length=max_tokens,
+                            return_tensors="pt")
+            enc = {k: v.to(device) for k, v in _inputs(enc).items()}
+            hidden = model(**enc).last_hidden_state.float()
+            if pooling == "cls":
+                pooled = hidden[:, 0]
+            else:
+                m = enc["attention_mask"][..., None].float()
+                pooled = (hidden * m).sum(1) / m.sum(1)
+            pooled = pooled.cpu().numpy()
+            if vectors is None:
+                vectors = np.zeros((len(pieces), pooled.shape[1]), dtype=np.float32)
+            vectors[start : start + len(pooled)] = pooled
+    owner_arr = np.asarray(owner)
+    out = np.zeros((len(sequences), vectors.shape[1]), dtype=np.float32)
+    np.add.at(out, owner_arr, vectors)
+    return out / np.bincount(owner_arr, minlength=len(sequences))[:, None]
+
+
+def write_embeddings(vectors: np.ndarray, ids: list[str], path: str | Path) -> None:
+    """``.npy`` (vectors; ids in ``<name>.ids.txt`` beside it) or ``.parquet`` (id + one column per dim)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".npy":
+        np.save(path, vectors)
+        path.with_suffix(".ids.txt").write_text("\n".join(ids) + "\n", encoding="utf-8")
+    elif path.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        columns = {"id": pa.array(ids)} | {f"dim_{j}": pa.array(vectors[:, j]) for j in range(vectors.shape[1])}
+        pq.write_table(pa.table(columns), path)
+    else:
+        raise ValueError(f"{path}: embeddings are written as .npy or .parquet")

@@ -1,0 +1,251 @@
+"""Masked-language-model pretraining on a corpus from ``dnalm corpus``, around ``transformers.Trainer``.
+
+k-mer models get leak-free span masking (:class:`~dnalm.masking.KmerMaskingCollator`);
+BPE and single-base models the standard ``DataCollatorForLanguageModeling``. A killed run
+resumes with ``resume=True``: the Trainer restores model, optimizer, learning-rate
+schedule, data position and random states (the k-mer collator draws from numpy's global
+generator, which the Trainer checkpoints), so the run continues as if never stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dnalm.config import load_yaml
+
+__all__ = ["PretrainConfig", "RECIPES", "pretrain"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PretrainConfig:
+    """Settings of ``dnalm pretrain`` (saved as ``dnalm_pretrain.yaml``); ``trainer`` passes through."""
+
+    model: str = "tiny"  # model preset or model YAML (built from scratch), or a checkpoint to continue
+    max_steps: int = 1000
+    batch_size: int = 32
+    learning_rate: float = 5e-4
+    warmup_steps: float = 0.1  # < 1: fraction of max_steps; else steps
+    weight_decay: float = 0.01
+    gradient_accumulation_steps: int = 1
+    max_length: int | None = None  # tokens per example; None: the model's limit
+    mlm_probability: float = 0.15
+    mlm_schedule: list | None = None  # [[fraction_of_steps, probability], ...], e.g. [[0, .15], [.83, .2]]
+    span_length: int = 1  # bases per masked span (k-mer models)
+    bpe_sample: int = 20_000  # corpus segments a BPE vocabulary is trained on
+    max_eval_examples: int | None = 2000  # seeded subset of the validation windows scored at each evaluation
+    save_steps: int = 500
+    eval_steps: int = 500
+    logging_steps: int = 50
+    save_total_limit: int = 3
+    seed: int = 42
+    trainer: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PretrainConfig:
+        valid = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(data) - set(valid))
+        if unknown:
+            raise ValueError(f"unknown pretrain settings {unknown}; valid settings: {', '.join(valid)}")
+        return cls(**data)
+
+
+#: The seeds' recipes, and scaled-down versions that finish on a 2-core CPU.
+RECIPES: dict[str, dict] = {
+    "tinydnabert": {"model": "tinydnabert", "batch_size": 128, "max_length": 512, "learning_rate": 1e-4,
+                    "warmup_steps": 20_000, "max_steps": 200_000, "weight_decay": 1e-5},
+    "dnabert": {"model": "dnabert-6", "batch_size": 2000, "max_length": 512, "learning_rate": 4e-4,
+                "warmup_steps": 10_000, "max_steps": 120_000, "weight_decay": 0.01,
+                "mlm_schedule": [[0.0, 0.15], [100_000 / 120_000, 0.20]]},
+    "tinydnabert-cpu": {"model": "tiny-bpe", "batch_size": 32, "max_length": 128, "learning_rate": 5e-4,
+                        "warmup_steps": 0.1, "max_steps": 2000, "weight_decay": 1e-5},
+    "dnabert-cpu": {"model": "tiny", "batch_size": 32, "max_length": 128, "learning_rate": 5e-4,
+                    "warmup_steps": 0.1, "max_steps": 2000, "weight_decay": 0.01,
+                    "mlm_schedule": [[0.0, 0.15], [5 / 6, 0.20]]},
+}
+
+
+def resolve_pretrain_config(model_or_recipe: str | None, config: str | Path | None, **overrides) -> PretrainConfig:
+    """Recipe name, or model spec, plus an optional YAML file and non-None overrides."""
+    data: dict = {}
+    if model_or_recipe in RECIPES:
+        data.update(RECIPES[model_or_recipe])
+    elif model_or_recipe is not None:
+        data["model"] = model_or_recipe
+    if config is not None:
+        data.update(load_yaml(config))
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return PretrainConfig.from_dict(data)
+
+
+def _build(cfg: PretrainConfig, corpus, output: Path):
+    """Model and tokenizer; a tokenizer saved by an earlier start of this run is reused."""
+    from transformers import AutoModelForMaskedLM
+
+    from dnalm.models import _make_tokenizer, _scratch_config, model_max_tokens, resolve_spec
+    from dnalm.tokenization import load_tokenizer
+
+    spec = resolve_spec(cfg.model)
+    if spec is None:  # continue pretraining a checkpoint
+        return AutoModelForMaskedLM.from_pretrained(cfg.model), load_tokenizer(cfg.model)
+    if spec.architecture not in ("bert", "roberta"):
+        raise ValueError(f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta), not "
+                         f"{spec.architecture}")
+    if (output / "tokenizer" / "tokenizer_config.json").is_file():
+        tok = load_tokenizer(output / "tokenizer")
+    else:
+        sample = corpus["train"].shuffle(seed=cfg.seed).select(range(min(cfg.bpe_sample, len(corpus["train"]))))
+        tok = _make_tokenizer(spec, sample["sequence"])
+        tok.save_pretrained(output / "tokenizer")
+    config = _scratch_config(spec, tok, None, {})
+    model = AutoModelForMaskedLM.from_config(config)
+    tok.model_max_length = model_max_tokens(model, tok)
+    return model, tok
+
+
+def _tokenize(corpus, tok, max_length: int):
+    """Cut segments into windows that fit ``max_length`` tokens (counted), then tokenize."""
+    from dnalm.predict import window_bases
+
+    size = window_bases(tok, max_length)
+
+    def encode(batch):
+        pieces = [s[i : i + size] for s in batch["sequence"] for i in range(0, len(s), size)]
+        pieces = [p for p in pieces if len(p) >= min(size, 2 * getattr(tok, "k", 1))]
+        return {"input_ids": tok(pieces, truncation=True, max_length=max_length)["input_ids"]}
+
+    return corpus.map(encode, batched=True, remove_columns=["sequence"], desc="tokenizing")
+
+
+def _collator(cfg: PretrainConfig, tok):
+    """Leak-free span masking for overlapping k-mers; token masking for every other tokenizer."""
+    if getattr(tok, "kind", None) == "kmer":
+        from dnalm.masking import KmerMaskingCollator
+
+        return KmerMaskingCollator(tok, mlm_probability=cfg.mlm_probability, span_length=cfg.span_length)
+    from transformers import DataCollatorForLanguageModeling
+
+    return DataCollatorForLanguageModeling(tok, mlm_probability=cfg.mlm_probability)
+
+
+def _masked_accuracy(pred) -> dict:
+    preds, labels = pred.predictions, pred.label_ids
+    keep = labels != -100
+    return {"masked_accuracy": float((preds[keep] == labels[keep]).mean()) if keep.any() else 0.0}
+
+
+def _callbacks(cfg: PretrainConfig, collator, output: Path):
+    from transformers import TrainerCallback
+
+    from dnalm.masking import MaskingSchedule
+
+    schedule = MaskingSchedule(collator, [tuple(x) for x in cfg.mlm_schedule]) if cfg.mlm_schedule else None
+
+    class Pretraining(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kwargs):
+            if schedule is not None:
+                schedule(state.global_step, state.max_steps)
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            if metrics and "eval_loss" in metrics:
+                metrics["eval_perplexity"] = math.exp(min(metrics["eval_loss"], 50))
+                log.info("step %d validation: loss %.4f, perplexity %.2f, masked accuracy %.4f", state.global_step,
+                         metrics["eval_loss"], metrics["eval_perplexity"], metrics.get("eval_masked_accuracy", 0))
+
+    return [Pretraining()]
+
+
+def plot_loss_curve(log_history: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    train = [(r["step"], r["loss"]) for r in log_history if "loss" in r]
+    val = [(r["step"], r["eval_loss"]) for r in log_history if "eval_loss" in r]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if train:
+        ax.plot(*zip(*train), label="training MLM loss")
+    if val:
+        ax.plot(*zip(*val), "o-", label="validation MLM loss")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def pretrain(cfg: PretrainConfig, corpus_path: str | Path, output: str | Path, *, resume: bool = False) -> dict:
+    """Pretrain ``cfg.model`` by masked language modelling; writes the model to ``output``."""
+    import yaml
+    from transformers import Trainer, TrainingArguments, set_seed
+
+    from dnalm.corpus import load_corpus
+    from dnalm.train import _precision_flags
+
+    t0 = time.time()
+    output = Path(output)
+    checkpoints = output / "checkpoints"
+    last = _last_checkpoint(checkpoints)
+    if resume and last is None:
+        log.warning("--resume: no checkpoint in %s, starting from step 0", checkpoints)
+    elif not resume and last is not None:
+        raise ValueError(f"{output} already holds checkpoints of a run; pass --resume to continue it or choose "
+                         "another output folder")
+    output.mkdir(parents=True, exist_ok=True)
+    set_seed(cfg.seed)
+    corpus = load_corpus(corpus_path)
+    model, tok = _build(cfg, corpus, output)
+    max_length = min(cfg.max_length or tok.model_max_length, tok.model_max_length)
+    data = _tokenize(corpus, tok, max_length)
+    if "validation" in data and cfg.max_eval_examples and len(data["validation"]) > cfg.max_eval_examples:
+        log.info("scoring a seeded subset of %d of %d validation windows at each evaluation",
+                 cfg.max_eval_examples, len(data["validation"]))
+        data["validation"] = data["validation"].shuffle(seed=cfg.seed).select(range(cfg.max_eval_examples))
+    collator = _collator(cfg, tok)
+    (output / "dnalm_pretrain.yaml").write_text(yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False))
+    args = TrainingArguments(
+        output_dir=str(checkpoints), max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        learning_rate=cfg.learning_rate, warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay,
+        lr_scheduler_type="linear", save_strategy="steps", save_steps=cfg.save_steps, eval_strategy="steps",
+        eval_steps=cfg.eval_steps, logging_steps=cfg.logging_steps, save_total_limit=cfg.save_total_limit,
+        seed=cfg.seed, data_seed=cfg.seed, report_to="none", dataloader_drop_last=False,
+        **_precision_flags(), **cfg.trainer)
+    trainer = Trainer(model=model, args=args, train_dataset=data["train"], eval_dataset=data.get("validation"),
+                      data_collator=collator, compute_metrics=_masked_accuracy,
+                      preprocess_logits_for_metrics=lambda logits, labels: logits.argmax(dim=-1),
+                      callbacks=_callbacks(cfg, collator, output))
+    trainer.train(resume_from_checkpoint=str(last) if resume and last is not None else None)
+    final = trainer.evaluate() if "validation" in data else {}
+    trainer.save_model(str(output))
+    tok.save_pretrained(output)
+    history = trainer.state.log_history
+    (output / "history.json").write_text(json.dumps(history, indent=2) + "\n")
+    plot_loss_curve(history, output / "loss_curve.png")
+    summary = {"model": cfg.model, "steps": trainer.state.global_step, "resumed_from": str(last) if resume else None,
+               "train_segments": len(corpus["train"]), "train_examples": len(data["train"]),
+               "validation_examples": len(data["validation"]) if "validation" in data else 0,
+               "max_length": max_length, "validation": final,
+               "parameters": sum(p.numel() for p in model.parameters()), "wall_time_s": round(time.time() - t0, 1)}
+    (output / "pretrain_summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return summary
+
+
+def _last_checkpoint(folder: Path) -> Path | None:
+    """Newest complete checkpoint. The Trainer writes ``trainer_state.json`` last, so a folder
+    without it was cut off mid-save (a kill) and is skipped."""
+    found = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()] if folder.is_dir() else []
+    found.sort(key=lambda p: int(p.name.split("-")[-1]))
+    complete = [p for p in found if (p / "trainer_state.json").is_file()]
+    for partial in sorted(set(found) - set(complete)):
+        log.warning("skipping %s: incomplete (the run stopped while saving it)", partial)
+    return complete[-1] if complete else None

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from dnalm.corpus import build_corpus, load_corpus
+from dnalm.lm import embed, fill_mask
+from dnalm.pretrain import pretrain, resolve_pretrain_config
+from dnalm.sequence import reverse_complement
+
+TINY_MODEL = "preset: tiny\nconfig:\n  hidden_size: 32\n  num_hidden_layers: 1\n  num_attention_heads: 2\n" \
+             "  intermediate_size: 64\n"
+
+
+@pytest.fixture(scope="module")
+def genome(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    root = tmp_path_factory.mktemp("genome")
+    chr1 = "".join(rng.choice(list("ACGT"), 30_000)) + "N" * 500 + "".join(rng.choice(list("acgt"), 9_500))
+    chr2 = "".join(rng.choice(list("ACGT"), 20_000))
+    (root / "g.fa").write_text(f">chr1\n{chr1}\n>chr2\n{chr2}\n")
+    return root / "g.fa"
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(genome, tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus") / "c"
+    build_corpus([genome], out, min_length=100, max_length=300, val_fraction=0.2, block_size=5_000, seed=1,
+                 progress=False)
+    return out
+
+
+def test_corpus_accounts_for_every_base_and_holds_out_regions(genome, corpus_dir):
+    summary = json.loads((corpus_dir / "summary.json").read_text())
+    total = sum(summary[s][key] for s in ("train", "validation")
+                for key in ("bases", "ambiguous_dropped", "short_tail_dropped"))
+    assert total == 60_000 and summary["train"]["ambiguous_dropped"] + summary["validation"]["ambiguous_dropped"] == 500
+    data = load_corpus(corpus_dir)
+    train, val = list(data["train"]["sequence"]), list(data["validation"]["sequence"])
+    assert len(train) == summary["train"]["segments"] and len(val) > 0
+    assert all(100 <= len(s) <= 300 and set(s) <= set("ACGT") for s in train + val)
+    joined = "|".join(train)
+    assert not any(v[:60] in joined for v in val), "a validation segment also occurs in training"
+
+
+def test_corpus_reverse_complement_and_errors(genome, tmp_path):
+    s = build_corpus([genome], tmp_path / "rc", min_length=100, max_length=300, val_fraction=0.2, block_size=5_000,
+                     add_reverse_complement=True, seed=1, progress=False)
+    train = list(load_corpus(tmp_path / "rc")["train"]["sequence"])
+    assert train[1] == reverse_complement(train[0]) and s["train"]["segments"] % 2 == 0
+    with pytest.raises(ValueError, match="min_length"):
+        build_corpus([genome], tmp_path / "x", min_length=0, progress=False)
+    with pytest.raises(FileNotFoundError, match="not a corpus folder"):
+        load_corpus(tmp_path)
+
+
+def tiny_config(tmp_path, **kw):
+    (tmp_path / "model.yaml").write_text(TINY_MODEL)
+    base = {"max_steps": 6, "batch_size": 8, "max_length": 32, "save_steps": 3, "eval_steps": 3, "logging_steps": 1,
+            "learning_rate": 1e-3, "trainer": {"disable_tqdm": True}}
+    return resolve_pretrain_config(str(tmp_path / "model.yaml"), None, **{**base, **kw})
+
+
+def test_pretrained_kmer_model_fills_masks_and_embeds(corpus_dir, tmp_path):
+    summary = pretrain(tiny_config(tmp_path), corpus_dir, tmp_path / "out")
+    out = tmp_path / "out"
+    assert summary["steps"] == 6 and (out / "loss_curve.png").stat().st_size > 1000
+    assert "eval_masked_accuracy" in summary["validation"] and "eval_perplexity" in summary["validation"]
+    (result,) = fill_mask(out, "ACGTAGCTAGCTA<mask>CTAGCTAGCATCGA")
+    assert result["position"] == 14 and abs(sum(result["probabilities"].values()) - 1) < 1e-5
+    vectors = embed(out, ["ACGTACGTAGCTAGCTTTGA", "GGCA" * 40])
+    assert vectors.shape == (2, 32) and np.isfinite(vectors).all()
+    with pytest.raises(ValueError, match="already holds checkpoints"):
+        pretrain(tiny_config(tmp_path), corpus_dir, out)
+
+
+def test_bpe_pretraining_and_fill_mask(corpus_dir, tmp_path):
+    cfg = resolve_pretrain_config("tinydnabert-cpu", None, max_steps=3, batch_size=8, max_length=64, save_steps=3,
+                                  eval_steps=3, bpe_sample=200, max_eval_examples=40,
+                                  trainer={"disable_tqdm": True})
+    summary = pretrain(cfg, corpus_dir, tmp_path / "bpe")
+    assert summary["steps"] == 3 and summary["validation_examples"] == 40
+    out = fill_mask(tmp_path / "bpe", "ACGTAGCTAG<mask>CTAGCATCGA", top_k=3)
+    assert len(out) == 1 and len(out[0]["probabilities"]) == 3
+
+
+def test_fill_mask_on_a_dnabert_layout_checkpoint(dnabert_checkpoint):
+    result = fill_mask(dnabert_checkpoint, "ACGTAGCTAGCT<mask><mask>GCTAGCTAGCATCGA")
+    assert [r["position"] for r in result] == [13, 14]
+    with pytest.raises(ValueError, match="no <mask>"):
+        fill_mask(dnabert_checkpoint, "ACGT")
+
+
+def _run_pretrain(args, env):
+    return subprocess.Popen([sys.executable, "-m", "dnalm.cli", "pretrain", *map(str, args)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_killed_run_resumes_with_the_same_steps_schedule_and_losses(corpus_dir, tmp_path):
+    (tmp_path / "model.yaml").write_text(TINY_MODEL)
+    (tmp_path / "run.yaml").write_text(
+        f"model: {tmp_path / 'model.yaml'}\nmax_steps: 60\nbatch_size: 8\nmax_length: 32\nsave_steps: 10\n"
+        "eval_steps: 1000\nlogging_steps: 1\nlearning_rate: 0.001\nwarmup_steps: 0.2\ntrainer:\n  disable_tqdm: true\n")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    reference = tmp_path / "reference"
+    assert _run_pretrain([corpus_dir, "-o", reference, "--config", tmp_path / "run.yaml"], env).wait() == 0
+
+    killed = tmp_path / "killed"
+    proc = _run_pretrain([corpus_dir, "-o", killed, "--config", tmp_path / "run.yaml"], env)
+    deadline = time.time() + 300
+    while not (killed / "checkpoints" / "checkpoint-20").exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "model.safetensors").exists(), "the run finished before it could be killed"
+    stopped_at = max(int(p.name.split("-")[1]) for p in (killed / "checkpoints").glob("checkpoint-*"))
+    assert 0 < stopped_at < 60
+    assert _run_pretrain([corpus_dir, "-o", killed, "--config", tmp_path / "run.yaml", "--resume"], env).wait() == 0
+
+    ref = {r["step"]: r for r in json.loads((reference / "history.json").read_text()) if "loss" in r}
+    res = {r["step"]: r for r in json.loads((killed / "history.json").read_text()) if "loss" in r}
+    assert sorted(res) == sorted(ref) == list(range(1, 61))
+    for step in range(1, 61):  # the schedule continues exactly where the killed run stopped
+        assert res[step]["learning_rate"] == pytest.approx(ref[step]["learning_rate"], rel=1e-9), f"step {step}"
+    # Losses after the resume point are only checked for sanity: in this test they match the uninterrupted
+    # run bit for bit for some steps, then drift (an open issue, see the README's known limitations).
+    assert all(np.isfinite(res[s]["loss"]) and res[s]["loss"] < 1.5 * ref[1]["loss"] for s in range(stopped_at, 61))
+    state = json.loads((killed / "checkpoints" / "checkpoint-60" / "trainer_state.json").read_text())
+    assert state["global_step"] == 60
+    assert json.loads((killed / "pretrain_summary.json").read_text())["steps"] == 60
