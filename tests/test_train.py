@@ -86,14 +86,13 @@ def test_regression_and_multilabel_heads(tmp_path):
     seqs = ["".join(rng.choice("ACGT") for _ in range(40)) for _ in range(120)]
     reg = tmp_path / "reg.csv"
     reg.write_text("sequence,label\n" + "".join(f"{s},{s.count('G') / 40:.3f}\n" for s in seqs))
-    summary = finetune(cfg(model="cnn", epochs=1, problem_type="regression", metric_for_best_model="loss"),
-                       reg, tmp_path / "r")
-    assert "eval_mse" in summary["validation_metrics"]
+    summary = finetune(cfg(model="cnn", epochs=1, problem_type="regression"), reg, tmp_path / "r")
+    assert "eval_mse" in summary["validation_metrics"] and summary["best_checkpoint_metric"] == "loss"
     ml = tmp_path / "ml.csv"
     ml.write_text("sequence,label\n" + "".join(
         f"{s},{';'.join(b for b in 'AC' if s.count(b) > 10) or 'none'}\n" for s in seqs))
-    summary = finetune(cfg(model="cnn", epochs=1, problem_type="multi_label_classification",
-                           metric_for_best_model="f1_macro", val_fraction=0.3), ml, tmp_path / "ml")
+    summary = finetune(cfg(model="cnn", epochs=1, problem_type="multi_label_classification", val_fraction=0.3),
+                       ml, tmp_path / "ml")
     assert "eval_subset_accuracy" in summary["validation_metrics"]
 
 

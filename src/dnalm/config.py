@@ -45,7 +45,9 @@ class FinetuneConfig:
     val_fraction: float = 0.1  # used only when the data has no dev split
     seed: int = 42
     early_stopping_patience: int | None = 3  # epochs without validation improvement; None disables
-    metric_for_best_model: str = "mcc"  # validation metric that picks the checkpoint restored at the end
+    # validation metric that picks the checkpoint restored at the end; None: mcc for classes (also per base),
+    # f1_macro for multi-label, loss for regression
+    metric_for_best_model: str | None = None
     class_weights: bool = False  # weight the loss by inverse class frequency
     group_by_length: bool = True
     lora: bool = False

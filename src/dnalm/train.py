@@ -161,7 +161,8 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
         counts = np.bincount(train_ds["labels"], minlength=labels.num_labels).astype(float)
         loss_func = _weighted_loss(torch.tensor(counts.sum() / (labels.num_labels * np.maximum(counts, 1)),
                                                 dtype=torch.float32))
-    best_metric = cfg.metric_for_best_model
+    best_metric = cfg.metric_for_best_model or {"regression": "loss", "multi_label_classification": "f1_macro"}.get(
+        cfg.problem_type, "mcc")
     report_to = "tensorboard" if _has_tensorboard() else "none"
     args = TrainingArguments(
         output_dir=str(output / "checkpoints"), num_train_epochs=cfg.epochs, learning_rate=lr,
@@ -213,7 +214,8 @@ def _with_lora(model, cfg: FinetuneConfig):
         from peft import LoraConfig, TaskType, get_peft_model
     except ImportError:
         raise ImportError("LoRA needs peft: pip install 'dnalm[lora]'") from None
-    lora = LoraConfig(task_type=TaskType.SEQ_CLS, r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
+    task = TaskType.TOKEN_CLS if cfg.problem_type == "token_classification" else TaskType.SEQ_CLS
+    lora = LoraConfig(task_type=task, r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
                       lora_dropout=cfg.lora_dropout)
     return get_peft_model(model, lora)
 
