@@ -1,7 +1,8 @@
 """Training throughput of dnalm's models as a fraction of this CPU's matmul ceiling.
 
 The ceiling is a large fp32 matmul timed once; each model's FLOPs per training step
-(forward + backward) are counted with torch.utils.flop_counter, then timed steps give
+(forward + backward) are counted with torch.utils.flop_counter (LSTM layers, which it does not
+see, analytically), then timed steps give
 achieved GFLOP/s. Run it on an idle machine:
 
     python bench/train_throughput.py --out bench/results/train_throughput.json
@@ -38,6 +39,19 @@ def step_fn(model, batch, opt):
     return step
 
 
+def lstm_flops(model, batch_size: int, tokens: int) -> float:
+    """FLOPs of nn.LSTM layers per training step, which FlopCounterMode does not count:
+    4 gates x (input + hidden) x hidden multiply-adds per token, direction and layer; x3 for fwd + bwd."""
+    total = 0.0
+    for m in model.modules():
+        if isinstance(m, torch.nn.LSTM):
+            dirs = 2 if m.bidirectional else 1
+            for layer in range(m.num_layers):
+                inp = m.input_size if layer == 0 else m.hidden_size * dirs
+                total += dirs * 4 * (inp + m.hidden_size) * m.hidden_size * 2
+    return 3 * total * batch_size * tokens
+
+
 def measure(preset: str, batch_size: int, length: int, steps: int) -> dict:
     torch.manual_seed(0)
     model, tok, _ = build_model(preset, num_labels=2, input_length=length + 2)
@@ -50,7 +64,7 @@ def measure(preset: str, batch_size: int, length: int, steps: int) -> dict:
     step = step_fn(model, batch, opt)
     with FlopCounterMode(display=False) as counter:
         model(**batch).loss.backward()
-    flops = counter.get_total_flops()
+    flops = counter.get_total_flops() + lstm_flops(model, batch_size, enc["input_ids"].shape[1])
     for _ in range(2):
         step()
     t0 = time.perf_counter()

@@ -117,9 +117,13 @@ def test_bad_inputs_are_clear_errors(tata_dir, tmp_path):
     with pytest.raises(ValueError, match=r"max_length=4096 tokens is more than tiny takes \(512\)"):
         finetune(cfg(max_length=4096), tata_dir, tmp_path / "m")
     one_class = tmp_path / "one.csv"
-    one_class.write_text("sequence,label\nACGT,1\nGGCC,1\nAAAA,1\n")
+    one_class.write_text("sequence,label\n" + "ACGTACGTAC,1\n" * 20)
     with pytest.raises(ValueError, match="single class"):
         finetune(cfg(), one_class, tmp_path / "m")
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("sequence,label\nACGT,1\nGGCC,0\nAAAA,1\n")
+    with pytest.raises(ValueError, match="leaves one side empty"):
+        finetune(cfg(), tiny, tmp_path / "m")
 
 
 def test_config_file_rejects_unknown_keys(tmp_path):
