@@ -105,3 +105,23 @@ def test_schedule_and_bad_arguments():
         KmerMaskingCollator(BaseTokenizer())
     with pytest.raises(ValueError, match="sorted"):
         MaskingSchedule(collate, [(0.5, 0.2)])
+
+
+def test_bpe_and_base_models_get_standard_token_masking_at_the_requested_rate():
+    from dnalm.bpe import train_bpe
+    from dnalm.pretrain import PretrainConfig, _collator
+
+    rng = np.random.default_rng(0)
+    corpus = ["".join(rng.choice(list("ACGT"), 300)) for _ in range(200)]
+    for tok in (train_bpe(corpus, vocab_size=200, min_frequency=2), BaseTokenizer()):
+        collate = _collator(PretrainConfig(mlm_probability=0.15), tok)
+        assert not isinstance(collate, KmerMaskingCollator)
+        import torch
+
+        torch.manual_seed(0)
+        batch = collate([{k: v for k, v in tok(s).items() if k in ("input_ids", "attention_mask")} for s in corpus])
+        special = torch.isin(batch["input_ids"], torch.tensor(tok.all_special_ids)) & (batch["labels"] == -100)
+        predicted = batch["labels"] != -100
+        n_tokens = (batch["attention_mask"].sum() - 2 * len(corpus)).item()
+        assert abs(predicted.sum().item() / n_tokens - 0.15) < 0.01
+        assert not (predicted & special).any()

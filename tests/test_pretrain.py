@@ -135,3 +135,22 @@ def test_killed_run_resumes_with_the_same_steps_schedule_and_losses(corpus_dir, 
     state = json.loads((killed / "checkpoints" / "checkpoint-60" / "trainer_state.json").read_text())
     assert state["global_step"] == 60
     assert json.loads((killed / "pretrain_summary.json").read_text())["steps"] == 60
+
+
+def test_embed_on_a_dnabert_layout_checkpoint(dnabert_checkpoint, tmp_path):
+    from dnalm.lm import write_embeddings
+
+    vectors = embed(dnabert_checkpoint, ["ACGT" * 10, "GGCCA" * 60], pooling="cls")
+    assert vectors.shape == (2, 32)
+    write_embeddings(vectors, ["a", "b"], tmp_path / "e.npy")
+    assert np.load(tmp_path / "e.npy").shape == (2, 32)
+    assert (tmp_path / "e.ids.txt").read_text().split() == ["a", "b"]
+
+
+def test_pretraining_examples_carry_an_attention_mask(corpus_dir, tmp_path):
+    from dnalm.pretrain import _tokenize
+    from dnalm.tokenization import BaseTokenizer
+
+    data = _tokenize(load_corpus(corpus_dir), BaseTokenizer(), 64)
+    row = data["train"][0]
+    assert len(row["attention_mask"]) == len(row["input_ids"]) == 64 and all(row["attention_mask"])

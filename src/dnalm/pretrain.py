@@ -119,7 +119,8 @@ def _tokenize(corpus, tok, max_length: int):
     def encode(batch):
         pieces = [s[i : i + size] for s in batch["sequence"] for i in range(0, len(s), size)]
         pieces = [p for p in pieces if len(p) >= min(size, 2 * getattr(tok, "k", 1))]
-        return {"input_ids": tok(pieces, truncation=True, max_length=max_length)["input_ids"]}
+        enc = tok(pieces, truncation=True, max_length=max_length)
+        return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
 
     return corpus.map(encode, batched=True, remove_columns=["sequence"], desc="tokenizing")
 
