@@ -154,3 +154,14 @@ def test_pretraining_examples_carry_an_attention_mask(corpus_dir, tmp_path):
     data = _tokenize(load_corpus(corpus_dir), BaseTokenizer(), 64)
     row = data["train"][0]
     assert len(row["attention_mask"]) == len(row["input_ids"]) == 64 and all(row["attention_mask"])
+
+
+def test_pretraining_windows_keep_every_kmer(corpus_dir):
+    from dnalm.pretrain import _tokenize
+    from dnalm.tokenization import KmerTokenizer
+
+    tok = KmerTokenizer(k=6)
+    corpus = load_corpus(corpus_dir)
+    data = _tokenize(corpus, tok, 32)
+    n_kmers = sum(len(s) - 5 for s in corpus["train"]["sequence"])
+    assert sum(len(ids) - 2 for ids in data["train"]["input_ids"]) == n_kmers

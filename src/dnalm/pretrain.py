@@ -111,14 +111,19 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
 
 
 def _tokenize(corpus, tok, max_length: int):
-    """Cut segments into windows that fit ``max_length`` tokens (counted), then tokenize."""
+    """Cut segments into windows that fit ``max_length`` tokens, then tokenize.
+
+    For overlapping k-mers consecutive windows share k-1 bases, so every k-mer of a segment is
+    in exactly one window and no base or k-mer is dropped at a window boundary.
+    """
     from dnalm.predict import window_bases
 
     size = window_bases(tok, max_length)
+    k = tok.k if getattr(tok, "kind", None) == "kmer" else 1
+    step = size - k + 1
 
     def encode(batch):
-        pieces = [s[i : i + size] for s in batch["sequence"] for i in range(0, len(s), size)]
-        pieces = [p for p in pieces if len(p) >= min(size, 2 * getattr(tok, "k", 1))]
+        pieces = [s[i : i + size] for s in batch["sequence"] for i in range(0, max(len(s) - k + 1, 1), step)]
         enc = tok(pieces, truncation=True, max_length=max_length)
         return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
 
