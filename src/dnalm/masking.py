@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["KmerMaskingCollator", "MaskingSchedule"]
+__all__ = ["BatchSeededMasking", "KmerMaskingCollator", "MaskingSchedule"]
 
 
 class KmerMaskingCollator:
@@ -33,9 +33,9 @@ class KmerMaskingCollator:
         mlm_probability: fraction of k-mer tokens to predict (labels != -100), per sequence.
         span_length: contiguous bases hidden per span (DNABERT hides 1 base = k tokens).
         mask_fraction, random_fraction: the 80/10/10 rule, drawn per masked region.
-        seed: seed of the collator's own generator. None: numpy's global generator, whose
-            state ``transformers.Trainer`` checkpoints, so a resumed run masks as the
-            uninterrupted one would.
+        seed: seed of the collator's own generator (``self.generator``). None: numpy's
+            global generator. For runs that must resume exactly, wrap the collator in
+            :class:`BatchSeededMasking`.
 
     Returns batches with ``input_ids``, ``attention_mask`` and ``labels`` (-100 where not
     predicted), like ``transformers.DataCollatorForLanguageModeling``.
@@ -52,9 +52,7 @@ class KmerMaskingCollator:
         self.tokenizer, self.k = tokenizer, k
         self.mlm_probability, self.span_length = mlm_probability, span_length
         self.mask_fraction, self.random_fraction = mask_fraction, random_fraction
-        rng = np.random.default_rng(seed) if seed is not None else np.random.mtrand._rand
-        self._random = rng.random
-        self._integers = rng.integers if seed is not None else rng.randint
+        self.generator = np.random.default_rng(seed) if seed is not None else None
         special = set(tokenizer.all_special_ids)
         self._kmer_ids = np.array([i for i in range(len(tokenizer)) if i not in special], dtype=np.int64)
 
@@ -78,6 +76,14 @@ class KmerMaskingCollator:
         batch["input_ids"] = torch.from_numpy(ids)
         batch["labels"] = torch.from_numpy(labels)
         return batch
+
+    def _random(self) -> float:
+        return self.generator.random() if self.generator is not None else np.random.random()
+
+    def _integers(self, low: int, high: int, size: int) -> np.ndarray:
+        if self.generator is not None:
+            return self.generator.integers(low, high, size=size)
+        return np.random.randint(low, high, size=size)
 
     def _choose_tokens(self, n_tokens: int) -> np.ndarray:
         """Boolean mask of k-mer tokens to predict: whole coverage of random base spans."""
@@ -133,3 +139,57 @@ class MaskingSchedule:
     def __call__(self, step: int, max_steps: int) -> float:
         self.collator.mlm_probability = self.probability_at(step / max(max_steps, 1))
         return self.collator.mlm_probability
+
+
+class BatchSeededMasking:
+    """Mask every batch from a generator seeded by ``seed`` and the batch's own token ids.
+
+    The masks then depend on nothing but the data, so a run resumed from a checkpoint masks
+    each batch exactly as the uninterrupted run did. A collator drawing from a global RNG
+    cannot promise that under ``transformers.Trainer``: on resume it restores the saved RNG
+    state only after the dataloader has already collated (and prefetched) the next batches.
+
+    Wraps :class:`KmerMaskingCollator` (numpy generator) or
+    ``transformers.DataCollatorForLanguageModeling`` (torch generator); both draw every random
+    number from their ``generator`` attribute, which is replaced before each batch. Attribute
+    reads and writes other than ``collator``/``seed`` (e.g. ``mlm_probability``) go to the
+    wrapped collator.
+
+    >>> from dnalm.tokenization import KmerTokenizer
+    >>> tok = KmerTokenizer(k=3)
+    >>> collate = BatchSeededMasking(KmerMaskingCollator(tok, mlm_probability=0.3), seed=1)
+    >>> a, b = collate([tok("ACGTACGTTAGCATGCAAGT")]), collate([tok("ACGTACGTTAGCATGCAAGT")])
+    >>> bool((a["labels"] == b["labels"]).all() and (a["input_ids"] == b["input_ids"]).all())
+    True
+    """
+
+    def __init__(self, collator, seed: int):
+        object.__setattr__(self, "collator", collator)
+        object.__setattr__(self, "seed", int(seed))
+
+    def key(self, examples: list[dict]) -> int:
+        """64-bit digest of the batch's token ids (order and example boundaries included)."""
+        import hashlib
+
+        digest = hashlib.blake2b(digest_size=8, key=self.seed.to_bytes(8, "little", signed=True))
+        for example in examples:
+            ids = np.asarray(example["input_ids"], dtype=np.int64)
+            digest.update(len(ids).to_bytes(8, "little"))
+            digest.update(ids.tobytes())
+        return int.from_bytes(digest.digest(), "little")
+
+    def __call__(self, examples: list[dict]) -> dict:
+        key = self.key(examples)
+        if isinstance(self.collator, KmerMaskingCollator):
+            self.collator.generator = np.random.default_rng(key)
+        else:
+            import torch
+
+            self.collator.generator = torch.Generator().manual_seed(key)
+        return self.collator(examples)
+
+    def __getattr__(self, name):
+        return getattr(self.collator, name)
+
+    def __setattr__(self, name, value):
+        setattr(self.collator, name, value)

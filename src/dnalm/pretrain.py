@@ -131,14 +131,22 @@ def _tokenize(corpus, tok, max_length: int):
 
 
 def _collator(cfg: PretrainConfig, tok):
-    """Leak-free span masking for overlapping k-mers; token masking for every other tokenizer."""
+    """Leak-free span masking for overlapping k-mers; token masking for every other tokenizer.
+
+    Masks are seeded per batch from ``cfg.seed`` and the batch's tokens, so ``--resume`` masks
+    every batch as the uninterrupted run did.
+    """
+    from dnalm.masking import BatchSeededMasking
+
     if getattr(tok, "kind", None) == "kmer":
         from dnalm.masking import KmerMaskingCollator
 
-        return KmerMaskingCollator(tok, mlm_probability=cfg.mlm_probability, span_length=cfg.span_length)
-    from transformers import DataCollatorForLanguageModeling
+        inner = KmerMaskingCollator(tok, mlm_probability=cfg.mlm_probability, span_length=cfg.span_length)
+    else:
+        from transformers import DataCollatorForLanguageModeling
 
-    return DataCollatorForLanguageModeling(tok, mlm_probability=cfg.mlm_probability)
+        inner = DataCollatorForLanguageModeling(tok, mlm_probability=cfg.mlm_probability)
+    return BatchSeededMasking(inner, cfg.seed)
 
 
 def _masked_accuracy(pred) -> dict:
@@ -155,6 +163,10 @@ def _callbacks(cfg: PretrainConfig, collator, output: Path):
     schedule = MaskingSchedule(collator, [tuple(x) for x in cfg.mlm_schedule]) if cfg.mlm_schedule else None
 
     class Pretraining(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            if schedule is not None:  # a resumed run starts at the loaded step's probability
+                schedule(state.global_step, state.max_steps)
+
         def on_step_begin(self, args, state, control, **kwargs):
             if schedule is not None:
                 schedule(state.global_step, state.max_steps)
