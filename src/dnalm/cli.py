@@ -347,5 +347,113 @@ def embed(model: Annotated[str, typer.Argument(help="Transformer model folder or
     typer.echo(f"wrote {vectors.shape[0]:,} x {vectors.shape[1]} embeddings to {output}")
 
 
+# -- experiments -------------------------------------------------------------------------
+def _logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def benchmark(config: Annotated[Path, typer.Argument(help="Benchmark YAML (datasets, models, seeds, search).")],
+              output: OutDir = Path("dnalm-benchmark")):
+    """Datasets x models x seeds -> results.md/csv/json (mean ± std); resumes an interrupted run."""
+    from dnalm.benchmark import BenchmarkConfig, run_benchmark
+
+    _logging()
+    try:
+        cfg = BenchmarkConfig.load(config)
+        rows = run_benchmark(cfg, output)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    typer.echo((output / "results.md").read_text().split("\n## ")[0])
+    typer.echo(f"{len(rows)} rows; wrote {output}/results.md, results.csv, results.json")
+
+
+@app.command()
+def search(config: Annotated[Path, typer.Argument(help="Benchmark YAML with a search section.")],
+           output: OutDir = Path("dnalm-benchmark")):
+    """Hyperparameter search (grid or Optuna) on validation only; `dnalm benchmark` then uses the choice."""
+    from dnalm.benchmark import BenchmarkConfig
+    from dnalm.search import run_search
+
+    _logging()
+    try:
+        cfg = BenchmarkConfig.load(config)
+        if not cfg.search:
+            raise ValueError(f"{config}: no 'search' section")
+        chosen = run_search(cfg, output)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    for c in chosen.values():
+        typer.echo(f"{c['dataset']} / {c['model']}: {json.dumps(c['params'])} (validation {c['metric']} "
+                   f"{c['value']:.4f} of {len(c['trials'])} trials)")
+
+
+def _report_tokenizer(name: str):
+    import re
+
+    from dnalm.tokenization import BaseTokenizer, KmerTokenizer, load_tokenizer
+
+    if name == "none":
+        return None
+    if re.fullmatch(r"kmer[1-9]", name):
+        return KmerTokenizer(k=int(name[4:]))
+    return BaseTokenizer() if name == "base" else load_tokenizer(name)
+
+
+@app.command()
+def audit(data: Annotated[Path, typer.Argument(help="Split folder (train/dev/test).")],
+          as_json: bool = typer.Option(False, "--json", help="Print the full JSON result."),
+          output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write the JSON here.")] = None,
+          min_shared: int = typer.Option(50, help="Near duplicate: shares this many bases on either strand."),
+          max_ids: int = typer.Option(1000, help="Offending id pairs listed per split pair and kind."),
+          tokenizer: str = typer.Option("kmer6", help="Tokenizer for the unknown-token and truncation report: "
+                                                      "kmerK (DNABERT k-mers), base, or a tokenizer/model folder "
+                                                      "or hub id; 'none' skips the report."),
+          max_length: int = typer.Option(512, help="Token limit for the truncation count."),
+          dedup: Annotated[Path | None, typer.Option(help="Write a copy of DATA whose train split drops rows "
+                                                          "duplicating dev/test rows.")] = None,
+          dedup_kinds: str = typer.Option("exact,rc,near", help="Which duplicates --dedup removes.")):
+    """Leakage audit: exact, reverse-complement and near duplicates within and across splits."""
+    from dnalm.audit import audit_dataset, format_audit, write_deduplicated
+
+    try:
+        tok = _report_tokenizer(tokenizer)
+        result = audit_dataset(data, min_shared=min_shared, max_ids=max_ids, tokenizer=tok, max_length=max_length)
+        if dedup:
+            result["deduplicated"] = {"output": str(dedup), **write_deduplicated(
+                data, dedup, min_shared=min_shared, kinds=tuple(k.strip() for k in dedup_kinds.split(",") if k))}
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(result, indent=2) + "\n")
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    typer.echo(format_audit(result))
+    if dedup:
+        d = result["deduplicated"]
+        typer.echo(f"wrote {dedup}: train {d['train_before']:,} -> {d['train_after']:,} rows "
+                   f"({d['removed_by_reason']}); removed ids in {dedup}/removed.tsv")
+
+
+@app.command()
+def report(runs: Annotated[Path, typer.Argument(help="Folder written by dnalm benchmark / search.")],
+           output: OutDir = Path("report.html"),
+           pretrain: Annotated[list[Path] | None, typer.Option(help="Pretraining run folder(s) to include.")] = None,
+           title: str | None = None):
+    """Self-contained HTML report (plots embedded) plus Markdown and PNGs."""
+    from dnalm.report import build_report
+
+    _logging()
+    try:
+        out = build_report(runs, output, pretrain=pretrain, title=title)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    typer.echo(f"wrote {out['html']} and {out['markdown']} ({out['n_figures']} figures in {out['figures']})")
+
+
 if __name__ == "__main__":
     app()

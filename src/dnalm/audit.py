@@ -1,0 +1,253 @@
+"""Leakage audit of a split dataset: exact, reverse-complement and near duplicates across splits.
+
+Counts are rows of the first split of a pair whose sequence also occurs in the second
+(``"test-train"``: test rows found in train). Within one split (``"train-train"``) a row
+counts when it repeats an earlier row. Sequences are compared after normalisation (upper
+case, U -> T), so the comparison is case-insensitive.
+
+- exact duplicates: the same sequence;
+- reverse-complement duplicates: the row's reverse complement occurs, the row itself does not;
+- near duplicates: not an exact or reverse-complement duplicate, but the row shares a stretch
+  of at least ``min_shared`` bases (default 50) with some row of the other split, on either
+  strand. Found with 64-bit rolling hashes of every window and verified on the strings, so a
+  hash collision cannot create a false hit.
+
+>>> from dnalm.io import Record
+>>> train = [Record("a", "ACGTACGTAA", "1"), Record("b", "GGGGCCCCAT", "0")]
+>>> test = [Record("x", "ACGTACGTAA", "1"), Record("y", "ATGGGGCCCC", "0"), Record("z", "TTTTTTTTTT", "0")]
+>>> r = audit_splits({"train": train, "test": test}, min_shared=8)
+>>> r["exact_duplicates"]["test-train"], r["reverse_complement_duplicates"]["test-train"]
+(1, 1)
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from dnalm.io import Record, find_splits, read_sequences, write_table
+from dnalm.sequence import _CODE_LUT, reverse_complement
+
+__all__ = ["audit_dataset", "audit_splits", "format_audit", "shared_window_hits", "write_deduplicated"]
+
+log = logging.getLogger(__name__)
+
+_ORDER = ("train", "dev", "test")
+_ACGT = set("ACGT")
+_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the rolling hash
+
+
+def _pairs(splits: list[str]) -> list[tuple[str, str]]:
+    """("test", "train"), ("dev", "train"), ("test", "dev"): later split first, as the counts are read."""
+    names = [s for s in _ORDER if s in splits] + [s for s in splits if s not in _ORDER]
+    return [(names[j], names[i]) for i in range(len(names)) for j in range(i + 1, len(names))]
+
+
+def _window_hashes(seqs: list[str], width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hash of every ``width``-base window free of non-ACGT bases: (hashes, row, start)."""
+    if not seqs:
+        return np.empty(0, np.uint64), np.empty(0, np.int64), np.empty(0, np.int64)
+    lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
+    codes = _CODE_LUT[np.frombuffer("".join(seqs).encode("ascii"), dtype=np.uint8)]
+    ends = np.cumsum(lengths)
+    n_windows = len(codes) - width + 1
+    if n_windows <= 0:
+        return np.empty(0, np.uint64), np.empty(0, np.int64), np.empty(0, np.int64)
+    row = np.repeat(np.arange(len(seqs)), lengths)[:n_windows]
+    unknown = np.concatenate([[0], np.cumsum(codes > 3)])
+    ok = (np.arange(n_windows) + width <= ends[row]) & (unknown[width:] - unknown[:n_windows] == 0)
+    h = np.zeros(n_windows, dtype=np.uint64)
+    values = codes.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        for t in range(width):  # uint64 arithmetic wraps: a polynomial hash modulo 2**64
+            h = h * _BASE + values[t : t + n_windows]
+    starts = np.arange(n_windows) - (ends[row] - lengths[row])
+    return h[ok], row[ok], starts[ok]
+
+
+def shared_window_hits(query: list[str], reference: list[str], width: int) -> dict[int, int]:
+    """Rows of ``query`` sharing a ``width``-base window with some ``reference`` row on either
+    strand: ``{query_row: reference_row}`` (the first partner found), verified on the strings.
+
+    >>> shared_window_hits(["AACCGGTTAC", "TTTTTTTTTT"], ["GTAACCGGTT"], 6)
+    {0: 0}
+    """
+    ref_all = reference + [reverse_complement(s) for s in reference]
+    rh, rrow, _ = _window_hashes(ref_all, width)
+    qh, qrow, qstart = _window_hashes(query, width)
+    if not len(rh) or not len(qh):
+        return {}
+    order = np.argsort(rh, kind="stable")
+    rh, rrow = rh[order], rrow[order]
+    lo = np.searchsorted(rh, qh, side="left")
+    hit = lo < len(rh)
+    hit[hit] = rh[lo[hit]] == qh[hit]
+    found: dict[int, int] = {}
+    n_ref = len(reference)
+    for i in np.flatnonzero(hit).tolist():
+        q = int(qrow[i])
+        if q in found:
+            continue
+        window = query[q][qstart[i] : qstart[i] + width]
+        j = int(lo[i])
+        while j < len(rh) and rh[j] == qh[i]:
+            r = int(rrow[j])
+            if window in ref_all[r]:
+                found[q] = r % n_ref
+                break
+            j += 1
+    return found
+
+
+def _duplicate_rows(query: list[Record], reference: list[Record], same: bool) -> dict[str, list]:
+    """Exact and reverse-complement duplicate rows of ``query`` in ``reference``, with partners."""
+    first: dict[str, int] = {}
+    for i, r in enumerate(reference):
+        first.setdefault(r.sequence, i)
+    exact, rc, conflicts = [], [], []
+    for i, r in enumerate(query):
+        j = first.get(r.sequence)
+        if j is not None and (not same or j < i):
+            exact.append((i, j))
+            if reference[j].label != r.label:
+                conflicts.append((i, j))
+            continue
+        j = first.get(reverse_complement(r.sequence))
+        if j is not None and (not same or j < i):
+            rc.append((i, j))
+    return {"exact": exact, "rc": rc, "conflicts": conflicts}
+
+
+def audit_splits(splits: dict[str, list[Record]], *, min_shared: int = 50, max_ids: int = 1000,
+                 tokenizer=None, max_length: int | None = None) -> dict:
+    """Audit in-memory splits; see the module docstring for what is counted."""
+    result: dict = {"min_shared_bp": min_shared, "splits": {}, "exact_duplicates": {},
+                    "reverse_complement_duplicates": {}, "near_duplicates": {}, "conflicting_labels": {},
+                    "offending_ids": {}, "max_ids": max_ids}
+    for name, recs in splits.items():
+        lengths = [len(r.sequence) for r in recs]
+        labels: dict[str, int] = {}
+        for r in recs:
+            labels[str(r.label)] = labels.get(str(r.label), 0) + 1
+        result["splits"][name] = {
+            "n": len(recs), "distinct_sequences": len({r.sequence for r in recs}),
+            "min_length": min(lengths, default=0), "max_length": max(lengths, default=0),
+            "mean_length": float(np.mean(lengths)) if lengths else 0.0,
+            "with_non_acgt": sum(1 for r in recs if set(r.sequence) - _ACGT),
+            "labels": dict(sorted(labels.items()))}
+
+    def ids(pairs, query, reference):
+        return [[query[i].id, reference[j].id] for i, j in pairs[:max_ids]]
+
+    names = list(splits)
+    for name in names:  # repeats inside one split
+        recs = splits[name]
+        dup = _duplicate_rows(recs, recs, same=True)
+        key = f"{name}-{name}"
+        result["exact_duplicates"][key] = len(dup["exact"])
+        result["reverse_complement_duplicates"][key] = len(dup["rc"])
+        result["conflicting_labels"][key] = len(dup["conflicts"])
+        result["offending_ids"][key] = {"exact": ids(dup["exact"], recs, recs), "rc": ids(dup["rc"], recs, recs)}
+    for a, b in _pairs(names):
+        query, reference = splits[a], splits[b]
+        key = f"{a}-{b}"
+        dup = _duplicate_rows(query, reference, same=False)
+        taken = {i for i, _ in dup["exact"]} | {i for i, _ in dup["rc"]}
+        hits = shared_window_hits([r.sequence for r in query], [r.sequence for r in reference], min_shared)
+        near = sorted((i, j) for i, j in hits.items() if i not in taken)
+        result["exact_duplicates"][key] = len(dup["exact"])
+        result["reverse_complement_duplicates"][key] = len(dup["rc"])
+        result["near_duplicates"][key] = len(near)
+        result["conflicting_labels"][key] = len(dup["conflicts"])
+        result["offending_ids"][key] = {"exact": ids(dup["exact"], query, reference),
+                                        "rc": ids(dup["rc"], query, reference),
+                                        "near": ids(near, query, reference),
+                                        "conflicting_labels": ids(dup["conflicts"], query, reference)}
+    result["ids_truncated"] = any(len(v) >= max_ids for d in result["offending_ids"].values() for v in d.values())
+    if tokenizer is not None:
+        from dnalm.tokenization import tokenizer_report
+
+        result["tokenizer"] = {name: tokenizer_report(tokenizer, (r.sequence for r in recs), max_length=max_length)
+                               for name, recs in splits.items()}
+    return result
+
+
+def _read(data: str | Path) -> dict[str, list[Record]]:
+    found = find_splits(data)
+    return {s: list(read_sequences(data, split=s)) for s in _ORDER if s in found}
+
+
+def audit_dataset(data: str | Path, *, min_shared: int = 50, max_ids: int = 1000, tokenizer=None,
+                  max_length: int | None = None) -> dict:
+    """Audit a split folder (train/dev/test files, as ``dnalm finetune`` reads them)."""
+    result = audit_splits(_read(data), min_shared=min_shared, max_ids=max_ids, tokenizer=tokenizer,
+                          max_length=max_length)
+    return {"data": str(data), **result}
+
+
+def format_audit(result: dict) -> str:
+    """A short human-readable summary of :func:`audit_dataset`'s result."""
+    lines = [f"audit of {result.get('data', 'data')}"]
+    for name, s in result["splits"].items():
+        lines.append(f"  {name}: {s['n']:,} rows ({s['distinct_sequences']:,} distinct), length "
+                     f"{s['min_length']}-{s['max_length']}, {s['with_non_acgt']} with non-ACGT bases, labels "
+                     + ", ".join(f"{k}: {v:,}" for k, v in s["labels"].items()))
+    lines.append(f"  {'pair':<12} {'exact':>7} {'rev-comp':>9} {'near(>=' + str(result['min_shared_bp']) + 'bp)':>14}"
+                 f" {'label conflicts':>16}")
+    for key, n in result["exact_duplicates"].items():
+        near = result["near_duplicates"].get(key)
+        lines.append(f"  {key:<12} {n:>7,} {result['reverse_complement_duplicates'][key]:>9,} "
+                     f"{'–' if near is None else f'{near:,}':>14} {result['conflicting_labels'][key]:>16,}")
+    for name, t in result.get("tokenizer", {}).items():
+        lines.append(f"  tokenizer on {name}: unknown-token rate {t['unk_rate']:.4%}, {t['n_truncated']:,} of "
+                     f"{t['n_sequences']:,} sequences longer than {t['max_length']} tokens")
+    return "\n".join(lines)
+
+
+def write_deduplicated(data: str | Path, output: str | Path, *, min_shared: int = 50,
+                       kinds: tuple[str, ...] = ("exact", "rc", "near")) -> dict:
+    """Copy DATA to OUTPUT with training rows removed that duplicate a dev or test row.
+
+    ``kinds`` says which duplicates go (exact, rc, near). Dev and test files are copied
+    byte for byte; ``removed.tsv`` lists every removed training row and why. Returns counts.
+    """
+    bad = set(kinds) - {"exact", "rc", "near"}
+    if bad:
+        raise ValueError(f"unknown duplicate kinds {sorted(bad)}; choose from exact, rc, near")
+    splits = _read(data)
+    output = Path(output)
+    if output.resolve() == Path(data).resolve():
+        raise ValueError("write the de-duplicated copy to another folder")
+    output.mkdir(parents=True, exist_ok=True)
+    train = splits["train"]
+    held_out = [r for s in ("dev", "test") for r in splits.get(s, [])]
+    dup = _duplicate_rows(train, held_out, same=False)
+    why: dict[int, tuple[str, str]] = {}
+    if "exact" in kinds:
+        why.update({i: ("exact", held_out[j].id) for i, j in dup["exact"]})
+    if "rc" in kinds:
+        why.update({i: ("reverse_complement", held_out[j].id) for i, j in dup["rc"] if i not in why})
+    if "near" in kinds:
+        taken = {i for i, _ in dup["exact"]} | {i for i, _ in dup["rc"]}
+        hits = shared_window_hits([r.sequence for r in train], [r.sequence for r in held_out], min_shared)
+        why.update({i: (f"shares >= {min_shared} bp", held_out[j].id) for i, j in hits.items()
+                    if i not in taken and i not in why})
+    kept = [r for i, r in enumerate(train) if i not in why]
+    found = find_splits(data)
+    write_table(kept, output / "train.csv")
+    for split in ("dev", "test"):
+        if split in found:
+            src = found[split]
+            (shutil.copytree if src.is_dir() else shutil.copy2)(src, output / src.name)
+    with open(output / "removed.tsv", "w") as fh:
+        fh.write("train_id\treason\tmatches\n")
+        fh.writelines(f"{train[i].id}\t{reason}\t{other}\n" for i, (reason, other) in sorted(why.items()))
+    counts = {"train_before": len(train), "train_after": len(kept), "removed": len(why),
+              "removed_by_reason": {r: sum(1 for x, _ in why.values() if x == r) for r in
+                                    sorted({x for x, _ in why.values()})}}
+    log.info("removed %d of %d training rows that duplicate dev/test rows (%s)", len(why), len(train),
+             counts["removed_by_reason"])
+    return counts

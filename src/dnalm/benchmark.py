@@ -1,0 +1,322 @@
+"""Benchmarks: datasets x models x seeds -> one table of test metrics (mean ± std over seeds).
+
+A benchmark config (YAML) names datasets (split folders), models (``finetune`` settings)
+and seeds; an optional ``search`` section picks hyperparameters per dataset and model on the
+validation split first. Every run is a folder with its config, seed, metrics, wall time and
+parameter count (``run.json``); a run whose ``run.json`` exists is not redone, so an
+interrupted benchmark resumes where it stopped. The results go to ``results.md``,
+``results.csv`` and ``results.json``.
+
+>>> cfg = BenchmarkConfig.from_dict({"datasets": {"toy": "data/toy"}, "models": {"cnn": {"model": "cnn"}},
+...                                  "seeds": [0, 1]})
+>>> [(r.dataset, r.model, r.seed) for r in cfg.runs()]
+[('toy', 'cnn', 0), ('toy', 'cnn', 1)]
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from dnalm.config import FinetuneConfig, load_yaml
+
+__all__ = ["BenchmarkConfig", "DatasetEntry", "RunKey", "aggregate", "run_benchmark", "write_results"]
+
+log = logging.getLogger(__name__)
+
+#: metrics shown in results.md's main table (every scalar metric is in the CSV/JSON and the detailed table)
+MAIN_METRICS = ("mcc", "accuracy", "f1", "auroc", "auprc")
+
+
+@dataclass
+class DatasetEntry:
+    """A dataset of the benchmark: a split folder and, optionally, a published reference figure."""
+
+    path: str
+    reference: dict = field(default_factory=dict)  # e.g. {"mcc": 0.6937}
+    reference_source: str = ""  # where the reference figure comes from
+
+    @classmethod
+    def from_any(cls, name: str, value) -> DatasetEntry:
+        if isinstance(value, str):
+            return cls(path=value)
+        if not isinstance(value, dict) or "path" not in value:
+            raise ValueError(f"dataset {name!r}: give a path, or a mapping with 'path' (and optional 'reference')")
+        unknown = set(value) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"dataset {name!r}: unknown keys {sorted(unknown)}; valid: path, reference, "
+                             "reference_source")
+        return cls(**value)
+
+
+@dataclass(frozen=True)
+class RunKey:
+    dataset: str
+    model: str
+    seed: int
+
+    @property
+    def folder(self) -> str:
+        return f"{self.dataset}/{self.model}/seed{self.seed}"
+
+
+@dataclass
+class BenchmarkConfig:
+    """Datasets x models x seeds; see ``configs/benchmark-smoke.yaml`` for an annotated example.
+
+    ``finetune`` holds settings applied to every run; each model's mapping overrides them
+    (both are :class:`~dnalm.config.FinetuneConfig` keys, checked up front). ``search``
+    (optional) is a :class:`~dnalm.search.SearchConfig` mapping.
+    """
+
+    datasets: dict[str, DatasetEntry]
+    models: dict[str, dict]
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    finetune: dict = field(default_factory=dict)
+    search: dict | None = None
+    split: str = "test"  # evaluated once per run, after model selection on the dev split
+    reverse_complement_average: bool = False
+    eval_batch_size: int = 128
+    audit: bool = True  # leakage audit of every dataset, written to RUNS/audit/
+    keep_models: bool = True  # False: delete each run's weights once it is evaluated (history and metrics stay)
+    name: str = "benchmark"
+    source: str = ""  # the YAML file it came from
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "", base: Path | None = None) -> BenchmarkConfig:
+        data = dict(data)
+        valid = {f.name for f in dataclasses.fields(cls)} - {"source"}
+        unknown = set(data) - valid
+        if unknown:
+            raise ValueError(f"{source or 'benchmark config'}: unknown keys {sorted(unknown)}; valid: {sorted(valid)}")
+        for key in ("datasets", "models"):
+            if not isinstance(data.get(key), dict) or not data[key]:
+                raise ValueError(f"{source or 'benchmark config'}: '{key}' must be a non-empty mapping")
+        datasets = {str(n): DatasetEntry.from_any(str(n), v) for n, v in data.pop("datasets").items()}
+        if base is not None:
+            for entry in datasets.values():
+                entry.path = _resolve_path(entry.path, base)
+        models = {}
+        for name, value in data.pop("models").items():
+            value = {"model": value} if isinstance(value, str) else dict(value or {})
+            models[str(name)] = value
+        cfg = cls(datasets=datasets, models=models, source=source, **data)
+        if not cfg.seeds or len(set(cfg.seeds)) != len(cfg.seeds):
+            raise ValueError(f"{source or 'benchmark config'}: seeds must be a non-empty list without repeats")
+        for name in cfg.models:  # fail now, not after hours of training
+            cfg.finetune_config(name, cfg.seeds[0])
+        if cfg.search:
+            from dnalm.search import SearchConfig
+
+            SearchConfig.from_dict(cfg.search, models=list(cfg.models), datasets=list(cfg.datasets))
+        return cfg
+
+    @classmethod
+    def load(cls, path: str | Path) -> BenchmarkConfig:
+        path = Path(path)
+        return cls.from_dict(load_yaml(path), source=str(path), base=path.resolve().parent)
+
+    def finetune_config(self, model: str, seed: int, overrides: dict | None = None) -> FinetuneConfig:
+        settings = {**self.finetune, **self.models[model], **(overrides or {}), "seed": seed}
+        settings.setdefault("model", model)
+        try:
+            return FinetuneConfig.from_dict(settings)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{self.source or 'benchmark config'}: model {model!r}: {err}") from None
+
+    def runs(self) -> list[RunKey]:
+        return [RunKey(d, m, s) for d in self.datasets for m in self.models for s in self.seeds]
+
+    def to_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["datasets"] = {n: dataclasses.asdict(e) for n, e in self.datasets.items()}
+        return out
+
+
+def _resolve_path(path: str, base: Path) -> str:
+    """A relative dataset path is read from the working directory, else next to the config file."""
+    p = Path(os.path.expanduser(path))
+    if p.is_absolute() or p.exists() or not (base / p).exists():
+        return str(p)
+    return str(base / p)
+
+
+def _scalars(metrics: dict) -> dict:
+    return {k: float(v) for k, v in metrics.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None}
+
+
+def _write_json_atomic(path: Path, data) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | None = None) -> dict:
+    """Fine-tune, select on dev, evaluate once on ``cfg.split``; returns (and writes) ``run.json``."""
+    from dnalm.evaluation import evaluate
+    from dnalm.train import finetune
+
+    folder = output / "runs" / key.folder
+    record_path = folder / "run.json"
+    if record_path.is_file():
+        return json.loads(record_path.read_text())
+    if folder.exists():  # a run killed part-way: start it again
+        log.info("%s: removing an unfinished run", folder)
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    entry = cfg.datasets[key.dataset]
+    ft = cfg.finetune_config(key.model, key.seed, overrides)
+    log.info("run %s: finetune %s on %s (seed %d)", key.folder, ft.model, entry.path, key.seed)
+    t0 = time.time()
+    summary = finetune(ft, entry.path, folder / "model")
+    t1 = time.time()
+    metrics = evaluate(str(folder / "model"), entry.path, folder / "eval", split=cfg.split,
+                       batch_size=cfg.eval_batch_size, reverse_complement_average=cfg.reverse_complement_average,
+                       seed=key.seed)
+    t2 = time.time()
+    if not cfg.keep_models:
+        for weights in (folder / "model").glob("*.safetensors"):
+            weights.unlink()
+    record = {
+        "dataset": key.dataset, "model": key.model, "seed": key.seed, "data": entry.path, "split": cfg.split,
+        "finetune_config": ft.to_dict(), "search_overrides": overrides or {},
+        "metrics": {k: v for k, v in metrics.items() if k not in ("model", "data")},
+        "validation_metrics": summary["validation_metrics"], "best_validation_metric": summary["best_validation_metric"],
+        "epochs_run": summary["epochs_run"], "parameters": summary["parameters"], "n_train": summary["n_train"],
+        "n_validation": summary["n_validation"], "n_truncated_train": summary["n_truncated_train"],
+        "train_time_s": round(t1 - t0, 1), "eval_time_s": round(t2 - t1, 1), "wall_time_s": round(t2 - t0, 1),
+        "versions": summary["versions"], "device": summary["device"],
+    }
+    _write_json_atomic(record_path, record)  # written last: its presence means the run is complete
+    log.info("run %s: %s %s = %.4f (%.0f s)", key.folder, cfg.split, "mcc", metrics.get("mcc", float("nan")),
+             t2 - t0)
+    return record
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    arr = np.asarray(values, dtype=float)
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+
+
+def aggregate(records: list[dict]) -> list[dict]:
+    """One row per (dataset, model): every scalar test metric as mean, std (ddof=1) and per-seed values."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in records:
+        groups.setdefault((r["dataset"], r["model"]), []).append(r)
+    rows = []
+    for (dataset, model), runs in groups.items():
+        runs = sorted(runs, key=lambda r: r["seed"])
+        row = {"dataset": dataset, "model": model, "n_seeds": len(runs), "seeds": [r["seed"] for r in runs],
+               "parameters": runs[0]["parameters"]}
+        names = list(dict.fromkeys(k for r in runs for k in _scalars(r["metrics"])))
+        for name in names:
+            values = [_scalars(r["metrics"]).get(name, math.nan) for r in runs]
+            row[f"{name}_mean"], row[f"{name}_std"] = _mean_std(values)
+            row[f"{name}_values"] = values
+        for name in ("wall_time_s", "train_time_s", "epochs_run", "best_validation_metric"):
+            values = [float(r[name]) if r.get(name) is not None else math.nan for r in runs]
+            row[f"{name}_mean"], row[f"{name}_std"] = _mean_std(values)
+        row["constant_prediction_runs"] = sum(bool(r["metrics"].get("constant_prediction")) for r in runs)
+        rows.append(row)
+    return rows
+
+
+def _fmt(mean: float, std: float, digits: int = 3) -> str:
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "–"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def write_results(cfg: BenchmarkConfig, rows: list[dict], output: Path, chosen: dict | None = None) -> None:
+    """``results.json`` (everything), ``results.csv`` (one row per dataset x model) and ``results.md``."""
+    output.mkdir(parents=True, exist_ok=True)
+    _write_json_atomic(output / "results.json", {
+        "name": cfg.name, "config": cfg.to_dict(), "split": cfg.split, "std": "sample standard deviation (ddof=1)",
+        "rows": rows, "search": chosen or {}})
+    flat = [{k: v for k, v in r.items() if not k.endswith("_values") and k != "seeds"} for r in rows]
+    keys = list(dict.fromkeys(k for r in flat for k in r))
+    with open(output / "results.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(flat)
+    (output / "results.md").write_text(results_markdown(cfg, rows, chosen))
+
+
+def results_markdown(cfg: BenchmarkConfig, rows: list[dict], chosen: dict | None = None) -> str:
+    refs = sorted({k for e in cfg.datasets.values() for k in e.reference})
+    lines = [f"# {cfg.name}: {cfg.split} metrics, mean ± std over seeds", "",
+             f"Model selection on each dataset's dev split; {cfg.split} read once per run. "
+             "std is the sample standard deviation (ddof=1).", ""]
+    head = ["dataset", "model", "seeds"] + [m.upper() if m in ("mcc",) else m for m in MAIN_METRICS]
+    head += [f"reference {r}" for r in refs] + ["wall time / run (s)", "parameters"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        entry = cfg.datasets.get(r["dataset"])
+        cells = [r["dataset"], r["model"], str(r["n_seeds"])]
+        cells += [_fmt(r.get(f"{m}_mean"), r.get(f"{m}_std", 0.0)) for m in MAIN_METRICS]
+        cells += [f"{entry.reference[x]:.3f}" if entry and x in entry.reference else "–" for x in refs]
+        cells += [f"{r['wall_time_s_mean']:.0f}", f"{r['parameters']:,}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    flagged = [r for r in rows if r["constant_prediction_runs"]]
+    if flagged:
+        lines += ["", "Runs that predict one class for every test sequence: " + ", ".join(
+            f"{r['dataset']}/{r['model']} ({r['constant_prediction_runs']} of {r['n_seeds']})" for r in flagged)]
+    sources = {e.reference_source for e in cfg.datasets.values() if e.reference and e.reference_source}
+    if sources:
+        lines += ["", "Reference figures: " + "; ".join(sorted(sources)) + "."]
+    if chosen:
+        lines += ["", "## Hyperparameters chosen on validation", "",
+                  "| dataset | model | setting | validation metric |", "|---|---|---|---|"]
+        for _, c in sorted(chosen.items()):
+            lines.append(f"| {c['dataset']} | {c['model']} | {json.dumps(c['params'])} | {c['metric']} = {c['value']:.4f} |")
+    names = [k[:-5] for k in rows[0] if k.endswith("_mean")] if rows else []
+    lines += ["", "## Every metric", "", "| dataset | model | " + " | ".join(names) + " |",
+              "|---|---|" + "---|" * len(names)]
+    for r in rows:
+        lines.append(f"| {r['dataset']} | {r['model']} | " + " | ".join(
+            _fmt(r[f"{n}_mean"], r[f"{n}_std"], 1 if n.endswith("time_s") else 4) for n in names) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def run_benchmark(cfg: BenchmarkConfig, output: str | Path) -> list[dict]:
+    """Run (or resume) every run of ``cfg`` and write the results table; returns its rows."""
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "benchmark.json").write_text(json.dumps(cfg.to_dict(), indent=2, default=str) + "\n")
+    if cfg.audit:
+        from dnalm.audit import audit_dataset
+
+        for name, entry in cfg.datasets.items():
+            path = output / "audit" / f"{name}.json"
+            if not path.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _write_json_atomic(path, audit_dataset(entry.path))
+    chosen = {}
+    if cfg.search:
+        from dnalm.search import run_search
+
+        chosen = run_search(cfg, output)
+    records, todo = [], cfg.runs()
+    for i, key in enumerate(todo, 1):
+        log.info("benchmark run %d of %d: %s", i, len(todo), key.folder)
+        c = chosen.get(f"{key.dataset}/{key.model}")
+        records.append(run_one(cfg, key, output, c["params"] if c else None))
+    rows = aggregate(records)
+    write_results(cfg, rows, output, chosen)
+    return rows
+
+
+def load_records(output: str | Path) -> list[dict]:
+    """Every finished run's ``run.json`` under ``output/runs``."""
+    return [json.loads(p.read_text()) for p in sorted(Path(output).glob("runs/*/*/seed*/run.json"))]

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from dnalm.audit import audit_dataset, audit_splits, shared_window_hits, write_deduplicated
+from dnalm.cli import app
+from dnalm.io import Record, write_table
+from dnalm.sequence import reverse_complement
+
+
+def _random(rng, n):
+    return "".join(rng.choice(list("ACGT"), n))
+
+
+def _brute_force(query, reference, width):
+    windows = set()
+    for s in reference + [reverse_complement(s) for s in reference]:
+        windows.update(s[i : i + width] for i in range(len(s) - width + 1))
+    return {q for q, s in enumerate(query)
+            if any("N" not in s[i : i + width] and s[i : i + width] in windows for i in range(len(s) - width + 1))}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_shared_windows_match_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    width = int(rng.integers(5, 12))
+    reference = [_random(rng, int(rng.integers(3, 40))) for _ in range(30)]
+    query = [_random(rng, int(rng.integers(3, 40))) for _ in range(40)]
+    for q in range(0, 40, 3):  # plant shared stretches, on either strand, some with an N nearby
+        src = reference[int(rng.integers(0, 30))]
+        if len(src) >= width:
+            piece = src[:width] if q % 2 else reverse_complement(src)[-width:]
+            query[q] = query[q][:5] + piece + ("N" if q % 5 == 0 else "") + query[q][5:]
+    hits = shared_window_hits(query, reference, width)
+    assert set(hits) == _brute_force(query, reference, width)
+    for q, r in hits.items():  # the reported partner really shares a window
+        assert _brute_force([query[q]], [reference[r]], width) == {0}
+
+
+def test_windows_with_unknown_bases_or_across_records_never_match():
+    # "AACCG" + "TTTGG" concatenated would contain "CCGTT" across the record boundary
+    assert shared_window_hits(["AACCG", "TTTGG"], ["CCGTTTG"], 5) == {}
+    assert shared_window_hits(["AACCGTTTGG"], ["CCGTTTG"], 5) == {0: 0}
+    assert shared_window_hits(["AACNGTT"], ["AACNGTT"], 4) == {}
+    assert shared_window_hits(["AACCGTT"], ["AACCGTT"], 8) == {}  # shorter than the window
+
+
+def test_audit_counts_exact_rc_near_repeats_and_label_conflicts():
+    rng = np.random.default_rng(0)
+    base = [_random(rng, 80) for _ in range(6)]
+    train = [Record(f"tr{i}", s, "1") for i, s in enumerate(base)] + [Record("tr_rep", base[0], "1")]
+    test = [Record("t_exact", base[1], "0"),  # exact, label differs
+            Record("t_rc", reverse_complement(base[2]), "1"),
+            Record("t_near", _random(rng, 10) + base[3][10:70] + _random(rng, 10), "1"),
+            Record("t_short_overlap", base[4][:40] + _random(rng, 40), "1"),
+            Record("t_new", _random(rng, 80), "0")]
+    r = audit_splits({"train": train, "test": test}, min_shared=50)
+    assert r["exact_duplicates"] == {"train-train": 1, "test-test": 0, "test-train": 1}
+    assert r["reverse_complement_duplicates"]["test-train"] == 1
+    assert r["near_duplicates"] == {"test-train": 1}
+    assert r["conflicting_labels"]["test-train"] == 1
+    ids = r["offending_ids"]["test-train"]
+    assert ids["exact"] == [["t_exact", "tr1"]] and ids["rc"] == [["t_rc", "tr2"]] and ids["near"] == [["t_near", "tr3"]]
+    assert r["offending_ids"]["train-train"]["exact"] == [["tr_rep", "tr0"]]
+    assert r["splits"]["train"]["distinct_sequences"] == 6
+
+
+def test_dedup_removes_training_rows_that_leak_into_dev_or_test(tmp_path):
+    rng = np.random.default_rng(1)
+    seqs = [_random(rng, 70) for _ in range(20)]
+    data = tmp_path / "data"
+    data.mkdir()
+    train = [Record(str(i), s, str(i % 2)) for i, s in enumerate(seqs)]
+    write_table(train, data / "train.csv")
+    write_table([Record("a", seqs[0], "0"), Record("b", _random(rng, 70), "1")], data / "dev.csv")
+    write_table([Record("c", reverse_complement(seqs[1]), "1"), Record("d", seqs[2][5:65] + "ACGTACGTAC", "0"),
+                 Record("e", _random(rng, 70), "1")], data / "test.csv")
+    counts = write_deduplicated(data, tmp_path / "clean")
+    assert counts["removed"] == 3 and counts["train_after"] == 17
+    assert counts["removed_by_reason"] == {"exact": 1, "reverse_complement": 1, "shares >= 50 bp": 1}
+    assert (tmp_path / "clean" / "test.csv").read_bytes() == (data / "test.csv").read_bytes()
+    after = audit_dataset(tmp_path / "clean")
+    for key in ("test-train", "dev-train"):
+        assert after["exact_duplicates"][key] == after["reverse_complement_duplicates"][key] == 0
+        assert after["near_duplicates"][key] == 0
+    removed = (tmp_path / "clean" / "removed.tsv").read_text().splitlines()
+    assert len(removed) == 4 and removed[0].startswith("train_id")
+
+
+# the counts ../shared/data/README.md lists for the GUE promoter tasks (test-in-train, dev-in-train)
+GUE_DUPLICATES = {"prom_core_all": (43, 54), "prom_core_notata": (30, 29), "prom_core_tata": (16, 8),
+                  "prom_300_tata": (6, 14)}
+
+
+@pytest.mark.parametrize("task", sorted(GUE_DUPLICATES))
+def test_audit_finds_the_documented_gue_duplicates(shared_data, task):
+    result = CliRunner().invoke(app, ["audit", str(shared_data / "gue" / "prom" / task), "--json"])
+    assert result.exit_code == 0, result.output
+    audit = json.loads(result.output)
+    assert (audit["exact_duplicates"]["test-train"], audit["exact_duplicates"]["dev-train"]) == GUE_DUPLICATES[task]
+    if task == "prom_core_all":
+        assert audit["exact_duplicates"]["train-train"] == 148  # also in the data README
+    assert audit["tokenizer"]["test"]["n_truncated"] == 0 and audit["tokenizer"]["test"]["unk_tokens"] == 0

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from dnalm.benchmark import BenchmarkConfig, load_records, run_benchmark
+from dnalm.cli import app
+from dnalm.search import SearchConfig, run_search
+
+FAST = {"epochs": 2, "early_stopping_patience": None, "logging_steps": 1000, "trainer": {"disable_tqdm": True}}
+
+
+def _config(tmp_path: Path, data: Path, **extra) -> Path:
+    cfg = {"name": "unit", "seeds": [0, 1], "datasets": {"tata": {"path": str(data), "reference": {"mcc": 0.5},
+                                                                  "reference_source": "a made-up figure"}},
+           "finetune": FAST, "models": {"cnn-gb": {"model": "cnn-gb"}, "tiny": {"model": "tiny", "batch_size": 64}},
+           **extra}
+    path = tmp_path / "bench.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+@pytest.fixture(scope="module")
+def bench_run(tata_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench")
+    config = _config(root, tata_dir)
+    result = CliRunner().invoke(app, ["benchmark", str(config), "-o", str(root / "runs")])
+    assert result.exit_code == 0, result.output
+    return root / "runs", config
+
+
+def test_benchmark_writes_the_table_with_mean_and_std_over_seeds(bench_run):
+    runs, _ = bench_run
+    records = load_records(runs)
+    assert sorted((r["model"], r["seed"]) for r in records) == [("cnn-gb", 0), ("cnn-gb", 1), ("tiny", 0), ("tiny", 1)]
+    results = json.loads((runs / "results.json").read_text())
+    for row in results["rows"]:
+        mine = [r for r in records if r["model"] == row["model"]]
+        mcc = np.array([r["metrics"]["mcc"] for r in mine])
+        assert row["mcc_mean"] == pytest.approx(mcc.mean()) and row["mcc_std"] == pytest.approx(mcc.std(ddof=1))
+        assert row["parameters"] == mine[0]["parameters"] > 0 and row["wall_time_s_mean"] > 0
+        for key in ("accuracy", "precision", "recall", "specificity", "f1", "auroc", "auprc"):  # every metric
+            assert f"{key}_mean" in row and f"{key}_std" in row
+    for r in records:  # each run keeps its config, seed and metrics; all test rows were scored
+        assert r["finetune_config"]["seed"] == r["seed"] and r["metrics"]["n_predictions"] == 75
+        assert r["split"] == "test"
+    with open(runs / "results.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["model"] for r in rows} == {"cnn-gb", "tiny"} and "mcc_std" in rows[0]
+    md = (runs / "results.md").read_text()
+    assert "| tata | cnn-gb | 2 |" in md and "reference mcc" in md and "a made-up figure" in md
+    audit = json.loads((runs / "audit" / "tata.json").read_text())
+    assert "test-train" in audit["exact_duplicates"]
+
+
+def test_an_interrupted_benchmark_resumes_without_redoing_finished_runs(tata_dir, tmp_path, monkeypatch):
+    import dnalm.train
+
+    cfg = BenchmarkConfig.load(_config(tmp_path, tata_dir, models={"cnn-gb": {"model": "cnn-gb"}}, seeds=[0, 1, 2]))
+    real, calls = dnalm.train.finetune, []
+
+    def crashing(ft, data, output, **kw):
+        calls.append(ft.seed)
+        if len(calls) == 2:
+            (Path(output) / "partial").mkdir(parents=True)
+            raise KeyboardInterrupt  # killed part-way through the second run
+        return real(ft, data, output, **kw)
+
+    monkeypatch.setattr(dnalm.train, "finetune", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        run_benchmark(cfg, tmp_path / "runs")
+    first = (tmp_path / "runs/runs/tata/cnn-gb/seed0/run.json").stat().st_mtime_ns
+    assert not (tmp_path / "runs/results.json").exists()
+    calls.clear()
+    monkeypatch.setattr(dnalm.train, "finetune", lambda *a, **kw: (calls.append(a[0].seed), real(*a, **kw))[1])
+    rows = run_benchmark(cfg, tmp_path / "runs")
+    assert calls == [1, 2]  # seed 0 was finished, seed 1 restarted from scratch, seed 2 new
+    assert (tmp_path / "runs/runs/tata/cnn-gb/seed0/run.json").stat().st_mtime_ns == first
+    assert not (tmp_path / "runs/runs/tata/cnn-gb/seed1/model/partial").exists()
+    assert rows[0]["n_seeds"] == 3
+
+
+def test_config_errors_are_caught_before_any_training(tata_dir, tmp_path):
+    bad = _config(tmp_path, tata_dir, models={"x": {"model": "cnn", "epoch": 3}})
+    with pytest.raises(ValueError, match="model 'x'.*did you mean 'epochs'"):
+        BenchmarkConfig.load(bad)
+    with pytest.raises(ValueError, match="unknown keys"):
+        BenchmarkConfig.from_dict({"datasets": {"a": "x"}, "models": {"m": "cnn"}, "seed": [1]})
+    with pytest.raises(ValueError, match="not a searchable"):
+        SearchConfig.from_dict({"space": {"seed": [1, 2]}})
+    with pytest.raises(ValueError, match="needs method: optuna"):
+        SearchConfig.from_dict({"space": {"learning_rate": {"low": 1e-4, "high": 1e-2}}})
+    with pytest.raises(ValueError, match="not in the benchmark's models"):
+        SearchConfig.from_dict({"space": {"learning_rate": [1e-3]}, "models": ["nope"]}, models=["cnn"])
+
+
+def test_grid_search_selects_on_validation_and_never_reads_test(tata_dir, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(tata_dir, data)
+    (data / "test.csv").write_text("sequence,label\nthis is not DNA!,1\n")  # reading it would fail
+    search = {"space": {"learning_rate": [1e-5, 3e-3]}, "seed": 0}
+    cfg = BenchmarkConfig.load(_config(tmp_path, data, models={"cnn-gb": {"model": "cnn-gb", "epochs": 3}},
+                                       search=search))
+    chosen = run_search(cfg, tmp_path / "runs")["tata/cnn-gb"]
+    trials = chosen["trials"]
+    assert [t["params"]["learning_rate"] for t in trials] == [1e-5, 3e-3]
+    best = max(trials, key=lambda t: t["value"])
+    assert chosen["params"] == best["params"] and chosen["metric"] == "mcc"
+    folder = tmp_path / "runs" / "search" / "tata" / "cnn-gb"
+    assert (folder / "search_curves.png").stat().st_size > 5000
+    history = json.loads((folder / "trial-000" / "trial.json").read_text())["history"]
+    assert len(history) == 3 and "eval_mcc" in history[0]  # one validation row per epoch
+    assert not list(folder.glob("trial-*/model/*.safetensors"))
+
+
+def test_benchmark_trains_the_chosen_setting_over_seeds(tata_dir, tmp_path):
+    search = {"space": {"learning_rate": [1e-5, 3e-3]}, "seed": 0}
+    cfg = BenchmarkConfig.load(_config(tmp_path, tata_dir, models={"cnn-gb": {"model": "cnn-gb"}}, search=search))
+    rows = run_benchmark(cfg, tmp_path / "runs")
+    chosen = json.loads((tmp_path / "runs/search/tata/cnn-gb/chosen.json").read_text())
+    for r in load_records(tmp_path / "runs"):
+        assert r["search_overrides"] == chosen["params"]
+        assert r["finetune_config"]["learning_rate"] == chosen["params"]["learning_rate"]
+    assert rows[0]["n_seeds"] == 2
+    assert "Hyperparameters chosen on validation" in (tmp_path / "runs/results.md").read_text()
+
+
+def test_optuna_search_resumes_with_the_same_trials(tata_dir, tmp_path):
+    pytest.importorskip("optuna")
+    search = {"method": "optuna", "n_trials": 3, "seed": 5,
+              "space": {"learning_rate": {"low": 1e-4, "high": 1e-2, "log": True}, "batch_size": [32, 64]}}
+    cfg = BenchmarkConfig.load(_config(tmp_path, tata_dir, models={"cnn-gb": {"model": "cnn-gb", "epochs": 1}},
+                                       search=search))
+    first = run_search(cfg, tmp_path / "runs")["tata/cnn-gb"]["trials"]
+    assert len({json.dumps(t["params"], sort_keys=True) for t in first}) == 3
+    assert all(1e-4 <= t["params"]["learning_rate"] <= 1e-2 for t in first)
+    shutil.rmtree(tmp_path / "runs" / "search" / "tata" / "cnn-gb" / "trial-002")  # killed before trial 3 finished
+    again = run_search(cfg, tmp_path / "runs")["tata/cnn-gb"]["trials"]
+    assert [t["params"] for t in again] == [t["params"] for t in first]
+
+
+def test_report_is_self_contained_html_and_markdown(bench_run, tmp_path):
+    runs, _ = bench_run
+    result = CliRunner().invoke(app, ["report", str(runs), "-o", str(tmp_path / "report.html")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "report.html").read_text()
+    assert page.count("data:image/png;base64,") >= 5 and "<table>" in page
+    assert "src=\"http" not in page and "<script" not in page  # nothing to fetch
+    assert "Leakage audit" in page and "cnn-gb" in page
+    md = (tmp_path / "report.md").read_text()
+    pngs = [line.split("](")[1].rstrip(")") for line in md.splitlines() if line.startswith("![")]
+    assert len(pngs) >= 5 and all((tmp_path / p).is_file() for p in pngs)
+    for kind in ("cm_", "curves_", "rocpr_"):
+        assert any(Path(p).name.startswith(kind) for p in pngs), kind
+
+
+def test_report_renders_in_headless_chromium(bench_run, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium); the HTML is checked above")
+    from dnalm.report import build_report
+
+    runs, _ = bench_run
+    build_report(runs, tmp_path / "report.html")
+    shot = tmp_path / "screenshot.png"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+             "--disable-background-networking", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}"]
+    subprocess.run([chromium, *flags, "--window-size=1200,2400", f"--screenshot={shot}",
+                    (tmp_path / "report.html").as_uri()], check=True, capture_output=True, timeout=120)
+    dom = subprocess.run([chromium, *flags, "--dump-dom", (tmp_path / "report.html").as_uri()], check=True,
+                         capture_output=True, timeout=120, text=True).stdout
+    assert dom.count("<img") >= 5 and "<table>" in dom and "Leakage audit" in dom
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(shot)
+    assert pixels.shape[0] >= 2000 and pixels.shape[1] >= 1100
+    ink = (pixels[..., :3] < 0.5).any(axis=-1)  # dark pixels: text, tables and plots were drawn
+    assert ink.mean() > 0.01 and ink[1200:].mean() > 0.005  # ...also far down the page (the figures)
