@@ -59,6 +59,7 @@ def test_benchmark_writes_the_table_with_mean_and_std_over_seeds(bench_run):
     assert "| tata | cnn-gb | 2 |" in md and "reference mcc" in md and "a made-up figure" in md
     audit = json.loads((runs / "audit" / "tata.json").read_text())
     assert "test-train" in audit["exact_duplicates"]
+    assert (runs / "report.html").stat().st_size > 10_000 and (runs / "report.md").is_file()
 
 
 def test_an_interrupted_benchmark_resumes_without_redoing_finished_runs(tata_dir, tmp_path, monkeypatch):
@@ -131,6 +132,20 @@ def test_benchmark_trains_the_chosen_setting_over_seeds(tata_dir, tmp_path):
         assert r["finetune_config"]["learning_rate"] == chosen["params"]["learning_rate"]
     assert rows[0]["n_seeds"] == 2
     assert "Hyperparameters chosen on validation" in (tmp_path / "runs/results.md").read_text()
+
+
+def test_search_minimises_a_loss_metric(tata_dir, tmp_path, monkeypatch):
+    import dnalm.report
+    import dnalm.search
+
+    model = {"cnn-gb": {"model": "cnn-gb", "metric_for_best_model": "loss"}}
+    cfg = BenchmarkConfig.load(_config(tmp_path, tata_dir, models=model,
+                                       search={"space": {"learning_rate": [1e-3, 1e-2, 1e-4]}}))
+    losses = {1e-3: 0.5, 1e-2: 0.3, 1e-4: 0.9}
+    monkeypatch.setattr(dnalm.search, "_trial", lambda bench, d, m, scfg, params, folder: {
+        "params": params, "value": losses[params["learning_rate"]], "metric": "loss", "epochs_run": 1, "history": []})
+    monkeypatch.setattr(dnalm.report, "plot_search_curves", lambda *a, **kw: None)
+    assert run_search(cfg, tmp_path / "runs")["tata/cnn-gb"]["params"] == {"learning_rate": 1e-2}
 
 
 def test_optuna_search_resumes_with_the_same_trials(tata_dir, tmp_path):

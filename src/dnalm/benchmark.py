@@ -89,6 +89,7 @@ class BenchmarkConfig:
     eval_batch_size: int = 128
     audit: bool = True  # leakage audit of every dataset, written to RUNS/audit/
     keep_models: bool = True  # False: delete each run's weights once it is evaluated (history and metrics stay)
+    report: bool = True  # also write RUNS/report.html + report.md (dnalm report) when every run is done
     name: str = "benchmark"
     source: str = ""  # the YAML file it came from
 
@@ -314,6 +315,10 @@ def run_benchmark(cfg: BenchmarkConfig, output: str | Path) -> list[dict]:
         records.append(run_one(cfg, key, output, c["params"] if c else None))
     rows = aggregate(records)
     write_results(cfg, rows, output, chosen)
+    if cfg.report:
+        from dnalm.report import build_report
+
+        build_report(output, output / "report.html")
     return rows
 
 

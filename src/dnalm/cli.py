@@ -367,7 +367,8 @@ def benchmark(config: Annotated[Path, typer.Argument(help="Benchmark YAML (datas
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     typer.echo((output / "results.md").read_text().split("\n## ")[0])
-    typer.echo(f"{len(rows)} rows; wrote {output}/results.md, results.csv, results.json")
+    typer.echo(f"{len(rows)} rows; wrote {output}/results.md, results.csv, results.json"
+               + (", report.html, report.md" if (output / "report.html").is_file() else ""))
 
 
 @app.command()

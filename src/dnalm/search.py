@@ -80,9 +80,10 @@ class SearchConfig:
         names = list(self.space)
         return [dict(zip(names, combo)) for combo in itertools.product(*(self.space[n] for n in names))]
 
-    @property
-    def maximize(self) -> bool:
-        return not (self.metric or "mcc").endswith("loss")
+    def maximize(self, bench, model: str) -> bool:
+        """Direction of the selection metric: this search's, else the model's checkpoint-selection metric."""
+        metric = self.metric or bench.finetune_config(model, self.seed).metric_for_best_model or "mcc"
+        return not metric.endswith("loss")
 
 
 def _distributions(space: dict) -> dict:
@@ -100,7 +101,7 @@ def _distributions(space: dict) -> dict:
     return out
 
 
-def _optuna_params(scfg: SearchConfig, done: list[dict], number: int) -> dict:
+def _optuna_params(scfg: SearchConfig, done: list[dict], number: int, maximize: bool) -> dict:
     try:
         import optuna
     except ImportError:
@@ -108,7 +109,7 @@ def _optuna_params(scfg: SearchConfig, done: list[dict], number: int) -> dict:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     dists = _distributions(scfg.space)
     sampler = optuna.samplers.TPESampler(seed=scfg.seed * 100_003 + number)
-    study = optuna.create_study(direction="maximize" if scfg.maximize else "minimize", sampler=sampler)
+    study = optuna.create_study(direction="maximize" if maximize else "minimize", sampler=sampler)
     for t in done:
         study.add_trial(optuna.trial.create_trial(params=t["params"], distributions=dists, value=t["value"]))
     return study.ask(dists).params
@@ -144,6 +145,7 @@ def _trial(bench, dataset: str, model: str, scfg: SearchConfig, params: dict, fo
 def search_one(bench, dataset: str, model: str, scfg: SearchConfig, output: Path) -> dict:
     """All trials for one dataset x model; returns (and writes) ``chosen.json``."""
     folder = output / "search" / dataset / model
+    maximize = scfg.maximize(bench, model)
     trials: list[dict] = []
     if scfg.method == "grid":
         for i, params in enumerate(scfg.grid()):
@@ -152,15 +154,16 @@ def search_one(bench, dataset: str, model: str, scfg: SearchConfig, output: Path
         for i in range(scfg.n_trials):
             done_path = folder / f"trial-{i:03d}" / "trial.json"
             params = (json.loads(done_path.read_text())["params"] if done_path.is_file()
-                      else _optuna_params(scfg, trials, i))
+                      else _optuna_params(scfg, trials, i, maximize))
             trials.append(_trial(bench, dataset, model, scfg, params, folder / f"trial-{i:03d}"))
     ok = [t for t in trials if t["value"] is not None]
     if not ok:
         raise RuntimeError(f"search {dataset}/{model}: no trial produced a validation metric")
-    best = (max if scfg.maximize else min)(ok, key=lambda t: t["value"])
+    best = (max if maximize else min)(ok, key=lambda t: t["value"])
     chosen = {"dataset": dataset, "model": model, "params": best["params"], "metric": best["metric"],
               "value": best["value"], "method": scfg.method, "seed": scfg.seed,
               "trials": [{"params": t["params"], "value": t["value"], "epochs_run": t["epochs_run"]} for t in trials]}
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "chosen.json").write_text(json.dumps(chosen, indent=2, default=str) + "\n")
     from dnalm.report import plot_search_curves
 
