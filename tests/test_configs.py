@@ -12,7 +12,13 @@ CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
 def test_shipped_configs_are_valid(path):
+    import yaml
+
+    from dnalm.benchmark import BenchmarkConfig
+
     if path.name.startswith("model-"):
         assert resolve_spec(str(path)) is not None
+    elif "datasets" in yaml.safe_load(path.read_text()):  # benchmark configs: every model's settings checked too
+        assert BenchmarkConfig.load(path).runs()
     else:
         FinetuneConfig.load(path)

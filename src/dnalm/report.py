@@ -202,14 +202,15 @@ def _results_section(page: _Page, results: dict) -> None:
         page.text("Runs that predict one class for every test sequence: " + ", ".join(flagged))
 
 
-def _runs_sections(page: _Page, runs_dir: Path) -> None:
+def _runs_sections(page: _Page, runs_dir: Path, order: list[str]) -> None:
     from dnalm.evaluation import plot_confusion_matrix
 
     records = [json.loads(p.read_text()) for p in sorted(runs_dir.glob("runs/*/*/seed*/run.json"))]
     by_dataset: dict[str, dict[str, list[dict]]] = {}
     for r in records:
         by_dataset.setdefault(r["dataset"], {}).setdefault(r["model"], []).append(r)
-    for dataset, models in by_dataset.items():
+    rank = {name: i for i, name in enumerate(order)}
+    for dataset, models in sorted(by_dataset.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])):
         page.heading(f"{dataset}", 2)
         curves = {}
         for model, runs in models.items():
@@ -293,7 +294,7 @@ def build_report(runs_dir: str | Path, output: str | Path, *, pretrain: list[str
         _results_section(page, results)
     else:
         page.text(f"{runs_dir} holds no results.json (the benchmark has not finished); showing the runs found.")
-    _runs_sections(page, runs_dir)
+    _runs_sections(page, runs_dir, list(dict.fromkeys(r["dataset"] for r in results.get("rows", []))))
     _search_section(page, runs_dir)
     folders = [Path(p) for p in pretrain or []]
     for m in (results.get("config", {}).get("models") or {}).values():
