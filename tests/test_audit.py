@@ -91,6 +91,18 @@ def test_dedup_removes_training_rows_that_leak_into_dev_or_test(tmp_path):
     assert len(removed) == 4 and removed[0].startswith("train_id")
 
 
+def test_bad_input_is_a_clear_error(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "test.csv").write_text("sequence,label\nACGT,1\nAC#T,0\n")
+    result = CliRunner().invoke(app, ["audit", str(tmp_path / "d")])
+    assert result.exit_code == 2 and "test.csv:3" in result.output and "position 3" in result.output
+    (tmp_path / "d" / "test.csv").write_text("sequence,label\nACGT,1\n")
+    with pytest.raises(ValueError, match="no train split"):
+        write_deduplicated(tmp_path / "d", tmp_path / "out")
+    with pytest.raises(FileNotFoundError, match="not a split folder"):
+        audit_dataset(tmp_path / "d" / "test.csv")
+
+
 # the counts ../shared/data/README.md lists for the GUE promoter tasks (test-in-train, dev-in-train)
 GUE_DUPLICATES = {"prom_core_all": (43, 54), "prom_core_notata": (30, 29), "prom_core_tata": (16, 8),
                   "prom_300_tata": (6, 14)}

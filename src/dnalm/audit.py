@@ -176,6 +176,8 @@ def audit_splits(splits: dict[str, list[Record]], *, min_shared: int = 50, max_i
 
 
 def _read(data: str | Path) -> dict[str, list[Record]]:
+    if not Path(data).is_dir():
+        raise FileNotFoundError(f"{data}: not a split folder (train/dev/test files or folders)")
     found = find_splits(data)
     return {s: list(read_sequences(data, split=s)) for s in _ORDER if s in found}
 
@@ -218,6 +220,8 @@ def write_deduplicated(data: str | Path, output: str | Path, *, min_shared: int 
     if bad:
         raise ValueError(f"unknown duplicate kinds {sorted(bad)}; choose from exact, rc, near")
     splits = _read(data)
+    if "train" not in splits:
+        raise ValueError(f"{data}: no train split to de-duplicate (found {sorted(splits)})")
     output = Path(output)
     if output.resolve() == Path(data).resolve():
         raise ValueError("write the de-duplicated copy to another folder")
