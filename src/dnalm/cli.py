@@ -171,8 +171,9 @@ def synth_motif(output: OutDir, motif: str | None = typer.Option(None, help="Con
 @app.command()
 def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: file or split folder.")] = None,
              output: OutDir = Path("dnalm-model"),
-             model: str | None = typer.Option(None, help="Preset (tiny, dnabert-6, tinydnabert, cnn, cnn-gb, lstm), "
-                                                         "model YAML, checkpoint folder or hub id. [default: tiny]"),
+             model: str | None = typer.Option(None, help="auto (the default recipe chooses from the data), a preset "
+                                                         "(pos-cnn, tiny, dnabert-6, tinydnabert, cnn, cnn-gb, lstm), "
+                                                         "model YAML, checkpoint folder or hub id. [default: auto]"),
              config: Path | None = typer.Option(None, help="YAML file with any finetune setting."),
              epochs: float | None = None, seed: int | None = None, learning_rate: float | None = None,
              batch_size: int | None = None, max_length: int | None = None,
@@ -182,6 +183,8 @@ def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: fi
                                                            help="Allow checkpoint code (DNABERT-2). Off by default."),
              lora: bool | None = typer.Option(None, "--lora", help="Train LoRA adapters (needs peft)."),
              class_weights: bool | None = typer.Option(None, "--class-weights", help="Inverse-frequency class weights."),
+             time_budget: str | None = typer.Option(None, help="Wall-clock limit, e.g. 90s, 10m, 1h "
+                                                               "[default: 10m for auto, none for other models]."),
              problem_type: str | None = None, sequence_column: str | None = None, label_column: str | None = None,
              classes: Classes = None):
     """Fine-tune a model (validation: the dev split, else a stratified part of train; never test)."""
@@ -195,7 +198,7 @@ def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: fi
         cfg = FinetuneConfig.load(config, model=model, epochs=epochs, seed=seed, learning_rate=learning_rate,
                                   batch_size=batch_size, max_length=max_length, early_stopping_patience=patience,
                                   from_scratch=from_scratch, trust_remote_code=trust_remote_code, lora=lora,
-                                  class_weights=class_weights, problem_type=problem_type,
+                                  class_weights=class_weights, problem_type=problem_type, time_budget=time_budget,
                                   sequence_column=sequence_column, label_column=label_column)
         summary = run(cfg, data, output, classes=_parse_classes(classes or []) or None)
     except (ValueError, FileNotFoundError) as err:
@@ -209,7 +212,9 @@ def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: fi
 def evaluate(model: Annotated[str, typer.Argument(help="Fine-tuned model folder (or a model spec with --untrained).")],
              data: Annotated[Path | None, typer.Argument(help="Labelled file or split folder.")] = None,
              output: OutDir = Path("dnalm-eval"), split: str = typer.Option("test", help="Split of a folder."),
-             batch_size: int = 64, rc: bool = typer.Option(False, "--rc", help="Average with the reverse complement."),
+             batch_size: int = 64,
+             rc: bool | None = typer.Option(None, "--rc/--no-rc", help="Average with the reverse complement "
+                                                                       "[default: as the model was trained]."),
              untrained: bool = typer.Option(False, "--untrained", help="Fresh head: the before-fine-tuning baseline."),
              seed: int = 42, trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
              classes: Classes = None):
@@ -235,7 +240,9 @@ def evaluate(model: Annotated[str, typer.Argument(help="Fine-tuned model folder 
 def predict(model: Annotated[str, typer.Argument(help="Fine-tuned model folder.")],
             input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences.")],
             output: Annotated[Path, typer.Option("-o", "--output", help="Output TSV/CSV.")] = Path("predictions.tsv"),
-            batch_size: int = 64, rc: bool = typer.Option(False, "--rc", help="Average with the reverse complement."),
+            batch_size: int = 64,
+            rc: bool | None = typer.Option(None, "--rc/--no-rc", help="Average with the reverse complement "
+                                                                      "[default: as the model was trained]."),
             trust_remote_code: bool = typer.Option(False, "--trust-remote-code")):
     """Predict every sequence (long ones by sliding windows, never truncated)."""
     from dnalm.evaluation import predict_file

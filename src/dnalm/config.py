@@ -3,6 +3,8 @@
 >>> cfg = FinetuneConfig.from_dict({"model": "cnn", "epochs": 3})
 >>> cfg.model, cfg.epochs, cfg.seed
 ('cnn', 3.0, 42)
+>>> FinetuneConfig(time_budget="10m").time_budget
+600.0
 >>> FinetuneConfig.from_dict({"epoch": 3})
 Traceback (most recent call last):
 ...
@@ -30,17 +32,25 @@ class FinetuneConfig:
     ``trainer`` passes through untouched to ``transformers.TrainingArguments``.
     """
 
-    model: str = "tiny"  # preset, YAML model file, checkpoint folder or hub id
+    # "auto": the default recipe chooses model and settings from the data (dnalm.recipe); else a preset,
+    # YAML model file, checkpoint folder or hub id
+    model: str = "auto"
     from_scratch: bool = False  # checkpoint architecture + tokenizer, random weights
     trust_remote_code: bool = False
     problem_type: str = "single_label_classification"
-    epochs: float = 10.0
-    learning_rate: float | None = None  # None: the model preset's default (2e-5..1e-3)
+    # None below: the recipe's choice for model "auto", else the preset's default (shown after the colon)
+    epochs: float | None = None  # None: 10
+    learning_rate: float | None = None  # None: the model preset's default (2e-5..2e-3)
     batch_size: int | None = None  # None: the model preset's default (32 for transformers, 128 for the CNN)
     eval_batch_size: int = 128
     gradient_accumulation_steps: int = 1
     weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
+    warmup_ratio: float | None = None  # None: 0.1
+    lr_scheduler: str | None = None  # None: linear; or cosine, constant_with_warmup, ...
+    ema_decay: float | None = None  # exponential moving average of the weights; None: off (0)
+    evals_per_epoch: float | None = None  # validations per epoch; None: 1
+    reverse_complement_average: bool | None = None  # evaluate/predict average both strands; None: off
+    time_budget: float | str | None = None  # wall-clock limit ("10m"); None: 10 minutes for "auto", else none
     max_length: int | None = None  # tokens; None: longest training sequence, capped by the model
     val_fraction: float = 0.1  # used only when the data has no dev split
     seed: int = 42
@@ -64,9 +74,17 @@ class FinetuneConfig:
             raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}; got {self.problem_type!r}")
         if not 0 < self.val_fraction < 1:
             raise ValueError(f"val_fraction must be in (0, 1); got {self.val_fraction}")
-        if self.epochs <= 0 or (self.batch_size is not None and self.batch_size < 1):
+        if (self.epochs is not None and self.epochs <= 0) or (self.batch_size is not None and self.batch_size < 1):
             raise ValueError("epochs must be > 0 and batch_size >= 1")
-        self.epochs = float(self.epochs)
+        if self.epochs is not None:
+            self.epochs = float(self.epochs)
+        if self.ema_decay is not None and not 0 <= self.ema_decay < 1:
+            raise ValueError(f"ema_decay must be in [0, 1); got {self.ema_decay}")
+        if self.evals_per_epoch is not None and self.evals_per_epoch <= 0:
+            raise ValueError(f"evals_per_epoch must be > 0; got {self.evals_per_epoch}")
+        from dnalm.recipe import parse_duration
+
+        self.time_budget = parse_duration(self.time_budget)
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> FinetuneConfig:

@@ -15,7 +15,7 @@ import numpy as np
 from dnalm.io import Record, find_splits, read_labeled_fasta, read_sequences
 from dnalm.synth import stratified_split
 
-__all__ = ["LabelSpace", "load_splits", "to_dataset"]
+__all__ = ["LabelSpace", "TokenizedDataset", "load_splits", "to_dataset"]
 
 log = logging.getLogger(__name__)
 MULTI_LABEL_SEP = ";"
@@ -125,23 +125,82 @@ def load_splits(data: str | Path | None, *, classes: dict[str, str] | None = Non
     return splits, f"validation = {how} {val_fraction:.0%} of train (seed {seed}); no dev split in the data"
 
 
+class TokenizedDataset:
+    """Tokenized sequences held as one padded array: a batch is a slice, not a Python loop.
+
+    ``__getitems__`` (used by ``torch.utils.data.DataLoader``) returns a whole batch already
+    padded to its longest member, so the collator has nothing left to do; ``__getitem__``
+    returns one example as lists, as a ``datasets.Dataset`` row would be.
+
+    >>> from dnalm.tokenization import BaseTokenizer
+    >>> ds, n_truncated = to_dataset([Record("a", "ACGT", "x"), Record("b", "AC", "y")], BaseTokenizer(),
+    ...                              LabelSpace("single_label_classification", ["x", "y"]), max_length=16)
+    >>> batch = ds.__getitems__([1])
+    >>> batch["input_ids"].tolist(), batch["labels"].tolist()
+    ([[2, 5, 7, 3]], [1])
+    """
+
+    def __init__(self, input_ids: np.ndarray, lengths: np.ndarray, labels: np.ndarray | None, pad_token_id: int,
+                 label_lengths: np.ndarray | None = None):
+        self.input_ids, self.lengths, self.labels = input_ids, lengths, labels
+        self.pad_token_id, self.label_lengths = pad_token_id, label_lengths
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @property
+    def column_names(self) -> list[str]:
+        return ["input_ids", "attention_mask"] + (["labels"] if self.labels is not None else [])
+
+    def __getitem__(self, i: int) -> dict:
+        n = int(self.lengths[i])
+        row = {"input_ids": self.input_ids[i, :n].tolist(), "attention_mask": [1] * n}
+        if self.labels is not None:
+            y = self.labels[i]
+            row["labels"] = y[: self.label_lengths[i]].tolist() if self.label_lengths is not None else y.tolist()
+        return row
+
+    def __getitems__(self, indices) -> dict:
+        import torch
+
+        idx = np.asarray(indices)
+        width = int(self.lengths[idx].max())
+        batch = {"input_ids": torch.from_numpy(self.input_ids[idx, :width]),
+                 "attention_mask": torch.from_numpy((np.arange(width)[None, :] < self.lengths[idx, None])
+                                                    .astype(np.int64))}
+        if self.labels is not None:
+            y = self.labels[idx]
+            if self.label_lengths is not None:
+                y = y[:, : int(self.label_lengths[idx].max())]
+            batch["labels"] = torch.from_numpy(y)
+        return batch
+
+
 def to_dataset(records: list[Record], tokenizer, labels: LabelSpace | None, max_length: int):
-    """Tokenize (truncating at ``max_length``, counted) into a ``datasets.Dataset``.
+    """Tokenize (truncating at ``max_length``, counted) into a ``TokenizedDataset``.
 
     Returns ``(dataset, n_truncated)``.
     """
-    from datasets import Dataset
-
     seqs = [r.sequence for r in records]
     lengths = np.asarray(tokenizer(seqs, return_length=True)["length"])
     n_truncated = int((lengths > max_length).sum())
-    enc = tokenizer(seqs, truncation=True, max_length=max_length)
-    columns = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+    enc = tokenizer(seqs, truncation=True, max_length=max_length, padding=True, return_tensors="np")
+    ids = np.asarray(enc["input_ids"], dtype=np.int64)
+    kept = np.asarray(enc["attention_mask"]).sum(axis=1).astype(np.int64)
+    targets = label_lengths = None
     if labels is not None:
-        columns["labels"] = [labels.encode(r.label, r.id) for r in records]
+        encoded = [labels.encode(r.label, r.id) for r in records]
         if labels.problem_type == "token_classification":
-            columns["labels"] = _per_base_targets(records, columns["labels"], tokenizer, max_length)
-    return Dataset.from_dict(columns), n_truncated
+            encoded = _per_base_targets(records, encoded, tokenizer, max_length)
+            label_lengths = np.asarray([len(y) for y in encoded], dtype=np.int64)
+            targets = np.full((len(encoded), max(label_lengths.max(), 1)), -100, dtype=np.int64)
+            for i, y in enumerate(encoded):
+                targets[i, : len(y)] = y
+        elif labels.problem_type == "single_label_classification":
+            targets = np.asarray(encoded, dtype=np.int64)
+        else:
+            targets = np.asarray(encoded, dtype=np.float32)
+    return TokenizedDataset(ids, kept, targets, tokenizer.pad_token_id, label_lengths), n_truncated
 
 
 def _per_base_targets(records: list[Record], targets: list[list[int]], tokenizer, max_length: int) -> list:

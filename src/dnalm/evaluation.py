@@ -49,12 +49,14 @@ def plot_confusion_matrix(cm: np.ndarray, names: list[str], path: str | Path, ti
 
 
 def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, split: str = "test",
-             classes: dict[str, str] | None = None, batch_size: int = 64, reverse_complement_average: bool = False,
+             classes: dict[str, str] | None = None, batch_size: int = 64,
+             reverse_complement_average: bool | None = None,
              untrained: bool = False, seed: int = 42, trust_remote_code: bool = False) -> dict:
     """Score ``model_path`` on one split and write ``metrics.json``, ``predictions.csv`` and
     ``confusion_matrix.png`` to ``output``.
 
-    With ``untrained=True`` the model is built with a freshly initialised head (labels taken
+    ``reverse_complement_average=None`` averages both strands when the model folder says it was
+    trained for it (``dnalm_reverse_complement_average`` in its config). With ``untrained=True`` the model is built with a freshly initialised head (labels taken
     from the data's training split): the "before fine-tuning" baseline.
     """
     from dnalm.models import build_model, load_model
@@ -75,6 +77,7 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
     else:
         model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
     problem = _problem(model)
+    reverse_complement_average = _rc_default(model, reverse_complement_average)
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     space = LabelSpace(problem, names)
     y = [space.encode(r.label, r.id) for r in records]
@@ -96,6 +99,7 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
         if metrics["constant_prediction"]:
             log.warning("the model predicts one class (%s) for every sequence", names[int(scores.argmax(1)[0])])
     metrics.update({"model": str(model_path), "data": str(data), "split": split, "untrained": untrained,
+                    "reverse_complement_average": reverse_complement_average,
                     "n_sequences": len(records), "n_windowed": int((n_windows > 1).sum()), "labels": names})
     _write_predictions(output / "predictions.csv", records, scores, names, problem, n_windows)
     (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
@@ -143,8 +147,15 @@ def _write_predictions(path: Path, records: list[Record], scores: np.ndarray, na
     return len(records)
 
 
+def _rc_default(model, requested: bool | None) -> bool:
+    """The caller's choice, else what the model folder records (off for models that do not say)."""
+    if requested is not None:
+        return bool(requested)
+    return bool(getattr(model.config, "dnalm_reverse_complement_average", False))
+
+
 def predict_file(model_path: str, input_path: str | Path, output: str | Path, *, batch_size: int = 64,
-                 reverse_complement_average: bool = False, trust_remote_code: bool = False) -> int:
+                 reverse_complement_average: bool | None = None, trust_remote_code: bool = False) -> int:
     """Predict every sequence of a FASTA/CSV/TSV file; writes TSV/CSV with one row per input."""
     from dnalm.models import load_model
 
@@ -163,5 +174,5 @@ def predict_file(model_path: str, input_path: str | Path, output: str | Path, *,
                 w.writerow([rec.id, sep.join(names[i] for i in p.argmax(axis=1))])
         return len(records)
     scores, n_windows = predict_proba(model, tok, [r.sequence for r in records], batch_size=batch_size,
-                                      reverse_complement_average=reverse_complement_average)
+                                      reverse_complement_average=_rc_default(model, reverse_complement_average))
     return _write_predictions(output, records, scores, names, _problem(model), n_windows)

@@ -6,9 +6,10 @@ best checkpoint is restored at the end; the test split is never loaded here.
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import json
 import logging
+import math
 import platform
 import shutil
 import time
@@ -20,8 +21,9 @@ import numpy as np
 from dnalm.config import FinetuneConfig
 from dnalm.data import LabelSpace, load_splits, to_dataset
 from dnalm.metrics import classification_metrics, multilabel_metrics, per_base_metrics, regression_metrics, softmax
+from dnalm.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe
 
-__all__ = ["finetune", "compute_metrics_for"]
+__all__ = ["finetune", "compute_metrics_for", "resolve_settings", "training_arguments", "measure_speed"]
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +47,12 @@ def compute_metrics_for(problem_type: str):
 
 
 def _collate(tokenizer, features):
-    """Pad inputs with the tokenizer; pad per-base label lists of unequal length with -100."""
+    """A batch from ``TokenizedDataset.__getitems__`` is ready; lists of examples are padded with the
+    tokenizer (per-base label lists of unequal length with -100)."""
     import torch
 
+    if isinstance(features, dict):
+        return features
     labels = [f["labels"] for f in features] if "labels" in features[0] else None
     ragged = labels is not None and isinstance(labels[0], list) and len({len(y) for y in labels}) > 1
     if ragged:
@@ -72,40 +77,6 @@ def _weighted_loss(weights):
     return loss
 
 
-def _callbacks(path_csv: Path):
-    """Per-epoch validation history (``history.csv``, ``history.json``, one log line) and a quiet progress bar."""
-    from transformers import ProgressCallback, TrainerCallback
-
-    class History(TrainerCallback):
-        def __init__(self):
-            self.rows: list[dict] = []
-            self.done = False
-
-        def on_train_end(self, args, state, control, **kwargs):
-            self.done = True  # the final evaluate() of the restored best model is not an epoch
-
-        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
-            if self.done:
-                return
-            row = {"epoch": state.epoch, "step": state.global_step, **(metrics or {})}
-            self.rows.append(row)
-            keys = list(dict.fromkeys(k for r in self.rows for k in r))
-            with open(path_csv, "w", newline="") as fh:
-                w = csv.DictWriter(fh, fieldnames=keys)
-                w.writeheader()
-                w.writerows(self.rows)
-            path_csv.with_suffix(".json").write_text(json.dumps(self.rows, indent=2) + "\n")
-            shown = ("eval_loss", "eval_accuracy", "eval_mcc", "eval_auroc", "eval_mse", "eval_f1_macro")
-            log.info("epoch %.0f validation: %s", state.epoch,
-                     ", ".join(f"{k[5:]} {row[k]:.4f}" for k in shown if row.get(k) is not None))
-
-    class QuietProgress(ProgressCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            pass  # History logs one line per epoch instead of raw dicts
-
-    return [History(), QuietProgress()]
-
-
 def _precision_flags() -> dict:
     import torch
 
@@ -114,16 +85,83 @@ def _precision_flags() -> dict:
     return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
 
 
+_PRESET_DEFAULTS = {"epochs": 10.0, "warmup_ratio": 0.1, "lr_scheduler": "linear", "ema_decay": 0.0,
+                    "evals_per_epoch": 1.0, "reverse_complement_average": False}
+
+
+def resolve_settings(cfg: FinetuneConfig, spec, recipe: Recipe | None) -> FinetuneConfig:
+    """The settings actually used: the user's, else the recipe's (model "auto"), else the preset's
+    defaults. A pure function; the result is what ``dnalm_config.yaml`` records."""
+    values = {}
+    for key, default in _PRESET_DEFAULTS.items():
+        values[key] = getattr(cfg, key)
+        if values[key] is None:
+            values[key] = getattr(recipe, key if key != "reverse_complement_average" else key) if recipe else default
+    if cfg.learning_rate is None:
+        values["learning_rate"] = recipe.learning_rate if recipe else (spec.learning_rate if spec else 5e-5)
+    if cfg.batch_size is None:
+        values["batch_size"] = recipe.batch_size if recipe else (spec.batch_size if spec else 32)
+    if recipe is not None:
+        values["model"] = recipe.model
+        if cfg.metric_for_best_model is None:
+            values["metric_for_best_model"] = recipe.metric_for_best_model
+        if cfg.time_budget is None:
+            values["time_budget"] = recipe.time_budget_s
+    if values.get("metric_for_best_model", cfg.metric_for_best_model) is None:
+        values["metric_for_best_model"] = {"regression": "loss", "multi_label_classification": "f1_macro"}.get(
+            cfg.problem_type, "mcc")
+    return dataclasses.replace(cfg, **values)
+
+
+def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval_steps: int):
+    """``TrainingArguments`` for resolved settings; ``cfg.trainer`` is merged over dnalm's own."""
+    from transformers import TrainingArguments
+
+    ours = dict(
+        output_dir=str(output / "checkpoints"), max_steps=total_steps, learning_rate=cfg.learning_rate,
+        per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.eval_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps, weight_decay=cfg.weight_decay,
+        warmup_steps=cfg.warmup_ratio, lr_scheduler_type=cfg.lr_scheduler, eval_strategy="steps",
+        eval_steps=eval_steps, save_strategy="no", logging_strategy="steps", logging_steps=cfg.logging_steps,
+        seed=cfg.seed, data_seed=cfg.seed, report_to="tensorboard" if _has_tensorboard() else "none",
+        train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
+        dataloader_drop_last=False, remove_unused_columns=False, **_precision_flags())
+    return TrainingArguments(**{**ours, **cfg.trainer})
+
+
+def _trainer_class():
+    from transformers import Trainer
+
+    class DnalmTrainer(Trainer):
+        """Trainer that validates the weight average (when there is one) instead of the live weights."""
+
+        weight_average = None
+
+        def evaluate(self, *args, **kwargs):
+            if self.weight_average is None:
+                return super().evaluate(*args, **kwargs)
+            self.weight_average.swap(self.model)
+            try:
+                return super().evaluate(*args, **kwargs)
+            finally:
+                self.weight_average.swap(self.model)
+
+    return DnalmTrainer
+
+
 def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *,
              classes: dict[str, str] | None = None) -> dict:
     """Fine-tune ``cfg.model`` on DATA and save a model folder that ``from_pretrained`` loads.
 
-    Returns a summary dict (also written to ``OUTPUT/training_summary.json``).
+    With ``model="auto"`` (the default) the recipe of ``dnalm.recipe`` chooses the model and
+    settings from the data; it is printed and saved as ``recipe.json``. Returns a summary dict
+    (also written to ``OUTPUT/training_summary.json``).
     """
     import torch
-    from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+    from transformers import set_seed
 
-    from dnalm.models import build_model, model_max_tokens
+    from dnalm.callbacks import BestModel, History, QuietProgress, TimeBudget, WeightAverage
+    from dnalm.models import build_model, model_max_tokens, resolve_spec
 
     t0 = time.time()
     output = Path(output)
@@ -135,11 +173,23 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     train, dev = splits["train"], splits["dev"]
     labels = LabelSpace.from_records(train, cfg.problem_type)
     log.info("%s; %d train, %d validation sequences", val_note, len(train), len(dev))
+    recipe = None
+    if cfg.model == "auto":
+        if cfg.problem_type == "token_classification":
+            raise ValueError("the default recipe (model 'auto') classifies whole sequences; per-base labels need "
+                             "a k-mer or single-base BERT, e.g. --model tiny")
+        recipe = choose_recipe(len(train), [len(r.sequence) for r in train], labels.num_labels, cfg.problem_type,
+                               cfg.time_budget or DEFAULT_TIME_BUDGET_S)
+        log.info(recipe.describe())
+        recipe.save(output / "recipe.json")
+    spec = resolve_spec(recipe.model if recipe else cfg.model) if not cfg.lora else None
+    cfg = resolve_settings(cfg, spec, recipe)
     longest = max(len(r.sequence) for r in train)
     model, tok, spec = build_model(
         cfg.model, num_labels=labels.num_labels, id2label=labels.id2label, problem_type=cfg.problem_type,
         train_sequences=[r.sequence for r in train], input_length=longest + 2, from_scratch=cfg.from_scratch,
-        trust_remote_code=cfg.trust_remote_code, seed=cfg.seed)
+        trust_remote_code=cfg.trust_remote_code, seed=cfg.seed,
+        config_overrides=recipe.model_config if recipe else None)
     model_limit = tok.model_max_length = model_max_tokens(model, tok)
     longest_tokens = int(max(tok([r.sequence for r in train], return_length=True)["length"]))
     if cfg.max_length and cfg.max_length > model_limit:
@@ -154,59 +204,134 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
                         "predict/evaluate score long sequences with sliding windows instead", n, name, max_length)
     if cfg.lora:
         model = _with_lora(model, cfg)
-    lr = cfg.learning_rate or (spec.learning_rate if spec is not None else 5e-5)
-    batch_size = cfg.batch_size or (spec.batch_size if spec is not None else 32)
     loss_func = None
     if cfg.class_weights and cfg.problem_type == "single_label_classification":
-        counts = np.bincount(train_ds["labels"], minlength=labels.num_labels).astype(float)
+        counts = np.bincount(train_ds.labels, minlength=labels.num_labels).astype(float)
         loss_func = _weighted_loss(torch.tensor(counts.sum() / (labels.num_labels * np.maximum(counts, 1)),
                                                 dtype=torch.float32))
-    best_metric = cfg.metric_for_best_model or {"regression": "loss", "multi_label_classification": "f1_macro"}.get(
-        cfg.problem_type, "mcc")
-    report_to = "tensorboard" if _has_tensorboard() else "none"
-    args = TrainingArguments(
-        output_dir=str(output / "checkpoints"), num_train_epochs=cfg.epochs, learning_rate=lr,
-        per_device_train_batch_size=batch_size, per_device_eval_batch_size=cfg.eval_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps, weight_decay=cfg.weight_decay,
-        warmup_steps=cfg.warmup_ratio, lr_scheduler_type="linear", eval_strategy="epoch", save_strategy="epoch",
-        logging_strategy="steps", logging_steps=cfg.logging_steps, load_best_model_at_end=True,
-        metric_for_best_model=best_metric, greater_is_better=not best_metric.endswith("loss"),
-        save_total_limit=2, save_only_model=True, seed=cfg.seed, data_seed=cfg.seed, report_to=report_to,
-        train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
-        dataloader_drop_last=False, **_precision_flags(), **cfg.trainer)
-    history, progress = _callbacks(output / "history.csv")
-    callbacks = [history]
-    if cfg.early_stopping_patience:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
-    trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
-                      data_collator=partial(_collate, tok), compute_metrics=compute_metrics_for(cfg.problem_type),
-                      compute_loss_func=loss_func, callbacks=callbacks)
+    steps_per_epoch = math.ceil(len(train_ds) / (cfg.batch_size * cfg.gradient_accumulation_steps))
+    total_steps = max(1, round(cfg.epochs * steps_per_epoch))
+    eval_steps = max(1, round(steps_per_epoch / cfg.evals_per_epoch))
+    budget_note = None
+    deadline = None
+    if cfg.time_budget:
+        total_steps, eval_steps, deadline, budget_note = _fit_budget(
+            cfg, model, train_ds, dev_ds, loss_func, t0, total_steps, eval_steps)
+        cfg = dataclasses.replace(cfg, epochs=round(total_steps / steps_per_epoch, 4))
+    args = training_arguments(cfg, output, total_steps, eval_steps)
+    greater = not cfg.metric_for_best_model.endswith("loss")
+    patience = None if not cfg.early_stopping_patience else math.ceil(cfg.early_stopping_patience * steps_per_epoch
+                                                                      / eval_steps)
+    best = BestModel(cfg.metric_for_best_model, greater, patience)
+    history = History(output / "history.csv")
+    callbacks = [history, best]
+    if deadline is not None:
+        callbacks.append(TimeBudget(deadline))
+    average = WeightAverage(model, cfg.ema_decay) if cfg.ema_decay else None
+    if average is not None:
+        callbacks.insert(0, average)  # update the average before validation reads it
+    trainer = _trainer_class()(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
+                               data_collator=partial(_collate, tok),
+                               compute_metrics=compute_metrics_for(cfg.problem_type), compute_loss_func=loss_func,
+                               callbacks=callbacks)
+    trainer.weight_average = average
     from transformers import PrinterCallback, ProgressCallback
 
     for default in (PrinterCallback, ProgressCallback):
         trainer.remove_callback(default)
     if not args.disable_tqdm:
-        trainer.add_callback(progress)
+        trainer.add_callback(QuietProgress())
     train_out = trainer.train()
+    trainer.weight_average = None
+    best.restore(trainer.model)
     val = trainer.evaluate()
     if cfg.lora:
         trainer.model = trainer.model.merge_and_unload()
+    trainer.model.config.dnalm_reverse_complement_average = bool(cfg.reverse_complement_average)
     trainer.save_model(str(output))
     tok.save_pretrained(output)
     cfg.save(output / "dnalm_config.yaml")
     shutil.rmtree(output / "checkpoints", ignore_errors=True)
     summary = {
-        "model": cfg.model, "from_scratch": cfg.from_scratch or spec is not None, "validation": val_note,
-        "n_train": len(train), "n_validation": len(dev), "labels": list(labels.names), "max_length": max_length,
-        "n_truncated_train": train_trunc, "n_truncated_validation": dev_trunc, "learning_rate": lr, "batch_size": batch_size,
-        "seed": cfg.seed, "epochs_run": trainer.state.epoch, "best_checkpoint_metric": best_metric,
-        "best_validation_metric": trainer.state.best_metric, "validation_metrics": val,
+        "model": cfg.model, "recipe": recipe is not None, "from_scratch": cfg.from_scratch or spec is not None,
+        "validation": val_note, "n_train": len(train), "n_validation": len(dev), "labels": list(labels.names),
+        "max_length": max_length, "n_truncated_train": train_trunc, "n_truncated_validation": dev_trunc,
+        "learning_rate": cfg.learning_rate, "batch_size": cfg.batch_size, "seed": cfg.seed,
+        "epochs_run": trainer.state.epoch, "steps_run": trainer.state.global_step, "steps_planned": total_steps,
+        "time_budget_s": cfg.time_budget, "time_budget_note": budget_note,
+        "best_checkpoint_metric": cfg.metric_for_best_model, "best_validation_metric": best.best,
+        "best_step": best.best_step, "best_epoch": best.best_epoch, "validation_metrics": val,
         "train_loss": train_out.training_loss, "parameters": sum(p.numel() for p in trainer.model.parameters()),
-        "wall_time_s": round(time.time() - t0, 1), "device": str(trainer.args.device),
-        "versions": _versions(),
+        "reverse_complement_average": bool(cfg.reverse_complement_average), "ema_decay": cfg.ema_decay,
+        "wall_time_s": round(time.time() - t0, 1), "device": str(trainer.args.device), "versions": _versions(),
     }
     (output / "training_summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
+
+
+def _fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0: float, total_steps: int, eval_steps: int):
+    """Time a few training steps and one validation pass of this model on this machine; train fewer
+    steps when the planned ones would not fit in ``cfg.time_budget`` (the schedule is then planned for
+    the shorter run, not cut off), and return a hard deadline as a safety net."""
+    step_s, eval_s = measure_speed(model, train_ds, dev_ds, cfg.batch_size, cfg.eval_batch_size, loss_func)
+    budget = cfg.time_budget
+    spent = time.time() - t0
+    finish_s = 2 * eval_s + 2.0  # final validation of the restored model, saving
+    n_evals = total_steps / eval_steps
+    needed = total_steps * step_s + n_evals * eval_s
+    available = budget - spent - finish_s
+    note = (f"planned {total_steps} steps ({step_s * 1000:.0f} ms each) and {n_evals:.0f} validations "
+            f"({eval_s:.1f} s each): {needed:.0f} s of {available:.0f} s left in the {budget:.0f} s budget")
+    if needed > available:
+        fit = max(1, int(available / (step_s + eval_s / eval_steps)))
+        eval_steps = max(1, round(eval_steps * fit / total_steps))
+        note += f"; capped to {fit} steps"
+        log.warning("time budget: %s", note)
+        total_steps = fit
+    else:
+        log.info("time budget: %s", note)
+    return total_steps, eval_steps, t0 + budget - finish_s, note
+
+
+def measure_speed(model, train_ds, dev_ds, batch_size: int, eval_batch_size: int, loss_func=None,
+                  steps: int = 3) -> tuple[float, float]:
+    """Seconds per training step (forward, backward, AdamW) and per validation pass, measured on a
+    copy of the model with real batches; random number generators are left as they were."""
+    import copy
+
+    import torch
+
+    rng = torch.random.get_rng_state()
+    device = next(model.parameters()).device
+    probe = copy.deepcopy(model).to("cuda" if torch.cuda.is_available() else device).train()
+    dev = next(probe.parameters()).device
+    opt = torch.optim.AdamW(probe.parameters(), lr=1e-6)
+    n = min(batch_size, len(train_ds))
+    batch = {k: v.to(dev) for k, v in train_ds.__getitems__(list(range(n))).items()}
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        out = probe(**batch)
+        (loss_func(out, batch["labels"]) if loss_func else out.loss).backward()
+        opt.step()
+
+    step()
+    t = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    step_s = (time.perf_counter() - t) / steps
+    probe.eval()
+    m = min(eval_batch_size, len(dev_ds))
+    eval_batch = {k: v.to(dev) for k, v in dev_ds.__getitems__(list(range(m))).items()}
+    t = time.perf_counter()
+    with torch.inference_mode():
+        probe(**eval_batch)
+    eval_s = (time.perf_counter() - t) * math.ceil(len(dev_ds) / m) + 0.05
+    torch.random.set_rng_state(rng)
+    del probe, opt
+    return step_s, eval_s
 
 
 def _with_lora(model, cfg: FinetuneConfig):

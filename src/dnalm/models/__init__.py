@@ -25,10 +25,11 @@ __all__ = ["ModelSpec", "PRESETS", "resolve_spec", "build_model", "load_model", 
 log = logging.getLogger(__name__)
 
 _BASELINE_CONFIGS = {"dilated-cnn": baselines.DilatedCnnConfig, "gb-cnn": baselines.GbCnnConfig,
-                     "lstm": baselines.LstmConfig}
+                     "lstm": baselines.LstmConfig, "pos-cnn": baselines.PosCnnConfig}
 _BASELINE_MODELS = {baselines.DilatedCnnConfig: baselines.DilatedCnnForSequenceClassification,
                     baselines.GbCnnConfig: baselines.GbCnnForSequenceClassification,
-                    baselines.LstmConfig: baselines.LstmForSequenceClassification}
+                    baselines.LstmConfig: baselines.LstmForSequenceClassification,
+                    baselines.PosCnnConfig: baselines.PosCnnForSequenceClassification}
 _TRANSFORMER_TYPES = {"bert": "bert", "roberta": "roberta"}
 
 
@@ -49,7 +50,7 @@ class ModelSpec:
     """A model to build from scratch: architecture, tokenizer and architecture settings.
 
     Args:
-        architecture: ``bert``, ``roberta``, ``dilated-cnn``, ``gb-cnn`` or ``lstm``.
+        architecture: ``bert``, ``roberta``, ``pos-cnn``, ``dilated-cnn``, ``gb-cnn`` or ``lstm``.
         tokenizer: ``kmer``, ``nonoverlap``, ``base`` or ``bpe`` (BPE is trained on the training split).
         k: k-mer length for ``kmer``/``nonoverlap``.
         bpe_vocab_size: vocabulary size for ``bpe``.
@@ -88,6 +89,7 @@ PRESETS: dict[str, ModelSpec] = {
                              config=_bert(512, 6, 8, 2048)),
     "tiny-bpe": ModelSpec("roberta", "bpe", bpe_vocab_size=1024, max_length=512, learning_rate=5e-4,
                           config=_bert(128, 2, 4, 512)),
+    "pos-cnn": ModelSpec("pos-cnn", "base", max_length=100_000, learning_rate=2e-3, batch_size=128),
     "cnn": ModelSpec("dilated-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=128),
     "cnn-gb": ModelSpec("gb-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=64),
     "lstm": ModelSpec("lstm", "base", max_length=100_000, learning_rate=1e-3, batch_size=64),
@@ -163,7 +165,7 @@ def _scratch_config(spec: ModelSpec, tokenizer, input_length: int | None, label_
 
 def build_model(spec: str, *, num_labels: int = 2, id2label: dict | None = None, problem_type: str | None = None,
                 train_sequences=None, input_length: int | None = None, from_scratch: bool = False,
-                trust_remote_code: bool = False, seed: int | None = None):
+                trust_remote_code: bool = False, seed: int | None = None, config_overrides: dict | None = None):
     """Build ``(model, tokenizer, spec_or_None)`` for sequence classification.
 
     Args:
@@ -174,6 +176,7 @@ def build_model(spec: str, *, num_labels: int = 2, id2label: dict | None = None,
         input_length: tokens the GB CNN's fixed input must hold.
         from_scratch: for a checkpoint, keep its architecture and tokenizer, re-initialise weights.
         trust_remote_code: allow checkpoints with their own code (DNABERT-2); off by default.
+        config_overrides: architecture settings merged over a preset's (``position_bins``, ...).
     """
     import torch
     from transformers import AutoConfig, AutoModelForSequenceClassification
@@ -187,6 +190,10 @@ def build_model(spec: str, *, num_labels: int = 2, id2label: dict | None = None,
     label_kwargs = {"num_labels": num_labels, "id2label": id2label,
                     "label2id": {v: k for k, v in id2label.items()}, "problem_type": problem_type}
     model_spec = resolve_spec(spec)
+    if config_overrides:
+        if model_spec is None:
+            raise ValueError(f"{spec}: architecture settings apply to presets and model YAML files, not checkpoints")
+        model_spec.config.update(config_overrides)
     per_base = problem_type == "token_classification"
     if per_base:
         label_kwargs["problem_type"] = None  # transformers validates problem_type; the head class says it all

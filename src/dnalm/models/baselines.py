@@ -15,8 +15,9 @@ from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-__all__ = ["DnaBaselineConfig", "DilatedCnnConfig", "GbCnnConfig", "LstmConfig", "DilatedCnnForSequenceClassification",
-           "GbCnnForSequenceClassification", "LstmForSequenceClassification", "sequence_classification_loss"]
+__all__ = ["DnaBaselineConfig", "DilatedCnnConfig", "GbCnnConfig", "LstmConfig", "PosCnnConfig",
+           "DilatedCnnForSequenceClassification", "GbCnnForSequenceClassification", "LstmForSequenceClassification",
+           "PosCnnForSequenceClassification", "sequence_classification_loss"]
 
 
 def sequence_classification_loss(logits, labels, problem_type: str | None, num_labels: int):
@@ -254,4 +255,86 @@ class LstmForSequenceClassification(_BaselineModel):
     def __init__(self, config: LstmConfig):
         super().__init__(config)
         self.body = _LstmBody(config, self.in_channels)
+        self.post_init()
+
+
+# -- position-aware CNN (the default recipe's model) -------------------------------------------------------
+class PosCnnConfig(DnaBaselineConfig):
+    """A small residual CNN whose head sees both *what* it found (max and mean over the whole
+    sequence) and *where* (the mean of a few projected channels in ``position_bins`` equal parts
+    of each sequence), so it can use motif positions in aligned data (promoters around a
+    transcription start site) as a transformer's position embeddings can, at a CNN's cost.
+
+    Args:
+        channels: convolution width.
+        stem_kernel: width of the first (motif) convolution.
+        pool: max-pooling width after the stem (the later convolutions run on 1/pool of the positions).
+        kernel_size, dilations: the residual convolutions after the stem.
+        position_bins: parts of the sequence pooled separately (0 disables the positional head).
+        position_channels: channels projected for the positional head.
+    """
+
+    model_type = "dnalm-pos-cnn"
+
+    def __init__(self, channels: int = 128, stem_kernel: int = 15, pool: int = 1, kernel_size: int = 5,
+                 dilations=(2, 4), position_bins: int = 8, position_channels: int = 32, **kwargs):
+        super().__init__(**kwargs)
+        self.channels, self.stem_kernel, self.kernel_size, self.pool = channels, stem_kernel, kernel_size, pool
+        self.dilations, self.position_bins, self.position_channels = list(dilations), position_bins, position_channels
+
+
+def _conv_bn_relu(c_in: int, c_out: int, kernel: int, dilation: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv1d(c_in, c_out, kernel, padding=dilation * (kernel // 2), dilation=dilation),
+                         nn.BatchNorm1d(c_out), nn.ReLU())
+
+
+def _bin_weights(mask, bins: int):
+    """(batch, L, bins) weights that average each sequence's own positions into ``bins`` equal parts.
+
+    >>> _bin_weights(torch.tensor([[1, 1, 1, 1, 0, 0]]), 2)[0].tolist()
+    [[0.5, 0.0], [0.5, 0.0], [0.0, 0.5], [0.0, 0.5], [0.0, 0.0], [0.0, 0.0]]
+    """
+    length = mask.sum(1, keepdim=True).clamp(min=1)
+    pos = torch.arange(mask.shape[1], device=mask.device)[None, :]
+    which = torch.div(pos * bins, length, rounding_mode="floor").clamp(max=bins - 1)
+    onehot = nn.functional.one_hot(which, bins).to(torch.float32) * mask[..., None].to(torch.float32)
+    return onehot / onehot.sum(1, keepdim=True).clamp(min=1)
+
+
+class _PosCnnBody(nn.Module):
+    def __init__(self, config: PosCnnConfig, in_channels: int):
+        super().__init__()
+        c = config.channels
+        self.stem = _conv_bn_relu(in_channels, c, config.stem_kernel)
+        self.pool = nn.MaxPool1d(config.pool, ceil_mode=True) if config.pool > 1 else None
+        self.blocks = nn.ModuleList(_conv_bn_relu(c, c, config.kernel_size, d) for d in config.dilations)
+        self.dropout = nn.Dropout(config.dropout)
+        self.bins = config.position_bins
+        features = 2 * c
+        if self.bins:
+            self.project = nn.Conv1d(c, config.position_channels, 1)
+            features += config.position_channels * self.bins
+        self.head = nn.Linear(features, config.num_labels)
+
+    def forward(self, x, mask):
+        m = mask[:, None, :].to(x.dtype)
+        z = self.stem(x) * m  # after ReLU, so padding (0) never wins a max-pool
+        if self.pool is not None:
+            z, m = self.pool(z), self.pool(m)
+            mask = (m[:, 0] > 0).long()
+        for block in self.blocks:
+            z = (z + block(z)) * m
+        z = self.dropout(z)
+        features = [_masked_pool(z, mask)]
+        if self.bins:
+            features.append(torch.bmm(self.project(z), _bin_weights(mask, self.bins).to(z.dtype)).flatten(1))
+        return self.head(torch.cat(features, dim=1))
+
+
+class PosCnnForSequenceClassification(_BaselineModel):
+    config_class = PosCnnConfig
+
+    def __init__(self, config: PosCnnConfig):
+        super().__init__(config)
+        self.body = _PosCnnBody(config, self.in_channels)
         self.post_init()

@@ -1,0 +1,140 @@
+"""Trainer callbacks for fine-tuning: validation history, weight averaging, model selection in
+memory with early stopping, and a wall-clock budget.
+
+Selection keeps the best weights in memory instead of writing a checkpoint at every
+evaluation (a checkpoint write costs more than an evaluation for a small model), so
+evaluating several times per epoch is cheap.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import time
+from pathlib import Path
+
+from transformers import ProgressCallback, TrainerCallback
+
+__all__ = ["History", "QuietProgress", "WeightAverage", "BestModel", "TimeBudget"]
+
+log = logging.getLogger(__name__)
+_SHOWN = ("eval_loss", "eval_accuracy", "eval_mcc", "eval_auroc", "eval_mse", "eval_f1_macro")
+
+
+class History(TrainerCallback):
+    """Every validation result as a row of ``history.csv``/``history.json`` and one log line."""
+
+    def __init__(self, path_csv: Path):
+        self.path_csv = Path(path_csv)
+        self.rows: list[dict] = []
+        self.done = False
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.done = True  # the final evaluate() of the restored best model is not part of the curve
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        if self.done or not state.is_world_process_zero:
+            return
+        row = {"epoch": state.epoch, "step": state.global_step, **(metrics or {})}
+        self.rows.append(row)
+        keys = list(dict.fromkeys(k for r in self.rows for k in r))
+        with open(self.path_csv, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=keys)
+            w.writeheader()
+            w.writerows(self.rows)
+        self.path_csv.with_suffix(".json").write_text(json.dumps(self.rows, indent=2) + "\n")
+        log.info("epoch %.2f step %d validation: %s", state.epoch, state.global_step,
+                 ", ".join(f"{k[5:]} {row[k]:.4f}" for k in _SHOWN if row.get(k) is not None))
+
+
+class QuietProgress(ProgressCallback):
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        pass  # History logs one line per evaluation instead of raw dicts
+
+
+class WeightAverage(TrainerCallback):
+    """An exponential moving average of the weights (and batch-norm statistics), updated after
+    every optimizer step; ``swap(model)`` exchanges it with the live weights in O(1)."""
+
+    def __init__(self, model, decay: float):
+        import torch
+
+        if not 0 < decay < 1:
+            raise ValueError(f"weight-average decay must be in (0, 1); got {decay}")
+        self.decay = decay
+        self.shadow = [t.detach().clone() for t in self._tensors(model)]
+        self.n_updates = 0
+        self._torch = torch
+
+    @staticmethod
+    def _tensors(model):
+        return [t for t in list(model.parameters()) + list(model.buffers()) if t.dtype.is_floating_point]
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        self.n_updates += 1
+        # Warm start: the average of the first steps weighs them equally (no bias toward initial weights).
+        decay = min(self.decay, (1 + self.n_updates) / (10 + self.n_updates))
+        with self._torch.no_grad():
+            live = self._tensors(model)
+            self._torch._foreach_lerp_(self.shadow, live, 1 - decay)
+
+    def swap(self, model) -> None:
+        for i, live in enumerate(self._tensors(model)):
+            live.data, self.shadow[i] = self.shadow[i], live.data
+
+
+class BestModel(TrainerCallback):
+    """Keep the weights with the best validation metric in memory; stop after ``patience``
+    evaluations without improvement; put the best weights back at the end."""
+
+    def __init__(self, metric: str, greater_is_better: bool, patience: int | None, min_delta: float = 0.0):
+        self.key = metric if metric.startswith("eval_") else f"eval_{metric}"
+        self.greater = greater_is_better
+        self.patience, self.min_delta = patience, min_delta
+        self.best: float | None = None
+        self.best_step: int | None = None
+        self.best_epoch: float | None = None
+        self.state_dict: dict | None = None
+        self.bad = 0
+        self.done = False
+
+    def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
+        if self.done or not metrics or self.key not in metrics:
+            if not self.done and metrics is not None:
+                raise KeyError(f"selection metric {self.key!r} is not among the validation metrics "
+                               f"{sorted(metrics)}")
+            return
+        value = metrics[self.key]
+        better = self.best is None or (value > self.best + self.min_delta if self.greater
+                                       else value < self.best - self.min_delta)
+        if better:
+            self.best, self.best_step, self.best_epoch, self.bad = value, state.global_step, state.epoch, 0
+            self.state_dict = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        else:
+            self.bad += 1
+            if self.patience is not None and self.bad >= self.patience:
+                log.info("early stopping: %s has not improved for %d evaluations (best %.4f at step %d)",
+                         self.key, self.bad, self.best, self.best_step)
+                control.should_training_stop = True
+
+    def restore(self, model) -> None:
+        self.done = True
+        if self.state_dict is not None:
+            model.load_state_dict(self.state_dict)
+
+
+class TimeBudget(TrainerCallback):
+    """Stop training once ``deadline`` (a ``time.time()`` value) has passed, after an evaluation."""
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+        self.stopped_at_step: int | None = None
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if time.time() >= self.deadline and state.global_step < state.max_steps:
+            self.stopped_at_step = state.global_step
+            control.should_training_stop = True
+            control.should_evaluate = True
+            log.warning("time budget reached at step %d of %d; stopping after this evaluation",
+                        state.global_step, state.max_steps)

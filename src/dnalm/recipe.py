@@ -1,0 +1,152 @@
+"""The default recipe: the model and training settings ``dnalm finetune`` chooses from the data.
+
+The same rules for every data set, no per-task table: the choices depend only on the number
+of training sequences, their lengths, the number of classes and the time budget, and every
+choice is written down with its reason (``recipe.json`` in the model folder).
+
+>>> r = choose_recipe(n_train=6478, lengths=[101] * 6478, num_labels=2)
+>>> r.model, r.batch_size, r.epochs, r.lr_scheduler
+('pos-cnn', 128, 6.0, 'cosine')
+>>> choose_recipe(n_train=6478, lengths=[101] * 6478, num_labels=2) == r   # deterministic
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Recipe", "choose_recipe", "parse_duration", "DEFAULT_TIME_BUDGET_S"]
+
+DEFAULT_TIME_BUDGET_S = 600.0  # about 10 minutes on a 2-core laptop CPU
+_SAMPLES = 36_000  # sequences seen (with repeats) that the epoch rule aims for
+_MIN_EPOCHS, _MAX_EPOCHS = 6, 30
+_EVALS = 10  # validations per run at least
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything the default recipe decided, with the reason for each choice."""
+
+    model: str
+    model_config: dict
+    learning_rate: float
+    batch_size: int
+    epochs: float
+    warmup_ratio: float
+    lr_scheduler: str
+    weight_decay: float
+    ema_decay: float
+    evals_per_epoch: float
+    metric_for_best_model: str
+    early_stopping_patience: int | None
+    reverse_complement_average: bool
+    time_budget_s: float | None
+    data: dict = field(default_factory=dict)
+    reasons: dict = field(default_factory=dict)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(self.data["n_train"] / self.batch_size)
+
+    @property
+    def total_steps(self) -> int:
+        return max(1, round(self.epochs * self.steps_per_epoch))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    def describe(self) -> str:
+        """One line per choice: the value and why."""
+        lines = [f"default recipe for {self.data['n_train']:,} training sequences of "
+                 f"{self.data['median_length']} bp (median), {self.data['num_labels']} labels:"]
+        for key, why in self.reasons.items():
+            lines.append(f"  {key} = {getattr(self, key)!r}: {why}")
+        return "\n".join(lines)
+
+
+def choose_recipe(n_train: int, lengths, num_labels: int, problem_type: str = "single_label_classification",
+                  time_budget_s: float | None = DEFAULT_TIME_BUDGET_S) -> Recipe:
+    """Choose the model and training settings from the data (deterministic: no timing, no RNG).
+
+    The time budget is not used here; ``finetune`` measures the speed of the chosen model on
+    this machine and trains fewer steps if the rules' steps would not fit (and says so).
+    """
+    if n_train < 1:
+        raise ValueError("the default recipe needs at least one training sequence")
+    lengths = np.asarray(lengths)
+    median = int(np.median(lengths))
+    reasons = {}
+    model = "pos-cnn"
+    reasons["model"] = ("a residual CNN on one-hot bases (motifs) with a positional head (where they sit): "
+                        "fast on a CPU and strong on small genomic data")
+    bins = 8 if median >= 32 else 0
+    config = {"position_bins": bins}
+    reasons["model_config"] = ("8 position bins" if bins else
+                               f"no position bins: sequences of {median} bp are too short to split")
+    batch = 128 if n_train >= 4 * 1024 else 64 if n_train >= 1024 else 32
+    reasons["batch_size"] = f"{batch}: enough optimizer steps per epoch for {n_train:,} sequences"
+    steps_per_epoch = math.ceil(n_train / batch)
+    epochs = float(min(max(round(_SAMPLES / n_train), _MIN_EPOCHS), _MAX_EPOCHS))
+    reasons["epochs"] = (f"{epochs:g}: about {_SAMPLES:,} sequences seen, at least {_MIN_EPOCHS} and at most "
+                         f"{_MAX_EPOCHS} passes (the time budget may cap it)")
+    lr = 2e-3
+    reasons["learning_rate"] = "2e-3 peak (AdamW), safe with batch norm and warmup"
+    warmup = 0.06
+    reasons["warmup_ratio"] = "6% of the steps of linear warmup, so early large gradients do not blow up"
+    reasons["lr_scheduler"] = "cosine decay to zero: the last steps average out the gradient noise"
+    weight_decay = 0.01
+    reasons["weight_decay"] = "0.01 (AdamW)"
+    total = max(1, round(epochs * steps_per_epoch))
+    half_life = max(1.0, 0.05 * total)
+    ema = round(0.5 ** (1 / half_life), 6)
+    reasons["ema_decay"] = (f"{ema}: an exponential moving average of the weights with a half-life of 5% of "
+                            f"the {total} steps; validation, selection and the saved model use it")
+    evals = round(max(1.0, _EVALS / epochs), 3)
+    reasons["evals_per_epoch"] = (f"{evals:g}: at least once per epoch and {_EVALS} times in all, so selection "
+                                  "has points to choose from")
+    metric = {"regression": "loss", "multi_label_classification": "loss"}.get(problem_type, "loss")
+    reasons["metric_for_best_model"] = ("validation loss: smoother than the MCC of a small dev split, which "
+                                        "jumps with a handful of sequences")
+    patience = None
+    reasons["early_stopping_patience"] = "none: the cosine schedule ends training; selection keeps the best point"
+    reasons["reverse_complement_average"] = ("trained with random reverse complements; evaluate and predict "
+                                             "average both strands by default")
+    return Recipe(model=model, model_config=config, learning_rate=lr, batch_size=batch, epochs=float(epochs),
+                  warmup_ratio=warmup, lr_scheduler="cosine", weight_decay=weight_decay, ema_decay=ema,
+                  evals_per_epoch=evals, metric_for_best_model=metric, early_stopping_patience=patience,
+                  reverse_complement_average=True, time_budget_s=time_budget_s,
+                  data={"n_train": int(n_train), "median_length": median, "max_length": int(lengths.max()),
+                        "num_labels": int(num_labels), "problem_type": problem_type},
+                  reasons=reasons)
+
+
+def parse_duration(text: str | float | int | None) -> float | None:
+    """Seconds from ``90``, ``"90s"``, ``"10m"``, ``"1.5h"`` or ``"1h30m"``; None stays None.
+
+    >>> parse_duration("10m"), parse_duration("1h30m"), parse_duration(45), parse_duration("2.5s")
+    (600.0, 5400.0, 45.0, 2.5)
+    """
+    if text is None:
+        return None
+    if isinstance(text, int | float):
+        value = float(text)
+    else:
+        parts = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*",
+                             text.lower())
+        if not parts or not any(parts.groups()):
+            raise ValueError(f"time budget {text!r} is not a duration such as 90s, 10m, 1h or 1h30m")
+        h, m, s = (float(g) if g else 0.0 for g in parts.groups())
+        value = 3600 * h + 60 * m + s
+    if value <= 0:
+        raise ValueError(f"time budget must be positive; got {text!r}")
+    return value

@@ -1,0 +1,95 @@
+"""The default recipe (model "auto"): deterministic choices, the time budget, strand-averaged output."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from dnalm.config import FinetuneConfig
+from dnalm.evaluation import predict_file
+from dnalm.io import Record, read_sequences, write_table
+from dnalm.recipe import choose_recipe, parse_duration
+from dnalm.sequence import reverse_complement
+from dnalm.synth import motif_dataset
+from dnalm.train import finetune
+
+QUIET = {"disable_tqdm": True}
+
+
+def test_recipe_is_a_function_of_the_data():
+    a = choose_recipe(5000, [101] * 5000, 2)
+    assert a == choose_recipe(5000, [101] * 5000, 2)
+    assert a.to_dict() == json.loads(json.dumps(a.to_dict()))
+    small, large = choose_recipe(500, [80] * 500, 2), choose_recipe(50_000, [300] * 50_000, 2)
+    assert small.batch_size < large.batch_size
+    assert small.epochs > large.epochs  # small sets get more passes, large ones more steps per pass
+    assert choose_recipe(800, [20] * 800, 3).model_config["position_bins"] == 0  # too short to split
+    for r in (a, small, large):
+        assert set(r.reasons) >= {"model", "batch_size", "epochs", "learning_rate", "ema_decay"}
+        assert 0 < r.ema_decay < 1 and r.lr_scheduler == "cosine" and r.reverse_complement_average
+        assert "default recipe" in r.describe()
+
+
+@pytest.mark.parametrize("bad", ["ten minutes", "-5", "0", "5x"])
+def test_time_budget_must_be_a_duration(bad):
+    with pytest.raises(ValueError, match="time budget"):
+        parse_duration(bad)
+
+
+def _motif_dir(tmp_path, n=600, length=120, seed=0):
+    from dnalm.synth import stratified_split
+
+    train, dev = stratified_split(motif_dataset(n, length, motif="GGATCCAT", rate=0.5, seed=seed), 0.2, seed=seed)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write_table(train, folder / "train.csv")
+    write_table(dev, folder / "dev.csv")
+    return folder
+
+
+def test_auto_is_deterministic_and_records_its_choices(tmp_path):
+    data = _motif_dir(tmp_path, n=300)
+    runs = []
+    for name in ("a", "b"):
+        cfg = FinetuneConfig(seed=3, epochs=2, trainer=QUIET)  # model "auto"; epochs set to keep it short
+        summary = finetune(cfg, data, tmp_path / name)
+        runs.append((summary, json.loads((tmp_path / name / "recipe.json").read_text())))
+    (s1, r1), (s2, r2) = runs
+    assert r1 == r2 and s1["model"] == "pos-cnn" and s1["recipe"]
+    timing = ("eval_runtime", "eval_samples_per_second", "eval_steps_per_second")
+    assert {k: v for k, v in s1["validation_metrics"].items() if k not in timing} == \
+        {k: v for k, v in s2["validation_metrics"].items() if k not in timing}
+    assert s1["steps_run"] == s2["steps_run"] and s1["best_step"] == s2["best_step"]
+    saved = (tmp_path / "a" / "dnalm_config.yaml").read_text()
+    assert "learning_rate: 0.002" in saved and "ema_decay:" in saved and "batch_size: 32" in saved
+
+
+def test_time_budget_is_respected(tmp_path):
+    data = _motif_dir(tmp_path, n=2500, length=300)
+    budget = 20.0
+    summary = finetune(FinetuneConfig(seed=0, time_budget=budget, trainer=QUIET), data, tmp_path / "m")
+    assert summary["steps_run"] < choose_recipe(2000, [300] * 2000, 2).total_steps  # the cap did something
+    assert "capped" in summary["time_budget_note"]
+    assert summary["wall_time_s"] <= 1.1 * budget
+
+
+def test_strand_averaged_predictions_are_identical_for_a_sequence_and_its_reverse_complement(tmp_path):
+    data = _motif_dir(tmp_path, n=200)
+    finetune(FinetuneConfig(seed=0, epochs=1, trainer=QUIET), data, tmp_path / "m")
+    seqs = [r.sequence for r in read_sequences(data / "dev.csv")][:20]
+    seqs += ["ACGTTGCAAT" * 30]  # longer than any training sequence: windows, both strands
+    records = [Record(f"f{i}", s) for i, s in enumerate(seqs)] + \
+        [Record(f"r{i}", reverse_complement(s)) for i, s in enumerate(seqs)]
+    write_table(records, tmp_path / "in.csv", with_id=True)
+    predict_file(str(tmp_path / "m"), tmp_path / "in.csv", tmp_path / "out.csv")  # default: as trained
+    rows = (tmp_path / "out.csv").read_text().splitlines()[1:]
+    probs = np.array([[float(x) for x in row.split(",")[3:5]] for row in rows])
+    n = len(seqs)
+    np.testing.assert_allclose(probs[:n], probs[n:], atol=1e-6)
+    assert not np.allclose(probs[:, 1], probs[0, 1])  # the model is not constant
+    predict_file(str(tmp_path / "m"), tmp_path / "in.csv", tmp_path / "one.csv", reverse_complement_average=False)
+    one = np.array([[float(x) for x in row.split(",")[3:5]] for row in (tmp_path / "one.csv").read_text()
+                    .splitlines()[1:]])
+    assert not np.allclose(one[:n], one[n:], atol=1e-6)  # one strand alone is not symmetric
