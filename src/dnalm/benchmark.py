@@ -85,7 +85,7 @@ class BenchmarkConfig:
     finetune: dict = field(default_factory=dict)
     search: dict | None = None
     split: str = "test"  # evaluated once per run, after model selection on the dev split
-    reverse_complement_average: bool = False
+    reverse_complement_average: bool | None = None  # None: as each model folder records (on for "auto")
     eval_batch_size: int = 128
     audit: bool = True  # leakage audit of every dataset, written to RUNS/audit/
     keep_models: bool = True  # False: delete each run's weights once it is evaluated (history and metrics stay)

@@ -47,6 +47,7 @@ class FinetuneConfig:
     weight_decay: float = 0.01
     warmup_ratio: float | None = None  # None: 0.1
     lr_scheduler: str | None = None  # None: linear; or cosine, constant_with_warmup, ...
+    max_grad_norm: float | None = None  # gradient clipping; None: 1.0; 0: off
     ema_decay: float | None = None  # exponential moving average of the weights; None: off (0)
     evals_per_epoch: float | None = None  # validations per epoch; None: 1
     reverse_complement_average: bool | None = None  # evaluate/predict average both strands; None: off

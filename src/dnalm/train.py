@@ -85,7 +85,7 @@ def _precision_flags() -> dict:
     return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
 
 
-_PRESET_DEFAULTS = {"epochs": 10.0, "warmup_ratio": 0.1, "lr_scheduler": "linear", "ema_decay": 0.0,
+_PRESET_DEFAULTS = {"epochs": 10.0, "warmup_ratio": 0.1, "lr_scheduler": "linear", "max_grad_norm": 1.0, "ema_decay": 0.0,
                     "evals_per_epoch": 1.0, "reverse_complement_average": False}
 
 
@@ -96,7 +96,7 @@ def resolve_settings(cfg: FinetuneConfig, spec, recipe: Recipe | None) -> Finetu
     for key, default in _PRESET_DEFAULTS.items():
         values[key] = getattr(cfg, key)
         if values[key] is None:
-            values[key] = getattr(recipe, key if key != "reverse_complement_average" else key) if recipe else default
+            values[key] = getattr(recipe, key) if recipe else default
     if cfg.learning_rate is None:
         values["learning_rate"] = recipe.learning_rate if recipe else (spec.learning_rate if spec else 5e-5)
     if cfg.batch_size is None:
@@ -121,6 +121,7 @@ def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval
         output_dir=str(output / "checkpoints"), max_steps=total_steps, learning_rate=cfg.learning_rate,
         per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.eval_batch_size,
         gradient_accumulation_steps=cfg.gradient_accumulation_steps, weight_decay=cfg.weight_decay,
+        max_grad_norm=cfg.max_grad_norm,
         warmup_steps=cfg.warmup_ratio, lr_scheduler_type=cfg.lr_scheduler, eval_strategy="steps",
         eval_steps=eval_steps, save_strategy="no", logging_strategy="steps", logging_steps=cfg.logging_steps,
         seed=cfg.seed, data_seed=cfg.seed, report_to="tensorboard" if _has_tensorboard() else "none",

@@ -334,6 +334,12 @@ class _PosCnnBody(nn.Module):
 class PosCnnForSequenceClassification(_BaselineModel):
     config_class = PosCnnConfig
 
+    def _init_weights(self, module):
+        # PyTorch's own initialisation (uniform, gain 1/sqrt(3)): with batch norm after every convolution the
+        # weights' scale sets the effective learning rate, and He-normal weights (2.4x larger) train slower.
+        if isinstance(module, nn.Conv1d | nn.Linear | nn.BatchNorm1d):
+            module.reset_parameters()
+
     def __init__(self, config: PosCnnConfig):
         super().__init__(config)
         self.body = _PosCnnBody(config, self.in_channels)
