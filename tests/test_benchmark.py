@@ -199,3 +199,13 @@ def test_report_renders_in_headless_chromium(bench_run, tmp_path):
     assert pixels.shape[0] >= 2000 and pixels.shape[1] >= 1100
     ink = (pixels[..., :3] < 0.5).any(axis=-1)  # dark pixels: text, tables and plots were drawn
     assert ink.mean() > 0.01 and ink[1200:].mean() > 0.005  # ...also far down the page (the figures)
+
+
+def test_benchmark_accepts_the_default_recipe(tmp_path, tata_dir):
+    cfg = BenchmarkConfig.load(_config(tmp_path, tata_dir, models={"auto": {"model": "auto"}}, seeds=[0],
+                                       audit=False, report=False))
+    run_benchmark(cfg, tmp_path / "runs")
+    (record,) = load_records(tmp_path / "runs")
+    assert record["model"] == "auto" and record["finetune_config"]["model"] == "auto"
+    assert record["metrics"]["reverse_complement_average"] is True  # as the recipe's model folder records
+    assert (tmp_path / "runs" / "runs" / "tata" / "auto" / "seed0" / "model" / "recipe.json").is_file()

@@ -56,7 +56,7 @@ def test_yaml_model_spec_and_unknown_keys(tmp_path):
         resolve_spec("no-such-model")
 
 
-@pytest.mark.parametrize("preset", ["cnn", "cnn-gb", "lstm", "tiny"])
+@pytest.mark.parametrize("preset", ["pos-cnn", "cnn", "cnn-gb", "lstm", "tiny"])
 def test_models_save_and_reload_identically(tmp_path, preset):
     model, tok, _ = build_model(preset, num_labels=2, input_length=40, seed=0)
     model.save_pretrained(tmp_path)
@@ -139,3 +139,18 @@ def test_nucleotide_transformer_layout_uses_its_own_tokenizer(tmp_path):
     lower, _ = predict_proba(model, tok, ["acgtacgtannacguac"])  # normalised before a stock tokenizer sees it
     upper, _ = predict_proba(model, tok, ["ACGTACGTANNACGTAC"])
     assert (lower == upper).all()
+
+
+def test_position_bins_let_the_cnn_see_where_a_motif_sits():
+    from dnalm.models import baselines
+
+    early = "A" * 30 + "GGATCCTATAAA" + "A" * 60
+    late = "A" * 60 + "GGATCCTATAAA" + "A" * 30
+    for bins, moved in ((0, False), (8, True)):
+        model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0, config_overrides={"position_bins": bins})
+        assert isinstance(model, baselines.PosCnnForSequenceClassification)
+        model.eval()
+        with torch.inference_mode():
+            a, b = (model(**{k: v for k, v in tok([s], return_tensors="pt").items() if k != "token_type_ids"}).logits
+                    for s in (early, late))
+        assert (not torch.allclose(a, b, atol=1e-5)) is moved  # max + mean pooling alone cannot tell

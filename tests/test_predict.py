@@ -19,7 +19,7 @@ def rand_seqs(n: int, lo: int, hi: int, seed: int = 0) -> list[str]:
     return ["".join(rng.choice("ACGT") for _ in range(rng.randint(lo, hi))) for _ in range(n)]
 
 
-@pytest.mark.parametrize("preset", ["tiny", "cnn", "lstm", "cnn-gb"])
+@pytest.mark.parametrize("preset", ["tiny", "pos-cnn", "cnn", "lstm", "cnn-gb"])
 def test_predictions_do_not_depend_on_batch_size(preset):
     model, tok, _ = build_model(preset, num_labels=2, input_length=100, seed=0)
     seqs = rand_seqs(70, 10, 90)
