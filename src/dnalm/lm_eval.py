@@ -1,0 +1,123 @@
+"""Per-base evaluation of a masked DNA language model beside count-based references.
+
+A masked k-mer token says little on its own: with leak-free masking each masked base hides every
+k-mer that covers it, and the model's answer for that base is the probability its predicted
+k-mer distributions give to each base at that base's offset (averaged over the covering tokens,
+as ``dnalm fill-mask`` does). So the language model is scored *per base*: masked-base accuracy
+and bits per base (−log2 P(true base)), on held-out bases, next to the uniform model (2 bits), a
+Markov chain and a two-sided count model scored on exactly the same bases
+(``dnalm.lm_baselines``).
+
+Masked bases are ``spacing`` apart (at least 2k, so no masked base is visible in the tokens of
+another), with a phase that moves from sequence to sequence so every offset is sampled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dnalm.lm_baselines import ContextCounts, MarkovChain, encode_bases, select_order
+
+__all__ = ["masked_base_probabilities", "lm_metrics"]
+
+
+def _base_letters(tokenizer, k: int) -> np.ndarray:
+    """(vocab, k) codes 0..3 of each k-mer token's bases; -1 for special or non-ACGT tokens."""
+    vocab = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    out = np.full((len(vocab), k), -1, dtype=np.int64)
+    for i, t in enumerate(vocab):
+        if len(t) == k and set(t) <= set("ACGT"):
+            out[i] = ["ACGT".index(c) for c in t]
+    return out
+
+
+def masked_base_probabilities(model, tokenizer, sequences: list[str], *, spacing: int | None = None,
+                              batch_size: int = 32, device: str | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each sequence: (positions of the masked A/C/G/T bases, their (n, 4) predicted A/C/G/T
+    probabilities). Works for overlapping k-mer and single-base tokenizers.
+
+    The model's device and training mode are restored afterwards.
+    """
+    import torch
+
+    kind = getattr(tokenizer, "kind", None)
+    if kind not in ("kmer", "base"):
+        raise ValueError("per-base masked evaluation needs an overlapping k-mer or single-base tokenizer; "
+                         f"got {type(tokenizer).__name__}")
+    k = tokenizer.k if kind == "kmer" else 1
+    spacing = spacing or max(2 * k, 8)
+    letters = torch.as_tensor(_base_letters(tokenizer, k))
+    onehot = torch.zeros(letters.shape[0], k, 4)
+    valid = letters >= 0
+    onehot[valid.nonzero(as_tuple=True) + (letters[valid],)] = 1.0
+    was_training, old_device = model.training, next(model.parameters()).device
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model.to(device).eval()
+    results: list[tuple[np.ndarray, np.ndarray]] = [None] * len(sequences)  # type: ignore[list-item]
+    try:
+        for start in range(0, len(sequences), batch_size):
+            chunk = sequences[start : start + batch_size]
+            enc = tokenizer(chunk, padding=True, return_tensors="pt")
+            ids = enc["input_ids"].clone()
+            plans = []
+            for row, seq in enumerate(chunk):
+                codes = encode_bases(seq)
+                n_tokens = len(seq) - k + 1
+                phase = (start + row) % spacing
+                bases = [b for b in range(phase, len(seq), spacing) if codes[b] < 4 and n_tokens > 0]
+                cover = [list(range(max(0, b - k + 1), min(b, n_tokens - 1) + 1)) for b in bases]
+                for tokens in cover:
+                    ids[row, [1 + j for j in tokens]] = tokenizer.mask_token_id
+                plans.append((np.asarray(bases, dtype=np.int64), cover))
+            with torch.inference_mode():
+                logits = model(input_ids=ids.to(device), attention_mask=enc["attention_mask"].to(device)).logits
+                probs = torch.softmax(logits.float(), dim=-1).cpu()
+            for row, (bases, cover) in enumerate(plans):
+                out = np.zeros((len(bases), 4))
+                for n, (b, tokens) in enumerate(zip(bases, cover)):
+                    p = probs[row, [1 + j for j in tokens]]  # (covering tokens, vocab)
+                    offsets = torch.as_tensor([b - j for j in tokens])
+                    per_base = torch.einsum("tv,tvc->tc", p, onehot[:, offsets].transpose(0, 1))
+                    per_base = per_base / per_base.sum(-1, keepdim=True).clamp(min=1e-12)
+                    out[n] = per_base.mean(0).numpy()
+                results[start + row] = (bases, out)
+    finally:
+        model.to(old_device).train(was_training)
+    return results
+
+
+def lm_metrics(model, tokenizer, train_sequences: list[str], heldout_sequences: list[str], *,
+               spacing: int | None = None, batch_size: int = 32, max_markov_order: int = 8, max_context: int = 4,
+               alpha: float = 0.5) -> dict:
+    """Masked-base accuracy and bits per base of ``model`` on held-out sequences, with the uniform,
+    Markov-chain and two-sided count references on the same bases (context sizes chosen on the
+    training sequences), and a verdict on which references the model beats."""
+    scored = masked_base_probabilities(model, tokenizer, heldout_sequences, spacing=spacing, batch_size=batch_size)
+    order, _ = select_order(MarkovChain, train_sequences, max_markov_order, alpha)
+    k, _ = select_order(ContextCounts, train_sequences, max_context, alpha)
+    markov = MarkovChain(order, alpha).fit(train_sequences)
+    context = ContextCounts(k, alpha).fit(train_sequences)
+    bits, hits, markov_bits, context_bits = [], [], [], []
+    for seq, (bases, probs) in zip(heldout_sequences, scored):
+        if not len(bases):
+            continue
+        truth = encode_bases(seq)[bases]
+        p_true = probs[np.arange(len(bases)), truth]
+        bits.append(-np.log2(np.clip(p_true, 1e-12, 1.0)))
+        hits.append(probs.argmax(1) == truth)
+        for model_, sink in ((markov, markov_bits), (context, context_bits)):
+            positions, log2p = model_.log2_probabilities(seq)
+            sink.append(-log2p[np.searchsorted(positions, bases)])
+    if not bits:
+        raise ValueError("no held-out A/C/G/T base was scored")
+    out = {"masked_base_accuracy": float(np.concatenate(hits).mean()),
+           "bits_per_base": float(np.concatenate(bits).mean()),
+           "markov_bits_per_base": float(np.concatenate(markov_bits).mean()), "markov_order": order,
+           "context_count_bits_per_base": float(np.concatenate(context_bits).mean()), "context_count_k": k,
+           "uniform_bits_per_base": 2.0, "n_bases": int(sum(len(b) for b in bits))}
+    out["beats_markov"] = out["bits_per_base"] < out["markov_bits_per_base"]
+    out["beats_context_count"] = out["bits_per_base"] < out["context_count_bits_per_base"]
+    out["verdict"] = ("beats the two-sided count model: it uses more than short context" if out["beats_context_count"]
+                      else "beats the Markov chain but not the two-sided count model: no more than short context"
+                      if out["beats_markov"] else "does not beat the Markov chain: it has learned nothing useful")
+    return out
