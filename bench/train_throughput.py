@@ -117,7 +117,7 @@ def measure(preset: str, batch_size: int, length: int, steps: int, ema: float) -
 
     model.load_state_dict(initial)
     cfg = FinetuneConfig(model=preset, batch_size=batch_size, learning_rate=1e-4, epochs=1.0, warmup_ratio=0.06,
-                         lr_scheduler="cosine", ema_decay=ema, evals_per_epoch=1.0, logging_steps=50,
+                         lr_scheduler="cosine", max_grad_norm=1.0, ema_decay=ema, evals_per_epoch=1.0, logging_steps=50,
                          trainer={"disable_tqdm": True, "eval_strategy": "no", "report_to": "none"})
     timer = _StepTimer(skip=3)
     callbacks = [timer]

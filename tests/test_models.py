@@ -153,4 +153,5 @@ def test_position_bins_let_the_cnn_see_where_a_motif_sits():
         with torch.inference_mode():
             a, b = (model(**{k: v for k, v in tok([s], return_tensors="pt").items() if k != "token_type_ids"}).logits
                     for s in (early, late))
-        assert (not torch.allclose(a, b, atol=1e-5)) is moved  # max + mean pooling alone cannot tell
+        diff = float((a - b).abs().max())
+        assert diff > 1e-3 if moved else diff < 1e-4  # max + mean pooling alone cannot tell (float rounding only)

@@ -137,7 +137,7 @@ class TokenizedDataset:
     ...                              LabelSpace("single_label_classification", ["x", "y"]), max_length=16)
     >>> batch = ds.__getitems__([1])
     >>> batch["input_ids"].tolist(), batch["labels"].tolist()
-    ([[2, 5, 7, 3]], [1])
+    ([[2, 5, 6, 3]], [1])
     """
 
     def __init__(self, input_ids: np.ndarray, lengths: np.ndarray, labels: np.ndarray | None, pad_token_id: int,

@@ -295,7 +295,7 @@ def _fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0: float, total_steps:
 
 
 def measure_speed(model, train_ds, dev_ds, batch_size: int, eval_batch_size: int, loss_func=None,
-                  steps: int = 3) -> tuple[float, float]:
+                  steps: int = 4, warmup: int = 3) -> tuple[float, float]:
     """Seconds per training step (forward, backward, AdamW) and per validation pass, measured on a
     copy of the model with real batches; random number generators are left as they were."""
     import copy
@@ -316,7 +316,8 @@ def measure_speed(model, train_ds, dev_ds, batch_size: int, eval_batch_size: int
         (loss_func(out, batch["labels"]) if loss_func else out.loss).backward()
         opt.step()
 
-    step()
+    for _ in range(warmup):  # the first steps allocate and build kernels; timing them over-estimated by ~30%
+        step()
     t = time.perf_counter()
     for _ in range(steps):
         step()
