@@ -183,7 +183,7 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
                                cfg.time_budget or DEFAULT_TIME_BUDGET_S)
         log.info(recipe.describe())
         recipe.save(output / "recipe.json")
-    spec = resolve_spec(recipe.model if recipe else cfg.model) if not cfg.lora else None
+    spec = resolve_spec(recipe.model if recipe else cfg.model)
     cfg = resolve_settings(cfg, spec, recipe)
     longest = max(len(r.sequence) for r in train)
     model, tok, spec = build_model(
