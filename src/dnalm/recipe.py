@@ -95,33 +95,34 @@ def choose_recipe(n_train: int, lengths, num_labels: int, problem_type: str = "s
     reasons["model_config"] = ("8 position bins" if bins else
                                f"no position bins: sequences of {median} bp are too short to split")
     batch = 128 if n_train >= 4 * 1024 else 64 if n_train >= 1024 else 32
-    reasons["batch_size"] = f"{batch}: enough optimizer steps per epoch for {n_train:,} sequences"
+    reasons["batch_size"] = f"enough optimizer steps per epoch for {n_train:,} sequences"
     steps_per_epoch = math.ceil(n_train / batch)
     epochs = float(min(max(round(_SAMPLES / n_train), _MIN_EPOCHS), _MAX_EPOCHS))
-    reasons["epochs"] = (f"{epochs:g}: about {_SAMPLES:,} sequences seen, at least {_MIN_EPOCHS} and at most "
+    reasons["epochs"] = (f"about {_SAMPLES:,} sequences seen, at least {_MIN_EPOCHS} and at most "
                          f"{_MAX_EPOCHS} passes (the time budget may cap it)")
     lr = 2e-3
-    reasons["learning_rate"] = "2e-3 peak (AdamW), safe with batch norm and warmup"
+    reasons["learning_rate"] = "peak of AdamW, safe with batch norm and warmup"
     warmup = 0.06
-    reasons["warmup_ratio"] = "6% of the steps of linear warmup, so early large gradients do not blow up"
+    reasons["warmup_ratio"] = "linear warmup over 6% of the steps, so early large gradients do not blow up"
     reasons["lr_scheduler"] = "cosine decay to zero: the last steps average out the gradient noise"
-    reasons["max_grad_norm"] = ("5.0: clipping only guards against rare spikes; at 1.0 it would slow every "
+    reasons["max_grad_norm"] = ("clipping only guards against rare spikes; at 1.0 it would slow every "
                                 "step of a batch-normalised CNN")
     weight_decay = 0.01
-    reasons["weight_decay"] = "0.01 (AdamW)"
+    reasons["weight_decay"] = "AdamW's usual 0.01"
     total = max(1, round(epochs * steps_per_epoch))
     half_life = max(1.0, 0.05 * total)
     ema = round(0.5 ** (1 / half_life), 6)
-    reasons["ema_decay"] = (f"{ema}: an exponential moving average of the weights with a half-life of 5% of "
+    reasons["ema_decay"] = (f"an exponential moving average of the weights with a half-life of 5% of "
                             f"the {total} steps; validation, selection and the saved model use it")
     evals = round(max(1.0, _EVALS / epochs), 3)
-    reasons["evals_per_epoch"] = (f"{evals:g}: at least once per epoch and {_EVALS} times in all, so selection "
+    reasons["evals_per_epoch"] = (f"at least once per epoch and {_EVALS} times in all, so selection "
                                   "has points to choose from")
     metric = {"regression": "loss", "multi_label_classification": "loss"}.get(problem_type, "loss")
     reasons["metric_for_best_model"] = ("validation loss: smoother than the MCC of a small dev split, which "
                                         "jumps with a handful of sequences")
-    patience = None
-    reasons["early_stopping_patience"] = "none: the cosine schedule ends training; selection keeps the best point"
+    patience = 3
+    reasons["early_stopping_patience"] = ("epochs without a better validation loss before stopping (finetune's "
+                                          "default); the cosine schedule usually ends training first")
     reasons["reverse_complement_average"] = ("trained with random reverse complements; evaluate and predict "
                                              "average both strands by default")
     return Recipe(model=model, model_config=config, learning_rate=lr, batch_size=batch, epochs=float(epochs),
