@@ -117,7 +117,7 @@ def choose_recipe(n_train: int, lengths, num_labels: int, problem_type: str = "s
     evals = round(max(1.0, _EVALS / epochs), 3)
     reasons["evals_per_epoch"] = (f"at least once per epoch and {_EVALS} times in all, so selection "
                                   "has points to choose from")
-    metric = {"regression": "loss", "multi_label_classification": "loss"}.get(problem_type, "loss")
+    metric = "loss"  # every problem type has one
     reasons["metric_for_best_model"] = ("validation loss: smoother than the MCC of a small dev split, which "
                                         "jumps with a handful of sequences")
     patience = 3
