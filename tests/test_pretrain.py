@@ -154,12 +154,40 @@ def test_pretraining_examples_carry_an_attention_mask(corpus_dir, tmp_path):
     assert len(row["attention_mask"]) == len(row["input_ids"]) == 64 and all(row["attention_mask"])
 
 
-def test_pretraining_windows_keep_every_kmer(corpus_dir):
-    from dnalm.pretrain import _tokenize
+def test_pretraining_windows_are_packed_and_keep_every_kmer(corpus_dir):
+    from dnalm.pretrain import _padding_fraction, _tokenize, _window_starts
     from dnalm.tokenization import KmerTokenizer
 
     tok = KmerTokenizer(k=6)
     corpus = load_corpus(corpus_dir)
     data = _tokenize(corpus, tok, 32)
+    assert all(len(ids) == 32 for ids in data["train"]["input_ids"])  # segments >= one window: no padding
+    assert _padding_fraction(data["train"], 32) == 0.0
+    for length in range(31, 200):  # every k-mer of a segment lies inside some full window
+        starts = _window_starts(length, 31, 26)
+        covered = {i for s0 in starts for i in range(s0, s0 + 26)}
+        assert covered == set(range(length - 5)) and max(starts) + 31 == length
     n_kmers = sum(len(s) - 5 for s in corpus["train"]["sequence"])
-    assert sum(len(ids) - 2 for ids in data["train"]["input_ids"]) == n_kmers
+    n_tokens = sum(len(ids) - 2 for ids in data["train"]["input_ids"])
+    assert n_kmers <= n_tokens < 1.2 * n_kmers  # the last window of a segment overlaps the one before
+
+
+def test_pretraining_in_a_time_budget_writes_per_base_metrics(corpus_dir, tmp_path):
+    (tmp_path / "m.yaml").write_text("preset: tiny\ntokenizer: base\nconfig:\n  hidden_size: 32\n"
+                                     "  num_hidden_layers: 1\n  num_attention_heads: 2\n  intermediate_size: 64\n")
+    cfg = resolve_pretrain_config(str(tmp_path / "m.yaml"), None, time_budget="25s", batch_size=8, max_length=64,
+                                  lm_eval_examples=40, learning_rate=2e-3, trainer={"disable_tqdm": True})
+    t = time.time()
+    summary = pretrain(cfg, corpus_dir, tmp_path / "out")
+    wall = time.time() - t
+    assert wall < 25 * 1.1, wall
+    assert summary["steps"] > 20 and summary["steps_planned"] >= summary["steps"]
+    lm = json.loads((tmp_path / "out" / "lm_metrics.json").read_text())
+    for key in ("masked_base_accuracy", "bits_per_base", "markov_bits_per_base", "context_count_bits_per_base",
+                "uniform_bits_per_base", "n_bases", "verdict"):
+        assert key in lm
+    assert lm["uniform_bits_per_base"] == 2.0 and lm["n_bases"] > 200
+    # a random genome: nothing to learn, so the references sit near 2 bits and the model cannot beat them by much
+    assert 1.9 < lm["markov_bits_per_base"] <= 2.05 and lm["bits_per_base"] > 1.9
+    evals = [r for r in json.loads((tmp_path / "out" / "history.json").read_text()) if "eval_loss" in r]
+    assert len(evals) >= 10  # a curve with points to read

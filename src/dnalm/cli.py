@@ -294,8 +294,11 @@ def pretrain(corpus: Annotated[Path, typer.Argument(help="Corpus folder from dna
              max_steps: int | None = None, batch_size: int | None = None, learning_rate: float | None = None,
              mlm_probability: float | None = None, span_length: int | None = None, save_steps: int | None = None,
              eval_steps: int | None = None, seed: int | None = None,
+             time_budget: str | None = typer.Option(None, help="Wall-clock limit, e.g. 5m, 30m, 1h: the steps "
+                                                                "that fit, planned from the measured speed."),
              resume: bool = typer.Option(False, "--resume", help="Continue the run in OUTPUT from its last checkpoint.")):
-    """Masked-language-model pretraining (leak-free span masking for k-mer models)."""
+    """Masked-language-model pretraining (leak-free span masking for k-mer models), scored per base on
+    held-out regions beside a Markov chain and a two-sided count model (OUTPUT/lm_metrics.json)."""
     import logging
 
     from dnalm.pretrain import pretrain as run
@@ -305,7 +308,8 @@ def pretrain(corpus: Annotated[Path, typer.Argument(help="Corpus folder from dna
     try:
         cfg = resolve_pretrain_config(model, config, max_steps=max_steps, batch_size=batch_size,
                                       learning_rate=learning_rate, mlm_probability=mlm_probability,
-                                      span_length=span_length, save_steps=save_steps, eval_steps=eval_steps, seed=seed)
+                                      span_length=span_length, save_steps=save_steps, eval_steps=eval_steps, seed=seed,
+                                      time_budget=time_budget)
         s = run(cfg, corpus, output, resume=resume)
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
@@ -313,6 +317,12 @@ def pretrain(corpus: Annotated[Path, typer.Argument(help="Corpus folder from dna
     typer.echo(f"{s['steps']} steps; validation loss {val.get('eval_loss', float('nan')):.4f}, perplexity "
                f"{val.get('eval_perplexity', float('nan')):.2f}, masked accuracy "
                f"{val.get('eval_masked_accuracy', float('nan')):.4f}; saved to {output} (loss_curve.png)")
+    lm = s["lm_metrics"]
+    if lm:
+        typer.echo(f"held-out, per base ({lm['n_bases']:,} masked bases): accuracy {lm['masked_base_accuracy']:.4f}; "
+                   f"bits per base {lm['bits_per_base']:.4f} vs Markov chain (order {lm['markov_order']}) "
+                   f"{lm['markov_bits_per_base']:.4f}, two-sided counts (k={lm['context_count_k']}) "
+                   f"{lm['context_count_bits_per_base']:.4f}, uniform 2.0000\n{lm['verdict']}; wrote {output}/lm_metrics.json")
 
 
 @app.command("fill-mask")

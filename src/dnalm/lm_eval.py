@@ -18,7 +18,7 @@ import numpy as np
 
 from dnalm.lm_baselines import ContextCounts, MarkovChain, encode_bases, select_order
 
-__all__ = ["masked_base_probabilities", "lm_metrics"]
+__all__ = ["masked_base_probabilities", "fit_references", "lm_metrics"]
 
 
 def _base_letters(tokenizer, k: int) -> np.ndarray:
@@ -86,17 +86,27 @@ def masked_base_probabilities(model, tokenizer, sequences: list[str], *, spacing
     return results
 
 
-def lm_metrics(model, tokenizer, train_sequences: list[str], heldout_sequences: list[str], *,
-               spacing: int | None = None, batch_size: int = 32, max_markov_order: int = 8, max_context: int = 4,
-               alpha: float = 0.5) -> dict:
-    """Masked-base accuracy and bits per base of ``model`` on held-out sequences, with the uniform,
-    Markov-chain and two-sided count references on the same bases (context sizes chosen on the
-    training sequences), and a verdict on which references the model beats."""
-    scored = masked_base_probabilities(model, tokenizer, heldout_sequences, spacing=spacing, batch_size=batch_size)
+def fit_references(train_sequences: list[str], *, max_markov_order: int = 8, max_context: int = 4,
+                   alpha: float = 0.5) -> tuple[MarkovChain, ContextCounts]:
+    """The Markov chain and the two-sided count model, their context sizes chosen on the training
+    sequences (fitted on the first 90%, scored on the rest), then refitted on all of them."""
     order, _ = select_order(MarkovChain, train_sequences, max_markov_order, alpha)
     k, _ = select_order(ContextCounts, train_sequences, max_context, alpha)
-    markov = MarkovChain(order, alpha).fit(train_sequences)
-    context = ContextCounts(k, alpha).fit(train_sequences)
+    return MarkovChain(order, alpha).fit(train_sequences), ContextCounts(k, alpha).fit(train_sequences)
+
+
+def lm_metrics(model, tokenizer, train_sequences: list[str] | None, heldout_sequences: list[str], *,
+               spacing: int | None = None, batch_size: int = 32, max_markov_order: int = 8, max_context: int = 4,
+               alpha: float = 0.5, references: tuple[MarkovChain, ContextCounts] | None = None) -> dict:
+    """Masked-base accuracy and bits per base of ``model`` on held-out sequences, with the uniform,
+    Markov-chain and two-sided count references on the same bases (context sizes chosen on the
+    training sequences; or ``references`` from :func:`fit_references`), and a verdict on which
+    references the model beats."""
+    if references is None:
+        references = fit_references(train_sequences, max_markov_order=max_markov_order, max_context=max_context,
+                                    alpha=alpha)
+    markov, context = references
+    scored = masked_base_probabilities(model, tokenizer, heldout_sequences, spacing=spacing, batch_size=batch_size)
     bits, hits, markov_bits, context_bits = [], [], [], []
     for seq, (bases, probs) in zip(heldout_sequences, scored):
         if not len(bases):
@@ -112,8 +122,8 @@ def lm_metrics(model, tokenizer, train_sequences: list[str], heldout_sequences: 
         raise ValueError("no held-out A/C/G/T base was scored")
     out = {"masked_base_accuracy": float(np.concatenate(hits).mean()),
            "bits_per_base": float(np.concatenate(bits).mean()),
-           "markov_bits_per_base": float(np.concatenate(markov_bits).mean()), "markov_order": order,
-           "context_count_bits_per_base": float(np.concatenate(context_bits).mean()), "context_count_k": k,
+           "markov_bits_per_base": float(np.concatenate(markov_bits).mean()), "markov_order": markov.k,
+           "context_count_bits_per_base": float(np.concatenate(context_bits).mean()), "context_count_k": context.k,
            "uniform_bits_per_base": 2.0, "n_bases": int(sum(len(b) for b in bits))}
     out["beats_markov"] = out["bits_per_base"] < out["markov_bits_per_base"]
     out["beats_context_count"] = out["bits_per_base"] < out["context_count_bits_per_base"]

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from dnalm.config import load_yaml
 
 __all__ = ["PretrainConfig", "RECIPES", "pretrain"]
@@ -29,10 +31,12 @@ class PretrainConfig:
     """Settings of ``dnalm pretrain`` (saved as ``dnalm_pretrain.yaml``); ``trainer`` passes through."""
 
     model: str = "tiny"  # model preset or model YAML (built from scratch), or a checkpoint to continue
-    max_steps: int = 1000
+    max_steps: int | None = None  # None: what fits in time_budget, or 1000 without one
+    time_budget: float | str | None = None  # wall-clock limit ("30m"): steps planned from measured speed
     batch_size: int = 32
     learning_rate: float = 5e-4
     warmup_steps: float = 0.1  # < 1: fraction of max_steps; else steps
+    lr_scheduler: str = "linear"  # any transformers scheduler type: linear, cosine, constant_with_warmup, ...
     weight_decay: float = 0.01
     gradient_accumulation_steps: int = 1
     max_length: int | None = None  # tokens per example; None: the model's limit
@@ -40,13 +44,19 @@ class PretrainConfig:
     mlm_schedule: list | None = None  # [[fraction_of_steps, probability], ...], e.g. [[0, .15], [.83, .2]]
     span_length: int = 1  # bases per masked span (k-mer models)
     bpe_sample: int = 20_000  # corpus segments a BPE vocabulary is trained on
-    max_eval_examples: int | None = 2000  # seeded subset of the validation windows scored at each evaluation
+    max_eval_examples: int | None = 256  # fixed, seeded sample of validation windows scored at each evaluation
+    lm_eval_examples: int = 400  # held-out windows scored per base at the end (lm_metrics.json)
     save_steps: int = 500
-    eval_steps: int = 500
+    eval_steps: int | None = None  # None: 20 evaluations over the run
     logging_steps: int = 50
     save_total_limit: int = 3
     seed: int = 42
     trainer: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        from dnalm.recipe import parse_duration
+
+        self.time_budget = parse_duration(self.time_budget)
 
     @classmethod
     def from_dict(cls, data: dict) -> PretrainConfig:
@@ -110,11 +120,29 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
     return model, tok
 
 
-def _tokenize(corpus, tok, max_length: int):
-    """Cut segments into windows that fit ``max_length`` tokens, then tokenize.
+def _window_starts(length: int, size: int, step: int) -> list[int]:
+    """Starts of windows of ``size`` bases that cover a segment of ``length`` bases with no padding:
+    every ``step`` bases, and the last window aligned to the segment's end (it overlaps the one
+    before, so no base is dropped). A segment shorter than one window is one (padded) window.
 
-    For overlapping k-mers consecutive windows share k-1 bases, so every k-mer of a segment is
-    in exactly one window and no base or k-mer is dropped at a window boundary.
+    >>> _window_starts(10, 4, 4), _window_starts(8, 4, 4), _window_starts(3, 4, 4)
+    ([0, 4, 6], [0, 4], [0])
+    """
+    if length <= size:
+        return [0]
+    starts = list(range(0, length - size + 1, step))
+    if starts[-1] + size < length:
+        starts.append(length - size)
+    return starts
+
+
+def _tokenize(corpus, tok, max_length: int):
+    """Cut segments into windows of exactly ``max_length`` tokens (packed: no padding unless a
+    segment is shorter than one window), then tokenize.
+
+    For overlapping k-mers consecutive windows share k-1 bases, so every k-mer of a segment is in
+    at least one window and no base or k-mer is dropped at a window boundary; a segment's last
+    window ends at its last base and overlaps the window before it.
     """
     from dnalm.predict import window_bases
 
@@ -123,11 +151,17 @@ def _tokenize(corpus, tok, max_length: int):
     step = size - k + 1
 
     def encode(batch):
-        pieces = [s[i : i + size] for s in batch["sequence"] for i in range(0, max(len(s) - k + 1, 1), step)]
+        pieces = [s[i : i + size] for s in batch["sequence"] for i in _window_starts(len(s), size, step)]
         enc = tok(pieces, truncation=True, max_length=max_length)
         return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
 
     return corpus.map(encode, batched=True, remove_columns=["sequence"], desc="tokenizing")
+
+
+def _padding_fraction(dataset, max_length: int) -> float:
+    """Share of the token slots of full ``max_length`` batches that would be padding."""
+    lengths = np.fromiter((len(ids) for ids in dataset["input_ids"]), dtype=np.int64, count=len(dataset))
+    return float(1 - lengths.sum() / (max_length * len(lengths))) if len(lengths) else 0.0
 
 
 def _collator(cfg: PretrainConfig, tok):
@@ -202,7 +236,13 @@ def plot_loss_curve(log_history: list[dict], path: Path) -> None:
 
 
 def pretrain(cfg: PretrainConfig, corpus_path: str | Path, output: str | Path, *, resume: bool = False) -> dict:
-    """Pretrain ``cfg.model`` by masked language modelling; writes the model to ``output``."""
+    """Pretrain ``cfg.model`` by masked language modelling; writes the model to ``output``.
+
+    With ``cfg.time_budget`` the number of steps is planned from the measured speed of this model
+    on this machine (the learning-rate schedule is planned for that many steps, not cut off). At
+    the end the model is scored per base on held-out windows beside a Markov chain and a two-sided
+    count model fitted on the training segments (``lm_metrics.json``).
+    """
     import yaml
     from transformers import Trainer, TrainingArguments, set_seed
 
@@ -224,38 +264,134 @@ def pretrain(cfg: PretrainConfig, corpus_path: str | Path, output: str | Path, *
     model, tok = _build(cfg, corpus, output)
     max_length = min(cfg.max_length or tok.model_max_length, tok.model_max_length)
     data = _tokenize(corpus, tok, max_length)
+    padding = _padding_fraction(data["train"], max_length)
+    log.info("%d training windows of %d tokens; %.1f%% of the token slots are padding", len(data["train"]),
+             max_length, 100 * padding)
+    heldout = _heldout_windows(corpus, tok, max_length, cfg)
+    references = _fit_references(corpus, tok) if heldout else None
     if "validation" in data and cfg.max_eval_examples and len(data["validation"]) > cfg.max_eval_examples:
-        log.info("scoring a seeded subset of %d of %d validation windows at each evaluation",
+        log.info("scoring a fixed, seeded sample of %d of %d validation windows at each evaluation",
                  cfg.max_eval_examples, len(data["validation"]))
         data["validation"] = data["validation"].shuffle(seed=cfg.seed).select(range(cfg.max_eval_examples))
     collator = _collator(cfg, tok)
-    (output / "dnalm_pretrain.yaml").write_text(yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False))
+    steps, eval_steps, deadline, budget_note = _plan(cfg, model, data, collator, last if resume else None, t0,
+                                                     len(heldout))
+    (output / "dnalm_pretrain.yaml").write_text(yaml.safe_dump(
+        {**dataclasses.asdict(cfg), "max_steps": steps, "eval_steps": eval_steps}, sort_keys=False))
     args = TrainingArguments(
-        output_dir=str(checkpoints), max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
+        output_dir=str(checkpoints), max_steps=steps, per_device_train_batch_size=cfg.batch_size,
         per_device_eval_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.gradient_accumulation_steps,
         learning_rate=cfg.learning_rate, warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay,
-        lr_scheduler_type="linear", save_strategy="steps", save_steps=cfg.save_steps, eval_strategy="steps",
-        eval_steps=cfg.eval_steps, logging_steps=cfg.logging_steps, save_total_limit=cfg.save_total_limit,
-        seed=cfg.seed, data_seed=cfg.seed, report_to="none", dataloader_drop_last=False,
-        **_precision_flags(), **cfg.trainer)
+        lr_scheduler_type=cfg.lr_scheduler, save_strategy="steps", save_steps=cfg.save_steps,
+        eval_strategy="steps" if "validation" in data else "no", eval_steps=eval_steps,
+        logging_steps=min(cfg.logging_steps, eval_steps), save_total_limit=cfg.save_total_limit, seed=cfg.seed,
+        data_seed=cfg.seed, report_to="none", dataloader_drop_last=False, **_precision_flags(), **cfg.trainer)
+    callbacks = _callbacks(cfg, collator, output)
+    if deadline is not None:
+        from dnalm.callbacks import TimeBudget
+
+        callbacks.append(TimeBudget(deadline))
     trainer = Trainer(model=model, args=args, train_dataset=data["train"], eval_dataset=data.get("validation"),
                       data_collator=collator, compute_metrics=_masked_accuracy,
                       preprocess_logits_for_metrics=lambda logits, labels: logits.argmax(dim=-1),
-                      callbacks=_callbacks(cfg, collator, output))
+                      callbacks=callbacks)
+    t_train = time.time()
     trainer.train(resume_from_checkpoint=str(last) if resume and last is not None else None)
+    train_s = time.time() - t_train
     final = trainer.evaluate() if "validation" in data else {}
     trainer.save_model(str(output))
     tok.save_pretrained(output)
     history = trainer.state.log_history
     (output / "history.json").write_text(json.dumps(history, indent=2) + "\n")
     plot_loss_curve(history, output / "loss_curve.png")
-    summary = {"model": cfg.model, "steps": trainer.state.global_step, "resumed_from": str(last) if resume else None,
-               "train_segments": len(corpus["train"]), "train_examples": len(data["train"]),
+    lm = None
+    if heldout:
+        from dnalm.lm_eval import lm_metrics
+
+        lm = lm_metrics(model, tok, None, heldout, batch_size=cfg.batch_size, references=references)
+        lm["heldout_windows"] = len(heldout)
+        (output / "lm_metrics.json").write_text(json.dumps(lm, indent=2) + "\n")
+        log.info("held-out per-base: masked accuracy %.4f, %.4f bits per base (Markov order %d %.4f, two-sided "
+                 "count k=%d %.4f, uniform 2); the model %s", lm["masked_base_accuracy"], lm["bits_per_base"],
+                 lm["markov_order"], lm["markov_bits_per_base"], lm["context_count_k"],
+                 lm["context_count_bits_per_base"], lm["verdict"])
+    tokens_seen = trainer.state.global_step * cfg.batch_size * cfg.gradient_accumulation_steps * max_length
+    summary = {"model": cfg.model, "steps": trainer.state.global_step, "steps_planned": steps,
+               "resumed_from": str(last) if resume else None, "time_budget_s": cfg.time_budget,
+               "time_budget_note": budget_note, "train_segments": len(corpus["train"]),
+               "train_examples": len(data["train"]), "padding_fraction": round(padding, 4),
                "validation_examples": len(data["validation"]) if "validation" in data else 0,
-               "max_length": max_length, "validation": final,
-               "parameters": sum(p.numel() for p in model.parameters()), "wall_time_s": round(time.time() - t0, 1)}
+               "max_length": max_length, "validation": final, "lm_metrics": lm,
+               "parameters": sum(p.numel() for p in model.parameters()), "train_time_s": round(train_s, 1),
+               "tokens_per_s": round(tokens_seen * (1 - padding) / max(train_s, 1e-9), 1),
+               "wall_time_s": round(time.time() - t0, 1)}
     (output / "pretrain_summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
+
+
+def _heldout_windows(corpus, tok, max_length: int, cfg: PretrainConfig) -> list[str]:
+    """A seeded sample of ``cfg.lm_eval_examples`` held-out windows for the per-base metrics; none
+    for tokenizers that are not scored per base (BPE, non-overlapping k-mers) or without validation."""
+    from dnalm.predict import window_bases
+
+    if getattr(tok, "kind", None) not in ("kmer", "base") or "validation" not in corpus or not cfg.lm_eval_examples:
+        if "validation" in corpus:
+            log.warning("per-base held-out metrics (lm_metrics.json) need an overlapping k-mer or single-base "
+                        "tokenizer; skipped for %s", type(tok).__name__)
+        return []
+    size = window_bases(tok, max_length)
+    windows = [s[i : i + size] for s in corpus["validation"]["sequence"] for i in range(0, len(s) - size + 1, size)]
+    windows = windows or list(corpus["validation"]["sequence"])
+    rng = np.random.default_rng(cfg.seed)
+    pick = np.sort(rng.choice(len(windows), min(cfg.lm_eval_examples, len(windows)), replace=False))
+    return [windows[i] for i in pick]
+
+
+def _fit_references(corpus, tok):
+    from dnalm.lm_eval import fit_references
+
+    t = time.time()
+    refs = fit_references(list(corpus["train"]["sequence"]))
+    log.info("references fitted on the training segments in %.0f s: Markov chain of order %d, two-sided counts "
+             "with k=%d", time.time() - t, refs[0].k, refs[1].k)
+    return refs
+
+
+def _plan(cfg: PretrainConfig, model, data, collator, checkpoint: Path | None, t0: float, n_heldout: int):
+    """Steps, evaluation interval, deadline and a note: a resumed run keeps its checkpoint's plan; with
+    a time budget the steps are what fits after timing this model here; otherwise ``max_steps`` (1000)."""
+    if checkpoint is not None:
+        state = json.loads((checkpoint / "trainer_state.json").read_text())
+        return state["max_steps"], state["eval_steps"], None, "resumed: the checkpoint's plan"
+    steps = cfg.max_steps or 1000
+    evals = 20
+    if not cfg.time_budget:
+        return steps, cfg.eval_steps or max(1, steps // evals), None, None
+    from dnalm.train import time_steps
+
+    n = min(cfg.batch_size, len(data["train"]))
+    batch = collator([data["train"][i] for i in range(n)])
+    val = data.get("validation")
+    if val is not None and len(val):
+        m = min(cfg.batch_size, len(val))
+        step_s, eval_s = time_steps(model, batch, collator([val[i] for i in range(m)]), math.ceil(len(val) / m))
+        score_s = eval_s * n_heldout / len(val) * 8  # per-base scoring: a few passes' worth of forward time
+    else:
+        step_s, eval_s = time_steps(model, batch, batch, 0)
+        score_s = 0.0
+    spent = time.time() - t0
+    finish_s = 2 * eval_s + score_s + 5.0  # final validation, saving, plots, per-base scoring
+    available = 0.95 * (cfg.time_budget - spent - finish_s)
+    if cfg.eval_steps:  # an evaluation every eval_steps steps
+        fit = int(available / (step_s + eval_s / cfg.eval_steps))
+    else:  # a fixed number of evaluations
+        fit = int((available - evals * eval_s) / step_s)
+    fit = max(1, min(fit, cfg.max_steps or fit))
+    eval_steps = cfg.eval_steps or max(1, fit // evals)
+    note = (f"{step_s * 1000:.0f} ms per step, {eval_s:.1f} s per validation, {spent:.0f} s spent before training "
+            f"and {finish_s:.0f} s kept for the end: {fit} steps in the {cfg.time_budget:.0f} s budget")
+    log.info("time budget: %s", note)
+    return fit, eval_steps, t0 + cfg.time_budget - finish_s, note
 
 
 def _last_checkpoint(folder: Path) -> Path | None:

@@ -298,6 +298,15 @@ def measure_speed(model, train_ds, dev_ds, batch_size: int, eval_batch_size: int
                   steps: int = 4, warmup: int = 3) -> tuple[float, float]:
     """Seconds per training step (forward, backward, AdamW) and per validation pass, measured on a
     copy of the model with real batches; random number generators are left as they were."""
+    n, m = min(batch_size, len(train_ds)), min(eval_batch_size, len(dev_ds))
+    return time_steps(model, train_ds.__getitems__(list(range(n))), dev_ds.__getitems__(list(range(m))),
+                      math.ceil(len(dev_ds) / m), loss_func, steps=steps, warmup=warmup)
+
+
+def time_steps(model, batch: dict, eval_batch: dict, eval_batches: int, loss_func=None, steps: int = 4,
+               warmup: int = 3) -> tuple[float, float]:
+    """Seconds per training step on ``batch`` and per validation pass of ``eval_batches`` batches like
+    ``eval_batch``, on a copy of the model; random number generators are left as they were."""
     import copy
 
     import torch
@@ -307,8 +316,7 @@ def measure_speed(model, train_ds, dev_ds, batch_size: int, eval_batch_size: int
     probe = copy.deepcopy(model).to("cuda" if torch.cuda.is_available() else device).train()
     dev = next(probe.parameters()).device
     opt = torch.optim.AdamW(probe.parameters(), lr=1e-6)
-    n = min(batch_size, len(train_ds))
-    batch = {k: v.to(dev) for k, v in train_ds.__getitems__(list(range(n))).items()}
+    batch = {k: v.to(dev) for k, v in batch.items()}
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -325,12 +333,11 @@ def measure_speed(model, train_ds, dev_ds, batch_size: int, eval_batch_size: int
         torch.cuda.synchronize()
     step_s = (time.perf_counter() - t) / steps
     probe.eval()
-    m = min(eval_batch_size, len(dev_ds))
-    eval_batch = {k: v.to(dev) for k, v in dev_ds.__getitems__(list(range(m))).items()}
+    eval_batch = {k: v.to(dev) for k, v in eval_batch.items()}
     t = time.perf_counter()
     with torch.inference_mode():
         probe(**eval_batch)
-    eval_s = (time.perf_counter() - t) * math.ceil(len(dev_ds) / m) + 0.05
+    eval_s = (time.perf_counter() - t) * eval_batches + 0.05
     torch.random.set_rng_state(rng)
     del probe, opt
     return step_s, eval_s
