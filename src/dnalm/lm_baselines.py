@@ -58,6 +58,18 @@ def _window_index(codes: np.ndarray, offsets: list[int], centre: np.ndarray) -> 
     return idx, ok
 
 
+def _joined(sequences) -> np.ndarray:
+    """All sequences' codes in one array, one invalid code (255) between consecutive sequences."""
+    parts = []
+    for seq in sequences:
+        parts.append(encode_bases(seq))
+        parts.append(_GAP)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
+
+
+_GAP = np.full(1, 255, dtype=np.uint8)
+
+
 class _CountModel:
     """Counts of (context, base) with add-alpha smoothing and back-off to smaller contexts."""
 
@@ -71,14 +83,24 @@ class _CountModel:
         raise NotImplementedError
 
     def fit(self, sequences) -> _CountModel:
-        self.tables = [np.zeros((4 ** len(self._offsets(j)), 4), dtype=np.int64) for j in range(self.k + 1)]
-        for seq in sequences:
-            codes = encode_bases(seq)
-            centre = np.flatnonzero(codes < 4)
-            for j, table in enumerate(self.tables):
-                ctx, ok = _window_index(codes, self._offsets(j), centre)
-                np.add.at(table, (ctx[ok], codes[centre[ok]]), 1)
+        """Count every (context, base) of ``sequences``; a context never reaches across two sequences."""
+        codes = _joined(sequences)
+        centre = np.flatnonzero(codes < 4)
+        self.tables = []
+        for j in range(self.k + 1):
+            size = 4 ** len(self._offsets(j))
+            ctx, ok = _window_index(codes, self._offsets(j), centre)
+            flat = np.bincount(ctx[ok] * 4 + codes[centre[ok]], minlength=4 * size)
+            self.tables.append(flat.reshape(size, 4).astype(np.int64))
         return self
+
+    def truncated(self, k: int) -> _CountModel:
+        """The same model with context size ``k`` <= self.k (its tables are the first k + 1)."""
+        if not 0 <= k <= self.k:
+            raise ValueError(f"context size {k} is not in 0..{self.k}")
+        out = type(self)(k, self.alpha)
+        out.tables = self.tables[: k + 1]
+        return out
 
     def _probabilities(self, codes: np.ndarray, centre: np.ndarray) -> np.ndarray:
         """P(true base) for each centre, from the largest context that is fully valid there."""
@@ -106,14 +128,11 @@ class _CountModel:
 
     def bits_per_base(self, sequences) -> float:
         """Mean −log2 P(base) over every A/C/G/T base of ``sequences``."""
-        total, n = 0.0, 0
-        for seq in sequences:
-            _, lp = self.log2_probabilities(seq)
-            total -= float(lp.sum())
-            n += len(lp)
-        if n == 0:
+        codes = _joined(sequences)
+        centre = np.flatnonzero(codes < 4)
+        if len(centre) == 0:
             raise ValueError("no A/C/G/T bases to score")
-        return total / n
+        return float(-np.log2(self._probabilities(codes, centre)).mean())
 
 
 class MarkovChain(_CountModel):
@@ -138,8 +157,10 @@ class ContextCounts(_CountModel):
 
 def select_order(model_class, train_sequences: list[str], max_k: int, alpha: float = 0.5,
                  holdout: float = 0.1) -> tuple[int, dict[int, float]]:
-    """Choose the context size on training data only: fit on the first ``1 - holdout`` of the
-    sequences, score the rest; returns (best k, {k: held-out bits per base}).
+    """Choose the context size on training data only: fit on a seeded random ``1 - holdout`` of the
+    sequences, score the rest; returns (best k, {k: held-out bits per base}). Random, not the last
+    sequences: a corpus lists its genomes one after another, and holding out the last genome would
+    choose the context size that transfers across species, not the one that fits these genomes.
 
     >>> seqs = ["ACGT" * 50] * 20
     >>> select_order(MarkovChain, seqs, max_k=3)[0] >= 1
@@ -147,14 +168,19 @@ def select_order(model_class, train_sequences: list[str], max_k: int, alpha: flo
     """
     if len(train_sequences) < 2:
         raise ValueError("choosing a context size needs at least two training sequences")
-    cut = max(1, min(len(train_sequences) - 1, math.floor(len(train_sequences) * (1 - holdout))))
-    fit, held = train_sequences[:cut], train_sequences[cut:]
-    scores = {k: model_class(k, alpha).fit(fit).bits_per_base(held) for k in range(max_k + 1)}
+    n = len(train_sequences)
+    n_held = n - max(1, min(n - 1, math.floor(n * (1 - holdout))))
+    is_held = np.zeros(n, dtype=bool)
+    is_held[np.random.default_rng(0).choice(n, n_held, replace=False)] = True
+    fit = [s for s, h in zip(train_sequences, is_held) if not h]
+    held = [s for s, h in zip(train_sequences, is_held) if h]
+    full = model_class(max_k, alpha).fit(fit)  # the tables of every smaller context size are in it
+    scores = {k: full.truncated(k).bits_per_base(held) for k in range(max_k + 1)}
     return min(scores, key=scores.get), scores
 
 
-def reference_metrics(train_sequences: list[str], heldout_sequences: list[str], *, max_markov_order: int = 8,
-                      max_context: int = 4, alpha: float = 0.5) -> dict:
+def reference_metrics(train_sequences: list[str], heldout_sequences: list[str], *, max_markov_order: int = 10,
+                      max_context: int = 5, alpha: float = 0.5) -> dict:
     """The references a language model is reported beside, on the same held-out bases: uniform,
     the Markov chain and the two-sided count model, each with its context size chosen on the
     training sequences only.

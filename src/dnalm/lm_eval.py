@@ -86,7 +86,7 @@ def masked_base_probabilities(model, tokenizer, sequences: list[str], *, spacing
     return results
 
 
-def fit_references(train_sequences: list[str], *, max_markov_order: int = 8, max_context: int = 4,
+def fit_references(train_sequences: list[str], *, max_markov_order: int = 10, max_context: int = 5,
                    alpha: float = 0.5) -> tuple[MarkovChain, ContextCounts]:
     """The Markov chain and the two-sided count model, their context sizes chosen on the training
     sequences (fitted on the first 90%, scored on the rest), then refitted on all of them."""
@@ -96,7 +96,7 @@ def fit_references(train_sequences: list[str], *, max_markov_order: int = 8, max
 
 
 def lm_metrics(model, tokenizer, train_sequences: list[str] | None, heldout_sequences: list[str], *,
-               spacing: int | None = None, batch_size: int = 32, max_markov_order: int = 8, max_context: int = 4,
+               spacing: int | None = None, batch_size: int = 32, max_markov_order: int = 10, max_context: int = 5,
                alpha: float = 0.5, references: tuple[MarkovChain, ContextCounts] | None = None) -> dict:
     """Masked-base accuracy and bits per base of ``model`` on held-out sequences, with the uniform,
     Markov-chain and two-sided count references on the same bases (context sizes chosen on the
