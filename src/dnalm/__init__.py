@@ -8,6 +8,7 @@ from __future__ import annotations
 from dnalm.io import DataFormatError, Record, read_sequences
 from dnalm.masking import KmerMaskingCollator
 from dnalm.sequence import SequenceError, normalize, reverse_complement
+from dnalm.shipped import pretrained_path, shipped_models
 from dnalm.tokenization import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer, load_tokenizer
 
 __version__ = "0.1.0"
@@ -24,4 +25,6 @@ __all__ = [
     "NonOverlappingKmerTokenizer",
     "load_tokenizer",
     "KmerMaskingCollator",
+    "pretrained_path",
+    "shipped_models",
 ]

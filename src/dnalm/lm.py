@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.sequence import normalize
+from dnalm.shipped import resolve_model_path
 
 __all__ = ["fill_mask", "embed", "write_embeddings"]
 
@@ -26,6 +27,7 @@ def _load_mlm(model_path: str, trust_remote_code: bool = False):
 
     from dnalm.tokenization import load_tokenizer
 
+    model_path = resolve_model_path(model_path)
     model = AutoModelForMaskedLM.from_pretrained(str(model_path), trust_remote_code=trust_remote_code).eval()
     return model, load_tokenizer(str(model_path), trust_remote_code=trust_remote_code)
 
@@ -112,6 +114,7 @@ def embed(model_path: str | Path, sequences: list[str], *, pooling: str = "mean"
     if pooling not in ("mean", "cls"):
         raise ValueError(f"pooling must be 'mean' or 'cls'; got {pooling!r}")
     if model is None:
+        model_path = resolve_model_path(model_path)
         try:
             model = AutoModel.from_pretrained(str(model_path))
         except ValueError:  # a dnalm baseline: no transformer encoder to read

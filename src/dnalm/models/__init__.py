@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from dnalm.models import baselines
+from dnalm.shipped import resolve_model_path, shipped_models
 
 __all__ = ["ModelSpec", "PRESETS", "resolve_spec", "build_model", "load_model", "register_baselines",
            "model_max_tokens"]
@@ -30,7 +31,7 @@ _BASELINE_MODELS = {baselines.DilatedCnnConfig: baselines.DilatedCnnForSequenceC
                     baselines.GbCnnConfig: baselines.GbCnnForSequenceClassification,
                     baselines.LstmConfig: baselines.LstmForSequenceClassification,
                     baselines.PosCnnConfig: baselines.PosCnnForSequenceClassification}
-_TRANSFORMER_TYPES = {"bert": "bert", "roberta": "roberta"}
+_TRANSFORMER_TYPES = {"bert": "bert", "roberta": "roberta", "modernbert": "modernbert"}
 
 
 def register_baselines() -> None:
@@ -50,7 +51,7 @@ class ModelSpec:
     """A model to build from scratch: architecture, tokenizer and architecture settings.
 
     Args:
-        architecture: ``bert``, ``roberta``, ``pos-cnn``, ``dilated-cnn``, ``gb-cnn`` or ``lstm``.
+        architecture: ``bert``, ``roberta``, ``modernbert``, ``pos-cnn``, ``dilated-cnn``, ``gb-cnn`` or ``lstm``.
         tokenizer: ``kmer``, ``nonoverlap``, ``base`` or ``bpe`` (BPE is trained on the training split).
         k: k-mer length for ``kmer``/``nonoverlap``.
         bpe_vocab_size: vocabulary size for ``bpe``.
@@ -89,6 +90,8 @@ PRESETS: dict[str, ModelSpec] = {
                              config=_bert(512, 6, 8, 2048)),
     "tiny-bpe": ModelSpec("roberta", "bpe", bpe_vocab_size=1024, max_length=512, learning_rate=5e-4,
                           config=_bert(128, 2, 4, 512)),
+    "mini": ModelSpec("modernbert", "base", max_length=1024, learning_rate=5e-4,
+                      config={**_bert(128, 3, 4, 256), "local_attention": 128}),
     "pos-cnn": ModelSpec("pos-cnn", "base", max_length=100_000, learning_rate=2e-3, batch_size=128),
     "cnn": ModelSpec("dilated-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=128),
     "cnn-gb": ModelSpec("gb-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=64),
@@ -104,6 +107,7 @@ def resolve_spec(spec: str) -> ModelSpec | None:
     """
     if spec in PRESETS:
         return dataclasses.replace(PRESETS[spec], config=dict(PRESETS[spec].config))
+    spec = resolve_model_path(spec)  # a shipped checkpoint's name -> its folder
     path = Path(spec)
     if path.suffix in (".yaml", ".yml"):
         if not path.is_file():
@@ -123,8 +127,9 @@ def resolve_spec(spec: str) -> ModelSpec | None:
         return ModelSpec(**data)
     if path.is_dir() or (not path.exists() and "/" in spec):
         return None
-    raise ValueError(f"model {spec!r} is not a preset ({', '.join(PRESETS)}), a .yaml file, a checkpoint "
-                     "folder or a hub id (owner/name)")
+    raise ValueError(f"model {spec!r} is not a preset ({', '.join(PRESETS)}), a shipped checkpoint "
+                     f"({', '.join(shipped_models()) or 'none'}), a .yaml file, a checkpoint folder or a hub id "
+                     "(owner/name)")
 
 
 def _make_tokenizer(spec: ModelSpec, train_sequences):
@@ -146,6 +151,12 @@ def _make_tokenizer(spec: ModelSpec, train_sequences):
 def _scratch_config(spec: ModelSpec, tokenizer, input_length: int | None, label_kwargs: dict):
     from transformers import AutoConfig
 
+    if spec.architecture == "modernbert":  # rotary positions, pre-norm, local attention: learns fast on a CPU
+        return AutoConfig.for_model(
+            "modernbert", vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
+            cls_token_id=tokenizer.cls_token_id, sep_token_id=tokenizer.sep_token_id,
+            bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id,
+            max_position_embeddings=spec.max_length, **{"classifier_pooling": "mean", **spec.config}, **label_kwargs)
     if spec.architecture in _TRANSFORMER_TYPES:
         extra = 2 if spec.architecture == "roberta" else 0  # RoBERTa's position ids start after padding_idx
         return AutoConfig.for_model(
@@ -184,6 +195,7 @@ def build_model(spec: str, *, num_labels: int = 2, id2label: dict | None = None,
     from dnalm.tokenization import load_tokenizer
 
     register_baselines()
+    spec = resolve_model_path(spec)
     if seed is not None:
         torch.manual_seed(seed)
     id2label = id2label or {i: str(i) for i in range(num_labels)}
