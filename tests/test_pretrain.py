@@ -155,7 +155,8 @@ def test_pretraining_examples_carry_an_attention_mask(corpus_dir, tmp_path):
 
 
 def test_pretraining_windows_are_packed_and_keep_every_kmer(corpus_dir):
-    from dnalm.pretrain import _padding_fraction, _tokenize, _window_starts
+    from dnalm.predict import _window_starts
+    from dnalm.pretrain import _padding_fraction, _tokenize
     from dnalm.tokenization import KmerTokenizer
 
     tok = KmerTokenizer(k=6)
@@ -191,3 +192,40 @@ def test_pretraining_in_a_time_budget_writes_per_base_metrics(corpus_dir, tmp_pa
     assert 1.9 < lm["markov_bits_per_base"] <= 2.05 and lm["bits_per_base"] > 1.9
     evals = [r for r in json.loads((tmp_path / "out" / "history.json").read_text()) if "eval_loss" in r]
     assert len(evals) >= 10  # a curve with points to read
+
+
+def test_self_pretraining_reads_only_the_training_split(tmp_path):
+    from dnalm.pretrain import self_pretrain
+
+    rng = np.random.default_rng(3)
+    data = tmp_path / "task"
+    data.mkdir()
+    rows = "\n".join(f"{''.join(rng.choice(list('ACGT'), 80))},{i % 2}" for i in range(40))
+    (data / "train.csv").write_text("sequence,label\n" + rows + "\n")
+    for split in ("dev", "test"):  # not DNA, not even a table: reading them would fail
+        (data / f"{split}.csv").write_text("this is not a sequence file\n\x00\x01")
+    (tmp_path / "m.yaml").write_text(TINY_MODEL.replace("preset: tiny", "preset: mini"))
+    out = self_pretrain(data, str(tmp_path / "m.yaml"), tmp_path / "sp", time_budget=None, max_steps=4,
+                        batch_size=8, max_length=64)
+    assert (out / "config.json").is_file() and (out / "dnalm_finetune_defaults.json").is_file()
+    summary = json.loads((out / "pretrain_summary.json").read_text())
+    assert summary["train_segments"] == 40 and summary["steps"] == 4 and summary["lm_metrics"] is None
+
+
+def test_finetune_with_self_pretraining(tmp_path):
+    from dnalm.config import FinetuneConfig
+    from dnalm.synth import stratified_split, tata_dataset
+    from dnalm.io import write_table
+    from dnalm.train import finetune
+
+    train, dev = stratified_split(tata_dataset(120, 60, seed=0), 0.25, seed=0)
+    write_table(train, tmp_path / "train.csv")
+    write_table(dev, tmp_path / "dev.csv")
+    (tmp_path / "m.yaml").write_text(TINY_MODEL.replace("preset: tiny", "preset: mini"))
+    cfg = FinetuneConfig(model=str(tmp_path / "m.yaml"), self_pretrain=True, self_pretrain_budget=8, epochs=1,
+                         trainer={"disable_tqdm": True})
+    summary = finetune(cfg, tmp_path, tmp_path / "out")
+    assert (tmp_path / "out" / "self_pretrained" / "pretrain_summary.json").is_file()
+    assert summary["model"].endswith("self_pretrained")
+    with pytest.raises(ValueError, match="self-pretraining trains a masked language model"):
+        finetune(FinetuneConfig(self_pretrain=True), tmp_path, tmp_path / "auto")

@@ -172,8 +172,9 @@ def synth_motif(output: OutDir, motif: str | None = typer.Option(None, help="Con
 def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: file or split folder.")] = None,
              output: OutDir = Path("dnalm-model"),
              model: str | None = typer.Option(None, help="auto (the default recipe chooses from the data), a preset "
-                                                         "(pos-cnn, tiny, dnabert-6, tinydnabert, cnn, cnn-gb, lstm), "
-                                                         "model YAML, checkpoint folder or hub id. [default: auto]"),
+                                                         "(pos-cnn, mini, tiny, dnabert-6, tinydnabert, cnn, cnn-gb, lstm), "
+                                                         "the shipped pretrained dnalm-mini, model YAML, checkpoint "
+                                                         "folder or hub id. [default: auto]"),
              config: Path | None = typer.Option(None, help="YAML file with any finetune setting."),
              epochs: float | None = None, seed: int | None = None, learning_rate: float | None = None,
              batch_size: int | None = None, max_length: int | None = None,
@@ -185,6 +186,8 @@ def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: fi
              class_weights: bool | None = typer.Option(None, "--class-weights", help="Inverse-frequency class weights."),
              time_budget: str | None = typer.Option(None, help="Wall-clock limit, e.g. 90s, 10m, 1h "
                                                                "[default: 10m for auto, none for other models]."),
+             self_pretrain: bool | None = typer.Option(None, "--self-pretrain", help="Masked-LM training on the "
+                                                       "training split's own sequences first (transformer models)."),
              problem_type: str | None = None, sequence_column: str | None = None, label_column: str | None = None,
              classes: Classes = None):
     """Fine-tune a model (validation: the dev split, else a stratified part of train; never test)."""
@@ -199,7 +202,7 @@ def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: fi
                                   batch_size=batch_size, max_length=max_length, early_stopping_patience=patience,
                                   from_scratch=from_scratch, trust_remote_code=trust_remote_code, lora=lora,
                                   class_weights=class_weights, problem_type=problem_type, time_budget=time_budget,
-                                  sequence_column=sequence_column, label_column=label_column)
+                                  self_pretrain=self_pretrain, sequence_column=sequence_column, label_column=label_column)
         summary = run(cfg, data, output, classes=_parse_classes(classes or []) or None)
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
@@ -257,8 +260,9 @@ def predict(model: Annotated[str, typer.Argument(help="Fine-tuned model folder."
 
 @app.command()
 def demo(output: OutDir = Path("dnalm-demo"), seed: int = 0,
-         epochs: float = typer.Option(10, help="Maximum epochs (early stopping usually ends sooner).")):
-    """The seed notebook end to end on built-in data: TATA set, fine-tune, reload, predict."""
+         epochs: float = typer.Option(4, help="Epochs of fine-tuning for each model.")):
+    """The seed notebook end to end on built-in data: fine-tune the shipped pretrained model on a TATA set,
+    reload, predict; then the same architecture from scratch, a CNN and an LSTM on the same split."""
     from dnalm.demo import run_demo
 
     run_demo(output, seed=seed, epochs=epochs, echo=typer.echo)
@@ -323,6 +327,26 @@ def pretrain(corpus: Annotated[Path, typer.Argument(help="Corpus folder from dna
                    f"bits per base {lm['bits_per_base']:.4f} vs Markov chain (order {lm['markov_order']}) "
                    f"{lm['markov_bits_per_base']:.4f}, two-sided counts (k={lm['context_count_k']}) "
                    f"{lm['context_count_bits_per_base']:.4f}, uniform 2.0000\n{lm['verdict']}; wrote {output}/lm_metrics.json")
+
+
+@app.command("lm-eval")
+def lm_eval_cmd(model: Annotated[str, typer.Argument(help="Masked-LM model folder, or dnalm-mini.")],
+                corpus: Annotated[Path, typer.Argument(help="Corpus folder from dnalm corpus (its validation split).")],
+                output: Path = typer.Option(Path("lm_metrics.json"), "--output", "-o", help="JSON file to write."),
+                examples: int = typer.Option(1000, help="Held-out windows scored."),
+                max_length: int | None = typer.Option(None, help="Tokens per window [default: as pretrained]."),
+                seed: int = 42):
+    """Per-base held-out accuracy and bits per base beside a Markov chain and a two-sided count model."""
+    import logging
+
+    from dnalm.pretrain import score_language_model
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        lm = score_language_model(model, corpus, output, max_length=max_length, examples=examples, seed=seed)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    typer.echo(json.dumps(lm, indent=2))
 
 
 @app.command("fill-mask")

@@ -53,6 +53,8 @@ class FinetuneConfig:
     reverse_complement_average: bool | None = None  # evaluate/predict average both strands; None: off
     time_budget: float | str | None = None  # wall-clock limit ("10m"); None: 10 minutes for "auto", else none
     max_length: int | None = None  # tokens; None: longest training sequence, capped by the model
+    self_pretrain: bool = False  # masked-LM training on the training split's sequences first (transformers only)
+    self_pretrain_budget: float | str | None = None  # its wall-clock share; None: half the time budget, else 5m
     val_fraction: float = 0.1  # used only when the data has no dev split
     seed: int = 42
     early_stopping_patience: int | None = 3  # epochs without validation improvement; None disables
@@ -86,6 +88,7 @@ class FinetuneConfig:
         from dnalm.recipe import parse_duration
 
         self.time_budget = parse_duration(self.time_budget)
+        self.self_pretrain_budget = parse_duration(self.self_pretrain_budget)
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> FinetuneConfig:

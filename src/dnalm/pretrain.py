@@ -21,7 +21,7 @@ import numpy as np
 
 from dnalm.config import load_yaml
 
-__all__ = ["PretrainConfig", "RECIPES", "pretrain"]
+__all__ = ["PretrainConfig", "RECIPES", "pretrain", "self_pretrain", "score_language_model"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ class PretrainConfig:
     """Settings of ``dnalm pretrain`` (saved as ``dnalm_pretrain.yaml``); ``trainer`` passes through."""
 
     model: str = "tiny"  # model preset or model YAML (built from scratch), or a checkpoint to continue
+    model_config: dict = field(default_factory=dict)  # architecture settings merged over the preset's
     max_steps: int | None = None  # None: what fits in time_budget, or 1000 without one
     time_budget: float | str | None = None  # wall-clock limit ("30m"): steps planned from measured speed
     batch_size: int = 32
@@ -44,8 +45,8 @@ class PretrainConfig:
     mlm_schedule: list | None = None  # [[fraction_of_steps, probability], ...], e.g. [[0, .15], [.83, .2]]
     span_length: int = 1  # bases per masked span (k-mer models)
     bpe_sample: int = 20_000  # corpus segments a BPE vocabulary is trained on
-    max_eval_examples: int | None = 256  # fixed, seeded sample of validation windows scored at each evaluation
-    lm_eval_examples: int = 400  # held-out windows scored per base at the end (lm_metrics.json)
+    max_eval_examples: int | None = 128  # fixed, seeded sample of validation windows scored at each evaluation
+    lm_eval_examples: int = 1000  # held-out windows scored per base at the end (lm_metrics.json)
     save_steps: int = 500
     eval_steps: int | None = None  # None: 20 evaluations over the run
     logging_steps: int = 50
@@ -74,6 +75,9 @@ RECIPES: dict[str, dict] = {
     "dnabert": {"model": "dnabert-6", "batch_size": 2000, "max_length": 512, "learning_rate": 4e-4,
                 "warmup_steps": 10_000, "max_steps": 120_000, "weight_decay": 0.01,
                 "mlm_schedule": [[0.0, 0.15], [100_000 / 120_000, 0.20]]},
+    "mini-cpu": {"model": "mini", "batch_size": 32, "max_length": 256, "learning_rate": 2e-3, "warmup_steps": 0.05,
+                 "lr_scheduler": "cosine", "weight_decay": 0.01, "time_budget": 1800,
+                 "trainer": {"adam_beta2": 0.98}},
     "tinydnabert-cpu": {"model": "tiny-bpe", "batch_size": 32, "max_length": 128, "learning_rate": 5e-4,
                         "warmup_steps": 0.1, "max_steps": 2000, "weight_decay": 1e-5},
     "dnabert-cpu": {"model": "tiny", "batch_size": 32, "max_length": 128, "learning_rate": 5e-4,
@@ -91,8 +95,25 @@ def resolve_pretrain_config(model_or_recipe: str | None, config: str | Path | No
         data["model"] = model_or_recipe
     if config is not None:
         data.update(load_yaml(config))
-    data.update({k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    data.update(given)
+    if model_or_recipe in _SHORT_BUDGET:
+        from dnalm.recipe import parse_duration
+
+        rule = _SHORT_BUDGET[model_or_recipe]
+        explicit = set(given) | (set(load_yaml(config)) if config is not None else set())
+        if (parse_duration(data.get("time_budget")) or float("inf")) < rule["below_s"]:
+            changed = {k: v for k, v in rule["settings"].items() if k not in explicit}
+            log.info("%s with a budget under %.0f min: %s (more tokens per second for a short run)",
+                     model_or_recipe, rule["below_s"] / 60, changed)
+            data.update(changed)
     return PretrainConfig.from_dict(data)
+
+
+#: Recipes scale down for short budgets: a shallower model on shorter windows sees more bases per second,
+#: which matters more than depth in a few minutes (measured: E. coli, 5 min, README).
+_SHORT_BUDGET = {"mini-cpu": {"below_s": 900, "settings": {"model_config": {"num_hidden_layers": 2},
+                                                            "max_length": 128, "batch_size": 64}}}
 
 
 def _build(cfg: PretrainConfig, corpus, output: Path):
@@ -103,11 +124,15 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
     from dnalm.tokenization import load_tokenizer
 
     spec = resolve_spec(cfg.model)
-    if spec is None:  # continue pretraining a checkpoint
-        return AutoModelForMaskedLM.from_pretrained(cfg.model), load_tokenizer(cfg.model)
-    if spec.architecture not in ("bert", "roberta"):
-        raise ValueError(f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta), not "
+    if spec is None:  # continue pretraining a checkpoint (or a shipped one, by name)
+        from dnalm.shipped import resolve_model_path
+
+        path = resolve_model_path(cfg.model)
+        return AutoModelForMaskedLM.from_pretrained(path), load_tokenizer(path)
+    if spec.architecture not in ("bert", "roberta", "modernbert"):
+        raise ValueError(f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta/modernbert), not "
                          f"{spec.architecture}")
+    spec.config.update(cfg.model_config)
     if (output / "tokenizer" / "tokenizer_config.json").is_file():
         tok = load_tokenizer(output / "tokenizer")
     else:
@@ -120,22 +145,6 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
     return model, tok
 
 
-def _window_starts(length: int, size: int, step: int) -> list[int]:
-    """Starts of windows of ``size`` bases that cover a segment of ``length`` bases with no padding:
-    every ``step`` bases, and the last window aligned to the segment's end (it overlaps the one
-    before, so no base is dropped). A segment shorter than one window is one (padded) window.
-
-    >>> _window_starts(10, 4, 4), _window_starts(8, 4, 4), _window_starts(3, 4, 4)
-    ([0, 4, 6], [0, 4], [0])
-    """
-    if length <= size:
-        return [0]
-    starts = list(range(0, length - size + 1, step))
-    if starts[-1] + size < length:
-        starts.append(length - size)
-    return starts
-
-
 def _tokenize(corpus, tok, max_length: int):
     """Cut segments into windows of exactly ``max_length`` tokens (packed: no padding unless a
     segment is shorter than one window), then tokenize.
@@ -144,7 +153,7 @@ def _tokenize(corpus, tok, max_length: int):
     at least one window and no base or k-mer is dropped at a window boundary; a segment's last
     window ends at its last base and overlaps the window before it.
     """
-    from dnalm.predict import window_bases
+    from dnalm.predict import _window_starts, window_bases
 
     size = window_bases(tok, max_length)
     k = tok.k if getattr(tok, "kind", None) == "kmer" else 1
@@ -159,9 +168,10 @@ def _tokenize(corpus, tok, max_length: int):
 
 
 def _padding_fraction(dataset, max_length: int) -> float:
-    """Share of the token slots of full ``max_length`` batches that would be padding."""
+    """Share of padding if every example were padded to the longest one (at most ``max_length``): an
+    upper bound on what batches pad."""
     lengths = np.fromiter((len(ids) for ids in dataset["input_ids"]), dtype=np.int64, count=len(dataset))
-    return float(1 - lengths.sum() / (max_length * len(lengths))) if len(lengths) else 0.0
+    return float(1 - lengths.sum() / (min(max_length, lengths.max()) * len(lengths))) if len(lengths) else 0.0
 
 
 def _collator(cfg: PretrainConfig, tok):
@@ -235,8 +245,9 @@ def plot_loss_curve(log_history: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def pretrain(cfg: PretrainConfig, corpus_path: str | Path, output: str | Path, *, resume: bool = False) -> dict:
-    """Pretrain ``cfg.model`` by masked language modelling; writes the model to ``output``.
+def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bool = False) -> dict:
+    """Pretrain ``cfg.model`` by masked language modelling on a corpus folder from ``dnalm corpus`` (or
+    a ``DatasetDict`` with a ``sequence`` column); writes the model to ``output``.
 
     With ``cfg.time_budget`` the number of steps is planned from the measured speed of this model
     on this machine (the learning-rate schedule is planned for that many steps, not cut off). At
@@ -260,7 +271,7 @@ def pretrain(cfg: PretrainConfig, corpus_path: str | Path, output: str | Path, *
                          "another output folder")
     output.mkdir(parents=True, exist_ok=True)
     set_seed(cfg.seed)
-    corpus = load_corpus(corpus_path)
+    corpus = load_corpus(corpus_path) if isinstance(corpus_path, str | Path) else corpus_path
     model, tok = _build(cfg, corpus, output)
     max_length = min(cfg.max_length or tok.model_max_length, tok.model_max_length)
     data = _tokenize(corpus, tok, max_length)
@@ -278,14 +289,15 @@ def pretrain(cfg: PretrainConfig, corpus_path: str | Path, output: str | Path, *
                                                      len(heldout))
     (output / "dnalm_pretrain.yaml").write_text(yaml.safe_dump(
         {**dataclasses.asdict(cfg), "max_steps": steps, "eval_steps": eval_steps}, sort_keys=False))
-    args = TrainingArguments(
+    ours = dict(
         output_dir=str(checkpoints), max_steps=steps, per_device_train_batch_size=cfg.batch_size,
         per_device_eval_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.gradient_accumulation_steps,
         learning_rate=cfg.learning_rate, warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay,
         lr_scheduler_type=cfg.lr_scheduler, save_strategy="steps", save_steps=cfg.save_steps,
         eval_strategy="steps" if "validation" in data else "no", eval_steps=eval_steps,
         logging_steps=min(cfg.logging_steps, eval_steps), save_total_limit=cfg.save_total_limit, seed=cfg.seed,
-        data_seed=cfg.seed, report_to="none", dataloader_drop_last=False, **_precision_flags(), **cfg.trainer)
+        data_seed=cfg.seed, report_to="none", dataloader_drop_last=False, **_precision_flags())
+    args = TrainingArguments(**{**ours, **cfg.trainer})  # the trainer: pass-through wins
     callbacks = _callbacks(cfg, collator, output)
     if deadline is not None:
         from dnalm.callbacks import TimeBudget
@@ -304,18 +316,9 @@ def pretrain(cfg: PretrainConfig, corpus_path: str | Path, output: str | Path, *
     history = trainer.state.log_history
     (output / "history.json").write_text(json.dumps(history, indent=2) + "\n")
     plot_loss_curve(history, output / "loss_curve.png")
-    lm = None
-    if heldout:
-        from dnalm.lm_eval import lm_metrics
-
-        lm = lm_metrics(model, tok, None, heldout, batch_size=cfg.batch_size, references=references)
-        lm["heldout_windows"] = len(heldout)
-        (output / "lm_metrics.json").write_text(json.dumps(lm, indent=2) + "\n")
-        log.info("held-out per-base: masked accuracy %.4f, %.4f bits per base (Markov order %d %.4f, two-sided "
-                 "count k=%d %.4f, uniform 2); the model %s", lm["masked_base_accuracy"], lm["bits_per_base"],
-                 lm["markov_order"], lm["markov_bits_per_base"], lm["context_count_k"],
-                 lm["context_count_bits_per_base"], lm["verdict"])
-    tokens_seen = trainer.state.global_step * cfg.batch_size * cfg.gradient_accumulation_steps * max_length
+    lm = _score(model, tok, heldout, references, cfg.batch_size, output / "lm_metrics.json") if heldout else None
+    mean_tokens = float(np.mean([len(ids) for ids in data["train"]["input_ids"]]))
+    tokens_seen = trainer.state.global_step * cfg.batch_size * cfg.gradient_accumulation_steps * mean_tokens
     summary = {"model": cfg.model, "steps": trainer.state.global_step, "steps_planned": steps,
                "resumed_from": str(last) if resume else None, "time_budget_s": cfg.time_budget,
                "time_budget_note": budget_note, "train_segments": len(corpus["train"]),
@@ -323,10 +326,51 @@ def pretrain(cfg: PretrainConfig, corpus_path: str | Path, output: str | Path, *
                "validation_examples": len(data["validation"]) if "validation" in data else 0,
                "max_length": max_length, "validation": final, "lm_metrics": lm,
                "parameters": sum(p.numel() for p in model.parameters()), "train_time_s": round(train_s, 1),
-               "tokens_per_s": round(tokens_seen * (1 - padding) / max(train_s, 1e-9), 1),
+               "tokens_per_s": round(tokens_seen / max(train_s, 1e-9), 1),
                "wall_time_s": round(time.time() - t0, 1)}
     (output / "pretrain_summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
+
+
+def _score(model, tok, heldout: list[str], references, batch_size: int, output: Path) -> dict:
+    from dnalm.lm_eval import lm_metrics
+
+    lm = lm_metrics(model, tok, None, heldout, batch_size=batch_size, references=references)
+    lm["heldout_windows"] = len(heldout)
+    output.write_text(json.dumps(lm, indent=2) + "\n")
+    log.info("held-out per-base: masked accuracy %.4f, %.4f bits per base (Markov order %d %.4f, two-sided "
+             "count k=%d %.4f, uniform 2); the model %s", lm["masked_base_accuracy"], lm["bits_per_base"],
+             lm["markov_order"], lm["markov_bits_per_base"], lm["context_count_k"],
+             lm["context_count_bits_per_base"], lm["verdict"])
+    return lm
+
+
+def score_language_model(model_dir: str | Path, corpus_path: str | Path, output: str | Path, *,
+                         max_length: int | None = None, examples: int = 1000, seed: int = 42,
+                         batch_size: int = 32) -> dict:
+    """Per-base held-out metrics of a saved masked LM on a corpus's validation windows, beside the
+    references fitted on its training segments: what ``dnalm pretrain`` writes at its end
+    (``lm_metrics.json``), for any model folder; written to ``output``."""
+    from transformers import AutoModelForMaskedLM
+
+    from dnalm.corpus import load_corpus
+    from dnalm.shipped import resolve_model_path
+    from dnalm.tokenization import load_tokenizer
+
+    path = Path(resolve_model_path(model_dir))
+    model, tok = AutoModelForMaskedLM.from_pretrained(path).eval(), load_tokenizer(path)
+    if max_length is None:
+        saved = path / "dnalm_pretrain.yaml"
+        import yaml
+
+        max_length = (yaml.safe_load(saved.read_text()) or {}).get("max_length") if saved.is_file() else None
+    max_length = min(max_length or tok.model_max_length, tok.model_max_length)
+    corpus = load_corpus(corpus_path)
+    cfg = PretrainConfig(lm_eval_examples=examples, seed=seed)
+    heldout = _heldout_windows(corpus, tok, max_length, cfg)
+    if not heldout:
+        raise ValueError(f"{corpus_path}: no validation windows to score (or a tokenizer not scored per base)")
+    return _score(model, tok, heldout, _fit_references(corpus, tok), batch_size, Path(output))
 
 
 def _heldout_windows(corpus, tok, max_length: int, cfg: PretrainConfig) -> list[str]:
@@ -375,13 +419,13 @@ def _plan(cfg: PretrainConfig, model, data, collator, checkpoint: Path | None, t
     if val is not None and len(val):
         m = min(cfg.batch_size, len(val))
         step_s, eval_s = time_steps(model, batch, collator([val[i] for i in range(m)]), math.ceil(len(val) / m))
-        score_s = eval_s * n_heldout / len(val) * 8  # per-base scoring: a few passes' worth of forward time
+        score_s = 2 * eval_s * n_heldout / len(val)  # per-base scoring: one masked pass per window, bookkeeping
     else:
         step_s, eval_s = time_steps(model, batch, batch, 0)
         score_s = 0.0
     spent = time.time() - t0
     finish_s = 2 * eval_s + score_s + 5.0  # final validation, saving, plots, per-base scoring
-    available = 0.95 * (cfg.time_budget - spent - finish_s)
+    available = 0.9 * (cfg.time_budget - spent - finish_s)  # real steps (data, masking, logging) may run slower
     if cfg.eval_steps:  # an evaluation every eval_steps steps
         fit = int(available / (step_s + eval_s / cfg.eval_steps))
     else:  # a fixed number of evaluations
@@ -392,6 +436,45 @@ def _plan(cfg: PretrainConfig, model, data, collator, checkpoint: Path | None, t
             f"and {finish_s:.0f} s kept for the end: {fit} steps in the {cfg.time_budget:.0f} s budget")
     log.info("time budget: %s", note)
     return fit, eval_steps, t0 + cfg.time_budget - finish_s, note
+
+
+def self_pretrain(sequences, model: str, output: str | Path, *, time_budget: float | None = 300.0,
+                  seed: int = 42, max_length: int | None = None, **settings) -> Path:
+    """Masked-language-model training of ``model`` (a transformer preset or a checkpoint to continue)
+    on the given training sequences only, then fine-tune from the returned folder.
+
+    ``sequences`` are strings, records, or a data path whose ``train`` split alone is read (dev and
+    test files are never opened). The folder records the model's fine-tuning defaults.
+    """
+    from datasets import Dataset, DatasetDict
+
+    from dnalm.io import read_sequences
+    from dnalm.models import resolve_spec
+    from dnalm.shipped import finetune_defaults, resolve_model_path
+
+    if isinstance(sequences, str | Path):
+        path = Path(sequences)
+        sequences = read_sequences(path, split="train") if path.is_dir() else read_sequences(path)
+    seqs = [s if isinstance(s, str) else s.sequence for s in sequences]
+    if not seqs:
+        raise ValueError("self-pretraining needs training sequences; got none")
+    spec = resolve_spec(model)
+    if spec is not None and spec.architecture not in ("bert", "roberta", "modernbert"):
+        raise ValueError(f"self-pretraining trains a masked language model: {model!r} is a {spec.architecture}; "
+                         "choose a transformer (--model mini, tiny, or a checkpoint such as dnalm-mini)")
+    base = {"model": model, "time_budget": time_budget, "seed": seed, "learning_rate": 1e-3, "warmup_steps": 0.05,
+            "lr_scheduler": "cosine", "max_length": max_length, "lm_eval_examples": 0,
+            "trainer": {"disable_tqdm": True, "save_strategy": "no"}}
+    cfg = PretrainConfig.from_dict({**base, **settings})
+    output = Path(output)
+    corpus = DatasetDict({"train": Dataset.from_dict({"sequence": seqs})})
+    summary = pretrain(cfg, corpus, output)
+    log.info("self-pretraining: %d steps on %d training sequences in %.0f s", summary["steps"], len(seqs),
+             summary["wall_time_s"])
+    defaults = ({"learning_rate": spec.learning_rate, "batch_size": spec.batch_size} if spec is not None
+                else finetune_defaults(resolve_model_path(model)))
+    (output / "dnalm_finetune_defaults.json").write_text(json.dumps(defaults, indent=2) + "\n")
+    return output
 
 
 def _last_checkpoint(folder: Path) -> Path | None:

@@ -22,6 +22,7 @@ from dnalm.config import FinetuneConfig
 from dnalm.data import LabelSpace, load_splits, to_dataset
 from dnalm.metrics import classification_metrics, multilabel_metrics, per_base_metrics, regression_metrics, softmax
 from dnalm.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe
+from dnalm.shipped import finetune_defaults
 
 __all__ = ["finetune", "compute_metrics_for", "resolve_settings", "training_arguments", "measure_speed"]
 
@@ -93,14 +94,17 @@ def resolve_settings(cfg: FinetuneConfig, spec, recipe: Recipe | None) -> Finetu
     """The settings actually used: the user's, else the recipe's (model "auto"), else the preset's
     defaults. A pure function; the result is what ``dnalm_config.yaml`` records."""
     values = {}
+    recorded = finetune_defaults(cfg.model) if spec is None and recipe is None else {}  # a checkpoint's own
     for key, default in _PRESET_DEFAULTS.items():
         values[key] = getattr(cfg, key)
         if values[key] is None:
-            values[key] = getattr(recipe, key) if recipe else default
+            values[key] = getattr(recipe, key) if recipe else recorded.get(key, default)
     if cfg.learning_rate is None:
-        values["learning_rate"] = recipe.learning_rate if recipe else (spec.learning_rate if spec else 5e-5)
+        values["learning_rate"] = recipe.learning_rate if recipe else (
+            spec.learning_rate if spec else recorded.get("learning_rate", 5e-5))
     if cfg.batch_size is None:
-        values["batch_size"] = recipe.batch_size if recipe else (spec.batch_size if spec else 32)
+        values["batch_size"] = recipe.batch_size if recipe else (
+            spec.batch_size if spec else recorded.get("batch_size", 32))
     if recipe is not None:
         values["model"] = recipe.model
         if cfg.metric_for_best_model is None:
@@ -175,6 +179,17 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     labels = LabelSpace.from_records(train, cfg.problem_type)
     log.info("%s; %d train, %d validation sequences", val_note, len(train), len(dev))
     recipe = None
+    if cfg.self_pretrain:
+        if cfg.model == "auto":
+            raise ValueError("self-pretraining trains a masked language model; the default recipe's model is a "
+                             "CNN: choose a transformer, e.g. --model mini (or dnalm-mini to continue pretraining)")
+        from dnalm.pretrain import self_pretrain
+
+        budget = cfg.self_pretrain_budget or (cfg.time_budget / 2 if cfg.time_budget else 300.0)
+        log.info("self-pretraining %s on the %d training sequences (never dev or test) for up to %.0f s",
+                 cfg.model, len(train), budget)
+        folder = self_pretrain(train, cfg.model, output / "self_pretrained", time_budget=budget, seed=cfg.seed)
+        cfg = dataclasses.replace(cfg, model=str(folder))
     if cfg.model == "auto":
         if cfg.problem_type == "token_classification":
             raise ValueError("the default recipe (model 'auto') classifies whole sequences; per-base labels need "
