@@ -1,4 +1,9 @@
-"""``dnalm demo``: the seed notebook end to end on built-in synthetic data, on a CPU in about a minute."""
+"""``dnalm demo``: the seed notebook's whole story on built-in synthetic data, on a CPU in about two minutes.
+
+Fine-tune the shipped pretrained model (``dnalm-mini``) on the synthetic TATA-box set, save it,
+reload it with plain transformers and with dnalm, predict new sequences; then the notebook's
+comparison on the same split: the same architecture from scratch, a CNN and an LSTM.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,21 @@ from dnalm.config import FinetuneConfig
 from dnalm.io import write_table
 from dnalm.synth import stratified_split, tata_dataset
 
-__all__ = ["run_demo"]
+__all__ = ["run_demo", "DEMO_ARMS"]
+
+#: (label in the table, model, settings): the pretrained model first, then the notebook's comparison.
+DEMO_ARMS = [
+    ("dnalm-mini, pretrained", "dnalm-mini", {}),
+    ("same architecture, from scratch", "mini", {}),
+    ("CNN (pos-cnn)", "pos-cnn", {}),
+    ("LSTM", "lstm", {}),
+]
 
 
-def run_demo(output: str | Path = "dnalm-demo", *, seed: int = 0, epochs: float = 10, echo=print) -> dict:
-    """Generate the TATA set, fine-tune the ``tiny`` 6-mer BERT, reload it two ways, predict."""
+def run_demo(output: str | Path = "dnalm-demo", *, seed: int = 0, epochs: float = 4, echo=print,
+             arms=None) -> dict:
+    """Generate the TATA set, fine-tune each arm, reload the pretrained one two ways, predict; returns
+    ``{"arms": [...], "validation_accuracy": ...}``."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -24,7 +39,10 @@ def run_demo(output: str | Path = "dnalm-demo", *, seed: int = 0, epochs: float 
     from dnalm.predict import predict_proba
     from dnalm.train import finetune
 
-    logging.basicConfig(level=logging.INFO, format="   %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="   %(message)s")
+    import transformers
+
+    transformers.logging.set_verbosity_error()  # a fresh head on a pretrained body is expected, not news
     t0 = time.time()
     output = Path(output)
     data = output / "data"
@@ -33,29 +51,50 @@ def run_demo(output: str | Path = "dnalm-demo", *, seed: int = 0, epochs: float 
     write_table(train, data / "train.csv")
     write_table(dev, data / "dev.csv")
     echo(f"1. synthetic TATA-box set: {len(train)} train + {len(dev)} validation sequences of 100 nt -> {data}")
-    cfg = FinetuneConfig(model="tiny", epochs=epochs, seed=seed, early_stopping_patience=3)
-    echo("2. fine-tuning the 'tiny' BERT (6-mer DNABERT tokenizer, 2 layers, from scratch) on the CPU ...")
-    summary = finetune(cfg, data, output / "model")
-    acc = summary["validation_metrics"]["eval_accuracy"]
-    echo(f"   {summary['epochs_run']:.0f} epochs, best validation MCC {summary['best_validation_metric']:.3f}, "
-         f"{summary['parameters']:,} parameters, saved to {output / 'model'}")
+    rows = []
+    for n, (label, model, settings) in enumerate(arms or DEMO_ARMS):
+        folder = output / ("model" if n == 0 else model)
+        if n == 0:
+            echo(f"2. fine-tuning {label} ({model}, shipped inside dnalm) on the CPU ...")
+        elif n == 1:
+            echo("5. the seed notebook's comparison on the same split:")
+        cfg = FinetuneConfig(model=model, epochs=epochs, seed=seed, **settings)
+        t = time.time()
+        summary = finetune(cfg, data, folder)
+        val = summary["validation_metrics"]
+        rows.append({"arm": label, "model": model, "accuracy": val["eval_accuracy"], "mcc": val["eval_mcc"],
+                     "seconds": time.time() - t, "parameters": summary["parameters"], "folder": str(folder)})
+        echo(f"   {label}: validation accuracy {val['eval_accuracy']:.3f}, MCC {val['eval_mcc']:.3f} "
+             f"in {rows[-1]['seconds']:.0f} s")
+        if n == 0:
+            echo(f"   {summary['parameters']:,} parameters, saved to {folder}")
+            _reload_and_predict(folder, seed, echo, torch, AutoModelForSequenceClassification, AutoTokenizer,
+                                load_model, predict_proba)
+    echo("")
+    echo(f"   | model | validation accuracy | MCC | seconds |")
+    echo(f"   |---|---|---|---|")
+    for r in rows:
+        echo(f"   | {r['arm']} | {r['accuracy']:.3f} | {r['mcc']:.3f} | {r['seconds']:.0f} |")
+    echo(f"done in {time.time() - t0:.0f} s")
+    echo(f"validation accuracy: {rows[0]['accuracy']:.4f}")
+    return {"arms": rows, "validation_accuracy": rows[0]["accuracy"]}
 
+
+def _reload_and_predict(folder, seed, echo, torch, auto_model, auto_tokenizer, load_model, predict_proba) -> None:
+    """Steps 3-4: the saved folder loads in plain transformers and in dnalm with identical predictions."""
     new = tata_dataset(6, 100, seed=seed + 1)
-    model, tok = load_model(output / "model")
-    probs, _ = predict_proba(model, tok, [r.sequence for r in new])
-    plain = AutoModelForSequenceClassification.from_pretrained(output / "model").eval()
-    plain_tok = AutoTokenizer.from_pretrained(output / "model")
-    spaced = [" ".join(r.sequence[i : i + 6] for i in range(len(r.sequence) - 5)) for r in new]
+    model, tok = load_model(folder)
+    probs, _ = predict_proba(model, tok, [r.sequence for r in new], reverse_complement_average=False)
+    plain = auto_model.from_pretrained(folder).eval()
+    plain_tok = auto_tokenizer.from_pretrained(folder)
+    spaced = [tok.decode(ids[1:-1]) for ids in tok([r.sequence for r in new])["input_ids"]]
     with torch.inference_mode():
         plain_probs = torch.softmax(plain(**plain_tok(spaced, padding=True, return_tensors="pt")).logits, -1)
     same = np.allclose(probs, plain_probs.numpy(), atol=1e-5)
     echo(f"3. reloaded with plain transformers.AutoModelForSequenceClassification and with dnalm: "
          f"{'identical' if same else 'DIFFERENT'} predictions")
+    if not same:
+        raise RuntimeError("plain transformers and dnalm disagree on the saved model")
     echo("4. predictions on new sequences (true label: has TATAAA or not):")
     for rec, p in zip(new, probs):
         echo(f"   {rec.sequence[:40]}...  true {rec.label}  P(TATA) = {p[1]:.3f}")
-    if not same:
-        raise RuntimeError("plain transformers and dnalm disagree on the saved model")
-    echo(f"done in {time.time() - t0:.0f} s")
-    echo(f"validation accuracy: {acc:.4f}")
-    return summary
