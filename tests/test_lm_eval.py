@@ -62,3 +62,38 @@ def test_lm_metrics_reports_references_on_the_same_bases():
     assert m["markov_bits_per_base"] < 0.2 and m["uniform_bits_per_base"] == 2.0
     assert 1.5 < m["bits_per_base"] < 2.5 and not m["beats_markov"]  # an untrained model learned nothing
     assert "does not beat the Markov chain" in m["verdict"]
+
+
+class Uniform(torch.nn.Module):
+    """The same logits for every token: log2(vocab) bits per masked token, top token never the truth."""
+
+    def __init__(self, vocab):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.vocab = vocab
+
+    def forward(self, input_ids, attention_mask=None):
+        logits = torch.zeros(*input_ids.shape, self.vocab)
+        logits[..., 0] = 1e-3  # argmax: token 0, a special token
+        return MaskedLMOutput(logits=logits)
+
+
+def test_bpe_tokens_are_scored_per_base_beside_the_markov_chain():
+    from dnalm.bpe import train_bpe
+    from dnalm.lm_eval import masked_token_scores
+
+    train = _random_sequences(40, 200, seed=1)
+    tok = train_bpe(train, vocab_size=64)
+    held = _random_sequences(6, 80, seed=2)
+    model = Uniform(len(tok))
+    spans = masked_token_scores(model, tok, held)  # every 4th token, as lm_metrics does
+    for seq, rows in zip(held, spans):
+        assert rows and all(0 <= a < b <= len(seq) for a, b, _, _ in rows)
+        for a, b, bits, hit in rows:
+            assert abs(bits - np.log2(len(tok))) < 0.01 and not hit
+    m = lm_metrics(model, tok, train, held, max_markov_order=2, max_context=1)
+    n_tokens = sum(len(r) for r in spans)
+    assert m["n_bases"] == sum(b - a for r in spans for a, b, _, _ in r)
+    assert abs(m["bits_per_base"] - n_tokens * np.log2(len(tok)) / m["n_bases"]) < 0.01
+    assert m["masked_base_accuracy"] == 0 and m["context_count_bits_per_base"] is None
+    assert 1.9 < m["markov_bits_per_base"] < 2.1 and m["beats_markov"] == (m["bits_per_base"] < m["markov_bits_per_base"])

@@ -321,12 +321,10 @@ def pretrain(corpus: Annotated[Path, typer.Argument(help="Corpus folder from dna
     typer.echo(f"{s['steps']} steps; validation loss {val.get('eval_loss', float('nan')):.4f}, perplexity "
                f"{val.get('eval_perplexity', float('nan')):.2f}, masked accuracy "
                f"{val.get('eval_masked_accuracy', float('nan')):.4f}; saved to {output} (loss_curve.png)")
-    lm = s["lm_metrics"]
-    if lm:
-        typer.echo(f"held-out, per base ({lm['n_bases']:,} masked bases): accuracy {lm['masked_base_accuracy']:.4f}; "
-                   f"bits per base {lm['bits_per_base']:.4f} vs Markov chain (order {lm['markov_order']}) "
-                   f"{lm['markov_bits_per_base']:.4f}, two-sided counts (k={lm['context_count_k']}) "
-                   f"{lm['context_count_bits_per_base']:.4f}, uniform 2.0000\n{lm['verdict']}; wrote {output}/lm_metrics.json")
+    if s["lm_metrics"]:
+        from dnalm.lm_eval import describe
+
+        typer.echo(f"{describe(s['lm_metrics'])}; wrote {output}/lm_metrics.json")
 
 
 @app.command("lm-eval")

@@ -18,7 +18,7 @@ import numpy as np
 
 from dnalm.lm_baselines import ContextCounts, MarkovChain, encode_bases, select_order
 
-__all__ = ["masked_base_probabilities", "fit_references", "lm_metrics"]
+__all__ = ["masked_base_probabilities", "masked_token_scores", "fit_references", "lm_metrics", "describe"]
 
 
 def _base_letters(tokenizer, k: int) -> np.ndarray:
@@ -95,6 +95,77 @@ def fit_references(train_sequences: list[str], *, max_markov_order: int = 10, ma
     return MarkovChain(order, alpha).fit(train_sequences), ContextCounts(k, alpha).fit(train_sequences)
 
 
+def masked_token_scores(model, tokenizer, sequences: list[str], *, spacing: int = 4, batch_size: int = 32,
+                        device: str | None = None) -> list[list[tuple[int, int, float, bool]]]:
+    """For tokenizers whose tokens are not single bases or overlapping k-mers (BPE, non-overlapping
+    k-mers): mask every ``spacing``-th token (its neighbours stay visible) and return, per sequence,
+    ``(start, end, bits, hit)`` for each masked token: its bases ``seq[start:end]``, −log2 of the
+    probability the model gives the true token, and whether the model's top token is the true one.
+    The model's device and training mode are restored afterwards."""
+    import torch
+
+    was_training, old_device = model.training, next(model.parameters()).device
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model.to(device).eval()
+    special = set(tokenizer.all_special_ids)
+    out: list[list[tuple[int, int, float, bool]]] = []
+    try:
+        for start in range(0, len(sequences), batch_size):
+            chunk = sequences[start : start + batch_size]
+            enc = tokenizer(chunk, padding=True, return_offsets_mapping=True, return_tensors="pt")
+            ids, offsets = enc["input_ids"].clone(), enc["offset_mapping"]
+            masked = torch.zeros_like(ids, dtype=torch.bool)
+            for row in range(len(chunk)):
+                real = [j for j in range(ids.shape[1]) if int(enc["input_ids"][row, j]) not in special]
+                phase = (start + row) % spacing
+                for j in real[phase::spacing]:
+                    masked[row, j] = True
+            truth = enc["input_ids"]
+            ids[masked] = tokenizer.mask_token_id
+            with torch.inference_mode():
+                logits = model(input_ids=ids.to(device), attention_mask=enc["attention_mask"].to(device)).logits
+                logp = torch.log_softmax(logits.float(), dim=-1).cpu()
+            for row in range(len(chunk)):
+                spans = []
+                for j in masked[row].nonzero().flatten().tolist():
+                    a, b = (int(x) for x in offsets[row, j])
+                    true_id = int(truth[row, j])
+                    spans.append((a, b, float(-logp[row, j, true_id] / np.log(2)),
+                                  bool(logp[row, j].argmax() == true_id)))
+                out.append(spans)
+    finally:
+        model.to(old_device).train(was_training)
+    return out
+
+
+def _token_level_metrics(model, tokenizer, heldout_sequences, markov, batch_size: int) -> dict:
+    """Per-base figures for a tokenizer scored per token: the masked token's bits spread over its bases;
+    the Markov chain scores the same bases given its left context (−log2 of the chain's probability of
+    the whole span, a fair joint prediction); a two-sided count model has no span version."""
+    scored = masked_token_scores(model, tokenizer, heldout_sequences, batch_size=batch_size)
+    bits = markov_bits = hit_bases = n_bases = skipped = 0
+    for seq, spans in zip(heldout_sequences, scored):
+        positions, log2p = markov.log2_probabilities(seq)
+        per_base = np.full(len(seq), np.nan)
+        per_base[positions] = -log2p
+        for a, b, token_bits, hit in spans:
+            span = per_base[a:b]
+            if b <= a or np.isnan(span).any():  # an N in the token: the references cannot score it
+                skipped += 1
+                continue
+            bits += token_bits
+            markov_bits += float(span.sum())
+            n_bases += b - a
+            hit_bases += (b - a) * hit
+    if not n_bases:
+        raise ValueError("no held-out token of A/C/G/T bases was scored")
+    return {"masked_base_accuracy": hit_bases / n_bases, "bits_per_base": bits / n_bases,
+            "markov_bits_per_base": markov_bits / n_bases, "markov_order": markov.k,
+            "context_count_bits_per_base": None, "context_count_k": None, "uniform_bits_per_base": 2.0,
+            "n_bases": int(n_bases), "tokens_skipped": skipped,
+            "scoring": "per masked token, its bits divided by its bases; accuracy: bases of tokens predicted exactly"}
+
+
 def lm_metrics(model, tokenizer, train_sequences: list[str] | None, heldout_sequences: list[str], *,
                spacing: int | None = None, batch_size: int = 32, max_markov_order: int = 10, max_context: int = 5,
                alpha: float = 0.5, references: tuple[MarkovChain, ContextCounts] | None = None) -> dict:
@@ -106,6 +177,13 @@ def lm_metrics(model, tokenizer, train_sequences: list[str] | None, heldout_sequ
         references = fit_references(train_sequences, max_markov_order=max_markov_order, max_context=max_context,
                                     alpha=alpha)
     markov, context = references
+    if getattr(tokenizer, "kind", None) not in ("kmer", "base"):
+        out = _token_level_metrics(model, tokenizer, heldout_sequences, markov, batch_size)
+        out["beats_markov"] = out["bits_per_base"] < out["markov_bits_per_base"]
+        out["beats_context_count"] = None
+        out["verdict"] = ("beats the Markov chain (no two-sided count reference exists for whole tokens)"
+                          if out["beats_markov"] else "does not beat the Markov chain: it has learned nothing useful")
+        return out
     scored = masked_base_probabilities(model, tokenizer, heldout_sequences, spacing=spacing, batch_size=batch_size)
     bits, hits, markov_bits, context_bits = [], [], [], []
     for seq, (bases, probs) in zip(heldout_sequences, scored):
@@ -131,3 +209,12 @@ def lm_metrics(model, tokenizer, train_sequences: list[str] | None, heldout_sequ
                       else "beats the Markov chain but not the two-sided count model: no more than short context"
                       if out["beats_markov"] else "does not beat the Markov chain: it has learned nothing useful")
     return out
+
+
+def describe(lm: dict) -> str:
+    """One line for people: the model's per-base figures beside the references, then the verdict."""
+    context = (f", two-sided counts (k={lm['context_count_k']}) {lm['context_count_bits_per_base']:.4f}"
+               if lm.get("context_count_bits_per_base") is not None else "")
+    return (f"held-out, per base ({lm['n_bases']:,} masked bases): accuracy {lm['masked_base_accuracy']:.4f}; "
+            f"bits per base {lm['bits_per_base']:.4f} vs Markov chain (order {lm['markov_order']}) "
+            f"{lm['markov_bits_per_base']:.4f}{context}, uniform 2.0000 -> the model {lm['verdict']}")

@@ -333,15 +333,12 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
 
 
 def _score(model, tok, heldout: list[str], references, batch_size: int, output: Path) -> dict:
-    from dnalm.lm_eval import lm_metrics
+    from dnalm.lm_eval import describe, lm_metrics
 
     lm = lm_metrics(model, tok, None, heldout, batch_size=batch_size, references=references)
     lm["heldout_windows"] = len(heldout)
     output.write_text(json.dumps(lm, indent=2) + "\n")
-    log.info("held-out per-base: masked accuracy %.4f, %.4f bits per base (Markov order %d %.4f, two-sided "
-             "count k=%d %.4f, uniform 2); the model %s", lm["masked_base_accuracy"], lm["bits_per_base"],
-             lm["markov_order"], lm["markov_bits_per_base"], lm["context_count_k"],
-             lm["context_count_bits_per_base"], lm["verdict"])
+    log.info(describe(lm))
     return lm
 
 
@@ -374,14 +371,11 @@ def score_language_model(model_dir: str | Path, corpus_path: str | Path, output:
 
 
 def _heldout_windows(corpus, tok, max_length: int, cfg: PretrainConfig) -> list[str]:
-    """A seeded sample of ``cfg.lm_eval_examples`` held-out windows for the per-base metrics; none
-    for tokenizers that are not scored per base (BPE, non-overlapping k-mers) or without validation."""
+    """A seeded sample of ``cfg.lm_eval_examples`` held-out windows for the per-base metrics (none
+    without a validation split)."""
     from dnalm.predict import window_bases
 
-    if getattr(tok, "kind", None) not in ("kmer", "base") or "validation" not in corpus or not cfg.lm_eval_examples:
-        if "validation" in corpus:
-            log.warning("per-base held-out metrics (lm_metrics.json) need an overlapping k-mer or single-base "
-                        "tokenizer; skipped for %s", type(tok).__name__)
+    if "validation" not in corpus or not cfg.lm_eval_examples:
         return []
     size = window_bases(tok, max_length)
     windows = [s[i : i + size] for s in corpus["validation"]["sequence"] for i in range(0, len(s) - size + 1, size)]
