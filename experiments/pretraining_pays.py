@@ -45,6 +45,11 @@ ARMS = {
 }
 
 
+def sd(values: np.ndarray) -> float:
+    """Sample standard deviation; 0 for a single run."""
+    return float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
 def gue_splits(root: Path, out: Path, seed: int, fraction: float) -> Path:
     """A GUE task's own train/dev/test; with ``fraction`` < 1 a seeded stratified part of train (dev and test
     unchanged)."""
@@ -124,7 +129,6 @@ def main() -> None:
         for arm in args.arms:
             sel = [r for r in rows if r["fraction"] == fraction and r["arm"] == arm]
             mcc, auroc = np.array([r["mcc"] for r in sel]), np.array([r["auroc"] for r in sel])
-            sd = (lambda a: float(a.std(ddof=1)) if len(a) > 1 else 0.0)
             table.append({"labels": f"{fraction:.0%}", "arm": arm, "n_seeds": len(sel), "mcc_mean": float(mcc.mean()),
                           "mcc_std": sd(mcc), "auroc_mean": float(auroc.mean()), "auroc_std": sd(auroc),
                           "wall_s_mean": float(np.mean([r["wall_s"] for r in sel]))})

@@ -71,8 +71,8 @@ def run_demo(output: str | Path = "dnalm-demo", *, seed: int = 0, epochs: float 
             _reload_and_predict(folder, seed, echo, torch, AutoModelForSequenceClassification, AutoTokenizer,
                                 load_model, predict_proba)
     echo("")
-    echo(f"   | model | validation accuracy | MCC | seconds |")
-    echo(f"   |---|---|---|---|")
+    echo("   | model | validation accuracy | MCC | seconds |")
+    echo("   |---|---|---|---|")
     for r in rows:
         echo(f"   | {r['arm']} | {r['accuracy']:.3f} | {r['mcc']:.3f} | {r['seconds']:.0f} |")
     echo(f"done in {time.time() - t0:.0f} s")
