@@ -231,3 +231,17 @@ def test_finetune_with_self_pretraining(tmp_path):
     assert summary["model"].endswith("self_pretrained")
     with pytest.raises(ValueError, match="self-pretraining trains a masked language model"):
         finetune(FinetuneConfig(self_pretrain=True), tmp_path, tmp_path / "auto")
+
+
+def test_time_budget_stop_asks_for_an_evaluation_only_when_there_is_one():
+    from types import SimpleNamespace
+
+    from transformers import TrainerControl
+
+    from dnalm.callbacks import TimeBudget
+
+    state = SimpleNamespace(global_step=3, max_steps=10)
+    for strategy, wanted in (("no", False), ("steps", True)):
+        control = TrainerControl()
+        TimeBudget(deadline=0).on_step_end(SimpleNamespace(eval_strategy=strategy), state, control)
+        assert control.should_training_stop and control.should_evaluate is wanted  # self-pretraining has no dev

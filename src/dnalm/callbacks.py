@@ -135,6 +135,6 @@ class TimeBudget(TrainerCallback):
         if time.time() >= self.deadline and state.global_step < state.max_steps:
             self.stopped_at_step = state.global_step
             control.should_training_stop = True
-            control.should_evaluate = True
+            control.should_evaluate = str(getattr(args.eval_strategy, "value", args.eval_strategy)) != "no"
             log.warning("time budget reached at step %d of %d; stopping after this evaluation",
                         state.global_step, state.max_steps)
