@@ -95,7 +95,7 @@ def test_demo_end_to_end_quickly(tmp_path):
     r = invoke("demo", "-o", tmp_path, "--epochs", 1)
     assert r.exit_code == 0, r.output
     assert "identical predictions" in r.output
-    for arm in ("dnalm-mini, pretrained", "from scratch", "CNN", "LSTM"):
+    for arm in ("dnalm-mini, pretrained", "same architecture, from scratch", "CNN (pos-cnn)", "LSTM"):
         assert f"| {arm}" in r.output
     last = r.output.strip().splitlines()[-1]
     assert last.startswith("validation accuracy: ") and 0 <= float(last.split(": ")[1]) <= 1
