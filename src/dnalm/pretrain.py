@@ -167,10 +167,13 @@ def _tokenize(corpus, tok, max_length: int):
     return corpus.map(encode, batched=True, remove_columns=["sequence"], desc="tokenizing")
 
 
-def _padding_fraction(dataset, max_length: int) -> float:
+def _window_lengths(dataset) -> np.ndarray:
+    return np.fromiter((len(ids) for ids in dataset["input_ids"]), dtype=np.int64, count=len(dataset))
+
+
+def _padding_fraction(lengths: np.ndarray, max_length: int) -> float:
     """Share of padding if every example were padded to the longest one (at most ``max_length``): an
     upper bound on what batches pad."""
-    lengths = np.fromiter((len(ids) for ids in dataset["input_ids"]), dtype=np.int64, count=len(dataset))
     return float(1 - lengths.sum() / (min(max_length, lengths.max()) * len(lengths))) if len(lengths) else 0.0
 
 
@@ -275,7 +278,8 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
     model, tok = _build(cfg, corpus, output)
     max_length = min(cfg.max_length or tok.model_max_length, tok.model_max_length)
     data = _tokenize(corpus, tok, max_length)
-    padding = _padding_fraction(data["train"], max_length)
+    lengths = _window_lengths(data["train"])
+    padding = _padding_fraction(lengths, max_length)
     log.info("%d training windows of %d tokens; %.1f%% of the token slots are padding", len(data["train"]),
              max_length, 100 * padding)
     heldout = _heldout_windows(corpus, tok, max_length, cfg)
@@ -317,8 +321,7 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
     (output / "history.json").write_text(json.dumps(history, indent=2) + "\n")
     plot_loss_curve(history, output / "loss_curve.png")
     lm = _score(model, tok, heldout, references, cfg.batch_size, output / "lm_metrics.json") if heldout else None
-    mean_tokens = float(np.mean([len(ids) for ids in data["train"]["input_ids"]]))
-    tokens_seen = trainer.state.global_step * cfg.batch_size * cfg.gradient_accumulation_steps * mean_tokens
+    tokens_seen = trainer.state.global_step * cfg.batch_size * cfg.gradient_accumulation_steps * lengths.mean()
     summary = {"model": cfg.model, "steps": trainer.state.global_step, "steps_planned": steps,
                "resumed_from": str(last) if resume else None, "time_budget_s": cfg.time_budget,
                "time_budget_note": budget_note, "train_segments": len(corpus["train"]),
@@ -356,17 +359,15 @@ def score_language_model(model_dir: str | Path, corpus_path: str | Path, output:
 
     path = Path(resolve_model_path(model_dir))
     model, tok = AutoModelForMaskedLM.from_pretrained(path).eval(), load_tokenizer(path)
-    if max_length is None:
-        saved = path / "dnalm_pretrain.yaml"
-        import yaml
-
-        max_length = (yaml.safe_load(saved.read_text()) or {}).get("max_length") if saved.is_file() else None
+    saved = path / "dnalm_pretrain.yaml"
+    if max_length is None and saved.is_file():  # score windows as long as the ones it was pretrained on
+        max_length = load_yaml(saved).get("max_length")
     max_length = min(max_length or tok.model_max_length, tok.model_max_length)
     corpus = load_corpus(corpus_path)
     cfg = PretrainConfig(lm_eval_examples=examples, seed=seed)
     heldout = _heldout_windows(corpus, tok, max_length, cfg)
     if not heldout:
-        raise ValueError(f"{corpus_path}: no validation windows to score (or a tokenizer not scored per base)")
+        raise ValueError(f"{corpus_path}: no validation split to score (build the corpus with --val-fraction > 0)")
     return _score(model, tok, heldout, _fit_references(corpus, tok), batch_size, Path(output))
 
 
@@ -437,8 +438,10 @@ def self_pretrain(sequences, model: str, output: str | Path, *, time_budget: flo
     """Masked-language-model training of ``model`` (a transformer preset or a checkpoint to continue)
     on the given training sequences only, then fine-tune from the returned folder.
 
-    ``sequences`` are strings, records, or a data path whose ``train`` split alone is read (dev and
-    test files are never opened). The folder records the model's fine-tuning defaults.
+    ``sequences`` are strings, records, or a data path: a split folder's ``train`` split alone is read
+    (dev and test files are never opened); a single file is read whole, so pass the training records
+    instead when validation will be carved out of it (``finetune --self-pretrain`` does). The folder
+    records the model's fine-tuning defaults.
     """
     from datasets import Dataset, DatasetDict
 
