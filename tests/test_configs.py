@@ -18,6 +18,12 @@ def test_shipped_configs_are_valid(path):
 
     if path.name.startswith("model-"):
         assert resolve_spec(str(path)) is not None
+    elif path.name.startswith("pretrain-"):  # pretraining settings, and the model they build must resolve
+        from dnalm.pretrain import PretrainConfig
+
+        cfg = PretrainConfig.from_dict(yaml.safe_load(path.read_text()))
+        model = Path(__file__).resolve().parents[1] / cfg.model if cfg.model.endswith(".yaml") else cfg.model
+        assert resolve_spec(str(model)) is not None
     elif "datasets" in yaml.safe_load(path.read_text()):  # benchmark configs: every model's settings checked too
         assert BenchmarkConfig.load(path).runs()
     else:
