@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.io import Record, find_splits, read_labeled_fasta, read_sequences
+from dnalm.io import Record, canonical_label, find_splits, read_labeled_fasta, read_sequences
 from dnalm.synth import stratified_split
 
 __all__ = ["LabelSpace", "TokenizedDataset", "load_splits", "to_dataset"]
@@ -48,11 +48,11 @@ class LabelSpace:
         if problem_type == "regression":
             return cls(problem_type, ["value"])
         if problem_type == "multi_label_classification":
-            names = {x for r in records for x in r.label.split(MULTI_LABEL_SEP) if x}
+            names = {canonical_label(x) for r in records for x in r.label.split(MULTI_LABEL_SEP) if x}
         elif problem_type == "token_classification":
             names = {x for r in records for x in _per_base(r.label)}
         else:
-            names = {r.label for r in records}
+            names = {canonical_label(r.label) for r in records}
         if problem_type == "single_label_classification" and len(names) < 2:
             raise ValueError(f"training data holds a single class {sorted(names)}; a classifier needs two or more")
         return cls(problem_type, sorted(names, key=_sort_key))
@@ -81,15 +81,19 @@ class LabelSpace:
             return [index[x] for x in values]
         if self.problem_type == "multi_label_classification":
             vec = [0.0] * len(self.names)
+            index = {canonical_label(name): i for i, name in enumerate(self.names)}
             for x in (label or "").split(MULTI_LABEL_SEP):
+                x = canonical_label(x)
                 if x:
                     if x not in index:
                         raise ValueError(f"record {record!r}: label {x!r} is not among the training labels {self.names}")
                     vec[index[x]] = 1.0
             return vec
-        if label not in index:
+        index = {canonical_label(name): i for i, name in enumerate(self.names)}  # also "1.0" of older models
+        key = canonical_label(label) if isinstance(label, str) else label
+        if key not in index:
             raise ValueError(f"record {record!r}: label {label!r} is not among the training labels {list(self.names)}")
-        return index[label]
+        return index[key]
 
 
 def _per_base(label: str) -> list[str]:

@@ -14,8 +14,12 @@ Nothing is skipped silently.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
+import math
+import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +44,17 @@ LABEL_COLUMNS = ("label", "class", "labels", "target")
 ID_COLUMNS = ("id", "name", "seq_id", "sequence_id")
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".ffn", ".fas")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+# csv's default field limit (131,072 characters) is shorter than many sequences; 2**31 - 1 fits a C long everywhere.
+CSV_FIELD_LIMIT = 2**31 - 1
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One sequence: an id, the normalised sequence and an optional label (as text)."""
+    """One sequence: an id, the normalised sequence and an optional label (as text).
+
+    Table readers write numeric labels in one form (``1.0`` -> ``1``, see :func:`canonical_label`).
+    """
 
     id: str
     sequence: str
@@ -74,14 +84,28 @@ def _strip_gz(path: Path) -> str:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Yield (1-based line number, line without LF/CRLF); a line that is not UTF-8 is named."""
+    """Yield (1-based line number, line without its LF, CRLF or lone-CR ending), a leading UTF-8 BOM
+    dropped; a line that is not UTF-8 and a truncated or corrupt gzip stream are named."""
+    lineno = 0
     with _open_binary(path) as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise DataFormatError(path, lineno, f"not UTF-8 text ({err.reason} at byte {err.start + 1})") from None
-            yield lineno, line.rstrip("\r\n")
+        try:
+            for raw in fh:
+                raw = raw.rstrip(b"\r\n")
+                if lineno == 0 and raw.startswith(codecs.BOM_UTF8):  # Excel's UTF-8 exports
+                    raw = raw[len(codecs.BOM_UTF8) :]
+                for piece in raw.split(b"\r") if b"\r" in raw else (raw,):  # lone CR: old Mac line ends
+                    lineno += 1
+                    try:
+                        line = piece.decode("utf-8")
+                    except UnicodeDecodeError as err:
+                        raise DataFormatError(path, lineno, f"not UTF-8 text ({err.reason} at byte {err.start + 1})"
+                                              ) from None
+                    yield lineno, line
+        except EOFError:
+            raise DataFormatError(path, None, f"truncated gzip: the compressed data ends early (after line {lineno}); "
+                                  "is the file complete?") from None
+        except (gzip.BadGzipFile, zlib.error) as err:
+            raise DataFormatError(path, None, f"corrupt gzip ({err}) after line {lineno}") from None
 
 
 def read_fasta(path: str | Path, *, label: str | None = None) -> Iterator[Record]:
@@ -143,6 +167,47 @@ def kmers_to_sequence(tokens: list[str]) -> str:
     return tokens[0] + "".join(t[-1] for t in tokens[1:])
 
 
+def canonical_label(label: str) -> str:
+    """One text form per number, so ``1`` and ``1.0`` are one class; other text is returned as written.
+
+    Plain digit strings stay as written: they may be per-base labels such as ``0011100``.
+
+    >>> [canonical_label(x) for x in ["1.0", "+1e0", "0.50", "-0.0", "007", "pos"]]
+    ['1', '1', '0.5', '0', '007', 'pos']
+    """
+    if (label.isascii() and label.isdigit()) or not _NUMBER.fullmatch(label):
+        return label
+    x = float(label)
+    if not math.isfinite(x):
+        return label
+    return str(int(x)) if x.is_integer() else repr(x)
+
+
+def _label_kind(label: str) -> str:
+    """``"none"``, ``"number"`` or ``"text"``; multi-label (``1;3``) and per-base (``0 1 1``) labels
+    are numbers when every part is."""
+    parts = re.split(r"[;\s]+", label.strip())
+    if not any(parts):
+        return "none"
+    return "number" if all(_NUMBER.fullmatch(p) for p in parts if p) else "text"
+
+
+def _check_label(label: str, kind: str, first: tuple[int, str, str], path: Path, lineno: int, rid: str) -> None:
+    """Every label of a file is of the kind of the first (numbers, names, or none at all)."""
+    first_line, first_label, first_kind = first
+    if kind == first_kind:
+        return
+    if kind == "none":
+        message = f"no label, but line {first_line} has one ({first_label!r}); label every row or none"
+    elif first_kind == "none":
+        message = f"label {label!r}, but line {first_line} has none; label every row or none"
+    else:
+        what = "is a number" if kind == "number" else "is not a number"
+        message = (f"label {label!r} {what}, but line {first_line}'s label {first_label!r} "
+                   f"{'is not' if kind == 'number' else 'is'}; labels are all numbers or all names")
+    raise DataFormatError(path, lineno, message, record=rid)
+
+
 def _pick_column(header: list[str], wanted: str | None, candidates: tuple[str, ...], path: Path,
                  what: str, required: bool) -> int | None:
     lowered = [h.strip().lower() for h in header]
@@ -168,10 +233,12 @@ def read_table(path: str | Path, *, sequence_column: str | None = None, label_co
     label column is ``label_column`` or one of ``label``/``class`` (optional). A
     sequence written as space-separated overlapping k-mers (DNABERT's TSV) is
     turned back into bases after checking the overlap (``kmer_input=None``
-    detects it). ``labels`` restricts the allowed label values.
+    detects it). ``labels`` restricts the allowed label values. Numeric labels are written in one form
+    (:func:`canonical_label`); a file that mixes numeric and other labels, or labelled and
+    unlabelled rows, is an error.
     """
     path = Path(path)
-    allowed = None if labels is None else {str(x) for x in labels}
+    allowed = None if labels is None else {canonical_label(str(x)) for x in labels}
     name = _strip_gz(path)
     lines = _lines(path)
     try:
@@ -183,6 +250,9 @@ def read_table(path: str | Path, *, sequence_column: str | None = None, label_co
     seq_i = _pick_column(header, sequence_column, SEQUENCE_COLUMNS, path, "sequence", True)
     lab_i = _pick_column(header, label_column, LABEL_COLUMNS, path, "label", label_column is not None)
     id_i = _pick_column(header, None, ID_COLUMNS, path, "id", False)
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:  # process-wide, only ever raised
+        csv.field_size_limit(CSV_FIELD_LIMIT)
+    first_label: tuple[int, str, str] | None = None
     rows = csv.reader((line for _, line in lines), delimiter=delimiter)
     n = 0
     for n, row in enumerate(rows, start=1):
@@ -206,6 +276,12 @@ def read_table(path: str | Path, *, sequence_column: str | None = None, label_co
             raise DataFormatError(path, lineno, f"sequence position {err.position}: {err.char!r} is not a "
                                   "nucleotide code", record=rid) from None
         label = row[lab_i].strip() if lab_i is not None else None
+        if label is not None:
+            kind = _label_kind(label)
+            if first_label is None:
+                first_label = (lineno, label, kind)
+            _check_label(label, kind, first_label, path, lineno, rid)
+            label = canonical_label(label)
         if allowed is not None and label not in allowed:
             raise DataFormatError(path, lineno, f"label {label!r} is not in the label set {sorted(allowed)}",
                                   record=rid)

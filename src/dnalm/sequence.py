@@ -34,7 +34,8 @@ BASES = "ACGT"
 #: Upper-case IUPAC nucleotide codes dnalm accepts (U is read as T).
 IUPAC = "ACGTRYSWKMBDHVN"
 
-_INVALID = re.compile(f"[^{IUPAC}]")
+# Checked on the text as written: upper() maps some non-ASCII letters to bases ("ſ" -> "S", "ﬆ" -> "ST").
+_INVALID = re.compile(f"[^{IUPAC}{IUPAC.lower()}Uu]")
 _COMPLEMENT = str.maketrans("ACGTRYSWKMBDHVN", "TGCAYRSWMKVHDBN")
 
 # Byte -> base code lookup used by every vectorised hot path: A,C,G,T (either case,
@@ -77,7 +78,7 @@ def _raise_invalid(seq: str, index: int, record: str | int | None) -> None:
 
 
 def normalize(seq: str, *, record: str | int | None = None) -> str:
-    """Return ``seq`` upper-cased with U->T, after checking every character.
+    """Return ``seq`` upper-cased with U->T, after checking every character as written (ASCII only).
 
     Args:
         seq: raw DNA/RNA text (no whitespace).
@@ -92,11 +93,10 @@ def normalize(seq: str, *, record: str | int | None = None) -> str:
     ...
     dnalm.sequence.SequenceError: record 'r1', position 3: '-' is not a nucleotide code (allowed: ACGTRYSWKMBDHVN, U, lower case)
     """
-    up = seq.upper().replace("U", "T")
-    bad = _INVALID.search(up)
+    bad = _INVALID.search(seq)
     if bad is not None:
         _raise_invalid(seq, bad.start(), record)
-    return up
+    return seq.upper().replace("U", "T")
 
 
 def reverse_complement(seq: str) -> str:

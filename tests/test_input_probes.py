@@ -1,0 +1,142 @@
+"""Awkward but real inputs: numeric labels, damaged gzip, long fields, old line endings, BOMs, Unicode."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import random
+
+import pytest
+
+from dnalm.data import LabelSpace
+from dnalm.io import DataFormatError, Record, read_fasta, read_sequences, read_table
+from dnalm.sequence import SequenceError, normalize
+
+
+def write(tmp_path, name, data: str | bytes):
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+# 1. labels ----------------------------------------------------------------------------------------------------------
+
+def test_numeric_labels_written_differently_are_one_class(tmp_path):
+    path = write(tmp_path, "d.csv", "sequence,label\nACGT,1\nACGA,1.0\nACGG,0\nACGC,0.0\nAAAA,+1e0\nCCCC,0.50\n")
+    recs = list(read_table(path))
+    assert [r.label for r in recs] == ["1", "1", "0", "0", "1", "0.5"]
+    assert LabelSpace.from_records(recs).names == ["0", "0.5", "1"]
+    assert list(read_table(path, labels=[0, 1, 0.5]))  # the allowed set is compared as numbers too
+
+
+def test_text_and_per_base_labels_stay_as_written(tmp_path):
+    path = write(tmp_path, "d.csv", "sequence,label\nACGT,Pos\nACGA,neg\n")
+    assert [r.label for r in read_table(path)] == ["Pos", "neg"]
+    per_base = write(tmp_path, "p.csv", "sequence,label\nACGT,0011\nACGA,0110\n")
+    assert [r.label for r in read_table(per_base)] == ["0011", "0110"]
+    multi = write(tmp_path, "m.csv", "sequence,label\nACGT,1;3\nACGA,2\n")  # numeric multi-label classes
+    assert [r.label for r in read_table(multi)] == ["1;3", "2"]
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ("sequence,label\nACGT,1\nACGA,pos\n", r"d\.csv:3: record '1': label 'pos' is not a number, but line 2"),
+    ("sequence,label\nACGT,pos\nACGA,0\n", r"d\.csv:3: record '1': label '0' is a number, but line 2"),
+    ("sequence,label\nACGT,0.5\nACGA,nan\n", r"d\.csv:3: record '1': label 'nan' is not a number"),
+    ("sequence,label\nACGT,1\nACGA,\n", r"d\.csv:3: record '1': no label, but line 2 has one"),
+    ("sequence,label\nACGT,\nACGA,1\n", r"d\.csv:3: record '1': label '1', but line 2 has none"),
+])
+def test_mixed_or_missing_labels_name_file_and_line(tmp_path, text, match):
+    with pytest.raises(DataFormatError, match=match):
+        list(read_table(write(tmp_path, "d.csv", text)))
+
+
+def test_a_file_without_labels_is_still_read(tmp_path):
+    path = write(tmp_path, "d.csv", "sequence,label\nACGT,\nACGA,\n")
+    assert [r.label for r in read_table(path)] == ["", ""]
+
+
+# 2. damaged gzip ----------------------------------------------------------------------------------------------------
+
+def _gzip_fasta(n: int = 400) -> bytes:
+    rng = random.Random(0)
+    text = "".join(f">r{i}\n{''.join(rng.choice('ACGT') for _ in range(120))}\n" for i in range(n))
+    return gzip.compress(text.encode())
+
+
+@pytest.mark.parametrize("name", ["x.fa.gz", "x.csv.gz"])
+def test_truncated_gzip_is_a_data_format_error(tmp_path, name):
+    data = _gzip_fasta()
+    if name.endswith(".csv.gz"):
+        data = gzip.compress(("sequence,label\n" + "ACGT,1\n" * 20_000).encode())
+    path = write(tmp_path, name, data[: len(data) // 2])
+    with pytest.raises(DataFormatError, match=rf"{name.replace('.', '[.]')}: truncated gzip"):
+        list(read_sequences(path))
+
+
+def test_corrupt_gzip_is_a_data_format_error(tmp_path):
+    header = _gzip_fasta()[:10]
+    path = write(tmp_path, "x.fa.gz", header + b"\xff" * 200)  # BTYPE 11: an invalid deflate block
+    with pytest.raises(DataFormatError, match=r"x\.fa\.gz: corrupt gzip"):
+        list(read_sequences(path))
+    data = bytearray(_gzip_fasta())
+    data[-8] ^= 0xFF  # CRC of the data
+    bad_crc = write(tmp_path, "c.fa.gz", bytes(data))
+    with pytest.raises(DataFormatError, match=r"c\.fa\.gz: corrupt gzip"):
+        list(read_sequences(bad_crc))
+
+
+# 3. long fields, lone CR, BOM ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def default_csv_field_limit():
+    """Start from Python's default csv field limit (131,072) and put the old one back afterwards."""
+    old = csv.field_size_limit(131_072)
+    yield
+    csv.field_size_limit(old)
+
+
+def test_a_field_longer_than_csv_default_limit(tmp_path, default_csv_field_limit):
+    seq = "ACGT" * 50_000  # 200,000 characters
+    path = write(tmp_path, "long.tsv", f"sequence\tlabel\n{seq}\t1\nAC\t0\n")
+    assert [len(r.sequence) for r in read_table(path)] == [200_000, 2]
+
+
+def test_lone_cr_line_endings(tmp_path):
+    table = write(tmp_path, "d.csv", "sequence,label\rACGT,1\rGGCC,0\r")
+    assert list(read_table(table)) == [Record("0", "ACGT", "1"), Record("1", "GGCC", "0")]
+    fasta = write(tmp_path, "x.fa", ">a\racgt\rNN\r\r>b\rGG\r")
+    assert list(read_fasta(fasta)) == [Record("a", "ACGTNN"), Record("b", "GG")]
+    bad = write(tmp_path, "b.csv", "sequence,label\rACGT,1\rAXGT,0\r")
+    with pytest.raises(DataFormatError, match=r"b\.csv:3: record '1': sequence position 2: 'X'"):
+        list(read_table(bad))
+
+
+def test_utf8_bom_is_not_part_of_the_header(tmp_path):
+    table = write(tmp_path, "d.csv", "\ufeffsequence,label\r\nACGT,1\r\n")
+    assert list(read_sequences(table)) == [Record("0", "ACGT", "1")]
+    fasta = write(tmp_path, "x.fa", "\ufeff>a\nACGT\n")
+    assert list(read_sequences(fasta)) == [Record("a", "ACGT")]
+    gz = write(tmp_path, "d.tsv.gz", gzip.compress("\ufeffseq\tclass\nAC\tx\n".encode()))
+    assert list(read_sequences(gz)) == [Record("0", "AC", "x")]
+
+
+# 4. Unicode that upper-cases into bases -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("seq", "pos", "char"), [
+    ("\u017f", 1, "\u017f"),          # long s: upper() is 'S'
+    ("A\ufb06C", 2, "\ufb06"),        # ligature st: upper() is 'ST'
+    ("\ufb06-", 1, "\ufb06"),         # used to be an IndexError (position counted after the expansion)
+    ("ACG\u00df", 4, "\u00df"),       # sharp s: upper() is 'SS'
+    ("ACG\u212a", 4, "\u212a"),       # Kelvin sign: lower() is 'k'
+])
+def test_normalize_checks_the_characters_as_written(seq, pos, char):
+    with pytest.raises(SequenceError) as info:
+        normalize(seq, record="r")
+    assert (info.value.position, info.value.char) == (pos, char)
+    assert f"position {pos}" in str(info.value)
+
+
+def test_reader_rejects_unicode_look_alikes(tmp_path):
+    path = write(tmp_path, "d.csv", "sequence,label\nAC\u017fT,1\n")
+    with pytest.raises(DataFormatError, match=r"d\.csv:2: record '0': sequence position 3: '\u017f'"):
+        list(read_table(path))
