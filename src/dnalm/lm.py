@@ -17,9 +17,37 @@ import numpy as np
 from dnalm.sequence import normalize
 from dnalm.shipped import resolve_model_path
 
-__all__ = ["fill_mask", "embed", "write_embeddings"]
+__all__ = ["fill_mask", "embed", "write_embeddings", "IncompleteCheckpointError", "load_complete"]
 
 _MASK = re.compile(r"<mask>|\[MASK\]", re.IGNORECASE)
+
+
+class IncompleteCheckpointError(ValueError):
+    """A checkpoint lacks weights the task needs (a fill-mask on a fine-tuned classifier)."""
+
+
+def load_complete(auto_class, model_path: str, what: str, ignore: tuple[str, ...] = (), **kwargs):
+    """``auto_class.from_pretrained`` that refuses a checkpoint lacking weights ``what`` needs.
+
+    transformers fills weights missing from a checkpoint with random values and goes on; a
+    fill-mask on a fine-tuned classifier would then print the guesses of a random masked-LM head.
+    Missing weights whose name contains one of ``ignore`` (BERT's unused pooler) are allowed.
+    """
+    import transformers
+
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()  # the load report is checked here instead
+    try:
+        model, info = auto_class.from_pretrained(str(model_path), output_loading_info=True, **kwargs)
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+    missing = [k for k in info.get("missing_keys", []) if not any(i in k for i in ignore)]
+    if missing:
+        shown = ", ".join(sorted(missing)[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+        raise IncompleteCheckpointError(f"{model_path}: {len(missing)} weights that {what} needs are not in this checkpoint "
+                         f"({shown}); is it a fine-tuned classifier? {what} needs a pretrained model "
+                         "(dnalm pretrain, or a checkpoint saved with its masked-LM head)")
+    return model.eval()
 
 
 def _load_mlm(model_path: str, trust_remote_code: bool = False):
@@ -28,7 +56,7 @@ def _load_mlm(model_path: str, trust_remote_code: bool = False):
     from dnalm.tokenization import load_tokenizer
 
     model_path = resolve_model_path(model_path)
-    model = AutoModelForMaskedLM.from_pretrained(str(model_path), trust_remote_code=trust_remote_code).eval()
+    model = load_complete(AutoModelForMaskedLM, model_path, "fill-mask", trust_remote_code=trust_remote_code)
     return model, load_tokenizer(str(model_path), trust_remote_code=trust_remote_code)
 
 
@@ -116,9 +144,11 @@ def embed(model_path: str | Path, sequences: list[str], *, pooling: str = "mean"
     if model is None:
         model_path = resolve_model_path(model_path)
         try:
-            model = AutoModel.from_pretrained(str(model_path))
-        except ValueError:  # a dnalm baseline: no transformer encoder to read
-            raise ValueError(f"{model_path}: embeddings need a transformer checkpoint") from None
+            model = load_complete(AutoModel, model_path, "embed", ignore=("pooler",))
+        except IncompleteCheckpointError:
+            raise
+        except ValueError:
+            raise ValueError(f"{model_path}: embeddings need a transformer checkpoint") from None  # a dnalm baseline
         tokenizer = load_tokenizer(str(model_path))
     sequences, model, device, max_tokens, size, stride = _prepare(model, tokenizer, sequences, None, None, None)
     owner, pieces = [], []

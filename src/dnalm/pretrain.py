@@ -260,6 +260,7 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
     import yaml
     from transformers import Trainer, TrainingArguments, set_seed
 
+    from dnalm.callbacks import progress_bars
     from dnalm.corpus import load_corpus
     from dnalm.train import _precision_flags
 
@@ -300,7 +301,8 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
         lr_scheduler_type=cfg.lr_scheduler, save_strategy="steps", save_steps=cfg.save_steps,
         eval_strategy="steps" if "validation" in data else "no", eval_steps=eval_steps,
         logging_steps=min(cfg.logging_steps, eval_steps), save_total_limit=cfg.save_total_limit, seed=cfg.seed,
-        data_seed=cfg.seed, report_to="none", dataloader_drop_last=False, **_precision_flags())
+        data_seed=cfg.seed, report_to="none", dataloader_drop_last=False, disable_tqdm=not progress_bars(),
+        **_precision_flags())
     args = TrainingArguments(**{**ours, **cfg.trainer})  # the trainer: pass-through wins
     callbacks = _callbacks(cfg, collator, output)
     if deadline is not None:
@@ -354,11 +356,12 @@ def score_language_model(model_dir: str | Path, corpus_path: str | Path, output:
     from transformers import AutoModelForMaskedLM
 
     from dnalm.corpus import load_corpus
+    from dnalm.lm import load_complete
     from dnalm.shipped import resolve_model_path
     from dnalm.tokenization import load_tokenizer
 
     path = Path(resolve_model_path(model_dir))
-    model, tok = AutoModelForMaskedLM.from_pretrained(path).eval(), load_tokenizer(path)
+    model, tok = load_complete(AutoModelForMaskedLM, path, "lm-eval"), load_tokenizer(path)
     saved = path / "dnalm_pretrain.yaml"
     if max_length is None and saved.is_file():  # score windows as long as the ones it was pretrained on
         max_length = load_yaml(saved).get("max_length")

@@ -1,0 +1,85 @@
+"""Defects a new user hit (issue 11), each with a test that failed before the fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from dnalm.lm import IncompleteCheckpointError, embed, fill_mask
+
+
+@pytest.fixture(scope="module")
+def classifier_checkpoint(dnabert_checkpoint, tmp_path_factory):
+    """A fine-tuned classifier: the pretrained encoder plus a classification head, no masked-LM head."""
+    import shutil
+
+    from transformers import AutoModelForSequenceClassification
+
+    out = tmp_path_factory.mktemp("classifier")
+    AutoModelForSequenceClassification.from_pretrained(str(dnabert_checkpoint), num_labels=2).save_pretrained(out)
+    for f in dnabert_checkpoint.iterdir():  # the tokenizer files
+        if not (out / f.name).exists():
+            shutil.copy(f, out / f.name)
+    return out
+
+
+def test_fill_mask_refuses_a_classifier_instead_of_reading_a_random_head(classifier_checkpoint):
+    with pytest.raises(IncompleteCheckpointError, match="fill-mask needs a pretrained model"):
+        fill_mask(classifier_checkpoint, "ACGTAGCTAGCT<mask>GCTAGCTAGCATCGA")
+
+
+def test_embed_of_a_classifier_reads_its_encoder(classifier_checkpoint, dnabert_checkpoint):
+    # the classifier's encoder is the pretrained one: the same vectors, no random weights
+    seqs = ["ACGTACGTAGCTAGCTTTGA", "GGCA" * 20]
+    assert embed(classifier_checkpoint, seqs) == pytest.approx(embed(dnabert_checkpoint, seqs), abs=1e-5)
+
+
+def test_fill_mask_cli_refuses_a_classifier_in_one_line(classifier_checkpoint):
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+
+    result = CliRunner().invoke(app, ["fill-mask", str(classifier_checkpoint), "ACGTAGCT<mask>GCTAGCTAGC"])
+    assert result.exit_code != 0
+    assert "fine-tuned classifier" in result.output and "Traceback" not in result.output
+
+
+def test_version_and_python_dash_m():
+    import subprocess
+    import sys
+
+    from dnalm import __version__
+
+    out = subprocess.run([sys.executable, "-m", "dnalm", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"dnalm {__version__}"
+
+
+def test_an_unhandled_error_is_one_line_and_debug_shows_the_traceback(monkeypatch, capsys):
+    from dnalm import cli
+
+    def broken():
+        raise RuntimeError("something the command did not expect")
+
+    monkeypatch.setattr(cli, "app", broken)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "error (RuntimeError): something the command did not expect" in err and "Traceback" not in err
+    monkeypatch.setitem(cli._STATE, "debug", True)
+    with pytest.raises(RuntimeError):
+        cli.main()
+
+
+def test_no_progress_bars_when_output_is_not_a_terminal(tata_dir, tmp_path):
+    import subprocess
+    import sys
+
+    log = tmp_path / "log.txt"
+    subprocess.run([sys.executable, "-m", "dnalm", "--log-file", str(log), "finetune", str(tata_dir), "-o",
+                    str(tmp_path / "m"), "--model", "pos-cnn", "--epochs", "1"],
+                   capture_output=True, text=True, check=True)
+    text = log.read_text()
+    assert "validation:" in text and "training loss" in text
+    captured = subprocess.run([sys.executable, "-m", "dnalm", "finetune", str(tata_dir), "-o", str(tmp_path / "n"),
+                               "--model", "pos-cnn", "--epochs", "1"], capture_output=True, text=True, check=True)
+    assert "\r" not in captured.stderr and "\x1b[" not in captured.stderr  # no bars, no ANSI colours
