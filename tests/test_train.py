@@ -31,6 +31,7 @@ def test_finetune_saves_a_plain_transformers_model_with_history(tata_dir, tmp_pa
     assert summary["n_train"] == 240 and summary["n_validation"] == 60
     rows = list(csv.DictReader(open(out / "history.csv")))
     assert [float(r["epoch"]) for r in rows] == [1.0, 2.0, 3.0]
+    assert all(float(r["train_loss"]) > 0 for r in rows)  # the training curve beside the validation one
     assert [r["epoch"] for r in json.loads((out / "history.json").read_text())] == [1.0, 2.0, 3.0]
     assert summary["best_validation_metric"] == pytest.approx(max(float(r["eval_mcc"]) for r in rows))
     model = AutoModelForSequenceClassification.from_pretrained(out)

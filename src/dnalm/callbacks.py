@@ -11,24 +11,37 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
+import sys
 import time
 from pathlib import Path
 
 from transformers import ProgressCallback, TrainerCallback
 
-__all__ = ["History", "QuietProgress", "WeightAverage", "BestModel", "TimeBudget"]
+__all__ = ["History", "QuietProgress", "WeightAverage", "BestModel", "TimeBudget", "progress_bars"]
 
 log = logging.getLogger(__name__)
 _SHOWN = ("eval_loss", "eval_accuracy", "eval_mcc", "eval_auroc", "eval_mse", "eval_f1_macro")
 
 
+def progress_bars() -> bool:
+    """Progress bars only on a terminal: in a log file their carriage returns and escape codes are noise."""
+    return sys.stderr.isatty() and os.environ.get("TQDM_DISABLE", "") in ("", "0")
+
+
 class History(TrainerCallback):
-    """Every validation result as a row of ``history.csv``/``history.json`` and one log line."""
+    """Every validation result as a row of ``history.csv``/``history.json`` and one log line,
+    with the mean training loss logged since the previous validation (``train_loss``)."""
 
     def __init__(self, path_csv: Path):
         self.path_csv = Path(path_csv)
         self.rows: list[dict] = []
         self.done = False
+        self._losses: list[float] = []
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "loss" in logs and "eval_loss" not in logs:
+            self._losses.append(float(logs["loss"]))
 
     def on_train_end(self, args, state, control, **kwargs):
         self.done = True  # the final evaluate() of the restored best model is not part of the curve
@@ -36,7 +49,11 @@ class History(TrainerCallback):
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         if self.done or not state.is_world_process_zero:
             return
-        row = {"epoch": state.epoch, "step": state.global_step, **(metrics or {})}
+        row = {"epoch": state.epoch, "step": state.global_step}
+        if self._losses:
+            row["train_loss"] = sum(self._losses) / len(self._losses)
+            self._losses = []
+        row.update(metrics or {})
         self.rows.append(row)
         keys = list(dict.fromkeys(k for r in self.rows for k in r))
         with open(self.path_csv, "w", newline="") as fh:
@@ -45,7 +62,8 @@ class History(TrainerCallback):
             w.writerows(self.rows)
         self.path_csv.with_suffix(".json").write_text(json.dumps(self.rows, indent=2) + "\n")
         log.info("epoch %.2f step %d validation: %s", state.epoch, state.global_step,
-                 ", ".join(f"{k[5:]} {row[k]:.4f}" for k in _SHOWN if row.get(k) is not None))
+                 ", ".join(f"{k[5:]} {row[k]:.4f}" for k in _SHOWN if row.get(k) is not None)
+                 + (f"; training loss {row['train_loss']:.4f}" if "train_loss" in row else ""))
 
 
 class QuietProgress(ProgressCallback):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +21,60 @@ app.add_typer(synth_app, name="synth")
 OutDir = Annotated[Path, typer.Option("-o", "--output", help="Output directory.")]
 Classes = Annotated[list[str] | None, typer.Option(
     "--class", help="LABEL=FASTA, one per class (instead of DATA's own labels).")]
+
+
+_STATE = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        from dnalm import __version__
+
+        typer.echo(f"dnalm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _setup(quiet: bool = typer.Option(False, "--quiet", "-q", help="Warnings and errors only."),
+           log_file: Path | None = typer.Option(None, help="Also append the log to this file."),
+           debug: bool = typer.Option(False, help="Show Python tracebacks and transformers' own messages."),
+           version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                        help="Print the version and exit.")):
+    """DNA language models: tokenize, fine-tune, pretrain, evaluate."""
+    configure_output(quiet=quiet, log_file=log_file, debug=debug)
+
+
+def configure_output(quiet: bool = False, log_file: Path | None = None, debug: bool = False) -> None:
+    """Logging set up once for every command. When stderr is not a terminal (a log file, CI), no
+    progress bars and none of transformers' ANSI-coloured load reports: one line per evaluation."""
+    import logging
+
+    _STATE["debug"] = debug
+    if not sys.stderr.isatty():
+        for var in ("HF_HUB_DISABLE_PROGRESS_BARS", "HF_DATASETS_DISABLE_PROGRESS_BARS", "TQDM_DISABLE"):
+            os.environ.setdefault(var, "1")
+        if not debug:
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
+
+
+def main() -> None:
+    """The ``dnalm`` command: any error a command did not handle is one line (``--debug``: the traceback)."""
+    try:
+        app()
+    except Exception as err:  # noqa: BLE001 - the last resort: one clear line, not a traceback
+        if _STATE["debug"]:
+            raise
+        name = type(err).__name__
+        typer.secho(f"error: {err}" if name in ("ValueError", "FileNotFoundError", "DataFormatError")
+                    else f"error ({name}): {err}", fg=typer.colors.RED, err=True)
+        typer.echo("(run with --debug for the traceback)", err=True)
+        sys.exit(1)
 
 
 def _fail(err: Exception) -> None:
@@ -191,12 +247,9 @@ def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: fi
              problem_type: str | None = None, sequence_column: str | None = None, label_column: str | None = None,
              classes: Classes = None):
     """Fine-tune a model (validation: the dev split, else a stratified part of train; never test)."""
-    import logging
-
     from dnalm.config import FinetuneConfig
     from dnalm.train import finetune as run
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         cfg = FinetuneConfig.load(config, model=model, epochs=epochs, seed=seed, learning_rate=learning_rate,
                                   batch_size=batch_size, max_length=max_length, early_stopping_patience=patience,
@@ -303,12 +356,9 @@ def pretrain(corpus: Annotated[Path, typer.Argument(help="Corpus folder from dna
              resume: bool = typer.Option(False, "--resume", help="Continue the run in OUTPUT from its last checkpoint.")):
     """Masked-language-model pretraining (leak-free span masking for k-mer models), scored per base on
     held-out regions beside a Markov chain and a two-sided count model (OUTPUT/lm_metrics.json)."""
-    import logging
-
     from dnalm.pretrain import pretrain as run
     from dnalm.pretrain import resolve_pretrain_config
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         cfg = resolve_pretrain_config(model, config, max_steps=max_steps, batch_size=batch_size,
                                       learning_rate=learning_rate, mlm_probability=mlm_probability,
@@ -335,11 +385,8 @@ def lm_eval_cmd(model: Annotated[str, typer.Argument(help="Masked-LM model folde
                 max_length: int | None = typer.Option(None, help="Tokens per window [default: as pretrained]."),
                 seed: int = 42):
     """Per-base held-out accuracy and bits per base beside a Markov chain and a two-sided count model."""
-    import logging
-
     from dnalm.pretrain import score_language_model
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         lm = score_language_model(model, corpus, output, max_length=max_length, examples=examples, seed=seed)
     except (ValueError, FileNotFoundError) as err:
@@ -387,19 +434,12 @@ def embed(model: Annotated[str, typer.Argument(help="Transformer model folder or
 
 
 # -- experiments -------------------------------------------------------------------------
-def _logging() -> None:
-    import logging
-
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-
-
 @app.command()
 def benchmark(config: Annotated[Path, typer.Argument(help="Benchmark YAML (datasets, models, seeds, search).")],
               output: OutDir = Path("dnalm-benchmark")):
     """Datasets x models x seeds -> results.md/csv/json (mean ± std); resumes an interrupted run."""
     from dnalm.benchmark import BenchmarkConfig, run_benchmark
 
-    _logging()
     try:
         cfg = BenchmarkConfig.load(config)
         rows = run_benchmark(cfg, output)
@@ -417,7 +457,6 @@ def search(config: Annotated[Path, typer.Argument(help="Benchmark YAML with a se
     from dnalm.benchmark import BenchmarkConfig
     from dnalm.search import run_search
 
-    _logging()
     try:
         cfg = BenchmarkConfig.load(config)
         if not cfg.search:
@@ -487,7 +526,6 @@ def report(runs: Annotated[Path, typer.Argument(help="Folder written by dnalm be
     """Self-contained HTML report (plots embedded) plus Markdown and PNGs."""
     from dnalm.report import build_report
 
-    _logging()
     try:
         out = build_report(runs, output, pretrain=pretrain, title=title)
     except (ValueError, FileNotFoundError) as err:
@@ -496,4 +534,4 @@ def report(runs: Annotated[Path, typer.Argument(help="Folder written by dnalm be
 
 
 if __name__ == "__main__":
-    app()
+    main()

@@ -121,13 +121,16 @@ def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval
     """``TrainingArguments`` for resolved settings; ``cfg.trainer`` is merged over dnalm's own."""
     from transformers import TrainingArguments
 
+    from dnalm.callbacks import progress_bars
+
     ours = dict(
         output_dir=str(output / "checkpoints"), max_steps=total_steps, learning_rate=cfg.learning_rate,
         per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.eval_batch_size,
         gradient_accumulation_steps=cfg.gradient_accumulation_steps, weight_decay=cfg.weight_decay,
         max_grad_norm=cfg.max_grad_norm,
         warmup_steps=cfg.warmup_ratio, lr_scheduler_type=cfg.lr_scheduler, eval_strategy="steps",
-        eval_steps=eval_steps, save_strategy="no", logging_strategy="steps", logging_steps=cfg.logging_steps,
+        eval_steps=eval_steps, save_strategy="no", logging_strategy="steps",
+        logging_steps=min(cfg.logging_steps, eval_steps), disable_tqdm=not progress_bars(),
         seed=cfg.seed, data_seed=cfg.seed, report_to="tensorboard" if _has_tensorboard() else "none",
         train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
         dataloader_drop_last=False, remove_unused_columns=False, **_precision_flags())
