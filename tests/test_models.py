@@ -155,3 +155,26 @@ def test_position_bins_let_the_cnn_see_where_a_motif_sits():
                     for s in (early, late))
         diff = float((a - b).abs().max())
         assert diff > 1e-3 if moved else diff < 1e-4  # max + mean pooling alone cannot tell (float rounding only)
+
+
+def test_shift_augment_moves_bases_between_the_special_tokens():
+    import torch
+
+    from dnalm.models.baselines import PosCnnConfig, PosCnnForSequenceClassification
+
+    model = PosCnnForSequenceClassification(PosCnnConfig(shift_augment=2))
+    n_id = model.config.ambiguous_token_ids[0]
+    ids = torch.tensor([[2, 5, 6, 7, 8, 5, 6, 3, 0, 0], [2, 5, 5, 5, 6, 6, 6, 7, 7, 3]])
+    mask = (ids != 0).long()
+    torch.manual_seed(0)
+    seen = set()
+    for _ in range(40):
+        out = model._shift(ids, mask)
+        for row, moved, m in zip(ids.tolist(), out.tolist(), mask.sum(1).tolist()):
+            inner, got = row[1 : m - 1], moved[1 : m - 1]
+            assert moved[0] == row[0] and moved[m - 1:] == row[m - 1:]  # [CLS], [SEP], padding stay
+            offsets = [o for o in range(-2, 3) if got == ([n_id] * o + inner[: len(inner) - o] if o >= 0
+                                                           else inner[-o:] + [n_id] * -o)]
+            assert offsets, (inner, got)
+            seen.add(offsets[0])
+    assert seen == {-2, -1, 0, 1, 2}

@@ -5,7 +5,9 @@ and return ``SequenceClassifierOutput``, so training, evaluation and prediction 
 branch on the model type. Tokens are read as one-hot bases (or a learned embedding for
 the Genomic Benchmarks CNN, as in its paper); padding is re-masked after every block so
 a sequence's output does not depend on what else is in its batch. During training each
-sequence is reverse-complemented with probability ``rc_augment`` (0.5 by default).
+sequence is reverse-complemented with probability ``rc_augment`` (0.5 by default), and with
+``shift_augment = s`` moved by a random whole number of bases in [-s, s] (bases pushed past an end
+are dropped, the gap is filled with N), so the model does not tie a motif to one exact position.
 """
 
 from __future__ import annotations
@@ -39,11 +41,12 @@ class DnaBaselineConfig(PretrainedConfig):
         ambiguous_token_ids: ids read as "any base" (0.25 on each channel), e.g. N, [UNK].
         complement_ids: id -> id of the complementary token (for reverse-complement augmentation).
         rc_augment: probability of reverse-complementing each training sequence.
+        shift_augment: largest random shift (bases) of each training sequence; 0 disables it.
     """
 
     def __init__(self, vocab_size: int = 10, base_token_ids=(5, 6, 7, 8), ambiguous_token_ids=(1, 4, 9),
                  complement_ids=None, rc_augment: float = 0.5, dropout: float = 0.2, pad_token_id: int = 0,
-                 **kwargs):
+                 shift_augment: int = 0, **kwargs):
         super().__init__(pad_token_id=pad_token_id, **kwargs)
         self.vocab_size = vocab_size
         self.base_token_ids = list(base_token_ids)
@@ -54,6 +57,7 @@ class DnaBaselineConfig(PretrainedConfig):
             complement_ids[a], complement_ids[t], complement_ids[c], complement_ids[g] = t, a, g, c
         self.complement_ids = list(complement_ids)
         self.rc_augment = rc_augment
+        self.shift_augment = int(shift_augment)
         self.dropout = dropout
 
 
@@ -102,10 +106,26 @@ class _BaselineModel(PreTrainedModel):
         rc = self._lookup(input_ids.device)[1][torch.gather(input_ids, 1, src)]
         return torch.where(flip[:, None], rc, input_ids)
 
+    def _shift(self, input_ids, mask):
+        """Move each row's bases by a random offset in [-shift_augment, shift_augment] between its
+        [CLS] and [SEP]; bases moved past an end are dropped and the gap is filled with N."""
+        most = self.config.shift_augment
+        offset = torch.randint(-most, most + 1, (input_ids.shape[0], 1), device=input_ids.device)
+        length = mask.sum(dim=1, keepdim=True)
+        pos = torch.arange(input_ids.shape[1], device=input_ids.device)[None, :]
+        inner = (pos >= 1) & (pos <= length - 2)
+        src = pos - offset
+        keep = inner & (src >= 1) & (src <= length - 2)
+        moved = torch.gather(input_ids, 1, src.clamp(0, input_ids.shape[1] - 1))
+        fill = torch.full_like(input_ids, self.config.ambiguous_token_ids[0])
+        return torch.where(keep, moved, torch.where(inner, fill, input_ids))
+
     def forward(self, input_ids, attention_mask=None, labels=None, token_type_ids=None, return_dict=None, **kwargs):
         mask = attention_mask if attention_mask is not None else (input_ids != self.config.pad_token_id).long()
         if self.training and self.config.rc_augment > 0:
             input_ids = self._reverse_complement(input_ids, mask)
+        if self.training and self.config.shift_augment > 0:
+            input_ids = self._shift(input_ids, mask)
         x = self.embed(input_ids) if self.embed is not None else self._lookup(input_ids.device)[0][input_ids]
         x = x * mask[..., None].to(x.dtype)
         logits = self.body(x.transpose(1, 2), mask)
