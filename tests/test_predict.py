@@ -94,8 +94,8 @@ def test_untrained_baseline_and_constant_prediction_flag(tata_dir, tmp_path):
 
 def test_evaluate_rejects_labels_the_model_does_not_know(trained, tmp_path):
     data = tmp_path / "x.csv"
-    data.write_text("sequence,label\nACGTACGT,1\nACGTTTTT,enhancer\n")
-    with pytest.raises(ValueError, match=r"record '1': label 'enhancer' is not among the training labels"):
+    data.write_text("sequence,label\nACGTACGT,1\nACGTTTTT,7\n")
+    with pytest.raises(ValueError, match=r"record '1': label '7' is not among the training labels"):
         evaluate(str(trained), data, tmp_path / "e")
 
 
@@ -106,3 +106,17 @@ def test_predict_file_keeps_every_input(trained, tmp_path):
     n = predict_file(str(trained), fasta, tmp_path / "out.tsv", batch_size=16)
     rows = list(csv.DictReader(open(tmp_path / "out.tsv"), delimiter="\t"))
     assert n == len(rows) == 131 and [r["id"] for r in rows] == [f"s{i}" for i in range(131)]
+
+
+def test_predict_without_labels_writes_no_label_column(trained, tmp_path):
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">a\nACGTACGTAGCTAGCT\n>b\nGGGCCCATATAAAAGG\n")
+    predict_file(str(trained), fasta, tmp_path / "out.csv")
+    header = (tmp_path / "out.csv").read_text().splitlines()[0].split(",")
+    assert header == ["id", "predicted", "prob_0", "prob_1", "n_windows"]
+
+
+def test_evaluate_of_a_file_records_no_split(trained, tmp_path):
+    data = tmp_path / "x.csv"
+    data.write_text("sequence,label\nACGTACGTAGCT,1\nACGTTTTTAGCA,0\n")
+    assert evaluate(str(trained), data, tmp_path / "e", split="test")["split"] is None

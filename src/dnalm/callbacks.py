@@ -9,7 +9,6 @@ evaluating several times per epoch is cheap.
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import os
 import sys
@@ -17,6 +16,8 @@ import time
 from pathlib import Path
 
 from transformers import ProgressCallback, TrainerCallback
+
+from dnalm.files import write_json
 
 __all__ = ["History", "QuietProgress", "WeightAverage", "BestModel", "TimeBudget", "progress_bars"]
 
@@ -60,7 +61,7 @@ class History(TrainerCallback):
             w = csv.DictWriter(fh, fieldnames=keys)
             w.writeheader()
             w.writerows(self.rows)
-        self.path_csv.with_suffix(".json").write_text(json.dumps(self.rows, indent=2) + "\n")
+        write_json(self.path_csv.with_suffix(".json"), self.rows)
         log.info("epoch %.2f step %d validation: %s", state.epoch, state.global_step,
                  ", ".join(f"{k[5:]} {row[k]:.4f}" for k in _SHOWN if row.get(k) is not None)
                  + (f"; training loss {row['train_loss']:.4f}" if "train_loss" in row else ""))

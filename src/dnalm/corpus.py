@@ -10,7 +10,6 @@ shorter than ``min_length`` is dropped and counted. Segments stream into an Arro
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.files import write_json
 from dnalm.io import read_sequences
 from dnalm.sequence import reverse_complement
 
@@ -98,7 +98,7 @@ def build_corpus(fastas: list[str | Path], output: str | Path, *, min_length: in
     summary = {"fastas": [str(p) for p in fastas], "records": n_records, "min_length": min_length,
                "max_length": max_length, "val_fraction": val_fraction, "block_size": block_size,
                "reverse_complement": add_reverse_complement, "seed": seed, **stats}
-    (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_json(output / "summary.json", summary)
     shutil.rmtree(output / ".cache", ignore_errors=True)
     return summary
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import json
 import logging
 from pathlib import Path
 
 import numpy as np
 
 from dnalm.data import LabelSpace, load_splits
+from dnalm.files import atomic_open, check_output_file, write_json
 from dnalm.io import Record, read_labeled_fasta, read_sequences
 from dnalm.metrics import classification_metrics, multilabel_metrics, regression_metrics
 from dnalm.predict import predict_per_base, predict_proba
@@ -26,23 +26,24 @@ def _problem(model) -> str:
 
 
 def plot_confusion_matrix(cm: np.ndarray, names: list[str], path: str | Path, title: str = "") -> None:
+    """Counts beside the row-normalised view (the fraction of each true class predicted as each label),
+    drawn by scikit-learn's ``ConfusionMatrixDisplay`` (text colour follows the cell's shade)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
 
     cm = np.asarray(cm)
-    fig, ax = plt.subplots(figsize=(1.2 * len(names) + 2.5, 1.2 * len(names) + 2))
-    ax.imshow(cm, cmap="Blues")
-    for i in range(cm.shape[0]):
-        for j in range(cm.shape[1]):
-            ax.text(j, i, f"{cm[i, j]:,}", ha="center", va="center",
-                    color="white" if cm[i, j] > cm.max() / 2 else "black")
-    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
-    ax.set_yticks(range(len(names)), names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title)
+    rows = cm.sum(axis=1, keepdims=True)
+    normalised = np.divide(cm, rows, out=np.zeros(cm.shape, dtype=float), where=rows > 0)
+    side = 1.1 * len(names) + 2.5
+    fig, axes = plt.subplots(1, 2, figsize=(2 * side, side))
+    for ax, values, fmt, what in ((axes[0], cm, ",d", "counts"), (axes[1], normalised, ".2f", "fraction of true class")):
+        ConfusionMatrixDisplay(values, display_labels=names).plot(ax=ax, cmap="Blues", values_format=fmt,
+                                                                   colorbar=False, xticks_rotation=45)
+        ax.set_title(what)
+    fig.suptitle(title.replace("$", r"\$"))  # a "$" in a folder name is not mathtext
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -63,10 +64,11 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
 
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
+    recorded_split = None  # a file or --class FASTAs: no split of a folder was read
     if classes:
         records = list(read_labeled_fasta(classes))
     elif data is not None and Path(data).is_dir():
-        records = list(read_sequences(data, split=split))
+        records, recorded_split = list(read_sequences(data, split=split)), split
     else:
         records = list(read_sequences(data))
     if untrained:
@@ -83,7 +85,7 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
     y = [space.encode(r.label, r.id) for r in records]
     if problem == "token_classification":
         return _evaluate_per_base(model, tok, records, y, names, output, batch_size, {
-            "model": str(model_path), "data": str(data), "split": split, "untrained": untrained})
+            "model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained})
     scores, n_windows = predict_proba(model, tok, [r.sequence for r in records], batch_size=batch_size,
                                       reverse_complement_average=reverse_complement_average)
     if len(scores) != len(records):  # a dropped batch would be a silent bias; never let it pass
@@ -95,14 +97,14 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
     else:
         metrics = classification_metrics(np.asarray(y), scores)
         plot_confusion_matrix(np.asarray(metrics["confusion_matrix"]), names, output / "confusion_matrix.png",
-                              title=f"{Path(str(data)).name or 'data'} [{split}]")
+                              title=f"{Path(str(data)).name or 'data'}" + (f" [{recorded_split}]" if recorded_split else ""))
         if metrics["constant_prediction"]:
             log.warning("the model predicts one class (%s) for every sequence", names[int(scores.argmax(1)[0])])
-    metrics.update({"model": str(model_path), "data": str(data), "split": split, "untrained": untrained,
+    metrics.update({"model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained,
                     "reverse_complement_average": reverse_complement_average,
                     "n_sequences": len(records), "n_windowed": int((n_windows > 1).sum()), "labels": names})
     _write_predictions(output / "predictions.csv", records, scores, names, problem, n_windows)
-    (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_json(output / "metrics.json", metrics)
     return metrics
 
 
@@ -114,36 +116,40 @@ def _evaluate_per_base(model, tok, records, y, names, output: Path, batch_size: 
     probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
     metrics = classification_metrics(np.concatenate(y), np.concatenate(probs))
     plot_confusion_matrix(np.asarray(metrics["confusion_matrix"]), names, output / "confusion_matrix.png",
-                          title=f"per-base [{info['split']}]")
+                          title="per-base" + (f" [{info['split']}]" if info["split"] else ""))
     metrics.update({**info, "n_sequences": len(records), "n_bases": metrics["n_predictions"], "labels": names})
     sep = "" if all(len(n) == 1 for n in names) else " "
-    with open(output / "predictions.csv", "w", newline="") as fh:
+    with atomic_open(output / "predictions.csv", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id", "label", "predicted"])
         for rec, p in zip(records, probs):
             w.writerow([rec.id, rec.label or "", sep.join(names[i] for i in p.argmax(axis=1))])
-    (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_json(output / "metrics.json", metrics)
     return metrics
 
 
 def _write_predictions(path: Path, records: list[Record], scores: np.ndarray, names: list[str], problem: str,
                        n_windows: np.ndarray) -> int:
+    """One row per record, written atomically; a ``label`` column only when the input has labels."""
     delimiter = "\t" if path.suffix == ".tsv" else ","
-    with open(path, "w", newline="") as fh:
+    labelled = any(r.label is not None for r in records)
+    with atomic_open(path, newline="") as fh:
         w = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
+        first = ["id"] + (["label"] if labelled else [])
         if problem == "regression":
-            w.writerow(["id", "label", "prediction", "n_windows"])
+            w.writerow(first + ["prediction", "n_windows"])
         else:
-            w.writerow(["id", "label", "predicted"] + [f"prob_{n}" for n in names] + ["n_windows"])
+            w.writerow(first + ["predicted"] + [f"prob_{n}" for n in names] + ["n_windows"])
         for rec, row, nw in zip(records, scores, n_windows):
+            head = [rec.id, rec.label or ""] if labelled else [rec.id]
             if problem == "regression":
-                w.writerow([rec.id, rec.label or "", f"{row[0]:.6g}", int(nw)])
+                w.writerow(head + [f"{row[0]:.6g}", int(nw)])
                 continue
             if problem == "multi_label_classification":
                 pred = ";".join(n for n, p in zip(names, row) if p >= 0.5)
             else:
                 pred = names[int(row.argmax())]
-            w.writerow([rec.id, rec.label or "", pred] + [f"{p:.6f}" for p in row] + [int(nw)])
+            w.writerow(head + [pred] + [f"{p:.6f}" for p in row] + [int(nw)])
     return len(records)
 
 
@@ -159,15 +165,14 @@ def predict_file(model_path: str, input_path: str | Path, output: str | Path, *,
     """Predict every sequence of a FASTA/CSV/TSV file; writes TSV/CSV with one row per input."""
     from dnalm.models import load_model
 
+    output = check_output_file(output)  # before any work: a bad path is not found out after the computation
     model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
     records = list(read_sequences(input_path))
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
     if _problem(model) == "token_classification":
         probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
         sep = "" if all(len(n) == 1 for n in names) else " "
-        with open(output, "w", newline="") as fh:
+        with atomic_open(output, newline="") as fh:
             w = csv.writer(fh, delimiter="\t" if output.suffix == ".tsv" else ",", lineterminator="\n")
             w.writerow(["id", "predicted"])
             for rec, p in zip(records, probs):

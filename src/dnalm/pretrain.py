@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.config import load_yaml
+from dnalm.files import write_json
 
 __all__ = ["PretrainConfig", "RECIPES", "pretrain", "self_pretrain", "score_language_model"]
 
@@ -320,7 +321,7 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
     trainer.save_model(str(output))
     tok.save_pretrained(output)
     history = trainer.state.log_history
-    (output / "history.json").write_text(json.dumps(history, indent=2) + "\n")
+    write_json(output / "history.json", history)
     plot_loss_curve(history, output / "loss_curve.png")
     lm = _score(model, tok, heldout, references, cfg.batch_size, output / "lm_metrics.json") if heldout else None
     tokens_seen = trainer.state.global_step * cfg.batch_size * cfg.gradient_accumulation_steps * lengths.mean()
@@ -333,7 +334,7 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
                "parameters": sum(p.numel() for p in model.parameters()), "train_time_s": round(train_s, 1),
                "tokens_per_s": round(tokens_seen / max(train_s, 1e-9), 1),
                "wall_time_s": round(time.time() - t0, 1)}
-    (output / "pretrain_summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    write_json(output / "pretrain_summary.json", summary)
     return summary
 
 
@@ -342,7 +343,7 @@ def _score(model, tok, heldout: list[str], references, batch_size: int, output: 
 
     lm = lm_metrics(model, tok, None, heldout, batch_size=batch_size, references=references)
     lm["heldout_windows"] = len(heldout)
-    output.write_text(json.dumps(lm, indent=2) + "\n")
+    write_json(output, lm)
     log.info(describe(lm))
     return lm
 
@@ -473,7 +474,7 @@ def self_pretrain(sequences, model: str, output: str | Path, *, time_budget: flo
              summary["wall_time_s"])
     defaults = ({"learning_rate": spec.learning_rate, "batch_size": spec.batch_size} if spec is not None
                 else finetune_defaults(resolve_model_path(model)))
-    (output / "dnalm_finetune_defaults.json").write_text(json.dumps(defaults, indent=2) + "\n")
+    write_json(output / "dnalm_finetune_defaults.json", defaults)
     return output
 
 

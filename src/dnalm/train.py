@@ -7,7 +7,6 @@ best checkpoint is restored at the end; the test split is never loaded here.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 import platform
@@ -20,7 +19,14 @@ import numpy as np
 
 from dnalm.config import FinetuneConfig
 from dnalm.data import LabelSpace, load_splits, to_dataset
-from dnalm.metrics import classification_metrics, multilabel_metrics, per_base_metrics, regression_metrics, softmax
+from dnalm.files import write_json
+from dnalm.metrics import (
+    classification_metrics,
+    multilabel_metrics,
+    per_base_metrics,
+    regression_metrics,
+    softmax,
+)
 from dnalm.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe
 from dnalm.shipped import finetune_defaults
 
@@ -284,7 +290,7 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
         "reverse_complement_average": bool(cfg.reverse_complement_average), "ema_decay": cfg.ema_decay,
         "wall_time_s": round(time.time() - t0, 1), "device": str(trainer.args.device), "versions": _versions(),
     }
-    (output / "training_summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    write_json(output / "training_summary.json", summary)
     return summary
 
 

@@ -298,13 +298,10 @@ def _check_vocab(model, tokenizer, spec: str) -> None:
 
 def load_model(path: str | Path, *, trust_remote_code: bool = False):
     """Load a fine-tuned classifier and its tokenizer from a folder that ``finetune`` wrote."""
-    from transformers import AutoModelForSequenceClassification
-
-    from dnalm.tokenization import load_tokenizer
-
-    from transformers import AutoConfig
+    from transformers import AutoConfig, AutoModelForSequenceClassification
 
     from dnalm.models.token import BertForNucleotideClassification
+    from dnalm.tokenization import load_tokenizer
 
     register_baselines()
     path = str(path)

@@ -1,0 +1,88 @@
+"""Writing results safely: output paths checked before any work, files written whole or not at all.
+
+A result file is written to a temporary file beside it and renamed into place only when complete,
+so a full disk, a kill or an error part-way leaves the previous file (or none), never a truncated one.
+JSON is written without ``NaN``/``Infinity`` (not JSON; other tools reject them): they become ``null``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["atomic_open", "write_text", "write_json", "json_ready", "check_output_file"]
+
+
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
+    """``open(path, mode)`` on a temporary file beside ``path``, renamed onto it on success.
+
+    On any error the temporary file is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    if "b" not in mode:
+        kwargs.setdefault("encoding", "utf-8")
+    try:
+        with open(tmp, mode, **kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as err:
+        tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError) and not isinstance(err, FileNotFoundError | PermissionError | IsADirectoryError):
+            raise OSError(err.errno, f"could not write {path} ({err.strerror or err}); nothing was written there"
+                          ) from err
+        raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_open(path) as fh:
+        fh.write(text)
+
+
+def json_ready(value):
+    """``value`` with every non-finite float replaced by None, through dicts, lists and tuples.
+
+    >>> json_ready({"mcc": float("nan"), "curve": [1.0, float("inf")], "n": 3})
+    {'mcc': None, 'curve': [1.0, None], 'n': 3}
+    """
+    if isinstance(value, float) and not math.isfinite(value):  # numpy float64 is a float too
+        return None
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    return value
+
+
+def write_json(path: str | Path, value) -> None:
+    """Indented JSON, non-finite numbers as ``null``, other objects as their ``str``; atomic."""
+    write_text(path, json.dumps(json_ready(value), indent=2, default=str, allow_nan=False) + "\n")
+
+
+def check_output_file(path: str | Path) -> Path:
+    """Refuse an output file path that cannot be written, before any computation; creates its folder.
+
+    An existing file is replaced (atomically, when the result is complete); a folder, a parent that
+    is a file, or a folder without write permission is a ``ValueError`` naming the path.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"output {path} is a folder; give a file name such as {path / 'predictions.tsv'}")
+    parent = path.parent
+    for p in (parent, *parent.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise ValueError(f"output {path}: {p} is a file, not a folder")
+            if not os.access(p, os.W_OK | os.X_OK):
+                raise ValueError(f"output {path}: no permission to write in {p}")
+            break
+    parent.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,57 @@
+"""Reliability probes (issue 12): output paths checked before any work, whole files or none, valid JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from dnalm.files import atomic_open, check_output_file, write_json
+
+
+def test_a_failed_write_leaves_the_previous_file_and_no_partial_one(tmp_path):
+    out = tmp_path / "predictions.tsv"
+    out.write_text("the previous result\n")
+    with pytest.raises(OSError, match="nothing was written there"):
+        with atomic_open(out) as fh:
+            fh.write("id\tscore\n" * 1000)
+            raise OSError(28, "No space left on device")  # what a full disk raises part-way
+    assert out.read_text() == "the previous result\n"
+    assert os.listdir(tmp_path) == ["predictions.tsv"]
+
+
+def test_metrics_json_holds_null_not_nan(tmp_path):
+    write_json(tmp_path / "m.json", {"mcc": float("nan"), "auroc": 0.5, "curve": [float("inf")]})
+    text = (tmp_path / "m.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"mcc": None, "auroc": 0.5, "curve": [None]}
+
+
+@pytest.mark.parametrize("case", ["folder", "parent is a file", "read-only"])
+def test_bad_output_paths_are_refused_before_any_work(tmp_path, case):
+    if case == "folder":
+        path, match = tmp_path, "is a folder"
+    elif case == "parent is a file":
+        (tmp_path / "f").write_text("x")
+        path, match = tmp_path / "f" / "out.tsv", "is a file, not a folder"
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root may write anywhere: the permission probe needs an ordinary user")
+        (tmp_path / "ro").mkdir(mode=0o555)
+        path, match = tmp_path / "ro" / "out.tsv", "no permission"
+    with pytest.raises(ValueError, match=match):
+        check_output_file(path)
+
+
+def test_predict_checks_its_output_path_before_loading_the_model(tmp_path, monkeypatch):
+    import dnalm.models
+    from dnalm.evaluation import predict_file
+
+    def never(*args, **kwargs):
+        raise AssertionError("the model was loaded before the output path was checked")
+
+    monkeypatch.setattr(dnalm.models, "load_model", never)
+    (tmp_path / "in.fa").write_text(">a\nACGT\n")
+    with pytest.raises(ValueError, match="is a folder"):
+        predict_file("any-model", tmp_path / "in.fa", tmp_path)
