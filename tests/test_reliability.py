@@ -55,3 +55,43 @@ def test_predict_checks_its_output_path_before_loading_the_model(tmp_path, monke
     (tmp_path / "in.fa").write_text(">a\nACGT\n")
     with pytest.raises(ValueError, match="is a folder"):
         predict_file("any-model", tmp_path / "in.fa", tmp_path)
+
+
+def _tiny_cfg(**kw):
+    from dnalm.config import FinetuneConfig
+
+    return FinetuneConfig(**{"model": "pos-cnn", "epochs": 1, "seed": 0, "trainer": {"disable_tqdm": True}, **kw})
+
+
+def test_finetune_refuses_a_folder_it_did_not_write(tata_dir, tmp_path):
+    from dnalm.train import finetune
+
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "chapter1.tex").write_text("years of work")
+    (out / "checkpoints").mkdir()
+    with pytest.raises(ValueError, match="not a folder dnalm wrote"):
+        finetune(_tiny_cfg(), tata_dir, out)
+    assert (out / "chapter1.tex").read_text() == "years of work" and (out / "checkpoints").is_dir()
+
+
+def test_a_failed_finetune_leaves_the_previous_model_and_a_marked_partial_folder(tata_dir, tmp_path, monkeypatch):
+    import dnalm.train
+    from dnalm.train import finetune
+
+    out = tmp_path / "model"
+    finetune(_tiny_cfg(), tata_dir, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # a run stopped part-way (Ctrl-C; SIGKILL leaves the same files)
+
+    monkeypatch.setattr(dnalm.train, "finish_folder", killed)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(_tiny_cfg(seed=1), tata_dir, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # no mixture
+    assert (tmp_path / "model.partial" / "PARTIAL_RUN.txt").is_file()
+    monkeypatch.undo()
+    summary = finetune(_tiny_cfg(seed=1), tata_dir, out)  # the re-run removes the partial folder
+    assert summary["seed"] == 1 and not (tmp_path / "model.partial").exists()
+    assert sorted(os.listdir(tmp_path)) == ["model"]

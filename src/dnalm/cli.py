@@ -245,8 +245,13 @@ def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: fi
              self_pretrain: bool | None = typer.Option(None, "--self-pretrain", help="Masked-LM training on the "
                                                        "training split's own sequences first (transformer models)."),
              problem_type: str | None = None, sequence_column: str | None = None, label_column: str | None = None,
-             classes: Classes = None):
-    """Fine-tune a model (validation: the dev split, else a stratified part of train; never test)."""
+             classes: Classes = None,
+             overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty OUTPUT that is not a "
+                                            "dnalm model folder (refused otherwise).")):
+    """Fine-tune a model (validation: the dev split, else a stratified part of train; never test).
+
+    The model is written to OUTPUT.partial and moved onto OUTPUT when complete: a stopped run
+    leaves the previous model in OUTPUT as it was."""
     from dnalm.config import FinetuneConfig
     from dnalm.train import finetune as run
 
@@ -256,7 +261,7 @@ def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: fi
                                   from_scratch=from_scratch, trust_remote_code=trust_remote_code, lora=lora,
                                   class_weights=class_weights, problem_type=problem_type, time_budget=time_budget,
                                   self_pretrain=self_pretrain, sequence_column=sequence_column, label_column=label_column)
-        summary = run(cfg, data, output, classes=_parse_classes(classes or []) or None)
+        summary = run(cfg, data, output, classes=_parse_classes(classes or []) or None, overwrite=overwrite)
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     val = summary["validation_metrics"]

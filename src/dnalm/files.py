@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_open", "write_text", "write_json", "json_ready", "check_output_file"]
+__all__ = ["atomic_open", "write_text", "write_json", "json_ready", "check_output_file", "start_folder", "finish_folder"]
 
 
 @contextmanager
@@ -86,3 +86,51 @@ def check_output_file(path: str | Path) -> Path:
             break
     parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+_PARTIAL_NOTE = "PARTIAL_RUN.txt"
+
+
+def start_folder(final: str | Path, *, owned_marker: str, overwrite: bool = False) -> Path:
+    """A fresh staging folder beside ``final`` for a run whose result becomes ``final`` only when complete.
+
+    ``final`` may be absent, empty, or a folder an earlier run wrote (it holds ``owned_marker``); a
+    non-empty folder that dnalm did not write is refused unless ``overwrite``. A staging folder left
+    by a killed run (it holds a note saying so) is removed first: dnalm made it. The previous result
+    stays untouched until :func:`finish_folder` replaces it.
+    """
+    final = Path(final)
+    if final.exists() and not final.is_dir():
+        raise ValueError(f"output {final} is a file; give a folder name")
+    if final.is_dir() and any(final.iterdir()) and not (final / owned_marker).exists() and not overwrite:
+        raise ValueError(f"output folder {final} is not empty and is not a folder dnalm wrote (no {owned_marker}); "
+                         "choose another folder, or pass --overwrite to replace its contents")
+    staging = final.with_name(f"{final.name}.partial")
+    if staging.exists():
+        if not (staging / _PARTIAL_NOTE).exists():
+            raise ValueError(f"{staging} exists and was not made by dnalm; move it away first")
+        import shutil
+
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    (staging / _PARTIAL_NOTE).write_text(
+        f"An unfinished dnalm run writing {final.name}: if it is no longer running, this folder is what it left "
+        f"when it stopped, and {final.name} holds the previous result, untouched. Running the same command again "
+        "removes this folder.\n", encoding="utf-8")
+    return staging
+
+
+def finish_folder(staging: str | Path, final: str | Path) -> Path:
+    """Move a completed staging folder onto ``final`` (the previous contents are removed only now)."""
+    import shutil
+
+    staging, final = Path(staging), Path(final)
+    (staging / _PARTIAL_NOTE).unlink(missing_ok=True)
+    if final.exists():
+        old = final.with_name(f"{final.name}.replaced-{os.getpid()}")
+        os.replace(final, old)
+        os.replace(staging, final)
+        shutil.rmtree(old)
+    else:
+        os.replace(staging, final)
+    return final

@@ -19,7 +19,7 @@ import numpy as np
 
 from dnalm.config import FinetuneConfig
 from dnalm.data import LabelSpace, load_splits, to_dataset
-from dnalm.files import write_json
+from dnalm.files import finish_folder, start_folder, write_json
 from dnalm.metrics import (
     classification_metrics,
     multilabel_metrics,
@@ -164,12 +164,16 @@ def _trainer_class():
 
 
 def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *,
-             classes: dict[str, str] | None = None) -> dict:
+             classes: dict[str, str] | None = None, overwrite: bool = False) -> dict:
     """Fine-tune ``cfg.model`` on DATA and save a model folder that ``from_pretrained`` loads.
 
     With ``model="auto"`` (the default) the recipe of ``dnalm.recipe`` chooses the model and
     settings from the data; it is printed and saved as ``recipe.json``. Returns a summary dict
     (also written to ``OUTPUT/training_summary.json``).
+
+    The run writes into ``OUTPUT.partial`` and replaces ``OUTPUT`` only when complete, so a killed
+    run leaves the previous model intact. A non-empty ``OUTPUT`` that is not a dnalm model folder
+    is refused unless ``overwrite``.
     """
     import torch
     from transformers import set_seed
@@ -178,8 +182,8 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     from dnalm.models import build_model, model_max_tokens, resolve_spec
 
     t0 = time.time()
-    output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
+    final = Path(output).absolute()
+    output = start_folder(final, owned_marker="dnalm_config.yaml", overwrite=overwrite)
     set_seed(cfg.seed)
     splits, val_note = load_splits(data, classes=classes, val_fraction=cfg.val_fraction, seed=cfg.seed,
                                    sequence_column=cfg.sequence_column, label_column=cfg.label_column,
@@ -275,6 +279,8 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     trainer.model.config.dnalm_reverse_complement_average = bool(cfg.reverse_complement_average)
     trainer.save_model(str(output))
     tok.save_pretrained(output)
+    if cfg.self_pretrain:  # where the self-pretrained encoder will be once the folder is in place
+        cfg = dataclasses.replace(cfg, model=str(final / Path(cfg.model).relative_to(output)))
     cfg.save(output / "dnalm_config.yaml")
     shutil.rmtree(output / "checkpoints", ignore_errors=True)
     summary = {
@@ -291,6 +297,7 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
         "wall_time_s": round(time.time() - t0, 1), "device": str(trainer.args.device), "versions": _versions(),
     }
     write_json(output / "training_summary.json", summary)
+    finish_folder(output, final)
     return summary
 
 
