@@ -16,13 +16,15 @@ def invoke(*args: str):
     return result
 
 
-def test_synth_tata_writes_train_and_dev(tmp_path):
+def test_synth_tata_writes_train_dev_and_test(tmp_path):
     r = invoke("synth", "tata", "-o", tmp_path, "--n", 200, "--length", 50, "--seed", 3)
     assert r.exit_code == 0, r.output
-    rows = {name: list(csv.DictReader(open(tmp_path / f"{name}.csv"))) for name in ("train", "dev")}
-    assert len(rows["train"]) == 160 and len(rows["dev"]) == 40
+    rows = {name: list(csv.DictReader(open(tmp_path / f"{name}.csv"))) for name in ("train", "dev", "test")}
+    assert [len(rows[s]) for s in ("train", "dev", "test")] == [140, 30, 30]
     assert list(rows["dev"][0]) == ["sequence", "label"]
-    assert sum(row["label"] == "1" for row in rows["dev"]) == 20
+    assert sum(row["label"] == "1" for row in rows["dev"]) == 15 == sum(row["label"] == "1" for row in rows["test"])
+    seqs = [{row["sequence"] for row in rows[s]} for s in ("train", "dev", "test")]
+    assert not (seqs[0] & seqs[1] or seqs[0] & seqs[2] or seqs[1] & seqs[2])
 
 
 def test_synth_motif_and_bad_motif(tmp_path):

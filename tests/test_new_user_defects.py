@@ -83,3 +83,18 @@ def test_no_progress_bars_when_output_is_not_a_terminal(tata_dir, tmp_path):
     captured = subprocess.run([sys.executable, "-m", "dnalm", "finetune", str(tata_dir), "-o", str(tmp_path / "n"),
                                "--model", "pos-cnn", "--epochs", "1"], capture_output=True, text=True, check=True)
     assert "\r" not in captured.stderr and "\x1b[" not in captured.stderr  # no bars, no ANSI colours
+
+
+def test_synth_then_finetune_then_evaluate_on_the_test_split(tmp_path):
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+
+    run = CliRunner().invoke
+    assert run(app, ["synth", "tata", "-o", str(tmp_path / "d"), "--n", "200", "--length", "40"]).exit_code == 0
+    assert run(app, ["finetune", str(tmp_path / "d"), "-o", str(tmp_path / "m"), "--model", "pos-cnn",
+                     "--epochs", "1"]).exit_code == 0
+    r = run(app, ["evaluate", str(tmp_path / "m"), str(tmp_path / "d"), "--split", "test", "-o", str(tmp_path / "e")])
+    assert r.exit_code == 0, r.output
+    r = run(app, ["evaluate", str(tmp_path / "m"), str(tmp_path / "d"), "--split", "tset", "-o", str(tmp_path / "e")])
+    assert r.exit_code != 0 and "--split" in r.output and "split=" not in r.output

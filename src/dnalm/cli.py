@@ -14,7 +14,7 @@ app = typer.Typer(help="DNA language models: tokenize, fine-tune, pretrain, eval
                   pretty_exceptions_enable=False)
 tokenizer_app = typer.Typer(help="Build or train a tokenizer into a directory, or check one on a dataset.",
                             no_args_is_help=True)
-synth_app = typer.Typer(help="Write synthetic labelled DNA (train.csv + dev.csv).", no_args_is_help=True)
+synth_app = typer.Typer(help="Write synthetic labelled DNA (train.csv, dev.csv, test.csv).", no_args_is_help=True)
 app.add_typer(tokenizer_app, name="tokenizer")
 app.add_typer(synth_app, name="synth")
 
@@ -188,31 +188,41 @@ def tokenizer_check(tokenizer: Annotated[str, typer.Argument(help="Tokenizer or 
 
 
 # -- synthetic data ------------------------------------------------------------------------
-def _write_split(records, output: Path, dev_fraction: float, seed: int) -> None:
+def _write_split(records, output: Path, dev_fraction: float, test_fraction: float, seed: int) -> None:
     from dnalm.io import write_table
     from dnalm.synth import stratified_split
 
-    train, dev = stratified_split(records, dev_fraction, seed=seed)
+    if not (0 < dev_fraction and 0 < test_fraction and dev_fraction + test_fraction < 1):
+        _fail(ValueError(f"--dev-fraction {dev_fraction} and --test-fraction {test_fraction} must be > 0 and "
+                         "leave some training data (sum < 1)"))
+    rest, test = stratified_split(records, test_fraction, seed=seed)
+    train, dev = stratified_split(rest, dev_fraction / (1 - test_fraction), seed=seed)
     output.mkdir(parents=True, exist_ok=True)
-    write_table(train, output / "train.csv")
-    write_table(dev, output / "dev.csv")
-    typer.echo(f"wrote {len(train)} train + {len(dev)} dev sequences to {output}/train.csv, dev.csv")
+    for name, part in (("train", train), ("dev", dev), ("test", test)):
+        write_table(part, output / f"{name}.csv")
+    typer.echo(f"wrote {len(train)} train + {len(dev)} dev + {len(test)} test sequences to "
+               f"{output}/train.csv, dev.csv, test.csv")
+
+
+_DEV = typer.Option(0.15, help="Stratified fraction of all sequences written to dev.csv (validation).")
+_TEST = typer.Option(0.15, help="Stratified fraction of all sequences written to test.csv (read once, at the end).")
 
 
 @synth_app.command("tata")
-def synth_tata(output: OutDir, n: int = 1000, length: int = 100, seed: int = 0,
-               dev_fraction: float = typer.Option(0.2, help="Stratified fraction written to dev.csv.")):
+def synth_tata(output: OutDir, n: int = 1000, length: int = 100, seed: int = 0, dev_fraction: float = _DEV,
+               test_fraction: float = _TEST):
     """The seed notebook's TATA-box set: half with TATAAA (label 1), half without on either strand."""
     from dnalm.synth import tata_dataset
 
-    _write_split(tata_dataset(n, length, seed=seed), output, dev_fraction, seed)
+    _write_split(tata_dataset(n, length, seed=seed), output, dev_fraction, test_fraction, seed)
 
 
 @synth_app.command("motif")
 def synth_motif(output: OutDir, motif: str | None = typer.Option(None, help="Consensus motif (A/C/G/T)."),
                 pwm: Path | None = typer.Option(None, help="Position weight matrix file (L rows: A C G T)."),
                 rate: float = typer.Option(0.5, help="Fraction of sequences with the motif (label 1)."),
-                n: int = 1000, length: int = 100, gc: float = 0.5, seed: int = 0, dev_fraction: float = 0.2):
+                n: int = 1000, length: int = 100, gc: float = 0.5, seed: int = 0, dev_fraction: float = _DEV,
+                test_fraction: float = _TEST):
     """Implant a motif or PWM sample into random background sequence."""
     from dnalm.synth import motif_dataset, read_pwm
 
@@ -221,7 +231,7 @@ def synth_motif(output: OutDir, motif: str | None = typer.Option(None, help="Con
                                 seed=seed)
     except ValueError as err:
         _fail(err)
-    _write_split(records, output, dev_fraction, seed)
+    _write_split(records, output, dev_fraction, test_fraction, seed)
 
 
 @app.command()

@@ -358,8 +358,9 @@ def read_sequences(path: str | Path, *, split: str | None = None, sequence_colum
     if path.is_dir():
         splits = find_splits(path)
         if split is None or split not in splits:
-            raise DataFormatError(path, None, f"choose a split with split=: this folder has {sorted(splits)}"
-                                  + ("" if split is None else f", not {split!r}"))
+            what = "choose a split" if split is None else f"no split {split!r}"
+            raise DataFormatError(path, None, f"{what} (--split on the command line): this folder has "
+                                  f"{', '.join(sorted(splits)) or 'no train/dev/test files'}")
         path = splits[split]
         if path.is_dir():
             yield from _read_gb_split(path)
