@@ -65,7 +65,7 @@ def write(tmp_path, name, text, gz=False):
 
 def test_fasta_gz_multiline_crlf(tmp_path):
     path = write(tmp_path, "x.fa.gz", ">a desc\r\nacgt\r\nNNry\r\n\r\n>b\r\nGG\r\n", gz=True)
-    assert list(read_sequences(path)) == [Record("a desc", "ACGTNNRY"), Record("b", "GG")]
+    assert list(read_sequences(path)) == [Record("a", "ACGTNNRY", description="desc"), Record("b", "GG")]
 
 
 @pytest.mark.parametrize(("text", "match"), [

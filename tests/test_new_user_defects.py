@@ -98,3 +98,17 @@ def test_synth_then_finetune_then_evaluate_on_the_test_split(tmp_path):
     assert r.exit_code == 0, r.output
     r = run(app, ["evaluate", str(tmp_path / "m"), str(tmp_path / "d"), "--split", "tset", "-o", str(tmp_path / "e")])
     assert r.exit_code != 0 and "--split" in r.output and "split=" not in r.output
+
+
+def test_fasta_ids_are_the_first_word_and_predictions_keep_the_description(tmp_path):
+    from dnalm.evaluation import predict_file
+    from dnalm.models import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    (tmp_path / "in.fa").write_text(">chr1:100-200 promoter of lacZ\nACGTACGTAGCT\n>plain\nGGGCCCAT\n")
+    predict_file(str(tmp_path / "m"), tmp_path / "in.fa", tmp_path / "out.tsv")
+    lines = [line.split("\t") for line in (tmp_path / "out.tsv").read_text().splitlines()]
+    assert lines[0][:3] == ["id", "description", "predicted"]
+    assert [row[:2] for row in lines[1:]] == [["chr1:100-200", "promoter of lacZ"], ["plain", ""]]

@@ -130,18 +130,20 @@ def _evaluate_per_base(model, tok, records, y, names, output: Path, batch_size: 
 
 def _write_predictions(path: Path, records: list[Record], scores: np.ndarray, names: list[str], problem: str,
                        n_windows: np.ndarray) -> int:
-    """One row per record, written atomically; a ``label`` column only when the input has labels."""
+    """One row per record, written atomically; ``description`` and ``label`` columns only when the input has them."""
     delimiter = "\t" if path.suffix == ".tsv" else ","
     labelled = any(r.label is not None for r in records)
+    described = any(r.description for r in records)  # the rest of FASTA headers, beside the id
     with atomic_open(path, newline="") as fh:
         w = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
-        first = ["id"] + (["label"] if labelled else [])
+        first = ["id"] + (["description"] if described else []) + (["label"] if labelled else [])
         if problem == "regression":
             w.writerow(first + ["prediction", "n_windows"])
         else:
             w.writerow(first + ["predicted"] + [f"prob_{n}" for n in names] + ["n_windows"])
         for rec, row, nw in zip(records, scores, n_windows):
-            head = [rec.id, rec.label or ""] if labelled else [rec.id]
+            head = ([rec.id] + ([rec.description or ""] if described else [])
+                    + ([rec.label or ""] if labelled else []))
             if problem == "regression":
                 w.writerow(head + [f"{row[0]:.6g}", int(nw)])
                 continue

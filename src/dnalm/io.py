@@ -8,8 +8,8 @@ Nothing is skipped silently.
 >>> import tempfile, os
 >>> path = os.path.join(tempfile.mkdtemp(), "x.fa")
 >>> _ = open(path, "w").write(">r1 promoter\\nacgu\\nNNac\\n>r2\\nGGG\\n")
->>> [(r.id, r.sequence) for r in read_sequences(path)]
-[('r1 promoter', 'ACGTNNAC'), ('r2', 'GGG')]
+>>> [(r.id, r.sequence, r.description) for r in read_sequences(path)]
+[('r1', 'ACGTNNAC', 'promoter'), ('r2', 'GGG', None)]
 """
 
 from __future__ import annotations
@@ -54,11 +54,13 @@ class Record:
     """One sequence: an id, the normalised sequence and an optional label (as text).
 
     Table readers write numeric labels in one form (``1.0`` -> ``1``, see :func:`canonical_label`).
+    A FASTA header's first word is the id and the rest its ``description``.
     """
 
     id: str
     sequence: str
     label: str | None = None
+    description: str | None = None
 
 
 class DataFormatError(ValueError):
@@ -111,8 +113,8 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
 def read_fasta(path: str | Path, *, label: str | None = None) -> Iterator[Record]:
     """Stream records from a FASTA or FASTA.gz file (multi-line, CRLF, soft-masked).
 
-    The record id is the whole header line after ``>``. ``label`` is attached to
-    every record (for one-file-per-class datasets).
+    The record id is the header's first word (the convention of FASTA tools), the rest of the
+    header its ``description``. ``label`` is attached to every record (for one-file-per-class datasets).
     """
     path = Path(path)
     header: str | None = None
@@ -128,7 +130,7 @@ def read_fasta(path: str | Path, *, label: str | None = None) -> Iterator[Record
             if header is not None:
                 if not chunks:
                     raise DataFormatError(path, header_line, "empty sequence", record=header)
-                yield Record(header, "".join(chunks), label)
+                yield _fasta_record(header, chunks, label)
                 n_records += 1
             header, header_line, chunks, length = line[1:].strip(), lineno, [], 0
             continue
@@ -148,7 +150,12 @@ def read_fasta(path: str | Path, *, label: str | None = None) -> Iterator[Record
         raise DataFormatError(path, None, "no FASTA record found (empty file?)")
     if not chunks:
         raise DataFormatError(path, header_line, "empty sequence", record=header)
-    yield Record(header, "".join(chunks), label)
+    yield _fasta_record(header, chunks, label)
+
+
+def _fasta_record(header: str, chunks: list[str], label: str | None) -> Record:
+    name, *rest = header.split(maxsplit=1) or [""]
+    return Record(name, "".join(chunks), label, rest[0] if rest else None)
 
 
 def kmers_to_sequence(tokens: list[str]) -> str:
