@@ -55,6 +55,11 @@ def test_benchmark_writes_the_table_with_mean_and_std_over_seeds(bench_run):
     with open(runs / "results.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["model"] for r in rows} == {"cnn-gb", "tiny"} and "mcc_std" in rows[0]
+    with open(runs / "runs.csv") as fh:  # tidy: one row per run
+        tidy = list(csv.DictReader(fh))
+    assert sorted((t["model"], t["seed"]) for t in tidy) == [("cnn-gb", "0"), ("cnn-gb", "1"), ("tiny", "0"), ("tiny", "1")]
+    assert all(float(t["mcc"]) == next(r["metrics"]["mcc"] for r in records if (r["model"], str(r["seed"])) ==
+                                      (t["model"], t["seed"])) for t in tidy)
     md = (runs / "results.md").read_text()
     assert "| tata | cnn-gb | 2 |" in md and "reference mcc" in md and "a made-up figure" in md
     audit = json.loads((runs / "audit" / "tata.json").read_text())
@@ -209,3 +214,15 @@ def test_benchmark_accepts_the_default_recipe(tmp_path, tata_dir):
     assert record["model"] == "auto" and record["finetune_config"]["model"] == "auto"
     assert record["metrics"]["reverse_complement_average"] is True  # as the recipe's model folder records
     assert (tmp_path / "runs" / "runs" / "tata" / "auto" / "seed0" / "model" / "recipe.json").is_file()
+
+
+def test_a_benchmark_refuses_to_report_a_split_it_selects_on(tata_dir, tmp_path):
+    with pytest.raises(ValueError, match="split 'dev' is used to train or to select models"):
+        BenchmarkConfig.load(_config(tmp_path, tata_dir, split="dev"))
+
+
+def test_one_seed_has_no_std():
+    from dnalm.benchmark import aggregate, format_mean_std
+
+    (row,) = aggregate([{"dataset": "d", "model": "m", "seed": 0, "parameters": 1, "metrics": {"mcc": 0.5}}])
+    assert row["mcc_std"] is None and format_mean_std(row["mcc_mean"], row["mcc_std"]) == "0.500 ± n/a"

@@ -30,7 +30,9 @@ def test_fill_mask_refuses_a_classifier_instead_of_reading_a_random_head(classif
 def test_embed_of_a_classifier_reads_its_encoder(classifier_checkpoint, dnabert_checkpoint):
     # the classifier's encoder is the pretrained one: the same vectors, no random weights
     seqs = ["ACGTACGTAGCTAGCTTTGA", "GGCA" * 20]
-    assert embed(classifier_checkpoint, seqs) == pytest.approx(embed(dnabert_checkpoint, seqs), abs=1e-5)
+    vectors = embed(classifier_checkpoint, seqs)
+    assert vectors == pytest.approx(embed(dnabert_checkpoint, seqs), abs=1e-5)
+    assert vectors.dtype == "float32"  # was float64: twice the file for no information
 
 
 def test_fill_mask_cli_refuses_a_classifier_in_one_line(classifier_checkpoint):

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.config import FinetuneConfig, load_yaml
+from dnalm.files import atomic_open, write_json
 
 __all__ = ["BenchmarkConfig", "DatasetEntry", "RunKey", "aggregate", "run_benchmark", "write_results"]
 
@@ -112,6 +113,9 @@ class BenchmarkConfig:
             value = {"model": value} if isinstance(value, str) else dict(value or {})
             models[str(name)] = value
         cfg = cls(datasets=datasets, models=models, source=source, **data)
+        if cfg.split in ("train", "dev", "validation"):
+            raise ValueError(f"{source or 'benchmark config'}: split {cfg.split!r} is used to train or to select "
+                             "models; a benchmark reports a split read once, after selection (test)")
         if not cfg.seeds or len(set(cfg.seeds)) != len(cfg.seeds):
             raise ValueError(f"{source or 'benchmark config'}: seeds must be a non-empty list without repeats")
         for name in cfg.models:  # fail now, not after hours of training
@@ -157,12 +161,6 @@ def _scalars(metrics: dict) -> dict:
             if isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None}
 
 
-def _write_json_atomic(path: Path, data) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
-
-
 def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | None = None) -> dict:
     """Fine-tune, select on dev, evaluate once on ``cfg.split``; returns (and writes) ``run.json``."""
     from dnalm.evaluation import evaluate
@@ -199,15 +197,16 @@ def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | N
         "train_time_s": round(t1 - t0, 1), "eval_time_s": round(t2 - t1, 1), "wall_time_s": round(t2 - t0, 1),
         "versions": summary["versions"], "device": summary["device"],
     }
-    _write_json_atomic(record_path, record)  # written last: its presence means the run is complete
+    write_json(record_path, record)  # written last: its presence means the run is complete
     log.info("run %s: %s %s = %.4f (%.0f s)", key.folder, cfg.split, "mcc", metrics.get("mcc", float("nan")),
              t2 - t0)
     return record
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
+def _mean_std(values: list[float]) -> tuple[float, float | None]:
+    """Mean and sample std; the std of a single value is undefined (None), not 0."""
     arr = np.asarray(values, dtype=float)
-    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else None
 
 
 def aggregate(records: list[dict]) -> list[dict]:
@@ -233,16 +232,29 @@ def aggregate(records: list[dict]) -> list[dict]:
     return rows
 
 
-def _fmt(mean: float, std: float, digits: int = 3) -> str:
+def format_mean_std(mean: float | None, std: float | None, digits: int = 3) -> str:
+    """``0.712 ± 0.013``; ``0.712 ± n/a`` for one seed; ``–`` when there is no value."""
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "–"
+    if std is None or (isinstance(std, float) and math.isnan(std)):
+        return f"{mean:.{digits}f} ± n/a"
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-def write_results(cfg: BenchmarkConfig, rows: list[dict], output: Path, chosen: dict | None = None) -> None:
-    """``results.json`` (everything), ``results.csv`` (one row per dataset x model) and ``results.md``."""
+def write_results(cfg: BenchmarkConfig, rows: list[dict], output: Path, chosen: dict | None = None,
+                  records: list[dict] | None = None) -> None:
+    """``results.json`` (everything), ``results.csv`` (one row per dataset x model), ``results.md``, and
+    ``runs.csv`` (tidy: one row per run, every scalar metric and its time, for your own statistics)."""
     output.mkdir(parents=True, exist_ok=True)
-    _write_json_atomic(output / "results.json", {
+    if records:
+        tidy = [{"dataset": r["dataset"], "model": r["model"], "seed": r["seed"], **_scalars(r["metrics"]),
+                 **{k: r.get(k) for k in ("wall_time_s", "train_time_s", "epochs_run", "best_validation_metric")}}
+                for r in records]
+        with atomic_open(output / "runs.csv", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(k for t in tidy for k in t)))
+            writer.writeheader()
+            writer.writerows(tidy)
+    write_json(output / "results.json", {
         "name": cfg.name, "config": cfg.to_dict(), "split": cfg.split, "std": "sample standard deviation (ddof=1)",
         "rows": rows, "search": chosen or {}})
     flat = [{k: v for k, v in r.items() if not k.endswith("_values") and k != "seeds"} for r in rows]
@@ -265,7 +277,7 @@ def results_markdown(cfg: BenchmarkConfig, rows: list[dict], chosen: dict | None
     for r in rows:
         entry = cfg.datasets.get(r["dataset"])
         cells = [r["dataset"], r["model"], str(r["n_seeds"])]
-        cells += [_fmt(r.get(f"{m}_mean"), r.get(f"{m}_std", 0.0)) for m in MAIN_METRICS]
+        cells += [format_mean_std(r.get(f"{m}_mean"), r.get(f"{m}_std")) for m in MAIN_METRICS]
         cells += [f"{entry.reference[x]:.3f}" if entry and x in entry.reference else "–" for x in refs]
         cells += [f"{r['wall_time_s_mean']:.0f}", f"{r['parameters']:,}"]
         lines.append("| " + " | ".join(cells) + " |")
@@ -286,7 +298,7 @@ def results_markdown(cfg: BenchmarkConfig, rows: list[dict], chosen: dict | None
               "|---|---|" + "---|" * len(names)]
     for r in rows:
         lines.append(f"| {r['dataset']} | {r['model']} | " + " | ".join(
-            _fmt(r[f"{n}_mean"], r[f"{n}_std"], 1 if n.endswith("time_s") else 4) for n in names) + " |")
+            format_mean_std(r[f"{n}_mean"], r[f"{n}_std"], 1 if n.endswith("time_s") else 4) for n in names) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -294,7 +306,7 @@ def run_benchmark(cfg: BenchmarkConfig, output: str | Path) -> list[dict]:
     """Run (or resume) every run of ``cfg`` and write the results table; returns its rows."""
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    (output / "benchmark.json").write_text(json.dumps(cfg.to_dict(), indent=2, default=str) + "\n")
+    write_json(output / "benchmark.json", cfg.to_dict())
     if cfg.audit:
         from dnalm.audit import audit_dataset
 
@@ -302,7 +314,7 @@ def run_benchmark(cfg: BenchmarkConfig, output: str | Path) -> list[dict]:
             path = output / "audit" / f"{name}.json"
             if not path.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True)
-                _write_json_atomic(path, audit_dataset(entry.path))
+                write_json(path, audit_dataset(entry.path))
     chosen = {}
     if cfg.search:
         from dnalm.search import run_search
@@ -314,7 +326,7 @@ def run_benchmark(cfg: BenchmarkConfig, output: str | Path) -> list[dict]:
         c = chosen.get(f"{key.dataset}/{key.model}")
         records.append(run_one(cfg, key, output, c["params"] if c else None))
     rows = aggregate(records)
-    write_results(cfg, rows, output, chosen)
+    write_results(cfg, rows, output, chosen, records)
     if cfg.report:
         from dnalm.report import build_report
 

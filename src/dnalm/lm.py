@@ -175,7 +175,7 @@ def embed(model_path: str | Path, sequences: list[str], *, pooling: str = "mean"
     owner_arr = np.asarray(owner)
     out = np.zeros((len(sequences), vectors.shape[1]), dtype=np.float32)
     np.add.at(out, owner_arr, vectors)
-    return out / np.bincount(owner_arr, minlength=len(sequences))[:, None]
+    return (out / np.bincount(owner_arr, minlength=len(sequences))[:, None]).astype(np.float32)
 
 
 def write_embeddings(vectors: np.ndarray, ids: list[str], path: str | Path) -> None:

@@ -177,7 +177,7 @@ figure{margin:1em 0}figcaption{font-size:12px;color:#555}h1{font-size:1.6em}h2{b
 
 
 def _results_section(page: _Page, results: dict) -> None:
-    from dnalm.benchmark import MAIN_METRICS
+    from dnalm.benchmark import MAIN_METRICS, format_mean_std
 
     rows = results.get("rows", [])
     page.heading("Results")
@@ -191,8 +191,7 @@ def _results_section(page: _Page, results: dict) -> None:
     for r in rows:
         ref = (refs.get(r["dataset"]) or {}).get("reference") or {}
         table.append([r["dataset"], r["model"], r["n_seeds"],
-                      *[f"{r[m + '_mean']:.3f} ± {r[m + '_std']:.3f}" if r.get(m + "_mean") is not None else "–"
-                        for m in MAIN_METRICS],
+                      *[format_mean_std(r.get(m + "_mean"), r.get(m + "_std")) for m in MAIN_METRICS],
                       *[f"{ref[k]:.3f}" if k in ref else "–" for k in ref_keys],
                       f"{r['wall_time_s_mean']:.0f}", f"{r['parameters']:,}"])
     page.table(head, table)
