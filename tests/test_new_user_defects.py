@@ -114,3 +114,22 @@ def test_fasta_ids_are_the_first_word_and_predictions_keep_the_description(tmp_p
     lines = [line.split("\t") for line in (tmp_path / "out.tsv").read_text().splitlines()]
     assert lines[0][:3] == ["id", "description", "predicted"]
     assert [row[:2] for row in lines[1:]] == [["chr1:100-200", "promoter of lacZ"], ["plain", ""]]
+
+
+def test_predict_windows_follow_the_trained_length(tata_dir, tmp_path):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+
+    run = CliRunner().invoke
+    # tata_dir holds 60-base sequences: a 450-base one is scored in windows of the trained length
+    assert run(app, ["finetune", str(tata_dir), "-o", str(tmp_path / "m"), "--model", "tiny", "--epochs", "1"]
+               ).exit_code == 0
+    (tmp_path / "in.fa").write_text(">long\n" + "ACGTTATAAAGC" * 37 + "ACGTAC\n>short\nACGTTATAAAGCAT\n")
+    r = run(app, ["predict", str(tmp_path / "m"), str(tmp_path / "in.fa"), "-o", str(tmp_path / "p.tsv"),
+                  "--stride", "20", "--aggregate", "max"])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(open(tmp_path / "p.tsv"), delimiter="\t"))
+    assert int(rows[0]["n_windows"]) > 10 and rows[1]["n_windows"] == "1"

@@ -314,13 +314,16 @@ def predict(model: Annotated[str, typer.Argument(help="Fine-tuned model folder."
             batch_size: int = 64,
             rc: bool | None = typer.Option(None, "--rc/--no-rc", help="Average with the reverse complement "
                                                                       "[default: as the model was trained]."),
+            stride: int | None = typer.Option(None, help="Bases between windows of a sequence longer than the model "
+                                                         "was trained on [default: half a window]."),
+            aggregate: str = typer.Option("mean", help="Combine a long sequence's window scores: mean or max."),
             trust_remote_code: bool = typer.Option(False, "--trust-remote-code")):
-    """Predict every sequence (long ones by sliding windows, never truncated)."""
+    """Predict every sequence (long ones by sliding windows of the trained length, never truncated)."""
     from dnalm.evaluation import predict_file
 
     try:
-        n = predict_file(model, input, output, batch_size=batch_size, reverse_complement_average=rc,
-                         trust_remote_code=trust_remote_code)
+        n = predict_file(model, input, output, batch_size=batch_size, reverse_complement_average=rc, stride=stride,
+                         aggregate=aggregate, trust_remote_code=trust_remote_code)
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     typer.echo(f"wrote {n:,} predictions to {output}")

@@ -163,8 +163,13 @@ def _rc_default(model, requested: bool | None) -> bool:
 
 
 def predict_file(model_path: str, input_path: str | Path, output: str | Path, *, batch_size: int = 64,
-                 reverse_complement_average: bool | None = None, trust_remote_code: bool = False) -> int:
-    """Predict every sequence of a FASTA/CSV/TSV file; writes TSV/CSV with one row per input."""
+                 reverse_complement_average: bool | None = None, stride: int | None = None, aggregate: str = "mean",
+                 trust_remote_code: bool = False) -> int:
+    """Predict every sequence of a FASTA/CSV/TSV file; writes TSV/CSV with one row per input.
+
+    Sequences longer than the model was fine-tuned on are scored in windows of that length,
+    ``stride`` bases apart (default: half a window), their scores combined by ``aggregate``
+    (``mean`` or ``max``); ``n_windows`` says how many each got."""
     from dnalm.models import load_model
 
     output = check_output_file(output)  # before any work: a bad path is not found out after the computation
@@ -181,5 +186,6 @@ def predict_file(model_path: str, input_path: str | Path, output: str | Path, *,
                 w.writerow([rec.id, sep.join(names[i] for i in p.argmax(axis=1))])
         return len(records)
     scores, n_windows = predict_proba(model, tok, [r.sequence for r in records], batch_size=batch_size,
-                                      reverse_complement_average=_rc_default(model, reverse_complement_average))
+                                      reverse_complement_average=_rc_default(model, reverse_complement_average),
+                                      stride=stride, aggregate=aggregate)
     return _write_predictions(output, records, scores, names, _problem(model), n_windows)

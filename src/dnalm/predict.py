@@ -42,10 +42,13 @@ def _prepare(model, tokenizer, sequences, device, max_tokens, stride):
         raise ValueError("predict needs at least one sequence; got 0")
     sequences = [normalize(s, record=i) for i, s in enumerate(sequences)]
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if max_tokens is None:
+    if max_tokens is None:  # the model's limit, or the length it was fine-tuned on when dnalm recorded it
         from dnalm.models import model_max_tokens
 
         max_tokens = model_max_tokens(model, tokenizer)
+        trained = getattr(model.config, "dnalm_train_max_tokens", None)
+        if trained:
+            max_tokens = min(max_tokens, int(trained))
     size = window_bases(tokenizer, max_tokens)
     return sequences, model.to(device).eval(), device, max_tokens, size, stride or max(size // 2, 1)
 

@@ -277,6 +277,7 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     if cfg.lora:
         trainer.model = trainer.model.merge_and_unload()
     trainer.model.config.dnalm_reverse_complement_average = bool(cfg.reverse_complement_average)
+    trainer.model.config.dnalm_train_max_tokens = int(max_length)  # predict's default window: what it was trained on
     trainer.save_model(str(output))
     tok.save_pretrained(output)
     if cfg.self_pretrain:  # where the self-pretrained encoder will be once the folder is in place
