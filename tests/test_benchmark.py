@@ -98,7 +98,7 @@ def test_config_errors_are_caught_before_any_training(tata_dir, tmp_path):
     bad = _config(tmp_path, tata_dir, models={"x": {"model": "cnn", "epoch": 3}})
     with pytest.raises(ValueError, match="model 'x'.*did you mean 'epochs'"):
         BenchmarkConfig.load(bad)
-    with pytest.raises(ValueError, match="unknown keys"):
+    with pytest.raises(ValueError, match="unknown benchmark key 'seed'.*did you mean 'seeds'"):
         BenchmarkConfig.from_dict({"datasets": {"a": "x"}, "models": {"m": "cnn"}, "seed": [1]})
     with pytest.raises(ValueError, match="not a searchable"):
         SearchConfig.from_dict({"space": {"seed": [1, 2]}})

@@ -50,7 +50,7 @@ def test_yaml_model_spec_and_unknown_keys(tmp_path):
     assert spec.k == 4 and spec.config["num_hidden_layers"] == 1 and spec.config["hidden_size"] == 128
     bad = tmp_path / "b.yaml"
     bad.write_text("preset: tiny\nlayers: 3\n")
-    with pytest.raises(ValueError, match=r"unknown keys \['layers'\]"):
+    with pytest.raises(ValueError, match=r"unknown key 'layers'"):
         resolve_spec(str(bad))
     with pytest.raises(ValueError, match="not a preset"):
         resolve_spec("no-such-model")

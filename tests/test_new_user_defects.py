@@ -133,3 +133,21 @@ def test_predict_windows_follow_the_trained_length(tata_dir, tmp_path):
     assert r.exit_code == 0, r.output
     rows = list(csv.DictReader(open(tmp_path / "p.tsv"), delimiter="\t"))
     assert int(rows[0]["n_windows"]) > 10 and rows[1]["n_windows"] == "1"
+
+
+@pytest.mark.parametrize("trainer", [{"report_to": "none", "seed": 1}, {"learning_rat": 1e-3}])
+def test_trainer_pass_through_is_checked_when_the_config_loads(trainer):
+    from dnalm.config import FinetuneConfig
+    from dnalm.pretrain import PretrainConfig
+    from dnalm.models import resolve_spec
+    from dnalm.train import resolve_settings, training_arguments
+
+    if "learning_rat" in trainer:
+        for cls in (FinetuneConfig, PretrainConfig):
+            with pytest.raises(ValueError, match="unknown trainer setting .*'learning_rat'.*did you mean 'learning_rate'"):
+                cls.from_dict({"trainer": trainer})
+        return
+    cfg = FinetuneConfig.from_dict({"model": "pos-cnn", "trainer": trainer})
+    cfg = resolve_settings(cfg, resolve_spec("pos-cnn"), None)
+    args = training_arguments(cfg, __import__("pathlib").Path("/tmp/x"), 10, 5)  # merged, ours overridden
+    assert args.seed == 1 and args.report_to in ("none", [], ["none"])

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.config import FinetuneConfig, load_yaml
+from dnalm.config import FinetuneConfig, check_keys, load_yaml
 from dnalm.files import atomic_open, write_json
 
 __all__ = ["BenchmarkConfig", "DatasetEntry", "RunKey", "aggregate", "run_benchmark", "write_results"]
@@ -53,10 +53,7 @@ class DatasetEntry:
             return cls(path=value)
         if not isinstance(value, dict) or "path" not in value:
             raise ValueError(f"dataset {name!r}: give a path, or a mapping with 'path' (and optional 'reference')")
-        unknown = set(value) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise ValueError(f"dataset {name!r}: unknown keys {sorted(unknown)}; valid: path, reference, "
-                             "reference_source")
+        check_keys(value, [f.name for f in dataclasses.fields(cls)], "key", f"dataset {name!r}")
         return cls(**value)
 
 
@@ -97,10 +94,8 @@ class BenchmarkConfig:
     @classmethod
     def from_dict(cls, data: dict, source: str = "", base: Path | None = None) -> BenchmarkConfig:
         data = dict(data)
-        valid = {f.name for f in dataclasses.fields(cls)} - {"source"}
-        unknown = set(data) - valid
-        if unknown:
-            raise ValueError(f"{source or 'benchmark config'}: unknown keys {sorted(unknown)}; valid: {sorted(valid)}")
+        check_keys(data, sorted({f.name for f in dataclasses.fields(cls)} - {"source"}), "benchmark key",
+                   source or "benchmark config")
         for key in ("datasets", "models"):
             if not isinstance(data.get(key), dict) or not data[key]:
                 raise ValueError(f"{source or 'benchmark config'}: '{key}' must be a non-empty mapping")

@@ -92,13 +92,8 @@ class FinetuneConfig:
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> FinetuneConfig:
-        valid = [f.name for f in dataclasses.fields(cls)]
-        for key in data:
-            if key not in valid:
-                close = difflib.get_close_matches(key, valid, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ValueError(f"unknown setting {key!r}{hint}; valid settings: {', '.join(valid)}"
-                                 + ("" if source == "config" else f" [{source}]"))
+        check_keys(data, [f.name for f in dataclasses.fields(cls)], "setting", source)
+        check_trainer_settings(data.get("trainer") or {}, source)
         return cls(**data)
 
     @classmethod
@@ -113,6 +108,29 @@ class FinetuneConfig:
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
+
+
+def check_keys(data: dict, valid: list[str], what: str = "setting", source: str = "config") -> None:
+    """Refuse a key not in ``valid``, suggesting the closest valid one (every config class uses this)."""
+    for key in data:
+        if key not in valid:
+            close = difflib.get_close_matches(str(key), valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown {what} {key!r}{hint}; valid: {', '.join(valid)}"
+                             + ("" if source == "config" else f" [{source}]"))
+
+
+def check_trainer_settings(trainer: dict, source: str = "config") -> None:
+    """The ``trainer:`` pass-through must name ``transformers.TrainingArguments`` fields; checked when
+    the config loads, not after the data is read. Its values win over dnalm's own."""
+    if not trainer:
+        return
+    if not isinstance(trainer, dict):
+        raise ValueError(f"trainer must be a mapping of TrainingArguments settings; got {trainer!r} [{source}]")
+    from transformers import TrainingArguments
+
+    check_keys(trainer, [f.name for f in dataclasses.fields(TrainingArguments) if f.init],
+               "trainer setting (transformers.TrainingArguments)", source)
 
 
 def load_yaml(path: str | Path) -> dict:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.config import load_yaml
+from dnalm.config import check_keys, check_trainer_settings, load_yaml
 from dnalm.files import write_json
 
 __all__ = ["PretrainConfig", "RECIPES", "pretrain", "self_pretrain", "score_language_model"]
@@ -61,11 +61,9 @@ class PretrainConfig:
         self.time_budget = parse_duration(self.time_budget)
 
     @classmethod
-    def from_dict(cls, data: dict) -> PretrainConfig:
-        valid = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(data) - set(valid))
-        if unknown:
-            raise ValueError(f"unknown pretrain settings {unknown}; valid settings: {', '.join(valid)}")
+    def from_dict(cls, data: dict, source: str = "config") -> PretrainConfig:
+        check_keys(data, [f.name for f in dataclasses.fields(cls)], "pretrain setting", source)
+        check_trainer_settings(data.get("trainer") or {}, source)
         return cls(**data)
 
 

@@ -23,7 +23,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from dnalm.config import FinetuneConfig
+from dnalm.config import FinetuneConfig, check_keys
 
 __all__ = ["SearchConfig", "run_search"]
 
@@ -48,10 +48,7 @@ class SearchConfig:
     @classmethod
     def from_dict(cls, data: dict, models: list[str] | None = None,
                   datasets: list[str] | None = None) -> SearchConfig:
-        valid = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - valid
-        if unknown:
-            raise ValueError(f"search: unknown keys {sorted(unknown)}; valid: {sorted(valid)}")
+        check_keys(data, sorted(f.name for f in dataclasses.fields(cls)), "key", "search")
         cfg = cls(**data)
         if cfg.method not in ("grid", "optuna"):
             raise ValueError(f"search.method must be 'grid' or 'optuna'; got {cfg.method!r}")

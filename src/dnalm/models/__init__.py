@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from dnalm.config import check_keys
 from dnalm.models import baselines
 from dnalm.shipped import resolve_model_path, shipped_models
 
@@ -114,10 +115,7 @@ def resolve_spec(spec: str) -> ModelSpec | None:
             raise FileNotFoundError(f"{path}: model YAML file not found")
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         base = data.pop("preset", None)
-        valid = {f.name for f in dataclasses.fields(ModelSpec)}
-        unknown = set(data) - valid
-        if unknown:
-            raise ValueError(f"{path}: unknown keys {sorted(unknown)}; valid keys: preset, {', '.join(sorted(valid))}")
+        check_keys(data, ["preset", *sorted(f.name for f in dataclasses.fields(ModelSpec))], "key", str(path))
         if base is not None:
             if base not in PRESETS:
                 raise ValueError(f"{path}: unknown preset {base!r}; choose from {sorted(PRESETS)}")
