@@ -14,13 +14,14 @@ True
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from dnalm.files import write_json
 
 __all__ = ["Recipe", "choose_recipe", "parse_duration", "DEFAULT_TIME_BUDGET_S"]
 
@@ -64,7 +65,7 @@ class Recipe:
         return dataclasses.asdict(self)
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_json(path, self.to_dict())
 
     def describe(self) -> str:
         """One line per choice: the value and why."""
