@@ -151,3 +151,43 @@ def test_trainer_pass_through_is_checked_when_the_config_loads(trainer):
     cfg = resolve_settings(cfg, resolve_spec("pos-cnn"), None)
     args = training_arguments(cfg, __import__("pathlib").Path("/tmp/x"), 10, 5)  # merged, ours overridden
     assert args.seed == 1 and args.report_to in ("none", [], ["none"])
+
+
+@pytest.mark.parametrize("model, match", [("tinyy", "is not a preset"), ("models/tf0x", "model folder models/tf0x not found"),
+                                          ("./ckpt", "not found")])
+def test_a_mistyped_model_fails_before_the_data_is_read(tmp_path, monkeypatch, model, match):
+    import dnalm.train
+    from dnalm.config import FinetuneConfig
+    from dnalm.train import finetune
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models" / "tf0").mkdir(parents=True)
+
+    def never(*args, **kwargs):
+        raise AssertionError("the data was read before the model was checked")
+
+    monkeypatch.setattr(dnalm.train, "load_splits", never)
+    with pytest.raises((ValueError, FileNotFoundError), match=match):
+        finetune(FinetuneConfig(model=model), tmp_path / "data", tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()
+
+
+def test_hub_ids_are_still_hub_ids():
+    from dnalm.models import resolve_spec
+
+    assert resolve_spec("zhihan1996/DNA_bert_6") is None  # loaded from the hub (or its cache) later
+
+
+def test_dnalm_models_lists_presets_and_shipped_checkpoints():
+    import json
+
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+    from dnalm.models import PRESETS
+    from dnalm.shipped import shipped_models
+
+    r = CliRunner().invoke(app, ["models", "--json"])
+    assert r.exit_code == 0, r.output
+    names = [row["name"] for row in json.loads(r.output)]
+    assert names == ["auto", *PRESETS, *shipped_models()] and "tiny-bpe" in names and "dnalm-mini" in names

@@ -330,6 +330,22 @@ def predict(model: Annotated[str, typer.Argument(help="Fine-tuned model folder."
 
 
 @app.command()
+def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
+    """The names --model takes: auto (the default recipe), the presets, and the pretrained checkpoints
+    shipped in the package. Any checkpoint folder, model YAML or hub id (owner/name) works too."""
+    from dnalm.models import model_catalogue
+
+    rows = model_catalogue()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    typer.echo(f"{'name':<13}{'kind':<24}{'architecture':<14}{'tokenizer':<14}{'size':<17}{'lr':>8}{'batch':>7}  note")
+    for r in rows:
+        typer.echo(f"{r['name']:<13}{r['kind']:<24}{r['architecture']:<14}{r['tokenizer']:<14}{r['size']:<17}"
+                   f"{r['learning_rate']!s:>8}{r['batch_size']!s:>7}  {r['note']}")
+
+
+@app.command()
 def demo(output: OutDir = Path("dnalm-demo"), seed: int = 0,
          epochs: float = typer.Option(4, help="Epochs of fine-tuning for each model.")):
     """The seed notebook end to end on built-in data: fine-tune the shipped pretrained model on a TATA set,

@@ -182,6 +182,8 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     from dnalm.models import build_model, model_max_tokens, resolve_spec
 
     t0 = time.time()
+    if cfg.model != "auto":
+        resolve_spec(cfg.model)  # a mistyped model name or folder fails now, before any data is read
     final = Path(output).absolute()
     output = start_folder(final, owned_marker="dnalm_config.yaml", overwrite=overwrite)
     set_seed(cfg.seed)

@@ -123,11 +123,65 @@ def resolve_spec(spec: str) -> ModelSpec | None:
             merged["config"] = {**merged["config"], **data.pop("config", {})}
             data = {**merged, **data}
         return ModelSpec(**data)
-    if path.is_dir() or (not path.exists() and "/" in spec):
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ValueError(f"{path} is a folder but not a model checkpoint (no config.json)")
         return None
+    if not path.exists() and _looks_like_hub_id(spec):
+        return None
+    if not path.exists() and "/" in spec:
+        parent = next((p for p in path.parents if p.is_dir()), None)
+        raise FileNotFoundError(f"model folder {spec} not found" + (
+            f" ({parent} holds: {', '.join(sorted(c.name for c in parent.iterdir() if c.is_dir())[:12]) or 'no folders'})"
+            if parent is not None and str(parent) != "." else ""))
     raise ValueError(f"model {spec!r} is not a preset ({', '.join(PRESETS)}), a shipped checkpoint "
                      f"({', '.join(shipped_models()) or 'none'}), a .yaml file, a checkpoint folder or a hub id "
                      "(owner/name)")
+
+
+def model_catalogue() -> list[dict]:
+    """Every name ``--model`` takes without a path: ``auto``, the presets and the shipped checkpoints,
+    one dict each (``name``, ``kind``, ``architecture``, ``tokenizer``, ``size``, ``learning_rate``,
+    ``batch_size``, ``note``)."""
+    import json
+
+    from dnalm.shipped import finetune_defaults, pretrained_path
+
+    rows = [{"name": "auto", "kind": "recipe", "architecture": "pos-cnn", "tokenizer": "single base", "size": "chosen",
+             "learning_rate": "chosen", "batch_size": "chosen",
+             "note": "the default: model, size and schedule chosen from the data and --time-budget"}]
+    for name, spec in PRESETS.items():
+        c = spec.config
+        size = (f"{c['num_hidden_layers']} layers x {c['hidden_size']}" if "num_hidden_layers" in c else "default")
+        tok = {"kmer": f"{spec.k}-mer", "nonoverlap": f"{spec.k}-mer non-overlapping",
+               "bpe": f"BPE {spec.bpe_vocab_size}"}.get(spec.tokenizer, "single base")
+        rows.append({"name": name, "kind": "preset (random weights)", "architecture": spec.architecture,
+                     "tokenizer": tok, "size": size, "learning_rate": spec.learning_rate,
+                     "batch_size": spec.batch_size, "note": ""})
+    for name in shipped_models():
+        folder = pretrained_path(name)
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        lm = folder / "lm_metrics.json"
+        note = ""
+        if lm.is_file():
+            m = json.loads(lm.read_text(encoding="utf-8"))
+            if isinstance(m.get("bits_per_base"), float):
+                note = (f"held-out {m['bits_per_base']:.3f} bits/base (Markov({m.get('markov_order')}) "
+                        f"{m.get('markov_bits_per_base', float('nan')):.3f})")
+        defaults = finetune_defaults(folder)
+        rows.append({"name": name, "kind": "shipped pretrained", "architecture": config.get("model_type", "?"),
+                     "tokenizer": "single base" if config.get("vocab_size", 0) < 20 else "see folder",
+                     "size": f"{config.get('num_hidden_layers', '?')} layers x {config.get('hidden_size', '?')}",
+                     "learning_rate": defaults.get("learning_rate", "?"), "batch_size": defaults.get("batch_size", "?"),
+                     "note": note})
+    return rows
+
+
+def _looks_like_hub_id(spec: str) -> bool:
+    """``owner/name`` as the Hugging Face hub spells it, and not a local path with a typo in it:
+    one slash, no leading ``.``, ``/`` or ``~``, and no local folder called ``owner``."""
+    parts = spec.split("/")
+    return (len(parts) == 2 and all(parts) and not spec.startswith((".", "~")) and not Path(parts[0]).is_dir())
 
 
 def _make_tokenizer(spec: ModelSpec, train_sequences):
