@@ -191,3 +191,29 @@ def test_dnalm_models_lists_presets_and_shipped_checkpoints():
     assert r.exit_code == 0, r.output
     names = [row["name"] for row in json.loads(r.output)]
     assert names == ["auto", *PRESETS, *shipped_models()] and "tiny-bpe" in names and "dnalm-mini" in names
+
+
+@pytest.mark.parametrize("preset", ["tiny", "pos-cnn", "mini"])
+def test_transformers_pipelines_take_raw_dna(tmp_path, preset):
+    import numpy as np
+    from transformers import pipeline
+
+    import dnalm.pipelines  # noqa: F401 - registers the dna-classification task and dnalm's architectures
+    from dnalm.models import build_model, load_model
+    from dnalm.predict import predict_proba
+
+    model, tok, _ = build_model(preset, num_labels=2, seed=0, train_sequences=["ACGT" * 10])
+    model.save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    seqs = ["ACGTTATAAAGCGCGTACGATCGA", "ggcgcgcgatatatTTTACGNACGT"]
+    model, tok = load_model(tmp_path)
+    expected = predict_proba(model, tok, seqs)[0][:, 1]
+
+    def positive(results):
+        return [next(x["score"] for x in r if x["label"] == "1") for r in results]
+
+    assert np.allclose(positive(pipeline("dna-classification", model=str(tmp_path), top_k=None)(seqs)), expected,
+                       atol=1e-5)
+    if preset == "mini":  # single-base folders take raw DNA in the stock text-classification task too
+        plain = pipeline("text-classification", model=str(tmp_path), top_k=None)(seqs)
+        assert np.allclose(positive(plain), expected, atol=1e-5)

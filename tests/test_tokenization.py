@@ -111,6 +111,10 @@ def test_other_dna_tokenizers_round_trip(tmp_path, cls):
     auto = AutoTokenizer.from_pretrained(tmp_path)
     for ids in tok(seqs[:5])["input_ids"]:
         assert auto(tok.decode(ids[1:-1]))["input_ids"] == ids
+    # plain transformers takes raw DNA too (either case, U, IUPAC codes), with dnalm's ids
+    mixed = [s.lower() if i % 2 else s for i, s in enumerate(random_sequences(60, seed=2))]
+    mixed += ["ACGURYNNacgtkm", "a", "TTTTTTTTTTTTTN"]
+    assert auto(mixed)["input_ids"] == tok(mixed)["input_ids"]
 
 
 def test_nonoverlapping_matches_a_plain_python_reference():

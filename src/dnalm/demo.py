@@ -87,11 +87,15 @@ def _reload_and_predict(folder, seed, echo, torch, auto_model, auto_tokenizer, l
     probs, _ = predict_proba(model, tok, [r.sequence for r in new], reverse_complement_average=False)
     plain = auto_model.from_pretrained(folder).eval()
     plain_tok = auto_tokenizer.from_pretrained(folder)
-    spaced = [tok.decode(ids[1:-1]) for ids in tok([r.sequence for r in new])["input_ids"]]
+    if getattr(tok, "kind", None) == "kmer":  # overlapping k-mers: plain transformers reads them space-separated
+        text = [tok.decode(ids[1:-1]) for ids in tok([r.sequence for r in new])["input_ids"]]
+    else:  # single-base and non-overlapping tokenizers take raw DNA in plain transformers too
+        text = [r.sequence for r in new]
     with torch.inference_mode():
-        plain_probs = torch.softmax(plain(**plain_tok(spaced, padding=True, return_tensors="pt")).logits, -1)
+        plain_probs = torch.softmax(plain(**plain_tok(text, padding=True, return_tensors="pt")).logits, -1)
     same = np.allclose(probs, plain_probs.numpy(), atol=1e-5)
-    echo(f"3. reloaded with plain transformers.AutoModelForSequenceClassification and with dnalm: "
+    echo(f"3. reloaded with plain transformers (AutoModelForSequenceClassification, AutoTokenizer on raw DNA) "
+         f"and with dnalm: "
          f"{'identical' if same else 'DIFFERENT'} predictions")
     if not same:
         raise RuntimeError("plain transformers and dnalm disagree on the saved model")

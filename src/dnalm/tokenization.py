@@ -215,12 +215,34 @@ class DnaTokenizer:
     def _config(self) -> dict:
         return {"type": self.kind, "model_max_length": self.model_max_length}
 
+    _raw_pattern: str | None = None  # regex cutting raw DNA into this tokenizer's tokens, where one exists
+
     def to_transformers(self):
-        """The equivalent ``transformers.BertTokenizer`` (reads space-separated tokens)."""
+        """The equivalent plain transformers tokenizer.
+
+        Overlapping k-mers cannot be cut by a ``tokenizers`` pipeline (its pieces never overlap), so
+        k-mer folders hold a ``BertTokenizer`` that reads space-separated k-mers, as DNABERT's do.
+        Single-base and non-overlapping k-mer tokenizers become a fast tokenizer that takes raw DNA
+        (either case, U as T) as well as space-separated tokens, with the same ids as this one.
+        """
         from transformers import BertTokenizer
 
-        return BertTokenizer(vocab=self.get_vocab(), do_lower_case=False, model_max_length=self.model_max_length,
+        bert = BertTokenizer(vocab=self.get_vocab(), do_lower_case=False, model_max_length=self.model_max_length,
                              tokenize_chinese_chars=False, strip_accents=False)
+        if self._raw_pattern is None:
+            return bert
+        from tokenizers import Regex, normalizers, pre_tokenizers
+        from transformers import PreTrainedTokenizerFast
+
+        backend = bert.backend_tokenizer
+        backend.normalizer = normalizers.Sequence(
+            [normalizers.Replace(c, c.upper()) for c in "acgtnryswkmbdhv"]
+            + [normalizers.Replace("U", "T"), normalizers.Replace("u", "T")])
+        backend.pre_tokenizer = pre_tokenizers.Sequence(
+            [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex(self._raw_pattern), "isolated")])
+        return PreTrainedTokenizerFast(tokenizer_object=backend, model_max_length=self.model_max_length,
+                                       **{f"{name}_token": f"[{name.upper()}]" for name in ("unk", "pad", "cls",
+                                                                                            "sep", "mask")})
 
     def save_pretrained(self, save_directory: str | os.PathLike, **_) -> tuple[str, ...]:
         """Write ``vocab.txt`` (DNABERT layout), ``tokenizer.json``/``tokenizer_config.json``
@@ -313,6 +335,7 @@ class BaseTokenizer(DnaTokenizer):
     """
 
     kind = "base"
+    _raw_pattern = "."
 
     def __init__(self, vocab: list[str] | None = None, model_max_length: int = 512):
         super().__init__(vocab or SPECIAL_TOKENS + list("ACGTN"), model_max_length)
@@ -342,6 +365,7 @@ class NonOverlappingKmerTokenizer(DnaTokenizer):
     def __init__(self, k: int = 6, vocab: list[str] | None = None, model_max_length: int = 512):
         super().__init__(vocab or kmer_vocab(k, "ACGT") + list("ACGTN"), model_max_length)
         self.k = k
+        self._raw_pattern = f"[ACGT]{{{k}}}|."
 
     def _config(self) -> dict:
         return {**super()._config(), "k": self.k}
