@@ -75,7 +75,8 @@ def test_evaluate_writes_metrics_predictions_and_plot(trained, tata_dir, tmp_pat
         assert key in saved
     assert m["n_predictions"] == 75 and m["split"] == "test"
     rows = list(csv.DictReader(open(tmp_path / "predictions.csv")))
-    assert len(rows) == 75 and set(rows[0]) == {"id", "label", "predicted", "prob_0", "prob_1", "n_windows"}
+    assert len(rows) == 75 and set(rows[0]) == {"id", "label", "predicted", "prob_0", "prob_1", "n_windows",
+                                              "n_informative_bases"}
     assert (tmp_path / "confusion_matrix.png").stat().st_size > 1000
     assert sum(sum(r) for r in saved["confusion_matrix"]) == 75
 
@@ -113,10 +114,20 @@ def test_predict_without_labels_writes_no_label_column(trained, tmp_path):
     fasta.write_text(">a\nACGTACGTAGCTAGCT\n>b\nGGGCCCATATAAAAGG\n")
     predict_file(str(trained), fasta, tmp_path / "out.csv")
     header = (tmp_path / "out.csv").read_text().splitlines()[0].split(",")
-    assert header == ["id", "predicted", "prob_0", "prob_1", "n_windows"]
+    assert header == ["id", "predicted", "prob_0", "prob_1", "n_windows", "n_informative_bases"]
 
 
 def test_evaluate_of_a_file_records_no_split(trained, tmp_path):
     data = tmp_path / "x.csv"
     data.write_text("sequence,label\nACGTACGTAGCT,1\nACGTTTTTAGCA,0\n")
     assert evaluate(str(trained), data, tmp_path / "e", split="test")["split"] is None
+
+
+def test_sequences_without_informative_bases_are_counted_and_flagged(trained, tmp_path, caplog):
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">ok\nACGTACGTTATAAAGC\n>all_n\nNNNNNNNNNNNNNNNN\n>short\nAC\n")
+    with caplog.at_level("WARNING"):
+        predict_file(str(trained), fasta, tmp_path / "out.tsv")
+    rows = list(csv.DictReader(open(tmp_path / "out.tsv"), delimiter="\t"))
+    assert [r["n_informative_bases"] for r in rows] == ["16", "0", "2"]  # single-base model: 2 bases count
+    assert "1 of 3 sequences hold no base the model can read" in caplog.text and "'all_n'" in caplog.text

@@ -12,7 +12,7 @@ from dnalm.data import LabelSpace, load_splits
 from dnalm.files import atomic_open, check_output_file, write_json
 from dnalm.io import Record, read_labeled_fasta, read_sequences
 from dnalm.metrics import classification_metrics, multilabel_metrics, regression_metrics
-from dnalm.predict import predict_per_base, predict_proba
+from dnalm.predict import informative_bases, predict_per_base, predict_proba
 
 __all__ = ["evaluate", "predict_file", "plot_confusion_matrix"]
 
@@ -103,7 +103,9 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
     metrics.update({"model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained,
                     "reverse_complement_average": reverse_complement_average,
                     "n_sequences": len(records), "n_windowed": int((n_windows > 1).sum()), "labels": names})
-    _write_predictions(output / "predictions.csv", records, scores, names, problem, n_windows)
+    informative = _informative(records, tok)
+    metrics["n_uninformative"] = int((informative == 0).sum())
+    _write_predictions(output / "predictions.csv", records, scores, names, problem, n_windows, informative)
     write_json(output / "metrics.json", metrics)
     return metrics
 
@@ -128,8 +130,20 @@ def _evaluate_per_base(model, tok, records, y, names, output: Path, batch_size: 
     return metrics
 
 
+def _informative(records: list[Record], tok) -> np.ndarray:
+    """Informative bases per record; the records with none are counted and named in a warning."""
+    informative = informative_bases([r.sequence for r in records], tok)
+    empty = np.flatnonzero(informative == 0)
+    if len(empty):
+        shown = ", ".join(repr(records[i].id) for i in empty[:5]) + (" ..." if len(empty) > 5 else "")
+        log.warning("%d of %d sequences hold no base the model can read (all N, or shorter than a k-mer): %s; "
+                    "their scores are the model's prior, not evidence (column n_informative_bases = 0)",
+                    len(empty), len(records), shown)
+    return informative
+
+
 def _write_predictions(path: Path, records: list[Record], scores: np.ndarray, names: list[str], problem: str,
-                       n_windows: np.ndarray) -> int:
+                       n_windows: np.ndarray, informative: np.ndarray) -> int:
     """One row per record, written atomically; ``description`` and ``label`` columns only when the input has them."""
     delimiter = "\t" if path.suffix == ".tsv" else ","
     labelled = any(r.label is not None for r in records)
@@ -138,20 +152,20 @@ def _write_predictions(path: Path, records: list[Record], scores: np.ndarray, na
         w = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
         first = ["id"] + (["description"] if described else []) + (["label"] if labelled else [])
         if problem == "regression":
-            w.writerow(first + ["prediction", "n_windows"])
+            w.writerow(first + ["prediction", "n_windows", "n_informative_bases"])
         else:
-            w.writerow(first + ["predicted"] + [f"prob_{n}" for n in names] + ["n_windows"])
-        for rec, row, nw in zip(records, scores, n_windows):
+            w.writerow(first + ["predicted"] + [f"prob_{n}" for n in names] + ["n_windows", "n_informative_bases"])
+        for rec, row, nw, ni in zip(records, scores, n_windows, informative):
             head = ([rec.id] + ([rec.description or ""] if described else [])
                     + ([rec.label or ""] if labelled else []))
             if problem == "regression":
-                w.writerow(head + [f"{row[0]:.6g}", int(nw)])
+                w.writerow(head + [f"{row[0]:.6g}", int(nw), int(ni)])
                 continue
             if problem == "multi_label_classification":
                 pred = ";".join(n for n, p in zip(names, row) if p >= 0.5)
             else:
                 pred = names[int(row.argmax())]
-            w.writerow(head + [pred] + [f"{p:.6f}" for p in row] + [int(nw)])
+            w.writerow(head + [pred] + [f"{p:.6f}" for p in row] + [int(nw), int(ni)])
     return len(records)
 
 
@@ -188,4 +202,4 @@ def predict_file(model_path: str, input_path: str | Path, output: str | Path, *,
     scores, n_windows = predict_proba(model, tok, [r.sequence for r in records], batch_size=batch_size,
                                       reverse_complement_average=_rc_default(model, reverse_complement_average),
                                       stride=stride, aggregate=aggregate)
-    return _write_predictions(output, records, scores, names, _problem(model), n_windows)
+    return _write_predictions(output, records, scores, names, _problem(model), n_windows, _informative(records, tok))

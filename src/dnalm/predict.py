@@ -11,7 +11,7 @@ import numpy as np
 
 from dnalm.sequence import normalize, reverse_complement
 
-__all__ = ["predict_proba", "predict_per_base", "window_bases"]
+__all__ = ["predict_proba", "predict_per_base", "window_bases", "informative_bases"]
 
 
 def window_bases(tokenizer, max_tokens: int) -> int:
@@ -22,6 +22,21 @@ def window_bases(tokenizer, max_tokens: int) -> int:
     """
     k = getattr(tokenizer, "k", 1) if getattr(tokenizer, "kind", None) == "kmer" else 1
     return max(max_tokens - 2 + k - 1, 1)
+
+
+def informative_bases(sequences: list[str], tokenizer) -> np.ndarray:
+    """A/C/G/T bases a model reads in each sequence: N and other ambiguity codes carry nothing, and
+    a k-mer tokenizer reads nothing in a sequence shorter than k (it becomes ``[CLS] [SEP]``).
+    A score with 0 here is the model's prior, not evidence about the sequence.
+
+    >>> from dnalm.tokenization import KmerTokenizer
+    >>> informative_bases(["ACGTN", "NNNN", "ACG"], KmerTokenizer(k=4)).tolist()
+    [4, 0, 0]
+    """
+    k = getattr(tokenizer, "k", 1) if getattr(tokenizer, "kind", None) == "kmer" else 1
+    counts = np.array([sum(map(s.upper().count, "ACGT")) for s in sequences], dtype=np.int64)
+    counts[np.array([len(s) < k for s in sequences], dtype=bool)] = 0
+    return counts
 
 
 def _window_starts(length: int, size: int, stride: int) -> list[int]:
