@@ -178,3 +178,20 @@ def test_shift_augment_moves_bases_between_the_special_tokens():
             assert offsets, (inner, got)
             seen.add(offsets[0])
     assert seen == {-2, -1, 0, 1, 2}
+
+
+def test_one_long_outlier_does_not_grow_the_gb_cnn(tata_dir, tmp_path):
+    import random
+
+    from dnalm.config import FinetuneConfig
+    from dnalm.train import finetune
+
+    data = tmp_path / "d"
+    data.mkdir()
+    rng = random.Random(0)
+    outlier = "".join(rng.choice("ACGT") for _ in range(5000))
+    (data / "train.csv").write_text((tata_dir / "train.csv").read_text() + f"{outlier},1\n")
+    (data / "dev.csv").write_text((tata_dir / "dev.csv").read_text())
+    summary = finetune(FinetuneConfig(model="cnn-gb", epochs=1, trainer={"disable_tqdm": True}), data, tmp_path / "m")
+    assert summary["parameters"] < 100_000  # built for the 60-base sequences, not the 5,000-base one
+    assert summary["n_truncated_train"] == 1  # and the outlier is counted as truncated

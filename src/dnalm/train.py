@@ -123,6 +123,30 @@ def resolve_settings(cfg: FinetuneConfig, spec, recipe: Recipe | None) -> Finetu
     return dataclasses.replace(cfg, **values)
 
 
+MAX_FIXED_INPUT = 4096  # tokens: the most a fixed-input model (the GB CNN) is built for
+
+
+def fixed_input_length(lengths) -> int:
+    """Tokens a fixed-input model (the GB CNN, whose size grows with its input) is built for: the
+    longest training sequence (+ [CLS]/[SEP]), unless that is an outlier more than twice the 99th
+    percentile, and never more than ``MAX_FIXED_INPUT``. Longer sequences are truncated for training
+    (counted in the log) and scored by sliding windows at prediction; what was done is logged.
+
+    >>> fixed_input_length([100] * 500 + [120]), fixed_input_length([100] * 500 + [5000])
+    (122, 102)
+    """
+    lengths = np.asarray(lengths)
+    longest, typical = int(lengths.max()), int(np.ceil(np.percentile(lengths, 99)))
+    chosen = typical if longest > 2 * typical else longest
+    chosen = min(chosen, MAX_FIXED_INPUT - 2)
+    if chosen < longest:
+        log.info("a fixed-input model is built for %d-base input (longest training sequence %d, 99th percentile "
+                 "%d, at most %d tokens): %d longer training sequences are truncated for training, and predict "
+                 "scores long sequences in windows", chosen, longest, typical, MAX_FIXED_INPUT,
+                 int((lengths > chosen).sum()))
+    return chosen + 2
+
+
 def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval_steps: int):
     """``TrainingArguments`` for resolved settings; ``cfg.trainer`` is merged over dnalm's own."""
     from transformers import TrainingArguments
@@ -215,10 +239,10 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
         recipe.save(output / "recipe.json")
     spec = resolve_spec(recipe.model if recipe else cfg.model)
     cfg = resolve_settings(cfg, spec, recipe)
-    longest = max(len(r.sequence) for r in train)
     model, tok, spec = build_model(
         cfg.model, num_labels=labels.num_labels, id2label=labels.id2label, problem_type=cfg.problem_type,
-        train_sequences=[r.sequence for r in train], input_length=longest + 2, from_scratch=cfg.from_scratch,
+        train_sequences=[r.sequence for r in train], input_length=fixed_input_length([len(r.sequence) for r in train]),
+        from_scratch=cfg.from_scratch,
         trust_remote_code=cfg.trust_remote_code, seed=cfg.seed,
         config_overrides=recipe.model_config if recipe else None)
     model_limit = tok.model_max_length = model_max_tokens(model, tok)
