@@ -99,9 +99,11 @@ def test_regression_and_multilabel_heads(tmp_path):
 
 def test_lora_adapters_are_merged_into_a_plain_model(tata_dir, tmp_path):
     pytest.importorskip("peft")
-    finetune(cfg(epochs=1, lora=True), tata_dir, tmp_path / "m")
+    summary = finetune(cfg(epochs=1, lora=True), tata_dir, tmp_path / "m")
     model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "m")
     assert not any("lora" in name for name, _ in model.named_parameters())
+    assert (tmp_path / "m" / "adapter" / "adapter_model.safetensors").is_file()  # the peft way, too
+    assert 0 < summary["lora"]["trainable_parameters"] < summary["lora"]["all_parameters"]
 
 
 def test_bad_inputs_are_clear_errors(tata_dir, tmp_path):

@@ -300,7 +300,14 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     trainer.weight_average = None
     best.restore(trainer.model)
     val = trainer.evaluate()
-    if cfg.lora:
+    lora_note = None
+    if cfg.lora:  # the adapters the peft way (adapter/), and the merged plain model in the folder itself
+        trainable, total = trainer.model.get_nb_trainable_parameters()
+        trainer.model.save_pretrained(str(output / "adapter"))
+        lora_note = {"trainable_parameters": int(trainable), "all_parameters": int(total),
+                     "adapter": "adapter/ (peft: PeftModel.from_pretrained(base, 'adapter'))"}
+        log.info("LoRA: %d of %d parameters trained (%.2f%%); adapters saved in %s", trainable, total,
+                 100 * trainable / total, output / "adapter")
         trainer.model = trainer.model.merge_and_unload()
     trainer.model.config.dnalm_reverse_complement_average = bool(cfg.reverse_complement_average)
     trainer.model.config.dnalm_train_max_tokens = int(max_length)  # predict's default window: what it was trained on
@@ -321,6 +328,7 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
         "best_step": best.best_step, "best_epoch": best.best_epoch, "validation_metrics": val,
         "train_loss": train_out.training_loss, "parameters": sum(p.numel() for p in trainer.model.parameters()),
         "reverse_complement_average": bool(cfg.reverse_complement_average), "ema_decay": cfg.ema_decay,
+        "lora": lora_note,
         "wall_time_s": round(time.time() - t0, 1), "device": str(trainer.args.device), "versions": _versions(),
     }
     write_json(output / "training_summary.json", summary)
