@@ -18,12 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["build_report", "plot_curves", "plot_roc_pr", "plot_search_curves"]
+__all__ = ["build_report", "plot_comparison", "plot_curves", "plot_roc_pr", "plot_search_curves"]
 
 log = logging.getLogger(__name__)
-
-_SKIP = ("epoch", "step", "eval_runtime", "eval_samples_per_second", "eval_steps_per_second", "eval_n_predictions")
-
 
 def _plt():
     import matplotlib
@@ -34,48 +31,79 @@ def _plt():
     return plt
 
 
-def _curve_metrics(series: dict[str, list[dict]]) -> list[str]:
-    keys = dict.fromkeys(k for rows in series.values() for r in rows for k, v in r.items()
-                         if k not in _SKIP and isinstance(v, (int, float)) and not isinstance(v, bool))
-    names = list(keys)
-    if "eval_specificity" in keys:  # the false-positive rate is what the enhancer report plots
-        names.append("eval_false_positive_rate")
-    return names
+_PANELS = (("loss", ("eval_loss", "train_loss")), ("MCC", ("eval_mcc",)), ("F1 (macro)", ("eval_f1_macro",)),
+           ("MSE", ("eval_mse",)), ("AUROC", ("eval_auroc",)))
 
 
-def _value(row: dict, key: str):
-    if key == "eval_false_positive_rate":
-        s = row.get("eval_specificity")
-        return None if s is None else 1.0 - s
-    return row.get(key)
+def _panels(series: dict[str, list[dict]]) -> list[tuple[str, tuple[str, ...]]]:
+    """The three panels worth reading: the loss (validation, and training where recorded), the
+    selection metric of the problem (MCC, else macro F1, else MSE) and AUROC."""
+    present = {k for rows in series.values() for r in rows for k, v in r.items() if isinstance(v, (int, float))}
+    chosen = [p for p in _PANELS if p[1][0] in present]
+    metric = [p for p in chosen if p[0] in ("MCC", "F1 (macro)", "MSE")][:1]
+    return [p for p in chosen if p[0] == "loss"] + metric + [p for p in chosen if p[0] == "AUROC"]
 
 
 def plot_curves(series: dict[str, list[dict]], path: str | Path, title: str = "") -> list[str]:
-    """Per-epoch validation curves: one panel per metric, one line per series. Returns the metrics."""
+    """Validation curves (and the training loss, dashed) over epochs: loss, the selection metric and
+    AUROC, one line per series (seed or setting). Returns the panels drawn."""
+    from matplotlib.ticker import MaxNLocator
+
     plt = _plt()
-    metrics = _curve_metrics(series)
-    if not metrics:
+    panels = _panels(series)
+    if not panels:
         return []
-    cols = min(4, len(metrics))
-    rows = -(-len(metrics) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False)
-    for ax, metric in zip(axes.flat, metrics):
-        for label, hist in series.items():
-            pts = [(r["epoch"], _value(r, metric)) for r in hist if _value(r, metric) is not None]
-            if pts:
-                ax.plot(*zip(*pts), marker="o", markersize=3, label=label)
-        ax.set_title(metric.removeprefix("eval_"), fontsize=9)
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.9 * len(panels), 3.0), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"] * 8
+    for ax, (name, keys) in zip(axes.flat, panels):
+        for color, (label, hist) in zip(colors, series.items()):
+            for key, style in zip(keys, ("-", "--")):
+                pts = [(r["epoch"], r[key]) for r in hist if isinstance(r.get(key), (int, float))]
+                if pts:
+                    ax.plot(*zip(*pts), style, marker="o" if style == "-" else None, markersize=3, color=color,
+                            label=label if key == keys[0] else None)
+        ax.set_title(name + (" (dashed: training)" if len(keys) > 1 else ""), fontsize=9)
         ax.set_xlabel("epoch", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(metrics):]:
-        ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.04 + 0.02 * (len(labels) // 4), 1, 0.97))
+    fig.tight_layout(rect=(0, 0.07 + 0.03 * (len(labels) // 6), 1, 0.95))
     fig.savefig(path, dpi=100)
     plt.close(fig)
-    return metrics
+    return [name for name, _ in panels]
+
+
+def plot_comparison(rows: list[dict], values: dict[tuple[str, str], list[float]], references: dict[str, float],
+                    path: str | Path, metric: str = "mcc") -> None:
+    """One panel per dataset: each model's per-seed test values (dots), their mean (bar) and the
+    dataset's reference figure (dashed line), so models are compared at a glance."""
+    plt = _plt()
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(max(3.2, 1.1 * len({r["model"] for r in rows}) + 1.6)
+                                                        * len(datasets), 3.4), squeeze=False)
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    color_of = {m: cycle[i % len(cycle)] for i, m in enumerate(dict.fromkeys(r["model"] for r in rows))}
+    for ax, dataset in zip(axes.flat, datasets):
+        models = [r["model"] for r in rows if r["dataset"] == dataset]
+        ax.set_xlim(-0.7, len(models) - 0.3)
+        for i, model in enumerate(models):
+            color = color_of[model]
+            vals = values.get((dataset, model), [])
+            if vals:
+                ax.bar(i, float(np.mean(vals)), width=0.6, color=color, alpha=0.35)
+                ax.plot([i] * len(vals), vals, "o", color=color, markersize=5)
+        if dataset in references:
+            ax.axhline(references[dataset], ls="--", color="black", lw=1, label=f"reference {references[dataset]:.3f}")
+            ax.legend(fontsize=7, loc="lower right")
+        ax.set_xticks(range(len(models)), models, rotation=30, ha="right", fontsize=8)
+        ax.set_title(dataset, fontsize=9)
+        ax.set_ylabel(f"test {metric.upper()}" if ax is axes.flat[0] else "", fontsize=8)
+        ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def plot_search_curves(trials: list[dict], path: str | Path, title: str = "") -> None:
@@ -86,22 +114,31 @@ def plot_search_curves(trials: list[dict], path: str | Path, title: str = "") ->
 
 
 def plot_roc_pr(curves: dict[str, list[tuple[np.ndarray, np.ndarray]]], path: str | Path, title: str = "") -> None:
-    """ROC and precision-recall curves: one colour per model, one line per seed."""
-    from sklearn.metrics import precision_recall_curve, roc_curve
+    """ROC and precision-recall curves: one colour per model, one line per seed; the legends give
+    each model's AUROC and average precision (mean over seeds), the PR panel the positive rate
+    a classifier without skill would reach."""
+    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
     plt = _plt()
-    fig, (roc, pr) = plt.subplots(1, 2, figsize=(9, 4))
+    fig, (roc, pr) = plt.subplots(1, 2, figsize=(10, 4.2))
+    prevalence = []
     for color, (label, runs) in zip(plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4, curves.items()):
+        auc = np.mean([roc_auc_score(y, score) for y, score in runs])
+        ap = np.mean([average_precision_score(y, score) for y, score in runs])
         for i, (y, score) in enumerate(runs):
             fpr, tpr, _ = roc_curve(y, score)
             prec, rec, _ = precision_recall_curve(y, score)
-            kw = {"color": color, "alpha": 0.8, "linewidth": 1, "label": label if i == 0 else None}
-            roc.plot(fpr, tpr, **kw)
-            pr.plot(rec, prec, **kw)
+            kw = {"color": color, "alpha": 0.8, "linewidth": 1}
+            roc.plot(fpr, tpr, label=f"{label} (AUROC {auc:.3f})" if i == 0 else None, **kw)
+            pr.plot(rec, prec, label=f"{label} (AP {ap:.3f})" if i == 0 else None, **kw)
+            prevalence.append(float(np.mean(y)))
     roc.plot([0, 1], [0, 1], ":", color="grey")
+    if prevalence:
+        pr.axhline(float(np.mean(prevalence)), ls=":", color="grey", label=f"no skill ({np.mean(prevalence):.2f})")
     roc.set(xlabel="false-positive rate", ylabel="true-positive rate", title="ROC")
-    pr.set(xlabel="recall", ylabel="precision", title="precision-recall")
-    roc.legend(fontsize=8)
+    pr.set(xlabel="recall", ylabel="precision", title="precision-recall", ylim=(0, 1.02))
+    roc.legend(fontsize=8, loc="lower right")
+    pr.legend(fontsize=8, loc="lower left")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -195,6 +232,13 @@ def _results_section(page: _Page, results: dict) -> None:
                       *[f"{ref[k]:.3f}" if k in ref else "–" for k in ref_keys],
                       f"{r['wall_time_s_mean']:.0f}", f"{r['parameters']:,}"])
     page.table(head, table)
+    metric = next((m for m in ("mcc", "f1_macro", "mse") if any(f"{m}_values" in r for r in rows)), None)
+    if metric:
+        refs_metric = {d: e["reference"][metric] for d, e in refs.items() if metric in (e.get("reference") or {})}
+        plot_comparison(rows, {(r["dataset"], r["model"]): r.get(f"{metric}_values", []) for r in rows}, refs_metric,
+                        page.figure("comparison.png"), metric)
+        page.embed("comparison.png", f"test {metric.upper()} per model: one dot per seed, the bar at the mean, "
+                   "the dashed line the dataset's reference figure")
     flagged = [f"{r['dataset']}/{r['model']} ({r['constant_prediction_runs']} of {r['n_seeds']})"
                for r in rows if r.get("constant_prediction_runs")]
     if flagged:
