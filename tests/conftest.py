@@ -18,8 +18,9 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def tata_dir(tmp_path_factory) -> Path:
     """A small TATA split folder: train 240, dev 60, test 75 sequences of 60 nt."""
+    from dnalm.data import stratified_split
     from dnalm.io import write_table
-    from dnalm.synth import stratified_split, tata_dataset
+    from dnalm.synth import tata_dataset
 
     root = tmp_path_factory.mktemp("tata")
     train, dev = stratified_split(tata_dataset(300, 60, seed=1), 0.2, seed=1)

@@ -5,8 +5,17 @@ from itertools import islice
 
 import pytest
 
-from dnalm.io import DataFormatError, Record, find_splits, read_fasta, read_labeled_fasta, read_sequences, \
-    read_table, write_fasta, write_table
+from dnalm.io import (
+    DataFormatError,
+    Record,
+    find_splits,
+    read_fasta,
+    read_labeled_fasta,
+    read_sequences,
+    read_table,
+    write_fasta,
+    write_table,
+)
 
 
 # -- real files ------------------------------------------------------------------------------

@@ -216,8 +216,9 @@ def test_self_pretraining_reads_only_the_training_split(tmp_path):
 
 def test_finetune_with_self_pretraining(tmp_path):
     from dnalm.config import FinetuneConfig
-    from dnalm.synth import stratified_split, tata_dataset
+    from dnalm.data import stratified_split
     from dnalm.io import write_table
+    from dnalm.synth import tata_dataset
     from dnalm.train import finetune
 
     train, dev = stratified_split(tata_dataset(120, 60, seed=0), 0.25, seed=0)

@@ -39,7 +39,7 @@ def test_time_budget_must_be_a_duration(bad):
 
 
 def _motif_dir(tmp_path, n=600, length=120, seed=0):
-    from dnalm.synth import stratified_split
+    from dnalm.data import stratified_split
 
     train, dev = stratified_split(motif_dataset(n, length, motif="GGATCCAT", rate=0.5, seed=seed), 0.2, seed=seed)
     folder = tmp_path / "data"

@@ -32,8 +32,9 @@ def test_dnalm_mini_fills_a_mask_and_embeds():
 
 def test_finetune_from_dnalm_mini_offline(tmp_path, monkeypatch):
     from dnalm.config import FinetuneConfig
+    from dnalm.data import stratified_split
     from dnalm.io import write_table
-    from dnalm.synth import stratified_split, tata_dataset
+    from dnalm.synth import tata_dataset
     from dnalm.train import finetune
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -3,8 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dnalm.data import stratified_split
 from dnalm.sequence import reverse_complement
-from dnalm.synth import motif_dataset, read_pwm, stratified_split, tata_dataset
+from dnalm.synth import motif_dataset, read_pwm, tata_dataset
 
 
 def test_tata_set_is_balanced_and_negatives_lack_motif_on_both_strands():

@@ -10,8 +10,14 @@ from transformers import AutoTokenizer, BertTokenizer
 
 from dnalm.bpe import genome_segments, train_bpe
 from dnalm.io import Record
-from dnalm.tokenization import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer, kmer_vocab, \
-    load_tokenizer, tokenizer_report
+from dnalm.tokenization import (
+    BaseTokenizer,
+    KmerTokenizer,
+    NonOverlappingKmerTokenizer,
+    kmer_vocab,
+    load_tokenizer,
+    tokenizer_report,
+)
 
 
 def random_sequences(n: int, seed: int, lo: int = 0, hi: int = 120) -> list[str]:

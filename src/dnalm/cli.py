@@ -189,8 +189,8 @@ def tokenizer_check(tokenizer: Annotated[str, typer.Argument(help="Tokenizer or 
 
 # -- synthetic data ------------------------------------------------------------------------
 def _write_split(records, output: Path, dev_fraction: float, test_fraction: float, seed: int) -> None:
+    from dnalm.data import stratified_split
     from dnalm.io import write_table
-    from dnalm.synth import stratified_split
 
     if not (0 < dev_fraction and 0 < test_fraction and dev_fraction + test_fraction < 1):
         _fail(ValueError(f"--dev-fraction {dev_fraction} and --test-fraction {test_fraction} must be > 0 and "

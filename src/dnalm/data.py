@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.io import Record, canonical_label, find_splits, read_labeled_fasta, read_sequences
-from dnalm.synth import stratified_split
 
-__all__ = ["LabelSpace", "TokenizedDataset", "load_splits", "to_dataset"]
+__all__ = ["LabelSpace", "TokenizedDataset", "load_splits", "stratified_split", "to_dataset"]
 
 log = logging.getLogger(__name__)
 MULTI_LABEL_SEP = ";"
@@ -218,3 +217,30 @@ def _per_base_targets(records: list[Record], targets: list[list[int]], tokenizer
             raise ValueError(f"record {rec.id!r}: {len(y)} per-base labels for a {len(rec.sequence)}-base sequence")
         out.append(y[:keep])
     return out
+
+
+def stratified_split(records: list[Record], fraction: float = 0.2, seed: int = 0, *, stratify: bool = True
+                     ) -> tuple[list[Record], list[Record]]:
+    """Seeded split keeping the label proportions (``stratify=False``: a plain random split);
+    returns (kept, held_out), each in input order.
+
+    >>> from dnalm.synth import tata_dataset
+    >>> recs = tata_dataset(n=100, length=20, seed=0)
+    >>> train, dev = stratified_split(recs, 0.2, seed=0)
+    >>> len(train), len(dev), sum(r.label == "1" for r in dev)
+    (80, 20, 10)
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be in (0, 1); got {fraction}")
+    rng = np.random.default_rng(seed)
+    labels = np.array([(r.label or "") if stratify else "" for r in records])
+    held: list[int] = []
+    for value in sorted(set(labels.tolist())):
+        idx = np.flatnonzero(labels == value)
+        rng.shuffle(idx)
+        held.extend(idx[: int(np.floor(len(idx) * fraction + 0.5))].tolist())
+    if not held or len(held) == len(records):
+        raise ValueError(f"a {fraction:.0%} split of {len(records)} records leaves one side empty")
+    held_set = set(held)
+    kept = [r for i, r in enumerate(records) if i not in held_set]
+    return kept, [records[i] for i in sorted(held_set)]

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.config import FinetuneConfig
+from dnalm.data import stratified_split
 from dnalm.io import write_table
-from dnalm.synth import stratified_split, tata_dataset
+from dnalm.synth import tata_dataset
 
 __all__ = ["run_demo", "DEMO_ARMS"]
 

@@ -16,7 +16,7 @@ import numpy as np
 from dnalm.io import Record
 from dnalm.sequence import normalize, reverse_complement
 
-__all__ = ["motif_dataset", "tata_dataset", "read_pwm", "stratified_split"]
+__all__ = ["motif_dataset", "tata_dataset", "read_pwm"]
 
 _ALPHABET = np.frombuffer(b"ACGT", dtype=np.uint8)
 
@@ -98,29 +98,3 @@ def motif_dataset(n: int = 1000, length: int = 100, *, motif: str | None = None,
 def tata_dataset(n: int = 1000, length: int = 100, seed: int = 0) -> list[Record]:
     """The seed notebook's set: half with ``TATAAA`` (label 1), half with it on neither strand."""
     return motif_dataset(n, length, motif="TATAAA", rate=0.5, seed=seed)
-
-
-def stratified_split(records: list[Record], fraction: float = 0.2, seed: int = 0, *, stratify: bool = True
-                     ) -> tuple[list[Record], list[Record]]:
-    """Seeded split keeping the label proportions (``stratify=False``: a plain random split);
-    returns (kept, held_out), each in input order.
-
-    >>> recs = tata_dataset(n=100, length=20, seed=0)
-    >>> train, dev = stratified_split(recs, 0.2, seed=0)
-    >>> len(train), len(dev), sum(r.label == "1" for r in dev)
-    (80, 20, 10)
-    """
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction must be in (0, 1); got {fraction}")
-    rng = np.random.default_rng(seed)
-    labels = np.array([(r.label or "") if stratify else "" for r in records])
-    held: list[int] = []
-    for value in sorted(set(labels.tolist())):
-        idx = np.flatnonzero(labels == value)
-        rng.shuffle(idx)
-        held.extend(idx[: int(np.floor(len(idx) * fraction + 0.5))].tolist())
-    if not held or len(held) == len(records):
-        raise ValueError(f"a {fraction:.0%} split of {len(records)} records leaves one side empty")
-    held_set = set(held)
-    kept = [r for i, r in enumerate(records) if i not in held_set]
-    return kept, [records[i] for i in sorted(held_set)]

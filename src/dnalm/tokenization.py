@@ -178,7 +178,7 @@ class DnaTokenizer:
         if not padded and len(set(sizes.tolist())) > 1 and return_tensors is not None:
             raise ValueError("sequences give different numbers of tokens; use padding=True to return tensors")
         if return_tensors is None:
-            data = {key: _unpad(v, sizes, padded, key) for key, v in data.items()}
+            data = {key: _unpad(v, sizes, padded) for key, v in data.items()}
             if single:
                 data = {key: v[0] for key, v in data.items()}
         elif return_tensors == "pt":
@@ -276,7 +276,7 @@ def _rows(buf: np.ndarray, lengths: np.ndarray, fill: int) -> np.ndarray:
     return out
 
 
-def _unpad(arr: np.ndarray, sizes: np.ndarray, padded: bool, key: str):
+def _unpad(arr: np.ndarray, sizes: np.ndarray, padded: bool):
     if arr.ndim == 1:
         return arr.tolist()
     if padded:
