@@ -117,3 +117,65 @@ def test_audit_finds_the_documented_gue_duplicates(shared_data, task):
     if task == "prom_core_all":
         assert audit["exact_duplicates"]["train-train"] == 148  # also in the data README
     assert audit["tokenizer"]["test"]["n_truncated"] == 0 and audit["tokenizer"]["test"]["unk_tokens"] == 0
+
+
+def _dedup_data(tmp_path, name):
+    """Train rows 0..4 with ids, descriptions and extra columns; dev repeats rows 1 and 3 (once reverse-complemented)."""
+    import gzip
+
+    rng = np.random.default_rng(2)
+    seqs = [_random(rng, 60) for _ in range(5)]
+    data = tmp_path / "data"
+    data.mkdir()
+    if ".fa" in name:
+        text = "".join(f">chr{i}:{i * 100}-{i * 100 + 60} strand=+ gene=g{i}\n{s[:30].lower()}\n{s[30:]}\n"
+                       for i, s in enumerate(seqs))
+    else:
+        sep = "\t" if ".tsv" in name else ","
+        rows = [["name", "sequence", "label", "note"]]
+        rows += [[f"g{i}", s, "1.0" if i % 2 else "0", f'"x{sep}y"' if i == 2 else f"n{i}"] for i, s in enumerate(seqs)]
+        text = "".join(sep.join(r) + "\n" for r in rows)
+    raw = text.encode()
+    (data / name).write_bytes(gzip.compress(raw) if name.endswith(".gz") else raw)
+    write_table([Record("d1", seqs[1], "1"), Record("d3", reverse_complement(seqs[3]), "1")], data / "dev.csv")
+    return data, text
+
+
+@pytest.mark.parametrize("name", ["train.csv", "train.tsv.gz", "train.fa", "train.fa.gz"])
+def test_dedup_keeps_every_column_and_header_as_written(tmp_path, name):
+    import gzip
+
+    from dnalm.io import read_sequences
+
+    data, text = _dedup_data(tmp_path, name)
+    counts = write_deduplicated(data, tmp_path / "clean")
+    assert counts["removed"] == 2 and counts["train_after"] == 3
+    out = (tmp_path / "clean" / name).read_bytes()
+    out = gzip.decompress(out).decode() if name.endswith(".gz") else out.decode()
+    lines = text.splitlines(keepends=True)
+    if ".fa" in name:  # records 1 and 3 (three lines each) go; headers and soft-masked lines stay as written
+        expected = lines[:3] + lines[6:9] + lines[12:]
+    else:
+        expected = [lines[0], lines[1], lines[3], lines[5]]
+    assert out == "".join(expected)
+    assert [r.id for r in read_sequences(tmp_path / "clean", split="train")] == (
+        ["chr0:0-60", "chr2:200-260", "chr4:400-460"] if ".fa" in name else ["g0", "g2", "g4"])
+    removed = (tmp_path / "clean" / "removed.tsv").read_text().splitlines()[1:]
+    assert [line.split("\t")[:2] for line in removed] == (
+        [["chr1:100-160", "exact"], ["chr3:300-360", "reverse_complement"]] if ".fa" in name
+        else [["g1", "exact"], ["g3", "reverse_complement"]])
+
+
+def test_dedup_of_a_genomic_benchmarks_folder_removes_the_duplicate_files(tmp_path):
+    data = tmp_path / "gb"
+    for split, rows in {"train": {"pos": ["ACGTACGTAC", "GGGGGCCCCA"], "neg": ["TTTTTAAAAC"]},
+                        "test": {"pos": ["GGGGGCCCCA"], "neg": ["ATATATATAT"]}}.items():
+        for label, seqs in rows.items():
+            (data / split / label).mkdir(parents=True)
+            for i, s in enumerate(seqs):
+                (data / split / label / f"{label}_{i}.txt").write_text(s)
+    (data / "train" / "pos" / "notes.md").write_text("kept")
+    counts = write_deduplicated(data, tmp_path / "clean", min_shared=8)
+    assert counts["removed"] == 1
+    assert sorted(p.name for p in (tmp_path / "clean" / "train").rglob("*")) == [
+        "neg", "neg_0.txt", "notes.md", "pos", "pos_0.txt"]

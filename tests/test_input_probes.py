@@ -140,3 +140,53 @@ def test_reader_rejects_unicode_look_alikes(tmp_path):
     path = write(tmp_path, "d.csv", "sequence,label\nAC\u017fT,1\n")
     with pytest.raises(DataFormatError, match=r"d\.csv:2: record '0': sequence position 3: '\u017f'"):
         list(read_table(path))
+
+
+# 5. tables the csv module parses differently from lines -------------------------------------------------------------
+
+def test_headerless_table_with_a_long_first_sequence(tmp_path, default_csv_field_limit):
+    path = write(tmp_path, "nohead.csv", "ACGT" * 50_000 + ",1\nAC,0\n")  # the first row parsed as the header
+    with pytest.raises(DataFormatError, match=r"nohead\.csv:1: no sequence column") as info:
+        list(read_sequences(path))
+    assert len(str(info.value)) < 300  # the 200,000-base "column name" is cut in the message
+
+
+def test_rows_after_a_quoted_multi_line_field_name_their_own_line(tmp_path):
+    path = write(tmp_path, "q.csv", 'id,sequence,label\n"a\nb",ACGT,1\nc,AXGT,0\n')
+    with pytest.raises(DataFormatError, match=r"q\.csv:4: record 'c': sequence position 2"):
+        list(read_table(path))
+
+
+# 6. dnalm corpus: input errors are dnalm's own, an empty corpus is named ---------------------------------------------
+
+def test_corpus_input_errors_are_dnalm_errors_not_dataset_generation_errors(tmp_path):
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+    from dnalm.corpus import build_corpus
+
+    bad = write(tmp_path, "bad.fa", ">chr1\nACGTACGT\nACGXACGT\n")
+    with pytest.raises(DataFormatError, match=r"bad\.fa:3: record 'chr1': column 4: 'X'"):
+        build_corpus([bad], tmp_path / "c", min_length=2, max_length=4, progress=False)
+    assert not (tmp_path / "c" / ".cache").exists()
+    result = CliRunner().invoke(app, ["corpus", str(bad), "-o", str(tmp_path / "c")])
+    assert result.exit_code == 2 and "bad.fa:3" in result.output
+    assert "DatasetGenerationError" not in result.output and "Traceback" not in result.output, result.output
+    assert result.output.splitlines()[-1].startswith("error: ")  # after the progress bars: one line
+    with pytest.raises(FileNotFoundError, match=r"missing\.fa"):
+        build_corpus([bad, tmp_path / "missing.fa"], tmp_path / "c", progress=False)
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    (">n\n" + "N" * 300 + "\n", r"corpus is empty: 1 FASTA record\(s\), 1 block\(s\).* 300 N/IUPAC bases dropped"),
+    (">a\nACGTACG\n>b\nACGNNAC\n",
+     r"corpus is empty: 2 FASTA record\(s\).* 12 bases in A/C/G/T runs shorter than min_length=8"),
+], ids=["only_N", "short_runs"])
+def test_corpus_with_no_segment_is_an_empty_corpus_error(tmp_path, text, match):
+    from dnalm.corpus import build_corpus
+
+    path = write(tmp_path, "g.fa", text)
+    with pytest.raises(ValueError, match=r"the train part of the " + match):
+        build_corpus([path], tmp_path / "c", min_length=8, max_length=16, val_fraction=0, progress=False)
+    with pytest.raises(ValueError, match=r"the train part of the corpus is empty"):
+        build_corpus([path], tmp_path / "c", min_length=8, max_length=16, progress=False)

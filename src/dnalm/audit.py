@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.io import Record, find_splits, read_sequences, write_table
+from dnalm.io import Record, copy_records, find_splits, read_sequences
 from dnalm.sequence import _CODE_LUT, reverse_complement
 
 __all__ = ["audit_dataset", "audit_splits", "format_audit", "shared_window_hits", "write_deduplicated"]
@@ -213,8 +213,10 @@ def write_deduplicated(data: str | Path, output: str | Path, *, min_shared: int 
                        kinds: tuple[str, ...] = ("exact", "rc", "near")) -> dict:
     """Copy DATA to OUTPUT with training rows removed that duplicate a dev or test row.
 
-    ``kinds`` says which duplicates go (exact, rc, near). Dev and test files are copied
-    byte for byte; ``removed.tsv`` lists every removed training row and why. Returns counts.
+    ``kinds`` says which duplicates go (exact, rc, near). The training rows that stay are copied
+    as written, under the same file name (every column of a table, a FASTA record's whole header);
+    dev and test files are copied byte for byte; ``removed.tsv`` lists every removed training row
+    and why. Returns counts.
     """
     bad = set(kinds) - {"exact", "rc", "near"}
     if bad:
@@ -239,9 +241,10 @@ def write_deduplicated(data: str | Path, output: str | Path, *, min_shared: int 
         hits = shared_window_hits([r.sequence for r in train], [r.sequence for r in held_out], min_shared)
         why.update({i: (f"shares >= {min_shared} bp", held_out[j].id) for i, j in hits.items()
                     if i not in taken and i not in why})
-    kept = [r for i, r in enumerate(train) if i not in why]
     found = find_splits(data)
-    write_table(kept, output / "train.csv")
+    n_kept = copy_records(found["train"], output / found["train"].name, drop=why)
+    if n_kept != len(train) - len(why):  # the copy walks the file apart from the reader: they must agree
+        raise RuntimeError(f"{found['train']}: copied {n_kept:,} rows, expected {len(train) - len(why):,}")
     for split in ("dev", "test"):
         if split in found:
             src = found[split]
@@ -249,7 +252,7 @@ def write_deduplicated(data: str | Path, output: str | Path, *, min_shared: int 
     with open(output / "removed.tsv", "w") as fh:
         fh.write("train_id\treason\tmatches\n")
         fh.writelines(f"{train[i].id}\t{reason}\t{other}\n" for i, (reason, other) in sorted(why.items()))
-    counts = {"train_before": len(train), "train_after": len(kept), "removed": len(why),
+    counts = {"train_before": len(train), "train_after": n_kept, "removed": len(why),
               "removed_by_reason": {r: sum(1 for x, _ in why.values() if x == r) for r in
                                     sorted({x for x, _ in why.values()})}}
     log.info("removed %d of %d training rows that duplicate dev/test rows (%s)", len(why), len(train),

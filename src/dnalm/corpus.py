@@ -42,13 +42,20 @@ def build_corpus(fastas: list[str | Path], output: str | Path, *, min_length: in
                  val_fraction: float = 0.05, block_size: int = 100_000, add_reverse_complement: bool = False,
                  seed: int = 0, progress: bool = True) -> dict:
     """Build ``output/`` (a ``DatasetDict`` with ``train`` and ``validation``) and ``output/summary.json``."""
-    from datasets import Dataset, DatasetDict
+    from datasets import Dataset, DatasetDict, Features, Value
+    from datasets.exceptions import DatasetGenerationError
     from tqdm.auto import tqdm
 
     if not 0 < min_length <= max_length:
         raise ValueError(f"need 0 < min_length <= max_length; got {min_length}, {max_length}")
     if not 0 <= val_fraction < 1:
         raise ValueError(f"val_fraction must be in [0, 1); got {val_fraction}")
+    if not fastas:
+        raise ValueError("build_corpus needs at least one FASTA file")
+    for path in fastas:  # checked here: inside the datasets generator an error would surface late and wrapped
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{path}: " + ("a folder, not a FASTA file" if Path(path).is_dir()
+                                                   else "no such FASTA file"))
     output = Path(output)
     stats = {split: {"segments": 0, "bases": 0, "gc": 0, "ambiguous_dropped": 0, "short_tail_dropped": 0,
                      "blocks": 0} for split in ("train", "validation")}
@@ -83,23 +90,39 @@ def build_corpus(fastas: list[str | Path], output: str | Path, *, min_length: in
                             yield {"sequence": text}
                 index += 1
 
+    cache = output / ".cache"
+    shutil.rmtree(cache, ignore_errors=True)  # a stale cache would be reused without running generate (no stats)
     parts = {}
-    for split in ("train", "validation"):
-        if split == "validation" and val_fraction == 0:
-            continue
-        parts[split] = Dataset.from_generator(generate, gen_kwargs={"split": split},
-                                              cache_dir=str(output / ".cache"))
-        if len(parts[split]) == 0:
-            raise ValueError(f"the {split} part of the corpus is empty: sequences shorter than "
-                             f"min_length={min_length}, or too few blocks of {block_size:,} bases for validation")
-    DatasetDict(parts).save_to_disk(str(output))
+    try:
+        for split in ("train", "validation"):
+            if split == "validation" and val_fraction == 0:
+                continue
+            try:
+                parts[split] = Dataset.from_generator(generate, gen_kwargs={"split": split}, cache_dir=str(cache),
+                                                      features=Features({"sequence": Value("string")}))
+            except DatasetGenerationError as err:  # wraps what generate raised: show dnalm's own message
+                if isinstance(err.__cause__, (ValueError, OSError)):
+                    raise err.__cause__ from None
+                raise
+            except ValueError:  # datasets refuses an empty split ("corresponds to no data"); generate ran to the end
+                if stats[split]["segments"]:
+                    raise
+            if split not in parts or len(parts[split]) == 0:
+                st = stats[split]
+                raise ValueError(
+                    f"the {split} part of the corpus is empty: {n_records:,} FASTA record(s), {st['blocks']:,} "
+                    f"block(s) of {block_size:,} bases, {st['ambiguous_dropped']:,} N/IUPAC bases dropped, "
+                    f"{st['short_tail_dropped']:,} bases in A/C/G/T runs shorter than min_length={min_length}"
+                    + (" (too few blocks for validation: use a smaller block_size)" if split == "validation" else ""))
+        DatasetDict(parts).save_to_disk(str(output))
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
     for st in stats.values():
         st["gc_content"] = st.pop("gc") / st["bases"] if st["bases"] else 0.0
     summary = {"fastas": [str(p) for p in fastas], "records": n_records, "min_length": min_length,
                "max_length": max_length, "val_fraction": val_fraction, "block_size": block_size,
                "reverse_complement": add_reverse_complement, "seed": seed, **stats}
     write_json(output / "summary.json", summary)
-    shutil.rmtree(output / ".cache", ignore_errors=True)
     return summary
 
 

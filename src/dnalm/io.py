@@ -19,8 +19,9 @@ import csv
 import gzip
 import math
 import re
+import shutil
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,7 @@ __all__ = [
     "find_splits",
     "write_fasta",
     "write_table",
+    "copy_records",
 ]
 
 SPLIT_ALIASES = {"train": ("train",), "dev": ("dev", "valid", "validation", "val"), "test": ("test",)}
@@ -215,19 +217,30 @@ def _check_label(label: str, kind: str, first: tuple[int, str, str], path: Path,
     raise DataFormatError(path, lineno, message, record=rid)
 
 
+def _columns(header: list[str]) -> str:
+    """The header for a message, each name cut to 40 characters (a headerless file's first row may be a
+    whole sequence)."""
+    return "[" + ", ".join(repr(h if len(h) <= 40 else h[:37] + "...") for h in header) + "]"
+
+
+def _delimiter(path: Path, header: str) -> str:
+    """Tab for .tsv(.gz) or a header with tabs and no commas, else comma."""
+    return "\t" if _strip_gz(path).endswith(".tsv") or ("\t" in header and "," not in header) else ","
+
+
 def _pick_column(header: list[str], wanted: str | None, candidates: tuple[str, ...], path: Path,
                  what: str, required: bool) -> int | None:
     lowered = [h.strip().lower() for h in header]
     if wanted is not None:
         if wanted.lower() not in lowered:
-            raise DataFormatError(path, 1, f"no {what} column {wanted!r}; columns are {header}")
+            raise DataFormatError(path, 1, f"no {what} column {wanted!r}; columns are {_columns(header)}")
         return lowered.index(wanted.lower())
     for name in candidates:
         if name in lowered:
             return lowered.index(name)
     if required:
         raise DataFormatError(
-            path, 1, f"no {what} column among {list(candidates)}; columns are {header} "
+            path, 1, f"no {what} column among {list(candidates)}; columns are {_columns(header)} "
             f"(name it with sequence_column= / --sequence-column)")
     return None
 
@@ -246,24 +259,33 @@ def read_table(path: str | Path, *, sequence_column: str | None = None, label_co
     """
     path = Path(path)
     allowed = None if labels is None else {canonical_label(str(x)) for x in labels}
-    name = _strip_gz(path)
     lines = _lines(path)
     try:
         first_lineno, first = next(lines)
     except StopIteration:
         raise DataFormatError(path, None, "empty file (expected a header row)") from None
-    delimiter = "\t" if name.endswith(".tsv") or ("\t" in first and "," not in first) else ","
-    header = next(csv.reader([first], delimiter=delimiter))
+    delimiter = _delimiter(path, first)
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:  # process-wide, only ever raised; before the header, which may
+        csv.field_size_limit(CSV_FIELD_LIMIT)     # be a long sequence when the file has none
+    try:
+        header = next(csv.reader([first], delimiter=delimiter), [])
+    except csv.Error as err:
+        raise DataFormatError(path, first_lineno, f"not a CSV/TSV header row ({err})") from None
     seq_i = _pick_column(header, sequence_column, SEQUENCE_COLUMNS, path, "sequence", True)
     lab_i = _pick_column(header, label_column, LABEL_COLUMNS, path, "label", label_column is not None)
     id_i = _pick_column(header, None, ID_COLUMNS, path, "id", False)
-    if csv.field_size_limit() < CSV_FIELD_LIMIT:  # process-wide, only ever raised
-        csv.field_size_limit(CSV_FIELD_LIMIT)
     first_label: tuple[int, str, str] | None = None
     rows = csv.reader((line for _, line in lines), delimiter=delimiter)
     n = 0
-    for n, row in enumerate(rows, start=1):
-        lineno = first_lineno + n
+    while True:
+        lineno = first_lineno + rows.line_num + 1  # a row's first line (a quoted field may span lines)
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as err:  # e.g. NUL bytes on Python 3.10
+            raise DataFormatError(path, lineno, f"not a CSV/TSV row ({err})") from None
+        n += 1
         if not row:
             raise DataFormatError(path, lineno, "empty row")
         if len(row) != len(header):
@@ -307,6 +329,20 @@ def read_labeled_fasta(classes: dict[str, str | Path]) -> Iterator[Record]:
 
 def _read_gb_split(folder: Path) -> Iterator[Record]:
     """Genomic Benchmarks layout: ``<split>/<class>/*.txt``, one sequence per file."""
+    for class_dir, f in _gb_files(folder):
+        text = "".join(line.strip() for _, line in _lines(f))
+        if not text:
+            raise DataFormatError(f, 1, "empty sequence file", record=f.stem)
+        try:
+            seq = normalize(text)
+        except SequenceError as err:
+            raise DataFormatError(f, None, f"sequence position {err.position}: {err.char!r} is not a "
+                                  "nucleotide code", record=f.stem) from None
+        yield Record(f"{class_dir.name}/{f.stem}", seq, class_dir.name)
+
+
+def _gb_files(folder: Path) -> Iterator[tuple[Path, Path]]:
+    """(class folder, sequence file) of a Genomic Benchmarks split, in the order records are read."""
     class_dirs = sorted(p for p in folder.iterdir() if p.is_dir())
     if not class_dirs:
         raise DataFormatError(folder, None, "no class sub-folders (expected <split>/<class>/*.txt)")
@@ -315,15 +351,7 @@ def _read_gb_split(folder: Path) -> Iterator[Record]:
         if not files:
             raise DataFormatError(class_dir, None, "class folder holds no .txt sequence files")
         for f in files:
-            text = "".join(line.strip() for _, line in _lines(f))
-            if not text:
-                raise DataFormatError(f, 1, "empty sequence file", record=f.stem)
-            try:
-                seq = normalize(text)
-            except SequenceError as err:
-                raise DataFormatError(f, None, f"sequence position {err.position}: {err.char!r} is not a "
-                                      "nucleotide code", record=f.stem) from None
-            yield Record(f"{class_dir.name}/{f.stem}", seq, class_dir.name)
+            yield class_dir, f
 
 
 def find_splits(folder: str | Path) -> dict[str, Path]:
@@ -415,3 +443,77 @@ def write_table(records: Iterable[Record], path: str | Path, *, with_id: bool = 
         for n, rec in enumerate(records, start=1):
             w.writerow(([rec.id] if with_id else []) + [rec.sequence, "" if rec.label is None else rec.label])
     return n
+
+
+def copy_records(source: str | Path, output: str | Path, *, drop: Collection[int] = ()) -> int:
+    """Copy a FASTA or CSV/TSV file (gzip stays gzip), or a Genomic Benchmarks class folder, leaving out
+    the records whose 0-based index (in the order :func:`read_sequences` yields them) is in ``drop``.
+
+    Kept records are copied as written: every column of a table row, a FASTA record's whole header
+    line and its sequence lines (lines end in LF; a UTF-8 BOM is dropped). Returns the number kept.
+
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> src, out = os.path.join(d, "a.csv"), os.path.join(d, "b.csv")
+    >>> _ = open(src, "w").write("name,sequence,label,note\\na,ACGT,1,x\\nb,GG,0,y\\n")
+    >>> copy_records(src, out, drop={0})
+    1
+    >>> open(out).read()
+    'name,sequence,label,note\\nb,GG,0,y\\n'
+    """
+    source, output, drop = Path(source), Path(output), set(drop)
+    if source.is_dir():
+        shutil.copytree(source, output)
+        kept = 0
+        for i, (class_dir, f) in enumerate(_gb_files(source)):
+            if i in drop:
+                (output / class_dir.name / f.name).unlink()
+            else:
+                kept += 1
+        return kept
+    with open(source, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    lines = _lines(source)
+    if _is_fasta(source):
+        groups = _fasta_line_groups(lines)
+    else:
+        groups = _table_line_groups(source, lines)
+    kept = 0
+    with (gzip.open if gz else open)(output, "wt", encoding="utf-8", newline="") as fh:
+        for index, group in groups:  # index -1: the header row, or blank lines before the first record
+            if index not in drop:
+                fh.writelines(line + "\n" for line in group)
+                kept += index >= 0
+    return kept
+
+
+def _fasta_line_groups(lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
+    """(record index, its lines: the header and what follows up to the next header)."""
+    index, group = -1, []
+    for _, line in lines:
+        if line.strip().startswith(">"):
+            if group:
+                yield index, group
+            index, group = index + 1, []
+        group.append(line)
+    if group:
+        yield index, group
+
+
+def _table_line_groups(path: Path, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
+    """(row index, its lines; a quoted field may span lines), the header row first as index -1."""
+    try:
+        _, header = next(lines)
+    except StopIteration:
+        raise DataFormatError(path, None, "empty file (expected a header row)") from None
+    yield -1, [header]
+    group: list[str] = []
+
+    def feed() -> Iterator[str]:
+        for _, line in lines:
+            group.append(line)
+            yield line
+
+    for index, _ in enumerate(csv.reader(feed(), delimiter=_delimiter(path, header))):
+        yield index, list(group)
+        group.clear()
