@@ -226,3 +226,99 @@ def test_one_seed_has_no_std():
 
     (row,) = aggregate([{"dataset": "d", "model": "m", "seed": 0, "parameters": 1, "metrics": {"mcc": 0.5}}])
     assert row["mcc_std"] is None and format_mean_std(row["mcc_mean"], row["mcc_std"]) == "0.500 ± n/a"
+
+
+def test_a_benchmark_redoes_the_runs_whose_config_or_data_changed(tata_dir, tmp_path, monkeypatch, caplog):
+    import dnalm.train
+
+    real, calls = dnalm.train.finetune, []
+    monkeypatch.setattr(dnalm.train, "finetune", lambda *a, **kw: (calls.append(a[0].epochs), real(*a, **kw))[1])
+    out = tmp_path / "runs"
+
+    def run(data, epochs):
+        calls.clear()
+        cfg = BenchmarkConfig.from_dict({"datasets": {"gue/tata": str(data)}, "models": {"cnn-gb": "cnn-gb"},
+                                         "seeds": [0], "finetune": {**FAST, "epochs": epochs}, "report": False})
+        rows = run_benchmark(cfg, out)
+        (record,) = load_records(out)  # a name with '/' is a nested folder, found at any depth
+        assert record["dataset"] == "gue/tata" and record["finetune_config"]["epochs"] == epochs
+        assert json.loads((out / "results.json").read_text())["config"]["finetune"]["epochs"] == epochs
+        return rows
+
+    run(tata_dir, 1)
+    assert calls == [1]
+    run(tata_dir, 1)
+    assert calls == []  # nothing changed: the finished run is kept
+    with caplog.at_level("WARNING", logger="dnalm.benchmark"):
+        rows = run(tata_dir, 2)
+    assert calls == [2] and rows[0]["epochs_run_mean"] == 2  # the table holds the new setting's run
+    assert "run gue/tata/cnn-gb/seed0: done again: changed since it ran: finetune epochs 1.0 -> 2.0" in caplog.text
+    changed = tmp_path / "changed"
+    shutil.copytree(tata_dir, changed)
+    lines = (changed / "train.csv").read_text().splitlines()
+    (changed / "train.csv").write_text("\n".join(lines[:-20]) + "\n")  # same name, other content
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="dnalm.benchmark"):
+        run(changed, 2)
+    assert calls == [2] and "the data files' content" in caplog.text
+    assert load_records(out)[0]["n_train"] == 220
+    audit = json.loads((out / "audit" / "gue" / "tata.json").read_text())
+    assert audit["data"] == str(changed)  # the audit follows the data too
+    same = tmp_path / "same"
+    shutil.copytree(changed, same)
+    run(same, 2)
+    assert calls == []  # moved, but the same bytes: the run stands
+
+
+@pytest.mark.parametrize("name", ["../../escape", "/etc", "a/../../b", "a//b", "./a", "a/", "a b", "a\\b", ".."])
+def test_names_that_would_leave_the_output_folder_are_refused_when_the_config_loads(name):
+    with pytest.raises(ValueError, match="names become folders under the output"):
+        BenchmarkConfig.from_dict({"datasets": {name: "data"}, "models": {"m": "cnn"}})
+    with pytest.raises(ValueError, match="names become folders under the output"):
+        BenchmarkConfig.from_dict({"datasets": {"d": "data"}, "models": {name: "cnn"}})
+
+
+def test_names_with_parts_are_allowed_but_may_not_share_or_nest_folders():
+    cfg = BenchmarkConfig.from_dict({"datasets": {"prom/prom_core_tata": "x", "tf_0": "y"},
+                                     "models": {"cnn-gb": "cnn-gb", "bert+lora=8": "tiny"}, "seeds": [0]})
+    assert cfg.runs()[0].folder == "prom/prom_core_tata/cnn-gb/seed0"
+    with pytest.raises(ValueError, match="share the folder 'a/b/c/seed0'"):
+        BenchmarkConfig.from_dict({"datasets": {"a": "x", "a/b": "y"}, "models": {"b/c": "cnn", "c": "cnn"},
+                                   "seeds": [0]})
+    with pytest.raises(ValueError, match="lies inside"):
+        BenchmarkConfig.from_dict({"datasets": {"a": "x", "a/m/seed0": "y"}, "models": {"m": "cnn"}, "seeds": [0]})
+
+
+def test_a_benchmark_refuses_to_write_through_a_symlink_that_leads_out(tata_dir, tmp_path, monkeypatch):
+    import dnalm.train
+
+    def never(*args, **kwargs):
+        raise AssertionError("trained before the run folder was checked")
+
+    monkeypatch.setattr(dnalm.train, "finetune", never)
+    cfg = BenchmarkConfig.from_dict({"datasets": {"tata": str(tata_dir)}, "models": {"cnn-gb": "cnn-gb"},
+                                     "seeds": [0], "audit": False, "report": False})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out" / "runs").mkdir(parents=True)
+    (tmp_path / "out" / "runs" / "tata").symlink_to(elsewhere)
+    with pytest.raises(ValueError, match="outside the output folder"):
+        run_benchmark(cfg, tmp_path / "out")
+    assert not any(elsewhere.iterdir())
+
+
+def test_a_search_redoes_trials_whose_data_changed(tata_dir, tmp_path, monkeypatch):
+    import dnalm.train
+
+    real, calls = dnalm.train.finetune, []
+    monkeypatch.setattr(dnalm.train, "finetune", lambda *a, **kw: (calls.append(str(a[1])), real(*a, **kw))[1])
+    changed = tmp_path / "changed"
+    shutil.copytree(tata_dir, changed)
+    (changed / "dev.csv").write_text("\n".join((changed / "dev.csv").read_text().splitlines()[:-10]) + "\n")
+    search = {"space": {"learning_rate": [3e-3]}}
+    for data, expected in ((tata_dir, [str(tata_dir)]), (tata_dir, []), (changed, [str(changed)])):
+        calls.clear()
+        cfg = BenchmarkConfig.from_dict({"datasets": {"tata": str(data)}, "models": {"cnn-gb": "cnn-gb"},
+                                         "finetune": {**FAST, "epochs": 1}, "search": search})
+        run_search(cfg, tmp_path / "runs")
+        assert calls == expected

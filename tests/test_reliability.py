@@ -95,3 +95,39 @@ def test_a_failed_finetune_leaves_the_previous_model_and_a_marked_partial_folder
     summary = finetune(_tiny_cfg(seed=1), tata_dir, out)  # the re-run removes the partial folder
     assert summary["seed"] == 1 and not (tmp_path / "model.partial").exists()
     assert sorted(os.listdir(tmp_path)) == ["model"]
+
+
+def _fake_corpus(folder, bases):
+    (folder / "train").mkdir(parents=True)
+    (folder / "train" / "data-00000-of-00001.arrow").write_bytes(b"x" * bases)
+    (folder / "dataset_dict.json").write_text('{"splits": ["train"]}')
+    write_json(folder / "summary.json", {"fastas": [f"/data/{folder.name}.fa"], "seed": 0,
+                                         "train": {"segments": bases // 10, "bases": bases}})
+    return folder
+
+
+def test_pretrain_resume_refuses_other_settings_or_another_corpus(tmp_path):
+    import dataclasses
+
+    import yaml
+
+    from dnalm.pretrain import PretrainConfig, corpus_digest, pretrain, resume_differences
+
+    first, other = _fake_corpus(tmp_path / "c1", 1000), _fake_corpus(tmp_path / "c2", 2000)
+    cfg = PretrainConfig(model="tiny", max_steps=6, learning_rate=1e-3, trainer={"disable_tqdm": True})
+    out = tmp_path / "run"  # what a run killed after its first checkpoint leaves
+    (out / "checkpoints" / "checkpoint-3").mkdir(parents=True)
+    (out / "checkpoints" / "checkpoint-3" / "trainer_state.json").write_text('{"max_steps": 6, "eval_steps": 3}')
+    (out / "dnalm_pretrain.yaml").write_text(yaml.safe_dump({**dataclasses.asdict(cfg), "eval_steps": 3}))
+    write_json(out / "dnalm_pretrain_corpus.json", corpus_digest(first))
+    with pytest.raises(ValueError, match=r"learning_rate was 0.001, now 0.0005.*another output folder"):
+        pretrain(dataclasses.replace(cfg, learning_rate=5e-4), first, out, resume=True)
+    with pytest.raises(ValueError, match=r"the corpus differs \(summary.json fastas, summary.json train, data files\)"):
+        pretrain(cfg, other, out, resume=True)
+    saved = yaml.safe_load((out / "dnalm_pretrain.yaml").read_text())
+    saved_corpus = json.loads((out / "dnalm_pretrain_corpus.json").read_text())
+    moved = tmp_path / "moved" / "c1"  # the plan may differ (a resumed run keeps its checkpoint's), and the place
+    moved.parent.mkdir()
+    first.rename(moved)
+    assert resume_differences(saved, dataclasses.replace(cfg, max_steps=60, time_budget="5m", eval_steps=7),
+                              saved_corpus, corpus_digest(moved)) == []

@@ -3,9 +3,12 @@
 A benchmark config (YAML) names datasets (split folders), models (``finetune`` settings)
 and seeds; an optional ``search`` section picks hyperparameters per dataset and model on the
 validation split first. Every run is a folder with its config, seed, metrics, wall time and
-parameter count (``run.json``); a run whose ``run.json`` exists is not redone, so an
-interrupted benchmark resumes where it stopped. The results go to ``results.md``,
-``results.csv`` and ``results.json``.
+parameter count (``run.json``), and a key: a hash of everything that determines it (the data
+files' bytes, the resolved finetune settings, seed, split, strand averaging, dnalm's version).
+A run whose ``run.json`` holds the current key is not redone, so an interrupted benchmark resumes
+where it stopped; a run whose key differs (the config or the data changed) is done again. Dataset
+and model names become folders under the output and are checked when the config loads. The
+results go to ``results.md``, ``results.csv`` and ``results.json``.
 
 >>> cfg = BenchmarkConfig.from_dict({"datasets": {"toy": "data/toy"}, "models": {"cnn": {"model": "cnn"}},
 ...                                  "seeds": [0, 1]})
@@ -17,10 +20,12 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import json
 import logging
 import math
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -29,14 +34,92 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.config import FinetuneConfig, check_keys, load_yaml
-from dnalm.files import atomic_open, write_json
+from dnalm.files import atomic_open, write_json, write_text
 
-__all__ = ["BenchmarkConfig", "DatasetEntry", "RunKey", "aggregate", "run_benchmark", "write_results"]
+__all__ = ["BenchmarkConfig", "DatasetEntry", "RunKey", "aggregate", "check_name", "data_digest", "run_benchmark",
+           "write_results"]
 
 log = logging.getLogger(__name__)
 
 #: metrics shown in results.md's main table (every scalar metric is in the CSV/JSON and the detailed table)
 MAIN_METRICS = ("mcc", "accuracy", "f1", "auroc", "auprc")
+
+
+_NAME_PART = re.compile(r"[A-Za-z0-9._+=-]+")
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """A dataset or model name, which becomes folders under the output: letters, digits and ``. _ - + =``,
+    with ``/`` only between non-empty parts that are not ``.`` or ``..``.
+
+    >>> check_name("prom/prom_core_tata", "dataset")
+    'prom/prom_core_tata'
+    >>> check_name("../../escape", "dataset")
+    Traceback (most recent call last):
+    ...
+    ValueError: dataset '../../escape': names become folders under the output; use letters, digits, '.', '_', \
+'-', '+', '=', and '/' only between non-empty parts other than '.' and '..'
+    """
+    if not all(_NAME_PART.fullmatch(part) and part not in (".", "..") for part in name.split("/")):
+        raise ValueError(f"{what} {name!r}: names become folders under the output; use letters, digits, '.', '_', "
+                         "'-', '+', '=', and '/' only between non-empty parts other than '.' and '..'")
+    return name
+
+
+def _check_no_nesting(paths: list[str], what: str, source: str) -> None:
+    """Refuse two names that give one folder, or a folder inside another (``a`` + ``b/c`` and ``a/b`` + ``c``)."""
+    seen: dict[tuple[str, ...], str] = {}
+    for path in paths:
+        parts = tuple(path.split("/"))
+        if parts in seen:
+            raise ValueError(f"{source}: two {what} share the folder {path!r}; rename a dataset or a model")
+        seen[parts] = path
+    for parts, path in seen.items():
+        for i in range(1, len(parts)):
+            if parts[:i] in seen:
+                raise ValueError(f"{source}: the {what} folder {path!r} lies inside {seen[parts[:i]]!r}; "
+                                 "rename a dataset or a model")
+
+
+def _inside(output: Path, path: Path) -> Path:
+    """``path`` if it resolves under ``output``; a name or a symbolic link leading out of it is a ValueError."""
+    root, real = output.resolve(), path.resolve()
+    if not real.is_relative_to(root):
+        raise ValueError(f"{path} resolves to {real}, outside the output folder {root} (a symbolic link leads out "
+                         "of it); nothing was written there")
+    return path
+
+
+_DIGESTS: dict[tuple, str] = {}  # per process: (files, sizes, mtimes) -> digest of their bytes
+
+
+def data_digest(path: str | Path) -> str:
+    """SHA-256 of a dataset's split files (names and bytes), or of a single data file.
+
+    Files other than the train/dev/test splits (a README) do not count. Computed once per process
+    while the files' sizes and modification times stay the same.
+    """
+    from dnalm.io import find_splits
+
+    path = Path(path)
+    if path.is_dir():
+        files = []
+        for split, p in sorted(find_splits(path).items()):
+            found = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+            files += [(f"{split}:{f.relative_to(path).as_posix()}", f) for f in found]
+    else:
+        files = [(path.name, path)]
+    stamp = tuple((name, f.stat().st_size, f.stat().st_mtime_ns) for name, f in files)
+    key = (str(path.resolve()), stamp)
+    if key not in _DIGESTS:
+        h = hashlib.sha256()
+        for name, f in files:
+            h.update(f"{name}\0{f.stat().st_size}\0".encode())
+            with open(f, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+        _DIGESTS[key] = h.hexdigest()
+    return _DIGESTS[key]
 
 
 @dataclass
@@ -99,15 +182,20 @@ class BenchmarkConfig:
         for key in ("datasets", "models"):
             if not isinstance(data.get(key), dict) or not data[key]:
                 raise ValueError(f"{source or 'benchmark config'}: '{key}' must be a non-empty mapping")
-        datasets = {str(n): DatasetEntry.from_any(str(n), v) for n, v in data.pop("datasets").items()}
+        where = source or "benchmark config"
+        datasets = {check_name(str(n), f"{where}: dataset"): DatasetEntry.from_any(str(n), v)
+                    for n, v in data.pop("datasets").items()}
         if base is not None:
             for entry in datasets.values():
                 entry.path = _resolve_path(entry.path, base)
         models = {}
         for name, value in data.pop("models").items():
             value = {"model": value} if isinstance(value, str) else dict(value or {})
-            models[str(name)] = value
+            models[check_name(str(name), f"{where}: model")] = value
         cfg = cls(datasets=datasets, models=models, source=source, **data)
+        _check_no_nesting([k.folder for k in cfg.runs()], "runs", where)
+        _check_no_nesting([f"{d}/{m}" for d in cfg.datasets for m in cfg.models], "searches", where)
+        _check_no_nesting([f"{d}.json" for d in cfg.datasets], "audits", where)
         if cfg.split in ("train", "dev", "validation"):
             raise ValueError(f"{source or 'benchmark config'}: split {cfg.split!r} is used to train or to select "
                              "models; a benchmark reports a split read once, after selection (test)")
@@ -133,6 +221,24 @@ class BenchmarkConfig:
             return FinetuneConfig.from_dict(settings)
         except (TypeError, ValueError) as err:
             raise ValueError(f"{self.source or 'benchmark config'}: model {model!r}: {err}") from None
+
+    def data_digest(self, dataset: str) -> str:
+        """Digest of a dataset's split files (see :func:`data_digest`)."""
+        return data_digest(self.datasets[dataset].path)
+
+    def run_key(self, key: RunKey, ft: FinetuneConfig) -> dict:
+        """Everything that determines a run's result, and its hash (``key``)."""
+        from dnalm import __version__
+
+        parts = {"data_digest": self.data_digest(key.dataset), "finetune_config": ft.to_dict(), "seed": key.seed,
+                 "split": self.split, "reverse_complement_average": self.reverse_complement_average,
+                 "dnalm_version": __version__}
+        parts = json.loads(json.dumps(parts, sort_keys=True, default=str))
+        return {"key": hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20], "parts": parts}
+
+    def output_path(self, output: Path, *parts: str) -> Path:
+        """``output/parts...``, refused (ValueError) if it resolves outside ``output`` (a symbolic link)."""
+        return _inside(output, output.joinpath(*parts))
 
     def runs(self) -> list[RunKey]:
         return [RunKey(d, m, s) for d in self.datasets for m in self.models for s in self.seeds]
@@ -161,16 +267,21 @@ def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | N
     from dnalm.evaluation import evaluate
     from dnalm.train import finetune
 
-    folder = output / "runs" / key.folder
+    folder = cfg.output_path(output, "runs", key.folder)
     record_path = folder / "run.json"
+    entry = cfg.datasets[key.dataset]
+    ft = cfg.finetune_config(key.model, key.seed, overrides)
+    run_key = cfg.run_key(key, ft)
     if record_path.is_file():
-        return json.loads(record_path.read_text())
-    if folder.exists():  # a run killed part-way: start it again
+        old = json.loads(record_path.read_text())
+        if old.get("run_key") == run_key["key"]:
+            return old
+        log.warning("run %s: done again: %s", key.folder, _what_changed(old.get("run_key_parts"), run_key["parts"]))
+        shutil.rmtree(folder)
+    elif folder.exists():  # a run killed part-way: start it again
         log.info("%s: removing an unfinished run", folder)
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    entry = cfg.datasets[key.dataset]
-    ft = cfg.finetune_config(key.model, key.seed, overrides)
     log.info("run %s: finetune %s on %s (seed %d)", key.folder, ft.model, entry.path, key.seed)
     t0 = time.time()
     summary = finetune(ft, entry.path, folder / "model")
@@ -191,11 +302,27 @@ def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | N
         "n_validation": summary["n_validation"], "n_truncated_train": summary["n_truncated_train"],
         "train_time_s": round(t1 - t0, 1), "eval_time_s": round(t2 - t1, 1), "wall_time_s": round(t2 - t0, 1),
         "versions": summary["versions"], "device": summary["device"],
+        "run_key": run_key["key"], "run_key_parts": run_key["parts"],
     }
     write_json(record_path, record)  # written last: its presence means the run is complete
     log.info("run %s: %s %s = %.4f (%.0f s)", key.folder, cfg.split, "mcc", metrics.get("mcc", float("nan")),
              t2 - t0)
     return record
+
+
+def _what_changed(old: dict | None, new: dict) -> str:
+    """``finetune epochs 1 -> 2, data content`` (one line for the log)."""
+    if not old:
+        return "it was recorded without a run key (an older dnalm), so its settings cannot be checked"
+    changed = []
+    for name, value in new.items():
+        if name == "finetune_config":
+            before = old.get(name) or {}
+            changed += [f"finetune {k} {before.get(k)!r} -> {v!r}" for k, v in value.items() if before.get(k) != v]
+        elif old.get(name) != value:
+            changed.append("the data files' content" if name == "data_digest" else
+                           f"{name} {old.get(name)!r} -> {value!r}")
+    return "changed since it ran: " + ", ".join(changed)
 
 
 def _mean_std(values: list[float]) -> tuple[float, float | None]:
@@ -251,14 +378,14 @@ def write_results(cfg: BenchmarkConfig, rows: list[dict], output: Path, chosen: 
             writer.writerows(tidy)
     write_json(output / "results.json", {
         "name": cfg.name, "config": cfg.to_dict(), "split": cfg.split, "std": "sample standard deviation (ddof=1)",
-        "rows": rows, "search": chosen or {}})
+        "rows": rows, "search": chosen or {}, "runs": [f"runs/{k.folder}" for k in cfg.runs()]})
     flat = [{k: v for k, v in r.items() if not k.endswith("_values") and k != "seeds"} for r in rows]
     keys = list(dict.fromkeys(k for r in flat for k in r))
-    with open(output / "results.csv", "w", newline="") as fh:
+    with atomic_open(output / "results.csv", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=keys)
         writer.writeheader()
         writer.writerows(flat)
-    (output / "results.md").write_text(results_markdown(cfg, rows, chosen))
+    write_text(output / "results.md", results_markdown(cfg, rows, chosen))
 
 
 def results_markdown(cfg: BenchmarkConfig, rows: list[dict], chosen: dict | None = None) -> str:
@@ -306,10 +433,11 @@ def run_benchmark(cfg: BenchmarkConfig, output: str | Path) -> list[dict]:
         from dnalm.audit import audit_dataset
 
         for name, entry in cfg.datasets.items():
-            path = output / "audit" / f"{name}.json"
-            if not path.is_file():
+            path = cfg.output_path(output, "audit", f"{name}.json")
+            digest = cfg.data_digest(name)
+            if not path.is_file() or json.loads(path.read_text()).get("data_digest") != digest:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                write_json(path, audit_dataset(entry.path))
+                write_json(path, {**audit_dataset(entry.path), "data_digest": digest})
     chosen = {}
     if cfg.search:
         from dnalm.search import run_search
@@ -330,5 +458,6 @@ def run_benchmark(cfg: BenchmarkConfig, output: str | Path) -> list[dict]:
 
 
 def load_records(output: str | Path) -> list[dict]:
-    """Every finished run's ``run.json`` under ``output/runs``."""
-    return [json.loads(p.read_text()) for p in sorted(Path(output).glob("runs/*/*/seed*/run.json"))]
+    """Every finished run's ``run.json`` under ``output/runs`` (names may hold ``/``: any depth)."""
+    paths = sorted(p for p in Path(output).glob("runs/**/run.json") if re.fullmatch(r"seed-?\d+", p.parent.name))
+    return [json.loads(p.read_text()) for p in paths]

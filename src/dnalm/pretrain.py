@@ -4,7 +4,9 @@ k-mer models get leak-free span masking (:class:`~dnalm.masking.KmerMaskingColla
 BPE and single-base models the standard ``DataCollatorForLanguageModeling``. A killed run
 resumes with ``resume=True``: the Trainer restores model, optimizer, learning-rate
 schedule, data position and random states (the k-mer collator draws from numpy's global
-generator, which the Trainer checkpoints), so the run continues as if never stopped.
+generator, which the Trainer checkpoints), so the run continues as if never stopped. A resume
+with other settings or another corpus than the run started with is refused: it would mix two
+runs in one model.
 """
 
 from __future__ import annotations
@@ -269,6 +271,8 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
     last = _last_checkpoint(checkpoints)
     if resume and last is None:
         log.warning("--resume: no checkpoint in %s, starting from step 0", checkpoints)
+    elif resume:
+        _check_resume(cfg, corpus_path, output)
     elif not resume and last is not None:
         raise ValueError(f"{output} already holds checkpoints of a run; pass --resume to continue it or choose "
                          "another output folder")
@@ -293,6 +297,7 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
                                                      len(heldout))
     (output / "dnalm_pretrain.yaml").write_text(yaml.safe_dump(
         {**dataclasses.asdict(cfg), "max_steps": steps, "eval_steps": eval_steps}, sort_keys=False))
+    write_json(output / _CORPUS_FILE, corpus_digest(corpus_path))
     ours = dict(
         output_dir=str(checkpoints), max_steps=steps, per_device_train_batch_size=cfg.batch_size,
         per_device_eval_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.gradient_accumulation_steps,
@@ -334,6 +339,63 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
                "wall_time_s": round(time.time() - t0, 1)}
     write_json(output / "pretrain_summary.json", summary)
     return summary
+
+
+#: Settings a resumed run may differ in: the plan, which a resumed run takes from its checkpoint.
+_PLAN_SETTINGS = ("max_steps", "time_budget", "eval_steps")
+_CORPUS_FILE = "dnalm_pretrain_corpus.json"
+
+
+def corpus_digest(corpus) -> dict:
+    """What identifies a corpus: a folder's ``summary.json`` (FASTA files by name) and its data files'
+    names and sizes; for an in-memory ``DatasetDict``, each split's rows and fingerprint."""
+    if not isinstance(corpus, str | Path):
+        return {split: {"rows": len(d), "fingerprint": getattr(d, "_fingerprint", None)} for split, d in corpus.items()}
+    path = Path(corpus)
+    summary = json.loads((path / "summary.json").read_text()) if (path / "summary.json").is_file() else None
+    if summary is not None:
+        summary["fastas"] = [Path(f).name for f in summary.get("fastas", [])]
+    files = {p.relative_to(path).as_posix(): p.stat().st_size for p in sorted(path.rglob("*.arrow"))
+             if not any(part.startswith(".") for part in p.relative_to(path).parts)}
+    return json.loads(json.dumps({"summary": summary, "files": files}))
+
+
+def resume_differences(saved: dict, cfg: PretrainConfig, saved_corpus: dict | None, corpus: dict) -> list[str]:
+    """What differs between a run's saved settings and corpus and the ones it is resumed with (the plan,
+    ``max_steps``/``time_budget``/``eval_steps``, aside); empty when it may resume."""
+    now = json.loads(json.dumps(dataclasses.asdict(cfg), default=str))
+    diffs = [f"{k} was {saved.get(k)!r}, now {now.get(k)!r}" for k in sorted(set(now) | set(saved))
+             if k not in _PLAN_SETTINGS and saved.get(k) != now.get(k)]
+    if saved_corpus is not None and saved_corpus != corpus:
+        parts = [f"summary.json {k}" for k in sorted(set(saved_corpus.get("summary") or {}) |
+                                                      set(corpus.get("summary") or {}))
+                 if (saved_corpus.get("summary") or {}).get(k) != (corpus.get("summary") or {}).get(k)]
+        if saved_corpus.get("files") != corpus.get("files") or not parts:
+            parts.append("data files")
+        diffs.append("the corpus differs (" + ", ".join(parts) + ")")
+    return diffs
+
+
+def _check_resume(cfg: PretrainConfig, corpus_path, output: Path) -> None:
+    """Refuse to resume a run with other settings or another corpus than it started with."""
+    import yaml
+
+    saved_path = output / "dnalm_pretrain.yaml"
+    if isinstance(corpus_path, str | Path) and not (Path(corpus_path) / "dataset_dict.json").is_file():
+        return  # not a corpus folder: load_corpus says so
+    if not saved_path.is_file():
+        log.warning("--resume: %s has no dnalm_pretrain.yaml; its settings cannot be checked", output)
+        return
+    saved = yaml.safe_load(saved_path.read_text()) or {}
+    corpus_file = output / _CORPUS_FILE
+    saved_corpus = json.loads(corpus_file.read_text()) if corpus_file.is_file() else None
+    if saved_corpus is None:
+        log.warning("--resume: %s records no corpus digest (an older dnalm); the corpus cannot be checked", output)
+    diffs = resume_differences(saved, cfg, saved_corpus, corpus_digest(corpus_path))
+    if diffs:
+        raise ValueError(f"{output}: --resume would continue a run with other settings or data than it started "
+                         f"with: {'; '.join(diffs)}. Resume with the same settings and corpus, or choose another "
+                         "output folder")
 
 
 def _score(model, tok, heldout: list[str], references, batch_size: int, output: Path) -> dict:

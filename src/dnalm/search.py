@@ -3,7 +3,9 @@
 Each trial fine-tunes with the search's own seed and is scored by its best validation metric
 (the checkpoint-selection metric, so the two never disagree). The test split is never read
 here: the chosen setting is then trained over the benchmark's seeds and evaluated once.
-Trials are folders with ``trial.json``; a finished trial is not redone. Optuna trials are
+Trials are folders with ``trial.json``; a finished trial is not redone while its key (a hash of
+the data files, the trial's finetune settings, dnalm's version and, for Optuna, the space) is
+unchanged; a trial whose key differs is done again. Optuna trials are
 drawn from a sampler seeded by (seed, trial number) given all earlier trials, so a resumed
 search asks for the same settings an uninterrupted one would.
 
@@ -16,6 +18,7 @@ search asks for the same settings an uninterrupted one would.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import json
 import logging
@@ -112,18 +115,46 @@ def _optuna_params(scfg: SearchConfig, done: list[dict], number: int, maximize: 
     return study.ask(dists).params
 
 
+def _trial_config(bench, model: str, scfg: SearchConfig, params: dict):
+    overrides = dict(params)
+    if scfg.metric:
+        overrides["metric_for_best_model"] = scfg.metric
+    return bench.finetune_config(model, scfg.seed, overrides)
+
+
+def _trial_key(bench, dataset: str, model: str, scfg: SearchConfig, params: dict) -> str:
+    """Hash of what determines a trial: the data files, its finetune settings, dnalm's version and,
+    for Optuna (whose later trials depend on the space), the space."""
+    from dnalm import __version__
+
+    parts = {"data_digest": bench.data_digest(dataset), "dnalm_version": __version__,
+             "finetune_config": _trial_config(bench, model, scfg, params).to_dict(),
+             "space": scfg.space if scfg.method == "optuna" else None}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def _finished_trial(path: Path, key: str) -> dict | None:
+    """The trial in ``path`` if it finished with this key."""
+    if not path.is_file():
+        return None
+    trial = json.loads(path.read_text())
+    if trial.get("trial_key") == key:
+        return trial
+    log.warning("search %s: done again: its data, settings or dnalm's version changed since it ran", path.parent)
+    return None
+
+
 def _trial(bench, dataset: str, model: str, scfg: SearchConfig, params: dict, folder: Path) -> dict:
     from dnalm.train import finetune
 
     path = folder / "trial.json"
-    if path.is_file():
-        return json.loads(path.read_text())
+    key = _trial_key(bench, dataset, model, scfg, params)
+    done = _finished_trial(path, key)
+    if done is not None:
+        return done
     if folder.exists():
         shutil.rmtree(folder)
-    overrides = dict(params)
-    if scfg.metric:
-        overrides["metric_for_best_model"] = scfg.metric
-    ft = bench.finetune_config(model, scfg.seed, overrides)
+    ft = _trial_config(bench, model, scfg, params)
     summary = finetune(ft, bench.datasets[dataset].path, folder / "model")
     for weights in (folder / "model").glob("*.safetensors"):  # search models are never used again
         weights.unlink()
@@ -131,7 +162,7 @@ def _trial(bench, dataset: str, model: str, scfg: SearchConfig, params: dict, fo
     value = summary["best_validation_metric"]
     trial = {"dataset": dataset, "model": model, "params": params, "metric": summary["best_checkpoint_metric"],
              "value": value, "seed": scfg.seed, "epochs_run": summary["epochs_run"],
-             "wall_time_s": summary["wall_time_s"], "history": history}
+             "wall_time_s": summary["wall_time_s"], "history": history, "trial_key": key}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(trial, indent=2, default=str) + "\n")
     tmp.replace(path)
@@ -141,7 +172,7 @@ def _trial(bench, dataset: str, model: str, scfg: SearchConfig, params: dict, fo
 
 def search_one(bench, dataset: str, model: str, scfg: SearchConfig, output: Path) -> dict:
     """All trials for one dataset x model; returns (and writes) ``chosen.json``."""
-    folder = output / "search" / dataset / model
+    folder = bench.output_path(output, "search", dataset, model)
     maximize = scfg.maximize(bench, model)
     trials: list[dict] = []
     if scfg.method == "grid":
@@ -150,8 +181,10 @@ def search_one(bench, dataset: str, model: str, scfg: SearchConfig, output: Path
     else:
         for i in range(scfg.n_trials):
             done_path = folder / f"trial-{i:03d}" / "trial.json"
-            params = (json.loads(done_path.read_text())["params"] if done_path.is_file()
-                      else _optuna_params(scfg, trials, i, maximize))
+            stored = json.loads(done_path.read_text()) if done_path.is_file() else {}
+            current = "params" in stored and stored.get("trial_key") == _trial_key(bench, dataset, model, scfg,
+                                                                                    stored["params"])
+            params = stored["params"] if current else _optuna_params(scfg, trials, i, maximize)
             trials.append(_trial(bench, dataset, model, scfg, params, folder / f"trial-{i:03d}"))
     ok = [t for t in trials if t["value"] is not None]
     if not ok:
