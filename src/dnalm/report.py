@@ -245,10 +245,17 @@ def _results_section(page: _Page, results: dict) -> None:
         page.text("Runs that predict one class for every test sequence: " + ", ".join(flagged))
 
 
-def _runs_sections(page: _Page, runs_dir: Path, order: list[str]) -> None:
+def _runs_sections(page: _Page, runs_dir: Path, order: list[str], planned: list[str] | None) -> None:
+    """Per dataset: confusion matrices, learning curves and ROC/PR of the runs in the current plan
+    (``results.json``'s ``runs``; every finished run when there is no results.json yet)."""
+    from dnalm.benchmark import load_records
     from dnalm.evaluation import plot_confusion_matrix
 
-    records = [json.loads(p.read_text()) for p in sorted(runs_dir.glob("runs/*/*/seed*/run.json"))]
+    if planned is not None:
+        records = [json.loads((runs_dir / f / "run.json").read_text()) for f in planned
+                   if (runs_dir / f / "run.json").is_file()]
+    else:
+        records = load_records(runs_dir)
     by_dataset: dict[str, dict[str, list[dict]]] = {}
     for r in records:
         by_dataset.setdefault(r["dataset"], {}).setdefault(r["model"], []).append(r)
@@ -284,7 +291,7 @@ def _runs_sections(page: _Page, runs_dir: Path, order: list[str]) -> None:
 
 
 def _search_section(page: _Page, runs_dir: Path) -> None:
-    chosen = sorted(runs_dir.glob("search/*/*/chosen.json"))
+    chosen = sorted(runs_dir.glob("search/**/chosen.json"))
     if not chosen:
         return
     page.heading("Hyperparameter search (validation split only)")
@@ -302,7 +309,7 @@ def _search_section(page: _Page, runs_dir: Path) -> None:
 
 
 def _audit_section(page: _Page, runs_dir: Path) -> None:
-    audits = sorted(runs_dir.glob("audit/*.json"))
+    audits = sorted(runs_dir.glob("audit/**/*.json"))
     if not audits:
         return
     page.heading("Leakage audit")
@@ -313,7 +320,7 @@ def _audit_section(page: _Page, runs_dir: Path) -> None:
     for path in audits:
         a = json.loads(path.read_text())
         for key, n in a["exact_duplicates"].items():
-            rows.append([path.stem, key, n, a["reverse_complement_duplicates"][key],
+            rows.append([path.relative_to(runs_dir / "audit").with_suffix("").as_posix(), key, n, a["reverse_complement_duplicates"][key],
                          a["near_duplicates"].get(key, "–"), a["conflicting_labels"][key]])
     page.table(["dataset", "pair", "exact", "reverse complement", f"near (≥ {a['min_shared_bp']} bp)",
                 "conflicting labels"], rows)
@@ -337,7 +344,8 @@ def build_report(runs_dir: str | Path, output: str | Path, *, pretrain: list[str
         _results_section(page, results)
     else:
         page.text(f"{runs_dir} holds no results.json (the benchmark has not finished); showing the runs found.")
-    _runs_sections(page, runs_dir, list(dict.fromkeys(r["dataset"] for r in results.get("rows", []))))
+    _runs_sections(page, runs_dir, list(dict.fromkeys(r["dataset"] for r in results.get("rows", []))),
+                   results.get("runs"))
     _search_section(page, runs_dir)
     folders = [Path(p) for p in pretrain or []]
     for m in (results.get("config", {}).get("models") or {}).values():
