@@ -131,3 +131,26 @@ def test_sequences_without_informative_bases_are_counted_and_flagged(trained, tm
     rows = list(csv.DictReader(open(tmp_path / "out.tsv"), delimiter="\t"))
     assert [r["n_informative_bases"] for r in rows] == ["16", "0", "2"]  # single-base model: 2 bases count
     assert "1 of 3 sequences hold no base the model can read" in caplog.text and "'all_n'" in caplog.text
+
+
+def test_the_engine_streams_in_order_and_leaves_the_model_as_it_found_it():
+    from dnalm.predict import iter_scores
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.train()
+    seqs = rand_seqs(300, 20, 400, seed=5)
+    whole, n_whole = predict_proba(model, tok, seqs, reverse_complement_average=True, stride=30)
+    consumed = []
+
+    def lazy():
+        for s in seqs:
+            consumed.append(s)
+            yield s
+
+    stream = iter_scores(model, tok, lazy(), reverse_complement_average=True, stride=30, batch_size=8, max_windows=16)
+    first, _ = next(stream)
+    assert len(consumed) < 20  # the first result comes before the input is read to the end
+    rest = list(stream)
+    assert np.allclose(np.stack([first] + [r[0] for r in rest]), whole, atol=1e-6)  # same as one big batch
+    assert [r[1] for r in rest] == list(n_whole[1:])
+    assert model.training  # the engine switched to eval mode for inference and back

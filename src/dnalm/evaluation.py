@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections import deque
 from pathlib import Path
 
 import numpy as np
 
 from dnalm.data import LabelSpace, load_splits
 from dnalm.files import atomic_open, check_output_file, write_json
-from dnalm.io import Record, read_labeled_fasta, read_sequences
+from dnalm.io import read_labeled_fasta, read_sequences
 from dnalm.metrics import classification_metrics, multilabel_metrics, regression_metrics
-from dnalm.predict import informative_bases, predict_per_base, predict_proba
+from dnalm.predict import informative_bases, iter_scores, predict_per_base, predict_proba
 
 __all__ = ["evaluate", "predict_file", "plot_confusion_matrix"]
 
@@ -103,9 +104,10 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
     metrics.update({"model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained,
                     "reverse_complement_average": reverse_complement_average,
                     "n_sequences": len(records), "n_windowed": int((n_windows > 1).sum()), "labels": names})
-    informative = _informative(records, tok)
-    metrics["n_uninformative"] = int((informative == 0).sum())
-    _write_predictions(output / "predictions.csv", records, scores, names, problem, n_windows, informative)
+    _, empty = _write_predictions(output / "predictions.csv", zip(records, scores, n_windows), names, problem,
+                                  labelled=any(r.label is not None for r in records),
+                                  described=any(r.description for r in records), tokenizer=tok)
+    metrics["n_uninformative"] = len(empty)
     write_json(output / "metrics.json", metrics)
     return metrics
 
@@ -130,43 +132,47 @@ def _evaluate_per_base(model, tok, records, y, names, output: Path, batch_size: 
     return metrics
 
 
-def _informative(records: list[Record], tok) -> np.ndarray:
-    """Informative bases per record; the records with none are counted and named in a warning."""
-    informative = informative_bases([r.sequence for r in records], tok)
-    empty = np.flatnonzero(informative == 0)
-    if len(empty):
-        shown = ", ".join(repr(records[i].id) for i in empty[:5]) + (" ..." if len(empty) > 5 else "")
+def _warn_uninformative(empty: list[str], total: int) -> None:
+    if empty:
+        shown = ", ".join(repr(i) for i in empty[:5]) + (" ..." if len(empty) > 5 else "")
         log.warning("%d of %d sequences hold no base the model can read (all N, or shorter than a k-mer): %s; "
                     "their scores are the model's prior, not evidence (column n_informative_bases = 0)",
-                    len(empty), len(records), shown)
-    return informative
+                    len(empty), total, shown)
 
 
-def _write_predictions(path: Path, records: list[Record], scores: np.ndarray, names: list[str], problem: str,
-                       n_windows: np.ndarray, informative: np.ndarray) -> int:
-    """One row per record, written atomically; ``description`` and ``label`` columns only when the input has them."""
+def _write_predictions(path: Path, rows, names: list[str], problem: str, *, labelled: bool, described: bool,
+                       tokenizer) -> tuple[int, list[str]]:
+    """Write one row per ``(record, scores, n_windows)`` of ``rows`` (any iterable: it is streamed),
+    atomically; ``description`` and ``label`` columns only when the input has them. Returns the
+    number of rows and the ids of records without an informative base (counted and warned about)."""
     delimiter = "\t" if path.suffix == ".tsv" else ","
-    labelled = any(r.label is not None for r in records)
-    described = any(r.description for r in records)  # the rest of FASTA headers, beside the id
+    empty: list[str] = []
+    n = 0
     with atomic_open(path, newline="") as fh:
         w = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
         first = ["id"] + (["description"] if described else []) + (["label"] if labelled else [])
+        tail = ["n_windows", "n_informative_bases"]
         if problem == "regression":
-            w.writerow(first + ["prediction", "n_windows", "n_informative_bases"])
+            w.writerow(first + ["prediction"] + tail)
         else:
-            w.writerow(first + ["predicted"] + [f"prob_{n}" for n in names] + ["n_windows", "n_informative_bases"])
-        for rec, row, nw, ni in zip(records, scores, n_windows, informative):
+            w.writerow(first + ["predicted"] + [f"prob_{n}" for n in names] + tail)
+        for rec, row, nw in rows:
+            n += 1
+            informative = int(informative_bases([rec.sequence], tokenizer)[0])
+            if not informative:
+                empty.append(rec.id)
             head = ([rec.id] + ([rec.description or ""] if described else [])
                     + ([rec.label or ""] if labelled else []))
             if problem == "regression":
-                w.writerow(head + [f"{row[0]:.6g}", int(nw), int(ni)])
+                w.writerow(head + [f"{row[0]:.6g}", int(nw), informative])
                 continue
             if problem == "multi_label_classification":
                 pred = ";".join(n for n, p in zip(names, row) if p >= 0.5)
             else:
                 pred = names[int(row.argmax())]
-            w.writerow(head + [pred] + [f"{p:.6f}" for p in row] + [int(nw), int(ni)])
-    return len(records)
+            w.writerow(head + [pred] + [f"{p:.6f}" for p in row] + [int(nw), informative])
+    _warn_uninformative(empty, n)
+    return n, empty
 
 
 def _rc_default(model, requested: bool | None) -> bool:
@@ -188,9 +194,9 @@ def predict_file(model_path: str, input_path: str | Path, output: str | Path, *,
 
     output = check_output_file(output)  # before any work: a bad path is not found out after the computation
     model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
-    records = list(read_sequences(input_path))
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     if _problem(model) == "token_classification":
+        records = list(read_sequences(input_path))
         probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
         sep = "" if all(len(n) == 1 for n in names) else " "
         with atomic_open(output, newline="") as fh:
@@ -199,7 +205,20 @@ def predict_file(model_path: str, input_path: str | Path, output: str | Path, *,
             for rec, p in zip(records, probs):
                 w.writerow([rec.id, sep.join(names[i] for i in p.argmax(axis=1))])
         return len(records)
-    scores, n_windows = predict_proba(model, tok, [r.sequence for r in records], batch_size=batch_size,
-                                      reverse_complement_average=_rc_default(model, reverse_complement_average),
-                                      stride=stride, aggregate=aggregate)
-    return _write_predictions(output, records, scores, names, _problem(model), n_windows, _informative(records, tok))
+    # streamed: a first pass reads which columns the file has (nothing is kept), the second scores it
+    labelled = described = False
+    for rec in read_sequences(input_path):
+        labelled, described = labelled or rec.label is not None, described or bool(rec.description)
+    waiting: deque = deque()  # records handed to the engine whose scores have not come back yet
+
+    def sequences():
+        for rec in read_sequences(input_path):
+            waiting.append(rec)
+            yield rec.sequence
+
+    scored = iter_scores(model, tok, sequences(), batch_size=batch_size, stride=stride, aggregate=aggregate,
+                         reverse_complement_average=_rc_default(model, reverse_complement_average))
+    rows = ((waiting.popleft(), score, nw) for score, nw in scored)
+    n, _ = _write_predictions(output, rows, names, _problem(model), labelled=labelled, described=described,
+                              tokenizer=tok)
+    return n

@@ -133,10 +133,9 @@ def embed(model_path: str | Path, sequences: list[str], *, pooling: str = "mean"
 
     Sequences longer than the model takes are cut into windows whose vectors are averaged.
     """
-    import torch
     from transformers import AutoModel
 
-    from dnalm.predict import _prepare, _window_starts
+    from dnalm.predict import stream_windows
     from dnalm.tokenization import load_tokenizer
 
     if pooling not in ("mean", "cls"):
@@ -150,32 +149,19 @@ def embed(model_path: str | Path, sequences: list[str], *, pooling: str = "mean"
         except ValueError:
             raise ValueError(f"{model_path}: embeddings need a transformer checkpoint") from None  # a dnalm baseline
         tokenizer = load_tokenizer(str(model_path))
-    sequences, model, device, max_tokens, size, stride = _prepare(model, tokenizer, sequences, None, None, None)
-    owner, pieces = [], []
-    for i, seq in enumerate(sequences):
-        for s in _window_starts(len(seq), size, stride):
-            owner.append(i)
-            pieces.append(seq[s : s + size])
-    vectors = None
-    with torch.inference_mode():
-        for start in range(0, len(pieces), batch_size):
-            enc = tokenizer(pieces[start : start + batch_size], padding=True, truncation=True, max_length=max_tokens,
-                            return_tensors="pt")
-            enc = {k: v.to(device) for k, v in _inputs(enc).items()}
-            hidden = model(**enc).last_hidden_state.float()
-            if pooling == "cls":
-                pooled = hidden[:, 0]
-            else:
-                m = enc["attention_mask"][..., None].float()
-                pooled = (hidden * m).sum(1) / m.sum(1)
-            pooled = pooled.cpu().numpy()
-            if vectors is None:
-                vectors = np.zeros((len(pieces), pooled.shape[1]), dtype=np.float32)
-            vectors[start : start + len(pooled)] = pooled
-    owner_arr = np.asarray(owner)
-    out = np.zeros((len(sequences), vectors.shape[1]), dtype=np.float32)
-    np.add.at(out, owner_arr, vectors)
-    return (out / np.bincount(owner_arr, minlength=len(sequences))[:, None]).astype(np.float32)
+
+    def forward(model, enc, pieces):
+        hidden = model(**enc).last_hidden_state.float()
+        if pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            m = enc["attention_mask"][..., None].float()
+            pooled = (hidden * m).sum(1) / m.sum(1)
+        return list(pooled.cpu().numpy())
+
+    vectors = [np.mean(outs, axis=0) for _, outs in stream_windows(model, tokenizer, sequences, forward,
+                                                                     batch_size=batch_size)]
+    return np.stack(vectors).astype(np.float32)
 
 
 def write_embeddings(vectors: np.ndarray, ids: list[str], path: str | Path) -> None:

@@ -1,17 +1,24 @@
-"""Batched prediction with sliding windows for long sequences and reverse-complement averaging.
+"""The prediction engine: batched, streaming, sliding windows and reverse-complement averaging.
 
-A sequence longer than the model takes is cut into overlapping windows (``stride`` bases
-apart, the last one flush with the end) whose outputs are averaged: nothing is truncated.
-Results do not depend on the batch size.
+A sequence longer than the model takes (or than it was fine-tuned on) is cut into overlapping
+windows (``stride`` bases apart, the last one flush with the end) whose outputs are combined:
+nothing is truncated. :func:`stream_windows` serves predict, evaluate, embed and per-base
+prediction; it takes an iterator, yields results in order with bounded memory, and leaves the
+model's device and mode as it found them. Results do not depend on the batch size.
 """
 
 from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
 from dnalm.sequence import normalize, reverse_complement
 
-__all__ = ["predict_proba", "predict_per_base", "window_bases", "informative_bases"]
+__all__ = ["predict_proba", "predict_per_base", "iter_scores", "stream_windows", "inference", "window_bases",
+           "informative_bases"]
 
 
 def window_bases(tokenizer, max_tokens: int) -> int:
@@ -49,80 +56,142 @@ def _window_starts(length: int, size: int, stride: int) -> list[int]:
     return starts
 
 
-def _prepare(model, tokenizer, sequences, device, max_tokens, stride):
-    """Check and normalise the input, move the model to its device in eval mode, size the windows."""
+@contextmanager
+def inference(model, device: str | None = None):
+    """``model`` on ``device`` (default: a GPU if there is one) in eval mode for the block, then back
+    on the device and in the mode it was in."""
     import torch
 
-    if not sequences:
-        raise ValueError("predict needs at least one sequence; got 0")
-    sequences = [normalize(s, record=i) for i, s in enumerate(sequences)]
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if max_tokens is None:  # the model's limit, or the length it was fine-tuned on when dnalm recorded it
+    was_training = model.training
+    home = next(model.parameters()).device
+    target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    try:
+        yield model.to(target).eval(), target
+    finally:
+        model.to(home).train(was_training)
+
+
+def _window_size(model, tokenizer, max_tokens: int | None) -> tuple[int, int]:
+    """(max_tokens, window in bases): the model's limit, or the length it was fine-tuned on when
+    dnalm recorded it."""
+    if max_tokens is None:
         from dnalm.models import model_max_tokens
 
         max_tokens = model_max_tokens(model, tokenizer)
         trained = getattr(model.config, "dnalm_train_max_tokens", None)
         if trained:
             max_tokens = min(max_tokens, int(trained))
-    size = window_bases(tokenizer, max_tokens)
-    return sequences, model.to(device).eval(), device, max_tokens, size, stride or max(size // 2, 1)
+    return max_tokens, window_bases(tokenizer, max_tokens)
 
 
-def predict_proba(model, tokenizer, sequences: list[str], *, batch_size: int = 64, reverse_complement_average:
-                  bool = False, stride: int | None = None, aggregate: str = "mean", device: str | None = None,
-                  max_tokens: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Scores of ``model`` for each sequence: class probabilities (softmax), label probabilities
-    (sigmoid, multi-label) or values (regression).
+def stream_windows(model, tokenizer, sequences: Iterable[str], forward, *, batch_size: int = 64,
+                   max_tokens: int | None = None, stride: int | None = None, reverse_complement_average: bool = False,
+                   device: str | None = None, max_windows: int | None = None) -> Iterator[tuple[list[int], list]]:
+    """The prediction engine: for each input sequence, in order, its window starts and the outputs
+    ``forward(model, encoding, pieces)`` gave for its windows (forward strand first, then the reverse
+    complements when ``reverse_complement_average``).
 
-    Returns ``(scores, n_windows)`` with one row per input sequence, in input order.
+    Takes any iterable (a reader's generator streams a file), batches windows across sequences
+    (sorted by length within a chunk so padding is small), holds at most ``max_windows`` windows
+    (default 32 batches) plus the sequences they come from, and leaves the model's device and
+    mode as it found them. Results do not depend on ``batch_size`` or ``max_windows``.
     """
     import torch
 
+    max_tokens, size = _window_size(model, tokenizer, max_tokens)
+    stride = stride or max(size // 2, 1)
+    if stride < 1:
+        raise ValueError(f"stride must be >= 1 base; got {stride}")
+    max_windows = max_windows or 32 * batch_size
+    pending: deque = deque()  # [starts, outputs, n_missing] per sequence not yet yielded
+    queue: list[tuple[list, int, str]] = []
+
+    def flush(run_model) -> None:
+        order = sorted(range(len(queue)), key=lambda j: len(queue[j][2]))
+        for b in range(0, len(order), batch_size):
+            items = [queue[j] for j in order[b : b + batch_size]]
+            enc = tokenizer([piece for _, _, piece in items], padding=True, truncation=True, max_length=max_tokens,
+                            return_tensors="pt")
+            enc = {k: v.to(device_used) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
+            with torch.inference_mode():
+                outs = forward(run_model, enc, [piece for _, _, piece in items])
+            for (slot, pos, _), out in zip(items, outs):
+                slot[1][pos] = out
+                slot[2] -= 1
+        queue.clear()
+
+    n = 0
+    with inference(model, device) as (run_model, device_used):
+        for i, raw in enumerate(sequences):
+            seq = normalize(raw, record=i)
+            n += 1
+            starts = _window_starts(len(seq), size, stride)
+            pieces = [seq[s : s + size] for s in starts]
+            if reverse_complement_average:
+                pieces += [reverse_complement(w) for w in pieces]
+            slot = [starts, [None] * len(pieces), len(pieces)]
+            pending.append(slot)
+            for pos, piece in enumerate(pieces):
+                queue.append((slot, pos, piece))
+                if len(queue) >= max_windows:
+                    flush(run_model)
+                    while pending and pending[0][2] == 0:
+                        done = pending.popleft()
+                        yield done[0], done[1]
+        flush(run_model)
+        while pending:
+            done = pending.popleft()
+            yield done[0], done[1]
+    if n == 0:
+        raise ValueError("predict needs at least one sequence; got 0")
+
+
+def _score_forward(problem: str):
+    import torch
+
+    def forward(model, enc, pieces):
+        logits = model(**enc).logits.float()
+        if problem == "regression":
+            scores = logits
+        elif problem == "multi_label_classification":
+            scores = torch.sigmoid(logits)
+        else:
+            scores = torch.softmax(logits, dim=-1)
+        return list(scores.cpu().numpy().astype(np.float64))
+
+    return forward
+
+
+def iter_scores(model, tokenizer, sequences: Iterable[str], *, batch_size: int = 64,
+                reverse_complement_average: bool = False, stride: int | None = None, aggregate: str = "mean",
+                device: str | None = None, max_tokens: int | None = None,
+                max_windows: int | None = None) -> Iterator[tuple[np.ndarray, int]]:
+    """``(scores, n_windows)`` for each sequence of an iterable, in order, streamed: class
+    probabilities (softmax), label probabilities (sigmoid, multi-label) or values (regression),
+    combined over a long sequence's windows by ``aggregate`` (``mean`` or ``max``) and over both
+    strands by their mean."""
     if aggregate not in ("mean", "max"):
         raise ValueError(f"aggregate must be 'mean' or 'max'; got {aggregate!r}")
-    sequences, model, device, max_tokens, size, stride = _prepare(model, tokenizer, sequences, device, max_tokens,
-                                                                  stride)
-    owner: list[int] = []
-    pieces: list[str] = []
-    for i, seq in enumerate(sequences):
-        wins = [seq[s : s + size] for s in _window_starts(len(seq), size, stride)]
-        if reverse_complement_average:
-            wins = wins + [reverse_complement(w) for w in wins]
-        pieces.extend(wins)
-        owner.extend([i] * len(wins))
-    order = np.argsort([len(p) for p in pieces], kind="stable")  # similar lengths share a batch
     problem = getattr(model.config, "problem_type", None) or "single_label_classification"
-    out = None
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            enc = tokenizer([pieces[j] for j in idx], padding=True, truncation=True, max_length=max_tokens,
-                            return_tensors="pt")
-            enc = {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
-            logits = model(**enc).logits.float()
-            if problem == "regression":
-                scores = logits
-            elif problem == "multi_label_classification":
-                scores = torch.sigmoid(logits)
-            else:
-                scores = torch.softmax(logits, dim=-1)
-            scores = scores.cpu().numpy()
-            if out is None:
-                out = np.zeros((len(pieces), scores.shape[1]), dtype=np.float64)
-            out[idx] = scores
-    owner_arr = np.asarray(owner)
-    counts = np.bincount(owner_arr, minlength=len(sequences))
-    result = np.zeros((len(sequences), out.shape[1]))
-    if aggregate == "mean":
-        np.add.at(result, owner_arr, out)
-        result /= counts[:, None]
-    else:
-        result[:] = -np.inf
-        np.maximum.at(result, owner_arr, out)
-        if problem == "single_label_classification":
-            result /= result.sum(axis=1, keepdims=True)
-    n_windows = counts // (2 if reverse_complement_average else 1)
-    return result, n_windows
+    for starts, outs in stream_windows(model, tokenizer, sequences, _score_forward(problem), batch_size=batch_size,
+                                       max_tokens=max_tokens, stride=stride, device=device, max_windows=max_windows,
+                                       reverse_complement_average=reverse_complement_average):
+        arr = np.stack(outs)
+        if aggregate == "mean":
+            score = arr.mean(axis=0)
+        else:
+            score = arr.max(axis=0)
+            if problem == "single_label_classification":
+                score = score / score.sum()
+        yield score, len(starts)
+
+
+def predict_proba(model, tokenizer, sequences: list[str], **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`iter_scores` for a list: ``(scores, n_windows)`` with one row per input sequence, in order."""
+    rows = list(iter_scores(model, tokenizer, sequences, **kwargs))
+    if not rows:
+        raise ValueError("predict needs at least one sequence; got 0")
+    return np.stack([r[0] for r in rows]), np.array([r[1] for r in rows])
 
 
 def predict_per_base(model, tokenizer, sequences: list[str], *, batch_size: int = 64, stride: int | None = None,
@@ -134,21 +203,18 @@ def predict_per_base(model, tokenizer, sequences: list[str], *, batch_size: int 
     """
     import torch
 
-    sequences, model, device, max_tokens, size, stride = _prepare(model, tokenizer, sequences, device, max_tokens,
-                                                                  stride)
-    pieces: list[tuple[int, int, str]] = []
-    for i, seq in enumerate(sequences):
-        pieces.extend((i, s, seq[s : s + size]) for s in _window_starts(len(seq), size, stride))
+    def forward(model, enc, pieces):
+        probs = torch.softmax(model(**enc).logits.float(), dim=-1).cpu().numpy()
+        return [p[: len(piece)] for p, piece in zip(probs, pieces)]
+
+    out = []
     n_labels = model.config.num_labels
-    sums = [np.zeros((len(s), n_labels)) for s in sequences]
-    counts = [np.zeros(len(s)) for s in sequences]
-    with torch.inference_mode():
-        for start in range(0, len(pieces), batch_size):
-            chunk = pieces[start : start + batch_size]
-            enc = tokenizer([p[2] for p in chunk], padding=True, return_tensors="pt")
-            enc = {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
-            probs = torch.softmax(model(**enc).logits.float(), dim=-1).cpu().numpy()
-            for (i, s, piece), p in zip(chunk, probs):
-                sums[i][s : s + len(piece)] += p[: len(piece)]
-                counts[i][s : s + len(piece)] += 1
-    return [total / np.maximum(c, 1)[:, None] for total, c in zip(sums, counts)]
+    for seq_starts, outs in stream_windows(model, tokenizer, sequences, forward, batch_size=batch_size,
+                                           max_tokens=max_tokens, stride=stride, device=device):
+        length = max(s + len(o) for s, o in zip(seq_starts, outs))
+        total, counts = np.zeros((length, n_labels)), np.zeros(length)
+        for s, o in zip(seq_starts, outs):
+            total[s : s + len(o)] += o
+            counts[s : s + len(o)] += 1
+        out.append(total / np.maximum(counts, 1)[:, None])
+    return out
