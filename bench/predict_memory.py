@@ -28,7 +28,7 @@ _MEASURE = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]);
 def peak_rss_mb(cmd: list[str]) -> tuple[float, float]:
     """(peak RSS of ``cmd`` in MiB, wall seconds), ``cmd`` run in a process of its own."""
     t0 = time.time()
-    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, check=False)
     if out.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
     return int(out.stdout.strip().splitlines()[-1]) / 1024, time.time() - t0

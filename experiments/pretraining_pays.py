@@ -36,7 +36,8 @@ from dnalm.evaluation import evaluate
 from dnalm.train import finetune
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ecoli_pretraining import PROMOTERS, SHARED, make_splits  # noqa: E402  the same splits as that experiment
+from ecoli_pretraining import PROMOTERS, SHARED, make_splits
+
 ARMS = {
     "pretrained": {"model": "dnalm-mini"},
     "scratch": {"model": "dnalm-mini", "from_scratch": True},

@@ -13,10 +13,9 @@ from dnalm.files import atomic_open, check_output_file, write_json
 def test_a_failed_write_leaves_the_previous_file_and_no_partial_one(tmp_path):
     out = tmp_path / "predictions.tsv"
     out.write_text("the previous result\n")
-    with pytest.raises(OSError, match="nothing was written there"):
-        with atomic_open(out) as fh:
-            fh.write("id\tscore\n" * 1000)
-            raise OSError(28, "No space left on device")  # what a full disk raises part-way
+    with pytest.raises(OSError, match="nothing was written there"), atomic_open(out) as fh:
+        fh.write("id\tscore\n" * 1000)
+        raise OSError(28, "No space left on device")  # what a full disk raises part-way
     assert out.read_text() == "the previous result\n"
     assert os.listdir(tmp_path) == ["predictions.tsv"]
 

@@ -59,7 +59,7 @@ def test_per_base_model_trains_evaluates_and_predicts(site_dir, tmp_path):
                          trainer={"disable_tqdm": True}, metric_for_best_model="mcc")
     summary = finetune(cfg, site_dir, tmp_path / "m")
     assert "eval_mcc" in summary["validation_metrics"]
-    model, tok = load_model(tmp_path / "m")
+    model, _tok = load_model(tmp_path / "m")
     assert isinstance(model, BertForNucleotideClassification) and model.config.kmer_k == 6
     m = evaluate(str(tmp_path / "m"), site_dir, tmp_path / "e")
     assert m["n_bases"] == 30 * 80 and m["n_sequences"] == 30

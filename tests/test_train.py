@@ -64,7 +64,7 @@ def test_dnabert_layout_checkpoint_finetunes_with_zero_unknown_kmers(dnabert_che
     assert tokenizer_report(tok, [r.sequence for r in train])["unk_tokens"] == 0
     summary = finetune(cfg(model=str(dnabert_checkpoint), epochs=1), tata_dir, tmp_path / "m")
     assert summary["from_scratch"] is False and summary["max_length"] == 57
-    model, tok2 = load_model(tmp_path / "m")
+    _model, tok2 = load_model(tmp_path / "m")
     assert tok2.get_vocab() == tok.get_vocab()
 
 

@@ -14,17 +14,17 @@ from dnalm.tokenization import BaseTokenizer, KmerTokenizer, NonOverlappingKmerT
 __version__ = "0.1.0"
 
 __all__ = [
-    "Record",
-    "DataFormatError",
-    "SequenceError",
-    "read_sequences",
-    "normalize",
-    "reverse_complement",
-    "KmerTokenizer",
     "BaseTokenizer",
-    "NonOverlappingKmerTokenizer",
-    "load_tokenizer",
+    "DataFormatError",
     "KmerMaskingCollator",
+    "KmerTokenizer",
+    "NonOverlappingKmerTokenizer",
+    "Record",
+    "SequenceError",
+    "load_tokenizer",
+    "normalize",
     "pretrained_path",
+    "read_sequences",
+    "reverse_complement",
     "shipped_models",
 ]

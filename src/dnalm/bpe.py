@@ -16,7 +16,7 @@ import numpy as np
 
 from dnalm.io import Record
 
-__all__ = ["train_bpe", "genome_segments", "BPE_SPECIAL_TOKENS"]
+__all__ = ["BPE_SPECIAL_TOKENS", "genome_segments", "train_bpe"]
 
 BPE_SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 

@@ -19,7 +19,7 @@ from transformers import ProgressCallback, TrainerCallback
 
 from dnalm.files import write_json
 
-__all__ = ["History", "QuietProgress", "WeightAverage", "BestModel", "TimeBudget", "progress_bars"]
+__all__ = ["BestModel", "History", "QuietProgress", "TimeBudget", "WeightAverage", "progress_bars"]
 
 log = logging.getLogger(__name__)
 _SHOWN = ("eval_loss", "eval_accuracy", "eval_mcc", "eval_auroc", "eval_mse", "eval_f1_macro")

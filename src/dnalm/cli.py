@@ -67,7 +67,7 @@ def main() -> None:
     """The ``dnalm`` command: any error a command did not handle is one line (``--debug``: the traceback)."""
     try:
         app()
-    except Exception as err:  # noqa: BLE001 - the last resort: one clear line, not a traceback
+    except Exception as err:
         if _STATE["debug"]:
             raise
         name = type(err).__name__
@@ -192,7 +192,7 @@ def _write_split(records, output: Path, dev_fraction: float, test_fraction: floa
     from dnalm.data import stratified_split
     from dnalm.io import write_table
 
-    if not (0 < dev_fraction and 0 < test_fraction and dev_fraction + test_fraction < 1):
+    if not (dev_fraction > 0 and test_fraction > 0 and dev_fraction + test_fraction < 1):
         _fail(ValueError(f"--dev-fraction {dev_fraction} and --test-fraction {test_fraction} must be > 0 and "
                          "leave some training data (sum < 1)"))
     rest, test = stratified_split(records, test_fraction, seed=seed)

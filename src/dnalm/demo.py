@@ -18,7 +18,7 @@ from dnalm.data import stratified_split
 from dnalm.io import write_table
 from dnalm.synth import tata_dataset
 
-__all__ = ["run_demo", "DEMO_ARMS"]
+__all__ = ["DEMO_ARMS", "run_demo"]
 
 #: (label in the table, model, settings): the pretrained model first, then the notebook's comparison.
 DEMO_ARMS = [

@@ -15,7 +15,7 @@ from dnalm.io import read_labeled_fasta, read_sequences
 from dnalm.metrics import classification_metrics, multilabel_metrics, regression_metrics
 from dnalm.predict import informative_bases, iter_scores, predict_per_base, predict_proba
 
-__all__ = ["evaluate", "predict_file", "plot_confusion_matrix"]
+__all__ = ["evaluate", "plot_confusion_matrix", "predict_file"]
 
 log = logging.getLogger(__name__)
 

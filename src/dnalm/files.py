@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_open", "write_text", "write_json", "json_ready", "check_output_file", "start_folder", "finish_folder"]
+__all__ = ["atomic_open", "check_output_file", "finish_folder", "json_ready", "start_folder", "write_json", "write_text"]
 
 
 @contextmanager

@@ -28,16 +28,16 @@ from pathlib import Path
 from dnalm.sequence import SequenceError, normalize
 
 __all__ = [
-    "Record",
     "DataFormatError",
-    "read_sequences",
-    "read_fasta",
-    "read_table",
-    "read_labeled_fasta",
+    "Record",
+    "copy_records",
     "find_splits",
+    "read_fasta",
+    "read_labeled_fasta",
+    "read_sequences",
+    "read_table",
     "write_fasta",
     "write_table",
-    "copy_records",
 ]
 
 SPLIT_ALIASES = {"train": ("train",), "dev": ("dev", "valid", "validation", "val"), "test": ("test",)}
@@ -425,7 +425,7 @@ def write_fasta(records: Iterable[Record], path: str | Path, width: int = 80) ->
     n = 0
     with opener(path, "wt", encoding="utf-8") as fh:
         for n, rec in enumerate(records, start=1):
-            fh.write(f">{rec.id}\n")
+            fh.write(f">{rec.id} {rec.description}\n" if rec.description else f">{rec.id}\n")
             for i in range(0, len(rec.sequence), width):
                 fh.write(rec.sequence[i : i + width] + "\n")
     return n

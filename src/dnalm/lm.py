@@ -17,7 +17,7 @@ import numpy as np
 from dnalm.sequence import normalize
 from dnalm.shipped import resolve_model_path
 
-__all__ = ["fill_mask", "embed", "write_embeddings", "IncompleteCheckpointError", "load_complete"]
+__all__ = ["IncompleteCheckpointError", "embed", "fill_mask", "load_complete", "write_embeddings"]
 
 _MASK = re.compile(r"<mask>|\[MASK\]", re.IGNORECASE)
 

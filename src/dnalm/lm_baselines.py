@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-__all__ = ["MarkovChain", "ContextCounts", "encode_bases", "select_order", "reference_metrics", "UNIFORM_BITS"]
+__all__ = ["UNIFORM_BITS", "ContextCounts", "MarkovChain", "encode_bases", "reference_metrics", "select_order"]
 
 UNIFORM_BITS = 2.0
 _LUT = np.full(256, 255, dtype=np.uint8)

@@ -18,7 +18,7 @@ import numpy as np
 
 from dnalm.lm_baselines import ContextCounts, MarkovChain, encode_bases, select_order
 
-__all__ = ["masked_base_probabilities", "masked_token_scores", "fit_references", "lm_metrics", "describe"]
+__all__ = ["describe", "fit_references", "lm_metrics", "masked_base_probabilities", "masked_token_scores"]
 
 
 def _base_letters(tokenizer, k: int) -> np.ndarray:

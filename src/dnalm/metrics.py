@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn import metrics as skm
 
-__all__ = ["classification_metrics", "regression_metrics", "multilabel_metrics", "per_base_metrics", "softmax"]
+__all__ = ["classification_metrics", "multilabel_metrics", "per_base_metrics", "regression_metrics", "softmax"]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -66,7 +66,7 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
         onehot = np.eye(n_classes)[y_true]
         out["auroc"] = _safe(skm.roc_auc_score, y_true, probs, multi_class="ovr", average="macro", labels=labels)
         out["auprc"] = _safe(skm.average_precision_score, onehot, probs, average="macro")
-    out["n_predictions"] = int(len(y_pred))
+    out["n_predictions"] = len(y_pred)
     out["confusion_matrix"] = cm.tolist()
     out["constant_prediction"] = bool(len(np.unique(y_pred)) == 1 and len(y_pred) > 1)
     return out
@@ -78,7 +78,7 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     y_true, y_pred = np.asarray(y_true, float).ravel(), np.asarray(y_pred, float).ravel()
     return {"mse": float(skm.mean_squared_error(y_true, y_pred)), "mae": float(skm.mean_absolute_error(y_true, y_pred)),
             "r2": _safe(skm.r2_score, y_true, y_pred), "pearson": _safe(lambda: stats.pearsonr(y_true, y_pred)[0]),
-            "spearman": _safe(lambda: stats.spearmanr(y_true, y_pred)[0]), "n_predictions": int(len(y_pred))}
+            "spearman": _safe(lambda: stats.spearmanr(y_true, y_pred)[0]), "n_predictions": len(y_pred)}
 
 
 def multilabel_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
@@ -88,7 +88,7 @@ def multilabel_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
             "f1_macro": float(skm.f1_score(y_true, y_pred, average="macro", zero_division=0)),
             "auroc": _safe(skm.roc_auc_score, y_true, probs, average="macro"),
             "auprc": _safe(skm.average_precision_score, y_true, probs, average="macro"),
-            "n_predictions": int(len(y_pred))}
+            "n_predictions": len(y_pred)}
 
 
 def per_base_metrics(labels: np.ndarray, logits: np.ndarray) -> dict:

@@ -17,8 +17,15 @@ import numpy as np
 
 from dnalm.sequence import normalize, reverse_complement
 
-__all__ = ["predict_proba", "predict_per_base", "iter_scores", "stream_windows", "inference", "window_bases",
-           "informative_bases"]
+__all__ = [
+    "inference",
+    "informative_bases",
+    "iter_scores",
+    "predict_per_base",
+    "predict_proba",
+    "stream_windows",
+    "window_bases",
+]
 
 
 def window_bases(tokenizer, max_tokens: int) -> int:

@@ -24,7 +24,7 @@ import numpy as np
 from dnalm.config import check_keys, check_trainer_settings, load_yaml
 from dnalm.files import write_json
 
-__all__ = ["PretrainConfig", "RECIPES", "pretrain", "self_pretrain", "score_language_model"]
+__all__ = ["RECIPES", "PretrainConfig", "pretrain", "score_language_model", "self_pretrain"]
 
 log = logging.getLogger(__name__)
 

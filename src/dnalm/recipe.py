@@ -23,7 +23,7 @@ import numpy as np
 
 from dnalm.files import write_json
 
-__all__ = ["Recipe", "choose_recipe", "parse_duration", "DEFAULT_TIME_BUDGET_S"]
+__all__ = ["DEFAULT_TIME_BUDGET_S", "Recipe", "choose_recipe", "parse_duration"]
 
 DEFAULT_TIME_BUDGET_S = 600.0  # about 10 minutes on a 2-core laptop CPU
 _SAMPLES = 30_000  # sequences seen (with repeats) that the epoch rule aims for

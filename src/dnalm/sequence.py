@@ -23,11 +23,11 @@ __all__ = [
     "BASES",
     "IUPAC",
     "SequenceError",
-    "normalize",
-    "reverse_complement",
-    "kmers",
     "base_codes",
     "gc_content",
+    "kmers",
+    "normalize",
+    "reverse_complement",
 ]
 
 BASES = "ACGT"

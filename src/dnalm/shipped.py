@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["pretrained_path", "shipped_models", "resolve_model_path", "finetune_defaults"]
+__all__ = ["finetune_defaults", "pretrained_path", "resolve_model_path", "shipped_models"]
 
 CHECKPOINTS = Path(__file__).parent / "checkpoints"
 

@@ -16,7 +16,7 @@ import numpy as np
 from dnalm.io import Record
 from dnalm.sequence import normalize, reverse_complement
 
-__all__ = ["motif_dataset", "tata_dataset", "read_pwm"]
+__all__ = ["motif_dataset", "read_pwm", "tata_dataset"]
 
 _ALPHABET = np.frombuffer(b"ACGT", dtype=np.uint8)
 

@@ -21,19 +21,26 @@ expects the tokens space-separated).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
 import re
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from dnalm.sequence import _CODE_LUT, check_bytes
 
 __all__ = [
-    "DnaTokenizer", "KmerTokenizer", "BaseTokenizer", "NonOverlappingKmerTokenizer", "kmer_vocab",
-    "load_tokenizer", "tokenizer_report",
+    "BaseTokenizer",
+    "DnaTokenizer",
+    "KmerTokenizer",
+    "NonOverlappingKmerTokenizer",
+    "kmer_vocab",
+    "load_tokenizer",
+    "tokenizer_report",
 ]
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -61,7 +68,7 @@ class DnaTokenizer:
     kind = "base"
     padding_side = "right"
     truncation_side = "right"
-    model_input_names = ["input_ids", "token_type_ids", "attention_mask"]
+    model_input_names: ClassVar[list[str]] = ["input_ids", "token_type_ids", "attention_mask"]
 
     def __init__(self, vocab: list[str], model_max_length: int = 512):
         missing = [t for t in SPECIAL_TOKENS if t not in vocab]
@@ -464,10 +471,8 @@ def _hub_tokenizer_files(repo_id: str) -> Path | None:
     except EntryNotFoundError:
         return None
     for name in (DNALM_FILE, "tokenizer_config.json"):
-        try:
+        with contextlib.suppress(EntryNotFoundError):  # optional files
             hf_hub_download(repo_id, name)
-        except EntryNotFoundError:
-            pass
     return vocab.parent if _infer_kmer_k(_read_vocab(vocab)) is not None else None
 
 

@@ -30,7 +30,7 @@ from dnalm.metrics import (
 from dnalm.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe
 from dnalm.shipped import finetune_defaults
 
-__all__ = ["finetune", "compute_metrics_for", "resolve_settings", "training_arguments", "measure_speed"]
+__all__ = ["compute_metrics_for", "finetune", "measure_speed", "resolve_settings", "training_arguments"]
 
 log = logging.getLogger(__name__)
 

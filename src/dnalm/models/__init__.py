@@ -21,8 +21,15 @@ from dnalm.config import check_keys
 from dnalm.models import baselines
 from dnalm.shipped import resolve_model_path, shipped_models
 
-__all__ = ["ModelSpec", "PRESETS", "resolve_spec", "build_model", "load_model", "register_baselines",
-           "model_max_tokens"]
+__all__ = [
+    "PRESETS",
+    "ModelSpec",
+    "build_model",
+    "load_model",
+    "model_max_tokens",
+    "register_baselines",
+    "resolve_spec",
+]
 
 log = logging.getLogger(__name__)
 

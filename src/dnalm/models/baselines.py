@@ -12,14 +12,25 @@ are dropped, the gap is filled with N), so the model does not tie a motif to one
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-__all__ = ["DnaBaselineConfig", "DilatedCnnConfig", "GbCnnConfig", "LstmConfig", "PosCnnConfig",
-           "DilatedCnnForSequenceClassification", "GbCnnForSequenceClassification", "LstmForSequenceClassification",
-           "PosCnnForSequenceClassification", "sequence_classification_loss"]
+__all__ = [
+    "DilatedCnnConfig",
+    "DilatedCnnForSequenceClassification",
+    "DnaBaselineConfig",
+    "GbCnnConfig",
+    "GbCnnForSequenceClassification",
+    "LstmConfig",
+    "LstmForSequenceClassification",
+    "PosCnnConfig",
+    "PosCnnForSequenceClassification",
+    "sequence_classification_loss",
+]
 
 
 def sequence_classification_loss(logits, labels, problem_type: str | None, num_labels: int):
@@ -66,7 +77,7 @@ class _BaselineModel(PreTrainedModel):
 
     base_model_prefix = "body"
     main_input_name = "input_ids"
-    _no_split_modules: list[str] = []
+    _no_split_modules: ClassVar[list[str]] = []
 
     def __init__(self, config: DnaBaselineConfig, learned_embedding: int = 0):
         super().__init__(config)

@@ -33,7 +33,7 @@ def kmer_to_base_logits(kmer_logits: torch.Tensor, n_kmers: torch.Tensor, k: int
     >>> kmer_to_base_logits(logits, torch.tensor([3]), 2)[0, :, 0].tolist()
     [1.0, 2.0, 4.0, 5.0]
     """
-    batch, width, _ = kmer_logits.shape
+    _, width, _ = kmer_logits.shape
     pos = torch.arange(width, device=kmer_logits.device)[None, :]
     valid = (pos < n_kmers[:, None]).to(kmer_logits.dtype)[..., None]
     csum = torch.nn.functional.pad(torch.cumsum(kmer_logits * valid, dim=1), (0, 0, 1, 0))
