@@ -270,7 +270,7 @@ def _runs_sections(page: _Page, runs_dir: Path, order: list[str], planned: list[
                 name = f"cm_{dataset}_{model}.png".replace("/", "_")
                 plot_confusion_matrix(sum(cms), runs[0]["metrics"].get("labels", [str(i) for i in range(len(cms[0]))]),
                                       page.figure(name), title=f"{dataset} / {model}: {len(cms)} seeds summed")
-                page.embed(name, f"{dataset} / {model}: test confusion matrix, summed over {len(cms)} seeds", 380)
+                page.embed(name, f"{dataset} / {model}: test confusion matrix, summed over {len(cms)} seeds", 640)
             histories = {}
             for r in sorted(runs, key=lambda r: r["seed"]):
                 hist = folder / f"seed{r['seed']}" / "model" / "history.json"
