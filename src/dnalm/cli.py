@@ -330,6 +330,33 @@ def predict(model: Annotated[str, typer.Argument(help="Fine-tuned model folder."
 
 
 @app.command()
+def scan(model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
+         genome: Annotated[Path, typer.Argument(help="Genome FASTA or FASTA.gz (any number of contigs).")],
+         output: Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the positive-class score.")] = Path(
+             "scan.bedGraph"),
+         window: int | None = typer.Option(None, help="Window in bases [default: the length the model was trained on]."),
+         stride: int | None = typer.Option(None, help="Bases between window starts [default: half a window]."),
+         strand: str = typer.Option("both", help="both (strand-averaged), plus or minus."),
+         peaks: Path | None = typer.Option(None, help="Also write BED peaks: merged windows at or above --threshold."),
+         threshold: float = typer.Option(0.5, help="Score a window needs to be part of a peak."),
+         bigwig: Path | None = typer.Option(None, help="Also write a bigWig (needs pyBigWig)."),
+         batch_size: int = 256, trust_remote_code: bool = typer.Option(False, "--trust-remote-code")):
+    """Score windows along whole genomes; runs of N are skipped and counted."""
+    from dnalm.scan import scan_genome
+
+    try:
+        r = scan_genome(model, genome, output, window=window, stride=stride, strand=strand, peaks=peaks,
+                        threshold=threshold, bigwig=bigwig, batch_size=batch_size, trust_remote_code=trust_remote_code)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(err)
+    bases = sum(c["length"] for c in r.contigs)
+    typer.echo(f"scanned {len(r.contigs)} contig(s), {bases:,} bases: {r.n_windows:,} windows of {r.window} every "
+               f"{r.stride} ({r.n_skipped_windows:,} skipped for N), P({r.positive_label}) on {r.strand} strand(s), "
+               f"{r.seconds:.0f} s ({bases / 1e6 / max(r.seconds, 1e-9):.2f} Mb/s); wrote "
+               + ", ".join(r.files.values()) + (f" ({r.n_peaks} peaks)" if r.n_peaks is not None else ""))
+
+
+@app.command()
 def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     """The names --model takes: auto (the default recipe), the presets, and the pretrained checkpoints
     shipped in the package. Any checkpoint folder, model YAML or hub id (owner/name) works too."""
