@@ -352,7 +352,7 @@ def scan(model: Annotated[str, typer.Argument(help="Fine-tuned two-class model f
     bases = sum(c["length"] for c in r.contigs)
     typer.echo(f"scanned {len(r.contigs)} contig(s), {bases:,} bases: {r.n_windows:,} windows of {r.window} every "
                f"{r.stride} ({r.n_skipped_windows:,} skipped for N), P({r.positive_label}) on {r.strand} strand(s), "
-               f"{r.seconds:.0f} s ({bases / 1e6 / max(r.seconds, 1e-9):.2f} Mb/s); wrote "
+               f"{r.seconds:.0f} s ({bases / 1e6 / max(r.seconds, 1e-9):.3g} Mb/s); wrote "
                + ", ".join(r.files.values()) + (f" ({r.n_peaks} peaks)" if r.n_peaks is not None else ""))
 
 
