@@ -73,6 +73,8 @@ def test_pretrained_kmer_model_fills_masks_and_embeds(corpus_dir, tmp_path):
     out = tmp_path / "out"
     assert summary["steps"] == 6 and (out / "loss_curve.png").stat().st_size > 1000
     assert "eval_masked_accuracy" in summary["validation"] and "eval_perplexity" in summary["validation"]
+    history = json.loads((out / "history.json").read_text())
+    assert [r["step"] for r in history if "eval_loss" in r] == [3, 6]  # the last one not evaluated twice
     (result,) = fill_mask(out, "ACGTAGCTAGCTA<mask>CTAGCTAGCATCGA")
     assert result["position"] == 14 and abs(sum(result["probabilities"].values()) - 1) < 1e-5
     vectors = embed(out, ["ACGTACGTAGCTAGCTTTGA", "GGCA" * 40])

@@ -130,3 +130,10 @@ def test_pretrain_resume_refuses_other_settings_or_another_corpus(tmp_path):
     first.rename(moved)
     assert resume_differences(saved, dataclasses.replace(cfg, max_steps=60, time_budget="5m", eval_steps=7),
                               saved_corpus, corpus_digest(moved)) == []
+
+
+def test_a_dollar_folder_name_is_not_read_as_mathtext(tmp_path):
+    from dnalm.evaluation import plot_confusion_matrix
+
+    plot_confusion_matrix([[3, 1], [0, 4]], ["0", "1"], tmp_path / "cm.png", title="run_$a^b^c$ [test]")
+    assert (tmp_path / "cm.png").stat().st_size > 1000

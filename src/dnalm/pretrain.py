@@ -304,7 +304,8 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
         learning_rate=cfg.learning_rate, warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay,
         lr_scheduler_type=cfg.lr_scheduler, save_strategy="steps", save_steps=cfg.save_steps,
         eval_strategy="steps" if "validation" in data else "no", eval_steps=eval_steps,
-        logging_steps=min(cfg.logging_steps, eval_steps), save_total_limit=cfg.save_total_limit, seed=cfg.seed,
+        logging_steps=min(cfg.logging_steps, eval_steps, max(1, steps // 20)),  # a curve, even for short runs
+        save_total_limit=cfg.save_total_limit, seed=cfg.seed,
         data_seed=cfg.seed, report_to="none", dataloader_drop_last=False, disable_tqdm=not progress_bars(),
         **_precision_flags())
     args = TrainingArguments(**{**ours, **cfg.trainer})  # the trainer: pass-through wins
@@ -320,7 +321,7 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
     t_train = time.time()
     trainer.train(resume_from_checkpoint=str(last) if resume and last is not None else None)
     train_s = time.time() - t_train
-    final = trainer.evaluate() if "validation" in data else {}
+    final = _final_evaluation(trainer) if "validation" in data else {}
     trainer.save_model(str(output))
     tok.save_pretrained(output)
     history = trainer.state.log_history
@@ -339,6 +340,16 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
                "wall_time_s": round(time.time() - t0, 1)}
     write_json(output / "pretrain_summary.json", summary)
     return summary
+
+
+def _final_evaluation(trainer) -> dict:
+    """The validation metrics at the last step: the scheduled evaluation when one ran there (not run twice)."""
+    last = next((r for r in reversed(trainer.state.log_history) if "eval_loss" in r), None)
+    if last is not None and last.get("step") == trainer.state.global_step:
+        final = {k: v for k, v in last.items() if k.startswith("eval_")}
+        final.setdefault("eval_perplexity", math.exp(min(final["eval_loss"], 50)))
+        return final
+    return trainer.evaluate()
 
 
 #: Settings a resumed run may differ in: the plan, which a resumed run takes from its checkpoint.
