@@ -1,0 +1,119 @@
+"""``dnalm scan`` against a per-window loop, and its peak memory on a small and a ten-times larger genome.
+
+    python bench/scan_speed.py --model runs/ecoli_scan/model -o runs/bench/scan_speed.json
+
+Speed: the first ``--loop-bases`` of the E. coli genome (``../shared/data/ecoli_k12_mg1655``),
+one strand, windows of the model's length every ``--stride`` bases, scored (a) by ``scan_genome``
+(the streaming engine, batches of 256) and (b) by the obvious loop: tokenize one window, one
+forward pass, softmax. Both sides' scores are checked equal before the ratio is printed.
+
+Memory: ``python -m dnalm scan`` in its own process on a genome of ``--small`` and of 10x that many
+bases (the E. coli genome repeated as contigs), one strand, stride = window, peak RSS compared.
+Prints a table, writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+GENOME = ROOT.parent / "shared" / "data" / "ecoli_k12_mg1655" / "GCF_000005845.2_ASM584v2_genomic.fna.gz"
+_MEASURE = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)")
+
+
+def per_window_loop(model, tok, seq: str, window: int, stride: int, positive: int) -> tuple[np.ndarray, float]:
+    import torch
+
+    from dnalm.scan import window_positions
+
+    starts, _ = window_positions(seq, window, stride)
+    model.eval()
+    t0 = time.time()
+    out = []
+    with torch.inference_mode():
+        for s in starts:
+            enc = tok(seq[s : s + window], return_tensors="pt")
+            logits = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
+            out.append(float(torch.softmax(logits.float(), -1)[0, positive]))
+    return np.array(out), time.time() - t0
+
+
+def peak_rss_mb(cmd: list[str]) -> tuple[float, float]:
+    t0 = time.time()
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, check=False)
+    if out.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
+    return int(out.stdout.strip().splitlines()[-1]) / 1024, time.time() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", required=True, help="a fine-tuned two-class model folder")
+    ap.add_argument("--loop-bases", type=int, default=100_000)
+    ap.add_argument("--stride", type=int, default=20)
+    ap.add_argument("--small", type=int, default=500_000)
+    ap.add_argument("-o", "--output", type=Path, default=Path("runs/bench/scan_speed.json"))
+    args = ap.parse_args()
+
+    from dnalm.io import read_fasta
+    from dnalm.models import load_model
+    from dnalm.predict import _window_size
+    from dnalm.scan import _positive_index, scan_genome
+
+    (chrom,) = list(read_fasta(GENOME))
+    work = Path(tempfile.mkdtemp(prefix="dnalm-scan-speed-"))
+    piece = chrom.sequence[: args.loop_bases]
+    (work / "piece.fa").write_text(f">piece\n{piece}\n")
+    model, tok = load_model(args.model)
+    positive, _ = _positive_index(model)
+    _, window = _window_size(model, tok, None)
+    t0 = time.time()
+    r = scan_genome(args.model, work / "piece.fa", work / "piece.bg", stride=args.stride, strand="plus")
+    engine_s = time.time() - t0
+    engine = np.array([float(line.split("\t")[3]) for line in (work / "piece.bg").read_text().splitlines()])
+    loop, loop_s = per_window_loop(model, tok, piece, window, args.stride, positive)
+    same = len(loop) == len(engine) == r.n_windows and bool(np.allclose(loop, engine, atol=1e-4))
+    if not same:
+        raise RuntimeError("scan and the per-window loop disagree")
+    result = {"window": window, "stride": args.stride, "windows": r.n_windows, "engine_s": round(engine_s, 2),
+              "loop_s": round(loop_s, 2), "speedup": round(loop_s / engine_s, 2), "same_scores": same,
+              "engine_windows_per_s": round(r.n_windows / engine_s, 1),
+              "loop_windows_per_s": round(r.n_windows / loop_s, 1)}
+    memory = []
+    genome = chrom.sequence
+    for total in (args.small, 10 * args.small):
+        path = work / f"g{total}.fa"
+        with open(path, "w") as fh:
+            left, n = total, 0
+            while left > 0:
+                part = genome[: min(left, len(genome))]
+                fh.write(f">copy{n}\n{part}\n")
+                left, n = left - len(part), n + 1
+        mb, wall = peak_rss_mb([sys.executable, "-m", "dnalm", "-q", "scan", args.model, str(path), "-o",
+                                str(work / f"g{total}.bg"), "--strand", "plus", "--stride", str(window)])
+        memory.append({"bases": total, "peak_rss_mb": round(mb, 1), "wall_s": round(wall, 1),
+                       "mb_per_s": round(total / 1e6 / wall, 4)})
+    result["memory"] = memory
+    result["rss_ratio"] = round(memory[1]["peak_rss_mb"] / memory[0]["peak_rss_mb"], 3)
+    print(f"{'side':<22}{'windows':>9}{'seconds':>9}{'windows/s':>11}")
+    print(f"{'per-window loop':<22}{r.n_windows:>9,}{loop_s:>9.1f}{r.n_windows / loop_s:>11.0f}")
+    print(f"{'dnalm scan (engine)':<22}{r.n_windows:>9,}{engine_s:>9.1f}{r.n_windows / engine_s:>11.0f}")
+    print(f"speedup {result['speedup']:.2f}x (scores identical: {same})")
+    for m in memory:
+        print(f"scan of {m['bases']:>11,} bases (stride {window}): peak RSS {m['peak_rss_mb']:.1f} MiB, {m['wall_s']:.0f} s")
+    print(f"peak RSS ratio 10x genome: {result['rss_ratio']:.3f}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
