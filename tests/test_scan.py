@@ -84,29 +84,74 @@ def test_strands_and_bad_input(untrained, tmp_path):
         scan_genome(str(untrained), tmp_path / "empty.fa", tmp_path / "x.bg")
 
 
-def test_a_tata_model_finds_the_tata_boxes(tmp_path):
-    """Windows holding TATAAA (either strand) outrank the rest of a random genome."""
-    from sklearn.metrics import roc_auc_score
-
+@pytest.fixture(scope="module")
+def tata_model(tmp_path_factory):
+    """A k-mer BERT that learned TATAAA on synthetic 60-base sequences (the scan and variant checks share it)."""
     from dnalm.config import FinetuneConfig
     from dnalm.data import stratified_split
     from dnalm.io import write_table
-    from dnalm.sequence import reverse_complement
     from dnalm.synth import tata_dataset
     from dnalm.train import finetune
 
+    root = tmp_path_factory.mktemp("tata_model")
     train, dev = stratified_split(tata_dataset(1000, 60, seed=3), 0.2, seed=3)
-    write_table(train, tmp_path / "train.csv")
-    write_table(dev, tmp_path / "dev.csv")
-    finetune(FinetuneConfig(model="tiny", epochs=4, seed=0, trainer={"disable_tqdm": True}), tmp_path, tmp_path / "m")
+    write_table(train, root / "train.csv")
+    write_table(dev, root / "dev.csv")
+    finetune(FinetuneConfig(model="tiny", epochs=4, seed=0, trainer={"disable_tqdm": True}), root, root / "m")
+    return root / "m"
+
+
+def test_a_tata_model_finds_the_tata_boxes(tata_model, tmp_path):
+    """Windows holding TATAAA (either strand) outrank the rest of a random genome."""
+    from sklearn.metrics import roc_auc_score
+
+    from dnalm.sequence import reverse_complement
+
     motifs = [(0, p, "TATAAA") for p in range(200, 4000, 400)]
     genome, contigs = _genome(tmp_path, n_contigs=1, length=4200, motifs=motifs)
-    r = scan_genome(str(tmp_path / "m"), genome, tmp_path / "s.bg", stride=10)
+    r = scan_genome(str(tata_model), genome, tmp_path / "s.bg", stride=10, bigwig=tmp_path / "s.bw")
     rows = _read_bedgraph(tmp_path / "s.bg")
     seq = contigs[0]
     has = []
-    for _, a, b, _ in rows:  # the window behind each interval: [a - 25, a - 25 + 60)
+    for _, a, _, _ in rows:  # the window behind each interval: [a - 25, a - 25 + 60)
         w = seq[a - (60 - 10) // 2 : a - (60 - 10) // 2 + 60]
         has.append("TATAAA" in w or "TATAAA" in reverse_complement(w))
     assert r.n_windows == len(rows) and 0 < sum(has) < len(has)
     assert roc_auc_score(has, [x[3] for x in rows]) > 0.9
+    import pyBigWig
+
+    bw = pyBigWig.open(str(tmp_path / "s.bw"))
+    a, b, score = rows[10][1], rows[10][2], rows[10][3]
+    assert bw.chroms() == {"chr0": 4200} and bw.stats("chr0", a, b)[0] == pytest.approx(score, abs=1e-4)
+
+
+def test_variants_that_break_a_tata_box_score_strongly_negative(tata_model, tmp_path):
+    import csv
+
+    from dnalm.variants import score_variants
+
+    sites = list(range(300, 3900, 600))
+    genome, contigs = _genome(tmp_path, n_contigs=1, length=4200, motifs=[(0, p, "TATAAA") for p in sites])
+    seq = contigs[0]
+    lines = ["##fileformat=VCFv4.2", "##contig=<ID=chr0,length=4200>", "##contig=<ID=chrX,length=100>",
+             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    for i, p in enumerate(sites):  # the TATAAA's second base T -> G; and a SNV 150 bp away from any TATA box
+        lines.append(f"chr0\t{p + 2}\tbreak{i}\tA\tG\t.\t.\t.")
+        far = p + 150
+        lines.append(f"chr0\t{far + 1}\tfar{i}\t{seq[far]}\t{'C' if seq[far] != 'C' else 'G'}\t.\t.\t.")
+    lines += ["chr0\t100\tbadref\t" + ("A" if seq[99] != "A" else "C") + "\tT\t.\t.\t.",
+              "chrX\t10\tnocontig\tA\tT\t.\t.\t.", "chr0\t50\tsym\t" + seq[49] + "\t<DEL>\t.\t.\t.",
+              f"chr0\t{sites[0] + 1}\tdel\tTA\tT\t.\t.\t."]
+    (tmp_path / "v.vcf").write_text("\n".join(lines) + "\n")
+    r = score_variants(str(tata_model), tmp_path / "v.vcf", genome, tmp_path / "v.tsv")
+    rows = {row["id"]: row for row in csv.DictReader(open(tmp_path / "v.tsv"), delimiter="\t")}
+    assert list(next(iter(rows.values())))[:9] == ["chrom", "pos", "id", "ref", "alt", "score_ref", "score_alt",
+                                                   "delta", "status"]
+    breaking = [float(rows[f"break{i}"]["delta"]) for i in range(len(sites))]
+    far = [abs(float(rows[f"far{i}"]["delta"])) for i in range(len(sites))]
+    assert max(breaking) < -1.0 and np.median(far) < 0.5 * -np.mean(breaking)
+    assert rows["badref"]["status"].startswith("reference allele disagrees")
+    assert rows["nocontig"]["status"].startswith("contig chrX is not in")
+    assert rows["sym"]["status"] == "symbolic or non-nucleotide allele"
+    assert rows["del"]["status"] == "ok" and float(rows["del"]["delta"]) < 0  # the deletion breaks TATAAA too
+    assert r["n_alleles"] == len(rows) == 2 * len(sites) + 4 and r["n_scored"] == 2 * len(sites) + 1

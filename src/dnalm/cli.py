@@ -357,6 +357,28 @@ def scan(model: Annotated[str, typer.Argument(help="Fine-tuned two-class model f
 
 
 @app.command()
+def variants(model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
+             vcf: Annotated[Path, typer.Argument(help="VCF or VCF.gz (read with cyvcf2).")],
+             genome: Annotated[Path, typer.Option(help="The reference genome FASTA(.gz) the VCF refers to.")],
+             output: Annotated[Path, typer.Option("-o", "--output", help="TSV, one row per alternate allele.")] = Path(
+                 "variants.tsv"),
+             window: int | None = typer.Option(None, help="Window in bases [default: the trained length]."),
+             strand: str = typer.Option("both", help="both (strand-averaged), plus or minus."),
+             batch_size: int = 256, trust_remote_code: bool = typer.Option(False, "--trust-remote-code")):
+    """Score each variant: delta = log-odds(alt window) - log-odds(ref window); unscored rows say why."""
+    from dnalm.variants import score_variants
+
+    try:
+        r = score_variants(model, vcf, genome, output, window=window, strand=strand, batch_size=batch_size,
+                           trust_remote_code=trust_remote_code)
+    except (ValueError, FileNotFoundError, ImportError) as err:
+        _fail(err)
+    typer.echo(f"scored {r['n_scored']:,} of {r['n_alleles']:,} variant alleles ({r['window']}-base windows, "
+               f"{r['strand']} strand(s)); wrote {r['output']}"
+               + "".join(f"; {k}: {v}" for k, v in r["by_status"].items() if k != "ok"))
+
+
+@app.command()
 def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     """The names --model takes: auto (the default recipe), the presets, and the pretrained checkpoints
     shipped in the package. Any checkpoint folder, model YAML or hub id (owner/name) works too."""

@@ -1,0 +1,139 @@
+"""``dnalm variants``: how much a fine-tuned classifier's score moves with each variant of a VCF.
+
+For each SNV and short indel, a window of the length the model was fine-tuned on (or ``window``)
+is centred on the variant in the reference genome; the alternate window is the same stretch with
+the allele replaced (an indel's window is refilled to full length from the right). Both are
+scored by the streaming prediction engine, both strands averaged by default, as the log-odds
+of the positive class: ``delta = score_alt - score_ref`` (negative: the variant weakens the
+predicted element). Every record gets a row: ``status`` is ``ok`` or why it was not scored
+(a contig missing from the genome, a reference allele that disagrees with it, a symbolic or
+non-nucleotide allele, an indel as long as the window); those are also counted and logged,
+never dropped. Multi-allelic records get one row per alternate allele. VCF and VCF.gz are read
+with cyvcf2 (``pip install 'dnalm[genomics]'``).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from dnalm.files import atomic_open, check_output_file
+
+__all__ = ["score_variants", "variant_windows"]
+
+log = logging.getLogger(__name__)
+_ALLELE = re.compile(r"[ACGTN]+")
+COLUMNS = ["chrom", "pos", "id", "ref", "alt", "score_ref", "score_alt", "delta", "status"]
+
+
+def variant_windows(contig: str, pos: int, ref: str, alt: str, window: int) -> tuple[str, str]:
+    """Reference and alternate windows of ``window`` bases centred on a variant at 1-based ``pos``.
+
+    >>> variant_windows("AAAACCCCGGGGTTTT", 8, "C", "T", 6)   # the variant is base 3 of the window
+    ('CCCGGG', 'CCTGGG')
+    >>> variant_windows("AAAACCCCGGGGTTTT", 8, "C", "CAA", 6)   # an insertion: cut back to 6 bases
+    ('CCCGGG', 'CCCAAG')
+    """
+    start = max(0, pos - 1 - (window - len(ref)) // 2)
+    start = min(start, max(0, len(contig) - window))
+    ref_window = contig[start : start + window]
+    left = contig[start : pos - 1]
+    right = contig[pos - 1 + len(ref) :]
+    alt_window = (left + alt + right)[:window]
+    return ref_window, alt_window
+
+
+def _reader(vcf: Path):
+    try:
+        from cyvcf2 import VCF
+    except ImportError:
+        raise ImportError("reading VCF needs cyvcf2: pip install 'dnalm[genomics]' (or pip install cyvcf2)") from None
+    try:
+        return VCF(str(vcf))
+    except OSError as err:
+        raise ValueError(f"{vcf}: not a readable VCF ({err})") from None
+
+
+def score_variants(model_path: str, vcf: str | Path, genome: str | Path, output: str | Path, *,
+                   window: int | None = None, strand: str = "both", batch_size: int = 256,
+                   trust_remote_code: bool = False) -> dict:
+    """Score every variant of ``vcf`` against ``genome`` with a two-class model; write ``output``
+    (TSV with :data:`COLUMNS`) and return the counts per status."""
+    from dnalm.io import read_fasta
+    from dnalm.models import load_model
+    from dnalm.predict import _window_size, iter_scores
+    from dnalm.scan import STRANDS, _positive_index
+    from dnalm.sequence import reverse_complement
+
+    if strand not in STRANDS:
+        raise ValueError(f"strand must be one of {STRANDS}; got {strand!r}")
+    output = check_output_file(output)
+    vcf, genome = Path(vcf), Path(genome)
+    for path, what in ((vcf, "VCF"), (genome, "genome FASTA")):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such {what}")
+    reader = _reader(vcf)
+    model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
+    positive, _ = _positive_index(model)
+    _, largest = _window_size(model, tok, None)
+    window = window or largest
+    if window > largest:
+        raise ValueError(f"window {window} bases is longer than the model takes ({largest} bases)")
+    contigs = {rec.id: rec.sequence for rec in read_fasta(genome)}
+    if not contigs:
+        raise ValueError(f"{genome}: no contig")
+
+    rows: list[list] = []
+    pairs: list[tuple[int, str, str]] = []  # (row index, ref window, alt window) to score
+    for variant in reader:
+        chrom, pos, ref = variant.CHROM, int(variant.POS), variant.REF.upper()
+        for alt in variant.ALT or ["."]:
+            alt = alt.upper()
+            row = [chrom, pos, variant.ID or ".", ref, alt, "", "", "", "ok"]
+            contig = contigs.get(chrom)
+            if contig is None:
+                row[8] = f"contig {chrom} is not in {genome.name}"
+            elif not _ALLELE.fullmatch(alt):
+                row[8] = "symbolic or non-nucleotide allele"
+            elif not _ALLELE.fullmatch(ref):
+                row[8] = "non-nucleotide reference allele"
+            elif (there := contig[pos - 1 : pos - 1 + len(ref)]) != ref:
+                row[8] = f"reference allele disagrees with the genome ({there or 'past the end'})"
+            elif max(len(ref), len(alt)) >= window:
+                row[8] = f"indel of {max(len(ref), len(alt))} bases: as long as the {window}-base window"
+            else:
+                ref_w, alt_w = variant_windows(contig, pos, ref, alt, window)
+                pairs.append((len(rows), ref_w, alt_w))
+            rows.append(row)
+
+    def windows() -> Iterator[str]:
+        for _, ref_w, alt_w in pairs:
+            for w in (ref_w, alt_w):
+                yield reverse_complement(w) if strand == "minus" else w
+
+    scores = [s[positive] for s, _ in iter_scores(model, tok, windows(), batch_size=batch_size,
+                                                  reverse_complement_average=strand == "both")] if pairs else []
+    for k, (i, _, _) in enumerate(pairs):
+        ref_lo, alt_lo = _log_odds(scores[2 * k]), _log_odds(scores[2 * k + 1])
+        rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
+    with atomic_open(output, newline="") as fh:
+        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        w.writerow(COLUMNS)
+        w.writerows(rows)
+    counts = Counter("ok" if r[8] == "ok" else r[8].split(" (")[0].split(" is not in")[0] for r in rows)
+    skipped = len(rows) - counts.get("ok", 0)
+    if skipped:
+        log.warning("%d of %d variant alleles were not scored: %s (the status column says why, per row)", skipped,
+                    len(rows), ", ".join(f"{k}: {v}" for k, v in counts.items() if k != "ok"))
+    return {"n_alleles": len(rows), "n_scored": counts.get("ok", 0), "by_status": dict(counts), "window": window,
+            "strand": strand, "output": str(output)}
+
+
+def _log_odds(p: float) -> float:
+    p = min(max(float(p), 1e-7), 1 - 1e-7)
+    return math.log(p / (1 - p))
