@@ -24,6 +24,7 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
     On any error the temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
+    _remove_stale_partials(path)
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     if "b" not in mode:
         kwargs.setdefault("encoding", "utf-8")
@@ -39,6 +40,24 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
             raise OSError(err.errno, f"could not write {path} ({err.strerror or err}); nothing was written there"
                           ) from err
         raise
+
+
+def _remove_stale_partials(path: Path) -> None:
+    """Temporary files a killed dnalm process left beside ``path`` (their process is gone): dnalm's own."""
+    for old in path.parent.glob(f".{path.name}.partial-*"):
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            old.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_text(path: str | Path, text: str) -> None:

@@ -1,0 +1,69 @@
+"""Fault injection (issue 12): a command killed with SIGKILL part-way, then run again, ends with the
+complete result or the previous state — never a mixture, never a truncated file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+
+
+def _kill_when(cmd: list[str], ready, timeout: float = 120.0) -> None:
+    """Start ``cmd``; SIGKILL it as soon as ``ready()`` is true (it must happen before the command ends)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while not ready():
+        if proc.poll() is not None:
+            pytest.fail(f"{cmd[3]} finished before the fault could be injected")
+        if time.time() - t0 > timeout:
+            proc.kill()
+            pytest.fail("the fault point was never reached")
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _dnalm(*args) -> list[str]:
+    return [sys.executable, "-m", "dnalm", "-q", *map(str, args)]
+
+
+def test_finetune_killed_mid_training_keeps_the_previous_model(tata_dir, tmp_path):
+    from dnalm.config import FinetuneConfig
+    from dnalm.train import finetune
+
+    out = tmp_path / "model"
+    cfg = FinetuneConfig(model="tiny", epochs=1, trainer={"disable_tqdm": True})
+    finetune(cfg, tata_dir, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    longer = _dnalm("finetune", tata_dir, "-o", out, "--model", "tiny", "--epochs", "30", "--seed", "1")
+    _kill_when(longer, lambda: (tmp_path / "model.partial" / "history.csv").is_file())  # mid-training
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert (tmp_path / "model.partial" / "PARTIAL_RUN.txt").is_file()  # marked as what a stopped run left
+    finetune(cfg, tata_dir, out)  # the re-run completes and cleans up
+    assert sorted(os.listdir(tmp_path)) == ["model"]
+
+
+def test_predict_killed_mid_write_leaves_no_partial_file(tmp_path):
+    from dnalm.models import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    fasta = tmp_path / "in.fa"
+    fasta.write_text("".join(f">s{i}\n{'ACGTTGCA' * 12}\n" for i in range(12_000)))
+    out = tmp_path / "p.tsv"
+    out.write_text("the previous predictions\n")
+    cmd = _dnalm("predict", tmp_path / "m", fasta, "-o", out)
+    _kill_when(cmd, lambda: any(tmp_path.glob(".p.tsv.partial-*")))  # while the result is being written
+    assert out.read_text() == "the previous predictions\n"  # whole, untouched
+    from dnalm.evaluation import predict_file
+
+    predict_file(str(tmp_path / "m"), fasta, out)  # the re-run
+    assert len(out.read_text().splitlines()) == 12_001
+    assert not list(tmp_path.glob(".p.tsv.partial-*"))  # the killed run's temporary file is gone too
