@@ -379,6 +379,26 @@ def variants(model: Annotated[str, typer.Argument(help="Fine-tuned two-class mod
 
 
 @app.command()
+def interpret(model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
+              input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences to explain.")],
+              output: OutDir = Path("dnalm-interpret"),
+              method: str = typer.Option("ism", help="ism: in-silico saturation mutagenesis (every model)."),
+              limit: int = typer.Option(100, help="Sequences interpreted (the first ones of INPUT)."),
+              logos: int = typer.Option(10, help="Logo PNGs drawn (the first ones)."), batch_size: int = 256,
+              trust_remote_code: bool = typer.Option(False, "--trust-remote-code")):
+    """Per-base attributions (attributions.npz) and logos of what the score rests on."""
+    from dnalm.interpret import interpret_file
+
+    try:
+        r = interpret_file(model, input, output, method=method, limit=limit, logos=logos, batch_size=batch_size,
+                           trust_remote_code=trust_remote_code)
+    except (ValueError, FileNotFoundError, ImportError) as err:
+        _fail(err)
+    typer.echo(f"interpreted {r['n_sequences']} sequence(s) by {r['method']}: {r['attributions']} and "
+               f"{len(r['logos'])} logo(s) in {output}")
+
+
+@app.command()
 def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     """The names --model takes: auto (the default recipe), the presets, and the pretrained checkpoints
     shipped in the package. Any checkpoint folder, model YAML or hub id (owner/name) works too."""
