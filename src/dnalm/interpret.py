@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["saturation_mutagenesis", "interpret_file"]
+__all__ = ["interpret_file", "saturation_mutagenesis"]
 
 log = logging.getLogger(__name__)
 BASES = "ACGT"
