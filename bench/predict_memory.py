@@ -13,25 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
-
-_MEASURE = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)")
-
-
-def peak_rss_mb(cmd: list[str]) -> tuple[float, float]:
-    """(peak RSS of ``cmd`` in MiB, wall seconds), ``cmd`` run in a process of its own."""
-    t0 = time.time()
-    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, check=False)
-    if out.returncode:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
-    return int(out.stdout.strip().splitlines()[-1]) / 1024, time.time() - t0
+from peak_rss import peak_rss_mb  # bench/ is on sys.path when a bench script runs
 
 
 def main() -> None:

@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from peak_rss import peak_rss_mb  # bench/ is on sys.path when a bench script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 GENOME = ROOT.parent / "shared" / "data" / "ecoli_k12_mg1655" / "GCF_000005845.2_ASM584v2_genomic.fna.gz"
-_MEASURE = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)")
 
 
 def per_window_loop(model, tok, seq: str, window: int, stride: int, positive: int) -> tuple[np.ndarray, float]:
@@ -45,14 +43,6 @@ def per_window_loop(model, tok, seq: str, window: int, stride: int, positive: in
             logits = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
             out.append(float(torch.softmax(logits.float(), -1)[0, positive]))
     return np.array(out), time.time() - t0
-
-
-def peak_rss_mb(cmd: list[str]) -> tuple[float, float]:
-    t0 = time.time()
-    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, check=False)
-    if out.returncode:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
-    return int(out.stdout.strip().splitlines()[-1]) / 1024, time.time() - t0
 
 
 def main() -> None:
