@@ -56,16 +56,16 @@ def main() -> None:
 
     from dnalm.io import read_fasta
     from dnalm.models import load_model
-    from dnalm.predict import _window_size
-    from dnalm.scan import _positive_index, scan_genome
+    from dnalm.predict import window_size
+    from dnalm.scan import positive_class, scan_genome
 
     (chrom,) = list(read_fasta(GENOME))
     work = Path(tempfile.mkdtemp(prefix="dnalm-scan-speed-"))
     piece = chrom.sequence[: args.loop_bases]
     (work / "piece.fa").write_text(f">piece\n{piece}\n")
     model, tok = load_model(args.model)
-    positive, _ = _positive_index(model)
-    _, window = _window_size(model, tok, None)
+    positive, _ = positive_class(model)
+    _, window = window_size(model, tok, None)
     t0 = time.time()
     r = scan_genome(args.model, work / "piece.fa", work / "piece.bg", stride=args.stride, strand="plus")
     engine_s = time.time() - t0

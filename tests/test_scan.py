@@ -174,3 +174,26 @@ def test_saturation_mutagenesis_points_at_the_tata_box(tata_model, tmp_path):
         imp, ism = data[f"importance_{i}"], data[f"ism_{i}"]
         assert ism.shape == (60, 4) and 20 + 5 * i <= int(np.argmax(imp)) < 26 + 5 * i  # the top base is in TATAAA
         assert imp[20 + 5 * i : 26 + 5 * i].mean() > 5 * np.abs(np.delete(imp, range(20 + 5 * i, 26 + 5 * i))).mean()
+
+
+def test_zero_shot_variant_scores_from_the_shipped_masked_lm(tmp_path):
+    import csv
+
+    from dnalm.variants import score_variants
+
+    genome, contigs = _genome(tmp_path, n_contigs=1, length=1000)
+    seq = contigs[0]
+    lines = ["##fileformat=VCFv4.2", "##contig=<ID=chr0,length=1000>", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    for i, p in enumerate(range(100, 900, 100)):
+        alt = "A" if seq[p] != "A" else "C"
+        lines.append(f"chr0\t{p + 1}\tsnv{i}\t{seq[p]}\t{alt}\t.\t.\t.")
+    lines.append(f"chr0\t51\tins\t{seq[50]}\t{seq[50]}AC\t.\t.\t.")
+    (tmp_path / "v.vcf").write_text("\n".join(lines) + "\n")
+    r = score_variants("dnalm-mini", tmp_path / "v.vcf", genome, tmp_path / "v.tsv")
+    rows = list(csv.DictReader(open(tmp_path / "v.tsv"), delimiter="\t"))
+    snvs = [row for row in rows if row["id"].startswith("snv")]
+    assert r["n_scored"] == 8 and r["score"] == "log P(allele) at the masked base"
+    for row in snvs:  # log-probabilities of a base, and delta their difference
+        ref, alt, delta = float(row["score_ref"]), float(row["score_alt"]), float(row["delta"])
+        assert ref < 0 and alt < 0 and delta == pytest.approx(alt - ref, abs=1e-3)
+    assert rows[-1]["status"].startswith("not an SNV")

@@ -15,7 +15,7 @@ from dnalm.io import read_labeled_fasta, read_sequences
 from dnalm.metrics import classification_metrics, multilabel_metrics, regression_metrics
 from dnalm.predict import informative_bases, iter_scores, predict_per_base, predict_proba
 
-__all__ = ["evaluate", "plot_confusion_matrix", "predict_file"]
+__all__ = ["evaluate", "plot_confusion_matrix", "predict_file", "strand_average_default"]
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
     else:
         model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
     problem = _problem(model)
-    reverse_complement_average = _rc_default(model, reverse_complement_average)
+    reverse_complement_average = strand_average_default(model, reverse_complement_average)
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     space = LabelSpace(problem, names)
     y = [space.encode(r.label, r.id) for r in records]
@@ -175,7 +175,7 @@ def _write_predictions(path: Path, rows, names: list[str], problem: str, *, labe
     return n, empty
 
 
-def _rc_default(model, requested: bool | None) -> bool:
+def strand_average_default(model, requested: bool | None) -> bool:
     """The caller's choice, else what the model folder records (off for models that do not say)."""
     if requested is not None:
         return bool(requested)
@@ -217,7 +217,7 @@ def predict_file(model_path: str, input_path: str | Path, output: str | Path, *,
             yield rec.sequence
 
     scored = iter_scores(model, tok, sequences(), batch_size=batch_size, stride=stride, aggregate=aggregate,
-                         reverse_complement_average=_rc_default(model, reverse_complement_average))
+                         reverse_complement_average=strand_average_default(model, reverse_complement_average))
     rows = ((waiting.popleft(), score, nw) for score, nw in scored)
     n, _ = _write_predictions(output, rows, names, _problem(model), labelled=labelled, described=described,
                               tokenizer=tok)

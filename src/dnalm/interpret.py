@@ -74,11 +74,11 @@ def interpret_file(model_path: str, input_path: str | Path, output: str | Path, 
                    limit: int = 100, logos: int = 10, batch_size: int = 256,
                    trust_remote_code: bool = False) -> dict:
     """Attributions for the first ``limit`` sequences of a FASTA/CSV/TSV file into the folder ``output``."""
-    from dnalm.evaluation import _rc_default
+    from dnalm.evaluation import strand_average_default
     from dnalm.files import atomic_open
     from dnalm.io import read_sequences
     from dnalm.models import load_model
-    from dnalm.scan import _positive_index
+    from dnalm.scan import positive_class
 
     if method != "ism":
         raise ValueError(f"method {method!r} is not available yet; use ism (in-silico saturation mutagenesis)")
@@ -87,7 +87,7 @@ def interpret_file(model_path: str, input_path: str | Path, output: str | Path, 
         raise ValueError(f"output {output} is a file; give a folder")
     output.mkdir(parents=True, exist_ok=True)
     model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
-    positive, label = _positive_index(model)
+    positive, label = positive_class(model)
     records = []
     for rec in read_sequences(input_path):
         if len(records) == limit:
@@ -97,7 +97,7 @@ def interpret_file(model_path: str, input_path: str | Path, output: str | Path, 
     if not records:
         raise ValueError(f"{input_path}: no sequence to interpret")
     ism = saturation_mutagenesis(model, tok, [r.sequence for r in records], positive=positive, batch_size=batch_size,
-                                 reverse_complement_average=_rc_default(model, None))
+                                 reverse_complement_average=strand_average_default(model, None))
     imp = [importance(a) for a in ism]
     with atomic_open(output / "attributions.npz", "wb") as fh:
         np.savez_compressed(fh, ids=np.array([r.id for r in records]), sequences=np.array([r.sequence for r in records]),

@@ -17,7 +17,7 @@ import numpy as np
 from dnalm.sequence import normalize
 from dnalm.shipped import resolve_model_path
 
-__all__ = ["IncompleteCheckpointError", "embed", "fill_mask", "load_complete", "write_embeddings"]
+__all__ = ["IncompleteCheckpointError", "embed", "fill_mask", "load_complete", "load_masked_lm", "write_embeddings"]
 
 _MASK = re.compile(r"<mask>|\[MASK\]", re.IGNORECASE)
 
@@ -50,7 +50,7 @@ def load_complete(auto_class, model_path: str, what: str, ignore: tuple[str, ...
     return model.eval()
 
 
-def _load_mlm(model_path: str, trust_remote_code: bool = False):
+def load_masked_lm(model_path: str, trust_remote_code: bool = False):
     from transformers import AutoModelForMaskedLM
 
     from dnalm.tokenization import load_tokenizer
@@ -69,7 +69,7 @@ def fill_mask(model_path: str | Path, sequence: str, *, top_k: int = 5, model=No
     import torch
 
     if model is None:
-        model, tokenizer = _load_mlm(str(model_path))
+        model, tokenizer = load_masked_lm(str(model_path))
     parts = _MASK.split(sequence)
     if len(parts) < 2:
         raise ValueError(f"no <mask> in {sequence!r}; mark the bases to predict with <mask>")

@@ -25,6 +25,7 @@ __all__ = [
     "predict_proba",
     "stream_windows",
     "window_bases",
+    "window_size",
 ]
 
 
@@ -78,7 +79,7 @@ def inference(model, device: str | None = None):
         model.to(home).train(was_training)
 
 
-def _window_size(model, tokenizer, max_tokens: int | None) -> tuple[int, int]:
+def window_size(model, tokenizer, max_tokens: int | None) -> tuple[int, int]:
     """(max_tokens, window in bases): the model's limit, or the length it was fine-tuned on when
     dnalm recorded it."""
     if max_tokens is None:
@@ -105,7 +106,7 @@ def stream_windows(model, tokenizer, sequences: Iterable[str], forward, *, batch
     """
     import torch
 
-    max_tokens, size = _window_size(model, tokenizer, max_tokens)
+    max_tokens, size = window_size(model, tokenizer, max_tokens)
     stride = stride or max(size // 2, 1)
     if stride < 1:
         raise ValueError(f"stride must be >= 1 base; got {stride}")

@@ -25,7 +25,7 @@ import numpy as np
 
 from dnalm.files import atomic_open, check_output_file
 
-__all__ = ["ScanResult", "scan_genome", "window_positions"]
+__all__ = ["ScanResult", "positive_class", "scan_genome", "window_positions"]
 
 log = logging.getLogger(__name__)
 STRANDS = ("both", "plus", "minus")
@@ -67,7 +67,7 @@ def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarra
     return starts[clean], int((~clean).sum())
 
 
-def _positive_index(model) -> tuple[int, str]:
+def positive_class(model) -> tuple[int, str]:
     names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
     problem = getattr(model.config, "problem_type", None) or "single_label_classification"
     if problem != "single_label_classification" or len(names) != 2:
@@ -87,7 +87,7 @@ def scan_genome(model_path: str, genome: str | Path, output: str | Path, *, wind
     and the merged ``peaks`` (BED) and ``bigwig`` when asked. Output paths are checked first."""
     from dnalm.io import read_fasta
     from dnalm.models import load_model
-    from dnalm.predict import _window_size, iter_scores
+    from dnalm.predict import iter_scores, window_size
     from dnalm.sequence import reverse_complement
 
     if strand not in STRANDS:
@@ -106,8 +106,8 @@ def scan_genome(model_path: str, genome: str | Path, output: str | Path, *, wind
     if not genome.is_file():
         raise FileNotFoundError(f"{genome}: no such genome FASTA")
     model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
-    positive, label = _positive_index(model)
-    _, largest = _window_size(model, tok, None)
+    positive, label = positive_class(model)
+    _, largest = window_size(model, tok, None)
     window = window or largest
     if window > largest:
         raise ValueError(f"window {window} bases is longer than the model takes ({largest} bases for "

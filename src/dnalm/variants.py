@@ -1,5 +1,9 @@
 """``dnalm variants``: how much a fine-tuned classifier's score moves with each variant of a VCF.
 
+Given a pretrained masked language model instead (a folder with a masked-LM head, such as the shipped
+``dnalm-mini``), each SNV is scored zero-shot: the variant base is masked in its reference window
+and ``delta = log P(alt) - log P(ref)`` there (other variant kinds get a status saying so).
+
 For each SNV and short indel, a window of the length the model was fine-tuned on (or ``window``)
 is centred on the variant in the reference genome; the alternate window is the same stretch with
 the allele replaced (an indel's window is refilled to full length from the right). Both are
@@ -66,8 +70,8 @@ def score_variants(model_path: str, vcf: str | Path, genome: str | Path, output:
     (TSV with :data:`COLUMNS`) and return the counts per status."""
     from dnalm.io import read_fasta
     from dnalm.models import load_model
-    from dnalm.predict import _window_size, iter_scores
-    from dnalm.scan import STRANDS, _positive_index
+    from dnalm.predict import iter_scores, window_size
+    from dnalm.scan import STRANDS, positive_class
     from dnalm.sequence import reverse_complement
 
     if strand not in STRANDS:
@@ -78,9 +82,19 @@ def score_variants(model_path: str, vcf: str | Path, genome: str | Path, output:
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such {what}")
     reader = _reader(vcf)
-    model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
-    positive, _ = _positive_index(model)
-    _, largest = _window_size(model, tok, None)
+    masked_lm = _is_masked_lm(model_path)
+    if masked_lm:  # zero-shot: log P(alt) - log P(ref) at the masked variant base
+        from dnalm.lm import load_masked_lm
+
+        model, tok = load_masked_lm(str(model_path), trust_remote_code=trust_remote_code)
+        if getattr(tok, "kind", None) not in ("kmer", "base"):
+            raise ValueError(f"{model_path}: zero-shot variant scoring needs a k-mer or single-base masked LM "
+                             "(its per-base probabilities); this tokenizer cuts other tokens")
+    else:
+        model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
+        positive, _ = positive_class(model)
+    _, largest = window_size(model, tok, None)
+    largest = min(largest, 512) if masked_lm else largest
     window = window or largest
     if window > largest:
         raise ValueError(f"window {window} bases is longer than the model takes ({largest} bases)")
@@ -104,6 +118,8 @@ def score_variants(model_path: str, vcf: str | Path, genome: str | Path, output:
                 row[8] = "non-nucleotide reference allele"
             elif (there := contig[pos - 1 : pos - 1 + len(ref)]) != ref:
                 row[8] = f"reference allele disagrees with the genome ({there or 'past the end'})"
+            elif masked_lm and not (len(ref) == len(alt) == 1 and alt != "N"):
+                row[8] = "not an SNV: masked-LM scoring covers single-base substitutions"
             elif max(len(ref), len(alt)) >= window:
                 row[8] = f"indel of {max(len(ref), len(alt))} bases: as long as the {window}-base window"
             else:
@@ -116,11 +132,16 @@ def score_variants(model_path: str, vcf: str | Path, genome: str | Path, output:
             for w in (ref_w, alt_w):
                 yield reverse_complement(w) if strand == "minus" else w
 
-    scores = [s[positive] for s, _ in iter_scores(model, tok, windows(), batch_size=batch_size,
-                                                  reverse_complement_average=strand == "both")] if pairs else []
-    for k, (i, _, _) in enumerate(pairs):
-        ref_lo, alt_lo = _log_odds(scores[2 * k]), _log_odds(scores[2 * k + 1])
-        rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
+    if masked_lm:
+        for i, ref_w, alt_w in pairs:
+            ref_lo, alt_lo = _masked_log_probs(model, tok, ref_w, alt_w, rows[i][3], rows[i][4])
+            rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
+    else:
+        scores = [s[positive] for s, _ in iter_scores(model, tok, windows(), batch_size=batch_size,
+                                                      reverse_complement_average=strand == "both")] if pairs else []
+        for k, (i, _, _) in enumerate(pairs):
+            ref_lo, alt_lo = _log_odds(scores[2 * k]), _log_odds(scores[2 * k + 1])
+            rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
     with atomic_open(output, newline="") as fh:
         w = csv.writer(fh, delimiter="\t", lineterminator="\n")
         w.writerow(COLUMNS)
@@ -131,7 +152,30 @@ def score_variants(model_path: str, vcf: str | Path, genome: str | Path, output:
         log.warning("%d of %d variant alleles were not scored: %s (the status column says why, per row)", skipped,
                     len(rows), ", ".join(f"{k}: {v}" for k, v in counts.items() if k != "ok"))
     return {"n_alleles": len(rows), "n_scored": counts.get("ok", 0), "by_status": dict(counts), "window": window,
-            "strand": strand, "output": str(output)}
+            "strand": "plus (masked LM)" if masked_lm else strand, "output": str(output),
+            "score": "log P(allele) at the masked base" if masked_lm else "positive-class log-odds"}
+
+
+def _is_masked_lm(model_path: str) -> bool:
+    """A checkpoint saved with a masked-LM head (pretrained), not a classifier."""
+    import json
+
+    from dnalm.shipped import resolve_model_path
+
+    config = Path(resolve_model_path(model_path)) / "config.json"
+    if not config.is_file():
+        return False
+    return any(a.endswith("ForMaskedLM") for a in json.loads(config.read_text()).get("architectures") or [])
+
+
+def _masked_log_probs(model, tok, ref_window: str, alt_window: str, ref: str, alt: str) -> tuple[float, float]:
+    """log P(ref) and log P(alt) at the SNV with that base masked (every token covering it masked)."""
+    from dnalm.lm import fill_mask
+
+    i = next(j for j, (a, b) in enumerate(zip(ref_window, alt_window)) if a != b)
+    (result,) = fill_mask(None, ref_window[:i] + "<mask>" + ref_window[i + 1 :], model=model, tokenizer=tok)
+    probs = result["probabilities"]
+    return (math.log(max(probs[ref], 1e-12)), math.log(max(probs[alt], 1e-12)))
 
 
 def _log_odds(p: float) -> float:
