@@ -45,6 +45,18 @@ def per_window_loop(model, tok, seq: str, window: int, stride: int, positive: in
     return np.array(out), time.time() - t0
 
 
+def _gflop_per_window(model, tok, window_seq: str) -> float:
+    """Forward FLOPs of one window, counted by torch's flop counter (matmuls and convolutions)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    enc = tok([window_seq] * 64, return_tensors="pt")
+    counter = FlopCounterMode(display=False)
+    with counter, torch.inference_mode():
+        model.eval()(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
+    return counter.get_total_flops() / 64 / 1e9
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True, help="a fine-tuned two-class model folder")
@@ -78,6 +90,8 @@ def main() -> None:
               "loop_s": round(loop_s, 2), "speedup": round(loop_s / engine_s, 2), "same_scores": same,
               "engine_windows_per_s": round(r.n_windows / engine_s, 1),
               "loop_windows_per_s": round(r.n_windows / loop_s, 1)}
+    result["gflop_per_window"] = _gflop_per_window(model, tok, piece[:window])
+    result["engine_gflop_per_s"] = round(result["gflop_per_window"] * r.n_windows / engine_s, 2)
     memory = []
     genome = chrom.sequence
     for total in (args.small, 10 * args.small):
@@ -97,7 +111,8 @@ def main() -> None:
     print(f"{'side':<22}{'windows':>9}{'seconds':>9}{'windows/s':>11}")
     print(f"{'per-window loop':<22}{r.n_windows:>9,}{loop_s:>9.1f}{r.n_windows / loop_s:>11.0f}")
     print(f"{'dnalm scan (engine)':<22}{r.n_windows:>9,}{engine_s:>9.1f}{r.n_windows / engine_s:>11.0f}")
-    print(f"speedup {result['speedup']:.2f}x (scores identical: {same})")
+    print(f"speedup {result['speedup']:.2f}x (scores identical: {same}); {result['gflop_per_window'] * 1e3:.1f} MFLOP "
+          f"per window, the engine at {result['engine_gflop_per_s']:.1f} GFLOP/s")
     for m in memory:
         print(f"scan of {m['bases']:>11,} bases (stride {window}): peak RSS {m['peak_rss_mb']:.1f} MiB, {m['wall_s']:.0f} s")
     print(f"peak RSS ratio 10x genome: {result['rss_ratio']:.3f}")
