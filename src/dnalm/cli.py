@@ -254,7 +254,11 @@ def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: fi
                                                                "[default: 10m for auto, none for other models]."),
              self_pretrain: bool | None = typer.Option(None, "--self-pretrain", help="Masked-LM training on the "
                                                        "training split's own sequences first (transformer models)."),
-             problem_type: str | None = None, sequence_column: str | None = None, label_column: str | None = None,
+             problem_type: str | None = typer.Option(
+                 None, help="single_label_classification, multi_label_classification, regression, "
+                            "token_classification (a class per base) or token_regression (a value per base); "
+                            "see dnalm.tasks. [default: single_label_classification]"),
+             sequence_column: str | None = None, label_column: str | None = None,
              classes: Classes = None,
              overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty OUTPUT that is not a "
                                             "dnalm model folder (refused otherwise).")):

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["FinetuneConfig", "load_yaml"]
+from dnalm.tasks import DEFAULT_TASK, get_task
 
-PROBLEM_TYPES = ("single_label_classification", "multi_label_classification", "regression", "token_classification")
+__all__ = ["FinetuneConfig", "load_yaml"]
 
 
 @dataclass
@@ -37,7 +37,7 @@ class FinetuneConfig:
     model: str = "auto"
     from_scratch: bool = False  # checkpoint architecture + tokenizer, random weights
     trust_remote_code: bool = False
-    problem_type: str = "single_label_classification"
+    problem_type: str = DEFAULT_TASK  # a name of dnalm.tasks.TASKS
     # None below: the recipe's choice for model "auto", else the preset's default (shown after the colon)
     epochs: float | None = None  # None: 10
     learning_rate: float | None = None  # None: the model preset's default (2e-5..2e-3)
@@ -58,8 +58,8 @@ class FinetuneConfig:
     val_fraction: float = 0.1  # used only when the data has no dev split
     seed: int = 42
     early_stopping_patience: int | None = 3  # epochs without validation improvement; None disables
-    # validation metric that picks the checkpoint restored at the end; None: mcc for classes (also per base),
-    # f1_macro for multi-label, loss for regression
+    # validation metric that picks the checkpoint restored at the end; None: the task's default (mcc for classes,
+    # also per base; f1_macro for multi-label; loss for regression)
     metric_for_best_model: str | None = None
     class_weights: bool = False  # weight the loss by inverse class frequency
     group_by_length: bool = True
@@ -73,8 +73,7 @@ class FinetuneConfig:
     trainer: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if self.problem_type not in PROBLEM_TYPES:
-            raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}; got {self.problem_type!r}")
+        get_task(self.problem_type)  # an unknown name is an error listing the valid ones
         if not 0 < self.val_fraction < 1:
             raise ValueError(f"val_fraction must be in (0, 1); got {self.val_fraction}")
         if (self.epochs is not None and self.epochs <= 0) or (self.batch_size is not None and self.batch_size < 1):

@@ -12,49 +12,36 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.io import Record, canonical_label, find_splits, read_labeled_fasta, read_sequences
+from dnalm.io import Record, find_splits, read_labeled_fasta, read_sequences
+from dnalm.tasks import DEFAULT_TASK, IGNORE_INDEX, Task, get_task
 
 __all__ = ["LabelSpace", "TokenizedDataset", "load_splits", "stratified_split", "to_dataset"]
 
 log = logging.getLogger(__name__)
-MULTI_LABEL_SEP = ";"
-
-
-def _sort_key(label: str):
-    try:
-        return (0, float(label), label)
-    except ValueError:
-        return (1, 0.0, label)
 
 
 @dataclass
 class LabelSpace:
-    """How text labels become model targets.
+    """How text labels become model targets: the label names, and the task that encodes them.
 
     >>> space = LabelSpace.from_records([Record("a", "A", "promoter"), Record("b", "C", "other")])
     >>> space.names, space.encode("promoter")
     (['other', 'promoter'], 1)
     """
 
-    problem_type: str = "single_label_classification"
+    problem_type: str = DEFAULT_TASK
     names: tuple[str, ...] | list[str] = ()
 
     @classmethod
-    def from_records(cls, records: list[Record], problem_type: str = "single_label_classification") -> LabelSpace:
+    def from_records(cls, records: list[Record], problem_type: str = DEFAULT_TASK) -> LabelSpace:
         missing = next((r for r in records if r.label is None or r.label == ""), None)
         if missing is not None:
             raise ValueError(f"record {missing.id!r} has no label; training data needs a label column or --class")
-        if problem_type == "regression":
-            return cls(problem_type, ["value"])
-        if problem_type == "multi_label_classification":
-            names = {canonical_label(x) for r in records for x in r.label.split(MULTI_LABEL_SEP) if x}
-        elif problem_type == "token_classification":
-            names = {x for r in records for x in _per_base(r.label)}
-        else:
-            names = {canonical_label(r.label) for r in records}
-        if problem_type == "single_label_classification" and len(names) < 2:
-            raise ValueError(f"training data holds a single class {sorted(names)}; a classifier needs two or more")
-        return cls(problem_type, sorted(names, key=_sort_key))
+        return cls(problem_type, get_task(problem_type).label_names(records))
+
+    @property
+    def task(self) -> Task:
+        return get_task(self.problem_type)
 
     @property
     def num_labels(self) -> int:
@@ -65,39 +52,7 @@ class LabelSpace:
         return dict(enumerate(self.names))
 
     def encode(self, label: str, record: str = "?"):
-        if self.problem_type == "regression":
-            try:
-                return float(label)
-            except (TypeError, ValueError):
-                raise ValueError(f"record {record!r}: label {label!r} is not a number (regression)") from None
-        index = {name: i for i, name in enumerate(self.names)}
-        if self.problem_type == "token_classification":
-            values = _per_base(label or "")
-            unknown = next((x for x in values if x not in index), None)
-            if unknown is not None:
-                raise ValueError(f"record {record!r}: per-base label {unknown!r} is not among the training labels "
-                                 f"{list(self.names)}")
-            return [index[x] for x in values]
-        if self.problem_type == "multi_label_classification":
-            vec = [0.0] * len(self.names)
-            index = {canonical_label(name): i for i, name in enumerate(self.names)}
-            for x in (label or "").split(MULTI_LABEL_SEP):
-                x = canonical_label(x)
-                if x:
-                    if x not in index:
-                        raise ValueError(f"record {record!r}: label {x!r} is not among the training labels {self.names}")
-                    vec[index[x]] = 1.0
-            return vec
-        index = {canonical_label(name): i for i, name in enumerate(self.names)}  # also "1.0" of older models
-        key = canonical_label(label) if isinstance(label, str) else label
-        if key not in index:
-            raise ValueError(f"record {record!r}: label {label!r} is not among the training labels {list(self.names)}")
-        return index[key]
-
-
-def _per_base(label: str) -> list[str]:
-    """Per-base labels: whitespace-separated values, or one character per base ("0011100")."""
-    return label.split() if " " in label.strip() else list(label.strip())
+        return self.task.encode(self.names, label, record)
 
 
 def load_splits(data: str | Path | None, *, classes: dict[str, str] | None = None, val_fraction: float = 0.1,
@@ -105,7 +60,7 @@ def load_splits(data: str | Path | None, *, classes: dict[str, str] | None = Non
                 want_test: bool = False, stratify: bool = True) -> tuple[dict[str, list[Record]], str]:
     """Read ``train`` and ``dev`` (and ``test`` if ``want_test``); returns the splits and a note on
     where validation came from. Without a dev split, validation is a seeded part of train,
-    stratified by label when ``stratify`` (single-label classification)."""
+    stratified by label when ``stratify`` (``Task.stratify``: single-label classification)."""
     kw = {"sequence_column": sequence_column, "label_column": label_column}
     if classes:
         records = list(read_labeled_fasta(classes))
@@ -192,21 +147,20 @@ def to_dataset(records: list[Record], tokenizer, labels: LabelSpace | None, max_
     kept = np.asarray(enc["attention_mask"]).sum(axis=1).astype(np.int64)
     targets = label_lengths = None
     if labels is not None:
+        task = labels.task
         encoded = [labels.encode(r.label, r.id) for r in records]
-        if labels.problem_type == "token_classification":
+        if task.per_base:
             encoded = _per_base_targets(records, encoded, tokenizer, max_length)
             label_lengths = np.asarray([len(y) for y in encoded], dtype=np.int64)
-            targets = np.full((len(encoded), max(label_lengths.max(), 1)), -100, dtype=np.int64)
+            targets = np.full((len(encoded), max(label_lengths.max(), 1)), IGNORE_INDEX, dtype=task.target_dtype)
             for i, y in enumerate(encoded):
                 targets[i, : len(y)] = y
-        elif labels.problem_type == "single_label_classification":
-            targets = np.asarray(encoded, dtype=np.int64)
         else:
-            targets = np.asarray(encoded, dtype=np.float32)
+            targets = np.asarray(encoded, dtype=task.target_dtype)
     return TokenizedDataset(ids, kept, targets, tokenizer.pad_token_id, label_lengths), n_truncated
 
 
-def _per_base_targets(records: list[Record], targets: list[list[int]], tokenizer, max_length: int) -> list:
+def _per_base_targets(records: list[Record], targets: list[list], tokenizer, max_length: int) -> list:
     """Check one label per base and cut labels to the bases a truncated input still covers."""
     from dnalm.predict import window_bases
 

@@ -12,18 +12,12 @@ import numpy as np
 from dnalm.data import LabelSpace, load_splits
 from dnalm.files import atomic_open, check_output_file, write_json
 from dnalm.io import read_labeled_fasta, read_sequences
-from dnalm.metrics import classification_metrics, multilabel_metrics, regression_metrics
 from dnalm.predict import informative_bases, iter_scores, predict_per_base, predict_proba
+from dnalm.tasks import Task, task_of
 
 __all__ = ["evaluate", "plot_confusion_matrix", "predict_file", "strand_average_default"]
 
 log = logging.getLogger(__name__)
-
-
-def _problem(model) -> str:
-    if getattr(model.config, "kmer_k", None):
-        return "token_classification"
-    return getattr(model.config, "problem_type", None) or "single_label_classification"
 
 
 def plot_confusion_matrix(cm: np.ndarray, names: list[str], path: str | Path, title: str = "") -> None:
@@ -79,24 +73,20 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
                                     trust_remote_code=trust_remote_code)
     else:
         model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
-    problem = _problem(model)
+    task = task_of(model)
     reverse_complement_average = strand_average_default(model, reverse_complement_average)
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    space = LabelSpace(problem, names)
+    space = LabelSpace(task.name, names)
     y = [space.encode(r.label, r.id) for r in records]
-    if problem == "token_classification":
-        return _evaluate_per_base(model, tok, records, y, names, output, batch_size, {
+    if task.per_base:
+        return _evaluate_per_base(model, tok, task, records, y, names, output, batch_size, {
             "model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained})
     scores, n_windows = predict_proba(model, tok, [r.sequence for r in records], batch_size=batch_size,
                                       reverse_complement_average=reverse_complement_average)
     if len(scores) != len(records):  # a dropped batch would be a silent bias; never let it pass
         raise RuntimeError(f"{len(scores)} predictions for {len(records)} sequences")
-    if problem == "regression":
-        metrics = regression_metrics(np.asarray(y), scores[:, 0])
-    elif problem == "multi_label_classification":
-        metrics = multilabel_metrics(np.asarray(y), scores)
-    else:
-        metrics = classification_metrics(np.asarray(y), scores)
+    metrics = task.metrics(y, scores)
+    if "confusion_matrix" in metrics:
         plot_confusion_matrix(np.asarray(metrics["confusion_matrix"]), names, output / "confusion_matrix.png",
                               title=f"{Path(str(data)).name or 'data'}" + (f" [{recorded_split}]" if recorded_split else ""))
         if metrics["constant_prediction"]:
@@ -104,7 +94,7 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
     metrics.update({"model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained,
                     "reverse_complement_average": reverse_complement_average,
                     "n_sequences": len(records), "n_windowed": int((n_windows > 1).sum()), "labels": names})
-    _, empty = _write_predictions(output / "predictions.csv", zip(records, scores, n_windows), names, problem,
+    _, empty = _write_predictions(output / "predictions.csv", zip(records, scores, n_windows), names, task,
                                   labelled=any(r.label is not None for r in records),
                                   described=any(r.description for r in records), tokenizer=tok)
     metrics["n_uninformative"] = len(empty)
@@ -112,24 +102,29 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
     return metrics
 
 
-def _evaluate_per_base(model, tok, records, y, names, output: Path, batch_size: int, info: dict) -> dict:
+def _evaluate_per_base(model, tok, task: Task, records, y, names, output: Path, batch_size: int, info: dict) -> dict:
     """Per-nucleotide metrics over every base of every record; predictions as per-base strings."""
     for rec, labels in zip(records, y):
         if len(labels) != len(rec.sequence):
             raise ValueError(f"record {rec.id!r}: {len(labels)} per-base labels for a {len(rec.sequence)}-base sequence")
     probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
-    metrics = classification_metrics(np.concatenate(y), np.concatenate(probs))
-    plot_confusion_matrix(np.asarray(metrics["confusion_matrix"]), names, output / "confusion_matrix.png",
-                          title="per-base" + (f" [{info['split']}]" if info["split"] else ""))
+    metrics = task.metrics(np.concatenate(y), np.concatenate(probs))
+    if "confusion_matrix" in metrics:
+        plot_confusion_matrix(np.asarray(metrics["confusion_matrix"]), names, output / "confusion_matrix.png",
+                              title="per-base" + (f" [{info['split']}]" if info["split"] else ""))
     metrics.update({**info, "n_sequences": len(records), "n_bases": metrics["n_predictions"], "labels": names})
-    sep = "" if all(len(n) == 1 for n in names) else " "
-    with atomic_open(output / "predictions.csv", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["id", "label", "predicted"])
-        for rec, p in zip(records, probs):
-            w.writerow([rec.id, rec.label or "", sep.join(names[i] for i in p.argmax(axis=1))])
+    _write_per_base(output / "predictions.csv", zip(records, probs), names, task, labelled=True)
     write_json(output / "metrics.json", metrics)
     return metrics
+
+
+def _write_per_base(path: Path, rows, names: list[str], task: Task, *, labelled: bool) -> None:
+    """One row per ``(record, per-base scores)``: id, (label,) and the task's per-base prediction."""
+    with atomic_open(path, newline="") as fh:
+        w = csv.writer(fh, delimiter="\t" if path.suffix == ".tsv" else ",", lineterminator="\n")
+        w.writerow(["id"] + (["label"] if labelled else []) + task.prediction_columns(names))
+        for rec, p in rows:
+            w.writerow([rec.id] + ([rec.label or ""] if labelled else []) + task.prediction_cells(names, p))
 
 
 def _warn_uninformative(empty: list[str], total: int) -> None:
@@ -140,7 +135,7 @@ def _warn_uninformative(empty: list[str], total: int) -> None:
                     len(empty), total, shown)
 
 
-def _write_predictions(path: Path, rows, names: list[str], problem: str, *, labelled: bool, described: bool,
+def _write_predictions(path: Path, rows, names: list[str], task: Task, *, labelled: bool, described: bool,
                        tokenizer) -> tuple[int, list[str]]:
     """Write one row per ``(record, scores, n_windows)`` of ``rows`` (any iterable: it is streamed),
     atomically; ``description`` and ``label`` columns only when the input has them. Returns the
@@ -151,11 +146,7 @@ def _write_predictions(path: Path, rows, names: list[str], problem: str, *, labe
     with atomic_open(path, newline="") as fh:
         w = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
         first = ["id"] + (["description"] if described else []) + (["label"] if labelled else [])
-        tail = ["n_windows", "n_informative_bases"]
-        if problem == "regression":
-            w.writerow(first + ["prediction"] + tail)
-        else:
-            w.writerow(first + ["predicted"] + [f"prob_{n}" for n in names] + tail)
+        w.writerow(first + task.prediction_columns(names) + ["n_windows", "n_informative_bases"])
         for rec, row, nw in rows:
             n += 1
             informative = int(informative_bases([rec.sequence], tokenizer)[0])
@@ -163,14 +154,7 @@ def _write_predictions(path: Path, rows, names: list[str], problem: str, *, labe
                 empty.append(rec.id)
             head = ([rec.id] + ([rec.description or ""] if described else [])
                     + ([rec.label or ""] if labelled else []))
-            if problem == "regression":
-                w.writerow(head + [f"{row[0]:.6g}", int(nw), informative])
-                continue
-            if problem == "multi_label_classification":
-                pred = ";".join(n for n, p in zip(names, row) if p >= 0.5)
-            else:
-                pred = names[int(row.argmax())]
-            w.writerow(head + [pred] + [f"{p:.6f}" for p in row] + [int(nw), informative])
+            w.writerow(head + task.prediction_cells(names, row) + [int(nw), informative])
     _warn_uninformative(empty, n)
     return n, empty
 
@@ -195,15 +179,11 @@ def predict_file(model_path: str, input_path: str | Path, output: str | Path, *,
     output = check_output_file(output)  # before any work: a bad path is not found out after the computation
     model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    if _problem(model) == "token_classification":
+    task = task_of(model)
+    if task.per_base:
         records = list(read_sequences(input_path))
         probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
-        sep = "" if all(len(n) == 1 for n in names) else " "
-        with atomic_open(output, newline="") as fh:
-            w = csv.writer(fh, delimiter="\t" if output.suffix == ".tsv" else ",", lineterminator="\n")
-            w.writerow(["id", "predicted"])
-            for rec, p in zip(records, probs):
-                w.writerow([rec.id, sep.join(names[i] for i in p.argmax(axis=1))])
+        _write_per_base(output, zip(records, probs), names, task, labelled=False)
         return len(records)
     # streamed: a first pass reads which columns the file has (nothing is kept), the second scores it
     labelled = described = False
@@ -219,6 +199,6 @@ def predict_file(model_path: str, input_path: str | Path, output: str | Path, *,
     scored = iter_scores(model, tok, sequences(), batch_size=batch_size, stride=stride, aggregate=aggregate,
                          reverse_complement_average=strand_average_default(model, reverse_complement_average))
     rows = ((waiting.popleft(), score, nw) for score, nw in scored)
-    n, _ = _write_predictions(output, rows, names, _problem(model), labelled=labelled, described=described,
+    n, _ = _write_predictions(output, rows, names, task, labelled=labelled, described=described,
                               tokenizer=tok)
     return n

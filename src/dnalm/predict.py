@@ -16,6 +16,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from dnalm.sequence import normalize, reverse_complement
+from dnalm.tasks import task_of
 
 __all__ = [
     "inference",
@@ -154,17 +155,9 @@ def stream_windows(model, tokenizer, sequences: Iterable[str], forward, *, batch
         raise ValueError("predict needs at least one sequence; got 0")
 
 
-def _score_forward(problem: str):
-    import torch
-
+def _score_forward(task):
     def forward(model, enc, pieces):
-        logits = model(**enc).logits.float()
-        if problem == "regression":
-            scores = logits
-        elif problem == "multi_label_classification":
-            scores = torch.sigmoid(logits)
-        else:
-            scores = torch.softmax(logits, dim=-1)
+        scores = task.activate(model(**enc).logits.float())
         return list(scores.cpu().numpy().astype(np.float64))
 
     return forward
@@ -180,18 +173,11 @@ def iter_scores(model, tokenizer, sequences: Iterable[str], *, batch_size: int =
     strands by their mean."""
     if aggregate not in ("mean", "max"):
         raise ValueError(f"aggregate must be 'mean' or 'max'; got {aggregate!r}")
-    problem = getattr(model.config, "problem_type", None) or "single_label_classification"
-    for starts, outs in stream_windows(model, tokenizer, sequences, _score_forward(problem), batch_size=batch_size,
+    task = task_of(model)
+    for starts, outs in stream_windows(model, tokenizer, sequences, _score_forward(task), batch_size=batch_size,
                                        max_tokens=max_tokens, stride=stride, device=device, max_windows=max_windows,
                                        reverse_complement_average=reverse_complement_average):
-        arr = np.stack(outs)
-        if aggregate == "mean":
-            score = arr.mean(axis=0)
-        else:
-            score = arr.max(axis=0)
-            if problem == "single_label_classification":
-                score = score / score.sum()
-        yield score, len(starts)
+        yield task.combine(np.stack(outs), aggregate), len(starts)
 
 
 def predict_proba(model, tokenizer, sequences: list[str], **kwargs) -> tuple[np.ndarray, np.ndarray]:
@@ -204,15 +190,16 @@ def predict_proba(model, tokenizer, sequences: list[str], **kwargs) -> tuple[np.
 
 def predict_per_base(model, tokenizer, sequences: list[str], *, batch_size: int = 64, stride: int | None = None,
                      device: str | None = None, max_tokens: int | None = None) -> list[np.ndarray]:
-    """Per-nucleotide class probabilities ``(len(seq), num_labels)`` for each sequence.
+    """Per-nucleotide scores ``(len(seq), num_labels)`` for each sequence: class probabilities, or
+    values for per-base regression (the model's task says which).
 
     Long sequences are cut into overlapping windows; every base gets the mean over the
     windows that contain it.
     """
-    import torch
+    task = task_of(model)
 
     def forward(model, enc, pieces):
-        probs = torch.softmax(model(**enc).logits.float(), dim=-1).cpu().numpy()
+        probs = task.activate(model(**enc).logits.float()).cpu().numpy()
         return [p[: len(piece)] for p, piece in zip(probs, pieces)]
 
     out = []

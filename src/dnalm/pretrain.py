@@ -263,7 +263,7 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
 
     from dnalm.callbacks import progress_bars
     from dnalm.corpus import load_corpus
-    from dnalm.train import _precision_flags
+    from dnalm.hardware import precision_flags
 
     t0 = time.time()
     output = Path(output)
@@ -307,7 +307,7 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
         logging_steps=min(cfg.logging_steps, eval_steps, max(1, steps // 20)),  # a curve, even for short runs
         save_total_limit=cfg.save_total_limit, seed=cfg.seed,
         data_seed=cfg.seed, report_to="none", dataloader_drop_last=False, disable_tqdm=not progress_bars(),
-        **_precision_flags())
+        **precision_flags())
     args = TrainingArguments(**{**ours, **cfg.trainer})  # the trainer: pass-through wins
     callbacks = _callbacks(cfg, collator, output)
     if deadline is not None:
@@ -481,7 +481,7 @@ def _plan(cfg: PretrainConfig, model, data, collator, checkpoint: Path | None, t
     evals = 20
     if not cfg.time_budget:
         return steps, cfg.eval_steps or max(1, steps // evals), None, None
-    from dnalm.train import time_steps
+    from dnalm.hardware import time_steps
 
     n = min(cfg.batch_size, len(data["train"]))
     batch = collator([data["train"][i] for i in range(n)])

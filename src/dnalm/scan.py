@@ -68,11 +68,13 @@ def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarra
 
 
 def positive_class(model) -> tuple[int, str]:
+    from dnalm.tasks import task_of
+
     names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
-    problem = getattr(model.config, "problem_type", None) or "single_label_classification"
-    if problem != "single_label_classification" or len(names) != 2:
+    task = task_of(model)
+    if not task.exclusive or task.per_base or len(names) != 2:
         raise ValueError(f"scan scores one positive class: it needs a two-class classifier; this model has "
-                         f"{len(names)} labels ({problem})")
+                         f"{len(names)} labels ({task.name})")
     for i, name in enumerate(names):
         if name.lower() in ("1", "true", "positive", "pos", "yes"):
             return i, name

@@ -20,15 +20,10 @@ import numpy as np
 from dnalm.config import FinetuneConfig
 from dnalm.data import LabelSpace, load_splits, to_dataset
 from dnalm.files import finish_folder, start_folder, write_json
-from dnalm.metrics import (
-    classification_metrics,
-    multilabel_metrics,
-    per_base_metrics,
-    regression_metrics,
-    softmax,
-)
+from dnalm.hardware import precision_flags, time_steps
 from dnalm.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe
 from dnalm.shipped import finetune_defaults
+from dnalm.tasks import IGNORE_INDEX, get_task
 
 __all__ = ["compute_metrics_for", "finetune", "measure_speed", "resolve_settings", "training_arguments"]
 
@@ -36,18 +31,13 @@ log = logging.getLogger(__name__)
 
 
 def compute_metrics_for(problem_type: str):
-    """A ``compute_metrics`` for Trainer: floats only (lists such as the confusion matrix are dropped)."""
+    """A ``compute_metrics`` for Trainer: the task's metrics, floats only (lists such as the confusion
+    matrix are dropped)."""
+    task = get_task(problem_type)
 
     def compute(pred) -> dict:
         logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
-        if problem_type == "token_classification":
-            out = per_base_metrics(pred.label_ids, logits)
-        elif problem_type == "regression":
-            out = regression_metrics(pred.label_ids, logits)
-        elif problem_type == "multi_label_classification":
-            out = multilabel_metrics(pred.label_ids, 1 / (1 + np.exp(-logits)))
-        else:
-            out = classification_metrics(pred.label_ids, softmax(logits))
+        out = task.compute_metrics(pred.label_ids, logits)
         return {k: float(v) for k, v in out.items() if isinstance(v, int | float) and not isinstance(v, bool)}
 
     return compute
@@ -66,30 +56,12 @@ def _collate(tokenizer, features):
         features = [{k: v for k, v in f.items() if k != "labels"} for f in features]
     batch = tokenizer.pad(features, padding=True, return_tensors="pt")
     if ragged:
-        out = torch.full((len(labels), max(map(len, labels))), -100, dtype=torch.long)
+        dtype = torch.float32 if isinstance(labels[0][0], float) else torch.long
+        out = torch.full((len(labels), max(map(len, labels))), IGNORE_INDEX, dtype=dtype)
         for i, y in enumerate(labels):
             out[i, : len(y)] = torch.tensor(y)
         batch["labels"] = out
     return batch
-
-
-def _weighted_loss(weights):
-    import torch
-
-    def loss(outputs, labels, num_items_in_batch=None):
-        logits = outputs["logits"]
-        return torch.nn.functional.cross_entropy(logits.view(-1, logits.shape[-1]), labels.view(-1),
-                                                 weight=weights.to(logits.device))
-
-    return loss
-
-
-def _precision_flags() -> dict:
-    import torch
-
-    if not torch.cuda.is_available():
-        return {"use_cpu": True}
-    return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
 
 
 _PRESET_DEFAULTS = {"epochs": 10.0, "warmup_ratio": 0.1, "lr_scheduler": "linear", "max_grad_norm": 1.0, "ema_decay": 0.0,
@@ -118,8 +90,7 @@ def resolve_settings(cfg: FinetuneConfig, spec, recipe: Recipe | None) -> Finetu
         if cfg.time_budget is None:
             values["time_budget"] = recipe.time_budget_s
     if values.get("metric_for_best_model", cfg.metric_for_best_model) is None:
-        values["metric_for_best_model"] = {"regression": "loss", "multi_label_classification": "f1_macro"}.get(
-            cfg.problem_type, "mcc")
+        values["metric_for_best_model"] = get_task(cfg.problem_type).default_metric
     return dataclasses.replace(cfg, **values)
 
 
@@ -163,7 +134,7 @@ def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval
         logging_steps=min(cfg.logging_steps, eval_steps), disable_tqdm=not progress_bars(),
         seed=cfg.seed, data_seed=cfg.seed, report_to="tensorboard" if _has_tensorboard() else "none",
         train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
-        dataloader_drop_last=False, remove_unused_columns=False, **_precision_flags())
+        dataloader_drop_last=False, remove_unused_columns=False, **precision_flags())
     return TrainingArguments(**{**ours, **cfg.trainer})
 
 
@@ -199,7 +170,6 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     run leaves the previous model intact. A non-empty ``OUTPUT`` that is not a dnalm model folder
     is refused unless ``overwrite``.
     """
-    import torch
     from transformers import set_seed
 
     from dnalm.callbacks import BestModel, History, QuietProgress, TimeBudget, WeightAverage
@@ -211,9 +181,10 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     final = Path(output).absolute()
     output = start_folder(final, owned_marker="dnalm_config.yaml", overwrite=overwrite)
     set_seed(cfg.seed)
+    task = get_task(cfg.problem_type)
     splits, val_note = load_splits(data, classes=classes, val_fraction=cfg.val_fraction, seed=cfg.seed,
                                    sequence_column=cfg.sequence_column, label_column=cfg.label_column,
-                                   stratify=cfg.problem_type == "single_label_classification")
+                                   stratify=task.stratify)
     train, dev = splits["train"], splits["dev"]
     labels = LabelSpace.from_records(train, cfg.problem_type)
     log.info("%s; %d train, %d validation sequences", val_note, len(train), len(dev))
@@ -230,7 +201,7 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
         folder = self_pretrain(train, cfg.model, output / "self_pretrained", time_budget=budget, seed=cfg.seed)
         cfg = dataclasses.replace(cfg, model=str(folder))
     if cfg.model == "auto":
-        if cfg.problem_type == "token_classification":
+        if task.per_base:
             raise ValueError("the default recipe (model 'auto') classifies whole sequences; per-base labels need "
                              "a k-mer or single-base BERT, e.g. --model tiny")
         recipe = choose_recipe(len(train), [len(r.sequence) for r in train], labels.num_labels, cfg.problem_type,
@@ -259,11 +230,9 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
                         "predict/evaluate score long sequences with sliding windows instead", n, name, max_length)
     if cfg.lora:
         model = _with_lora(model, cfg)
-    loss_func = None
-    if cfg.class_weights and cfg.problem_type == "single_label_classification":
-        counts = np.bincount(train_ds.labels, minlength=labels.num_labels).astype(float)
-        loss_func = _weighted_loss(torch.tensor(counts.sum() / (labels.num_labels * np.maximum(counts, 1)),
-                                                dtype=torch.float32))
+    loss_func = task.weighted_loss(train_ds.labels, labels.num_labels) if cfg.class_weights else None
+    if cfg.class_weights and loss_func is None:
+        log.warning("class weights do not apply to %s; the loss is unweighted", task.name)
     steps_per_epoch = math.ceil(len(train_ds) / (cfg.batch_size * cfg.gradient_accumulation_steps))
     total_steps = max(1, round(cfg.epochs * steps_per_epoch))
     eval_steps = max(1, round(steps_per_epoch / cfg.evals_per_epoch))
@@ -274,7 +243,7 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
             cfg, model, train_ds, dev_ds, loss_func, t0, total_steps, eval_steps)
         cfg = dataclasses.replace(cfg, epochs=round(total_steps / steps_per_epoch, 4))
     args = training_arguments(cfg, output, total_steps, eval_steps)
-    greater = not cfg.metric_for_best_model.endswith("loss")
+    greater = task.greater_is_better(cfg.metric_for_best_model)
     patience = None if not cfg.early_stopping_patience else math.ceil(cfg.early_stopping_patience * steps_per_epoch
                                                                       / eval_steps)
     best = BestModel(cfg.metric_for_best_model, greater, patience)
@@ -369,53 +338,14 @@ def measure_speed(model, train_ds, dev_ds, batch_size: int, eval_batch_size: int
                       math.ceil(len(dev_ds) / m), loss_func, steps=steps, warmup=warmup)
 
 
-def time_steps(model, batch: dict, eval_batch: dict, eval_batches: int, loss_func=None, steps: int = 4,
-               warmup: int = 3) -> tuple[float, float]:
-    """Seconds per training step on ``batch`` and per validation pass of ``eval_batches`` batches like
-    ``eval_batch``, on a copy of the model; random number generators are left as they were."""
-    import copy
-
-    import torch
-
-    rng = torch.random.get_rng_state()
-    device = next(model.parameters()).device
-    probe = copy.deepcopy(model).to("cuda" if torch.cuda.is_available() else device).train()
-    dev = next(probe.parameters()).device
-    opt = torch.optim.AdamW(probe.parameters(), lr=1e-6)
-    batch = {k: v.to(dev) for k, v in batch.items()}
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        out = probe(**batch)
-        (loss_func(out, batch["labels"]) if loss_func else out.loss).backward()
-        opt.step()
-
-    for _ in range(warmup):  # the first steps allocate and build kernels; timing them over-estimated by ~30%
-        step()
-    t = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-    step_s = (time.perf_counter() - t) / steps
-    probe.eval()
-    eval_batch = {k: v.to(dev) for k, v in eval_batch.items()}
-    t = time.perf_counter()
-    with torch.inference_mode():
-        probe(**eval_batch)
-    eval_s = (time.perf_counter() - t) * eval_batches + 0.05
-    torch.random.set_rng_state(rng)
-    return step_s, eval_s  # the probe and its optimizer state are freed with this frame
-
-
 def _with_lora(model, cfg: FinetuneConfig):
     try:
         from peft import LoraConfig, TaskType, get_peft_model
     except ImportError:
         raise ImportError("LoRA needs peft: pip install 'dnalm[lora]'") from None
-    task = TaskType.TOKEN_CLS if cfg.problem_type == "token_classification" else TaskType.SEQ_CLS
-    lora = LoraConfig(task_type=task, r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
-                      lora_dropout=cfg.lora_dropout)
+    per_base = get_task(cfg.problem_type).per_base
+    lora = LoraConfig(task_type=TaskType.TOKEN_CLS if per_base else TaskType.SEQ_CLS, r=cfg.lora_r,
+                      lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout)
     return get_peft_model(model, lora)
 
 

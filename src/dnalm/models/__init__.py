@@ -20,6 +20,7 @@ import yaml
 from dnalm.config import check_keys
 from dnalm.models import baselines
 from dnalm.shipped import resolve_model_path, shipped_models
+from dnalm.tasks import get_task
 
 __all__ = [
     "PRESETS",
@@ -240,8 +241,8 @@ def build_model(spec: str, *, num_labels: int = 2, id2label: dict | None = None,
 
     Args:
         spec: preset name, YAML model file, checkpoint folder or hub id.
-        num_labels, id2label, problem_type: the head (``single_label_classification``,
-            ``multi_label_classification`` or ``regression``).
+        num_labels, id2label, problem_type: the head: a name of ``dnalm.tasks.TASKS`` (a per-base task
+            builds a per-nucleotide BERT); None lets transformers infer it from the labels.
         train_sequences: training sequences (a BPE tokenizer from scratch learns on them).
         input_length: tokens the GB CNN's fixed input must hold.
         from_scratch: for a checkpoint, keep its architecture and tokenizer, re-initialise weights.
@@ -258,16 +259,16 @@ def build_model(spec: str, *, num_labels: int = 2, id2label: dict | None = None,
     if seed is not None:
         torch.manual_seed(seed)
     id2label = id2label or {i: str(i) for i in range(num_labels)}
+    task = get_task(problem_type) if problem_type else None
     label_kwargs = {"num_labels": num_labels, "id2label": id2label,
-                    "label2id": {v: k for k, v in id2label.items()}, "problem_type": problem_type}
+                    "label2id": {v: k for k, v in id2label.items()},
+                    **(task.config_kwargs() if task else {"problem_type": None})}
     model_spec = resolve_spec(spec)
     if config_overrides:
         if model_spec is None:
             raise ValueError(f"{spec}: architecture settings apply to presets and model YAML files, not checkpoints")
         model_spec.config.update(config_overrides)
-    per_base = problem_type == "token_classification"
-    if per_base:
-        label_kwargs["problem_type"] = None  # transformers validates problem_type; the head class says it all
+    per_base = task is not None and task.per_base
     if model_spec is not None:
         tokenizer = _make_tokenizer(model_spec, train_sequences)
         config = _scratch_config(model_spec, tokenizer, input_length, label_kwargs)
@@ -317,12 +318,12 @@ def _needs_remote_code(spec: str) -> bool:
 
 
 def _nucleotide_model(config, tokenizer, spec: str, weights: str | None = None):
-    """A per-nucleotide classifier (BERT over overlapping k-mers or single bases)."""
+    """A per-nucleotide model (BERT over overlapping k-mers or single bases; the task is in its config)."""
     from dnalm.models.token import BertForNucleotideClassification
 
     kind = getattr(tokenizer, "kind", None)
     if getattr(config, "model_type", None) != "bert" or kind not in ("kmer", "base"):
-        raise ValueError(f"{spec}: per-nucleotide (token) classification needs a BERT model on overlapping k-mer "
+        raise ValueError(f"{spec}: per-nucleotide (token) prediction needs a BERT model on overlapping k-mer "
                          f"or single-base tokens; got a {getattr(config, 'model_type', '?')} model with "
                          f"{kind or type(tokenizer).__name__} tokens")
     config.kmer_k = tokenizer.k if kind == "kmer" else 1

@@ -19,6 +19,8 @@ from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
+from dnalm.tasks import DEFAULT_TASK, get_task
+
 __all__ = [
     "DilatedCnnConfig",
     "DilatedCnnForSequenceClassification",
@@ -34,13 +36,8 @@ __all__ = [
 
 
 def sequence_classification_loss(logits, labels, problem_type: str | None, num_labels: int):
-    """The loss transformers' ``*ForSequenceClassification`` models use, for any head."""
-    if problem_type == "regression":
-        return nn.functional.mse_loss(logits.squeeze(-1), labels.float().view(-1)) if num_labels == 1 \
-            else nn.functional.mse_loss(logits, labels.float())
-    if problem_type == "multi_label_classification":
-        return nn.functional.binary_cross_entropy_with_logits(logits, labels.float())
-    return nn.functional.cross_entropy(logits.view(-1, num_labels), labels.view(-1))
+    """The loss transformers' ``*ForSequenceClassification`` models use, for any head: the task's."""
+    return get_task(problem_type or DEFAULT_TASK).loss(logits, labels, num_labels)
 
 
 class DnaBaselineConfig(PretrainedConfig):

@@ -1,4 +1,4 @@
-"""Per-nucleotide classification with an overlapping k-mer BERT (DNABERT).
+"""Per-nucleotide classification (or regression) with an overlapping k-mer BERT (DNABERT).
 
 A k-mer model sees L-k+1 tokens for L bases. ``BertForNucleotideClassification`` scores
 every k-mer token and gives each base the mean of the scores of the (up to k) k-mers
@@ -13,6 +13,8 @@ import torch
 from torch import nn
 from transformers import BertConfig, BertModel, BertPreTrainedModel
 from transformers.modeling_outputs import TokenClassifierOutput
+
+from dnalm.tasks import task_of
 
 __all__ = ["BertForNucleotideClassification", "kmer_to_base_logits"]
 
@@ -50,8 +52,9 @@ def kmer_to_base_logits(kmer_logits: torch.Tensor, n_kmers: torch.Tensor, k: int
 class BertForNucleotideClassification(BertPreTrainedModel):
     """BERT over overlapping k-mers with one prediction per nucleotide.
 
-    ``labels``: ``(batch, bases)`` class ids, -100 where not scored (padding). The config
-    needs ``kmer_k`` (the tokenizer's k).
+    ``labels``: ``(batch, bases)`` class ids (or values, for per-base regression), -100 where not
+    scored (padding). The config needs ``kmer_k`` (the tokenizer's k); the loss is its task's
+    (``dnalm.tasks.task_of``).
     """
 
     config_class = BertConfig
@@ -77,6 +80,5 @@ class BertForNucleotideClassification(BertPreTrainedModel):
             width = min(labels.shape[1], logits.shape[1])
             if labels.shape[1] > logits.shape[1] and (labels[:, width:] != -100).any():
                 raise ValueError(f"labels cover {labels.shape[1]} bases but the input holds {logits.shape[1]}")
-            loss = nn.functional.cross_entropy(logits[:, :width].reshape(-1, self.num_labels),
-                                               labels[:, :width].reshape(-1), ignore_index=-100)
+            loss = task_of(self.config).loss(logits[:, :width], labels[:, :width], self.num_labels)
         return TokenClassifierOutput(loss=loss, logits=logits)

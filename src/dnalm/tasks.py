@@ -1,0 +1,386 @@
+"""Problem types: one object per kind of label, owning everything that differs between them.
+
+A task knows how text labels become targets, what head the model needs, the loss, how logits
+become scores (softmax, sigmoid or the values themselves), the metrics (during training and in
+``evaluate``), the default selection metric and its direction, whether validation is stratified,
+and the columns of ``predictions.csv``. Training, evaluation and prediction ask the task; no other
+module compares problem-type names, so a new problem type is one class here.
+
+>>> task = get_task("regression")
+>>> task.default_metric, task.greater_is_better("eval_mse"), task.per_base
+('loss', False, False)
+>>> get_task("regresion")
+Traceback (most recent call last):
+...
+ValueError: problem_type must be one of single_label_classification, multi_label_classification, regression, \
+token_classification, token_regression; got 'regresion' (did you mean 'regression'?)
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import ClassVar
+
+import numpy as np
+
+from dnalm.io import Record, canonical_label
+
+__all__ = ["DEFAULT_TASK", "IGNORE_INDEX", "TASKS", "Task", "get_task", "task_of"]
+
+DEFAULT_TASK = "single_label_classification"
+IGNORE_INDEX = -100  # target of a position that is not scored (padding), as in transformers
+MULTI_LABEL_SEP = ";"
+
+
+def _sort_key(label: str):
+    try:
+        return (0, float(label), label)
+    except ValueError:
+        return (1, 0.0, label)
+
+
+def _per_base(label: str) -> list[str]:
+    """Per-base labels: whitespace-separated values, or one character per base ("0011100")."""
+    return label.split() if " " in label.strip() else list(label.strip())
+
+
+def _class_index(names, label: str, record: str) -> int:
+    index = {canonical_label(name): i for i, name in enumerate(names)}  # also "1.0" of older models
+    key = canonical_label(label) if isinstance(label, str) else label
+    if key not in index:
+        raise ValueError(f"record {record!r}: label {label!r} is not among the training labels {list(names)}")
+    return index[key]
+
+
+class Task:
+    """What one problem type does; subclasses set the class attributes and override what differs."""
+
+    name: ClassVar[str]
+    per_base: ClassVar[bool] = False  # one output per nucleotide (token head) rather than per sequence
+    exclusive: ClassVar[bool] = False  # classes exclude each other (softmax): one is predicted
+    stratify: ClassVar[bool] = False  # validation carved out of train keeps the label proportions
+    default_metric: ClassVar[str] = "loss"  # validation metric that picks the checkpoint
+    lower_is_better: ClassVar[tuple[str, ...]] = ("loss",)
+    target_dtype: ClassVar[type] = np.float32
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def label_names(self, records: list[Record]) -> list[str]:
+        """The label names (``id2label``) the training records hold."""
+        return ["value"]
+
+    def encode(self, names, label: str, record: str = "?"):
+        """One record's target from its text label; a bad label is a ``ValueError`` naming ``record``."""
+        raise NotImplementedError
+
+    def config_kwargs(self) -> dict:
+        """Model config entries for this head (transformers' ``problem_type``, ...)."""
+        return {"problem_type": self.name}
+
+    def loss(self, logits, labels, num_labels: int):
+        raise NotImplementedError
+
+    def activate(self, logits):
+        """Scores from logits (torch): probabilities, or the values themselves."""
+        return logits
+
+    def compute_metrics(self, labels: np.ndarray, logits: np.ndarray) -> dict:
+        """Metrics on raw validation logits (Trainer's ``compute_metrics``)."""
+        raise NotImplementedError
+
+    def metrics(self, y, scores: np.ndarray) -> dict:
+        """Metrics on activated scores (``evaluate``); per-base tasks get every base concatenated."""
+        raise NotImplementedError
+
+    def greater_is_better(self, metric: str) -> bool:
+        return metric.removeprefix("eval_") not in self.lower_is_better and not metric.endswith("loss")
+
+    def combine(self, scores: np.ndarray, aggregate: str) -> np.ndarray:
+        """One sequence's score from its windows' (rows of ``scores``)."""
+        return scores.mean(axis=0) if aggregate == "mean" else scores.max(axis=0)
+
+    def weighted_loss(self, targets: np.ndarray, num_labels: int):
+        """A loss weighted by inverse class frequency, or None where weights do not apply."""
+        return None
+
+    def prediction_columns(self, names: list[str]) -> list[str]:
+        return ["predicted"]
+
+    def prediction_cells(self, names: list[str], scores: np.ndarray) -> list:
+        raise NotImplementedError
+
+
+class SingleLabelClassification(Task):
+    """One class per sequence (softmax, cross-entropy)."""
+
+    name = "single_label_classification"
+    exclusive = stratify = True
+    default_metric = "mcc"
+    target_dtype = np.int64
+
+    def label_names(self, records):
+        names = {canonical_label(r.label) for r in records}
+        if len(names) < 2:
+            raise ValueError(f"training data holds a single class {sorted(names)}; a classifier needs two or more")
+        return sorted(names, key=_sort_key)
+
+    def encode(self, names, label, record="?"):
+        return _class_index(names, label, record)
+
+    def loss(self, logits, labels, num_labels):
+        import torch
+
+        return torch.nn.functional.cross_entropy(logits.view(-1, num_labels), labels.view(-1))
+
+    def activate(self, logits):
+        import torch
+
+        return torch.softmax(logits, dim=-1)
+
+    def compute_metrics(self, labels, logits):
+        from dnalm.metrics import classification_metrics, softmax
+
+        return classification_metrics(labels, softmax(logits))
+
+    def metrics(self, y, scores):
+        from dnalm.metrics import classification_metrics
+
+        return classification_metrics(np.asarray(y), scores)
+
+    def combine(self, scores, aggregate):
+        score = super().combine(scores, aggregate)
+        return score if aggregate == "mean" else score / score.sum()
+
+    def weighted_loss(self, targets, num_labels):
+        import torch
+
+        counts = np.bincount(targets, minlength=num_labels).astype(float)
+        weights = torch.tensor(counts.sum() / (num_labels * np.maximum(counts, 1)), dtype=torch.float32)
+
+        def loss(outputs, labels, num_items_in_batch=None):
+            logits = outputs["logits"]
+            return torch.nn.functional.cross_entropy(logits.view(-1, logits.shape[-1]), labels.view(-1),
+                                                     weight=weights.to(logits.device))
+
+        return loss
+
+    def prediction_columns(self, names):
+        return ["predicted"] + [f"prob_{n}" for n in names]
+
+    def prediction_cells(self, names, scores):
+        return [names[int(scores.argmax())]] + [f"{p:.6f}" for p in scores]
+
+
+class MultiLabelClassification(Task):
+    """Any number of labels per sequence, ``;``-separated (sigmoid, binary cross-entropy)."""
+
+    name = "multi_label_classification"
+    default_metric = "f1_macro"
+
+    def label_names(self, records):
+        names = {canonical_label(x) for r in records for x in r.label.split(MULTI_LABEL_SEP) if x}
+        return sorted(names, key=_sort_key)
+
+    def encode(self, names, label, record="?"):
+        vec = [0.0] * len(names)
+        index = {canonical_label(name): i for i, name in enumerate(names)}
+        for x in (label or "").split(MULTI_LABEL_SEP):
+            x = canonical_label(x)
+            if x:
+                if x not in index:
+                    raise ValueError(f"record {record!r}: label {x!r} is not among the training labels {names}")
+                vec[index[x]] = 1.0
+        return vec
+
+    def loss(self, logits, labels, num_labels):
+        import torch
+
+        return torch.nn.functional.binary_cross_entropy_with_logits(logits, labels.float())
+
+    def activate(self, logits):
+        import torch
+
+        return torch.sigmoid(logits)
+
+    def compute_metrics(self, labels, logits):
+        from dnalm.metrics import multilabel_metrics
+
+        return multilabel_metrics(labels, 1 / (1 + np.exp(-logits)))
+
+    def metrics(self, y, scores):
+        from dnalm.metrics import multilabel_metrics
+
+        return multilabel_metrics(np.asarray(y), scores)
+
+    def prediction_columns(self, names):
+        return ["predicted"] + [f"prob_{n}" for n in names]
+
+    def prediction_cells(self, names, scores):
+        return [";".join(n for n, p in zip(names, scores) if p >= 0.5)] + [f"{p:.6f}" for p in scores]
+
+
+def _number(text: str, record: str, what: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"record {record!r}: {what} {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"record {record!r}: {what} {text!r} is not a finite number")
+    return value
+
+
+class Regression(Task):
+    """One number per sequence (identity output, mean squared error)."""
+
+    name = "regression"
+    lower_is_better = ("loss", "mse", "mae")
+
+    def encode(self, names, label, record="?"):
+        try:
+            return float(label)
+        except (TypeError, ValueError):
+            raise ValueError(f"record {record!r}: label {label!r} is not a number (regression)") from None
+
+    def loss(self, logits, labels, num_labels):
+        import torch
+
+        mse = torch.nn.functional.mse_loss
+        return mse(logits.squeeze(-1), labels.float().view(-1)) if num_labels == 1 else mse(logits, labels.float())
+
+    def compute_metrics(self, labels, logits):
+        from dnalm.metrics import regression_metrics
+
+        return regression_metrics(labels, logits)
+
+    def metrics(self, y, scores):
+        from dnalm.metrics import regression_metrics
+
+        return regression_metrics(np.asarray(y), scores[:, 0])
+
+    def prediction_columns(self, names):
+        return ["prediction"]
+
+    def prediction_cells(self, names, scores):
+        return [f"{scores[0]:.6g}"]
+
+
+class TokenClassification(Task):
+    """One class per nucleotide (per-base labels such as ``0011100``; softmax, cross-entropy)."""
+
+    name = "token_classification"
+    per_base = exclusive = True
+    default_metric = "mcc"
+    target_dtype = np.int64
+
+    def label_names(self, records):
+        return sorted({x for r in records for x in _per_base(r.label)}, key=_sort_key)
+
+    def encode(self, names, label, record="?"):
+        index = {name: i for i, name in enumerate(names)}
+        values = _per_base(label or "")
+        unknown = next((x for x in values if x not in index), None)
+        if unknown is not None:
+            raise ValueError(f"record {record!r}: per-base label {unknown!r} is not among the training labels "
+                             f"{list(names)}")
+        return [index[x] for x in values]
+
+    def config_kwargs(self):
+        return {"problem_type": None}  # transformers validates problem_type; the head class says it all
+
+    def loss(self, logits, labels, num_labels):
+        import torch
+
+        return torch.nn.functional.cross_entropy(logits.reshape(-1, num_labels), labels.reshape(-1),
+                                                 ignore_index=IGNORE_INDEX)
+
+    def activate(self, logits):
+        import torch
+
+        return torch.softmax(logits, dim=-1)
+
+    def compute_metrics(self, labels, logits):
+        from dnalm.metrics import per_base_metrics
+
+        return per_base_metrics(labels, logits)
+
+    def metrics(self, y, scores):
+        from dnalm.metrics import classification_metrics
+
+        return classification_metrics(np.asarray(y), scores)
+
+    def prediction_cells(self, names, scores):
+        sep = "" if all(len(n) == 1 for n in names) else " "
+        return [sep.join(names[i] for i in scores.argmax(axis=1))]
+
+
+class TokenRegression(Task):
+    """One number per nucleotide: whitespace-separated values (``0.1 0.8 2.5``) or one digit per
+    base (``0011200``); identity output, mean squared error over the scored bases.
+
+    >>> TokenRegression().encode(["value"], "0.5 -1 2e-1", "r1")
+    [0.5, -1.0, 0.2]
+    """
+
+    name = "token_regression"
+    per_base = True
+    lower_is_better = ("loss", "mse", "mae")
+
+    def encode(self, names, label, record="?"):
+        text = (label or "").strip()
+        parts = text.split() if any(c.isspace() for c in text) else (list(text) if text.isdigit() else [text])
+        values = [_number(x, record, "per-base value") for x in parts if x]
+        if IGNORE_INDEX in values:
+            raise ValueError(f"record {record!r}: per-base value {IGNORE_INDEX} is reserved for unscored positions")
+        return values
+
+    def config_kwargs(self):
+        return {"problem_type": None, "dnalm_task": self.name}  # kmer_k alone would say token_classification
+
+    def loss(self, logits, labels, num_labels):
+        import torch
+
+        keep = labels != IGNORE_INDEX
+        if not keep.any():
+            return logits.sum() * 0.0
+        return torch.nn.functional.mse_loss(logits[..., 0][keep], labels[keep].to(logits.dtype))
+
+    def compute_metrics(self, labels, logits):
+        from dnalm.metrics import regression_metrics
+
+        width = min(labels.shape[1], logits.shape[1])
+        y, values = labels[:, :width].reshape(-1), logits[:, :width, 0].reshape(-1)
+        keep = y != IGNORE_INDEX
+        return regression_metrics(y[keep], values[keep])
+
+    def metrics(self, y, scores):
+        from dnalm.metrics import regression_metrics
+
+        return regression_metrics(np.asarray(y), scores[:, 0])
+
+    def prediction_cells(self, names, scores):
+        return [" ".join(f"{v:.6g}" for v in scores[:, 0])]
+
+
+TASKS: dict[str, Task] = {t.name: t for t in (SingleLabelClassification(), MultiLabelClassification(), Regression(),
+                                              TokenClassification(), TokenRegression())}
+
+
+def get_task(name: str) -> Task:
+    """The task of a problem type name; an unknown name is a ``ValueError`` listing the valid ones."""
+    if not isinstance(name, str) or name not in TASKS:
+        close = difflib.get_close_matches(str(name), list(TASKS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"problem_type must be one of {', '.join(TASKS)}; got {name!r}{hint}")
+    return TASKS[name]
+
+
+def task_of(model_or_config) -> Task:
+    """The task a model (or its config) was built for: ``dnalm_task`` when recorded, else a per-base
+    k-mer model (``kmer_k``) classifies bases, else transformers' ``problem_type`` (default single-label)."""
+    config = getattr(model_or_config, "config", model_or_config)
+    name = getattr(config, "dnalm_task", None)
+    if name is None and getattr(config, "kmer_k", None):
+        name = "token_classification"
+    return get_task(name or getattr(config, "problem_type", None) or DEFAULT_TASK)

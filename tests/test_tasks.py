@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import csv
+import math
+import random
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModelForTokenClassification
+
+from dnalm.config import FinetuneConfig
+from dnalm.data import LabelSpace, to_dataset
+from dnalm.evaluation import evaluate, predict_file
+from dnalm.io import Record
+from dnalm.models import build_model, load_model
+from dnalm.models.token import BertForNucleotideClassification
+from dnalm.predict import predict_per_base
+from dnalm.tasks import IGNORE_INDEX, TASKS, get_task, task_of
+from dnalm.train import finetune
+
+
+def test_unknown_problem_type_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="token_regression; got 'token_regresion' .did you mean 'token_regression'"):
+        get_task("token_regresion")
+    with pytest.raises(ValueError, match="problem_type must be one of single_label_classification"):
+        FinetuneConfig(problem_type="classification")
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_every_task_owns_its_whole_contract(name):
+    task = get_task(name)
+    saved = SimpleNamespace(**task.config_kwargs(), kmer_k=6 if task.per_base else None)  # as build_model makes it
+    assert task.name == name and task_of(saved) is task
+    assert task.greater_is_better("eval_loss") is False
+    assert task.greater_is_better(task.default_metric) is (task.default_metric != "loss")
+    assert isinstance(task.prediction_columns(["a", "b"]), list)
+
+
+def test_error_metrics_are_minimised_for_regression():
+    for name in ("regression", "token_regression"):
+        assert not get_task(name).greater_is_better("mse") and get_task(name).greater_is_better("pearson")
+    assert get_task("single_label_classification").greater_is_better("mcc")
+
+
+def test_per_base_values_are_floats_and_bad_ones_name_the_record():
+    task = get_task("token_regression")
+    assert task.encode(["value"], "0012", "r") == [0.0, 0.0, 1.0, 2.0]
+    assert task.encode(["value"], " 0.5\t-1 3e2 ", "r") == [0.5, -1.0, 300.0]
+    with pytest.raises(ValueError, match="record 'r7': per-base value 'x' is not a number"):
+        task.encode(["value"], "0.1 x 2", "r7")
+    with pytest.raises(ValueError, match="record 'r8': per-base value 'nan' is not a finite number"):
+        task.encode(["value"], "1 nan", "r8")
+    with pytest.raises(ValueError, match="record 'r9'.*reserved"):
+        task.encode(["value"], "1 -100", "r9")
+
+
+def test_per_base_regression_targets_pad_with_the_ignore_index():
+    from dnalm.tokenization import KmerTokenizer
+
+    recs = [Record("a", "ACGTACGT", "0 1 2 3 4 5 6 7.5"), Record("b", "ACGTA", "1 1 1 1 1")]
+    space = LabelSpace.from_records(recs, "token_regression")
+    ds, _ = to_dataset(recs, KmerTokenizer(k=3), space, max_length=64)
+    assert space.names == ["value"] and ds.labels.dtype == np.float32
+    assert ds.labels[0, -1] == 7.5 and (ds.labels[1, 5:] == IGNORE_INDEX).all()
+
+
+def test_per_base_regression_loss_skips_padding():
+    task = get_task("token_regression")
+    logits = torch.tensor([[[1.0], [2.0], [50.0]]])
+    labels = torch.tensor([[1.0, 0.0, IGNORE_INDEX]])
+    assert task.loss(logits, labels, 1).item() == pytest.approx(2.0)  # (0 + 4) / 2: the padded base is not scored
+
+
+def _gc_site_data(path, n: int, length: int, seed: int) -> None:
+    """A value per base: 1.0 on G and C, 0.0 on A and T, written as whitespace-separated numbers."""
+    rng = random.Random(seed)
+    with open(path, "w") as fh:
+        fh.write("id,sequence,label\n")
+        for i in range(n):
+            seq = "".join(rng.choice("ACGT") for _ in range(length))
+            fh.write(f"s{i},{seq},{' '.join('1.0' if b in 'GC' else '0.0' for b in seq)}\n")
+
+
+@pytest.fixture(scope="module")
+def value_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("values")
+    _gc_site_data(root / "train.csv", 48, 24, seed=0)
+    _gc_site_data(root / "dev.csv", 16, 24, seed=1)
+    _gc_site_data(root / "test.csv", 12, 40, seed=2)
+    return root
+
+
+def test_per_base_regression_trains_evaluates_and_predicts(value_dir, tmp_path):
+    cfg = FinetuneConfig(model="tiny", problem_type="token_regression", epochs=3, seed=0, batch_size=16,
+                         learning_rate=2e-3, early_stopping_patience=None, trainer={"disable_tqdm": True})
+    summary = finetune(cfg, value_dir, tmp_path / "m")
+    assert summary["labels"] == ["value"] and summary["best_checkpoint_metric"] == "loss"
+    val = summary["validation_metrics"]
+    assert all(math.isfinite(val[f"eval_{k}"]) for k in ("loss", "mse", "pearson", "spearman"))
+    rows = list(csv.DictReader(open(tmp_path / "m" / "history.csv")))
+    assert len(rows) == 3 and float(rows[-1]["eval_loss"]) < float(rows[0]["eval_loss"])
+
+    model, tok = load_model(tmp_path / "m")
+    assert isinstance(model, BertForNucleotideClassification) and task_of(model).name == "token_regression"
+    values = predict_per_base(model, tok, ["ACGTGGCCAATT"])[0]
+    assert values.shape == (12, 1)  # values, not probabilities: nothing forces them to sum to one
+    plain = AutoModelForTokenClassification.from_pretrained(tmp_path / "m")  # same weights, k-mer level output
+    assert plain.config.num_labels == 1 and torch.equal(plain.classifier.weight, model.classifier.weight)
+
+    m = evaluate(str(tmp_path / "m"), value_dir, tmp_path / "e")
+    assert m["n_sequences"] == 12 and m["n_bases"] == 12 * 40 and m["labels"] == ["value"]
+    assert all(math.isfinite(m[k]) for k in ("mse", "mae", "pearson", "spearman"))
+    assert not (tmp_path / "e" / "confusion_matrix.png").exists()
+    rows = list(csv.DictReader(open(tmp_path / "e" / "predictions.csv")))
+    assert list(rows[0]) == ["id", "label", "predicted"] and rows[0]["id"] == "s0"
+    assert len(rows) == 12 and all(len(r["predicted"].split()) == 40 for r in rows)
+    assert all(math.isfinite(float(v)) for r in rows for v in r["predicted"].split())
+
+    assert predict_file(str(tmp_path / "m"), value_dir / "test.csv", tmp_path / "p.tsv") == 12
+    rows = list(csv.DictReader(open(tmp_path / "p.tsv"), delimiter="\t"))
+    assert list(rows[0]) == ["id", "predicted"] and all(len(r["predicted"].split()) == 40 for r in rows)
+
+
+def test_per_base_regression_bad_labels_name_the_record(tmp_path):
+    (tmp_path / "train.csv").write_text("id,sequence,label\nok,ACGTAC,0 1 0 1 0 1\nbad,ACGTAC,0 1 high 1 0 1\n")
+    cfg = FinetuneConfig(model="tiny", problem_type="token_regression", epochs=1, val_fraction=0.5)
+    with pytest.raises(ValueError, match="record 'bad': label '0 1 high 1 0 1' is not a number"):  # the reader's
+        finetune(cfg, tmp_path / "train.csv", tmp_path / "m")
+    (tmp_path / "train.csv").write_text("id,sequence,label\na,ACGTAC,0 1 lo 1 0 1\nb,ACGTAC,0 1 hi 1 0 1\n")
+    with pytest.raises(ValueError, match="record '[ab]': per-base value '(lo|hi)' is not a number"):  # the task's
+        finetune(cfg, tmp_path / "train.csv", tmp_path / "m")
+    (tmp_path / "train.csv").write_text("id,sequence,label\nok,ACGTAC,0 1 0 1 0 1\nshort,ACGTAC,0 1 0\n")
+    with pytest.raises(ValueError, match="record 'short': 3 per-base labels for a 6-base sequence"):
+        finetune(cfg, tmp_path / "train.csv", tmp_path / "m")
+
+
+def test_per_base_regression_needs_a_per_base_bert():
+    with pytest.raises(ValueError, match="per-nucleotide .* needs a BERT model"):
+        build_model("cnn", num_labels=1, problem_type="token_regression")
