@@ -11,9 +11,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from dnalm.benchmark import BenchmarkConfig, load_records, run_benchmark
 from dnalm.cli import app
-from dnalm.search import SearchConfig, run_search
+from dnalm.experiment.config import BenchmarkConfig, SearchConfig
+from dnalm.experiment.results import ResultRow, Results, RunRecord, Trial, load_records
+from dnalm.experiment.runner import run_benchmark
+from dnalm.experiment.search import run_search
 
 FAST = {"epochs": 2, "early_stopping_patience": None, "logging_steps": 1000, "trainer": {"disable_tqdm": True}}
 
@@ -40,25 +42,27 @@ def bench_run(tata_dir, tmp_path_factory):
 def test_benchmark_writes_the_table_with_mean_and_std_over_seeds(bench_run):
     runs, _ = bench_run
     records = load_records(runs)
-    assert sorted((r["model"], r["seed"]) for r in records) == [("cnn-gb", 0), ("cnn-gb", 1), ("tiny", 0), ("tiny", 1)]
+    assert sorted((r.model, r.seed) for r in records) == [("cnn-gb", 0), ("cnn-gb", 1), ("tiny", 0), ("tiny", 1)]
     results = json.loads((runs / "results.json").read_text())
-    for row in results["rows"]:
-        mine = [r for r in records if r["model"] == row["model"]]
-        mcc = np.array([r["metrics"]["mcc"] for r in mine])
+    for row in results["rows"]:  # the file's layout: flat keys
+        mine = [r for r in records if r.model == row["model"]]
+        mcc = np.array([r.metrics["mcc"] for r in mine])
         assert row["mcc_mean"] == pytest.approx(mcc.mean()) and row["mcc_std"] == pytest.approx(mcc.std(ddof=1))
-        assert row["parameters"] == mine[0]["parameters"] > 0 and row["wall_time_s_mean"] > 0
+        assert row["parameters"] == mine[0].parameters > 0 and row["wall_time_s_mean"] > 0
         for key in ("accuracy", "precision", "recall", "specificity", "f1", "auroc", "auprc"):  # every metric
             assert f"{key}_mean" in row and f"{key}_std" in row
+    assert Results.load(runs).to_dict() == results  # the typed table reads and writes the same file
     for r in records:  # each run keeps its config, seed and metrics; all test rows were scored
-        assert r["finetune_config"]["seed"] == r["seed"] and r["metrics"]["n_predictions"] == 75
-        assert r["split"] == "test"
+        assert r.finetune_config["seed"] == r.seed and r.metrics["n_predictions"] == 75
+        assert r.split == "test"
+        assert RunRecord.load(runs / "runs" / "tata" / r.model / f"seed{r.seed}" / "run.json") == r
     with open(runs / "results.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["model"] for r in rows} == {"cnn-gb", "tiny"} and "mcc_std" in rows[0]
     with open(runs / "runs.csv") as fh:  # tidy: one row per run
         tidy = list(csv.DictReader(fh))
     assert sorted((t["model"], t["seed"]) for t in tidy) == [("cnn-gb", "0"), ("cnn-gb", "1"), ("tiny", "0"), ("tiny", "1")]
-    assert all(float(t["mcc"]) == next(r["metrics"]["mcc"] for r in records if (r["model"], str(r["seed"])) ==
+    assert all(float(t["mcc"]) == next(r.metrics["mcc"] for r in records if (r.model, str(r.seed)) ==
                                       (t["model"], t["seed"])) for t in tidy)
     md = (runs / "results.md").read_text()
     assert "| tata | cnn-gb | 2 |" in md and "reference mcc" in md and "a made-up figure" in md
@@ -91,7 +95,7 @@ def test_an_interrupted_benchmark_resumes_without_redoing_finished_runs(tata_dir
     assert calls == [1, 2]  # seed 0 was finished, seed 1 restarted from scratch, seed 2 new
     assert (tmp_path / "runs/runs/tata/cnn-gb/seed0/run.json").stat().st_mtime_ns == first
     assert not (tmp_path / "runs/runs/tata/cnn-gb/seed1/model/partial").exists()
-    assert rows[0]["n_seeds"] == 3
+    assert rows[0].n_seeds == 3
 
 
 def test_config_errors_are_caught_before_any_training(tata_dir, tmp_path):
@@ -116,13 +120,13 @@ def test_grid_search_selects_on_validation_and_never_reads_test(tata_dir, tmp_pa
     cfg = BenchmarkConfig.load(_config(tmp_path, data, models={"cnn-gb": {"model": "cnn-gb", "epochs": 3}},
                                        search=search))
     chosen = run_search(cfg, tmp_path / "runs")["tata/cnn-gb"]
-    trials = chosen["trials"]
+    trials = chosen.trials
     assert [t["params"]["learning_rate"] for t in trials] == [1e-5, 3e-3]
     best = max(trials, key=lambda t: t["value"])
-    assert chosen["params"] == best["params"] and chosen["metric"] == "mcc"
+    assert chosen.params == best["params"] and chosen.metric == "mcc"
     folder = tmp_path / "runs" / "search" / "tata" / "cnn-gb"
     assert (folder / "search_curves.png").stat().st_size > 5000
-    history = json.loads((folder / "trial-000" / "trial.json").read_text())["history"]
+    history = Trial.load(folder / "trial-000" / "trial.json").history
     assert len(history) == 3 and "eval_mcc" in history[0]  # one validation row per epoch
     assert not list(folder.glob("trial-*/model/*.safetensors"))
 
@@ -133,24 +137,23 @@ def test_benchmark_trains_the_chosen_setting_over_seeds(tata_dir, tmp_path):
     rows = run_benchmark(cfg, tmp_path / "runs")
     chosen = json.loads((tmp_path / "runs/search/tata/cnn-gb/chosen.json").read_text())
     for r in load_records(tmp_path / "runs"):
-        assert r["search_overrides"] == chosen["params"]
-        assert r["finetune_config"]["learning_rate"] == chosen["params"]["learning_rate"]
-    assert rows[0]["n_seeds"] == 2
+        assert r.search_overrides == chosen["params"]
+        assert r.finetune_config["learning_rate"] == chosen["params"]["learning_rate"]
+    assert rows[0].n_seeds == 2
     assert "Hyperparameters chosen on validation" in (tmp_path / "runs/results.md").read_text()
 
 
 def test_search_minimises_a_loss_metric(tata_dir, tmp_path, monkeypatch):
-    import dnalm.report
-    import dnalm.search
+    import dnalm.experiment.search
 
     model = {"cnn-gb": {"model": "cnn-gb", "metric_for_best_model": "loss"}}
     cfg = BenchmarkConfig.load(_config(tmp_path, tata_dir, models=model,
                                        search={"space": {"learning_rate": [1e-3, 1e-2, 1e-4]}}))
     losses = {1e-3: 0.5, 1e-2: 0.3, 1e-4: 0.9}
-    monkeypatch.setattr(dnalm.search, "_trial", lambda bench, d, m, scfg, params, folder: {
-        "params": params, "value": losses[params["learning_rate"]], "metric": "loss", "epochs_run": 1, "history": []})
-    monkeypatch.setattr(dnalm.report, "plot_search_curves", lambda *a, **kw: None)
-    assert run_search(cfg, tmp_path / "runs")["tata/cnn-gb"]["params"] == {"learning_rate": 1e-2}
+    monkeypatch.setattr(dnalm.experiment.search, "_trial", lambda bench, d, m, scfg, params, folder: Trial(
+        d, m, params, metric="loss", value=losses[params["learning_rate"]], epochs_run=1))
+    monkeypatch.setattr(dnalm.experiment.search, "plot_search_curves", lambda *a, **kw: None)
+    assert run_search(cfg, tmp_path / "runs")["tata/cnn-gb"].params == {"learning_rate": 1e-2}
 
 
 def test_optuna_search_resumes_with_the_same_trials(tata_dir, tmp_path):
@@ -159,11 +162,11 @@ def test_optuna_search_resumes_with_the_same_trials(tata_dir, tmp_path):
               "space": {"learning_rate": {"low": 1e-4, "high": 1e-2, "log": True}, "batch_size": [32, 64]}}
     cfg = BenchmarkConfig.load(_config(tmp_path, tata_dir, models={"cnn-gb": {"model": "cnn-gb", "epochs": 1}},
                                        search=search))
-    first = run_search(cfg, tmp_path / "runs")["tata/cnn-gb"]["trials"]
+    first = run_search(cfg, tmp_path / "runs")["tata/cnn-gb"].trials
     assert len({json.dumps(t["params"], sort_keys=True) for t in first}) == 3
     assert all(1e-4 <= t["params"]["learning_rate"] <= 1e-2 for t in first)
     shutil.rmtree(tmp_path / "runs" / "search" / "tata" / "cnn-gb" / "trial-002")  # killed before trial 3 finished
-    again = run_search(cfg, tmp_path / "runs")["tata/cnn-gb"]["trials"]
+    again = run_search(cfg, tmp_path / "runs")["tata/cnn-gb"].trials
     assert [t["params"] for t in again] == [t["params"] for t in first]
 
 
@@ -186,7 +189,7 @@ def test_report_renders_in_headless_chromium(bench_run, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium); the HTML is checked above")
-    from dnalm.report import build_report
+    from dnalm.experiment.report import build_report
 
     runs, _ = bench_run
     build_report(runs, tmp_path / "report.html")
@@ -211,8 +214,8 @@ def test_benchmark_accepts_the_default_recipe(tmp_path, tata_dir):
                                        audit=False, report=False))
     run_benchmark(cfg, tmp_path / "runs")
     (record,) = load_records(tmp_path / "runs")
-    assert record["model"] == "auto" and record["finetune_config"]["model"] == "auto"
-    assert record["metrics"]["reverse_complement_average"] is True  # as the recipe's model folder records
+    assert record.model == "auto" and record.finetune_config["model"] == "auto"
+    assert record.metrics["reverse_complement_average"] is True  # as the recipe's model folder records
     assert (tmp_path / "runs" / "runs" / "tata" / "auto" / "seed0" / "model" / "recipe.json").is_file()
 
 
@@ -222,10 +225,11 @@ def test_a_benchmark_refuses_to_report_a_split_it_selects_on(tata_dir, tmp_path)
 
 
 def test_one_seed_has_no_std():
-    from dnalm.benchmark import aggregate, format_mean_std
+    from dnalm.experiment.results import aggregate
 
-    (row,) = aggregate([{"dataset": "d", "model": "m", "seed": 0, "parameters": 1, "metrics": {"mcc": 0.5}}])
-    assert row["mcc_std"] is None and format_mean_std(row["mcc_mean"], row["mcc_std"]) == "0.500 ± n/a"
+    (row,) = aggregate([RunRecord("d", "m", 0, parameters=1, metrics={"mcc": 0.5})])
+    assert row.metrics["mcc"].std is None and str(row.metrics["mcc"]) == "0.500 ± n/a"
+    assert row.to_dict()["mcc_std"] is None and ResultRow.from_dict(row.to_dict()).metrics == row.metrics
 
 
 def test_a_benchmark_redoes_the_runs_whose_config_or_data_changed(tata_dir, tmp_path, monkeypatch, caplog):
@@ -241,7 +245,7 @@ def test_a_benchmark_redoes_the_runs_whose_config_or_data_changed(tata_dir, tmp_
                                          "seeds": [0], "finetune": {**FAST, "epochs": epochs}, "report": False})
         rows = run_benchmark(cfg, out)
         (record,) = load_records(out)  # a name with '/' is a nested folder, found at any depth
-        assert record["dataset"] == "gue/tata" and record["finetune_config"]["epochs"] == epochs
+        assert record.dataset == "gue/tata" and record.finetune_config["epochs"] == epochs
         assert json.loads((out / "results.json").read_text())["config"]["finetune"]["epochs"] == epochs
         return rows
 
@@ -249,19 +253,19 @@ def test_a_benchmark_redoes_the_runs_whose_config_or_data_changed(tata_dir, tmp_
     assert calls == [1]
     run(tata_dir, 1)
     assert calls == []  # nothing changed: the finished run is kept
-    with caplog.at_level("WARNING", logger="dnalm.benchmark"):
+    with caplog.at_level("WARNING", logger="dnalm.experiment.runner"):
         rows = run(tata_dir, 2)
-    assert calls == [2] and rows[0]["epochs_run_mean"] == 2  # the table holds the new setting's run
+    assert calls == [2] and rows[0].run_stats["epochs_run"].mean == 2  # the table holds the new setting's run
     assert "run gue/tata/cnn-gb/seed0: done again: changed since it ran: finetune epochs 1.0 -> 2.0" in caplog.text
     changed = tmp_path / "changed"
     shutil.copytree(tata_dir, changed)
     lines = (changed / "train.csv").read_text().splitlines()
     (changed / "train.csv").write_text("\n".join(lines[:-20]) + "\n")  # same name, other content
     caplog.clear()
-    with caplog.at_level("WARNING", logger="dnalm.benchmark"):
+    with caplog.at_level("WARNING", logger="dnalm.experiment.runner"):
         run(changed, 2)
     assert calls == [2] and "the data files' content" in caplog.text
-    assert load_records(out)[0]["n_train"] == 220
+    assert load_records(out)[0].n_train == 220
     audit = json.loads((out / "audit" / "gue" / "tata.json").read_text())
     assert audit["data"] == str(changed)  # the audit follows the data too
     same = tmp_path / "same"

@@ -14,7 +14,7 @@ CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"
 def test_shipped_configs_are_valid(path):
     import yaml
 
-    from dnalm.benchmark import BenchmarkConfig
+    from dnalm.experiment.config import BenchmarkConfig
 
     if path.name.startswith("model-"):
         assert resolve_spec(str(path)) is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dnalm.report import plot_comparison, plot_curves, plot_roc_pr
+from dnalm.experiment.plots import plot_comparison, plot_curves, plot_roc_pr
 
 
 def test_learning_curves_are_three_panels_with_integer_epochs(tmp_path):
@@ -20,8 +20,6 @@ def test_roc_pr_and_comparison_plots(tmp_path):
     y = rng.integers(0, 2, 200)
     runs = [(y, y * 0.6 + rng.random(200) * 0.5) for _ in range(2)]
     plot_roc_pr({"pos-cnn": runs, "tiny": [(y, rng.random(200))]}, tmp_path / "r.png", title="tata")
-    rows = [{"dataset": "tata", "model": "pos-cnn"}, {"dataset": "tata", "model": "tiny"},
-            {"dataset": "mouse/0", "model": "pos-cnn"}]
-    plot_comparison(rows, {("tata", "pos-cnn"): [0.74, 0.75, 0.73], ("tata", "tiny"): [0.4, 0.45, 0.42],
-                           ("mouse/0", "pos-cnn"): [0.57]}, {"tata": 0.742}, tmp_path / "m.png")
+    plot_comparison({("tata", "pos-cnn"): [0.74, 0.75, 0.73], ("tata", "tiny"): [0.4, 0.45, 0.42],
+                     ("mouse/0", "pos-cnn"): [0.57]}, {"tata": 0.742}, tmp_path / "m.png")
     assert (tmp_path / "r.png").stat().st_size > 5_000 and (tmp_path / "m.png").stat().st_size > 5_000

@@ -545,7 +545,8 @@ def embed(model: Annotated[str, typer.Argument(help="Transformer model folder or
 def benchmark(config: Annotated[Path, typer.Argument(help="Benchmark YAML (datasets, models, seeds, search).")],
               output: OutDir = Path("dnalm-benchmark")):
     """Datasets x models x seeds -> results.md/csv/json (mean ± std); resumes an interrupted run."""
-    from dnalm.benchmark import BenchmarkConfig, run_benchmark
+    from dnalm.experiment.config import BenchmarkConfig
+    from dnalm.experiment.runner import run_benchmark
 
     try:
         cfg = BenchmarkConfig.load(config)
@@ -561,8 +562,8 @@ def benchmark(config: Annotated[Path, typer.Argument(help="Benchmark YAML (datas
 def search(config: Annotated[Path, typer.Argument(help="Benchmark YAML with a search section.")],
            output: OutDir = Path("dnalm-benchmark")):
     """Hyperparameter search (grid or Optuna) on validation only; `dnalm benchmark` then uses the choice."""
-    from dnalm.benchmark import BenchmarkConfig
-    from dnalm.search import run_search
+    from dnalm.experiment.config import BenchmarkConfig
+    from dnalm.experiment.search import run_search
 
     try:
         cfg = BenchmarkConfig.load(config)
@@ -572,8 +573,8 @@ def search(config: Annotated[Path, typer.Argument(help="Benchmark YAML with a se
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     for c in chosen.values():
-        typer.echo(f"{c['dataset']} / {c['model']}: {json.dumps(c['params'])} (validation {c['metric']} "
-                   f"{c['value']:.4f} of {len(c['trials'])} trials)")
+        typer.echo(f"{c.dataset} / {c.model}: {json.dumps(c.params)} (validation {c.metric} "
+                   f"{c.value:.4f} of {len(c.trials)} trials)")
 
 
 def _report_tokenizer(name: str):
@@ -631,7 +632,7 @@ def report(runs: Annotated[Path, typer.Argument(help="Folder written by dnalm be
            pretrain: Annotated[list[Path] | None, typer.Option(help="Pretraining run folder(s) to include.")] = None,
            title: str | None = None):
     """Self-contained HTML report (plots embedded) plus Markdown and PNGs."""
-    from dnalm.report import build_report
+    from dnalm.experiment.report import build_report
 
     try:
         out = build_report(runs, output, pretrain=pretrain, title=title)

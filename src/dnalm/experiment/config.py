@@ -1,0 +1,302 @@
+"""Benchmark and search settings: datasets x models x seeds, and the hyperparameter space.
+
+A benchmark config (YAML) names datasets (split folders), models (``finetune`` settings)
+and seeds; an optional ``search`` section picks hyperparameters per dataset and model on the
+validation split first. Dataset and model names become folders under the output and are
+checked when the config loads, as is every model's finetune settings and the search space.
+
+>>> cfg = BenchmarkConfig.from_dict({"datasets": {"toy": "data/toy"}, "models": {"cnn": {"model": "cnn"}},
+...                                  "seeds": [0, 1]})
+>>> [(r.dataset, r.model, r.seed) for r in cfg.runs()]
+[('toy', 'cnn', 0), ('toy', 'cnn', 1)]
+>>> s = SearchConfig.from_dict({"space": {"learning_rate": [1e-3, 5e-4], "batch_size": [32, 64]}})
+>>> s.grid()
+[{'learning_rate': 0.001, 'batch_size': 32}, {'learning_rate': 0.001, 'batch_size': 64}, \
+{'learning_rate': 0.0005, 'batch_size': 32}, {'learning_rate': 0.0005, 'batch_size': 64}]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dnalm.config import FinetuneConfig, check_keys, load_yaml
+
+__all__ = ["BenchmarkConfig", "DatasetEntry", "RunKey", "SearchConfig", "check_name", "data_digest"]
+
+
+_NAME_PART = re.compile(r"[A-Za-z0-9._+=-]+")
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """A dataset or model name, which becomes folders under the output: letters, digits and ``. _ - + =``,
+    with ``/`` only between non-empty parts that are not ``.`` or ``..``.
+
+    >>> check_name("prom/prom_core_tata", "dataset")
+    'prom/prom_core_tata'
+    >>> check_name("../../escape", "dataset")
+    Traceback (most recent call last):
+    ...
+    ValueError: dataset '../../escape': names become folders under the output; use letters, digits, '.', '_', \
+'-', '+', '=', and '/' only between non-empty parts other than '.' and '..'
+    """
+    if not all(_NAME_PART.fullmatch(part) and part not in (".", "..") for part in name.split("/")):
+        raise ValueError(f"{what} {name!r}: names become folders under the output; use letters, digits, '.', '_', "
+                         "'-', '+', '=', and '/' only between non-empty parts other than '.' and '..'")
+    return name
+
+
+def _check_no_nesting(paths: list[str], what: str, source: str) -> None:
+    """Refuse two names that give one folder, or a folder inside another (``a`` + ``b/c`` and ``a/b`` + ``c``)."""
+    seen: dict[tuple[str, ...], str] = {}
+    for path in paths:
+        parts = tuple(path.split("/"))
+        if parts in seen:
+            raise ValueError(f"{source}: two {what} share the folder {path!r}; rename a dataset or a model")
+        seen[parts] = path
+    for parts, path in seen.items():
+        for i in range(1, len(parts)):
+            if parts[:i] in seen:
+                raise ValueError(f"{source}: the {what} folder {path!r} lies inside {seen[parts[:i]]!r}; "
+                                 "rename a dataset or a model")
+
+
+def _inside(output: Path, path: Path) -> Path:
+    """``path`` if it resolves under ``output``; a name or a symbolic link leading out of it is a ValueError."""
+    root, real = output.resolve(), path.resolve()
+    if not real.is_relative_to(root):
+        raise ValueError(f"{path} resolves to {real}, outside the output folder {root} (a symbolic link leads out "
+                         "of it); nothing was written there")
+    return path
+
+
+_DIGESTS: dict[tuple, str] = {}  # per process: (files, sizes, mtimes) -> digest of their bytes
+
+
+def data_digest(path: str | Path) -> str:
+    """SHA-256 of a dataset's split files (names and bytes), or of a single data file.
+
+    Files other than the train/dev/test splits (a README) do not count. Computed once per process
+    while the files' sizes and modification times stay the same.
+    """
+    from dnalm.io import find_splits
+
+    path = Path(path)
+    if path.is_dir():
+        files = []
+        for split, p in sorted(find_splits(path).items()):
+            found = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+            files += [(f"{split}:{f.relative_to(path).as_posix()}", f) for f in found]
+    else:
+        files = [(path.name, path)]
+    stamp = tuple((name, f.stat().st_size, f.stat().st_mtime_ns) for name, f in files)
+    key = (str(path.resolve()), stamp)
+    if key not in _DIGESTS:
+        h = hashlib.sha256()
+        for name, f in files:
+            h.update(f"{name}\0{f.stat().st_size}\0".encode())
+            with open(f, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+        _DIGESTS[key] = h.hexdigest()
+    return _DIGESTS[key]
+
+
+@dataclass
+class DatasetEntry:
+    """A dataset of the benchmark: a split folder and, optionally, a published reference figure."""
+
+    path: str
+    reference: dict = field(default_factory=dict)  # e.g. {"mcc": 0.6937}
+    reference_source: str = ""  # where the reference figure comes from
+
+    @classmethod
+    def from_any(cls, name: str, value) -> DatasetEntry:
+        if isinstance(value, str):
+            return cls(path=value)
+        if not isinstance(value, dict) or "path" not in value:
+            raise ValueError(f"dataset {name!r}: give a path, or a mapping with 'path' (and optional 'reference')")
+        check_keys(value, [f.name for f in dataclasses.fields(cls)], "key", f"dataset {name!r}")
+        return cls(**value)
+
+
+@dataclass(frozen=True)
+class RunKey:
+    """One run of a benchmark; it lives in ``RUNS/runs/<folder>``."""
+
+    dataset: str
+    model: str
+    seed: int
+
+    @property
+    def folder(self) -> str:
+        return f"{self.dataset}/{self.model}/seed{self.seed}"
+
+
+@dataclass
+class BenchmarkConfig:
+    """Datasets x models x seeds; see ``configs/benchmark-smoke.yaml`` for an annotated example.
+
+    ``finetune`` holds settings applied to every run; each model's mapping overrides them
+    (both are :class:`~dnalm.config.FinetuneConfig` keys, checked up front). ``search``
+    (optional) is a :class:`SearchConfig` mapping.
+    """
+
+    datasets: dict[str, DatasetEntry]
+    models: dict[str, dict]
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    finetune: dict = field(default_factory=dict)
+    search: dict | None = None
+    split: str = "test"  # evaluated once per run, after model selection on the dev split
+    reverse_complement_average: bool | None = None  # None: as each model folder records (on for "auto")
+    eval_batch_size: int = 128
+    audit: bool = True  # leakage audit of every dataset, written to RUNS/audit/
+    keep_models: bool = True  # False: delete each run's weights once it is evaluated (history and metrics stay)
+    report: bool = True  # also write RUNS/report.html + report.md (dnalm report) when every run is done
+    name: str = "benchmark"
+    source: str = ""  # the YAML file it came from
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "", base: Path | None = None) -> BenchmarkConfig:
+        data = dict(data)
+        check_keys(data, sorted({f.name for f in dataclasses.fields(cls)} - {"source"}), "benchmark key",
+                   source or "benchmark config")
+        for key in ("datasets", "models"):
+            if not isinstance(data.get(key), dict) or not data[key]:
+                raise ValueError(f"{source or 'benchmark config'}: '{key}' must be a non-empty mapping")
+        where = source or "benchmark config"
+        datasets = {check_name(str(n), f"{where}: dataset"): DatasetEntry.from_any(str(n), v)
+                    for n, v in data.pop("datasets").items()}
+        if base is not None:
+            for entry in datasets.values():
+                entry.path = _resolve_path(entry.path, base)
+        models = {}
+        for name, value in data.pop("models").items():
+            value = {"model": value} if isinstance(value, str) else dict(value or {})
+            models[check_name(str(name), f"{where}: model")] = value
+        cfg = cls(datasets=datasets, models=models, source=source, **data)
+        _check_no_nesting([k.folder for k in cfg.runs()], "runs", where)
+        _check_no_nesting([f"{d}/{m}" for d in cfg.datasets for m in cfg.models], "searches", where)
+        _check_no_nesting([f"{d}.json" for d in cfg.datasets], "audits", where)
+        if cfg.split in ("train", "dev", "validation"):
+            raise ValueError(f"{source or 'benchmark config'}: split {cfg.split!r} is used to train or to select "
+                             "models; a benchmark reports a split read once, after selection (test)")
+        if not cfg.seeds or len(set(cfg.seeds)) != len(cfg.seeds):
+            raise ValueError(f"{source or 'benchmark config'}: seeds must be a non-empty list without repeats")
+        for name in cfg.models:  # fail now, not after hours of training
+            cfg.finetune_config(name, cfg.seeds[0])
+        cfg.search_config()
+        return cfg
+
+    @classmethod
+    def load(cls, path: str | Path) -> BenchmarkConfig:
+        path = Path(path)
+        return cls.from_dict(load_yaml(path), source=str(path), base=path.resolve().parent)
+
+    def finetune_config(self, model: str, seed: int, overrides: dict | None = None) -> FinetuneConfig:
+        settings = {**self.finetune, **self.models[model], **(overrides or {}), "seed": seed}
+        settings.setdefault("model", model)
+        try:
+            return FinetuneConfig.from_dict(settings)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{self.source or 'benchmark config'}: model {model!r}: {err}") from None
+
+    def data_digest(self, dataset: str) -> str:
+        """Digest of a dataset's split files (see :func:`data_digest`)."""
+        return data_digest(self.datasets[dataset].path)
+
+    def run_key(self, key: RunKey, ft: FinetuneConfig) -> dict:
+        """Everything that determines a run's result, and its hash (``key``)."""
+        from dnalm import __version__
+
+        parts = {"data_digest": self.data_digest(key.dataset), "finetune_config": ft.to_dict(), "seed": key.seed,
+                 "split": self.split, "reverse_complement_average": self.reverse_complement_average,
+                 "dnalm_version": __version__}
+        parts = json.loads(json.dumps(parts, sort_keys=True, default=str))
+        return {"key": hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20], "parts": parts}
+
+    def output_path(self, output: Path, *parts: str) -> Path:
+        """``output/parts...``, refused (ValueError) if it resolves outside ``output`` (a symbolic link)."""
+        return _inside(output, output.joinpath(*parts))
+
+    def search_config(self) -> SearchConfig | None:
+        """The ``search`` section, checked against this benchmark's models and datasets (None without one)."""
+        if not self.search:
+            return None
+        return SearchConfig.from_dict(self.search, models=list(self.models), datasets=list(self.datasets))
+
+    def runs(self) -> list[RunKey]:
+        return [RunKey(d, m, s) for d in self.datasets for m in self.models for s in self.seeds]
+
+    def to_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["datasets"] = {n: dataclasses.asdict(e) for n, e in self.datasets.items()}
+        return out
+
+
+def _resolve_path(path: str, base: Path) -> str:
+    """A relative dataset path is read from the working directory, else next to the config file."""
+    p = Path(os.path.expanduser(path))
+    if p.is_absolute() or p.exists() or not (base / p).exists():
+        return str(p)
+    return str(base / p)
+
+
+_NOT_SEARCHABLE = {"model", "seed", "trainer", "problem_type", "sequence_column", "label_column", "from_scratch"}
+
+
+@dataclass
+class SearchConfig:
+    """``space`` maps FinetuneConfig settings to a list of values (grid, or categorical for
+    Optuna) or, for Optuna, a range ``{low, high, log}`` (integers when both ends are)."""
+
+    space: dict
+    method: str = "grid"  # grid | optuna
+    n_trials: int | None = None  # Optuna: number of trials (required); grid: every combination
+    seed: int = 0  # every trial trains with this seed; Optuna's sampler is seeded from it too
+    metric: str | None = None  # validation metric to maximise (minimise if it ends in "loss"); None: mcc
+    models: list[str] | None = None  # search only these benchmark models (None: all)
+    datasets: list[str] | None = None  # ... on these datasets (None: all)
+
+    @classmethod
+    def from_dict(cls, data: dict, models: list[str] | None = None,
+                  datasets: list[str] | None = None) -> SearchConfig:
+        check_keys(data, sorted(f.name for f in dataclasses.fields(cls)), "key", "search")
+        cfg = cls(**data)
+        if cfg.method not in ("grid", "optuna"):
+            raise ValueError(f"search.method must be 'grid' or 'optuna'; got {cfg.method!r}")
+        if not isinstance(cfg.space, dict) or not cfg.space:
+            raise ValueError("search.space must map settings to values")
+        settings = {f.name for f in dataclasses.fields(FinetuneConfig)} - _NOT_SEARCHABLE
+        for name, values in cfg.space.items():
+            if name not in settings:
+                raise ValueError(f"search.space: {name!r} is not a searchable finetune setting; "
+                                 f"choose from {sorted(settings)}")
+            if isinstance(values, dict):
+                if cfg.method == "grid" or set(values) - {"low", "high", "log"} or not {"low", "high"} <= set(values):
+                    raise ValueError(f"search.space.{name}: a range {{low, high, log}} needs method: optuna; "
+                                     "a grid takes a list of values")
+            elif not isinstance(values, list) or not values:
+                raise ValueError(f"search.space.{name}: give a non-empty list of values")
+        if cfg.method == "optuna" and not cfg.n_trials:
+            raise ValueError("search.n_trials is required with method: optuna")
+        for what, names, known in (("models", cfg.models, models), ("datasets", cfg.datasets, datasets)):
+            missing = sorted(set(names or []) - set(known or names or []))
+            if missing:
+                raise ValueError(f"search.{what}: {missing} are not in the benchmark's {what}")
+        return cfg
+
+    def grid(self) -> list[dict]:
+        names = list(self.space)
+        return [dict(zip(names, combo)) for combo in itertools.product(*(self.space[n] for n in names))]
+
+    def maximize(self, bench: BenchmarkConfig, model: str) -> bool:
+        """Direction of the selection metric: this search's, else the model's checkpoint-selection metric."""
+        metric = self.metric or bench.finetune_config(model, self.seed).metric_for_best_model or "mcc"
+        return not metric.endswith("loss")

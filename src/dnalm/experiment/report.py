@@ -1,0 +1,237 @@
+"""``dnalm report RUNS``: one self-contained HTML page (plots embedded) and a Markdown twin.
+
+Reads what ``dnalm benchmark``/``dnalm search`` wrote under RUNS — ``results.json``, each
+run's ``run.json``, ``model/history.json`` and ``eval/predictions.csv``, ``search/**/trial.json``,
+``audit/*.json`` — plus any pretraining run (a folder with ``pretrain_summary.json`` given
+as a model in the benchmark config, or passed with ``pretrain=``). Every plot is also saved
+as a PNG under ``report_files/`` next to the report. The files are read through the types of
+:mod:`dnalm.experiment.results` and drawn by :mod:`dnalm.experiment.plots`; the report knows
+nothing of the runner, so it reports a benchmark that is still running, or one from an earlier dnalm.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+
+from dnalm.experiment.config import RunKey
+from dnalm.experiment.plots import (
+    plot_comparison,
+    plot_curves,
+    plot_pretraining,
+    plot_roc_pr,
+    plot_search_curves,
+)
+from dnalm.experiment.results import Results, RunRecord, SearchChoice, Trial, load_records, markdown_table
+
+__all__ = ["build_report"]
+
+
+class _Page:
+    """Collects sections as HTML and Markdown at once; figures go to ``files`` and are embedded."""
+
+    def __init__(self, files: Path, md_base: Path):
+        self.files, self.md_base = files, md_base
+        self.html: list[str] = []
+        self.md: list[str] = []
+        files.mkdir(parents=True, exist_ok=True)
+
+    def heading(self, text: str, level: int = 2) -> None:
+        self.html.append(f"<h{level}>{html.escape(text)}</h{level}>")
+        self.md += ["#" * level + " " + text, ""]
+
+    def text(self, text: str) -> None:
+        self.html.append(f"<p>{html.escape(text)}</p>")
+        self.md += [text, ""]
+
+    def table(self, head: list[str], rows: list[list]) -> None:
+        cells = "".join(f"<th>{html.escape(str(h))}</th>" for h in head)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+        self.html.append(f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>")
+        self.md += markdown_table(head, rows) + [""]
+
+    def figure(self, name: str) -> Path:
+        """Path to draw into; call :meth:`embed` after drawing."""
+        return self.files / name
+
+    def embed(self, name: str, caption: str, width: int | None = None) -> None:
+        path = self.files / name
+        if not path.is_file():
+            return
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        style = f' style="max-width:{width}px"' if width else ""
+        self.html.append(f'<figure><img alt="{html.escape(caption)}"{style} src="data:image/png;base64,{data}">'
+                         f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+        rel = path.relative_to(self.md_base) if path.is_relative_to(self.md_base) else path
+        self.md += [f"![{caption}]({rel.as_posix()})", ""]
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
+table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
+th{background:#f0f0f0}td:first-child,td:nth-child(2){text-align:left}img{max-width:100%}
+figure{margin:1em 0}figcaption{font-size:12px;color:#555}h1{font-size:1.6em}h2{border-bottom:1px solid #ddd}"""
+
+
+def _results_section(page: _Page, results: Results) -> None:
+    page.heading("Results")
+    page.text(f"{results.split} metrics, mean ± std ({results.std}) over seeds; models selected on the dev split only.")
+    page.table(*results.main_table())
+    metric = next((m for m in ("mcc", "f1_macro", "mse") if any(m in r.metrics for r in results.rows)), None)
+    if metric:
+        refs = {d: ref[metric] for d, ref in results.references.items() if metric in ref}
+        plot_comparison({(r.dataset, r.model): r.get(metric).values or [] for r in results.rows}, refs,
+                        page.figure("comparison.png"), metric)
+        page.embed("comparison.png", f"test {metric.upper()} per model: one dot per seed, the bar at the mean, "
+                   "the dashed line the dataset's reference figure")
+    if note := results.constant_prediction_note():
+        page.text(note)
+
+
+def _binary_scores(predictions: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """Labels (1: the second class) and its probability from a binary run's ``predictions.csv``."""
+    import csv
+
+    with open(predictions, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    probs = [k for k in (rows[0] if rows else {}) if k.startswith("prob_")]
+    if len(probs) != 2:
+        return None
+    positive = probs[1].removeprefix("prob_")
+    y = np.array([r["label"] == positive for r in rows], dtype=int)
+    return y, np.array([float(r[probs[1]]) for r in rows])
+
+
+def _runs_sections(page: _Page, runs_dir: Path, order: list[str], planned: list[str] | None) -> None:
+    """Per dataset: confusion matrices, learning curves and ROC/PR of the runs in the current plan
+    (``results.json``'s ``runs``; every finished run when there is no results.json yet)."""
+    from dnalm.evaluation import plot_confusion_matrix
+
+    if planned is not None:
+        records = [RunRecord.load(runs_dir / f / "run.json") for f in planned if (runs_dir / f / "run.json").is_file()]
+    else:
+        records = load_records(runs_dir)
+    by_dataset: dict[str, dict[str, list[RunRecord]]] = {}
+    for r in records:
+        by_dataset.setdefault(r.dataset, {}).setdefault(r.model, []).append(r)
+    rank = {name: i for i, name in enumerate(order)}
+    for dataset, models in sorted(by_dataset.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])):
+        page.heading(f"{dataset}", 2)
+        curves = {}
+        for model, runs in models.items():
+            cms = [np.asarray(r.metrics["confusion_matrix"]) for r in runs if "confusion_matrix" in r.metrics]
+            if cms:
+                name = f"cm_{dataset}_{model}.png".replace("/", "_")
+                labels = runs[0].metrics.get("labels", [str(i) for i in range(len(cms[0]))])
+                plot_confusion_matrix(sum(cms), labels, page.figure(name),
+                                      title=f"{dataset} / {model}: {len(cms)} seeds summed")
+                page.embed(name, f"{dataset} / {model}: test confusion matrix, summed over {len(cms)} seeds", 640)
+            histories = {}
+            for r in sorted(runs, key=lambda r: r.seed):
+                folder = runs_dir / "runs" / RunKey(r.dataset, r.model, r.seed).folder
+                if (folder / "model" / "history.json").is_file():
+                    histories[f"seed {r.seed}"] = json.loads((folder / "model" / "history.json").read_text())
+                pred = folder / "eval" / "predictions.csv"
+                scores = _binary_scores(pred) if pred.is_file() else None
+                if scores is not None:
+                    curves.setdefault(model, []).append(scores)
+            if histories:
+                name = f"curves_{dataset}_{model}.png".replace("/", "_")
+                plot_curves(histories, page.figure(name), title=f"{dataset} / {model}: validation per epoch")
+                page.embed(name, f"{dataset} / {model}: learning curves on the validation split, one line per seed")
+        if curves:
+            name = f"rocpr_{dataset}.png".replace("/", "_")
+            plot_roc_pr(curves, page.figure(name), title=f"{dataset}: test split")
+            page.embed(name, f"{dataset}: ROC and precision-recall curves on the test split, one line per seed")
+
+
+def _search_section(page: _Page, runs_dir: Path) -> None:
+    chosen = sorted(runs_dir.glob("search/**/chosen.json"))
+    if not chosen:
+        return
+    page.heading("Hyperparameter search (validation split only)")
+    rows = []
+    for path in chosen:
+        c = SearchChoice.load(path)
+        trials = [Trial.load(p) for p in sorted(path.parent.glob("trial-*/trial.json"))]
+        for t in trials:
+            rows.append([c.dataset, c.model, json.dumps(t.params), "–" if t.value is None else f"{t.value:.4f}",
+                         "chosen" if t.params == c.params else ""])
+        name = f"search_{c.dataset}_{c.model}.png".replace("/", "_")
+        plot_search_curves(trials, page.figure(name), title=f"{c.dataset} / {c.model}")
+        page.embed(name, f"{c.dataset} / {c.model}: validation curves per epoch, one line per setting")
+    page.table(["dataset", "model", "setting", "best validation metric", ""], rows)
+
+
+def _pretraining_section(page: _Page, i: int, folder: Path) -> None:
+    """A pretraining run (``history.json``, ``pretrain_summary.json``): its loss curve and final validation."""
+    if not (folder / "history.json").is_file():
+        raise FileNotFoundError(f"{folder}: no history.json of a pretraining run")
+    plot_pretraining(json.loads((folder / "history.json").read_text()), page.figure(f"pretrain_{i}.png"))
+    summary_path = folder / "pretrain_summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    page.heading(f"Pretraining: {folder}")
+    val = summary.get("validation") or {}
+    if val:
+        page.text(f"{summary.get('steps')} steps; validation MLM loss {val.get('eval_loss', float('nan')):.3f}, "
+                  f"masked-token accuracy {val.get('eval_masked_accuracy', float('nan')):.3f}.")
+    page.embed(f"pretrain_{i}.png", f"pretraining loss curve ({folder})")
+
+
+def _audit_section(page: _Page, runs_dir: Path) -> None:
+    audits = sorted(runs_dir.glob("audit/**/*.json"))
+    if not audits:
+        return
+    page.heading("Leakage audit")
+    page.text("Rows of the first split whose sequence also occurs in the second (exact, reverse-complement only, "
+              "and near: sharing a long stretch on either strand without being an exact or RC duplicate); "
+              "within a split, rows repeating an earlier row.")
+    rows = []
+    for path in audits:
+        a = json.loads(path.read_text())
+        for key, n in a["exact_duplicates"].items():
+            rows.append([path.relative_to(runs_dir / "audit").with_suffix("").as_posix(), key, n, a["reverse_complement_duplicates"][key],
+                         a["near_duplicates"].get(key, "–"), a["conflicting_labels"][key]])
+    page.table(["dataset", "pair", "exact", "reverse complement", f"near (≥ {a['min_shared_bp']} bp)",
+                "conflicting labels"], rows)
+
+
+def build_report(runs_dir: str | Path, output: str | Path, *, pretrain: list[str | Path] | None = None,
+                 title: str | None = None) -> dict:
+    """Write ``output`` (HTML, plots embedded) and ``output`` with ``.md`` (Markdown, PNGs in
+    ``report_files/``). Returns the paths written."""
+    runs_dir, output = Path(runs_dir), Path(output)
+    if not runs_dir.is_dir():
+        raise FileNotFoundError(f"{runs_dir}: no such run folder")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    files = output.parent / f"{output.stem}_files"
+    page = _Page(files, output.parent)
+    results = Results.load(runs_dir) if (runs_dir / "results.json").is_file() else None
+    name = title or (results.name if results else "") or runs_dir.name
+    page.heading(f"dnalm report: {name}", 1)
+    if results:
+        _results_section(page, results)
+    else:
+        page.text(f"{runs_dir} holds no results.json (the benchmark has not finished); showing the runs found.")
+    _runs_sections(page, runs_dir, list(dict.fromkeys(r.dataset for r in results.rows)) if results else [],
+                   results.runs if results else None)
+    _search_section(page, runs_dir)
+    folders = [Path(p) for p in pretrain or []]
+    for m in ((results.config if results else {}).get("models") or {}).values():
+        model = Path(str(m.get("model", "")))
+        if (model / "pretrain_summary.json").is_file() and model not in folders:
+            folders.append(model)
+    for i, folder in enumerate(folders):
+        _pretraining_section(page, i, folder)
+    _audit_section(page, runs_dir)
+    body = "\n".join(page.html)
+    output.write_text(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                      f"<title>{html.escape(name)}</title><style>{_CSS}</style></head>\n<body>\n{body}\n</body></html>\n",
+                      encoding="utf-8")
+    md = output.with_suffix(".md")
+    md.write_text("\n".join(page.md), encoding="utf-8")
+    return {"html": str(output), "markdown": str(md), "figures": str(files),
+            "n_figures": len(list(files.glob("*.png")))}

@@ -1,0 +1,124 @@
+"""Benchmarks: datasets x models x seeds -> one table of test metrics (mean ± std over seeds).
+
+Every run is a folder with its config, seed, metrics, wall time and parameter count
+(``run.json``, a :class:`~dnalm.experiment.results.RunRecord`), and a key: a hash of everything
+that determines it (the data files' bytes, the resolved finetune settings, seed, split, strand
+averaging, dnalm's version). A run whose ``run.json`` holds the current key is not redone, so an
+interrupted benchmark resumes where it stopped; a run whose key differs (the config or the data
+changed) is done again. An optional search picks each model's setting on the validation split
+first (:mod:`dnalm.experiment.search`). The results go to ``results.md``, ``results.csv`` and
+``results.json`` (:class:`~dnalm.experiment.results.Results`), and the report to ``report.html``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from dnalm.experiment.config import BenchmarkConfig, RunKey
+from dnalm.experiment.report import build_report
+from dnalm.experiment.results import ResultRow, Results, RunRecord, aggregate
+from dnalm.experiment.search import run_search
+from dnalm.files import write_json
+
+__all__ = ["run_benchmark", "run_one"]
+
+log = logging.getLogger(__name__)
+
+
+def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | None = None) -> RunRecord:
+    """Fine-tune, select on dev, evaluate once on ``cfg.split``; returns (and writes) ``run.json``."""
+    from dnalm.evaluation import evaluate
+    from dnalm.train import finetune
+
+    folder = cfg.output_path(output, "runs", key.folder)
+    record_path = folder / "run.json"
+    entry = cfg.datasets[key.dataset]
+    ft = cfg.finetune_config(key.model, key.seed, overrides)
+    run_key = cfg.run_key(key, ft)
+    if record_path.is_file():
+        old = RunRecord.load(record_path)
+        if old.run_key == run_key["key"]:
+            return old
+        log.warning("run %s: done again: %s", key.folder, _what_changed(old.run_key_parts, run_key["parts"]))
+        shutil.rmtree(folder)
+    elif folder.exists():  # a run killed part-way: start it again
+        log.info("%s: removing an unfinished run", folder)
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    log.info("run %s: finetune %s on %s (seed %d)", key.folder, ft.model, entry.path, key.seed)
+    t0 = time.time()
+    summary = finetune(ft, entry.path, folder / "model")
+    t1 = time.time()
+    metrics = evaluate(str(folder / "model"), entry.path, folder / "eval", split=cfg.split,
+                       batch_size=cfg.eval_batch_size, reverse_complement_average=cfg.reverse_complement_average,
+                       seed=key.seed)
+    t2 = time.time()
+    if not cfg.keep_models:
+        for weights in (folder / "model").glob("*.safetensors"):
+            weights.unlink()
+    record = RunRecord(
+        dataset=key.dataset, model=key.model, seed=key.seed, data=entry.path, split=cfg.split,
+        finetune_config=ft.to_dict(), search_overrides=overrides or {},
+        metrics={k: v for k, v in metrics.items() if k not in ("model", "data")},
+        validation_metrics=summary["validation_metrics"], best_validation_metric=summary["best_validation_metric"],
+        epochs_run=summary["epochs_run"], parameters=summary["parameters"], n_train=summary["n_train"],
+        n_validation=summary["n_validation"], n_truncated_train=summary["n_truncated_train"],
+        train_time_s=round(t1 - t0, 1), eval_time_s=round(t2 - t1, 1), wall_time_s=round(t2 - t0, 1),
+        versions=summary["versions"], device=summary["device"], run_key=run_key["key"],
+        run_key_parts=run_key["parts"])
+    record.save(record_path)  # written last: its presence means the run is complete
+    log.info("run %s: %s %s = %.4f (%.0f s)", key.folder, cfg.split, "mcc", metrics.get("mcc", float("nan")),
+             t2 - t0)
+    return record
+
+
+def _what_changed(old: dict | None, new: dict) -> str:
+    """``finetune epochs 1 -> 2, data content`` (one line for the log)."""
+    if not old:
+        return "it was recorded without a run key (an older dnalm), so its settings cannot be checked"
+    changed = []
+    for name, value in new.items():
+        if name == "finetune_config":
+            before = old.get(name) or {}
+            changed += [f"finetune {k} {before.get(k)!r} -> {v!r}" for k, v in value.items() if before.get(k) != v]
+        elif old.get(name) != value:
+            changed.append("the data files' content" if name == "data_digest" else
+                           f"{name} {old.get(name)!r} -> {value!r}")
+    return "changed since it ran: " + ", ".join(changed)
+
+
+def _audit(cfg: BenchmarkConfig, output: Path) -> None:
+    """A leakage audit of every dataset (``audit/<dataset>.json``), redone when its data changed."""
+    from dnalm.audit import audit_dataset
+
+    for name, entry in cfg.datasets.items():
+        path = cfg.output_path(output, "audit", f"{name}.json")
+        digest = cfg.data_digest(name)
+        if not path.is_file() or json.loads(path.read_text()).get("data_digest") != digest:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_json(path, {**audit_dataset(entry.path), "data_digest": digest})
+
+
+def run_benchmark(cfg: BenchmarkConfig, output: str | Path) -> list[ResultRow]:
+    """Run (or resume) every run of ``cfg`` and write the results table; returns its rows."""
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    write_json(output / "benchmark.json", cfg.to_dict())
+    if cfg.audit:
+        _audit(cfg, output)
+    chosen = run_search(cfg, output) if cfg.search else {}
+    records, todo = [], cfg.runs()
+    for i, key in enumerate(todo, 1):
+        log.info("benchmark run %d of %d: %s", i, len(todo), key.folder)
+        c = chosen.get(f"{key.dataset}/{key.model}")
+        records.append(run_one(cfg, key, output, c.params if c else None))
+    results = Results(name=cfg.name, config=cfg.to_dict(), split=cfg.split, rows=aggregate(records), search=chosen,
+                      runs=[f"runs/{k.folder}" for k in cfg.runs()])
+    results.write(output, records)
+    if cfg.report:
+        build_report(output, output / "report.html")
+    return results.rows

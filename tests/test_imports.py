@@ -1,0 +1,81 @@
+"""dnalm's modules import each other without a circle.
+
+The graph is read from the source with ``ast``: every ``import dnalm.x`` and ``from dnalm.x import y``,
+at module level and inside functions alike (a function-level import only defers a circle to the first
+call). ``from dnalm.pkg import name`` points at ``dnalm.pkg.name`` when that is a submodule, else at
+``dnalm.pkg``; relative imports are resolved against the importing module.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _modules(root: Path) -> dict[str, Path]:
+    """Dotted module name -> file, for every ``.py`` under ``root/dnalm`` (a package is its ``__init__``)."""
+    out = {}
+    for path in sorted((root / "dnalm").rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+def _imported(module: str, path: Path, known: set[str]) -> set[str]:
+    """The dnalm modules that ``module`` imports anywhere in its file."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            for alias in node.names:
+                found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base)
+    return {name for name in found if name in known and name != module}
+
+
+def import_graph(root: Path = SRC) -> dict[str, set[str]]:
+    modules = _modules(root)
+    return {name: _imported(name, path, set(modules)) for name, path in modules.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle as ``[a, b, ..., a]``, or None (depth-first search, white/grey/black)."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_the_graph_is_read_from_function_level_and_from_imports_too():
+    graph = import_graph()
+    assert "dnalm.train" in graph["dnalm.cli"]  # cli imports inside its command functions
+    assert "dnalm.models" in graph["dnalm.train"]  # from dnalm.models import build_model: the package
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_cycles():
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
