@@ -35,3 +35,20 @@ def dnabert_checkpoint(tmp_path_factory) -> Path:
     from dnalm.testing import write_dnabert_checkpoint
 
     return write_dnabert_checkpoint(tmp_path_factory.mktemp("dnabert6"))
+
+
+@pytest.fixture(scope="session")
+def tata_model(tmp_path_factory) -> Path:
+    """A k-mer BERT that learned TATAAA on synthetic 60-base sequences (scan, variants and interpret share it)."""
+    from dnalm.config import FinetuneConfig
+    from dnalm.data import stratified_split
+    from dnalm.io import write_table
+    from dnalm.synth import tata_dataset
+    from dnalm.train import finetune
+
+    root = tmp_path_factory.mktemp("tata_model")
+    train, dev = stratified_split(tata_dataset(1000, 60, seed=3), 0.2, seed=3)
+    write_table(train, root / "train.csv")
+    write_table(dev, root / "dev.csv")
+    finetune(FinetuneConfig(model="tiny", epochs=4, seed=0, trainer={"disable_tqdm": True}), root, root / "m")
+    return root / "m"

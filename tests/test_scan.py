@@ -84,23 +84,6 @@ def test_strands_and_bad_input(untrained, tmp_path):
         scan_genome(str(untrained), tmp_path / "empty.fa", tmp_path / "x.bg")
 
 
-@pytest.fixture(scope="module")
-def tata_model(tmp_path_factory):
-    """A k-mer BERT that learned TATAAA on synthetic 60-base sequences (the scan and variant checks share it)."""
-    from dnalm.config import FinetuneConfig
-    from dnalm.data import stratified_split
-    from dnalm.io import write_table
-    from dnalm.synth import tata_dataset
-    from dnalm.train import finetune
-
-    root = tmp_path_factory.mktemp("tata_model")
-    train, dev = stratified_split(tata_dataset(1000, 60, seed=3), 0.2, seed=3)
-    write_table(train, root / "train.csv")
-    write_table(dev, root / "dev.csv")
-    finetune(FinetuneConfig(model="tiny", epochs=4, seed=0, trainer={"disable_tqdm": True}), root, root / "m")
-    return root / "m"
-
-
 def test_a_tata_model_finds_the_tata_boxes(tata_model, tmp_path):
     """Windows holding TATAAA (either strand) outrank the rest of a random genome."""
     from sklearn.metrics import roc_auc_score
@@ -155,25 +138,6 @@ def test_variants_that_break_a_tata_box_score_strongly_negative(tata_model, tmp_
     assert rows["sym"]["status"] == "symbolic or non-nucleotide allele"
     assert rows["del"]["status"] == "ok" and float(rows["del"]["delta"]) < 0  # the deletion breaks TATAAA too
     assert r["n_alleles"] == len(rows) == 2 * len(sites) + 4 and r["n_scored"] == 2 * len(sites) + 1
-
-
-def test_saturation_mutagenesis_points_at_the_tata_box(tata_model, tmp_path):
-    from dnalm.interpret import interpret_file
-
-    rng = np.random.default_rng(7)
-    seqs = []
-    for i in range(4):
-        s = bytearray(np.frombuffer(b"GC", dtype=np.uint8)[rng.integers(0, 2, 60)].tobytes())  # no TATA by chance
-        s[20 + 5 * i : 26 + 5 * i] = b"TATAAA"
-        seqs.append(s.decode())
-    (tmp_path / "in.fa").write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(seqs)))
-    r = interpret_file(str(tata_model), tmp_path / "in.fa", tmp_path / "out", logos=2)
-    data = np.load(tmp_path / "out" / "attributions.npz")
-    assert r["n_sequences"] == 4 and len(r["logos"]) == 2 and (tmp_path / "out" / "logo_0.png").stat().st_size > 5000
-    for i in range(4):
-        imp, ism = data[f"importance_{i}"], data[f"ism_{i}"]
-        assert ism.shape == (60, 4) and 20 + 5 * i <= int(np.argmax(imp)) < 26 + 5 * i  # the top base is in TATAAA
-        assert imp[20 + 5 * i : 26 + 5 * i].mean() > 5 * np.abs(np.delete(imp, range(20 + 5 * i, 26 + 5 * i))).mean()
 
 
 def test_zero_shot_variant_scores_from_the_shipped_masked_lm(tmp_path):

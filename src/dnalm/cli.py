@@ -386,20 +386,30 @@ def variants(model: Annotated[str, typer.Argument(help="Fine-tuned two-class mod
 def interpret(model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
               input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences to explain.")],
               output: OutDir = Path("dnalm-interpret"),
-              method: str = typer.Option("ism", help="ism: in-silico saturation mutagenesis (every model)."),
+              method: str = typer.Option("ism", help="ism: in-silico saturation mutagenesis; ig: integrated "
+                                                     "gradients; gradxinput: gradient × input (ig and gradxinput "
+                                                     "need captum)."),
+              motifs: bool = typer.Option(False, "--motifs", help="Also cluster high-attribution seqlets into "
+                                                                  "motifs and match them to JASPAR (needs pyjaspar): "
+                                                                  "motifs.tsv and motif logos."),
               limit: int = typer.Option(100, help="Sequences interpreted (the first ones of INPUT)."),
-              logos: int = typer.Option(10, help="Logo PNGs drawn (the first ones)."), batch_size: int = 256,
+              logos: int = typer.Option(10, help="Logo PNGs drawn (the first ones)."),
+              n_steps: int = typer.Option(50, help="Integration steps of ig."), batch_size: int = 256,
               trust_remote_code: bool = typer.Option(False, "--trust-remote-code")):
-    """Per-base attributions (attributions.npz) and logos of what the score rests on."""
+    """Per-base attributions (attributions.npz) and logos of what the score rests on; --motifs for motifs."""
     from dnalm.interpret import interpret_file
 
     try:
-        r = interpret_file(model, input, output, method=method, limit=limit, logos=logos, batch_size=batch_size,
-                           trust_remote_code=trust_remote_code)
+        r = interpret_file(model, input, output, method=method, motifs=motifs, limit=limit, logos=logos,
+                           batch_size=batch_size, n_steps=n_steps, trust_remote_code=trust_remote_code)
     except (ValueError, FileNotFoundError, ImportError) as err:
         _fail(err)
     typer.echo(f"interpreted {r['n_sequences']} sequence(s) by {r['method']}: {r['attributions']} and "
                f"{len(r['logos'])} logo(s) in {output}")
+    if motifs:
+        typer.echo(f"{len(r['motifs'])} motif(s) in {output}/motifs.tsv"
+                   + "".join(f"\n  {m['motif']}: {m['consensus']} ({m['n_seqlets']} seqlets), best JASPAR match "
+                             f"{m['best_match_id']} {m['best_match_name']} (q={m['qvalue']})" for m in r["motifs"]))
 
 
 @app.command()

@@ -1,14 +1,31 @@
-"""``dnalm interpret``: which bases a classifier's score rests on, by in-silico saturation mutagenesis.
+"""``dnalm interpret``: which bases a two-class classifier's score rests on.
 
-Every base of a sequence is changed to each of the three others and each mutant is scored (through
-the streaming engine, so it works for every model dnalm loads, transformers and CNNs alike, with
-strand averaging as the model folder records). ``ism[i, b]`` is the change in positive-class
-log-odds when position ``i`` becomes base ``b`` (0 for the base already there); a position's
-importance is minus the mean change of its three mutants, so bases the score needs are positive.
-Written: ``attributions.npz`` (ids, sequences, ``ism`` and ``importance`` per sequence) and,
-for the first sequences, logos of the importance on the bases present (logomaker).
+Every method works for every model dnalm loads (transformers on any tokenizer, the CNN/LSTM
+baselines) and explains the positive class's log-odds, ``log P(pos) - log P(neg)``:
 
-Not yet: gradient methods (integrated gradients, DeepLIFT/SHAP) and motif discovery against JASPAR.
+- ``ism``, in-silico saturation mutagenesis: every base is changed to each of the three others
+  and each mutant is scored through the streaming engine (strand averaging as the model folder
+  records). ``ism[i, b]`` is the change in log-odds when position ``i`` becomes base ``b`` (0 for
+  the base already there); a position's importance is minus the mean change of its three mutants.
+- ``ig``, integrated gradients (captum), and ``gradxinput``, gradient × input, with respect to
+  the vectors the model's token lookup returns. The lookup is found by watching one forward pass
+  for the op that reads ``input_ids`` (``nn.Embedding``, or the baselines' one-hot table indexed
+  by ids), so no model type is named. IG's baseline is the zero vector at every sequence token (no
+  base at all: not the N token, which the baselines read as 0.25 on each channel; special tokens
+  such as [CLS] keep their vectors, so all of the change is credited to bases). A token's
+  attribution (summed over the vector) is shared equally among the bases it covers (k for
+  overlapping k-mers, the token's offsets or length otherwise; special tokens dropped) and each
+  base sums its shares: inside a sequence that is the mean of the k-mers covering it, and the bases
+  add up to the tokens' total (IG: log-odds of the sequence minus log-odds of the baseline).
+  Sequences longer than the model takes are cut into half-overlapping windows (a base gets the
+  mean over its windows) and, when the model folder asks for strand averaging, the reverse
+  complement's attributions are mapped back and averaged in.
+
+Written: ``attributions.npz`` (``ids``, ``sequences``, ``method``; per sequence ``importance_{i}``,
+shape ``(len,)``, positive where a base supports the positive class, and ``{method}_{i}``, shape
+``(len, 4)``: the ISM change matrix, or for gradients the attribution on the base present (× one-hot),
+columns A, C, G, T); logos of the importance on the bases present (logomaker) for the first
+sequences; with ``motifs=True`` also ``motifs.tsv`` and motif logos (:mod:`dnalm.motifs`).
 """
 
 from __future__ import annotations
@@ -19,10 +36,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["interpret_file", "saturation_mutagenesis"]
+from dnalm.sequence import BASES, one_hot
+
+__all__ = ["METHODS", "gradient_attributions", "interpret_file", "saturation_mutagenesis"]
 
 log = logging.getLogger(__name__)
-BASES = "ACGT"
+METHODS = {"ism": "in-silico saturation mutagenesis", "ig": "integrated gradients",
+           "gradxinput": "gradient × input"}
 
 
 def _log_odds(p: np.ndarray) -> np.ndarray:
@@ -70,24 +90,161 @@ def importance(ism: np.ndarray) -> np.ndarray:
     return -ism.sum(axis=1) / 3
 
 
+def _lookup_mode(input_ids, replace=None):
+    """A torch function mode that watches a forward pass for the op reading ``input_ids`` into
+    vectors (``F.embedding(ids, weight)`` or ``table[ids]``) and records its output in ``.output``,
+    or hands back ``replace`` in its place (the vectors gradients are taken with respect to)."""
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    def same(t) -> bool:
+        return (isinstance(t, torch.Tensor) and t.dtype == input_ids.dtype and t.shape == input_ids.shape
+                and t.data_ptr() == input_ids.data_ptr())
+
+    class Lookup(TorchFunctionMode):
+        output = None
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            if self.output is None and (
+                    (func is torch.nn.functional.embedding and same(args[0]))
+                    or (func is torch.Tensor.__getitem__ and len(args) > 1 and same(args[1]))):
+                if replace is not None:
+                    if replace.shape != out.shape:
+                        raise ValueError(f"token vectors have shape {tuple(out.shape)}; got {tuple(replace.shape)}")
+                    out = replace.to(out.dtype)
+                self.output = out
+            return out
+
+    return Lookup()
+
+
+def _token_spans(tokenizer, piece: str, ids: list[int]) -> list[tuple[int, int] | None]:
+    """Bases ``[start, end)`` of ``piece`` each token of its encoding ``ids`` covers; None for special tokens."""
+    special = set(tokenizer.all_special_ids) - {tokenizer.unk_token_id}
+    if getattr(tokenizer, "kind", None) == "kmer":  # overlapping k-mers: token j covers [j, j + k)
+        k, body = tokenizer.k, [t not in special for t in ids]
+        starts = np.cumsum(body) - 1
+        return [(int(s), int(s) + k) if b else None for s, b in zip(starts, body)]
+    if getattr(tokenizer, "is_fast", False):
+        enc = tokenizer(piece, return_offsets_mapping=True, truncation=True, max_length=len(ids))
+        if list(enc["input_ids"]) != list(ids):
+            raise ValueError(f"{type(tokenizer).__name__}: offsets do not match the encoding of {piece[:20]}...")
+        return [(a, b) if b > a and t not in special else None for (a, b), t in zip(enc["offset_mapping"], ids)]
+    spans, pos = [], 0  # other tokenizers: walk the token strings ([UNK] is one base)
+    for t, text in zip(ids, tokenizer.convert_ids_to_tokens(ids)):
+        width = 1 if t == tokenizer.unk_token_id else len(text)
+        spans.append(None if t in special else (pos, pos + width))
+        pos += 0 if t in special else width
+    if pos != len(piece):
+        raise ValueError(f"{type(tokenizer).__name__}: token lengths add up to {pos} bases, not {len(piece)}; "
+                         "cannot map token attributions back to bases")
+    return spans
+
+
+def gradient_attributions(model, tokenizer, sequences: list[str], *, method: str = "ig", positive: int = 1,
+                          n_steps: int = 50, batch_size: int = 64, reverse_complement_average: bool = False,
+                          device: str | None = None) -> list[np.ndarray]:
+    """Per-base attribution to the positive-class log-odds, ``(len(seq),)`` per sequence.
+
+    ``method`` is ``ig`` (integrated gradients from the zero vector, ``n_steps`` steps) or
+    ``gradxinput``. Needs captum.
+    """
+    import torch
+
+    from dnalm.predict import _window_starts, inference, window_size
+    from dnalm.sequence import normalize, reverse_complement
+
+    attr_cls = _captum(method)
+    seqs = [normalize(s, record=i) for i, s in enumerate(sequences)]
+    max_tokens, size = window_size(model, tokenizer, None)
+    pieces = []  # (sequence, start, reversed?, bases)
+    for i, seq in enumerate(seqs):
+        for s in _window_starts(len(seq), size, max(size // 2, 1)):
+            pieces.append((i, s, False, seq[s : s + size]))
+            if reverse_complement_average:
+                pieces.append((i, s, True, reverse_complement(seq[s : s + size])))
+    total = [np.zeros(len(s)) for s in seqs]
+    count = [np.zeros(len(s)) for s in seqs]
+    with inference(model, device) as (run, dev), torch.enable_grad():
+        def log_odds(vectors, input_ids, attention_mask):
+            with _lookup_mode(input_ids, replace=vectors):
+                logits = run(input_ids=input_ids, attention_mask=attention_mask).logits.float()
+            return logits[:, positive] - logits[:, 1 - positive]
+
+        explainer = attr_cls(log_odds)
+        for b in range(0, len(pieces), batch_size):
+            batch = pieces[b : b + batch_size]
+            enc = tokenizer([p[3] for p in batch], padding=True, truncation=True, max_length=max_tokens,
+                            return_tensors="pt")
+            ids, mask = enc["input_ids"].to(dev), enc["attention_mask"].to(dev)
+            with torch.no_grad(), _lookup_mode(ids) as look:
+                run(input_ids=ids, attention_mask=mask)
+            if look.output is None:
+                raise ValueError(f"{type(run).__name__}: no token lookup seen in the forward pass (an embedding "
+                                 "of input_ids); gradient methods need one; use --method ism")
+            vectors = look.output.detach().float().requires_grad_()
+            rows = [r[:m] for r, m in zip(enc["input_ids"].tolist(), mask.sum(1).tolist())]
+            spans = [_token_spans(tokenizer, p[3], r) for p, r in zip(batch, rows)]
+            keep = torch.ones(vectors.shape[:2], device=dev)  # special tokens and padding keep their vectors
+            for j, row in enumerate(spans):
+                keep[j, [t for t, span in enumerate(row) if span is not None]] = 0
+            kwargs = {"baselines": vectors.detach() * keep.view(*keep.shape, *[1] * (vectors.dim() - 2)),
+                      "n_steps": n_steps, "internal_batch_size": batch_size} if method == "ig" else {}
+            attr = explainer.attribute(vectors, additional_forward_args=(ids, mask), **kwargs)
+            per_token = attr.sum(dim=tuple(range(2, attr.dim()))).detach().cpu().numpy().astype(np.float64)
+            for (i, start, rev, bases), row, scores in zip(batch, spans, per_token):
+                per_base = _to_bases(row, scores, len(bases))
+                if rev:
+                    per_base = per_base[::-1]
+                total[i][start : start + len(bases)] += per_base
+                count[i][start : start + len(bases)] += 1
+    return [t / np.maximum(c, 1) for t, c in zip(total, count)]
+
+
+def _to_bases(spans: list[tuple[int, int] | None], scores: np.ndarray, length: int) -> np.ndarray:
+    """Token scores shared equally among the bases each token covers; special tokens dropped."""
+    out = np.zeros(length)
+    for span, value in zip(spans, scores):
+        if span is not None:
+            a, e = span[0], min(span[1], length)
+            out[a:e] += value / max(e - a, 1)
+    return out
+
+
+def _captum(method: str):
+    if method not in ("ig", "gradxinput"):
+        raise ValueError(f"gradient method must be ig or gradxinput; got {method!r}")
+    try:
+        from captum.attr import InputXGradient, IntegratedGradients
+    except ImportError as err:
+        raise ImportError(f"--method {method} needs captum: pip install captum (or dnalm[interpret])") from err
+    return IntegratedGradients if method == "ig" else InputXGradient
+
+
 def interpret_file(model_path: str, input_path: str | Path, output: str | Path, *, method: str = "ism",
-                   limit: int = 100, logos: int = 10, batch_size: int = 256,
-                   trust_remote_code: bool = False) -> dict:
-    """Attributions for the first ``limit`` sequences of a FASTA/CSV/TSV file into the folder ``output``."""
+                   motifs: bool = False, limit: int = 100, logos: int = 10, batch_size: int = 256,
+                   n_steps: int = 50, trust_remote_code: bool = False) -> dict:
+    """Attributions for the first ``limit`` sequences of a FASTA/CSV/TSV file into the folder ``output``;
+    with ``motifs``, seqlets clustered into motifs and matched to JASPAR (:func:`dnalm.motifs.find_motifs`)."""
     from dnalm.evaluation import strand_average_default
     from dnalm.files import atomic_open
     from dnalm.io import read_sequences
     from dnalm.models import load_model
     from dnalm.scan import positive_class
 
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of: "
+                         + ", ".join(f"{k} ({v})" for k, v in METHODS.items()))
     if method != "ism":
-        raise ValueError(f"method {method!r} is not available yet; use ism (in-silico saturation mutagenesis)")
+        _captum(method)  # fail before loading anything
+    if motifs:
+        from dnalm.motifs import require_pyjaspar
+
+        require_pyjaspar()
     output = Path(output)
     if output.exists() and not output.is_dir():
         raise ValueError(f"output {output} is a file; give a folder")
-    output.mkdir(parents=True, exist_ok=True)
-    model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
-    positive, label = positive_class(model)
     records = []
     for rec in read_sequences(input_path):
         if len(records) == limit:
@@ -96,19 +253,38 @@ def interpret_file(model_path: str, input_path: str | Path, output: str | Path, 
         records.append(rec)
     if not records:
         raise ValueError(f"{input_path}: no sequence to interpret")
-    ism = saturation_mutagenesis(model, tok, [r.sequence for r in records], positive=positive, batch_size=batch_size,
-                                 reverse_complement_average=strand_average_default(model, None))
-    imp = [importance(a) for a in ism]
+    model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
+    try:
+        positive, label = positive_class(model)
+    except ValueError as err:
+        raise ValueError(f"{model_path}: interpret explains one class: {err}") from None
+    output.mkdir(parents=True, exist_ok=True)
+    seqs = [r.sequence for r in records]
+    strands = strand_average_default(model, None)
+    if method == "ism":
+        per_method = saturation_mutagenesis(model, tok, seqs, positive=positive, batch_size=batch_size,
+                                            reverse_complement_average=strands)
+        imp = [importance(a) for a in per_method]
+    else:
+        imp = gradient_attributions(model, tok, seqs, method=method, positive=positive, n_steps=n_steps,
+                                    batch_size=batch_size, reverse_complement_average=strands)
+        per_method = [a[:, None] * one_hot(s) for a, s in zip(imp, seqs)]
     with atomic_open(output / "attributions.npz", "wb") as fh:
-        np.savez_compressed(fh, ids=np.array([r.id for r in records]), sequences=np.array([r.sequence for r in records]),
-                            **{f"ism_{i}": a for i, a in enumerate(ism)}, **{f"importance_{i}": a for i, a in enumerate(imp)})
-    drawn = [_logo(rec.id, rec.sequence, a, output / f"logo_{i}.png", label) for i, (rec, a) in
-             enumerate(zip(records[:logos], imp[:logos]))]
-    return {"n_sequences": len(records), "method": method, "positive_label": label, "logos": drawn,
-            "attributions": str(output / "attributions.npz")}
+        np.savez_compressed(fh, ids=np.array([r.id for r in records]), sequences=np.array(seqs),
+                            method=np.array(method), **{f"{method}_{i}": a for i, a in enumerate(per_method)},
+                            **{f"importance_{i}": a for i, a in enumerate(imp)})
+    drawn = [_logo(rec.id, rec.sequence, a, output / f"logo_{i}.png", f"{METHODS[method]}: importance for "
+                   f"P({label}) (log-odds)") for i, (rec, a) in enumerate(zip(records[:logos], imp[:logos]))]
+    result = {"n_sequences": len(records), "method": method, "positive_label": label, "logos": drawn,
+              "attributions": str(output / "attributions.npz")}
+    if motifs:
+        from dnalm.motifs import find_motifs
+
+        result["motifs"] = find_motifs(seqs, [a[:, None] * one_hot(s) for a, s in zip(imp, seqs)], output)
+    return result
 
 
-def _logo(name: str, seq: str, imp: np.ndarray, path: Path, label: str) -> str:
+def _logo(name: str, seq: str, imp: np.ndarray, path: Path, title: str) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -116,13 +292,10 @@ def _logo(name: str, seq: str, imp: np.ndarray, path: Path, label: str) -> str:
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    frame = pd.DataFrame(0.0, index=range(len(seq)), columns=list(BASES))
-    for i, base in enumerate(seq):
-        if base in BASES:
-            frame.loc[i, base] = imp[i]
+    frame = pd.DataFrame(imp[:, None] * one_hot(seq), columns=list(BASES))
     fig, ax = plt.subplots(figsize=(min(24, 0.12 * len(seq) + 2), 2.2))
     logomaker.Logo(frame, ax=ax, color_scheme="classic")
-    ax.set_title(f"{name}: importance for P({label}) (log-odds lost when the base is mutated)", fontsize=9)
+    ax.set_title(f"{name}: {title}", fontsize=9)
     ax.set_xlabel("position")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

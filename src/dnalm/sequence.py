@@ -27,6 +27,7 @@ __all__ = [
     "gc_content",
     "kmers",
     "normalize",
+    "one_hot",
     "reverse_complement",
 ]
 
@@ -133,6 +134,16 @@ def check_bytes(buf: np.ndarray) -> int:
     """Index of the first byte of ``buf`` that is not a nucleotide code, or -1."""
     bad = np.flatnonzero(~_VALID_LUT[buf])
     return int(bad[0]) if bad.size else -1
+
+
+def one_hot(seq: str) -> np.ndarray:
+    """``(len, 4)`` one-hot of A, C, G, T; N and other codes are all zero.
+
+    >>> one_hot("ACN").tolist()
+    [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    """
+    codes = np.frombuffer(seq.upper().encode("ascii"), dtype=np.uint8)
+    return (codes[:, None] == np.frombuffer(BASES.encode(), dtype=np.uint8)[None, :]).astype(np.float64)
 
 
 def gc_content(seq: str) -> float:

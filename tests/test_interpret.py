@@ -1,0 +1,163 @@
+"""dnalm interpret: ISM and gradient attributions point at the TATA box; motifs find TATAAA and match TBP."""
+
+from __future__ import annotations
+
+import csv
+import sys
+
+import numpy as np
+import pytest
+
+from dnalm.interpret import gradient_attributions, interpret_file
+
+
+def _tata_positives(n: int, seed: int = 11) -> list[str]:
+    from dnalm.synth import tata_dataset
+
+    return [r.sequence for r in tata_dataset(2 * n, 60, seed=seed) if str(r.label) == "1"][:n]
+
+
+def _motif_mask(seq: str) -> np.ndarray:
+    from dnalm.sequence import reverse_complement
+
+    mask = np.zeros(len(seq), dtype=bool)
+    for motif in ("TATAAA", reverse_complement("TATAAA")):
+        p = seq.find(motif)
+        if p >= 0:
+            mask[p : p + 6] = True
+    return mask
+
+
+def test_saturation_mutagenesis_points_at_the_tata_box(tata_model, tmp_path):
+    rng = np.random.default_rng(7)
+    seqs = []
+    for i in range(4):
+        s = bytearray(np.frombuffer(b"GC", dtype=np.uint8)[rng.integers(0, 2, 60)].tobytes())  # no TATA by chance
+        s[20 + 5 * i : 26 + 5 * i] = b"TATAAA"
+        seqs.append(s.decode())
+    (tmp_path / "in.fa").write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(seqs)))
+    r = interpret_file(str(tata_model), tmp_path / "in.fa", tmp_path / "out", logos=2)
+    data = np.load(tmp_path / "out" / "attributions.npz")
+    assert r["n_sequences"] == 4 and len(r["logos"]) == 2 and (tmp_path / "out" / "logo_0.png").stat().st_size > 5000
+    for i in range(4):
+        imp, ism = data[f"importance_{i}"], data[f"ism_{i}"]
+        assert ism.shape == (60, 4) and 20 + 5 * i <= int(np.argmax(imp)) < 26 + 5 * i  # the top base is in TATAAA
+        assert imp[20 + 5 * i : 26 + 5 * i].mean() > 5 * np.abs(np.delete(imp, range(20 + 5 * i, 26 + 5 * i))).mean()
+
+
+@pytest.fixture(scope="module")
+def tata_run(tata_model, tmp_path_factory):
+    """``dnalm interpret --method ig --motifs`` on 40 TATA-positive sequences, through the CLI."""
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+
+    root = tmp_path_factory.mktemp("interpret")
+    seqs = _tata_positives(40)
+    (root / "pos.fa").write_text("".join(f">p{i}\n{s}\n" for i, s in enumerate(seqs)))
+    res = CliRunner().invoke(app, ["interpret", str(tata_model), str(root / "pos.fa"), "-o", str(root / "out"),
+                                   "--method", "ig", "--n-steps", "16", "--motifs", "--logos", "2"])
+    assert res.exit_code == 0, res.output
+    return root / "out", seqs, res.output
+
+
+def test_integrated_gradients_are_highest_on_the_tata_box(tata_run):
+    out, seqs, _ = tata_run
+    data = np.load(out / "attributions.npz")
+    assert str(data["method"]) == "ig" and [str(s) for s in data["sequences"]] == seqs
+    wins, inside, outside = 0, [], []
+    for i, seq in enumerate(seqs):
+        imp, attr, mask = data[f"importance_{i}"], data[f"ig_{i}"], _motif_mask(seq)
+        assert attr.shape == (60, 4) and np.allclose(attr.sum(axis=1), imp)  # the attribution sits on the base present
+        assert np.count_nonzero(attr, axis=1).max() <= 1
+        wins += imp[mask].mean() > imp[~mask].mean()
+        inside.append(imp[mask].mean())
+        outside.append(np.abs(imp[~mask]).mean())
+    assert wins >= 0.9 * len(seqs) and np.mean(inside) > 10 * np.mean(outside)
+    assert (out / "logo_1.png").stat().st_size > 5000 and not (out / "logo_2.png").exists()
+
+
+def test_motifs_find_tataaa_and_match_tbp(tata_run):
+    out, _, output = tata_run
+    rows = list(csv.DictReader(open(out / "motifs.tsv"), delimiter="\t"))
+    assert rows and list(rows[0])[:3] == ["motif", "n_seqlets", "consensus"]
+    assert {"best_match_id", "best_match_name", "qvalue", "top_matches"} <= set(rows[0])
+    top = rows[0]
+    assert [int(r["n_seqlets"]) for r in rows] == sorted((int(r["n_seqlets"]) for r in rows), reverse=True)
+    assert "TATA" in top["consensus"] and int(top["n_seqlets"]) >= 30
+    assert "TBP" in top["best_match_name"] or "TBP" in top["top_matches"]
+    assert 0 < float(top["qvalue"]) <= 1 and (out / "motif_0.png").stat().st_size > 5000
+    assert "motif_0: " in output and "TBP" in output
+
+
+@pytest.mark.parametrize("preset", ["tiny", "pos-cnn", "tiny-bpe"])
+def test_ig_adds_up_to_the_log_odds_change_for_every_tokenizer(preset):
+    """IG's completeness, carried to bases: per-base attributions sum to log-odds(x) - log-odds(baseline: zero
+    vectors at the bases, special tokens as they are); and the batch size changes nothing."""
+    import torch
+
+    from dnalm.interpret import _lookup_mode
+    from dnalm.models import build_model
+
+    seqs = _tata_positives(1, seed=5) + ["ACGTNACGTTTGCATATAAAGC"]
+    model, tok, _ = build_model(preset, num_labels=2, seed=0, train_sequences=_tata_positives(50, seed=6))
+    model.eval()
+    attr = gradient_attributions(model, tok, seqs, n_steps=32, batch_size=32)
+    again = gradient_attributions(model, tok, seqs, n_steps=32, batch_size=1)
+    for seq, a, b in zip(seqs, attr, again):
+        enc = tok([seq], return_tensors="pt")
+        ids, mask = enc["input_ids"], enc["attention_mask"]
+        with torch.no_grad():
+            logits = model(input_ids=ids, attention_mask=mask).logits
+            with _lookup_mode(ids) as look:
+                model(input_ids=ids, attention_mask=mask)
+            bases = ~torch.isin(ids, torch.tensor(sorted(set(tok.all_special_ids) - {tok.unk_token_id})))
+            with _lookup_mode(ids, replace=look.output * ~bases[..., None]):  # zero vectors at the bases only
+                empty = model(input_ids=ids, attention_mask=mask).logits
+        delta = float((logits[0, 1] - logits[0, 0]) - (empty[0, 1] - empty[0, 0]))
+        assert a.shape == (len(seq),) and a.sum() == pytest.approx(delta, rel=0.1, abs=5e-3)
+        assert np.allclose(a, b, atol=1e-5)
+
+
+def test_token_spans_follow_the_tokenizer():
+    from dnalm.interpret import _token_spans
+    from dnalm.tokenization import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer
+
+    seq = "ACGTTGCANACG"
+    for tok, expected in [(KmerTokenizer(k=3), [None] + [(j, j + 3) for j in range(10)] + [None]),
+                          (BaseTokenizer(), [None] + [(j, j + 1) for j in range(12)] + [None]),
+                          (NonOverlappingKmerTokenizer(k=3),
+                           [None, (0, 3), (3, 6), (6, 7), (7, 8), (8, 9), (9, 12), None])]:
+        assert _token_spans(tok, seq, tok(seq)["input_ids"]) == expected
+
+
+def test_clear_errors(tata_model, tmp_path, monkeypatch):
+    from dnalm.models import build_model
+
+    (tmp_path / "in.fa").write_text(">a\nACGTTATAAAGGCGCGCGCGCGATCG\n")
+    with pytest.raises(ValueError, match=r"unknown method 'shap'; choose one of: ism .*ig .*gradxinput"):
+        interpret_file(str(tata_model), tmp_path / "in.fa", tmp_path / "o", method="shap")
+    (tmp_path / "empty.fa").write_text("")
+    with pytest.raises(ValueError, match="empty|no sequence"):
+        interpret_file(str(tata_model), tmp_path / "empty.fa", tmp_path / "o", method="ig")
+    three, tok, _ = build_model("pos-cnn", num_labels=3, seed=0)
+    three.save_pretrained(tmp_path / "three")
+    tok.save_pretrained(tmp_path / "three")
+    with pytest.raises(ValueError, match="two-class classifier; this model has 3 labels"):
+        interpret_file(str(tmp_path / "three"), tmp_path / "in.fa", tmp_path / "o", method="ig")
+    monkeypatch.setitem(sys.modules, "captum.attr", None)
+    with pytest.raises(ImportError, match="pip install captum"):
+        interpret_file(str(tata_model), tmp_path / "in.fa", tmp_path / "o", method="ig")
+    monkeypatch.setitem(sys.modules, "pyjaspar", None)
+    with pytest.raises(ImportError, match="pip install pyjaspar"):
+        interpret_file(str(tata_model), tmp_path / "in.fa", tmp_path / "o", motifs=True)
+
+
+def test_a_jaspar_matrix_matches_itself_best():
+    from dnalm.motifs import jaspar_motifs, match_motif
+
+    ids, _, pwms = jaspar_motifs()
+    ctcf = next(i for i, name in enumerate(jaspar_motifs()[1]) if name == "CTCF")
+    hits = match_motif(pwms[ctcf][::-1, ::-1], n_null=5000)  # its reverse complement: strands are handled
+    assert hits[0]["id"] == ids[ctcf] and hits[0]["pvalue"] == pytest.approx(1 / 5001) and hits[0]["qvalue"] < 0.05
+    assert [h["pvalue"] for h in hits] == sorted(h["pvalue"] for h in hits)
