@@ -6,12 +6,15 @@ For each preset, on the same model, the same batch size and the same random 101-
   ``transformers.Trainer`` with dnalm's ``TrainingArguments`` (clipping, scheduler, logging) and
   the recipe's weight average, timed from the 3rd step to the last by a callback;
 - **bare**: ``for batch: loss.backward(); opt.step()`` with AdamW on pre-built tensors;
-- **ceiling**: one large fp32 matmul timed on the same machine; the fraction is the model's FLOPs
-  per step (``torch.utils.flop_counter``; LSTM layers analytically) x steps/s over it.
+- **ceiling**: one large matmul in the same precision timed on the same machine; the fraction is
+  the model's FLOPs per step (``torch.utils.flop_counter``; LSTM layers analytically) x steps/s over it.
 
+``--precision bf16`` runs both paths under bf16 autocast (what ``dnalm finetune`` does by default on
+a CPU with AVX512-BF16 or AMX) against a bf16 matmul ceiling; the default compares in fp32.
 Both paths are checked to compute the same loss on the same batch before anything is timed.
 
     python bench/train_throughput.py --out bench/results/train_throughput.json
+    python bench/train_throughput.py --precision bf16 --out bench/results/train_throughput_bf16.json
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from transformers import PrinterCallback, TrainerCallback
 
 from dnalm.config import FinetuneConfig
 from dnalm.data import LabelSpace, to_dataset
+from dnalm.hardware import autocast
 from dnalm.io import Record
 from dnalm.models import build_model
 from dnalm.train import _collate, _trainer_class, training_arguments
@@ -37,8 +41,9 @@ from dnalm.train import _collate, _trainer_class, training_arguments
 DEFAULT_MODEL = "pos-cnn"  # what the default recipe (model "auto") trains
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def matmul_gflops(n: int = 2048, repeats: int = 10, precision: str = "fp32") -> float:
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     for _ in range(3):
         a @ b
     t0 = time.perf_counter()
@@ -77,7 +82,7 @@ def _data(n: int, length: int, seed: int = 0) -> list[Record]:
     return [Record(f"s{i}", s, str(i % 2)) for i, s in enumerate(seqs)]
 
 
-def measure(preset: str, batch_size: int, length: int, steps: int, ema: float) -> dict:
+def measure(preset: str, batch_size: int, length: int, steps: int, ema: float, precision: str = "fp32") -> dict:
     records = _data(batch_size * (steps + 3), length)
     labels = LabelSpace.from_records(records)
     torch.manual_seed(0)
@@ -105,7 +110,9 @@ def measure(preset: str, batch_size: int, length: int, steps: int, ema: float) -
 
     def bare_step():
         opt.zero_grad(set_to_none=True)
-        model(**bare_batch).loss.backward()
+        with autocast(precision):
+            loss = model(**bare_batch).loss
+        loss.backward()
         opt.step()
 
     for _ in range(3):
@@ -118,6 +125,7 @@ def measure(preset: str, batch_size: int, length: int, steps: int, ema: float) -
     model.load_state_dict(initial)
     cfg = FinetuneConfig(model=preset, batch_size=batch_size, learning_rate=1e-4, epochs=1.0, warmup_ratio=0.06,
                          lr_scheduler="cosine", max_grad_norm=1.0, ema_decay=ema, evals_per_epoch=1.0, logging_steps=50,
+                         precision=precision,
                          trainer={"disable_tqdm": True, "eval_strategy": "no", "report_to": "none"})
     timer = _StepTimer(skip=3)
     callbacks = [timer]
@@ -132,7 +140,7 @@ def measure(preset: str, batch_size: int, length: int, steps: int, ema: float) -
         trainer.remove_callback(PrinterCallback)
         trainer.train()
     dnalm_s = (timer.t1 - timer.t0) / timer.n
-    return {"model": preset, "batch_size": batch_size, "length_bp": length,
+    return {"model": preset, "batch_size": batch_size, "length_bp": length, "precision": precision,
             "parameters": sum(p.numel() for p in model.parameters()), "gflop_per_step": flops / 1e9,
             "bare_samples_per_s": batch_size / bare_s, "dnalm_samples_per_s": batch_size / dnalm_s,
             "dnalm_over_bare": bare_s / dnalm_s, "achieved_gflops": flops / dnalm_s / 1e9,
@@ -146,12 +154,14 @@ def main() -> None:
     ap.add_argument("--length", type=int, default=101)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--ema", type=float, default=0.99, help="weight-average decay on dnalm's path (0: off)")
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                    help="both paths and the ceiling in this precision (bf16: autocast, as finetune on a bf16 CPU)")
     ap.add_argument("--out", type=Path, default=Path("bench/results/train_throughput.json"))
     args = ap.parse_args()
     logging.disable(logging.WARNING)
-    ceiling = matmul_gflops()
-    rows = [measure(m, args.batch_size, args.length, args.steps, args.ema) for m in args.models]
-    print(f"fp32 matmul ceiling (2048^3, {torch.get_num_threads()} threads): {ceiling:.0f} GFLOP/s; "
+    ceiling = matmul_gflops(precision=args.precision)
+    rows = [measure(m, args.batch_size, args.length, args.steps, args.ema, args.precision) for m in args.models]
+    print(f"{args.precision} matmul ceiling (2048^3, {torch.get_num_threads()} threads): {ceiling:.0f} GFLOP/s; "
           f"batch {args.batch_size} x {args.length} bp")
     print(f"{'model':<9}{'params':>10}{'GFLOP/step':>12}{'bare/s':>9}{'dnalm/s':>9}{'dnalm/bare':>12}"
           f"{'GFLOP/s':>9}{'of ceiling':>12}")
@@ -164,7 +174,7 @@ def main() -> None:
     summary = {"min_dnalm_over_bare": min(r["dnalm_over_bare"] for r in rows),
                "default_model_ceiling_fraction": default["fraction_of_ceiling"]}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"matmul_gflops": ceiling, "threads": torch.get_num_threads(),
+    args.out.write_text(json.dumps({"matmul_gflops": ceiling, "precision": args.precision, "threads": torch.get_num_threads(),
                                     "batch_size": args.batch_size, "results": rows, **summary}, indent=2))
     print(f"min dnalm/bare: {summary['min_dnalm_over_bare']:.2f}; default model ceiling fraction: "
           f"{summary['default_model_ceiling_fraction']:.2f}")

@@ -9,6 +9,7 @@ import pytest
 
 from dnalm.config import FinetuneConfig
 from dnalm.evaluation import predict_file
+from dnalm.hardware import resolve_precision
 from dnalm.io import Record, read_sequences, write_table
 from dnalm.recipe import choose_recipe, parse_duration
 from dnalm.sequence import reverse_complement
@@ -64,6 +65,42 @@ def test_auto_is_deterministic_and_records_its_choices(tmp_path):
     assert s1["steps_run"] == s2["steps_run"] and s1["best_step"] == s2["best_step"]
     saved = (tmp_path / "a" / "dnalm_config.yaml").read_text()
     assert "learning_rate: 0.002" in saved and "ema_decay:" in saved and "batch_size: 32" in saved
+    expected = resolve_precision("auto")  # bf16 on a CPU with AVX512-BF16/AMX, else fp32
+    assert s1["precision"] == expected and f"precision: {expected}" in saved  # the value used, not "auto"
+
+
+def test_precision_auto_follows_the_hardware_not_a_timing(monkeypatch):
+    import torch
+
+    import dnalm.hardware as hw
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(hw, "cpu_has_bf16", lambda: False)
+    assert hw.resolve_precision("auto") == "fp32" and hw.precision_flags("auto") == {"use_cpu": True}
+    monkeypatch.setattr(hw, "cpu_has_bf16", lambda: True)
+    assert hw.resolve_precision("auto") == "bf16" and hw.precision_flags("auto") == {"use_cpu": True, "bf16": True}
+    assert hw.precision_flags("fp32") == {"use_cpu": True}
+    with pytest.raises(ValueError, match="needs a GPU"):
+        hw.resolve_precision("fp16")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        hw.resolve_precision("fp8")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        FinetuneConfig(precision="half")
+
+
+def test_bf16_autocast_keeps_weights_fp32_and_times_steps():
+    import torch
+
+    from dnalm.hardware import autocast, time_steps
+    from dnalm.models import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, id2label={0: "a", 1: "b"}, seed=0)
+    batch = dict(tok(["ACGTTGCAGG" * 4] * 8, return_tensors="pt"), labels=torch.tensor([0, 1] * 4))
+    with autocast("bf16"):
+        assert model(**batch).logits.dtype == torch.bfloat16  # the matmuls ran in bf16
+    step_s, eval_s = time_steps(model, batch, batch, 1, steps=1, warmup=1, precision="bf16")
+    assert step_s > 0 and eval_s > 0
+    assert all(p.dtype == torch.float32 for p in model.parameters())
 
 
 def test_time_budget_is_respected(tmp_path):

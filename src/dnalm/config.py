@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from dnalm.hardware import PRECISIONS
 from dnalm.tasks import DEFAULT_TASK, get_task
 
 __all__ = ["FinetuneConfig", "load_yaml"]
@@ -51,6 +52,9 @@ class FinetuneConfig:
     ema_decay: float | None = None  # exponential moving average of the weights; None: off (0)
     evals_per_epoch: float | None = None  # validations per epoch; None: 1
     reverse_complement_average: bool | None = None  # evaluate/predict average both strands; None: off
+    # auto: mixed precision where the hardware has it natively (bf16 on a GPU or a CPU with AVX512-BF16/AMX),
+    # else fp32; or fp32, bf16, fp16 (GPU). Prediction and evaluation always run in fp32.
+    precision: str = "auto"
     time_budget: float | str | None = None  # wall-clock limit ("10m"); None: 10 minutes for "auto", else none
     max_length: int | None = None  # tokens; None: longest training sequence, capped by the model
     self_pretrain: bool = False  # masked-LM training on the training split's sequences first (transformers only)
@@ -82,6 +86,8 @@ class FinetuneConfig:
             self.epochs = float(self.epochs)
         if self.ema_decay is not None and not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in [0, 1); got {self.ema_decay}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {self.precision!r}")
         if self.evals_per_epoch is not None and self.evals_per_epoch <= 0:
             raise ValueError(f"evals_per_epoch must be > 0; got {self.evals_per_epoch}")
         from dnalm.recipe import parse_duration

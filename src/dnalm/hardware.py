@@ -1,4 +1,5 @@
-"""What this machine runs at: the mixed-precision setting for Trainer and measured step times.
+"""What this machine runs at: the precision training uses, the mixed-precision flags for Trainer,
+and measured step times.
 
 Shared by fine-tuning (:mod:`dnalm.train`) and pretraining (:mod:`dnalm.pretrain`), which plan
 their steps from :func:`time_steps`; neither imports the other for it.
@@ -6,24 +7,72 @@ their steps from :func:`time_steps`; neither imports the other for it.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
-__all__ = ["precision_flags", "time_steps"]
+__all__ = ["PRECISIONS", "autocast", "cpu_has_bf16", "precision_flags", "resolve_precision", "time_steps"]
+
+#: ``auto``: mixed precision where the hardware computes it natively (bf16, else fp16, on a GPU; bf16 on a
+#: CPU with AVX512-BF16 or AMX), else fp32.
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
-def precision_flags() -> dict:
-    """``TrainingArguments`` flags for this machine: bf16 (else fp16) on a GPU, ``use_cpu`` without one."""
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX); elsewhere bf16 is emulated
+    and slower than fp32."""
     import torch
 
-    if not torch.cuda.is_available():
-        return {"use_cpu": True}
-    return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # an older torch without the probes
+        return False
+
+
+def resolve_precision(precision: str = "auto") -> str:
+    """``fp32``, ``bf16`` or ``fp16``: what ``precision`` means on this machine (``auto`` decided by the
+    hardware alone, never by a timing, so the same machine always trains the same model)."""
+    import torch
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+    if precision != "auto":
+        if precision == "fp16" and not torch.cuda.is_available():
+            raise ValueError("precision 'fp16' needs a GPU; on a CPU use bf16 or fp32")
+        return precision
+    if torch.cuda.is_available():
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if cpu_has_bf16() else "fp32"
+
+
+def precision_flags(precision: str = "auto") -> dict:
+    """``TrainingArguments`` flags for ``precision`` on this machine (``use_cpu`` without a GPU).
+
+    On a CPU, ``bf16`` is autocast: weights, optimizer state and batch-norm statistics stay fp32, and
+    convolutions and matrix products run in bfloat16 (about twice as fast on a CPU that has it)."""
+    import torch
+
+    precision = resolve_precision(precision)
+    flags = {} if torch.cuda.is_available() else {"use_cpu": True}
+    if precision in ("bf16", "fp16"):
+        flags[precision] = True
+    return flags
+
+
+def autocast(precision: str, device: str = "cpu"):
+    """The autocast context Trainer uses for ``precision`` (a null context for fp32)."""
+    import torch
+
+    precision = resolve_precision(precision)
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
 
 
 def time_steps(model, batch: dict, eval_batch: dict, eval_batches: int, loss_func=None, steps: int = 4,
-               warmup: int = 3) -> tuple[float, float]:
+               warmup: int = 3, precision: str = "fp32") -> tuple[float, float]:
     """Seconds per training step on ``batch`` and per validation pass of ``eval_batches`` batches like
-    ``eval_batch``, on a copy of the model; random number generators are left as they were."""
+    ``eval_batch``, on a copy of the model in ``precision`` (resolved); random number generators are
+    left as they were."""
     import copy
 
     import torch
@@ -37,8 +86,10 @@ def time_steps(model, batch: dict, eval_batch: dict, eval_batches: int, loss_fun
 
     def step():
         opt.zero_grad(set_to_none=True)
-        out = probe(**batch)
-        (loss_func(out, batch["labels"]) if loss_func else out.loss).backward()
+        with autocast(precision, dev.type):
+            out = probe(**batch)
+            loss = loss_func(out, batch["labels"]) if loss_func else out.loss
+        loss.backward()
         opt.step()
 
     for _ in range(warmup):  # the first steps allocate and build kernels; timing them over-estimated by ~30%
@@ -52,7 +103,7 @@ def time_steps(model, batch: dict, eval_batch: dict, eval_batches: int, loss_fun
     probe.eval()
     eval_batch = {k: v.to(dev) for k, v in eval_batch.items()}
     t = time.perf_counter()
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast(precision, dev.type):
         probe(**eval_batch)
     eval_s = (time.perf_counter() - t) * eval_batches + 0.05
     torch.random.set_rng_state(rng)

@@ -258,12 +258,13 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
     the end the model is scored per base on held-out windows beside a Markov chain and a two-sided
     count model fitted on the training segments (``lm_metrics.json``).
     """
+    import torch
     import yaml
     from transformers import Trainer, TrainingArguments, set_seed
 
     from dnalm.callbacks import progress_bars
     from dnalm.corpus import load_corpus
-    from dnalm.hardware import precision_flags
+    from dnalm.hardware import precision_flags, resolve_precision
 
     t0 = time.time()
     output = Path(output)
@@ -307,7 +308,8 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
         logging_steps=min(cfg.logging_steps, eval_steps, max(1, steps // 20)),  # a curve, even for short runs
         save_total_limit=cfg.save_total_limit, seed=cfg.seed,
         data_seed=cfg.seed, report_to="none", dataloader_drop_last=False, disable_tqdm=not progress_bars(),
-        **precision_flags())
+        # mixed precision on a GPU; on a CPU fp32 (bf16 autocast is measured for fine-tuning, not yet here)
+        **precision_flags(resolve_precision("auto") if torch.cuda.is_available() else "fp32"))
     args = TrainingArguments(**{**ours, **cfg.trainer})  # the trainer: pass-through wins
     callbacks = _callbacks(cfg, collator, output)
     if deadline is not None:

@@ -20,7 +20,7 @@ import numpy as np
 from dnalm.config import FinetuneConfig
 from dnalm.data import LabelSpace, load_splits, to_dataset
 from dnalm.files import finish_folder, start_folder, write_json
-from dnalm.hardware import precision_flags, time_steps
+from dnalm.hardware import precision_flags, resolve_precision, time_steps
 from dnalm.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe
 from dnalm.shipped import finetune_defaults
 from dnalm.tasks import IGNORE_INDEX, get_task
@@ -134,7 +134,7 @@ def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval
         logging_steps=min(cfg.logging_steps, eval_steps), disable_tqdm=not progress_bars(),
         seed=cfg.seed, data_seed=cfg.seed, report_to="tensorboard" if _has_tensorboard() else "none",
         train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
-        dataloader_drop_last=False, remove_unused_columns=False, **precision_flags())
+        dataloader_drop_last=False, remove_unused_columns=False, **precision_flags(cfg.precision))
     return TrainingArguments(**{**ours, **cfg.trainer})
 
 
@@ -210,6 +210,9 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
         recipe.save(output / "recipe.json")
     spec = resolve_spec(recipe.model if recipe else cfg.model)
     cfg = resolve_settings(cfg, spec, recipe)
+    cfg = dataclasses.replace(cfg, precision=resolve_precision(cfg.precision))  # "auto" -> what this machine uses
+    log.info("training precision: %s%s", cfg.precision, " (autocast; weights and optimizer state in fp32)"
+             if cfg.precision != "fp32" else "")
     model, tok, spec = build_model(
         cfg.model, num_labels=labels.num_labels, id2label=labels.id2label, problem_type=cfg.problem_type,
         train_sequences=[r.sequence for r in train], input_length=fixed_input_length([len(r.sequence) for r in train]),
@@ -297,6 +300,7 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
         "best_step": best.best_step, "best_epoch": best.best_epoch, "validation_metrics": val,
         "train_loss": train_out.training_loss, "parameters": sum(p.numel() for p in trainer.model.parameters()),
         "reverse_complement_average": bool(cfg.reverse_complement_average), "ema_decay": cfg.ema_decay,
+        "precision": cfg.precision,
         "lora": lora_note,
         "wall_time_s": round(time.time() - t0, 1), "device": str(trainer.args.device), "versions": _versions(),
     }
@@ -309,7 +313,8 @@ def _fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0: float, total_steps:
     """Time a few training steps and one validation pass of this model on this machine; train fewer
     steps when the planned ones would not fit in ``cfg.time_budget`` (the schedule is then planned for
     the shorter run, not cut off), and return a hard deadline as a safety net."""
-    step_s, eval_s = measure_speed(model, train_ds, dev_ds, cfg.batch_size, cfg.eval_batch_size, loss_func)
+    step_s, eval_s = measure_speed(model, train_ds, dev_ds, cfg.batch_size, cfg.eval_batch_size, loss_func,
+                                   precision=cfg.precision)
     budget = cfg.time_budget
     spent = time.time() - t0
     finish_s = 2 * eval_s + 2.0  # final validation of the restored model, saving
@@ -330,12 +335,12 @@ def _fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0: float, total_steps:
 
 
 def measure_speed(model, train_ds, dev_ds, batch_size: int, eval_batch_size: int, loss_func=None,
-                  steps: int = 4, warmup: int = 3) -> tuple[float, float]:
+                  steps: int = 4, warmup: int = 3, precision: str = "fp32") -> tuple[float, float]:
     """Seconds per training step (forward, backward, AdamW) and per validation pass, measured on a
-    copy of the model with real batches; random number generators are left as they were."""
+    copy of the model with real batches in ``precision``; random number generators are left as they were."""
     n, m = min(batch_size, len(train_ds)), min(eval_batch_size, len(dev_ds))
     return time_steps(model, train_ds.__getitems__(list(range(n))), dev_ds.__getitems__(list(range(m))),
-                      math.ceil(len(dev_ds) / m), loss_func, steps=steps, warmup=warmup)
+                      math.ceil(len(dev_ds) / m), loss_func, steps=steps, warmup=warmup, precision=precision)
 
 
 def _with_lora(model, cfg: FinetuneConfig):
