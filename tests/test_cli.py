@@ -66,9 +66,10 @@ def test_bad_data_is_a_clear_error(tmp_path):
 
 def test_finetune_evaluate_predict_commands(tata_dir, tmp_path):
     model = tmp_path / "model"
-    r = invoke("finetune", tata_dir, "--model", "cnn", "-o", model, "--epochs", 1, "--seed", 1)
+    r = invoke("finetune", tata_dir, "--model", "cnn", "-o", model, "--epochs", 1, "--seed", 1, "--precision", "fp32")
     assert r.exit_code == 0, r.output
-    assert "validation (validation = the data's dev split)" in r.output
+    assert "(trained in fp32); validation (validation = the data's dev split)" in r.output
+    assert "mcc" in r.output and "loss" in r.output
     r = invoke("evaluate", model, tata_dir, "--split", "test", "-o", tmp_path / "eval")
     assert r.exit_code == 0, r.output
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())

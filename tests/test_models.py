@@ -195,3 +195,21 @@ def test_one_long_outlier_does_not_grow_the_gb_cnn(tata_dir, tmp_path):
     summary = finetune(FinetuneConfig(model="cnn-gb", epochs=1, trainer={"disable_tqdm": True}), data, tmp_path / "m")
     assert summary["parameters"] < 100_000  # built for the 60-base sequences, not the 5,000-base one
     assert summary["n_truncated_train"] == 1  # and the outlier is counted as truncated
+
+
+def test_byte_dropout_drops_at_its_rate_and_keeps_the_mean():
+    from dnalm.models.baselines import ByteDropout
+
+    drop = ByteDropout(0.2)
+    x = torch.ones(64, 128, 70)
+    torch.manual_seed(0)
+    a = drop(x)
+    torch.manual_seed(0)
+    assert torch.equal(a, drop(x))  # torch's generator: seeded runs repeat
+    assert drop.p == 51 / 256 and abs(float((a == 0).float().mean()) - drop.p) < 0.005
+    assert abs(float(a.mean()) - 1.0) < 0.01 and torch.allclose(a.unique(), torch.tensor([0.0, 1 / (1 - drop.p)]))
+    assert not torch.equal(drop(x), drop(x))  # a fresh mask per call
+    assert torch.equal(drop.eval()(x), x) and torch.equal(ByteDropout(0.0)(x), x)
+    assert torch.equal(ByteDropout(1.0)(x), torch.zeros_like(x))
+    with pytest.raises(ValueError, match="dropout probability"):
+        ByteDropout(1.5)

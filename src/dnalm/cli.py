@@ -254,6 +254,9 @@ def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: fi
                                                                "[default: 10m for auto, none for other models]."),
              self_pretrain: bool | None = typer.Option(None, "--self-pretrain", help="Masked-LM training on the "
                                                        "training split's own sequences first (transformer models)."),
+             precision: str | None = typer.Option(None, help="auto (bf16 autocast where the CPU or GPU computes "
+                                                             "bf16 natively, else fp32), fp32, bf16 or fp16 (GPU). "
+                                                             "[default: auto]"),
              problem_type: str | None = typer.Option(
                  None, help="single_label_classification, multi_label_classification, regression, "
                             "token_classification (a class per base) or token_regression (a value per base); "
@@ -274,13 +277,15 @@ def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: fi
                                   batch_size=batch_size, max_length=max_length, early_stopping_patience=patience,
                                   from_scratch=from_scratch, trust_remote_code=trust_remote_code, lora=lora,
                                   class_weights=class_weights, problem_type=problem_type, time_budget=time_budget,
-                                  self_pretrain=self_pretrain, sequence_column=sequence_column, label_column=label_column)
+                                  self_pretrain=self_pretrain, sequence_column=sequence_column, label_column=label_column,
+                                  precision=precision)
         summary = run(cfg, data, output, classes=_parse_classes(classes or []) or None, overwrite=overwrite)
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     val = summary["validation_metrics"]
-    typer.echo(f"saved to {output}; validation ({summary['validation']}): "
-               + ", ".join(f"{k[5:]} {val[k]:.4f}" for k in ("eval_accuracy", "eval_mcc", "eval_auroc") if k in val))
+    shown = [k for k in val if k.startswith("eval_") and not k.endswith(("runtime", "per_second", "epoch"))]
+    typer.echo(f"saved to {output} (trained in {summary['precision']}); validation ({summary['validation']}): "
+               + ", ".join(f"{k[5:]} {val[k]:.4f}" for k in shown))
 
 
 @app.command()

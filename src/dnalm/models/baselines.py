@@ -154,6 +154,34 @@ def _masked_pool(x, mask, full: bool = False):
     return torch.cat([mx, mean], dim=1)
 
 
+class ByteDropout(nn.Module):
+    """``nn.Dropout`` whose keep mask is drawn as random bytes, eight from each 64-bit draw of torch's
+    generator, instead of one float per element. On a CPU the element-wise draws of ``nn.Dropout`` on
+    a CNN's activation map (batch 128 x 128 channels x 70 bp) took about a fifth of a bf16 training
+    step; this takes a third of that time. ``p`` is rounded to a multiple of 1/256 (0.2 -> 0.199)."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"dropout probability must be in [0, 1]; got {p}")
+        self.threshold = round(p * 256)
+        self.p = self.threshold / 256
+
+    def forward(self, x):
+        if not self.training or self.threshold == 0:
+            return x
+        if self.threshold >= 256:
+            return x * 0
+        n = x.numel()
+        info = torch.iinfo(torch.int64)
+        draws = torch.randint(info.min, info.max, ((n + 7) // 8,), dtype=torch.int64, device=x.device)
+        keep = draws.view(torch.uint8)[:n].view(x.shape) >= self.threshold
+        return x * keep.to(x.dtype).mul_(1 / (1 - self.p))
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
 def _head(in_features: int, hidden: int, num_labels: int, dropout: float) -> nn.Sequential:
     return nn.Sequential(nn.Dropout(dropout), nn.Linear(in_features, hidden), nn.GELU(), nn.Dropout(dropout),
                          nn.Linear(hidden, num_labels))
@@ -339,7 +367,7 @@ class _PosCnnBody(nn.Module):
         self.stem = _conv_bn_relu(in_channels, c, config.stem_kernel)
         self.pool = nn.MaxPool1d(config.pool, ceil_mode=True) if config.pool > 1 else None
         self.blocks = nn.ModuleList(_conv_bn_relu(c, c, config.kernel_size, d) for d in config.dilations)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = ByteDropout(config.dropout)
         self.bins = config.position_bins
         features = 2 * c
         if self.bins:
