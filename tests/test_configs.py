@@ -28,3 +28,9 @@ def test_shipped_configs_are_valid(path):
         assert BenchmarkConfig.load(path).runs()
     else:
         FinetuneConfig.load(path)
+
+
+@pytest.mark.parametrize("ratio", [-0.1, 1.0, 5])
+def test_warmup_ratio_is_a_fraction(ratio):
+    with pytest.raises(ValueError, match="warmup_ratio must be in"):
+        FinetuneConfig(warmup_ratio=ratio)

@@ -88,6 +88,8 @@ class FinetuneConfig:
             raise ValueError(f"ema_decay must be in [0, 1); got {self.ema_decay}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {self.precision!r}")
+        if self.warmup_ratio is not None and not 0 <= self.warmup_ratio < 1:  # TrainingArguments reads >= 1 as steps
+            raise ValueError(f"warmup_ratio must be in [0, 1) (a fraction of the steps); got {self.warmup_ratio}")
         if self.evals_per_epoch is not None and self.evals_per_epoch <= 0:
             raise ValueError(f"evals_per_epoch must be > 0; got {self.evals_per_epoch}")
         from dnalm.recipe import parse_duration

@@ -129,7 +129,8 @@ def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval
         per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.eval_batch_size,
         gradient_accumulation_steps=cfg.gradient_accumulation_steps, weight_decay=cfg.weight_decay,
         max_grad_norm=cfg.max_grad_norm,
-        warmup_steps=cfg.warmup_ratio, lr_scheduler_type=cfg.lr_scheduler, eval_strategy="steps",
+        warmup_steps=cfg.warmup_ratio,  # transformers 5: a float in [0, 1) is a fraction of the steps
+        lr_scheduler_type=cfg.lr_scheduler, eval_strategy="steps",
         eval_steps=eval_steps, save_strategy="no", logging_strategy="steps",
         logging_steps=min(cfg.logging_steps, eval_steps), disable_tqdm=not progress_bars(),
         seed=cfg.seed, data_seed=cfg.seed, report_to="tensorboard" if _has_tensorboard() else "none",
