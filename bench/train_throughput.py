@@ -36,7 +36,7 @@ from dnalm.data import LabelSpace, to_dataset
 from dnalm.hardware import autocast
 from dnalm.io import Record
 from dnalm.models import build_model
-from dnalm.train import _collate, _trainer_class, training_arguments
+from dnalm.train import collate_batch, trainer_class, training_arguments
 
 DEFAULT_MODEL = "pos-cnn"  # what the default recipe (model "auto") trains
 
@@ -90,7 +90,7 @@ def measure(preset: str, batch_size: int, length: int, steps: int, ema: float, p
                                 train_sequences=[r.sequence for r in records[:2000]])
     ds, _ = to_dataset(records, tok, labels, max_length=length + 2)
     # the same batch both ways: dnalm's dataset + collator, and the tokenizer called directly
-    ours = _collate(tok, ds.__getitems__(list(range(batch_size))))
+    ours = collate_batch(tok, ds.__getitems__(list(range(batch_size))))
     enc = tok([r.sequence for r in records[:batch_size]], padding=True, return_tensors="pt")
     bare_batch = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
                   "labels": torch.tensor([labels.encode(r.label) for r in records[:batch_size]])}
@@ -135,7 +135,7 @@ def measure(preset: str, batch_size: int, length: int, steps: int, ema: float, p
         callbacks.insert(0, WeightAverage(model, ema))
     with tempfile.TemporaryDirectory() as tmp:
         args = training_arguments(cfg, Path(tmp), total_steps=steps + 3, eval_steps=10**9)
-        trainer = _trainer_class()(model=model, args=args, train_dataset=ds, data_collator=lambda f: _collate(tok, f),
+        trainer = trainer_class()(model=model, args=args, train_dataset=ds, data_collator=lambda f: collate_batch(tok, f),
                                    callbacks=callbacks)
         trainer.remove_callback(PrinterCallback)
         trainer.train()

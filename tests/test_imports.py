@@ -1,4 +1,4 @@
-"""dnalm's modules import each other without a circle.
+"""dnalm's modules import each other without a circle, and only through public names.
 
 The graph is read from the source with ``ast``: every ``import dnalm.x`` and ``from dnalm.x import y``,
 at module level and inside functions alike (a function-level import only defers a circle to the first
@@ -79,3 +79,27 @@ def test_the_graph_is_read_from_function_level_and_from_imports_too():
 def test_no_import_cycles():
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def private_imports(root: Path = SRC) -> list[str]:
+    """``file:line module.name`` for every ``from dnalm.x import _name`` whose ``_name`` belongs to
+    another module than the importing one's own package (a private name is a module's own business)."""
+    out = []
+    for module, path in _modules(root).items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("dnalm"):
+                if node.module in (module, package):
+                    continue  # a package's modules and its __init__ share their private helpers
+                out += [f"{path.relative_to(root)}:{node.lineno} {node.module}.{a.name}" for a in node.names
+                        if a.name.startswith("_") and not a.name.startswith("__")]
+    return out
+
+
+def test_no_private_names_imported_across_modules(tmp_path):
+    (tmp_path / "dnalm").mkdir()
+    (tmp_path / "dnalm" / "__init__.py").write_text("")
+    (tmp_path / "dnalm" / "b.py").write_text("")
+    (tmp_path / "dnalm" / "a.py").write_text("from dnalm.b import _x, y\nfrom dnalm.a import _own\n")
+    assert private_imports(tmp_path) == ["dnalm/a.py:1 dnalm.b._x"]  # the check sees what it should
+    assert private_imports() == []

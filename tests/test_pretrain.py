@@ -159,7 +159,7 @@ def test_pretraining_examples_carry_an_attention_mask(corpus_dir, tmp_path):
 
 
 def test_pretraining_windows_are_packed_and_keep_every_kmer(corpus_dir):
-    from dnalm.predict import _window_starts
+    from dnalm.predict import window_starts
     from dnalm.pretrain import _padding_fraction, _tokenize, _window_lengths
     from dnalm.tokenization import KmerTokenizer
 
@@ -169,7 +169,7 @@ def test_pretraining_windows_are_packed_and_keep_every_kmer(corpus_dir):
     assert all(len(ids) == 32 for ids in data["train"]["input_ids"])  # segments >= one window: no padding
     assert _padding_fraction(_window_lengths(data["train"]), 32) == 0.0
     for length in range(31, 200):  # every k-mer of a segment lies inside some full window
-        starts = _window_starts(length, 31, 26)
+        starts = window_starts(length, 31, 26)
         covered = {i for s0 in starts for i in range(s0, s0 + 26)}
         assert covered == set(range(length - 5)) and max(starts) + 31 == length
     n_kmers = sum(len(s) - 5 for s in corpus["train"]["sequence"])

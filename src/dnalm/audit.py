@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.io import Record, copy_records, find_splits, read_sequences
-from dnalm.sequence import _CODE_LUT, reverse_complement
+from dnalm.sequence import CODE_LUT, reverse_complement
 
 __all__ = ["audit_dataset", "audit_splits", "format_audit", "shared_window_hits", "write_deduplicated"]
 
@@ -51,7 +51,7 @@ def _window_hashes(seqs: list[str], width: int) -> tuple[np.ndarray, np.ndarray,
     if not seqs:
         return np.empty(0, np.uint64), np.empty(0, np.int64), np.empty(0, np.int64)
     lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
-    codes = _CODE_LUT[np.frombuffer("".join(seqs).encode("ascii"), dtype=np.uint8)]
+    codes = CODE_LUT[np.frombuffer("".join(seqs).encode("ascii"), dtype=np.uint8)]
     ends = np.cumsum(lengths)
     n_windows = len(codes) - width + 1
     if n_windows <= 0:

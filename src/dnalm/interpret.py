@@ -152,7 +152,7 @@ def gradient_attributions(model, tokenizer, sequences: list[str], *, method: str
     """
     import torch
 
-    from dnalm.predict import _window_starts, inference, window_size
+    from dnalm.predict import inference, window_size, window_starts
     from dnalm.sequence import normalize, reverse_complement
 
     attr_cls = _captum(method)
@@ -160,7 +160,7 @@ def gradient_attributions(model, tokenizer, sequences: list[str], *, method: str
     max_tokens, size = window_size(model, tokenizer, None)
     pieces = []  # (sequence, start, reversed?, bases)
     for i, seq in enumerate(seqs):
-        for s in _window_starts(len(seq), size, max(size // 2, 1)):
+        for s in window_starts(len(seq), size, max(size // 2, 1)):
             pieces.append((i, s, False, seq[s : s + size]))
             if reverse_complement_average:
                 pieces.append((i, s, True, reverse_complement(seq[s : s + size])))

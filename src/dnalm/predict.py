@@ -27,6 +27,7 @@ __all__ = [
     "stream_windows",
     "window_bases",
     "window_size",
+    "window_starts",
 ]
 
 
@@ -55,7 +56,7 @@ def informative_bases(sequences: list[str], tokenizer) -> np.ndarray:
     return counts
 
 
-def _window_starts(length: int, size: int, stride: int) -> list[int]:
+def window_starts(length: int, size: int, stride: int) -> list[int]:
     """Window starts ``stride`` apart, the last one flush with the end."""
     if length <= size:
         return [0]
@@ -134,7 +135,7 @@ def stream_windows(model, tokenizer, sequences: Iterable[str], forward, *, batch
         for i, raw in enumerate(sequences):
             seq = normalize(raw, record=i)
             n += 1
-            starts = _window_starts(len(seq), size, stride)
+            starts = window_starts(len(seq), size, stride)
             pieces = [seq[s : s + size] for s in starts]
             if reverse_complement_average:
                 pieces += [reverse_complement(w) for w in pieces]

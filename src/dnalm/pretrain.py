@@ -121,7 +121,7 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
     """Model and tokenizer; a tokenizer saved by an earlier start of this run is reused."""
     from transformers import AutoModelForMaskedLM
 
-    from dnalm.models import _make_tokenizer, _scratch_config, model_max_tokens, resolve_spec
+    from dnalm.models import make_tokenizer, model_max_tokens, resolve_spec, scratch_config
     from dnalm.tokenization import load_tokenizer
 
     spec = resolve_spec(cfg.model)
@@ -138,9 +138,9 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
         tok = load_tokenizer(output / "tokenizer")
     else:
         sample = corpus["train"].shuffle(seed=cfg.seed).select(range(min(cfg.bpe_sample, len(corpus["train"]))))
-        tok = _make_tokenizer(spec, sample["sequence"])
+        tok = make_tokenizer(spec, sample["sequence"])
         tok.save_pretrained(output / "tokenizer")
-    config = _scratch_config(spec, tok, None, {})
+    config = scratch_config(spec, tok, None, {})
     model = AutoModelForMaskedLM.from_config(config)
     tok.model_max_length = model_max_tokens(model, tok)
     return model, tok
@@ -154,14 +154,14 @@ def _tokenize(corpus, tok, max_length: int):
     at least one window and no base or k-mer is dropped at a window boundary; a segment's last
     window ends at its last base and overlaps the window before it.
     """
-    from dnalm.predict import _window_starts, window_bases
+    from dnalm.predict import window_bases, window_starts
 
     size = window_bases(tok, max_length)
     k = tok.k if getattr(tok, "kind", None) == "kmer" else 1
     step = size - k + 1
 
     def encode(batch):
-        pieces = [s[i : i + size] for s in batch["sequence"] for i in _window_starts(len(s), size, step)]
+        pieces = [s[i : i + size] for s in batch["sequence"] for i in window_starts(len(s), size, step)]
         enc = tok(pieces, truncation=True, max_length=max_length)
         return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
 

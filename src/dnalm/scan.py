@@ -55,11 +55,11 @@ def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarra
     >>> window_positions("ACGTACGTNNACGTACGT", 4, 2)
     (array([ 0,  2,  4, 10, 12, 14]), 2)
     """
-    from dnalm.predict import _window_starts
+    from dnalm.predict import window_starts
 
     if len(sequence) < window:
         return np.array([], dtype=np.int64), 0
-    starts = np.asarray(_window_starts(len(sequence), window, stride), dtype=np.int64)
+    starts = np.asarray(window_starts(len(sequence), window, stride), dtype=np.int64)
     bad = np.frombuffer(sequence.encode("ascii"), dtype=np.uint8)
     bad = ~np.isin(bad, np.frombuffer(b"ACGT", dtype=np.uint8))
     before = np.concatenate([[0], np.cumsum(bad)])  # ambiguous bases before each position

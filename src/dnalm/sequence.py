@@ -21,6 +21,7 @@ import numpy as np
 
 __all__ = [
     "BASES",
+    "CODE_LUT",
     "IUPAC",
     "SequenceError",
     "base_codes",
@@ -41,10 +42,10 @@ _COMPLEMENT = str.maketrans("ACGTRYSWKMBDHVN", "TGCAYRSWMKVHDBN")
 
 # Byte -> base code lookup used by every vectorised hot path: A,C,G,T (either case,
 # U/u read as T) map to 0..3; every other byte to 4 ("unknown").
-_CODE_LUT = np.full(256, 4, dtype=np.uint8)
+CODE_LUT = np.full(256, 4, dtype=np.uint8)
 for _i, _b in enumerate(BASES):
-    _CODE_LUT[ord(_b)] = _CODE_LUT[ord(_b.lower())] = _i
-_CODE_LUT[ord("U")] = _CODE_LUT[ord("u")] = 3
+    CODE_LUT[ord(_b)] = CODE_LUT[ord(_b.lower())] = _i
+CODE_LUT[ord("U")] = CODE_LUT[ord("u")] = 3
 # Bytes that are acceptable in raw input: IUPAC in either case plus U/u.
 _VALID_LUT = np.zeros(256, dtype=bool)
 for _b in IUPAC + "U":
@@ -127,7 +128,7 @@ def base_codes(data: bytes | np.ndarray) -> np.ndarray:
     [0, 1, 2, 3, 4]
     """
     buf = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes | bytearray) else data
-    return _CODE_LUT[buf]
+    return CODE_LUT[buf]
 
 
 def check_bytes(buf: np.ndarray) -> int:

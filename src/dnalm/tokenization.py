@@ -31,7 +31,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from dnalm.sequence import _CODE_LUT, check_bytes
+from dnalm.sequence import CODE_LUT, check_bytes
 
 __all__ = [
     "BaseTokenizer",
@@ -320,7 +320,7 @@ class KmerTokenizer(DnaTokenizer):
 
     def _encode(self, buf, lengths):
         k = self.k
-        codes = _rows(_CODE_LUT[buf], lengths, 4)
+        codes = _rows(CODE_LUT[buf], lengths, 4)
         n_win = max(codes.shape[1] - k + 1, 0)
         value = np.zeros((codes.shape[0], n_win), dtype=np.int32)
         unknown = np.zeros(value.shape, dtype=bool)

@@ -25,7 +25,15 @@ from dnalm.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe
 from dnalm.shipped import finetune_defaults
 from dnalm.tasks import IGNORE_INDEX, get_task
 
-__all__ = ["compute_metrics_for", "finetune", "measure_speed", "resolve_settings", "training_arguments"]
+__all__ = [
+    "collate_batch",
+    "compute_metrics_for",
+    "finetune",
+    "measure_speed",
+    "resolve_settings",
+    "trainer_class",
+    "training_arguments",
+]
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +51,7 @@ def compute_metrics_for(problem_type: str):
     return compute
 
 
-def _collate(tokenizer, features):
+def collate_batch(tokenizer, features):
     """A batch from ``TokenizedDataset.__getitems__`` is ready; lists of examples are padded with the
     tokenizer (per-base label lists of unequal length with -100)."""
     import torch
@@ -139,7 +147,8 @@ def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval
     return TrainingArguments(**{**ours, **cfg.trainer})
 
 
-def _trainer_class():
+def trainer_class():
+    """``transformers.Trainer`` whose validation reads the weight average when one is kept."""
     from transformers import Trainer
 
     class DnalmTrainer(Trainer):
@@ -258,8 +267,8 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     average = WeightAverage(model, cfg.ema_decay) if cfg.ema_decay else None
     if average is not None:
         callbacks.insert(0, average)  # update the average before validation reads it
-    trainer = _trainer_class()(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
-                               data_collator=partial(_collate, tok),
+    trainer = trainer_class()(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
+                               data_collator=partial(collate_batch, tok),
                                compute_metrics=compute_metrics_for(cfg.problem_type), compute_loss_func=loss_func,
                                callbacks=callbacks)
     trainer.weight_average = average

@@ -27,9 +27,11 @@ __all__ = [
     "ModelSpec",
     "build_model",
     "load_model",
+    "make_tokenizer",
     "model_max_tokens",
     "register_baselines",
     "resolve_spec",
+    "scratch_config",
 ]
 
 log = logging.getLogger(__name__)
@@ -192,7 +194,9 @@ def _looks_like_hub_id(spec: str) -> bool:
     return (len(parts) == 2 and all(parts) and not spec.startswith((".", "~")) and not Path(parts[0]).is_dir())
 
 
-def _make_tokenizer(spec: ModelSpec, train_sequences):
+def make_tokenizer(spec: ModelSpec, train_sequences):
+    """A new tokenizer for a preset: k-mer, non-overlapping k-mer, single-base, or BPE trained on
+    ``train_sequences``."""
     from dnalm.tokenization import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer
 
     if spec.tokenizer == "kmer":
@@ -208,7 +212,8 @@ def _make_tokenizer(spec: ModelSpec, train_sequences):
     return train_bpe(train_sequences, vocab_size=spec.bpe_vocab_size, model_max_length=spec.max_length)
 
 
-def _scratch_config(spec: ModelSpec, tokenizer, input_length: int | None, label_kwargs: dict):
+def scratch_config(spec: ModelSpec, tokenizer, input_length: int | None, label_kwargs: dict):
+    """The transformers config of a preset built from scratch for ``tokenizer`` (vocabulary, positions)."""
     from transformers import AutoConfig
 
     if spec.architecture == "modernbert":  # rotary positions, pre-norm, local attention: learns fast on a CPU
@@ -270,8 +275,8 @@ def build_model(spec: str, *, num_labels: int = 2, id2label: dict | None = None,
         model_spec.config.update(config_overrides)
     per_base = task is not None and task.per_base
     if model_spec is not None:
-        tokenizer = _make_tokenizer(model_spec, train_sequences)
-        config = _scratch_config(model_spec, tokenizer, input_length, label_kwargs)
+        tokenizer = make_tokenizer(model_spec, train_sequences)
+        config = scratch_config(model_spec, tokenizer, input_length, label_kwargs)
         if per_base:
             return _nucleotide_model(config, tokenizer, spec), tokenizer, model_spec
         return AutoModelForSequenceClassification.from_config(config), tokenizer, model_spec
