@@ -25,7 +25,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dnalm.sequence import SequenceError, normalize
+from dnalm.sequence import SequenceError, kmers_to_sequence, normalize
 
 __all__ = [
     "DataFormatError",
@@ -158,22 +158,6 @@ def read_fasta(path: str | Path, *, label: str | None = None) -> Iterator[Record
 def _fasta_record(header: str, chunks: list[str], label: str | None) -> Record:
     name, *rest = header.split(maxsplit=1) or [""]
     return Record(name, "".join(chunks), label, rest[0] if rest else None)
-
-
-def kmers_to_sequence(tokens: list[str]) -> str:
-    """Rebuild a sequence from overlapping k-mers; ValueError if they do not overlap.
-
-    >>> kmers_to_sequence(["ACG", "CGT", "GTT"])
-    'ACGTT'
-    """
-    k = len(tokens[0])
-    for i in range(1, len(tokens)):
-        prev, cur = tokens[i - 1], tokens[i]
-        if len(cur) != k:
-            raise ValueError(f"k-mer {i + 1} ({cur!r}) has length {len(cur)}, expected k={k}")
-        if prev[1:] != cur[:-1]:
-            raise ValueError(f"k-mers {i} and {i + 1} ({prev!r}, {cur!r}) do not overlap by k-1={k - 1} bases")
-    return tokens[0] + "".join(t[-1] for t in tokens[1:])
 
 
 def canonical_label(label: str) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "base_codes",
     "gc_content",
     "kmers",
+    "kmers_to_sequence",
     "normalize",
     "one_hot",
     "reverse_complement",
@@ -135,6 +136,22 @@ def check_bytes(buf: np.ndarray) -> int:
     """Index of the first byte of ``buf`` that is not a nucleotide code, or -1."""
     bad = np.flatnonzero(~_VALID_LUT[buf])
     return int(bad[0]) if bad.size else -1
+
+
+def kmers_to_sequence(tokens: list[str]) -> str:
+    """Rebuild a sequence from overlapping k-mers; ValueError if they do not overlap.
+
+    >>> kmers_to_sequence(["ACG", "CGT", "GTT"])
+    'ACGTT'
+    """
+    k = len(tokens[0])
+    for i in range(1, len(tokens)):
+        prev, cur = tokens[i - 1], tokens[i]
+        if len(cur) != k:
+            raise ValueError(f"k-mer {i + 1} ({cur!r}) has length {len(cur)}, expected k={k}")
+        if prev[1:] != cur[:-1]:
+            raise ValueError(f"k-mers {i} and {i + 1} ({prev!r}, {cur!r}) do not overlap by k-1={k - 1} bases")
+    return tokens[0] + "".join(t[-1] for t in tokens[1:])
 
 
 def one_hot(seq: str) -> np.ndarray:
