@@ -86,7 +86,7 @@ def fill_mask(model_path: str | Path, sequence: str, *, top_k: int = 5, model=No
             tokens = tokenizer.convert_ids_to_tokens(idx.tolist())
             out.append({"mask": n + 1, "probabilities": dict(zip(tokens, p.tolist())), "best": tokens[0]})
         return out
-    k = tokenizer.k if kind == "kmer" else 1
+    k = tokenizer.overlap + 1
     clean = [normalize(p, record="input") for p in parts]
     masked_bases, filled, pos = [], [], 0
     for i, part in enumerate(clean):

@@ -44,7 +44,7 @@ def masked_base_probabilities(model, tokenizer, sequences: list[str], *, spacing
     if kind not in ("kmer", "base"):
         raise ValueError("per-base masked evaluation needs an overlapping k-mer or single-base tokenizer; "
                          f"got {type(tokenizer).__name__}")
-    k = tokenizer.k if kind == "kmer" else 1
+    k = tokenizer.overlap + 1
     spacing = spacing or max(2 * k, 8)
     letters = torch.as_tensor(_base_letters(tokenizer, k))
     onehot = torch.zeros(letters.shape[0], k, 4)

@@ -32,13 +32,12 @@ __all__ = [
 
 
 def window_bases(tokenizer, max_tokens: int) -> int:
-    """Longest stretch of bases guaranteed to fit in ``max_tokens`` tokens with [CLS]/[SEP].
-
-    Overlapping k-mers fit ``max_tokens - 2 + k - 1`` bases; any other DNA tokenizer
-    spends at most one token per base.
-    """
-    k = getattr(tokenizer, "k", 1) if getattr(tokenizer, "kind", None) == "kmer" else 1
-    return max(max_tokens - 2 + k - 1, 1)
+    """Longest stretch of bases guaranteed to fit in ``max_tokens`` tokens with [CLS]/[SEP]: the
+    tokenizer's own ``max_bases``; a tokenizer from elsewhere (a hub BPE) is taken to spend at
+    most one token per base."""
+    if hasattr(tokenizer, "max_bases"):
+        return tokenizer.max_bases(max_tokens)
+    return max(max_tokens - 2, 1)
 
 
 def informative_bases(sequences: list[str], tokenizer) -> np.ndarray:
@@ -50,7 +49,7 @@ def informative_bases(sequences: list[str], tokenizer) -> np.ndarray:
     >>> informative_bases(["ACGTN", "NNNN", "ACG"], KmerTokenizer(k=4)).tolist()
     [4, 0, 0]
     """
-    k = getattr(tokenizer, "k", 1) if getattr(tokenizer, "kind", None) == "kmer" else 1
+    k = getattr(tokenizer, "overlap", 0) + 1  # a token spans k bases
     counts = np.array([sum(map(s.upper().count, "ACGT")) for s in sequences], dtype=np.int64)
     counts[np.array([len(s) < k for s in sequences], dtype=bool)] = 0
     return counts

@@ -157,8 +157,7 @@ def _tokenize(corpus, tok, max_length: int):
     from dnalm.predict import window_bases, window_starts
 
     size = window_bases(tok, max_length)
-    k = tok.k if getattr(tok, "kind", None) == "kmer" else 1
-    step = size - k + 1
+    step = size - getattr(tok, "overlap", 0)
 
     def encode(batch):
         pieces = [s[i : i + size] for s in batch["sequence"] for i in window_starts(len(s), size, step)]

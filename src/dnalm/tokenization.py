@@ -70,6 +70,21 @@ class DnaTokenizer:
     truncation_side = "right"
     model_input_names: ClassVar[list[str]] = ["input_ids", "token_type_ids", "attention_mask"]
 
+    @property
+    def overlap(self) -> int:
+        """Bases two neighbouring tokens share: k - 1 for overlapping k-mers, else 0. Windows cut
+        for a model overlap by this many bases so that no token is lost at a seam."""
+        return 0
+
+    def max_bases(self, max_tokens: int) -> int:
+        """Longest stretch of bases guaranteed to fit in ``max_tokens`` tokens with [CLS]/[SEP]
+        (every DNA tokenizer here spends at most one token per base, less the overlap).
+
+        >>> KmerTokenizer(k=6).max_bases(512), BaseTokenizer().max_bases(512)
+        (515, 510)
+        """
+        return max(max_tokens - 2 + self.overlap, 1)
+
     def __init__(self, vocab: list[str], model_max_length: int = 512):
         missing = [t for t in SPECIAL_TOKENS if t not in vocab]
         if missing:
@@ -303,6 +318,10 @@ class KmerTokenizer(DnaTokenizer):
     """
 
     kind = "kmer"
+
+    @property
+    def overlap(self) -> int:
+        return self.k - 1
 
     def __init__(self, k: int = 6, vocab: list[str] | None = None, model_max_length: int = 512):
         if not 1 <= k <= 12:
