@@ -102,3 +102,16 @@ def test_demo_end_to_end_quickly(tmp_path):
         assert f"| {arm}" in r.output
     last = r.output.strip().splitlines()[-1]
     assert last.startswith("validation accuracy: ") and 0 <= float(last.split(": ")[1]) <= 1
+
+
+def test_help_shows_the_effective_defaults():
+    import re
+
+    import dnalm.cli
+
+    source = open(dnalm.cli.__file__).read()
+    assert "[default:" not in source  # rich reads [...] as markup and drops it from the help
+    text = re.sub(r"[\s│]+", " ", invoke("finetune", "--help").output)
+    for shown in ("(default: auto)", "(default: 42)", "(default: 8-30 by the recipe for auto, else 10)",
+                  "(default: 10m for auto, none for other models)"):
+        assert shown in text, shown

@@ -240,27 +240,35 @@ def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: fi
              model: str | None = typer.Option(None, help="auto (the default recipe chooses from the data), a preset "
                                                          "(pos-cnn, mini, tiny, dnabert-6, tinydnabert, cnn, cnn-gb, lstm), "
                                                          "the shipped pretrained dnalm-mini, model YAML, checkpoint "
-                                                         "folder or hub id. [default: auto]"),
+                                                         "folder or hub id. (default: auto)"),
              config: Path | None = typer.Option(None, help="YAML file with any finetune setting."),
-             epochs: float | None = None, seed: int | None = None, learning_rate: float | None = None,
-             batch_size: int | None = None, max_length: int | None = None,
-             patience: int | None = typer.Option(None, help="Early-stopping patience in epochs."),
+             epochs: float | None = typer.Option(None, help="Passes over the training data (default: 8-30 "
+                                                            "by the recipe for auto, else 10)."),
+             seed: int | None = typer.Option(None, help="Seed of initialisation, shuffling and augmentation "
+                                                        "(default: 42)."),
+             learning_rate: float | None = typer.Option(None, help="Peak AdamW learning rate (default: 2e-3 "
+                                                                   "by the recipe for auto, else the preset's)."),
+             batch_size: int | None = typer.Option(None, help="Training batch (default: 32-128 by the "
+                                                              "recipe for auto, else the preset's)."),
+             max_length: int | None = typer.Option(None, help="Tokens per training sequence (default: the "
+                                                              "longest training sequence, capped by the model)."),
+             patience: int | None = typer.Option(None, help="Early-stopping patience in epochs (default: 3)."),
              from_scratch: bool | None = typer.Option(None, "--from-scratch", help="Checkpoint architecture, random weights."),
              trust_remote_code: bool | None = typer.Option(None, "--trust-remote-code",
                                                            help="Allow checkpoint code (DNABERT-2). Off by default."),
              lora: bool | None = typer.Option(None, "--lora", help="Train LoRA adapters (needs peft)."),
              class_weights: bool | None = typer.Option(None, "--class-weights", help="Inverse-frequency class weights."),
              time_budget: str | None = typer.Option(None, help="Wall-clock limit, e.g. 90s, 10m, 1h "
-                                                               "[default: 10m for auto, none for other models]."),
+                                                               "(default: 10m for auto, none for other models)."),
              self_pretrain: bool | None = typer.Option(None, "--self-pretrain", help="Masked-LM training on the "
                                                        "training split's own sequences first (transformer models)."),
              precision: str | None = typer.Option(None, help="auto (bf16 autocast where the CPU or GPU computes "
                                                              "bf16 natively, else fp32), fp32, bf16 or fp16 (GPU). "
-                                                             "[default: auto]"),
+                                                             "(default: auto)"),
              problem_type: str | None = typer.Option(
                  None, help="single_label_classification, multi_label_classification, regression, "
                             "token_classification (a class per base) or token_regression (a value per base); "
-                            "see dnalm.tasks. [default: single_label_classification]"),
+                            "see dnalm.tasks. (default: single_label_classification)"),
              sequence_column: str | None = None, label_column: str | None = None,
              classes: Classes = None,
              overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty OUTPUT that is not a "
@@ -294,7 +302,7 @@ def evaluate(model: Annotated[str, typer.Argument(help="Fine-tuned model folder 
              output: OutDir = Path("dnalm-eval"), split: str = typer.Option("test", help="Split of a folder."),
              batch_size: int = 64,
              rc: bool | None = typer.Option(None, "--rc/--no-rc", help="Average with the reverse complement "
-                                                                       "[default: as the model was trained]."),
+                                                                       "(default: as the model was trained)."),
              untrained: bool = typer.Option(False, "--untrained", help="Fresh head: the before-fine-tuning baseline."),
              seed: int = 42, trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
              classes: Classes = None):
@@ -322,9 +330,9 @@ def predict(model: Annotated[str, typer.Argument(help="Fine-tuned model folder."
             output: Annotated[Path, typer.Option("-o", "--output", help="Output TSV/CSV.")] = Path("predictions.tsv"),
             batch_size: int = 64,
             rc: bool | None = typer.Option(None, "--rc/--no-rc", help="Average with the reverse complement "
-                                                                      "[default: as the model was trained]."),
+                                                                      "(default: as the model was trained)."),
             stride: int | None = typer.Option(None, help="Bases between windows of a sequence longer than the model "
-                                                         "was trained on [default: half a window]."),
+                                                         "was trained on (default: half a window)."),
             aggregate: str = typer.Option("mean", help="Combine a long sequence's window scores: mean or max."),
             trust_remote_code: bool = typer.Option(False, "--trust-remote-code")):
     """Predict every sequence (long ones by sliding windows of the trained length, never truncated)."""
@@ -343,8 +351,8 @@ def scan(model: Annotated[str, typer.Argument(help="Fine-tuned two-class model f
          genome: Annotated[Path, typer.Argument(help="Genome FASTA or FASTA.gz (any number of contigs).")],
          output: Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the positive-class score.")] = Path(
              "scan.bedGraph"),
-         window: int | None = typer.Option(None, help="Window in bases [default: the length the model was trained on]."),
-         stride: int | None = typer.Option(None, help="Bases between window starts [default: half a window]."),
+         window: int | None = typer.Option(None, help="Window in bases (default: the length the model was trained on)."),
+         stride: int | None = typer.Option(None, help="Bases between window starts (default: half a window)."),
          strand: str = typer.Option("both", help="both (strand-averaged), plus or minus."),
          peaks: Path | None = typer.Option(None, help="Also write BED peaks: merged windows at or above --threshold."),
          threshold: float = typer.Option(0.5, help="Score a window needs to be part of a peak."),
@@ -371,7 +379,7 @@ def variants(model: Annotated[str, typer.Argument(help="Fine-tuned two-class mod
              genome: Annotated[Path, typer.Option(help="The reference genome FASTA(.gz) the VCF refers to.")],
              output: Annotated[Path, typer.Option("-o", "--output", help="TSV, one row per alternate allele.")] = Path(
                  "variants.tsv"),
-             window: int | None = typer.Option(None, help="Window in bases [default: the trained length]."),
+             window: int | None = typer.Option(None, help="Window in bases (default: the trained length)."),
              strand: str = typer.Option("both", help="both (strand-averaged), plus or minus."),
              batch_size: int = 256, trust_remote_code: bool = typer.Option(False, "--trust-remote-code")):
     """Score each variant: delta = log-odds(alt window) - log-odds(ref window); unscored rows say why."""
@@ -468,7 +476,7 @@ def corpus(fastas: Annotated[list[Path], typer.Argument(help="Genome FASTA(.gz) 
 @app.command()
 def pretrain(corpus: Annotated[Path, typer.Argument(help="Corpus folder from dnalm corpus.")], output: OutDir,
              model: str | None = typer.Option(None, help="Recipe (tinydnabert, dnabert, tinydnabert-cpu, "
-                                                         "dnabert-cpu), model preset/YAML, or checkpoint. [default: tiny]"),
+                                                         "dnabert-cpu), model preset/YAML, or checkpoint. (default: tiny)"),
              config: Path | None = typer.Option(None, help="YAML with PretrainConfig settings."),
              max_steps: int | None = None, batch_size: int | None = None, learning_rate: float | None = None,
              mlm_probability: float | None = None, span_length: int | None = None, save_steps: int | None = None,
@@ -504,7 +512,7 @@ def lm_eval_cmd(model: Annotated[str, typer.Argument(help="Masked-LM model folde
                 corpus: Annotated[Path, typer.Argument(help="Corpus folder from dnalm corpus (its validation split).")],
                 output: Path = typer.Option(Path("lm_metrics.json"), "--output", "-o", help="JSON file to write."),
                 examples: int = typer.Option(1000, help="Held-out windows scored."),
-                max_length: int | None = typer.Option(None, help="Tokens per window [default: as pretrained]."),
+                max_length: int | None = typer.Option(None, help="Tokens per window (default: as pretrained)."),
                 seed: int = 42):
     """Per-base held-out accuracy and bits per base beside a Markov chain and a two-sided count model."""
     from dnalm.pretrain import score_language_model
