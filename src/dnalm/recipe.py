@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.files import write_json
+from dnalm.tasks import DEFAULT_TASK
 
 __all__ = ["DEFAULT_TIME_BUDGET_S", "Recipe", "choose_recipe", "parse_duration"]
 
@@ -78,7 +79,7 @@ class Recipe:
         return "\n".join(lines)
 
 
-def choose_recipe(n_train: int, lengths, num_labels: int, problem_type: str = "single_label_classification",
+def choose_recipe(n_train: int, lengths, num_labels: int, problem_type: str = DEFAULT_TASK,
                   time_budget_s: float | None = DEFAULT_TIME_BUDGET_S) -> Recipe:
     """Choose the model and training settings from the data (deterministic: no timing, no RNG).
 
