@@ -45,13 +45,32 @@ def main() -> None:
     rows, result = {}, {"length": args.length, "runs": []}
     for n in (args.small, args.large):
         out = work / f"out{n}.tsv"
-        mb, wall = peak_rss_mb([sys.executable, "-m", "dnalm", "-q", "predict", str(work / "model"),
-                                str(work / f"in{n}.fa"), "-o", str(out), "--batch-size", "256"])
+        mb, wall = peak_rss_mb(
+            [
+                sys.executable,
+                "-m",
+                "dnalm",
+                "-q",
+                "predict",
+                str(work / "model"),
+                str(work / f"in{n}.fa"),
+                "-o",
+                str(out),
+                "--batch-size",
+                "256",
+            ]
+        )
         rows[n] = out.read_text().splitlines()
         if len(rows[n]) != n + 1:
             raise RuntimeError(f"{n} sequences but {len(rows[n]) - 1} predictions")
-        result["runs"].append({"sequences": n, "peak_rss_mb": round(mb, 1), "wall_s": round(wall, 1),
-                               "sequences_per_s": round(n / wall, 1)})
+        result["runs"].append(
+            {
+                "sequences": n,
+                "peak_rss_mb": round(mb, 1),
+                "wall_s": round(wall, 1),
+                "sequences_per_s": round(n / wall, 1),
+            }
+        )
     same = rows[args.large][: args.small + 1] == rows[args.small]
     if not same:
         raise RuntimeError("the first rows of the large run differ from the small run")
@@ -61,8 +80,10 @@ def main() -> None:
     print(f"{'sequences':>10} {'peak RSS (MiB)':>15} {'wall (s)':>9} {'seq/s':>8}")
     for r in result["runs"]:
         print(f"{r['sequences']:>10,} {r['peak_rss_mb']:>15.1f} {r['wall_s']:>9.1f} {r['sequences_per_s']:>8.0f}")
-    print(f"peak RSS {args.large:,} / {args.small:,} sequences: {result['rss_ratio']:.3f} "
-          f"(first {args.small:,} predictions identical: {same})")
+    print(
+        f"peak RSS {args.large:,} / {args.small:,} sequences: {result['rss_ratio']:.3f} "
+        f"(first {args.small:,} predictions identical: {same})"
+    )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
 

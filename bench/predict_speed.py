@@ -52,8 +52,15 @@ def main() -> None:
         batched, _ = predict_proba(model, tok, seqs, batch_size=args.batch_size)
         t_batched = time.perf_counter() - t0
         same = bool(np.allclose(loop, batched, atol=1e-5))
-        rows.append({"model": preset, "loop_s": t_loop, "batched_s": t_batched, "speedup": t_loop / t_batched,
-                     "identical": same})
+        rows.append(
+            {
+                "model": preset,
+                "loop_s": t_loop,
+                "batched_s": t_batched,
+                "speedup": t_loop / t_batched,
+                "identical": same,
+            }
+        )
     print(f"{args.n:,} sequences of {args.length} bp, batch size {args.batch_size}, CPU")
     print(f"{'model':<8}{'loop (s)':>10}{'batched (s)':>13}{'speedup':>9}  same probabilities")
     for r in rows:

@@ -86,10 +86,17 @@ def main() -> None:
     same = len(loop) == len(engine) == r.n_windows and bool(np.allclose(loop, engine, atol=1e-4))
     if not same:
         raise RuntimeError("scan and the per-window loop disagree")
-    result = {"window": window, "stride": args.stride, "windows": r.n_windows, "engine_s": round(engine_s, 2),
-              "loop_s": round(loop_s, 2), "speedup": round(loop_s / engine_s, 2), "same_scores": same,
-              "engine_windows_per_s": round(r.n_windows / engine_s, 1),
-              "loop_windows_per_s": round(r.n_windows / loop_s, 1)}
+    result = {
+        "window": window,
+        "stride": args.stride,
+        "windows": r.n_windows,
+        "engine_s": round(engine_s, 2),
+        "loop_s": round(loop_s, 2),
+        "speedup": round(loop_s / engine_s, 2),
+        "same_scores": same,
+        "engine_windows_per_s": round(r.n_windows / engine_s, 1),
+        "loop_windows_per_s": round(r.n_windows / loop_s, 1),
+    }
     result["gflop_per_window"] = _gflop_per_window(model, tok, piece[:window])
     result["engine_gflop_per_s"] = round(result["gflop_per_window"] * r.n_windows / engine_s, 2)
     memory = []
@@ -102,19 +109,44 @@ def main() -> None:
                 part = genome[: min(left, len(genome))]
                 fh.write(f">copy{n}\n{part}\n")
                 left, n = left - len(part), n + 1
-        mb, wall = peak_rss_mb([sys.executable, "-m", "dnalm", "-q", "scan", args.model, str(path), "-o",
-                                str(work / f"g{total}.bg"), "--strand", "plus", "--stride", str(window)])
-        memory.append({"bases": total, "peak_rss_mb": round(mb, 1), "wall_s": round(wall, 1),
-                       "mb_per_s": round(total / 1e6 / wall, 4)})
+        mb, wall = peak_rss_mb(
+            [
+                sys.executable,
+                "-m",
+                "dnalm",
+                "-q",
+                "scan",
+                args.model,
+                str(path),
+                "-o",
+                str(work / f"g{total}.bg"),
+                "--strand",
+                "plus",
+                "--stride",
+                str(window),
+            ]
+        )
+        memory.append(
+            {
+                "bases": total,
+                "peak_rss_mb": round(mb, 1),
+                "wall_s": round(wall, 1),
+                "mb_per_s": round(total / 1e6 / wall, 4),
+            }
+        )
     result["memory"] = memory
     result["rss_ratio"] = round(memory[1]["peak_rss_mb"] / memory[0]["peak_rss_mb"], 3)
     print(f"{'side':<22}{'windows':>9}{'seconds':>9}{'windows/s':>11}")
     print(f"{'per-window loop':<22}{r.n_windows:>9,}{loop_s:>9.1f}{r.n_windows / loop_s:>11.0f}")
     print(f"{'dnalm scan (engine)':<22}{r.n_windows:>9,}{engine_s:>9.1f}{r.n_windows / engine_s:>11.0f}")
-    print(f"speedup {result['speedup']:.2f}x (scores identical: {same}); {result['gflop_per_window'] * 1e3:.1f} MFLOP "
-          f"per window, the engine at {result['engine_gflop_per_s']:.1f} GFLOP/s")
+    print(
+        f"speedup {result['speedup']:.2f}x (scores identical: {same}); {result['gflop_per_window'] * 1e3:.1f} MFLOP "
+        f"per window, the engine at {result['engine_gflop_per_s']:.1f} GFLOP/s"
+    )
     for m in memory:
-        print(f"scan of {m['bases']:>11,} bases (stride {window}): peak RSS {m['peak_rss_mb']:.1f} MiB, {m['wall_s']:.0f} s")
+        print(
+            f"scan of {m['bases']:>11,} bases (stride {window}): peak RSS {m['peak_rss_mb']:.1f} MiB, {m['wall_s']:.0f} s"
+        )
     print(f"peak RSS ratio 10x genome: {result['rss_ratio']:.3f}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")

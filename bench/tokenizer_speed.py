@@ -49,8 +49,14 @@ def run(k: int, seqs: list[str], repeats: int) -> dict:
     t_ref, a = best_of(bert_route, repeats)
     t_ours, b = best_of(lambda: ours(seqs, padding=True, return_tensors="np"), repeats)
     identical = all(np.array_equal(a[key], b[key]) for key in ("input_ids", "token_type_ids", "attention_mask"))
-    return {"k": k, "bert_tokenizer_s": t_ref, "dnalm_s": t_ours, "speedup": t_ref / t_ours,
-            "identical": identical, "shape": list(b["input_ids"].shape)}
+    return {
+        "k": k,
+        "bert_tokenizer_s": t_ref,
+        "dnalm_s": t_ours,
+        "speedup": t_ref / t_ours,
+        "identical": identical,
+        "shape": list(b["input_ids"].shape),
+    }
 
 
 def main() -> None:
@@ -63,16 +69,32 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("bench/results/tokenizer_speed.json"))
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    seqs = [s.decode() for s in np.frombuffer(b"ACGT", np.uint8)[rng.integers(0, 4, (args.n, args.length))]
-            .view(f"S{args.length}").ravel()]
+    seqs = [
+        s.decode()
+        for s in np.frombuffer(b"ACGT", np.uint8)[rng.integers(0, 4, (args.n, args.length))]
+        .view(f"S{args.length}")
+        .ravel()
+    ]
     rows = [run(k, seqs, args.repeats) for k in args.k]
     print(f"{args.n:,} random sequences of {args.length} bp, padded numpy output, best of {args.repeats}")
     print(f"{'k':>2} {'BertTokenizer (s)':>18} {'dnalm (s)':>10} {'speedup':>9}  ids identical")
     for r in rows:
-        print(f"{r['k']:>2} {r['bert_tokenizer_s']:>18.3f} {r['dnalm_s']:>10.4f} {r['speedup']:>8.1f}x  {r['identical']}")
+        print(
+            f"{r['k']:>2} {r['bert_tokenizer_s']:>18.3f} {r['dnalm_s']:>10.4f} {r['speedup']:>8.1f}x  {r['identical']}"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"n": args.n, "length": args.length, "seed": args.seed,
-                                    "machine": platform.processor() or platform.machine(), "results": rows}, indent=2))
+    args.out.write_text(
+        json.dumps(
+            {
+                "n": args.n,
+                "length": args.length,
+                "seed": args.seed,
+                "machine": platform.processor() or platform.machine(),
+                "results": rows,
+            },
+            indent=2,
+        )
+    )
     if not all(r["identical"] for r in rows):
         raise SystemExit("ids differ between dnalm and BertTokenizer")
     last = rows[-1]

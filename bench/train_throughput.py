@@ -86,14 +86,18 @@ def measure(preset: str, batch_size: int, length: int, steps: int, ema: float, p
     records = _data(batch_size * (steps + 3), length)
     labels = LabelSpace.from_records(records)
     torch.manual_seed(0)
-    model, tok, _ = build_model(preset, num_labels=2, input_length=length + 2,
-                                train_sequences=[r.sequence for r in records[:2000]])
+    model, tok, _ = build_model(
+        preset, num_labels=2, input_length=length + 2, train_sequences=[r.sequence for r in records[:2000]]
+    )
     ds, _ = to_dataset(records, tok, labels, max_length=length + 2)
     # the same batch both ways: dnalm's dataset + collator, and the tokenizer called directly
     ours = collate_batch(tok, ds.__getitems__(list(range(batch_size))))
     enc = tok([r.sequence for r in records[:batch_size]], padding=True, return_tensors="pt")
-    bare_batch = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
-                  "labels": torch.tensor([labels.encode(r.label) for r in records[:batch_size]])}
+    bare_batch = {
+        "input_ids": enc["input_ids"],
+        "attention_mask": enc["attention_mask"],
+        "labels": torch.tensor([labels.encode(r.label) for r in records[:batch_size]]),
+    }
     model.eval()
     with torch.no_grad():
         same = abs(float(model(**ours).loss) - float(model(**bare_batch).loss)) < 1e-6
@@ -123,10 +127,20 @@ def measure(preset: str, batch_size: int, length: int, steps: int, ema: float, p
     bare_s = (time.perf_counter() - t0) / steps
 
     model.load_state_dict(initial)
-    cfg = FinetuneConfig(model=preset, batch_size=batch_size, learning_rate=1e-4, epochs=1.0, warmup_ratio=0.06,
-                         lr_scheduler="cosine", max_grad_norm=1.0, ema_decay=ema, evals_per_epoch=1.0, logging_steps=50,
-                         precision=precision,
-                         trainer={"disable_tqdm": True, "eval_strategy": "no", "report_to": "none"})
+    cfg = FinetuneConfig(
+        model=preset,
+        batch_size=batch_size,
+        learning_rate=1e-4,
+        epochs=1.0,
+        warmup_ratio=0.06,
+        lr_scheduler="cosine",
+        max_grad_norm=1.0,
+        ema_decay=ema,
+        evals_per_epoch=1.0,
+        logging_steps=50,
+        precision=precision,
+        trainer={"disable_tqdm": True, "eval_strategy": "no", "report_to": "none"},
+    )
     timer = _StepTimer(skip=3)
     callbacks = [timer]
     if ema:
@@ -135,16 +149,25 @@ def measure(preset: str, batch_size: int, length: int, steps: int, ema: float, p
         callbacks.insert(0, WeightAverage(model, ema))
     with tempfile.TemporaryDirectory() as tmp:
         args = training_arguments(cfg, Path(tmp), total_steps=steps + 3, eval_steps=10**9)
-        trainer = trainer_class()(model=model, args=args, train_dataset=ds, data_collator=lambda f: collate_batch(tok, f),
-                                   callbacks=callbacks)
+        trainer = trainer_class()(
+            model=model, args=args, train_dataset=ds, data_collator=lambda f: collate_batch(tok, f), callbacks=callbacks
+        )
         trainer.remove_callback(PrinterCallback)
         trainer.train()
     dnalm_s = (timer.t1 - timer.t0) / timer.n
-    return {"model": preset, "batch_size": batch_size, "length_bp": length, "precision": precision,
-            "parameters": sum(p.numel() for p in model.parameters()), "gflop_per_step": flops / 1e9,
-            "bare_samples_per_s": batch_size / bare_s, "dnalm_samples_per_s": batch_size / dnalm_s,
-            "dnalm_over_bare": bare_s / dnalm_s, "achieved_gflops": flops / dnalm_s / 1e9,
-            "same_loss_on_same_batch": same}
+    return {
+        "model": preset,
+        "batch_size": batch_size,
+        "length_bp": length,
+        "precision": precision,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "gflop_per_step": flops / 1e9,
+        "bare_samples_per_s": batch_size / bare_s,
+        "dnalm_samples_per_s": batch_size / dnalm_s,
+        "dnalm_over_bare": bare_s / dnalm_s,
+        "achieved_gflops": flops / dnalm_s / 1e9,
+        "same_loss_on_same_batch": same,
+    }
 
 
 def main() -> None:
@@ -154,30 +177,55 @@ def main() -> None:
     ap.add_argument("--length", type=int, default=101)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--ema", type=float, default=0.99, help="weight-average decay on dnalm's path (0: off)")
-    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
-                    help="both paths and the ceiling in this precision (bf16: autocast, as finetune on a bf16 CPU)")
+    ap.add_argument(
+        "--precision",
+        choices=["fp32", "bf16"],
+        default="fp32",
+        help="both paths and the ceiling in this precision (bf16: autocast, as finetune on a bf16 CPU)",
+    )
     ap.add_argument("--out", type=Path, default=Path("bench/results/train_throughput.json"))
     args = ap.parse_args()
     logging.disable(logging.WARNING)
     ceiling = matmul_gflops(precision=args.precision)
     rows = [measure(m, args.batch_size, args.length, args.steps, args.ema, args.precision) for m in args.models]
-    print(f"{args.precision} matmul ceiling (2048^3, {torch.get_num_threads()} threads): {ceiling:.0f} GFLOP/s; "
-          f"batch {args.batch_size} x {args.length} bp")
-    print(f"{'model':<9}{'params':>10}{'GFLOP/step':>12}{'bare/s':>9}{'dnalm/s':>9}{'dnalm/bare':>12}"
-          f"{'GFLOP/s':>9}{'of ceiling':>12}")
+    print(
+        f"{args.precision} matmul ceiling (2048^3, {torch.get_num_threads()} threads): {ceiling:.0f} GFLOP/s; "
+        f"batch {args.batch_size} x {args.length} bp"
+    )
+    print(
+        f"{'model':<9}{'params':>10}{'GFLOP/step':>12}{'bare/s':>9}{'dnalm/s':>9}{'dnalm/bare':>12}"
+        f"{'GFLOP/s':>9}{'of ceiling':>12}"
+    )
     for r in rows:
         r["fraction_of_ceiling"] = r["achieved_gflops"] / ceiling
-        print(f"{r['model']:<9}{r['parameters']:>10,}{r['gflop_per_step']:>12.1f}{r['bare_samples_per_s']:>9.0f}"
-              f"{r['dnalm_samples_per_s']:>9.0f}{r['dnalm_over_bare']:>12.1%}{r['achieved_gflops']:>9.1f}"
-              f"{r['fraction_of_ceiling']:>12.1%}")
+        print(
+            f"{r['model']:<9}{r['parameters']:>10,}{r['gflop_per_step']:>12.1f}{r['bare_samples_per_s']:>9.0f}"
+            f"{r['dnalm_samples_per_s']:>9.0f}{r['dnalm_over_bare']:>12.1%}{r['achieved_gflops']:>9.1f}"
+            f"{r['fraction_of_ceiling']:>12.1%}"
+        )
     default = next((r for r in rows if r["model"] == DEFAULT_MODEL), rows[0])
-    summary = {"min_dnalm_over_bare": min(r["dnalm_over_bare"] for r in rows),
-               "default_model_ceiling_fraction": default["fraction_of_ceiling"]}
+    summary = {
+        "min_dnalm_over_bare": min(r["dnalm_over_bare"] for r in rows),
+        "default_model_ceiling_fraction": default["fraction_of_ceiling"],
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"matmul_gflops": ceiling, "precision": args.precision, "threads": torch.get_num_threads(),
-                                    "batch_size": args.batch_size, "results": rows, **summary}, indent=2))
-    print(f"min dnalm/bare: {summary['min_dnalm_over_bare']:.2f}; default model ceiling fraction: "
-          f"{summary['default_model_ceiling_fraction']:.2f}")
+    args.out.write_text(
+        json.dumps(
+            {
+                "matmul_gflops": ceiling,
+                "precision": args.precision,
+                "threads": torch.get_num_threads(),
+                "batch_size": args.batch_size,
+                "results": rows,
+                **summary,
+            },
+            indent=2,
+        )
+    )
+    print(
+        f"min dnalm/bare: {summary['min_dnalm_over_bare']:.2f}; default model ceiling fraction: "
+        f"{summary['default_model_ceiling_fraction']:.2f}"
+    )
 
 
 if __name__ == "__main__":

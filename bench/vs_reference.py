@@ -53,10 +53,18 @@ def run_dnalm(data: Path, seed: int, out: Path) -> dict:
     wall_ev, _ = _run(["dnalm", "evaluate", str(model), str(data), "-o", str(out / "eval")], out / "evaluate.log")
     metrics = json.loads((out / "eval" / "metrics.json").read_text())
     summary = json.loads((model / "training_summary.json").read_text())
-    return {"mcc": metrics["mcc"], "auroc": metrics["auroc"], "accuracy": metrics["accuracy"],
-            "n_test": metrics["n_predictions"], "wall_s": wall_ft + wall_ev, "finetune_s": wall_ft,
-            "evaluate_s": wall_ev, "steps": summary["steps_run"], "epochs": summary["epochs_run"],
-            "reverse_complement_average": metrics.get("reverse_complement_average")}
+    return {
+        "mcc": metrics["mcc"],
+        "auroc": metrics["auroc"],
+        "accuracy": metrics["accuracy"],
+        "n_test": metrics["n_predictions"],
+        "wall_s": wall_ft + wall_ev,
+        "finetune_s": wall_ft,
+        "evaluate_s": wall_ev,
+        "steps": summary["steps_run"],
+        "epochs": summary["epochs_run"],
+        "reverse_complement_average": metrics.get("reverse_complement_average"),
+    }
 
 
 def run_reference(root: Path, task: str, seed: int, out: Path, epochs: int) -> dict:
@@ -65,8 +73,12 @@ def run_reference(root: Path, task: str, seed: int, out: Path, epochs: int) -> d
     m = re.search(r"RESULT \S+ test MCC (\S+) F1 (\S+) acc (\S+) time", stdout)
     if not m:
         raise RuntimeError(f"no RESULT line from the reference CNN; see {out / 'reference.log'}")
-    return {"mcc": float(m.group(1)) / 100, "accuracy": float(m.group(3)) / 100,
-            "n_test": _test_rows(root / task), "wall_s": wall}
+    return {
+        "mcc": float(m.group(1)) / 100,
+        "accuracy": float(m.group(3)) / 100,
+        "n_test": _test_rows(root / task),
+        "wall_s": wall,
+    }
 
 
 def _mean_std(values: list[float]) -> str:
@@ -94,8 +106,11 @@ def main() -> None:
                     continue
                 out = args.output / task.replace("/", "_") / f"seed{seed}" / side
                 out.mkdir(parents=True, exist_ok=True)
-                row = run_dnalm(args.root / task, seed, out) if side == "dnalm" else \
-                    run_reference(args.root, task, seed, out, args.reference_epochs)
+                row = (
+                    run_dnalm(args.root / task, seed, out)
+                    if side == "dnalm"
+                    else run_reference(args.root, task, seed, out, args.reference_epochs)
+                )
                 runs.append({"task": task, "seed": seed, "side": side, **row})
                 print(f"{task} seed {seed} {side}: MCC {row['mcc']:.4f} in {row['wall_s']:.0f} s", flush=True)
                 results_path.write_text(json.dumps(runs, indent=2) + "\n")
@@ -111,8 +126,10 @@ def main() -> None:
                 raise RuntimeError(f"{task}: dnalm scored {a['n_test']} test rows, the reference {b['n_test']}")
         t_ours = statistics.mean(r["wall_s"] for r in ours)
         t_ref = statistics.mean(r["wall_s"] for r in ref)
-        print(f"| {task} | {len(ours)} | {_mean_std([r['mcc'] for r in ours])} | {_mean_std([r['mcc'] for r in ref])} "
-              f"| {t_ours:.0f} | {t_ref:.0f} | {t_ours / t_ref:.2f} |")
+        print(
+            f"| {task} | {len(ours)} | {_mean_std([r['mcc'] for r in ours])} | {_mean_std([r['mcc'] for r in ref])} "
+            f"| {t_ours:.0f} | {t_ref:.0f} | {t_ours / t_ref:.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -40,8 +40,9 @@ def make_splits(out: Path, seed: int, fraction: float, limit: int | None) -> Pat
     folder = out / "splits" / f"seed{seed}" / f"labels{int(fraction * 100)}"
     if (folder / "test.csv").is_file():
         return folder
-    records = list(read_labeled_fasta({"promoter": PROMOTERS / "positive2860.txt",
-                                       "non-promoter": PROMOTERS / "negative2860.txt"}))
+    records = list(
+        read_labeled_fasta({"promoter": PROMOTERS / "positive2860.txt", "non-promoter": PROMOTERS / "negative2860.txt"})
+    )
     if limit:
         records = stratified_split(records, limit / len(records), seed=seed)[1]
     rest, test = stratified_split(records, 0.2, seed=seed)
@@ -86,27 +87,56 @@ def main() -> None:
                 run = out / "runs" / f"seed{seed}-labels{int(fraction * 100)}-{init}"
                 metrics_file = run / "eval" / "metrics.json"
                 if not metrics_file.is_file():
-                    cfg = FinetuneConfig(model=str(pre), from_scratch=init == "scratch", epochs=args.epochs, seed=seed,
-                                         early_stopping_patience=3, trainer={"disable_tqdm": True})
+                    cfg = FinetuneConfig(
+                        model=str(pre),
+                        from_scratch=init == "scratch",
+                        epochs=args.epochs,
+                        seed=seed,
+                        early_stopping_patience=3,
+                        trainer={"disable_tqdm": True},
+                    )
                     finetune(cfg, data, run / "model")
                     evaluate(str(run / "model"), data, run / "eval", split="test")
                 m = json.loads(metrics_file.read_text())
-                rows.append({"seed": seed, "fraction": fraction, "init": init, "mcc": m["mcc"],
-                             "accuracy": m["accuracy"], "n_test": m["n_predictions"]})
+                rows.append(
+                    {
+                        "seed": seed,
+                        "fraction": fraction,
+                        "init": init,
+                        "mcc": m["mcc"],
+                        "accuracy": m["accuracy"],
+                        "n_test": m["n_predictions"],
+                    }
+                )
     table = []
     for fraction in args.fractions:
         for init in ("pretrained", "scratch"):
             sel = [r for r in rows if r["fraction"] == fraction and r["init"] == init]
             mcc, acc = np.array([r["mcc"] for r in sel]), np.array([r["accuracy"] for r in sel])
-            table.append({"labels": f"{fraction:.0%}", "init": init, "n_seeds": len(sel),
-                          "mcc_mean": mcc.mean(), "mcc_std": mcc.std(ddof=1) if len(sel) > 1 else 0.0,
-                          "accuracy_mean": acc.mean(), "accuracy_std": acc.std(ddof=1) if len(sel) > 1 else 0.0})
+            table.append(
+                {
+                    "labels": f"{fraction:.0%}",
+                    "init": init,
+                    "n_seeds": len(sel),
+                    "mcc_mean": mcc.mean(),
+                    "mcc_std": mcc.std(ddof=1) if len(sel) > 1 else 0.0,
+                    "accuracy_mean": acc.mean(),
+                    "accuracy_std": acc.std(ddof=1) if len(sel) > 1 else 0.0,
+                }
+            )
     lines = ["| training labels | initialisation | seeds | test MCC | test accuracy |", "|---|---|---|---|---|"]
-    lines += [f"| {t['labels']} | {t['init']} | {t['n_seeds']} | {t['mcc_mean']:.3f} ± {t['mcc_std']:.3f} | "
-              f"{t['accuracy_mean']:.3f} ± {t['accuracy_std']:.3f} |" for t in table]
+    lines += [
+        f"| {t['labels']} | {t['init']} | {t['n_seeds']} | {t['mcc_mean']:.3f} ± {t['mcc_std']:.3f} | "
+        f"{t['accuracy_mean']:.3f} ± {t['accuracy_std']:.3f} |"
+        for t in table
+    ]
     (out / "results.md").write_text("\n".join(lines) + "\n")
-    (out / "results.json").write_text(json.dumps({"runs": rows, "table": table, "pretraining": pretrain_s,
-                                                   "smoke": args.smoke, "wall_s": time.time() - t0}, indent=2))
+    (out / "results.json").write_text(
+        json.dumps(
+            {"runs": rows, "table": table, "pretraining": pretrain_s, "smoke": args.smoke, "wall_s": time.time() - t0},
+            indent=2,
+        )
+    )
     print("\n".join(lines))
 
 

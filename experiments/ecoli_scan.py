@@ -67,12 +67,17 @@ def main() -> None:
     t0 = time.time()
     (chrom,) = list(read_fasta(GENOME))
     genome = chrom.sequence
-    records = list(read_labeled_fasta({"promoter": PROMOTERS / "positive2860.txt",
-                                       "non-promoter": PROMOTERS / "negative2860.txt"}))
+    records = list(
+        read_labeled_fasta({"promoter": PROMOTERS / "positive2860.txt", "non-promoter": PROMOTERS / "negative2860.txt"})
+    )
     found = locate(records, genome)
-    located = {lab: sum(1 for r, s, _ in found if r.label == lab and s is not None) for lab in ("promoter", "non-promoter")}
-    print(f"located in the genome: {located['promoter']} of 2860 promoters, {located['non-promoter']} of 2860 "
-          f"non-promoters ({time.time() - t0:.0f} s)")
+    located = {
+        lab: sum(1 for r, s, _ in found if r.label == lab and s is not None) for lab in ("promoter", "non-promoter")
+    }
+    print(
+        f"located in the genome: {located['promoter']} of 2860 promoters, {located['non-promoter']} of 2860 "
+        f"non-promoters ({time.time() - t0:.0f} s)"
+    )
     train_pool = [r for r, s, _ in found if not held_out(s)]
     test_promoters = [(s, s + len(r.sequence)) for r, s, _ in found if r.label == "promoter" and held_out(s)]
     known = [(s, s + len(r.sequence)) for r, s, _ in found if r.label == "promoter" and s is not None]
@@ -83,12 +88,38 @@ def main() -> None:
     write_table(dev, data / "dev.csv")
     model = out / "model"
     t1 = time.time()
-    subprocess.run(["dnalm", "-q", "finetune", str(data), "-o", str(model), "--seed", str(args.seed),
-                    "--time-budget", args.time_budget, "--overwrite"], check=True)
+    subprocess.run(
+        [
+            "dnalm",
+            "-q",
+            "finetune",
+            str(data),
+            "-o",
+            str(model),
+            "--seed",
+            str(args.seed),
+            "--time-budget",
+            args.time_budget,
+            "--overwrite",
+        ],
+        check=True,
+    )
     train_s = time.time() - t1
     t2 = time.time()
-    subprocess.run(["dnalm", "-q", "scan", str(model), str(GENOME), "-o", str(out / "scan.bedGraph"),
-                    "--stride", str(args.stride)], check=True)
+    subprocess.run(
+        [
+            "dnalm",
+            "-q",
+            "scan",
+            str(model),
+            str(GENOME),
+            "-o",
+            str(out / "scan.bedGraph"),
+            "--stride",
+            str(args.stride),
+        ],
+        check=True,
+    )
     scan_s = time.time() - t2
     rows = [line.split("\t") for line in (out / "scan.bedGraph").read_text().splitlines()]
     lo = np.array([int(r[1]) for r in rows])
@@ -126,18 +157,34 @@ def main() -> None:
     for frac in (0.01, 0.05, 0.10):
         top = set(ranked[: max(1, int(frac * len(ranked)))].tolist())
         recall[f"top {frac:.0%}"] = float(np.mean([any(i in top for i in hits) for hits in hit_by]))
-    result = {"located": located, "held_out_promoters": len(tests), "train": len(train), "dev": len(dev),
-              "stride": args.stride, "window": window, "windows_scanned": len(rows),
-              "held_out_windows": int(in_test.sum()), "promoter_windows": int(positive.sum()),
-              "background_windows": int(negative.sum()), "auroc": auroc, "recall_of_held_out_promoters": recall,
-              "finetune_s": round(train_s, 1), "scan_s": round(scan_s, 1),
-              "scan_mb_per_s": round(len(genome) / 1e6 / scan_s, 3), "seed": args.seed}
+    result = {
+        "located": located,
+        "held_out_promoters": len(tests),
+        "train": len(train),
+        "dev": len(dev),
+        "stride": args.stride,
+        "window": window,
+        "windows_scanned": len(rows),
+        "held_out_windows": int(in_test.sum()),
+        "promoter_windows": int(positive.sum()),
+        "background_windows": int(negative.sum()),
+        "auroc": auroc,
+        "recall_of_held_out_promoters": recall,
+        "finetune_s": round(train_s, 1),
+        "scan_s": round(scan_s, 1),
+        "scan_mb_per_s": round(len(genome) / 1e6 / scan_s, 3),
+        "seed": args.seed,
+    }
     (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"held-out blocks: {len(tests)} promoters, {int(in_test.sum()):,} windows "
-          f"({int(positive.sum()):,} promoter, {int(negative.sum()):,} background)")
+    print(
+        f"held-out blocks: {len(tests)} promoters, {int(in_test.sum()):,} windows "
+        f"({int(positive.sum()):,} promoter, {int(negative.sum()):,} background)"
+    )
     print(f"AUROC promoter vs background windows: {auroc:.3f}")
-    print("recall of held-out promoters among the top-scored windows: "
-          + ", ".join(f"{k} {v:.3f}" for k, v in recall.items()))
+    print(
+        "recall of held-out promoters among the top-scored windows: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in recall.items())
+    )
     print(f"finetune {train_s:.0f} s, scan {scan_s:.0f} s ({result['scan_mb_per_s']:.3f} Mb/s, both strands)")
     sys.stdout.flush()
 

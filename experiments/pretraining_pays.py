@@ -81,9 +81,17 @@ def plot(table: list[dict], path: Path, title: str) -> None:
     width = 0.8 / len(arms)
     for i, arm in enumerate(arms):
         rows = [next(t for t in table if t["arm"] == arm and t["labels"] == f) for f in fractions]
-        ax.bar(np.arange(len(fractions)) + i * width, [r["mcc_mean"] for r in rows], width,
-               yerr=[r["mcc_std"] for r in rows], label=arm, capsize=3)
-    ax.set_xticks(np.arange(len(fractions)) + width * (len(arms) - 1) / 2, [f"{f} of training labels" for f in fractions])
+        ax.bar(
+            np.arange(len(fractions)) + i * width,
+            [r["mcc_mean"] for r in rows],
+            width,
+            yerr=[r["mcc_std"] for r in rows],
+            label=arm,
+            capsize=3,
+        )
+    ax.set_xticks(
+        np.arange(len(fractions)) + width * (len(arms) - 1) / 2, [f"{f} of training labels" for f in fractions]
+    )
     ax.set_ylabel("test MCC (mean ± std over seeds)")
     ax.set_title(title)
     ax.legend(fontsize=8)
@@ -115,32 +123,58 @@ def main() -> None:
                 metrics_file = run / "eval" / "metrics.json"
                 if not metrics_file.is_file():
                     t = time.time()
-                    cfg = FinetuneConfig(**ARMS[arm], seed=seed, time_budget=args.time_budget,
-                                         trainer={"disable_tqdm": True})
+                    cfg = FinetuneConfig(
+                        **ARMS[arm], seed=seed, time_budget=args.time_budget, trainer={"disable_tqdm": True}
+                    )
                     finetune(cfg, data, run / "model")
                     evaluate(str(run / "model"), data, run / "eval", split="test")
                     (run / "wall_s.txt").write_text(f"{time.time() - t:.1f}\n")
                 m = json.loads(metrics_file.read_text())
-                rows.append({"seed": seed, "fraction": fraction, "arm": arm, "mcc": m["mcc"], "auroc": m["auroc"],
-                             "accuracy": m["accuracy"], "n_test": m["n_predictions"],
-                             "wall_s": float((run / "wall_s.txt").read_text())})
+                rows.append(
+                    {
+                        "seed": seed,
+                        "fraction": fraction,
+                        "arm": arm,
+                        "mcc": m["mcc"],
+                        "auroc": m["auroc"],
+                        "accuracy": m["accuracy"],
+                        "n_test": m["n_predictions"],
+                        "wall_s": float((run / "wall_s.txt").read_text()),
+                    }
+                )
                 print(f"seed {seed} labels {fraction:.0%} {arm}: test MCC {m['mcc']:.3f}", flush=True)
     table = []
     for fraction in args.fractions:
         for arm in args.arms:
             sel = [r for r in rows if r["fraction"] == fraction and r["arm"] == arm]
             mcc, auroc = np.array([r["mcc"] for r in sel]), np.array([r["auroc"] for r in sel])
-            table.append({"labels": f"{fraction:.0%}", "arm": arm, "n_seeds": len(sel), "mcc_mean": float(mcc.mean()),
-                          "mcc_std": sd(mcc), "auroc_mean": float(auroc.mean()), "auroc_std": sd(auroc),
-                          "wall_s_mean": float(np.mean([r["wall_s"] for r in sel]))})
+            table.append(
+                {
+                    "labels": f"{fraction:.0%}",
+                    "arm": arm,
+                    "n_seeds": len(sel),
+                    "mcc_mean": float(mcc.mean()),
+                    "mcc_std": sd(mcc),
+                    "auroc_mean": float(auroc.mean()),
+                    "auroc_std": sd(auroc),
+                    "wall_s_mean": float(np.mean([r["wall_s"] for r in sel])),
+                }
+            )
     lines = ["| training labels | arm | seeds | test MCC | test AUROC | s per run |", "|---|---|---|---|---|---|"]
-    lines += [f"| {t['labels']} | {t['arm']} | {t['n_seeds']} | {t['mcc_mean']:.3f} ± {t['mcc_std']:.3f} | "
-              f"{t['auroc_mean']:.3f} ± {t['auroc_std']:.3f} | {t['wall_s_mean']:.0f} |" for t in table]
+    lines += [
+        f"| {t['labels']} | {t['arm']} | {t['n_seeds']} | {t['mcc_mean']:.3f} ± {t['mcc_std']:.3f} | "
+        f"{t['auroc_mean']:.3f} ± {t['auroc_std']:.3f} | {t['wall_s_mean']:.0f} |"
+        for t in table
+    ]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     task = f"GUE {args.gue}" if gue else "iPromoter-2L (E. coli)"
-    (out / "results.json").write_text(json.dumps({"task": task, "runs": rows, "table": table,
-                                                   "time_budget": args.time_budget, "wall_s": time.time() - t0},
-                                                  indent=2) + "\n")
+    (out / "results.json").write_text(
+        json.dumps(
+            {"task": task, "runs": rows, "table": table, "time_budget": args.time_budget, "wall_s": time.time() - t0},
+            indent=2,
+        )
+        + "\n"
+    )
     plot(table, out / "pretraining_pays.png", f"{task}: what pretraining buys")
     print("\n".join(lines))
 

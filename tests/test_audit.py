@@ -20,8 +20,11 @@ def _brute_force(query, reference, width):
     windows = set()
     for s in reference + [reverse_complement(s) for s in reference]:
         windows.update(s[i : i + width] for i in range(len(s) - width + 1))
-    return {q for q, s in enumerate(query)
-            if any("N" not in s[i : i + width] and s[i : i + width] in windows for i in range(len(s) - width + 1))}
+    return {
+        q
+        for q, s in enumerate(query)
+        if any("N" not in s[i : i + width] and s[i : i + width] in windows for i in range(len(s) - width + 1))
+    }
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -53,18 +56,22 @@ def test_audit_counts_exact_rc_near_repeats_and_label_conflicts():
     rng = np.random.default_rng(0)
     base = [_random(rng, 80) for _ in range(6)]
     train = [Record(f"tr{i}", s, "1") for i, s in enumerate(base)] + [Record("tr_rep", base[0], "1")]
-    test = [Record("t_exact", base[1], "0"),  # exact, label differs
-            Record("t_rc", reverse_complement(base[2]), "1"),
-            Record("t_near", _random(rng, 10) + base[3][10:70] + _random(rng, 10), "1"),
-            Record("t_short_overlap", base[4][:40] + _random(rng, 40), "1"),
-            Record("t_new", _random(rng, 80), "0")]
+    test = [
+        Record("t_exact", base[1], "0"),  # exact, label differs
+        Record("t_rc", reverse_complement(base[2]), "1"),
+        Record("t_near", _random(rng, 10) + base[3][10:70] + _random(rng, 10), "1"),
+        Record("t_short_overlap", base[4][:40] + _random(rng, 40), "1"),
+        Record("t_new", _random(rng, 80), "0"),
+    ]
     r = audit_splits({"train": train, "test": test}, min_shared=50)
     assert r["exact_duplicates"] == {"train-train": 1, "test-test": 0, "test-train": 1}
     assert r["reverse_complement_duplicates"]["test-train"] == 1
     assert r["near_duplicates"] == {"test-train": 1}
     assert r["conflicting_labels"]["test-train"] == 1
     ids = r["offending_ids"]["test-train"]
-    assert ids["exact"] == [["t_exact", "tr1"]] and ids["rc"] == [["t_rc", "tr2"]] and ids["near"] == [["t_near", "tr3"]]
+    assert (
+        ids["exact"] == [["t_exact", "tr1"]] and ids["rc"] == [["t_rc", "tr2"]] and ids["near"] == [["t_near", "tr3"]]
+    )
     assert r["offending_ids"]["train-train"]["exact"] == [["tr_rep", "tr0"]]
     assert r["splits"]["train"]["distinct_sequences"] == 6
 
@@ -77,8 +84,14 @@ def test_dedup_removes_training_rows_that_leak_into_dev_or_test(tmp_path):
     train = [Record(str(i), s, str(i % 2)) for i, s in enumerate(seqs)]
     write_table(train, data / "train.csv")
     write_table([Record("a", seqs[0], "0"), Record("b", _random(rng, 70), "1")], data / "dev.csv")
-    write_table([Record("c", reverse_complement(seqs[1]), "1"), Record("d", seqs[2][5:65] + "ACGTACGTAC", "0"),
-                 Record("e", _random(rng, 70), "1")], data / "test.csv")
+    write_table(
+        [
+            Record("c", reverse_complement(seqs[1]), "1"),
+            Record("d", seqs[2][5:65] + "ACGTACGTAC", "0"),
+            Record("e", _random(rng, 70), "1"),
+        ],
+        data / "test.csv",
+    )
     counts = write_deduplicated(data, tmp_path / "clean")
     assert counts["removed"] == 3 and counts["train_after"] == 17
     assert counts["removed_by_reason"] == {"exact": 1, "reverse_complement": 1, "shares >= 50 bp": 1}
@@ -104,8 +117,12 @@ def test_bad_input_is_a_clear_error(tmp_path):
 
 
 # the counts ../shared/data/README.md lists for the GUE promoter tasks (test-in-train, dev-in-train)
-GUE_DUPLICATES = {"prom_core_all": (43, 54), "prom_core_notata": (30, 29), "prom_core_tata": (16, 8),
-                  "prom_300_tata": (6, 14)}
+GUE_DUPLICATES = {
+    "prom_core_all": (43, 54),
+    "prom_core_notata": (30, 29),
+    "prom_core_tata": (16, 8),
+    "prom_300_tata": (6, 14),
+}
 
 
 @pytest.mark.parametrize("task", sorted(GUE_DUPLICATES))
@@ -128,8 +145,10 @@ def _dedup_data(tmp_path, name):
     data = tmp_path / "data"
     data.mkdir()
     if ".fa" in name:
-        text = "".join(f">chr{i}:{i * 100}-{i * 100 + 60} strand=+ gene=g{i}\n{s[:30].lower()}\n{s[30:]}\n"
-                       for i, s in enumerate(seqs))
+        text = "".join(
+            f">chr{i}:{i * 100}-{i * 100 + 60} strand=+ gene=g{i}\n{s[:30].lower()}\n{s[30:]}\n"
+            for i, s in enumerate(seqs)
+        )
     else:
         sep = "\t" if ".tsv" in name else ","
         rows = [["name", "sequence", "label", "note"]]
@@ -159,17 +178,22 @@ def test_dedup_keeps_every_column_and_header_as_written(tmp_path, name):
         expected = [lines[0], lines[1], lines[3], lines[5]]
     assert out == "".join(expected)
     assert [r.id for r in read_sequences(tmp_path / "clean", split="train")] == (
-        ["chr0:0-60", "chr2:200-260", "chr4:400-460"] if ".fa" in name else ["g0", "g2", "g4"])
+        ["chr0:0-60", "chr2:200-260", "chr4:400-460"] if ".fa" in name else ["g0", "g2", "g4"]
+    )
     removed = (tmp_path / "clean" / "removed.tsv").read_text().splitlines()[1:]
     assert [line.split("\t")[:2] for line in removed] == (
-        [["chr1:100-160", "exact"], ["chr3:300-360", "reverse_complement"]] if ".fa" in name
-        else [["g1", "exact"], ["g3", "reverse_complement"]])
+        [["chr1:100-160", "exact"], ["chr3:300-360", "reverse_complement"]]
+        if ".fa" in name
+        else [["g1", "exact"], ["g3", "reverse_complement"]]
+    )
 
 
 def test_dedup_of_a_genomic_benchmarks_folder_removes_the_duplicate_files(tmp_path):
     data = tmp_path / "gb"
-    for split, rows in {"train": {"pos": ["ACGTACGTAC", "GGGGGCCCCA"], "neg": ["TTTTTAAAAC"]},
-                        "test": {"pos": ["GGGGGCCCCA"], "neg": ["ATATATATAT"]}}.items():
+    for split, rows in {
+        "train": {"pos": ["ACGTACGTAC", "GGGGGCCCCA"], "neg": ["TTTTTAAAAC"]},
+        "test": {"pos": ["GGGGGCCCCA"], "neg": ["ATATATATAT"]},
+    }.items():
         for label, seqs in rows.items():
             (data / split / label).mkdir(parents=True)
             for i, s in enumerate(seqs):
@@ -178,4 +202,9 @@ def test_dedup_of_a_genomic_benchmarks_folder_removes_the_duplicate_files(tmp_pa
     counts = write_deduplicated(data, tmp_path / "clean", min_shared=8)
     assert counts["removed"] == 1
     assert sorted(p.name for p in (tmp_path / "clean" / "train").rglob("*")) == [
-        "neg", "neg_0.txt", "notes.md", "pos", "pos_0.txt"]
+        "neg",
+        "neg_0.txt",
+        "notes.md",
+        "pos",
+        "pos_0.txt",
+    ]

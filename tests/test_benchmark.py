@@ -21,10 +21,14 @@ FAST = {"epochs": 2, "early_stopping_patience": None, "logging_steps": 1000, "tr
 
 
 def _config(tmp_path: Path, data: Path, **extra) -> Path:
-    cfg = {"name": "unit", "seeds": [0, 1], "datasets": {"tata": {"path": str(data), "reference": {"mcc": 0.5},
-                                                                  "reference_source": "a made-up figure"}},
-           "finetune": FAST, "models": {"cnn-gb": {"model": "cnn-gb"}, "tiny": {"model": "tiny", "batch_size": 64}},
-           **extra}
+    cfg = {
+        "name": "unit",
+        "seeds": [0, 1],
+        "datasets": {"tata": {"path": str(data), "reference": {"mcc": 0.5}, "reference_source": "a made-up figure"}},
+        "finetune": FAST,
+        "models": {"cnn-gb": {"model": "cnn-gb"}, "tiny": {"model": "tiny", "batch_size": 64}},
+        **extra,
+    }
     path = tmp_path / "bench.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -61,9 +65,16 @@ def test_benchmark_writes_the_table_with_mean_and_std_over_seeds(bench_run):
     assert {r["model"] for r in rows} == {"cnn-gb", "tiny"} and "mcc_std" in rows[0]
     with open(runs / "runs.csv") as fh:  # tidy: one row per run
         tidy = list(csv.DictReader(fh))
-    assert sorted((t["model"], t["seed"]) for t in tidy) == [("cnn-gb", "0"), ("cnn-gb", "1"), ("tiny", "0"), ("tiny", "1")]
-    assert all(float(t["mcc"]) == next(r.metrics["mcc"] for r in records if (r.model, str(r.seed)) ==
-                                      (t["model"], t["seed"])) for t in tidy)
+    assert sorted((t["model"], t["seed"]) for t in tidy) == [
+        ("cnn-gb", "0"),
+        ("cnn-gb", "1"),
+        ("tiny", "0"),
+        ("tiny", "1"),
+    ]
+    assert all(
+        float(t["mcc"]) == next(r.metrics["mcc"] for r in records if (r.model, str(r.seed)) == (t["model"], t["seed"]))
+        for t in tidy
+    )
     md = (runs / "results.md").read_text()
     assert "| tata | cnn-gb | 2 |" in md and "reference mcc" in md and "a made-up figure" in md
     audit = json.loads((runs / "audit" / "tata.json").read_text())
@@ -117,8 +128,9 @@ def test_grid_search_selects_on_validation_and_never_reads_test(tata_dir, tmp_pa
     shutil.copytree(tata_dir, data)
     (data / "test.csv").write_text("sequence,label\nthis is not DNA!,1\n")  # reading it would fail
     search = {"space": {"learning_rate": [1e-5, 3e-3]}, "seed": 0}
-    cfg = BenchmarkConfig.load(_config(tmp_path, data, models={"cnn-gb": {"model": "cnn-gb", "epochs": 3}},
-                                       search=search))
+    cfg = BenchmarkConfig.load(
+        _config(tmp_path, data, models={"cnn-gb": {"model": "cnn-gb", "epochs": 3}}, search=search)
+    )
     chosen = run_search(cfg, tmp_path / "runs")["tata/cnn-gb"]
     trials = chosen.trials
     assert [t["params"]["learning_rate"] for t in trials] == [1e-5, 3e-3]
@@ -147,21 +159,32 @@ def test_search_minimises_a_loss_metric(tata_dir, tmp_path, monkeypatch):
     import dnalm.experiment.search
 
     model = {"cnn-gb": {"model": "cnn-gb", "metric_for_best_model": "loss"}}
-    cfg = BenchmarkConfig.load(_config(tmp_path, tata_dir, models=model,
-                                       search={"space": {"learning_rate": [1e-3, 1e-2, 1e-4]}}))
+    cfg = BenchmarkConfig.load(
+        _config(tmp_path, tata_dir, models=model, search={"space": {"learning_rate": [1e-3, 1e-2, 1e-4]}})
+    )
     losses = {1e-3: 0.5, 1e-2: 0.3, 1e-4: 0.9}
-    monkeypatch.setattr(dnalm.experiment.search, "_trial", lambda bench, d, m, scfg, params, folder: Trial(
-        d, m, params, metric="loss", value=losses[params["learning_rate"]], epochs_run=1))
+    monkeypatch.setattr(
+        dnalm.experiment.search,
+        "_trial",
+        lambda bench, d, m, scfg, params, folder: Trial(
+            d, m, params, metric="loss", value=losses[params["learning_rate"]], epochs_run=1
+        ),
+    )
     monkeypatch.setattr(dnalm.experiment.search, "plot_search_curves", lambda *a, **kw: None)
     assert run_search(cfg, tmp_path / "runs")["tata/cnn-gb"].params == {"learning_rate": 1e-2}
 
 
 def test_optuna_search_resumes_with_the_same_trials(tata_dir, tmp_path):
     pytest.importorskip("optuna")
-    search = {"method": "optuna", "n_trials": 3, "seed": 5,
-              "space": {"learning_rate": {"low": 1e-4, "high": 1e-2, "log": True}, "batch_size": [32, 64]}}
-    cfg = BenchmarkConfig.load(_config(tmp_path, tata_dir, models={"cnn-gb": {"model": "cnn-gb", "epochs": 1}},
-                                       search=search))
+    search = {
+        "method": "optuna",
+        "n_trials": 3,
+        "seed": 5,
+        "space": {"learning_rate": {"low": 1e-4, "high": 1e-2, "log": True}, "batch_size": [32, 64]},
+    }
+    cfg = BenchmarkConfig.load(
+        _config(tmp_path, tata_dir, models={"cnn-gb": {"model": "cnn-gb", "epochs": 1}}, search=search)
+    )
     first = run_search(cfg, tmp_path / "runs")["tata/cnn-gb"].trials
     assert len({json.dumps(t["params"], sort_keys=True) for t in first}) == 3
     assert all(1e-4 <= t["params"]["learning_rate"] <= 1e-2 for t in first)
@@ -176,7 +199,7 @@ def test_report_is_self_contained_html_and_markdown(bench_run, tmp_path):
     assert result.exit_code == 0, result.output
     page = (tmp_path / "report.html").read_text()
     assert page.count("data:image/png;base64,") >= 5 and "<table>" in page
-    assert "src=\"http" not in page and "<script" not in page  # nothing to fetch
+    assert 'src="http' not in page and "<script" not in page  # nothing to fetch
     assert "Leakage audit" in page and "cnn-gb" in page
     md = (tmp_path / "report.md").read_text()
     pngs = [line.split("](")[1].rstrip(")") for line in md.splitlines() if line.startswith("![")]
@@ -194,12 +217,29 @@ def test_report_renders_in_headless_chromium(bench_run, tmp_path):
     runs, _ = bench_run
     build_report(runs, tmp_path / "report.html")
     shot = tmp_path / "screenshot.png"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-             "--disable-background-networking", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}"]
-    subprocess.run([chromium, *flags, "--window-size=1200,2400", f"--screenshot={shot}",
-                    (tmp_path / "report.html").as_uri()], check=True, capture_output=True, timeout=120)
-    dom = subprocess.run([chromium, *flags, "--dump-dom", (tmp_path / "report.html").as_uri()], check=True,
-                         capture_output=True, timeout=120, text=True).stdout
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    subprocess.run(
+        [chromium, *flags, "--window-size=1200,2400", f"--screenshot={shot}", (tmp_path / "report.html").as_uri()],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    dom = subprocess.run(
+        [chromium, *flags, "--dump-dom", (tmp_path / "report.html").as_uri()],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        text=True,
+    ).stdout
     assert dom.count("<img") >= 5 and "<table>" in dom and "Leakage audit" in dom
     import matplotlib.image
 
@@ -210,8 +250,9 @@ def test_report_renders_in_headless_chromium(bench_run, tmp_path):
 
 
 def test_benchmark_accepts_the_default_recipe(tmp_path, tata_dir):
-    cfg = BenchmarkConfig.load(_config(tmp_path, tata_dir, models={"auto": {"model": "auto"}}, seeds=[0],
-                                       audit=False, report=False))
+    cfg = BenchmarkConfig.load(
+        _config(tmp_path, tata_dir, models={"auto": {"model": "auto"}}, seeds=[0], audit=False, report=False)
+    )
     run_benchmark(cfg, tmp_path / "runs")
     (record,) = load_records(tmp_path / "runs")
     assert record.model == "auto" and record.finetune_config["model"] == "auto"
@@ -241,8 +282,15 @@ def test_a_benchmark_redoes_the_runs_whose_config_or_data_changed(tata_dir, tmp_
 
     def run(data, epochs):
         calls.clear()
-        cfg = BenchmarkConfig.from_dict({"datasets": {"gue/tata": str(data)}, "models": {"cnn-gb": "cnn-gb"},
-                                         "seeds": [0], "finetune": {**FAST, "epochs": epochs}, "report": False})
+        cfg = BenchmarkConfig.from_dict(
+            {
+                "datasets": {"gue/tata": str(data)},
+                "models": {"cnn-gb": "cnn-gb"},
+                "seeds": [0],
+                "finetune": {**FAST, "epochs": epochs},
+                "report": False,
+            }
+        )
         rows = run_benchmark(cfg, out)
         (record,) = load_records(out)  # a name with '/' is a nested folder, found at any depth
         assert record.dataset == "gue/tata" and record.finetune_config["epochs"] == epochs
@@ -283,12 +331,18 @@ def test_names_that_would_leave_the_output_folder_are_refused_when_the_config_lo
 
 
 def test_names_with_parts_are_allowed_but_may_not_share_or_nest_folders():
-    cfg = BenchmarkConfig.from_dict({"datasets": {"prom/prom_core_tata": "x", "tf_0": "y"},
-                                     "models": {"cnn-gb": "cnn-gb", "bert+lora=8": "tiny"}, "seeds": [0]})
+    cfg = BenchmarkConfig.from_dict(
+        {
+            "datasets": {"prom/prom_core_tata": "x", "tf_0": "y"},
+            "models": {"cnn-gb": "cnn-gb", "bert+lora=8": "tiny"},
+            "seeds": [0],
+        }
+    )
     assert cfg.runs()[0].folder == "prom/prom_core_tata/cnn-gb/seed0"
     with pytest.raises(ValueError, match="share the folder 'a/b/c/seed0'"):
-        BenchmarkConfig.from_dict({"datasets": {"a": "x", "a/b": "y"}, "models": {"b/c": "cnn", "c": "cnn"},
-                                   "seeds": [0]})
+        BenchmarkConfig.from_dict(
+            {"datasets": {"a": "x", "a/b": "y"}, "models": {"b/c": "cnn", "c": "cnn"}, "seeds": [0]}
+        )
     with pytest.raises(ValueError, match="lies inside"):
         BenchmarkConfig.from_dict({"datasets": {"a": "x", "a/m/seed0": "y"}, "models": {"m": "cnn"}, "seeds": [0]})
 
@@ -300,8 +354,15 @@ def test_a_benchmark_refuses_to_write_through_a_symlink_that_leads_out(tata_dir,
         raise AssertionError("trained before the run folder was checked")
 
     monkeypatch.setattr(dnalm.train, "finetune", never)
-    cfg = BenchmarkConfig.from_dict({"datasets": {"tata": str(tata_dir)}, "models": {"cnn-gb": "cnn-gb"},
-                                     "seeds": [0], "audit": False, "report": False})
+    cfg = BenchmarkConfig.from_dict(
+        {
+            "datasets": {"tata": str(tata_dir)},
+            "models": {"cnn-gb": "cnn-gb"},
+            "seeds": [0],
+            "audit": False,
+            "report": False,
+        }
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (tmp_path / "out" / "runs").mkdir(parents=True)
@@ -322,7 +383,13 @@ def test_a_search_redoes_trials_whose_data_changed(tata_dir, tmp_path, monkeypat
     search = {"space": {"learning_rate": [3e-3]}}
     for data, expected in ((tata_dir, [str(tata_dir)]), (tata_dir, []), (changed, [str(changed)])):
         calls.clear()
-        cfg = BenchmarkConfig.from_dict({"datasets": {"tata": str(data)}, "models": {"cnn-gb": "cnn-gb"},
-                                         "finetune": {**FAST, "epochs": 1}, "search": search})
+        cfg = BenchmarkConfig.from_dict(
+            {
+                "datasets": {"tata": str(data)},
+                "models": {"cnn-gb": "cnn-gb"},
+                "finetune": {**FAST, "epochs": 1},
+                "search": search,
+            }
+        )
         run_search(cfg, tmp_path / "runs")
         assert calls == expected

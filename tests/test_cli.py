@@ -112,6 +112,10 @@ def test_help_shows_the_effective_defaults():
     source = open(dnalm.cli.__file__).read()
     assert "[default:" not in source  # rich reads [...] as markup and drops it from the help
     text = re.sub(r"[\s│]+", " ", invoke("finetune", "--help").output)
-    for shown in ("(default: auto)", "(default: 42)", "(default: 8-30 by the recipe for auto, else 10)",
-                  "(default: 10m for auto, none for other models)"):
+    for shown in (
+        "(default: auto)",
+        "(default: 42)",
+        "(default: 8-30 by the recipe for auto, else 10)",
+        "(default: 10m for auto, none for other models)",
+    ):
         assert shown in text, shown

@@ -55,7 +55,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         stack.pop()
@@ -91,8 +91,11 @@ def private_imports(root: Path = SRC) -> list[str]:
             if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("dnalm"):
                 if node.module in (module, package):
                     continue  # a package's modules and its __init__ share their private helpers
-                out += [f"{path.relative_to(root)}:{node.lineno} {node.module}.{a.name}" for a in node.names
-                        if a.name.startswith("_") and not a.name.startswith("__")]
+                out += [
+                    f"{path.relative_to(root)}:{node.lineno} {node.module}.{a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
     return out
 
 

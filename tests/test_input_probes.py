@@ -21,6 +21,7 @@ def write(tmp_path, name, data: str | bytes):
 
 # 1. labels ----------------------------------------------------------------------------------------------------------
 
+
 def test_numeric_labels_written_differently_are_one_class(tmp_path):
     path = write(tmp_path, "d.csv", "sequence,label\nACGT,1\nACGA,1.0\nACGG,0\nACGC,0.0\nAAAA,+1e0\nCCCC,0.50\n")
     recs = list(read_table(path))
@@ -38,13 +39,16 @@ def test_text_and_per_base_labels_stay_as_written(tmp_path):
     assert [r.label for r in read_table(multi)] == ["1;3", "2"]
 
 
-@pytest.mark.parametrize(("text", "match"), [
-    ("sequence,label\nACGT,1\nACGA,pos\n", r"d\.csv:3: record '1': label 'pos' is not a number, but line 2"),
-    ("sequence,label\nACGT,pos\nACGA,0\n", r"d\.csv:3: record '1': label '0' is a number, but line 2"),
-    ("sequence,label\nACGT,0.5\nACGA,nan\n", r"d\.csv:3: record '1': label 'nan' is not a number"),
-    ("sequence,label\nACGT,1\nACGA,\n", r"d\.csv:3: record '1': no label, but line 2 has one"),
-    ("sequence,label\nACGT,\nACGA,1\n", r"d\.csv:3: record '1': label '1', but line 2 has none"),
-])
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("sequence,label\nACGT,1\nACGA,pos\n", r"d\.csv:3: record '1': label 'pos' is not a number, but line 2"),
+        ("sequence,label\nACGT,pos\nACGA,0\n", r"d\.csv:3: record '1': label '0' is a number, but line 2"),
+        ("sequence,label\nACGT,0.5\nACGA,nan\n", r"d\.csv:3: record '1': label 'nan' is not a number"),
+        ("sequence,label\nACGT,1\nACGA,\n", r"d\.csv:3: record '1': no label, but line 2 has one"),
+        ("sequence,label\nACGT,\nACGA,1\n", r"d\.csv:3: record '1': label '1', but line 2 has none"),
+    ],
+)
 def test_mixed_or_missing_labels_name_file_and_line(tmp_path, text, match):
     with pytest.raises(DataFormatError, match=match):
         list(read_table(write(tmp_path, "d.csv", text)))
@@ -56,6 +60,7 @@ def test_a_file_without_labels_is_still_read(tmp_path):
 
 
 # 2. damaged gzip ----------------------------------------------------------------------------------------------------
+
 
 def _gzip_fasta(n: int = 400) -> bytes:
     rng = random.Random(0)
@@ -86,6 +91,7 @@ def test_corrupt_gzip_is_a_data_format_error(tmp_path):
 
 
 # 3. long fields, lone CR, BOM ---------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def default_csv_field_limit():
@@ -122,13 +128,17 @@ def test_utf8_bom_is_not_part_of_the_header(tmp_path):
 
 # 4. Unicode that upper-cases into bases -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("seq", "pos", "char"), [
-    ("\u017f", 1, "\u017f"),          # long s: upper() is 'S'
-    ("A\ufb06C", 2, "\ufb06"),        # ligature st: upper() is 'ST'
-    ("\ufb06-", 1, "\ufb06"),         # used to be an IndexError (position counted after the expansion)
-    ("ACG\u00df", 4, "\u00df"),       # sharp s: upper() is 'SS'
-    ("ACG\u212a", 4, "\u212a"),       # Kelvin sign: lower() is 'k'
-])
+
+@pytest.mark.parametrize(
+    ("seq", "pos", "char"),
+    [
+        ("\u017f", 1, "\u017f"),  # long s: upper() is 'S'
+        ("A\ufb06C", 2, "\ufb06"),  # ligature st: upper() is 'ST'
+        ("\ufb06-", 1, "\ufb06"),  # used to be an IndexError (position counted after the expansion)
+        ("ACG\u00df", 4, "\u00df"),  # sharp s: upper() is 'SS'
+        ("ACG\u212a", 4, "\u212a"),  # Kelvin sign: lower() is 'k'
+    ],
+)
 def test_normalize_checks_the_characters_as_written(seq, pos, char):
     with pytest.raises(SequenceError) as info:
         normalize(seq, record="r")
@@ -144,6 +154,7 @@ def test_reader_rejects_unicode_look_alikes(tmp_path):
 
 # 5. tables the csv module parses differently from lines -------------------------------------------------------------
 
+
 def test_headerless_table_with_a_long_first_sequence(tmp_path, default_csv_field_limit):
     path = write(tmp_path, "nohead.csv", "ACGT" * 50_000 + ",1\nAC,0\n")  # the first row parsed as the header
     with pytest.raises(DataFormatError, match=r"nohead\.csv:1: no sequence column") as info:
@@ -158,6 +169,7 @@ def test_rows_after_a_quoted_multi_line_field_name_their_own_line(tmp_path):
 
 
 # 6. dnalm corpus: input errors are dnalm's own, an empty corpus is named ---------------------------------------------
+
 
 def test_corpus_input_errors_are_dnalm_errors_not_dataset_generation_errors(tmp_path):
     from typer.testing import CliRunner
@@ -177,11 +189,17 @@ def test_corpus_input_errors_are_dnalm_errors_not_dataset_generation_errors(tmp_
         build_corpus([bad, tmp_path / "missing.fa"], tmp_path / "c", progress=False)
 
 
-@pytest.mark.parametrize(("text", "match"), [
-    (">n\n" + "N" * 300 + "\n", r"corpus is empty: 1 FASTA record\(s\), 1 block\(s\).* 300 N/IUPAC bases dropped"),
-    (">a\nACGTACG\n>b\nACGNNAC\n",
-     r"corpus is empty: 2 FASTA record\(s\).* 12 bases in A/C/G/T runs shorter than min_length=8"),
-], ids=["only_N", "short_runs"])
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (">n\n" + "N" * 300 + "\n", r"corpus is empty: 1 FASTA record\(s\), 1 block\(s\).* 300 N/IUPAC bases dropped"),
+        (
+            ">a\nACGTACG\n>b\nACGNNAC\n",
+            r"corpus is empty: 2 FASTA record\(s\).* 12 bases in A/C/G/T runs shorter than min_length=8",
+        ),
+    ],
+    ids=["only_N", "short_runs"],
+)
 def test_corpus_with_no_segment_is_an_empty_corpus_error(tmp_path, text, match):
     from dnalm.corpus import build_corpus
 

@@ -55,8 +55,23 @@ def tata_run(tata_model, tmp_path_factory):
     root = tmp_path_factory.mktemp("interpret")
     seqs = _tata_positives(40)
     (root / "pos.fa").write_text("".join(f">p{i}\n{s}\n" for i, s in enumerate(seqs)))
-    res = CliRunner().invoke(app, ["interpret", str(tata_model), str(root / "pos.fa"), "-o", str(root / "out"),
-                                   "--method", "ig", "--n-steps", "16", "--motifs", "--logos", "2"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "interpret",
+            str(tata_model),
+            str(root / "pos.fa"),
+            "-o",
+            str(root / "out"),
+            "--method",
+            "ig",
+            "--n-steps",
+            "16",
+            "--motifs",
+            "--logos",
+            "2",
+        ],
+    )
     assert res.exit_code == 0, res.output
     return root / "out", seqs, res.output
 
@@ -124,10 +139,11 @@ def test_token_spans_follow_the_tokenizer():
     from dnalm.tokenization import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer
 
     seq = "ACGTTGCANACG"
-    for tok, expected in [(KmerTokenizer(k=3), [None] + [(j, j + 3) for j in range(10)] + [None]),
-                          (BaseTokenizer(), [None] + [(j, j + 1) for j in range(12)] + [None]),
-                          (NonOverlappingKmerTokenizer(k=3),
-                           [None, (0, 3), (3, 6), (6, 7), (7, 8), (8, 9), (9, 12), None])]:
+    for tok, expected in [
+        (KmerTokenizer(k=3), [None] + [(j, j + 3) for j in range(10)] + [None]),
+        (BaseTokenizer(), [None] + [(j, j + 1) for j in range(12)] + [None]),
+        (NonOverlappingKmerTokenizer(k=3), [None, (0, 3), (3, 6), (6, 7), (7, 8), (8, 9), (9, 12), None]),
+    ]:
         assert _token_spans(tok, seq, tok(seq)["input_ids"]) == expected
 
 

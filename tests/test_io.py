@@ -77,13 +77,16 @@ def test_fasta_gz_multiline_crlf(tmp_path):
     assert list(read_sequences(path)) == [Record("a", "ACGTNNRY", description="desc"), Record("b", "GG")]
 
 
-@pytest.mark.parametrize(("text", "match"), [
-    (">a\n>b\nACGT\n", r"x\.fa:1: record 'a': empty sequence"),
-    (">a\nACGT\n>b\n", r"x\.fa:3: record 'b': empty sequence"),
-    ("ACGT\n", r"x\.fa:1: sequence data before the first"),
-    (">a\nACGT\nAC-T\n", r"x\.fa:3: record 'a': column 3: '-' .* \(sequence position 7\)"),
-    ("", r"no FASTA record"),
-])
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (">a\n>b\nACGT\n", r"x\.fa:1: record 'a': empty sequence"),
+        (">a\nACGT\n>b\n", r"x\.fa:3: record 'b': empty sequence"),
+        ("ACGT\n", r"x\.fa:1: sequence data before the first"),
+        (">a\nACGT\nAC-T\n", r"x\.fa:3: record 'a': column 3: '-' .* \(sequence position 7\)"),
+        ("", r"no FASTA record"),
+    ],
+)
 def test_bad_fasta(tmp_path, text, match):
     with pytest.raises(DataFormatError, match=match):
         list(read_fasta(write(tmp_path, "x.fa", text)))
@@ -103,16 +106,19 @@ def test_table_columns_and_labels(tmp_path):
     assert list(read_table(path2, sequence_column="dna_string", label_column="y")) == [Record("0", "ACGT", "1")]
 
 
-@pytest.mark.parametrize(("text", "kwargs", "match"), [
-    ("foo,label\nACGT,1\n", {}, r"d\.csv:1: no sequence column among"),
-    ("sequence,label\nACGT,1\nACGT\n", {}, r"d\.csv:3: 1 fields, header has 2"),
-    ("sequence,label\nACGT,1\nACGT,7\n", {"labels": ["0", "1"]}, r"d\.csv:3: record '1': label '7' is not in"),
-    ("sequence,label\nACGT,1\nACXT,0\n", {}, r"d\.csv:3: record '1': sequence position 3: 'X'"),
-    ("sequence,label\nACGT,1\n,0\n", {}, r"d\.csv:3: record '1': empty sequence"),
-    ("sequence,label\n", {}, r"no data rows"),
-    ("", {}, r"empty file"),
-    ("sequence,label\nACGT,1\n", {"label_column": "y"}, r"no label column 'y'"),
-])
+@pytest.mark.parametrize(
+    ("text", "kwargs", "match"),
+    [
+        ("foo,label\nACGT,1\n", {}, r"d\.csv:1: no sequence column among"),
+        ("sequence,label\nACGT,1\nACGT\n", {}, r"d\.csv:3: 1 fields, header has 2"),
+        ("sequence,label\nACGT,1\nACGT,7\n", {"labels": ["0", "1"]}, r"d\.csv:3: record '1': label '7' is not in"),
+        ("sequence,label\nACGT,1\nACXT,0\n", {}, r"d\.csv:3: record '1': sequence position 3: 'X'"),
+        ("sequence,label\nACGT,1\n,0\n", {}, r"d\.csv:3: record '1': empty sequence"),
+        ("sequence,label\n", {}, r"no data rows"),
+        ("", {}, r"empty file"),
+        ("sequence,label\nACGT,1\n", {"label_column": "y"}, r"no label column 'y'"),
+    ],
+)
 def test_bad_tables(tmp_path, text, kwargs, match):
     with pytest.raises(DataFormatError, match=match):
         list(read_table(write(tmp_path, "d.csv", text), **kwargs))
@@ -135,8 +141,11 @@ def test_genomic_benchmarks_folder_layout(tmp_path):
             for i, s in enumerate(seqs):
                 (d / f"{i}.txt").write_text(s + "\n")
     recs = list(read_sequences(tmp_path, split="train"))
-    assert [(r.id, r.label) for r in recs] == [("negative/0", "negative"), ("positive/0", "positive"),
-                                               ("positive/1", "positive")]
+    assert [(r.id, r.label) for r in recs] == [
+        ("negative/0", "negative"),
+        ("positive/0", "positive"),
+        ("positive/1", "positive"),
+    ]
     (tmp_path / "test" / "negative" / "9.txt").write_text("")
     with pytest.raises(DataFormatError, match="empty sequence file"):
         list(read_sequences(tmp_path, split="test"))

@@ -53,8 +53,16 @@ def test_lm_metrics_reports_references_on_the_same_bases():
 
     tok = KmerTokenizer(k=3)
     torch.manual_seed(0)
-    model = BertForMaskedLM(BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                                       intermediate_size=64, max_position_embeddings=128))
+    model = BertForMaskedLM(
+        BertConfig(
+            vocab_size=len(tok),
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=128,
+        )
+    )
     train = ["ACGTTGCA" * 12] * 20  # a periodic genome: the Markov chain predicts it almost perfectly
     heldout = ["ACGTTGCA" * 8] * 3
     m = lm_metrics(model, tok, train, heldout, max_markov_order=4, max_context=2)
@@ -96,4 +104,6 @@ def test_bpe_tokens_are_scored_per_base_beside_the_markov_chain():
     assert m["n_bases"] == sum(b - a for r in spans for a, b, _, _ in r)
     assert abs(m["bits_per_base"] - n_tokens * np.log2(len(tok)) / m["n_bases"]) < 0.01
     assert m["masked_base_accuracy"] == 0 and m["context_count_bits_per_base"] is None
-    assert 1.9 < m["markov_bits_per_base"] < 2.1 and m["beats_markov"] == (m["bits_per_base"] < m["markov_bits_per_base"])
+    assert 1.9 < m["markov_bits_per_base"] < 2.1 and m["beats_markov"] == (
+        m["bits_per_base"] < m["markov_bits_per_base"]
+    )

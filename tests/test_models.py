@@ -37,8 +37,12 @@ def test_scratch_and_pretrained_build_the_same_architecture(dnabert_checkpoint):
 
 def test_dnabert6_preset_has_dnaberts_dimensions():
     spec = resolve_spec("dnabert-6")
-    assert spec.config == {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
-                           "intermediate_size": 3072}
+    assert spec.config == {
+        "hidden_size": 768,
+        "num_hidden_layers": 12,
+        "num_attention_heads": 12,
+        "intermediate_size": 3072,
+    }
     assert spec.tokenizer == "kmer" and spec.k == 6 and spec.max_length == 512
     assert PRESETS["tinydnabert"].architecture == "roberta" and PRESETS["tinydnabert"].bpe_vocab_size == 1024
 
@@ -88,9 +92,17 @@ def test_reverse_complement_augmentation_keeps_specials_and_padding():
 
 
 def test_trust_remote_code_is_off_by_default(tmp_path):
-    (tmp_path / "config.json").write_text(json.dumps({
-        "model_type": "bert-dna2", "auto_map": {"AutoConfig": "configuration_bert.BertConfig",
-                                                "AutoModelForSequenceClassification": "bert_layers.Cls"}}))
+    (tmp_path / "config.json").write_text(
+        json.dumps(
+            {
+                "model_type": "bert-dna2",
+                "auto_map": {
+                    "AutoConfig": "configuration_bert.BertConfig",
+                    "AutoModelForSequenceClassification": "bert_layers.Cls",
+                },
+            }
+        )
+    )
     (tmp_path / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "A", "C"]))
     with pytest.raises(ValueError, match="trust"):
         build_model(str(tmp_path), num_labels=2)
@@ -135,7 +147,16 @@ def test_nucleotide_transformer_layout_uses_its_own_tokenizer(tmp_path):
     model, tok, _ = build_model(str(path), num_labels=2, seed=0)
     assert type(model).__name__ == "EsmForSequenceClassification"
     assert tok.convert_ids_to_tokens(tok("ACGTACGTANNACGTAC")["input_ids"]) == [
-        "<cls>", "ACGTAC", "G", "T", "A", "N", "N", "ACGTAC", "<eos>"]
+        "<cls>",
+        "ACGTAC",
+        "G",
+        "T",
+        "A",
+        "N",
+        "N",
+        "ACGTAC",
+        "<eos>",
+    ]
     lower, _ = predict_proba(model, tok, ["acgtacgtannacguac"])  # normalised before a stock tokenizer sees it
     upper, _ = predict_proba(model, tok, ["ACGTACGTANNACGTAC"])
     assert (lower == upper).all()
@@ -151,8 +172,10 @@ def test_position_bins_let_the_cnn_see_where_a_motif_sits():
         assert isinstance(model, baselines.PosCnnForSequenceClassification)
         model.eval()
         with torch.inference_mode():
-            a, b = (model(**{k: v for k, v in tok([s], return_tensors="pt").items() if k != "token_type_ids"}).logits
-                    for s in (early, late))
+            a, b = (
+                model(**{k: v for k, v in tok([s], return_tensors="pt").items() if k != "token_type_ids"}).logits
+                for s in (early, late)
+            )
         diff = float((a - b).abs().max())
         assert diff > 1e-3 if moved else diff < 1e-4  # max + mean pooling alone cannot tell (float rounding only)
 
@@ -172,9 +195,12 @@ def test_shift_augment_moves_bases_between_the_special_tokens():
         out = model._shift(ids, mask)
         for row, moved, m in zip(ids.tolist(), out.tolist(), mask.sum(1).tolist()):
             inner, got = row[1 : m - 1], moved[1 : m - 1]
-            assert moved[0] == row[0] and moved[m - 1:] == row[m - 1:]  # [CLS], [SEP], padding stay
-            offsets = [o for o in range(-2, 3) if got == ([n_id] * o + inner[: len(inner) - o] if o >= 0
-                                                           else inner[-o:] + [n_id] * -o)]
+            assert moved[0] == row[0] and moved[m - 1 :] == row[m - 1 :]  # [CLS], [SEP], padding stay
+            offsets = [
+                o
+                for o in range(-2, 3)
+                if got == ([n_id] * o + inner[: len(inner) - o] if o >= 0 else inner[-o:] + [n_id] * -o)
+            ]
             assert offsets, (inner, got)
             seen.add(offsets[0])
     assert seen == {-2, -1, 0, 1, 2}

@@ -77,9 +77,26 @@ def test_no_progress_bars_when_output_is_not_a_terminal(tata_dir, tmp_path):
     import sys
 
     log = tmp_path / "log.txt"
-    captured = subprocess.run([sys.executable, "-m", "dnalm", "--log-file", str(log), "finetune", str(tata_dir),
-                               "-o", str(tmp_path / "m"), "--model", "pos-cnn", "--epochs", "1"],
-                              capture_output=True, text=True, check=True)
+    captured = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dnalm",
+            "--log-file",
+            str(log),
+            "finetune",
+            str(tata_dir),
+            "-o",
+            str(tmp_path / "m"),
+            "--model",
+            "pos-cnn",
+            "--epochs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     text = log.read_text()
     assert "validation:" in text and "training loss" in text
     assert "\r" not in captured.stderr and "\x1b[" not in captured.stderr  # no bars, no ANSI colours
@@ -92,8 +109,12 @@ def test_synth_then_finetune_then_evaluate_on_the_test_split(tmp_path):
 
     run = CliRunner().invoke
     assert run(app, ["synth", "tata", "-o", str(tmp_path / "d"), "--n", "200", "--length", "40"]).exit_code == 0
-    assert run(app, ["finetune", str(tmp_path / "d"), "-o", str(tmp_path / "m"), "--model", "pos-cnn",
-                     "--epochs", "1"]).exit_code == 0
+    assert (
+        run(
+            app, ["finetune", str(tmp_path / "d"), "-o", str(tmp_path / "m"), "--model", "pos-cnn", "--epochs", "1"]
+        ).exit_code
+        == 0
+    )
     r = run(app, ["evaluate", str(tmp_path / "m"), str(tmp_path / "d"), "--split", "test", "-o", str(tmp_path / "e")])
     assert r.exit_code == 0, r.output
     r = run(app, ["evaluate", str(tmp_path / "m"), str(tmp_path / "d"), "--split", "tset", "-o", str(tmp_path / "e")])
@@ -123,11 +144,25 @@ def test_predict_windows_follow_the_trained_length(tata_dir, tmp_path):
 
     run = CliRunner().invoke
     # tata_dir holds 60-base sequences: a 450-base one is scored in windows of the trained length
-    assert run(app, ["finetune", str(tata_dir), "-o", str(tmp_path / "m"), "--model", "tiny", "--epochs", "1"]
-               ).exit_code == 0
+    assert (
+        run(app, ["finetune", str(tata_dir), "-o", str(tmp_path / "m"), "--model", "tiny", "--epochs", "1"]).exit_code
+        == 0
+    )
     (tmp_path / "in.fa").write_text(">long\n" + "ACGTTATAAAGC" * 37 + "ACGTAC\n>short\nACGTTATAAAGCAT\n")
-    r = run(app, ["predict", str(tmp_path / "m"), str(tmp_path / "in.fa"), "-o", str(tmp_path / "p.tsv"),
-                  "--stride", "20", "--aggregate", "max"])
+    r = run(
+        app,
+        [
+            "predict",
+            str(tmp_path / "m"),
+            str(tmp_path / "in.fa"),
+            "-o",
+            str(tmp_path / "p.tsv"),
+            "--stride",
+            "20",
+            "--aggregate",
+            "max",
+        ],
+    )
     assert r.exit_code == 0, r.output
     rows = list(csv.DictReader(open(tmp_path / "p.tsv"), delimiter="\t"))
     assert int(rows[0]["n_windows"]) > 10 and rows[1]["n_windows"] == "1"
@@ -142,7 +177,9 @@ def test_trainer_pass_through_is_checked_when_the_config_loads(trainer):
 
     if "learning_rat" in trainer:
         for cls in (FinetuneConfig, PretrainConfig):
-            with pytest.raises(ValueError, match="unknown trainer setting .*'learning_rat'.*did you mean 'learning_rate'"):
+            with pytest.raises(
+                ValueError, match="unknown trainer setting .*'learning_rat'.*did you mean 'learning_rate'"
+            ):
                 cls.from_dict({"trainer": trainer})
         return
     cfg = FinetuneConfig.from_dict({"model": "pos-cnn", "trainer": trainer})
@@ -151,8 +188,10 @@ def test_trainer_pass_through_is_checked_when_the_config_loads(trainer):
     assert args.seed == 1 and args.report_to in ("none", [], ["none"])
 
 
-@pytest.mark.parametrize("model, match", [("tinyy", "is not a preset"), ("models/tf0x", "model folder models/tf0x not found"),
-                                          ("./ckpt", "not found")])
+@pytest.mark.parametrize(
+    "model, match",
+    [("tinyy", "is not a preset"), ("models/tf0x", "model folder models/tf0x not found"), ("./ckpt", "not found")],
+)
 def test_a_mistyped_model_fails_before_the_data_is_read(tmp_path, monkeypatch, model, match):
     import dnalm.train
     from dnalm.config import FinetuneConfig
@@ -210,8 +249,9 @@ def test_transformers_pipelines_take_raw_dna(tmp_path, preset):
     def positive(results):
         return [next(x["score"] for x in r if x["label"] == "1") for r in results]
 
-    assert np.allclose(positive(pipeline("dna-classification", model=str(tmp_path), top_k=None)(seqs)), expected,
-                       atol=1e-5)
+    assert np.allclose(
+        positive(pipeline("dna-classification", model=str(tmp_path), top_k=None)(seqs)), expected, atol=1e-5
+    )
     if preset == "mini":  # single-base folders take raw DNA in the stock text-classification task too
         plain = pipeline("text-classification", model=str(tmp_path), top_k=None)(seqs)
         assert np.allclose(positive(plain), expected, atol=1e-5)

@@ -70,13 +70,30 @@ def trained(tata_dir, tmp_path_factory):
 def test_evaluate_writes_metrics_predictions_and_plot(trained, tata_dir, tmp_path):
     m = evaluate(str(trained), tata_dir, tmp_path, batch_size=64)  # 75 test rows: the last batch is partial
     saved = json.loads((tmp_path / "metrics.json").read_text())
-    for key in ("accuracy", "precision", "recall", "specificity", "f1", "f1_macro", "mcc", "auroc", "auprc",
-                "n_predictions"):
+    for key in (
+        "accuracy",
+        "precision",
+        "recall",
+        "specificity",
+        "f1",
+        "f1_macro",
+        "mcc",
+        "auroc",
+        "auprc",
+        "n_predictions",
+    ):
         assert key in saved
     assert m["n_predictions"] == 75 and m["split"] == "test"
     rows = list(csv.DictReader(open(tmp_path / "predictions.csv")))
-    assert len(rows) == 75 and set(rows[0]) == {"id", "label", "predicted", "prob_0", "prob_1", "n_windows",
-                                              "n_informative_bases"}
+    assert len(rows) == 75 and set(rows[0]) == {
+        "id",
+        "label",
+        "predicted",
+        "prob_0",
+        "prob_1",
+        "n_windows",
+        "n_informative_bases",
+    }
     assert (tmp_path / "confusion_matrix.png").stat().st_size > 1000
     assert sum(sum(r) for r in saved["confusion_matrix"]) == 75
 

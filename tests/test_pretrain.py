@@ -15,8 +15,10 @@ from dnalm.lm import embed, fill_mask
 from dnalm.pretrain import pretrain, resolve_pretrain_config
 from dnalm.sequence import reverse_complement
 
-TINY_MODEL = "preset: tiny\nconfig:\n  hidden_size: 32\n  num_hidden_layers: 1\n  num_attention_heads: 2\n" \
-             "  intermediate_size: 64\n"
+TINY_MODEL = (
+    "preset: tiny\nconfig:\n  hidden_size: 32\n  num_hidden_layers: 1\n  num_attention_heads: 2\n"
+    "  intermediate_size: 64\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,15 +34,17 @@ def genome(tmp_path_factory):
 @pytest.fixture(scope="module")
 def corpus_dir(genome, tmp_path_factory):
     out = tmp_path_factory.mktemp("corpus") / "c"
-    build_corpus([genome], out, min_length=100, max_length=300, val_fraction=0.2, block_size=5_000, seed=1,
-                 progress=False)
+    build_corpus(
+        [genome], out, min_length=100, max_length=300, val_fraction=0.2, block_size=5_000, seed=1, progress=False
+    )
     return out
 
 
 def test_corpus_accounts_for_every_base_and_holds_out_regions(genome, corpus_dir):
     summary = json.loads((corpus_dir / "summary.json").read_text())
-    total = sum(summary[s][key] for s in ("train", "validation")
-                for key in ("bases", "ambiguous_dropped", "short_tail_dropped"))
+    total = sum(
+        summary[s][key] for s in ("train", "validation") for key in ("bases", "ambiguous_dropped", "short_tail_dropped")
+    )
     assert total == 60_000 and summary["train"]["ambiguous_dropped"] + summary["validation"]["ambiguous_dropped"] == 500
     data = load_corpus(corpus_dir)
     train, val = list(data["train"]["sequence"]), list(data["validation"]["sequence"])
@@ -51,8 +55,17 @@ def test_corpus_accounts_for_every_base_and_holds_out_regions(genome, corpus_dir
 
 
 def test_corpus_reverse_complement_and_errors(genome, tmp_path):
-    s = build_corpus([genome], tmp_path / "rc", min_length=100, max_length=300, val_fraction=0.2, block_size=5_000,
-                     add_reverse_complement=True, seed=1, progress=False)
+    s = build_corpus(
+        [genome],
+        tmp_path / "rc",
+        min_length=100,
+        max_length=300,
+        val_fraction=0.2,
+        block_size=5_000,
+        add_reverse_complement=True,
+        seed=1,
+        progress=False,
+    )
     train = list(load_corpus(tmp_path / "rc")["train"]["sequence"])
     assert train[1] == reverse_complement(train[0]) and s["train"]["segments"] % 2 == 0
     with pytest.raises(ValueError, match="min_length"):
@@ -63,8 +76,16 @@ def test_corpus_reverse_complement_and_errors(genome, tmp_path):
 
 def tiny_config(tmp_path, **kw):
     (tmp_path / "model.yaml").write_text(TINY_MODEL)
-    base = {"max_steps": 6, "batch_size": 8, "max_length": 32, "save_steps": 3, "eval_steps": 3, "logging_steps": 1,
-            "learning_rate": 1e-3, "trainer": {"disable_tqdm": True}}
+    base = {
+        "max_steps": 6,
+        "batch_size": 8,
+        "max_length": 32,
+        "save_steps": 3,
+        "eval_steps": 3,
+        "logging_steps": 1,
+        "learning_rate": 1e-3,
+        "trainer": {"disable_tqdm": True},
+    }
     return resolve_pretrain_config(str(tmp_path / "model.yaml"), None, **{**base, **kw})
 
 
@@ -84,9 +105,18 @@ def test_pretrained_kmer_model_fills_masks_and_embeds(corpus_dir, tmp_path):
 
 
 def test_bpe_pretraining_and_fill_mask(corpus_dir, tmp_path):
-    cfg = resolve_pretrain_config("tinydnabert-cpu", None, max_steps=3, batch_size=8, max_length=64, save_steps=3,
-                                  eval_steps=3, bpe_sample=200, max_eval_examples=40,
-                                  trainer={"disable_tqdm": True})
+    cfg = resolve_pretrain_config(
+        "tinydnabert-cpu",
+        None,
+        max_steps=3,
+        batch_size=8,
+        max_length=64,
+        save_steps=3,
+        eval_steps=3,
+        bpe_sample=200,
+        max_eval_examples=40,
+        trainer={"disable_tqdm": True},
+    )
     summary = pretrain(cfg, corpus_dir, tmp_path / "bpe")
     assert summary["steps"] == 3 and summary["validation_examples"] == 40
     out = fill_mask(tmp_path / "bpe", "ACGTAGCTAG<mask>CTAGCATCGA", top_k=3)
@@ -103,15 +133,20 @@ def test_fill_mask_on_a_dnabert_layout_checkpoint(dnabert_checkpoint):
 
 
 def _run_pretrain(args, env):
-    return subprocess.Popen([sys.executable, "-m", "dnalm.cli", "pretrain", *map(str, args)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dnalm.cli", "pretrain", *map(str, args)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def test_killed_run_resumes_with_the_same_steps_schedule_and_losses(corpus_dir, tmp_path):
     (tmp_path / "model.yaml").write_text(TINY_MODEL)
     (tmp_path / "run.yaml").write_text(
         f"model: {tmp_path / 'model.yaml'}\nmax_steps: 60\nbatch_size: 8\nmax_length: 32\nsave_steps: 10\n"
-        "eval_steps: 1000\nlogging_steps: 1\nlearning_rate: 0.001\nwarmup_steps: 0.2\ntrainer:\n  disable_tqdm: true\n")
+        "eval_steps: 1000\nlogging_steps: 1\nlearning_rate: 0.001\nwarmup_steps: 0.2\ntrainer:\n  disable_tqdm: true\n"
+    )
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     reference = tmp_path / "reference"
     assert _run_pretrain([corpus_dir, "-o", reference, "--config", tmp_path / "run.yaml"], env).wait() == 0
@@ -178,18 +213,35 @@ def test_pretraining_windows_are_packed_and_keep_every_kmer(corpus_dir):
 
 
 def test_pretraining_in_a_time_budget_writes_per_base_metrics(corpus_dir, tmp_path):
-    (tmp_path / "m.yaml").write_text("preset: tiny\ntokenizer: base\nconfig:\n  hidden_size: 32\n"
-                                     "  num_hidden_layers: 1\n  num_attention_heads: 2\n  intermediate_size: 64\n")
-    cfg = resolve_pretrain_config(str(tmp_path / "m.yaml"), None, time_budget="25s", batch_size=8, max_length=64,
-                                  lm_eval_examples=40, learning_rate=2e-3, trainer={"disable_tqdm": True})
+    (tmp_path / "m.yaml").write_text(
+        "preset: tiny\ntokenizer: base\nconfig:\n  hidden_size: 32\n"
+        "  num_hidden_layers: 1\n  num_attention_heads: 2\n  intermediate_size: 64\n"
+    )
+    cfg = resolve_pretrain_config(
+        str(tmp_path / "m.yaml"),
+        None,
+        time_budget="25s",
+        batch_size=8,
+        max_length=64,
+        lm_eval_examples=40,
+        learning_rate=2e-3,
+        trainer={"disable_tqdm": True},
+    )
     t = time.time()
     summary = pretrain(cfg, corpus_dir, tmp_path / "out")
     wall = time.time() - t
     assert wall < 25 * 1.1, wall
     assert summary["steps"] > 20 and summary["steps_planned"] >= summary["steps"]
     lm = json.loads((tmp_path / "out" / "lm_metrics.json").read_text())
-    for key in ("masked_base_accuracy", "bits_per_base", "markov_bits_per_base", "context_count_bits_per_base",
-                "uniform_bits_per_base", "n_bases", "verdict"):
+    for key in (
+        "masked_base_accuracy",
+        "bits_per_base",
+        "markov_bits_per_base",
+        "context_count_bits_per_base",
+        "uniform_bits_per_base",
+        "n_bases",
+        "verdict",
+    ):
         assert key in lm
     assert lm["uniform_bits_per_base"] == 2.0 and lm["n_bases"] > 200
     # a random genome: nothing to learn, so the references sit near 2 bits and the model cannot beat them by much
@@ -209,8 +261,9 @@ def test_self_pretraining_reads_only_the_training_split(tmp_path):
     for split in ("dev", "test"):  # not DNA, not even a table: reading them would fail
         (data / f"{split}.csv").write_text("this is not a sequence file\n\x00\x01")
     (tmp_path / "m.yaml").write_text(TINY_MODEL.replace("preset: tiny", "preset: mini"))
-    out = self_pretrain(data, str(tmp_path / "m.yaml"), tmp_path / "sp", time_budget=None, max_steps=4,
-                        batch_size=8, max_length=64)
+    out = self_pretrain(
+        data, str(tmp_path / "m.yaml"), tmp_path / "sp", time_budget=None, max_steps=4, batch_size=8, max_length=64
+    )
     assert (out / "config.json").is_file() and (out / "dnalm_finetune_defaults.json").is_file()
     summary = json.loads((out / "pretrain_summary.json").read_text())
     assert summary["train_segments"] == 40 and summary["steps"] == 4 and summary["lm_metrics"] is None
@@ -227,8 +280,13 @@ def test_finetune_with_self_pretraining(tmp_path):
     write_table(train, tmp_path / "train.csv")
     write_table(dev, tmp_path / "dev.csv")
     (tmp_path / "m.yaml").write_text(TINY_MODEL.replace("preset: tiny", "preset: mini"))
-    cfg = FinetuneConfig(model=str(tmp_path / "m.yaml"), self_pretrain=True, self_pretrain_budget=8, epochs=1,
-                         trainer={"disable_tqdm": True})
+    cfg = FinetuneConfig(
+        model=str(tmp_path / "m.yaml"),
+        self_pretrain=True,
+        self_pretrain_budget=8,
+        epochs=1,
+        trainer={"disable_tqdm": True},
+    )
     summary = finetune(cfg, tmp_path, tmp_path / "out")
     assert (tmp_path / "out" / "self_pretrained" / "pretrain_summary.json").is_file()
     assert summary["model"] == str((tmp_path / "out" / "self_pretrained").absolute())  # where it is now

@@ -40,8 +40,11 @@ READERS = {
 ENDINGS = st.sampled_from(["\n", "\r\n", "\r", ""])
 BASES = st.text(alphabet="ACGTNacgtuRYn", min_size=0, max_size=12)
 NOISE = st.text(alphabet="ACGT >,;\t\"'#-.0123456789eE+xé\u017f\ufb06\x00\x0c\x1c\u2028", max_size=8)
-FIELD = st.one_of(BASES, NOISE, st.sampled_from(["1", "0", "1.0", "pos", "nan", "", "ACG CGT GTA", "ACG GTT",
-                                                 "AC ACG", '"A,C"', '"', "1e999"]))
+FIELD = st.one_of(
+    BASES,
+    NOISE,
+    st.sampled_from(["1", "0", "1.0", "pos", "nan", "", "ACG CGT GTA", "ACG GTT", "AC ACG", '"A,C"', '"', "1e999"]),
+)
 IDS = st.text(alphabet="abcXYZ019_.|-", min_size=1, max_size=8)
 COLUMN = st.sampled_from(["sequence", "seq", "dna", "label", "class", "id", "name", "extra", "", "Sequence "])
 
@@ -52,8 +55,9 @@ def fasta_text(draw) -> str:
     if draw(st.booleans()):
         lines = draw(st.lists(st.one_of(st.builds(lambda t: ">" + t, NOISE), BASES, NOISE, st.just("")), max_size=8))
     else:
-        records = draw(st.lists(st.tuples(IDS, st.lists(BASES.filter(bool), min_size=1, max_size=3)), min_size=1,
-                                max_size=4))
+        records = draw(
+            st.lists(st.tuples(IDS, st.lists(BASES.filter(bool), min_size=1, max_size=3)), min_size=1, max_size=4)
+        )
         lines = [line for rid, seq in records for line in [f">{rid} some description", *seq, *[""][: len(rid) % 2]]]
     return "".join(line + draw(ENDINGS) for line in lines)
 
@@ -65,14 +69,23 @@ def table_text(draw) -> str:
     if draw(st.booleans()):
         header = draw(st.lists(COLUMN, min_size=1, max_size=4))
         fields = st.lists(FIELD, min_size=5, max_size=5)
-        rows = draw(st.lists(st.builds(lambda k, fs: fs[: max(k, 0)], st.integers(len(header) - 1, len(header) + 1),
-                                       fields), max_size=6))
+        rows = draw(
+            st.lists(
+                st.builds(lambda k, fs: fs[: max(k, 0)], st.integers(len(header) - 1, len(header) + 1), fields),
+                max_size=6,
+            )
+        )
     else:
-        header = draw(st.permutations(["sequence", *draw(st.lists(st.sampled_from(["id", "label", "note"]),
-                                                                  unique=True))]))
+        header = draw(
+            st.permutations(["sequence", *draw(st.lists(st.sampled_from(["id", "label", "note"]), unique=True))])
+        )
         labels = draw(st.sampled_from([["0", "1", "1.0"], ["pos", "neg"]]))
-        column = {"sequence": BASES.filter(str.strip), "id": IDS, "label": st.sampled_from(labels),
-                  "note": st.sampled_from(["", "x", f'"a{delimiter}b"', '"two\nlines"', '"say ""hi"""'])}
+        column = {
+            "sequence": BASES.filter(str.strip),
+            "id": IDS,
+            "label": st.sampled_from(labels),
+            "note": st.sampled_from(["", "x", f'"a{delimiter}b"', '"two\nlines"', '"say ""hi"""']),
+        }
         rows = draw(st.lists(st.tuples(*[column[c] for c in header]), min_size=1, max_size=5))
     return "".join(delimiter.join(r) + draw(ENDINGS) for r in [header, *rows])
 
@@ -138,8 +151,13 @@ LABELS = st.sampled_from([None, ["0", "1", "2"], ["pos", "neg"], ["0011", "1100"
 
 
 @settings(max_examples=60, deadline=None)
-@given(ids=st.lists(IDS, min_size=1, max_size=6), seqs=st.lists(SEQS, min_size=6, max_size=6), label_set=LABELS,
-       name=st.sampled_from(["r.fa", "r.fa.gz", "r.csv", "r.tsv", "r.csv.gz", "r.tsv.gz"]), data=st.data())
+@given(
+    ids=st.lists(IDS, min_size=1, max_size=6),
+    seqs=st.lists(SEQS, min_size=6, max_size=6),
+    label_set=LABELS,
+    name=st.sampled_from(["r.fa", "r.fa.gz", "r.csv", "r.tsv", "r.csv.gz", "r.tsv.gz"]),
+    data=st.data(),
+)
 def test_written_records_read_back_unchanged(folder, ids, seqs, label_set, name, data):
     labels = [None if label_set is None else data.draw(st.sampled_from(label_set)) for _ in ids]
     records = [Record(i, s, lab) for i, s, lab in zip(ids, seqs, labels)]

@@ -60,8 +60,9 @@ def test_auto_is_deterministic_and_records_its_choices(tmp_path):
     (s1, r1), (s2, r2) = runs
     assert r1 == r2 and s1["model"] == "pos-cnn" and s1["recipe"]
     timing = ("eval_runtime", "eval_samples_per_second", "eval_steps_per_second")
-    assert {k: v for k, v in s1["validation_metrics"].items() if k not in timing} == \
-        {k: v for k, v in s2["validation_metrics"].items() if k not in timing}
+    assert {k: v for k, v in s1["validation_metrics"].items() if k not in timing} == {
+        k: v for k, v in s2["validation_metrics"].items() if k not in timing
+    }
     assert s1["steps_run"] == s2["steps_run"] and s1["best_step"] == s2["best_step"]
     saved = (tmp_path / "a" / "dnalm_config.yaml").read_text()
     assert "learning_rate: 0.002" in saved and "ema_decay:" in saved and "batch_size: 32" in saved
@@ -117,8 +118,9 @@ def test_strand_averaged_predictions_are_identical_for_a_sequence_and_its_revers
     finetune(FinetuneConfig(seed=0, epochs=1, trainer=QUIET), data, tmp_path / "m")
     seqs = [r.sequence for r in read_sequences(data / "dev.csv")][:20]
     seqs += ["ACGTTGCAAT" * 30]  # longer than any training sequence: windows, both strands
-    records = [Record(f"f{i}", s) for i, s in enumerate(seqs)] + \
-        [Record(f"r{i}", reverse_complement(s)) for i, s in enumerate(seqs)]
+    records = [Record(f"f{i}", s) for i, s in enumerate(seqs)] + [
+        Record(f"r{i}", reverse_complement(s)) for i, s in enumerate(seqs)
+    ]
     write_table(records, tmp_path / "in.csv", with_id=True)
     predict_file(str(tmp_path / "m"), tmp_path / "in.csv", tmp_path / "out.csv")  # default: as trained
     rows = (tmp_path / "out.csv").read_text().splitlines()[1:]
@@ -127,6 +129,7 @@ def test_strand_averaged_predictions_are_identical_for_a_sequence_and_its_revers
     np.testing.assert_allclose(probs[:n], probs[n:], atol=1e-6)
     assert not np.allclose(probs[:, 1], probs[0, 1])  # the model is not constant
     predict_file(str(tmp_path / "m"), tmp_path / "in.csv", tmp_path / "one.csv", reverse_complement_average=False)
-    one = np.array([[float(x) for x in row.split(",")[3:5]] for row in (tmp_path / "one.csv").read_text()
-                    .splitlines()[1:]])
+    one = np.array(
+        [[float(x) for x in row.split(",")[3:5]] for row in (tmp_path / "one.csv").read_text().splitlines()[1:]]
+    )
     assert not np.allclose(one[:n], one[n:], atol=1e-6)  # one strand alone is not symmetric

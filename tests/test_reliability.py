@@ -100,8 +100,10 @@ def _fake_corpus(folder, bases):
     (folder / "train").mkdir(parents=True)
     (folder / "train" / "data-00000-of-00001.arrow").write_bytes(b"x" * bases)
     (folder / "dataset_dict.json").write_text('{"splits": ["train"]}')
-    write_json(folder / "summary.json", {"fastas": [f"/data/{folder.name}.fa"], "seed": 0,
-                                         "train": {"segments": bases // 10, "bases": bases}})
+    write_json(
+        folder / "summary.json",
+        {"fastas": [f"/data/{folder.name}.fa"], "seed": 0, "train": {"segments": bases // 10, "bases": bases}},
+    )
     return folder
 
 
@@ -128,8 +130,15 @@ def test_pretrain_resume_refuses_other_settings_or_another_corpus(tmp_path):
     moved = tmp_path / "moved" / "c1"  # the plan may differ (a resumed run keeps its checkpoint's), and the place
     moved.parent.mkdir()
     first.rename(moved)
-    assert resume_differences(saved, dataclasses.replace(cfg, max_steps=60, time_budget="5m", eval_steps=7),
-                              saved_corpus, corpus_digest(moved)) == []
+    assert (
+        resume_differences(
+            saved,
+            dataclasses.replace(cfg, max_steps=60, time_budget="5m", eval_steps=7),
+            saved_corpus,
+            corpus_digest(moved),
+        )
+        == []
+    )
 
 
 def test_a_dollar_folder_name_is_not_read_as_mathtext(tmp_path):

@@ -12,22 +12,68 @@ import pytest
 from dnalm.experiment.report import build_report
 from dnalm.experiment.results import Results, RunRecord, SearchChoice, Trial, aggregate, load_records
 
-RUN = {"dataset": "gue/tata", "model": "cnn", "seed": 0, "data": "data/tata", "split": "test",
-       "finetune_config": {"model": "cnn", "seed": 0}, "search_overrides": {},
-       "metrics": {"mcc": 0.7, "accuracy": 0.85, "auprc": 0.8, "confusion_matrix": [[30, 5], [6, 34]],
-                   "labels": ["0", "1"], "constant_prediction": False},
-       "validation_metrics": {"eval_mcc": 0.65}, "best_validation_metric": 0.65, "epochs_run": 3.0, "parameters": 1234,
-       "n_train": 240, "n_validation": 60, "n_truncated_train": 0, "train_time_s": 4.1, "eval_time_s": 0.6,
-       "wall_time_s": 4.7, "versions": {"dnalm": "0.1.0"}, "device": "cpu", "run_key": "abc", "run_key_parts": {}}
-OLDER = {"dataset": "gue/tata", "model": "cnn", "seed": 1, "parameters": 1234, "wall_time_s": 5.0,
-         "metrics": {"mcc": 0.74, "accuracy": 0.87, "confusion_matrix": [[31, 4], [5, 35]]},
-         "written_by": "an older dnalm"}  # no run key, fewer fields, a key dnalm no longer knows
-TRIAL = {"dataset": "gue/tata", "model": "cnn", "params": {"learning_rate": 0.001}, "metric": "mcc", "value": 0.61,
-         "seed": 0, "epochs_run": 2, "wall_time_s": 3.0, "history": [{"epoch": 1, "eval_loss": 0.6, "eval_mcc": 0.5},
-                                                                    {"epoch": 2, "eval_loss": 0.5, "eval_mcc": 0.61}],
-         "trial_key": "k"}
-CHOSEN = {"dataset": "gue/tata", "model": "cnn", "params": {"learning_rate": 0.001}, "metric": "mcc", "value": 0.61,
-          "method": "grid", "seed": 0, "trials": [{"params": {"learning_rate": 0.001}, "value": 0.61, "epochs_run": 2}]}
+RUN = {
+    "dataset": "gue/tata",
+    "model": "cnn",
+    "seed": 0,
+    "data": "data/tata",
+    "split": "test",
+    "finetune_config": {"model": "cnn", "seed": 0},
+    "search_overrides": {},
+    "metrics": {
+        "mcc": 0.7,
+        "accuracy": 0.85,
+        "auprc": 0.8,
+        "confusion_matrix": [[30, 5], [6, 34]],
+        "labels": ["0", "1"],
+        "constant_prediction": False,
+    },
+    "validation_metrics": {"eval_mcc": 0.65},
+    "best_validation_metric": 0.65,
+    "epochs_run": 3.0,
+    "parameters": 1234,
+    "n_train": 240,
+    "n_validation": 60,
+    "n_truncated_train": 0,
+    "train_time_s": 4.1,
+    "eval_time_s": 0.6,
+    "wall_time_s": 4.7,
+    "versions": {"dnalm": "0.1.0"},
+    "device": "cpu",
+    "run_key": "abc",
+    "run_key_parts": {},
+}
+OLDER = {
+    "dataset": "gue/tata",
+    "model": "cnn",
+    "seed": 1,
+    "parameters": 1234,
+    "wall_time_s": 5.0,
+    "metrics": {"mcc": 0.74, "accuracy": 0.87, "confusion_matrix": [[31, 4], [5, 35]]},
+    "written_by": "an older dnalm",
+}  # no run key, fewer fields, a key dnalm no longer knows
+TRIAL = {
+    "dataset": "gue/tata",
+    "model": "cnn",
+    "params": {"learning_rate": 0.001},
+    "metric": "mcc",
+    "value": 0.61,
+    "seed": 0,
+    "epochs_run": 2,
+    "wall_time_s": 3.0,
+    "history": [{"epoch": 1, "eval_loss": 0.6, "eval_mcc": 0.5}, {"epoch": 2, "eval_loss": 0.5, "eval_mcc": 0.61}],
+    "trial_key": "k",
+}
+CHOSEN = {
+    "dataset": "gue/tata",
+    "model": "cnn",
+    "params": {"learning_rate": 0.001},
+    "metric": "mcc",
+    "value": 0.61,
+    "method": "grid",
+    "seed": 0,
+    "trials": [{"params": {"learning_rate": 0.001}, "value": 0.61, "epochs_run": 2}],
+}
 
 
 @pytest.fixture()
@@ -59,10 +105,18 @@ def test_records_read_old_files_and_write_the_same_keys_back(runs_dir, tmp_path)
 
 def test_results_files_round_trip_and_the_report_reads_them(runs_dir, tmp_path):
     records = load_records(runs_dir)
-    config = {"name": "old", "datasets": {"gue/tata": {"path": "data/tata", "reference": {"mcc": 0.69},
-                                                       "reference_source": "a paper"}}, "models": {"cnn": {}}}
-    results = Results("old", config, rows=aggregate(records), search={"gue/tata/cnn": SearchChoice.from_dict(CHOSEN)},
-                      runs=["runs/gue/tata/cnn/seed0", "runs/gue/tata/cnn/seed1"])
+    config = {
+        "name": "old",
+        "datasets": {"gue/tata": {"path": "data/tata", "reference": {"mcc": 0.69}, "reference_source": "a paper"}},
+        "models": {"cnn": {}},
+    }
+    results = Results(
+        "old",
+        config,
+        rows=aggregate(records),
+        search={"gue/tata/cnn": SearchChoice.from_dict(CHOSEN)},
+        runs=["runs/gue/tata/cnn/seed0", "runs/gue/tata/cnn/seed1"],
+    )
     results.write(runs_dir, records)
     on_disk = json.loads((runs_dir / "results.json").read_text())
     (row,) = on_disk["rows"]

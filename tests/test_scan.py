@@ -43,8 +43,7 @@ def _read_bedgraph(path):
 
 def test_scan_writes_sorted_non_overlapping_bedgraph_and_skips_n(untrained, tmp_path):
     genome, _ = _genome(tmp_path, motifs=[(0, 1000, "N" * 100)])
-    r = scan_genome(str(untrained), genome, tmp_path / "s.bedGraph", stride=20, peaks=tmp_path / "p.bed",
-                    threshold=0.0)
+    r = scan_genome(str(untrained), genome, tmp_path / "s.bedGraph", stride=20, peaks=tmp_path / "p.bed", threshold=0.0)
     rows = _read_bedgraph(tmp_path / "s.bedGraph")
     assert r.window == 60 and r.stride == 20 and len(rows) == r.n_windows
     # windows starting at 960, 980, ..., 1080 touch the N run [1000, 1100)
@@ -69,7 +68,7 @@ def test_strands_and_bad_input(untrained, tmp_path):
     plus, minus, both = (_read_bedgraph(tmp_path / f"{s}.bg") for s in ("plus", "minus", "both"))
     scan_genome(str(untrained), genome_rc, tmp_path / "rc.bg", strand="plus", stride=1)
     on_rc = {(x[1] - (60 - 1) // 2): x[3] for x in _read_bedgraph(tmp_path / "rc.bg")}  # window start -> score
-    for (_, a, _, score) in minus[:-1]:  # the minus strand of window [s, s+60) is the plus strand of the rc genome
+    for _, a, _, score in minus[:-1]:  # the minus strand of window [s, s+60) is the plus strand of the rc genome
         s = a - (60 - 30) // 2
         assert score == pytest.approx(on_rc[600 - 60 - s], abs=1e-4)
     assert np.allclose([(p[3] + m[3]) / 2 for p, m in zip(plus, minus)], [b[3] for b in both], atol=1e-4)
@@ -116,20 +115,36 @@ def test_variants_that_break_a_tata_box_score_strongly_negative(tata_model, tmp_
     sites = list(range(300, 3900, 600))
     genome, contigs = _genome(tmp_path, n_contigs=1, length=4200, motifs=[(0, p, "TATAAA") for p in sites])
     seq = contigs[0]
-    lines = ["##fileformat=VCFv4.2", "##contig=<ID=chr0,length=4200>", "##contig=<ID=chrX,length=100>",
-             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    lines = [
+        "##fileformat=VCFv4.2",
+        "##contig=<ID=chr0,length=4200>",
+        "##contig=<ID=chrX,length=100>",
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+    ]
     for i, p in enumerate(sites):  # the TATAAA's second base T -> G; and a SNV 150 bp away from any TATA box
         lines.append(f"chr0\t{p + 2}\tbreak{i}\tA\tG\t.\t.\t.")
         far = p + 150
         lines.append(f"chr0\t{far + 1}\tfar{i}\t{seq[far]}\t{'C' if seq[far] != 'C' else 'G'}\t.\t.\t.")
-    lines += ["chr0\t100\tbadref\t" + ("A" if seq[99] != "A" else "C") + "\tT\t.\t.\t.",
-              "chrX\t10\tnocontig\tA\tT\t.\t.\t.", "chr0\t50\tsym\t" + seq[49] + "\t<DEL>\t.\t.\t.",
-              f"chr0\t{sites[0] + 1}\tdel\tTA\tT\t.\t.\t."]
+    lines += [
+        "chr0\t100\tbadref\t" + ("A" if seq[99] != "A" else "C") + "\tT\t.\t.\t.",
+        "chrX\t10\tnocontig\tA\tT\t.\t.\t.",
+        "chr0\t50\tsym\t" + seq[49] + "\t<DEL>\t.\t.\t.",
+        f"chr0\t{sites[0] + 1}\tdel\tTA\tT\t.\t.\t.",
+    ]
     (tmp_path / "v.vcf").write_text("\n".join(lines) + "\n")
     r = score_variants(str(tata_model), tmp_path / "v.vcf", genome, tmp_path / "v.tsv")
     rows = {row["id"]: row for row in csv.DictReader(open(tmp_path / "v.tsv"), delimiter="\t")}
-    assert list(next(iter(rows.values())))[:9] == ["chrom", "pos", "id", "ref", "alt", "score_ref", "score_alt",
-                                                   "delta", "status"]
+    assert list(next(iter(rows.values())))[:9] == [
+        "chrom",
+        "pos",
+        "id",
+        "ref",
+        "alt",
+        "score_ref",
+        "score_alt",
+        "delta",
+        "status",
+    ]
     breaking = [float(rows[f"break{i}"]["delta"]) for i in range(len(sites))]
     far = [abs(float(rows[f"far{i}"]["delta"])) for i in range(len(sites))]
     assert max(breaking) < -1.0 and np.median(far) < 0.5 * -np.mean(breaking)

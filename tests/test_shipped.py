@@ -41,8 +41,9 @@ def test_finetune_from_dnalm_mini_offline(tmp_path, monkeypatch):
     train, dev = stratified_split(tata_dataset(80, 60, seed=0), 0.25, seed=0)
     write_table(train, tmp_path / "train.csv")
     write_table(dev, tmp_path / "dev.csv")
-    summary = finetune(FinetuneConfig(model="dnalm-mini", epochs=1, trainer={"disable_tqdm": True}), tmp_path,
-                       tmp_path / "out")
+    summary = finetune(
+        FinetuneConfig(model="dnalm-mini", epochs=1, trainer={"disable_tqdm": True}), tmp_path, tmp_path / "out"
+    )
     cfg = json.loads((tmp_path / "out" / "config.json").read_text())
     assert cfg["model_type"] == "modernbert" and summary["steps_run"] >= 1
     used = (tmp_path / "out" / "dnalm_config.yaml").read_text()

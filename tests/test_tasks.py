@@ -93,8 +93,16 @@ def value_dir(tmp_path_factory):
 
 
 def test_per_base_regression_trains_evaluates_and_predicts(value_dir, tmp_path):
-    cfg = FinetuneConfig(model="tiny", problem_type="token_regression", epochs=3, seed=0, batch_size=16,
-                         learning_rate=2e-3, early_stopping_patience=None, trainer={"disable_tqdm": True})
+    cfg = FinetuneConfig(
+        model="tiny",
+        problem_type="token_regression",
+        epochs=3,
+        seed=0,
+        batch_size=16,
+        learning_rate=2e-3,
+        early_stopping_patience=None,
+        trainer={"disable_tqdm": True},
+    )
     summary = finetune(cfg, value_dir, tmp_path / "m")
     assert summary["labels"] == ["value"] and summary["best_checkpoint_metric"] == "loss"
     val = summary["validation_metrics"]

@@ -55,8 +55,14 @@ def site_dir(tmp_path_factory):
 
 
 def test_per_base_model_trains_evaluates_and_predicts(site_dir, tmp_path):
-    cfg = FinetuneConfig(model="tiny", problem_type="token_classification", epochs=2, seed=0,
-                         trainer={"disable_tqdm": True}, metric_for_best_model="mcc")
+    cfg = FinetuneConfig(
+        model="tiny",
+        problem_type="token_classification",
+        epochs=2,
+        seed=0,
+        trainer={"disable_tqdm": True},
+        metric_for_best_model="mcc",
+    )
     summary = finetune(cfg, site_dir, tmp_path / "m")
     assert "eval_mcc" in summary["validation_metrics"]
     model, _tok = load_model(tmp_path / "m")

@@ -44,13 +44,16 @@ def test_vocab_order_is_dnaberts(shared_data, k):
 
 
 @pytest.mark.parametrize("k", [3, 4, 5, 6])
-@pytest.mark.parametrize("call", [
-    {},
-    {"padding": True},
-    {"padding": True, "truncation": True, "max_length": 40, "return_tensors": "np"},
-    {"padding": "max_length", "truncation": True, "max_length": 130, "return_tensors": "np"},
-    {"padding": True, "pad_to_multiple_of": 8, "return_tensors": "np"},
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        {},
+        {"padding": True},
+        {"padding": True, "truncation": True, "max_length": 40, "return_tensors": "np"},
+        {"padding": "max_length", "truncation": True, "max_length": 130, "return_tensors": "np"},
+        {"padding": True, "pad_to_multiple_of": 8, "return_tensors": "np"},
+    ],
+)
 def test_ids_equal_dnabert_bert_tokenizer(shared_data, k, call):
     vocab_file = shared_data / "dnabert_vocab" / f"vocab_{k}.txt"
     ref, to_kmers = dnabert_reference(k, vocab_file)
@@ -59,8 +62,11 @@ def test_ids_equal_dnabert_bert_tokenizer(shared_data, k, call):
     theirs = ref(to_kmers(seqs), **call)
     assert set(ours.keys()) == set(theirs.keys())
     for key in theirs:
-        assert np.array_equal(np.asarray(ours[key]), np.asarray(theirs[key])) if "return_tensors" in call \
-            else ours[key] == theirs[key], key
+        assert (
+            np.array_equal(np.asarray(ours[key]), np.asarray(theirs[key]))
+            if "return_tensors" in call
+            else ours[key] == theirs[key]
+        ), key
     ids = ours["input_ids"]
     assert any(1 in row for row in (ids.tolist() if hasattr(ids, "tolist") else ids)), "data must hold [UNK]"
 

@@ -23,8 +23,15 @@ def cfg(**kw) -> FinetuneConfig:
 def test_finetune_saves_a_plain_transformers_model_with_history(tata_dir, tmp_path):
     summary = finetune(cfg(epochs=3), tata_dir, tmp_path / "m")
     out = tmp_path / "m"
-    for name in ("config.json", "model.safetensors", "vocab.txt", "dnalm_config.yaml", "history.csv",
-                 "history.json", "training_summary.json"):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "vocab.txt",
+        "dnalm_config.yaml",
+        "history.csv",
+        "history.json",
+        "training_summary.json",
+    ):
         assert (out / name).is_file(), name
     assert not (out / "checkpoints").exists()
     assert summary["validation"] == "validation = the data's dev split"
@@ -75,8 +82,12 @@ def test_per_class_fasta_and_class_weights(tmp_path):
     recs = tata_dataset(200, 50, seed=4)
     write_fasta([r for r in recs if r.label == "1"], tmp_path / "pos.fa")
     write_fasta([r for r in recs if r.label == "0"][:60], tmp_path / "neg.fa")
-    summary = finetune(cfg(model="cnn", epochs=1, class_weights=True), None, tmp_path / "m",
-                       classes={"tata": str(tmp_path / "pos.fa"), "other": str(tmp_path / "neg.fa")})
+    summary = finetune(
+        cfg(model="cnn", epochs=1, class_weights=True),
+        None,
+        tmp_path / "m",
+        classes={"tata": str(tmp_path / "pos.fa"), "other": str(tmp_path / "neg.fa")},
+    )
     assert summary["labels"] == ["other", "tata"]
 
 
@@ -90,10 +101,12 @@ def test_regression_and_multilabel_heads(tmp_path):
     summary = finetune(cfg(model="cnn", epochs=1, problem_type="regression"), reg, tmp_path / "r")
     assert "eval_mse" in summary["validation_metrics"] and summary["best_checkpoint_metric"] == "loss"
     ml = tmp_path / "ml.csv"
-    ml.write_text("sequence,label\n" + "".join(
-        f"{s},{';'.join(b for b in 'AC' if s.count(b) > 10) or 'none'}\n" for s in seqs))
-    summary = finetune(cfg(model="cnn", epochs=1, problem_type="multi_label_classification", val_fraction=0.3),
-                       ml, tmp_path / "ml")
+    ml.write_text(
+        "sequence,label\n" + "".join(f"{s},{';'.join(b for b in 'AC' if s.count(b) > 10) or 'none'}\n" for s in seqs)
+    )
+    summary = finetune(
+        cfg(model="cnn", epochs=1, problem_type="multi_label_classification", val_fraction=0.3), ml, tmp_path / "ml"
+    )
     assert "eval_subset_accuracy" in summary["validation_metrics"]
 
 

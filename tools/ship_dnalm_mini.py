@@ -26,12 +26,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 TARGET = ROOT / "src" / "dnalm" / "checkpoints" / "dnalm-mini"
-GENOMES = ["ecoli_k12_mg1655/GCF_000005845.2_ASM584v2_genomic.fna.gz", "model_organism_chunks/A.thaliana.fa.gz",
-           "model_organism_chunks/C.elegans.fa.gz", "model_organism_chunks/D.melanogaster.fa.gz",
-           "human_hg38_chr22_300kb/hg38_chr22_32000000_32300000.fa"]
-SHIPPED = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt",
-           "dnalm_tokenizer.json", "lm_metrics.json", "pretrain_summary.json", "dnalm_pretrain.yaml", "history.json",
-           "loss_curve.png"]
+GENOMES = [
+    "ecoli_k12_mg1655/GCF_000005845.2_ASM584v2_genomic.fna.gz",
+    "model_organism_chunks/A.thaliana.fa.gz",
+    "model_organism_chunks/C.elegans.fa.gz",
+    "model_organism_chunks/D.melanogaster.fa.gz",
+    "human_hg38_chr22_300kb/hg38_chr22_32000000_32300000.fa",
+]
+SHIPPED = [
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+    "dnalm_tokenizer.json",
+    "lm_metrics.json",
+    "pretrain_summary.json",
+    "dnalm_pretrain.yaml",
+    "history.json",
+    "loss_curve.png",
+]
 #: What ``dnalm finetune --model dnalm-mini`` uses unless told otherwise (no per-task tuning).
 FINETUNE_DEFAULTS = {"learning_rate": 5e-4, "batch_size": 32, "warmup_ratio": 0.1, "lr_scheduler": "cosine"}
 
@@ -49,11 +63,26 @@ def main() -> None:
     if not (corpus / "summary.json").is_file():
         subprocess.run(["dnalm", "corpus", *[str(DATA / g) for g in GENOMES], "-o", str(corpus)], check=True)
     if not (model / "pretrain_summary.json").is_file():  # a finished run is shipped again, not redone
-        subprocess.run(["dnalm", "pretrain", str(corpus), "-o", str(model), "--model", "mini-cpu", "--time-budget",
-                        args.time_budget], check=True)
+        subprocess.run(
+            [
+                "dnalm",
+                "pretrain",
+                str(corpus),
+                "-o",
+                str(model),
+                "--model",
+                "mini-cpu",
+                "--time-budget",
+                args.time_budget,
+            ],
+            check=True,
+        )
     # per-base held-out metrics with the current code (pretraining writes them too; this makes re-shipping exact)
-    subprocess.run(["dnalm", "lm-eval", str(model), str(corpus), "-o", str(model / "lm_metrics.json")], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["dnalm", "lm-eval", str(model), str(corpus), "-o", str(model / "lm_metrics.json")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     if TARGET.exists():
         shutil.rmtree(TARGET)
     TARGET.mkdir(parents=True)
@@ -79,7 +108,8 @@ def main() -> None:
         f"Held-out, per base ({lm['n_bases']:,} masked bases): masked accuracy {lm['masked_base_accuracy']:.4f}, "
         f"{lm['bits_per_base']:.4f} bits per base; Markov chain (order {lm['markov_order']}) "
         f"{lm['markov_bits_per_base']:.4f}; two-sided counts (k={lm['context_count_k']}) "
-        f"{lm['context_count_bits_per_base']:.4f}; uniform 2. Verdict: {lm['verdict']}.\n")
+        f"{lm['context_count_bits_per_base']:.4f}; uniform 2. Verdict: {lm['verdict']}.\n"
+    )
     size = sum(p.stat().st_size for p in TARGET.iterdir())
     print(f"shipped {TARGET} ({size / 1e6:.1f} MB)")
 

@@ -121,23 +121,39 @@ def _duplicate_rows(query: list[Record], reference: list[Record], same: bool) ->
     return {"exact": exact, "rc": rc, "conflicts": conflicts}
 
 
-def audit_splits(splits: dict[str, list[Record]], *, min_shared: int = 50, max_ids: int = 1000,
-                 tokenizer=None, max_length: int | None = None) -> dict:
+def audit_splits(
+    splits: dict[str, list[Record]],
+    *,
+    min_shared: int = 50,
+    max_ids: int = 1000,
+    tokenizer=None,
+    max_length: int | None = None,
+) -> dict:
     """Audit in-memory splits; see the module docstring for what is counted."""
-    result: dict = {"min_shared_bp": min_shared, "splits": {}, "exact_duplicates": {},
-                    "reverse_complement_duplicates": {}, "near_duplicates": {}, "conflicting_labels": {},
-                    "offending_ids": {}, "max_ids": max_ids}
+    result: dict = {
+        "min_shared_bp": min_shared,
+        "splits": {},
+        "exact_duplicates": {},
+        "reverse_complement_duplicates": {},
+        "near_duplicates": {},
+        "conflicting_labels": {},
+        "offending_ids": {},
+        "max_ids": max_ids,
+    }
     for name, recs in splits.items():
         lengths = [len(r.sequence) for r in recs]
         labels: dict[str, int] = {}
         for r in recs:
             labels[str(r.label)] = labels.get(str(r.label), 0) + 1
         result["splits"][name] = {
-            "n": len(recs), "distinct_sequences": len({r.sequence for r in recs}),
-            "min_length": min(lengths, default=0), "max_length": max(lengths, default=0),
+            "n": len(recs),
+            "distinct_sequences": len({r.sequence for r in recs}),
+            "min_length": min(lengths, default=0),
+            "max_length": max(lengths, default=0),
             "mean_length": float(np.mean(lengths)) if lengths else 0.0,
             "with_non_acgt": sum(1 for r in recs if set(r.sequence) - _ACGT),
-            "labels": dict(sorted(labels.items()))}
+            "labels": dict(sorted(labels.items())),
+        }
 
     def ids(pairs, query, reference):
         return [[query[i].id, reference[j].id] for i, j in pairs[:max_ids]]
@@ -162,16 +178,20 @@ def audit_splits(splits: dict[str, list[Record]], *, min_shared: int = 50, max_i
         result["reverse_complement_duplicates"][key] = len(dup["rc"])
         result["near_duplicates"][key] = len(near)
         result["conflicting_labels"][key] = len(dup["conflicts"])
-        result["offending_ids"][key] = {"exact": ids(dup["exact"], query, reference),
-                                        "rc": ids(dup["rc"], query, reference),
-                                        "near": ids(near, query, reference),
-                                        "conflicting_labels": ids(dup["conflicts"], query, reference)}
+        result["offending_ids"][key] = {
+            "exact": ids(dup["exact"], query, reference),
+            "rc": ids(dup["rc"], query, reference),
+            "near": ids(near, query, reference),
+            "conflicting_labels": ids(dup["conflicts"], query, reference),
+        }
     result["ids_truncated"] = any(len(v) >= max_ids for d in result["offending_ids"].values() for v in d.values())
     if tokenizer is not None:
         from dnalm.tokenization import tokenizer_report
 
-        result["tokenizer"] = {name: tokenizer_report(tokenizer, (r.sequence for r in recs), max_length=max_length)
-                               for name, recs in splits.items()}
+        result["tokenizer"] = {
+            name: tokenizer_report(tokenizer, (r.sequence for r in recs), max_length=max_length)
+            for name, recs in splits.items()
+        }
     return result
 
 
@@ -182,11 +202,13 @@ def _read(data: str | Path) -> dict[str, list[Record]]:
     return {s: list(read_sequences(data, split=s)) for s in _ORDER if s in found}
 
 
-def audit_dataset(data: str | Path, *, min_shared: int = 50, max_ids: int = 1000, tokenizer=None,
-                  max_length: int | None = None) -> dict:
+def audit_dataset(
+    data: str | Path, *, min_shared: int = 50, max_ids: int = 1000, tokenizer=None, max_length: int | None = None
+) -> dict:
     """Audit a split folder (train/dev/test files, as ``dnalm finetune`` reads them)."""
-    result = audit_splits(_read(data), min_shared=min_shared, max_ids=max_ids, tokenizer=tokenizer,
-                          max_length=max_length)
+    result = audit_splits(
+        _read(data), min_shared=min_shared, max_ids=max_ids, tokenizer=tokenizer, max_length=max_length
+    )
     return {"data": str(data), **result}
 
 
@@ -194,23 +216,32 @@ def format_audit(result: dict) -> str:
     """A short human-readable summary of :func:`audit_dataset`'s result."""
     lines = [f"audit of {result.get('data', 'data')}"]
     for name, s in result["splits"].items():
-        lines.append(f"  {name}: {s['n']:,} rows ({s['distinct_sequences']:,} distinct), length "
-                     f"{s['min_length']}-{s['max_length']}, {s['with_non_acgt']} with non-ACGT bases, labels "
-                     + ", ".join(f"{k}: {v:,}" for k, v in s["labels"].items()))
-    lines.append(f"  {'pair':<12} {'exact':>7} {'rev-comp':>9} {'near(>=' + str(result['min_shared_bp']) + 'bp)':>14}"
-                 f" {'label conflicts':>16}")
+        lines.append(
+            f"  {name}: {s['n']:,} rows ({s['distinct_sequences']:,} distinct), length "
+            f"{s['min_length']}-{s['max_length']}, {s['with_non_acgt']} with non-ACGT bases, labels "
+            + ", ".join(f"{k}: {v:,}" for k, v in s["labels"].items())
+        )
+    lines.append(
+        f"  {'pair':<12} {'exact':>7} {'rev-comp':>9} {'near(>=' + str(result['min_shared_bp']) + 'bp)':>14}"
+        f" {'label conflicts':>16}"
+    )
     for key, n in result["exact_duplicates"].items():
         near = result["near_duplicates"].get(key)
-        lines.append(f"  {key:<12} {n:>7,} {result['reverse_complement_duplicates'][key]:>9,} "
-                     f"{'–' if near is None else f'{near:,}':>14} {result['conflicting_labels'][key]:>16,}")
+        lines.append(
+            f"  {key:<12} {n:>7,} {result['reverse_complement_duplicates'][key]:>9,} "
+            f"{'–' if near is None else f'{near:,}':>14} {result['conflicting_labels'][key]:>16,}"
+        )
     for name, t in result.get("tokenizer", {}).items():
-        lines.append(f"  tokenizer on {name}: unknown-token rate {t['unk_rate']:.4%}, {t['n_truncated']:,} of "
-                     f"{t['n_sequences']:,} sequences longer than {t['max_length']} tokens")
+        lines.append(
+            f"  tokenizer on {name}: unknown-token rate {t['unk_rate']:.4%}, {t['n_truncated']:,} of "
+            f"{t['n_sequences']:,} sequences longer than {t['max_length']} tokens"
+        )
     return "\n".join(lines)
 
 
-def write_deduplicated(data: str | Path, output: str | Path, *, min_shared: int = 50,
-                       kinds: tuple[str, ...] = ("exact", "rc", "near")) -> dict:
+def write_deduplicated(
+    data: str | Path, output: str | Path, *, min_shared: int = 50, kinds: tuple[str, ...] = ("exact", "rc", "near")
+) -> dict:
     """Copy DATA to OUTPUT with training rows removed that duplicate a dev or test row.
 
     ``kinds`` says which duplicates go (exact, rc, near). The training rows that stay are copied
@@ -239,8 +270,13 @@ def write_deduplicated(data: str | Path, output: str | Path, *, min_shared: int 
     if "near" in kinds:
         taken = {i for i, _ in dup["exact"]} | {i for i, _ in dup["rc"]}
         hits = shared_window_hits([r.sequence for r in train], [r.sequence for r in held_out], min_shared)
-        why.update({i: (f"shares >= {min_shared} bp", held_out[j].id) for i, j in hits.items()
-                    if i not in taken and i not in why})
+        why.update(
+            {
+                i: (f"shares >= {min_shared} bp", held_out[j].id)
+                for i, j in hits.items()
+                if i not in taken and i not in why
+            }
+        )
     found = find_splits(data)
     n_kept = copy_records(found["train"], output / found["train"].name, drop=why)
     if n_kept != len(train) - len(why):  # the copy walks the file apart from the reader: they must agree
@@ -252,9 +288,18 @@ def write_deduplicated(data: str | Path, output: str | Path, *, min_shared: int 
     with open(output / "removed.tsv", "w") as fh:
         fh.write("train_id\treason\tmatches\n")
         fh.writelines(f"{train[i].id}\t{reason}\t{other}\n" for i, (reason, other) in sorted(why.items()))
-    counts = {"train_before": len(train), "train_after": n_kept, "removed": len(why),
-              "removed_by_reason": {r: sum(1 for x, _ in why.values() if x == r) for r in
-                                    sorted({x for x, _ in why.values()})}}
-    log.info("removed %d of %d training rows that duplicate dev/test rows (%s)", len(why), len(train),
-             counts["removed_by_reason"])
+    counts = {
+        "train_before": len(train),
+        "train_after": n_kept,
+        "removed": len(why),
+        "removed_by_reason": {
+            r: sum(1 for x, _ in why.values() if x == r) for r in sorted({x for x, _ in why.values()})
+        },
+    }
+    log.info(
+        "removed %d of %d training rows that duplicate dev/test rows (%s)",
+        len(why),
+        len(train),
+        counts["removed_by_reason"],
+    )
     return counts

@@ -21,13 +21,15 @@ __all__ = ["BPE_SPECIAL_TOKENS", "genome_segments", "train_bpe"]
 BPE_SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 
 
-def genome_segments(records: Iterable[Record], length: int = 1000, *, max_segments: int | None = None,
-                    seed: int = 0) -> Iterator[str]:
+def genome_segments(
+    records: Iterable[Record], length: int = 1000, *, max_segments: int | None = None, seed: int = 0
+) -> Iterator[str]:
     """Cut sequences into pieces of at most ``length`` bases, splitting at runs of N.
 
     With ``max_segments``, a uniform random sample of that many segments is kept
     (reservoir sampling, seeded), so a genome is never held as a list of all pieces.
     """
+
     def pieces() -> Iterator[str]:
         for rec in records:
             for run in rec.sequence.replace("N", " ").split():
@@ -56,8 +58,13 @@ def _dna_normalizer():
     return normalizers.Sequence([*replace, normalizers.Replace("u", "T"), normalizers.Replace("U", "T")])
 
 
-def train_bpe(sequences: Iterable[str], vocab_size: int = 1024, min_frequency: int = 4,
-              model_max_length: int = 512, show_progress: bool = False):
+def train_bpe(
+    sequences: Iterable[str],
+    vocab_size: int = 1024,
+    min_frequency: int = 4,
+    model_max_length: int = 512,
+    show_progress: bool = False,
+):
     """Train a byte-pair-encoding vocabulary on DNA; returns a ``PreTrainedTokenizerFast``.
 
     Special tokens are RoBERTa's (``<s> <pad> </s> <unk> <mask>``); a sequence is
@@ -69,15 +76,27 @@ def train_bpe(sequences: Iterable[str], vocab_size: int = 1024, min_frequency: i
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.normalizer = _dna_normalizer()
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
-                                  special_tokens=BPE_SPECIAL_TOKENS, initial_alphabet=list("ACGTN"),
-                                  show_progress=show_progress)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=BPE_SPECIAL_TOKENS,
+        initial_alphabet=list("ACGTN"),
+        show_progress=show_progress,
+    )
     tok.train_from_iterator(sequences, trainer=trainer)
     tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
+        single="<s> $A </s>",
+        pair="<s> $A </s> </s> $B </s>",
         special_tokens=[("<s>", tok.token_to_id("<s>")), ("</s>", tok.token_to_id("</s>"))],
     )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>",
-        mask_token="<mask>", cls_token="<s>", sep_token="</s>", model_max_length=model_max_length,
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+        cls_token="<s>",
+        sep_token="</s>",
+        model_max_length=model_max_length,
     )

@@ -62,9 +62,13 @@ class History(TrainerCallback):
             w.writeheader()
             w.writerows(self.rows)
         write_json(self.path_csv.with_suffix(".json"), self.rows)
-        log.info("epoch %.2f step %d validation: %s", state.epoch, state.global_step,
-                 ", ".join(f"{k[5:]} {row[k]:.4f}" for k in _SHOWN if row.get(k) is not None)
-                 + (f"; training loss {row['train_loss']:.4f}" if "train_loss" in row else ""))
+        log.info(
+            "epoch %.2f step %d validation: %s",
+            state.epoch,
+            state.global_step,
+            ", ".join(f"{k[5:]} {row[k]:.4f}" for k in _SHOWN if row.get(k) is not None)
+            + (f"; training loss {row['train_loss']:.4f}" if "train_loss" in row else ""),
+        )
 
 
 class QuietProgress(ProgressCallback):
@@ -121,20 +125,25 @@ class BestModel(TrainerCallback):
     def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
         if self.done or not metrics or self.key not in metrics:
             if not self.done and metrics is not None:
-                raise KeyError(f"selection metric {self.key!r} is not among the validation metrics "
-                               f"{sorted(metrics)}")
+                raise KeyError(f"selection metric {self.key!r} is not among the validation metrics {sorted(metrics)}")
             return
         value = metrics[self.key]
-        better = self.best is None or (value > self.best + self.min_delta if self.greater
-                                       else value < self.best - self.min_delta)
+        better = self.best is None or (
+            value > self.best + self.min_delta if self.greater else value < self.best - self.min_delta
+        )
         if better:
             self.best, self.best_step, self.best_epoch, self.bad = value, state.global_step, state.epoch, 0
             self.state_dict = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         else:
             self.bad += 1
             if self.patience is not None and self.bad >= self.patience:
-                log.info("early stopping: %s has not improved for %d evaluations (best %.4f at step %d)",
-                         self.key, self.bad, self.best, self.best_step)
+                log.info(
+                    "early stopping: %s has not improved for %d evaluations (best %.4f at step %d)",
+                    self.key,
+                    self.bad,
+                    self.best,
+                    self.best_step,
+                )
                 control.should_training_stop = True
 
     def restore(self, model) -> None:
@@ -155,5 +164,8 @@ class TimeBudget(TrainerCallback):
             self.stopped_at_step = state.global_step
             control.should_training_stop = True
             control.should_evaluate = str(getattr(args.eval_strategy, "value", args.eval_strategy)) != "no"
-            log.warning("time budget reached at step %d of %d; stopping after this evaluation",
-                        state.global_step, state.max_steps)
+            log.warning(
+                "time budget reached at step %d of %d; stopping after this evaluation",
+                state.global_step,
+                state.max_steps,
+            )

@@ -10,17 +10,22 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="DNA language models: tokenize, fine-tune, pretrain, evaluate.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
-tokenizer_app = typer.Typer(help="Build or train a tokenizer into a directory, or check one on a dataset.",
-                            no_args_is_help=True)
+app = typer.Typer(
+    help="DNA language models: tokenize, fine-tune, pretrain, evaluate.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+tokenizer_app = typer.Typer(
+    help="Build or train a tokenizer into a directory, or check one on a dataset.", no_args_is_help=True
+)
 synth_app = typer.Typer(help="Write synthetic labelled DNA (train.csv, dev.csv, test.csv).", no_args_is_help=True)
 app.add_typer(tokenizer_app, name="tokenizer")
 app.add_typer(synth_app, name="synth")
 
 OutDir = Annotated[Path, typer.Option("-o", "--output", help="Output directory.")]
-Classes = Annotated[list[str] | None, typer.Option(
-    "--class", help="LABEL=FASTA, one per class (instead of DATA's own labels).")]
+Classes = Annotated[
+    list[str] | None, typer.Option("--class", help="LABEL=FASTA, one per class (instead of DATA's own labels).")
+]
 
 
 _STATE = {"debug": False}
@@ -35,11 +40,14 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _setup(quiet: bool = typer.Option(False, "--quiet", "-q", help="Warnings and errors only."),
-           log_file: Path | None = typer.Option(None, help="Also append the log to this file."),
-           debug: bool = typer.Option(False, help="Show Python tracebacks and transformers' own messages."),
-           version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                        help="Print the version and exit.")):
+def _setup(
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Warnings and errors only."),
+    log_file: Path | None = typer.Option(None, help="Also append the log to this file."),
+    debug: bool = typer.Option(False, help="Show Python tracebacks and transformers' own messages."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+):
     """DNA language models: tokenize, fine-tune, pretrain, evaluate."""
     configure_output(quiet=quiet, log_file=log_file, debug=debug)
 
@@ -71,8 +79,13 @@ def main() -> None:
         if _STATE["debug"]:
             raise
         name = type(err).__name__
-        typer.secho(f"error: {err}" if name in ("ValueError", "FileNotFoundError", "DataFormatError")
-                    else f"error ({name}): {err}", fg=typer.colors.RED, err=True)
+        typer.secho(
+            f"error: {err}"
+            if name in ("ValueError", "FileNotFoundError", "DataFormatError")
+            else f"error ({name}): {err}",
+            fg=typer.colors.RED,
+            err=True,
+        )
         typer.echo("(run with --debug for the traceback)", err=True)
         sys.exit(1)
 
@@ -92,8 +105,13 @@ def _parse_classes(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def records_from(data: Path | None, split: str | None = None, classes: list[str] | None = None,
-                 sequence_column: str | None = None, label_column: str | None = None):
+def records_from(
+    data: Path | None,
+    split: str | None = None,
+    classes: list[str] | None = None,
+    sequence_column: str | None = None,
+    label_column: str | None = None,
+):
     """Records from DATA (file or split folder) or from --class LABEL=FASTA pairs."""
     from dnalm.io import read_labeled_fasta, read_sequences
 
@@ -106,8 +124,11 @@ def records_from(data: Path | None, split: str | None = None, classes: list[str]
 
 # -- tokenizer ---------------------------------------------------------------------------
 @tokenizer_app.command("kmer")
-def tokenizer_kmer(output: OutDir, k: int = typer.Option(6, help="k-mer length (DNABERT: 3-6)."),
-                   max_length: int = typer.Option(512, help="model_max_length in tokens.")):
+def tokenizer_kmer(
+    output: OutDir,
+    k: int = typer.Option(6, help="k-mer length (DNABERT: 3-6)."),
+    max_length: int = typer.Option(512, help="model_max_length in tokens."),
+):
     """Overlapping k-mer tokenizer with DNABERT's vocabulary and ids."""
     from dnalm.tokenization import KmerTokenizer
 
@@ -115,8 +136,11 @@ def tokenizer_kmer(output: OutDir, k: int = typer.Option(6, help="k-mer length (
 
 
 @tokenizer_app.command("nonoverlap")
-def tokenizer_nonoverlap(output: OutDir, k: int = typer.Option(6, help="k-mer length."),
-                         max_length: int = typer.Option(512, help="model_max_length in tokens.")):
+def tokenizer_nonoverlap(
+    output: OutDir,
+    k: int = typer.Option(6, help="k-mer length."),
+    max_length: int = typer.Option(512, help="model_max_length in tokens."),
+):
     """Non-overlapping k-mers (Nucleotide Transformer style)."""
     from dnalm.tokenization import NonOverlappingKmerTokenizer
 
@@ -132,11 +156,16 @@ def tokenizer_base(output: OutDir, max_length: int = typer.Option(512, help="mod
 
 
 @tokenizer_app.command("bpe")
-def tokenizer_bpe(inputs: Annotated[list[Path], typer.Argument(help="FASTA(.gz) or sequence tables.")],
-                  output: OutDir, vocab_size: int = 1024, min_frequency: int = 4,
-                  segment_length: int = typer.Option(1000, help="Cut long records into pieces of this length."),
-                  max_segments: int = typer.Option(100_000, help="Train on a random sample of this many pieces."),
-                  max_length: int = 512, seed: int = 0):
+def tokenizer_bpe(
+    inputs: Annotated[list[Path], typer.Argument(help="FASTA(.gz) or sequence tables.")],
+    output: OutDir,
+    vocab_size: int = 1024,
+    min_frequency: int = 4,
+    segment_length: int = typer.Option(1000, help="Cut long records into pieces of this length."),
+    max_segments: int = typer.Option(100_000, help="Train on a random sample of this many pieces."),
+    max_length: int = 512,
+    seed: int = 0,
+):
     """Train a BPE vocabulary on DNA (TinyDNABERT defaults)."""
     import itertools
 
@@ -159,11 +188,14 @@ def _save(tok, output: Path) -> None:
 
 
 @tokenizer_app.command("check")
-def tokenizer_check(tokenizer: Annotated[str, typer.Argument(help="Tokenizer or model directory, or hub id.")],
-                    data: Annotated[Path | None, typer.Argument(help="Sequence file or split folder.")] = None,
-                    split: Annotated[list[str] | None, typer.Option(help="Split(s) of a folder; default all.")] = None,
-                    classes: Classes = None, max_length: int | None = None,
-                    as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
+def tokenizer_check(
+    tokenizer: Annotated[str, typer.Argument(help="Tokenizer or model directory, or hub id.")],
+    data: Annotated[Path | None, typer.Argument(help="Sequence file or split folder.")] = None,
+    split: Annotated[list[str] | None, typer.Option(help="Split(s) of a folder; default all.")] = None,
+    classes: Classes = None,
+    max_length: int | None = None,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
     """Unknown-token rate and truncation count at MAX_LENGTH, per split."""
     from dnalm.io import find_splits
     from dnalm.tokenization import load_tokenizer, tokenizer_report
@@ -174,8 +206,10 @@ def tokenizer_check(tokenizer: Annotated[str, typer.Argument(help="Tokenizer or 
             splits = split or sorted(find_splits(data))
         else:
             splits = [None]
-        report = {s or "all": tokenizer_report(tok, (r.sequence for r in records_from(data, s, classes)),
-                                               max_length) for s in splits}
+        report = {
+            s or "all": tokenizer_report(tok, (r.sequence for r in records_from(data, s, classes)), max_length)
+            for s in splits
+        }
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     if as_json:
@@ -183,8 +217,10 @@ def tokenizer_check(tokenizer: Annotated[str, typer.Argument(help="Tokenizer or 
         return
     typer.echo(f"{'split':<8}{'sequences':>11}{'tokens':>12}{'unk rate':>10}{'truncated':>11}  (max_length)")
     for name, r in report.items():
-        typer.echo(f"{name:<8}{r['n_sequences']:>11,}{r['n_tokens']:>12,}{r['unk_rate']:>10.4%}"
-                   f"{r['n_truncated']:>11,}  ({r['max_length']})")
+        typer.echo(
+            f"{name:<8}{r['n_sequences']:>11,}{r['n_tokens']:>12,}{r['unk_rate']:>10.4%}"
+            f"{r['n_truncated']:>11,}  ({r['max_length']})"
+        )
 
 
 # -- synthetic data ------------------------------------------------------------------------
@@ -193,15 +229,21 @@ def _write_split(records, output: Path, dev_fraction: float, test_fraction: floa
     from dnalm.io import write_table
 
     if not (dev_fraction > 0 and test_fraction > 0 and dev_fraction + test_fraction < 1):
-        _fail(ValueError(f"--dev-fraction {dev_fraction} and --test-fraction {test_fraction} must be > 0 and "
-                         "leave some training data (sum < 1)"))
+        _fail(
+            ValueError(
+                f"--dev-fraction {dev_fraction} and --test-fraction {test_fraction} must be > 0 and "
+                "leave some training data (sum < 1)"
+            )
+        )
     rest, test = stratified_split(records, test_fraction, seed=seed)
     train, dev = stratified_split(rest, dev_fraction / (1 - test_fraction), seed=seed)
     output.mkdir(parents=True, exist_ok=True)
     for name, part in (("train", train), ("dev", dev), ("test", test)):
         write_table(part, output / f"{name}.csv")
-    typer.echo(f"wrote {len(train)} train + {len(dev)} dev + {len(test)} test sequences to "
-               f"{output}/train.csv, dev.csv, test.csv")
+    typer.echo(
+        f"wrote {len(train)} train + {len(dev)} dev + {len(test)} test sequences to "
+        f"{output}/train.csv, dev.csv, test.csv"
+    )
 
 
 _DEV = typer.Option(0.15, help="Stratified fraction of all sequences written to dev.csv (validation).")
@@ -209,8 +251,14 @@ _TEST = typer.Option(0.15, help="Stratified fraction of all sequences written to
 
 
 @synth_app.command("tata")
-def synth_tata(output: OutDir, n: int = 1000, length: int = 100, seed: int = 0, dev_fraction: float = _DEV,
-               test_fraction: float = _TEST):
+def synth_tata(
+    output: OutDir,
+    n: int = 1000,
+    length: int = 100,
+    seed: int = 0,
+    dev_fraction: float = _DEV,
+    test_fraction: float = _TEST,
+):
     """The seed notebook's TATA-box set: half with TATAAA (label 1), half without on either strand."""
     from dnalm.synth import tata_dataset
 
@@ -218,61 +266,87 @@ def synth_tata(output: OutDir, n: int = 1000, length: int = 100, seed: int = 0, 
 
 
 @synth_app.command("motif")
-def synth_motif(output: OutDir, motif: str | None = typer.Option(None, help="Consensus motif (A/C/G/T)."),
-                pwm: Path | None = typer.Option(None, help="Position weight matrix file (L rows: A C G T)."),
-                rate: float = typer.Option(0.5, help="Fraction of sequences with the motif (label 1)."),
-                n: int = 1000, length: int = 100, gc: float = 0.5, seed: int = 0, dev_fraction: float = _DEV,
-                test_fraction: float = _TEST):
+def synth_motif(
+    output: OutDir,
+    motif: str | None = typer.Option(None, help="Consensus motif (A/C/G/T)."),
+    pwm: Path | None = typer.Option(None, help="Position weight matrix file (L rows: A C G T)."),
+    rate: float = typer.Option(0.5, help="Fraction of sequences with the motif (label 1)."),
+    n: int = 1000,
+    length: int = 100,
+    gc: float = 0.5,
+    seed: int = 0,
+    dev_fraction: float = _DEV,
+    test_fraction: float = _TEST,
+):
     """Implant a motif or PWM sample into random background sequence."""
     from dnalm.synth import motif_dataset, read_pwm
 
     try:
-        records = motif_dataset(n, length, motif=motif, pwm=read_pwm(pwm) if pwm else None, rate=rate, gc=gc,
-                                seed=seed)
+        records = motif_dataset(n, length, motif=motif, pwm=read_pwm(pwm) if pwm else None, rate=rate, gc=gc, seed=seed)
     except ValueError as err:
         _fail(err)
     _write_split(records, output, dev_fraction, test_fraction, seed)
 
 
 @app.command()
-def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: file or split folder.")] = None,
-             output: OutDir = Path("dnalm-model"),
-             model: str | None = typer.Option(None, help="auto (the default recipe chooses from the data), a preset "
-                                                         "(pos-cnn, mini, tiny, dnabert-6, tinydnabert, cnn, cnn-gb, lstm), "
-                                                         "the shipped pretrained dnalm-mini, model YAML, checkpoint "
-                                                         "folder or hub id. (default: auto)"),
-             config: Path | None = typer.Option(None, help="YAML file with any finetune setting."),
-             epochs: float | None = typer.Option(None, help="Passes over the training data (default: 8-30 "
-                                                            "by the recipe for auto, else 10)."),
-             seed: int | None = typer.Option(None, help="Seed of initialisation, shuffling and augmentation "
-                                                        "(default: 42)."),
-             learning_rate: float | None = typer.Option(None, help="Peak AdamW learning rate (default: 2e-3 "
-                                                                   "by the recipe for auto, else the preset's)."),
-             batch_size: int | None = typer.Option(None, help="Training batch (default: 32-128 by the "
-                                                              "recipe for auto, else the preset's)."),
-             max_length: int | None = typer.Option(None, help="Tokens per training sequence (default: the "
-                                                              "longest training sequence, capped by the model)."),
-             patience: int | None = typer.Option(None, help="Early-stopping patience in epochs (default: 3)."),
-             from_scratch: bool | None = typer.Option(None, "--from-scratch", help="Checkpoint architecture, random weights."),
-             trust_remote_code: bool | None = typer.Option(None, "--trust-remote-code",
-                                                           help="Allow checkpoint code (DNABERT-2). Off by default."),
-             lora: bool | None = typer.Option(None, "--lora", help="Train LoRA adapters (needs peft)."),
-             class_weights: bool | None = typer.Option(None, "--class-weights", help="Inverse-frequency class weights."),
-             time_budget: str | None = typer.Option(None, help="Wall-clock limit, e.g. 90s, 10m, 1h "
-                                                               "(default: 10m for auto, none for other models)."),
-             self_pretrain: bool | None = typer.Option(None, "--self-pretrain", help="Masked-LM training on the "
-                                                       "training split's own sequences first (transformer models)."),
-             precision: str | None = typer.Option(None, help="auto (bf16 autocast where the CPU or GPU computes "
-                                                             "bf16 natively, else fp32), fp32, bf16 or fp16 (GPU). "
-                                                             "(default: auto)"),
-             problem_type: str | None = typer.Option(
-                 None, help="single_label_classification, multi_label_classification, regression, "
-                            "token_classification (a class per base) or token_regression (a value per base); "
-                            "see dnalm.tasks. (default: single_label_classification)"),
-             sequence_column: str | None = None, label_column: str | None = None,
-             classes: Classes = None,
-             overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty OUTPUT that is not a "
-                                            "dnalm model folder (refused otherwise).")):
+def finetune(
+    data: Annotated[Path | None, typer.Argument(help="Training data: file or split folder.")] = None,
+    output: OutDir = Path("dnalm-model"),
+    model: str | None = typer.Option(
+        None,
+        help="auto (the default recipe chooses from the data), a preset "
+        "(pos-cnn, mini, tiny, dnabert-6, tinydnabert, cnn, cnn-gb, lstm), "
+        "the shipped pretrained dnalm-mini, model YAML, checkpoint "
+        "folder or hub id. (default: auto)",
+    ),
+    config: Path | None = typer.Option(None, help="YAML file with any finetune setting."),
+    epochs: float | None = typer.Option(
+        None, help="Passes over the training data (default: 8-30 by the recipe for auto, else 10)."
+    ),
+    seed: int | None = typer.Option(None, help="Seed of initialisation, shuffling and augmentation (default: 42)."),
+    learning_rate: float | None = typer.Option(
+        None, help="Peak AdamW learning rate (default: 2e-3 by the recipe for auto, else the preset's)."
+    ),
+    batch_size: int | None = typer.Option(
+        None, help="Training batch (default: 32-128 by the recipe for auto, else the preset's)."
+    ),
+    max_length: int | None = typer.Option(
+        None, help="Tokens per training sequence (default: the longest training sequence, capped by the model)."
+    ),
+    patience: int | None = typer.Option(None, help="Early-stopping patience in epochs (default: 3)."),
+    from_scratch: bool | None = typer.Option(None, "--from-scratch", help="Checkpoint architecture, random weights."),
+    trust_remote_code: bool | None = typer.Option(
+        None, "--trust-remote-code", help="Allow checkpoint code (DNABERT-2). Off by default."
+    ),
+    lora: bool | None = typer.Option(None, "--lora", help="Train LoRA adapters (needs peft)."),
+    class_weights: bool | None = typer.Option(None, "--class-weights", help="Inverse-frequency class weights."),
+    time_budget: str | None = typer.Option(
+        None, help="Wall-clock limit, e.g. 90s, 10m, 1h (default: 10m for auto, none for other models)."
+    ),
+    self_pretrain: bool | None = typer.Option(
+        None,
+        "--self-pretrain",
+        help="Masked-LM training on the training split's own sequences first (transformer models).",
+    ),
+    precision: str | None = typer.Option(
+        None,
+        help="auto (bf16 autocast where the CPU or GPU computes "
+        "bf16 natively, else fp32), fp32, bf16 or fp16 (GPU). "
+        "(default: auto)",
+    ),
+    problem_type: str | None = typer.Option(
+        None,
+        help="single_label_classification, multi_label_classification, regression, "
+        "token_classification (a class per base) or token_regression (a value per base); "
+        "see dnalm.tasks. (default: single_label_classification)",
+    ),
+    sequence_column: str | None = None,
+    label_column: str | None = None,
+    classes: Classes = None,
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace a non-empty OUTPUT that is not a dnalm model folder (refused otherwise)."
+    ),
+):
     """Fine-tune a model (validation: the dev split, else a stratified part of train; never test).
 
     The model is written to OUTPUT.partial and moved onto OUTPUT when complete: a stopped run
@@ -281,148 +355,266 @@ def finetune(data: Annotated[Path | None, typer.Argument(help="Training data: fi
     from dnalm.train import finetune as run
 
     try:
-        cfg = FinetuneConfig.load(config, model=model, epochs=epochs, seed=seed, learning_rate=learning_rate,
-                                  batch_size=batch_size, max_length=max_length, early_stopping_patience=patience,
-                                  from_scratch=from_scratch, trust_remote_code=trust_remote_code, lora=lora,
-                                  class_weights=class_weights, problem_type=problem_type, time_budget=time_budget,
-                                  self_pretrain=self_pretrain, sequence_column=sequence_column, label_column=label_column,
-                                  precision=precision)
+        cfg = FinetuneConfig.load(
+            config,
+            model=model,
+            epochs=epochs,
+            seed=seed,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            max_length=max_length,
+            early_stopping_patience=patience,
+            from_scratch=from_scratch,
+            trust_remote_code=trust_remote_code,
+            lora=lora,
+            class_weights=class_weights,
+            problem_type=problem_type,
+            time_budget=time_budget,
+            self_pretrain=self_pretrain,
+            sequence_column=sequence_column,
+            label_column=label_column,
+            precision=precision,
+        )
         summary = run(cfg, data, output, classes=_parse_classes(classes or []) or None, overwrite=overwrite)
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     val = summary["validation_metrics"]
     shown = [k for k in val if k.startswith("eval_") and not k.endswith(("runtime", "per_second", "epoch"))]
-    typer.echo(f"saved to {output} (trained in {summary['precision']}); validation ({summary['validation']}): "
-               + ", ".join(f"{k[5:]} {val[k]:.4f}" for k in shown))
+    typer.echo(
+        f"saved to {output} (trained in {summary['precision']}); validation ({summary['validation']}): "
+        + ", ".join(f"{k[5:]} {val[k]:.4f}" for k in shown)
+    )
 
 
 @app.command()
-def evaluate(model: Annotated[str, typer.Argument(help="Fine-tuned model folder (or a model spec with --untrained).")],
-             data: Annotated[Path | None, typer.Argument(help="Labelled file or split folder.")] = None,
-             output: OutDir = Path("dnalm-eval"), split: str = typer.Option("test", help="Split of a folder."),
-             batch_size: int = 64,
-             rc: bool | None = typer.Option(None, "--rc/--no-rc", help="Average with the reverse complement "
-                                                                       "(default: as the model was trained)."),
-             untrained: bool = typer.Option(False, "--untrained", help="Fresh head: the before-fine-tuning baseline."),
-             seed: int = 42, trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
-             classes: Classes = None):
+def evaluate(
+    model: Annotated[str, typer.Argument(help="Fine-tuned model folder (or a model spec with --untrained).")],
+    data: Annotated[Path | None, typer.Argument(help="Labelled file or split folder.")] = None,
+    output: OutDir = Path("dnalm-eval"),
+    split: str = typer.Option("test", help="Split of a folder."),
+    batch_size: int = 64,
+    rc: bool | None = typer.Option(
+        None, "--rc/--no-rc", help="Average with the reverse complement (default: as the model was trained)."
+    ),
+    untrained: bool = typer.Option(False, "--untrained", help="Fresh head: the before-fine-tuning baseline."),
+    seed: int = 42,
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+    classes: Classes = None,
+):
     """Metrics, per-sequence predictions and confusion matrix on one split."""
     from dnalm.evaluation import evaluate as run
 
     try:
-        m = run(model, data, output, split=split, classes=_parse_classes(classes or []) or None,
-                batch_size=batch_size, reverse_complement_average=rc, untrained=untrained, seed=seed,
-                trust_remote_code=trust_remote_code)
+        m = run(
+            model,
+            data,
+            output,
+            split=split,
+            classes=_parse_classes(classes or []) or None,
+            batch_size=batch_size,
+            reverse_complement_average=rc,
+            untrained=untrained,
+            seed=seed,
+            trust_remote_code=trust_remote_code,
+        )
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
-    keys = [k for k in ("accuracy", "precision", "recall", "specificity", "f1", "f1_macro", "mcc", "auroc", "auprc",
-                        "mse", "r2", "subset_accuracy") if m.get(k) is not None]
+    keys = [
+        k
+        for k in (
+            "accuracy",
+            "precision",
+            "recall",
+            "specificity",
+            "f1",
+            "f1_macro",
+            "mcc",
+            "auroc",
+            "auprc",
+            "mse",
+            "r2",
+            "subset_accuracy",
+        )
+        if m.get(k) is not None
+    ]
     typer.echo("  ".join(f"{k} {m[k]:.4f}" for k in keys) + f"  n {m['n_predictions']:,}")
     if m.get("constant_prediction"):
         typer.secho("warning: the model predicts a single class for every sequence", fg=typer.colors.YELLOW)
-    typer.echo(f"wrote {output}/metrics.json, predictions.csv" + (", confusion_matrix.png"
-                                                                   if "confusion_matrix" in m else ""))
+    typer.echo(
+        f"wrote {output}/metrics.json, predictions.csv" + (", confusion_matrix.png" if "confusion_matrix" in m else "")
+    )
 
 
 @app.command()
-def predict(model: Annotated[str, typer.Argument(help="Fine-tuned model folder.")],
-            input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences.")],
-            output: Annotated[Path, typer.Option("-o", "--output", help="Output TSV/CSV.")] = Path("predictions.tsv"),
-            batch_size: int = 64,
-            rc: bool | None = typer.Option(None, "--rc/--no-rc", help="Average with the reverse complement "
-                                                                      "(default: as the model was trained)."),
-            stride: int | None = typer.Option(None, help="Bases between windows of a sequence longer than the model "
-                                                         "was trained on (default: half a window)."),
-            aggregate: str = typer.Option("mean", help="Combine a long sequence's window scores: mean or max."),
-            trust_remote_code: bool = typer.Option(False, "--trust-remote-code")):
+def predict(
+    model: Annotated[str, typer.Argument(help="Fine-tuned model folder.")],
+    input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output TSV/CSV.")] = Path("predictions.tsv"),
+    batch_size: int = 64,
+    rc: bool | None = typer.Option(
+        None, "--rc/--no-rc", help="Average with the reverse complement (default: as the model was trained)."
+    ),
+    stride: int | None = typer.Option(
+        None, help="Bases between windows of a sequence longer than the model was trained on (default: half a window)."
+    ),
+    aggregate: str = typer.Option("mean", help="Combine a long sequence's window scores: mean or max."),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+):
     """Predict every sequence (long ones by sliding windows of the trained length, never truncated)."""
     from dnalm.evaluation import predict_file
 
     try:
-        n = predict_file(model, input, output, batch_size=batch_size, reverse_complement_average=rc, stride=stride,
-                         aggregate=aggregate, trust_remote_code=trust_remote_code)
+        n = predict_file(
+            model,
+            input,
+            output,
+            batch_size=batch_size,
+            reverse_complement_average=rc,
+            stride=stride,
+            aggregate=aggregate,
+            trust_remote_code=trust_remote_code,
+        )
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     typer.echo(f"wrote {n:,} predictions to {output}")
 
 
 @app.command()
-def scan(model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
-         genome: Annotated[Path, typer.Argument(help="Genome FASTA or FASTA.gz (any number of contigs).")],
-         output: Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the positive-class score.")] = Path(
-             "scan.bedGraph"),
-         window: int | None = typer.Option(None, help="Window in bases (default: the length the model was trained on)."),
-         stride: int | None = typer.Option(None, help="Bases between window starts (default: half a window)."),
-         strand: str = typer.Option("both", help="both (strand-averaged), plus or minus."),
-         peaks: Path | None = typer.Option(None, help="Also write BED peaks: merged windows at or above --threshold."),
-         threshold: float = typer.Option(0.5, help="Score a window needs to be part of a peak."),
-         bigwig: Path | None = typer.Option(None, help="Also write a bigWig (needs pyBigWig)."),
-         batch_size: int = 256, trust_remote_code: bool = typer.Option(False, "--trust-remote-code")):
+def scan(
+    model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
+    genome: Annotated[Path, typer.Argument(help="Genome FASTA or FASTA.gz (any number of contigs).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the positive-class score.")] = Path(
+        "scan.bedGraph"
+    ),
+    window: int | None = typer.Option(None, help="Window in bases (default: the length the model was trained on)."),
+    stride: int | None = typer.Option(None, help="Bases between window starts (default: half a window)."),
+    strand: str = typer.Option("both", help="both (strand-averaged), plus or minus."),
+    peaks: Path | None = typer.Option(None, help="Also write BED peaks: merged windows at or above --threshold."),
+    threshold: float = typer.Option(0.5, help="Score a window needs to be part of a peak."),
+    bigwig: Path | None = typer.Option(None, help="Also write a bigWig (needs pyBigWig)."),
+    batch_size: int = 256,
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+):
     """Score windows along whole genomes; runs of N are skipped and counted."""
     from dnalm.scan import scan_genome
 
     try:
-        r = scan_genome(model, genome, output, window=window, stride=stride, strand=strand, peaks=peaks,
-                        threshold=threshold, bigwig=bigwig, batch_size=batch_size, trust_remote_code=trust_remote_code)
+        r = scan_genome(
+            model,
+            genome,
+            output,
+            window=window,
+            stride=stride,
+            strand=strand,
+            peaks=peaks,
+            threshold=threshold,
+            bigwig=bigwig,
+            batch_size=batch_size,
+            trust_remote_code=trust_remote_code,
+        )
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     bases = sum(c["length"] for c in r.contigs)
-    typer.echo(f"scanned {len(r.contigs)} contig(s), {bases:,} bases: {r.n_windows:,} windows of {r.window} every "
-               f"{r.stride} ({r.n_skipped_windows:,} skipped for N), P({r.positive_label}) on {r.strand} strand(s), "
-               f"{r.seconds:.0f} s ({bases / 1e6 / max(r.seconds, 1e-9):.3g} Mb/s); wrote "
-               + ", ".join(r.files.values()) + (f" ({r.n_peaks} peaks)" if r.n_peaks is not None else ""))
+    typer.echo(
+        f"scanned {len(r.contigs)} contig(s), {bases:,} bases: {r.n_windows:,} windows of {r.window} every "
+        f"{r.stride} ({r.n_skipped_windows:,} skipped for N), P({r.positive_label}) on {r.strand} strand(s), "
+        f"{r.seconds:.0f} s ({bases / 1e6 / max(r.seconds, 1e-9):.3g} Mb/s); wrote "
+        + ", ".join(r.files.values())
+        + (f" ({r.n_peaks} peaks)" if r.n_peaks is not None else "")
+    )
 
 
 @app.command()
-def variants(model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
-             vcf: Annotated[Path, typer.Argument(help="VCF or VCF.gz (read with cyvcf2).")],
-             genome: Annotated[Path, typer.Option(help="The reference genome FASTA(.gz) the VCF refers to.")],
-             output: Annotated[Path, typer.Option("-o", "--output", help="TSV, one row per alternate allele.")] = Path(
-                 "variants.tsv"),
-             window: int | None = typer.Option(None, help="Window in bases (default: the trained length)."),
-             strand: str = typer.Option("both", help="both (strand-averaged), plus or minus."),
-             batch_size: int = 256, trust_remote_code: bool = typer.Option(False, "--trust-remote-code")):
+def variants(
+    model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
+    vcf: Annotated[Path, typer.Argument(help="VCF or VCF.gz (read with cyvcf2).")],
+    genome: Annotated[Path, typer.Option(help="The reference genome FASTA(.gz) the VCF refers to.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="TSV, one row per alternate allele.")] = Path(
+        "variants.tsv"
+    ),
+    window: int | None = typer.Option(None, help="Window in bases (default: the trained length)."),
+    strand: str = typer.Option("both", help="both (strand-averaged), plus or minus."),
+    batch_size: int = 256,
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+):
     """Score each variant: delta = log-odds(alt window) - log-odds(ref window); unscored rows say why."""
     from dnalm.variants import score_variants
 
     try:
-        r = score_variants(model, vcf, genome, output, window=window, strand=strand, batch_size=batch_size,
-                           trust_remote_code=trust_remote_code)
+        r = score_variants(
+            model,
+            vcf,
+            genome,
+            output,
+            window=window,
+            strand=strand,
+            batch_size=batch_size,
+            trust_remote_code=trust_remote_code,
+        )
     except (ValueError, FileNotFoundError, ImportError) as err:
         _fail(err)
-    typer.echo(f"scored {r['n_scored']:,} of {r['n_alleles']:,} variant alleles ({r['window']}-base windows, "
-               f"{r['strand']} strand(s)); wrote {r['output']}"
-               + "".join(f"; {k}: {v}" for k, v in r["by_status"].items() if k != "ok"))
+    typer.echo(
+        f"scored {r['n_scored']:,} of {r['n_alleles']:,} variant alleles ({r['window']}-base windows, "
+        f"{r['strand']} strand(s)); wrote {r['output']}"
+        + "".join(f"; {k}: {v}" for k, v in r["by_status"].items() if k != "ok")
+    )
 
 
 @app.command()
-def interpret(model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
-              input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences to explain.")],
-              output: OutDir = Path("dnalm-interpret"),
-              method: str = typer.Option("ism", help="ism: in-silico saturation mutagenesis; ig: integrated "
-                                                     "gradients; gradxinput: gradient × input (ig and gradxinput "
-                                                     "need captum)."),
-              motifs: bool = typer.Option(False, "--motifs", help="Also cluster high-attribution seqlets into "
-                                                                  "motifs and match them to JASPAR (needs pyjaspar): "
-                                                                  "motifs.tsv and motif logos."),
-              limit: int = typer.Option(100, help="Sequences interpreted (the first ones of INPUT)."),
-              logos: int = typer.Option(10, help="Logo PNGs drawn (the first ones)."),
-              n_steps: int = typer.Option(50, help="Integration steps of ig."), batch_size: int = 256,
-              trust_remote_code: bool = typer.Option(False, "--trust-remote-code")):
+def interpret(
+    model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
+    input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences to explain.")],
+    output: OutDir = Path("dnalm-interpret"),
+    method: str = typer.Option(
+        "ism",
+        help="ism: in-silico saturation mutagenesis; ig: integrated "
+        "gradients; gradxinput: gradient × input (ig and gradxinput "
+        "need captum).",
+    ),
+    motifs: bool = typer.Option(
+        False,
+        "--motifs",
+        help="Also cluster high-attribution seqlets into "
+        "motifs and match them to JASPAR (needs pyjaspar): "
+        "motifs.tsv and motif logos.",
+    ),
+    limit: int = typer.Option(100, help="Sequences interpreted (the first ones of INPUT)."),
+    logos: int = typer.Option(10, help="Logo PNGs drawn (the first ones)."),
+    n_steps: int = typer.Option(50, help="Integration steps of ig."),
+    batch_size: int = 256,
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+):
     """Per-base attributions (attributions.npz) and logos of what the score rests on; --motifs for motifs."""
     from dnalm.interpret import interpret_file
 
     try:
-        r = interpret_file(model, input, output, method=method, motifs=motifs, limit=limit, logos=logos,
-                           batch_size=batch_size, n_steps=n_steps, trust_remote_code=trust_remote_code)
+        r = interpret_file(
+            model,
+            input,
+            output,
+            method=method,
+            motifs=motifs,
+            limit=limit,
+            logos=logos,
+            batch_size=batch_size,
+            n_steps=n_steps,
+            trust_remote_code=trust_remote_code,
+        )
     except (ValueError, FileNotFoundError, ImportError) as err:
         _fail(err)
-    typer.echo(f"interpreted {r['n_sequences']} sequence(s) by {r['method']}: {r['attributions']} and "
-               f"{len(r['logos'])} logo(s) in {output}")
+    typer.echo(
+        f"interpreted {r['n_sequences']} sequence(s) by {r['method']}: {r['attributions']} and "
+        f"{len(r['logos'])} logo(s) in {output}"
+    )
     if motifs:
-        typer.echo(f"{len(r['motifs'])} motif(s) in {output}/motifs.tsv"
-                   + "".join(f"\n  {m['motif']}: {m['consensus']} ({m['n_seqlets']} seqlets), best JASPAR match "
-                             f"{m['best_match_id']} {m['best_match_name']} (q={m['qvalue']})" for m in r["motifs"]))
+        typer.echo(
+            f"{len(r['motifs'])} motif(s) in {output}/motifs.tsv"
+            + "".join(
+                f"\n  {m['motif']}: {m['consensus']} ({m['n_seqlets']} seqlets), best JASPAR match "
+                f"{m['best_match_id']} {m['best_match_name']} (q={m['qvalue']})"
+                for m in r["motifs"]
+            )
+        )
 
 
 @app.command()
@@ -437,13 +629,18 @@ def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
         return
     typer.echo(f"{'name':<13}{'kind':<24}{'architecture':<14}{'tokenizer':<14}{'size':<17}{'lr':>8}{'batch':>7}  note")
     for r in rows:
-        typer.echo(f"{r['name']:<13}{r['kind']:<24}{r['architecture']:<14}{r['tokenizer']:<14}{r['size']:<17}"
-                   f"{r['learning_rate']!s:>8}{r['batch_size']!s:>7}  {r['note']}")
+        typer.echo(
+            f"{r['name']:<13}{r['kind']:<24}{r['architecture']:<14}{r['tokenizer']:<14}{r['size']:<17}"
+            f"{r['learning_rate']!s:>8}{r['batch_size']!s:>7}  {r['note']}"
+        )
 
 
 @app.command()
-def demo(output: OutDir = Path("dnalm-demo"), seed: int = 0,
-         epochs: float = typer.Option(4, help="Epochs of fine-tuning for each model.")):
+def demo(
+    output: OutDir = Path("dnalm-demo"),
+    seed: int = 0,
+    epochs: float = typer.Option(4, help="Epochs of fine-tuning for each model."),
+):
     """The seed notebook end to end on built-in data: fine-tune the shipped pretrained model on a TATA set,
     reload, predict; then the same architecture from scratch, a CNN and an LSTM on the same split."""
     from dnalm.demo import run_demo
@@ -452,55 +649,92 @@ def demo(output: OutDir = Path("dnalm-demo"), seed: int = 0,
 
 
 @app.command()
-def corpus(fastas: Annotated[list[Path], typer.Argument(help="Genome FASTA(.gz) files.")], output: OutDir,
-           min_length: int = 256, max_length: int = 1024,
-           val_fraction: float = typer.Option(0.05, help="Fraction of blocks held out for validation."),
-           block_size: int = typer.Option(100_000, help="Bases per block assigned to train or validation."),
-           reverse_complement: bool = typer.Option(False, "--reverse-complement", help="Add reverse complements."),
-           seed: int = 0):
+def corpus(
+    fastas: Annotated[list[Path], typer.Argument(help="Genome FASTA(.gz) files.")],
+    output: OutDir,
+    min_length: int = 256,
+    max_length: int = 1024,
+    val_fraction: float = typer.Option(0.05, help="Fraction of blocks held out for validation."),
+    block_size: int = typer.Option(100_000, help="Bases per block assigned to train or validation."),
+    reverse_complement: bool = typer.Option(False, "--reverse-complement", help="Add reverse complements."),
+    seed: int = 0,
+):
     """Build a pretraining corpus: N runs dropped, random segments, validation held out by region."""
     from dnalm.corpus import build_corpus
 
     try:
-        s = build_corpus(fastas, output, min_length=min_length, max_length=max_length, val_fraction=val_fraction,
-                         block_size=block_size, add_reverse_complement=reverse_complement, seed=seed)
+        s = build_corpus(
+            fastas,
+            output,
+            min_length=min_length,
+            max_length=max_length,
+            val_fraction=val_fraction,
+            block_size=block_size,
+            add_reverse_complement=reverse_complement,
+            seed=seed,
+        )
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     for split in ("train", "validation"):
         st = s[split]
-        typer.echo(f"{split:<11}{st['segments']:>9,} segments {st['bases']:>13,} bases  GC {st['gc_content']:.3f}  "
-                   f"N/IUPAC dropped {st['ambiguous_dropped']:,}  short tails dropped {st['short_tail_dropped']:,}")
+        typer.echo(
+            f"{split:<11}{st['segments']:>9,} segments {st['bases']:>13,} bases  GC {st['gc_content']:.3f}  "
+            f"N/IUPAC dropped {st['ambiguous_dropped']:,}  short tails dropped {st['short_tail_dropped']:,}"
+        )
     typer.echo(f"wrote {output} (datasets on disk) and {output}/summary.json")
 
 
 @app.command()
-def pretrain(corpus: Annotated[Path, typer.Argument(help="Corpus folder from dnalm corpus.")], output: OutDir,
-             model: str | None = typer.Option(None, help="Recipe (tinydnabert, dnabert, tinydnabert-cpu, "
-                                                         "dnabert-cpu), model preset/YAML, or checkpoint. (default: tiny)"),
-             config: Path | None = typer.Option(None, help="YAML with PretrainConfig settings."),
-             max_steps: int | None = None, batch_size: int | None = None, learning_rate: float | None = None,
-             mlm_probability: float | None = None, span_length: int | None = None, save_steps: int | None = None,
-             eval_steps: int | None = None, seed: int | None = None,
-             time_budget: str | None = typer.Option(None, help="Wall-clock limit, e.g. 5m, 30m, 1h: the steps "
-                                                                "that fit, planned from the measured speed."),
-             resume: bool = typer.Option(False, "--resume", help="Continue the run in OUTPUT from its last checkpoint.")):
+def pretrain(
+    corpus: Annotated[Path, typer.Argument(help="Corpus folder from dnalm corpus.")],
+    output: OutDir,
+    model: str | None = typer.Option(
+        None,
+        help="Recipe (tinydnabert, dnabert, tinydnabert-cpu, "
+        "dnabert-cpu), model preset/YAML, or checkpoint. (default: tiny)",
+    ),
+    config: Path | None = typer.Option(None, help="YAML with PretrainConfig settings."),
+    max_steps: int | None = None,
+    batch_size: int | None = None,
+    learning_rate: float | None = None,
+    mlm_probability: float | None = None,
+    span_length: int | None = None,
+    save_steps: int | None = None,
+    eval_steps: int | None = None,
+    seed: int | None = None,
+    time_budget: str | None = typer.Option(
+        None, help="Wall-clock limit, e.g. 5m, 30m, 1h: the steps that fit, planned from the measured speed."
+    ),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in OUTPUT from its last checkpoint."),
+):
     """Masked-language-model pretraining (leak-free span masking for k-mer models), scored per base on
     held-out regions beside a Markov chain and a two-sided count model (OUTPUT/lm_metrics.json)."""
     from dnalm.pretrain import pretrain as run
     from dnalm.pretrain import resolve_pretrain_config
 
     try:
-        cfg = resolve_pretrain_config(model, config, max_steps=max_steps, batch_size=batch_size,
-                                      learning_rate=learning_rate, mlm_probability=mlm_probability,
-                                      span_length=span_length, save_steps=save_steps, eval_steps=eval_steps, seed=seed,
-                                      time_budget=time_budget)
+        cfg = resolve_pretrain_config(
+            model,
+            config,
+            max_steps=max_steps,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            mlm_probability=mlm_probability,
+            span_length=span_length,
+            save_steps=save_steps,
+            eval_steps=eval_steps,
+            seed=seed,
+            time_budget=time_budget,
+        )
         s = run(cfg, corpus, output, resume=resume)
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     val = s["validation"]
-    typer.echo(f"{s['steps']} steps; validation loss {val.get('eval_loss', float('nan')):.4f}, perplexity "
-               f"{val.get('eval_perplexity', float('nan')):.2f}, masked accuracy "
-               f"{val.get('eval_masked_accuracy', float('nan')):.4f}; saved to {output} (loss_curve.png)")
+    typer.echo(
+        f"{s['steps']} steps; validation loss {val.get('eval_loss', float('nan')):.4f}, perplexity "
+        f"{val.get('eval_perplexity', float('nan')):.2f}, masked accuracy "
+        f"{val.get('eval_masked_accuracy', float('nan')):.4f}; saved to {output} (loss_curve.png)"
+    )
     if s["lm_metrics"]:
         from dnalm.lm_eval import describe
 
@@ -508,12 +742,14 @@ def pretrain(corpus: Annotated[Path, typer.Argument(help="Corpus folder from dna
 
 
 @app.command("lm-eval")
-def lm_eval_cmd(model: Annotated[str, typer.Argument(help="Masked-LM model folder, or dnalm-mini.")],
-                corpus: Annotated[Path, typer.Argument(help="Corpus folder from dnalm corpus (its validation split).")],
-                output: Path = typer.Option(Path("lm_metrics.json"), "--output", "-o", help="JSON file to write."),
-                examples: int = typer.Option(1000, help="Held-out windows scored."),
-                max_length: int | None = typer.Option(None, help="Tokens per window (default: as pretrained)."),
-                seed: int = 42):
+def lm_eval_cmd(
+    model: Annotated[str, typer.Argument(help="Masked-LM model folder, or dnalm-mini.")],
+    corpus: Annotated[Path, typer.Argument(help="Corpus folder from dnalm corpus (its validation split).")],
+    output: Path = typer.Option(Path("lm_metrics.json"), "--output", "-o", help="JSON file to write."),
+    examples: int = typer.Option(1000, help="Held-out windows scored."),
+    max_length: int | None = typer.Option(None, help="Tokens per window (default: as pretrained)."),
+    seed: int = 42,
+):
     """Per-base held-out accuracy and bits per base beside a Markov chain and a two-sided count model."""
     from dnalm.pretrain import score_language_model
 
@@ -525,9 +761,12 @@ def lm_eval_cmd(model: Annotated[str, typer.Argument(help="Masked-LM model folde
 
 
 @app.command("fill-mask")
-def fill_mask_cmd(model: Annotated[str, typer.Argument(help="Pretrained (masked-LM) model folder or hub id.")],
-                  sequence: Annotated[str, typer.Argument(help="DNA with <mask> for each unknown base.")],
-                  top_k: int = 5, as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
+def fill_mask_cmd(
+    model: Annotated[str, typer.Argument(help="Pretrained (masked-LM) model folder or hub id.")],
+    sequence: Annotated[str, typer.Argument(help="DNA with <mask> for each unknown base.")],
+    top_k: int = 5,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
     """Predict masked bases (k-mer/base models: per-base A/C/G/T probabilities)."""
     from dnalm.lm import fill_mask
 
@@ -545,10 +784,13 @@ def fill_mask_cmd(model: Annotated[str, typer.Argument(help="Pretrained (masked-
 
 
 @app.command()
-def embed(model: Annotated[str, typer.Argument(help="Transformer model folder or hub id.")],
-          input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences.")],
-          output: Annotated[Path, typer.Option("-o", "--output", help="emb.npy or emb.parquet")],
-          pooling: str = typer.Option("mean", help="mean or cls"), batch_size: int = 64):
+def embed(
+    model: Annotated[str, typer.Argument(help="Transformer model folder or hub id.")],
+    input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="emb.npy or emb.parquet")],
+    pooling: str = typer.Option("mean", help="mean or cls"),
+    batch_size: int = 64,
+):
     """One embedding per sequence (long sequences: mean over windows)."""
     from dnalm.io import read_sequences
     from dnalm.lm import embed as run
@@ -565,8 +807,10 @@ def embed(model: Annotated[str, typer.Argument(help="Transformer model folder or
 
 # -- experiments -------------------------------------------------------------------------
 @app.command()
-def benchmark(config: Annotated[Path, typer.Argument(help="Benchmark YAML (datasets, models, seeds, search).")],
-              output: OutDir = Path("dnalm-benchmark")):
+def benchmark(
+    config: Annotated[Path, typer.Argument(help="Benchmark YAML (datasets, models, seeds, search).")],
+    output: OutDir = Path("dnalm-benchmark"),
+):
     """Datasets x models x seeds -> results.md/csv/json (mean ± std); resumes an interrupted run."""
     from dnalm.experiment.config import BenchmarkConfig
     from dnalm.experiment.runner import run_benchmark
@@ -577,13 +821,17 @@ def benchmark(config: Annotated[Path, typer.Argument(help="Benchmark YAML (datas
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     typer.echo((output / "results.md").read_text().split("\n## ")[0])
-    typer.echo(f"{len(rows)} rows; wrote {output}/results.md, results.csv, results.json"
-               + (", report.html, report.md" if (output / "report.html").is_file() else ""))
+    typer.echo(
+        f"{len(rows)} rows; wrote {output}/results.md, results.csv, results.json"
+        + (", report.html, report.md" if (output / "report.html").is_file() else "")
+    )
 
 
 @app.command()
-def search(config: Annotated[Path, typer.Argument(help="Benchmark YAML with a search section.")],
-           output: OutDir = Path("dnalm-benchmark")):
+def search(
+    config: Annotated[Path, typer.Argument(help="Benchmark YAML with a search section.")],
+    output: OutDir = Path("dnalm-benchmark"),
+):
     """Hyperparameter search (grid or Optuna) on validation only; `dnalm benchmark` then uses the choice."""
     from dnalm.experiment.config import BenchmarkConfig
     from dnalm.experiment.search import run_search
@@ -596,8 +844,10 @@ def search(config: Annotated[Path, typer.Argument(help="Benchmark YAML with a se
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     for c in chosen.values():
-        typer.echo(f"{c.dataset} / {c.model}: {json.dumps(c.params)} (validation {c.metric} "
-                   f"{c.value:.4f} of {len(c.trials)} trials)")
+        typer.echo(
+            f"{c.dataset} / {c.model}: {json.dumps(c.params)} (validation {c.metric} "
+            f"{c.value:.4f} of {len(c.trials)} trials)"
+        )
 
 
 def _report_tokenizer(name: str):
@@ -613,18 +863,24 @@ def _report_tokenizer(name: str):
 
 
 @app.command()
-def audit(data: Annotated[Path, typer.Argument(help="Split folder (train/dev/test).")],
-          as_json: bool = typer.Option(False, "--json", help="Print the full JSON result."),
-          output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write the JSON here.")] = None,
-          min_shared: int = typer.Option(50, help="Near duplicate: shares this many bases on either strand."),
-          max_ids: int = typer.Option(1000, help="Offending id pairs listed per split pair and kind."),
-          tokenizer: str = typer.Option("kmer6", help="Tokenizer for the unknown-token and truncation report: "
-                                                      "kmerK (DNABERT k-mers), base, or a tokenizer/model folder "
-                                                      "or hub id; 'none' skips the report."),
-          max_length: int = typer.Option(512, help="Token limit for the truncation count."),
-          dedup: Annotated[Path | None, typer.Option(help="Write a copy of DATA whose train split drops rows "
-                                                          "duplicating dev/test rows.")] = None,
-          dedup_kinds: str = typer.Option("exact,rc,near", help="Which duplicates --dedup removes.")):
+def audit(
+    data: Annotated[Path, typer.Argument(help="Split folder (train/dev/test).")],
+    as_json: bool = typer.Option(False, "--json", help="Print the full JSON result."),
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write the JSON here.")] = None,
+    min_shared: int = typer.Option(50, help="Near duplicate: shares this many bases on either strand."),
+    max_ids: int = typer.Option(1000, help="Offending id pairs listed per split pair and kind."),
+    tokenizer: str = typer.Option(
+        "kmer6",
+        help="Tokenizer for the unknown-token and truncation report: "
+        "kmerK (DNABERT k-mers), base, or a tokenizer/model folder "
+        "or hub id; 'none' skips the report.",
+    ),
+    max_length: int = typer.Option(512, help="Token limit for the truncation count."),
+    dedup: Annotated[
+        Path | None, typer.Option(help="Write a copy of DATA whose train split drops rows duplicating dev/test rows.")
+    ] = None,
+    dedup_kinds: str = typer.Option("exact,rc,near", help="Which duplicates --dedup removes."),
+):
     """Leakage audit: exact, reverse-complement and near duplicates within and across splits."""
     from dnalm.audit import audit_dataset, format_audit, write_deduplicated
 
@@ -632,8 +888,12 @@ def audit(data: Annotated[Path, typer.Argument(help="Split folder (train/dev/tes
         tok = _report_tokenizer(tokenizer)
         result = audit_dataset(data, min_shared=min_shared, max_ids=max_ids, tokenizer=tok, max_length=max_length)
         if dedup:
-            result["deduplicated"] = {"output": str(dedup), **write_deduplicated(
-                data, dedup, min_shared=min_shared, kinds=tuple(k.strip() for k in dedup_kinds.split(",") if k))}
+            result["deduplicated"] = {
+                "output": str(dedup),
+                **write_deduplicated(
+                    data, dedup, min_shared=min_shared, kinds=tuple(k.strip() for k in dedup_kinds.split(",") if k)
+                ),
+            }
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     if output:
@@ -645,15 +905,19 @@ def audit(data: Annotated[Path, typer.Argument(help="Split folder (train/dev/tes
     typer.echo(format_audit(result))
     if dedup:
         d = result["deduplicated"]
-        typer.echo(f"wrote {dedup}: train {d['train_before']:,} -> {d['train_after']:,} rows "
-                   f"({d['removed_by_reason']}); removed ids in {dedup}/removed.tsv")
+        typer.echo(
+            f"wrote {dedup}: train {d['train_before']:,} -> {d['train_after']:,} rows "
+            f"({d['removed_by_reason']}); removed ids in {dedup}/removed.tsv"
+        )
 
 
 @app.command()
-def report(runs: Annotated[Path, typer.Argument(help="Folder written by dnalm benchmark / search.")],
-           output: OutDir = Path("report.html"),
-           pretrain: Annotated[list[Path] | None, typer.Option(help="Pretraining run folder(s) to include.")] = None,
-           title: str | None = None):
+def report(
+    runs: Annotated[Path, typer.Argument(help="Folder written by dnalm benchmark / search.")],
+    output: OutDir = Path("report.html"),
+    pretrain: Annotated[list[Path] | None, typer.Option(help="Pretraining run folder(s) to include.")] = None,
+    title: str | None = None,
+):
     """Self-contained HTML report (plots embedded) plus Markdown and PNGs."""
     from dnalm.experiment.report import build_report
 

@@ -123,8 +123,10 @@ def check_keys(data: dict, valid: list[str], what: str = "setting", source: str 
         if key not in valid:
             close = difflib.get_close_matches(str(key), valid, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown {what} {key!r}{hint}; valid: {', '.join(valid)}"
-                             + ("" if source == "config" else f" [{source}]"))
+            raise ValueError(
+                f"unknown {what} {key!r}{hint}; valid: {', '.join(valid)}"
+                + ("" if source == "config" else f" [{source}]")
+            )
 
 
 def check_trainer_settings(trainer: dict, source: str = "config") -> None:
@@ -136,8 +138,12 @@ def check_trainer_settings(trainer: dict, source: str = "config") -> None:
         raise ValueError(f"trainer must be a mapping of TrainingArguments settings; got {trainer!r} [{source}]")
     from transformers import TrainingArguments
 
-    check_keys(trainer, [f.name for f in dataclasses.fields(TrainingArguments) if f.init],
-               "trainer setting (transformers.TrainingArguments)", source)
+    check_keys(
+        trainer,
+        [f.name for f in dataclasses.fields(TrainingArguments) if f.init],
+        "trainer setting (transformers.TrainingArguments)",
+        source,
+    )
 
 
 def load_yaml(path: str | Path) -> dict:

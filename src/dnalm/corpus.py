@@ -38,9 +38,18 @@ def _segments(seq: str, rng: np.random.Generator, min_length: int, max_length: i
         stats["short_tail_dropped"] += len(run) - pos
 
 
-def build_corpus(fastas: list[str | Path], output: str | Path, *, min_length: int = 256, max_length: int = 1024,
-                 val_fraction: float = 0.05, block_size: int = 100_000, add_reverse_complement: bool = False,
-                 seed: int = 0, progress: bool = True) -> dict:
+def build_corpus(
+    fastas: list[str | Path],
+    output: str | Path,
+    *,
+    min_length: int = 256,
+    max_length: int = 1024,
+    val_fraction: float = 0.05,
+    block_size: int = 100_000,
+    add_reverse_complement: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
     """Build ``output/`` (a ``DatasetDict`` with ``train`` and ``validation``) and ``output/summary.json``."""
     from datasets import Dataset, DatasetDict, Features, Value
     from datasets.exceptions import DatasetGenerationError
@@ -54,11 +63,14 @@ def build_corpus(fastas: list[str | Path], output: str | Path, *, min_length: in
         raise ValueError("build_corpus needs at least one FASTA file")
     for path in fastas:  # checked here: inside the datasets generator an error would surface late and wrapped
         if not Path(path).is_file():
-            raise FileNotFoundError(f"{path}: " + ("a folder, not a FASTA file" if Path(path).is_dir()
-                                                   else "no such FASTA file"))
+            raise FileNotFoundError(
+                f"{path}: " + ("a folder, not a FASTA file" if Path(path).is_dir() else "no such FASTA file")
+            )
     output = Path(output)
-    stats = {split: {"segments": 0, "bases": 0, "gc": 0, "ambiguous_dropped": 0, "short_tail_dropped": 0,
-                     "blocks": 0} for split in ("train", "validation")}
+    stats = {
+        split: {"segments": 0, "bases": 0, "gc": 0, "ambiguous_dropped": 0, "short_tail_dropped": 0, "blocks": 0}
+        for split in ("train", "validation")
+    }
     n_records = 0
 
     def generate(split: str) -> Iterator[dict]:
@@ -67,8 +79,9 @@ def build_corpus(fastas: list[str | Path], output: str | Path, *, min_length: in
         nonlocal n_records
         index = 0
         for path in fastas:
-            for rec in tqdm(read_sequences(path), desc=f"{Path(path).name} [{split}]", unit=" records",
-                            disable=not progress):
+            for rec in tqdm(
+                read_sequences(path), desc=f"{Path(path).name} [{split}]", unit=" records", disable=not progress
+            ):
                 if split == "train":
                     n_records += 1
                 starts = range(0, len(rec.sequence), block_size)
@@ -98,8 +111,12 @@ def build_corpus(fastas: list[str | Path], output: str | Path, *, min_length: in
             if split == "validation" and val_fraction == 0:
                 continue
             try:
-                parts[split] = Dataset.from_generator(generate, gen_kwargs={"split": split}, cache_dir=str(cache),
-                                                      features=Features({"sequence": Value("string")}))
+                parts[split] = Dataset.from_generator(
+                    generate,
+                    gen_kwargs={"split": split},
+                    cache_dir=str(cache),
+                    features=Features({"sequence": Value("string")}),
+                )
             except DatasetGenerationError as err:  # wraps what generate raised: show dnalm's own message
                 if isinstance(err.__cause__, (ValueError, OSError)):
                     raise err.__cause__ from None
@@ -113,15 +130,24 @@ def build_corpus(fastas: list[str | Path], output: str | Path, *, min_length: in
                     f"the {split} part of the corpus is empty: {n_records:,} FASTA record(s), {st['blocks']:,} "
                     f"block(s) of {block_size:,} bases, {st['ambiguous_dropped']:,} N/IUPAC bases dropped, "
                     f"{st['short_tail_dropped']:,} bases in A/C/G/T runs shorter than min_length={min_length}"
-                    + (" (too few blocks for validation: use a smaller block_size)" if split == "validation" else ""))
+                    + (" (too few blocks for validation: use a smaller block_size)" if split == "validation" else "")
+                )
         DatasetDict(parts).save_to_disk(str(output))
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     for st in stats.values():
         st["gc_content"] = st.pop("gc") / st["bases"] if st["bases"] else 0.0
-    summary = {"fastas": [str(p) for p in fastas], "records": n_records, "min_length": min_length,
-               "max_length": max_length, "val_fraction": val_fraction, "block_size": block_size,
-               "reverse_complement": add_reverse_complement, "seed": seed, **stats}
+    summary = {
+        "fastas": [str(p) for p in fastas],
+        "records": n_records,
+        "min_length": min_length,
+        "max_length": max_length,
+        "val_fraction": val_fraction,
+        "block_size": block_size,
+        "reverse_complement": add_reverse_complement,
+        "seed": seed,
+        **stats,
+    }
     write_json(output / "summary.json", summary)
     return summary
 

@@ -55,9 +55,17 @@ class LabelSpace:
         return self.task.encode(self.names, label, record)
 
 
-def load_splits(data: str | Path | None, *, classes: dict[str, str] | None = None, val_fraction: float = 0.1,
-                seed: int = 42, sequence_column: str | None = None, label_column: str | None = None,
-                want_test: bool = False, stratify: bool = True) -> tuple[dict[str, list[Record]], str]:
+def load_splits(
+    data: str | Path | None,
+    *,
+    classes: dict[str, str] | None = None,
+    val_fraction: float = 0.1,
+    seed: int = 42,
+    sequence_column: str | None = None,
+    label_column: str | None = None,
+    want_test: bool = False,
+    stratify: bool = True,
+) -> tuple[dict[str, list[Record]], str]:
     """Read ``train`` and ``dev`` (and ``test`` if ``want_test``); returns the splits and a note on
     where validation came from. Without a dev split, validation is a seeded part of train,
     stratified by label when ``stratify`` (``Task.stratify``: single-label classification)."""
@@ -98,8 +106,14 @@ class TokenizedDataset:
     ([[2, 5, 6, 3]], [1])
     """
 
-    def __init__(self, input_ids: np.ndarray, lengths: np.ndarray, labels: np.ndarray | None, pad_token_id: int,
-                 label_lengths: np.ndarray | None = None):
+    def __init__(
+        self,
+        input_ids: np.ndarray,
+        lengths: np.ndarray,
+        labels: np.ndarray | None,
+        pad_token_id: int,
+        label_lengths: np.ndarray | None = None,
+    ):
         self.input_ids, self.lengths, self.labels = input_ids, lengths, labels
         self.pad_token_id, self.label_lengths = pad_token_id, label_lengths
 
@@ -123,9 +137,10 @@ class TokenizedDataset:
 
         idx = np.asarray(indices)
         width = int(self.lengths[idx].max())
-        batch = {"input_ids": torch.from_numpy(self.input_ids[idx, :width]),
-                 "attention_mask": torch.from_numpy((np.arange(width)[None, :] < self.lengths[idx, None])
-                                                    .astype(np.int64))}
+        batch = {
+            "input_ids": torch.from_numpy(self.input_ids[idx, :width]),
+            "attention_mask": torch.from_numpy((np.arange(width)[None, :] < self.lengths[idx, None]).astype(np.int64)),
+        }
         if self.labels is not None:
             y = self.labels[idx]
             if self.label_lengths is not None:
@@ -173,8 +188,9 @@ def _per_base_targets(records: list[Record], targets: list[list], tokenizer, max
     return out
 
 
-def stratified_split(records: list[Record], fraction: float = 0.2, seed: int = 0, *, stratify: bool = True
-                     ) -> tuple[list[Record], list[Record]]:
+def stratified_split(
+    records: list[Record], fraction: float = 0.2, seed: int = 0, *, stratify: bool = True
+) -> tuple[list[Record], list[Record]]:
     """Seeded split keeping the label proportions (``stratify=False``: a plain random split);
     returns (kept, held_out), each in input order.
 

@@ -29,8 +29,7 @@ DEMO_ARMS = [
 ]
 
 
-def run_demo(output: str | Path = "dnalm-demo", *, seed: int = 0, epochs: float = 4, echo=print,
-             arms=None) -> dict:
+def run_demo(output: str | Path = "dnalm-demo", *, seed: int = 0, epochs: float = 4, echo=print, arms=None) -> dict:
     """Generate the TATA set, fine-tune each arm, reload the pretrained one two ways, predict; returns
     ``{"arms": [...], "validation_accuracy": ...}``."""
     import torch
@@ -63,14 +62,26 @@ def run_demo(output: str | Path = "dnalm-demo", *, seed: int = 0, epochs: float 
         t = time.time()
         summary = finetune(cfg, data, folder)
         val = summary["validation_metrics"]
-        rows.append({"arm": label, "model": model, "accuracy": val["eval_accuracy"], "mcc": val["eval_mcc"],
-                     "seconds": time.time() - t, "parameters": summary["parameters"], "folder": str(folder)})
-        echo(f"   {label}: validation accuracy {val['eval_accuracy']:.3f}, MCC {val['eval_mcc']:.3f} "
-             f"in {rows[-1]['seconds']:.0f} s")
+        rows.append(
+            {
+                "arm": label,
+                "model": model,
+                "accuracy": val["eval_accuracy"],
+                "mcc": val["eval_mcc"],
+                "seconds": time.time() - t,
+                "parameters": summary["parameters"],
+                "folder": str(folder),
+            }
+        )
+        echo(
+            f"   {label}: validation accuracy {val['eval_accuracy']:.3f}, MCC {val['eval_mcc']:.3f} "
+            f"in {rows[-1]['seconds']:.0f} s"
+        )
         if n == 0:
             echo(f"   {summary['parameters']:,} parameters, saved to {folder}")
-            _reload_and_predict(folder, seed, echo, torch, AutoModelForSequenceClassification, AutoTokenizer,
-                                load_model, predict_proba)
+            _reload_and_predict(
+                folder, seed, echo, torch, AutoModelForSequenceClassification, AutoTokenizer, load_model, predict_proba
+            )
     echo("")
     echo("   | model | validation accuracy | MCC | seconds |")
     echo("   |---|---|---|---|")
@@ -95,9 +106,11 @@ def _reload_and_predict(folder, seed, echo, torch, auto_model, auto_tokenizer, l
     with torch.inference_mode():
         plain_probs = torch.softmax(plain(**plain_tok(text, padding=True, return_tensors="pt")).logits, -1)
     same = np.allclose(probs, plain_probs.numpy(), atol=1e-5)
-    echo(f"3. reloaded with plain transformers (AutoModelForSequenceClassification, AutoTokenizer on raw DNA) "
-         f"and with dnalm: "
-         f"{'identical' if same else 'DIFFERENT'} predictions")
+    echo(
+        f"3. reloaded with plain transformers (AutoModelForSequenceClassification, AutoTokenizer on raw DNA) "
+        f"and with dnalm: "
+        f"{'identical' if same else 'DIFFERENT'} predictions"
+    )
     if not same:
         raise RuntimeError("plain transformers and dnalm disagree on the saved model")
     echo("4. predictions on new sequences (true label: has TATAAA or not):")

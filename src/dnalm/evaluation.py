@@ -34,9 +34,13 @@ def plot_confusion_matrix(cm: np.ndarray, names: list[str], path: str | Path, ti
     normalised = np.divide(cm, rows, out=np.zeros(cm.shape, dtype=float), where=rows > 0)
     side = 1.1 * len(names) + 2.5
     fig, axes = plt.subplots(1, 2, figsize=(2 * side, side))
-    for ax, values, fmt, what in ((axes[0], cm, ",d", "counts"), (axes[1], normalised, ".2f", "fraction of true class")):
-        ConfusionMatrixDisplay(values, display_labels=names).plot(ax=ax, cmap="Blues", values_format=fmt,
-                                                                   colorbar=False, xticks_rotation=45)
+    for ax, values, fmt, what in (
+        (axes[0], cm, ",d", "counts"),
+        (axes[1], normalised, ".2f", "fraction of true class"),
+    ):
+        ConfusionMatrixDisplay(values, display_labels=names).plot(
+            ax=ax, cmap="Blues", values_format=fmt, colorbar=False, xticks_rotation=45
+        )
         ax.set_title(what)
     fig.suptitle(title.replace("$", r"\$"))  # a "$" in a folder name is not mathtext
     fig.tight_layout()
@@ -44,10 +48,19 @@ def plot_confusion_matrix(cm: np.ndarray, names: list[str], path: str | Path, ti
     plt.close(fig)
 
 
-def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, split: str = "test",
-             classes: dict[str, str] | None = None, batch_size: int = 64,
-             reverse_complement_average: bool | None = None,
-             untrained: bool = False, seed: int = 42, trust_remote_code: bool = False) -> dict:
+def evaluate(
+    model_path: str,
+    data: str | Path | None,
+    output: str | Path,
+    *,
+    split: str = "test",
+    classes: dict[str, str] | None = None,
+    batch_size: int = 64,
+    reverse_complement_average: bool | None = None,
+    untrained: bool = False,
+    seed: int = 42,
+    trust_remote_code: bool = False,
+) -> dict:
     """Score ``model_path`` on one split and write ``metrics.json``, ``predictions.csv`` and
     ``confusion_matrix.png`` to ``output``.
 
@@ -69,8 +82,13 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
     if untrained:
         train = load_splits(data, classes=classes, seed=seed)[0]["train"] if Path(str(data)).is_dir() else records
         space = LabelSpace.from_records(train)
-        model, tok, _ = build_model(model_path, num_labels=space.num_labels, id2label=space.id2label, seed=seed,
-                                    trust_remote_code=trust_remote_code)
+        model, tok, _ = build_model(
+            model_path,
+            num_labels=space.num_labels,
+            id2label=space.id2label,
+            seed=seed,
+            trust_remote_code=trust_remote_code,
+        )
     else:
         model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
     task = task_of(model)
@@ -79,24 +97,57 @@ def evaluate(model_path: str, data: str | Path | None, output: str | Path, *, sp
     space = LabelSpace(task.name, names)
     y = [space.encode(r.label, r.id) for r in records]
     if task.per_base:
-        return _evaluate_per_base(model, tok, task, records, y, names, output, batch_size, {
-            "model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained})
-    scores, n_windows = predict_proba(model, tok, [r.sequence for r in records], batch_size=batch_size,
-                                      reverse_complement_average=reverse_complement_average)
+        return _evaluate_per_base(
+            model,
+            tok,
+            task,
+            records,
+            y,
+            names,
+            output,
+            batch_size,
+            {"model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained},
+        )
+    scores, n_windows = predict_proba(
+        model,
+        tok,
+        [r.sequence for r in records],
+        batch_size=batch_size,
+        reverse_complement_average=reverse_complement_average,
+    )
     if len(scores) != len(records):  # a dropped batch would be a silent bias; never let it pass
         raise RuntimeError(f"{len(scores)} predictions for {len(records)} sequences")
     metrics = task.metrics(y, scores)
     if "confusion_matrix" in metrics:
-        plot_confusion_matrix(np.asarray(metrics["confusion_matrix"]), names, output / "confusion_matrix.png",
-                              title=f"{Path(str(data)).name or 'data'}" + (f" [{recorded_split}]" if recorded_split else ""))
+        plot_confusion_matrix(
+            np.asarray(metrics["confusion_matrix"]),
+            names,
+            output / "confusion_matrix.png",
+            title=f"{Path(str(data)).name or 'data'}" + (f" [{recorded_split}]" if recorded_split else ""),
+        )
         if metrics["constant_prediction"]:
             log.warning("the model predicts one class (%s) for every sequence", names[int(scores.argmax(1)[0])])
-    metrics.update({"model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained,
-                    "reverse_complement_average": reverse_complement_average,
-                    "n_sequences": len(records), "n_windowed": int((n_windows > 1).sum()), "labels": names})
-    _, empty = _write_predictions(output / "predictions.csv", zip(records, scores, n_windows), names, task,
-                                  labelled=any(r.label is not None for r in records),
-                                  described=any(r.description for r in records), tokenizer=tok)
+    metrics.update(
+        {
+            "model": str(model_path),
+            "data": str(data),
+            "split": recorded_split,
+            "untrained": untrained,
+            "reverse_complement_average": reverse_complement_average,
+            "n_sequences": len(records),
+            "n_windowed": int((n_windows > 1).sum()),
+            "labels": names,
+        }
+    )
+    _, empty = _write_predictions(
+        output / "predictions.csv",
+        zip(records, scores, n_windows),
+        names,
+        task,
+        labelled=any(r.label is not None for r in records),
+        described=any(r.description for r in records),
+        tokenizer=tok,
+    )
     metrics["n_uninformative"] = len(empty)
     write_json(output / "metrics.json", metrics)
     return metrics
@@ -106,12 +157,18 @@ def _evaluate_per_base(model, tok, task: Task, records, y, names, output: Path, 
     """Per-nucleotide metrics over every base of every record; predictions as per-base strings."""
     for rec, labels in zip(records, y):
         if len(labels) != len(rec.sequence):
-            raise ValueError(f"record {rec.id!r}: {len(labels)} per-base labels for a {len(rec.sequence)}-base sequence")
+            raise ValueError(
+                f"record {rec.id!r}: {len(labels)} per-base labels for a {len(rec.sequence)}-base sequence"
+            )
     probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
     metrics = task.metrics(np.concatenate(y), np.concatenate(probs))
     if "confusion_matrix" in metrics:
-        plot_confusion_matrix(np.asarray(metrics["confusion_matrix"]), names, output / "confusion_matrix.png",
-                              title="per-base" + (f" [{info['split']}]" if info["split"] else ""))
+        plot_confusion_matrix(
+            np.asarray(metrics["confusion_matrix"]),
+            names,
+            output / "confusion_matrix.png",
+            title="per-base" + (f" [{info['split']}]" if info["split"] else ""),
+        )
     metrics.update({**info, "n_sequences": len(records), "n_bases": metrics["n_predictions"], "labels": names})
     _write_per_base(output / "predictions.csv", zip(records, probs), names, task, labelled=True)
     write_json(output / "metrics.json", metrics)
@@ -130,13 +187,18 @@ def _write_per_base(path: Path, rows, names: list[str], task: Task, *, labelled:
 def _warn_uninformative(empty: list[str], total: int) -> None:
     if empty:
         shown = ", ".join(repr(i) for i in empty[:5]) + (" ..." if len(empty) > 5 else "")
-        log.warning("%d of %d sequences hold no base the model can read (all N, or shorter than a k-mer): %s; "
-                    "their scores are the model's prior, not evidence (column n_informative_bases = 0)",
-                    len(empty), total, shown)
+        log.warning(
+            "%d of %d sequences hold no base the model can read (all N, or shorter than a k-mer): %s; "
+            "their scores are the model's prior, not evidence (column n_informative_bases = 0)",
+            len(empty),
+            total,
+            shown,
+        )
 
 
-def _write_predictions(path: Path, rows, names: list[str], task: Task, *, labelled: bool, described: bool,
-                       tokenizer) -> tuple[int, list[str]]:
+def _write_predictions(
+    path: Path, rows, names: list[str], task: Task, *, labelled: bool, described: bool, tokenizer
+) -> tuple[int, list[str]]:
     """Write one row per ``(record, scores, n_windows)`` of ``rows`` (any iterable: it is streamed),
     atomically; ``description`` and ``label`` columns only when the input has them. Returns the
     number of rows and the ids of records without an informative base (counted and warned about)."""
@@ -152,8 +214,7 @@ def _write_predictions(path: Path, rows, names: list[str], task: Task, *, labell
             informative = int(informative_bases([rec.sequence], tokenizer)[0])
             if not informative:
                 empty.append(rec.id)
-            head = ([rec.id] + ([rec.description or ""] if described else [])
-                    + ([rec.label or ""] if labelled else []))
+            head = [rec.id] + ([rec.description or ""] if described else []) + ([rec.label or ""] if labelled else [])
             w.writerow(head + task.prediction_cells(names, row) + [int(nw), informative])
     _warn_uninformative(empty, n)
     return n, empty
@@ -166,9 +227,17 @@ def strand_average_default(model, requested: bool | None) -> bool:
     return bool(getattr(model.config, "dnalm_reverse_complement_average", False))
 
 
-def predict_file(model_path: str, input_path: str | Path, output: str | Path, *, batch_size: int = 64,
-                 reverse_complement_average: bool | None = None, stride: int | None = None, aggregate: str = "mean",
-                 trust_remote_code: bool = False) -> int:
+def predict_file(
+    model_path: str,
+    input_path: str | Path,
+    output: str | Path,
+    *,
+    batch_size: int = 64,
+    reverse_complement_average: bool | None = None,
+    stride: int | None = None,
+    aggregate: str = "mean",
+    trust_remote_code: bool = False,
+) -> int:
     """Predict every sequence of a FASTA/CSV/TSV file; writes TSV/CSV with one row per input.
 
     Sequences longer than the model was fine-tuned on are scored in windows of that length,
@@ -196,9 +265,15 @@ def predict_file(model_path: str, input_path: str | Path, output: str | Path, *,
             waiting.append(rec)
             yield rec.sequence
 
-    scored = iter_scores(model, tok, sequences(), batch_size=batch_size, stride=stride, aggregate=aggregate,
-                         reverse_complement_average=strand_average_default(model, reverse_complement_average))
+    scored = iter_scores(
+        model,
+        tok,
+        sequences(),
+        batch_size=batch_size,
+        stride=stride,
+        aggregate=aggregate,
+        reverse_complement_average=strand_average_default(model, reverse_complement_average),
+    )
     rows = ((waiting.popleft(), score, nw) for score, nw in scored)
-    n, _ = _write_predictions(output, rows, names, task, labelled=labelled, described=described,
-                              tokenizer=tok)
+    n, _ = _write_predictions(output, rows, names, task, labelled=labelled, described=described, tokenizer=tok)
     return n

@@ -14,7 +14,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_open", "check_output_file", "finish_folder", "json_ready", "start_folder", "write_json", "write_text"]
+__all__ = [
+    "atomic_open",
+    "check_output_file",
+    "finish_folder",
+    "json_ready",
+    "start_folder",
+    "write_json",
+    "write_text",
+]
 
 
 @contextmanager
@@ -37,8 +45,9 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
     except BaseException as err:
         tmp.unlink(missing_ok=True)
         if isinstance(err, OSError) and not isinstance(err, FileNotFoundError | PermissionError | IsADirectoryError):
-            raise OSError(err.errno, f"could not write {path} ({err.strerror or err}); nothing was written there"
-                          ) from err
+            raise OSError(
+                err.errno, f"could not write {path} ({err.strerror or err}); nothing was written there"
+            ) from err
         raise
 
 
@@ -122,8 +131,10 @@ def start_folder(final: str | Path, *, owned_marker: str, overwrite: bool = Fals
     if final.exists() and not final.is_dir():
         raise ValueError(f"output {final} is a file; give a folder name")
     if final.is_dir() and any(final.iterdir()) and not (final / owned_marker).exists() and not overwrite:
-        raise ValueError(f"output folder {final} is not empty and is not a folder dnalm wrote (no {owned_marker}); "
-                         "choose another folder, or pass --overwrite to replace its contents")
+        raise ValueError(
+            f"output folder {final} is not empty and is not a folder dnalm wrote (no {owned_marker}); "
+            "choose another folder, or pass --overwrite to replace its contents"
+        )
     staging = final.with_name(f"{final.name}.partial")
     if staging.exists():
         if not (staging / _PARTIAL_NOTE).exists():
@@ -135,7 +146,9 @@ def start_folder(final: str | Path, *, owned_marker: str, overwrite: bool = Fals
     (staging / _PARTIAL_NOTE).write_text(
         f"An unfinished dnalm run writing {final.name}: if it is no longer running, this folder is what it left "
         f"when it stopped, and {final.name} holds the previous result, untouched. Running the same command again "
-        "removes this folder.\n", encoding="utf-8")
+        "removes this folder.\n",
+        encoding="utf-8",
+    )
     return staging
 
 

@@ -68,8 +68,16 @@ def autocast(precision: str, device: str = "cpu"):
     return torch.autocast(device, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
 
 
-def time_steps(model, batch: dict, eval_batch: dict, eval_batches: int, loss_func=None, steps: int = 4,
-               warmup: int = 3, precision: str = "fp32") -> tuple[float, float]:
+def time_steps(
+    model,
+    batch: dict,
+    eval_batch: dict,
+    eval_batches: int,
+    loss_func=None,
+    steps: int = 4,
+    warmup: int = 3,
+    precision: str = "fp32",
+) -> tuple[float, float]:
     """Seconds per training step on ``batch`` and per validation pass of ``eval_batches`` batches like
     ``eval_batch``, on a copy of the model in ``precision`` (resolved); random number generators are
     left as they were."""

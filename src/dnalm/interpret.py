@@ -41,8 +41,7 @@ from dnalm.sequence import BASES, one_hot
 __all__ = ["METHODS", "gradient_attributions", "interpret_file", "saturation_mutagenesis"]
 
 log = logging.getLogger(__name__)
-METHODS = {"ism": "in-silico saturation mutagenesis", "ig": "integrated gradients",
-           "gradxinput": "gradient × input"}
+METHODS = {"ism": "in-silico saturation mutagenesis", "ig": "integrated gradients", "gradxinput": "gradient × input"}
 
 
 def _log_odds(p: np.ndarray) -> np.ndarray:
@@ -50,8 +49,15 @@ def _log_odds(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def saturation_mutagenesis(model, tokenizer, sequences: list[str], *, positive: int = 1, batch_size: int = 256,
-                           reverse_complement_average: bool = False) -> list[np.ndarray]:
+def saturation_mutagenesis(
+    model,
+    tokenizer,
+    sequences: list[str],
+    *,
+    positive: int = 1,
+    batch_size: int = 256,
+    reverse_complement_average: bool = False,
+) -> list[np.ndarray]:
     """``(len(seq), 4)`` arrays of log-odds changes, one per sequence (columns A, C, G, T).
 
     Positions holding N or another ambiguity code get 0 for every base (nothing to mutate from).
@@ -70,8 +76,9 @@ def saturation_mutagenesis(model, tokenizer, sequences: list[str], *, positive: 
                         if b != ref:
                             yield seq[:i] + b + seq[i + 1 :]
 
-    scores = iter_scores(model, tokenizer, variants(), batch_size=batch_size,
-                         reverse_complement_average=reverse_complement_average)
+    scores = iter_scores(
+        model, tokenizer, variants(), batch_size=batch_size, reverse_complement_average=reverse_complement_average
+    )
     out = []
     for seq in seqs:
         base = _log_odds(np.array(next(scores)[0][positive]))
@@ -98,8 +105,12 @@ def _lookup_mode(input_ids, replace=None):
     from torch.overrides import TorchFunctionMode
 
     def same(t) -> bool:
-        return (isinstance(t, torch.Tensor) and t.dtype == input_ids.dtype and t.shape == input_ids.shape
-                and t.data_ptr() == input_ids.data_ptr())
+        return (
+            isinstance(t, torch.Tensor)
+            and t.dtype == input_ids.dtype
+            and t.shape == input_ids.shape
+            and t.data_ptr() == input_ids.data_ptr()
+        )
 
     class Lookup(TorchFunctionMode):
         output = None
@@ -107,8 +118,9 @@ def _lookup_mode(input_ids, replace=None):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             out = func(*args, **(kwargs or {}))
             if self.output is None and (
-                    (func is torch.nn.functional.embedding and same(args[0]))
-                    or (func is torch.Tensor.__getitem__ and len(args) > 1 and same(args[1]))):
+                (func is torch.nn.functional.embedding and same(args[0]))
+                or (func is torch.Tensor.__getitem__ and len(args) > 1 and same(args[1]))
+            ):
                 if replace is not None:
                     if replace.shape != out.shape:
                         raise ValueError(f"token vectors have shape {tuple(out.shape)}; got {tuple(replace.shape)}")
@@ -137,14 +149,25 @@ def _token_spans(tokenizer, piece: str, ids: list[int]) -> list[tuple[int, int] 
         spans.append(None if t in special else (pos, pos + width))
         pos += 0 if t in special else width
     if pos != len(piece):
-        raise ValueError(f"{type(tokenizer).__name__}: token lengths add up to {pos} bases, not {len(piece)}; "
-                         "cannot map token attributions back to bases")
+        raise ValueError(
+            f"{type(tokenizer).__name__}: token lengths add up to {pos} bases, not {len(piece)}; "
+            "cannot map token attributions back to bases"
+        )
     return spans
 
 
-def gradient_attributions(model, tokenizer, sequences: list[str], *, method: str = "ig", positive: int = 1,
-                          n_steps: int = 50, batch_size: int = 64, reverse_complement_average: bool = False,
-                          device: str | None = None) -> list[np.ndarray]:
+def gradient_attributions(
+    model,
+    tokenizer,
+    sequences: list[str],
+    *,
+    method: str = "ig",
+    positive: int = 1,
+    n_steps: int = 50,
+    batch_size: int = 64,
+    reverse_complement_average: bool = False,
+    device: str | None = None,
+) -> list[np.ndarray]:
     """Per-base attribution to the positive-class log-odds, ``(len(seq),)`` per sequence.
 
     ``method`` is ``ig`` (integrated gradients from the zero vector, ``n_steps`` steps) or
@@ -167,6 +190,7 @@ def gradient_attributions(model, tokenizer, sequences: list[str], *, method: str
     total = [np.zeros(len(s)) for s in seqs]
     count = [np.zeros(len(s)) for s in seqs]
     with inference(model, device) as (run, dev), torch.enable_grad():
+
         def log_odds(vectors, input_ids, attention_mask):
             with _lookup_mode(input_ids, replace=vectors):
                 logits = run(input_ids=input_ids, attention_mask=attention_mask).logits.float()
@@ -175,22 +199,32 @@ def gradient_attributions(model, tokenizer, sequences: list[str], *, method: str
         explainer = attr_cls(log_odds)
         for b in range(0, len(pieces), batch_size):
             batch = pieces[b : b + batch_size]
-            enc = tokenizer([p[3] for p in batch], padding=True, truncation=True, max_length=max_tokens,
-                            return_tensors="pt")
+            enc = tokenizer(
+                [p[3] for p in batch], padding=True, truncation=True, max_length=max_tokens, return_tensors="pt"
+            )
             ids, mask = enc["input_ids"].to(dev), enc["attention_mask"].to(dev)
             with torch.no_grad(), _lookup_mode(ids) as look:
                 run(input_ids=ids, attention_mask=mask)
             if look.output is None:
-                raise ValueError(f"{type(run).__name__}: no token lookup seen in the forward pass (an embedding "
-                                 "of input_ids); gradient methods need one; use --method ism")
+                raise ValueError(
+                    f"{type(run).__name__}: no token lookup seen in the forward pass (an embedding "
+                    "of input_ids); gradient methods need one; use --method ism"
+                )
             vectors = look.output.detach().float().requires_grad_()
             rows = [r[:m] for r, m in zip(enc["input_ids"].tolist(), mask.sum(1).tolist())]
             spans = [_token_spans(tokenizer, p[3], r) for p, r in zip(batch, rows)]
             keep = torch.ones(vectors.shape[:2], device=dev)  # special tokens and padding keep their vectors
             for j, row in enumerate(spans):
                 keep[j, [t for t, span in enumerate(row) if span is not None]] = 0
-            kwargs = {"baselines": vectors.detach() * keep.view(*keep.shape, *[1] * (vectors.dim() - 2)),
-                      "n_steps": n_steps, "internal_batch_size": batch_size} if method == "ig" else {}
+            kwargs = (
+                {
+                    "baselines": vectors.detach() * keep.view(*keep.shape, *[1] * (vectors.dim() - 2)),
+                    "n_steps": n_steps,
+                    "internal_batch_size": batch_size,
+                }
+                if method == "ig"
+                else {}
+            )
             attr = explainer.attribute(vectors, additional_forward_args=(ids, mask), **kwargs)
             per_token = attr.sum(dim=tuple(range(2, attr.dim()))).detach().cpu().numpy().astype(np.float64)
             for (i, start, rev, bases), row, scores in zip(batch, spans, per_token):
@@ -222,9 +256,19 @@ def _captum(method: str):
     return IntegratedGradients if method == "ig" else InputXGradient
 
 
-def interpret_file(model_path: str, input_path: str | Path, output: str | Path, *, method: str = "ism",
-                   motifs: bool = False, limit: int = 100, logos: int = 10, batch_size: int = 256,
-                   n_steps: int = 50, trust_remote_code: bool = False) -> dict:
+def interpret_file(
+    model_path: str,
+    input_path: str | Path,
+    output: str | Path,
+    *,
+    method: str = "ism",
+    motifs: bool = False,
+    limit: int = 100,
+    logos: int = 10,
+    batch_size: int = 256,
+    n_steps: int = 50,
+    trust_remote_code: bool = False,
+) -> dict:
     """Attributions for the first ``limit`` sequences of a FASTA/CSV/TSV file into the folder ``output``;
     with ``motifs``, seqlets clustered into motifs and matched to JASPAR (:func:`dnalm.motifs.find_motifs`)."""
     from dnalm.evaluation import strand_average_default
@@ -234,8 +278,9 @@ def interpret_file(model_path: str, input_path: str | Path, output: str | Path, 
     from dnalm.scan import positive_class
 
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of: "
-                         + ", ".join(f"{k} ({v})" for k, v in METHODS.items()))
+        raise ValueError(
+            f"unknown method {method!r}; choose one of: " + ", ".join(f"{k} ({v})" for k, v in METHODS.items())
+        )
     if method != "ism":
         _captum(method)  # fail before loading anything
     if motifs:
@@ -262,21 +307,48 @@ def interpret_file(model_path: str, input_path: str | Path, output: str | Path, 
     seqs = [r.sequence for r in records]
     strands = strand_average_default(model, None)
     if method == "ism":
-        per_method = saturation_mutagenesis(model, tok, seqs, positive=positive, batch_size=batch_size,
-                                            reverse_complement_average=strands)
+        per_method = saturation_mutagenesis(
+            model, tok, seqs, positive=positive, batch_size=batch_size, reverse_complement_average=strands
+        )
         imp = [importance(a) for a in per_method]
     else:
-        imp = gradient_attributions(model, tok, seqs, method=method, positive=positive, n_steps=n_steps,
-                                    batch_size=batch_size, reverse_complement_average=strands)
+        imp = gradient_attributions(
+            model,
+            tok,
+            seqs,
+            method=method,
+            positive=positive,
+            n_steps=n_steps,
+            batch_size=batch_size,
+            reverse_complement_average=strands,
+        )
         per_method = [a[:, None] * one_hot(s) for a, s in zip(imp, seqs)]
     with atomic_open(output / "attributions.npz", "wb") as fh:
-        np.savez_compressed(fh, ids=np.array([r.id for r in records]), sequences=np.array(seqs),
-                            method=np.array(method), **{f"{method}_{i}": a for i, a in enumerate(per_method)},
-                            **{f"importance_{i}": a for i, a in enumerate(imp)})
-    drawn = [_logo(rec.id, rec.sequence, a, output / f"logo_{i}.png", f"{METHODS[method]}: importance for "
-                   f"P({label}) (log-odds)") for i, (rec, a) in enumerate(zip(records[:logos], imp[:logos]))]
-    result = {"n_sequences": len(records), "method": method, "positive_label": label, "logos": drawn,
-              "attributions": str(output / "attributions.npz")}
+        np.savez_compressed(
+            fh,
+            ids=np.array([r.id for r in records]),
+            sequences=np.array(seqs),
+            method=np.array(method),
+            **{f"{method}_{i}": a for i, a in enumerate(per_method)},
+            **{f"importance_{i}": a for i, a in enumerate(imp)},
+        )
+    drawn = [
+        _logo(
+            rec.id,
+            rec.sequence,
+            a,
+            output / f"logo_{i}.png",
+            f"{METHODS[method]}: importance for P({label}) (log-odds)",
+        )
+        for i, (rec, a) in enumerate(zip(records[:logos], imp[:logos]))
+    ]
+    result = {
+        "n_sequences": len(records),
+        "method": method,
+        "positive_label": label,
+        "logos": drawn,
+        "attributions": str(output / "attributions.npz"),
+    }
     if motifs:
         from dnalm.motifs import find_motifs
 

@@ -102,12 +102,16 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
                     try:
                         line = piece.decode("utf-8")
                     except UnicodeDecodeError as err:
-                        raise DataFormatError(path, lineno, f"not UTF-8 text ({err.reason} at byte {err.start + 1})"
-                                              ) from None
+                        raise DataFormatError(
+                            path, lineno, f"not UTF-8 text ({err.reason} at byte {err.start + 1})"
+                        ) from None
                     yield lineno, line
         except EOFError:
-            raise DataFormatError(path, None, f"truncated gzip: the compressed data ends early (after line {lineno}); "
-                                  "is the file complete?") from None
+            raise DataFormatError(
+                path,
+                None,
+                f"truncated gzip: the compressed data ends early (after line {lineno}); is the file complete?",
+            ) from None
         except (gzip.BadGzipFile, zlib.error) as err:
             raise DataFormatError(path, None, f"corrupt gzip ({err}) after line {lineno}") from None
 
@@ -142,7 +146,8 @@ def read_fasta(path: str | Path, *, label: str | None = None) -> Iterator[Record
             chunks.append(normalize(line))
         except SequenceError as err:
             raise DataFormatError(
-                path, lineno,
+                path,
+                lineno,
                 f"column {err.position}: {err.char!r} is not a nucleotide code "
                 f"(sequence position {length + err.position})",
                 record=header,
@@ -196,8 +201,10 @@ def _check_label(label: str, kind: str, first: tuple[int, str, str], path: Path,
         message = f"label {label!r}, but line {first_line} has none; label every row or none"
     else:
         what = "is a number" if kind == "number" else "is not a number"
-        message = (f"label {label!r} {what}, but line {first_line}'s label {first_label!r} "
-                   f"{'is not' if kind == 'number' else 'is'}; labels are all numbers or all names")
+        message = (
+            f"label {label!r} {what}, but line {first_line}'s label {first_label!r} "
+            f"{'is not' if kind == 'number' else 'is'}; labels are all numbers or all names"
+        )
     raise DataFormatError(path, lineno, message, record=rid)
 
 
@@ -212,8 +219,9 @@ def _delimiter(path: Path, header: str) -> str:
     return "\t" if _strip_gz(path).endswith(".tsv") or ("\t" in header and "," not in header) else ","
 
 
-def _pick_column(header: list[str], wanted: str | None, candidates: tuple[str, ...], path: Path,
-                 what: str, required: bool) -> int | None:
+def _pick_column(
+    header: list[str], wanted: str | None, candidates: tuple[str, ...], path: Path, what: str, required: bool
+) -> int | None:
     lowered = [h.strip().lower() for h in header]
     if wanted is not None:
         if wanted.lower() not in lowered:
@@ -224,13 +232,22 @@ def _pick_column(header: list[str], wanted: str | None, candidates: tuple[str, .
             return lowered.index(name)
     if required:
         raise DataFormatError(
-            path, 1, f"no {what} column among {list(candidates)}; columns are {_columns(header)} "
-            f"(name it with sequence_column= / --sequence-column)")
+            path,
+            1,
+            f"no {what} column among {list(candidates)}; columns are {_columns(header)} "
+            f"(name it with sequence_column= / --sequence-column)",
+        )
     return None
 
 
-def read_table(path: str | Path, *, sequence_column: str | None = None, label_column: str | None = None,
-               labels: Iterable[str] | None = None, kmer_input: bool | None = None) -> Iterator[Record]:
+def read_table(
+    path: str | Path,
+    *,
+    sequence_column: str | None = None,
+    label_column: str | None = None,
+    labels: Iterable[str] | None = None,
+    kmer_input: bool | None = None,
+) -> Iterator[Record]:
     """Stream records from a CSV/TSV(.gz) file with a header row.
 
     The sequence column is ``sequence_column`` or one of ``sequence``/``seq``; the
@@ -250,7 +267,7 @@ def read_table(path: str | Path, *, sequence_column: str | None = None, label_co
         raise DataFormatError(path, None, "empty file (expected a header row)") from None
     delimiter = _delimiter(path, first)
     if csv.field_size_limit() < CSV_FIELD_LIMIT:  # process-wide, only ever raised; before the header, which may
-        csv.field_size_limit(CSV_FIELD_LIMIT)     # be a long sequence when the file has none
+        csv.field_size_limit(CSV_FIELD_LIMIT)  # be a long sequence when the file has none
     try:
         header = next(csv.reader([first], delimiter=delimiter), [])
     except csv.Error as err:
@@ -286,8 +303,9 @@ def read_table(path: str | Path, *, sequence_column: str | None = None, label_co
         try:
             seq = normalize(raw)
         except SequenceError as err:
-            raise DataFormatError(path, lineno, f"sequence position {err.position}: {err.char!r} is not a "
-                                  "nucleotide code", record=rid) from None
+            raise DataFormatError(
+                path, lineno, f"sequence position {err.position}: {err.char!r} is not a nucleotide code", record=rid
+            ) from None
         label = row[lab_i].strip() if lab_i is not None else None
         if label is not None:
             kind = _label_kind(label)
@@ -296,8 +314,9 @@ def read_table(path: str | Path, *, sequence_column: str | None = None, label_co
             _check_label(label, kind, first_label, path, lineno, rid)
             label = canonical_label(label)
         if allowed is not None and label not in allowed:
-            raise DataFormatError(path, lineno, f"label {label!r} is not in the label set {sorted(allowed)}",
-                                  record=rid)
+            raise DataFormatError(
+                path, lineno, f"label {label!r} is not in the label set {sorted(allowed)}", record=rid
+            )
         yield Record(rid, seq, label)
     if n == 0:
         raise DataFormatError(path, None, "no data rows after the header")
@@ -320,8 +339,9 @@ def _read_gb_split(folder: Path) -> Iterator[Record]:
         try:
             seq = normalize(text)
         except SequenceError as err:
-            raise DataFormatError(f, None, f"sequence position {err.position}: {err.char!r} is not a "
-                                  "nucleotide code", record=f.stem) from None
+            raise DataFormatError(
+                f, None, f"sequence position {err.position}: {err.char!r} is not a nucleotide code", record=f.stem
+            ) from None
         yield Record(f"{class_dir.name}/{f.stem}", seq, class_dir.name)
 
 
@@ -351,17 +371,24 @@ def find_splits(folder: str | Path) -> dict[str, Path]:
             stem = _strip_gz(p).rsplit(".", 1)[0] if p.is_file() else p.name.lower()
             if stem in aliases:
                 if split in found:
-                    raise DataFormatError(folder, None, f"two candidates for split {split!r}: "
-                                          f"{found[split].name} and {p.name}")
+                    raise DataFormatError(
+                        folder, None, f"two candidates for split {split!r}: {found[split].name} and {p.name}"
+                    )
                 found[split] = p
     if not found:
         raise DataFormatError(folder, None, "no train/dev/test files or folders found")
     return found
 
 
-def read_sequences(path: str | Path, *, split: str | None = None, sequence_column: str | None = None,
-                   label_column: str | None = None, labels: Iterable[str] | None = None,
-                   label: str | None = None) -> Iterator[Record]:
+def read_sequences(
+    path: str | Path,
+    *,
+    split: str | None = None,
+    sequence_column: str | None = None,
+    label_column: str | None = None,
+    labels: Iterable[str] | None = None,
+    label: str | None = None,
+) -> Iterator[Record]:
     """Stream records from any supported source.
 
     Args:
@@ -378,8 +405,12 @@ def read_sequences(path: str | Path, *, split: str | None = None, sequence_colum
         splits = find_splits(path)
         if split is None or split not in splits:
             what = "choose a split" if split is None else f"no split {split!r}"
-            raise DataFormatError(path, None, f"{what} (--split on the command line): this folder has "
-                                  f"{', '.join(sorted(splits)) or 'no train/dev/test files'}")
+            raise DataFormatError(
+                path,
+                None,
+                f"{what} (--split on the command line): this folder has "
+                f"{', '.join(sorted(splits)) or 'no train/dev/test files'}",
+            )
         path = splits[split]
         if path.is_dir():
             yield from _read_gb_split(path)

@@ -44,9 +44,11 @@ def load_complete(auto_class, model_path: str, what: str, ignore: tuple[str, ...
     missing = [k for k in info.get("missing_keys", []) if not any(i in k for i in ignore)]
     if missing:
         shown = ", ".join(sorted(missing)[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
-        raise IncompleteCheckpointError(f"{model_path}: {len(missing)} weights that {what} needs are not in this checkpoint "
-                         f"({shown}); is it a fine-tuned classifier? {what} needs a pretrained model "
-                         "(dnalm pretrain, or a checkpoint saved with its masked-LM head)")
+        raise IncompleteCheckpointError(
+            f"{model_path}: {len(missing)} weights that {what} needs are not in this checkpoint "
+            f"({shown}); is it a fine-tuned classifier? {what} needs a pretrained model "
+            "(dnalm pretrain, or a checkpoint saved with its masked-LM head)"
+        )
     return model.eval()
 
 
@@ -127,8 +129,15 @@ def _inputs(enc) -> dict:
     return {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask")}
 
 
-def embed(model_path: str | Path, sequences: list[str], *, pooling: str = "mean", batch_size: int = 64,
-          model=None, tokenizer=None) -> np.ndarray:
+def embed(
+    model_path: str | Path,
+    sequences: list[str],
+    *,
+    pooling: str = "mean",
+    batch_size: int = 64,
+    model=None,
+    tokenizer=None,
+) -> np.ndarray:
     """One vector per sequence from the encoder's last hidden layer (mean over tokens or [CLS]).
 
     Sequences longer than the model takes are cut into windows whose vectors are averaged.
@@ -159,8 +168,9 @@ def embed(model_path: str | Path, sequences: list[str], *, pooling: str = "mean"
             pooled = (hidden * m).sum(1) / m.sum(1)
         return list(pooled.cpu().numpy())
 
-    vectors = [np.mean(outs, axis=0) for _, outs in stream_windows(model, tokenizer, sequences, forward,
-                                                                     batch_size=batch_size)]
+    vectors = [
+        np.mean(outs, axis=0) for _, outs in stream_windows(model, tokenizer, sequences, forward, batch_size=batch_size)
+    ]
     return np.stack(vectors).astype(np.float32)
 
 

@@ -155,8 +155,9 @@ class ContextCounts(_CountModel):
         return list(range(-k, 0)) + list(range(1, k + 1))
 
 
-def select_order(model_class, train_sequences: list[str], max_k: int, alpha: float = 0.5,
-                 holdout: float = 0.1) -> tuple[int, dict[int, float]]:
+def select_order(
+    model_class, train_sequences: list[str], max_k: int, alpha: float = 0.5, holdout: float = 0.1
+) -> tuple[int, dict[int, float]]:
     """Choose the context size on training data only: fit on a seeded random ``1 - holdout`` of the
     sequences, score the rest; returns (best k, {k: held-out bits per base}). Random, not the last
     sequences: a corpus lists its genomes one after another, and holding out the last genome would
@@ -179,8 +180,14 @@ def select_order(model_class, train_sequences: list[str], max_k: int, alpha: flo
     return min(scores, key=scores.get), scores
 
 
-def reference_metrics(train_sequences: list[str], heldout_sequences: list[str], *, max_markov_order: int = 10,
-                      max_context: int = 5, alpha: float = 0.5) -> dict:
+def reference_metrics(
+    train_sequences: list[str],
+    heldout_sequences: list[str],
+    *,
+    max_markov_order: int = 10,
+    max_context: int = 5,
+    alpha: float = 0.5,
+) -> dict:
     """The references a language model is reported beside, on the same held-out bases: uniform,
     the Markov chain and the two-sided count model, each with its context size chosen on the
     training sequences only.
@@ -194,7 +201,12 @@ def reference_metrics(train_sequences: list[str], heldout_sequences: list[str], 
     markov = MarkovChain(order, alpha).fit(train_sequences)
     context = ContextCounts(k, alpha).fit(train_sequences)
     n_bases = sum(int((encode_bases(s) < 4).sum()) for s in heldout_sequences)
-    return {"uniform_bits_per_base": UNIFORM_BITS, "markov_bits_per_base": markov.bits_per_base(heldout_sequences),
-            "markov_order": order, "context_count_bits_per_base": context.bits_per_base(heldout_sequences),
-            "context_count_k": k, "n_bases": n_bases,
-            "selection_bits_per_base": {"markov": order_scores, "context_count": context_scores}}
+    return {
+        "uniform_bits_per_base": UNIFORM_BITS,
+        "markov_bits_per_base": markov.bits_per_base(heldout_sequences),
+        "markov_order": order,
+        "context_count_bits_per_base": context.bits_per_base(heldout_sequences),
+        "context_count_k": k,
+        "n_bases": n_bases,
+        "selection_bits_per_base": {"markov": order_scores, "context_count": context_scores},
+    }

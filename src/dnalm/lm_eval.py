@@ -31,8 +31,15 @@ def _base_letters(tokenizer, k: int) -> np.ndarray:
     return out
 
 
-def masked_base_probabilities(model, tokenizer, sequences: list[str], *, spacing: int | None = None,
-                              batch_size: int = 32, device: str | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+def masked_base_probabilities(
+    model,
+    tokenizer,
+    sequences: list[str],
+    *,
+    spacing: int | None = None,
+    batch_size: int = 32,
+    device: str | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each sequence: (positions of the masked A/C/G/T bases, their (n, 4) predicted A/C/G/T
     probabilities). Works for overlapping k-mer and single-base tokenizers.
 
@@ -42,8 +49,10 @@ def masked_base_probabilities(model, tokenizer, sequences: list[str], *, spacing
 
     kind = getattr(tokenizer, "kind", None)
     if kind not in ("kmer", "base"):
-        raise ValueError("per-base masked evaluation needs an overlapping k-mer or single-base tokenizer; "
-                         f"got {type(tokenizer).__name__}")
+        raise ValueError(
+            "per-base masked evaluation needs an overlapping k-mer or single-base tokenizer; "
+            f"got {type(tokenizer).__name__}"
+        )
     k = tokenizer.overlap + 1
     spacing = spacing or max(2 * k, 8)
     letters = torch.as_tensor(_base_letters(tokenizer, k))
@@ -86,8 +95,9 @@ def masked_base_probabilities(model, tokenizer, sequences: list[str], *, spacing
     return results
 
 
-def fit_references(train_sequences: list[str], *, max_markov_order: int = 10, max_context: int = 5,
-                   alpha: float = 0.5) -> tuple[MarkovChain, ContextCounts]:
+def fit_references(
+    train_sequences: list[str], *, max_markov_order: int = 10, max_context: int = 5, alpha: float = 0.5
+) -> tuple[MarkovChain, ContextCounts]:
     """The Markov chain and the two-sided count model, their context sizes chosen on the training
     sequences (fitted on the first 90%, scored on the rest), then refitted on all of them."""
     order, _ = select_order(MarkovChain, train_sequences, max_markov_order, alpha)
@@ -95,8 +105,9 @@ def fit_references(train_sequences: list[str], *, max_markov_order: int = 10, ma
     return MarkovChain(order, alpha).fit(train_sequences), ContextCounts(k, alpha).fit(train_sequences)
 
 
-def masked_token_scores(model, tokenizer, sequences: list[str], *, spacing: int = 4, batch_size: int = 32,
-                        device: str | None = None) -> list[list[tuple[int, int, float, bool]]]:
+def masked_token_scores(
+    model, tokenizer, sequences: list[str], *, spacing: int = 4, batch_size: int = 32, device: str | None = None
+) -> list[list[tuple[int, int, float, bool]]]:
     """For tokenizers whose tokens are not single bases or overlapping k-mers (BPE, non-overlapping
     k-mers): mask every ``spacing``-th token (its neighbours stay visible) and return, per sequence,
     ``(start, end, bits, hit)`` for each masked token: its bases ``seq[start:end]``, −log2 of the
@@ -130,8 +141,9 @@ def masked_token_scores(model, tokenizer, sequences: list[str], *, spacing: int 
                 for j in masked[row].nonzero().flatten().tolist():
                     a, b = (int(x) for x in offsets[row, j])
                     true_id = int(truth[row, j])
-                    spans.append((a, b, float(-logp[row, j, true_id] / np.log(2)),
-                                  bool(logp[row, j].argmax() == true_id)))
+                    spans.append(
+                        (a, b, float(-logp[row, j, true_id] / np.log(2)), bool(logp[row, j].argmax() == true_id))
+                    )
                 out.append(spans)
     finally:
         model.to(old_device).train(was_training)
@@ -159,30 +171,51 @@ def _token_level_metrics(model, tokenizer, heldout_sequences, markov, batch_size
             hit_bases += (b - a) * hit
     if not n_bases:
         raise ValueError("no held-out token of A/C/G/T bases was scored")
-    return {"masked_base_accuracy": hit_bases / n_bases, "bits_per_base": bits / n_bases,
-            "markov_bits_per_base": markov_bits / n_bases, "markov_order": markov.k,
-            "context_count_bits_per_base": None, "context_count_k": None, "uniform_bits_per_base": 2.0,
-            "n_bases": int(n_bases), "tokens_skipped": skipped,
-            "scoring": "per masked token, its bits divided by its bases; accuracy: bases of tokens predicted exactly"}
+    return {
+        "masked_base_accuracy": hit_bases / n_bases,
+        "bits_per_base": bits / n_bases,
+        "markov_bits_per_base": markov_bits / n_bases,
+        "markov_order": markov.k,
+        "context_count_bits_per_base": None,
+        "context_count_k": None,
+        "uniform_bits_per_base": 2.0,
+        "n_bases": int(n_bases),
+        "tokens_skipped": skipped,
+        "scoring": "per masked token, its bits divided by its bases; accuracy: bases of tokens predicted exactly",
+    }
 
 
-def lm_metrics(model, tokenizer, train_sequences: list[str] | None, heldout_sequences: list[str], *,
-               spacing: int | None = None, batch_size: int = 32, max_markov_order: int = 10, max_context: int = 5,
-               alpha: float = 0.5, references: tuple[MarkovChain, ContextCounts] | None = None) -> dict:
+def lm_metrics(
+    model,
+    tokenizer,
+    train_sequences: list[str] | None,
+    heldout_sequences: list[str],
+    *,
+    spacing: int | None = None,
+    batch_size: int = 32,
+    max_markov_order: int = 10,
+    max_context: int = 5,
+    alpha: float = 0.5,
+    references: tuple[MarkovChain, ContextCounts] | None = None,
+) -> dict:
     """Masked-base accuracy and bits per base of ``model`` on held-out sequences, with the uniform,
     Markov-chain and two-sided count references on the same bases (context sizes chosen on the
     training sequences; or ``references`` from :func:`fit_references`), and a verdict on which
     references the model beats."""
     if references is None:
-        references = fit_references(train_sequences, max_markov_order=max_markov_order, max_context=max_context,
-                                    alpha=alpha)
+        references = fit_references(
+            train_sequences, max_markov_order=max_markov_order, max_context=max_context, alpha=alpha
+        )
     markov, context = references
     if getattr(tokenizer, "kind", None) not in ("kmer", "base"):
         out = _token_level_metrics(model, tokenizer, heldout_sequences, markov, batch_size)
         out["beats_markov"] = out["bits_per_base"] < out["markov_bits_per_base"]
         out["beats_context_count"] = None
-        out["verdict"] = ("beats the Markov chain (no two-sided count reference exists for whole tokens)"
-                          if out["beats_markov"] else "does not beat the Markov chain: it has learned nothing useful")
+        out["verdict"] = (
+            "beats the Markov chain (no two-sided count reference exists for whole tokens)"
+            if out["beats_markov"]
+            else "does not beat the Markov chain: it has learned nothing useful"
+        )
         return out
     scored = masked_base_probabilities(model, tokenizer, heldout_sequences, spacing=spacing, batch_size=batch_size)
     bits, hits, markov_bits, context_bits = [], [], [], []
@@ -198,23 +231,37 @@ def lm_metrics(model, tokenizer, train_sequences: list[str] | None, heldout_sequ
             sink.append(-log2p[np.searchsorted(positions, bases)])
     if not bits:
         raise ValueError("no held-out A/C/G/T base was scored")
-    out = {"masked_base_accuracy": float(np.concatenate(hits).mean()),
-           "bits_per_base": float(np.concatenate(bits).mean()),
-           "markov_bits_per_base": float(np.concatenate(markov_bits).mean()), "markov_order": markov.k,
-           "context_count_bits_per_base": float(np.concatenate(context_bits).mean()), "context_count_k": context.k,
-           "uniform_bits_per_base": 2.0, "n_bases": int(sum(len(b) for b in bits))}
+    out = {
+        "masked_base_accuracy": float(np.concatenate(hits).mean()),
+        "bits_per_base": float(np.concatenate(bits).mean()),
+        "markov_bits_per_base": float(np.concatenate(markov_bits).mean()),
+        "markov_order": markov.k,
+        "context_count_bits_per_base": float(np.concatenate(context_bits).mean()),
+        "context_count_k": context.k,
+        "uniform_bits_per_base": 2.0,
+        "n_bases": int(sum(len(b) for b in bits)),
+    }
     out["beats_markov"] = out["bits_per_base"] < out["markov_bits_per_base"]
     out["beats_context_count"] = out["bits_per_base"] < out["context_count_bits_per_base"]
-    out["verdict"] = ("beats the two-sided count model: it uses more than short context" if out["beats_context_count"]
-                      else "beats the Markov chain but not the two-sided count model: no more than short context"
-                      if out["beats_markov"] else "does not beat the Markov chain: it has learned nothing useful")
+    out["verdict"] = (
+        "beats the two-sided count model: it uses more than short context"
+        if out["beats_context_count"]
+        else "beats the Markov chain but not the two-sided count model: no more than short context"
+        if out["beats_markov"]
+        else "does not beat the Markov chain: it has learned nothing useful"
+    )
     return out
 
 
 def describe(lm: dict) -> str:
     """One line for people: the model's per-base figures beside the references, then the verdict."""
-    context = (f", two-sided counts (k={lm['context_count_k']}) {lm['context_count_bits_per_base']:.4f}"
-               if lm.get("context_count_bits_per_base") is not None else "")
-    return (f"held-out, per base ({lm['n_bases']:,} masked bases): accuracy {lm['masked_base_accuracy']:.4f}; "
-            f"bits per base {lm['bits_per_base']:.4f} vs Markov chain (order {lm['markov_order']}) "
-            f"{lm['markov_bits_per_base']:.4f}{context}, uniform 2.0000 -> the model {lm['verdict']}")
+    context = (
+        f", two-sided counts (k={lm['context_count_k']}) {lm['context_count_bits_per_base']:.4f}"
+        if lm.get("context_count_bits_per_base") is not None
+        else ""
+    )
+    return (
+        f"held-out, per base ({lm['n_bases']:,} masked bases): accuracy {lm['masked_base_accuracy']:.4f}; "
+        f"bits per base {lm['bits_per_base']:.4f} vs Markov chain (order {lm['markov_order']}) "
+        f"{lm['markov_bits_per_base']:.4f}{context}, uniform 2.0000 -> the model {lm['verdict']}"
+    )

@@ -41,12 +41,21 @@ class KmerMaskingCollator:
     predicted), like ``transformers.DataCollatorForLanguageModeling``.
     """
 
-    def __init__(self, tokenizer, mlm_probability: float = 0.15, span_length: int = 1, mask_fraction: float = 0.8,
-                 random_fraction: float = 0.1, seed: int | None = None):
+    def __init__(
+        self,
+        tokenizer,
+        mlm_probability: float = 0.15,
+        span_length: int = 1,
+        mask_fraction: float = 0.8,
+        random_fraction: float = 0.1,
+        seed: int | None = None,
+    ):
         k = getattr(tokenizer, "k", None)
         if getattr(tokenizer, "kind", None) != "kmer" or not k:
-            raise ValueError("KmerMaskingCollator needs an overlapping k-mer tokenizer (KmerTokenizer); use "
-                             "transformers.DataCollatorForLanguageModeling for BPE or single-base tokens")
+            raise ValueError(
+                "KmerMaskingCollator needs an overlapping k-mer tokenizer (KmerTokenizer); use "
+                "transformers.DataCollatorForLanguageModeling for BPE or single-base tokens"
+            )
         if not 0 < mlm_probability < 1 or span_length < 1 or mask_fraction + random_fraction > 1:
             raise ValueError("need 0 < mlm_probability < 1, span_length >= 1 and mask + random fractions <= 1")
         self.tokenizer, self.k = tokenizer, k
@@ -59,8 +68,7 @@ class KmerMaskingCollator:
     def __call__(self, examples: list[dict]) -> dict:
         import torch
 
-        features = [{"input_ids": list(e["input_ids"]), "attention_mask": [1] * len(e["input_ids"])}
-                    for e in examples]
+        features = [{"input_ids": list(e["input_ids"]), "attention_mask": [1] * len(e["input_ids"])} for e in examples]
         batch = self.tokenizer.pad(features, padding=True, return_tensors="pt")
         ids = batch["input_ids"].numpy().copy()
         labels = np.full_like(ids, -100)

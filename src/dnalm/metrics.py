@@ -76,19 +76,26 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     from scipy import stats
 
     y_true, y_pred = np.asarray(y_true, float).ravel(), np.asarray(y_pred, float).ravel()
-    return {"mse": float(skm.mean_squared_error(y_true, y_pred)), "mae": float(skm.mean_absolute_error(y_true, y_pred)),
-            "r2": _safe(skm.r2_score, y_true, y_pred), "pearson": _safe(lambda: stats.pearsonr(y_true, y_pred)[0]),
-            "spearman": _safe(lambda: stats.spearmanr(y_true, y_pred)[0]), "n_predictions": len(y_pred)}
+    return {
+        "mse": float(skm.mean_squared_error(y_true, y_pred)),
+        "mae": float(skm.mean_absolute_error(y_true, y_pred)),
+        "r2": _safe(skm.r2_score, y_true, y_pred),
+        "pearson": _safe(lambda: stats.pearsonr(y_true, y_pred)[0]),
+        "spearman": _safe(lambda: stats.spearmanr(y_true, y_pred)[0]),
+        "n_predictions": len(y_pred),
+    }
 
 
 def multilabel_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
     y_true = np.asarray(y_true).astype(int)
     y_pred = (np.asarray(probs) >= 0.5).astype(int)
-    return {"subset_accuracy": float(skm.accuracy_score(y_true, y_pred)),
-            "f1_macro": float(skm.f1_score(y_true, y_pred, average="macro", zero_division=0)),
-            "auroc": _safe(skm.roc_auc_score, y_true, probs, average="macro"),
-            "auprc": _safe(skm.average_precision_score, y_true, probs, average="macro"),
-            "n_predictions": len(y_pred)}
+    return {
+        "subset_accuracy": float(skm.accuracy_score(y_true, y_pred)),
+        "f1_macro": float(skm.f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "auroc": _safe(skm.roc_auc_score, y_true, probs, average="macro"),
+        "auprc": _safe(skm.average_precision_score, y_true, probs, average="macro"),
+        "n_predictions": len(y_pred),
+    }
 
 
 def per_base_metrics(labels: np.ndarray, logits: np.ndarray) -> dict:

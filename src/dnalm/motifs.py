@@ -35,8 +35,19 @@ import numpy as np
 __all__ = ["benjamini_hochberg", "find_motifs", "jaspar_motifs", "match_motif", "require_pyjaspar"]
 
 BASES = "ACGT"
-COLUMNS = ["motif", "n_seqlets", "consensus", "mean_contribution", "best_match_id", "best_match_name", "score",
-           "pvalue", "qvalue", "top_matches", "logo"]
+COLUMNS = [
+    "motif",
+    "n_seqlets",
+    "consensus",
+    "mean_contribution",
+    "best_match_id",
+    "best_match_name",
+    "score",
+    "pvalue",
+    "qvalue",
+    "top_matches",
+    "logo",
+]
 
 
 def _rc(m: np.ndarray) -> np.ndarray:
@@ -59,8 +70,15 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum() / den) if den > 0 else 0.0
 
 
-def find_seqlets(contribs: list[np.ndarray], *, width: int = 15, core: int = 7, quantile: float = 0.99,
-                 shuffles: int = 10, seed: int = 0) -> list[tuple[int, int, float]]:
+def find_seqlets(
+    contribs: list[np.ndarray],
+    *,
+    width: int = 15,
+    core: int = 7,
+    quantile: float = 0.99,
+    shuffles: int = 10,
+    seed: int = 0,
+) -> list[tuple[int, int, float]]:
     """``(sequence, start, score)`` of high-attribution windows, strongest first."""
     rng = np.random.default_rng(seed)
     kernel = np.ones(core)
@@ -111,8 +129,7 @@ def require_pyjaspar():
     try:
         from pyjaspar import jaspardb
     except ImportError as err:
-        raise ImportError("motif matching needs JASPAR's database: pip install pyjaspar (or dnalm[interpret])") \
-            from err
+        raise ImportError("motif matching needs JASPAR's database: pip install pyjaspar (or dnalm[interpret])") from err
     return jaspardb
 
 
@@ -168,8 +185,9 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def match_motif(pwm: np.ndarray, *, tax_group: str | None = "vertebrates", n_null: int = 20_000,
-                seed: int = 0) -> list[dict]:
+def match_motif(
+    pwm: np.ndarray, *, tax_group: str | None = "vertebrates", n_null: int = 20_000, seed: int = 0
+) -> list[dict]:
     """Every JASPAR CORE matrix scored against ``pwm`` ``(width, 4)``, best first:
     ``{"id", "name", "score", "pvalue", "qvalue"}``. p-values are empirical, ``(1 + #null >= score) /
     (1 + n_null)`` over ``n_null`` random matrices per target width, so none is below ``1 / (1 + n_null)``."""
@@ -181,19 +199,45 @@ def match_motif(pwm: np.ndarray, *, tax_group: str | None = "vertebrates", n_nul
     for w in sorted({len(m) for m in pwms}):
         idx = [j for j, m in enumerate(pwms) if len(m) == w]
         score[idx] = _best_alignment(zq, np.stack([_z(pwms[j]) for j in idx]))
-        null = np.sort(np.concatenate([_best_alignment(zq, pool[rng.integers(0, len(pool), (min(5000, n_null), w))])
-                                       for _ in range(0, n_null, 5000)]))
+        null = np.sort(
+            np.concatenate(
+                [
+                    _best_alignment(zq, pool[rng.integers(0, len(pool), (min(5000, n_null), w))])
+                    for _ in range(0, n_null, 5000)
+                ]
+            )
+        )
         above = len(null) - np.searchsorted(null, score[idx] - 1e-9, side="left")
         pvalue[idx] = (1 + above) / (1 + len(null))
     qvalue = benjamini_hochberg(pvalue)
     order = np.lexsort((-score, pvalue))
-    return [{"id": ids[j], "name": names[j], "score": float(score[j]), "pvalue": float(pvalue[j]),
-             "qvalue": float(qvalue[j])} for j in order]
+    return [
+        {
+            "id": ids[j],
+            "name": names[j],
+            "score": float(score[j]),
+            "pvalue": float(pvalue[j]),
+            "qvalue": float(qvalue[j]),
+        }
+        for j in order
+    ]
 
 
-def find_motifs(sequences: list[str], contribs: list[np.ndarray], output: str | Path, *, width: int = 15,
-                core: int = 7, quantile: float = 0.99, min_similarity: float = 0.6, min_seqlets: int = 3,
-                trim: float = 0.3, tax_group: str | None = "vertebrates", top: int = 3, logos: bool = True) -> list[dict]:
+def find_motifs(
+    sequences: list[str],
+    contribs: list[np.ndarray],
+    output: str | Path,
+    *,
+    width: int = 15,
+    core: int = 7,
+    quantile: float = 0.99,
+    min_similarity: float = 0.6,
+    min_seqlets: int = 3,
+    trim: float = 0.3,
+    tax_group: str | None = "vertebrates",
+    top: int = 3,
+    logos: bool = True,
+) -> list[dict]:
     """Seqlets of ``contribs`` (``(len, 4)`` attribution on the base present, one per sequence) clustered
     into motifs, matched to JASPAR; writes ``output/motifs.tsv`` and a logo per motif; returns the rows."""
     from dnalm.files import atomic_open
@@ -204,8 +248,11 @@ def find_motifs(sequences: list[str], contribs: list[np.ndarray], output: str | 
     output = Path(output)
     onehots = [one_hot(s) for s in sequences]
     seqlets = find_seqlets(contribs, width=width, core=core, quantile=quantile)
-    clusters = [c for c in _cluster(seqlets, contribs, onehots, width=width, min_similarity=min_similarity)
-                if len(c["members"]) >= min_seqlets]
+    clusters = [
+        c
+        for c in _cluster(seqlets, contribs, onehots, width=width, min_similarity=min_similarity)
+        if len(c["members"]) >= min_seqlets
+    ]
     clusters.sort(key=lambda c: -len(c["members"]))
     rows = []
     for n, c in enumerate(clusters):
@@ -218,14 +265,28 @@ def find_motifs(sequences: list[str], contribs: list[np.ndarray], output: str | 
         consensus = "".join(BASES[j] if f[j] >= 0.5 else "N" for f, j in zip(pwm, pwm.argmax(axis=1)))
         matches = match_motif(pwm, tax_group=tax_group)
         best = matches[0]
-        row = {"motif": f"motif_{n}", "n_seqlets": len(c["members"]), "consensus": consensus,
-               "mean_contribution": round(float(cwm.sum()), 4), "best_match_id": best["id"],
-               "best_match_name": best["name"], "score": round(best["score"], 3), "pvalue": f"{best['pvalue']:.3g}",
-               "qvalue": f"{best['qvalue']:.3g}",
-               "top_matches": "; ".join(f"{m['id']} {m['name']} (q={m['qvalue']:.2g})" for m in matches[:top]),
-               "logo": _logo(cwm, a, b, output / f"motif_{n}.png", f"motif_{n}: {consensus}, {len(c['members'])} "
-                             f"seqlets; best JASPAR match {best['id']} {best['name']} (q={best['qvalue']:.2g})")
-               if logos else ""}
+        row = {
+            "motif": f"motif_{n}",
+            "n_seqlets": len(c["members"]),
+            "consensus": consensus,
+            "mean_contribution": round(float(cwm.sum()), 4),
+            "best_match_id": best["id"],
+            "best_match_name": best["name"],
+            "score": round(best["score"], 3),
+            "pvalue": f"{best['pvalue']:.3g}",
+            "qvalue": f"{best['qvalue']:.3g}",
+            "top_matches": "; ".join(f"{m['id']} {m['name']} (q={m['qvalue']:.2g})" for m in matches[:top]),
+            "logo": _logo(
+                cwm,
+                a,
+                b,
+                output / f"motif_{n}.png",
+                f"motif_{n}: {consensus}, {len(c['members'])} "
+                f"seqlets; best JASPAR match {best['id']} {best['name']} (q={best['qvalue']:.2g})",
+            )
+            if logos
+            else "",
+        }
         rows.append(row)
     with atomic_open(output / "motifs.tsv", "w") as fh:
         fh.write("\t".join(COLUMNS) + "\n")

@@ -48,16 +48,21 @@ class DnaClassificationPipeline(TextClassificationPipeline):
     def preprocess(self, inputs, **tokenizer_kwargs):
         if not isinstance(inputs, str):
             raise ValueError(f"dna-classification takes DNA strings; got {type(inputs).__name__}")
-        return self.tokenizer(normalize(inputs.strip(), record="input"), return_tensors="pt", truncation=True,
-                              max_length=self._max_tokens)
+        return self.tokenizer(
+            normalize(inputs.strip(), record="input"), return_tensors="pt", truncation=True, max_length=self._max_tokens
+        )
 
 
 def register() -> None:
     """Register the task and dnalm's architectures (idempotent; done on import)."""
     register_baselines()
     if "dna-classification" not in PIPELINE_REGISTRY.get_supported_tasks():
-        PIPELINE_REGISTRY.register_pipeline("dna-classification", pipeline_class=DnaClassificationPipeline,
-                                            pt_model=AutoModelForSequenceClassification, type="text")
+        PIPELINE_REGISTRY.register_pipeline(
+            "dna-classification",
+            pipeline_class=DnaClassificationPipeline,
+            pt_model=AutoModelForSequenceClassification,
+            type="text",
+        )
 
 
 register()

@@ -93,9 +93,19 @@ def window_size(model, tokenizer, max_tokens: int | None) -> tuple[int, int]:
     return max_tokens, window_bases(tokenizer, max_tokens)
 
 
-def stream_windows(model, tokenizer, sequences: Iterable[str], forward, *, batch_size: int = 64,
-                   max_tokens: int | None = None, stride: int | None = None, reverse_complement_average: bool = False,
-                   device: str | None = None, max_windows: int | None = None) -> Iterator[tuple[list[int], list]]:
+def stream_windows(
+    model,
+    tokenizer,
+    sequences: Iterable[str],
+    forward,
+    *,
+    batch_size: int = 64,
+    max_tokens: int | None = None,
+    stride: int | None = None,
+    reverse_complement_average: bool = False,
+    device: str | None = None,
+    max_windows: int | None = None,
+) -> Iterator[tuple[list[int], list]]:
     """The prediction engine: for each input sequence, in order, its window starts and the outputs
     ``forward(model, encoding, pieces)`` gave for its windows (forward strand first, then the reverse
     complements when ``reverse_complement_average``).
@@ -119,8 +129,13 @@ def stream_windows(model, tokenizer, sequences: Iterable[str], forward, *, batch
         order = sorted(range(len(queue)), key=lambda j: len(queue[j][2]))
         for b in range(0, len(order), batch_size):
             items = [queue[j] for j in order[b : b + batch_size]]
-            enc = tokenizer([piece for _, _, piece in items], padding=True, truncation=True, max_length=max_tokens,
-                            return_tensors="pt")
+            enc = tokenizer(
+                [piece for _, _, piece in items],
+                padding=True,
+                truncation=True,
+                max_length=max_tokens,
+                return_tensors="pt",
+            )
             enc = {k: v.to(device_used) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
             with torch.inference_mode():
                 outs = forward(run_model, enc, [piece for _, _, piece in items])
@@ -163,10 +178,19 @@ def _score_forward(task):
     return forward
 
 
-def iter_scores(model, tokenizer, sequences: Iterable[str], *, batch_size: int = 64,
-                reverse_complement_average: bool = False, stride: int | None = None, aggregate: str = "mean",
-                device: str | None = None, max_tokens: int | None = None,
-                max_windows: int | None = None) -> Iterator[tuple[np.ndarray, int]]:
+def iter_scores(
+    model,
+    tokenizer,
+    sequences: Iterable[str],
+    *,
+    batch_size: int = 64,
+    reverse_complement_average: bool = False,
+    stride: int | None = None,
+    aggregate: str = "mean",
+    device: str | None = None,
+    max_tokens: int | None = None,
+    max_windows: int | None = None,
+) -> Iterator[tuple[np.ndarray, int]]:
     """``(scores, n_windows)`` for each sequence of an iterable, in order, streamed: class
     probabilities (softmax), label probabilities (sigmoid, multi-label) or values (regression),
     combined over a long sequence's windows by ``aggregate`` (``mean`` or ``max``) and over both
@@ -174,9 +198,18 @@ def iter_scores(model, tokenizer, sequences: Iterable[str], *, batch_size: int =
     if aggregate not in ("mean", "max"):
         raise ValueError(f"aggregate must be 'mean' or 'max'; got {aggregate!r}")
     task = task_of(model)
-    for starts, outs in stream_windows(model, tokenizer, sequences, _score_forward(task), batch_size=batch_size,
-                                       max_tokens=max_tokens, stride=stride, device=device, max_windows=max_windows,
-                                       reverse_complement_average=reverse_complement_average):
+    for starts, outs in stream_windows(
+        model,
+        tokenizer,
+        sequences,
+        _score_forward(task),
+        batch_size=batch_size,
+        max_tokens=max_tokens,
+        stride=stride,
+        device=device,
+        max_windows=max_windows,
+        reverse_complement_average=reverse_complement_average,
+    ):
         yield task.combine(np.stack(outs), aggregate), len(starts)
 
 
@@ -188,8 +221,16 @@ def predict_proba(model, tokenizer, sequences: list[str], **kwargs) -> tuple[np.
     return np.stack([r[0] for r in rows]), np.array([r[1] for r in rows])
 
 
-def predict_per_base(model, tokenizer, sequences: list[str], *, batch_size: int = 64, stride: int | None = None,
-                     device: str | None = None, max_tokens: int | None = None) -> list[np.ndarray]:
+def predict_per_base(
+    model,
+    tokenizer,
+    sequences: list[str],
+    *,
+    batch_size: int = 64,
+    stride: int | None = None,
+    device: str | None = None,
+    max_tokens: int | None = None,
+) -> list[np.ndarray]:
     """Per-nucleotide scores ``(len(seq), num_labels)`` for each sequence: class probabilities, or
     values for per-base regression (the model's task says which).
 
@@ -204,8 +245,9 @@ def predict_per_base(model, tokenizer, sequences: list[str], *, batch_size: int 
 
     out = []
     n_labels = model.config.num_labels
-    for seq_starts, outs in stream_windows(model, tokenizer, sequences, forward, batch_size=batch_size,
-                                           max_tokens=max_tokens, stride=stride, device=device):
+    for seq_starts, outs in stream_windows(
+        model, tokenizer, sequences, forward, batch_size=batch_size, max_tokens=max_tokens, stride=stride, device=device
+    ):
         length = max(s + len(o) for s, o in zip(seq_starts, outs))
         total, counts = np.zeros((length, n_labels)), np.zeros(length)
         for s, o in zip(seq_starts, outs):

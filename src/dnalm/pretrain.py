@@ -71,19 +71,55 @@ class PretrainConfig:
 
 #: The seeds' recipes, and scaled-down versions that finish on a 2-core CPU.
 RECIPES: dict[str, dict] = {
-    "tinydnabert": {"model": "tinydnabert", "batch_size": 128, "max_length": 512, "learning_rate": 1e-4,
-                    "warmup_steps": 20_000, "max_steps": 200_000, "weight_decay": 1e-5},
-    "dnabert": {"model": "dnabert-6", "batch_size": 2000, "max_length": 512, "learning_rate": 4e-4,
-                "warmup_steps": 10_000, "max_steps": 120_000, "weight_decay": 0.01,
-                "mlm_schedule": [[0.0, 0.15], [100_000 / 120_000, 0.20]]},
-    "mini-cpu": {"model": "mini", "batch_size": 32, "max_length": 256, "learning_rate": 2e-3, "warmup_steps": 0.05,
-                 "lr_scheduler": "cosine", "weight_decay": 0.01, "time_budget": 1800,
-                 "trainer": {"adam_beta2": 0.98}},
-    "tinydnabert-cpu": {"model": "tiny-bpe", "batch_size": 32, "max_length": 128, "learning_rate": 5e-4,
-                        "warmup_steps": 0.1, "max_steps": 2000, "weight_decay": 1e-5},
-    "dnabert-cpu": {"model": "tiny", "batch_size": 32, "max_length": 128, "learning_rate": 5e-4,
-                    "warmup_steps": 0.1, "max_steps": 2000, "weight_decay": 0.01,
-                    "mlm_schedule": [[0.0, 0.15], [5 / 6, 0.20]]},
+    "tinydnabert": {
+        "model": "tinydnabert",
+        "batch_size": 128,
+        "max_length": 512,
+        "learning_rate": 1e-4,
+        "warmup_steps": 20_000,
+        "max_steps": 200_000,
+        "weight_decay": 1e-5,
+    },
+    "dnabert": {
+        "model": "dnabert-6",
+        "batch_size": 2000,
+        "max_length": 512,
+        "learning_rate": 4e-4,
+        "warmup_steps": 10_000,
+        "max_steps": 120_000,
+        "weight_decay": 0.01,
+        "mlm_schedule": [[0.0, 0.15], [100_000 / 120_000, 0.20]],
+    },
+    "mini-cpu": {
+        "model": "mini",
+        "batch_size": 32,
+        "max_length": 256,
+        "learning_rate": 2e-3,
+        "warmup_steps": 0.05,
+        "lr_scheduler": "cosine",
+        "weight_decay": 0.01,
+        "time_budget": 1800,
+        "trainer": {"adam_beta2": 0.98},
+    },
+    "tinydnabert-cpu": {
+        "model": "tiny-bpe",
+        "batch_size": 32,
+        "max_length": 128,
+        "learning_rate": 5e-4,
+        "warmup_steps": 0.1,
+        "max_steps": 2000,
+        "weight_decay": 1e-5,
+    },
+    "dnabert-cpu": {
+        "model": "tiny",
+        "batch_size": 32,
+        "max_length": 128,
+        "learning_rate": 5e-4,
+        "warmup_steps": 0.1,
+        "max_steps": 2000,
+        "weight_decay": 0.01,
+        "mlm_schedule": [[0.0, 0.15], [5 / 6, 0.20]],
+    },
 }
 
 
@@ -105,16 +141,24 @@ def resolve_pretrain_config(model_or_recipe: str | None, config: str | Path | No
         explicit = set(given) | (set(load_yaml(config)) if config is not None else set())
         if (parse_duration(data.get("time_budget")) or float("inf")) < rule["below_s"]:
             changed = {k: v for k, v in rule["settings"].items() if k not in explicit}
-            log.info("%s with a budget under %.0f min: %s (more tokens per second for a short run)",
-                     model_or_recipe, rule["below_s"] / 60, changed)
+            log.info(
+                "%s with a budget under %.0f min: %s (more tokens per second for a short run)",
+                model_or_recipe,
+                rule["below_s"] / 60,
+                changed,
+            )
             data.update(changed)
     return PretrainConfig.from_dict(data)
 
 
 #: Recipes scale down for short budgets: a shallower model on shorter windows sees more bases per second,
 #: which matters more than depth in a few minutes (measured: E. coli, 5 min, README).
-_SHORT_BUDGET = {"mini-cpu": {"below_s": 900, "settings": {"model_config": {"num_hidden_layers": 2},
-                                                            "max_length": 128, "batch_size": 64}}}
+_SHORT_BUDGET = {
+    "mini-cpu": {
+        "below_s": 900,
+        "settings": {"model_config": {"num_hidden_layers": 2}, "max_length": 128, "batch_size": 64},
+    }
+}
 
 
 def _build(cfg: PretrainConfig, corpus, output: Path):
@@ -131,8 +175,9 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
         path = resolve_model_path(cfg.model)
         return AutoModelForMaskedLM.from_pretrained(path), load_tokenizer(path)
     if spec.architecture not in ("bert", "roberta", "modernbert"):
-        raise ValueError(f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta/modernbert), not "
-                         f"{spec.architecture}")
+        raise ValueError(
+            f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta/modernbert), not {spec.architecture}"
+        )
     spec.config.update(cfg.model_config)
     if (output / "tokenizer" / "tokenizer_config.json").is_file():
         tok = load_tokenizer(output / "tokenizer")
@@ -221,8 +266,13 @@ def _callbacks(cfg: PretrainConfig, collator, output: Path):
         def on_evaluate(self, args, state, control, metrics=None, **kwargs):
             if metrics and "eval_loss" in metrics:
                 metrics["eval_perplexity"] = math.exp(min(metrics["eval_loss"], 50))
-                log.info("step %d validation: loss %.4f, perplexity %.2f, masked accuracy %.4f", state.global_step,
-                         metrics["eval_loss"], metrics["eval_perplexity"], metrics.get("eval_masked_accuracy", 0))
+                log.info(
+                    "step %d validation: loss %.4f, perplexity %.2f, masked accuracy %.4f",
+                    state.global_step,
+                    metrics["eval_loss"],
+                    metrics["eval_perplexity"],
+                    metrics.get("eval_masked_accuracy", 0),
+                )
 
     return [Pretraining()]
 
@@ -274,8 +324,9 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
     elif resume:
         _check_resume(cfg, corpus_path, output)
     elif not resume and last is not None:
-        raise ValueError(f"{output} already holds checkpoints of a run; pass --resume to continue it or choose "
-                         "another output folder")
+        raise ValueError(
+            f"{output} already holds checkpoints of a run; pass --resume to continue it or choose another output folder"
+        )
     output.mkdir(parents=True, exist_ok=True)
     set_seed(cfg.seed)
     corpus = load_corpus(corpus_path) if isinstance(corpus_path, str | Path) else corpus_path
@@ -284,41 +335,69 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
     data = _tokenize(corpus, tok, max_length)
     lengths = _window_lengths(data["train"])
     padding = _padding_fraction(lengths, max_length)
-    log.info("%d training windows of %d tokens; %.1f%% of the token slots are padding", len(data["train"]),
-             max_length, 100 * padding)
+    log.info(
+        "%d training windows of %d tokens; %.1f%% of the token slots are padding",
+        len(data["train"]),
+        max_length,
+        100 * padding,
+    )
     heldout = _heldout_windows(corpus, tok, max_length, cfg)
     references = _fit_references(corpus, tok) if heldout else None
     if "validation" in data and cfg.max_eval_examples and len(data["validation"]) > cfg.max_eval_examples:
-        log.info("scoring a fixed, seeded sample of %d of %d validation windows at each evaluation",
-                 cfg.max_eval_examples, len(data["validation"]))
+        log.info(
+            "scoring a fixed, seeded sample of %d of %d validation windows at each evaluation",
+            cfg.max_eval_examples,
+            len(data["validation"]),
+        )
         data["validation"] = data["validation"].shuffle(seed=cfg.seed).select(range(cfg.max_eval_examples))
     collator = _collator(cfg, tok)
-    steps, eval_steps, deadline, budget_note = _plan(cfg, model, data, collator, last if resume else None, t0,
-                                                     len(heldout))
-    (output / "dnalm_pretrain.yaml").write_text(yaml.safe_dump(
-        {**dataclasses.asdict(cfg), "max_steps": steps, "eval_steps": eval_steps}, sort_keys=False))
+    steps, eval_steps, deadline, budget_note = _plan(
+        cfg, model, data, collator, last if resume else None, t0, len(heldout)
+    )
+    (output / "dnalm_pretrain.yaml").write_text(
+        yaml.safe_dump({**dataclasses.asdict(cfg), "max_steps": steps, "eval_steps": eval_steps}, sort_keys=False)
+    )
     write_json(output / _CORPUS_FILE, corpus_digest(corpus_path))
     ours = dict(
-        output_dir=str(checkpoints), max_steps=steps, per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        learning_rate=cfg.learning_rate, warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay,
-        lr_scheduler_type=cfg.lr_scheduler, save_strategy="steps", save_steps=cfg.save_steps,
-        eval_strategy="steps" if "validation" in data else "no", eval_steps=eval_steps,
+        output_dir=str(checkpoints),
+        max_steps=steps,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        learning_rate=cfg.learning_rate,
+        warmup_steps=cfg.warmup_steps,
+        weight_decay=cfg.weight_decay,
+        lr_scheduler_type=cfg.lr_scheduler,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        eval_strategy="steps" if "validation" in data else "no",
+        eval_steps=eval_steps,
         logging_steps=min(cfg.logging_steps, eval_steps, max(1, steps // 20)),  # a curve, even for short runs
-        save_total_limit=cfg.save_total_limit, seed=cfg.seed,
-        data_seed=cfg.seed, report_to="none", dataloader_drop_last=False, disable_tqdm=not progress_bars(),
+        save_total_limit=cfg.save_total_limit,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        report_to="none",
+        dataloader_drop_last=False,
+        disable_tqdm=not progress_bars(),
         # mixed precision on a GPU; on a CPU fp32 (bf16 autocast is measured for fine-tuning, not yet here)
-        **precision_flags(resolve_precision("auto") if torch.cuda.is_available() else "fp32"))
+        **precision_flags(resolve_precision("auto") if torch.cuda.is_available() else "fp32"),
+    )
     args = TrainingArguments(**{**ours, **cfg.trainer})  # the trainer: pass-through wins
     callbacks = _callbacks(cfg, collator, output)
     if deadline is not None:
         from dnalm.callbacks import TimeBudget
 
         callbacks.append(TimeBudget(deadline))
-    trainer = Trainer(model=model, args=args, train_dataset=data["train"], eval_dataset=data.get("validation"),
-                      data_collator=collator, compute_metrics=_masked_accuracy,
-                      preprocess_logits_for_metrics=lambda logits, labels: logits.argmax(dim=-1),
-                      callbacks=callbacks)
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=data["train"],
+        eval_dataset=data.get("validation"),
+        data_collator=collator,
+        compute_metrics=_masked_accuracy,
+        preprocess_logits_for_metrics=lambda logits, labels: logits.argmax(dim=-1),
+        callbacks=callbacks,
+    )
     t_train = time.time()
     trainer.train(resume_from_checkpoint=str(last) if resume and last is not None else None)
     train_s = time.time() - t_train
@@ -330,15 +409,25 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
     plot_loss_curve(history, output / "loss_curve.png")
     lm = _score(model, tok, heldout, references, cfg.batch_size, output / "lm_metrics.json") if heldout else None
     tokens_seen = trainer.state.global_step * cfg.batch_size * cfg.gradient_accumulation_steps * lengths.mean()
-    summary = {"model": cfg.model, "steps": trainer.state.global_step, "steps_planned": steps,
-               "resumed_from": str(last) if resume else None, "time_budget_s": cfg.time_budget,
-               "time_budget_note": budget_note, "train_segments": len(corpus["train"]),
-               "train_examples": len(data["train"]), "padding_fraction": round(padding, 4),
-               "validation_examples": len(data["validation"]) if "validation" in data else 0,
-               "max_length": max_length, "validation": final, "lm_metrics": lm,
-               "parameters": sum(p.numel() for p in model.parameters()), "train_time_s": round(train_s, 1),
-               "tokens_per_s": round(tokens_seen / max(train_s, 1e-9), 1),
-               "wall_time_s": round(time.time() - t0, 1)}
+    summary = {
+        "model": cfg.model,
+        "steps": trainer.state.global_step,
+        "steps_planned": steps,
+        "resumed_from": str(last) if resume else None,
+        "time_budget_s": cfg.time_budget,
+        "time_budget_note": budget_note,
+        "train_segments": len(corpus["train"]),
+        "train_examples": len(data["train"]),
+        "padding_fraction": round(padding, 4),
+        "validation_examples": len(data["validation"]) if "validation" in data else 0,
+        "max_length": max_length,
+        "validation": final,
+        "lm_metrics": lm,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "train_time_s": round(train_s, 1),
+        "tokens_per_s": round(tokens_seen / max(train_s, 1e-9), 1),
+        "wall_time_s": round(time.time() - t0, 1),
+    }
     write_json(output / "pretrain_summary.json", summary)
     return summary
 
@@ -367,8 +456,11 @@ def corpus_digest(corpus) -> dict:
     summary = json.loads((path / "summary.json").read_text()) if (path / "summary.json").is_file() else None
     if summary is not None:
         summary["fastas"] = [Path(f).name for f in summary.get("fastas", [])]
-    files = {p.relative_to(path).as_posix(): p.stat().st_size for p in sorted(path.rglob("*.arrow"))
-             if not any(part.startswith(".") for part in p.relative_to(path).parts)}
+    files = {
+        p.relative_to(path).as_posix(): p.stat().st_size
+        for p in sorted(path.rglob("*.arrow"))
+        if not any(part.startswith(".") for part in p.relative_to(path).parts)
+    }
     return json.loads(json.dumps({"summary": summary, "files": files}))
 
 
@@ -376,12 +468,17 @@ def resume_differences(saved: dict, cfg: PretrainConfig, saved_corpus: dict | No
     """What differs between a run's saved settings and corpus and the ones it is resumed with (the plan,
     ``max_steps``/``time_budget``/``eval_steps``, aside); empty when it may resume."""
     now = json.loads(json.dumps(dataclasses.asdict(cfg), default=str))
-    diffs = [f"{k} was {saved.get(k)!r}, now {now.get(k)!r}" for k in sorted(set(now) | set(saved))
-             if k not in _PLAN_SETTINGS and saved.get(k) != now.get(k)]
+    diffs = [
+        f"{k} was {saved.get(k)!r}, now {now.get(k)!r}"
+        for k in sorted(set(now) | set(saved))
+        if k not in _PLAN_SETTINGS and saved.get(k) != now.get(k)
+    ]
     if saved_corpus is not None and saved_corpus != corpus:
-        parts = [f"summary.json {k}" for k in sorted(set(saved_corpus.get("summary") or {}) |
-                                                      set(corpus.get("summary") or {}))
-                 if (saved_corpus.get("summary") or {}).get(k) != (corpus.get("summary") or {}).get(k)]
+        parts = [
+            f"summary.json {k}"
+            for k in sorted(set(saved_corpus.get("summary") or {}) | set(corpus.get("summary") or {}))
+            if (saved_corpus.get("summary") or {}).get(k) != (corpus.get("summary") or {}).get(k)
+        ]
         if saved_corpus.get("files") != corpus.get("files") or not parts:
             parts.append("data files")
         diffs.append("the corpus differs (" + ", ".join(parts) + ")")
@@ -405,9 +502,11 @@ def _check_resume(cfg: PretrainConfig, corpus_path, output: Path) -> None:
         log.warning("--resume: %s records no corpus digest (an older dnalm); the corpus cannot be checked", output)
     diffs = resume_differences(saved, cfg, saved_corpus, corpus_digest(corpus_path))
     if diffs:
-        raise ValueError(f"{output}: --resume would continue a run with other settings or data than it started "
-                         f"with: {'; '.join(diffs)}. Resume with the same settings and corpus, or choose another "
-                         "output folder")
+        raise ValueError(
+            f"{output}: --resume would continue a run with other settings or data than it started "
+            f"with: {'; '.join(diffs)}. Resume with the same settings and corpus, or choose another "
+            "output folder"
+        )
 
 
 def _score(model, tok, heldout: list[str], references, batch_size: int, output: Path) -> dict:
@@ -420,9 +519,16 @@ def _score(model, tok, heldout: list[str], references, batch_size: int, output: 
     return lm
 
 
-def score_language_model(model_dir: str | Path, corpus_path: str | Path, output: str | Path, *,
-                         max_length: int | None = None, examples: int = 1000, seed: int = 42,
-                         batch_size: int = 32) -> dict:
+def score_language_model(
+    model_dir: str | Path,
+    corpus_path: str | Path,
+    output: str | Path,
+    *,
+    max_length: int | None = None,
+    examples: int = 1000,
+    seed: int = 42,
+    batch_size: int = 32,
+) -> dict:
     """Per-base held-out metrics of a saved masked LM on a corpus's validation windows, beside the
     references fitted on its training segments: what ``dnalm pretrain`` writes at its end
     (``lm_metrics.json``), for any model folder; written to ``output``."""
@@ -467,8 +573,12 @@ def _fit_references(corpus, tok):
 
     t = time.time()
     refs = fit_references(list(corpus["train"]["sequence"]))
-    log.info("references fitted on the training segments in %.0f s: Markov chain of order %d, two-sided counts "
-             "with k=%d", time.time() - t, refs[0].k, refs[1].k)
+    log.info(
+        "references fitted on the training segments in %.0f s: Markov chain of order %d, two-sided counts with k=%d",
+        time.time() - t,
+        refs[0].k,
+        refs[1].k,
+    )
     return refs
 
 
@@ -503,14 +613,24 @@ def _plan(cfg: PretrainConfig, model, data, collator, checkpoint: Path | None, t
         fit = int((available - evals * eval_s) / step_s)
     fit = max(1, min(fit, cfg.max_steps or fit))
     eval_steps = cfg.eval_steps or max(1, fit // evals)
-    note = (f"{step_s * 1000:.0f} ms per step, {eval_s:.1f} s per validation, {spent:.0f} s spent before training "
-            f"and {finish_s:.0f} s kept for the end: {fit} steps in the {cfg.time_budget:.0f} s budget")
+    note = (
+        f"{step_s * 1000:.0f} ms per step, {eval_s:.1f} s per validation, {spent:.0f} s spent before training "
+        f"and {finish_s:.0f} s kept for the end: {fit} steps in the {cfg.time_budget:.0f} s budget"
+    )
     log.info("time budget: %s", note)
     return fit, eval_steps, t0 + cfg.time_budget - finish_s, note
 
 
-def self_pretrain(sequences, model: str, output: str | Path, *, time_budget: float | None = 300.0,
-                  seed: int = 42, max_length: int | None = None, **settings) -> Path:
+def self_pretrain(
+    sequences,
+    model: str,
+    output: str | Path,
+    *,
+    time_budget: float | None = 300.0,
+    seed: int = 42,
+    max_length: int | None = None,
+    **settings,
+) -> Path:
     """Masked-language-model training of ``model`` (a transformer preset or a checkpoint to continue)
     on the given training sequences only, then fine-tune from the returned folder.
 
@@ -533,19 +653,36 @@ def self_pretrain(sequences, model: str, output: str | Path, *, time_budget: flo
         raise ValueError("self-pretraining needs training sequences; got none")
     spec = resolve_spec(model)
     if spec is not None and spec.architecture not in ("bert", "roberta", "modernbert"):
-        raise ValueError(f"self-pretraining trains a masked language model: {model!r} is a {spec.architecture}; "
-                         "choose a transformer (--model mini, tiny, or a checkpoint such as dnalm-mini)")
-    base = {"model": model, "time_budget": time_budget, "seed": seed, "learning_rate": 1e-3, "warmup_steps": 0.05,
-            "lr_scheduler": "cosine", "max_length": max_length, "lm_eval_examples": 0,
-            "trainer": {"disable_tqdm": True, "save_strategy": "no"}}
+        raise ValueError(
+            f"self-pretraining trains a masked language model: {model!r} is a {spec.architecture}; "
+            "choose a transformer (--model mini, tiny, or a checkpoint such as dnalm-mini)"
+        )
+    base = {
+        "model": model,
+        "time_budget": time_budget,
+        "seed": seed,
+        "learning_rate": 1e-3,
+        "warmup_steps": 0.05,
+        "lr_scheduler": "cosine",
+        "max_length": max_length,
+        "lm_eval_examples": 0,
+        "trainer": {"disable_tqdm": True, "save_strategy": "no"},
+    }
     cfg = PretrainConfig.from_dict({**base, **settings})
     output = Path(output)
     corpus = DatasetDict({"train": Dataset.from_dict({"sequence": seqs})})
     summary = pretrain(cfg, corpus, output)
-    log.info("self-pretraining: %d steps on %d training sequences in %.0f s", summary["steps"], len(seqs),
-             summary["wall_time_s"])
-    defaults = ({"learning_rate": spec.learning_rate, "batch_size": spec.batch_size} if spec is not None
-                else finetune_defaults(resolve_model_path(model)))
+    log.info(
+        "self-pretraining: %d steps on %d training sequences in %.0f s",
+        summary["steps"],
+        len(seqs),
+        summary["wall_time_s"],
+    )
+    defaults = (
+        {"learning_rate": spec.learning_rate, "batch_size": spec.batch_size}
+        if spec is not None
+        else finetune_defaults(resolve_model_path(model))
+    )
     write_json(output / "dnalm_finetune_defaults.json", defaults)
     return output
 

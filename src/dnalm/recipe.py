@@ -72,15 +72,22 @@ class Recipe:
 
     def describe(self) -> str:
         """One line per choice: the value and why."""
-        lines = [f"default recipe for {self.data['n_train']:,} training sequences of "
-                 f"{self.data['median_length']} bp (median), {self.data['num_labels']} labels:"]
+        lines = [
+            f"default recipe for {self.data['n_train']:,} training sequences of "
+            f"{self.data['median_length']} bp (median), {self.data['num_labels']} labels:"
+        ]
         for key, why in self.reasons.items():
             lines.append(f"  {key} = {getattr(self, key)!r}: {why}")
         return "\n".join(lines)
 
 
-def choose_recipe(n_train: int, lengths, num_labels: int, problem_type: str = DEFAULT_TASK,
-                  time_budget_s: float | None = DEFAULT_TIME_BUDGET_S) -> Recipe:
+def choose_recipe(
+    n_train: int,
+    lengths,
+    num_labels: int,
+    problem_type: str = DEFAULT_TASK,
+    time_budget_s: float | None = DEFAULT_TIME_BUDGET_S,
+) -> Recipe:
     """Choose the model and training settings from the data (deterministic: no timing, no RNG).
 
     The time budget is not used here; ``finetune`` measures the speed of the chosen model on
@@ -92,50 +99,81 @@ def choose_recipe(n_train: int, lengths, num_labels: int, problem_type: str = DE
     median = int(np.median(lengths))
     reasons = {}
     model = "pos-cnn"
-    reasons["model"] = ("a residual CNN on one-hot bases (motifs) with a positional head (where they sit): "
-                        "fast on a CPU and strong on small genomic data")
+    reasons["model"] = (
+        "a residual CNN on one-hot bases (motifs) with a positional head (where they sit): "
+        "fast on a CPU and strong on small genomic data"
+    )
     bins = 8 if median >= 32 else 0
     config = {"position_bins": bins}
-    reasons["model_config"] = ("8 position bins" if bins else
-                               f"no position bins: sequences of {median} bp are too short to split")
+    reasons["model_config"] = (
+        "8 position bins" if bins else f"no position bins: sequences of {median} bp are too short to split"
+    )
     batch = 128 if n_train >= 4 * 1024 else 64 if n_train >= 1024 else 32
     reasons["batch_size"] = f"enough optimizer steps per epoch for {n_train:,} sequences"
     steps_per_epoch = math.ceil(n_train / batch)
     epochs = float(min(max(round(_SAMPLES / n_train), _MIN_EPOCHS), _MAX_EPOCHS))
-    reasons["epochs"] = (f"about {_SAMPLES:,} sequences seen, at least {_MIN_EPOCHS} and at most "
-                         f"{_MAX_EPOCHS} passes (the time budget may cap it)")
+    reasons["epochs"] = (
+        f"about {_SAMPLES:,} sequences seen, at least {_MIN_EPOCHS} and at most "
+        f"{_MAX_EPOCHS} passes (the time budget may cap it)"
+    )
     lr = 2e-3
     reasons["learning_rate"] = "peak of AdamW, safe with batch norm and warmup"
     warmup = 0.06
     reasons["warmup_ratio"] = "linear warmup over 6% of the steps, so early large gradients do not blow up"
     reasons["lr_scheduler"] = "cosine decay to zero: the last steps average out the gradient noise"
-    reasons["max_grad_norm"] = ("clipping only guards against rare spikes; at 1.0 it would slow every "
-                                "step of a batch-normalised CNN")
+    reasons["max_grad_norm"] = (
+        "clipping only guards against rare spikes; at 1.0 it would slow every step of a batch-normalised CNN"
+    )
     weight_decay = 0.01
     reasons["weight_decay"] = "AdamW's usual 0.01"
     total = max(1, round(epochs * steps_per_epoch))
     half_life = max(1.0, 0.05 * total)
     ema = round(0.5 ** (1 / half_life), 6)
-    reasons["ema_decay"] = (f"an exponential moving average of the weights with a half-life of 5% of "
-                            f"the {total} steps; validation, selection and the saved model use it")
+    reasons["ema_decay"] = (
+        f"an exponential moving average of the weights with a half-life of 5% of "
+        f"the {total} steps; validation, selection and the saved model use it"
+    )
     evals = round(max(1.0, _EVALS / epochs), 3)
-    reasons["evals_per_epoch"] = (f"at least once per epoch and {_EVALS} times in all, so selection "
-                                  "has points to choose from")
+    reasons["evals_per_epoch"] = (
+        f"at least once per epoch and {_EVALS} times in all, so selection has points to choose from"
+    )
     metric = "loss"  # every problem type has one
-    reasons["metric_for_best_model"] = ("validation loss: smoother than the MCC of a small dev split, which "
-                                        "jumps with a handful of sequences")
+    reasons["metric_for_best_model"] = (
+        "validation loss: smoother than the MCC of a small dev split, which jumps with a handful of sequences"
+    )
     patience = 3
-    reasons["early_stopping_patience"] = ("epochs without a better validation loss before stopping (finetune's "
-                                          "default); the cosine schedule usually ends training first")
-    reasons["reverse_complement_average"] = ("trained with random reverse complements; evaluate and predict "
-                                             "average both strands by default")
-    return Recipe(model=model, model_config=config, learning_rate=lr, batch_size=batch, epochs=float(epochs),
-                  warmup_ratio=warmup, lr_scheduler="cosine", max_grad_norm=5.0, weight_decay=weight_decay, ema_decay=ema,
-                  evals_per_epoch=evals, metric_for_best_model=metric, early_stopping_patience=patience,
-                  reverse_complement_average=True, time_budget_s=time_budget_s,
-                  data={"n_train": int(n_train), "median_length": median, "max_length": int(lengths.max()),
-                        "num_labels": int(num_labels), "problem_type": problem_type},
-                  reasons=reasons)
+    reasons["early_stopping_patience"] = (
+        "epochs without a better validation loss before stopping (finetune's "
+        "default); the cosine schedule usually ends training first"
+    )
+    reasons["reverse_complement_average"] = (
+        "trained with random reverse complements; evaluate and predict average both strands by default"
+    )
+    return Recipe(
+        model=model,
+        model_config=config,
+        learning_rate=lr,
+        batch_size=batch,
+        epochs=float(epochs),
+        warmup_ratio=warmup,
+        lr_scheduler="cosine",
+        max_grad_norm=5.0,
+        weight_decay=weight_decay,
+        ema_decay=ema,
+        evals_per_epoch=evals,
+        metric_for_best_model=metric,
+        early_stopping_patience=patience,
+        reverse_complement_average=True,
+        time_budget_s=time_budget_s,
+        data={
+            "n_train": int(n_train),
+            "median_length": median,
+            "max_length": int(lengths.max()),
+            "num_labels": int(num_labels),
+            "problem_type": problem_type,
+        },
+        reasons=reasons,
+    )
 
 
 def parse_duration(text: str | float | int | None) -> float | None:
@@ -149,8 +187,9 @@ def parse_duration(text: str | float | int | None) -> float | None:
     if isinstance(text, int | float):
         value = float(text)
     else:
-        parts = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*",
-                             text.lower())
+        parts = re.fullmatch(
+            r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text.lower()
+        )
         if not parts or not any(parts.groups()):
             raise ValueError(f"time budget {text!r} is not a duration such as 90s, 10m, 1h or 1h30m")
         h, m, s = (float(g) if g else 0.0 for g in parts.groups())

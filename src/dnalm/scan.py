@@ -73,18 +73,30 @@ def positive_class(model) -> tuple[int, str]:
     names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
     task = task_of(model)
     if not task.exclusive or task.per_base or len(names) != 2:
-        raise ValueError(f"scan scores one positive class: it needs a two-class classifier; this model has "
-                         f"{len(names)} labels ({task.name})")
+        raise ValueError(
+            f"scan scores one positive class: it needs a two-class classifier; this model has "
+            f"{len(names)} labels ({task.name})"
+        )
     for i, name in enumerate(names):
         if name.lower() in ("1", "true", "positive", "pos", "yes"):
             return i, name
     return 1, names[1]
 
 
-def scan_genome(model_path: str, genome: str | Path, output: str | Path, *, window: int | None = None,
-                stride: int | None = None, strand: str = "both", peaks: str | Path | None = None,
-                threshold: float = 0.5, bigwig: str | Path | None = None, batch_size: int = 256,
-                trust_remote_code: bool = False) -> ScanResult:
+def scan_genome(
+    model_path: str,
+    genome: str | Path,
+    output: str | Path,
+    *,
+    window: int | None = None,
+    stride: int | None = None,
+    strand: str = "both",
+    peaks: str | Path | None = None,
+    threshold: float = 0.5,
+    bigwig: str | Path | None = None,
+    batch_size: int = 256,
+    trust_remote_code: bool = False,
+) -> ScanResult:
     """Score every clean window of every contig of ``genome``; write the bedGraph ``output``,
     and the merged ``peaks`` (BED) and ``bigwig`` when asked. Output paths are checked first."""
     from dnalm.io import read_fasta
@@ -112,8 +124,10 @@ def scan_genome(model_path: str, genome: str | Path, output: str | Path, *, wind
     _, largest = window_size(model, tok, None)
     window = window or largest
     if window > largest:
-        raise ValueError(f"window {window} bases is longer than the model takes ({largest} bases for "
-                         f"{model_path}); use --window {largest} or less")
+        raise ValueError(
+            f"window {window} bases is longer than the model takes ({largest} bases for "
+            f"{model_path}); use --window {largest} or less"
+        )
     stride = stride or max(window // 2, 1)
     if not 0 < stride <= window:
         raise ValueError(f"stride must be between 1 and the window ({window}); got {stride}")
@@ -133,9 +147,25 @@ def scan_genome(model_path: str, genome: str | Path, output: str | Path, *, wind
             seq = rec.sequence
             starts, skipped = window_positions(seq, window, stride)
             ambiguous = len(seq) - sum(map(seq.count, "ACGT"))
-            scores = np.fromiter((s[positive] for s, _ in iter_scores(
-                model, tok, windows(seq, starts), batch_size=batch_size, reverse_complement_average=strand == "both",
-                max_tokens=None)), dtype=np.float64, count=len(starts)) if len(starts) else np.zeros(0)
+            scores = (
+                np.fromiter(
+                    (
+                        s[positive]
+                        for s, _ in iter_scores(
+                            model,
+                            tok,
+                            windows(seq, starts),
+                            batch_size=batch_size,
+                            reverse_complement_average=strand == "both",
+                            max_tokens=None,
+                        )
+                    ),
+                    dtype=np.float64,
+                    count=len(starts),
+                )
+                if len(starts)
+                else np.zeros(0)
+            )
             lo, hi, scores = _intervals(starts + offset, stride, scores)
             for a, b, score in zip(lo.tolist(), hi.tolist(), scores.tolist()):
                 fh.write(f"{rec.id}\t{a}\t{b}\t{score:.5g}\n")
@@ -144,18 +174,37 @@ def scan_genome(model_path: str, genome: str | Path, output: str | Path, *, wind
             if bigwig:
                 bw_rows.append((rec.id, lo, hi, scores))
             sizes.append((rec.id, len(seq)))
-            contigs.append({"contig": rec.id, "length": len(seq), "windows": len(starts),
-                            "skipped_windows": skipped, "ambiguous_bases": ambiguous})
-            total_windows, total_skipped, total_ambiguous = (total_windows + len(starts), total_skipped + skipped,
-                                                             total_ambiguous + ambiguous)
+            contigs.append(
+                {
+                    "contig": rec.id,
+                    "length": len(seq),
+                    "windows": len(starts),
+                    "skipped_windows": skipped,
+                    "ambiguous_bases": ambiguous,
+                }
+            )
+            total_windows, total_skipped, total_ambiguous = (
+                total_windows + len(starts),
+                total_skipped + skipped,
+                total_ambiguous + ambiguous,
+            )
             done = sum(c["length"] for c in contigs)
-            log.info("scanned %s (%s bases, %d windows, %d skipped for N): %.2f Mb/s so far", rec.id,
-                     f"{len(seq):,}", len(starts), skipped, done / 1e6 / max(time.time() - t0, 1e-9))
+            log.info(
+                "scanned %s (%s bases, %d windows, %d skipped for N): %.2f Mb/s so far",
+                rec.id,
+                f"{len(seq):,}",
+                len(starts),
+                skipped,
+                done / 1e6 / max(time.time() - t0, 1e-9),
+            )
     if not contigs:
         raise ValueError(f"{genome}: no contig to scan")
     if total_skipped:
-        log.warning("%d windows touching N or other ambiguity codes were skipped (%d such bases in the genome)",
-                    total_skipped, total_ambiguous)
+        log.warning(
+            "%d windows touching N or other ambiguity codes were skipped (%d such bases in the genome)",
+            total_skipped,
+            total_ambiguous,
+        )
     files = {"bedgraph": str(output)}
     if peaks is not None:
         with atomic_open(peaks) as fh:
@@ -166,10 +215,28 @@ def scan_genome(model_path: str, genome: str | Path, output: str | Path, *, wind
         _write_bigwig(bigwig, sizes, bw_rows)
         files["bigwig"] = str(bigwig)
     seconds = time.time() - t0
-    log.info("scan: %d windows of %d bases every %d on %s strand(s) in %.0f s (%.2f Mb/s)", total_windows, window,
-             stride, strand, seconds, sum(c["length"] for c in contigs) / 1e6 / max(seconds, 1e-9))
-    return ScanResult(contigs, window, stride, strand, label, total_windows, total_skipped, total_ambiguous,
-                      None if peaks is None else len(intervals_peaks), round(seconds, 2), files)
+    log.info(
+        "scan: %d windows of %d bases every %d on %s strand(s) in %.0f s (%.2f Mb/s)",
+        total_windows,
+        window,
+        stride,
+        strand,
+        seconds,
+        sum(c["length"] for c in contigs) / 1e6 / max(seconds, 1e-9),
+    )
+    return ScanResult(
+        contigs,
+        window,
+        stride,
+        strand,
+        label,
+        total_windows,
+        total_skipped,
+        total_ambiguous,
+        None if peaks is None else len(intervals_peaks),
+        round(seconds, 2),
+        files,
+    )
 
 
 def _intervals(lo: np.ndarray, width: int, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -185,8 +252,9 @@ def _intervals(lo: np.ndarray, width: int, scores: np.ndarray) -> tuple[np.ndarr
     return lo[keep], hi[keep], scores[keep]
 
 
-def _merge_peaks(chrom: str, lo: np.ndarray, hi: np.ndarray, scores: np.ndarray,
-                 threshold: float) -> list[tuple[str, int, int, float]]:
+def _merge_peaks(
+    chrom: str, lo: np.ndarray, hi: np.ndarray, scores: np.ndarray, threshold: float
+) -> list[tuple[str, int, int, float]]:
     """Touching intervals at or above ``threshold`` merged, with their best score."""
     out: list[tuple[str, int, int, float]] = []
     for a, b, score in zip(lo.tolist(), hi.tolist(), scores.tolist()):

@@ -62,8 +62,9 @@ class SequenceError(ValueError):
         char: the offending character.
     """
 
-    def __init__(self, message: str, *, record: str | int | None = None, position: int | None = None,
-                 char: str | None = None):
+    def __init__(
+        self, message: str, *, record: str | int | None = None, position: int | None = None, char: str | None = None
+    ):
         super().__init__(message)
         self.record = record
         self.position = position
@@ -74,9 +75,10 @@ def _raise_invalid(seq: str, index: int, record: str | int | None) -> None:
     char = seq[index]
     where = f"record {record!r}, " if record is not None else ""
     raise SequenceError(
-        f"{where}position {index + 1}: {char!r} is not a nucleotide code "
-        f"(allowed: {IUPAC}, U, lower case)",
-        record=record, position=index + 1, char=char,
+        f"{where}position {index + 1}: {char!r} is not a nucleotide code (allowed: {IUPAC}, U, lower case)",
+        record=record,
+        position=index + 1,
+        char=char,
     )
 
 

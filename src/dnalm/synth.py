@@ -39,8 +39,9 @@ def read_pwm(path: str | Path) -> np.ndarray:
         lines = lines[1:]
     try:
         if len(lines) == 4 and all(ln[0].upper() in "ACGT" and not ln[0].isdigit() for ln in lines):
-            rows = {ln[0].upper(): [float(x) for x in ln[1:].replace("[", " ").replace("]", " ").split()]
-                    for ln in lines}
+            rows = {
+                ln[0].upper(): [float(x) for x in ln[1:].replace("[", " ").replace("]", " ").split()] for ln in lines
+            }
             matrix = np.array([rows[b] for b in "ACGT"], dtype=float).T
         else:
             matrix = np.array([[float(x) for x in ln.split()] for ln in lines], dtype=float)
@@ -54,8 +55,16 @@ def read_pwm(path: str | Path) -> np.ndarray:
     return matrix / sums
 
 
-def motif_dataset(n: int = 1000, length: int = 100, *, motif: str | None = None, pwm: np.ndarray | None = None,
-                  rate: float = 0.5, gc: float = 0.5, seed: int = 0) -> list[Record]:
+def motif_dataset(
+    n: int = 1000,
+    length: int = 100,
+    *,
+    motif: str | None = None,
+    pwm: np.ndarray | None = None,
+    rate: float = 0.5,
+    gc: float = 0.5,
+    seed: int = 0,
+) -> list[Record]:
     """Random sequences, a fraction ``rate`` with a motif implanted at a random position (label "1").
 
     With a consensus ``motif``, negatives (label "0") are guaranteed to contain it on
@@ -80,7 +89,8 @@ def motif_dataset(n: int = 1000, length: int = 100, *, motif: str | None = None,
     starts = rng.integers(0, length - width + 1, size=n_pos)
     if motif is not None:
         seqs[np.arange(n_pos)[:, None], starts[:, None] + np.arange(width)] = np.frombuffer(
-            motif.translate(str.maketrans("ACGT", "\0\1\2\3")).encode(), dtype=np.uint8)
+            motif.translate(str.maketrans("ACGT", "\0\1\2\3")).encode(), dtype=np.uint8
+        )
     else:
         cum = pwm.cumsum(axis=1)
         draws = (rng.random((n_pos, width, 1)) > cum[None, :, :]).sum(axis=2).astype(np.uint8)

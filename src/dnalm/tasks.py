@@ -161,8 +161,9 @@ class SingleLabelClassification(Task):
 
         def loss(outputs, labels, num_items_in_batch=None):
             logits = outputs["logits"]
-            return torch.nn.functional.cross_entropy(logits.view(-1, logits.shape[-1]), labels.view(-1),
-                                                     weight=weights.to(logits.device))
+            return torch.nn.functional.cross_entropy(
+                logits.view(-1, logits.shape[-1]), labels.view(-1), weight=weights.to(logits.device)
+            )
 
         return loss
 
@@ -282,8 +283,9 @@ class TokenClassification(Task):
         values = _per_base(label or "")
         unknown = next((x for x in values if x not in index), None)
         if unknown is not None:
-            raise ValueError(f"record {record!r}: per-base label {unknown!r} is not among the training labels "
-                             f"{list(names)}")
+            raise ValueError(
+                f"record {record!r}: per-base label {unknown!r} is not among the training labels {list(names)}"
+            )
         return [index[x] for x in values]
 
     def config_kwargs(self):
@@ -292,8 +294,9 @@ class TokenClassification(Task):
     def loss(self, logits, labels, num_labels):
         import torch
 
-        return torch.nn.functional.cross_entropy(logits.reshape(-1, num_labels), labels.reshape(-1),
-                                                 ignore_index=IGNORE_INDEX)
+        return torch.nn.functional.cross_entropy(
+            logits.reshape(-1, num_labels), labels.reshape(-1), ignore_index=IGNORE_INDEX
+        )
 
     def activate(self, logits):
         import torch
@@ -363,8 +366,16 @@ class TokenRegression(Task):
         return [" ".join(f"{v:.6g}" for v in scores[:, 0])]
 
 
-TASKS: dict[str, Task] = {t.name: t for t in (SingleLabelClassification(), MultiLabelClassification(), Regression(),
-                                              TokenClassification(), TokenRegression())}
+TASKS: dict[str, Task] = {
+    t.name: t
+    for t in (
+        SingleLabelClassification(),
+        MultiLabelClassification(),
+        Regression(),
+        TokenClassification(),
+        TokenRegression(),
+    )
+}
 
 
 def get_task(name: str) -> Task:

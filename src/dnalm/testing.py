@@ -20,8 +20,14 @@ def write_dnabert_checkpoint(path: str | Path, k: int = 6, weights: str = "safet
     path = Path(path)
     torch.manual_seed(0)
     vocab = kmer_vocab(k)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
     model = BertForMaskedLM(config)
     path.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(path)
@@ -30,8 +36,17 @@ def write_dnabert_checkpoint(path: str | Path, k: int = 6, weights: str = "safet
         torch.save(model.state_dict(), path / "pytorch_model.bin")
     (path / "vocab.txt").write_text("\n".join(vocab) + "\n")
     (path / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": True, "max_len": 512}))
-    (path / "special_tokens_map.json").write_text(json.dumps(
-        {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]", "mask_token": "[MASK]"}))
+    (path / "special_tokens_map.json").write_text(
+        json.dumps(
+            {
+                "unk_token": "[UNK]",
+                "sep_token": "[SEP]",
+                "pad_token": "[PAD]",
+                "cls_token": "[CLS]",
+                "mask_token": "[MASK]",
+            }
+        )
+    )
     return path
 
 
@@ -48,11 +63,25 @@ def write_nucleotide_transformer_checkpoint(path: str | Path) -> Path:
     vocab = ["<unk>", "<pad>", "<mask>", "<cls>", "<eos>", "<bos>"]
     vocab += ["".join(p) for p in itertools.product("ATCG", repeat=6)] + list("ATCGN")
     (path / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    EsmTokenizer(vocab_file=str(path / "vocab.txt"), unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
-                 cls_token="<cls>", eos_token="<eos>").save_pretrained(path)
+    EsmTokenizer(
+        vocab_file=str(path / "vocab.txt"),
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+        cls_token="<cls>",
+        eos_token="<eos>",
+    ).save_pretrained(path)
     torch.manual_seed(0)
-    config = EsmConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                       intermediate_size=64, max_position_embeddings=64, pad_token_id=1, mask_token_id=2,
-                       position_embedding_type="rotary")
+    config = EsmConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        pad_token_id=1,
+        mask_token_id=2,
+        position_embedding_type="rotary",
+    )
     EsmForMaskedLM(config).save_pretrained(path)
     return path

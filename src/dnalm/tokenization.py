@@ -96,7 +96,8 @@ class DnaTokenizer:
         self.model_max_length = model_max_length
         self.pad_token, self.unk_token, self.cls_token, self.sep_token, self.mask_token = SPECIAL_TOKENS
         self.pad_token_id, self.unk_token_id, self.cls_token_id, self.sep_token_id, self.mask_token_id = (
-            self.vocab[t] for t in SPECIAL_TOKENS)
+            self.vocab[t] for t in SPECIAL_TOKENS
+        )
         self.all_special_ids = [self.vocab[t] for t in SPECIAL_TOKENS]
 
     # -- vocabulary -----------------------------------------------------------------
@@ -127,8 +128,7 @@ class DnaTokenizer:
 
     def decode(self, ids, skip_special_tokens: bool = False) -> str:
         """Space-separated tokens (the form DNABERT's own tools read)."""
-        toks = [self.ids_to_tokens[int(i)] for i in ids
-                if not (skip_special_tokens and int(i) in self.all_special_ids)]
+        toks = [self.ids_to_tokens[int(i)] for i in ids if not (skip_special_tokens and int(i) in self.all_special_ids)]
         return " ".join(toks)
 
     # -- encoding -------------------------------------------------------------------
@@ -150,11 +150,20 @@ class DnaTokenizer:
             raise ValueError(f"sequence {i}, position {pos + 1}: {sequences[i][pos]!r} is not a nucleotide code")
         return buf, lengths
 
-    def __call__(self, sequences: str | list[str], padding: bool | str = False, truncation: bool | str = False,
-                 max_length: int | None = None, return_tensors: str | None = None,
-                 add_special_tokens: bool = True, return_attention_mask: bool = True,
-                 return_token_type_ids: bool = True, pad_to_multiple_of: int | None = None,
-                 return_length: bool = False, **unused):
+    def __call__(
+        self,
+        sequences: str | list[str],
+        padding: bool | str = False,
+        truncation: bool | str = False,
+        max_length: int | None = None,
+        return_tensors: str | None = None,
+        add_special_tokens: bool = True,
+        return_attention_mask: bool = True,
+        return_token_type_ids: bool = True,
+        pad_to_multiple_of: int | None = None,
+        return_length: bool = False,
+        **unused,
+    ):
         """Tokenize raw DNA (case-insensitive, U read as T) like a transformers tokenizer."""
         from transformers import BatchEncoding
 
@@ -211,8 +220,15 @@ class DnaTokenizer:
             raise ValueError(f"return_tensors must be None, 'np' or 'pt'; got {return_tensors!r}")
         return BatchEncoding(data)
 
-    def pad(self, features: list[dict], padding: bool | str = True, max_length: int | None = None,
-            pad_to_multiple_of: int | None = None, return_tensors: str | None = "pt", **_):
+    def pad(
+        self,
+        features: list[dict],
+        padding: bool | str = True,
+        max_length: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        return_tensors: str | None = "pt",
+        **_,
+    ):
         """Pad already tokenized examples (the collator interface of transformers)."""
         import torch
 
@@ -249,8 +265,13 @@ class DnaTokenizer:
         """
         from transformers import BertTokenizer
 
-        bert = BertTokenizer(vocab=self.get_vocab(), do_lower_case=False, model_max_length=self.model_max_length,
-                             tokenize_chinese_chars=False, strip_accents=False)
+        bert = BertTokenizer(
+            vocab=self.get_vocab(),
+            do_lower_case=False,
+            model_max_length=self.model_max_length,
+            tokenize_chinese_chars=False,
+            strip_accents=False,
+        )
         if self._raw_pattern is None:
             return bert
         from tokenizers import Regex, normalizers, pre_tokenizers
@@ -259,12 +280,16 @@ class DnaTokenizer:
         backend = bert.backend_tokenizer
         backend.normalizer = normalizers.Sequence(
             [normalizers.Replace(c, c.upper()) for c in "acgtnryswkmbdhv"]
-            + [normalizers.Replace("U", "T"), normalizers.Replace("u", "T")])
+            + [normalizers.Replace("U", "T"), normalizers.Replace("u", "T")]
+        )
         backend.pre_tokenizer = pre_tokenizers.Sequence(
-            [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex(self._raw_pattern), "isolated")])
-        return PreTrainedTokenizerFast(tokenizer_object=backend, model_max_length=self.model_max_length,
-                                       **{f"{name}_token": f"[{name.upper()}]" for name in ("unk", "pad", "cls",
-                                                                                            "sep", "mask")})
+            [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex(self._raw_pattern), "isolated")]
+        )
+        return PreTrainedTokenizerFast(
+            tokenizer_object=backend,
+            model_max_length=self.model_max_length,
+            **{f"{name}_token": f"[{name.upper()}]" for name in ("unk", "pad", "cls", "sep", "mask")},
+        )
 
     def save_pretrained(self, save_directory: str | os.PathLike, **_) -> tuple[str, ...]:
         """Write ``vocab.txt`` (DNABERT layout), ``tokenizer.json``/``tokenizer_config.json``
@@ -463,8 +488,9 @@ def load_tokenizer(name_or_path: str | os.PathLike, *, trust_remote_code: bool =
     """
     path = Path(name_or_path)
     if path.is_dir():
-        if (path / DNALM_FILE).is_file() or ((path / "vocab.txt").is_file()
-                                            and _infer_kmer_k(_read_vocab(path / "vocab.txt")) is not None):
+        if (path / DNALM_FILE).is_file() or (
+            (path / "vocab.txt").is_file() and _infer_kmer_k(_read_vocab(path / "vocab.txt")) is not None
+        ):
             return load_dna_tokenizer(path, **kwargs)
     elif not path.exists():
         local = _hub_tokenizer_files(str(name_or_path))

@@ -72,8 +72,15 @@ def collate_batch(tokenizer, features):
     return batch
 
 
-_PRESET_DEFAULTS = {"epochs": 10.0, "warmup_ratio": 0.1, "lr_scheduler": "linear", "max_grad_norm": 1.0, "ema_decay": 0.0,
-                    "evals_per_epoch": 1.0, "reverse_complement_average": False}
+_PRESET_DEFAULTS = {
+    "epochs": 10.0,
+    "warmup_ratio": 0.1,
+    "lr_scheduler": "linear",
+    "max_grad_norm": 1.0,
+    "ema_decay": 0.0,
+    "evals_per_epoch": 1.0,
+    "reverse_complement_average": False,
+}
 
 
 def resolve_settings(cfg: FinetuneConfig, spec, recipe: Recipe | None) -> FinetuneConfig:
@@ -86,11 +93,13 @@ def resolve_settings(cfg: FinetuneConfig, spec, recipe: Recipe | None) -> Finetu
         if values[key] is None:
             values[key] = getattr(recipe, key) if recipe else recorded.get(key, default)
     if cfg.learning_rate is None:
-        values["learning_rate"] = recipe.learning_rate if recipe else (
-            spec.learning_rate if spec else recorded.get("learning_rate", 5e-5))
+        values["learning_rate"] = (
+            recipe.learning_rate if recipe else (spec.learning_rate if spec else recorded.get("learning_rate", 5e-5))
+        )
     if cfg.batch_size is None:
-        values["batch_size"] = recipe.batch_size if recipe else (
-            spec.batch_size if spec else recorded.get("batch_size", 32))
+        values["batch_size"] = (
+            recipe.batch_size if recipe else (spec.batch_size if spec else recorded.get("batch_size", 32))
+        )
     if recipe is not None:
         values["model"] = recipe.model
         if cfg.metric_for_best_model is None:
@@ -119,10 +128,16 @@ def fixed_input_length(lengths) -> int:
     chosen = typical if longest > 2 * typical else longest
     chosen = min(chosen, MAX_FIXED_INPUT - 2)
     if chosen < longest:
-        log.info("a fixed-input model is built for %d-base input (longest training sequence %d, 99th percentile "
-                 "%d, at most %d tokens): %d longer training sequences are truncated for training, and predict "
-                 "scores long sequences in windows", chosen, longest, typical, MAX_FIXED_INPUT,
-                 int((lengths > chosen).sum()))
+        log.info(
+            "a fixed-input model is built for %d-base input (longest training sequence %d, 99th percentile "
+            "%d, at most %d tokens): %d longer training sequences are truncated for training, and predict "
+            "scores long sequences in windows",
+            chosen,
+            longest,
+            typical,
+            MAX_FIXED_INPUT,
+            int((lengths > chosen).sum()),
+        )
     return chosen + 2
 
 
@@ -133,17 +148,30 @@ def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval
     from dnalm.callbacks import progress_bars
 
     ours = dict(
-        output_dir=str(output / "checkpoints"), max_steps=total_steps, learning_rate=cfg.learning_rate,
-        per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.eval_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps, weight_decay=cfg.weight_decay,
+        output_dir=str(output / "checkpoints"),
+        max_steps=total_steps,
+        learning_rate=cfg.learning_rate,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.eval_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        weight_decay=cfg.weight_decay,
         max_grad_norm=cfg.max_grad_norm,
         warmup_steps=cfg.warmup_ratio,  # transformers 5: a float in [0, 1) is a fraction of the steps
-        lr_scheduler_type=cfg.lr_scheduler, eval_strategy="steps",
-        eval_steps=eval_steps, save_strategy="no", logging_strategy="steps",
-        logging_steps=min(cfg.logging_steps, eval_steps), disable_tqdm=not progress_bars(),
-        seed=cfg.seed, data_seed=cfg.seed, report_to="tensorboard" if _has_tensorboard() else "none",
+        lr_scheduler_type=cfg.lr_scheduler,
+        eval_strategy="steps",
+        eval_steps=eval_steps,
+        save_strategy="no",
+        logging_strategy="steps",
+        logging_steps=min(cfg.logging_steps, eval_steps),
+        disable_tqdm=not progress_bars(),
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        report_to="tensorboard" if _has_tensorboard() else "none",
         train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
-        dataloader_drop_last=False, remove_unused_columns=False, **precision_flags(cfg.precision))
+        dataloader_drop_last=False,
+        remove_unused_columns=False,
+        **precision_flags(cfg.precision),
+    )
     return TrainingArguments(**{**ours, **cfg.trainer})
 
 
@@ -168,8 +196,14 @@ def trainer_class():
     return DnalmTrainer
 
 
-def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *,
-             classes: dict[str, str] | None = None, overwrite: bool = False) -> dict:
+def finetune(
+    cfg: FinetuneConfig,
+    data: str | Path | None,
+    output: str | Path,
+    *,
+    classes: dict[str, str] | None = None,
+    overwrite: bool = False,
+) -> dict:
     """Fine-tune ``cfg.model`` on DATA and save a model folder that ``from_pretrained`` loads.
 
     With ``model="auto"`` (the default) the recipe of ``dnalm.recipe`` chooses the model and
@@ -192,55 +226,90 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     output = start_folder(final, owned_marker="dnalm_config.yaml", overwrite=overwrite)
     set_seed(cfg.seed)
     task = get_task(cfg.problem_type)
-    splits, val_note = load_splits(data, classes=classes, val_fraction=cfg.val_fraction, seed=cfg.seed,
-                                   sequence_column=cfg.sequence_column, label_column=cfg.label_column,
-                                   stratify=task.stratify)
+    splits, val_note = load_splits(
+        data,
+        classes=classes,
+        val_fraction=cfg.val_fraction,
+        seed=cfg.seed,
+        sequence_column=cfg.sequence_column,
+        label_column=cfg.label_column,
+        stratify=task.stratify,
+    )
     train, dev = splits["train"], splits["dev"]
     labels = LabelSpace.from_records(train, cfg.problem_type)
     log.info("%s; %d train, %d validation sequences", val_note, len(train), len(dev))
     recipe = None
     if cfg.self_pretrain:
         if cfg.model == "auto":
-            raise ValueError("self-pretraining trains a masked language model; the default recipe's model is a "
-                             "CNN: choose a transformer, e.g. --model mini (or dnalm-mini to continue pretraining)")
+            raise ValueError(
+                "self-pretraining trains a masked language model; the default recipe's model is a "
+                "CNN: choose a transformer, e.g. --model mini (or dnalm-mini to continue pretraining)"
+            )
         from dnalm.pretrain import self_pretrain
 
         budget = cfg.self_pretrain_budget or (cfg.time_budget / 2 if cfg.time_budget else 300.0)
-        log.info("self-pretraining %s on the %d training sequences (never dev or test) for up to %.0f s",
-                 cfg.model, len(train), budget)
+        log.info(
+            "self-pretraining %s on the %d training sequences (never dev or test) for up to %.0f s",
+            cfg.model,
+            len(train),
+            budget,
+        )
         folder = self_pretrain(train, cfg.model, output / "self_pretrained", time_budget=budget, seed=cfg.seed)
         cfg = dataclasses.replace(cfg, model=str(folder))
     if cfg.model == "auto":
         if task.per_base:
-            raise ValueError("the default recipe (model 'auto') classifies whole sequences; per-base labels need "
-                             "a k-mer or single-base BERT, e.g. --model tiny")
-        recipe = choose_recipe(len(train), [len(r.sequence) for r in train], labels.num_labels, cfg.problem_type,
-                               cfg.time_budget or DEFAULT_TIME_BUDGET_S)
+            raise ValueError(
+                "the default recipe (model 'auto') classifies whole sequences; per-base labels need "
+                "a k-mer or single-base BERT, e.g. --model tiny"
+            )
+        recipe = choose_recipe(
+            len(train),
+            [len(r.sequence) for r in train],
+            labels.num_labels,
+            cfg.problem_type,
+            cfg.time_budget or DEFAULT_TIME_BUDGET_S,
+        )
         log.info(recipe.describe())
         recipe.save(output / "recipe.json")
     spec = resolve_spec(recipe.model if recipe else cfg.model)
     cfg = resolve_settings(cfg, spec, recipe)
     cfg = dataclasses.replace(cfg, precision=resolve_precision(cfg.precision))  # "auto" -> what this machine uses
-    log.info("training precision: %s%s", cfg.precision, " (autocast; weights and optimizer state in fp32)"
-             if cfg.precision != "fp32" else "")
+    log.info(
+        "training precision: %s%s",
+        cfg.precision,
+        " (autocast; weights and optimizer state in fp32)" if cfg.precision != "fp32" else "",
+    )
     model, tok, spec = build_model(
-        cfg.model, num_labels=labels.num_labels, id2label=labels.id2label, problem_type=cfg.problem_type,
-        train_sequences=[r.sequence for r in train], input_length=fixed_input_length([len(r.sequence) for r in train]),
+        cfg.model,
+        num_labels=labels.num_labels,
+        id2label=labels.id2label,
+        problem_type=cfg.problem_type,
+        train_sequences=[r.sequence for r in train],
+        input_length=fixed_input_length([len(r.sequence) for r in train]),
         from_scratch=cfg.from_scratch,
-        trust_remote_code=cfg.trust_remote_code, seed=cfg.seed,
-        config_overrides=recipe.model_config if recipe else None)
+        trust_remote_code=cfg.trust_remote_code,
+        seed=cfg.seed,
+        config_overrides=recipe.model_config if recipe else None,
+    )
     model_limit = tok.model_max_length = model_max_tokens(model, tok)
     longest_tokens = int(max(tok([r.sequence for r in train], return_length=True)["length"]))
     if cfg.max_length and cfg.max_length > model_limit:
-        raise ValueError(f"max_length={cfg.max_length} tokens is more than {cfg.model} takes ({model_limit}); "
-                         "longer sequences are scored with sliding windows by predict/evaluate")
+        raise ValueError(
+            f"max_length={cfg.max_length} tokens is more than {cfg.model} takes ({model_limit}); "
+            "longer sequences are scored with sliding windows by predict/evaluate"
+        )
     max_length = min(cfg.max_length or longest_tokens, model_limit)
     train_ds, train_trunc = to_dataset(train, tok, labels, max_length)
     dev_ds, dev_trunc = to_dataset(dev, tok, labels, max_length)
     for name, n in (("training", train_trunc), ("validation", dev_trunc)):
         if n:
-            log.warning("%d %s sequences are longer than max_length=%d tokens and were truncated for training; "
-                        "predict/evaluate score long sequences with sliding windows instead", n, name, max_length)
+            log.warning(
+                "%d %s sequences are longer than max_length=%d tokens and were truncated for training; "
+                "predict/evaluate score long sequences with sliding windows instead",
+                n,
+                name,
+                max_length,
+            )
     if cfg.lora:
         model = _with_lora(model, cfg)
     loss_func = task.weighted_loss(train_ds.labels, labels.num_labels) if cfg.class_weights else None
@@ -253,12 +322,16 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     deadline = None
     if cfg.time_budget:
         total_steps, eval_steps, deadline, budget_note = _fit_budget(
-            cfg, model, train_ds, dev_ds, loss_func, t0, total_steps, eval_steps)
+            cfg, model, train_ds, dev_ds, loss_func, t0, total_steps, eval_steps
+        )
         cfg = dataclasses.replace(cfg, epochs=round(total_steps / steps_per_epoch, 4))
     args = training_arguments(cfg, output, total_steps, eval_steps)
     greater = task.greater_is_better(cfg.metric_for_best_model)
-    patience = None if not cfg.early_stopping_patience else math.ceil(cfg.early_stopping_patience * steps_per_epoch
-                                                                      / eval_steps)
+    patience = (
+        None
+        if not cfg.early_stopping_patience
+        else math.ceil(cfg.early_stopping_patience * steps_per_epoch / eval_steps)
+    )
     best = BestModel(cfg.metric_for_best_model, greater, patience)
     history = History(output / "history.csv")
     callbacks = [history, best]
@@ -267,10 +340,16 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     average = WeightAverage(model, cfg.ema_decay) if cfg.ema_decay else None
     if average is not None:
         callbacks.insert(0, average)  # update the average before validation reads it
-    trainer = trainer_class()(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
-                               data_collator=partial(collate_batch, tok),
-                               compute_metrics=compute_metrics_for(cfg.problem_type), compute_loss_func=loss_func,
-                               callbacks=callbacks)
+    trainer = trainer_class()(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=dev_ds,
+        data_collator=partial(collate_batch, tok),
+        compute_metrics=compute_metrics_for(cfg.problem_type),
+        compute_loss_func=loss_func,
+        callbacks=callbacks,
+    )
     trainer.weight_average = average
     from transformers import PrinterCallback, ProgressCallback
 
@@ -286,10 +365,18 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     if cfg.lora:  # the adapters the peft way (adapter/), and the merged plain model in the folder itself
         trainable, total = trainer.model.get_nb_trainable_parameters()
         trainer.model.save_pretrained(str(output / "adapter"))
-        lora_note = {"trainable_parameters": int(trainable), "all_parameters": int(total),
-                     "adapter": "adapter/ (peft: PeftModel.from_pretrained(base, 'adapter'))"}
-        log.info("LoRA: %d of %d parameters trained (%.2f%%); adapters saved in %s", trainable, total,
-                 100 * trainable / total, output / "adapter")
+        lora_note = {
+            "trainable_parameters": int(trainable),
+            "all_parameters": int(total),
+            "adapter": "adapter/ (peft: PeftModel.from_pretrained(base, 'adapter'))",
+        }
+        log.info(
+            "LoRA: %d of %d parameters trained (%.2f%%); adapters saved in %s",
+            trainable,
+            total,
+            100 * trainable / total,
+            output / "adapter",
+        )
         trainer.model = trainer.model.merge_and_unload()
     trainer.model.config.dnalm_reverse_complement_average = bool(cfg.reverse_complement_average)
     trainer.model.config.dnalm_train_max_tokens = int(max_length)  # predict's default window: what it was trained on
@@ -300,19 +387,38 @@ def finetune(cfg: FinetuneConfig, data: str | Path | None, output: str | Path, *
     cfg.save(output / "dnalm_config.yaml")
     shutil.rmtree(output / "checkpoints", ignore_errors=True)
     summary = {
-        "model": cfg.model, "recipe": recipe is not None, "from_scratch": cfg.from_scratch or spec is not None,
-        "validation": val_note, "n_train": len(train), "n_validation": len(dev), "labels": list(labels.names),
-        "max_length": max_length, "n_truncated_train": train_trunc, "n_truncated_validation": dev_trunc,
-        "learning_rate": cfg.learning_rate, "batch_size": cfg.batch_size, "seed": cfg.seed,
-        "epochs_run": trainer.state.epoch, "steps_run": trainer.state.global_step, "steps_planned": total_steps,
-        "time_budget_s": cfg.time_budget, "time_budget_note": budget_note,
-        "best_checkpoint_metric": cfg.metric_for_best_model, "best_validation_metric": best.best,
-        "best_step": best.best_step, "best_epoch": best.best_epoch, "validation_metrics": val,
-        "train_loss": train_out.training_loss, "parameters": sum(p.numel() for p in trainer.model.parameters()),
-        "reverse_complement_average": bool(cfg.reverse_complement_average), "ema_decay": cfg.ema_decay,
+        "model": cfg.model,
+        "recipe": recipe is not None,
+        "from_scratch": cfg.from_scratch or spec is not None,
+        "validation": val_note,
+        "n_train": len(train),
+        "n_validation": len(dev),
+        "labels": list(labels.names),
+        "max_length": max_length,
+        "n_truncated_train": train_trunc,
+        "n_truncated_validation": dev_trunc,
+        "learning_rate": cfg.learning_rate,
+        "batch_size": cfg.batch_size,
+        "seed": cfg.seed,
+        "epochs_run": trainer.state.epoch,
+        "steps_run": trainer.state.global_step,
+        "steps_planned": total_steps,
+        "time_budget_s": cfg.time_budget,
+        "time_budget_note": budget_note,
+        "best_checkpoint_metric": cfg.metric_for_best_model,
+        "best_validation_metric": best.best,
+        "best_step": best.best_step,
+        "best_epoch": best.best_epoch,
+        "validation_metrics": val,
+        "train_loss": train_out.training_loss,
+        "parameters": sum(p.numel() for p in trainer.model.parameters()),
+        "reverse_complement_average": bool(cfg.reverse_complement_average),
+        "ema_decay": cfg.ema_decay,
         "precision": cfg.precision,
         "lora": lora_note,
-        "wall_time_s": round(time.time() - t0, 1), "device": str(trainer.args.device), "versions": _versions(),
+        "wall_time_s": round(time.time() - t0, 1),
+        "device": str(trainer.args.device),
+        "versions": _versions(),
     }
     write_json(output / "training_summary.json", summary)
     finish_folder(output, final)
@@ -323,16 +429,19 @@ def _fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0: float, total_steps:
     """Time a few training steps and one validation pass of this model on this machine; train fewer
     steps when the planned ones would not fit in ``cfg.time_budget`` (the schedule is then planned for
     the shorter run, not cut off), and return a hard deadline as a safety net."""
-    step_s, eval_s = measure_speed(model, train_ds, dev_ds, cfg.batch_size, cfg.eval_batch_size, loss_func,
-                                   precision=cfg.precision)
+    step_s, eval_s = measure_speed(
+        model, train_ds, dev_ds, cfg.batch_size, cfg.eval_batch_size, loss_func, precision=cfg.precision
+    )
     budget = cfg.time_budget
     spent = time.time() - t0
     finish_s = 2 * eval_s + 2.0  # final validation of the restored model, saving
     n_evals = total_steps / eval_steps
     needed = total_steps * step_s + n_evals * eval_s
     available = 0.95 * (budget - spent - finish_s)  # 5% slack: the measured steps run a little faster than real ones
-    note = (f"planned {total_steps} steps ({step_s * 1000:.0f} ms each) and {n_evals:.0f} validations "
-            f"({eval_s:.1f} s each): {needed:.0f} s of {available:.0f} s left in the {budget:.0f} s budget")
+    note = (
+        f"planned {total_steps} steps ({step_s * 1000:.0f} ms each) and {n_evals:.0f} validations "
+        f"({eval_s:.1f} s each): {needed:.0f} s of {available:.0f} s left in the {budget:.0f} s budget"
+    )
     if needed > available:
         fit = max(1, int(available / (step_s + eval_s / eval_steps)))
         eval_steps = max(1, round(eval_steps * fit / total_steps))
@@ -344,13 +453,30 @@ def _fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0: float, total_steps:
     return total_steps, eval_steps, t0 + budget - finish_s, note
 
 
-def measure_speed(model, train_ds, dev_ds, batch_size: int, eval_batch_size: int, loss_func=None,
-                  steps: int = 4, warmup: int = 3, precision: str = "fp32") -> tuple[float, float]:
+def measure_speed(
+    model,
+    train_ds,
+    dev_ds,
+    batch_size: int,
+    eval_batch_size: int,
+    loss_func=None,
+    steps: int = 4,
+    warmup: int = 3,
+    precision: str = "fp32",
+) -> tuple[float, float]:
     """Seconds per training step (forward, backward, AdamW) and per validation pass, measured on a
     copy of the model with real batches in ``precision``; random number generators are left as they were."""
     n, m = min(batch_size, len(train_ds)), min(eval_batch_size, len(dev_ds))
-    return time_steps(model, train_ds.__getitems__(list(range(n))), dev_ds.__getitems__(list(range(m))),
-                      math.ceil(len(dev_ds) / m), loss_func, steps=steps, warmup=warmup, precision=precision)
+    return time_steps(
+        model,
+        train_ds.__getitems__(list(range(n))),
+        dev_ds.__getitems__(list(range(m))),
+        math.ceil(len(dev_ds) / m),
+        loss_func,
+        steps=steps,
+        warmup=warmup,
+        precision=precision,
+    )
 
 
 def _with_lora(model, cfg: FinetuneConfig):
@@ -359,8 +485,12 @@ def _with_lora(model, cfg: FinetuneConfig):
     except ImportError:
         raise ImportError("LoRA needs peft: pip install 'dnalm[lora]'") from None
     per_base = get_task(cfg.problem_type).per_base
-    lora = LoraConfig(task_type=TaskType.TOKEN_CLS if per_base else TaskType.SEQ_CLS, r=cfg.lora_r,
-                      lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout)
+    lora = LoraConfig(
+        task_type=TaskType.TOKEN_CLS if per_base else TaskType.SEQ_CLS,
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+    )
     return get_peft_model(model, lora)
 
 
@@ -376,5 +506,9 @@ def _versions() -> dict:
 
     import dnalm
 
-    return {"dnalm": dnalm.__version__, "torch": torch.__version__, "transformers": transformers.__version__,
-            "python": platform.python_version()}
+    return {
+        "dnalm": dnalm.__version__,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+    }

@@ -63,9 +63,17 @@ def _reader(vcf: Path):
         raise ValueError(f"{vcf}: not a readable VCF ({err})") from None
 
 
-def score_variants(model_path: str, vcf: str | Path, genome: str | Path, output: str | Path, *,
-                   window: int | None = None, strand: str = "both", batch_size: int = 256,
-                   trust_remote_code: bool = False) -> dict:
+def score_variants(
+    model_path: str,
+    vcf: str | Path,
+    genome: str | Path,
+    output: str | Path,
+    *,
+    window: int | None = None,
+    strand: str = "both",
+    batch_size: int = 256,
+    trust_remote_code: bool = False,
+) -> dict:
     """Score every variant of ``vcf`` against ``genome`` with a two-class model; write ``output``
     (TSV with :data:`COLUMNS`) and return the counts per status."""
     from dnalm.io import read_fasta
@@ -88,8 +96,10 @@ def score_variants(model_path: str, vcf: str | Path, genome: str | Path, output:
 
         model, tok = load_masked_lm(str(model_path), trust_remote_code=trust_remote_code)
         if getattr(tok, "kind", None) not in ("kmer", "base"):
-            raise ValueError(f"{model_path}: zero-shot variant scoring needs a k-mer or single-base masked LM "
-                             "(its per-base probabilities); this tokenizer cuts other tokens")
+            raise ValueError(
+                f"{model_path}: zero-shot variant scoring needs a k-mer or single-base masked LM "
+                "(its per-base probabilities); this tokenizer cuts other tokens"
+            )
     else:
         model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
         positive, _ = positive_class(model)
@@ -137,8 +147,16 @@ def score_variants(model_path: str, vcf: str | Path, genome: str | Path, output:
             ref_lo, alt_lo = _masked_log_probs(model, tok, ref_w, alt_w, rows[i][3], rows[i][4])
             rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
     else:
-        scores = [s[positive] for s, _ in iter_scores(model, tok, windows(), batch_size=batch_size,
-                                                      reverse_complement_average=strand == "both")] if pairs else []
+        scores = (
+            [
+                s[positive]
+                for s, _ in iter_scores(
+                    model, tok, windows(), batch_size=batch_size, reverse_complement_average=strand == "both"
+                )
+            ]
+            if pairs
+            else []
+        )
         for k, (i, _, _) in enumerate(pairs):
             ref_lo, alt_lo = _log_odds(scores[2 * k]), _log_odds(scores[2 * k + 1])
             rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
@@ -149,11 +167,21 @@ def score_variants(model_path: str, vcf: str | Path, genome: str | Path, output:
     counts = Counter("ok" if r[8] == "ok" else r[8].split(" (")[0].split(" is not in")[0] for r in rows)
     skipped = len(rows) - counts.get("ok", 0)
     if skipped:
-        log.warning("%d of %d variant alleles were not scored: %s (the status column says why, per row)", skipped,
-                    len(rows), ", ".join(f"{k}: {v}" for k, v in counts.items() if k != "ok"))
-    return {"n_alleles": len(rows), "n_scored": counts.get("ok", 0), "by_status": dict(counts), "window": window,
-            "strand": "plus (masked LM)" if masked_lm else strand, "output": str(output),
-            "score": "log P(allele) at the masked base" if masked_lm else "positive-class log-odds"}
+        log.warning(
+            "%d of %d variant alleles were not scored: %s (the status column says why, per row)",
+            skipped,
+            len(rows),
+            ", ".join(f"{k}: {v}" for k, v in counts.items() if k != "ok"),
+        )
+    return {
+        "n_alleles": len(rows),
+        "n_scored": counts.get("ok", 0),
+        "by_status": dict(counts),
+        "window": window,
+        "strand": "plus (masked LM)" if masked_lm else strand,
+        "output": str(output),
+        "score": "log P(allele) at the masked base" if masked_lm else "positive-class log-odds",
+    }
 
 
 def _is_masked_lm(model_path: str) -> bool:

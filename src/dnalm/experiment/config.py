@@ -47,8 +47,10 @@ def check_name(name: str, what: str = "name") -> str:
 '-', '+', '=', and '/' only between non-empty parts other than '.' and '..'
     """
     if not all(_NAME_PART.fullmatch(part) and part not in (".", "..") for part in name.split("/")):
-        raise ValueError(f"{what} {name!r}: names become folders under the output; use letters, digits, '.', '_', "
-                         "'-', '+', '=', and '/' only between non-empty parts other than '.' and '..'")
+        raise ValueError(
+            f"{what} {name!r}: names become folders under the output; use letters, digits, '.', '_', "
+            "'-', '+', '=', and '/' only between non-empty parts other than '.' and '..'"
+        )
     return name
 
 
@@ -63,16 +65,19 @@ def _check_no_nesting(paths: list[str], what: str, source: str) -> None:
     for parts, path in seen.items():
         for i in range(1, len(parts)):
             if parts[:i] in seen:
-                raise ValueError(f"{source}: the {what} folder {path!r} lies inside {seen[parts[:i]]!r}; "
-                                 "rename a dataset or a model")
+                raise ValueError(
+                    f"{source}: the {what} folder {path!r} lies inside {seen[parts[:i]]!r}; rename a dataset or a model"
+                )
 
 
 def _inside(output: Path, path: Path) -> Path:
     """``path`` if it resolves under ``output``; a name or a symbolic link leading out of it is a ValueError."""
     root, real = output.resolve(), path.resolve()
     if not real.is_relative_to(root):
-        raise ValueError(f"{path} resolves to {real}, outside the output folder {root} (a symbolic link leads out "
-                         "of it); nothing was written there")
+        raise ValueError(
+            f"{path} resolves to {real}, outside the output folder {root} (a symbolic link leads out "
+            "of it); nothing was written there"
+        )
     return path
 
 
@@ -165,14 +170,20 @@ class BenchmarkConfig:
     @classmethod
     def from_dict(cls, data: dict, source: str = "", base: Path | None = None) -> BenchmarkConfig:
         data = dict(data)
-        check_keys(data, sorted({f.name for f in dataclasses.fields(cls)} - {"source"}), "benchmark key",
-                   source or "benchmark config")
+        check_keys(
+            data,
+            sorted({f.name for f in dataclasses.fields(cls)} - {"source"}),
+            "benchmark key",
+            source or "benchmark config",
+        )
         for key in ("datasets", "models"):
             if not isinstance(data.get(key), dict) or not data[key]:
                 raise ValueError(f"{source or 'benchmark config'}: '{key}' must be a non-empty mapping")
         where = source or "benchmark config"
-        datasets = {check_name(str(n), f"{where}: dataset"): DatasetEntry.from_any(str(n), v)
-                    for n, v in data.pop("datasets").items()}
+        datasets = {
+            check_name(str(n), f"{where}: dataset"): DatasetEntry.from_any(str(n), v)
+            for n, v in data.pop("datasets").items()
+        }
         if base is not None:
             for entry in datasets.values():
                 entry.path = _resolve_path(entry.path, base)
@@ -185,8 +196,10 @@ class BenchmarkConfig:
         _check_no_nesting([f"{d}/{m}" for d in cfg.datasets for m in cfg.models], "searches", where)
         _check_no_nesting([f"{d}.json" for d in cfg.datasets], "audits", where)
         if cfg.split in ("train", "dev", "validation"):
-            raise ValueError(f"{source or 'benchmark config'}: split {cfg.split!r} is used to train or to select "
-                             "models; a benchmark reports a split read once, after selection (test)")
+            raise ValueError(
+                f"{source or 'benchmark config'}: split {cfg.split!r} is used to train or to select "
+                "models; a benchmark reports a split read once, after selection (test)"
+            )
         if not cfg.seeds or len(set(cfg.seeds)) != len(cfg.seeds):
             raise ValueError(f"{source or 'benchmark config'}: seeds must be a non-empty list without repeats")
         for name in cfg.models:  # fail now, not after hours of training
@@ -215,9 +228,14 @@ class BenchmarkConfig:
         """Everything that determines a run's result, and its hash (``key``)."""
         from dnalm import __version__
 
-        parts = {"data_digest": self.data_digest(key.dataset), "finetune_config": ft.to_dict(), "seed": key.seed,
-                 "split": self.split, "reverse_complement_average": self.reverse_complement_average,
-                 "dnalm_version": __version__}
+        parts = {
+            "data_digest": self.data_digest(key.dataset),
+            "finetune_config": ft.to_dict(),
+            "seed": key.seed,
+            "split": self.split,
+            "reverse_complement_average": self.reverse_complement_average,
+            "dnalm_version": __version__,
+        }
         parts = json.loads(json.dumps(parts, sort_keys=True, default=str))
         return {"key": hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20], "parts": parts}
 
@@ -265,8 +283,7 @@ class SearchConfig:
     datasets: list[str] | None = None  # ... on these datasets (None: all)
 
     @classmethod
-    def from_dict(cls, data: dict, models: list[str] | None = None,
-                  datasets: list[str] | None = None) -> SearchConfig:
+    def from_dict(cls, data: dict, models: list[str] | None = None, datasets: list[str] | None = None) -> SearchConfig:
         check_keys(data, sorted(f.name for f in dataclasses.fields(cls)), "key", "search")
         cfg = cls(**data)
         if cfg.method not in ("grid", "optuna"):
@@ -276,12 +293,15 @@ class SearchConfig:
         settings = {f.name for f in dataclasses.fields(FinetuneConfig)} - _NOT_SEARCHABLE
         for name, values in cfg.space.items():
             if name not in settings:
-                raise ValueError(f"search.space: {name!r} is not a searchable finetune setting; "
-                                 f"choose from {sorted(settings)}")
+                raise ValueError(
+                    f"search.space: {name!r} is not a searchable finetune setting; choose from {sorted(settings)}"
+                )
             if isinstance(values, dict):
                 if cfg.method == "grid" or set(values) - {"low", "high", "log"} or not {"low", "high"} <= set(values):
-                    raise ValueError(f"search.space.{name}: a range {{low, high, log}} needs method: optuna; "
-                                     "a grid takes a list of values")
+                    raise ValueError(
+                        f"search.space.{name}: a range {{low, high, log}} needs method: optuna; "
+                        "a grid takes a list of values"
+                    )
             elif not isinstance(values, list) or not values:
                 raise ValueError(f"search.space.{name}: give a non-empty list of values")
         if cfg.method == "optuna" and not cfg.n_trials:

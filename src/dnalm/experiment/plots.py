@@ -25,8 +25,13 @@ def _plt():
     return plt
 
 
-_PANELS = (("loss", ("eval_loss", "train_loss")), ("MCC", ("eval_mcc",)), ("F1 (macro)", ("eval_f1_macro",)),
-           ("MSE", ("eval_mse",)), ("AUROC", ("eval_auroc",)))
+_PANELS = (
+    ("loss", ("eval_loss", "train_loss")),
+    ("MCC", ("eval_mcc",)),
+    ("F1 (macro)", ("eval_f1_macro",)),
+    ("MSE", ("eval_mse",)),
+    ("AUROC", ("eval_auroc",)),
+)
 
 
 def _panels(series: dict[str, list[dict]]) -> list[tuple[str, tuple[str, ...]]]:
@@ -54,8 +59,14 @@ def plot_curves(series: dict[str, list[dict]], path: str | Path, title: str = ""
             for key, style in zip(keys, ("-", "--")):
                 pts = [(r["epoch"], r[key]) for r in hist if isinstance(r.get(key), (int, float))]
                 if pts:
-                    ax.plot(*zip(*pts), style, marker="o" if style == "-" else None, markersize=3, color=color,
-                            label=label if key == keys[0] else None)
+                    ax.plot(
+                        *zip(*pts),
+                        style,
+                        marker="o" if style == "-" else None,
+                        markersize=3,
+                        color=color,
+                        label=label if key == keys[0] else None,
+                    )
         ax.set_title(name + (" (dashed: training)" if len(keys) > 1 else ""), fontsize=9)
         ax.set_xlabel("epoch", fontsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -69,16 +80,18 @@ def plot_curves(series: dict[str, list[dict]], path: str | Path, title: str = ""
     return [name for name, _ in panels]
 
 
-def plot_comparison(values: dict[tuple[str, str], list[float]], references: dict[str, float], path: str | Path,
-                    metric: str = "mcc") -> None:
+def plot_comparison(
+    values: dict[tuple[str, str], list[float]], references: dict[str, float], path: str | Path, metric: str = "mcc"
+) -> None:
     """One panel per dataset: each model's per-seed test values (dots), their mean (bar) and the
     dataset's reference figure (dashed line), so models are compared at a glance. ``values`` maps
     (dataset, model) to the per-seed values, in the order the panels and bars are drawn."""
     plt = _plt()
     datasets = list(dict.fromkeys(d for d, _ in values))
     all_models = list(dict.fromkeys(m for _, m in values))
-    fig, axes = plt.subplots(1, len(datasets), figsize=(max(3.2, 1.1 * len(all_models) + 1.6) * len(datasets), 3.4),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(datasets), figsize=(max(3.2, 1.1 * len(all_models) + 1.6) * len(datasets), 3.4), squeeze=False
+    )
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     color_of = {m: cycle[i % len(cycle)] for i, m in enumerate(all_models)}
     for ax, dataset in zip(axes.flat, datasets):
@@ -104,8 +117,10 @@ def plot_comparison(values: dict[tuple[str, str], list[float]], references: dict
 
 def plot_search_curves(trials: list[Trial], path: str | Path, title: str = "") -> None:
     """Validation curves of a hyperparameter search, one line per setting."""
-    series = {", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items()): t.history
-              for t in trials}
+    series = {
+        ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items()): t.history
+        for t in trials
+    }
     plot_curves(series, path, title=f"search: {title}")
 
 

@@ -64,8 +64,10 @@ class _Page:
             return
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         style = f' style="max-width:{width}px"' if width else ""
-        self.html.append(f'<figure><img alt="{html.escape(caption)}"{style} src="data:image/png;base64,{data}">'
-                         f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+        self.html.append(
+            f'<figure><img alt="{html.escape(caption)}"{style} src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
         rel = path.relative_to(self.md_base) if path.is_relative_to(self.md_base) else path
         self.md += [f"![{caption}]({rel.as_posix()})", ""]
 
@@ -83,10 +85,17 @@ def _results_section(page: _Page, results: Results) -> None:
     metric = next((m for m in ("mcc", "f1_macro", "mse") if any(m in r.metrics for r in results.rows)), None)
     if metric:
         refs = {d: ref[metric] for d, ref in results.references.items() if metric in ref}
-        plot_comparison({(r.dataset, r.model): r.get(metric).values or [] for r in results.rows}, refs,
-                        page.figure("comparison.png"), metric)
-        page.embed("comparison.png", f"test {metric.upper()} per model: one dot per seed, the bar at the mean, "
-                   "the dashed line the dataset's reference figure")
+        plot_comparison(
+            {(r.dataset, r.model): r.get(metric).values or [] for r in results.rows},
+            refs,
+            page.figure("comparison.png"),
+            metric,
+        )
+        page.embed(
+            "comparison.png",
+            f"test {metric.upper()} per model: one dot per seed, the bar at the mean, "
+            "the dashed line the dataset's reference figure",
+        )
     if note := results.constant_prediction_note():
         page.text(note)
 
@@ -126,8 +135,9 @@ def _runs_sections(page: _Page, runs_dir: Path, order: list[str], planned: list[
             if cms:
                 name = f"cm_{dataset}_{model}.png".replace("/", "_")
                 labels = runs[0].metrics.get("labels", [str(i) for i in range(len(cms[0]))])
-                plot_confusion_matrix(sum(cms), labels, page.figure(name),
-                                      title=f"{dataset} / {model}: {len(cms)} seeds summed")
+                plot_confusion_matrix(
+                    sum(cms), labels, page.figure(name), title=f"{dataset} / {model}: {len(cms)} seeds summed"
+                )
                 page.embed(name, f"{dataset} / {model}: test confusion matrix, summed over {len(cms)} seeds", 640)
             histories = {}
             for r in sorted(runs, key=lambda r: r.seed):
@@ -158,8 +168,15 @@ def _search_section(page: _Page, runs_dir: Path) -> None:
         c = SearchChoice.load(path)
         trials = [Trial.load(p) for p in sorted(path.parent.glob("trial-*/trial.json"))]
         for t in trials:
-            rows.append([c.dataset, c.model, json.dumps(t.params), "–" if t.value is None else f"{t.value:.4f}",
-                         "chosen" if t.params == c.params else ""])
+            rows.append(
+                [
+                    c.dataset,
+                    c.model,
+                    json.dumps(t.params),
+                    "–" if t.value is None else f"{t.value:.4f}",
+                    "chosen" if t.params == c.params else "",
+                ]
+            )
         name = f"search_{c.dataset}_{c.model}.png".replace("/", "_")
         plot_search_curves(trials, page.figure(name), title=f"{c.dataset} / {c.model}")
         page.embed(name, f"{c.dataset} / {c.model}: validation curves per epoch, one line per setting")
@@ -176,8 +193,10 @@ def _pretraining_section(page: _Page, i: int, folder: Path) -> None:
     page.heading(f"Pretraining: {folder}")
     val = summary.get("validation") or {}
     if val:
-        page.text(f"{summary.get('steps')} steps; validation MLM loss {val.get('eval_loss', float('nan')):.3f}, "
-                  f"masked-token accuracy {val.get('eval_masked_accuracy', float('nan')):.3f}.")
+        page.text(
+            f"{summary.get('steps')} steps; validation MLM loss {val.get('eval_loss', float('nan')):.3f}, "
+            f"masked-token accuracy {val.get('eval_masked_accuracy', float('nan')):.3f}."
+        )
     page.embed(f"pretrain_{i}.png", f"pretraining loss curve ({folder})")
 
 
@@ -186,21 +205,34 @@ def _audit_section(page: _Page, runs_dir: Path) -> None:
     if not audits:
         return
     page.heading("Leakage audit")
-    page.text("Rows of the first split whose sequence also occurs in the second (exact, reverse-complement only, "
-              "and near: sharing a long stretch on either strand without being an exact or RC duplicate); "
-              "within a split, rows repeating an earlier row.")
+    page.text(
+        "Rows of the first split whose sequence also occurs in the second (exact, reverse-complement only, "
+        "and near: sharing a long stretch on either strand without being an exact or RC duplicate); "
+        "within a split, rows repeating an earlier row."
+    )
     rows = []
     for path in audits:
         a = json.loads(path.read_text())
         for key, n in a["exact_duplicates"].items():
-            rows.append([path.relative_to(runs_dir / "audit").with_suffix("").as_posix(), key, n, a["reverse_complement_duplicates"][key],
-                         a["near_duplicates"].get(key, "–"), a["conflicting_labels"][key]])
-    page.table(["dataset", "pair", "exact", "reverse complement", f"near (≥ {a['min_shared_bp']} bp)",
-                "conflicting labels"], rows)
+            rows.append(
+                [
+                    path.relative_to(runs_dir / "audit").with_suffix("").as_posix(),
+                    key,
+                    n,
+                    a["reverse_complement_duplicates"][key],
+                    a["near_duplicates"].get(key, "–"),
+                    a["conflicting_labels"][key],
+                ]
+            )
+    page.table(
+        ["dataset", "pair", "exact", "reverse complement", f"near (≥ {a['min_shared_bp']} bp)", "conflicting labels"],
+        rows,
+    )
 
 
-def build_report(runs_dir: str | Path, output: str | Path, *, pretrain: list[str | Path] | None = None,
-                 title: str | None = None) -> dict:
+def build_report(
+    runs_dir: str | Path, output: str | Path, *, pretrain: list[str | Path] | None = None, title: str | None = None
+) -> dict:
     """Write ``output`` (HTML, plots embedded) and ``output`` with ``.md`` (Markdown, PNGs in
     ``report_files/``). Returns the paths written."""
     runs_dir, output = Path(runs_dir), Path(output)
@@ -216,8 +248,12 @@ def build_report(runs_dir: str | Path, output: str | Path, *, pretrain: list[str
         _results_section(page, results)
     else:
         page.text(f"{runs_dir} holds no results.json (the benchmark has not finished); showing the runs found.")
-    _runs_sections(page, runs_dir, list(dict.fromkeys(r.dataset for r in results.rows)) if results else [],
-                   results.runs if results else None)
+    _runs_sections(
+        page,
+        runs_dir,
+        list(dict.fromkeys(r.dataset for r in results.rows)) if results else [],
+        results.runs if results else None,
+    )
     _search_section(page, runs_dir)
     folders = [Path(p) for p in pretrain or []]
     for m in ((results.config if results else {}).get("models") or {}).values():
@@ -228,10 +264,16 @@ def build_report(runs_dir: str | Path, output: str | Path, *, pretrain: list[str
         _pretraining_section(page, i, folder)
     _audit_section(page, runs_dir)
     body = "\n".join(page.html)
-    output.write_text(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                      f"<title>{html.escape(name)}</title><style>{_CSS}</style></head>\n<body>\n{body}\n</body></html>\n",
-                      encoding="utf-8")
+    output.write_text(
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(name)}</title><style>{_CSS}</style></head>\n<body>\n{body}\n</body></html>\n",
+        encoding="utf-8",
+    )
     md = output.with_suffix(".md")
     md.write_text("\n".join(page.md), encoding="utf-8")
-    return {"html": str(output), "markdown": str(md), "figures": str(files),
-            "n_figures": len(list(files.glob("*.png")))}
+    return {
+        "html": str(output),
+        "markdown": str(md),
+        "figures": str(files),
+        "n_figures": len(list(files.glob("*.png"))),
+    }

@@ -28,8 +28,20 @@ import numpy as np
 
 from dnalm.files import atomic_open, write_json, write_text
 
-__all__ = ["MAIN_METRICS", "RUN_STATS", "ResultRow", "Results", "RunRecord", "SearchChoice", "Summary", "Trial",
-           "aggregate", "format_mean_std", "load_records", "markdown_table"]
+__all__ = [
+    "MAIN_METRICS",
+    "RUN_STATS",
+    "ResultRow",
+    "Results",
+    "RunRecord",
+    "SearchChoice",
+    "Summary",
+    "Trial",
+    "aggregate",
+    "format_mean_std",
+    "load_records",
+    "markdown_table",
+]
 
 #: metrics shown in the main table (every scalar metric is in the CSV/JSON and the detailed table)
 MAIN_METRICS = ("mcc", "accuracy", "f1", "auroc", "auprc")
@@ -54,8 +66,9 @@ class _Record:
         if missing:
             raise ValueError(f"{source or cls.__name__}: missing {', '.join(missing)}")
         names = {f.name for f in fields}
-        return cls(**{k: v for k, v in data.items() if k in names},
-                   extra={k: v for k, v in data.items() if k not in names})
+        return cls(
+            **{k: v for k, v in data.items() if k in names}, extra={k: v for k, v in data.items() if k not in names}
+        )
 
     def to_dict(self) -> dict:
         fields = dataclasses.fields(self)
@@ -105,8 +118,13 @@ class RunRecord(_Record):
 
     def tidy(self) -> dict:
         """One row of ``runs.csv``: the run, every scalar metric and its times."""
-        return {"dataset": self.dataset, "model": self.model, "seed": self.seed, **self.scalar_metrics(),
-                **{k: getattr(self, k) for k in RUN_STATS}}
+        return {
+            "dataset": self.dataset,
+            "model": self.model,
+            "seed": self.seed,
+            **self.scalar_metrics(),
+            **{k: getattr(self, k) for k in RUN_STATS},
+        }
 
 
 @dataclass
@@ -171,8 +189,9 @@ class Summary:
     @classmethod
     def of(cls, values: list[float], keep_values: bool = True) -> Summary:
         arr = np.asarray(values, dtype=float)
-        return cls(float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else None,
-                   list(values) if keep_values else None)
+        return cls(
+            float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else None, list(values) if keep_values else None
+        )
 
     def format(self, digits: int = 3) -> str:
         return format_mean_std(self.mean, self.std, digits)
@@ -202,8 +221,13 @@ class ResultRow:
         return self.metrics.get(name) or self.run_stats.get(name) or Summary(None)
 
     def to_dict(self) -> dict:
-        out = {"dataset": self.dataset, "model": self.model, "n_seeds": self.n_seeds, "seeds": self.seeds,
-               "parameters": self.parameters}
+        out = {
+            "dataset": self.dataset,
+            "model": self.model,
+            "n_seeds": self.n_seeds,
+            "seeds": self.seeds,
+            "parameters": self.parameters,
+        }
         for name, s in self.metrics.items():
             out.update({f"{name}_mean": s.mean, f"{name}_std": s.std, f"{name}_values": s.values})
         for name, s in self.run_stats.items():
@@ -217,8 +241,16 @@ class ResultRow:
             s = Summary(data[f"{name}_mean"], data.get(f"{name}_std"), data.get(f"{name}_values"))
             (stats if name in RUN_STATS and s.values is None else metrics)[name] = s
         seeds = list(data.get("seeds") or [])
-        return cls(data["dataset"], data["model"], int(data.get("n_seeds", len(seeds))), seeds, data.get("parameters"),
-                   metrics, stats, int(data.get("constant_prediction_runs") or 0))
+        return cls(
+            data["dataset"],
+            data["model"],
+            int(data.get("n_seeds", len(seeds))),
+            seeds,
+            data.get("parameters"),
+            metrics,
+            stats,
+            int(data.get("constant_prediction_runs") or 0),
+        )
 
     def csv_dict(self) -> dict:
         """A row of ``results.csv``: everything but the per-seed lists."""
@@ -236,11 +268,16 @@ def aggregate(records: list[RunRecord]) -> list[ResultRow]:
         scalars = [r.scalar_metrics() for r in runs]
         names = list(dict.fromkeys(k for s in scalars for k in s))
         metrics = {name: Summary.of([s.get(name, math.nan) for s in scalars]) for name in names}
-        stats = {name: Summary.of([math.nan if getattr(r, name) is None else float(getattr(r, name)) for r in runs],
-                                  keep_values=False) for name in RUN_STATS}
+        stats = {
+            name: Summary.of(
+                [math.nan if getattr(r, name) is None else float(getattr(r, name)) for r in runs], keep_values=False
+            )
+            for name in RUN_STATS
+        }
         flagged = sum(bool(r.metrics.get("constant_prediction")) for r in runs)
-        rows.append(ResultRow(dataset, model, len(runs), [r.seed for r in runs], runs[0].parameters, metrics, stats,
-                              flagged))
+        rows.append(
+            ResultRow(dataset, model, len(runs), [r.seed for r in runs], runs[0].parameters, metrics, stats, flagged)
+        )
     return rows
 
 
@@ -251,7 +288,8 @@ def markdown_table(head: list, body: list[list]) -> list[str]:
     ['| dataset | MCC |', '|---|---|', '| tata | 0.712 ± 0.013 |']
     """
     return ["| " + " | ".join(map(str, head)) + " |", "|" + "---|" * len(head)] + [
-        "| " + " | ".join(map(str, row)) + " |" for row in body]
+        "| " + " | ".join(map(str, row)) + " |" for row in body
+    ]
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
@@ -285,16 +323,27 @@ class Results:
         return {name: dict(entry.get("reference") or {}) for name, entry in (self.config.get("datasets") or {}).items()}
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "config": self.config, "split": self.split, "std": self.std,
-                "rows": [r.to_dict() for r in self.rows], "search": {k: c.to_dict() for k, c in self.search.items()},
-                "runs": self.runs}
+        return {
+            "name": self.name,
+            "config": self.config,
+            "split": self.split,
+            "std": self.std,
+            "rows": [r.to_dict() for r in self.rows],
+            "search": {k: c.to_dict() for k, c in self.search.items()},
+            "runs": self.runs,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> Results:
-        return cls(name=data.get("name", ""), config=data.get("config") or {}, split=data.get("split", "test"),
-                   std=data.get("std", _STD_NOTE), rows=[ResultRow.from_dict(r) for r in data.get("rows", [])],
-                   search={k: SearchChoice.from_dict(c, f"search {k}") for k, c in (data.get("search") or {}).items()},
-                   runs=data.get("runs"))
+        return cls(
+            name=data.get("name", ""),
+            config=data.get("config") or {},
+            split=data.get("split", "test"),
+            std=data.get("std", _STD_NOTE),
+            rows=[ResultRow.from_dict(r) for r in data.get("rows", [])],
+            search={k: SearchChoice.from_dict(c, f"search {k}") for k, c in (data.get("search") or {}).items()},
+            runs=data.get("runs"),
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> Results:
@@ -317,35 +366,61 @@ class Results:
         """Head and cells of the main table: MAIN_METRICS as mean ± std, references, time and size."""
         refs = self.references
         keys = sorted({k for ref in refs.values() for k in ref})
-        head = ["dataset", "model", "seeds", *[m.upper() if m == "mcc" else m for m in MAIN_METRICS],
-                *[f"reference {k}" for k in keys], "wall time / run (s)", "parameters"]
-        body = [[r.dataset, r.model, str(r.n_seeds), *[str(r.get(m)) for m in MAIN_METRICS],
-                 *[_number(refs.get(r.dataset, {}).get(k), ".3f") for k in keys],
-                 _number(r.get("wall_time_s").mean, ".0f"), _number(r.parameters, ",")] for r in self.rows]
+        head = [
+            "dataset",
+            "model",
+            "seeds",
+            *[m.upper() if m == "mcc" else m for m in MAIN_METRICS],
+            *[f"reference {k}" for k in keys],
+            "wall time / run (s)",
+            "parameters",
+        ]
+        body = [
+            [
+                r.dataset,
+                r.model,
+                str(r.n_seeds),
+                *[str(r.get(m)) for m in MAIN_METRICS],
+                *[_number(refs.get(r.dataset, {}).get(k), ".3f") for k in keys],
+                _number(r.get("wall_time_s").mean, ".0f"),
+                _number(r.parameters, ","),
+            ]
+            for r in self.rows
+        ]
         return head, body
 
     def metrics_table(self) -> tuple[list[str], list[list[str]]]:
         """Every metric and run figure of the first row's, mean ± std (4 digits; times 1)."""
         names = [*self.rows[0].metrics, *self.rows[0].run_stats] if self.rows else []
-        body = [[r.dataset, r.model, *[r.get(n).format(1 if n.endswith("time_s") else 4) for n in names]]
-                for r in self.rows]
+        body = [
+            [r.dataset, r.model, *[r.get(n).format(1 if n.endswith("time_s") else 4) for n in names]] for r in self.rows
+        ]
         return ["dataset", "model", *names], body
 
     def search_table(self) -> tuple[list[str], list[list[str]]]:
-        body = [[c.dataset, c.model, json.dumps(c.params), f"{c.metric} = {c.value:.4f}"]
-                for _, c in sorted(self.search.items())]
+        body = [
+            [c.dataset, c.model, json.dumps(c.params), f"{c.metric} = {c.value:.4f}"]
+            for _, c in sorted(self.search.items())
+        ]
         return ["dataset", "model", "setting", "validation metric"], body
 
     def constant_prediction_note(self) -> str | None:
-        flagged = [f"{r.dataset}/{r.model} ({r.constant_prediction_runs} of {r.n_seeds})"
-                   for r in self.rows if r.constant_prediction_runs]
+        flagged = [
+            f"{r.dataset}/{r.model} ({r.constant_prediction_runs} of {r.n_seeds})"
+            for r in self.rows
+            if r.constant_prediction_runs
+        ]
         return "Runs that predict one class for every test sequence: " + ", ".join(flagged) if flagged else None
 
     def markdown(self) -> str:
         """``results.md``: the main table, notes, the search's choices and every metric."""
-        lines = [f"# {self.name}: {self.split} metrics, mean ± std over seeds", "",
-                 f"Model selection on each dataset's dev split; {self.split} read once per run. "
-                 "std is the sample standard deviation (ddof=1).", ""]
+        lines = [
+            f"# {self.name}: {self.split} metrics, mean ± std over seeds",
+            "",
+            f"Model selection on each dataset's dev split; {self.split} read once per run. "
+            "std is the sample standard deviation (ddof=1).",
+            "",
+        ]
         lines += markdown_table(*self.main_table())
         if note := self.constant_prediction_note():
             lines += ["", note]

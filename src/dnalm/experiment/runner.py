@@ -53,26 +53,45 @@ def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | N
     t0 = time.time()
     summary = finetune(ft, entry.path, folder / "model")
     t1 = time.time()
-    metrics = evaluate(str(folder / "model"), entry.path, folder / "eval", split=cfg.split,
-                       batch_size=cfg.eval_batch_size, reverse_complement_average=cfg.reverse_complement_average,
-                       seed=key.seed)
+    metrics = evaluate(
+        str(folder / "model"),
+        entry.path,
+        folder / "eval",
+        split=cfg.split,
+        batch_size=cfg.eval_batch_size,
+        reverse_complement_average=cfg.reverse_complement_average,
+        seed=key.seed,
+    )
     t2 = time.time()
     if not cfg.keep_models:
         for weights in (folder / "model").glob("*.safetensors"):
             weights.unlink()
     record = RunRecord(
-        dataset=key.dataset, model=key.model, seed=key.seed, data=entry.path, split=cfg.split,
-        finetune_config=ft.to_dict(), search_overrides=overrides or {},
+        dataset=key.dataset,
+        model=key.model,
+        seed=key.seed,
+        data=entry.path,
+        split=cfg.split,
+        finetune_config=ft.to_dict(),
+        search_overrides=overrides or {},
         metrics={k: v for k, v in metrics.items() if k not in ("model", "data")},
-        validation_metrics=summary["validation_metrics"], best_validation_metric=summary["best_validation_metric"],
-        epochs_run=summary["epochs_run"], parameters=summary["parameters"], n_train=summary["n_train"],
-        n_validation=summary["n_validation"], n_truncated_train=summary["n_truncated_train"],
-        train_time_s=round(t1 - t0, 1), eval_time_s=round(t2 - t1, 1), wall_time_s=round(t2 - t0, 1),
-        versions=summary["versions"], device=summary["device"], run_key=run_key["key"],
-        run_key_parts=run_key["parts"])
+        validation_metrics=summary["validation_metrics"],
+        best_validation_metric=summary["best_validation_metric"],
+        epochs_run=summary["epochs_run"],
+        parameters=summary["parameters"],
+        n_train=summary["n_train"],
+        n_validation=summary["n_validation"],
+        n_truncated_train=summary["n_truncated_train"],
+        train_time_s=round(t1 - t0, 1),
+        eval_time_s=round(t2 - t1, 1),
+        wall_time_s=round(t2 - t0, 1),
+        versions=summary["versions"],
+        device=summary["device"],
+        run_key=run_key["key"],
+        run_key_parts=run_key["parts"],
+    )
     record.save(record_path)  # written last: its presence means the run is complete
-    log.info("run %s: %s %s = %.4f (%.0f s)", key.folder, cfg.split, "mcc", metrics.get("mcc", float("nan")),
-             t2 - t0)
+    log.info("run %s: %s %s = %.4f (%.0f s)", key.folder, cfg.split, "mcc", metrics.get("mcc", float("nan")), t2 - t0)
     return record
 
 
@@ -86,8 +105,9 @@ def _what_changed(old: dict | None, new: dict) -> str:
             before = old.get(name) or {}
             changed += [f"finetune {k} {before.get(k)!r} -> {v!r}" for k, v in value.items() if before.get(k) != v]
         elif old.get(name) != value:
-            changed.append("the data files' content" if name == "data_digest" else
-                           f"{name} {old.get(name)!r} -> {value!r}")
+            changed.append(
+                "the data files' content" if name == "data_digest" else f"{name} {old.get(name)!r} -> {value!r}"
+            )
     return "changed since it ran: " + ", ".join(changed)
 
 
@@ -116,8 +136,14 @@ def run_benchmark(cfg: BenchmarkConfig, output: str | Path) -> list[ResultRow]:
         log.info("benchmark run %d of %d: %s", i, len(todo), key.folder)
         c = chosen.get(f"{key.dataset}/{key.model}")
         records.append(run_one(cfg, key, output, c.params if c else None))
-    results = Results(name=cfg.name, config=cfg.to_dict(), split=cfg.split, rows=aggregate(records), search=chosen,
-                      runs=[f"runs/{k.folder}" for k in cfg.runs()])
+    results = Results(
+        name=cfg.name,
+        config=cfg.to_dict(),
+        split=cfg.split,
+        rows=aggregate(records),
+        search=chosen,
+        runs=[f"runs/{k.folder}" for k in cfg.runs()],
+    )
     results.write(output, records)
     if cfg.report:
         build_report(output, output / "report.html")

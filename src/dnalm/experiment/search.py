@@ -39,8 +39,9 @@ def _distributions(space: dict) -> dict:
         elif isinstance(values["low"], int) and isinstance(values["high"], int):
             out[name] = d.IntDistribution(values["low"], values["high"], log=bool(values.get("log", False)))
         else:
-            out[name] = d.FloatDistribution(float(values["low"]), float(values["high"]),
-                                            log=bool(values.get("log", False)))
+            out[name] = d.FloatDistribution(
+                float(values["low"]), float(values["high"]), log=bool(values.get("log", False))
+            )
     return out
 
 
@@ -70,9 +71,12 @@ def _trial_key(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchCon
     for Optuna (whose later trials depend on the space), the space."""
     from dnalm import __version__
 
-    parts = {"data_digest": bench.data_digest(dataset), "dnalm_version": __version__,
-             "finetune_config": _trial_config(bench, model, scfg, params).to_dict(),
-             "space": scfg.space if scfg.method == "optuna" else None}
+    parts = {
+        "data_digest": bench.data_digest(dataset),
+        "dnalm_version": __version__,
+        "finetune_config": _trial_config(bench, model, scfg, params).to_dict(),
+        "space": scfg.space if scfg.method == "optuna" else None,
+    }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
@@ -87,8 +91,7 @@ def _finished_trial(path: Path, key: str) -> Trial | None:
     return None
 
 
-def _trial(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchConfig, params: dict,
-           folder: Path) -> Trial:
+def _trial(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchConfig, params: dict, folder: Path) -> Trial:
     from dnalm.train import finetune
 
     path = folder / "trial.json"
@@ -103,12 +106,27 @@ def _trial(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchConfig,
     for weights in (folder / "model").glob("*.safetensors"):  # search models are never used again
         weights.unlink()
     history = json.loads((folder / "model" / "history.json").read_text())
-    trial = Trial(dataset, model, params, metric=summary["best_checkpoint_metric"],
-                  value=summary["best_validation_metric"], seed=scfg.seed, epochs_run=summary["epochs_run"],
-                  wall_time_s=summary["wall_time_s"], history=history, trial_key=key)
+    trial = Trial(
+        dataset,
+        model,
+        params,
+        metric=summary["best_checkpoint_metric"],
+        value=summary["best_validation_metric"],
+        seed=scfg.seed,
+        epochs_run=summary["epochs_run"],
+        wall_time_s=summary["wall_time_s"],
+        history=history,
+        trial_key=key,
+    )
     trial.save(path)  # written whole or not at all: its presence means the trial finished
-    log.info("search %s/%s %s: validation %s = %.4f", dataset, model, json.dumps(params), trial.metric,
-             float("nan") if trial.value is None else trial.value)
+    log.info(
+        "search %s/%s %s: validation %s = %.4f",
+        dataset,
+        model,
+        json.dumps(params),
+        trial.metric,
+        float("nan") if trial.value is None else trial.value,
+    )
     return trial
 
 
@@ -140,8 +158,16 @@ def search_one(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchCon
     if not ok:
         raise RuntimeError(f"search {dataset}/{model}: no trial produced a validation metric")
     best = (max if maximize else min)(ok, key=lambda t: t.value)
-    chosen = SearchChoice(dataset, model, best.params, best.metric, best.value, method=scfg.method, seed=scfg.seed,
-                          trials=[{"params": t.params, "value": t.value, "epochs_run": t.epochs_run} for t in trials])
+    chosen = SearchChoice(
+        dataset,
+        model,
+        best.params,
+        best.metric,
+        best.value,
+        method=scfg.method,
+        seed=scfg.seed,
+        trials=[{"params": t.params, "value": t.value, "epochs_run": t.epochs_run} for t in trials],
+    )
     folder.mkdir(parents=True, exist_ok=True)
     chosen.save(folder / "chosen.json")
     plot_search_curves(trials, folder / "search_curves.png", title=f"{dataset} / {model}")

@@ -36,12 +36,18 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_BASELINE_CONFIGS = {"dilated-cnn": baselines.DilatedCnnConfig, "gb-cnn": baselines.GbCnnConfig,
-                     "lstm": baselines.LstmConfig, "pos-cnn": baselines.PosCnnConfig}
-_BASELINE_MODELS = {baselines.DilatedCnnConfig: baselines.DilatedCnnForSequenceClassification,
-                    baselines.GbCnnConfig: baselines.GbCnnForSequenceClassification,
-                    baselines.LstmConfig: baselines.LstmForSequenceClassification,
-                    baselines.PosCnnConfig: baselines.PosCnnForSequenceClassification}
+_BASELINE_CONFIGS = {
+    "dilated-cnn": baselines.DilatedCnnConfig,
+    "gb-cnn": baselines.GbCnnConfig,
+    "lstm": baselines.LstmConfig,
+    "pos-cnn": baselines.PosCnnConfig,
+}
+_BASELINE_MODELS = {
+    baselines.DilatedCnnConfig: baselines.DilatedCnnForSequenceClassification,
+    baselines.GbCnnConfig: baselines.GbCnnForSequenceClassification,
+    baselines.LstmConfig: baselines.LstmForSequenceClassification,
+    baselines.PosCnnConfig: baselines.PosCnnForSequenceClassification,
+}
 _TRANSFORMER_TYPES = {"bert": "bert", "roberta": "roberta", "modernbert": "modernbert"}
 
 
@@ -90,19 +96,30 @@ class ModelSpec:
 
 
 def _bert(hidden: int, layers: int, heads: int, intermediate: int) -> dict:
-    return {"hidden_size": hidden, "num_hidden_layers": layers, "num_attention_heads": heads,
-            "intermediate_size": intermediate}
+    return {
+        "hidden_size": hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "intermediate_size": intermediate,
+    }
 
 
 PRESETS: dict[str, ModelSpec] = {
     "tiny": ModelSpec("bert", "kmer", 6, max_length=512, learning_rate=5e-4, config=_bert(128, 2, 4, 512)),
     "dnabert-6": ModelSpec("bert", "kmer", 6, max_length=512, learning_rate=5e-5, config=_bert(768, 12, 12, 3072)),
-    "tinydnabert": ModelSpec("roberta", "bpe", bpe_vocab_size=1024, max_length=512, learning_rate=1e-4,
-                             config=_bert(512, 6, 8, 2048)),
-    "tiny-bpe": ModelSpec("roberta", "bpe", bpe_vocab_size=1024, max_length=512, learning_rate=5e-4,
-                          config=_bert(128, 2, 4, 512)),
-    "mini": ModelSpec("modernbert", "base", max_length=1024, learning_rate=5e-4,
-                      config={**_bert(128, 3, 4, 256), "local_attention": 128}),
+    "tinydnabert": ModelSpec(
+        "roberta", "bpe", bpe_vocab_size=1024, max_length=512, learning_rate=1e-4, config=_bert(512, 6, 8, 2048)
+    ),
+    "tiny-bpe": ModelSpec(
+        "roberta", "bpe", bpe_vocab_size=1024, max_length=512, learning_rate=5e-4, config=_bert(128, 2, 4, 512)
+    ),
+    "mini": ModelSpec(
+        "modernbert",
+        "base",
+        max_length=1024,
+        learning_rate=5e-4,
+        config={**_bert(128, 3, 4, 256), "local_attention": 128},
+    ),
     "pos-cnn": ModelSpec("pos-cnn", "base", max_length=100_000, learning_rate=2e-3, batch_size=128),
     "cnn": ModelSpec("dilated-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=128),
     "cnn-gb": ModelSpec("gb-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=64),
@@ -141,12 +158,19 @@ def resolve_spec(spec: str) -> ModelSpec | None:
         return None
     if not path.exists() and "/" in spec:
         parent = next((p for p in path.parents if p.is_dir()), None)
-        raise FileNotFoundError(f"model folder {spec} not found" + (
-            f" ({parent} holds: {', '.join(sorted(c.name for c in parent.iterdir() if c.is_dir())[:12]) or 'no folders'})"
-            if parent is not None and str(parent) != "." else ""))
-    raise ValueError(f"model {spec!r} is not a preset ({', '.join(PRESETS)}), a shipped checkpoint "
-                     f"({', '.join(shipped_models()) or 'none'}), a .yaml file, a checkpoint folder or a hub id "
-                     "(owner/name)")
+        raise FileNotFoundError(
+            f"model folder {spec} not found"
+            + (
+                f" ({parent} holds: {', '.join(sorted(c.name for c in parent.iterdir() if c.is_dir())[:12]) or 'no folders'})"
+                if parent is not None and str(parent) != "."
+                else ""
+            )
+        )
+    raise ValueError(
+        f"model {spec!r} is not a preset ({', '.join(PRESETS)}), a shipped checkpoint "
+        f"({', '.join(shipped_models()) or 'none'}), a .yaml file, a checkpoint folder or a hub id "
+        "(owner/name)"
+    )
 
 
 def model_catalogue() -> list[dict]:
@@ -157,17 +181,38 @@ def model_catalogue() -> list[dict]:
 
     from dnalm.shipped import finetune_defaults, pretrained_path
 
-    rows = [{"name": "auto", "kind": "recipe", "architecture": "pos-cnn", "tokenizer": "single base", "size": "chosen",
-             "learning_rate": "chosen", "batch_size": "chosen",
-             "note": "the default: model, size and schedule chosen from the data and --time-budget"}]
+    rows = [
+        {
+            "name": "auto",
+            "kind": "recipe",
+            "architecture": "pos-cnn",
+            "tokenizer": "single base",
+            "size": "chosen",
+            "learning_rate": "chosen",
+            "batch_size": "chosen",
+            "note": "the default: model, size and schedule chosen from the data and --time-budget",
+        }
+    ]
     for name, spec in PRESETS.items():
         c = spec.config
-        size = (f"{c['num_hidden_layers']} layers x {c['hidden_size']}" if "num_hidden_layers" in c else "default")
-        tok = {"kmer": f"{spec.k}-mer", "nonoverlap": f"{spec.k}-mer non-overlapping",
-               "bpe": f"BPE {spec.bpe_vocab_size}"}.get(spec.tokenizer, "single base")
-        rows.append({"name": name, "kind": "preset (random weights)", "architecture": spec.architecture,
-                     "tokenizer": tok, "size": size, "learning_rate": spec.learning_rate,
-                     "batch_size": spec.batch_size, "note": ""})
+        size = f"{c['num_hidden_layers']} layers x {c['hidden_size']}" if "num_hidden_layers" in c else "default"
+        tok = {
+            "kmer": f"{spec.k}-mer",
+            "nonoverlap": f"{spec.k}-mer non-overlapping",
+            "bpe": f"BPE {spec.bpe_vocab_size}",
+        }.get(spec.tokenizer, "single base")
+        rows.append(
+            {
+                "name": name,
+                "kind": "preset (random weights)",
+                "architecture": spec.architecture,
+                "tokenizer": tok,
+                "size": size,
+                "learning_rate": spec.learning_rate,
+                "batch_size": spec.batch_size,
+                "note": "",
+            }
+        )
     for name in shipped_models():
         folder = pretrained_path(name)
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
@@ -176,14 +221,23 @@ def model_catalogue() -> list[dict]:
         if lm.is_file():
             m = json.loads(lm.read_text(encoding="utf-8"))
             if isinstance(m.get("bits_per_base"), float):
-                note = (f"held-out {m['bits_per_base']:.3f} bits/base (Markov({m.get('markov_order')}) "
-                        f"{m.get('markov_bits_per_base', float('nan')):.3f})")
+                note = (
+                    f"held-out {m['bits_per_base']:.3f} bits/base (Markov({m.get('markov_order')}) "
+                    f"{m.get('markov_bits_per_base', float('nan')):.3f})"
+                )
         defaults = finetune_defaults(folder)
-        rows.append({"name": name, "kind": "shipped pretrained", "architecture": config.get("model_type", "?"),
-                     "tokenizer": "single base" if config.get("vocab_size", 0) < 20 else "see folder",
-                     "size": f"{config.get('num_hidden_layers', '?')} layers x {config.get('hidden_size', '?')}",
-                     "learning_rate": defaults.get("learning_rate", "?"), "batch_size": defaults.get("batch_size", "?"),
-                     "note": note})
+        rows.append(
+            {
+                "name": name,
+                "kind": "shipped pretrained",
+                "architecture": config.get("model_type", "?"),
+                "tokenizer": "single base" if config.get("vocab_size", 0) < 20 else "see folder",
+                "size": f"{config.get('num_hidden_layers', '?')} layers x {config.get('hidden_size', '?')}",
+                "learning_rate": defaults.get("learning_rate", "?"),
+                "batch_size": defaults.get("batch_size", "?"),
+                "note": note,
+            }
+        )
     return rows
 
 
@@ -191,7 +245,7 @@ def _looks_like_hub_id(spec: str) -> bool:
     """``owner/name`` as the Hugging Face hub spells it, and not a local path with a typo in it:
     one slash, no leading ``.``, ``/`` or ``~``, and no local folder called ``owner``."""
     parts = spec.split("/")
-    return (len(parts) == 2 and all(parts) and not spec.startswith((".", "~")) and not Path(parts[0]).is_dir())
+    return len(parts) == 2 and all(parts) and not spec.startswith((".", "~")) and not Path(parts[0]).is_dir()
 
 
 def make_tokenizer(spec: ModelSpec, train_sequences):
@@ -218,30 +272,57 @@ def scratch_config(spec: ModelSpec, tokenizer, input_length: int | None, label_k
 
     if spec.architecture == "modernbert":  # rotary positions, pre-norm, local attention: learns fast on a CPU
         return AutoConfig.for_model(
-            "modernbert", vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
-            cls_token_id=tokenizer.cls_token_id, sep_token_id=tokenizer.sep_token_id,
-            bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id,
-            max_position_embeddings=spec.max_length, **{"classifier_pooling": "mean", **spec.config}, **label_kwargs)
+            "modernbert",
+            vocab_size=len(tokenizer),
+            pad_token_id=tokenizer.pad_token_id,
+            cls_token_id=tokenizer.cls_token_id,
+            sep_token_id=tokenizer.sep_token_id,
+            bos_token_id=tokenizer.cls_token_id,
+            eos_token_id=tokenizer.sep_token_id,
+            max_position_embeddings=spec.max_length,
+            **{"classifier_pooling": "mean", **spec.config},
+            **label_kwargs,
+        )
     if spec.architecture in _TRANSFORMER_TYPES:
         extra = 2 if spec.architecture == "roberta" else 0  # RoBERTa's position ids start after padding_idx
         return AutoConfig.for_model(
-            _TRANSFORMER_TYPES[spec.architecture], vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
-            max_position_embeddings=spec.max_length + extra, type_vocab_size=2 if extra == 0 else 1,
-            bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id, **spec.config, **label_kwargs)
+            _TRANSFORMER_TYPES[spec.architecture],
+            vocab_size=len(tokenizer),
+            pad_token_id=tokenizer.pad_token_id,
+            max_position_embeddings=spec.max_length + extra,
+            type_vocab_size=2 if extra == 0 else 1,
+            bos_token_id=tokenizer.cls_token_id,
+            eos_token_id=tokenizer.sep_token_id,
+            **spec.config,
+            **label_kwargs,
+        )
     vocab = tokenizer.get_vocab()
     kwargs = dict(spec.config)
     if spec.architecture == "gb-cnn":
         kwargs.setdefault("input_length", input_length or 256)
     return _BASELINE_CONFIGS[spec.architecture](
-        vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
+        vocab_size=len(tokenizer),
+        pad_token_id=tokenizer.pad_token_id,
         base_token_ids=[vocab[b] for b in "ACGT"],
         ambiguous_token_ids=[i for t, i in vocab.items() if t in ("N", tokenizer.unk_token, tokenizer.mask_token)],
-        **kwargs, **label_kwargs)
+        **kwargs,
+        **label_kwargs,
+    )
 
 
-def build_model(spec: str, *, num_labels: int = 2, id2label: dict | None = None, problem_type: str | None = None,
-                train_sequences=None, input_length: int | None = None, from_scratch: bool = False,
-                trust_remote_code: bool = False, seed: int | None = None, config_overrides: dict | None = None):
+def build_model(
+    spec: str,
+    *,
+    num_labels: int = 2,
+    id2label: dict | None = None,
+    problem_type: str | None = None,
+    train_sequences=None,
+    input_length: int | None = None,
+    from_scratch: bool = False,
+    trust_remote_code: bool = False,
+    seed: int | None = None,
+    config_overrides: dict | None = None,
+):
     """Build ``(model, tokenizer, spec_or_None)`` for sequence classification.
 
     Args:
@@ -265,9 +346,12 @@ def build_model(spec: str, *, num_labels: int = 2, id2label: dict | None = None,
         torch.manual_seed(seed)
     id2label = id2label or {i: str(i) for i in range(num_labels)}
     task = get_task(problem_type) if problem_type else None
-    label_kwargs = {"num_labels": num_labels, "id2label": id2label,
-                    "label2id": {v: k for k, v in id2label.items()},
-                    **(task.config_kwargs() if task else {"problem_type": None})}
+    label_kwargs = {
+        "num_labels": num_labels,
+        "id2label": id2label,
+        "label2id": {v: k for k, v in id2label.items()},
+        **(task.config_kwargs() if task else {"problem_type": None}),
+    }
     model_spec = resolve_spec(spec)
     if config_overrides:
         if model_spec is None:
@@ -281,11 +365,15 @@ def build_model(spec: str, *, num_labels: int = 2, id2label: dict | None = None,
             return _nucleotide_model(config, tokenizer, spec), tokenizer, model_spec
         return AutoModelForSequenceClassification.from_config(config), tokenizer, model_spec
     if _needs_remote_code(spec) and not trust_remote_code:
-        raise ValueError(f"{spec}: this checkpoint ships its own model code (auto_map in config.json, e.g. "
-                         "DNABERT-2); pass --trust-remote-code (trust_remote_code=True) if you trust its authors")
+        raise ValueError(
+            f"{spec}: this checkpoint ships its own model code (auto_map in config.json, e.g. "
+            "DNABERT-2); pass --trust-remote-code (trust_remote_code=True) if you trust its authors"
+        )
     if trust_remote_code:
-        warnings.warn(f"trust_remote_code=True runs Python code shipped with {spec!r}; only use checkpoints you "
-                      "trust", stacklevel=2)
+        warnings.warn(
+            f"trust_remote_code=True runs Python code shipped with {spec!r}; only use checkpoints you trust",
+            stacklevel=2,
+        )
     tokenizer = load_tokenizer(spec, trust_remote_code=trust_remote_code)
     try:
         if per_base:
@@ -296,11 +384,14 @@ def build_model(spec: str, *, num_labels: int = 2, id2label: dict | None = None,
             model = AutoModelForSequenceClassification.from_config(config, trust_remote_code=trust_remote_code)
         else:
             model = AutoModelForSequenceClassification.from_pretrained(
-                spec, trust_remote_code=trust_remote_code, ignore_mismatched_sizes=True, **label_kwargs)
+                spec, trust_remote_code=trust_remote_code, ignore_mismatched_sizes=True, **label_kwargs
+            )
     except ValueError as err:
         if "trust_remote_code" in str(err) and not trust_remote_code:
-            raise ValueError(f"{spec}: this checkpoint ships its own model code (e.g. DNABERT-2); pass "
-                             "--trust-remote-code if you trust it") from err
+            raise ValueError(
+                f"{spec}: this checkpoint ships its own model code (e.g. DNABERT-2); pass "
+                "--trust-remote-code if you trust it"
+            ) from err
         raise
     _check_vocab(model, tokenizer, spec)
     return model, tokenizer, None
@@ -328,9 +419,11 @@ def _nucleotide_model(config, tokenizer, spec: str, weights: str | None = None):
 
     kind = getattr(tokenizer, "kind", None)
     if getattr(config, "model_type", None) != "bert" or kind not in ("kmer", "base"):
-        raise ValueError(f"{spec}: per-nucleotide (token) prediction needs a BERT model on overlapping k-mer "
-                         f"or single-base tokens; got a {getattr(config, 'model_type', '?')} model with "
-                         f"{kind or type(tokenizer).__name__} tokens")
+        raise ValueError(
+            f"{spec}: per-nucleotide (token) prediction needs a BERT model on overlapping k-mer "
+            f"or single-base tokens; got a {getattr(config, 'model_type', '?')} model with "
+            f"{kind or type(tokenizer).__name__} tokens"
+        )
     config.kmer_k = tokenizer.k if kind == "kmer" else 1
     config.problem_type = None
     if weights is None:
@@ -357,8 +450,10 @@ def model_max_tokens(model, tokenizer) -> int:
 def _check_vocab(model, tokenizer, spec: str) -> None:
     emb = model.get_input_embeddings()
     if emb is not None and emb.num_embeddings < len(tokenizer):
-        raise ValueError(f"{spec}: tokenizer has {len(tokenizer)} tokens but the model embeds only "
-                         f"{emb.num_embeddings}; wrong tokenizer for this checkpoint?")
+        raise ValueError(
+            f"{spec}: tokenizer has {len(tokenizer)} tokens but the model embeds only "
+            f"{emb.num_embeddings}; wrong tokenizer for this checkpoint?"
+        )
 
 
 def load_model(path: str | Path, *, trust_remote_code: bool = False):

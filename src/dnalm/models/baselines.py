@@ -52,9 +52,18 @@ class DnaBaselineConfig(PretrainedConfig):
         shift_augment: largest random shift (bases) of each training sequence; 0 disables it.
     """
 
-    def __init__(self, vocab_size: int = 10, base_token_ids=(5, 6, 7, 8), ambiguous_token_ids=(1, 4, 9),
-                 complement_ids=None, rc_augment: float = 0.5, dropout: float = 0.2, pad_token_id: int = 0,
-                 shift_augment: int = 0, **kwargs):
+    def __init__(
+        self,
+        vocab_size: int = 10,
+        base_token_ids=(5, 6, 7, 8),
+        ambiguous_token_ids=(1, 4, 9),
+        complement_ids=None,
+        rc_augment: float = 0.5,
+        dropout: float = 0.2,
+        pad_token_id: int = 0,
+        shift_augment: int = 0,
+        **kwargs,
+    ):
         super().__init__(pad_token_id=pad_token_id, **kwargs)
         self.vocab_size = vocab_size
         self.base_token_ids = list(base_token_ids)
@@ -183,27 +192,43 @@ class ByteDropout(nn.Module):
 
 
 def _head(in_features: int, hidden: int, num_labels: int, dropout: float) -> nn.Sequential:
-    return nn.Sequential(nn.Dropout(dropout), nn.Linear(in_features, hidden), nn.GELU(), nn.Dropout(dropout),
-                         nn.Linear(hidden, num_labels))
+    return nn.Sequential(
+        nn.Dropout(dropout),
+        nn.Linear(in_features, hidden),
+        nn.GELU(),
+        nn.Dropout(dropout),
+        nn.Linear(hidden, num_labels),
+    )
 
 
 # -- dilated residual CNN ---------------------------------------------------------------------------------
 class DilatedCnnConfig(DnaBaselineConfig):
     model_type = "dnalm-dilated-cnn"
 
-    def __init__(self, channels: int = 128, kernel_size: int = 9, dilations=(1, 2, 4, 8, 16), hidden_size: int = 128,
-                 **kwargs):
+    def __init__(
+        self, channels: int = 128, kernel_size: int = 9, dilations=(1, 2, 4, 8, 16), hidden_size: int = 128, **kwargs
+    ):
         super().__init__(**kwargs)
-        self.channels, self.kernel_size, self.dilations, self.hidden_size = channels, kernel_size, list(dilations), hidden_size
+        self.channels, self.kernel_size, self.dilations, self.hidden_size = (
+            channels,
+            kernel_size,
+            list(dilations),
+            hidden_size,
+        )
 
 
 class _ResidualBlock(nn.Module):
     def __init__(self, channels: int, dilation: int, dropout: float):
         super().__init__()
         self.net = nn.Sequential(
-            nn.BatchNorm1d(channels), nn.GELU(),
+            nn.BatchNorm1d(channels),
+            nn.GELU(),
             nn.Conv1d(channels, channels, 3, dilation=dilation, padding=dilation),
-            nn.BatchNorm1d(channels), nn.GELU(), nn.Dropout(dropout), nn.Conv1d(channels, channels, 1))
+            nn.BatchNorm1d(channels),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Conv1d(channels, channels, 1),
+        )
 
     def forward(self, x, m):
         return (x + self.net(x)) * m
@@ -256,18 +281,32 @@ class _GbBody(nn.Module):
         super().__init__()
         self.length = config.input_length
         self.convs = nn.Sequential(
-            nn.Conv1d(in_channels, 16, 8), nn.BatchNorm1d(16), nn.ReLU(), nn.MaxPool1d(2),
-            nn.Conv1d(16, 8, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.MaxPool1d(2),
-            nn.Conv1d(8, 4, 8), nn.BatchNorm1d(4), nn.ReLU(), nn.MaxPool1d(2), nn.Flatten())
+            nn.Conv1d(in_channels, 16, 8),
+            nn.BatchNorm1d(16),
+            nn.ReLU(),
+            nn.MaxPool1d(2),
+            nn.Conv1d(16, 8, 8),
+            nn.BatchNorm1d(8),
+            nn.ReLU(),
+            nn.MaxPool1d(2),
+            nn.Conv1d(8, 4, 8),
+            nn.BatchNorm1d(4),
+            nn.ReLU(),
+            nn.MaxPool1d(2),
+            nn.Flatten(),
+        )
         with torch.no_grad():
             flat = self.convs.eval()(torch.zeros(1, in_channels, self.length)).shape[1]
-        self.dense = nn.Sequential(nn.Linear(flat, 512), nn.ReLU(), nn.Dropout(config.dropout),
-                                   nn.Linear(512, config.num_labels))
+        self.dense = nn.Sequential(
+            nn.Linear(flat, 512), nn.ReLU(), nn.Dropout(config.dropout), nn.Linear(512, config.num_labels)
+        )
 
     def forward(self, x, mask):
         if x.shape[-1] > self.length:
-            raise ValueError(f"the GB CNN takes at most {self.length} tokens; got {x.shape[-1]} "
-                             "(predict() cuts longer sequences into windows)")
+            raise ValueError(
+                f"the GB CNN takes at most {self.length} tokens; got {x.shape[-1]} "
+                "(predict() cuts longer sequences into windows)"
+            )
         x = nn.functional.pad(x, (0, self.length - x.shape[-1]))
         return self.dense(self.convs(x))
 
@@ -293,14 +332,19 @@ class LstmConfig(DnaBaselineConfig):
 class _LstmBody(nn.Module):
     def __init__(self, config: LstmConfig, in_channels: int):
         super().__init__()
-        self.lstm = nn.LSTM(in_channels, config.hidden_size, num_layers=config.num_layers, batch_first=True,
-                            bidirectional=True, dropout=config.dropout if config.num_layers > 1 else 0.0)
+        self.lstm = nn.LSTM(
+            in_channels,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+        )
         self.head = _head(4 * config.hidden_size, config.hidden_size, config.num_labels, config.dropout)
 
     def forward(self, x, mask):
         lengths = mask.sum(1).clamp(min=1).cpu()
-        packed = nn.utils.rnn.pack_padded_sequence(x.transpose(1, 2), lengths, batch_first=True,
-                                                   enforce_sorted=False)
+        packed = nn.utils.rnn.pack_padded_sequence(x.transpose(1, 2), lengths, batch_first=True, enforce_sorted=False)
         out, _ = self.lstm(packed)
         out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[-1])
         return self.head(_masked_pool(out.transpose(1, 2), mask))
@@ -335,16 +379,28 @@ class PosCnnConfig(DnaBaselineConfig):
 
     model_type = "dnalm-pos-cnn"
 
-    def __init__(self, channels: int = 128, stem_kernel: int = 15, pool: int = 1, kernel_size: int = 5,
-                 dilations=(2, 4), position_bins: int = 8, position_channels: int = 32, **kwargs):
+    def __init__(
+        self,
+        channels: int = 128,
+        stem_kernel: int = 15,
+        pool: int = 1,
+        kernel_size: int = 5,
+        dilations=(2, 4),
+        position_bins: int = 8,
+        position_channels: int = 32,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.channels, self.stem_kernel, self.kernel_size, self.pool = channels, stem_kernel, kernel_size, pool
         self.dilations, self.position_bins, self.position_channels = list(dilations), position_bins, position_channels
 
 
 def _conv_bn_relu(c_in: int, c_out: int, kernel: int, dilation: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv1d(c_in, c_out, kernel, padding=dilation * (kernel // 2), dilation=dilation),
-                         nn.BatchNorm1d(c_out), nn.ReLU())
+    return nn.Sequential(
+        nn.Conv1d(c_in, c_out, kernel, padding=dilation * (kernel // 2), dilation=dilation),
+        nn.BatchNorm1d(c_out),
+        nn.ReLU(),
+    )
 
 
 def _bin_weights(mask, bins: int):

@@ -43,8 +43,9 @@ def kmer_to_base_logits(kmer_logits: torch.Tensor, n_kmers: torch.Tensor, k: int
     last = torch.minimum(bases, (n_kmers[:, None] - 1).clamp(min=0))
     first = (bases - k + 1).clamp(min=0)
     first = torch.minimum(first, last)
-    total = torch.gather(csum, 1, (last + 1)[..., None].expand(-1, -1, csum.shape[-1])) - \
-        torch.gather(csum, 1, first[..., None].expand(-1, -1, csum.shape[-1]))
+    total = torch.gather(csum, 1, (last + 1)[..., None].expand(-1, -1, csum.shape[-1])) - torch.gather(
+        csum, 1, first[..., None].expand(-1, -1, csum.shape[-1])
+    )
     count = (last - first + 1).clamp(min=1).to(kmer_logits.dtype)[..., None]
     return total / count
 
