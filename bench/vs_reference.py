@@ -82,8 +82,10 @@ def run_reference(root: Path, task: str, seed: int, out: Path, epochs: int) -> d
 
 
 def _mean_std(values: list[float]) -> str:
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.3f} ± {sd:.3f}"
+    """Mean ± sample std; one value is shown alone (its spread is unknown, not 0)."""
+    if len(values) == 1:
+        return f"{values[0]:.3f}"
+    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
 def main() -> None:
