@@ -146,3 +146,86 @@ def test_a_dollar_folder_name_is_not_read_as_mathtext(tmp_path):
 
     plot_confusion_matrix([[3, 1], [0, 4]], ["0", "1"], tmp_path / "cm.png", title="run_$a^b^c$ [test]")
     assert (tmp_path / "cm.png").stat().st_size > 1000
+
+
+def _resumable_cfg(**kw):
+    # weight average, cosine schedule and two validations per epoch: every piece of state a resume must restore
+    return _tiny_cfg(
+        epochs=4, ema_decay=0.9, lr_scheduler="cosine", evals_per_epoch=2, checkpoint_interval=0, precision="fp32", **kw
+    )
+
+
+def _weights(folder):
+    from safetensors.torch import load_file
+
+    return load_file(str(folder / "model.safetensors"))
+
+
+def _curve(folder):
+    rows = json.loads((folder / "history.json").read_text())
+    return [{k: v for k, v in r.items() if not k.endswith(("runtime", "per_second"))} for r in rows]
+
+
+def test_finetune_resume_gives_the_model_of_the_uninterrupted_run(tata_dir, tmp_path, monkeypatch):
+    import torch
+
+    from dnalm.callbacks import WeightAverage
+    from dnalm.train import finetune
+
+    whole = finetune(_resumable_cfg(), tata_dir, tmp_path / "whole")
+    out = tmp_path / "model"
+    step_end = WeightAverage.on_step_end
+
+    def killed_at_step_6(self, args, state, control, **kwargs):
+        if state.global_step == 6:  # in the third epoch (2 steps each), after epoch 2's checkpoint
+            raise KeyboardInterrupt
+        return step_end(self, args, state, control, **kwargs)
+
+    monkeypatch.setattr(WeightAverage, "on_step_end", killed_at_step_6)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(_resumable_cfg(), tata_dir, out)
+    monkeypatch.undo()
+    partial = tmp_path / "model.partial"
+    assert (partial / "checkpoints" / "checkpoint-4" / "dnalm_state.pt").is_file()
+    assert len(_curve(partial)) == 5  # validations at steps 1-5 were written before the kill; 5 is redone
+    resumed = finetune(_resumable_cfg(), tata_dir, out, resume=True)
+    assert resumed["resumed_from"] == "checkpoint-4" and whole["resumed_from"] is None
+    assert resumed["steps_run"] == whole["steps_run"] == 8
+    assert resumed["best_step"] == whole["best_step"]
+    assert _curve(out) == _curve(tmp_path / "whole")
+    a, b = _weights(tmp_path / "whole"), _weights(out)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert not partial.exists() and not (out / "checkpoints").exists()
+
+
+def test_finetune_resume_refuses_other_settings_or_data_and_starts_afresh_without_a_checkpoint(
+    tata_dir, tmp_path, monkeypatch, caplog
+):
+    import shutil
+
+    from dnalm.callbacks import WeightAverage
+    from dnalm.train import finetune
+
+    out = tmp_path / "model"
+
+    def killed(self, args, state, control, **kwargs):
+        if state.global_step == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(WeightAverage, "on_step_end", killed)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(_resumable_cfg(), tata_dir, out)
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="seed was 0, now 1"):
+        finetune(_resumable_cfg(seed=1), tata_dir, out, resume=True)
+    other = tmp_path / "other"
+    shutil.copytree(tata_dir, other)
+    (other / "train.csv").write_text((other / "train.csv").read_text().replace("\n", "\n", 1) + "ACGTACGT,0\n")
+    with pytest.raises(ValueError, match="data files differ"):
+        finetune(_resumable_cfg(), other, out, resume=True)
+    assert (tmp_path / "model.partial" / "checkpoints" / "checkpoint-2").is_dir()  # refused: nothing touched
+    with pytest.raises(ValueError, match="self-pretraining"):
+        finetune(_resumable_cfg(self_pretrain=True, model="mini"), tata_dir, out, resume=True)
+    shutil.rmtree(tmp_path / "model.partial" / "checkpoints")
+    summary = finetune(_resumable_cfg(), tata_dir, out, resume=True)
+    assert summary["resumed_from"] is None and "holds no resumable checkpoint" in caplog.text

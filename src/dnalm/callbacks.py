@@ -1,9 +1,12 @@
 """Trainer callbacks for fine-tuning: validation history, weight averaging, model selection in
-memory with early stopping, and a wall-clock budget.
+memory with early stopping, a wall-clock budget, and resumable checkpoints.
 
 Selection keeps the best weights in memory instead of writing a checkpoint at every
 evaluation (a checkpoint write costs more than an evaluation for a small model), so
-evaluating several times per epoch is cheap.
+evaluating several times per epoch is cheap. For ``finetune --resume``, :class:`Checkpoints`
+writes the Trainer's checkpoint at the end of an epoch (at most every ``interval`` seconds) and
+beside it what these callbacks hold in memory (``dnalm_state.pt``), so a resumed run continues
+exactly where the checkpoint was taken.
 """
 
 from __future__ import annotations
@@ -19,9 +22,21 @@ from transformers import ProgressCallback, TrainerCallback
 
 from dnalm.files import write_json
 
-__all__ = ["BestModel", "History", "QuietProgress", "TimeBudget", "WeightAverage", "progress_bars"]
+__all__ = [
+    "STATE_FILE",
+    "BestModel",
+    "Checkpoints",
+    "History",
+    "QuietProgress",
+    "TimeBudget",
+    "WeightAverage",
+    "last_checkpoint",
+    "progress_bars",
+    "read_resume_state",
+]
 
 log = logging.getLogger(__name__)
+STATE_FILE = "dnalm_state.pt"  # in a checkpoint folder: the callbacks' state at that step
 _SHOWN = ("eval_loss", "eval_accuracy", "eval_mcc", "eval_auroc", "eval_mse", "eval_f1_macro")
 
 
@@ -43,6 +58,12 @@ class History(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs and "loss" in logs and "eval_loss" not in logs:
             self._losses.append(float(logs["loss"]))
+
+    def resume_state(self) -> dict:
+        return {"rows": self.rows, "losses": self._losses}
+
+    def load_resume_state(self, saved: dict) -> None:
+        self.rows, self._losses = list(saved["rows"]), list(saved["losses"])
 
     def on_train_end(self, args, state, control, **kwargs):
         self.done = True  # the final evaluate() of the restored best model is not part of the curve
@@ -106,6 +127,16 @@ class WeightAverage(TrainerCallback):
         for i, live in enumerate(self._tensors(model)):
             live.data, self.shadow[i] = self.shadow[i], live.data
 
+    def resume_state(self) -> dict:
+        return {"shadow": [t.detach().cpu() for t in self.shadow], "n_updates": self.n_updates}
+
+    def load_resume_state(self, saved: dict) -> None:
+        if len(saved["shadow"]) != len(self.shadow):
+            raise ValueError("the checkpoint's weight average does not match this model")
+        for mine, theirs in zip(self.shadow, saved["shadow"]):
+            mine.copy_(theirs)
+        self.n_updates = int(saved["n_updates"])
+
 
 class BestModel(TrainerCallback):
     """Keep the weights with the best validation metric in memory; stop after ``patience``
@@ -151,6 +182,14 @@ class BestModel(TrainerCallback):
         if self.state_dict is not None:
             model.load_state_dict(self.state_dict)
 
+    def resume_state(self) -> dict:
+        keys = ("best", "best_step", "best_epoch", "bad", "state_dict")
+        return {k: getattr(self, k) for k in keys}
+
+    def load_resume_state(self, saved: dict) -> None:
+        for key, value in saved.items():
+            setattr(self, key, value)
+
 
 class TimeBudget(TrainerCallback):
     """Stop training once ``deadline`` (a ``time.time()`` value) has passed, after an evaluation."""
@@ -169,3 +208,51 @@ class TimeBudget(TrainerCallback):
                 state.global_step,
                 state.max_steps,
             )
+
+
+class Checkpoints(TrainerCallback):
+    """Write a resumable checkpoint (the Trainer's: weights, optimizer, schedule, random states) at the
+    end of an epoch once ``interval`` seconds have passed since the last one (0: every epoch), keeping
+    the two newest (the older one in case a kill cuts the newer short), and beside each ``dnalm_state.pt``: the ``parts``' in-memory state (selection,
+    weight average, history) and the run's wall seconds so far. Never within a run's last epoch.
+
+    ``started``: when this process's run began (``time.time()``); ``elapsed_before``: the seconds the run
+    had spent before this process (a resumed run's), so ``elapsed()`` is the whole run's wall time."""
+
+    def __init__(self, parts: dict, interval: float, started: float, elapsed_before: float = 0.0):
+        self.parts, self.interval = parts, float(interval)
+        self.started, self.last = started, time.time()
+        self.elapsed_before = elapsed_before
+
+    def elapsed(self) -> float:
+        return self.elapsed_before + time.time() - self.started
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        if state.global_step < state.max_steps and time.time() - self.last >= self.interval:
+            control.should_save = True
+
+    def on_save(self, args, state, control, **kwargs):
+        import torch
+
+        self.last = time.time()
+        if not state.is_world_process_zero:
+            return
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        saved = {name: part.resume_state() for name, part in self.parts.items()}
+        saved["elapsed_s"] = self.elapsed()
+        torch.save(saved, folder / f"{STATE_FILE}.tmp")
+        os.replace(folder / f"{STATE_FILE}.tmp", folder / STATE_FILE)  # a checkpoint without it is not resumable
+
+
+def last_checkpoint(folder: Path) -> Path | None:
+    """The newest checkpoint in ``folder`` that holds a complete dnalm state, or None."""
+    found = [p for p in Path(folder).glob("checkpoint-*") if (p / STATE_FILE).is_file() and p.name[11:].isdigit()]
+    return max(found, key=lambda p: int(p.name[11:]), default=None)
+
+
+def read_resume_state(checkpoint: Path) -> dict:
+    """The callback state saved beside a checkpoint (by name, plus ``elapsed_s``). Tensors and plain
+    values only (``weights_only``: nothing is unpickled)."""
+    import torch
+
+    return torch.load(Path(checkpoint) / STATE_FILE, map_location="cpu", weights_only=True)

@@ -346,11 +346,17 @@ def finetune(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace a non-empty OUTPUT that is not a dnalm model folder (refused otherwise)."
     ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Continue the stopped run in OUTPUT.partial from its last checkpoint (same data and settings).",
+    ),
 ):
     """Fine-tune a model (validation: the dev split, else a stratified part of train; never test).
 
     The model is written to OUTPUT.partial and moved onto OUTPUT when complete: a stopped run
-    leaves the previous model in OUTPUT as it was."""
+    leaves the previous model in OUTPUT as it was, and --resume continues it from the last
+    checkpoint (written at an epoch's end every checkpoint_interval, 2 minutes by default)."""
     from dnalm.config import FinetuneConfig
     from dnalm.train import finetune as run
 
@@ -375,7 +381,9 @@ def finetune(
             label_column=label_column,
             precision=precision,
         )
-        summary = run(cfg, data, output, classes=_parse_classes(classes or []) or None, overwrite=overwrite)
+        summary = run(
+            cfg, data, output, classes=_parse_classes(classes or []) or None, overwrite=overwrite, resume=resume
+        )
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     val = summary["validation_metrics"]

@@ -74,6 +74,9 @@ class FinetuneConfig:
     sequence_column: str | None = None
     label_column: str | None = None
     logging_steps: int = 50
+    # a resumable checkpoint (finetune --resume) at the end of an epoch once this long has passed since the last
+    # (a duration such as "2m"; 0: every epoch; None: never); runs shorter than it write none
+    checkpoint_interval: float | str | None = "2m"
     trainer: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -96,6 +99,10 @@ class FinetuneConfig:
 
         self.time_budget = parse_duration(self.time_budget)
         self.self_pretrain_budget = parse_duration(self.self_pretrain_budget)
+        if self.checkpoint_interval in (0, "0"):
+            self.checkpoint_interval = 0.0
+        else:
+            self.checkpoint_interval = parse_duration(self.checkpoint_interval)
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> FinetuneConfig:

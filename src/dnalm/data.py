@@ -6,6 +6,7 @@ Validation is the data's ``dev`` split when it has one, else a seeded stratified
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 from dnalm.io import Record, find_splits, read_labeled_fasta, read_sequences
 from dnalm.tasks import DEFAULT_TASK, IGNORE_INDEX, Task, get_task
 
-__all__ = ["LabelSpace", "TokenizedDataset", "load_splits", "stratified_split", "to_dataset"]
+__all__ = ["LabelSpace", "TokenizedDataset", "data_digest", "load_splits", "stratified_split", "to_dataset"]
 
 log = logging.getLogger(__name__)
 
@@ -214,3 +215,33 @@ def stratified_split(
     held_set = set(held)
     kept = [r for i, r in enumerate(records) if i not in held_set]
     return kept, [records[i] for i in sorted(held_set)]
+
+
+_DIGESTS: dict[tuple, str] = {}  # per process: (files, sizes, mtimes) -> digest of their bytes
+
+
+def data_digest(path: str | Path) -> str:
+    """SHA-256 of a dataset's split files (names and bytes), or of a single data file.
+
+    Files other than the train/dev/test splits (a README) do not count. Computed once per process
+    while the files' sizes and modification times stay the same.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = []
+        for split, p in sorted(find_splits(path).items()):
+            found = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+            files += [(f"{split}:{f.relative_to(path).as_posix()}", f) for f in found]
+    else:
+        files = [(path.name, path)]
+    stamp = tuple((name, f.stat().st_size, f.stat().st_mtime_ns) for name, f in files)
+    key = (str(path.resolve()), stamp)
+    if key not in _DIGESTS:
+        h = hashlib.sha256()
+        for name, f in files:
+            h.update(f"{name}\0{f.stat().st_size}\0".encode())
+            with open(f, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+        _DIGESTS[key] = h.hexdigest()
+    return _DIGESTS[key]

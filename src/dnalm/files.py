@@ -119,13 +119,14 @@ def check_output_file(path: str | Path) -> Path:
 _PARTIAL_NOTE = "PARTIAL_RUN.txt"
 
 
-def start_folder(final: str | Path, *, owned_marker: str, overwrite: bool = False) -> Path:
+def start_folder(final: str | Path, *, owned_marker: str, overwrite: bool = False, resume: bool = False) -> Path:
     """A fresh staging folder beside ``final`` for a run whose result becomes ``final`` only when complete.
 
     ``final`` may be absent, empty, or a folder an earlier run wrote (it holds ``owned_marker``); a
     non-empty folder that dnalm did not write is refused unless ``overwrite``. A staging folder left
-    by a killed run (it holds a note saying so) is removed first: dnalm made it. The previous result
-    stays untouched until :func:`finish_folder` replaces it.
+    by a killed run (it holds a note saying so) is removed first: dnalm made it; with ``resume`` it is
+    kept as it is, for the run to continue. The previous result stays untouched until
+    :func:`finish_folder` replaces it.
     """
     final = Path(final)
     if final.exists() and not final.is_dir():
@@ -139,6 +140,8 @@ def start_folder(final: str | Path, *, owned_marker: str, overwrite: bool = Fals
     if staging.exists():
         if not (staging / _PARTIAL_NOTE).exists():
             raise ValueError(f"{staging} exists and was not made by dnalm; move it away first")
+        if resume:
+            return staging
         import shutil
 
         shutil.rmtree(staging)

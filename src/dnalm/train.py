@@ -7,6 +7,7 @@ best checkpoint is restored at the end; the test split is never loaded here.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import math
 import platform
@@ -18,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.config import FinetuneConfig
-from dnalm.data import LabelSpace, load_splits, to_dataset
-from dnalm.files import finish_folder, start_folder, write_json
+from dnalm.data import LabelSpace, data_digest, load_splits, to_dataset
+from dnalm.files import finish_folder, json_ready, start_folder, write_json
 from dnalm.hardware import precision_flags, resolve_precision, time_steps
 from dnalm.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe
 from dnalm.shipped import finetune_defaults
@@ -160,7 +161,8 @@ def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval
         lr_scheduler_type=cfg.lr_scheduler,
         eval_strategy="steps",
         eval_steps=eval_steps,
-        save_strategy="no",
+        save_strategy="no",  # the Checkpoints callback asks for resumable checkpoints at epoch ends
+        save_total_limit=2,
         logging_strategy="steps",
         logging_steps=min(cfg.logging_steps, eval_steps),
         disable_tqdm=not progress_bars(),
@@ -203,6 +205,7 @@ def finetune(
     *,
     classes: dict[str, str] | None = None,
     overwrite: bool = False,
+    resume: bool = False,
 ) -> dict:
     """Fine-tune ``cfg.model`` on DATA and save a model folder that ``from_pretrained`` loads.
 
@@ -212,18 +215,22 @@ def finetune(
 
     The run writes into ``OUTPUT.partial`` and replaces ``OUTPUT`` only when complete, so a killed
     run leaves the previous model intact. A non-empty ``OUTPUT`` that is not a dnalm model folder
-    is refused unless ``overwrite``.
+    is refused unless ``overwrite``. With ``resume``, an interrupted run in ``OUTPUT.partial``
+    continues from its last checkpoint (``cfg.checkpoint_interval``) with the plan it made, and
+    gives the model the uninterrupted run would have given; other data or settings are refused.
     """
     from transformers import set_seed
 
-    from dnalm.callbacks import BestModel, History, QuietProgress, TimeBudget, WeightAverage
+    from dnalm.callbacks import BestModel, Checkpoints, History, QuietProgress, TimeBudget, WeightAverage
     from dnalm.models import build_model, model_max_tokens, resolve_spec
 
     t0 = time.time()
     if cfg.model != "auto":
         resolve_spec(cfg.model)  # a mistyped model name or folder fails now, before any data is read
+    if resume and cfg.self_pretrain:
+        raise ValueError("--resume does not continue self-pretraining; run without --resume to start again")
     final = Path(output).absolute()
-    output = start_folder(final, owned_marker="dnalm_config.yaml", overwrite=overwrite)
+    output = start_folder(final, owned_marker="dnalm_config.yaml", overwrite=overwrite, resume=resume)
     set_seed(cfg.seed)
     task = get_task(cfg.problem_type)
     splits, val_note = load_splits(
@@ -279,6 +286,8 @@ def finetune(
         cfg.precision,
         " (autocast; weights and optimizer state in fp32)" if cfg.precision != "fp32" else "",
     )
+    identity = {"settings": json_ready(cfg.to_dict()), "data": _data_identity(data, classes)}
+    checkpoint, saved_state, plan = _resume_point(output, identity) if resume else (None, None, None)
     model, tok, spec = build_model(
         cfg.model,
         num_labels=labels.num_labels,
@@ -320,11 +329,21 @@ def finetune(
     eval_steps = max(1, round(steps_per_epoch / cfg.evals_per_epoch))
     budget_note = None
     deadline = None
-    if cfg.time_budget:
+    elapsed_before = saved_state["elapsed_s"] if saved_state else 0.0
+    if plan:  # a resumed run keeps the plan it made (the schedule depends on it), and its budget counts the time spent
+        total_steps, eval_steps, budget_note = plan["total_steps"], plan["eval_steps"], plan["note"]
+        if cfg.time_budget:
+            deadline = t0 + cfg.time_budget - elapsed_before - plan["finish_s"]
+    elif cfg.time_budget:
         total_steps, eval_steps, deadline, budget_note = _fit_budget(
             cfg, model, train_ds, dev_ds, loss_func, t0, total_steps, eval_steps
         )
+    if cfg.time_budget:
         cfg = dataclasses.replace(cfg, epochs=round(total_steps / steps_per_epoch, 4))
+    if not plan:
+        finish_s = deadline and (t0 + cfg.time_budget - deadline)
+        plan = {"total_steps": total_steps, "eval_steps": eval_steps, "note": budget_note, "finish_s": finish_s}
+        write_json(output / _RUN_FILE, {**identity, "plan": plan})
     args = training_arguments(cfg, output, total_steps, eval_steps)
     greater = task.greater_is_better(cfg.metric_for_best_model)
     patience = (
@@ -340,6 +359,12 @@ def finetune(
     average = WeightAverage(model, cfg.ema_decay) if cfg.ema_decay else None
     if average is not None:
         callbacks.insert(0, average)  # update the average before validation reads it
+    parts = {"best": best, "history": history} | ({"average": average} if average is not None else {})
+    if saved_state:
+        for name, part in parts.items():
+            part.load_resume_state(saved_state[name])
+    if cfg.checkpoint_interval is not None:
+        callbacks.append(Checkpoints(parts, cfg.checkpoint_interval, started=t0, elapsed_before=elapsed_before))
     trainer = trainer_class()(
         model=model,
         args=args,
@@ -357,7 +382,7 @@ def finetune(
         trainer.remove_callback(default)
     if not args.disable_tqdm:
         trainer.add_callback(QuietProgress())
-    train_out = trainer.train()
+    train_out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     trainer.weight_average = None
     best.restore(trainer.model)
     val = trainer.evaluate()
@@ -416,13 +441,59 @@ def finetune(
         "ema_decay": cfg.ema_decay,
         "precision": cfg.precision,
         "lora": lora_note,
-        "wall_time_s": round(time.time() - t0, 1),
+        "wall_time_s": round(time.time() - t0 + elapsed_before, 1),
+        "resumed_from": checkpoint.name if checkpoint else None,
         "device": str(trainer.args.device),
         "versions": _versions(),
     }
     write_json(output / "training_summary.json", summary)
     finish_folder(output, final)
     return summary
+
+
+_RUN_FILE = "resume.json"  # in OUTPUT.partial: the run's settings, data digest and plan, for --resume
+
+
+def _data_identity(data, classes: dict[str, str] | None) -> dict:
+    """Digests of the data files a run reads (for ``--resume`` to check it continues on the same data)."""
+    identity = {"data": data_digest(data) if data is not None else None}
+    if classes:
+        identity["classes"] = {label: data_digest(path) for label, path in sorted(classes.items())}
+    return identity
+
+
+def _resume_point(output: Path, identity: dict):
+    """``(checkpoint, its callback state, the run's plan)`` to continue from, or Nones (with a warning)
+    when ``output`` holds no resumable checkpoint; a run with other data or settings is refused."""
+    from dnalm.callbacks import last_checkpoint, read_resume_state
+
+    run_file = output / _RUN_FILE
+    checkpoint = last_checkpoint(output / "checkpoints")
+    if checkpoint is None or not run_file.is_file():
+        log.warning(
+            "--resume: %s holds no resumable checkpoint (one is written at an epoch's end every "
+            "checkpoint_interval); starting from step 0",
+            output,
+        )
+        return None, None, None
+    saved = json.loads(run_file.read_text())
+    diffs = [
+        f"{key} was {saved['settings'].get(key)!r}, now {identity['settings'].get(key)!r}"
+        for key in sorted(set(saved["settings"]) | set(identity["settings"]))
+        if key not in _RESUME_MAY_DIFFER and saved["settings"].get(key) != identity["settings"].get(key)
+    ]
+    if saved["data"] != identity["data"]:
+        diffs.append("the data files differ")
+    if diffs:
+        raise ValueError(
+            f"{output}: --resume would continue a run with other settings or data than it started with: "
+            f"{'; '.join(diffs)}. Resume with the same data and settings, or run without --resume to start again"
+        )
+    log.info("resuming from %s (step %s)", checkpoint, checkpoint.name.split("-")[1])
+    return checkpoint, read_resume_state(checkpoint), saved["plan"]
+
+
+_RESUME_MAY_DIFFER = ("checkpoint_interval",)
 
 
 def _fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0: float, total_steps: int, eval_steps: int):

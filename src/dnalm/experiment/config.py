@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dnalm.config import FinetuneConfig, check_keys, load_yaml
+from dnalm.data import data_digest
 
 __all__ = ["BenchmarkConfig", "DatasetEntry", "RunKey", "SearchConfig", "check_name", "data_digest"]
 
@@ -79,38 +80,6 @@ def _inside(output: Path, path: Path) -> Path:
             "of it); nothing was written there"
         )
     return path
-
-
-_DIGESTS: dict[tuple, str] = {}  # per process: (files, sizes, mtimes) -> digest of their bytes
-
-
-def data_digest(path: str | Path) -> str:
-    """SHA-256 of a dataset's split files (names and bytes), or of a single data file.
-
-    Files other than the train/dev/test splits (a README) do not count. Computed once per process
-    while the files' sizes and modification times stay the same.
-    """
-    from dnalm.io import find_splits
-
-    path = Path(path)
-    if path.is_dir():
-        files = []
-        for split, p in sorted(find_splits(path).items()):
-            found = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
-            files += [(f"{split}:{f.relative_to(path).as_posix()}", f) for f in found]
-    else:
-        files = [(path.name, path)]
-    stamp = tuple((name, f.stat().st_size, f.stat().st_mtime_ns) for name, f in files)
-    key = (str(path.resolve()), stamp)
-    if key not in _DIGESTS:
-        h = hashlib.sha256()
-        for name, f in files:
-            h.update(f"{name}\0{f.stat().st_size}\0".encode())
-            with open(f, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    h.update(chunk)
-        _DIGESTS[key] = h.hexdigest()
-    return _DIGESTS[key]
 
 
 @dataclass
