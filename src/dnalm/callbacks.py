@@ -199,7 +199,10 @@ class TimeBudget(TrainerCallback):
         self.stopped_at_step: int | None = None
 
     def on_step_end(self, args, state, control, **kwargs):
-        if time.time() >= self.deadline and state.global_step < state.max_steps:
+        from dnalm.distributed import any_process
+
+        # every process stops at the same step (one that stopped alone would leave the others waiting)
+        if any_process(time.time() >= self.deadline) and state.global_step < state.max_steps:
             self.stopped_at_step = state.global_step
             control.should_training_stop = True
             control.should_evaluate = str(getattr(args.eval_strategy, "value", args.eval_strategy)) != "no"

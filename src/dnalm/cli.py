@@ -68,6 +68,11 @@ def configure_output(quiet: bool = False, log_file: Path | None = None, debug: b
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    from dnalm.distributed import is_main
+
+    if not is_main():  # under torchrun/accelerate launch the main process reports; the others only their errors
+        level = max(level, logging.ERROR)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm import distributed
 from dnalm.config import check_keys, check_trainer_settings, load_yaml
 from dnalm.files import write_json
 
@@ -179,12 +180,15 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
             f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta/modernbert), not {spec.architecture}"
         )
     spec.config.update(cfg.model_config)
-    if (output / "tokenizer" / "tokenizer_config.json").is_file():
+    saved = (output / "tokenizer" / "tokenizer_config.json").is_file()
+    distributed.barrier()  # every process has looked before the main one writes
+    if saved:
         tok = load_tokenizer(output / "tokenizer")
-    else:
+    else:  # the same in every process (seeded sample); written once
         sample = corpus["train"].shuffle(seed=cfg.seed).select(range(min(cfg.bpe_sample, len(corpus["train"]))))
         tok = make_tokenizer(spec, sample["sequence"])
-        tok.save_pretrained(output / "tokenizer")
+        if distributed.is_main():
+            tok.save_pretrained(output / "tokenizer")
     config = scratch_config(spec, tok, None, {})
     model = AutoModelForMaskedLM.from_config(config)
     tok.model_max_length = model_max_tokens(model, tok)
@@ -316,6 +320,12 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
     from dnalm.hardware import precision_flags, resolve_precision
 
     t0 = time.time()
+    distributed.start()
+    processes = distributed.world_size()
+    if cfg.batch_size % processes:
+        raise ValueError(
+            f"the batch ({cfg.batch_size}) is split over the {processes} processes and must be a multiple of their number"
+        )
     output = Path(output)
     checkpoints = output / "checkpoints"
     last = _last_checkpoint(checkpoints)
@@ -351,17 +361,18 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
         )
         data["validation"] = data["validation"].shuffle(seed=cfg.seed).select(range(cfg.max_eval_examples))
     collator = _collator(cfg, tok)
-    steps, eval_steps, deadline, budget_note = _plan(
-        cfg, model, data, collator, last if resume else None, t0, len(heldout)
+    steps, eval_steps, deadline, budget_note = distributed.broadcast(  # every process follows the main one's plan
+        _plan(cfg, model, data, collator, last if resume else None, t0, len(heldout))
     )
-    (output / "dnalm_pretrain.yaml").write_text(
-        yaml.safe_dump({**dataclasses.asdict(cfg), "max_steps": steps, "eval_steps": eval_steps}, sort_keys=False)
-    )
-    write_json(output / _CORPUS_FILE, corpus_digest(corpus_path))
+    if distributed.is_main():
+        (output / "dnalm_pretrain.yaml").write_text(
+            yaml.safe_dump({**dataclasses.asdict(cfg), "max_steps": steps, "eval_steps": eval_steps}, sort_keys=False)
+        )
+        write_json(output / _CORPUS_FILE, corpus_digest(corpus_path))
     ours = dict(
         output_dir=str(checkpoints),
         max_steps=steps,
-        per_device_train_batch_size=cfg.batch_size,
+        per_device_train_batch_size=cfg.batch_size // processes,  # batch_size: all processes' batch
         per_device_eval_batch_size=cfg.batch_size,
         gradient_accumulation_steps=cfg.gradient_accumulation_steps,
         learning_rate=cfg.learning_rate,
@@ -402,12 +413,14 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
     trainer.train(resume_from_checkpoint=str(last) if resume and last is not None else None)
     train_s = time.time() - t_train
     final = _final_evaluation(trainer) if "validation" in data else {}
-    trainer.save_model(str(output))
-    tok.save_pretrained(output)
+    trainer.save_model(str(output))  # the Trainer writes from the main process only
     history = trainer.state.log_history
-    write_json(output / "history.json", history)
-    plot_loss_curve(history, output / "loss_curve.png")
-    lm = _score(model, tok, heldout, references, cfg.batch_size, output / "lm_metrics.json") if heldout else None
+    lm = None
+    if distributed.is_main():  # files and the per-base scoring once
+        tok.save_pretrained(output)
+        write_json(output / "history.json", history)
+        plot_loss_curve(history, output / "loss_curve.png")
+        lm = _score(model, tok, heldout, references, cfg.batch_size, output / "lm_metrics.json") if heldout else None
     tokens_seen = trainer.state.global_step * cfg.batch_size * cfg.gradient_accumulation_steps * lengths.mean()
     summary = {
         "model": cfg.model,
@@ -427,8 +440,11 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
         "train_time_s": round(train_s, 1),
         "tokens_per_s": round(tokens_seen / max(train_s, 1e-9), 1),
         "wall_time_s": round(time.time() - t0, 1),
+        "processes": processes,
     }
-    write_json(output / "pretrain_summary.json", summary)
+    if distributed.is_main():
+        write_json(output / "pretrain_summary.json", summary)
+    distributed.barrier()
     return summary
 
 

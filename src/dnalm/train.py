@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm import distributed
 from dnalm.config import FinetuneConfig
 from dnalm.data import LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.files import finish_folder, json_ready, start_folder, write_json
@@ -152,7 +153,7 @@ def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval
         output_dir=str(output / "checkpoints"),
         max_steps=total_steps,
         learning_rate=cfg.learning_rate,
-        per_device_train_batch_size=cfg.batch_size,
+        per_device_train_batch_size=cfg.batch_size // distributed.world_size(),  # batch_size: all processes' batch
         per_device_eval_batch_size=cfg.eval_batch_size,
         gradient_accumulation_steps=cfg.gradient_accumulation_steps,
         weight_decay=cfg.weight_decay,
@@ -229,8 +230,12 @@ def finetune(
         resolve_spec(cfg.model)  # a mistyped model name or folder fails now, before any data is read
     if resume and cfg.self_pretrain:
         raise ValueError("--resume does not continue self-pretraining; run without --resume to start again")
+    distributed.start()
+    processes = distributed.world_size()
+    if processes > 1 and cfg.self_pretrain:
+        raise ValueError("self-pretraining runs in one process; run it without torchrun/accelerate launch")
     final = Path(output).absolute()
-    output = start_folder(final, owned_marker="dnalm_config.yaml", overwrite=overwrite, resume=resume)
+    output = _start_folder_once(final, overwrite=overwrite, resume=resume)
     set_seed(cfg.seed)
     task = get_task(cfg.problem_type)
     splits, val_note = load_splits(
@@ -277,9 +282,15 @@ def finetune(
             cfg.time_budget or DEFAULT_TIME_BUDGET_S,
         )
         log.info(recipe.describe())
-        recipe.save(output / "recipe.json")
+        if distributed.is_main():
+            recipe.save(output / "recipe.json")
     spec = resolve_spec(recipe.model if recipe else cfg.model)
     cfg = resolve_settings(cfg, spec, recipe)
+    if cfg.batch_size % processes:
+        raise ValueError(
+            f"the training batch ({cfg.batch_size}) is split over the {processes} processes and must be a multiple of "
+            "their number; choose --batch-size accordingly"
+        )
     cfg = dataclasses.replace(cfg, precision=resolve_precision(cfg.precision))  # "auto" -> what this machine uses
     log.info(
         "training precision: %s%s",
@@ -334,16 +345,17 @@ def finetune(
         total_steps, eval_steps, budget_note = plan["total_steps"], plan["eval_steps"], plan["note"]
         if cfg.time_budget:
             deadline = t0 + cfg.time_budget - elapsed_before - plan["finish_s"]
-    elif cfg.time_budget:
-        total_steps, eval_steps, deadline, budget_note = _fit_budget(
-            cfg, model, train_ds, dev_ds, loss_func, t0, total_steps, eval_steps
+    elif cfg.time_budget:  # every process times its own steps; all follow the main process's plan
+        total_steps, eval_steps, deadline, budget_note = distributed.broadcast(
+            _fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0, total_steps, eval_steps)
         )
     if cfg.time_budget:
         cfg = dataclasses.replace(cfg, epochs=round(total_steps / steps_per_epoch, 4))
     if not plan:
         finish_s = deadline and (t0 + cfg.time_budget - deadline)
         plan = {"total_steps": total_steps, "eval_steps": eval_steps, "note": budget_note, "finish_s": finish_s}
-        write_json(output / _RUN_FILE, {**identity, "plan": plan})
+        if distributed.is_main():
+            write_json(output / _RUN_FILE, {**identity, "plan": plan})
     args = training_arguments(cfg, output, total_steps, eval_steps)
     greater = task.greater_is_better(cfg.metric_for_best_model)
     patience = (
@@ -389,7 +401,8 @@ def finetune(
     lora_note = None
     if cfg.lora:  # the adapters the peft way (adapter/), and the merged plain model in the folder itself
         trainable, total = trainer.model.get_nb_trainable_parameters()
-        trainer.model.save_pretrained(str(output / "adapter"))
+        if distributed.is_main():
+            trainer.model.save_pretrained(str(output / "adapter"))
         lora_note = {
             "trainable_parameters": int(trainable),
             "all_parameters": int(total),
@@ -405,12 +418,13 @@ def finetune(
         trainer.model = trainer.model.merge_and_unload()
     trainer.model.config.dnalm_reverse_complement_average = bool(cfg.reverse_complement_average)
     trainer.model.config.dnalm_train_max_tokens = int(max_length)  # predict's default window: what it was trained on
-    trainer.save_model(str(output))
-    tok.save_pretrained(output)
+    trainer.save_model(str(output))  # the Trainer writes from the main process only
     if cfg.self_pretrain:  # where the self-pretrained encoder will be once the folder is in place
         cfg = dataclasses.replace(cfg, model=str(final / Path(cfg.model).relative_to(output)))
-    cfg.save(output / "dnalm_config.yaml")
-    shutil.rmtree(output / "checkpoints", ignore_errors=True)
+    if distributed.is_main():
+        tok.save_pretrained(output)
+        cfg.save(output / "dnalm_config.yaml")
+        shutil.rmtree(output / "checkpoints", ignore_errors=True)
     summary = {
         "model": cfg.model,
         "recipe": recipe is not None,
@@ -444,11 +458,28 @@ def finetune(
         "wall_time_s": round(time.time() - t0 + elapsed_before, 1),
         "resumed_from": checkpoint.name if checkpoint else None,
         "device": str(trainer.args.device),
+        "processes": processes,
         "versions": _versions(),
     }
-    write_json(output / "training_summary.json", summary)
-    finish_folder(output, final)
+    if distributed.is_main():
+        write_json(output / "training_summary.json", summary)
+        finish_folder(output, final)
+    distributed.barrier()  # every process returns once the model folder is in place
     return summary
+
+
+def _start_folder_once(final: Path, *, overwrite: bool, resume: bool) -> Path:
+    """``start_folder`` in the main process only; the others get its answer, or its error."""
+    folder, error = None, None
+    if distributed.is_main():
+        try:
+            folder = start_folder(final, owned_marker="dnalm_config.yaml", overwrite=overwrite, resume=resume)
+        except ValueError as err:
+            error = str(err)
+    folder, error = distributed.broadcast((folder, error))
+    if error:
+        raise ValueError(error)
+    return folder
 
 
 _RUN_FILE = "resume.json"  # in OUTPUT.partial: the run's settings, data digest and plan, for --resume
@@ -501,7 +532,13 @@ def _fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0: float, total_steps:
     steps when the planned ones would not fit in ``cfg.time_budget`` (the schedule is then planned for
     the shorter run, not cut off), and return a hard deadline as a safety net."""
     step_s, eval_s = measure_speed(
-        model, train_ds, dev_ds, cfg.batch_size, cfg.eval_batch_size, loss_func, precision=cfg.precision
+        model,
+        train_ds,
+        dev_ds,
+        cfg.batch_size // distributed.world_size(),
+        cfg.eval_batch_size,
+        loss_func,
+        precision=cfg.precision,
     )
     budget = cfg.time_budget
     spent = time.time() - t0

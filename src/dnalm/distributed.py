@@ -1,0 +1,75 @@
+"""Several processes, one result: the little dnalm needs to run under ``torchrun``/``accelerate launch``.
+
+The Trainer already spreads training and validation over the processes (DDP); what is dnalm's own
+is the work around it, which must happen once or agree everywhere: the output folder is made and
+written by the main process only (the others wait at :func:`barrier`), every process follows the
+main process's plan (:func:`broadcast`, e.g. the step count the time budget allows, which each
+process would otherwise time for itself), and a stop that one process decides (the time budget)
+is taken by all of them (:func:`any_process`), or the others would wait forever for it in the next
+gradient exchange. With one process every function here is a no-op.
+
+The process group is the one ``accelerate`` (and so the Trainer) uses; :func:`start` creates it
+early, before anything is written, when the launcher's environment says there are several processes.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["any_process", "barrier", "broadcast", "is_main", "rank", "start", "world_size"]
+
+
+def world_size() -> int:
+    """Processes in this run (``WORLD_SIZE`` as torchrun and accelerate set it; 1 without a launcher)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def rank() -> int:
+    return int(os.environ.get("RANK", "0"))
+
+
+def is_main() -> bool:
+    """True in the process that writes files and logs (rank 0; the only process without a launcher)."""
+    return rank() == 0
+
+
+def start() -> None:
+    """Join the launcher's process group (gloo on a CPU, nccl on GPUs) if there are several processes."""
+    if world_size() > 1:
+        from accelerate import PartialState
+
+        PartialState()
+
+
+def _group():
+    import torch.distributed as dist
+
+    return dist if world_size() > 1 and dist.is_available() and dist.is_initialized() else None
+
+
+def barrier() -> None:
+    """Wait until every process gets here."""
+    if (dist := _group()) is not None:
+        dist.barrier()
+
+
+def broadcast(value):
+    """The main process's ``value`` in every process (any picklable value)."""
+    if (dist := _group()) is None:
+        return value
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def any_process(flag: bool) -> bool:
+    """True in every process when ``flag`` is true in any."""
+    if (dist := _group()) is None:
+        return flag
+    import torch
+
+    backend = dist.get_backend()
+    device = f"cuda:{torch.cuda.current_device()}" if backend == "nccl" else "cpu"
+    t = torch.tensor([1 if flag else 0], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())

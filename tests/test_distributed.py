@@ -1,0 +1,77 @@
+"""Two processes under torchrun (gloo on the CPU): one output folder, written once, with the run's real epochs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("torch.distributed")
+
+
+def _torchrun(*args, cwd) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "dnalm"]
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    return subprocess.run(
+        [*cmd, *args],
+        check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, "OMP_NUM_THREADS": "1"},
+    )
+
+
+def test_two_processes_write_one_model_with_the_epochs_asked_for(tata_dir, tmp_path):
+    out = _torchrun("finetune", str(tata_dir), "--model", "pos-cnn", "--epochs", "2", "-o", "m", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.count("saved to m") == 1  # the main process reports; the other is quiet
+    summary = json.loads((tmp_path / "m" / "training_summary.json").read_text())
+    # 240 sequences, a batch of 128 split into 64 per process: 2 steps per epoch, 2 epochs (not 2 x 2)
+    assert summary["processes"] == 2 and summary["epochs_run"] == 2.0 and summary["steps_run"] == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no partial folder left, nothing twice
+    assert len(json.loads((tmp_path / "m" / "history.json").read_text())) == 2
+
+
+def test_two_processes_follow_one_time_budget_plan_and_share_the_main_processs_errors(tata_dir, tmp_path):
+    # the default recipe with a time budget: each process times its own steps, both follow the main one's plan
+    # (had they planned different step counts, one would wait for the other at the end and time out)
+    out = _torchrun("finetune", str(tata_dir), "--time-budget", "8s", "-o", "m", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads((tmp_path / "m" / "training_summary.json").read_text())["processes"] == 2
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "draft.txt").write_text("mine")
+    out = _torchrun("finetune", str(tata_dir), "--model", "pos-cnn", "--epochs", "1", "-o", "notes", cwd=tmp_path)
+    assert out.returncode != 0 and "not a folder dnalm wrote" in out.stderr  # refused in both, no hang
+    assert (tmp_path / "notes" / "draft.txt").read_text() == "mine"
+
+
+def test_two_processes_pretrain_once_with_one_plan(tmp_path):
+    import numpy as np
+
+    from dnalm.corpus import build_corpus
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "g.fa").write_text(">chr1\n" + "".join(rng.choice(list("ACGT"), 30_000)) + "\n")
+    build_corpus(
+        [tmp_path / "g.fa"],
+        tmp_path / "c",
+        min_length=100,
+        max_length=300,
+        val_fraction=0.2,
+        block_size=5_000,
+        progress=False,
+    )
+    (tmp_path / "run.yaml").write_text(
+        "max_length: 64\nbpe_sample: 200\nmax_eval_examples: 40\nlm_eval_examples: 8\ntrainer:\n  disable_tqdm: true\n"
+    )
+    args = ["pretrain", "c", "--model", "tinydnabert-cpu", "--config", "run.yaml", "-o", "lm"]
+    out = _torchrun(*args, "--batch-size", "8", "--time-budget", "20s", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    summary = json.loads((tmp_path / "lm" / "pretrain_summary.json").read_text())
+    assert summary["processes"] == 2 and summary["steps"] >= 1 and summary["lm_metrics"]["n_bases"] > 0
+    assert (tmp_path / "lm" / "tokenizer" / "tokenizer_config.json").is_file()
