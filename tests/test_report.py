@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dnalm.experiment.plots import plot_comparison, plot_curves, plot_roc_pr
+from dnalm.plots import plot_comparison, plot_curves, plot_roc_pr
 
 
 def test_learning_curves_are_three_panels_with_integer_epochs(tmp_path):

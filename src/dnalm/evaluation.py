@@ -12,40 +12,13 @@ import numpy as np
 from dnalm.data import LabelSpace, load_splits
 from dnalm.files import atomic_open, check_output_file, write_json
 from dnalm.io import read_labeled_fasta, read_sequences
+from dnalm.plots import plot_confusion_matrix
 from dnalm.predict import informative_bases, iter_scores, predict_per_base, predict_proba
 from dnalm.tasks import Task, task_of
 
 __all__ = ["evaluate", "plot_confusion_matrix", "predict_file", "strand_average_default"]
 
 log = logging.getLogger(__name__)
-
-
-def plot_confusion_matrix(cm: np.ndarray, names: list[str], path: str | Path, title: str = "") -> None:
-    """Counts beside the row-normalised view (the fraction of each true class predicted as each label),
-    drawn by scikit-learn's ``ConfusionMatrixDisplay`` (text colour follows the cell's shade)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    cm = np.asarray(cm)
-    rows = cm.sum(axis=1, keepdims=True)
-    normalised = np.divide(cm, rows, out=np.zeros(cm.shape, dtype=float), where=rows > 0)
-    side = 1.1 * len(names) + 2.5
-    fig, axes = plt.subplots(1, 2, figsize=(2 * side, side))
-    for ax, values, fmt, what in (
-        (axes[0], cm, ",d", "counts"),
-        (axes[1], normalised, ".2f", "fraction of true class"),
-    ):
-        ConfusionMatrixDisplay(values, display_labels=names).plot(
-            ax=ax, cmap="Blues", values_format=fmt, colorbar=False, xticks_rotation=45
-        )
-        ax.set_title(what)
-    fig.suptitle(title.replace("$", r"\$"))  # a "$" in a folder name is not mathtext
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def evaluate(

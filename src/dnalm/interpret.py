@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.plots import plot_logo
 from dnalm.sequence import BASES, one_hot
 
 __all__ = ["METHODS", "gradient_attributions", "interpret_file", "saturation_mutagenesis"]
@@ -333,12 +334,10 @@ def interpret_file(
             **{f"importance_{i}": a for i, a in enumerate(imp)},
         )
     drawn = [
-        _logo(
-            rec.id,
-            rec.sequence,
-            a,
+        plot_logo(
+            a[:, None] * one_hot(rec.sequence),
             output / f"logo_{i}.png",
-            f"{METHODS[method]}: importance for P({label}) (log-odds)",
+            f"{rec.id}: {METHODS[method]}: importance for P({label}) (log-odds)",
         )
         for i, (rec, a) in enumerate(zip(records[:logos], imp[:logos]))
     ]
@@ -354,22 +353,3 @@ def interpret_file(
 
         result["motifs"] = find_motifs(seqs, [a[:, None] * one_hot(s) for a, s in zip(imp, seqs)], output)
     return result
-
-
-def _logo(name: str, seq: str, imp: np.ndarray, path: Path, title: str) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import logomaker
-    import matplotlib.pyplot as plt
-    import pandas as pd
-
-    frame = pd.DataFrame(imp[:, None] * one_hot(seq), columns=list(BASES))
-    fig, ax = plt.subplots(figsize=(min(24, 0.12 * len(seq) + 2), 2.2))
-    logomaker.Logo(frame, ax=ax, color_scheme="classic")
-    ax.set_title(f"{name}: {title}", fontsize=9)
-    ax.set_xlabel("position")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return str(path)

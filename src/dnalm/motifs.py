@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.plots import plot_logo
+
 __all__ = ["benjamini_hochberg", "find_motifs", "jaspar_motifs", "match_motif", "require_pyjaspar"]
 
 BASES = "ACGT"
@@ -276,13 +278,14 @@ def find_motifs(
             "pvalue": f"{best['pvalue']:.3g}",
             "qvalue": f"{best['qvalue']:.3g}",
             "top_matches": "; ".join(f"{m['id']} {m['name']} (q={m['qvalue']:.2g})" for m in matches[:top]),
-            "logo": _logo(
+            "logo": plot_logo(
                 cwm,
-                a,
-                b,
                 output / f"motif_{n}.png",
                 f"motif_{n}: {consensus}, {len(c['members'])} "
                 f"seqlets; best JASPAR match {best['id']} {best['name']} (q={best['qvalue']:.2g})",
+                ylabel="contribution",
+                highlight=(a, b),
+                width_per_base=0.35,
             )
             if logos
             else "",
@@ -292,22 +295,3 @@ def find_motifs(
         fh.write("\t".join(COLUMNS) + "\n")
         fh.writelines("\t".join(str(r[k]) for k in COLUMNS) + "\n" for r in rows)
     return rows
-
-
-def _logo(cwm: np.ndarray, a: int, b: int, path: Path, title: str) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import logomaker
-    import matplotlib.pyplot as plt
-    import pandas as pd
-
-    fig, ax = plt.subplots(figsize=(0.35 * len(cwm) + 1.5, 2.2))
-    logomaker.Logo(pd.DataFrame(cwm, columns=list(BASES)), ax=ax, color_scheme="classic")
-    ax.axvspan(a - 0.5, b - 0.5, color="0.9", zorder=-1)
-    ax.set_title(title, fontsize=8)
-    ax.set_ylabel("contribution")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return str(path)

@@ -24,6 +24,7 @@ import numpy as np
 from dnalm import distributed
 from dnalm.config import check_keys, check_trainer_settings, load_yaml
 from dnalm.files import write_json
+from dnalm.plots import plot_loss_curve
 
 __all__ = ["RECIPES", "PretrainConfig", "pretrain", "score_language_model", "self_pretrain"]
 
@@ -279,27 +280,6 @@ def _callbacks(cfg: PretrainConfig, collator, output: Path):
                 )
 
     return [Pretraining()]
-
-
-def plot_loss_curve(log_history: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    train = [(r["step"], r["loss"]) for r in log_history if "loss" in r]
-    val = [(r["step"], r["eval_loss"]) for r in log_history if "eval_loss" in r]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    if train:
-        ax.plot(*zip(*train), label="training MLM loss")
-    if val:
-        ax.plot(*zip(*val), "o-", label="validation MLM loss")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bool = False) -> dict:

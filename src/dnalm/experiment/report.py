@@ -5,7 +5,7 @@ run's ``run.json``, ``model/history.json`` and ``eval/predictions.csv``, ``searc
 ``audit/*.json`` — plus any pretraining run (a folder with ``pretrain_summary.json`` given
 as a model in the benchmark config, or passed with ``pretrain=``). Every plot is also saved
 as a PNG under ``report_files/`` next to the report. The files are read through the types of
-:mod:`dnalm.experiment.results` and drawn by :mod:`dnalm.experiment.plots`; the report knows
+:mod:`dnalm.experiment.results` and drawn by :mod:`dnalm.plots`; the report knows
 nothing of the runner, so it reports a benchmark that is still running, or one from an earlier dnalm.
 """
 
@@ -19,14 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.experiment.config import RunKey
-from dnalm.experiment.plots import (
+from dnalm.experiment.results import Results, RunRecord, SearchChoice, Trial, load_records, markdown_table
+from dnalm.plots import (
     plot_comparison,
     plot_curves,
     plot_pretraining,
     plot_roc_pr,
     plot_search_curves,
 )
-from dnalm.experiment.results import Results, RunRecord, SearchChoice, Trial, load_records, markdown_table
 
 __all__ = ["build_report"]
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from dnalm.config import FinetuneConfig
 from dnalm.experiment.config import BenchmarkConfig, SearchConfig
-from dnalm.experiment.plots import plot_search_curves
 from dnalm.experiment.results import SearchChoice, Trial
+from dnalm.plots import plot_search_curves
 
 __all__ = ["run_search", "search_one"]
 
