@@ -85,11 +85,20 @@ def test_fasta_gz_multiline_crlf(tmp_path):
         ("ACGT\n", r"x\.fa:1: sequence data before the first"),
         (">a\nACGT\nAC-T\n", r"x\.fa:3: record 'a': column 3: '-' .* \(sequence position 7\)"),
         ("", r"no FASTA record"),
+        (">a\nACGT\n>  \nACGT\n", r"x\.fa:3: a FASTA header without an id"),
     ],
 )
 def test_bad_fasta(tmp_path, text, match):
     with pytest.raises(DataFormatError, match=match):
         list(read_fasta(write(tmp_path, "x.fa", text)))
+
+
+def test_table_with_ids_keeps_fasta_headers_whole(tmp_path):
+    fasta = write(tmp_path, "x.fa", ">chr1:10-20 promoter, plus strand\nACGT\n>r2\nGG\n")
+    write_table(read_fasta(fasta, label="1"), tmp_path / "x.csv", with_id=True)
+    back = list(read_table(tmp_path / "x.csv"))
+    assert back == list(read_fasta(fasta, label="1"))
+    assert back[0].description == "promoter, plus strand" and back[1].description is None
 
 
 def test_not_utf8_names_line(tmp_path):

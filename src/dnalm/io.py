@@ -139,6 +139,8 @@ def read_fasta(path: str | Path, *, label: str | None = None) -> Iterator[Record
                 yield _fasta_record(header, chunks, label)
                 n_records += 1
             header, header_line, chunks, length = line[1:].strip(), lineno, [], 0
+            if not header:
+                raise DataFormatError(path, lineno, "a FASTA header without an id (nothing after '>')")
             continue
         if header is None:
             raise DataFormatError(path, lineno, "sequence data before the first '>' header; is this FASTA?")
@@ -161,7 +163,7 @@ def read_fasta(path: str | Path, *, label: str | None = None) -> Iterator[Record
 
 
 def _fasta_record(header: str, chunks: list[str], label: str | None) -> Record:
-    name, *rest = header.split(maxsplit=1) or [""]
+    name, *rest = header.split(maxsplit=1)
     return Record(name, "".join(chunks), label, rest[0] if rest else None)
 
 
@@ -275,6 +277,7 @@ def read_table(
     seq_i = _pick_column(header, sequence_column, SEQUENCE_COLUMNS, path, "sequence", True)
     lab_i = _pick_column(header, label_column, LABEL_COLUMNS, path, "label", label_column is not None)
     id_i = _pick_column(header, None, ID_COLUMNS, path, "id", False)
+    desc_i = _pick_column(header, None, ("description",), path, "description", False)
     first_label: tuple[int, str, str] | None = None
     rows = csv.reader((line for _, line in lines), delimiter=delimiter)
     n = 0
@@ -317,7 +320,7 @@ def read_table(
             raise DataFormatError(
                 path, lineno, f"label {label!r} is not in the label set {sorted(allowed)}", record=rid
             )
-        yield Record(rid, seq, label)
+        yield Record(rid, seq, label, (row[desc_i] or None) if desc_i is not None else None)
     if n == 0:
         raise DataFormatError(path, None, "no data rows after the header")
 
@@ -447,16 +450,19 @@ def write_fasta(records: Iterable[Record], path: str | Path, width: int = 80) ->
 
 
 def write_table(records: Iterable[Record], path: str | Path, *, with_id: bool = False) -> int:
-    """Write ``sequence,label`` (CSV, or TSV for .tsv; gzip for .gz); returns the count."""
+    """Write ``sequence,label`` (CSV, or TSV for .tsv; gzip for .gz); returns the count. ``with_id``:
+    ``id,description,sequence,label``, so records read from FASTA keep their whole header (an empty
+    description is none), and :func:`read_table` reads both back."""
     path = Path(path)
     opener = gzip.open if path.name.endswith(".gz") else open
     delimiter = "\t" if _strip_gz(path).endswith(".tsv") else ","
     n = 0
     with opener(path, "wt", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
-        w.writerow((["id"] if with_id else []) + ["sequence", "label"])
+        w.writerow((["id", "description"] if with_id else []) + ["sequence", "label"])
         for n, rec in enumerate(records, start=1):
-            w.writerow(([rec.id] if with_id else []) + [rec.sequence, "" if rec.label is None else rec.label])
+            who = [rec.id, rec.description or ""] if with_id else []
+            w.writerow([*who, rec.sequence, "" if rec.label is None else rec.label])
     return n
 
 
