@@ -176,3 +176,20 @@ def test_zero_shot_variant_scores_from_the_shipped_masked_lm(tmp_path):
         ref, alt, delta = float(row["score_ref"]), float(row["score_alt"]), float(row["delta"])
         assert ref < 0 and alt < 0 and delta == pytest.approx(alt - ref, abs=1e-3)
     assert rows[-1]["status"].startswith("not an SNV")
+
+
+def test_a_vcf_record_htslib_cannot_parse_names_the_file_and_line(tmp_path):
+    import gzip
+
+    from dnalm.variants import score_variants
+
+    genome, _ = _genome(tmp_path, n_contigs=1, length=1000)
+    head = "##fileformat=VCFv4.2\n##contig=<ID=chr0,length=1000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    body = "chr0\t5\t.\tA\tG\t.\t.\t.\nchr0\tX7\t.\tA\tG\t.\t.\t.\n"
+    (tmp_path / "v.vcf").write_text(head + body)
+    with gzip.open(tmp_path / "v.vcf.gz", "wt") as fh:
+        fh.write(head + body)
+    for name in ("v.vcf", "v.vcf.gz"):
+        with pytest.raises(ValueError, match=rf"{name}:5: VCF record 2 could not be read"):
+            score_variants("dnalm-mini", tmp_path / name, genome, tmp_path / "v.tsv")
+    assert not (tmp_path / "v.tsv").exists()

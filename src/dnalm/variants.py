@@ -63,6 +63,38 @@ def _reader(vcf: Path):
         raise ValueError(f"{vcf}: not a readable VCF ({err})") from None
 
 
+def _numbered(reader, vcf: Path) -> Iterator:
+    """The reader's records; one it cannot parse is an error naming the file, line and record number
+    (htslib prints what it could not parse just before)."""
+    n = 0
+    records = iter(reader)
+    while True:
+        try:
+            variant = next(records)
+        except StopIteration:
+            return
+        except Exception as err:  # cyvcf2 raises a bare Exception for a record htslib cannot parse
+            line = _header_lines(vcf) + n + 1
+            raise ValueError(f"{vcf}:{line}: VCF record {n + 1} could not be read ({err})") from None
+        n += 1
+        yield variant
+
+
+def _header_lines(vcf: Path) -> int:
+    """Lines before the first record of a VCF or VCF.gz (bgzip is gzip to Python)."""
+    import gzip
+
+    with open(vcf, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    count = 0
+    with (gzip.open if gz else open)(vcf, "rt", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                break
+            count += 1
+    return count
+
+
 def score_variants(
     model_path: str,
     vcf: str | Path,
@@ -114,7 +146,7 @@ def score_variants(
 
     rows: list[list] = []
     pairs: list[tuple[int, str, str]] = []  # (row index, ref window, alt window) to score
-    for variant in reader:
+    for variant in _numbered(reader, vcf):
         chrom, pos, ref = variant.CHROM, int(variant.POS), variant.REF.upper()
         for alt in variant.ALT or ["."]:
             alt = alt.upper()
