@@ -140,34 +140,43 @@ def score_variants(
     window = window or largest
     if window > largest:
         raise ValueError(f"window {window} bases is longer than the model takes ({largest} bases)")
-    contigs = {rec.id: rec.sequence for rec in read_fasta(genome)}
-    if not contigs:
-        raise ValueError(f"{genome}: no contig")
-
-    rows: list[list] = []
-    pairs: list[tuple[int, str, str]] = []  # (row index, ref window, alt window) to score
+    rows: list[list] = []  # one per allele, in the VCF's order
+    by_contig: dict[str, list[int]] = {}  # contig -> its rows that passed the allele checks
     for variant in _numbered(reader, vcf):
         chrom, pos, ref = variant.CHROM, int(variant.POS), variant.REF.upper()
         for alt in variant.ALT or ["."]:
             alt = alt.upper()
             row = [chrom, pos, variant.ID or ".", ref, alt, "", "", "", "ok"]
-            contig = contigs.get(chrom)
-            if contig is None:
-                row[8] = f"contig {chrom} is not in {genome.name}"
-            elif not _ALLELE.fullmatch(alt):
+            if not _ALLELE.fullmatch(alt):
                 row[8] = "symbolic or non-nucleotide allele"
             elif not _ALLELE.fullmatch(ref):
                 row[8] = "non-nucleotide reference allele"
-            elif (there := contig[pos - 1 : pos - 1 + len(ref)]) != ref:
-                row[8] = f"reference allele disagrees with the genome ({there or 'past the end'})"
             elif masked_lm and not (len(ref) == len(alt) == 1 and alt != "N"):
                 row[8] = "not an SNV: masked-LM scoring covers single-base substitutions"
             elif max(len(ref), len(alt)) >= window:
                 row[8] = f"indel of {max(len(ref), len(alt))} bases: as long as the {window}-base window"
             else:
-                ref_w, alt_w = variant_windows(contig, pos, ref, alt, window)
-                pairs.append((len(rows), ref_w, alt_w))
+                by_contig.setdefault(chrom, []).append(len(rows))
             rows.append(row)
+
+    # The genome streams one contig at a time (memory: the largest contig, not the genome; FASTA.gz as well).
+    pairs: list[tuple[int, str, str]] = []  # (row index, ref window, alt window) to score
+    n_contigs = 0
+    for rec in read_fasta(genome):
+        n_contigs += 1
+        for i in by_contig.pop(rec.id, []):
+            _, pos, _, ref, alt = rows[i][:5]
+            there = rec.sequence[pos - 1 : pos - 1 + len(ref)]
+            if there != ref:
+                rows[i][8] = f"reference allele disagrees with the genome ({there or 'past the end'})"
+            else:
+                pairs.append((i, *variant_windows(rec.sequence, pos, ref, alt, window)))
+    if not n_contigs:
+        raise ValueError(f"{genome}: no contig")
+    for chrom, missing in by_contig.items():
+        for i in missing:
+            rows[i][8] = f"contig {chrom} is not in {genome.name}"
+    pairs.sort()  # scored in the VCF's order
 
     def windows() -> Iterator[str]:
         for _, ref_w, alt_w in pairs:
