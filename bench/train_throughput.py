@@ -3,8 +3,9 @@
 For each preset, on the same model, the same batch size and the same random 101-bp sequences:
 
 - **dnalm**: what ``dnalm finetune`` runs — ``TokenizedDataset`` batches, dnalm's collator,
-  ``transformers.Trainer`` with dnalm's ``TrainingArguments`` (clipping, scheduler, logging) and
-  the recipe's weight average, timed from the 3rd step to the last by a callback;
+  ``transformers.Trainer`` with dnalm's ``TrainingArguments`` and the settings ``dnalm finetune``
+  uses for that model (clipping, scheduler, logging; the default model's recipe also keeps a weight
+  average), timed from the 3rd step to the last by a callback;
 - **bare**: ``for batch: loss.backward(); opt.step()`` with AdamW on pre-built tensors;
 - **ceiling**: one large matmul in the same precision timed on the same machine; the fraction is
   the model's FLOPs per step (``torch.utils.flop_counter``; LSTM layers analytically) x steps/s over it.
@@ -35,8 +36,9 @@ from dnalm.config import FinetuneConfig
 from dnalm.data import LabelSpace, to_dataset
 from dnalm.hardware import autocast
 from dnalm.io import Record
-from dnalm.models import build_model
-from dnalm.train import collate_batch, trainer_class, training_arguments
+from dnalm.models import build_model, resolve_spec
+from dnalm.recipe import choose_recipe
+from dnalm.train import collate_batch, resolve_settings, trainer_class, training_arguments
 
 DEFAULT_MODEL = "pos-cnn"  # what the default recipe (model "auto") trains
 
@@ -82,8 +84,18 @@ def _data(n: int, length: int, seed: int = 0) -> list[Record]:
     return [Record(f"s{i}", s, str(i % 2)) for i, s in enumerate(seqs)]
 
 
-def measure(preset: str, batch_size: int, length: int, steps: int, ema: float, precision: str = "fp32") -> dict:
+def finetune_settings(preset: str, records: list[Record]) -> FinetuneConfig:
+    """The settings ``dnalm finetune`` resolves for this model: the default recipe's for the default
+    model (weight average, clipping at 5), the preset's own for the others."""
+    if preset == DEFAULT_MODEL:
+        recipe = choose_recipe(len(records), [len(r.sequence) for r in records], 2)
+        return resolve_settings(FinetuneConfig(), resolve_spec(recipe.model), recipe)
+    return resolve_settings(FinetuneConfig(model=preset), resolve_spec(preset), None)
+
+
+def measure(preset: str, batch_size: int, length: int, steps: int, precision: str = "fp32") -> dict:
     records = _data(batch_size * (steps + 3), length)
+    used = finetune_settings(preset, records)
     labels = LabelSpace.from_records(records)
     torch.manual_seed(0)
     model, tok, _ = build_model(
@@ -132,10 +144,10 @@ def measure(preset: str, batch_size: int, length: int, steps: int, ema: float, p
         batch_size=batch_size,
         learning_rate=1e-4,
         epochs=1.0,
-        warmup_ratio=0.06,
-        lr_scheduler="cosine",
-        max_grad_norm=1.0,
-        ema_decay=ema,
+        warmup_ratio=used.warmup_ratio,
+        lr_scheduler=used.lr_scheduler,
+        max_grad_norm=used.max_grad_norm,
+        ema_decay=used.ema_decay,
         evals_per_epoch=1.0,
         logging_steps=50,
         precision=precision,
@@ -143,10 +155,10 @@ def measure(preset: str, batch_size: int, length: int, steps: int, ema: float, p
     )
     timer = _StepTimer(skip=3)
     callbacks = [timer]
-    if ema:
+    if used.ema_decay:
         from dnalm.callbacks import WeightAverage
 
-        callbacks.insert(0, WeightAverage(model, ema))
+        callbacks.insert(0, WeightAverage(model, used.ema_decay))
     with tempfile.TemporaryDirectory() as tmp:
         args = training_arguments(cfg, Path(tmp), total_steps=steps + 3, eval_steps=10**9)
         trainer = trainer_class()(
@@ -160,6 +172,8 @@ def measure(preset: str, batch_size: int, length: int, steps: int, ema: float, p
         "batch_size": batch_size,
         "length_bp": length,
         "precision": precision,
+        "ema_decay": used.ema_decay,
+        "max_grad_norm": used.max_grad_norm,
         "parameters": sum(p.numel() for p in model.parameters()),
         "gflop_per_step": flops / 1e9,
         "bare_samples_per_s": batch_size / bare_s,
@@ -176,7 +190,6 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--length", type=int, default=101)
     ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--ema", type=float, default=0.99, help="weight-average decay on dnalm's path (0: off)")
     ap.add_argument(
         "--precision",
         choices=["fp32", "bf16"],
@@ -187,19 +200,20 @@ def main() -> None:
     args = ap.parse_args()
     logging.disable(logging.WARNING)
     ceiling = matmul_gflops(precision=args.precision)
-    rows = [measure(m, args.batch_size, args.length, args.steps, args.ema, args.precision) for m in args.models]
+    rows = [measure(m, args.batch_size, args.length, args.steps, args.precision) for m in args.models]
     print(
         f"{args.precision} matmul ceiling (2048^3, {torch.get_num_threads()} threads): {ceiling:.0f} GFLOP/s; "
         f"batch {args.batch_size} x {args.length} bp"
     )
     print(
-        f"{'model':<9}{'params':>10}{'GFLOP/step':>12}{'bare/s':>9}{'dnalm/s':>9}{'dnalm/bare':>12}"
+        f"{'model':<9}{'params':>10}{'EMA':>5}{'clip':>5}{'GFLOP/step':>12}{'bare/s':>9}{'dnalm/s':>9}{'dnalm/bare':>12}"
         f"{'GFLOP/s':>9}{'of ceiling':>12}"
     )
     for r in rows:
         r["fraction_of_ceiling"] = r["achieved_gflops"] / ceiling
         print(
-            f"{r['model']:<9}{r['parameters']:>10,}{r['gflop_per_step']:>12.1f}{r['bare_samples_per_s']:>9.0f}"
+            f"{r['model']:<9}{r['parameters']:>10,}{'yes' if r['ema_decay'] else 'no':>5}{r['max_grad_norm']:>5g}"
+            f"{r['gflop_per_step']:>12.1f}{r['bare_samples_per_s']:>9.0f}"
             f"{r['dnalm_samples_per_s']:>9.0f}{r['dnalm_over_bare']:>12.1%}{r['achieved_gflops']:>9.1f}"
             f"{r['fraction_of_ceiling']:>12.1%}"
         )
