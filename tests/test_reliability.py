@@ -226,5 +226,7 @@ def test_finetune_resume_refuses_other_settings_or_data_and_starts_afresh_withou
     with pytest.raises(ValueError, match="self-pretraining"):
         finetune(_resumable_cfg(self_pretrain=True, model="mini"), tata_dir, out, resume=True)
     shutil.rmtree(tmp_path / "model.partial" / "checkpoints")
+    (tmp_path / "model.partial" / "adapter").mkdir()  # left by the stopped run; a fresh start must not keep it
     summary = finetune(_resumable_cfg(), tata_dir, out, resume=True)
     assert summary["resumed_from"] is None and "holds no resumable checkpoint" in caplog.text
+    assert not (out / "adapter").exists()

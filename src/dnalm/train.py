@@ -282,8 +282,6 @@ def finetune(
             cfg.time_budget or DEFAULT_TIME_BUDGET_S,
         )
         log.info(recipe.describe())
-        if distributed.is_main():
-            recipe.save(output / "recipe.json")
     spec = resolve_spec(recipe.model if recipe else cfg.model)
     cfg = resolve_settings(cfg, spec, recipe)
     if cfg.batch_size % processes:
@@ -299,6 +297,10 @@ def finetune(
     )
     identity = {"settings": json_ready(cfg.to_dict()), "data": _data_identity(data, classes)}
     checkpoint, saved_state, plan = _resume_point(output, identity) if resume else (None, None, None)
+    if resume and checkpoint is None:  # nothing to continue: start afresh, without what the stopped run left
+        output = _start_folder_once(final, overwrite=overwrite, resume=False)
+    if recipe is not None and distributed.is_main():
+        recipe.save(output / "recipe.json")
     model, tok, spec = build_model(
         cfg.model,
         num_labels=labels.num_labels,
