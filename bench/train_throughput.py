@@ -6,7 +6,9 @@ For each preset, on the same model, the same batch size and the same random 101-
   ``transformers.Trainer`` with dnalm's ``TrainingArguments`` and the settings ``dnalm finetune``
   uses for that model (clipping, scheduler, logging; the default model's recipe also keeps a weight
   average), timed from the 3rd step to the last by a callback;
-- **bare**: ``for batch: loss.backward(); opt.step()`` with AdamW on pre-built tensors;
+- **bare**: ``for batch: loss.backward(); opt.step()`` with AdamW on pre-built tensors, timed before
+  and after dnalm's path (the mean is the reference; their gap, ``bare drift``, shows a machine whose
+  speed changed during the measurement);
 - **ceiling**: one large matmul in the same precision timed on the same machine; the fraction is
   the model's FLOPs per step (``torch.utils.flop_counter``; LSTM layers analytically) x steps/s over it.
 
@@ -131,12 +133,15 @@ def measure(preset: str, batch_size: int, length: int, steps: int, precision: st
         loss.backward()
         opt.step()
 
-    for _ in range(3):
-        bare_step()
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        bare_step()
-    bare_s = (time.perf_counter() - t0) / steps
+    def time_bare() -> float:
+        for _ in range(3):
+            bare_step()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            bare_step()
+        return (time.perf_counter() - t0) / steps
+
+    bare_before = time_bare()
 
     model.load_state_dict(initial)
     cfg = FinetuneConfig(
@@ -167,6 +172,11 @@ def measure(preset: str, batch_size: int, length: int, steps: int, precision: st
         trainer.remove_callback(PrinterCallback)
         trainer.train()
     dnalm_s = (timer.t1 - timer.t0) / timer.n
+    # the bare loop again after dnalm's path: their mean is the reference, their gap shows whether the machine's
+    # speed drifted during the measurement (another job, frequency changes), which a single timing cannot
+    bare_after = time_bare()
+    bare_s = (bare_before + bare_after) / 2
+    drift = abs(bare_before - bare_after) / bare_s
     return {
         "model": preset,
         "batch_size": batch_size,
@@ -179,6 +189,7 @@ def measure(preset: str, batch_size: int, length: int, steps: int, precision: st
         "bare_samples_per_s": batch_size / bare_s,
         "dnalm_samples_per_s": batch_size / dnalm_s,
         "dnalm_over_bare": bare_s / dnalm_s,
+        "bare_drift": drift,
         "achieved_gflops": flops / dnalm_s / 1e9,
         "same_loss_on_same_batch": same,
     }
@@ -189,7 +200,7 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=[DEFAULT_MODEL, "cnn", "lstm", "cnn-gb", "tiny"])
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--length", type=int, default=101)
-    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--steps", type=int, default=30)
     ap.add_argument(
         "--precision",
         choices=["fp32", "bf16"],
@@ -207,7 +218,7 @@ def main() -> None:
     )
     print(
         f"{'model':<9}{'params':>10}{'EMA':>5}{'clip':>5}{'GFLOP/step':>12}{'bare/s':>9}{'dnalm/s':>9}{'dnalm/bare':>12}"
-        f"{'GFLOP/s':>9}{'of ceiling':>12}"
+        f"{'GFLOP/s':>9}{'of ceiling':>12}{'bare drift':>12}"
     )
     for r in rows:
         r["fraction_of_ceiling"] = r["achieved_gflops"] / ceiling
@@ -215,8 +226,10 @@ def main() -> None:
             f"{r['model']:<9}{r['parameters']:>10,}{'yes' if r['ema_decay'] else 'no':>5}{r['max_grad_norm']:>5g}"
             f"{r['gflop_per_step']:>12.1f}{r['bare_samples_per_s']:>9.0f}"
             f"{r['dnalm_samples_per_s']:>9.0f}{r['dnalm_over_bare']:>12.1%}{r['achieved_gflops']:>9.1f}"
-            f"{r['fraction_of_ceiling']:>12.1%}"
+            f"{r['fraction_of_ceiling']:>12.1%}{r['bare_drift']:>12.1%}"
         )
+    if any(r["bare_drift"] > 0.1 for r in rows):
+        print("warning: the bare loop's speed changed by more than 10% during a measurement (a busy machine?)")
     default = next((r for r in rows if r["model"] == DEFAULT_MODEL), rows[0])
     summary = {
         "min_dnalm_over_bare": min(r["dnalm_over_bare"] for r in rows),

@@ -49,6 +49,23 @@ def test_finetune_killed_mid_training_keeps_the_previous_model(tata_dir, tmp_pat
     assert sorted(os.listdir(tmp_path)) == ["model"]
 
 
+def test_finetune_killed_after_a_checkpoint_resumes_to_the_end(tata_dir, tmp_path):
+    import json
+
+    (tmp_path / "run.yaml").write_text("model: pos-cnn\nepochs: 40\ncheckpoint_interval: 0\nprecision: fp32\n")
+    args = ("finetune", tata_dir, "-o", tmp_path / "model", "--config", tmp_path / "run.yaml")
+    checkpoints = tmp_path / "model.partial" / "checkpoints"
+    _kill_when(_dnalm(*args), lambda: any(checkpoints.glob("checkpoint-*/dnalm_state.pt")))
+    assert not (tmp_path / "model").exists()
+    done = subprocess.run(_dnalm(*args, "--resume"), capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "model" / "training_summary.json").read_text())
+    assert summary["resumed_from"].startswith("checkpoint-")  # continued, not started again
+    assert summary["steps_run"] > int(summary["resumed_from"].split("-")[1])
+    assert (tmp_path / "model" / "model.safetensors").is_file()
+    assert sorted(os.listdir(tmp_path)) == ["model", "run.yaml"]
+
+
 def test_predict_killed_mid_write_leaves_no_partial_file(tmp_path):
     from dnalm.models import build_model
 
