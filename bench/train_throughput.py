@@ -6,7 +6,8 @@ For each preset, on the same model, the same batch size and the same random 101-
   ``transformers.Trainer`` with dnalm's ``TrainingArguments`` and the settings ``dnalm finetune``
   uses for that model (clipping, scheduler, logging; the default model's recipe also keeps a weight
   average), timed from the 3rd step to the last by a callback;
-- **bare**: ``for batch: loss.backward(); opt.step()`` with AdamW on pre-built tensors, timed before
+- **bare**: ``for batch: loss.backward(); clip; opt.step()`` with AdamW on pre-built tensors (clipping and a
+  weight average where dnalm's path uses them, so both do the same arithmetic), timed before
   and after dnalm's path (the mean is the reference; their gap, ``bare drift``, shows a machine whose
   speed changed during the measurement);
 - **ceiling**: one large matmul in the same precision timed on the same machine; the fraction is
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -43,6 +45,7 @@ from dnalm.recipe import choose_recipe
 from dnalm.train import collate_batch, resolve_settings, trainer_class, training_arguments
 
 DEFAULT_MODEL = "pos-cnn"  # what the default recipe (model "auto") trains
+MIN_SECONDS = 3.0  # each timing runs at least this long (and at least --steps steps)
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 10, precision: str = "fp32") -> float:
@@ -126,12 +129,31 @@ def measure(preset: str, batch_size: int, length: int, steps: int, precision: st
 
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
 
-    def bare_step():
+    params = list(model.parameters())
+    shadow = [t.detach().clone() for t in params] if used.ema_decay else None
+
+    def bare_step():  # the same arithmetic as dnalm's path: clipping and the weight average where it uses them
         opt.zero_grad(set_to_none=True)
         with autocast(precision):
             loss = model(**bare_batch).loss
         loss.backward()
+        if used.max_grad_norm:
+            torch.nn.utils.clip_grad_norm_(params, used.max_grad_norm)
         opt.step()
+        if shadow is not None:
+            with torch.no_grad():
+                torch._foreach_lerp_(shadow, params, 1 - used.ema_decay)
+
+    for _ in range(3):
+        bare_step()
+    t0 = time.perf_counter()
+    for _ in range(3):
+        bare_step()
+    # at least MIN_SECONDS per timing, so a small model's fast steps are not timed over a fraction of a second
+    steps = max(steps, math.ceil(MIN_SECONDS / ((time.perf_counter() - t0) / 3)))
+    if len(records) < batch_size * (steps + 3):
+        records = records + _data(batch_size * (steps + 3) - len(records), length, seed=1)
+        ds, _ = to_dataset(records, tok, labels, max_length=length + 2)
 
     def time_bare() -> float:
         for _ in range(3):
@@ -190,6 +212,7 @@ def measure(preset: str, batch_size: int, length: int, steps: int, precision: st
         "dnalm_samples_per_s": batch_size / dnalm_s,
         "dnalm_over_bare": bare_s / dnalm_s,
         "bare_drift": drift,
+        "steps_timed": steps,
         "achieved_gflops": flops / dnalm_s / 1e9,
         "same_loss_on_same_batch": same,
     }
