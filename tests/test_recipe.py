@@ -133,3 +133,17 @@ def test_strand_averaged_predictions_are_identical_for_a_sequence_and_its_revers
         [[float(x) for x in row.split(",")[3:5]] for row in (tmp_path / "one.csv").read_text().splitlines()[1:]]
     )
     assert not np.allclose(one[:n], one[n:], atol=1e-6)  # one strand alone is not symmetric
+
+
+def test_model_config_widens_the_recipes_model_and_refuses_an_unknown_setting(tata_dir, tmp_path):
+    import json
+
+    from dnalm.config import FinetuneConfig
+    from dnalm.train import finetune
+
+    cfg = FinetuneConfig(epochs=1, model_config={"channels": 64}, trainer={"disable_tqdm": True})
+    finetune(cfg, tata_dir, tmp_path / "m")
+    saved = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert saved["channels"] == 64 and saved["position_bins"] == 8  # merged over the recipe's choice, not replacing it
+    with pytest.raises(ValueError, match="unknown architecture setting.*'channel'"):
+        finetune(FinetuneConfig(epochs=1, model_config={"channel": 64}), tata_dir, tmp_path / "x")

@@ -77,10 +77,15 @@ class FinetuneConfig:
     # a resumable checkpoint (finetune --resume) at the end of an epoch once this long has passed since the last
     # (a duration such as "2m"; 0: every epoch; None: never); runs shorter than it write none
     checkpoint_interval: float | str | None = "2m"
+    # architecture settings merged over the preset's or the recipe's (e.g. {channels: 192} for the default pos-cnn);
+    # presets and model YAML files only, not checkpoints
+    model_config: dict = field(default_factory=dict)
     trainer: dict = field(default_factory=dict)
 
     def __post_init__(self):
         get_task(self.problem_type)  # an unknown name is an error listing the valid ones
+        if not isinstance(self.model_config, dict):
+            raise ValueError(f"model_config must be a mapping of architecture settings; got {self.model_config!r}")
         if not 0 < self.val_fraction < 1:
             raise ValueError(f"val_fraction must be in (0, 1); got {self.val_fraction}")
         if (self.epochs is not None and self.epochs <= 0) or (self.batch_size is not None and self.batch_size < 1):

@@ -311,7 +311,7 @@ def finetune(
         from_scratch=cfg.from_scratch,
         trust_remote_code=cfg.trust_remote_code,
         seed=cfg.seed,
-        config_overrides=recipe.model_config if recipe else None,
+        config_overrides={**(recipe.model_config if recipe else {}), **cfg.model_config} or None,
     )
     model_limit = tok.model_max_length = model_max_tokens(model, tok)
     longest_tokens = int(max(tok([r.sequence for r in train], return_length=True)["length"]))

@@ -361,6 +361,13 @@ def build_model(
     if model_spec is not None:
         tokenizer = make_tokenizer(model_spec, train_sequences)
         config = scratch_config(model_spec, tokenizer, input_length, label_kwargs)
+        known = type(config)().to_dict()  # a mistyped setting would otherwise ride along unused
+        unknown = sorted(set(config_overrides or {}) - set(known))
+        if unknown:
+            raise ValueError(
+                f"{spec}: unknown architecture setting(s) {', '.join(map(repr, unknown))} for "
+                f"{type(config).__name__}; known: {', '.join(sorted(k for k in known if not k.startswith('_')))}"
+            )
         if per_base:
             return _nucleotide_model(config, tokenizer, spec), tokenizer, model_spec
         return AutoModelForSequenceClassification.from_config(config), tokenizer, model_spec
