@@ -216,8 +216,9 @@ class TimeBudget(TrainerCallback):
 class Checkpoints(TrainerCallback):
     """Write a resumable checkpoint (the Trainer's: weights, optimizer, schedule, random states) at the
     end of an epoch once ``interval`` seconds have passed since the last one (0: every epoch), keeping
-    the two newest (the older one in case a kill cuts the newer short), and beside each ``dnalm_state.pt``: the ``parts``' in-memory state (selection,
-    weight average, history) and the run's wall seconds so far. Never within a run's last epoch.
+    the two newest (the older one in case a kill cuts the newer short), and beside each
+    ``dnalm_state.pt``: the ``parts``' in-memory state (selection, weight average, history) and the
+    run's wall seconds so far. Never within a run's last epoch.
 
     ``started``: when this process's run began (``time.time()``); ``elapsed_before``: the seconds the run
     had spent before this process (a resumed run's), so ``elapsed()`` is the whole run's wall time."""

@@ -1,4 +1,4 @@
-"""Several processes, one result: the little dnalm needs to run under ``torchrun``/``accelerate launch``.
+"""Several processes, one result: what dnalm adds to run under ``torchrun``/``accelerate launch``.
 
 The Trainer already spreads training and validation over the processes (DDP); what is dnalm's own
 is the work around it, which must happen once or agree everywhere: the output folder is made and
