@@ -75,3 +75,16 @@ def test_two_processes_pretrain_once_with_one_plan(tmp_path):
     summary = json.loads((tmp_path / "lm" / "pretrain_summary.json").read_text())
     assert summary["processes"] == 2 and summary["steps"] >= 1 and summary["lm_metrics"]["n_bases"] > 0
     assert (tmp_path / "lm" / "tokenizer" / "tokenizer_config.json").is_file()
+
+
+def test_other_commands_run_once_in_the_main_process(tata_dir, tmp_path):
+    from dnalm.config import FinetuneConfig
+    from dnalm.evaluation import predict_file
+    from dnalm.train import finetune
+
+    finetune(FinetuneConfig(model="pos-cnn", epochs=1, trainer={"disable_tqdm": True}), tata_dir, tmp_path / "m")
+    predict_file(str(tmp_path / "m"), tata_dir / "test.csv", tmp_path / "one.tsv")
+    out = _torchrun("predict", "m", str(tata_dir / "test.csv"), "-o", "two.tsv", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.count("wrote 75 predictions") == 1  # done once, not once per process
+    assert (tmp_path / "two.tsv").read_bytes() == (tmp_path / "one.tsv").read_bytes()

@@ -41,6 +41,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _setup(
+    ctx: typer.Context,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Warnings and errors only."),
     log_file: Path | None = typer.Option(None, help="Also append the log to this file."),
     debug: bool = typer.Option(False, help="Show Python tracebacks and transformers' own messages."),
@@ -50,6 +51,23 @@ def _setup(
 ):
     """DNA language models: tokenize, fine-tune, pretrain, evaluate."""
     configure_output(quiet=quiet, log_file=log_file, debug=debug)
+    _one_process_unless_training(ctx.invoked_subcommand)
+
+
+#: Commands that spread their work over several processes (torchrun / accelerate launch); every other command runs
+#: in the main process alone, which then works as a single process, so its files are written once.
+MULTI_PROCESS_COMMANDS = ("finetune", "pretrain")
+
+
+def _one_process_unless_training(command: str | None) -> None:
+    from dnalm.distributed import is_main, world_size
+
+    if world_size() == 1 or command in MULTI_PROCESS_COMMANDS:
+        return
+    if not is_main():
+        raise typer.Exit(0)  # the main process does this command's work; the others have nothing to do
+    for var in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK"):
+        os.environ.pop(var, None)
 
 
 def configure_output(quiet: bool = False, log_file: Path | None = None, debug: bool = False) -> None:
