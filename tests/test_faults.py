@@ -84,3 +84,27 @@ def test_predict_killed_mid_write_leaves_no_partial_file(tmp_path):
     predict_file(str(tmp_path / "m"), fasta, out)  # the re-run
     assert len(out.read_text().splitlines()) == 12_001
     assert not list(tmp_path.glob(".p.tsv.partial-*"))  # the killed run's temporary file is gone too
+
+
+def test_scan_killed_mid_genome_leaves_the_previous_track_and_no_partial_file(tmp_path):
+    import numpy as np
+
+    from dnalm.models import build_model
+    from dnalm.scan import scan_genome
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    rng = np.random.default_rng(0)
+    genome = tmp_path / "g.fa"
+    genome.write_text(
+        ">chr1\n" + np.frombuffer(b"ACGT", dtype=np.uint8)[rng.integers(0, 4, 400_000)].tobytes().decode()
+    )
+    out = tmp_path / "s.bedGraph"
+    out.write_text("the previous track\n")
+    cmd = _dnalm("scan", tmp_path / "m", genome, "-o", out, "--window", "100", "--stride", "10")
+    _kill_when(cmd, lambda: any(tmp_path.glob(".s.bedGraph.partial-*")))  # while the genome is being scanned
+    assert out.read_text() == "the previous track\n"  # whole, untouched
+    scan_genome(str(tmp_path / "m"), genome, out, window=100, stride=50)  # the re-run
+    assert len(out.read_text().splitlines()) > 7_000
+    assert not list(tmp_path.glob(".s.bedGraph.partial-*"))  # the killed run's temporary file is gone too
