@@ -248,10 +248,17 @@ class Checkpoints(TrainerCallback):
         os.replace(folder / f"{STATE_FILE}.tmp", folder / STATE_FILE)  # a checkpoint without it is not resumable
 
 
-def last_checkpoint(folder: Path) -> Path | None:
-    """The newest checkpoint in ``folder`` that holds a complete dnalm state, or None."""
-    found = [p for p in Path(folder).glob("checkpoint-*") if (p / STATE_FILE).is_file() and p.name[11:].isdigit()]
-    return max(found, key=lambda p: int(p.name[11:]), default=None)
+def last_checkpoint(folder: Path, complete_marker: str = STATE_FILE) -> Path | None:
+    """The newest checkpoint in ``folder`` that is complete, or None: one without ``complete_marker``, the
+    file written last (``dnalm_state.pt`` for fine-tuning, the Trainer's ``trainer_state.json`` for
+    pretraining), was cut off mid-save by a kill and is skipped with a warning."""
+    folder = Path(folder)
+    found = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()] if folder.is_dir() else []
+    found.sort(key=lambda p: int(p.name.split("-")[-1]))
+    complete = [p for p in found if (p / complete_marker).is_file()]
+    for partial in sorted(set(found) - set(complete)):
+        log.warning("skipping %s: incomplete (the run stopped while saving it)", partial)
+    return complete[-1] if complete else None
 
 
 def read_resume_state(checkpoint: Path) -> dict:

@@ -295,7 +295,7 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
     import yaml
     from transformers import Trainer, TrainingArguments, set_seed
 
-    from dnalm.callbacks import progress_bars
+    from dnalm.callbacks import last_checkpoint, progress_bars
     from dnalm.corpus import load_corpus
     from dnalm.hardware import precision_flags, resolve_precision
 
@@ -308,7 +308,7 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
         )
     output = Path(output)
     checkpoints = output / "checkpoints"
-    last = _last_checkpoint(checkpoints)
+    last = last_checkpoint(checkpoints, complete_marker="trainer_state.json")
     if resume and last is None:
         log.warning("--resume: no checkpoint in %s, starting from step 0", checkpoints)
     elif resume:
@@ -681,14 +681,3 @@ def self_pretrain(
     )
     write_json(output / "dnalm_finetune_defaults.json", defaults)
     return output
-
-
-def _last_checkpoint(folder: Path) -> Path | None:
-    """Newest complete checkpoint. The Trainer writes ``trainer_state.json`` last, so a folder
-    without it was cut off mid-save (a kill) and is skipped."""
-    found = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()] if folder.is_dir() else []
-    found.sort(key=lambda p: int(p.name.split("-")[-1]))
-    complete = [p for p in found if (p / "trainer_state.json").is_file()]
-    for partial in sorted(set(found) - set(complete)):
-        log.warning("skipping %s: incomplete (the run stopped while saving it)", partial)
-    return complete[-1] if complete else None
