@@ -1,0 +1,84 @@
+"""dnalm.metrics computes single-label classification metrics itself (for speed); scikit-learn is the reference."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from dnalm.metrics import binary_auroc, binary_average_precision, classification_metrics
+
+
+def _sklearn(y_true, probs):
+    n = probs.shape[1]
+    labels = list(range(n))
+    y_pred = probs.argmax(1)
+    avg = "binary" if n == 2 else "macro"
+    ref = {
+        "accuracy": skm.accuracy_score(y_true, y_pred),
+        "precision": skm.precision_score(y_true, y_pred, average=avg, labels=labels, zero_division=0),
+        "recall": skm.recall_score(y_true, y_pred, average=avg, labels=labels, zero_division=0),
+        "f1": skm.f1_score(y_true, y_pred, average=avg, labels=labels, zero_division=0),
+        "f1_macro": skm.f1_score(y_true, y_pred, average="macro", labels=labels, zero_division=0),
+        "mcc": skm.matthews_corrcoef(y_true, y_pred),
+        "confusion_matrix": skm.confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+    if len(np.unique(y_true)) == n:  # AUROC and AUPRC are defined
+        if n == 2:
+            ref["auroc"] = skm.roc_auc_score(y_true, probs[:, 1])
+            ref["auprc"] = skm.average_precision_score(y_true, probs[:, 1])
+        else:
+            ref["auroc"] = skm.roc_auc_score(y_true, probs, multi_class="ovr", average="macro", labels=labels)
+            ref["auprc"] = skm.average_precision_score(np.eye(n)[y_true], probs, average="macro")
+    return ref
+
+
+def _cases():
+    rng = np.random.default_rng(0)
+    for i in range(60):
+        n_classes = 2 if i % 3 else int(rng.integers(3, 6))
+        size = int(rng.integers(2, 300))
+        y = rng.integers(0, n_classes, size)
+        logits = rng.normal(size=(size, n_classes)) + 1.5 * np.eye(n_classes)[y] * (i % 4 != 0)
+        if i % 5 == 0:  # heavy ties: scores on a coarse grid
+            logits = np.round(logits, 0)
+        probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+        yield y, probs
+
+
+@pytest.mark.parametrize("case", list(range(60)))
+def test_classification_metrics_equal_scikit_learn(case):
+    y, probs = list(_cases())[case]
+    ours = classification_metrics(y, probs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = _sklearn(y, probs)
+    for key, value in ref.items():
+        if key == "confusion_matrix":
+            assert ours[key] == value
+        else:
+            assert ours[key] == pytest.approx(value, abs=1e-12), key
+    if "auroc" not in ref:
+        assert ours["auroc"] is None and ours["auprc"] is None
+
+
+def test_undefined_ranking_metrics_are_none():
+    y = np.array([0, 0, 0])
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    m = classification_metrics(y, probs)
+    assert m["auroc"] is None and m["auprc"] is None
+    assert m["accuracy"] == pytest.approx(2 / 3) and m["mcc"] == 0.0
+    assert binary_auroc(np.array([1, 1]), np.array([0.2, 0.3])) is None
+    assert binary_average_precision(np.array([0, 0]), np.array([0.2, 0.3])) is None
+
+
+def test_ties_count_one_half():
+    # one positive and one negative with the same score: the ROC is the diagonal
+    assert binary_auroc(np.array([0, 1]), np.array([0.5, 0.5])) == 0.5
+    # all tied: precision is the positive rate at the only threshold
+    assert binary_average_precision(np.array([0, 1, 1, 0]), np.zeros(4)) == 0.5
+
+
+def test_constant_prediction_is_flagged():
+    m = classification_metrics(np.array([0, 1, 1]), np.array([[0.9, 0.1]] * 3))
+    assert m["constant_prediction"] and m["mcc"] == 0.0 and m["recall"] == 0.0
