@@ -139,19 +139,58 @@ class WeightAverage(TrainerCallback):
 
 
 class BestModel(TrainerCallback):
-    """Keep the weights with the best validation metric in memory; stop after ``patience``
-    evaluations without improvement; put the best weights back at the end."""
+    """Keep the weights with the best validation metric in memory and put them back at the end.
 
-    def __init__(self, metric: str, greater_is_better: bool, patience: int | None, min_delta: float = 0.0):
+    After ``patience`` evaluations without improvement (a plateau) it either stops training at once
+    (``anneal_steps`` 0: early stopping) or first anneals: the learning rate falls linearly from where
+    the schedule has it to zero over ``anneal_steps`` steps (never past the planned end), then training
+    stops after one more evaluation. A model that stopped improving at a high learning rate, as when a
+    large data set overfits early in a long cosine schedule, is thus selected from weights that had a
+    low learning rate, not from the noisy high-rate ones.
+    """
+
+    def __init__(
+        self,
+        metric: str,
+        greater_is_better: bool,
+        patience: int | None,
+        min_delta: float = 0.0,
+        anneal_steps: int = 0,
+    ):
         self.key = metric if metric.startswith("eval_") else f"eval_{metric}"
         self.greater = greater_is_better
-        self.patience, self.min_delta = patience, min_delta
+        self.patience, self.min_delta, self.anneal_steps = patience, min_delta, anneal_steps
         self.best: float | None = None
         self.best_step: int | None = None
         self.best_epoch: float | None = None
         self.state_dict: dict | None = None
         self.bad = 0
         self.done = False
+        self.anneal: tuple[int, int] | None = None  # (first, last) step of the anneal once it has started
+
+    def lr_factor(self, step: int) -> float:
+        """What the anneal multiplies the scheduled learning rate by at ``step`` (1 before it starts)."""
+        if self.anneal is None:
+            return 1.0
+        first, last = self.anneal
+        return max(0.0, 1.0 - (step - first) / max(1, last - first))
+
+    def on_train_begin(self, args, state, control, lr_scheduler=None, **kwargs):
+        if not self.anneal_steps:
+            return
+        if not hasattr(lr_scheduler, "lr_lambdas"):
+            raise ValueError(
+                f"annealing on a plateau needs a LambdaLR schedule (transformers' own); got {type(lr_scheduler).__name__}"
+            )
+        # closures, not objects: LambdaLR's state_dict (in every checkpoint) skips plain functions
+        lr_scheduler.lr_lambdas = [
+            (lambda step, f=fn: f(step) * self.lr_factor(step)) for fn in lr_scheduler.lr_lambdas
+        ]
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.anneal is not None and state.global_step >= self.anneal[1]:
+            control.should_training_stop = True
+            control.should_evaluate = True
 
     def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
         if self.done or not metrics or self.key not in metrics:
@@ -165,17 +204,31 @@ class BestModel(TrainerCallback):
         if better:
             self.best, self.best_step, self.best_epoch, self.bad = value, state.global_step, state.epoch, 0
             self.state_dict = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-        else:
-            self.bad += 1
-            if self.patience is not None and self.bad >= self.patience:
-                log.info(
-                    "early stopping: %s has not improved for %d evaluations (best %.4f at step %d)",
-                    self.key,
-                    self.bad,
-                    self.best,
-                    self.best_step,
-                )
-                control.should_training_stop = True
+            return
+        self.bad += 1
+        if self.patience is None or self.bad < self.patience or self.anneal is not None:
+            return
+        last = min(state.global_step + self.anneal_steps, state.max_steps)
+        if self.anneal_steps and last > state.global_step:
+            self.anneal = (state.global_step, last)
+            log.info(
+                "%s has not improved for %d evaluations (best %.4f at step %d): the learning rate falls to zero "
+                "by step %d, then training stops",
+                self.key,
+                self.bad,
+                self.best,
+                self.best_step,
+                last,
+            )
+            return
+        log.info(
+            "early stopping: %s has not improved for %d evaluations (best %.4f at step %d)",
+            self.key,
+            self.bad,
+            self.best,
+            self.best_step,
+        )
+        control.should_training_stop = True
 
     def restore(self, model) -> None:
         self.done = True
@@ -183,7 +236,7 @@ class BestModel(TrainerCallback):
             model.load_state_dict(self.state_dict)
 
     def resume_state(self) -> dict:
-        keys = ("best", "best_step", "best_epoch", "bad", "state_dict")
+        keys = ("best", "best_step", "best_epoch", "bad", "state_dict", "anneal")
         return {k: getattr(self, k) for k in keys}
 
     def load_resume_state(self, saved: dict) -> None:

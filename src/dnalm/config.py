@@ -62,6 +62,9 @@ class FinetuneConfig:
     val_fraction: float = 0.1  # used only when the data has no dev split
     seed: int = 42
     early_stopping_patience: int | None = 3  # epochs without validation improvement; None disables
+    # on such a plateau, first decay the learning rate linearly to zero over this many epochs, then stop;
+    # None: the recipe's choice for "auto", else 0 (stop at once)
+    anneal_epochs: float | None = None
     # validation metric that picks the checkpoint restored at the end; None: the task's default (mcc for classes,
     # also per base; f1_macro for multi-label; loss for regression)
     metric_for_best_model: str | None = None
@@ -98,6 +101,8 @@ class FinetuneConfig:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {self.precision!r}")
         if self.warmup_ratio is not None and not 0 <= self.warmup_ratio < 1:  # TrainingArguments reads >= 1 as steps
             raise ValueError(f"warmup_ratio must be in [0, 1) (a fraction of the steps); got {self.warmup_ratio}")
+        if self.anneal_epochs is not None and self.anneal_epochs < 0:
+            raise ValueError(f"anneal_epochs must be >= 0; got {self.anneal_epochs}")
         if self.evals_per_epoch is not None and self.evals_per_epoch <= 0:
             raise ValueError(f"evals_per_epoch must be > 0; got {self.evals_per_epoch}")
         from dnalm.recipe import parse_duration

@@ -51,6 +51,7 @@ class Recipe:
     evals_per_epoch: float
     metric_for_best_model: str
     early_stopping_patience: int | None
+    anneal_epochs: float
     reverse_complement_average: bool
     time_budget_s: float | None
     data: dict = field(default_factory=dict)
@@ -146,6 +147,8 @@ def choose_recipe(
         "epochs without a better validation loss before stopping (finetune's "
         "default); the cosine schedule usually ends training first"
     )
+    anneal = 0.0
+    reasons["anneal_epochs"] = "no anneal on a plateau: early stopping as the patience says"
     reasons["reverse_complement_average"] = (
         "trained with random reverse complements; evaluate and predict average both strands by default"
     )
@@ -163,6 +166,7 @@ def choose_recipe(
         evals_per_epoch=evals,
         metric_for_best_model=metric,
         early_stopping_patience=patience,
+        anneal_epochs=anneal,
         reverse_complement_average=True,
         time_budget_s=time_budget_s,
         data={

@@ -82,6 +82,7 @@ _PRESET_DEFAULTS = {
     "ema_decay": 0.0,
     "evals_per_epoch": 1.0,
     "reverse_complement_average": False,
+    "anneal_epochs": 0.0,
 }
 
 
@@ -365,7 +366,9 @@ def finetune(
         if not cfg.early_stopping_patience
         else math.ceil(cfg.early_stopping_patience * steps_per_epoch / eval_steps)
     )
-    best = BestModel(cfg.metric_for_best_model, greater, patience)
+    best = BestModel(
+        cfg.metric_for_best_model, greater, patience, anneal_steps=round(cfg.anneal_epochs * steps_per_epoch)
+    )
     history = History(output / "history.csv")
     callbacks = [history, best]
     if deadline is not None:
@@ -450,6 +453,7 @@ def finetune(
         "best_validation_metric": best.best,
         "best_step": best.best_step,
         "best_epoch": best.best_epoch,
+        "annealed_from_step": best.anneal[0] if best.anneal else None,
         "validation_metrics": val,
         "train_loss": train_out.training_loss,
         "parameters": sum(p.numel() for p in trainer.model.parameters()),
