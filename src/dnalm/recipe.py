@@ -148,7 +148,9 @@ def choose_recipe(
         "default); the cosine schedule usually ends training first"
     )
     anneal = 0.0
-    reasons["anneal_epochs"] = "no anneal on a plateau: early stopping as the patience says"
+    reasons["anneal_epochs"] = (
+        "none: on a plateau training stops at once (an anneal to zero left GUE tf/0's validation loss where it was)"
+    )
     reasons["reverse_complement_average"] = (
         "trained with random reverse complements; evaluate and predict average both strands by default"
     )

@@ -1,0 +1,76 @@
+"""Model selection, early stopping and the anneal on a plateau (dnalm.callbacks.BestModel), step by step."""
+
+import io
+from types import SimpleNamespace
+
+import pytest
+import torch
+from transformers import TrainerControl, TrainerState
+
+from dnalm.callbacks import BestModel
+
+
+def _setup(anneal_steps: int, max_steps: int = 100):
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 - step / 200)
+    best = BestModel("loss", greater_is_better=False, patience=2, anneal_steps=anneal_steps)
+    state, control = TrainerState(), TrainerControl()
+    state.max_steps = max_steps
+    best.on_train_begin(None, state, control, lr_scheduler=scheduler)
+    return SimpleNamespace(
+        model=model, optimizer=optimizer, scheduler=scheduler, best=best, state=state, control=control
+    )
+
+
+def _run(r, losses: dict[int, float], until: int = 100) -> list[float]:
+    """Steps 1..until; validation at the steps in ``losses``; returns the learning rate of every step."""
+    lrs = []
+    for step in range(1, until + 1):
+        lrs.append(r.optimizer.param_groups[0]["lr"])
+        r.optimizer.step()
+        r.scheduler.step()
+        r.state.global_step = step
+        r.best.on_step_end(None, r.state, r.control)
+        if step in losses:
+            r.best.on_evaluate(None, r.state, r.control, metrics={"eval_loss": losses[step]}, model=r.model)
+        if r.control.should_training_stop:
+            break
+    return lrs
+
+
+def test_a_plateau_anneals_the_scheduled_rate_to_zero_then_stops():
+    r = _setup(anneal_steps=10)
+    best, state, control = r.best, r.state, r.control
+    lrs = _run(r, losses={10: 0.5, 20: 0.4, 30: 0.45, 40: 0.41, 50: 0.3})
+    assert best.anneal == (40, 50)  # two validations without improvement after step 20
+    assert lrs[:40] == pytest.approx([0.5 * (1 - s / 200) for s in range(40)])
+    # from step 41 the schedule's rate times a factor falling linearly from 1 to 0 at step 50
+    assert lrs[40:50] == pytest.approx([0.5 * (1 - s / 200) * (1 - (s - 40) / 10) for s in range(40, 50)])
+    assert state.global_step == 50 and control.should_training_stop and control.should_evaluate
+    assert best.best == 0.3 and best.best_step == 50  # the annealed weights were validated and kept
+    # a checkpoint of the scheduler pickles (the wrapped rates are plain closures that state_dict skips)
+    torch.save(r.scheduler.state_dict(), io.BytesIO())
+    assert best.resume_state()["anneal"] == (40, 50)
+
+
+def test_without_anneal_a_plateau_stops_at_once():
+    r = _setup(anneal_steps=0)
+    lrs = _run(r, losses={10: 0.5, 20: 0.4, 30: 0.45, 40: 0.41})
+    assert r.best.anneal is None and r.state.global_step == 40 and r.control.should_training_stop
+    assert lrs == pytest.approx([0.5 * (1 - s / 200) for s in range(40)])
+    assert r.best.best_step == 20
+
+
+def test_the_anneal_never_runs_past_the_planned_end():
+    r = _setup(anneal_steps=30, max_steps=50)
+    _run(r, losses={10: 0.5, 20: 0.6, 30: 0.7, 40: 0.8})
+    assert r.best.anneal == (30, 50) and r.state.global_step == 50
+
+
+def test_a_schedule_that_cannot_be_wrapped_is_refused():
+    optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 10)
+    best = BestModel("loss", greater_is_better=False, patience=2, anneal_steps=5)
+    with pytest.raises(ValueError, match="LambdaLR"):
+        best.on_train_begin(None, TrainerState(), TrainerControl(), lr_scheduler=scheduler)
