@@ -88,3 +88,41 @@ def test_other_commands_run_once_in_the_main_process(tata_dir, tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.count("wrote 75 predictions") == 1  # done once, not once per process
     assert (tmp_path / "two.tsv").read_bytes() == (tmp_path / "one.tsv").read_bytes()
+
+
+def test_two_processes_share_a_scan_and_write_what_one_process_writes(tata_dir, tmp_path):
+    import numpy as np
+
+    from dnalm.config import FinetuneConfig
+    from dnalm.scan import CHUNK, scan_genome
+    from dnalm.train import finetune
+
+    finetune(FinetuneConfig(model="pos-cnn", epochs=1, trainer={"disable_tqdm": True}), tata_dir, tmp_path / "m")
+    rng = np.random.default_rng(1)
+
+    def dna(n: int) -> str:
+        return "".join(rng.choice(list("ACGT"), n))
+
+    # more windows than two chunks on chr1 (so both processes score part of it), a small contig, one with Ns
+    contigs = {"chr1": dna(2 * CHUNK * 40), "small": dna(500), "gappy": dna(3_000) + "N" * 200 + dna(3_000)}
+    (tmp_path / "g.fa").write_text("".join(f">{name}\n{seq}\n" for name, seq in contigs.items()))
+    one = scan_genome(str(tmp_path / "m"), tmp_path / "g.fa", tmp_path / "one.bedGraph", peaks=tmp_path / "one.bed")
+    assert one.n_windows > 2 * CHUNK
+    out = _torchrun("scan", "m", "g.fa", "-o", "two.bedGraph", "--peaks", "two.bed", "--threshold", "0.5", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.count("scanned 3 contig(s)") == 1
+    assert f"{one.n_windows:,} windows" in out.stdout and f"({one.n_skipped_windows:,} skipped for N)" in out.stdout
+
+    def rows(name):
+        return [line.split("\t") for line in (tmp_path / name).read_text().splitlines()]
+
+    a, b = rows("one.bedGraph"), rows("two.bedGraph")
+    assert [r[:3] for r in a] == [r[:3] for r in b] and len(a) == one.n_windows
+    np.testing.assert_allclose([float(r[3]) for r in a], [float(r[3]) for r in b], rtol=1e-4)
+    assert [r[:3] for r in rows("one.bed")] == [r[:3] for r in rows("two.bed")]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("one", "two"))) == [
+        "one.bed",
+        "one.bedGraph",
+        "two.bed",
+        "two.bedGraph",
+    ]

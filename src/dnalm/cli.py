@@ -57,7 +57,7 @@ def _setup(
 
 #: Commands that spread their work over several processes (torchrun / accelerate launch); every other command runs
 #: in the main process alone, which then works as a single process, so its files are written once.
-MULTI_PROCESS_COMMANDS = ("finetune", "pretrain")
+MULTI_PROCESS_COMMANDS = ("finetune", "pretrain", "scan")
 
 
 def _one_process_unless_training(command: str | None) -> None:

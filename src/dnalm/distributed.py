@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["any_process", "barrier", "broadcast", "is_main", "rank", "start", "world_size"]
+__all__ = ["any_process", "barrier", "broadcast", "device", "gather", "is_main", "rank", "start", "world_size"]
 
 
 def world_size() -> int:
@@ -31,6 +31,16 @@ def rank() -> int:
 def is_main() -> bool:
     """True in the process that writes files and logs (rank 0; the only process without a launcher)."""
     return rank() == 0
+
+
+def device() -> str | None:
+    """This process's own GPU when several processes share a machine's GPUs (``LOCAL_RANK``); None (the
+    caller's default) with one process or without a GPU."""
+    import torch
+
+    if world_size() == 1 or not torch.cuda.is_available():
+        return None
+    return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
 
 
 def start() -> None:
@@ -60,6 +70,15 @@ def broadcast(value):
     box = [value]
     dist.broadcast_object_list(box, src=0)
     return box[0]
+
+
+def gather(value) -> list | None:
+    """Every process's ``value`` (any picklable value), in rank order, in the main process; None in the others."""
+    if (dist := _group()) is None:
+        return [value]
+    box = [None] * world_size() if is_main() else None
+    dist.gather_object(value, box, dst=0)
+    return box
 
 
 def any_process(flag: bool) -> bool:

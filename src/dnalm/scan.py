@@ -11,6 +11,12 @@ at its centre: window ``[s, s + window)`` becomes ``[s + (window - stride) // 2,
 (0-based, half-open; the last window of a contig, flush with its end, gets what its neighbour
 leaves). Peaks merge adjacent intervals whose score reaches ``threshold`` into BED
 records carrying their best score.
+
+Under ``torchrun``/``accelerate launch`` the windows are shared out among the processes in chunks of
+``CHUNK`` consecutive windows, dealt round-robin across all contigs (so a genome of many small contigs
+spreads as well as one large one); each process scores its chunks on its own device, the main
+process gathers a contig's scores, puts them back in order and writes every file once. The output
+is the one a single process writes (scores equal to float precision; ``tests/test_distributed.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ __all__ = ["ScanResult", "positive_class", "scan_genome", "window_positions"]
 
 log = logging.getLogger(__name__)
 STRANDS = ("both", "plus", "minus")
+CHUNK = 2048  # windows a process scores in one go when several processes share a scan
 
 
 @dataclass
@@ -99,6 +106,7 @@ def scan_genome(
 ) -> ScanResult:
     """Score every clean window of every contig of ``genome``; write the bedGraph ``output``,
     and the merged ``peaks`` (BED) and ``bigwig`` when asked. Output paths are checked first."""
+    from dnalm import distributed
     from dnalm.io import read_fasta
     from dnalm.models import load_model
     from dnalm.predict import iter_scores, window_size
@@ -119,6 +127,8 @@ def scan_genome(
     genome = Path(genome)
     if not genome.is_file():
         raise FileNotFoundError(f"{genome}: no such genome FASTA")
+    distributed.start()
+    processes, me, main = distributed.world_size(), distributed.rank(), distributed.is_main()
     model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
     positive, label = positive_class(model)
     _, largest = window_size(model, tok, None)
@@ -142,37 +152,44 @@ def scan_genome(
             piece = seq[s : s + window]
             yield reverse_complement(piece) if strand == "minus" else piece
 
-    with atomic_open(output) as fh:
+    def score_windows(seq: str, starts: np.ndarray) -> np.ndarray:
+        if not len(starts):
+            return np.zeros(0)
+        results = iter_scores(
+            model,
+            tok,
+            windows(seq, starts),
+            batch_size=batch_size,
+            reverse_complement_average=strand == "both",
+            max_tokens=None,
+            device=distributed.device(),
+        )
+        return np.fromiter((s[positive] for s, _ in results), dtype=np.float64, count=len(starts))
+
+    chunks_before = 0  # chunks of earlier contigs: the round-robin deal goes on across contigs
+    with atomic_open(output) if main else _Discard() as fh:
         for rec in read_fasta(genome):
             seq = rec.sequence
             starts, skipped = window_positions(seq, window, stride)
             ambiguous = len(seq) - sum(map(seq.count, "ACGT"))
-            scores = (
-                np.fromiter(
-                    (
-                        s[positive]
-                        for s, _ in iter_scores(
-                            model,
-                            tok,
-                            windows(seq, starts),
-                            batch_size=batch_size,
-                            reverse_complement_average=strand == "both",
-                            max_tokens=None,
-                        )
-                    ),
-                    dtype=np.float64,
-                    count=len(starts),
-                )
-                if len(starts)
-                else np.zeros(0)
-            )
-            lo, hi, scores = _intervals(starts + offset, stride, scores)
-            for a, b, score in zip(lo.tolist(), hi.tolist(), scores.tolist()):
-                fh.write(f"{rec.id}\t{a}\t{b}\t{score:.5g}\n")
-            if peaks is not None:
-                intervals_peaks += _merge_peaks(rec.id, lo, hi, scores, threshold)
-            if bigwig:
-                bw_rows.append((rec.id, lo, hi, scores))
+            if processes == 1:
+                scores = score_windows(seq, starts)
+            else:
+                owners = (chunks_before + np.arange(len(starts)) // CHUNK) % processes
+                chunks_before += -(-len(starts) // CHUNK)
+                mine = score_windows(seq, starts[owners == me])
+                parts = distributed.gather(mine)
+                scores = np.empty(len(starts)) if main else None
+                for owner, part in enumerate(parts or []):
+                    scores[owners == owner] = part
+            if scores is not None:  # the main process writes
+                lo, hi, scores = _intervals(starts + offset, stride, scores)
+                for a, b, score in zip(lo.tolist(), hi.tolist(), scores.tolist()):
+                    fh.write(f"{rec.id}\t{a}\t{b}\t{score:.5g}\n")
+                if peaks is not None:
+                    intervals_peaks += _merge_peaks(rec.id, lo, hi, scores, threshold)
+                if bigwig:
+                    bw_rows.append((rec.id, lo, hi, scores))
             sizes.append((rec.id, len(seq)))
             contigs.append(
                 {
@@ -207,12 +224,13 @@ def scan_genome(
         )
     files = {"bedgraph": str(output)}
     if peaks is not None:
-        with atomic_open(peaks) as fh:
+        with atomic_open(peaks) if main else _Discard() as fh:
             for n, (chrom, start, end, best) in enumerate(intervals_peaks, start=1):
                 fh.write(f"{chrom}\t{start}\t{end}\tpeak{n}\t{round(1000 * best)}\t.\t{best:.5g}\n")
         files["peaks"] = str(peaks)
     if bigwig:
-        _write_bigwig(bigwig, sizes, bw_rows)
+        if main:
+            _write_bigwig(bigwig, sizes, bw_rows)
         files["bigwig"] = str(bigwig)
     seconds = time.time() - t0
     log.info(
@@ -237,6 +255,19 @@ def scan_genome(
         round(seconds, 2),
         files,
     )
+
+
+class _Discard:
+    """What a process that is not the main one writes to: nothing."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def write(self, text: str) -> None:
+        pass
 
 
 def _intervals(lo: np.ndarray, width: int, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
