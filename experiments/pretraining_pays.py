@@ -11,7 +11,9 @@ test (strand-averaged where the model folder says so):
 - ``scratch``: the same architecture and tokenizer with random weights (``--from-scratch`` on dnalm-mini);
 - ``self-pretrained``: the same architecture from scratch, first trained as a masked LM on the run's own
   training sequences for half the budget (``--self-pretrain``), then fine-tuned;
-- ``default CNN``: ``--model auto`` (the default recipe: pos-cnn).
+- ``default CNN``: ``--model auto`` (the default recipe: pos-cnn);
+- ``pretrained CNN``: the same CNN and recipe starting from a masked-base checkpoint of it
+  (``--cnn-checkpoint``, written by ``dnalm pretrain CORPUS --model pos-cnn-cpu``).
 
 No per-arm learning-rate search (CPU time); each arm uses its recorded defaults. Results: mean ± std over seeds
 -> ``OUT/results.json``, ``OUT/results.md`` and ``OUT/pretraining_pays.png``. Every finished run is kept and skipped
@@ -19,6 +21,8 @@ on a re-run.
 
     python experiments/pretraining_pays.py -o runs/pretraining_pays --seeds 0 1 2
     python experiments/pretraining_pays.py -o runs/pretraining_pays_tata --gue prom/prom_core_tata --fractions 0.1
+    python experiments/pretraining_pays.py -o runs/pretraining_pays_cnn --arms "default CNN" "pretrained CNN" \
+        --cnn-checkpoint pre/cnn-ecoli
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ ARMS = {
     "scratch": {"model": "dnalm-mini", "from_scratch": True},
     "self-pretrained": {"model": "mini", "self_pretrain": True},
     "default CNN": {"model": "auto"},
+    "pretrained CNN": {},  # the model: --cnn-checkpoint
 }
 
 
@@ -105,10 +110,19 @@ def main() -> None:
     ap.add_argument("-o", "--output", type=Path, required=True)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--fractions", type=float, nargs="+", default=[1.0, 0.1])
-    ap.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
+    ap.add_argument(
+        "--arms", nargs="+", default=None, choices=list(ARMS), help="default: all (the CNN one with --cnn-checkpoint)"
+    )
     ap.add_argument("--time-budget", default="2m", help="wall clock per fine-tuning run, the same for every arm")
     ap.add_argument("--gue", default=None, help="a GUE task instead of iPromoter-2L, e.g. prom/prom_core_tata")
+    ap.add_argument("--cnn-checkpoint", default=None, help="the pos-cnn masked-base checkpoint of 'pretrained CNN'")
     args = ap.parse_args()
+    if args.arms is None:
+        args.arms = [a for a in ARMS if a != "pretrained CNN" or args.cnn_checkpoint]
+    if "pretrained CNN" in args.arms:
+        if not args.cnn_checkpoint:
+            raise SystemExit("the 'pretrained CNN' arm needs --cnn-checkpoint FOLDER")
+        ARMS["pretrained CNN"] = {"model": str(Path(args.cnn_checkpoint).absolute())}
     gue = SHARED / "gue" / args.gue if args.gue else None
     if not (gue or PROMOTERS).is_dir():
         raise SystemExit(f"needs the shared data at {SHARED}")

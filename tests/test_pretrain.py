@@ -306,3 +306,43 @@ def test_time_budget_stop_asks_for_an_evaluation_only_when_there_is_one():
         control = TrainerControl()
         TimeBudget(deadline=0).on_step_end(SimpleNamespace(eval_strategy=strategy), state, control)
         assert control.should_training_stop and control.should_evaluate is wanted  # self-pretraining has no dev
+
+
+def test_the_default_cnn_pretrains_on_masked_bases_and_fine_tunes_with_the_recipe(corpus_dir, tata_dir, tmp_path):
+    import torch
+
+    from dnalm.config import FinetuneConfig
+    from dnalm.models import build_model
+    from dnalm.train import finetune
+
+    cfg = resolve_pretrain_config(
+        "pos-cnn-cpu",
+        None,
+        max_steps=30,
+        time_budget=None,
+        batch_size=8,
+        max_length=64,
+        lm_eval_examples=40,
+        model_config={"channels": 16, "position_channels": 4},
+        trainer={"disable_tqdm": True},
+    )
+    summary = pretrain(cfg, corpus_dir, tmp_path / "lm")
+    assert summary["steps"] == 30
+    lm = json.loads((tmp_path / "lm" / "lm_metrics.json").read_text())
+    assert lm["n_bases"] > 200 and 0 <= lm["masked_base_accuracy"] <= 1 and lm["bits_per_base"] > 0
+    # the classifier starts from the pretrained convolutions (its head is new)
+    classifier, _, _ = build_model(str(tmp_path / "lm"), num_labels=2)
+    from transformers import AutoModelForMaskedLM
+
+    masked = AutoModelForMaskedLM.from_pretrained(tmp_path / "lm")
+    assert type(masked).__name__ == "PosCnnForMaskedLM"
+    for name, weight in masked.body.state_dict().items():
+        assert torch.equal(classifier.body.state_dict()[name], weight), name
+    # and `finetune --model FOLDER` trains it with the default recipe's settings, not a preset's 5e-5
+    out = finetune(
+        FinetuneConfig(model=str(tmp_path / "lm"), epochs=1, trainer={"disable_tqdm": True}), tata_dir, tmp_path / "m"
+    )
+    recipe = json.loads((tmp_path / "m" / "recipe.json").read_text())
+    assert recipe["model"] == str(tmp_path / "lm") and recipe["model_config"] == {}
+    assert out["learning_rate"] == recipe["learning_rate"] == 2e-3
+    assert out["ema_decay"] == recipe["ema_decay"] and out["reverse_complement_average"]

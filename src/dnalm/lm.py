@@ -35,6 +35,8 @@ def load_complete(auto_class, model_path: str, what: str, ignore: tuple[str, ...
     """
     import transformers
 
+    import dnalm.models  # noqa: F401 (registers dnalm's own models, e.g. the CNN's masked-base one, with auto_class)
+
     verbosity = transformers.logging.get_verbosity()
     transformers.logging.set_verbosity_error()  # the load report is checked here instead
     try:

@@ -112,6 +112,16 @@ RECIPES: dict[str, dict] = {
         "max_steps": 2000,
         "weight_decay": 1e-5,
     },
+    "pos-cnn-cpu": {  # the default recipe's CNN filling in masked bases; fine-tune its folder as --model
+        "model": "pos-cnn",
+        "batch_size": 64,
+        "max_length": 256,
+        "learning_rate": 2e-3,
+        "warmup_steps": 0.05,
+        "lr_scheduler": "cosine",
+        "weight_decay": 0.01,
+        "time_budget": 600,
+    },
     "dnabert-cpu": {
         "model": "tiny",
         "batch_size": 32,
@@ -176,9 +186,10 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
 
         path = resolve_model_path(cfg.model)
         return AutoModelForMaskedLM.from_pretrained(path), load_tokenizer(path)
-    if spec.architecture not in ("bert", "roberta", "modernbert"):
+    if spec.architecture not in ("bert", "roberta", "modernbert", "pos-cnn"):
         raise ValueError(
-            f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta/modernbert), not {spec.architecture}"
+            f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta/modernbert) or the default "
+            f"recipe's CNN (pos-cnn), not {spec.architecture}"
         )
     spec.config.update(cfg.model_config)
     saved = (output / "tokenizer" / "tokenizer_config.json").is_file()

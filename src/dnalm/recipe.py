@@ -24,7 +24,14 @@ import numpy as np
 from dnalm.files import write_json
 from dnalm.tasks import DEFAULT_TASK
 
-__all__ = ["DEFAULT_TIME_BUDGET_S", "Recipe", "choose_recipe", "parse_duration"]
+__all__ = [
+    "DEFAULT_TIME_BUDGET_S",
+    "Recipe",
+    "choose_recipe",
+    "for_checkpoint",
+    "is_recipe_checkpoint",
+    "parse_duration",
+]
 
 DEFAULT_TIME_BUDGET_S = 600.0  # about 10 minutes on a 2-core laptop CPU
 _SAMPLES = 30_000  # sequences seen (with repeats) that the epoch rule aims for
@@ -180,6 +187,29 @@ def choose_recipe(
         },
         reasons=reasons,
     )
+
+
+def is_recipe_checkpoint(model: str | Path) -> bool:
+    """True for a checkpoint folder of the recipe's own architecture (``pos-cnn``): one that
+    ``dnalm pretrain --model pos-cnn-cpu`` or a default ``dnalm finetune`` wrote."""
+    import json
+
+    from dnalm.models.baselines import PosCnnConfig
+    from dnalm.shipped import resolve_model_path
+
+    config = Path(resolve_model_path(str(model))) / "config.json"
+    if not config.is_file():
+        return False
+    return json.loads(config.read_text(encoding="utf-8")).get("model_type") == PosCnnConfig.model_type
+
+
+def for_checkpoint(recipe: Recipe, checkpoint: str | Path) -> Recipe:
+    """The recipe's training settings for a checkpoint of its architecture: the checkpoint's weights and
+    architecture instead of a new model, everything else as the data decided."""
+    reasons = dict(recipe.reasons)
+    reasons["model"] = f"{checkpoint}: a checkpoint of the recipe's CNN, so its weights with the recipe's settings"
+    reasons["model_config"] = "the checkpoint's own architecture"
+    return dataclasses.replace(recipe, model=str(checkpoint), model_config={}, reasons=reasons)
 
 
 def parse_duration(text: str | float | int | None) -> float | None:

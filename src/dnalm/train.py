@@ -23,7 +23,7 @@ from dnalm.config import FinetuneConfig
 from dnalm.data import LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.files import finish_folder, json_ready, start_folder, write_json
 from dnalm.hardware import precision_flags, resolve_precision, time_steps
-from dnalm.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe
+from dnalm.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
 from dnalm.shipped import finetune_defaults
 from dnalm.tasks import IGNORE_INDEX, get_task
 
@@ -269,7 +269,8 @@ def finetune(
         )
         folder = self_pretrain(train, cfg.model, output / "self_pretrained", time_budget=budget, seed=cfg.seed)
         cfg = dataclasses.replace(cfg, model=str(folder))
-    if cfg.model == "auto":
+    recipe_checkpoint = cfg.model != "auto" and is_recipe_checkpoint(cfg.model)
+    if cfg.model == "auto" or recipe_checkpoint:
         if task.per_base:
             raise ValueError(
                 "the default recipe (model 'auto') classifies whole sequences; per-base labels need "
@@ -282,6 +283,8 @@ def finetune(
             cfg.problem_type,
             cfg.time_budget or DEFAULT_TIME_BUDGET_S,
         )
+        if recipe_checkpoint:  # e.g. the CNN that `dnalm pretrain --model pos-cnn-cpu` wrote: its weights, our settings
+            recipe = for_checkpoint(recipe, cfg.model)
         log.info(recipe.describe())
     spec = resolve_spec(recipe.model if recipe else cfg.model)
     cfg = resolve_settings(cfg, spec, recipe)

@@ -9,6 +9,7 @@ weights at random, so "pretrained vs scratch" compares exactly one thing.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import warnings
@@ -53,7 +54,7 @@ _TRANSFORMER_TYPES = {"bert": "bert", "roberta": "roberta", "modernbert": "moder
 
 def register_baselines() -> None:
     """Make the baselines loadable through ``AutoConfig``/``AutoModelForSequenceClassification``."""
-    from transformers import AutoConfig, AutoModelForSequenceClassification
+    from transformers import AutoConfig, AutoModelForMaskedLM, AutoModelForSequenceClassification
 
     for config_cls, model_cls in _BASELINE_MODELS.items():
         try:
@@ -61,6 +62,8 @@ def register_baselines() -> None:
             AutoModelForSequenceClassification.register(config_cls, model_cls)
         except ValueError:  # already registered
             pass
+    with contextlib.suppress(ValueError):  # the default CNN also pretrains (masked bases) and fine-tunes from there
+        AutoModelForMaskedLM.register(baselines.PosCnnConfig, baselines.PosCnnForMaskedLM)
 
 
 @dataclass
@@ -477,3 +480,6 @@ def load_model(path: str | Path, *, trust_remote_code: bool = False):
         return BertForNucleotideClassification.from_pretrained(path), load_tokenizer(path)
     model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=trust_remote_code)
     return model, load_tokenizer(path, trust_remote_code=trust_remote_code)
+
+
+register_baselines()  # a saved baseline (and the CNN's masked-base model) loads through the Auto classes from here on

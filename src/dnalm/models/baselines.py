@@ -17,7 +17,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
-from transformers.modeling_outputs import SequenceClassifierOutput
+from transformers.modeling_outputs import MaskedLMOutput, SequenceClassifierOutput
 
 from dnalm.tasks import DEFAULT_TASK, get_task
 
@@ -30,6 +30,7 @@ __all__ = [
     "LstmConfig",
     "LstmForSequenceClassification",
     "PosCnnConfig",
+    "PosCnnForMaskedLM",
     "PosCnnForSequenceClassification",
     "sequence_classification_loss",
 ]
@@ -90,6 +91,10 @@ class _BaselineModel(PreTrainedModel):
         self._tables: tuple | None = None
         self.embed = nn.Embedding(config.vocab_size, learned_embedding) if learned_embedding else None
         self.in_channels = learned_embedding or 4
+
+    def get_input_embeddings(self):
+        """The learned token embedding, or None: most baselines read tokens as one-hot bases."""
+        return self.embed
 
     def _init_weights(self, module):
         if isinstance(module, nn.Conv1d | nn.Linear):
@@ -418,7 +423,10 @@ def _bin_weights(mask, bins: int):
 
 
 class _PosCnnBody(nn.Module):
-    def __init__(self, config: PosCnnConfig, in_channels: int):
+    """The stem and residual convolutions (``features``), and unless ``classifier`` is False the
+    sequence-level head: max and mean over positions, and the positional bins."""
+
+    def __init__(self, config: PosCnnConfig, in_channels: int, classifier: bool = True):
         super().__init__()
         c = config.channels
         self.stem = _conv_bn_relu(in_channels, c, config.stem_kernel)
@@ -426,13 +434,17 @@ class _PosCnnBody(nn.Module):
         self.blocks = nn.ModuleList(_conv_bn_relu(c, c, config.kernel_size, d) for d in config.dilations)
         self.dropout = ByteDropout(config.dropout)
         self.bins = config.position_bins
+        if not classifier:
+            return
         features = 2 * c
         if self.bins:
             self.project = nn.Conv1d(c, config.position_channels, 1)
             features += config.position_channels * self.bins
         self.head = nn.Linear(features, config.num_labels)
 
-    def forward(self, x, mask):
+    def features(self, x, mask):
+        """(batch, channels, positions) after the residual convolutions, padding zeroed; the mask
+        (pooled when ``pool`` > 1) and whether it has no padding at all."""
         # A batch without padding (sequences of one length, as in most benchmark sets) skips the masking:
         # multiplying by ones and masking nothing give bit-identical numbers, and the step is faster
         # (bench/cnn_step.py: 5-8% in fp32, about 20% under bf16 autocast).
@@ -448,7 +460,10 @@ class _PosCnnBody(nn.Module):
             z = z + block(z)
             if not full:
                 z = z * m
-        z = self.dropout(z)
+        return self.dropout(z), mask, full
+
+    def forward(self, x, mask):
+        z, mask, full = self.features(x, mask)
         features = [_masked_pool(z, mask, full)]
         if self.bins:
             features.append(torch.bmm(self.project(z), _bin_weights(mask, self.bins).to(z.dtype)).flatten(1))
@@ -468,3 +483,33 @@ class PosCnnForSequenceClassification(_BaselineModel):
         super().__init__(config)
         self.body = _PosCnnBody(config, self.in_channels)
         self.post_init()
+
+
+class PosCnnForMaskedLM(_BaselineModel):
+    """The default recipe's CNN trained to fill in masked bases: the classifier's stem and residual
+    convolutions with a per-position token head instead of the sequence-level one, so that
+    ``PosCnnForSequenceClassification.from_pretrained`` of its folder starts from the pretrained
+    convolutions (with a new head). A masked base is read as "any base" (0.25 on each channel),
+    as N is. No strand or shift augmentation here: the labels are the bases where they stand.
+    """
+
+    config_class = PosCnnConfig
+    _init_weights = PosCnnForSequenceClassification._init_weights
+
+    def __init__(self, config: PosCnnConfig):
+        super().__init__(config)
+        if config.pool > 1:
+            raise ValueError(f"a masked-base model predicts every position; pool must be 1, not {config.pool}")
+        self.body = _PosCnnBody(config, self.in_channels, classifier=False)
+        self.lm_head = nn.Conv1d(config.channels, config.vocab_size, 1)
+        self.post_init()
+
+    def forward(self, input_ids, attention_mask=None, labels=None, token_type_ids=None, return_dict=None, **kwargs):
+        mask = attention_mask if attention_mask is not None else (input_ids != self.config.pad_token_id).long()
+        x = self._lookup(input_ids.device)[0][input_ids] * mask[..., None].to(torch.float32)
+        z, _, _ = self.body.features(x.transpose(1, 2), mask)
+        logits = self.lm_head(z).transpose(1, 2)  # (batch, positions, vocabulary)
+        loss = None
+        if labels is not None:
+            loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1))
+        return MaskedLMOutput(loss=loss, logits=logits)
