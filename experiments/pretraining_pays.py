@@ -62,7 +62,7 @@ def gue_splits(root: Path, out: Path, seed: int, fraction: float) -> Path:
     if fraction >= 1:
         return root
     from dnalm.io import read_sequences, write_table
-    from dnalm.synth import stratified_split
+    from dnalm.data import stratified_split
 
     folder = out / "splits" / f"seed{seed}" / f"labels{int(fraction * 100)}"
     if not (folder / "test.csv").is_file():

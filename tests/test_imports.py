@@ -106,3 +106,62 @@ def test_no_private_names_imported_across_modules(tmp_path):
     (tmp_path / "dnalm" / "a.py").write_text("from dnalm.b import _x, y\nfrom dnalm.a import _own\n")
     assert private_imports(tmp_path) == ["dnalm/a.py:1 dnalm.b._x"]  # the check sees what it should
     assert private_imports() == []
+
+
+ROOT = SRC.parent
+
+
+def _top_level_names(path: Path) -> set[str]:
+    """Names a module defines at its top level (functions, classes, assignments, imports), ``if``/``try`` included."""
+    names: set[str] = set()
+
+    def visit(body):
+        for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, ast.If | ast.Try | ast.With):
+                for part in ("body", "orelse", "finalbody", "handlers"):
+                    for child in getattr(node, part, []):
+                        visit(getattr(child, "body", [child]) if isinstance(child, ast.ExceptHandler) else [child])
+
+    visit(ast.parse(path.read_text(), filename=str(path)).body)
+    return names
+
+
+def unresolved_imports(files, root: Path = SRC) -> list[str]:
+    """``file:line dnalm.x.name`` for every ``from dnalm.x import name`` (anywhere in a file) that names
+    neither something module ``dnalm.x`` defines nor a submodule of it: a script in bench/ or
+    experiments/ that no test runs would otherwise break unseen when a function moves."""
+    modules = _modules(root)
+    defined = {name: _top_level_names(path) for name, path in modules.items()}
+    out = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if not (isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("dnalm")):
+                continue
+            for alias in node.names:
+                if node.module not in modules:
+                    out.append(f"{path.name}:{node.lineno} {node.module} (no such module)")
+                elif alias.name not in defined[node.module] and f"{node.module}.{alias.name}" not in modules:
+                    out.append(f"{path.name}:{node.lineno} {node.module}.{alias.name}")
+    return out
+
+
+def test_every_name_imported_from_dnalm_exists(tmp_path):
+    (tmp_path / "dnalm").mkdir()
+    (tmp_path / "dnalm" / "__init__.py").write_text("")
+    (tmp_path / "dnalm" / "b.py").write_text("x = 1\ntry:\n    import numpy as y\nexcept ImportError:\n    y = None\n")
+    (tmp_path / "script.py").write_text("def f():\n    from dnalm.b import x, y, gone\n    from dnalm.c import z\n")
+    assert unresolved_imports([tmp_path / "script.py"], tmp_path) == [
+        "script.py:2 dnalm.b.gone",
+        "script.py:3 dnalm.c (no such module)",
+    ]
+    scripts = [p for folder in ("bench", "experiments", "tools") for p in sorted((ROOT / folder).glob("*.py"))]
+    assert len(scripts) > 5
+    assert unresolved_imports([*scripts, *_modules(SRC).values()]) == []
