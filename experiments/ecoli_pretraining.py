@@ -25,10 +25,10 @@ import numpy as np
 
 from dnalm.config import FinetuneConfig
 from dnalm.corpus import build_corpus
+from dnalm.data import stratified_split
 from dnalm.evaluation import evaluate
 from dnalm.io import read_labeled_fasta, write_table
 from dnalm.pretrain import pretrain, resolve_pretrain_config
-from dnalm.data import stratified_split
 from dnalm.train import finetune
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

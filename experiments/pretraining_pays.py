@@ -13,7 +13,9 @@ test (strand-averaged where the model folder says so):
   training sequences for half the budget (``--self-pretrain``), then fine-tuned;
 - ``default CNN``: ``--model auto`` (the default recipe: pos-cnn);
 - ``pretrained CNN``: the same CNN and recipe starting from a masked-base checkpoint of it
-  (``--cnn-checkpoint``, written by ``dnalm pretrain CORPUS --model pos-cnn-cpu``).
+  (``--cnn-checkpoint``, written by ``dnalm pretrain CORPUS --model pos-cnn-cpu``);
+- ``self-pretrained CNN``: ``--model auto --self-pretrain``: the recipe's CNN first fills in masked bases of
+  the run's own training sequences (as many passes as it then fine-tunes), then fine-tunes as the recipe says.
 
 No per-arm learning-rate search (CPU time); each arm uses its recorded defaults. Results: mean ± std over seeds
 -> ``OUT/results.json``, ``OUT/results.md`` and ``OUT/pretraining_pays.png``. Every finished run is kept and skipped
@@ -48,6 +50,7 @@ ARMS = {
     "self-pretrained": {"model": "mini", "self_pretrain": True},
     "default CNN": {"model": "auto"},
     "pretrained CNN": {},  # the model: --cnn-checkpoint
+    "self-pretrained CNN": {"model": "auto", "self_pretrain": True},
 }
 
 
@@ -61,8 +64,8 @@ def gue_splits(root: Path, out: Path, seed: int, fraction: float) -> Path:
     unchanged)."""
     if fraction >= 1:
         return root
-    from dnalm.io import read_sequences, write_table
     from dnalm.data import stratified_split
+    from dnalm.io import read_sequences, write_table
 
     folder = out / "splits" / f"seed{seed}" / f"labels{int(fraction * 100)}"
     if not (folder / "test.csv").is_file():

@@ -291,7 +291,17 @@ def test_finetune_with_self_pretraining(tmp_path):
     assert (tmp_path / "out" / "self_pretrained" / "pretrain_summary.json").is_file()
     assert summary["model"] == str((tmp_path / "out" / "self_pretrained").absolute())  # where it is now
     with pytest.raises(ValueError, match="self-pretraining trains a masked language model"):
-        finetune(FinetuneConfig(self_pretrain=True), tmp_path, tmp_path / "auto")
+        finetune(FinetuneConfig(model="cnn", self_pretrain=True), tmp_path, tmp_path / "dilated")
+    # the default recipe self-pretrains its own CNN (as many passes as it fine-tunes), then fine-tunes it as usual
+    summary = finetune(
+        FinetuneConfig(self_pretrain=True, epochs=1, trainer={"disable_tqdm": True}), tmp_path, tmp_path / "auto"
+    )
+    folder = (tmp_path / "auto" / "self_pretrained").absolute()
+    pre = json.loads((folder / "pretrain_summary.json").read_text())
+    # the recipe's 30 epochs for 90 sequences (its most), batch 64: 43 steps
+    assert pre["model"] == "pos-cnn" and pre["steps"] == -(-30 * 90 // 64) == 43
+    recipe = json.loads((tmp_path / "auto" / "recipe.json").read_text())
+    assert summary["model"] == recipe["model"] == str(folder) and summary["learning_rate"] == 2e-3
 
 
 def test_time_budget_stop_asks_for_an_evaluation_only_when_there_is_one():

@@ -728,8 +728,8 @@ def pretrain(
     output: OutDir,
     model: str | None = typer.Option(
         None,
-        help="Recipe (tinydnabert, dnabert, tinydnabert-cpu, "
-        "dnabert-cpu), model preset/YAML, or checkpoint. (default: tiny)",
+        help="Recipe (tinydnabert, dnabert, tinydnabert-cpu, dnabert-cpu, mini-cpu, "
+        "pos-cnn-cpu: the default recipe's CNN), model preset/YAML, or checkpoint. (default: tiny)",
     ),
     config: Path | None = typer.Option(None, help="YAML with PretrainConfig settings."),
     max_steps: int | None = None,

@@ -659,10 +659,11 @@ def self_pretrain(
     if not seqs:
         raise ValueError("self-pretraining needs training sequences; got none")
     spec = resolve_spec(model)
-    if spec is not None and spec.architecture not in ("bert", "roberta", "modernbert"):
+    if spec is not None and spec.architecture not in ("bert", "roberta", "modernbert", "pos-cnn"):
         raise ValueError(
             f"self-pretraining trains a masked language model: {model!r} is a {spec.architecture}; "
-            "choose a transformer (--model mini, tiny, or a checkpoint such as dnalm-mini)"
+            "choose a transformer (--model mini, tiny, or a checkpoint such as dnalm-mini) or the default "
+            "recipe (--model auto), whose CNN also pretrains"
         )
     base = {
         "model": model,

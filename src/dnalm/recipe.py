@@ -207,7 +207,7 @@ def for_checkpoint(recipe: Recipe, checkpoint: str | Path) -> Recipe:
     """The recipe's training settings for a checkpoint of its architecture: the checkpoint's weights and
     architecture instead of a new model, everything else as the data decided."""
     reasons = dict(recipe.reasons)
-    reasons["model"] = f"{checkpoint}: a checkpoint of the recipe's CNN, so its weights with the recipe's settings"
+    reasons["model"] = "a checkpoint of the recipe's CNN (pretrained or fine-tuned): its weights, the recipe's settings"
     reasons["model_config"] = "the checkpoint's own architecture"
     return dataclasses.replace(recipe, model=str(checkpoint), model_config={}, reasons=reasons)
 

@@ -253,21 +253,31 @@ def finetune(
     log.info("%s; %d train, %d validation sequences", val_note, len(train), len(dev))
     recipe = None
     if cfg.self_pretrain:
-        if cfg.model == "auto":
-            raise ValueError(
-                "self-pretraining trains a masked language model; the default recipe's model is a "
-                "CNN: choose a transformer, e.g. --model mini (or dnalm-mini to continue pretraining)"
-            )
-        from dnalm.pretrain import self_pretrain
+        from dnalm.pretrain import RECIPES, self_pretrain
 
         budget = cfg.self_pretrain_budget or (cfg.time_budget / 2 if cfg.time_budget else 300.0)
+        settings = {}
+        if cfg.model == "auto":  # the recipe's CNN fills in masked bases first, then fine-tunes as the recipe says
+            cnn = RECIPES["pos-cnn-cpu"]
+            epochs = choose_recipe(len(train), [len(r.sequence) for r in train], labels.num_labels).epochs
+            settings = {
+                "max_steps": math.ceil(epochs * len(train) / cnn["batch_size"]),  # as many passes as fine-tuning
+                **{k: cnn[k] for k in ("batch_size", "learning_rate", "warmup_steps", "lr_scheduler", "weight_decay")},
+            }
         log.info(
             "self-pretraining %s on the %d training sequences (never dev or test) for up to %.0f s",
-            cfg.model,
+            "the recipe's CNN" if cfg.model == "auto" else cfg.model,
             len(train),
             budget,
         )
-        folder = self_pretrain(train, cfg.model, output / "self_pretrained", time_budget=budget, seed=cfg.seed)
+        folder = self_pretrain(
+            train,
+            "pos-cnn" if cfg.model == "auto" else cfg.model,
+            output / "self_pretrained",
+            time_budget=budget,
+            seed=cfg.seed,
+            **settings,
+        )
         cfg = dataclasses.replace(cfg, model=str(folder))
     recipe_checkpoint = cfg.model != "auto" and is_recipe_checkpoint(cfg.model)
     if cfg.model == "auto" or recipe_checkpoint:
@@ -429,6 +439,8 @@ def finetune(
     trainer.save_model(str(output))  # the Trainer writes from the main process only
     if cfg.self_pretrain:  # where the self-pretrained encoder will be once the folder is in place
         cfg = dataclasses.replace(cfg, model=str(final / Path(cfg.model).relative_to(output)))
+        if recipe is not None and distributed.is_main():
+            dataclasses.replace(recipe, model=cfg.model).save(output / "recipe.json")
     if distributed.is_main():
         tok.save_pretrained(output)
         cfg.save(output / "dnalm_config.yaml")
