@@ -1,5 +1,5 @@
-"""The pretrained checkpoint shipped inside the package works offline: it loads, fills masks, embeds,
-fine-tunes, and its recorded held-out metrics beat the Markov chain."""
+"""The pretrained checkpoints shipped inside the package work offline: they load, fill masks, fine-tune, and
+their recorded held-out metrics beat the Markov chain."""
 
 from __future__ import annotations
 
@@ -48,3 +48,29 @@ def test_finetune_from_dnalm_mini_offline(tmp_path, monkeypatch):
     assert cfg["model_type"] == "modernbert" and summary["steps_run"] >= 1
     used = (tmp_path / "out" / "dnalm_config.yaml").read_text()
     assert "learning_rate: 0.0005" in used  # the checkpoint's recorded fine-tuning default, not 5e-5
+
+
+def test_dnalm_cnn_is_shipped_beats_both_references_and_fine_tunes_with_the_recipe(tmp_path, monkeypatch):
+    from dnalm.config import FinetuneConfig
+    from dnalm.data import stratified_split
+    from dnalm.io import write_table
+    from dnalm.synth import tata_dataset
+    from dnalm.train import finetune
+
+    path = dnalm.pretrained_path("dnalm-cnn")
+    assert sum(p.stat().st_size for p in path.iterdir()) < 5e6
+    lm = json.loads((path / "lm_metrics.json").read_text())
+    assert lm["bits_per_base"] < min(lm["markov_bits_per_base"], lm["context_count_bits_per_base"])
+    assert lm["masked_base_accuracy"] > 0.3 and lm["n_bases"] > 10_000
+    out = fill_mask("dnalm-cnn", "ATGCGTACGTTAGCATGC<mask>TACGTTAGCATGCGT")
+    assert abs(sum(out[0]["probabilities"].values()) - 1) < 1e-4
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    train, dev = stratified_split(tata_dataset(80, 60, seed=0), 0.25, seed=0)
+    write_table(train, tmp_path / "train.csv")
+    write_table(dev, tmp_path / "dev.csv")
+    summary = finetune(
+        FinetuneConfig(model="dnalm-cnn", epochs=1, trainer={"disable_tqdm": True}), tmp_path, tmp_path / "out"
+    )
+    assert summary["learning_rate"] == 2e-3 and summary["reverse_complement_average"]  # the recipe's settings
+    recipe = json.loads((tmp_path / "out" / "recipe.json").read_text())
+    assert recipe["model"] == "dnalm-cnn"
