@@ -30,7 +30,8 @@ def test_dnalm_mini_fills_a_mask_and_embeds():
     assert vectors.shape[0] == 2 and np.isfinite(vectors).all()
 
 
-def test_finetune_from_dnalm_mini_offline(tmp_path, monkeypatch):
+def _finetune_offline(model: str, tmp_path, monkeypatch) -> dict:
+    """One epoch of ``model`` on a small synthetic TATA task with the hub switched off."""
     from dnalm.config import FinetuneConfig
     from dnalm.data import stratified_split
     from dnalm.io import write_table
@@ -41,9 +42,11 @@ def test_finetune_from_dnalm_mini_offline(tmp_path, monkeypatch):
     train, dev = stratified_split(tata_dataset(80, 60, seed=0), 0.25, seed=0)
     write_table(train, tmp_path / "train.csv")
     write_table(dev, tmp_path / "dev.csv")
-    summary = finetune(
-        FinetuneConfig(model="dnalm-mini", epochs=1, trainer={"disable_tqdm": True}), tmp_path, tmp_path / "out"
-    )
+    return finetune(FinetuneConfig(model=model, epochs=1, trainer={"disable_tqdm": True}), tmp_path, tmp_path / "out")
+
+
+def test_finetune_from_dnalm_mini_offline(tmp_path, monkeypatch):
+    summary = _finetune_offline("dnalm-mini", tmp_path, monkeypatch)
     cfg = json.loads((tmp_path / "out" / "config.json").read_text())
     assert cfg["model_type"] == "modernbert" and summary["steps_run"] >= 1
     used = (tmp_path / "out" / "dnalm_config.yaml").read_text()
@@ -51,12 +54,6 @@ def test_finetune_from_dnalm_mini_offline(tmp_path, monkeypatch):
 
 
 def test_dnalm_cnn_is_shipped_beats_both_references_and_fine_tunes_with_the_recipe(tmp_path, monkeypatch):
-    from dnalm.config import FinetuneConfig
-    from dnalm.data import stratified_split
-    from dnalm.io import write_table
-    from dnalm.synth import tata_dataset
-    from dnalm.train import finetune
-
     path = dnalm.pretrained_path("dnalm-cnn")
     assert sum(p.stat().st_size for p in path.iterdir()) < 5e6
     lm = json.loads((path / "lm_metrics.json").read_text())
@@ -64,13 +61,7 @@ def test_dnalm_cnn_is_shipped_beats_both_references_and_fine_tunes_with_the_reci
     assert lm["masked_base_accuracy"] > 0.3 and lm["n_bases"] > 10_000
     out = fill_mask("dnalm-cnn", "ATGCGTACGTTAGCATGC<mask>TACGTTAGCATGCGT")
     assert abs(sum(out[0]["probabilities"].values()) - 1) < 1e-4
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    train, dev = stratified_split(tata_dataset(80, 60, seed=0), 0.25, seed=0)
-    write_table(train, tmp_path / "train.csv")
-    write_table(dev, tmp_path / "dev.csv")
-    summary = finetune(
-        FinetuneConfig(model="dnalm-cnn", epochs=1, trainer={"disable_tqdm": True}), tmp_path, tmp_path / "out"
-    )
+    summary = _finetune_offline("dnalm-cnn", tmp_path, monkeypatch)
     assert summary["learning_rate"] == 2e-3 and summary["reverse_complement_average"]  # the recipe's settings
     recipe = json.loads((tmp_path / "out" / "recipe.json").read_text())
     assert recipe["model"] == "dnalm-cnn"
