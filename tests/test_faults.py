@@ -108,3 +108,40 @@ def test_scan_killed_mid_genome_leaves_the_previous_track_and_no_partial_file(tm
     scan_genome(str(tmp_path / "m"), genome, out, window=100, stride=50)  # the re-run
     assert len(out.read_text().splitlines()) > 7_000
     assert not list(tmp_path.glob(".s.bedGraph.partial-*"))  # the killed run's temporary file is gone too
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 64 KiB tmpfs (a disk that fills up), where this test runner may mount one."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True, text=True, check=False
+    )
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip() or 'not allowed'}); needs root")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_full_disk_leaves_no_partial_file_and_says_so_in_one_line(tata_model, tiny_disk, tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    # about 3,000 rows of predictions: well over the 64 KiB the disk holds
+    fasta = "".join(f">seq{i}\n{''.join(rng.choice(list('ACGT'), 60))}\n" for i in range(3_000))
+    (tmp_path / "many.fa").write_text(fasta)
+    (tiny_disk / "keep.txt").write_text("a file that was there before")
+    out = subprocess.run(
+        _dnalm("predict", tata_model, tmp_path / "many.fa", "-o", tiny_disk / "p.tsv"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode != 0
+    message = out.stderr.strip().splitlines()
+    assert "Traceback" not in out.stderr
+    assert any(f"could not write {tiny_disk / 'p.tsv'}" in line and "nothing was written" in line for line in message)
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["keep.txt"]  # no partial, no temporary file
