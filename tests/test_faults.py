@@ -145,3 +145,32 @@ def test_a_full_disk_leaves_no_partial_file_and_says_so_in_one_line(tata_model, 
     assert "Traceback" not in out.stderr
     assert any(f"could not write {tiny_disk / 'p.tsv'}" in line and "nothing was written" in line for line in message)
     assert sorted(p.name for p in tiny_disk.iterdir()) == ["keep.txt"]  # no partial, no temporary file
+
+
+def test_benchmark_killed_between_runs_reuses_the_finished_ones_and_completes(tata_dir, tmp_path):
+    import json
+
+    import yaml
+
+    config = {
+        "name": "killed",
+        "seeds": [0, 1],
+        "datasets": {"tata": {"path": str(tata_dir)}},
+        "finetune": {"epochs": 10, "early_stopping_patience": None, "trainer": {"disable_tqdm": True}},
+        "models": {"pos-cnn": {"model": "pos-cnn"}},
+        "audit": False,
+        "report": False,
+    }
+    (tmp_path / "bench.yaml").write_text(yaml.safe_dump(config))
+    runs = tmp_path / "runs"
+    args = ("benchmark", tmp_path / "bench.yaml", "-o", runs)
+    _kill_when(_dnalm(*args), lambda: len(list(runs.rglob("run.json"))) == 1)  # mid-way through the second run
+    first = next(runs.rglob("run.json"))
+    kept = first.read_bytes()
+    assert not (runs / "results.json").exists()  # no table from a stopped benchmark
+    done = subprocess.run(_dnalm(*args), capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert first.read_bytes() == kept  # the finished run was reused, not redone
+    results = json.loads((runs / "results.json").read_text())
+    assert len(list(runs.rglob("run.json"))) == 2 and results["rows"][0]["n_seeds"] == 2
+    assert not list(runs.rglob("*.partial")) and not list(runs.rglob(".*.partial-*"))  # nothing half-written
