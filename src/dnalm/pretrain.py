@@ -29,6 +29,8 @@ from dnalm.plots import plot_loss_curve
 __all__ = ["RECIPES", "PretrainConfig", "pretrain", "score_language_model", "self_pretrain"]
 
 log = logging.getLogger(__name__)
+#: Architectures with a masked-LM form: the transformers, and the default recipe's CNN (filling in masked bases).
+MASKED_LM_ARCHITECTURES = ("bert", "roberta", "modernbert", "pos-cnn")
 
 
 @dataclass
@@ -186,7 +188,7 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
 
         path = resolve_model_path(cfg.model)
         return AutoModelForMaskedLM.from_pretrained(path), load_tokenizer(path)
-    if spec.architecture not in ("bert", "roberta", "modernbert", "pos-cnn"):
+    if spec.architecture not in MASKED_LM_ARCHITECTURES:
         raise ValueError(
             f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta/modernbert) or the default "
             f"recipe's CNN (pos-cnn), not {spec.architecture}"
@@ -659,7 +661,7 @@ def self_pretrain(
     if not seqs:
         raise ValueError("self-pretraining needs training sequences; got none")
     spec = resolve_spec(model)
-    if spec is not None and spec.architecture not in ("bert", "roberta", "modernbert", "pos-cnn"):
+    if spec is not None and spec.architecture not in MASKED_LM_ARCHITECTURES:
         raise ValueError(
             f"self-pretraining trains a masked language model: {model!r} is a {spec.architecture}; "
             "choose a transformer (--model mini, tiny, or a checkpoint such as dnalm-mini) or the default "
