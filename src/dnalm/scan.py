@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,7 +168,7 @@ def scan_genome(
         return np.fromiter((s[positive] for s, _ in results), dtype=np.float64, count=len(starts))
 
     chunks_before = 0  # chunks of earlier contigs: the round-robin deal goes on across contigs
-    with atomic_open(output) if main else _Discard() as fh:
+    with atomic_open(output) if main else nullcontext() as fh:  # only the main process writes
         for rec in read_fasta(genome):
             seq = rec.sequence
             starts, skipped = window_positions(seq, window, stride)
@@ -224,7 +225,7 @@ def scan_genome(
         )
     files = {"bedgraph": str(output)}
     if peaks is not None:
-        with atomic_open(peaks) if main else _Discard() as fh:
+        with atomic_open(peaks) if main else nullcontext() as fh:
             for n, (chrom, start, end, best) in enumerate(intervals_peaks, start=1):
                 fh.write(f"{chrom}\t{start}\t{end}\tpeak{n}\t{round(1000 * best)}\t.\t{best:.5g}\n")
         files["peaks"] = str(peaks)
@@ -255,19 +256,6 @@ def scan_genome(
         round(seconds, 2),
         files,
     )
-
-
-class _Discard:
-    """What a process that is not the main one writes to: nothing."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def write(self, text: str) -> None:
-        pass
 
 
 def _intervals(lo: np.ndarray, width: int, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
