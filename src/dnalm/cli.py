@@ -97,8 +97,13 @@ def configure_output(quiet: bool = False, log_file: Path | None = None, debug: b
 
 def main() -> None:
     """The ``dnalm`` command: any error a command did not handle is one line (``--debug``: the traceback)."""
+    succeeded = False
     try:
         app()
+        succeeded = True
+    except SystemExit as done:  # typer ends every command this way
+        succeeded = done.code in (0, None)
+        raise
     except Exception as err:
         if _STATE["debug"]:
             raise
@@ -113,6 +118,10 @@ def main() -> None:
         typer.echo("(run with --debug for the traceback)", err=True)
         sys.exit(1)
     finally:
+        if succeeded:
+            from dnalm.distributed import finish
+
+            finish()  # under torchrun: or a process may abort in its exit after the work is done
         # Shutting down, Python's last garbage collection walks every object that torch and transformers
         # created at import (about 1.2 s after `import transformers` on a 2-core CPU, a twentieth of a short
         # fine-tuning run); frozen objects are skipped. Files are closed and written by then, atexit

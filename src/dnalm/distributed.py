@@ -9,14 +9,29 @@ is taken by all of them (:func:`any_process`), or the others would wait forever 
 gradient exchange. With one process every function here is a no-op.
 
 The process group is the one ``accelerate`` (and so the Trainer) uses; :func:`start` creates it
-early, before anything is written, when the launcher's environment says there are several processes.
+early, before anything is written, when the launcher's environment says there are several processes,
+and :func:`finish` takes it down when the work has succeeded (the ``dnalm`` command does; a script that
+calls dnalm's functions under a launcher should too): a process that exits with the group still up can
+abort in its exit (gloo's worker threads outlive the interpreter: "terminate called without an active
+exception", SIGABRT) and fail a run whose work was done.
 """
 
 from __future__ import annotations
 
 import os
 
-__all__ = ["any_process", "barrier", "broadcast", "device", "gather", "is_main", "rank", "start", "world_size"]
+__all__ = [
+    "any_process",
+    "barrier",
+    "broadcast",
+    "device",
+    "finish",
+    "gather",
+    "is_main",
+    "rank",
+    "start",
+    "world_size",
+]
 
 
 def world_size() -> int:
@@ -49,6 +64,15 @@ def start() -> None:
         from accelerate import PartialState
 
         PartialState()
+
+
+def finish() -> None:
+    """Take down the process group, if there is one. Only after success: a process that failed may leave
+    others inside a collective, and taking the group down then can wait for them forever."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def _group():
