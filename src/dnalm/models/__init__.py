@@ -393,9 +393,15 @@ def build_model(
             config = AutoConfig.from_pretrained(spec, trust_remote_code=trust_remote_code, **label_kwargs)
             model = AutoModelForSequenceClassification.from_config(config, trust_remote_code=trust_remote_code)
         else:
-            model = AutoModelForSequenceClassification.from_pretrained(
-                spec, trust_remote_code=trust_remote_code, ignore_mismatched_sizes=True, **label_kwargs
-            )
+            with _quiet_load_report():  # one line of ours below instead of transformers' coloured table
+                model, info = AutoModelForSequenceClassification.from_pretrained(
+                    spec,
+                    trust_remote_code=trust_remote_code,
+                    ignore_mismatched_sizes=True,
+                    output_loading_info=True,
+                    **label_kwargs,
+                )
+            log.info(_describe_load(spec, model, info))
     except ValueError as err:
         if "trust_remote_code" in str(err) and not trust_remote_code:
             raise ValueError(
@@ -405,6 +411,44 @@ def build_model(
         raise
     _check_vocab(model, tokenizer, spec)
     return model, tokenizer, None
+
+
+@contextlib.contextmanager
+def _quiet_load_report():
+    """transformers prints a table of every tensor a checkpoint lacks or has in excess as a warning, which
+    for a classifier built on a pretrained encoder is the expected case (a new head, an unused LM head)."""
+    logger = logging.getLogger("transformers.modeling_utils")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _describe_load(spec: str, model, info: dict) -> str:
+    """One line: how many tensors came from the checkpoint, which are new (by module), which went unused.
+
+    >>> _describe_load("m", None, {"missing_keys": ["head.w", "head.b"], "unexpected_keys": ["lm.w"],
+    ...                            "mismatched_keys": []}).split(": ", 1)[1]
+    'new (random, trained on this task): head (2 tensors); unused: lm (1 tensor)'
+    """
+
+    def modules(keys) -> str:
+        groups: dict[str, int] = {}
+        for key in keys:
+            name = key if isinstance(key, str) else key[0]  # mismatched keys come with their shapes
+            prefix = name.rsplit(".", 1)[0]
+            groups[prefix] = groups.get(prefix, 0) + 1
+        return ", ".join(f"{k} ({n} tensor{'s' * (n != 1)})" for k, n in sorted(groups.items()))
+
+    loaded = "" if model is None else f"{len(model.state_dict()) - len(info['missing_keys'])} tensors loaded; "
+    parts = [f"{spec}: {loaded}new (random, trained on this task): {modules(info['missing_keys']) or 'none'}"]
+    if info.get("mismatched_keys"):
+        parts.append(f"re-initialised for a different shape: {modules(info['mismatched_keys'])}")
+    if info.get("unexpected_keys"):
+        parts.append(f"unused: {modules(info['unexpected_keys'])}")
+    return "; ".join(parts)
 
 
 def _needs_remote_code(spec: str) -> bool:
