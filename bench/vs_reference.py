@@ -3,7 +3,8 @@
 For each task and seed, one after the other on the same (otherwise idle) machine:
 
 - ``dnalm finetune TASK -o OUT --seed S`` then ``dnalm evaluate OUT TASK`` (defaults only: the
-  default recipe, strand-averaged evaluation as recorded in the model folder), and
+  default recipe, strand-averaged evaluation as recorded in the model folder; ``--from-scratch`` adds
+  that option: the recipe's CNN from random weights instead of the shipped ``dnalm-cnn``), and
 - ``python ../shared/tools/reference_cnn.py ROOT TASK 8 S`` (the yardstick; run, not copied),
 
 timing each command's wall clock and reading test MCC from each. Prints a table of mean ± std
@@ -47,9 +48,10 @@ def _test_rows(data: Path) -> int:
         return sum(1 for _ in fh) - 1
 
 
-def run_dnalm(data: Path, seed: int, out: Path) -> dict:
+def run_dnalm(data: Path, seed: int, out: Path, options: list[str]) -> dict:
     model = out / "model"
-    wall_ft, _ = _run(["dnalm", "finetune", str(data), "-o", str(model), "--seed", str(seed)], out / "finetune.log")
+    command = ["dnalm", "finetune", str(data), "-o", str(model), "--seed", str(seed), *options]
+    wall_ft, _ = _run(command, out / "finetune.log")
     wall_ev, _ = _run(["dnalm", "evaluate", str(model), str(data), "-o", str(out / "eval")], out / "evaluate.log")
     metrics = json.loads((out / "eval" / "metrics.json").read_text())
     summary = json.loads((model / "training_summary.json").read_text())
@@ -95,31 +97,44 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--reference-epochs", type=int, default=8)
     ap.add_argument("-o", "--output", type=Path, default=Path("runs/vs_reference"))
+    ap.add_argument("--from-scratch", action="store_true", help="dnalm finetune --from-scratch (no dnalm-cnn weights)")
     args = ap.parse_args()
+    options = ["--from-scratch"] if args.from_scratch else []
     if not (SHARED / "tools" / "reference_cnn.py").is_file():
         sys.exit(f"{SHARED / 'tools' / 'reference_cnn.py'} not found: the yardstick lives in ../shared/tools")
     results_path = args.output / "results.json"
     runs = json.loads(results_path.read_text()) if results_path.is_file() else []
-    done = {(r["task"], r["seed"], r["side"]) for r in runs}
+    # a finished run is reused only if it ran with the same options (older rows, without the key, had none)
+    done = {(r["task"], r["seed"], r["side"], tuple(r.get("options", []))) for r in runs}
     for task in args.tasks:
         for seed in args.seeds:
             for side in ("dnalm", "reference"):
-                if (task, seed, side) in done:
+                if (task, seed, side, tuple(options if side == "dnalm" else [])) in done:
                     continue
-                out = args.output / task.replace("/", "_") / f"seed{seed}" / side
+                folder = f"{side}-scratch" if side == "dnalm" and options else side
+                out = args.output / task.replace("/", "_") / f"seed{seed}" / folder
                 out.mkdir(parents=True, exist_ok=True)
                 row = (
-                    run_dnalm(args.root / task, seed, out)
+                    run_dnalm(args.root / task, seed, out, options)
                     if side == "dnalm"
                     else run_reference(args.root, task, seed, out, args.reference_epochs)
                 )
-                runs.append({"task": task, "seed": seed, "side": side, **row})
+                runs.append(
+                    {"task": task, "seed": seed, "side": side, "options": options if side == "dnalm" else [], **row}
+                )
                 print(f"{task} seed {seed} {side}: MCC {row['mcc']:.4f} in {row['wall_s']:.0f} s", flush=True)
                 results_path.write_text(json.dumps(runs, indent=2) + "\n")
     print("\n| task | seeds | dnalm test MCC | reference CNN test MCC | dnalm s/run | reference s/run | time ratio |")
     print("|---|---|---|---|---|---|---|")
     for task in args.tasks:
-        ours = [r for r in runs if r["task"] == task and r["side"] == "dnalm" and r["seed"] in args.seeds]
+        ours = [
+            r
+            for r in runs
+            if r["task"] == task
+            and r["side"] == "dnalm"
+            and r["seed"] in args.seeds
+            and r.get("options", []) == options
+        ]
         ref = [r for r in runs if r["task"] == task and r["side"] == "reference" and r["seed"] in args.seeds]
         if not ours or not ref:
             continue

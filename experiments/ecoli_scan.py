@@ -54,6 +54,7 @@ def main() -> None:
     ap.add_argument("--stride", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--time-budget", default="10m")
+    ap.add_argument("--from-scratch", action="store_true", help="the recipe's CNN from random weights, not dnalm-cnn")
     args = ap.parse_args()
     if not GENOME.is_file():
         raise SystemExit(f"needs the shared data at {SHARED}")
@@ -101,6 +102,7 @@ def main() -> None:
             "--time-budget",
             args.time_budget,
             "--overwrite",
+            *(["--from-scratch"] if args.from_scratch else []),
         ],
         check=True,
     )

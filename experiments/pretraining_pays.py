@@ -11,9 +11,11 @@ test (strand-averaged where the model folder says so):
 - ``scratch``: the same architecture and tokenizer with random weights (``--from-scratch`` on dnalm-mini);
 - ``self-pretrained``: the same architecture from scratch, first trained as a masked LM on the run's own
   training sequences for half the budget (``--self-pretrain``), then fine-tuned;
-- ``default CNN``: ``--model auto`` (the default recipe: pos-cnn);
+- ``scratch CNN``: ``--model auto --from-scratch`` (the default recipe's CNN from random weights; before
+  the recipe started from ``dnalm-cnn``, this arm was ``--model auto`` and named ``default CNN``);
 - ``pretrained CNN``: the same CNN and recipe starting from a masked-base checkpoint of it
-  (``--cnn-checkpoint``, written by ``dnalm pretrain CORPUS --model pos-cnn-cpu``);
+  (``--cnn-checkpoint``, written by ``dnalm pretrain CORPUS --model pos-cnn-cpu``; default: the shipped
+  ``dnalm-cnn``, which is what ``--model auto`` now starts from);
 - ``self-pretrained CNN``: ``--model auto --self-pretrain``: the recipe's CNN first fills in masked bases of
   the run's own training sequences (as many passes as it then fine-tunes), then fine-tunes as the recipe says.
 
@@ -23,7 +25,7 @@ on a re-run.
 
     python experiments/pretraining_pays.py -o runs/pretraining_pays --seeds 0 1 2
     python experiments/pretraining_pays.py -o runs/pretraining_pays_tata --gue prom/prom_core_tata --fractions 0.1
-    python experiments/pretraining_pays.py -o runs/pretraining_pays_cnn --arms "default CNN" "pretrained CNN" \
+    python experiments/pretraining_pays.py -o runs/pretraining_pays_cnn --arms "scratch CNN" "pretrained CNN" \
         --cnn-checkpoint pre/cnn-ecoli
 """
 
@@ -48,8 +50,8 @@ ARMS = {
     "pretrained": {"model": "dnalm-mini"},
     "scratch": {"model": "dnalm-mini", "from_scratch": True},
     "self-pretrained": {"model": "mini", "self_pretrain": True},
-    "default CNN": {"model": "auto"},
-    "pretrained CNN": {},  # the model: --cnn-checkpoint
+    "scratch CNN": {"model": "auto", "from_scratch": True},
+    "pretrained CNN": {"model": "dnalm-cnn"},  # or --cnn-checkpoint
     "self-pretrained CNN": {"model": "auto", "self_pretrain": True},
 }
 
@@ -114,17 +116,17 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--fractions", type=float, nargs="+", default=[1.0, 0.1])
     ap.add_argument(
-        "--arms", nargs="+", default=None, choices=list(ARMS), help="default: all (the CNN one with --cnn-checkpoint)"
+        "--arms", nargs="+", default=None, choices=list(ARMS), help="default: all"
     )
     ap.add_argument("--time-budget", default="2m", help="wall clock per fine-tuning run, the same for every arm")
     ap.add_argument("--gue", default=None, help="a GUE task instead of iPromoter-2L, e.g. prom/prom_core_tata")
-    ap.add_argument("--cnn-checkpoint", default=None, help="the pos-cnn masked-base checkpoint of 'pretrained CNN'")
+    ap.add_argument(
+        "--cnn-checkpoint", default=None, help="the pos-cnn masked-base checkpoint of 'pretrained CNN' (default: dnalm-cnn)"
+    )
     args = ap.parse_args()
     if args.arms is None:
-        args.arms = [a for a in ARMS if a != "pretrained CNN" or args.cnn_checkpoint]
-    if "pretrained CNN" in args.arms:
-        if not args.cnn_checkpoint:
-            raise SystemExit("the 'pretrained CNN' arm needs --cnn-checkpoint FOLDER")
+        args.arms = list(ARMS)
+    if args.cnn_checkpoint:
         ARMS["pretrained CNN"] = {"model": str(Path(args.cnn_checkpoint).absolute())}
     gue = SHARED / "gue" / args.gue if args.gue else None
     if not (gue or PROMOTERS).is_dir():

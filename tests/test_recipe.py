@@ -26,7 +26,14 @@ def test_recipe_is_a_function_of_the_data():
     small, large = choose_recipe(500, [80] * 500, 2), choose_recipe(50_000, [300] * 50_000, 2)
     assert small.batch_size < large.batch_size
     assert small.epochs > large.epochs  # small sets get more passes, large ones more steps per pass
-    assert choose_recipe(800, [20] * 800, 3).model_config["position_bins"] == 0  # too short to split
+    short = choose_recipe(800, [20] * 800, 3)
+    assert short.model == "pos-cnn" and short.model_config["position_bins"] == 0  # too short to split: no checkpoint
+    assert a.model == "dnalm-cnn" and a.model_config == {}  # the shipped pretrained CNN, its own architecture
+    scratch = choose_recipe(5000, [101] * 5000, 2, from_scratch=True)
+    assert scratch.model == "pos-cnn" and scratch.model_config == {"position_bins": 8}
+    assert {k: v for k, v in scratch.to_dict().items() if k not in ("model", "model_config", "reasons")} == {
+        k: v for k, v in a.to_dict().items() if k not in ("model", "model_config", "reasons")
+    }  # the same training settings either way
     for r in (a, small, large):
         assert set(r.reasons) >= {"model", "batch_size", "epochs", "learning_rate", "ema_decay"}
         assert 0 < r.ema_decay < 1 and r.lr_scheduler == "cosine" and r.reverse_complement_average
@@ -58,7 +65,7 @@ def test_auto_is_deterministic_and_records_its_choices(tmp_path):
         summary = finetune(cfg, data, tmp_path / name)
         runs.append((summary, json.loads((tmp_path / name / "recipe.json").read_text())))
     (s1, r1), (s2, r2) = runs
-    assert r1 == r2 and s1["model"] == "pos-cnn" and s1["recipe"]
+    assert r1 == r2 and s1["model"] == "dnalm-cnn" and s1["recipe"] and not s1["from_scratch"]
     timing = ("eval_runtime", "eval_samples_per_second", "eval_steps_per_second")
     assert {k: v for k, v in s1["validation_metrics"].items() if k not in timing} == {
         k: v for k, v in s2["validation_metrics"].items() if k not in timing
@@ -135,6 +142,26 @@ def test_strand_averaged_predictions_are_identical_for_a_sequence_and_its_revers
     assert not np.allclose(one[:n], one[n:], atol=1e-6)  # one strand alone is not symmetric
 
 
+def test_from_scratch_gives_the_recipe_random_weights(tata_dir, tmp_path):
+    import torch
+
+    from dnalm.models import load_model
+    from dnalm.shipped import pretrained_path
+
+    quiet = {"disable_tqdm": True}
+    finetune(FinetuneConfig(epochs=1, from_scratch=True, learning_rate=1e-9, trainer=quiet), tata_dir, tmp_path / "s")
+    finetune(FinetuneConfig(epochs=1, learning_rate=1e-9, trainer=quiet), tata_dir, tmp_path / "p")
+    from safetensors.torch import load_file
+
+    shipped = load_file(pretrained_path("dnalm-cnn") / "model.safetensors")
+    stem = next(k for k in shipped if k.startswith("body.stem") and k.endswith("weight"))
+    (scratch, _), (pre, _) = load_model(tmp_path / "s"), load_model(tmp_path / "p")
+    # a learning rate of 1e-9 leaves the weights where they started: the checkpoint's, or random ones
+    torch.testing.assert_close(pre.state_dict()[stem], shipped[stem], atol=1e-6, rtol=0)
+    assert not torch.allclose(scratch.state_dict()[stem], shipped[stem], atol=1e-3)
+    assert json.loads((tmp_path / "s" / "recipe.json").read_text())["model"] == "pos-cnn"
+
+
 def test_model_config_widens_the_recipes_model_and_refuses_an_unknown_setting(tata_dir, tmp_path):
     import json
 
@@ -145,5 +172,9 @@ def test_model_config_widens_the_recipes_model_and_refuses_an_unknown_setting(ta
     finetune(cfg, tata_dir, tmp_path / "m")
     saved = json.loads((tmp_path / "m" / "config.json").read_text())
     assert saved["channels"] == 64 and saved["position_bins"] == 8  # merged over the recipe's choice, not replacing it
+    recipe = json.loads((tmp_path / "m" / "recipe.json").read_text())
+    assert (
+        recipe["model"] == "pos-cnn"
+    )  # architecture values of one's own: random weights, not the 128-channel checkpoint
     with pytest.raises(ValueError, match="unknown architecture setting.*'channel'"):
         finetune(FinetuneConfig(epochs=1, model_config={"channel": 64}), tata_dir, tmp_path / "x")

@@ -353,7 +353,11 @@ def finetune(
         None, help="Tokens per training sequence (default: the longest training sequence, capped by the model)."
     ),
     patience: int | None = typer.Option(None, help="Early-stopping patience in epochs (default: 3)."),
-    from_scratch: bool | None = typer.Option(None, "--from-scratch", help="Checkpoint architecture, random weights."),
+    from_scratch: bool | None = typer.Option(
+        None,
+        "--from-scratch",
+        help="Checkpoint architecture, random weights (model auto: the recipe's CNN without dnalm-cnn's pretraining).",
+    ),
     trust_remote_code: bool | None = typer.Option(
         None, "--trust-remote-code", help="Allow checkpoint code (DNABERT-2). Off by default."
     ),

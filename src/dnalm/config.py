@@ -36,7 +36,7 @@ class FinetuneConfig:
     # "auto": the default recipe chooses model and settings from the data (dnalm.recipe); else a preset,
     # YAML model file, checkpoint folder or hub id
     model: str = "auto"
-    from_scratch: bool = False  # checkpoint architecture + tokenizer, random weights
+    from_scratch: bool = False  # checkpoint architecture + tokenizer, random weights (auto: no dnalm-cnn weights)
     trust_remote_code: bool = False
     problem_type: str = DEFAULT_TASK  # a name of dnalm.tasks.TASKS
     # None below: the recipe's choice for model "auto", else the preset's default (shown after the colon)

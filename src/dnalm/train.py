@@ -292,6 +292,8 @@ def finetune(
             labels.num_labels,
             cfg.problem_type,
             cfg.time_budget or DEFAULT_TIME_BUDGET_S,
+            # the user's architecture values (e.g. channels) are not the pretrained checkpoint's
+            from_scratch=cfg.from_scratch or bool(cfg.model_config),
         )
         if recipe_checkpoint:  # e.g. the CNN that `dnalm pretrain --model pos-cnn-cpu` wrote: its weights, our settings
             recipe = for_checkpoint(recipe, cfg.model)
