@@ -115,13 +115,13 @@ def main() -> None:
     ap.add_argument("-o", "--output", type=Path, required=True)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--fractions", type=float, nargs="+", default=[1.0, 0.1])
-    ap.add_argument(
-        "--arms", nargs="+", default=None, choices=list(ARMS), help="default: all"
-    )
+    ap.add_argument("--arms", nargs="+", default=None, choices=list(ARMS), help="default: all")
     ap.add_argument("--time-budget", default="2m", help="wall clock per fine-tuning run, the same for every arm")
     ap.add_argument("--gue", default=None, help="a GUE task instead of iPromoter-2L, e.g. prom/prom_core_tata")
     ap.add_argument(
-        "--cnn-checkpoint", default=None, help="the pos-cnn masked-base checkpoint of 'pretrained CNN' (default: dnalm-cnn)"
+        "--cnn-checkpoint",
+        default=None,
+        help="the pos-cnn masked-base checkpoint of 'pretrained CNN' (default: dnalm-cnn)",
     )
     args = ap.parse_args()
     if args.arms is None:
