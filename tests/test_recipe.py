@@ -178,3 +178,22 @@ def test_model_config_widens_the_recipes_model_and_refuses_an_unknown_setting(ta
     )  # architecture values of one's own: random weights, not the 128-channel checkpoint
     with pytest.raises(ValueError, match="unknown architecture setting.*'channel'"):
         finetune(FinetuneConfig(epochs=1, model_config={"channel": 64}), tata_dir, tmp_path / "x")
+
+
+def test_frozen_gc_hides_existing_objects_from_the_collector_only_inside_the_block():
+    import gc
+
+    from dnalm.hardware import frozen_gc
+
+    gc.unfreeze()  # as in a library user's process (an in-process `dnalm` command in another test freezes)
+    with frozen_gc():
+        assert gc.get_freeze_count() > 0  # what existed is skipped by collections in the block
+        made_inside = [[]]
+        made_inside[0].append(made_inside)  # a cycle made in the block
+        assert gc.is_tracked(made_inside)
+    assert gc.get_freeze_count() == 0  # and collectable again afterwards (nothing kept for good)
+    gc.freeze()
+    with frozen_gc():  # someone else froze first: theirs stays frozen
+        pass
+    assert gc.get_freeze_count() > 0
+    gc.unfreeze()

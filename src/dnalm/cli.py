@@ -53,11 +53,46 @@ def _setup(
     """DNA language models: tokenize, fine-tune, pretrain, evaluate."""
     configure_output(quiet=quiet, log_file=log_file, debug=debug)
     _one_process_unless_training(ctx.invoked_subcommand)
+    _import_models_once(ctx.invoked_subcommand)
 
 
 #: Commands that spread their work over several processes (torchrun / accelerate launch); every other command runs
 #: in the main process alone, which then works as a single process, so its files are written once.
 MULTI_PROCESS_COMMANDS = ("finetune", "pretrain", "scan")
+
+
+#: Commands that load a model, so import torch and transformers whatever they are asked.
+MODEL_COMMANDS = (
+    "finetune",
+    "evaluate",
+    "predict",
+    "scan",
+    "variants",
+    "interpret",
+    "demo",
+    "pretrain",
+    "lm-eval",
+    "fill-mask",
+    "embed",
+    "benchmark",
+    "search",
+)
+
+
+def _import_models_once(command: str | None) -> None:
+    """Import torch, transformers and dnalm's models up front for a command that needs them, with the cycle
+    collector off, then freeze what they made (``gc.freeze``). Importing them allocates a few million
+    long-lived objects, and each full collection on the way walked all of those made so far: 7 of them, about
+    0.9 s of a 30-s default fine-tuning on a 2-core CPU; after the freeze, later collections skip them. The
+    command's own objects are collected as usual."""
+    if command not in MODEL_COMMANDS or "--help" in sys.argv:
+        return
+    gc.disable()
+    try:
+        import dnalm.models  # noqa: F401
+    finally:
+        gc.enable()
+    gc.freeze()
 
 
 def _one_process_unless_training(command: str | None) -> None:

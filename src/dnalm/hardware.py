@@ -10,11 +10,40 @@ from __future__ import annotations
 import contextlib
 import time
 
-__all__ = ["PRECISIONS", "autocast", "cpu_has_bf16", "precision_flags", "resolve_precision", "time_steps"]
+__all__ = [
+    "PRECISIONS",
+    "autocast",
+    "cpu_has_bf16",
+    "frozen_gc",
+    "precision_flags",
+    "resolve_precision",
+    "time_steps",
+]
 
 #: ``auto``: mixed precision where the hardware computes it natively (bf16, else fp16, on a GPU; bf16 on a
 #: CPU with AVX512-BF16 or AMX), else fp32.
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+@contextlib.contextmanager
+def frozen_gc():
+    """Keep Python's cycle collector off the objects that exist now (``gc.freeze``), for the length of the block.
+
+    Importing torch and transformers leaves a few million objects that every full collection walks: 8 such
+    collections cost about 1.2 s of a 30-s default fine-tuning on a 2-core CPU. Objects made inside the block
+    are collected as usual, and on leaving it the frozen ones become collectable again (``gc.unfreeze``), so
+    a process that trains many models (``dnalm benchmark``) keeps nothing it would otherwise free. If objects
+    were frozen before (the ``dnalm`` command freezes what its imports made), they stay frozen.
+    """
+    import gc
+
+    owner = gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if owner:
+            gc.unfreeze()
 
 
 def cpu_has_bf16() -> bool:

@@ -310,7 +310,7 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
 
     from dnalm.callbacks import last_checkpoint, progress_bars
     from dnalm.corpus import load_corpus
-    from dnalm.hardware import precision_flags, resolve_precision
+    from dnalm.hardware import frozen_gc, precision_flags, resolve_precision
 
     t0 = time.time()
     distributed.start()
@@ -403,7 +403,8 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
         callbacks=callbacks,
     )
     t_train = time.time()
-    trainer.train(resume_from_checkpoint=str(last) if resume and last is not None else None)
+    with frozen_gc():  # full collections would walk every object of torch and transformers, several times a run
+        trainer.train(resume_from_checkpoint=str(last) if resume and last is not None else None)
     train_s = time.time() - t_train
     final = _final_evaluation(trainer) if "validation" in data else {}
     trainer.save_model(str(output))  # the Trainer writes from the main process only

@@ -22,7 +22,7 @@ from dnalm import distributed
 from dnalm.config import FinetuneConfig
 from dnalm.data import LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.files import finish_folder, json_ready, start_folder, write_json
-from dnalm.hardware import precision_flags, resolve_precision, time_steps
+from dnalm.hardware import frozen_gc, precision_flags, resolve_precision, time_steps
 from dnalm.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
 from dnalm.shipped import finetune_defaults
 from dnalm.tasks import IGNORE_INDEX, get_task
@@ -414,7 +414,8 @@ def finetune(
         trainer.remove_callback(default)
     if not args.disable_tqdm:
         trainer.add_callback(QuietProgress())
-    train_out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    with frozen_gc():  # full collections would walk every object of torch and transformers, several times a run
+        train_out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     trainer.weight_average = None
     best.restore(trainer.model)
     val = trainer.evaluate()
