@@ -119,3 +119,11 @@ def test_help_shows_the_effective_defaults():
         "(default: 10m for auto, none for other models)",
     ):
         assert shown in text, shown
+
+
+def test_the_commands_named_for_early_imports_and_processes_exist():
+    from dnalm.cli import MODEL_COMMANDS, MULTI_PROCESS_COMMANDS, app
+
+    names = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
+    assert set(MODEL_COMMANDS) <= names and set(MULTI_PROCESS_COMMANDS) <= names
+    assert {"audit", "report", "corpus", "models"} & set(MODEL_COMMANDS) == set()  # these never import torch
