@@ -1,0 +1,172 @@
+"""Data sets: one FASTA per class, train/dev/test folders (GUE files, Genomic Benchmarks class folders),
+any supported file by its content, and copying a file's records as written."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from collections.abc import Collection, Iterable, Iterator
+from pathlib import Path
+
+from dnalm.io.base import DataFormatError, Record, numbered_lines, strip_gz
+from dnalm.io.fasta import fasta_line_groups, read_fasta
+from dnalm.io.table import read_table, table_line_groups
+from dnalm.sequence import SequenceError, normalize
+
+__all__ = ["copy_records", "find_splits", "read_labeled_fasta", "read_sequences"]
+
+SPLIT_ALIASES = {"train": ("train",), "dev": ("dev", "valid", "validation", "val"), "test": ("test",)}
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".ffn", ".fas")
+
+
+def read_labeled_fasta(classes: dict[str, str | Path]) -> Iterator[Record]:
+    """Records from one FASTA file per class, e.g. ``{"promoter": "pos.fa", "other": "neg.fa"}``."""
+    if not classes:
+        raise ValueError("read_labeled_fasta needs at least one class=FILE pair")
+    for label, path in classes.items():
+        yield from read_fasta(path, label=label)
+
+
+def _read_gb_split(folder: Path) -> Iterator[Record]:
+    """Genomic Benchmarks layout: ``<split>/<class>/*.txt``, one sequence per file."""
+    for class_dir, f in _gb_files(folder):
+        text = "".join(line.strip() for _, line in numbered_lines(f))
+        if not text:
+            raise DataFormatError(f, 1, "empty sequence file", record=f.stem)
+        try:
+            seq = normalize(text)
+        except SequenceError as err:
+            raise DataFormatError(
+                f, None, f"sequence position {err.position}: {err.char!r} is not a nucleotide code", record=f.stem
+            ) from None
+        yield Record(f"{class_dir.name}/{f.stem}", seq, class_dir.name)
+
+
+def _gb_files(folder: Path) -> Iterator[tuple[Path, Path]]:
+    """(class folder, sequence file) of a Genomic Benchmarks split, in the order records are read."""
+    class_dirs = sorted(p for p in folder.iterdir() if p.is_dir())
+    if not class_dirs:
+        raise DataFormatError(folder, None, "no class sub-folders (expected <split>/<class>/*.txt)")
+    for class_dir in class_dirs:
+        files = sorted(class_dir.glob("*.txt"))
+        if not files:
+            raise DataFormatError(class_dir, None, "class folder holds no .txt sequence files")
+        for f in files:
+            yield class_dir, f
+
+
+def find_splits(folder: str | Path) -> dict[str, Path]:
+    """Map split names (``train``/``dev``/``test``) to their files or GB class folders.
+
+    ``valid``/``validation``/``val`` are read as ``dev``.
+    """
+    folder = Path(folder)
+    found: dict[str, Path] = {}
+    entries = sorted(folder.iterdir())
+    for split, aliases in SPLIT_ALIASES.items():
+        for p in entries:
+            stem = strip_gz(p).rsplit(".", 1)[0] if p.is_file() else p.name.lower()
+            if stem in aliases:
+                if split in found:
+                    raise DataFormatError(
+                        folder, None, f"two candidates for split {split!r}: {found[split].name} and {p.name}"
+                    )
+                found[split] = p
+    if not found:
+        raise DataFormatError(folder, None, "no train/dev/test files or folders found")
+    return found
+
+
+def read_sequences(
+    path: str | Path,
+    *,
+    split: str | None = None,
+    sequence_column: str | None = None,
+    label_column: str | None = None,
+    labels: Iterable[str] | None = None,
+    label: str | None = None,
+) -> Iterator[Record]:
+    """Stream records from any supported source.
+
+    Args:
+        path: FASTA(.gz), CSV/TSV(.gz) (also DNABERT k-mer TSV), or a split folder
+            (GUE ``train/dev/test`` files or Genomic Benchmarks ``train/<class>/``).
+        split: which split of a folder to read (required for folders).
+        sequence_column, label_column, labels: see :func:`read_table`.
+        label: label given to every record of a FASTA file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    if path.is_dir():
+        splits = find_splits(path)
+        if split is None or split not in splits:
+            what = "choose a split" if split is None else f"no split {split!r}"
+            raise DataFormatError(
+                path,
+                None,
+                f"{what} (--split on the command line): this folder has "
+                f"{', '.join(sorted(splits)) or 'no train/dev/test files'}",
+            )
+        path = splits[split]
+        if path.is_dir():
+            yield from _read_gb_split(path)
+            return
+    if _is_fasta(path):
+        yield from read_fasta(path, label=label)
+    else:
+        yield from read_table(path, sequence_column=sequence_column, label_column=label_column, labels=labels)
+
+
+def _is_fasta(path: Path) -> bool:
+    name = strip_gz(path)
+    if name.endswith(FASTA_SUFFIXES):
+        return True
+    if name.endswith((".csv", ".tsv")):
+        return False
+    for _, line in numbered_lines(path):  # sniff: first non-empty line
+        if line.strip():
+            return line.lstrip().startswith(">")
+    raise DataFormatError(path, None, "empty file")
+
+
+def copy_records(source: str | Path, output: str | Path, *, drop: Collection[int] = ()) -> int:
+    """Copy a FASTA or CSV/TSV file (gzip stays gzip), or a Genomic Benchmarks class folder, leaving out
+    the records whose 0-based index (in the order :func:`read_sequences` yields them) is in ``drop``.
+
+    Kept records are copied as written: every column of a table row, a FASTA record's whole header
+    line and its sequence lines (lines end in LF; a UTF-8 BOM is dropped). Returns the number kept.
+
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> src, out = os.path.join(d, "a.csv"), os.path.join(d, "b.csv")
+    >>> _ = open(src, "w").write("name,sequence,label,note\\na,ACGT,1,x\\nb,GG,0,y\\n")
+    >>> copy_records(src, out, drop={0})
+    1
+    >>> open(out).read()
+    'name,sequence,label,note\\nb,GG,0,y\\n'
+    """
+    source, output, drop = Path(source), Path(output), set(drop)
+    if source.is_dir():
+        shutil.copytree(source, output)
+        kept = 0
+        for i, (class_dir, f) in enumerate(_gb_files(source)):
+            if i in drop:
+                (output / class_dir.name / f.name).unlink()
+            else:
+                kept += 1
+        return kept
+    with open(source, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    lines = numbered_lines(source)
+    if _is_fasta(source):
+        groups = fasta_line_groups(lines)
+    else:
+        groups = table_line_groups(source, lines)
+    kept = 0
+    with (gzip.open if gz else open)(output, "wt", encoding="utf-8", newline="") as fh:
+        for index, group in groups:  # index -1: the header row, or blank lines before the first record
+            if index not in drop:
+                fh.writelines(line + "\n" for line in group)
+                kept += index >= 0
+    return kept

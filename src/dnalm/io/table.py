@@ -1,0 +1,216 @@
+"""CSV/TSV(.gz) with a header row (also DNABERT's k-mer TSV): reading, labels in one form, writing."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import math
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from dnalm.io.base import DataFormatError, Record, numbered_lines, strip_gz
+from dnalm.sequence import SequenceError, kmers_to_sequence, normalize
+
+__all__ = ["canonical_label", "read_table", "table_delimiter", "table_line_groups", "write_table"]
+
+SEQUENCE_COLUMNS = ("sequence", "seq", "sequences", "dna")
+LABEL_COLUMNS = ("label", "class", "labels", "target")
+ID_COLUMNS = ("id", "name", "seq_id", "sequence_id")
+# csv's default field limit (131,072 characters) is shorter than many sequences; 2**31 - 1 fits a C long everywhere.
+CSV_FIELD_LIMIT = 2**31 - 1
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def canonical_label(label: str) -> str:
+    """One text form per number, so ``1`` and ``1.0`` are one class; other text is returned as written.
+
+    Plain digit strings stay as written: they may be per-base labels such as ``0011100``.
+
+    >>> [canonical_label(x) for x in ["1.0", "+1e0", "0.50", "-0.0", "007", "pos"]]
+    ['1', '1', '0.5', '0', '007', 'pos']
+    """
+    if (label.isascii() and label.isdigit()) or not _NUMBER.fullmatch(label):
+        return label
+    x = float(label)
+    if not math.isfinite(x):
+        return label
+    return str(int(x)) if x.is_integer() else repr(x)
+
+
+def _label_kind(label: str) -> str:
+    """``"none"``, ``"number"`` or ``"text"``; multi-label (``1;3``) and per-base (``0 1 1``) labels
+    are numbers when every part is."""
+    parts = re.split(r"[;\s]+", label.strip())
+    if not any(parts):
+        return "none"
+    return "number" if all(_NUMBER.fullmatch(p) for p in parts if p) else "text"
+
+
+def _check_label(label: str, kind: str, first: tuple[int, str, str], path: Path, lineno: int, rid: str) -> None:
+    """Every label of a file is of the kind of the first (numbers, names, or none at all)."""
+    first_line, first_label, first_kind = first
+    if kind == first_kind:
+        return
+    if kind == "none":
+        message = f"no label, but line {first_line} has one ({first_label!r}); label every row or none"
+    elif first_kind == "none":
+        message = f"label {label!r}, but line {first_line} has none; label every row or none"
+    else:
+        what = "is a number" if kind == "number" else "is not a number"
+        message = (
+            f"label {label!r} {what}, but line {first_line}'s label {first_label!r} "
+            f"{'is not' if kind == 'number' else 'is'}; labels are all numbers or all names"
+        )
+    raise DataFormatError(path, lineno, message, record=rid)
+
+
+def _columns(header: list[str]) -> str:
+    """The header for a message, each name cut to 40 characters (a headerless file's first row may be a
+    whole sequence)."""
+    return "[" + ", ".join(repr(h if len(h) <= 40 else h[:37] + "...") for h in header) + "]"
+
+
+def table_delimiter(path: Path, header: str) -> str:
+    """Tab for .tsv(.gz) or a header with tabs and no commas, else comma."""
+    return "\t" if strip_gz(path).endswith(".tsv") or ("\t" in header and "," not in header) else ","
+
+
+def _pick_column(
+    header: list[str], wanted: str | None, candidates: tuple[str, ...], path: Path, what: str, required: bool
+) -> int | None:
+    lowered = [h.strip().lower() for h in header]
+    if wanted is not None:
+        if wanted.lower() not in lowered:
+            raise DataFormatError(path, 1, f"no {what} column {wanted!r}; columns are {_columns(header)}")
+        return lowered.index(wanted.lower())
+    for name in candidates:
+        if name in lowered:
+            return lowered.index(name)
+    if required:
+        raise DataFormatError(
+            path,
+            1,
+            f"no {what} column among {list(candidates)}; columns are {_columns(header)} "
+            f"(name it with sequence_column= / --sequence-column)",
+        )
+    return None
+
+
+def read_table(
+    path: str | Path,
+    *,
+    sequence_column: str | None = None,
+    label_column: str | None = None,
+    labels: Iterable[str] | None = None,
+    kmer_input: bool | None = None,
+) -> Iterator[Record]:
+    """Stream records from a CSV/TSV(.gz) file with a header row.
+
+    The sequence column is ``sequence_column`` or one of ``sequence``/``seq``; the
+    label column is ``label_column`` or one of ``label``/``class`` (optional). A
+    sequence written as space-separated overlapping k-mers (DNABERT's TSV) is
+    turned back into bases after checking the overlap (``kmer_input=None``
+    detects it). ``labels`` restricts the allowed label values. Numeric labels are written in one form
+    (:func:`canonical_label`); a file that mixes numeric and other labels, or labelled and
+    unlabelled rows, is an error.
+    """
+    path = Path(path)
+    allowed = None if labels is None else {canonical_label(str(x)) for x in labels}
+    lines = numbered_lines(path)
+    try:
+        first_lineno, first = next(lines)
+    except StopIteration:
+        raise DataFormatError(path, None, "empty file (expected a header row)") from None
+    delimiter = table_delimiter(path, first)
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:  # process-wide, only ever raised; before the header, which may
+        csv.field_size_limit(CSV_FIELD_LIMIT)  # be a long sequence when the file has none
+    try:
+        header = next(csv.reader([first], delimiter=delimiter), [])
+    except csv.Error as err:
+        raise DataFormatError(path, first_lineno, f"not a CSV/TSV header row ({err})") from None
+    seq_i = _pick_column(header, sequence_column, SEQUENCE_COLUMNS, path, "sequence", True)
+    lab_i = _pick_column(header, label_column, LABEL_COLUMNS, path, "label", label_column is not None)
+    id_i = _pick_column(header, None, ID_COLUMNS, path, "id", False)
+    desc_i = _pick_column(header, None, ("description",), path, "description", False)
+    first_label: tuple[int, str, str] | None = None
+    rows = csv.reader((line for _, line in lines), delimiter=delimiter)
+    n = 0
+    while True:
+        lineno = first_lineno + rows.line_num + 1  # a row's first line (a quoted field may span lines)
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as err:  # e.g. NUL bytes on Python 3.10
+            raise DataFormatError(path, lineno, f"not a CSV/TSV row ({err})") from None
+        n += 1
+        if not row:
+            raise DataFormatError(path, lineno, "empty row")
+        if len(row) != len(header):
+            raise DataFormatError(path, lineno, f"{len(row)} fields, header has {len(header)}")
+        rid = row[id_i] if id_i is not None else str(n - 1)
+        raw = row[seq_i].strip()
+        if not raw:
+            raise DataFormatError(path, lineno, "empty sequence", record=rid)
+        if kmer_input or (kmer_input is None and " " in raw):
+            try:
+                raw = kmers_to_sequence(raw.split())
+            except ValueError as err:
+                raise DataFormatError(path, lineno, f"k-mer sequence: {err}", record=rid) from None
+        try:
+            seq = normalize(raw)
+        except SequenceError as err:
+            raise DataFormatError(
+                path, lineno, f"sequence position {err.position}: {err.char!r} is not a nucleotide code", record=rid
+            ) from None
+        label = row[lab_i].strip() if lab_i is not None else None
+        if label is not None:
+            kind = _label_kind(label)
+            if first_label is None:
+                first_label = (lineno, label, kind)
+            _check_label(label, kind, first_label, path, lineno, rid)
+            label = canonical_label(label)
+        if allowed is not None and label not in allowed:
+            raise DataFormatError(
+                path, lineno, f"label {label!r} is not in the label set {sorted(allowed)}", record=rid
+            )
+        yield Record(rid, seq, label, (row[desc_i] or None) if desc_i is not None else None)
+    if n == 0:
+        raise DataFormatError(path, None, "no data rows after the header")
+
+
+def write_table(records: Iterable[Record], path: str | Path, *, with_id: bool = False) -> int:
+    """Write ``sequence,label`` (CSV, or TSV for .tsv; gzip for .gz); returns the count. ``with_id``:
+    ``id,description,sequence,label``, so records read from FASTA keep their whole header (an empty
+    description is none), and :func:`read_table` reads both back."""
+    path = Path(path)
+    opener = gzip.open if path.name.endswith(".gz") else open
+    delimiter = "\t" if strip_gz(path).endswith(".tsv") else ","
+    n = 0
+    with opener(path, "wt", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
+        w.writerow((["id", "description"] if with_id else []) + ["sequence", "label"])
+        for n, rec in enumerate(records, start=1):
+            who = [rec.id, rec.description or ""] if with_id else []
+            w.writerow([*who, rec.sequence, "" if rec.label is None else rec.label])
+    return n
+
+
+def table_line_groups(path: Path, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
+    """(row index, its lines; a quoted field may span lines), the header row first as index -1."""
+    try:
+        _, header = next(lines)
+    except StopIteration:
+        raise DataFormatError(path, None, "empty file (expected a header row)") from None
+    yield -1, [header]
+    group: list[str] = []
+
+    def feed() -> Iterator[str]:
+        for _, line in lines:
+            group.append(line)
+            yield line
+
+    for index, _ in enumerate(csv.reader(feed(), delimiter=table_delimiter(path, header))):
+        yield index, list(group)
+        group.clear()
