@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dnalm.scan import scan_genome
 
@@ -55,6 +57,48 @@ def test_scan_writes_sorted_non_overlapping_bedgraph_and_skips_n(untrained, tmp_
     assert not any(x[0] == "chr0" and x[2] > 1000 - 20 and x[1] < 1100 + 20 for x in rows)  # nothing scored over N
     bed = [line.split("\t") for line in (tmp_path / "p.bed").read_text().splitlines()]
     assert len(bed) == r.n_peaks == 3  # threshold 0: one peak per run of windows (chr0 split by the N run)
+
+
+def test_reading_the_genome_in_small_blocks_changes_nothing(untrained, tmp_path):
+    """Contigs are read in blocks (1 Mb by default) and windows cross block ends; blocks of 37 bases (a
+    window spans two or three) give the same bedGraph, peaks and bigWig as one block per contig."""
+    pytest.importorskip("pyBigWig")
+    genome, _ = _genome(tmp_path, n_contigs=3, length=1000, motifs=[(1, 300, "N" * 45), (2, 0, "N" * 10)])
+    out = {}
+    for block in (1 << 20, 37):
+        d = tmp_path / str(block)
+        d.mkdir()
+        kw = {"stride": 7, "peaks": d / "p.bed", "threshold": 0.5, "bigwig": d / "s.bw", "block": block}
+        r = scan_genome(str(untrained), genome, d / "s.bedGraph", **kw)
+        out[block] = (r.contigs, r.n_windows, r.n_skipped_windows, r.n_peaks, (d / "s.bedGraph").read_text())
+        assert (d / "p.bed").read_text().count("\n") == r.n_peaks
+    assert out[37] == out[1 << 20]
+    assert (tmp_path / "37" / "p.bed").read_text() == (tmp_path / str(1 << 20) / "p.bed").read_text()
+    assert (tmp_path / "37" / "s.bw").read_bytes() == (tmp_path / str(1 << 20) / "s.bw").read_bytes()
+    assert [c["length"] for c in out[37][0]] == [1000] * 3 and out[37][2] > 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seq=st.text("ACGTN", min_size=1, max_size=120),
+    window=st.integers(1, 30),
+    stride_fraction=st.floats(0.01, 1),
+    block=st.integers(1, 40),
+)
+def test_windows_found_block_by_block_are_those_of_the_whole_contig(seq, window, stride_fraction, block):
+    from dnalm.io import FastaBlock
+    from dnalm.scan import _window_groups, window_positions
+
+    stride = max(1, int(window * stride_fraction))
+    starts = range(0, len(seq), block)
+    blocks = [FastaBlock("c", i, seq[i : i + block], i + block >= len(seq)) for i in starts]
+    groups = list(_window_groups(blocks, window, stride))
+    expected, skipped = window_positions(seq, window, stride)
+    assert [int(s) for g in groups for s in g.starts] == expected.tolist()
+    assert sum(g.skipped for g in groups) == skipped and sum(g.ambiguous for g in groups) == seq.count("N")
+    for g in groups:  # each group's text holds its windows' bases
+        assert all(g.sequence[s - g.offset : s - g.offset + window] == seq[s : s + window] for s in g.starts)
+    assert len(max((g.sequence for g in groups), key=len)) <= block + window + stride  # memory is one block
 
 
 def test_strands_and_bad_input(untrained, tmp_path):

@@ -3,8 +3,12 @@
 Windows of the length the model was fine-tuned on (or ``window``) start every ``stride`` bases
 along each contig of a FASTA(.gz) file; windows touching an N (or any ambiguity code) are
 skipped and counted. Each window's score is the probability of the positive class, averaged
-over both strands by default (``strand="plus"``/``"minus"``: one strand). Windows flow through
-the streaming prediction engine, so memory holds one contig and a bounded number of windows.
+over both strands by default (``strand="plus"``/``"minus"``: one strand). Contigs are read in
+blocks of ``BLOCK`` bases (:func:`dnalm.io.read_fasta_blocks`; a window's bases that run past a
+block are carried into the next) and windows flow through the streaming prediction engine, so
+memory holds one block and a bounded number of windows however long a chromosome is. Every file
+is written as the scan goes (a bigWig needs the contig sizes first: with ``bigwig`` the genome is
+read once more beforehand, without the model, to take them).
 
 bedGraph intervals may not overlap, so each window's score is written for the ``stride`` bases
 at its centre: window ``[s, s + window)`` becomes ``[s + (window - stride) // 2, ... + stride)``
@@ -13,9 +17,9 @@ leaves). Peaks merge adjacent intervals whose score reaches ``threshold`` into B
 records carrying their best score.
 
 Under ``torchrun``/``accelerate launch`` the windows are shared out among the processes in chunks of
-``CHUNK`` consecutive windows, dealt round-robin across all contigs (so a genome of many small contigs
-spreads as well as one large one); each process scores its chunks on its own device, the main
-process gathers a contig's scores, puts them back in order and writes every file once. The output
+``CHUNK`` consecutive windows, dealt round-robin across all blocks and contigs (so a genome of many
+small contigs spreads as well as one large one); each process scores its chunks on its own device, the
+main process gathers a block's scores, puts them back in order and writes every file once. The output
 is the one a single process writes (scores equal to float precision; ``tests/test_distributed.py``).
 """
 
@@ -23,20 +27,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import nullcontext
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from dnalm.files import atomic_open, check_output_file
+from dnalm.io import FastaBlock, read_fasta_blocks
 
 __all__ = ["ScanResult", "positive_class", "scan_genome", "window_positions"]
 
 log = logging.getLogger(__name__)
 STRANDS = ("both", "plus", "minus")
 CHUNK = 2048  # windows a process scores in one go when several processes share a scan
+BLOCK = 1 << 20  # bases of a contig read at a time
 
 
 @dataclass
@@ -104,11 +110,11 @@ def scan_genome(
     bigwig: str | Path | None = None,
     batch_size: int = 256,
     trust_remote_code: bool = False,
+    block: int = BLOCK,
 ) -> ScanResult:
     """Score every clean window of every contig of ``genome``; write the bedGraph ``output``,
     and the merged ``peaks`` (BED) and ``bigwig`` when asked. Output paths are checked first."""
     from dnalm import distributed
-    from dnalm.io import read_fasta
     from dnalm.models import load_model
     from dnalm.predict import iter_scores, window_size
     from dnalm.sequence import reverse_complement
@@ -143,10 +149,10 @@ def scan_genome(
     if not 0 < stride <= window:
         raise ValueError(f"stride must be between 1 and the window ({window}); got {stride}")
     offset = (window - stride) // 2
-    t0, contigs, total_windows, total_skipped, total_ambiguous = time.time(), [], 0, 0, 0
-    sizes: list[tuple[str, int]] = []
-    intervals_peaks: list[tuple[str, int, int, float]] = []
-    bw_rows: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
+    t0 = last_log = time.time()
+    contigs: list[dict] = []
+    stats = {"length": 0, "windows": 0, "skipped_windows": 0, "ambiguous_bases": 0}
+    n_peaks = 0
 
     def windows(seq: str, starts: np.ndarray) -> Iterator[str]:
         for s in starts:
@@ -167,54 +173,66 @@ def scan_genome(
         )
         return np.fromiter((s[positive] for s, _ in results), dtype=np.float64, count=len(starts))
 
-    chunks_before = 0  # chunks of earlier contigs: the round-robin deal goes on across contigs
-    with atomic_open(output) if main else nullcontext() as fh:  # only the main process writes
-        for rec in read_fasta(genome):
-            seq = rec.sequence
-            starts, skipped = window_positions(seq, window, stride)
-            ambiguous = len(seq) - sum(map(seq.count, "ACGT"))
+    chunks_before = 0  # chunks of earlier blocks: the round-robin deal goes on across blocks and contigs
+    sizes = _contig_sizes(genome, block) if bigwig and main else None  # a bigWig's header comes first
+    with ExitStack() as stack:  # only the main process writes
+        fh = stack.enter_context(atomic_open(output)) if main else None
+        peak_fh = stack.enter_context(atomic_open(peaks)) if main and peaks is not None else None
+        bw = stack.enter_context(_BigWig(bigwig, sizes)) if sizes is not None else None
+        peak = _Peaks(peak_fh, threshold)
+        after = 0  # where the last interval written on this contig ends
+        for group in _window_groups(read_fasta_blocks(genome, block), window, stride):
+            rel = group.starts - group.offset
             if processes == 1:
-                scores = score_windows(seq, starts)
+                scores = score_windows(group.sequence, rel)
             else:
-                owners = (chunks_before + np.arange(len(starts)) // CHUNK) % processes
-                chunks_before += -(-len(starts) // CHUNK)
-                mine = score_windows(seq, starts[owners == me])
+                owners = (chunks_before + np.arange(len(rel)) // CHUNK) % processes
+                chunks_before += -(-len(rel) // CHUNK)
+                mine = score_windows(group.sequence, rel[owners == me])
                 parts = distributed.gather(mine)
-                scores = np.empty(len(starts)) if main else None
+                scores = np.empty(len(rel)) if main else None
                 for owner, part in enumerate(parts or []):
                     scores[owners == owner] = part
             if scores is not None:  # the main process writes
-                lo, hi, scores = _intervals(starts + offset, stride, scores)
-                for a, b, score in zip(lo.tolist(), hi.tolist(), scores.tolist()):
-                    fh.write(f"{rec.id}\t{a}\t{b}\t{score:.5g}\n")
-                if peaks is not None:
-                    intervals_peaks += _merge_peaks(rec.id, lo, hi, scores, threshold)
-                if bigwig:
-                    bw_rows.append((rec.id, lo, hi, scores))
-            sizes.append((rec.id, len(seq)))
-            contigs.append(
-                {
-                    "contig": rec.id,
-                    "length": len(seq),
-                    "windows": len(starts),
-                    "skipped_windows": skipped,
-                    "ambiguous_bases": ambiguous,
-                }
-            )
-            total_windows, total_skipped, total_ambiguous = (
-                total_windows + len(starts),
-                total_skipped + skipped,
-                total_ambiguous + ambiguous,
-            )
-            done = sum(c["length"] for c in contigs)
-            log.info(
-                "scanned %s (%s bases, %d windows, %d skipped for N): %.2f Mb/s so far",
-                rec.id,
-                f"{len(seq):,}",
-                len(starts),
-                skipped,
-                done / 1e6 / max(time.time() - t0, 1e-9),
-            )
+                lo, hi, scores = _intervals(group.starts + offset, stride, scores, after)
+                if len(hi):
+                    after = int(hi[-1])
+                fh.writelines(
+                    f"{group.contig}\t{a}\t{b}\t{score:.5g}\n"
+                    for a, b, score in zip(lo.tolist(), hi.tolist(), scores.tolist())
+                )
+                peak.add(group.contig, lo, hi, scores)
+                if bw is not None and len(lo):
+                    bw.addEntries([group.contig] * len(lo), lo.tolist(), ends=hi.tolist(), values=scores.tolist())
+            stats["windows"] += len(rel)
+            stats["skipped_windows"] += group.skipped
+            stats["ambiguous_bases"] += group.ambiguous
+            stats["length"] = group.end
+            done = sum(c["length"] for c in contigs) + group.end
+            if group.last:
+                contigs.append({"contig": group.contig, **stats})
+                log.info(
+                    "scanned %s (%s bases, %d windows, %d skipped for N): %.2f Mb/s so far",
+                    group.contig,
+                    f"{group.end:,}",
+                    stats["windows"],
+                    stats["skipped_windows"],
+                    done / 1e6 / max(time.time() - t0, 1e-9),
+                )
+                stats = dict.fromkeys(stats, 0)
+                after = 0
+            elif time.time() - last_log > 30:
+                log.info(
+                    "scanning %s: %s bases so far, %.2f Mb/s",
+                    group.contig,
+                    f"{group.end:,}",
+                    done / 1e6 / (time.time() - t0),
+                )
+                last_log = time.time()
+        n_peaks = peak.close()
+    total_windows = sum(c["windows"] for c in contigs)
+    total_skipped = sum(c["skipped_windows"] for c in contigs)
+    total_ambiguous = sum(c["ambiguous_bases"] for c in contigs)
     if not contigs:
         raise ValueError(f"{genome}: no contig to scan")
     if total_skipped:
@@ -225,13 +243,8 @@ def scan_genome(
         )
     files = {"bedgraph": str(output)}
     if peaks is not None:
-        with atomic_open(peaks) if main else nullcontext() as fh:
-            for n, (chrom, start, end, best) in enumerate(intervals_peaks, start=1):
-                fh.write(f"{chrom}\t{start}\t{end}\tpeak{n}\t{round(1000 * best)}\t.\t{best:.5g}\n")
         files["peaks"] = str(peaks)
     if bigwig:
-        if main:
-            _write_bigwig(bigwig, sizes, bw_rows)
         files["bigwig"] = str(bigwig)
     seconds = time.time() - t0
     log.info(
@@ -252,50 +265,145 @@ def scan_genome(
         total_windows,
         total_skipped,
         total_ambiguous,
-        None if peaks is None else len(intervals_peaks),
+        None if peaks is None else n_peaks,
         round(seconds, 2),
         files,
     )
 
 
-def _intervals(lo: np.ndarray, width: int, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Non-overlapping ``[lo, hi)`` intervals: each starts where the one before ended at the latest.
+@dataclass
+class _Group:
+    """The windows of one block of a contig: ``starts`` (contig positions, only clean windows) index
+    ``sequence``, which holds the contig's bases from ``offset``; ``end``: bases of the contig read so far."""
+
+    contig: str
+    sequence: str
+    offset: int
+    starts: np.ndarray
+    skipped: int
+    ambiguous: int
+    end: int
+    last: bool
+
+
+def _window_groups(blocks: Iterable[FastaBlock], window: int, stride: int) -> Iterator[_Group]:
+    """The windows :func:`window_positions` finds on each whole contig, found block by block: only the
+    bases from the next window's start on are carried into the next block, so memory is one block.
+
+    >>> from dnalm.io import FastaBlock
+    >>> seq = "ACGTACGTNNACGTACGTA"
+    >>> blocks = [FastaBlock("c", i, seq[i : i + 5], i + 5 >= len(seq)) for i in range(0, len(seq), 5)]
+    >>> [int(s) for g in _window_groups(blocks, 4, 2) for s in g.starts] == window_positions(seq, 4, 2)[0].tolist()
+    True
+    """
+    acgt = np.frombuffer(b"ACGT", dtype=np.uint8)
+    carried, offset, next_start = "", 0, 0
+    for block in blocks:
+        if block.start == 0:
+            carried, offset, next_start = "", 0, 0
+        seq = carried + block.sequence
+        end = offset + len(seq)
+        starts = np.arange(next_start, end - window + 1, stride, dtype=np.int64)
+        if len(starts):
+            next_start = int(starts[-1]) + stride
+        if block.last and end > window and (end - window) % stride:  # the last window, flush with the end
+            starts = np.append(starts, end - window)
+        bad = ~np.isin(np.frombuffer(seq.encode("ascii"), dtype=np.uint8), acgt)
+        before = np.concatenate([[0], np.cumsum(bad, dtype=np.int64)])  # ambiguous bases before each position
+        rel = starts - offset
+        clean = before[rel + window] - before[rel] == 0
+        new = block.sequence
+        yield _Group(
+            block.id,
+            seq,
+            offset,
+            starts[clean],
+            int((~clean).sum()),
+            len(new) - sum(map(new.count, "ACGT")),
+            end,
+            block.last,
+        )
+        keep = max(min(next_start, end - window), offset) - offset  # a last window may start before next_start
+        carried, offset = seq[keep:], offset + keep
+
+
+def _contig_sizes(genome: Path, block: int) -> list[tuple[str, int]]:
+    sizes: list[tuple[str, int]] = []
+    for b in read_fasta_blocks(genome, block):
+        if b.last:
+            sizes.append((b.id, b.start + len(b.sequence)))
+    return sizes
+
+
+def _intervals(
+    lo: np.ndarray, width: int, scores: np.ndarray, after: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Non-overlapping ``[lo, hi)`` intervals: each starts where the one before (or ``after``) ended at the latest.
 
     >>> [x.tolist() for x in _intervals(np.array([0, 10, 14]), 10, np.array([.1, .2, .3]))]
     [[0, 10, 20], [10, 20, 24], [0.1, 0.2, 0.3]]
+    >>> [x.tolist() for x in _intervals(np.array([14]), 10, np.array([.3]), after=20)]
+    [[20], [24], [0.3]]
     """
     hi = lo + width
     lo = lo.copy()
-    lo[1:] = np.maximum(lo[1:], hi[:-1])
+    if len(lo):
+        lo[1:] = np.maximum(lo[1:], hi[:-1])
+        lo[0] = max(lo[0], after)
     keep = lo < hi
     return lo[keep], hi[keep], scores[keep]
 
 
-def _merge_peaks(
-    chrom: str, lo: np.ndarray, hi: np.ndarray, scores: np.ndarray, threshold: float
-) -> list[tuple[str, int, int, float]]:
-    """Touching intervals at or above ``threshold`` merged, with their best score."""
-    out: list[tuple[str, int, int, float]] = []
-    for a, b, score in zip(lo.tolist(), hi.tolist(), scores.tolist()):
-        if score < threshold:
-            continue
-        if out and out[-1][2] >= a:
-            out[-1] = (chrom, out[-1][1], b, max(out[-1][3], score))
+class _Peaks:
+    """Touching intervals at or above ``threshold`` merged, with their best score, written as BED as
+    they close (a peak may run across blocks)."""
+
+    def __init__(self, fh, threshold: float):
+        self.fh, self.threshold, self.open, self.n = fh, threshold, None, 0
+
+    def add(self, chrom: str, lo: np.ndarray, hi: np.ndarray, scores: np.ndarray) -> None:
+        if self.fh is None:
+            return
+        for a, b, score in zip(lo.tolist(), hi.tolist(), scores.tolist()):
+            if score < self.threshold:
+                continue
+            if self.open and self.open[0] == chrom and self.open[2] >= a:
+                self.open = (chrom, self.open[1], b, max(self.open[3], score))
+            else:
+                self._flush()
+                self.open = (chrom, a, b, score)
+
+    def _flush(self) -> None:
+        if self.open:
+            self.n += 1
+            chrom, start, end, best = self.open
+            self.fh.write(f"{chrom}\t{start}\t{end}\tpeak{self.n}\t{round(1000 * best)}\t.\t{best:.5g}\n")
+            self.open = None
+
+    def close(self) -> int:
+        """Write the last peak; the number of peaks."""
+        if self.fh is not None:
+            self._flush()
+        return self.n
+
+
+class _BigWig:
+    """A bigWig written at ``path.partial`` (header: every contig's size) and moved into place on success."""
+
+    def __init__(self, path: Path, sizes: list[tuple[str, int]]):
+        self.path, self.sizes = path, sizes
+        self.tmp = path.with_name(f".{path.name}.partial")
+
+    def __enter__(self):
+        import pyBigWig
+
+        self.bw = pyBigWig.open(str(self.tmp), "w")
+        self.bw.addHeader(self.sizes)
+        return self.bw
+
+    def __exit__(self, kind, *_):
+        self.bw.close()
+        if kind is None:
+            self.tmp.replace(self.path)
         else:
-            out.append((chrom, a, b, score))
-    return out
-
-
-def _write_bigwig(path: Path, sizes: list[tuple[str, int]], rows: list) -> None:
-    import pyBigWig
-
-    tmp = path.with_name(f".{path.name}.partial")
-    bw = pyBigWig.open(str(tmp), "w")
-    try:
-        bw.addHeader(sizes)
-        for chrom, lo, hi, scores in rows:
-            if len(lo):
-                bw.addEntries([chrom] * len(lo), lo.tolist(), ends=hi.tolist(), values=scores.tolist())
-    finally:
-        bw.close()
-    tmp.replace(path)
+            self.tmp.unlink(missing_ok=True)
