@@ -27,6 +27,14 @@ def test_synth_tata_writes_train_dev_and_test(tmp_path):
     assert not (seqs[0] & seqs[1] or seqs[0] & seqs[2] or seqs[1] & seqs[2])
 
 
+def test_synth_into_an_old_data_folder_leaves_no_stale_split(tmp_path):
+    """Item 13 of the reliability issue: synth wrote no test.csv, so an older one stayed beside new train/dev."""
+    (tmp_path / "test.csv").write_text("sequence,label\nGGGG,0\n")
+    assert invoke("synth", "tata", "-o", tmp_path, "--n", 100, "--length", 40).exit_code == 0
+    test = list(csv.DictReader(open(tmp_path / "test.csv")))
+    assert len(test) > 10 and all(len(row["sequence"]) == 40 for row in test)  # the 4-base stale row is gone
+
+
 def test_synth_motif_and_bad_motif(tmp_path):
     assert invoke("synth", "motif", "-o", tmp_path, "--motif", "GGATCC", "--rate", "0.3").exit_code == 0
     r = invoke("synth", "motif", "-o", tmp_path, "--motif", "GGNTCC")

@@ -33,7 +33,7 @@ def _dnalm(*args) -> list[str]:
     return [sys.executable, "-m", "dnalm", "-q", *map(str, args)]
 
 
-def test_finetune_killed_mid_training_keeps_the_previous_model(tata_dir, tmp_path):
+def test_finetune_killed_mid_training_keeps_the_previous_model(tata_dir, tmp_path, caplog):
     from dnalm.config import FinetuneConfig
     from dnalm.train import finetune
 
@@ -45,8 +45,9 @@ def test_finetune_killed_mid_training_keeps_the_previous_model(tata_dir, tmp_pat
     _kill_when(longer, lambda: (tmp_path / "model.partial" / "history.csv").is_file())  # mid-training
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert (tmp_path / "model.partial" / "PARTIAL_RUN.txt").is_file()  # marked as what a stopped run left
-    finetune(cfg, tata_dir, out)  # the re-run completes and cleans up
+    finetune(cfg, tata_dir, out)  # the re-run completes and cleans up, saying so
     assert sorted(os.listdir(tmp_path)) == ["model"]
+    assert f"removing {tmp_path / 'model.partial'}, what a stopped run left" in caplog.text
 
 
 def test_finetune_killed_after_a_checkpoint_resumes_to_the_end(tata_dir, tmp_path):

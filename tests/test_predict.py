@@ -113,7 +113,7 @@ def test_untrained_baseline_and_constant_prediction_flag(tata_dir, tmp_path):
 def test_evaluate_rejects_labels_the_model_does_not_know(trained, tmp_path):
     data = tmp_path / "x.csv"
     data.write_text("sequence,label\nACGTACGT,1\nACGTTTTT,7\n")
-    with pytest.raises(ValueError, match=r"record '1': label '7' is not among the training labels"):
+    with pytest.raises(ValueError, match=r"x\.csv:3: record '1': label '7' is not among the training labels"):
         evaluate(str(trained), data, tmp_path / "e")
 
 
@@ -148,6 +148,20 @@ def test_sequences_without_informative_bases_are_counted_and_flagged(trained, tm
     rows = list(csv.DictReader(open(tmp_path / "out.tsv"), delimiter="\t"))
     assert [r["n_informative_bases"] for r in rows] == ["16", "0", "2"]  # single-base model: 2 bases count
     assert "1 of 3 sequences hold no base the model can read" in caplog.text and "'all_n'" in caplog.text
+
+
+def test_a_kmer_model_counts_sequences_shorter_than_k(tmp_path, caplog):
+    """Shorter than k: no k-mer at all ([CLS][SEP]); counted, warned about, 0 informative bases in the column."""
+    model, tok, _ = build_model("tiny", num_labels=2, seed=0)  # overlapping 6-mers
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">ok\nACGTACGTTATAAAGC\n>short\nACGTA\n>n6\nACNNGT\n")
+    with caplog.at_level("WARNING"):
+        predict_file(str(tmp_path / "m"), fasta, tmp_path / "out.tsv")
+    rows = list(csv.DictReader(open(tmp_path / "out.tsv"), delimiter="\t"))
+    assert [r["n_informative_bases"] for r in rows] == ["16", "0", "0"]
+    assert "2 of 3 sequences hold no base the model can read" in caplog.text and "'short'" in caplog.text
 
 
 def test_the_engine_streams_in_order_and_leaves_the_model_as_it_found_it():

@@ -100,8 +100,34 @@ def test_pretrained_kmer_model_fills_masks_and_embeds(corpus_dir, tmp_path):
     assert result["position"] == 14 and abs(sum(result["probabilities"].values()) - 1) < 1e-5
     vectors = embed(out, ["ACGTACGTAGCTAGCTTTGA", "GGCA" * 40])
     assert vectors.shape == (2, 32) and np.isfinite(vectors).all()
-    with pytest.raises(ValueError, match="already holds checkpoints"):
+    with pytest.raises(ValueError, match="already holds a finished pretraining; pass --resume"):
         pretrain(tiny_config(tmp_path), corpus_dir, out)
+
+
+def test_a_short_run_logs_a_loss_curve_with_the_default_logging_interval(corpus_dir, tmp_path):
+    """logging_steps defaults to 50: a 6-step run would log one training loss at most; it logs every step."""
+    pretrain(tiny_config(tmp_path, logging_steps=50, save_steps=100), corpus_dir, tmp_path / "out")
+    history = json.loads((tmp_path / "out" / "history.json").read_text())
+    assert [r["step"] for r in history if "loss" in r] == [1, 2, 3, 4, 5, 6]
+
+
+def test_pretrain_writes_only_where_it_may(corpus_dir, tmp_path):
+    """Issue 12, item 1 for pretrain: a non-empty folder dnalm did not pretrain into is refused (its files
+    untouched); --overwrite replaces a finished run whole, so no folder mixes two runs' files."""
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="is not empty and is not a folder dnalm pretrained into"):
+        pretrain(tiny_config(tmp_path, max_steps=2), corpus_dir, theirs)
+    assert [p.name for p in theirs.iterdir()] == ["notes.txt"]
+    out = tmp_path / "out"
+    pretrain(tiny_config(tmp_path, max_steps=2, save_steps=100), corpus_dir, out)  # finished, no checkpoint
+    (out / "stale.txt").write_text("from the first run")
+    with pytest.raises(ValueError, match="already holds a finished pretraining"):
+        pretrain(tiny_config(tmp_path, max_steps=2, save_steps=100), corpus_dir, out)
+    summary = pretrain(tiny_config(tmp_path, max_steps=3, save_steps=100), corpus_dir, out, overwrite=True)
+    assert summary["steps"] == 3 and not (out / "stale.txt").exists()
+    assert json.loads((out / "pretrain_summary.json").read_text())["steps"] == 3
 
 
 def test_bpe_pretraining_and_fill_mask(corpus_dir, tmp_path):

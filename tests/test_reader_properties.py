@@ -18,6 +18,7 @@ from dnalm.io import (
     Record,
     copy_records,
     read_fasta,
+    read_fasta_blocks,
     read_labeled_fasta,
     read_sequences,
     read_table,
@@ -35,7 +36,22 @@ READERS = {
     "read_table_kmers": lambda p: read_table(p, kmer_input=True),
     "read_table_columns": lambda p: read_table(p, sequence_column="dna", label_column="class"),
     "read_labeled_fasta": lambda p: read_labeled_fasta({"c": p, "d": p}),
+    "read_fasta_blocks": lambda p: _joined_blocks(p),
 }
+
+
+def _joined_blocks(path) -> list[Record]:
+    """read_fasta_blocks' blocks put back together: the records read_fasta reads (ids and sequences)."""
+    out: list[Record] = []
+    for b in read_fasta_blocks(path, size=3):
+        if b.start == 0:
+            out.append(Record(b.id, b.sequence))
+        else:
+            assert b.start == len(out[-1].sequence) and b.id == out[-1].id
+            out[-1] = Record(b.id, out[-1].sequence + b.sequence)
+    assert out == [Record(r.id, r.sequence) for r in read_fasta(path)]
+    return out
+
 
 ENDINGS = st.sampled_from(["\n", "\r\n", "\r", ""])
 BASES = st.text(alphabet="ACGTNacgtuRYn", min_size=0, max_size=12)

@@ -72,6 +72,8 @@ def test_finetune_refuses_a_folder_it_did_not_write(tata_dir, tmp_path):
     with pytest.raises(ValueError, match="not a folder dnalm wrote"):
         finetune(_tiny_cfg(), tata_dir, out)
     assert (out / "chapter1.tex").read_text() == "years of work" and (out / "checkpoints").is_dir()
+    finetune(_tiny_cfg(), tata_dir, out, overwrite=True)  # said in so many words: the folder becomes the model
+    assert (out / "model.safetensors").is_file() and not (out / "chapter1.tex").exists()
 
 
 def test_a_failed_finetune_leaves_the_previous_model_and_a_marked_partial_folder(tata_dir, tmp_path, monkeypatch):
@@ -230,3 +232,47 @@ def test_finetune_resume_refuses_other_settings_or_data_and_starts_afresh_withou
     summary = finetune(_resumable_cfg(), tata_dir, out, resume=True)
     assert summary["resumed_from"] is None and "holds no resumable checkpoint" in caplog.text
     assert not (out / "adapter").exists()
+
+
+@pytest.mark.parametrize("size", ["0", "-1"])
+def test_a_batch_size_below_one_is_one_clear_line_everywhere(tmp_path, size):
+    """Item 13: ``--batch-size 0`` crashed inside range() and ``-1`` with a TypeError; now every command
+    refuses it before any work, and the library says what is wrong."""
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+    from dnalm.interpret import gradient_attributions
+    from dnalm.models import build_model
+    from dnalm.predict import predict_proba
+    from dnalm.pretrain import PretrainConfig
+
+    (tmp_path / "x.fa").write_text(">a\nACGT\n")
+    for command in ("predict", "evaluate", "scan", "embed", "interpret"):
+        res = CliRunner().invoke(app, [command, "tiny", str(tmp_path / "x.fa"), "--batch-size", size])
+        assert res.exit_code == 2 and "--batch-size" in res.output and "Traceback" not in res.output, command
+    for command in ("finetune", "pretrain"):
+        res = CliRunner().invoke(app, [command, str(tmp_path / "x.fa"), "--batch-size", size])
+        assert res.exit_code == 2 and "--batch-size" in res.output, command
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    with pytest.raises(ValueError, match=f"batch size must be a whole number of at least 1; got {size}"):
+        predict_proba(model, tok, ["ACGT"], batch_size=int(size))
+    with pytest.raises(ValueError, match="batch size must be a whole number"):
+        gradient_attributions(model, tok, ["ACGT"], method="gradxinput", batch_size=int(size))
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        PretrainConfig(batch_size=int(size))
+
+
+def test_a_benchmark_run_key_changes_with_the_dnalm_version(tmp_path, monkeypatch):
+    """Item 3: the run key holds the dnalm version, so an upgrade redoes the runs rather than mixing them."""
+    import dnalm
+    from dnalm.config import FinetuneConfig
+    from dnalm.experiment.config import BenchmarkConfig, RunKey
+
+    (tmp_path / "d.csv").write_text("sequence,label\nACGT,1\nGGCA,0\n")
+    bench = BenchmarkConfig.from_dict({"datasets": {"d": str(tmp_path / "d.csv")}, "models": {"m": "tiny"}})
+    run, ft = RunKey("d", "m", 0), FinetuneConfig(model="tiny")
+    before = bench.run_key(run, ft)
+    assert bench.run_key(run, ft) == before
+    monkeypatch.setattr(dnalm, "__version__", "9.9.9")
+    after = bench.run_key(run, ft)
+    assert after["key"] != before["key"] and after["parts"]["dnalm_version"] == "9.9.9"

@@ -41,3 +41,57 @@ def test_roc_pr_and_comparison_plots(tmp_path):
         tmp_path / "m.png",
     )
     assert (tmp_path / "r.png").stat().st_size > 5_000 and (tmp_path / "m.png").stat().st_size > 5_000
+
+
+def _drawn(monkeypatch):
+    """The figures the plot functions draw, kept open for inspection instead of being saved."""
+    import dnalm.plots
+
+    figures = []
+    monkeypatch.setattr(dnalm.plots, "_save", lambda fig, path, dpi: figures.append(fig))
+    return figures
+
+
+def test_the_plots_say_what_they_show(monkeypatch):
+    """What the report's reader needs, checked on the figure objects: AUC/AP in the legends and the no-skill
+    rate on the PR panel; whole-number epoch ticks; per-seed points, means and the reference line per panel;
+    confusion cells whose text contrasts with the cell (no white on white) and a row-normalised panel."""
+    from matplotlib.colors import to_rgb
+
+    from dnalm.plots import plot_confusion_matrix
+
+    figures = _drawn(monkeypatch)
+    rng = np.random.default_rng(0)
+    y = np.array([0] * 150 + [1] * 50)
+    plot_roc_pr({"cnn": [(y, y + rng.random(200))], "bert": [(y, rng.random(200))]}, "r.png")
+    roc, pr = figures[-1].axes
+    assert [t.get_text().split(" (AUROC")[0] for t in roc.get_legend().get_texts()] == ["cnn", "bert"]
+    assert all(" (AUROC 0." in t.get_text() or "AUROC 1.000" in t.get_text() for t in roc.get_legend().get_texts())
+    assert any("(AP " in t.get_text() for t in pr.get_legend().get_texts())
+    (no_skill,) = [line for line in pr.get_lines() if line.get_label().startswith("no skill")]
+    assert no_skill.get_label() == "no skill (0.25)" and set(no_skill.get_ydata()) == {0.25}
+
+    history = [{"epoch": e, "eval_loss": 1 / e, "train_loss": 1.1 / e, "eval_mcc": 0.1 * e} for e in (1, 2, 3, 4, 5)]
+    plot_curves({"seed 0": history}, "c.png")
+    figures[-1].canvas.draw()
+    for ax in figures[-1].axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks)
+
+    plot_comparison({("tata", "cnn"): [0.7, 0.74, 0.72], ("tata", "bert"): [0.5, 0.52]}, {"tata": 0.742}, "m.png")
+    (ax,) = figures[-1].axes
+    points = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert [len(line.get_xdata()) for line in points] == [3, 2]  # every seed's value
+    assert [round(p.get_height(), 3) for p in ax.patches] == [0.72, 0.51]  # the means
+    assert any(line.get_label() == "reference 0.742" for line in ax.get_lines())
+
+    plot_confusion_matrix(np.array([[90, 10], [5, 45]]), ["0", "1"], "cm.png", title="run $x$")
+    counts, fractions = figures[-1].axes
+    assert [t.get_text() for t in fractions.texts] == ["0.90", "0.10", "0.10", "0.90"]
+    for ax in (counts, fractions):
+        image = ax.get_images()[0]
+        for text in ax.texts:
+            value = float(text.get_text().replace(",", ""))
+            cell = np.array(to_rgb(image.cmap(image.norm(value))))
+            ink = np.array(to_rgb(text.get_color()))
+            assert np.abs(cell - ink).sum() > 1.0, (text.get_text(), cell, ink)  # readable on its cell

@@ -128,7 +128,7 @@ def test_bad_inputs_are_clear_errors(tata_dir, tmp_path):
     folder.mkdir()
     (folder / "train.csv").write_text((tata_dir / "train.csv").read_text())
     (folder / "dev.csv").write_text("sequence,label\nACGTACGTAC,maybe\n")
-    with pytest.raises(ValueError, match=r"record '0': label 'maybe' is not among the training labels"):
+    with pytest.raises(ValueError, match=r"dev\.csv:2: record '0': label 'maybe' is not among the training labels"):
         finetune(cfg(), folder, tmp_path / "m")
     with pytest.raises(ValueError, match=r"max_length=4096 tokens is more than tiny takes \(512\)"):
         finetune(cfg(max_length=4096), tata_dir, tmp_path / "m")

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.files import atomic_open
 from dnalm.io import Record, copy_records, find_splits, read_sequences
 from dnalm.sequence import CODE_LUT, reverse_complement
 
@@ -285,7 +286,7 @@ def write_deduplicated(
         if split in found:
             src = found[split]
             (shutil.copytree if src.is_dir() else shutil.copy2)(src, output / src.name)
-    with open(output / "removed.tsv", "w") as fh:
+    with atomic_open(output / "removed.tsv") as fh:
         fh.write("train_id\treason\tmatches\n")
         fh.writelines(f"{train[i].id}\t{reason}\t{other}\n" for i, (reason, other) in sorted(why.items()))
     counts = {

@@ -37,7 +37,7 @@ class LabelSpace:
     def from_records(cls, records: list[Record], problem_type: str = DEFAULT_TASK) -> LabelSpace:
         missing = next((r for r in records if r.label is None or r.label == ""), None)
         if missing is not None:
-            raise ValueError(f"record {missing.id!r} has no label; training data needs a label column or --class")
+            raise ValueError(f"{missing.where} has no label; training data needs a label column or --class")
         return cls(problem_type, get_task(problem_type).label_names(records))
 
     @property
@@ -52,7 +52,7 @@ class LabelSpace:
     def id2label(self) -> dict[int, str]:
         return dict(enumerate(self.names))
 
-    def encode(self, label: str, record: str = "?"):
+    def encode(self, label: str, record="?"):  # record: a Record (named by file and line) or an id
         return self.task.encode(self.names, label, record)
 
 
@@ -164,7 +164,7 @@ def to_dataset(records: list[Record], tokenizer, labels: LabelSpace | None, max_
     targets = label_lengths = None
     if labels is not None:
         task = labels.task
-        encoded = [labels.encode(r.label, r.id) for r in records]
+        encoded = [labels.encode(r.label, r) for r in records]
         if task.per_base:
             encoded = _per_base_targets(records, encoded, tokenizer, max_length)
             label_lengths = np.asarray([len(y) for y in encoded], dtype=np.int64)

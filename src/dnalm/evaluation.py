@@ -68,7 +68,7 @@ def evaluate(
     reverse_complement_average = strand_average_default(model, reverse_complement_average)
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     space = LabelSpace(task.name, names)
-    y = [space.encode(r.label, r.id) for r in records]
+    y = [space.encode(r.label, r) for r in records]
     if task.per_base:
         return _evaluate_per_base(
             model,

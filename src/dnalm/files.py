@@ -8,11 +8,14 @@ JSON is written without ``NaN``/``Infinity`` (not JSON; other tools reject them)
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "atomic_open",
@@ -144,6 +147,7 @@ def start_folder(final: str | Path, *, owned_marker: str, overwrite: bool = Fals
             return staging
         import shutil
 
+        log.warning("removing %s, what a stopped run left (its %s is the previous result)", staging, final.name)
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     (staging / _PARTIAL_NOTE).write_text(

@@ -176,18 +176,31 @@ def embed(
     return np.stack(vectors).astype(np.float32)
 
 
-def write_embeddings(vectors: np.ndarray, ids: list[str], path: str | Path) -> None:
-    """``.npy`` (vectors; ids in ``<name>.ids.txt`` beside it) or ``.parquet`` (id + one column per dim)."""
+def check_embeddings_path(path: str | Path) -> Path:
+    """The output of :func:`write_embeddings`, checked before any work: ``.npy`` or ``.parquet``, writable."""
+    from dnalm.files import check_output_file
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix not in (".npy", ".parquet"):
+        raise ValueError(f"{path}: embeddings are written as .npy or .parquet")
+    return check_output_file(path)
+
+
+def write_embeddings(vectors: np.ndarray, ids: list[str], path: str | Path) -> None:
+    """``.npy`` (vectors; ids in ``<name>.ids.txt`` beside it) or ``.parquet`` (id + one column per dim),
+    each file written whole or not at all."""
+    from dnalm.files import atomic_open
+
+    path = check_embeddings_path(path)
     if path.suffix == ".npy":
-        np.save(path, vectors)
-        path.with_suffix(".ids.txt").write_text("\n".join(ids) + "\n", encoding="utf-8")
-    elif path.suffix == ".parquet":
+        with atomic_open(path, "wb") as fh:
+            np.save(fh, vectors)
+        with atomic_open(path.with_suffix(".ids.txt")) as fh:
+            fh.write("\n".join(ids) + "\n")
+    else:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         columns = {"id": pa.array(ids)} | {f"dim_{j}": pa.array(vectors[:, j]) for j in range(vectors.shape[1])}
-        pq.write_table(pa.table(columns), path)
-    else:
-        raise ValueError(f"{path}: embeddings are written as .npy or .parquet")
+        with atomic_open(path, "wb") as fh:
+            pq.write_table(pa.table(columns), fh)

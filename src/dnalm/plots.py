@@ -29,6 +29,18 @@ __all__ = [
 ]
 
 
+def _save(fig, path, dpi: int) -> None:
+    """The figure as PNG at ``path``, written whole or not at all, and closed."""
+    from dnalm.files import atomic_open
+
+    plt = _plt()
+    try:
+        with atomic_open(path, "wb") as fh:
+            fig.savefig(fh, dpi=dpi, format="png")
+    finally:
+        plt.close(fig)
+
+
 def _plt():
     import matplotlib
 
@@ -88,8 +100,7 @@ def plot_curves(series: dict[str, list[dict]], path: str | Path, title: str = ""
     fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.07 + 0.03 * (len(labels) // 6), 1, 0.95))
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path, dpi=100)
     return [name for name, _ in panels]
 
 
@@ -124,8 +135,7 @@ def plot_comparison(
         ax.set_ylabel(f"test {metric.upper()}" if ax is axes.flat[0] else "", fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path, dpi=100)
 
 
 def plot_search_curves(trials: list[Trial], path: str | Path, title: str = "") -> None:
@@ -165,8 +175,7 @@ def plot_roc_pr(curves: dict[str, list[tuple[np.ndarray, np.ndarray]]], path: st
     pr.legend(fontsize=8, loc="lower left")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path, dpi=100)
 
 
 def plot_loss_curve(log_history: list[dict], path: str | Path) -> None:
@@ -184,8 +193,7 @@ def plot_loss_curve(log_history: list[dict], path: str | Path) -> None:
     ax.set_ylabel("loss")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path, dpi=120)
 
 
 plot_pretraining = plot_loss_curve  # the report's name for it
@@ -219,8 +227,7 @@ def plot_confusion_matrix(cm: np.ndarray, names: list[str], path: str | Path, ti
         ax.set_title(what)
     fig.suptitle(title.replace("$", r"\$"))  # a "$" in a folder name is not mathtext
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path, dpi=120)
 
 
 def plot_logo(
@@ -248,6 +255,5 @@ def plot_logo(
     if ylabel:
         ax.set_ylabel(ylabel)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path, dpi=110)
     return str(path)

@@ -41,17 +41,28 @@ def window_bases(tokenizer, max_tokens: int) -> int:
 
 
 def informative_bases(sequences: list[str], tokenizer) -> np.ndarray:
-    """A/C/G/T bases a model reads in each sequence: N and other ambiguity codes carry nothing, and
-    a k-mer tokenizer reads nothing in a sequence shorter than k (it becomes ``[CLS] [SEP]``).
-    A score with 0 here is the model's prior, not evidence about the sequence.
+    """Bases a model reads in each sequence: those inside a token of A/C/G/T only. N and other ambiguity
+    codes carry nothing, an overlapping k-mer with one of them is an unknown token for all its k bases,
+    and a sequence shorter than k has no k-mer at all (it becomes ``[CLS] [SEP]``). A score with 0 here
+    is the model's prior, not evidence about the sequence.
 
     >>> from dnalm.tokenization import KmerTokenizer
-    >>> informative_bases(["ACGTN", "NNNN", "ACG"], KmerTokenizer(k=4)).tolist()
-    [4, 0, 0]
+    >>> informative_bases(["ACGTN", "NNNN", "ACG", "ACNNGTACGTA"], KmerTokenizer(k=4)).tolist()
+    [4, 0, 0, 7]
     """
-    k = getattr(tokenizer, "overlap", 0) + 1  # a token spans k bases
-    counts = np.array([sum(map(s.upper().count, "ACGT")) for s in sequences], dtype=np.int64)
-    counts[np.array([len(s) < k for s in sequences], dtype=bool)] = 0
+    k = getattr(tokenizer, "overlap", 0) + 1  # an overlapping token spans k bases
+    counts = np.zeros(len(sequences), dtype=np.int64)
+    acgt = np.frombuffer(b"ACGT", dtype=np.uint8)
+    for i, s in enumerate(sequences):
+        if len(s) < k:
+            continue
+        good = np.isin(np.frombuffer(s.upper().encode("ascii"), dtype=np.uint8), acgt)
+        if k == 1:
+            counts[i] = int(good.sum())
+            continue
+        bad_before = np.concatenate([[0], np.cumsum(~good)])
+        clean = bad_before[k:] == bad_before[:-k]  # the k-mer starting here is all A/C/G/T
+        counts[i] = int((np.convolve(clean, np.ones(k, dtype=np.int64)) > 0).sum())  # bases some clean k-mer covers
     return counts
 
 
@@ -93,6 +104,19 @@ def window_size(model, tokenizer, max_tokens: int | None) -> tuple[int, int]:
     return max_tokens, window_bases(tokenizer, max_tokens)
 
 
+def check_batch_size(batch_size: int) -> int:
+    """``batch_size`` if it is a whole number of at least 1, else a ValueError saying so.
+
+    >>> check_batch_size(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: batch size must be a whole number of at least 1; got 0
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch size must be a whole number of at least 1; got {batch_size!r}")
+    return batch_size
+
+
 def stream_windows(
     model,
     tokenizer,
@@ -117,6 +141,7 @@ def stream_windows(
     """
     import torch
 
+    check_batch_size(batch_size)
     max_tokens, size = window_size(model, tokenizer, max_tokens)
     stride = stride or max(size // 2, 1)
     if stride < 1:

@@ -65,6 +65,11 @@ class PretrainConfig:
         from dnalm.recipe import parse_duration
 
         self.time_budget = parse_duration(self.time_budget)
+        for name in ("batch_size", "gradient_accumulation_steps", "span_length", "save_steps", "logging_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1; got {self.max_steps}")
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> PretrainConfig:
@@ -295,9 +300,49 @@ def _callbacks(cfg: PretrainConfig, collator, output: Path):
     return [Pretraining()]
 
 
-def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bool = False) -> dict:
+def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
+    """Refuse an output folder this run must not write into; clear one dnalm pretrained into when told to.
+
+    A non-empty folder without ``dnalm_pretrain.yaml`` is not a pretraining folder: refused unless
+    ``overwrite`` (then written into, the other files left as they are). A pretraining folder is
+    continued with ``resume``; without it a finished run (``pretrain_summary.json``) or one with
+    checkpoints is refused unless ``overwrite``, which removes it first (dnalm wrote it), and what a
+    run killed before its first checkpoint left is removed, so no folder mixes two runs.
+    """
+    if output.exists() and not output.is_dir():
+        raise ValueError(f"output {output} is a file; give a folder name")
+    if not output.is_dir() or not any(output.iterdir()) or resume:
+        return
+    if not (output / "dnalm_pretrain.yaml").is_file():
+        if not overwrite:
+            raise ValueError(
+                f"output folder {output} is not empty and is not a folder dnalm pretrained into (no "
+                "dnalm_pretrain.yaml); choose another folder, or pass --overwrite to write into it"
+            )
+        return
+    finished = (output / "pretrain_summary.json").is_file()
+    if (finished or last is not None) and not overwrite:
+        what = "a finished pretraining" if finished else "checkpoints of a run"
+        raise ValueError(
+            f"{output} already holds {what}; pass --resume to continue it, --overwrite to replace it, or choose "
+            "another output folder"
+        )
+    if distributed.is_main():
+        import shutil
+
+        log.warning(
+            "removing the earlier pretraining run in %s (%s)", output, "--overwrite" if overwrite else "unfinished"
+        )
+        shutil.rmtree(output)
+    distributed.barrier()
+
+
+def pretrain(
+    cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bool = False, overwrite: bool = False
+) -> dict:
     """Pretrain ``cfg.model`` by masked language modelling on a corpus folder from ``dnalm corpus`` (or
-    a ``DatasetDict`` with a ``sequence`` column); writes the model to ``output``.
+    a ``DatasetDict`` with a ``sequence`` column); writes the model to ``output`` (see :func:`_claim_output`
+    for which folders it writes into).
 
     With ``cfg.time_budget`` the number of steps is planned from the measured speed of this model
     on this machine (the learning-rate schedule is planned for that many steps, not cut off). At
@@ -322,14 +367,13 @@ def pretrain(cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bo
     output = Path(output)
     checkpoints = output / "checkpoints"
     last = last_checkpoint(checkpoints, complete_marker="trainer_state.json")
+    _claim_output(output, resume, overwrite, last)
     if resume and last is None:
         log.warning("--resume: no checkpoint in %s, starting from step 0", checkpoints)
     elif resume:
         _check_resume(cfg, corpus_path, output)
-    elif not resume and last is not None:
-        raise ValueError(
-            f"{output} already holds checkpoints of a run; pass --resume to continue it or choose another output folder"
-        )
+    if not resume:
+        last = None
     output.mkdir(parents=True, exist_ok=True)
     set_seed(cfg.seed)
     corpus = load_corpus(corpus_path) if isinstance(corpus_path, str | Path) else corpus_path

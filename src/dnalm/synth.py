@@ -16,7 +16,7 @@ import numpy as np
 from dnalm.io import Record
 from dnalm.sequence import normalize, reverse_complement
 
-__all__ = ["motif_dataset", "read_pwm", "tata_dataset"]
+__all__ = ["motif_dataset", "read_pwm", "tata_dataset", "write_splits"]
 
 _ALPHABET = np.frombuffer(b"ACGT", dtype=np.uint8)
 
@@ -108,3 +108,26 @@ def motif_dataset(
 def tata_dataset(n: int = 1000, length: int = 100, seed: int = 0) -> list[Record]:
     """The seed notebook's set: half with ``TATAAA`` (label 1), half with it on neither strand."""
     return motif_dataset(n, length, motif="TATAAA", rate=0.5, seed=seed)
+
+
+def write_splits(
+    records: list[Record], output: str | Path, *, dev_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0
+) -> dict[str, int]:
+    """Stratified ``train.csv``, ``dev.csv`` and ``test.csv`` in the folder ``output`` (each replacing a file of
+    that name, so no split of an earlier data set is left behind); returns the counts."""
+    from dnalm.data import stratified_split
+    from dnalm.io import write_table
+
+    if not (dev_fraction > 0 and test_fraction > 0 and dev_fraction + test_fraction < 1):
+        raise ValueError(
+            f"--dev-fraction {dev_fraction} and --test-fraction {test_fraction} must be > 0 and "
+            "leave some training data (sum < 1)"
+        )
+    rest, test = stratified_split(records, test_fraction, seed=seed)
+    train, dev = stratified_split(rest, dev_fraction / (1 - test_fraction), seed=seed)
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    return {
+        name: write_table(part, output / f"{name}.csv")
+        for name, part in (("train", train), ("dev", dev), ("test", test))
+    }

@@ -45,11 +45,16 @@ def _per_base(label: str) -> list[str]:
     return label.split() if " " in label.strip() else list(label.strip())
 
 
+def _where(record) -> str:
+    """A record named in a message: its ``where`` (file, line and id) when given a Record, else its id."""
+    return record.where if hasattr(record, "where") else f"record {record!r}"
+
+
 def _class_index(names, label: str, record: str) -> int:
     index = {canonical_label(name): i for i, name in enumerate(names)}  # also "1.0" of older models
     key = canonical_label(label) if isinstance(label, str) else label
     if key not in index:
-        raise ValueError(f"record {record!r}: label {label!r} is not among the training labels {list(names)}")
+        raise ValueError(f"{_where(record)}: label {label!r} is not among the training labels {list(names)}")
     return index[key]
 
 
@@ -71,7 +76,7 @@ class Task:
         """The label names (``id2label``) the training records hold."""
         return ["value"]
 
-    def encode(self, names, label: str, record: str = "?"):
+    def encode(self, names, label: str, record="?"):  # record: a Record (named by file and line) or an id
         """One record's target from its text label; a bad label is a ``ValueError`` naming ``record``."""
         raise NotImplementedError
 
@@ -191,7 +196,7 @@ class MultiLabelClassification(Task):
             x = canonical_label(x)
             if x:
                 if x not in index:
-                    raise ValueError(f"record {record!r}: label {x!r} is not among the training labels {names}")
+                    raise ValueError(f"{_where(record)}: label {x!r} is not among the training labels {names}")
                 vec[index[x]] = 1.0
         return vec
 
@@ -226,9 +231,9 @@ def _number(text: str, record: str, what: str) -> float:
     try:
         value = float(text)
     except (TypeError, ValueError):
-        raise ValueError(f"record {record!r}: {what} {text!r} is not a number") from None
+        raise ValueError(f"{_where(record)}: {what} {text!r} is not a number") from None
     if not math.isfinite(value):
-        raise ValueError(f"record {record!r}: {what} {text!r} is not a finite number")
+        raise ValueError(f"{_where(record)}: {what} {text!r} is not a finite number")
     return value
 
 
@@ -242,7 +247,7 @@ class Regression(Task):
         try:
             return float(label)
         except (TypeError, ValueError):
-            raise ValueError(f"record {record!r}: label {label!r} is not a number (regression)") from None
+            raise ValueError(f"{_where(record)}: label {label!r} is not a number (regression)") from None
 
     def loss(self, logits, labels, num_labels):
         import torch
@@ -284,7 +289,7 @@ class TokenClassification(Task):
         unknown = next((x for x in values if x not in index), None)
         if unknown is not None:
             raise ValueError(
-                f"record {record!r}: per-base label {unknown!r} is not among the training labels {list(names)}"
+                f"{_where(record)}: per-base label {unknown!r} is not among the training labels {list(names)}"
             )
         return [index[x] for x in values]
 
@@ -335,7 +340,7 @@ class TokenRegression(Task):
         parts = text.split() if any(c.isspace() for c in text) else (list(text) if text.isdigit() else [text])
         values = [_number(x, record, "per-base value") for x in parts if x]
         if IGNORE_INDEX in values:
-            raise ValueError(f"record {record!r}: per-base value {IGNORE_INDEX} is reserved for unscored positions")
+            raise ValueError(f"{_where(record)}: per-base value {IGNORE_INDEX} is reserved for unscored positions")
         return values
 
     def config_kwargs(self):

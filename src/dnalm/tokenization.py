@@ -40,6 +40,7 @@ __all__ = [
     "NonOverlappingKmerTokenizer",
     "kmer_vocab",
     "load_tokenizer",
+    "tokenizer_by_name",
     "tokenizer_report",
 ]
 
@@ -551,3 +552,14 @@ def tokenizer_report(tokenizer, sequences, max_length: int | None = None, batch_
     stats["unk_rate"] = stats["unk_tokens"] / stats["n_tokens"] if stats["n_tokens"] else 0.0
     stats["max_length"] = max_length
     return stats
+
+
+def tokenizer_by_name(name: str):
+    """``kmerK`` (DNABERT's overlapping k-mers, K = 1-9), ``base``, or a tokenizer/model folder or hub id.
+
+    >>> tokenizer_by_name("kmer3").k, tokenizer_by_name("base").kind
+    (3, 'base')
+    """
+    if re.fullmatch(r"kmer[1-9]", name):
+        return KmerTokenizer(k=int(name[4:]))
+    return BaseTokenizer() if name == "base" else load_tokenizer(name)

@@ -20,6 +20,7 @@ import numpy as np
 
 from dnalm.experiment.config import RunKey
 from dnalm.experiment.results import Results, RunRecord, SearchChoice, Trial, load_records, markdown_table
+from dnalm.files import write_text
 from dnalm.plots import (
     plot_comparison,
     plot_curves,
@@ -264,13 +265,13 @@ def build_report(
         _pretraining_section(page, i, folder)
     _audit_section(page, runs_dir)
     body = "\n".join(page.html)
-    output.write_text(
+    write_text(
+        output,
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(name)}</title><style>{_CSS}</style></head>\n<body>\n{body}\n</body></html>\n",
-        encoding="utf-8",
     )
     md = output.with_suffix(".md")
-    md.write_text("\n".join(page.md), encoding="utf-8")
+    write_text(md, "\n".join(page.md))
     return {
         "html": str(output),
         "markdown": str(md),

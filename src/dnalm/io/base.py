@@ -6,7 +6,7 @@ import codecs
 import gzip
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["DataFormatError", "Record", "numbered_lines", "open_binary", "strip_gz"]
@@ -24,6 +24,18 @@ class Record:
     sequence: str
     label: str | None = None
     description: str | None = None
+    path: str | None = field(default=None, compare=False)  # where the record was read (not part of equality)
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def where(self) -> str:
+        """``FILE:LINE: record 'ID'`` for messages (as much of it as is known).
+
+        >>> Record("r1", "ACGT", path="a.csv", line=3).where
+        "a.csv:3: record 'r1'"
+        """
+        place = f"{self.path}:{self.line}: " if self.path and self.line else f"{self.path}: " if self.path else ""
+        return f"{place}record {self.id!r}"
 
 
 class DataFormatError(ValueError):

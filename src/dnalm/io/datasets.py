@@ -39,7 +39,7 @@ def _read_gb_split(folder: Path) -> Iterator[Record]:
             raise DataFormatError(
                 f, None, f"sequence position {err.position}: {err.char!r} is not a nucleotide code", record=f.stem
             ) from None
-        yield Record(f"{class_dir.name}/{f.stem}", seq, class_dir.name)
+        yield Record(f"{class_dir.name}/{f.stem}", seq, class_dir.name, path=str(f))
 
 
 def _gb_files(folder: Path) -> Iterator[tuple[Path, Path]]:

@@ -23,8 +23,9 @@ class FastaBlock:
     last: bool
 
 
-def _parts(path: Path) -> Iterator[tuple[str, str | None]]:
-    """(header, normalised line) for each sequence line, then (header, None) at the end of each record."""
+def _parts(path: Path) -> Iterator[tuple[str, int, str | None]]:
+    """(header, its line number, normalised line) for each sequence line, then (header, line, None) at the
+    end of each record."""
     header: str | None = None
     header_line = 0
     length = 0
@@ -36,7 +37,7 @@ def _parts(path: Path) -> Iterator[tuple[str, str | None]]:
             if header is not None:
                 if not length:
                     raise DataFormatError(path, header_line, "empty sequence", record=header)
-                yield header, None
+                yield header, header_line, None
             header, header_line, length = line[1:].strip(), lineno, 0
             if not header:
                 raise DataFormatError(path, lineno, "a FASTA header without an id (nothing after '>')")
@@ -44,7 +45,7 @@ def _parts(path: Path) -> Iterator[tuple[str, str | None]]:
         if header is None:
             raise DataFormatError(path, lineno, "sequence data before the first '>' header; is this FASTA?")
         try:
-            yield header, normalize(line)
+            yield header, header_line, normalize(line)
         except SequenceError as err:
             raise DataFormatError(
                 path,
@@ -58,7 +59,7 @@ def _parts(path: Path) -> Iterator[tuple[str, str | None]]:
         raise DataFormatError(path, None, "no FASTA record found (empty file?)")
     if not length:
         raise DataFormatError(path, header_line, "empty sequence", record=header)
-    yield header, None
+    yield header, header_line, None
 
 
 def read_fasta(path: str | Path, *, label: str | None = None) -> Iterator[Record]:
@@ -68,12 +69,12 @@ def read_fasta(path: str | Path, *, label: str | None = None) -> Iterator[Record
     header its ``description``. ``label`` is attached to every record (for one-file-per-class datasets).
     """
     chunks: list[str] = []
-    for header, part in _parts(Path(path)):
+    for header, line, part in _parts(Path(path)):
         if part is not None:
             chunks.append(part)
             continue
         name, *rest = header.split(maxsplit=1)
-        yield Record(name, "".join(chunks), label, rest[0] if rest else None)
+        yield Record(name, "".join(chunks), label, rest[0] if rest else None, str(path), line)
         chunks = []
 
 
@@ -92,7 +93,7 @@ def read_fasta_blocks(path: str | Path, size: int = 1 << 20) -> Iterator[FastaBl
         raise ValueError(f"block size must be at least 1 base; got {size}")
     chunks: list[str] = []
     held = start = 0
-    for header, part in _parts(Path(path)):
+    for header, _, part in _parts(Path(path)):
         name = header.split(maxsplit=1)[0]
         if part is None:
             yield FastaBlock(name, start, "".join(chunks), True)

@@ -175,7 +175,7 @@ def read_table(
             raise DataFormatError(
                 path, lineno, f"label {label!r} is not in the label set {sorted(allowed)}", record=rid
             )
-        yield Record(rid, seq, label, (row[desc_i] or None) if desc_i is not None else None)
+        yield Record(rid, seq, label, (row[desc_i] or None) if desc_i is not None else None, str(path), lineno)
     if n == 0:
         raise DataFormatError(path, None, "no data rows after the header")
 
