@@ -92,6 +92,63 @@ def test_integrated_gradients_are_highest_on_the_tata_box(tata_run):
     assert (out / "logo_1.png").stat().st_size > 5000 and not (out / "logo_2.png").exists()
 
 
+def test_deepliftshap_is_highest_on_the_tata_box(tata_model, tmp_path):
+    """DeepLIFT against dinucleotide shuffles, through the command, on the k-mer BERT (GELU layers get the
+    Rescale rule): the TATA box carries the attribution; the same seed gives the same numbers."""
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+
+    seqs = _tata_positives(20, seed=12)
+    (tmp_path / "pos.fa").write_text("".join(f">p{i}\n{s}\n" for i, s in enumerate(seqs)))
+    args = ["interpret", str(tata_model), str(tmp_path / "pos.fa"), "--method", "deepliftshap", "--shuffles", "4"]
+    for out in ("a", "b"):
+        res = CliRunner().invoke(app, [*args, "-o", str(tmp_path / out), "--logos", "1"])
+        assert res.exit_code == 0, res.output
+    a, b = np.load(tmp_path / "a" / "attributions.npz"), np.load(tmp_path / "b" / "attributions.npz")
+    assert str(a["method"]) == "deepliftshap" and "deepliftshap" in res.output
+    wins, inside, outside = 0, [], []
+    for i, seq in enumerate(seqs):
+        imp, mask = a[f"importance_{i}"], _motif_mask(seq)
+        assert imp.shape == (60,) and np.array_equal(imp, b[f"importance_{i}"])
+        wins += imp[mask].mean() > imp[~mask].mean()
+        inside.append(imp[mask].mean())
+        outside.append(np.abs(imp[~mask]).mean())
+    assert wins >= 0.9 * len(seqs) and np.mean(inside) > 5 * np.mean(outside)
+
+
+def test_deepliftshap_adds_up_to_the_log_odds_change_from_the_shuffle():
+    """On a network of layers DeepLIFT's Rescale rule handles exactly (embedding, convolutions, batch norm,
+    ReLU, average pooling, linear: the GB CNN with its max-pooling made average pooling, since DeepLIFT
+    passes a max's gradient), the bases add up to log-odds(x) - log-odds(reference), the reference being
+    the dinucleotide shuffle drawn with the seed (one shuffle, one window, one strand)."""
+    import torch
+
+    from dnalm.models import build_model
+    from dnalm.sequence import dinucleotide_shuffle
+
+    seq = _tata_positives(1, seed=8)[0]
+    model, tok, _ = build_model("cnn-gb", num_labels=2, seed=0, train_sequences=_tata_positives(20, seed=9))
+    for parent in list(model.modules()):
+        for name, child in parent.named_children():
+            if isinstance(child, torch.nn.MaxPool1d):
+                setattr(parent, name, torch.nn.AvgPool1d(child.kernel_size))
+    model.eval()
+    (attr,) = gradient_attributions(model, tok, [seq], method="deepliftshap", n_shuffles=1, seed=3)
+    ref = dinucleotide_shuffle(seq, np.random.default_rng(3))
+
+    def log_odds(s):
+        with torch.no_grad():
+            logits = model(**tok([s], return_tensors="pt")).logits[0]
+        return float(logits[1] - logits[0])
+
+    assert attr.shape == (60,) and attr.sum() == pytest.approx(log_odds(seq) - log_odds(ref), rel=1e-3, abs=1e-4)
+    (mean,) = gradient_attributions(model, tok, [seq], method="deepliftshap", n_shuffles=5, seed=3)
+    refs = [dinucleotide_shuffle(seq, rng) for rng in [np.random.default_rng(3)] for _ in range(5)]
+    expected = log_odds(seq) - np.mean([log_odds(r) for r in refs])  # SHAP: against the mean reference
+    assert mean.sum() == pytest.approx(expected, rel=1e-3, abs=1e-4)
+
+
 def test_motifs_find_tataaa_and_match_tbp(tata_run):
     out, _, output = tata_run
     rows = list(csv.DictReader(open(out / "motifs.tsv"), delimiter="\t"))

@@ -7,7 +7,7 @@ baselines) and explains the positive class's log-odds, ``log P(pos) - log P(neg)
   and each mutant is scored through the streaming engine (strand averaging as the model folder
   records). ``ism[i, b]`` is the change in log-odds when position ``i`` becomes base ``b`` (0 for
   the base already there); a position's importance is minus the mean change of its three mutants.
-- ``ig``, integrated gradients (captum), and ``gradxinput``, gradient × input, with respect to
+- ``ig``, integrated gradients (captum), ``deepliftshap`` and ``gradxinput``, gradient × input, with respect to
   the vectors the model's token lookup returns. The lookup is found by watching one forward pass
   for the op that reads ``input_ids`` (``nn.Embedding``, or the baselines' one-hot table indexed
   by ids), so no model type is named. IG's baseline is the zero vector at every sequence token (no
@@ -17,6 +17,15 @@ baselines) and explains the positive class's log-odds, ``log P(pos) - log P(neg)
   overlapping k-mers, the token's offsets or length otherwise; special tokens dropped) and each
   base sums its shares: inside a sequence that is the mean of the k-mers covering it, and the bases
   add up to the tokens' total (IG: log-odds of the sequence minus log-odds of the baseline).
+  ``deepliftshap`` is DeepLIFT (captum, Rescale rule; GELU and SiLU layers get it too) against
+  ``n_shuffles`` references per window, each the token vectors of a dinucleotide shuffle of the
+  window's bases (a BPE shuffle that tokenizes to another length permutes the window's tokens
+  instead), the attributions averaged: the SHAP reading of DeepLIFT used for genomic CNNs
+  (DeepLIFT's and tangermeme's ``deep_lift_shap``). Max-pooling passes the gradient of the max
+  (DeepLIFT's rule for it) and operations that are not layers (attention's softmax, a max over
+  positions written as ``amax``) pass plain gradients, so for models with them the bases add up to
+  the log-odds change only approximately; with ReLU, linear, convolution, batch-norm and average
+  pooling layers they add up exactly (tested).
   Sequences longer than the model takes are cut into half-overlapping windows (a base gets the
   mean over its windows) and, when the model folder asks for strand averaging, the reverse
   complement's attributions are mapped back and averaged in.
@@ -31,7 +40,9 @@ sequences; with ``motifs=True`` also ``motifs.tsv`` and motif logos (:mod:`dnalm
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +53,13 @@ from dnalm.sequence import BASES, one_hot
 __all__ = ["METHODS", "gradient_attributions", "interpret_file", "saturation_mutagenesis"]
 
 log = logging.getLogger(__name__)
-METHODS = {"ism": "in-silico saturation mutagenesis", "ig": "integrated gradients", "gradxinput": "gradient × input"}
+METHODS = {
+    "ism": "in-silico saturation mutagenesis",
+    "ig": "integrated gradients",
+    "deepliftshap": "DeepLIFT-SHAP",
+    "gradxinput": "gradient × input",
+}
+GRADIENT_METHODS = ("ig", "deepliftshap", "gradxinput")
 
 
 def _log_odds(p: np.ndarray) -> np.ndarray:
@@ -168,18 +185,25 @@ def gradient_attributions(
     batch_size: int = 64,
     reverse_complement_average: bool = False,
     device: str | None = None,
+    n_shuffles: int = 20,
+    seed: int = 0,
 ) -> list[np.ndarray]:
     """Per-base attribution to the positive-class log-odds, ``(len(seq),)`` per sequence.
 
-    ``method`` is ``ig`` (integrated gradients from the zero vector, ``n_steps`` steps) or
-    ``gradxinput``. Needs captum.
+    ``method`` is ``ig`` (integrated gradients from the zero vector, ``n_steps`` steps),
+    ``deepliftshap`` (DeepLIFT against ``n_shuffles`` dinucleotide shuffles of each window, averaged;
+    shuffles drawn with ``seed``) or ``gradxinput``. Needs captum.
     """
     import torch
 
-    from dnalm.predict import inference, window_size, window_starts
+    from dnalm.predict import check_batch_size, inference, window_size, window_starts
     from dnalm.sequence import normalize, reverse_complement
 
     attr_cls = _captum(method)
+    check_batch_size(batch_size)
+    if method == "deepliftshap" and n_shuffles < 1:
+        raise ValueError(f"deepliftshap needs at least one shuffled reference; got n_shuffles={n_shuffles}")
+    rng = np.random.default_rng(seed)
     seqs = [normalize(s, record=i) for i, s in enumerate(sequences)]
     max_tokens, size = window_size(model, tokenizer, None)
     pieces = []  # (sequence, start, reversed?, bases)
@@ -191,13 +215,7 @@ def gradient_attributions(
     total = [np.zeros(len(s)) for s in seqs]
     count = [np.zeros(len(s)) for s in seqs]
     with inference(model, device) as (run, dev), torch.enable_grad():
-
-        def log_odds(vectors, input_ids, attention_mask):
-            with _lookup_mode(input_ids, replace=vectors):
-                logits = run(input_ids=input_ids, attention_mask=attention_mask).logits.float()
-            return logits[:, positive] - logits[:, 1 - positive]
-
-        explainer = attr_cls(log_odds)
+        explainer = attr_cls(_log_odds_module(run, positive))
         for b in range(0, len(pieces), batch_size):
             batch = pieces[b : b + batch_size]
             enc = tokenizer(
@@ -217,16 +235,29 @@ def gradient_attributions(
             keep = torch.ones(vectors.shape[:2], device=dev)  # special tokens and padding keep their vectors
             for j, row in enumerate(spans):
                 keep[j, [t for t, span in enumerate(row) if span is not None]] = 0
-            kwargs = (
-                {
-                    "baselines": vectors.detach() * keep.view(*keep.shape, *[1] * (vectors.dim() - 2)),
-                    "n_steps": n_steps,
-                    "internal_batch_size": batch_size,
-                }
-                if method == "ig"
-                else {}
-            )
-            attr = explainer.attribute(vectors, additional_forward_args=(ids, mask), **kwargs)
+            if method == "deepliftshap":  # the mean of DeepLIFT against each shuffled reference
+                attr = 0
+                with _rescale_rules(), warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=".*(hooks|non-linear|nonlinear).*")
+                    for _ in range(n_shuffles):
+                        ref_ids = _shuffled_ids(tokenizer, [p[3] for p in batch], ids, spans, rng, max_tokens)
+                        with torch.no_grad(), _lookup_mode(ref_ids) as ref:
+                            run(input_ids=ref_ids, attention_mask=mask)
+                        attr = attr + explainer.attribute(
+                            vectors, baselines=ref.output.detach().float(), additional_forward_args=(ids, mask)
+                        )
+                attr = attr / n_shuffles
+            else:
+                kwargs = (
+                    {
+                        "baselines": vectors.detach() * keep.view(*keep.shape, *[1] * (vectors.dim() - 2)),
+                        "n_steps": n_steps,
+                        "internal_batch_size": batch_size,
+                    }
+                    if method == "ig"
+                    else {}
+                )
+                attr = explainer.attribute(vectors, additional_forward_args=(ids, mask), **kwargs)
             per_token = attr.sum(dim=tuple(range(2, attr.dim()))).detach().cpu().numpy().astype(np.float64)
             for (i, start, rev, bases), row, scores in zip(batch, spans, per_token):
                 per_base = _to_bases(row, scores, len(bases))
@@ -248,13 +279,73 @@ def _to_bases(spans: list[tuple[int, int] | None], scores: np.ndarray, length: i
 
 
 def _captum(method: str):
-    if method not in ("ig", "gradxinput"):
-        raise ValueError(f"gradient method must be ig or gradxinput; got {method!r}")
+    if method not in GRADIENT_METHODS:
+        raise ValueError(f"gradient method must be one of {', '.join(GRADIENT_METHODS)}; got {method!r}")
     try:
-        from captum.attr import InputXGradient, IntegratedGradients
+        from captum.attr import DeepLift, InputXGradient, IntegratedGradients
     except ImportError as err:
         raise ImportError(f"--method {method} needs captum: pip install captum (or dnalm[interpret])") from err
-    return IntegratedGradients if method == "ig" else InputXGradient
+    return {"ig": IntegratedGradients, "deepliftshap": DeepLift, "gradxinput": InputXGradient}[method]
+
+
+def _log_odds_module(run, positive: int):
+    """The positive class's log-odds from token vectors put in place of the model's lookup, as a module
+    (DeepLIFT hooks the non-linear layers of the module it explains)."""
+    import torch
+
+    class LogOdds(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.run = run
+
+        def forward(self, vectors, input_ids, attention_mask):
+            with _lookup_mode(input_ids, replace=vectors):
+                logits = self.run(input_ids=input_ids, attention_mask=attention_mask).logits.float()
+            return logits[:, positive] - logits[:, 1 - positive]
+
+    return LogOdds()
+
+
+@contextmanager
+def _rescale_rules():
+    """DeepLIFT's Rescale rule (captum's, for element-wise non-linearities) also for GELU and SiLU layers
+    (transformers' and torch's), which captum would otherwise pass through as plain gradients; undone after."""
+    import torch
+    from captum.attr._core import deep_lift
+
+    extra = [torch.nn.GELU, torch.nn.SiLU]
+    try:
+        from transformers.activations import GELUActivation, SiLUActivation
+
+        extra += [GELUActivation, SiLUActivation]
+    except ImportError:
+        pass
+    added = [m for m in extra if m not in deep_lift.SUPPORTED_NON_LINEAR]
+    deep_lift.SUPPORTED_NON_LINEAR.update(dict.fromkeys(added, deep_lift.nonlinear))
+    try:
+        yield
+    finally:
+        for m in added:
+            deep_lift.SUPPORTED_NON_LINEAR.pop(m, None)
+
+
+def _shuffled_ids(tokenizer, pieces: list[str], ids, spans, rng: np.random.Generator, max_tokens: int):
+    """Token ids of one dinucleotide shuffle of each piece, shaped as ``ids`` (special tokens and padding
+    where the piece has them). Where the shuffle tokenizes to another number of tokens (BPE), the piece's
+    own sequence tokens are permuted instead, so the reference always lines up with the input."""
+    import torch
+
+    from dnalm.sequence import dinucleotide_shuffle
+
+    out = ids.clone()
+    for j, (piece, row) in enumerate(zip(pieces, spans)):
+        body = [t for t, span in enumerate(row) if span is not None]
+        enc = tokenizer(dinucleotide_shuffle(piece, rng), truncation=True, max_length=max_tokens)["input_ids"]
+        if len(enc) == len(row):
+            out[j, : len(enc)] = torch.tensor(enc, dtype=ids.dtype)
+        elif body:
+            out[j, body] = ids[j, body][torch.from_numpy(rng.permutation(len(body)))]
+    return out
 
 
 def interpret_file(
@@ -268,6 +359,8 @@ def interpret_file(
     logos: int = 10,
     batch_size: int = 256,
     n_steps: int = 50,
+    n_shuffles: int = 20,
+    seed: int = 0,
     trust_remote_code: bool = False,
 ) -> dict:
     """Attributions for the first ``limit`` sequences of a FASTA/CSV/TSV file into the folder ``output``;
@@ -322,6 +415,8 @@ def interpret_file(
             n_steps=n_steps,
             batch_size=batch_size,
             reverse_complement_average=strands,
+            n_shuffles=n_shuffles,
+            seed=seed,
         )
         per_method = [a[:, None] * one_hot(s) for a, s in zip(imp, seqs)]
     with atomic_open(output / "attributions.npz", "wb") as fh:

@@ -25,6 +25,7 @@ __all__ = [
     "IUPAC",
     "SequenceError",
     "base_codes",
+    "dinucleotide_shuffle",
     "gc_content",
     "kmers",
     "kmers_to_sequence",
@@ -176,3 +177,36 @@ def gc_content(seq: str) -> float:
     known = codes < 4
     n = int(known.sum())
     return float(((codes == 1) | (codes == 2)).sum() / n) if n else 0.0
+
+
+def dinucleotide_shuffle(seq: str, rng: np.random.Generator) -> str:
+    """A random sequence with ``seq``'s first and last base and exactly its dinucleotide counts
+    (Altschul & Erickson's Eulerian-walk shuffle: each base's outgoing steps are permuted, the
+    last one kept, so the walk always finishes; as in DeepLIFT's reference shuffles).
+
+    >>> from collections import Counter
+    >>> s = "ACGTTGCAATTGCCGATNNACG"
+    >>> t = dinucleotide_shuffle(s, np.random.default_rng(0))
+    >>> pairs = lambda x: Counter(x[i : i + 2] for i in range(len(x) - 1))
+    >>> t != s and pairs(t) == pairs(s) and (t[0], t[-1]) == (s[0], s[-1])
+    True
+    """
+    codes = np.frombuffer(seq.encode("ascii"), dtype=np.uint8)
+    if len(codes) < 3:
+        return seq
+    following = {int(c): np.flatnonzero(codes[:-1] == c) + 1 for c in np.unique(codes[:-1])}
+    order = {}
+    for c, nxt in following.items():
+        perm = np.arange(len(nxt))
+        perm[:-1] = rng.permutation(len(nxt) - 1)
+        order[c] = nxt[perm]
+    used = dict.fromkeys(order, 0)
+    out = np.empty_like(codes)
+    at = 0
+    out[0] = codes[0]
+    for j in range(1, len(codes)):
+        c = int(codes[at])
+        at = order[c][used[c]]
+        used[c] += 1
+        out[j] = codes[at]
+    return out.tobytes().decode("ascii")
