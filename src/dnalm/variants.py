@@ -1,8 +1,10 @@
 """``dnalm variants``: how much a fine-tuned classifier's score moves with each variant of a VCF.
 
 Given a pretrained masked language model instead (a folder with a masked-LM head, such as the shipped
-``dnalm-mini``), each SNV is scored zero-shot: the variant base is masked in its reference window
-and ``delta = log P(alt) - log P(ref)`` there (other variant kinds get a status saying so).
+``dnalm-mini``), each substitution (SNV, or MNV: ``REF`` and ``ALT`` of one length) is scored zero-shot:
+the variant's bases are masked together in the reference window and ``score`` is the sum over them of
+log P(base) (the masked-marginal score of protein language models), so ``delta = log P(alt) - log P(ref)``;
+an indel has no such reading (its window changes length) and gets a status saying so.
 
 For each SNV and short indel, a window of the length the model was fine-tuned on (or ``window``)
 is centred on the variant in the reference genome; the alternate window is the same stretch with
@@ -43,13 +45,18 @@ def variant_windows(contig: str, pos: int, ref: str, alt: str, window: int) -> t
     >>> variant_windows("AAAACCCCGGGGTTTT", 8, "C", "CAA", 6)   # an insertion: cut back to 6 bases
     ('CCCGGG', 'CCCAAG')
     """
-    start = max(0, pos - 1 - (window - len(ref)) // 2)
-    start = min(start, max(0, len(contig) - window))
+    start = _window_start(len(contig), pos, len(ref), window)
     ref_window = contig[start : start + window]
     left = contig[start : pos - 1]
     right = contig[pos - 1 + len(ref) :]
     alt_window = (left + alt + right)[:window]
     return ref_window, alt_window
+
+
+def _window_start(contig_length: int, pos: int, ref_length: int, window: int) -> int:
+    """0-based start of the window centred on the ``ref_length`` bases at 1-based ``pos`` (kept in the contig)."""
+    start = max(0, pos - 1 - (window - ref_length) // 2)
+    return min(start, max(0, contig_length - window))
 
 
 def _reader(vcf: Path):
@@ -151,8 +158,8 @@ def score_variants(
                 row[8] = "symbolic or non-nucleotide allele"
             elif not _ALLELE.fullmatch(ref):
                 row[8] = "non-nucleotide reference allele"
-            elif masked_lm and not (len(ref) == len(alt) == 1 and alt != "N"):
-                row[8] = "not an SNV: masked-LM scoring covers single-base substitutions"
+            elif masked_lm and not (len(ref) == len(alt) and "N" not in ref + alt):
+                row[8] = "not a substitution: masked-LM scoring covers SNVs and MNVs of A/C/G/T"
             elif max(len(ref), len(alt)) >= window:
                 row[8] = f"indel of {max(len(ref), len(alt))} bases: as long as the {window}-base window"
             else:
@@ -160,7 +167,7 @@ def score_variants(
             rows.append(row)
 
     # The genome streams one contig at a time (memory: the largest contig, not the genome; FASTA.gz as well).
-    pairs: list[tuple[int, str, str]] = []  # (row index, ref window, alt window) to score
+    pairs: list[tuple[int, str, str, int]] = []  # (row index, ref window, alt window, variant offset) to score
     n_contigs = 0
     for rec in read_fasta(genome):
         n_contigs += 1
@@ -170,7 +177,8 @@ def score_variants(
             if there != ref:
                 rows[i][8] = f"reference allele disagrees with the genome ({there or 'past the end'})"
             else:
-                pairs.append((i, *variant_windows(rec.sequence, pos, ref, alt, window)))
+                at = pos - 1 - _window_start(len(rec.sequence), pos, len(ref), window)  # the variant in its window
+                pairs.append((i, *variant_windows(rec.sequence, pos, ref, alt, window), at))
     if not n_contigs:
         raise ValueError(f"{genome}: no contig")
     for chrom, missing in by_contig.items():
@@ -179,13 +187,13 @@ def score_variants(
     pairs.sort()  # scored in the VCF's order
 
     def windows() -> Iterator[str]:
-        for _, ref_w, alt_w in pairs:
+        for _, ref_w, alt_w, _ in pairs:
             for w in (ref_w, alt_w):
                 yield reverse_complement(w) if strand == "minus" else w
 
     if masked_lm:
-        for i, ref_w, alt_w in pairs:
-            ref_lo, alt_lo = _masked_log_probs(model, tok, ref_w, alt_w, rows[i][3], rows[i][4])
+        for i, ref_w, _, at in pairs:
+            ref_lo, alt_lo = _masked_log_probs(model, tok, ref_w, at, rows[i][3], rows[i][4])
             rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
     else:
         scores = (
@@ -198,7 +206,7 @@ def score_variants(
             if pairs
             else []
         )
-        for k, (i, _, _) in enumerate(pairs):
+        for k, (i, *_) in enumerate(pairs):
             ref_lo, alt_lo = _log_odds(scores[2 * k]), _log_odds(scores[2 * k + 1])
             rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
     with atomic_open(output, newline="") as fh:
@@ -221,7 +229,7 @@ def score_variants(
         "window": window,
         "strand": "plus (masked LM)" if masked_lm else strand,
         "output": str(output),
-        "score": "log P(allele) at the masked base" if masked_lm else "positive-class log-odds",
+        "score": "log P(allele) at the masked bases" if masked_lm else "positive-class log-odds",
     }
 
 
@@ -237,14 +245,16 @@ def _is_masked_lm(model_path: str) -> bool:
     return any(a.endswith("ForMaskedLM") for a in json.loads(config.read_text()).get("architectures") or [])
 
 
-def _masked_log_probs(model, tok, ref_window: str, alt_window: str, ref: str, alt: str) -> tuple[float, float]:
-    """log P(ref) and log P(alt) at the SNV with that base masked (every token covering it masked)."""
+def _masked_log_probs(model, tok, ref_window: str, at: int, ref: str, alt: str) -> tuple[float, float]:
+    """log P(ref) and log P(alt) summed over the substituted bases ``ref_window[at : at + len(ref)]``, all
+    masked together (every token covering one of them masked)."""
     from dnalm.lm import fill_mask
 
-    i = next(j for j, (a, b) in enumerate(zip(ref_window, alt_window)) if a != b)
-    (result,) = fill_mask(None, ref_window[:i] + "<mask>" + ref_window[i + 1 :], model=model, tokenizer=tok)
-    probs = result["probabilities"]
-    return (math.log(max(probs[ref], 1e-12)), math.log(max(probs[alt], 1e-12)))
+    masked = ref_window[:at] + "<mask>" * len(ref) + ref_window[at + len(ref) :]
+    results = fill_mask(None, masked, model=model, tokenizer=tok)
+    ref_lp = sum(math.log(max(r["probabilities"][b], 1e-12)) for r, b in zip(results, ref))
+    alt_lp = sum(math.log(max(r["probabilities"][b], 1e-12)) for r, b in zip(results, alt))
+    return ref_lp, alt_lp
 
 
 def _log_odds(p: float) -> float:
