@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from dnalm.lm import IncompleteCheckpointError, embed, fill_mask
@@ -55,21 +57,61 @@ def test_version_and_python_dash_m():
     assert out.stdout.strip() == f"dnalm {__version__}"
 
 
-def test_an_unhandled_error_is_one_line_and_debug_shows_the_traceback(monkeypatch, capsys):
+@pytest.fixture
+def broken_command():
+    """A command added to dnalm's app for one test: it raises what it is told to."""
     from dnalm import cli
 
-    def broken():
-        raise RuntimeError("something the command did not expect")
+    errors = {
+        "runtime": RuntimeError("something unexpected"),
+        "value": ValueError("bad input x"),
+        "os": OSError("disk"),
+    }
 
-    monkeypatch.setattr(cli, "app", broken)
+    @cli.app.command("broken-for-test")
+    def broken(kind: str):
+        raise errors[kind]
+
+    yield cli
+    cli.app.registered_commands.pop()
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "line"),
+    [
+        ("runtime", 1, "error (RuntimeError): something unexpected"),
+        ("value", 2, "error: bad input x"),
+        ("os", 2, "error: disk"),
+    ],
+)
+def test_every_command_runs_inside_one_error_handler(broken_command, monkeypatch, capsys, kind, status, line):
+    """No command has its own except clause: one handler turns any error into one line, exit status 2 for
+    errors about the input/settings/output and 1 (with the --debug hint) for anything else; --debug re-raises.
+    The same through the console entry point and through click's test runner."""
+    from typer.testing import CliRunner
+
+    cli = broken_command
+    r = CliRunner().invoke(cli.app, ["broken-for-test", kind])
+    assert r.exit_code == status and line in r.output and "Traceback" not in r.output
+    assert ("--debug for the traceback" in r.output) == (status == 1)
+    monkeypatch.setattr(sys, "argv", ["dnalm", "broken-for-test", kind])
     with pytest.raises(SystemExit) as exit_info:
         cli.main()
-    assert exit_info.value.code == 1
-    err = capsys.readouterr().err
-    assert "error (RuntimeError): something the command did not expect" in err and "Traceback" not in err
-    monkeypatch.setitem(cli._STATE, "debug", True)
-    with pytest.raises(RuntimeError):
-        cli.main()
+    assert exit_info.value.code == status and line in capsys.readouterr().err
+    r = CliRunner().invoke(cli.app, ["--debug", "broken-for-test", kind])
+    assert isinstance(r.exception, {"runtime": RuntimeError, "value": ValueError, "os": OSError}[kind])
+    assert str(r.exception) == line.split(": ", 1)[1]
+
+
+def test_no_command_catches_errors_itself():
+    import inspect
+
+    from dnalm import cli
+
+    apps = [cli.app] + [group.typer_instance for group in cli.app.registered_groups]
+    commands = [c.callback for a in apps for c in a.registered_commands]
+    assert len(commands) > 20
+    assert [c.__name__ for c in commands if "except " in inspect.getsource(c)] == []
 
 
 def test_no_progress_bars_when_output_is_not_a_terminal(tata_dir, tmp_path):
@@ -255,3 +297,58 @@ def test_transformers_pipelines_take_raw_dna(tmp_path, preset):
     if preset == "mini":  # single-base folders take raw DNA in the stock text-classification task too
         plain = pipeline("text-classification", model=str(tmp_path), top_k=None)(seqs)
         assert np.allclose(positive(plain), expected, atol=1e-5)
+
+
+def test_import_dnalm_alone_registers_with_transformers_when_it_loads(tmp_path):
+    """In a fresh interpreter: ``import dnalm`` loads neither torch nor transformers, and afterwards plain
+    transformers reads a dnalm CNN folder (Auto classes) and runs the dna-classification pipeline on raw DNA,
+    with no other dnalm import; the pipeline gives what dnalm's own prediction gives."""
+    import json
+    import subprocess
+    import sys
+
+    from dnalm.models import build_model, load_model
+    from dnalm.predict import predict_proba
+
+    model, tok, _ = build_model("tiny", num_labels=2, seed=0)  # overlapping 6-mers: no stock pipeline cuts them
+    model.save_pretrained(tmp_path / "kmer")
+    tok.save_pretrained(tmp_path / "kmer")
+    cnn, cnn_tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    cnn.save_pretrained(tmp_path / "cnn")
+    cnn_tok.save_pretrained(tmp_path / "cnn")
+    seq = "ACGTTATAAAGCGCGTACGATCGA"
+    script = f"""
+import json, sys
+import dnalm
+assert "torch" not in sys.modules and "transformers" not in sys.modules
+from transformers import AutoModelForSequenceClassification, pipeline
+cnn = AutoModelForSequenceClassification.from_pretrained({str(tmp_path / "cnn")!r})
+clf = pipeline("dna-classification", model={str(tmp_path / "kmer")!r}, top_k=None)
+out = clf([{seq!r}])[0]
+print(json.dumps([type(cnn).__name__, next(x["score"] for x in out if x["label"] == "1")]))
+"""
+    run = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    name, score = json.loads(run.stdout.strip().splitlines()[-1])
+    kmer, kmer_tok = load_model(tmp_path / "kmer")
+    assert name == "PosCnnForSequenceClassification"
+    assert score == pytest.approx(float(predict_proba(kmer, kmer_tok, [seq])[0][0, 1]), abs=1e-5)
+
+
+def test_quiet_keeps_warnings_and_drops_progress(tmp_path):
+    """--quiet: warnings and errors only (the N-window warning stays, the per-contig progress line goes)."""
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+    from dnalm.models import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.config.dnalm_train_max_tokens = 22
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    (tmp_path / "g.fa").write_text(">chr1\n" + "ACGTTGCA" * 20 + "N" * 30 + "GGCATTAC" * 20 + "\n")
+    args = ["scan", str(tmp_path / "m"), str(tmp_path / "g.fa"), "-o", str(tmp_path / "s.bedGraph")]
+    loud, quiet = CliRunner().invoke(app, args), CliRunner().invoke(app, ["--quiet", *args])
+    assert loud.exit_code == quiet.exit_code == 0, loud.output + quiet.output
+    assert "INFO dnalm.scan: scanned chr1" in loud.output and "INFO" not in quiet.output
+    assert "WARNING dnalm.scan:" in quiet.output and "skipped" in quiet.output

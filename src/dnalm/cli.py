@@ -10,8 +10,39 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
+
+#: Errors that say what is wrong with the input, the settings or the output: one line, exit status 2.
+USER_ERRORS = (ValueError, FileNotFoundError, ImportError, OSError)
+#: How typer/click end a command or report a usage error themselves (typer vendors click in newer versions).
+_CLICK_CONTROL = (
+    typer.Exit,
+    typer.Abort,
+    next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+)
+
+
+class _Commands(typer.core.TyperGroup):
+    """Every command runs inside the one error handler: an error is one line on stderr (``--debug``: the
+    traceback). Errors about the input, settings or output (:data:`USER_ERRORS`, ``DataFormatError``
+    among them) exit with 2; anything else is a fault of dnalm's, named by its type, with exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as err:
+            if isinstance(err, _CLICK_CONTROL) or _STATE["debug"]:
+                raise
+            user = isinstance(err, USER_ERRORS)
+            text = f"error: {err}" if user else f"error ({type(err).__name__}): {err}"
+            typer.secho(text, fg=typer.colors.RED, err=True)
+            if not user:
+                typer.echo("(run with --debug for the traceback)", err=True)
+            raise typer.Exit(2 if user else 1) from None
+
 
 app = typer.Typer(
+    cls=_Commands,
     help="DNA language models: tokenize, fine-tune, pretrain, evaluate.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -131,7 +162,7 @@ def configure_output(quiet: bool = False, log_file: Path | None = None, debug: b
 
 
 def main() -> None:
-    """The ``dnalm`` command: any error a command did not handle is one line (``--debug``: the traceback)."""
+    """The ``dnalm`` command (errors are handled once, by :class:`_Commands`)."""
     succeeded = False
     try:
         app()
@@ -139,19 +170,6 @@ def main() -> None:
     except SystemExit as done:  # typer ends every command this way
         succeeded = done.code in (0, None)
         raise
-    except Exception as err:
-        if _STATE["debug"]:
-            raise
-        name = type(err).__name__
-        typer.secho(
-            f"error: {err}"
-            if name in ("ValueError", "FileNotFoundError", "DataFormatError")
-            else f"error ({name}): {err}",
-            fg=typer.colors.RED,
-            err=True,
-        )
-        typer.echo("(run with --debug for the traceback)", err=True)
-        sys.exit(1)
     finally:
         if succeeded:
             from dnalm.distributed import finish
@@ -162,11 +180,6 @@ def main() -> None:
         # fine-tuning run); frozen objects are skipped. Files are closed and written by then, atexit
         # handlers still run.
         gc.freeze()
-
-
-def _fail(err: Exception) -> None:
-    typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
 
 
 def _parse_classes(pairs: list[str]) -> dict[str, str]:
@@ -246,13 +259,10 @@ def tokenizer_bpe(
     from dnalm.bpe import genome_segments, train_bpe
     from dnalm.io import read_sequences
 
-    try:
-        records = itertools.chain.from_iterable(read_sequences(p) for p in inputs)
-        pieces = list(genome_segments(records, segment_length, max_segments=max_segments, seed=seed))
-        typer.echo(f"training BPE on {len(pieces):,} segments ({sum(map(len, pieces)):,} bases)")
-        tok = train_bpe(pieces, vocab_size=vocab_size, min_frequency=min_frequency, model_max_length=max_length)
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
+    records = itertools.chain.from_iterable(read_sequences(p) for p in inputs)
+    pieces = list(genome_segments(records, segment_length, max_segments=max_segments, seed=seed))
+    typer.echo(f"training BPE on {len(pieces):,} segments ({sum(map(len, pieces)):,} bases)")
+    tok = train_bpe(pieces, vocab_size=vocab_size, min_frequency=min_frequency, model_max_length=max_length)
     _save(tok, output)
 
 
@@ -274,18 +284,15 @@ def tokenizer_check(
     from dnalm.io import find_splits
     from dnalm.tokenization import load_tokenizer, tokenizer_report
 
-    try:
-        tok = load_tokenizer(tokenizer)
-        if data is not None and data.is_dir() and not classes:
-            splits = split or sorted(find_splits(data))
-        else:
-            splits = [None]
-        report = {
-            s or "all": tokenizer_report(tok, (r.sequence for r in records_from(data, s, classes)), max_length)
-            for s in splits
-        }
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
+    tok = load_tokenizer(tokenizer)
+    if data is not None and data.is_dir() and not classes:
+        splits = split or sorted(find_splits(data))
+    else:
+        splits = [None]
+    report = {
+        s or "all": tokenizer_report(tok, (r.sequence for r in records_from(data, s, classes)), max_length)
+        for s in splits
+    }
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
@@ -299,23 +306,11 @@ def tokenizer_check(
 
 # -- synthetic data ------------------------------------------------------------------------
 def _write_split(records, output: Path, dev_fraction: float, test_fraction: float, seed: int) -> None:
-    from dnalm.data import stratified_split
-    from dnalm.io import write_table
+    from dnalm.synth import write_splits
 
-    if not (dev_fraction > 0 and test_fraction > 0 and dev_fraction + test_fraction < 1):
-        _fail(
-            ValueError(
-                f"--dev-fraction {dev_fraction} and --test-fraction {test_fraction} must be > 0 and "
-                "leave some training data (sum < 1)"
-            )
-        )
-    rest, test = stratified_split(records, test_fraction, seed=seed)
-    train, dev = stratified_split(rest, dev_fraction / (1 - test_fraction), seed=seed)
-    output.mkdir(parents=True, exist_ok=True)
-    for name, part in (("train", train), ("dev", dev), ("test", test)):
-        write_table(part, output / f"{name}.csv")
+    n = write_splits(records, output, dev_fraction=dev_fraction, test_fraction=test_fraction, seed=seed)
     typer.echo(
-        f"wrote {len(train)} train + {len(dev)} dev + {len(test)} test sequences to "
+        f"wrote {n['train']} train + {n['dev']} dev + {n['test']} test sequences to "
         f"{output}/train.csv, dev.csv, test.csv"
     )
 
@@ -355,10 +350,7 @@ def synth_motif(
     """Implant a motif or PWM sample into random background sequence."""
     from dnalm.synth import motif_dataset, read_pwm
 
-    try:
-        records = motif_dataset(n, length, motif=motif, pwm=read_pwm(pwm) if pwm else None, rate=rate, gc=gc, seed=seed)
-    except ValueError as err:
-        _fail(err)
+    records = motif_dataset(n, length, motif=motif, pwm=read_pwm(pwm) if pwm else None, rate=rate, gc=gc, seed=seed)
     _write_split(records, output, dev_fraction, test_fraction, seed)
 
 
@@ -382,7 +374,7 @@ def finetune(
         None, help="Peak AdamW learning rate (default: 2e-3 by the recipe for auto, else the preset's)."
     ),
     batch_size: int | None = typer.Option(
-        None, help="Training batch (default: 32-128 by the recipe for auto, else the preset's)."
+        None, min=1, help="Training batch (default: 32-128 by the recipe for auto, else the preset's)."
     ),
     max_length: int | None = typer.Option(
         None, help="Tokens per training sequence (default: the longest training sequence, capped by the model)."
@@ -438,32 +430,27 @@ def finetune(
     from dnalm.config import FinetuneConfig
     from dnalm.train import finetune as run
 
-    try:
-        cfg = FinetuneConfig.load(
-            config,
-            model=model,
-            epochs=epochs,
-            seed=seed,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            max_length=max_length,
-            early_stopping_patience=patience,
-            from_scratch=from_scratch,
-            trust_remote_code=trust_remote_code,
-            lora=lora,
-            class_weights=class_weights,
-            problem_type=problem_type,
-            time_budget=time_budget,
-            self_pretrain=self_pretrain,
-            sequence_column=sequence_column,
-            label_column=label_column,
-            precision=precision,
-        )
-        summary = run(
-            cfg, data, output, classes=_parse_classes(classes or []) or None, overwrite=overwrite, resume=resume
-        )
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
+    cfg = FinetuneConfig.load(
+        config,
+        model=model,
+        epochs=epochs,
+        seed=seed,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        max_length=max_length,
+        early_stopping_patience=patience,
+        from_scratch=from_scratch,
+        trust_remote_code=trust_remote_code,
+        lora=lora,
+        class_weights=class_weights,
+        problem_type=problem_type,
+        time_budget=time_budget,
+        self_pretrain=self_pretrain,
+        sequence_column=sequence_column,
+        label_column=label_column,
+        precision=precision,
+    )
+    summary = run(cfg, data, output, classes=_parse_classes(classes or []) or None, overwrite=overwrite, resume=resume)
     val = summary["validation_metrics"]
     shown = [k for k in val if k.startswith("eval_") and not k.endswith(("runtime", "per_second", "epoch"))]
     typer.echo(
@@ -478,7 +465,7 @@ def evaluate(
     data: Annotated[Path | None, typer.Argument(help="Labelled file or split folder.")] = None,
     output: OutDir = Path("dnalm-eval"),
     split: str = typer.Option("test", help="Split of a folder."),
-    batch_size: int = 64,
+    batch_size: int = typer.Option(64, min=1),
     rc: bool | None = typer.Option(
         None, "--rc/--no-rc", help="Average with the reverse complement (default: as the model was trained)."
     ),
@@ -490,21 +477,18 @@ def evaluate(
     """Metrics, per-sequence predictions and confusion matrix on one split."""
     from dnalm.evaluation import evaluate as run
 
-    try:
-        m = run(
-            model,
-            data,
-            output,
-            split=split,
-            classes=_parse_classes(classes or []) or None,
-            batch_size=batch_size,
-            reverse_complement_average=rc,
-            untrained=untrained,
-            seed=seed,
-            trust_remote_code=trust_remote_code,
-        )
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
+    m = run(
+        model,
+        data,
+        output,
+        split=split,
+        classes=_parse_classes(classes or []) or None,
+        batch_size=batch_size,
+        reverse_complement_average=rc,
+        untrained=untrained,
+        seed=seed,
+        trust_remote_code=trust_remote_code,
+    )
     keys = [
         k
         for k in (
@@ -536,7 +520,7 @@ def predict(
     model: Annotated[str, typer.Argument(help="Fine-tuned model folder.")],
     input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output TSV/CSV.")] = Path("predictions.tsv"),
-    batch_size: int = 64,
+    batch_size: int = typer.Option(64, min=1),
     rc: bool | None = typer.Option(
         None, "--rc/--no-rc", help="Average with the reverse complement (default: as the model was trained)."
     ),
@@ -549,19 +533,16 @@ def predict(
     """Predict every sequence (long ones by sliding windows of the trained length, never truncated)."""
     from dnalm.evaluation import predict_file
 
-    try:
-        n = predict_file(
-            model,
-            input,
-            output,
-            batch_size=batch_size,
-            reverse_complement_average=rc,
-            stride=stride,
-            aggregate=aggregate,
-            trust_remote_code=trust_remote_code,
-        )
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
+    n = predict_file(
+        model,
+        input,
+        output,
+        batch_size=batch_size,
+        reverse_complement_average=rc,
+        stride=stride,
+        aggregate=aggregate,
+        trust_remote_code=trust_remote_code,
+    )
     typer.echo(f"wrote {n:,} predictions to {output}")
 
 
@@ -578,28 +559,25 @@ def scan(
     peaks: Path | None = typer.Option(None, help="Also write BED peaks: merged windows at or above --threshold."),
     threshold: float = typer.Option(0.5, help="Score a window needs to be part of a peak."),
     bigwig: Path | None = typer.Option(None, help="Also write a bigWig (needs pyBigWig)."),
-    batch_size: int = 256,
+    batch_size: int = typer.Option(256, min=1),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
 ):
     """Score windows along whole genomes; runs of N are skipped and counted."""
     from dnalm.scan import scan_genome
 
-    try:
-        r = scan_genome(
-            model,
-            genome,
-            output,
-            window=window,
-            stride=stride,
-            strand=strand,
-            peaks=peaks,
-            threshold=threshold,
-            bigwig=bigwig,
-            batch_size=batch_size,
-            trust_remote_code=trust_remote_code,
-        )
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
+    r = scan_genome(
+        model,
+        genome,
+        output,
+        window=window,
+        stride=stride,
+        strand=strand,
+        peaks=peaks,
+        threshold=threshold,
+        bigwig=bigwig,
+        batch_size=batch_size,
+        trust_remote_code=trust_remote_code,
+    )
     bases = sum(c["length"] for c in r.contigs)
     typer.echo(
         f"scanned {len(r.contigs)} contig(s), {bases:,} bases: {r.n_windows:,} windows of {r.window} every "
@@ -620,25 +598,22 @@ def variants(
     ),
     window: int | None = typer.Option(None, help="Window in bases (default: the trained length)."),
     strand: str = typer.Option("both", help="both (strand-averaged), plus or minus."),
-    batch_size: int = 256,
+    batch_size: int = typer.Option(256, min=1),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
 ):
     """Score each variant: delta = log-odds(alt window) - log-odds(ref window); unscored rows say why."""
     from dnalm.variants import score_variants
 
-    try:
-        r = score_variants(
-            model,
-            vcf,
-            genome,
-            output,
-            window=window,
-            strand=strand,
-            batch_size=batch_size,
-            trust_remote_code=trust_remote_code,
-        )
-    except (ValueError, FileNotFoundError, ImportError) as err:
-        _fail(err)
+    r = score_variants(
+        model,
+        vcf,
+        genome,
+        output,
+        window=window,
+        strand=strand,
+        batch_size=batch_size,
+        trust_remote_code=trust_remote_code,
+    )
     typer.echo(
         f"scored {r['n_scored']:,} of {r['n_alleles']:,} variant alleles ({r['window']}-base windows, "
         f"{r['strand']} strand(s)); wrote {r['output']}"
@@ -653,9 +628,9 @@ def interpret(
     output: OutDir = Path("dnalm-interpret"),
     method: str = typer.Option(
         "ism",
-        help="ism: in-silico saturation mutagenesis; ig: integrated "
-        "gradients; gradxinput: gradient × input (ig and gradxinput "
-        "need captum).",
+        help="ism: in-silico saturation mutagenesis; ig: integrated gradients; deepliftshap: DeepLIFT "
+        "against dinucleotide-shuffled references, averaged; gradxinput: gradient × input (the gradient "
+        "methods need captum).",
     ),
     motifs: bool = typer.Option(
         False,
@@ -667,27 +642,28 @@ def interpret(
     limit: int = typer.Option(100, help="Sequences interpreted (the first ones of INPUT)."),
     logos: int = typer.Option(10, help="Logo PNGs drawn (the first ones)."),
     n_steps: int = typer.Option(50, help="Integration steps of ig."),
-    batch_size: int = 256,
+    shuffles: int = typer.Option(20, min=1, help="Dinucleotide-shuffled references per sequence of deepliftshap."),
+    seed: int = typer.Option(0, help="Seed of deepliftshap's shuffles."),
+    batch_size: int = typer.Option(256, min=1),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
 ):
     """Per-base attributions (attributions.npz) and logos of what the score rests on; --motifs for motifs."""
     from dnalm.interpret import interpret_file
 
-    try:
-        r = interpret_file(
-            model,
-            input,
-            output,
-            method=method,
-            motifs=motifs,
-            limit=limit,
-            logos=logos,
-            batch_size=batch_size,
-            n_steps=n_steps,
-            trust_remote_code=trust_remote_code,
-        )
-    except (ValueError, FileNotFoundError, ImportError) as err:
-        _fail(err)
+    r = interpret_file(
+        model,
+        input,
+        output,
+        method=method,
+        motifs=motifs,
+        limit=limit,
+        logos=logos,
+        batch_size=batch_size,
+        n_steps=n_steps,
+        n_shuffles=shuffles,
+        seed=seed,
+        trust_remote_code=trust_remote_code,
+    )
     typer.echo(
         f"interpreted {r['n_sequences']} sequence(s) by {r['method']}: {r['attributions']} and "
         f"{len(r['logos'])} logo(s) in {output}"
@@ -748,19 +724,16 @@ def corpus(
     """Build a pretraining corpus: N runs dropped, random segments, validation held out by region."""
     from dnalm.corpus import build_corpus
 
-    try:
-        s = build_corpus(
-            fastas,
-            output,
-            min_length=min_length,
-            max_length=max_length,
-            val_fraction=val_fraction,
-            block_size=block_size,
-            add_reverse_complement=reverse_complement,
-            seed=seed,
-        )
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
+    s = build_corpus(
+        fastas,
+        output,
+        min_length=min_length,
+        max_length=max_length,
+        val_fraction=val_fraction,
+        block_size=block_size,
+        add_reverse_complement=reverse_complement,
+        seed=seed,
+    )
     for split in ("train", "validation"):
         st = s[split]
         typer.echo(
@@ -781,7 +754,7 @@ def pretrain(
     ),
     config: Path | None = typer.Option(None, help="YAML with PretrainConfig settings."),
     max_steps: int | None = None,
-    batch_size: int | None = None,
+    batch_size: int | None = typer.Option(None, min=1),
     learning_rate: float | None = None,
     mlm_probability: float | None = None,
     span_length: int | None = None,
@@ -792,29 +765,31 @@ def pretrain(
         None, help="Wall-clock limit, e.g. 5m, 30m, 1h: the steps that fit, planned from the measured speed."
     ),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in OUTPUT from its last checkpoint."),
+    overwrite: bool = typer.Option(
+        False,
+        "--overwrite",
+        help="Replace an earlier pretraining run in OUTPUT, or write into a non-empty folder dnalm did not write.",
+    ),
 ):
     """Masked-language-model pretraining (leak-free span masking for k-mer models), scored per base on
     held-out regions beside a Markov chain and a two-sided count model (OUTPUT/lm_metrics.json)."""
     from dnalm.pretrain import pretrain as run
     from dnalm.pretrain import resolve_pretrain_config
 
-    try:
-        cfg = resolve_pretrain_config(
-            model,
-            config,
-            max_steps=max_steps,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            mlm_probability=mlm_probability,
-            span_length=span_length,
-            save_steps=save_steps,
-            eval_steps=eval_steps,
-            seed=seed,
-            time_budget=time_budget,
-        )
-        s = run(cfg, corpus, output, resume=resume)
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
+    cfg = resolve_pretrain_config(
+        model,
+        config,
+        max_steps=max_steps,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        mlm_probability=mlm_probability,
+        span_length=span_length,
+        save_steps=save_steps,
+        eval_steps=eval_steps,
+        seed=seed,
+        time_budget=time_budget,
+    )
+    s = run(cfg, corpus, output, resume=resume, overwrite=overwrite)
     val = s["validation"]
     typer.echo(
         f"{s['steps']} steps; validation loss {val.get('eval_loss', float('nan')):.4f}, perplexity "
@@ -839,10 +814,7 @@ def lm_eval_cmd(
     """Per-base held-out accuracy and bits per base beside a Markov chain and a two-sided count model."""
     from dnalm.pretrain import score_language_model
 
-    try:
-        lm = score_language_model(model, corpus, output, max_length=max_length, examples=examples, seed=seed)
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
+    lm = score_language_model(model, corpus, output, max_length=max_length, examples=examples, seed=seed)
     typer.echo(json.dumps(lm, indent=2))
 
 
@@ -856,10 +828,7 @@ def fill_mask_cmd(
     """Predict masked bases (k-mer/base models: per-base A/C/G/T probabilities)."""
     from dnalm.lm import fill_mask
 
-    try:
-        result = fill_mask(model, sequence, top_k=top_k)
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
+    result = fill_mask(model, sequence, top_k=top_k)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -875,19 +844,17 @@ def embed(
     input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="emb.npy or emb.parquet")],
     pooling: str = typer.Option("mean", help="mean or cls"),
-    batch_size: int = 64,
+    batch_size: int = typer.Option(64, min=1),
 ):
     """One embedding per sequence (long sequences: mean over windows)."""
     from dnalm.io import read_sequences
+    from dnalm.lm import check_embeddings_path, write_embeddings
     from dnalm.lm import embed as run
-    from dnalm.lm import write_embeddings
 
-    try:
-        records = list(read_sequences(input))
-        vectors = run(model, [r.sequence for r in records], pooling=pooling, batch_size=batch_size)
-        write_embeddings(vectors, [r.id for r in records], output)
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
+    check_embeddings_path(output)
+    records = list(read_sequences(input))
+    vectors = run(model, [r.sequence for r in records], pooling=pooling, batch_size=batch_size)
+    write_embeddings(vectors, [r.id for r in records], output)
     typer.echo(f"wrote {vectors.shape[0]:,} x {vectors.shape[1]} embeddings to {output}")
 
 
@@ -901,11 +868,8 @@ def benchmark(
     from dnalm.experiment.config import BenchmarkConfig
     from dnalm.experiment.runner import run_benchmark
 
-    try:
-        cfg = BenchmarkConfig.load(config)
-        rows = run_benchmark(cfg, output)
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
+    cfg = BenchmarkConfig.load(config)
+    rows = run_benchmark(cfg, output)
     typer.echo((output / "results.md").read_text().split("\n## ")[0])
     typer.echo(
         f"{len(rows)} rows; wrote {output}/results.md, results.csv, results.json"
@@ -922,30 +886,15 @@ def search(
     from dnalm.experiment.config import BenchmarkConfig
     from dnalm.experiment.search import run_search
 
-    try:
-        cfg = BenchmarkConfig.load(config)
-        if not cfg.search:
-            raise ValueError(f"{config}: no 'search' section")
-        chosen = run_search(cfg, output)
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
+    cfg = BenchmarkConfig.load(config)
+    if not cfg.search:
+        raise ValueError(f"{config}: no 'search' section")
+    chosen = run_search(cfg, output)
     for c in chosen.values():
         typer.echo(
             f"{c.dataset} / {c.model}: {json.dumps(c.params)} (validation {c.metric} "
             f"{c.value:.4f} of {len(c.trials)} trials)"
         )
-
-
-def _report_tokenizer(name: str):
-    import re
-
-    from dnalm.tokenization import BaseTokenizer, KmerTokenizer, load_tokenizer
-
-    if name == "none":
-        return None
-    if re.fullmatch(r"kmer[1-9]", name):
-        return KmerTokenizer(k=int(name[4:]))
-    return BaseTokenizer() if name == "base" else load_tokenizer(name)
 
 
 @app.command()
@@ -969,22 +918,22 @@ def audit(
 ):
     """Leakage audit: exact, reverse-complement and near duplicates within and across splits."""
     from dnalm.audit import audit_dataset, format_audit, write_deduplicated
+    from dnalm.files import check_output_file, write_json
+    from dnalm.tokenization import tokenizer_by_name
 
-    try:
-        tok = _report_tokenizer(tokenizer)
-        result = audit_dataset(data, min_shared=min_shared, max_ids=max_ids, tokenizer=tok, max_length=max_length)
-        if dedup:
-            result["deduplicated"] = {
-                "output": str(dedup),
-                **write_deduplicated(
-                    data, dedup, min_shared=min_shared, kinds=tuple(k.strip() for k in dedup_kinds.split(",") if k)
-                ),
-            }
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
     if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(result, indent=2) + "\n")
+        check_output_file(output)
+    tok = None if tokenizer == "none" else tokenizer_by_name(tokenizer)
+    result = audit_dataset(data, min_shared=min_shared, max_ids=max_ids, tokenizer=tok, max_length=max_length)
+    if dedup:
+        result["deduplicated"] = {
+            "output": str(dedup),
+            **write_deduplicated(
+                data, dedup, min_shared=min_shared, kinds=tuple(k.strip() for k in dedup_kinds.split(",") if k)
+            ),
+        }
+    if output:
+        write_json(output, result)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -1007,10 +956,7 @@ def report(
     """Self-contained HTML report (plots embedded) plus Markdown and PNGs."""
     from dnalm.experiment.report import build_report
 
-    try:
-        out = build_report(runs, output, pretrain=pretrain, title=title)
-    except (ValueError, FileNotFoundError) as err:
-        _fail(err)
+    out = build_report(runs, output, pretrain=pretrain, title=title)
     typer.echo(f"wrote {out['html']} and {out['markdown']} ({out['n_figures']} figures in {out['figures']})")
 
 
