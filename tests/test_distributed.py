@@ -77,17 +77,51 @@ def test_two_processes_pretrain_once_with_one_plan(tmp_path):
     assert (tmp_path / "lm" / "tokenizer" / "tokenizer_config.json").is_file()
 
 
-def test_other_commands_run_once_in_the_main_process(tata_dir, tmp_path):
+def test_predict_and_evaluate_share_the_scoring_and_write_once(tata_dir, tmp_path):
     from dnalm.config import FinetuneConfig
-    from dnalm.evaluation import predict_file
+    from dnalm.evaluation import evaluate, predict_file
     from dnalm.train import finetune
 
     finetune(FinetuneConfig(model="pos-cnn", epochs=1, trainer={"disable_tqdm": True}), tata_dir, tmp_path / "m")
     predict_file(str(tmp_path / "m"), tata_dir / "test.csv", tmp_path / "one.tsv")
     out = _torchrun("predict", "m", str(tata_dir / "test.csv"), "-o", "two.tsv", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.count("wrote 75 predictions") == 1  # done once, not once per process
+    assert out.stdout.count("wrote 75 predictions") == 1  # written once, not once per process
+    assert "predict: 2 processes share the scoring" in out.stderr
     assert (tmp_path / "two.tsv").read_bytes() == (tmp_path / "one.tsv").read_bytes()
+    evaluate(str(tmp_path / "m"), tata_dir, tmp_path / "ev1", split="test")
+    out = _torchrun("evaluate", "m", str(tata_dir), "--split", "test", "-o", "ev2", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.count("wrote ev2/metrics.json") == 1
+    assert (tmp_path / "ev2" / "predictions.csv").read_bytes() == (tmp_path / "ev1" / "predictions.csv").read_bytes()
+    one, two = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("ev1", "ev2"))
+    assert {**two, "model": "", "data": ""} == {**one, "model": "", "data": ""}  # paths given differently
+
+
+def test_shared_scores_deal_sequences_round_robin_and_give_them_back_in_order(monkeypatch):
+    """What each process of a two-process run scores, and the main process's result, with the collective
+    stood in for: process 1 scores sequences 1, 3, 5, ... of each block; process 0 yields everything in order."""
+    import numpy as np
+
+    from dnalm import distributed
+    from dnalm.models import build_model
+    from dnalm.predict import iter_scores, shared_scores
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    seqs = ["".join(np.random.default_rng(i).choice(list("ACGT"), 30 + i)) for i in range(11)]
+    expected = [s for s, _ in iter_scores(model, tok, seqs)]
+    sent = {}
+    monkeypatch.setattr(distributed, "world_size", lambda: 2)
+    monkeypatch.setattr(distributed, "device", lambda: None)
+    monkeypatch.setattr(distributed, "rank", lambda: 1)
+    monkeypatch.setattr(distributed, "gather", lambda mine: sent.setdefault("r1", []).append(mine))
+    assert list(shared_scores(model, tok, iter(seqs), block=4)) == []  # not the main process: yields nothing
+    assert [len(m) for m in sent["r1"]] == [2, 2, 1]  # blocks of 4, 4, 3: its share of each
+    theirs = iter(sent["r1"])
+    monkeypatch.setattr(distributed, "rank", lambda: 0)
+    monkeypatch.setattr(distributed, "gather", lambda mine: [mine, next(theirs)])
+    got = [s for s, _ in shared_scores(model, tok, iter(seqs), block=4)]
+    assert len(got) == 11 and all(np.allclose(a, b, atol=1e-6) for a, b in zip(got, expected))
 
 
 def test_two_processes_share_a_scan_and_write_what_one_process_writes(tata_dir, tmp_path):

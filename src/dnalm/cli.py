@@ -89,7 +89,7 @@ def _setup(
 
 #: Commands that spread their work over several processes (torchrun / accelerate launch); every other command runs
 #: in the main process alone, which then works as a single process, so its files are written once.
-MULTI_PROCESS_COMMANDS = ("finetune", "pretrain", "scan")
+MULTI_PROCESS_COMMANDS = ("finetune", "pretrain", "scan", "predict", "evaluate")
 
 
 #: Commands that load a model, so import torch and transformers whatever they are asked.
@@ -489,6 +489,8 @@ def evaluate(
         seed=seed,
         trust_remote_code=trust_remote_code,
     )
+    if not m:  # another process of a multi-process run scored its share; the main process reports
+        return
     keys = [
         k
         for k in (

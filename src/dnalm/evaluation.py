@@ -9,11 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm import distributed
 from dnalm.data import LabelSpace, load_splits
 from dnalm.files import atomic_open, check_output_file, write_json
 from dnalm.io import read_labeled_fasta, read_sequences
 from dnalm.plots import plot_confusion_matrix
-from dnalm.predict import informative_bases, iter_scores, predict_per_base, predict_proba
+from dnalm.predict import informative_bases, predict_per_base, shared_scores
 from dnalm.tasks import Task, task_of
 
 __all__ = ["evaluate", "plot_confusion_matrix", "predict_file", "strand_average_default"]
@@ -43,8 +44,10 @@ def evaluate(
     """
     from dnalm.models import build_model, load_model
 
+    distributed.start()
     output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
+    if distributed.is_main():
+        output.mkdir(parents=True, exist_ok=True)
     recorded_split = None  # a file or --class FASTAs: no split of a folder was read
     if classes:
         records = list(read_labeled_fasta(classes))
@@ -70,6 +73,8 @@ def evaluate(
     space = LabelSpace(task.name, names)
     y = [space.encode(r.label, r) for r in records]
     if task.per_base:
+        if not distributed.is_main():  # per-base models are evaluated by the main process alone
+            return {}
         return _evaluate_per_base(
             model,
             tok,
@@ -81,13 +86,20 @@ def evaluate(
             batch_size,
             {"model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained},
         )
-    scores, n_windows = predict_proba(
-        model,
-        tok,
-        [r.sequence for r in records],
-        batch_size=batch_size,
-        reverse_complement_average=reverse_complement_average,
+    scored = list(
+        shared_scores(
+            model,
+            tok,
+            [r.sequence for r in records],
+            batch_size=batch_size,
+            reverse_complement_average=reverse_complement_average,
+        )
     )
+    if not distributed.is_main():  # this process scored its share; the main process reports and writes
+        return {}
+    if not scored:
+        raise ValueError("evaluate needs at least one sequence; got 0")
+    scores, n_windows = np.stack([r[0] for r in scored]), np.array([r[1] for r in scored])
     if len(scores) != len(records):  # a dropped batch would be a silent bias; never let it pass
         raise RuntimeError(f"{len(scores)} predictions for {len(records)} sequences")
     metrics = task.metrics(y, scores)
@@ -219,9 +231,24 @@ def predict_file(
     from dnalm.models import load_model
 
     output = check_output_file(output)  # before any work: a bad path is not found out after the computation
+    distributed.start()
     model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     task = task_of(model)
+    strands = strand_average_default(model, reverse_complement_average)
+    settings = {
+        "batch_size": batch_size,
+        "stride": stride,
+        "aggregate": aggregate,
+        "reverse_complement_average": strands,
+    }
+    if not distributed.is_main():  # this process scores its share (per-base models: none); the main one writes
+        if not task.per_base:
+            for _ in shared_scores(model, tok, (r.sequence for r in read_sequences(input_path)), **settings):
+                pass
+        return 0
+    if distributed.world_size() > 1:
+        log.info("predict: %d processes share the scoring", distributed.world_size())
     if task.per_base:
         records = list(read_sequences(input_path))
         probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
@@ -238,15 +265,7 @@ def predict_file(
             waiting.append(rec)
             yield rec.sequence
 
-    scored = iter_scores(
-        model,
-        tok,
-        sequences(),
-        batch_size=batch_size,
-        stride=stride,
-        aggregate=aggregate,
-        reverse_complement_average=strand_average_default(model, reverse_complement_average),
-    )
+    scored = shared_scores(model, tok, sequences(), **settings)
     rows = ((waiting.popleft(), score, nw) for score, nw in scored)
     n, _ = _write_predictions(output, rows, names, task, labelled=labelled, described=described, tokenizer=tok)
     return n

@@ -238,6 +238,35 @@ def iter_scores(
         yield task.combine(np.stack(outs), aggregate), len(starts)
 
 
+SHARE_BLOCK = 4096  # sequences read before the processes of a multi-process run share them out
+
+
+def shared_scores(
+    model, tokenizer, sequences: Iterable[str], *, block: int = SHARE_BLOCK, **kwargs
+) -> Iterator[tuple[np.ndarray, int]]:
+    """:func:`iter_scores` with the work shared among the processes of a ``torchrun``/``accelerate
+    launch`` run: every process reads the same ``sequences``, ``block`` at a time; process r scores
+    sequences r, r + n, r + 2n, ... of each block on its own device; the main process gathers them and
+    yields every result in order, the other processes yield nothing. Memory: one block per process.
+    With one process it is :func:`iter_scores`."""
+    from itertools import islice
+
+    from dnalm import distributed
+
+    processes, me = distributed.world_size(), distributed.rank()
+    if processes == 1:
+        yield from iter_scores(model, tokenizer, sequences, **kwargs)
+        return
+    kwargs.setdefault("device", distributed.device())
+    it = iter(sequences)
+    while chunk := list(islice(it, block)):  # every process reads the same input: all agree on the end
+        mine = list(iter_scores(model, tokenizer, chunk[me::processes], **kwargs))
+        parts = distributed.gather(mine)
+        if parts is not None:
+            for j in range(len(chunk)):
+                yield parts[j % processes][j // processes]
+
+
 def predict_proba(model, tokenizer, sequences: list[str], **kwargs) -> tuple[np.ndarray, np.ndarray]:
     """:func:`iter_scores` for a list: ``(scores, n_windows)`` with one row per input sequence, in order."""
     rows = list(iter_scores(model, tokenizer, sequences, **kwargs))
