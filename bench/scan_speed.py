@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from peak_rss import peak_rss_mb  # bench/ is on sys.path when a bench script runs
+from train_throughput import matmul_gflops
 
 ROOT = Path(__file__).resolve().parents[1]
 GENOME = ROOT.parent / "shared" / "data" / "ecoli_k12_mg1655" / "GCF_000005845.2_ASM584v2_genomic.fna.gz"
@@ -100,6 +101,8 @@ def main() -> None:
     }
     result["gflop_per_window"] = _gflop_per_window(model, tok, piece[:window])
     result["engine_gflop_per_s"] = round(result["gflop_per_window"] * r.n_windows / engine_s, 2)
+    result["matmul_ceiling_gflop_per_s"] = round(matmul_gflops(), 1)  # this machine, this run (fp32, 2048^3)
+    result["fraction_of_ceiling"] = round(result["engine_gflop_per_s"] / result["matmul_ceiling_gflop_per_s"], 3)
     memory = []
     genome = chrom.sequence
     for total in (args.small, 10 * args.small):
@@ -143,7 +146,9 @@ def main() -> None:
     print(f"{'dnalm scan (engine)':<22}{r.n_windows:>9,}{engine_s:>9.1f}{r.n_windows / engine_s:>11.0f}")
     print(
         f"speedup {result['speedup']:.2f}x (scores identical: {same}); {result['gflop_per_window'] * 1e3:.1f} MFLOP "
-        f"per window, the engine at {result['engine_gflop_per_s']:.1f} GFLOP/s"
+        f"per window, the engine at {result['engine_gflop_per_s']:.1f} GFLOP/s, "
+        f"{result['fraction_of_ceiling']:.0%} of this CPU's fp32 matmul ceiling "
+        f"({result['matmul_ceiling_gflop_per_s']:.0f} GFLOP/s)"
     )
     for m in memory:
         print(
