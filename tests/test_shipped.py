@@ -65,3 +65,24 @@ def test_dnalm_cnn_is_shipped_beats_both_references_and_fine_tunes_with_the_reci
     assert summary["learning_rate"] == 2e-3 and summary["reverse_complement_average"]  # the recipe's settings
     recipe = json.loads((tmp_path / "out" / "recipe.json").read_text())
     assert recipe["model"] == "dnalm-cnn"
+
+
+def test_fill_mask_reads_a_long_sequence_in_the_window_centred_on_each_mask():
+    """Longer than the model takes: each mask is predicted in the model-length window centred on it (kept
+    inside the sequence), exactly what fill-mask gives on that window alone."""
+    from dnalm.lm import load_masked_lm
+    from dnalm.predict import window_size
+
+    model, tok = load_masked_lm("dnalm-mini")
+    _, size = window_size(model, tok, None)
+    s = "".join(np.random.default_rng(0).choice(list("ACGT"), 3 * size))
+    masks = [40, 2 * size, 3 * size - 3]  # near the start, in the middle, near the end
+    long = "".join("<mask>" if i in masks else c for i, c in enumerate(s))
+    got = fill_mask(None, long, model=model, tokenizer=tok)
+    assert [r["position"] for r in got] == [m + 1 for m in masks]
+    for r, m in zip(got, masks):
+        start = min(max(m - size // 2, 0), len(s) - size)
+        window = "".join("<mask>" if start + i in masks else c for i, c in enumerate(s[start : start + size]))
+        alone = fill_mask(None, window, model=model, tokenizer=tok)
+        (same,) = [a for a in alone if a["position"] == m - start + 1]
+        assert same["probabilities"] == r["probabilities"]

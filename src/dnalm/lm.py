@@ -4,7 +4,8 @@
 For overlapping k-mer and single-base models each mask hides one base: every token that
 covers a masked base is masked (as in pretraining, so nothing leaks), and the per-base
 probabilities of A/C/G/T are the predicted token distributions marginalised at that
-base's offset, averaged over the covering tokens.
+base's offset, averaged over the covering tokens. A sequence longer than the model takes is read
+in windows of the model's length, each mask in the window centred on it.
 """
 
 from __future__ import annotations
@@ -69,18 +70,28 @@ def fill_mask(model_path: str | Path, sequence: str, *, top_k: int = 5, model=No
 
     Returns one dict per mask, in order: ``position`` (1-based base position in the
     filled sequence for k-mer/base models), ``probabilities`` ({base or token: p}) and ``best``.
+    A sequence longer than the model takes is read in windows of the model's length: each mask is
+    predicted in the window centred on it (kept inside the sequence), the other masks there masked too.
     """
     import torch
+
+    from dnalm.predict import window_size
 
     if model is None:
         model, tokenizer = load_masked_lm(str(model_path))
     parts = _MASK.split(sequence)
     if len(parts) < 2:
         raise ValueError(f"no <mask> in {sequence!r}; mark the bases to predict with <mask>")
+    max_tokens, size = window_size(model, tokenizer, None)
     kind = getattr(tokenizer, "kind", None)
     if kind not in ("kmer", "base"):
         text = tokenizer.mask_token.join(normalize(p, record="input") for p in parts)
         enc = tokenizer(text, return_tensors="pt")
+        if enc["input_ids"].shape[1] > max_tokens:
+            raise ValueError(
+                f"the sequence is {enc['input_ids'].shape[1]} tokens; this model reads {max_tokens} "
+                "(fill-mask windows long sequences for k-mer and single-base models only): cut it around the masks"
+            )
         with torch.inference_mode():
             probs = torch.softmax(model(**_inputs(enc)).logits[0], dim=-1)
         where = (enc["input_ids"][0] == tokenizer.mask_token_id).nonzero().flatten().tolist()
@@ -103,6 +114,29 @@ def fill_mask(model_path: str | Path, sequence: str, *, top_k: int = 5, model=No
     text = "".join(filled)
     if len(text) < k:
         raise ValueError(f"the sequence needs at least k={k} bases; got {len(text)}")
+    per_base: dict[int, np.ndarray] = {}
+    for b in masked_bases:
+        if b in per_base:
+            continue
+        start = min(max(b - size // 2, 0), max(len(text) - size, 0))  # the window centred on b, inside the text
+        inside = [m for m in masked_bases if start <= m < start + size]
+        found = _masked_base_probs(model, tokenizer, text[start : start + size], [m - start for m in inside])
+        if len(text) <= size:  # one window holds every mask
+            per_base.update({m: found[m - start] for m in inside})
+        else:
+            per_base[b] = found[b - start]
+    out = []
+    for b in masked_bases:
+        result = dict(zip("ACGT", per_base[b].round(6).tolist()))
+        out.append({"position": b + 1, "probabilities": result, "best": "ACGT"[int(per_base[b].argmax())]})
+    return out
+
+
+def _masked_base_probs(model, tokenizer, text: str, masked_bases: list[int]) -> dict[int, np.ndarray]:
+    """P(A/C/G/T) at each masked base of ``text`` (one window), every token covering one of them masked."""
+    import torch
+
+    k = tokenizer.overlap + 1
     enc = tokenizer(text, return_tensors="pt")
     ids = enc["input_ids"].clone()
     n_tokens = len(text) - k + 1
@@ -113,7 +147,7 @@ def fill_mask(model_path: str | Path, sequence: str, *, top_k: int = 5, model=No
         probs = torch.softmax(model(input_ids=ids, attention_mask=enc["attention_mask"]).logits[0], -1).numpy()
     vocab = tokenizer.ids_to_tokens
     letters = np.array([[t[o] if len(t) == k and set(t) <= set("ACGT") else "" for o in range(k)] for t in vocab])
-    out = []
+    out = {}
     for b in masked_bases:
         per_base = np.zeros(4)
         for j in covering[b]:
@@ -121,9 +155,7 @@ def fill_mask(model_path: str | Path, sequence: str, *, top_k: int = 5, model=No
             offset = b - j
             for c, base in enumerate("ACGT"):
                 per_base[c] += p[letters[:, offset] == base].sum()
-        per_base /= per_base.sum() or 1.0
-        result = dict(zip("ACGT", per_base.round(6).tolist()))
-        out.append({"position": b + 1, "probabilities": result, "best": "ACGT"[int(per_base.argmax())]})
+        out[b] = per_base / (per_base.sum() or 1.0)
     return out
 
 
