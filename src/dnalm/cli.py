@@ -137,6 +137,23 @@ def _one_process_unless_training(command: str | None) -> None:
         os.environ.pop(var, None)
 
 
+def _stderr_handler():
+    """A log handler writing to whatever ``sys.stderr`` is when a record is emitted (not the stream of the
+    moment it was made, which a test runner may have closed since)."""
+    import logging
+
+    class Handler(logging.StreamHandler):
+        @property
+        def stream(self):
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value):
+            pass
+
+    return Handler()
+
+
 def configure_output(quiet: bool = False, log_file: Path | None = None, debug: bool = False) -> None:
     """Logging set up once for every command. When stderr is not a terminal (a log file, CI), no
     progress bars and none of transformers' ANSI-coloured load reports: one line per evaluation."""
@@ -148,7 +165,7 @@ def configure_output(quiet: bool = False, log_file: Path | None = None, debug: b
             os.environ.setdefault(var, "1")
         if not debug:
             os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    handlers: list[logging.Handler] = [_stderr_handler()]
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
