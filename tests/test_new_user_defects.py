@@ -352,3 +352,27 @@ def test_quiet_keeps_warnings_and_drops_progress(tmp_path):
     assert loud.exit_code == quiet.exit_code == 0, loud.output + quiet.output
     assert "INFO dnalm.scan: scanned chr1" in loud.output and "INFO" not in quiet.output
     assert "WARNING dnalm.scan:" in quiet.output and "skipped" in quiet.output
+
+
+def test_commands_that_load_a_classifier_refuse_a_typo_and_a_model_without_a_head(tmp_path):
+    """A mistyped model folder fails at once with one line naming the model folders that are there (it
+    waited through the hub's retries, ~30 s of warnings, first); a pretrained model without a classifier
+    (the shipped dnalm-cnn) is refused instead of predicting with a random head."""
+    import time
+
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+    from dnalm.models import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path / "models" / "tf0")
+    tok.save_pretrained(tmp_path / "models" / "tf0")
+    (tmp_path / "x.fa").write_text(">a\nACGTACGTAC\n")
+    t0 = time.time()
+    r = CliRunner().invoke(app, ["predict", str(tmp_path / "models" / "tf00"), str(tmp_path / "x.fa")])
+    assert r.exit_code == 2 and time.time() - t0 < 10
+    assert f"no model folder {tmp_path / 'models' / 'tf00'}" in r.output and "tf0" in r.output.split("folders in")[1]
+    for command in ("predict", "scan"):
+        r = CliRunner().invoke(app, [command, "dnalm-cnn", str(tmp_path / "x.fa"), "-o", str(tmp_path / "o.tsv")])
+        assert r.exit_code == 2 and "holds no trained classifier" in r.output, r.output

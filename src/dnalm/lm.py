@@ -27,7 +27,9 @@ class IncompleteCheckpointError(ValueError):
     """A checkpoint lacks weights the task needs (a fill-mask on a fine-tuned classifier)."""
 
 
-def load_complete(auto_class, model_path: str, what: str, ignore: tuple[str, ...] = (), **kwargs):
+def load_complete(
+    auto_class, model_path: str, what: str, ignore: tuple[str, ...] = (), *, hint: str | None = None, **kwargs
+):
     """``auto_class.from_pretrained`` that refuses a checkpoint lacking weights ``what`` needs.
 
     transformers fills weights missing from a checkpoint with random values and goes on; a
@@ -48,9 +50,12 @@ def load_complete(auto_class, model_path: str, what: str, ignore: tuple[str, ...
     if missing:
         shown = ", ".join(sorted(missing)[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
         raise IncompleteCheckpointError(
-            f"{model_path}: {len(missing)} weights that {what} needs are not in this checkpoint "
-            f"({shown}); is it a fine-tuned classifier? {what} needs a pretrained model "
-            "(dnalm pretrain, or a checkpoint saved with its masked-LM head)"
+            f"{model_path}: {len(missing)} weights that {what} needs are not in this checkpoint ({shown}); "
+            + (
+                hint
+                or f"is it a fine-tuned classifier? {what} needs a pretrained model "
+                "(dnalm pretrain, or a checkpoint saved with its masked-LM head)"
+            )
         )
     return model.eval()
 

@@ -511,19 +511,49 @@ def _check_vocab(model, tokenizer, spec: str) -> None:
 
 
 def load_model(path: str | Path, *, trust_remote_code: bool = False):
-    """Load a fine-tuned classifier and its tokenizer from a folder that ``finetune`` wrote."""
+    """Load a fine-tuned classifier and its tokenizer from a folder that ``finetune`` wrote (or a hub id).
+
+    A path that is neither a folder nor a hub id (``owner/name``) fails at once, naming what is there,
+    instead of after the hub's retries; a checkpoint without trained classifier weights (a pretrained
+    masked LM such as the shipped ``dnalm-cnn``) is refused, not given a random head."""
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
+    from dnalm.lm import load_complete
     from dnalm.models.token import BertForNucleotideClassification
     from dnalm.tokenization import load_tokenizer
 
     register_baselines()
-    path = str(path)
+    path = resolve_model_path(str(path))
+    _check_checkpoint(path)
     config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
     if "BertForNucleotideClassification" in (config.architectures or []):
         return BertForNucleotideClassification.from_pretrained(path), load_tokenizer(path)
-    model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=trust_remote_code)
+    model = load_complete(
+        AutoModelForSequenceClassification,
+        path,
+        "a classifier",
+        hint="it holds no trained classifier (a pretrained model?): fine-tune it first, "
+        f"dnalm finetune DATA --model {path}",
+        trust_remote_code=trust_remote_code,
+    )
     return model, load_tokenizer(path, trust_remote_code=trust_remote_code)
+
+
+def _check_checkpoint(spec: str) -> None:
+    """A checkpoint folder with a config.json, or something that can only be a hub id; else a clear error."""
+    path = Path(spec)
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ValueError(f"{path} is a folder but not a model checkpoint (no config.json)")
+        return
+    if _looks_like_hub_id(spec):
+        return
+    parent = next((p for p in path.parents if p.is_dir()), Path("."))
+    held = sorted(c.name for c in parent.iterdir() if c.is_dir() and (c / "config.json").is_file())[:12]
+    raise FileNotFoundError(
+        f"no model folder {spec} (nor a shipped model or a hub id owner/name)"
+        + (f"; model folders in {parent}: {', '.join(held)}" if held else "")
+    )
 
 
 register_baselines()  # a saved baseline (and the CNN's masked-base model) loads through the Auto classes from here on
