@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.loading import IncompleteCheckpointError, load_complete
 from dnalm.sequence import normalize
 from dnalm.shipped import resolve_model_path
 
@@ -23,49 +24,14 @@ __all__ = ["IncompleteCheckpointError", "embed", "fill_mask", "load_complete", "
 _MASK = re.compile(r"<mask>|\[MASK\]", re.IGNORECASE)
 
 
-class IncompleteCheckpointError(ValueError):
-    """A checkpoint lacks weights the task needs (a fill-mask on a fine-tuned classifier)."""
-
-
-def load_complete(
-    auto_class, model_path: str, what: str, ignore: tuple[str, ...] = (), *, hint: str | None = None, **kwargs
-):
-    """``auto_class.from_pretrained`` that refuses a checkpoint lacking weights ``what`` needs.
-
-    transformers fills weights missing from a checkpoint with random values and goes on; a
-    fill-mask on a fine-tuned classifier would then print the guesses of a random masked-LM head.
-    Missing weights whose name contains one of ``ignore`` (BERT's unused pooler) are allowed.
-    """
-    import transformers
-
-    import dnalm.models  # noqa: F401 (registers dnalm's own models, e.g. the CNN's masked-base one, with auto_class)
-
-    verbosity = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()  # the load report is checked here instead
-    try:
-        model, info = auto_class.from_pretrained(str(model_path), output_loading_info=True, **kwargs)
-    finally:
-        transformers.logging.set_verbosity(verbosity)
-    missing = [k for k in info.get("missing_keys", []) if not any(i in k for i in ignore)]
-    if missing:
-        shown = ", ".join(sorted(missing)[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
-        raise IncompleteCheckpointError(
-            f"{model_path}: {len(missing)} weights that {what} needs are not in this checkpoint ({shown}); "
-            + (
-                hint
-                or f"is it a fine-tuned classifier? {what} needs a pretrained model "
-                "(dnalm pretrain, or a checkpoint saved with its masked-LM head)"
-            )
-        )
-    return model.eval()
-
-
 def load_masked_lm(model_path: str, trust_remote_code: bool = False):
     from transformers import AutoModelForMaskedLM
 
+    from dnalm.models import register_baselines
     from dnalm.tokenization import load_tokenizer
 
     model_path = resolve_model_path(model_path)
+    register_baselines()  # dnalm's own masked-LM architectures (the CNN's masked-base model)
     model = load_complete(AutoModelForMaskedLM, model_path, "fill-mask", trust_remote_code=trust_remote_code)
     return model, load_tokenizer(str(model_path), trust_remote_code=trust_remote_code)
 

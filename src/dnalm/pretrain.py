@@ -589,11 +589,13 @@ def score_language_model(
     from transformers import AutoModelForMaskedLM
 
     from dnalm.corpus import load_corpus
-    from dnalm.lm import load_complete
+    from dnalm.loading import load_complete
+    from dnalm.models import register_baselines
     from dnalm.shipped import resolve_model_path
     from dnalm.tokenization import load_tokenizer
 
     path = Path(resolve_model_path(model_dir))
+    register_baselines()
     model, tok = load_complete(AutoModelForMaskedLM, path, "lm-eval"), load_tokenizer(path)
     saved = path / "dnalm_pretrain.yaml"
     if max_length is None and saved.is_file():  # score windows as long as the ones it was pretrained on

@@ -518,7 +518,7 @@ def load_model(path: str | Path, *, trust_remote_code: bool = False):
     masked LM such as the shipped ``dnalm-cnn``) is refused, not given a random head."""
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
-    from dnalm.lm import load_complete
+    from dnalm.loading import load_complete
     from dnalm.models.token import BertForNucleotideClassification
     from dnalm.tokenization import load_tokenizer
 

@@ -1,0 +1,41 @@
+"""Loading a checkpoint whole: transformers fills missing weights with random values and goes on; dnalm refuses."""
+
+from __future__ import annotations
+
+__all__ = ["IncompleteCheckpointError", "load_complete"]
+
+
+class IncompleteCheckpointError(ValueError):
+    """A checkpoint lacks weights the task needs (a fill-mask on a fine-tuned classifier)."""
+
+
+def load_complete(
+    auto_class, model_path: str, what: str, ignore: tuple[str, ...] = (), *, hint: str | None = None, **kwargs
+):
+    """``auto_class.from_pretrained`` that refuses a checkpoint lacking weights ``what`` needs.
+
+    transformers fills weights missing from a checkpoint with random values and goes on; a
+    fill-mask on a fine-tuned classifier would then print the guesses of a random masked-LM head.
+    Missing weights whose name contains one of ``ignore`` (BERT's unused pooler) are allowed. dnalm's own
+    architectures must be registered with ``auto_class`` first (:func:`dnalm.models.register_baselines`).
+    """
+    import transformers
+
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()  # the load report is checked here instead
+    try:
+        model, info = auto_class.from_pretrained(str(model_path), output_loading_info=True, **kwargs)
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+    missing = [k for k in info.get("missing_keys", []) if not any(i in k for i in ignore)]
+    if missing:
+        shown = ", ".join(sorted(missing)[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+        raise IncompleteCheckpointError(
+            f"{model_path}: {len(missing)} weights that {what} needs are not in this checkpoint ({shown}); "
+            + (
+                hint
+                or f"is it a fine-tuned classifier? {what} needs a pretrained model "
+                "(dnalm pretrain, or a checkpoint saved with its masked-LM head)"
+            )
+        )
+    return model.eval()
