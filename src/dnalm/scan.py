@@ -151,6 +151,7 @@ def scan_genome(
     offset = (window - stride) // 2
     t0 = last_log = time.time()
     contigs: list[dict] = []
+    finished = 0  # bases of the contigs already scanned
     stats = {"length": 0, "windows": 0, "skipped_windows": 0, "ambiguous_bases": 0}
     n_peaks = 0
 
@@ -208,9 +209,10 @@ def scan_genome(
             stats["skipped_windows"] += group.skipped
             stats["ambiguous_bases"] += group.ambiguous
             stats["length"] = group.end
-            done = sum(c["length"] for c in contigs) + group.end
+            done = finished + group.end  # bases read so far
             if group.last:
                 contigs.append({"contig": group.contig, **stats})
+                finished += group.end
                 log.info(
                     "scanned %s (%s bases, %d windows, %d skipped for N): %.2f Mb/s so far",
                     group.contig,
