@@ -372,7 +372,10 @@ def test_commands_that_load_a_classifier_refuse_a_typo_and_a_model_without_a_hea
     t0 = time.time()
     r = CliRunner().invoke(app, ["predict", str(tmp_path / "models" / "tf00"), str(tmp_path / "x.fa")])
     assert r.exit_code == 2 and time.time() - t0 < 10
-    assert f"no model folder {tmp_path / 'models' / 'tf00'}" in r.output and "tf0" in r.output.split("folders in")[1]
+    assert (
+        f"model folder {tmp_path / 'models' / 'tf00'} not found" in r.output
+        and "tf0" in r.output.split("folders in")[1]
+    )
     for command in ("predict", "scan"):
         r = CliRunner().invoke(app, [command, "dnalm-cnn", str(tmp_path / "x.fa"), "-o", str(tmp_path / "o.tsv")])
         assert r.exit_code == 2 and "holds no trained classifier" in r.output, r.output

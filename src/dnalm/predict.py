@@ -56,10 +56,11 @@ def informative_bases(sequences: list[str], tokenizer) -> np.ndarray:
     for i, s in enumerate(sequences):
         if len(s) < k:
             continue
-        good = np.isin(np.frombuffer(s.upper().encode("ascii"), dtype=np.uint8), acgt)
-        if k == 1:
-            counts[i] = int(good.sum())
+        known = sum(map(s.upper().count, "ACGT"))
+        if k == 1 or known == len(s):  # no ambiguity code to spoil a k-mer (the common case: no numpy)
+            counts[i] = known
             continue
+        good = np.isin(np.frombuffer(s.upper().encode("ascii"), dtype=np.uint8), acgt)
         bad_before = np.concatenate([[0], np.cumsum(~good)])
         clean = bad_before[k:] == bad_before[:-k]  # the k-mer starting here is all A/C/G/T
         counts[i] = int((np.convolve(clean, np.ones(k, dtype=np.int64)) > 0).sum())  # bases some clean k-mer covers

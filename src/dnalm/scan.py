@@ -153,7 +153,6 @@ def scan_genome(
     contigs: list[dict] = []
     finished = 0  # bases of the contigs already scanned
     stats = {"length": 0, "windows": 0, "skipped_windows": 0, "ambiguous_bases": 0}
-    n_peaks = 0
 
     def windows(seq: str, starts: np.ndarray) -> Iterator[str]:
         for s in starts:

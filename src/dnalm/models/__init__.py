@@ -153,22 +153,9 @@ def resolve_spec(spec: str) -> ModelSpec | None:
             merged["config"] = {**merged["config"], **data.pop("config", {})}
             data = {**merged, **data}
         return ModelSpec(**data)
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise ValueError(f"{path} is a folder but not a model checkpoint (no config.json)")
+    if path.is_dir() or "/" in spec:  # a checkpoint folder, a hub id, or a path with a typo in it
+        _check_checkpoint(spec)
         return None
-    if not path.exists() and _looks_like_hub_id(spec):
-        return None
-    if not path.exists() and "/" in spec:
-        parent = next((p for p in path.parents if p.is_dir()), None)
-        raise FileNotFoundError(
-            f"model folder {spec} not found"
-            + (
-                f" ({parent} holds: {', '.join(sorted(c.name for c in parent.iterdir() if c.is_dir())[:12]) or 'no folders'})"
-                if parent is not None and str(parent) != "."
-                else ""
-            )
-        )
     raise ValueError(
         f"model {spec!r} is not a preset ({', '.join(PRESETS)}), a shipped checkpoint "
         f"({', '.join(shipped_models()) or 'none'}), a .yaml file, a checkpoint folder or a hub id "
@@ -540,18 +527,21 @@ def load_model(path: str | Path, *, trust_remote_code: bool = False):
 
 
 def _check_checkpoint(spec: str) -> None:
-    """A checkpoint folder with a config.json, or something that can only be a hub id; else a clear error."""
+    """A checkpoint folder with a config.json, or something that can only be a hub id; else a clear error
+    (a path that is not there names the model folders of the nearest folder that is)."""
     path = Path(spec)
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ValueError(f"{path} is a folder but not a model checkpoint (no config.json)")
         return
+    if path.exists():
+        raise ValueError(f"{path} is a file, not a model folder")
     if _looks_like_hub_id(spec):
         return
     parent = next((p for p in path.parents if p.is_dir()), Path("."))
     held = sorted(c.name for c in parent.iterdir() if c.is_dir() and (c / "config.json").is_file())[:12]
     raise FileNotFoundError(
-        f"no model folder {spec} (nor a shipped model or a hub id owner/name)"
+        f"model folder {spec} not found (nor a shipped model or a hub id owner/name)"
         + (f"; model folders in {parent}: {', '.join(held)}" if held else "")
     )
 
