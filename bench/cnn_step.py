@@ -22,8 +22,8 @@ from pathlib import Path
 
 import torch
 
-from dnalm.hardware import autocast, cpu_has_bf16
 from dnalm.models.baselines import ByteDropout, PosCnnConfig, _masked_pool, _PosCnnBody
+from dnalm.runtime.hardware import autocast, cpu_has_bf16
 
 
 def step_ms(body, x, y, mask, precision: str, steps: int) -> float:

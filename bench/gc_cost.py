@@ -39,15 +39,15 @@ def timer(phase, info):
             full["n"] += 1
             full["s"] += time.perf_counter() - started["t"]
 gc.callbacks.append(timer)
-import dnalm.cli, dnalm.hardware
+import dnalm.cli, dnalm.runtime.hardware
 if plain:
     def import_plainly(command):
         if command in dnalm.cli.MODEL_COMMANDS:
-            importlib.import_module("dnalm.models")
+            importlib.import_module("dnalm.models.build")
     dnalm.cli._import_models_once = import_plainly
-    dnalm.hardware.frozen_gc = contextlib.nullcontext
-    import dnalm.train
-    dnalm.train.frozen_gc = contextlib.nullcontext
+    dnalm.runtime.hardware.frozen_gc = contextlib.nullcontext
+    import dnalm.finetune.train
+    dnalm.finetune.train.frozen_gc = contextlib.nullcontext
 sys.argv = ["dnalm", "-q", *argv]
 try:
     dnalm.cli.main()

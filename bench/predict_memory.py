@@ -29,7 +29,7 @@ def main() -> None:
     ap.add_argument("-o", "--output", type=Path, default=Path("runs/bench/predict_memory.json"))
     args = ap.parse_args()
 
-    from dnalm.models import build_model
+    from dnalm.models.build import build_model
 
     work = Path(tempfile.mkdtemp(prefix="dnalm-predict-memory-"))
     model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dnalm.models import build_model
-from dnalm.predict import predict_proba
+from dnalm.apply.predict import predict_proba
+from dnalm.models.build import build_model
 
 
 def per_sequence(model, tok, seqs):

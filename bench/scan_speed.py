@@ -33,7 +33,7 @@ GENOME = ROOT.parent / "shared" / "data" / "ecoli_k12_mg1655" / "GCF_000005845.2
 def per_window_loop(model, tok, seq: str, window: int, stride: int, positive: int) -> tuple[np.ndarray, float]:
     import torch
 
-    from dnalm.scan import window_positions
+    from dnalm.apply.scan import window_positions
 
     starts, _ = window_positions(seq, window, stride)
     model.eval()
@@ -68,10 +68,10 @@ def main() -> None:
     ap.add_argument("-o", "--output", type=Path, default=Path("runs/bench/scan_speed.json"))
     args = ap.parse_args()
 
+    from dnalm.apply.predict import window_size
+    from dnalm.apply.scan import positive_class, scan_genome
     from dnalm.io import read_fasta
-    from dnalm.models import load_model
-    from dnalm.predict import window_size
-    from dnalm.scan import positive_class, scan_genome
+    from dnalm.models.build import load_model
 
     (chrom,) = list(read_fasta(GENOME))
     work = Path(tempfile.mkdtemp(prefix="dnalm-scan-speed-"))

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from transformers import BertTokenizer
 
-from dnalm.tokenization import KmerTokenizer, kmer_vocab
+from dnalm.tokenizers.dna import KmerTokenizer, kmer_vocab
 
 SHARED_VOCAB = Path(__file__).resolve().parents[2] / "shared" / "data" / "dnabert_vocab"
 

@@ -36,13 +36,13 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from transformers import PrinterCallback, TrainerCallback
 
-from dnalm.config import FinetuneConfig
-from dnalm.data import LabelSpace, to_dataset
-from dnalm.hardware import autocast
+from dnalm.finetune.config import FinetuneConfig
+from dnalm.finetune.data import LabelSpace, to_dataset
+from dnalm.finetune.recipe import choose_recipe
+from dnalm.finetune.train import collate_batch, resolve_settings, trainer_class, training_arguments
 from dnalm.io import Record
-from dnalm.models import build_model, resolve_spec
-from dnalm.recipe import choose_recipe
-from dnalm.train import collate_batch, resolve_settings, trainer_class, training_arguments
+from dnalm.models.build import build_model, resolve_spec
+from dnalm.runtime.hardware import autocast
 
 DEFAULT_MODEL = "pos-cnn"  # what the default recipe (model "auto") trains
 MIN_SECONDS = 3.0  # each timing runs at least this long (and at least --steps steps)
@@ -183,7 +183,7 @@ def measure(preset: str, batch_size: int, length: int, steps: int, precision: st
     timer = _StepTimer(skip=3)
     callbacks = [timer]
     if used.ema_decay:
-        from dnalm.callbacks import WeightAverage
+        from dnalm.runtime.callbacks import WeightAverage
 
         callbacks.insert(0, WeightAverage(model, used.ema_decay))
     with tempfile.TemporaryDirectory() as tmp:

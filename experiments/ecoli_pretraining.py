@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.config import FinetuneConfig
-from dnalm.corpus import build_corpus
-from dnalm.data import stratified_split
-from dnalm.evaluation import evaluate
+from dnalm.apply.evaluate import evaluate
+from dnalm.finetune.config import FinetuneConfig
+from dnalm.finetune.data import stratified_split
+from dnalm.finetune.train import finetune
 from dnalm.io import read_labeled_fasta, write_table
-from dnalm.pretrain import pretrain, resolve_pretrain_config
-from dnalm.train import finetune
+from dnalm.lm.corpus import build_corpus
+from dnalm.lm.pretrain import pretrain, resolve_pretrain_config
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 GENOME = SHARED / "ecoli_k12_mg1655" / "GCF_000005845.2_ASM584v2_genomic.fna.gz"

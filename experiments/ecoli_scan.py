@@ -33,7 +33,7 @@ BLOCK = 100_000
 
 def locate(records, genome: str) -> list[tuple[object, int | None, str]]:
     """(record, start, strand) of each record's exact occurrence in ``genome`` (None when absent)."""
-    from dnalm.sequence import reverse_complement
+    from dnalm.io.sequence import reverse_complement
 
     out = []
     for rec in records:
@@ -60,7 +60,7 @@ def main() -> None:
         raise SystemExit(f"needs the shared data at {SHARED}")
     from sklearn.metrics import roc_auc_score
 
-    from dnalm.data import stratified_split
+    from dnalm.finetune.data import stratified_split
     from dnalm.io import read_fasta, read_labeled_fasta, write_table
 
     out = args.output

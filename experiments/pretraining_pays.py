@@ -39,9 +39,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.config import FinetuneConfig
-from dnalm.evaluation import evaluate
-from dnalm.train import finetune
+from dnalm.apply.evaluate import evaluate
+from dnalm.finetune.config import FinetuneConfig
+from dnalm.finetune.train import finetune
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ecoli_pretraining import PROMOTERS, SHARED, make_splits
@@ -66,7 +66,7 @@ def gue_splits(root: Path, out: Path, seed: int, fraction: float) -> Path:
     unchanged)."""
     if fraction >= 1:
         return root
-    from dnalm.data import stratified_split
+    from dnalm.finetune.data import stratified_split
     from dnalm.io import read_sequences, write_table
 
     folder = out / "splits" / f"seed{seed}" / f"labels{int(fraction * 100)}"

@@ -34,12 +34,12 @@ def main() -> None:
     ap.add_argument("-o", "--output", type=Path, default=Path("runs/recipe_screen"))
     args = ap.parse_args()
 
-    import dnalm.recipe
-    from dnalm.config import FinetuneConfig
-    from dnalm.train import finetune
+    import dnalm.finetune.recipe
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
 
     if args.min_epochs is not None:
-        dnalm.recipe._MIN_EPOCHS = args.min_epochs  # the experiment is about this constant
+        dnalm.finetune.recipe._MIN_EPOCHS = args.min_epochs  # the experiment is about this constant
     name = "-".join([args.task.replace("/", "_"), f"s{args.seed}", json.dumps(args.model_config, sort_keys=True)])
     name += f"-e{args.min_epochs}" if args.min_epochs else ""
     out = args.output / "".join(c if c.isalnum() or c in "-_." else "_" for c in name)

@@ -34,7 +34,7 @@ def main() -> None:
     ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     args = ap.parse_args()
 
-    from dnalm.sequence import reverse_complement
+    from dnalm.io.sequence import reverse_complement
     from dnalm.synth import tata_dataset
 
     out = args.output

@@ -18,7 +18,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def tata_dir(tmp_path_factory) -> Path:
     """A small TATA split folder: train 240, dev 60, test 75 sequences of 60 nt."""
-    from dnalm.data import stratified_split
+    from dnalm.finetune.data import stratified_split
     from dnalm.io import write_table
     from dnalm.synth import tata_dataset
 
@@ -40,11 +40,11 @@ def dnabert_checkpoint(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tata_model(tmp_path_factory) -> Path:
     """A k-mer BERT that learned TATAAA on synthetic 60-base sequences (scan, variants and interpret share it)."""
-    from dnalm.config import FinetuneConfig
-    from dnalm.data import stratified_split
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.data import stratified_split
+    from dnalm.finetune.train import finetune
     from dnalm.io import write_table
     from dnalm.synth import tata_dataset
-    from dnalm.train import finetune
 
     root = tmp_path_factory.mktemp("tata_model")
     train, dev = stratified_split(tata_dataset(1000, 60, seed=3), 0.2, seed=3)

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from dnalm.audit import audit_dataset, audit_splits, shared_window_hits, write_deduplicated
 from dnalm.cli import app
 from dnalm.io import Record, write_table
-from dnalm.sequence import reverse_complement
+from dnalm.io.sequence import reverse_complement
 
 
 def _random(rng, n):

@@ -83,10 +83,10 @@ def test_benchmark_writes_the_table_with_mean_and_std_over_seeds(bench_run):
 
 
 def test_an_interrupted_benchmark_resumes_without_redoing_finished_runs(tata_dir, tmp_path, monkeypatch):
-    import dnalm.train
+    import dnalm.finetune.train
 
     cfg = BenchmarkConfig.load(_config(tmp_path, tata_dir, models={"cnn-gb": {"model": "cnn-gb"}}, seeds=[0, 1, 2]))
-    real, calls = dnalm.train.finetune, []
+    real, calls = dnalm.finetune.train.finetune, []
 
     def crashing(ft, data, output, **kw):
         calls.append(ft.seed)
@@ -95,13 +95,13 @@ def test_an_interrupted_benchmark_resumes_without_redoing_finished_runs(tata_dir
             raise KeyboardInterrupt  # killed part-way through the second run
         return real(ft, data, output, **kw)
 
-    monkeypatch.setattr(dnalm.train, "finetune", crashing)
+    monkeypatch.setattr(dnalm.finetune.train, "finetune", crashing)
     with pytest.raises(KeyboardInterrupt):
         run_benchmark(cfg, tmp_path / "runs")
     first = (tmp_path / "runs/runs/tata/cnn-gb/seed0/run.json").stat().st_mtime_ns
     assert not (tmp_path / "runs/results.json").exists()
     calls.clear()
-    monkeypatch.setattr(dnalm.train, "finetune", lambda *a, **kw: (calls.append(a[0].seed), real(*a, **kw))[1])
+    monkeypatch.setattr(dnalm.finetune.train, "finetune", lambda *a, **kw: (calls.append(a[0].seed), real(*a, **kw))[1])
     rows = run_benchmark(cfg, tmp_path / "runs")
     assert calls == [1, 2]  # seed 0 was finished, seed 1 restarted from scratch, seed 2 new
     assert (tmp_path / "runs/runs/tata/cnn-gb/seed0/run.json").stat().st_mtime_ns == first
@@ -274,10 +274,12 @@ def test_one_seed_has_no_std():
 
 
 def test_a_benchmark_redoes_the_runs_whose_config_or_data_changed(tata_dir, tmp_path, monkeypatch, caplog):
-    import dnalm.train
+    import dnalm.finetune.train
 
-    real, calls = dnalm.train.finetune, []
-    monkeypatch.setattr(dnalm.train, "finetune", lambda *a, **kw: (calls.append(a[0].epochs), real(*a, **kw))[1])
+    real, calls = dnalm.finetune.train.finetune, []
+    monkeypatch.setattr(
+        dnalm.finetune.train, "finetune", lambda *a, **kw: (calls.append(a[0].epochs), real(*a, **kw))[1]
+    )
     out = tmp_path / "runs"
 
     def run(data, epochs):
@@ -348,12 +350,12 @@ def test_names_with_parts_are_allowed_but_may_not_share_or_nest_folders():
 
 
 def test_a_benchmark_refuses_to_write_through_a_symlink_that_leads_out(tata_dir, tmp_path, monkeypatch):
-    import dnalm.train
+    import dnalm.finetune.train
 
     def never(*args, **kwargs):
         raise AssertionError("trained before the run folder was checked")
 
-    monkeypatch.setattr(dnalm.train, "finetune", never)
+    monkeypatch.setattr(dnalm.finetune.train, "finetune", never)
     cfg = BenchmarkConfig.from_dict(
         {
             "datasets": {"tata": str(tata_dir)},
@@ -373,10 +375,10 @@ def test_a_benchmark_refuses_to_write_through_a_symlink_that_leads_out(tata_dir,
 
 
 def test_a_search_redoes_trials_whose_data_changed(tata_dir, tmp_path, monkeypatch):
-    import dnalm.train
+    import dnalm.finetune.train
 
-    real, calls = dnalm.train.finetune, []
-    monkeypatch.setattr(dnalm.train, "finetune", lambda *a, **kw: (calls.append(str(a[1])), real(*a, **kw))[1])
+    real, calls = dnalm.finetune.train.finetune, []
+    monkeypatch.setattr(dnalm.finetune.train, "finetune", lambda *a, **kw: (calls.append(str(a[1])), real(*a, **kw))[1])
     changed = tmp_path / "changed"
     shutil.copytree(tata_dir, changed)
     (changed / "dev.csv").write_text("\n".join((changed / "dev.csv").read_text().splitlines()[:-10]) + "\n")

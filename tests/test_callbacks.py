@@ -1,4 +1,4 @@
-"""Model selection, early stopping and the anneal on a plateau (dnalm.callbacks.BestModel), step by step."""
+"""Model selection, early stopping and the anneal on a plateau (dnalm.runtime.callbacks.BestModel), step by step."""
 
 import io
 from types import SimpleNamespace
@@ -7,7 +7,7 @@ import pytest
 import torch
 from transformers import TrainerControl, TrainerState
 
-from dnalm.callbacks import BestModel
+from dnalm.runtime.callbacks import BestModel
 
 
 def _setup(anneal_steps: int, max_steps: int = 100):

@@ -6,7 +6,7 @@ import json
 from typer.testing import CliRunner
 
 from dnalm.cli import app
-from dnalm.tokenization import KmerTokenizer, load_tokenizer
+from dnalm.tokenizers.dna import KmerTokenizer, load_tokenizer
 
 runner = CliRunner()
 

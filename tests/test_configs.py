@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from dnalm.config import FinetuneConfig
-from dnalm.models import resolve_spec
+from dnalm.finetune.config import FinetuneConfig
+from dnalm.models.build import resolve_spec
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
 
@@ -19,7 +19,7 @@ def test_shipped_configs_are_valid(path):
     if path.name.startswith("model-"):
         assert resolve_spec(str(path)) is not None
     elif path.name.startswith("pretrain-"):  # pretraining settings, and the model they build must resolve
-        from dnalm.pretrain import PretrainConfig
+        from dnalm.lm.pretrain import PretrainConfig
 
         cfg = PretrainConfig.from_dict(yaml.safe_load(path.read_text()))
         model = Path(__file__).resolve().parents[1] / cfg.model if cfg.model.endswith(".yaml") else cfg.model

@@ -53,7 +53,7 @@ def test_two_processes_follow_one_time_budget_plan_and_share_the_main_processs_e
 def test_two_processes_pretrain_once_with_one_plan(tmp_path):
     import numpy as np
 
-    from dnalm.corpus import build_corpus
+    from dnalm.lm.corpus import build_corpus
 
     rng = np.random.default_rng(0)
     (tmp_path / "g.fa").write_text(">chr1\n" + "".join(rng.choice(list("ACGT"), 30_000)) + "\n")
@@ -78,9 +78,9 @@ def test_two_processes_pretrain_once_with_one_plan(tmp_path):
 
 
 def test_predict_and_evaluate_share_the_scoring_and_write_once(tata_dir, tmp_path):
-    from dnalm.config import FinetuneConfig
-    from dnalm.evaluation import evaluate, predict_file
-    from dnalm.train import finetune
+    from dnalm.apply.evaluate import evaluate, predict_file
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
 
     finetune(FinetuneConfig(model="pos-cnn", epochs=1, trainer={"disable_tqdm": True}), tata_dir, tmp_path / "m")
     predict_file(str(tmp_path / "m"), tata_dir / "test.csv", tmp_path / "one.tsv")
@@ -103,9 +103,9 @@ def test_shared_scores_deal_sequences_round_robin_and_give_them_back_in_order(mo
     stood in for: process 1 scores sequences 1, 3, 5, ... of each block; process 0 yields everything in order."""
     import numpy as np
 
-    from dnalm import distributed
-    from dnalm.models import build_model
-    from dnalm.predict import iter_scores, shared_scores
+    from dnalm.apply.predict import iter_scores, shared_scores
+    from dnalm.models.build import build_model
+    from dnalm.runtime import distributed
 
     model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
     seqs = ["".join(np.random.default_rng(i).choice(list("ACGT"), 30 + i)) for i in range(11)]
@@ -127,9 +127,9 @@ def test_shared_scores_deal_sequences_round_robin_and_give_them_back_in_order(mo
 def test_two_processes_share_a_scan_and_write_what_one_process_writes(tata_dir, tmp_path):
     import numpy as np
 
-    from dnalm.config import FinetuneConfig
-    from dnalm.scan import CHUNK, scan_genome
-    from dnalm.train import finetune
+    from dnalm.apply.scan import CHUNK, scan_genome
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
 
     finetune(FinetuneConfig(model="pos-cnn", epochs=1, trainer={"disable_tqdm": True}), tata_dir, tmp_path / "m")
     rng = np.random.default_rng(1)

@@ -34,8 +34,8 @@ def _dnalm(*args) -> list[str]:
 
 
 def test_finetune_killed_mid_training_keeps_the_previous_model(tata_dir, tmp_path, caplog):
-    from dnalm.config import FinetuneConfig
-    from dnalm.train import finetune
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
 
     out = tmp_path / "model"
     cfg = FinetuneConfig(model="tiny", epochs=1, trainer={"disable_tqdm": True})
@@ -68,7 +68,7 @@ def test_finetune_killed_after_a_checkpoint_resumes_to_the_end(tata_dir, tmp_pat
 
 
 def test_predict_killed_mid_write_leaves_no_partial_file(tmp_path):
-    from dnalm.models import build_model
+    from dnalm.models.build import build_model
 
     model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
     model.save_pretrained(tmp_path / "m")
@@ -80,7 +80,7 @@ def test_predict_killed_mid_write_leaves_no_partial_file(tmp_path):
     cmd = _dnalm("predict", tmp_path / "m", fasta, "-o", out)
     _kill_when(cmd, lambda: any(tmp_path.glob(".p.tsv.partial-*")))  # while the result is being written
     assert out.read_text() == "the previous predictions\n"  # whole, untouched
-    from dnalm.evaluation import predict_file
+    from dnalm.apply.evaluate import predict_file
 
     predict_file(str(tmp_path / "m"), fasta, out)  # the re-run
     assert len(out.read_text().splitlines()) == 12_001
@@ -90,8 +90,8 @@ def test_predict_killed_mid_write_leaves_no_partial_file(tmp_path):
 def test_scan_killed_mid_genome_leaves_the_previous_track_and_no_partial_file(tmp_path):
     import numpy as np
 
-    from dnalm.models import build_model
-    from dnalm.scan import scan_genome
+    from dnalm.apply.scan import scan_genome
+    from dnalm.models.build import build_model
 
     model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
     model.save_pretrained(tmp_path / "m")

@@ -8,9 +8,9 @@ import random
 
 import pytest
 
-from dnalm.data import LabelSpace
+from dnalm.finetune.data import LabelSpace
 from dnalm.io import DataFormatError, Record, read_fasta, read_sequences, read_table
-from dnalm.sequence import SequenceError, normalize
+from dnalm.io.sequence import SequenceError, normalize
 
 
 def write(tmp_path, name, data: str | bytes):
@@ -175,7 +175,7 @@ def test_corpus_input_errors_are_dnalm_errors_not_dataset_generation_errors(tmp_
     from typer.testing import CliRunner
 
     from dnalm.cli import app
-    from dnalm.corpus import build_corpus
+    from dnalm.lm.corpus import build_corpus
 
     bad = write(tmp_path, "bad.fa", ">chr1\nACGTACGT\nACGXACGT\n")
     with pytest.raises(DataFormatError, match=r"bad\.fa:3: record 'chr1': column 4: 'X'"):
@@ -201,7 +201,7 @@ def test_corpus_input_errors_are_dnalm_errors_not_dataset_generation_errors(tmp_
     ids=["only_N", "short_runs"],
 )
 def test_corpus_with_no_segment_is_an_empty_corpus_error(tmp_path, text, match):
-    from dnalm.corpus import build_corpus
+    from dnalm.lm.corpus import build_corpus
 
     path = write(tmp_path, "g.fa", text)
     with pytest.raises(ValueError, match=r"the train part of the " + match):

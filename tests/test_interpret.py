@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from dnalm.interpret import gradient_attributions, interpret_file
+from dnalm.interpret.attributions import gradient_attributions, interpret_file
 
 
 def _tata_positives(n: int, seed: int = 11) -> list[str]:
@@ -18,7 +18,7 @@ def _tata_positives(n: int, seed: int = 11) -> list[str]:
 
 
 def _motif_mask(seq: str) -> np.ndarray:
-    from dnalm.sequence import reverse_complement
+    from dnalm.io.sequence import reverse_complement
 
     mask = np.zeros(len(seq), dtype=bool)
     for motif in ("TATAAA", reverse_complement("TATAAA")):
@@ -124,8 +124,8 @@ def test_deepliftshap_adds_up_to_the_log_odds_change_from_the_shuffle():
     the dinucleotide shuffle drawn with the seed (one shuffle, one window, one strand)."""
     import torch
 
-    from dnalm.models import build_model
-    from dnalm.sequence import dinucleotide_shuffle
+    from dnalm.io.sequence import dinucleotide_shuffle
+    from dnalm.models.build import build_model
 
     seq = _tata_positives(1, seed=8)[0]
     model, tok, _ = build_model("cnn-gb", num_labels=2, seed=0, train_sequences=_tata_positives(20, seed=9))
@@ -168,8 +168,8 @@ def test_ig_adds_up_to_the_log_odds_change_for_every_tokenizer(preset):
     vectors at the bases, special tokens as they are); and the batch size changes nothing."""
     import torch
 
-    from dnalm.interpret import _lookup_mode
-    from dnalm.models import build_model
+    from dnalm.interpret.attributions import _lookup_mode
+    from dnalm.models.build import build_model
 
     seqs = _tata_positives(1, seed=5) + ["ACGTNACGTTTGCATATAAAGC"]
     model, tok, _ = build_model(preset, num_labels=2, seed=0, train_sequences=_tata_positives(50, seed=6))
@@ -192,8 +192,8 @@ def test_ig_adds_up_to_the_log_odds_change_for_every_tokenizer(preset):
 
 
 def test_token_spans_follow_the_tokenizer():
-    from dnalm.interpret import _token_spans
-    from dnalm.tokenization import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer
+    from dnalm.interpret.attributions import _token_spans
+    from dnalm.tokenizers.dna import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer
 
     seq = "ACGTTGCANACG"
     for tok, expected in [
@@ -205,7 +205,7 @@ def test_token_spans_follow_the_tokenizer():
 
 
 def test_clear_errors(tata_model, tmp_path, monkeypatch):
-    from dnalm.models import build_model
+    from dnalm.models.build import build_model
 
     (tmp_path / "in.fa").write_text(">a\nACGTTATAAAGGCGCGCGCGCGATCG\n")
     with pytest.raises(ValueError, match=r"unknown method 'shap'; choose one of: ism .*ig .*gradxinput"):
@@ -227,7 +227,7 @@ def test_clear_errors(tata_model, tmp_path, monkeypatch):
 
 
 def test_a_jaspar_matrix_matches_itself_best():
-    from dnalm.motifs import jaspar_motifs, match_motif
+    from dnalm.interpret.motifs import jaspar_motifs, match_motif
 
     ids, _, pwms = jaspar_motifs()
     ctcf = next(i for i, name in enumerate(jaspar_motifs()[1]) if name == "CTCF")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from dnalm.lm_baselines import ContextCounts, MarkovChain, select_order
+from dnalm.lm.baselines import ContextCounts, MarkovChain, select_order
 
 
 def test_order_zero_with_add_one_smoothing_by_hand():

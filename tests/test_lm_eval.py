@@ -7,8 +7,8 @@ import pytest
 import torch
 from transformers.modeling_outputs import MaskedLMOutput
 
-from dnalm.lm_eval import lm_metrics, masked_base_probabilities
-from dnalm.tokenization import BaseTokenizer, KmerTokenizer
+from dnalm.lm.evaluate import lm_metrics, masked_base_probabilities
+from dnalm.tokenizers.dna import BaseTokenizer, KmerTokenizer
 
 
 class Oracle(torch.nn.Module):
@@ -87,8 +87,8 @@ class Uniform(torch.nn.Module):
 
 
 def test_bpe_tokens_are_scored_per_base_beside_the_markov_chain():
-    from dnalm.bpe import train_bpe
-    from dnalm.lm_eval import masked_token_scores
+    from dnalm.lm.evaluate import masked_token_scores
+    from dnalm.tokenizers.bpe import train_bpe
 
     train = _random_sequences(40, 200, seed=1)
     tok = train_bpe(train, vocab_size=64)

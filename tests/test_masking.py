@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dnalm.masking import KmerMaskingCollator, MaskingSchedule
-from dnalm.tokenization import BaseTokenizer, KmerTokenizer
+from dnalm.lm.masking import KmerMaskingCollator, MaskingSchedule
+from dnalm.tokenizers.dna import BaseTokenizer, KmerTokenizer
 
 
 def batch_for(k: int, n: int = 64, lo: int = 40, hi: int = 300, seed: int = 0):
@@ -108,8 +108,8 @@ def test_schedule_and_bad_arguments():
 
 
 def test_bpe_and_base_models_get_standard_token_masking_at_the_requested_rate():
-    from dnalm.bpe import train_bpe
-    from dnalm.pretrain import PretrainConfig, _collator
+    from dnalm.lm.pretrain import PretrainConfig, _collator
+    from dnalm.tokenizers.bpe import train_bpe
 
     rng = np.random.default_rng(0)
     corpus = ["".join(rng.choice(list("ACGT"), 300)) for _ in range(200)]
@@ -132,8 +132,8 @@ def test_batch_seeded_masks_depend_only_on_seed_and_batch(kind):
     """What makes --resume exact: global RNG state (restored late by the Trainer) does not matter."""
     import torch
 
-    from dnalm.bpe import train_bpe
-    from dnalm.pretrain import PretrainConfig, _collator
+    from dnalm.lm.pretrain import PretrainConfig, _collator
+    from dnalm.tokenizers.bpe import train_bpe
 
     rng = np.random.default_rng(1)
     corpus = ["".join(rng.choice(list("ACGT"), 200)) for _ in range(40)]

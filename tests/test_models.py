@@ -6,9 +6,9 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
 
-from dnalm.models import PRESETS, build_model, load_model, resolve_spec
+from dnalm.models.build import PRESETS, build_model, load_model, resolve_spec
 from dnalm.testing import write_dnabert_checkpoint
-from dnalm.tokenization import KmerTokenizer
+from dnalm.tokenizers.dna import KmerTokenizer
 
 
 def test_dnabert_layout_checkpoint_loads_with_kmer_tokenizer_and_its_weights(dnabert_checkpoint):
@@ -111,7 +111,7 @@ def test_trust_remote_code_is_off_by_default(tmp_path):
 def test_hub_ids_resolve_dnabert_vocab_through_hf_hub_download(monkeypatch, dnabert_checkpoint):
     import huggingface_hub
 
-    from dnalm.tokenization import load_tokenizer
+    from dnalm.tokenizers.dna import load_tokenizer
 
     calls = []
 
@@ -131,7 +131,7 @@ def test_hub_ids_resolve_dnabert_vocab_through_hf_hub_download(monkeypatch, dnab
 
 
 def test_token_limit_respects_position_embeddings(dnabert_checkpoint):
-    from dnalm.models import model_max_tokens
+    from dnalm.models.build import model_max_tokens
 
     model, tok, _ = build_model(str(dnabert_checkpoint), num_labels=2)
     assert tok.model_max_length == 512 and model_max_tokens(model, tok) == 64
@@ -140,7 +140,7 @@ def test_token_limit_respects_position_embeddings(dnabert_checkpoint):
 
 
 def test_nucleotide_transformer_layout_uses_its_own_tokenizer(tmp_path):
-    from dnalm.predict import predict_proba
+    from dnalm.apply.predict import predict_proba
     from dnalm.testing import write_nucleotide_transformer_checkpoint
 
     path = write_nucleotide_transformer_checkpoint(tmp_path / "nt")
@@ -209,8 +209,8 @@ def test_shift_augment_moves_bases_between_the_special_tokens():
 def test_one_long_outlier_does_not_grow_the_gb_cnn(tata_dir, tmp_path):
     import random
 
-    from dnalm.config import FinetuneConfig
-    from dnalm.train import finetune
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
 
     data = tmp_path / "d"
     data.mkdir()

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from dnalm.lm import IncompleteCheckpointError, embed, fill_mask
+from dnalm.lm.inference import IncompleteCheckpointError, embed, fill_mask
 
 
 @pytest.fixture(scope="module")
@@ -164,8 +164,8 @@ def test_synth_then_finetune_then_evaluate_on_the_test_split(tmp_path):
 
 
 def test_fasta_ids_are_the_first_word_and_predictions_keep_the_description(tmp_path):
-    from dnalm.evaluation import predict_file
-    from dnalm.models import build_model
+    from dnalm.apply.evaluate import predict_file
+    from dnalm.models.build import build_model
 
     model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
     model.save_pretrained(tmp_path / "m")
@@ -212,10 +212,10 @@ def test_predict_windows_follow_the_trained_length(tata_dir, tmp_path):
 
 @pytest.mark.parametrize("trainer", [{"report_to": "none", "seed": 1}, {"learning_rat": 1e-3}])
 def test_trainer_pass_through_is_checked_when_the_config_loads(trainer):
-    from dnalm.config import FinetuneConfig
-    from dnalm.models import resolve_spec
-    from dnalm.pretrain import PretrainConfig
-    from dnalm.train import resolve_settings, training_arguments
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import resolve_settings, training_arguments
+    from dnalm.lm.pretrain import PretrainConfig
+    from dnalm.models.build import resolve_spec
 
     if "learning_rat" in trainer:
         for cls in (FinetuneConfig, PretrainConfig):
@@ -235,9 +235,9 @@ def test_trainer_pass_through_is_checked_when_the_config_loads(trainer):
     [("tinyy", "is not a preset"), ("models/tf0x", "model folder models/tf0x not found"), ("./ckpt", "not found")],
 )
 def test_a_mistyped_model_fails_before_the_data_is_read(tmp_path, monkeypatch, model, match):
-    import dnalm.train
-    from dnalm.config import FinetuneConfig
-    from dnalm.train import finetune
+    import dnalm.finetune.train
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "models" / "tf0").mkdir(parents=True)
@@ -245,14 +245,14 @@ def test_a_mistyped_model_fails_before_the_data_is_read(tmp_path, monkeypatch, m
     def never(*args, **kwargs):
         raise AssertionError("the data was read before the model was checked")
 
-    monkeypatch.setattr(dnalm.train, "load_splits", never)
+    monkeypatch.setattr(dnalm.finetune.train, "load_splits", never)
     with pytest.raises((ValueError, FileNotFoundError), match=match):
         finetune(FinetuneConfig(model=model), tmp_path / "data", tmp_path / "out")
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()
 
 
 def test_hub_ids_are_still_hub_ids():
-    from dnalm.models import resolve_spec
+    from dnalm.models.build import resolve_spec
 
     assert resolve_spec("zhihan1996/DNA_bert_6") is None  # loaded from the hub (or its cache) later
 
@@ -263,8 +263,8 @@ def test_dnalm_models_lists_presets_and_shipped_checkpoints():
     from typer.testing import CliRunner
 
     from dnalm.cli import app
-    from dnalm.models import PRESETS
-    from dnalm.shipped import shipped_models
+    from dnalm.models.build import PRESETS
+    from dnalm.models.shipped import shipped_models
 
     r = CliRunner().invoke(app, ["models", "--json"])
     assert r.exit_code == 0, r.output
@@ -277,9 +277,9 @@ def test_transformers_pipelines_take_raw_dna(tmp_path, preset):
     import numpy as np
     from transformers import pipeline
 
-    import dnalm.pipelines  # noqa: F401 - registers the dna-classification task and dnalm's architectures
-    from dnalm.models import build_model, load_model
-    from dnalm.predict import predict_proba
+    import dnalm.models.pipelines  # noqa: F401 - registers the dna-classification task and dnalm's architectures
+    from dnalm.apply.predict import predict_proba
+    from dnalm.models.build import build_model, load_model
 
     model, tok, _ = build_model(preset, num_labels=2, seed=0, train_sequences=["ACGT" * 10])
     model.save_pretrained(tmp_path)
@@ -307,8 +307,8 @@ def test_import_dnalm_alone_registers_with_transformers_when_it_loads(tmp_path):
     import subprocess
     import sys
 
-    from dnalm.models import build_model, load_model
-    from dnalm.predict import predict_proba
+    from dnalm.apply.predict import predict_proba
+    from dnalm.models.build import build_model, load_model
 
     model, tok, _ = build_model("tiny", num_labels=2, seed=0)  # overlapping 6-mers: no stock pipeline cuts them
     model.save_pretrained(tmp_path / "kmer")
@@ -340,7 +340,7 @@ def test_quiet_keeps_warnings_and_drops_progress(tmp_path):
     from typer.testing import CliRunner
 
     from dnalm.cli import app
-    from dnalm.models import build_model
+    from dnalm.models.build import build_model
 
     model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
     model.config.dnalm_train_max_tokens = 22
@@ -350,8 +350,8 @@ def test_quiet_keeps_warnings_and_drops_progress(tmp_path):
     args = ["scan", str(tmp_path / "m"), str(tmp_path / "g.fa"), "-o", str(tmp_path / "s.bedGraph")]
     loud, quiet = CliRunner().invoke(app, args), CliRunner().invoke(app, ["--quiet", *args])
     assert loud.exit_code == quiet.exit_code == 0, loud.output + quiet.output
-    assert "INFO dnalm.scan: scanned chr1" in loud.output and "INFO" not in quiet.output
-    assert "WARNING dnalm.scan:" in quiet.output and "skipped" in quiet.output
+    assert "INFO dnalm.apply.scan: scanned chr1" in loud.output and "INFO" not in quiet.output
+    assert "WARNING dnalm.apply.scan:" in quiet.output and "skipped" in quiet.output
 
 
 def test_commands_that_load_a_classifier_refuse_a_typo_and_a_model_without_a_head(tmp_path):
@@ -363,7 +363,7 @@ def test_commands_that_load_a_classifier_refuse_a_typo_and_a_model_without_a_hea
     from typer.testing import CliRunner
 
     from dnalm.cli import app
-    from dnalm.models import build_model
+    from dnalm.models.build import build_model
 
     model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
     model.save_pretrained(tmp_path / "models" / "tf0")

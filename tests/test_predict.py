@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from dnalm.evaluation import evaluate, predict_file
-from dnalm.models import build_model
-from dnalm.predict import predict_proba, window_bases
-from dnalm.sequence import reverse_complement
+from dnalm.apply.evaluate import evaluate, predict_file
+from dnalm.apply.predict import predict_proba, window_bases
+from dnalm.io.sequence import reverse_complement
+from dnalm.models.build import build_model
 
 
 def rand_seqs(n: int, lo: int, hi: int, seed: int = 0) -> list[str]:
@@ -59,8 +59,8 @@ def test_predict_rejects_nothing_to_predict():
 
 @pytest.fixture(scope="module")
 def trained(tata_dir, tmp_path_factory):
-    from dnalm.config import FinetuneConfig
-    from dnalm.train import finetune
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
 
     out = tmp_path_factory.mktemp("model")
     finetune(FinetuneConfig(model="cnn", epochs=2, seed=0, trainer={"disable_tqdm": True}), tata_dir, out)
@@ -165,7 +165,7 @@ def test_a_kmer_model_counts_sequences_shorter_than_k(tmp_path, caplog):
 
 
 def test_the_engine_streams_in_order_and_leaves_the_model_as_it_found_it():
-    from dnalm.predict import iter_scores
+    from dnalm.apply.predict import iter_scores
 
     model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
     model.train()

@@ -10,10 +10,10 @@ import time
 import numpy as np
 import pytest
 
-from dnalm.corpus import build_corpus, load_corpus
-from dnalm.lm import embed, fill_mask
-from dnalm.pretrain import pretrain, resolve_pretrain_config
-from dnalm.sequence import reverse_complement
+from dnalm.io.sequence import reverse_complement
+from dnalm.lm.corpus import build_corpus, load_corpus
+from dnalm.lm.inference import embed, fill_mask
+from dnalm.lm.pretrain import pretrain, resolve_pretrain_config
 
 TINY_MODEL = (
     "preset: tiny\nconfig:\n  hidden_size: 32\n  num_hidden_layers: 1\n  num_attention_heads: 2\n"
@@ -201,7 +201,7 @@ def test_killed_run_resumes_with_the_same_steps_schedule_and_losses(corpus_dir, 
 
 
 def test_embed_on_a_dnabert_layout_checkpoint(dnabert_checkpoint, tmp_path):
-    from dnalm.lm import write_embeddings
+    from dnalm.lm.inference import write_embeddings
 
     vectors = embed(dnabert_checkpoint, ["ACGT" * 10, "GGCCA" * 60], pooling="cls")
     assert vectors.shape == (2, 32)
@@ -211,8 +211,8 @@ def test_embed_on_a_dnabert_layout_checkpoint(dnabert_checkpoint, tmp_path):
 
 
 def test_pretraining_examples_carry_an_attention_mask(corpus_dir, tmp_path):
-    from dnalm.pretrain import _tokenize
-    from dnalm.tokenization import BaseTokenizer
+    from dnalm.lm.pretrain import _tokenize
+    from dnalm.tokenizers.dna import BaseTokenizer
 
     data = _tokenize(load_corpus(corpus_dir), BaseTokenizer(), 64)
     row = data["train"][0]
@@ -220,9 +220,9 @@ def test_pretraining_examples_carry_an_attention_mask(corpus_dir, tmp_path):
 
 
 def test_pretraining_windows_are_packed_and_keep_every_kmer(corpus_dir):
-    from dnalm.predict import window_starts
-    from dnalm.pretrain import _padding_fraction, _tokenize, _window_lengths
-    from dnalm.tokenization import KmerTokenizer
+    from dnalm.apply.predict import window_starts
+    from dnalm.lm.pretrain import _padding_fraction, _tokenize, _window_lengths
+    from dnalm.tokenizers.dna import KmerTokenizer
 
     tok = KmerTokenizer(k=6)
     corpus = load_corpus(corpus_dir)
@@ -277,7 +277,7 @@ def test_pretraining_in_a_time_budget_writes_per_base_metrics(corpus_dir, tmp_pa
 
 
 def test_self_pretraining_reads_only_the_training_split(tmp_path):
-    from dnalm.pretrain import self_pretrain
+    from dnalm.lm.pretrain import self_pretrain
 
     rng = np.random.default_rng(3)
     data = tmp_path / "task"
@@ -296,11 +296,11 @@ def test_self_pretraining_reads_only_the_training_split(tmp_path):
 
 
 def test_finetune_with_self_pretraining(tmp_path):
-    from dnalm.config import FinetuneConfig
-    from dnalm.data import stratified_split
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.data import stratified_split
+    from dnalm.finetune.train import finetune
     from dnalm.io import write_table
     from dnalm.synth import tata_dataset
-    from dnalm.train import finetune
 
     train, dev = stratified_split(tata_dataset(120, 60, seed=0), 0.25, seed=0)
     write_table(train, tmp_path / "train.csv")
@@ -335,7 +335,7 @@ def test_time_budget_stop_asks_for_an_evaluation_only_when_there_is_one():
 
     from transformers import TrainerControl
 
-    from dnalm.callbacks import TimeBudget
+    from dnalm.runtime.callbacks import TimeBudget
 
     state = SimpleNamespace(global_step=3, max_steps=10)
     for strategy, wanted in (("no", False), ("steps", True)):
@@ -347,9 +347,9 @@ def test_time_budget_stop_asks_for_an_evaluation_only_when_there_is_one():
 def test_the_default_cnn_pretrains_on_masked_bases_and_fine_tunes_with_the_recipe(corpus_dir, tata_dir, tmp_path):
     import torch
 
-    from dnalm.config import FinetuneConfig
-    from dnalm.models import build_model
-    from dnalm.train import finetune
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
+    from dnalm.models.build import build_model
 
     cfg = resolve_pretrain_config(
         "pos-cnn-cpu",

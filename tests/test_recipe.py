@@ -7,14 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from dnalm.config import FinetuneConfig
-from dnalm.evaluation import predict_file
-from dnalm.hardware import resolve_precision
+from dnalm.apply.evaluate import predict_file
+from dnalm.finetune.config import FinetuneConfig
+from dnalm.finetune.recipe import choose_recipe, parse_duration
+from dnalm.finetune.train import finetune
 from dnalm.io import Record, read_sequences, write_table
-from dnalm.recipe import choose_recipe, parse_duration
-from dnalm.sequence import reverse_complement
+from dnalm.io.sequence import reverse_complement
+from dnalm.runtime.hardware import resolve_precision
 from dnalm.synth import motif_dataset
-from dnalm.train import finetune
 
 QUIET = {"disable_tqdm": True}
 
@@ -47,7 +47,7 @@ def test_time_budget_must_be_a_duration(bad):
 
 
 def _motif_dir(tmp_path, n=600, length=120, seed=0):
-    from dnalm.data import stratified_split
+    from dnalm.finetune.data import stratified_split
 
     train, dev = stratified_split(motif_dataset(n, length, motif="GGATCCAT", rate=0.5, seed=seed), 0.2, seed=seed)
     folder = tmp_path / "data"
@@ -80,7 +80,7 @@ def test_auto_is_deterministic_and_records_its_choices(tmp_path):
 def test_precision_auto_follows_the_hardware_not_a_timing(monkeypatch):
     import torch
 
-    import dnalm.hardware as hw
+    import dnalm.runtime.hardware as hw
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(hw, "cpu_has_bf16", lambda: False)
@@ -99,8 +99,8 @@ def test_precision_auto_follows_the_hardware_not_a_timing(monkeypatch):
 def test_bf16_autocast_keeps_weights_fp32_and_times_steps():
     import torch
 
-    from dnalm.hardware import autocast, time_steps
-    from dnalm.models import build_model
+    from dnalm.models.build import build_model
+    from dnalm.runtime.hardware import autocast, time_steps
 
     model, tok, _ = build_model("pos-cnn", num_labels=2, id2label={0: "a", 1: "b"}, seed=0)
     batch = dict(tok(["ACGTTGCAGG" * 4] * 8, return_tensors="pt"), labels=torch.tensor([0, 1] * 4))
@@ -145,8 +145,8 @@ def test_strand_averaged_predictions_are_identical_for_a_sequence_and_its_revers
 def test_from_scratch_gives_the_recipe_random_weights(tata_dir, tmp_path):
     import torch
 
-    from dnalm.models import load_model
-    from dnalm.shipped import pretrained_path
+    from dnalm.models.build import load_model
+    from dnalm.models.shipped import pretrained_path
 
     quiet = {"disable_tqdm": True}
     finetune(FinetuneConfig(epochs=1, from_scratch=True, learning_rate=1e-9, trainer=quiet), tata_dir, tmp_path / "s")
@@ -165,8 +165,8 @@ def test_from_scratch_gives_the_recipe_random_weights(tata_dir, tmp_path):
 def test_model_config_widens_the_recipes_model_and_refuses_an_unknown_setting(tata_dir, tmp_path):
     import json
 
-    from dnalm.config import FinetuneConfig
-    from dnalm.train import finetune
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
 
     cfg = FinetuneConfig(epochs=1, model_config={"channels": 64}, trainer={"disable_tqdm": True})
     finetune(cfg, tata_dir, tmp_path / "m")
@@ -183,7 +183,7 @@ def test_model_config_widens_the_recipes_model_and_refuses_an_unknown_setting(ta
 def test_frozen_gc_hides_existing_objects_from_the_collector_only_inside_the_block():
     import gc
 
-    from dnalm.hardware import frozen_gc
+    from dnalm.runtime.hardware import frozen_gc
 
     gc.unfreeze()  # as in a library user's process (an in-process `dnalm` command in another test freezes)
     with frozen_gc():

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from dnalm.files import atomic_open, check_output_file, write_json
+from dnalm.io.files import atomic_open, check_output_file, write_json
 
 
 def test_a_failed_write_leaves_the_previous_file_and_no_partial_one(tmp_path):
@@ -44,26 +44,26 @@ def test_bad_output_paths_are_refused_before_any_work(tmp_path, case):
 
 
 def test_predict_checks_its_output_path_before_loading_the_model(tmp_path, monkeypatch):
-    import dnalm.models
-    from dnalm.evaluation import predict_file
+    import dnalm.models.build
+    from dnalm.apply.evaluate import predict_file
 
     def never(*args, **kwargs):
         raise AssertionError("the model was loaded before the output path was checked")
 
-    monkeypatch.setattr(dnalm.models, "load_model", never)
+    monkeypatch.setattr(dnalm.models.build, "load_model", never)
     (tmp_path / "in.fa").write_text(">a\nACGT\n")
     with pytest.raises(ValueError, match="is a folder"):
         predict_file("any-model", tmp_path / "in.fa", tmp_path)
 
 
 def _tiny_cfg(**kw):
-    from dnalm.config import FinetuneConfig
+    from dnalm.finetune.config import FinetuneConfig
 
     return FinetuneConfig(**{"model": "pos-cnn", "epochs": 1, "seed": 0, "trainer": {"disable_tqdm": True}, **kw})
 
 
 def test_finetune_refuses_a_folder_it_did_not_write(tata_dir, tmp_path):
-    from dnalm.train import finetune
+    from dnalm.finetune.train import finetune
 
     out = tmp_path / "thesis"
     out.mkdir()
@@ -77,8 +77,8 @@ def test_finetune_refuses_a_folder_it_did_not_write(tata_dir, tmp_path):
 
 
 def test_a_failed_finetune_leaves_the_previous_model_and_a_marked_partial_folder(tata_dir, tmp_path, monkeypatch):
-    import dnalm.train
-    from dnalm.train import finetune
+    import dnalm.finetune.train
+    from dnalm.finetune.train import finetune
 
     out = tmp_path / "model"
     finetune(_tiny_cfg(), tata_dir, out)
@@ -87,7 +87,7 @@ def test_a_failed_finetune_leaves_the_previous_model_and_a_marked_partial_folder
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # a run stopped part-way (Ctrl-C; SIGKILL leaves the same files)
 
-    monkeypatch.setattr(dnalm.train, "finish_folder", killed)
+    monkeypatch.setattr(dnalm.finetune.train, "finish_folder", killed)
     with pytest.raises(KeyboardInterrupt):
         finetune(_tiny_cfg(seed=1), tata_dir, out)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # no mixture
@@ -114,7 +114,7 @@ def test_pretrain_resume_refuses_other_settings_or_another_corpus(tmp_path):
 
     import yaml
 
-    from dnalm.pretrain import PretrainConfig, corpus_digest, pretrain, resume_differences
+    from dnalm.lm.pretrain import PretrainConfig, corpus_digest, pretrain, resume_differences
 
     first, other = _fake_corpus(tmp_path / "c1", 1000), _fake_corpus(tmp_path / "c2", 2000)
     cfg = PretrainConfig(model="tiny", max_steps=6, learning_rate=1e-3, trainer={"disable_tqdm": True})
@@ -144,7 +144,7 @@ def test_pretrain_resume_refuses_other_settings_or_another_corpus(tmp_path):
 
 
 def test_a_dollar_folder_name_is_not_read_as_mathtext(tmp_path):
-    from dnalm.evaluation import plot_confusion_matrix
+    from dnalm.apply.evaluate import plot_confusion_matrix
 
     plot_confusion_matrix([[3, 1], [0, 4]], ["0", "1"], tmp_path / "cm.png", title="run_$a^b^c$ [test]")
     assert (tmp_path / "cm.png").stat().st_size > 1000
@@ -170,8 +170,8 @@ def _curve(folder):
 def test_finetune_resume_gives_the_model_of_the_uninterrupted_run(tata_dir, tmp_path, monkeypatch):
     import torch
 
-    from dnalm.callbacks import WeightAverage
-    from dnalm.train import finetune
+    from dnalm.finetune.train import finetune
+    from dnalm.runtime.callbacks import WeightAverage
 
     whole = finetune(_resumable_cfg(checkpoint_interval=None), tata_dir, tmp_path / "whole")  # writes none
     out = tmp_path / "model"
@@ -204,8 +204,8 @@ def test_finetune_resume_refuses_other_settings_or_data_and_starts_afresh_withou
 ):
     import shutil
 
-    from dnalm.callbacks import WeightAverage
-    from dnalm.train import finetune
+    from dnalm.finetune.train import finetune
+    from dnalm.runtime.callbacks import WeightAverage
 
     out = tmp_path / "model"
 
@@ -240,11 +240,11 @@ def test_a_batch_size_below_one_is_one_clear_line_everywhere(tmp_path, size):
     refuses it before any work, and the library says what is wrong."""
     from typer.testing import CliRunner
 
+    from dnalm.apply.predict import predict_proba
     from dnalm.cli import app
-    from dnalm.interpret import gradient_attributions
-    from dnalm.models import build_model
-    from dnalm.predict import predict_proba
-    from dnalm.pretrain import PretrainConfig
+    from dnalm.interpret.attributions import gradient_attributions
+    from dnalm.lm.pretrain import PretrainConfig
+    from dnalm.models.build import build_model
 
     (tmp_path / "x.fa").write_text(">a\nACGT\n")
     for command in ("predict", "evaluate", "scan", "embed", "interpret"):
@@ -265,8 +265,8 @@ def test_a_batch_size_below_one_is_one_clear_line_everywhere(tmp_path, size):
 def test_a_benchmark_run_key_changes_with_the_dnalm_version(tmp_path, monkeypatch):
     """Item 3: the run key holds the dnalm version, so an upgrade redoes the runs rather than mixing them."""
     import dnalm
-    from dnalm.config import FinetuneConfig
     from dnalm.experiment.config import BenchmarkConfig, RunKey
+    from dnalm.finetune.config import FinetuneConfig
 
     (tmp_path / "d.csv").write_text("sequence,label\nACGT,1\nGGCA,0\n")
     bench = BenchmarkConfig.from_dict({"datasets": {"d": str(tmp_path / "d.csv")}, "models": {"m": "tiny"}})

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dnalm.scan import scan_genome
+from dnalm.apply.scan import scan_genome
 
 
 def _genome(tmp_path, seed=0, n_contigs=2, length=3000, motifs=()):
@@ -28,7 +28,7 @@ def _genome(tmp_path, seed=0, n_contigs=2, length=3000, motifs=()):
 
 @pytest.fixture(scope="module")
 def untrained(tmp_path_factory):
-    from dnalm.models import build_model
+    from dnalm.models.build import build_model
 
     out = tmp_path_factory.mktemp("m")
     model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
@@ -86,8 +86,8 @@ def test_reading_the_genome_in_small_blocks_changes_nothing(untrained, tmp_path)
     block=st.integers(1, 40),
 )
 def test_windows_found_block_by_block_are_those_of_the_whole_contig(seq, window, stride_fraction, block):
+    from dnalm.apply.scan import _window_groups, window_positions
     from dnalm.io import FastaBlock
-    from dnalm.scan import _window_groups, window_positions
 
     stride = max(1, int(window * stride_fraction))
     starts = range(0, len(seq), block)
@@ -102,7 +102,7 @@ def test_windows_found_block_by_block_are_those_of_the_whole_contig(seq, window,
 
 
 def test_strands_and_bad_input(untrained, tmp_path):
-    from dnalm.sequence import reverse_complement
+    from dnalm.io.sequence import reverse_complement
 
     genome, contigs = _genome(tmp_path, n_contigs=1, length=600)
     genome_rc = tmp_path / "rc.fa"
@@ -131,7 +131,7 @@ def test_a_tata_model_finds_the_tata_boxes(tata_model, tmp_path):
     """Windows holding TATAAA (either strand) outrank the rest of a random genome."""
     from sklearn.metrics import roc_auc_score
 
-    from dnalm.sequence import reverse_complement
+    from dnalm.io.sequence import reverse_complement
 
     motifs = [(0, p, "TATAAA") for p in range(200, 4000, 400)]
     genome, contigs = _genome(tmp_path, n_contigs=1, length=4200, motifs=motifs)
@@ -154,7 +154,7 @@ def test_a_tata_model_finds_the_tata_boxes(tata_model, tmp_path):
 def test_variants_that_break_a_tata_box_score_strongly_negative(tata_model, tmp_path):
     import csv
 
-    from dnalm.variants import score_variants
+    from dnalm.apply.variants import score_variants
 
     sites = list(range(300, 3900, 600))
     genome, contigs = _genome(tmp_path, n_contigs=1, length=4200, motifs=[(0, p, "TATAAA") for p in sites])
@@ -202,7 +202,7 @@ def test_variants_that_break_a_tata_box_score_strongly_negative(tata_model, tmp_
 def test_zero_shot_variant_scores_from_the_shipped_masked_lm(tmp_path):
     import csv
 
-    from dnalm.variants import score_variants
+    from dnalm.apply.variants import score_variants
 
     genome, contigs = _genome(tmp_path, n_contigs=1, length=1000)
     seq = contigs[0]
@@ -232,7 +232,7 @@ def test_zero_shot_variant_scores_from_the_shipped_masked_lm(tmp_path):
 def test_a_vcf_record_htslib_cannot_parse_names_the_file_and_line(tmp_path):
     import gzip
 
-    from dnalm.variants import score_variants
+    from dnalm.apply.variants import score_variants
 
     genome, _ = _genome(tmp_path, n_contigs=1, length=1000)
     head = "##fileformat=VCFv4.2\n##contig=<ID=chr0,length=1000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dnalm.sequence import IUPAC, SequenceError, base_codes, gc_content, kmers, normalize, reverse_complement
+from dnalm.io.sequence import IUPAC, SequenceError, base_codes, gc_content, kmers, normalize, reverse_complement
 
 
 def test_normalize_keeps_ambiguity_codes_and_reads_rna():

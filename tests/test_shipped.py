@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 import dnalm
-from dnalm.lm import embed, fill_mask
+from dnalm.lm.inference import embed, fill_mask
 
 
 def test_dnalm_mini_is_shipped_small_and_beats_the_markov_chain():
@@ -32,11 +32,11 @@ def test_dnalm_mini_fills_a_mask_and_embeds():
 
 def _finetune_offline(model: str, tmp_path, monkeypatch) -> dict:
     """One epoch of ``model`` on a small synthetic TATA task with the hub switched off."""
-    from dnalm.config import FinetuneConfig
-    from dnalm.data import stratified_split
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.data import stratified_split
+    from dnalm.finetune.train import finetune
     from dnalm.io import write_table
     from dnalm.synth import tata_dataset
-    from dnalm.train import finetune
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     train, dev = stratified_split(tata_dataset(80, 60, seed=0), 0.25, seed=0)
@@ -70,8 +70,8 @@ def test_dnalm_cnn_is_shipped_beats_both_references_and_fine_tunes_with_the_reci
 def test_fill_mask_reads_a_long_sequence_in_the_window_centred_on_each_mask():
     """Longer than the model takes: each mask is predicted in the model-length window centred on it (kept
     inside the sequence), exactly what fill-mask gives on that window alone."""
-    from dnalm.lm import load_masked_lm
-    from dnalm.predict import window_size
+    from dnalm.apply.predict import window_size
+    from dnalm.lm.inference import load_masked_lm
 
     model, tok = load_masked_lm("dnalm-mini")
     _, size = window_size(model, tok, None)

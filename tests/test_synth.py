@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dnalm.data import stratified_split
-from dnalm.sequence import reverse_complement
+from dnalm.finetune.data import stratified_split
+from dnalm.io.sequence import reverse_complement
 from dnalm.synth import motif_dataset, read_pwm, tata_dataset
 
 

@@ -10,15 +10,15 @@ import pytest
 import torch
 from transformers import AutoModelForTokenClassification
 
-from dnalm.config import FinetuneConfig
-from dnalm.data import LabelSpace, to_dataset
-from dnalm.evaluation import evaluate, predict_file
+from dnalm.apply.evaluate import evaluate, predict_file
+from dnalm.apply.predict import predict_per_base
+from dnalm.finetune.config import FinetuneConfig
+from dnalm.finetune.data import LabelSpace, to_dataset
+from dnalm.finetune.tasks import IGNORE_INDEX, TASKS, get_task, task_of
+from dnalm.finetune.train import finetune
 from dnalm.io import Record
-from dnalm.models import build_model, load_model
+from dnalm.models.build import build_model, load_model
 from dnalm.models.token import BertForNucleotideClassification
-from dnalm.predict import predict_per_base
-from dnalm.tasks import IGNORE_INDEX, TASKS, get_task, task_of
-from dnalm.train import finetune
 
 
 def test_unknown_problem_type_lists_the_valid_ones():
@@ -57,7 +57,7 @@ def test_per_base_values_are_floats_and_bad_ones_name_the_record():
 
 
 def test_per_base_regression_targets_pad_with_the_ignore_index():
-    from dnalm.tokenization import KmerTokenizer
+    from dnalm.tokenizers.dna import KmerTokenizer
 
     recs = [Record("a", "ACGTACGT", "0 1 2 3 4 5 6 7.5"), Record("b", "ACGTA", "1 1 1 1 1")]
     space = LabelSpace.from_records(recs, "token_regression")

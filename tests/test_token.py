@@ -8,12 +8,12 @@ import pytest
 import torch
 from transformers import AutoModelForTokenClassification
 
-from dnalm.config import FinetuneConfig
-from dnalm.evaluation import evaluate, predict_file
-from dnalm.models import build_model, load_model
+from dnalm.apply.evaluate import evaluate, predict_file
+from dnalm.apply.predict import predict_per_base
+from dnalm.finetune.config import FinetuneConfig
+from dnalm.finetune.train import finetune
+from dnalm.models.build import build_model, load_model
 from dnalm.models.token import BertForNucleotideClassification, kmer_to_base_logits
-from dnalm.predict import predict_per_base
-from dnalm.train import finetune
 
 
 @pytest.mark.parametrize("k", [1, 3, 6])

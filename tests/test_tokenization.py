@@ -8,9 +8,9 @@ import pytest
 import torch
 from transformers import AutoTokenizer, BertTokenizer
 
-from dnalm.bpe import genome_segments, train_bpe
 from dnalm.io import Record
-from dnalm.tokenization import (
+from dnalm.tokenizers.bpe import genome_segments, train_bpe
+from dnalm.tokenizers.dna import (
     BaseTokenizer,
     KmerTokenizer,
     NonOverlappingKmerTokenizer,

@@ -7,10 +7,10 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
 
-from dnalm.config import FinetuneConfig
+from dnalm.finetune.config import FinetuneConfig
+from dnalm.finetune.train import finetune
 from dnalm.io import DataFormatError
-from dnalm.models import load_model
-from dnalm.train import finetune
+from dnalm.models.build import load_model
 
 FAST = {"disable_tqdm": True}
 
@@ -63,8 +63,8 @@ def test_validation_is_a_stratified_part_of_train_without_dev(tata_dir, tmp_path
 
 
 def test_dnabert_layout_checkpoint_finetunes_with_zero_unknown_kmers(dnabert_checkpoint, tata_dir, tmp_path):
-    from dnalm.data import load_splits
-    from dnalm.tokenization import load_tokenizer, tokenizer_report
+    from dnalm.finetune.data import load_splits
+    from dnalm.tokenizers.dna import load_tokenizer, tokenizer_report
 
     tok = load_tokenizer(dnabert_checkpoint)
     train = load_splits(tata_dir)[0]["train"]

@@ -2,17 +2,17 @@
 
 Importing dnalm is cheap: torch and transformers load only when a model or trainer is used. When
 transformers loads, dnalm's architectures and the ``dna-classification`` pipeline are registered with
-it (:mod:`dnalm.registration`).
+it (:mod:`dnalm.models.registration`).
 """
 
 from __future__ import annotations
 
 from dnalm.io import DataFormatError, Record, read_sequences
-from dnalm.masking import KmerMaskingCollator
-from dnalm.registration import install as _install_registration
-from dnalm.sequence import SequenceError, normalize, reverse_complement
-from dnalm.shipped import pretrained_path, shipped_models
-from dnalm.tokenization import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer, load_tokenizer
+from dnalm.io.sequence import SequenceError, normalize, reverse_complement
+from dnalm.lm.masking import KmerMaskingCollator
+from dnalm.models.registration import install as _install_registration
+from dnalm.models.shipped import pretrained_path, shipped_models
+from dnalm.tokenizers.dna import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer, load_tokenizer
 
 __version__ = "0.1.0"
 

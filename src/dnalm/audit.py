@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.files import atomic_open
 from dnalm.io import Record, copy_records, find_splits, read_sequences
-from dnalm.sequence import CODE_LUT, reverse_complement
+from dnalm.io.files import atomic_open
+from dnalm.io.sequence import CODE_LUT, reverse_complement
 
 __all__ = ["audit_dataset", "audit_splits", "format_audit", "shared_window_hits", "write_deduplicated"]
 
@@ -187,7 +187,7 @@ def audit_splits(
         }
     result["ids_truncated"] = any(len(v) >= max_ids for d in result["offending_ids"].values() for v in d.values())
     if tokenizer is not None:
-        from dnalm.tokenization import tokenizer_report
+        from dnalm.tokenizers.dna import tokenizer_report
 
         result["tokenizer"] = {
             name: tokenizer_report(tokenizer, (r.sequence for r in recs), max_length=max_length)

@@ -120,14 +120,14 @@ def _import_models_once(command: str | None) -> None:
         return
     gc.disable()
     try:
-        import dnalm.models  # noqa: F401
+        import dnalm.models.build  # noqa: F401
     finally:
         gc.enable()
     gc.freeze()
 
 
 def _one_process_unless_training(command: str | None) -> None:
-    from dnalm.distributed import is_main, world_size
+    from dnalm.runtime.distributed import is_main, world_size
 
     if world_size() == 1 or command in MULTI_PROCESS_COMMANDS:
         return
@@ -170,7 +170,7 @@ def configure_output(quiet: bool = False, log_file: Path | None = None, debug: b
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
-    from dnalm.distributed import is_main
+    from dnalm.runtime.distributed import is_main
 
     if not is_main():  # under torchrun/accelerate launch the main process reports; the others only their errors
         level = max(level, logging.ERROR)
@@ -189,7 +189,7 @@ def main() -> None:
         raise
     finally:
         if succeeded:
-            from dnalm.distributed import finish
+            from dnalm.runtime.distributed import finish
 
             finish()  # under torchrun: or a process may abort in its exit after the work is done
         # Shutting down, Python's last garbage collection walks every object that torch and transformers
@@ -234,7 +234,7 @@ def tokenizer_kmer(
     max_length: int = typer.Option(512, help="model_max_length in tokens."),
 ):
     """Overlapping k-mer tokenizer with DNABERT's vocabulary and ids."""
-    from dnalm.tokenization import KmerTokenizer
+    from dnalm.tokenizers.dna import KmerTokenizer
 
     _save(KmerTokenizer(k=k, model_max_length=max_length), output)
 
@@ -246,7 +246,7 @@ def tokenizer_nonoverlap(
     max_length: int = typer.Option(512, help="model_max_length in tokens."),
 ):
     """Non-overlapping k-mers (Nucleotide Transformer style)."""
-    from dnalm.tokenization import NonOverlappingKmerTokenizer
+    from dnalm.tokenizers.dna import NonOverlappingKmerTokenizer
 
     _save(NonOverlappingKmerTokenizer(k=k, model_max_length=max_length), output)
 
@@ -254,7 +254,7 @@ def tokenizer_nonoverlap(
 @tokenizer_app.command("base")
 def tokenizer_base(output: OutDir, max_length: int = typer.Option(512, help="model_max_length in tokens.")):
     """One token per nucleotide."""
-    from dnalm.tokenization import BaseTokenizer
+    from dnalm.tokenizers.dna import BaseTokenizer
 
     _save(BaseTokenizer(model_max_length=max_length), output)
 
@@ -273,8 +273,8 @@ def tokenizer_bpe(
     """Train a BPE vocabulary on DNA (TinyDNABERT defaults)."""
     import itertools
 
-    from dnalm.bpe import genome_segments, train_bpe
     from dnalm.io import read_sequences
+    from dnalm.tokenizers.bpe import genome_segments, train_bpe
 
     records = itertools.chain.from_iterable(read_sequences(p) for p in inputs)
     pieces = list(genome_segments(records, segment_length, max_segments=max_segments, seed=seed))
@@ -299,7 +299,7 @@ def tokenizer_check(
 ):
     """Unknown-token rate and truncation count at MAX_LENGTH, per split."""
     from dnalm.io import find_splits
-    from dnalm.tokenization import load_tokenizer, tokenizer_report
+    from dnalm.tokenizers.dna import load_tokenizer, tokenizer_report
 
     tok = load_tokenizer(tokenizer)
     if data is not None and data.is_dir() and not classes:
@@ -425,7 +425,7 @@ def finetune(
         None,
         help="single_label_classification, multi_label_classification, regression, "
         "token_classification (a class per base) or token_regression (a value per base); "
-        "see dnalm.tasks. (default: single_label_classification)",
+        "see dnalm.finetune.tasks. (default: single_label_classification)",
     ),
     sequence_column: str | None = None,
     label_column: str | None = None,
@@ -444,8 +444,8 @@ def finetune(
     The model is written to OUTPUT.partial and moved onto OUTPUT when complete: a stopped run
     leaves the previous model in OUTPUT as it was, and --resume continues it from the last
     checkpoint (written at an epoch's end every checkpoint_interval, 2 minutes by default)."""
-    from dnalm.config import FinetuneConfig
-    from dnalm.train import finetune as run
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune as run
 
     cfg = FinetuneConfig.load(
         config,
@@ -492,7 +492,7 @@ def evaluate(
     classes: Classes = None,
 ):
     """Metrics, per-sequence predictions and confusion matrix on one split."""
-    from dnalm.evaluation import evaluate as run
+    from dnalm.apply.evaluate import evaluate as run
 
     m = run(
         model,
@@ -550,7 +550,7 @@ def predict(
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
 ):
     """Predict every sequence (long ones by sliding windows of the trained length, never truncated)."""
-    from dnalm.evaluation import predict_file
+    from dnalm.apply.evaluate import predict_file
 
     n = predict_file(
         model,
@@ -582,7 +582,7 @@ def scan(
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
 ):
     """Score windows along whole genomes; runs of N are skipped and counted."""
-    from dnalm.scan import scan_genome
+    from dnalm.apply.scan import scan_genome
 
     r = scan_genome(
         model,
@@ -621,7 +621,7 @@ def variants(
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
 ):
     """Score each variant: delta = log-odds(alt window) - log-odds(ref window); unscored rows say why."""
-    from dnalm.variants import score_variants
+    from dnalm.apply.variants import score_variants
 
     r = score_variants(
         model,
@@ -667,7 +667,7 @@ def interpret(
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
 ):
     """Per-base attributions (attributions.npz) and logos of what the score rests on; --motifs for motifs."""
-    from dnalm.interpret import interpret_file
+    from dnalm.interpret.attributions import interpret_file
 
     r = interpret_file(
         model,
@@ -702,7 +702,7 @@ def interpret(
 def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     """The names --model takes: auto (the default recipe), the presets, and the pretrained checkpoints
     shipped in the package. Any checkpoint folder, model YAML or hub id (owner/name) works too."""
-    from dnalm.models import model_catalogue
+    from dnalm.models.build import model_catalogue
 
     rows = model_catalogue()
     if as_json:
@@ -741,7 +741,7 @@ def corpus(
     seed: int = 0,
 ):
     """Build a pretraining corpus: N runs dropped, random segments, validation held out by region."""
-    from dnalm.corpus import build_corpus
+    from dnalm.lm.corpus import build_corpus
 
     s = build_corpus(
         fastas,
@@ -792,8 +792,8 @@ def pretrain(
 ):
     """Masked-language-model pretraining (leak-free span masking for k-mer models), scored per base on
     held-out regions beside a Markov chain and a two-sided count model (OUTPUT/lm_metrics.json)."""
-    from dnalm.pretrain import pretrain as run
-    from dnalm.pretrain import resolve_pretrain_config
+    from dnalm.lm.pretrain import pretrain as run
+    from dnalm.lm.pretrain import resolve_pretrain_config
 
     cfg = resolve_pretrain_config(
         model,
@@ -816,7 +816,7 @@ def pretrain(
         f"{val.get('eval_masked_accuracy', float('nan')):.4f}; saved to {output} (loss_curve.png)"
     )
     if s["lm_metrics"]:
-        from dnalm.lm_eval import describe
+        from dnalm.lm.evaluate import describe
 
         typer.echo(f"{describe(s['lm_metrics'])}; wrote {output}/lm_metrics.json")
 
@@ -831,7 +831,7 @@ def lm_eval_cmd(
     seed: int = 42,
 ):
     """Per-base held-out accuracy and bits per base beside a Markov chain and a two-sided count model."""
-    from dnalm.pretrain import score_language_model
+    from dnalm.lm.pretrain import score_language_model
 
     lm = score_language_model(model, corpus, output, max_length=max_length, examples=examples, seed=seed)
     typer.echo(json.dumps(lm, indent=2))
@@ -845,7 +845,7 @@ def fill_mask_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
     """Predict masked bases (k-mer/base models: per-base A/C/G/T probabilities)."""
-    from dnalm.lm import fill_mask
+    from dnalm.lm.inference import fill_mask
 
     result = fill_mask(model, sequence, top_k=top_k)
     if as_json:
@@ -867,8 +867,8 @@ def embed(
 ):
     """One embedding per sequence (long sequences: mean over windows)."""
     from dnalm.io import read_sequences
-    from dnalm.lm import check_embeddings_path, write_embeddings
-    from dnalm.lm import embed as run
+    from dnalm.lm.inference import check_embeddings_path, write_embeddings
+    from dnalm.lm.inference import embed as run
 
     check_embeddings_path(output)
     records = list(read_sequences(input))
@@ -937,8 +937,8 @@ def audit(
 ):
     """Leakage audit: exact, reverse-complement and near duplicates within and across splits."""
     from dnalm.audit import audit_dataset, format_audit, write_deduplicated
-    from dnalm.files import check_output_file, write_json
-    from dnalm.tokenization import tokenizer_by_name
+    from dnalm.io.files import check_output_file, write_json
+    from dnalm.tokenizers.dna import tokenizer_by_name
 
     if output:
         check_output_file(output)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.config import FinetuneConfig
-from dnalm.data import stratified_split
+from dnalm.finetune.config import FinetuneConfig
+from dnalm.finetune.data import stratified_split
 from dnalm.io import write_table
 from dnalm.synth import tata_dataset
 
@@ -35,9 +35,9 @@ def run_demo(output: str | Path = "dnalm-demo", *, seed: int = 0, epochs: float 
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from dnalm.models import load_model
-    from dnalm.predict import predict_proba
-    from dnalm.train import finetune
+    from dnalm.apply.predict import predict_proba
+    from dnalm.finetune.train import finetune
+    from dnalm.models.build import load_model
 
     logging.basicConfig(level=logging.WARNING, format="   %(message)s")
     import transformers

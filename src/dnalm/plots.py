@@ -31,7 +31,7 @@ __all__ = [
 
 def _save(fig, path, dpi: int) -> None:
     """The figure as PNG at ``path``, written whole or not at all, and closed."""
-    from dnalm.files import atomic_open
+    from dnalm.io.files import atomic_open
 
     plt = _plt()
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.io import Record
-from dnalm.sequence import normalize, reverse_complement
+from dnalm.io.sequence import normalize, reverse_complement
 
 __all__ = ["motif_dataset", "read_pwm", "tata_dataset", "write_splits"]
 
@@ -115,7 +115,7 @@ def write_splits(
 ) -> dict[str, int]:
     """Stratified ``train.csv``, ``dev.csv`` and ``test.csv`` in the folder ``output`` (each replacing a file of
     that name, so no split of an earlier data set is left behind); returns the counts."""
-    from dnalm.data import stratified_split
+    from dnalm.finetune.data import stratified_split
     from dnalm.io import write_table
 
     if not (dev_fraction > 0 and test_fraction > 0 and dev_fraction + test_fraction < 1):

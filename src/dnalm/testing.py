@@ -15,7 +15,7 @@ def write_dnabert_checkpoint(path: str | Path, k: int = 6, weights: str = "safet
     import torch
     from transformers import BertConfig, BertForMaskedLM
 
-    from dnalm.tokenization import kmer_vocab
+    from dnalm.tokenizers.dna import kmer_vocab
 
     path = Path(path)
     torch.manual_seed(0)

@@ -26,8 +26,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dnalm.config import FinetuneConfig, check_keys, load_yaml
-from dnalm.data import data_digest
+from dnalm.finetune.config import FinetuneConfig, check_keys, load_yaml
+from dnalm.finetune.data import data_digest
 
 __all__ = ["BenchmarkConfig", "DatasetEntry", "RunKey", "SearchConfig", "check_name", "data_digest"]
 
@@ -118,7 +118,7 @@ class BenchmarkConfig:
     """Datasets x models x seeds; see ``configs/benchmark-smoke.yaml`` for an annotated example.
 
     ``finetune`` holds settings applied to every run; each model's mapping overrides them
-    (both are :class:`~dnalm.config.FinetuneConfig` keys, checked up front). ``search``
+    (both are :class:`~dnalm.finetune.config.FinetuneConfig` keys, checked up front). ``search``
     (optional) is a :class:`SearchConfig` mapping.
     """
 

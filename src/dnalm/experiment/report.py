@@ -20,7 +20,7 @@ import numpy as np
 
 from dnalm.experiment.config import RunKey
 from dnalm.experiment.results import Results, RunRecord, SearchChoice, Trial, load_records, markdown_table
-from dnalm.files import write_text
+from dnalm.io.files import write_text
 from dnalm.plots import (
     plot_comparison,
     plot_curves,
@@ -118,7 +118,7 @@ def _binary_scores(predictions: Path) -> tuple[np.ndarray, np.ndarray] | None:
 def _runs_sections(page: _Page, runs_dir: Path, order: list[str], planned: list[str] | None) -> None:
     """Per dataset: confusion matrices, learning curves and ROC/PR of the runs in the current plan
     (``results.json``'s ``runs``; every finished run when there is no results.json yet)."""
-    from dnalm.evaluation import plot_confusion_matrix
+    from dnalm.apply.evaluate import plot_confusion_matrix
 
     if planned is not None:
         records = [RunRecord.load(runs_dir / f / "run.json") for f in planned if (runs_dir / f / "run.json").is_file()]

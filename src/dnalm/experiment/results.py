@@ -26,7 +26,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from dnalm.files import atomic_open, write_json, write_text
+from dnalm.io.files import atomic_open, write_json, write_text
 
 __all__ = [
     "MAIN_METRICS",

@@ -22,7 +22,7 @@ from dnalm.experiment.config import BenchmarkConfig, RunKey
 from dnalm.experiment.report import build_report
 from dnalm.experiment.results import ResultRow, Results, RunRecord, aggregate
 from dnalm.experiment.search import run_search
-from dnalm.files import write_json
+from dnalm.io.files import write_json
 
 __all__ = ["run_benchmark", "run_one"]
 
@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 
 def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | None = None) -> RunRecord:
     """Fine-tune, select on dev, evaluate once on ``cfg.split``; returns (and writes) ``run.json``."""
-    from dnalm.evaluation import evaluate
-    from dnalm.train import finetune
+    from dnalm.apply.evaluate import evaluate
+    from dnalm.finetune.train import finetune
 
     folder = cfg.output_path(output, "runs", key.folder)
     record_path = folder / "run.json"

@@ -19,9 +19,9 @@ import logging
 import shutil
 from pathlib import Path
 
-from dnalm.config import FinetuneConfig
 from dnalm.experiment.config import BenchmarkConfig, SearchConfig
 from dnalm.experiment.results import SearchChoice, Trial
+from dnalm.finetune.config import FinetuneConfig
 from dnalm.plots import plot_search_curves
 
 __all__ = ["run_search", "search_one"]
@@ -92,7 +92,7 @@ def _finished_trial(path: Path, key: str) -> Trial | None:
 
 
 def _trial(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchConfig, params: dict, folder: Path) -> Trial:
-    from dnalm.train import finetune
+    from dnalm.finetune.train import finetune
 
     path = folder / "trial.json"
     key = _trial_key(bench, dataset, model, scfg, params)

@@ -1,7 +1,7 @@
 """Readers and writers: FASTA, CSV/TSV (also DNABERT's k-mer TSV), split folders.
 
 Every reader yields :class:`Record` objects one at a time (nothing is held in a list),
-with sequences normalised by :func:`dnalm.sequence.normalize`. Malformed input raises
+with sequences normalised by :func:`dnalm.io.sequence.normalize`. Malformed input raises
 :class:`DataFormatError` naming the file, the line and, where there is one, the record.
 Nothing is skipped silently. Genomes are read in blocks of bounded size
 (:func:`read_fasta_blocks`), so no chromosome is held whole.

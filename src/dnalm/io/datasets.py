@@ -10,8 +10,8 @@ from pathlib import Path
 
 from dnalm.io.base import DataFormatError, Record, numbered_lines, strip_gz
 from dnalm.io.fasta import fasta_line_groups, read_fasta
+from dnalm.io.sequence import SequenceError, normalize
 from dnalm.io.table import read_table, table_line_groups
-from dnalm.sequence import SequenceError, normalize
 
 __all__ = ["copy_records", "find_splits", "read_labeled_fasta", "read_sequences"]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dnalm.io.base import DataFormatError, Record, numbered_lines
-from dnalm.sequence import SequenceError, normalize
+from dnalm.io.sequence import SequenceError, normalize
 
 __all__ = ["FastaBlock", "fasta_line_groups", "read_fasta", "read_fasta_blocks", "write_fasta"]
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from dnalm.io.base import DataFormatError, Record, numbered_lines, strip_gz
-from dnalm.sequence import SequenceError, kmers_to_sequence, normalize
+from dnalm.io.sequence import SequenceError, kmers_to_sequence, normalize
 
 __all__ = ["canonical_label", "read_table", "table_delimiter", "table_line_groups", "write_table"]
 

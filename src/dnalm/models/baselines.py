@@ -19,7 +19,7 @@ from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import MaskedLMOutput, SequenceClassifierOutput
 
-from dnalm.tasks import DEFAULT_TASK, get_task
+from dnalm.finetune.tasks import DEFAULT_TASK, get_task
 
 __all__ = [
     "DilatedCnnConfig",

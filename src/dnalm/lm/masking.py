@@ -8,7 +8,7 @@ region (spans that touch or overlap count as one region), and a random replaceme
 differs from the token it replaces. So every replaced label token holds at least one base
 that no unchanged token shows.
 
->>> from dnalm.tokenization import KmerTokenizer
+>>> from dnalm.tokenizers.dna import KmerTokenizer
 >>> tok = KmerTokenizer(k=3)
 >>> collate = KmerMaskingCollator(tok, mlm_probability=0.3, seed=0)
 >>> batch = collate([tok("ACGTACGTTAGCATGCAAGT")])
@@ -29,7 +29,7 @@ class KmerMaskingCollator:
     """Pad tokenized k-mer examples and mask them for MLM without leaking masked bases.
 
     Args:
-        tokenizer: a :class:`~dnalm.tokenization.KmerTokenizer` (``k`` is read from it).
+        tokenizer: a :class:`~dnalm.tokenizers.dna.KmerTokenizer` (``k`` is read from it).
         mlm_probability: fraction of k-mer tokens to predict (labels != -100), per sequence.
         span_length: contiguous bases hidden per span (DNABERT hides 1 base = k tokens).
         mask_fraction, random_fraction: the 80/10/10 rule, drawn per masked region.
@@ -163,7 +163,7 @@ class BatchSeededMasking:
     reads and writes other than ``collator``/``seed`` (e.g. ``mlm_probability``) go to the
     wrapped collator.
 
-    >>> from dnalm.tokenization import KmerTokenizer
+    >>> from dnalm.tokenizers.dna import KmerTokenizer
     >>> tok = KmerTokenizer(k=3)
     >>> collate = BatchSeededMasking(KmerMaskingCollator(tok, mlm_probability=0.3), seed=1)
     >>> a, b = collate([tok("ACGTACGTTAGCATGCAAGT")]), collate([tok("ACGTACGTTAGCATGCAAGT")])

@@ -31,7 +31,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from dnalm.sequence import CODE_LUT, check_bytes
+from dnalm.io.sequence import CODE_LUT, check_bytes
 
 __all__ = [
     "BaseTokenizer",

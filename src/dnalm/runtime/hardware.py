@@ -1,7 +1,7 @@
 """What this machine runs at: the precision training uses, the mixed-precision flags for Trainer,
 and measured step times.
 
-Shared by fine-tuning (:mod:`dnalm.train`) and pretraining (:mod:`dnalm.pretrain`), which plan
+Shared by fine-tuning (:mod:`dnalm.finetune.train`) and pretraining (:mod:`dnalm.lm.pretrain`), which plan
 their steps from :func:`time_steps`; neither imports the other for it.
 """
 

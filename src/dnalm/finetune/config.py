@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from dnalm.hardware import PRECISIONS
-from dnalm.tasks import DEFAULT_TASK, get_task
+from dnalm.finetune.tasks import DEFAULT_TASK, get_task
+from dnalm.runtime.hardware import PRECISIONS
 
 __all__ = ["FinetuneConfig", "load_yaml"]
 
@@ -33,12 +33,12 @@ class FinetuneConfig:
     ``trainer`` passes through untouched to ``transformers.TrainingArguments``.
     """
 
-    # "auto": the default recipe chooses model and settings from the data (dnalm.recipe); else a preset,
+    # "auto": the default recipe chooses model and settings from the data (dnalm.finetune.recipe); else a preset,
     # YAML model file, checkpoint folder or hub id
     model: str = "auto"
     from_scratch: bool = False  # checkpoint architecture + tokenizer, random weights (auto: no dnalm-cnn weights)
     trust_remote_code: bool = False
-    problem_type: str = DEFAULT_TASK  # a name of dnalm.tasks.TASKS
+    problem_type: str = DEFAULT_TASK  # a name of dnalm.finetune.tasks.TASKS
     # None below: the recipe's choice for model "auto", else the preset's default (shown after the colon)
     epochs: float | None = None  # None: 10
     learning_rate: float | None = None  # None: the model preset's default (2e-5..2e-3)
@@ -105,7 +105,7 @@ class FinetuneConfig:
             raise ValueError(f"anneal_epochs must be >= 0; got {self.anneal_epochs}")
         if self.evals_per_epoch is not None and self.evals_per_epoch <= 0:
             raise ValueError(f"evals_per_epoch must be > 0; got {self.evals_per_epoch}")
-        from dnalm.recipe import parse_duration
+        from dnalm.finetune.recipe import parse_duration
 
         self.time_budget = parse_duration(self.time_budget)
         self.self_pretrain_budget = parse_duration(self.self_pretrain_budget)

@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.files import atomic_open, check_output_file
 from dnalm.io import FastaBlock, read_fasta_blocks
+from dnalm.io.files import atomic_open, check_output_file
 
 __all__ = ["ScanResult", "positive_class", "scan_genome", "window_positions"]
 
@@ -69,7 +69,7 @@ def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarra
     >>> window_positions("ACGTACGTNNACGTACGT", 4, 2)
     (array([ 0,  2,  4, 10, 12, 14]), 2)
     """
-    from dnalm.predict import window_starts
+    from dnalm.apply.predict import window_starts
 
     if len(sequence) < window:
         return np.array([], dtype=np.int64), 0
@@ -82,7 +82,7 @@ def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarra
 
 
 def positive_class(model) -> tuple[int, str]:
-    from dnalm.tasks import task_of
+    from dnalm.finetune.tasks import task_of
 
     names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
     task = task_of(model)
@@ -114,10 +114,10 @@ def scan_genome(
 ) -> ScanResult:
     """Score every clean window of every contig of ``genome``; write the bedGraph ``output``,
     and the merged ``peaks`` (BED) and ``bigwig`` when asked. Output paths are checked first."""
-    from dnalm import distributed
-    from dnalm.models import load_model
-    from dnalm.predict import iter_scores, window_size
-    from dnalm.sequence import reverse_complement
+    from dnalm.apply.predict import iter_scores, window_size
+    from dnalm.io.sequence import reverse_complement
+    from dnalm.models.build import load_model
+    from dnalm.runtime import distributed
 
     if strand not in STRANDS:
         raise ValueError(f"strand must be one of {STRANDS}; got {strand!r}")

@@ -1,6 +1,6 @@
 """Masked-language-model pretraining on a corpus from ``dnalm corpus``, around ``transformers.Trainer``.
 
-k-mer models get leak-free span masking (:class:`~dnalm.masking.KmerMaskingCollator`);
+k-mer models get leak-free span masking (:class:`~dnalm.lm.masking.KmerMaskingCollator`);
 BPE and single-base models the standard ``DataCollatorForLanguageModeling``. A killed run
 resumes with ``resume=True``: the Trainer restores model, optimizer, learning-rate
 schedule, data position and random states (the k-mer collator draws from numpy's global
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm import distributed
-from dnalm.config import check_keys, check_trainer_settings, load_yaml
-from dnalm.files import write_json
+from dnalm.finetune.config import check_keys, check_trainer_settings, load_yaml
+from dnalm.io.files import write_json
 from dnalm.plots import plot_loss_curve
+from dnalm.runtime import distributed
 
 __all__ = ["RECIPES", "PretrainConfig", "pretrain", "score_language_model", "self_pretrain"]
 
@@ -62,7 +62,7 @@ class PretrainConfig:
     trainer: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        from dnalm.recipe import parse_duration
+        from dnalm.finetune.recipe import parse_duration
 
         self.time_budget = parse_duration(self.time_budget)
         for name in ("batch_size", "gradient_accumulation_steps", "span_length", "save_steps", "logging_steps"):
@@ -154,7 +154,7 @@ def resolve_pretrain_config(model_or_recipe: str | None, config: str | Path | No
     given = {k: v for k, v in overrides.items() if v is not None}
     data.update(given)
     if model_or_recipe in _SHORT_BUDGET:
-        from dnalm.recipe import parse_duration
+        from dnalm.finetune.recipe import parse_duration
 
         rule = _SHORT_BUDGET[model_or_recipe]
         explicit = set(given) | (set(load_yaml(config)) if config is not None else set())
@@ -184,12 +184,12 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
     """Model and tokenizer; a tokenizer saved by an earlier start of this run is reused."""
     from transformers import AutoModelForMaskedLM
 
-    from dnalm.models import make_tokenizer, model_max_tokens, resolve_spec, scratch_config
-    from dnalm.tokenization import load_tokenizer
+    from dnalm.models.build import make_tokenizer, model_max_tokens, resolve_spec, scratch_config
+    from dnalm.tokenizers.dna import load_tokenizer
 
     spec = resolve_spec(cfg.model)
     if spec is None:  # continue pretraining a checkpoint (or a shipped one, by name)
-        from dnalm.shipped import resolve_model_path
+        from dnalm.models.shipped import resolve_model_path
 
         path = resolve_model_path(cfg.model)
         return AutoModelForMaskedLM.from_pretrained(path), load_tokenizer(path)
@@ -222,7 +222,7 @@ def _tokenize(corpus, tok, max_length: int):
     at least one window and no base or k-mer is dropped at a window boundary; a segment's last
     window ends at its last base and overlaps the window before it.
     """
-    from dnalm.predict import window_bases, window_starts
+    from dnalm.apply.predict import window_bases, window_starts
 
     size = window_bases(tok, max_length)
     step = size - getattr(tok, "overlap", 0)
@@ -251,10 +251,10 @@ def _collator(cfg: PretrainConfig, tok):
     Masks are seeded per batch from ``cfg.seed`` and the batch's tokens, so ``--resume`` masks
     every batch as the uninterrupted run did.
     """
-    from dnalm.masking import BatchSeededMasking
+    from dnalm.lm.masking import BatchSeededMasking
 
     if getattr(tok, "kind", None) == "kmer":
-        from dnalm.masking import KmerMaskingCollator
+        from dnalm.lm.masking import KmerMaskingCollator
 
         inner = KmerMaskingCollator(tok, mlm_probability=cfg.mlm_probability, span_length=cfg.span_length)
     else:
@@ -273,7 +273,7 @@ def _masked_accuracy(pred) -> dict:
 def _callbacks(cfg: PretrainConfig, collator, output: Path):
     from transformers import TrainerCallback
 
-    from dnalm.masking import MaskingSchedule
+    from dnalm.lm.masking import MaskingSchedule
 
     schedule = MaskingSchedule(collator, [tuple(x) for x in cfg.mlm_schedule]) if cfg.mlm_schedule else None
 
@@ -353,9 +353,9 @@ def pretrain(
     import yaml
     from transformers import Trainer, TrainingArguments, set_seed
 
-    from dnalm.callbacks import last_checkpoint, progress_bars
-    from dnalm.corpus import load_corpus
-    from dnalm.hardware import frozen_gc, precision_flags, resolve_precision
+    from dnalm.lm.corpus import load_corpus
+    from dnalm.runtime.callbacks import last_checkpoint, progress_bars
+    from dnalm.runtime.hardware import frozen_gc, precision_flags, resolve_precision
 
     t0 = time.time()
     distributed.start()
@@ -433,7 +433,7 @@ def pretrain(
     args = TrainingArguments(**{**ours, **cfg.trainer})  # the trainer: pass-through wins
     callbacks = _callbacks(cfg, collator, output)
     if deadline is not None:
-        from dnalm.callbacks import TimeBudget
+        from dnalm.runtime.callbacks import TimeBudget
 
         callbacks.append(TimeBudget(deadline))
     trainer = Trainer(
@@ -564,7 +564,7 @@ def _check_resume(cfg: PretrainConfig, corpus_path, output: Path) -> None:
 
 
 def _score(model, tok, heldout: list[str], references, batch_size: int, output: Path) -> dict:
-    from dnalm.lm_eval import describe, lm_metrics
+    from dnalm.lm.evaluate import describe, lm_metrics
 
     lm = lm_metrics(model, tok, None, heldout, batch_size=batch_size, references=references)
     lm["heldout_windows"] = len(heldout)
@@ -588,11 +588,11 @@ def score_language_model(
     (``lm_metrics.json``), for any model folder; written to ``output``."""
     from transformers import AutoModelForMaskedLM
 
-    from dnalm.corpus import load_corpus
-    from dnalm.loading import load_complete
-    from dnalm.models import register_baselines
-    from dnalm.shipped import resolve_model_path
-    from dnalm.tokenization import load_tokenizer
+    from dnalm.lm.corpus import load_corpus
+    from dnalm.models.build import register_baselines
+    from dnalm.models.loading import load_complete
+    from dnalm.models.shipped import resolve_model_path
+    from dnalm.tokenizers.dna import load_tokenizer
 
     path = Path(resolve_model_path(model_dir))
     register_baselines()
@@ -612,7 +612,7 @@ def score_language_model(
 def _heldout_windows(corpus, tok, max_length: int, cfg: PretrainConfig) -> list[str]:
     """A seeded sample of ``cfg.lm_eval_examples`` held-out windows for the per-base metrics (none
     without a validation split)."""
-    from dnalm.predict import window_bases
+    from dnalm.apply.predict import window_bases
 
     if "validation" not in corpus or not cfg.lm_eval_examples:
         return []
@@ -625,7 +625,7 @@ def _heldout_windows(corpus, tok, max_length: int, cfg: PretrainConfig) -> list[
 
 
 def _fit_references(corpus, tok):
-    from dnalm.lm_eval import fit_references
+    from dnalm.lm.evaluate import fit_references
 
     t = time.time()
     refs = fit_references(list(corpus["train"]["sequence"]))
@@ -648,7 +648,7 @@ def _plan(cfg: PretrainConfig, model, data, collator, checkpoint: Path | None, t
     evals = 20
     if not cfg.time_budget:
         return steps, cfg.eval_steps or max(1, steps // evals), None, None
-    from dnalm.hardware import time_steps
+    from dnalm.runtime.hardware import time_steps
 
     n = min(cfg.batch_size, len(data["train"]))
     batch = collator([data["train"][i] for i in range(n)])
@@ -698,8 +698,8 @@ def self_pretrain(
     from datasets import Dataset, DatasetDict
 
     from dnalm.io import read_sequences
-    from dnalm.models import resolve_spec
-    from dnalm.shipped import finetune_defaults, resolve_model_path
+    from dnalm.models.build import resolve_spec
+    from dnalm.models.shipped import finetune_defaults, resolve_model_path
 
     if isinstance(sequences, str | Path):
         path = Path(sequences)

@@ -242,8 +242,8 @@ def find_motifs(
 ) -> list[dict]:
     """Seqlets of ``contribs`` (``(len, 4)`` attribution on the base present, one per sequence) clustered
     into motifs, matched to JASPAR; writes ``output/motifs.tsv`` and a logo per motif; returns the rows."""
-    from dnalm.files import atomic_open
-    from dnalm.sequence import one_hot
+    from dnalm.io.files import atomic_open
+    from dnalm.io.sequence import one_hot
 
     if len(sequences) != len(contribs):
         raise ValueError(f"{len(sequences)} sequences but {len(contribs)} attribution matrices")

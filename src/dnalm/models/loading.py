@@ -17,7 +17,7 @@ def load_complete(
     transformers fills weights missing from a checkpoint with random values and goes on; a
     fill-mask on a fine-tuned classifier would then print the guesses of a random masked-LM head.
     Missing weights whose name contains one of ``ignore`` (BERT's unused pooler) are allowed. dnalm's own
-    architectures must be registered with ``auto_class`` first (:func:`dnalm.models.register_baselines`).
+    architectures must be registered with ``auto_class`` first (:func:`dnalm.models.build.register_baselines`).
     """
     import transformers
 

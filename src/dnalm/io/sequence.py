@@ -97,7 +97,7 @@ def normalize(seq: str, *, record: str | int | None = None) -> str:
     >>> normalize("ac-gt", record="r1")
     Traceback (most recent call last):
     ...
-    dnalm.sequence.SequenceError: record 'r1', position 3: '-' is not a nucleotide code (allowed: ACGTRYSWKMBDHVN, U, lower case)
+    dnalm.io.sequence.SequenceError: record 'r1', position 3: '-' is not a nucleotide code (allowed: ACGTRYSWKMBDHVN, U, lower case)
     """
     bad = _INVALID.search(seq)
     if bad is not None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from transformers import ProgressCallback, TrainerCallback
 
-from dnalm.files import write_json
+from dnalm.io.files import write_json
 
 __all__ = [
     "STATE_FILE",
@@ -252,7 +252,7 @@ class TimeBudget(TrainerCallback):
         self.stopped_at_step: int | None = None
 
     def on_step_end(self, args, state, control, **kwargs):
-        from dnalm.distributed import any_process
+        from dnalm.runtime.distributed import any_process
 
         # every process stops at the same step (one that stopped alone would leave the others waiting)
         if any_process(time.time() >= self.deadline) and state.global_step < state.max_steps:

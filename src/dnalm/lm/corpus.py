@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.files import write_json
 from dnalm.io import read_sequences
-from dnalm.sequence import reverse_complement
+from dnalm.io.files import write_json
+from dnalm.io.sequence import reverse_complement
 
 __all__ = ["build_corpus", "load_corpus"]
 

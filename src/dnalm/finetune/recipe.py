@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.files import write_json
-from dnalm.tasks import DEFAULT_TASK
+from dnalm.finetune.tasks import DEFAULT_TASK
+from dnalm.io.files import write_json
 
 __all__ = [
     "DEFAULT_TIME_BUDGET_S",
@@ -219,7 +219,7 @@ def is_recipe_checkpoint(model: str | Path) -> bool:
     import json
 
     from dnalm.models.baselines import PosCnnConfig
-    from dnalm.shipped import resolve_model_path
+    from dnalm.models.shipped import resolve_model_path
 
     config = Path(resolve_model_path(str(model))) / "config.json"
     if not config.is_file():

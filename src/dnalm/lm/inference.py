@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.loading import IncompleteCheckpointError, load_complete
-from dnalm.sequence import normalize
-from dnalm.shipped import resolve_model_path
+from dnalm.io.sequence import normalize
+from dnalm.models.loading import IncompleteCheckpointError, load_complete
+from dnalm.models.shipped import resolve_model_path
 
 __all__ = ["IncompleteCheckpointError", "embed", "fill_mask", "load_complete", "load_masked_lm", "write_embeddings"]
 
@@ -27,8 +27,8 @@ _MASK = re.compile(r"<mask>|\[MASK\]", re.IGNORECASE)
 def load_masked_lm(model_path: str, trust_remote_code: bool = False):
     from transformers import AutoModelForMaskedLM
 
-    from dnalm.models import register_baselines
-    from dnalm.tokenization import load_tokenizer
+    from dnalm.models.build import register_baselines
+    from dnalm.tokenizers.dna import load_tokenizer
 
     model_path = resolve_model_path(model_path)
     register_baselines()  # dnalm's own masked-LM architectures (the CNN's masked-base model)
@@ -46,7 +46,7 @@ def fill_mask(model_path: str | Path, sequence: str, *, top_k: int = 5, model=No
     """
     import torch
 
-    from dnalm.predict import window_size
+    from dnalm.apply.predict import window_size
 
     if model is None:
         model, tokenizer = load_masked_lm(str(model_path))
@@ -149,8 +149,8 @@ def embed(
     """
     from transformers import AutoModel
 
-    from dnalm.predict import stream_windows
-    from dnalm.tokenization import load_tokenizer
+    from dnalm.apply.predict import stream_windows
+    from dnalm.tokenizers.dna import load_tokenizer
 
     if pooling not in ("mean", "cls"):
         raise ValueError(f"pooling must be 'mean' or 'cls'; got {pooling!r}")
@@ -181,7 +181,7 @@ def embed(
 
 def check_embeddings_path(path: str | Path) -> Path:
     """The output of :func:`write_embeddings`, checked before any work: ``.npy`` or ``.parquet``, writable."""
-    from dnalm.files import check_output_file
+    from dnalm.io.files import check_output_file
 
     path = Path(path)
     if path.suffix not in (".npy", ".parquet"):
@@ -192,7 +192,7 @@ def check_embeddings_path(path: str | Path) -> Path:
 def write_embeddings(vectors: np.ndarray, ids: list[str], path: str | Path) -> None:
     """``.npy`` (vectors; ids in ``<name>.ids.txt`` beside it) or ``.parquet`` (id + one column per dim),
     each file written whole or not at all."""
-    from dnalm.files import atomic_open
+    from dnalm.io.files import atomic_open
 
     path = check_embeddings_path(path)
     if path.suffix == ".npy":

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from dnalm.sequence import normalize, reverse_complement
-from dnalm.tasks import task_of
+from dnalm.finetune.tasks import task_of
+from dnalm.io.sequence import normalize, reverse_complement
 
 __all__ = [
     "inference",
@@ -46,7 +46,7 @@ def informative_bases(sequences: list[str], tokenizer) -> np.ndarray:
     and a sequence shorter than k has no k-mer at all (it becomes ``[CLS] [SEP]``). A score with 0 here
     is the model's prior, not evidence about the sequence.
 
-    >>> from dnalm.tokenization import KmerTokenizer
+    >>> from dnalm.tokenizers.dna import KmerTokenizer
     >>> informative_bases(["ACGTN", "NNNN", "ACG", "ACNNGTACGTA"], KmerTokenizer(k=4)).tolist()
     [4, 0, 0, 7]
     """
@@ -96,7 +96,7 @@ def window_size(model, tokenizer, max_tokens: int | None) -> tuple[int, int]:
     """(max_tokens, window in bases): the model's limit, or the length it was fine-tuned on when
     dnalm recorded it."""
     if max_tokens is None:
-        from dnalm.models import model_max_tokens
+        from dnalm.models.build import model_max_tokens
 
         max_tokens = model_max_tokens(model, tokenizer)
         trained = getattr(model.config, "dnalm_train_max_tokens", None)
@@ -252,7 +252,7 @@ def shared_scores(
     With one process it is :func:`iter_scores`."""
     from itertools import islice
 
-    from dnalm import distributed
+    from dnalm.runtime import distributed
 
     processes, me = distributed.world_size(), distributed.rank()
     if processes == 1:

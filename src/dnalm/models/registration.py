@@ -7,8 +7,8 @@ right after the module is imported:
 
 - ``transformers.models.auto.modeling_auto`` (the Auto classes): dnalm's CNN/LSTM architectures
   in ``AutoConfig``/``AutoModelForSequenceClassification``/``AutoModelForMaskedLM``
-  (:func:`dnalm.models.register_baselines`), so ``AutoModel*.from_pretrained`` reads their folders;
-- ``transformers.pipelines``: the ``dna-classification`` pipeline (:mod:`dnalm.pipelines`), so
+  (:func:`dnalm.models.build.register_baselines`), so ``AutoModel*.from_pretrained`` reads their folders;
+- ``transformers.pipelines``: the ``dna-classification`` pipeline (:mod:`dnalm.models.pipelines`), so
   ``pipeline("dna-classification", model=DIR)`` takes raw DNA for every dnalm model folder.
 """
 
@@ -23,13 +23,13 @@ __all__ = ["install"]
 
 
 def _register_architectures() -> None:
-    from dnalm.models import register_baselines
+    from dnalm.models.build import register_baselines
 
     register_baselines()
 
 
 def _register_pipeline() -> None:
-    import dnalm.pipelines  # noqa: F401  (registers on import)
+    import dnalm.models.pipelines  # noqa: F401  (registers on import)
 
 
 HOOKS = {

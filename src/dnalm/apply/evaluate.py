@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm import distributed
-from dnalm.data import LabelSpace, load_splits
-from dnalm.files import atomic_open, check_output_file, write_json
+from dnalm.apply.predict import informative_bases, predict_per_base, shared_scores
+from dnalm.finetune.data import LabelSpace, load_splits
+from dnalm.finetune.tasks import Task, task_of
 from dnalm.io import read_labeled_fasta, read_sequences
+from dnalm.io.files import atomic_open, check_output_file, write_json
 from dnalm.plots import plot_confusion_matrix
-from dnalm.predict import informative_bases, predict_per_base, shared_scores
-from dnalm.tasks import Task, task_of
+from dnalm.runtime import distributed
 
 __all__ = ["evaluate", "plot_confusion_matrix", "predict_file", "strand_average_default"]
 
@@ -42,7 +42,7 @@ def evaluate(
     trained for it (``dnalm_reverse_complement_average`` in its config). With ``untrained=True`` the model is built with a freshly initialised head (labels taken
     from the data's training split): the "before fine-tuning" baseline.
     """
-    from dnalm.models import build_model, load_model
+    from dnalm.models.build import build_model, load_model
 
     distributed.start()
     output = Path(output)
@@ -228,7 +228,7 @@ def predict_file(
     Sequences longer than the model was fine-tuned on are scored in windows of that length,
     ``stride`` bases apart (default: half a window), their scores combined by ``aggregate``
     (``mean`` or ``max``); ``n_windows`` says how many each got."""
-    from dnalm.models import load_model
+    from dnalm.models.build import load_model
 
     output = check_output_file(output)  # before any work: a bad path is not found out after the computation
     distributed.start()

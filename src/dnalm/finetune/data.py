@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.finetune.tasks import DEFAULT_TASK, IGNORE_INDEX, Task, get_task
 from dnalm.io import Record, find_splits, read_labeled_fasta, read_sequences
-from dnalm.tasks import DEFAULT_TASK, IGNORE_INDEX, Task, get_task
 
 __all__ = ["LabelSpace", "TokenizedDataset", "data_digest", "load_splits", "stratified_split", "to_dataset"]
 
@@ -99,7 +99,7 @@ class TokenizedDataset:
     padded to its longest member, so the collator has nothing left to do; ``__getitem__``
     returns one example as lists, as a ``datasets.Dataset`` row would be.
 
-    >>> from dnalm.tokenization import BaseTokenizer
+    >>> from dnalm.tokenizers.dna import BaseTokenizer
     >>> ds, n_truncated = to_dataset([Record("a", "ACGT", "x"), Record("b", "AC", "y")], BaseTokenizer(),
     ...                              LabelSpace("single_label_classification", ["x", "y"]), max_length=16)
     >>> batch = ds.__getitems__([1])
@@ -178,7 +178,7 @@ def to_dataset(records: list[Record], tokenizer, labels: LabelSpace | None, max_
 
 def _per_base_targets(records: list[Record], targets: list[list], tokenizer, max_length: int) -> list:
     """Check one label per base and cut labels to the bases a truncated input still covers."""
-    from dnalm.predict import window_bases
+    from dnalm.apply.predict import window_bases
 
     keep = window_bases(tokenizer, max_length)
     out = []

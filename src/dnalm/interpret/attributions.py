@@ -34,7 +34,7 @@ Written: ``attributions.npz`` (``ids``, ``sequences``, ``method``; per sequence 
 shape ``(len,)``, positive where a base supports the positive class, and ``{method}_{i}``, shape
 ``(len, 4)``: the ISM change matrix, or for gradients the attribution on the base present (× one-hot),
 columns A, C, G, T); logos of the importance on the bases present (logomaker) for the first
-sequences; with ``motifs=True`` also ``motifs.tsv`` and motif logos (:mod:`dnalm.motifs`).
+sequences; with ``motifs=True`` also ``motifs.tsv`` and motif logos (:mod:`dnalm.interpret.motifs`).
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.io.sequence import BASES, one_hot
 from dnalm.plots import plot_logo
-from dnalm.sequence import BASES, one_hot
 
 __all__ = ["METHODS", "gradient_attributions", "interpret_file", "saturation_mutagenesis"]
 
@@ -80,8 +80,8 @@ def saturation_mutagenesis(
 
     Positions holding N or another ambiguity code get 0 for every base (nothing to mutate from).
     """
-    from dnalm.predict import iter_scores
-    from dnalm.sequence import normalize
+    from dnalm.apply.predict import iter_scores
+    from dnalm.io.sequence import normalize
 
     seqs = [normalize(s, record=i) for i, s in enumerate(sequences)]
 
@@ -196,8 +196,8 @@ def gradient_attributions(
     """
     import torch
 
-    from dnalm.predict import check_batch_size, inference, window_size, window_starts
-    from dnalm.sequence import normalize, reverse_complement
+    from dnalm.apply.predict import check_batch_size, inference, window_size, window_starts
+    from dnalm.io.sequence import normalize, reverse_complement
 
     attr_cls = _captum(method)
     check_batch_size(batch_size)
@@ -335,7 +335,7 @@ def _shuffled_ids(tokenizer, pieces: list[str], ids, spans, rng: np.random.Gener
     own sequence tokens are permuted instead, so the reference always lines up with the input."""
     import torch
 
-    from dnalm.sequence import dinucleotide_shuffle
+    from dnalm.io.sequence import dinucleotide_shuffle
 
     out = ids.clone()
     for j, (piece, row) in enumerate(zip(pieces, spans)):
@@ -364,12 +364,12 @@ def interpret_file(
     trust_remote_code: bool = False,
 ) -> dict:
     """Attributions for the first ``limit`` sequences of a FASTA/CSV/TSV file into the folder ``output``;
-    with ``motifs``, seqlets clustered into motifs and matched to JASPAR (:func:`dnalm.motifs.find_motifs`)."""
-    from dnalm.evaluation import strand_average_default
-    from dnalm.files import atomic_open
+    with ``motifs``, seqlets clustered into motifs and matched to JASPAR (:func:`dnalm.interpret.motifs.find_motifs`)."""
+    from dnalm.apply.evaluate import strand_average_default
+    from dnalm.apply.scan import positive_class
     from dnalm.io import read_sequences
-    from dnalm.models import load_model
-    from dnalm.scan import positive_class
+    from dnalm.io.files import atomic_open
+    from dnalm.models.build import load_model
 
     if method not in METHODS:
         raise ValueError(
@@ -378,7 +378,7 @@ def interpret_file(
     if method != "ism":
         _captum(method)  # fail before loading anything
     if motifs:
-        from dnalm.motifs import require_pyjaspar
+        from dnalm.interpret.motifs import require_pyjaspar
 
         require_pyjaspar()
     output = Path(output)
@@ -444,7 +444,7 @@ def interpret_file(
         "attributions": str(output / "attributions.npz"),
     }
     if motifs:
-        from dnalm.motifs import find_motifs
+        from dnalm.interpret.motifs import find_motifs
 
         result["motifs"] = find_motifs(seqs, [a[:, None] * one_hot(s) for a, s in zip(imp, seqs)], output)
     return result

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from dnalm.files import atomic_open, check_output_file
+from dnalm.io.files import atomic_open, check_output_file
 
 __all__ = ["score_variants", "variant_windows"]
 
@@ -115,11 +115,11 @@ def score_variants(
 ) -> dict:
     """Score every variant of ``vcf`` against ``genome`` with a two-class model; write ``output``
     (TSV with :data:`COLUMNS`) and return the counts per status."""
+    from dnalm.apply.predict import iter_scores, window_size
+    from dnalm.apply.scan import STRANDS, positive_class
     from dnalm.io import read_fasta
-    from dnalm.models import load_model
-    from dnalm.predict import iter_scores, window_size
-    from dnalm.scan import STRANDS, positive_class
-    from dnalm.sequence import reverse_complement
+    from dnalm.io.sequence import reverse_complement
+    from dnalm.models.build import load_model
 
     if strand not in STRANDS:
         raise ValueError(f"strand must be one of {STRANDS}; got {strand!r}")
@@ -131,7 +131,7 @@ def score_variants(
     reader = _reader(vcf)
     masked_lm = _is_masked_lm(model_path)
     if masked_lm:  # zero-shot: log P(alt) - log P(ref) at the masked variant base
-        from dnalm.lm import load_masked_lm
+        from dnalm.lm.inference import load_masked_lm
 
         model, tok = load_masked_lm(str(model_path), trust_remote_code=trust_remote_code)
         if getattr(tok, "kind", None) not in ("kmer", "base"):
@@ -237,7 +237,7 @@ def _is_masked_lm(model_path: str) -> bool:
     """A checkpoint saved with a masked-LM head (pretrained), not a classifier."""
     import json
 
-    from dnalm.shipped import resolve_model_path
+    from dnalm.models.shipped import resolve_model_path
 
     config = Path(resolve_model_path(model_path)) / "config.json"
     if not config.is_file():
@@ -248,7 +248,7 @@ def _is_masked_lm(model_path: str) -> bool:
 def _masked_log_probs(model, tok, ref_window: str, at: int, ref: str, alt: str) -> tuple[float, float]:
     """log P(ref) and log P(alt) summed over the substituted bases ``ref_window[at : at + len(ref)]``, all
     masked together (every token covering one of them masked)."""
-    from dnalm.lm import fill_mask
+    from dnalm.lm.inference import fill_mask
 
     masked = ref_window[:at] + "<mask>" * len(ref) + ref_window[at + len(ref) :]
     results = fill_mask(None, masked, model=model, tokenizer=tok)

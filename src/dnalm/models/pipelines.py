@@ -1,8 +1,8 @@
-"""dnalm models in plain ``transformers.pipeline``: ``import dnalm.pipelines`` registers them.
+"""dnalm models in plain ``transformers.pipeline``: ``import dnalm.models.pipelines`` registers them.
 
 After the import, every dnalm model folder works in transformers' own API on raw DNA::
 
-    import dnalm.pipelines
+    import dnalm.models.pipelines
     from transformers import pipeline
 
     clf = pipeline("dna-classification", model="models/tata")
@@ -24,9 +24,9 @@ from __future__ import annotations
 from transformers import AutoModelForSequenceClassification
 from transformers.pipelines import PIPELINE_REGISTRY, TextClassificationPipeline
 
-from dnalm.models import model_max_tokens, register_baselines
-from dnalm.sequence import normalize
-from dnalm.tokenization import load_tokenizer
+from dnalm.io.sequence import normalize
+from dnalm.models.build import model_max_tokens, register_baselines
+from dnalm.tokenizers.dna import load_tokenizer
 
 __all__ = ["DnaClassificationPipeline"]
 

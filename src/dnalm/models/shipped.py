@@ -19,7 +19,7 @@ from pathlib import Path
 
 __all__ = ["finetune_defaults", "pretrained_path", "resolve_model_path", "shipped_models"]
 
-CHECKPOINTS = Path(__file__).parent / "checkpoints"
+CHECKPOINTS = Path(__file__).parent.parent / "checkpoints"
 
 
 def shipped_models() -> list[str]:

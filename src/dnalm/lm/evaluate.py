@@ -6,7 +6,7 @@ k-mer distributions give to each base at that base's offset (averaged over the c
 as ``dnalm fill-mask`` does). So the language model is scored *per base*: masked-base accuracy
 and bits per base (−log2 P(true base)), on held-out bases, next to the uniform model (2 bits), a
 Markov chain and a two-sided count model scored on exactly the same bases
-(``dnalm.lm_baselines``).
+(``dnalm.lm.baselines``).
 
 Masked bases are ``spacing`` apart (at least 2k, so no masked base is visible in the tokens of
 another), with a phase that moves from sequence to sequence so every offset is sampled.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dnalm.lm_baselines import ContextCounts, MarkovChain, encode_bases, select_order
+from dnalm.lm.baselines import ContextCounts, MarkovChain, encode_bases, select_order
 
 __all__ = ["describe", "fit_references", "lm_metrics", "masked_base_probabilities", "masked_token_scores"]
 

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm import distributed
-from dnalm.config import FinetuneConfig
-from dnalm.data import LabelSpace, data_digest, load_splits, to_dataset
-from dnalm.files import finish_folder, json_ready, start_folder, write_json
-from dnalm.hardware import frozen_gc, precision_flags, resolve_precision, time_steps
-from dnalm.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
-from dnalm.shipped import finetune_defaults
-from dnalm.tasks import IGNORE_INDEX, get_task
+from dnalm.finetune.config import FinetuneConfig
+from dnalm.finetune.data import LabelSpace, data_digest, load_splits, to_dataset
+from dnalm.finetune.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
+from dnalm.finetune.tasks import IGNORE_INDEX, get_task
+from dnalm.io.files import finish_folder, json_ready, start_folder, write_json
+from dnalm.models.shipped import finetune_defaults
+from dnalm.runtime import distributed
+from dnalm.runtime.hardware import frozen_gc, precision_flags, resolve_precision, time_steps
 
 __all__ = [
     "collate_batch",
@@ -148,7 +148,7 @@ def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval
     """``TrainingArguments`` for resolved settings; ``cfg.trainer`` is merged over dnalm's own."""
     from transformers import TrainingArguments
 
-    from dnalm.callbacks import progress_bars
+    from dnalm.runtime.callbacks import progress_bars
 
     ours = dict(
         output_dir=str(output / "checkpoints"),
@@ -211,7 +211,7 @@ def finetune(
 ) -> dict:
     """Fine-tune ``cfg.model`` on DATA and save a model folder that ``from_pretrained`` loads.
 
-    With ``model="auto"`` (the default) the recipe of ``dnalm.recipe`` chooses the model and
+    With ``model="auto"`` (the default) the recipe of ``dnalm.finetune.recipe`` chooses the model and
     settings from the data; it is printed and saved as ``recipe.json``. Returns a summary dict
     (also written to ``OUTPUT/training_summary.json``).
 
@@ -223,8 +223,8 @@ def finetune(
     """
     from transformers import set_seed
 
-    from dnalm.callbacks import BestModel, Checkpoints, History, QuietProgress, TimeBudget, WeightAverage
-    from dnalm.models import build_model, model_max_tokens, resolve_spec
+    from dnalm.models.build import build_model, model_max_tokens, resolve_spec
+    from dnalm.runtime.callbacks import BestModel, Checkpoints, History, QuietProgress, TimeBudget, WeightAverage
 
     t0 = time.time()
     if cfg.model != "auto":
@@ -253,7 +253,7 @@ def finetune(
     log.info("%s; %d train, %d validation sequences", val_note, len(train), len(dev))
     recipe = None
     if cfg.self_pretrain:
-        from dnalm.pretrain import RECIPES, self_pretrain
+        from dnalm.lm.pretrain import RECIPES, self_pretrain
 
         budget = cfg.self_pretrain_budget or (cfg.time_budget / 2 if cfg.time_budget else 300.0)
         settings = {}
@@ -520,7 +520,7 @@ def _data_identity(data, classes: dict[str, str] | None) -> dict:
 def _resume_point(output: Path, identity: dict):
     """``(checkpoint, its callback state, the run's plan)`` to continue from, or Nones (with a warning)
     when ``output`` holds no resumable checkpoint; a run with other data or settings is refused."""
-    from dnalm.callbacks import last_checkpoint, read_resume_state
+    from dnalm.runtime.callbacks import last_checkpoint, read_resume_state
 
     run_file = output / _RUN_FILE
     checkpoint = last_checkpoint(output / "checkpoints")

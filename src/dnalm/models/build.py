@@ -1,0 +1,549 @@
+"""Models: presets, pretrained checkpoints and baselines behind one transformers contract.
+
+``build_model`` returns a ``PreTrainedModel`` for sequence classification and the tokenizer
+that feeds it, whatever the spec names: a preset (``tiny``, ``dnabert-6``, ``tinydnabert``,
+``cnn``, ``cnn-gb``, ``lstm``), a YAML model file, a local checkpoint folder or a hub id.
+``from_scratch=True`` keeps a checkpoint's architecture and tokenizer but initialises the
+weights at random, so "pretrained vs scratch" compares exactly one thing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from dnalm.finetune.config import check_keys
+from dnalm.finetune.tasks import get_task
+from dnalm.models import baselines
+from dnalm.models.shipped import resolve_model_path, shipped_models
+
+__all__ = [
+    "PRESETS",
+    "ModelSpec",
+    "build_model",
+    "load_model",
+    "make_tokenizer",
+    "model_max_tokens",
+    "register_baselines",
+    "resolve_spec",
+    "scratch_config",
+]
+
+log = logging.getLogger(__name__)
+
+_BASELINE_CONFIGS = {
+    "dilated-cnn": baselines.DilatedCnnConfig,
+    "gb-cnn": baselines.GbCnnConfig,
+    "lstm": baselines.LstmConfig,
+    "pos-cnn": baselines.PosCnnConfig,
+}
+_BASELINE_MODELS = {
+    baselines.DilatedCnnConfig: baselines.DilatedCnnForSequenceClassification,
+    baselines.GbCnnConfig: baselines.GbCnnForSequenceClassification,
+    baselines.LstmConfig: baselines.LstmForSequenceClassification,
+    baselines.PosCnnConfig: baselines.PosCnnForSequenceClassification,
+}
+_TRANSFORMER_TYPES = {"bert": "bert", "roberta": "roberta", "modernbert": "modernbert"}
+
+
+def register_baselines() -> None:
+    """Make the baselines loadable through ``AutoConfig``/``AutoModelForSequenceClassification``."""
+    from transformers import AutoConfig, AutoModelForMaskedLM, AutoModelForSequenceClassification
+
+    for config_cls, model_cls in _BASELINE_MODELS.items():
+        try:
+            AutoConfig.register(config_cls.model_type, config_cls)
+            AutoModelForSequenceClassification.register(config_cls, model_cls)
+        except ValueError:  # already registered
+            pass
+    with contextlib.suppress(ValueError):  # the default CNN also pretrains (masked bases) and fine-tunes from there
+        AutoModelForMaskedLM.register(baselines.PosCnnConfig, baselines.PosCnnForMaskedLM)
+
+
+@dataclass
+class ModelSpec:
+    """A model to build from scratch: architecture, tokenizer and architecture settings.
+
+    Args:
+        architecture: ``bert``, ``roberta``, ``modernbert``, ``pos-cnn``, ``dilated-cnn``, ``gb-cnn`` or ``lstm``.
+        tokenizer: ``kmer``, ``nonoverlap``, ``base`` or ``bpe`` (BPE is trained on the training split).
+        k: k-mer length for ``kmer``/``nonoverlap``.
+        bpe_vocab_size: vocabulary size for ``bpe``.
+        max_length: the model's maximum number of tokens.
+        learning_rate: default learning rate for fine-tuning this model.
+        batch_size: default training batch size for this model.
+        config: keyword arguments of the architecture's config class (hidden_size, num_hidden_layers, ...).
+    """
+
+    architecture: str
+    tokenizer: str = "kmer"
+    k: int = 6
+    bpe_vocab_size: int = 1024
+    max_length: int = 512
+    learning_rate: float = 5e-5
+    batch_size: int = 32
+    config: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        known = set(_TRANSFORMER_TYPES) | set(_BASELINE_CONFIGS)
+        if self.architecture not in known:
+            raise ValueError(f"unknown architecture {self.architecture!r}; choose from {sorted(known)}")
+        if self.tokenizer not in ("kmer", "nonoverlap", "base", "bpe"):
+            raise ValueError(f"unknown tokenizer {self.tokenizer!r}; choose kmer, nonoverlap, base or bpe")
+
+
+def _bert(hidden: int, layers: int, heads: int, intermediate: int) -> dict:
+    return {
+        "hidden_size": hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "intermediate_size": intermediate,
+    }
+
+
+PRESETS: dict[str, ModelSpec] = {
+    "tiny": ModelSpec("bert", "kmer", 6, max_length=512, learning_rate=5e-4, config=_bert(128, 2, 4, 512)),
+    "dnabert-6": ModelSpec("bert", "kmer", 6, max_length=512, learning_rate=5e-5, config=_bert(768, 12, 12, 3072)),
+    "tinydnabert": ModelSpec(
+        "roberta", "bpe", bpe_vocab_size=1024, max_length=512, learning_rate=1e-4, config=_bert(512, 6, 8, 2048)
+    ),
+    "tiny-bpe": ModelSpec(
+        "roberta", "bpe", bpe_vocab_size=1024, max_length=512, learning_rate=5e-4, config=_bert(128, 2, 4, 512)
+    ),
+    "mini": ModelSpec(
+        "modernbert",
+        "base",
+        max_length=1024,
+        learning_rate=5e-4,
+        config={**_bert(128, 3, 4, 256), "local_attention": 128},
+    ),
+    "pos-cnn": ModelSpec("pos-cnn", "base", max_length=100_000, learning_rate=2e-3, batch_size=128),
+    "cnn": ModelSpec("dilated-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=128),
+    "cnn-gb": ModelSpec("gb-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=64),
+    "lstm": ModelSpec("lstm", "base", max_length=100_000, learning_rate=1e-3, batch_size=64),
+}
+
+
+def resolve_spec(spec: str) -> ModelSpec | None:
+    """A preset name or YAML file -> ModelSpec; a checkpoint folder or hub id -> None.
+
+    A YAML file may start from a preset (``preset: tiny``) and override any field;
+    unknown keys are an error listing the valid ones.
+    """
+    if spec in PRESETS:
+        return dataclasses.replace(PRESETS[spec], config=dict(PRESETS[spec].config))
+    spec = resolve_model_path(spec)  # a shipped checkpoint's name -> its folder
+    path = Path(spec)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: model YAML file not found")
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        base = data.pop("preset", None)
+        check_keys(data, ["preset", *sorted(f.name for f in dataclasses.fields(ModelSpec))], "key", str(path))
+        if base is not None:
+            if base not in PRESETS:
+                raise ValueError(f"{path}: unknown preset {base!r}; choose from {sorted(PRESETS)}")
+            merged = dataclasses.asdict(PRESETS[base])
+            merged["config"] = {**merged["config"], **data.pop("config", {})}
+            data = {**merged, **data}
+        return ModelSpec(**data)
+    if path.is_dir() or "/" in spec:  # a checkpoint folder, a hub id, or a path with a typo in it
+        _check_checkpoint(spec)
+        return None
+    raise ValueError(
+        f"model {spec!r} is not a preset ({', '.join(PRESETS)}), a shipped checkpoint "
+        f"({', '.join(shipped_models()) or 'none'}), a .yaml file, a checkpoint folder or a hub id "
+        "(owner/name)"
+    )
+
+
+def model_catalogue() -> list[dict]:
+    """Every name ``--model`` takes without a path: ``auto``, the presets and the shipped checkpoints,
+    one dict each (``name``, ``kind``, ``architecture``, ``tokenizer``, ``size``, ``learning_rate``,
+    ``batch_size``, ``note``)."""
+    import json
+
+    from dnalm.models.shipped import finetune_defaults, pretrained_path
+
+    rows = [
+        {
+            "name": "auto",
+            "kind": "recipe",
+            "architecture": "pos-cnn",
+            "tokenizer": "single base",
+            "size": "chosen",
+            "learning_rate": "chosen",
+            "batch_size": "chosen",
+            "note": "the default: model, size and schedule chosen from the data and --time-budget",
+        }
+    ]
+    for name, spec in PRESETS.items():
+        c = spec.config
+        size = f"{c['num_hidden_layers']} layers x {c['hidden_size']}" if "num_hidden_layers" in c else "default"
+        tok = {
+            "kmer": f"{spec.k}-mer",
+            "nonoverlap": f"{spec.k}-mer non-overlapping",
+            "bpe": f"BPE {spec.bpe_vocab_size}",
+        }.get(spec.tokenizer, "single base")
+        rows.append(
+            {
+                "name": name,
+                "kind": "preset (random weights)",
+                "architecture": spec.architecture,
+                "tokenizer": tok,
+                "size": size,
+                "learning_rate": spec.learning_rate,
+                "batch_size": spec.batch_size,
+                "note": "",
+            }
+        )
+    for name in shipped_models():
+        folder = pretrained_path(name)
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        lm = folder / "lm_metrics.json"
+        note = ""
+        if lm.is_file():
+            m = json.loads(lm.read_text(encoding="utf-8"))
+            if isinstance(m.get("bits_per_base"), float):
+                note = (
+                    f"held-out {m['bits_per_base']:.3f} bits/base (Markov({m.get('markov_order')}) "
+                    f"{m.get('markov_bits_per_base', float('nan')):.3f})"
+                )
+        defaults = finetune_defaults(folder)
+        rows.append(
+            {
+                "name": name,
+                "kind": "shipped pretrained",
+                "architecture": config.get("model_type", "?"),
+                "tokenizer": "single base" if config.get("vocab_size", 0) < 20 else "see folder",
+                "size": f"{config.get('num_hidden_layers', '?')} layers x {config.get('hidden_size', '?')}",
+                "learning_rate": defaults.get("learning_rate", "?"),
+                "batch_size": defaults.get("batch_size", "?"),
+                "note": note,
+            }
+        )
+    return rows
+
+
+def _looks_like_hub_id(spec: str) -> bool:
+    """``owner/name`` as the Hugging Face hub spells it, and not a local path with a typo in it:
+    one slash, no leading ``.``, ``/`` or ``~``, and no local folder called ``owner``."""
+    parts = spec.split("/")
+    return len(parts) == 2 and all(parts) and not spec.startswith((".", "~")) and not Path(parts[0]).is_dir()
+
+
+def make_tokenizer(spec: ModelSpec, train_sequences):
+    """A new tokenizer for a preset: k-mer, non-overlapping k-mer, single-base, or BPE trained on
+    ``train_sequences``."""
+    from dnalm.tokenizers.dna import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer
+
+    if spec.tokenizer == "kmer":
+        return KmerTokenizer(k=spec.k, model_max_length=spec.max_length)
+    if spec.tokenizer == "nonoverlap":
+        return NonOverlappingKmerTokenizer(k=spec.k, model_max_length=spec.max_length)
+    if spec.tokenizer == "base":
+        return BaseTokenizer(model_max_length=spec.max_length)
+    if train_sequences is None:
+        raise ValueError("a BPE model from scratch needs training sequences to learn its vocabulary")
+    from dnalm.tokenizers.bpe import train_bpe
+
+    return train_bpe(train_sequences, vocab_size=spec.bpe_vocab_size, model_max_length=spec.max_length)
+
+
+def scratch_config(spec: ModelSpec, tokenizer, input_length: int | None, label_kwargs: dict):
+    """The transformers config of a preset built from scratch for ``tokenizer`` (vocabulary, positions)."""
+    from transformers import AutoConfig
+
+    if spec.architecture == "modernbert":  # rotary positions, pre-norm, local attention: learns fast on a CPU
+        return AutoConfig.for_model(
+            "modernbert",
+            vocab_size=len(tokenizer),
+            pad_token_id=tokenizer.pad_token_id,
+            cls_token_id=tokenizer.cls_token_id,
+            sep_token_id=tokenizer.sep_token_id,
+            bos_token_id=tokenizer.cls_token_id,
+            eos_token_id=tokenizer.sep_token_id,
+            max_position_embeddings=spec.max_length,
+            **{"classifier_pooling": "mean", **spec.config},
+            **label_kwargs,
+        )
+    if spec.architecture in _TRANSFORMER_TYPES:
+        extra = 2 if spec.architecture == "roberta" else 0  # RoBERTa's position ids start after padding_idx
+        return AutoConfig.for_model(
+            _TRANSFORMER_TYPES[spec.architecture],
+            vocab_size=len(tokenizer),
+            pad_token_id=tokenizer.pad_token_id,
+            max_position_embeddings=spec.max_length + extra,
+            type_vocab_size=2 if extra == 0 else 1,
+            bos_token_id=tokenizer.cls_token_id,
+            eos_token_id=tokenizer.sep_token_id,
+            **spec.config,
+            **label_kwargs,
+        )
+    vocab = tokenizer.get_vocab()
+    kwargs = dict(spec.config)
+    if spec.architecture == "gb-cnn":
+        kwargs.setdefault("input_length", input_length or 256)
+    return _BASELINE_CONFIGS[spec.architecture](
+        vocab_size=len(tokenizer),
+        pad_token_id=tokenizer.pad_token_id,
+        base_token_ids=[vocab[b] for b in "ACGT"],
+        ambiguous_token_ids=[i for t, i in vocab.items() if t in ("N", tokenizer.unk_token, tokenizer.mask_token)],
+        **kwargs,
+        **label_kwargs,
+    )
+
+
+def build_model(
+    spec: str,
+    *,
+    num_labels: int = 2,
+    id2label: dict | None = None,
+    problem_type: str | None = None,
+    train_sequences=None,
+    input_length: int | None = None,
+    from_scratch: bool = False,
+    trust_remote_code: bool = False,
+    seed: int | None = None,
+    config_overrides: dict | None = None,
+):
+    """Build ``(model, tokenizer, spec_or_None)`` for sequence classification.
+
+    Args:
+        spec: preset name, YAML model file, checkpoint folder or hub id.
+        num_labels, id2label, problem_type: the head: a name of ``dnalm.finetune.tasks.TASKS`` (a per-base task
+            builds a per-nucleotide BERT); None lets transformers infer it from the labels.
+        train_sequences: training sequences (a BPE tokenizer from scratch learns on them).
+        input_length: tokens the GB CNN's fixed input must hold.
+        from_scratch: for a checkpoint, keep its architecture and tokenizer, re-initialise weights.
+        trust_remote_code: allow checkpoints with their own code (DNABERT-2); off by default.
+        config_overrides: architecture settings merged over a preset's (``position_bins``, ...).
+    """
+    import torch
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    from dnalm.tokenizers.dna import load_tokenizer
+
+    register_baselines()
+    spec = resolve_model_path(spec)
+    if seed is not None:
+        torch.manual_seed(seed)
+    id2label = id2label or {i: str(i) for i in range(num_labels)}
+    task = get_task(problem_type) if problem_type else None
+    label_kwargs = {
+        "num_labels": num_labels,
+        "id2label": id2label,
+        "label2id": {v: k for k, v in id2label.items()},
+        **(task.config_kwargs() if task else {"problem_type": None}),
+    }
+    model_spec = resolve_spec(spec)
+    if config_overrides:
+        if model_spec is None:
+            raise ValueError(f"{spec}: architecture settings apply to presets and model YAML files, not checkpoints")
+        model_spec.config.update(config_overrides)
+    per_base = task is not None and task.per_base
+    if model_spec is not None:
+        tokenizer = make_tokenizer(model_spec, train_sequences)
+        config = scratch_config(model_spec, tokenizer, input_length, label_kwargs)
+        known = type(config)().to_dict()  # a mistyped setting would otherwise ride along unused
+        unknown = sorted(set(config_overrides or {}) - set(known))
+        if unknown:
+            raise ValueError(
+                f"{spec}: unknown architecture setting(s) {', '.join(map(repr, unknown))} for "
+                f"{type(config).__name__}; known: {', '.join(sorted(k for k in known if not k.startswith('_')))}"
+            )
+        if per_base:
+            return _nucleotide_model(config, tokenizer, spec), tokenizer, model_spec
+        return AutoModelForSequenceClassification.from_config(config), tokenizer, model_spec
+    if _needs_remote_code(spec) and not trust_remote_code:
+        raise ValueError(
+            f"{spec}: this checkpoint ships its own model code (auto_map in config.json, e.g. "
+            "DNABERT-2); pass --trust-remote-code (trust_remote_code=True) if you trust its authors"
+        )
+    if trust_remote_code:
+        warnings.warn(
+            f"trust_remote_code=True runs Python code shipped with {spec!r}; only use checkpoints you trust",
+            stacklevel=2,
+        )
+    tokenizer = load_tokenizer(spec, trust_remote_code=trust_remote_code)
+    try:
+        if per_base:
+            config = AutoConfig.from_pretrained(spec, **label_kwargs)
+            model = _nucleotide_model(config, tokenizer, spec, None if from_scratch else spec)
+        elif from_scratch:
+            config = AutoConfig.from_pretrained(spec, trust_remote_code=trust_remote_code, **label_kwargs)
+            model = AutoModelForSequenceClassification.from_config(config, trust_remote_code=trust_remote_code)
+        else:
+            with _quiet_load_report():  # one line of ours below instead of transformers' coloured table
+                model, info = AutoModelForSequenceClassification.from_pretrained(
+                    spec,
+                    trust_remote_code=trust_remote_code,
+                    ignore_mismatched_sizes=True,
+                    output_loading_info=True,
+                    **label_kwargs,
+                )
+            log.info(_describe_load(spec, model, info))
+    except ValueError as err:
+        if "trust_remote_code" in str(err) and not trust_remote_code:
+            raise ValueError(
+                f"{spec}: this checkpoint ships its own model code (e.g. DNABERT-2); pass "
+                "--trust-remote-code if you trust it"
+            ) from err
+        raise
+    _check_vocab(model, tokenizer, spec)
+    return model, tokenizer, None
+
+
+@contextlib.contextmanager
+def _quiet_load_report():
+    """transformers prints a table of every tensor a checkpoint lacks or has in excess as a warning, which
+    for a classifier built on a pretrained encoder is the expected case (a new head, an unused LM head)."""
+    logger = logging.getLogger("transformers.modeling_utils")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _describe_load(spec: str, model, info: dict) -> str:
+    """One line: how many tensors came from the checkpoint, which are new (by module), which went unused.
+
+    >>> _describe_load("m", None, {"missing_keys": ["head.w", "head.b"], "unexpected_keys": ["lm.w"],
+    ...                            "mismatched_keys": []}).split(": ", 1)[1]
+    'new (random, trained on this task): head (2 tensors); unused: lm (1 tensor)'
+    """
+
+    def modules(keys) -> str:
+        groups: dict[str, int] = {}
+        for key in keys:
+            name = key if isinstance(key, str) else key[0]  # mismatched keys come with their shapes
+            prefix = name.rsplit(".", 1)[0]
+            groups[prefix] = groups.get(prefix, 0) + 1
+        return ", ".join(f"{k} ({n} tensor{'s' * (n != 1)})" for k, n in sorted(groups.items()))
+
+    loaded = "" if model is None else f"{len(model.state_dict()) - len(info['missing_keys'])} tensors loaded; "
+    parts = [f"{spec}: {loaded}new (random, trained on this task): {modules(info['missing_keys']) or 'none'}"]
+    if info.get("mismatched_keys"):
+        parts.append(f"re-initialised for a different shape: {modules(info['mismatched_keys'])}")
+    if info.get("unexpected_keys"):
+        parts.append(f"unused: {modules(info['unexpected_keys'])}")
+    return "; ".join(parts)
+
+
+def _needs_remote_code(spec: str) -> bool:
+    """True when the checkpoint's config.json maps to code shipped with it (``auto_map``) for a model
+    type transformers does not know."""
+    import json
+
+    from transformers import CONFIG_MAPPING
+
+    path = Path(spec) / "config.json"
+    if not path.is_file():
+        from huggingface_hub import hf_hub_download
+
+        path = Path(hf_hub_download(spec, "config.json"))
+    config = json.loads(path.read_text(encoding="utf-8"))
+    return "auto_map" in config and config.get("model_type") not in CONFIG_MAPPING
+
+
+def _nucleotide_model(config, tokenizer, spec: str, weights: str | None = None):
+    """A per-nucleotide model (BERT over overlapping k-mers or single bases; the task is in its config)."""
+    from dnalm.models.token import BertForNucleotideClassification
+
+    kind = getattr(tokenizer, "kind", None)
+    if getattr(config, "model_type", None) != "bert" or kind not in ("kmer", "base"):
+        raise ValueError(
+            f"{spec}: per-nucleotide (token) prediction needs a BERT model on overlapping k-mer "
+            f"or single-base tokens; got a {getattr(config, 'model_type', '?')} model with "
+            f"{kind or type(tokenizer).__name__} tokens"
+        )
+    config.kmer_k = tokenizer.k if kind == "kmer" else 1
+    config.problem_type = None
+    if weights is None:
+        return BertForNucleotideClassification(config)
+    return BertForNucleotideClassification.from_pretrained(weights, config=config, ignore_mismatched_sizes=True)
+
+
+def model_max_tokens(model, tokenizer) -> int:
+    """Most tokens one forward pass takes: the tokenizer's limit, capped by the position
+    embeddings (RoBERTa-style models spend ``pad_token_id + 1`` of them on an offset) or by a
+    fixed input length."""
+    config = model.config
+    limit = tokenizer.model_max_length
+    fixed = getattr(config, "input_length", None)
+    if fixed:
+        return fixed  # the GB CNN pads every input to exactly this length
+    positions = getattr(config, "max_position_embeddings", None)
+    if positions:
+        offset = (config.pad_token_id or 0) + 1 if "roberta" in getattr(config, "model_type", "") else 0
+        limit = min(limit, positions - offset)
+    return limit
+
+
+def _check_vocab(model, tokenizer, spec: str) -> None:
+    emb = model.get_input_embeddings()
+    if emb is not None and emb.num_embeddings < len(tokenizer):
+        raise ValueError(
+            f"{spec}: tokenizer has {len(tokenizer)} tokens but the model embeds only "
+            f"{emb.num_embeddings}; wrong tokenizer for this checkpoint?"
+        )
+
+
+def load_model(path: str | Path, *, trust_remote_code: bool = False):
+    """Load a fine-tuned classifier and its tokenizer from a folder that ``finetune`` wrote (or a hub id).
+
+    A path that is neither a folder nor a hub id (``owner/name``) fails at once, naming what is there,
+    instead of after the hub's retries; a checkpoint without trained classifier weights (a pretrained
+    masked LM such as the shipped ``dnalm-cnn``) is refused, not given a random head."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    from dnalm.models.loading import load_complete
+    from dnalm.models.token import BertForNucleotideClassification
+    from dnalm.tokenizers.dna import load_tokenizer
+
+    register_baselines()
+    path = resolve_model_path(str(path))
+    _check_checkpoint(path)
+    config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
+    if "BertForNucleotideClassification" in (config.architectures or []):
+        return BertForNucleotideClassification.from_pretrained(path), load_tokenizer(path)
+    model = load_complete(
+        AutoModelForSequenceClassification,
+        path,
+        "a classifier",
+        hint="it holds no trained classifier (a pretrained model?): fine-tune it first, "
+        f"dnalm finetune DATA --model {path}",
+        trust_remote_code=trust_remote_code,
+    )
+    return model, load_tokenizer(path, trust_remote_code=trust_remote_code)
+
+
+def _check_checkpoint(spec: str) -> None:
+    """A checkpoint folder with a config.json, or something that can only be a hub id; else a clear error
+    (a path that is not there names the model folders of the nearest folder that is)."""
+    path = Path(spec)
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ValueError(f"{path} is a folder but not a model checkpoint (no config.json)")
+        return
+    if path.exists():
+        raise ValueError(f"{path} is a file, not a model folder")
+    if _looks_like_hub_id(spec):
+        return
+    parent = next((p for p in path.parents if p.is_dir()), Path("."))
+    held = sorted(c.name for c in parent.iterdir() if c.is_dir() and (c / "config.json").is_file())[:12]
+    raise FileNotFoundError(
+        f"model folder {spec} not found (nor a shipped model or a hub id owner/name)"
+        + (f"; model folders in {parent}: {', '.join(held)}" if held else "")
+    )
+
+
+register_baselines()  # a saved baseline (and the CNN's masked-base model) loads through the Auto classes from here on
