@@ -4,7 +4,7 @@ Runs ``dnalm finetune DATA -o OUT --seed S`` in a fresh process per run, alterna
 ``--rounds`` rounds:
 
 - **dnalm**: the command as shipped (torch/transformers imported with the collector off and frozen,
-  training with what existed frozen: ``cli._import_models_once``, ``hardware.frozen_gc``);
+  training with what existed frozen: ``process.import_models_once``, ``hardware.frozen_gc``);
 - **plain**: the same command with both switched off (a plain import, no freeze),
 
 timing each process's wall clock and, with ``gc.callbacks``, the number and seconds of full (generation 2)
@@ -39,12 +39,12 @@ def timer(phase, info):
             full["n"] += 1
             full["s"] += time.perf_counter() - started["t"]
 gc.callbacks.append(timer)
-import dnalm.cli, dnalm.runtime.hardware
+import dnalm.cli, dnalm.runtime.hardware, dnalm.runtime.process
 if plain:
     def import_plainly(command):
-        if command in dnalm.cli.MODEL_COMMANDS:
+        if command in dnalm.runtime.process.MODEL_COMMANDS:
             importlib.import_module("dnalm.models.build")
-    dnalm.cli._import_models_once = import_plainly
+    dnalm.runtime.process.import_models_once = import_plainly
     dnalm.runtime.hardware.frozen_gc = contextlib.nullcontext
     import dnalm.finetune.train
     dnalm.finetune.train.frozen_gc = contextlib.nullcontext

@@ -39,7 +39,8 @@ from transformers import PrinterCallback, TrainerCallback
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.data import LabelSpace, to_dataset
 from dnalm.finetune.recipe import choose_recipe
-from dnalm.finetune.train import collate_batch, resolve_settings, trainer_class, training_arguments
+from dnalm.finetune.train import resolve_settings
+from dnalm.finetune.trainer import collate_batch, trainer_class, training_arguments
 from dnalm.io import Record
 from dnalm.models.build import build_model, resolve_spec
 from dnalm.runtime.hardware import autocast

@@ -130,7 +130,8 @@ def test_help_shows_the_effective_defaults():
 
 
 def test_the_commands_named_for_early_imports_and_processes_exist():
-    from dnalm.cli import MODEL_COMMANDS, MULTI_PROCESS_COMMANDS, app
+    from dnalm.cli import app
+    from dnalm.runtime.process import MODEL_COMMANDS, MULTI_PROCESS_COMMANDS
 
     names = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
     assert set(MODEL_COMMANDS) <= names and set(MULTI_PROCESS_COMMANDS) <= names

@@ -213,7 +213,8 @@ def test_predict_windows_follow_the_trained_length(tata_dir, tmp_path):
 @pytest.mark.parametrize("trainer", [{"report_to": "none", "seed": 1}, {"learning_rat": 1e-3}])
 def test_trainer_pass_through_is_checked_when_the_config_loads(trainer):
     from dnalm.finetune.config import FinetuneConfig
-    from dnalm.finetune.train import resolve_settings, training_arguments
+    from dnalm.finetune.train import resolve_settings
+    from dnalm.finetune.trainer import training_arguments
     from dnalm.lm.pretrain import PretrainConfig
     from dnalm.models.build import resolve_spec
 

@@ -74,7 +74,16 @@ def test_reading_the_genome_in_small_blocks_changes_nothing(untrained, tmp_path)
         assert (d / "p.bed").read_text().count("\n") == r.n_peaks
     assert out[37] == out[1 << 20]
     assert (tmp_path / "37" / "p.bed").read_text() == (tmp_path / str(1 << 20) / "p.bed").read_text()
-    assert (tmp_path / "37" / "s.bw").read_bytes() == (tmp_path / str(1 << 20) / "s.bw").read_bytes()
+    # the same intervals and values up to float32 rounding: blocks group windows into other batches, and a
+    # batch's matrix products may round the last bit differently
+    import pyBigWig
+
+    small, whole = pyBigWig.open(str(tmp_path / "37" / "s.bw")), pyBigWig.open(str(tmp_path / str(1 << 20) / "s.bw"))
+    assert small.chroms() == whole.chroms()
+    for contig, length in whole.chroms().items():
+        a, b = small.intervals(contig, 0, length), whole.intervals(contig, 0, length)
+        assert [x[:2] for x in a] == [x[:2] for x in b]
+        assert [x[2] for x in a] == pytest.approx([x[2] for x in b], abs=1e-5)
     assert [c["length"] for c in out[37][0]] == [1000] * 3 and out[37][2] > 0
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import gc
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import typer.core
+
+from dnalm.finetune.config import FinetuneConfig
+from dnalm.io.datasets import parse_class_files, read_records
+from dnalm.runtime import process
+from dnalm.settings import cli_options
 
 #: Errors that say what is wrong with the input, the settings or the output: one line, exit status 2.
 USER_ERRORS = (ValueError, FileNotFoundError, ImportError, OSError)
@@ -56,7 +58,10 @@ app.add_typer(synth_app, name="synth")
 
 OutDir = Annotated[Path, typer.Option("-o", "--output", help="Output directory.")]
 Classes = Annotated[
-    list[str] | None, typer.Option("--class", help="LABEL=FASTA, one per class (instead of DATA's own labels).")
+    list[str] | None,
+    typer.Option(
+        "--class", help="LABEL=FASTA, one per class (instead of DATA's own labels).", callback=parse_class_files
+    ),
 ]
 
 
@@ -82,100 +87,9 @@ def _setup(
     ),
 ):
     """DNA language models: tokenize, fine-tune, pretrain, evaluate."""
-    configure_output(quiet=quiet, log_file=log_file, debug=debug)
-    _one_process_unless_training(ctx.invoked_subcommand)
-    _import_models_once(ctx.invoked_subcommand)
-
-
-#: Commands that spread their work over several processes (torchrun / accelerate launch); every other command runs
-#: in the main process alone, which then works as a single process, so its files are written once.
-MULTI_PROCESS_COMMANDS = ("finetune", "pretrain", "scan", "predict", "evaluate")
-
-
-#: Commands that load a model, so import torch and transformers whatever they are asked.
-MODEL_COMMANDS = (
-    "finetune",
-    "evaluate",
-    "predict",
-    "scan",
-    "variants",
-    "interpret",
-    "demo",
-    "pretrain",
-    "lm-eval",
-    "fill-mask",
-    "embed",
-    "benchmark",
-    "search",
-)
-
-
-def _import_models_once(command: str | None) -> None:
-    """Import torch, transformers and dnalm's models up front for a command that needs them, with the cycle
-    collector off, then freeze what they made (``gc.freeze``). Importing them allocates a few million
-    long-lived objects, and each full collection on the way walked all of those made so far: 7 of them, about
-    0.9 s of a 30-s default fine-tuning on a 2-core CPU; after the freeze, later collections skip them. The
-    command's own objects are collected as usual."""
-    if command not in MODEL_COMMANDS or "--help" in sys.argv:
-        return
-    gc.disable()
-    try:
-        import dnalm.models.build  # noqa: F401
-    finally:
-        gc.enable()
-    gc.freeze()
-
-
-def _one_process_unless_training(command: str | None) -> None:
-    from dnalm.runtime.distributed import is_main, world_size
-
-    if world_size() == 1 or command in MULTI_PROCESS_COMMANDS:
-        return
-    if not is_main():
-        raise typer.Exit(0)  # the main process does this command's work; the others have nothing to do
-    for var in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK"):
-        os.environ.pop(var, None)
-
-
-def _stderr_handler():
-    """A log handler writing to whatever ``sys.stderr`` is when a record is emitted (not the stream of the
-    moment it was made, which a test runner may have closed since)."""
-    import logging
-
-    class Handler(logging.StreamHandler):
-        @property
-        def stream(self):
-            return sys.stderr
-
-        @stream.setter
-        def stream(self, value):
-            pass
-
-    return Handler()
-
-
-def configure_output(quiet: bool = False, log_file: Path | None = None, debug: bool = False) -> None:
-    """Logging set up once for every command. When stderr is not a terminal (a log file, CI), no
-    progress bars and none of transformers' ANSI-coloured load reports: one line per evaluation."""
-    import logging
-
     _STATE["debug"] = debug
-    if not sys.stderr.isatty():
-        for var in ("HF_HUB_DISABLE_PROGRESS_BARS", "HF_DATASETS_DISABLE_PROGRESS_BARS", "TQDM_DISABLE"):
-            os.environ.setdefault(var, "1")
-        if not debug:
-            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    handlers: list[logging.Handler] = [_stderr_handler()]
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
-    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
-    from dnalm.runtime.distributed import is_main
-
-    if not is_main():  # under torchrun/accelerate launch the main process reports; the others only their errors
-        level = max(level, logging.ERROR)
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
+    process.configure_output(quiet=quiet, log_file=log_file, debug=debug)
+    process.prepare(ctx.invoked_subcommand)
 
 
 def main() -> None:
@@ -188,42 +102,7 @@ def main() -> None:
         succeeded = done.code in (0, None)
         raise
     finally:
-        if succeeded:
-            from dnalm.runtime.distributed import finish
-
-            finish()  # under torchrun: or a process may abort in its exit after the work is done
-        # Shutting down, Python's last garbage collection walks every object that torch and transformers
-        # created at import (about 1.2 s after `import transformers` on a 2-core CPU, a twentieth of a short
-        # fine-tuning run); frozen objects are skipped. Files are closed and written by then, atexit
-        # handlers still run.
-        gc.freeze()
-
-
-def _parse_classes(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        label, sep, path = pair.partition("=")
-        if not sep or not label or not path:
-            raise typer.BadParameter(f"--class takes LABEL=FASTA; got {pair!r}")
-        out[label] = path
-    return out
-
-
-def records_from(
-    data: Path | None,
-    split: str | None = None,
-    classes: list[str] | None = None,
-    sequence_column: str | None = None,
-    label_column: str | None = None,
-):
-    """Records from DATA (file or split folder) or from --class LABEL=FASTA pairs."""
-    from dnalm.io import read_labeled_fasta, read_sequences
-
-    if classes:
-        return read_labeled_fasta(_parse_classes(classes))
-    if data is None:
-        raise typer.BadParameter("give DATA or --class LABEL=FASTA")
-    return read_sequences(data, split=split, sequence_column=sequence_column, label_column=label_column)
+        process.finish(succeeded)
 
 
 # -- tokenizer ---------------------------------------------------------------------------
@@ -307,7 +186,7 @@ def tokenizer_check(
     else:
         splits = [None]
     report = {
-        s or "all": tokenizer_report(tok, (r.sequence for r in records_from(data, s, classes)), max_length)
+        s or "all": tokenizer_report(tok, (r.sequence for r in read_records(data, s, classes)), max_length)
         for s in splits
     }
     if as_json:
@@ -372,63 +251,11 @@ def synth_motif(
 
 
 @app.command()
+@cli_options(FinetuneConfig)
 def finetune(
     data: Annotated[Path | None, typer.Argument(help="Training data: file or split folder.")] = None,
     output: OutDir = Path("dnalm-model"),
-    model: str | None = typer.Option(
-        None,
-        help="auto (the default recipe chooses from the data), a preset "
-        "(pos-cnn, mini, tiny, dnabert-6, tinydnabert, cnn, cnn-gb, lstm), "
-        "the shipped pretrained dnalm-mini, model YAML, checkpoint "
-        "folder or hub id. (default: auto)",
-    ),
-    config: Path | None = typer.Option(None, help="YAML file with any finetune setting."),
-    epochs: float | None = typer.Option(
-        None, help="Passes over the training data (default: 8-30 by the recipe for auto, else 10)."
-    ),
-    seed: int | None = typer.Option(None, help="Seed of initialisation, shuffling and augmentation (default: 42)."),
-    learning_rate: float | None = typer.Option(
-        None, help="Peak AdamW learning rate (default: 2e-3 by the recipe for auto, else the preset's)."
-    ),
-    batch_size: int | None = typer.Option(
-        None, min=1, help="Training batch (default: 32-128 by the recipe for auto, else the preset's)."
-    ),
-    max_length: int | None = typer.Option(
-        None, help="Tokens per training sequence (default: the longest training sequence, capped by the model)."
-    ),
-    patience: int | None = typer.Option(None, help="Early-stopping patience in epochs (default: 3)."),
-    from_scratch: bool | None = typer.Option(
-        None,
-        "--from-scratch",
-        help="Checkpoint architecture, random weights (model auto: the recipe's CNN without dnalm-cnn's pretraining).",
-    ),
-    trust_remote_code: bool | None = typer.Option(
-        None, "--trust-remote-code", help="Allow checkpoint code (DNABERT-2). Off by default."
-    ),
-    lora: bool | None = typer.Option(None, "--lora", help="Train LoRA adapters (needs peft)."),
-    class_weights: bool | None = typer.Option(None, "--class-weights", help="Inverse-frequency class weights."),
-    time_budget: str | None = typer.Option(
-        None, help="Wall-clock limit, e.g. 90s, 10m, 1h (default: 10m for auto, none for other models)."
-    ),
-    self_pretrain: bool | None = typer.Option(
-        None,
-        "--self-pretrain",
-        help="Masked-LM training on the training split's own sequences first (transformer models).",
-    ),
-    precision: str | None = typer.Option(
-        None,
-        help="auto (bf16 autocast where the CPU or GPU computes "
-        "bf16 natively, else fp32), fp32, bf16 or fp16 (GPU). "
-        "(default: auto)",
-    ),
-    problem_type: str | None = typer.Option(
-        None,
-        help="single_label_classification, multi_label_classification, regression, "
-        "token_classification (a class per base) or token_regression (a value per base); "
-        "see dnalm.finetune.tasks. (default: single_label_classification)",
-    ),
-    sequence_column: str | None = None,
-    label_column: str | None = None,
+    config: Path | None = typer.Option(None, help="YAML file with any finetune setting (options given win)."),
     classes: Classes = None,
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace a non-empty OUTPUT that is not a dnalm model folder (refused otherwise)."
@@ -438,42 +265,18 @@ def finetune(
         "--resume",
         help="Continue the stopped run in OUTPUT.partial from its last checkpoint (same data and settings).",
     ),
+    overrides: dict | None = None,
 ):
     """Fine-tune a model (validation: the dev split, else a stratified part of train; never test).
 
     The model is written to OUTPUT.partial and moved onto OUTPUT when complete: a stopped run
     leaves the previous model in OUTPUT as it was, and --resume continues it from the last
     checkpoint (written at an epoch's end every checkpoint_interval, 2 minutes by default)."""
-    from dnalm.finetune.config import FinetuneConfig
     from dnalm.finetune.train import finetune as run
 
-    cfg = FinetuneConfig.load(
-        config,
-        model=model,
-        epochs=epochs,
-        seed=seed,
-        learning_rate=learning_rate,
-        batch_size=batch_size,
-        max_length=max_length,
-        early_stopping_patience=patience,
-        from_scratch=from_scratch,
-        trust_remote_code=trust_remote_code,
-        lora=lora,
-        class_weights=class_weights,
-        problem_type=problem_type,
-        time_budget=time_budget,
-        self_pretrain=self_pretrain,
-        sequence_column=sequence_column,
-        label_column=label_column,
-        precision=precision,
-    )
-    summary = run(cfg, data, output, classes=_parse_classes(classes or []) or None, overwrite=overwrite, resume=resume)
-    val = summary["validation_metrics"]
-    shown = [k for k in val if k.startswith("eval_") and not k.endswith(("runtime", "per_second", "epoch"))]
-    typer.echo(
-        f"saved to {output} (trained in {summary['precision']}); validation ({summary['validation']}): "
-        + ", ".join(f"{k[5:]} {val[k]:.4f}" for k in shown)
-    )
+    cfg = FinetuneConfig.load(config, **overrides)
+    result = run(cfg, data, output, classes=classes, overwrite=overwrite, resume=resume)
+    typer.echo(result.describe())
 
 
 @app.command()
@@ -499,7 +302,7 @@ def evaluate(
         data,
         output,
         split=split,
-        classes=_parse_classes(classes or []) or None,
+        classes=classes,
         batch_size=batch_size,
         reverse_complement_average=rc,
         untrained=untrained,

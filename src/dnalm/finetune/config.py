@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from dnalm.finetune.tasks import DEFAULT_TASK, get_task
 from dnalm.runtime.hardware import PRECISIONS
+from dnalm.settings import check_fields, setting
 
 __all__ = ["FinetuneConfig", "load_yaml"]
 
@@ -30,81 +31,110 @@ __all__ = ["FinetuneConfig", "load_yaml"]
 class FinetuneConfig:
     """Everything ``dnalm finetune`` does, in one place (saved next to the model as ``dnalm_config.yaml``).
 
-    ``trainer`` passes through untouched to ``transformers.TrainingArguments``.
+    Each field is written once: its help text and bounds are the CLI option's, and the same checks run for
+    the CLI, a YAML file and the Python API. ``None`` means "the recipe's choice for model auto, else the
+    preset's". ``trainer`` passes through untouched to ``transformers.TrainingArguments``.
     """
 
-    # "auto": the default recipe chooses model and settings from the data (dnalm.finetune.recipe); else a preset,
-    # YAML model file, checkpoint folder or hub id
-    model: str = "auto"
-    from_scratch: bool = False  # checkpoint architecture + tokenizer, random weights (auto: no dnalm-cnn weights)
-    trust_remote_code: bool = False
-    problem_type: str = DEFAULT_TASK  # a name of dnalm.finetune.tasks.TASKS
-    # None below: the recipe's choice for model "auto", else the preset's default (shown after the colon)
-    epochs: float | None = None  # None: 10
-    learning_rate: float | None = None  # None: the model preset's default (2e-5..2e-3)
-    batch_size: int | None = None  # None: the model preset's default (32 for transformers, 128 for the CNN)
-    eval_batch_size: int = 128
-    gradient_accumulation_steps: int = 1
-    weight_decay: float = 0.01
-    warmup_ratio: float | None = None  # None: 0.1
-    lr_scheduler: str | None = None  # None: linear; or cosine, constant_with_warmup, ...
-    max_grad_norm: float | None = None  # gradient clipping; None: 1.0; 0: off
-    ema_decay: float | None = None  # exponential moving average of the weights; None: off (0)
-    evals_per_epoch: float | None = None  # validations per epoch; None: 1
-    reverse_complement_average: bool | None = None  # evaluate/predict average both strands; None: off
-    # auto: mixed precision where the hardware has it natively (bf16 on a GPU or a CPU with AVX512-BF16/AMX),
-    # else fp32; or fp32, bf16, fp16 (GPU). Prediction and evaluation always run in fp32.
-    precision: str = "auto"
-    time_budget: float | str | None = None  # wall-clock limit ("10m"); None: 10 minutes for "auto", else none
-    max_length: int | None = None  # tokens; None: longest training sequence, capped by the model
-    self_pretrain: bool = False  # masked-LM training on the training split's sequences first (transformers only)
-    self_pretrain_budget: float | str | None = None  # its wall-clock share; None: half the time budget, else 5m
-    val_fraction: float = 0.1  # used only when the data has no dev split
-    seed: int = 42
-    early_stopping_patience: int | None = 3  # epochs without validation improvement; None disables
-    # on such a plateau, first decay the learning rate linearly to zero over this many epochs, then stop;
-    # None: the recipe's choice for "auto", else 0 (stop at once)
-    anneal_epochs: float | None = None
-    # validation metric that picks the checkpoint restored at the end; None: the task's default (mcc for classes,
-    # also per base; f1_macro for multi-label; loss for regression)
-    metric_for_best_model: str | None = None
-    class_weights: bool = False  # weight the loss by inverse class frequency
-    group_by_length: bool = True
-    lora: bool = False
-    lora_r: int = 8
-    lora_alpha: int = 16
-    lora_dropout: float = 0.1
-    sequence_column: str | None = None
-    label_column: str | None = None
-    logging_steps: int = 50
-    # a resumable checkpoint (finetune --resume) at the end of an epoch once this long has passed since the last
-    # (a duration such as "2m"; 0: every epoch; None: never); runs shorter than it write none
-    checkpoint_interval: float | str | None = "2m"
-    # architecture settings merged over the preset's or the recipe's (e.g. {channels: 192} for the default pos-cnn);
-    # presets and model YAML files only, not checkpoints
-    model_config: dict = field(default_factory=dict)
-    trainer: dict = field(default_factory=dict)
+    model: str = setting(
+        "auto",
+        "auto (the default recipe chooses from the data), a preset (pos-cnn, mini, tiny, dnabert-6, tinydnabert, "
+        "cnn, cnn-gb, lstm), the shipped pretrained dnalm-cnn or dnalm-mini, a model YAML, checkpoint folder or "
+        "hub id.",
+    )
+    from_scratch: bool = setting(
+        False, "Checkpoint architecture, random weights (model auto: the recipe's CNN without dnalm-cnn's pretraining)."
+    )
+    trust_remote_code: bool = setting(False, "Allow checkpoint code (DNABERT-2). Off by default.")
+    problem_type: str = setting(
+        DEFAULT_TASK,
+        "single_label_classification, multi_label_classification, regression, token_classification (a class per "
+        "base) or token_regression (a value per base).",
+    )
+    epochs: float | None = setting(
+        None, "Passes over the training data.", gt=0, shown_default="8-30 by the recipe for auto, else 10"
+    )
+    learning_rate: float | None = setting(
+        None, "Peak AdamW learning rate.", gt=0, shown_default="2e-3 by the recipe for auto, else the preset's"
+    )
+    batch_size: int | None = setting(
+        None, "Training batch (all processes together).", ge=1, shown_default="32-128 by the recipe, else the preset's"
+    )
+    eval_batch_size: int = setting(128, "Validation batch.", ge=1, cli=False)
+    gradient_accumulation_steps: int = setting(1, "Batches per optimizer step.", ge=1, cli=False)
+    weight_decay: float = setting(0.01, "AdamW weight decay.", ge=0, cli=False)
+    warmup_ratio: float | None = setting(None, "Fraction of the steps warming up (None: 0.1).", ge=0, lt=1, cli=False)
+    lr_scheduler: str | None = setting(None, "linear (None), cosine, constant_with_warmup, ...", cli=False)
+    max_grad_norm: float | None = setting(None, "Gradient clipping (None: 1.0; 0: off).", ge=0, cli=False)
+    ema_decay: float | None = setting(None, "Moving average of the weights (None: off).", ge=0, lt=1, cli=False)
+    evals_per_epoch: float | None = setting(None, "Validations per epoch (None: 1).", gt=0, cli=False)
+    reverse_complement_average: bool | None = setting(
+        None, "evaluate/predict average both strands (None: off).", cli=False
+    )
+    precision: str = setting(
+        "auto",
+        "auto (bf16 autocast where the CPU or GPU computes bf16 natively, else fp32), fp32, bf16 or fp16 (GPU); "
+        "prediction and evaluation run in fp32.",
+        choices=PRECISIONS,
+    )
+    time_budget: float | None = setting(
+        None,
+        "Wall-clock limit, e.g. 90s, 10m, 1h.",
+        cli_type=str,
+        shown_default="10m for auto, none for other models",
+    )
+    max_length: int | None = setting(
+        None, "Tokens per training sequence.", ge=1, shown_default="the longest training sequence, capped by the model"
+    )
+    self_pretrain: bool = setting(
+        False, "Masked-LM training on the training split's own sequences first (transformer models)."
+    )
+    self_pretrain_budget: float | None = setting(
+        None, "Wall-clock share of self-pretraining (None: half the time budget, else 5m).", cli=False
+    )
+    val_fraction: float = setting(0.1, "Validation fraction when the data has no dev split.", gt=0, lt=1, cli=False)
+    seed: int = setting(42, "Seed of initialisation, shuffling and augmentation.", ge=0, lt=2**32)
+    early_stopping_patience: int | None = setting(
+        3, "Early-stopping patience in epochs (0: no early stopping).", ge=0, flag="--patience"
+    )
+    anneal_epochs: float | None = setting(
+        None,
+        "On a validation plateau, decay the learning rate to zero over this many epochs, then stop "
+        "(None: the recipe's choice for auto, else 0).",
+        ge=0,
+        cli=False,
+    )
+    metric_for_best_model: str | None = setting(
+        None, "Validation metric that picks the restored checkpoint (None: the task's default).", cli=False
+    )
+    class_weights: bool = setting(False, "Inverse-frequency class weights.")
+    group_by_length: bool = setting(True, "Batch sequences of similar length together.", cli=False)
+    lora: bool = setting(False, "Train LoRA adapters (needs peft).")
+    lora_r: int = setting(8, "LoRA rank.", ge=1, cli=False)
+    lora_alpha: float = setting(16, "LoRA alpha.", gt=0, cli=False)
+    lora_dropout: float = setting(0.1, "LoRA dropout.", ge=0, lt=1, cli=False)
+    sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
+    label_column: str | None = setting(None, "Column of a table holding the label.")
+    logging_steps: int = setting(50, "Steps between training-loss log lines.", ge=1, cli=False)
+    checkpoint_interval: float | None = setting(
+        "2m",
+        "A resumable checkpoint at an epoch's end once this long has passed since the last (0: every epoch; "
+        "None: never).",
+        cli=False,
+    )
+    model_config: dict = setting(
+        help="Architecture settings over the preset's or the recipe's (e.g. {channels: 192}).",
+        default_factory=dict,
+        cli=False,
+    )
+    trainer: dict = setting(
+        help="transformers.TrainingArguments settings, passed through.", default_factory=dict, cli=False
+    )
 
     def __post_init__(self):
         get_task(self.problem_type)  # an unknown name is an error listing the valid ones
         if not isinstance(self.model_config, dict):
             raise ValueError(f"model_config must be a mapping of architecture settings; got {self.model_config!r}")
-        if not 0 < self.val_fraction < 1:
-            raise ValueError(f"val_fraction must be in (0, 1); got {self.val_fraction}")
-        if (self.epochs is not None and self.epochs <= 0) or (self.batch_size is not None and self.batch_size < 1):
-            raise ValueError("epochs must be > 0 and batch_size >= 1")
-        if self.epochs is not None:
-            self.epochs = float(self.epochs)
-        if self.ema_decay is not None and not 0 <= self.ema_decay < 1:
-            raise ValueError(f"ema_decay must be in [0, 1); got {self.ema_decay}")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {self.precision!r}")
-        if self.warmup_ratio is not None and not 0 <= self.warmup_ratio < 1:  # TrainingArguments reads >= 1 as steps
-            raise ValueError(f"warmup_ratio must be in [0, 1) (a fraction of the steps); got {self.warmup_ratio}")
-        if self.anneal_epochs is not None and self.anneal_epochs < 0:
-            raise ValueError(f"anneal_epochs must be >= 0; got {self.anneal_epochs}")
-        if self.evals_per_epoch is not None and self.evals_per_epoch <= 0:
-            raise ValueError(f"evals_per_epoch must be > 0; got {self.evals_per_epoch}")
         from dnalm.finetune.recipe import parse_duration
 
         self.time_budget = parse_duration(self.time_budget)
@@ -113,6 +143,9 @@ class FinetuneConfig:
             self.checkpoint_interval = 0.0
         else:
             self.checkpoint_interval = parse_duration(self.checkpoint_interval)
+        check_fields(self)
+        if self.epochs is not None:
+            self.epochs = float(self.epochs)
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> FinetuneConfig:

@@ -1,7 +1,9 @@
-"""Fine-tuning around ``transformers.Trainer``: one path for every model.
+"""Fine-tuning around ``transformers.Trainer``: one path for every model, in four named steps.
 
-Selection is on validation only: early stopping watches the validation metric and the
-best checkpoint is restored at the end; the test split is never loaded here.
+:func:`finetune` starts the run (the output folder, the data), **plans** it (the recipe, the settings
+actually used), **builds** the model and datasets, **trains** (selection on validation only: the best
+validation point is restored at the end; the test split is never loaded here) and **saves** the folder.
+Each step is a function of its own and hands the next a typed record.
 """
 
 from __future__ import annotations
@@ -10,68 +12,66 @@ import dataclasses
 import json
 import logging
 import math
-import platform
 import shutil
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.data import LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.finetune.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
-from dnalm.finetune.tasks import IGNORE_INDEX, get_task
+from dnalm.finetune.tasks import get_task
+from dnalm.finetune.trainer import (
+    collate_batch,
+    compute_metrics_for,
+    fit_budget,
+    fixed_input_length,
+    trainer_class,
+    training_arguments,
+    versions,
+    with_lora,
+)
 from dnalm.io.files import finish_folder, json_ready, start_folder, write_json
 from dnalm.models.shipped import finetune_defaults
 from dnalm.runtime import distributed
-from dnalm.runtime.hardware import frozen_gc, precision_flags, resolve_precision, time_steps
+from dnalm.runtime.hardware import frozen_gc, resolve_precision
 
-__all__ = [
-    "collate_batch",
-    "compute_metrics_for",
-    "finetune",
-    "measure_speed",
-    "resolve_settings",
-    "trainer_class",
-    "training_arguments",
-]
+__all__ = ["FinetuneResult", "finetune", "resolve_settings"]
 
 log = logging.getLogger(__name__)
 
 
-def compute_metrics_for(problem_type: str):
-    """A ``compute_metrics`` for Trainer: the task's metrics, floats only (lists such as the confusion
-    matrix are dropped)."""
-    task = get_task(problem_type)
+@dataclass(frozen=True)
+class FinetuneResult(Mapping):
+    """What a fine-tuning run did: the model folder and its ``training_summary.json`` (read as a mapping)."""
 
-    def compute(pred) -> dict:
-        logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
-        out = task.compute_metrics(pred.label_ids, logits)
-        return {k: float(v) for k, v in out.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    output: Path
+    summary: dict
 
-    return compute
+    def __getitem__(self, key: str) -> Any:
+        return self.summary[key]
 
+    def __iter__(self):
+        return iter(self.summary)
 
-def collate_batch(tokenizer, features):
-    """A batch from ``TokenizedDataset.__getitems__`` is ready; lists of examples are padded with the
-    tokenizer (per-base label lists of unequal length with -100)."""
-    import torch
+    def __len__(self) -> int:
+        return len(self.summary)
 
-    if isinstance(features, dict):
-        return features
-    labels = [f["labels"] for f in features] if "labels" in features[0] else None
-    ragged = labels is not None and isinstance(labels[0], list) and len({len(y) for y in labels}) > 1
-    if ragged:
-        features = [{k: v for k, v in f.items() if k != "labels"} for f in features]
-    batch = tokenizer.pad(features, padding=True, return_tensors="pt")
-    if ragged:
-        dtype = torch.float32 if isinstance(labels[0][0], float) else torch.long
-        out = torch.full((len(labels), max(map(len, labels))), IGNORE_INDEX, dtype=dtype)
-        for i, y in enumerate(labels):
-            out[i, : len(y)] = torch.tensor(y)
-        batch["labels"] = out
-    return batch
+    @property
+    def validation_metrics(self) -> dict:
+        return self.summary["validation_metrics"]
+
+    def describe(self) -> str:
+        """One line for the command line: where the model is and its validation metrics."""
+        val = self.validation_metrics
+        shown = [k for k in val if k.startswith("eval_") and not k.endswith(("runtime", "per_second", "epoch"))]
+        return (
+            f"saved to {self.output} (trained in {self.summary['precision']}); validation "
+            f"({self.summary['validation']}): " + ", ".join(f"{k[5:]} {val[k]:.4f}" for k in shown)
+        )
 
 
 _PRESET_DEFAULTS = {
@@ -114,90 +114,36 @@ def resolve_settings(cfg: FinetuneConfig, spec, recipe: Recipe | None) -> Finetu
     return dataclasses.replace(cfg, **values)
 
 
-MAX_FIXED_INPUT = 4096  # tokens: the most a fixed-input model (the GB CNN) is built for
+@dataclass
+class _Run:
+    """A run once started: its settings (replaced as the plan resolves them), folders and data."""
+
+    cfg: FinetuneConfig
+    final: Path
+    output: Path
+    t0: float
+    train: list
+    dev: list
+    labels: LabelSpace
+    val_note: str
+    identity: dict
+    recipe: Recipe | None = None
+    spec: Any = None
+    checkpoint: Path | None = None
+    saved_state: dict | None = None
+    plan: dict | None = None
 
 
-def fixed_input_length(lengths) -> int:
-    """Tokens a fixed-input model (the GB CNN, whose size grows with its input) is built for: the
-    longest training sequence (+ [CLS]/[SEP]), unless that is an outlier more than twice the 99th
-    percentile, and never more than ``MAX_FIXED_INPUT``. Longer sequences are truncated for training
-    (counted in the log) and scored by sliding windows at prediction; what was done is logged.
-
-    >>> fixed_input_length([100] * 500 + [120]), fixed_input_length([100] * 500 + [5000])
-    (122, 102)
-    """
-    lengths = np.asarray(lengths)
-    longest, typical = int(lengths.max()), int(np.ceil(np.percentile(lengths, 99)))
-    chosen = typical if longest > 2 * typical else longest
-    chosen = min(chosen, MAX_FIXED_INPUT - 2)
-    if chosen < longest:
-        log.info(
-            "a fixed-input model is built for %d-base input (longest training sequence %d, 99th percentile "
-            "%d, at most %d tokens): %d longer training sequences are truncated for training, and predict "
-            "scores long sequences in windows",
-            chosen,
-            longest,
-            typical,
-            MAX_FIXED_INPUT,
-            int((lengths > chosen).sum()),
-        )
-    return chosen + 2
-
-
-def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval_steps: int):
-    """``TrainingArguments`` for resolved settings; ``cfg.trainer`` is merged over dnalm's own."""
-    from transformers import TrainingArguments
-
-    from dnalm.runtime.callbacks import progress_bars
-
-    ours = dict(
-        output_dir=str(output / "checkpoints"),
-        max_steps=total_steps,
-        learning_rate=cfg.learning_rate,
-        per_device_train_batch_size=cfg.batch_size // distributed.world_size(),  # batch_size: all processes' batch
-        per_device_eval_batch_size=cfg.eval_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        weight_decay=cfg.weight_decay,
-        max_grad_norm=cfg.max_grad_norm,
-        warmup_steps=cfg.warmup_ratio,  # transformers 5: a float in [0, 1) is a fraction of the steps
-        lr_scheduler_type=cfg.lr_scheduler,
-        eval_strategy="steps",
-        eval_steps=eval_steps,
-        save_strategy="no",  # the Checkpoints callback asks for resumable checkpoints at epoch ends
-        save_total_limit=2,
-        logging_strategy="steps",
-        logging_steps=min(cfg.logging_steps, eval_steps),
-        disable_tqdm=not progress_bars(),
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        report_to="tensorboard" if _has_tensorboard() else "none",
-        train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
-        dataloader_drop_last=False,
-        remove_unused_columns=False,
-        **precision_flags(cfg.precision),
-    )
-    return TrainingArguments(**{**ours, **cfg.trainer})
-
-
-def trainer_class():
-    """``transformers.Trainer`` whose validation reads the weight average when one is kept."""
-    from transformers import Trainer
-
-    class DnalmTrainer(Trainer):
-        """Trainer that validates the weight average (when there is one) instead of the live weights."""
-
-        weight_average = None
-
-        def evaluate(self, *args, **kwargs):
-            if self.weight_average is None:
-                return super().evaluate(*args, **kwargs)
-            self.weight_average.swap(self.model)
-            try:
-                return super().evaluate(*args, **kwargs)
-            finally:
-                self.weight_average.swap(self.model)
-
-    return DnalmTrainer
+@dataclass
+class _Built:
+    model: Any
+    tokenizer: Any
+    spec: Any
+    max_length: int
+    train_ds: Any
+    dev_ds: Any
+    truncated: tuple[int, int]
+    loss_func: Any
 
 
 def finetune(
@@ -208,12 +154,12 @@ def finetune(
     classes: dict[str, str] | None = None,
     overwrite: bool = False,
     resume: bool = False,
-) -> dict:
+) -> FinetuneResult:
     """Fine-tune ``cfg.model`` on DATA and save a model folder that ``from_pretrained`` loads.
 
     With ``model="auto"`` (the default) the recipe of ``dnalm.finetune.recipe`` chooses the model and
-    settings from the data; it is printed and saved as ``recipe.json``. Returns a summary dict
-    (also written to ``OUTPUT/training_summary.json``).
+    settings from the data; it is printed and saved as ``recipe.json``. Returns a :class:`FinetuneResult`
+    (its summary is also written to ``OUTPUT/training_summary.json``).
 
     The run writes into ``OUTPUT.partial`` and replaces ``OUTPUT`` only when complete, so a killed
     run leaves the previous model intact. A non-empty ``OUTPUT`` that is not a dnalm model folder
@@ -221,10 +167,18 @@ def finetune(
     continues from its last checkpoint (``cfg.checkpoint_interval``) with the plan it made, and
     gives the model the uninterrupted run would have given; other data or settings are refused.
     """
+    run = _start(cfg, data, Path(output), classes=classes, overwrite=overwrite, resume=resume)
+    _plan(run, resume=resume, overwrite=overwrite)
+    built = _build(run)
+    trainer, train_out, best, note = _train(run, built)
+    return FinetuneResult(Path(output), _save(run, built, trainer, train_out, best, note))
+
+
+def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -> _Run:
+    """Check what can be checked before any work, take the output folder, read the data."""
     from transformers import set_seed
 
-    from dnalm.models.build import build_model, model_max_tokens, resolve_spec
-    from dnalm.runtime.callbacks import BestModel, Checkpoints, History, QuietProgress, TimeBudget, WeightAverage
+    from dnalm.models.build import resolve_spec
 
     t0 = time.time()
     if cfg.model != "auto":
@@ -232,13 +186,11 @@ def finetune(
     if resume and cfg.self_pretrain:
         raise ValueError("--resume does not continue self-pretraining; run without --resume to start again")
     distributed.start()
-    processes = distributed.world_size()
-    if processes > 1 and cfg.self_pretrain:
+    if distributed.world_size() > 1 and cfg.self_pretrain:
         raise ValueError("self-pretraining runs in one process; run it without torchrun/accelerate launch")
-    final = Path(output).absolute()
-    output = _start_folder_once(final, overwrite=overwrite, resume=resume)
+    final = output.absolute()
+    folder = _start_folder_once(final, overwrite=overwrite, resume=resume)
     set_seed(cfg.seed)
-    task = get_task(cfg.problem_type)
     splits, val_note = load_splits(
         data,
         classes=classes,
@@ -246,99 +198,125 @@ def finetune(
         seed=cfg.seed,
         sequence_column=cfg.sequence_column,
         label_column=cfg.label_column,
-        stratify=task.stratify,
+        stratify=get_task(cfg.problem_type).stratify,
     )
     train, dev = splits["train"], splits["dev"]
-    labels = LabelSpace.from_records(train, cfg.problem_type)
     log.info("%s; %d train, %d validation sequences", val_note, len(train), len(dev))
-    recipe = None
-    if cfg.self_pretrain:
-        from dnalm.lm.pretrain import RECIPES, self_pretrain
+    labels = LabelSpace.from_records(train, cfg.problem_type)
+    identity = {"data": _data_identity(data, classes)}
+    return _Run(cfg, final, folder, t0, train, dev, labels, val_note, identity)
 
-        budget = cfg.self_pretrain_budget or (cfg.time_budget / 2 if cfg.time_budget else 300.0)
-        settings = {}
-        if cfg.model == "auto":  # the recipe's CNN fills in masked bases first, then fine-tunes as the recipe says
-            cnn = RECIPES["pos-cnn-cpu"]
-            epochs = choose_recipe(len(train), [len(r.sequence) for r in train], labels.num_labels).epochs
-            settings = {
-                "max_steps": math.ceil(epochs * len(train) / cnn["batch_size"]),  # as many passes as fine-tuning
-                **{k: cnn[k] for k in ("batch_size", "learning_rate", "warmup_steps", "lr_scheduler", "weight_decay")},
-            }
-        log.info(
-            "self-pretraining %s on the %d training sequences (never dev or test) for up to %.0f s",
-            "the recipe's CNN" if cfg.model == "auto" else cfg.model,
-            len(train),
-            budget,
-        )
-        folder = self_pretrain(
-            train,
-            "pos-cnn" if cfg.model == "auto" else cfg.model,
-            output / "self_pretrained",
-            time_budget=budget,
-            seed=cfg.seed,
-            **settings,
-        )
-        cfg = dataclasses.replace(cfg, model=str(folder))
-    recipe_checkpoint = cfg.model != "auto" and is_recipe_checkpoint(cfg.model)
-    if cfg.model == "auto" or recipe_checkpoint:
-        if task.per_base:
-            raise ValueError(
-                "the default recipe (model 'auto') classifies whole sequences; per-base labels need "
-                "a k-mer or single-base BERT, e.g. --model tiny"
-            )
-        recipe = choose_recipe(
-            len(train),
-            [len(r.sequence) for r in train],
-            labels.num_labels,
-            cfg.problem_type,
-            cfg.time_budget or DEFAULT_TIME_BUDGET_S,
-            # the user's architecture values (e.g. channels) are not the pretrained checkpoint's
-            from_scratch=cfg.from_scratch or bool(cfg.model_config),
-        )
-        if recipe_checkpoint:  # e.g. the CNN that `dnalm pretrain --model pos-cnn-cpu` wrote: its weights, our settings
-            recipe = for_checkpoint(recipe, cfg.model)
-        log.info(recipe.describe())
-    spec = resolve_spec(recipe.model if recipe else cfg.model)
-    cfg = resolve_settings(cfg, spec, recipe)
+
+def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:
+    """The settings actually used: self-pretraining first if asked, the recipe for model auto (or a
+    recipe checkpoint), the preset's defaults otherwise; and where a resumed run continues from."""
+    from dnalm.models.build import resolve_spec
+
+    if run.cfg.self_pretrain:
+        run.cfg = dataclasses.replace(run.cfg, model=str(_self_pretrain(run)))
+    run.recipe = _recipe(run)
+    run.spec = resolve_spec(run.recipe.model if run.recipe else run.cfg.model)
+    cfg = resolve_settings(run.cfg, run.spec, run.recipe)
+    processes = distributed.world_size()
     if cfg.batch_size % processes:
         raise ValueError(
             f"the training batch ({cfg.batch_size}) is split over the {processes} processes and must be a multiple of "
             "their number; choose --batch-size accordingly"
         )
-    cfg = dataclasses.replace(cfg, precision=resolve_precision(cfg.precision))  # "auto" -> what this machine uses
+    run.cfg = cfg = dataclasses.replace(cfg, precision=resolve_precision(cfg.precision))  # auto: what this machine uses
     log.info(
         "training precision: %s%s",
         cfg.precision,
         " (autocast; weights and optimizer state in fp32)" if cfg.precision != "fp32" else "",
     )
-    identity = {"settings": json_ready(cfg.to_dict()), "data": _data_identity(data, classes)}
-    checkpoint, saved_state, plan = _resume_point(output, identity) if resume else (None, None, None)
-    if resume and checkpoint is None:  # nothing to continue: start afresh, without what the stopped run left
-        output = _start_folder_once(final, overwrite=overwrite, resume=False)
-    if recipe is not None and distributed.is_main():
-        recipe.save(output / "recipe.json")
+    run.identity = {"settings": json_ready(cfg.to_dict()), "data": run.identity["data"]}
+    if resume:
+        run.checkpoint, run.saved_state, run.plan = _resume_point(run.output, run.identity)
+        if run.checkpoint is None:  # nothing to continue: start afresh, without what the stopped run left
+            run.output = _start_folder_once(run.final, overwrite=overwrite, resume=False)
+    if run.recipe is not None and distributed.is_main():
+        run.recipe.save(run.output / "recipe.json")
+
+
+def _recipe(run: _Run) -> Recipe | None:
+    """The default recipe for model auto or a recipe checkpoint; None for any other model."""
+    cfg = run.cfg
+    recipe_checkpoint = cfg.model != "auto" and is_recipe_checkpoint(cfg.model)
+    if cfg.model != "auto" and not recipe_checkpoint:
+        return None
+    if get_task(cfg.problem_type).per_base:
+        raise ValueError(
+            "the default recipe (model 'auto') classifies whole sequences; per-base labels need "
+            "a k-mer or single-base BERT, e.g. --model tiny"
+        )
+    recipe = choose_recipe(
+        len(run.train),
+        [len(r.sequence) for r in run.train],
+        run.labels.num_labels,
+        cfg.problem_type,
+        cfg.time_budget or DEFAULT_TIME_BUDGET_S,
+        # the user's architecture values (e.g. channels) are not the pretrained checkpoint's
+        from_scratch=cfg.from_scratch or bool(cfg.model_config),
+    )
+    if recipe_checkpoint:  # e.g. the CNN that `dnalm pretrain --model pos-cnn-cpu` wrote: its weights, our settings
+        recipe = for_checkpoint(recipe, cfg.model)
+    log.info(recipe.describe())
+    return recipe
+
+
+def _self_pretrain(run: _Run) -> Path:
+    """Masked-LM training on the training split's own sequences; returns the pretrained folder."""
+    from dnalm.lm.pretrain import RECIPES, self_pretrain
+
+    cfg = run.cfg
+    budget = cfg.self_pretrain_budget or (cfg.time_budget / 2 if cfg.time_budget else 300.0)
+    settings = {}
+    if cfg.model == "auto":  # the recipe's CNN fills in masked bases first, then fine-tunes as the recipe says
+        cnn = RECIPES["pos-cnn-cpu"]
+        epochs = choose_recipe(len(run.train), [len(r.sequence) for r in run.train], run.labels.num_labels).epochs
+        settings = {
+            "max_steps": math.ceil(epochs * len(run.train) / cnn["batch_size"]),  # as many passes as fine-tuning
+            **{k: cnn[k] for k in ("batch_size", "learning_rate", "warmup_steps", "lr_scheduler", "weight_decay")},
+        }
+    log.info(
+        "self-pretraining %s on the %d training sequences (never dev or test) for up to %.0f s",
+        "the recipe's CNN" if cfg.model == "auto" else cfg.model,
+        len(run.train),
+        budget,
+    )
+    model = "pos-cnn" if cfg.model == "auto" else cfg.model
+    return self_pretrain(
+        run.train, model, run.output / "self_pretrained", time_budget=budget, seed=cfg.seed, **settings
+    )
+
+
+def _build(run: _Run) -> _Built:
+    """The model and tokenizer, the token length trained on, and the tokenized datasets."""
+    from dnalm.models.build import build_model, model_max_tokens
+
+    cfg, train = run.cfg, run.train
     model, tok, spec = build_model(
         cfg.model,
-        num_labels=labels.num_labels,
-        id2label=labels.id2label,
+        num_labels=run.labels.num_labels,
+        id2label=run.labels.id2label,
         problem_type=cfg.problem_type,
         train_sequences=[r.sequence for r in train],
         input_length=fixed_input_length([len(r.sequence) for r in train]),
         from_scratch=cfg.from_scratch,
         trust_remote_code=cfg.trust_remote_code,
         seed=cfg.seed,
-        config_overrides={**(recipe.model_config if recipe else {}), **cfg.model_config} or None,
+        config_overrides={**(run.recipe.model_config if run.recipe else {}), **cfg.model_config} or None,
     )
     model_limit = tok.model_max_length = model_max_tokens(model, tok)
-    longest_tokens = int(max(tok([r.sequence for r in train], return_length=True)["length"]))
     if cfg.max_length and cfg.max_length > model_limit:
         raise ValueError(
             f"max_length={cfg.max_length} tokens is more than {cfg.model} takes ({model_limit}); "
             "longer sequences are scored with sliding windows by predict/evaluate"
         )
+    longest_tokens = int(max(tok([r.sequence for r in train], return_length=True)["length"]))
     max_length = min(cfg.max_length or longest_tokens, model_limit)
-    train_ds, train_trunc = to_dataset(train, tok, labels, max_length)
-    dev_ds, dev_trunc = to_dataset(dev, tok, labels, max_length)
+    train_ds, train_trunc = to_dataset(train, tok, run.labels, max_length)
+    dev_ds, dev_trunc = to_dataset(run.dev, tok, run.labels, max_length)
     for name, n in (("training", train_trunc), ("validation", dev_trunc)):
         if n:
             log.warning(
@@ -349,147 +327,180 @@ def finetune(
                 max_length,
             )
     if cfg.lora:
-        model = _with_lora(model, cfg)
-    loss_func = task.weighted_loss(train_ds.labels, labels.num_labels) if cfg.class_weights else None
+        model = with_lora(model, cfg)
+    task = get_task(cfg.problem_type)
+    loss_func = task.weighted_loss(train_ds.labels, run.labels.num_labels) if cfg.class_weights else None
     if cfg.class_weights and loss_func is None:
         log.warning("class weights do not apply to %s; the loss is unweighted", task.name)
-    steps_per_epoch = math.ceil(len(train_ds) / (cfg.batch_size * cfg.gradient_accumulation_steps))
+    return _Built(model, tok, spec, max_length, train_ds, dev_ds, (train_trunc, dev_trunc), loss_func)
+
+
+def _schedule(run: _Run, built: _Built) -> tuple[int, int, float | None, str | None]:
+    """Steps, steps between validations, the budget's deadline and its note: planned from the settings,
+    capped by ``time_budget`` when it is set, or the plan a resumed run made."""
+    cfg = run.cfg
+    steps_per_epoch = math.ceil(len(built.train_ds) / (cfg.batch_size * cfg.gradient_accumulation_steps))
     total_steps = max(1, round(cfg.epochs * steps_per_epoch))
     eval_steps = max(1, round(steps_per_epoch / cfg.evals_per_epoch))
-    budget_note = None
-    deadline = None
-    elapsed_before = saved_state["elapsed_s"] if saved_state else 0.0
-    if plan:  # a resumed run keeps the plan it made (the schedule depends on it), and its budget counts the time spent
-        total_steps, eval_steps, budget_note = plan["total_steps"], plan["eval_steps"], plan["note"]
+    note, deadline = None, None
+    elapsed_before = run.saved_state["elapsed_s"] if run.saved_state else 0.0
+    if run.plan:  # a resumed run keeps the plan it made (the schedule depends on it); its budget counts time spent
+        total_steps, eval_steps, note = run.plan["total_steps"], run.plan["eval_steps"], run.plan["note"]
         if cfg.time_budget:
-            deadline = t0 + cfg.time_budget - elapsed_before - plan["finish_s"]
+            deadline = run.t0 + cfg.time_budget - elapsed_before - run.plan["finish_s"]
     elif cfg.time_budget:  # every process times its own steps; all follow the main process's plan
-        total_steps, eval_steps, deadline, budget_note = distributed.broadcast(
-            _fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0, total_steps, eval_steps)
+        total_steps, eval_steps, deadline, note = distributed.broadcast(
+            fit_budget(cfg, built.model, built.train_ds, built.dev_ds, built.loss_func, run.t0, total_steps, eval_steps)
         )
     if cfg.time_budget:
-        cfg = dataclasses.replace(cfg, epochs=round(total_steps / steps_per_epoch, 4))
-    if not plan:
-        finish_s = deadline and (t0 + cfg.time_budget - deadline)
-        plan = {"total_steps": total_steps, "eval_steps": eval_steps, "note": budget_note, "finish_s": finish_s}
+        run.cfg = dataclasses.replace(cfg, epochs=round(total_steps / steps_per_epoch, 4))
+    if not run.plan:
+        finish_s = deadline and (run.t0 + cfg.time_budget - deadline)
+        run.plan = {"total_steps": total_steps, "eval_steps": eval_steps, "note": note, "finish_s": finish_s}
         if distributed.is_main():
-            write_json(output / _RUN_FILE, {**identity, "plan": plan})
-    args = training_arguments(cfg, output, total_steps, eval_steps)
-    greater = task.greater_is_better(cfg.metric_for_best_model)
-    patience = (
-        None
-        if not cfg.early_stopping_patience
-        else math.ceil(cfg.early_stopping_patience * steps_per_epoch / eval_steps)
-    )
+            write_json(run.output / _RUN_FILE, {**run.identity, "plan": run.plan})
+    return total_steps, eval_steps, deadline, note
+
+
+def _callbacks(run: _Run, built: _Built, eval_steps: int, deadline: float | None):
+    """History, selection on validation, the budget's deadline, the weight average and checkpoints."""
+    from dnalm.runtime.callbacks import BestModel, Checkpoints, History, TimeBudget, WeightAverage
+
+    cfg = run.cfg
+    steps_per_epoch = math.ceil(len(built.train_ds) / (cfg.batch_size * cfg.gradient_accumulation_steps))
+    greater = get_task(cfg.problem_type).greater_is_better(cfg.metric_for_best_model)
+    patience = cfg.early_stopping_patience and math.ceil(cfg.early_stopping_patience * steps_per_epoch / eval_steps)
     best = BestModel(
-        cfg.metric_for_best_model, greater, patience, anneal_steps=round(cfg.anneal_epochs * steps_per_epoch)
+        cfg.metric_for_best_model, greater, patience or None, anneal_steps=round(cfg.anneal_epochs * steps_per_epoch)
     )
-    history = History(output / "history.csv")
-    callbacks = [history, best]
-    if deadline is not None:
-        callbacks.append(TimeBudget(deadline))
-    average = WeightAverage(model, cfg.ema_decay) if cfg.ema_decay else None
+    history = History(run.output / "history.csv")
+    callbacks = [history, best] + ([TimeBudget(deadline)] if deadline is not None else [])
+    average = WeightAverage(built.model, cfg.ema_decay) if cfg.ema_decay else None
     if average is not None:
         callbacks.insert(0, average)  # update the average before validation reads it
     parts = {"best": best, "history": history} | ({"average": average} if average is not None else {})
-    if saved_state:
+    if run.saved_state:
         for name, part in parts.items():
-            part.load_resume_state(saved_state[name])
+            part.load_resume_state(run.saved_state[name])
     if cfg.checkpoint_interval is not None:
-        callbacks.append(Checkpoints(parts, cfg.checkpoint_interval, started=t0, elapsed_before=elapsed_before))
+        elapsed = run.saved_state["elapsed_s"] if run.saved_state else 0.0
+        callbacks.append(Checkpoints(parts, cfg.checkpoint_interval, started=run.t0, elapsed_before=elapsed))
+    return callbacks, best, average
+
+
+def _train(run: _Run, built: _Built):
+    """Train with selection on validation; the best validation point is restored and validated again."""
+    from transformers import PrinterCallback, ProgressCallback
+
+    from dnalm.runtime.callbacks import QuietProgress
+
+    total_steps, eval_steps, deadline, note = _schedule(run, built)
+    cfg = run.cfg
+    args = training_arguments(cfg, run.output, total_steps, eval_steps)
+    callbacks, best, average = _callbacks(run, built, eval_steps, deadline)
     trainer = trainer_class()(
-        model=model,
+        model=built.model,
         args=args,
-        train_dataset=train_ds,
-        eval_dataset=dev_ds,
-        data_collator=partial(collate_batch, tok),
+        train_dataset=built.train_ds,
+        eval_dataset=built.dev_ds,
+        data_collator=partial(collate_batch, built.tokenizer),
         compute_metrics=compute_metrics_for(cfg.problem_type),
-        compute_loss_func=loss_func,
+        compute_loss_func=built.loss_func,
         callbacks=callbacks,
     )
     trainer.weight_average = average
-    from transformers import PrinterCallback, ProgressCallback
-
     for default in (PrinterCallback, ProgressCallback):
         trainer.remove_callback(default)
     if not args.disable_tqdm:
         trainer.add_callback(QuietProgress())
     with frozen_gc():  # full collections would walk every object of torch and transformers, several times a run
-        train_out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        train_out = trainer.train(resume_from_checkpoint=str(run.checkpoint) if run.checkpoint else None)
     trainer.weight_average = None
     best.restore(trainer.model)
+    return trainer, train_out, best, note
+
+
+def _save(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
+    """Validate the restored model, write the folder (model, tokenizer, settings, summary), put it in place."""
     val = trainer.evaluate()
-    lora_note = None
-    if cfg.lora:  # the adapters the peft way (adapter/), and the merged plain model in the folder itself
-        trainable, total = trainer.model.get_nb_trainable_parameters()
-        if distributed.is_main():
-            trainer.model.save_pretrained(str(output / "adapter"))
-        lora_note = {
-            "trainable_parameters": int(trainable),
-            "all_parameters": int(total),
-            "adapter": "adapter/ (peft: PeftModel.from_pretrained(base, 'adapter'))",
-        }
-        log.info(
-            "LoRA: %d of %d parameters trained (%.2f%%); adapters saved in %s",
-            trainable,
-            total,
-            100 * trainable / total,
-            output / "adapter",
-        )
-        trainer.model = trainer.model.merge_and_unload()
+    cfg, output = run.cfg, run.output
+    lora_note = _save_lora(trainer, output) if cfg.lora else None
     trainer.model.config.dnalm_reverse_complement_average = bool(cfg.reverse_complement_average)
-    trainer.model.config.dnalm_train_max_tokens = int(max_length)  # predict's default window: what it was trained on
+    trainer.model.config.dnalm_train_max_tokens = int(built.max_length)  # predict's default window
     trainer.save_model(str(output))  # the Trainer writes from the main process only
     if cfg.self_pretrain:  # where the self-pretrained encoder will be once the folder is in place
-        cfg = dataclasses.replace(cfg, model=str(final / Path(cfg.model).relative_to(output)))
-        if recipe is not None and distributed.is_main():
-            dataclasses.replace(recipe, model=cfg.model).save(output / "recipe.json")
+        run.cfg = cfg = dataclasses.replace(cfg, model=str(run.final / Path(cfg.model).relative_to(output)))
+        if run.recipe is not None and distributed.is_main():
+            dataclasses.replace(run.recipe, model=cfg.model).save(output / "recipe.json")
     if distributed.is_main():
-        tok.save_pretrained(output)
+        built.tokenizer.save_pretrained(output)
         cfg.save(output / "dnalm_config.yaml")
         shutil.rmtree(output / "checkpoints", ignore_errors=True)
-    summary = {
+    summary = _summary(run, built, trainer, train_out, best, note) | {"validation_metrics": val, "lora": lora_note}
+    if distributed.is_main():
+        write_json(output / "training_summary.json", summary)
+        finish_folder(output, run.final)
+    distributed.barrier()  # every process returns once the model folder is in place
+    return summary
+
+
+def _save_lora(trainer, output: Path) -> dict:
+    """The adapters the peft way (``adapter/``); the trainer's model becomes the merged plain model."""
+    trainable, total = trainer.model.get_nb_trainable_parameters()
+    if distributed.is_main():
+        trainer.model.save_pretrained(str(output / "adapter"))
+    log.info(
+        "LoRA: %d of %d parameters trained (%.2f%%); adapters saved in %s",
+        trainable,
+        total,
+        100 * trainable / total,
+        output / "adapter",
+    )
+    trainer.model = trainer.model.merge_and_unload()
+    return {
+        "trainable_parameters": int(trainable),
+        "all_parameters": int(total),
+        "adapter": "adapter/ (peft: PeftModel.from_pretrained(base, 'adapter'))",
+    }
+
+
+def _summary(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
+    cfg = run.cfg
+    return {
         "model": cfg.model,
-        "recipe": recipe is not None,
-        "from_scratch": cfg.from_scratch or spec is not None,
-        "validation": val_note,
-        "n_train": len(train),
-        "n_validation": len(dev),
-        "labels": list(labels.names),
-        "max_length": max_length,
-        "n_truncated_train": train_trunc,
-        "n_truncated_validation": dev_trunc,
+        "recipe": run.recipe is not None,
+        "from_scratch": cfg.from_scratch or built.spec is not None,
+        "validation": run.val_note,
+        "n_train": len(run.train),
+        "n_validation": len(run.dev),
+        "labels": list(run.labels.names),
+        "max_length": built.max_length,
+        "n_truncated_train": built.truncated[0],
+        "n_truncated_validation": built.truncated[1],
         "learning_rate": cfg.learning_rate,
         "batch_size": cfg.batch_size,
         "seed": cfg.seed,
         "epochs_run": trainer.state.epoch,
         "steps_run": trainer.state.global_step,
-        "steps_planned": total_steps,
+        "steps_planned": run.plan["total_steps"],
         "time_budget_s": cfg.time_budget,
-        "time_budget_note": budget_note,
+        "time_budget_note": note,
         "best_checkpoint_metric": cfg.metric_for_best_model,
         "best_validation_metric": best.best,
         "best_step": best.best_step,
         "best_epoch": best.best_epoch,
         "annealed_from_step": best.anneal[0] if best.anneal else None,
-        "validation_metrics": val,
         "train_loss": train_out.training_loss,
         "parameters": sum(p.numel() for p in trainer.model.parameters()),
         "reverse_complement_average": bool(cfg.reverse_complement_average),
         "ema_decay": cfg.ema_decay,
         "precision": cfg.precision,
-        "lora": lora_note,
-        "wall_time_s": round(time.time() - t0 + elapsed_before, 1),
-        "resumed_from": checkpoint.name if checkpoint else None,
+        "wall_time_s": round(time.time() - run.t0 + (run.saved_state["elapsed_s"] if run.saved_state else 0.0), 1),
+        "resumed_from": run.checkpoint.name if run.checkpoint else None,
         "device": str(trainer.args.device),
-        "processes": processes,
-        "versions": _versions(),
+        "processes": distributed.world_size(),
+        "versions": versions(),
     }
-    if distributed.is_main():
-        write_json(output / "training_summary.json", summary)
-        finish_folder(output, final)
-    distributed.barrier()  # every process returns once the model folder is in place
-    return summary
 
 
 def _start_folder_once(final: Path, *, overwrite: bool, resume: bool) -> Path:
@@ -507,6 +518,7 @@ def _start_folder_once(final: Path, *, overwrite: bool, resume: bool) -> Path:
 
 
 _RUN_FILE = "resume.json"  # in OUTPUT.partial: the run's settings, data digest and plan, for --resume
+_RESUME_MAY_DIFFER = ("checkpoint_interval",)
 
 
 def _data_identity(data, classes: dict[str, str] | None) -> dict:
@@ -546,101 +558,3 @@ def _resume_point(output: Path, identity: dict):
         )
     log.info("resuming from %s (step %s)", checkpoint, checkpoint.name.split("-")[1])
     return checkpoint, read_resume_state(checkpoint), saved["plan"]
-
-
-_RESUME_MAY_DIFFER = ("checkpoint_interval",)
-
-
-def _fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0: float, total_steps: int, eval_steps: int):
-    """Time a few training steps and one validation pass of this model on this machine; train fewer
-    steps when the planned ones would not fit in ``cfg.time_budget`` (the schedule is then planned for
-    the shorter run, not cut off), and return a hard deadline as a safety net."""
-    step_s, eval_s = measure_speed(
-        model,
-        train_ds,
-        dev_ds,
-        cfg.batch_size // distributed.world_size(),
-        cfg.eval_batch_size,
-        loss_func,
-        precision=cfg.precision,
-    )
-    budget = cfg.time_budget
-    spent = time.time() - t0
-    finish_s = 2 * eval_s + 2.0  # final validation of the restored model, saving
-    n_evals = total_steps / eval_steps
-    needed = total_steps * step_s + n_evals * eval_s
-    available = 0.95 * (budget - spent - finish_s)  # 5% slack: the measured steps run a little faster than real ones
-    note = (
-        f"planned {total_steps} steps ({step_s * 1000:.0f} ms each) and {n_evals:.0f} validations "
-        f"({eval_s:.1f} s each): {needed:.0f} s of {available:.0f} s left in the {budget:.0f} s budget"
-    )
-    if needed > available:
-        fit = max(1, int(available / (step_s + eval_s / eval_steps)))
-        eval_steps = max(1, round(eval_steps * fit / total_steps))
-        note += f"; capped to {fit} steps"
-        log.warning("time budget: %s", note)
-        total_steps = fit
-    else:
-        log.info("time budget: %s", note)
-    return total_steps, eval_steps, t0 + budget - finish_s, note
-
-
-def measure_speed(
-    model,
-    train_ds,
-    dev_ds,
-    batch_size: int,
-    eval_batch_size: int,
-    loss_func=None,
-    steps: int = 4,
-    warmup: int = 3,
-    precision: str = "fp32",
-) -> tuple[float, float]:
-    """Seconds per training step (forward, backward, AdamW) and per validation pass, measured on a
-    copy of the model with real batches in ``precision``; random number generators are left as they were."""
-    n, m = min(batch_size, len(train_ds)), min(eval_batch_size, len(dev_ds))
-    return time_steps(
-        model,
-        train_ds.__getitems__(list(range(n))),
-        dev_ds.__getitems__(list(range(m))),
-        math.ceil(len(dev_ds) / m),
-        loss_func,
-        steps=steps,
-        warmup=warmup,
-        precision=precision,
-    )
-
-
-def _with_lora(model, cfg: FinetuneConfig):
-    try:
-        from peft import LoraConfig, TaskType, get_peft_model
-    except ImportError:
-        raise ImportError("LoRA needs peft: pip install 'dnalm[lora]'") from None
-    per_base = get_task(cfg.problem_type).per_base
-    lora = LoraConfig(
-        task_type=TaskType.TOKEN_CLS if per_base else TaskType.SEQ_CLS,
-        r=cfg.lora_r,
-        lora_alpha=cfg.lora_alpha,
-        lora_dropout=cfg.lora_dropout,
-    )
-    return get_peft_model(model, lora)
-
-
-def _has_tensorboard() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("tensorboard") is not None
-
-
-def _versions() -> dict:
-    import torch
-    import transformers
-
-    import dnalm
-
-    return {
-        "dnalm": dnalm.__version__,
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "python": platform.python_version(),
-    }

@@ -18,7 +18,14 @@ files), :mod:`~dnalm.io.fasta`, :mod:`~dnalm.io.table` (CSV/TSV and labels) and
 """
 
 from dnalm.io.base import DataFormatError, Record
-from dnalm.io.datasets import copy_records, find_splits, read_labeled_fasta, read_sequences
+from dnalm.io.datasets import (
+    copy_records,
+    find_splits,
+    parse_class_files,
+    read_labeled_fasta,
+    read_records,
+    read_sequences,
+)
 from dnalm.io.fasta import FastaBlock, read_fasta, read_fasta_blocks, write_fasta
 from dnalm.io.table import canonical_label, read_table, write_table
 
@@ -29,9 +36,11 @@ __all__ = [
     "canonical_label",
     "copy_records",
     "find_splits",
+    "parse_class_files",
     "read_fasta",
     "read_fasta_blocks",
     "read_labeled_fasta",
+    "read_records",
     "read_sequences",
     "read_table",
     "write_fasta",

@@ -13,7 +13,7 @@ from dnalm.io.fasta import fasta_line_groups, read_fasta
 from dnalm.io.sequence import SequenceError, normalize
 from dnalm.io.table import read_table, table_line_groups
 
-__all__ = ["copy_records", "find_splits", "read_labeled_fasta", "read_sequences"]
+__all__ = ["copy_records", "find_splits", "parse_class_files", "read_labeled_fasta", "read_records", "read_sequences"]
 
 SPLIT_ALIASES = {"train": ("train",), "dev": ("dev", "valid", "validation", "val"), "test": ("test",)}
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".ffn", ".fas")
@@ -25,6 +25,38 @@ def read_labeled_fasta(classes: dict[str, str | Path]) -> Iterator[Record]:
         raise ValueError("read_labeled_fasta needs at least one class=FILE pair")
     for label, path in classes.items():
         yield from read_fasta(path, label=label)
+
+
+def parse_class_files(pairs: list[str] | None) -> dict[str, str] | None:
+    """``LABEL=FASTA`` pairs (``--class``) as a mapping; None when there are none.
+
+    >>> parse_class_files(["tata=a.fa", "none=b.fa"])
+    {'tata': 'a.fa', 'none': 'b.fa'}
+    """
+    out = {}
+    for pair in pairs or []:
+        label, sep, path = pair.partition("=")
+        if not sep or not label or not path:
+            raise ValueError(f"--class takes LABEL=FASTA; got {pair!r}")
+        if label in out:
+            raise ValueError(f"--class names label {label!r} twice")
+        out[label] = path
+    return out or None
+
+
+def read_records(
+    data: str | Path | None,
+    split: str | None = None,
+    classes: dict[str, str] | None = None,
+    sequence_column: str | None = None,
+    label_column: str | None = None,
+) -> Iterator[Record]:
+    """Records from DATA (file or split folder), or from one FASTA per class (``classes``)."""
+    if classes:
+        return read_labeled_fasta(classes)
+    if data is None:
+        raise ValueError("give DATA or --class LABEL=FASTA")
+    return read_sequences(data, split=split, sequence_column=sequence_column, label_column=label_column)
 
 
 def _read_gb_split(folder: Path) -> Iterator[Record]:

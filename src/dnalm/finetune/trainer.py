@@ -1,0 +1,246 @@
+"""The Trainer plumbing of fine-tuning: batches, metrics, ``TrainingArguments``, the Trainer class, the
+speed probe behind ``--time-budget``, LoRA. :mod:`dnalm.finetune.train` runs the steps that use them."""
+
+from __future__ import annotations
+
+import logging
+import math
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from dnalm.finetune.config import FinetuneConfig
+from dnalm.finetune.tasks import IGNORE_INDEX, get_task
+from dnalm.runtime import distributed
+from dnalm.runtime.hardware import precision_flags, time_steps
+
+__all__ = [
+    "collate_batch",
+    "compute_metrics_for",
+    "fit_budget",
+    "fixed_input_length",
+    "measure_speed",
+    "trainer_class",
+    "training_arguments",
+    "versions",
+    "with_lora",
+]
+
+log = logging.getLogger(__name__)
+
+
+def compute_metrics_for(problem_type: str):
+    """A ``compute_metrics`` for Trainer: the task's metrics, floats only (lists such as the confusion
+    matrix are dropped)."""
+    task = get_task(problem_type)
+
+    def compute(pred) -> dict:
+        logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
+        out = task.compute_metrics(pred.label_ids, logits)
+        return {k: float(v) for k, v in out.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+
+    return compute
+
+
+def collate_batch(tokenizer, features):
+    """A batch from ``TokenizedDataset.__getitems__`` is ready; lists of examples are padded with the
+    tokenizer (per-base label lists of unequal length with -100)."""
+    import torch
+
+    if isinstance(features, dict):
+        return features
+    labels = [f["labels"] for f in features] if "labels" in features[0] else None
+    ragged = labels is not None and isinstance(labels[0], list) and len({len(y) for y in labels}) > 1
+    if ragged:
+        features = [{k: v for k, v in f.items() if k != "labels"} for f in features]
+    batch = tokenizer.pad(features, padding=True, return_tensors="pt")
+    if ragged:
+        dtype = torch.float32 if isinstance(labels[0][0], float) else torch.long
+        out = torch.full((len(labels), max(map(len, labels))), IGNORE_INDEX, dtype=dtype)
+        for i, y in enumerate(labels):
+            out[i, : len(y)] = torch.tensor(y)
+        batch["labels"] = out
+    return batch
+
+
+MAX_FIXED_INPUT = 4096  # tokens: the most a fixed-input model (the GB CNN) is built for
+
+
+def fixed_input_length(lengths) -> int:
+    """Tokens a fixed-input model (the GB CNN, whose size grows with its input) is built for: the
+    longest training sequence (+ [CLS]/[SEP]), unless that is an outlier more than twice the 99th
+    percentile, and never more than ``MAX_FIXED_INPUT``. Longer sequences are truncated for training
+    (counted in the log) and scored by sliding windows at prediction; what was done is logged.
+
+    >>> fixed_input_length([100] * 500 + [120]), fixed_input_length([100] * 500 + [5000])
+    (122, 102)
+    """
+    lengths = np.asarray(lengths)
+    longest, typical = int(lengths.max()), int(np.ceil(np.percentile(lengths, 99)))
+    chosen = typical if longest > 2 * typical else longest
+    chosen = min(chosen, MAX_FIXED_INPUT - 2)
+    if chosen < longest:
+        log.info(
+            "a fixed-input model is built for %d-base input (longest training sequence %d, 99th percentile "
+            "%d, at most %d tokens): %d longer training sequences are truncated for training, and predict "
+            "scores long sequences in windows",
+            chosen,
+            longest,
+            typical,
+            MAX_FIXED_INPUT,
+            int((lengths > chosen).sum()),
+        )
+    return chosen + 2
+
+
+def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval_steps: int):
+    """``TrainingArguments`` for resolved settings; ``cfg.trainer`` is merged over dnalm's own."""
+    from transformers import TrainingArguments
+
+    from dnalm.runtime.callbacks import progress_bars
+
+    ours = dict(
+        output_dir=str(output / "checkpoints"),
+        max_steps=total_steps,
+        learning_rate=cfg.learning_rate,
+        per_device_train_batch_size=cfg.batch_size // distributed.world_size(),  # batch_size: all processes' batch
+        per_device_eval_batch_size=cfg.eval_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        weight_decay=cfg.weight_decay,
+        max_grad_norm=cfg.max_grad_norm,
+        warmup_steps=cfg.warmup_ratio,  # transformers 5: a float in [0, 1) is a fraction of the steps
+        lr_scheduler_type=cfg.lr_scheduler,
+        eval_strategy="steps",
+        eval_steps=eval_steps,
+        save_strategy="no",  # the Checkpoints callback asks for resumable checkpoints at epoch ends
+        save_total_limit=2,
+        logging_strategy="steps",
+        logging_steps=min(cfg.logging_steps, eval_steps),
+        disable_tqdm=not progress_bars(),
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        report_to="tensorboard" if _has_tensorboard() else "none",
+        train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
+        dataloader_drop_last=False,
+        remove_unused_columns=False,
+        **precision_flags(cfg.precision),
+    )
+    return TrainingArguments(**{**ours, **cfg.trainer})
+
+
+def trainer_class():
+    """``transformers.Trainer`` whose validation reads the weight average when one is kept."""
+    from transformers import Trainer
+
+    class DnalmTrainer(Trainer):
+        """Trainer that validates the weight average (when there is one) instead of the live weights."""
+
+        weight_average = None
+
+        def evaluate(self, *args, **kwargs):
+            if self.weight_average is None:
+                return super().evaluate(*args, **kwargs)
+            self.weight_average.swap(self.model)
+            try:
+                return super().evaluate(*args, **kwargs)
+            finally:
+                self.weight_average.swap(self.model)
+
+    return DnalmTrainer
+
+
+def fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0: float, total_steps: int, eval_steps: int):
+    """Time a few training steps and one validation pass of this model on this machine; train fewer
+    steps when the planned ones would not fit in ``cfg.time_budget`` (the schedule is then planned for
+    the shorter run, not cut off), and return a hard deadline as a safety net."""
+    step_s, eval_s = measure_speed(
+        model,
+        train_ds,
+        dev_ds,
+        cfg.batch_size // distributed.world_size(),
+        cfg.eval_batch_size,
+        loss_func,
+        precision=cfg.precision,
+    )
+    budget = cfg.time_budget
+    spent = time.time() - t0
+    finish_s = 2 * eval_s + 2.0  # final validation of the restored model, saving
+    n_evals = total_steps / eval_steps
+    needed = total_steps * step_s + n_evals * eval_s
+    available = 0.95 * (budget - spent - finish_s)  # 5% slack: the measured steps run a little faster than real ones
+    note = (
+        f"planned {total_steps} steps ({step_s * 1000:.0f} ms each) and {n_evals:.0f} validations "
+        f"({eval_s:.1f} s each): {needed:.0f} s of {available:.0f} s left in the {budget:.0f} s budget"
+    )
+    if needed > available:
+        fit = max(1, int(available / (step_s + eval_s / eval_steps)))
+        eval_steps = max(1, round(eval_steps * fit / total_steps))
+        note += f"; capped to {fit} steps"
+        log.warning("time budget: %s", note)
+        total_steps = fit
+    else:
+        log.info("time budget: %s", note)
+    return total_steps, eval_steps, t0 + budget - finish_s, note
+
+
+def measure_speed(
+    model,
+    train_ds,
+    dev_ds,
+    batch_size: int,
+    eval_batch_size: int,
+    loss_func=None,
+    steps: int = 4,
+    warmup: int = 3,
+    precision: str = "fp32",
+) -> tuple[float, float]:
+    """Seconds per training step (forward, backward, AdamW) and per validation pass, measured on a
+    copy of the model with real batches in ``precision``; random number generators are left as they were."""
+    n, m = min(batch_size, len(train_ds)), min(eval_batch_size, len(dev_ds))
+    return time_steps(
+        model,
+        train_ds.__getitems__(list(range(n))),
+        dev_ds.__getitems__(list(range(m))),
+        math.ceil(len(dev_ds) / m),
+        loss_func,
+        steps=steps,
+        warmup=warmup,
+        precision=precision,
+    )
+
+
+def with_lora(model, cfg: FinetuneConfig):
+    try:
+        from peft import LoraConfig, TaskType, get_peft_model
+    except ImportError:
+        raise ImportError("LoRA needs peft: pip install 'dnalm[lora]'") from None
+    per_base = get_task(cfg.problem_type).per_base
+    lora = LoraConfig(
+        task_type=TaskType.TOKEN_CLS if per_base else TaskType.SEQ_CLS,
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+    )
+    return get_peft_model(model, lora)
+
+
+def _has_tensorboard() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+def versions() -> dict:
+    import torch
+    import transformers
+
+    import dnalm
+
+    return {
+        "dnalm": dnalm.__version__,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+    }

@@ -1,0 +1,175 @@
+"""Settings written once: a dataclass field carries its help text and bounds, and the command line is made from it.
+
+A command's settings are one dataclass whose fields are declared with :func:`setting`. The same field then
+
+- validates the value wherever it comes from (the CLI, a YAML file, the Python API): :func:`check_fields`,
+  called from the dataclass's ``__post_init__``, refuses a value out of its bounds with one line naming the
+  setting and its option, and never replaces it by a default;
+- becomes a CLI option: :func:`cli_options` turns the fields into typer options (help, the default shown,
+  the option's spelling), so a setting is written once, as in transformers' ``HfArgumentParser``.
+
+>>> from dataclasses import dataclass
+>>> @dataclass
+... class Demo:
+...     stride: int | None = setting(None, "Bases between windows.", ge=1)
+...     def __post_init__(self):
+...         check_fields(self)
+>>> Demo(stride=0)
+Traceback (most recent call last):
+...
+ValueError: stride (--stride) must be >= 1; got 0
+>>> Demo(stride=None).stride is None
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from typing import Annotated, Any
+
+__all__ = ["check_fields", "cli_options", "option_name", "setting"]
+
+_MISSING = dataclasses.MISSING
+
+
+def setting(
+    default: Any = _MISSING,
+    help: str = "",
+    *,
+    default_factory: Callable[[], Any] | None = None,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    flag: str | None = None,
+    cli: bool = True,
+    cli_type: type | None = None,
+    shown_default: str | None = None,
+):
+    """A dataclass field with its help text and bounds (``ge``/``gt``/``le``/``lt``, or ``choices``).
+
+    ``flag`` spells the option (default ``--field-name``); ``cli=False`` keeps a setting out of the command
+    line (YAML and Python only); ``cli_type`` is the type the option parses (e.g. ``str`` for a duration
+    that may be ``"10m"``); ``shown_default`` is what ``--help`` says when the default is decided later.
+    """
+    metadata = {
+        "help": help,
+        "bounds": {k: v for k, v in (("ge", ge), ("gt", gt), ("le", le), ("lt", lt)) if v is not None},
+        "choices": choices,
+        "flag": flag,
+        "cli": cli,
+        "cli_type": cli_type,
+        "shown_default": shown_default,
+    }
+    if default_factory is not None:
+        return dataclasses.field(default_factory=default_factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def option_name(f: dataclasses.Field) -> str:
+    """The command-line spelling of a field: ``--flag`` or ``--field-name``."""
+    return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+
+
+_TESTS = {
+    "ge": (lambda v, b: v >= b, ">="),
+    "gt": (lambda v, b: v > b, ">"),
+    "le": (lambda v, b: v <= b, "<="),
+    "lt": (lambda v, b: v < b, "<"),
+}
+
+
+def check_fields(obj) -> None:
+    """Refuse any field of ``obj`` outside its declared bounds or choices (``None`` means "not set")."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if value is None or not f.metadata:
+            continue
+        where = f"{f.name} ({option_name(f)})" if f.metadata.get("cli", True) else f.name
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            raise ValueError(f"{where} must be one of {', '.join(map(str, choices))}; got {value!r}")
+        bounds = f.metadata.get("bounds") or {}
+        if bounds and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"{where} must be a number; got {value!r}")
+        if not all(_TESTS[key][0](value, bound) for key, bound in bounds.items()):
+            raise ValueError(f"{where} must be {_range_text(bounds)}; got {value!r}")
+
+
+def _range_text(bounds: dict) -> str:
+    """``>= 1``, or ``in [0, 1)`` when both ends are bounded."""
+    low = [(k, v) for k, v in bounds.items() if k in ("ge", "gt")]
+    high = [(k, v) for k, v in bounds.items() if k in ("le", "lt")]
+    if low and high:
+        (lk, lv), (hk, hv) = low[0], high[0]
+        return f"in {'[' if lk == 'ge' else '('}{lv:g}, {hv:g}{']' if hk == 'le' else ')'}"
+    key, bound = (low or high)[0]
+    return f"{_TESTS[key][1]} {bound:g}"
+
+
+def _option_type(hint) -> Any:
+    """``X | None`` for the option whatever the field's own type (an unset option is ``None``)."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)] if typing.get_origin(hint) else [hint]
+    base = args[0] if len(args) == 1 else str
+    return base | None
+
+
+def _help(f: dataclasses.Field) -> str:
+    text = f.metadata["help"]
+    shown = f.metadata.get("shown_default")
+    if shown is None and f.default is not _MISSING and f.default is not None and not isinstance(f.default, bool):
+        shown = str(f.default)
+    if f.metadata.get("choices"):
+        text += f" One of: {', '.join(f.metadata['choices'])}."
+    return f"{text} (default: {shown})" if shown else text
+
+
+def cli_options(cls, *, only: tuple[str, ...] | None = None, into: str = "overrides"):
+    """Decorate a typer command so that it also takes one option per CLI field of ``cls``.
+
+    The options are collected into one dict (argument ``into``) holding only the options the user gave,
+    so they can be laid over a YAML file's values before the dataclass validates them all.
+    """
+    import typer
+
+    hints = typing.get_type_hints(cls)
+    fields = [
+        f
+        for f in dataclasses.fields(cls)
+        if f.metadata.get("cli") and f.metadata.get("help") and (only is None or f.name in only)
+    ]
+
+    def decorate(func):
+        own = inspect.signature(func, eval_str=True)
+        own_hints = typing.get_type_hints(func, include_extras=True)
+        params = [p.replace(annotation=own_hints.get(p.name, p.annotation)) for p in own.parameters.values()]
+        params = [p for p in params if p.name != into]
+        added = []
+        for f in fields:
+            is_flag = hints[f.name] is bool or f.metadata.get("cli_type") is bool
+            kind = bool | None if is_flag else _option_type(f.metadata.get("cli_type") or hints[f.name])
+            option = typer.Option(option_name(f), help=_help(f), show_default=False)
+            added.append(
+                inspect.Parameter(
+                    f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[kind, option]
+                )
+            )
+
+        @functools.wraps(func)
+        def command(*args, **kwargs):
+            given = {f.name: kwargs.pop(f.name, None) for f in fields}
+            return func(*args, **{into: {k: v for k, v in given.items() if v is not None}}, **kwargs)
+
+        positional = [p for p in params if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+        keyword = [p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        command.__signature__ = own.replace(parameters=positional + keyword + added)
+        command.__annotations__ = {p.name: p.annotation for p in positional + keyword + added}
+        del command.__wrapped__  # typer must read the new signature, not the function's own
+        return command
+
+    return decorate
