@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +148,22 @@ def test_doctest_fences():
         "```",
     ]
 
+
+def test_readme_is_a_short_front_door():
+    text = README.read_text()
+    lines = text.splitlines()
+    assert len(lines) <= 300, f"README.md has {len(lines)} lines; the limit is 300 (aim for 250)"
+    quick = text.split("<!-- ci:begin -->")[1].split("<!-- ci:end -->")[0]
+    assert [line for line in quick.splitlines() if line and not line.startswith("```")] == [
+        'pip install "torch==2.13.0" -e ".[test]" && dnalm demo',
+        "python -m pytest -q",
+    ]
+    before = text.split("<!-- ci:begin -->")[0]
+    assert "python3 -m venv .venv && . .venv/bin/activate" in before
+    assert "mkdocs serve" in text  # how to build and open the docs
+    links = re.findall(r"\]\(([^)#\s]+)[^)]*\)", text)
+    local = [link for link in links if "://" not in link]
+    assert any(link.startswith("docs/figures/") for link in local)
+    assert any(link.startswith("docs/") and link.endswith(".md") for link in local)
+    for link in local:
+        assert (ROOT / link).exists(), f"README.md links to {link}, which is not there"
