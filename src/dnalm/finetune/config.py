@@ -80,6 +80,7 @@ class FinetuneConfig:
     time_budget: float | None = setting(
         None,
         "Wall-clock limit, e.g. 90s, 10m, 1h.",
+        gt=0,
         cli_type=str,
         shown_default="10m for auto, none for other models",
     )
@@ -90,7 +91,7 @@ class FinetuneConfig:
         False, "Masked-LM training on the training split's own sequences first (transformer models)."
     )
     self_pretrain_budget: float | None = setting(
-        None, "Wall-clock share of self-pretraining (None: half the time budget, else 5m).", cli=False
+        None, "Wall-clock share of self-pretraining (None: half the time budget, else 5m).", gt=0, cli=False
     )
     val_fraction: float = setting(0.1, "Validation fraction when the data has no dev split.", gt=0, lt=1, cli=False)
     seed: int = setting(42, "Seed of initialisation, shuffling and augmentation.", ge=0, lt=2**32)
@@ -120,6 +121,7 @@ class FinetuneConfig:
         "2m",
         "A resumable checkpoint at an epoch's end once this long has passed since the last (0: every epoch; "
         "None: never).",
+        ge=0,
         cli=False,
     )
     model_config: dict = setting(
