@@ -36,8 +36,9 @@ import numpy as np
 
 from dnalm.io import FastaBlock, read_fasta_blocks
 from dnalm.io.files import atomic_open, check_output_file
+from dnalm.models.ref import ModelRef
 
-__all__ = ["ScanResult", "positive_class", "scan_genome", "window_positions"]
+__all__ = ["ScanResult", "positive_class", "scan_genome", "target_class", "window_positions"]
 
 log = logging.getLogger(__name__)
 STRANDS = ("both", "plus", "minus")
@@ -81,24 +82,62 @@ def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarra
     return starts[clean], int((~clean).sum())
 
 
-def positive_class(model) -> tuple[int, str]:
+#: Label names the default rule of :func:`target_class` takes for the scored class (any case).
+POSITIVE_NAMES = ("1", "true", "positive", "pos", "yes")
+
+
+def target_class(model, target: str | None = None) -> tuple[int, str]:
+    """The class of a two-class model that ``scan``, ``variants`` and ``interpret`` score: ``(index, label)``.
+
+    ``target`` names it (a label of the model, e.g. ``promoter``). Without it, the default rule: the
+    label called 1, true, positive, pos or yes (any case), else the model's second label
+    (``id2label[1]``; ``finetune`` numbers names in sorted order, so of ``promoter``/``random`` the
+    default is ``random``), and a warning says so. An unknown ``target`` is an error listing the labels.
+    """
     from dnalm.finetune.tasks import task_of
 
     names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
     task = task_of(model)
     if not task.exclusive or task.per_base or len(names) != 2:
         raise ValueError(
-            f"scan scores one positive class: it needs a two-class classifier; this model has "
+            f"scan, variants and interpret score one class of a two-class classifier; this model has "
             f"{len(names)} labels ({task.name})"
         )
+    if target is not None:
+        if str(target) not in names:
+            raise ValueError(f"--target {target!r} is not a class of this model; its labels: {', '.join(names)}")
+        return names.index(str(target)), str(target)
     for i, name in enumerate(names):
-        if name.lower() in ("1", "true", "positive", "pos", "yes"):
+        if name.lower() in POSITIVE_NAMES:
             return i, name
+    log.warning(
+        "scoring P(%s): no label is named %s, so the default is the model's second label (of %s); "
+        "choose the class with --target",
+        names[1],
+        "/".join(POSITIVE_NAMES),
+        ", ".join(names),
+    )
     return 1, names[1]
 
 
+def positive_class(model) -> tuple[int, str]:
+    """:func:`target_class` by its default rule."""
+    return target_class(model)
+
+
+def track_line(kind: str, label: str, description: str) -> str:
+    """A UCSC ``track`` line naming the scored class, e.g. for a bedGraph:
+
+    >>> track_line("bedGraph", "promoter", "dnalm scan m")
+    'track type=bedGraph name="P(promoter)" description="dnalm scan m: P(promoter)"\\n'
+    """
+    label = label.replace('"', "'")
+    kind = f"type={kind} " if kind else ""
+    return f'track {kind}name="P({label})" description="{description.replace(chr(34), chr(39))}: P({label})"\n'
+
+
 def scan_genome(
-    model_path: str,
+    model_path: str | ModelRef,
     genome: str | Path,
     output: str | Path,
     *,
@@ -111,9 +150,11 @@ def scan_genome(
     batch_size: int = 256,
     trust_remote_code: bool = False,
     block: int = BLOCK,
+    target: str | None = None,
 ) -> ScanResult:
     """Score every clean window of every contig of ``genome``; write the bedGraph ``output``,
-    and the merged ``peaks`` (BED) and ``bigwig`` when asked. Output paths are checked first."""
+    and the merged ``peaks`` (BED) and ``bigwig`` when asked. Output paths are checked first.
+    The score is P(``target``) (default: :func:`target_class`), named in each file's track line."""
     from dnalm.apply.predict import iter_scores, window_size
     from dnalm.io.sequence import reverse_complement
     from dnalm.models.build import load_model
@@ -136,8 +177,9 @@ def scan_genome(
         raise FileNotFoundError(f"{genome}: no such genome FASTA")
     distributed.start()
     processes, me, main = distributed.world_size(), distributed.rank(), distributed.is_main()
-    model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
-    positive, label = positive_class(model)
+    ref = ModelRef.resolve(model_path, trust_remote_code)
+    model, tok = load_model(ref)
+    positive, label = target_class(model, target)
     _, largest = window_size(model, tok, None)
     window = window or largest
     if window > largest:
@@ -179,6 +221,9 @@ def scan_genome(
         fh = stack.enter_context(atomic_open(output)) if main else None
         peak_fh = stack.enter_context(atomic_open(peaks)) if main and peaks is not None else None
         bw = stack.enter_context(_BigWig(bigwig, sizes)) if sizes is not None else None
+        for handle, kind, what in ((fh, "bedGraph", ""), (peak_fh, "", f" peaks at or above {threshold}")):
+            if handle is not None:
+                handle.write(track_line(kind, label, f"dnalm scan {ref.name}{what}"))
         peak = _Peaks(peak_fh, threshold)
         after = 0  # where the last interval written on this contig ends
         for group in _window_groups(read_fasta_blocks(genome, block), window, stride):

@@ -23,7 +23,7 @@ from dnalm.finetune.data import LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.finetune.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
 from dnalm.finetune.tasks import IGNORE_INDEX, get_task
 from dnalm.io.files import finish_folder, json_ready, start_folder, write_json
-from dnalm.models.shipped import finetune_defaults
+from dnalm.models.ref import ModelRef
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import frozen_gc, precision_flags, resolve_precision, time_steps
 
@@ -86,23 +86,19 @@ _PRESET_DEFAULTS = {
 }
 
 
-def resolve_settings(cfg: FinetuneConfig, spec, recipe: Recipe | None) -> FinetuneConfig:
+def resolve_settings(cfg: FinetuneConfig, ref: ModelRef | str, recipe: Recipe | None) -> FinetuneConfig:
     """The settings actually used: the user's, else the recipe's (model "auto"), else the preset's
-    defaults. A pure function; the result is what ``dnalm_config.yaml`` records."""
+    defaults (or those a checkpoint records). A pure function; the result is what ``dnalm_config.yaml`` records."""
     values = {}
-    recorded = finetune_defaults(cfg.model) if spec is None and recipe is None else {}  # a checkpoint's own
+    recorded = {} if recipe else ModelRef.resolve(ref).finetune_defaults  # a preset's, or a checkpoint's own
     for key, default in _PRESET_DEFAULTS.items():
         values[key] = getattr(cfg, key)
         if values[key] is None:
             values[key] = getattr(recipe, key) if recipe else recorded.get(key, default)
     if cfg.learning_rate is None:
-        values["learning_rate"] = (
-            recipe.learning_rate if recipe else (spec.learning_rate if spec else recorded.get("learning_rate", 5e-5))
-        )
+        values["learning_rate"] = recipe.learning_rate if recipe else recorded.get("learning_rate", 5e-5)
     if cfg.batch_size is None:
-        values["batch_size"] = (
-            recipe.batch_size if recipe else (spec.batch_size if spec else recorded.get("batch_size", 32))
-        )
+        values["batch_size"] = recipe.batch_size if recipe else recorded.get("batch_size", 32)
     if recipe is not None:
         values["model"] = recipe.model
         if cfg.metric_for_best_model is None:
@@ -223,12 +219,12 @@ def finetune(
     """
     from transformers import set_seed
 
-    from dnalm.models.build import build_model, model_max_tokens, resolve_spec
+    from dnalm.models.build import build_model, model_max_tokens
     from dnalm.runtime.callbacks import BestModel, Checkpoints, History, QuietProgress, TimeBudget, WeightAverage
 
     t0 = time.time()
     if cfg.model != "auto":
-        resolve_spec(cfg.model)  # a mistyped model name or folder fails now, before any data is read
+        ModelRef.resolve(cfg.model, cfg.trust_remote_code)  # a mistyped model or untrusted code fails now
     if resume and cfg.self_pretrain:
         raise ValueError("--resume does not continue self-pretraining; run without --resume to start again")
     distributed.start()
@@ -298,8 +294,8 @@ def finetune(
         if recipe_checkpoint:  # e.g. the CNN that `dnalm pretrain --model pos-cnn-cpu` wrote: its weights, our settings
             recipe = for_checkpoint(recipe, cfg.model)
         log.info(recipe.describe())
-    spec = resolve_spec(recipe.model if recipe else cfg.model)
-    cfg = resolve_settings(cfg, spec, recipe)
+    ref = ModelRef.resolve(recipe.model if recipe else cfg.model, cfg.trust_remote_code)
+    cfg = resolve_settings(cfg, ref, recipe)
     if cfg.batch_size % processes:
         raise ValueError(
             f"the training batch ({cfg.batch_size}) is split over the {processes} processes and must be a multiple of "
@@ -318,7 +314,7 @@ def finetune(
     if recipe is not None and distributed.is_main():
         recipe.save(output / "recipe.json")
     model, tok, spec = build_model(
-        cfg.model,
+        ref,
         num_labels=labels.num_labels,
         id2label=labels.id2label,
         problem_type=cfg.problem_type,
