@@ -39,7 +39,6 @@ __all__ = ["benjamini_hochberg", "find_motifs", "jaspar_motifs", "match_motif", 
 BASES = "ACGT"
 COLUMNS = [
     "motif",
-    "target",
     "n_seqlets",
     "consensus",
     "mean_contribution",
@@ -50,6 +49,7 @@ COLUMNS = [
     "qvalue",
     "top_matches",
     "logo",
+    "target",
 ]
 
 

@@ -10,7 +10,14 @@ class IncompleteCheckpointError(ValueError):
 
 
 def load_complete(
-    auto_class, model_path: str, what: str, ignore: tuple[str, ...] = (), *, hint: str | None = None, **kwargs
+    auto_class,
+    model_path: str,
+    what: str,
+    ignore: tuple[str, ...] = (),
+    *,
+    hint: str | None = None,
+    trust_remote_code: bool = False,
+    **kwargs,
 ):
     """``auto_class.from_pretrained`` that refuses a checkpoint lacking weights ``what`` needs.
 
@@ -25,7 +32,11 @@ def load_complete(
     transformers.logging.set_verbosity_error()  # the load report is checked here instead
     try:  # a tensor of another shape is reported below (transformers' error points at a report it hid)
         model, info = auto_class.from_pretrained(
-            str(model_path), output_loading_info=True, ignore_mismatched_sizes=True, **kwargs
+            str(model_path),
+            output_loading_info=True,
+            ignore_mismatched_sizes=True,
+            trust_remote_code=trust_remote_code,
+            **kwargs,
         )
     finally:
         transformers.logging.set_verbosity(verbosity)
