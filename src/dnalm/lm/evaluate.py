@@ -253,8 +253,9 @@ def verdict(lm: dict) -> str:
     """
     if lm["bits_per_base"] > lm.get("uniform_bits_per_base", 2.0):
         return (
-            f"is worse than the uniform baseline ({lm['bits_per_base']:.4f} > 2 bits per base): "
-            "it has learned nothing useful"
+            f"is worse than the uniform baseline ({lm['bits_per_base']:.4f} > 2 bits per base)"
+            + ("" if lm["beats_markov"] else " and does not beat the Markov chain")
+            + ": it has learned nothing useful"
         )
     if not lm["beats_markov"]:
         return "does not beat the Markov chain: it has learned nothing useful"
