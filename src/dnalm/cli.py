@@ -579,7 +579,7 @@ def predict(
 def scan(
     model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
     genome: Annotated[Path, typer.Argument(help="Genome FASTA or FASTA.gz (any number of contigs).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the positive-class score.")] = Path(
+    output: Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the --target class's score.")] = Path(
         "scan.bedGraph"
     ),
     window: int | None = typer.Option(None, help="Window in bases (default: the length the model was trained on)."),

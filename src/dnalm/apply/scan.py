@@ -2,7 +2,8 @@
 
 Windows of the length the model was fine-tuned on (or ``window``) start every ``stride`` bases
 along each contig of a FASTA(.gz) file; windows touching an N (or any ambiguity code) are
-skipped and counted. Each window's score is the probability of the positive class, averaged
+skipped and counted. Each window's score is the probability of the target class (``target``;
+default: :func:`target_class`, named in each file's track line), averaged
 over both strands by default (``strand="plus"``/``"minus"``: one strand). Contigs are read in
 blocks of ``BLOCK`` bases (:func:`dnalm.io.read_fasta_blocks`; a window's bases that run past a
 block are carried into the next) and windows flow through the streaming prediction engine, so

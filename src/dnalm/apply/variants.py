@@ -10,7 +10,8 @@ For each SNV and short indel, a window of the length the model was fine-tuned on
 is centred on the variant in the reference genome; the alternate window is the same stretch with
 the allele replaced (an indel's window is refilled to full length from the right). Both are
 scored by the streaming prediction engine, both strands averaged by default, as the log-odds
-of the positive class: ``delta = score_alt - score_ref`` (negative: the variant weakens the
+of the target class (``target``; default: :func:`dnalm.apply.scan.target_class`; the TSV's first line,
+``# ...``, says which): ``delta = score_alt - score_ref`` (negative: the variant weakens the
 predicted element). Every record gets a row: ``status`` is ``ok`` or why it was not scored
 (a contig missing from the genome, a reference allele that disagrees with it, a symbolic or
 non-nucleotide allele, an indel as long as the window); those are also counted and logged,

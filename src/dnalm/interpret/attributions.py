@@ -1,7 +1,8 @@
 """``dnalm interpret``: which bases a two-class classifier's score rests on.
 
 Every method works for every model dnalm loads (transformers on any tokenizer, the CNN/LSTM
-baselines) and explains the positive class's log-odds, ``log P(pos) - log P(neg)``:
+baselines) and explains the target class's log-odds, ``log P(target) - log P(other)`` (``target``;
+default: :func:`dnalm.apply.scan.target_class`):
 
 - ``ism``, in-silico saturation mutagenesis: every base is changed to each of the three others
   and each mutant is scored through the streaming engine (strand averaging as the model folder
