@@ -3,7 +3,7 @@
 Windows of the length the model was fine-tuned on (or ``window``) start every ``stride`` bases
 along each contig of a FASTA(.gz) file; windows touching an N (or any ambiguity code) are
 skipped and counted. Each window's score is the probability of the target class (``target``;
-default: :func:`target_class`, named in each file's track line), averaged
+default: :func:`dnalm.apply.target.target_class`, named in each file's track line), averaged
 over both strands by default (``strand="plus"``/``"minus"``: one strand). Contigs are read in
 blocks of ``BLOCK`` bases (:func:`dnalm.io.read_fasta_blocks`; a window's bases that run past a
 block are carried into the next) and windows flow through the streaming prediction engine, so
@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.apply.target import positive_class, target_class, track_line
 from dnalm.io import FastaBlock, read_fasta_blocks
 from dnalm.io.files import atomic_open, check_output_file
 from dnalm.models.ref import ModelRef
@@ -81,60 +82,6 @@ def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarra
     before = np.concatenate([[0], np.cumsum(bad)])  # ambiguous bases before each position
     clean = before[starts + window] - before[starts] == 0
     return starts[clean], int((~clean).sum())
-
-
-#: Label names the default rule of :func:`target_class` takes for the scored class (any case).
-POSITIVE_NAMES = ("1", "true", "positive", "pos", "yes")
-
-
-def target_class(model, target: str | None = None) -> tuple[int, str]:
-    """The class of a two-class model that ``scan``, ``variants`` and ``interpret`` score: ``(index, label)``.
-
-    ``target`` names it (a label of the model, e.g. ``promoter``). Without it, the default rule: the
-    label called 1, true, positive, pos or yes (any case), else the model's second label
-    (``id2label[1]``; ``finetune`` numbers names in sorted order, so of ``promoter``/``random`` the
-    default is ``random``), and a warning says so. An unknown ``target`` is an error listing the labels.
-    """
-    from dnalm.finetune.tasks import task_of
-
-    names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
-    task = task_of(model)
-    if not task.exclusive or task.per_base or len(names) != 2:
-        raise ValueError(
-            f"scan, variants and interpret score one class of a two-class classifier; this model has "
-            f"{len(names)} labels ({task.name})"
-        )
-    if target is not None:
-        if str(target) not in names:
-            raise ValueError(f"--target {target!r} is not a class of this model; its labels: {', '.join(names)}")
-        return names.index(str(target)), str(target)
-    for i, name in enumerate(names):
-        if name.lower() in POSITIVE_NAMES:
-            return i, name
-    log.warning(
-        "scoring P(%s): no label is named %s, so the default is the model's second label (of %s); "
-        "choose the class with --target",
-        names[1],
-        "/".join(POSITIVE_NAMES),
-        ", ".join(names),
-    )
-    return 1, names[1]
-
-
-def positive_class(model) -> tuple[int, str]:
-    """:func:`target_class` by its default rule."""
-    return target_class(model)
-
-
-def track_line(kind: str, label: str, description: str) -> str:
-    """A UCSC ``track`` line naming the scored class, e.g. for a bedGraph:
-
-    >>> track_line("bedGraph", "promoter", "dnalm scan m")
-    'track type=bedGraph name="P(promoter)" description="dnalm scan m: P(promoter)"\\n'
-    """
-    label = label.replace('"', "'")
-    kind = f"type={kind} " if kind else ""
-    return f'track {kind}name="P({label})" description="{description.replace(chr(34), chr(39))}: P({label})"\n'
 
 
 def scan_genome(

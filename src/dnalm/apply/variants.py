@@ -10,7 +10,7 @@ For each SNV and short indel, a window of the length the model was fine-tuned on
 is centred on the variant in the reference genome; the alternate window is the same stretch with
 the allele replaced (an indel's window is refilled to full length from the right). Both are
 scored by the streaming prediction engine, both strands averaged by default, as the log-odds
-of the target class (``target``; default: :func:`dnalm.apply.scan.target_class`; the TSV's first line,
+of the target class (``target``; default: :func:`dnalm.apply.target.target_class`; the TSV's first line,
 ``# ...``, says which): ``delta = score_alt - score_ref`` (negative: the variant weakens the
 predicted element). Every record gets a row: ``status`` is ``ok`` or why it was not scored
 (a contig missing from the genome, a reference allele that disagrees with it, a symbolic or
@@ -119,9 +119,10 @@ def score_variants(
 ) -> dict:
     """Score every variant of ``vcf`` against ``genome`` with a two-class model; write ``output``
     (TSV with :data:`COLUMNS` under a ``#`` line saying what the scores are) and return the counts per
-    status. A classifier's score is the log-odds of ``target`` (default: :func:`dnalm.apply.scan.target_class`)."""
+    status. A classifier's score is the log-odds of ``target`` (default: :func:`dnalm.apply.target.target_class`)."""
     from dnalm.apply.predict import iter_scores, window_size
-    from dnalm.apply.scan import STRANDS, target_class
+    from dnalm.apply.scan import STRANDS
+    from dnalm.apply.target import target_class
     from dnalm.io import read_fasta
     from dnalm.io.sequence import reverse_complement
     from dnalm.models.build import load_model

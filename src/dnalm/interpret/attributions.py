@@ -2,7 +2,7 @@
 
 Every method works for every model dnalm loads (transformers on any tokenizer, the CNN/LSTM
 baselines) and explains the target class's log-odds, ``log P(target) - log P(other)`` (``target``;
-default: :func:`dnalm.apply.scan.target_class`):
+default: :func:`dnalm.apply.target.target_class`):
 
 - ``ism``, in-silico saturation mutagenesis: every base is changed to each of the three others
   and each mutant is scored through the streaming engine (strand averaging as the model folder
@@ -382,10 +382,10 @@ def interpret_file(
 ) -> dict:
     """Attributions for the first ``limit`` sequences of a FASTA/CSV/TSV file into the folder ``output``;
     with ``motifs``, seqlets clustered into motifs and matched to JASPAR (:func:`dnalm.interpret.motifs.find_motifs`).
-    What is explained is the log-odds of ``target`` (default: :func:`dnalm.apply.scan.target_class`); the class
+    What is explained is the log-odds of ``target`` (default: :func:`dnalm.apply.target.target_class`); the class
     is written into ``attributions.npz`` (``target``), the logos' titles and ``motifs.tsv``."""
     from dnalm.apply.evaluate import strand_average_default
-    from dnalm.apply.scan import target_class
+    from dnalm.apply.target import target_class
     from dnalm.models.build import load_model
 
     ref = ModelRef.resolve(model_path, trust_remote_code)
