@@ -42,7 +42,7 @@ from dnalm.finetune.recipe import choose_recipe
 from dnalm.finetune.train import resolve_settings
 from dnalm.finetune.trainer import collate_batch, trainer_class, training_arguments
 from dnalm.io import Record
-from dnalm.models.build import build_model, resolve_spec
+from dnalm.models.build import build_model
 from dnalm.runtime.hardware import autocast
 
 DEFAULT_MODEL = "pos-cnn"  # what the default recipe (model "auto") trains
@@ -95,8 +95,8 @@ def finetune_settings(preset: str, records: list[Record]) -> FinetuneConfig:
     model (weight average, clipping at 5), the preset's own for the others."""
     if preset == DEFAULT_MODEL:
         recipe = choose_recipe(len(records), [len(r.sequence) for r in records], 2)
-        return resolve_settings(FinetuneConfig(), resolve_spec(recipe.model), recipe)
-    return resolve_settings(FinetuneConfig(model=preset), resolve_spec(preset), None)
+        return resolve_settings(FinetuneConfig(), recipe.model, recipe)
+    return resolve_settings(FinetuneConfig(model=preset), preset, None)
 
 
 def measure(preset: str, batch_size: int, length: int, steps: int, precision: str = "fp32") -> dict:

@@ -216,7 +216,6 @@ def test_trainer_pass_through_is_checked_when_the_config_loads(trainer):
     from dnalm.finetune.train import resolve_settings
     from dnalm.finetune.trainer import training_arguments
     from dnalm.lm.pretrain import PretrainConfig
-    from dnalm.models.build import resolve_spec
 
     if "learning_rat" in trainer:
         for cls in (FinetuneConfig, PretrainConfig):
@@ -226,7 +225,7 @@ def test_trainer_pass_through_is_checked_when_the_config_loads(trainer):
                 cls.from_dict({"trainer": trainer})
         return
     cfg = FinetuneConfig.from_dict({"model": "pos-cnn", "trainer": trainer})
-    cfg = resolve_settings(cfg, resolve_spec("pos-cnn"), None)
+    cfg = resolve_settings(cfg, "pos-cnn", None)
     args = training_arguments(cfg, __import__("pathlib").Path("/tmp/x"), 10, 5)  # merged, ours overridden
     assert args.seed == 1 and args.report_to in ("none", [], ["none"])
 

@@ -38,9 +38,17 @@ def untrained(tmp_path_factory):
     return out
 
 
+def _tsv(path):
+    """The lines of a variants TSV after its ``#`` line (what the scores are)."""
+    lines = path.read_text().splitlines(keepends=True)
+    assert lines[0].startswith("# dnalm variants")
+    return lines[1:]
+
+
 def _read_bedgraph(path):
-    rows = [line.split("\t") for line in path.read_text().splitlines()]
-    return [(c, int(a), int(b), float(s)) for c, a, b, s in rows]
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("track type=bedGraph name=")  # the track line names the scored class
+    return [(c, int(a), int(b), float(s)) for c, a, b, s in (line.split("\t") for line in lines[1:])]
 
 
 def test_scan_writes_sorted_non_overlapping_bedgraph_and_skips_n(untrained, tmp_path):
@@ -55,7 +63,7 @@ def test_scan_writes_sorted_non_overlapping_bedgraph_and_skips_n(untrained, tmp_
         assert all(a[2] <= b[1] for a, b in itertools.pairwise(mine)) and all(x[1] < x[2] for x in mine)
         assert mine[0][1] == (60 - 20) // 2 and mine[-1][2] <= 3000
     assert not any(x[0] == "chr0" and x[2] > 1000 - 20 and x[1] < 1100 + 20 for x in rows)  # nothing scored over N
-    bed = [line.split("\t") for line in (tmp_path / "p.bed").read_text().splitlines()]
+    bed = [line.split("\t") for line in (tmp_path / "p.bed").read_text().splitlines()[1:]]  # after the track line
     assert len(bed) == r.n_peaks == 3  # threshold 0: one peak per run of windows (chr0 split by the N run)
 
 
@@ -71,7 +79,7 @@ def test_reading_the_genome_in_small_blocks_changes_nothing(untrained, tmp_path)
         kw = {"stride": 7, "peaks": d / "p.bed", "threshold": 0.5, "bigwig": d / "s.bw", "block": block}
         r = scan_genome(str(untrained), genome, d / "s.bedGraph", **kw)
         out[block] = (r.contigs, r.n_windows, r.n_skipped_windows, r.n_peaks, (d / "s.bedGraph").read_text())
-        assert (d / "p.bed").read_text().count("\n") == r.n_peaks
+        assert (d / "p.bed").read_text().count("\n") == r.n_peaks + 1  # and the track line
     assert out[37] == out[1 << 20]
     assert (tmp_path / "37" / "p.bed").read_text() == (tmp_path / str(1 << 20) / "p.bed").read_text()
     # the same intervals and values up to float32 rounding: blocks group windows into other batches, and a
@@ -186,7 +194,7 @@ def test_variants_that_break_a_tata_box_score_strongly_negative(tata_model, tmp_
     ]
     (tmp_path / "v.vcf").write_text("\n".join(lines) + "\n")
     r = score_variants(str(tata_model), tmp_path / "v.vcf", genome, tmp_path / "v.tsv")
-    rows = {row["id"]: row for row in csv.DictReader(open(tmp_path / "v.tsv"), delimiter="\t")}
+    rows = {row["id"]: row for row in csv.DictReader(_tsv(tmp_path / "v.tsv"), delimiter="\t")}
     assert list(next(iter(rows.values())))[:9] == [
         "chrom",
         "pos",
@@ -226,7 +234,7 @@ def test_zero_shot_variant_scores_from_the_shipped_masked_lm(tmp_path):
     lines.append(f"chr0\t51\tins\t{seq[50]}\t{seq[50]}AC\t.\t.\t.")
     (tmp_path / "v.vcf").write_text("\n".join(lines) + "\n")
     r = score_variants("dnalm-mini", tmp_path / "v.vcf", genome, tmp_path / "v.tsv")
-    rows = {row["id"]: row for row in csv.DictReader(open(tmp_path / "v.tsv"), delimiter="\t")}
+    rows = {row["id"]: row for row in csv.DictReader(_tsv(tmp_path / "v.tsv"), delimiter="\t")}
     assert r["n_scored"] == 10 and r["score"] == "log P(allele) at the masked bases"
     for name, row in rows.items():  # log-probabilities of the bases, and delta their difference
         if name != "ins":

@@ -64,6 +64,16 @@ Classes = Annotated[
     ),
 ]
 
+Target = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        help="Class to score (a label of the model). Default: the label named 1, true, positive, pos or yes, "
+        "else the model's second label (labels promoter/random: random); the class used is printed and "
+        "written into the output.",
+    ),
+]
+
 
 _STATE = {"debug": False}
 
@@ -372,7 +382,7 @@ def predict(
 def scan(
     model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
     genome: Annotated[Path, typer.Argument(help="Genome FASTA or FASTA.gz (any number of contigs).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the positive-class score.")] = Path(
+    output: Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the --target class's score.")] = Path(
         "scan.bedGraph"
     ),
     window: int | None = typer.Option(None, help="Window in bases (default: the length the model was trained on)."),
@@ -383,6 +393,7 @@ def scan(
     bigwig: Path | None = typer.Option(None, help="Also write a bigWig (needs pyBigWig)."),
     batch_size: int = typer.Option(256, min=1),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+    target: Target = None,
 ):
     """Score windows along whole genomes; runs of N are skipped and counted."""
     from dnalm.apply.scan import scan_genome
@@ -399,6 +410,7 @@ def scan(
         bigwig=bigwig,
         batch_size=batch_size,
         trust_remote_code=trust_remote_code,
+        target=target,
     )
     bases = sum(c["length"] for c in r.contigs)
     typer.echo(
@@ -422,6 +434,7 @@ def variants(
     strand: str = typer.Option("both", help="both (strand-averaged), plus or minus."),
     batch_size: int = typer.Option(256, min=1),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+    target: Target = None,
 ):
     """Score each variant: delta = log-odds(alt window) - log-odds(ref window); unscored rows say why."""
     from dnalm.apply.variants import score_variants
@@ -435,10 +448,11 @@ def variants(
         strand=strand,
         batch_size=batch_size,
         trust_remote_code=trust_remote_code,
+        target=target,
     )
     typer.echo(
         f"scored {r['n_scored']:,} of {r['n_alleles']:,} variant alleles ({r['window']}-base windows, "
-        f"{r['strand']} strand(s)); wrote {r['output']}"
+        f"{r['strand']} strand(s); score: {r['score']}); wrote {r['output']}"
         + "".join(f"; {k}: {v}" for k, v in r["by_status"].items() if k != "ok")
     )
 
@@ -468,6 +482,7 @@ def interpret(
     seed: int = typer.Option(0, help="Seed of deepliftshap's shuffles."),
     batch_size: int = typer.Option(256, min=1),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+    target: Target = None,
 ):
     """Per-base attributions (attributions.npz) and logos of what the score rests on; --motifs for motifs."""
     from dnalm.interpret.attributions import interpret_file
@@ -485,9 +500,10 @@ def interpret(
         n_shuffles=shuffles,
         seed=seed,
         trust_remote_code=trust_remote_code,
+        target=target,
     )
     typer.echo(
-        f"interpreted {r['n_sequences']} sequence(s) by {r['method']}: {r['attributions']} and "
+        f"interpreted {r['n_sequences']} sequence(s) by {r['method']} for P({r['target']}): {r['attributions']} and "
         f"{len(r['logos'])} logo(s) in {output}"
     )
     if motifs:
@@ -592,6 +608,9 @@ def pretrain(
         "--overwrite",
         help="Replace an earlier pretraining run in OUTPUT, or write into a non-empty folder dnalm did not write.",
     ),
+    trust_remote_code: bool | None = typer.Option(
+        None, "--trust-remote-code", help="Allow checkpoint code (continuing DNABERT-2). Off by default."
+    ),
 ):
     """Masked-language-model pretraining (leak-free span masking for k-mer models), scored per base on
     held-out regions beside a Markov chain and a two-sided count model (OUTPUT/lm_metrics.json)."""
@@ -610,6 +629,7 @@ def pretrain(
         eval_steps=eval_steps,
         seed=seed,
         time_budget=time_budget,
+        trust_remote_code=trust_remote_code,
     )
     s = run(cfg, corpus, output, resume=resume, overwrite=overwrite)
     val = s["validation"]
@@ -632,11 +652,20 @@ def lm_eval_cmd(
     examples: int = typer.Option(1000, help="Held-out windows scored."),
     max_length: int | None = typer.Option(None, help="Tokens per window (default: as pretrained)."),
     seed: int = 42,
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
 ):
     """Per-base held-out accuracy and bits per base beside a Markov chain and a two-sided count model."""
     from dnalm.lm.pretrain import score_language_model
 
-    lm = score_language_model(model, corpus, output, max_length=max_length, examples=examples, seed=seed)
+    lm = score_language_model(
+        model,
+        corpus,
+        output,
+        max_length=max_length,
+        examples=examples,
+        seed=seed,
+        trust_remote_code=trust_remote_code,
+    )
     typer.echo(json.dumps(lm, indent=2))
 
 
@@ -646,11 +675,12 @@ def fill_mask_cmd(
     sequence: Annotated[str, typer.Argument(help="DNA with <mask> for each unknown base.")],
     top_k: int = 5,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
 ):
     """Predict masked bases (k-mer/base models: per-base A/C/G/T probabilities)."""
     from dnalm.lm.inference import fill_mask
 
-    result = fill_mask(model, sequence, top_k=top_k)
+    result = fill_mask(model, sequence, top_k=top_k, trust_remote_code=trust_remote_code)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -667,6 +697,7 @@ def embed(
     output: Annotated[Path, typer.Option("-o", "--output", help="emb.npy or emb.parquet")],
     pooling: str = typer.Option("mean", help="mean or cls"),
     batch_size: int = typer.Option(64, min=1),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
 ):
     """One embedding per sequence (long sequences: mean over windows)."""
     from dnalm.io import read_sequences
@@ -675,7 +706,13 @@ def embed(
 
     check_embeddings_path(output)
     records = list(read_sequences(input))
-    vectors = run(model, [r.sequence for r in records], pooling=pooling, batch_size=batch_size)
+    vectors = run(
+        model,
+        [r.sequence for r in records],
+        pooling=pooling,
+        batch_size=batch_size,
+        trust_remote_code=trust_remote_code,
+    )
     write_embeddings(vectors, [r.id for r in records], output)
     typer.echo(f"wrote {vectors.shape[0]:,} x {vectors.shape[1]} embeddings to {output}")
 

@@ -17,6 +17,7 @@ from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.data import stratified_split
 from dnalm.io import write_table
 from dnalm.synth import tata_dataset
+from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = ["DEMO_ARMS", "run_demo"]
 
@@ -97,9 +98,9 @@ def _reload_and_predict(folder, seed, echo, torch, auto_model, auto_tokenizer, l
     new = tata_dataset(6, 100, seed=seed + 1)
     model, tok = load_model(folder)
     probs, _ = predict_proba(model, tok, [r.sequence for r in new], reverse_complement_average=False)
-    plain = auto_model.from_pretrained(folder).eval()
-    plain_tok = auto_tokenizer.from_pretrained(folder)
-    if getattr(tok, "kind", None) == "kmer":  # overlapping k-mers: plain transformers reads them space-separated
+    plain = auto_model.from_pretrained(folder, trust_remote_code=False).eval()
+    plain_tok = auto_tokenizer.from_pretrained(folder, trust_remote_code=False)
+    if capabilities(tok).overlap:  # overlapping k-mers: plain transformers reads them space-separated
         text = [tok.decode(ids[1:-1]) for ids in tok([r.sequence for r in new])["input_ids"]]
     else:  # single-base and non-overlapping tokenizers take raw DNA in plain transformers too
         text = [r.sequence for r in new]

@@ -14,6 +14,7 @@ from dnalm.finetune.data import LabelSpace, load_splits
 from dnalm.finetune.tasks import Task, task_of
 from dnalm.io import read_labeled_fasta, read_sequences
 from dnalm.io.files import atomic_open, check_output_file, write_json
+from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_confusion_matrix
 from dnalm.runtime import distributed
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def evaluate(
-    model_path: str,
+    model_path: str | ModelRef,
     data: str | Path | None,
     output: str | Path,
     *,
@@ -44,6 +45,7 @@ def evaluate(
     """
     from dnalm.models.build import build_model, load_model
 
+    ref = ModelRef.resolve(model_path, trust_remote_code)
     distributed.start()
     output = Path(output)
     if distributed.is_main():
@@ -58,15 +60,9 @@ def evaluate(
     if untrained:
         train = load_splits(data, classes=classes, seed=seed)[0]["train"] if Path(str(data)).is_dir() else records
         space = LabelSpace.from_records(train)
-        model, tok, _ = build_model(
-            model_path,
-            num_labels=space.num_labels,
-            id2label=space.id2label,
-            seed=seed,
-            trust_remote_code=trust_remote_code,
-        )
+        model, tok, _ = build_model(ref, num_labels=space.num_labels, id2label=space.id2label, seed=seed)
     else:
-        model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
+        model, tok = load_model(ref)
     task = task_of(model)
     reverse_complement_average = strand_average_default(model, reverse_complement_average)
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
@@ -213,7 +209,7 @@ def strand_average_default(model, requested: bool | None) -> bool:
 
 
 def predict_file(
-    model_path: str,
+    model_path: str | ModelRef,
     input_path: str | Path,
     output: str | Path,
     *,
@@ -230,9 +226,10 @@ def predict_file(
     (``mean`` or ``max``); ``n_windows`` says how many each got."""
     from dnalm.models.build import load_model
 
+    ref = ModelRef.resolve(model_path, trust_remote_code)
     output = check_output_file(output)  # before any work: a bad path is not found out after the computation
     distributed.start()
-    model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
+    model, tok = load_model(ref)
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     task = task_of(model)
     strands = strand_average_default(model, reverse_complement_average)

@@ -2,7 +2,8 @@
 
 Windows of the length the model was fine-tuned on (or ``window``) start every ``stride`` bases
 along each contig of a FASTA(.gz) file; windows touching an N (or any ambiguity code) are
-skipped and counted. Each window's score is the probability of the positive class, averaged
+skipped and counted. Each window's score is the probability of the target class (``target``;
+default: :func:`dnalm.apply.target.target_class`, named in each file's track line), averaged
 over both strands by default (``strand="plus"``/``"minus"``: one strand). Contigs are read in
 blocks of ``BLOCK`` bases (:func:`dnalm.io.read_fasta_blocks`; a window's bases that run past a
 block are carried into the next) and windows flow through the streaming prediction engine, so
@@ -34,10 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.apply.target import positive_class, target_class, track_line
 from dnalm.io import FastaBlock, read_fasta_blocks
 from dnalm.io.files import atomic_open, check_output_file
+from dnalm.models.ref import ModelRef
 
-__all__ = ["ScanResult", "positive_class", "scan_genome", "window_positions"]
+__all__ = ["ScanResult", "positive_class", "scan_genome", "target_class", "window_positions"]
 
 log = logging.getLogger(__name__)
 STRANDS = ("both", "plus", "minus")
@@ -81,24 +84,8 @@ def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarra
     return starts[clean], int((~clean).sum())
 
 
-def positive_class(model) -> tuple[int, str]:
-    from dnalm.finetune.tasks import task_of
-
-    names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
-    task = task_of(model)
-    if not task.exclusive or task.per_base or len(names) != 2:
-        raise ValueError(
-            f"scan scores one positive class: it needs a two-class classifier; this model has "
-            f"{len(names)} labels ({task.name})"
-        )
-    for i, name in enumerate(names):
-        if name.lower() in ("1", "true", "positive", "pos", "yes"):
-            return i, name
-    return 1, names[1]
-
-
 def scan_genome(
-    model_path: str,
+    model_path: str | ModelRef,
     genome: str | Path,
     output: str | Path,
     *,
@@ -111,9 +98,11 @@ def scan_genome(
     batch_size: int = 256,
     trust_remote_code: bool = False,
     block: int = BLOCK,
+    target: str | None = None,
 ) -> ScanResult:
     """Score every clean window of every contig of ``genome``; write the bedGraph ``output``,
-    and the merged ``peaks`` (BED) and ``bigwig`` when asked. Output paths are checked first."""
+    and the merged ``peaks`` (BED) and ``bigwig`` when asked. Output paths are checked first.
+    The score is P(``target``) (default: :func:`target_class`), named in each file's track line."""
     from dnalm.apply.predict import iter_scores, window_size
     from dnalm.io.sequence import reverse_complement
     from dnalm.models.build import load_model
@@ -136,8 +125,9 @@ def scan_genome(
         raise FileNotFoundError(f"{genome}: no such genome FASTA")
     distributed.start()
     processes, me, main = distributed.world_size(), distributed.rank(), distributed.is_main()
-    model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
-    positive, label = positive_class(model)
+    ref = ModelRef.resolve(model_path, trust_remote_code)
+    model, tok = load_model(ref)
+    positive, label = target_class(model, target)
     _, largest = window_size(model, tok, None)
     window = window or largest
     if window > largest:
@@ -179,6 +169,9 @@ def scan_genome(
         fh = stack.enter_context(atomic_open(output)) if main else None
         peak_fh = stack.enter_context(atomic_open(peaks)) if main and peaks is not None else None
         bw = stack.enter_context(_BigWig(bigwig, sizes)) if sizes is not None else None
+        for handle, kind, what in ((fh, "bedGraph", ""), (peak_fh, "", f" peaks at or above {threshold}")):
+            if handle is not None:
+                handle.write(track_line(kind, label, f"dnalm scan {ref.name}{what}"))
         peak = _Peaks(peak_fh, threshold)
         after = 0  # where the last interval written on this contig ends
         for group in _window_groups(read_fasta_blocks(genome, block), window, stride):

@@ -10,7 +10,8 @@ For each SNV and short indel, a window of the length the model was fine-tuned on
 is centred on the variant in the reference genome; the alternate window is the same stretch with
 the allele replaced (an indel's window is refilled to full length from the right). Both are
 scored by the streaming prediction engine, both strands averaged by default, as the log-odds
-of the positive class: ``delta = score_alt - score_ref`` (negative: the variant weakens the
+of the target class (``target``; default: :func:`dnalm.apply.target.target_class`; the TSV's first line,
+``# ...``, says which): ``delta = score_alt - score_ref`` (negative: the variant weakens the
 predicted element). Every record gets a row: ``status`` is ``ok`` or why it was not scored
 (a contig missing from the genome, a reference allele that disagrees with it, a symbolic or
 non-nucleotide allele, an indel as long as the window); those are also counted and logged,
@@ -29,6 +30,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dnalm.io.files import atomic_open, check_output_file
+from dnalm.models.ref import ModelRef
+from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = ["score_variants", "variant_windows"]
 
@@ -103,7 +106,7 @@ def _header_lines(vcf: Path) -> int:
 
 
 def score_variants(
-    model_path: str,
+    model_path: str | ModelRef,
     vcf: str | Path,
     genome: str | Path,
     output: str | Path,
@@ -112,36 +115,44 @@ def score_variants(
     strand: str = "both",
     batch_size: int = 256,
     trust_remote_code: bool = False,
+    target: str | None = None,
 ) -> dict:
     """Score every variant of ``vcf`` against ``genome`` with a two-class model; write ``output``
-    (TSV with :data:`COLUMNS`) and return the counts per status."""
+    (TSV with :data:`COLUMNS` under a ``#`` line saying what the scores are) and return the counts per
+    status. A classifier's score is the log-odds of ``target`` (default: :func:`dnalm.apply.target.target_class`)."""
     from dnalm.apply.predict import iter_scores, window_size
-    from dnalm.apply.scan import STRANDS, positive_class
+    from dnalm.apply.scan import STRANDS
+    from dnalm.apply.target import target_class
     from dnalm.io import read_fasta
     from dnalm.io.sequence import reverse_complement
     from dnalm.models.build import load_model
 
     if strand not in STRANDS:
         raise ValueError(f"strand must be one of {STRANDS}; got {strand!r}")
+    model_ref = ModelRef.resolve(model_path, trust_remote_code)
     output = check_output_file(output)
     vcf, genome = Path(vcf), Path(genome)
     for path, what in ((vcf, "VCF"), (genome, "genome FASTA")):
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such {what}")
     reader = _reader(vcf)
-    masked_lm = _is_masked_lm(model_path)
+    masked_lm = model_ref.has_mlm_head and not model_ref.has_trained_classifier
     if masked_lm:  # zero-shot: log P(alt) - log P(ref) at the masked variant base
         from dnalm.lm.inference import load_masked_lm
 
-        model, tok = load_masked_lm(str(model_path), trust_remote_code=trust_remote_code)
-        if getattr(tok, "kind", None) not in ("kmer", "base"):
+        if target is not None:
+            raise ValueError(f"{model_ref}: a masked LM scores log P(allele); --target chooses a classifier's class")
+        model, tok = load_masked_lm(model_ref)
+        label = None
+        if not capabilities(tok).per_base:
             raise ValueError(
                 f"{model_path}: zero-shot variant scoring needs a k-mer or single-base masked LM "
                 "(its per-base probabilities); this tokenizer cuts other tokens"
             )
     else:
-        model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
-        positive, _ = positive_class(model)
+        model, tok = load_model(model_ref)
+        positive, label = target_class(model, target)
+    what = "log P(allele) at the masked bases" if masked_lm else f"log-odds of P({label})"
     _, largest = window_size(model, tok, None)
     largest = min(largest, 512) if masked_lm else largest
     window = window or largest
@@ -210,6 +221,7 @@ def score_variants(
             ref_lo, alt_lo = _log_odds(scores[2 * k]), _log_odds(scores[2 * k + 1])
             rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
     with atomic_open(output, newline="") as fh:
+        fh.write(f"# dnalm variants {model_ref.name}: score = {what}; delta = score_alt - score_ref\n")
         w = csv.writer(fh, delimiter="\t", lineterminator="\n")
         w.writerow(COLUMNS)
         w.writerows(rows)
@@ -229,20 +241,9 @@ def score_variants(
         "window": window,
         "strand": "plus (masked LM)" if masked_lm else strand,
         "output": str(output),
-        "score": "log P(allele) at the masked bases" if masked_lm else "positive-class log-odds",
+        "score": what,
+        "target": label,
     }
-
-
-def _is_masked_lm(model_path: str) -> bool:
-    """A checkpoint saved with a masked-LM head (pretrained), not a classifier."""
-    import json
-
-    from dnalm.models.shipped import resolve_model_path
-
-    config = Path(resolve_model_path(model_path)) / "config.json"
-    if not config.is_file():
-        return False
-    return any(a.endswith("ForMaskedLM") for a in json.loads(config.read_text()).get("architectures") or [])
 
 
 def _masked_log_probs(model, tok, ref_window: str, at: int, ref: str, alt: str) -> tuple[float, float]:

@@ -30,6 +30,7 @@ import numpy as np
 
 from dnalm.finetune.tasks import DEFAULT_TASK
 from dnalm.io.files import write_json
+from dnalm.models.ref import ModelRef
 
 __all__ = [
     "DEFAULT_TIME_BUDGET_S",
@@ -213,18 +214,13 @@ def choose_recipe(
     )
 
 
-def is_recipe_checkpoint(model: str | Path) -> bool:
-    """True for a checkpoint folder of the recipe's own architecture (``pos-cnn``): one that
+def is_recipe_checkpoint(model: str | Path | ModelRef) -> bool:
+    """True for a local checkpoint folder of the recipe's own architecture (``pos-cnn``): one that
     ``dnalm pretrain --model pos-cnn-cpu`` or a default ``dnalm finetune`` wrote."""
-    import json
-
     from dnalm.models.baselines import PosCnnConfig
-    from dnalm.models.shipped import resolve_model_path
 
-    config = Path(resolve_model_path(str(model))) / "config.json"
-    if not config.is_file():
-        return False
-    return json.loads(config.read_text(encoding="utf-8")).get("model_type") == PosCnnConfig.model_type
+    ref = ModelRef.resolve(model)
+    return ref.kind in ("shipped", "folder") and ref.architecture == PosCnnConfig.model_type
 
 
 def for_checkpoint(recipe: Recipe, checkpoint: str | Path) -> Recipe:

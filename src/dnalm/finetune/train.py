@@ -35,7 +35,7 @@ from dnalm.finetune.trainer import (
     with_lora,
 )
 from dnalm.io.files import finish_folder, json_ready, start_folder, write_json
-from dnalm.models.shipped import finetune_defaults
+from dnalm.models.ref import ModelRef
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import frozen_gc, resolve_precision
 
@@ -86,23 +86,19 @@ _PRESET_DEFAULTS = {
 }
 
 
-def resolve_settings(cfg: FinetuneConfig, spec, recipe: Recipe | None) -> FinetuneConfig:
+def resolve_settings(cfg: FinetuneConfig, ref: ModelRef | str, recipe: Recipe | None) -> FinetuneConfig:
     """The settings actually used: the user's, else the recipe's (model "auto"), else the preset's
-    defaults. A pure function; the result is what ``dnalm_config.yaml`` records."""
+    defaults (or those a checkpoint records). A pure function; the result is what ``dnalm_config.yaml`` records."""
     values = {}
-    recorded = finetune_defaults(cfg.model) if spec is None and recipe is None else {}  # a checkpoint's own
+    recorded = {} if recipe else ModelRef.resolve(ref).finetune_defaults  # a preset's, or a checkpoint's own
     for key, default in _PRESET_DEFAULTS.items():
         values[key] = getattr(cfg, key)
         if values[key] is None:
             values[key] = getattr(recipe, key) if recipe else recorded.get(key, default)
     if cfg.learning_rate is None:
-        values["learning_rate"] = (
-            recipe.learning_rate if recipe else (spec.learning_rate if spec else recorded.get("learning_rate", 5e-5))
-        )
+        values["learning_rate"] = recipe.learning_rate if recipe else recorded.get("learning_rate", 5e-5)
     if cfg.batch_size is None:
-        values["batch_size"] = (
-            recipe.batch_size if recipe else (spec.batch_size if spec else recorded.get("batch_size", 32))
-        )
+        values["batch_size"] = recipe.batch_size if recipe else recorded.get("batch_size", 32)
     if recipe is not None:
         values["model"] = recipe.model
         if cfg.metric_for_best_model is None:
@@ -128,7 +124,7 @@ class _Run:
     val_note: str
     identity: dict
     recipe: Recipe | None = None
-    spec: Any = None
+    ref: ModelRef | None = None
     checkpoint: Path | None = None
     saved_state: dict | None = None
     plan: dict | None = None
@@ -178,11 +174,9 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
     """Check what can be checked before any work, take the output folder, read the data."""
     from transformers import set_seed
 
-    from dnalm.models.build import resolve_spec
-
     t0 = time.time()
     if cfg.model != "auto":
-        resolve_spec(cfg.model)  # a mistyped model name or folder fails now, before any data is read
+        ModelRef.resolve(cfg.model, cfg.trust_remote_code)  # a mistyped model or untrusted code fails now
     if resume and cfg.self_pretrain:
         raise ValueError("--resume does not continue self-pretraining; run without --resume to start again")
     distributed.start()
@@ -210,13 +204,11 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
 def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:
     """The settings actually used: self-pretraining first if asked, the recipe for model auto (or a
     recipe checkpoint), the preset's defaults otherwise; and where a resumed run continues from."""
-    from dnalm.models.build import resolve_spec
-
     if run.cfg.self_pretrain:
         run.cfg = dataclasses.replace(run.cfg, model=str(_self_pretrain(run)))
     run.recipe = _recipe(run)
-    run.spec = resolve_spec(run.recipe.model if run.recipe else run.cfg.model)
-    cfg = resolve_settings(run.cfg, run.spec, run.recipe)
+    run.ref = ModelRef.resolve(run.recipe.model if run.recipe else run.cfg.model, run.cfg.trust_remote_code)
+    cfg = resolve_settings(run.cfg, run.ref, run.recipe)
     processes = distributed.world_size()
     if cfg.batch_size % processes:
         raise ValueError(
@@ -296,7 +288,7 @@ def _build(run: _Run) -> _Built:
 
     cfg, train = run.cfg, run.train
     model, tok, spec = build_model(
-        cfg.model,
+        run.ref,
         num_labels=run.labels.num_labels,
         id2label=run.labels.id2label,
         problem_type=cfg.problem_type,

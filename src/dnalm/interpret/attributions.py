@@ -1,7 +1,8 @@
 """``dnalm interpret``: which bases a two-class classifier's score rests on.
 
 Every method works for every model dnalm loads (transformers on any tokenizer, the CNN/LSTM
-baselines) and explains the positive class's log-odds, ``log P(pos) - log P(neg)``:
+baselines) and explains the target class's log-odds, ``log P(target) - log P(other)`` (``target``;
+default: :func:`dnalm.apply.target.target_class`):
 
 - ``ism``, in-silico saturation mutagenesis: every base is changed to each of the three others
   and each mutant is scored through the streaming engine (strand averaging as the model folder
@@ -48,7 +49,9 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.io.sequence import BASES, one_hot
+from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_logo
+from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = ["METHODS", "gradient_attributions", "interpret_file", "saturation_mutagenesis"]
 
@@ -152,8 +155,9 @@ def _lookup_mode(input_ids, replace=None):
 def _token_spans(tokenizer, piece: str, ids: list[int]) -> list[tuple[int, int] | None]:
     """Bases ``[start, end)`` of ``piece`` each token of its encoding ``ids`` covers; None for special tokens."""
     special = set(tokenizer.all_special_ids) - {tokenizer.unk_token_id}
-    if getattr(tokenizer, "kind", None) == "kmer":  # overlapping k-mers: token j covers [j, j + k)
-        k, body = tokenizer.k, [t not in special for t in ids]
+    caps = capabilities(tokenizer)
+    if caps.overlap:  # overlapping k-mers: token j covers [j, j + k)
+        k, body = caps.bases_per_token, [t not in special for t in ids]
         starts = np.cumsum(body) - 1
         return [(int(s), int(s) + k) if b else None for s, b in zip(starts, body)]
     if getattr(tokenizer, "is_fast", False):
@@ -216,49 +220,15 @@ def gradient_attributions(
     count = [np.zeros(len(s)) for s in seqs]
     with inference(model, device) as (run, dev), torch.enable_grad():
         explainer = attr_cls(_log_odds_module(run, positive))
+        settings = {"method": method, "n_steps": n_steps, "batch_size": batch_size, "n_shuffles": n_shuffles}
         for b in range(0, len(pieces), batch_size):
             batch = pieces[b : b + batch_size]
             enc = tokenizer(
                 [p[3] for p in batch], padding=True, truncation=True, max_length=max_tokens, return_tensors="pt"
             )
-            ids, mask = enc["input_ids"].to(dev), enc["attention_mask"].to(dev)
-            with torch.no_grad(), _lookup_mode(ids) as look:
-                run(input_ids=ids, attention_mask=mask)
-            if look.output is None:
-                raise ValueError(
-                    f"{type(run).__name__}: no token lookup seen in the forward pass (an embedding "
-                    "of input_ids); gradient methods need one; use --method ism"
-                )
-            vectors = look.output.detach().float().requires_grad_()
-            rows = [r[:m] for r, m in zip(enc["input_ids"].tolist(), mask.sum(1).tolist())]
-            spans = [_token_spans(tokenizer, p[3], r) for p, r in zip(batch, rows)]
-            keep = torch.ones(vectors.shape[:2], device=dev)  # special tokens and padding keep their vectors
-            for j, row in enumerate(spans):
-                keep[j, [t for t, span in enumerate(row) if span is not None]] = 0
-            if method == "deepliftshap":  # the mean of DeepLIFT against each shuffled reference
-                attr = 0
-                with _rescale_rules(), warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message=".*(hooks|non-linear|nonlinear).*")
-                    for _ in range(n_shuffles):
-                        ref_ids = _shuffled_ids(tokenizer, [p[3] for p in batch], ids, spans, rng, max_tokens)
-                        with torch.no_grad(), _lookup_mode(ref_ids) as ref:
-                            run(input_ids=ref_ids, attention_mask=mask)
-                        attr = attr + explainer.attribute(
-                            vectors, baselines=ref.output.detach().float(), additional_forward_args=(ids, mask)
-                        )
-                attr = attr / n_shuffles
-            else:
-                kwargs = (
-                    {
-                        "baselines": vectors.detach() * keep.view(*keep.shape, *[1] * (vectors.dim() - 2)),
-                        "n_steps": n_steps,
-                        "internal_batch_size": batch_size,
-                    }
-                    if method == "ig"
-                    else {}
-                )
-                attr = explainer.attribute(vectors, additional_forward_args=(ids, mask), **kwargs)
-            per_token = attr.sum(dim=tuple(range(2, attr.dim()))).detach().cpu().numpy().astype(np.float64)
+            spans, per_token = _batch_attributions(
+                run, dev, explainer, tokenizer, [p[3] for p in batch], enc, max_tokens, rng, settings
+            )
             for (i, start, rev, bases), row, scores in zip(batch, spans, per_token):
                 per_base = _to_bases(row, scores, len(bases))
                 if rev:
@@ -266,6 +236,52 @@ def gradient_attributions(
                 total[i][start : start + len(bases)] += per_base
                 count[i][start : start + len(bases)] += 1
     return [t / np.maximum(c, 1) for t, c in zip(total, count)]
+
+
+def _batch_attributions(run, dev, explainer, tokenizer, texts, enc, max_tokens, rng, settings: dict):
+    """One batch of windows ``texts`` (tokenized: ``enc``) -> the token spans of each and the attribution
+    summed over each token's vector, ``(batch, tokens)``."""
+    import torch
+
+    method, n_shuffles = settings["method"], settings["n_shuffles"]
+    ids, mask = enc["input_ids"].to(dev), enc["attention_mask"].to(dev)
+    with torch.no_grad(), _lookup_mode(ids) as look:
+        run(input_ids=ids, attention_mask=mask)
+    if look.output is None:
+        raise ValueError(
+            f"{type(run).__name__}: no token lookup seen in the forward pass (an embedding "
+            "of input_ids); gradient methods need one; use --method ism"
+        )
+    vectors = look.output.detach().float().requires_grad_()
+    rows = [r[:m] for r, m in zip(enc["input_ids"].tolist(), mask.sum(1).tolist())]
+    spans = [_token_spans(tokenizer, text, r) for text, r in zip(texts, rows)]
+    keep = torch.ones(vectors.shape[:2], device=dev)  # special tokens and padding keep their vectors
+    for j, row in enumerate(spans):
+        keep[j, [t for t, span in enumerate(row) if span is not None]] = 0
+    if method == "deepliftshap":  # the mean of DeepLIFT against each shuffled reference
+        attr = 0
+        with _rescale_rules(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*(hooks|non-linear|nonlinear).*")
+            for _ in range(n_shuffles):
+                ref_ids = _shuffled_ids(tokenizer, texts, ids, spans, rng, max_tokens)
+                with torch.no_grad(), _lookup_mode(ref_ids) as ref:
+                    run(input_ids=ref_ids, attention_mask=mask)
+                attr = attr + explainer.attribute(
+                    vectors, baselines=ref.output.detach().float(), additional_forward_args=(ids, mask)
+                )
+        attr = attr / n_shuffles
+    else:
+        kwargs = (
+            {
+                "baselines": vectors.detach() * keep.view(*keep.shape, *[1] * (vectors.dim() - 2)),
+                "n_steps": settings["n_steps"],
+                "internal_batch_size": settings["batch_size"],
+            }
+            if method == "ig"
+            else {}
+        )
+        attr = explainer.attribute(vectors, additional_forward_args=(ids, mask), **kwargs)
+    return spans, attr.sum(dim=tuple(range(2, attr.dim()))).detach().cpu().numpy().astype(np.float64)
 
 
 def _to_bases(spans: list[tuple[int, int] | None], scores: np.ndarray, length: int) -> np.ndarray:
@@ -349,7 +365,7 @@ def _shuffled_ids(tokenizer, pieces: list[str], ids, spans, rng: np.random.Gener
 
 
 def interpret_file(
-    model_path: str,
+    model_path: str | ModelRef,
     input_path: str | Path,
     output: str | Path,
     *,
@@ -362,15 +378,17 @@ def interpret_file(
     n_shuffles: int = 20,
     seed: int = 0,
     trust_remote_code: bool = False,
+    target: str | None = None,
 ) -> dict:
     """Attributions for the first ``limit`` sequences of a FASTA/CSV/TSV file into the folder ``output``;
-    with ``motifs``, seqlets clustered into motifs and matched to JASPAR (:func:`dnalm.interpret.motifs.find_motifs`)."""
+    with ``motifs``, seqlets clustered into motifs and matched to JASPAR (:func:`dnalm.interpret.motifs.find_motifs`).
+    What is explained is the log-odds of ``target`` (default: :func:`dnalm.apply.target.target_class`); the class
+    is written into ``attributions.npz`` (``target``), the logos' titles and ``motifs.tsv``."""
     from dnalm.apply.evaluate import strand_average_default
-    from dnalm.apply.scan import positive_class
-    from dnalm.io import read_sequences
-    from dnalm.io.files import atomic_open
+    from dnalm.apply.target import target_class
     from dnalm.models.build import load_model
 
+    ref = ModelRef.resolve(model_path, trust_remote_code)
     if method not in METHODS:
         raise ValueError(
             f"unknown method {method!r}; choose one of: " + ", ".join(f"{k} ({v})" for k, v in METHODS.items())
@@ -384,6 +402,29 @@ def interpret_file(
     output = Path(output)
     if output.exists() and not output.is_dir():
         raise ValueError(f"output {output} is a file; give a folder")
+    records = _first_records(input_path, limit)
+    model, tok = load_model(ref)
+    try:
+        positive, label = target_class(model, target)
+    except ValueError as err:
+        raise ValueError(f"{ref}: interpret explains one class: {err}") from None
+    output.mkdir(parents=True, exist_ok=True)
+    seqs = [r.sequence for r in records]
+    settings = {"n_steps": n_steps, "n_shuffles": n_shuffles, "seed": seed, "batch_size": batch_size}
+    imp, per_method = _attribute(model, tok, seqs, method, positive, strand_average_default(model, None), settings)
+    result = _write_attributions(records, imp, per_method, method, label, output, logos)
+    if motifs:
+        from dnalm.interpret.motifs import find_motifs
+
+        contribs = [a[:, None] * one_hot(s) for a, s in zip(imp, seqs)]
+        result["motifs"] = find_motifs(seqs, contribs, output, target=label)
+    return result
+
+
+def _first_records(input_path, limit: int) -> list:
+    """The first ``limit`` records of a sequence file (the cut is logged)."""
+    from dnalm.io import read_sequences
+
     records = []
     for rec in read_sequences(input_path):
         if len(records) == limit:
@@ -392,39 +433,34 @@ def interpret_file(
         records.append(rec)
     if not records:
         raise ValueError(f"{input_path}: no sequence to interpret")
-    model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
-    try:
-        positive, label = positive_class(model)
-    except ValueError as err:
-        raise ValueError(f"{model_path}: interpret explains one class: {err}") from None
-    output.mkdir(parents=True, exist_ok=True)
-    seqs = [r.sequence for r in records]
-    strands = strand_average_default(model, None)
+    return records
+
+
+def _attribute(model, tok, seqs, method: str, positive: int, strands: bool, settings: dict):
+    """Per-base importance and the per-method ``(len, 4)`` matrices of ``seqs``."""
     if method == "ism":
         per_method = saturation_mutagenesis(
-            model, tok, seqs, positive=positive, batch_size=batch_size, reverse_complement_average=strands
+            model, tok, seqs, positive=positive, batch_size=settings["batch_size"], reverse_complement_average=strands
         )
-        imp = [importance(a) for a in per_method]
-    else:
-        imp = gradient_attributions(
-            model,
-            tok,
-            seqs,
-            method=method,
-            positive=positive,
-            n_steps=n_steps,
-            batch_size=batch_size,
-            reverse_complement_average=strands,
-            n_shuffles=n_shuffles,
-            seed=seed,
-        )
-        per_method = [a[:, None] * one_hot(s) for a, s in zip(imp, seqs)]
+        return [importance(a) for a in per_method], per_method
+    imp = gradient_attributions(
+        model, tok, seqs, method=method, positive=positive, reverse_complement_average=strands, **settings
+    )
+    return imp, [a[:, None] * one_hot(s) for a, s in zip(imp, seqs)]
+
+
+def _write_attributions(records, imp, per_method, method: str, label: str, output: Path, logos: int) -> dict:
+    """``attributions.npz`` (with the explained class as ``target``) and the first ``logos`` logos."""
+    from dnalm.io.files import atomic_open
+
+    seqs = [r.sequence for r in records]
     with atomic_open(output / "attributions.npz", "wb") as fh:
         np.savez_compressed(
             fh,
             ids=np.array([r.id for r in records]),
             sequences=np.array(seqs),
             method=np.array(method),
+            target=np.array(label),
             **{f"{method}_{i}": a for i, a in enumerate(per_method)},
             **{f"importance_{i}": a for i, a in enumerate(imp)},
         )
@@ -436,15 +472,11 @@ def interpret_file(
         )
         for i, (rec, a) in enumerate(zip(records[:logos], imp[:logos]))
     ]
-    result = {
+    return {
         "n_sequences": len(records),
         "method": method,
         "positive_label": label,
+        "target": label,
         "logos": drawn,
         "attributions": str(output / "attributions.npz"),
     }
-    if motifs:
-        from dnalm.interpret.motifs import find_motifs
-
-        result["motifs"] = find_motifs(seqs, [a[:, None] * one_hot(s) for a, s in zip(imp, seqs)], output)
-    return result

@@ -49,6 +49,7 @@ COLUMNS = [
     "qvalue",
     "top_matches",
     "logo",
+    "target",
 ]
 
 
@@ -239,9 +240,11 @@ def find_motifs(
     tax_group: str | None = "vertebrates",
     top: int = 3,
     logos: bool = True,
+    target: str | None = None,
 ) -> list[dict]:
     """Seqlets of ``contribs`` (``(len, 4)`` attribution on the base present, one per sequence) clustered
-    into motifs, matched to JASPAR; writes ``output/motifs.tsv`` and a logo per motif; returns the rows."""
+    into motifs, matched to JASPAR; writes ``output/motifs.tsv`` and a logo per motif; returns the rows.
+    ``target`` names the class the attributions explain (its ``target`` column: ``P(target)``)."""
     from dnalm.io.files import atomic_open
     from dnalm.io.sequence import one_hot
 
@@ -269,6 +272,7 @@ def find_motifs(
         best = matches[0]
         row = {
             "motif": f"motif_{n}",
+            "target": f"P({target})" if target is not None else "",
             "n_seqlets": len(c["members"]),
             "consensus": consensus,
             "mean_contribution": round(float(cwm.sum()), 4),

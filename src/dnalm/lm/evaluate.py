@@ -17,8 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from dnalm.lm.baselines import ContextCounts, MarkovChain, encode_bases, select_order
+from dnalm.tokenizers.capabilities import capabilities
 
-__all__ = ["describe", "fit_references", "lm_metrics", "masked_base_probabilities", "masked_token_scores"]
+__all__ = ["describe", "fit_references", "lm_metrics", "masked_base_probabilities", "masked_token_scores", "verdict"]
 
 
 def _base_letters(tokenizer, k: int) -> np.ndarray:
@@ -47,8 +48,7 @@ def masked_base_probabilities(
     """
     import torch
 
-    kind = getattr(tokenizer, "kind", None)
-    if kind not in ("kmer", "base"):
+    if not capabilities(tokenizer).per_base:
         raise ValueError(
             "per-base masked evaluation needs an overlapping k-mer or single-base tokenizer; "
             f"got {type(tokenizer).__name__}"
@@ -207,15 +207,11 @@ def lm_metrics(
             train_sequences, max_markov_order=max_markov_order, max_context=max_context, alpha=alpha
         )
     markov, context = references
-    if getattr(tokenizer, "kind", None) not in ("kmer", "base"):
+    if not capabilities(tokenizer).per_base:
         out = _token_level_metrics(model, tokenizer, heldout_sequences, markov, batch_size)
         out["beats_markov"] = out["bits_per_base"] < out["markov_bits_per_base"]
         out["beats_context_count"] = None
-        out["verdict"] = (
-            "beats the Markov chain (no two-sided count reference exists for whole tokens)"
-            if out["beats_markov"]
-            else "does not beat the Markov chain: it has learned nothing useful"
-        )
+        out["verdict"] = verdict(out)
         return out
     scored = masked_base_probabilities(model, tokenizer, heldout_sequences, spacing=spacing, batch_size=batch_size)
     bits, hits, markov_bits, context_bits = [], [], [], []
@@ -243,14 +239,31 @@ def lm_metrics(
     }
     out["beats_markov"] = out["bits_per_base"] < out["markov_bits_per_base"]
     out["beats_context_count"] = out["bits_per_base"] < out["context_count_bits_per_base"]
-    out["verdict"] = (
-        "beats the two-sided count model: it uses more than short context"
-        if out["beats_context_count"]
-        else "beats the Markov chain but not the two-sided count model: no more than short context"
-        if out["beats_markov"]
-        else "does not beat the Markov chain: it has learned nothing useful"
-    )
+    out["verdict"] = verdict(out)
     return out
+
+
+def verdict(lm: dict) -> str:
+    """Which references the model beats, in words; a model worse than the uniform baseline (more than
+    2 bits per base) is called so whatever the other references score.
+
+    >>> verdict({"bits_per_base": 2.3, "markov_bits_per_base": 2.5, "beats_markov": True,
+    ...          "beats_context_count": True, "uniform_bits_per_base": 2.0})
+    'is worse than the uniform baseline (2.3000 > 2 bits per base): it has learned nothing useful'
+    """
+    if lm["bits_per_base"] > lm.get("uniform_bits_per_base", 2.0):
+        return (
+            f"is worse than the uniform baseline ({lm['bits_per_base']:.4f} > 2 bits per base)"
+            + ("" if lm["beats_markov"] else " and does not beat the Markov chain")
+            + ": it has learned nothing useful"
+        )
+    if not lm["beats_markov"]:
+        return "does not beat the Markov chain: it has learned nothing useful"
+    if lm.get("beats_context_count") is None:
+        return "beats the Markov chain (no two-sided count reference exists for whole tokens)"
+    if lm["beats_context_count"]:
+        return "beats the two-sided count model: it uses more than short context"
+    return "beats the Markov chain but not the two-sided count model: no more than short context"
 
 
 def describe(lm: dict) -> str:

@@ -17,26 +17,38 @@ import numpy as np
 
 from dnalm.io.sequence import normalize
 from dnalm.models.loading import IncompleteCheckpointError, load_complete
-from dnalm.models.shipped import resolve_model_path
+from dnalm.models.ref import ModelRef
+from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = ["IncompleteCheckpointError", "embed", "fill_mask", "load_complete", "load_masked_lm", "write_embeddings"]
 
 _MASK = re.compile(r"<mask>|\[MASK\]", re.IGNORECASE)
 
 
-def load_masked_lm(model_path: str, trust_remote_code: bool = False):
+def load_masked_lm(model_path: str | ModelRef, trust_remote_code: bool = False):
+    """A pretrained masked LM and its tokenizer (refused if the checkpoint lacks the masked-LM head)."""
     from transformers import AutoModelForMaskedLM
 
     from dnalm.models.build import register_baselines
     from dnalm.tokenizers.dna import load_tokenizer
 
-    model_path = resolve_model_path(model_path)
+    ref = ModelRef.resolve(model_path, trust_remote_code)
+    path, trust = ref.checkpoint("a masked LM"), ref.trust_remote_code
+    ref.check_trust()
     register_baselines()  # dnalm's own masked-LM architectures (the CNN's masked-base model)
-    model = load_complete(AutoModelForMaskedLM, model_path, "fill-mask", trust_remote_code=trust_remote_code)
-    return model, load_tokenizer(str(model_path), trust_remote_code=trust_remote_code)
+    model = load_complete(AutoModelForMaskedLM, path, "fill-mask", trust_remote_code=trust)
+    return model, load_tokenizer(path, trust_remote_code=trust)
 
 
-def fill_mask(model_path: str | Path, sequence: str, *, top_k: int = 5, model=None, tokenizer=None) -> list[dict]:
+def fill_mask(
+    model_path: str | Path | ModelRef,
+    sequence: str,
+    *,
+    top_k: int = 5,
+    model=None,
+    tokenizer=None,
+    trust_remote_code: bool = False,
+) -> list[dict]:
     """Predict the masked bases (k-mer/base models) or masked tokens (other tokenizers).
 
     Returns one dict per mask, in order: ``position`` (1-based base position in the
@@ -49,13 +61,12 @@ def fill_mask(model_path: str | Path, sequence: str, *, top_k: int = 5, model=No
     from dnalm.apply.predict import window_size
 
     if model is None:
-        model, tokenizer = load_masked_lm(str(model_path))
+        model, tokenizer = load_masked_lm(model_path, trust_remote_code)
     parts = _MASK.split(sequence)
     if len(parts) < 2:
         raise ValueError(f"no <mask> in {sequence!r}; mark the bases to predict with <mask>")
     max_tokens, size = window_size(model, tokenizer, None)
-    kind = getattr(tokenizer, "kind", None)
-    if kind not in ("kmer", "base"):
+    if not capabilities(tokenizer).per_base:
         text = tokenizer.mask_token.join(normalize(p, record="input") for p in parts)
         enc = tokenizer(text, return_tensors="pt")
         if enc["input_ids"].shape[1] > max_tokens:
@@ -135,13 +146,14 @@ def _inputs(enc) -> dict:
 
 
 def embed(
-    model_path: str | Path,
+    model_path: str | Path | ModelRef,
     sequences: list[str],
     *,
     pooling: str = "mean",
     batch_size: int = 64,
     model=None,
     tokenizer=None,
+    trust_remote_code: bool = False,
 ) -> np.ndarray:
     """One vector per sequence from the encoder's last hidden layer (mean over tokens or [CLS]).
 
@@ -155,14 +167,16 @@ def embed(
     if pooling not in ("mean", "cls"):
         raise ValueError(f"pooling must be 'mean' or 'cls'; got {pooling!r}")
     if model is None:
-        model_path = resolve_model_path(model_path)
+        ref = ModelRef.resolve(model_path, trust_remote_code)
+        path, trust = ref.checkpoint("embed"), ref.trust_remote_code
+        ref.check_trust()
         try:
-            model = load_complete(AutoModel, model_path, "embed", ignore=("pooler",))
+            model = load_complete(AutoModel, path, "embed", ignore=("pooler",), trust_remote_code=trust)
         except IncompleteCheckpointError:
             raise
         except ValueError:
-            raise ValueError(f"{model_path}: embeddings need a transformer checkpoint") from None  # a dnalm baseline
-        tokenizer = load_tokenizer(str(model_path))
+            raise ValueError(f"{path}: embeddings need a transformer checkpoint") from None  # a dnalm baseline
+        tokenizer = load_tokenizer(path, trust_remote_code=trust)
 
     def forward(model, enc, pieces):
         hidden = model(**enc).last_hidden_state.float()

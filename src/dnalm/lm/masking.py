@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dnalm.tokenizers.capabilities import capabilities
+
 __all__ = ["BatchSeededMasking", "KmerMaskingCollator", "MaskingSchedule"]
 
 
@@ -51,7 +53,7 @@ class KmerMaskingCollator:
         seed: int | None = None,
     ):
         k = getattr(tokenizer, "k", None)
-        if getattr(tokenizer, "kind", None) != "kmer" or not k:
+        if not capabilities(tokenizer).needs_span_masking or not k:
             raise ValueError(
                 "KmerMaskingCollator needs an overlapping k-mer tokenizer (KmerTokenizer); use "
                 "transformers.DataCollatorForLanguageModeling for BPE or single-base tokens"

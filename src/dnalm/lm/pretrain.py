@@ -23,8 +23,10 @@ import numpy as np
 
 from dnalm.finetune.config import check_keys, check_trainer_settings, load_yaml
 from dnalm.io.files import write_json
+from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_loss_curve
 from dnalm.runtime import distributed
+from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = ["RECIPES", "PretrainConfig", "pretrain", "score_language_model", "self_pretrain"]
 
@@ -60,6 +62,7 @@ class PretrainConfig:
     save_total_limit: int = 3
     seed: int = 42
     trainer: dict = field(default_factory=dict)
+    trust_remote_code: bool = False  # allow a checkpoint to continue that ships its own code (auto_map)
 
     def __post_init__(self):
         from dnalm.finetune.recipe import parse_duration
@@ -184,15 +187,17 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
     """Model and tokenizer; a tokenizer saved by an earlier start of this run is reused."""
     from transformers import AutoModelForMaskedLM
 
-    from dnalm.models.build import make_tokenizer, model_max_tokens, resolve_spec, scratch_config
+    from dnalm.models.build import make_tokenizer, model_max_tokens, scratch_config
     from dnalm.tokenizers.dna import load_tokenizer
 
-    spec = resolve_spec(cfg.model)
+    ref = ModelRef.resolve(cfg.model, cfg.trust_remote_code)
+    spec = ref.spec
     if spec is None:  # continue pretraining a checkpoint (or a shipped one, by name)
-        from dnalm.models.shipped import resolve_model_path
-
-        path = resolve_model_path(cfg.model)
-        return AutoModelForMaskedLM.from_pretrained(path), load_tokenizer(path)
+        ref.check_trust()
+        path, trust = ref.path, ref.trust_remote_code
+        return AutoModelForMaskedLM.from_pretrained(path, trust_remote_code=trust), load_tokenizer(
+            path, trust_remote_code=trust
+        )
     if spec.architecture not in MASKED_LM_ARCHITECTURES:
         raise ValueError(
             f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta/modernbert) or the default "
@@ -253,7 +258,7 @@ def _collator(cfg: PretrainConfig, tok):
     """
     from dnalm.lm.masking import BatchSeededMasking
 
-    if getattr(tok, "kind", None) == "kmer":
+    if capabilities(tok).needs_span_masking:
         from dnalm.lm.masking import KmerMaskingCollator
 
         inner = KmerMaskingCollator(tok, mlm_probability=cfg.mlm_probability, span_length=cfg.span_length)
@@ -358,6 +363,7 @@ def pretrain(
     from dnalm.runtime.hardware import frozen_gc, precision_flags, resolve_precision
 
     t0 = time.time()
+    ModelRef.resolve(cfg.model, cfg.trust_remote_code)  # a mistyped model or untrusted code fails before any work
     distributed.start()
     processes = distributed.world_size()
     if cfg.batch_size % processes:
@@ -574,7 +580,7 @@ def _score(model, tok, heldout: list[str], references, batch_size: int, output: 
 
 
 def score_language_model(
-    model_dir: str | Path,
+    model_dir: str | Path | ModelRef,
     corpus_path: str | Path,
     output: str | Path,
     *,
@@ -582,6 +588,7 @@ def score_language_model(
     examples: int = 1000,
     seed: int = 42,
     batch_size: int = 32,
+    trust_remote_code: bool = False,
 ) -> dict:
     """Per-base held-out metrics of a saved masked LM on a corpus's validation windows, beside the
     references fitted on its training segments: what ``dnalm pretrain`` writes at its end
@@ -591,12 +598,14 @@ def score_language_model(
     from dnalm.lm.corpus import load_corpus
     from dnalm.models.build import register_baselines
     from dnalm.models.loading import load_complete
-    from dnalm.models.shipped import resolve_model_path
     from dnalm.tokenizers.dna import load_tokenizer
 
-    path = Path(resolve_model_path(model_dir))
+    ref = ModelRef.resolve(model_dir, trust_remote_code)
+    path, trust = Path(ref.checkpoint("lm-eval")), ref.trust_remote_code
+    ref.check_trust()
     register_baselines()
-    model, tok = load_complete(AutoModelForMaskedLM, path, "lm-eval"), load_tokenizer(path)
+    model = load_complete(AutoModelForMaskedLM, path, "lm-eval", trust_remote_code=trust)
+    tok = load_tokenizer(path, trust_remote_code=trust)
     saved = path / "dnalm_pretrain.yaml"
     if max_length is None and saved.is_file():  # score windows as long as the ones it was pretrained on
         max_length = load_yaml(saved).get("max_length")
@@ -698,8 +707,6 @@ def self_pretrain(
     from datasets import Dataset, DatasetDict
 
     from dnalm.io import read_sequences
-    from dnalm.models.build import resolve_spec
-    from dnalm.models.shipped import finetune_defaults, resolve_model_path
 
     if isinstance(sequences, str | Path):
         path = Path(sequences)
@@ -707,7 +714,8 @@ def self_pretrain(
     seqs = [s if isinstance(s, str) else s.sequence for s in sequences]
     if not seqs:
         raise ValueError("self-pretraining needs training sequences; got none")
-    spec = resolve_spec(model)
+    ref = ModelRef.resolve(model, settings.get("trust_remote_code", False))
+    spec = ref.spec
     if spec is not None and spec.architecture not in MASKED_LM_ARCHITECTURES:
         raise ValueError(
             f"self-pretraining trains a masked language model: {model!r} is a {spec.architecture}; "
@@ -735,10 +743,5 @@ def self_pretrain(
         len(seqs),
         summary["wall_time_s"],
     )
-    defaults = (
-        {"learning_rate": spec.learning_rate, "batch_size": spec.batch_size}
-        if spec is not None
-        else finetune_defaults(resolve_model_path(model))
-    )
-    write_json(output / "dnalm_finetune_defaults.json", defaults)
+    write_json(output / "dnalm_finetune_defaults.json", ref.finetune_defaults)
     return output

@@ -10,18 +10,15 @@ weights at random, so "pretrained vs scratch" compares exactly one thing.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
-import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from dnalm.finetune.config import check_keys
 from dnalm.finetune.tasks import get_task
 from dnalm.models import baselines
-from dnalm.models.shipped import resolve_model_path, shipped_models
+from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
+from dnalm.models.ref import ModelRef
+from dnalm.models.shipped import shipped_models
+from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = [
     "PRESETS",
@@ -49,7 +46,6 @@ _BASELINE_MODELS = {
     baselines.LstmConfig: baselines.LstmForSequenceClassification,
     baselines.PosCnnConfig: baselines.PosCnnForSequenceClassification,
 }
-_TRANSFORMER_TYPES = {"bert": "bert", "roberta": "roberta", "modernbert": "modernbert"}
 
 
 def register_baselines() -> None:
@@ -66,101 +62,10 @@ def register_baselines() -> None:
         AutoModelForMaskedLM.register(baselines.PosCnnConfig, baselines.PosCnnForMaskedLM)
 
 
-@dataclass
-class ModelSpec:
-    """A model to build from scratch: architecture, tokenizer and architecture settings.
-
-    Args:
-        architecture: ``bert``, ``roberta``, ``modernbert``, ``pos-cnn``, ``dilated-cnn``, ``gb-cnn`` or ``lstm``.
-        tokenizer: ``kmer``, ``nonoverlap``, ``base`` or ``bpe`` (BPE is trained on the training split).
-        k: k-mer length for ``kmer``/``nonoverlap``.
-        bpe_vocab_size: vocabulary size for ``bpe``.
-        max_length: the model's maximum number of tokens.
-        learning_rate: default learning rate for fine-tuning this model.
-        batch_size: default training batch size for this model.
-        config: keyword arguments of the architecture's config class (hidden_size, num_hidden_layers, ...).
-    """
-
-    architecture: str
-    tokenizer: str = "kmer"
-    k: int = 6
-    bpe_vocab_size: int = 1024
-    max_length: int = 512
-    learning_rate: float = 5e-5
-    batch_size: int = 32
-    config: dict = field(default_factory=dict)
-
-    def __post_init__(self):
-        known = set(_TRANSFORMER_TYPES) | set(_BASELINE_CONFIGS)
-        if self.architecture not in known:
-            raise ValueError(f"unknown architecture {self.architecture!r}; choose from {sorted(known)}")
-        if self.tokenizer not in ("kmer", "nonoverlap", "base", "bpe"):
-            raise ValueError(f"unknown tokenizer {self.tokenizer!r}; choose kmer, nonoverlap, base or bpe")
-
-
-def _bert(hidden: int, layers: int, heads: int, intermediate: int) -> dict:
-    return {
-        "hidden_size": hidden,
-        "num_hidden_layers": layers,
-        "num_attention_heads": heads,
-        "intermediate_size": intermediate,
-    }
-
-
-PRESETS: dict[str, ModelSpec] = {
-    "tiny": ModelSpec("bert", "kmer", 6, max_length=512, learning_rate=5e-4, config=_bert(128, 2, 4, 512)),
-    "dnabert-6": ModelSpec("bert", "kmer", 6, max_length=512, learning_rate=5e-5, config=_bert(768, 12, 12, 3072)),
-    "tinydnabert": ModelSpec(
-        "roberta", "bpe", bpe_vocab_size=1024, max_length=512, learning_rate=1e-4, config=_bert(512, 6, 8, 2048)
-    ),
-    "tiny-bpe": ModelSpec(
-        "roberta", "bpe", bpe_vocab_size=1024, max_length=512, learning_rate=5e-4, config=_bert(128, 2, 4, 512)
-    ),
-    "mini": ModelSpec(
-        "modernbert",
-        "base",
-        max_length=1024,
-        learning_rate=5e-4,
-        config={**_bert(128, 3, 4, 256), "local_attention": 128},
-    ),
-    "pos-cnn": ModelSpec("pos-cnn", "base", max_length=100_000, learning_rate=2e-3, batch_size=128),
-    "cnn": ModelSpec("dilated-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=128),
-    "cnn-gb": ModelSpec("gb-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=64),
-    "lstm": ModelSpec("lstm", "base", max_length=100_000, learning_rate=1e-3, batch_size=64),
-}
-
-
-def resolve_spec(spec: str) -> ModelSpec | None:
-    """A preset name or YAML file -> ModelSpec; a checkpoint folder or hub id -> None.
-
-    A YAML file may start from a preset (``preset: tiny``) and override any field;
-    unknown keys are an error listing the valid ones.
-    """
-    if spec in PRESETS:
-        return dataclasses.replace(PRESETS[spec], config=dict(PRESETS[spec].config))
-    spec = resolve_model_path(spec)  # a shipped checkpoint's name -> its folder
-    path = Path(spec)
-    if path.suffix in (".yaml", ".yml"):
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: model YAML file not found")
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        base = data.pop("preset", None)
-        check_keys(data, ["preset", *sorted(f.name for f in dataclasses.fields(ModelSpec))], "key", str(path))
-        if base is not None:
-            if base not in PRESETS:
-                raise ValueError(f"{path}: unknown preset {base!r}; choose from {sorted(PRESETS)}")
-            merged = dataclasses.asdict(PRESETS[base])
-            merged["config"] = {**merged["config"], **data.pop("config", {})}
-            data = {**merged, **data}
-        return ModelSpec(**data)
-    if path.is_dir() or "/" in spec:  # a checkpoint folder, a hub id, or a path with a typo in it
-        _check_checkpoint(spec)
-        return None
-    raise ValueError(
-        f"model {spec!r} is not a preset ({', '.join(PRESETS)}), a shipped checkpoint "
-        f"({', '.join(shipped_models()) or 'none'}), a .yaml file, a checkpoint folder or a hub id "
-        "(owner/name)"
-    )
+def resolve_spec(spec: str | ModelRef) -> ModelSpec | None:
+    """A preset name or YAML file -> ModelSpec; a checkpoint folder or hub id -> None
+    (``ModelRef.resolve(spec).spec``)."""
+    return ModelRef.resolve(spec).spec
 
 
 def model_catalogue() -> list[dict]:
@@ -168,8 +73,6 @@ def model_catalogue() -> list[dict]:
     one dict each (``name``, ``kind``, ``architecture``, ``tokenizer``, ``size``, ``learning_rate``,
     ``batch_size``, ``note``)."""
     import json
-
-    from dnalm.models.shipped import finetune_defaults, pretrained_path
 
     rows = [
         {
@@ -204,9 +107,9 @@ def model_catalogue() -> list[dict]:
             }
         )
     for name in shipped_models():
-        folder = pretrained_path(name)
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        lm = folder / "lm_metrics.json"
+        ref = ModelRef.resolve(name)
+        config = ref.config
+        lm = Path(ref.path) / "lm_metrics.json"
         note = ""
         if lm.is_file():
             m = json.loads(lm.read_text(encoding="utf-8"))
@@ -215,7 +118,7 @@ def model_catalogue() -> list[dict]:
                     f"held-out {m['bits_per_base']:.3f} bits/base (Markov({m.get('markov_order')}) "
                     f"{m.get('markov_bits_per_base', float('nan')):.3f})"
                 )
-        defaults = finetune_defaults(folder)
+        defaults = ref.finetune_defaults
         rows.append(
             {
                 "name": name,
@@ -229,13 +132,6 @@ def model_catalogue() -> list[dict]:
             }
         )
     return rows
-
-
-def _looks_like_hub_id(spec: str) -> bool:
-    """``owner/name`` as the Hugging Face hub spells it, and not a local path with a typo in it:
-    one slash, no leading ``.``, ``/`` or ``~``, and no local folder called ``owner``."""
-    parts = spec.split("/")
-    return len(parts) == 2 and all(parts) and not spec.startswith((".", "~")) and not Path(parts[0]).is_dir()
 
 
 def make_tokenizer(spec: ModelSpec, train_sequences):
@@ -273,10 +169,10 @@ def scratch_config(spec: ModelSpec, tokenizer, input_length: int | None, label_k
             **{"classifier_pooling": "mean", **spec.config},
             **label_kwargs,
         )
-    if spec.architecture in _TRANSFORMER_TYPES:
+    if spec.architecture in TRANSFORMER_ARCHITECTURES:
         extra = 2 if spec.architecture == "roberta" else 0  # RoBERTa's position ids start after padding_idx
         return AutoConfig.for_model(
-            _TRANSFORMER_TYPES[spec.architecture],
+            spec.architecture,
             vocab_size=len(tokenizer),
             pad_token_id=tokenizer.pad_token_id,
             max_position_embeddings=spec.max_length + extra,
@@ -301,7 +197,7 @@ def scratch_config(spec: ModelSpec, tokenizer, input_length: int | None, label_k
 
 
 def build_model(
-    spec: str,
+    spec: str | ModelRef,
     *,
     num_labels: int = 2,
     id2label: dict | None = None,
@@ -316,7 +212,7 @@ def build_model(
     """Build ``(model, tokenizer, spec_or_None)`` for sequence classification.
 
     Args:
-        spec: preset name, YAML model file, checkpoint folder or hub id.
+        spec: preset name, YAML model file, checkpoint folder or hub id (or a :class:`ModelRef`).
         num_labels, id2label, problem_type: the head: a name of ``dnalm.finetune.tasks.TASKS`` (a per-base task
             builds a per-nucleotide BERT); None lets transformers infer it from the labels.
         train_sequences: training sequences (a BPE tokenizer from scratch learns on them).
@@ -326,12 +222,9 @@ def build_model(
         config_overrides: architecture settings merged over a preset's (``position_bins``, ...).
     """
     import torch
-    from transformers import AutoConfig, AutoModelForSequenceClassification
-
-    from dnalm.tokenizers.dna import load_tokenizer
 
     register_baselines()
-    spec = resolve_model_path(spec)
+    ref = ModelRef.resolve(spec, trust_remote_code)
     if seed is not None:
         torch.manual_seed(seed)
     id2label = id2label or {i: str(i) for i in range(num_labels)}
@@ -342,62 +235,70 @@ def build_model(
         "label2id": {v: k for k, v in id2label.items()},
         **(task.config_kwargs() if task else {"problem_type": None}),
     }
-    model_spec = resolve_spec(spec)
-    if config_overrides:
-        if model_spec is None:
-            raise ValueError(f"{spec}: architecture settings apply to presets and model YAML files, not checkpoints")
-        model_spec.config.update(config_overrides)
     per_base = task is not None and task.per_base
-    if model_spec is not None:
-        tokenizer = make_tokenizer(model_spec, train_sequences)
-        config = scratch_config(model_spec, tokenizer, input_length, label_kwargs)
-        known = type(config)().to_dict()  # a mistyped setting would otherwise ride along unused
-        unknown = sorted(set(config_overrides or {}) - set(known))
-        if unknown:
-            raise ValueError(
-                f"{spec}: unknown architecture setting(s) {', '.join(map(repr, unknown))} for "
-                f"{type(config).__name__}; known: {', '.join(sorted(k for k in known if not k.startswith('_')))}"
-            )
-        if per_base:
-            return _nucleotide_model(config, tokenizer, spec), tokenizer, model_spec
-        return AutoModelForSequenceClassification.from_config(config), tokenizer, model_spec
-    if _needs_remote_code(spec) and not trust_remote_code:
+    if not ref.is_checkpoint:
+        return _build_new(ref, label_kwargs, per_base, train_sequences, input_length, config_overrides)
+    if config_overrides:
+        raise ValueError(f"{ref}: architecture settings apply to presets and model YAML files, not checkpoints")
+    ref.check_trust()  # a hub id's config.json is read here
+    model, tokenizer = _load_checkpoint(ref, label_kwargs, per_base, from_scratch)
+    _check_vocab(model, tokenizer, ref)
+    return model, tokenizer, None
+
+
+def _build_new(ref: ModelRef, label_kwargs: dict, per_base: bool, train_sequences, input_length, overrides):
+    """A preset or model YAML file with random weights: its tokenizer, config and model."""
+    from transformers import AutoModelForSequenceClassification
+
+    model_spec = ref.spec
+    model_spec.config.update(overrides or {})
+    tokenizer = make_tokenizer(model_spec, train_sequences)
+    config = scratch_config(model_spec, tokenizer, input_length, label_kwargs)
+    known = type(config)().to_dict()  # a mistyped setting would otherwise ride along unused
+    unknown = sorted(set(overrides or {}) - set(known))
+    if unknown:
         raise ValueError(
-            f"{spec}: this checkpoint ships its own model code (auto_map in config.json, e.g. "
-            "DNABERT-2); pass --trust-remote-code (trust_remote_code=True) if you trust its authors"
+            f"{ref}: unknown architecture setting(s) {', '.join(map(repr, unknown))} for "
+            f"{type(config).__name__}; known: {', '.join(sorted(k for k in known if not k.startswith('_')))}"
         )
-    if trust_remote_code:
-        warnings.warn(
-            f"trust_remote_code=True runs Python code shipped with {spec!r}; only use checkpoints you trust",
-            stacklevel=2,
-        )
-    tokenizer = load_tokenizer(spec, trust_remote_code=trust_remote_code)
+    if per_base:
+        return _nucleotide_model(config, tokenizer, ref), tokenizer, model_spec
+    return AutoModelForSequenceClassification.from_config(config), tokenizer, model_spec
+
+
+def _load_checkpoint(ref: ModelRef, label_kwargs: dict, per_base: bool, from_scratch: bool):
+    """A checkpoint's encoder (and tokenizer) under a new classification head (random weights if ``from_scratch``)."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    from dnalm.tokenizers.dna import load_tokenizer
+
+    path, trust = ref.path, ref.trust_remote_code
+    tokenizer = load_tokenizer(path, trust_remote_code=trust)
     try:
         if per_base:
-            config = AutoConfig.from_pretrained(spec, **label_kwargs)
-            model = _nucleotide_model(config, tokenizer, spec, None if from_scratch else spec)
+            config = AutoConfig.from_pretrained(path, trust_remote_code=trust, **label_kwargs)
+            model = _nucleotide_model(config, tokenizer, ref, None if from_scratch else path)
         elif from_scratch:
-            config = AutoConfig.from_pretrained(spec, trust_remote_code=trust_remote_code, **label_kwargs)
-            model = AutoModelForSequenceClassification.from_config(config, trust_remote_code=trust_remote_code)
+            config = AutoConfig.from_pretrained(path, trust_remote_code=trust, **label_kwargs)
+            model = AutoModelForSequenceClassification.from_config(config, trust_remote_code=trust)
         else:
             with _quiet_load_report():  # one line of ours below instead of transformers' coloured table
                 model, info = AutoModelForSequenceClassification.from_pretrained(
-                    spec,
-                    trust_remote_code=trust_remote_code,
+                    path,
+                    trust_remote_code=trust,
                     ignore_mismatched_sizes=True,
                     output_loading_info=True,
                     **label_kwargs,
                 )
-            log.info(_describe_load(spec, model, info))
+            log.info(_describe_load(path, model, info))
     except ValueError as err:
-        if "trust_remote_code" in str(err) and not trust_remote_code:
+        if "trust_remote_code" in str(err) and not trust:
             raise ValueError(
-                f"{spec}: this checkpoint ships its own model code (e.g. DNABERT-2); pass "
+                f"{ref}: this checkpoint ships its own model code (e.g. DNABERT-2); pass "
                 "--trust-remote-code if you trust it"
             ) from err
         raise
-    _check_vocab(model, tokenizer, spec)
-    return model, tokenizer, None
+    return model, tokenizer
 
 
 @contextlib.contextmanager
@@ -438,38 +339,24 @@ def _describe_load(spec: str, model, info: dict) -> str:
     return "; ".join(parts)
 
 
-def _needs_remote_code(spec: str) -> bool:
-    """True when the checkpoint's config.json maps to code shipped with it (``auto_map``) for a model
-    type transformers does not know."""
-    import json
-
-    from transformers import CONFIG_MAPPING
-
-    path = Path(spec) / "config.json"
-    if not path.is_file():
-        from huggingface_hub import hf_hub_download
-
-        path = Path(hf_hub_download(spec, "config.json"))
-    config = json.loads(path.read_text(encoding="utf-8"))
-    return "auto_map" in config and config.get("model_type") not in CONFIG_MAPPING
-
-
 def _nucleotide_model(config, tokenizer, spec: str, weights: str | None = None):
     """A per-nucleotide model (BERT over overlapping k-mers or single bases; the task is in its config)."""
     from dnalm.models.token import BertForNucleotideClassification
 
-    kind = getattr(tokenizer, "kind", None)
-    if getattr(config, "model_type", None) != "bert" or kind not in ("kmer", "base"):
+    caps = capabilities(tokenizer)
+    if getattr(config, "model_type", None) != "bert" or not caps.per_base:
         raise ValueError(
             f"{spec}: per-nucleotide (token) prediction needs a BERT model on overlapping k-mer "
             f"or single-base tokens; got a {getattr(config, 'model_type', '?')} model with "
-            f"{kind or type(tokenizer).__name__} tokens"
+            f"{type(tokenizer).__name__} tokens"
         )
-    config.kmer_k = tokenizer.k if kind == "kmer" else 1
+    config.kmer_k = caps.bases_per_token
     config.problem_type = None
     if weights is None:
         return BertForNucleotideClassification(config)
-    return BertForNucleotideClassification.from_pretrained(weights, config=config, ignore_mismatched_sizes=True)
+    return BertForNucleotideClassification.from_pretrained(
+        weights, config=config, ignore_mismatched_sizes=True, trust_remote_code=False
+    )
 
 
 def model_max_tokens(model, tokenizer) -> int:
@@ -497,53 +384,34 @@ def _check_vocab(model, tokenizer, spec: str) -> None:
         )
 
 
-def load_model(path: str | Path, *, trust_remote_code: bool = False):
+def load_model(path: str | Path | ModelRef, *, trust_remote_code: bool = False):
     """Load a fine-tuned classifier and its tokenizer from a folder that ``finetune`` wrote (or a hub id).
 
     A path that is neither a folder nor a hub id (``owner/name``) fails at once, naming what is there,
     instead of after the hub's retries; a checkpoint without trained classifier weights (a pretrained
     masked LM such as the shipped ``dnalm-cnn``) is refused, not given a random head."""
-    from transformers import AutoConfig, AutoModelForSequenceClassification
+    from transformers import AutoModelForSequenceClassification
 
     from dnalm.models.loading import load_complete
     from dnalm.models.token import BertForNucleotideClassification
     from dnalm.tokenizers.dna import load_tokenizer
 
     register_baselines()
-    path = resolve_model_path(str(path))
-    _check_checkpoint(path)
-    config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
-    if "BertForNucleotideClassification" in (config.architectures or []):
-        return BertForNucleotideClassification.from_pretrained(path), load_tokenizer(path)
+    ref = ModelRef.resolve(path, trust_remote_code)
+    path, trust = ref.checkpoint("a fine-tuned model"), ref.trust_remote_code
+    ref.check_trust()
+    if "BertForNucleotideClassification" in ref.architectures:
+        model = BertForNucleotideClassification.from_pretrained(path, trust_remote_code=trust)
+        return model, load_tokenizer(path, trust_remote_code=trust)
     model = load_complete(
         AutoModelForSequenceClassification,
         path,
         "a classifier",
         hint="it holds no trained classifier (a pretrained model?): fine-tune it first, "
-        f"dnalm finetune DATA --model {path}",
-        trust_remote_code=trust_remote_code,
+        f"dnalm finetune DATA --model {ref.name}",
+        trust_remote_code=trust,
     )
-    return model, load_tokenizer(path, trust_remote_code=trust_remote_code)
-
-
-def _check_checkpoint(spec: str) -> None:
-    """A checkpoint folder with a config.json, or something that can only be a hub id; else a clear error
-    (a path that is not there names the model folders of the nearest folder that is)."""
-    path = Path(spec)
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise ValueError(f"{path} is a folder but not a model checkpoint (no config.json)")
-        return
-    if path.exists():
-        raise ValueError(f"{path} is a file, not a model folder")
-    if _looks_like_hub_id(spec):
-        return
-    parent = next((p for p in path.parents if p.is_dir()), Path("."))
-    held = sorted(c.name for c in parent.iterdir() if c.is_dir() and (c / "config.json").is_file())[:12]
-    raise FileNotFoundError(
-        f"model folder {spec} not found (nor a shipped model or a hub id owner/name)"
-        + (f"; model folders in {parent}: {', '.join(held)}" if held else "")
-    )
+    return model, load_tokenizer(path, trust_remote_code=trust)
 
 
 register_baselines()  # a saved baseline (and the CNN's masked-base model) loads through the Auto classes from here on

@@ -10,7 +10,14 @@ class IncompleteCheckpointError(ValueError):
 
 
 def load_complete(
-    auto_class, model_path: str, what: str, ignore: tuple[str, ...] = (), *, hint: str | None = None, **kwargs
+    auto_class,
+    model_path: str,
+    what: str,
+    ignore: tuple[str, ...] = (),
+    *,
+    hint: str | None = None,
+    trust_remote_code: bool = False,
+    **kwargs,
 ):
     """``auto_class.from_pretrained`` that refuses a checkpoint lacking weights ``what`` needs.
 
@@ -23,10 +30,17 @@ def load_complete(
 
     verbosity = transformers.logging.get_verbosity()
     transformers.logging.set_verbosity_error()  # the load report is checked here instead
-    try:
-        model, info = auto_class.from_pretrained(str(model_path), output_loading_info=True, **kwargs)
+    try:  # a tensor of another shape is reported below (transformers' error points at a report it hid)
+        model, info = auto_class.from_pretrained(
+            str(model_path),
+            output_loading_info=True,
+            ignore_mismatched_sizes=True,
+            trust_remote_code=trust_remote_code,
+            **kwargs,
+        )
     finally:
         transformers.logging.set_verbosity(verbosity)
+    _check_shapes(model_path, info.get("mismatched_keys", []))
     missing = [k for k in info.get("missing_keys", []) if not any(i in k for i in ignore)]
     if missing:
         shown = ", ".join(sorted(missing)[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
@@ -39,3 +53,27 @@ def load_complete(
             )
         )
     return model.eval()
+
+
+def _check_shapes(model_path, mismatched) -> None:
+    """Refuse weights whose shape differs from what the checkpoint's config.json builds, naming them.
+
+    >>> _check_shapes("m", [("bert.embeddings.word_embeddings.weight", (69, 32), (4101, 32))])
+    Traceback (most recent call last):
+    ...
+    dnalm.models.loading.IncompleteCheckpointError: m: 1 weight has another shape in the checkpoint than \
+the model its config.json describes: bert.embeddings.word_embeddings.weight (checkpoint 69x32, model 4101x32); \
+config.json and the weights do not belong together (an edited config.json, or files from two models?)
+    """
+    if not mismatched:
+        return
+    found = sorted((m, (), ()) if isinstance(m, str) else tuple(m) for m in mismatched)
+    shown = ", ".join(
+        f"{k} (checkpoint {'x'.join(map(str, a))}, model {'x'.join(map(str, b))})" for k, a, b in found[:4]
+    ) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
+    n = len(found)
+    raise IncompleteCheckpointError(
+        f"{model_path}: {n} weight{'s have' if n != 1 else ' has'} another shape in the checkpoint than the model its "
+        f"config.json describes: {shown}; config.json and the weights do not belong together (an edited "
+        "config.json, or files from two models?)"
+    )

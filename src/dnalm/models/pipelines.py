@@ -26,6 +26,7 @@ from transformers.pipelines import PIPELINE_REGISTRY, TextClassificationPipeline
 
 from dnalm.io.sequence import normalize
 from dnalm.models.build import model_max_tokens, register_baselines
+from dnalm.tokenizers import DnaTokenizer
 from dnalm.tokenizers.dna import load_tokenizer
 
 __all__ = ["DnaClassificationPipeline"]
@@ -38,7 +39,7 @@ class DnaClassificationPipeline(TextClassificationPipeline):
 
     def __init__(self, model, tokenizer=None, **kwargs):
         path = getattr(model, "name_or_path", None)
-        if tokenizer is None or not hasattr(tokenizer, "kind"):
+        if tokenizer is None or not isinstance(tokenizer, DnaTokenizer):
             if not path:
                 raise ValueError("dna-classification needs a model loaded from a folder (its tokenizer is read there)")
             tokenizer = load_tokenizer(path)

@@ -4,7 +4,7 @@ Each lives in ``dnalm/checkpoints/<name>/``: a Hugging Face model folder (``from
 loads it) with its tokenizer, the command that made it (``PROVENANCE.md``), its held-out
 per-base metrics (``lm_metrics.json``) and the fine-tuning defaults dnalm uses for it
 (``dnalm_finetune_defaults.json``). Wherever dnalm takes a model (``--model``, ``fill-mask``,
-``embed``) the name stands for the folder.
+``embed``) the name stands for the folder (:class:`dnalm.models.ref.ModelRef` resolves it).
 
 >>> "dnalm-mini" in shipped_models()
 True
@@ -14,10 +14,9 @@ True
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-__all__ = ["finetune_defaults", "pretrained_path", "resolve_model_path", "shipped_models"]
+__all__ = ["pretrained_path", "shipped_models"]
 
 CHECKPOINTS = Path(__file__).parent.parent / "checkpoints"
 
@@ -35,18 +34,3 @@ def pretrained_path(name: str = "dnalm-mini") -> Path:
     if not (path / "config.json").is_file():
         raise ValueError(f"no shipped checkpoint {name!r}; this installation has {shipped_models() or 'none'}")
     return path
-
-
-def resolve_model_path(spec: str | Path) -> str:
-    """A shipped checkpoint's name -> its folder; anything else unchanged (a local folder of the
-    same name wins, so nothing a user made is shadowed)."""
-    spec = str(spec)
-    if spec in shipped_models() and not Path(spec).exists():
-        return str(pretrained_path(spec))
-    return spec
-
-
-def finetune_defaults(model: str | Path) -> dict:
-    """Fine-tuning defaults a checkpoint folder records (``learning_rate``, ``batch_size``); {} if none."""
-    path = Path(resolve_model_path(model)) / "dnalm_finetune_defaults.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}

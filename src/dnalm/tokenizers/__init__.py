@@ -3,6 +3,7 @@ single base (:mod:`~dnalm.tokenizers.dna`) and BPE trained on genomes (:mod:`~dn
 
 from __future__ import annotations
 
+from dnalm.tokenizers.capabilities import Capabilities, capabilities
 from dnalm.tokenizers.dna import (
     BaseTokenizer,
     DnaTokenizer,
@@ -16,9 +17,11 @@ from dnalm.tokenizers.dna import (
 
 __all__ = [
     "BaseTokenizer",
+    "Capabilities",
     "DnaTokenizer",
     "KmerTokenizer",
     "NonOverlappingKmerTokenizer",
+    "capabilities",
     "kmer_vocab",
     "load_tokenizer",
     "tokenizer_by_name",

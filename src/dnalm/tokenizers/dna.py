@@ -77,6 +77,22 @@ class DnaTokenizer:
         for a model overlap by this many bases so that no token is lost at a seam."""
         return 0
 
+    @property
+    def bases_per_token(self) -> int:
+        """Bases one A/C/G/T token spans (k for k-mers, 1 for single bases)."""
+        return getattr(self, "k", 1)
+
+    @property
+    def per_base(self) -> bool:
+        """Each base sits at a fixed offset of known tokens (overlapping k-mers, single bases), so
+        per-base masks, probabilities and labels can be read off the tokens."""
+        return self.bases_per_token == 1 or self.overlap == self.bases_per_token - 1
+
+    @property
+    def needs_span_masking(self) -> bool:
+        """Masking one token leaks it through its neighbours (overlapping k-mers): mask whole spans."""
+        return self.overlap > 0
+
     def max_bases(self, max_tokens: int) -> int:
         """Longest stretch of bases guaranteed to fit in ``max_tokens`` tokens with [CLS]/[SEP]
         (every DNA tokenizer here spends at most one token per base, less the overlap).

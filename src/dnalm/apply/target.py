@@ -1,0 +1,63 @@
+"""Which class of a two-class model ``scan``, ``variants`` and ``interpret`` score (``--target``), and how
+their outputs name it."""
+
+from __future__ import annotations
+
+import logging
+
+__all__ = ["POSITIVE_NAMES", "positive_class", "target_class", "track_line"]
+
+log = logging.getLogger(__name__)
+
+#: Label names the default rule of :func:`target_class` takes for the scored class (any case).
+POSITIVE_NAMES = ("1", "true", "positive", "pos", "yes")
+
+
+def target_class(model, target: str | None = None) -> tuple[int, str]:
+    """The class of a two-class model that ``scan``, ``variants`` and ``interpret`` score: ``(index, label)``.
+
+    ``target`` names it (a label of the model, e.g. ``promoter``). Without it, the default rule: the
+    label called 1, true, positive, pos or yes (any case), else the model's second label
+    (``id2label[1]``; ``finetune`` numbers names in sorted order, so of ``promoter``/``random`` the
+    default is ``random``), and a warning says so. An unknown ``target`` is an error listing the labels.
+    """
+    from dnalm.finetune.tasks import task_of
+
+    names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
+    task = task_of(model)
+    if not task.exclusive or task.per_base or len(names) != 2:
+        raise ValueError(
+            f"scan, variants and interpret score one class of a two-class classifier; this model has "
+            f"{len(names)} labels ({task.name})"
+        )
+    if target is not None:
+        if str(target) not in names:
+            raise ValueError(f"--target {target!r} is not a class of this model; its labels: {', '.join(names)}")
+        return names.index(str(target)), str(target)
+    for i, name in enumerate(names):
+        if name.lower() in POSITIVE_NAMES:
+            return i, name
+    log.warning(
+        "scoring P(%s): no label is named %s, so the default is the model's second label (of %s); "
+        "choose the class with --target",
+        names[1],
+        "/".join(POSITIVE_NAMES),
+        ", ".join(names),
+    )
+    return 1, names[1]
+
+
+def positive_class(model) -> tuple[int, str]:
+    """:func:`target_class` by its default rule."""
+    return target_class(model)
+
+
+def track_line(kind: str, label: str, description: str) -> str:
+    """A UCSC ``track`` line naming the scored class, e.g. for a bedGraph:
+
+    >>> track_line("bedGraph", "promoter", "dnalm scan m")
+    'track type=bedGraph name="P(promoter)" description="dnalm scan m: P(promoter)"\\n'
+    """
+    label = label.replace('"', "'")
+    kind = f"type={kind} " if kind else ""
+    return f'track {kind}name="P({label})" description="{description.replace(chr(34), chr(39))}: P({label})"\n'

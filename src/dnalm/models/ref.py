@@ -1,0 +1,222 @@
+"""The model a user names, resolved once at the edge: :class:`ModelRef`.
+
+Every command and public function that takes a model turns the string into a ``ModelRef`` at its
+entry (``ModelRef.resolve``) and passes the object down; nothing below it looks at the string
+again. A reference is one of five kinds: a ``preset`` (random weights, ``dnalm.models.presets``),
+a ``shipped`` checkpoint (inside the package), a local checkpoint ``folder``, a model ``yaml`` file,
+or a ``hub`` id (``owner/name``). A checkpoint's ``config.json`` is read once, here.
+
+A checkpoint that ships its own Python code (``auto_map`` in its config.json, e.g. DNABERT-2) is
+refused unless ``trust_remote_code=True``; every loader passes ``trust_remote_code`` on to
+transformers explicitly, so transformers never asks on the terminal.
+
+>>> ref = ModelRef.resolve("tiny")
+>>> ref.kind, ref.architecture, ref.spec.tokenizer, ref.has_mlm_head
+('preset', 'bert', 'kmer', False)
+>>> ModelRef.resolve("dnalm-mini").kind
+'shipped'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+from dnalm.models.presets import PRESETS, ModelSpec
+from dnalm.models.shipped import pretrained_path, shipped_models
+
+__all__ = ["KINDS", "ModelRef"]
+
+KINDS = ("preset", "shipped", "folder", "yaml", "hub")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A resolved model reference.
+
+    Args:
+        name: what the user wrote.
+        kind: ``preset``, ``shipped``, ``folder``, ``yaml`` or ``hub``.
+        path: the checkpoint folder, YAML file or hub id; None for a preset.
+        trust_remote_code: the user allowed code shipped with the checkpoint to run.
+    """
+
+    name: str
+    kind: str
+    path: str | None = None
+    trust_remote_code: bool = False
+    preset: ModelSpec | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def resolve(cls, model: str | Path | ModelRef, trust_remote_code: bool = False) -> ModelRef:
+        """``model`` (a preset, shipped checkpoint, folder, YAML file or hub id) -> ModelRef; a ModelRef
+        passes through (``trust_remote_code=True`` is added to it). A checkpoint with its own code is
+        refused here unless ``trust_remote_code``; a name that is none of the five kinds is an error
+        listing what is there."""
+        if isinstance(model, ModelRef):
+            if trust_remote_code and not model.trust_remote_code:
+                return cls.resolve(model.name, trust_remote_code=True)
+            return model
+        name = str(model)
+        if name in PRESETS:
+            return cls(name, "preset", None, trust_remote_code, PRESETS[name])
+        path = Path(name)
+        if name in shipped_models() and not path.exists():  # a local folder of the same name wins
+            ref = cls(name, "shipped", str(pretrained_path(name)), trust_remote_code)
+        elif path.suffix in (".yaml", ".yml"):
+            return cls(name, "yaml", name, trust_remote_code, _read_yaml(path))
+        elif path.is_dir() or "/" in name:  # a checkpoint folder, a hub id, or a path with a typo in it
+            _check_checkpoint(name)
+            ref = cls(name, "folder" if path.is_dir() else "hub", name, trust_remote_code)
+        else:
+            raise ValueError(
+                f"model {name!r} is not a preset ({', '.join(PRESETS)}), a shipped checkpoint "
+                f"({', '.join(shipped_models()) or 'none'}), a .yaml file, a checkpoint folder or a hub id "
+                "(owner/name)"
+            )
+        if ref.kind != "hub":  # a hub id's config is fetched when it is loaded (check_trust)
+            ref.check_trust()
+        return ref
+
+    def __str__(self) -> str:
+        return self.path or self.name
+
+    @property
+    def is_checkpoint(self) -> bool:
+        """Weights to load (shipped, folder, hub) rather than a model to build (preset, YAML)."""
+        return self.preset is None
+
+    @property
+    def spec(self) -> ModelSpec | None:
+        """A fresh copy of the preset/YAML spec (callers may change its ``config``); None for a checkpoint."""
+        if self.preset is None:
+            return None
+        return dataclasses.replace(self.preset, config=dict(self.preset.config))
+
+    @cached_property
+    def config(self) -> dict | None:
+        """A checkpoint's ``config.json`` (read once; a hub id's is downloaded); None for a preset/YAML."""
+        if self.preset is not None:
+            return None
+        path = Path(self.path) / "config.json"
+        if self.kind == "hub":
+            from huggingface_hub import hf_hub_download
+
+            path = Path(hf_hub_download(self.path, "config.json"))
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from None
+
+    @property
+    def architecture(self) -> str:
+        """The preset's architecture, or the checkpoint's ``model_type``."""
+        return self.preset.architecture if self.preset is not None else str(self.config.get("model_type", "?"))
+
+    @property
+    def architectures(self) -> list[str]:
+        """The model classes a checkpoint was saved from (config.json's ``architectures``)."""
+        return list((self.config or {}).get("architectures") or [])
+
+    @property
+    def has_mlm_head(self) -> bool:
+        """The checkpoint was saved with a masked-LM head (pretrained, not fine-tuned)."""
+        return any(a.endswith("ForMaskedLM") for a in self.architectures)
+
+    @property
+    def has_trained_classifier(self) -> bool:
+        """The checkpoint was saved from a classifier (a model ``finetune`` wrote)."""
+        return any(a.endswith(("ForSequenceClassification", "ForNucleotideClassification")) for a in self.architectures)
+
+    @property
+    def needs_remote_code(self) -> bool:
+        """The checkpoint maps to Python code shipped with it (``auto_map`` in config.json)."""
+        return self.preset is None and "auto_map" in (self.config or {})
+
+    @property
+    def finetune_defaults(self) -> dict:
+        """Fine-tuning defaults: a preset's learning rate and batch, or what a checkpoint folder records
+        (``dnalm_finetune_defaults.json``; {} if none)."""
+        if self.preset is not None:
+            return {"learning_rate": self.preset.learning_rate, "batch_size": self.preset.batch_size}
+        path = Path(self.path) / "dnalm_finetune_defaults.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+    def check_trust(self) -> None:
+        """Refuse a checkpoint with its own code unless trusted; warn once when it is trusted."""
+        if not self.needs_remote_code:
+            return
+        if not self.trust_remote_code:
+            raise ValueError(
+                f"{self}: this checkpoint ships its own model code (auto_map in config.json, e.g. "
+                "DNABERT-2); pass --trust-remote-code (trust_remote_code=True) if you trust its authors"
+            )
+        warnings.warn(
+            f"trust_remote_code=True runs Python code shipped with {self}; only use checkpoints you trust",
+            stacklevel=3,
+        )
+
+    def checkpoint(self, what: str) -> str:
+        """The checkpoint's path (local folder or hub id) for ``what``; a preset or YAML file is refused."""
+        if self.preset is not None:
+            raise ValueError(
+                f"{self.name} is a {'preset' if self.kind == 'preset' else 'model YAML file'} (a model to build), "
+                f"but {what} needs a saved model folder"
+            )
+        return self.path
+
+
+def _read_yaml(path: Path) -> ModelSpec:
+    """A model YAML file -> ModelSpec: it may start from a preset (``preset: tiny``) and override any field;
+    unknown keys are an error listing the valid ones."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: model YAML file not found")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    base = data.pop("preset", None)
+    valid = ["preset", *sorted(f.name for f in dataclasses.fields(ModelSpec))]
+    for key in data:  # as dnalm.finetune.config.check_keys words it (which imports the recipe, which imports this)
+        if key not in valid:
+            close = difflib.get_close_matches(str(key), valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown key {key!r}{hint}; valid: {', '.join(valid)} [{path}]")
+    if base is not None:
+        if base not in PRESETS:
+            raise ValueError(f"{path}: unknown preset {base!r}; choose from {sorted(PRESETS)}")
+        merged = dataclasses.asdict(PRESETS[base])
+        merged["config"] = {**merged["config"], **data.pop("config", {})}
+        data = {**merged, **data}
+    return ModelSpec(**data)
+
+
+def _looks_like_hub_id(spec: str) -> bool:
+    """``owner/name`` as the Hugging Face hub spells it, and not a local path with a typo in it:
+    one slash, no leading ``.``, ``/`` or ``~``, and no local folder called ``owner``."""
+    parts = spec.split("/")
+    return len(parts) == 2 and all(parts) and not spec.startswith((".", "~")) and not Path(parts[0]).is_dir()
+
+
+def _check_checkpoint(spec: str) -> None:
+    """A checkpoint folder with a config.json, or something that can only be a hub id; else a clear error
+    (a path that is not there names the model folders of the nearest folder that is)."""
+    path = Path(spec)
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ValueError(f"{path} is a folder but not a model checkpoint (no config.json)")
+        return
+    if path.exists():
+        raise ValueError(f"{path} is a file, not a model folder")
+    if _looks_like_hub_id(spec):
+        return
+    parent = next((p for p in path.parents if p.is_dir()), Path("."))
+    held = sorted(c.name for c in parent.iterdir() if c.is_dir() and (c / "config.json").is_file())[:12]
+    raise FileNotFoundError(
+        f"model folder {spec} not found (nor a shipped model or a hub id owner/name)"
+        + (f"; model folders in {parent}: {', '.join(held)}" if held else "")
+    )

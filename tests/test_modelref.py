@@ -1,0 +1,281 @@
+"""The model named once (ModelRef), trust_remote_code always explicit, tokenizer capabilities, --target."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from dnalm.cli import app
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "dnalm"
+MODEL_COMMANDS = (
+    "finetune",
+    "evaluate",
+    "predict",
+    "scan",
+    "variants",
+    "interpret",
+    "embed",
+    "lm-eval",
+    "fill-mask",
+    "pretrain",
+)
+
+
+def _calls(name: str):
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name:
+                yield path, node
+
+
+def test_every_from_pretrained_in_src_says_whether_to_trust_remote_code():
+    seen, missing = 0, []
+    for path, node in _calls("from_pretrained"):
+        seen += 1
+        if not any(k.arg == "trust_remote_code" for k in node.keywords):
+            missing.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert seen >= 8 and not missing, f"from_pretrained without trust_remote_code=: {missing}"
+
+
+def test_no_tokenizer_kind_is_compared_outside_the_tokenizers_package():
+    kinds = {"kmer", "nonoverlap", "base", "bpe"}
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        if "tokenizers" in path.relative_to(SRC).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Compare) and re.search(r"\bkind\b", ast.unparse(node)):
+                strings = {c.value for c in ast.walk(node) if isinstance(c, ast.Constant)}
+                if strings & kinds:
+                    found.append(f"{path.relative_to(SRC)}:{node.lineno}: {ast.unparse(node)}")
+            if (
+                isinstance(node, ast.Call)
+                and ast.unparse(node.func) in ("getattr", "hasattr")
+                and any(isinstance(a, ast.Constant) and a.value == "kind" for a in node.args)
+            ):
+                found.append(f"{path.relative_to(SRC)}:{node.lineno}: {ast.unparse(node)}")
+    assert not found, "ask the tokenizer's capabilities instead: " + "; ".join(found)
+
+
+def test_tokenizers_state_their_capabilities():
+    from dnalm.tokenizers import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer, capabilities
+    from dnalm.tokenizers.bpe import train_bpe
+
+    kmer, base, non = capabilities(KmerTokenizer(k=4)), capabilities(BaseTokenizer()), None
+    non = capabilities(NonOverlappingKmerTokenizer(k=3))
+    bpe = capabilities(train_bpe(["ACGTACGTTTGACCA" * 20] * 10, vocab_size=40))
+    assert (kmer.per_base, kmer.bases_per_token, kmer.overlap, kmer.needs_span_masking) == (True, 4, 3, True)
+    assert (base.per_base, base.bases_per_token, base.overlap, base.needs_span_masking) == (True, 1, 0, False)
+    assert (non.per_base, non.bases_per_token, non.overlap) == (False, 3, 0)
+    assert (bpe.per_base, bpe.bases_per_token, bpe.overlap, bpe.needs_span_masking) == (False, None, 0, False)
+
+
+def test_a_model_reference_is_resolved_once_into_its_kind(tmp_path, dnabert_checkpoint):
+    from dnalm.models.ref import ModelRef
+
+    (tmp_path / "m.yaml").write_text("preset: tiny\nlearning_rate: 0.01\n")
+    preset, shipped = ModelRef.resolve("tiny"), ModelRef.resolve("dnalm-mini")
+    yaml_ref, folder = ModelRef.resolve(str(tmp_path / "m.yaml")), ModelRef.resolve(str(dnabert_checkpoint))
+    hub = ModelRef.resolve("someone/some-model")  # nothing fetched until it is loaded
+    assert [r.kind for r in (preset, shipped, yaml_ref, folder, hub)] == ["preset", "shipped", "yaml", "folder", "hub"]
+    assert preset.config is None and preset.spec.tokenizer == "kmer" and preset.spec is not preset.spec  # copies
+    assert yaml_ref.finetune_defaults["learning_rate"] == 0.01 and yaml_ref.architecture == "bert"
+    assert shipped.has_mlm_head and not shipped.has_trained_classifier and Path(shipped.path).is_dir()
+    assert folder.architecture == "bert" and folder.has_mlm_head and str(folder) == str(dnabert_checkpoint)
+    assert ModelRef.resolve(folder) is folder
+    with pytest.raises(ValueError, match="is a preset .* needs a saved model folder"):
+        preset.checkpoint("predict")
+    with pytest.raises(FileNotFoundError, match="not found"):
+        ModelRef.resolve(str(tmp_path / "nope" / "model"))
+
+
+@pytest.fixture(scope="module")
+def remote_code_folder(tmp_path_factory):
+    """A checkpoint whose config.json maps to Python shipped with it; that code leaves a marker if it runs."""
+    root = tmp_path_factory.mktemp("remote")
+    folder = root / "custom"
+    folder.mkdir()
+    marker = root / "code-ran"
+    auto = ("AutoConfig", "AutoModel", "AutoModelForMaskedLM", "AutoModelForSequenceClassification")
+    config = {"model_type": "dnalm-remote-test", "architectures": ["CustomModel"]}
+    config["auto_map"] = {a: f"custom_code.{'CustomConfig' if a == 'AutoConfig' else 'CustomModel'}" for a in auto}
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "custom_code.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    (folder / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *"ACGTN"]) + "\n")
+    (folder / "dnalm_tokenizer.json").write_text(json.dumps({"type": "base", "model_max_length": 64}))
+    (root / "in.fa").write_text(">a\nACGTACGTAC\n")
+    (root / "data.csv").write_text("sequence,label\n" + "".join(f"ACGTACGTAC,{i % 2}\n" for i in range(8)))
+    (root / "g.fa").write_text(">chr1\n" + "ACGT" * 50 + "\n")
+    (root / "v.vcf").write_text(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t5\t.\tA\tC\t.\t.\t.\n"
+    )
+    return folder, marker
+
+
+def _args(command: str, folder: Path) -> list[str]:
+    root, m = folder.parent, str(folder)
+    return {
+        "finetune": ["finetune", str(root / "data.csv"), "--model", m, "-o", str(root / "ft")],
+        "evaluate": ["evaluate", m, str(root / "data.csv"), "-o", str(root / "ev")],
+        "predict": ["predict", m, str(root / "in.fa"), "-o", str(root / "p.tsv")],
+        "scan": ["scan", m, str(root / "g.fa"), "-o", str(root / "s.bedGraph")],
+        "variants": ["variants", m, str(root / "v.vcf"), "--genome", str(root / "g.fa"), "-o", str(root / "v.tsv")],
+        "interpret": ["interpret", m, str(root / "in.fa"), "-o", str(root / "int")],
+        "embed": ["embed", m, str(root / "in.fa"), "-o", str(root / "e.npy")],
+        "lm-eval": ["lm-eval", m, str(root / "corpus"), "-o", str(root / "lm.json")],
+        "fill-mask": ["fill-mask", m, "ACG<mask>TACG"],
+        "pretrain": ["pretrain", str(root / "corpus"), "-o", str(root / "pt"), "--model", m],
+    }[command]
+
+
+@pytest.mark.parametrize("command", MODEL_COMMANDS)
+def test_a_checkpoint_with_its_own_code_is_refused_in_one_line_without_a_prompt(remote_code_folder, command):
+    folder, marker = remote_code_folder
+    result = CliRunner().invoke(app, _args(command, folder), input="y\n")
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 2, result.output
+    assert "--trust-remote-code" in lines[-1] and str(folder) in lines[-1] and lines[-1].startswith("error:")
+    assert "Do you wish to run the custom code" not in result.output and not marker.exists()
+
+
+@pytest.mark.parametrize("command", MODEL_COMMANDS)
+def test_every_model_command_takes_trust_remote_code(command):
+    result = CliRunner().invoke(app, [command, "--help"], terminal_width=200)
+    assert "--trust-remote-code" in result.output
+
+
+@pytest.fixture(scope="module")
+def promoter_model(tmp_path_factory):
+    """An untrained two-class CNN whose labels are promoter/random (no label reads as 'positive')."""
+    from dnalm.models.build import build_model
+
+    out = tmp_path_factory.mktemp("promoter")
+    model, tok, _ = build_model("pos-cnn", num_labels=2, id2label={0: "promoter", 1: "random"}, seed=0)
+    model.config.dnalm_train_max_tokens = 42
+    model.save_pretrained(out / "m")
+    tok.save_pretrained(out / "m")
+    rng = np.random.default_rng(0)
+    genome = "".join(rng.choice(list("ACGT"), 400))
+    (out / "g.fa").write_text(f">chr1\n{genome}\n")
+    (out / "in.fa").write_text(f">a\n{genome[:40]}\n>b\n{genome[100:140]}\n")
+    (out / "v.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=400>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        + "".join(
+            f"chr1\t{p}\tv{p}\t{genome[p - 1]}\t{'A' if genome[p - 1] != 'A' else 'C'}\t.\t.\t.\n" for p in (50, 200)
+        )
+    )
+    return out
+
+
+def _bedgraph(path: Path) -> tuple[str, np.ndarray]:
+    lines = path.read_text().splitlines()
+    return lines[0], np.array([float(line.split("\t")[3]) for line in lines[1:]])
+
+
+def test_scan_target_chooses_the_class_and_the_track_names_it(promoter_model, tmp_path):
+    m = str(promoter_model / "m")
+    runs = {}
+    for target in ("promoter", "random"):
+        out = tmp_path / f"{target}.bedGraph"
+        args = ["scan", m, str(promoter_model / "g.fa"), "-o", str(out), "--target", target]
+        args += ["--peaks", str(tmp_path / f"{target}.bed")]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert f"P({target})" in result.output
+        runs[target] = _bedgraph(out)
+        assert runs[target][0].startswith(f'track type=bedGraph name="P({target})"')
+        assert f'name="P({target})"' in (tmp_path / f"{target}.bed").read_text().splitlines()[0]
+    np.testing.assert_allclose(runs["promoter"][1] + runs["random"][1], 1.0, atol=1e-4)
+    assert len(runs["promoter"][1]) > 5 and not np.allclose(runs["promoter"][1], 0.5)
+
+
+def test_an_unknown_target_is_refused_naming_the_labels(promoter_model, tmp_path):
+    for args in (
+        ["scan", str(promoter_model / "m"), str(promoter_model / "g.fa"), "-o", str(tmp_path / "s.bedGraph")],
+        ["interpret", str(promoter_model / "m"), str(promoter_model / "in.fa"), "-o", str(tmp_path / "i")],
+    ):
+        result = CliRunner().invoke(app, [*args, "--target", "enhancer"])
+        assert result.exit_code == 2
+        assert "'enhancer' is not a class of this model; its labels: promoter, random" in result.output
+
+
+def test_the_default_target_is_documented_and_announced(promoter_model, tmp_path, caplog):
+    from dnalm.apply.scan import scan_genome
+
+    with caplog.at_level("WARNING"):
+        r = scan_genome(str(promoter_model / "m"), promoter_model / "g.fa", tmp_path / "s.bedGraph")
+    assert r.positive_label == "random" and "scoring P(random)" in caplog.text and "--target" in caplog.text
+    assert 'name="P(random)"' in (tmp_path / "s.bedGraph").read_text().splitlines()[0]
+    for command in ("scan", "variants", "interpret"):  # (the CLI sets up logging anew: after caplog's check)
+        text = " ".join(CliRunner().invoke(app, [command, "--help"]).output.replace("│", " ").split())
+        assert "--target" in text and "else the model's second label (labels promoter/random: random)" in text
+
+
+def test_variants_target_flips_the_sign_and_the_header_says_which_class(promoter_model, tmp_path):
+    pytest.importorskip("cyvcf2")
+    deltas = {}
+    for target in ("promoter", "random"):
+        out = tmp_path / f"{target}.tsv"
+        args = ["variants", str(promoter_model / "m"), str(promoter_model / "v.vcf"), "--genome"]
+        args += [str(promoter_model / "g.fa"), "-o", str(out), "--target", target, "--window", "40"]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert f"log-odds of P({target})" in result.output
+        lines = out.read_text().splitlines(keepends=True)
+        assert lines[0].startswith("# dnalm variants") and f"log-odds of P({target})" in lines[0]
+        deltas[target] = np.array([float(r["delta"]) for r in csv.DictReader(lines[1:], delimiter="\t")])
+    assert len(deltas["promoter"]) == 2
+    np.testing.assert_allclose(deltas["promoter"], -deltas["random"], atol=1e-3)
+
+
+def test_interpret_target_explains_the_chosen_class(promoter_model, tmp_path):
+    from dnalm.interpret.attributions import interpret_file
+
+    got = {}
+    for target in ("promoter", "random"):
+        r = interpret_file(str(promoter_model / "m"), promoter_model / "in.fa", tmp_path / target, target=target)
+        data = np.load(tmp_path / target / "attributions.npz")
+        assert r["target"] == target and str(data["target"]) == target
+        got[target] = data["importance_0"]
+    np.testing.assert_allclose(got["promoter"], -got["random"], atol=1e-4)
+
+
+def test_a_weight_of_another_shape_is_named_not_pointed_at_a_hidden_report(dnabert_checkpoint, tmp_path):
+    import shutil
+
+    folder = tmp_path / "edited"
+    shutil.copytree(dnabert_checkpoint, folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["intermediate_size"] *= 2
+    (folder / "config.json").write_text(json.dumps(config))
+    result = CliRunner().invoke(app, ["fill-mask", str(folder), "ACGTAC<mask>GTACGT"])
+    assert result.exit_code == 2, result.output
+    assert "intermediate.dense.weight (checkpoint" in result.output and "another shape" in result.output
+    assert "above report" not in result.output
+
+
+def test_a_model_worse_than_uniform_is_called_so():
+    from dnalm.lm.evaluate import describe, verdict
+
+    lm = {
+        "bits_per_base": 2.4,
+        "markov_bits_per_base": 2.6,
+        "context_count_bits_per_base": 2.5,
+        "beats_markov": True,
+        "beats_context_count": True,
+        "uniform_bits_per_base": 2.0,
+        "n_bases": 100,
+        "masked_base_accuracy": 0.2,
+        "markov_order": 3,
+        "context_count_k": 2,
+    }
+    lm["verdict"] = verdict(lm)
+    assert "worse than the uniform baseline" in describe(lm) and "context" not in lm["verdict"]
