@@ -36,6 +36,7 @@ import numpy as np
 
 from dnalm.io import FastaBlock, read_fasta_blocks
 from dnalm.io.files import atomic_open, check_output_file
+from dnalm.io.outputs import Output, claims
 
 __all__ = ["ScanResult", "positive_class", "scan_genome", "window_positions"]
 
@@ -97,6 +98,14 @@ def positive_class(model) -> tuple[int, str]:
     return 1, names[1]
 
 
+@claims(
+    "scan",
+    lambda a: {
+        "inputs": [a["model_path"], a["genome"]],
+        "outputs": [Output(a[k]) for k in ("output", "peaks", "bigwig") if a[k] is not None],
+    },
+    resolve=("output", "peaks", "bigwig"),
+)
 def scan_genome(
     model_path: str,
     genome: str | Path,

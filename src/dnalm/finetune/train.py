@@ -22,7 +22,8 @@ from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.data import LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.finetune.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
 from dnalm.finetune.tasks import IGNORE_INDEX, get_task
-from dnalm.io.files import finish_folder, json_ready, start_folder, write_json
+from dnalm.io.files import json_ready, start_folder, write_json
+from dnalm.io.outputs import Output, claims, install_folder
 from dnalm.models.shipped import finetune_defaults
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import frozen_gc, precision_flags, resolve_precision, time_steps
@@ -200,6 +201,15 @@ def trainer_class():
     return DnalmTrainer
 
 
+@claims(
+    "finetune",
+    lambda a: {
+        "inputs": [a["data"], *(a["classes"] or {}).values()],
+        "outputs": [Output(a["output"], "model", rerun="refuse", staged=True)],
+        "overwrite": a["overwrite"],
+        "resume": a["resume"],
+    },
+)
 def finetune(
     cfg: FinetuneConfig,
     data: str | Path | None,
@@ -487,7 +497,7 @@ def finetune(
     }
     if distributed.is_main():
         write_json(output / "training_summary.json", summary)
-        finish_folder(output, final)
+        install_folder(output, final)
     distributed.barrier()  # every process returns once the model folder is in place
     return summary
 

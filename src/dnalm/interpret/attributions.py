@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import BASES, one_hot
 from dnalm.plots import plot_logo
 
@@ -348,6 +349,10 @@ def _shuffled_ids(tokenizer, pieces: list[str], ids, spans, rng: np.random.Gener
     return out
 
 
+@claims(
+    "interpret",
+    lambda a: {"inputs": [a["model_path"], a["input_path"]], "outputs": [Output(a["output"], "interpretation")]},
+)
 def interpret_file(
     model_path: str,
     input_path: str | Path,
