@@ -220,3 +220,13 @@ def test_a_symlinked_output_is_written_at_its_target_and_the_link_kept(tmp_path)
 
     write_text(file_link, "new")
     assert file_link.is_symlink() and file_target.read_text() == "new"
+
+
+def test_a_nested_claim_of_the_same_folder_defers_to_the_outer_one(tmp_path):
+    out = tmp_path / "out"
+    _write_result(out, "notes.txt")
+    with claim("benchmark", outputs=[Output(out, "benchmark")], overwrite=True):
+        with claim("search", outputs=[Output(out, "benchmark")]):  # no --overwrite of its own: the outer one holds
+            _write_result(out, "results.md")
+        assert (tmp_path / ".out.dnalm-lock").is_file()  # still held by the outer claim
+    assert read_marker(out)["files"] == ["results.md"] and not (tmp_path / ".out.dnalm-lock").exists()
