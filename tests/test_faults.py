@@ -41,11 +41,11 @@ def test_finetune_killed_mid_training_keeps_the_previous_model(tata_dir, tmp_pat
     cfg = FinetuneConfig(model="tiny", epochs=1, trainer={"disable_tqdm": True})
     finetune(cfg, tata_dir, out)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
-    longer = _dnalm("finetune", tata_dir, "-o", out, "--model", "tiny", "--epochs", "30", "--seed", "1")
+    longer = _dnalm("finetune", tata_dir, "-o", out, "--model", "tiny", "--epochs", "30", "--seed", "1", "--overwrite")
     _kill_when(longer, lambda: (tmp_path / "model.partial" / "history.csv").is_file())  # mid-training
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert (tmp_path / "model.partial" / "PARTIAL_RUN.txt").is_file()  # marked as what a stopped run left
-    finetune(cfg, tata_dir, out)  # the re-run completes and cleans up, saying so
+    finetune(cfg, tata_dir, out, overwrite=True)  # the re-run completes and cleans up, saying so
     assert sorted(os.listdir(tmp_path)) == ["model"]
     assert f"removing {tmp_path / 'model.partial'}, what a stopped run left" in caplog.text
 

@@ -112,21 +112,24 @@ def test_a_short_run_logs_a_loss_curve_with_the_default_logging_interval(corpus_
 
 
 def test_pretrain_writes_only_where_it_may(corpus_dir, tmp_path):
-    """Issue 12, item 1 for pretrain: a non-empty folder dnalm did not pretrain into is refused (its files
-    untouched); --overwrite replaces a finished run whole, so no folder mixes two runs' files."""
+    """Issue 12, item 1 for pretrain: a non-empty folder dnalm did not write is refused (its files untouched),
+    with --resume too; --overwrite replaces a finished run, removing only what dnalm wrote there."""
     theirs = tmp_path / "theirs"
     theirs.mkdir()
     (theirs / "notes.txt").write_text("mine")
-    with pytest.raises(ValueError, match="is not empty and is not a folder dnalm pretrained into"):
-        pretrain(tiny_config(tmp_path, max_steps=2), corpus_dir, theirs)
+    for resume in (False, True):
+        with pytest.raises(ValueError, match="is not empty and is not a folder dnalm wrote"):
+            pretrain(tiny_config(tmp_path, max_steps=2), corpus_dir, theirs, resume=resume)
     assert [p.name for p in theirs.iterdir()] == ["notes.txt"]
     out = tmp_path / "out"
     pretrain(tiny_config(tmp_path, max_steps=2, save_steps=100), corpus_dir, out)  # finished, no checkpoint
-    (out / "stale.txt").write_text("from the first run")
     with pytest.raises(ValueError, match="already holds a finished pretraining"):
         pretrain(tiny_config(tmp_path, max_steps=2, save_steps=100), corpus_dir, out)
+    (out / "notes.txt").write_text("the user's")
+    with pytest.raises(ValueError, match=r"holds files dnalm did not write \(notes.txt\)"):
+        pretrain(tiny_config(tmp_path, max_steps=2, save_steps=100), corpus_dir, out)
     summary = pretrain(tiny_config(tmp_path, max_steps=3, save_steps=100), corpus_dir, out, overwrite=True)
-    assert summary["steps"] == 3 and not (out / "stale.txt").exists()
+    assert summary["steps"] == 3 and (out / "notes.txt").read_text() == "the user's"
     assert json.loads((out / "pretrain_summary.json").read_text())["steps"] == 3
 
 

@@ -72,8 +72,8 @@ def test_finetune_refuses_a_folder_it_did_not_write(tata_dir, tmp_path):
     with pytest.raises(ValueError, match="not a folder dnalm wrote"):
         finetune(_tiny_cfg(), tata_dir, out)
     assert (out / "chapter1.tex").read_text() == "years of work" and (out / "checkpoints").is_dir()
-    finetune(_tiny_cfg(), tata_dir, out, overwrite=True)  # said in so many words: the folder becomes the model
-    assert (out / "model.safetensors").is_file() and not (out / "chapter1.tex").exists()
+    finetune(_tiny_cfg(), tata_dir, out, overwrite=True)  # said in so many words: the model is written there
+    assert (out / "model.safetensors").is_file() and (out / "chapter1.tex").read_text() == "years of work"
 
 
 def test_a_failed_finetune_leaves_the_previous_model_and_a_marked_partial_folder(tata_dir, tmp_path, monkeypatch):
@@ -87,13 +87,13 @@ def test_a_failed_finetune_leaves_the_previous_model_and_a_marked_partial_folder
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # a run stopped part-way (Ctrl-C; SIGKILL leaves the same files)
 
-    monkeypatch.setattr(dnalm.finetune.train, "finish_folder", killed)
+    monkeypatch.setattr(dnalm.finetune.train, "install_folder", killed)
     with pytest.raises(KeyboardInterrupt):
-        finetune(_tiny_cfg(seed=1), tata_dir, out)
+        finetune(_tiny_cfg(seed=1), tata_dir, out, overwrite=True)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # no mixture
     assert (tmp_path / "model.partial" / "PARTIAL_RUN.txt").is_file()
     monkeypatch.undo()
-    summary = finetune(_tiny_cfg(seed=1), tata_dir, out)  # the re-run removes the partial folder
+    summary = finetune(_tiny_cfg(seed=1), tata_dir, out, overwrite=True)  # the re-run removes the partial folder
     assert summary["seed"] == 1 and not (tmp_path / "model.partial").exists()
     assert sorted(os.listdir(tmp_path)) == ["model"]
 

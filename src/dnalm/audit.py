@@ -30,6 +30,7 @@ import numpy as np
 
 from dnalm.io import Record, copy_records, find_splits, read_sequences
 from dnalm.io.files import atomic_open
+from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import CODE_LUT, reverse_complement
 
 __all__ = ["audit_dataset", "audit_splits", "format_audit", "shared_window_hits", "write_deduplicated"]
@@ -240,6 +241,7 @@ def format_audit(result: dict) -> str:
     return "\n".join(lines)
 
 
+@claims("audit --dedup", lambda a: {"inputs": [a["data"]], "outputs": [Output(a["output"], "dedup")]})
 def write_deduplicated(
     data: str | Path, output: str | Path, *, min_shared: int = 50, kinds: tuple[str, ...] = ("exact", "rc", "near")
 ) -> dict:

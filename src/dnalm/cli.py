@@ -115,6 +115,24 @@ def main() -> None:
         process.finish(succeeded)
 
 
+def _claim(command: str, inputs: list, outputs: list):
+    """Hold the command's claim on its outputs (:mod:`dnalm.io.outputs`) until the command ends."""
+    try:  # typer vendors click in newer versions
+        from typer._click.globals import get_current_context
+    except ImportError:
+        from click import get_current_context
+
+    from dnalm.io.outputs import claim
+
+    return get_current_context().with_resource(claim(command, inputs=inputs, outputs=outputs))
+
+
+def _folder_output(command: str, output: Path, kind: str, inputs: list | None = None) -> Path:
+    from dnalm.io.outputs import Output
+
+    return _claim(command, inputs or [], [Output(output, kind)]).path(output)
+
+
 # -- tokenizer ---------------------------------------------------------------------------
 @tokenizer_app.command("kmer")
 def tokenizer_kmer(
@@ -123,6 +141,7 @@ def tokenizer_kmer(
     max_length: int = typer.Option(512, help="model_max_length in tokens."),
 ):
     """Overlapping k-mer tokenizer with DNABERT's vocabulary and ids."""
+    output = _folder_output("tokenizer kmer", output, "tokenizer")
     from dnalm.tokenizers.dna import KmerTokenizer
 
     _save(KmerTokenizer(k=k, model_max_length=max_length), output)
@@ -135,6 +154,7 @@ def tokenizer_nonoverlap(
     max_length: int = typer.Option(512, help="model_max_length in tokens."),
 ):
     """Non-overlapping k-mers (Nucleotide Transformer style)."""
+    output = _folder_output("tokenizer nonoverlap", output, "tokenizer")
     from dnalm.tokenizers.dna import NonOverlappingKmerTokenizer
 
     _save(NonOverlappingKmerTokenizer(k=k, model_max_length=max_length), output)
@@ -143,6 +163,7 @@ def tokenizer_nonoverlap(
 @tokenizer_app.command("base")
 def tokenizer_base(output: OutDir, max_length: int = typer.Option(512, help="model_max_length in tokens.")):
     """One token per nucleotide."""
+    output = _folder_output("tokenizer base", output, "tokenizer")
     from dnalm.tokenizers.dna import BaseTokenizer
 
     _save(BaseTokenizer(model_max_length=max_length), output)
@@ -160,6 +181,7 @@ def tokenizer_bpe(
     seed: int = 0,
 ):
     """Train a BPE vocabulary on DNA (TinyDNABERT defaults)."""
+    output = _folder_output("tokenizer bpe", output, "tokenizer", inputs)
     import itertools
 
     from dnalm.io import read_sequences
@@ -235,6 +257,7 @@ def synth_tata(
     test_fraction: float = _TEST,
 ):
     """The seed notebook's TATA-box set: half with TATAAA (label 1), half without on either strand."""
+    output = _folder_output("synth tata", output, "synth")
     from dnalm.synth import tata_dataset
 
     _write_split(tata_dataset(n, length, seed=seed), output, dev_fraction, test_fraction, seed)
@@ -254,6 +277,7 @@ def synth_motif(
     test_fraction: float = _TEST,
 ):
     """Implant a motif or PWM sample into random background sequence."""
+    output = _folder_output("synth motif", output, "synth", [pwm])
     from dnalm.synth import motif_dataset, read_pwm
 
     records = motif_dataset(n, length, motif=motif, pwm=read_pwm(pwm) if pwm else None, rate=rate, gc=gc, seed=seed)
@@ -701,9 +725,12 @@ def embed(
 ):
     """One embedding per sequence (long sequences: mean over windows)."""
     from dnalm.io import read_sequences
+    from dnalm.io.outputs import Output
     from dnalm.lm.inference import check_embeddings_path, write_embeddings
     from dnalm.lm.inference import embed as run
 
+    ids = [Output(output.with_suffix(".ids.txt"))] if output.suffix == ".npy" else []
+    output = _claim("embed", [model, input], [Output(output), *ids]).path(output)
     check_embeddings_path(output)
     records = list(read_sequences(input))
     vectors = run(
@@ -777,11 +804,11 @@ def audit(
 ):
     """Leakage audit: exact, reverse-complement and near duplicates within and across splits."""
     from dnalm.audit import audit_dataset, format_audit, write_deduplicated
-    from dnalm.io.files import check_output_file, write_json
+    from dnalm.io.files import write_json
+    from dnalm.io.outputs import Output
     from dnalm.tokenizers.dna import tokenizer_by_name
 
-    if output:
-        check_output_file(output)
+    _claim("audit", [data], [Output(p, k) for p, k in ((output, "file"), (dedup, "dedup")) if p])
     tok = None if tokenizer == "none" else tokenizer_by_name(tokenizer)
     result = audit_dataset(data, min_shared=min_shared, max_ids=max_ids, tokenizer=tok, max_length=max_length)
     if dedup:

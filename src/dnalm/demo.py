@@ -16,6 +16,7 @@ import numpy as np
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.data import stratified_split
 from dnalm.io import write_table
+from dnalm.io.outputs import Output, claims
 from dnalm.synth import tata_dataset
 from dnalm.tokenizers.capabilities import capabilities
 
@@ -30,6 +31,7 @@ DEMO_ARMS = [
 ]
 
 
+@claims("demo", lambda a: {"outputs": [Output(a["output"], "demo")]})
 def run_demo(output: str | Path = "dnalm-demo", *, seed: int = 0, epochs: float = 4, echo=print, arms=None) -> dict:
     """Generate the TATA set, fine-tune each arm, reload the pretrained one two ways, predict; returns
     ``{"arms": [...], "validation_accuracy": ...}``."""

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.io import Record
+from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import normalize, reverse_complement
 
 __all__ = ["motif_dataset", "read_pwm", "tata_dataset", "write_splits"]
@@ -110,6 +111,7 @@ def tata_dataset(n: int = 1000, length: int = 100, seed: int = 0) -> list[Record
     return motif_dataset(n, length, motif="TATAAA", rate=0.5, seed=seed)
 
 
+@claims("synth", lambda a: {"outputs": [Output(a["output"], "synth")]})
 def write_splits(
     records: list[Record], output: str | Path, *, dev_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0
 ) -> dict[str, int]:

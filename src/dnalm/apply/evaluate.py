@@ -14,6 +14,7 @@ from dnalm.finetune.data import LabelSpace, load_splits
 from dnalm.finetune.tasks import Task, task_of
 from dnalm.io import read_labeled_fasta, read_sequences
 from dnalm.io.files import atomic_open, check_output_file, write_json
+from dnalm.io.outputs import Output, claims
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_confusion_matrix
 from dnalm.runtime import distributed
@@ -23,6 +24,13 @@ __all__ = ["evaluate", "plot_confusion_matrix", "predict_file", "strand_average_
 log = logging.getLogger(__name__)
 
 
+@claims(
+    "evaluate",
+    lambda a: {
+        "inputs": [a["model_path"], a["data"], *(a["classes"] or {}).values()],
+        "outputs": [Output(a["output"], "evaluation")],
+    },
+)
 def evaluate(
     model_path: str | ModelRef,
     data: str | Path | None,
@@ -208,6 +216,7 @@ def strand_average_default(model, requested: bool | None) -> bool:
     return bool(getattr(model.config, "dnalm_reverse_complement_average", False))
 
 
+@claims("predict", lambda a: {"inputs": [a["model_path"], a["input_path"]], "outputs": [Output(a["output"])]})
 def predict_file(
     model_path: str | ModelRef,
     input_path: str | Path,

@@ -38,6 +38,7 @@ import numpy as np
 from dnalm.apply.target import positive_class, target_class, track_line
 from dnalm.io import FastaBlock, read_fasta_blocks
 from dnalm.io.files import atomic_open, check_output_file
+from dnalm.io.outputs import Output, claims
 from dnalm.models.ref import ModelRef
 
 __all__ = ["ScanResult", "positive_class", "scan_genome", "target_class", "window_positions"]
@@ -84,6 +85,14 @@ def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarra
     return starts[clean], int((~clean).sum())
 
 
+@claims(
+    "scan",
+    lambda a: {
+        "inputs": [a["model_path"], a["genome"]],
+        "outputs": [Output(a[k]) for k in ("output", "peaks", "bigwig") if a[k] is not None],
+    },
+    resolve=("output", "peaks", "bigwig"),
+)
 def scan_genome(
     model_path: str | ModelRef,
     genome: str | Path,

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dnalm.io.files import atomic_open, check_output_file
+from dnalm.io.outputs import Output, claims
 from dnalm.models.ref import ModelRef
 from dnalm.tokenizers.capabilities import capabilities
 
@@ -105,6 +106,10 @@ def _header_lines(vcf: Path) -> int:
     return count
 
 
+@claims(
+    "variants",
+    lambda a: {"inputs": [a["model_path"], a["vcf"], a["genome"]], "outputs": [Output(a["output"])]},
+)
 def score_variants(
     model_path: str | ModelRef,
     vcf: str | Path,

@@ -21,6 +21,7 @@ import numpy as np
 from dnalm.experiment.config import RunKey
 from dnalm.experiment.results import Results, RunRecord, SearchChoice, Trial, load_records, markdown_table
 from dnalm.io.files import write_text
+from dnalm.io.outputs import Output, claims
 from dnalm.plots import (
     plot_comparison,
     plot_curves,
@@ -231,6 +232,20 @@ def _audit_section(page: _Page, runs_dir: Path) -> None:
     )
 
 
+def _report_claim(runs_dir, output, pretrain) -> dict:
+    """What ``report`` reads and writes: the HTML, the Markdown beside it, and its figures folder."""
+    output = Path(output)
+    return {
+        "inputs": [runs_dir, *(pretrain or [])],
+        "outputs": [
+            Output(output),
+            Output(output.with_suffix(".md")),
+            Output(output.parent / f"{output.stem}_files", "report-figures"),
+        ],
+    }
+
+
+@claims("report", lambda a: _report_claim(a["runs_dir"], a["output"], a["pretrain"]))
 def build_report(
     runs_dir: str | Path, output: str | Path, *, pretrain: list[str | Path] | None = None, title: str | None = None
 ) -> dict:

@@ -22,6 +22,7 @@ from pathlib import Path
 from dnalm.experiment.config import BenchmarkConfig, SearchConfig
 from dnalm.experiment.results import SearchChoice, Trial
 from dnalm.finetune.config import FinetuneConfig
+from dnalm.io.outputs import Output, claims
 from dnalm.plots import plot_search_curves
 
 __all__ = ["run_search", "search_one"]
@@ -174,6 +175,13 @@ def search_one(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchCon
     return chosen
 
 
+@claims(
+    "search",
+    lambda a: {
+        "inputs": [d.path for d in a["bench"].datasets.values()],
+        "outputs": [Output(a["output"], "benchmark", rerun="continue")],
+    },
+)
 def run_search(bench: BenchmarkConfig, output: str | Path) -> dict[str, SearchChoice]:
     """Search every (dataset, model) in scope of ``bench.search``; keys are ``"dataset/model"``."""
     output = Path(output)

@@ -34,7 +34,8 @@ from dnalm.finetune.trainer import (
     versions,
     with_lora,
 )
-from dnalm.io.files import finish_folder, json_ready, start_folder, write_json
+from dnalm.io.files import json_ready, start_folder, write_json
+from dnalm.io.outputs import Output, claims, install_folder
 from dnalm.models.ref import ModelRef
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import frozen_gc, resolve_precision
@@ -142,6 +143,15 @@ class _Built:
     loss_func: Any
 
 
+@claims(
+    "finetune",
+    lambda a: {
+        "inputs": [a["data"], *(a["classes"] or {}).values()],
+        "outputs": [Output(a["output"], "model", rerun="refuse", staged=True)],
+        "overwrite": a["overwrite"],
+        "resume": a["resume"],
+    },
+)
 def finetune(
     cfg: FinetuneConfig,
     data: str | Path | None,
@@ -431,7 +441,7 @@ def _save(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
     summary = _summary(run, built, trainer, train_out, best, note) | {"validation_metrics": val, "lora": lora_note}
     if distributed.is_main():
         write_json(output / "training_summary.json", summary)
-        finish_folder(output, run.final)
+        install_folder(output, run.final)
     distributed.barrier()  # every process returns once the model folder is in place
     return summary
 

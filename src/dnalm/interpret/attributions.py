@@ -48,6 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import BASES, one_hot
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_logo
@@ -364,6 +365,10 @@ def _shuffled_ids(tokenizer, pieces: list[str], ids, spans, rng: np.random.Gener
     return out
 
 
+@claims(
+    "interpret",
+    lambda a: {"inputs": [a["model_path"], a["input_path"]], "outputs": [Output(a["output"], "interpretation")]},
+)
 def interpret_file(
     model_path: str | ModelRef,
     input_path: str | Path,

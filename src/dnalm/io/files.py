@@ -35,6 +35,8 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
     On any error the temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
+    if path.is_symlink():  # written at the link's target, the link kept (dnalm.io.outputs)
+        path = Path(os.path.realpath(path))
     _remove_stale_partials(path)
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     if "b" not in mode:

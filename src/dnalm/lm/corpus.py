@@ -19,6 +19,7 @@ import numpy as np
 
 from dnalm.io import read_sequences
 from dnalm.io.files import write_json
+from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import reverse_complement
 
 __all__ = ["build_corpus", "load_corpus"]
@@ -38,6 +39,88 @@ def _segments(seq: str, rng: np.random.Generator, min_length: int, max_length: i
         stats["short_tail_dropped"] += len(run) - pos
 
 
+def _check_settings(fastas, min_length: int, max_length: int, val_fraction: float) -> None:
+    if not 0 < min_length <= max_length:
+        raise ValueError(f"need 0 < min_length <= max_length; got {min_length}, {max_length}")
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f"val_fraction must be in [0, 1); got {val_fraction}")
+    if not fastas:
+        raise ValueError("build_corpus needs at least one FASTA file")
+    for path in fastas:  # checked here: inside the datasets generator an error would surface late and wrapped
+        if not Path(path).is_file():
+            raise FileNotFoundError(
+                f"{path}: " + ("a folder, not a FASTA file" if Path(path).is_dir() else "no such FASTA file")
+            )
+
+
+def _rows(split: str, *, fastas, stats: dict, counts: dict, settings: dict, progress: bool) -> Iterator[dict]:
+    """One streaming pass over the FASTA files; block assignment and segment lengths are
+    seeded per record and block, so the train and validation passes agree."""
+    from tqdm.auto import tqdm
+
+    seed, block_size, val_fraction = settings["seed"], settings["block_size"], settings["val_fraction"]
+    index = 0
+    for path in fastas:
+        records = read_sequences(path)
+        for rec in tqdm(records, desc=f"{Path(path).name} [{split}]", unit=" records", disable=not progress):
+            if split == "train":
+                counts["records"] += 1
+            starts = range(0, len(rec.sequence), block_size)
+            is_val = np.random.default_rng([seed, index]).random(len(starts)) < val_fraction
+            if val_fraction > 0 and len(starts) > 1 and not is_val.any():
+                is_val[np.random.default_rng([seed, index, 1]).integers(len(starts))] = True
+            for b, (start, val) in enumerate(zip(starts, is_val.tolist())):
+                if val != (split == "validation"):
+                    continue
+                yield from _block_rows(
+                    rec.sequence[start : start + block_size], [seed, index, b, 2], stats[split], settings
+                )
+            index += 1
+
+
+def _block_rows(block: str, rng_seed: list, st: dict, settings: dict) -> Iterator[dict]:
+    st["blocks"] += 1
+    seg_rng = np.random.default_rng(rng_seed)
+    for piece in _segments(block, seg_rng, settings["min_length"], settings["max_length"], st):
+        for text in (piece, reverse_complement(piece)) if settings["add_reverse_complement"] else (piece,):
+            st["segments"] += 1
+            st["bases"] += len(text)
+            st["gc"] += text.count("G") + text.count("C")
+            yield {"sequence": text}
+
+
+def _build_split(split: str, generate, cache: Path, stats: dict, counts: dict, settings: dict):
+    """The split's ``Dataset``; an empty one is an error that says where the bases went."""
+    from datasets import Dataset, Features, Value
+    from datasets.exceptions import DatasetGenerationError
+
+    part = None
+    try:
+        part = Dataset.from_generator(
+            generate,
+            gen_kwargs={"split": split},
+            cache_dir=str(cache),
+            features=Features({"sequence": Value("string")}),
+        )
+    except DatasetGenerationError as err:  # wraps what generate raised: show dnalm's own message
+        if isinstance(err.__cause__, (ValueError, OSError)):
+            raise err.__cause__ from None
+        raise
+    except ValueError:  # datasets refuses an empty split ("corresponds to no data"); generate ran to the end
+        if stats[split]["segments"]:
+            raise
+    if part is None or len(part) == 0:
+        st = stats[split]
+        raise ValueError(
+            f"the {split} part of the corpus is empty: {counts['records']:,} FASTA record(s), {st['blocks']:,} "
+            f"block(s) of {settings['block_size']:,} bases, {st['ambiguous_dropped']:,} N/IUPAC bases dropped, "
+            f"{st['short_tail_dropped']:,} bases in A/C/G/T runs shorter than min_length={settings['min_length']}"
+            + (" (too few blocks for validation: use a smaller block_size)" if split == "validation" else "")
+        )
+    return part
+
+
+@claims("corpus", lambda a: {"inputs": a["fastas"], "outputs": [Output(a["output"], "corpus")]})
 def build_corpus(
     fastas: list[str | Path],
     output: str | Path,
@@ -51,103 +134,39 @@ def build_corpus(
     progress: bool = True,
 ) -> dict:
     """Build ``output/`` (a ``DatasetDict`` with ``train`` and ``validation``) and ``output/summary.json``."""
-    from datasets import Dataset, DatasetDict, Features, Value
-    from datasets.exceptions import DatasetGenerationError
-    from tqdm.auto import tqdm
+    from functools import partial
 
-    if not 0 < min_length <= max_length:
-        raise ValueError(f"need 0 < min_length <= max_length; got {min_length}, {max_length}")
-    if not 0 <= val_fraction < 1:
-        raise ValueError(f"val_fraction must be in [0, 1); got {val_fraction}")
-    if not fastas:
-        raise ValueError("build_corpus needs at least one FASTA file")
-    for path in fastas:  # checked here: inside the datasets generator an error would surface late and wrapped
-        if not Path(path).is_file():
-            raise FileNotFoundError(
-                f"{path}: " + ("a folder, not a FASTA file" if Path(path).is_dir() else "no such FASTA file")
-            )
+    from datasets import DatasetDict
+
+    _check_settings(fastas, min_length, max_length, val_fraction)
     output = Path(output)
     stats = {
         split: {"segments": 0, "bases": 0, "gc": 0, "ambiguous_dropped": 0, "short_tail_dropped": 0, "blocks": 0}
         for split in ("train", "validation")
     }
-    n_records = 0
-
-    def generate(split: str) -> Iterator[dict]:
-        """One streaming pass over the FASTA files; block assignment and segment lengths are
-        seeded per record and block, so the train and validation passes agree."""
-        nonlocal n_records
-        index = 0
-        for path in fastas:
-            for rec in tqdm(
-                read_sequences(path), desc=f"{Path(path).name} [{split}]", unit=" records", disable=not progress
-            ):
-                if split == "train":
-                    n_records += 1
-                starts = range(0, len(rec.sequence), block_size)
-                is_val = np.random.default_rng([seed, index]).random(len(starts)) < val_fraction
-                if val_fraction > 0 and len(starts) > 1 and not is_val.any():
-                    is_val[np.random.default_rng([seed, index, 1]).integers(len(starts))] = True
-                for b, (start, val) in enumerate(zip(starts, is_val.tolist())):
-                    if val != (split == "validation"):
-                        continue
-                    st = stats[split]
-                    st["blocks"] += 1
-                    seg_rng = np.random.default_rng([seed, index, b, 2])
-                    block = rec.sequence[start : start + block_size]
-                    for piece in _segments(block, seg_rng, min_length, max_length, st):
-                        for text in (piece, reverse_complement(piece)) if add_reverse_complement else (piece,):
-                            st["segments"] += 1
-                            st["bases"] += len(text)
-                            st["gc"] += text.count("G") + text.count("C")
-                            yield {"sequence": text}
-                index += 1
-
-    cache = output / ".cache"
-    shutil.rmtree(cache, ignore_errors=True)  # a stale cache would be reused without running generate (no stats)
-    parts = {}
-    try:
-        for split in ("train", "validation"):
-            if split == "validation" and val_fraction == 0:
-                continue
-            try:
-                parts[split] = Dataset.from_generator(
-                    generate,
-                    gen_kwargs={"split": split},
-                    cache_dir=str(cache),
-                    features=Features({"sequence": Value("string")}),
-                )
-            except DatasetGenerationError as err:  # wraps what generate raised: show dnalm's own message
-                if isinstance(err.__cause__, (ValueError, OSError)):
-                    raise err.__cause__ from None
-                raise
-            except ValueError:  # datasets refuses an empty split ("corresponds to no data"); generate ran to the end
-                if stats[split]["segments"]:
-                    raise
-            if split not in parts or len(parts[split]) == 0:
-                st = stats[split]
-                raise ValueError(
-                    f"the {split} part of the corpus is empty: {n_records:,} FASTA record(s), {st['blocks']:,} "
-                    f"block(s) of {block_size:,} bases, {st['ambiguous_dropped']:,} N/IUPAC bases dropped, "
-                    f"{st['short_tail_dropped']:,} bases in A/C/G/T runs shorter than min_length={min_length}"
-                    + (" (too few blocks for validation: use a smaller block_size)" if split == "validation" else "")
-                )
-        DatasetDict(parts).save_to_disk(str(output))
-    finally:
-        shutil.rmtree(cache, ignore_errors=True)
-    for st in stats.values():
-        st["gc_content"] = st.pop("gc") / st["bases"] if st["bases"] else 0.0
-    summary = {
-        "fastas": [str(p) for p in fastas],
-        "records": n_records,
+    counts = {"records": 0}
+    settings = {
         "min_length": min_length,
         "max_length": max_length,
         "val_fraction": val_fraction,
         "block_size": block_size,
         "reverse_complement": add_reverse_complement,
+        "add_reverse_complement": add_reverse_complement,
         "seed": seed,
-        **stats,
     }
+    generate = partial(_rows, fastas=fastas, stats=stats, counts=counts, settings=settings, progress=progress)
+    cache = output / ".cache"
+    shutil.rmtree(cache, ignore_errors=True)  # a stale cache would be reused without running generate (no stats)
+    try:
+        splits = ("train", "validation") if val_fraction > 0 else ("train",)
+        parts = {split: _build_split(split, generate, cache, stats, counts, settings) for split in splits}
+        DatasetDict(parts).save_to_disk(str(output))
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    for st in stats.values():
+        st["gc_content"] = st.pop("gc") / st["bases"] if st["bases"] else 0.0
+    settings.pop("add_reverse_complement")
+    summary = {"fastas": [str(p) for p in fastas], "records": counts["records"], **settings, **stats}
     write_json(output / "summary.json", summary)
     return summary
 

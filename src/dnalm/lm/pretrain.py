@@ -15,6 +15,7 @@ import dataclasses
 import json
 import logging
 import math
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ import numpy as np
 
 from dnalm.finetune.config import check_keys, check_trainer_settings, load_yaml
 from dnalm.io.files import write_json
+from dnalm.io.outputs import Output, claims, read_marker
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_loss_curve
 from dnalm.runtime import distributed
@@ -306,24 +308,16 @@ def _callbacks(cfg: PretrainConfig, collator, output: Path):
 
 
 def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
-    """Refuse an output folder this run must not write into; clear one dnalm pretrained into when told to.
+    """Clear an earlier pretraining run in ``output`` when this run starts afresh.
 
-    A non-empty folder without ``dnalm_pretrain.yaml`` is not a pretraining folder: refused unless
-    ``overwrite`` (then written into, the other files left as they are). A pretraining folder is
-    continued with ``resume``; without it a finished run (``pretrain_summary.json``) or one with
-    checkpoints is refused unless ``overwrite``, which removes it first (dnalm wrote it), and what a
-    run killed before its first checkpoint left is removed, so no folder mixes two runs.
+    Which folders are written at all is :mod:`dnalm.io.outputs`' rule (a folder dnalm did not write is
+    refused unless ``overwrite``, with ``--resume`` too). A pretraining folder is continued with
+    ``resume``; without it a finished run (``pretrain_summary.json``) or one with checkpoints is refused
+    unless ``overwrite``, which removes what dnalm wrote there first (the user's other files stay), and
+    what a run killed before its first checkpoint left is removed, so no folder mixes two runs.
     """
-    if output.exists() and not output.is_dir():
-        raise ValueError(f"output {output} is a file; give a folder name")
-    if not output.is_dir() or not any(output.iterdir()) or resume:
-        return
-    if not (output / "dnalm_pretrain.yaml").is_file():
-        if not overwrite:
-            raise ValueError(
-                f"output folder {output} is not empty and is not a folder dnalm pretrained into (no "
-                "dnalm_pretrain.yaml); choose another folder, or pass --overwrite to write into it"
-            )
+    marker = read_marker(output) if output.is_dir() else None
+    if resume or marker is None or marker["kind"] != "pretrain":
         return
     finished = (output / "pretrain_summary.json").is_file()
     if (finished or last is not None) and not overwrite:
@@ -333,15 +327,24 @@ def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
             "another output folder"
         )
     if distributed.is_main():
-        import shutil
-
+        ours = [p for p in output.iterdir() if marker.get("legacy") or p.name in marker["files"]]
         log.warning(
             "removing the earlier pretraining run in %s (%s)", output, "--overwrite" if overwrite else "unfinished"
         )
-        shutil.rmtree(output)
+        for path in ours:
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
     distributed.barrier()
 
 
+@claims(
+    "pretrain",
+    lambda a: {
+        "inputs": [a["corpus_path"]] if isinstance(a["corpus_path"], str | Path) else [],
+        "outputs": [Output(a["output"], "pretrain", rerun="continue")],
+        "overwrite": a["overwrite"],
+        "resume": a["resume"],
+    },
+)
 def pretrain(
     cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bool = False, overwrite: bool = False
 ) -> dict:
@@ -354,13 +357,11 @@ def pretrain(
     the end the model is scored per base on held-out windows beside a Markov chain and a two-sided
     count model fitted on the training segments (``lm_metrics.json``).
     """
-    import torch
     import yaml
-    from transformers import Trainer, TrainingArguments, set_seed
+    from transformers import set_seed
 
     from dnalm.lm.corpus import load_corpus
-    from dnalm.runtime.callbacks import last_checkpoint, progress_bars
-    from dnalm.runtime.hardware import frozen_gc, precision_flags, resolve_precision
+    from dnalm.runtime.hardware import frozen_gc
 
     t0 = time.time()
     ModelRef.resolve(cfg.model, cfg.trust_remote_code)  # a mistyped model or untrusted code fails before any work
@@ -372,37 +373,14 @@ def pretrain(
         )
     output = Path(output)
     checkpoints = output / "checkpoints"
-    last = last_checkpoint(checkpoints, complete_marker="trainer_state.json")
-    _claim_output(output, resume, overwrite, last)
-    if resume and last is None:
-        log.warning("--resume: no checkpoint in %s, starting from step 0", checkpoints)
-    elif resume:
-        _check_resume(cfg, corpus_path, output)
-    if not resume:
-        last = None
-    output.mkdir(parents=True, exist_ok=True)
+    last = _prepare_output(cfg, corpus_path, output, resume, overwrite)
     set_seed(cfg.seed)
     corpus = load_corpus(corpus_path) if isinstance(corpus_path, str | Path) else corpus_path
     model, tok = _build(cfg, corpus, output)
     max_length = min(cfg.max_length or tok.model_max_length, tok.model_max_length)
-    data = _tokenize(corpus, tok, max_length)
-    lengths = _window_lengths(data["train"])
-    padding = _padding_fraction(lengths, max_length)
-    log.info(
-        "%d training windows of %d tokens; %.1f%% of the token slots are padding",
-        len(data["train"]),
-        max_length,
-        100 * padding,
-    )
+    data, lengths, padding = _training_windows(cfg, corpus, tok, max_length)
     heldout = _heldout_windows(corpus, tok, max_length, cfg)
     references = _fit_references(corpus, tok) if heldout else None
-    if "validation" in data and cfg.max_eval_examples and len(data["validation"]) > cfg.max_eval_examples:
-        log.info(
-            "scoring a fixed, seeded sample of %d of %d validation windows at each evaluation",
-            cfg.max_eval_examples,
-            len(data["validation"]),
-        )
-        data["validation"] = data["validation"].shuffle(seed=cfg.seed).select(range(cfg.max_eval_examples))
     collator = _collator(cfg, tok)
     steps, eval_steps, deadline, budget_note = distributed.broadcast(  # every process follows the main one's plan
         _plan(cfg, model, data, collator, last if resume else None, t0, len(heldout))
@@ -412,46 +390,8 @@ def pretrain(
             yaml.safe_dump({**dataclasses.asdict(cfg), "max_steps": steps, "eval_steps": eval_steps}, sort_keys=False)
         )
         write_json(output / _CORPUS_FILE, corpus_digest(corpus_path))
-    ours = dict(
-        output_dir=str(checkpoints),
-        max_steps=steps,
-        per_device_train_batch_size=cfg.batch_size // processes,  # batch_size: all processes' batch
-        per_device_eval_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        learning_rate=cfg.learning_rate,
-        warmup_steps=cfg.warmup_steps,
-        weight_decay=cfg.weight_decay,
-        lr_scheduler_type=cfg.lr_scheduler,
-        save_strategy="steps",
-        save_steps=cfg.save_steps,
-        eval_strategy="steps" if "validation" in data else "no",
-        eval_steps=eval_steps,
-        logging_steps=min(cfg.logging_steps, eval_steps, max(1, steps // 20)),  # a curve, even for short runs
-        save_total_limit=cfg.save_total_limit,
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        report_to="none",
-        dataloader_drop_last=False,
-        disable_tqdm=not progress_bars(),
-        # mixed precision on a GPU; on a CPU fp32 (bf16 autocast is measured for fine-tuning, not yet here)
-        **precision_flags(resolve_precision("auto") if torch.cuda.is_available() else "fp32"),
-    )
-    args = TrainingArguments(**{**ours, **cfg.trainer})  # the trainer: pass-through wins
-    callbacks = _callbacks(cfg, collator, output)
-    if deadline is not None:
-        from dnalm.runtime.callbacks import TimeBudget
-
-        callbacks.append(TimeBudget(deadline))
-    trainer = Trainer(
-        model=model,
-        args=args,
-        train_dataset=data["train"],
-        eval_dataset=data.get("validation"),
-        data_collator=collator,
-        compute_metrics=_masked_accuracy,
-        preprocess_logits_for_metrics=lambda logits, labels: logits.argmax(dim=-1),
-        callbacks=callbacks,
-    )
+    args = _training_args(cfg, checkpoints, steps, eval_steps, has_validation="validation" in data)
+    trainer = _trainer(cfg, model, args, data, collator, output, deadline)
     t_train = time.time()
     with frozen_gc():  # full collections would walk every object of torch and transformers, several times a run
         trainer.train(resume_from_checkpoint=str(last) if resume and last is not None else None)
@@ -465,8 +405,122 @@ def pretrain(
         write_json(output / "history.json", history)
         plot_loss_curve(history, output / "loss_curve.png")
         lm = _score(model, tok, heldout, references, cfg.batch_size, output / "lm_metrics.json") if heldout else None
-    tokens_seen = trainer.state.global_step * cfg.batch_size * cfg.gradient_accumulation_steps * lengths.mean()
-    summary = {
+    summary = _summary(cfg, trainer, corpus, data, resume=resume, last=last, steps=steps, budget_note=budget_note)
+    summary.update(
+        padding_fraction=round(padding, 4),
+        max_length=max_length,
+        validation=final,
+        lm_metrics=lm,
+        parameters=sum(p.numel() for p in model.parameters()),
+        train_time_s=round(train_s, 1),
+        tokens_per_s=round(_tokens_seen(cfg, trainer, lengths) / max(train_s, 1e-9), 1),
+        wall_time_s=round(time.time() - t0, 1),
+        processes=processes,
+    )
+    if distributed.is_main():
+        write_json(output / "pretrain_summary.json", summary)
+    distributed.barrier()
+    return summary
+
+
+def _prepare_output(cfg: PretrainConfig, corpus_path, output: Path, resume: bool, overwrite: bool):
+    """The checkpoint a resumed run continues from (None: from step 0), after clearing what must go."""
+    from dnalm.runtime.callbacks import last_checkpoint
+
+    checkpoints = output / "checkpoints"
+    last = last_checkpoint(checkpoints, complete_marker="trainer_state.json")
+    _claim_output(output, resume, overwrite, last)
+    if resume and last is None:
+        log.warning("--resume: no checkpoint in %s, starting from step 0", checkpoints)
+    elif resume:
+        _check_resume(cfg, corpus_path, output)
+    output.mkdir(parents=True, exist_ok=True)
+    return last if resume else None
+
+
+def _training_windows(cfg: PretrainConfig, corpus, tok, max_length: int):
+    """The tokenized corpus (validation sampled to ``cfg.max_eval_examples``), window lengths, padding fraction."""
+    data = _tokenize(corpus, tok, max_length)
+    lengths = _window_lengths(data["train"])
+    padding = _padding_fraction(lengths, max_length)
+    log.info(
+        "%d training windows of %d tokens; %.1f%% of the token slots are padding",
+        len(data["train"]),
+        max_length,
+        100 * padding,
+    )
+    if "validation" in data and cfg.max_eval_examples and len(data["validation"]) > cfg.max_eval_examples:
+        log.info(
+            "scoring a fixed, seeded sample of %d of %d validation windows at each evaluation",
+            cfg.max_eval_examples,
+            len(data["validation"]),
+        )
+        data["validation"] = data["validation"].shuffle(seed=cfg.seed).select(range(cfg.max_eval_examples))
+    return data, lengths, padding
+
+
+def _training_args(cfg: PretrainConfig, checkpoints: Path, steps: int, eval_steps: int, *, has_validation: bool):
+    """dnalm's ``TrainingArguments`` for pretraining; ``cfg.trainer`` passes through and wins."""
+    import torch
+    from transformers import TrainingArguments
+
+    from dnalm.runtime.callbacks import progress_bars
+    from dnalm.runtime.hardware import precision_flags, resolve_precision
+
+    processes = distributed.world_size()
+    ours = dict(
+        output_dir=str(checkpoints),
+        max_steps=steps,
+        per_device_train_batch_size=cfg.batch_size // processes,  # batch_size: all processes' batch
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        learning_rate=cfg.learning_rate,
+        warmup_steps=cfg.warmup_steps,
+        weight_decay=cfg.weight_decay,
+        lr_scheduler_type=cfg.lr_scheduler,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        eval_strategy="steps" if has_validation else "no",
+        eval_steps=eval_steps,
+        logging_steps=min(cfg.logging_steps, eval_steps, max(1, steps // 20)),  # a curve, even for short runs
+        save_total_limit=cfg.save_total_limit,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        report_to="none",
+        dataloader_drop_last=False,
+        disable_tqdm=not progress_bars(),
+        # mixed precision on a GPU; on a CPU fp32 (bf16 autocast is measured for fine-tuning, not yet here)
+        **precision_flags(resolve_precision("auto") if torch.cuda.is_available() else "fp32"),
+    )
+    return TrainingArguments(**{**ours, **cfg.trainer})
+
+
+def _trainer(cfg: PretrainConfig, model, args, data, collator, output: Path, deadline):
+    from transformers import Trainer
+
+    callbacks = _callbacks(cfg, collator, output)
+    if deadline is not None:
+        from dnalm.runtime.callbacks import TimeBudget
+
+        callbacks.append(TimeBudget(deadline))
+    return Trainer(
+        model=model,
+        args=args,
+        train_dataset=data["train"],
+        eval_dataset=data.get("validation"),
+        data_collator=collator,
+        compute_metrics=_masked_accuracy,
+        preprocess_logits_for_metrics=lambda logits, labels: logits.argmax(dim=-1),
+        callbacks=callbacks,
+    )
+
+
+def _tokens_seen(cfg: PretrainConfig, trainer, lengths) -> float:
+    return trainer.state.global_step * cfg.batch_size * cfg.gradient_accumulation_steps * lengths.mean()
+
+
+def _summary(cfg: PretrainConfig, trainer, corpus, data, *, resume: bool, last, steps: int, budget_note) -> dict:
+    return {
         "model": cfg.model,
         "steps": trainer.state.global_step,
         "steps_planned": steps,
@@ -475,21 +529,8 @@ def pretrain(
         "time_budget_note": budget_note,
         "train_segments": len(corpus["train"]),
         "train_examples": len(data["train"]),
-        "padding_fraction": round(padding, 4),
         "validation_examples": len(data["validation"]) if "validation" in data else 0,
-        "max_length": max_length,
-        "validation": final,
-        "lm_metrics": lm,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "train_time_s": round(train_s, 1),
-        "tokens_per_s": round(tokens_seen / max(train_s, 1e-9), 1),
-        "wall_time_s": round(time.time() - t0, 1),
-        "processes": processes,
     }
-    if distributed.is_main():
-        write_json(output / "pretrain_summary.json", summary)
-    distributed.barrier()
-    return summary
 
 
 def _final_evaluation(trainer) -> dict:
@@ -579,6 +620,7 @@ def _score(model, tok, heldout: list[str], references, batch_size: int, output: 
     return lm
 
 
+@claims("lm-eval", lambda a: {"inputs": [a["model_dir"], a["corpus_path"]], "outputs": [Output(a["output"])]})
 def score_language_model(
     model_dir: str | Path | ModelRef,
     corpus_path: str | Path,

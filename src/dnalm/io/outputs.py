@@ -1,0 +1,391 @@
+"""One output policy for every command that writes: outputs declared up front, checked, locked, marked.
+
+A command declares what it reads and what it writes before any work::
+
+    with claim("predict", inputs=[fasta], outputs=[Output(out)]) as c:
+        out = c.path(out)  # the path to write (symbolic links followed, see below)
+        ...
+
+and :func:`claim` refuses, with one line naming the paths (an :class:`OutputError`, a ``ValueError``):
+
+- an output that is an input in any spelling (the same path, ``..`` components, a symbolic link or a hard
+  link to it: ``st_dev``/``st_ino`` compared), an output folder that contains an input, and an output
+  file that would replace a file inside an input folder (``report DIR -o DIR/results.md``);
+- a folder that is not dnalm's: dnalm's folders carry a marker, ``.dnalm.json``, with the kind of result
+  (``model``, ``pretrain``, ``synth``...), dnalm's version and the names dnalm wrote there. A non-empty
+  folder without it (foreign), with a marker of another kind, or with files dnalm did not write (mixed)
+  is refused unless ``overwrite``. ``overwrite`` removes only what the marker lists, never the user's
+  other files (same-named files are replaced). Folders written before markers existed are recognised by
+  the file their kind always wrote (:data:`LEGACY_MARKERS`); dnalm does not know which of their files it
+  wrote, so it removes none of them and only replaces those it writes again;
+- a folder another dnalm run is writing: each output is locked while the run writes it by a lock file
+  beside it, ``.NAME.dnalm-lock`` (created with ``O_CREAT|O_EXCL``; it holds the pid, host, command and
+  start time). A second run refuses at once naming the first; the lock of a run that died (its pid is
+  gone, same host) is taken over with a warning. Locks are released on exit, on errors too.
+
+A finished folder of the same kind is replaced (dnalm's files removed first) or, for kinds whose result is
+costly (``rerun="refuse"``: a fine-tuned model, a pretraining run), refused unless ``overwrite`` or ``resume``,
+as transformers' example scripts refuse a non-empty ``output_dir``; ``rerun="continue"`` (a benchmark)
+keeps it for the run to continue.
+
+Symbolic links, one rule: **an output given as a symbolic link is written at the link's target, and the link
+is kept.** The target is what is checked, locked and marked; :meth:`Claim.path` gives it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+import os
+import shutil
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "LEGACY_MARKERS",
+    "MARKER",
+    "Claim",
+    "Output",
+    "OutputError",
+    "claim",
+    "claims",
+    "install_folder",
+    "read_marker",
+]
+
+#: The marker file of a folder dnalm wrote.
+MARKER = ".dnalm.json"
+#: Kinds of folder dnalm wrote before markers existed, and the file that says so.
+LEGACY_MARKERS = {"model": "dnalm_config.yaml", "pretrain": "dnalm_pretrain.yaml", "benchmark": "benchmark.json"}
+_LOCK_SUFFIX = ".dnalm-lock"
+_HELD: dict[Path, int] = {}  # locks this process holds, and how many claims hold each (nested claims)
+
+
+class OutputError(ValueError):
+    """An output this run must not write: one line naming the paths."""
+
+
+@dataclass(frozen=True)
+class Output:
+    """An output of a command: a file (``kind="file"``) or a folder holding one kind of result.
+
+    ``rerun`` says what a run into a finished folder of the same kind does: ``"replace"`` it (dnalm's files
+    removed first), ``"refuse"`` unless overwrite or resume, or ``"continue"`` in it (resumable runs).
+    ``staged``: the run writes ``NAME.partial`` and installs it with :func:`install_folder` (which removes
+    the previous result only then); that folder is locked too.
+    """
+
+    path: str | Path
+    kind: str = "file"
+    rerun: str = "replace"
+    staged: bool = False
+
+
+def _real(path: str | Path) -> Path:
+    return Path(os.path.realpath(os.path.expanduser(str(path))))
+
+
+def _within(inner: Path, outer: Path) -> bool:
+    return inner == outer or outer in inner.parents
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        sa, sb = os.stat(a), os.stat(b)
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def _linked_inside(out: Path, folder: Path, limit: int = 100_000) -> Path | None:
+    """The file inside ``folder`` that ``out`` is a hard link of, if any (only looked for when it has links)."""
+    try:
+        st = os.stat(out)
+    except OSError:
+        return None
+    if st.st_nlink < 2 or not out.is_file():
+        return None
+    for i, path in enumerate(folder.rglob("*")):
+        if i == limit:
+            break
+        if path.is_file() and _same_file(path, out):
+            return path
+    return None
+
+
+def _check_against_inputs(given: str | Path, out: Path, folder: bool, inputs: list[tuple[str, Path]]) -> None:
+    for name, real in inputs:
+        if out == real or _same_file(out, real):
+            raise OutputError(f"output {given} is the input {name}; write the result elsewhere")
+        linked = _linked_inside(out, real) if real.is_dir() and not folder else None
+        if linked is not None:
+            raise OutputError(f"output {given} is {linked}, in the input folder {name}; write the result elsewhere")
+        if folder and _within(real, out):
+            raise OutputError(f"output folder {given} contains the input {name}; choose another output folder")
+        if not folder and real.is_dir() and real in out.parents and out.exists():
+            raise OutputError(f"output {given} would replace {out.name} in the input folder {name}; write elsewhere")
+
+
+def read_marker(folder: str | Path) -> dict | None:
+    """The marker of a folder dnalm wrote (``kind``, ``files``...), a legacy folder's stand-in, or None."""
+    folder = Path(folder)
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        if isinstance(marker, dict) and isinstance(marker.get("kind"), str):
+            return {**marker, "files": [f for f in marker.get("files", []) if isinstance(f, str) and "/" not in f]}
+    except (OSError, ValueError):
+        pass
+    for kind, name in LEGACY_MARKERS.items():
+        if (folder / name).is_file():
+            return {"kind": kind, "files": [], "legacy": True}
+    return None
+
+
+def _ours(name: str) -> bool:
+    """dnalm's own bookkeeping in a folder: the marker, locks, temporary files of atomic writes."""
+    return name == MARKER or name.endswith(_LOCK_SUFFIX) or ".partial-" in name
+
+
+def _entries(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if not _ours(p.name)} if folder.is_dir() else set()
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: bool) -> tuple[set[str], list[str]]:
+    """The user's entries of an output folder (kept) and dnalm's (removed when replacing); refusals."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output {given} is a file; give a folder name")
+    entries = _entries(out)
+    if not entries:
+        return set(), []
+    marker = read_marker(out)
+    how = "choose another folder" + (
+        ", or pass --overwrite (it removes only what dnalm wrote there)" if overwrite is not None else ""
+    )
+    if marker is None:
+        if not overwrite:
+            raise OutputError(
+                f"output folder {given} is not empty and is not a folder dnalm wrote (no {MARKER}); {how}"
+            )
+        return entries, []
+    if marker["kind"] != o.kind and not overwrite:
+        raise OutputError(f"output folder {given} holds a dnalm {marker['kind']}, not a {o.kind}; {how}")
+    # a folder from before markers: all dnalm's, but which files it wrote is unknown, so none is removed
+    listed = [] if marker.get("legacy") else sorted(entries & set(marker["files"]))
+    users = set() if marker.get("legacy") else entries - set(listed)
+    if users and not overwrite:
+        shown = ", ".join(sorted(users)[:3]) + (" ..." if len(users) > 3 else "")
+        raise OutputError(f"output folder {given} holds files dnalm did not write ({shown}); {how}")
+    resumable = resume and (not o.staged or out.with_name(f"{out.name}.partial").is_dir())
+    if marker["kind"] == o.kind and o.rerun == "refuse" and not (overwrite or resumable):
+        raise OutputError(
+            f"output folder {given} already holds a dnalm {o.kind}; pass --overwrite to replace it"
+            + (", --resume to continue it" if o.kind == "pretrain" else "")
+            + ", or choose another folder"
+        )
+    return users, listed
+
+
+def _lock_path(out: Path) -> Path:
+    return out.with_name(f".{out.name}{_LOCK_SUFFIX}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _lock(out: Path, given, command: str) -> Path | None:
+    """Take the lock of ``out`` (None: this process holds it already, for an outer claim)."""
+    lock = _lock_path(out)
+    if lock in _HELD:
+        _HELD[lock] += 1
+        return lock
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "command": command, "started": time.strftime("%FT%T%z")}
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            other = _read_lock(lock)
+            if other.get("host") == me["host"] and isinstance(other.get("pid"), int) and not _alive(other["pid"]):
+                log.warning("taking over %s: the dnalm run that held it (pid %s) is gone", lock, other["pid"])
+                lock.unlink(missing_ok=True)
+                continue
+            raise OutputError(
+                f"output {given} is being written by another dnalm run (pid {other.get('pid', '?')} on "
+                f"{other.get('host', '?')}, `{other.get('command', '?')}`, started {other.get('started', '?')}); "
+                f"wait for it to finish, or remove {lock} if it is not running"
+            ) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(me, fh)
+        _HELD[lock] = 1
+        return lock
+    raise OutputError(f"output {given}: could not take the lock {lock}")
+
+
+def _read_lock(lock: Path) -> dict:
+    try:
+        value = json.loads(lock.read_text(encoding="utf-8"))
+        return value if isinstance(value, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _unlock(lock: Path) -> None:
+    _HELD[lock] -= 1
+    if not _HELD[lock]:
+        del _HELD[lock]
+        lock.unlink(missing_ok=True)
+
+
+class Claim:
+    """What :func:`claim` holds: the checked outputs, their locks, and the user's files in each folder."""
+
+    def __init__(self, command: str, inputs, outputs, overwrite: bool | None, resume: bool):
+        self.command = command
+        self.overwrite, self.resume = overwrite, resume
+        self.inputs = [(str(p), _real(p)) for p in inputs if p is not None]
+        self.outputs = [(o, _real(o.path)) for o in outputs if o.path is not None]
+        self._paths = {str(o.path): real for o, real in self.outputs}
+        self._users: dict[Path, set[str]] = {}
+        self._locks: list[Path] = []
+
+    def path(self, given: str | Path) -> Path:
+        """The path to write for the output given as ``given`` (a symbolic link's target)."""
+        return self._paths.get(str(given), _real(given))
+
+    def __enter__(self) -> Claim:
+        from dnalm.runtime.distributed import is_main
+
+        for o, real in self.outputs:
+            _check_against_inputs(o.path, real, o.kind != "file", self.inputs)
+        if not is_main():  # the main process checks the folders, locks and marks them
+            return self
+        try:
+            for o, real in self.outputs:
+                self._claim_one(o, real)
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def _claim_one(self, o: Output, real: Path) -> None:
+        from dnalm.io.files import check_output_file
+
+        if o.kind == "file":
+            check_output_file(real)
+            self._locks.append(_lock(real, o.path, self.command))
+            return
+        if _lock_path(real) in _HELD:  # an outer claim of this process checked it (benchmark -> search)
+            self._locks.append(_lock(real, o.path, self.command))
+            return
+        users, listed = _check_folder(o.path, real, o, self.overwrite, self.resume)
+        real.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(real.parent, os.W_OK | os.X_OK):
+            raise OutputError(f"output {o.path}: no permission to write in {real.parent}")
+        self._locks.append(_lock(real, o.path, self.command))
+        if o.staged:
+            self._locks.append(_lock(real.with_name(f"{real.name}.partial"), o.path, self.command))
+        self._users[real] = users
+        replace = o.rerun == "replace" or self.overwrite
+        if listed and replace and not o.staged and not (self.resume and not self.overwrite):
+            log.info("removing what an earlier dnalm run wrote in %s: %s", o.path, ", ".join(listed))
+            for name in listed:
+                _remove(real / name)
+
+    def __exit__(self, *exc) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        for o, real in self.outputs:
+            if o.kind != "file" and real in self._users and real.is_dir():
+                self._mark(o, real)
+        for lock in self._locks:
+            _unlock(lock)
+        self._locks = []
+
+    def _mark(self, o: Output, real: Path) -> None:
+        from dnalm import __version__
+        from dnalm.io.files import write_json
+
+        files = sorted(_entries(real) - self._users[real])
+        if not files and not (real / MARKER).exists():
+            return
+        marker = {"kind": o.kind, "dnalm_version": __version__, "command": self.command, "files": files}
+        try:
+            write_json(real / MARKER, {**marker, "written": time.strftime("%FT%T%z")})
+        except OSError as err:
+            log.warning("could not write %s: %s", real / MARKER, err)
+
+
+def claim(command: str, *, inputs=(), outputs=(), overwrite: bool | None = None, resume: bool = False) -> Claim:
+    """Check ``outputs`` against ``inputs`` and what is there, lock them: a context manager (see the module).
+
+    ``overwrite=None``: the command has no ``--overwrite`` (a refusal does not suggest it).
+    """
+    return Claim(command, list(inputs), list(outputs), overwrite, resume)
+
+
+def claims(command: str, spec, *, resolve: tuple[str, ...] = ("output",)):
+    """Decorate a library function to run inside ``claim(command, **spec(arguments))``.
+
+    ``spec`` gets the call's arguments by name (defaults filled in) and returns ``claim``'s keyword
+    arguments; the arguments named in ``resolve`` are passed on as the paths to write (links followed).
+    """
+
+    def wrap(fn):
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            with claim(command, **spec(bound.arguments)) as c:
+                for name in resolve:
+                    if bound.arguments.get(name) is not None:
+                        bound.arguments[name] = c.path(bound.arguments[name])
+                return fn(*bound.args, **bound.kwargs)
+
+        return wrapper
+
+    return wrap
+
+
+def install_folder(staging: str | Path, final: str | Path) -> Path:
+    """Move a completed staging folder onto ``final``: dnalm's earlier files there are removed only now, the
+    user's other files stay (a folder with none is swapped whole)."""
+    staging, final = Path(staging), Path(final)
+    (staging / "PARTIAL_RUN.txt").unlink(missing_ok=True)
+    new = {p.name for p in staging.iterdir()}
+    marker = read_marker(final) if final.is_dir() else None
+    listed = set(marker["files"]) if marker else set()
+    users = _entries(final) - listed - new
+    if not final.exists() or not users:
+        from dnalm.io.files import finish_folder
+
+        return finish_folder(staging, final)
+    for name in listed - new:
+        _remove(final / name)
+    for name in sorted(new):
+        if (final / name).exists() or (final / name).is_symlink():
+            _remove(final / name)
+        os.replace(staging / name, final / name)
+    staging.rmdir()
+    return final

@@ -1,0 +1,232 @@
+"""The output policy (dnalm.io.outputs): each rule on its own, without a model."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dnalm.io.outputs import MARKER, Output, OutputError, claim, install_folder, read_marker
+
+
+def _write_result(folder: Path, *names: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).write_text(f"dnalm's {name}\n")
+
+
+def _run(folder: Path, kind: str = "synth", names=("train.csv",), **kw) -> None:
+    with claim("test", outputs=[Output(folder, kind)], **kw):
+        _write_result(folder, *names)
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+# -- an output that is an input ------------------------------------------------------------------
+@pytest.mark.parametrize("spelling", ["same", "dotdot", "symlink", "hardlink", "relative"])
+def test_an_output_file_that_is_an_input_is_refused_in_every_spelling(tmp_path, monkeypatch, spelling):
+    data = tmp_path / "in.fa"
+    data.write_text(">a\nACGT\n")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    out = {
+        "same": data,
+        "dotdot": tmp_path / "sub" / ".." / "in.fa",
+        "symlink": tmp_path / "link.fa",
+        "hardlink": tmp_path / "hard.fa",
+        "relative": Path("./sub/../in.fa"),
+    }[spelling]
+    if spelling == "symlink":
+        out.symlink_to(data)
+    if spelling == "hardlink":
+        os.link(data, out)
+    with (
+        pytest.raises(OutputError, match=r"is the input") as err,
+        claim("predict", inputs=[data], outputs=[Output(out)]),
+    ):
+        pytest.fail("the claim was granted")
+    assert "\n" not in str(err.value) and str(out) in str(err.value)
+    assert data.read_text() == ">a\nACGT\n"
+
+
+def test_an_output_folder_containing_an_input_is_refused(tmp_path):
+    data = tmp_path / "data"
+    _write_result(data, "train.csv")
+    for out in (data, tmp_path, data / "x" / ".."):
+        with (
+            pytest.raises(OutputError, match=r"(contains the input|is the input)"),
+            claim("finetune", inputs=[data / "train.csv"], outputs=[Output(out, "model")], overwrite=True),
+        ):
+            pass
+    assert (data / "train.csv").read_text() == "dnalm's train.csv\n"
+
+
+def test_an_output_file_replacing_a_file_in_an_input_folder_is_refused(tmp_path):
+    runs = tmp_path / "bench"
+    _write_result(runs, "results.md")
+    os.link(runs / "results.md", tmp_path / "elsewhere.md")
+    for out in (runs / "results.md", tmp_path / "elsewhere.md"):
+        with pytest.raises(OutputError, match="input folder"), claim("report", inputs=[runs], outputs=[Output(out)]):
+            pass
+    with claim("report", inputs=[runs], outputs=[Output(runs / "new.html")]):  # a new file beside them is fine
+        pass
+
+
+# -- markers: dnalm's folders, foreign ones, mixed ones ------------------------------------------
+def test_a_folder_dnalm_wrote_carries_a_marker_listing_its_files(tmp_path):
+    out = tmp_path / "out"
+    _run(out, names=("train.csv", "dev.csv"))
+    marker = json.loads((out / MARKER).read_text())
+    assert marker["kind"] == "synth" and marker["files"] == ["dev.csv", "train.csv"] and marker["dnalm_version"]
+
+
+def test_a_foreign_folder_is_refused_and_overwrite_keeps_the_users_files(tmp_path):
+    out = tmp_path / "out"
+    _write_result(out, "train.csv", "notes.txt")
+    with pytest.raises(OutputError, match=r"not a folder dnalm wrote.*--overwrite"):
+        _run(out, overwrite=False)
+    with pytest.raises(OutputError, match=r"not a folder dnalm wrote") as err:
+        _run(out)  # a command without --overwrite does not suggest it
+    assert "--overwrite" not in str(err.value)
+    assert (out / "train.csv").read_text() == "dnalm's train.csv\n"
+    _run(out, names=("dev.csv",), overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "dev.csv", "notes.txt", "train.csv"]
+    assert read_marker(out)["files"] == ["dev.csv"]  # the user's train.csv is not counted as dnalm's
+    _run(out, names=("dev.csv",), overwrite=True)  # --overwrite removes only what dnalm wrote
+    assert (out / "notes.txt").is_file() and (out / "train.csv").is_file()
+
+
+def test_a_mixed_folder_is_refused_and_a_marker_of_another_kind_too(tmp_path):
+    out = tmp_path / "out"
+    _run(out)
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match=r"files dnalm did not write \(notes.txt\)"):
+        _run(out)
+    (out / "notes.txt").unlink()
+    with pytest.raises(OutputError, match=r"holds a dnalm synth, not a tokenizer"):
+        _run(out, kind="tokenizer")
+
+
+def test_a_rerun_replaces_dnalms_own_files_only(tmp_path):
+    out = tmp_path / "out"
+    _run(out, names=("train.csv", "old.png"))
+    _run(out, names=("train.csv",))
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "train.csv"]  # the earlier run's old.png went
+
+
+def test_a_finished_model_is_refused_unless_overwrite_or_resume(tmp_path):
+    out = tmp_path / "model"
+    model = Output(out, "model", rerun="refuse", staged=True)
+    with claim("finetune", outputs=[model]):
+        _write_result(out, "config.json")
+    with (
+        pytest.raises(OutputError, match="already holds a dnalm model; pass --overwrite"),
+        claim("finetune", outputs=[model], overwrite=False),
+    ):
+        pass
+    with (
+        pytest.raises(OutputError, match="already holds"),
+        claim("finetune", outputs=[model], overwrite=False, resume=True),
+    ):  # --resume with nothing to resume
+        pass
+    (tmp_path / "model.partial").mkdir()
+    with claim("finetune", outputs=[model], overwrite=False, resume=True):
+        pass
+    with claim("finetune", outputs=[model], overwrite=True):
+        pass
+    assert (out / "config.json").is_file()  # a staged folder is replaced only when the new one is installed
+
+
+@pytest.mark.parametrize("legacy", ["dnalm_config.yaml", "dnalm_pretrain.yaml", "benchmark.json"])
+def test_folders_from_before_markers_are_recognised(tmp_path, legacy):
+    out = tmp_path / "out"
+    _write_result(out, legacy, "other.txt")
+    kind = read_marker(out)["kind"]
+    with claim("x", outputs=[Output(out, kind, rerun="continue")], overwrite=False):
+        pass
+    assert (out / "other.txt").is_file() and read_marker(out)["files"] == sorted([legacy, "other.txt"])
+
+
+def test_install_folder_keeps_the_users_files(tmp_path):
+    final, staging = tmp_path / "model", tmp_path / "model.partial"
+    _run(final, "model", names=("config.json", "old.bin"))
+    (final / "notes.txt").write_text("mine")
+    _write_result(staging, "config.json", "PARTIAL_RUN.txt")
+    install_folder(staging, final)
+    assert sorted(p.name for p in final.iterdir()) == [MARKER, "config.json", "notes.txt"]
+    assert not staging.exists()
+
+
+# -- locks -----------------------------------------------------------------------------------------
+def test_a_second_run_is_refused_while_the_first_writes(tmp_path):
+    out = tmp_path / "out"
+    with claim("finetune -o out", outputs=[Output(out, "model", staged=True)]):
+        lock = tmp_path / ".out.dnalm-lock"
+        held = json.loads(lock.read_text())
+        assert held["pid"] == os.getpid() and held["command"] == "finetune -o out"
+    assert not lock.exists() and not (tmp_path / ".out.partial.dnalm-lock").exists()
+    lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": "dnalm finetune"}))
+    with pytest.raises(OutputError, match=rf"being written by another dnalm run \(pid {os.getpid()}.*dnalm finetune"):
+        _run(out)
+    assert lock.exists() and not out.exists()
+
+
+def test_the_partial_folder_of_a_staged_output_is_locked_too(tmp_path):
+    lock = tmp_path / ".model.partial.dnalm-lock"
+    lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": "other"}))
+    with (
+        pytest.raises(OutputError, match="another dnalm run"),
+        claim("finetune", outputs=[Output(tmp_path / "model", "model", staged=True)]),
+    ):
+        pass
+
+
+def test_a_stale_lock_is_taken_over_with_a_warning(tmp_path, caplog):
+    lock = tmp_path / ".out.dnalm-lock"
+    lock.write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname(), "command": "killed"}))
+    _run(tmp_path / "out")
+    assert "is gone" in caplog.text and not lock.exists()
+
+
+def test_a_lock_is_released_on_an_error(tmp_path):
+    with pytest.raises(RuntimeError), claim("x", outputs=[Output(tmp_path / "out.tsv")]):
+        raise RuntimeError("boom")
+    assert not list(tmp_path.glob(".*"))
+    with claim("x", outputs=[Output(tmp_path / "out.tsv")]):
+        pass
+
+
+# -- symbolic links: written at the target, the link kept ----------------------------------------------
+def test_a_symlinked_output_is_written_at_its_target_and_the_link_kept(tmp_path):
+    target, link = tmp_path / "real", tmp_path / "link"
+    link.symlink_to(target, target_is_directory=True)
+    with claim("x", outputs=[Output(link, "synth")]) as c:
+        assert c.path(link) == target.resolve()
+        _write_result(c.path(link), "train.csv")
+    assert link.is_symlink() and (target / "train.csv").is_file() and read_marker(target)["kind"] == "synth"
+    file_target, file_link = tmp_path / "t.tsv", tmp_path / "l.tsv"
+    file_target.write_text("old")
+    file_link.symlink_to(file_target)
+    from dnalm.io.files import write_text
+
+    write_text(file_link, "new")
+    assert file_link.is_symlink() and file_target.read_text() == "new"
+
+
+def test_a_nested_claim_of_the_same_folder_defers_to_the_outer_one(tmp_path):
+    out = tmp_path / "out"
+    _write_result(out, "notes.txt")
+    with claim("benchmark", outputs=[Output(out, "benchmark")], overwrite=True):
+        with claim("search", outputs=[Output(out, "benchmark")]):  # no --overwrite of its own: the outer one holds
+            _write_result(out, "results.md")
+        assert (tmp_path / ".out.dnalm-lock").is_file()  # still held by the outer claim
+    assert read_marker(out)["files"] == ["results.md"] and not (tmp_path / ".out.dnalm-lock").exists()
