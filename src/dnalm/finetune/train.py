@@ -23,6 +23,7 @@ from dnalm.finetune.data import LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.finetune.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
 from dnalm.finetune.tasks import IGNORE_INDEX, get_task
 from dnalm.io.files import finish_folder, json_ready, start_folder, write_json
+from dnalm.models.card import write_finetune_card
 from dnalm.models.shipped import finetune_defaults
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import frozen_gc, precision_flags, resolve_precision, time_steps
@@ -487,6 +488,7 @@ def finetune(
     }
     if distributed.is_main():
         write_json(output / "training_summary.json", summary)
+        write_finetune_card(output, summary, data)
         finish_folder(output, final)
     distributed.barrier()  # every process returns once the model folder is in place
     return summary

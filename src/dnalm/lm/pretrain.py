@@ -23,6 +23,7 @@ import numpy as np
 
 from dnalm.finetune.config import check_keys, check_trainer_settings, load_yaml
 from dnalm.io.files import write_json
+from dnalm.models.card import write_pretrain_card
 from dnalm.plots import plot_loss_curve
 from dnalm.runtime import distributed
 
@@ -482,6 +483,7 @@ def pretrain(
     }
     if distributed.is_main():
         write_json(output / "pretrain_summary.json", summary)
+        write_pretrain_card(output, summary, corpus_path)
     distributed.barrier()
     return summary
 
