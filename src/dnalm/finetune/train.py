@@ -356,6 +356,7 @@ def finetune(
         log.warning("class weights do not apply to %s; the loss is unweighted", task.name)
     steps_per_epoch = math.ceil(len(train_ds) / (cfg.batch_size * cfg.gradient_accumulation_steps))
     total_steps = max(1, round(cfg.epochs * steps_per_epoch))
+    requested = {"steps_requested": total_steps, "epochs_requested": cfg.epochs}  # before a time budget plans fewer
     eval_steps = max(1, round(steps_per_epoch / cfg.evals_per_epoch))
     budget_note = None
     deadline = None
@@ -466,6 +467,7 @@ def finetune(
         "epochs_run": trainer.state.epoch,
         "steps_run": trainer.state.global_step,
         "steps_planned": total_steps,
+        **requested,
         "time_budget_s": cfg.time_budget,
         "time_budget_note": budget_note,
         "best_checkpoint_metric": cfg.metric_for_best_model,
