@@ -160,6 +160,8 @@ def configure_output(quiet: bool = False, log_file: Path | None = None, debug: b
     import logging
 
     _STATE["debug"] = debug
+    if quiet:  # --quiet: no progress bars either (tqdm reads this; dnalm.runtime.progress too)
+        os.environ.setdefault("TQDM_DISABLE", "1")
     if not sys.stderr.isatty():
         for var in ("HF_HUB_DISABLE_PROGRESS_BARS", "HF_DATASETS_DISABLE_PROGRESS_BARS", "TQDM_DISABLE"):
             os.environ.setdefault(var, "1")

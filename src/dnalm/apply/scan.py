@@ -36,6 +36,7 @@ import numpy as np
 
 from dnalm.io import FastaBlock, read_fasta_blocks
 from dnalm.io.files import atomic_open, check_output_file
+from dnalm.runtime.progress import Progress
 
 __all__ = ["ScanResult", "positive_class", "scan_genome", "window_positions"]
 
@@ -180,6 +181,7 @@ def scan_genome(
         peak_fh = stack.enter_context(atomic_open(peaks)) if main and peaks is not None else None
         bw = stack.enter_context(_BigWig(bigwig, sizes)) if sizes is not None else None
         peak = _Peaks(peak_fh, threshold)
+        bar = stack.enter_context(Progress("scan", unit="bp", log_every=None))  # the loop logs its own lines
         after = 0  # where the last interval written on this contig ends
         for group in _window_groups(read_fasta_blocks(genome, block), window, stride):
             rel = group.starts - group.offset
@@ -209,6 +211,7 @@ def scan_genome(
             stats["ambiguous_bases"] += group.ambiguous
             stats["length"] = group.end
             done = finished + group.end  # bases read so far
+            bar.update_to(done)
             if group.last:
                 contigs.append({"contig": group.contig, **stats})
                 finished += group.end
