@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from huggingface_hub import ModelCard
 
 from dnalm.io.sequence import reverse_complement
 from dnalm.lm.corpus import build_corpus, load_corpus
@@ -94,6 +95,10 @@ def test_pretrained_kmer_model_fills_masks_and_embeds(corpus_dir, tmp_path):
     out = tmp_path / "out"
     assert summary["steps"] == 6 and (out / "loss_curve.png").stat().st_size > 1000
     assert "eval_masked_accuracy" in summary["validation"] and "eval_perplexity" in summary["validation"]
+    card = ModelCard.load(out / "README.md")  # the model card: the validation metrics in its metadata
+    assert card.data.library_name == "dnalm" and card.data.pipeline_tag == "fill-mask"
+    scores = {r.metric_type: r.metric_value for r in card.data.eval_results}
+    assert scores["masked_accuracy"] == pytest.approx(summary["validation"]["eval_masked_accuracy"])
     history = json.loads((out / "history.json").read_text())
     assert [r["step"] for r in history if "eval_loss" in r] == [3, 6]  # the last one not evaluated twice
     (result,) = fill_mask(out, "ACGTAGCTAGCTA<mask>CTAGCTAGCATCGA")

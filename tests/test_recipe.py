@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from dnalm.apply.evaluate import predict_file
+from dnalm.experiment.budget import budget_cap, budget_fields
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.recipe import choose_recipe, parse_duration
 from dnalm.finetune.train import finetune
@@ -117,6 +118,9 @@ def test_time_budget_is_respected(tmp_path):
     summary = finetune(FinetuneConfig(seed=0, time_budget=budget, trainer=QUIET), data, tmp_path / "m")
     assert summary["steps_run"] < choose_recipe(2000, [300] * 2000, 2).total_steps  # the cap did something
     assert "capped" in summary["time_budget_note"]
+    cap = budget_cap(budget_fields(summary), seed=0)  # what the benchmark report marks, from the summary alone
+    assert cap["steps_planned"] == summary["steps_requested"] > cap["steps_run"] == summary["steps_run"]
+    assert cap["epochs_planned"] == summary["epochs_requested"] > summary["epochs_run"]
     assert summary["wall_time_s"] <= 1.1 * budget
 
 

@@ -136,3 +136,50 @@ def test_results_files_round_trip_and_the_report_reads_them(runs_dir, tmp_path):
     page = (tmp_path / "page" / "report.md").read_text()
     assert "| gue/tata | cnn | 2 | 0.720 ± 0.028 |" in page and "Hyperparameter search" in page
     assert out["n_figures"] >= 4  # comparison, confusion matrix, learning curves, search curves
+
+
+def test_runs_a_time_budget_capped_are_marked_in_the_table_json_and_html(runs_dir, tmp_path):
+    """Seed 0 ran 120 of the 400 steps it was asked for (the budget planned fewer); seed 1 ran all of its."""
+    capped = {"time_budget_s": 60.0, "steps_requested": 400, "steps_planned": 120, "steps_run": 120}
+    budgets = {
+        0: {**capped, "epochs_requested": 4.0, "epochs_run": 1.2},
+        1: {**capped, "steps_planned": 400, "steps_run": 400, "epochs_requested": 4.0, "epochs_run": 4.0},
+    }
+    for seed, budget in budgets.items():
+        path = runs_dir / "runs" / "gue" / "tata" / "cnn" / f"seed{seed}" / "run.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "budget": budget}))
+    records = load_records(runs_dir)
+    assert records[0].budget == budgets[0] and records[0].to_dict()["budget"] == budgets[0]
+    Results("capped", {"name": "capped"}, rows=aggregate(records)).write(runs_dir, records)
+    (row,) = json.loads((runs_dir / "results.json").read_text())["rows"]
+    assert row["budget_capped"] == [
+        {
+            "seed": 0,
+            "time_budget_s": 60.0,
+            "steps_planned": 400,
+            "steps_run": 120,
+            "epochs_planned": 4.0,
+            "epochs_run": 1.2,
+            "fraction_run": 0.3,
+        }
+    ]
+    md = (runs_dir / "results.md").read_text()
+    assert "| time budget |" in md and "| 1 of 2 runs capped: 30% of planned steps |" in md
+    note = (
+        "Runs cut short by their time budget: gue/tata/cnn seed 0: 120 of 400 planned steps (1.20 of 4 epochs) in 60 s."
+    )
+    assert note in md
+    with open(runs_dir / "results.csv") as fh:
+        assert next(csv.DictReader(fh))["budget_capped_runs"] == "1"
+    build_report(runs_dir, tmp_path / "page" / "report.html")
+    html = (tmp_path / "page" / "report.html").read_text()
+    assert "<th>time budget</th>" in html and "1 of 2 runs capped: 30% of planned steps" in html and note in html
+
+
+def test_an_uncapped_benchmark_has_no_budget_column(runs_dir):
+    records = load_records(runs_dir)
+    for r in records:
+        r.budget = {"time_budget_s": 60.0, "steps_requested": 10, "steps_planned": 10, "steps_run": 10}
+    results = Results("fits", rows=aggregate(records))
+    assert "time budget" not in results.main_table()[0] and results.budget_note() is None
+    assert results.rows[0].to_dict()["budget_capped"] == []

@@ -18,6 +18,7 @@ from dnalm.io.outputs import Output, claims
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_confusion_matrix
 from dnalm.runtime import distributed
+from dnalm.runtime.progress import track
 
 __all__ = ["evaluate", "plot_confusion_matrix", "predict_file", "strand_average_default"]
 
@@ -262,7 +263,8 @@ def predict_file(
         return len(records)
     # streamed: a first pass reads which columns the file has (nothing is kept), the second scores it
     labelled = described = False
-    for rec in read_sequences(input_path):
+    n_records = 0
+    for n_records, rec in enumerate(read_sequences(input_path), 1):
         labelled, described = labelled or rec.label is not None, described or bool(rec.description)
     waiting: deque = deque()  # records handed to the engine whose scores have not come back yet
 
@@ -272,6 +274,6 @@ def predict_file(
             yield rec.sequence
 
     scored = shared_scores(model, tok, sequences(), **settings)
-    rows = ((waiting.popleft(), score, nw) for score, nw in scored)
+    rows = ((waiting.popleft(), score, nw) for score, nw in track(scored, "predict", total=n_records))
     n, _ = _write_predictions(output, rows, names, task, labelled=labelled, described=described, tokenizer=tok)
     return n

@@ -40,6 +40,7 @@ from dnalm.io import FastaBlock, read_fasta_blocks
 from dnalm.io.files import atomic_open, check_output_file
 from dnalm.io.outputs import Output, claims
 from dnalm.models.ref import ModelRef
+from dnalm.runtime.progress import Progress
 
 __all__ = ["ScanResult", "positive_class", "scan_genome", "target_class", "window_positions"]
 
@@ -182,6 +183,7 @@ def scan_genome(
             if handle is not None:
                 handle.write(track_line(kind, label, f"dnalm scan {ref.name}{what}"))
         peak = _Peaks(peak_fh, threshold)
+        bar = stack.enter_context(Progress("scan", unit="bp", log_every=None))  # the loop logs its own lines
         after = 0  # where the last interval written on this contig ends
         for group in _window_groups(read_fasta_blocks(genome, block), window, stride):
             rel = group.starts - group.offset
@@ -211,6 +213,7 @@ def scan_genome(
             stats["ambiguous_bases"] += group.ambiguous
             stats["length"] = group.end
             done = finished + group.end  # bases read so far
+            bar.update_to(done)
             if group.last:
                 contigs.append({"contig": group.contig, **stats})
                 finished += group.end

@@ -32,6 +32,7 @@ from pathlib import Path
 from dnalm.io.files import atomic_open, check_output_file
 from dnalm.io.outputs import Output, claims
 from dnalm.models.ref import ModelRef
+from dnalm.runtime.progress import track
 from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = ["score_variants", "variant_windows"]
@@ -208,15 +209,20 @@ def score_variants(
                 yield reverse_complement(w) if strand == "minus" else w
 
     if masked_lm:
-        for i, ref_w, _, at in pairs:
+        for i, ref_w, _, at in track(pairs, "variants", unit="alleles"):
             ref_lo, alt_lo = _masked_log_probs(model, tok, ref_w, at, rows[i][3], rows[i][4])
             rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
     else:
         scores = (
             [
                 s[positive]
-                for s, _ in iter_scores(
-                    model, tok, windows(), batch_size=batch_size, reverse_complement_average=strand == "both"
+                for s, _ in track(
+                    iter_scores(
+                        model, tok, windows(), batch_size=batch_size, reverse_complement_average=strand == "both"
+                    ),
+                    "variants",
+                    total=2 * len(pairs),
+                    unit="windows (ref and alt)",
                 )
             ]
             if pairs

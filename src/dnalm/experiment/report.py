@@ -98,8 +98,9 @@ def _results_section(page: _Page, results: Results) -> None:
             f"test {metric.upper()} per model: one dot per seed, the bar at the mean, "
             "the dashed line the dataset's reference figure",
         )
-    if note := results.constant_prediction_note():
-        page.text(note)
+    for note in (results.constant_prediction_note(), results.budget_note()):
+        if note:
+            page.text(note)
 
 
 def _binary_scores(predictions: Path) -> tuple[np.ndarray, np.ndarray] | None:

@@ -26,6 +26,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from dnalm.experiment.budget import budget_cap, capped_cell, capped_note
 from dnalm.io.files import atomic_open, write_json, write_text
 
 __all__ = [
@@ -110,7 +111,18 @@ class RunRecord(_Record):
     device: str | None = None
     run_key: str | None = None  # None: written by a dnalm older than run keys
     run_key_parts: dict | None = None
+    budget: dict | None = None  # the time budget and the steps/epochs asked for, planned and run (budget_fields)
     extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        if out["budget"] is None:  # a run.json from before budgets were recorded is written back as it was
+            del out["budget"]
+        return out
+
+    def budget_cap(self) -> dict | None:
+        """How much the time budget cut this run short (:func:`dnalm.experiment.budget.budget_cap`)."""
+        return budget_cap(self.budget, self.seed)
 
     def scalar_metrics(self) -> dict[str, float]:
         """The test metrics that are numbers (not the confusion matrix, labels or flags)."""
@@ -215,6 +227,7 @@ class ResultRow:
     metrics: dict[str, Summary] = field(default_factory=dict)  # every scalar test metric
     run_stats: dict[str, Summary] = field(default_factory=dict)  # RUN_STATS
     constant_prediction_runs: int = 0  # runs that predicted one class for every test sequence
+    budget_capped: list[dict] = field(default_factory=list)  # RunRecord.budget_cap() of each run cut short
 
     def get(self, name: str) -> Summary:
         """A metric's or run figure's summary; an empty one (``–``) if this row has none."""
@@ -232,7 +245,10 @@ class ResultRow:
             out.update({f"{name}_mean": s.mean, f"{name}_std": s.std, f"{name}_values": s.values})
         for name, s in self.run_stats.items():
             out.update({f"{name}_mean": s.mean, f"{name}_std": s.std})
-        return {**out, "constant_prediction_runs": self.constant_prediction_runs}
+        return {**out, "constant_prediction_runs": self.constant_prediction_runs, "budget_capped": self.budget_capped}
+
+    def budget_cell(self) -> str:
+        return capped_cell(self.budget_capped, self.n_seeds)
 
     @classmethod
     def from_dict(cls, data: dict) -> ResultRow:
@@ -250,11 +266,15 @@ class ResultRow:
             metrics,
             stats,
             int(data.get("constant_prediction_runs") or 0),
+            list(data.get("budget_capped") or []),
         )
 
     def csv_dict(self) -> dict:
         """A row of ``results.csv``: everything but the per-seed lists."""
-        return {k: v for k, v in self.to_dict().items() if not k.endswith("_values") and k != "seeds"}
+        out = {
+            k: v for k, v in self.to_dict().items() if not k.endswith("_values") and k not in ("seeds", "budget_capped")
+        }
+        return {**out, "budget_capped_runs": len(self.budget_capped)}
 
 
 def aggregate(records: list[RunRecord]) -> list[ResultRow]:
@@ -275,8 +295,11 @@ def aggregate(records: list[RunRecord]) -> list[ResultRow]:
             for name in RUN_STATS
         }
         flagged = sum(bool(r.metrics.get("constant_prediction")) for r in runs)
+        capped = [c for c in (r.budget_cap() for r in runs) if c is not None]
         rows.append(
-            ResultRow(dataset, model, len(runs), [r.seed for r in runs], runs[0].parameters, metrics, stats, flagged)
+            ResultRow(
+                dataset, model, len(runs), [r.seed for r in runs], runs[0].parameters, metrics, stats, flagged, capped
+            )
         )
     return rows
 
@@ -366,6 +389,7 @@ class Results:
         """Head and cells of the main table: MAIN_METRICS as mean ± std, references, time and size."""
         refs = self.references
         keys = sorted({k for ref in refs.values() for k in ref})
+        capped = any(r.budget_capped for r in self.rows)  # a column only when a time budget cut some run short
         head = [
             "dataset",
             "model",
@@ -374,6 +398,7 @@ class Results:
             *[f"reference {k}" for k in keys],
             "wall time / run (s)",
             "parameters",
+            *(["time budget"] if capped else []),
         ]
         body = [
             [
@@ -384,6 +409,7 @@ class Results:
                 *[_number(refs.get(r.dataset, {}).get(k), ".3f") for k in keys],
                 _number(r.get("wall_time_s").mean, ".0f"),
                 _number(r.parameters, ","),
+                *([r.budget_cell()] if capped else []),
             ]
             for r in self.rows
         ]
@@ -412,6 +438,10 @@ class Results:
         ]
         return "Runs that predict one class for every test sequence: " + ", ".join(flagged) if flagged else None
 
+    def budget_note(self) -> str | None:
+        """Every run its time budget cut short, by how much (None: no run was)."""
+        return capped_note({f"{r.dataset}/{r.model}": r.budget_capped for r in self.rows})
+
     def markdown(self) -> str:
         """``results.md``: the main table, notes, the search's choices and every metric."""
         lines = [
@@ -422,8 +452,9 @@ class Results:
             "",
         ]
         lines += markdown_table(*self.main_table())
-        if note := self.constant_prediction_note():
-            lines += ["", note]
+        for note in (self.constant_prediction_note(), self.budget_note()):
+            if note:
+                lines += ["", note]
         datasets = (self.config.get("datasets") or {}).values()
         sources = {e.get("reference_source") for e in datasets if e.get("reference") and e.get("reference_source")}
         if sources:

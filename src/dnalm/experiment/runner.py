@@ -18,6 +18,7 @@ import shutil
 import time
 from pathlib import Path
 
+from dnalm.experiment.budget import budget_fields
 from dnalm.experiment.config import BenchmarkConfig, RunKey
 from dnalm.experiment.report import build_report
 from dnalm.experiment.results import ResultRow, Results, RunRecord, aggregate
@@ -90,6 +91,7 @@ def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | N
         device=summary["device"],
         run_key=run_key["key"],
         run_key_parts=run_key["parts"],
+        budget=budget_fields(summary),
     )
     record.save(record_path)  # written last: its presence means the run is complete
     log.info("run %s: %s %s = %.4f (%.0f s)", key.folder, cfg.split, "mcc", metrics.get("mcc", float("nan")), t2 - t0)

@@ -36,6 +36,7 @@ from dnalm.finetune.trainer import (
 )
 from dnalm.io.files import json_ready, start_folder, write_json
 from dnalm.io.outputs import Output, claims, install_folder
+from dnalm.models.card import write_finetune_card
 from dnalm.models.ref import ModelRef
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import frozen_gc, resolve_precision
@@ -124,11 +125,13 @@ class _Run:
     labels: LabelSpace
     val_note: str
     identity: dict
+    data: str | Path | None = None
     recipe: Recipe | None = None
     ref: ModelRef | None = None
     checkpoint: Path | None = None
     saved_state: dict | None = None
     plan: dict | None = None
+    requested: dict | None = None  # steps and epochs planned before a time budget cut them
 
 
 @dataclass
@@ -208,7 +211,7 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
     log.info("%s; %d train, %d validation sequences", val_note, len(train), len(dev))
     labels = LabelSpace.from_records(train, cfg.problem_type)
     identity = {"data": _data_identity(data, classes)}
-    return _Run(cfg, final, folder, t0, train, dev, labels, val_note, identity)
+    return _Run(cfg, final, folder, t0, train, dev, labels, val_note, identity, data)
 
 
 def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:
@@ -343,6 +346,7 @@ def _schedule(run: _Run, built: _Built) -> tuple[int, int, float | None, str | N
     cfg = run.cfg
     steps_per_epoch = math.ceil(len(built.train_ds) / (cfg.batch_size * cfg.gradient_accumulation_steps))
     total_steps = max(1, round(cfg.epochs * steps_per_epoch))
+    run.requested = {"steps_requested": total_steps, "epochs_requested": cfg.epochs}  # before a budget plans fewer
     eval_steps = max(1, round(steps_per_epoch / cfg.evals_per_epoch))
     note, deadline = None, None
     elapsed_before = run.saved_state["elapsed_s"] if run.saved_state else 0.0
@@ -441,6 +445,7 @@ def _save(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
     summary = _summary(run, built, trainer, train_out, best, note) | {"validation_metrics": val, "lora": lora_note}
     if distributed.is_main():
         write_json(output / "training_summary.json", summary)
+        write_finetune_card(output, summary, run.data)
         install_folder(output, run.final)
     distributed.barrier()  # every process returns once the model folder is in place
     return summary
@@ -485,6 +490,7 @@ def _summary(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
         "epochs_run": trainer.state.epoch,
         "steps_run": trainer.state.global_step,
         "steps_planned": run.plan["total_steps"],
+        **run.requested,
         "time_budget_s": cfg.time_budget,
         "time_budget_note": note,
         "best_checkpoint_metric": cfg.metric_for_best_model,

@@ -25,6 +25,7 @@ import numpy as np
 from dnalm.finetune.config import check_keys, check_trainer_settings, load_yaml
 from dnalm.io.files import write_json
 from dnalm.io.outputs import Output, claims, read_marker
+from dnalm.models.card import write_pretrain_card
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_loss_curve
 from dnalm.runtime import distributed
@@ -419,6 +420,7 @@ def pretrain(
     )
     if distributed.is_main():
         write_json(output / "pretrain_summary.json", summary)
+        write_pretrain_card(output, summary, corpus_path)
     distributed.barrier()
     return summary
 

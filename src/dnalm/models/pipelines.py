@@ -13,23 +13,31 @@ After the import, every dnalm model folder works in transformers' own API on raw
   ``tokenizers`` pipeline can do), checked and normalised like every dnalm input;
 - dnalm's CNN/LSTM architectures in ``AutoConfig``/``AutoModelForSequenceClassification``.
 
-Single-base and non-overlapping k-mer folders take raw DNA even in ``text-classification`` without
-this import (their ``tokenizer.json`` cuts raw sequence); overlapping k-mer folders there read
-space-separated k-mers, as DNABERT's own checkpoints do. Importing ``dnalm`` itself stays cheap
-(no torch), so this registration is a separate import.
+- the stock ``text-classification`` task on a dnalm model folder (one with ``dnalm_tokenizer.json``):
+  raw DNA scored by dnalm's own prediction engine (:func:`dnalm.apply.predict.predict_proba`, sliding
+  windows over long sequences), so the scores are those of ``dnalm predict --no-rc``. Without this, an
+  overlapping k-mer folder's ``tokenizer.json`` reads raw DNA as one unknown token and the scores are
+  the model's prior. Other folders (DNABERT's own, any hub model) keep transformers' behaviour.
+
+Importing ``dnalm`` itself stays cheap (no torch), so this registration is a separate import (run by
+``import dnalm`` once transformers' pipelines are imported, see :mod:`dnalm.models.registration`).
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
+from pathlib import Path
+
 from transformers import AutoModelForSequenceClassification
 from transformers.pipelines import PIPELINE_REGISTRY, TextClassificationPipeline
+from transformers.pipelines.text_classification import ClassificationFunction
 
 from dnalm.io.sequence import normalize
 from dnalm.models.build import model_max_tokens, register_baselines
 from dnalm.tokenizers import DnaTokenizer
-from dnalm.tokenizers.dna import load_tokenizer
+from dnalm.tokenizers.dna import DNALM_FILE, load_tokenizer
 
-__all__ = ["DnaClassificationPipeline"]
+__all__ = ["DnaClassificationPipeline", "DnalmTextClassificationPipeline"]
 
 
 class DnaClassificationPipeline(TextClassificationPipeline):
@@ -54,9 +62,68 @@ class DnaClassificationPipeline(TextClassificationPipeline):
         )
 
 
+class DnalmTextClassificationPipeline(TextClassificationPipeline):
+    """The stock ``text-classification`` pipeline, except on a dnalm model folder: there each input is
+    raw DNA (or DNABERT-style space-separated overlapping k-mers), scored as ``dnalm predict --no-rc``
+    scores it (the folder's dnalm tokenizer, sliding windows over a long sequence, their mean)."""
+
+    def __init__(self, model, tokenizer=None, **kwargs):
+        path = getattr(model, "name_or_path", None) or ""
+        self.dnalm_folder = bool(path) and (Path(path) / DNALM_FILE).is_file()
+        if self.dnalm_folder:
+            heads = [a for a in getattr(model.config, "architectures", None) or [] if "SequenceClassification" in a]
+            if not heads:
+                raise ValueError(
+                    f"{path} is not a classifier ({', '.join(model.config.architectures or ['no architecture'])}): "
+                    "text-classification would score with a random head; fine-tune it first (dnalm finetune)"
+                )
+            tokenizer = load_tokenizer(path)
+        super().__init__(model=model, tokenizer=tokenizer, **kwargs)
+
+    def preprocess(self, inputs, **tokenizer_kwargs):
+        if not self.dnalm_folder:
+            return super().preprocess(inputs, **tokenizer_kwargs)
+        if not isinstance(inputs, str):
+            raise ValueError(f"text-classification on a dnalm model takes DNA strings; got {type(inputs).__name__}")
+        return {"sequence": normalize(_joined_kmers(inputs.strip(), self.tokenizer), record="input")}
+
+    def _forward(self, model_inputs):
+        if not self.dnalm_folder:
+            return super()._forward(model_inputs)
+        import torch
+
+        from dnalm.apply.predict import predict_proba
+
+        scores, _ = predict_proba(self.model, self.tokenizer, [model_inputs["sequence"]], device=str(self.device))
+        return {"logits": torch.from_numpy(scores)}
+
+    def postprocess(self, model_outputs, function_to_apply=None, **kwargs):
+        if self.dnalm_folder:  # the scores are already probabilities (or values), as predict writes them
+            function_to_apply = ClassificationFunction.NONE
+        return super().postprocess(model_outputs, function_to_apply=function_to_apply, **kwargs)
+
+
+def _joined_kmers(text: str, tokenizer) -> str:
+    """DNABERT-style input (overlapping k-mers separated by spaces) back to the sequence; other text as is.
+
+    >>> from dnalm.tokenizers.dna import KmerTokenizer
+    >>> _joined_kmers("ACGT CGTA GTAC", KmerTokenizer(k=4))
+    'ACGTAC'
+    """
+    pieces = text.split()
+    k = getattr(tokenizer, "overlap", 0) + 1
+    if len(pieces) < 2 or k == 1 or any(len(p) != k for p in pieces):
+        return text
+    for i, (a, b) in enumerate(pairwise(pieces)):
+        if a[1:] != b[:-1]:
+            raise ValueError(f"input: k-mers {i + 1} ({a}) and {i + 2} ({b}) do not overlap by {k - 1} bases")
+    return pieces[0] + "".join(p[-1] for p in pieces[1:])
+
+
 def register() -> None:
     """Register the task and dnalm's architectures (idempotent; done on import)."""
     register_baselines()
+    PIPELINE_REGISTRY.supported_tasks["text-classification"]["impl"] = DnalmTextClassificationPipeline
     if "dna-classification" not in PIPELINE_REGISTRY.get_supported_tasks():
         PIPELINE_REGISTRY.register_pipeline(
             "dna-classification",

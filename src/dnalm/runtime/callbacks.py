@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import logging
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -42,7 +41,9 @@ _SHOWN = ("eval_loss", "eval_accuracy", "eval_mcc", "eval_auroc", "eval_mse", "e
 
 def progress_bars() -> bool:
     """Progress bars only on a terminal: in a log file their carriage returns and escape codes are noise."""
-    return sys.stderr.isatty() and os.environ.get("TQDM_DISABLE", "") in ("", "0")
+    from dnalm.runtime.progress import bars_enabled
+
+    return bars_enabled()
 
 
 class History(TrainerCallback):

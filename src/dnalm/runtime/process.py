@@ -83,6 +83,8 @@ def _stderr_handler():
 def configure_output(quiet: bool = False, log_file: Path | None = None, debug: bool = False) -> None:
     """Logging set up once for every command. When stderr is not a terminal (a log file, CI), no
     progress bars and none of transformers' ANSI-coloured load reports: one line per evaluation."""
+    if quiet:  # --quiet: no progress bars either (tqdm reads this; dnalm.runtime.progress too)
+        os.environ.setdefault("TQDM_DISABLE", "1")
     if not sys.stderr.isatty():
         for var in ("HF_HUB_DISABLE_PROGRESS_BARS", "HF_DATASETS_DISABLE_PROGRESS_BARS", "TQDM_DISABLE"):
             os.environ.setdefault(var, "1")
