@@ -124,7 +124,7 @@ def test_help_shows_the_effective_defaults():
         "(default: auto)",
         "(default: 42)",
         "(default: 8-30 by the recipe for auto, else 10)",
-        "(default: 10m for auto, none for other models)",
+        "(default: none, the steps depend only on the data and the seed)",
     ):
         assert shown in text, shown
 

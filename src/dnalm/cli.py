@@ -408,7 +408,10 @@ def finetune(
     lora: bool | None = typer.Option(None, "--lora", help="Train LoRA adapters (needs peft)."),
     class_weights: bool | None = typer.Option(None, "--class-weights", help="Inverse-frequency class weights."),
     time_budget: str | None = typer.Option(
-        None, help="Wall-clock limit, e.g. 90s, 10m, 1h (default: 10m for auto, none for other models)."
+        None,
+        help="Wall-clock cap, e.g. 90s, 10m, 1h: fewer steps planned to fit, from a timing of this machine, "
+        "so a busy machine trains a shorter run; said in the log and training_summary.json when it binds "
+        "(default: none, the steps depend only on the data and the seed).",
     ),
     self_pretrain: bool | None = typer.Option(
         None,

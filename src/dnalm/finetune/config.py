@@ -55,10 +55,10 @@ class FinetuneConfig:
     # auto: mixed precision where the hardware has it natively (bf16 on a GPU or a CPU with AVX512-BF16/AMX),
     # else fp32; or fp32, bf16, fp16 (GPU). Prediction and evaluation always run in fp32.
     precision: str = "auto"
-    time_budget: float | str | None = None  # wall-clock limit ("10m"); None: 10 minutes for "auto", else none
+    time_budget: float | str | None = None  # wall-clock cap ("10m"); None: none, the plan is the data's alone
     max_length: int | None = None  # tokens; None: longest training sequence, capped by the model
     self_pretrain: bool = False  # masked-LM training on the training split's sequences first (transformers only)
-    self_pretrain_budget: float | str | None = None  # its wall-clock share; None: half the time budget, else 5m
+    self_pretrain_budget: float | str | None = None  # its wall-clock cap; None: half the time budget, else none
     val_fraction: float = 0.1  # used only when the data has no dev split
     seed: int = 42
     early_stopping_patience: int | None = 3  # epochs without validation improvement; None disables

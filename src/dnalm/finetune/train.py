@@ -18,14 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.finetune.budget import budget_bound, expected_duration, measure_speed
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.data import LabelSpace, data_digest, load_splits, to_dataset
-from dnalm.finetune.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
+from dnalm.finetune.recipe import Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
 from dnalm.finetune.tasks import IGNORE_INDEX, get_task
 from dnalm.io.files import finish_folder, json_ready, start_folder, write_json
 from dnalm.models.shipped import finetune_defaults
 from dnalm.runtime import distributed
-from dnalm.runtime.hardware import frozen_gc, precision_flags, resolve_precision, time_steps
+from dnalm.runtime.hardware import frozen_gc, precision_flags, resolve_precision
 
 __all__ = [
     "collate_batch",
@@ -255,7 +256,7 @@ def finetune(
     if cfg.self_pretrain:
         from dnalm.lm.pretrain import RECIPES, self_pretrain
 
-        budget = cfg.self_pretrain_budget or (cfg.time_budget / 2 if cfg.time_budget else 300.0)
+        budget = cfg.self_pretrain_budget or (cfg.time_budget / 2 if cfg.time_budget else None)  # None: fixed steps
         settings = {}
         if cfg.model == "auto":  # the recipe's CNN fills in masked bases first, then fine-tunes as the recipe says
             cnn = RECIPES["pos-cnn-cpu"]
@@ -265,10 +266,10 @@ def finetune(
                 **{k: cnn[k] for k in ("batch_size", "learning_rate", "warmup_steps", "lr_scheduler", "weight_decay")},
             }
         log.info(
-            "self-pretraining %s on the %d training sequences (never dev or test) for up to %.0f s",
+            "self-pretraining %s on the %d training sequences (never dev or test)%s",
             "the recipe's CNN" if cfg.model == "auto" else cfg.model,
             len(train),
-            budget,
+            f" for up to {budget:.0f} s" if budget else "",
         )
         folder = self_pretrain(
             train,
@@ -291,7 +292,7 @@ def finetune(
             [len(r.sequence) for r in train],
             labels.num_labels,
             cfg.problem_type,
-            cfg.time_budget or DEFAULT_TIME_BUDGET_S,
+            cfg.time_budget,  # recorded only: the plan is the data's, an explicit budget caps it below
             # the user's architecture values (e.g. channels) are not the pretrained checkpoint's
             from_scratch=cfg.from_scratch or bool(cfg.model_config),
         )
@@ -356,7 +357,7 @@ def finetune(
     steps_per_epoch = math.ceil(len(train_ds) / (cfg.batch_size * cfg.gradient_accumulation_steps))
     total_steps = max(1, round(cfg.epochs * steps_per_epoch))
     eval_steps = max(1, round(steps_per_epoch / cfg.evals_per_epoch))
-    budget_note = None
+    budget_note = expected_s = None
     deadline = None
     elapsed_before = saved_state["elapsed_s"] if saved_state else 0.0
     if plan:  # a resumed run keeps the plan it made (the schedule depends on it), and its budget counts the time spent
@@ -367,6 +368,8 @@ def finetune(
         total_steps, eval_steps, deadline, budget_note = distributed.broadcast(
             _fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0, total_steps, eval_steps)
         )
+    elif distributed.is_main():  # no budget: the plan stands; a short timing only says how long it should take
+        expected_s = expected_duration(cfg, model, train_ds, dev_ds, loss_func, total_steps, eval_steps)
     if cfg.time_budget:
         cfg = dataclasses.replace(cfg, epochs=round(total_steps / steps_per_epoch, 4))
     if not plan:
@@ -467,6 +470,8 @@ def finetune(
         "steps_planned": total_steps,
         "time_budget_s": cfg.time_budget,
         "time_budget_note": budget_note,
+        "time_budget_bound": budget_bound(budget_note, callbacks),
+        "expected_training_s": expected_s,
         "best_checkpoint_metric": cfg.metric_for_best_model,
         "best_validation_metric": best.best,
         "best_step": best.best_step,
@@ -577,38 +582,12 @@ def _fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0: float, total_steps:
     if needed > available:
         fit = max(1, int(available / (step_s + eval_s / eval_steps)))
         eval_steps = max(1, round(eval_steps * fit / total_steps))
-        note += f"; capped to {fit} steps"
+        note += f"; capped to {fit} steps: the time budget bound this run (without one it trains all {total_steps})"
         log.warning("time budget: %s", note)
         total_steps = fit
     else:
         log.info("time budget: %s", note)
     return total_steps, eval_steps, t0 + budget - finish_s, note
-
-
-def measure_speed(
-    model,
-    train_ds,
-    dev_ds,
-    batch_size: int,
-    eval_batch_size: int,
-    loss_func=None,
-    steps: int = 4,
-    warmup: int = 3,
-    precision: str = "fp32",
-) -> tuple[float, float]:
-    """Seconds per training step (forward, backward, AdamW) and per validation pass, measured on a
-    copy of the model with real batches in ``precision``; random number generators are left as they were."""
-    n, m = min(batch_size, len(train_ds)), min(eval_batch_size, len(dev_ds))
-    return time_steps(
-        model,
-        train_ds.__getitems__(list(range(n))),
-        dev_ds.__getitems__(list(range(m))),
-        math.ceil(len(dev_ds) / m),
-        loss_func,
-        steps=steps,
-        warmup=warmup,
-        precision=precision,
-    )
 
 
 def _with_lora(model, cfg: FinetuneConfig):
