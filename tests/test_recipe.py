@@ -159,7 +159,7 @@ def test_default_plan_is_the_same_on_a_machine_100x_slower(tmp_path, monkeypatch
 def test_one_seed_gives_the_same_model_on_a_busy_machine(tmp_path, monkeypatch):
     import time
 
-    data = _motif_dir(tmp_path, n=150)
+    data = _motif_dir(tmp_path, n=60)
     real = time.perf_counter
     runs = []
     for name, slower in (("idle", 1), ("busy", 1000)):
