@@ -724,7 +724,7 @@ def demo(
     output: OutDir = Path("dnalm-demo"),
     seed: int = 0,
     epochs: float | None = typer.Option(
-        None, help="Epochs of fine-tuning for each model, fixed (no time budget) (default: 10)."
+        None, help="Epochs of fine-tuning for each model, fixed (no time budget) (default: 8)."
     ),
 ):
     """The seed notebook end to end on built-in data: fine-tune the shipped pretrained language model (dnalm-cnn)
