@@ -149,8 +149,8 @@ def test_default_plan_is_the_same_on_a_machine_100x_slower(tmp_path, monkeypatch
     caplog.clear()
     with caplog.at_level("INFO", logger="dnalm"):
         slow_recipe, slow_plan = _plan_on_a_machine(tmp_path, monkeypatch, "busy", data, slower=100)
-    assert recipe["time_budget_s"] is None and slow_recipe == recipe  # recipe.json has no timing fields
     assert slow_plan == plan and plan["total_steps"] == choose_recipe(2000, [300] * 2000, 2).total_steps
+    assert recipe["time_budget_s"] is None and slow_recipe == recipe  # recipe.json has no timing fields
     # the slow machine is told how long the plan should take there, and what caps it
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "expected" in r.getMessage()]
     assert len(warned) == 1 and "--time-budget" in warned[0]
