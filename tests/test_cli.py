@@ -108,7 +108,7 @@ def test_demo_end_to_end_quickly(tmp_path):
     assert "identical predictions" in r.output
     rows = [line for line in r.output.splitlines() if line.startswith("   | ") and "---" not in line][1:]
     labels = ["dnalm-cnn, pretrained", "same architecture, from scratch", "CNN (dilated, cnn)", "LSTM"]
-    assert [row.split(" | ")[0][len("   | ") :] for row in rows] == labels  # the table, in this order
+    assert [row.split(" | ")[1] for row in rows] == labels  # the table, in this order
     last = r.output.strip().splitlines()[-1]
     assert last.startswith("validation accuracy: ") and 0 <= float(last.split(": ")[1]) <= 1
 
