@@ -334,6 +334,7 @@ def test_finetune_with_self_pretraining(tmp_path):
     pre = json.loads((folder / "pretrain_summary.json").read_text())
     # the recipe's 30 epochs for 90 sequences (its most), batch 64: 43 steps
     assert pre["model"] == "pos-cnn" and pre["steps"] == -(-30 * 90 // 64) == 43
+    assert pre["time_budget_s"] is None  # no budget asked: fixed steps, not what a timing said would fit
     recipe = json.loads((tmp_path / "auto" / "recipe.json").read_text())
     assert summary["model"] == recipe["model"] == str(folder) and summary["learning_rate"] == 2e-3
 

@@ -121,7 +121,61 @@ def test_time_budget_is_respected(tmp_path):
     cap = budget_cap(budget_fields(summary), seed=0)  # what the benchmark report marks, from the summary alone
     assert cap["steps_planned"] == summary["steps_requested"] > cap["steps_run"] == summary["steps_run"]
     assert cap["epochs_planned"] == summary["epochs_requested"] > summary["epochs_run"]
+    assert summary["time_budget_bound"] and summary["expected_training_s"] is None
     assert summary["wall_time_s"] <= 1.1 * budget
+
+
+class _Planned(Exception):
+    """Raised in place of training: the test needs the plan, not the model."""
+
+
+def _plan_on_a_machine(tmp_path, monkeypatch, name: str, data, slower: float):
+    """recipe.json and the step plan of a default ``finetune`` whose timing probe runs ``slower`` times slower
+    (``time.perf_counter`` scaled); training itself is skipped."""
+    import time
+
+    import dnalm.finetune.train as train
+
+    real = time.perf_counter
+    with monkeypatch.context() as m:
+        m.setattr(time, "perf_counter", lambda: real() * slower)
+        m.setattr(train, "training_arguments", lambda *a, **k: (_ for _ in ()).throw(_Planned()))
+        with pytest.raises(_Planned):
+            finetune(FinetuneConfig(seed=0, trainer=QUIET), data, tmp_path / name)
+    partial = next(tmp_path.glob(f"{name}.partial*"))
+    plan = json.loads((partial / "resume.json").read_text())["plan"]
+    return json.loads((partial / "recipe.json").read_text()), {k: plan[k] for k in ("total_steps", "eval_steps")}
+
+
+def test_default_plan_is_the_same_on_a_machine_100x_slower(tmp_path, monkeypatch, caplog):
+    data = _motif_dir(tmp_path, n=2500, length=300)
+    recipe, plan = _plan_on_a_machine(tmp_path, monkeypatch, "idle", data, slower=1)
+    caplog.clear()
+    with caplog.at_level("INFO", logger="dnalm"):
+        slow_recipe, slow_plan = _plan_on_a_machine(tmp_path, monkeypatch, "busy", data, slower=100)
+    assert slow_plan == plan and plan["total_steps"] == choose_recipe(2000, [300] * 2000, 2).total_steps
+    assert recipe["time_budget_s"] is None and slow_recipe == recipe  # recipe.json has no timing fields
+    # the slow machine is told how long the plan should take there, and what caps it
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "expected" in r.getMessage()]
+    assert len(warned) == 1 and "--time-budget" in warned[0]
+
+
+def test_one_seed_gives_the_same_model_on_a_busy_machine(tmp_path, monkeypatch):
+    import time
+
+    data = _motif_dir(tmp_path, n=60)
+    real = time.perf_counter
+    runs = []
+    for name, slower in (("idle", 1), ("busy", 1000)):
+        with monkeypatch.context() as m:
+            m.setattr(time, "perf_counter", lambda s=slower: real() * s)  # the timing probe reads 1000x slower
+            runs.append(finetune(FinetuneConfig(seed=1, trainer=QUIET), data, tmp_path / name))
+    timing = ("eval_runtime", "eval_samples_per_second", "eval_steps_per_second")
+    idle, busy = ({k: v for k, v in s["validation_metrics"].items() if k not in timing} for s in runs)
+    assert idle == busy and runs[0]["steps_planned"] == runs[1]["steps_planned"]
+    assert runs[0]["steps_run"] == runs[1]["steps_run"] and runs[0]["best_step"] == runs[1]["best_step"]
+    assert not runs[1]["time_budget_bound"] and runs[1]["time_budget_s"] is None
+    assert runs[1]["expected_training_s"] > 100 * runs[0]["expected_training_s"]  # it only changes the estimate
 
 
 def test_strand_averaged_predictions_are_identical_for_a_sequence_and_its_reverse_complement(tmp_path):

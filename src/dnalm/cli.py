@@ -563,10 +563,12 @@ def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
 def demo(
     output: OutDir = Path("dnalm-demo"),
     seed: int = 0,
-    epochs: float = typer.Option(4, help="Epochs of fine-tuning for each model."),
+    epochs: float | None = typer.Option(
+        None, help="Epochs of fine-tuning for each model, fixed (no time budget) (default: 8)."
+    ),
 ):
-    """The seed notebook end to end on built-in data: fine-tune the shipped pretrained model on a TATA set,
-    reload, predict; then the same architecture from scratch, a CNN and an LSTM on the same split."""
+    """The seed notebook end to end on built-in data: fine-tune the shipped pretrained language model (dnalm-cnn)
+    on a TATA set, reload, predict; then the same architecture from scratch, a CNN and an LSTM on the same split."""
     from dnalm.demo import run_demo
 
     run_demo(output, seed=seed, epochs=epochs, echo=typer.echo)

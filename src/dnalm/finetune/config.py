@@ -79,10 +79,11 @@ class FinetuneConfig:
     )
     time_budget: float | None = setting(
         None,
-        "Wall-clock limit, e.g. 90s, 10m, 1h.",
+        "Wall-clock cap, e.g. 90s, 10m, 1h: fewer steps planned to fit, from a timing of this machine, so a busy "
+        "machine trains a shorter run; said in the log and training_summary.json when it binds.",
         gt=0,
         cli_type=str,
-        shown_default="10m for auto, none for other models",
+        shown_default="none: the steps depend only on the data and the seed",
     )
     max_length: int | None = setting(
         None, "Tokens per training sequence.", ge=1, shown_default="the longest training sequence, capped by the model"
@@ -91,7 +92,7 @@ class FinetuneConfig:
         False, "Masked-LM training on the training split's own sequences first (transformer models)."
     )
     self_pretrain_budget: float | None = setting(
-        None, "Wall-clock share of self-pretraining (None: half the time budget, else 5m).", gt=0, cli=False
+        None, "Wall-clock cap of self-pretraining (None: half the time budget, else none).", gt=0, cli=False
     )
     val_fraction: float = setting(0.1, "Validation fraction when the data has no dev split.", gt=0, lt=1, cli=False)
     seed: int = setting(42, "Seed of initialisation, shuffling and augmentation.", ge=0, lt=2**32)

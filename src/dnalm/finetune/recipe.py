@@ -1,8 +1,10 @@
 """The default recipe: the model and training settings ``dnalm finetune`` chooses from the data.
 
 The same rules for every data set, no per-task table: the choices depend only on the number
-of training sequences, their lengths, the number of classes and the time budget, and every
-choice is written down with its reason (``recipe.json`` in the model folder).
+of training sequences, their lengths and the number of classes, never on a timing or the machine, so one
+seed trains one model whether the machine is idle or busy. Every choice is written down with its reason
+(``recipe.json`` in the model folder). A wall-clock cap is the user's to set (``--time-budget``; default
+none): ``finetune`` then plans fewer steps if the recipe's would not fit, and says so.
 
 The model starts from the shipped ``dnalm-cnn`` (the recipe's CNN pretrained to fill in masked bases of
 five genomes) unless told to start from random weights (``from_scratch``, ``--from-scratch``), given
@@ -33,7 +35,6 @@ from dnalm.io.files import write_json
 from dnalm.models.ref import ModelRef
 
 __all__ = [
-    "DEFAULT_TIME_BUDGET_S",
     "PRETRAINED_START",
     "Recipe",
     "choose_recipe",
@@ -42,7 +43,6 @@ __all__ = [
     "parse_duration",
 ]
 
-DEFAULT_TIME_BUDGET_S = 600.0  # about 10 minutes on a 2-core laptop CPU
 #: The checkpoint the recipe starts from: its CNN, pretrained by ``tools/ship_dnalm_mini.py --name dnalm-cnn``.
 #: On GUE (validation loss, seeds 0-2; README) it beat random weights in most paired runs.
 PRETRAINED_START = "dnalm-cnn"
@@ -107,13 +107,15 @@ def choose_recipe(
     lengths,
     num_labels: int,
     problem_type: str = DEFAULT_TASK,
-    time_budget_s: float | None = DEFAULT_TIME_BUDGET_S,
+    time_budget_s: float | None = None,
     from_scratch: bool = False,
 ) -> Recipe:
-    """Choose the model and training settings from the data (deterministic: no timing, no RNG).
+    """Choose the model and training settings from the data alone (deterministic: no timing, no RNG).
 
-    The time budget is not used here; ``finetune`` measures the speed of the chosen model on
-    this machine and trains fewer steps if the rules' steps would not fit (and says so).
+    The steps, epochs and evaluations follow from the data, so the same data and seed train the same
+    model on any machine, idle or busy. ``time_budget_s`` is only recorded: it is the user's explicit
+    cap (``--time-budget``; default none), which ``finetune`` applies by timing this model here and
+    training fewer steps if the planned ones would not fit (and says so).
     ``from_scratch``: random weights instead of :data:`PRETRAINED_START` (``finetune`` also asks for
     them when the user sets architecture values, which the checkpoint's weights do not have).
     """
@@ -122,43 +124,56 @@ def choose_recipe(
     lengths = np.asarray(lengths)
     median = int(np.median(lengths))
     reasons = {}
+    model, config = _choose_model(median, from_scratch, reasons)
+    return Recipe(
+        model=model,
+        model_config=config,
+        **_choose_steps(n_train, reasons),
+        **_choose_optimizer_and_selection(reasons),
+        time_budget_s=time_budget_s,
+        data={
+            "n_train": int(n_train),
+            "median_length": median,
+            "max_length": int(lengths.max()),
+            "num_labels": int(num_labels),
+            "problem_type": problem_type,
+        },
+        reasons=reasons,
+    )
+
+
+def _choose_model(median: int, from_scratch: bool, reasons: dict) -> tuple[str, dict]:
+    """The model and its architecture settings (with their reasons) for sequences of ``median`` bp."""
     bins = _START_BINS if median >= 32 else 0
     cnn = (
         "a residual CNN on one-hot bases (motifs) with a positional head (where they sit): "
         "fast on a CPU and strong on small genomic data"
     )
     if from_scratch or bins != _START_BINS:
-        model, config = "pos-cnn", {"position_bins": bins}
         why = "random weights, as asked" if from_scratch else f"random weights: {PRETRAINED_START}'s head needs ≥ 32 bp"
         reasons["model"] = f"{cnn}; {why}"
         reasons["model_config"] = (
             f"{bins} position bins" if bins else f"no position bins: sequences of {median} bp are too short to split"
         )
-    else:
-        model, config = PRETRAINED_START, {}
-        reasons["model"] = (
-            f"{cnn}; its body pretrained to fill in masked bases of five genomes (shipped {PRETRAINED_START}; "
-            "--from-scratch for random weights), a new head"
-        )
-        reasons["model_config"] = f"the checkpoint's architecture ({_START_BINS} position bins)"
+        return "pos-cnn", {"position_bins": bins}
+    reasons["model"] = (
+        f"{cnn}; its body pretrained to fill in masked bases of five genomes (shipped {PRETRAINED_START}; "
+        "--from-scratch for random weights), a new head"
+    )
+    reasons["model_config"] = f"the checkpoint's architecture ({_START_BINS} position bins)"
+    return PRETRAINED_START, {}
+
+
+def _choose_steps(n_train: int, reasons: dict) -> dict:
+    """Batch size, epochs, weight average and evaluations: what the number of training sequences decides."""
     batch = 128 if n_train >= 4 * 1024 else 64 if n_train >= 1024 else 32
     reasons["batch_size"] = f"enough optimizer steps per epoch for {n_train:,} sequences"
     steps_per_epoch = math.ceil(n_train / batch)
     epochs = float(min(max(round(_SAMPLES / n_train), _MIN_EPOCHS), _MAX_EPOCHS))
     reasons["epochs"] = (
         f"about {_SAMPLES:,} sequences seen, at least {_MIN_EPOCHS} and at most "
-        f"{_MAX_EPOCHS} passes (the time budget may cap it)"
+        f"{_MAX_EPOCHS} passes, on any machine (only an explicit --time-budget caps it)"
     )
-    lr = 2e-3
-    reasons["learning_rate"] = "peak of AdamW, safe with batch norm and warmup"
-    warmup = 0.06
-    reasons["warmup_ratio"] = "linear warmup over 6% of the steps, so early large gradients do not blow up"
-    reasons["lr_scheduler"] = "cosine decay to zero: the last steps average out the gradient noise"
-    reasons["max_grad_norm"] = (
-        "clipping only guards against rare spikes; at 1.0 it would slow every step of a batch-normalised CNN"
-    )
-    weight_decay = 0.01
-    reasons["weight_decay"] = "AdamW's usual 0.01"
     total = max(1, round(epochs * steps_per_epoch))
     half_life = max(1.0, 0.05 * total)
     ema = round(0.5 ** (1 / half_life), 6)
@@ -170,48 +185,42 @@ def choose_recipe(
     reasons["evals_per_epoch"] = (
         f"at least once per epoch and {_EVALS} times in all, so selection has points to choose from"
     )
-    metric = "loss"  # every problem type has one
+    return {"batch_size": batch, "epochs": epochs, "ema_decay": ema, "evals_per_epoch": evals}
+
+
+def _choose_optimizer_and_selection(reasons: dict) -> dict:
+    """The optimizer, schedule, selection and strand settings: the same for every data set."""
+    reasons["learning_rate"] = "peak of AdamW, safe with batch norm and warmup"
+    reasons["warmup_ratio"] = "linear warmup over 6% of the steps, so early large gradients do not blow up"
+    reasons["lr_scheduler"] = "cosine decay to zero: the last steps average out the gradient noise"
+    reasons["max_grad_norm"] = (
+        "clipping only guards against rare spikes; at 1.0 it would slow every step of a batch-normalised CNN"
+    )
+    reasons["weight_decay"] = "AdamW's usual 0.01"
     reasons["metric_for_best_model"] = (
         "validation loss: smoother than the MCC of a small dev split, which jumps with a handful of sequences"
     )
-    patience = 3
     reasons["early_stopping_patience"] = (
         "epochs without a better validation loss before stopping (finetune's "
         "default); the cosine schedule usually ends training first"
     )
-    anneal = 0.0
     reasons["anneal_epochs"] = (
         "none: on a plateau training stops at once (an anneal to zero left GUE tf/0's validation loss where it was)"
     )
     reasons["reverse_complement_average"] = (
         "trained with random reverse complements; evaluate and predict average both strands by default"
     )
-    return Recipe(
-        model=model,
-        model_config=config,
-        learning_rate=lr,
-        batch_size=batch,
-        epochs=float(epochs),
-        warmup_ratio=warmup,
-        lr_scheduler="cosine",
-        max_grad_norm=5.0,
-        weight_decay=weight_decay,
-        ema_decay=ema,
-        evals_per_epoch=evals,
-        metric_for_best_model=metric,
-        early_stopping_patience=patience,
-        anneal_epochs=anneal,
-        reverse_complement_average=True,
-        time_budget_s=time_budget_s,
-        data={
-            "n_train": int(n_train),
-            "median_length": median,
-            "max_length": int(lengths.max()),
-            "num_labels": int(num_labels),
-            "problem_type": problem_type,
-        },
-        reasons=reasons,
-    )
+    return {
+        "learning_rate": 2e-3,
+        "warmup_ratio": 0.06,
+        "lr_scheduler": "cosine",
+        "max_grad_norm": 5.0,
+        "weight_decay": 0.01,
+        "metric_for_best_model": "loss",  # every problem type has one
+        "early_stopping_patience": 3,
+        "anneal_epochs": 0.0,
+        "reverse_complement_average": True,
+    }
 
 
 def is_recipe_checkpoint(model: str | Path | ModelRef) -> bool:

@@ -20,9 +20,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from dnalm.finetune.budget import budget_bound, expected_duration
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.data import LabelSpace, data_digest, load_splits, to_dataset
-from dnalm.finetune.recipe import DEFAULT_TIME_BUDGET_S, Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
+from dnalm.finetune.recipe import Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
 from dnalm.finetune.tasks import get_task
 from dnalm.finetune.trainer import (
     collate_batch,
@@ -131,7 +132,10 @@ class _Run:
     checkpoint: Path | None = None
     saved_state: dict | None = None
     plan: dict | None = None
-    requested: dict | None = None  # steps and epochs planned before a time budget cut them
+    requested: dict | None = None
+    expected_s: float | None = (
+        None  # what a short timing said the plan would take (no budget; never changes it)  # steps and epochs planned before a time budget cut them
+    )
 
 
 @dataclass
@@ -259,7 +263,7 @@ def _recipe(run: _Run) -> Recipe | None:
         [len(r.sequence) for r in run.train],
         run.labels.num_labels,
         cfg.problem_type,
-        cfg.time_budget or DEFAULT_TIME_BUDGET_S,
+        cfg.time_budget,  # recorded only: the plan is the data's, an explicit budget caps it below
         # the user's architecture values (e.g. channels) are not the pretrained checkpoint's
         from_scratch=cfg.from_scratch or bool(cfg.model_config),
     )
@@ -274,7 +278,7 @@ def _self_pretrain(run: _Run) -> Path:
     from dnalm.lm.pretrain import RECIPES, self_pretrain
 
     cfg = run.cfg
-    budget = cfg.self_pretrain_budget or (cfg.time_budget / 2 if cfg.time_budget else 300.0)
+    budget = cfg.self_pretrain_budget or (cfg.time_budget / 2 if cfg.time_budget else None)  # None: fixed steps
     settings = {}
     if cfg.model == "auto":  # the recipe's CNN fills in masked bases first, then fine-tunes as the recipe says
         cnn = RECIPES["pos-cnn-cpu"]
@@ -284,10 +288,10 @@ def _self_pretrain(run: _Run) -> Path:
             **{k: cnn[k] for k in ("batch_size", "learning_rate", "warmup_steps", "lr_scheduler", "weight_decay")},
         }
     log.info(
-        "self-pretraining %s on the %d training sequences (never dev or test) for up to %.0f s",
+        "self-pretraining %s on the %d training sequences (never dev or test)%s",
         "the recipe's CNN" if cfg.model == "auto" else cfg.model,
         len(run.train),
-        budget,
+        f" for up to {budget:.0f} s" if budget else "",
     )
     model = "pos-cnn" if cfg.model == "auto" else cfg.model
     return self_pretrain(
@@ -348,7 +352,7 @@ def _schedule(run: _Run, built: _Built) -> tuple[int, int, float | None, str | N
     total_steps = max(1, round(cfg.epochs * steps_per_epoch))
     run.requested = {"steps_requested": total_steps, "epochs_requested": cfg.epochs}  # before a budget plans fewer
     eval_steps = max(1, round(steps_per_epoch / cfg.evals_per_epoch))
-    note, deadline = None, None
+    note = deadline = expected_s = None
     elapsed_before = run.saved_state["elapsed_s"] if run.saved_state else 0.0
     if run.plan:  # a resumed run keeps the plan it made (the schedule depends on it); its budget counts time spent
         total_steps, eval_steps, note = run.plan["total_steps"], run.plan["eval_steps"], run.plan["note"]
@@ -358,6 +362,11 @@ def _schedule(run: _Run, built: _Built) -> tuple[int, int, float | None, str | N
         total_steps, eval_steps, deadline, note = distributed.broadcast(
             fit_budget(cfg, built.model, built.train_ds, built.dev_ds, built.loss_func, run.t0, total_steps, eval_steps)
         )
+    elif distributed.is_main():  # no budget: the plan stands; a short timing only says how long it should take
+        expected_s = expected_duration(
+            cfg, built.model, built.train_ds, built.dev_ds, built.loss_func, total_steps, eval_steps
+        )
+    run.expected_s = expected_s
     if cfg.time_budget:
         run.cfg = dataclasses.replace(cfg, epochs=round(total_steps / steps_per_epoch, 4))
     if not run.plan:
@@ -493,6 +502,8 @@ def _summary(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
         **run.requested,
         "time_budget_s": cfg.time_budget,
         "time_budget_note": note,
+        "time_budget_bound": budget_bound(note, trainer.callback_handler.callbacks),
+        "expected_training_s": run.expected_s,
         "best_checkpoint_metric": cfg.metric_for_best_model,
         "best_validation_metric": best.best,
         "best_step": best.best_step,

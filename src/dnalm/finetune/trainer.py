@@ -4,24 +4,23 @@ speed probe behind ``--time-budget``, LoRA. :mod:`dnalm.finetune.train` runs the
 from __future__ import annotations
 
 import logging
-import math
 import platform
 import time
 from pathlib import Path
 
 import numpy as np
 
+from dnalm.finetune.budget import measure_speed
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.tasks import IGNORE_INDEX, get_task
 from dnalm.runtime import distributed
-from dnalm.runtime.hardware import precision_flags, time_steps
+from dnalm.runtime.hardware import precision_flags
 
 __all__ = [
     "collate_batch",
     "compute_metrics_for",
     "fit_budget",
     "fixed_input_length",
-    "measure_speed",
     "trainer_class",
     "training_arguments",
     "versions",
@@ -177,38 +176,12 @@ def fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0: float, total_steps: 
     if needed > available:
         fit = max(1, int(available / (step_s + eval_s / eval_steps)))
         eval_steps = max(1, round(eval_steps * fit / total_steps))
-        note += f"; capped to {fit} steps"
+        note += f"; capped to {fit} steps: the time budget bound this run (without one it trains all {total_steps})"
         log.warning("time budget: %s", note)
         total_steps = fit
     else:
         log.info("time budget: %s", note)
     return total_steps, eval_steps, t0 + budget - finish_s, note
-
-
-def measure_speed(
-    model,
-    train_ds,
-    dev_ds,
-    batch_size: int,
-    eval_batch_size: int,
-    loss_func=None,
-    steps: int = 4,
-    warmup: int = 3,
-    precision: str = "fp32",
-) -> tuple[float, float]:
-    """Seconds per training step (forward, backward, AdamW) and per validation pass, measured on a
-    copy of the model with real batches in ``precision``; random number generators are left as they were."""
-    n, m = min(batch_size, len(train_ds)), min(eval_batch_size, len(dev_ds))
-    return time_steps(
-        model,
-        train_ds.__getitems__(list(range(n))),
-        dev_ds.__getitems__(list(range(m))),
-        math.ceil(len(dev_ds) / m),
-        loss_func,
-        steps=steps,
-        warmup=warmup,
-        precision=precision,
-    )
 
 
 def with_lora(model, cfg: FinetuneConfig):
