@@ -28,9 +28,13 @@ def test_synth_tata_writes_train_dev_and_test(tmp_path):
 
 
 def test_synth_into_an_old_data_folder_leaves_no_stale_split(tmp_path):
-    """Item 13 of the reliability issue: synth wrote no test.csv, so an older one stayed beside new train/dev."""
+    """synth wrote no test.csv once, so an older one stayed beside new train/dev. A test.csv dnalm did not write
+    is the user's: refused without --overwrite (untouched), replaced with it."""
     (tmp_path / "test.csv").write_text("sequence,label\nGGGG,0\n")
-    assert invoke("synth", "tata", "-o", tmp_path, "--n", 100, "--length", 40).exit_code == 0
+    refused = invoke("synth", "tata", "-o", tmp_path, "--n", 100, "--length", 40)
+    assert refused.exit_code == 2 and "--overwrite" in refused.output
+    assert (tmp_path / "test.csv").read_text() == "sequence,label\nGGGG,0\n"
+    assert invoke("synth", "tata", "-o", tmp_path, "--n", 100, "--length", 40, "--overwrite").exit_code == 0
     test = list(csv.DictReader(open(tmp_path / "test.csv")))
     assert len(test) > 10 and all(len(row["sequence"]) == 40 for row in test)  # the 4-base stale row is gone
 

@@ -258,7 +258,7 @@ def test_a_batch_size_below_one_is_one_clear_line_everywhere(tmp_path, size):
         predict_proba(model, tok, ["ACGT"], batch_size=int(size))
     with pytest.raises(ValueError, match="batch size must be a whole number"):
         gradient_attributions(model, tok, ["ACGT"], method="gradxinput", batch_size=int(size))
-    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+    with pytest.raises(ValueError, match=r"batch_size \(--batch-size\) must be >= 1"):
         PretrainConfig(batch_size=int(size))
 
 

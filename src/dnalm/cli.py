@@ -11,6 +11,7 @@ import typer.core
 
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.io.datasets import parse_class_files, read_records
+from dnalm.lm.pretrain import PretrainConfig
 from dnalm.runtime import process
 from dnalm.settings import cli_options
 
@@ -608,66 +609,26 @@ def corpus(
 
 
 @app.command()
+@cli_options(PretrainConfig)
 def pretrain(
     corpus: Annotated[Path, typer.Argument(help="Corpus folder from dnalm corpus.")],
     output: OutDir,
-    model: str | None = typer.Option(
-        None,
-        help="Recipe (tinydnabert, dnabert, tinydnabert-cpu, dnabert-cpu, mini-cpu, "
-        "pos-cnn-cpu: the default recipe's CNN), model preset/YAML, or checkpoint. (default: tiny)",
-    ),
-    config: Path | None = typer.Option(None, help="YAML with PretrainConfig settings."),
-    max_steps: int | None = None,
-    batch_size: int | None = typer.Option(None, min=1),
-    learning_rate: float | None = None,
-    mlm_probability: float | None = None,
-    span_length: int | None = None,
-    save_steps: int | None = None,
-    eval_steps: int | None = None,
-    seed: int | None = None,
-    time_budget: str | None = typer.Option(
-        None, help="Wall-clock limit, e.g. 5m, 30m, 1h: the steps that fit, planned from the measured speed."
-    ),
+    config: Path | None = typer.Option(None, help="YAML with PretrainConfig settings (options given win)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in OUTPUT from its last checkpoint."),
     overwrite: bool = typer.Option(
         False,
         "--overwrite",
         help="Replace an earlier pretraining run in OUTPUT, or write into a non-empty folder dnalm did not write.",
     ),
-    trust_remote_code: bool | None = typer.Option(
-        None, "--trust-remote-code", help="Allow checkpoint code (continuing DNABERT-2). Off by default."
-    ),
+    overrides: dict | None = None,
 ):
     """Masked-language-model pretraining (leak-free span masking for k-mer models), scored per base on
     held-out regions beside a Markov chain and a two-sided count model (OUTPUT/lm_metrics.json)."""
+    from dnalm.lm.pretrain import describe, resolve_pretrain_config
     from dnalm.lm.pretrain import pretrain as run
-    from dnalm.lm.pretrain import resolve_pretrain_config
 
-    cfg = resolve_pretrain_config(
-        model,
-        config,
-        max_steps=max_steps,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        mlm_probability=mlm_probability,
-        span_length=span_length,
-        save_steps=save_steps,
-        eval_steps=eval_steps,
-        seed=seed,
-        time_budget=time_budget,
-        trust_remote_code=trust_remote_code,
-    )
-    s = run(cfg, corpus, output, resume=resume, overwrite=overwrite)
-    val = s["validation"]
-    typer.echo(
-        f"{s['steps']} steps; validation loss {val.get('eval_loss', float('nan')):.4f}, perplexity "
-        f"{val.get('eval_perplexity', float('nan')):.2f}, masked accuracy "
-        f"{val.get('eval_masked_accuracy', float('nan')):.4f}; saved to {output} (loss_curve.png)"
-    )
-    if s["lm_metrics"]:
-        from dnalm.lm.evaluate import describe
-
-        typer.echo(f"{describe(s['lm_metrics'])}; wrote {output}/lm_metrics.json")
+    cfg = resolve_pretrain_config(overrides.pop("model", None), config, **overrides)
+    typer.echo(describe(run(cfg, corpus, output, resume=resume, overwrite=overwrite), output))
 
 
 @app.command("lm-eval")

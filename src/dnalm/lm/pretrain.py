@@ -17,7 +17,7 @@ import logging
 import math
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +29,10 @@ from dnalm.models.card import write_pretrain_card
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_loss_curve
 from dnalm.runtime import distributed
+from dnalm.settings import check_fields, setting
 from dnalm.tokenizers.capabilities import capabilities
 
-__all__ = ["RECIPES", "PretrainConfig", "pretrain", "score_language_model", "self_pretrain"]
+__all__ = ["RECIPES", "PretrainConfig", "describe", "pretrain", "score_language_model", "self_pretrain"]
 
 log = logging.getLogger(__name__)
 #: Architectures with a masked-LM form: the transformers, and the default recipe's CNN (filling in masked bases).
@@ -40,42 +41,58 @@ MASKED_LM_ARCHITECTURES = ("bert", "roberta", "modernbert", "pos-cnn")
 
 @dataclass
 class PretrainConfig:
-    """Settings of ``dnalm pretrain`` (saved as ``dnalm_pretrain.yaml``); ``trainer`` passes through."""
+    """Settings of ``dnalm pretrain`` (saved as ``dnalm_pretrain.yaml``); ``trainer`` passes through. Each field is
+    written once: its help and bounds are the CLI option's and are checked for the CLI, YAML and Python alike."""
 
-    model: str = "tiny"  # model preset or model YAML (built from scratch), or a checkpoint to continue
-    model_config: dict = field(default_factory=dict)  # architecture settings merged over the preset's
-    max_steps: int | None = None  # None: what fits in time_budget, or 1000 without one
-    time_budget: float | str | None = None  # wall-clock limit ("30m"): steps planned from measured speed
-    batch_size: int = 32
-    learning_rate: float = 5e-4
-    warmup_steps: float = 0.1  # < 1: fraction of max_steps; else steps
-    lr_scheduler: str = "linear"  # any transformers scheduler type: linear, cosine, constant_with_warmup, ...
-    weight_decay: float = 0.01
-    gradient_accumulation_steps: int = 1
-    max_length: int | None = None  # tokens per example; None: the model's limit
-    mlm_probability: float = 0.15
-    mlm_schedule: list | None = None  # [[fraction_of_steps, probability], ...], e.g. [[0, .15], [.83, .2]]
-    span_length: int = 1  # bases per masked span (k-mer models)
-    bpe_sample: int = 20_000  # corpus segments a BPE vocabulary is trained on
-    max_eval_examples: int | None = 128  # fixed, seeded sample of validation windows scored at each evaluation
-    lm_eval_examples: int = 1000  # held-out windows scored per base at the end (lm_metrics.json)
-    save_steps: int = 500
-    eval_steps: int | None = None  # None: 20 evaluations over the run
-    logging_steps: int = 50
-    save_total_limit: int = 3
-    seed: int = 42
-    trainer: dict = field(default_factory=dict)
-    trust_remote_code: bool = False  # allow a checkpoint to continue that ships its own code (auto_map)
+    model: str = setting(
+        "tiny",
+        "Recipe (tinydnabert, dnabert, tinydnabert-cpu, dnabert-cpu, mini-cpu, pos-cnn-cpu: the default recipe's "
+        "CNN), model preset or YAML (built from scratch), or a checkpoint to continue.",
+    )
+    model_config: dict = setting(
+        help="Architecture settings merged over the preset's.", default_factory=dict, cli=False
+    )
+    max_steps: int | None = setting(
+        None, "Optimizer steps.", ge=1, shown_default="what fits in --time-budget, or 1000 without one"
+    )
+    time_budget: float | None = setting(
+        None,
+        "Wall-clock limit, e.g. 5m, 30m, 1h: the steps that fit, planned from the measured speed.",
+        gt=0,
+        cli_type=str,
+    )
+    batch_size: int = setting(32, "Training batch (all processes together).", ge=1)
+    learning_rate: float = setting(5e-4, "Peak AdamW learning rate.", gt=0)
+    warmup_steps: float = setting(0.1, "Warmup: a fraction of max_steps if < 1, else steps.", ge=0, cli=False)
+    lr_scheduler: str = setting("linear", "Any transformers scheduler: linear, cosine, ...", cli=False)
+    weight_decay: float = setting(0.01, "AdamW weight decay.", ge=0, cli=False)
+    gradient_accumulation_steps: int = setting(1, "Batches per optimizer step.", ge=1, cli=False)
+    max_length: int | None = setting(None, "Tokens per example (None: the model's limit).", ge=1, cli=False)
+    mlm_probability: float = setting(0.15, "Fraction of bases (tokens) masked.", gt=0, lt=1)
+    mlm_schedule: list | None = setting(
+        None, "[[fraction_of_steps, probability], ...], e.g. [[0, .15], [.83, .2]].", cli=False
+    )
+    span_length: int = setting(1, "Bases per masked span (k-mer models).", ge=1)
+    bpe_sample: int = setting(20_000, "Corpus segments a BPE vocabulary is trained on.", ge=1, cli=False)
+    max_eval_examples: int | None = setting(
+        128, "Validation windows scored at each evaluation (a fixed, seeded sample).", ge=1, cli=False
+    )
+    lm_eval_examples: int = setting(1000, "Held-out windows scored per base at the end.", ge=0, cli=False)
+    save_steps: int = setting(500, "Steps between checkpoints.", ge=1)
+    eval_steps: int | None = setting(None, "Steps between evaluations.", ge=1, shown_default="20 over the run")
+    logging_steps: int = setting(50, "Steps between log lines.", ge=1, cli=False)
+    save_total_limit: int = setting(3, "Checkpoints kept.", ge=1, cli=False)
+    seed: int = setting(42, "Seed of initialisation, masking and shuffling.", ge=0, lt=2**32)
+    trainer: dict = setting(
+        help="transformers.TrainingArguments settings, passed through.", default_factory=dict, cli=False
+    )
+    trust_remote_code: bool = setting(False, "Allow a checkpoint that ships its own code (auto_map) to continue.")
 
     def __post_init__(self):
         from dnalm.finetune.recipe import parse_duration
 
         self.time_budget = parse_duration(self.time_budget)
-        for name in ("batch_size", "gradient_accumulation_steps", "span_length", "save_steps", "logging_steps"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1; got {self.max_steps}")
+        check_fields(self)
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> PretrainConfig:
@@ -789,3 +806,18 @@ def self_pretrain(
     )
     write_json(output / "dnalm_finetune_defaults.json", ref.finetune_defaults)
     return output
+
+
+def describe(summary: dict, output: str | Path) -> str:
+    """What ``dnalm pretrain`` prints: steps, the final validation figures and, if scored, the per-base verdict."""
+    val = summary["validation"]
+    text = (
+        f"{summary['steps']} steps; validation loss {val.get('eval_loss', float('nan')):.4f}, perplexity "
+        f"{val.get('eval_perplexity', float('nan')):.2f}, masked accuracy "
+        f"{val.get('eval_masked_accuracy', float('nan')):.4f}; saved to {output} (loss_curve.png)"
+    )
+    if summary["lm_metrics"]:
+        from dnalm.lm.evaluate import describe as verdict
+
+        text += f"\n{verdict(summary['lm_metrics'])}; wrote {output}/lm_metrics.json"
+    return text
