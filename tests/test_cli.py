@@ -27,16 +27,14 @@ def test_synth_tata_writes_train_dev_and_test(tmp_path):
     assert not (seqs[0] & seqs[1] or seqs[0] & seqs[2] or seqs[1] & seqs[2])
 
 
-def test_synth_into_an_old_data_folder_leaves_no_stale_split(tmp_path):
+def test_synth_into_a_folder_holding_the_users_split_refuses(tmp_path):
     """synth wrote no test.csv once, so an older one stayed beside new train/dev. A test.csv dnalm did not write
-    is the user's: refused without --overwrite (untouched), replaced with it."""
+    is the user's: synth refuses the folder and leaves it as it was."""
     (tmp_path / "test.csv").write_text("sequence,label\nGGGG,0\n")
     refused = invoke("synth", "tata", "-o", tmp_path, "--n", 100, "--length", 40)
-    assert refused.exit_code == 2 and "--overwrite" in refused.output
+    assert refused.exit_code == 2 and "not a folder dnalm wrote" in refused.output
     assert (tmp_path / "test.csv").read_text() == "sequence,label\nGGGG,0\n"
-    assert invoke("synth", "tata", "-o", tmp_path, "--n", 100, "--length", 40, "--overwrite").exit_code == 0
-    test = list(csv.DictReader(open(tmp_path / "test.csv")))
-    assert len(test) > 10 and all(len(row["sequence"]) == 40 for row in test)  # the 4-base stale row is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["test.csv"]
 
 
 def test_synth_motif_and_bad_motif(tmp_path):

@@ -11,9 +11,12 @@ import typer.core
 
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.io.datasets import parse_class_files, read_records
-from dnalm.lm.pretrain import PretrainConfig
+from dnalm.lm.corpus import CorpusSettings
+from dnalm.lm.pretrain import LmEvalSettings, PretrainConfig
 from dnalm.runtime import process
 from dnalm.settings import cli_options
+from dnalm.synth import MotifSettings, SynthSettings, synthesize
+from dnalm.tokenizers.build import BpeSettings, KmerSettings, save_tokenizer, train_bpe_folder
 
 #: Errors that say what is wrong with the input, the settings or the output: one line, exit status 2.
 USER_ERRORS = (ValueError, FileNotFoundError, ImportError, OSError)
@@ -136,68 +139,36 @@ def _folder_output(command: str, output: Path, kind: str, inputs: list | None = 
 
 # -- tokenizer ---------------------------------------------------------------------------
 @tokenizer_app.command("kmer")
-def tokenizer_kmer(
-    output: OutDir,
-    k: int = typer.Option(6, help="k-mer length (DNABERT: 3-6)."),
-    max_length: int = typer.Option(512, help="model_max_length in tokens."),
-):
+@cli_options(KmerSettings)
+def tokenizer_kmer(output: OutDir, overrides: dict | None = None):
     """Overlapping k-mer tokenizer with DNABERT's vocabulary and ids."""
-    output = _folder_output("tokenizer kmer", output, "tokenizer")
-    from dnalm.tokenizers.dna import KmerTokenizer
-
-    _save(KmerTokenizer(k=k, model_max_length=max_length), output)
+    typer.echo(save_tokenizer("kmer", _folder_output("tokenizer kmer", output, "tokenizer"), **overrides))
 
 
 @tokenizer_app.command("nonoverlap")
-def tokenizer_nonoverlap(
-    output: OutDir,
-    k: int = typer.Option(6, help="k-mer length."),
-    max_length: int = typer.Option(512, help="model_max_length in tokens."),
-):
+@cli_options(KmerSettings)
+def tokenizer_nonoverlap(output: OutDir, overrides: dict | None = None):
     """Non-overlapping k-mers (Nucleotide Transformer style)."""
-    output = _folder_output("tokenizer nonoverlap", output, "tokenizer")
-    from dnalm.tokenizers.dna import NonOverlappingKmerTokenizer
-
-    _save(NonOverlappingKmerTokenizer(k=k, model_max_length=max_length), output)
+    typer.echo(save_tokenizer("nonoverlap", _folder_output("tokenizer nonoverlap", output, "tokenizer"), **overrides))
 
 
 @tokenizer_app.command("base")
-def tokenizer_base(output: OutDir, max_length: int = typer.Option(512, help="model_max_length in tokens.")):
+@cli_options(KmerSettings, only=("max_length",))
+def tokenizer_base(output: OutDir, overrides: dict | None = None):
     """One token per nucleotide."""
-    output = _folder_output("tokenizer base", output, "tokenizer")
-    from dnalm.tokenizers.dna import BaseTokenizer
-
-    _save(BaseTokenizer(model_max_length=max_length), output)
+    typer.echo(save_tokenizer("base", _folder_output("tokenizer base", output, "tokenizer"), **overrides))
 
 
 @tokenizer_app.command("bpe")
+@cli_options(BpeSettings)
 def tokenizer_bpe(
     inputs: Annotated[list[Path], typer.Argument(help="FASTA(.gz) or sequence tables.")],
     output: OutDir,
-    vocab_size: int = 1024,
-    min_frequency: int = 4,
-    segment_length: int = typer.Option(1000, help="Cut long records into pieces of this length."),
-    max_segments: int = typer.Option(100_000, help="Train on a random sample of this many pieces."),
-    max_length: int = 512,
-    seed: int = 0,
+    overrides: dict | None = None,
 ):
     """Train a BPE vocabulary on DNA (TinyDNABERT defaults)."""
     output = _folder_output("tokenizer bpe", output, "tokenizer", inputs)
-    import itertools
-
-    from dnalm.io import read_sequences
-    from dnalm.tokenizers.bpe import genome_segments, train_bpe
-
-    records = itertools.chain.from_iterable(read_sequences(p) for p in inputs)
-    pieces = list(genome_segments(records, segment_length, max_segments=max_segments, seed=seed))
-    typer.echo(f"training BPE on {len(pieces):,} segments ({sum(map(len, pieces)):,} bases)")
-    tok = train_bpe(pieces, vocab_size=vocab_size, min_frequency=min_frequency, model_max_length=max_length)
-    _save(tok, output)
-
-
-def _save(tok, output: Path) -> None:
-    tok.save_pretrained(output)
-    typer.echo(f"saved {type(tok).__name__} (vocabulary {len(tok):,}) to {output}")
+    typer.echo(train_bpe_folder(inputs, output, **overrides))
 
 
 @tokenizer_app.command("check")
@@ -206,83 +177,35 @@ def tokenizer_check(
     data: Annotated[Path | None, typer.Argument(help="Sequence file or split folder.")] = None,
     split: Annotated[list[str] | None, typer.Option(help="Split(s) of a folder; default all.")] = None,
     classes: Classes = None,
-    max_length: int | None = None,
+    max_length: int | None = typer.Option(
+        None, help="Token limit for the truncation count (default: the tokenizer's)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
     """Unknown-token rate and truncation count at MAX_LENGTH, per split."""
     from dnalm.io import find_splits
-    from dnalm.tokenizers.dna import load_tokenizer, tokenizer_report
+    from dnalm.tokenizers.build import check_tokenizer, format_check
 
-    tok = load_tokenizer(tokenizer)
-    if data is not None and data.is_dir() and not classes:
-        splits = split or sorted(find_splits(data))
-    else:
-        splits = [None]
-    report = {
-        s or "all": tokenizer_report(tok, (r.sequence for r in read_records(data, s, classes)), max_length)
-        for s in splits
-    }
-    if as_json:
-        typer.echo(json.dumps(report, indent=2))
-        return
-    typer.echo(f"{'split':<8}{'sequences':>11}{'tokens':>12}{'unk rate':>10}{'truncated':>11}  (max_length)")
-    for name, r in report.items():
-        typer.echo(
-            f"{name:<8}{r['n_sequences']:>11,}{r['n_tokens']:>12,}{r['unk_rate']:>10.4%}"
-            f"{r['n_truncated']:>11,}  ({r['max_length']})"
-        )
+    folder = data is not None and data.is_dir() and not classes
+    splits = (split or sorted(find_splits(data))) if folder else [None]
+    report = check_tokenizer(tokenizer, lambda s: read_records(data, s, classes), splits, max_length)
+    typer.echo(json.dumps(report, indent=2) if as_json else format_check(report))
 
 
 # -- synthetic data ------------------------------------------------------------------------
-def _write_split(records, output: Path, dev_fraction: float, test_fraction: float, seed: int) -> None:
-    from dnalm.synth import write_splits
-
-    n = write_splits(records, output, dev_fraction=dev_fraction, test_fraction=test_fraction, seed=seed)
-    typer.echo(
-        f"wrote {n['train']} train + {n['dev']} dev + {n['test']} test sequences to "
-        f"{output}/train.csv, dev.csv, test.csv"
-    )
-
-
-_DEV = typer.Option(0.15, help="Stratified fraction of all sequences written to dev.csv (validation).")
-_TEST = typer.Option(0.15, help="Stratified fraction of all sequences written to test.csv (read once, at the end).")
-
-
 @synth_app.command("tata")
-def synth_tata(
-    output: OutDir,
-    n: int = 1000,
-    length: int = 100,
-    seed: int = 0,
-    dev_fraction: float = _DEV,
-    test_fraction: float = _TEST,
-):
+@cli_options(SynthSettings)
+def synth_tata(output: OutDir, overrides: dict | None = None):
     """The seed notebook's TATA-box set: half with TATAAA (label 1), half without on either strand."""
-    output = _folder_output("synth tata", output, "synth")
-    from dnalm.synth import tata_dataset
-
-    _write_split(tata_dataset(n, length, seed=seed), output, dev_fraction, test_fraction, seed)
+    typer.echo(synthesize("tata", _folder_output("synth tata", output, "synth"), **overrides))
 
 
 @synth_app.command("motif")
-def synth_motif(
-    output: OutDir,
-    motif: str | None = typer.Option(None, help="Consensus motif (A/C/G/T)."),
-    pwm: Path | None = typer.Option(None, help="Position weight matrix file (L rows: A C G T)."),
-    rate: float = typer.Option(0.5, help="Fraction of sequences with the motif (label 1)."),
-    n: int = 1000,
-    length: int = 100,
-    gc: float = 0.5,
-    seed: int = 0,
-    dev_fraction: float = _DEV,
-    test_fraction: float = _TEST,
-):
+@cli_options(MotifSettings)
+def synth_motif(output: OutDir, overrides: dict | None = None):
     """Implant a motif or PWM sample into random background sequence."""
-    output = _folder_output("synth motif", output, "synth", [pwm])
-    from dnalm.synth import motif_dataset, read_pwm
-
-    records = motif_dataset(n, length, motif=motif, pwm=read_pwm(pwm) if pwm else None, rate=rate, gc=gc, seed=seed)
-    _write_split(records, output, dev_fraction, test_fraction, seed)
+    output = _folder_output("synth motif", output, "synth", [overrides.get("pwm")])
+    typer.echo(synthesize("motif", output, **overrides))
 
 
 @app.command()
@@ -546,18 +469,10 @@ def interpret(
 def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     """The names --model takes: auto (the default recipe), the presets, and the pretrained checkpoints
     shipped in the package. Any checkpoint folder, model YAML or hub id (owner/name) works too."""
-    from dnalm.models.build import model_catalogue
+    from dnalm.models.build import format_catalogue, model_catalogue
 
     rows = model_catalogue()
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    typer.echo(f"{'name':<13}{'kind':<24}{'architecture':<14}{'tokenizer':<14}{'size':<17}{'lr':>8}{'batch':>7}  note")
-    for r in rows:
-        typer.echo(
-            f"{r['name']:<13}{r['kind']:<24}{r['architecture']:<14}{r['tokenizer']:<14}{r['size']:<17}"
-            f"{r['learning_rate']!s:>8}{r['batch_size']!s:>7}  {r['note']}"
-        )
+    typer.echo(json.dumps(rows, indent=2) if as_json else format_catalogue(rows))
 
 
 @app.command()
@@ -576,36 +491,16 @@ def demo(
 
 
 @app.command()
+@cli_options(CorpusSettings)
 def corpus(
     fastas: Annotated[list[Path], typer.Argument(help="Genome FASTA(.gz) files.")],
     output: OutDir,
-    min_length: int = 256,
-    max_length: int = 1024,
-    val_fraction: float = typer.Option(0.05, help="Fraction of blocks held out for validation."),
-    block_size: int = typer.Option(100_000, help="Bases per block assigned to train or validation."),
-    reverse_complement: bool = typer.Option(False, "--reverse-complement", help="Add reverse complements."),
-    seed: int = 0,
+    overrides: dict | None = None,
 ):
     """Build a pretraining corpus: N runs dropped, random segments, validation held out by region."""
-    from dnalm.lm.corpus import build_corpus
+    from dnalm.lm.corpus import build_corpus, describe
 
-    s = build_corpus(
-        fastas,
-        output,
-        min_length=min_length,
-        max_length=max_length,
-        val_fraction=val_fraction,
-        block_size=block_size,
-        add_reverse_complement=reverse_complement,
-        seed=seed,
-    )
-    for split in ("train", "validation"):
-        st = s[split]
-        typer.echo(
-            f"{split:<11}{st['segments']:>9,} segments {st['bases']:>13,} bases  GC {st['gc_content']:.3f}  "
-            f"N/IUPAC dropped {st['ambiguous_dropped']:,}  short tails dropped {st['short_tail_dropped']:,}"
-        )
-    typer.echo(f"wrote {output} (datasets on disk) and {output}/summary.json")
+    typer.echo(describe(build_corpus(fastas, output, **overrides), output))
 
 
 @app.command()
@@ -632,49 +527,32 @@ def pretrain(
 
 
 @app.command("lm-eval")
+@cli_options(LmEvalSettings)
 def lm_eval_cmd(
     model: Annotated[str, typer.Argument(help="Masked-LM model folder, or dnalm-mini.")],
     corpus: Annotated[Path, typer.Argument(help="Corpus folder from dnalm corpus (its validation split).")],
     output: Path = typer.Option(Path("lm_metrics.json"), "--output", "-o", help="JSON file to write."),
-    examples: int = typer.Option(1000, help="Held-out windows scored."),
-    max_length: int | None = typer.Option(None, help="Tokens per window (default: as pretrained)."),
-    seed: int = 42,
-    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+    overrides: dict | None = None,
 ):
     """Per-base held-out accuracy and bits per base beside a Markov chain and a two-sided count model."""
     from dnalm.lm.pretrain import score_language_model
 
-    lm = score_language_model(
-        model,
-        corpus,
-        output,
-        max_length=max_length,
-        examples=examples,
-        seed=seed,
-        trust_remote_code=trust_remote_code,
-    )
-    typer.echo(json.dumps(lm, indent=2))
+    typer.echo(json.dumps(score_language_model(model, corpus, output, **overrides), indent=2))
 
 
 @app.command("fill-mask")
 def fill_mask_cmd(
     model: Annotated[str, typer.Argument(help="Pretrained (masked-LM) model folder or hub id.")],
     sequence: Annotated[str, typer.Argument(help="DNA with <mask> for each unknown base.")],
-    top_k: int = 5,
+    top_k: int = typer.Option(5, help="Tokens listed per mask (models with whole-token masks)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow checkpoint code (DNABERT-2)."),
 ):
     """Predict masked bases (k-mer/base models: per-base A/C/G/T probabilities)."""
-    from dnalm.lm.inference import fill_mask
+    from dnalm.lm.inference import fill_mask, format_fill_mask
 
     result = fill_mask(model, sequence, top_k=top_k, trust_remote_code=trust_remote_code)
-    if as_json:
-        typer.echo(json.dumps(result, indent=2))
-        return
-    for r in result:
-        where = f"base {r['position']}" if "position" in r else f"mask {r['mask']}"
-        probs = "  ".join(f"{k} {v:.3f}" for k, v in r["probabilities"].items())
-        typer.echo(f"{where}: {r['best']}   ({probs})")
+    typer.echo(json.dumps(result, indent=2) if as_json else format_fill_mask(result))
 
 
 @app.command()
@@ -715,15 +593,9 @@ def benchmark(
 ):
     """Datasets x models x seeds -> results.md/csv/json (mean ± std); resumes an interrupted run."""
     from dnalm.experiment.config import BenchmarkConfig
-    from dnalm.experiment.runner import run_benchmark
+    from dnalm.experiment.runner import describe, run_benchmark
 
-    cfg = BenchmarkConfig.load(config)
-    rows = run_benchmark(cfg, output)
-    typer.echo((output / "results.md").read_text().split("\n## ")[0])
-    typer.echo(
-        f"{len(rows)} rows; wrote {output}/results.md, results.csv, results.json"
-        + (", report.html, report.md" if (output / "report.html").is_file() else "")
-    )
+    typer.echo(describe(run_benchmark(BenchmarkConfig.load(config), output), output))
 
 
 @app.command()
@@ -733,17 +605,12 @@ def search(
 ):
     """Hyperparameter search (grid or Optuna) on validation only; `dnalm benchmark` then uses the choice."""
     from dnalm.experiment.config import BenchmarkConfig
-    from dnalm.experiment.search import run_search
+    from dnalm.experiment.search import describe, run_search
 
     cfg = BenchmarkConfig.load(config)
     if not cfg.search:
         raise ValueError(f"{config}: no 'search' section")
-    chosen = run_search(cfg, output)
-    for c in chosen.values():
-        typer.echo(
-            f"{c.dataset} / {c.model}: {json.dumps(c.params)} (validation {c.metric} "
-            f"{c.value:.4f} of {len(c.trials)} trials)"
-        )
+    typer.echo(describe(run_search(cfg, output)))
 
 
 @app.command()

@@ -9,6 +9,7 @@ True
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,9 @@ import numpy as np
 from dnalm.io import Record
 from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import normalize, reverse_complement
+from dnalm.settings import check_fields, setting
 
-__all__ = ["motif_dataset", "read_pwm", "tata_dataset", "write_splits"]
+__all__ = ["MotifSettings", "SynthSettings", "motif_dataset", "read_pwm", "synthesize", "tata_dataset", "write_splits"]
 
 _ALPHABET = np.frombuffer(b"ACGT", dtype=np.uint8)
 
@@ -133,3 +135,41 @@ def write_splits(
         name: write_table(part, output / f"{name}.csv")
         for name, part in (("train", train), ("dev", dev), ("test", test))
     }
+
+
+@dataclass
+class SynthSettings:
+    """``dnalm synth tata``: how many sequences, how long, and how they are split."""
+
+    n: int = setting(1000, "Sequences in all.", ge=3)
+    length: int = setting(100, "Bases per sequence.", ge=1)
+    seed: int = setting(0, "Seed of the sequences and the split.", ge=0, lt=2**32)
+    dev_fraction: float = setting(0.15, "Stratified fraction of all sequences written to dev.csv.", gt=0, lt=1)
+    test_fraction: float = setting(
+        0.15, "Stratified fraction of all sequences written to test.csv (read once, at the end).", gt=0, lt=1
+    )
+
+    def __post_init__(self):
+        check_fields(self)
+
+
+@dataclass
+class MotifSettings(SynthSettings):
+    """``dnalm synth motif``: a consensus motif or a PWM implanted into random background."""
+
+    motif: str | None = setting(None, "Consensus motif (A/C/G/T).")
+    pwm: Path | None = setting(None, "Position weight matrix file (L rows: A C G T).")
+    rate: float = setting(0.5, "Fraction of sequences with the motif (label 1).", ge=0, le=1)
+    gc: float = setting(0.5, "GC content of the background.", gt=0, lt=1)
+
+
+def synthesize(kind: str, output: str | Path, **settings) -> str:
+    """Write a ``tata`` or ``motif`` data set as train/dev/test CSV into ``output``; returns what is printed."""
+    s = (MotifSettings if kind == "motif" else SynthSettings)(**settings)
+    if kind == "motif":
+        pwm = read_pwm(s.pwm) if s.pwm else None
+        records = motif_dataset(s.n, s.length, motif=s.motif, pwm=pwm, rate=s.rate, gc=s.gc, seed=s.seed)
+    else:
+        records = tata_dataset(s.n, s.length, seed=s.seed)
+    n = write_splits(records, output, dev_fraction=s.dev_fraction, test_fraction=s.test_fraction, seed=s.seed)
+    return f"wrote {n['train']} train + {n['dev']} dev + {n['test']} test sequences to {output}/train.csv, dev.csv, test.csv"

@@ -158,3 +158,11 @@ def run_benchmark(cfg: BenchmarkConfig, output: str | Path) -> list[ResultRow]:
     if cfg.report:
         build_report.__wrapped__(output, output / "report.html")  # inside the benchmark's own claim
     return results.rows
+
+
+def describe(rows: list[ResultRow], output: str | Path) -> str:
+    """What ``dnalm benchmark`` prints: the results table and the files written."""
+    output = Path(output)
+    table = (output / "results.md").read_text().split("\n## ")[0]
+    report = ", report.html, report.md" if (output / "report.html").is_file() else ""
+    return f"{table}\n{len(rows)} rows; wrote {output}/results.md, results.csv, results.json{report}"

@@ -193,3 +193,11 @@ def run_search(bench: BenchmarkConfig, output: str | Path) -> dict[str, SearchCh
         for model in scfg.models or list(bench.models):
             chosen[f"{dataset}/{model}"] = search_one(bench, dataset, model, scfg, output)
     return chosen
+
+
+def describe(chosen: dict[str, SearchChoice]) -> str:
+    """What ``dnalm search`` prints: each dataset and model's chosen settings and their validation figure."""
+    return "\n".join(
+        f"{c.dataset} / {c.model}: {json.dumps(c.params)} (validation {c.metric} {c.value:.4f} of {len(c.trials)} trials)"
+        for c in chosen.values()
+    )

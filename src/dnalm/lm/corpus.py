@@ -10,9 +10,11 @@ shorter than ``min_length`` is dropped and counted. Segments stream into an Arro
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +23,9 @@ from dnalm.io import read_sequences
 from dnalm.io.files import write_json
 from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import reverse_complement
+from dnalm.settings import check_fields, setting
 
-__all__ = ["build_corpus", "load_corpus"]
+__all__ = ["CorpusSettings", "build_corpus", "describe", "load_corpus"]
 
 _ACGT_RUN = re.compile(r"[ACGT]+")
 
@@ -120,40 +123,41 @@ def _build_split(split: str, generate, cache: Path, stats: dict, counts: dict, s
     return part
 
 
+@dataclass
+class CorpusSettings:
+    """``dnalm corpus``: segment lengths, the validation share and blocks, strands, the seed."""
+
+    min_length: int = setting(256, "Shortest segment in bases.", ge=1)
+    max_length: int = setting(1024, "Longest segment in bases.", ge=1)
+    val_fraction: float = setting(0.05, "Fraction of blocks held out for validation.", ge=0, lt=1)
+    block_size: int = setting(100_000, "Bases per block assigned to train or validation.", ge=1)
+    add_reverse_complement: bool = setting(False, "Add reverse complements.", flag="--reverse-complement")
+    seed: int = setting(0, "Seed of the blocks' assignment and the segment lengths.", ge=0, lt=2**32)
+
+    def __post_init__(self):
+        check_fields(self)
+        if self.min_length > self.max_length:
+            raise ValueError(f"min_length ({self.min_length}) must be <= max_length ({self.max_length})")
+
+
 @claims("corpus", lambda a: {"inputs": a["fastas"], "outputs": [Output(a["output"], "corpus")]})
-def build_corpus(
-    fastas: list[str | Path],
-    output: str | Path,
-    *,
-    min_length: int = 256,
-    max_length: int = 1024,
-    val_fraction: float = 0.05,
-    block_size: int = 100_000,
-    add_reverse_complement: bool = False,
-    seed: int = 0,
-    progress: bool = True,
-) -> dict:
-    """Build ``output/`` (a ``DatasetDict`` with ``train`` and ``validation``) and ``output/summary.json``."""
+def build_corpus(fastas: list[str | Path], output: str | Path, *, progress: bool = True, **settings) -> dict:
+    """Build ``output/`` (a ``DatasetDict`` with ``train`` and ``validation``) and ``output/summary.json``;
+    ``settings`` are :class:`CorpusSettings`'."""
     from functools import partial
 
     from datasets import DatasetDict
 
-    _check_settings(fastas, min_length, max_length, val_fraction)
+    s = CorpusSettings(**settings)
+    _check_settings(fastas, s.min_length, s.max_length, s.val_fraction)
     output = Path(output)
     stats = {
         split: {"segments": 0, "bases": 0, "gc": 0, "ambiguous_dropped": 0, "short_tail_dropped": 0, "blocks": 0}
         for split in ("train", "validation")
     }
     counts = {"records": 0}
-    settings = {
-        "min_length": min_length,
-        "max_length": max_length,
-        "val_fraction": val_fraction,
-        "block_size": block_size,
-        "reverse_complement": add_reverse_complement,
-        "add_reverse_complement": add_reverse_complement,
-        "seed": seed,
-    }
+    settings = {**dataclasses.asdict(s), "reverse_complement": s.add_reverse_complement}
+    val_fraction = s.val_fraction
     generate = partial(_rows, fastas=fastas, stats=stats, counts=counts, settings=settings, progress=progress)
     cache = output / ".cache"
     shutil.rmtree(cache, ignore_errors=True)  # a stale cache would be reused without running generate (no stats)
@@ -179,3 +183,13 @@ def load_corpus(path: str | Path):
     if not (path / "dataset_dict.json").is_file():
         raise FileNotFoundError(f"{path}: not a corpus folder (no dataset_dict.json); build one with dnalm corpus")
     return load_from_disk(str(path))
+
+
+def describe(summary: dict, output: str | Path) -> str:
+    """What ``dnalm corpus`` prints: each split's segments, bases, GC and what was dropped."""
+    lines = [
+        f"{split:<11}{st['segments']:>9,} segments {st['bases']:>13,} bases  GC {st['gc_content']:.3f}  "
+        f"N/IUPAC dropped {st['ambiguous_dropped']:,}  short tails dropped {st['short_tail_dropped']:,}"
+        for split, st in ((split, summary[split]) for split in ("train", "validation"))
+    ]
+    return "\n".join([*lines, f"wrote {output} (datasets on disk) and {output}/summary.json"])

@@ -20,7 +20,15 @@ from dnalm.models.loading import IncompleteCheckpointError, load_complete
 from dnalm.models.ref import ModelRef
 from dnalm.tokenizers.capabilities import capabilities
 
-__all__ = ["IncompleteCheckpointError", "embed", "fill_mask", "load_complete", "load_masked_lm", "write_embeddings"]
+__all__ = [
+    "IncompleteCheckpointError",
+    "embed",
+    "fill_mask",
+    "format_fill_mask",
+    "load_complete",
+    "load_masked_lm",
+    "write_embeddings",
+]
 
 _MASK = re.compile(r"<mask>|\[MASK\]", re.IGNORECASE)
 
@@ -56,6 +64,8 @@ def fill_mask(
     A sequence longer than the model takes is read in windows of the model's length: each mask is
     predicted in the window centred on it (kept inside the sequence), the other masks there masked too.
     """
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise ValueError(f"top_k (--top-k) must be a whole number >= 1; got {top_k!r}")
     import torch
 
     from dnalm.apply.predict import window_size
@@ -221,3 +231,17 @@ def write_embeddings(vectors: np.ndarray, ids: list[str], path: str | Path) -> N
         columns = {"id": pa.array(ids)} | {f"dim_{j}": pa.array(vectors[:, j]) for j in range(vectors.shape[1])}
         with atomic_open(path, "wb") as fh:
             pq.write_table(pa.table(columns), fh)
+
+
+def format_fill_mask(result: list[dict]) -> str:
+    """What ``dnalm fill-mask`` prints: each mask's best base (or token) and the probabilities.
+
+    >>> print(format_fill_mask([{"position": 3, "best": "A", "probabilities": {"A": 0.9, "C": 0.1}}]))
+    base 3: A   (A 0.900  C 0.100)
+    """
+    lines = []
+    for r in result:
+        where = f"base {r['position']}" if "position" in r else f"mask {r['mask']}"
+        probs = "  ".join(f"{k} {v:.3f}" for k, v in r["probabilities"].items())
+        lines.append(f"{where}: {r['best']}   ({probs})")
+    return "\n".join(lines)

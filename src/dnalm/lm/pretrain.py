@@ -32,7 +32,15 @@ from dnalm.runtime import distributed
 from dnalm.settings import check_fields, setting
 from dnalm.tokenizers.capabilities import capabilities
 
-__all__ = ["RECIPES", "PretrainConfig", "describe", "pretrain", "score_language_model", "self_pretrain"]
+__all__ = [
+    "RECIPES",
+    "LmEvalSettings",
+    "PretrainConfig",
+    "describe",
+    "pretrain",
+    "score_language_model",
+    "self_pretrain",
+]
 
 log = logging.getLogger(__name__)
 #: Architectures with a masked-LM form: the transformers, and the default recipe's CNN (filling in masked bases).
@@ -639,21 +647,35 @@ def _score(model, tok, heldout: list[str], references, batch_size: int, output: 
     return lm
 
 
+@dataclass
+class LmEvalSettings:
+    """``dnalm lm-eval``: how many held-out windows, how long, the seed of their draw."""
+
+    examples: int = setting(1000, "Held-out windows scored.", ge=1)
+    max_length: int | None = setting(None, "Tokens per window.", ge=1, shown_default="as pretrained")
+    seed: int = setting(42, "Seed of the windows' draw.", ge=0, lt=2**32)
+    batch_size: int = setting(32, "Windows scored at a time.", ge=1)
+    trust_remote_code: bool = setting(False, "Allow checkpoint code (DNABERT-2). Off by default.")
+
+    def __post_init__(self):
+        check_fields(self)
+
+
 @claims("lm-eval", lambda a: {"inputs": [a["model_dir"], a["corpus_path"]], "outputs": [Output(a["output"])]})
 def score_language_model(
-    model_dir: str | Path | ModelRef,
-    corpus_path: str | Path,
-    output: str | Path,
-    *,
-    max_length: int | None = None,
-    examples: int = 1000,
-    seed: int = 42,
-    batch_size: int = 32,
-    trust_remote_code: bool = False,
+    model_dir: str | Path | ModelRef, corpus_path: str | Path, output: str | Path, **settings
 ) -> dict:
     """Per-base held-out metrics of a saved masked LM on a corpus's validation windows, beside the
     references fitted on its training segments: what ``dnalm pretrain`` writes at its end
-    (``lm_metrics.json``), for any model folder; written to ``output``."""
+    (``lm_metrics.json``), for any model folder; written to ``output``. ``settings``: :class:`LmEvalSettings`."""
+    s = LmEvalSettings(**settings)
+    max_length, examples, seed, batch_size, trust_remote_code = (
+        s.max_length,
+        s.examples,
+        s.seed,
+        s.batch_size,
+        s.trust_remote_code,
+    )
     from transformers import AutoModelForMaskedLM
 
     from dnalm.lm.corpus import load_corpus

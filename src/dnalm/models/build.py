@@ -24,6 +24,7 @@ __all__ = [
     "PRESETS",
     "ModelSpec",
     "build_model",
+    "format_catalogue",
     "load_model",
     "make_tokenizer",
     "model_max_tokens",
@@ -415,3 +416,16 @@ def load_model(path: str | Path | ModelRef, *, trust_remote_code: bool = False):
 
 
 register_baselines()  # a saved baseline (and the CNN's masked-base model) loads through the Auto classes from here on
+
+
+def format_catalogue(rows: list[dict]) -> str:
+    """The table ``dnalm models`` prints from :func:`model_catalogue`."""
+    head = f"{'name':<13}{'kind':<24}{'architecture':<14}{'tokenizer':<14}{'size':<17}{'lr':>8}{'batch':>7}  note"
+    return "\n".join(
+        [head]
+        + [
+            f"{r['name']:<13}{r['kind']:<24}{r['architecture']:<14}{r['tokenizer']:<14}{r['size']:<17}"
+            f"{r['learning_rate']!s:>8}{r['batch_size']!s:>7}  {r['note']}"
+            for r in rows
+        ]
+    )

@@ -1,0 +1,95 @@
+"""What ``dnalm tokenizer`` does: a tokenizer folder from settings, and the per-split report of ``check``.
+
+>>> KmerSettings(k=0)
+Traceback (most recent call last):
+...
+ValueError: k (--k) must be in [1, 12]; got 0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dnalm.settings import check_fields, setting
+
+__all__ = ["BpeSettings", "KmerSettings", "check_tokenizer", "format_check", "save_tokenizer", "train_bpe_folder"]
+
+
+@dataclass
+class KmerSettings:
+    """A k-mer or single-base tokenizer (``dnalm tokenizer kmer|nonoverlap|base``)."""
+
+    k: int = setting(6, "k-mer length (DNABERT: 3-6).", ge=1, le=12)
+    max_length: int = setting(512, "model_max_length in tokens.", ge=1)
+
+    def __post_init__(self):
+        check_fields(self)
+
+
+@dataclass
+class BpeSettings:
+    """A BPE vocabulary trained on DNA (``dnalm tokenizer bpe``; TinyDNABERT's defaults)."""
+
+    vocab_size: int = setting(1024, "Vocabulary size, special tokens included.", ge=10)
+    min_frequency: int = setting(4, "Times a merge must be seen.", ge=1)
+    segment_length: int = setting(1000, "Cut long records into pieces of this length.", ge=1)
+    max_segments: int = setting(100_000, "Train on a random sample of this many pieces.", ge=1)
+    max_length: int = setting(512, "model_max_length in tokens.", ge=1)
+    seed: int = setting(0, "Seed of the sample.", ge=0, lt=2**32)
+
+    def __post_init__(self):
+        check_fields(self)
+
+
+def save_tokenizer(kind: str, output: str | Path, **settings) -> str:
+    """Write a ``kmer``, ``nonoverlap`` or ``base`` tokenizer folder; returns what the command prints."""
+    from dnalm.tokenizers.dna import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer
+
+    s = KmerSettings(**settings)
+    if kind == "base":
+        tok = BaseTokenizer(model_max_length=s.max_length)
+    else:
+        cls = {"kmer": KmerTokenizer, "nonoverlap": NonOverlappingKmerTokenizer}[kind]
+        tok = cls(k=s.k, model_max_length=s.max_length)
+    return _save(tok, output)
+
+
+def train_bpe_folder(inputs: list[str | Path], output: str | Path, **settings) -> str:
+    """Train a BPE vocabulary on the sequences of ``inputs`` and write its folder; returns what is printed."""
+    import itertools
+
+    from dnalm.io import read_sequences
+    from dnalm.tokenizers.bpe import genome_segments, train_bpe
+
+    s = BpeSettings(**settings)
+    records = itertools.chain.from_iterable(read_sequences(p) for p in inputs)
+    pieces = list(genome_segments(records, s.segment_length, max_segments=s.max_segments, seed=s.seed))
+    tok = train_bpe(pieces, vocab_size=s.vocab_size, min_frequency=s.min_frequency, model_max_length=s.max_length)
+    return f"trained BPE on {len(pieces):,} segments ({sum(map(len, pieces)):,} bases)\n" + _save(tok, output)
+
+
+def _save(tok, output) -> str:
+    tok.save_pretrained(output)
+    return f"saved {type(tok).__name__} (vocabulary {len(tok):,}) to {output}"
+
+
+def check_tokenizer(tokenizer: str, records_of, splits: list[str | None], max_length: int | None = None) -> dict:
+    """Unknown-token rate and truncation count of ``tokenizer`` on each split (``records_of(split)``)."""
+    from dnalm.tokenizers.dna import load_tokenizer, tokenizer_report
+
+    if max_length is not None and max_length < 1:
+        raise ValueError(f"max_length (--max-length) must be >= 1; got {max_length}")
+    tok = load_tokenizer(tokenizer)
+    return {s or "all": tokenizer_report(tok, (r.sequence for r in records_of(s)), max_length) for s in splits}
+
+
+def format_check(report: dict) -> str:
+    """The table ``dnalm tokenizer check`` prints."""
+    lines = [f"{'split':<8}{'sequences':>11}{'tokens':>12}{'unk rate':>10}{'truncated':>11}  (max_length)"]
+    for name, r in report.items():
+        lines.append(
+            f"{name:<8}{r['n_sequences']:>11,}{r['n_tokens']:>12,}{r['unk_rate']:>10.4%}"
+            f"{r['n_truncated']:>11,}  ({r['max_length']})"
+        )
+    return "\n".join(lines)
