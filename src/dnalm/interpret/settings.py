@@ -1,0 +1,54 @@
+"""The settings of ``dnalm interpret``: a dataclass whose fields carry help text and bounds (:mod:`dnalm.settings`),
+so the command line and :func:`~dnalm.interpret.attributions.interpret_file` refuse a bad value with one line.
+
+>>> InterpretSettings(limit=-1)
+Traceback (most recent call last):
+...
+ValueError: limit (--limit) must be >= 1; got -1
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dnalm.settings import check_fields, setting
+
+__all__ = ["InterpretSettings"]
+
+METHODS = ("ism", "ig", "deepliftshap", "gradxinput")
+
+
+@dataclass
+class InterpretSettings:
+    """Which attribution method, on how many sequences, and what is drawn."""
+
+    method: str = setting(
+        "ism",
+        "ism: in-silico saturation mutagenesis; ig: integrated gradients; deepliftshap: DeepLIFT against "
+        "dinucleotide-shuffled references, averaged; gradxinput: gradient × input (the gradient methods need captum).",
+        choices=METHODS,
+    )
+    motifs: bool = setting(
+        False,
+        "Also cluster high-attribution seqlets into motifs and match them to JASPAR (needs pyjaspar): motifs.tsv, "
+        "motifs.meme and motif logos.",
+    )
+    limit: int = setting(100, "Sequences interpreted (the first ones of INPUT).", ge=1)
+    logos: int = setting(10, "Logo PNGs drawn (the first ones).", ge=0)
+    n_steps: int = setting(50, "Integration steps of ig.", ge=1)
+    n_shuffles: int = setting(
+        20, "Dinucleotide-shuffled references per sequence of deepliftshap.", ge=1, flag="--shuffles"
+    )
+    seed: int = setting(0, "Seed of deepliftshap's shuffles.", ge=0, lt=2**32)
+    batch_size: int = setting(256, "Sequences scored at a time.", ge=1)
+    target: str | None = setting(
+        None,
+        "Class to score (a label of the model).",
+        shown_default="the label named 1, true, positive, pos or yes, else the model's second label",
+    )
+    trust_remote_code: bool = setting(False, "Allow checkpoint code (DNABERT-2). Off by default.")
+    sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
+    label_column: str | None = setting(None, "Column of a table holding the label.")
+
+    def __post_init__(self):
+        check_fields(self)
