@@ -94,7 +94,7 @@ def readable_path(path: str | Path) -> Path:
 def open_binary(path: Path):
     """Open plain, gzip (bgzip too), bz2 or zstd data (detected by magic bytes, not by name; a pipe
     is opened once). zstd needs the ``zstandard`` package."""
-    fh = open(readable_path(path), "rb")
+    fh = open(readable_path(path), "rb")  # noqa: SIM115 (returned open, wrapped by the caller's with)
     kind = compression(fh.peek(4)[:4])
     if kind == "gzip":
         return gzip.GzipFile(fileobj=fh, mode="rb")
