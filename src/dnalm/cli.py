@@ -612,9 +612,12 @@ def variants(
     model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
     vcf: Annotated[Path, typer.Argument(help="VCF or VCF.gz (read with cyvcf2).")],
     genome: Annotated[Path, typer.Option(help="The reference genome FASTA(.gz) the VCF refers to.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="TSV, one row per alternate allele.")] = Path(
-        "variants.tsv"
-    ),
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="TSV, one row per alternate allele; .vcf/.vcf.gz: the VCF with scores in INFO."
+        ),
+    ] = Path("variants.tsv"),
     window: int | None = typer.Option(None, help="Window in bases (default: the trained length)."),
     strand: str = typer.Option("both", help="both (strand-averaged), plus or minus."),
     batch_size: int = typer.Option(256, min=1),
