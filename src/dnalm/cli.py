@@ -490,6 +490,8 @@ def evaluate(
     seed: int = 42,
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
     classes: Classes = None,
+    sequence_column: str | None = None,
+    label_column: str | None = None,
 ):
     """Metrics, per-sequence predictions and confusion matrix on one split."""
     from dnalm.apply.evaluate import evaluate as run
@@ -505,6 +507,8 @@ def evaluate(
         untrained=untrained,
         seed=seed,
         trust_remote_code=trust_remote_code,
+        sequence_column=sequence_column,
+        label_column=label_column,
     )
     if not m:  # another process of a multi-process run scored its share; the main process reports
         return
@@ -548,6 +552,8 @@ def predict(
     ),
     aggregate: str = typer.Option("mean", help="Combine a long sequence's window scores: mean or max."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+    sequence_column: str | None = None,
+    label_column: str | None = None,
 ):
     """Predict every sequence (long ones by sliding windows of the trained length, never truncated)."""
     from dnalm.apply.evaluate import predict_file
@@ -561,6 +567,8 @@ def predict(
         stride=stride,
         aggregate=aggregate,
         trust_remote_code=trust_remote_code,
+        sequence_column=sequence_column,
+        label_column=label_column,
     )
     typer.echo(f"wrote {n:,} predictions to {output}")
 
