@@ -667,7 +667,7 @@ def interpret(
         "--motifs",
         help="Also cluster high-attribution seqlets into "
         "motifs and match them to JASPAR (needs pyjaspar): "
-        "motifs.tsv and motif logos.",
+        "motifs.tsv, motifs.meme and motif logos.",
     ),
     limit: int = typer.Option(100, help="Sequences interpreted (the first ones of INPUT)."),
     logos: int = typer.Option(10, help="Logo PNGs drawn (the first ones)."),
