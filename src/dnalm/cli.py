@@ -554,6 +554,11 @@ def predict(
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
     sequence_column: str | None = None,
     label_column: str | None = None,
+    regions: list[str] | None = typer.Option(
+        None,
+        "--regions",
+        help="BED file or chr:start-end (repeatable): INPUT is an indexed genome, one row per region.",
+    ),
 ):
     """Predict every sequence (long ones by sliding windows of the trained length, never truncated)."""
     from dnalm.apply.evaluate import predict_file
@@ -569,6 +574,7 @@ def predict(
         trust_remote_code=trust_remote_code,
         sequence_column=sequence_column,
         label_column=label_column,
+        regions=regions,
     )
     typer.echo(f"wrote {n:,} predictions to {output}")
 
@@ -588,6 +594,9 @@ def scan(
     bigwig: Path | None = typer.Option(None, help="Also write a bigWig (needs pyBigWig)."),
     batch_size: int = typer.Option(256, min=1),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+    regions: list[str] | None = typer.Option(
+        None, "--regions", help="BED file or chr:start-end (repeatable): scan only these (GENOME indexed by pyfaidx)."
+    ),
 ):
     """Score windows along whole genomes; runs of N are skipped and counted."""
     from dnalm.apply.scan import scan_genome
@@ -604,6 +613,7 @@ def scan(
         bigwig=bigwig,
         batch_size=batch_size,
         trust_remote_code=trust_remote_code,
+        regions=regions,
     )
     bases = sum(c["length"] for c in r.contigs)
     typer.echo(

@@ -225,15 +225,19 @@ def predict_file(
     trust_remote_code: bool = False,
     sequence_column: str | None = None,
     label_column: str | None = None,
+    regions: list[str] | None = None,
 ) -> int:
     """Predict every sequence of a FASTA/CSV/TSV file; writes TSV/CSV with one row per input.
 
     Sequences longer than the model was fine-tuned on are scored in windows of that length,
     ``stride`` bases apart (default: half a window), their scores combined by ``aggregate``
-    (``mean`` or ``max``); ``n_windows`` says how many each got."""
+    (``mean`` or ``max``); ``n_windows`` says how many each got. With ``regions`` (BED files and
+    ``chr:start-end``) ``input_path`` is an indexed genome and each region is one row, named by the BED
+    name column or ``chr:start-end``."""
     from dnalm.models.build import load_model
 
     columns = {"sequence_column": sequence_column, "label_column": label_column}
+    source = _region_source(input_path, regions) if regions else lambda: read_sequences(input_path, **columns)
     output = check_output_file(output)  # before any work: a bad path is not found out after the computation
     distributed.start()
     model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
@@ -248,27 +252,27 @@ def predict_file(
     }
     if not distributed.is_main():  # this process scores its share (per-base models: none); the main one writes
         if not task.per_base:
-            for _ in shared_scores(model, tok, (r.sequence for r in read_sequences(input_path, **columns)), **settings):
+            for _ in shared_scores(model, tok, (r.sequence for r in source()), **settings):
                 pass
         return 0
     if distributed.world_size() > 1:
         log.info("predict: %d processes share the scoring", distributed.world_size())
     if task.per_base:
-        records = list(read_sequences(input_path, **columns))
+        records = list(source())
         probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
         _write_per_base(output, zip(records, probs), names, task, labelled=False)
         return len(records)
     # streamed: a first pass reads which columns the file has (nothing is kept), the second scores it
     labelled = described = False
     short = ShortInputs(model, tok)
-    for rec in read_sequences(input_path, **columns):
+    for rec in source():
         labelled, described = labelled or rec.label is not None, described or bool(rec.description)
         short.add(len(rec.sequence))
     short.warn()
     waiting: deque = deque()  # records handed to the engine whose scores have not come back yet
 
     def sequences():
-        for rec in read_sequences(input_path, **columns):
+        for rec in source():
             waiting.append(rec)
             yield rec.sequence
 
@@ -276,3 +280,14 @@ def predict_file(
     rows = ((waiting.popleft(), score, nw) for score, nw in scored)
     n, _ = _write_predictions(output, rows, names, task, labelled=labelled, described=described, tokenizer=tok)
     return n
+
+
+def _region_source(genome: str | Path, regions: list[str]):
+    """A function that yields one record per region of the indexed ``genome`` (checked first)."""
+    from dnalm.io.base import Record
+    from dnalm.io.regions import IndexedGenome, parse_regions
+
+    indexed = IndexedGenome(genome)
+    chosen = parse_regions(regions)
+    indexed.check(chosen)
+    return lambda: (Record(r.name, indexed.fetch(r), path=r.source, line=r.line) for r in chosen)

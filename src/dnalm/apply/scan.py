@@ -111,12 +111,12 @@ def scan_genome(
     batch_size: int = 256,
     trust_remote_code: bool = False,
     block: int = BLOCK,
+    regions: list[str] | None = None,
 ) -> ScanResult:
-    """Score every clean window of every contig of ``genome``; write the bedGraph ``output``,
-    and the merged ``peaks`` (BED) and ``bigwig`` when asked. Output paths are checked first."""
-    from dnalm.apply.predict import iter_scores, window_size
-    from dnalm.io.sequence import reverse_complement
-    from dnalm.models.build import load_model
+    """Score every clean window of every contig of ``genome`` (or only of ``regions``: BED files and
+    ``chr:start-end``, read from the indexed genome); write the bedGraph ``output`` (genome coordinates),
+    and the merged ``peaks`` (BED) and ``bigwig`` when asked. Output paths are checked first; two records
+    of one name are refused (their intervals would overlap)."""
     from dnalm.runtime import distributed
 
     if strand not in STRANDS:
@@ -134,142 +134,218 @@ def scan_genome(
     genome = Path(genome)
     if not genome.is_file():
         raise FileNotFoundError(f"{genome}: no such genome FASTA")
+    indexed, chosen = _regions(genome, regions)
     distributed.start()
-    processes, me, main = distributed.world_size(), distributed.rank(), distributed.is_main()
-    model, tok = load_model(model_path, trust_remote_code=trust_remote_code)
-    positive, label = positive_class(model)
-    _, largest = window_size(model, tok, None)
-    window = window or largest
-    if window > largest:
-        raise ValueError(
-            f"window {window} bases is longer than the model takes ({largest} bases for "
-            f"{model_path}); use --window {largest} or less"
-        )
-    stride = stride or max(window // 2, 1)
-    if not 0 < stride <= window:
-        raise ValueError(f"stride must be between 1 and the window ({window}); got {stride}")
-    offset = (window - stride) // 2
-    t0 = last_log = time.time()
-    contigs: list[dict] = []
-    finished = 0  # bases of the contigs already scanned
-    stats = {"length": 0, "windows": 0, "skipped_windows": 0, "ambiguous_bases": 0}
+    scan = _Scan(model_path, trust_remote_code, window, stride, strand, batch_size)
+    t0 = time.time()
+    if indexed is not None:
+        groups = _region_groups(indexed, chosen, scan.window, scan.stride)
+        sizes = list(indexed.lengths.items()) if bigwig else None
+    else:
+        blocks = _unique_contigs(read_fasta_blocks(genome, block), genome)
+        groups = ((g.contig, 0, g) for g in _window_groups(blocks, scan.window, scan.stride))
+        sizes = _contig_sizes(genome, block) if bigwig and scan.main else None  # a bigWig's header comes first
+    with ExitStack() as stack:  # only the main process writes
+        fh = stack.enter_context(atomic_open(output)) if scan.main else None
+        peak_fh = stack.enter_context(atomic_open(peaks)) if scan.main and peaks is not None else None
+        bw = stack.enter_context(_BigWig(bigwig, sizes)) if sizes is not None and scan.main else None
+        peak = _Peaks(peak_fh, threshold)
+        for chrom, shift, group in groups:
+            scan.add(chrom, shift, group, fh, peak, bw)
+        n_peaks = peak.close()
+    if not scan.contigs:
+        raise ValueError(f"{genome}: no contig to scan")
+    files = {
+        "bedgraph": str(output),
+        **({"peaks": str(peaks)} if peaks else {}),
+        **({"bigwig": str(bigwig)} if bigwig else {}),
+    }
+    return scan.result(time.time() - t0, None if peaks is None else n_peaks, files)
 
-    def windows(seq: str, starts: np.ndarray) -> Iterator[str]:
-        for s in starts:
-            piece = seq[s : s + window]
-            yield reverse_complement(piece) if strand == "minus" else piece
 
-    def score_windows(seq: str, starts: np.ndarray) -> np.ndarray:
+def _regions(genome: Path, regions: list[str] | None):
+    """The indexed genome and the checked regions sorted by contig (in the genome's order) and start,
+    overlapping ones merged (bedGraph intervals may not overlap; said); (None, None) without regions."""
+    if not regions:
+        return None, None
+    from dnalm.io.regions import IndexedGenome, Region, parse_regions
+
+    indexed = IndexedGenome(genome)
+    chosen = parse_regions(regions)
+    indexed.check(chosen)
+    order = {name: i for i, name in enumerate(indexed.lengths)}
+    merged: list[Region] = []
+    for r in sorted(chosen, key=lambda r: (order[r.contig], r.start, r.end)):
+        last = merged[-1] if merged else None
+        if last and last.contig == r.contig and r.start < last.end:
+            end = max(last.end, r.end)
+            merged[-1] = Region(r.contig, last.start, end, f"{r.contig}:{last.start + 1}-{end}")
+        else:
+            merged.append(r)
+    if len(merged) < len(chosen):
+        log.warning("%d regions given, overlapping ones merged: %d scanned", len(chosen), len(merged))
+    return indexed, merged
+
+
+def _region_groups(indexed, regions, window: int, stride: int) -> Iterator[tuple[str, int, _Group]]:
+    """(contig, shift, windows of one region with positions relative to its start) for each region."""
+    for r in regions:
+        block = FastaBlock(r.name, 0, indexed.fetch(r), True)
+        for group in _window_groups([block], window, stride):
+            yield r.contig, r.start, group
+
+
+def _unique_contigs(blocks: Iterable[FastaBlock], genome: Path) -> Iterator[FastaBlock]:
+    """The blocks; a record name that comes twice is refused, naming both header lines (its intervals would
+    overlap those of the first, unsorted)."""
+    seen: dict[str, int | None] = {}
+    for b in blocks:
+        if b.start == 0 and (b.id, b.line) not in seen.items():
+            if b.id in seen:
+                raise ValueError(
+                    f"{genome}:{b.line}: record {b.id!r} comes twice (first at line {seen[b.id]}); its scores "
+                    "would overlap those of the first in the bedGraph: make the record names unique"
+                )
+            seen[b.id] = b.line
+        yield b
+
+
+class _Scan:
+    """The model, the scan's settings and its running counts; scores each group (shared among the processes
+    of a distributed run) and writes it (main process)."""
+
+    def __init__(self, model_path: str, trust_remote_code: bool, window, stride, strand: str, batch_size: int):
+        from dnalm.apply.predict import window_size
+        from dnalm.models.build import load_model
+        from dnalm.runtime import distributed
+
+        self.processes, self.me, self.main = distributed.world_size(), distributed.rank(), distributed.is_main()
+        self.model, self.tok = load_model(model_path, trust_remote_code=trust_remote_code)
+        self.positive, self.label = positive_class(self.model)
+        _, largest = window_size(self.model, self.tok, None)
+        self.window = window or largest
+        if self.window > largest:
+            raise ValueError(
+                f"window {self.window} bases is longer than the model takes ({largest} bases for "
+                f"{model_path}); use --window {largest} or less"
+            )
+        self.stride = stride or max(self.window // 2, 1)
+        if not 0 < self.stride <= self.window:
+            raise ValueError(f"stride must be between 1 and the window ({self.window}); got {self.stride}")
+        self.strand, self.batch_size = strand, batch_size
+        self.offset = (self.window - self.stride) // 2
+        self.t0 = self.last_log = time.time()
+        self.contigs: list[dict] = []
+        self.finished = 0  # bases of the contigs already scanned
+        self.chunks_before = 0  # chunks of earlier blocks: the round-robin deal goes on across blocks and contigs
+        self.after = 0  # where the last interval written on this contig ends
+        self.stats = {"length": 0, "windows": 0, "skipped_windows": 0, "ambiguous_bases": 0}
+
+    def _score(self, seq: str, starts: np.ndarray) -> np.ndarray:
+        from dnalm.apply.predict import iter_scores
+        from dnalm.io.sequence import reverse_complement
+        from dnalm.runtime import distributed
+
         if not len(starts):
             return np.zeros(0)
+        w, minus = self.window, self.strand == "minus"
+        pieces = (reverse_complement(seq[s : s + w]) if minus else seq[s : s + w] for s in starts)
         results = iter_scores(
-            model,
-            tok,
-            windows(seq, starts),
-            batch_size=batch_size,
-            reverse_complement_average=strand == "both",
+            self.model,
+            self.tok,
+            pieces,
+            batch_size=self.batch_size,
+            reverse_complement_average=self.strand == "both",
             max_tokens=None,
             device=distributed.device(),
         )
-        return np.fromiter((s[positive] for s, _ in results), dtype=np.float64, count=len(starts))
+        return np.fromiter((s[self.positive] for s, _ in results), dtype=np.float64, count=len(starts))
 
-    chunks_before = 0  # chunks of earlier blocks: the round-robin deal goes on across blocks and contigs
-    sizes = _contig_sizes(genome, block) if bigwig and main else None  # a bigWig's header comes first
-    with ExitStack() as stack:  # only the main process writes
-        fh = stack.enter_context(atomic_open(output)) if main else None
-        peak_fh = stack.enter_context(atomic_open(peaks)) if main and peaks is not None else None
-        bw = stack.enter_context(_BigWig(bigwig, sizes)) if sizes is not None else None
-        peak = _Peaks(peak_fh, threshold)
-        after = 0  # where the last interval written on this contig ends
-        for group in _window_groups(read_fasta_blocks(genome, block), window, stride):
-            rel = group.starts - group.offset
-            if processes == 1:
-                scores = score_windows(group.sequence, rel)
-            else:
-                owners = (chunks_before + np.arange(len(rel)) // CHUNK) % processes
-                chunks_before += -(-len(rel) // CHUNK)
-                mine = score_windows(group.sequence, rel[owners == me])
-                parts = distributed.gather(mine)
-                scores = np.empty(len(rel)) if main else None
-                for owner, part in enumerate(parts or []):
-                    scores[owners == owner] = part
-            if scores is not None:  # the main process writes
-                lo, hi, scores = _intervals(group.starts + offset, stride, scores, after)
-                if len(hi):
-                    after = int(hi[-1])
-                fh.writelines(
-                    f"{group.contig}\t{a}\t{b}\t{score:.5g}\n"
-                    for a, b, score in zip(lo.tolist(), hi.tolist(), scores.tolist())
-                )
-                peak.add(group.contig, lo, hi, scores)
-                if bw is not None and len(lo):
-                    bw.addEntries([group.contig] * len(lo), lo.tolist(), ends=hi.tolist(), values=scores.tolist())
-            stats["windows"] += len(rel)
-            stats["skipped_windows"] += group.skipped
-            stats["ambiguous_bases"] += group.ambiguous
-            stats["length"] = group.end
-            done = finished + group.end  # bases read so far
-            if group.last:
-                contigs.append({"contig": group.contig, **stats})
-                finished += group.end
-                log.info(
-                    "scanned %s (%s bases, %d windows, %d skipped for N): %.2f Mb/s so far",
-                    group.contig,
-                    f"{group.end:,}",
-                    stats["windows"],
-                    stats["skipped_windows"],
-                    done / 1e6 / max(time.time() - t0, 1e-9),
-                )
-                stats = dict.fromkeys(stats, 0)
-                after = 0
-            elif time.time() - last_log > 30:
-                log.info(
-                    "scanning %s: %s bases so far, %.2f Mb/s",
-                    group.contig,
-                    f"{group.end:,}",
-                    done / 1e6 / (time.time() - t0),
-                )
-                last_log = time.time()
-        n_peaks = peak.close()
-    total_windows = sum(c["windows"] for c in contigs)
-    total_skipped = sum(c["skipped_windows"] for c in contigs)
-    total_ambiguous = sum(c["ambiguous_bases"] for c in contigs)
-    if not contigs:
-        raise ValueError(f"{genome}: no contig to scan")
-    if total_skipped:
-        log.warning(
-            "%d windows touching N or other ambiguity codes were skipped (%d such bases in the genome)",
-            total_skipped,
-            total_ambiguous,
+    def _scores(self, group: _Group) -> np.ndarray | None:
+        """The group's window scores (None on processes other than the main one)."""
+        from dnalm.runtime import distributed
+
+        rel = group.starts - group.offset
+        if self.processes == 1:
+            return self._score(group.sequence, rel)
+        owners = (self.chunks_before + np.arange(len(rel)) // CHUNK) % self.processes
+        self.chunks_before += -(-len(rel) // CHUNK)
+        parts = distributed.gather(self._score(group.sequence, rel[owners == self.me]))
+        scores = np.empty(len(rel)) if self.main else None
+        for owner, part in enumerate(parts or []):
+            scores[owners == owner] = part
+        return scores
+
+    def add(self, chrom: str, shift: int, group: _Group, fh, peak: _Peaks, bw) -> None:
+        """Score one group and write its intervals (at ``shift`` + their position) to every file."""
+        scores = self._scores(group)
+        if scores is not None:  # the main process writes
+            lo, hi, scores = _intervals(group.starts + self.offset, self.stride, scores, self.after)
+            if len(hi):
+                self.after = int(hi[-1])
+            lo, hi = lo + shift, hi + shift
+            fh.writelines(
+                f"{chrom}\t{a}\t{b}\t{score:.5g}\n" for a, b, score in zip(lo.tolist(), hi.tolist(), scores.tolist())
+            )
+            peak.add(chrom, lo, hi, scores)
+            if bw is not None and len(lo):
+                bw.addEntries([chrom] * len(lo), lo.tolist(), ends=hi.tolist(), values=scores.tolist())
+        self.stats["windows"] += len(group.starts)
+        self.stats["skipped_windows"] += group.skipped
+        self.stats["ambiguous_bases"] += group.ambiguous
+        self.stats["length"] = group.end
+        self._progress(group)
+
+    def _progress(self, group: _Group) -> None:
+        done = self.finished + group.end  # bases read so far
+        rate = done / 1e6 / max(time.time() - self.t0, 1e-9)
+        if group.last:
+            self.contigs.append({"contig": group.contig, **self.stats})
+            self.finished += group.end
+            log.info(
+                "scanned %s (%s bases, %d windows, %d skipped for N): %.2f Mb/s so far",
+                group.contig,
+                f"{group.end:,}",
+                self.stats["windows"],
+                self.stats["skipped_windows"],
+                rate,
+            )
+            self.stats = dict.fromkeys(self.stats, 0)
+            self.after = 0
+        elif time.time() - self.last_log > 30:
+            log.info("scanning %s: %s bases so far, %.2f Mb/s", group.contig, f"{group.end:,}", rate)
+            self.last_log = time.time()
+
+    def result(self, seconds: float, n_peaks: int | None, files: dict) -> ScanResult:
+        total = {k: sum(c[k] for c in self.contigs) for k in ("windows", "skipped_windows", "ambiguous_bases")}
+        if total["skipped_windows"]:
+            log.warning(
+                "%d windows touching N or other ambiguity codes were skipped (%d such bases in the genome)",
+                total["skipped_windows"],
+                total["ambiguous_bases"],
+            )
+        log.info(
+            "scan: %d windows of %d bases every %d on %s strand(s) in %.0f s (%.2f Mb/s)",
+            total["windows"],
+            self.window,
+            self.stride,
+            self.strand,
+            seconds,
+            sum(c["length"] for c in self.contigs) / 1e6 / max(seconds, 1e-9),
         )
-    files = {"bedgraph": str(output)}
-    if peaks is not None:
-        files["peaks"] = str(peaks)
-    if bigwig:
-        files["bigwig"] = str(bigwig)
-    seconds = time.time() - t0
-    log.info(
-        "scan: %d windows of %d bases every %d on %s strand(s) in %.0f s (%.2f Mb/s)",
-        total_windows,
-        window,
-        stride,
-        strand,
-        seconds,
-        sum(c["length"] for c in contigs) / 1e6 / max(seconds, 1e-9),
-    )
-    return ScanResult(
-        contigs,
-        window,
-        stride,
-        strand,
-        label,
-        total_windows,
-        total_skipped,
-        total_ambiguous,
-        None if peaks is None else n_peaks,
-        round(seconds, 2),
-        files,
-    )
+        return ScanResult(
+            self.contigs,
+            self.window,
+            self.stride,
+            self.strand,
+            self.label,
+            total["windows"],
+            total["skipped_windows"],
+            total["ambiguous_bases"],
+            n_peaks,
+            round(seconds, 2),
+            files,
+        )
 
 
 @dataclass
