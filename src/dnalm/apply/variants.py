@@ -162,7 +162,7 @@ def _status_key(status: str) -> str:
     """A status without its particulars (for counts).
 
     >>> _status_key("contig 22 is not in g.fa"), _status_key("reference allele disagrees with the genome (A)")
-    ('contig', 'reference allele disagrees with the genome')
+    ('contig 22', 'reference allele disagrees with the genome')
     """
     return "ok" if status == "ok" else status.split(" (")[0].split(" is not in")[0]
 

@@ -65,7 +65,7 @@ class DataFormatError(ValueError):
 def compression(head: bytes) -> str | None:
     """``"gzip"``, ``"bz2"`` or ``"zstd"`` from a file's first bytes (its magic number), else None.
 
-    >>> [compression(b) for b in (b"\x1f\x8b\x08", b"BZh91AY", b"\x28\xb5\x2f\xfd", b">chr1")]
+    >>> [compression(bytes.fromhex(h)) for h in ("1f8b08", "425a6839", "28b52ffd", "3e636872")]
     ['gzip', 'bz2', 'zstd', None]
     """
     return next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
