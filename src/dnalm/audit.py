@@ -196,19 +196,26 @@ def audit_splits(
     return result
 
 
-def _read(data: str | Path) -> dict[str, list[Record]]:
+def _read(data: str | Path, columns: dict | None = None) -> dict[str, list[Record]]:
     if not Path(data).is_dir():
         raise FileNotFoundError(f"{data}: not a split folder (train/dev/test files or folders)")
     found = find_splits(data)
-    return {s: list(read_sequences(data, split=s)) for s in _ORDER if s in found}
+    return {s: list(read_sequences(data, split=s, **(columns or {}))) for s in _ORDER if s in found}
 
 
 def audit_dataset(
-    data: str | Path, *, min_shared: int = 50, max_ids: int = 1000, tokenizer=None, max_length: int | None = None
+    data: str | Path,
+    *,
+    min_shared: int = 50,
+    max_ids: int = 1000,
+    tokenizer=None,
+    max_length: int | None = None,
+    columns: dict | None = None,
 ) -> dict:
-    """Audit a split folder (train/dev/test files, as ``dnalm finetune`` reads them)."""
+    """Audit a split folder (train/dev/test files, as ``dnalm finetune`` reads them; ``columns``: the
+    ``sequence_column``/``label_column`` of its tables)."""
     result = audit_splits(
-        _read(data), min_shared=min_shared, max_ids=max_ids, tokenizer=tokenizer, max_length=max_length
+        _read(data, columns), min_shared=min_shared, max_ids=max_ids, tokenizer=tokenizer, max_length=max_length
     )
     return {"data": str(data), **result}
 
@@ -241,7 +248,12 @@ def format_audit(result: dict) -> str:
 
 
 def write_deduplicated(
-    data: str | Path, output: str | Path, *, min_shared: int = 50, kinds: tuple[str, ...] = ("exact", "rc", "near")
+    data: str | Path,
+    output: str | Path,
+    *,
+    min_shared: int = 50,
+    kinds: tuple[str, ...] = ("exact", "rc", "near"),
+    columns: dict | None = None,
 ) -> dict:
     """Copy DATA to OUTPUT with training rows removed that duplicate a dev or test row.
 
@@ -253,7 +265,7 @@ def write_deduplicated(
     bad = set(kinds) - {"exact", "rc", "near"}
     if bad:
         raise ValueError(f"unknown duplicate kinds {sorted(bad)}; choose from exact, rc, near")
-    splits = _read(data)
+    splits = _read(data, columns)
     if "train" not in splits:
         raise ValueError(f"{data}: no train split to de-duplicate (found {sorted(splits)})")
     output = Path(output)

@@ -296,6 +296,8 @@ def tokenizer_check(
     classes: Classes = None,
     max_length: int | None = None,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    sequence_column: str | None = None,
+    label_column: str | None = None,
 ):
     """Unknown-token rate and truncation count at MAX_LENGTH, per split."""
     from dnalm.io import find_splits
@@ -307,7 +309,9 @@ def tokenizer_check(
     else:
         splits = [None]
     report = {
-        s or "all": tokenizer_report(tok, (r.sequence for r in records_from(data, s, classes)), max_length)
+        s or "all": tokenizer_report(
+            tok, (r.sequence for r in records_from(data, s, classes, sequence_column, label_column)), max_length
+        )
         for s in splits
     }
     if as_json:
@@ -686,6 +690,8 @@ def interpret(
     seed: int = typer.Option(0, help="Seed of deepliftshap's shuffles."),
     batch_size: int = typer.Option(256, min=1),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+    sequence_column: str | None = None,
+    label_column: str | None = None,
 ):
     """Per-base attributions (attributions.npz) and logos of what the score rests on; --motifs for motifs."""
     from dnalm.interpret.attributions import interpret_file
@@ -703,6 +709,7 @@ def interpret(
         n_shuffles=shuffles,
         seed=seed,
         trust_remote_code=trust_remote_code,
+        columns={"sequence_column": sequence_column, "label_column": label_column},
     )
     typer.echo(
         f"interpreted {r['n_sequences']} sequence(s) by {r['method']}: {r['attributions']} and "
@@ -885,6 +892,7 @@ def embed(
     output: Annotated[Path, typer.Option("-o", "--output", help="emb.npy or emb.parquet")],
     pooling: str = typer.Option("mean", help="mean or cls"),
     batch_size: int = typer.Option(64, min=1),
+    sequence_column: str | None = None,
 ):
     """One embedding per sequence (long sequences: mean over windows)."""
     from dnalm.io import read_sequences
@@ -892,7 +900,7 @@ def embed(
     from dnalm.lm.inference import embed as run
 
     check_embeddings_path(output)
-    records = list(read_sequences(input))
+    records = list(read_sequences(input, sequence_column=sequence_column))
     vectors = run(model, [r.sequence for r in records], pooling=pooling, batch_size=batch_size)
     write_embeddings(vectors, [r.id for r in records], output)
     typer.echo(f"wrote {vectors.shape[0]:,} x {vectors.shape[1]} embeddings to {output}")
@@ -955,6 +963,8 @@ def audit(
         Path | None, typer.Option(help="Write a copy of DATA whose train split drops rows duplicating dev/test rows.")
     ] = None,
     dedup_kinds: str = typer.Option("exact,rc,near", help="Which duplicates --dedup removes."),
+    sequence_column: str | None = None,
+    label_column: str | None = None,
 ):
     """Leakage audit: exact, reverse-complement and near duplicates within and across splits."""
     from dnalm.audit import audit_dataset, format_audit, write_deduplicated
@@ -964,12 +974,19 @@ def audit(
     if output:
         check_output_file(output)
     tok = None if tokenizer == "none" else tokenizer_by_name(tokenizer)
-    result = audit_dataset(data, min_shared=min_shared, max_ids=max_ids, tokenizer=tok, max_length=max_length)
+    columns = {"sequence_column": sequence_column, "label_column": label_column}
+    result = audit_dataset(
+        data, min_shared=min_shared, max_ids=max_ids, tokenizer=tok, max_length=max_length, columns=columns
+    )
     if dedup:
         result["deduplicated"] = {
             "output": str(dedup),
             **write_deduplicated(
-                data, dedup, min_shared=min_shared, kinds=tuple(k.strip() for k in dedup_kinds.split(",") if k)
+                data,
+                dedup,
+                min_shared=min_shared,
+                kinds=tuple(k.strip() for k in dedup_kinds.split(",") if k),
+                columns=columns,
             ),
         }
     if output:

@@ -362,6 +362,7 @@ def interpret_file(
     n_shuffles: int = 20,
     seed: int = 0,
     trust_remote_code: bool = False,
+    columns: dict | None = None,
 ) -> dict:
     """Attributions for the first ``limit`` sequences of a FASTA/CSV/TSV file into the folder ``output``;
     with ``motifs``, seqlets clustered into motifs and matched to JASPAR (:func:`dnalm.interpret.motifs.find_motifs`)."""
@@ -385,7 +386,7 @@ def interpret_file(
     if output.exists() and not output.is_dir():
         raise ValueError(f"output {output} is a file; give a folder")
     records = []
-    for rec in read_sequences(input_path):
+    for rec in read_sequences(input_path, **(columns or {})):
         if len(records) == limit:
             log.warning("interpreting the first %d sequences of %s (--limit)", limit, input_path)
             break

@@ -92,7 +92,7 @@ def _pick_column(
             path,
             1,
             f"no {what} column among {list(candidates)}; columns are {_columns(header)} "
-            f"(rename it, or name it with sequence_column= / --sequence-column of finetune, evaluate or predict)",
+            f"(rename it, or name it with sequence_column= / --sequence-column)",
         )
     return None
 
