@@ -157,3 +157,17 @@ def test_scan_refuses_two_records_of_one_name(model, tmp_path):
     with pytest.raises(ValueError, match=r"g.fa:\d+: record 'chr1' comes twice \(first at line 1\)"):
         scan_genome(str(model), genome, tmp_path / "s.bedGraph")
     assert not (tmp_path / "s.bedGraph").exists()
+
+
+def test_scan_reads_a_genome_from_a_fifo(model, tmp_path):
+    import os
+    import threading
+
+    genome, _ = _genome(tmp_path)
+    scan_genome(str(model), genome, tmp_path / "file.bedGraph", stride=30)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(genome.read_bytes()), daemon=True)
+    writer.start()
+    r = scan_genome(str(model), fifo, tmp_path / "fifo.bedGraph", stride=30)
+    assert r.n_windows > 0 and (tmp_path / "fifo.bedGraph").read_text() == (tmp_path / "file.bedGraph").read_text()

@@ -133,7 +133,7 @@ def scan_genome(
         except ImportError:
             raise ImportError("bigWig output needs pyBigWig: pip install pyBigWig") from None
     genome = Path(genome)
-    if not genome.is_file():
+    if not genome.exists() or genome.is_dir():  # a pipe or FIFO is read (once, into a temporary file)
         raise FileNotFoundError(f"{genome}: no such genome FASTA")
     indexed, chosen = _regions(genome, regions)
     distributed.start()

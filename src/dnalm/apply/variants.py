@@ -124,7 +124,7 @@ def score_variants(
     output = check_output_file(output)
     vcf, genome = Path(vcf), Path(genome)
     for path, what in ((vcf, "VCF"), (genome, "genome FASTA")):
-        if not path.is_file():
+        if not path.exists() or path.is_dir():
             raise FileNotFoundError(f"{path}: no such {what}")
     reader = _reader(vcf)
     scorer = _Scorer(model_path, trust_remote_code, window)
