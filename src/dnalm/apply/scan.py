@@ -201,7 +201,7 @@ def _unique_contigs(blocks: Iterable[FastaBlock], genome: Path) -> Iterator[Fast
     overlap those of the first, unsorted)."""
     seen: dict[str, int | None] = {}
     for b in blocks:
-        if b.start == 0 and (b.id, b.line) not in seen.items():
+        if b.start == 0:  # a record's first block
             if b.id in seen:
                 raise ValueError(
                     f"{genome}:{b.line}: record {b.id!r} comes twice (first at line {seen[b.id]}); its scores "
