@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.apply.tracks import _BigWig, _intervals, _Peaks
+from dnalm.apply.tracks import BigWigWriter, PeakWriter, intervals
 from dnalm.io import FastaBlock, read_fasta_blocks
 from dnalm.io.files import atomic_open, check_output_file
 
@@ -149,8 +149,8 @@ def scan_genome(
     with ExitStack() as stack:  # only the main process writes
         fh = stack.enter_context(atomic_open(output)) if scan.main else None
         peak_fh = stack.enter_context(atomic_open(peaks)) if scan.main and peaks is not None else None
-        bw = stack.enter_context(_BigWig(bigwig, sizes)) if sizes is not None and scan.main else None
-        peak = _Peaks(peak_fh, threshold)
+        bw = stack.enter_context(BigWigWriter(bigwig, sizes)) if sizes is not None and scan.main else None
+        peak = PeakWriter(peak_fh, threshold)
         for chrom, shift, group in groups:
             scan.add(chrom, shift, group, fh, peak, bw)
         n_peaks = peak.close()
@@ -277,11 +277,11 @@ class _Scan:
             scores[owners == owner] = part
         return scores
 
-    def add(self, chrom: str, shift: int, group: _Group, fh, peak: _Peaks, bw) -> None:
+    def add(self, chrom: str, shift: int, group: _Group, fh, peak: PeakWriter, bw) -> None:
         """Score one group and write its intervals (at ``shift`` + their position) to every file."""
         scores = self._scores(group)
         if scores is not None:  # the main process writes
-            lo, hi, scores = _intervals(group.starts + self.offset, self.stride, scores, self.after)
+            lo, hi, scores = intervals(group.starts + self.offset, self.stride, scores, self.after)
             if len(hi):
                 self.after = int(hi[-1])
             lo, hi = lo + shift, hi + shift

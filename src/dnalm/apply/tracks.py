@@ -6,17 +6,17 @@ from pathlib import Path
 
 import numpy as np
 
-__all__: list[str] = []
+__all__ = ["BigWigWriter", "PeakWriter", "intervals"]
 
 
-def _intervals(
+def intervals(
     lo: np.ndarray, width: int, scores: np.ndarray, after: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Non-overlapping ``[lo, hi)`` intervals: each starts where the one before (or ``after``) ended at the latest.
 
-    >>> [x.tolist() for x in _intervals(np.array([0, 10, 14]), 10, np.array([.1, .2, .3]))]
+    >>> [x.tolist() for x in intervals(np.array([0, 10, 14]), 10, np.array([.1, .2, .3]))]
     [[0, 10, 20], [10, 20, 24], [0.1, 0.2, 0.3]]
-    >>> [x.tolist() for x in _intervals(np.array([14]), 10, np.array([.3]), after=20)]
+    >>> [x.tolist() for x in intervals(np.array([14]), 10, np.array([.3]), after=20)]
     [[20], [24], [0.3]]
     """
     hi = lo + width
@@ -28,7 +28,7 @@ def _intervals(
     return lo[keep], hi[keep], scores[keep]
 
 
-class _Peaks:
+class PeakWriter:
     """Touching intervals at or above ``threshold`` merged, with their best score, written as BED as
     they close (a peak may run across blocks)."""
 
@@ -61,7 +61,7 @@ class _Peaks:
         return self.n
 
 
-class _BigWig:
+class BigWigWriter:
     """A bigWig written at ``path.partial`` (header: every contig's size) and moved into place on success."""
 
     def __init__(self, path: Path, sizes: list[tuple[str, int]]):
