@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +33,18 @@ from dnalm.io import Record, copy_records, find_splits, read_sequences
 from dnalm.io.files import atomic_open
 from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import CODE_LUT, reverse_complement
+from dnalm.settings import check_fields, setting
 
-__all__ = ["audit_dataset", "audit_splits", "format_audit", "shared_window_hits", "write_deduplicated"]
+__all__ = [
+    "AuditSettings",
+    "audit_dataset",
+    "audit_splits",
+    "describe_audit",
+    "format_audit",
+    "run_audit",
+    "shared_window_hits",
+    "write_deduplicated",
+]
 
 log = logging.getLogger(__name__)
 
@@ -197,19 +208,26 @@ def audit_splits(
     return result
 
 
-def _read(data: str | Path) -> dict[str, list[Record]]:
+def _read(data: str | Path, columns: dict | None = None) -> dict[str, list[Record]]:
     if not Path(data).is_dir():
         raise FileNotFoundError(f"{data}: not a split folder (train/dev/test files or folders)")
     found = find_splits(data)
-    return {s: list(read_sequences(data, split=s)) for s in _ORDER if s in found}
+    return {s: list(read_sequences(data, split=s, **(columns or {}))) for s in _ORDER if s in found}
 
 
 def audit_dataset(
-    data: str | Path, *, min_shared: int = 50, max_ids: int = 1000, tokenizer=None, max_length: int | None = None
+    data: str | Path,
+    *,
+    min_shared: int = 50,
+    max_ids: int = 1000,
+    tokenizer=None,
+    max_length: int | None = None,
+    columns: dict | None = None,
 ) -> dict:
-    """Audit a split folder (train/dev/test files, as ``dnalm finetune`` reads them)."""
+    """Audit a split folder (train/dev/test files, as ``dnalm finetune`` reads them; ``columns``: the
+    ``sequence_column``/``label_column`` of its tables)."""
     result = audit_splits(
-        _read(data), min_shared=min_shared, max_ids=max_ids, tokenizer=tokenizer, max_length=max_length
+        _read(data, columns), min_shared=min_shared, max_ids=max_ids, tokenizer=tokenizer, max_length=max_length
     )
     return {"data": str(data), **result}
 
@@ -243,7 +261,12 @@ def format_audit(result: dict) -> str:
 
 @claims("audit --dedup", lambda a: {"inputs": [a["data"]], "outputs": [Output(a["output"], "dedup")]})
 def write_deduplicated(
-    data: str | Path, output: str | Path, *, min_shared: int = 50, kinds: tuple[str, ...] = ("exact", "rc", "near")
+    data: str | Path,
+    output: str | Path,
+    *,
+    min_shared: int = 50,
+    kinds: tuple[str, ...] = ("exact", "rc", "near"),
+    columns: dict | None = None,
 ) -> dict:
     """Copy DATA to OUTPUT with training rows removed that duplicate a dev or test row.
 
@@ -255,7 +278,7 @@ def write_deduplicated(
     bad = set(kinds) - {"exact", "rc", "near"}
     if bad:
         raise ValueError(f"unknown duplicate kinds {sorted(bad)}; choose from exact, rc, near")
-    splits = _read(data)
+    splits = _read(data, columns)
     if "train" not in splits:
         raise ValueError(f"{data}: no train split to de-duplicate (found {sorted(splits)})")
     output = Path(output)
@@ -306,3 +329,67 @@ def write_deduplicated(
         counts["removed_by_reason"],
     )
     return counts
+
+
+@dataclass
+class AuditSettings:
+    """``dnalm audit``: what counts as a near duplicate, how much is listed, the tokenizer report, --dedup."""
+
+    min_shared: int = setting(50, "Near duplicate: shares this many bases on either strand.", ge=1)
+    max_ids: int = setting(1000, "Offending id pairs listed per split pair and kind.", ge=0)
+    tokenizer: str = setting(
+        "kmer6",
+        "Tokenizer for the unknown-token and truncation report: kmerK (DNABERT k-mers), base, or a tokenizer/model "
+        "folder or hub id; 'none' skips the report.",
+    )
+    max_length: int = setting(512, "Token limit for the truncation count.", ge=1)
+    dedup_kinds: str = setting("exact,rc,near", "Which duplicates --dedup removes (comma-separated).")
+    sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
+    label_column: str | None = setting(None, "Column of a table holding the label.")
+
+    def __post_init__(self):
+        check_fields(self)
+        self.kinds = tuple(k.strip() for k in self.dedup_kinds.split(",") if k.strip())
+        unknown = set(self.kinds) - {"exact", "rc", "near"}
+        if unknown or not self.kinds:
+            raise ValueError(f"dedup_kinds (--dedup-kinds) takes exact, rc and near; got {self.dedup_kinds!r}")
+
+
+@claims(
+    "audit",
+    lambda a: {
+        "inputs": [a["data"]],
+        "outputs": [Output(p, k) for p, k in ((a["output"], "file"), (a["dedup"], "dedup")) if p],
+    },
+    resolve=("output", "dedup"),
+)
+def run_audit(data: str | Path, output: str | Path | None = None, dedup: str | Path | None = None, **settings) -> dict:
+    """``dnalm audit``: :func:`audit_dataset` (JSON also to ``output``), and with ``dedup`` a copy of DATA
+    without the training rows that duplicate dev/test rows. ``settings``: :class:`AuditSettings`."""
+    from dnalm.io.files import write_json
+    from dnalm.tokenizers.dna import tokenizer_by_name
+
+    s = AuditSettings(**settings)
+    tok = None if s.tokenizer == "none" else tokenizer_by_name(s.tokenizer)
+    columns = {"sequence_column": s.sequence_column, "label_column": s.label_column}
+    result = audit_dataset(
+        data, min_shared=s.min_shared, max_ids=s.max_ids, tokenizer=tok, max_length=s.max_length, columns=columns
+    )
+    if dedup:
+        copied = write_deduplicated(data, dedup, min_shared=s.min_shared, kinds=s.kinds, columns=columns)
+        result["deduplicated"] = {"output": str(dedup), **copied}
+    if output:
+        write_json(output, result)
+    return result
+
+
+def describe_audit(result: dict) -> str:
+    """What ``dnalm audit`` prints: :func:`format_audit`, and what --dedup wrote."""
+    text = format_audit(result)
+    if "deduplicated" in result:
+        d = result["deduplicated"]
+        text += (
+            f"\nwrote {d['output']}: train {d['train_before']:,} -> {d['train_after']:,} rows "
+            f"({d['removed_by_reason']}); removed ids in {d['output']}/removed.tsv"
+        )
+    return text

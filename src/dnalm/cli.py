@@ -9,29 +9,23 @@ from typing import Annotated
 import typer
 import typer.core
 
+from dnalm.apply.settings import EvaluateSettings, PredictSettings, ScanSettings, VariantSettings
+from dnalm.audit import AuditSettings
 from dnalm.finetune.config import FinetuneConfig
+from dnalm.interpret.settings import InterpretSettings
 from dnalm.io.datasets import parse_class_files, read_records
 from dnalm.lm.corpus import CorpusSettings
+from dnalm.lm.inference_settings import EmbedSettings
 from dnalm.lm.pretrain import LmEvalSettings, PretrainConfig
 from dnalm.runtime import process
 from dnalm.settings import cli_options
 from dnalm.synth import MotifSettings, SynthSettings, synthesize
 from dnalm.tokenizers.build import BpeSettings, KmerSettings, save_tokenizer, train_bpe_folder
 
-#: Errors that say what is wrong with the input, the settings or the output: one line, exit status 2.
-USER_ERRORS = (ValueError, FileNotFoundError, ImportError, OSError)
-#: How typer/click end a command or report a usage error themselves (typer vendors click in newer versions).
-_CLICK_CONTROL = (
-    typer.Exit,
-    typer.Abort,
-    next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
-)
-
 
 class _Commands(typer.core.TyperGroup):
-    """Every command runs inside the one error handler: an error is one line on stderr (``--debug``: the
-    traceback). Errors about the input, settings or output (:data:`USER_ERRORS`, ``DataFormatError``
-    among them) exit with 2; anything else is a fault of dnalm's, named by its type, with exit status 1."""
+    """Every command runs inside the one error handler (:func:`dnalm.runtime.process.report_error`): an error
+    about the input, settings or output is one line and exit status 2; anything else names its type, status 1."""
 
     def invoke(self, ctx):
         try:
@@ -39,12 +33,15 @@ class _Commands(typer.core.TyperGroup):
         except Exception as err:
             if isinstance(err, _CLICK_CONTROL) or _STATE["debug"]:
                 raise
-            user = isinstance(err, USER_ERRORS)
-            text = f"error: {err}" if user else f"error ({type(err).__name__}): {err}"
-            typer.secho(text, fg=typer.colors.RED, err=True)
-            if not user:
-                typer.echo("(run with --debug for the traceback)", err=True)
-            raise typer.Exit(2 if user else 1) from None
+            raise typer.Exit(process.report_error(err)) from None
+
+
+#: How typer/click end a command or report a usage error themselves (typer vendors click in newer versions).
+_CLICK_CONTROL = (
+    typer.Exit,
+    typer.Abort,
+    next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+)
 
 
 app = typer.Typer(
@@ -67,17 +64,6 @@ Classes = Annotated[
         "--class", help="LABEL=FASTA, one per class (instead of DATA's own labels).", callback=parse_class_files
     ),
 ]
-
-Target = Annotated[
-    str | None,
-    typer.Option(
-        "--target",
-        help="Class to score (a label of the model). Default: the label named 1, true, positive, pos or yes, "
-        "else the model's second label (labels promoter/random: random); the class used is printed and "
-        "written into the output.",
-    ),
-]
-
 
 _STATE = {"debug": False}
 
@@ -119,44 +105,26 @@ def main() -> None:
         process.finish(succeeded)
 
 
-def _claim(command: str, inputs: list, outputs: list):
-    """Hold the command's claim on its outputs (:mod:`dnalm.io.outputs`) until the command ends."""
-    try:  # typer vendors click in newer versions
-        from typer._click.globals import get_current_context
-    except ImportError:
-        from click import get_current_context
-
-    from dnalm.io.outputs import claim
-
-    return get_current_context().with_resource(claim(command, inputs=inputs, outputs=outputs))
-
-
-def _folder_output(command: str, output: Path, kind: str, inputs: list | None = None) -> Path:
-    from dnalm.io.outputs import Output
-
-    return _claim(command, inputs or [], [Output(output, kind)]).path(output)
-
-
 # -- tokenizer ---------------------------------------------------------------------------
 @tokenizer_app.command("kmer")
 @cli_options(KmerSettings)
 def tokenizer_kmer(output: OutDir, overrides: dict | None = None):
     """Overlapping k-mer tokenizer with DNABERT's vocabulary and ids."""
-    typer.echo(save_tokenizer("kmer", _folder_output("tokenizer kmer", output, "tokenizer"), **overrides))
+    typer.echo(save_tokenizer("kmer", output, **overrides))
 
 
 @tokenizer_app.command("nonoverlap")
 @cli_options(KmerSettings)
 def tokenizer_nonoverlap(output: OutDir, overrides: dict | None = None):
     """Non-overlapping k-mers (Nucleotide Transformer style)."""
-    typer.echo(save_tokenizer("nonoverlap", _folder_output("tokenizer nonoverlap", output, "tokenizer"), **overrides))
+    typer.echo(save_tokenizer("nonoverlap", output, **overrides))
 
 
 @tokenizer_app.command("base")
 @cli_options(KmerSettings, only=("max_length",))
 def tokenizer_base(output: OutDir, overrides: dict | None = None):
     """One token per nucleotide."""
-    typer.echo(save_tokenizer("base", _folder_output("tokenizer base", output, "tokenizer"), **overrides))
+    typer.echo(save_tokenizer("base", output, **overrides))
 
 
 @tokenizer_app.command("bpe")
@@ -167,7 +135,6 @@ def tokenizer_bpe(
     overrides: dict | None = None,
 ):
     """Train a BPE vocabulary on DNA (TinyDNABERT defaults)."""
-    output = _folder_output("tokenizer bpe", output, "tokenizer", inputs)
     typer.echo(train_bpe_folder(inputs, output, **overrides))
 
 
@@ -181,6 +148,8 @@ def tokenizer_check(
         None, help="Token limit for the truncation count (default: the tokenizer's)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    sequence_column: str | None = None,
+    label_column: str | None = None,
 ):
     """Unknown-token rate and truncation count at MAX_LENGTH, per split."""
     from dnalm.io import find_splits
@@ -188,7 +157,8 @@ def tokenizer_check(
 
     folder = data is not None and data.is_dir() and not classes
     splits = (split or sorted(find_splits(data))) if folder else [None]
-    report = check_tokenizer(tokenizer, lambda s: read_records(data, s, classes), splits, max_length)
+    columns = {"sequence_column": sequence_column, "label_column": label_column}
+    report = check_tokenizer(tokenizer, lambda s: read_records(data, s, classes, **columns), splits, max_length)
     typer.echo(json.dumps(report, indent=2) if as_json else format_check(report))
 
 
@@ -197,14 +167,13 @@ def tokenizer_check(
 @cli_options(SynthSettings)
 def synth_tata(output: OutDir, overrides: dict | None = None):
     """The seed notebook's TATA-box set: half with TATAAA (label 1), half without on either strand."""
-    typer.echo(synthesize("tata", _folder_output("synth tata", output, "synth"), **overrides))
+    typer.echo(synthesize("tata", output, **overrides))
 
 
 @synth_app.command("motif")
 @cli_options(MotifSettings)
 def synth_motif(output: OutDir, overrides: dict | None = None):
     """Implant a motif or PWM sample into random background sequence."""
-    output = _folder_output("synth motif", output, "synth", [overrides.get("pwm")])
     typer.echo(synthesize("motif", output, **overrides))
 
 
@@ -216,13 +185,9 @@ def finetune(
     config: Path | None = typer.Option(None, help="YAML file with any finetune setting (options given win)."),
     classes: Classes = None,
     overwrite: bool = typer.Option(
-        False, "--overwrite", help="Replace a non-empty OUTPUT that is not a dnalm model folder (refused otherwise)."
+        False, "--overwrite", help="Replace a finished model in OUTPUT (refused otherwise)."
     ),
-    resume: bool = typer.Option(
-        False,
-        "--resume",
-        help="Continue the stopped run in OUTPUT.partial from its last checkpoint (same data and settings).",
-    ),
+    resume: bool = typer.Option(False, "--resume", help="Continue the stopped run in OUTPUT.partial (same settings)."),
     overrides: dict | None = None,
 ):
     """Fine-tune a model (validation: the dev split, else a stratified part of train; never test).
@@ -238,231 +203,87 @@ def finetune(
 
 
 @app.command()
+@cli_options(EvaluateSettings)
 def evaluate(
     model: Annotated[str, typer.Argument(help="Fine-tuned model folder (or a model spec with --untrained).")],
     data: Annotated[Path | None, typer.Argument(help="Labelled file or split folder.")] = None,
     output: OutDir = Path("dnalm-eval"),
-    split: str = typer.Option("test", help="Split of a folder."),
-    batch_size: int = typer.Option(64, min=1),
-    rc: bool | None = typer.Option(
-        None, "--rc/--no-rc", help="Average with the reverse complement (default: as the model was trained)."
-    ),
-    untrained: bool = typer.Option(False, "--untrained", help="Fresh head: the before-fine-tuning baseline."),
-    seed: int = 42,
-    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
     classes: Classes = None,
+    overrides: dict | None = None,
 ):
     """Metrics, per-sequence predictions and confusion matrix on one split."""
+    from dnalm.apply.evaluate import describe
     from dnalm.apply.evaluate import evaluate as run
 
-    m = run(
-        model,
-        data,
-        output,
-        split=split,
-        classes=classes,
-        batch_size=batch_size,
-        reverse_complement_average=rc,
-        untrained=untrained,
-        seed=seed,
-        trust_remote_code=trust_remote_code,
-    )
-    if not m:  # another process of a multi-process run scored its share; the main process reports
-        return
-    keys = [
-        k
-        for k in (
-            "accuracy",
-            "precision",
-            "recall",
-            "specificity",
-            "f1",
-            "f1_macro",
-            "mcc",
-            "auroc",
-            "auprc",
-            "mse",
-            "r2",
-            "subset_accuracy",
-        )
-        if m.get(k) is not None
-    ]
-    typer.echo("  ".join(f"{k} {m[k]:.4f}" for k in keys) + f"  n {m['n_predictions']:,}")
-    if m.get("constant_prediction"):
-        typer.secho("warning: the model predicts a single class for every sequence", fg=typer.colors.YELLOW)
-    typer.echo(
-        f"wrote {output}/metrics.json, predictions.csv" + (", confusion_matrix.png" if "confusion_matrix" in m else "")
-    )
+    metrics = run(model, data, output, classes=classes, **overrides)
+    if metrics:  # empty in the other processes of a multi-process run: the main process reports
+        typer.echo(describe(metrics, output))
 
 
 @app.command()
+@cli_options(PredictSettings)
 def predict(
     model: Annotated[str, typer.Argument(help="Fine-tuned model folder.")],
-    input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences.")],
+    input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences (a genome with --regions).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output TSV/CSV.")] = Path("predictions.tsv"),
-    batch_size: int = typer.Option(64, min=1),
-    rc: bool | None = typer.Option(
-        None, "--rc/--no-rc", help="Average with the reverse complement (default: as the model was trained)."
-    ),
-    stride: int | None = typer.Option(
-        None, help="Bases between windows of a sequence longer than the model was trained on (default: half a window)."
-    ),
-    aggregate: str = typer.Option("mean", help="Combine a long sequence's window scores: mean or max."),
-    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+    overrides: dict | None = None,
 ):
     """Predict every sequence (long ones by sliding windows of the trained length, never truncated)."""
     from dnalm.apply.evaluate import predict_file
 
-    n = predict_file(
-        model,
-        input,
-        output,
-        batch_size=batch_size,
-        reverse_complement_average=rc,
-        stride=stride,
-        aggregate=aggregate,
-        trust_remote_code=trust_remote_code,
-    )
-    typer.echo(f"wrote {n:,} predictions to {output}")
+    typer.echo(f"wrote {predict_file(model, input, output, **overrides):,} predictions to {output}")
 
 
 @app.command()
+@cli_options(ScanSettings)
 def scan(
     model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
     genome: Annotated[Path, typer.Argument(help="Genome FASTA or FASTA.gz (any number of contigs).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the --target class's score.")] = Path(
         "scan.bedGraph"
     ),
-    window: int | None = typer.Option(None, help="Window in bases (default: the length the model was trained on)."),
-    stride: int | None = typer.Option(None, help="Bases between window starts (default: half a window)."),
-    strand: str = typer.Option("both", help="both (strand-averaged), plus or minus."),
     peaks: Path | None = typer.Option(None, help="Also write BED peaks: merged windows at or above --threshold."),
-    threshold: float = typer.Option(0.5, help="Score a window needs to be part of a peak."),
     bigwig: Path | None = typer.Option(None, help="Also write a bigWig (needs pyBigWig)."),
-    batch_size: int = typer.Option(256, min=1),
-    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
-    target: Target = None,
+    overrides: dict | None = None,
 ):
     """Score windows along whole genomes; runs of N are skipped and counted."""
     from dnalm.apply.scan import scan_genome
 
-    r = scan_genome(
-        model,
-        genome,
-        output,
-        window=window,
-        stride=stride,
-        strand=strand,
-        peaks=peaks,
-        threshold=threshold,
-        bigwig=bigwig,
-        batch_size=batch_size,
-        trust_remote_code=trust_remote_code,
-        target=target,
-    )
-    bases = sum(c["length"] for c in r.contigs)
-    typer.echo(
-        f"scanned {len(r.contigs)} contig(s), {bases:,} bases: {r.n_windows:,} windows of {r.window} every "
-        f"{r.stride} ({r.n_skipped_windows:,} skipped for N), P({r.positive_label}) on {r.strand} strand(s), "
-        f"{r.seconds:.0f} s ({bases / 1e6 / max(r.seconds, 1e-9):.3g} Mb/s); wrote "
-        + ", ".join(r.files.values())
-        + (f" ({r.n_peaks} peaks)" if r.n_peaks is not None else "")
-    )
+    typer.echo(scan_genome(model, genome, output, peaks=peaks, bigwig=bigwig, **overrides).describe())
 
 
 @app.command()
+@cli_options(VariantSettings)
 def variants(
-    model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
+    model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder (or a masked LM: zero-shot).")],
     vcf: Annotated[Path, typer.Argument(help="VCF or VCF.gz (read with cyvcf2).")],
     genome: Annotated[Path, typer.Option(help="The reference genome FASTA(.gz) the VCF refers to.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="TSV, one row per alternate allele.")] = Path(
-        "variants.tsv"
-    ),
-    window: int | None = typer.Option(None, help="Window in bases (default: the trained length)."),
-    strand: str = typer.Option("both", help="both (strand-averaged), plus or minus."),
-    batch_size: int = typer.Option(256, min=1),
-    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
-    target: Target = None,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="TSV, one row per alternate allele; .vcf/.vcf.gz: the VCF with scores in INFO."
+        ),
+    ] = Path("variants.tsv"),
+    overrides: dict | None = None,
 ):
     """Score each variant: delta = log-odds(alt window) - log-odds(ref window); unscored rows say why."""
-    from dnalm.apply.variants import score_variants
+    from dnalm.apply.variants import describe, score_variants
 
-    r = score_variants(
-        model,
-        vcf,
-        genome,
-        output,
-        window=window,
-        strand=strand,
-        batch_size=batch_size,
-        trust_remote_code=trust_remote_code,
-        target=target,
-    )
-    typer.echo(
-        f"scored {r['n_scored']:,} of {r['n_alleles']:,} variant alleles ({r['window']}-base windows, "
-        f"{r['strand']} strand(s); score: {r['score']}); wrote {r['output']}"
-        + "".join(f"; {k}: {v}" for k, v in r["by_status"].items() if k != "ok")
-    )
+    typer.echo(describe(score_variants(model, vcf, genome, output, **overrides)))
 
 
 @app.command()
+@cli_options(InterpretSettings)
 def interpret(
     model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
     input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences to explain.")],
     output: OutDir = Path("dnalm-interpret"),
-    method: str = typer.Option(
-        "ism",
-        help="ism: in-silico saturation mutagenesis; ig: integrated gradients; deepliftshap: DeepLIFT "
-        "against dinucleotide-shuffled references, averaged; gradxinput: gradient × input (the gradient "
-        "methods need captum).",
-    ),
-    motifs: bool = typer.Option(
-        False,
-        "--motifs",
-        help="Also cluster high-attribution seqlets into "
-        "motifs and match them to JASPAR (needs pyjaspar): "
-        "motifs.tsv and motif logos.",
-    ),
-    limit: int = typer.Option(100, help="Sequences interpreted (the first ones of INPUT)."),
-    logos: int = typer.Option(10, help="Logo PNGs drawn (the first ones)."),
-    n_steps: int = typer.Option(50, help="Integration steps of ig."),
-    shuffles: int = typer.Option(20, min=1, help="Dinucleotide-shuffled references per sequence of deepliftshap."),
-    seed: int = typer.Option(0, help="Seed of deepliftshap's shuffles."),
-    batch_size: int = typer.Option(256, min=1),
-    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
-    target: Target = None,
+    overrides: dict | None = None,
 ):
     """Per-base attributions (attributions.npz) and logos of what the score rests on; --motifs for motifs."""
-    from dnalm.interpret.attributions import interpret_file
+    from dnalm.interpret.attributions import describe, interpret_file
 
-    r = interpret_file(
-        model,
-        input,
-        output,
-        method=method,
-        motifs=motifs,
-        limit=limit,
-        logos=logos,
-        batch_size=batch_size,
-        n_steps=n_steps,
-        n_shuffles=shuffles,
-        seed=seed,
-        trust_remote_code=trust_remote_code,
-        target=target,
-    )
-    typer.echo(
-        f"interpreted {r['n_sequences']} sequence(s) by {r['method']} for P({r['target']}): {r['attributions']} and "
-        f"{len(r['logos'])} logo(s) in {output}"
-    )
-    if motifs:
-        typer.echo(
-            f"{len(r['motifs'])} motif(s) in {output}/motifs.tsv"
-            + "".join(
-                f"\n  {m['motif']}: {m['consensus']} ({m['n_seqlets']} seqlets), best JASPAR match "
-                f"{m['best_match_id']} {m['best_match_name']} (q={m['qvalue']})"
-                for m in r["motifs"]
-            )
-        )
+    typer.echo(describe(interpret_file(model, input, output, **overrides), output))
 
 
 @app.command()
@@ -556,33 +377,17 @@ def fill_mask_cmd(
 
 
 @app.command()
+@cli_options(EmbedSettings)
 def embed(
     model: Annotated[str, typer.Argument(help="Transformer model folder or hub id.")],
     input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="emb.npy or emb.parquet")],
-    pooling: str = typer.Option("mean", help="mean or cls"),
-    batch_size: int = typer.Option(64, min=1),
-    trust_remote_code: bool = typer.Option(False, "--trust-remote-code"),
+    overrides: dict | None = None,
 ):
     """One embedding per sequence (long sequences: mean over windows)."""
-    from dnalm.io import read_sequences
-    from dnalm.io.outputs import Output
-    from dnalm.lm.inference import check_embeddings_path, write_embeddings
-    from dnalm.lm.inference import embed as run
+    from dnalm.lm.inference import embed_file
 
-    ids = [Output(output.with_suffix(".ids.txt"))] if output.suffix == ".npy" else []
-    output = _claim("embed", [model, input], [Output(output), *ids]).path(output)
-    check_embeddings_path(output)
-    records = list(read_sequences(input))
-    vectors = run(
-        model,
-        [r.sequence for r in records],
-        pooling=pooling,
-        batch_size=batch_size,
-        trust_remote_code=trust_remote_code,
-    )
-    write_embeddings(vectors, [r.id for r in records], output)
-    typer.echo(f"wrote {vectors.shape[0]:,} x {vectors.shape[1]} embeddings to {output}")
+    typer.echo(embed_file(model, input, output, **overrides))
 
 
 # -- experiments -------------------------------------------------------------------------
@@ -607,59 +412,25 @@ def search(
     from dnalm.experiment.config import BenchmarkConfig
     from dnalm.experiment.search import describe, run_search
 
-    cfg = BenchmarkConfig.load(config)
-    if not cfg.search:
-        raise ValueError(f"{config}: no 'search' section")
-    typer.echo(describe(run_search(cfg, output)))
+    typer.echo(describe(run_search(BenchmarkConfig.load(config), output)))  # a config without a search is refused
 
 
 @app.command()
+@cli_options(AuditSettings)
 def audit(
     data: Annotated[Path, typer.Argument(help="Split folder (train/dev/test).")],
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON result."),
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write the JSON here.")] = None,
-    min_shared: int = typer.Option(50, help="Near duplicate: shares this many bases on either strand."),
-    max_ids: int = typer.Option(1000, help="Offending id pairs listed per split pair and kind."),
-    tokenizer: str = typer.Option(
-        "kmer6",
-        help="Tokenizer for the unknown-token and truncation report: "
-        "kmerK (DNABERT k-mers), base, or a tokenizer/model folder "
-        "or hub id; 'none' skips the report.",
-    ),
-    max_length: int = typer.Option(512, help="Token limit for the truncation count."),
     dedup: Annotated[
         Path | None, typer.Option(help="Write a copy of DATA whose train split drops rows duplicating dev/test rows.")
     ] = None,
-    dedup_kinds: str = typer.Option("exact,rc,near", help="Which duplicates --dedup removes."),
+    overrides: dict | None = None,
 ):
     """Leakage audit: exact, reverse-complement and near duplicates within and across splits."""
-    from dnalm.audit import audit_dataset, format_audit, write_deduplicated
-    from dnalm.io.files import write_json
-    from dnalm.io.outputs import Output
-    from dnalm.tokenizers.dna import tokenizer_by_name
+    from dnalm.audit import describe_audit, run_audit
 
-    _claim("audit", [data], [Output(p, k) for p, k in ((output, "file"), (dedup, "dedup")) if p])
-    tok = None if tokenizer == "none" else tokenizer_by_name(tokenizer)
-    result = audit_dataset(data, min_shared=min_shared, max_ids=max_ids, tokenizer=tok, max_length=max_length)
-    if dedup:
-        result["deduplicated"] = {
-            "output": str(dedup),
-            **write_deduplicated(
-                data, dedup, min_shared=min_shared, kinds=tuple(k.strip() for k in dedup_kinds.split(",") if k)
-            ),
-        }
-    if output:
-        write_json(output, result)
-    if as_json:
-        typer.echo(json.dumps(result, indent=2))
-        return
-    typer.echo(format_audit(result))
-    if dedup:
-        d = result["deduplicated"]
-        typer.echo(
-            f"wrote {dedup}: train {d['train_before']:,} -> {d['train_after']:,} rows "
-            f"({d['removed_by_reason']}); removed ids in {dedup}/removed.tsv"
-        )
+    result = run_audit(data, output, dedup, **overrides)
+    typer.echo(json.dumps(result, indent=2) if as_json else describe_audit(result))
 
 
 @app.command()

@@ -31,7 +31,7 @@ import typing
 from collections.abc import Callable
 from typing import Annotated, Any
 
-__all__ = ["check_fields", "cli_options", "option_name", "setting"]
+__all__ = ["check_fields", "checked", "cli_options", "option_name", "setting"]
 
 _MISSING = dataclasses.MISSING
 
@@ -173,3 +173,10 @@ def cli_options(cls, *, only: tuple[str, ...] | None = None, into: str = "overri
         return command
 
     return decorate
+
+
+def checked(cls, **values):
+    """``values`` checked by the settings dataclass ``cls`` (those whose names are its fields). A library
+    function calls ``checked(Settings, **locals())`` first, so the Python API refuses what the CLI refuses."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in values.items() if k in names})

@@ -163,6 +163,10 @@ class MotifSettings(SynthSettings):
     gc: float = setting(0.5, "GC content of the background.", gt=0, lt=1)
 
 
+@claims(
+    "synth",
+    lambda a: {"inputs": [a["settings"].get("pwm")], "outputs": [Output(a["output"], "synth")]},
+)
 def synthesize(kind: str, output: str | Path, **settings) -> str:
     """Write a ``tata`` or ``motif`` data set as train/dev/test CSV into ``output``; returns what is printed."""
     s = (MotifSettings if kind == "motif" else SynthSettings)(**settings)

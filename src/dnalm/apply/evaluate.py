@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.apply.lengths import ShortInputs, require_labels
 from dnalm.apply.predict import informative_bases, predict_per_base, shared_scores
 from dnalm.finetune.data import LabelSpace, load_splits
 from dnalm.finetune.tasks import Task, task_of
@@ -20,7 +21,13 @@ from dnalm.plots import plot_confusion_matrix
 from dnalm.runtime import distributed
 from dnalm.runtime.progress import track
 
-__all__ = ["evaluate", "plot_confusion_matrix", "predict_file", "strand_average_default"]
+__all__ = [
+    "describe",
+    "evaluate",
+    "plot_confusion_matrix",
+    "predict_file",
+    "strand_average_default",
+]
 
 log = logging.getLogger(__name__)
 
@@ -44,53 +51,40 @@ def evaluate(
     untrained: bool = False,
     seed: int = 42,
     trust_remote_code: bool = False,
+    sequence_column: str | None = None,
+    label_column: str | None = None,
 ) -> dict:
     """Score ``model_path`` on one split and write ``metrics.json``, ``predictions.csv`` and
     ``confusion_matrix.png`` to ``output``.
 
     ``reverse_complement_average=None`` averages both strands when the model folder says it was
     trained for it (``dnalm_reverse_complement_average`` in its config). With ``untrained=True`` the model is built with a freshly initialised head (labels taken
-    from the data's training split): the "before fine-tuning" baseline.
+    from the data's training split): the "before fine-tuning" baseline. Unlabelled data is refused (naming
+    the label column expected); sequences much shorter than the model was fine-tuned on are counted and warned about.
     """
-    from dnalm.models.build import build_model, load_model
+    from dnalm.apply.settings import EvaluateSettings
+    from dnalm.settings import checked
 
+    checked(EvaluateSettings, **locals())
     ref = ModelRef.resolve(model_path, trust_remote_code)
     distributed.start()
     output = Path(output)
     if distributed.is_main():
         output.mkdir(parents=True, exist_ok=True)
-    recorded_split = None  # a file or --class FASTAs: no split of a folder was read
-    if classes:
-        records = list(read_labeled_fasta(classes))
-    elif data is not None and Path(data).is_dir():
-        records, recorded_split = list(read_sequences(data, split=split)), split
-    else:
-        records = list(read_sequences(data))
-    if untrained:
-        train = load_splits(data, classes=classes, seed=seed)[0]["train"] if Path(str(data)).is_dir() else records
-        space = LabelSpace.from_records(train)
-        model, tok, _ = build_model(ref, num_labels=space.num_labels, id2label=space.id2label, seed=seed)
-    else:
-        model, tok = load_model(ref)
+    columns = {"sequence_column": sequence_column, "label_column": label_column}
+    records, recorded_split = _records(data, split, classes, columns)
+    require_labels(records, data, label_column)
+    model, tok = _model(ref, data, classes, records, untrained, seed, columns)
     task = task_of(model)
     reverse_complement_average = strand_average_default(model, reverse_complement_average)
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     space = LabelSpace(task.name, names)
     y = [space.encode(r.label, r) for r in records]
+    info = {"model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained}
     if task.per_base:
         if not distributed.is_main():  # per-base models are evaluated by the main process alone
             return {}
-        return _evaluate_per_base(
-            model,
-            tok,
-            task,
-            records,
-            y,
-            names,
-            output,
-            batch_size,
-            {"model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained},
-        )
+        return _evaluate_per_base(model, tok, task, records, y, names, output, batch_size, info)
     scored = list(
         shared_scores(
             model,
@@ -104,6 +98,38 @@ def evaluate(
         return {}
     if not scored:
         raise ValueError("evaluate needs at least one sequence; got 0")
+    short = ShortInputs(model, tok)
+    for r in records:
+        short.add(len(r.sequence))
+    short.warn()
+    info["reverse_complement_average"] = reverse_complement_average
+    return _report(records, scored, y, names, task, tok, output, info)
+
+
+def _records(data, split: str, classes, columns: dict) -> tuple[list, str | None]:
+    """The records to evaluate, and the split of a folder they came from (None for a file or --class FASTAs)."""
+    if classes:
+        return list(read_labeled_fasta(classes)), None
+    if data is not None and Path(data).is_dir():
+        return list(read_sequences(data, split=split, **columns)), split
+    return list(read_sequences(data, **columns)), None
+
+
+def _model(ref: ModelRef, data, classes, records, untrained: bool, seed: int, columns):
+    """The saved model, or with ``untrained`` one built with a fresh head (labels from the training split)."""
+    from dnalm.models.build import build_model, load_model
+
+    if not untrained:
+        return load_model(ref)
+    folder = Path(str(data)).is_dir()
+    train = load_splits(data, classes=classes, seed=seed, **columns)[0]["train"] if folder else records
+    space = LabelSpace.from_records(train)
+    model, tok, _ = build_model(ref, num_labels=space.num_labels, id2label=space.id2label, seed=seed)
+    return model, tok
+
+
+def _report(records, scored, y, names, task: Task, tok, output: Path, info: dict) -> dict:
+    """Metrics, confusion matrix and predictions of scored records, written to ``output``."""
     scores, n_windows = np.stack([r[0] for r in scored]), np.array([r[1] for r in scored])
     if len(scores) != len(records):  # a dropped batch would be a silent bias; never let it pass
         raise RuntimeError(f"{len(scores)} predictions for {len(records)} sequences")
@@ -113,22 +139,11 @@ def evaluate(
             np.asarray(metrics["confusion_matrix"]),
             names,
             output / "confusion_matrix.png",
-            title=f"{Path(str(data)).name or 'data'}" + (f" [{recorded_split}]" if recorded_split else ""),
+            title=f"{Path(info['data']).name or 'data'}" + (f" [{info['split']}]" if info["split"] else ""),
         )
         if metrics["constant_prediction"]:
             log.warning("the model predicts one class (%s) for every sequence", names[int(scores.argmax(1)[0])])
-    metrics.update(
-        {
-            "model": str(model_path),
-            "data": str(data),
-            "split": recorded_split,
-            "untrained": untrained,
-            "reverse_complement_average": reverse_complement_average,
-            "n_sequences": len(records),
-            "n_windowed": int((n_windows > 1).sum()),
-            "labels": names,
-        }
-    )
+    metrics.update({**info, "n_sequences": len(records), "n_windowed": int((n_windows > 1).sum()), "labels": names})
     _, empty = _write_predictions(
         output / "predictions.csv",
         zip(records, scores, n_windows),
@@ -228,15 +243,26 @@ def predict_file(
     stride: int | None = None,
     aggregate: str = "mean",
     trust_remote_code: bool = False,
+    sequence_column: str | None = None,
+    label_column: str | None = None,
+    regions: list[str] | None = None,
 ) -> int:
     """Predict every sequence of a FASTA/CSV/TSV file; writes TSV/CSV with one row per input.
 
     Sequences longer than the model was fine-tuned on are scored in windows of that length,
     ``stride`` bases apart (default: half a window), their scores combined by ``aggregate``
-    (``mean`` or ``max``); ``n_windows`` says how many each got."""
+    (``mean`` or ``max``); ``n_windows`` says how many each got. With ``regions`` (BED files and
+    ``chr:start-end``) ``input_path`` is an indexed genome and each region is one row, named by the BED
+    name column or ``chr:start-end``."""
+    from dnalm.apply.settings import PredictSettings
+    from dnalm.settings import checked
+
+    checked(PredictSettings, **locals())
     from dnalm.models.build import load_model
 
     ref = ModelRef.resolve(model_path, trust_remote_code)
+    columns = {"sequence_column": sequence_column, "label_column": label_column}
+    source = _region_source(input_path, regions) if regions else lambda: read_sequences(input_path, **columns)
     output = check_output_file(output)  # before any work: a bad path is not found out after the computation
     distributed.start()
     model, tok = load_model(ref)
@@ -251,25 +277,28 @@ def predict_file(
     }
     if not distributed.is_main():  # this process scores its share (per-base models: none); the main one writes
         if not task.per_base:
-            for _ in shared_scores(model, tok, (r.sequence for r in read_sequences(input_path)), **settings):
+            for _ in shared_scores(model, tok, (r.sequence for r in source()), **settings):
                 pass
         return 0
     if distributed.world_size() > 1:
         log.info("predict: %d processes share the scoring", distributed.world_size())
     if task.per_base:
-        records = list(read_sequences(input_path))
+        records = list(source())
         probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
         _write_per_base(output, zip(records, probs), names, task, labelled=False)
         return len(records)
     # streamed: a first pass reads which columns the file has (nothing is kept), the second scores it
     labelled = described = False
     n_records = 0
-    for n_records, rec in enumerate(read_sequences(input_path), 1):
+    short = ShortInputs(model, tok)
+    for n_records, rec in enumerate(source(), 1):
         labelled, described = labelled or rec.label is not None, described or bool(rec.description)
+        short.add(len(rec.sequence))
+    short.warn()
     waiting: deque = deque()  # records handed to the engine whose scores have not come back yet
 
     def sequences():
-        for rec in read_sequences(input_path):
+        for rec in source():
             waiting.append(rec)
             yield rec.sequence
 
@@ -277,3 +306,28 @@ def predict_file(
     rows = ((waiting.popleft(), score, nw) for score, nw in track(scored, "predict", total=n_records))
     n, _ = _write_predictions(output, rows, names, task, labelled=labelled, described=described, tokenizer=tok)
     return n
+
+
+def _region_source(genome: str | Path, regions: list[str]):
+    """A function that yields one record per region of the indexed ``genome`` (checked first)."""
+    from dnalm.io.base import Record
+    from dnalm.io.regions import IndexedGenome, parse_regions
+
+    indexed = IndexedGenome(genome)
+    chosen = parse_regions(regions)
+    indexed.check(chosen)
+    return lambda: (Record(r.name, indexed.fetch(r), path=r.source, line=r.line) for r in chosen)
+
+
+_SHOWN = ("accuracy", "precision", "recall", "specificity", "f1", "f1_macro", "mcc", "auroc", "auprc", "mse", "r2")
+
+
+def describe(metrics: dict, output: str | Path) -> str:
+    """What ``dnalm evaluate`` prints: the metrics biologists read, the count, a constant-prediction warning and
+    the files written."""
+    keys = [k for k in (*_SHOWN, "subset_accuracy") if metrics.get(k) is not None]
+    lines = ["  ".join(f"{k} {metrics[k]:.4f}" for k in keys) + f"  n {metrics['n_predictions']:,}"]
+    if metrics.get("constant_prediction"):
+        lines.append("warning: the model predicts a single class for every sequence")
+    figure = ", confusion_matrix.png" if "confusion_matrix" in metrics else ""
+    return "\n".join([*lines, f"wrote {output}/metrics.json, predictions.csv{figure}"])

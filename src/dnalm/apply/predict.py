@@ -144,9 +144,12 @@ def stream_windows(
 
     check_batch_size(batch_size)
     max_tokens, size = window_size(model, tokenizer, max_tokens)
-    stride = stride or max(size // 2, 1)
-    if stride < 1:
-        raise ValueError(f"stride must be >= 1 base; got {stride}")
+    stride = max(size // 2, 1) if stride is None else stride
+    if not 1 <= stride <= size:  # a stride longer than the window would leave bases between windows unscored
+        raise ValueError(
+            f"stride (--stride) must be between 1 and the window ({size} bases), or bases between windows go "
+            f"unscored; got {stride}"
+        )
     max_windows = max_windows or 32 * batch_size
     pending: deque = deque()  # [starts, outputs, n_missing] per sequence not yet yielded
     queue: list[tuple[list, int, str]] = []

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.apply.target import positive_class, target_class, track_line
+from dnalm.apply.tracks import BigWigWriter, PeakWriter, intervals
 from dnalm.io import FastaBlock, read_fasta_blocks
 from dnalm.io.files import atomic_open, check_output_file
 from dnalm.io.outputs import Output, claims
@@ -65,6 +66,17 @@ class ScanResult:
     n_peaks: int | None
     seconds: float
     files: dict
+
+    def describe(self) -> str:
+        """The line ``dnalm scan`` prints."""
+        bases = sum(c["length"] for c in self.contigs)
+        return (
+            f"scanned {len(self.contigs)} contig(s), {bases:,} bases: {self.n_windows:,} windows of {self.window} "
+            f"every {self.stride} ({self.n_skipped_windows:,} skipped for N), P({self.positive_label}) on "
+            f"{self.strand} strand(s), {self.seconds:.0f} s ({bases / 1e6 / max(self.seconds, 1e-9):.3g} Mb/s); wrote "
+            + ", ".join(self.files.values())
+            + (f" ({self.n_peaks} peaks)" if self.n_peaks is not None else "")
+        )
 
 
 def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarray, int]:
@@ -108,14 +120,18 @@ def scan_genome(
     batch_size: int = 256,
     trust_remote_code: bool = False,
     block: int = BLOCK,
+    regions: list[str] | None = None,
     target: str | None = None,
 ) -> ScanResult:
-    """Score every clean window of every contig of ``genome``; write the bedGraph ``output``,
-    and the merged ``peaks`` (BED) and ``bigwig`` when asked. Output paths are checked first.
-    The score is P(``target``) (default: :func:`target_class`), named in each file's track line."""
-    from dnalm.apply.predict import iter_scores, window_size
-    from dnalm.io.sequence import reverse_complement
-    from dnalm.models.build import load_model
+    """Score every clean window of every contig of ``genome`` (or only of ``regions``: BED files and
+    ``chr:start-end``, read from the indexed genome); write the bedGraph ``output`` (genome coordinates),
+    and the merged ``peaks`` (BED) and ``bigwig`` when asked. Output paths are checked first; two records
+    of one name are refused (their intervals would overlap). The score is P(``target``) (default:
+    :func:`target_class`), named in each file's track line."""
+    from dnalm.apply.settings import ScanSettings
+    from dnalm.settings import checked
+
+    checked(ScanSettings, **locals())
     from dnalm.runtime import distributed
 
     if strand not in STRANDS:
@@ -131,150 +147,228 @@ def scan_genome(
         except ImportError:
             raise ImportError("bigWig output needs pyBigWig: pip install pyBigWig") from None
     genome = Path(genome)
-    if not genome.is_file():
+    if not genome.exists() or genome.is_dir():  # a pipe or FIFO is read (once, into a temporary file)
         raise FileNotFoundError(f"{genome}: no such genome FASTA")
+    indexed, chosen = _regions(genome, regions)
     distributed.start()
-    processes, me, main = distributed.world_size(), distributed.rank(), distributed.is_main()
     ref = ModelRef.resolve(model_path, trust_remote_code)
-    model, tok = load_model(ref)
-    positive, label = target_class(model, target)
-    _, largest = window_size(model, tok, None)
-    window = window or largest
-    if window > largest:
-        raise ValueError(
-            f"window {window} bases is longer than the model takes ({largest} bases for "
-            f"{model_path}); use --window {largest} or less"
-        )
-    stride = stride or max(window // 2, 1)
-    if not 0 < stride <= window:
-        raise ValueError(f"stride must be between 1 and the window ({window}); got {stride}")
-    offset = (window - stride) // 2
-    t0 = last_log = time.time()
-    contigs: list[dict] = []
-    finished = 0  # bases of the contigs already scanned
-    stats = {"length": 0, "windows": 0, "skipped_windows": 0, "ambiguous_bases": 0}
+    scan = _Scan(ref, target, window, stride, strand, batch_size)
+    t0 = time.time()
+    if indexed is not None:
+        groups = _region_groups(indexed, chosen, scan.window, scan.stride)
+        sizes = list(indexed.lengths.items()) if bigwig else None
+    else:
+        blocks = _unique_contigs(read_fasta_blocks(genome, block), genome)
+        groups = ((g.contig, 0, g) for g in _window_groups(blocks, scan.window, scan.stride))
+        sizes = _contig_sizes(genome, block) if bigwig and scan.main else None  # a bigWig's header comes first
+    with ExitStack() as stack:  # only the main process writes
+        fh = stack.enter_context(atomic_open(output)) if scan.main else None
+        peak_fh = stack.enter_context(atomic_open(peaks)) if scan.main and peaks is not None else None
+        bw = stack.enter_context(BigWigWriter(bigwig, sizes)) if sizes is not None and scan.main else None
+        for handle, kind, what in ((fh, "bedGraph", ""), (peak_fh, "", f" peaks at or above {threshold}")):
+            if handle is not None:
+                handle.write(track_line(kind, scan.label, f"dnalm scan {ref.name}{what}"))
+        peak = PeakWriter(peak_fh, threshold)
+        scan.bar = stack.enter_context(Progress("scan", unit="bp", log_every=None))  # the loop logs its own lines
+        for chrom, shift, group in groups:
+            scan.add(chrom, shift, group, fh, peak, bw)
+        n_peaks = peak.close()
+    if not scan.contigs:
+        raise ValueError(f"{genome}: no contig to scan")
+    files = {
+        "bedgraph": str(output),
+        **({"peaks": str(peaks)} if peaks else {}),
+        **({"bigwig": str(bigwig)} if bigwig else {}),
+    }
+    return scan.result(time.time() - t0, None if peaks is None else n_peaks, files)
 
-    def windows(seq: str, starts: np.ndarray) -> Iterator[str]:
-        for s in starts:
-            piece = seq[s : s + window]
-            yield reverse_complement(piece) if strand == "minus" else piece
 
-    def score_windows(seq: str, starts: np.ndarray) -> np.ndarray:
+def _regions(genome: Path, regions: list[str] | None):
+    """The indexed genome and the checked regions sorted by contig (in the genome's order) and start,
+    overlapping ones merged (bedGraph intervals may not overlap; said); (None, None) without regions."""
+    if not regions:
+        return None, None
+    from dnalm.io.regions import IndexedGenome, Region, parse_regions
+
+    indexed = IndexedGenome(genome)
+    chosen = parse_regions(regions)
+    indexed.check(chosen)
+    order = {name: i for i, name in enumerate(indexed.lengths)}
+    merged: list[Region] = []
+    for r in sorted(chosen, key=lambda r: (order[r.contig], r.start, r.end)):
+        last = merged[-1] if merged else None
+        if last and last.contig == r.contig and r.start < last.end:
+            end = max(last.end, r.end)
+            merged[-1] = Region(r.contig, last.start, end, f"{r.contig}:{last.start + 1}-{end}")
+        else:
+            merged.append(r)
+    if len(merged) < len(chosen):
+        log.warning("%d regions given, overlapping ones merged: %d scanned", len(chosen), len(merged))
+    return indexed, merged
+
+
+def _region_groups(indexed, regions, window: int, stride: int) -> Iterator[tuple[str, int, _Group]]:
+    """(contig, shift, windows of one region with positions relative to its start) for each region."""
+    for r in regions:
+        block = FastaBlock(r.name, 0, indexed.fetch(r), True)
+        for group in _window_groups([block], window, stride):
+            yield r.contig, r.start, group
+
+
+def _unique_contigs(blocks: Iterable[FastaBlock], genome: Path) -> Iterator[FastaBlock]:
+    """The blocks; a record name that comes twice is refused, naming both header lines (its intervals would
+    overlap those of the first, unsorted)."""
+    seen: dict[str, int | None] = {}
+    for b in blocks:
+        if b.start == 0:  # a record's first block
+            if b.id in seen:
+                raise ValueError(
+                    f"{genome}:{b.line}: record {b.id!r} comes twice (first at line {seen[b.id]}); its scores "
+                    "would overlap those of the first in the bedGraph: make the record names unique"
+                )
+            seen[b.id] = b.line
+        yield b
+
+
+class _Scan:
+    """The model, the scan's settings and its running counts; scores each group (shared among the processes
+    of a distributed run) and writes it (main process)."""
+
+    def __init__(self, ref: ModelRef, target: str | None, window, stride, strand: str, batch_size: int):
+        from dnalm.apply.predict import window_size
+        from dnalm.models.build import load_model
+        from dnalm.runtime import distributed
+
+        self.processes, self.me, self.main = distributed.world_size(), distributed.rank(), distributed.is_main()
+        self.model, self.tok = load_model(ref)
+        self.positive, self.label = target_class(self.model, target)
+        _, largest = window_size(self.model, self.tok, None)
+        self.window = window or largest
+        if self.window > largest:
+            raise ValueError(
+                f"window {self.window} bases is longer than the model takes ({largest} bases for "
+                f"{ref.name}); use --window {largest} or less"
+            )
+        self.stride = stride or max(self.window // 2, 1)
+        if not 0 < self.stride <= self.window:
+            raise ValueError(f"stride must be between 1 and the window ({self.window}); got {self.stride}")
+        self.strand, self.batch_size = strand, batch_size
+        self.offset = (self.window - self.stride) // 2
+        self.t0 = self.last_log = time.time()
+        self.contigs: list[dict] = []
+        self.finished = 0  # bases of the contigs already scanned
+        self.chunks_before = 0  # chunks of earlier blocks: the round-robin deal goes on across blocks and contigs
+        self.after = 0  # where the last interval written on this contig ends
+        self.stats = {"length": 0, "windows": 0, "skipped_windows": 0, "ambiguous_bases": 0}
+        self.bar = None  # a progress bar over the bases, while the files are open
+
+    def _score(self, seq: str, starts: np.ndarray) -> np.ndarray:
+        from dnalm.apply.predict import iter_scores
+        from dnalm.io.sequence import reverse_complement
+        from dnalm.runtime import distributed
+
         if not len(starts):
             return np.zeros(0)
+        w, minus = self.window, self.strand == "minus"
+        pieces = (reverse_complement(seq[s : s + w]) if minus else seq[s : s + w] for s in starts)
         results = iter_scores(
-            model,
-            tok,
-            windows(seq, starts),
-            batch_size=batch_size,
-            reverse_complement_average=strand == "both",
+            self.model,
+            self.tok,
+            pieces,
+            batch_size=self.batch_size,
+            reverse_complement_average=self.strand == "both",
             max_tokens=None,
             device=distributed.device(),
         )
-        return np.fromiter((s[positive] for s, _ in results), dtype=np.float64, count=len(starts))
+        return np.fromiter((s[self.positive] for s, _ in results), dtype=np.float64, count=len(starts))
 
-    chunks_before = 0  # chunks of earlier blocks: the round-robin deal goes on across blocks and contigs
-    sizes = _contig_sizes(genome, block) if bigwig and main else None  # a bigWig's header comes first
-    with ExitStack() as stack:  # only the main process writes
-        fh = stack.enter_context(atomic_open(output)) if main else None
-        peak_fh = stack.enter_context(atomic_open(peaks)) if main and peaks is not None else None
-        bw = stack.enter_context(_BigWig(bigwig, sizes)) if sizes is not None else None
-        for handle, kind, what in ((fh, "bedGraph", ""), (peak_fh, "", f" peaks at or above {threshold}")):
-            if handle is not None:
-                handle.write(track_line(kind, label, f"dnalm scan {ref.name}{what}"))
-        peak = _Peaks(peak_fh, threshold)
-        bar = stack.enter_context(Progress("scan", unit="bp", log_every=None))  # the loop logs its own lines
-        after = 0  # where the last interval written on this contig ends
-        for group in _window_groups(read_fasta_blocks(genome, block), window, stride):
-            rel = group.starts - group.offset
-            if processes == 1:
-                scores = score_windows(group.sequence, rel)
-            else:
-                owners = (chunks_before + np.arange(len(rel)) // CHUNK) % processes
-                chunks_before += -(-len(rel) // CHUNK)
-                mine = score_windows(group.sequence, rel[owners == me])
-                parts = distributed.gather(mine)
-                scores = np.empty(len(rel)) if main else None
-                for owner, part in enumerate(parts or []):
-                    scores[owners == owner] = part
-            if scores is not None:  # the main process writes
-                lo, hi, scores = _intervals(group.starts + offset, stride, scores, after)
-                if len(hi):
-                    after = int(hi[-1])
-                fh.writelines(
-                    f"{group.contig}\t{a}\t{b}\t{score:.5g}\n"
-                    for a, b, score in zip(lo.tolist(), hi.tolist(), scores.tolist())
-                )
-                peak.add(group.contig, lo, hi, scores)
-                if bw is not None and len(lo):
-                    bw.addEntries([group.contig] * len(lo), lo.tolist(), ends=hi.tolist(), values=scores.tolist())
-            stats["windows"] += len(rel)
-            stats["skipped_windows"] += group.skipped
-            stats["ambiguous_bases"] += group.ambiguous
-            stats["length"] = group.end
-            done = finished + group.end  # bases read so far
-            bar.update_to(done)
-            if group.last:
-                contigs.append({"contig": group.contig, **stats})
-                finished += group.end
-                log.info(
-                    "scanned %s (%s bases, %d windows, %d skipped for N): %.2f Mb/s so far",
-                    group.contig,
-                    f"{group.end:,}",
-                    stats["windows"],
-                    stats["skipped_windows"],
-                    done / 1e6 / max(time.time() - t0, 1e-9),
-                )
-                stats = dict.fromkeys(stats, 0)
-                after = 0
-            elif time.time() - last_log > 30:
-                log.info(
-                    "scanning %s: %s bases so far, %.2f Mb/s",
-                    group.contig,
-                    f"{group.end:,}",
-                    done / 1e6 / (time.time() - t0),
-                )
-                last_log = time.time()
-        n_peaks = peak.close()
-    total_windows = sum(c["windows"] for c in contigs)
-    total_skipped = sum(c["skipped_windows"] for c in contigs)
-    total_ambiguous = sum(c["ambiguous_bases"] for c in contigs)
-    if not contigs:
-        raise ValueError(f"{genome}: no contig to scan")
-    if total_skipped:
-        log.warning(
-            "%d windows touching N or other ambiguity codes were skipped (%d such bases in the genome)",
-            total_skipped,
-            total_ambiguous,
+    def _scores(self, group: _Group) -> np.ndarray | None:
+        """The group's window scores (None on processes other than the main one)."""
+        from dnalm.runtime import distributed
+
+        rel = group.starts - group.offset
+        if self.processes == 1:
+            return self._score(group.sequence, rel)
+        owners = (self.chunks_before + np.arange(len(rel)) // CHUNK) % self.processes
+        self.chunks_before += -(-len(rel) // CHUNK)
+        parts = distributed.gather(self._score(group.sequence, rel[owners == self.me]))
+        scores = np.empty(len(rel)) if self.main else None
+        for owner, part in enumerate(parts or []):
+            scores[owners == owner] = part
+        return scores
+
+    def add(self, chrom: str, shift: int, group: _Group, fh, peak: PeakWriter, bw) -> None:
+        """Score one group and write its intervals (at ``shift`` + their position) to every file."""
+        scores = self._scores(group)
+        if scores is not None:  # the main process writes
+            lo, hi, scores = intervals(group.starts + self.offset, self.stride, scores, self.after)
+            if len(hi):
+                self.after = int(hi[-1])
+            lo, hi = lo + shift, hi + shift
+            fh.writelines(
+                f"{chrom}\t{a}\t{b}\t{score:.5g}\n" for a, b, score in zip(lo.tolist(), hi.tolist(), scores.tolist())
+            )
+            peak.add(chrom, lo, hi, scores)
+            if bw is not None and len(lo):
+                bw.addEntries([chrom] * len(lo), lo.tolist(), ends=hi.tolist(), values=scores.tolist())
+        self.stats["windows"] += len(group.starts)
+        self.stats["skipped_windows"] += group.skipped
+        self.stats["ambiguous_bases"] += group.ambiguous
+        self.stats["length"] = group.end
+        self._progress(group)
+
+    def _progress(self, group: _Group) -> None:
+        done = self.finished + group.end  # bases read so far
+        if self.bar is not None:
+            self.bar.update_to(done)
+        rate = done / 1e6 / max(time.time() - self.t0, 1e-9)
+        if group.last:
+            self.contigs.append({"contig": group.contig, **self.stats})
+            self.finished += group.end
+            log.info(
+                "scanned %s (%s bases, %d windows, %d skipped for N): %.2f Mb/s so far",
+                group.contig,
+                f"{group.end:,}",
+                self.stats["windows"],
+                self.stats["skipped_windows"],
+                rate,
+            )
+            self.stats = dict.fromkeys(self.stats, 0)
+            self.after = 0
+        elif time.time() - self.last_log > 30:
+            log.info("scanning %s: %s bases so far, %.2f Mb/s", group.contig, f"{group.end:,}", rate)
+            self.last_log = time.time()
+
+    def result(self, seconds: float, n_peaks: int | None, files: dict) -> ScanResult:
+        total = {k: sum(c[k] for c in self.contigs) for k in ("windows", "skipped_windows", "ambiguous_bases")}
+        if total["skipped_windows"]:
+            log.warning(
+                "%d windows touching N or other ambiguity codes were skipped (%d such bases in the genome)",
+                total["skipped_windows"],
+                total["ambiguous_bases"],
+            )
+        log.info(
+            "scan: %d windows of %d bases every %d on %s strand(s) in %.0f s (%.2f Mb/s)",
+            total["windows"],
+            self.window,
+            self.stride,
+            self.strand,
+            seconds,
+            sum(c["length"] for c in self.contigs) / 1e6 / max(seconds, 1e-9),
         )
-    files = {"bedgraph": str(output)}
-    if peaks is not None:
-        files["peaks"] = str(peaks)
-    if bigwig:
-        files["bigwig"] = str(bigwig)
-    seconds = time.time() - t0
-    log.info(
-        "scan: %d windows of %d bases every %d on %s strand(s) in %.0f s (%.2f Mb/s)",
-        total_windows,
-        window,
-        stride,
-        strand,
-        seconds,
-        sum(c["length"] for c in contigs) / 1e6 / max(seconds, 1e-9),
-    )
-    return ScanResult(
-        contigs,
-        window,
-        stride,
-        strand,
-        label,
-        total_windows,
-        total_skipped,
-        total_ambiguous,
-        None if peaks is None else n_peaks,
-        round(seconds, 2),
-        files,
-    )
+        return ScanResult(
+            self.contigs,
+            self.window,
+            self.stride,
+            self.strand,
+            self.label,
+            total["windows"],
+            total["skipped_windows"],
+            total["ambiguous_bases"],
+            n_peaks,
+            round(seconds, 2),
+            files,
+        )
 
 
 @dataclass
@@ -339,77 +433,3 @@ def _contig_sizes(genome: Path, block: int) -> list[tuple[str, int]]:
         if b.last:
             sizes.append((b.id, b.start + len(b.sequence)))
     return sizes
-
-
-def _intervals(
-    lo: np.ndarray, width: int, scores: np.ndarray, after: int = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Non-overlapping ``[lo, hi)`` intervals: each starts where the one before (or ``after``) ended at the latest.
-
-    >>> [x.tolist() for x in _intervals(np.array([0, 10, 14]), 10, np.array([.1, .2, .3]))]
-    [[0, 10, 20], [10, 20, 24], [0.1, 0.2, 0.3]]
-    >>> [x.tolist() for x in _intervals(np.array([14]), 10, np.array([.3]), after=20)]
-    [[20], [24], [0.3]]
-    """
-    hi = lo + width
-    lo = lo.copy()
-    if len(lo):
-        lo[1:] = np.maximum(lo[1:], hi[:-1])
-        lo[0] = max(lo[0], after)
-    keep = lo < hi
-    return lo[keep], hi[keep], scores[keep]
-
-
-class _Peaks:
-    """Touching intervals at or above ``threshold`` merged, with their best score, written as BED as
-    they close (a peak may run across blocks)."""
-
-    def __init__(self, fh, threshold: float):
-        self.fh, self.threshold, self.open, self.n = fh, threshold, None, 0
-
-    def add(self, chrom: str, lo: np.ndarray, hi: np.ndarray, scores: np.ndarray) -> None:
-        if self.fh is None:
-            return
-        for a, b, score in zip(lo.tolist(), hi.tolist(), scores.tolist()):
-            if score < self.threshold:
-                continue
-            if self.open and self.open[0] == chrom and self.open[2] >= a:
-                self.open = (chrom, self.open[1], b, max(self.open[3], score))
-            else:
-                self._flush()
-                self.open = (chrom, a, b, score)
-
-    def _flush(self) -> None:
-        if self.open:
-            self.n += 1
-            chrom, start, end, best = self.open
-            self.fh.write(f"{chrom}\t{start}\t{end}\tpeak{self.n}\t{round(1000 * best)}\t.\t{best:.5g}\n")
-            self.open = None
-
-    def close(self) -> int:
-        """Write the last peak; the number of peaks."""
-        if self.fh is not None:
-            self._flush()
-        return self.n
-
-
-class _BigWig:
-    """A bigWig written at ``path.partial`` (header: every contig's size) and moved into place on success."""
-
-    def __init__(self, path: Path, sizes: list[tuple[str, int]]):
-        self.path, self.sizes = path, sizes
-        self.tmp = path.with_name(f".{path.name}.partial")
-
-    def __enter__(self):
-        import pyBigWig
-
-        self.bw = pyBigWig.open(str(self.tmp), "w")
-        self.bw.addHeader(self.sizes)
-        return self.bw
-
-    def __exit__(self, kind, *_):
-        self.bw.close()
-        if kind is None:
-            self.tmp.replace(self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)

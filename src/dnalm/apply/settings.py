@@ -1,6 +1,7 @@
 """The settings of the commands that apply a trained model: each a dataclass whose fields carry their help text
-and bounds (:mod:`dnalm.settings`), so ``dnalm predict --stride 0`` and ``predict_file(..., stride=0)`` are
-refused by the same line.
+and bounds (:mod:`dnalm.settings`). The command line is made from them, and the library functions check their
+arguments with the same dataclass (:func:`dnalm.settings.checked`), so ``dnalm predict --stride 0`` and
+``predict_file(..., stride=0)`` are refused by the same line.
 
 >>> PredictSettings(stride=0)
 Traceback (most recent call last):
@@ -12,30 +13,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dnalm.settings import check_fields, setting
+from dnalm.settings import check_fields, checked, setting
 
-__all__ = ["EvaluateSettings", "PredictSettings", "ScanSettings", "VariantSettings"]
+__all__ = ["EvaluateSettings", "PredictSettings", "ScanSettings", "VariantSettings", "checked"]
 
 STRANDS = ("both", "plus", "minus")
+_TARGET_DEFAULT = "the label named 1, true, positive, pos or yes, else the model's second label"
+_TARGET_HELP = "Class to score (a label of the model); printed and written into the output."
+_AS_TRAINED = "as the model was trained"
+_TRUST = "Allow checkpoint code (DNABERT-2). Off by default."
+_REGIONS = "BED file or chr:start-end (repeatable): read from the indexed genome (pyfaidx)."
 
 
 @dataclass
-class _Scoring:
-    """What every command that scores sequences with a trained model shares."""
-
-    batch_size: int = setting(64, "Sequences scored at a time.", ge=1)
-    trust_remote_code: bool = setting(False, "Allow checkpoint code (DNABERT-2). Off by default.")
-
+class _Checked:
     def __post_init__(self):
         check_fields(self)
 
 
 @dataclass
-class PredictSettings(_Scoring):
+class PredictSettings(_Checked):
     """``dnalm predict``: long sequences by sliding windows of the trained length, never truncated."""
 
-    rc: bool | None = setting(
-        None, "Average with the reverse complement.", flag="--rc/--no-rc", shown_default="as the model was trained"
+    batch_size: int = setting(64, "Sequences scored at a time.", ge=1)
+    reverse_complement_average: bool | None = setting(
+        None, "Average with the reverse complement.", flag="--rc/--no-rc", shown_default=_AS_TRAINED
     )
     stride: int | None = setting(
         None,
@@ -44,35 +46,50 @@ class PredictSettings(_Scoring):
         shown_default="half a window",
     )
     aggregate: str = setting("mean", "Combine a long sequence's window scores.", choices=("mean", "max"))
+    trust_remote_code: bool = setting(False, _TRUST)
+    sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
+    label_column: str | None = setting(None, "Column of a table holding the label.")
+    regions: list[str] | None = setting(None, _REGIONS + " INPUT is then a genome; one row per region.")
 
 
 @dataclass
-class EvaluateSettings(_Scoring):
+class EvaluateSettings(_Checked):
     """``dnalm evaluate``: metrics on one split."""
 
-    rc: bool | None = setting(
-        None, "Average with the reverse complement.", flag="--rc/--no-rc", shown_default="as the model was trained"
-    )
     split: str = setting("test", "Split of a folder.")
+    batch_size: int = setting(64, "Sequences scored at a time.", ge=1)
+    reverse_complement_average: bool | None = setting(
+        None, "Average with the reverse complement.", flag="--rc/--no-rc", shown_default=_AS_TRAINED
+    )
     untrained: bool = setting(False, "Fresh head: the before-fine-tuning baseline.")
     seed: int = setting(42, "Seed of the fresh head with --untrained.", ge=0, lt=2**32)
+    trust_remote_code: bool = setting(False, _TRUST)
+    sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
+    label_column: str | None = setting(None, "Column of a table holding the label.")
 
 
 @dataclass
-class ScanSettings(_Scoring):
+class ScanSettings(_Checked):
     """``dnalm scan``: windows along whole genomes."""
 
-    batch_size: int = setting(256, "Windows scored at a time.", ge=1)
     window: int | None = setting(None, "Window in bases.", ge=1, shown_default="the length the model was trained on")
-    stride: int | None = setting(None, "Bases between window starts (at most a window).", ge=1, shown_default="half")
+    stride: int | None = setting(
+        None, "Bases between window starts (at most a window).", ge=1, shown_default="half a window"
+    )
     strand: str = setting("both", "both (strand-averaged), plus or minus.", choices=STRANDS)
     threshold: float = setting(0.5, "Score a window needs to be part of a peak.", ge=0, le=1)
+    batch_size: int = setting(256, "Windows scored at a time.", ge=1)
+    trust_remote_code: bool = setting(False, _TRUST)
+    target: str | None = setting(None, _TARGET_HELP, shown_default=_TARGET_DEFAULT)
+    regions: list[str] | None = setting(None, _REGIONS + " Only these are scanned.")
 
 
 @dataclass
-class VariantSettings(_Scoring):
+class VariantSettings(_Checked):
     """``dnalm variants``: each variant's effect on the score."""
 
-    batch_size: int = setting(256, "Windows scored at a time.", ge=1)
     window: int | None = setting(None, "Window in bases.", ge=1, shown_default="the trained length")
     strand: str = setting("both", "both (strand-averaged), plus or minus.", choices=STRANDS)
+    batch_size: int = setting(256, "Windows scored at a time.", ge=1)
+    trust_remote_code: bool = setting(False, _TRUST)
+    target: str | None = setting(None, _TARGET_HELP, shown_default=_TARGET_DEFAULT)

@@ -11,7 +11,7 @@ is centred on the variant in the reference genome; the alternate window is the s
 the allele replaced (an indel's window is refilled to full length from the right). Both are
 scored by the streaming prediction engine, both strands averaged by default, as the log-odds
 of the target class (``target``; default: :func:`dnalm.apply.target.target_class`; the TSV's first line,
-``# ...``, says which): ``delta = score_alt - score_ref`` (negative: the variant weakens the
+``# ...``, and the VCF header say which): ``delta = score_alt - score_ref`` (negative: the variant weakens the
 predicted element). Every record gets a row: ``status`` is ``ok`` or why it was not scored
 (a contig missing from the genome, a reference allele that disagrees with it, a symbolic or
 non-nucleotide allele, an indel as long as the window); those are also counted and logged,
@@ -35,7 +35,7 @@ from dnalm.models.ref import ModelRef
 from dnalm.runtime.progress import track
 from dnalm.tokenizers.capabilities import capabilities
 
-__all__ = ["score_variants", "variant_windows"]
+__all__ = ["describe", "score_variants", "variant_windows"]
 
 log = logging.getLogger(__name__)
 _ALLELE = re.compile(r"[ACGTN]+")
@@ -124,48 +124,132 @@ def score_variants(
     target: str | None = None,
 ) -> dict:
     """Score every variant of ``vcf`` against ``genome`` with a two-class model; write ``output``
-    (TSV with :data:`COLUMNS` under a ``#`` line saying what the scores are) and return the counts per
-    status. A classifier's score is the log-odds of ``target`` (default: :func:`dnalm.apply.target.target_class`)."""
-    from dnalm.apply.predict import iter_scores, window_size
+    (TSV with :data:`COLUMNS`; ``.vcf``/``.vcf.gz``: the input records with the scores in INFO fields)
+    and return the counts per status. A VCF none of whose contigs is in the genome is refused, naming
+    both sides' contigs (``22`` against ``chr22``: the prefix); some such contigs are warned about."""
+    from dnalm.apply.settings import VariantSettings
+    from dnalm.settings import checked
+
+    checked(VariantSettings, **locals())
     from dnalm.apply.scan import STRANDS
-    from dnalm.apply.target import target_class
-    from dnalm.io import read_fasta
-    from dnalm.io.sequence import reverse_complement
-    from dnalm.models.build import load_model
 
     if strand not in STRANDS:
         raise ValueError(f"strand must be one of {STRANDS}; got {strand!r}")
-    model_ref = ModelRef.resolve(model_path, trust_remote_code)
     output = check_output_file(output)
     vcf, genome = Path(vcf), Path(genome)
     for path, what in ((vcf, "VCF"), (genome, "genome FASTA")):
-        if not path.is_file():
+        if not path.exists() or path.is_dir():
             raise FileNotFoundError(f"{path}: no such {what}")
     reader = _reader(vcf)
-    masked_lm = model_ref.has_mlm_head and not model_ref.has_trained_classifier
-    if masked_lm:  # zero-shot: log P(alt) - log P(ref) at the masked variant base
-        from dnalm.lm.inference import load_masked_lm
-
-        if target is not None:
-            raise ValueError(f"{model_ref}: a masked LM scores log P(allele); --target chooses a classifier's class")
-        model, tok = load_masked_lm(model_ref)
-        label = None
-        if not capabilities(tok).per_base:
-            raise ValueError(
-                f"{model_path}: zero-shot variant scoring needs a k-mer or single-base masked LM "
-                "(its per-base probabilities); this tokenizer cuts other tokens"
-            )
+    scorer = _Scorer(ModelRef.resolve(model_path, trust_remote_code), target, window)
+    rows, by_contig = _allele_rows(reader, vcf, scorer.window, scorer.masked_lm)
+    pairs = _genome_pairs(genome, rows, by_contig, scorer.window, vcf)
+    scorer.score(pairs, rows, strand, batch_size)
+    if _is_vcf(output):
+        _write_vcf(output, vcf, rows, scorer.describe())
     else:
-        model, tok = load_model(model_ref)
-        positive, label = target_class(model, target)
-    what = "log P(allele) at the masked bases" if masked_lm else f"log-odds of P({label})"
-    _, largest = window_size(model, tok, None)
-    largest = min(largest, 512) if masked_lm else largest
-    window = window or largest
-    if window > largest:
-        raise ValueError(f"window {window} bases is longer than the model takes ({largest} bases)")
-    rows: list[list] = []  # one per allele, in the VCF's order
-    by_contig: dict[str, list[int]] = {}  # contig -> its rows that passed the allele checks
+        with atomic_open(output, newline="") as fh:
+            fh.write(f"# {scorer.describe()}\n")
+            w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+            w.writerow(COLUMNS)
+            w.writerows(rows)
+    counts = Counter(_status_key(r[8]) for r in rows)
+    skipped = len(rows) - counts.get("ok", 0)
+    if skipped:
+        log.warning(
+            "%d of %d variant alleles were not scored: %s (the status column says why, per row)",
+            skipped,
+            len(rows),
+            ", ".join(f"{k}: {v}" for k, v in counts.items() if k != "ok"),
+        )
+    return {
+        "n_alleles": len(rows),
+        "n_scored": counts.get("ok", 0),
+        "by_status": dict(counts),
+        "window": scorer.window,
+        "strand": "plus (masked LM)" if scorer.masked_lm else strand,
+        "output": str(output),
+        "score": scorer.what,
+        "target": scorer.label,
+    }
+
+
+def _status_key(status: str) -> str:
+    """A status without its particulars (for counts).
+
+    >>> _status_key("contig 22 is not in g.fa"), _status_key("reference allele disagrees with the genome (A)")
+    ('contig 22', 'reference allele disagrees with the genome')
+    """
+    return "ok" if status == "ok" else status.split(" (")[0].split(" is not in")[0]
+
+
+class _Scorer:
+    """The model (a two-class classifier, or a masked LM scored zero-shot) and its window."""
+
+    def __init__(self, ref: ModelRef, target: str | None, window: int | None):
+        from dnalm.apply.predict import window_size
+        from dnalm.apply.target import target_class
+        from dnalm.models.build import load_model
+
+        self.ref, self.label = ref, None
+        self.masked_lm = ref.has_mlm_head and not ref.has_trained_classifier
+        if self.masked_lm:  # zero-shot: log P(alt) - log P(ref) at the masked variant base
+            from dnalm.lm.inference import load_masked_lm
+
+            if target is not None:
+                raise ValueError(f"{ref}: a masked LM scores log P(allele); --target chooses a classifier's class")
+            self.model, self.tok = load_masked_lm(ref)
+            if not capabilities(self.tok).per_base:
+                raise ValueError(
+                    f"{ref.name}: zero-shot variant scoring needs a k-mer or single-base masked LM "
+                    "(its per-base probabilities); this tokenizer cuts other tokens"
+                )
+        else:
+            self.model, self.tok = load_model(ref)
+            self.positive, self.label = target_class(self.model, target)
+        self.what = "log P(allele) at the masked bases" if self.masked_lm else f"log-odds of P({self.label})"
+        _, largest = window_size(self.model, self.tok, None)
+        largest = min(largest, 512) if self.masked_lm else largest
+        self.window = window or largest
+        if self.window > largest:
+            raise ValueError(f"window {self.window} bases is longer than the model takes ({largest} bases)")
+
+    def describe(self) -> str:
+        """What the scores are: the header line of the TSV and the VCF."""
+        return f"dnalm variants {self.ref.name}: score = {self.what}; delta = score_alt - score_ref"
+
+    def score(self, pairs: list[tuple[int, str, str, int]], rows: list[list], strand: str, batch_size: int) -> None:
+        """Fill the score columns of the rows of ``pairs`` (row index, ref window, alt window, variant offset)."""
+        from dnalm.apply.predict import iter_scores
+        from dnalm.io.sequence import reverse_complement
+
+        if self.masked_lm:
+            for i, ref_w, _, at in track(pairs, "variants", unit="alleles"):
+                ref_lo, alt_lo = _masked_log_probs(self.model, self.tok, ref_w, at, rows[i][3], rows[i][4])
+                rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
+            return
+        if not pairs:
+            return
+
+        def windows() -> Iterator[str]:
+            for _, ref_w, alt_w, _ in pairs:
+                for w in (ref_w, alt_w):
+                    yield reverse_complement(w) if strand == "minus" else w
+
+        scored = iter_scores(
+            self.model, self.tok, windows(), batch_size=batch_size, reverse_complement_average=strand == "both"
+        )
+        progress = track(scored, "variants", total=2 * len(pairs), unit="windows (ref and alt)")
+        scores = [s[self.positive] for s, _ in progress]
+        for k, (i, *_) in enumerate(pairs):
+            ref_lo, alt_lo = _log_odds(scores[2 * k]), _log_odds(scores[2 * k + 1])
+            rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
+
+
+def _allele_rows(reader, vcf: Path, window: int, masked_lm: bool) -> tuple[list[list], dict[str, list[int]]]:
+    """One row per alternate allele, in the VCF's order, and per contig the rows that passed the allele checks."""
+    rows: list[list] = []
+    by_contig: dict[str, list[int]] = {}
     for variant in _numbered(reader, vcf):
         chrom, pos, ref = variant.CHROM, int(variant.POS), variant.REF.upper()
         for alt in variant.ALT or ["."]:
@@ -182,79 +266,86 @@ def score_variants(
             else:
                 by_contig.setdefault(chrom, []).append(len(rows))
             rows.append(row)
+    return rows, by_contig
 
-    # The genome streams one contig at a time (memory: the largest contig, not the genome; FASTA.gz as well).
-    pairs: list[tuple[int, str, str, int]] = []  # (row index, ref window, alt window, variant offset) to score
-    n_contigs = 0
+
+def _genome_pairs(genome: Path, rows: list[list], by_contig: dict[str, list[int]], window: int, vcf: Path) -> list:
+    """(row index, ref window, alt window, variant offset) of each row to score, in the VCF's order; rows whose
+    reference allele disagrees, whose window is all N or whose contig is missing get a status saying so.
+    The genome streams one contig at a time (memory: the largest contig, not the genome; FASTA.gz as well)."""
+    from dnalm.io import read_fasta
+    from dnalm.io.contigs import check_contigs
+
+    pairs: list[tuple[int, str, str, int]] = []
+    names: list[str] = []
+    wanted = {c: len(ix) for c, ix in by_contig.items()}
     for rec in read_fasta(genome):
-        n_contigs += 1
+        names.append(rec.id)
         for i in by_contig.pop(rec.id, []):
             _, pos, _, ref, alt = rows[i][:5]
             there = rec.sequence[pos - 1 : pos - 1 + len(ref)]
             if there != ref:
                 rows[i][8] = f"reference allele disagrees with the genome ({there or 'past the end'})"
-            else:
-                at = pos - 1 - _window_start(len(rec.sequence), pos, len(ref), window)  # the variant in its window
-                pairs.append((i, *variant_windows(rec.sequence, pos, ref, alt, window), at))
-    if not n_contigs:
+                continue
+            ref_w, alt_w = variant_windows(rec.sequence, pos, ref, alt, window)
+            if not any(b in ref_w for b in "ACGT"):
+                rows[i][8] = f"window is all N (the genome has no A/C/G/T within {window // 2} bases)"
+                continue
+            at = pos - 1 - _window_start(len(rec.sequence), pos, len(ref), window)  # the variant in its window
+            pairs.append((i, ref_w, alt_w, at))
+    if not names:
         raise ValueError(f"{genome}: no contig")
+    check_contigs("the VCF", wanted, names, str(vcf))
     for chrom, missing in by_contig.items():
         for i in missing:
             rows[i][8] = f"contig {chrom} is not in {genome.name}"
-    pairs.sort()  # scored in the VCF's order
+    return sorted(pairs)  # scored in the VCF's order
 
-    def windows() -> Iterator[str]:
-        for _, ref_w, alt_w, _ in pairs:
-            for w in (ref_w, alt_w):
-                yield reverse_complement(w) if strand == "minus" else w
 
-    if masked_lm:
-        for i, ref_w, _, at in track(pairs, "variants", unit="alleles"):
-            ref_lo, alt_lo = _masked_log_probs(model, tok, ref_w, at, rows[i][3], rows[i][4])
-            rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
-    else:
-        scores = (
-            [
-                s[positive]
-                for s, _ in track(
-                    iter_scores(
-                        model, tok, windows(), batch_size=batch_size, reverse_complement_average=strand == "both"
-                    ),
-                    "variants",
-                    total=2 * len(pairs),
-                    unit="windows (ref and alt)",
-                )
-            ]
-            if pairs
-            else []
-        )
-        for k, (i, *_) in enumerate(pairs):
-            ref_lo, alt_lo = _log_odds(scores[2 * k]), _log_odds(scores[2 * k + 1])
-            rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
-    with atomic_open(output, newline="") as fh:
-        fh.write(f"# dnalm variants {model_ref.name}: score = {what}; delta = score_alt - score_ref\n")
-        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
-        w.writerow(COLUMNS)
-        w.writerows(rows)
-    counts = Counter("ok" if r[8] == "ok" else r[8].split(" (")[0].split(" is not in")[0] for r in rows)
-    skipped = len(rows) - counts.get("ok", 0)
-    if skipped:
-        log.warning(
-            "%d of %d variant alleles were not scored: %s (the status column says why, per row)",
-            skipped,
-            len(rows),
-            ", ".join(f"{k}: {v}" for k, v in counts.items() if k != "ok"),
-        )
-    return {
-        "n_alleles": len(rows),
-        "n_scored": counts.get("ok", 0),
-        "by_status": dict(counts),
-        "window": window,
-        "strand": "plus (masked LM)" if masked_lm else strand,
-        "output": str(output),
-        "score": what,
-        "target": label,
-    }
+def _is_vcf(path: Path) -> bool:
+    return path.name.lower().endswith((".vcf", ".vcf.gz", ".vcf.bgz"))
+
+
+#: INFO fields written to an output VCF: (ID, Type, column of the row, description).
+INFO_FIELDS = [
+    (
+        "DNALM_REF",
+        "Float",
+        5,
+        "dnalm score of the reference window (log-odds of the target class named in ##dnalm_variants, or log P at the masked bases)",
+    ),
+    ("DNALM_ALT", "Float", 6, "dnalm score of the alternate window, per ALT allele"),
+    ("DNALM_DELTA", "Float", 7, "DNALM_ALT - DNALM_REF, per ALT allele (negative: the variant weakens the element)"),
+    ("DNALM_STATUS", "String", 8, "ok, or why dnalm did not score the allele (spaces as underscores)"),
+]
+
+
+def _write_vcf(output: Path, vcf: Path, rows: list[list], what: str) -> None:
+    """The input records, each with the :data:`INFO_FIELDS` of its alleles (one value per ALT, ``.`` when
+    unscored); bgzip-compressed for ``.gz``; written beside ``output`` and renamed into place."""
+    from cyvcf2 import Writer
+
+    reader = _reader(vcf)
+    reader.add_to_header(f"##dnalm_variants={what}")
+    for name, kind, _, text in INFO_FIELDS:
+        reader.add_info_to_header({"ID": name, "Description": text, "Type": kind, "Number": "A"})
+    tmp = output.with_name(f".{output.name}.partial")
+    writer = Writer(str(tmp), reader, mode="wz" if output.name.lower().endswith("gz") else "w")
+    try:
+        k = 0
+        for variant in reader:
+            mine = rows[k : k + max(len(variant.ALT), 1)]
+            k += len(mine)
+            for name, _, col, _ in INFO_FIELDS:
+                values = [re.sub(r"[\s;=,]+", "_", r[col]) if col == 8 else (r[col] or ".") for r in mine]
+                variant.INFO[name] = ",".join(values)
+            writer.write_record(variant)
+        writer.close()
+        tmp.replace(output)
+    except BaseException:
+        writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _masked_log_probs(model, tok, ref_window: str, at: int, ref: str, alt: str) -> tuple[float, float]:
@@ -272,3 +363,12 @@ def _masked_log_probs(model, tok, ref_window: str, at: int, ref: str, alt: str) 
 def _log_odds(p: float) -> float:
     p = min(max(float(p), 1e-7), 1 - 1e-7)
     return math.log(p / (1 - p))
+
+
+def describe(r: dict) -> str:
+    """The line ``dnalm variants`` prints from :func:`score_variants`' counts."""
+    return (
+        f"scored {r['n_scored']:,} of {r['n_alleles']:,} variant alleles ({r['window']}-base windows, "
+        f"{r['strand']} strand(s); score: {r['score']}); wrote {r['output']}"
+        + "".join(f"; {k}: {v}" for k, v in r["by_status"].items() if k != "ok")
+    )

@@ -54,7 +54,7 @@ from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_logo
 from dnalm.tokenizers.capabilities import capabilities
 
-__all__ = ["METHODS", "gradient_attributions", "interpret_file", "saturation_mutagenesis"]
+__all__ = ["METHODS", "describe", "gradient_attributions", "interpret_file", "saturation_mutagenesis"]
 
 log = logging.getLogger(__name__)
 METHODS = {
@@ -384,6 +384,8 @@ def interpret_file(
     seed: int = 0,
     trust_remote_code: bool = False,
     target: str | None = None,
+    sequence_column: str | None = None,
+    label_column: str | None = None,
 ) -> dict:
     """Attributions for the first ``limit`` sequences of a FASTA/CSV/TSV file into the folder ``output``;
     with ``motifs``, seqlets clustered into motifs and matched to JASPAR (:func:`dnalm.interpret.motifs.find_motifs`).
@@ -391,8 +393,12 @@ def interpret_file(
     is written into ``attributions.npz`` (``target``), the logos' titles and ``motifs.tsv``."""
     from dnalm.apply.evaluate import strand_average_default
     from dnalm.apply.target import target_class
+    from dnalm.interpret.settings import InterpretSettings
     from dnalm.models.build import load_model
+    from dnalm.settings import checked
 
+    checked(InterpretSettings, **locals())
+    columns = {"sequence_column": sequence_column, "label_column": label_column}
     ref = ModelRef.resolve(model_path, trust_remote_code)
     if method not in METHODS:
         raise ValueError(
@@ -407,7 +413,7 @@ def interpret_file(
     output = Path(output)
     if output.exists() and not output.is_dir():
         raise ValueError(f"output {output} is a file; give a folder")
-    records = _first_records(input_path, limit)
+    records = _first_records(input_path, limit, columns)
     model, tok = load_model(ref)
     try:
         positive, label = target_class(model, target)
@@ -426,12 +432,12 @@ def interpret_file(
     return result
 
 
-def _first_records(input_path, limit: int) -> list:
+def _first_records(input_path, limit: int, columns: dict | None = None) -> list:
     """The first ``limit`` records of a sequence file (the cut is logged)."""
     from dnalm.io import read_sequences
 
     records = []
-    for rec in read_sequences(input_path):
+    for rec in read_sequences(input_path, **(columns or {})):
         if len(records) == limit:
             log.warning("interpreting the first %d sequences of %s (--limit)", limit, input_path)
             break
@@ -485,3 +491,18 @@ def _write_attributions(records, imp, per_method, method: str, label: str, outpu
         "logos": drawn,
         "attributions": str(output / "attributions.npz"),
     }
+
+
+def describe(r: dict, output: str | Path) -> str:
+    """What ``dnalm interpret`` prints: what was explained, the files, and each motif's best JASPAR match."""
+    text = (
+        f"interpreted {r['n_sequences']} sequence(s) by {r['method']} for P({r['target']}): {r['attributions']} and "
+        f"{len(r['logos'])} logo(s) in {output}"
+    )
+    if "motifs" in r:
+        text += f"\n{len(r['motifs'])} motif(s) in {output}/motifs.tsv" + "".join(
+            f"\n  {m['motif']}: {m['consensus']} ({m['n_seqlets']} seqlets), best JASPAR match "
+            f"{m['best_match_id']} {m['best_match_name']} (q={m['qvalue']})"
+            for m in r["motifs"]
+        )
+    return text

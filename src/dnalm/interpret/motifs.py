@@ -21,8 +21,9 @@
    comparisons of one query. A short, A/T-rich motif (TATAAA) matches many random A/T columns, so
    its best match can rank first with an unremarkable q-value: read the rank and the score too.
 
-Written: ``motifs.tsv`` (one row per motif, most seqlets first) and ``motif_{n}.png`` (the mean
-contribution of the aligned seqlets).
+Written: ``motifs.tsv`` (one row per motif, most seqlets first), ``motifs.meme`` (their probability
+matrices in MEME minimal format, for Tomtom/FIMO) and ``motif_{n}.png`` (the mean contribution of the
+aligned seqlets).
 """
 
 from __future__ import annotations
@@ -259,7 +260,7 @@ def find_motifs(
         if len(c["members"]) >= min_seqlets
     ]
     clusters.sort(key=lambda c: -len(c["members"]))
-    rows = []
+    rows, meme = [], []
     for n, c in enumerate(clusters):
         cwm = c["cwm"] / len(c["members"])
         strength = np.abs(cwm.sum(axis=1))
@@ -270,6 +271,7 @@ def find_motifs(
         consensus = "".join(BASES[j] if f[j] >= 0.5 else "N" for f, j in zip(pwm, pwm.argmax(axis=1)))
         matches = match_motif(pwm, tax_group=tax_group)
         best = matches[0]
+        meme.append((f"motif_{n}", consensus, pwm, len(c["members"])))
         row = {
             "motif": f"motif_{n}",
             "target": f"P({target})" if target is not None else "",
@@ -298,4 +300,29 @@ def find_motifs(
     with atomic_open(output / "motifs.tsv", "w") as fh:
         fh.write("\t".join(COLUMNS) + "\n")
         fh.writelines("\t".join(str(r[k]) for k in COLUMNS) + "\n" for r in rows)
+    write_meme(output / "motifs.meme", meme, background(sequences))
     return rows
+
+
+def background(sequences: list[str]) -> np.ndarray:
+    """A/C/G/T frequencies over ``sequences`` (uniform when they hold none).
+
+    >>> background(["AACG", "TN"]).tolist()
+    [0.4, 0.2, 0.2, 0.2]
+    """
+    counts = np.array([sum(s.count(b) for s in sequences) for b in BASES], dtype=np.float64)
+    return counts / counts.sum() if counts.sum() else np.full(4, 0.25)
+
+
+def write_meme(path: str | Path, motifs: list[tuple[str, str, np.ndarray, int]], bg: np.ndarray) -> None:
+    """Write ``(id, consensus, (w, 4) probability matrix, n_sites)`` motifs in MEME minimal format (for
+    Tomtom, FIMO, SEA). dnalm computes no motif E-value: ``E= 0`` fills the field the format requires."""
+    from dnalm.io.files import atomic_open
+
+    with atomic_open(path, "w") as fh:
+        fh.write("MEME version 4\n\nALPHABET= ACGT\n\nstrands: + -\n\nBackground letter frequencies\n")
+        fh.write(" ".join(f"{b} {f:.4f}" for b, f in zip(BASES, bg)) + "\n")
+        for name, consensus, pwm, nsites in motifs:
+            fh.write(f"\nMOTIF {name} {consensus}\n")
+            fh.write(f"letter-probability matrix: alength= 4 w= {len(pwm)} nsites= {nsites} E= 0\n")
+            fh.writelines(" ".join(f"{p:.6f}" for p in row) + "\n" for row in pwm)

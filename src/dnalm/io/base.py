@@ -1,15 +1,29 @@
-"""What every reader shares: the record, the error, and numbered text lines from plain or gzip files."""
+"""What every reader shares: the record, the error, and numbered text lines from plain, gzip, bz2 or zstd
+files (and pipes)."""
 
 from __future__ import annotations
 
+import atexit
+import bz2
 import codecs
 import gzip
+import io
+import logging
+import os
+import shutil
+import stat
+import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DataFormatError", "Record", "numbered_lines", "open_binary", "strip_gz"]
+__all__ = ["DataFormatError", "Record", "compression", "numbered_lines", "open_binary", "readable_path", "strip_gz"]
+
+log = logging.getLogger(__name__)
+_MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\x28\xb5\x2f\xfd": "zstd"}
+_SUFFIXES = (".gz", ".bgz", ".bz2", ".zst", ".zstd")
+_SPOOLED: dict[str, Path] = {}  # a pipe read once into a temporary file, by the name it was given
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +62,94 @@ class DataFormatError(ValueError):
         self.path, self.line, self.record = str(path), line, record
 
 
+def compression(head: bytes) -> str | None:
+    """``"gzip"``, ``"bz2"`` or ``"zstd"`` from a file's first bytes (its magic number), else None.
+
+    >>> [compression(bytes.fromhex(h)) for h in ("1f8b08", "425a6839", "28b52ffd", "3e636872")]
+    ['gzip', 'bz2', 'zstd', None]
+    """
+    return next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
+
+
+def readable_path(path: str | Path) -> Path:
+    """``path`` itself for a regular file; a pipe or FIFO (``<(zcat x.fa.gz)``) is read once into a
+    temporary file (removed at exit; said in the log) so that readers may read it twice, as most do."""
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return path
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return path
+    if str(path) not in _SPOOLED:
+        fd, tmp = tempfile.mkstemp(prefix="dnalm-pipe-")
+        with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        _SPOOLED[str(path)] = Path(tmp)
+        atexit.register(Path(tmp).unlink, missing_ok=True)
+        log.info("%s is a pipe: read it into a temporary file (%d bytes)", path, Path(tmp).stat().st_size)
+    return _SPOOLED[str(path)]
+
+
 def open_binary(path: Path):
-    """Open plain or gzip data (detected by magic bytes, not by name)."""
-    with open(path, "rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rb") if gz else open(path, "rb")
+    """Open plain, gzip (bgzip too), bz2 or zstd data (detected by magic bytes, not by name; a pipe
+    is opened once). zstd needs the ``zstandard`` package."""
+    fh = open(readable_path(path), "rb")  # noqa: SIM115 (returned open, wrapped by the caller's with)
+    kind = compression(fh.peek(4)[:4])
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=fh, mode="rb")
+    if kind == "bz2":
+        return bz2.BZ2File(fh, "rb")
+    if kind == "zstd":
+        try:
+            import zstandard
+        except ImportError:
+            fh.close()
+            raise ImportError(f"{path}: zstd-compressed; reading it needs zstandard: pip install zstandard") from None
+        return io.BufferedReader(_ZstdReader(fh, zstandard), 1 << 16)
+    return fh
+
+
+class _ZstdReader(io.RawIOBase):
+    """Decompressed zstd frames of ``fh``; data that ends inside a frame raises EOFError (as gzip does)."""
+
+    def __init__(self, fh, zstandard):
+        self.fh, self.zstd, self.pending, self.started = fh, zstandard, b"", False
+        self.dobj = zstandard.ZstdDecompressor().decompressobj()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.pending:
+            chunk = self.fh.read(1 << 16)
+            if not chunk:
+                if not self.dobj.eof and self.dobj.unused_data == b"" and self.started:
+                    raise EOFError("zstd data ends inside a frame")
+                return 0
+            self.started = True
+            self.pending = self.dobj.decompress(chunk)
+            while self.dobj.eof and self.dobj.unused_data:  # concatenated frames
+                rest = self.dobj.unused_data
+                self.dobj = self.zstd.ZstdDecompressor().decompressobj()
+                self.pending += self.dobj.decompress(rest)
+        n = min(len(buffer), len(self.pending))
+        buffer[:n], self.pending = self.pending[:n], self.pending[n:]
+        return n
+
+    def close(self) -> None:
+        self.fh.close()
+        super().close()
 
 
 def strip_gz(path: Path) -> str:
+    """The lower-case file name without a compression suffix (.gz, .bgz, .bz2, .zst).
+
+    >>> strip_gz(Path("Reads.FA.bz2")), strip_gz(Path("x.csv.zst"))
+    ('reads.fa', 'x.csv')
+    """
     name = path.name.lower()
-    return name[:-3] if name.endswith(".gz") else name
+    return next((name[: -len(s)] for s in _SUFFIXES if name.endswith(s)), name)
 
 
 def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -83,7 +175,20 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
             raise DataFormatError(
                 path,
                 None,
-                f"truncated gzip: the compressed data ends early (after line {lineno}); is the file complete?",
+                f"truncated {_kind(path)}: the compressed data ends early (after line {lineno}); is the file complete?",
             ) from None
-        except (gzip.BadGzipFile, zlib.error) as err:
-            raise DataFormatError(path, None, f"corrupt gzip ({err}) after line {lineno}") from None
+        except (gzip.BadGzipFile, zlib.error, OSError, *_zstd_errors()) as err:
+            raise DataFormatError(path, None, f"corrupt {_kind(path)} ({err}) after line {lineno}") from None
+
+
+def _zstd_errors() -> tuple[type[Exception], ...]:
+    try:
+        import zstandard
+    except ImportError:
+        return ()
+    return (zstandard.ZstdError,)
+
+
+def _kind(path: Path) -> str:
+    with open(readable_path(path), "rb") as fh:
+        return compression(fh.read(4)) or "file"

@@ -15,12 +15,14 @@ __all__ = ["FastaBlock", "fasta_line_groups", "read_fasta", "read_fasta_blocks",
 
 @dataclass(frozen=True, slots=True)
 class FastaBlock:
-    """Consecutive bases ``[start, start + len(sequence))`` of the record ``id``; ``last`` on its final block."""
+    """Consecutive bases ``[start, start + len(sequence))`` of the record ``id``; ``last`` on its final block;
+    ``line``: the line of the record's header."""
 
     id: str
     start: int
     sequence: str
     last: bool
+    line: int | None = None
 
 
 def _parts(path: Path) -> Iterator[tuple[str, int, str | None]]:
@@ -93,16 +95,16 @@ def read_fasta_blocks(path: str | Path, size: int = 1 << 20) -> Iterator[FastaBl
         raise ValueError(f"block size must be at least 1 base; got {size}")
     chunks: list[str] = []
     held = start = 0
-    for header, _, part in _parts(Path(path)):
+    for header, line, part in _parts(Path(path)):
         name = header.split(maxsplit=1)[0]
         if part is None:
-            yield FastaBlock(name, start, "".join(chunks), True)
+            yield FastaBlock(name, start, "".join(chunks), True, line)
             chunks, held, start = [], 0, 0
             continue
         chunks.append(part)
         held += len(part)
         if held >= size:
-            yield FastaBlock(name, start, "".join(chunks), False)
+            yield FastaBlock(name, start, "".join(chunks), False, line)
             chunks, start, held = [], start + held, 0
 
 

@@ -83,18 +83,31 @@ def _pick_column(
     if wanted is not None:
         if wanted.lower() not in lowered:
             raise DataFormatError(path, 1, f"no {what} column {wanted!r}; columns are {_columns(header)}")
-        return lowered.index(wanted.lower())
+        return _only(lowered, wanted.lower(), header, path, what)
     for name in candidates:
         if name in lowered:
-            return lowered.index(name)
+            return _only(lowered, name, header, path, what)
     if required:
         raise DataFormatError(
             path,
             1,
             f"no {what} column among {list(candidates)}; columns are {_columns(header)} "
-            f"(name it with sequence_column= / --sequence-column)",
+            f"(rename it, or name it with sequence_column= / --sequence-column)",
         )
     return None
+
+
+def _only(lowered: list[str], name: str, header: list[str], path: Path, what: str) -> int:
+    """The index of the one column called ``name``; a header that has it twice is an error."""
+    where = [i + 1 for i, h in enumerate(lowered) if h == name]
+    if len(where) > 1:
+        raise DataFormatError(
+            path,
+            1,
+            f"the {what} column {header[where[0] - 1]!r} appears {len(where)} times (columns "
+            f"{', '.join(map(str, where))}); rename all but one",
+        )
+    return where[0] - 1
 
 
 def read_table(
@@ -118,22 +131,14 @@ def read_table(
     path = Path(path)
     allowed = None if labels is None else {canonical_label(str(x)) for x in labels}
     lines = numbered_lines(path)
-    try:
-        first_lineno, first = next(lines)
-    except StopIteration:
-        raise DataFormatError(path, None, "empty file (expected a header row)") from None
-    delimiter = table_delimiter(path, first)
-    if csv.field_size_limit() < CSV_FIELD_LIMIT:  # process-wide, only ever raised; before the header, which may
-        csv.field_size_limit(CSV_FIELD_LIMIT)  # be a long sequence when the file has none
-    try:
-        header = next(csv.reader([first], delimiter=delimiter), [])
-    except csv.Error as err:
-        raise DataFormatError(path, first_lineno, f"not a CSV/TSV header row ({err})") from None
-    seq_i = _pick_column(header, sequence_column, SEQUENCE_COLUMNS, path, "sequence", True)
-    lab_i = _pick_column(header, label_column, LABEL_COLUMNS, path, "label", label_column is not None)
-    id_i = _pick_column(header, None, ID_COLUMNS, path, "id", False)
-    desc_i = _pick_column(header, None, ("description",), path, "description", False)
-    first_label: tuple[int, str, str] | None = None
+    first_lineno, header, delimiter = _header(path, lines)
+    cols = (
+        _pick_column(header, sequence_column, SEQUENCE_COLUMNS, path, "sequence", True),
+        _pick_column(header, label_column, LABEL_COLUMNS, path, "label", label_column is not None),
+        _pick_column(header, None, ID_COLUMNS, path, "id", False),
+        _pick_column(header, None, ("description",), path, "description", False),
+    )
+    first_label: list = [None]  # (line, label, kind) of the first labelled row
     rows = csv.reader((line for _, line in lines), delimiter=delimiter)
     n = 0
     while True:
@@ -145,39 +150,59 @@ def read_table(
         except csv.Error as err:  # e.g. NUL bytes on Python 3.10
             raise DataFormatError(path, lineno, f"not a CSV/TSV row ({err})") from None
         n += 1
-        if not row:
-            raise DataFormatError(path, lineno, "empty row")
-        if len(row) != len(header):
-            raise DataFormatError(path, lineno, f"{len(row)} fields, header has {len(header)}")
-        rid = row[id_i] if id_i is not None else str(n - 1)
-        raw = row[seq_i].strip()
-        if not raw:
-            raise DataFormatError(path, lineno, "empty sequence", record=rid)
-        if kmer_input or (kmer_input is None and " " in raw):
-            try:
-                raw = kmers_to_sequence(raw.split())
-            except ValueError as err:
-                raise DataFormatError(path, lineno, f"k-mer sequence: {err}", record=rid) from None
-        try:
-            seq = normalize(raw)
-        except SequenceError as err:
-            raise DataFormatError(
-                path, lineno, f"sequence position {err.position}: {err.char!r} is not a nucleotide code", record=rid
-            ) from None
-        label = row[lab_i].strip() if lab_i is not None else None
-        if label is not None:
-            kind = _label_kind(label)
-            if first_label is None:
-                first_label = (lineno, label, kind)
-            _check_label(label, kind, first_label, path, lineno, rid)
-            label = canonical_label(label)
-        if allowed is not None and label not in allowed:
-            raise DataFormatError(
-                path, lineno, f"label {label!r} is not in the label set {sorted(allowed)}", record=rid
-            )
-        yield Record(rid, seq, label, (row[desc_i] or None) if desc_i is not None else None, str(path), lineno)
+        yield _record(row, len(header), cols, path, lineno, n, kmer_input, first_label, allowed)
     if n == 0:
         raise DataFormatError(path, None, "no data rows after the header")
+
+
+def _header(path: Path, lines: Iterator[tuple[int, str]]) -> tuple[int, list[str], str]:
+    """The header row's line number, its fields and the file's delimiter."""
+    try:
+        first_lineno, first = next(lines)
+    except StopIteration:
+        raise DataFormatError(path, None, "empty file (expected a header row)") from None
+    delimiter = table_delimiter(path, first)
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:  # process-wide, only ever raised; before the header, which may
+        csv.field_size_limit(CSV_FIELD_LIMIT)  # be a long sequence when the file has none
+    try:
+        header = next(csv.reader([first], delimiter=delimiter), [])
+    except csv.Error as err:
+        raise DataFormatError(path, first_lineno, f"not a CSV/TSV header row ({err})") from None
+    return first_lineno, header, delimiter
+
+
+def _record(row, width, cols, path, lineno, n, kmer_input, first_label: list, allowed) -> Record:
+    """One data row as a record (``cols``: the sequence, label, id and description column indexes)."""
+    seq_i, lab_i, id_i, desc_i = cols
+    if not row:
+        raise DataFormatError(path, lineno, "empty row")
+    if len(row) != width:
+        raise DataFormatError(path, lineno, f"{len(row)} fields, header has {width}")
+    rid = row[id_i] if id_i is not None else str(n - 1)
+    raw = row[seq_i].strip()
+    if not raw:
+        raise DataFormatError(path, lineno, "empty sequence", record=rid)
+    if kmer_input or (kmer_input is None and " " in raw):
+        try:
+            raw = kmers_to_sequence(raw.split())
+        except ValueError as err:
+            raise DataFormatError(path, lineno, f"k-mer sequence: {err}", record=rid) from None
+    try:
+        seq = normalize(raw)
+    except SequenceError as err:
+        raise DataFormatError(
+            path, lineno, f"sequence position {err.position}: {err.char!r} is not a nucleotide code", record=rid
+        ) from None
+    label = row[lab_i].strip() if lab_i is not None else None
+    if label is not None:
+        kind = _label_kind(label)
+        if first_label[0] is None:
+            first_label[0] = (lineno, label, kind)
+        _check_label(label, kind, first_label[0], path, lineno, rid)
+        label = canonical_label(label)
+    if allowed is not None and label not in allowed:
+        raise DataFormatError(path, lineno, f"label {label!r} is not in the label set {sorted(allowed)}", record=rid)
+    return Record(rid, seq, label, (row[desc_i] or None) if desc_i is not None else None, str(path), lineno)
 
 
 def write_table(records: Iterable[Record], path: str | Path, *, with_id: bool = False) -> int:

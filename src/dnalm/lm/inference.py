@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import normalize
 from dnalm.models.loading import IncompleteCheckpointError, load_complete
 from dnalm.models.ref import ModelRef
@@ -23,6 +24,7 @@ from dnalm.tokenizers.capabilities import capabilities
 __all__ = [
     "IncompleteCheckpointError",
     "embed",
+    "embed_file",
     "fill_mask",
     "format_fill_mask",
     "load_complete",
@@ -245,3 +247,41 @@ def format_fill_mask(result: list[dict]) -> str:
         probs = "  ".join(f"{k} {v:.3f}" for k, v in r["probabilities"].items())
         lines.append(f"{where}: {r['best']}   ({probs})")
     return "\n".join(lines)
+
+
+@claims(
+    "embed",
+    lambda a: {
+        "inputs": [a["model_path"], a["input_path"]],
+        "outputs": [Output(a["output"])]
+        + ([Output(Path(a["output"]).with_suffix(".ids.txt"))] if Path(a["output"]).suffix == ".npy" else []),
+    },
+)
+def embed_file(
+    model_path: str | Path | ModelRef,
+    input_path: str | Path,
+    output: str | Path,
+    *,
+    pooling: str = "mean",
+    batch_size: int = 64,
+    trust_remote_code: bool = False,
+    sequence_column: str | None = None,
+) -> str:
+    """``dnalm embed``: one embedding per sequence of a FASTA/CSV/TSV file, to ``.npy`` or ``.parquet``;
+    returns what the command prints."""
+    from dnalm.io import read_sequences
+    from dnalm.lm.inference_settings import EmbedSettings
+    from dnalm.settings import checked
+
+    checked(EmbedSettings, **locals())
+    output = check_embeddings_path(output)
+    records = list(read_sequences(input_path, sequence_column=sequence_column))
+    vectors = embed(
+        model_path,
+        [r.sequence for r in records],
+        pooling=pooling,
+        batch_size=batch_size,
+        trust_remote_code=trust_remote_code,
+    )
+    write_embeddings(vectors, [r.id for r in records], output)
+    return f"wrote {vectors.shape[0]:,} x {vectors.shape[1]} embeddings to {output}"

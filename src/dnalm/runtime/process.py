@@ -12,7 +12,18 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["MODEL_COMMANDS", "MULTI_PROCESS_COMMANDS", "configure_output", "finish", "prepare"]
+__all__ = [
+    "MODEL_COMMANDS",
+    "MULTI_PROCESS_COMMANDS",
+    "USER_ERRORS",
+    "configure_output",
+    "finish",
+    "prepare",
+    "report_error",
+]
+
+#: Errors that say what is wrong with the input, the settings or the output: one line, exit status 2.
+USER_ERRORS = (ValueError, FileNotFoundError, ImportError, OSError)
 
 #: Commands that spread their work over several processes (torchrun / accelerate launch); every other command runs
 #: in the main process alone, which then works as a single process, so its files are written once.
@@ -118,3 +129,16 @@ def finish(succeeded: bool) -> None:
 
         finish_group()
     gc.freeze()
+
+
+def report_error(err: Exception) -> int:
+    """One line on stderr for an error that ended a command, and the exit status: 2 for the input, settings or
+    output (:data:`USER_ERRORS`, ``DataFormatError`` among them), 1 for a fault of dnalm's (named by its type,
+    with the ``--debug`` hint)."""
+    user = isinstance(err, USER_ERRORS)
+    text = f"error: {err}" if user else f"error ({type(err).__name__}): {err}"
+    colour = "\033[31m" if sys.stderr.isatty() else ""
+    print(f"{colour}{text}{chr(27) + '[0m' if colour else ''}", file=sys.stderr)
+    if not user:
+        print("(run with --debug for the traceback)", file=sys.stderr)
+    return 2 if user else 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dnalm.io.outputs import Output, claims
 from dnalm.settings import check_fields, setting
 
 __all__ = ["BpeSettings", "KmerSettings", "check_tokenizer", "format_check", "save_tokenizer", "train_bpe_folder"]
@@ -42,6 +43,7 @@ class BpeSettings:
         check_fields(self)
 
 
+@claims("tokenizer", lambda a: {"outputs": [Output(a["output"], "tokenizer")]})
 def save_tokenizer(kind: str, output: str | Path, **settings) -> str:
     """Write a ``kmer``, ``nonoverlap`` or ``base`` tokenizer folder; returns what the command prints."""
     from dnalm.tokenizers.dna import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer
@@ -55,6 +57,7 @@ def save_tokenizer(kind: str, output: str | Path, **settings) -> str:
     return _save(tok, output)
 
 
+@claims("tokenizer bpe", lambda a: {"inputs": a["inputs"], "outputs": [Output(a["output"], "tokenizer")]})
 def train_bpe_folder(inputs: list[str | Path], output: str | Path, **settings) -> str:
     """Train a BPE vocabulary on the sequences of ``inputs`` and write its folder; returns what is printed."""
     import itertools

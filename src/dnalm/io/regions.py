@@ -1,0 +1,155 @@
+"""Regions of an indexed genome: BED files and ``chr:start-end`` strings, checked against the genome.
+
+A region is 0-based and half-open inside (as BED); ``chr1:101-200`` (1-based, inclusive, as samtools
+writes it) is the same stretch as the BED line ``chr1 100 200``. The genome is read through its ``.fai``
+index with pyfaidx (made when missing, and said); a bgzip-compressed FASTA is read through its ``.gzi``
+too, and a plain-gzip one is refused naming the command that makes it readable.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from dnalm.io.base import DataFormatError, compression, numbered_lines
+
+__all__ = ["IndexedGenome", "Region", "parse_regions"]
+
+log = logging.getLogger(__name__)
+_SPEC = re.compile(r"^(?P<contig>[^:\s]+):(?P<start>[\d,]+)-(?P<end>[\d,]+)$")
+
+
+@dataclass(frozen=True)
+class Region:
+    """``[start, end)`` of ``contig`` (0-based), its name, and where it was given (a BED file and line)."""
+
+    contig: str
+    start: int
+    end: int
+    name: str
+    source: str = "--regions"
+    line: int | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}:{self.line}" if self.line else f"--regions {self.name!r}"
+
+
+def parse_regions(specs: list[str]) -> list[Region]:
+    """Regions from BED files and ``chr:start-end`` strings, in the order given.
+
+    >>> parse_regions(["chr1:101-200", "chrX:1,001-2,000"])[1]
+    Region(contig='chrX', start=1000, end=2000, name='chrX:1,001-2,000', source='--regions', line=None)
+    """
+    out: list[Region] = []
+    for spec in specs:
+        m = _SPEC.match(spec)
+        if m and not Path(spec).is_file():
+            start, end = int(m["start"].replace(",", "")), int(m["end"].replace(",", ""))
+            if start < 1 or start > end:
+                raise ValueError(f"--regions {spec!r}: start must be at least 1 and not after the end")
+            out.append(Region(m["contig"], start - 1, end, spec))
+        elif Path(spec).is_file():
+            out += _read_bed(Path(spec))
+        else:
+            raise FileNotFoundError(f"--regions {spec!r}: neither a BED file nor chr:start-end")
+    return out
+
+
+def _read_bed(path: Path) -> list[Region]:
+    regions = []
+    for lineno, line in numbered_lines(path):
+        if not line.strip() or line.startswith(("#", "track", "browser")):
+            continue
+        fields = line.rstrip("\n").split("\t") if "\t" in line else line.split()
+        if len(fields) < 3:
+            raise DataFormatError(path, lineno, f"a BED line needs chrom, start and end; got {len(fields)} field(s)")
+        try:
+            start, end = int(fields[1]), int(fields[2])
+        except ValueError:
+            raise DataFormatError(path, lineno, f"start and end must be whole numbers; got {fields[1:3]}") from None
+        if start < 0 or start >= end:
+            raise DataFormatError(path, lineno, f"start {start} must be at least 0 and before end {end}")
+        name = fields[3] if len(fields) > 3 and fields[3] not in ("", ".") else f"{fields[0]}:{start + 1}-{end}"
+        regions.append(Region(fields[0], start, end, name, str(path), lineno))
+    if not regions:
+        raise DataFormatError(path, None, "no region in this BED file")
+    return regions
+
+
+class IndexedGenome:
+    """A FASTA read by region through its ``.fai`` (pyfaidx); the index is made when missing (beside the
+    genome, or in a temporary folder when that one is read-only), and said."""
+
+    def __init__(self, path: str | Path):
+        try:
+            import pyfaidx
+        except ImportError:
+            raise ImportError(
+                "--regions needs pyfaidx: pip install 'dnalm[genomics]' (or pip install pyfaidx)"
+            ) from None
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"{self.path}: no such genome FASTA")
+        kind = _gzip_kind(self.path)
+        if kind == "gzip":
+            raise ValueError(
+                f"{self.path}: gzip-compressed but not bgzip, so it cannot be read by region; run "
+                f"`zcat {self.path} | bgzip > {self.path.with_suffix('.bgz')}` (or gunzip it)"
+            )
+        if kind in ("bz2", "zstd"):
+            raise ValueError(f"{self.path}: {kind}-compressed; --regions needs plain or bgzip FASTA (decompress it)")
+        index = Path(f"{self.path}.fai")
+        names = {}
+        if not index.exists():
+            if not os.access(self.path.parent, os.W_OK):
+                where = Path(tempfile.mkdtemp(prefix="dnalm-fai-"))
+                names = {"indexname": str(where / index.name), "gzi_indexname": str(where / f"{self.path.name}.gzi")}
+                index = Path(names["indexname"])
+            log.warning("%s has no .fai index: writing %s", self.path, index)
+        try:
+            self.fasta = pyfaidx.Fasta(str(self.path), sequence_always_upper=True, rebuild=False, **names)
+        except pyfaidx.UnsupportedCompressionFormat as err:
+            raise ValueError(f"{self.path}: {err}") from None
+        except (pyfaidx.FastaIndexingError, ValueError) as err:
+            raise ValueError(f"{self.path}: cannot index this FASTA ({err})") from None
+        self.lengths = {name: rec.rlen for name, rec in self.fasta.faidx.index.items()}
+
+    def check(self, regions: list[Region]) -> None:
+        """Every region on a contig of the genome (else the contigs of both are named) and inside it."""
+        from dnalm.io.contigs import contig_mismatch
+
+        unknown = [r for r in regions if r.contig not in self.lengths]
+        if unknown:
+            names = list(Counter(r.contig for r in unknown))
+            raise ValueError(
+                f"{unknown[0].where}: contig {unknown[0].contig} is not in {self.path.name} "
+                f"({len(unknown)} of {len(regions)} regions): {contig_mismatch('the regions', names, self.lengths)}"
+            )
+        for r in regions:
+            if r.end > self.lengths[r.contig]:
+                raise ValueError(
+                    f"{r.where}: region {r.name} ends at {r.end}, beyond the end of {r.contig} "
+                    f"({self.lengths[r.contig]:,} bases)"
+                )
+
+    def fetch(self, region: Region) -> str:
+        """The region's bases, normalised as every reader's are."""
+        from dnalm.io.sequence import normalize
+
+        return normalize(str(self.fasta[region.contig][region.start : region.end]))
+
+
+def _gzip_kind(path: Path) -> str | None:
+    """``"bgzip"``, ``"gzip"`` (not blocked), ``"bz2"``, ``"zstd"`` or None for plain text."""
+    with open(path, "rb") as fh:
+        head = fh.read(18)
+    kind = compression(head)
+    if kind != "gzip":
+        return kind
+    return "bgzip" if len(head) >= 16 and head[3] & 4 and head[12:14] == b"BC" else "gzip"

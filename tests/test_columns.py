@@ -1,0 +1,26 @@
+"""Table columns: a sequence or label column named twice is refused, naming the file and the column."""
+
+from __future__ import annotations
+
+import pytest
+
+from dnalm.io import DataFormatError, read_sequences
+
+
+@pytest.mark.parametrize(
+    "header, column",
+    [("sequence,label,sequence", "sequence"), ("seq,Label,label", "Label"), ("id,dna,target,DNA", "dna")],
+)
+def test_a_column_named_twice_is_refused(tmp_path, header, column):
+    path = tmp_path / "t.csv"
+    width = header.count(",") + 1
+    path.write_text(header + "\n" + ",".join(["ACGT"] * (width - 2) + ["1", "GG"][:2]) + "\n")
+    with pytest.raises(DataFormatError, match=rf"t.csv:1: the \w+ column {column!r} appears 2 times"):
+        list(read_sequences(path))
+
+
+def test_a_chosen_column_named_twice_is_refused(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_text("a\tb\ta\nACGT\t1\tGG\n")
+    with pytest.raises(DataFormatError, match="the sequence column 'a' appears 2 times"):
+        list(read_sequences(path, sequence_column="a", label_column="b"))

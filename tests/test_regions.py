@@ -1,0 +1,173 @@
+"""--regions for scan and predict: BED and chr:start-end on an indexed genome (pyfaidx), checked; and scan's
+refusal of two records of one name."""
+
+from __future__ import annotations
+
+import csv
+import logging
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from dnalm.apply.evaluate import predict_file
+from dnalm.apply.scan import scan_genome
+from dnalm.cli import app
+
+pytest.importorskip("pyfaidx")
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    from dnalm.models.build import build_model
+
+    out = tmp_path_factory.mktemp("m")
+    m, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    m.config.dnalm_train_max_tokens = 62  # as if fine-tuned on 60-base sequences
+    m.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+def _genome(tmp_path, names=("chr1", "chr2"), length=1000):
+    rng = np.random.default_rng(0)
+    seqs = {n: np.frombuffer(b"ACGT", dtype=np.uint8)[rng.integers(0, 4, length)].tobytes().decode() for n in names}
+    path = tmp_path / "g.fa"
+    path.write_text(
+        "".join(f">{n} x\n" + "".join(s[i : i + 60] + "\n" for i in range(0, len(s), 60)) for n, s in seqs.items())
+    )
+    return path, seqs
+
+
+def _bedgraph(path):
+    return [
+        (c, int(a), int(b), float(s)) for c, a, b, s in (line.split("\t") for line in path.read_text().splitlines())
+    ]
+
+
+def test_scan_scores_only_the_regions_in_genome_coordinates(model, tmp_path, caplog):
+    genome, _seqs = _genome(tmp_path)
+    bed = tmp_path / "r.bed"
+    bed.write_text("track name=x\nchr2\t100\t400\tpeak\nchr1\t500\t700\n")
+    with caplog.at_level(logging.WARNING):
+        r = scan_genome(str(model), genome, tmp_path / "s.bedGraph", stride=20, regions=[str(bed), "chr1:601-800"])
+    assert (tmp_path / "g.fa.fai").is_file() and "no .fai index: writing" in caplog.text
+    assert "3 regions given, overlapping ones merged: 2 scanned" in caplog.text
+    rows = _bedgraph(tmp_path / "s.bedGraph")
+    assert [x[0] for x in rows] == sorted((x[0] for x in rows), key=["chr1", "chr2"].index)  # genome order
+    for chrom, lo, hi in (("chr1", 500, 800), ("chr2", 100, 400)):
+        mine = [x for x in rows if x[0] == chrom]
+        assert mine and lo <= mine[0][1] and mine[-1][2] <= hi and mine[0][1] == lo + 20
+    # the same windows scored on the whole genome give the same scores at those positions
+    scan_genome(str(model), genome, tmp_path / "all.bedGraph", stride=20)
+    whole = {(c, a): s for c, a, b, s in _bedgraph(tmp_path / "all.bedGraph")}
+    shared = [(c, a, s) for c, a, b, s in rows if (c, a) in whole]
+    assert len(shared) > 10 and all(whole[(c, a)] == pytest.approx(s, abs=1e-4) for c, a, s in shared)
+    assert r.n_windows == len(rows)
+
+
+def test_predict_writes_one_row_per_region_named(model, tmp_path):
+    genome, seqs = _genome(tmp_path)
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t0\t60\tfirst\nchr2\t10\t130\n")
+    n = predict_file(str(model), genome, tmp_path / "p.tsv", regions=[str(bed), "chr1:101-160"])
+    rows = list(csv.DictReader(open(tmp_path / "p.tsv"), delimiter="\t"))
+    assert n == 3 and [r["id"] for r in rows] == ["first", "chr2:11-130", "chr1:101-160"]
+    direct = tmp_path / "d.fa"
+    direct.write_text(f">first\n{seqs['chr1'][:60]}\n>b\n{seqs['chr2'][10:130]}\n>c\n{seqs['chr1'][100:160]}\n")
+    predict_file(str(model), direct, tmp_path / "d.tsv")
+    want = list(csv.DictReader(open(tmp_path / "d.tsv"), delimiter="\t"))
+    assert [r["prob_1"] for r in rows] == [r["prob_1"] for r in want]
+
+
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        ("1:1-100", r"contig 1 is not in g.fa .*the genome has chr1, chr2: add or strip the 'chr' prefix"),
+        ("chrZ:1-100", r"contig chrZ is not in g.fa .*the genome has chr1, chr2 \(none of them\)"),
+        ("chr1:1-1001", r"region chr1:1-1001 ends at 1001, beyond the end of chr1 \(1,000 bases\)"),
+        ("chr1:50-10", r"start must be at least 1 and not after the end"),
+    ],
+)
+def test_bad_region_strings_are_named(model, tmp_path, spec, match):
+    genome, _ = _genome(tmp_path)
+    with pytest.raises(ValueError, match=match):
+        scan_genome(str(model), genome, tmp_path / "s.bedGraph", regions=[spec])
+    assert not (tmp_path / "s.bedGraph").exists()
+
+
+@pytest.mark.parametrize(
+    "line, match",
+    [
+        ("chr1\t300\t300", r"r.bed:2: start 300 must be at least 0 and before end 300"),
+        ("chr1\t900\t1200", r"r.bed:2: region chr1:901-1200 ends at 1200, beyond the end of chr1"),
+        ("chr1\tx\t10", r"r.bed:2: start and end must be whole numbers"),
+    ],
+)
+def test_bad_bed_lines_name_the_file_and_line(model, tmp_path, line, match):
+    genome, _ = _genome(tmp_path)
+    (tmp_path / "r.bed").write_text(f"chr1\t0\t100\n{line}\n")
+    with pytest.raises(ValueError, match=match):
+        predict_file(str(model), genome, tmp_path / "p.tsv", regions=[str(tmp_path / "r.bed")])
+
+
+def test_bgzip_genomes_are_read_and_plain_gzip_is_refused_naming_the_command(model, tmp_path):
+    import gzip
+
+    bgzf = pytest.importorskip("Bio.bgzf")
+    genome, _seqs = _genome(tmp_path)
+    writer = bgzf.BgzfWriter(str(tmp_path / "g.fa.gz"), "wb")
+    writer.write(genome.read_bytes())
+    writer.close()
+    predict_file(str(model), tmp_path / "g.fa.gz", tmp_path / "p.tsv", regions=["chr2:1-60"])
+    predict_file(str(model), genome, tmp_path / "q.tsv", regions=["chr2:1-60"])
+    assert (tmp_path / "p.tsv").read_text() == (tmp_path / "q.tsv").read_text()
+    (tmp_path / "z.fa.gz").write_bytes(gzip.compress(genome.read_bytes()))
+    with pytest.raises(ValueError, match=r"z.fa.gz: gzip-compressed but not bgzip.*`zcat .*z.fa.gz \| bgzip >"):
+        predict_file(str(model), tmp_path / "z.fa.gz", tmp_path / "p.tsv", regions=["chr2:1-60"])
+
+
+def test_scan_and_predict_commands_take_regions(model, tmp_path):
+    genome, _ = _genome(tmp_path)
+    res = CliRunner().invoke(
+        app,
+        [
+            "scan",
+            str(model),
+            str(genome),
+            "-o",
+            str(tmp_path / "s.bg"),
+            "--regions",
+            "chr2:1-200",
+            "--regions",
+            "chr1:1-100",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert {line.split("\t")[0] for line in (tmp_path / "s.bg").read_text().splitlines()} == {"chr1", "chr2"}
+    res = CliRunner().invoke(
+        app, ["predict", str(model), str(genome), "-o", str(tmp_path / "p.tsv"), "--regions", "2:1-100"]
+    )
+    assert res.exit_code == 2 and "add or strip the 'chr' prefix" in res.output
+
+
+def test_scan_refuses_two_records_of_one_name(model, tmp_path):
+    genome, seqs = _genome(tmp_path)
+    genome.write_text(genome.read_text() + f">chr1 again\n{seqs['chr2']}\n")
+    with pytest.raises(ValueError, match=r"g.fa:\d+: record 'chr1' comes twice \(first at line 1\)"):
+        scan_genome(str(model), genome, tmp_path / "s.bedGraph")
+    assert not (tmp_path / "s.bedGraph").exists()
+
+
+def test_scan_reads_a_genome_from_a_fifo(model, tmp_path):
+    import os
+    import threading
+
+    genome, _ = _genome(tmp_path)
+    scan_genome(str(model), genome, tmp_path / "file.bedGraph", stride=30)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(genome.read_bytes()), daemon=True)
+    writer.start()
+    r = scan_genome(str(model), fifo, tmp_path / "fifo.bedGraph", stride=30)
+    assert r.n_windows > 0 and (tmp_path / "fifo.bedGraph").read_text() == (tmp_path / "file.bedGraph").read_text()

@@ -1,0 +1,107 @@
+"""dnalm variants: VCF(.gz) output read back by cyvcf2, contig-name mismatches named, all-N windows said."""
+
+from __future__ import annotations
+
+import csv
+import logging
+
+import numpy as np
+import pytest
+
+from dnalm.apply.variants import score_variants
+
+pytest.importorskip("cyvcf2")
+HEAD = "##fileformat=VCFv4.2\n{contigs}#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    from dnalm.models.build import build_model
+
+    out = tmp_path_factory.mktemp("m")
+    m, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    m.config.dnalm_train_max_tokens = 62  # as if fine-tuned on 60-base sequences
+    m.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+def _genome(tmp_path, names=("chr1", "chr2"), length=600, n_run=None):
+    rng = np.random.default_rng(0)
+    seqs = {n: np.frombuffer(b"ACGT", dtype=np.uint8)[rng.integers(0, 4, length)].tobytes().decode() for n in names}
+    if n_run:
+        name = names[0]
+        seqs[name] = seqs[name][: n_run[0]] + "N" * (n_run[1] - n_run[0]) + seqs[name][n_run[1] :]
+    path = tmp_path / "g.fa"
+    path.write_text("".join(f">{n}\n{s}\n" for n, s in seqs.items()))
+    return path, seqs
+
+
+def _vcf(tmp_path, records, contigs):
+    text = HEAD.format(contigs="".join(f"##contig=<ID={c},length=600>\n" for c in contigs))
+    path = tmp_path / "v.vcf"
+    path.write_text(text + "".join("\t".join(map(str, r)) + "\t.\t.\t.\n" for r in records))
+    return path
+
+
+@pytest.mark.parametrize("name", ["out.vcf", "out.vcf.gz"])
+def test_vcf_output_carries_the_scores_in_info_fields(model, tmp_path, name):
+    from cyvcf2 import VCF
+
+    genome, seqs = _genome(tmp_path)
+    s = seqs["chr1"]
+    records = [
+        ("chr1", 101, "a", s[100], "A" if s[100] != "A" else "C"),
+        ("chr1", 201, "b", s[200], ",".join(b for b in "ACGT" if b != s[200])),  # three ALTs
+        ("chr2", 301, "c", "G" if seqs["chr2"][300] != "G" else "T", "A"),  # disagrees with the genome
+    ]
+    vcf = _vcf(tmp_path, records, ["chr1", "chr2"])
+    score_variants(str(model), vcf, genome, tmp_path / "out.tsv")
+    r = score_variants(str(model), vcf, genome, tmp_path / name)
+    assert r["n_alleles"] == 5 and r["n_scored"] == 4
+    tsv = list(csv.DictReader(open(tmp_path / "out.tsv"), delimiter="\t"))
+    reader = VCF(str(tmp_path / name))
+    assert "DNALM_DELTA" in reader.raw_header and "Description=" in reader.raw_header.split("DNALM_DELTA")[1]
+    back = []
+    for v in reader:
+        deltas, status = v.INFO.get("DNALM_DELTA"), v.INFO.get("DNALM_STATUS")
+        deltas = deltas if isinstance(deltas, tuple) else (deltas,)
+        back += [(v.ID, d, st) for d, st in zip(deltas, status.split(","))]
+    assert [b[0] for b in back] == [row["id"] for row in tsv]
+    for (_, delta, status), row in zip(back, tsv):
+        if row["status"] == "ok":
+            assert status == "ok" and delta == pytest.approx(float(row["delta"]), abs=1e-4)
+        else:
+            assert delta is None and status.startswith("reference_allele_disagrees")
+
+
+@pytest.mark.parametrize("genome_names, vcf_names", [(("chr1", "chr2"), ("1", "2")), (("1", "2"), ("chr1", "chr2"))])
+def test_a_chr_prefix_mismatch_is_an_error_naming_both_sides(model, tmp_path, genome_names, vcf_names):
+    genome, seqs = _genome(tmp_path, genome_names)
+    s = seqs[genome_names[0]]
+    vcf = _vcf(tmp_path, [(vcf_names[0], 101 + i, f"v{i}", s[100 + i], "N") for i in range(10)], vcf_names)
+    with pytest.raises(ValueError, match="none of its 10 records") as err:
+        score_variants(str(model), vcf, genome, tmp_path / "out.tsv")
+    assert f"the VCF names contigs {vcf_names[0]}" in str(err.value)
+    assert f"the genome has {genome_names[0]}, {genome_names[1]}: add or strip the 'chr' prefix" in str(err.value)
+    assert not (tmp_path / "out.tsv").exists()
+
+
+def test_some_records_on_unknown_contigs_are_a_warning_with_counts(model, tmp_path, caplog):
+    genome, seqs = _genome(tmp_path)
+    s = seqs["chr1"]
+    records = [("chr1", 101, "a", s[100], "N"), ("2", 5, "b", "A", "C"), ("2", 6, "c", "A", "C")]
+    with caplog.at_level(logging.WARNING):
+        r = score_variants(str(model), _vcf(tmp_path, records, ["chr1", "2"]), genome, tmp_path / "out.tsv")
+    assert r["n_scored"] == 1
+    assert "2 of 3 records are on contigs not in the genome" in caplog.text and "'chr' prefix" in caplog.text
+
+
+def test_a_variant_whose_window_is_all_n_is_not_ok(model, tmp_path):
+    genome, seqs = _genome(tmp_path, n_run=(100, 300))
+    s = seqs["chr1"]
+    records = [("chr1", 201, "inside", "N", "A"), ("chr1", 451, "outside", s[450], "N")]
+    r = score_variants(str(model), _vcf(tmp_path, records, ["chr1"]), genome, tmp_path / "out.tsv")
+    rows = {row["id"]: row for row in csv.DictReader(open(tmp_path / "out.tsv"), delimiter="\t")}
+    assert rows["inside"]["status"].startswith("window is all N") and rows["inside"]["delta"] == ""
+    assert rows["outside"]["status"] == "ok" and r["n_scored"] == 1
