@@ -29,6 +29,7 @@ def test_synth_tata_writes_train_dev_and_test(tmp_path):
 
 def test_synth_into_an_old_data_folder_leaves_no_stale_split(tmp_path):
     """Item 13 of the reliability issue: synth wrote no test.csv, so an older one stayed beside new train/dev."""
+    assert invoke("synth", "tata", "-o", tmp_path, "--n", 100, "--length", 40).exit_code == 0  # dnalm's folder
     (tmp_path / "test.csv").write_text("sequence,label\nGGGG,0\n")
     assert invoke("synth", "tata", "-o", tmp_path, "--n", 100, "--length", 40).exit_code == 0
     test = list(csv.DictReader(open(tmp_path / "test.csv")))
