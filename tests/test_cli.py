@@ -37,6 +37,15 @@ def test_synth_into_a_folder_holding_the_users_split_refuses(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["test.csv"]
 
 
+def test_synth_into_its_own_folder_leaves_no_stale_split(tmp_path):
+    """A re-run into dnalm's own data folder replaces every split it wrote, test.csv included."""
+    assert invoke("synth", "tata", "-o", tmp_path, "--n", 100, "--length", 40).exit_code == 0  # dnalm's folder
+    (tmp_path / "test.csv").write_text("sequence,label\nGGGG,0\n")
+    assert invoke("synth", "tata", "-o", tmp_path, "--n", 100, "--length", 40).exit_code == 0
+    test = list(csv.DictReader(open(tmp_path / "test.csv")))
+    assert len(test) > 10 and all(len(row["sequence"]) == 40 for row in test)  # the 4-base stale row is gone
+
+
 def test_synth_motif_and_bad_motif(tmp_path):
     assert invoke("synth", "motif", "-o", tmp_path, "--motif", "GGATCC", "--rate", "0.3").exit_code == 0
     r = invoke("synth", "motif", "-o", tmp_path, "--motif", "GGNTCC")
