@@ -101,3 +101,75 @@ def test_yaml_and_python_are_checked_like_the_cli(tmp_path):
         FinetuneConfig.load(path)
     with pytest.raises(ValueError, match=r"max_length \(--max-length\) must be >= 1; got 0"):
         FinetuneConfig(max_length=0)
+
+
+def _pairs():
+    from dnalm.apply.evaluate import evaluate, predict_file
+    from dnalm.apply.scan import scan_genome
+    from dnalm.apply.settings import EvaluateSettings, PredictSettings, ScanSettings, VariantSettings
+    from dnalm.apply.variants import score_variants
+    from dnalm.interpret.attributions import interpret_file
+    from dnalm.interpret.settings import InterpretSettings
+    from dnalm.lm.inference import embed_file
+    from dnalm.lm.inference_settings import EmbedSettings
+
+    return [
+        (predict_file, PredictSettings),
+        (evaluate, EvaluateSettings),
+        (scan_genome, ScanSettings),
+        (score_variants, VariantSettings),
+        (interpret_file, InterpretSettings),
+        (embed_file, EmbedSettings),
+    ]
+
+
+def test_every_option_reaches_its_library_function_with_the_same_default():
+    """The CLI is made from the dataclass and calls the function with the options given: each field must be a
+    parameter of the function, with the same default, or the CLI and the Python API would disagree."""
+    import inspect
+
+    for function, settings in _pairs():
+        params = inspect.signature(function).parameters
+        for f in dataclasses.fields(settings):
+            assert f.name in params, f"{settings.__name__}.{f.name} is not a parameter of {function.__name__}"
+            assert params[f.name].default == f.default, f"{function.__name__}({f.name}=) default differs"
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["predict", "m", "x.fa", "--stride", "0"], "--stride"),
+        (["predict", "m", "x.fa", "--aggregate", "median"], "--aggregate"),
+        (["predict", "m", "x.fa", "--batch-size", "0"], "--batch-size"),
+        (["scan", "m", "g.fa", "--window", "0"], "--window"),
+        (["scan", "m", "g.fa", "--threshold", "1.5"], "--threshold"),
+        (["scan", "m", "g.fa", "--strand", "up"], "--strand"),
+        (["variants", "m", "x.vcf", "--genome", "g.fa", "--window", "-3"], "--window"),
+        (["interpret", "m", "x.fa", "--limit", "-1"], "--limit"),
+        (["interpret", "m", "x.fa", "--shuffles", "0"], "--shuffles"),
+        (["interpret", "m", "x.fa", "--method", "shap"], "--method"),
+        (["evaluate", "m", "d", "--seed", "-1"], "--seed"),
+        (["embed", "m", "x.fa", "-o", "e.npy", "--pooling", "max"], "--pooling"),
+        (["finetune", "d", "--max-length", "0"], "--max-length"),
+        (["finetune", "d", "--learning-rate", "0"], "--learning-rate"),
+        (["pretrain", "c", "-o", "p", "--mlm-probability", "1.5"], "--mlm-probability"),
+        (["corpus", "g.fa", "-o", "c", "--val-fraction", "1"], "--val-fraction"),
+        (["lm-eval", "m", "c", "--examples", "0"], "--examples"),
+        (["audit", "d", "--min-shared", "0"], "--min-shared"),
+        (["audit", "d", "--dedup-kinds", "exact,fuzzy"], "--dedup-kinds"),
+        (["synth", "tata", "-o", "s", "--dev-fraction", "0"], "--dev-fraction"),
+        (["synth", "motif", "-o", "s", "--gc", "1"], "--gc"),
+        (["tokenizer", "kmer", "-o", "t", "--k", "0"], "--k"),
+        (["tokenizer", "bpe", "x.fa", "-o", "t", "--vocab-size", "3"], "--vocab-size"),
+        (["fill-mask", "dnalm-mini", "AC<mask>T", "--top-k", "0"], "--top-k"),
+    ],
+)
+def test_an_impossible_value_is_one_line_naming_the_option_and_nothing_is_written(args, named, tmp_path, monkeypatch):
+    from dnalm.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and named in lines[0], result.output
+    assert list(tmp_path.iterdir()) == []
