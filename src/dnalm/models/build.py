@@ -21,6 +21,7 @@ import yaml
 from dnalm.finetune.config import check_keys
 from dnalm.finetune.tasks import get_task
 from dnalm.models import baselines
+from dnalm.models.loading import extended_config
 from dnalm.models.shipped import resolve_model_path, shipped_models
 
 __all__ = [
@@ -343,9 +344,10 @@ def build_model(
         **(task.config_kwargs() if task else {"problem_type": None}),
     }
     model_spec = resolve_spec(spec)
-    if config_overrides:
-        if model_spec is None:
-            raise ValueError(f"{spec}: architecture settings apply to presets and model YAML files, not checkpoints")
+    extended = None  # a checkpoint's config with modules added (attention layers): its weights start the rest
+    if config_overrides and model_spec is None:
+        extended = extended_config(spec, config_overrides, label_kwargs, trust_remote_code=trust_remote_code)
+    elif config_overrides:
         model_spec.config.update(config_overrides)
     per_base = task is not None and task.per_base
     if model_spec is not None:
@@ -377,7 +379,7 @@ def build_model(
             config = AutoConfig.from_pretrained(spec, **label_kwargs)
             model = _nucleotide_model(config, tokenizer, spec, None if from_scratch else spec)
         elif from_scratch:
-            config = AutoConfig.from_pretrained(spec, trust_remote_code=trust_remote_code, **label_kwargs)
+            config = extended or AutoConfig.from_pretrained(spec, trust_remote_code=trust_remote_code, **label_kwargs)
             model = AutoModelForSequenceClassification.from_config(config, trust_remote_code=trust_remote_code)
         else:
             with _quiet_load_report():  # one line of ours below instead of transformers' coloured table
@@ -386,7 +388,7 @@ def build_model(
                     trust_remote_code=trust_remote_code,
                     ignore_mismatched_sizes=True,
                     output_loading_info=True,
-                    **label_kwargs,
+                    **({"config": extended} if extended else label_kwargs),
                 )
             log.info(_describe_load(spec, model, info))
     except ValueError as err:
