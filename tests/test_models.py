@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
@@ -295,6 +296,10 @@ def test_attention_layers_bound_the_input_length_and_old_configs_load_unchanged(
     assert model_max_tokens(model, tok) == 64 * 2  # positions x pooling: predict() windows longer input
     with pytest.raises(ValueError, match="64 positions and this input needs 65"):
         _logits(model.eval(), tok, ["A" * 128])
+    from dnalm.apply.predict import predict_proba
+
+    probs, _ = predict_proba(model, tok, ["ACGTTGCA" * 40, "ACGT"])  # 320 bases: scored in windows of 128 tokens
+    assert probs.shape == (2, 2) and np.isfinite(probs).all()
     old = json.loads((pretrained_path("dnalm-cnn") / "config.json").read_text())  # written before attention existed
     assert not any(k.startswith("attention") for k in old)
     config = PosCnnConfig.from_dict(old)
