@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
@@ -60,9 +61,16 @@ def test_yaml_model_spec_and_unknown_keys(tmp_path):
         resolve_spec("no-such-model")
 
 
-@pytest.mark.parametrize("preset", ["pos-cnn", "cnn", "cnn-gb", "lstm", "tiny"])
-def test_models_save_and_reload_identically(tmp_path, preset):
-    model, tok, _ = build_model(preset, num_labels=2, input_length=40, seed=0)
+_ATTENTION = {"channels": 32, "attention_layers": 2, "attention_pool": 2, "attention_positions": 64}
+
+
+@pytest.mark.parametrize(
+    ("preset", "overrides"),
+    [("pos-cnn", None), ("pos-cnn", _ATTENTION), ("cnn", None), ("cnn-gb", None), ("lstm", None), ("tiny", None)],
+    ids=["pos-cnn", "pos-cnn-attention", "cnn", "cnn-gb", "lstm", "tiny"],
+)
+def test_models_save_and_reload_identically(tmp_path, preset, overrides):
+    model, tok, _ = build_model(preset, num_labels=2, input_length=40, seed=0, config_overrides=overrides)
     model.save_pretrained(tmp_path)
     tok.save_pretrained(tmp_path)
     again, tok2 = load_model(tmp_path)
@@ -239,3 +247,81 @@ def test_byte_dropout_drops_at_its_rate_and_keeps_the_mean():
     assert torch.equal(ByteDropout(1.0)(x), torch.zeros_like(x))
     with pytest.raises(ValueError, match="dropout probability"):
         ByteDropout(1.5)
+
+
+def _logits(model, tok, sequences):
+    enc = tok(sequences, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        return model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
+
+
+def test_attention_layers_follow_the_contract_and_give_each_sequence_its_own_answer():
+    from dnalm.models.attention import FeatureAttention
+
+    model, tok, _ = build_model("pos-cnn", num_labels=3, seed=0, config_overrides=_ATTENTION)
+    assert isinstance(model.body.attention, FeatureAttention) and len(model.body.attention.layers) == 2
+    enc = tok(["ACGTACGTACGTAAGG", "ACGTTTAC", "GGGCCCATATAAAAGGCT"], padding=True, return_tensors="pt")
+    out = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], labels=torch.tensor([0, 2, 1]))
+    assert out.logits.shape == (3, 3) and out.loss.ndim == 0
+    out.loss.backward()
+    assert model.body.attention.positions.weight.grad.abs().sum() > 0  # the positions learn
+    model.eval()
+    rng = torch.Generator().manual_seed(0)
+    seqs = [
+        "".join("ACGT"[i] for i in torch.randint(0, 4, (int(n),), generator=rng)) for n in torch.randint(5, 90, (9,))
+    ]
+    alone = torch.cat([_logits(model, tok, [s]) for s in seqs])
+    for size in (2, 4, 9):  # padded batches of any size give each sequence the answer it gets alone
+        batched = torch.cat([_logits(model, tok, seqs[i : i + size]) for i in range(0, len(seqs), size)])
+        torch.testing.assert_close(batched, alone, atol=1e-5, rtol=1e-5)
+
+
+def test_attention_layers_see_where_a_motif_sits_at_fine_resolution():
+    early = "A" * 40 + "GGATCCTATAAA" + "A" * 44
+    late = "A" * 44 + "GGATCCTATAAA" + "A" * 40  # 4 bases on: one pooled position, no position bins at all
+    for layers, moved in ((0, False), (1, True)):
+        overrides = {"position_bins": 0, "attention_layers": layers, "attention_pool": 4}
+        model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0, config_overrides=overrides)
+        model.eval()
+        diff = float((_logits(model, tok, [early]) - _logits(model, tok, [late])).abs().max())
+        assert diff > 1e-3 if moved else diff < 1e-4
+
+
+def test_attention_layers_bound_the_input_length_and_old_configs_load_unchanged(tmp_path):
+    from dnalm.models.baselines import PosCnnConfig
+    from dnalm.models.build import model_max_tokens
+    from dnalm.models.shipped import pretrained_path
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0, config_overrides=_ATTENTION)
+    assert model_max_tokens(model, tok) == 64 * 2  # positions x pooling: predict() windows longer input
+    with pytest.raises(ValueError, match="64 positions and this input needs 65"):
+        _logits(model.eval(), tok, ["A" * 128])
+    from dnalm.apply.predict import predict_proba
+
+    probs, _ = predict_proba(model, tok, ["ACGTTGCA" * 40, "ACGT"])  # 320 bases: scored in windows of 128 tokens
+    assert probs.shape == (2, 2) and np.isfinite(probs).all()
+    old = json.loads((pretrained_path("dnalm-cnn") / "config.json").read_text())  # written before attention existed
+    assert not any(k.startswith("attention") for k in old)
+    config = PosCnnConfig.from_dict(old)
+    assert config.attention_layers == 0 and not hasattr(config, "max_position_embeddings")
+    plain, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    assert plain.body.attention is None and model_max_tokens(plain, tok) == tok.model_max_length
+    assert not any("attention" in k for k in plain.state_dict())  # the same weights as before: old folders load
+
+
+def test_a_checkpoint_takes_attention_layers_and_keeps_its_own_weights():
+    from safetensors.torch import load_file
+
+    from dnalm.models.shipped import pretrained_path
+
+    shipped = load_file(pretrained_path("dnalm-cnn") / "model.safetensors")
+    model, _, _ = build_model("dnalm-cnn", num_labels=2, seed=0, config_overrides={"attention_layers": 1})
+    assert model.config.attention_layers == 1 and model.config.num_labels == 2
+    state = model.state_dict()
+    convolutions = [k for k in shipped if k.startswith("body.")]
+    assert convolutions and all(torch.equal(state[k], shipped[k]) for k in convolutions)
+    new = model.body.attention
+    assert torch.isfinite(new.positions.weight).all() and 0.01 < float(new.positions.weight.detach().std()) < 0.03
+    assert torch.equal(new.norm.weight, torch.ones_like(new.norm.weight))  # initialised, not left as loaded
+    with pytest.raises(ValueError, match="'channels' would change this checkpoint's weights"):
+        build_model("dnalm-cnn", num_labels=2, config_overrides={"channels": 64})

@@ -238,6 +238,27 @@ def test_model_config_widens_the_recipes_model_and_refuses_an_unknown_setting(ta
         finetune(FinetuneConfig(epochs=1, model_config={"channel": 64}), tata_dir, tmp_path / "x")
 
 
+def test_attention_layers_start_the_recipes_convolutions_from_the_pretrained_cnn(tata_dir, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from dnalm.finetune.recipe import starts_pretrained
+    from dnalm.models.build import load_model
+    from dnalm.models.shipped import pretrained_path
+
+    assert starts_pretrained({"attention_layers": 2}) and not starts_pretrained({"attention_layers": 2}, True)
+    cfg = FinetuneConfig(
+        epochs=1, learning_rate=1e-9, model_config={"attention_layers": 1}, trainer={"disable_tqdm": True}
+    )
+    finetune(cfg, tata_dir, tmp_path / "a")
+    assert json.loads((tmp_path / "a" / "recipe.json").read_text())["model"] == "dnalm-cnn"
+    model, _ = load_model(tmp_path / "a")
+    assert model.config.attention_layers == 1 and model.body.attention is not None
+    shipped = load_file(pretrained_path("dnalm-cnn") / "model.safetensors")
+    stem = next(k for k in shipped if k.startswith("body.stem") and k.endswith("weight"))
+    torch.testing.assert_close(model.state_dict()[stem], shipped[stem], atol=1e-6, rtol=0)
+
+
 def test_frozen_gc_hides_existing_objects_from_the_collector_only_inside_the_block():
     import gc
 

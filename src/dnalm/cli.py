@@ -445,4 +445,3 @@ def report(
 
     out = build_report(runs, output, pretrain=pretrain, title=title)
     typer.echo(f"wrote {out['html']} and {out['markdown']} ({out['n_figures']} figures in {out['figures']})")
-

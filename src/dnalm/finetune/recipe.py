@@ -41,6 +41,7 @@ __all__ = [
     "for_checkpoint",
     "is_recipe_checkpoint",
     "parse_duration",
+    "starts_pretrained",
 ]
 
 #: The checkpoint the recipe starts from: its CNN, pretrained by ``tools/ship_dnalm_mini.py --name dnalm-cnn``.
@@ -221,6 +222,19 @@ def _choose_optimizer_and_selection(reasons: dict) -> dict:
         "anneal_epochs": 0.0,
         "reverse_complement_average": True,
     }
+
+
+def starts_pretrained(model_config: dict, from_scratch: bool = False) -> bool:
+    """Whether the recipe starts from :data:`PRETRAINED_START` given the user's architecture settings: yes
+    when they only add modules after its convolutions (``attention_layers``: new layers, its weights for the
+    rest), no when asked for random weights or when a setting changes weights it has (``channels``).
+
+    >>> starts_pretrained({}), starts_pretrained({"attention_layers": 2}), starts_pretrained({"channels": 64})
+    (True, True, False)
+    """
+    from dnalm.models.baselines import PosCnnConfig
+
+    return not from_scratch and set(model_config) <= set(PosCnnConfig.extension_settings)
 
 
 def is_recipe_checkpoint(model: str | Path | ModelRef) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 from dnalm.finetune.budget import budget_bound, expected_duration
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.data import LabelSpace, data_digest, load_splits, to_dataset
-from dnalm.finetune.recipe import Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
+from dnalm.finetune.recipe import Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint, starts_pretrained
 from dnalm.finetune.tasks import get_task
 from dnalm.finetune.trainer import (
     collate_batch,
@@ -264,8 +264,8 @@ def _recipe(run: _Run) -> Recipe | None:
         run.labels.num_labels,
         cfg.problem_type,
         cfg.time_budget,  # recorded only: the plan is the data's, an explicit budget caps it below
-        # the user's architecture values (e.g. channels) are not the pretrained checkpoint's
-        from_scratch=cfg.from_scratch or bool(cfg.model_config),
+        # the user's architecture values (e.g. channels) are not the pretrained checkpoint's; added layers start new
+        from_scratch=not starts_pretrained(cfg.model_config, cfg.from_scratch),
     )
     if recipe_checkpoint:  # e.g. the CNN that `dnalm pretrain --model pos-cnn-cpu` wrote: its weights, our settings
         recipe = for_checkpoint(recipe, cfg.model)

@@ -20,6 +20,7 @@ from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import MaskedLMOutput, SequenceClassifierOutput
 
 from dnalm.finetune.tasks import DEFAULT_TASK, get_task
+from dnalm.models.attention import FeatureAttention, init_attention_weights
 
 __all__ = [
     "DilatedCnnConfig",
@@ -381,9 +382,15 @@ class PosCnnConfig(DnaBaselineConfig):
         kernel_size, dilations: the residual convolutions after the stem.
         position_bins: parts of the sequence pooled separately (0 disables the positional head).
         position_channels: channels projected for the positional head.
+        attention_layers: transformer-encoder layers between the convolutions and the head
+            (:class:`dnalm.models.attention.FeatureAttention`; 0, the default, adds none).
+        attention_heads, attention_pool, attention_positions: their heads, the max-pooling before them, and
+            their learned absolute positions (after pooling: the model takes ``positions * attention_pool * pool`` tokens).
     """
 
     model_type = "dnalm-pos-cnn"
+    #: Settings that only add modules after the convolutions: a checkpoint without them still starts the rest.
+    extension_settings = ("attention_layers", "attention_heads", "attention_pool", "attention_positions")
 
     def __init__(
         self,
@@ -394,11 +401,19 @@ class PosCnnConfig(DnaBaselineConfig):
         dilations=(2, 4),
         position_bins: int = 8,
         position_channels: int = 32,
+        attention_layers: int = 0,
+        attention_heads: int = 4,
+        attention_pool: int = 4,
+        attention_positions: int = 512,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.channels, self.stem_kernel, self.kernel_size, self.pool = channels, stem_kernel, kernel_size, pool
         self.dilations, self.position_bins, self.position_channels = list(dilations), position_bins, position_channels
+        self.attention_layers, self.attention_heads = int(attention_layers), int(attention_heads)
+        self.attention_pool, self.attention_positions = int(attention_pool), int(attention_positions)
+        if self.attention_layers:  # the longest input, in tokens (model_max_tokens reads it)
+            self.max_position_embeddings = self.attention_positions * self.attention_pool * max(pool, 1)
 
 
 def _conv_bn_relu(c_in: int, c_out: int, kernel: int, dilation: int = 1) -> nn.Sequential:
@@ -437,6 +452,16 @@ class _PosCnnBody(nn.Module):
         if not classifier:
             return
         features = 2 * c
+        self.attention = None
+        if config.attention_layers:
+            self.attention = FeatureAttention(
+                c,
+                config.attention_layers,
+                config.attention_heads,
+                config.attention_pool,
+                config.attention_positions,
+                config.dropout,
+            )
         if self.bins:
             self.project = nn.Conv1d(c, config.position_channels, 1)
             features += config.position_channels * self.bins
@@ -464,6 +489,8 @@ class _PosCnnBody(nn.Module):
 
     def forward(self, x, mask):
         z, mask, full = self.features(x, mask)
+        if self.attention is not None:
+            z, mask = self.attention(z, mask, full)
         features = [_masked_pool(z, mask, full)]
         if self.bins:
             features.append(torch.bmm(self.project(z), _bin_weights(mask, self.bins).to(z.dtype)).flatten(1))
@@ -478,6 +505,8 @@ class PosCnnForSequenceClassification(_BaselineModel):
         # weights' scale sets the effective learning rate, and He-normal weights (2.4x larger) train slower.
         if isinstance(module, nn.Conv1d | nn.Linear | nn.BatchNorm1d):
             module.reset_parameters()
+        else:
+            init_attention_weights(module)
 
     def __init__(self, config: PosCnnConfig):
         super().__init__(config)

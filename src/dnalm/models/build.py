@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dnalm.finetune.tasks import get_task
 from dnalm.models import baselines
+from dnalm.models.loading import extended_config
 from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
 from dnalm.models.ref import ModelRef
 from dnalm.models.shipped import shipped_models
@@ -239,10 +240,14 @@ def build_model(
     per_base = task is not None and task.per_base
     if not ref.is_checkpoint:
         return _build_new(ref, label_kwargs, per_base, train_sequences, input_length, config_overrides)
-    if config_overrides:
-        raise ValueError(f"{ref}: architecture settings apply to presets and model YAML files, not checkpoints")
     ref.check_trust()  # a hub id's config.json is read here
-    model, tokenizer = _load_checkpoint(ref, label_kwargs, per_base, from_scratch)
+    # a checkpoint's config with modules added (attention layers): its weights start the rest
+    extended = (
+        extended_config(ref.path, config_overrides, label_kwargs, trust_remote_code=ref.trust_remote_code)
+        if config_overrides
+        else None
+    )
+    model, tokenizer = _load_checkpoint(ref, label_kwargs, per_base, from_scratch, extended)
     _check_vocab(model, tokenizer, ref)
     return model, tokenizer, None
 
@@ -267,7 +272,7 @@ def _build_new(ref: ModelRef, label_kwargs: dict, per_base: bool, train_sequence
     return AutoModelForSequenceClassification.from_config(config), tokenizer, model_spec
 
 
-def _load_checkpoint(ref: ModelRef, label_kwargs: dict, per_base: bool, from_scratch: bool):
+def _load_checkpoint(ref: ModelRef, label_kwargs: dict, per_base: bool, from_scratch: bool, extended=None):
     """A checkpoint's encoder (and tokenizer) under a new classification head (random weights if ``from_scratch``)."""
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
@@ -280,7 +285,7 @@ def _load_checkpoint(ref: ModelRef, label_kwargs: dict, per_base: bool, from_scr
             config = AutoConfig.from_pretrained(path, trust_remote_code=trust, **label_kwargs)
             model = _nucleotide_model(config, tokenizer, ref, None if from_scratch else path)
         elif from_scratch:
-            config = AutoConfig.from_pretrained(path, trust_remote_code=trust, **label_kwargs)
+            config = extended or AutoConfig.from_pretrained(path, trust_remote_code=trust, **label_kwargs)
             model = AutoModelForSequenceClassification.from_config(config, trust_remote_code=trust)
         else:
             with _quiet_load_report():  # one line of ours below instead of transformers' coloured table
@@ -289,7 +294,7 @@ def _load_checkpoint(ref: ModelRef, label_kwargs: dict, per_base: bool, from_scr
                     trust_remote_code=trust,
                     ignore_mismatched_sizes=True,
                     output_loading_info=True,
-                    **label_kwargs,
+                    **({"config": extended} if extended else label_kwargs),
                 )
             log.info(_describe_load(path, model, info))
     except ValueError as err:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["IncompleteCheckpointError", "load_complete"]
+__all__ = ["IncompleteCheckpointError", "extended_config", "load_complete"]
 
 
 class IncompleteCheckpointError(ValueError):
@@ -77,3 +77,23 @@ config.json and the weights do not belong together (an edited config.json, or fi
         f"config.json describes: {shown}; config.json and the weights do not belong together (an edited "
         "config.json, or files from two models?)"
     )
+
+
+def extended_config(spec: str, overrides: dict, label_kwargs: dict, *, trust_remote_code: bool = False):
+    """A checkpoint's config with settings that only add modules to it (its class's ``extension_settings``,
+    e.g. ``attention_layers`` of ``pos-cnn``), so that ``from_pretrained`` starts everything else from the
+    checkpoint's weights and the new modules from random ones. Any other setting is refused: it would
+    change weights the checkpoint has.
+    """
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(spec, trust_remote_code=trust_remote_code, **label_kwargs)
+    allowed = getattr(type(config), "extension_settings", ())
+    refused = sorted(set(overrides) - set(allowed))
+    if refused:
+        raise ValueError(
+            f"{spec}: architecture setting(s) {', '.join(map(repr, refused))} would change this checkpoint's "
+            "weights; they apply to presets and model YAML files"
+            + (f" (a checkpoint takes only {', '.join(allowed)})" if allowed else ", not checkpoints")
+        )
+    return type(config).from_dict({**config.to_dict(), **overrides})
