@@ -208,7 +208,9 @@ def test_clear_errors(tata_model, tmp_path, monkeypatch):
     from dnalm.models.build import build_model
 
     (tmp_path / "in.fa").write_text(">a\nACGTTATAAAGGCGCGCGCGCGATCG\n")
-    with pytest.raises(ValueError, match=r"unknown method 'shap'; choose one of: ism .*ig .*gradxinput"):
+    with pytest.raises(
+        ValueError, match=r"method \(--method\) must be one of ism, ig, deepliftshap, gradxinput; got 'shap'"
+    ):
         interpret_file(str(tata_model), tmp_path / "in.fa", tmp_path / "o", method="shap")
     (tmp_path / "empty.fa").write_text("")
     with pytest.raises(ValueError, match="empty|no sequence"):

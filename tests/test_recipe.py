@@ -93,7 +93,7 @@ def test_precision_auto_follows_the_hardware_not_a_timing(monkeypatch):
         hw.resolve_precision("fp16")
     with pytest.raises(ValueError, match="precision must be one of"):
         hw.resolve_precision("fp8")
-    with pytest.raises(ValueError, match="precision must be one of"):
+    with pytest.raises(ValueError, match=r"precision \(--precision\) must be one of"):
         FinetuneConfig(precision="half")
 
 

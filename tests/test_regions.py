@@ -41,7 +41,8 @@ def _genome(tmp_path, names=("chr1", "chr2"), length=1000):
 
 def _bedgraph(path):
     return [
-        (c, int(a), int(b), float(s)) for c, a, b, s in (line.split("\t") for line in path.read_text().splitlines())
+        (c, int(a), int(b), float(s))
+        for c, a, b, s in (line.split("\t") for line in path.read_text().splitlines() if not line.startswith("track"))
     ]
 
 
@@ -144,7 +145,9 @@ def test_scan_and_predict_commands_take_regions(model, tmp_path):
         ],
     )
     assert res.exit_code == 0, res.output
-    assert {line.split("\t")[0] for line in (tmp_path / "s.bg").read_text().splitlines()} == {"chr1", "chr2"}
+    assert {
+        line.split("\t")[0] for line in (tmp_path / "s.bg").read_text().splitlines() if not line.startswith("track")
+    } == {"chr1", "chr2"}
     res = CliRunner().invoke(
         app, ["predict", str(model), str(genome), "-o", str(tmp_path / "p.tsv"), "--regions", "2:1-100"]
     )

@@ -248,10 +248,13 @@ def test_a_batch_size_below_one_is_one_clear_line_everywhere(tmp_path, size):
 
     (tmp_path / "x.fa").write_text(">a\nACGT\n")
     for command in ("predict", "evaluate", "scan", "embed", "interpret"):
-        res = CliRunner().invoke(app, [command, "tiny", str(tmp_path / "x.fa"), "--batch-size", size])
+        out = ["-o", str(tmp_path / "e.npy")] if command == "embed" else []
+        res = CliRunner().invoke(app, [command, "tiny", str(tmp_path / "x.fa"), "--batch-size", size, *out])
         assert res.exit_code == 2 and "--batch-size" in res.output and "Traceback" not in res.output, command
     for command in ("finetune", "pretrain"):
-        res = CliRunner().invoke(app, [command, str(tmp_path / "x.fa"), "--batch-size", size])
+        res = CliRunner().invoke(
+            app, [command, str(tmp_path / "x.fa"), "--batch-size", size, "-o", str(tmp_path / "o")]
+        )
         assert res.exit_code == 2 and "--batch-size" in res.output, command
     model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
     with pytest.raises(ValueError, match=f"batch size must be a whole number of at least 1; got {size}"):

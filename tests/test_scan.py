@@ -135,7 +135,7 @@ def test_strands_and_bad_input(untrained, tmp_path):
     assert np.allclose([(p[3] + m[3]) / 2 for p, m in zip(plus, minus)], [b[3] for b in both], atol=1e-4)
     with pytest.raises(ValueError, match="longer than the model takes"):
         scan_genome(str(untrained), genome, tmp_path / "x.bg", window=500)
-    with pytest.raises(ValueError, match="strand must be one of"):
+    with pytest.raises(ValueError, match=r"strand \(--strand\) must be one of both, plus, minus"):
         scan_genome(str(untrained), genome, tmp_path / "x.bg", strand="up")
     with pytest.raises(ValueError, match="is a folder"):
         scan_genome(str(untrained), genome, tmp_path)

@@ -51,7 +51,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 tokenizer_app = typer.Typer(
-    help="Build or train a tokenizer into a directory, or check one on a dataset.", no_args_is_help=True
+    help="Build or train a tokenizer into a folder, or check one on data.", no_args_is_help=True
 )
 synth_app = typer.Typer(help="Write synthetic labelled DNA (train.csv, dev.csv, test.csv).", no_args_is_help=True)
 app.add_typer(tokenizer_app, name="tokenizer")
@@ -82,9 +82,7 @@ def _setup(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Warnings and errors only."),
     log_file: Path | None = typer.Option(None, help="Also append the log to this file."),
     debug: bool = typer.Option(False, help="Show Python tracebacks and transformers' own messages."),
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ):
     """DNA language models: tokenize, fine-tune, pretrain, evaluate."""
     _STATE["debug"] = debug
@@ -198,8 +196,7 @@ def finetune(
     from dnalm.finetune.train import finetune as run
 
     cfg = FinetuneConfig.load(config, **overrides)
-    result = run(cfg, data, output, classes=classes, overwrite=overwrite, resume=resume)
-    typer.echo(result.describe())
+    typer.echo(run(cfg, data, output, classes=classes, overwrite=overwrite, resume=resume).describe(output))
 
 
 @app.command()
@@ -445,3 +442,7 @@ def report(
 
     out = build_report(runs, output, pretrain=pretrain, title=title)
     typer.echo(f"wrote {out['html']} and {out['markdown']} ({out['n_figures']} figures in {out['figures']})")
+
+
+if __name__ == "__main__":  # python -m dnalm.cli (python -m dnalm runs dnalm/__main__.py)
+    main()

@@ -18,7 +18,9 @@ from dnalm.settings import check_fields, checked, setting
 __all__ = ["EvaluateSettings", "PredictSettings", "ScanSettings", "VariantSettings", "checked"]
 
 STRANDS = ("both", "plus", "minus")
-_TARGET_DEFAULT = "the label named 1, true, positive, pos or yes, else the model's second label"
+_TARGET_DEFAULT = (
+    "the label named 1, true, positive, pos or yes, else the model's second label (labels promoter/random: random)"
+)
 _TARGET_HELP = "Class to score (a label of the model); printed and written into the output."
 _AS_TRAINED = "as the model was trained"
 _TRUST = "Allow checkpoint code (DNABERT-2). Off by default."

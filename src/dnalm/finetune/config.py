@@ -83,7 +83,7 @@ class FinetuneConfig:
         "machine trains a shorter run; said in the log and training_summary.json when it binds.",
         gt=0,
         cli_type=str,
-        shown_default="none: the steps depend only on the data and the seed",
+        shown_default="none, the steps depend only on the data and the seed",
     )
     max_length: int | None = setting(
         None, "Tokens per training sequence.", ge=1, shown_default="the longest training sequence, capped by the model"

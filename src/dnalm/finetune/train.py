@@ -67,12 +67,13 @@ class FinetuneResult(Mapping):
     def validation_metrics(self) -> dict:
         return self.summary["validation_metrics"]
 
-    def describe(self) -> str:
-        """One line for the command line: where the model is and its validation metrics."""
+    def describe(self, output: str | Path | None = None) -> str:
+        """One line for the command line: where the model is (``output``: as the user wrote it) and its
+        validation metrics."""
         val = self.validation_metrics
         shown = [k for k in val if k.startswith("eval_") and not k.endswith(("runtime", "per_second", "epoch"))]
         return (
-            f"saved to {self.output} (trained in {self.summary['precision']}); validation "
+            f"saved to {output or self.output} (trained in {self.summary['precision']}); validation "
             f"({self.summary['validation']}): " + ", ".join(f"{k[5:]} {val[k]:.4f}" for k in shown)
         )
 
