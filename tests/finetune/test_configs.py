@@ -7,7 +7,7 @@ import pytest
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.models.build import resolve_spec
 
-CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
@@ -22,7 +22,7 @@ def test_shipped_configs_are_valid(path):
         from dnalm.lm.pretrain import PretrainConfig
 
         cfg = PretrainConfig.from_dict(yaml.safe_load(path.read_text()))
-        model = Path(__file__).resolve().parents[1] / cfg.model if cfg.model.endswith(".yaml") else cfg.model
+        model = Path(__file__).resolve().parents[2] / cfg.model if cfg.model.endswith(".yaml") else cfg.model
         assert resolve_spec(str(model)) is not None
     elif "datasets" in yaml.safe_load(path.read_text()):  # benchmark configs: every model's settings checked too
         assert BenchmarkConfig.load(path).runs()

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from dnalm.cli import app
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "dnalm"
+SRC = Path(__file__).resolve().parents[2] / "src" / "dnalm"
 MODEL_COMMANDS = (
     "finetune",
     "evaluate",
