@@ -10,18 +10,6 @@ import pytest
 from dnalm.apply.evaluate import evaluate, predict_file
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    from dnalm.models.build import build_model
-
-    out = tmp_path_factory.mktemp("m")
-    m, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
-    m.config.dnalm_train_max_tokens = 62  # as if fine-tuned on 60-base sequences
-    m.save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
-
-
 def _seqs(lengths, seed=0):
     rng = random.Random(seed)
     return ["".join(rng.choice("ACGT") for _ in range(n)) for n in lengths]

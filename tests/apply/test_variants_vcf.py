@@ -14,18 +14,6 @@ pytest.importorskip("cyvcf2")
 HEAD = "##fileformat=VCFv4.2\n{contigs}#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    from dnalm.models.build import build_model
-
-    out = tmp_path_factory.mktemp("m")
-    m, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
-    m.config.dnalm_train_max_tokens = 62  # as if fine-tuned on 60-base sequences
-    m.save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
-
-
 def _genome(tmp_path, names=("chr1", "chr2"), length=600, n_run=None):
     rng = np.random.default_rng(0)
     seqs = {n: np.frombuffer(b"ACGT", dtype=np.uint8)[rng.integers(0, 4, length)].tobytes().decode() for n in names}

@@ -230,3 +230,19 @@ def test_a_nested_claim_of_the_same_folder_defers_to_the_outer_one(tmp_path):
             _write_result(out, "results.md")
         assert (tmp_path / ".out.dnalm-lock").is_file()  # still held by the outer claim
     assert read_marker(out)["files"] == ["results.md"] and not (tmp_path / ".out.dnalm-lock").exists()
+
+
+def test_a_failed_staged_run_leaves_the_finished_folders_marker_as_it_was(tmp_path, monkeypatch):
+    """A staged run (finetune: files in NAME.partial) that fails never touched NAME: not even its marker's time."""
+    from dnalm.io import outputs
+
+    out = tmp_path / "m"
+    model = outputs.Output(out, "model", rerun="refuse", staged=True)
+    with outputs.claim("finetune", outputs=[model]):
+        out.mkdir()
+        (out / "model.safetensors").write_text("weights")
+    before = (out / ".dnalm.json").read_bytes()
+    monkeypatch.setattr(outputs.time, "strftime", lambda fmt: "a second later")
+    with pytest.raises(KeyboardInterrupt), outputs.claim("finetune", outputs=[model], overwrite=True):
+        raise KeyboardInterrupt
+    assert (out / ".dnalm.json").read_bytes() == before

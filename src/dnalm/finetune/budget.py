@@ -13,7 +13,7 @@ import math
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import time_steps
 
-__all__ = ["LONG_RUN_S", "budget_bound", "expected_duration", "measure_speed"]
+__all__ = ["LONG_RUN_S", "budget_bound", "expected_duration", "measure_speed", "probe"]
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +47,18 @@ def measure_speed(
     )
 
 
+def probe(cfg, model, train_ds, dev_ds, loss_func, **kw) -> tuple[float, float]:
+    """:func:`measure_speed` with the batch sizes and precision of the settings ``cfg`` (per process)."""
+    batch = cfg.batch_size // distributed.world_size()
+    return measure_speed(model, train_ds, dev_ds, batch, cfg.eval_batch_size, loss_func, precision=cfg.precision, **kw)
+
+
 def expected_duration(cfg, model, train_ds, dev_ds, loss_func, total_steps: int, eval_steps: int) -> float:
     """Seconds the plan of ``total_steps`` steps (a validation every ``eval_steps``) should take on this machine
     now, from a three-step probe on a copy of the model. Logged, with a warning that names ``--time-budget``
     when it is over :data:`LONG_RUN_S`; the plan is the caller's and stays as it is (a busy machine gives a
     longer estimate, never another model)."""
-    step_s, eval_s = measure_speed(
-        model,
-        train_ds,
-        dev_ds,
-        cfg.batch_size // distributed.world_size(),
-        cfg.eval_batch_size,
-        loss_func,
-        steps=2,
-        warmup=1,
-        precision=cfg.precision,
-    )
+    step_s, eval_s = probe(cfg, model, train_ds, dev_ds, loss_func, steps=2, warmup=1)
     n_evals = math.ceil(total_steps / eval_steps)
     expected = total_steps * step_s + n_evals * eval_s
     text = (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.finetune.budget import measure_speed
+from dnalm.finetune.budget import probe
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.tasks import IGNORE_INDEX, get_task
 from dnalm.runtime import distributed
@@ -154,15 +154,7 @@ def fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0: float, total_steps: 
     """Time a few training steps and one validation pass of this model on this machine; train fewer
     steps when the planned ones would not fit in ``cfg.time_budget`` (the schedule is then planned for
     the shorter run, not cut off), and return a hard deadline as a safety net."""
-    step_s, eval_s = measure_speed(
-        model,
-        train_ds,
-        dev_ds,
-        cfg.batch_size // distributed.world_size(),
-        cfg.eval_batch_size,
-        loss_func,
-        precision=cfg.precision,
-    )
+    step_s, eval_s = probe(cfg, model, train_ds, dev_ds, loss_func)
     budget = cfg.time_budget
     spent = time.time() - t0
     finish_s = 2 * eval_s + 2.0  # final validation of the restored model, saving

@@ -282,7 +282,7 @@ class Claim:
             for o, real in self.outputs:
                 self._claim_one(o, real)
         except BaseException:
-            self._release()
+            self._release(mark=False)  # nothing was written: no marker is touched
             raise
         return self
 
@@ -310,12 +310,13 @@ class Claim:
             for name in listed:
                 _remove(real / name)
 
-    def __exit__(self, *exc) -> None:
-        self._release()
+    def __exit__(self, kind, *exc) -> None:
+        self._release(failed=kind is not None)
 
-    def _release(self) -> None:
-        for o, real in self.outputs:
-            if o.kind != "file" and real in self._users and real.is_dir():
+    def _release(self, failed: bool = False, mark: bool = True) -> None:
+        for o, real in self.outputs if mark else ():
+            # a staged run that failed never touched the folder (NAME.partial holds its files): its marker stays
+            if o.kind != "file" and real in self._users and real.is_dir() and not (failed and o.staged):
                 self._mark(o, real)
         for lock in self._locks:
             _unlock(lock)
