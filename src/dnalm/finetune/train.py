@@ -74,7 +74,10 @@ class FinetuneResult(Mapping):
         shown = [k for k in val if k.startswith("eval_") and not k.endswith(("runtime", "per_second", "epoch"))]
         return (
             f"saved to {output or self.output} (trained in {self.summary['precision']}); validation "
-            f"({self.summary['validation']}): " + ", ".join(f"{k[5:]} {val[k]:.4f}" for k in shown)
+            f"({self.summary['validation']}): "
+            + ", ".join(
+                f"{k[5:]} {val[k]:,.0f}" if k.endswith("n_predictions") else f"{k[5:]} {val[k]:.4f}" for k in shown
+            )
         )
 
 
