@@ -37,6 +37,23 @@ def test_evaluate_warns_too_and_is_quiet_on_full_length_input(model, tmp_path, c
     assert "shorter than" not in caplog.text
 
 
+def test_interpret_warns_about_short_inputs_too(model, tmp_path, caplog):
+    from dnalm.interpret.attributions import interpret_file
+
+    fasta = tmp_path / "in.fa"
+    fasta.write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(_seqs([12, 60, 60]))))
+    with caplog.at_level("WARNING"):
+        interpret_file(str(model), fasta, tmp_path / "i", limit=3, logos=0)
+    assert "1 of 3 sequences are shorter than 30 bp (the model was fine-tuned on 60 bp)" in caplog.text
+
+
+def test_the_method_names_are_one_list():
+    from dnalm.interpret.attributions import METHODS
+    from dnalm.interpret.settings import METHODS as CHOICES
+
+    assert tuple(METHODS) == CHOICES
+
+
 def test_evaluate_on_unlabelled_data_says_so_and_names_the_column(model, tmp_path):
     data = tmp_path / "x.csv"
     data.write_text("sequence,note\nACGTACGT,a\nACGTTTTT,b\n")

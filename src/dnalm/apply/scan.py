@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.apply.settings import STRANDS
 from dnalm.apply.target import positive_class, target_class, track_line
 from dnalm.apply.tracks import BigWigWriter, PeakWriter, intervals
 from dnalm.io import FastaBlock, read_fasta_blocks
@@ -43,10 +44,9 @@ from dnalm.io.outputs import Output, claims
 from dnalm.models.ref import ModelRef
 from dnalm.runtime.progress import Progress
 
-__all__ = ["ScanResult", "positive_class", "scan_genome", "target_class", "window_positions"]
+__all__ = ["STRANDS", "ScanResult", "positive_class", "scan_genome", "target_class", "window_positions"]
 
 log = logging.getLogger(__name__)
-STRANDS = ("both", "plus", "minus")
 CHUNK = 2048  # windows a process scores in one go when several processes share a scan
 BLOCK = 1 << 20  # bases of a contig read at a time
 
@@ -131,13 +131,9 @@ def scan_genome(
     from dnalm.apply.settings import ScanSettings
     from dnalm.settings import checked
 
-    checked(ScanSettings, **locals())
+    checked(ScanSettings, **locals())  # strand, threshold, window, stride, batch size
     from dnalm.runtime import distributed
 
-    if strand not in STRANDS:
-        raise ValueError(f"strand must be one of {STRANDS}; got {strand!r}")
-    if not 0 <= threshold <= 1:
-        raise ValueError(f"threshold is a probability in [0, 1]; got {threshold}")
     output = check_output_file(output)
     peaks = check_output_file(peaks) if peaks else None
     if bigwig:

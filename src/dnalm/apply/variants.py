@@ -130,11 +130,7 @@ def score_variants(
     from dnalm.apply.settings import VariantSettings
     from dnalm.settings import checked
 
-    checked(VariantSettings, **locals())
-    from dnalm.apply.scan import STRANDS
-
-    if strand not in STRANDS:
-        raise ValueError(f"strand must be one of {STRANDS}; got {strand!r}")
+    checked(VariantSettings, **locals())  # strand, window, batch size
     output = check_output_file(output)
     vcf, genome = Path(vcf), Path(genome)
     for path, what in ((vcf, "VCF"), (genome, "genome FASTA")):

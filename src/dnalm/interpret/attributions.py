@@ -392,6 +392,7 @@ def interpret_file(
     What is explained is the log-odds of ``target`` (default: :func:`dnalm.apply.target.target_class`); the class
     is written into ``attributions.npz`` (``target``), the logos' titles and ``motifs.tsv``."""
     from dnalm.apply.evaluate import strand_average_default
+    from dnalm.apply.lengths import ShortInputs
     from dnalm.apply.target import target_class
     from dnalm.interpret.settings import InterpretSettings
     from dnalm.models.build import load_model
@@ -400,10 +401,6 @@ def interpret_file(
     checked(InterpretSettings, **locals())
     columns = {"sequence_column": sequence_column, "label_column": label_column}
     ref = ModelRef.resolve(model_path, trust_remote_code)
-    if method not in METHODS:
-        raise ValueError(
-            f"unknown method {method!r}; choose one of: " + ", ".join(f"{k} ({v})" for k, v in METHODS.items())
-        )
     if method != "ism":
         _captum(method)  # fail before loading anything
     if motifs:
@@ -421,6 +418,10 @@ def interpret_file(
         raise ValueError(f"{ref}: interpret explains one class: {err}") from None
     output.mkdir(parents=True, exist_ok=True)
     seqs = [r.sequence for r in records]
+    short = ShortInputs(model, tok)
+    for s in seqs:
+        short.add(len(s))
+    short.warn()
     settings = {"n_steps": n_steps, "n_shuffles": n_shuffles, "seed": seed, "batch_size": batch_size}
     imp, per_method = _attribute(model, tok, seqs, method, positive, strand_average_default(model, None), settings)
     result = _write_attributions(records, imp, per_method, method, label, output, logos)

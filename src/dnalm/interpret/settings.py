@@ -15,6 +15,7 @@ from dnalm.settings import check_fields, setting
 
 __all__ = ["InterpretSettings"]
 
+#: The attribution methods (their descriptions: :data:`dnalm.interpret.attributions.METHODS`).
 METHODS = ("ism", "ig", "deepliftshap", "gradxinput")
 
 
