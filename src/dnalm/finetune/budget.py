@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 
-from dnalm.runtime import distributed
 from dnalm.runtime.hardware import time_steps
 
-__all__ = ["LONG_RUN_S", "budget_bound", "expected_duration", "measure_speed", "probe"]
+__all__ = ["LONG_RUN_S", "budget_bound", "expected_duration", "fit_budget", "measure_speed", "speed_probe"]
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +47,49 @@ def measure_speed(
     )
 
 
-def probe(cfg, model, train_ds, dev_ds, loss_func, **kw) -> tuple[float, float]:
-    """:func:`measure_speed` with the batch sizes and precision of the settings ``cfg`` (per process)."""
-    batch = cfg.batch_size // distributed.world_size()
-    return measure_speed(model, train_ds, dev_ds, batch, cfg.eval_batch_size, loss_func, precision=cfg.precision, **kw)
+def speed_probe(model, train_ds, dev_ds, loss_func, *, batch_size: int, eval_batch_size: int, precision: str):
+    """A function ``probe(**kw) -> (step_s, eval_s)``: :func:`measure_speed` of this model and data with
+    these per-process batch sizes and precision (``kw``: ``steps``, ``warmup``). The budget and the expected
+    duration ask it; they know nothing of models."""
+
+    def probe(**kw) -> tuple[float, float]:
+        return measure_speed(model, train_ds, dev_ds, batch_size, eval_batch_size, loss_func, precision=precision, **kw)
+
+    return probe
 
 
-def expected_duration(cfg, model, train_ds, dev_ds, loss_func, total_steps: int, eval_steps: int) -> float:
+def fit_budget(probe, budget: float, t0: float, total_steps: int, eval_steps: int):
+    """Time a few training steps and one validation pass (``probe``, see :func:`speed_probe`); train fewer
+    steps when the planned ones would not fit in ``budget`` seconds from ``t0`` (the schedule is then planned
+    for the shorter run, not cut off). Returns ``(total_steps, eval_steps, deadline, note)``: the deadline is a
+    hard stop as a safety net."""
+    step_s, eval_s = probe()
+    spent = time.time() - t0
+    finish_s = 2 * eval_s + 2.0  # final validation of the restored model, saving
+    n_evals = total_steps / eval_steps
+    needed = total_steps * step_s + n_evals * eval_s
+    available = 0.95 * (budget - spent - finish_s)  # 5% slack: the measured steps run a little faster than real ones
+    note = (
+        f"planned {total_steps} steps ({step_s * 1000:.0f} ms each) and {n_evals:.0f} validations "
+        f"({eval_s:.1f} s each): {needed:.0f} s of {available:.0f} s left in the {budget:.0f} s budget"
+    )
+    if needed > available:
+        fit = max(1, int(available / (step_s + eval_s / eval_steps)))
+        eval_steps = max(1, round(eval_steps * fit / total_steps))
+        note += f"; capped to {fit} steps: the time budget bound this run (without one it trains all {total_steps})"
+        log.warning("time budget: %s", note)
+        total_steps = fit
+    else:
+        log.info("time budget: %s", note)
+    return total_steps, eval_steps, t0 + budget - finish_s, note
+
+
+def expected_duration(probe, total_steps: int, eval_steps: int) -> float:
     """Seconds the plan of ``total_steps`` steps (a validation every ``eval_steps``) should take on this machine
-    now, from a three-step probe on a copy of the model. Logged, with a warning that names ``--time-budget``
+    now, from a three-step ``probe`` (:func:`speed_probe`: it runs on a copy of the model). Logged, with a warning that names ``--time-budget``
     when it is over :data:`LONG_RUN_S`; the plan is the caller's and stays as it is (a busy machine gives a
     longer estimate, never another model)."""
-    step_s, eval_s = probe(cfg, model, train_ds, dev_ds, loss_func, steps=2, warmup=1)
+    step_s, eval_s = probe(steps=2, warmup=1)
     n_evals = math.ceil(total_steps / eval_steps)
     expected = total_steps * step_s + n_evals * eval_s
     text = (

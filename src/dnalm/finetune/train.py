@@ -20,15 +20,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from dnalm.finetune.budget import budget_bound, expected_duration
+from dnalm.finetune.budget import budget_bound, expected_duration, fit_budget, speed_probe
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.data import LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.finetune.recipe import Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint, starts_pretrained
-from dnalm.finetune.tasks import get_task
+from dnalm.finetune.tasks import Task, get_task
 from dnalm.finetune.trainer import (
     collate_batch,
     compute_metrics_for,
-    fit_budget,
     fixed_input_length,
     trainer_class,
     training_arguments,
@@ -98,6 +97,7 @@ def resolve_settings(cfg: FinetuneConfig, ref: ModelRef | str, recipe: Recipe | 
     defaults (or those a checkpoint records). A pure function; the result is what ``dnalm_config.yaml`` records."""
     values = {}
     recorded = {} if recipe else ModelRef.resolve(ref).finetune_defaults  # a preset's, or a checkpoint's own
+    task = get_task(cfg.problem_type)
     for key, default in _PRESET_DEFAULTS.items():
         values[key] = getattr(cfg, key)
         if values[key] is None:
@@ -113,7 +113,7 @@ def resolve_settings(cfg: FinetuneConfig, ref: ModelRef | str, recipe: Recipe | 
         if cfg.time_budget is None:
             values["time_budget"] = recipe.time_budget_s
     if values.get("metric_for_best_model", cfg.metric_for_best_model) is None:
-        values["metric_for_best_model"] = get_task(cfg.problem_type).default_metric
+        values["metric_for_best_model"] = task.default_metric
     return dataclasses.replace(cfg, **values)
 
 
@@ -128,6 +128,7 @@ class _Run:
     train: list
     dev: list
     labels: LabelSpace
+    task: Task
     val_note: str
     identity: dict
     data: str | Path | None = None
@@ -196,8 +197,9 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
     from transformers import set_seed
 
     t0 = time.time()
-    if cfg.model != "auto":
-        ModelRef.resolve(cfg.model, cfg.trust_remote_code)  # a mistyped model or untrusted code fails now
+    # resolved once: a mistyped model or untrusted code fails now (model "auto": the recipe names it below)
+    ref = None if cfg.model == "auto" else ModelRef.resolve(cfg.model, cfg.trust_remote_code)
+    task = get_task(cfg.problem_type)
     if resume and cfg.self_pretrain:
         raise ValueError("--resume does not continue self-pretraining; run without --resume to start again")
     distributed.start()
@@ -213,13 +215,13 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
         seed=cfg.seed,
         sequence_column=cfg.sequence_column,
         label_column=cfg.label_column,
-        stratify=get_task(cfg.problem_type).stratify,
+        stratify=task.stratify,
     )
     train, dev = splits["train"], splits["dev"]
     log.info("%s; %d train, %d validation sequences", val_note, len(train), len(dev))
     labels = LabelSpace.from_records(train, cfg.problem_type)
     identity = {"data": _data_identity(data, classes)}
-    return _Run(cfg, final, folder, t0, train, dev, labels, val_note, identity, data)
+    return _Run(cfg, final, folder, t0, train, dev, labels, task, val_note, identity, data, ref=ref)
 
 
 def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:
@@ -227,8 +229,10 @@ def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:
     recipe checkpoint), the preset's defaults otherwise; and where a resumed run continues from."""
     if run.cfg.self_pretrain:
         run.cfg = dataclasses.replace(run.cfg, model=str(_self_pretrain(run)))
+        run.ref = ModelRef.resolve(run.cfg.model, run.cfg.trust_remote_code)
     run.recipe = _recipe(run)
-    run.ref = ModelRef.resolve(run.recipe.model if run.recipe else run.cfg.model, run.cfg.trust_remote_code)
+    if run.recipe is not None:  # the model the recipe chose (or the recipe checkpoint)
+        run.ref = ModelRef.resolve(run.recipe.model, run.cfg.trust_remote_code)
     cfg = resolve_settings(run.cfg, run.ref, run.recipe)
     processes = distributed.world_size()
     if cfg.batch_size % processes:
@@ -254,10 +258,10 @@ def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:
 def _recipe(run: _Run) -> Recipe | None:
     """The default recipe for model auto or a recipe checkpoint; None for any other model."""
     cfg = run.cfg
-    recipe_checkpoint = cfg.model != "auto" and is_recipe_checkpoint(cfg.model)
+    recipe_checkpoint = run.ref is not None and is_recipe_checkpoint(run.ref)
     if cfg.model != "auto" and not recipe_checkpoint:
         return None
-    if get_task(cfg.problem_type).per_base:
+    if run.task.per_base:
         raise ValueError(
             "the default recipe (model 'auto') classifies whole sequences; per-base labels need "
             "a k-mer or single-base BERT, e.g. --model tiny"
@@ -340,8 +344,10 @@ def _build(run: _Run) -> _Built:
                 max_length,
             )
     if cfg.lora:
-        model = with_lora(model, cfg)
-    task = get_task(cfg.problem_type)
+        model = with_lora(
+            model, r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, per_base=run.task.per_base
+        )
+    task = run.task
     loss_func = task.weighted_loss(train_ds.labels, run.labels.num_labels) if cfg.class_weights else None
     if cfg.class_weights and loss_func is None:
         log.warning("class weights do not apply to %s; the loss is unweighted", task.name)
@@ -363,13 +369,12 @@ def _schedule(run: _Run, built: _Built) -> tuple[int, int, float | None, str | N
         if cfg.time_budget:
             deadline = run.t0 + cfg.time_budget - elapsed_before - run.plan["finish_s"]
     elif cfg.time_budget:  # every process times its own steps; all follow the main process's plan
+        probe = _speed_probe(cfg, built)
         total_steps, eval_steps, deadline, note = distributed.broadcast(
-            fit_budget(cfg, built.model, built.train_ds, built.dev_ds, built.loss_func, run.t0, total_steps, eval_steps)
+            fit_budget(probe, cfg.time_budget, run.t0, total_steps, eval_steps)
         )
     elif distributed.is_main():  # no budget: the plan stands; a short timing only says how long it should take
-        expected_s = expected_duration(
-            cfg, built.model, built.train_ds, built.dev_ds, built.loss_func, total_steps, eval_steps
-        )
+        expected_s = expected_duration(_speed_probe(cfg, built), total_steps, eval_steps)
     run.expected_s = expected_s
     if cfg.time_budget:
         run.cfg = dataclasses.replace(cfg, epochs=round(total_steps / steps_per_epoch, 4))
@@ -381,13 +386,26 @@ def _schedule(run: _Run, built: _Built) -> tuple[int, int, float | None, str | N
     return total_steps, eval_steps, deadline, note
 
 
+def _speed_probe(cfg: FinetuneConfig, built: _Built):
+    """How fast this model trains here, with the settings' batch sizes (per process) and precision."""
+    return speed_probe(
+        built.model,
+        built.train_ds,
+        built.dev_ds,
+        built.loss_func,
+        batch_size=cfg.batch_size // distributed.world_size(),
+        eval_batch_size=cfg.eval_batch_size,
+        precision=cfg.precision,
+    )
+
+
 def _callbacks(run: _Run, built: _Built, eval_steps: int, deadline: float | None):
     """History, selection on validation, the budget's deadline, the weight average and checkpoints."""
     from dnalm.runtime.callbacks import BestModel, Checkpoints, History, TimeBudget, WeightAverage
 
     cfg = run.cfg
     steps_per_epoch = math.ceil(len(built.train_ds) / (cfg.batch_size * cfg.gradient_accumulation_steps))
-    greater = get_task(cfg.problem_type).greater_is_better(cfg.metric_for_best_model)
+    greater = run.task.greater_is_better(cfg.metric_for_best_model)
     patience = cfg.early_stopping_patience and math.ceil(cfg.early_stopping_patience * steps_per_epoch / eval_steps)
     best = BestModel(
         cfg.metric_for_best_model, greater, patience or None, anneal_steps=round(cfg.anneal_epochs * steps_per_epoch)
@@ -423,7 +441,7 @@ def _train(run: _Run, built: _Built):
         train_dataset=built.train_ds,
         eval_dataset=built.dev_ds,
         data_collator=partial(collate_batch, built.tokenizer),
-        compute_metrics=compute_metrics_for(cfg.problem_type),
+        compute_metrics=compute_metrics_for(run.task),
         compute_loss_func=built.loss_func,
         callbacks=callbacks,
     )

@@ -1,25 +1,21 @@
-"""The Trainer plumbing of fine-tuning: batches, metrics, ``TrainingArguments``, the Trainer class, the
-speed probe behind ``--time-budget``, LoRA. :mod:`dnalm.finetune.train` runs the steps that use them."""
+"""The Trainer plumbing of fine-tuning: batches, metrics, ``TrainingArguments``, the Trainer class, LoRA. :mod:`dnalm.finetune.train` runs the steps that use them."""
 
 from __future__ import annotations
 
 import logging
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
 
-from dnalm.finetune.budget import probe
 from dnalm.finetune.config import FinetuneConfig
-from dnalm.finetune.tasks import IGNORE_INDEX, get_task
+from dnalm.finetune.tasks import IGNORE_INDEX, Task
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import precision_flags
 
 __all__ = [
     "collate_batch",
     "compute_metrics_for",
-    "fit_budget",
     "fixed_input_length",
     "trainer_class",
     "training_arguments",
@@ -30,10 +26,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def compute_metrics_for(problem_type: str):
-    """A ``compute_metrics`` for Trainer: the task's metrics, floats only (lists such as the confusion
-    matrix are dropped)."""
-    task = get_task(problem_type)
+def compute_metrics_for(task: Task):
+    """A ``compute_metrics`` for Trainer: the task's metrics (a :class:`~dnalm.finetune.tasks.Task`), floats
+    only (lists such as the confusion matrix are dropped)."""
 
     def compute(pred) -> dict:
         logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
@@ -150,43 +145,14 @@ def trainer_class():
     return DnalmTrainer
 
 
-def fit_budget(cfg, model, train_ds, dev_ds, loss_func, t0: float, total_steps: int, eval_steps: int):
-    """Time a few training steps and one validation pass of this model on this machine; train fewer
-    steps when the planned ones would not fit in ``cfg.time_budget`` (the schedule is then planned for
-    the shorter run, not cut off), and return a hard deadline as a safety net."""
-    step_s, eval_s = probe(cfg, model, train_ds, dev_ds, loss_func)
-    budget = cfg.time_budget
-    spent = time.time() - t0
-    finish_s = 2 * eval_s + 2.0  # final validation of the restored model, saving
-    n_evals = total_steps / eval_steps
-    needed = total_steps * step_s + n_evals * eval_s
-    available = 0.95 * (budget - spent - finish_s)  # 5% slack: the measured steps run a little faster than real ones
-    note = (
-        f"planned {total_steps} steps ({step_s * 1000:.0f} ms each) and {n_evals:.0f} validations "
-        f"({eval_s:.1f} s each): {needed:.0f} s of {available:.0f} s left in the {budget:.0f} s budget"
-    )
-    if needed > available:
-        fit = max(1, int(available / (step_s + eval_s / eval_steps)))
-        eval_steps = max(1, round(eval_steps * fit / total_steps))
-        note += f"; capped to {fit} steps: the time budget bound this run (without one it trains all {total_steps})"
-        log.warning("time budget: %s", note)
-        total_steps = fit
-    else:
-        log.info("time budget: %s", note)
-    return total_steps, eval_steps, t0 + budget - finish_s, note
-
-
-def with_lora(model, cfg: FinetuneConfig):
+def with_lora(model, *, r: int, alpha: float, dropout: float, per_base: bool):
+    """The model wrapped for LoRA (peft): low-rank adapters of rank ``r`` train, the rest stays frozen."""
     try:
         from peft import LoraConfig, TaskType, get_peft_model
     except ImportError:
         raise ImportError("LoRA needs peft: pip install 'dnalm[lora]'") from None
-    per_base = get_task(cfg.problem_type).per_base
     lora = LoraConfig(
-        task_type=TaskType.TOKEN_CLS if per_base else TaskType.SEQ_CLS,
-        r=cfg.lora_r,
-        lora_alpha=cfg.lora_alpha,
-        lora_dropout=cfg.lora_dropout,
+        task_type=TaskType.TOKEN_CLS if per_base else TaskType.SEQ_CLS, r=r, lora_alpha=alpha, lora_dropout=dropout
     )
     return get_peft_model(model, lora)
 
