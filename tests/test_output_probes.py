@@ -296,3 +296,49 @@ def test_two_finetune_runs_on_one_output_the_second_refused_and_the_first_untouc
     finally:
         first.kill()
         first.wait()
+
+
+def test_every_command_that_writes_a_folder_takes_overwrite():
+    import typer
+
+    commands = typer.main.get_command(app)
+    for name in FOREIGN:
+        words = name.split()
+        command = commands.commands[words[0]]
+        if len(words) > 1 and words[1] != "--dedup":
+            command = command.commands[words[1]]
+        assert "--overwrite" in {opt for p in command.params for opt in p.opts}, name
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["synth", "tata", "--n", "40"], ["tokenizer", "kmer"], ["tokenizer", "base"]],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_overwrite_writes_into_a_foreign_folder_and_keeps_the_users_files(work, args):
+    (work / "mine").mkdir()
+    (work / "mine" / "notes.txt").write_text("the user's notes")
+    _refused(work, [*args, "-o", "mine"], "is not a folder dnalm wrote")
+    _ok([*args, "-o", "mine", "--overwrite"])
+    _ok([*args, "-o", "mine", "--overwrite"])  # a second time: dnalm's files replaced, the notes kept
+    assert (work / "mine" / "notes.txt").read_text() == "the user's notes"
+    assert "notes.txt" not in json.loads((work / "mine" / ".dnalm.json").read_text())["files"]
+
+
+def test_a_log_file_that_is_not_a_log_is_refused_and_left_as_it_was(tata_model, work):
+    _refused(work, ["--log-file", "in.fa", "synth", "tata", "-o", "d", "--n", "40"], "is not a dnalm log")
+    _refused(work, ["--log-file", "hard.fa", "predict", tata_model, "in.fa", "-o", "p.tsv"], "is not a dnalm log")
+    _refused(work, ["--log-file", "sub", "synth", "tata", "-o", "d", "--n", "40"], "is a folder")
+    assert not (work / "d").exists()
+
+
+def test_a_log_file_that_is_the_commands_output_is_refused(tata_model, work):
+    _refused(work, ["--log-file", "p.tsv", "predict", tata_model, "in.fa", "-o", "p.tsv"], "is the output")
+    assert not (work / "p.tsv").exists()
+
+
+def test_a_log_inside_the_output_folder_is_the_users_file(work):
+    for extra in ([], [], ["--overwrite"]):
+        _ok(["--log-file", "d/run.log", "synth", "tata", "-o", "d", "--n", "40", *extra])
+    assert "run.log" not in json.loads((work / "d" / ".dnalm.json").read_text())["files"]
+    assert (work / "d" / "run.log").read_text().startswith("INFO ")

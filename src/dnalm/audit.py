@@ -259,7 +259,10 @@ def format_audit(result: dict) -> str:
     return "\n".join(lines)
 
 
-@claims("audit --dedup", lambda a: {"inputs": [a["data"]], "outputs": [Output(a["output"], "dedup")]})
+@claims(
+    "audit --dedup",
+    lambda a: {"inputs": [a["data"]], "outputs": [Output(a["output"], "dedup")], "overwrite": a["overwrite"]},
+)
 def write_deduplicated(
     data: str | Path,
     output: str | Path,
@@ -267,6 +270,7 @@ def write_deduplicated(
     min_shared: int = 50,
     kinds: tuple[str, ...] = ("exact", "rc", "near"),
     columns: dict | None = None,
+    overwrite: bool = False,
 ) -> dict:
     """Copy DATA to OUTPUT with training rows removed that duplicate a dev or test row.
 
@@ -360,10 +364,18 @@ class AuditSettings:
     lambda a: {
         "inputs": [a["data"]],
         "outputs": [Output(p, k) for p, k in ((a["output"], "file"), (a["dedup"], "dedup")) if p],
+        "overwrite": a["overwrite"],
     },
     resolve=("output", "dedup"),
 )
-def run_audit(data: str | Path, output: str | Path | None = None, dedup: str | Path | None = None, **settings) -> dict:
+def run_audit(
+    data: str | Path,
+    output: str | Path | None = None,
+    dedup: str | Path | None = None,
+    *,
+    overwrite: bool = False,
+    **settings,
+) -> dict:
     """``dnalm audit``: :func:`audit_dataset` (JSON also to ``output``), and with ``dedup`` a copy of DATA
     without the training rows that duplicate dev/test rows. ``settings``: :class:`AuditSettings`."""
     from dnalm.io.files import write_json

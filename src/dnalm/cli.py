@@ -13,12 +13,12 @@ from dnalm.apply.settings import EvaluateSettings, PredictSettings, ScanSettings
 from dnalm.audit import AuditSettings
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.interpret.settings import InterpretSettings
-from dnalm.io.datasets import parse_class_files, read_records
+from dnalm.io.datasets import parse_class_files
 from dnalm.lm.corpus import CorpusSettings
 from dnalm.lm.inference_settings import EmbedSettings
 from dnalm.lm.pretrain import LmEvalSettings, PretrainConfig
 from dnalm.runtime import process
-from dnalm.settings import cli_options
+from dnalm.settings import OVERWRITE_HELP, cli_options
 from dnalm.synth import MotifSettings, SynthSettings, synthesize
 from dnalm.tokenizers.build import BpeSettings, KmerSettings, save_tokenizer, train_bpe_folder
 
@@ -58,6 +58,7 @@ app.add_typer(tokenizer_app, name="tokenizer")
 app.add_typer(synth_app, name="synth")
 
 OutDir = Annotated[Path, typer.Option("-o", "--output", help="Output directory.")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)]
 Classes = Annotated[
     list[str] | None,
     typer.Option(
@@ -105,28 +106,28 @@ def main() -> None:
 
 # -- tokenizer ---------------------------------------------------------------------------
 @tokenizer_app.command("kmer")
-@cli_options(KmerSettings)
+@cli_options(KmerSettings, overwrite=True)
 def tokenizer_kmer(output: OutDir, overrides: dict | None = None):
     """Overlapping k-mer tokenizer with DNABERT's vocabulary and ids."""
     typer.echo(save_tokenizer("kmer", output, **overrides))
 
 
 @tokenizer_app.command("nonoverlap")
-@cli_options(KmerSettings)
+@cli_options(KmerSettings, overwrite=True)
 def tokenizer_nonoverlap(output: OutDir, overrides: dict | None = None):
     """Non-overlapping k-mers (Nucleotide Transformer style)."""
     typer.echo(save_tokenizer("nonoverlap", output, **overrides))
 
 
 @tokenizer_app.command("base")
-@cli_options(KmerSettings, only=("max_length",))
+@cli_options(KmerSettings, only=("max_length",), overwrite=True)
 def tokenizer_base(output: OutDir, overrides: dict | None = None):
     """One token per nucleotide."""
     typer.echo(save_tokenizer("base", output, **overrides))
 
 
 @tokenizer_app.command("bpe")
-@cli_options(BpeSettings)
+@cli_options(BpeSettings, overwrite=True)
 def tokenizer_bpe(
     inputs: Annotated[list[Path], typer.Argument(help="FASTA(.gz) or sequence tables.")],
     output: OutDir,
@@ -150,26 +151,23 @@ def tokenizer_check(
     label_column: str | None = None,
 ):
     """Unknown-token rate and truncation count at MAX_LENGTH, per split."""
-    from dnalm.io import find_splits
-    from dnalm.tokenizers.build import check_tokenizer, format_check
+    from dnalm.tokenizers.build import check_tokenizer_on, format_check
 
-    folder = data is not None and data.is_dir() and not classes
-    splits = (split or sorted(find_splits(data))) if folder else [None]
     columns = {"sequence_column": sequence_column, "label_column": label_column}
-    report = check_tokenizer(tokenizer, lambda s: read_records(data, s, classes, **columns), splits, max_length)
+    report = check_tokenizer_on(tokenizer, data, split, classes=classes, max_length=max_length, **columns)
     typer.echo(json.dumps(report, indent=2) if as_json else format_check(report))
 
 
 # -- synthetic data ------------------------------------------------------------------------
 @synth_app.command("tata")
-@cli_options(SynthSettings)
+@cli_options(SynthSettings, overwrite=True)
 def synth_tata(output: OutDir, overrides: dict | None = None):
     """The seed notebook's TATA-box set: half with TATAAA (label 1), half without on either strand."""
     typer.echo(synthesize("tata", output, **overrides))
 
 
 @synth_app.command("motif")
-@cli_options(MotifSettings)
+@cli_options(MotifSettings, overwrite=True)
 def synth_motif(output: OutDir, overrides: dict | None = None):
     """Implant a motif or PWM sample into random background sequence."""
     typer.echo(synthesize("motif", output, **overrides))
@@ -200,7 +198,7 @@ def finetune(
 
 
 @app.command()
-@cli_options(EvaluateSettings)
+@cli_options(EvaluateSettings, overwrite=True)
 def evaluate(
     model: Annotated[str, typer.Argument(help="Fine-tuned model folder (or a model spec with --untrained).")],
     data: Annotated[Path | None, typer.Argument(help="Labelled file or split folder.")] = None,
@@ -270,7 +268,7 @@ def variants(
 
 
 @app.command()
-@cli_options(InterpretSettings)
+@cli_options(InterpretSettings, overwrite=True)
 def interpret(
     model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
     input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences to explain.")],
@@ -296,20 +294,19 @@ def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
 @app.command()
 def demo(
     output: OutDir = Path("dnalm-demo"),
+    overwrite: Overwrite = False,
     seed: int = 0,
-    epochs: float | None = typer.Option(
-        None, help="Epochs of fine-tuning for each model, fixed (no time budget) (default: 8)."
-    ),
+    epochs: float | None = typer.Option(None, help="Epochs of fine-tuning for each model (default: 8)."),
 ):
     """The seed notebook end to end on built-in data: fine-tune the shipped pretrained language model (dnalm-cnn)
     on a TATA set, reload, predict; then the same architecture from scratch, a CNN and an LSTM on the same split."""
     from dnalm.demo import run_demo
 
-    run_demo(output, seed=seed, epochs=epochs, echo=typer.echo)
+    run_demo(output, seed=seed, epochs=epochs, echo=typer.echo, overwrite=overwrite)
 
 
 @app.command()
-@cli_options(CorpusSettings)
+@cli_options(CorpusSettings, overwrite=True)
 def corpus(
     fastas: Annotated[list[Path], typer.Argument(help="Genome FASTA(.gz) files.")],
     output: OutDir,
@@ -392,28 +389,32 @@ def embed(
 def benchmark(
     config: Annotated[Path, typer.Argument(help="Benchmark YAML (datasets, models, seeds, search).")],
     output: OutDir = Path("dnalm-benchmark"),
+    overwrite: Overwrite = False,
 ):
     """Datasets x models x seeds -> results.md/csv/json (mean ± std); resumes an interrupted run."""
     from dnalm.experiment.config import BenchmarkConfig
     from dnalm.experiment.runner import describe, run_benchmark
 
-    typer.echo(describe(run_benchmark(BenchmarkConfig.load(config), output), output))
+    typer.echo(describe(run_benchmark(BenchmarkConfig.load(config), output, overwrite=overwrite), output))
 
 
 @app.command()
 def search(
     config: Annotated[Path, typer.Argument(help="Benchmark YAML with a search section.")],
     output: OutDir = Path("dnalm-benchmark"),
+    overwrite: Overwrite = False,
 ):
     """Hyperparameter search (grid or Optuna) on validation only; `dnalm benchmark` then uses the choice."""
     from dnalm.experiment.config import BenchmarkConfig
     from dnalm.experiment.search import describe, run_search
 
-    typer.echo(describe(run_search(BenchmarkConfig.load(config), output)))  # a config without a search is refused
+    typer.echo(
+        describe(run_search(BenchmarkConfig.load(config), output, overwrite=overwrite))
+    )  # a config without a search is refused
 
 
 @app.command()
-@cli_options(AuditSettings)
+@cli_options(AuditSettings, overwrite=True)
 def audit(
     data: Annotated[Path, typer.Argument(help="Split folder (train/dev/test).")],
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON result."),

@@ -40,9 +40,15 @@ DEMO_EPOCHS = 8.0
 DEMO_SEQUENCES = 2000
 
 
-@claims("demo", lambda a: {"outputs": [Output(a["output"], "demo")]})
+@claims("demo", lambda a: {"outputs": [Output(a["output"], "demo")], "overwrite": a["overwrite"]})
 def run_demo(
-    output: str | Path = "dnalm-demo", *, seed: int = 0, epochs: float | None = None, echo=print, arms=None
+    output: str | Path = "dnalm-demo",
+    *,
+    seed: int = 0,
+    epochs: float | None = None,
+    echo=print,
+    arms=None,
+    overwrite: bool = False,
 ) -> dict:
     """Generate the TATA set, fine-tune each arm (``epochs``, else an arm's own ``epochs`` setting, else
     :data:`DEMO_EPOCHS`; no time budget), reload the pretrained one two ways, predict; returns

@@ -129,11 +129,19 @@ def _help(f: dataclasses.Field) -> str:
     return f"{text} (default: {shown})" if shown else text
 
 
-def cli_options(cls, *, only: tuple[str, ...] | None = None, into: str = "overrides"):
+#: The help of ``--overwrite`` on every command that writes a folder (see :mod:`dnalm.io.outputs`).
+OVERWRITE_HELP = (
+    "Write into OUTPUT even if it holds another dnalm result or files dnalm did not write; only what dnalm wrote "
+    "there is removed, the user's own files stay."
+)
+
+
+def cli_options(cls, *, only: tuple[str, ...] | None = None, into: str = "overrides", overwrite: bool = False):
     """Decorate a typer command so that it also takes one option per CLI field of ``cls``.
 
     The options are collected into one dict (argument ``into``) holding only the options the user gave,
-    so they can be laid over a YAML file's values before the dataclass validates them all.
+    so they can be laid over a YAML file's values before the dataclass validates them all. With
+    ``overwrite``, the command also takes ``--overwrite``, passed on in that dict when given.
     """
     import typer
 
@@ -160,9 +168,19 @@ def cli_options(cls, *, only: tuple[str, ...] | None = None, into: str = "overri
                 )
             )
 
+        if overwrite:
+            flag = typer.Option("--overwrite", help=OVERWRITE_HELP)
+            added.append(
+                inspect.Parameter(
+                    "overwrite", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[bool, flag]
+                )
+            )
+
         @functools.wraps(func)
         def command(*args, **kwargs):
             given = {f.name: kwargs.pop(f.name, None) for f in fields}
+            if overwrite and kwargs.pop("overwrite"):
+                given["overwrite"] = True
             return func(*args, **{into: {k: v for k, v in given.items() if v is not None}}, **kwargs)
 
         positional = [p for p in params if p.kind is not inspect.Parameter.KEYWORD_ONLY]

@@ -113,9 +113,15 @@ def tata_dataset(n: int = 1000, length: int = 100, seed: int = 0) -> list[Record
     return motif_dataset(n, length, motif="TATAAA", rate=0.5, seed=seed)
 
 
-@claims("synth", lambda a: {"outputs": [Output(a["output"], "synth")]})
+@claims("synth", lambda a: {"outputs": [Output(a["output"], "synth")], "overwrite": a["overwrite"]})
 def write_splits(
-    records: list[Record], output: str | Path, *, dev_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0
+    records: list[Record],
+    output: str | Path,
+    *,
+    dev_fraction: float = 0.15,
+    test_fraction: float = 0.15,
+    seed: int = 0,
+    overwrite: bool = False,
 ) -> dict[str, int]:
     """Stratified ``train.csv``, ``dev.csv`` and ``test.csv`` in the folder ``output`` (each replacing a file of
     that name, so no split of an earlier data set is left behind); returns the counts."""
@@ -165,9 +171,13 @@ class MotifSettings(SynthSettings):
 
 @claims(
     "synth",
-    lambda a: {"inputs": [a["settings"].get("pwm")], "outputs": [Output(a["output"], "synth")]},
+    lambda a: {
+        "inputs": [a["settings"].get("pwm")],
+        "outputs": [Output(a["output"], "synth")],
+        "overwrite": a["overwrite"],
+    },
 )
-def synthesize(kind: str, output: str | Path, **settings) -> str:
+def synthesize(kind: str, output: str | Path, *, overwrite: bool = False, **settings) -> str:
     """Write a ``tata`` or ``motif`` data set as train/dev/test CSV into ``output``; returns what is printed."""
     s = (MotifSettings if kind == "motif" else SynthSettings)(**settings)
     if kind == "motif":

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
     lambda a: {
         "inputs": [a["model_path"], a["data"], *(a["classes"] or {}).values()],
         "outputs": [Output(a["output"], "evaluation")],
+        "overwrite": a["overwrite"],
     },
 )
 def evaluate(
@@ -53,6 +54,7 @@ def evaluate(
     trust_remote_code: bool = False,
     sequence_column: str | None = None,
     label_column: str | None = None,
+    overwrite: bool = False,
 ) -> dict:
     """Score ``model_path`` on one split and write ``metrics.json``, ``predictions.csv`` and
     ``confusion_matrix.png`` to ``output``.

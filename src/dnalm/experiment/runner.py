@@ -131,9 +131,10 @@ def _audit(cfg: BenchmarkConfig, output: Path) -> None:
     lambda a: {
         "inputs": [d.path for d in a["cfg"].datasets.values()],
         "outputs": [Output(a["output"], "benchmark", rerun="continue")],
+        "overwrite": a["overwrite"],
     },
 )
-def run_benchmark(cfg: BenchmarkConfig, output: str | Path) -> list[ResultRow]:
+def run_benchmark(cfg: BenchmarkConfig, output: str | Path, *, overwrite: bool = False) -> list[ResultRow]:
     """Run (or resume) every run of ``cfg`` and write the results table; returns its rows."""
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)

@@ -180,9 +180,10 @@ def search_one(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchCon
     lambda a: {
         "inputs": [d.path for d in a["bench"].datasets.values()],
         "outputs": [Output(a["output"], "benchmark", rerun="continue")],
+        "overwrite": a["overwrite"],
     },
 )
-def run_search(bench: BenchmarkConfig, output: str | Path) -> dict[str, SearchChoice]:
+def run_search(bench: BenchmarkConfig, output: str | Path, *, overwrite: bool = False) -> dict[str, SearchChoice]:
     """Search every (dataset, model) in scope of ``bench.search``; keys are ``"dataset/model"``."""
     output = Path(output)
     scfg = bench.search_config()

@@ -287,11 +287,11 @@ def _self_pretrain(run: _Run) -> Path:
 
     cfg = run.cfg
     budget = cfg.self_pretrain_budget or (cfg.time_budget / 2 if cfg.time_budget else None)  # None: fixed steps
-    settings = {}
+    settings = {"trust_remote_code": cfg.trust_remote_code}  # a checkpoint with its own code only when allowed
     if cfg.model == "auto":  # the recipe's CNN fills in masked bases first, then fine-tunes as the recipe says
         cnn = RECIPES["pos-cnn-cpu"]
         epochs = choose_recipe(len(run.train), [len(r.sequence) for r in run.train], run.labels.num_labels).epochs
-        settings = {
+        settings |= {
             "max_steps": math.ceil(epochs * len(run.train) / cnn["batch_size"]),  # as many passes as fine-tuning
             **{k: cnn[k] for k in ("batch_size", "learning_rate", "warmup_steps", "lr_scheduler", "weight_decay")},
         }

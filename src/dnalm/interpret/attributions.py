@@ -367,7 +367,11 @@ def _shuffled_ids(tokenizer, pieces: list[str], ids, spans, rng: np.random.Gener
 
 @claims(
     "interpret",
-    lambda a: {"inputs": [a["model_path"], a["input_path"]], "outputs": [Output(a["output"], "interpretation")]},
+    lambda a: {
+        "inputs": [a["model_path"], a["input_path"]],
+        "outputs": [Output(a["output"], "interpretation")],
+        "overwrite": a["overwrite"],
+    },
 )
 def interpret_file(
     model_path: str | ModelRef,
@@ -386,6 +390,7 @@ def interpret_file(
     target: str | None = None,
     sequence_column: str | None = None,
     label_column: str | None = None,
+    overwrite: bool = False,
 ) -> dict:
     """Attributions for the first ``limit`` sequences of a FASTA/CSV/TSV file into the folder ``output``;
     with ``motifs``, seqlets clustered into motifs and matched to JASPAR (:func:`dnalm.interpret.motifs.find_motifs`).

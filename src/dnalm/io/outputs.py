@@ -30,6 +30,11 @@ keeps it for the run to continue.
 
 Symbolic links, one rule: **an output given as a symbolic link is written at the link's target, and the link
 is kept.** The target is what is checked, locked and marked; :meth:`Claim.path` gives it.
+
+The log file (``dnalm --log-file LOG``, :func:`log_to`) is an output too. The log is appended, so an existing file
+that is not a dnalm log is refused; so is a log that is an input of the command or one of its output files (and
+nothing is appended to it). A log inside an output folder is the user's file there (never listed in the marker,
+never removed).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import inspect
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import time
@@ -56,6 +62,7 @@ __all__ = [
     "claim",
     "claims",
     "install_folder",
+    "log_to",
     "read_marker",
 ]
 
@@ -65,6 +72,7 @@ MARKER = ".dnalm.json"
 LEGACY_MARKERS = {"model": "dnalm_config.yaml", "pretrain": "dnalm_pretrain.yaml", "benchmark": "benchmark.json"}
 _LOCK_SUFFIX = ".dnalm-lock"
 _HELD: dict[Path, int] = {}  # locks this process holds, and how many claims hold each (nested claims)
+_LOGS: dict[Path, logging.Handler] = {}  # --log-file: the real path of each log this process appends to
 
 
 class OutputError(ValueError):
@@ -132,6 +140,67 @@ def _check_against_inputs(given: str | Path, out: Path, folder: bool, inputs: li
             raise OutputError(f"output {given} would replace {out.name} in the input folder {name}; write elsewhere")
 
 
+def log_to(path: str | Path | None) -> logging.Handler | None:
+    """A handler that appends the log to ``path`` (opened at the first record), known to every claim as an output
+    (see the module); it replaces the log of an earlier command in this process (None: no log file). A folder, a
+    file that is not a dnalm log, or one that cannot be written is an :class:`OutputError`."""
+    _LOGS.clear()
+    if path is None:
+        return None
+    real = _real(path)
+    if real.is_dir():
+        raise OutputError(f"--log-file {path} is a folder; give a file name such as {Path(path) / 'dnalm.log'}")
+    for p in real.parents:
+        if p.exists():
+            if not p.is_dir() or not os.access(p, os.W_OK | os.X_OK):
+                raise OutputError(f"--log-file {path}: cannot write in {p}")
+            break
+    if real.exists() and not os.access(real, os.W_OK):
+        raise OutputError(f"--log-file {path}: no permission to write it")
+    if real.is_file() and not _is_log(real):
+        raise OutputError(f"--log-file {path} exists and is not a dnalm log; the log is appended, so name a new file")
+    real.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(real, encoding="utf-8", delay=True)
+    _LOGS[real] = handler
+    return handler
+
+
+def _check_logs(inputs: list[tuple[str, Path]], outputs: list) -> None:
+    """Refuse a log that is an input (a hard link too) or an output file; it is detached first, so the refusal
+    is not appended to it."""
+    for log_path, handler in list(_LOGS.items()):
+        clash = next(
+            (
+                f"the input {n}"
+                for n, real in inputs
+                if log_path == real or _same_file(log_path, real) or (real.is_dir() and _linked_inside(log_path, real))
+            ),
+            None,
+        )
+        clash = clash or next(
+            (f"the output {o.path}" for o, real in outputs if o.kind == "file" and log_path == real), None
+        )
+        if clash:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
+            del _LOGS[log_path]
+            raise OutputError(f"--log-file {log_path} is {clash}; write the log elsewhere")
+
+
+def _is_log(path: Path) -> bool:
+    """An empty file, or one whose first line reads as dnalm's log (``LEVEL logger: message``)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            first = fh.readline()
+    except OSError:
+        return False
+    return not first or re.match(r"(DEBUG|INFO|WARNING|ERROR|CRITICAL) \S+: ", first) is not None
+
+
+def _logs_in(folder: Path) -> set[str]:
+    return {p.name for p in _LOGS if p.parent == folder}
+
+
 def read_marker(folder: str | Path) -> dict | None:
     """The marker of a folder dnalm wrote (``kind``, ``files``...), a legacy folder's stand-in, or None."""
     folder = Path(folder)
@@ -167,7 +236,7 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     """The user's entries of an output folder (kept) and dnalm's (removed when replacing); refusals."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"output {given} is a file; give a folder name")
-    entries = _entries(out)
+    entries = _entries(out) - _logs_in(out)  # the log of this run is the user's file, not a reason to refuse
     if not entries:
         return set(), []
     marker = read_marker(out)
@@ -276,6 +345,7 @@ class Claim:
 
         for o, real in self.outputs:
             _check_against_inputs(o.path, real, o.kind != "file", self.inputs)
+        _check_logs(self.inputs, self.outputs)
         if not is_main():  # the main process checks the folders, locks and marks them
             return self
         try:
@@ -326,7 +396,7 @@ class Claim:
         from dnalm import __version__
         from dnalm.io.files import write_json
 
-        files = sorted(_entries(real) - self._users[real])
+        files = sorted(_entries(real) - self._users[real] - _logs_in(real))
         if not files and not (real / MARKER).exists():
             return
         marker = {"kind": o.kind, "dnalm_version": __version__, "command": self.command, "files": files}

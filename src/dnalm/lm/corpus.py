@@ -140,8 +140,12 @@ class CorpusSettings:
             raise ValueError(f"min_length ({self.min_length}) must be <= max_length ({self.max_length})")
 
 
-@claims("corpus", lambda a: {"inputs": a["fastas"], "outputs": [Output(a["output"], "corpus")]})
-def build_corpus(fastas: list[str | Path], output: str | Path, *, progress: bool = True, **settings) -> dict:
+@claims(
+    "corpus", lambda a: {"inputs": a["fastas"], "outputs": [Output(a["output"], "corpus")], "overwrite": a["overwrite"]}
+)
+def build_corpus(
+    fastas: list[str | Path], output: str | Path, *, progress: bool = True, overwrite: bool = False, **settings
+) -> dict:
     """Build ``output/`` (a ``DatasetDict`` with ``train`` and ``validation``) and ``output/summary.json``;
     ``settings`` are :class:`CorpusSettings`'."""
     from functools import partial

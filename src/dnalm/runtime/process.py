@@ -101,10 +101,10 @@ def configure_output(quiet: bool = False, log_file: Path | None = None, debug: b
             os.environ.setdefault(var, "1")
         if not debug:
             os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    handlers: list[logging.Handler] = [_stderr_handler()]
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    from dnalm.io.outputs import log_to
+
+    # the log file is an output like any other: checked against the command's inputs and outputs when it claims them
+    handlers: list[logging.Handler] = [_stderr_handler(), *filter(None, [log_to(log_file)])]
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     from dnalm.runtime.distributed import is_main
 

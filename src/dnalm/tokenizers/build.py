@@ -14,7 +14,15 @@ from pathlib import Path
 from dnalm.io.outputs import Output, claims
 from dnalm.settings import check_fields, setting
 
-__all__ = ["BpeSettings", "KmerSettings", "check_tokenizer", "format_check", "save_tokenizer", "train_bpe_folder"]
+__all__ = [
+    "BpeSettings",
+    "KmerSettings",
+    "check_tokenizer",
+    "check_tokenizer_on",
+    "format_check",
+    "save_tokenizer",
+    "train_bpe_folder",
+]
 
 
 @dataclass
@@ -43,9 +51,10 @@ class BpeSettings:
         check_fields(self)
 
 
-@claims("tokenizer", lambda a: {"outputs": [Output(a["output"], "tokenizer")]})
-def save_tokenizer(kind: str, output: str | Path, **settings) -> str:
-    """Write a ``kmer``, ``nonoverlap`` or ``base`` tokenizer folder; returns what the command prints."""
+@claims("tokenizer", lambda a: {"outputs": [Output(a["output"], "tokenizer")], "overwrite": a["overwrite"]})
+def save_tokenizer(kind: str, output: str | Path, *, overwrite: bool = False, **settings) -> str:
+    """Write a ``kmer``, ``nonoverlap`` or ``base`` tokenizer folder; returns what the command prints.
+    ``overwrite``: write into a folder that holds other files (see :mod:`dnalm.io.outputs`)."""
     from dnalm.tokenizers.dna import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer
 
     s = KmerSettings(**settings)
@@ -57,8 +66,11 @@ def save_tokenizer(kind: str, output: str | Path, **settings) -> str:
     return _save(tok, output)
 
 
-@claims("tokenizer bpe", lambda a: {"inputs": a["inputs"], "outputs": [Output(a["output"], "tokenizer")]})
-def train_bpe_folder(inputs: list[str | Path], output: str | Path, **settings) -> str:
+@claims(
+    "tokenizer bpe",
+    lambda a: {"inputs": a["inputs"], "outputs": [Output(a["output"], "tokenizer")], "overwrite": a["overwrite"]},
+)
+def train_bpe_folder(inputs: list[str | Path], output: str | Path, *, overwrite: bool = False, **settings) -> str:
     """Train a BPE vocabulary on the sequences of ``inputs`` and write its folder; returns what is printed."""
     import itertools
 
@@ -85,6 +97,18 @@ def check_tokenizer(tokenizer: str, records_of, splits: list[str | None], max_le
         raise ValueError(f"max_length (--max-length) must be >= 1; got {max_length}")
     tok = load_tokenizer(tokenizer)
     return {s or "all": tokenizer_report(tok, (r.sequence for r in records_of(s)), max_length) for s in splits}
+
+
+def check_tokenizer_on(
+    tokenizer: str, data, splits: list[str] | None = None, *, classes=None, max_length: int | None = None, **columns
+) -> dict:
+    """:func:`check_tokenizer` on a data file, a split folder (``splits``, default all of them) or ``classes``
+    (LABEL -> FASTA); ``columns``: ``sequence_column``, ``label_column``."""
+    from dnalm.io import find_splits, read_records
+
+    folder = data is not None and Path(data).is_dir() and not classes
+    splits = (splits or sorted(find_splits(data))) if folder else [None]
+    return check_tokenizer(tokenizer, lambda s: read_records(data, s, classes, **columns), splits, max_length)
 
 
 def format_check(report: dict) -> str:
