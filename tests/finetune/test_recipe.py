@@ -10,7 +10,7 @@ import pytest
 from dnalm.apply.evaluate import predict_file
 from dnalm.experiment.budget import budget_cap, budget_fields
 from dnalm.finetune.config import FinetuneConfig
-from dnalm.finetune.recipe import choose_recipe, parse_duration
+from dnalm.finetune.recipe import choose_recipe, for_checkpoint, parse_duration
 from dnalm.finetune.train import finetune
 from dnalm.io import Record, read_sequences, write_table
 from dnalm.io.sequence import reverse_complement
@@ -35,6 +35,11 @@ def test_recipe_is_a_function_of_the_data():
     assert {k: v for k, v in scratch.to_dict().items() if k not in ("model", "model_config", "reasons")} == {
         k: v for k, v in a.to_dict().items() if k not in ("model", "model_config", "reasons")
     }  # the same training settings either way
+    # small data train each candidate architecture and validation keeps one; large data, or a chosen one, train one
+    assert a.candidates == [{}, {"attention_layers": 2}] and "candidates" in a.reasons
+    assert large.candidates == [] and choose_recipe(5000, [101] * 5000, 2, candidates=False).candidates == []
+    assert short.candidates == []  # no position bins to start from: one model
+    assert for_checkpoint(a, "my/cnn").candidates == [] and "candidates" not in for_checkpoint(a, "my/cnn").reasons
     for r in (a, small, large):
         assert set(r.reasons) >= {"model", "batch_size", "epochs", "learning_rate", "ema_decay"}
         assert 0 < r.ema_decay < 1 and r.lr_scheduler == "cosine" and r.reverse_complement_average
@@ -72,6 +77,13 @@ def test_auto_is_deterministic_and_records_its_choices(tmp_path):
         k: v for k, v in s2["validation_metrics"].items() if k not in timing
     }
     assert s1["steps_run"] == s2["steps_run"] and s1["best_step"] == s2["best_step"]
+    # two candidates, each with its validation result; the kept one is the better, and the model is its architecture
+    (kept,) = [c for c in r1["candidates"] if c["chosen"]]
+    assert len(r1["candidates"]) == 2 and kept == min(r1["candidates"], key=lambda c: c["best_validation_loss"])
+    assert s1["model_config"] == kept["model_config"] == r1["model_config"] and s1["candidates"] == r1["candidates"]
+    chosen = r1["candidates"].index(kept)
+    history = (tmp_path / "a" / "history.csv").read_text()
+    assert history == (tmp_path / "a" / f"history-candidate{chosen}.csv").read_text()
     saved = (tmp_path / "a" / "dnalm_config.yaml").read_text()
     assert "learning_rate: 0.002" in saved and "ema_decay:" in saved and "batch_size: 32" in saved
     expected = resolve_precision("auto")  # bf16 on a CPU with AVX512-BF16/AMX, else fp32

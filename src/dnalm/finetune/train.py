@@ -138,9 +138,8 @@ class _Run:
     saved_state: dict | None = None
     plan: dict | None = None
     requested: dict | None = None
-    expected_s: float | None = (
-        None  # what a short timing said the plan would take (no budget; never changes it)  # steps and epochs planned before a time budget cut them
-    )
+    expected_s: float | None = None  # what a short timing said the plan would take (no budget; never changes it)
+    history: str = "history.csv"  # the validation history's file in the folder (one per candidate)
 
 
 @dataclass
@@ -187,8 +186,11 @@ def finetune(
     """
     run = _start(cfg, data, Path(output), classes=classes, overwrite=overwrite, resume=resume)
     _plan(run, resume=resume, overwrite=overwrite)
-    built = _build(run)
-    trainer, train_out, best, note = _train(run, built)
+    if run.recipe is not None and len(run.recipe.candidates) > 1:
+        built, (trainer, train_out, best, note) = _train_candidates(run)
+    else:
+        built = _build(run)
+        trainer, train_out, best, note = _train(run, built)
     return FinetuneResult(Path(output), _save(run, built, trainer, train_out, best, note))
 
 
@@ -247,7 +249,12 @@ def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:
         " (autocast; weights and optimizer state in fp32)" if cfg.precision != "fp32" else "",
     )
     run.identity = {"settings": json_ready(cfg.to_dict()), "data": run.identity["data"]}
-    if resume:
+    if resume and run.recipe is not None and len(run.recipe.candidates) > 1:
+        log.warning(
+            "--resume: this run trains %d candidates one after the other; starting afresh", len(run.recipe.candidates)
+        )
+        run.output = _start_folder_once(run.final, overwrite=overwrite, resume=False)
+    elif resume:
         run.checkpoint, run.saved_state, run.plan = _resume_point(run.output, run.identity)
         if run.checkpoint is None:  # nothing to continue: start afresh, without what the stopped run left
             run.output = _start_folder_once(run.final, overwrite=overwrite, resume=False)
@@ -274,6 +281,7 @@ def _recipe(run: _Run) -> Recipe | None:
         cfg.time_budget,  # recorded only: the plan is the data's, an explicit budget caps it below
         # the user's architecture values (e.g. channels) are not the pretrained checkpoint's; added layers start new
         from_scratch=not starts_pretrained(cfg.model_config, cfg.from_scratch),
+        candidates=not cfg.model_config and not cfg.time_budget,  # the user chose the architecture, or a deadline
     )
     if recipe_checkpoint:  # e.g. the CNN that `dnalm pretrain --model pos-cnn-cpu` wrote: its weights, our settings
         recipe = for_checkpoint(recipe, cfg.model)
@@ -354,6 +362,58 @@ def _build(run: _Run) -> _Built:
     return _Built(model, tok, spec, max_length, train_ds, dev_ds, (train_trunc, dev_trunc), loss_func)
 
 
+def _train_candidates(run: _Run):
+    """Each candidate architecture of the recipe trained in turn from the same seed; the one with the best validation
+    metric is kept (selection on validation only). Every candidate's result goes into ``recipe.json``, its validation
+    history into ``history-candidateN.csv``/``.json`` (the kept one's also into ``history.csv``/``.json``)."""
+    from transformers import set_seed
+
+    base, greater = run.recipe, run.task.greater_is_better(run.cfg.metric_for_best_model)
+    results, kept = [], None
+    for i, config in enumerate(base.candidates):
+        set_seed(run.cfg.seed)
+        t0 = time.time()
+        run.recipe, run.plan, run.history = (
+            dataclasses.replace(base, model_config={**base.model_config, **config}),
+            None,
+            f"history-candidate{i}.csv",
+        )
+        built = _build(run)
+        trained = _train(run, built)
+        score = trained[2].best
+        results.append(
+            {
+                "model_config": run.recipe.model_config,
+                f"best_validation_{run.cfg.metric_for_best_model}": score,
+                "best_step": trained[2].best_step,
+                "steps_run": trained[0].state.global_step,
+            }
+        )
+        log.info(
+            "candidate %d (%s): best validation %s %s (trained in %.0f s)",
+            i,
+            config or "as it is",
+            run.cfg.metric_for_best_model,
+            score,
+            time.time() - t0,
+        )
+        if kept is None or (
+            score is not None and (kept[0] is None or (score > kept[0] if greater else score < kept[0]))
+        ):
+            kept = (score, i, built, trained)  # the first, unless a later one validates better
+        del built, trained
+    _, chosen, built, trained = kept
+    for i, result in enumerate(results):
+        result["chosen"] = i == chosen
+    run.recipe = dataclasses.replace(base, model_config=results[chosen]["model_config"], candidates=results)
+    log.info("kept candidate %d (%s), chosen on validation", chosen, results[chosen]["model_config"] or "as it is")
+    if distributed.is_main():
+        for suffix in (".csv", ".json"):
+            shutil.copyfile(run.output / f"history-candidate{chosen}{suffix}", run.output / f"history{suffix}")
+        run.recipe.save(run.output / "recipe.json")
+    return built, trained
+
+
 def _schedule(run: _Run, built: _Built) -> tuple[int, int, float | None, str | None]:
     """Steps, steps between validations, the budget's deadline and its note: planned from the settings,
     capped by ``time_budget`` when it is set, or the plan a resumed run made."""
@@ -410,7 +470,7 @@ def _callbacks(run: _Run, built: _Built, eval_steps: int, deadline: float | None
     best = BestModel(
         cfg.metric_for_best_model, greater, patience or None, anneal_steps=round(cfg.anneal_epochs * steps_per_epoch)
     )
-    history = History(run.output / "history.csv")
+    history = History(run.output / run.history)
     callbacks = [history, best] + ([TimeBudget(deadline)] if deadline is not None else [])
     average = WeightAverage(built.model, cfg.ema_decay) if cfg.ema_decay else None
     if average is not None:
@@ -507,6 +567,8 @@ def _summary(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
     return {
         "model": cfg.model,
         "recipe": run.recipe is not None,
+        "model_config": {**(run.recipe.model_config if run.recipe else {}), **cfg.model_config},
+        "candidates": (run.recipe.candidates or None) if run.recipe else None,  # each one's validation result
         "from_scratch": cfg.from_scratch or built.spec is not None,
         "validation": run.val_note,
         "n_train": len(run.train),
