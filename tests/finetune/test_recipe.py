@@ -84,6 +84,7 @@ def test_auto_is_deterministic_and_records_its_choices(tmp_path):
     chosen = r1["candidates"].index(kept)
     history = (tmp_path / "a" / "history.csv").read_text()
     assert history == (tmp_path / "a" / f"history-candidate{chosen}.csv").read_text()
+    assert "| kept |" in (tmp_path / "a" / "README.md").read_text()  # the model card shows the candidates
     saved = (tmp_path / "a" / "dnalm_config.yaml").read_text()
     assert "learning_rate: 0.002" in saved and "ema_decay:" in saved and "batch_size: 32" in saved
     expected = resolve_precision("auto")  # bf16 on a CPU with AVX512-BF16/AMX, else fp32

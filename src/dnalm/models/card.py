@@ -180,8 +180,10 @@ def _recipe(settings: dict, recipe_file: Path | None, summary: dict) -> str:
     shown = {k: v for k, v in settings.items() if not isinstance(v, dict | list) and v is not None}
     lines += ["| setting | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in shown.items())]
     for key in ("model_config", "trainer"):
-        if settings.get(key):
-            lines.append(f"| {key} | `{json.dumps(settings[key], default=str)}` |")
+        value = summary.get(key) if key == "model_config" and summary.get(key) else settings.get(key)
+        if value:
+            lines.append(f"| {key} | `{json.dumps(value, default=str)}` |")
+    lines += _candidates(summary.get("candidates"))
     run = f"{summary.get('steps_run')} optimizer steps of {summary.get('steps_planned')} planned"
     if summary.get("epochs_run") is not None:
         run += f" ({summary['epochs_run']:.2f} epochs)"
@@ -189,6 +191,30 @@ def _recipe(settings: dict, recipe_file: Path | None, summary: dict) -> str:
     if summary.get("time_budget_note"):
         lines.append(f"Time budget {summary.get('time_budget_s')} s: {summary['time_budget_note']}.")
     return "\n".join(lines)
+
+
+def _candidates(candidates: list[dict] | None) -> list[str]:
+    """The architectures the recipe trained on small data, each one's best validation result, and the one kept."""
+    if not candidates:
+        return []
+    metric = next((k for k in candidates[0] if k.startswith("best_validation_")), None)
+    rows = [
+        f"| `{json.dumps(c['model_config'])}` | {_number(c.get(metric))} | {c.get('best_step')} | {'kept' if c.get('chosen') else ''} |"
+        for c in candidates
+    ]
+    head = f"| candidate architecture | {metric or 'best validation'} | best step | |"
+    return [
+        "",
+        "Candidates, trained in turn from the same seed and chosen on validation:",
+        "",
+        head,
+        "|---|---|---|---|",
+        *rows,
+    ]
+
+
+def _number(value) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def _metric_table(metrics: dict[str, float], note: str) -> str:
