@@ -379,3 +379,28 @@ def test_commands_that_load_a_classifier_refuse_a_typo_and_a_model_without_a_hea
     for command in ("predict", "scan"):
         r = CliRunner().invoke(app, [command, "dnalm-cnn", str(tmp_path / "x.fa"), "-o", str(tmp_path / "o.tsv")])
         assert r.exit_code == 2 and "holds no trained classifier" in r.output, r.output
+
+
+def test_class_fastas_work_in_every_command_that_takes_them(tata_model, tmp_path):
+    """``--class LABEL=FASTA`` reached the library as a list of label names (typer turned the callback's dict back
+    into a list), so every command that takes it failed with an AttributeError."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+
+    (tmp_path / "yes.fa").write_text("".join(f">y{i}\n{'ACGTTATAAAAG' * 5}\n" for i in range(12)))
+    (tmp_path / "no.fa").write_text("".join(f">n{i}\n{'GGCCGGCCAATT' * 5}\n" for i in range(12)))
+    classes = ["--class", f"1={tmp_path / 'yes.fa'}", "--class", f"0={tmp_path / 'no.fa'}"]
+    runs = [
+        ["tokenizer", "check", tata_model, *classes],
+        ["evaluate", tata_model, *classes, "-o", tmp_path / "eval"],
+        ["finetune", *classes, "-o", tmp_path / "model", "--model", "pos-cnn", "--epochs", "1", "--precision", "fp32"],
+    ]
+    for args in runs:
+        res = CliRunner().invoke(app, [str(a) for a in args])
+        assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["n_predictions"] == 24
+    res = CliRunner().invoke(app, ["tokenizer", "check", tata_model, "--class", "yes.fa"])
+    assert res.exit_code == 2 and "--class takes LABEL=FASTA" in res.output

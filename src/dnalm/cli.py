@@ -59,12 +59,7 @@ app.add_typer(synth_app, name="synth")
 
 OutDir = Annotated[Path, typer.Option("-o", "--output", help="Output directory.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)]
-Classes = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--class", help="LABEL=FASTA, one per class (instead of DATA's own labels).", callback=parse_class_files
-    ),
-]
+Classes = Annotated[list[str] | None, typer.Option("--class", help="LABEL=FASTA, one per class (not DATA's labels).")]
 
 _STATE = {"debug": False}
 
@@ -154,7 +149,9 @@ def tokenizer_check(
     from dnalm.tokenizers.build import check_tokenizer_on, format_check
 
     columns = {"sequence_column": sequence_column, "label_column": label_column}
-    report = check_tokenizer_on(tokenizer, data, split, classes=classes, max_length=max_length, **columns)
+    report = check_tokenizer_on(
+        tokenizer, data, split, classes=parse_class_files(classes), max_length=max_length, **columns
+    )
     typer.echo(json.dumps(report, indent=2) if as_json else format_check(report))
 
 
@@ -194,7 +191,9 @@ def finetune(
     from dnalm.finetune.train import finetune as run
 
     cfg = FinetuneConfig.load(config, **overrides)
-    typer.echo(run(cfg, data, output, classes=classes, overwrite=overwrite, resume=resume).describe(output))
+    typer.echo(
+        run(cfg, data, output, classes=parse_class_files(classes), overwrite=overwrite, resume=resume).describe(output)
+    )
 
 
 @app.command()
@@ -210,7 +209,7 @@ def evaluate(
     from dnalm.apply.evaluate import describe
     from dnalm.apply.evaluate import evaluate as run
 
-    metrics = run(model, data, output, classes=classes, **overrides)
+    metrics = run(model, data, output, classes=parse_class_files(classes), **overrides)
     if metrics:  # empty in the other processes of a multi-process run: the main process reports
         typer.echo(describe(metrics, output))
 
