@@ -402,5 +402,5 @@ def test_class_fastas_work_in_every_command_that_takes_them(tata_model, tmp_path
         res = CliRunner().invoke(app, [str(a) for a in args])
         assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["n_predictions"] == 24
-    res = CliRunner().invoke(app, ["tokenizer", "check", tata_model, "--class", "yes.fa"])
-    assert res.exit_code == 2 and "--class takes LABEL=FASTA" in res.output
+    res = CliRunner().invoke(app, ["tokenizer", "check", str(tata_model), "--class", "yes.fa"])
+    assert res.exit_code == 2 and "--class takes LABEL=FASTA" in res.output, res.output
