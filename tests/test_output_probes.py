@@ -342,3 +342,28 @@ def test_a_log_inside_the_output_folder_is_the_users_file(work):
         _ok(["--log-file", "d/run.log", "synth", "tata", "-o", "d", "--n", "40", *extra])
     assert "run.log" not in json.loads((work / "d" / ".dnalm.json").read_text())["files"]
     assert (work / "d" / "run.log").read_text().startswith("INFO ")
+
+
+def test_finetune_never_writes_over_the_model_it_starts_from(tata_model, tata_dir, tmp_path):
+    import shutil
+
+    start = tmp_path / "start"
+    shutil.copytree(tata_model, start)
+    (tmp_path / "start-link").symlink_to(start)
+    for out in (start, tmp_path / "start-link"):
+        _refused(tmp_path, [*_cnn(tata_dir, out, "--overwrite"), "--model", start], "is the input")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["scan", "{model}", "in.fa", "-o", "p.bg", "--peaks", "p.bg"],
+        ["scan", "{model}", "in.fa", "-o", "q.bg", "--bigwig", "./q.bg"],
+        ["audit", "{data}", "--tokenizer", "none", "--dedup", "D", "-o", "D"],
+        ["audit", "{data}", "--tokenizer", "none", "--dedup", "D", "-o", "D/audit.json"],
+    ],
+    ids=["scan peaks", "scan bigwig", "audit dedup", "audit inside dedup"],
+)
+def test_two_outputs_of_one_command_on_one_path_are_refused_before_any_work(tata_model, tata_dir, work, args):
+    fill = {"{model}": tata_model, "{data}": tata_dir}
+    _refused(work, [fill.get(a, a) for a in args], "are one path")

@@ -35,7 +35,7 @@ from dnalm.finetune.trainer import (
     with_lora,
 )
 from dnalm.io.files import json_ready, start_folder, write_json
-from dnalm.io.outputs import Output, claims, install_folder
+from dnalm.io.outputs import Output, claims, install_folder, local
 from dnalm.models.card import write_finetune_card
 from dnalm.models.ref import ModelRef
 from dnalm.runtime import distributed
@@ -157,7 +157,7 @@ class _Built:
 @claims(
     "finetune",
     lambda a: {
-        "inputs": [a["data"], *(a["classes"] or {}).values()],
+        "inputs": [a["data"], *(a["classes"] or {}).values(), *local(a["cfg"].model)],  # a model folder too
         "outputs": [Output(a["output"], "model", rerun="refuse", staged=True)],
         "overwrite": a["overwrite"],
         "resume": a["resume"],

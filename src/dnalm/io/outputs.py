@@ -62,6 +62,7 @@ __all__ = [
     "claim",
     "claims",
     "install_folder",
+    "local",
     "log_to",
     "read_marker",
 ]
@@ -138,6 +139,24 @@ def _check_against_inputs(given: str | Path, out: Path, folder: bool, inputs: li
             raise OutputError(f"output folder {given} contains the input {name}; choose another output folder")
         if not folder and real.is_dir() and real in out.parents and out.exists():
             raise OutputError(f"output {given} would replace {out.name} in the input folder {name}; write elsewhere")
+
+
+def local(*names) -> list[str]:
+    """Those of ``names`` that are paths on this machine (a model argument may also be a preset or a hub id): the
+    inputs a command that takes a model declares, so that no output is written over the model it reads."""
+    return [str(n) for n in names if n is not None and os.path.lexists(os.path.expanduser(str(n)))]
+
+
+def _check_outputs_apart(outputs: list) -> None:
+    """Two outputs of one command that are one path, or a file output inside a folder output, would overwrite
+    each other's result after the work is done: refused before it."""
+    for i, (a, real_a) in enumerate(outputs):
+        for b, real_b in outputs[i + 1 :]:
+            inside = (a.kind != "file" and _within(real_b, real_a)) or (b.kind != "file" and _within(real_a, real_b))
+            if real_a == real_b or _same_file(real_a, real_b) or inside:
+                raise OutputError(
+                    f"outputs {a.path} and {b.path} are one path (or one inside the other); give each its own"
+                )
 
 
 def log_to(path: str | Path | None) -> logging.Handler | None:
@@ -343,6 +362,7 @@ class Claim:
     def __enter__(self) -> Claim:
         from dnalm.runtime.distributed import is_main
 
+        _check_outputs_apart(self.outputs)
         for o, real in self.outputs:
             _check_against_inputs(o.path, real, o.kind != "file", self.inputs)
         _check_logs(self.inputs, self.outputs)

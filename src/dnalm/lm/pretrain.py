@@ -24,7 +24,7 @@ import numpy as np
 
 from dnalm.finetune.config import check_keys, check_trainer_settings, load_yaml
 from dnalm.io.files import write_json
-from dnalm.io.outputs import Output, claims, read_marker
+from dnalm.io.outputs import Output, claims, local, read_marker
 from dnalm.models.card import write_pretrain_card
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_loss_curve
@@ -365,7 +365,7 @@ def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
 @claims(
     "pretrain",
     lambda a: {
-        "inputs": [a["corpus_path"]] if isinstance(a["corpus_path"], str | Path) else [],
+        "inputs": ([a["corpus_path"]] if isinstance(a["corpus_path"], str | Path) else []) + local(a["cfg"].model),
         "outputs": [Output(a["output"], "pretrain", rerun="continue")],
         "overwrite": a["overwrite"],
         "resume": a["resume"],
