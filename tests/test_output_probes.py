@@ -367,3 +367,30 @@ def test_finetune_never_writes_over_the_model_it_starts_from(tata_model, tata_di
 def test_two_outputs_of_one_command_on_one_path_are_refused_before_any_work(tata_model, tata_dir, work, args):
     fill = {"{model}": tata_model, "{data}": tata_dir}
     _refused(work, [fill.get(a, a) for a in args], "are one path")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["predict", "{model}", "in.fa", "-o", "{out}"],
+        ["scan", "{model}", "in.fa", "-o", "{out}"],
+        ["scan", "{model}", "in.fa", "-o", "s.bg", "--peaks", "{out}"],
+        ["audit", "{data}", "--tokenizer", "none", "-o", "{out}"],
+    ],
+    ids=["predict", "scan", "scan peaks", "audit"],
+)
+def test_an_existing_file_is_replaced_only_if_the_same_command_wrote_it(tata_model, tata_dir, work, args):
+    fill = {"{model}": tata_model, "{data}": tata_dir}
+    (work / "notes.txt").write_text("the user's notes")
+    _refused(work, [fill.get(a, "notes.txt" if a == "{out}" else a) for a in args], "a file dnalm did not write")
+    ours = [fill.get(a, "ours.out" if a == "{out}" else a) for a in args]
+    _ok(ours)
+    _ok(ours)  # a rerun replaces its own result
+    _ok([fill.get(a, "notes.txt" if a == "{out}" else a) for a in args] + ["--overwrite"])
+    ledger = json.loads((work / ".dnalm-files.json").read_text())
+    assert ledger["notes.txt"]["command"] == ledger["ours.out"]["command"] == args[0]
+
+
+def test_one_commands_result_is_not_replaced_by_another_command(tata_model, work):
+    _ok(["predict", tata_model, "in.fa", "-o", "result.tsv"])
+    _refused(work, ["scan", tata_model, "in.fa", "-o", "result.tsv"], "is the result of `dnalm predict`")

@@ -215,7 +215,7 @@ def evaluate(
 
 
 @app.command()
-@cli_options(PredictSettings)
+@cli_options(PredictSettings, overwrite=True)
 def predict(
     model: Annotated[str, typer.Argument(help="Fine-tuned model folder.")],
     input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences (a genome with --regions).")],
@@ -229,7 +229,7 @@ def predict(
 
 
 @app.command()
-@cli_options(ScanSettings)
+@cli_options(ScanSettings, overwrite=True)
 def scan(
     model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
     genome: Annotated[Path, typer.Argument(help="Genome FASTA or FASTA.gz (any number of contigs).")],
@@ -247,7 +247,7 @@ def scan(
 
 
 @app.command()
-@cli_options(VariantSettings)
+@cli_options(VariantSettings, overwrite=True)
 def variants(
     model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder (or a masked LM: zero-shot).")],
     vcf: Annotated[Path, typer.Argument(help="VCF or VCF.gz (read with cyvcf2).")],
@@ -341,7 +341,7 @@ def pretrain(
 
 
 @app.command("lm-eval")
-@cli_options(LmEvalSettings)
+@cli_options(LmEvalSettings, overwrite=True)
 def lm_eval_cmd(
     model: Annotated[str, typer.Argument(help="Masked-LM model folder, or dnalm-mini.")],
     corpus: Annotated[Path, typer.Argument(help="Corpus folder from dnalm corpus (its validation split).")],
@@ -370,7 +370,7 @@ def fill_mask_cmd(
 
 
 @app.command()
-@cli_options(EmbedSettings)
+@cli_options(EmbedSettings, overwrite=True)
 def embed(
     model: Annotated[str, typer.Argument(help="Transformer model folder or hub id.")],
     input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences.")],
@@ -436,11 +436,12 @@ def report(
     output: OutDir = Path("report.html"),
     pretrain: Annotated[list[Path] | None, typer.Option(help="Pretraining run folder(s) to include.")] = None,
     title: str | None = None,
+    overwrite: Overwrite = False,
 ):
     """Self-contained HTML report (plots embedded) plus Markdown and PNGs."""
     from dnalm.experiment.report import build_report
 
-    out = build_report(runs, output, pretrain=pretrain, title=title)
+    out = build_report(runs, output, pretrain=pretrain, title=title, overwrite=overwrite)
     typer.echo(f"wrote {out['html']} and {out['markdown']} ({out['n_figures']} figures in {out['figures']})")
 
 

@@ -248,6 +248,7 @@ def predict_file(
     sequence_column: str | None = None,
     label_column: str | None = None,
     regions: list[str] | None = None,
+    overwrite: bool = False,
 ) -> int:
     """Predict every sequence of a FASTA/CSV/TSV file; writes TSV/CSV with one row per input.
 

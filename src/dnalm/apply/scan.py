@@ -122,6 +122,7 @@ def scan_genome(
     block: int = BLOCK,
     regions: list[str] | None = None,
     target: str | None = None,
+    overwrite: bool = False,
 ) -> ScanResult:
     """Score every clean window of every contig of ``genome`` (or only of ``regions``: BED files and
     ``chr:start-end``, read from the indexed genome); write the bedGraph ``output`` (genome coordinates),

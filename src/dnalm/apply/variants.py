@@ -122,6 +122,7 @@ def score_variants(
     batch_size: int = 256,
     trust_remote_code: bool = False,
     target: str | None = None,
+    overwrite: bool = False,
 ) -> dict:
     """Score every variant of ``vcf`` against ``genome`` with a two-class model; write ``output``
     (TSV with :data:`COLUMNS`; ``.vcf``/``.vcf.gz``: the input records with the scores in INFO fields)

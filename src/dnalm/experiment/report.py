@@ -248,7 +248,12 @@ def _report_claim(runs_dir, output, pretrain) -> dict:
 
 @claims("report", lambda a: _report_claim(a["runs_dir"], a["output"], a["pretrain"]))
 def build_report(
-    runs_dir: str | Path, output: str | Path, *, pretrain: list[str | Path] | None = None, title: str | None = None
+    runs_dir: str | Path,
+    output: str | Path,
+    *,
+    pretrain: list[str | Path] | None = None,
+    title: str | None = None,
+    overwrite: bool = False,
 ) -> dict:
     """Write ``output`` (HTML, plots embedded) and ``output`` with ``.md`` (Markdown, PNGs in
     ``report_files/``). Returns the paths written."""

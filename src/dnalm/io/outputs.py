@@ -28,6 +28,10 @@ costly (``rerun="refuse"``: a fine-tuned model, a pretraining run), refused unle
 as transformers' example scripts refuse a non-empty ``output_dir``; ``rerun="continue"`` (a benchmark)
 keeps it for the run to continue.
 
+An output **file** that exists is replaced only when an earlier run of the same command wrote it: each folder that
+holds dnalm's output files keeps a ledger, ``.dnalm-files.json`` (the name of each file, the command that wrote it
+and when). Any other existing file (the user's, or another command's result) is refused unless ``overwrite``.
+
 Symbolic links, one rule: **an output given as a symbolic link is written at the link's target, and the link
 is kept.** The target is what is checked, locked and marked; :meth:`Claim.path` gives it.
 
@@ -69,6 +73,8 @@ __all__ = [
 
 #: The marker file of a folder dnalm wrote.
 MARKER = ".dnalm.json"
+#: The ledger of the output files dnalm wrote in a folder (see the module).
+LEDGER = ".dnalm-files.json"
 #: Kinds of folder dnalm wrote before markers existed, and the file that says so.
 LEGACY_MARKERS = {"model": "dnalm_config.yaml", "pretrain": "dnalm_pretrain.yaml", "benchmark": "benchmark.json"}
 _LOCK_SUFFIX = ".dnalm-lock"
@@ -237,7 +243,7 @@ def read_marker(folder: str | Path) -> dict | None:
 
 def _ours(name: str) -> bool:
     """dnalm's own bookkeeping in a folder: the marker, locks, temporary files of atomic writes."""
-    return name == MARKER or name.endswith(_LOCK_SUFFIX) or ".partial-" in name
+    return name in (MARKER, LEDGER) or name.endswith(_LOCK_SUFFIX) or ".partial-" in name
 
 
 def _entries(folder: Path) -> set[str]:
@@ -284,6 +290,38 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
             + ", or choose another folder"
         )
     return users, listed
+
+
+def _ledger(folder: Path) -> dict:
+    try:
+        value = json.loads((folder / LEDGER).read_text(encoding="utf-8"))
+        return value if isinstance(value, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _check_file(given, out: Path, command: str, overwrite: bool | None) -> None:
+    """An existing output file is replaced only when the same command wrote it (the folder's ledger) or with
+    ``overwrite``; a device such as ``/dev/null`` is written as it is."""
+    if overwrite or not out.is_file():
+        return
+    wrote = _ledger(out.parent).get(out.name, {})
+    if wrote.get("command") != command:
+        what = f"the result of `dnalm {wrote['command']}`" if wrote.get("command") else "a file dnalm did not write"
+        how = ", or pass --overwrite to replace it" if overwrite is not None else ""
+        raise OutputError(f"output {given} exists and is {what}; choose another name{how}")
+
+
+def _enter_ledger(out: Path, command: str) -> None:
+    """Note in the folder's ledger that ``command`` wrote ``out`` (so that its next run may replace it)."""
+    from dnalm.io.files import write_json
+
+    entries = _ledger(out.parent)
+    entries[out.name] = {"command": command, "written": time.strftime("%FT%T%z")}
+    try:
+        write_json(out.parent / LEDGER, entries)
+    except OSError as err:
+        log.warning("could not write %s: %s", out.parent / LEDGER, err)
 
 
 def _lock_path(out: Path) -> Path:
@@ -354,6 +392,7 @@ class Claim:
         self._paths = {str(o.path): real for o, real in self.outputs}
         self._users: dict[Path, set[str]] = {}
         self._locks: list[Path] = []
+        self._files: list[Path] = []  # output files checked here (the main process): noted in their folder's ledger
 
     def path(self, given: str | Path) -> Path:
         """The path to write for the output given as ``given`` (a symbolic link's target)."""
@@ -382,6 +421,8 @@ class Claim:
         if o.kind == "file":
             check_output_file(real)
             self._locks.append(_lock(real, o.path, self.command))
+            _check_file(o.path, real, self.command, self.overwrite)
+            self._files.append(real)
             return
         if _lock_path(real) in _HELD:  # an outer claim of this process checked it (benchmark -> search)
             self._locks.append(_lock(real, o.path, self.command))
@@ -404,6 +445,9 @@ class Claim:
         self._release(failed=kind is not None)
 
     def _release(self, failed: bool = False, mark: bool = True) -> None:
+        for real in self._files if mark and not failed else ():
+            if real.is_file():
+                _enter_ledger(real, self.command)
         for o, real in self.outputs if mark else ():
             # a staged run that failed never touched the folder (NAME.partial holds its files): its marker stays
             if o.kind != "file" and real in self._users and real.is_dir() and not (failed and o.staged):
@@ -438,7 +482,8 @@ def claims(command: str, spec, *, resolve: tuple[str, ...] = ("output",)):
     """Decorate a library function to run inside ``claim(command, **spec(arguments))``.
 
     ``spec`` gets the call's arguments by name (defaults filled in) and returns ``claim``'s keyword
-    arguments; the arguments named in ``resolve`` are passed on as the paths to write (links followed).
+    arguments (``overwrite``: the function's own argument of that name, when it has one); the arguments named in
+    ``resolve`` are passed on as the paths to write (links followed).
     """
 
     def wrap(fn):
@@ -448,7 +493,10 @@ def claims(command: str, spec, *, resolve: tuple[str, ...] = ("output",)):
         def wrapper(*args, **kwargs):
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
-            with claim(command, **spec(bound.arguments)) as c:
+            given = spec(bound.arguments)
+            if "overwrite" in signature.parameters:  # the function's own --overwrite
+                given.setdefault("overwrite", bound.arguments["overwrite"])
+            with claim(command, **given) as c:
                 for name in resolve:
                     if bound.arguments.get(name) is not None:
                         bound.arguments[name] = c.path(bound.arguments[name])

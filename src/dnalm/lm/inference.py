@@ -266,6 +266,7 @@ def embed_file(
     batch_size: int = 64,
     trust_remote_code: bool = False,
     sequence_column: str | None = None,
+    overwrite: bool = False,
 ) -> str:
     """``dnalm embed``: one embedding per sequence of a FASTA/CSV/TSV file, to ``.npy`` or ``.parquet``;
     returns what the command prints."""

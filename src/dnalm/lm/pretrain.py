@@ -663,7 +663,12 @@ class LmEvalSettings:
 
 @claims("lm-eval", lambda a: {"inputs": [a["model_dir"], a["corpus_path"]], "outputs": [Output(a["output"])]})
 def score_language_model(
-    model_dir: str | Path | ModelRef, corpus_path: str | Path, output: str | Path, **settings
+    model_dir: str | Path | ModelRef,
+    corpus_path: str | Path,
+    output: str | Path,
+    *,
+    overwrite: bool = False,
+    **settings,
 ) -> dict:
     """Per-base held-out metrics of a saved masked LM on a corpus's validation windows, beside the
     references fitted on its training segments: what ``dnalm pretrain`` writes at its end
