@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from dnalm.cli import app
@@ -159,3 +160,26 @@ def test_the_commands_named_for_early_imports_and_processes_exist():
     names = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
     assert set(MODEL_COMMANDS) <= names and set(MULTI_PROCESS_COMMANDS) <= names
     assert {"audit", "report", "corpus", "models"} & set(MODEL_COMMANDS) == set()  # these never import torch
+
+
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (["scan", "model", "g.fa", "--stride", "abc"], "--stride"),
+        (["scan", "model", "g.fa", "--stride", "5.5"], "--stride"),
+        (["predict", "model", "in.fa", "--windw", "5"], "--windw"),
+        (["scan", "model"], "genome"),
+        (["predcit"], "predict"),
+        (["synth", "tata", "-o", "d", "--seed"], "--seed"),
+        (["finetune", "data", "--learning-rate", "inf"], "--learning-rate"),
+        (["finetune", "data", "--learning-rate", "1e300"], "--learning-rate"),
+        (["finetune", "data", "--epochs", "nan"], "--epochs"),
+        (["tokenizer", "bpe", "x.fa", "-o", "b", "--vocab-size", "1000000000"], "--vocab-size"),
+    ],
+)
+def test_a_mistyped_option_or_an_impossible_value_is_one_error_line(tmp_path, monkeypatch, args, named):
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, args)
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert res.exit_code == 2 and len(lines) == 1 and lines[0].startswith("error"), res.output
+    assert named in lines[0] and not list(tmp_path.iterdir())

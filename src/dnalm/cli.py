@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 import typer.core
 
+from dnalm import __version__
 from dnalm.apply.settings import EvaluateSettings, PredictSettings, ScanSettings, VariantSettings
 from dnalm.audit import AuditSettings
 from dnalm.finetune.config import FinetuneConfig
@@ -31,6 +32,9 @@ class _Commands(typer.core.TyperGroup):
         try:
             return super().invoke(ctx)
         except Exception as err:
+            if line := process.usage_error(err, ctx.command_path):  # a mistyped option or value
+                typer.echo(line, err=True)
+                raise typer.Exit(2) from None
             if isinstance(err, _CLICK_CONTROL) or _STATE["debug"]:
                 raise
             raise typer.Exit(process.report_error(err)) from None
@@ -50,9 +54,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-tokenizer_app = typer.Typer(
-    help="Build or train a tokenizer into a folder, or check one on data.", no_args_is_help=True
-)
+tokenizer_app = typer.Typer(help="Build or train a tokenizer, or check one on data.", no_args_is_help=True)
 synth_app = typer.Typer(help="Write synthetic labelled DNA (train.csv, dev.csv, test.csv).", no_args_is_help=True)
 app.add_typer(tokenizer_app, name="tokenizer")
 app.add_typer(synth_app, name="synth")
@@ -66,8 +68,6 @@ _STATE = {"debug": False}
 
 def _version(value: bool) -> None:
     if value:
-        from dnalm import __version__
-
         typer.echo(f"dnalm {__version__}")
         raise typer.Exit()
 

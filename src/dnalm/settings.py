@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import math
 import typing
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -97,6 +98,8 @@ def check_fields(obj) -> None:
         bounds = f.metadata.get("bounds") or {}
         if bounds and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise ValueError(f"{where} must be a number; got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):  # inf passes any lower bound; nan every test
+            raise ValueError(f"{where} must be a finite number; got {value!r}")
         if not all(_TESTS[key][0](value, bound) for key, bound in bounds.items()):
             raise ValueError(f"{where} must be {_range_text(bounds)}; got {value!r}")
 

@@ -55,7 +55,7 @@ class FinetuneConfig:
         None, "Passes over the training data.", gt=0, shown_default="8-30 by the recipe for auto, else 10"
     )
     learning_rate: float | None = setting(
-        None, "Peak AdamW learning rate.", gt=0, shown_default="2e-3 by the recipe for auto, else the preset's"
+        None, "Peak AdamW learning rate.", gt=0, le=1, shown_default="2e-3 by the recipe for auto, else the preset's"
     )
     batch_size: int | None = setting(
         None, "Training batch (all processes together).", ge=1, shown_default="32-128 by the recipe, else the preset's"

@@ -70,7 +70,7 @@ class PretrainConfig:
         cli_type=str,
     )
     batch_size: int = setting(32, "Training batch (all processes together).", ge=1)
-    learning_rate: float = setting(5e-4, "Peak AdamW learning rate.", gt=0)
+    learning_rate: float = setting(5e-4, "Peak AdamW learning rate.", gt=0, le=1)
     warmup_steps: float = setting(0.1, "Warmup: a fraction of max_steps if < 1, else steps.", ge=0, cli=False)
     lr_scheduler: str = setting("linear", "Any transformers scheduler: linear, cosine, ...", cli=False)
     weight_decay: float = setting(0.01, "AdamW weight decay.", ge=0, cli=False)
@@ -652,7 +652,7 @@ class LmEvalSettings:
     """``dnalm lm-eval``: how many held-out windows, how long, the seed of their draw."""
 
     examples: int = setting(1000, "Held-out windows scored.", ge=1)
-    max_length: int | None = setting(None, "Tokens per window.", ge=1, shown_default="as pretrained")
+    max_length: int | None = setting(None, "Tokens per window.", ge=8, shown_default="as pretrained")
     seed: int = setting(42, "Seed of the windows' draw.", ge=0, lt=2**32)
     batch_size: int = setting(32, "Windows scored at a time.", ge=1)
     trust_remote_code: bool = setting(False, "Allow checkpoint code (DNABERT-2). Off by default.")

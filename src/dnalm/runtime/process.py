@@ -131,6 +131,16 @@ def finish(succeeded: bool) -> None:
     gc.freeze()
 
 
+def usage_error(err: Exception, command_path: str) -> str | None:
+    """One line for a mistyped command, option or value (click's usage errors), naming the command; None for any
+    other error (a command called bare still shows its help)."""
+    names = {c.__name__ for c in type(err).__mro__}
+    if "UsageError" not in names or "NoArgsIsHelpError" in names:
+        return None
+    where = err.ctx.command_path if getattr(err, "ctx", None) else command_path
+    return f"error: {where}: {err.format_message()} (see {where} --help)"
+
+
 def report_error(err: Exception) -> int:
     """One line on stderr for an error that ended a command, and the exit status: 2 for the input, settings or
     output (:data:`USER_ERRORS`, ``DataFormatError`` among them), 1 for a fault of dnalm's (named by its type,

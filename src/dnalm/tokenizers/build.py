@@ -40,7 +40,7 @@ class KmerSettings:
 class BpeSettings:
     """A BPE vocabulary trained on DNA (``dnalm tokenizer bpe``; TinyDNABERT's defaults)."""
 
-    vocab_size: int = setting(1024, "Vocabulary size, special tokens included.", ge=10)
+    vocab_size: int = setting(1024, "Vocabulary size, special tokens included.", ge=10, le=1_000_000)
     min_frequency: int = setting(4, "Times a merge must be seen.", ge=1)
     segment_length: int = setting(1000, "Cut long records into pieces of this length.", ge=1)
     max_segments: int = setting(100_000, "Train on a random sample of this many pieces.", ge=1)
