@@ -21,7 +21,7 @@ import numpy as np
 from dnalm.experiment.config import RunKey
 from dnalm.experiment.results import Results, RunRecord, SearchChoice, Trial, load_records, markdown_table
 from dnalm.io.files import write_text
-from dnalm.io.outputs import Output, claims
+from dnalm.io.outputs import Output, claims, read_marker
 from dnalm.plots import (
     plot_comparison,
     plot_curves,
@@ -260,6 +260,8 @@ def build_report(
     runs_dir, output = Path(runs_dir), Path(output)
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"{runs_dir}: no such run folder")
+    if (read_marker(runs_dir) or {}).get("kind") != "benchmark" and not (runs_dir / "results.json").is_file():
+        raise ValueError(f"{runs_dir}: not a folder that `dnalm benchmark` or `dnalm search` wrote; nothing to report")
     output.parent.mkdir(parents=True, exist_ok=True)
     files = output.parent / f"{output.stem}_files"
     page = _Page(files, output.parent)

@@ -292,6 +292,22 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     return users, listed
 
 
+def _stamp(path: Path) -> tuple | None:
+    """What tells whether a file was written again: its inode, size and modification time (None: it is gone)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _snapshot(path: Path) -> dict[Path, tuple | None]:
+    """The stamp of a file, or of every file under a folder (symbolic links are not followed)."""
+    if path.is_dir() and not path.is_symlink():
+        return {p: _stamp(p) for p in path.rglob("*") if not p.is_dir() or p.is_symlink()}
+    return {path: _stamp(path)}
+
+
 def _ledger(folder: Path) -> dict:
     try:
         value = json.loads((folder / LEDGER).read_text(encoding="utf-8"))
@@ -393,6 +409,8 @@ class Claim:
         self._users: dict[Path, set[str]] = {}
         self._locks: list[Path] = []
         self._files: list[Path] = []  # output files checked here (the main process): noted in their folder's ledger
+        self._before: dict[Path, set[str]] = {}  # what each output folder held when claimed
+        self._stale: dict[Path, dict] = {}  # an earlier run's files in each output folder that this one replaces
 
     def path(self, given: str | Path) -> Path:
         """The path to write for the output given as ``given`` (a symbolic link's target)."""
@@ -401,9 +419,9 @@ class Claim:
     def __enter__(self) -> Claim:
         from dnalm.runtime.distributed import is_main
 
-        _check_outputs_apart(self.outputs)
         for o, real in self.outputs:
             _check_against_inputs(o.path, real, o.kind != "file", self.inputs)
+        _check_outputs_apart(self.outputs)
         _check_logs(self.inputs, self.outputs)
         if not is_main():  # the main process checks the folders, locks and marks them
             return self
@@ -435,11 +453,32 @@ class Claim:
         if o.staged:
             self._locks.append(_lock(real.with_name(f"{real.name}.partial"), o.path, self.command))
         self._users[real] = users
+        self._before[real] = _entries(real)
         replace = o.rerun == "replace" or self.overwrite
         if listed and replace and not o.staged and not (self.resume and not self.overwrite):
-            log.info("removing what an earlier dnalm run wrote in %s: %s", o.path, ", ".join(listed))
-            for name in listed:
-                _remove(real / name)
+            self._stale[real] = {n: _snapshot(real / n) for n in listed}  # removed if not rewritten, on success
+
+    def _remove_stale(self, real: Path) -> None:
+        """What an earlier run wrote in ``real`` and this one did not write again: removed only now that this run
+        succeeded (a run that fails leaves the earlier result as it was)."""
+        stale = [
+            path
+            for name, files in self._stale.get(real, {}).items()
+            for path, stamp in files.items()
+            if _stamp(path) == stamp
+        ]
+        if stale:
+            shown = ", ".join(str(p.relative_to(real)) for p in stale[:5]) + (" ..." if len(stale) > 5 else "")
+            log.info("removing what an earlier dnalm run wrote in %s and this one did not: %s", real, shown)
+        for path in stale:
+            _remove(path)
+        for name in self._stale.get(real, {}):  # folders the earlier run wrote, now empty
+            if (real / name).is_dir() and not (real / name).is_symlink():
+                for folder in sorted((p for p in (real / name).rglob("*") if p.is_dir()), reverse=True):
+                    if not any(folder.iterdir()):
+                        folder.rmdir()
+                if not any((real / name).iterdir()):
+                    (real / name).rmdir()
 
     def __exit__(self, kind, *exc) -> None:
         self._release(failed=kind is not None)
@@ -449,8 +488,11 @@ class Claim:
             if real.is_file():
                 _enter_ledger(real, self.command)
         for o, real in self.outputs if mark else ():
-            # a staged run that failed never touched the folder (NAME.partial holds its files): its marker stays
-            if o.kind != "file" and real in self._users and real.is_dir() and not (failed and o.staged):
+            # a run that failed and left the folder as it was (a staged one never touches it): its marker stays
+            if not failed and real in self._stale:
+                self._remove_stale(real)
+            unchanged = failed and (o.staged or _entries(real) == self._before.get(real))
+            if o.kind != "file" and real in self._users and real.is_dir() and not unchanged:
                 self._mark(o, real)
         for lock in self._locks:
             _unlock(lock)
