@@ -420,3 +420,17 @@ def test_a_rerun_that_fails_leaves_the_earlier_result_and_one_that_succeeds_remo
     assert _hashes(work) == before  # nothing removed up front
     _ok(["synth", "tata", "-o", "d", "--n", "40", "--seed", "1"])
     assert not (work / "d" / "extra.csv").exists() and (work / "d" / "train.csv").is_file()
+
+
+def test_repeated_names_are_refused_or_counted(tata_model, work):
+    genome = work / "twice.fa"
+    genome.write_text(">c1\n" + "ACGT" * 50 + "\n>c1\n" + "GGCC" * 50 + "\n")
+    vcf = work / "v.vcf"
+    head = ["##fileformat=VCFv4.2", "##contig=<ID=c1,length=200>", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    vcf.write_text("\n".join([*head, "c1\t5\tv1\tA\tG\t.\t.\t."]) + "\n")
+    _refused(work, ["variants", tata_model, vcf, "--genome", genome, "-o", "v.tsv"], "comes twice in the genome")
+    _refused(work, ["corpus", "in.fa", "./in.fa", "-o", "corpus"], "the same FASTA file is given twice")
+    _refused(work, ["synth", "motif", "-o", "m", "--n", "40", "--motif", "TATAAA", "--rate", "0.01"], "one class only")
+    res = CliRunner().invoke(app, ["predict", str(tata_model), str(genome), "-o", "p.tsv"])
+    assert res.exit_code == 0 and "1 record(s) of" in res.output and "repeat an earlier record's id" in res.output
+    assert len((work / "p.tsv").read_text().splitlines()) == 3  # header and both records

@@ -183,6 +183,11 @@ def synthesize(kind: str, output: str | Path, *, overwrite: bool = False, **sett
     if kind == "motif":
         pwm = read_pwm(s.pwm) if s.pwm else None
         records = motif_dataset(s.n, s.length, motif=s.motif, pwm=pwm, rate=s.rate, gc=s.gc, seed=s.seed)
+        if len({r.label for r in records}) < 2:  # a "labelled" set of one class trains nothing
+            raise ValueError(
+                f"rate (--rate) {s.rate} gives {len(records)} sequences of one class only; choose a rate that leaves "
+                "both classes (0 < n x rate < n)"
+            )
     else:
         records = tata_dataset(s.n, s.length, seed=s.seed)
     n = write_splits(records, output, dev_fraction=s.dev_fraction, test_fraction=s.test_fraction, seed=s.seed)

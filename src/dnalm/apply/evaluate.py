@@ -234,6 +234,30 @@ def strand_average_default(model, requested: bool | None) -> bool:
     return bool(getattr(model.config, "dnalm_reverse_complement_average", False))
 
 
+def _first_pass(records, short, input_path) -> tuple[int, bool, bool]:
+    """How many records, whether any has a label or a description; short inputs and repeated ids are warned
+    about (a repeated id still gets its own row, in input order: joining on the id would mix them up)."""
+    n = 0
+    labelled = described = False
+    seen, repeated = set(), []
+    for n, rec in enumerate(records, 1):
+        labelled, described = labelled or rec.label is not None, described or bool(rec.description)
+        short.add(len(rec.sequence))
+        if rec.id in seen:
+            repeated.append(rec)
+        seen.add(rec.id)
+    short.warn()
+    if repeated:
+        log.warning(
+            "%d record(s) of %s repeat an earlier record's id (first: %r at %s); each has its own row, in input order",
+            len(repeated),
+            input_path,
+            repeated[0].id,
+            repeated[0].where,
+        )
+    return n, labelled, described
+
+
 @claims("predict", lambda a: {"inputs": [a["model_path"], a["input_path"]], "outputs": [Output(a["output"])]})
 def predict_file(
     model_path: str | ModelRef,
@@ -291,13 +315,7 @@ def predict_file(
         _write_per_base(output, zip(records, probs), names, task, labelled=False)
         return len(records)
     # streamed: a first pass reads which columns the file has (nothing is kept), the second scores it
-    labelled = described = False
-    n_records = 0
-    short = ShortInputs(model, tok)
-    for n_records, rec in enumerate(source(), 1):
-        labelled, described = labelled or rec.label is not None, described or bool(rec.description)
-        short.add(len(rec.sequence))
-    short.warn()
+    n_records, labelled, described = _first_pass(source(), ShortInputs(model, tok), input_path)
     waiting: deque = deque()  # records handed to the engine whose scores have not come back yet
 
     def sequences():

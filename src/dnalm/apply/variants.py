@@ -275,9 +275,13 @@ def _genome_pairs(genome: Path, rows: list[list], by_contig: dict[str, list[int]
 
     pairs: list[tuple[int, str, str, int]] = []
     names: list[str] = []
+    seen: set[str] = set()
     wanted = {c: len(ix) for c, ix in by_contig.items()}
     for rec in read_fasta(genome):
+        if rec.id in seen:  # which of the two a variant on it refers to is unknowable
+            raise ValueError(f"{rec.where}: contig {rec.id!r} comes twice in the genome; name each contig once")
         names.append(rec.id)
+        seen.add(rec.id)
         for i in by_contig.pop(rec.id, []):
             _, pos, _, ref, alt = rows[i][:5]
             there = rec.sequence[pos - 1 : pos - 1 + len(ref)]

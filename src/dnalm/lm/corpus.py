@@ -11,6 +11,7 @@ shorter than ``min_length`` is dropped and counted. Segments stream into an Arro
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -49,6 +50,10 @@ def _check_settings(fastas, min_length: int, max_length: int, val_fraction: floa
         raise ValueError(f"val_fraction must be in [0, 1); got {val_fraction}")
     if not fastas:
         raise ValueError("build_corpus needs at least one FASTA file")
+    real = [os.path.realpath(p) for p in fastas]
+    twice = next((p for i, p in enumerate(fastas) if real[i] in real[:i]), None)
+    if twice is not None:  # its segments would be in train and validation both
+        raise ValueError(f"{twice}: the same FASTA file is given twice; give each genome once")
     for path in fastas:  # checked here: inside the datasets generator an error would surface late and wrapped
         if not Path(path).is_file():
             raise FileNotFoundError(
