@@ -183,3 +183,16 @@ def test_a_mistyped_option_or_an_impossible_value_is_one_error_line(tmp_path, mo
     lines = [line for line in res.output.splitlines() if line.strip()]
     assert res.exit_code == 2 and len(lines) == 1 and lines[0].startswith("error"), res.output
     assert named in lines[0] and not list(tmp_path.iterdir())
+
+
+def test_a_settings_file_that_is_not_yaml_is_one_line_naming_its_place(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.yaml").write_text("epochs: [1\n")
+    (tmp_path / "b.yaml").write_text("name: [x\nseeds: {\n")
+    for args, place in (
+        (["finetune", "data", "--config", "c.yaml"], "c.yaml:2:1"),
+        (["benchmark", "b.yaml"], "b.yaml:2"),
+    ):
+        res = runner.invoke(app, args)
+        lines = [line for line in res.output.splitlines() if line.strip()]
+        assert res.exit_code == 2 and len(lines) == 1 and lines[0].startswith(f"error: {place}"), res.output
