@@ -196,3 +196,14 @@ def test_a_settings_file_that_is_not_yaml_is_one_line_naming_its_place(tmp_path,
         res = runner.invoke(app, args)
         lines = [line for line in res.output.splitlines() if line.strip()]
         assert res.exit_code == 2 and len(lines) == 1 and lines[0].startswith(f"error: {place}"), res.output
+
+
+def test_tokenizer_check_takes_a_shipped_model_and_names_what_is_not_a_tokenizer(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fastas").mkdir()
+    (tmp_path / "fastas" / "a.fa").write_text(">a\nACGTACGT\n")
+    assert "train" not in runner.invoke(app, ["tokenizer", "check", "dnalm-mini", "fastas/a.fa"]).output
+    assert runner.invoke(app, ["tokenizer", "check", "dnalm-mini", "fastas/a.fa"]).exit_code == 0
+    for name, why in (("fastas", "no tokenizer in this folder"), ("nosuch", "no such tokenizer"), ("tiny", "preset")):
+        res = runner.invoke(app, ["tokenizer", "check", name, "fastas/a.fa"])
+        assert res.exit_code == 2 and why in res.output and len(res.output.strip().splitlines()) == 1, res.output

@@ -95,8 +95,30 @@ def check_tokenizer(tokenizer: str, records_of, splits: list[str | None], max_le
 
     if max_length is not None and max_length < 1:
         raise ValueError(f"max_length (--max-length) must be >= 1; got {max_length}")
-    tok = load_tokenizer(tokenizer)
+    tok = load_tokenizer(_tokenizer_path(tokenizer))
     return {s or "all": tokenizer_report(tok, (r.sequence for r in records_of(s)), max_length) for s in splits}
+
+
+_TOKENIZER_FILES = ("dnalm_tokenizer.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt")
+
+
+def _tokenizer_path(tokenizer: str) -> str:
+    """Where to load ``tokenizer`` from: a folder, a shipped model's folder, or a hub id. A folder without a
+    tokenizer, or a name that is none of these, is one line before anything is loaded."""
+    from dnalm.models.ref import ModelRef
+
+    path = Path(tokenizer)
+    if path.is_dir() and not any((path / name).is_file() for name in _TOKENIZER_FILES):
+        raise ValueError(f"{tokenizer}: no tokenizer in this folder (none of {', '.join(_TOKENIZER_FILES)})")
+    if path.exists():
+        return tokenizer
+    try:
+        ref = ModelRef.resolve(tokenizer)
+    except ValueError:
+        raise ValueError(f"{tokenizer}: no such tokenizer or model folder, shipped model or hub id") from None
+    if ref.kind == "preset":
+        raise ValueError(f"{tokenizer} is a preset: it has a tokenizer once trained; give a model or tokenizer folder")
+    return ref.path
 
 
 def check_tokenizer_on(
