@@ -76,13 +76,13 @@ def test_predict_killed_mid_write_leaves_no_partial_file(tmp_path):
     fasta = tmp_path / "in.fa"
     fasta.write_text("".join(f">s{i}\n{'ACGTTGCA' * 12}\n" for i in range(12_000)))
     out = tmp_path / "p.tsv"
-    out.write_text("the previous predictions\n")
-    cmd = _dnalm("predict", tmp_path / "m", fasta, "-o", out)
+    out.write_text("the previous predictions\n")  # not dnalm's: --overwrite
+    cmd = _dnalm("predict", tmp_path / "m", fasta, "-o", out, "--overwrite")
     _kill_when(cmd, lambda: any(tmp_path.glob(".p.tsv.partial-*")))  # while the result is being written
     assert out.read_text() == "the previous predictions\n"  # whole, untouched
     from dnalm.apply.evaluate import predict_file
 
-    predict_file(str(tmp_path / "m"), fasta, out)  # the re-run
+    predict_file(str(tmp_path / "m"), fasta, out, overwrite=True)  # the re-run
     assert len(out.read_text().splitlines()) == 12_001
     assert not list(tmp_path.glob(".p.tsv.partial-*"))  # the killed run's temporary file is gone too
 
@@ -102,11 +102,11 @@ def test_scan_killed_mid_genome_leaves_the_previous_track_and_no_partial_file(tm
         ">chr1\n" + np.frombuffer(b"ACGT", dtype=np.uint8)[rng.integers(0, 4, 400_000)].tobytes().decode()
     )
     out = tmp_path / "s.bedGraph"
-    out.write_text("the previous track\n")
-    cmd = _dnalm("scan", tmp_path / "m", genome, "-o", out, "--window", "100", "--stride", "10")
+    out.write_text("the previous track\n")  # not dnalm's: --overwrite
+    cmd = _dnalm("scan", tmp_path / "m", genome, "-o", out, "--window", "100", "--stride", "10", "--overwrite")
     _kill_when(cmd, lambda: any(tmp_path.glob(".s.bedGraph.partial-*")))  # while the genome is being scanned
     assert out.read_text() == "the previous track\n"  # whole, untouched
-    scan_genome(str(tmp_path / "m"), genome, out, window=100, stride=50)  # the re-run
+    scan_genome(str(tmp_path / "m"), genome, out, window=100, stride=50, overwrite=True)  # the re-run
     assert len(out.read_text().splitlines()) > 7_000
     assert not list(tmp_path.glob(".s.bedGraph.partial-*"))  # the killed run's temporary file is gone too
 
