@@ -434,3 +434,9 @@ def test_repeated_names_are_refused_or_counted(tata_model, work):
     res = CliRunner().invoke(app, ["predict", str(tata_model), str(genome), "-o", "p.tsv"])
     assert res.exit_code == 0 and "1 record(s) of" in res.output and "repeat an earlier record's id" in res.output
     assert len((work / "p.tsv").read_text().splitlines()) == 3  # header and both records
+
+
+def test_embed_names_its_ids_file_and_counts_repeated_ids(work):
+    (work / "dup.fa").write_text(">s1\n" + "ACGT" * 10 + "\n>s1\n" + "GGCC" * 10 + "\n")
+    out = _ok(["embed", "dnalm-mini", "dup.fa", "-o", "e.npy"])
+    assert "e.ids.txt" in out and "1 rows repeat an earlier record's id" in out

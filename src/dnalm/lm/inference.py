@@ -285,4 +285,7 @@ def embed_file(
         trust_remote_code=trust_remote_code,
     )
     write_embeddings(vectors, [r.id for r in records], output)
-    return f"wrote {vectors.shape[0]:,} x {vectors.shape[1]} embeddings to {output}"
+    repeated = len(records) - len({r.id for r in records})
+    note = f" ({repeated:,} rows repeat an earlier record's id; rows are in input order)" if repeated else ""
+    ids = f" (ids in {Path(output).with_suffix('.ids.txt')})" if Path(output).suffix == ".npy" else ""
+    return f"wrote {vectors.shape[0]:,} x {vectors.shape[1]} embeddings to {output}{ids}{note}"
