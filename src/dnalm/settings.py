@@ -132,9 +132,9 @@ def _help(f: dataclasses.Field) -> str:
     return f"{text} (default: {shown})" if shown else text
 
 
-#: The help of ``--overwrite`` on every command that writes a folder (see :mod:`dnalm.io.outputs`).
+#: The help of ``--overwrite`` on every command that writes (see :mod:`dnalm.io.outputs`).
 OVERWRITE_HELP = (
-    "Write into OUTPUT even if it holds another dnalm result or files dnalm did not write; only what dnalm wrote "
+    "Write OUTPUT even if it holds another result or a file dnalm did not write; in a folder only what dnalm wrote "
     "there is removed, the user's own files stay."
 )
 

@@ -86,9 +86,9 @@ def fit_budget(probe, budget: float, t0: float, total_steps: int, eval_steps: in
 
 def expected_duration(probe, total_steps: int, eval_steps: int) -> float:
     """Seconds the plan of ``total_steps`` steps (a validation every ``eval_steps``) should take on this machine
-    now, from a three-step ``probe`` (:func:`speed_probe`: it runs on a copy of the model). Logged, with a warning that names ``--time-budget``
-    when it is over :data:`LONG_RUN_S`; the plan is the caller's and stays as it is (a busy machine gives a
-    longer estimate, never another model)."""
+    now, from a three-step ``probe`` (:func:`speed_probe`: it runs on a copy of the model). Logged, with a
+    warning that names ``--time-budget`` when it is over :data:`LONG_RUN_S`; the plan is the caller's and stays as
+    it is (a busy machine gives a longer estimate, never another model)."""
     step_s, eval_s = probe(steps=2, warmup=1)
     n_evals = math.ceil(total_steps / eval_steps)
     expected = total_steps * step_s + n_evals * eval_s
