@@ -325,3 +325,26 @@ def test_a_checkpoint_takes_attention_layers_and_keeps_its_own_weights():
     assert torch.equal(new.norm.weight, torch.ones_like(new.norm.weight))  # initialised, not left as loaded
     with pytest.raises(ValueError, match="'channels' would change this checkpoint's weights"):
         build_model("dnalm-cnn", num_labels=2, config_overrides={"channels": 64})
+
+
+def test_a_masked_base_model_with_attention_layers_reads_the_whole_window_and_hands_its_layers_on(tmp_path):
+    """The attention layers are pretrained with the convolutions: a masked base's prediction then depends on bases
+    beyond the convolutions' 39-base reach, and a classifier built from the folder starts from those layers."""
+    from transformers import AutoModelForMaskedLM, AutoModelForSequenceClassification
+
+    from dnalm.models.baselines import PosCnnConfig, PosCnnForMaskedLM
+
+    config = PosCnnConfig(channels=32, attention_layers=1, attention_pool=4, attention_positions=64, vocab_size=10)
+    lm = PosCnnForMaskedLM(config).eval()
+    ids = torch.randint(5, 9, (1, 200), generator=torch.Generator().manual_seed(0))
+    far = ids.clone()
+    far[0, 150] = 5 if int(ids[0, 150]) != 5 else 6  # 130 bases from position 20
+    near = lm(input_ids=ids).logits[0, 20]
+    assert not torch.allclose(near, lm(input_ids=far).logits[0, 20])
+    plain = PosCnnForMaskedLM(PosCnnConfig(channels=32, vocab_size=10)).eval()
+    assert torch.allclose(plain(input_ids=ids).logits[0, 20], plain(input_ids=far).logits[0, 20])  # 39 bases only
+    lm.save_pretrained(tmp_path)
+    assert isinstance(AutoModelForMaskedLM.from_pretrained(tmp_path), PosCnnForMaskedLM)
+    classifier = AutoModelForSequenceClassification.from_pretrained(tmp_path, num_labels=2)
+    for name, tensor in lm.body.attention.state_dict().items():
+        torch.testing.assert_close(classifier.body.attention.state_dict()[name], tensor)

@@ -449,11 +449,8 @@ class _PosCnnBody(nn.Module):
         self.blocks = nn.ModuleList(_conv_bn_relu(c, c, config.kernel_size, d) for d in config.dilations)
         self.dropout = ByteDropout(config.dropout)
         self.bins = config.position_bins
-        if not classifier:
-            return
-        features = 2 * c
         self.attention = None
-        if config.attention_layers:
+        if config.attention_layers:  # the masked-base model has them too, so a classifier starts from them
             self.attention = FeatureAttention(
                 c,
                 config.attention_layers,
@@ -462,6 +459,9 @@ class _PosCnnBody(nn.Module):
                 config.attention_positions,
                 config.dropout,
             )
+        if not classifier:
+            return
+        features = 2 * c
         if self.bins:
             self.project = nn.Conv1d(c, config.position_channels, 1)
             features += config.position_channels * self.bins
@@ -520,6 +520,9 @@ class PosCnnForMaskedLM(_BaselineModel):
     ``PosCnnForSequenceClassification.from_pretrained`` of its folder starts from the pretrained
     convolutions (with a new head). A masked base is read as "any base" (0.25 on each channel),
     as N is. No strand or shift augmentation here: the labels are the bases where they stand.
+    With ``attention_layers`` the attention layers' output (max-pooled ``attention_pool`` times shorter)
+    is repeated back to every position and added to the convolutions' features before the token head;
+    the classifier starts from those layers too.
     """
 
     config_class = PosCnnConfig
@@ -536,7 +539,10 @@ class PosCnnForMaskedLM(_BaselineModel):
     def forward(self, input_ids, attention_mask=None, labels=None, token_type_ids=None, return_dict=None, **kwargs):
         mask = attention_mask if attention_mask is not None else (input_ids != self.config.pad_token_id).long()
         x = self._lookup(input_ids.device)[0][input_ids] * mask[..., None].to(torch.float32)
-        z, _, _ = self.body.features(x.transpose(1, 2), mask)
+        z, _, full = self.body.features(x.transpose(1, 2), mask)
+        if self.body.attention is not None:  # context from the whole window, at 1/pool resolution, added per base
+            attended, _ = self.body.attention(z, mask, full)
+            z = z + attended.repeat_interleave(self.config.attention_pool, dim=-1)[..., : z.shape[-1]]
         logits = self.lm_head(z).transpose(1, 2)  # (batch, positions, vocabulary)
         loss = None
         if labels is not None:
