@@ -138,9 +138,7 @@ def tokenizer_check(
     data: Annotated[Path | None, typer.Argument(help="Sequence file or split folder.")] = None,
     split: Annotated[list[str] | None, typer.Option(help="Split(s) of a folder; default all.")] = None,
     classes: Classes = None,
-    max_length: int | None = typer.Option(
-        None, help="Token limit for the truncation count (default: the tokenizer's)."
-    ),
+    max_length: int | None = typer.Option(None, help="Token limit counted as truncation (default: the tokenizer's)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     sequence_column: str | None = None,
     label_column: str | None = None,
@@ -177,9 +175,7 @@ def finetune(
     output: OutDir = Path("dnalm-model"),
     config: Path | None = typer.Option(None, help="YAML file with any finetune setting (options given win)."),
     classes: Classes = None,
-    overwrite: bool = typer.Option(
-        False, "--overwrite", help="Replace a finished model in OUTPUT (refused otherwise)."
-    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a finished model in OUTPUT (else refused)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the stopped run in OUTPUT.partial (same settings)."),
     overrides: dict | None = None,
 ):
@@ -224,8 +220,10 @@ def predict(
 ):
     """Predict every sequence (long ones by sliding windows of the trained length, never truncated)."""
     from dnalm.apply.evaluate import predict_file
+    from dnalm.io.files import is_stream
 
-    typer.echo(f"wrote {predict_file(model, input, output, **overrides):,} predictions to {output}")
+    n = predict_file(model, input, output, **overrides)
+    typer.echo(f"wrote {n:,} predictions to {output}", err=is_stream(output))  # a stream holds the table only
 
 
 @app.command()

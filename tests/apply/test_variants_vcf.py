@@ -98,3 +98,33 @@ def test_a_variant_whose_window_is_all_n_is_not_ok(model, tmp_path):
 def _rows(path):
     """The TSV's lines after its ``#`` line (which says what the scores are)."""
     return [line for line in open(path) if not line.startswith("#")]
+
+
+@pytest.mark.parametrize(
+    "record, problem",
+    [
+        ("chr1\tabc\tv1\tT\tA\t.\t.\t.", "position 'abc' is not a whole number"),
+        ("chr1\t0\tv1\tT\tA\t.\t.\t.", "position '0' is not a whole number"),
+        ("chr1\t5\tv1\tT", "4 tab-separated columns"),
+        ("chr1\t5\tv1\t\tA\t.\t.\t.", "no reference allele"),
+    ],
+)
+def test_a_record_htslib_cannot_parse_is_one_error_naming_line_and_record(model, tmp_path, record, problem):
+    """Without ##contig lines htslib hands back such a record and reading its fields crashed the process."""
+    genome, _ = _genome(tmp_path)
+    vcf = tmp_path / "bad.vcf"
+    vcf.write_text(HEAD.format(contigs="") + "chr1\t7\tok\tA\tC\t.\t.\t.\n" + record + "\n")
+    with pytest.raises(ValueError, match=rf"bad.vcf:4: VCF record 2: {problem}"):
+        score_variants(str(model), vcf, genome, tmp_path / "out.tsv")
+    assert not (tmp_path / "out.tsv").exists()
+
+
+def test_a_substitution_as_long_as_the_window_is_scored_an_indel_is_not(model, tmp_path):
+    genome, seqs = _genome(tmp_path)
+    s = seqs["chr1"]
+    records = [("chr1", 101, "snv", s[100], "A" if s[100] != "A" else "C"), ("chr1", 201, "del", s[200:202], s[200])]
+    vcf = _vcf(tmp_path, records, ["chr1"])
+    score_variants(str(model), vcf, genome, tmp_path / "out.tsv", window=1)
+    rows = {row["id"]: row for row in csv.DictReader(_rows(tmp_path / "out.tsv"), delimiter="\t")}
+    assert rows["snv"]["status"] == "ok"
+    assert rows["del"]["status"] == "indel of 2 bases: as long as the 1-base window or longer"

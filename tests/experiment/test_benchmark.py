@@ -121,6 +121,17 @@ def test_config_errors_are_caught_before_any_training(tata_dir, tmp_path):
         SearchConfig.from_dict({"space": {"learning_rate": {"low": 1e-4, "high": 1e-2}}})
     with pytest.raises(ValueError, match="not in the benchmark's models"):
         SearchConfig.from_dict({"space": {"learning_rate": [1e-3]}, "models": ["nope"]}, models=["cnn"])
+    for space, problem in (
+        ({"low": 1e-2, "high": 1e-4}, r"low \(0.01\) must be below high \(0.0001\)"),
+        ({"low": 0, "high": 1e-2, "log": True}, "a log range needs low > 0"),
+        ({"low": "a", "high": 1e-2}, "low and high must be numbers"),
+        ({"low": 1e-4, "high": 1e-2, "log": "yes"}, "log must be true or false"),
+    ):
+        with pytest.raises(ValueError, match=rf"search.space.learning_rate: {problem}"):
+            SearchConfig.from_dict({"method": "optuna", "n_trials": 2, "space": {"learning_rate": space}})
+    missing = _config(tmp_path, tmp_path / "no-such-folder")  # named by its key, before any run trains
+    with pytest.raises(ValueError, match=r"bench.yaml: dataset 'tata': .*no-such-folder does not exist"):
+        BenchmarkConfig.load(missing)
 
 
 def test_grid_search_selects_on_validation_and_never_reads_test(tata_dir, tmp_path):

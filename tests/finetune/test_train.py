@@ -140,6 +140,10 @@ def test_bad_inputs_are_clear_errors(tata_dir, tmp_path):
     tiny.write_text("sequence,label\nACGT,1\nGGCC,0\nAAAA,1\n")
     with pytest.raises(ValueError, match="leaves one side empty"):
         finetune(cfg(), tiny, tmp_path / "m")
+    # a selection metric validation does not compute: refused before the first step, not at the first validation
+    with pytest.raises(ValueError, match=r"metric_for_best_model 'f2' is not a validation metric .* it computes .*mcc"):
+        finetune(cfg(metric_for_best_model="f2"), tata_dir, tmp_path / "m2")
+    assert not list(tmp_path.glob("m2.partial/history*"))
 
 
 def test_config_file_rejects_unknown_keys(tmp_path):

@@ -246,3 +246,27 @@ def test_a_failed_staged_run_leaves_the_finished_folders_marker_as_it_was(tmp_pa
     with pytest.raises(KeyboardInterrupt), outputs.claim("finetune", outputs=[model], overwrite=True):
         raise KeyboardInterrupt
     assert (out / ".dnalm.json").read_bytes() == before
+
+
+# -- streams ---------------------------------------------------------------------------------------
+def test_a_pipe_or_device_output_is_written_straight_through(tmp_path):
+    """``-o /dev/stdout`` (a pipe when piped), a FIFO, a device: no temporary file, lock or ledger beside it (dnalm
+    once replaced /dev/null with its table, by a rename, and kept a ledger in /dev)."""
+    import threading
+
+    from dnalm.io.files import atomic_open, check_output_file, is_stream
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert is_stream(fifo) and is_stream("-")
+    assert not is_stream(tmp_path / "table.tsv") and not is_stream(tmp_path)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    with claim("predict", outputs=[Output(fifo)]) as c:
+        assert c.path(fifo) == fifo and check_output_file(fifo) == fifo
+        with atomic_open(c.path(fifo)) as fh:
+            fh.write("id\tscore\nr1\t0.5\n")
+    reader.join(timeout=10)
+    assert received == ["id\tscore\nr1\t0.5\n"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo"]  # no lock, ledger or partial file

@@ -108,6 +108,11 @@ def test_not_utf8_names_line(tmp_path):
         list(read_fasta(path))
 
 
+def test_a_quoted_line_break_in_a_field_is_kept_as_written(tmp_path):
+    path = write(tmp_path, "d.csv", 'sequence,label,id\nACGT,"pro\nmoter",a\nGGCC,x,b\n')
+    assert list(read_table(path)) == [Record("a", "ACGT", "pro\nmoter"), Record("b", "GGCC", "x")]
+
+
 def test_table_columns_and_labels(tmp_path):
     path = write(tmp_path, "d.tsv.gz", "id\tseq\tclass\nr1\tacgu\tpos\nr2\tNNAC\tneg\n", gz=True)
     assert list(read_table(path)) == [Record("r1", "ACGT", "pos"), Record("r2", "NNAC", "neg")]
@@ -126,6 +131,7 @@ def test_table_columns_and_labels(tmp_path):
         ("sequence,label\n", {}, r"no data rows"),
         ("", {}, r"empty file"),
         ("sequence,label\nACGT,1\n", {"label_column": "y"}, r"no label column 'y'"),
+        ('sequence,label\nACGT,1\n"ACGTAC\nGT",0\n', {}, r"d\.csv:3: record '1': sequence position 7: a line break"),
     ],
 )
 def test_bad_tables(tmp_path, text, kwargs, match):

@@ -391,3 +391,26 @@ def test_the_default_cnn_pretrains_on_masked_bases_and_fine_tunes_with_the_recip
     assert recipe["model"] == str(tmp_path / "lm") and recipe["model_config"] == {}
     assert out["learning_rate"] == recipe["learning_rate"] == 2e-3
     assert out["ema_decay"] == recipe["ema_decay"] and out["reverse_complement_average"]
+
+
+def test_a_run_without_validation_says_so_instead_of_nan():
+    from dnalm.lm.pretrain import describe
+
+    line = describe({"steps": 5, "validation": {}, "lm_metrics": None}, "out")
+    assert line == "5 steps; no validation (the corpus holds none out); saved to out (loss_curve.png)"
+
+
+def test_pretraining_a_checkpoint_further_may_add_attention_layers_and_nothing_else(tmp_path):
+    """``--model dnalm-cnn`` with ``model_config: {attention_layers: N}`` continues the shipped convolutions with new
+    layers over them; a setting that would change the checkpoint's own weights is refused (it was ignored)."""
+    import torch
+
+    from dnalm.lm.pretrain import PretrainConfig, _build
+    from dnalm.models.shipped import pretrained_path
+
+    model, _ = _build(PretrainConfig(model="dnalm-cnn", model_config={"attention_layers": 1}), None, tmp_path)
+    assert model.config.attention_layers == 1 and model.body.attention is not None
+    shipped, _ = _build(PretrainConfig(model=str(pretrained_path("dnalm-cnn"))), None, tmp_path)
+    torch.testing.assert_close(model.body.stem[0].weight, shipped.body.stem[0].weight)
+    with pytest.raises(ValueError, match="'channels' would change this checkpoint's weights"):
+        _build(PretrainConfig(model="dnalm-cnn", model_config={"channels": 64}), None, tmp_path)

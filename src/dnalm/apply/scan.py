@@ -67,16 +67,28 @@ class ScanResult:
     seconds: float
     files: dict
 
+    @property
+    def short_contigs(self) -> list[str]:
+        """Contigs shorter than one window: nothing of them is scored (counted, never dropped silently)."""
+        return [c["contig"] for c in self.contigs if c["length"] < self.window]
+
     def describe(self) -> str:
         """The line ``dnalm scan`` prints."""
         bases = sum(c["length"] for c in self.contigs)
+        short = self.short_contigs
         return (
             f"scanned {len(self.contigs)} contig(s), {bases:,} bases: {self.n_windows:,} windows of {self.window} "
-            f"every {self.stride} ({self.n_skipped_windows:,} skipped for N), P({self.positive_label}) on "
+            f"every {self.stride} ({self.n_skipped_windows:,} skipped for N"
+            + (f"; {len(short)} contig(s) shorter than a window not scored: {_shown(short)}" if short else "")
+            + f"), P({self.positive_label}) on "
             f"{self.strand} strand(s), {self.seconds:.0f} s ({bases / 1e6 / max(self.seconds, 1e-9):.3g} Mb/s); wrote "
             + ", ".join(self.files.values())
             + (f" ({self.n_peaks} peaks)" if self.n_peaks is not None else "")
         )
+
+
+def _shown(names: list[str], n: int = 5) -> str:
+    return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
 
 
 def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarray, int]:
@@ -338,6 +350,14 @@ class _Scan:
 
     def result(self, seconds: float, n_peaks: int | None, files: dict) -> ScanResult:
         total = {k: sum(c[k] for c in self.contigs) for k in ("windows", "skipped_windows", "ambiguous_bases")}
+        short = [c["contig"] for c in self.contigs if c["length"] < self.window]
+        if short:
+            log.warning(
+                "%d contig(s) shorter than the %d-base window have no window and no score: %s",
+                len(short),
+                self.window,
+                _shown(short),
+            )
         if total["skipped_windows"]:
             log.warning(
                 "%d windows touching N or other ambiguity codes were skipped (%d such bases in the genome)",

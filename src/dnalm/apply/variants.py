@@ -70,9 +70,11 @@ def _reader(vcf: Path):
     except ImportError:
         raise ImportError("reading VCF needs cyvcf2: pip install 'dnalm[genomics]' (or pip install cyvcf2)") from None
     try:
-        return VCF(str(vcf))
+        reader = VCF(str(vcf))
     except OSError as err:
         raise ValueError(f"{vcf}: not a readable VCF ({err})") from None
+    check_records(vcf)
+    return reader
 
 
 def _numbered(reader, vcf: Path) -> Iterator:
@@ -92,19 +94,47 @@ def _numbered(reader, vcf: Path) -> Iterator:
         yield variant
 
 
-def _header_lines(vcf: Path) -> int:
-    """Lines before the first record of a VCF or VCF.gz (bgzip is gzip to Python)."""
+def _text_lines(vcf: Path):
+    """The lines of a VCF or VCF.gz (bgzip is gzip to Python), as text."""
     import gzip
 
     with open(vcf, "rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
+    return (gzip.open if gz else open)(vcf, "rt", encoding="utf-8", errors="replace")
+
+
+def _header_lines(vcf: Path) -> int:
+    """Lines before the first record of a VCF or VCF.gz."""
     count = 0
-    with (gzip.open if gz else open)(vcf, "rt", encoding="utf-8", errors="replace") as fh:
+    with _text_lines(vcf) as fh:
         for line in fh:
             if not line.startswith("#"):
                 break
             count += 1
     return count
+
+
+def check_records(vcf: Path) -> None:
+    """Refuse, naming the file, line and record, a record whose fixed columns htslib cannot parse: fewer than
+    eight tab-separated columns, a position that is not a whole number of at least 1, or no reference allele.
+    htslib reports those on stderr and, for a contig the header does not declare, hands back a record whose
+    fields crash the process (a segmentation fault) when read; so they are checked here, before it reads them."""
+    n = 0
+    with _text_lines(vcf) as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if line.startswith("#") or not line.strip():
+                continue
+            n += 1
+            fields = line.rstrip("\r\n").split("\t")
+            problem = None
+            if len(fields) < 8:
+                problem = f"{len(fields)} tab-separated columns, a VCF record has at least 8"
+            elif not fields[1].isdigit() or int(fields[1]) < 1:
+                problem = f"position {fields[1]!r} is not a whole number of at least 1"
+            elif not fields[3]:
+                problem = "no reference allele"
+            if problem:
+                raise ValueError(f"{vcf}:{line_no}: VCF record {n}: {problem}")
 
 
 @claims(
@@ -258,8 +288,10 @@ def _allele_rows(reader, vcf: Path, window: int, masked_lm: bool) -> tuple[list[
                 row[8] = "non-nucleotide reference allele"
             elif masked_lm and not (len(ref) == len(alt) and "N" not in ref + alt):
                 row[8] = "not a substitution: masked-LM scoring covers SNVs and MNVs of A/C/G/T"
-            elif max(len(ref), len(alt)) >= window:
-                row[8] = f"indel of {max(len(ref), len(alt))} bases: as long as the {window}-base window"
+            elif len(ref) != len(alt) and max(len(ref), len(alt)) >= window:
+                row[8] = f"indel of {max(len(ref), len(alt))} bases: as long as the {window}-base window or longer"
+            elif len(ref) > window:
+                row[8] = f"substitution of {len(ref)} bases: longer than the {window}-base window"
             else:
                 by_contig.setdefault(chrom, []).append(len(rows))
             rows.append(row)

@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -153,9 +154,11 @@ class BenchmarkConfig:
             check_name(str(n), f"{where}: dataset"): DatasetEntry.from_any(str(n), v)
             for n, v in data.pop("datasets").items()
         }
-        if base is not None:
-            for entry in datasets.values():
+        if base is not None:  # read from a file: its paths are relative to it and must exist now, not after other runs
+            for name, entry in datasets.items():
                 entry.path = _resolve_path(entry.path, base)
+                if not os.path.exists(entry.path):
+                    raise ValueError(f"{where}: dataset {name!r}: {entry.path} does not exist")
         models = {}
         for name, value in data.pop("models").items():
             value = {"model": value} if isinstance(value, str) else dict(value or {})
@@ -238,6 +241,19 @@ def _resolve_path(path: str, base: Path) -> str:
 _NOT_SEARCHABLE = {"model", "seed", "trainer", "problem_type", "sequence_column", "label_column", "from_scratch"}
 
 
+def _check_range(name: str, values: dict) -> None:
+    """An Optuna range: two finite numbers, low < high, and low > 0 on a log scale."""
+    low, high = values["low"], values["high"]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in (low, high)):
+        raise ValueError(f"search.space.{name}: low and high must be numbers; got low={low!r}, high={high!r}")
+    if low >= high:
+        raise ValueError(f"search.space.{name}: low ({low}) must be below high ({high})")
+    if not isinstance(values.get("log", False), bool):
+        raise ValueError(f"search.space.{name}: log must be true or false; got {values['log']!r}")
+    if values.get("log") and low <= 0:
+        raise ValueError(f"search.space.{name}: a log range needs low > 0; got {low}")
+
+
 @dataclass
 class SearchConfig:
     """``space`` maps FinetuneConfig settings to a list of values (grid, or categorical for
@@ -271,6 +287,7 @@ class SearchConfig:
                         f"search.space.{name}: a range {{low, high, log}} needs method: optuna; "
                         "a grid takes a list of values"
                     )
+                _check_range(name, values)
             elif not isinstance(values, list) or not values:
                 raise ValueError(f"search.space.{name}: give a non-empty list of values")
         if cfg.method == "optuna" and not cfg.n_trials:

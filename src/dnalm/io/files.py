@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ __all__ = [
     "atomic_open",
     "check_output_file",
     "finish_folder",
+    "is_stream",
     "json_ready",
     "start_folder",
     "write_json",
@@ -28,19 +30,36 @@ __all__ = [
 ]
 
 
+def is_stream(path: str | Path) -> bool:
+    """An output that is a stream, not a file: ``-`` (standard output), or an existing pipe or device such as
+    ``/dev/stdout`` or ``/dev/null``. It is written straight through (no temporary file, lock or ledger)."""
+    if str(path) == "-":
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
 @contextmanager
 def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
     """``open(path, mode)`` on a temporary file beside ``path``, renamed onto it on success.
 
-    On any error the temporary file is removed and ``path`` is left as it was.
+    On any error the temporary file is removed and ``path`` is left as it was. A stream (:func:`is_stream`)
+    is written straight through.
     """
+    if "b" not in mode:
+        kwargs.setdefault("encoding", "utf-8")
+    if is_stream(path):
+        with open("/dev/stdout" if str(path) == "-" else path, mode, **kwargs) as fh:
+            yield fh
+        return
     path = Path(path)
     if path.is_symlink():  # written at the link's target, the link kept (dnalm.io.outputs)
         path = Path(os.path.realpath(path))
     _remove_stale_partials(path)
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    if "b" not in mode:
-        kwargs.setdefault("encoding", "utf-8")
     try:
         with open(tmp, mode, **kwargs) as fh:
             yield fh
@@ -107,6 +126,8 @@ def check_output_file(path: str | Path) -> Path:
     is a file, or a folder without write permission is a ``ValueError`` naming the path.
     """
     path = Path(path)
+    if is_stream(path):
+        return path
     if path.is_dir():
         raise ValueError(f"output {path} is a folder; give a file name such as {path / 'predictions.tsv'}")
     parent = path.parent

@@ -55,6 +55,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from dnalm.io.files import is_stream
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -404,7 +406,9 @@ class Claim:
         self.command = command
         self.overwrite, self.resume = overwrite, resume
         self.inputs = [(str(p), _real(p)) for p in inputs if p is not None]
-        self.outputs = [(o, _real(o.path)) for o in outputs if o.path is not None]
+        # a stream (standard output, a pipe, a device) is written straight through: nothing of it is checked or kept
+        self.streams = [o for o in outputs if o.path is not None and o.kind == "file" and is_stream(o.path)]
+        self.outputs = [(o, _real(o.path)) for o in outputs if o.path is not None and o not in self.streams]
         self._paths = {str(o.path): real for o, real in self.outputs}
         self._users: dict[Path, set[str]] = {}
         self._locks: list[Path] = []
@@ -414,6 +418,8 @@ class Claim:
 
     def path(self, given: str | Path) -> Path:
         """The path to write for the output given as ``given`` (a symbolic link's target)."""
+        if any(str(o.path) == str(given) for o in self.streams):
+            return Path(given)
         return self._paths.get(str(given), _real(given))
 
     def __enter__(self) -> Claim:

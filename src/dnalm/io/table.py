@@ -139,7 +139,7 @@ def read_table(
         _pick_column(header, None, ("description",), path, "description", False),
     )
     first_label: list = [None]  # (line, label, kind) of the first labelled row
-    rows = csv.reader((line for _, line in lines), delimiter=delimiter)
+    rows = csv.reader((line + "\n" for _, line in lines), delimiter=delimiter)  # a quoted line break stays one
     n = 0
     while True:
         lineno = first_lineno + rows.line_num + 1  # a row's first line (a quoted field may span lines)
@@ -182,6 +182,14 @@ def _record(row, width, cols, path, lineno, n, kmer_input, first_label: list, al
     raw = row[seq_i].strip()
     if not raw:
         raise DataFormatError(path, lineno, "empty sequence", record=rid)
+    if "\n" in raw:  # a quoted field over several lines: never joined silently
+        raise DataFormatError(
+            path,
+            lineno,
+            f"sequence position {raw.index(chr(10)) + 1}: a line break inside the quoted sequence; "
+            "write each sequence on one line",
+            record=rid,
+        )
     if kmer_input or (kmer_input is None and " " in raw):
         try:
             raw = kmers_to_sequence(raw.split())

@@ -11,6 +11,7 @@ shorter than ``min_length`` is dropped and counted. Segments stream into an Arro
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import re
 import shutil
@@ -27,6 +28,8 @@ from dnalm.io.sequence import reverse_complement
 from dnalm.settings import check_fields, setting
 
 __all__ = ["CorpusSettings", "build_corpus", "describe", "load_corpus"]
+
+log = logging.getLogger(__name__)
 
 _ACGT_RUN = re.compile(r"[ACGT]+")
 
@@ -191,7 +194,15 @@ def load_corpus(path: str | Path):
     path = Path(path)
     if not (path / "dataset_dict.json").is_file():
         raise FileNotFoundError(f"{path}: not a corpus folder (no dataset_dict.json); build one with dnalm corpus")
-    return load_from_disk(str(path))
+    corpus = load_from_disk(str(path))
+    if "train" not in corpus or not len(corpus["train"]):
+        raise ValueError(f"{path}: the corpus has no training segments; build it again from more sequence")
+    if "validation" in corpus and not len(corpus["validation"]):  # --val-fraction 0: nothing held out
+        log.warning(
+            "%s: the corpus holds out no validation segments (built with --val-fraction 0): nothing is scored", path
+        )
+        del corpus["validation"]
+    return corpus
 
 
 def describe(summary: dict, output: str | Path) -> str:

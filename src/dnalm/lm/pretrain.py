@@ -216,6 +216,7 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
     from transformers import AutoModelForMaskedLM
 
     from dnalm.models.build import make_tokenizer, model_max_tokens, scratch_config
+    from dnalm.models.loading import extended_config
     from dnalm.tokenizers.dna import load_tokenizer
 
     ref = ModelRef.resolve(cfg.model, cfg.trust_remote_code)
@@ -223,7 +224,11 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
     if spec is None:  # continue pretraining a checkpoint (or a shipped one, by name)
         ref.check_trust()
         path, trust = ref.path, ref.trust_remote_code
-        return AutoModelForMaskedLM.from_pretrained(path, trust_remote_code=trust), load_tokenizer(
+        # model_config may only add modules (e.g. attention layers over a CNN); the rest starts from the checkpoint
+        extended = (
+            {"config": extended_config(path, cfg.model_config, {}, trust_remote_code=trust)} if cfg.model_config else {}
+        )
+        return AutoModelForMaskedLM.from_pretrained(path, trust_remote_code=trust, **extended), load_tokenizer(
             path, trust_remote_code=trust
         )
     if spec.architecture not in MASKED_LM_ARCHITECTURES:
@@ -838,11 +843,13 @@ def self_pretrain(
 def describe(summary: dict, output: str | Path) -> str:
     """What ``dnalm pretrain`` prints: steps, the final validation figures and, if scored, the per-base verdict."""
     val = summary["validation"]
-    text = (
-        f"{summary['steps']} steps; validation loss {val.get('eval_loss', float('nan')):.4f}, perplexity "
-        f"{val.get('eval_perplexity', float('nan')):.2f}, masked accuracy "
-        f"{val.get('eval_masked_accuracy', float('nan')):.4f}; saved to {output} (loss_curve.png)"
+    scored = (
+        f"validation loss {val.get('eval_loss', float('nan')):.4f}, perplexity "
+        f"{val.get('eval_perplexity', float('nan')):.2f}, masked accuracy {val.get('eval_masked_accuracy', float('nan')):.4f}"
+        if val
+        else "no validation (the corpus holds none out)"
     )
+    text = f"{summary['steps']} steps; {scored}; saved to {output} (loss_curve.png)"
     if summary["lm_metrics"]:
         from dnalm.lm.evaluate import describe as verdict
 

@@ -6,6 +6,7 @@ taken down after it (:func:`finish`).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
@@ -145,6 +146,11 @@ def report_error(err: Exception) -> int:
     """One line on stderr for an error that ended a command, and the exit status: 2 for the input, settings or
     output (:data:`USER_ERRORS`, ``DataFormatError`` among them), 1 for a fault of dnalm's (named by its type,
     with the ``--debug`` hint)."""
+    if isinstance(err, BrokenPipeError):  # the reader of a piped output stopped early (``| head``): as Unix tools do
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # nothing more reaches the closed pipe
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("error: the output pipe was closed before everything was written", file=sys.stderr)
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool that a closed pipe stopped
     user = isinstance(err, USER_ERRORS)
     text = f"error: {err}" if user else f"error ({type(err).__name__}): {err}"
     colour = "\033[31m" if sys.stderr.isatty() else ""
