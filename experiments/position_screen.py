@@ -10,7 +10,9 @@ as a user runs it; 10 hours so the budget never cuts a run on a busy machine). A
 Arms: ``default`` (the recipe: ``pos-cnn`` from the shipped ``dnalm-cnn``), ``attn1``/``attn2`` (one or two
 attention layers after its convolutions, max-pool 4 before them, learned absolute positions; the convolutions
 still start from ``dnalm-cnn``), ``attn2-pool2`` (pool 2), ``attn2-scratch`` (random weights throughout) and
-``tiny`` (a 2-layer 6-mer BERT with learned absolute positions, its preset's settings). Beside each run the load
+``tiny`` (a 2-layer 6-mer BERT with learned absolute positions, its preset's settings); with ``--lm PATH`` (a
+masked-base checkpoint of the CNN with attention layers, ``dnalm pretrain``) ``lm-attn2`` starts convolutions and
+attention layers from it and ``lm-cnn`` its convolutions alone. Beside each run the load
 average (``uptime``) before and after: wall times are only comparable at similar load.
 """
 
@@ -34,10 +36,13 @@ ARMS = {
     "attn2-pool2": {"model_config": {"attention_layers": 2, "attention_pool": 2}},
     "attn2-scratch": {"model_config": {"attention_layers": 2}, "from_scratch": True},
     "tiny": {"model": "tiny"},
+    # --lm PATH: a pos-cnn masked-base checkpoint pretrained with its attention layers (``dnalm pretrain``)
+    "lm-attn2": {"model": "LM"},  # convolutions and attention layers from it
+    "lm-cnn": {"model": "LM", "model_config": {"attention_layers": 0}},  # its convolutions alone
 }
 
 
-def run_arm(task: str, seed: int, arm: str, data: Path, output: Path, dnalm: str) -> dict:
+def run_arm(task: str, seed: int, arm: str, data: Path, output: Path, dnalm: str, lm: Path | None = None) -> dict:
     """Run (or read) one arm; returns its row."""
     out = output / f"{task.replace('/', '_')}-s{seed}-{arm}"
     summary_file, meta_file = out / "training_summary.json", output / f"{out.name}.meta.json"
@@ -46,7 +51,10 @@ def run_arm(task: str, seed: int, arm: str, data: Path, output: Path, dnalm: str
         command = [dnalm, "finetune", str(data / task), "-o", str(out), "--time-budget", "10h", "--seed", str(seed)]
         settings = dict(ARMS[arm])
         if "model" in settings:
-            command += ["--model", settings.pop("model")]
+            model = settings.pop("model")
+            if model == "LM" and lm is None:
+                raise SystemExit(f"arm {arm} needs --lm PATH (a pos-cnn masked-base checkpoint)")
+            command += ["--model", str(lm) if model == "LM" else model]
         if settings:
             config = output / f"{out.name}.yaml"
             config.write_text(yaml.safe_dump(settings))
@@ -81,10 +89,11 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "gue")
     ap.add_argument("-o", "--output", type=Path, default=ROOT / "runs" / "position_screen")
     ap.add_argument("--dnalm", default=str(Path(sys.executable).with_name("dnalm")), help="the dnalm command")
+    ap.add_argument("--lm", type=Path, help="the checkpoint of the lm-* arms")
     args = ap.parse_args()
     args.output.mkdir(parents=True, exist_ok=True)
     rows = [
-        run_arm(task, seed, arm, args.data, args.output, args.dnalm)
+        run_arm(task, seed, arm, args.data, args.output, args.dnalm, args.lm)
         for task in args.tasks
         for seed in args.seeds
         for arm in args.arms
