@@ -136,6 +136,14 @@ def test_demo_pretrained_language_model_reaches_095(tmp_path):
     assert lines[-1] == f"validation accuracy: {out['validation_accuracy']:.4f}" and out["validation_accuracy"] >= 0.95
 
 
+def test_demo_settings_are_checked_before_anything_is_written(tmp_path):
+    from dnalm.demo import run_demo
+
+    with pytest.raises(ValueError, match=r"epochs \(--epochs\) must be > 0; got 0"):
+        run_demo(tmp_path / "demo", epochs=0, echo=lambda line: None)
+    assert not (tmp_path / "demo").exists()
+
+
 def test_help_shows_the_effective_defaults():
     import re
 

@@ -82,3 +82,14 @@ def test_ties_count_one_half():
 def test_constant_prediction_is_flagged():
     m = classification_metrics(np.array([0, 1, 1]), np.array([[0.9, 0.1]] * 3))
     assert m["constant_prediction"] and m["mcc"] == 0.0 and m["recall"] == 0.0
+
+
+def test_an_undefined_correlation_is_none_without_a_warning():
+    import warnings
+
+    from dnalm.metrics import regression_metrics
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy's ConstantInputWarning came at every validation
+        m = regression_metrics(np.ones(10), np.linspace(0, 1, 10))
+    assert m["pearson"] is None and m["spearman"] is None

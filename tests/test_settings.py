@@ -173,3 +173,22 @@ def test_an_impossible_value_is_one_line_naming_the_option_and_nothing_is_writte
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and named in lines[0], result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_yaml_reads_numbers_in_scientific_notation_as_numbers(tmp_path):
+    """PyYAML (YAML 1.1) read ``1e-3`` as the string '1e-3', so ``learning_rate: 1e-3`` was refused."""
+    from dnalm.settings import load_yaml, read_yaml
+
+    assert read_yaml("a: 1e-3\nb: -2.5E+4\nc: 3\nd: 1_000\ne: 1.5\nf: e5\ng: 12e\nh: '1e-3'") == {
+        "a": 0.001,
+        "b": -25000.0,
+        "c": 3,
+        "d": 1000,
+        "e": 1.5,
+        "f": "e5",
+        "g": "12e",
+        "h": "1e-3",
+    }
+    (tmp_path / "ft.yaml").write_text("learning_rate: 1e-3\nepochs: 2\n")
+    assert load_yaml(tmp_path / "ft.yaml") == {"learning_rate": 0.001, "epochs": 2}
+    assert FinetuneConfig.load(tmp_path / "ft.yaml").learning_rate == 0.001

@@ -67,3 +67,11 @@ def test_unstratified_split_and_empty_sides():
     assert len(dev) == 3 and len(train) == 7
     with pytest.raises(ValueError, match="leaves one side empty"):
         stratified_split(recs[:1], 0.2)
+
+
+def test_a_motif_no_negative_can_avoid_is_refused_not_drawn_forever():
+    with pytest.raises(ValueError, match="the motif is empty"):
+        motif_dataset(20, 50, motif="")
+    with pytest.raises(ValueError, match="'A' occurs in nearly every random 100-base sequence"):
+        motif_dataset(20, 100, motif="A")
+    assert len(motif_dataset(20, 100, motif="ACGTAC")) == 20

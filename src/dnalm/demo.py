@@ -65,6 +65,10 @@ def run_demo(
 
     transformers.logging.set_verbosity_error()  # a fresh head on a pretrained body is expected, not news
     t0 = time.time()
+    configs = [  # every arm's settings checked before anything is written
+        (label, model, FinetuneConfig(model=model, seed=seed, time_budget=None, **_arm_settings(settings, epochs)))
+        for label, model, settings in arms or DEMO_ARMS
+    ]
     output = Path(output)
     data = output / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -73,14 +77,12 @@ def run_demo(
     write_table(dev, data / "dev.csv")
     echo(f"1. synthetic TATA-box set: {len(train)} train + {len(dev)} validation sequences of 100 nt -> {data}")
     rows = []
-    for n, (label, model, settings) in enumerate(arms or DEMO_ARMS):
-        folder = output / ("model" if n == 0 else f"{model}-scratch" if settings.get("from_scratch") else model)
+    for n, (label, model, cfg) in enumerate(configs):
+        folder = output / ("model" if n == 0 else f"{model}-scratch" if cfg.from_scratch else model)
         if n == 0:
             echo(f"2. fine-tuning {label} ({model}, shipped inside dnalm) on the CPU ...")
         elif n == 1:
             echo("5. the seed notebook's comparison on the same split:")
-        settings = {"epochs": DEMO_EPOCHS, **settings} if epochs is None else {**settings, "epochs": epochs}
-        cfg = FinetuneConfig(model=model, seed=seed, time_budget=None, **settings)
         t = time.time()
         summary = finetune(cfg, data, folder)
         val = summary["validation_metrics"]
@@ -112,6 +114,11 @@ def run_demo(
     echo(f"done in {time.time() - t0:.0f} s")
     echo(f"validation accuracy: {rows[0]['accuracy']:.4f}")
     return {"arms": rows, "validation_accuracy": rows[0]["accuracy"]}
+
+
+def _arm_settings(settings: dict, epochs: float | None) -> dict:
+    """An arm's settings with the demo's epochs (``epochs`` if given, else the arm's own, else DEMO_EPOCHS)."""
+    return {"epochs": DEMO_EPOCHS, **settings} if epochs is None else {**settings, "epochs": epochs}
 
 
 def _reload_and_predict(folder, seed, echo, torch, auto_model, auto_tokenizer, load_model, predict_proba) -> None:

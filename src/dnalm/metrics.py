@@ -14,6 +14,8 @@ random and tied inputs); multi-label and regression metrics still call scikit-le
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 __all__ = [
@@ -34,9 +36,12 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def _safe(fn, *args, **kwargs) -> float | None:
-    """A metric that is undefined here (one class only) is None, never a crash or a fake number."""
+    """A metric that is undefined here (one class only, constant values) is None, never a crash, a fake number or
+    a library warning at every validation."""
     try:
-        value = float(fn(*args, **kwargs))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. scipy's ConstantInputWarning: the None says it
+            value = float(fn(*args, **kwargs))
     except ValueError:
         return None
     return None if np.isnan(value) else value

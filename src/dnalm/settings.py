@@ -28,11 +28,13 @@ import dataclasses
 import functools
 import inspect
 import math
+import re
 import typing
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
-__all__ = ["check_fields", "checked", "cli_options", "option_name", "setting"]
+__all__ = ["check_fields", "checked", "cli_options", "load_yaml", "option_name", "read_yaml", "setting"]
 
 _MISSING = dataclasses.MISSING
 
@@ -201,3 +203,42 @@ def checked(cls, **values):
     function calls ``checked(Settings, **locals())`` first, so the Python API refuses what the CLI refuses."""
     names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in values.items() if k in names})
+
+
+@functools.cache
+def _yaml_loader():
+    """PyYAML's safe loader, reading ``1e-3`` as a number: YAML 1.1 (PyYAML) wants a dot (``1.0e-3``), so a learning
+    rate written the usual way was the string '1e-3' (YAML 1.2, JSON and Python read it as a float)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    exponent = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float", exponent, list("-+0123456789"))
+    return Loader
+
+
+def read_yaml(text: str):
+    """YAML text as Python values (safe: no objects), with ``1e-3`` read as a float."""
+    import yaml
+
+    return yaml.load(text, Loader=_yaml_loader())  # a SafeLoader: no Python objects
+
+
+def load_yaml(path: str | Path) -> dict:
+    """The mapping a settings file holds; a file that is not YAML is one error naming its line and column."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: config file not found")
+    try:
+        data = read_yaml(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:  # one line with the place, not the parser's multi-line dump
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ValueError(f"{where}: not valid YAML ({getattr(err, 'problem', None) or err})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of settings at the top level")
+    return data

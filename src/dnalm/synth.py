@@ -58,6 +58,9 @@ def read_pwm(path: str | Path) -> np.ndarray:
     return matrix / sums
 
 
+_MAX_REDRAWS = 10_000  # draws of one negative before a motif that nearly every sequence holds is refused
+
+
 def motif_dataset(
     n: int = 1000,
     length: int = 100,
@@ -80,6 +83,8 @@ def motif_dataset(
     if not 0 <= rate <= 1 or not 0 < gc < 1:
         raise ValueError(f"rate must be in [0, 1] and gc in (0, 1); got rate={rate}, gc={gc}")
     width = len(motif) if motif is not None else pwm.shape[0]
+    if width < 1:
+        raise ValueError("the motif is empty: give at least one base")
     if motif is not None:
         motif = normalize(motif, record="motif")
         if set(motif) - set("ACGT"):
@@ -102,8 +107,15 @@ def motif_dataset(
     if motif is not None:  # redraw negatives until neither strand holds the motif
         rc = reverse_complement(motif)
         for i in range(n_pos, n):
-            while motif in texts[i] or rc in texts[i]:
+            for _ in range(_MAX_REDRAWS):
+                if motif not in texts[i] and rc not in texts[i]:
+                    break
                 texts[i] = _to_str(_background(rng, 1, length, gc)[0])
+            else:
+                raise ValueError(
+                    f"motif {motif!r} occurs in nearly every random {length}-base sequence, so negatives without it "
+                    f"cannot be drawn ({_MAX_REDRAWS:,} tries for one); give a longer motif or shorter sequences"
+                )
     order = rng.permutation(n)
     return [Record(f"synth_{j}", texts[i], "1" if i < n_pos else "0") for j, i in enumerate(order)]
 

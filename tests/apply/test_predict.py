@@ -185,3 +185,9 @@ def test_the_engine_streams_in_order_and_leaves_the_model_as_it_found_it():
     assert np.allclose(np.stack([first] + [r[0] for r in rest]), whole, atol=1e-6)  # same as one big batch
     assert [r[1] for r in rest] == list(n_whole[1:])
     assert model.training  # the engine switched to eval mode for inference and back
+
+
+def test_evaluate_without_data_is_one_line_before_any_work(model, tmp_path):
+    with pytest.raises(ValueError, match=r"give DATA \(a labelled file or split folder\) or --class LABEL=FASTA"):
+        evaluate(str(model), None, tmp_path / "e")
+    assert not (tmp_path / "e").exists()

@@ -34,13 +34,17 @@ def _bedgraph(path):
     ]
 
 
-def test_scan_scores_only_the_regions_in_genome_coordinates(model, tmp_path, caplog):
+def test_scan_scores_only_the_regions_in_genome_coordinates(model, tmp_path, caplog, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     genome, _seqs = _genome(tmp_path)
     bed = tmp_path / "r.bed"
     bed.write_text("track name=x\nchr2\t100\t400\tpeak\nchr1\t500\t700\n")
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         r = scan_genome(str(model), genome, tmp_path / "s.bedGraph", stride=20, regions=[str(bed), "chr1:601-800"])
-    assert (tmp_path / "g.fa.fai").is_file() and "no .fai index: writing" in caplog.text
+    assert (
+        not (tmp_path / "g.fa.fai").exists() and "no up-to-date .fai index beside it: indexing it into" in caplog.text
+    )
+    assert len(list((tmp_path / "cache" / "dnalm" / "fai").glob("g.fa.*.fai"))) == 1  # nothing beside the genome
     assert "3 regions given, overlapping ones merged: 2 scanned" in caplog.text
     rows = _bedgraph(tmp_path / "s.bedGraph")
     assert [x[0] for x in rows] == sorted((x[0] for x in rows), key=["chr1", "chr2"].index)  # genome order
@@ -162,3 +166,28 @@ def test_scan_reads_a_genome_from_a_fifo(model, tmp_path):
     writer.start()
     r = scan_genome(str(model), fifo, tmp_path / "fifo.bedGraph", stride=30)
     assert r.n_windows > 0 and (tmp_path / "fifo.bedGraph").read_text() == (tmp_path / "file.bedGraph").read_text()
+
+
+def test_a_stale_index_beside_the_genome_is_never_read(tmp_path, monkeypatch, caplog):
+    """An index older than its FASTA (the FASTA rewrapped or edited since) would hand out the wrong bases."""
+    import os
+
+    import pyfaidx
+
+    from dnalm.io.regions import IndexedGenome, parse_regions
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    genome, seqs = _genome(tmp_path)
+    pyfaidx.Faidx(str(genome))  # the user's own index, up to date: read, not replaced
+    region = parse_regions(["chr1:1001-1100"])[0]
+    assert IndexedGenome(genome).fetch(region) == seqs["chr1"][1000:1100]
+    assert not (tmp_path / "cache").exists()
+    genome.write_text(
+        "".join(f">{n}\n" + "".join(s[i : i + 80] + "\n" for i in range(0, len(s), 80)) for n, s in seqs.items())
+    )
+    old = genome.stat().st_mtime - 60
+    os.utime(f"{genome}.fai", (old, old))
+    before = (tmp_path / "g.fa.fai").read_bytes()
+    with caplog.at_level(logging.WARNING):
+        assert IndexedGenome(genome).fetch(region) == seqs["chr1"][1000:1100]
+    assert "is older than" in caplog.text and (tmp_path / "g.fa.fai").read_bytes() == before

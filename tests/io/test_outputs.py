@@ -270,3 +270,14 @@ def test_a_pipe_or_device_output_is_written_straight_through(tmp_path):
     reader.join(timeout=10)
     assert received == ["id\tscore\nr1\t0.5\n"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo"]  # no lock, ledger or partial file
+
+
+def test_resume_with_no_stopped_run_is_refused(tmp_path):
+    """It trained from step 0 and said it removed "what a stopped run left" (the folder it had just made)."""
+    from dnalm.io.files import start_folder
+
+    with pytest.raises(ValueError, match=r"--resume: no stopped run to continue \(.*model.partial does not exist\)"):
+        start_folder(tmp_path / "model", owned_marker="dnalm_config.yaml", resume=True)
+    assert list(tmp_path.iterdir()) == []
+    staging = start_folder(tmp_path / "model", owned_marker="dnalm_config.yaml")
+    assert start_folder(tmp_path / "model", owned_marker="dnalm_config.yaml", resume=True) == staging

@@ -414,3 +414,17 @@ def test_pretraining_a_checkpoint_further_may_add_attention_layers_and_nothing_e
     torch.testing.assert_close(model.body.stem[0].weight, shipped.body.stem[0].weight)
     with pytest.raises(ValueError, match="'channels' would change this checkpoint's weights"):
         _build(PretrainConfig(model="dnalm-cnn", model_config={"channels": 64}), None, tmp_path)
+
+
+def test_lm_eval_refuses_windows_longer_than_the_model_and_says_when_fewer_windows_exist(corpus_dir, tmp_path, caplog):
+    """``--max-length 100000`` was cut to the model's limit and ``--examples 10**9`` to the windows there are, in
+    silence."""
+    import logging
+
+    from dnalm.lm.pretrain import score_language_model
+
+    with pytest.raises(ValueError, match=r"max_length \(--max-length\) is 100000 tokens; dnalm-mini takes at most"):
+        score_language_model("dnalm-mini", corpus_dir, tmp_path / "a.json", max_length=100_000)
+    with caplog.at_level(logging.WARNING):
+        out = score_language_model("dnalm-mini", corpus_dir, tmp_path / "b.json", examples=10**9, max_length=64)
+    assert f"fewer than the {10**9} asked: all are scored" in caplog.text and out["heldout_windows"] < 10**9

@@ -129,13 +129,15 @@ def test_other_dna_tokenizers_round_trip(tmp_path, cls):
     assert auto(mixed)["input_ids"] == tok(mixed)["input_ids"]
 
 
-def test_nonoverlapping_matches_a_plain_python_reference():
-    tok = NonOverlappingKmerTokenizer(k=6)
+@pytest.mark.parametrize("k", [1, 2, 6])
+def test_nonoverlapping_matches_a_plain_python_reference(k):
+    tok = NonOverlappingKmerTokenizer(k=k)  # k = 1 repeated the bases in its vocabulary
+    assert len(set(tok.get_vocab())) == len(tok)
     for s in random_sequences(200, seed=4):
         expected = []
         for run in __import__("re").findall(r"[ACGT]+|[^ACGT]", s.upper()):
-            cut = len(run) - len(run) % 6
-            expected += [run[j : j + 6] for j in range(0, cut, 6)] + list(run[cut:])
+            cut = len(run) - len(run) % k
+            expected += [run[j : j + k] for j in range(0, cut, k)] + list(run[cut:])
         assert tok.convert_ids_to_tokens(tok(s, add_special_tokens=False)["input_ids"]) == expected
 
 

@@ -68,6 +68,8 @@ def evaluate(
     from dnalm.settings import checked
 
     checked(EvaluateSettings, **locals())
+    if data is None and not classes:
+        raise ValueError("give DATA (a labelled file or split folder) or --class LABEL=FASTA")
     ref = ModelRef.resolve(model_path, trust_remote_code)
     distributed.start()
     output = Path(output)

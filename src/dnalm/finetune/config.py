@@ -22,7 +22,7 @@ import yaml
 
 from dnalm.finetune.tasks import DEFAULT_TASK, get_task
 from dnalm.runtime.hardware import PRECISIONS
-from dnalm.settings import check_fields, setting
+from dnalm.settings import check_fields, load_yaml, setting
 
 __all__ = ["FinetuneConfig", "load_yaml"]
 
@@ -197,19 +197,3 @@ def check_trainer_settings(trainer: dict, source: str = "config") -> None:
         "trainer setting (transformers.TrainingArguments)",
         source,
     )
-
-
-def load_yaml(path: str | Path) -> dict:
-    """The mapping a settings file holds; a file that is not YAML is one error naming its line and column."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: config file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:  # one line with the place, not the parser's multi-line dump
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ValueError(f"{where}: not valid YAML ({getattr(err, 'problem', None) or err})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of settings at the top level")
-    return data

@@ -163,6 +163,8 @@ def start_folder(final: str | Path, *, owned_marker: str, overwrite: bool = Fals
             "choose another folder, or pass --overwrite to replace its contents"
         )
     staging = final.with_name(f"{final.name}.partial")
+    if resume and not staging.exists():  # as transformers' Trainer refuses resume_from_checkpoint without one
+        raise ValueError(f"--resume: no stopped run to continue ({staging} does not exist); run without --resume")
     if staging.exists():
         if not (staging / _PARTIAL_NOTE).exists():
             raise ValueError(f"{staging} exists and was not made by dnalm; move it away first")

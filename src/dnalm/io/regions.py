@@ -2,12 +2,14 @@
 
 A region is 0-based and half-open inside (as BED); ``chr1:101-200`` (1-based, inclusive, as samtools
 writes it) is the same stretch as the BED line ``chr1 100 200``. The genome is read through its ``.fai``
-index with pyfaidx (made when missing, and said); a bgzip-compressed FASTA is read through its ``.gzi``
+index with pyfaidx (the one beside it when up to date, else one made in dnalm's cache folder, and said: nothing is
+written beside the genome); a bgzip-compressed FASTA is read through its ``.gzi``
 too, and a plain-gzip one is refused naming the command that makes it readable.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -83,8 +85,8 @@ def _read_bed(path: Path) -> list[Region]:
 
 
 class IndexedGenome:
-    """A FASTA read by region through its ``.fai`` (pyfaidx); the index is made when missing (beside the
-    genome, or in a temporary folder when that one is read-only), and said."""
+    """A FASTA read by region through its ``.fai`` (pyfaidx): the one beside it when it is up to date, else one
+    made in dnalm's cache folder (:func:`_index_names`), and said."""
 
     def __init__(self, path: str | Path):
         try:
@@ -104,14 +106,7 @@ class IndexedGenome:
             )
         if kind in ("bz2", "zstd"):
             raise ValueError(f"{self.path}: {kind}-compressed; --regions needs plain or bgzip FASTA (decompress it)")
-        index = Path(f"{self.path}.fai")
-        names = {}
-        if not index.exists():
-            if not os.access(self.path.parent, os.W_OK):
-                where = Path(tempfile.mkdtemp(prefix="dnalm-fai-"))
-                names = {"indexname": str(where / index.name), "gzi_indexname": str(where / f"{self.path.name}.gzi")}
-                index = Path(names["indexname"])
-            log.warning("%s has no .fai index: writing %s", self.path, index)
+        names = _index_names(self.path, kind)
         try:
             self.fasta = pyfaidx.Fasta(str(self.path), sequence_always_upper=True, rebuild=False, **names)
         except pyfaidx.UnsupportedCompressionFormat as err:
@@ -143,6 +138,34 @@ class IndexedGenome:
         from dnalm.io.sequence import normalize
 
         return normalize(str(self.fasta[region.contig][region.start : region.end]))
+
+
+def _index_names(path: Path, kind: str | None) -> dict:
+    """Where pyfaidx finds (or makes) the genome's index: the ``.fai`` (and bgzip's ``.gzi``) beside it when they
+    are at least as new as the FASTA, else dnalm's cache folder, under a name that changes whenever the FASTA does
+    (its path, size and modification time). Nothing is ever written beside the genome, and a stale index beside it
+    (older than the FASTA) is never read: it would hand out the wrong bases."""
+    fai, gzi = Path(f"{path}.fai"), Path(f"{path}.gzi")
+    fasta_time = path.stat().st_mtime_ns
+
+    def fresh(p: Path) -> bool:
+        return p.is_file() and p.stat().st_mtime_ns >= fasta_time
+
+    if fresh(fai) and (kind != "bgzip" or fresh(gzi)):
+        return {}
+    if fai.is_file():
+        log.warning("%s is older than %s: not read (a stale index gives the wrong bases); indexing again", fai, path)
+    st = path.stat()
+    key = hashlib.sha1(f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:16]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dnalm" / "fai"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        cache = Path(tempfile.mkdtemp(prefix="dnalm-fai-"))
+    index = cache / f"{path.name}.{key}.fai"
+    if not index.is_file():
+        log.info("%s has no up-to-date .fai index beside it: indexing it into %s (once)", path, cache)
+    return {"indexname": str(index), "gzi_indexname": str(cache / f"{path.name}.{key}.gzi")}
 
 
 def _gzip_kind(path: Path) -> str | None:

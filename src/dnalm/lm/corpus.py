@@ -67,13 +67,14 @@ def _check_settings(fastas, min_length: int, max_length: int, val_fraction: floa
 def _rows(split: str, *, fastas, stats: dict, counts: dict, settings: dict, progress: bool) -> Iterator[dict]:
     """One streaming pass over the FASTA files; block assignment and segment lengths are
     seeded per record and block, so the train and validation passes agree."""
-    from tqdm.auto import tqdm
+    from dnalm.runtime.progress import track
 
     seed, block_size, val_fraction = settings["seed"], settings["block_size"], settings["val_fraction"]
     index = 0
     for path in fastas:
         records = read_sequences(path)
-        for rec in tqdm(records, desc=f"{Path(path).name} [{split}]", unit=" records", disable=not progress):
+        # a bar on a terminal only, none with --quiet (dnalm.runtime.progress)
+        for rec in track(records, f"{Path(path).name} [{split}]", log_every=None) if progress else records:
             if split == "train":
                 counts["records"] += 1
             starts = range(0, len(rec.sequence), block_size)

@@ -528,14 +528,14 @@ def _training_args(cfg: PretrainConfig, checkpoints: Path, steps: int, eval_step
 
 
 def _trainer(cfg: PretrainConfig, model, args, data, collator, output: Path, deadline):
-    from transformers import Trainer
+    from transformers import PrinterCallback, Trainer
 
     callbacks = _callbacks(cfg, collator, output)
     if deadline is not None:
         from dnalm.runtime.callbacks import TimeBudget
 
         callbacks.append(TimeBudget(deadline))
-    return Trainer(
+    trainer = Trainer(
         model=model,
         args=args,
         train_dataset=data["train"],
@@ -545,6 +545,9 @@ def _trainer(cfg: PretrainConfig, model, args, data, collator, output: Path, dea
         preprocess_logits_for_metrics=lambda logits, labels: logits.argmax(dim=-1),
         callbacks=callbacks,
     )
+    if not log.isEnabledFor(logging.INFO):  # --quiet: warnings and errors only, not the training-loss lines
+        trainer.remove_callback(PrinterCallback)
+    return trainer
 
 
 def _tokens_seen(cfg: PretrainConfig, trainer, lengths) -> float:
@@ -700,6 +703,10 @@ def score_language_model(
     model = load_complete(AutoModelForMaskedLM, path, "lm-eval", trust_remote_code=trust)
     tok = load_tokenizer(path, trust_remote_code=trust)
     saved = path / "dnalm_pretrain.yaml"
+    if max_length is not None and max_length > tok.model_max_length:
+        raise ValueError(
+            f"max_length (--max-length) is {max_length} tokens; {model_dir} takes at most {tok.model_max_length}"
+        )
     if max_length is None and saved.is_file():  # score windows as long as the ones it was pretrained on
         max_length = load_yaml(saved).get("max_length")
     max_length = min(max_length or tok.model_max_length, tok.model_max_length)
@@ -708,6 +715,14 @@ def score_language_model(
     heldout = _heldout_windows(corpus, tok, max_length, cfg)
     if not heldout:
         raise ValueError(f"{corpus_path}: no validation split to score (build the corpus with --val-fraction > 0)")
+    if len(heldout) < examples:
+        log.warning(
+            "%s holds %d held-out windows of %d tokens, fewer than the %d asked: all are scored",
+            corpus_path,
+            len(heldout),
+            max_length,
+            examples,
+        )
     return _score(model, tok, heldout, _fit_references(corpus, tok), batch_size, Path(output))
 
 

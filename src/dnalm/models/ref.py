@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import yaml
-
 from dnalm.models.presets import PRESETS, ModelSpec
 from dnalm.models.shipped import pretrained_path, shipped_models
+from dnalm.settings import load_yaml
 
 __all__ = ["KINDS", "ModelRef"]
 
@@ -178,7 +177,7 @@ def _read_yaml(path: Path) -> ModelSpec:
     unknown keys are an error listing the valid ones."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: model YAML file not found")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path)
     base = data.pop("preset", None)
     valid = ["preset", *sorted(f.name for f in dataclasses.fields(ModelSpec))]
     for key in data:  # as dnalm.finetune.config.check_keys words it (which imports the recipe, which imports this)

@@ -11,6 +11,8 @@ import gc
 import logging
 import os
 import sys
+import warnings
+from functools import partial
 from pathlib import Path
 
 __all__ = [
@@ -95,8 +97,9 @@ def _stderr_handler():
 def configure_output(quiet: bool = False, log_file: Path | None = None, debug: bool = False) -> None:
     """Logging set up once for every command. When stderr is not a terminal (a log file, CI), no
     progress bars and none of transformers' ANSI-coloured load reports: one line per evaluation."""
-    if quiet:  # --quiet: no progress bars either (tqdm reads this; dnalm.runtime.progress too)
-        os.environ.setdefault("TQDM_DISABLE", "1")
+    if quiet:  # --quiet: no progress bars either (tqdm reads this; dnalm.runtime.progress, datasets, the hub too)
+        for var in ("TQDM_DISABLE", "HF_HUB_DISABLE_PROGRESS_BARS", "HF_DATASETS_DISABLE_PROGRESS_BARS"):
+            os.environ.setdefault(var, "1")
     if not sys.stderr.isatty():
         for var in ("HF_HUB_DISABLE_PROGRESS_BARS", "HF_DATASETS_DISABLE_PROGRESS_BARS", "TQDM_DISABLE"):
             os.environ.setdefault(var, "1")
@@ -113,6 +116,13 @@ def configure_output(quiet: bool = False, log_file: Path | None = None, debug: b
         level = max(level, logging.ERROR)
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
+    warnings.showwarning = partial(_warning_line, debug=debug)
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None, *, debug: bool = False) -> None:
+    """A library's Python warning as one log line (Python prints it with the source line under it)."""
+    where = f" ({filename}:{lineno})" if debug else ""
+    logging.getLogger("py.warnings").warning("%s: %s%s", category.__name__, message, where)
 
 
 def prepare(command: str | None) -> None:

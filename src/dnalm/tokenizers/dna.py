@@ -431,7 +431,10 @@ class NonOverlappingKmerTokenizer(DnaTokenizer):
     _run = re.compile(r"[ACGT]+|[^ACGT]")
 
     def __init__(self, k: int = 6, vocab: list[str] | None = None, model_max_length: int = 512):
-        super().__init__(vocab or kmer_vocab(k, "ACGT") + list("ACGTN"), model_max_length)
+        if not 1 <= k <= 12:
+            raise ValueError(f"k must be between 1 and 12; got {k}")
+        singles = [b for b in "ACGTN" if k > 1 or b == "N"]  # with k = 1 the bases are the k-mers themselves
+        super().__init__(vocab or kmer_vocab(k, "ACGT") + singles, model_max_length)
         self.k = k
         self._raw_pattern = f"[ACGT]{{{k}}}|."
 
@@ -571,11 +574,18 @@ def tokenizer_report(tokenizer, sequences, max_length: int | None = None, batch_
 
 
 def tokenizer_by_name(name: str):
-    """``kmerK`` (DNABERT's overlapping k-mers, K = 1-9), ``base``, or a tokenizer/model folder or hub id.
+    """``kmerK`` (DNABERT's overlapping k-mers, K = 1-12), ``base``, or a tokenizer/model folder or hub id.
 
     >>> tokenizer_by_name("kmer3").k, tokenizer_by_name("base").kind
     (3, 'base')
+    >>> tokenizer_by_name("kmer99")
+    Traceback (most recent call last):
+    ...
+    ValueError: tokenizer kmer99: k must be between 1 and 12; got 99
     """
-    if re.fullmatch(r"kmer[1-9]", name):
-        return KmerTokenizer(k=int(name[4:]))
+    if re.fullmatch(r"kmer\d+", name) and not os.path.exists(name):  # never a hub id: a k out of range is an error
+        try:
+            return KmerTokenizer(k=int(name[4:]))
+        except ValueError as err:
+            raise ValueError(f"tokenizer {name}: {err}") from None
     return BaseTokenizer() if name == "base" else load_tokenizer(name)
