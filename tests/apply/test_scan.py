@@ -121,7 +121,7 @@ def test_windows_found_block_by_block_are_those_of_the_whole_contig(seq, window,
 def test_a_contig_shorter_than_the_window_is_counted_and_named(untrained, tmp_path, caplog):
     import logging
 
-    genome, contigs = _genome(tmp_path, n_contigs=1, length=600)
+    genome, _ = _genome(tmp_path, n_contigs=1, length=600)
     with open(genome, "a") as fh:
         fh.write(">short\nACGTACGTAC\n")
     with caplog.at_level(logging.WARNING):
