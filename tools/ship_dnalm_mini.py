@@ -58,6 +58,7 @@ KINDS = {
         {"learning_rate": 5e-4, "batch_size": 32, "warmup_ratio": 0.1, "lr_scheduler": "cosine"},
     ),
     "dnalm-cnn": ("pos-cnn-cpu", None),
+    "dnalm-cnn-attn": ("pos-cnn-attn-cpu", None),
 }
 
 
@@ -94,7 +95,7 @@ def main() -> None:
         )
     # per-base held-out metrics with the current code (pretraining writes them too; this makes re-shipping exact)
     subprocess.run(
-        ["dnalm", "lm-eval", str(model), str(corpus), "-o", str(model / "lm_metrics.json")],
+        ["dnalm", "lm-eval", str(model), str(corpus), "-o", str(model / "lm_metrics.json"), "--overwrite"],
         check=True,
         stdout=subprocess.DEVNULL,
     )

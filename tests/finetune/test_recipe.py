@@ -289,3 +289,26 @@ def test_frozen_gc_hides_existing_objects_from_the_collector_only_inside_the_blo
         pass
     assert gc.get_freeze_count() > 0
     gc.unfreeze()
+
+
+def test_the_attention_candidate_starts_from_a_pretrained_attention_checkpoint_where_one_ships(tmp_path, monkeypatch):
+    """With the CNN-with-attention checkpoint in the package, the second candidate starts from it (convolutions and
+    attention layers pretrained together); the kept candidate's start is the model recorded everywhere."""
+    import dnalm.finetune.recipe as recipe
+    from dnalm.lm.pretrain import PretrainConfig, _build
+
+    lm, tok = _build(PretrainConfig(model="dnalm-cnn", model_config={"attention_layers": 1}), None, tmp_path)
+    start = tmp_path / "attention-lm"
+    lm.save_pretrained(start)
+    tok.save_pretrained(start)
+    monkeypatch.setattr(recipe, "ATTENTION_START", str(start))
+    monkeypatch.setattr(recipe, "shipped_models", lambda: [str(start)])
+    assert choose_recipe(600, [120] * 600, 2).candidates == [{}, {"model": str(start)}]
+    assert choose_recipe(600, [120] * 600, 2, from_scratch=True).candidates == [{}, {"attention_layers": 2}]
+    summary = finetune(FinetuneConfig(seed=0, epochs=2, trainer=QUIET), _motif_dir(tmp_path, n=300), tmp_path / "m")
+    saved = json.loads((tmp_path / "m" / "recipe.json").read_text())
+    assert [c["model"] for c in saved["candidates"]] == ["dnalm-cnn", str(start)]
+    (kept,) = [c for c in saved["candidates"] if c["chosen"]]
+    assert summary["model"] == saved["model"] == kept["model"]
+    assert f"model: {kept['model']}" in (tmp_path / "m" / "dnalm_config.yaml").read_text()
+    assert f"| `{kept['model']}` |" in (tmp_path / "m" / "README.md").read_text()

@@ -33,6 +33,7 @@ import numpy as np
 from dnalm.finetune.tasks import DEFAULT_TASK
 from dnalm.io.files import write_json
 from dnalm.models.ref import ModelRef
+from dnalm.models.shipped import shipped_models
 
 __all__ = [
     "PRETRAINED_START",
@@ -57,7 +58,11 @@ _EVALS = 10  # validations per run at least
 CANDIDATES_MAX_TRAIN = 10_000
 #: The candidates: the recipe's CNN as it is, and with two attention layers over its feature map, which see where
 #: each feature fires (on TSS-aligned promoters they won every paired validation run; on unaligned TF sets they lost).
+#: A candidate is a change to the recipe's ``model_config``, or a ``model`` to start from (see ATTENTION_START).
 CANDIDATES = ({}, {"attention_layers": 2})
+#: Where the attention candidate starts when the recipe starts from PRETRAINED_START: the same CNN with two attention
+#: layers, pretrained together to fill in masked bases (``tools/ship_dnalm_mini.py --name dnalm-cnn-attn``).
+ATTENTION_START = "dnalm-cnn-attn"
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ class Recipe:
     time_budget_s: float | None
     data: dict = field(default_factory=dict)
     reasons: dict = field(default_factory=dict)
-    candidates: list = field(default_factory=list)  # model_config variants trained one after the other (or none)
+    candidates: list = field(default_factory=list)  # model_config variants (or models) trained in turn (or none)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -141,6 +146,8 @@ def choose_recipe(
     alternatives = []
     if candidates and n_train <= CANDIDATES_MAX_TRAIN and config.get("position_bins", _START_BINS):
         alternatives = [dict(c) for c in CANDIDATES]
+        if model == PRETRAINED_START and ATTENTION_START in shipped_models():  # its attention layers pretrained too
+            alternatives = [{}, {"model": ATTENTION_START}]
         reasons["candidates"] = (
             f"{n_train:,} training sequences (at most {CANDIDATES_MAX_TRAIN:,}): each architecture is trained and "
             "the best validation metric chooses (attention layers pay where the data are aligned on a site)"
@@ -276,7 +283,7 @@ def for_checkpoint(recipe: Recipe, checkpoint: str | Path) -> Recipe:
     return dataclasses.replace(recipe, model=str(checkpoint), model_config={}, reasons=reasons, candidates=[])
 
 
-def parse_duration(text: str | float | int | None) -> float | None:
+def parse_duration(text: str | float | int | None, name: str = "time budget") -> float | None:
     """Seconds from ``90``, ``"90s"``, ``"10m"``, ``"1.5h"`` or ``"1h30m"``; None stays None.
 
     >>> parse_duration("10m"), parse_duration("1h30m"), parse_duration(45), parse_duration("2.5s")
@@ -291,9 +298,9 @@ def parse_duration(text: str | float | int | None) -> float | None:
             r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text.lower()
         )
         if not parts or not any(parts.groups()):
-            raise ValueError(f"time budget {text!r} is not a duration such as 90s, 10m, 1h or 1h30m")
+            raise ValueError(f"{name} {text!r} is not a duration such as 90s, 10m, 1h or 1h30m")
         h, m, s = (float(g) if g else 0.0 for g in parts.groups())
         value = 3600 * h + 60 * m + s
     if value <= 0:
-        raise ValueError(f"time budget must be positive; got {text!r}")
+        raise ValueError(f"{name} must be positive; got {text!r}")
     return value

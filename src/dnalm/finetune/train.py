@@ -35,6 +35,7 @@ from dnalm.finetune.trainer import (
     versions,
     with_lora,
 )
+from dnalm.io.datasets import check_sources
 from dnalm.io.files import json_ready, start_folder, write_json
 from dnalm.io.outputs import Output, claims, install_folder, local
 from dnalm.models.card import write_finetune_card
@@ -200,9 +201,16 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
     from transformers import set_seed
 
     t0 = time.time()
+    check_sources(data, classes)  # before the output folder is taken
     # resolved once: a mistyped model or untrusted code fails now (model "auto": the recipe names it below)
     ref = None if cfg.model == "auto" else ModelRef.resolve(cfg.model, cfg.trust_remote_code)
     task = get_task(cfg.problem_type)
+    if cfg.lora and not (ref is not None and ref.is_transformer) and not cfg.self_pretrain:
+        raise ValueError(
+            f"--lora adapts a transformer's attention and feed-forward layers; {cfg.model} is "
+            + ("the default recipe's CNN" if ref is None else "not a transformer")
+            + ": give --model a transformer (e.g. dnalm-mini or tiny), or fine-tune without --lora"
+        )
     if resume and cfg.self_pretrain:
         raise ValueError("--resume does not continue self-pretraining; run without --resume to start again")
     distributed.start()
@@ -374,16 +382,20 @@ def _train_candidates(run: _Run):
     for i, config in enumerate(base.candidates):
         set_seed(run.cfg.seed)
         t0 = time.time()
+        config = dict(config)
+        model = config.pop("model", base.model)  # a candidate may start from another checkpoint
         run.recipe, run.plan, run.history = (
-            dataclasses.replace(base, model_config={**base.model_config, **config}),
+            dataclasses.replace(base, model=model, model_config={**base.model_config, **config}),
             None,
             f"history-candidate{i}.csv",
         )
+        run.ref = ModelRef.resolve(model, run.cfg.trust_remote_code)
         built = _build(run)
         trained = _train(run, built)
         score = trained[2].best
         results.append(
             {
+                "model": model,
                 "model_config": run.recipe.model_config,
                 f"best_validation_{run.cfg.metric_for_best_model}": score,
                 "best_step": trained[2].best_step,
@@ -391,8 +403,9 @@ def _train_candidates(run: _Run):
             }
         )
         log.info(
-            "candidate %d (%s): best validation %s %s (trained in %.0f s)",
+            "candidate %d (%s %s): best validation %s %s (trained in %.0f s)",
             i,
+            model,
             config or "as it is",
             run.cfg.metric_for_best_model,
             score,
@@ -406,8 +419,10 @@ def _train_candidates(run: _Run):
     _, chosen, built, trained = kept
     for i, result in enumerate(results):
         result["chosen"] = i == chosen
-    run.recipe = dataclasses.replace(base, model_config=results[chosen]["model_config"], candidates=results)
-    log.info("kept candidate %d (%s), chosen on validation", chosen, results[chosen]["model_config"] or "as it is")
+    model, model_config = results[chosen]["model"], results[chosen]["model_config"]
+    run.recipe = dataclasses.replace(base, model=model, model_config=model_config, candidates=results)
+    run.ref, run.cfg = ModelRef.resolve(model, run.cfg.trust_remote_code), dataclasses.replace(run.cfg, model=model)
+    log.info("kept candidate %d (%s %s), chosen on validation", chosen, model, model_config or "as it is")
     if distributed.is_main():
         for suffix in (".csv", ".json"):
             shutil.copyfile(run.output / f"history-candidate{chosen}{suffix}", run.output / f"history{suffix}")
@@ -525,7 +540,7 @@ def _save(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
     """Validate the restored model, write the folder (model, tokenizer, settings, summary), put it in place."""
     val = trainer.evaluate()
     cfg, output = run.cfg, run.output
-    lora_note = _save_lora(trainer, output) if cfg.lora else None
+    lora_note = _save_lora(trainer, output, run.final) if cfg.lora else None
     trainer.model.config.dnalm_reverse_complement_average = bool(cfg.reverse_complement_average)
     trainer.model.config.dnalm_train_max_tokens = int(built.max_length)  # predict's default window
     trainer.save_model(str(output))  # the Trainer writes from the main process only
@@ -546,8 +561,9 @@ def _save(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
     return summary
 
 
-def _save_lora(trainer, output: Path) -> dict:
-    """The adapters the peft way (``adapter/``); the trainer's model becomes the merged plain model."""
+def _save_lora(trainer, output: Path, final: Path) -> dict:
+    """The adapters the peft way (``adapter/``, written into ``output``, which becomes ``final``); the trainer's
+    model becomes the merged plain model."""
     trainable, total = trainer.model.get_nb_trainable_parameters()
     if distributed.is_main():
         trainer.model.save_pretrained(str(output / "adapter"))
@@ -556,7 +572,7 @@ def _save_lora(trainer, output: Path) -> dict:
         trainable,
         total,
         100 * trainable / total,
-        output / "adapter",
+        final / "adapter",  # where they will be once the folder is in place (not the .partial folder)
     )
     trainer.model = trainer.model.merge_and_unload()
     return {

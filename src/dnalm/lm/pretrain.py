@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.finetune.config import check_keys, check_trainer_settings, load_yaml
+from dnalm.finetune.config import YEAR_S, check_keys, check_trainer_settings, load_yaml
 from dnalm.io.files import write_json
 from dnalm.io.outputs import Output, claims, local, read_marker
 from dnalm.models.card import write_pretrain_card
@@ -55,10 +55,14 @@ class PretrainConfig:
     model: str = setting(
         "tiny",
         "Recipe (tinydnabert, dnabert, tinydnabert-cpu, dnabert-cpu, mini-cpu, pos-cnn-cpu: the default recipe's "
-        "CNN), model preset or YAML (built from scratch), or a checkpoint to continue.",
+        "CNN, pos-cnn-attn-cpu: it with two attention layers), model preset or YAML (built from scratch), or a "
+        "checkpoint to continue.",
     )
     model_config: dict = setting(
-        help="Architecture settings merged over the preset's.", default_factory=dict, cli=False
+        help="Architecture settings merged over the preset's (a checkpoint takes only settings that add modules, "
+        "e.g. attention_layers).",
+        default_factory=dict,
+        cli=False,
     )
     max_steps: int | None = setting(
         None, "Optimizer steps.", ge=1, shown_default="what fits in --time-budget, or 1000 without one"
@@ -67,6 +71,7 @@ class PretrainConfig:
         None,
         "Wall-clock limit, e.g. 5m, 30m, 1h: the steps that fit, planned from the measured speed.",
         gt=0,
+        le=YEAR_S,
         cli_type=str,
     )
     batch_size: int = setting(32, "Training batch (all processes together).", ge=1)
@@ -159,6 +164,17 @@ RECIPES: dict[str, dict] = {
         "lr_scheduler": "cosine",
         "weight_decay": 0.01,
         "time_budget": 600,
+    },
+    "pos-cnn-attn-cpu": {  # the default recipe's CNN with two attention layers, continued from dnalm-cnn
+        "model": "dnalm-cnn",
+        "model_config": {"attention_layers": 2},
+        "batch_size": 32,
+        "max_length": 512,
+        "learning_rate": 1e-3,
+        "warmup_steps": 0.05,
+        "lr_scheduler": "cosine",
+        "weight_decay": 0.01,
+        "time_budget": 6600,
     },
     "dnabert-cpu": {
         "model": "tiny",

@@ -199,16 +199,17 @@ def _candidates(candidates: list[dict] | None) -> list[str]:
         return []
     metric = next((k for k in candidates[0] if k.startswith("best_validation_")), None)
     rows = [
-        f"| `{json.dumps(c['model_config'])}` | {_number(c.get(metric))} | {c.get('best_step')} | {'kept' if c.get('chosen') else ''} |"
+        f"| `{c.get('model', '')}` | `{json.dumps(c['model_config'])}` | {_number(c.get(metric))} | {c.get('best_step')} "
+        f"| {'kept' if c.get('chosen') else ''} |"
         for c in candidates
     ]
-    head = f"| candidate architecture | {metric or 'best validation'} | best step | |"
+    head = f"| candidate start | architecture | {metric or 'best validation'} | best step | |"
     return [
         "",
         "Candidates, trained in turn from the same seed and chosen on validation:",
         "",
         head,
-        "|---|---|---|---|",
+        "|---|---|---|---|---|",
         *rows,
     ]
 
