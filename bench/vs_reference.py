@@ -4,7 +4,8 @@ For each task and seed, one after the other on the same (otherwise idle) machine
 
 - ``dnalm finetune TASK -o OUT --seed S`` then ``dnalm evaluate OUT TASK`` (defaults only: the
   default recipe, strand-averaged evaluation as recorded in the model folder; ``--from-scratch`` adds
-  that option: the recipe's CNN from random weights instead of the shipped ``dnalm-cnn``), and
+  that option: the recipe's CNN from random weights instead of the shipped ``dnalm-cnn``; ``--model tiny``
+  a 2-layer 6-mer BERT with its preset's defaults), and
 - ``python ../shared/tools/reference_cnn.py ROOT TASK 8 S`` (the yardstick; run, not copied),
 
 timing each command's wall clock and reading test MCC from each. Prints a table of mean ± std
@@ -98,8 +99,9 @@ def main() -> None:
     ap.add_argument("--reference-epochs", type=int, default=8)
     ap.add_argument("-o", "--output", type=Path, default=Path("runs/vs_reference"))
     ap.add_argument("--from-scratch", action="store_true", help="dnalm finetune --from-scratch (no dnalm-cnn weights)")
+    ap.add_argument("--model", help="dnalm finetune --model M (e.g. tiny: a 2-layer 6-mer BERT with its defaults)")
     args = ap.parse_args()
-    options = ["--from-scratch"] if args.from_scratch else []
+    options = (["--from-scratch"] if args.from_scratch else []) + (["--model", args.model] if args.model else [])
     if not (SHARED / "tools" / "reference_cnn.py").is_file():
         sys.exit(f"{SHARED / 'tools' / 'reference_cnn.py'} not found: the yardstick lives in ../shared/tools")
     results_path = args.output / "results.json"
@@ -111,7 +113,9 @@ def main() -> None:
             for side in ("dnalm", "reference"):
                 if (task, seed, side, tuple(options if side == "dnalm" else [])) in done:
                     continue
-                folder = f"{side}-scratch" if side == "dnalm" and options else side
+                folder = side
+                if side == "dnalm" and options:  # one folder per set of options
+                    folder += "-scratch" * args.from_scratch + (f"-{Path(args.model).name}" if args.model else "")
                 out = args.output / task.replace("/", "_") / f"seed{seed}" / folder
                 out.mkdir(parents=True, exist_ok=True)
                 row = (
@@ -124,7 +128,10 @@ def main() -> None:
                 )
                 print(f"{task} seed {seed} {side}: MCC {row['mcc']:.4f} in {row['wall_s']:.0f} s", flush=True)
                 results_path.write_text(json.dumps(runs, indent=2) + "\n")
-    print("\n| task | seeds | dnalm test MCC | reference CNN test MCC | dnalm s/run | reference s/run | time ratio |")
+    ours_name = " ".join(["dnalm", *options])
+    print(
+        f"\n| task | seeds | {ours_name} test MCC | reference CNN test MCC | dnalm s/run | reference s/run | time ratio |"
+    )
     print("|---|---|---|---|---|---|---|")
     for task in args.tasks:
         ours = [

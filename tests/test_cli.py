@@ -215,3 +215,15 @@ def test_tokenizer_check_takes_a_shipped_model_and_names_what_is_not_a_tokenizer
     for name, why in (("fastas", "no tokenizer in this folder"), ("nosuch", "no such tokenizer"), ("tiny", "preset")):
         res = runner.invoke(app, ["tokenizer", "check", name, "fastas/a.fa"])
         assert res.exit_code == 2 and why in res.output and len(res.output.strip().splitlines()) == 1, res.output
+
+
+def test_an_interrupted_command_says_so_in_one_line(monkeypatch, tmp_path):
+    import dnalm.cli
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dnalm.cli, "synthesize", stopped)
+    result = invoke("synth", "tata", "-o", str(tmp_path / "s"))
+    assert result.exit_code == 130
+    assert result.output.strip().startswith("error: interrupted;") and len(result.output.strip().splitlines()) == 1

@@ -32,8 +32,12 @@ class Toy:
         ({"fraction": 1.0}, r"fraction \(--fraction\) must be in \(0, 1\); got 1.0"),
         ({"mode": "median"}, r"mode \(--mode\) must be one of mean, max; got 'median'"),
         ({"hidden": -1}, r"hidden must be >= 0; got -1"),  # no option to name
-        ({"window": "7"}, r"window \(--window\) must be a number; got '7'"),
-        ({"window": True}, r"must be a number"),
+        ({"window": "7"}, r"window \(--window\) must be a whole number; got '7'"),
+        ({"window": True}, r"must be a whole number"),
+        ({"window": 2.5}, r"window \(--window\) must be a whole number; got 2.5"),
+        ({"rc": "no"}, r"rc \(--rc/--no-rc\) must be true or false; got 'no'"),  # YAML's "no" in quotes is text
+        ({"mode": 3}, r"mode \(--mode\) must be text; got 3"),
+        ({"hidden": None}, r"hidden must be set; got None"),
     ],
 )
 def test_a_value_out_of_bounds_is_one_line_naming_the_setting(values, message):
@@ -192,3 +196,8 @@ def test_yaml_reads_numbers_in_scientific_notation_as_numbers(tmp_path):
     (tmp_path / "ft.yaml").write_text("learning_rate: 1e-3\nepochs: 2\n")
     assert load_yaml(tmp_path / "ft.yaml") == {"learning_rate": 0.001, "epochs": 2}
     assert FinetuneConfig.load(tmp_path / "ft.yaml").learning_rate == 0.001
+
+
+def test_a_whole_number_written_as_a_float_is_read_as_one():
+    assert Toy(window=4.0).window == 4 and isinstance(Toy(window=4.0).window, int)
+    assert isinstance(Toy(fraction=1e-3).fraction, float)

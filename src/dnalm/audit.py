@@ -282,6 +282,8 @@ def write_deduplicated(
     bad = set(kinds) - {"exact", "rc", "near"}
     if bad:
         raise ValueError(f"unknown duplicate kinds {sorted(bad)}; choose from exact, rc, near")
+    if Path(data).is_dir() and Path(data).resolve() in Path(output).resolve().parents:
+        raise ValueError(f"--dedup {output} is inside DATA ({data}): a copy of a data set goes beside it, not into it")
     splits = _read(data, columns)
     if "train" not in splits:
         raise ValueError(f"{data}: no train split to de-duplicate (found {sorted(splits)})")

@@ -38,6 +38,8 @@ class _Commands(typer.core.TyperGroup):
             if isinstance(err, _CLICK_CONTROL) or _STATE["debug"]:
                 raise
             raise typer.Exit(process.report_error(err)) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(process.interrupted()) from None
 
 
 #: How typer/click end a command or report a usage error themselves (typer vendors click in newer versions).

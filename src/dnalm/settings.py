@@ -29,6 +29,7 @@ import functools
 import inspect
 import math
 import re
+import types
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -87,13 +88,58 @@ _TESTS = {
 }
 
 
+@functools.cache
+def _field_types(cls) -> dict[str, tuple[type, ...]]:
+    """Each field's accepted types, from its annotation (``int | None`` -> ``(int,)``); fields whose annotation
+    names other types (a path, a class) are left out: only bool, int, float, str, dict and list are checked."""
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # an annotation that does not resolve here: nothing to check
+        return {}
+    plain = (bool, int, float, str, dict, list)
+    out = {}
+    for name, hint in hints.items():
+        args = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+        optional = type(None) in args
+        args = tuple(typing.get_origin(a) or a for a in args if a is not type(None))
+        if args and all(a in plain for a in args):
+            out[name] = args + ((type(None),) if optional else ())
+    return out
+
+
+def _check_type(obj, f: dataclasses.Field, value, where: str):
+    """The value as its field's type says: a bool is true or false (YAML's ``"no"`` is a string), a whole number
+    is whole (``1.5`` is refused, ``2.0`` read as 2), a number is a number; anything else is one line."""
+    accepted = _field_types(type(obj)).get(f.name)
+    if not accepted or (isinstance(value, accepted) and not (isinstance(value, bool) and bool not in accepted)):
+        return value
+    if int in accepted and float not in accepted and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if float in accepted and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    wanted = {bool: "true or false", int: "a whole number", float: "a number", str: "text", dict: "a mapping"}
+    shown = [a for a in accepted if a is not type(None) and not (a is int and float in accepted)]
+    want = " or ".join(wanted.get(a, a.__name__) for a in shown)
+    raise ValueError(f"{where} must be {want}; got {value!r}")
+
+
 def check_fields(obj) -> None:
-    """Refuse any field of ``obj`` outside its declared bounds or choices (``None`` means "not set")."""
+    """Refuse any field of ``obj`` of another type than its annotation's, or outside its declared bounds or choices
+    (``None`` means "not set")."""
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
-        if value is None or not f.metadata:
+        if not f.metadata:
             continue
         where = f"{f.name} ({option_name(f)})" if f.metadata.get("cli", True) else f.name
+        if value is None:  # "not set" where the annotation allows it; else as wrong as any other type
+            accepted = _field_types(type(obj)).get(f.name)
+            if accepted and type(None) not in accepted:
+                raise ValueError(f"{where} must be set; got None (leave it out for the default)")
+            continue
+        checked_value = _check_type(obj, f, value, where)
+        if checked_value is not value:
+            object.__setattr__(obj, f.name, checked_value)
+            value = checked_value
         choices = f.metadata.get("choices")
         if choices and value not in choices:
             raise ValueError(f"{where} must be one of {', '.join(map(str, choices))}; got {value!r}")
@@ -212,7 +258,17 @@ def _yaml_loader():
     import yaml
 
     class Loader(yaml.SafeLoader):
-        pass
+        def construct_mapping(self, node, deep=False):  # a key written twice is refused: YAML would keep the last
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if key in seen:
+                    mark = key_node.start_mark
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {key!r} is written twice in one mapping", mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
 
     exponent = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
     Loader.add_implicit_resolver("tag:yaml.org,2002:float", exponent, list("-+0123456789"))

@@ -35,7 +35,7 @@ READERS = {
     "read_table": lambda p: read_table(p),
     "read_table_kmers": lambda p: read_table(p, kmer_input=True),
     "read_table_columns": lambda p: read_table(p, sequence_column="dna", label_column="class"),
-    "read_labeled_fasta": lambda p: read_labeled_fasta({"c": p, "d": p}),
+    "read_labeled_fasta": lambda p: read_labeled_fasta({"c": p}),
     "read_fasta_blocks": lambda p: _joined_blocks(p),
 }
 

@@ -113,7 +113,7 @@ def evaluate(
 def _records(data, split: str, classes, columns: dict) -> tuple[list, str | None]:
     """The records to evaluate, and the split of a folder they came from (None for a file or --class FASTAs)."""
     if classes:
-        return list(read_labeled_fasta(classes)), None
+        return list(read_labeled_fasta(classes, data)), None
     if data is not None and Path(data).is_dir():
         return list(read_sequences(data, split=split, **columns)), split
     return list(read_sequences(data, **columns)), None
@@ -166,9 +166,7 @@ def _evaluate_per_base(model, tok, task: Task, records, y, names, output: Path, 
     """Per-nucleotide metrics over every base of every record; predictions as per-base strings."""
     for rec, labels in zip(records, y):
         if len(labels) != len(rec.sequence):
-            raise ValueError(
-                f"record {rec.id!r}: {len(labels)} per-base labels for a {len(rec.sequence)}-base sequence"
-            )
+            raise ValueError(f"{rec.where}: {len(labels)} per-base labels for a {len(rec.sequence)}-base sequence")
     probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
     metrics = task.metrics(np.concatenate(y), np.concatenate(probs))
     if "confusion_matrix" in metrics:

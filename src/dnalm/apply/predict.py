@@ -105,6 +105,33 @@ def window_size(model, tokenizer, max_tokens: int | None) -> tuple[int, int]:
     return max_tokens, window_bases(tokenizer, max_tokens)
 
 
+def check_window(window: int | None, tokenizer, largest: int, name: str) -> int:
+    """The window in bases: ``window``, or ``largest`` when None; a ValueError when it is longer than the model
+    takes or shorter than one overlapping k-mer (the model would read no DNA).
+
+    >>> from dnalm.tokenizers.dna import KmerTokenizer
+    >>> check_window(None, KmerTokenizer(k=6), 100, "m"), check_window(6, KmerTokenizer(k=6), 100, "m")
+    (100, 6)
+    >>> check_window(5, KmerTokenizer(k=6), 100, "m")
+    Traceback (most recent call last):
+    ...
+    ValueError: window 5 bases is shorter than one 6-mer token of m: the model would read no DNA; use --window 6 or more
+    """
+    window = window or largest
+    shortest = getattr(tokenizer, "overlap", 0) + 1  # an overlapping k-mer spans k bases
+    if window < shortest:
+        raise ValueError(
+            f"window {window} bases is shorter than one {shortest}-mer token of {name}: the model would read no "
+            f"DNA; use --window {shortest} or more"
+        )
+    if window > largest:
+        raise ValueError(
+            f"window {window} bases is longer than the model takes ({largest} bases for {name}); use --window "
+            f"{largest} or less"
+        )
+    return window
+
+
 def check_batch_size(batch_size: int) -> int:
     """``batch_size`` if it is a whole number of at least 1, else a ValueError saying so.
 
@@ -207,6 +234,12 @@ def _score_forward(task):
     return forward
 
 
+def _not_one_string(sequences) -> None:
+    """A bare string would be scored letter by letter, one 'sequence' per base."""
+    if isinstance(sequences, str | bytes):
+        raise TypeError(f"give a list of sequences, e.g. [{str(sequences)[:20]!r}], not one string")
+
+
 def iter_scores(
     model,
     tokenizer,
@@ -226,6 +259,7 @@ def iter_scores(
     strands by their mean."""
     if aggregate not in ("mean", "max"):
         raise ValueError(f"aggregate must be 'mean' or 'max'; got {aggregate!r}")
+    _not_one_string(sequences)
     task = task_of(model)
     for starts, outs in stream_windows(
         model,
@@ -295,6 +329,7 @@ def predict_per_base(
     Long sequences are cut into overlapping windows; every base gets the mean over the
     windows that contain it.
     """
+    _not_one_string(sequences)
     task = task_of(model)
 
     def forward(model, enc, pieces):

@@ -244,7 +244,7 @@ class _Scan:
     of a distributed run) and writes it (main process)."""
 
     def __init__(self, ref: ModelRef, target: str | None, window, stride, strand: str, batch_size: int):
-        from dnalm.apply.predict import window_size
+        from dnalm.apply.predict import check_window, window_size
         from dnalm.models.build import load_model
         from dnalm.runtime import distributed
 
@@ -252,12 +252,7 @@ class _Scan:
         self.model, self.tok = load_model(ref)
         self.positive, self.label = target_class(self.model, target)
         _, largest = window_size(self.model, self.tok, None)
-        self.window = window or largest
-        if self.window > largest:
-            raise ValueError(
-                f"window {self.window} bases is longer than the model takes ({largest} bases for "
-                f"{ref.name}); use --window {largest} or less"
-            )
+        self.window = check_window(window, self.tok, largest, ref.name)
         self.stride = stride or max(self.window // 2, 1)
         if not 0 < self.stride <= self.window:
             raise ValueError(f"stride must be between 1 and the window ({self.window}); got {self.stride}")

@@ -214,7 +214,7 @@ class _Scorer:
     """The model (a two-class classifier, or a masked LM scored zero-shot) and its window."""
 
     def __init__(self, ref: ModelRef, target: str | None, window: int | None):
-        from dnalm.apply.predict import window_size
+        from dnalm.apply.predict import check_window, window_size
         from dnalm.apply.target import target_class
         from dnalm.models.build import load_model
 
@@ -237,9 +237,7 @@ class _Scorer:
         self.what = "log P(allele) at the masked bases" if self.masked_lm else f"log-odds of P({self.label})"
         _, largest = window_size(self.model, self.tok, None)
         largest = min(largest, 512) if self.masked_lm else largest
-        self.window = window or largest
-        if self.window > largest:
-            raise ValueError(f"window {self.window} bases is longer than the model takes ({largest} bases)")
+        self.window = check_window(window, self.tok, largest, ref.name)
 
     def describe(self) -> str:
         """What the scores are: the header line of the TSV and the VCF."""

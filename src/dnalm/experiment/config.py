@@ -164,6 +164,10 @@ class BenchmarkConfig:
             value = {"model": value} if isinstance(value, str) else dict(value or {})
             models[check_name(str(name), f"{where}: model")] = value
         cfg = cls(datasets=datasets, models=models, source=source, **data)
+        if not isinstance(cfg.seeds, list) or not all(
+            isinstance(x, int) and not isinstance(x, bool) for x in cfg.seeds
+        ):
+            raise ValueError(f"{where}: seeds must be a list of whole numbers, e.g. [0, 1, 2]; got {cfg.seeds!r}")
         _check_no_nesting([k.folder for k in cfg.runs()], "runs", where)
         _check_no_nesting([f"{d}/{m}" for d in cfg.datasets for m in cfg.models], "searches", where)
         _check_no_nesting([f"{d}.json" for d in cfg.datasets], "audits", where)
@@ -290,7 +294,11 @@ class SearchConfig:
                 _check_range(name, values)
             elif not isinstance(values, list) or not values:
                 raise ValueError(f"search.space.{name}: give a non-empty list of values")
-        if cfg.method == "optuna" and not cfg.n_trials:
+        if cfg.n_trials is not None and (
+            not isinstance(cfg.n_trials, int) or isinstance(cfg.n_trials, bool) or cfg.n_trials < 1
+        ):
+            raise ValueError(f"search.n_trials must be a whole number >= 1; got {cfg.n_trials!r}")
+        if cfg.method == "optuna" and cfg.n_trials is None:
             raise ValueError("search.n_trials is required with method: optuna")
         for what, names, known in (("models", cfg.models, models), ("datasets", cfg.datasets, datasets)):
             missing = sorted(set(names or []) - set(known or names or []))

@@ -26,6 +26,8 @@ from dnalm.settings import check_fields, load_yaml, setting
 
 __all__ = ["FinetuneConfig", "load_yaml"]
 
+YEAR_S = 366 * 24 * 3600  # the longest wall-clock budget a setting takes
+
 
 @dataclass
 class FinetuneConfig:
@@ -82,6 +84,7 @@ class FinetuneConfig:
         "Wall-clock cap, e.g. 90s, 10m, 1h: fewer steps planned to fit, from a timing of this machine, so a busy "
         "machine trains a shorter run; said in the log and training_summary.json when it binds.",
         gt=0,
+        le=YEAR_S,
         cli_type=str,
         shown_default="none, the steps depend only on the data and the seed",
     )
@@ -92,7 +95,7 @@ class FinetuneConfig:
         False, "Masked-LM training on the training split's own sequences first (transformer models)."
     )
     self_pretrain_budget: float | None = setting(
-        None, "Wall-clock cap of self-pretraining (None: half the time budget, else none).", gt=0, cli=False
+        None, "Wall-clock cap of self-pretraining (None: half the time budget, else none).", gt=0, le=YEAR_S, cli=False
     )
     val_fraction: float = setting(0.1, "Validation fraction when the data has no dev split.", gt=0, lt=1, cli=False)
     seed: int = setting(42, "Seed of initialisation, shuffling and augmentation.", ge=0, lt=2**32)
@@ -141,11 +144,11 @@ class FinetuneConfig:
         from dnalm.finetune.recipe import parse_duration
 
         self.time_budget = parse_duration(self.time_budget)
-        self.self_pretrain_budget = parse_duration(self.self_pretrain_budget)
+        self.self_pretrain_budget = parse_duration(self.self_pretrain_budget, "self_pretrain_budget")
         if self.checkpoint_interval in (0, "0"):
             self.checkpoint_interval = 0.0
         else:
-            self.checkpoint_interval = parse_duration(self.checkpoint_interval)
+            self.checkpoint_interval = parse_duration(self.checkpoint_interval, "checkpoint_interval")
         check_fields(self)
         if self.epochs is not None:
             self.epochs = float(self.epochs)
@@ -197,3 +200,17 @@ def check_trainer_settings(trainer: dict, source: str = "config") -> None:
         "trainer setting (transformers.TrainingArguments)",
         source,
     )
+    owned = sorted(set(trainer) & set(_OWNED))
+    if owned:  # dnalm sets these from its own settings: a value here would be ignored or write outside OUTPUT
+        key = owned[0]
+        raise ValueError(f"trainer.{key} is dnalm's to set: use {_OWNED[key]} instead [{source}]")
+
+
+#: TrainingArguments that dnalm derives from its own settings, and the setting to use instead.
+_OWNED = {
+    "output_dir": "-o/--output",
+    "logging_dir": "-o/--output (the logs go into it)",
+    "num_train_epochs": "epochs (dnalm plans the steps from it)",
+    "max_steps": "epochs (dnalm plans the steps from it)",
+    "resume_from_checkpoint": "--resume",
+}

@@ -72,7 +72,7 @@ def load_splits(
     stratified by label when ``stratify`` (``Task.stratify``: single-label classification)."""
     kw = {"sequence_column": sequence_column, "label_column": label_column}
     if classes:
-        records = list(read_labeled_fasta(classes))
+        records = list(read_labeled_fasta(classes, data))
         splits = {"train": records}
     elif data is not None and Path(data).is_dir():
         available = find_splits(data)
@@ -184,7 +184,7 @@ def _per_base_targets(records: list[Record], targets: list[list], tokenizer, max
     out = []
     for rec, y in zip(records, targets):
         if len(y) != len(rec.sequence):
-            raise ValueError(f"record {rec.id!r}: {len(y)} per-base labels for a {len(rec.sequence)}-base sequence")
+            raise ValueError(f"{rec.where}: {len(y)} per-base labels for a {len(rec.sequence)}-base sequence")
         out.append(y[:keep])
     return out
 

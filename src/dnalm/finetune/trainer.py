@@ -171,10 +171,28 @@ def with_lora(model, *, r: int, alpha: float, dropout: float, per_base: bool):
         from peft import LoraConfig, TaskType, get_peft_model
     except ImportError:
         raise ImportError("LoRA needs peft: pip install 'dnalm[lora]'") from None
+    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as KNOWN
+
+    kind = getattr(model.config, "model_type", "")
+    if kind.startswith("dnalm-"):  # the CNNs and the LSTM: their only linear layer is the new head
+        raise ValueError(
+            f"--lora adapts a transformer's attention and feed-forward layers; {kind.removeprefix('dnalm-')} is not "
+            "a transformer: fine-tune it without --lora"
+        )
     lora = LoraConfig(
-        task_type=TaskType.TOKEN_CLS if per_base else TaskType.SEQ_CLS, r=r, lora_alpha=alpha, lora_dropout=dropout
+        task_type=TaskType.TOKEN_CLS if per_base else TaskType.SEQ_CLS,
+        r=r,
+        lora_alpha=alpha,
+        lora_dropout=dropout,
+        target_modules=None if kind in KNOWN else "all-linear",  # peft knows BERT's and RoBERTa's, not ModernBERT's
     )
-    return get_peft_model(model, lora)
+    try:
+        return get_peft_model(model, lora)
+    except ValueError as err:  # e.g. a CNN or LSTM: no linear layers to adapt besides the head
+        raise ValueError(
+            f"--lora adapts a transformer's linear layers; this {kind or 'model'} has none LoRA can take "
+            f"({' '.join(str(err).split())[:200]}): fine-tune it without --lora"
+        ) from None
 
 
 def _has_tensorboard() -> bool:

@@ -36,7 +36,7 @@ class InterpretSettings:
     )
     limit: int = setting(100, "Sequences interpreted (the first ones of INPUT).", ge=1)
     logos: int = setting(10, "Logo PNGs drawn (the first ones).", ge=0)
-    n_steps: int = setting(50, "Integration steps of ig.", ge=1)
+    n_steps: int = setting(50, "Integration steps of ig.", ge=1, le=10_000)
     n_shuffles: int = setting(
         20, "Dinucleotide-shuffled references per sequence of deepliftshap.", ge=1, flag="--shuffles"
     )

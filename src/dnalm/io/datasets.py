@@ -4,6 +4,7 @@ any supported file by its content, and copying a file's records as written."""
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
@@ -19,12 +20,31 @@ SPLIT_ALIASES = {"train": ("train",), "dev": ("dev", "valid", "validation", "val
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".ffn", ".fas")
 
 
-def read_labeled_fasta(classes: dict[str, str | Path]) -> Iterator[Record]:
-    """Records from one FASTA file per class, e.g. ``{"promoter": "pos.fa", "other": "neg.fa"}``."""
+def read_labeled_fasta(classes: dict[str, str | Path], data: str | Path | None = None) -> Iterator[Record]:
+    """Records from one FASTA file per class, e.g. ``{"promoter": "pos.fa", "other": "neg.fa"}``. One file named
+    for two classes (every sequence with both labels) is refused, and so is DATA given beside them (it was
+    ignored)."""
     if not classes:
         raise ValueError("read_labeled_fasta needs at least one class=FILE pair")
+    check_sources(data, classes)
     for label, path in classes.items():
         yield from read_fasta(path, label=label)
+
+
+def check_sources(data: str | Path | None, classes: dict[str, str | Path] | None) -> None:
+    """DATA or ``--class`` pairs, not both (DATA was ignored); no file named for two classes."""
+    if not classes:
+        return
+    if data is not None:
+        raise ValueError(f"give DATA ({data}) or --class LABEL=FASTA pairs, not both")
+    seen: dict[str, str] = {}
+    for label, path in classes.items():
+        real = os.path.realpath(path)
+        if real in seen:
+            raise ValueError(
+                f"--class {seen[real]}={path} and {label}={path} name one file: its sequences would carry both labels"
+            )
+        seen[real] = label
 
 
 def parse_class_files(pairs: list[str] | None) -> dict[str, str] | None:
@@ -53,7 +73,7 @@ def read_records(
 ) -> Iterator[Record]:
     """Records from DATA (file or split folder), or from one FASTA per class (``classes``)."""
     if classes:
-        return read_labeled_fasta(classes)
+        return read_labeled_fasta(classes, data)
     if data is None:
         raise ValueError("give DATA or --class LABEL=FASTA")
     return read_sequences(data, split=split, sequence_column=sequence_column, label_column=label_column)

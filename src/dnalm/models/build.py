@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dnalm.finetune.tasks import get_task
 from dnalm.models import baselines
-from dnalm.models.loading import extended_config
+from dnalm.models.loading import extended_config, readable_weights
 from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
 from dnalm.models.ref import ModelRef
 from dnalm.models.shipped import shipped_models
@@ -288,7 +288,7 @@ def _load_checkpoint(ref: ModelRef, label_kwargs: dict, per_base: bool, from_scr
             config = extended or AutoConfig.from_pretrained(path, trust_remote_code=trust, **label_kwargs)
             model = AutoModelForSequenceClassification.from_config(config, trust_remote_code=trust)
         else:
-            with _quiet_load_report():  # one line of ours below instead of transformers' coloured table
+            with _quiet_load_report(), readable_weights(path):  # one line of ours, not transformers' table
                 model, info = AutoModelForSequenceClassification.from_pretrained(
                     path,
                     trust_remote_code=trust,
@@ -407,7 +407,8 @@ def load_model(path: str | Path | ModelRef, *, trust_remote_code: bool = False):
     path, trust = ref.checkpoint("a fine-tuned model"), ref.trust_remote_code
     ref.check_trust()
     if "BertForNucleotideClassification" in ref.architectures:
-        model = BertForNucleotideClassification.from_pretrained(path, trust_remote_code=trust)
+        with readable_weights(path):
+            model = BertForNucleotideClassification.from_pretrained(path, trust_remote_code=trust)
         return model, load_tokenizer(path, trust_remote_code=trust)
     model = load_complete(
         AutoModelForSequenceClassification,

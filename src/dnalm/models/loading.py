@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
-__all__ = ["IncompleteCheckpointError", "extended_config", "load_complete"]
+import contextlib
+import os
+
+__all__ = ["IncompleteCheckpointError", "extended_config", "load_complete", "readable_weights"]
 
 
 class IncompleteCheckpointError(ValueError):
     """A checkpoint lacks weights the task needs (a fill-mask on a fine-tuned classifier)."""
+
+
+@contextlib.contextmanager
+def readable_weights(model_path):
+    """Around a ``from_pretrained``: weights that cannot be read (a truncated or empty ``model.safetensors``, a file
+    that is something else) are one error naming the file, not safetensors' or torch's own text."""
+    try:
+        yield
+    except Exception as err:
+        kind = type(err)
+        if kind.__name__ not in ("SafetensorError", "HeaderTooLarge", "UnpicklingError") and not (
+            kind.__module__ or ""
+        ).startswith("safetensors"):
+            raise
+        names = [n for n in ("model.safetensors", "pytorch_model.bin") if os.path.isfile(os.path.join(model_path, n))]
+        where = os.path.join(str(model_path), names[0]) if names else str(model_path)
+        raise IncompleteCheckpointError(
+            f"{where}: the weights cannot be read ({' '.join(str(err).split())}); is the file complete? "
+            "copy or save the model again"
+        ) from None
 
 
 def load_complete(
@@ -31,13 +54,14 @@ def load_complete(
     verbosity = transformers.logging.get_verbosity()
     transformers.logging.set_verbosity_error()  # the load report is checked here instead
     try:  # a tensor of another shape is reported below (transformers' error points at a report it hid)
-        model, info = auto_class.from_pretrained(
-            str(model_path),
-            output_loading_info=True,
-            ignore_mismatched_sizes=True,
-            trust_remote_code=trust_remote_code,
-            **kwargs,
-        )
+        with readable_weights(model_path):
+            model, info = auto_class.from_pretrained(
+                str(model_path),
+                output_loading_info=True,
+                ignore_mismatched_sizes=True,
+                trust_remote_code=trust_remote_code,
+                **kwargs,
+            )
     finally:
         transformers.logging.set_verbosity(verbosity)
     _check_shapes(model_path, info.get("mismatched_keys", []))

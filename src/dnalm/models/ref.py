@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from dnalm.models.presets import PRESETS, ModelSpec
+from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
 from dnalm.models.shipped import pretrained_path, shipped_models
 from dnalm.settings import load_yaml
 
@@ -118,6 +118,13 @@ class ModelRef:
     def architecture(self) -> str:
         """The preset's architecture, or the checkpoint's ``model_type``."""
         return self.preset.architecture if self.preset is not None else str(self.config.get("model_type", "?"))
+
+    @property
+    def is_transformer(self) -> bool:
+        """A transformer (BERT, RoBERTa, ModernBERT, a hub model), not one of dnalm's CNN/LSTM baselines."""
+        if self.preset is not None:
+            return self.preset.architecture in TRANSFORMER_ARCHITECTURES
+        return not self.architecture.startswith("dnalm-")
 
     @property
     def architectures(self) -> list[str]:

@@ -117,6 +117,9 @@ def configure_output(quiet: bool = False, log_file: Path | None = None, debug: b
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
     warnings.showwarning = partial(_warning_line, debug=debug)
+    if not debug:  # a library's notice to its own developers (a deprecated name) is not the user's to act on
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None, *, debug: bool = False) -> None:
@@ -152,6 +155,16 @@ def usage_error(err: Exception, command_path: str) -> str | None:
     return f"error: {where}: {err.format_message()} (see {where} --help)"
 
 
+def interrupted() -> int:
+    """Ctrl-C (SIGINT): one line saying what is left, and the shell's status for it (128 + 2)."""
+    print(
+        "error: interrupted; finished outputs are as they were, and a stopped training run's OUTPUT.partial is kept "
+        "for --resume",
+        file=sys.stderr,
+    )
+    return 130
+
+
 def report_error(err: Exception) -> int:
     """One line on stderr for an error that ended a command, and the exit status: 2 for the input, settings or
     output (:data:`USER_ERRORS`, ``DataFormatError`` among them), 1 for a fault of dnalm's (named by its type,
@@ -162,7 +175,10 @@ def report_error(err: Exception) -> int:
         print("error: the output pipe was closed before everything was written", file=sys.stderr)
         return 141  # 128 + SIGPIPE, what a shell reports for a tool that a closed pipe stopped
     user = isinstance(err, USER_ERRORS)
-    text = f"error: {err}" if user else f"error ({type(err).__name__}): {err}"
+    said = " ".join(str(err).split())  # one line: a library's message over several lines (a list, a hint) joined
+    if len(said) > 600:
+        said = said[:600] + " ... (--debug shows all of it)"
+    text = f"error: {said}" if user else f"error ({type(err).__name__}): {said}"
     colour = "\033[31m" if sys.stderr.isatty() else ""
     print(f"{colour}{text}{chr(27) + '[0m' if colour else ''}", file=sys.stderr)
     if not user:

@@ -74,10 +74,16 @@ def train_bpe_folder(inputs: list[str | Path], output: str | Path, *, overwrite:
     """Train a BPE vocabulary on the sequences of ``inputs`` and write its folder; returns what is printed."""
     import itertools
 
-    from dnalm.io import read_sequences
+    from dnalm.io import find_splits, read_sequences
     from dnalm.tokenizers.bpe import genome_segments, train_bpe
 
     s = BpeSettings(**settings)
+    for p in inputs:  # a split folder: which files is the user's choice (a tokenizer trained on test sees test)
+        if Path(p).is_dir():
+            files = sorted(str(f) for f in find_splits(p).values())
+            raise ValueError(
+                f"{p} is a folder: give the files to train on, e.g. {files[0] if files else f'{p}/train.csv'}"
+            )
     records = itertools.chain.from_iterable(read_sequences(p) for p in inputs)
     pieces = list(genome_segments(records, s.segment_length, max_segments=s.max_segments, seed=s.seed))
     tok = train_bpe(pieces, vocab_size=s.vocab_size, min_frequency=s.min_frequency, model_max_length=s.max_length)

@@ -366,8 +366,8 @@ class KmerTokenizer(DnaTokenizer):
         return self.k - 1
 
     def __init__(self, k: int = 6, vocab: list[str] | None = None, model_max_length: int = 512):
-        if not 1 <= k <= 12:
-            raise ValueError(f"k must be between 1 and 12; got {k}")
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 12:
+            raise ValueError(f"k must be a whole number between 1 and 12; got {k!r}")
         super().__init__(vocab or kmer_vocab(k), model_max_length)
         self.k = k
         # kmer value (base-4 number, A=0 C=1 G=2 T=3) -> token id; UNK where a k-mer is absent.
@@ -431,8 +431,8 @@ class NonOverlappingKmerTokenizer(DnaTokenizer):
     _run = re.compile(r"[ACGT]+|[^ACGT]")
 
     def __init__(self, k: int = 6, vocab: list[str] | None = None, model_max_length: int = 512):
-        if not 1 <= k <= 12:
-            raise ValueError(f"k must be between 1 and 12; got {k}")
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 12:
+            raise ValueError(f"k must be a whole number between 1 and 12; got {k!r}")
         singles = [b for b in "ACGTN" if k > 1 or b == "N"]  # with k = 1 the bases are the k-mers themselves
         super().__init__(vocab or kmer_vocab(k, "ACGT") + singles, model_max_length)
         self.k = k
@@ -513,7 +513,10 @@ def load_tokenizer(name_or_path: str | os.PathLike, *, trust_remote_code: bool =
         ):
             return load_dna_tokenizer(path, **kwargs)
     elif not path.exists():
-        local = _hub_tokenizer_files(str(name_or_path))
+        text = str(name_or_path)
+        if path.is_absolute() or text.startswith((".", "~")) or text.count("/") > 1 or text.endswith("/"):
+            raise FileNotFoundError(f"{text}: no such tokenizer folder (nor a hub id such as owner/name)")
+        local = _hub_tokenizer_files(text)
         if local is not None:
             return load_dna_tokenizer(local, **kwargs)
     from transformers import AutoTokenizer
@@ -581,7 +584,7 @@ def tokenizer_by_name(name: str):
     >>> tokenizer_by_name("kmer99")
     Traceback (most recent call last):
     ...
-    ValueError: tokenizer kmer99: k must be between 1 and 12; got 99
+    ValueError: tokenizer kmer99: k must be a whole number between 1 and 12; got 99
     """
     if re.fullmatch(r"kmer\d+", name) and not os.path.exists(name):  # never a hub id: a k out of range is an error
         try:

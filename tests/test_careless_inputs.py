@@ -1,0 +1,163 @@
+"""Faults a careless or hostile user found (the second probe sweep), each as the class it belongs to."""
+
+from __future__ import annotations
+
+import pytest
+
+from dnalm.finetune.config import FinetuneConfig
+
+
+def test_a_key_written_twice_in_a_settings_file_is_refused(tmp_path):
+    from dnalm.settings import load_yaml
+
+    (tmp_path / "c.yaml").write_text("epochs: 1\nmodel: pos-cnn\nepochs: 2\n")
+    with pytest.raises(ValueError, match=r"c.yaml:3:1: not valid YAML \(the key 'epochs' is written twice"):
+        load_yaml(tmp_path / "c.yaml")
+    (tmp_path / "b.yaml").write_text("datasets:\n  tata: a\n  tata: b\nmodels: {m: cnn}\n")  # nested mappings too
+    with pytest.raises(ValueError, match="the key 'tata' is written twice"):
+        load_yaml(tmp_path / "b.yaml")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"seed": 1.5}, r"seed \(--seed\) must be a whole number; got 1.5"),
+        ({"max_length": 50.9}, r"max_length \(--max-length\) must be a whole number"),
+        ({"lora": "no"}, r"lora \(--lora\) must be true or false; got 'no'"),
+        ({"model": None}, r"model \(--model\) must be set; got None"),
+        ({"trainer": None}, r"trainer must be set; got None"),
+        ({"time_budget": "99999999h"}, r"time_budget \(--time-budget\) must be in \(0, "),
+        ({"checkpoint_interval": "5x"}, r"checkpoint_interval '5x' is not a duration"),
+        ({"trainer": {"num_train_epochs": 50}}, r"trainer.num_train_epochs is dnalm's to set: use epochs"),
+        ({"trainer": {"output_dir": "/tmp/x"}}, r"trainer.output_dir is dnalm's to set"),
+    ],
+)
+def test_settings_of_the_wrong_type_or_owned_by_dnalm_are_one_line(values, message):
+    with pytest.raises(ValueError, match=message):
+        FinetuneConfig.from_dict(values)
+
+
+def test_benchmark_seeds_and_search_trials_must_be_whole_numbers():
+    from dnalm.experiment.config import BenchmarkConfig, SearchConfig
+
+    for seeds in ([1.5], 3):
+        with pytest.raises(ValueError, match="seeds must be a list of whole numbers"):
+            BenchmarkConfig.from_dict({"datasets": {"d": "x"}, "models": {"m": "cnn"}, "seeds": seeds})
+    with pytest.raises(ValueError, match=r"search.n_trials must be a whole number >= 1; got 0"):
+        SearchConfig.from_dict({"method": "optuna", "n_trials": 0, "space": {"learning_rate": [1e-3]}})
+
+
+def test_class_files_and_data_do_not_mix_and_one_file_is_not_two_classes(tmp_path):
+    from dnalm.finetune.data import load_splits
+
+    pos = tmp_path / "pos.fa"
+    pos.write_text(">a\nACGTACGT\n>b\nTTGACCAA\n")
+    with pytest.raises(ValueError, match=r"give DATA \(.*\) or --class LABEL=FASTA pairs, not both"):
+        load_splits(tmp_path, classes={"a": str(pos), "b": str(pos)})
+    with pytest.raises(ValueError, match=r"--class a=.*pos.fa and b=.*pos.fa name one file"):
+        load_splits(None, classes={"a": str(pos), "b": str(pos)})
+
+
+def test_unreadable_weights_are_one_error_naming_the_file(tmp_path):
+    from dnalm.models.build import build_model, load_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(ValueError, match=r"model.safetensors: the weights cannot be read \(.*\); is the file complete"):
+        load_model(tmp_path)
+
+
+def test_lora_is_refused_for_models_that_are_not_transformers_and_fits_modernbert():
+    from dnalm.finetune.trainer import with_lora
+    from dnalm.models.build import build_model
+
+    cnn, _, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    with pytest.raises(ValueError, match="--lora adapts a transformer's .*pos-cnn is not a transformer"):
+        with_lora(cnn, r=4, alpha=8, dropout=0.0, per_base=False)
+    pytest.importorskip("peft")
+    mini, _, _ = build_model("mini", num_labels=2, seed=0)  # peft has no default target modules for ModernBERT
+    adapted = with_lora(mini, r=4, alpha=8, dropout=0.0, per_base=False)
+    trainable, total = adapted.get_nb_trainable_parameters()
+    assert 0 < trainable < total
+
+
+def test_a_bare_string_is_not_scored_letter_by_letter():
+    from dnalm.apply.predict import predict_proba
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    with pytest.raises(TypeError, match=r"give a list of sequences, e.g. \['ACGTACGT'\], not one string"):
+        predict_proba(model, tok, "ACGTACGT")
+
+
+def test_a_bpe_tokenizer_is_trained_on_files_not_a_split_folder(tmp_path):
+    from dnalm.tokenizers.build import train_bpe_folder
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.csv").write_text("sequence,label\nACGTACGTAC,1\n")
+    with pytest.raises(ValueError, match=r"data is a folder: give the files to train on, e.g. .*train.csv"):
+        train_bpe_folder([tmp_path / "data"], tmp_path / "bpe")
+    assert not (tmp_path / "bpe").exists()
+
+
+def test_a_deduplicated_copy_is_not_written_inside_its_data(tmp_path):
+    from dnalm.audit import write_deduplicated
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for split in ("train", "dev", "test"):
+        (data / f"{split}.csv").write_text("sequence,label\nACGTACGTACGTAAAA,1\nTTTTGGGGCCCCAAAA,0\n")
+    with pytest.raises(ValueError, match=r"--dedup .*sub is inside DATA"):
+        write_deduplicated(data, data / "sub")
+    assert sorted(p.name for p in data.iterdir()) == ["dev.csv", "test.csv", "train.csv"]
+
+
+def test_integrated_gradients_steps_have_an_upper_bound():
+    from dnalm.interpret.settings import InterpretSettings
+
+    with pytest.raises(ValueError, match=r"n_steps \(--n-steps\) must be in \[1, 10000\]"):
+        InterpretSettings(n_steps=100_000_000)
+
+
+def test_a_scan_or_variant_window_shorter_than_one_k_mer_is_refused(tmp_path):
+    from dnalm.apply.scan import scan_genome
+    from dnalm.apply.variants import score_variants
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("tiny", num_labels=2, seed=0, config_overrides={"num_hidden_layers": 1})  # 6-mers
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    genome = tmp_path / "g.fa"
+    genome.write_text(">chr1\n" + "ACGTTGCA" * 20 + "\n")
+    with pytest.raises(ValueError, match=r"window 5 bases is shorter than one 6-mer token of .*use --window 6"):
+        scan_genome(str(tmp_path / "m"), genome, tmp_path / "s.bedGraph", window=5)
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t10\tv\tT\tA\t.\t.\t.\n")
+    with pytest.raises(ValueError, match="window 3 bases is shorter than one 6-mer token"):
+        score_variants(str(tmp_path / "m"), vcf, genome, tmp_path / "v.tsv", window=3)
+    assert not (tmp_path / "s.bedGraph").exists() and not (tmp_path / "v.tsv").exists()
+
+
+@pytest.mark.parametrize("model", ["auto", "cnn", "dnalm-cnn"])
+def test_lora_on_a_model_that_is_no_transformer_is_refused_before_any_work(tmp_path, model):
+    from dnalm.finetune.train import finetune
+
+    (tmp_path / "d.csv").write_text("sequence,label\n" + "ACGTACGTAC,0\nTTTTGGGGCC,1\n" * 10)
+    with pytest.raises(ValueError, match=r"--lora adapts a transformer's .* give --model a transformer"):
+        finetune(FinetuneConfig(model=model, lora=True), tmp_path / "d.csv", tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_tokenizers_refuse_a_k_that_is_no_whole_number_and_a_missing_folder_is_named(tmp_path):
+    from dnalm.tokenizers.dna import KmerTokenizer, NonOverlappingKmerTokenizer, load_tokenizer
+
+    for cls in (KmerTokenizer, NonOverlappingKmerTokenizer):
+        for k in ([], 2.5, True, 0):
+            with pytest.raises(ValueError, match=r"k must be a whole number between 1 and 12"):
+                cls(k=k)
+    for missing in (tmp_path / "nope", "./nope", "a/b/c"):
+        with pytest.raises(FileNotFoundError, match="no such tokenizer folder"):
+            load_tokenizer(missing)
