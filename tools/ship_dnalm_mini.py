@@ -58,7 +58,6 @@ KINDS = {
         {"learning_rate": 5e-4, "batch_size": 32, "warmup_ratio": 0.1, "lr_scheduler": "cosine"},
     ),
     "dnalm-cnn": ("pos-cnn-cpu", None),
-    "dnalm-cnn-attn": ("pos-cnn-attn-cpu", None),
 }
 
 

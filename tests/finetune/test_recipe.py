@@ -291,9 +291,9 @@ def test_frozen_gc_hides_existing_objects_from_the_collector_only_inside_the_blo
     gc.unfreeze()
 
 
-def test_the_attention_candidate_starts_from_a_pretrained_attention_checkpoint_where_one_ships(tmp_path, monkeypatch):
-    """With the CNN-with-attention checkpoint in the package, the second candidate starts from it (convolutions and
-    attention layers pretrained together); the kept candidate's start is the model recorded everywhere."""
+def test_a_candidate_may_start_from_another_checkpoint_and_the_kept_start_is_recorded(tmp_path, monkeypatch):
+    """A candidate that names a ``model`` starts from it (here the CNN with an attention layer, pretrained
+    together); the kept candidate's start is the model recorded everywhere."""
     import dnalm.finetune.recipe as recipe
     from dnalm.lm.pretrain import PretrainConfig, _build
 
@@ -301,10 +301,8 @@ def test_the_attention_candidate_starts_from_a_pretrained_attention_checkpoint_w
     start = tmp_path / "attention-lm"
     lm.save_pretrained(start)
     tok.save_pretrained(start)
-    monkeypatch.setattr(recipe, "ATTENTION_START", str(start))
-    monkeypatch.setattr(recipe, "shipped_models", lambda: [str(start)])
+    monkeypatch.setattr(recipe, "CANDIDATES", ({}, {"model": str(start)}))
     assert choose_recipe(600, [120] * 600, 2).candidates == [{}, {"model": str(start)}]
-    assert choose_recipe(600, [120] * 600, 2, from_scratch=True).candidates == [{}, {"attention_layers": 2}]
     summary = finetune(FinetuneConfig(seed=0, epochs=2, trainer=QUIET), _motif_dir(tmp_path, n=300), tmp_path / "m")
     saved = json.loads((tmp_path / "m" / "recipe.json").read_text())
     assert [c["model"] for c in saved["candidates"]] == ["dnalm-cnn", str(start)]

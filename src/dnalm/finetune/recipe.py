@@ -33,7 +33,6 @@ import numpy as np
 from dnalm.finetune.tasks import DEFAULT_TASK
 from dnalm.io.files import write_json
 from dnalm.models.ref import ModelRef
-from dnalm.models.shipped import shipped_models
 
 __all__ = [
     "PRETRAINED_START",
@@ -58,11 +57,9 @@ _EVALS = 10  # validations per run at least
 CANDIDATES_MAX_TRAIN = 10_000
 #: The candidates: the recipe's CNN as it is, and with two attention layers over its feature map, which see where
 #: each feature fires (on TSS-aligned promoters they won every paired validation run; on unaligned TF sets they lost).
-#: A candidate is a change to the recipe's ``model_config``, or a ``model`` to start from (see ATTENTION_START).
+#: A candidate is a change to the recipe's ``model_config``, and may name a ``model`` (a checkpoint) to start from:
+#: the two attention layers pretrained with the CNN to fill in masked bases lost on validation (docs/results).
 CANDIDATES = ({}, {"attention_layers": 2})
-#: Where the attention candidate starts when the recipe starts from PRETRAINED_START: the same CNN with two attention
-#: layers, pretrained together to fill in masked bases (``tools/ship_dnalm_mini.py --name dnalm-cnn-attn``).
-ATTENTION_START = "dnalm-cnn-attn"
 
 
 @dataclass(frozen=True)
@@ -146,8 +143,6 @@ def choose_recipe(
     alternatives = []
     if candidates and n_train <= CANDIDATES_MAX_TRAIN and config.get("position_bins", _START_BINS):
         alternatives = [dict(c) for c in CANDIDATES]
-        if model == PRETRAINED_START and ATTENTION_START in shipped_models():  # its attention layers pretrained too
-            alternatives = [{}, {"model": ATTENTION_START}]
         reasons["candidates"] = (
             f"{n_train:,} training sequences (at most {CANDIDATES_MAX_TRAIN:,}): each architecture is trained and "
             "the best validation metric chooses (attention layers pay where the data are aligned on a site)"
