@@ -16,6 +16,9 @@ def test_a_key_written_twice_in_a_settings_file_is_refused(tmp_path):
     (tmp_path / "b.yaml").write_text("datasets:\n  tata: a\n  tata: b\nmodels: {m: cnn}\n")  # nested mappings too
     with pytest.raises(ValueError, match="the key 'tata' is written twice"):
         load_yaml(tmp_path / "b.yaml")
+    (tmp_path / "l.yaml").write_text("? [a, b]\n: 1\n")  # a list as a key: one line, not a TypeError
+    with pytest.raises(ValueError, match=r"l.yaml:1:3: not valid YAML \(found unhashable key\)"):
+        load_yaml(tmp_path / "l.yaml")
 
 
 @pytest.mark.parametrize(

@@ -262,6 +262,8 @@ def _yaml_loader():
             seen = set()
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, typing.Hashable):  # a list as a key: SafeLoader's own error names it
+                    break
                 if key in seen:
                     mark = key_node.start_mark
                     raise yaml.constructor.ConstructorError(
