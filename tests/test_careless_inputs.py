@@ -164,3 +164,21 @@ def test_tokenizers_refuse_a_k_that_is_no_whole_number_and_a_missing_folder_is_n
     for missing in (tmp_path / "nope", "./nope", "a/b/c"):
         with pytest.raises(FileNotFoundError, match="no such tokenizer folder"):
             load_tokenizer(missing)
+
+
+def test_a_config_json_with_a_count_that_is_no_whole_number_names_the_file(tmp_path):
+    import json
+
+    from dnalm.models.build import build_model, load_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    for key, value in (("num_labels", "x"), ("hidden_size", 1.5), ("num_labels", -1)):
+        (tmp_path / "config.json").write_text(json.dumps({**config, key: value}))
+        with pytest.raises(ValueError, match=rf"config.json: {key} must be a whole number; got {value!r}"):
+            load_model(tmp_path)
+    (tmp_path / "config.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match=r"config.json: not a model configuration \(a JSON object\); got list"):
+        load_model(tmp_path)

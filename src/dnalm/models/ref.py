@@ -110,9 +110,16 @@ class ModelRef:
 
             path = Path(hf_hub_download(self.path, "config.json"))
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            config = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as err:
             raise ValueError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from None
+        if not isinstance(config, dict):
+            raise ValueError(f"{path}: not a model configuration (a JSON object); got {type(config).__name__}")
+        for key in _WHOLE_NUMBERS:  # transformers would fail deep inside with a bare TypeError
+            value = config.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ValueError(f"{path}: {key} must be a whole number; got {value!r}")
+        return config
 
     @property
     def architecture(self) -> str:
@@ -177,6 +184,18 @@ class ModelRef:
                 f"but {what} needs a saved model folder"
             )
         return self.path
+
+
+#: config.json keys that are counts or sizes in every architecture dnalm builds or loads
+_WHOLE_NUMBERS = (
+    "num_labels",
+    "vocab_size",
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "intermediate_size",
+    "max_position_embeddings",
+)
 
 
 def _read_yaml(path: Path) -> ModelSpec:
