@@ -337,6 +337,16 @@ def test_finetune_with_self_pretraining(tmp_path):
     assert pre["time_budget_s"] is None  # no budget asked: fixed steps, not what a timing said would fit
     recipe = json.loads((tmp_path / "auto" / "recipe.json").read_text())
     assert summary["model"] == recipe["model"] == str(folder) and summary["learning_rate"] == 2e-3
+    # a preset self-pretrained keeps the preset's settings: its folder is the recipe's architecture, not its recipe
+    summary = finetune(
+        FinetuneConfig(
+            model="pos-cnn", self_pretrain=True, self_pretrain_budget=5, epochs=1, trainer={"disable_tqdm": True}
+        ),
+        tmp_path,
+        tmp_path / "preset",
+    )
+    assert not (tmp_path / "preset" / "recipe.json").exists()
+    assert summary["batch_size"] == 128  # pos-cnn's batch; the recipe's would be 64
 
 
 def test_time_budget_stop_asks_for_an_evaluation_only_when_there_is_one():

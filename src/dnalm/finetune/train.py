@@ -238,10 +238,12 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
 def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:
     """The settings actually used: self-pretraining first if asked, the recipe for model auto (or a
     recipe checkpoint), the preset's defaults otherwise; and where a resumed run continues from."""
+    # decided on the user's model: a preset self-pretrained keeps its preset's settings, not the recipe's
+    recipe_wanted = run.cfg.model == "auto" or (run.ref is not None and is_recipe_checkpoint(run.ref))
     if run.cfg.self_pretrain:
         run.cfg = dataclasses.replace(run.cfg, model=str(_self_pretrain(run)))
         run.ref = ModelRef.resolve(run.cfg.model, run.cfg.trust_remote_code)
-    run.recipe = _recipe(run)
+    run.recipe = _recipe(run) if recipe_wanted else None
     if run.recipe is not None:  # the model the recipe chose (or the recipe checkpoint)
         run.ref = ModelRef.resolve(run.recipe.model, run.cfg.trust_remote_code)
     cfg = resolve_settings(run.cfg, run.ref, run.recipe)
@@ -272,11 +274,9 @@ def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:
 
 
 def _recipe(run: _Run) -> Recipe | None:
-    """The default recipe for model auto or a recipe checkpoint; None for any other model."""
+    """The default recipe for model auto or a recipe checkpoint (or one self-pretrained from either)."""
     cfg = run.cfg
     recipe_checkpoint = run.ref is not None and is_recipe_checkpoint(run.ref)
-    if cfg.model != "auto" and not recipe_checkpoint:
-        return None
     if run.task.per_base:
         raise ValueError(
             "the default recipe (model 'auto') classifies whole sequences; per-base labels need "
