@@ -346,6 +346,13 @@ def test_a_log_inside_the_output_folder_is_the_users_file(work):
     assert (work / "d" / "run.log").is_file()
 
 
+def test_a_log_inside_the_output_folder_not_named_log_is_refused_before_any_work(work):
+    # history.csv, vocab.txt, README.md ...: the command's own file would replace the log (and earlier runs' log)
+    for name in ("history.csv", "README.md", "notes.txt"):
+        _refused(work, ["--log-file", f"d/{name}", "synth", "tata", "-o", "d", "--n", "40"], "name it *.log")
+    assert not (work / "d").exists()  # not even the folder the log would have been in
+
+
 def test_finetune_never_writes_over_the_model_it_starts_from(tata_model, tata_dir, tmp_path):
     import shutil
 

@@ -186,32 +186,49 @@ def log_to(path: str | Path | None) -> logging.Handler | None:
         raise OutputError(f"--log-file {path}: no permission to write it")
     if real.is_file() and not _is_log(real):
         raise OutputError(f"--log-file {path} exists and is not a dnalm log; the log is appended, so name a new file")
-    real.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(real, encoding="utf-8", delay=True)
+    handler = _LogFile(real, encoding="utf-8", delay=True)
     _LOGS[real] = handler
     return handler
 
 
+class _LogFile(logging.FileHandler):
+    """Opened, and its folder made, at the first record: a command refused before it logs leaves nothing behind."""
+
+    def _open(self):
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
+
 def _check_logs(inputs: list[tuple[str, Path]], outputs: list) -> None:
-    """Refuse a log that is an input (a hard link too) or an output file; it is detached first, so the refusal
-    is not appended to it."""
+    """Refuse a log that is an input (a hard link too), an output file, or inside an output folder unless named
+    ``*.log`` (another name may be one of the command's files, which would replace it); it is detached first, so
+    the refusal is not appended to it."""
     for log_path, handler in list(_LOGS.items()):
         clash = next(
             (
-                f"the input {n}"
+                f"the input {n}; write the log elsewhere"
                 for n, real in inputs
                 if log_path == real or _same_file(log_path, real) or (real.is_dir() and _linked_inside(log_path, real))
             ),
             None,
         )
         clash = clash or next(
-            (f"the output {o.path}" for o, real in outputs if o.kind == "file" and log_path == real), None
+            (
+                f"the output {o.path}; write the log elsewhere"
+                if o.kind == "file" or log_path == real
+                else f"inside the output folder {o.path}, where the command writes files of its own; name it *.log "
+                "(dnalm writes none there) or write it elsewhere"
+                for o, real in outputs
+                if log_path == real
+                or (o.kind != "file" and log_path.is_relative_to(real) and log_path.suffix != ".log")
+            ),
+            None,
         )
         if clash:
             logging.getLogger().removeHandler(handler)
             handler.close()
             del _LOGS[log_path]
-            raise OutputError(f"--log-file {log_path} is {clash}; write the log elsewhere")
+            raise OutputError(f"--log-file {log_path} is {clash}")
 
 
 def _is_log(path: Path) -> bool:
