@@ -20,6 +20,12 @@ from dnalm.synth import motif_dataset
 QUIET = {"disable_tqdm": True}
 
 
+@pytest.mark.parametrize("lengths", [[], [101] * 4, [101.5] * 5, [101, 101, 0, 101, 101], ["101"] * 5])
+def test_the_recipe_refuses_lengths_that_are_not_one_whole_number_per_sequence(lengths):
+    with pytest.raises(ValueError, match="one length .* per training sequence: 5 sequences"):
+        choose_recipe(5, lengths, 2)
+
+
 def test_recipe_is_a_function_of_the_data():
     a = choose_recipe(5000, [101] * 5000, 2)
     assert a == choose_recipe(5000, [101] * 5000, 2)

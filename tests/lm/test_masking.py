@@ -105,6 +105,8 @@ def test_schedule_and_bad_arguments():
         KmerMaskingCollator(BaseTokenizer())
     with pytest.raises(ValueError, match="sorted"):
         MaskingSchedule(collate, [(0.5, 0.2)])
+    with pytest.raises(ValueError, match="needs at least one tokenized example"):
+        collate([])
 
 
 def test_bpe_and_base_models_get_standard_token_masking_at_the_requested_rate():
@@ -150,5 +152,7 @@ def test_batch_seeded_masks_depend_only_on_seed_and_batch(kind):
     assert torch.equal(runs[0]["labels"], runs[1]["labels"]) and torch.equal(runs[0]["input_ids"], runs[1]["input_ids"])
     assert not torch.equal(runs[0]["labels"], other_seed["labels"])
     assert (other_batch["labels"] != -100).any() and collate.mlm_probability == 0.15
+    with pytest.raises(ValueError, match="needs at least one tokenized example"):
+        collate([])
     collate.mlm_probability = 0.2  # attribute writes reach the wrapped collator (the masking schedule relies on it)
     assert collate.collator.mlm_probability == 0.2

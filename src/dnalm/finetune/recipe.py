@@ -137,6 +137,11 @@ def choose_recipe(
     if n_train < 1:
         raise ValueError("the default recipe needs at least one training sequence")
     lengths = np.asarray(lengths)
+    if lengths.shape != (n_train,) or not np.issubdtype(lengths.dtype, np.integer) or (lengths < 1).any():
+        raise ValueError(
+            f"the default recipe needs one length (a whole number ≥ 1) per training sequence: {n_train:,} sequences, "
+            f"lengths of shape {lengths.shape} ({lengths.dtype})"
+        )
     median = int(np.median(lengths))
     reasons = {}
     model, config = _choose_model(median, from_scratch, reasons)

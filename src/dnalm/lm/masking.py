@@ -27,6 +27,11 @@ from dnalm.tokenizers.capabilities import capabilities
 __all__ = ["BatchSeededMasking", "KmerMaskingCollator", "MaskingSchedule"]
 
 
+def _check_batch(examples) -> None:
+    if len(examples) == 0:
+        raise ValueError("a masking batch needs at least one tokenized example (a dict with input_ids); got none")
+
+
 class KmerMaskingCollator:
     """Pad tokenized k-mer examples and mask them for MLM without leaking masked bases.
 
@@ -70,6 +75,7 @@ class KmerMaskingCollator:
     def __call__(self, examples: list[dict]) -> dict:
         import torch
 
+        _check_batch(examples)
         features = [{"input_ids": list(e["input_ids"]), "attention_mask": [1] * len(e["input_ids"])} for e in examples]
         batch = self.tokenizer.pad(features, padding=True, return_tensors="pt")
         ids = batch["input_ids"].numpy().copy()
@@ -189,6 +195,7 @@ class BatchSeededMasking:
         return int.from_bytes(digest.digest(), "little")
 
     def __call__(self, examples: list[dict]) -> dict:
+        _check_batch(examples)
         key = self.key(examples)
         if isinstance(self.collator, KmerMaskingCollator):
             self.collator.generator = np.random.default_rng(key)
