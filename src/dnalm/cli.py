@@ -78,7 +78,7 @@ def _version(value: bool) -> None:
 def _setup(
     ctx: typer.Context,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Warnings and errors only."),
-    log_file: Path | None = typer.Option(None, help="Also append the log to this file (inside an output folder: a *.log name)."),
+    log_file: Path | None = typer.Option(None, help="Also append the log to this file (in an output folder: *.log)."),
     debug: bool = typer.Option(False, help="Show Python tracebacks and transformers' own messages."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ):
