@@ -45,6 +45,13 @@ def test_recipe_is_a_function_of_the_data():
     assert a.candidates == [{}, {"attention_layers": 2}] and "candidates" in a.reasons
     assert large.candidates == [] and choose_recipe(5000, [101] * 5000, 2, candidates=False).candidates == []
     assert short.candidates == []  # no position bins to start from: one model
+    # candidates "all" trains both on any data; "one" the CNN alone (True/False: "auto"/"one")
+    assert choose_recipe(50_000, [300] * 50_000, 2, candidates="all").candidates == a.candidates
+    assert "'all' asked for" in choose_recipe(50_000, [300] * 50_000, 2, candidates="all").reasons["candidates"]
+    assert choose_recipe(5000, [101] * 5000, 2, candidates="one").candidates == []
+    assert choose_recipe(5000, [101] * 5000, 2, candidates=True) == a
+    with pytest.raises(ValueError, match="candidates must be one of auto, all, one"):
+        choose_recipe(5000, [101] * 5000, 2, candidates="both")
     assert for_checkpoint(a, "my/cnn").candidates == [] and "candidates" not in for_checkpoint(a, "my/cnn").reasons
     for r in (a, small, large):
         assert set(r.reasons) >= {"model", "batch_size", "epochs", "learning_rate", "ema_decay"}
@@ -295,6 +302,35 @@ def test_frozen_gc_hides_existing_objects_from_the_collector_only_inside_the_blo
         pass
     assert gc.get_freeze_count() > 0
     gc.unfreeze()
+
+
+def test_candidates_all_trains_each_architecture_on_data_above_the_limit_and_one_trains_the_cnn(tmp_path, monkeypatch):
+    import dnalm.finetune.recipe as recipe
+
+    data = _motif_dir(tmp_path, n=300)
+    monkeypatch.setattr(recipe, "CANDIDATES_MAX_TRAIN", 100)  # these 240 training sequences are "large"
+    for name, candidates, trained in (("auto", "auto", 0), ("all", "all", 2), ("one", "one", 0)):
+        finetune(FinetuneConfig(seed=0, epochs=1, candidates=candidates, trainer=QUIET), data, tmp_path / name)
+        saved = json.loads((tmp_path / name / "recipe.json").read_text())
+        assert len(saved["candidates"]) == trained, name
+        assert f"candidates: {candidates}" in (tmp_path / name / "dnalm_config.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    "settings, match",
+    [
+        ({"model": "pos-cnn", "candidates": "one"}, "chooses among the default recipe's architectures"),
+        ({"candidates": "all", "model_config": {"channels": 64}}, "model_config chooses one"),
+        ({"candidates": "all", "time_budget": "1m"}, "a --time-budget trains one model"),
+        ({"candidates": "all", "self_pretrain": True}, "--self-pretrain pretrains and fine-tunes the CNN alone"),
+    ],
+)
+def test_candidates_that_cannot_be_honoured_are_refused_before_the_output_is_taken(tmp_path, settings, match):
+    with pytest.raises(ValueError, match=match):
+        finetune(FinetuneConfig(**settings), _motif_dir(tmp_path, n=60), tmp_path / "m")
+    assert not (tmp_path / "m").exists() and not (tmp_path / "m.partial").exists()
+    with pytest.raises(ValueError, match="candidates"):
+        FinetuneConfig(candidates="both")
 
 
 def test_a_candidate_may_start_from_another_checkpoint_and_the_kept_start_is_recorded(tmp_path, monkeypatch):

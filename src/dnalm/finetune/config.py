@@ -29,6 +29,10 @@ __all__ = ["FinetuneConfig", "load_yaml"]
 YEAR_S = 366 * 24 * 3600  # the longest wall-clock budget a setting takes
 
 
+#: What the default recipe trains (``candidates``); see :func:`dnalm.finetune.recipe.choose_recipe`.
+CANDIDATE_CHOICES = ("auto", "all", "one")
+
+
 @dataclass
 class FinetuneConfig:
     """Everything ``dnalm finetune`` does, in one place (saved next to the model as ``dnalm_config.yaml``).
@@ -46,6 +50,13 @@ class FinetuneConfig:
     )
     from_scratch: bool = setting(
         False, "Checkpoint architecture, random weights (model auto: the recipe's CNN without dnalm-cnn's pretraining)."
+    )
+    candidates: str = setting(
+        "auto",
+        "Model auto: the architectures trained, validation keeping one. auto: the CNN and the CNN with attention "
+        "layers on data of at most 10,000 training sequences, else the CNN; all: both on any data (about 3x the "
+        "time on large data); one: the CNN.",
+        choices=CANDIDATE_CHOICES,
     )
     trust_remote_code: bool = setting(False, "Allow checkpoint code (DNABERT-2). Off by default.")
     problem_type: str = setting(

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.finetune.config import CANDIDATE_CHOICES
 from dnalm.finetune.tasks import DEFAULT_TASK
 from dnalm.io.files import write_json
 from dnalm.models.ref import ModelRef
@@ -118,7 +119,7 @@ def choose_recipe(
     problem_type: str = DEFAULT_TASK,
     time_budget_s: float | None = None,
     from_scratch: bool = False,
-    candidates: bool = True,
+    candidates: str | bool = "auto",
 ) -> Recipe:
     """Choose the model and training settings from the data alone (deterministic: no timing, no RNG).
 
@@ -129,10 +130,12 @@ def choose_recipe(
     ``from_scratch``: random weights instead of :data:`PRETRAINED_START` (``finetune`` also asks for
     them when the user sets architecture values, which the checkpoint's weights do not have).
 
-    ``candidates``: with at most :data:`CANDIDATES_MAX_TRAIN` training sequences, ``finetune`` trains each
-    architecture of :data:`CANDIDATES` with these settings and keeps the one with the best validation metric
-    (selection on validation only; all are recorded in ``recipe.json``). ``finetune`` passes False when the user
-    chose the architecture (``model_config``) or a time budget.
+    ``candidates``: ``"auto"`` (or True): with at most :data:`CANDIDATES_MAX_TRAIN` training sequences,
+    ``finetune`` trains each architecture of :data:`CANDIDATES` with these settings and keeps the one with the best
+    validation metric (selection on validation only; all are recorded in ``recipe.json``); ``"all"``: every
+    candidate whatever the data's size (about three times the time of one on large data); ``"one"`` (or False):
+    the recipe's CNN alone. ``finetune`` passes ``"one"`` when the user chose the architecture (``model_config``)
+    or a time budget.
     """
     if n_train < 1:
         raise ValueError("the default recipe needs at least one training sequence")
@@ -145,12 +148,21 @@ def choose_recipe(
     median = int(np.median(lengths))
     reasons = {}
     model, config = _choose_model(median, from_scratch, reasons)
+    candidates = {True: "auto", False: "one"}.get(candidates, candidates)
+    if candidates not in CANDIDATE_CHOICES:
+        raise ValueError(f"candidates must be one of {', '.join(CANDIDATE_CHOICES)}; got {candidates!r}")
     alternatives = []
-    if candidates and n_train <= CANDIDATES_MAX_TRAIN and config.get("position_bins", _START_BINS):
+    small = n_train <= CANDIDATES_MAX_TRAIN
+    if (candidates == "all" or (candidates == "auto" and small)) and config.get("position_bins", _START_BINS):
         alternatives = [dict(c) for c in CANDIDATES]
+        why = (
+            f"{n_train:,} training sequences (at most {CANDIDATES_MAX_TRAIN:,})"
+            if candidates == "auto"
+            else "candidates 'all' asked for"
+        )
         reasons["candidates"] = (
-            f"{n_train:,} training sequences (at most {CANDIDATES_MAX_TRAIN:,}): each architecture is trained and "
-            "the best validation metric chooses (attention layers pay where the data are aligned on a site)"
+            f"{why}: each architecture is trained and the best validation metric chooses (attention layers pay "
+            "where the data are aligned on a site)"
         )
     return Recipe(
         candidates=alternatives,

@@ -211,6 +211,7 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
             + ("the default recipe's CNN" if ref is None else "not a transformer")
             + ": give --model a transformer (e.g. dnalm-mini or tiny), or fine-tune without --lora"
         )
+    _check_candidates(cfg)
     if resume and cfg.self_pretrain:
         raise ValueError("--resume does not continue self-pretraining; run without --resume to start again")
     distributed.start()
@@ -273,6 +274,28 @@ def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:
         run.recipe.save(run.output / "recipe.json")
 
 
+def _check_candidates(cfg: FinetuneConfig) -> None:
+    """``candidates`` other than auto is the default recipe's alone, and "all" cannot honour a chosen architecture
+    or a time budget (which train one model)."""
+    if cfg.candidates != "auto" and cfg.model != "auto":
+        raise ValueError(
+            f"--candidates {cfg.candidates} chooses among the default recipe's architectures (model auto); "
+            f"{cfg.model} is one model"
+        )
+    if cfg.candidates == "all" and (cfg.model_config or cfg.time_budget or cfg.self_pretrain):
+        raise ValueError(
+            "--candidates all trains each of the recipe's architectures; "
+            + (
+                "model_config chooses one"
+                if cfg.model_config
+                else "a --time-budget trains one model"
+                if cfg.time_budget
+                else "--self-pretrain pretrains and fine-tunes the CNN alone"
+            )
+            + ": leave out one or the other"
+        )
+
+
 def _recipe(run: _Run) -> Recipe | None:
     """The default recipe for model auto or a recipe checkpoint (or one self-pretrained from either)."""
     cfg = run.cfg
@@ -290,7 +313,8 @@ def _recipe(run: _Run) -> Recipe | None:
         cfg.time_budget,  # recorded only: the plan is the data's, an explicit budget caps it below
         # the user's architecture values (e.g. channels) are not the pretrained checkpoint's; added layers start new
         from_scratch=not starts_pretrained(cfg.model_config, cfg.from_scratch),
-        candidates=not cfg.model_config and not cfg.time_budget,  # the user chose the architecture, or a deadline
+        # the user chose the architecture, or a deadline: one model
+        candidates="one" if cfg.model_config or cfg.time_budget else cfg.candidates,
     )
     if recipe_checkpoint:  # e.g. the CNN that `dnalm pretrain --model pos-cnn-cpu` wrote: its weights, our settings
         recipe = for_checkpoint(recipe, cfg.model)
