@@ -204,6 +204,28 @@ def test_one_seed_gives_the_same_model_on_a_busy_machine(tmp_path, monkeypatch):
     assert runs[1]["expected_training_s"] > 100 * runs[0]["expected_training_s"]  # it only changes the estimate
 
 
+def test_candidates_train_to_the_end_whenever_a_checkpoint_would_fall_due(tmp_path, monkeypatch):
+    """A checkpoint falls due by the wall clock (every 2 minutes), so a loaded machine reaches one sooner: the second
+    candidate's first checkpoint was rotated away by the first candidate's higher-numbered ones (the Trainer orders
+    them by number where modification times are less than a second apart, as here) and saving it crashed.
+    Candidates are not resumable and write none; the model is the one a run without checkpoints trains."""
+    import transformers.trainer
+
+    rotate = transformers.trainer.rotate_checkpoints
+    monkeypatch.setattr(
+        transformers.trainer, "rotate_checkpoints", lambda *a, **kw: rotate(*a, **kw | {"use_mtime": False})
+    )
+    data = _motif_dir(tmp_path, n=60)
+    runs = [
+        finetune(FinetuneConfig(seed=1, epochs=6, checkpoint_interval=interval, trainer=QUIET), data, tmp_path / name)
+        for name, interval in (("every-epoch", 0), ("never", None))
+    ]
+    assert [len(r["candidates"]) for r in runs] == [2, 2]
+    timing = ("eval_runtime", "eval_samples_per_second", "eval_steps_per_second")
+    every, never = ({k: v for k, v in r["validation_metrics"].items() if k not in timing} for r in runs)
+    assert every == never and runs[0]["best_step"] == runs[1]["best_step"]
+
+
 def test_strand_averaged_predictions_are_identical_for_a_sequence_and_its_reverse_complement(tmp_path):
     data = _motif_dir(tmp_path, n=200)
     finetune(FinetuneConfig(seed=0, epochs=1, trainer=QUIET), data, tmp_path / "m")

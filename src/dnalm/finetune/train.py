@@ -519,7 +519,10 @@ def _callbacks(run: _Run, built: _Built, eval_steps: int, deadline: float | None
     if run.saved_state:
         for name, part in parts.items():
             part.load_resume_state(run.saved_state[name])
-    if cfg.checkpoint_interval is not None:
+    # candidates trained in turn are not resumable (--resume starts them afresh), so they write no checkpoints: one
+    # candidate's, numbered by its own steps, would also be rotated away by another's (save_total_limit)
+    candidates = run.recipe is not None and len(run.recipe.candidates) > 1
+    if cfg.checkpoint_interval is not None and not candidates:
         elapsed = run.saved_state["elapsed_s"] if run.saved_state else 0.0
         callbacks.append(Checkpoints(parts, cfg.checkpoint_interval, started=run.t0, elapsed_before=elapsed))
     return callbacks, best, average
