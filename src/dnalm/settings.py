@@ -35,7 +35,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-__all__ = ["check_fields", "checked", "cli_options", "load_yaml", "option_name", "read_yaml", "setting"]
+__all__ = [
+    "check_fields",
+    "checked",
+    "cli_options",
+    "load_yaml",
+    "option_name",
+    "parse_duration",
+    "read_yaml",
+    "setting",
+]
 
 _MISSING = dataclasses.MISSING
 
@@ -300,3 +309,26 @@ def load_yaml(path: str | Path) -> dict:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of settings at the top level")
     return data
+
+
+def parse_duration(text: str | float | int | None, name: str = "time budget") -> float | None:
+    """Seconds from ``90``, ``"90s"``, ``"10m"``, ``"1.5h"`` or ``"1h30m"``; None stays None.
+
+    >>> parse_duration("10m"), parse_duration("1h30m"), parse_duration(45), parse_duration("2.5s")
+    (600.0, 5400.0, 45.0, 2.5)
+    """
+    if text is None:
+        return None
+    if isinstance(text, int | float):
+        value = float(text)
+    else:
+        parts = re.fullmatch(
+            r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text.lower()
+        )
+        if not parts or not any(parts.groups()):
+            raise ValueError(f"{name} {text!r} is not a duration such as 90s, 10m, 1h or 1h30m")
+        h, m, s = (float(g) if g else 0.0 for g in parts.groups())
+        value = 3600 * h + 60 * m + s
+    if value <= 0:
+        raise ValueError(f"{name} must be positive; got {text!r}")
+    return value

@@ -10,11 +10,12 @@ import pytest
 from dnalm.apply.evaluate import predict_file
 from dnalm.experiment.budget import budget_cap, budget_fields
 from dnalm.finetune.config import FinetuneConfig
-from dnalm.finetune.recipe import choose_recipe, for_checkpoint, parse_duration
+from dnalm.finetune.recipe import choose_recipe, for_checkpoint
 from dnalm.finetune.train import finetune
 from dnalm.io import Record, read_sequences, write_table
 from dnalm.io.sequence import reverse_complement
 from dnalm.runtime.hardware import resolve_precision
+from dnalm.settings import parse_duration
 from dnalm.synth import motif_dataset
 
 QUIET = {"disable_tqdm": True}

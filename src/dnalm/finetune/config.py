@@ -22,7 +22,7 @@ import yaml
 
 from dnalm.finetune.tasks import DEFAULT_TASK, get_task
 from dnalm.runtime.hardware import PRECISIONS
-from dnalm.settings import check_fields, load_yaml, setting
+from dnalm.settings import check_fields, load_yaml, parse_duration, setting
 
 __all__ = ["FinetuneConfig", "load_yaml"]
 
@@ -152,8 +152,6 @@ class FinetuneConfig:
         get_task(self.problem_type)  # an unknown name is an error listing the valid ones
         if not isinstance(self.model_config, dict):
             raise ValueError(f"model_config must be a mapping of architecture settings; got {self.model_config!r}")
-        from dnalm.finetune.recipe import parse_duration
-
         self.time_budget = parse_duration(self.time_budget)
         self.self_pretrain_budget = parse_duration(self.self_pretrain_budget, "self_pretrain_budget")
         if self.checkpoint_interval in (0, "0"):

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +40,6 @@ __all__ = [
     "choose_recipe",
     "for_checkpoint",
     "is_recipe_checkpoint",
-    "parse_duration",
     "starts_pretrained",
 ]
 
@@ -293,26 +291,3 @@ def for_checkpoint(recipe: Recipe, checkpoint: str | Path) -> Recipe:
     reasons["model_config"] = "the checkpoint's own architecture"
     reasons.pop("candidates", None)
     return dataclasses.replace(recipe, model=str(checkpoint), model_config={}, reasons=reasons, candidates=[])
-
-
-def parse_duration(text: str | float | int | None, name: str = "time budget") -> float | None:
-    """Seconds from ``90``, ``"90s"``, ``"10m"``, ``"1.5h"`` or ``"1h30m"``; None stays None.
-
-    >>> parse_duration("10m"), parse_duration("1h30m"), parse_duration(45), parse_duration("2.5s")
-    (600.0, 5400.0, 45.0, 2.5)
-    """
-    if text is None:
-        return None
-    if isinstance(text, int | float):
-        value = float(text)
-    else:
-        parts = re.fullmatch(
-            r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text.lower()
-        )
-        if not parts or not any(parts.groups()):
-            raise ValueError(f"{name} {text!r} is not a duration such as 90s, 10m, 1h or 1h30m")
-        h, m, s = (float(g) if g else 0.0 for g in parts.groups())
-        value = 3600 * h + 60 * m + s
-    if value <= 0:
-        raise ValueError(f"{name} must be positive; got {text!r}")
-    return value

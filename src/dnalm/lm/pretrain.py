@@ -102,7 +102,7 @@ class PretrainConfig:
     trust_remote_code: bool = setting(False, "Allow a checkpoint that ships its own code (auto_map) to continue.")
 
     def __post_init__(self):
-        from dnalm.finetune.recipe import parse_duration
+        from dnalm.settings import parse_duration
 
         self.time_budget = parse_duration(self.time_budget)
         check_fields(self)
@@ -201,7 +201,7 @@ def resolve_pretrain_config(model_or_recipe: str | None, config: str | Path | No
     given = {k: v for k, v in overrides.items() if v is not None}
     data.update(given)
     if model_or_recipe in _SHORT_BUDGET:
-        from dnalm.finetune.recipe import parse_duration
+        from dnalm.settings import parse_duration
 
         rule = _SHORT_BUDGET[model_or_recipe]
         explicit = set(given) | (set(load_yaml(config)) if config is not None else set())
