@@ -74,3 +74,18 @@ def test_a_schedule_that_cannot_be_wrapped_is_refused():
     best = BestModel("loss", greater_is_better=False, patience=2, anneal_steps=5)
     with pytest.raises(ValueError, match="LambdaLR"):
         best.on_train_begin(None, TrainerState(), TrainerControl(), lr_scheduler=scheduler)
+
+
+@pytest.mark.parametrize("torn", ["", '{"global_step": 2', "\xff"])
+def test_a_checkpoint_whose_state_file_was_cut_short_is_not_resumed_from(tmp_path, torn, caplog):
+    """The Trainer writes trainer_state.json in place, last: a kill during that write leaves a file that
+    exists but is not JSON (the CI suite once resumed from one and stopped on a JSON error)."""
+    from dnalm.runtime.callbacks import last_checkpoint
+
+    for step, text in ((1, '{"global_step": 1}'), (2, torn)):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_bytes(text.encode("latin-1"))
+    assert last_checkpoint(tmp_path, complete_marker="trainer_state.json") == tmp_path / "checkpoint-1"
+    assert "checkpoint-2: incomplete" in caplog.text
+    (tmp_path / "checkpoint-2" / "trainer_state.json").write_text('{"global_step": 2}')
+    assert last_checkpoint(tmp_path, complete_marker="trainer_state.json") == tmp_path / "checkpoint-2"

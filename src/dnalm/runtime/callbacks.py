@@ -303,16 +303,31 @@ class Checkpoints(TrainerCallback):
 
 
 def last_checkpoint(folder: Path, complete_marker: str = STATE_FILE) -> Path | None:
-    """The newest checkpoint in ``folder`` that is complete, or None: one without ``complete_marker``, the
+    """The newest checkpoint in ``folder`` that is complete, or None: one whose ``complete_marker``, the
     file written last (``dnalm_state.pt`` for fine-tuning, the Trainer's ``trainer_state.json`` for
-    pretraining), was cut off mid-save by a kill and is skipped with a warning."""
+    pretraining), is missing or cut short was stopped mid-save by a kill and is skipped with a warning."""
     folder = Path(folder)
     found = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()] if folder.is_dir() else []
     found.sort(key=lambda p: int(p.name.split("-")[-1]))
-    complete = [p for p in found if (p / complete_marker).is_file()]
+    complete = [p for p in found if _written(p / complete_marker)]
     for partial in sorted(set(found) - set(complete)):
         log.warning("skipping %s: incomplete (the run stopped while saving it)", partial)
     return complete[-1] if complete else None
+
+
+def _written(marker: Path) -> bool:
+    """Whether a checkpoint's last file was written to its end: it exists and, for the Trainer's
+    ``trainer_state.json`` (written in place, not atomically), holds a whole JSON object."""
+    import json
+
+    if not marker.is_file():
+        return False
+    if marker.suffix != ".json":
+        return True  # dnalm_state.pt is written beside and renamed into place
+    try:
+        return isinstance(json.loads(marker.read_text(encoding="utf-8")), dict)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
 
 
 def read_resume_state(checkpoint: Path) -> dict:
