@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -110,8 +111,6 @@ def _fake_corpus(folder, bases):
 
 
 def test_pretrain_resume_refuses_other_settings_or_another_corpus(tmp_path):
-    import dataclasses
-
     import yaml
 
     from dnalm.lm.pretrain import PretrainConfig, corpus_digest, pretrain, resume_differences
@@ -141,6 +140,23 @@ def test_pretrain_resume_refuses_other_settings_or_another_corpus(tmp_path):
         )
         == []
     )
+
+
+def test_pretrain_resume_is_not_blocked_by_cache_files_another_run_wrote_into_the_corpus(tmp_path):
+    """``datasets`` writes ``cache-*.arrow`` beside a corpus's data whenever a run tokenizes it, so a second
+    pretraining on the same corpus (another model, another length) once made a killed run's resume refuse
+    "the corpus differs (data files)"."""
+    from dnalm.lm.pretrain import PretrainConfig, corpus_digest, resume_differences
+
+    corpus = _fake_corpus(tmp_path / "c", 1000)
+    cfg = PretrainConfig(model="tiny")
+    saved, before = json.loads(json.dumps(dataclasses.asdict(cfg))), corpus_digest(corpus)
+    (corpus / "train" / "cache-0123456789abcdef.arrow").write_bytes(b"y" * 50)  # the other run's tokens
+    assert resume_differences(saved, cfg, before, corpus_digest(corpus)) == []
+    older = {**before, "files": {**before["files"], "train/cache-fedcba9876543210.arrow": 70}}  # as dnalm saved it
+    assert resume_differences(saved, cfg, older, corpus_digest(corpus)) == []
+    (corpus / "train" / "data-00000-of-00001.arrow").write_bytes(b"x" * 999)  # the corpus itself changed
+    assert resume_differences(saved, cfg, before, corpus_digest(corpus)) == ["the corpus differs (data files)"]
 
 
 def test_a_dollar_folder_name_is_not_read_as_mathtext(tmp_path):

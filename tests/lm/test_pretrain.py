@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -166,13 +167,16 @@ def test_fill_mask_on_a_dnabert_layout_checkpoint(dnabert_checkpoint):
         fill_mask(dnabert_checkpoint, "ACGT")
 
 
-def _run_pretrain(args, env):
-    return subprocess.Popen(
-        [sys.executable, "-m", "dnalm.cli", "pretrain", *map(str, args)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def _run_pretrain(args, env, log: Path):
+    """``dnalm pretrain ARGS`` in a child process, its output in ``log`` (shown when a step fails)."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "dnalm.cli", "pretrain", *map(str, args)], env=env, stdout=out, stderr=out
+        )
+
+
+def _finished(proc, log: Path) -> bool:
+    return proc.wait() == 0 or pytest.fail(f"exit {proc.returncode}:\n{log.read_text()[-3000:]}")
 
 
 def test_killed_run_resumes_with_the_same_steps_schedule_and_losses(corpus_dir, tmp_path):
@@ -183,10 +187,11 @@ def test_killed_run_resumes_with_the_same_steps_schedule_and_losses(corpus_dir, 
     )
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     reference = tmp_path / "reference"
-    assert _run_pretrain([corpus_dir, "-o", reference, "--config", tmp_path / "run.yaml"], env).wait() == 0
+    log = tmp_path / "pretrain.log"
+    assert _finished(_run_pretrain([corpus_dir, "-o", reference, "--config", tmp_path / "run.yaml"], env, log), log)
 
     killed = tmp_path / "killed"
-    proc = _run_pretrain([corpus_dir, "-o", killed, "--config", tmp_path / "run.yaml"], env)
+    proc = _run_pretrain([corpus_dir, "-o", killed, "--config", tmp_path / "run.yaml"], env, log)
     deadline = time.time() + 300
     while not (killed / "checkpoints" / "checkpoint-20").exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
@@ -195,7 +200,8 @@ def test_killed_run_resumes_with_the_same_steps_schedule_and_losses(corpus_dir, 
     assert not (killed / "model.safetensors").exists(), "the run finished before it could be killed"
     stopped_at = max(int(p.name.split("-")[1]) for p in (killed / "checkpoints").glob("checkpoint-*"))
     assert 0 < stopped_at < 60
-    assert _run_pretrain([corpus_dir, "-o", killed, "--config", tmp_path / "run.yaml", "--resume"], env).wait() == 0
+    resumed = _run_pretrain([corpus_dir, "-o", killed, "--config", tmp_path / "run.yaml", "--resume"], env, log)
+    assert _finished(resumed, log)
 
     ref = {r["step"]: r for r in json.loads((reference / "history.json").read_text()) if "loss" in r}
     res = {r["step"]: r for r in json.loads((killed / "history.json").read_text()) if "loss" in r}

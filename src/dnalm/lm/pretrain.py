@@ -613,7 +613,15 @@ def corpus_digest(corpus) -> dict:
         for p in sorted(path.rglob("*.arrow"))
         if not any(part.startswith(".") for part in p.relative_to(path).parts)
     }
-    return json.loads(json.dumps({"summary": summary, "files": files}))
+    return json.loads(json.dumps({"summary": summary, "files": _data_files(files)}))
+
+
+def _data_files(files: dict | None) -> dict | None:
+    """The corpus's own data files: not the ``cache-*.arrow`` files that ``datasets`` writes beside them
+    when any run tokenizes the corpus (another pretraining on it would otherwise block a resume)."""
+    if files is None:
+        return None
+    return {name: size for name, size in files.items() if not Path(name).name.startswith("cache-")}
 
 
 def resume_differences(saved: dict, cfg: PretrainConfig, saved_corpus: dict | None, corpus: dict) -> list[str]:
@@ -625,6 +633,8 @@ def resume_differences(saved: dict, cfg: PretrainConfig, saved_corpus: dict | No
         for k in sorted(set(now) | set(saved))
         if k not in _PLAN_SETTINGS and saved.get(k) != now.get(k)
     ]
+    if saved_corpus is not None:  # older digests listed the cache files too
+        saved_corpus = {**saved_corpus, "files": _data_files(saved_corpus.get("files"))}
     if saved_corpus is not None and saved_corpus != corpus:
         parts = [
             f"summary.json {k}"
