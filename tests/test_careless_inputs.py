@@ -182,3 +182,46 @@ def test_a_config_json_with_a_count_that_is_no_whole_number_names_the_file(tmp_p
     (tmp_path / "config.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match=r"config.json: not a model configuration \(a JSON object\); got list"):
         load_model(tmp_path)
+
+
+def test_a_run_refused_for_its_data_leaves_no_empty_partial_folder(tmp_path):
+    """The data is read once the output folder is taken: a refusal there left ``OUT.partial`` holding only its
+    note, in every failed run's place."""
+    from dnalm.finetune.train import finetune
+
+    (tmp_path / "d.csv").write_text("sequence,label\n" + "ACGTACGTAC,0\nTTTTGGGGCC,1\n" * 10 + "ACGTXACGTA,0\n")
+    with pytest.raises(ValueError, match="X"):
+        finetune(FinetuneConfig(model="cnn", epochs=1), tmp_path / "d.csv", tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]
+
+
+@pytest.mark.parametrize("swap", ["kmer3-vocab", "cut-short", "base-without-T"])
+def test_a_tokenizer_folder_whose_vocabulary_is_another_models_is_refused(tmp_path, swap):
+    """A vocab.txt from another model read every k-mer as [UNK]: every sequence scored alike, exit 0."""
+    from dnalm.tokenizers.dna import BaseTokenizer, KmerTokenizer, load_tokenizer
+
+    tok = BaseTokenizer() if swap == "base-without-T" else KmerTokenizer(k=6)
+    tok.save_pretrained(tmp_path / "t")
+    lines = (tmp_path / "t" / "vocab.txt").read_text().splitlines()
+    lines = {
+        "kmer3-vocab": KmerTokenizer(k=3).ids_to_tokens,
+        "cut-short": lines[:50],
+        "base-without-T": [t for t in lines if t != "T"],
+    }[swap]
+    (tmp_path / "t" / "vocab.txt").write_text("\n".join(lines) + "\n")
+    what = "4 bases A, C, G, T" if swap == "base-without-T" else "4096 6-mers"
+    with pytest.raises(
+        ValueError, match=rf"t/vocab.txt .*: the vocabulary holds \d+ of the {what}: it belongs to another"
+    ):
+        load_tokenizer(tmp_path / "t")
+
+
+def test_a_whole_tokenizer_of_another_model_in_a_model_folder_is_refused(tmp_path):
+    from dnalm.models.build import build_model, load_model
+    from dnalm.tokenizers.dna import KmerTokenizer
+
+    model, tok, _ = build_model("tiny", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path / "m")
+    KmerTokenizer(k=3).save_pretrained(tmp_path / "m")  # a complete 3-mer tokenizer over a 6-mer model's files
+    with pytest.raises(ValueError, match=r"m: the tokenizer has 69 tokens and the model 4101 \(vocab_size in config"):
+        load_model(tmp_path / "m")

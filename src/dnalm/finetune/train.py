@@ -36,7 +36,7 @@ from dnalm.finetune.trainer import (
     with_lora,
 )
 from dnalm.io.datasets import check_sources
-from dnalm.io.files import json_ready, start_folder, write_json
+from dnalm.io.files import drop_unused_staging, json_ready, start_folder, write_json
 from dnalm.io.outputs import Output, claims, install_folder, local
 from dnalm.models.card import write_finetune_card
 from dnalm.models.ref import ModelRef
@@ -186,13 +186,18 @@ def finetune(
     continues from its last checkpoint (``cfg.checkpoint_interval``) with the plan it made, and
     gives the model the uninterrupted run would have given; other data or settings are refused.
     """
-    run = _start(cfg, data, Path(output), classes=classes, overwrite=overwrite, resume=resume)
-    _plan(run, resume=resume, overwrite=overwrite)
-    if run.recipe is not None and len(run.recipe.candidates) > 1:
-        built, (trainer, train_out, best, note) = _train_candidates(run)
-    else:
-        built = _build(run)
-        trainer, train_out, best, note = _train(run, built)
+    try:
+        run = _start(cfg, data, Path(output), classes=classes, overwrite=overwrite, resume=resume)
+        _plan(run, resume=resume, overwrite=overwrite)
+        if run.recipe is not None and len(run.recipe.candidates) > 1:
+            built, (trainer, train_out, best, note) = _train_candidates(run)
+        else:
+            built = _build(run)
+            trainer, train_out, best, note = _train(run, built)
+    except BaseException:
+        if distributed.is_main():
+            drop_unused_staging(Path(output).absolute())
+        raise
     return FinetuneResult(Path(output), _save(run, built, trainer, train_out, best, note))
 
 

@@ -184,6 +184,15 @@ def start_folder(final: str | Path, *, owned_marker: str, overwrite: bool = Fals
     return staging
 
 
+def drop_unused_staging(final: str | Path) -> None:
+    """Remove ``final``'s staging folder if it holds nothing but the note :func:`start_folder` wrote: a run
+    that failed before writing anything (its data refused, say) leaves nothing to resume or look at."""
+    staging = Path(final).with_name(f"{Path(final).name}.partial")
+    if staging.is_dir() and not staging.is_symlink() and [p.name for p in staging.iterdir()] == [_PARTIAL_NOTE]:
+        (staging / _PARTIAL_NOTE).unlink()
+        staging.rmdir()
+
+
 def finish_folder(staging: str | Path, final: str | Path) -> Path:
     """Move a completed staging folder onto ``final`` (the previous contents are removed only now)."""
     import shutil

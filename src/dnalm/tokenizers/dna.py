@@ -375,6 +375,7 @@ class KmerTokenizer(DnaTokenizer):
         for token, idx in self.vocab.items():
             if len(token) == k and set(token) <= set("ACGT"):
                 self._lut[int(token.translate(str.maketrans("ACGT", "0123")), 4)] = idx
+        _check_holds(int((self._lut != self.unk_token_id).sum()), 4**k, f"{k}-mers")
 
     def _config(self) -> dict:
         return {**super()._config(), "k": self.k}
@@ -411,6 +412,7 @@ class BaseTokenizer(DnaTokenizer):
         for b in "ACGTN":
             if b in self.vocab:
                 self._lut[ord(b)] = self._lut[ord(b.lower())] = self.vocab[b]
+        _check_holds(sum(b in self.vocab for b in "ACGT"), 4, "bases A, C, G, T")
         self._lut[ord("U")] = self._lut[ord("u")] = self.vocab["T"]
 
     def _encode(self, buf, lengths):
@@ -435,6 +437,8 @@ class NonOverlappingKmerTokenizer(DnaTokenizer):
             raise ValueError(f"k must be a whole number between 1 and 12; got {k!r}")
         singles = [b for b in "ACGTN" if k > 1 or b == "N"]  # with k = 1 the bases are the k-mers themselves
         super().__init__(vocab or kmer_vocab(k, "ACGT") + singles, model_max_length)
+        held = sum(len(t) == k and set(t) <= set("ACGT") for t in self.vocab)
+        _check_holds(held, 4**k, f"{k}-mers")
         self.k = k
         self._raw_pattern = f"[ACGT]{{{k}}}|."
 
@@ -457,6 +461,13 @@ class NonOverlappingKmerTokenizer(DnaTokenizer):
             counts[i] = len(flat) - before
             start += n
         return _rows(np.asarray(flat, dtype=np.int64), counts, self.pad_token_id), counts
+
+
+def _check_holds(held: int, needed: int, what: str) -> None:
+    """Refuse a vocabulary without every token the scheme produces: the missing ones would all be read as
+    ``[UNK]``, and a model would score every sequence alike without a word (a vocab.txt of another model)."""
+    if held < needed:
+        raise ValueError(f"the vocabulary holds {held} of the {needed} {what}: it belongs to another tokenizer")
 
 
 _KINDS = {c.kind: c for c in (KmerTokenizer, BaseTokenizer, NonOverlappingKmerTokenizer)}
@@ -484,7 +495,10 @@ def load_dna_tokenizer(path: str | os.PathLike, **overrides) -> DnaTokenizer:
         kind = meta.pop("type")
         if kind not in _KINDS:
             raise ValueError(f"{meta_file}: unknown tokenizer type {kind!r}; known: {sorted(_KINDS)}")
-        return _KINDS[kind](vocab=vocab, **meta)
+        try:
+            return _KINDS[kind](vocab=vocab, **meta)
+        except ValueError as err:
+            raise ValueError(f"{vocab_file} ({meta_file.name}: {kind}{meta.get('k', '')}): {err}") from None
     k = _infer_kmer_k(vocab)
     if k is None:
         raise ValueError(f"{vocab_file}: not a DNABERT k-mer vocabulary and no {DNALM_FILE} beside it")
@@ -511,7 +525,7 @@ def load_tokenizer(name_or_path: str | os.PathLike, *, trust_remote_code: bool =
         if (path / DNALM_FILE).is_file() or (
             (path / "vocab.txt").is_file() and _infer_kmer_k(_read_vocab(path / "vocab.txt")) is not None
         ):
-            return load_dna_tokenizer(path, **kwargs)
+            return _fits_model(path, load_dna_tokenizer(path, **kwargs))
     elif not path.exists():
         text = str(name_or_path)
         if path.is_absolute() or text.startswith((".", "~")) or text.count("/") > 1 or text.endswith("/"):
@@ -521,7 +535,26 @@ def load_tokenizer(name_or_path: str | os.PathLike, *, trust_remote_code: bool =
             return load_dna_tokenizer(local, **kwargs)
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(name_or_path), trust_remote_code=trust_remote_code, **kwargs)
+    tok = AutoTokenizer.from_pretrained(str(name_or_path), trust_remote_code=trust_remote_code, **kwargs)
+    return _fits_model(path, tok) if path.is_dir() else tok
+
+
+def _fits_model(folder: Path, tok):
+    """``tok``, if the model saved beside it (``config.json``) has an embedding for each of its tokens: a
+    tokenizer of another size was copied in from another model. dnalm's own tokenizers must match exactly
+    (models are built with one row per token); others may have fewer tokens than rows (padded vocabularies)."""
+    config_file = folder / "config.json"
+    try:
+        rows = json.loads(config_file.read_text(encoding="utf-8")).get("vocab_size")
+    except (OSError, ValueError, AttributeError):
+        return tok  # no model here, or a config.json that loading the model reports on
+    if isinstance(rows, int) and not isinstance(rows, bool):
+        if len(tok) > rows or (isinstance(tok, DnaTokenizer) and len(tok) != rows):
+            raise ValueError(
+                f"{folder}: the tokenizer has {len(tok)} tokens and the model {rows} (vocab_size in config.json): "
+                "the tokenizer files belong to another model"
+            )
+    return tok
 
 
 def _read_vocab(path: Path) -> list[str]:
