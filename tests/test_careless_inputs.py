@@ -220,7 +220,7 @@ def test_a_whole_tokenizer_of_another_model_in_a_model_folder_is_refused(tmp_pat
     from dnalm.models.build import build_model, load_model
     from dnalm.tokenizers.dna import KmerTokenizer
 
-    model, tok, _ = build_model("tiny", num_labels=2, seed=0)
+    model, _, _ = build_model("tiny", num_labels=2, seed=0)
     model.save_pretrained(tmp_path / "m")
     KmerTokenizer(k=3).save_pretrained(tmp_path / "m")  # a complete 3-mer tokenizer over a 6-mer model's files
     with pytest.raises(ValueError, match=r"m: the tokenizer has 69 tokens and the model 4101 \(vocab_size in config"):

@@ -548,12 +548,12 @@ def _fits_model(folder: Path, tok):
         rows = json.loads(config_file.read_text(encoding="utf-8")).get("vocab_size")
     except (OSError, ValueError, AttributeError):
         return tok  # no model here, or a config.json that loading the model reports on
-    if isinstance(rows, int) and not isinstance(rows, bool):
-        if len(tok) > rows or (isinstance(tok, DnaTokenizer) and len(tok) != rows):
-            raise ValueError(
-                f"{folder}: the tokenizer has {len(tok)} tokens and the model {rows} (vocab_size in config.json): "
-                "the tokenizer files belong to another model"
-            )
+    known = isinstance(rows, int) and not isinstance(rows, bool)
+    if known and (len(tok) > rows or (isinstance(tok, DnaTokenizer) and len(tok) != rows)):
+        raise ValueError(
+            f"{folder}: the tokenizer has {len(tok)} tokens and the model {rows} (vocab_size in config.json): "
+            "the tokenizer files belong to another model"
+        )
     return tok
 
 
