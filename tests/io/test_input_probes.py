@@ -22,12 +22,20 @@ def write(tmp_path, name, data: str | bytes):
 # 1. labels ----------------------------------------------------------------------------------------------------------
 
 
-def test_numeric_labels_written_differently_are_one_class(tmp_path):
+def test_numeric_labels_written_differently_are_one_class_and_it_is_said(tmp_path, caplog):
     path = write(tmp_path, "d.csv", "sequence,label\nACGT,1\nACGA,1.0\nACGG,0\nACGC,0.0\nAAAA,+1e0\nCCCC,0.50\n")
     recs = list(read_table(path))
     assert [r.label for r in recs] == ["1", "1", "0", "0", "1", "0.5"]
+    assert "d.csv: 4 numeric labels were read in one form per number (e.g. '1.0' as '1')" in caplog.text
     assert LabelSpace.from_records(recs).names == ["0", "0.5", "1"]
     assert list(read_table(path, labels=[0, 1, 0.5]))  # the allowed set is compared as numbers too
+
+
+def test_spaces_around_labels_are_dropped_and_counted(tmp_path, caplog):
+    """'pos ' and 'pos' were merged into one class without a word."""
+    path = write(tmp_path, "d.csv", "sequence,label\nACGT,pos \nACGA,pos\nACGG,neg\nACGC, pos\n")
+    assert [r.label for r in read_table(path)] == ["pos", "pos", "neg", "pos"]
+    assert "d.csv: 2 labels were read without the spaces around them (e.g. 'pos ' as 'pos')" in caplog.text
 
 
 def test_text_and_per_base_labels_stay_as_written(tmp_path):

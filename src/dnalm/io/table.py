@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import logging
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -11,6 +12,8 @@ from pathlib import Path
 
 from dnalm.io.base import DataFormatError, Record, numbered_lines, strip_gz
 from dnalm.io.sequence import SequenceError, kmers_to_sequence, normalize
+
+log = logging.getLogger(__name__)
 
 __all__ = ["canonical_label", "read_table", "table_delimiter", "table_line_groups", "write_table"]
 
@@ -139,6 +142,7 @@ def read_table(
         _pick_column(header, None, ("description",), path, "description", False),
     )
     first_label: list = [None]  # (line, label, kind) of the first labelled row
+    rewritten: dict = {}  # labels read in another form than written: kind -> [count, first (written, read)]
     rows = csv.reader((line + "\n" for _, line in lines), delimiter=delimiter)  # a quoted line break stays one
     n = 0
     while True:
@@ -150,9 +154,27 @@ def read_table(
         except csv.Error as err:  # e.g. NUL bytes on Python 3.10
             raise DataFormatError(path, lineno, f"not a CSV/TSV row ({err})") from None
         n += 1
-        yield _record(row, len(header), cols, path, lineno, n, kmer_input, first_label, allowed)
+        yield _record(row, len(header), cols, path, lineno, n, kmer_input, (first_label, rewritten), allowed)
     if n == 0:
         raise DataFormatError(path, None, "no data rows after the header")
+    for what, (count, (written, read)) in rewritten.items():
+        log.warning("%s: %d %s (e.g. %r as %r)", path, count, what, written, read)
+
+
+def _read_label(written: str, rewritten: dict) -> str:
+    """A label as dnalm reads it (spaces around it dropped, a number in one form), each change counted."""
+    label = written.strip()
+    if label != written:
+        _count(rewritten, "labels were read without the spaces around them", written, label)
+    read = canonical_label(label)
+    if read != label:
+        _count(rewritten, "numeric labels were read in one form per number", label, read)
+    return read
+
+
+def _count(rewritten: dict, what: str, written: str, read: str) -> None:
+    entry = rewritten.setdefault(what, [0, (written, read)])
+    entry[0] += 1
 
 
 def _header(path: Path, lines: Iterator[tuple[int, str]]) -> tuple[int, list[str], str]:
@@ -171,8 +193,9 @@ def _header(path: Path, lines: Iterator[tuple[int, str]]) -> tuple[int, list[str
     return first_lineno, header, delimiter
 
 
-def _record(row, width, cols, path, lineno, n, kmer_input, first_label: list, allowed) -> Record:
-    """One data row as a record (``cols``: the sequence, label, id and description column indexes)."""
+def _record(row, width, cols, path, lineno, n, kmer_input, labels_seen: tuple, allowed) -> Record:
+    """One data row as a record (``cols``: the sequence, label, id and description column indexes;
+    ``labels_seen``: the first label and the labels rewritten so far)."""
     seq_i, lab_i, id_i, desc_i = cols
     if not row:
         raise DataFormatError(path, lineno, "empty row")
@@ -201,13 +224,14 @@ def _record(row, width, cols, path, lineno, n, kmer_input, first_label: list, al
         raise DataFormatError(
             path, lineno, f"sequence position {err.position}: {err.char!r} is not a nucleotide code", record=rid
         ) from None
+    first_label, rewritten = labels_seen
     label = row[lab_i].strip() if lab_i is not None else None
     if label is not None:
         kind = _label_kind(label)
         if first_label[0] is None:
             first_label[0] = (lineno, label, kind)
         _check_label(label, kind, first_label[0], path, lineno, rid)
-        label = canonical_label(label)
+        label = _read_label(row[lab_i], rewritten)
     if allowed is not None and label not in allowed:
         raise DataFormatError(path, lineno, f"label {label!r} is not in the label set {sorted(allowed)}", record=rid)
     return Record(rid, seq, label, (row[desc_i] or None) if desc_i is not None else None, str(path), lineno)
