@@ -225,3 +225,34 @@ def test_a_whole_tokenizer_of_another_model_in_a_model_folder_is_refused(tmp_pat
     KmerTokenizer(k=3).save_pretrained(tmp_path / "m")  # a complete 3-mer tokenizer over a 6-mer model's files
     with pytest.raises(ValueError, match=r"m: the tokenizer has 69 tokens and the model 4101 \(vocab_size in config"):
         load_model(tmp_path / "m")
+
+
+@pytest.mark.parametrize(
+    "model, setting, match",
+    [
+        ("cnn", {"channels": -3}, "channels must be a whole number of at least 1; got -3"),
+        ("cnn", {"kernel_size": 0}, "kernel_size must be a whole number of at least 1; got 0"),
+        ("cnn", {"kernel_size": 4}, "kernel_size must be odd, .*; got 4"),
+        ("cnn", {"dilations": "x"}, "dilations must be a list of whole numbers; got 'x'"),
+        ("cnn", {"dropout": 2}, "dropout must be a number from 0 to 1; got 2"),
+        ("lstm", {"num_layers": 0}, "num_layers must be a whole number of at least 1; got 0"),
+        ("pos-cnn", {"stem_kernel": 8}, "stem_kernel must be odd"),
+        ("pos-cnn", {"attention_layers": 1, "attention_heads": 5}, r"attention_heads \(5\) must divide channels"),
+        ("pos-cnn", {"attention_pool": "x"}, "attention_pool must be a whole number of at least 1; got 'x'"),
+    ],
+)
+def test_architecture_settings_no_model_can_have_are_one_sentence(tmp_path, model, setting, match):
+    """They reached torch: 'Trying to create tensor with negative dimension', a tensor size mismatch (exit 1)."""
+    import json
+
+    from dnalm.models.build import build_model, load_model
+
+    with pytest.raises(ValueError, match=f"architecture setting {match}"):
+        build_model(model, num_labels=2, seed=0, config_overrides=setting)
+    built, tok, _ = build_model(model, num_labels=2, seed=0)  # the same value in a saved model's config.json
+    built.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    (tmp_path / "m" / "config.json").write_text(json.dumps({**config, **setting}))
+    with pytest.raises(ValueError, match=f"m/config.json: architecture setting {match}"):
+        load_model(tmp_path / "m")

@@ -76,8 +76,48 @@ class DnaBaselineConfig(PretrainedConfig):
             complement_ids[a], complement_ids[t], complement_ids[c], complement_ids[g] = t, a, g, c
         self.complement_ids = list(complement_ids)
         self.rc_augment = rc_augment
-        self.shift_augment = int(shift_augment)
+        self.shift_augment = _whole_if_integral(shift_augment)
         self.dropout = dropout
+
+    #: settings that count something, with the least value each may take (checked by :meth:`check_settings`)
+    count_settings: ClassVar[dict[str, int]] = {"vocab_size": 1, "shift_augment": 0}
+    #: settings that are lists of counts (each at least 1)
+    count_list_settings: ClassVar[tuple[str, ...]] = ()
+    #: convolution widths, odd so that the output keeps the input's length (the residual sums need it)
+    odd_settings: ClassVar[tuple[str, ...]] = ()
+
+    def check_settings(self) -> None:
+        """Refuse a setting no model can be built with, in one sentence naming it (torch would stop deep
+        inside with a tensor of negative size, or build a model that cannot run)."""
+        for name, least in self.count_settings.items():
+            _check_count(name, getattr(self, name), least)
+        for name in self.count_list_settings:
+            values = getattr(self, name)
+            if not isinstance(values, list | tuple) or isinstance(values, str):
+                raise ValueError(f"architecture setting {name} must be a list of whole numbers; got {values!r}")
+            for value in values:
+                _check_count(name, value, 1)
+        for name in self.odd_settings:
+            if getattr(self, name) % 2 == 0:
+                raise ValueError(
+                    f"architecture setting {name} must be odd, for the output to keep the input's length; "
+                    f"got {getattr(self, name)}"
+                )
+        for name in ("dropout", "rc_augment"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise ValueError(f"architecture setting {name} must be a number from 0 to 1; got {value!r}")
+
+
+def _whole_if_integral(value):
+    """``value`` as an int where it is a whole number written as a float (2.0 from a search); as given otherwise,
+    for :meth:`DnaBaselineConfig.check_settings` to name."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _check_count(name: str, value, least: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ValueError(f"architecture setting {name} must be a whole number of at least {least}; got {value!r}")
 
 
 class _BaselineModel(PreTrainedModel):
@@ -88,6 +128,7 @@ class _BaselineModel(PreTrainedModel):
     _no_split_modules: ClassVar[list[str]] = []
 
     def __init__(self, config: DnaBaselineConfig, learned_embedding: int = 0):
+        config.check_settings()
         super().__init__(config)
         self._tables: tuple | None = None
         self.embed = nn.Embedding(config.vocab_size, learned_embedding) if learned_embedding else None
@@ -211,6 +252,14 @@ def _head(in_features: int, hidden: int, num_labels: int, dropout: float) -> nn.
 # -- dilated residual CNN ---------------------------------------------------------------------------------
 class DilatedCnnConfig(DnaBaselineConfig):
     model_type = "dnalm-dilated-cnn"
+    count_settings: ClassVar[dict[str, int]] = {
+        **DnaBaselineConfig.count_settings,
+        "channels": 1,
+        "kernel_size": 1,
+        "hidden_size": 1,
+    }
+    count_list_settings = ("dilations",)
+    odd_settings = ("kernel_size",)
 
     def __init__(
         self, channels: int = 128, kernel_size: int = 9, dilations=(1, 2, 4, 8, 16), hidden_size: int = 128, **kwargs
@@ -219,7 +268,7 @@ class DilatedCnnConfig(DnaBaselineConfig):
         self.channels, self.kernel_size, self.dilations, self.hidden_size = (
             channels,
             kernel_size,
-            list(dilations),
+            list(dilations) if isinstance(dilations, list | tuple) else dilations,
             hidden_size,
         )
 
@@ -277,10 +326,17 @@ class GbCnnConfig(DnaBaselineConfig):
 
     model_type = "dnalm-gb-cnn"
     min_input_length = 57
+    count_settings: ClassVar[dict[str, int]] = {
+        **DnaBaselineConfig.count_settings,
+        "input_length": 1,
+        "embedding_dim": 1,
+    }
 
     def __init__(self, input_length: int = 256, embedding_dim: int = 100, **kwargs):
         super().__init__(**kwargs)
-        self.input_length, self.embedding_dim = max(input_length, self.min_input_length), embedding_dim
+        if isinstance(input_length, int) and not isinstance(input_length, bool):
+            input_length = max(input_length, self.min_input_length)
+        self.input_length, self.embedding_dim = input_length, embedding_dim
 
 
 class _GbBody(nn.Module):
@@ -330,6 +386,7 @@ class GbCnnForSequenceClassification(_BaselineModel):
 # -- BiLSTM -----------------------------------------------------------------------------------------------
 class LstmConfig(DnaBaselineConfig):
     model_type = "dnalm-lstm"
+    count_settings: ClassVar[dict[str, int]] = {**DnaBaselineConfig.count_settings, "hidden_size": 1, "num_layers": 1}
 
     def __init__(self, hidden_size: int = 128, num_layers: int = 2, **kwargs):
         super().__init__(**kwargs)
@@ -391,6 +448,15 @@ class PosCnnConfig(DnaBaselineConfig):
     model_type = "dnalm-pos-cnn"
     #: Settings that only add modules after the convolutions: a checkpoint without them still starts the rest.
     extension_settings = ("attention_layers", "attention_heads", "attention_pool", "attention_positions")
+    count_settings: ClassVar[dict[str, int]] = {
+        **DnaBaselineConfig.count_settings,
+        **dict.fromkeys(("channels", "stem_kernel", "pool", "kernel_size", "position_channels"), 1),
+        **dict.fromkeys(("attention_heads", "attention_pool", "attention_positions"), 1),
+        "position_bins": 0,
+        "attention_layers": 0,
+    }
+    count_list_settings = ("dilations",)
+    odd_settings = ("stem_kernel", "kernel_size")
 
     def __init__(
         self,
@@ -409,11 +475,20 @@ class PosCnnConfig(DnaBaselineConfig):
     ):
         super().__init__(**kwargs)
         self.channels, self.stem_kernel, self.kernel_size, self.pool = channels, stem_kernel, kernel_size, pool
-        self.dilations, self.position_bins, self.position_channels = list(dilations), position_bins, position_channels
-        self.attention_layers, self.attention_heads = int(attention_layers), int(attention_heads)
-        self.attention_pool, self.attention_positions = int(attention_pool), int(attention_positions)
+        self.dilations = list(dilations) if isinstance(dilations, list | tuple) else dilations
+        self.position_bins, self.position_channels = position_bins, position_channels
+        self.attention_layers, self.attention_heads = map(_whole_if_integral, (attention_layers, attention_heads))
+        self.attention_pool, self.attention_positions = map(_whole_if_integral, (attention_pool, attention_positions))
+        self.check_settings()  # the positions below are counted from these
         if self.attention_layers:  # the longest input, in tokens (model_max_tokens reads it)
             self.max_position_embeddings = self.attention_positions * self.attention_pool * max(pool, 1)
+
+    def check_settings(self) -> None:
+        super().check_settings()
+        if self.attention_layers and self.channels % self.attention_heads:
+            raise ValueError(
+                f"architecture setting attention_heads ({self.attention_heads}) must divide channels ({self.channels})"
+            )
 
 
 def _conv_bn_relu(c_in: int, c_out: int, kernel: int, dilation: int = 1) -> nn.Sequential:
@@ -548,3 +623,16 @@ class PosCnnForMaskedLM(_BaselineModel):
         if labels is not None:
             loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1))
         return MaskedLMOutput(loss=loss, logits=logits)
+
+
+def check_saved_settings(config: dict, path) -> None:
+    """Refuse a saved ``config.json`` of one of these models whose settings no model can be built with,
+    naming the file (see :meth:`DnaBaselineConfig.check_settings`)."""
+    classes = {c.model_type: c for c in (DilatedCnnConfig, GbCnnConfig, LstmConfig, PosCnnConfig)}
+    cls = classes.get(config.get("model_type"))
+    if cls is None:
+        return
+    try:
+        cls.from_dict(config).check_settings()
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{path}: {err}") from None

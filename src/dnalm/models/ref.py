@@ -119,6 +119,10 @@ class ModelRef:
             value = config.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
                 raise ValueError(f"{path}: {key} must be a whole number; got {value!r}")
+        if str(config.get("model_type", "")).startswith("dnalm-"):
+            from dnalm.models.baselines import check_saved_settings
+
+            check_saved_settings(config, path)
         return config
 
     @property
