@@ -281,3 +281,53 @@ def test_resume_with_no_stopped_run_is_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []
     staging = start_folder(tmp_path / "model", owned_marker="dnalm_config.yaml")
     assert start_folder(tmp_path / "model", owned_marker="dnalm_config.yaml", resume=True) == staging
+
+
+def _killed_run(folder: Path, kind: str, *names: str) -> None:
+    """A run SIGKILLed after writing ``names``: nothing of it runs after (``os._exit``, no cleanup)."""
+    code = (
+        "import os, sys; from pathlib import Path; from dnalm.io.outputs import Output, claim\n"
+        f"c = claim('test', outputs=[Output(Path({str(folder)!r}), {kind!r}, rerun='continue')], overwrite=True)\n"
+        "c.__enter__()\n"
+        f"for n in {list(names)!r}:\n"
+        f"    (Path({str(folder)!r}) / n).mkdir(parents=True, exist_ok=True)\n"
+        "os._exit(9)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 9
+
+
+def test_a_run_killed_part_way_leaves_a_folder_a_rerun_continues_and_overwrite_replaces(tmp_path):
+    """A killed `dnalm search` left its folder without a marker: every later search, benchmark or report refused
+    it as a foreign folder, and even --overwrite never marked it again (its files counted as the user's)."""
+    out = tmp_path / "out"
+    _write_result(out, "notes.txt")  # the user's, there before (kept with --overwrite)
+    _killed_run(out, "benchmark", "search")
+    assert read_marker(out)["running"] and read_marker(out)["users"] == ["notes.txt"]
+    with (
+        pytest.raises(OutputError, match=r"holds files dnalm did not write \(notes.txt\)"),
+        claim("test", outputs=[Output(out, "benchmark", rerun="continue")], overwrite=False),
+    ):
+        pass
+    with claim("test", outputs=[Output(out, "benchmark", rerun="continue")], overwrite=True):
+        (out / "search" / "chosen.json").write_text("{}")
+    marker = read_marker(out)
+    assert marker["files"] == ["search"] and "running" not in marker and (out / "notes.txt").is_file()
+    _killed_run(tmp_path / "fresh", "benchmark", "search")  # into a new folder: a plain re-run continues it
+    with claim("test", outputs=[Output(tmp_path / "fresh", "benchmark", rerun="continue")], overwrite=False):
+        pass
+    assert read_marker(tmp_path / "fresh")["files"] == ["search"]
+
+
+def test_a_run_refused_after_the_claim_leaves_the_folder_as_it_was(tmp_path):
+    out, empty = tmp_path / "out", tmp_path / "empty"
+    _run(out)
+    before, marker = sorted(p.name for p in out.iterdir()), (out / MARKER).read_bytes()
+    empty.mkdir()
+    for folder in (out, empty, tmp_path / "new"):
+        with (
+            pytest.raises(ValueError, match="refused"),
+            claim("test", outputs=[Output(folder, "synth")], overwrite=True),
+        ):
+            raise ValueError("refused")
+    assert sorted(p.name for p in out.iterdir()) == before and (out / MARKER).read_bytes() == marker
+    assert empty.is_dir() and not any(empty.iterdir()) and not (tmp_path / "new").exists()

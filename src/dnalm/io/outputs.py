@@ -251,13 +251,17 @@ def read_marker(folder: str | Path) -> dict | None:
     try:
         marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
         if isinstance(marker, dict) and isinstance(marker.get("kind"), str):
-            return {**marker, "files": [f for f in marker.get("files", []) if isinstance(f, str) and "/" not in f]}
+            names = {key: [f for f in marker.get(key, []) if isinstance(f, str) and "/" not in f] for key in _LISTS}
+            return {**marker, **names}
     except (OSError, ValueError):
         pass
     for kind, name in LEGACY_MARKERS.items():
         if (folder / name).is_file():
             return {"kind": kind, "files": [], "legacy": True}
     return None
+
+
+_LISTS = ("files", "users")  # a marker's lists of names: what dnalm wrote; the user's (while a run writes)
 
 
 def _ours(name: str) -> bool:
@@ -297,6 +301,8 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
         raise OutputError(f"output folder {given} holds a dnalm {marker['kind']}, not a {o.kind}; {how}")
     # a folder from before markers: all dnalm's, but which files it wrote is unknown, so none is removed
     listed = [] if marker.get("legacy") else sorted(entries & set(marker["files"]))
+    if marker.get("running"):  # a run stopped before it could list its files: all but the user's are dnalm's
+        listed = sorted(entries - set(marker["users"]))
     users = set() if marker.get("legacy") else entries - set(listed)
     if users and not overwrite:
         shown = ", ".join(sorted(users)[:3]) + (" ..." if len(users) > 3 else "")
@@ -432,6 +438,8 @@ class Claim:
         self._files: list[Path] = []  # output files checked here (the main process): noted in their folder's ledger
         self._before: dict[Path, set[str]] = {}  # what each output folder held when claimed
         self._stale: dict[Path, dict] = {}  # an earlier run's files in each output folder that this one replaces
+        self._previous: dict[Path, tuple] = {}  # each marked folder's marker before this run (None: none), and
+        # whether the folder was there
 
     def path(self, given: str | Path) -> Path:
         """The path to write for the output given as ``given`` (a symbolic link's target)."""
@@ -477,9 +485,39 @@ class Claim:
             self._locks.append(_lock(real.with_name(f"{real.name}.partial"), o.path, self.command))
         self._users[real] = users
         self._before[real] = _entries(real)
+        if not o.staged and not (read_marker(real) or {}).get("legacy"):
+            self._mark_running(o, real)
         replace = o.rerun == "replace" or self.overwrite
         if listed and replace and not o.staged and not (self.resume and not self.overwrite):
             self._stale[real] = {n: _snapshot(real / n) for n in listed}  # removed if not rewritten, on success
+
+    def _mark_running(self, o: Output, real: Path) -> None:
+        """Mark the folder as dnalm's before the run writes, naming the user's entries: a run killed part-way
+        (SIGKILL: nothing runs after it) leaves a folder whose every other entry is known to be dnalm's, which
+        a re-run continues or replaces (without this mark it was a foreign folder, refused for good)."""
+        from dnalm import __version__
+        from dnalm.io.files import write_json
+
+        previous = (real / MARKER).read_bytes() if (real / MARKER).is_file() else None
+        self._previous[real] = (previous, real.is_dir())
+        users = self._users[real]
+        marker = {"kind": o.kind, "dnalm_version": __version__, "command": self.command, "running": True}
+        listed = sorted(self._before[real] - users - _logs_in(real))
+        real.mkdir(exist_ok=True)
+        write_json(real / MARKER, {**marker, "files": listed, "users": sorted(users), "written": _now()})
+
+    def _unmark_running(self, real: Path) -> None:
+        """A run that failed without writing: the folder's marker as it was before (none: removed), and the folder
+        itself removed again when this run made it and it is empty."""
+        if real not in self._previous:
+            return
+        previous, existed = self._previous.pop(real)
+        if previous is None:
+            (real / MARKER).unlink(missing_ok=True)
+        else:
+            (real / MARKER).write_bytes(previous)
+        if not existed and real.is_dir() and not any(real.iterdir()):
+            real.rmdir()
 
     def _remove_stale(self, real: Path) -> None:
         """What an earlier run wrote in ``real`` and this one did not write again: removed only now that this run
@@ -507,6 +545,8 @@ class Claim:
         self._release(failed=kind is not None)
 
     def _release(self, failed: bool = False, mark: bool = True) -> None:
+        for real in list(self._previous) if not mark else ():  # refused while claiming: nothing was written
+            self._unmark_running(real)
         for real in self._files if mark and not failed else ():
             if real.is_file():
                 _enter_ledger(real, self.command)
@@ -517,6 +557,8 @@ class Claim:
             unchanged = failed and (o.staged or _entries(real) == self._before.get(real))
             if o.kind != "file" and real in self._users and real.is_dir() and not unchanged:
                 self._mark(o, real)
+            elif unchanged:
+                self._unmark_running(real)
         for lock in self._locks:
             _unlock(lock)
         self._locks = []
@@ -530,9 +572,13 @@ class Claim:
             return
         marker = {"kind": o.kind, "dnalm_version": __version__, "command": self.command, "files": files}
         try:
-            write_json(real / MARKER, {**marker, "written": time.strftime("%FT%T%z")})
+            write_json(real / MARKER, {**marker, "written": _now()})
         except OSError as err:
             log.warning("could not write %s: %s", real / MARKER, err)
+
+
+def _now() -> str:
+    return time.strftime("%FT%T%z")
 
 
 def claim(command: str, *, inputs=(), outputs=(), overwrite: bool | None = None, resume: bool = False) -> Claim:
