@@ -347,10 +347,14 @@ def _check_file(given, out: Path, command: str, overwrite: bool | None) -> None:
     if overwrite or not out.is_file():
         return
     wrote = _ledger(out.parent).get(out.name, {})
+    how = ", or pass --overwrite to replace it" if overwrite is not None else ""
     if wrote.get("command") != command:
         what = f"the result of `dnalm {wrote['command']}`" if wrote.get("command") else "a file dnalm did not write"
-        how = ", or pass --overwrite to replace it" if overwrite is not None else ""
         raise OutputError(f"output {given} exists and is {what}; choose another name{how}")
+    if "stamp" in wrote and wrote["stamp"] != list(_stamp(out) or ())[1:]:  # an older ledger has no stamp
+        raise OutputError(
+            f"output {given} was written by `dnalm {command}` and has changed since (edited?); choose another name{how}"
+        )
 
 
 def _enter_ledger(out: Path, command: str) -> None:
@@ -358,7 +362,8 @@ def _enter_ledger(out: Path, command: str) -> None:
     from dnalm.io.files import write_json
 
     entries = _ledger(out.parent)
-    entries[out.name] = {"command": command, "written": time.strftime("%FT%T%z")}
+    # size and modification time: a file the user edited afterwards is no longer dnalm's to replace
+    entries[out.name] = {"command": command, "written": _now(), "stamp": list(_stamp(out) or ())[1:]}
     try:
         write_json(out.parent / LEDGER, entries)
     except OSError as err:
