@@ -331,3 +331,30 @@ def test_a_run_refused_after_the_claim_leaves_the_folder_as_it_was(tmp_path):
             raise ValueError("refused")
     assert sorted(p.name for p in out.iterdir()) == before and (out / MARKER).read_bytes() == marker
     assert empty.is_dir() and not any(empty.iterdir()) and not (tmp_path / "new").exists()
+
+
+def test_no_run_writes_inside_a_folder_another_run_is_writing(tmp_path):
+    """`dnalm report RUNS -o RUNS/report.html` wrote into a benchmark folder while the benchmark ran."""
+    runs = tmp_path / "runs"
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        runs.mkdir()
+        (tmp_path / ".runs.dnalm-lock").write_text(
+            json.dumps({"pid": holder.pid, "host": socket.gethostname(), "command": "benchmark", "started": "now"})
+        )
+        with (
+            pytest.raises(OutputError, match=rf"inside {runs}, which another dnalm run is writing \(pid {holder.pid}"),
+            claim("report", outputs=[Output(runs / "report.html", "file")]),
+        ):
+            pass
+        assert sorted(p.name for p in runs.iterdir()) == []
+    finally:
+        holder.kill()
+        holder.wait()
+    with claim("report", outputs=[Output(runs / "report.html", "file")]):  # the holder is gone: its lock is stale
+        (runs / "report.html").write_text("a report")
+    with (  # one process: nested claims
+        claim("benchmark", outputs=[Output(runs, "benchmark", rerun="continue")], overwrite=True),
+        claim("report", outputs=[Output(runs / "report.html", "file")]),
+    ):
+        pass

@@ -412,6 +412,24 @@ def _lock(out: Path, given, command: str) -> Path | None:
     raise OutputError(f"output {given}: could not take the lock {lock}")
 
 
+def _check_no_other_run_above(out: Path, given) -> None:
+    """Refuse to write inside a folder another live dnalm run holds (``report`` into a benchmark still running)."""
+    me = socket.gethostname()
+    for folder in out.parents:
+        if not folder.name:  # the root
+            break
+        lock = _lock_path(folder)
+        if lock in _HELD or not lock.is_file():
+            continue
+        other = _read_lock(lock)
+        if other.get("host") == me and isinstance(other.get("pid"), int) and not _alive(other["pid"]):
+            continue  # what a killed run left: its own output's claim takes the lock over
+        raise OutputError(
+            f"output {given} is inside {folder}, which another dnalm run is writing (pid {other.get('pid', '?')}, "
+            f"`{other.get('command', '?')}`, started {other.get('started', '?')}); wait for it to finish"
+        )
+
+
 def _read_lock(lock: Path) -> dict:
     try:
         value = json.loads(lock.read_text(encoding="utf-8"))
@@ -472,6 +490,7 @@ class Claim:
     def _claim_one(self, o: Output, real: Path) -> None:
         from dnalm.io.files import check_output_file
 
+        _check_no_other_run_above(real, o.path)
         if o.kind == "file":
             check_output_file(real)
             self._locks.append(_lock(real, o.path, self.command))
