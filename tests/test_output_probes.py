@@ -134,6 +134,14 @@ def test_a_folder_holding_the_users_same_named_file_is_refused(command, tata_mod
     _refused(tmp_path, [*args, *dash_o, users], "is not a folder dnalm wrote")
 
 
+@pytest.mark.parametrize("command", ["benchmark", "search"])
+def test_benchmark_and_search_refuse_an_output_folder_holding_their_config(command, tata_dir, tmp_path):
+    bench = _benchmark_config(tmp_path, tata_dir)
+    cfg = yaml.safe_load(bench.read_text())
+    bench.write_text(yaml.safe_dump({**cfg, "search": {"method": "grid", "space": {"learning_rate": [1e-3]}}}))
+    _refused(tmp_path, [command, bench, "-o", tmp_path, "--overwrite"], f"contains the input {bench}")
+
+
 def test_report_does_not_replace_the_benchmarks_own_results(tmp_path):
     runs = tmp_path / "runs"
     runs.mkdir()

@@ -129,7 +129,7 @@ def _audit(cfg: BenchmarkConfig, output: Path) -> None:
 @claims(
     "benchmark",
     lambda a: {
-        "inputs": [d.path for d in a["cfg"].datasets.values()],
+        "inputs": [d.path for d in a["cfg"].datasets.values()] + ([a["cfg"].source] if a["cfg"].source else []),
         "outputs": [Output(a["output"], "benchmark", rerun="continue")],
         "overwrite": a["overwrite"],
     },

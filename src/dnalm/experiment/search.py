@@ -178,7 +178,7 @@ def search_one(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchCon
 @claims(
     "search",
     lambda a: {
-        "inputs": [d.path for d in a["bench"].datasets.values()],
+        "inputs": [d.path for d in a["bench"].datasets.values()] + ([a["bench"].source] if a["bench"].source else []),
         "outputs": [Output(a["output"], "benchmark", rerun="continue")],
         "overwrite": a["overwrite"],
     },
