@@ -91,6 +91,18 @@ def tiny_config(tmp_path, **kw):
     return resolve_pretrain_config(str(tmp_path / "model.yaml"), None, **{**base, **kw})
 
 
+def test_pretraining_and_scoring_leave_the_corpus_folder_as_it_was(genome, tmp_path):
+    """datasets wrote its cache-*.arrow files into the corpus's split folders (an input) at every run."""
+    from dnalm.lm.pretrain import score_language_model
+
+    corpus = tmp_path / "c"
+    build_corpus([genome], corpus, min_length=100, max_length=300, val_fraction=0.2, block_size=5_000, progress=False)
+    before = {p: p.read_bytes() for p in sorted(corpus.rglob("*")) if p.is_file()}
+    pretrain(tiny_config(tmp_path, max_steps=2, bpe_sample=100), corpus, tmp_path / "out")
+    score_language_model(tmp_path / "out", corpus, tmp_path / "lm.json", examples=8)
+    assert {p: p.read_bytes() for p in sorted(corpus.rglob("*")) if p.is_file()} == before
+
+
 def test_pretrained_kmer_model_fills_masks_and_embeds(corpus_dir, tmp_path):
     summary = pretrain(tiny_config(tmp_path), corpus_dir, tmp_path / "out")
     out = tmp_path / "out"

@@ -10,6 +10,7 @@ shorter than ``min_length`` is dropped and counted. Segments stream into an Arro
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -186,6 +187,21 @@ def build_corpus(
     summary = {"fastas": [str(p) for p in fastas], "records": counts["records"], **settings, **stats}
     write_json(output / "summary.json", summary)
     return summary
+
+
+@contextlib.contextmanager
+def caches_apart():
+    """Inside this, ``datasets`` writes what ``map`` and ``shuffle`` make to temporary files, not beside the
+    corpus's own files (``cache-*.arrow`` in its split folders): a corpus is an input, and stays as it was."""
+    import datasets
+
+    was = datasets.is_caching_enabled()
+    datasets.disable_caching()
+    try:
+        yield
+    finally:
+        if was:
+            datasets.enable_caching()
 
 
 def load_corpus(path: str | Path):

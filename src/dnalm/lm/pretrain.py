@@ -407,7 +407,7 @@ def pretrain(
     import yaml
     from transformers import set_seed
 
-    from dnalm.lm.corpus import load_corpus
+    from dnalm.lm.corpus import caches_apart, load_corpus
     from dnalm.runtime.hardware import frozen_gc
 
     t0 = time.time()
@@ -422,12 +422,13 @@ def pretrain(
     checkpoints = output / "checkpoints"
     last = _prepare_output(cfg, corpus_path, output, resume, overwrite)
     set_seed(cfg.seed)
-    corpus = load_corpus(corpus_path) if isinstance(corpus_path, str | Path) else corpus_path
-    model, tok = _build(cfg, corpus, output)
-    max_length = min(cfg.max_length or tok.model_max_length, tok.model_max_length)
-    data, lengths, padding = _training_windows(cfg, corpus, tok, max_length)
-    heldout = _heldout_windows(corpus, tok, max_length, cfg)
-    references = _fit_references(corpus, tok) if heldout else None
+    with caches_apart():  # the corpus folder is an input: nothing is written into it
+        corpus = load_corpus(corpus_path) if isinstance(corpus_path, str | Path) else corpus_path
+        model, tok = _build(cfg, corpus, output)
+        max_length = min(cfg.max_length or tok.model_max_length, tok.model_max_length)
+        data, lengths, padding = _training_windows(cfg, corpus, tok, max_length)
+        heldout = _heldout_windows(corpus, tok, max_length, cfg)
+        references = _fit_references(corpus, tok) if heldout else None
     collator = _collator(cfg, tok)
     steps, eval_steps, deadline, budget_note = distributed.broadcast(  # every process follows the main one's plan
         _plan(cfg, model, data, collator, last if resume else None, t0, len(heldout))
@@ -482,6 +483,7 @@ def _prepare_output(cfg: PretrainConfig, corpus_path, output: Path, resume: bool
         log.warning("--resume: no checkpoint in %s, starting from step 0", checkpoints)
     elif resume:
         _check_resume(cfg, corpus_path, output)
+        log.info("resuming from %s (step %s)", last, last.name.split("-")[-1])
     output.mkdir(parents=True, exist_ok=True)
     return last if resume else None
 
@@ -717,7 +719,7 @@ def score_language_model(
     )
     from transformers import AutoModelForMaskedLM
 
-    from dnalm.lm.corpus import load_corpus
+    from dnalm.lm.corpus import caches_apart, load_corpus
     from dnalm.models.build import register_baselines
     from dnalm.models.loading import load_complete
     from dnalm.tokenizers.dna import load_tokenizer
@@ -738,7 +740,9 @@ def score_language_model(
     max_length = min(max_length or tok.model_max_length, tok.model_max_length)
     corpus = load_corpus(corpus_path)
     cfg = PretrainConfig(lm_eval_examples=examples, seed=seed)
-    heldout = _heldout_windows(corpus, tok, max_length, cfg)
+    with caches_apart():
+        heldout = _heldout_windows(corpus, tok, max_length, cfg)
+        references = _fit_references(corpus, tok) if heldout else None
     if not heldout:
         raise ValueError(f"{corpus_path}: no validation split to score (build the corpus with --val-fraction > 0)")
     if len(heldout) < examples:
@@ -749,7 +753,7 @@ def score_language_model(
             max_length,
             examples,
         )
-    return _score(model, tok, heldout, _fit_references(corpus, tok), batch_size, Path(output))
+    return _score(model, tok, heldout, references, batch_size, Path(output))
 
 
 def _heldout_windows(corpus, tok, max_length: int, cfg: PretrainConfig) -> list[str]:
