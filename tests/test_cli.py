@@ -226,4 +226,10 @@ def test_an_interrupted_command_says_so_in_one_line(monkeypatch, tmp_path):
     monkeypatch.setattr(dnalm.cli, "synthesize", stopped)
     result = invoke("synth", "tata", "-o", str(tmp_path / "s"))
     assert result.exit_code == 130
-    assert result.output.strip().startswith("error: interrupted;") and len(result.output.strip().splitlines()) == 1
+    assert result.output.strip() == "error: interrupted; finished outputs are as they were"
+    import dnalm.lm.pretrain  # what is left to continue, as the command keeps it (pretraining has no OUTPUT.partial)
+
+    monkeypatch.setattr(dnalm.lm.pretrain, "pretrain", stopped)
+    result = invoke("pretrain", str(tmp_path), "-o", str(tmp_path / "p"))
+    assert result.exit_code == 130 and len(result.output.strip().splitlines()) == 1
+    assert result.output.strip().endswith("; OUTPUT/checkpoints is kept for --resume")

@@ -457,3 +457,11 @@ def test_embed_names_its_ids_file_and_counts_repeated_ids(work):
     (work / "dup.fa").write_text(">s1\n" + "ACGT" * 10 + "\n>s1\n" + "GGCC" * 10 + "\n")
     out = _ok(["embed", "dnalm-mini", "dup.fa", "-o", "e.npy"])
     assert "e.ids.txt" in out and "1 rows repeat an earlier record's id" in out
+
+
+def test_an_output_no_file_can_be_made_at_is_one_line_naming_it(tata_model, work):
+    """They were raw OSError text naming dnalm's lock file (/proc/.p.tsv.dnalm-lock) or the whole path."""
+    long = "x" * 300 + ".tsv"
+    _refused(work, ["predict", tata_model, "in.fa", "-o", long], f"output {long}: cannot be written there (File name")
+    if Path("/proc/self").is_dir():
+        _refused(work, ["synth", "tata", "-o", "/proc/synthx"], "output /proc/synthx: cannot be written there")

@@ -39,7 +39,7 @@ class _Commands(typer.core.TyperGroup):
                 raise
             raise typer.Exit(process.report_error(err)) from None
         except KeyboardInterrupt:
-            raise typer.Exit(process.interrupted()) from None
+            raise typer.Exit(process.interrupted(ctx.invoked_subcommand)) from None
 
 
 #: How typer/click end a command or report a usage error themselves (typer vendors click in newer versions).

@@ -481,7 +481,10 @@ class Claim:
             return self
         try:
             for o, real in self.outputs:
-                self._claim_one(o, real)
+                try:
+                    self._claim_one(o, real)
+                except OSError as err:  # a place no file can be made (/proc), a name too long for the file system
+                    raise OutputError(f"output {o.path}: cannot be written there ({err.strerror or err})") from None
         except BaseException:
             self._release(mark=False)  # nothing was written: no marker is touched
             raise

@@ -155,13 +155,19 @@ def usage_error(err: Exception, command_path: str) -> str | None:
     return f"error: {where}: {err.format_message()} (see {where} --help)"
 
 
-def interrupted() -> int:
+#: What Ctrl-C leaves of a command that can continue, beside the outputs it had not finished (which are as they were)
+_LEFT_FOR_RESUME = {
+    "finetune": "the stopped run's OUTPUT.partial is kept for --resume",
+    "pretrain": "OUTPUT/checkpoints is kept for --resume",
+    "benchmark": "finished runs are kept: run the same command again to continue",
+    "search": "finished trials are kept: run the same command again to continue",
+}
+
+
+def interrupted(command: str | None = None) -> int:
     """Ctrl-C (SIGINT): one line saying what is left, and the shell's status for it (128 + 2)."""
-    print(
-        "error: interrupted; finished outputs are as they were, and a stopped training run's OUTPUT.partial is kept "
-        "for --resume",
-        file=sys.stderr,
-    )
+    left = _LEFT_FOR_RESUME.get(command or "")
+    print(f"error: interrupted; finished outputs are as they were{'; ' + left if left else ''}", file=sys.stderr)
     return 130
 
 
