@@ -201,3 +201,13 @@ def test_yaml_reads_numbers_in_scientific_notation_as_numbers(tmp_path):
 def test_a_whole_number_written_as_a_float_is_read_as_one():
     assert Toy(window=4.0).window == 4 and isinstance(Toy(window=4.0).window, int)
     assert isinstance(Toy(fraction=1e-3).fraction, float)
+
+
+def test_numpy_numbers_are_the_numbers_they_hold():
+    """np.int64(8) as a batch size was refused as 'not a whole number' (numbers from a numpy grid or a table)."""
+    import numpy as np
+
+    cfg = FinetuneConfig(batch_size=np.int64(8), seed=np.int32(3), learning_rate=np.float32(1e-3))
+    assert (type(cfg.batch_size), type(cfg.seed), type(cfg.learning_rate)) == (int, int, float)
+    with pytest.raises(ValueError, match=r"batch_size \(--batch-size\) must be a whole number; got 8.5"):
+        FinetuneConfig(batch_size=np.float64(8.5))

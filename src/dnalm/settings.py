@@ -120,6 +120,7 @@ def _check_type(obj, f: dataclasses.Field, value, where: str):
     """The value as its field's type says: a bool is true or false (YAML's ``"no"`` is a string), a whole number
     is whole (``1.5`` is refused, ``2.0`` read as 2), a number is a number; anything else is one line."""
     accepted = _field_types(type(obj)).get(f.name)
+    value = _plain_number(value)
     if not accepted or (isinstance(value, accepted) and not (isinstance(value, bool) and bool not in accepted)):
         return value
     if int in accepted and float not in accepted and isinstance(value, float) and value.is_integer():
@@ -130,6 +131,13 @@ def _check_type(obj, f: dataclasses.Field, value, where: str):
     shown = [a for a in accepted if a is not type(None) and not (a is int and float in accepted)]
     want = " or ".join(wanted.get(a, a.__name__) for a in shown)
     raise ValueError(f"{where} must be {want}; got {value!r}")
+
+
+def _plain_number(value):
+    """A numpy scalar (``np.int64(8)``, ``np.float32(1e-3)``, ``np.bool_``) as the Python number it holds."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        return value.item()
+    return value
 
 
 def check_fields(obj) -> None:
