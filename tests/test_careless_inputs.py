@@ -94,6 +94,14 @@ def test_a_bare_string_is_not_scored_letter_by_letter():
     model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
     with pytest.raises(TypeError, match=r"give a list of sequences, e.g. \['ACGTACGT'\], not one string"):
         predict_proba(model, tok, "ACGTACGT")
+    # an empty sequence was scored (the classes' prior, as if it were a sequence); None and bytes were raw errors
+    with pytest.raises(ValueError, match="sequence 1 is empty: there is nothing to score"):
+        predict_proba(model, tok, ["ACGT", ""])
+    with pytest.raises(TypeError, match="give a list of sequences; got None"):
+        predict_proba(model, tok, None)
+    for odd, kind in ((None, "NoneType"), (b"ACGT", "bytes")):
+        with pytest.raises(TypeError, match=f"sequence 0 is {kind}, not text"):
+            predict_proba(model, tok, [odd])
 
 
 def test_a_bpe_tokenizer_is_trained_on_files_not_a_split_folder(tmp_path):

@@ -203,7 +203,11 @@ def stream_windows(
     n = 0
     with inference(model, device) as (run_model, device_used):
         for i, raw in enumerate(sequences):
+            if not isinstance(raw, str):
+                raise TypeError(f"sequence {i} is {type(raw).__name__}, not text (a string of bases)")
             seq = normalize(raw, record=i)
+            if not seq:
+                raise ValueError(f"sequence {i} is empty: there is nothing to score")
             n += 1
             starts = window_starts(len(seq), size, stride)
             pieces = [seq[s : s + size] for s in starts]
@@ -238,6 +242,8 @@ def _not_one_string(sequences) -> None:
     """A bare string would be scored letter by letter, one 'sequence' per base."""
     if isinstance(sequences, str | bytes):
         raise TypeError(f"give a list of sequences, e.g. [{str(sequences)[:20]!r}], not one string")
+    if sequences is None:
+        raise TypeError("give a list of sequences; got None")
 
 
 def iter_scores(
