@@ -264,3 +264,15 @@ def test_architecture_settings_no_model_can_have_are_one_sentence(tmp_path, mode
     (tmp_path / "m" / "config.json").write_text(json.dumps({**config, **setting}))
     with pytest.raises(ValueError, match=f"m/config.json: architecture setting {match}"):
         load_model(tmp_path / "m")
+
+
+def test_fill_mask_on_a_cnn_classifier_says_it_needs_another_kind_of_model(tmp_path):
+    """It printed transformers' list of every masked-LM configuration class it knows."""
+    from dnalm.lm.inference import fill_mask
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("cnn", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    with pytest.raises(ValueError, match=r"m: fill-mask needs another kind of model than this one \(DilatedCnnConfig"):
+        fill_mask(tmp_path / "m", "ACGT<mask>ACGT")

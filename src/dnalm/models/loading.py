@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 
 __all__ = ["IncompleteCheckpointError", "extended_config", "load_complete", "readable_weights"]
 
@@ -62,6 +63,15 @@ def load_complete(
                 trust_remote_code=trust_remote_code,
                 **kwargs,
             )
+    except ValueError as err:  # transformers lists every architecture the Auto class knows
+        if not str(err).startswith("Unrecognized configuration class"):
+            raise
+        kind = re.search(r"\.(\w+)'>", str(err))
+        raise ValueError(
+            f"{model_path}: {what} needs another kind of model than this one"
+            f" ({kind.group(1) if kind else 'its config.json'} has no {auto_class.__name__} form)"
+            + (f"; {hint}" if hint else "")
+        ) from None
     finally:
         transformers.logging.set_verbosity(verbosity)
     _check_shapes(model_path, info.get("mismatched_keys", []))
