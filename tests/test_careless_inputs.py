@@ -276,3 +276,22 @@ def test_fill_mask_on_a_cnn_classifier_says_it_needs_another_kind_of_model(tmp_p
     tok.save_pretrained(tmp_path / "m")
     with pytest.raises(ValueError, match=r"m: fill-mask needs another kind of model than this one \(DilatedCnnConfig"):
         fill_mask(tmp_path / "m", "ACGT<mask>ACGT")
+
+
+def test_a_model_folder_without_tokenizer_or_with_an_unknown_model_type_is_named(tmp_path):
+    """transformers said 'Couldn't instantiate the backend tokenizer ... sentencepiece' and, for a model_type it
+    does not know, to upgrade transformers, naming neither the folder nor the file."""
+    import json
+
+    from dnalm.models.build import build_model, load_model
+    from dnalm.tokenizers.dna import load_tokenizer
+
+    model, tok, _ = build_model("tiny", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path / "m")
+    with pytest.raises(FileNotFoundError, match=r"m: no tokenizer files \(vocab.txt, tokenizer.json"):
+        load_tokenizer(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    (tmp_path / "m" / "config.json").write_text(json.dumps({**config, "model_type": "nonsense"}))
+    with pytest.raises(ValueError, match=r"m/config.json: unknown model_type 'nonsense' \(neither transformers"):
+        load_model(tmp_path / "m")

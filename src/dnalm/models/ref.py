@@ -119,6 +119,7 @@ class ModelRef:
             value = config.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
                 raise ValueError(f"{path}: {key} must be a whole number; got {value!r}")
+        _check_model_type(config, path)
         if str(config.get("model_type", "")).startswith("dnalm-"):
             from dnalm.models.baselines import check_saved_settings
 
@@ -200,6 +201,26 @@ _WHOLE_NUMBERS = (
     "intermediate_size",
     "max_position_embeddings",
 )
+
+
+def _check_model_type(config: dict, path: Path) -> None:
+    """A ``model_type`` that neither transformers nor dnalm knows, in a checkpoint without its own code
+    (``auto_map``), is one line naming the file (transformers' says to upgrade it)."""
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
+
+    kind = config.get("model_type")
+    if "auto_map" in config or kind is None:
+        return
+    if not isinstance(kind, str) or not (kind in CONFIG_MAPPING_NAMES or kind.startswith("dnalm-")):
+        raise ValueError(
+            f"{path}: unknown model_type {kind!r} (neither transformers {_transformers_version()} nor dnalm knows it)"
+        )
+
+
+def _transformers_version() -> str:
+    import transformers
+
+    return transformers.__version__
 
 
 def _read_yaml(path: Path) -> ModelSpec:

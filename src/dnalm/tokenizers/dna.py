@@ -535,8 +535,14 @@ def load_tokenizer(name_or_path: str | os.PathLike, *, trust_remote_code: bool =
             return load_dna_tokenizer(local, **kwargs)
     from transformers import AutoTokenizer
 
+    if path.is_dir() and not any((path / name).exists() for name in _TOKENIZER_FILES):
+        raise FileNotFoundError(f"{path}: no tokenizer files ({', '.join(_TOKENIZER_FILES[:3])}, ...)")
     tok = AutoTokenizer.from_pretrained(str(name_or_path), trust_remote_code=trust_remote_code, **kwargs)
     return _fits_model(path, tok) if path.is_dir() else tok
+
+
+#: The files a tokenizer folder holds one of (dnalm's, DNABERT's, the tokenizers library's, sentencepiece's, GPT-2's)
+_TOKENIZER_FILES = ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
 
 
 def _fits_model(folder: Path, tok):
