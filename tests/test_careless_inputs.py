@@ -295,3 +295,15 @@ def test_a_model_folder_without_tokenizer_or_with_an_unknown_model_type_is_named
     (tmp_path / "m" / "config.json").write_text(json.dumps({**config, "model_type": "nonsense"}))
     with pytest.raises(ValueError, match=r"m/config.json: unknown model_type 'nonsense' \(neither transformers"):
         load_model(tmp_path / "m")
+
+
+def test_training_data_without_labels_lists_its_columns_and_a_missing_class_file_names_the_option(tmp_path):
+    from dnalm.finetune.train import finetune
+
+    (tmp_path / "d.csv").write_text("seq,y\n" + "ACGTACGTAC,0\nTTTTGGGGCC,1\n" * 10)
+    with pytest.raises(ValueError, match=r"has no label; .*d.csv has the columns \['seq', 'y'\]\), or --class"):
+        finetune(FinetuneConfig(model="cnn", epochs=1), tmp_path / "d.csv", tmp_path / "out")
+    (tmp_path / "a.fa").write_text(">a\nACGTACGT\n")
+    with pytest.raises(FileNotFoundError, match=r"--class b=.*nope.fa: no such file"):
+        finetune(FinetuneConfig(model="cnn"), None, tmp_path / "o2", classes={"a": tmp_path / "a.fa", "b": "nope.fa"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.fa", "d.csv"]

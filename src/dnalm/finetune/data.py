@@ -15,6 +15,7 @@ import numpy as np
 
 from dnalm.finetune.tasks import DEFAULT_TASK, IGNORE_INDEX, Task, get_task
 from dnalm.io import Record, find_splits, read_labeled_fasta, read_sequences
+from dnalm.io.table import LABEL_COLUMNS, table_columns
 
 __all__ = ["LabelSpace", "TokenizedDataset", "data_digest", "load_splits", "stratified_split", "to_dataset"]
 
@@ -37,7 +38,12 @@ class LabelSpace:
     def from_records(cls, records: list[Record], problem_type: str = DEFAULT_TASK) -> LabelSpace:
         missing = next((r for r in records if r.label is None or r.label == ""), None)
         if missing is not None:
-            raise ValueError(f"{missing.where} has no label; training data needs a label column or --class")
+            columns = table_columns(missing.path) if missing.path else None
+            found = f" ({missing.path} has the columns {columns})" if columns else ""
+            raise ValueError(
+                f"{missing.where} has no label; training data needs a label column ({', '.join(LABEL_COLUMNS)}, or "
+                f"--label-column){found}, or --class"
+            )
         return cls(problem_type, get_task(problem_type).label_names(records))
 
     @property

@@ -32,13 +32,15 @@ def read_labeled_fasta(classes: dict[str, str | Path], data: str | Path | None =
 
 
 def check_sources(data: str | Path | None, classes: dict[str, str | Path] | None) -> None:
-    """DATA or ``--class`` pairs, not both (DATA was ignored); no file named for two classes."""
+    """DATA or ``--class`` pairs, not both (DATA was ignored); each file there, none named for two classes."""
     if not classes:
         return
     if data is not None:
         raise ValueError(f"give DATA ({data}) or --class LABEL=FASTA pairs, not both")
     seen: dict[str, str] = {}
     for label, path in classes.items():
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"--class {label}={path}: no such file")
         real = os.path.realpath(path)
         if real in seen:
             raise ValueError(

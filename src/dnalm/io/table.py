@@ -15,7 +15,7 @@ from dnalm.io.sequence import SequenceError, kmers_to_sequence, normalize
 
 log = logging.getLogger(__name__)
 
-__all__ = ["canonical_label", "read_table", "table_delimiter", "table_line_groups", "write_table"]
+__all__ = ["canonical_label", "read_table", "table_columns", "table_delimiter", "table_line_groups", "write_table"]
 
 SEQUENCE_COLUMNS = ("sequence", "seq", "sequences", "dna")
 LABEL_COLUMNS = ("label", "class", "labels", "target")
@@ -72,6 +72,17 @@ def _columns(header: list[str]) -> str:
     """The header for a message, each name cut to 40 characters (a headerless file's first row may be a
     whole sequence)."""
     return "[" + ", ".join(repr(h if len(h) <= 40 else h[:37] + "...") for h in header) + "]"
+
+
+def table_columns(path: str | Path) -> list[str] | None:
+    """The header row of a CSV/TSV(.gz) file (None: not a table, or not readable)."""
+    path = Path(path)
+    if not strip_gz(path).endswith((".csv", ".tsv")):
+        return None
+    try:
+        return _header(path, numbered_lines(path))[1]
+    except (OSError, ValueError):
+        return None
 
 
 def table_delimiter(path: Path, header: str) -> str:
