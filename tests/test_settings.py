@@ -211,3 +211,16 @@ def test_numpy_numbers_are_the_numbers_they_hold():
     assert (type(cfg.batch_size), type(cfg.seed), type(cfg.learning_rate)) == (int, int, float)
     with pytest.raises(ValueError, match=r"batch_size \(--batch-size\) must be a whole number; got 8.5"):
         FinetuneConfig(batch_size=np.float64(8.5))
+
+
+def test_a_value_refused_from_a_settings_file_names_the_file(tmp_path):
+    from dnalm.lm.pretrain import resolve_pretrain_config
+
+    (tmp_path / "run.yaml").write_text("epochs: x\n")
+    with pytest.raises(ValueError, match=r"epochs \(--epochs\) must be a number; got 'x' \[.*run.yaml\]$"):
+        FinetuneConfig.load(tmp_path / "run.yaml")
+    with pytest.raises(ValueError, match=r"epochs \(--epochs\) must be > 0; got -1.0$"):  # the option's value
+        FinetuneConfig.load(tmp_path / "run.yaml", epochs=-1)
+    (tmp_path / "run.yaml").write_text("max_steps: -2\n")
+    with pytest.raises(ValueError, match=r"max_steps \(--max-steps\) must be >= 1; got -2 \[.*run.yaml\]$"):
+        resolve_pretrain_config("tiny", tmp_path / "run.yaml")

@@ -24,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -317,6 +318,19 @@ def load_yaml(path: str | Path) -> dict:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of settings at the top level")
     return data
+
+
+@contextlib.contextmanager
+def naming_the_file(path: str | Path | None, from_file: dict, given: dict):
+    """A setting refused inside this names ``path`` when its value came from that settings file (``from_file``)
+    and no option replaced it (``given``): ``epochs (--epochs) must be a number; got 'x' [run.yaml]``."""
+    try:
+        yield
+    except ValueError as err:
+        key = str(err).split(" ", 1)[0]
+        if path is None or key not in from_file or key in given or str(path) in str(err):
+            raise
+        raise ValueError(f"{err} [{path}]") from None
 
 
 def parse_duration(text: str | float | int | None, name: str = "time budget") -> float | None:

@@ -22,7 +22,7 @@ import yaml
 
 from dnalm.finetune.tasks import DEFAULT_TASK, get_task
 from dnalm.runtime.hardware import PRECISIONS
-from dnalm.settings import check_fields, load_yaml, parse_duration, setting
+from dnalm.settings import check_fields, load_yaml, naming_the_file, parse_duration, setting
 
 __all__ = ["FinetuneConfig", "load_yaml"]
 
@@ -171,9 +171,10 @@ class FinetuneConfig:
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides) -> FinetuneConfig:
         """Read a YAML file (if given) and apply the non-None ``overrides`` on top."""
-        data = load_yaml(path) if path else {}
-        data.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.from_dict(data, source=str(path) if path else "config")
+        from_file = load_yaml(path) if path else {}
+        given = {k: v for k, v in overrides.items() if v is not None}
+        with naming_the_file(path, from_file, given):
+            return cls.from_dict({**from_file, **given}, source=str(path) if path else "config")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -29,7 +29,7 @@ from dnalm.models.card import write_pretrain_card
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_loss_curve
 from dnalm.runtime import distributed
-from dnalm.settings import check_fields, setting
+from dnalm.settings import check_fields, naming_the_file, setting
 from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = [
@@ -214,7 +214,8 @@ def resolve_pretrain_config(model_or_recipe: str | None, config: str | Path | No
                 changed,
             )
             data.update(changed)
-    return PretrainConfig.from_dict(data)
+    with naming_the_file(config, load_yaml(config) if config is not None else {}, given):
+        return PretrainConfig.from_dict(data)
 
 
 #: Recipes scale down for short budgets: a shallower model on shorter windows sees more bases per second,
