@@ -307,3 +307,31 @@ def test_training_data_without_labels_lists_its_columns_and_a_missing_class_file
     with pytest.raises(FileNotFoundError, match=r"--class b=.*nope.fa: no such file"):
         finetune(FinetuneConfig(model="cnn"), None, tmp_path / "o2", classes={"a": tmp_path / "a.fa", "b": "nope.fa"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.fa", "d.csv"]
+
+
+def test_a_hub_id_without_a_reachable_hub_is_one_line_at_once_or_read_from_the_cache(tmp_path, monkeypatch):
+    """Offline, the hub client retried for 25 s and printed 24 lines of its own before a message without the id."""
+    import json
+    import socket
+
+    import huggingface_hub
+    import huggingface_hub.constants
+
+    from dnalm.models import ref as ref_module
+    from dnalm.models.ref import ModelRef
+
+    def unreachable(*args, **kwargs):
+        raise OSError(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", unreachable)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    ref_module._hub_unreachable.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"'nobody/nomodel' is not a local folder, .* cannot be reached \(Name or"):
+            _ = ModelRef.resolve("nobody/nomodel").config
+        (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": 8}))
+        monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo, name: str(tmp_path / name))
+        assert ModelRef.resolve("somebody/cached").config["hidden_size"] == 8  # downloaded before: used offline
+        assert huggingface_hub.constants.HF_HUB_OFFLINE is True
+    finally:
+        ref_module._hub_unreachable.cache_clear()

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import json
+import logging
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,6 +32,8 @@ from pathlib import Path
 from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
 from dnalm.models.shipped import pretrained_path, shipped_models
 from dnalm.settings import load_yaml
+
+log = logging.getLogger(__name__)
 
 __all__ = ["KINDS", "ModelRef"]
 
@@ -106,9 +110,7 @@ class ModelRef:
             return None
         path = Path(self.path) / "config.json"
         if self.kind == "hub":
-            from huggingface_hub import hf_hub_download
-
-            path = Path(hf_hub_download(self.path, "config.json"))
+            path = hub_file(self.path, "config.json")
         try:
             config = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as err:
@@ -243,6 +245,39 @@ def _read_yaml(path: Path) -> ModelSpec:
         merged["config"] = {**merged["config"], **data.pop("config", {})}
         data = {**merged, **data}
     return ModelSpec(**data)
+
+
+def hub_file(repo_id: str, name: str) -> Path:
+    """A file of a hub repo. Where the hub cannot be reached, from the local cache (and every later hub call of
+    this process is made offline), else one line at once: the hub's own client retries for half a minute and
+    prints each retry twice."""
+    from huggingface_hub import constants, hf_hub_download, try_to_load_from_cache
+
+    if not constants.HF_HUB_OFFLINE and (reason := _hub_unreachable(constants.ENDPOINT)):
+        cached = try_to_load_from_cache(repo_id, name)
+        if not isinstance(cached, str):
+            raise ValueError(
+                f"model {repo_id!r} is not a local folder, and the Hugging Face hub ({constants.ENDPOINT}) cannot be "
+                f"reached ({reason}) nor has it been downloaded before"
+            )
+        log.warning("the Hugging Face hub cannot be reached (%s): %s from the local cache", reason, repo_id)
+        constants.HF_HUB_OFFLINE = True  # transformers and the hub client read it at each call
+        return Path(cached)
+    return Path(hf_hub_download(repo_id, name))
+
+
+@functools.cache
+def _hub_unreachable(endpoint: str) -> str | None:
+    """Why ``endpoint`` cannot be reached (None: it answers a connection within 5 s)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(endpoint)
+    try:
+        socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout=5).close()
+    except OSError as err:
+        return err.strerror or str(err) or type(err).__name__
+    return None
 
 
 def _looks_like_hub_id(spec: str) -> bool:
