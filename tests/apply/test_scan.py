@@ -65,6 +65,10 @@ def test_scan_writes_sorted_non_overlapping_bedgraph_and_skips_n(untrained, tmp_
     assert not any(x[0] == "chr0" and x[2] > 1000 - 20 and x[1] < 1100 + 20 for x in rows)  # nothing scored over N
     bed = [line.split("\t") for line in (tmp_path / "p.bed").read_text().splitlines()[1:]]  # after the track line
     assert len(bed) == r.n_peaks == 3  # threshold 0: one peak per run of windows (chr0 split by the N run)
+    # every readable base without a value is counted and said (contig ends, beside the N run): nothing silent
+    valued = sum(b - a for _, a, b, _ in rows)
+    assert r.n_unvalued_bases == 2 * 3000 - 100 - valued > 0
+    assert f"{r.n_unvalued_bases:,} readable bases in no window's centre have no value" in r.describe()
 
 
 def test_reading_the_genome_in_small_blocks_changes_nothing(untrained, tmp_path):

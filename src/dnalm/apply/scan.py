@@ -14,7 +14,8 @@ read once more beforehand, without the model, to take them).
 bedGraph intervals may not overlap, so each window's score is written for the ``stride`` bases
 at its centre: window ``[s, s + window)`` becomes ``[s + (window - stride) // 2, ... + stride)``
 (0-based, half-open; the last window of a contig, flush with its end, gets what its neighbour
-leaves). Peaks merge adjacent intervals whose score reaches ``threshold`` into BED
+leaves); the readable bases in no window's centre (contig ends, beside runs of N) are counted and said.
+Peaks merge adjacent intervals whose score reaches ``threshold`` into BED
 records carrying their best score.
 
 Under ``torchrun``/``accelerate launch`` the windows are shared out among the processes in chunks of
@@ -66,6 +67,7 @@ class ScanResult:
     n_peaks: int | None
     seconds: float
     files: dict
+    n_unvalued_bases: int = 0  # readable bases in no window's centre: no value in the bedGraph (counted, said)
 
     @property
     def short_contigs(self) -> list[str]:
@@ -78,7 +80,8 @@ class ScanResult:
         short = self.short_contigs
         return (
             f"scanned {len(self.contigs)} contig(s), {bases:,} bases: {self.n_windows:,} windows of {self.window} "
-            f"every {self.stride} ({self.n_skipped_windows:,} skipped for N"
+            f"every {self.stride} ({self.n_skipped_windows:,} skipped for N; {self.n_unvalued_bases:,} readable bases "
+            "in no window's centre have no value"
             + (f"; {len(short)} contig(s) shorter than a window not scored: {_shown(short)}" if short else "")
             + f"), P({self.positive_label}) on "
             f"{self.strand} strand(s), {self.seconds:.0f} s ({bases / 1e6 / max(self.seconds, 1e-9):.3g} Mb/s); wrote "
@@ -263,7 +266,7 @@ class _Scan:
         self.finished = 0  # bases of the contigs already scanned
         self.chunks_before = 0  # chunks of earlier blocks: the round-robin deal goes on across blocks and contigs
         self.after = 0  # where the last interval written on this contig ends
-        self.stats = {"length": 0, "windows": 0, "skipped_windows": 0, "ambiguous_bases": 0}
+        self.stats = {"length": 0, "windows": 0, "skipped_windows": 0, "ambiguous_bases": 0, "valued_bases": 0}
         self.bar = None  # a progress bar over the bases, while the files are open
 
     def _score(self, seq: str, starts: np.ndarray) -> np.ndarray:
@@ -308,6 +311,7 @@ class _Scan:
             lo, hi, scores = intervals(group.starts + self.offset, self.stride, scores, self.after)
             if len(hi):
                 self.after = int(hi[-1])
+            self.stats["valued_bases"] += int((hi - lo).sum())
             lo, hi = lo + shift, hi + shift
             fh.writelines(
                 f"{chrom}\t{a}\t{b}\t{score:.5g}\n" for a, b, score in zip(lo.tolist(), hi.tolist(), scores.tolist())
@@ -345,6 +349,15 @@ class _Scan:
 
     def result(self, seconds: float, n_peaks: int | None, files: dict) -> ScanResult:
         total = {k: sum(c[k] for c in self.contigs) for k in ("windows", "skipped_windows", "ambiguous_bases")}
+        unvalued = sum(c["length"] - c["ambiguous_bases"] - c["valued_bases"] for c in self.contigs)
+        if unvalued:
+            log.warning(
+                "%d readable bases have no value in the bedGraph: they lie in no window's central %d bases (the "
+                "first and last %d bases of a contig, and those beside runs of N)",
+                unvalued,
+                self.stride,
+                (self.window - self.stride) // 2,
+            )
         short = [c["contig"] for c in self.contigs if c["length"] < self.window]
         if short:
             log.warning(
@@ -380,6 +393,7 @@ class _Scan:
             n_peaks,
             round(seconds, 2),
             files,
+            unvalued,
         )
 
 
