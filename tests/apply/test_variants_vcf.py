@@ -68,7 +68,7 @@ def test_a_chr_prefix_mismatch_is_an_error_naming_both_sides(model, tmp_path, ge
     genome, seqs = _genome(tmp_path, genome_names)
     s = seqs[genome_names[0]]
     vcf = _vcf(tmp_path, [(vcf_names[0], 101 + i, f"v{i}", s[100 + i], "N") for i in range(10)], vcf_names)
-    with pytest.raises(ValueError, match="none of its 10 records") as err:
+    with pytest.raises(ValueError, match="none of its 10 alleles to score") as err:
         score_variants(str(model), vcf, genome, tmp_path / "out.tsv")
     assert f"the VCF names contigs {vcf_names[0]}" in str(err.value)
     assert f"the genome has {genome_names[0]}, {genome_names[1]}: add or strip the 'chr' prefix" in str(err.value)
@@ -82,7 +82,11 @@ def test_some_records_on_unknown_contigs_are_a_warning_with_counts(model, tmp_pa
     with caplog.at_level(logging.WARNING):
         r = score_variants(str(model), _vcf(tmp_path, records, ["chr1", "2"]), genome, tmp_path / "out.tsv")
     assert r["n_scored"] == 1
-    assert "2 of 3 records are on contigs not in the genome" in caplog.text and "'chr' prefix" in caplog.text
+    assert "2 of 3 alleles to score are on contigs not in the genome" in caplog.text and "'chr' prefix" in caplog.text
+    same = [("chr1", 101, "same", s[100], s[100])]  # an ALT equal to REF was scored 'ok' with delta 0
+    score_variants(str(model), _vcf(tmp_path, same, ["chr1"]), genome, tmp_path / "same.tsv")
+    rows = list(csv.DictReader(_rows(tmp_path / "same.tsv"), delimiter="\t"))
+    assert rows[0]["status"] == "ALT is the REF allele: no change to score" and rows[0]["delta"] == ""
 
 
 def test_a_variant_whose_window_is_all_n_is_not_ok(model, tmp_path):

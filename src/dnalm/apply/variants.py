@@ -284,6 +284,8 @@ def _allele_rows(reader, vcf: Path, window: int, masked_lm: bool) -> tuple[list[
                 row[8] = "symbolic or non-nucleotide allele"
             elif not _ALLELE.fullmatch(ref):
                 row[8] = "non-nucleotide reference allele"
+            elif alt == ref:
+                row[8] = "ALT is the REF allele: no change to score"
             elif masked_lm and not (len(ref) == len(alt) and "N" not in ref + alt):
                 row[8] = "not a substitution: masked-LM scoring covers SNVs and MNVs of A/C/G/T"
             elif len(ref) != len(alt) and max(len(ref), len(alt)) >= window:
@@ -326,7 +328,7 @@ def _genome_pairs(genome: Path, rows: list[list], by_contig: dict[str, list[int]
             pairs.append((i, ref_w, alt_w, at))
     if not names:
         raise ValueError(f"{genome}: no contig")
-    check_contigs("the VCF", wanted, names, str(vcf))
+    check_contigs("the VCF", wanted, names, str(vcf), unit="alleles to score")
     for chrom, missing in by_contig.items():
         for i in missing:
             rows[i][8] = f"contig {chrom} is not in {genome.name}"

@@ -35,8 +35,10 @@ def contig_mismatch(what: str, names: Collection[str], genome: Collection[str]) 
     return head + " (none of them)"
 
 
-def check_contigs(what: str, counts: Mapping[str, int], genome: Collection[str], source: str) -> None:
-    """Refuse when none of the records counted per contig in ``counts`` is on a contig of ``genome``
+def check_contigs(
+    what: str, counts: Mapping[str, int], genome: Collection[str], source: str, unit: str = "records"
+) -> None:
+    """Refuse when none of the ``unit`` (records) counted per contig in ``counts`` is on a contig of ``genome``
     (ValueError naming ``source``); warn with counts when some are not."""
     have = set(genome)
     missing = {c: n for c, n in counts.items() if c not in have}
@@ -45,5 +47,5 @@ def check_contigs(what: str, counts: Mapping[str, int], genome: Collection[str],
     total, lost = sum(counts.values()), sum(missing.values())
     message = contig_mismatch(what, list(missing), list(genome))
     if lost == total:
-        raise ValueError(f"{source}: none of its {total} records is on a contig of the genome: {message}")
-    log.warning("%s: %d of %d records are on contigs not in the genome: %s", source, lost, total, message)
+        raise ValueError(f"{source}: none of its {total} {unit} is on a contig of the genome: {message}")
+    log.warning("%s: %d of %d %s are on contigs not in the genome: %s", source, lost, total, unit, message)
