@@ -224,3 +224,8 @@ def test_a_value_refused_from_a_settings_file_names_the_file(tmp_path):
     (tmp_path / "run.yaml").write_text("max_steps: -2\n")
     with pytest.raises(ValueError, match=r"max_steps \(--max-steps\) must be >= 1; got -2 \[.*run.yaml\]$"):
         resolve_pretrain_config("tiny", tmp_path / "run.yaml")
+
+
+def test_a_settings_folder_is_named_as_a_folder(tmp_path):
+    with pytest.raises(ValueError, match=r"is a folder; give the settings file \(a .yaml\) in it"):
+        FinetuneConfig.load(tmp_path)

@@ -307,6 +307,8 @@ def load_yaml(path: str | Path) -> dict:
     import yaml
 
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give the settings file (a .yaml) in it")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: config file not found")
     try:
