@@ -44,6 +44,7 @@ def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | N
     if record_path.is_file():
         old = RunRecord.load(record_path)
         if old.run_key == run_key["key"]:
+            log.info("run %s: finished before with the same data and settings: kept", key.folder)
             return old
         log.warning("run %s: done again: %s", key.folder, _what_changed(old.run_key_parts, run_key["parts"]))
         shutil.rmtree(folder)

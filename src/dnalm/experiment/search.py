@@ -87,6 +87,7 @@ def _finished_trial(path: Path, key: str) -> Trial | None:
         return None
     trial = Trial.load(path)
     if trial.trial_key == key:
+        log.info("search %s: finished before with the same data and settings: kept", path.parent)
         return trial
     log.warning("search %s: done again: its data, settings or dnalm's version changed since it ran", path.parent)
     return None
