@@ -28,6 +28,47 @@ def _motif_mask(seq: str) -> np.ndarray:
     return mask
 
 
+@pytest.mark.parametrize("both_strands", [False, True])
+def test_mutagenesis_of_a_sequence_longer_than_the_window_rescores_only_the_windows_a_mutant_changes(
+    both_strands, monkeypatch
+):
+    """Every mutant of a long record was scored whole (a 200-kb record: 600,000 mutants x 5,000 windows, no end in
+    sight); the mutant's windows that do not hold the mutated base are the reference's. Same answer as scoring
+    each mutant whole, as predict does."""
+    from dnalm.apply.predict import iter_scores
+    from dnalm.interpret.attributions import saturation_mutagenesis
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.config.dnalm_train_max_tokens = 32  # windows of 30 bases, every 15; 97 bases: 6 windows, the last flush
+    rng = np.random.default_rng(0)
+    seq = "".join(rng.choice(list("ACGT"), 97)) + "N" + "".join(rng.choice(list("ACGT"), 12))
+    import dnalm.apply.predict
+
+    scored = []
+
+    def counting(model, tok, pieces, **kw):
+        return iter_scores(model, tok, (scored.append(len(p)) or p for p in pieces), **kw)
+
+    monkeypatch.setattr(dnalm.apply.predict, "iter_scores", counting)
+    fast = saturation_mutagenesis(model, tok, [seq, seq[:20]], reverse_complement_average=both_strands)
+    monkeypatch.undo()
+    # 7 windows (30 bases each, 2 of them over the N) and 3 mutants per base of each; then 1 window of 20 bases
+    assert max(scored) == 30 and len(scored) == 7 + 3 * (7 * 30 - 2) + 1 + 3 * 20  # windows, not whole mutants
+
+    def log_odds(s):
+        p = next(iter_scores(model, tok, [s], reverse_complement_average=both_strands))[0][1]
+        return np.log(p) - np.log1p(-p)
+
+    for whole in (seq, seq[:20]):
+        mutants = np.zeros((len(whole), 4))
+        for i, ref in enumerate(whole):
+            for j, b in enumerate("ACGT"):
+                if ref in "ACGT" and b != ref:
+                    mutants[i, j] = log_odds(whole[:i] + b + whole[i + 1 :]) - log_odds(whole)
+        assert np.allclose(fast[0 if whole is seq else 1], mutants, atol=1e-6)
+
+
 def test_saturation_mutagenesis_points_at_the_tata_box(tata_model, tmp_path):
     rng = np.random.default_rng(7)
     seqs = []

@@ -52,6 +52,7 @@ from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import BASES, one_hot
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_logo
+from dnalm.runtime.progress import track
 from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = ["METHODS", "describe", "gradient_attributions", "interpret_file", "saturation_mutagenesis"]
@@ -82,36 +83,70 @@ def saturation_mutagenesis(
 ) -> list[np.ndarray]:
     """``(len(seq), 4)`` arrays of log-odds changes, one per sequence (columns A, C, G, T).
 
-    Positions holding N or another ambiguity code get 0 for every base (nothing to mutate from).
+    Positions holding N or another ambiguity code get 0 for every base (nothing to mutate from). A sequence
+    longer than the model's window is scored as :func:`dnalm.apply.predict.iter_scores` scores it (the mean over
+    half-overlapping windows); a mutant differs from it only in the windows that hold the mutated base, so
+    only those are scored again (a 200-kb record: 3 x 2 windows per base, not 3 x 5,000).
     """
-    from dnalm.apply.predict import iter_scores
+    from bisect import bisect_left, bisect_right
+
+    from dnalm.apply.predict import iter_scores, window_size, window_starts
     from dnalm.io.sequence import normalize
 
     seqs = [normalize(s, record=i) for i, s in enumerate(sequences)]
+    _, size = window_size(model, tokenizer, None)
+    stride = max(size // 2, 1)  # iter_scores' default: the windows a sequence's score is the mean over
+    starts = [window_starts(len(seq), size, stride) for seq in seqs]
 
-    def variants() -> Iterator[str]:
-        for seq in seqs:
-            yield seq
+    def holding(k: int, i: int) -> range:
+        """The indexes of sequence ``k``'s windows that hold base ``i``."""
+        return range(bisect_right(starts[k], i - size), bisect_left(starts[k], i + 1))
+
+    def windows() -> Iterator[str]:
+        for k, seq in enumerate(seqs):
+            yield from (seq[s : s + size] for s in starts[k])
             for i, ref in enumerate(seq):
                 if ref in BASES:
                     for b in BASES:
                         if b != ref:
-                            yield seq[:i] + b + seq[i + 1 :]
+                            mutant = seq[:i] + b + seq[i + 1 :]
+                            yield from (mutant[starts[k][w] : starts[k][w] + size] for w in holding(k, i))
 
-    scores = iter_scores(
-        model, tokenizer, variants(), batch_size=batch_size, reverse_complement_average=reverse_complement_average
+    scores = (
+        s[0][positive]
+        for s in iter_scores(
+            model,
+            tokenizer,
+            _counted(windows(), seqs, starts, holding),
+            batch_size=batch_size,
+            reverse_complement_average=reverse_complement_average,
+        )
     )
     out = []
-    for seq in seqs:
-        base = _log_odds(np.array(next(scores)[0][positive]))
+    for k, seq in enumerate(seqs):
+        ref_windows = np.array([next(scores) for _ in starts[k]])
+        total = ref_windows.sum()
+        base = _log_odds(np.array(total / len(ref_windows)))
         ism = np.zeros((len(seq), 4))
         for i, ref in enumerate(seq):
             if ref in BASES:
+                held = holding(k, i)
                 for j, b in enumerate(BASES):
                     if b != ref:
-                        ism[i, j] = _log_odds(np.array(next(scores)[0][positive])) - base
+                        changed = sum(next(scores) for _ in held)
+                        p = (total - ref_windows[held.start : held.stop].sum()) + changed
+                        ism[i, j] = _log_odds(np.array(p / len(ref_windows))) - base
         out.append(ism)
     return out
+
+
+def _counted(windows: Iterator[str], seqs: list[str], starts: list[list[int]], holding) -> Iterator[str]:
+    """``windows`` with a progress bar over all of them (a long record makes many)."""
+    total = sum(
+        len(st) + sum(3 * len(holding(k, i)) for i, ref in enumerate(seq) if ref in BASES)
+        for k, (seq, st) in enumerate(zip(seqs, starts))
+    )
+    return track(windows, "mutants", total=total, unit="windows") if total > 10_000 else windows
 
 
 def importance(ism: np.ndarray) -> np.ndarray:
@@ -219,10 +254,19 @@ def gradient_attributions(
                 pieces.append((i, s, True, reverse_complement(seq[s : s + size])))
     total = [np.zeros(len(s)) for s in seqs]
     count = [np.zeros(len(s)) for s in seqs]
+    log.info(
+        "attributions (%s) of %d windows of up to %d bases from %d sequence(s), %d at a time",
+        method,
+        len(pieces),
+        size,
+        len(seqs),
+        batch_size,
+    )
     with inference(model, device) as (run, dev), torch.enable_grad():
         explainer = attr_cls(_log_odds_module(run, positive))
         settings = {"method": method, "n_steps": n_steps, "batch_size": batch_size, "n_shuffles": n_shuffles}
-        for b in range(0, len(pieces), batch_size):
+        batches = range(0, len(pieces), batch_size)
+        for b in track(batches, "attributions", unit="batches") if len(batches) > 1 else batches:
             batch = pieces[b : b + batch_size]
             enc = tokenizer(
                 [p[3] for p in batch], padding=True, truncation=True, max_length=max_tokens, return_tensors="pt"
