@@ -465,3 +465,15 @@ def test_an_output_no_file_can_be_made_at_is_one_line_naming_it(tata_model, work
     _refused(work, ["predict", tata_model, "in.fa", "-o", long], f"output {long}: cannot be written there (File name")
     if Path("/proc/self").is_dir():
         _refused(work, ["synth", "tata", "-o", "/proc/synthx"], "output /proc/synthx: cannot be written there")
+
+
+def test_an_output_folder_among_an_input_folders_own_files_is_refused(tata_model, tata_dir, work):
+    """`pretrain corpus -o corpus/train --overwrite` wrote a model among the corpus's split files."""
+    import shutil
+
+    shutil.copytree(tata_dir, work / "d")
+    (work / "d" / "notes").mkdir()
+    (work / "d" / "notes" / "x.txt").write_text("the user's")
+    args = ["evaluate", tata_model, "d", "-o", "d/notes", "--overwrite"]
+    _refused(work, args, "output folder d/notes is a folder of the input d that holds its files")
+    _ok(["evaluate", tata_model, "d", "-o", "d/eval"])  # a new folder beside the data is fine

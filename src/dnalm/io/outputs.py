@@ -147,6 +147,10 @@ def _check_against_inputs(given: str | Path, out: Path, folder: bool, inputs: li
             raise OutputError(f"output folder {given} contains the input {name}; choose another output folder")
         if not folder and real.is_dir() and real in out.parents and out.exists():
             raise OutputError(f"output {given} would replace {out.name} in the input folder {name}; write elsewhere")
+        if folder and real.is_dir() and real in out.parents and _entries(out) and read_marker(out) is None:
+            raise OutputError(  # e.g. a split folder of the corpus it reads: dnalm would write among the input's files
+                f"output folder {given} is a folder of the input {name} that holds its files; choose another folder"
+            )
 
 
 def local(*names) -> list[str]:
