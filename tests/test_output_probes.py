@@ -403,6 +403,8 @@ def test_an_existing_file_is_replaced_only_if_the_same_command_wrote_it(tata_mod
     ours = [fill.get(a, "ours.out" if a == "{out}" else a) for a in args]
     _ok(ours)
     _ok(ours)  # a rerun replaces its own result
+    os.utime(work / "ours.out", (1, 1))  # touched, copied, checked out: the same content, still dnalm's
+    _ok(ours)
     (work / "ours.out").write_text((work / "ours.out").read_text() + "the user's edit\n")  # ... until it is edited
     _refused(work, ours, "was written by `dnalm " + args[0] + "` and has changed since")
     _ok([fill.get(a, "notes.txt" if a == "{out}" else a) for a in args] + ["--overwrite"])

@@ -355,10 +355,30 @@ def _check_file(given, out: Path, command: str, overwrite: bool | None) -> None:
     if wrote.get("command") != command:
         what = f"the result of `dnalm {wrote['command']}`" if wrote.get("command") else "a file dnalm did not write"
         raise OutputError(f"output {given} exists and is {what}; choose another name{how}")
-    if "stamp" in wrote and wrote["stamp"] != list(_stamp(out) or ())[1:]:  # an older ledger has no stamp
+    if "content" in wrote and wrote["content"] != _content(out):  # an older ledger has none
         raise OutputError(
             f"output {given} was written by `dnalm {command}` and has changed since (edited?); choose another name{how}"
         )
+
+
+def _content(path: Path, part: int = 4 << 20) -> str | None:
+    """Size and SHA-256 of a file, of its first and last ``part`` bytes where it is longer than both: what tells
+    an edit apart from a copy or a ``touch`` (modification times change with those), at a bounded cost."""
+    import hashlib
+
+    try:
+        size = path.stat().st_size
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            if size <= 2 * part:
+                digest.update(fh.read())
+            else:
+                digest.update(fh.read(part))
+                fh.seek(size - part)
+                digest.update(fh.read(part))
+    except OSError:
+        return None
+    return f"{size}:{digest.hexdigest()[:32]}"
 
 
 def _enter_ledger(out: Path, command: str) -> None:
@@ -366,8 +386,8 @@ def _enter_ledger(out: Path, command: str) -> None:
     from dnalm.io.files import write_json
 
     entries = _ledger(out.parent)
-    # size and modification time: a file the user edited afterwards is no longer dnalm's to replace
-    entries[out.name] = {"command": command, "written": _now(), "stamp": list(_stamp(out) or ())[1:]}
+    # what the file holds: one the user edited afterwards is no longer dnalm's to replace
+    entries[out.name] = {"command": command, "written": _now(), "content": _content(out)}
     try:
         write_json(out.parent / LEDGER, entries)
     except OSError as err:
