@@ -145,7 +145,10 @@ def test_two_processes_share_a_scan_and_write_what_one_process_writes(tata_dir, 
     out = _torchrun("scan", "m", "g.fa", "-o", "two.bedGraph", "--peaks", "two.bed", "--threshold", "0.5", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.count("scanned 3 contig(s)") == 1
-    assert f"{one.n_windows:,} windows" in out.stdout and f"({one.n_skipped_windows:,} skipped for N)" in out.stdout
+    assert (
+        f"{one.n_windows:,} windows" in out.stdout
+        and f"({one.n_skipped_windows:,} skipped for N; {one.n_unvalued_bases:,} readable" in out.stdout
+    )
 
     def rows(name):
         return [line.split("\t") for line in (tmp_path / name).read_text().splitlines() if not line.startswith("track")]
