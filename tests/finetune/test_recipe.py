@@ -202,7 +202,9 @@ def test_one_seed_gives_the_same_model_on_a_busy_machine(tmp_path, monkeypatch):
     assert idle == busy and runs[0]["steps_planned"] == runs[1]["steps_planned"]
     assert runs[0]["steps_run"] == runs[1]["steps_run"] and runs[0]["best_step"] == runs[1]["best_step"]
     assert not runs[1]["time_budget_bound"] and runs[1]["time_budget_s"] is None
-    assert runs[1]["expected_training_s"] > 100 * runs[0]["expected_training_s"]  # it only changes the estimate
+    # the timing only changes the estimate (the probe reads 1000x slower; other parts of it do not scale, and a
+    # loaded machine varies between the two probes)
+    assert runs[1]["expected_training_s"] > 10 * runs[0]["expected_training_s"]
 
 
 def test_candidates_train_to_the_end_whenever_a_checkpoint_would_fall_due(tmp_path, monkeypatch):
