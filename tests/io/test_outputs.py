@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dnalm.io.outputs import MARKER, Output, OutputError, claim, install_folder, read_marker
+from dnalm.io.outputs import LEDGER, MARKER, Output, OutputError, claim, install_folder, read_marker
 
 
 def _write_result(folder: Path, *names: str) -> None:
@@ -312,10 +312,26 @@ def test_a_run_killed_part_way_leaves_a_folder_a_rerun_continues_and_overwrite_r
         (out / "search" / "chosen.json").write_text("{}")
     marker = read_marker(out)
     assert marker["files"] == ["search"] and "running" not in marker and (out / "notes.txt").is_file()
-    _killed_run(tmp_path / "fresh", "benchmark", "search")  # into a new folder: a plain re-run continues it
-    with claim("test", outputs=[Output(tmp_path / "fresh", "benchmark", rerun="continue")], overwrite=False):
-        pass
-    assert read_marker(tmp_path / "fresh")["files"] == ["search"]
+    fresh = tmp_path / "fresh"
+    _killed_run(fresh, "benchmark", "search")  # into a new folder: a plain re-run continues it
+    with claim("test", outputs=[Output(fresh, "benchmark", rerun="continue")], overwrite=False):
+        (fresh / "search" / "chosen.json").write_text("{}")
+    assert read_marker(fresh)["files"] == ["search"]
+
+
+def test_what_a_stopped_run_left_beside_the_users_later_files_is_never_removed(tmp_path):
+    """A plain re-run after a kill deleted a file the user put there after the kill: the stopped run's marker
+    counted every entry but the user's earlier ones as dnalm's."""
+    out = tmp_path / "out"
+    _killed_run(out, "synth", "half-written")
+    (out / "notes.txt").write_text("the user's, after the kill")
+    _run(out, names=("train.csv",))  # a plain re-run replaces what it writes ...
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "half-written", "notes.txt", "train.csv"]
+    marker = read_marker(out)  # ... and keeps what it cannot tell apart, without counting it as its own
+    assert marker["files"] == ["train.csv"] and marker["unknown"] == ["half-written", "notes.txt"]
+    _run(out, names=("train.csv",))  # which does not stop the next run either
+    _run(out, names=("dev.csv",), overwrite=True)  # nor is it removed by --overwrite
+    assert (out / "notes.txt").read_text() == "the user's, after the kill" and (out / "half-written").is_dir()
 
 
 def test_a_run_refused_after_the_claim_leaves_the_folder_as_it_was(tmp_path):
@@ -358,3 +374,46 @@ def test_no_run_writes_inside_a_folder_another_run_is_writing(tmp_path):
         claim("report", outputs=[Output(runs / "report.html", "file")]),
     ):
         pass
+
+
+def test_a_file_dnalm_wrote_in_a_folder_and_the_user_edited_is_not_replaced_without_overwrite(tmp_path):
+    out = tmp_path / "out"
+    _run(out, names=("train.csv", "dev.csv"))
+    os.utime(out / "dev.csv", (1, 1))  # touched only: still dnalm's
+    _run(out, names=("train.csv", "dev.csv"))
+    with open(out / "train.csv", "a") as fh:
+        fh.write("ACGT,1\n")  # the user's edit
+    with pytest.raises(OutputError, match=r"holds files dnalm wrote that have changed since \(train.csv\)"):
+        _run(out, names=("train.csv",), overwrite=False)
+    assert (out / "train.csv").read_text().endswith("ACGT,1\n")
+    _run(out, names=("train.csv",), overwrite=True)
+    assert (out / "train.csv").read_text() == "dnalm's train.csv\n"
+
+
+def test_a_refused_run_leaves_no_folders_it_made(tmp_path):
+    for out in (Output(tmp_path / "a" / "b" / "result.tsv"), Output(tmp_path / "c" / "d" / "folder", "synth")):
+        with pytest.raises(ValueError, match="the data is refused"), claim("test", outputs=[out]):
+            raise ValueError("the data is refused")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_damaged_marker_ledger_or_lock_is_not_a_crash(tmp_path):
+    out = tmp_path / "out"
+    _run(out)
+    (out / MARKER).write_text('{"kind": "synth", "files": 5, "users": null}')  # wrong types: no names
+    with pytest.raises(OutputError, match="holds files dnalm did not write"):
+        _run(out, overwrite=False)
+    _run(out, overwrite=True)
+    (tmp_path / LEDGER).write_text('{"r.tsv": "predict"}')
+    (tmp_path / "r.tsv").write_text("x")
+    with (
+        pytest.raises(OutputError, match="is a file dnalm did not write"),
+        claim("x", outputs=[Output(tmp_path / "r.tsv")]),
+    ):
+        pass
+    lock = tmp_path / ".locked.dnalm-lock"
+    lock.write_text("")  # a run stopped between making its lock and writing who it is
+    with pytest.raises(OutputError, match="being written by another dnalm run"):
+        _run(tmp_path / "locked")
+    os.utime(lock, (1, 1))  # ... long ago: taken over
+    _run(tmp_path / "locked")

@@ -255,7 +255,12 @@ def read_marker(folder: str | Path) -> dict | None:
     try:
         marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
         if isinstance(marker, dict) and isinstance(marker.get("kind"), str):
-            names = {key: [f for f in marker.get(key, []) if isinstance(f, str) and "/" not in f] for key in _LISTS}
+            names = {
+                key: [f for f in marker[key] if isinstance(f, str) and "/" not in f]
+                if isinstance(marker.get(key), list)
+                else []
+                for key in _LISTS
+            }
             return {**marker, **names}
     except (OSError, ValueError):
         pass
@@ -265,7 +270,8 @@ def read_marker(folder: str | Path) -> dict | None:
     return None
 
 
-_LISTS = ("files", "users")  # a marker's lists of names: what dnalm wrote; the user's (while a run writes)
+#: a marker's lists of names: what dnalm wrote; the user's (while a run writes); what a stopped run may have written
+_LISTS = ("files", "users", "unknown")
 
 
 def _ours(name: str) -> bool:
@@ -284,13 +290,14 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: bool) -> tuple[set[str], list[str]]:
-    """The user's entries of an output folder (kept) and dnalm's (removed when replacing); refusals."""
+def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: bool) -> tuple[set, list, set]:
+    """The user's entries of an output folder (kept), dnalm's (removed when replacing), and those of the user's
+    that may be a stopped run's instead (kept, not refused); refusals."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"output {given} is a file; give a folder name")
     entries = _entries(out) - _logs_in(out)  # the log of this run is the user's file, not a reason to refuse
     if not entries:
-        return set(), []
+        return set(), [], set()
     marker = read_marker(out)
     how = "choose another folder" + (
         ", or pass --overwrite (it removes only what dnalm wrote there)" if overwrite is not None else ""
@@ -300,16 +307,26 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
             raise OutputError(
                 f"output folder {given} is not empty and is not a folder dnalm wrote (no {MARKER}); {how}"
             )
-        return entries, []
+        return entries, [], set()
     if marker["kind"] != o.kind and not overwrite:
         raise OutputError(f"output folder {given} holds a dnalm {marker['kind']}, not a {o.kind}; {how}")
     # a folder from before markers: all dnalm's, but which files it wrote is unknown, so none is removed
     listed = [] if marker.get("legacy") else sorted(entries & set(marker["files"]))
-    if marker.get("running"):  # a run stopped before it could list its files: all but the user's are dnalm's
-        listed = sorted(entries - set(marker["users"]))
     users = set() if marker.get("legacy") else entries - set(listed)
-    if users and not overwrite:
-        shown = ", ".join(sorted(users)[:3]) + (" ..." if len(users) > 3 else "")
+    # a run stopped before it could list its files: what is neither listed nor the user's (as it found them) may
+    # be that run's or the user's since; it does not stop a re-run and is never removed (the end marker lists it
+    # only if this run writes it again)
+    unknown = users & set(marker.get("unknown", [])) | (
+        users - set(marker.get("users", [])) if marker.get("running") else set()
+    )
+    blocking = users - unknown - {n for n in users if n.endswith(".log") and _is_log(out / n)}  # + earlier logs
+    written = marker.get("content") if isinstance(marker.get("content"), dict) else {}
+    edited = {n for n in listed if n in written and (out / n).is_file() and _content(out / n) != written[n]}
+    if edited and not overwrite:  # dnalm's file, changed since (the user's edit): not replaced without asking
+        shown = ", ".join(sorted(edited)[:3]) + (" ..." if len(edited) > 3 else "")
+        raise OutputError(f"output folder {given} holds files dnalm wrote that have changed since ({shown}); {how}")
+    if blocking and not overwrite:
+        shown = ", ".join(sorted(blocking)[:3]) + (" ..." if len(blocking) > 3 else "")
         raise OutputError(f"output folder {given} holds files dnalm did not write ({shown}); {how}")
     resumable = resume and (not o.staged or out.with_name(f"{out.name}.partial").is_dir())
     if marker["kind"] == o.kind and o.rerun == "refuse" and not (overwrite or resumable):
@@ -318,7 +335,7 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
             + (", --resume to continue it" if o.kind == "pretrain" else "")
             + ", or choose another folder"
         )
-    return users, listed
+    return users, listed, unknown
 
 
 def _stamp(path: Path) -> tuple | None:
@@ -340,7 +357,7 @@ def _snapshot(path: Path) -> dict[Path, tuple | None]:
 def _ledger(folder: Path) -> dict:
     try:
         value = json.loads((folder / LEDGER).read_text(encoding="utf-8"))
-        return value if isinstance(value, dict) else {}
+        return {k: v for k, v in value.items() if isinstance(v, dict)} if isinstance(value, dict) else {}
     except (OSError, ValueError):
         return {}
 
@@ -420,6 +437,10 @@ def _lock(out: Path, given, command: str) -> Path | None:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             other = _read_lock(lock)
+            if not other and _age(lock) > 60:  # a run stopped between making its lock and writing who it is
+                log.warning("taking over %s: it names no run and is %.0f s old", lock, _age(lock))
+                lock.unlink(missing_ok=True)
+                continue
             if other.get("host") == me["host"] and isinstance(other.get("pid"), int) and not _alive(other["pid"]):
                 log.warning("taking over %s: the dnalm run that held it (pid %s) is gone", lock, other["pid"])
                 lock.unlink(missing_ok=True)
@@ -454,6 +475,35 @@ def _check_no_other_run_above(out: Path, given) -> None:
         )
 
 
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _first_missing(folder: Path) -> Path | None:
+    """The topmost of ``folder`` and its parents that does not exist (None: ``folder`` exists)."""
+    missing = None
+    for p in (folder, *folder.parents):
+        if p.exists():
+            return missing
+        missing = p
+    return missing
+
+
+def _remove_empty_folders(folder: Path, top: Path | None) -> None:
+    """Remove ``folder`` and its parents up to ``top`` while they are empty (what a refused run made)."""
+    if top is None:
+        return
+    for p in (folder, *folder.parents):
+        if not p.is_dir() or any(p.iterdir()):
+            return
+        p.rmdir()
+        if p == top:
+            return
+
+
 def _read_lock(lock: Path) -> dict:
     try:
         value = json.loads(lock.read_text(encoding="utf-8"))
@@ -485,6 +535,9 @@ class Claim:
         self._files: list[Path] = []  # output files checked here (the main process): noted in their folder's ledger
         self._before: dict[Path, set[str]] = {}  # what each output folder held when claimed
         self._stale: dict[Path, dict] = {}  # an earlier run's files in each output folder that this one replaces
+        self._user_snapshots: dict[Path, dict] = {}  # the user's entries of each output folder, as claimed
+        self._unknown: dict[Path, set[str]] = {}  # entries a stopped run may have written: kept, never refused
+        self._made: dict[Path, Path | None] = {}  # the topmost folder above each output that this claim made
         self._previous: dict[Path, tuple] = {}  # each marked folder's marker before this run (None: none), and
         # whether the folder was there
 
@@ -518,6 +571,7 @@ class Claim:
         from dnalm.io.files import check_output_file
 
         _check_no_other_run_above(real, o.path)
+        self._made[real] = _first_missing(real.parent)  # folders a refused run must not leave behind
         if o.kind == "file":
             check_output_file(real)
             self._locks.append(_lock(real, o.path, self.command))
@@ -527,7 +581,7 @@ class Claim:
         if _lock_path(real) in _HELD:  # an outer claim of this process checked it (benchmark -> search)
             self._locks.append(_lock(real, o.path, self.command))
             return
-        users, listed = _check_folder(o.path, real, o, self.overwrite, self.resume)
+        users, listed, self._unknown[real] = _check_folder(o.path, real, o, self.overwrite, self.resume)
         real.parent.mkdir(parents=True, exist_ok=True)
         if not os.access(real.parent, os.W_OK | os.X_OK):
             raise OutputError(f"output {o.path}: no permission to write in {real.parent}")
@@ -535,14 +589,17 @@ class Claim:
         if o.staged:
             self._locks.append(_lock(real.with_name(f"{real.name}.partial"), o.path, self.command))
         self._users[real] = users
+        self._user_snapshots[real] = {name: _snapshot(real / name) for name in users}
         self._before[real] = _entries(real)
-        if not o.staged and not (read_marker(real) or {}).get("legacy"):
-            self._mark_running(o, real)
+        found = read_marker(real) or {}
+        if not o.staged and not found.get("legacy"):
+            # the user's entries as the last run found them (a stopped run's other entries are not known to be)
+            self._mark_running(o, real, users - self._unknown[real])
         replace = o.rerun == "replace" or self.overwrite
         if listed and replace and not o.staged and not (self.resume and not self.overwrite):
             self._stale[real] = {n: _snapshot(real / n) for n in listed}  # removed if not rewritten, on success
 
-    def _mark_running(self, o: Output, real: Path) -> None:
+    def _mark_running(self, o: Output, real: Path, users: set[str]) -> None:
         """Mark the folder as dnalm's before the run writes, naming the user's entries: a run killed part-way
         (SIGKILL: nothing runs after it) leaves a folder whose every other entry is known to be dnalm's, which
         a re-run continues or replaces (without this mark it was a foreign folder, refused for good)."""
@@ -551,9 +608,8 @@ class Claim:
 
         previous = (real / MARKER).read_bytes() if (real / MARKER).is_file() else None
         self._previous[real] = (previous, real.is_dir())
-        users = self._users[real]
         marker = {"kind": o.kind, "dnalm_version": __version__, "command": self.command, "running": True}
-        listed = sorted(self._before[real] - users - _logs_in(real))
+        listed = sorted(self._before[real] - self._users[real] - _logs_in(real))
         real.mkdir(exist_ok=True)
         write_json(real / MARKER, {**marker, "files": listed, "users": sorted(users), "written": _now()})
 
@@ -613,15 +669,24 @@ class Claim:
         for lock in self._locks:
             _unlock(lock)
         self._locks = []
+        for real, top in self._made.items() if failed or not mark else ():  # after the locks: they lie there
+            _remove_empty_folders(real.parent, top)
 
     def _mark(self, o: Output, real: Path) -> None:
         from dnalm import __version__
         from dnalm.io.files import write_json
 
-        files = sorted(_entries(real) - self._users[real] - _logs_in(real))
+        snapshots = self._user_snapshots.get(real, {})
+        users = {n for n in self._users[real] if _snapshot(real / n) == snapshots.get(n)}  # written: dnalm's now
+        files = sorted(_entries(real) - users - _logs_in(real))
         if not files and not (real / MARKER).exists():
             return
         marker = {"kind": o.kind, "dnalm_version": __version__, "command": self.command, "files": files}
+        marker["content"] = {
+            n: _content(real / n) for n in files if (real / n).is_file() and not (real / n).is_symlink()
+        }
+        if unknown := sorted(users & self._unknown.get(real, set())):
+            marker["unknown"] = unknown  # a stopped run's, or the user's since: not removed, not refused
         try:
             write_json(real / MARKER, {**marker, "written": _now()})
         except OSError as err:
