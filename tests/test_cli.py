@@ -42,7 +42,9 @@ def test_synth_into_its_own_folder_leaves_no_stale_split(tmp_path):
     """A re-run into dnalm's own data folder replaces every split it wrote, test.csv included."""
     assert invoke("synth", "tata", "-o", tmp_path, "--n", 100, "--length", 40).exit_code == 0  # dnalm's folder
     (tmp_path / "test.csv").write_text("sequence,label\nGGGG,0\n")
-    assert invoke("synth", "tata", "-o", tmp_path, "--n", 100, "--length", 40).exit_code == 0
+    edited = invoke("synth", "tata", "-o", tmp_path, "--n", 100, "--length", 40)  # changed since: not replaced
+    assert edited.exit_code == 2 and "holds files dnalm wrote that have changed since (test.csv)" in edited.output
+    assert invoke("synth", "tata", "-o", tmp_path, "--n", 100, "--length", 40, "--overwrite").exit_code == 0
     test = list(csv.DictReader(open(tmp_path / "test.csv")))
     assert len(test) > 10 and all(len(row["sequence"]) == 40 for row in test)  # the 4-base stale row is gone
 
