@@ -335,3 +335,16 @@ def test_a_hub_id_without_a_reachable_hub_is_one_line_at_once_or_read_from_the_c
         assert huggingface_hub.constants.HF_HUB_OFFLINE is True
     finally:
         ref_module._hub_unreachable.cache_clear()
+
+
+def test_bpe_without_bases_to_train_on_is_refused_and_a_small_vocabulary_is_said(tmp_path, caplog):
+    """All-N input 'trained' a tokenizer of the 10 special and base tokens, exit 0, without a word."""
+    from dnalm.tokenizers.build import train_bpe_folder
+
+    (tmp_path / "n.fa").write_text(">n\n" + "N" * 40 + "\n")
+    with pytest.raises(ValueError, match=r"n.fa: no run of A/C/G/T to train on"):
+        train_bpe_folder([tmp_path / "n.fa"], tmp_path / "t")
+    assert not (tmp_path / "t").exists()
+    (tmp_path / "a.fa").write_text(">a\nACGTACGTTGCAACGT\n")
+    train_bpe_folder([tmp_path / "a.fa"], tmp_path / "t", vocab_size=64)
+    assert "fewer than the 64 asked (--vocab-size)" in caplog.text

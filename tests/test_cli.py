@@ -235,3 +235,12 @@ def test_an_interrupted_command_says_so_in_one_line(monkeypatch, tmp_path):
     result = invoke("pretrain", str(tmp_path), "-o", str(tmp_path / "p"))
     assert result.exit_code == 130 and len(result.output.strip().splitlines()) == 1
     assert result.output.strip().endswith("; OUTPUT/checkpoints is kept for --resume")
+
+
+def test_the_error_that_ends_a_command_is_in_its_log_file(tmp_path):
+    """The log file held the log records only: the line saying why the run ended was on the terminal alone."""
+    result = invoke("--log-file", tmp_path / "run.log", "synth", "motif", "-o", tmp_path / "s", "--motif", "GGNTCC")
+    assert result.exit_code == 2
+    assert (
+        "ERROR dnalm: error: " in (tmp_path / "run.log").read_text() and "A/C/G/T" in (tmp_path / "run.log").read_text()
+    )

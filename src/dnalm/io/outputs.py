@@ -195,6 +195,14 @@ def log_to(path: str | Path | None) -> logging.Handler | None:
     return handler
 
 
+def note_in_logs(line: str) -> None:
+    """Append ``line`` (the error that ended a command, printed on stderr rather than logged) to the log file."""
+    for handler in _LOGS.values():
+        handler.emit(
+            logging.makeLogRecord({"name": "dnalm", "levelno": logging.ERROR, "levelname": "ERROR", "msg": line})
+        )
+
+
 class _LogFile(logging.FileHandler):
     """Opened, and its folder made, at the first record: a command refused before it logs leaves nothing behind."""
 

@@ -185,6 +185,9 @@ def report_error(err: Exception) -> int:
     if len(said) > 600:
         said = said[:600] + " ... (--debug shows all of it)"
     text = f"error: {said}" if user else f"error ({type(err).__name__}): {said}"
+    from dnalm.io.outputs import note_in_logs
+
+    note_in_logs(text)  # the log file tells how the run ended too
     colour = "\033[31m" if sys.stderr.isatty() else ""
     print(f"{colour}{text}{chr(27) + '[0m' if colour else ''}", file=sys.stderr)
     if not user:

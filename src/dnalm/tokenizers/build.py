@@ -8,11 +8,14 @@ ValueError: k (--k) must be in [1, 12]; got 0
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from dnalm.io.outputs import Output, claims
 from dnalm.settings import check_fields, setting
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "BpeSettings",
@@ -86,7 +89,18 @@ def train_bpe_folder(inputs: list[str | Path], output: str | Path, *, overwrite:
             )
     records = itertools.chain.from_iterable(read_sequences(p) for p in inputs)
     pieces = list(genome_segments(records, s.segment_length, max_segments=s.max_segments, seed=s.seed))
+    if not pieces:
+        raise ValueError(
+            f"{', '.join(map(str, inputs))}: no run of A/C/G/T to train on (N and other codes are left out)"
+        )
     tok = train_bpe(pieces, vocab_size=s.vocab_size, min_frequency=s.min_frequency, model_max_length=s.max_length)
+    if len(tok) < s.vocab_size:
+        log.warning(
+            "the vocabulary has %d tokens, fewer than the %d asked (--vocab-size): %d bases hold no more merges",
+            len(tok),
+            s.vocab_size,
+            sum(map(len, pieces)),
+        )
     return f"trained BPE on {len(pieces):,} segments ({sum(map(len, pieces)):,} bases)\n" + _save(tok, output)
 
 
