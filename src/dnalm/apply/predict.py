@@ -203,11 +203,7 @@ def stream_windows(
     n = 0
     with inference(model, device) as (run_model, device_used):
         for i, raw in enumerate(sequences):
-            if not isinstance(raw, str):
-                raise TypeError(f"sequence {i} is {type(raw).__name__}, not text (a string of bases)")
-            seq = normalize(raw, record=i)
-            if not seq:
-                raise ValueError(f"sequence {i} is empty: there is nothing to score")
+            seq = _bases(raw, i)
             n += 1
             starts = window_starts(len(seq), size, stride)
             pieces = [seq[s : s + size] for s in starts]
@@ -236,6 +232,16 @@ def _score_forward(task):
         return list(scores.cpu().numpy().astype(np.float64))
 
     return forward
+
+
+def _bases(raw, i: int) -> str:
+    """Sequence ``i`` of an input as bases to score: text, not empty."""
+    if not isinstance(raw, str):
+        raise TypeError(f"sequence {i} is {type(raw).__name__}, not text (a string of bases)")
+    seq = normalize(raw, record=i)
+    if not seq:
+        raise ValueError(f"sequence {i} is empty: there is nothing to score")
+    return seq
 
 
 def _not_one_string(sequences) -> None:
