@@ -445,12 +445,8 @@ def _lock(out: Path, given, command: str) -> Path | None:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             other = _read_lock(lock)
-            if not other and _age(lock) > 60:  # a run stopped between making its lock and writing who it is
-                log.warning("taking over %s: it names no run and is %.0f s old", lock, _age(lock))
-                lock.unlink(missing_ok=True)
-                continue
-            if other.get("host") == me["host"] and isinstance(other.get("pid"), int) and not _alive(other["pid"]):
-                log.warning("taking over %s: the dnalm run that held it (pid %s) is gone", lock, other["pid"])
+            if why := _stale(lock, other):
+                log.warning("taking over %s: %s", lock, why)
                 lock.unlink(missing_ok=True)
                 continue
             raise OutputError(
@@ -467,7 +463,6 @@ def _lock(out: Path, given, command: str) -> Path | None:
 
 def _check_no_other_run_above(out: Path, given) -> None:
     """Refuse to write inside a folder another live dnalm run holds (``report`` into a benchmark still running)."""
-    me = socket.gethostname()
     for folder in out.parents:
         if not folder.name:  # the root
             break
@@ -475,12 +470,23 @@ def _check_no_other_run_above(out: Path, given) -> None:
         if lock in _HELD or not lock.is_file():
             continue
         other = _read_lock(lock)
-        if other.get("host") == me and isinstance(other.get("pid"), int) and not _alive(other["pid"]):
-            continue  # what a killed run left: its own output's claim takes the lock over
+        if _stale(lock, other):
+            continue  # what a stopped run left: its own output's claim takes the lock over
         raise OutputError(
             f"output {given} is inside {folder}, which another dnalm run is writing (pid {other.get('pid', '?')}, "
             f"`{other.get('command', '?')}`, started {other.get('started', '?')}); wait for it to finish"
         )
+
+
+def _stale(lock: Path, other: dict) -> str | None:
+    """Why a lock file holds no live run (None: it may): its run's process is gone from this machine, or it names
+    no run and is over a minute old (a run stopped between making it and writing who it is)."""
+    if not other and _age(lock) > 60:
+        return f"it names no run and is {_age(lock):.0f} s old"
+    pid = other.get("pid")
+    if other.get("host") == socket.gethostname() and isinstance(pid, int) and not _alive(pid):
+        return f"the dnalm run that held it (pid {pid}) is gone"
+    return None
 
 
 def _age(path: Path) -> float:
