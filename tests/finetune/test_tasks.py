@@ -38,6 +38,31 @@ def test_every_task_owns_its_whole_contract(name):
     assert isinstance(task.prediction_columns(["a", "b"]), list)
 
 
+@pytest.mark.parametrize("name", list(TASKS))
+@pytest.mark.parametrize("num_labels", [2, 3])
+def test_the_metric_names_a_task_declares_are_those_it_computes(name, num_labels):
+    """metric_for_best_model is checked against ``metric_names`` with the settings: the list must be what
+    validation gives (numbers only; the confusion matrix and flags are not metrics to select on)."""
+    task, rng = get_task(name), np.random.default_rng(0)
+    width = 1 if name in ("regression", "token_regression") else num_labels
+    if name in ("regression", "token_regression"):
+        labels = rng.normal(size=(6, 5) if task.per_base else (6, 1))
+        logits = rng.normal(size=(6, 5, 1) if task.per_base else (6, 1))
+    elif task.per_base:
+        labels, logits = rng.integers(0, width, (6, 5)), rng.normal(size=(6, 5, width))
+    elif name == "multi_label_classification":
+        labels, logits = rng.integers(0, 2, (6, width)), rng.normal(size=(6, width))
+    else:
+        labels, logits = np.arange(6) % width, rng.normal(size=(6, width))
+    computed = task.compute_metrics(labels, logits)
+    numbers = {k for k, v in computed.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    assert numbers == set(task.metric_names)
+    task.check_metric(f"eval_{task.metric_names[0]}")
+    task.check_metric("loss")
+    with pytest.raises(ValueError, match=rf"'confusion_matrix' is not a validation metric of {name}; it computes loss"):
+        task.check_metric("confusion_matrix")
+
+
 def test_error_metrics_are_minimised_for_regression():
     for name in ("regression", "token_regression"):
         assert not get_task(name).greater_is_better("mse") and get_task(name).greater_is_better("pearson")

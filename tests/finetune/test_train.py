@@ -146,6 +146,20 @@ def test_bad_inputs_are_clear_errors(tata_dir, tmp_path):
     assert not list(tmp_path.glob("m2.partial/history*"))
 
 
+def test_every_metric_of_a_three_class_task_can_select(tmp_path):
+    """auroc is a validation metric of a 3-class task; a check on two validation examples (a class missing, so
+    no auroc) refused it before any training."""
+    import random
+
+    rng = random.Random(0)
+    rows = ["sequence,label"] + [f"{''.join(rng.choice('ACGT') for _ in range(40))},{'abc'[i % 3]}" for i in range(60)]
+    (tmp_path / "three.csv").write_text("\n".join(rows) + "\n")
+    result = finetune(
+        cfg(model="cnn", epochs=1, metric_for_best_model="auroc"), tmp_path / "three.csv", tmp_path / "m"
+    )
+    assert result["best_checkpoint_metric"] == "auroc" and result.validation_metrics["eval_auroc"] >= 0
+
+
 def test_config_file_rejects_unknown_keys(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("model: cnn\nlearning_rte: 0.01\n")

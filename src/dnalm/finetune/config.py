@@ -149,7 +149,7 @@ class FinetuneConfig:
     )
 
     def __post_init__(self):
-        get_task(self.problem_type)  # an unknown name is an error listing the valid ones
+        get_task(self.problem_type).check_metric(self.metric_for_best_model)  # unknown names: errors listing the valid
         if not isinstance(self.model_config, dict):
             raise ValueError(f"model_config must be a mapping of architecture settings; got {self.model_config!r}")
         self.time_budget = parse_duration(self.time_budget)

@@ -58,6 +58,13 @@ def _class_index(names, label: str, record: str) -> int:
     return index[key]
 
 
+#: The numbers each kind of task validates with (``dnalm.metrics``), besides the loss.
+_CLASSIFICATION_METRICS = (
+    "accuracy", "precision", "recall", "specificity", "f1", "f1_macro", "mcc", "auroc", "auprc", "n_predictions",
+)
+_REGRESSION_METRICS = ("mse", "mae", "r2", "pearson", "spearman", "n_predictions")
+
+
 class Task:
     """What one problem type does; subclasses set the class attributes and override what differs."""
 
@@ -66,6 +73,7 @@ class Task:
     exclusive: ClassVar[bool] = False  # classes exclude each other (softmax): one is predicted
     stratify: ClassVar[bool] = False  # validation carved out of train keeps the label proportions
     default_metric: ClassVar[str] = "loss"  # validation metric that picks the checkpoint
+    metric_names: ClassVar[tuple[str, ...]] = ()  # the numbers compute_metrics gives (validation adds the loss)
     lower_is_better: ClassVar[tuple[str, ...]] = ("loss",)
     target_dtype: ClassVar[type] = np.float32
 
@@ -102,6 +110,18 @@ class Task:
     def greater_is_better(self, metric: str) -> bool:
         return metric.removeprefix("eval_") not in self.lower_is_better and not metric.endswith("loss")
 
+    def check_metric(self, metric: str | None) -> None:
+        """Refuse a selection metric (``metric_for_best_model``, with or without ``eval_``) that validation does
+        not compute for this task; checked with the settings, before any data is read."""
+        names = ("loss", *self.metric_names)
+        if metric is not None and (not isinstance(metric, str) or metric.removeprefix("eval_") not in names):
+            close = difflib.get_close_matches(str(metric).removeprefix("eval_"), names, n=1)
+            raise ValueError(
+                f"metric_for_best_model {metric!r} is not a validation metric of {self.name}"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+                + f"; it computes {', '.join(names)}"
+            )
+
     def combine(self, scores: np.ndarray, aggregate: str) -> np.ndarray:
         """One sequence's score from its windows' (rows of ``scores``)."""
         return scores.mean(axis=0) if aggregate == "mean" else scores.max(axis=0)
@@ -123,6 +143,7 @@ class SingleLabelClassification(Task):
     name = "single_label_classification"
     exclusive = stratify = True
     default_metric = "mcc"
+    metric_names = _CLASSIFICATION_METRICS
     target_dtype = np.int64
 
     def label_names(self, records):
@@ -184,6 +205,7 @@ class MultiLabelClassification(Task):
 
     name = "multi_label_classification"
     default_metric = "f1_macro"
+    metric_names = ("subset_accuracy", "f1_macro", "auroc", "auprc", "n_predictions")
 
     def label_names(self, records):
         names = {canonical_label(x) for r in records for x in r.label.split(MULTI_LABEL_SEP) if x}
@@ -242,6 +264,7 @@ class Regression(Task):
 
     name = "regression"
     lower_is_better = ("loss", "mse", "mae")
+    metric_names = _REGRESSION_METRICS
 
     def encode(self, names, label, record="?"):
         try:
@@ -278,6 +301,7 @@ class TokenClassification(Task):
     name = "token_classification"
     per_base = exclusive = True
     default_metric = "mcc"
+    metric_names = _CLASSIFICATION_METRICS
     target_dtype = np.int64
 
     def label_names(self, records):
@@ -334,6 +358,7 @@ class TokenRegression(Task):
     name = "token_regression"
     per_base = True
     lower_is_better = ("loss", "mse", "mae")
+    metric_names = _REGRESSION_METRICS
 
     def encode(self, names, label, record="?"):
         text = (label or "").strip()

@@ -26,7 +26,6 @@ from dnalm.finetune.data import LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.finetune.recipe import Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint, starts_pretrained
 from dnalm.finetune.tasks import Task, get_task
 from dnalm.finetune.trainer import (
-    check_metric,
     collate_batch,
     compute_metrics_for,
     fixed_input_length,
@@ -541,7 +540,6 @@ def _train(run: _Run, built: _Built):
 
     cfg = run.cfg
     compute_metrics = compute_metrics_for(run.task)
-    check_metric(cfg.metric_for_best_model, compute_metrics, built.model, built.dev_ds)  # before any training
     total_steps, eval_steps, deadline, note = _schedule(run, built)
     cfg = run.cfg
     args = training_arguments(cfg, run.output, total_steps, eval_steps)

@@ -38,26 +38,6 @@ def compute_metrics_for(task: Task):
     return compute
 
 
-def check_metric(metric: str, compute_metrics, model, dev_ds) -> None:
-    """Refuse a selection metric that validation does not compute, before any training: the names are those
-    ``compute_metrics`` gives on the model's (untrained) logits for two validation examples, and the loss."""
-    import torch
-    from transformers import EvalPrediction
-
-    batch = dev_ds.__getitems__(list(range(min(2, len(dev_ds)))))
-    labels = batch.pop("labels").numpy()
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        logits = model(**batch).logits.float().numpy()
-    model.train(was_training)
-    names = sorted({"loss", *compute_metrics(EvalPrediction(predictions=logits, label_ids=labels))})
-    if metric.removeprefix("eval_") not in names:
-        raise ValueError(
-            f"metric_for_best_model {metric!r} is not a validation metric of this task; it computes {', '.join(names)}"
-        )
-
-
 def collate_batch(tokenizer, features):
     """A batch from ``TokenizedDataset.__getitems__`` is ready; lists of examples are padded with the
     tokenizer (per-base label lists of unequal length with -100)."""
