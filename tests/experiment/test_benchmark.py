@@ -129,6 +129,16 @@ def test_config_errors_are_caught_before_any_training(tata_dir, tmp_path):
     ):
         with pytest.raises(ValueError, match=rf"search.space.learning_rate: {problem}"):
             SearchConfig.from_dict({"method": "optuna", "n_trials": 2, "space": {"learning_rate": space}})
+    repeated = _config(tmp_path, tmp_path, seeds=[0, 1, 0])  # said as such, not as two runs sharing a folder
+    with pytest.raises(ValueError, match=r"bench.yaml: seeds must be a non-empty list without repeats; got \[0, 1, 0\]"):
+        BenchmarkConfig.load(repeated)
+    # a selection metric the task does not compute: refused as the file loads (it used to fail at the first training)
+    unknown = _config(tmp_path, tmp_path, finetune={**FAST, "metric_for_best_model": "auc"})
+    with pytest.raises(ValueError, match=r"bench.yaml: model 'cnn-gb': metric_for_best_model 'auc' is not a valid"):
+        BenchmarkConfig.load(unknown)
+    unknown = _config(tmp_path, tmp_path, search={"space": {"learning_rate": [1e-3]}, "metric": "pearson"})
+    with pytest.raises(ValueError, match=r"bench.yaml: model 'cnn-gb': metric_for_best_model 'pearson' is not"):
+        BenchmarkConfig.load(unknown)
     missing = _config(tmp_path, tmp_path / "no-such-folder")  # named by its key, before any run trains
     with pytest.raises(ValueError, match=r"bench.yaml: dataset 'tata': .*no-such-folder does not exist"):
         BenchmarkConfig.load(missing)
@@ -152,6 +162,17 @@ def test_grid_search_selects_on_validation_and_never_reads_test(tata_dir, tmp_pa
     history = Trial.load(folder / "trial-000" / "trial.json").history
     assert len(history) == 3 and "eval_mcc" in history[0]  # one validation row per epoch
     assert not list(folder.glob("trial-*/model/*.safetensors"))
+
+
+def test_a_search_on_a_loss_keeps_the_trial_with_the_lowest(tata_dir, tmp_path):
+    """A regression's default selection metric is its validation loss (and the recipe's is too): the search keeps the
+    trial with the lowest value, not the highest."""
+    search = {"space": {"learning_rate": [1e-5, 3e-3]}, "seed": 0}
+    model = {"cnn-gb": {"model": "cnn-gb", "epochs": 1, "problem_type": "regression"}}
+    cfg = BenchmarkConfig.load(_config(tmp_path, tata_dir, models=model, search=search))
+    chosen = run_search(cfg, tmp_path / "runs")["tata/cnn-gb"]
+    values = [t["value"] for t in chosen.trials]
+    assert chosen.metric == "loss" and values[0] != values[1] and chosen.value == min(values)
 
 
 def test_benchmark_trains_the_chosen_setting_over_seeds(tata_dir, tmp_path):

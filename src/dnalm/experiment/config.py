@@ -168,6 +168,8 @@ class BenchmarkConfig:
             isinstance(x, int) and not isinstance(x, bool) for x in cfg.seeds
         ):
             raise ValueError(f"{where}: seeds must be a list of whole numbers, e.g. [0, 1, 2]; got {cfg.seeds!r}")
+        if not cfg.seeds or len(set(cfg.seeds)) != len(cfg.seeds):
+            raise ValueError(f"{where}: seeds must be a non-empty list without repeats; got {cfg.seeds!r}")
         _check_no_nesting([k.folder for k in cfg.runs()], "runs", where)
         _check_no_nesting([f"{d}/{m}" for d in cfg.datasets for m in cfg.models], "searches", where)
         _check_no_nesting([f"{d}.json" for d in cfg.datasets], "audits", where)
@@ -176,11 +178,11 @@ class BenchmarkConfig:
                 f"{source or 'benchmark config'}: split {cfg.split!r} is used to train or to select "
                 "models; a benchmark reports a split read once, after selection (test)"
             )
-        if not cfg.seeds or len(set(cfg.seeds)) != len(cfg.seeds):
-            raise ValueError(f"{source or 'benchmark config'}: seeds must be a non-empty list without repeats")
         for name in cfg.models:  # fail now, not after hours of training
             cfg.finetune_config(name, cfg.seeds[0])
-        cfg.search_config()
+        search = cfg.search_config()
+        for name in (search.models or cfg.models) if search is not None and search.metric is not None else ():
+            cfg.finetune_config(name, cfg.seeds[0], {"metric_for_best_model": search.metric})  # search.metric too
         return cfg
 
     @classmethod
@@ -267,7 +269,7 @@ class SearchConfig:
     method: str = "grid"  # grid | optuna
     n_trials: int | None = None  # Optuna: number of trials (required); grid: every combination
     seed: int = 0  # every trial trains with this seed; Optuna's sampler is seeded from it too
-    metric: str | None = None  # validation metric to maximise (minimise if it ends in "loss"); None: mcc
+    metric: str | None = None  # validation metric selecting the trial (its task says which way); None: each run's own
     models: list[str] | None = None  # search only these benchmark models (None: all)
     datasets: list[str] | None = None  # ... on these datasets (None: all)
 
@@ -309,8 +311,3 @@ class SearchConfig:
     def grid(self) -> list[dict]:
         names = list(self.space)
         return [dict(zip(names, combo)) for combo in itertools.product(*(self.space[n] for n in names))]
-
-    def maximize(self, bench: BenchmarkConfig, model: str) -> bool:
-        """Direction of the selection metric: this search's, else the model's checkpoint-selection metric."""
-        metric = self.metric or bench.finetune_config(model, self.seed).metric_for_best_model or "mcc"
-        return not metric.endswith("loss")

@@ -22,6 +22,7 @@ from pathlib import Path
 from dnalm.experiment.config import BenchmarkConfig, SearchConfig
 from dnalm.experiment.results import SearchChoice, Trial
 from dnalm.finetune.config import FinetuneConfig
+from dnalm.finetune.tasks import get_task
 from dnalm.io.outputs import Output, claims
 from dnalm.plots import plot_search_curves
 
@@ -145,7 +146,7 @@ def _stored_params(bench: BenchmarkConfig, dataset: str, model: str, scfg: Searc
 def search_one(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchConfig, output: Path) -> SearchChoice:
     """All trials for one dataset x model; returns (and writes) ``chosen.json``."""
     folder = bench.output_path(output, "search", dataset, model)
-    maximize = scfg.maximize(bench, model)
+    task = get_task(_trial_config(bench, model, scfg, {}).problem_type)  # which way a trial's metric is better
     trials: list[Trial] = []
     if scfg.method == "grid":
         for i, params in enumerate(scfg.grid()):
@@ -154,12 +155,14 @@ def search_one(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchCon
         for i in range(scfg.n_trials):
             params = _stored_params(bench, dataset, model, scfg, folder / f"trial-{i:03d}" / "trial.json")
             if params is None:
-                params = _optuna_params(scfg, trials, i, maximize)
+                params = _optuna_params(scfg, trials, i, not trials or task.greater_is_better(trials[0].metric))
             trials.append(_trial(bench, dataset, model, scfg, params, folder / f"trial-{i:03d}"))
     ok = [t for t in trials if t.value is not None]
     if not ok:
         raise RuntimeError(f"search {dataset}/{model}: no trial produced a validation metric")
-    best = (max if maximize else min)(ok, key=lambda t: t.value)
+    # the metric each trial selected its checkpoint on (the recipe's validation loss for model auto): loss, mse and
+    # mae are minimised
+    best = (max if task.greater_is_better(ok[0].metric) else min)(ok, key=lambda t: t.value)
     chosen = SearchChoice(
         dataset,
         model,
