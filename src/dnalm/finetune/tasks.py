@@ -60,7 +60,16 @@ def _class_index(names, label: str, record: str) -> int:
 
 #: The numbers each kind of task validates with (``dnalm.metrics``), besides the loss.
 _CLASSIFICATION_METRICS = (
-    "accuracy", "precision", "recall", "specificity", "f1", "f1_macro", "mcc", "auroc", "auprc", "n_predictions",
+    "accuracy",
+    "precision",
+    "recall",
+    "specificity",
+    "f1",
+    "f1_macro",
+    "mcc",
+    "auroc",
+    "auprc",
+    "n_predictions",
 )
 _REGRESSION_METRICS = ("mse", "mae", "r2", "pearson", "spearman", "n_predictions")
 

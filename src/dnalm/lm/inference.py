@@ -10,6 +10,7 @@ in windows of the model's length, each mask in the window centred on it.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import normalize
 from dnalm.models.loading import IncompleteCheckpointError, load_complete
 from dnalm.models.ref import ModelRef
+from dnalm.runtime.progress import track
 from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = [
@@ -31,6 +33,8 @@ __all__ = [
     "load_masked_lm",
     "write_embeddings",
 ]
+
+log = logging.getLogger(__name__)
 
 _MASK = re.compile(r"<mask>|\[MASK\]", re.IGNORECASE)
 
@@ -108,17 +112,22 @@ def fill_mask(
     text = "".join(filled)
     if len(text) < k:
         raise ValueError(f"the sequence needs at least k={k} bases; got {len(text)}")
-    per_base: dict[int, np.ndarray] = {}
+    windows: dict[int, list[int]] = {}  # each mask's window: centred on it, inside the text (one for a short text)
     for b in masked_bases:
-        if b in per_base:
-            continue
-        start = min(max(b - size // 2, 0), max(len(text) - size, 0))  # the window centred on b, inside the text
-        inside = [m for m in masked_bases if start <= m < start + size]
+        windows.setdefault(min(max(b - size // 2, 0), max(len(text) - size, 0)), []).append(b)
+    if len(windows) > 1:
+        log.info(
+            "%d masks in %d bases, longer than the model's %d: %d windows, one model pass each",
+            len(masked_bases),
+            len(text),
+            size,
+            len(windows),
+        )
+    per_base: dict[int, np.ndarray] = {}
+    for start, predicted in track(windows.items(), "fill-mask", unit="windows"):
+        inside = [m for m in masked_bases if start <= m < start + size]  # every mask there is masked
         found = _masked_base_probs(model, tokenizer, text[start : start + size], [m - start for m in inside])
-        if len(text) <= size:  # one window holds every mask
-            per_base.update({m: found[m - start] for m in inside})
-        else:
-            per_base[b] = found[b - start]
+        per_base.update({m: found[m - start] for m in predicted})
     out = []
     for b in masked_bases:
         result = dict(zip("ACGT", per_base[b].round(6).tolist()))
