@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,8 +137,9 @@ def test_audit_finds_the_documented_gue_duplicates(shared_data, task):
     assert audit["tokenizer"]["test"]["n_truncated"] == 0 and audit["tokenizer"]["test"]["unk_tokens"] == 0
 
 
-def _dedup_data(tmp_path, name):
+def _dedup_data(tmp_path, name, newline="\n", bom=""):
     """Train rows 0..4 with ids, descriptions and extra columns; dev repeats rows 1 and 3 (once reverse-complemented)."""
+    import bz2
     import gzip
 
     rng = np.random.default_rng(2)
@@ -146,31 +148,45 @@ def _dedup_data(tmp_path, name):
     data.mkdir()
     if ".fa" in name:
         text = "".join(
-            f">chr{i}:{i * 100}-{i * 100 + 60} strand=+ gene=g{i}\n{s[:30].lower()}\n{s[30:]}\n"
+            f">chr{i}:{i * 100}-{i * 100 + 60} strand=+ gene=g{i}{newline}{s[:30].lower()}{newline}{s[30:]}{newline}"
             for i, s in enumerate(seqs)
         )
     else:
         sep = "\t" if ".tsv" in name else ","
         rows = [["name", "sequence", "label", "note"]]
         rows += [[f"g{i}", s, "1.0" if i % 2 else "0", f'"x{sep}y"' if i == 2 else f"n{i}"] for i, s in enumerate(seqs)]
-        text = "".join(sep.join(r) + "\n" for r in rows)
-    raw = text.encode()
-    (data / name).write_bytes(gzip.compress(raw) if name.endswith(".gz") else raw)
+        text = "".join(sep.join(r) + newline for r in rows)
+    raw = (bom + text).encode()
+    compress = {".gz": gzip.compress, ".bz2": bz2.compress}.get(Path(name).suffix, bytes)
+    (data / name).write_bytes(compress(raw))
     write_table([Record("d1", seqs[1], "1"), Record("d3", reverse_complement(seqs[3]), "1")], data / "dev.csv")
     return data, text
 
 
-@pytest.mark.parametrize("name", ["train.csv", "train.tsv.gz", "train.fa", "train.fa.gz"])
-def test_dedup_keeps_every_column_and_header_as_written(tmp_path, name):
+@pytest.mark.parametrize(
+    ("name", "newline", "bom"),
+    [
+        ("train.csv", "\n", ""),
+        ("train.tsv.gz", "\n", ""),
+        ("train.fa", "\n", ""),
+        ("train.fa.gz", "\n", ""),
+        ("train.csv", "\r\n", "\ufeff"),  # an Excel export: CRLF and a BOM, kept as they were
+        ("train.fa.bz2", "\r\n", ""),
+    ],
+)
+def test_dedup_keeps_every_column_and_header_as_written(tmp_path, name, newline, bom):
+    import bz2
     import gzip
 
     from dnalm.io import read_sequences
 
-    data, text = _dedup_data(tmp_path, name)
+    data, text = _dedup_data(tmp_path, name, newline, bom)
     counts = write_deduplicated(data, tmp_path / "clean")
     assert counts["removed"] == 2 and counts["train_after"] == 3
     out = (tmp_path / "clean" / name).read_bytes()
-    out = gzip.decompress(out).decode() if name.endswith(".gz") else out.decode()
+    out = {".gz": gzip.decompress, ".bz2": bz2.decompress}.get(Path(name).suffix, bytes)(out).decode()
+    assert out.startswith(bom)
+    out = out.removeprefix(bom)
     lines = text.splitlines(keepends=True)
     if ".fa" in name:  # records 1 and 3 (three lines each) go; headers and soft-masked lines stay as written
         expected = lines[:3] + lines[6:9] + lines[12:]

@@ -130,7 +130,9 @@ def test_config_errors_are_caught_before_any_training(tata_dir, tmp_path):
         with pytest.raises(ValueError, match=rf"search.space.learning_rate: {problem}"):
             SearchConfig.from_dict({"method": "optuna", "n_trials": 2, "space": {"learning_rate": space}})
     repeated = _config(tmp_path, tmp_path, seeds=[0, 1, 0])  # said as such, not as two runs sharing a folder
-    with pytest.raises(ValueError, match=r"bench.yaml: seeds must be a non-empty list without repeats; got \[0, 1, 0\]"):
+    with pytest.raises(
+        ValueError, match=r"bench.yaml: seeds must be a non-empty list without repeats; got \[0, 1, 0\]"
+    ):
         BenchmarkConfig.load(repeated)
     # a selection metric the task does not compute: refused as the file loads (it used to fail at the first training)
     unknown = _config(tmp_path, tmp_path, finetune={**FAST, "metric_for_best_model": "auc"})

@@ -154,9 +154,7 @@ def test_every_metric_of_a_three_class_task_can_select(tmp_path):
     rng = random.Random(0)
     rows = ["sequence,label"] + [f"{''.join(rng.choice('ACGT') for _ in range(40))},{'abc'[i % 3]}" for i in range(60)]
     (tmp_path / "three.csv").write_text("\n".join(rows) + "\n")
-    result = finetune(
-        cfg(model="cnn", epochs=1, metric_for_best_model="auroc"), tmp_path / "three.csv", tmp_path / "m"
-    )
+    result = finetune(cfg(model="cnn", epochs=1, metric_for_best_model="auroc"), tmp_path / "three.csv", tmp_path / "m")
     assert result["best_checkpoint_metric"] == "auroc" and result.validation_metrics["eval_auroc"] >= 0
 
 

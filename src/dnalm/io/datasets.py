@@ -3,13 +3,16 @@ any supported file by its content, and copying a file's records as written."""
 
 from __future__ import annotations
 
+import bz2
+import codecs
 import gzip
 import os
+import re
 import shutil
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
-from dnalm.io.base import DataFormatError, Record, numbered_lines, strip_gz
+from dnalm.io.base import DataFormatError, Record, compression, numbered_lines, open_binary, strip_gz
 from dnalm.io.fasta import fasta_line_groups, read_fasta
 from dnalm.io.sequence import SequenceError, normalize
 from dnalm.io.table import read_table, table_line_groups
@@ -184,12 +187,19 @@ def _is_fasta(path: Path) -> bool:
     raise DataFormatError(path, None, "empty file")
 
 
+def _zstd_open(path, mode, **kw):
+    import zstandard
+
+    return zstandard.open(path, mode, **kw)
+
+
 def copy_records(source: str | Path, output: str | Path, *, drop: Collection[int] = ()) -> int:
-    """Copy a FASTA or CSV/TSV file (gzip stays gzip), or a Genomic Benchmarks class folder, leaving out
+    """Copy a FASTA or CSV/TSV file (gzip, bz2 and zstd stay so), or a Genomic Benchmarks class folder, leaving out
     the records whose 0-based index (in the order :func:`read_sequences` yields them) is in ``drop``.
 
     Kept records are copied as written: every column of a table row, a FASTA record's whole header
-    line and its sequence lines (lines end in LF; a UTF-8 BOM is dropped). Returns the number kept.
+    line and its sequence lines, with the source's line ending (CRLF or LF, as its first line ends) and its
+    UTF-8 BOM if it has one. Returns the number kept.
 
     >>> import tempfile, os
     >>> d = tempfile.mkdtemp()
@@ -211,16 +221,23 @@ def copy_records(source: str | Path, output: str | Path, *, drop: Collection[int
                 kept += 1
         return kept
     with open(source, "rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
+        kind = compression(fh.read(4))
+    with open_binary(source) as fh:
+        start = fh.read(1 << 16)
+    bom = "\ufeff" if start.startswith(codecs.BOM_UTF8) else ""
+    ending = re.search(rb"\r\n|\r|\n", start)
+    newline = ending.group().decode() if ending else "\n"  # as the first line ends
     lines = numbered_lines(source)
     if _is_fasta(source):
         groups = fasta_line_groups(lines)
     else:
         groups = table_line_groups(source, lines)
     kept = 0
-    with (gzip.open if gz else open)(output, "wt", encoding="utf-8", newline="") as fh:
+    opener = {"gzip": gzip.open, "bz2": bz2.open, "zstd": _zstd_open}.get(kind, open)  # compressed as it was
+    with opener(output, "wt", encoding="utf-8", newline="") as fh:
+        fh.write(bom)
         for index, group in groups:  # index -1: the header row, or blank lines before the first record
             if index not in drop:
-                fh.writelines(line + "\n" for line in group)
+                fh.writelines(line + newline for line in group)
                 kept += index >= 0
     return kept
