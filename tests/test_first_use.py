@@ -268,8 +268,12 @@ def test_dnalm_models_lists_presets_and_shipped_checkpoints():
 
     r = CliRunner().invoke(app, ["models", "--json"])
     assert r.exit_code == 0, r.output
-    names = [row["name"] for row in json.loads(r.output)]
+    rows = json.loads(r.output)
+    names = [row["name"] for row in rows]
     assert names == ["auto", *PRESETS, *shipped_models()] and "tiny-bpe" in names and "dnalm-mini" in names
+    for row in rows:  # every row says its size and settings (a shipped CNN once showed "? layers x ?")
+        assert "?" not in str(row["size"]) + str(row["learning_rate"]) + str(row["batch_size"]), row
+    assert next(row for row in rows if row["name"] == "dnalm-cnn")["size"].endswith(" M parameters")
 
 
 @pytest.mark.parametrize("preset", ["tiny", "pos-cnn", "mini"])

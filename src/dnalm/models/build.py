@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from pathlib import Path
 
 from dnalm.finetune.tasks import get_task
@@ -120,20 +121,35 @@ def model_catalogue() -> list[dict]:
                     f"held-out {m['bits_per_base']:.3f} bits/base (Markov({m.get('markov_order')}) "
                     f"{m.get('markov_bits_per_base', float('nan')):.3f})"
                 )
-        defaults = ref.finetune_defaults
+        # the recipe's own architecture fine-tunes with the recipe's settings, chosen from the data
+        defaults = ref.finetune_defaults or dict.fromkeys(("learning_rate", "batch_size"), "chosen")
+        layers = "num_hidden_layers" in config and "hidden_size" in config
         rows.append(
             {
                 "name": name,
                 "kind": "shipped pretrained",
                 "architecture": config.get("model_type", "?"),
                 "tokenizer": "single base" if config.get("vocab_size", 0) < 20 else "see folder",
-                "size": f"{config.get('num_hidden_layers', '?')} layers x {config.get('hidden_size', '?')}",
+                "size": f"{config['num_hidden_layers']} layers x {config['hidden_size']}"
+                if layers
+                else _parameter_count(Path(ref.path)),
                 "learning_rate": defaults.get("learning_rate", "?"),
                 "batch_size": defaults.get("batch_size", "?"),
                 "note": note,
             }
         )
     return rows
+
+
+def _parameter_count(folder: Path) -> str:
+    """``"1.23 M parameters"`` from the headers of a checkpoint's safetensors files (no weights are read)."""
+    from safetensors import safe_open
+
+    total = 0
+    for path in sorted(folder.glob("*.safetensors")):
+        with safe_open(str(path), "np") as weights:
+            total += sum(math.prod(weights.get_slice(name).get_shape()) for name in weights.keys())  # noqa: SIM118
+    return f"{total / 1e6:.2f} M parameters" if total else "?"
 
 
 def make_tokenizer(spec: ModelSpec, train_sequences):
