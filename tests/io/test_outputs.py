@@ -390,6 +390,20 @@ def test_a_file_dnalm_wrote_in_a_folder_and_the_user_edited_is_not_replaced_with
     assert (out / "train.csv").read_text() == "dnalm's train.csv\n"
 
 
+def test_a_file_dnalm_wrote_that_is_now_a_folder_is_refused_before_any_work(tmp_path):
+    """It made evaluate fail part-way (IsADirectoryError) after writing the other files; --overwrite does not remove
+    the user's folder either."""
+    out = tmp_path / "out"
+    _run(out, names=("metrics.json", "predictions.csv"))
+    (out / "metrics.json").unlink()
+    (out / "metrics.json").mkdir()
+    (out / "metrics.json" / "notes.txt").write_text("the user's")
+    for overwrite in (False, True):
+        with pytest.raises(OutputError, match=r"metrics.json was a file dnalm wrote and is now a folder"):
+            _run(out, names=("metrics.json", "predictions.csv"), overwrite=overwrite)
+    assert (out / "metrics.json" / "notes.txt").read_text() == "the user's"
+
+
 def test_a_refused_run_leaves_no_folders_it_made(tmp_path):
     for out in (Output(tmp_path / "a" / "b" / "result.tsv"), Output(tmp_path / "c" / "d" / "folder", "synth")):
         with pytest.raises(ValueError, match="the data is refused"), claim("test", outputs=[out]):

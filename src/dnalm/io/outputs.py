@@ -329,7 +329,13 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     )
     blocking = users - unknown - {n for n in users if n.endswith(".log") and _is_log(out / n)}  # + earlier logs
     written = marker.get("content") if isinstance(marker.get("content"), dict) else {}
-    edited = {n for n in listed if n in written and (out / n).is_file() and _content(out / n) != written[n]}
+    turned = sorted(n for n in listed if n in written and (out / n).is_dir() and not (out / n).is_symlink())
+    if turned:  # a file dnalm wrote is now a folder (the user's): never removed, and no file can go there
+        raise OutputError(
+            f"output folder {given}: {turned[0]} was a file dnalm wrote and is now a folder; dnalm writes a file "
+            "there: move the folder away, or choose another output folder"
+        )
+    edited = {n for n in listed if n in written and (out / n).exists() and _content(out / n) != written[n]}
     if edited and not overwrite:  # dnalm's file, changed since (the user's edit): not replaced without asking
         shown = ", ".join(sorted(edited)[:3]) + (" ..." if len(edited) > 3 else "")
         raise OutputError(f"output folder {given} holds files dnalm wrote that have changed since ({shown}); {how}")
