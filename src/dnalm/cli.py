@@ -231,7 +231,9 @@ def predict(
 @app.command()
 @cli_options(ScanSettings, overwrite=True)
 def scan(
-    model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
+    model: Annotated[
+        str, typer.Argument(help="Fine-tuned classifier folder (over two classes: name one with --target).")
+    ],
     genome: Annotated[Path, typer.Argument(help="Genome FASTA or FASTA.gz (any number of contigs).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the --target class's score.")] = Path(
         "scan.bedGraph"
@@ -249,7 +251,12 @@ def scan(
 @app.command()
 @cli_options(VariantSettings, overwrite=True)
 def variants(
-    model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder (or a masked LM: zero-shot).")],
+    model: Annotated[
+        str,
+        typer.Argument(
+            help="Fine-tuned classifier folder (over two classes: with --target), or a masked LM (zero-shot)."
+        ),
+    ],
     vcf: Annotated[Path, typer.Argument(help="VCF or VCF.gz (read with cyvcf2).")],
     genome: Annotated[Path, typer.Option(help="The reference genome FASTA(.gz) the VCF refers to.")],
     output: Annotated[
@@ -269,7 +276,9 @@ def variants(
 @app.command()
 @cli_options(InterpretSettings, overwrite=True)
 def interpret(
-    model: Annotated[str, typer.Argument(help="Fine-tuned two-class model folder.")],
+    model: Annotated[
+        str, typer.Argument(help="Fine-tuned classifier folder (over two classes: name one with --target).")
+    ],
     input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences to explain.")],
     output: OutDir = Path("dnalm-interpret"),
     overrides: dict | None = None,

@@ -259,7 +259,7 @@ def test_clear_errors(tata_model, tmp_path, monkeypatch):
     three, tok, _ = build_model("pos-cnn", num_labels=3, seed=0)
     three.save_pretrained(tmp_path / "three")
     tok.save_pretrained(tmp_path / "three")
-    with pytest.raises(ValueError, match="two-class classifier; this model has 3 labels"):
+    with pytest.raises(ValueError, match="this model has 3 classes .*: choose the one to score with --target"):
         interpret_file(str(tmp_path / "three"), tmp_path / "in.fa", tmp_path / "o", method="ig")
     monkeypatch.setitem(sys.modules, "captum.attr", None)
     with pytest.raises(ImportError, match="pip install captum"):

@@ -248,6 +248,39 @@ def test_interpret_target_explains_the_chosen_class(promoter_model, tmp_path):
     np.testing.assert_allclose(got["promoter"], -got["random"], atol=1e-4)
 
 
+def test_a_model_of_three_classes_scores_the_class_target_names(promoter_model, tmp_path):
+    """scan, variants and interpret refused every model of more than two classes; now --target names the class,
+    scored by its probability and its log-odds against the other classes together (without it: refused)."""
+    import torch
+
+    from dnalm.interpret.attributions import _log_odds_module, _lookup_mode
+    from dnalm.models.build import build_model, load_model
+
+    labels = {0: "enhancer", 1: "promoter", 2: "random"}
+    model, tok, _ = build_model("pos-cnn", num_labels=3, id2label=labels, seed=0)
+    model.config.dnalm_train_max_tokens = 42
+    model.save_pretrained(tmp_path / "three")
+    tok.save_pretrained(tmp_path / "three")
+    scan = ["scan", str(tmp_path / "three"), str(promoter_model / "g.fa"), "-o", str(tmp_path / "s.bedGraph")]
+    result = CliRunner().invoke(app, scan)
+    assert result.exit_code == 2 and "3 classes (enhancer, promoter, random): choose the one" in result.output
+    total = 0
+    for label in labels.values():
+        scan[-1] = str(tmp_path / f"{label}.bedGraph")
+        assert CliRunner().invoke(app, [*scan, "--target", label]).exit_code == 0
+        track, values = _bedgraph(tmp_path / f"{label}.bedGraph")
+        assert f'name="P({label})"' in track and len(values) > 5
+        total = total + values
+    np.testing.assert_allclose(total, 1.0, atol=1e-4)  # the three classes' probabilities, window by window
+    genome = (promoter_model / "g.fa").read_text().split()[1]
+    model, tok = load_model(tmp_path / "three")
+    ids = tok([genome[:42]], return_tensors="pt")
+    with torch.no_grad(), _lookup_mode(ids["input_ids"]) as lookup:
+        p = torch.softmax(model(**ids).logits, -1)[0, 1]
+        odds = _log_odds_module(model, 1)(lookup.output, ids["input_ids"], ids["attention_mask"])
+    assert odds.item() == pytest.approx(torch.log(p / (1 - p)).item(), abs=1e-4)  # promoter against the others
+
+
 def test_a_weight_of_another_shape_is_named_not_pointed_at_a_hidden_report(dnabert_checkpoint, tmp_path):
     import shutil
 

@@ -1,4 +1,4 @@
-"""Which class of a two-class model ``scan``, ``variants`` and ``interpret`` score (``--target``), and how
+"""Which class of a classifier ``scan``, ``variants`` and ``interpret`` score (``--target``), and how
 their outputs name it."""
 
 from __future__ import annotations
@@ -14,26 +14,33 @@ POSITIVE_NAMES = ("1", "true", "positive", "pos", "yes")
 
 
 def target_class(model, target: str | None = None) -> tuple[int, str]:
-    """The class of a two-class model that ``scan``, ``variants`` and ``interpret`` score: ``(index, label)``.
+    """The class of a classifier that ``scan``, ``variants`` and ``interpret`` score: ``(index, label)``.
+    They score its probability, and its log-odds against the other classes together.
 
-    ``target`` names it (a label of the model, e.g. ``promoter``). Without it, the default rule: the
-    label called 1, true, positive, pos or yes (any case), else the model's second label
-    (``id2label[1]``; ``finetune`` numbers names in sorted order, so of ``promoter``/``random`` the
-    default is ``random``), and a warning says so. An unknown ``target`` is an error listing the labels.
+    ``target`` names it (a label of the model, e.g. ``promoter``); a model of more than two classes needs it.
+    Without it, a two-class model's default rule: the label called 1, true, positive, pos or yes (any case),
+    else the model's second label (``id2label[1]``; ``finetune`` numbers names in sorted order, so of
+    ``promoter``/``random`` the default is ``random``), and a warning says so. An unknown ``target`` is an
+    error listing the labels.
     """
     from dnalm.finetune.tasks import task_of
 
     names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
     task = task_of(model)
-    if not task.exclusive or task.per_base or len(names) != 2:
+    if not task.exclusive or task.per_base or len(names) < 2:
         raise ValueError(
-            f"scan, variants and interpret score one class of a two-class classifier; this model has "
-            f"{len(names)} labels ({task.name})"
+            f"scan, variants and interpret score one class of a classifier of whole sequences; this model has "
+            f"{len(names)} label{'s' * (len(names) != 1)} ({task.name})"
         )
     if target is not None:
         if str(target) not in names:
             raise ValueError(f"--target {target!r} is not a class of this model; its labels: {', '.join(names)}")
         return names.index(str(target)), str(target)
+    if len(names) > 2:
+        raise ValueError(
+            f"this model has {len(names)} classes ({', '.join(names)}): choose the one to score with --target "
+            "(its probability, and its log-odds against the others together)"
+        )
     for i, name in enumerate(names):
         if name.lower() in POSITIVE_NAMES:
             return i, name

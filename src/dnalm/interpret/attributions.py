@@ -362,7 +362,8 @@ def _log_odds_module(run, positive: int):
         def forward(self, vectors, input_ids, attention_mask):
             with _lookup_mode(input_ids, replace=vectors):
                 logits = self.run(input_ids=input_ids, attention_mask=attention_mask).logits.float()
-            return logits[:, positive] - logits[:, 1 - positive]
+            others = torch.cat([logits[:, :positive], logits[:, positive + 1 :]], dim=1)
+            return logits[:, positive] - torch.logsumexp(others, dim=1)  # two classes: the other's logit, exactly
 
     return LogOdds()
 
