@@ -9,6 +9,7 @@ logomaker for logos) is imported only when a figure is drawn.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -247,7 +248,11 @@ def plot_logo(
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(min(24, width_per_base * len(matrix) + 1.5), 2.2))
-    logomaker.Logo(pd.DataFrame(np.asarray(matrix), columns=list("ACGT")), ax=ax, color_scheme="classic")
+    with warnings.catch_warnings():  # a record with no readable base (all N) has nothing to draw: an empty logo
+        warnings.filterwarnings("ignore", "Attempting to set identical low and high ylims", UserWarning)
+        logomaker.Logo(pd.DataFrame(np.asarray(matrix), columns=list("ACGT")), ax=ax, color_scheme="classic")
+    if not np.any(np.asarray(matrix)):
+        ax.set_ylim(-1, 1)
     if highlight is not None:
         ax.axvspan(highlight[0] - 0.5, highlight[1] - 0.5, color="0.9", zorder=-1)
     ax.set_title(title, fontsize=8 if highlight is not None else 9)

@@ -14,8 +14,10 @@ from dnalm.apply.predict import informative_bases, predict_per_base, shared_scor
 from dnalm.finetune.data import LabelSpace, load_splits
 from dnalm.finetune.tasks import Task, task_of
 from dnalm.io import read_labeled_fasta, read_sequences
+from dnalm.io.datasets import class_files
 from dnalm.io.files import atomic_open, check_output_file, write_json
 from dnalm.io.outputs import Output, claims
+from dnalm.io.regions import region_files
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_confusion_matrix
 from dnalm.runtime import distributed
@@ -35,7 +37,7 @@ log = logging.getLogger(__name__)
 @claims(
     "evaluate",
     lambda a: {
-        "inputs": [a["model_path"], a["data"], *(a["classes"] or {}).values()],
+        "inputs": [a["model_path"], a["data"], *class_files(a["classes"])],
         "outputs": [Output(a["output"], "evaluation")],
         "overwrite": a["overwrite"],
     },
@@ -258,7 +260,13 @@ def _first_pass(records, short, input_path) -> tuple[int, bool, bool]:
     return n, labelled, described
 
 
-@claims("predict", lambda a: {"inputs": [a["model_path"], a["input_path"]], "outputs": [Output(a["output"])]})
+@claims(
+    "predict",
+    lambda a: {
+        "inputs": [a["model_path"], a["input_path"], *region_files(a["regions"])],
+        "outputs": [Output(a["output"])],
+    },
+)
 def predict_file(
     model_path: str | ModelRef,
     input_path: str | Path,

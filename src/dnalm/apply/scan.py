@@ -42,6 +42,7 @@ from dnalm.apply.tracks import BigWigWriter, PeakWriter, intervals
 from dnalm.io import FastaBlock, read_fasta_blocks
 from dnalm.io.files import atomic_open, check_output_file
 from dnalm.io.outputs import Output, claims
+from dnalm.io.regions import region_files
 from dnalm.models.ref import ModelRef
 from dnalm.runtime.progress import Progress
 
@@ -116,7 +117,7 @@ def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarra
 @claims(
     "scan",
     lambda a: {
-        "inputs": [a["model_path"], a["genome"]],
+        "inputs": [a["model_path"], a["genome"], *region_files(a["regions"])],
         "outputs": [Output(a[k]) for k in ("output", "peaks", "bigwig") if a[k] is not None],
     },
     resolve=("output", "peaks", "bigwig"),

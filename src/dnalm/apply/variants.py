@@ -69,11 +69,13 @@ def _reader(vcf: Path):
         from cyvcf2 import VCF
     except ImportError:
         raise ImportError("reading VCF needs cyvcf2: pip install 'dnalm[genomics]' (or pip install cyvcf2)") from None
+    check_records(vcf)  # first: htslib's own errors on a bad header or record are raw text
     try:
         reader = VCF(str(vcf))
     except OSError as err:
         raise ValueError(f"{vcf}: not a readable VCF ({err})") from None
-    check_records(vcf)
+    except Exception as err:  # cyvcf2's bare Exception: a header htslib cannot parse
+        raise ValueError(f"{vcf}: not a readable VCF header ({err})") from None
     return reader
 
 
@@ -119,11 +121,27 @@ def check_records(vcf: Path) -> None:
     eight tab-separated columns, a position that is not a whole number of at least 1, or no reference allele.
     htslib reports those on stderr and, for a contig the header does not declare, hands back a record whose
     fields crash the process (a segmentation fault) when read; so they are checked here, before it reads them."""
-    n = 0
+    try:
+        _check_lines(vcf)
+    except (EOFError, OSError) as err:  # gzip's own errors (truncated, corrupt) are OSError or EOFError
+        raise ValueError(f"{vcf}: truncated or corrupt compressed data ({err}); is the file complete?") from None
+
+
+def _check_lines(vcf: Path) -> None:
+    n, columns = 0, None
     with _text_lines(vcf) as fh:
         for line_no, line in enumerate(fh, start=1):
+            if line.startswith("#CHROM"):  # htslib's own error for a bad one is raw text and an exit of 1
+                columns = line.rstrip("\r\n").split("\t")
+                if len(columns) < 8:
+                    raise ValueError(
+                        f"{vcf}:{line_no}: the #CHROM header line needs 8 tab-separated columns (CHROM POS ID REF "
+                        f"ALT QUAL FILTER INFO); got {len(columns)}"
+                    )
             if line.startswith("#") or not line.strip():
                 continue
+            if columns is None:
+                raise ValueError(f"{vcf}:{line_no}: no #CHROM header line before the first record")
             n += 1
             fields = line.rstrip("\r\n").split("\t")
             problem = None
@@ -131,6 +149,8 @@ def check_records(vcf: Path) -> None:
                 problem = f"{len(fields)} tab-separated columns, a VCF record has at least 8"
             elif not fields[1].isdigit() or int(fields[1]) < 1:
                 problem = f"position {fields[1]!r} is not a whole number of at least 1"
+            elif int(fields[1]) >= 2**31 - 1:  # htslib keeps positions in 32 bits: it would wrap it to another
+                problem = f"position {fields[1]} is beyond what a VCF position holds (2^31 - 2)"
             elif not fields[3]:
                 problem = "no reference allele"
             if problem:

@@ -34,9 +34,22 @@ def read_labeled_fasta(classes: dict[str, str | Path], data: str | Path | None =
         yield from read_fasta(path, label=label)
 
 
+def class_files(classes) -> list:
+    """The files of ``classes`` (label -> FASTA, or None); any other kind of value is one line."""
+    from collections.abc import Mapping
+
+    if classes is None:
+        return []
+    if not isinstance(classes, Mapping):
+        raise TypeError(
+            f"classes must map each label to its FASTA file, e.g. {{'promoter': 'p.fa'}}; got {type(classes).__name__}"
+        )
+    return list(classes.values())
+
+
 def check_sources(data: str | Path | None, classes: dict[str, str | Path] | None) -> None:
     """DATA or ``--class`` pairs, not both (DATA was ignored); each file there, none named for two classes."""
-    if not classes:
+    if not class_files(classes):
         return
     if data is not None:
         raise ValueError(f"give DATA ({data}) or --class LABEL=FASTA pairs, not both")
@@ -162,8 +175,12 @@ def read_sequences(
             raise DataFormatError(
                 path,
                 None,
-                f"{what} (--split on the command line): this folder has "
-                f"{', '.join(sorted(splits)) or 'no train/dev/test files'}",
+                f"{what}: this folder has {', '.join(sorted(splits)) or 'no train/dev/test files'}"
+                + (
+                    f" (give one split's file, e.g. {splits.get('test') or splits[sorted(splits)[-1]]}; evaluate takes --split)"
+                    if splits
+                    else ""
+                ),
             )
         path = splits[split]
         if path.is_dir():
@@ -181,8 +198,12 @@ def _is_fasta(path: Path) -> bool:
         return True
     if name.endswith((".csv", ".tsv")):
         return False
-    for _, line in numbered_lines(path):  # sniff: first non-empty line
+    for lineno, line in numbered_lines(path):  # sniff: first non-empty line
         if line.strip():
+            if line.startswith("@") and name.endswith((".fq", ".fastq")):
+                raise DataFormatError(
+                    path, lineno, "FASTQ: dnalm reads FASTA or CSV/TSV; convert it first (e.g. `seqtk seq -a`)"
+                )
             return line.lstrip().startswith(">")
     raise DataFormatError(path, None, "empty file")
 

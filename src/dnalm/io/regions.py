@@ -20,7 +20,7 @@ from pathlib import Path
 
 from dnalm.io.base import DataFormatError, compression, numbered_lines
 
-__all__ = ["IndexedGenome", "Region", "parse_regions"]
+__all__ = ["IndexedGenome", "Region", "parse_regions", "region_files"]
 
 log = logging.getLogger(__name__)
 _SPEC = re.compile(r"^(?P<contig>[^:\s]+):(?P<start>[\d,]+)-(?P<end>[\d,]+)$")
@@ -61,6 +61,11 @@ def parse_regions(specs: list[str]) -> list[Region]:
         else:
             raise FileNotFoundError(f"--regions {spec!r}: neither a BED file nor chr:start-end")
     return out
+
+
+def region_files(specs: list[str] | None) -> list[str]:
+    """The BED files among ``--regions`` values: inputs of the command, never to be written over."""
+    return [spec for spec in specs or () if Path(spec).is_file()]
 
 
 def _read_bed(path: Path) -> list[Region]:
@@ -110,6 +115,11 @@ class IndexedGenome:
         try:
             self.fasta = pyfaidx.Fasta(str(self.path), sequence_always_upper=True, rebuild=False, **names)
         except pyfaidx.UnsupportedCompressionFormat as err:
+            if kind is None:  # pyfaidx goes by the name: a plain file named .gz
+                raise ValueError(
+                    f"{self.path}: named .gz but not compressed; rename it without .gz (or bgzip it) to read it by "
+                    "region"
+                ) from None
             raise ValueError(f"{self.path}: {err}") from None
         except (pyfaidx.FastaIndexingError, ValueError) as err:
             raise ValueError(f"{self.path}: cannot index this FASTA ({err})") from None
@@ -134,10 +144,19 @@ class IndexedGenome:
                 )
 
     def fetch(self, region: Region) -> str:
-        """The region's bases, normalised as every reader's are."""
-        from dnalm.io.sequence import normalize
+        """The region's bases, normalised as every reader's are; a character that is no base is named by the
+        genome, the contig and its position there."""
+        from dnalm.io.sequence import SequenceError, normalize
 
-        return normalize(str(self.fasta[region.contig][region.start : region.end]))
+        try:
+            return normalize(str(self.fasta[region.contig][region.start : region.end]))
+        except SequenceError as err:
+            at = f"position {region.start + err.position:,}" if err.position is not None else "a position"
+            raise DataFormatError(
+                self.path,
+                None,
+                f"record {region.contig!r}, {at} (region {region.name}): {err.char!r} is not a nucleotide code",
+            ) from None
 
 
 def _index_names(path: Path, kind: str | None) -> dict:
@@ -151,9 +170,14 @@ def _index_names(path: Path, kind: str | None) -> dict:
     def fresh(p: Path) -> bool:
         return p.is_file() and p.stat().st_mtime_ns >= fasta_time
 
-    if fresh(fai) and (kind != "bgzip" or fresh(gzi)):
+    wrong = None if kind == "bgzip" or not fresh(fai) else _index_mismatch(fai, path)
+    if fresh(fai) and (kind != "bgzip" or fresh(gzi)) and wrong is None:
         return {}
-    if fai.is_file():
+    if wrong is not None:  # a copied or restored index, newer than the FASTA but made for another file
+        log.warning(
+            "%s does not describe %s (%s): not read (it gives the wrong bases); indexing again", fai, path, wrong
+        )
+    elif fai.is_file():
         log.warning("%s is older than %s: not read (a stale index gives the wrong bases); indexing again", fai, path)
     st = path.stat()
     key = hashlib.sha1(f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:16]
@@ -166,6 +190,38 @@ def _index_names(path: Path, kind: str | None) -> dict:
     if not index.is_file():
         log.info("%s has no up-to-date .fai index beside it: indexing it into %s (once)", path, cache)
     return {"indexname": str(index), "gzi_indexname": str(cache / f"{path.name}.{key}.gzi")}
+
+
+def _index_mismatch(fai: Path, path: Path) -> str | None:
+    """Why a plain FASTA's ``.fai`` does not describe it (None when every record's header, first and last base and
+    line ends fall where the index says): a few bytes read per record, not the sequence."""
+    size = path.stat().st_size
+    try:
+        rows = [line.split("\t") for line in fai.read_text(encoding="utf-8").splitlines() if line.strip()]
+        with open(path, "rb") as fh:
+            for row in rows:
+                name, (length, offset, bases, width) = row[0], (int(x) for x in row[1:5])
+                last = offset + (length - 1) // bases * width + (length - 1) % bases
+                fh.seek(max(0, offset - 4096))
+                before = fh.read(offset - max(0, offset - 4096))
+                header = before[before.rstrip(b"\r\n").rfind(b"\n") + 1 :].split()
+                if not header or header[0] != b">" + name.encode():
+                    return f"record {name}: no header line ends where its bases start"
+                if last >= size:
+                    return f"record {name}: {length:,} bases would run past the end of the file"
+                if length > bases:  # the first line ends where the index says
+                    fh.seek(offset + bases)
+                    if fh.read(1) not in (b"\n", b"\r"):
+                        return f"record {name}: its lines are not {bases} bases long"
+                fh.seek(last)
+                tail = fh.read(width - bases + 1)
+                if tail[:1] in (b"", b"\n", b"\r", b">") or (
+                    (length - 1) % bases == bases - 1 and tail[1:] and tail[1:2] not in (b"\n", b"\r")
+                ):
+                    return f"record {name}: its lines are not {bases} bases long"
+    except (OSError, ValueError, IndexError, UnicodeDecodeError):
+        return "not a readable index"
+    return None
 
 
 def _gzip_kind(path: Path) -> str | None:

@@ -233,8 +233,11 @@ def write_embeddings(vectors: np.ndarray, ids: list[str], path: str | Path) -> N
     if path.suffix == ".npy":
         with atomic_open(path, "wb") as fh:
             np.save(fh, vectors)
+        broken = sum(1 for i in ids if "\n" in i or "\r" in i)
+        if broken:  # a line break inside an id would pair every later id with the wrong row
+            log.warning("%d ids hold a line break: written with it as \\n (one id a line)", broken)
         with atomic_open(path.with_suffix(".ids.txt")) as fh:
-            fh.write("\n".join(ids) + "\n")
+            fh.write("".join(i.replace("\r", "\\r").replace("\n", "\\n") + "\n" for i in ids))
     else:
         import pyarrow as pa
         import pyarrow.parquet as pq

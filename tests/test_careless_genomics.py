@@ -1,0 +1,172 @@
+"""Faults of genomics inputs that a careless or hostile user found (the third probe sweep): a region file written
+over, an index of another file trusted, raw htslib and pyfaidx text, a position wrapped, advice naming an option
+a command does not have."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from dnalm.cli import app
+
+
+def _wrap(seq: str, width: int) -> str:
+    return "\n".join(seq[i : i + width] for i in range(0, len(seq), width))
+
+
+@pytest.fixture(scope="module")
+def genome(tmp_path_factory):
+    """An untrained two-class pos-cnn (42-base windows) and a genome of two contigs, 60 bases a line."""
+    from dnalm.models.build import build_model
+
+    root = tmp_path_factory.mktemp("genome")
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.config.dnalm_train_max_tokens = 42
+    model.save_pretrained(root / "m")
+    tok.save_pretrained(root / "m")
+    rng = np.random.default_rng(4)
+    contigs = {"chr1": "".join(rng.choice(list("ACGT"), 500)), "chr2": "".join(rng.choice(list("ACGT"), 300))}
+    (root / "g.fa").write_text("".join(f">{name}\n{_wrap(seq, 60)}\n" for name, seq in contigs.items()))
+    return root, contigs
+
+
+def _run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_a_regions_file_is_an_input_never_written_over(genome, tmp_path):
+    root, _ = genome
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t10\t100\n")
+    before = hashlib.sha256(bed.read_bytes()).hexdigest()
+    for args in (
+        ["scan", root / "m", root / "g.fa", "--regions", bed, "-o", bed],
+        ["scan", root / "m", root / "g.fa", "--regions", bed, "-o", tmp_path / "s.bg", "--peaks", bed],
+        ["predict", root / "m", root / "g.fa", "--regions", bed, "-o", bed],
+    ):
+        result = _run(*args, "--overwrite")
+        assert result.exit_code == 2 and f"output {bed} is the input {bed}" in result.output, result.output
+    assert hashlib.sha256(bed.read_bytes()).hexdigest() == before
+
+
+def test_an_index_beside_the_genome_made_for_another_file_is_not_read(genome, tmp_path):
+    """A .fai newer than the FASTA but made for its 60-column twin: the regions came back shifted and short."""
+    import os
+
+    root, contigs = genome
+    right = _run(
+        "predict",
+        root / "m",
+        root / "g.fa",
+        "--regions",
+        "chr1:101-160",
+        "--regions",
+        "chr2:1-60",
+        "-o",
+        tmp_path / "right.tsv",
+    )
+    assert right.exit_code == 0, right.output
+    rewrapped = tmp_path / "g50.fa"
+    rewrapped.write_text("".join(f">{name}\n{_wrap(seq, 50)}\n" for name, seq in contigs.items()))
+    sixty = tmp_path / "g.fa"
+    sixty.write_text((root / "g.fa").read_text())
+    from dnalm.io.regions import IndexedGenome
+
+    IndexedGenome(sixty)  # an index for the 60-column file (in the cache); write one beside the twin, newer
+    (tmp_path / "g50.fa.fai").write_text(
+        "chr1\t500\t6\t60\t61\nchr2\t300\t521\t60\t61\n"  # offsets and lines of the 60-column layout
+    )
+    os.utime(tmp_path / "g50.fa.fai", (rewrapped.stat().st_mtime + 10,) * 2)
+    result = _run(
+        "predict",
+        root / "m",
+        rewrapped,
+        "--regions",
+        "chr1:101-160",
+        "--regions",
+        "chr2:1-60",
+        "-o",
+        tmp_path / "twin.tsv",
+    )
+    assert result.exit_code == 0, result.output
+    assert "g50.fa.fai does not describe" in result.output and "not read" in result.output
+    assert (tmp_path / "twin.tsv").read_text() == (tmp_path / "right.tsv").read_text()
+    assert (tmp_path / "g50.fa.fai").read_text().startswith("chr1\t500\t6\t60")  # the user's file stays
+
+
+def test_a_bad_base_read_by_region_is_named_by_file_contig_and_position(genome, tmp_path):
+    root, contigs = genome
+    bad = contigs["chr2"][:20] + "-" + contigs["chr2"][21:]
+    (tmp_path / "g.fa").write_text(f">chr1\n{_wrap(contigs['chr1'], 60)}\n>chr2\n{_wrap(bad, 60)}\n")
+    for command in ("predict", "scan"):
+        result = _run(command, root / "m", tmp_path / "g.fa", "--regions", "chr2:11-70", "-o", tmp_path / "o")
+        assert result.exit_code == 2
+        assert "g.fa: record 'chr2', position 21 (region chr2:11-70): '-' is not a nucleotide code" in result.output
+
+
+def test_a_plain_fasta_named_gz_read_by_region_is_said_so(genome, tmp_path):
+    root, _ = genome
+    (tmp_path / "plain.fa.gz").write_text((root / "g.fa").read_text())
+    result = _run("predict", root / "m", tmp_path / "plain.fa.gz", "--regions", "chr1:1-60", "-o", tmp_path / "p")
+    assert result.exit_code == 2 and "named .gz but not compressed" in result.output
+    assert "BGZF" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("header", "record", "message"),
+    [
+        (
+            "#CHROM POS ID REF ALT QUAL FILTER INFO",
+            "chr1\t100\tx\t{ref}\tN\t.\t.\t.",
+            r"v.vcf:2: the #CHROM header line "
+            r"needs 8 tab-separated columns \(CHROM POS ID REF ALT QUAL FILTER INFO\); got 1",
+        ),
+        ("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER", "chr1\t100\tx\t{ref}\tN\t.\t.", "got 7"),
+        (
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+            "chr1\t99999999999\tx\tA\tC\t.\t.\t.",
+            r"v.vcf:3: VCF record 1: position 99999999999 is beyond what a VCF position holds",
+        ),  # was wrapped
+    ],
+)
+def test_a_vcf_htslib_cannot_read_is_one_line_naming_the_file(genome, tmp_path, header, record, message):
+    pytest.importorskip("cyvcf2")
+    root, contigs = genome
+    (tmp_path / "v.vcf").write_text(f"##fileformat=VCFv4.2\n{header}\n{record.format(ref=contigs['chr1'][99])}\n")
+    result = _run("variants", root / "m", tmp_path / "v.vcf", "--genome", root / "g.fa", "-o", tmp_path / "v.tsv")
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1 and re.search(message, result.output), result.output
+
+
+def test_a_truncated_vcf_gz_is_said_so(genome, tmp_path):
+    pytest.importorskip("cyvcf2")
+    root, contigs = genome
+    text = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    text += "".join(f"chr1\t{p}\tv{p}\t{contigs['chr1'][p - 1]}\tN\t.\t.\t.\n" for p in range(100, 400))
+    data = gzip.compress(text.encode())
+    (tmp_path / "v.vcf.gz").write_bytes(data[: len(data) // 2])
+    result = _run("variants", root / "m", tmp_path / "v.vcf.gz", "--genome", root / "g.fa", "-o", tmp_path / "v.tsv")
+    assert result.exit_code == 2 and "v.vcf.gz: truncated or corrupt compressed data" in result.output
+
+
+def test_a_split_folder_given_where_one_file_is_read_says_what_to_give(genome, tmp_path):
+    root, contigs = genome
+    folder = tmp_path / "splits"
+    folder.mkdir()
+    for split in ("train", "test"):
+        (folder / f"{split}.csv").write_text(f"sequence,label\n{contigs['chr1'][:60]},1\n")
+    result = _run("predict", root / "m", folder, "-o", tmp_path / "p.tsv")
+    assert result.exit_code == 2 and f"give one split's file, e.g. {folder / 'test.csv'}" in result.output
+    assert "--split on the command line" not in result.output
+
+
+def test_a_fastq_file_is_named_as_such(genome, tmp_path):
+    root, _ = genome
+    (tmp_path / "r.fq").write_text("@r1\nACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTAC\n+\n" + "I" * 46 + "\n")
+    result = _run("predict", root / "m", tmp_path / "r.fq", "-o", tmp_path / "p.tsv")
+    assert result.exit_code == 2 and "r.fq:1: FASTQ: dnalm reads FASTA or CSV/TSV" in result.output
