@@ -33,7 +33,7 @@ from dnalm.io import Record, copy_records, find_splits, read_sequences
 from dnalm.io.files import atomic_open
 from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import CODE_LUT, reverse_complement
-from dnalm.settings import check_fields, setting
+from dnalm.settings import check_fields, checked, setting
 
 __all__ = [
     "AuditSettings",
@@ -226,6 +226,7 @@ def audit_dataset(
 ) -> dict:
     """Audit a split folder (train/dev/test files, as ``dnalm finetune`` reads them; ``columns``: the
     ``sequence_column``/``label_column`` of its tables)."""
+    checked(AuditSettings, min_shared=min_shared, max_ids=max_ids)  # the bounds the CLI has, for the Python API
     result = audit_splits(
         _read(data, columns), min_shared=min_shared, max_ids=max_ids, tokenizer=tokenizer, max_length=max_length
     )
@@ -279,6 +280,7 @@ def write_deduplicated(
     dev and test files are copied byte for byte; ``removed.tsv`` lists every removed training row
     and why. Returns counts.
     """
+    checked(AuditSettings, min_shared=min_shared)
     bad = set(kinds) - {"exact", "rc", "near"}
     if bad:
         raise ValueError(f"unknown duplicate kinds {sorted(bad)}; choose from exact, rc, near")

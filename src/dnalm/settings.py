@@ -38,6 +38,7 @@ from typing import Annotated, Any
 
 __all__ = [
     "check_fields",
+    "check_flag",
     "checked",
     "cli_options",
     "load_yaml",
@@ -132,6 +133,15 @@ def _check_type(obj, f: dataclasses.Field, value, where: str):
     shown = [a for a in accepted if a is not type(None) and not (a is int and float in accepted)]
     want = " or ".join(wanted.get(a, a.__name__) for a in shown)
     raise ValueError(f"{where} must be {want}; got {value!r}")
+
+
+def check_flag(value, name: str, *, optional: bool = False) -> bool | None:
+    """``value`` as a true-or-false argument of the Python API: a bool (a numpy bool too), or None where
+    ``optional``; the string ``"no"`` or a number is one line naming ``name``, never taken by its truthiness."""
+    value = _plain_number(value)
+    if isinstance(value, bool) or (optional and value is None):
+        return value
+    raise ValueError(f"{name} must be True or False{' (or None)' if optional else ''}; got {value!r}")
 
 
 def _plain_number(value):
@@ -279,6 +289,8 @@ def _yaml_loader():
         def construct_mapping(self, node, deep=False):  # a key written twice is refused: YAML would keep the last
             seen = set()
             for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":  # ``<<: *defaults``: merged (explicit keys win) below
+                    continue
                 key = self.construct_object(key_node, deep=True)
                 if not isinstance(key, typing.Hashable):  # a list as a key: SafeLoader's own error names it
                     break
@@ -335,14 +347,18 @@ def naming_the_file(path: str | Path | None, from_file: dict, given: dict):
         raise ValueError(f"{err} [{path}]") from None
 
 
-def parse_duration(text: str | float | int | None, name: str = "time budget") -> float | None:
-    """Seconds from ``90``, ``"90s"``, ``"10m"``, ``"1.5h"`` or ``"1h30m"``; None stays None.
+def parse_duration(text: str | float | int | None, name: str = "time_budget") -> float | None:
+    """Seconds from ``90``, ``"90s"``, ``"10m"``, ``"1.5h"`` or ``"1h30m"``; None stays None. A bool (YAML's
+    ``yes``/``no``) is no duration: refused, not read as 1 or 0 seconds.
 
     >>> parse_duration("10m"), parse_duration("1h30m"), parse_duration(45), parse_duration("2.5s")
     (600.0, 5400.0, 45.0, 2.5)
     """
+    text = _plain_number(text)
     if text is None:
         return None
+    if isinstance(text, bool) or not isinstance(text, int | float | str):
+        raise ValueError(f"{name} must be a duration such as 90s, 10m, 1h or 1h30m (or seconds); got {text!r}")
     if isinstance(text, int | float):
         value = float(text)
     else:

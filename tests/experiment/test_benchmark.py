@@ -129,16 +129,16 @@ def test_config_errors_are_caught_before_any_training(tata_dir, tmp_path):
     ):
         with pytest.raises(ValueError, match=rf"search.space.learning_rate: {problem}"):
             SearchConfig.from_dict({"method": "optuna", "n_trials": 2, "space": {"learning_rate": space}})
-    repeated = _config(tmp_path, tmp_path, seeds=[0, 1, 0])  # said as such, not as two runs sharing a folder
+    repeated = _config(tmp_path, tata_dir, seeds=[0, 1, 0])  # said as such, not as two runs sharing a folder
     with pytest.raises(
         ValueError, match=r"bench.yaml: seeds must be a non-empty list without repeats; got \[0, 1, 0\]"
     ):
         BenchmarkConfig.load(repeated)
     # a selection metric the task does not compute: refused as the file loads (it used to fail at the first training)
-    unknown = _config(tmp_path, tmp_path, finetune={**FAST, "metric_for_best_model": "auc"})
+    unknown = _config(tmp_path, tata_dir, finetune={**FAST, "metric_for_best_model": "auc"})
     with pytest.raises(ValueError, match=r"bench.yaml: model 'cnn-gb': metric_for_best_model 'auc' is not a valid"):
         BenchmarkConfig.load(unknown)
-    unknown = _config(tmp_path, tmp_path, search={"space": {"learning_rate": [1e-3]}, "metric": "pearson"})
+    unknown = _config(tmp_path, tata_dir, search={"space": {"learning_rate": [1e-3]}, "metric": "pearson"})
     with pytest.raises(ValueError, match=r"bench.yaml: model 'cnn-gb': metric_for_best_model 'pearson' is not"):
         BenchmarkConfig.load(unknown)
     missing = _config(tmp_path, tmp_path / "no-such-folder")  # named by its key, before any run trains

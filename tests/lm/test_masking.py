@@ -103,7 +103,7 @@ def test_schedule_and_bad_arguments():
     assert collate.mlm_probability == 0.20
     with pytest.raises(ValueError, match="overlapping k-mer tokenizer"):
         KmerMaskingCollator(BaseTokenizer())
-    with pytest.raises(ValueError, match="sorted"):
+    with pytest.raises(ValueError, match="starting at 0"):
         MaskingSchedule(collate, [(0.5, 0.2)])
     with pytest.raises(ValueError, match="needs at least one tokenized example"):
         collate([])

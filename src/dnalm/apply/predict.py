@@ -17,6 +17,7 @@ import numpy as np
 
 from dnalm.finetune.tasks import task_of
 from dnalm.io.sequence import normalize, reverse_complement
+from dnalm.settings import check_flag
 
 __all__ = [
     "inference",
@@ -169,15 +170,9 @@ def stream_windows(
     """
     import torch
 
-    check_batch_size(batch_size)
-    max_tokens, size = window_size(model, tokenizer, max_tokens)
-    stride = max(size // 2, 1) if stride is None else stride
-    if not 1 <= stride <= size:  # a stride longer than the window would leave bases between windows unscored
-        raise ValueError(
-            f"stride (--stride) must be between 1 and the window ({size} bases), or bases between windows go "
-            f"unscored; got {stride}"
-        )
-    max_windows = max_windows or 32 * batch_size
+    max_tokens, size, stride, max_windows = _engine_plan(model, tokenizer, batch_size, max_tokens, stride, max_windows)
+    reverse_complement_average = check_flag(reverse_complement_average, "reverse_complement_average")
+    _check_device(device)
     pending: deque = deque()  # [starts, outputs, n_missing] per sequence not yet yielded
     queue: list[tuple[list, int, str]] = []
 
@@ -245,11 +240,48 @@ def _bases(raw, i: int) -> str:
 
 
 def _not_one_string(sequences) -> None:
-    """A bare string would be scored letter by letter, one 'sequence' per base."""
+    """A bare string would be scored letter by letter, one 'sequence' per base; a set in no fixed order."""
     if isinstance(sequences, str | bytes):
         raise TypeError(f"give a list of sequences, e.g. [{str(sequences)[:20]!r}], not one string")
     if sequences is None:
         raise TypeError("give a list of sequences; got None")
+    if isinstance(sequences, set | frozenset | dict):
+        raise TypeError(f"give the sequences in an order (a list); a {type(sequences).__name__} has none")
+
+
+def _engine_plan(model, tokenizer, batch_size, max_tokens, stride, max_windows) -> tuple[int, int, int, int]:
+    """The engine's arguments checked, one line naming each: ``(max_tokens, window, stride, max_windows)``."""
+    if not callable(model) or not hasattr(model, "config"):
+        raise TypeError(
+            f"model must be a loaded model, e.g. dnalm.models.build.load_model(folder)[0]; got {type(model).__name__}"
+        )
+    check_batch_size(batch_size)
+    max_tokens, size = window_size(model, tokenizer, max_tokens)
+    stride = max(size // 2, 1) if stride is None else stride
+    if isinstance(stride, bool) or not isinstance(stride, int) or not 1 <= stride <= size:
+        raise ValueError(  # a stride longer than the window would leave bases between windows unscored
+            f"stride (--stride) must be a whole number between 1 and the window ({size} bases), or bases between "
+            f"windows go unscored; got {stride!r}"
+        )
+    if max_windows is not None and (
+        isinstance(max_windows, bool) or not isinstance(max_windows, int) or max_windows < 1
+    ):
+        raise ValueError(f"max_windows must be a whole number of at least 1 (or None); got {max_windows!r}")
+    return max_tokens, size, stride, max_windows or 32 * batch_size
+
+
+def _check_device(device) -> None:
+    """A device torch knows and this machine has, else one line (not torch's assertion)."""
+    if device is None:
+        return
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be a torch device such as 'cpu', 'cuda' or 'cuda:1'; got {device!r}") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: this machine (or this torch build) has no CUDA GPU; use 'cpu'")
 
 
 def iter_scores(
@@ -343,6 +375,11 @@ def predict_per_base(
     """
     _not_one_string(sequences)
     task = task_of(model)
+    if not task.per_base:
+        raise ValueError(
+            f"predict_per_base needs a per-base model (token_classification or token_regression); this one is "
+            f"{task.name}, one score per sequence: use predict_proba"
+        )
 
     def forward(model, enc, pieces):
         probs = task.activate(model(**enc).logits.float()).cpu().numpy()

@@ -29,6 +29,8 @@ from pathlib import Path
 
 from dnalm.finetune.config import FinetuneConfig, check_keys, load_yaml
 from dnalm.finetune.data import data_digest
+from dnalm.io.datasets import find_splits
+from dnalm.settings import check_fields, setting
 
 __all__ = ["BenchmarkConfig", "DatasetEntry", "RunKey", "SearchConfig", "check_name", "data_digest"]
 
@@ -126,15 +128,19 @@ class BenchmarkConfig:
     datasets: dict[str, DatasetEntry]
     models: dict[str, dict]
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    finetune: dict = field(default_factory=dict)
-    search: dict | None = None
-    split: str = "test"  # evaluated once per run, after model selection on the dev split
-    reverse_complement_average: bool | None = None  # None: as each model folder records (on for "auto")
-    eval_batch_size: int = 128
-    audit: bool = True  # leakage audit of every dataset, written to RUNS/audit/
-    keep_models: bool = True  # False: delete each run's weights once it is evaluated (history and metrics stay)
-    report: bool = True  # also write RUNS/report.html + report.md (dnalm report) when every run is done
-    name: str = "benchmark"
+    finetune: dict = setting(help="FinetuneConfig settings of every run.", default_factory=dict, cli=False)
+    search: dict | None = setting(None, "A SearchConfig mapping.", cli=False)
+    split: str = setting("test", "Evaluated once per run, after model selection on the dev split.", cli=False)
+    reverse_complement_average: bool | None = setting(
+        None, "None: as each model folder records (on for auto).", cli=False
+    )
+    eval_batch_size: int = setting(128, "Sequences scored at a time.", ge=1, cli=False)
+    audit: bool = setting(True, "Leakage audit of every dataset, written to RUNS/audit/.", cli=False)
+    keep_models: bool = setting(
+        True, "False: delete each run's weights once it is evaluated (history and metrics stay).", cli=False
+    )
+    report: bool = setting(True, "Also write RUNS/report.html + report.md when every run is done.", cli=False)
+    name: str = setting("benchmark", "The benchmark's name.", cli=False)
     source: str = ""  # the YAML file it came from
 
     @classmethod
@@ -164,6 +170,10 @@ class BenchmarkConfig:
             value = {"model": value} if isinstance(value, str) else dict(value or {})
             models[check_name(str(name), f"{where}: model")] = value
         cfg = cls(datasets=datasets, models=models, source=source, **data)
+        try:
+            check_fields(cfg)  # a flag written 'no' is refused, not taken as true; counts are whole and in range
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
         if not isinstance(cfg.seeds, list) or not all(
             isinstance(x, int) and not isinstance(x, bool) for x in cfg.seeds
         ):
@@ -178,11 +188,20 @@ class BenchmarkConfig:
                 f"{source or 'benchmark config'}: split {cfg.split!r} is used to train or to select "
                 "models; a benchmark reports a split read once, after selection (test)"
             )
+        for name, entry in datasets.items() if base is not None else ():  # the split each run reads, there now
+            found = find_splits(entry.path) if os.path.isdir(entry.path) else {cfg.split: None}
+            if cfg.split not in found:
+                raise ValueError(
+                    f"{where}: dataset {name!r} has no {cfg.split!r} split (it has {', '.join(sorted(found))})"
+                )
         for name in cfg.models:  # fail now, not after hours of training
             cfg.finetune_config(name, cfg.seeds[0])
         search = cfg.search_config()
-        for name in (search.models or cfg.models) if search is not None and search.metric is not None else ():
-            cfg.finetune_config(name, cfg.seeds[0], {"metric_for_best_model": search.metric})  # search.metric too
+        for name in (search.models or cfg.models) if search is not None else ():  # each value a search may try
+            overrides = {"metric_for_best_model": search.metric} if search.metric is not None else {}
+            for key, values in search.space.items():  # a range's two ends (a value between lies within them)
+                for value in [values["low"], values["high"]] if isinstance(values, dict) else values:
+                    cfg.finetune_config(name, cfg.seeds[0], {**overrides, key: value})
         return cfg
 
     @classmethod

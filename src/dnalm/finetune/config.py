@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from dnalm.runtime.hardware import PRECISIONS
 from dnalm.settings import check_fields, load_yaml, naming_the_file, parse_duration, setting
 
 __all__ = ["FinetuneConfig", "load_yaml"]
+
+log = logging.getLogger(__name__)
 
 YEAR_S = 366 * 24 * 3600  # the longest wall-clock budget a setting takes
 
@@ -65,7 +68,11 @@ class FinetuneConfig:
         "base) or token_regression (a value per base).",
     )
     epochs: float | None = setting(
-        None, "Passes over the training data.", gt=0, shown_default="8-30 by the recipe for auto, else 10"
+        None,
+        "Passes over the training data.",
+        gt=0,
+        le=100_000,
+        shown_default="8-30 by the recipe for auto, else 10",
     )
     learning_rate: float | None = setting(
         None, "Peak AdamW learning rate.", gt=0, le=1, shown_default="2e-3 by the recipe for auto, else the preset's"
@@ -150,11 +157,13 @@ class FinetuneConfig:
 
     def __post_init__(self):
         get_task(self.problem_type).check_metric(self.metric_for_best_model)  # unknown names: errors listing the valid
+        check_scheduler(self.lr_scheduler)
+        check_trainer_settings(self.trainer)  # the Python API gets the checks a YAML file gets
         if not isinstance(self.model_config, dict):
             raise ValueError(f"model_config must be a mapping of architecture settings; got {self.model_config!r}")
         self.time_budget = parse_duration(self.time_budget)
         self.self_pretrain_budget = parse_duration(self.self_pretrain_budget, "self_pretrain_budget")
-        if self.checkpoint_interval in (0, "0"):
+        if self.checkpoint_interval in (0, "0") and not isinstance(self.checkpoint_interval, bool):  # no: not 0
             self.checkpoint_interval = 0.0
         else:
             self.checkpoint_interval = parse_duration(self.checkpoint_interval, "checkpoint_interval")
@@ -173,6 +182,9 @@ class FinetuneConfig:
         """Read a YAML file (if given) and apply the non-None ``overrides`` on top."""
         from_file = load_yaml(path) if path else {}
         given = {k: v for k, v in overrides.items() if v is not None}
+        for key in sorted(set(given) & set(from_file)):  # the options win, as --help says: and the log says so
+            if given[key] != from_file[key]:
+                log.info("%s %r from the command line replaces %r from %s", key, given[key], from_file[key], path)
         with naming_the_file(path, from_file, given):
             return cls.from_dict({**from_file, **given}, source=str(path) if path else "config")
 
@@ -189,19 +201,16 @@ def check_keys(data: dict, valid: list[str], what: str = "setting", source: str 
         if key not in valid:
             close = difflib.get_close_matches(str(key), valid, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(
-                f"unknown {what} {key!r}{hint}; valid: {', '.join(valid)}"
-                + ("" if source == "config" else f" [{source}]")
-            )
+            raise ValueError(f"unknown {what} {key!r}{hint}; valid: {', '.join(valid)}" + _at(source))
 
 
-def check_trainer_settings(trainer: dict, source: str = "config") -> None:
+def check_trainer_settings(trainer: dict, source: str = "config", owned: dict | None = None) -> None:
     """The ``trainer:`` pass-through must name ``transformers.TrainingArguments`` fields; checked when
     the config loads, not after the data is read. Its values win over dnalm's own."""
     if not trainer:
         return
     if not isinstance(trainer, dict):
-        raise ValueError(f"trainer must be a mapping of TrainingArguments settings; got {trainer!r} [{source}]")
+        raise ValueError(f"trainer must be a mapping of TrainingArguments settings; got {trainer!r}{_at(source)}")
     from transformers import TrainingArguments
 
     check_keys(
@@ -210,10 +219,40 @@ def check_trainer_settings(trainer: dict, source: str = "config") -> None:
         "trainer setting (transformers.TrainingArguments)",
         source,
     )
-    owned = sorted(set(trainer) & set(_OWNED))
-    if owned:  # dnalm sets these from its own settings: a value here would be ignored or write outside OUTPUT
-        key = owned[0]
-        raise ValueError(f"trainer.{key} is dnalm's to set: use {_OWNED[key]} instead [{source}]")
+    fields = {f.name: f.default for f in dataclasses.fields(TrainingArguments) if f.init}
+    for key, value in trainer.items():  # a number or a flag of the wrong type: one line, not transformers' TypeError
+        default, shown = fields[key], f"trainer.{key}"
+        if value is None or default is None:
+            continue
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise ValueError(f"{shown} must be true or false; got {value!r}{_at(source)}")
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if isinstance(default, int | float) and not isinstance(default, bool) and not number:
+            raise ValueError(f"{shown} must be a number; got {value!r}{_at(source)}")
+    owned = owned or _OWNED
+    taken = sorted(set(trainer) & set(owned))
+    if taken:  # dnalm sets these from its own settings: a value here would be ignored or write outside OUTPUT
+        key = taken[0]
+        raise ValueError(f"trainer.{key} is dnalm's to set: use {owned[key]} instead{_at(source)}")
+
+
+def _at(source: str) -> str:
+    """`` [run.yaml]`` after a message about a setting from that file; nothing for settings given otherwise."""
+    return "" if source == "config" else f" [{source}]"
+
+
+def check_scheduler(name: str | None) -> None:
+    """``lr_scheduler`` must name one of transformers' schedules (None: the default); checked with the settings,
+    not when training starts."""
+    if name is None:
+        return
+    from transformers.trainer_utils import SchedulerType
+
+    names = [s.value for s in SchedulerType]
+    if name not in names:
+        close = difflib.get_close_matches(str(name), names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"lr_scheduler must be one of {', '.join(names)}; got {name!r}{hint}")
 
 
 #: TrainingArguments that dnalm derives from its own settings, and the setting to use instead.

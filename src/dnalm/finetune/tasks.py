@@ -19,12 +19,15 @@ token_classification, token_regression; got 'regresion' (did you mean 'regressio
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 from typing import ClassVar
 
 import numpy as np
 
 from dnalm.io import Record, canonical_label
+
+log = logging.getLogger(__name__)
 
 __all__ = ["DEFAULT_TASK", "IGNORE_INDEX", "TASKS", "Task", "get_task", "task_of"]
 
@@ -50,11 +53,18 @@ def _where(record) -> str:
     return record.where if hasattr(record, "where") else f"record {record!r}"
 
 
+def _shown(names) -> str:
+    """A list of labels in a message: the first 10 and how many there are (a sequence column taken for the
+    labels has thousands)."""
+    names = list(names)
+    return str(names) if len(names) <= 10 else f"{names[:10]} ... ({len(names):,} in all)"
+
+
 def _class_index(names, label: str, record: str) -> int:
     index = {canonical_label(name): i for i, name in enumerate(names)}  # also "1.0" of older models
     key = canonical_label(label) if isinstance(label, str) else label
     if key not in index:
-        raise ValueError(f"{_where(record)}: label {label!r} is not among the training labels {list(names)}")
+        raise ValueError(f"{_where(record)}: label {label!r} is not among the training labels {_shown(names)}")
     return index[key]
 
 
@@ -159,6 +169,11 @@ class SingleLabelClassification(Task):
         names = {canonical_label(r.label) for r in records}
         if len(names) < 2:
             raise ValueError(f"training data holds a single class {sorted(names)}; a classifier needs two or more")
+        folded = {}
+        for name in names:
+            folded.setdefault(name.casefold(), []).append(name)
+        for same in (sorted(v) for v in folded.values() if len(v) > 1):  # 'Pos' and 'pos': two classes, said
+            log.warning("labels %s differ only in case: they are %d classes", " and ".join(map(repr, same)), len(same))
         return sorted(names, key=_sort_key)
 
     def encode(self, names, label, record="?"):
@@ -227,7 +242,7 @@ class MultiLabelClassification(Task):
             x = canonical_label(x)
             if x:
                 if x not in index:
-                    raise ValueError(f"{_where(record)}: label {x!r} is not among the training labels {names}")
+                    raise ValueError(f"{_where(record)}: label {x!r} is not among the training labels {_shown(names)}")
                 vec[index[x]] = 1.0
         return vec
 
@@ -322,7 +337,7 @@ class TokenClassification(Task):
         unknown = next((x for x in values if x not in index), None)
         if unknown is not None:
             raise ValueError(
-                f"{_where(record)}: per-base label {unknown!r} is not among the training labels {list(names)}"
+                f"{_where(record)}: per-base label {unknown!r} is not among the training labels {_shown(names)}"
             )
         return [index[x] for x in values]
 

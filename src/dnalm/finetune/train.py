@@ -34,7 +34,7 @@ from dnalm.finetune.trainer import (
     versions,
     with_lora,
 )
-from dnalm.io.datasets import check_sources
+from dnalm.io.datasets import check_sources, class_files
 from dnalm.io.files import drop_unused_staging, json_ready, start_folder, write_json
 from dnalm.io.outputs import Output, claims, install_folder, local
 from dnalm.models.card import write_finetune_card
@@ -118,6 +118,14 @@ def resolve_settings(cfg: FinetuneConfig, ref: ModelRef | str, recipe: Recipe | 
     return dataclasses.replace(cfg, **values)
 
 
+def _settings(cfg) -> FinetuneConfig:
+    if not isinstance(cfg, FinetuneConfig):
+        raise TypeError(
+            f"finetune takes its settings as a FinetuneConfig, e.g. FinetuneConfig(model='tiny'); got {cfg!r}"
+        )
+    return cfg
+
+
 @dataclass
 class _Run:
     """A run once started: its settings (replaced as the plan resolves them), folders and data."""
@@ -158,7 +166,7 @@ class _Built:
 @claims(
     "finetune",
     lambda a: {
-        "inputs": [a["data"], *(a["classes"] or {}).values(), *local(a["cfg"].model)],  # a model folder too
+        "inputs": [a["data"], *class_files(a["classes"]), *local(_settings(a["cfg"]).model)],  # a model folder too
         "outputs": [Output(a["output"], "model", rerun="refuse", staged=True)],
         "overwrite": a["overwrite"],
         "resume": a["resume"],

@@ -56,6 +56,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dnalm.io.files import is_stream
+from dnalm.settings import check_flag
 
 log = logging.getLogger(__name__)
 
@@ -544,7 +545,11 @@ class Claim:
 
     def __init__(self, command: str, inputs, outputs, overwrite: bool | None, resume: bool):
         self.command = command
-        self.overwrite, self.resume = overwrite, resume
+        # a string such as "no" is not taken by its truthiness: it would replace what --overwrite guards
+        self.overwrite, self.resume = check_flag(overwrite, "overwrite", optional=True), check_flag(resume, "resume")
+        for o in outputs:  # 7 was written as a folder named 7 in the working folder
+            if o.path is not None and not isinstance(o.path, str | os.PathLike):
+                raise TypeError(f"an output must be a path (str or pathlib.Path); got {o.path!r}")
         self.inputs = [(str(p), _real(p)) for p in inputs if p is not None]
         # a stream (standard output, a pipe, a device) is written straight through: nothing of it is checked or kept
         self.streams = [o for o in outputs if o.path is not None and o.kind == "file" and is_stream(o.path)]

@@ -20,6 +20,9 @@ True
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy as np
 
 from dnalm.tokenizers.capabilities import capabilities
@@ -137,6 +140,29 @@ class KmerMaskingCollator:
                 tokens[start:end] = picks
 
 
+def check_schedule(schedule, name: str = "mlm_schedule") -> list[tuple[float, float]]:
+    """``[[fraction_of_training, probability], ...]`` as pairs of numbers: fractions in [0, 1], rising from 0,
+    probabilities in (0, 1) (a probability of 1 or more would mask a sequence over and over, for ever)."""
+    want = f"{name} must be [[fraction_of_training, probability], ...] starting at 0, e.g. [[0, 0.15], [0.9, 0.2]]"
+
+    def number(x) -> bool:
+        return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+    if not isinstance(schedule, list | tuple) or not schedule:
+        raise ValueError(f"{want}; got {schedule!r}")
+    for pair in schedule:
+        if not isinstance(pair, list | tuple) or len(pair) != 2 or not all(number(x) for x in pair):
+            raise ValueError(f"{want}; got {pair!r} in it")
+        if not 0 <= pair[0] <= 1 or not 0 < pair[1] < 1:
+            raise ValueError(
+                f"{name}: fractions of training go from 0 to 1 and probabilities lie in (0, 1); got {pair!r}"
+            )
+    pairs = [(float(f), float(p)) for f, p in schedule]
+    if pairs[0][0] != 0 or any(a[0] >= b[0] for a, b in itertools.pairwise(pairs)):
+        raise ValueError(f"{want} (fractions rising); got {schedule!r}")
+    return pairs
+
+
 class MaskingSchedule:
     """A ``TrainerCallback``-compatible schedule for a collator's ``mlm_probability``.
 
@@ -145,9 +171,7 @@ class MaskingSchedule:
     """
 
     def __init__(self, collator, schedule: list[tuple[float, float]]):
-        if not schedule or sorted(schedule) != list(schedule) or schedule[0][0] != 0.0:
-            raise ValueError("schedule must be sorted (fraction_of_training, probability) pairs starting at 0.0")
-        self.collator, self.schedule = collator, list(schedule)
+        self.collator, self.schedule = collator, check_schedule(schedule)
 
     def probability_at(self, fraction: float) -> float:
         return [p for f, p in self.schedule if f <= fraction][-1]

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.finetune.config import YEAR_S, check_keys, check_trainer_settings, load_yaml
+from dnalm.finetune.config import YEAR_S, check_keys, check_scheduler, check_trainer_settings, load_yaml
 from dnalm.io.files import write_json
 from dnalm.io.outputs import Output, claims, local, read_marker
+from dnalm.lm.masking import check_schedule
 from dnalm.models.card import write_pretrain_card
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_loss_curve
@@ -106,12 +107,26 @@ class PretrainConfig:
 
         self.time_budget = parse_duration(self.time_budget)
         check_fields(self)
+        if self.mlm_schedule is not None:
+            self.mlm_schedule = [list(pair) for pair in check_schedule(self.mlm_schedule)]
+        check_scheduler(self.lr_scheduler)
+        check_trainer_settings(self.trainer, owned=_OWNED)
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> PretrainConfig:
         check_keys(data, [f.name for f in dataclasses.fields(cls)], "pretrain setting", source)
-        check_trainer_settings(data.get("trainer") or {}, source)
+        check_trainer_settings(data.get("trainer") or {}, source, owned=_OWNED)
         return cls(**data)
+
+
+#: TrainingArguments that pretrain derives from its own settings, and the setting to use instead.
+_OWNED = {
+    "output_dir": "-o/--output",
+    "logging_dir": "-o/--output (the logs go into it)",
+    "num_train_epochs": "max_steps",
+    "max_steps": "max_steps",
+    "resume_from_checkpoint": "--resume",
+}
 
 
 #: The seeds' recipes, and scaled-down versions that finish on a 2-core CPU.
@@ -376,9 +391,10 @@ def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
         )
     if distributed.is_main():
         ours = [p for p in output.iterdir() if marker.get("legacy") or p.name in marker["files"]]
-        log.warning(
-            "removing the earlier pretraining run in %s (%s)", output, "--overwrite" if overwrite else "unfinished"
-        )
+        if ours:  # (a new folder holds only this run's own marker: nothing to say)
+            log.warning(
+                "removing the earlier pretraining run in %s (%s)", output, "--overwrite" if overwrite else "unfinished"
+            )
         for path in ours:
             shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
     distributed.barrier()
@@ -426,7 +442,9 @@ def pretrain(
     with caches_apart():  # the corpus folder is an input: nothing is written into it
         corpus = load_corpus(corpus_path) if isinstance(corpus_path, str | Path) else corpus_path
         model, tok = _build(cfg, corpus, output)
-        max_length = min(cfg.max_length or tok.model_max_length, tok.model_max_length)
+        if cfg.max_length is not None and cfg.max_length > tok.model_max_length:  # not cut silently (nor recorded)
+            raise ValueError(f"max_length is {cfg.max_length} tokens; {cfg.model} takes at most {tok.model_max_length}")
+        max_length = cfg.max_length or tok.model_max_length
         data, lengths, padding = _training_windows(cfg, corpus, tok, max_length)
         heldout = _heldout_windows(corpus, tok, max_length, cfg)
         references = _fit_references(corpus, tok) if heldout else None

@@ -170,35 +170,57 @@ def make_tokenizer(spec: ModelSpec, train_sequences):
     return train_bpe(train_sequences, vocab_size=spec.bpe_vocab_size, model_max_length=spec.max_length)
 
 
+def _checked_sizes(config):
+    """A transformer's layer, head and width settings as whole numbers of at least 1, the width a multiple of the
+    heads: transformers builds a model with -1 layers (and trains it) without a word."""
+    values = config if isinstance(config, dict) else vars(config)
+    for name in ("num_hidden_layers", "num_attention_heads", "hidden_size", "intermediate_size"):
+        value = values.get(name, 1)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"architecture setting {name} must be a whole number >= 1; got {value!r}")
+    if values.get("hidden_size", 1) % values.get("num_attention_heads", 1):
+        raise ValueError(
+            f"architecture setting num_attention_heads ({values['num_attention_heads']}) must divide hidden_size "
+            f"({values['hidden_size']})"
+        )
+    return config
+
+
 def scratch_config(spec: ModelSpec, tokenizer, input_length: int | None, label_kwargs: dict):
     """The transformers config of a preset built from scratch for ``tokenizer`` (vocabulary, positions)."""
     from transformers import AutoConfig
 
+    if spec.architecture in (*TRANSFORMER_ARCHITECTURES, "modernbert"):
+        _checked_sizes(spec.config)  # before transformers' own strict checks, whose messages are its own
     if spec.architecture == "modernbert":  # rotary positions, pre-norm, local attention: learns fast on a CPU
-        return AutoConfig.for_model(
-            "modernbert",
-            vocab_size=len(tokenizer),
-            pad_token_id=tokenizer.pad_token_id,
-            cls_token_id=tokenizer.cls_token_id,
-            sep_token_id=tokenizer.sep_token_id,
-            bos_token_id=tokenizer.cls_token_id,
-            eos_token_id=tokenizer.sep_token_id,
-            max_position_embeddings=spec.max_length,
-            **{"classifier_pooling": "mean", **spec.config},
-            **label_kwargs,
+        return _checked_sizes(
+            AutoConfig.for_model(
+                "modernbert",
+                vocab_size=len(tokenizer),
+                pad_token_id=tokenizer.pad_token_id,
+                cls_token_id=tokenizer.cls_token_id,
+                sep_token_id=tokenizer.sep_token_id,
+                bos_token_id=tokenizer.cls_token_id,
+                eos_token_id=tokenizer.sep_token_id,
+                max_position_embeddings=spec.max_length,
+                **{"classifier_pooling": "mean", **spec.config},
+                **label_kwargs,
+            )
         )
     if spec.architecture in TRANSFORMER_ARCHITECTURES:
         extra = 2 if spec.architecture == "roberta" else 0  # RoBERTa's position ids start after padding_idx
-        return AutoConfig.for_model(
-            spec.architecture,
-            vocab_size=len(tokenizer),
-            pad_token_id=tokenizer.pad_token_id,
-            max_position_embeddings=spec.max_length + extra,
-            type_vocab_size=2 if extra == 0 else 1,
-            bos_token_id=tokenizer.cls_token_id,
-            eos_token_id=tokenizer.sep_token_id,
-            **spec.config,
-            **label_kwargs,
+        return _checked_sizes(
+            AutoConfig.for_model(
+                spec.architecture,
+                vocab_size=len(tokenizer),
+                pad_token_id=tokenizer.pad_token_id,
+                max_position_embeddings=spec.max_length + extra,
+                type_vocab_size=2 if extra == 0 else 1,
+                bos_token_id=tokenizer.cls_token_id,
+                eos_token_id=tokenizer.sep_token_id,
+                **spec.config,
+                **label_kwargs,
+            )
         )
     vocab = tokenizer.get_vocab()
     kwargs = dict(spec.config)

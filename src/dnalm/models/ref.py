@@ -31,7 +31,7 @@ from pathlib import Path
 
 from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
 from dnalm.models.shipped import pretrained_path, shipped_models
-from dnalm.settings import load_yaml
+from dnalm.settings import check_flag, load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +63,14 @@ class ModelRef:
         passes through (``trust_remote_code=True`` is added to it). A checkpoint with its own code is
         refused here unless ``trust_remote_code``; a name that is none of the five kinds is an error
         listing what is there."""
+        trust_remote_code = check_flag(trust_remote_code, "trust_remote_code")  # "no" must not open the gate
         if isinstance(model, ModelRef):
             if trust_remote_code and not model.trust_remote_code:
                 return cls.resolve(model.name, trust_remote_code=True)
             return model
         name = str(model)
+        if not name.strip():  # Path("") is the current folder
+            raise ValueError("model is empty; give a preset, a shipped checkpoint, a model folder or a hub id")
         if name in PRESETS:
             return cls(name, "preset", None, trust_remote_code, PRESETS[name])
         path = Path(name)

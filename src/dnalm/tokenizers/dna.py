@@ -526,9 +526,16 @@ def load_tokenizer(name_or_path: str | os.PathLike, *, trust_remote_code: bool =
             (path / "vocab.txt").is_file() and _infer_kmer_k(_read_vocab(path / "vocab.txt")) is not None
         ):
             return _fits_model(path, load_dna_tokenizer(path, **kwargs))
-    elif not path.exists():
+    elif path.exists():
+        raise ValueError(f"{path} is a file; give the model or tokenizer folder (its config.json and vocabulary)")
+    else:
         text = str(name_or_path)
-        if path.is_absolute() or text.startswith((".", "~")) or text.count("/") > 1 or text.endswith("/"):
+        if (
+            path.is_absolute()
+            or text.startswith((".", "~"))
+            or text.count("/") != 1  # a hub id is owner/name (a preset's tokenizer is made by build_model)
+            or text.endswith("/")
+        ):
             raise FileNotFoundError(f"{text}: no such tokenizer folder (nor a hub id such as owner/name)")
         local = _hub_tokenizer_files(text)
         if local is not None:

@@ -1,0 +1,238 @@
+"""Faults of the Python API and of settings files that a careless or hostile user found (the third probe sweep),
+each as the class it belongs to: a flag taken by its truthiness, a bool read as a duration, a check the Python
+constructor skipped, a value checked only once training had started, a deep library error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from dnalm.finetune.config import FinetuneConfig
+
+
+@pytest.mark.parametrize("field", ["time_budget", "checkpoint_interval", "self_pretrain_budget"])
+@pytest.mark.parametrize("value", [True, False, [1]])
+def test_a_flag_or_a_list_is_no_duration(field, value):
+    """YAML's yes/no: time_budget: yes was a 1-second budget, checkpoint_interval: no 'every epoch'."""
+    with pytest.raises(ValueError, match=rf"{field} must be a duration such as 90s, 10m, 1h or 1h30m"):
+        FinetuneConfig(**{field: value})
+    assert FinetuneConfig(time_budget=np.int64(5)).time_budget == 5.0  # a numpy number is a number
+
+
+def test_a_duration_refused_from_a_settings_file_names_the_file(tmp_path):
+    for text in ("time_budget: yes\n", "time_budget: 10x\n", "time_budget: -5\n"):
+        (tmp_path / "c.yaml").write_text(text)
+        with pytest.raises(ValueError, match=r"time_budget .*\[.*c.yaml\]"):
+            FinetuneConfig.load(tmp_path / "c.yaml")
+
+
+def test_yaml_merge_keys_are_read_and_an_explicit_key_wins(tmp_path):
+    from dnalm.settings import load_yaml
+
+    (tmp_path / "m.yaml").write_text("defaults: &d {epochs: 1, model: cnn}\nrun:\n  <<: *d\n  epochs: 2\n")
+    assert load_yaml(tmp_path / "m.yaml")["run"] == {"epochs": 2, "model": "cnn"}
+
+
+def test_a_flag_of_the_python_api_is_true_or_false_not_truthy(tata_model, tmp_path):
+    from dnalm.apply.predict import predict_proba
+    from dnalm.finetune.train import finetune
+    from dnalm.models.build import load_model
+    from dnalm.models.ref import ModelRef
+
+    with pytest.raises(ValueError, match="trust_remote_code must be True or False; got 'no'"):
+        ModelRef.resolve("tiny", trust_remote_code="no")  # "no" opened the gate to a checkpoint's own code
+    before = (tata_model / "model.safetensors").read_bytes()
+    with pytest.raises(ValueError, match=r"overwrite must be True or False \(or None\); got 'no'"):
+        finetune(FinetuneConfig(model="cnn", epochs=1), None, tata_model, overwrite="no")  # it replaced the model
+    assert (tata_model / "model.safetensors").read_bytes() == before
+    model, tok = load_model(tata_model)
+    with pytest.raises(ValueError, match="reverse_complement_average must be True or False; got 'no'"):
+        predict_proba(model, tok, ["ACGTTATAAAGCGCGTACGA" * 3], reverse_complement_average="no")
+
+
+def test_the_prediction_engine_refuses_what_it_cannot_do_in_one_line(tata_model):
+    from dnalm.apply.predict import predict_per_base, predict_proba
+    from dnalm.models.build import load_model
+
+    model, tok = load_model(tata_model)
+    seq = "ACGTTATAAAGCGCGTACGA" * 3
+    for kwargs, message in (
+        ({"stride": 1.5}, r"stride \(--stride\) must be a whole number between 1 and the window"),
+        ({"stride": True}, r"stride \(--stride\) must be a whole number"),
+        ({"max_windows": 0}, "max_windows must be a whole number of at least 1"),
+        ({"device": "foo"}, "device must be a torch device such as 'cpu'"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            predict_proba(model, tok, [seq], **kwargs)
+    with pytest.raises(TypeError, match="give the sequences in an order"):
+        predict_proba(model, tok, {seq, seq[::-1]})
+    for wrong in (None, str(tata_model)):
+        with pytest.raises(TypeError, match="model must be a loaded model"):
+            predict_proba(wrong, tok, [seq])
+    with pytest.raises(ValueError, match="predict_per_base needs a per-base model"):  # it gave (14, 2) of zeros
+        predict_per_base(model, tok, [seq])
+
+
+def test_the_python_constructor_runs_the_checks_a_settings_file_gets(tmp_path):
+    for values, message in (
+        ({"trainer": {"output_dir": str(tmp_path / "elsewhere")}}, "trainer.output_dir is dnalm's to set"),
+        ({"trainer": {"num_train_epochs": 50}}, "trainer.num_train_epochs is dnalm's to set: use epochs"),
+        ({"trainer": {"bogus": 1}}, r"unknown trainer setting \(transformers.TrainingArguments\) 'bogus'"),
+        ({"trainer": {"adam_beta1": "banana"}}, "trainer.adam_beta1 must be a number; got 'banana'"),
+        ({"trainer": {"bf16": "no"}}, "trainer.bf16 must be true or false; got 'no'"),
+        ({"lr_scheduler": "cosin"}, r"lr_scheduler must be one of linear, cosine, .*got 'cosin' \(did you mean"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            FinetuneConfig(**values)
+    assert not (tmp_path / "elsewhere").exists()
+    (tmp_path / "c.yaml").write_text("lr_scheduler: bogus\n")
+    with pytest.raises(ValueError, match=r"lr_scheduler must be one of .* \[.*c.yaml\]"):
+        FinetuneConfig.load(tmp_path / "c.yaml")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"mlm_schedule": [[0, 2.0]]}, r"mlm_schedule: .*probabilities lie in \(0, 1\); got \[0, 2.0\]"),  # it hung
+        ({"mlm_schedule": [0, 0.15]}, r"mlm_schedule must be \[\[fraction_of_training, probability\], ...\]"),
+        ({"mlm_schedule": [["a", "b"]]}, r"got \['a', 'b'\] in it"),
+        ({"mlm_schedule": [[0.5, 0.15]]}, "starting at 0"),
+        ({"lr_scheduler": "bogus"}, "lr_scheduler must be one of"),
+        ({"trainer": {"max_steps": 5}}, "trainer.max_steps is dnalm's to set: use max_steps instead$"),
+    ],
+)
+def test_pretraining_settings_are_checked_before_any_work(values, message):
+    from dnalm.lm.pretrain import PretrainConfig
+
+    with pytest.raises(ValueError, match=message):
+        PretrainConfig(**values)
+    assert PretrainConfig(mlm_schedule=[[0, 0.15], [0.83, 0.2]]).mlm_schedule == [[0.0, 0.15], [0.83, 0.2]]
+
+
+def test_a_masking_schedule_above_one_is_refused_not_looped_on():
+    from dnalm.lm.masking import KmerMaskingCollator, MaskingSchedule
+    from dnalm.tokenizers.dna import KmerTokenizer
+
+    with pytest.raises(ValueError, match=r"probabilities lie in \(0, 1\)"):
+        MaskingSchedule(KmerMaskingCollator(KmerTokenizer(k=6)), [(0.0, 2.0)])
+
+
+def _bench(tmp_path, data, **extra) -> str:
+    cfg = {"datasets": {"toy": str(data)}, "models": {"g": {"model": "cnn-gb", "epochs": 1}}, "seeds": [0], **extra}
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(cfg))
+    return tmp_path / "b.yaml"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"audit": "false"}, r"audit must be true or false; got 'false'"),  # taken as true
+        ({"keep_models": "no"}, r"keep_models must be true or false; got 'no'"),
+        ({"eval_batch_size": 0}, r"eval_batch_size must be >= 1; got 0"),  # refused after training, as --batch-size
+        ({"split": "bogus"}, r"dataset 'toy' has no 'bogus' split \(it has dev, test, train\)"),  # after training
+        ({"finetune": [1]}, r"finetune must be a mapping; got \[1\]"),  # a raw TypeError
+        (
+            {"search": {"method": "optuna", "n_trials": 2, "space": {"warmup_ratio": {"low": 0.5, "high": 5}}}},
+            r"model 'g': warmup_ratio must be in \[0, 1\); got 5",  # failed only if a trial drew a value above 1
+        ),
+    ],
+)
+def test_benchmark_settings_are_checked_as_the_file_loads(tmp_path, tata_dir, extra, message):
+    from dnalm.experiment.config import BenchmarkConfig
+
+    with pytest.raises(ValueError, match=rf"b.yaml: .*{message}"):
+        BenchmarkConfig.load(_bench(tmp_path, tata_dir, **extra))
+
+
+def test_finetune_says_what_it_takes_when_given_something_else(tmp_path):
+    from dnalm.finetune.train import finetune
+
+    with pytest.raises(TypeError, match="finetune takes its settings as a FinetuneConfig"):
+        finetune("cnn-gb", None, tmp_path / "o")
+    with pytest.raises(TypeError, match="classes must map each label to its FASTA file"):
+        finetune(FinetuneConfig(model="cnn"), None, tmp_path / "o", classes=["a=x.fa"])
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("preset", ["tiny", "mini"])
+def test_a_transformer_of_impossible_size_is_refused_in_one_line(preset):
+    """num_hidden_layers -1 built (and pretrained) a model; a width of 2.5 reached transformers' strict checks."""
+    from dnalm.models.build import build_model
+
+    for overrides, message in (
+        ({"num_hidden_layers": -1}, "num_hidden_layers must be a whole number >= 1; got -1"),
+        ({"hidden_size": 2.5}, "hidden_size must be a whole number >= 1; got 2.5"),
+        ({"num_attention_heads": 3}, r"num_attention_heads \(3\) must divide hidden_size \(128\)"),
+    ):
+        with pytest.raises(ValueError, match=f"architecture setting {message}"):
+            build_model(preset, num_labels=2, seed=0, config_overrides=overrides, train_sequences=["ACGT" * 10])
+
+
+def test_embedding_ids_stay_one_a_line(tmp_path, caplog):
+    """A quoted CSV id holding a line break gave 4 id lines for 3 vectors: every later id on the wrong row."""
+    from dnalm.lm.inference import write_embeddings
+
+    write_embeddings(np.zeros((3, 2)), ["a", "b\nc", "d"], tmp_path / "e.npy")
+    assert (tmp_path / "e.ids.txt").read_text().splitlines() == ["a", "b\\nc", "d"]
+    assert "1 ids hold a line break" in caplog.text
+
+
+def test_an_empty_logo_draws_without_a_library_warning(tmp_path):
+    """interpret on an all-N record let matplotlib's 'identical low and high ylims' warning through."""
+    import warnings
+
+    from dnalm.plots import plot_logo
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot_logo(np.zeros((20, 4)), tmp_path / "logo.png", "all N")
+    assert (tmp_path / "logo.png").stat().st_size > 1000
+
+
+def test_small_oddities_of_labels_and_names_are_said(tmp_path, caplog):
+    from dnalm.finetune.tasks import _class_index, get_task
+    from dnalm.io import Record
+    from dnalm.models.ref import ModelRef
+
+    with pytest.raises(ValueError, match="model is empty"):  # it was read as the current folder
+        ModelRef.resolve("")
+    records = [Record(str(i), "ACGT", label) for i, label in enumerate(["Pos", "pos", "neg"])]
+    assert get_task("single_label_classification").label_names(records) == ["Pos", "neg", "pos"]
+    assert "labels 'Pos' and 'pos' differ only in case: they are 2 classes" in caplog.text
+    with pytest.raises(ValueError, match=r"not among the training labels \['s0', .*\] \.\.\. \(84 in all\)$"):
+        _class_index([f"s{i}" for i in range(84)], "other", "r1")  # a sequence column taken for the labels
+    with pytest.raises(ValueError, match=r"epochs \(--epochs\) must be in \(0, 100000\]; got 1e\+300"):
+        FinetuneConfig(epochs=1e300)
+
+
+def test_an_option_over_a_settings_file_key_is_said(tmp_path, caplog):
+    (tmp_path / "c.yaml").write_text("seed: 5\nepochs: 2\n")
+    with caplog.at_level("INFO"):
+        cfg = FinetuneConfig.load(tmp_path / "c.yaml", seed=3, epochs=2)
+    assert cfg.seed == 3 and "seed 3 from the command line replaces 5 from" in caplog.text
+    assert "epochs" not in caplog.text  # the same value: nothing to say
+
+
+def test_the_audit_api_has_the_bounds_the_command_has(tata_dir, tmp_path):
+    from dnalm.audit import audit_dataset, write_deduplicated
+
+    for kwargs, message in (
+        ({"min_shared": 0}, r"min_shared \(--min-shared\) must be >= 1; got 0"),  # a numpy broadcast error
+        ({"min_shared": 1.5}, r"min_shared \(--min-shared\) must be a whole number; got 1.5"),
+        ({"max_ids": -1}, r"max_ids \(--max-ids\) must be >= 0; got -1"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            audit_dataset(tata_dir, **kwargs)
+    with pytest.raises(ValueError, match=r"min_shared \(--min-shared\) must be >= 1"):
+        write_deduplicated(tata_dir, tmp_path / "clean", min_shared=0)
+    assert not (tmp_path / "clean").exists()
+
+
+def test_an_output_that_is_not_a_path_is_refused(tmp_path, monkeypatch):
+    from dnalm.finetune.train import finetune
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TypeError, match="an output must be a path"):
+        finetune(FinetuneConfig(model="cnn"), None, 7)
+    assert list(tmp_path.iterdir()) == []
