@@ -170,3 +170,20 @@ def test_a_fastq_file_is_named_as_such(genome, tmp_path):
     (tmp_path / "r.fq").write_text("@r1\nACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTAC\n+\n" + "I" * 46 + "\n")
     result = _run("predict", root / "m", tmp_path / "r.fq", "-o", tmp_path / "p.tsv")
     assert result.exit_code == 2 and "r.fq:1: FASTQ: dnalm reads FASTA or CSV/TSV" in result.output
+
+
+def test_htslib_warnings_on_a_minimal_vcf_are_not_printed(genome, tmp_path):
+    """A VCF without ##contig, FILTER or INFO lines printed htslib's raw [W::vcf_parse] lines (C-level stderr)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("cyvcf2")
+    root, contigs = genome
+    (tmp_path / "v.vcf").write_text(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr1\t100\tx\t{contigs['chr1'][99]}\tN\t.\tLowQ\tFOO=1\n"
+    )
+    args = ["variants", root / "m", tmp_path / "v.vcf", "--genome", root / "g.fa", "-o", tmp_path / "v.tsv"]
+    done = subprocess.run([sys.executable, "-m", "dnalm", "-q", *map(str, args)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "[W::" not in done.stderr and "[E::" not in done.stderr, done.stderr

@@ -70,6 +70,7 @@ def _reader(vcf: Path):
     except ImportError:
         raise ImportError("reading VCF needs cyvcf2: pip install 'dnalm[genomics]' (or pip install cyvcf2)") from None
     check_records(vcf)  # first: htslib's own errors on a bad header or record are raw text
+    _quiet_htslib()
     try:
         reader = VCF(str(vcf))
     except OSError as err:
@@ -77,6 +78,16 @@ def _reader(vcf: Path):
     except Exception as err:  # cyvcf2's bare Exception: a header htslib cannot parse
         raise ValueError(f"{vcf}: not a readable VCF header ({err})") from None
     return reader
+
+
+def _quiet_htslib() -> None:
+    """htslib's warnings off (errors stay): on every minimal VCF it printed a raw ``[W::vcf_parse]`` line per contig,
+    FILTER or INFO the header does not declare; the contigs are checked against the genome and counted here."""
+    try:
+        from cyvcf2.cyvcf2 import set_htslib_log_level
+    except ImportError:  # an older cyvcf2
+        return
+    set_htslib_log_level(1)  # HTS_LOG_ERROR
 
 
 def _numbered(reader, vcf: Path) -> Iterator:
