@@ -236,3 +236,22 @@ def test_an_output_that_is_not_a_path_is_refused(tmp_path, monkeypatch):
     with pytest.raises(TypeError, match="an output must be a path"):
         finetune(FinetuneConfig(model="cnn"), None, 7)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_benchmark_given_as_a_file_name_says_how_to_load_it(tmp_path):
+    from dnalm.experiment.runner import run_benchmark
+    from dnalm.experiment.search import run_search
+
+    for run in (run_benchmark, run_search):
+        with pytest.raises(TypeError, match=r"give a BenchmarkConfig, e.g. BenchmarkConfig.load\('benchmark.yaml'\)"):
+            run("cfg.yaml", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_recipe_refuses_no_outputs_and_counts_given_as_text():
+    from dnalm.finetune.recipe import choose_recipe
+
+    with pytest.raises(ValueError, match=r"num_labels >= 1\); got 0"):  # a recipe was returned
+        choose_recipe(n_train=100, lengths=[60] * 100, num_labels=0)
+    with pytest.raises(TypeError, match="n_train must be a whole number; got '100'"):
+        choose_recipe(n_train="100", lengths=[60] * 100, num_labels=2)

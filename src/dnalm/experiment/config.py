@@ -330,3 +330,11 @@ class SearchConfig:
     def grid(self) -> list[dict]:
         names = list(self.space)
         return [dict(zip(names, combo)) for combo in itertools.product(*(self.space[n] for n in names))]
+
+
+def benchmark_inputs(cfg) -> list:
+    """The files a benchmark reads (its datasets and its YAML file); anything but a :class:`BenchmarkConfig` is
+    one line saying how to make one."""
+    if not isinstance(cfg, BenchmarkConfig):
+        raise TypeError(f"give a BenchmarkConfig, e.g. BenchmarkConfig.load('benchmark.yaml'); got {cfg!r}")
+    return [d.path for d in cfg.datasets.values()] + ([cfg.source] if cfg.source else [])

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from dnalm.experiment.budget import budget_fields
-from dnalm.experiment.config import BenchmarkConfig, RunKey
+from dnalm.experiment.config import BenchmarkConfig, RunKey, benchmark_inputs
 from dnalm.experiment.report import build_report
 from dnalm.experiment.results import ResultRow, Results, RunRecord, aggregate
 from dnalm.experiment.search import run_search
@@ -130,7 +130,7 @@ def _audit(cfg: BenchmarkConfig, output: Path) -> None:
 @claims(
     "benchmark",
     lambda a: {
-        "inputs": [d.path for d in a["cfg"].datasets.values()] + ([a["cfg"].source] if a["cfg"].source else []),
+        "inputs": benchmark_inputs(a["cfg"]),
         "outputs": [Output(a["output"], "benchmark", rerun="continue")],
         "overwrite": a["overwrite"],
     },

@@ -19,7 +19,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from dnalm.experiment.config import BenchmarkConfig, SearchConfig
+from dnalm.experiment.config import BenchmarkConfig, SearchConfig, benchmark_inputs
 from dnalm.experiment.results import SearchChoice, Trial
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.tasks import get_task
@@ -182,7 +182,7 @@ def search_one(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchCon
 @claims(
     "search",
     lambda a: {
-        "inputs": [d.path for d in a["bench"].datasets.values()] + ([a["bench"].source] if a["bench"].source else []),
+        "inputs": benchmark_inputs(a["bench"]),
         "outputs": [Output(a["output"], "benchmark", rerun="continue")],
         "overwrite": a["overwrite"],
     },

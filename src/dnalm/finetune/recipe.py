@@ -135,8 +135,13 @@ def choose_recipe(
     the recipe's CNN alone. ``finetune`` passes ``"one"`` when the user chose the architecture (``model_config``)
     or a time budget.
     """
+    for name, value in (("n_train", n_train), ("num_labels", num_labels)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise TypeError(f"{name} must be a whole number; got {value!r}")
     if n_train < 1:
         raise ValueError("the default recipe needs at least one training sequence")
+    if num_labels < 1:
+        raise ValueError(f"the default recipe needs at least one output (num_labels >= 1); got {num_labels}")
     lengths = np.asarray(lengths)
     if lengths.shape != (n_train,) or not np.issubdtype(lengths.dtype, np.integer) or (lengths < 1).any():
         raise ValueError(
