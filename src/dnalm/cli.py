@@ -63,6 +63,8 @@ app.add_typer(synth_app, name="synth")
 
 OutDir = Annotated[Path, typer.Option("-o", "--output", help="Output directory.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)]
+BedGraph = Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the --target class's score.")]
+Classifier = Annotated[str, typer.Argument(help="Fine-tuned classifier folder (more than two classes: --target).")]
 Classes = Annotated[list[str] | None, typer.Option("--class", help="LABEL=FASTA, one per class (not DATA's labels).")]
 
 _STATE = {"debug": False}
@@ -231,13 +233,9 @@ def predict(
 @app.command()
 @cli_options(ScanSettings, overwrite=True)
 def scan(
-    model: Annotated[
-        str, typer.Argument(help="Fine-tuned classifier folder (over two classes: name one with --target).")
-    ],
+    model: Classifier,
     genome: Annotated[Path, typer.Argument(help="Genome FASTA or FASTA.gz (any number of contigs).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the --target class's score.")] = Path(
-        "scan.bedGraph"
-    ),
+    output: BedGraph = Path("scan.bedGraph"),
     peaks: Path | None = typer.Option(None, help="Also write BED peaks: merged windows at or above --threshold."),
     bigwig: Path | None = typer.Option(None, help="Also write a bigWig (needs pyBigWig)."),
     overrides: dict | None = None,
@@ -251,12 +249,7 @@ def scan(
 @app.command()
 @cli_options(VariantSettings, overwrite=True)
 def variants(
-    model: Annotated[
-        str,
-        typer.Argument(
-            help="Fine-tuned classifier folder (over two classes: with --target), or a masked LM (zero-shot)."
-        ),
-    ],
+    model: Annotated[str, typer.Argument(help="Fine-tuned classifier (--target), or a masked LM (zero-shot).")],
     vcf: Annotated[Path, typer.Argument(help="VCF or VCF.gz (read with cyvcf2).")],
     genome: Annotated[Path, typer.Option(help="The reference genome FASTA(.gz) the VCF refers to.")],
     output: Annotated[
@@ -276,9 +269,7 @@ def variants(
 @app.command()
 @cli_options(InterpretSettings, overwrite=True)
 def interpret(
-    model: Annotated[
-        str, typer.Argument(help="Fine-tuned classifier folder (over two classes: name one with --target).")
-    ],
+    model: Classifier,
     input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences to explain.")],
     output: OutDir = Path("dnalm-interpret"),
     overrides: dict | None = None,
