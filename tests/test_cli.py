@@ -141,7 +141,7 @@ def test_demo_pretrained_language_model_reaches_095(tmp_path):
 def test_demo_settings_are_checked_before_anything_is_written(tmp_path):
     from dnalm.demo import run_demo
 
-    with pytest.raises(ValueError, match=r"epochs \(--epochs\) must be > 0; got 0"):
+    with pytest.raises(ValueError, match=r"epochs \(--epochs\) must be in \(0, 100000\]; got 0"):
         run_demo(tmp_path / "demo", epochs=0, echo=lambda line: None)
     assert not (tmp_path / "demo").exists()
 
