@@ -42,6 +42,10 @@ def test_a_flag_of_the_python_api_is_true_or_false_not_truthy(tata_model, tmp_pa
 
     with pytest.raises(ValueError, match="trust_remote_code must be True or False; got 'no'"):
         ModelRef.resolve("tiny", trust_remote_code="no")  # "no" opened the gate to a checkpoint's own code
+    from dnalm.tokenizers.dna import load_tokenizer
+
+    with pytest.raises(ValueError, match="trust_remote_code must be True or False; got 'no'"):
+        load_tokenizer("owner/name", trust_remote_code="no")
     before = (tata_model / "model.safetensors").read_bytes()
     with pytest.raises(ValueError, match=r"overwrite must be True or False \(or None\); got 'no'"):
         finetune(FinetuneConfig(model="cnn", epochs=1), None, tata_model, overwrite="no")  # it replaced the model

@@ -32,6 +32,7 @@ from typing import ClassVar
 import numpy as np
 
 from dnalm.io.sequence import CODE_LUT, check_bytes
+from dnalm.settings import check_flag
 
 __all__ = [
     "BaseTokenizer",
@@ -520,6 +521,7 @@ def load_tokenizer(name_or_path: str | os.PathLike, *, trust_remote_code: bool =
     - anything else (BPE ``tokenizer.json``, Nucleotide Transformer...) ->
       ``transformers.AutoTokenizer``.
     """
+    trust_remote_code = check_flag(trust_remote_code, "trust_remote_code")
     path = Path(name_or_path)
     if path.is_dir():
         if (path / DNALM_FILE).is_file() or (
