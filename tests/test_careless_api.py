@@ -259,3 +259,117 @@ def test_the_recipe_refuses_no_outputs_and_counts_given_as_text():
         choose_recipe(n_train=100, lengths=[60] * 100, num_labels=0)
     with pytest.raises(TypeError, match="n_train must be a whole number; got '100'"):
         choose_recipe(n_train="100", lengths=[60] * 100, num_labels=2)
+
+
+def test_regression_labels_that_are_infinite_or_far_from_unit_scale_are_said(caplog):
+    from dnalm.finetune.tasks import get_task
+    from dnalm.io import Record
+
+    task = get_task("regression")
+    with pytest.raises(ValueError, match=r"record 'r1': label '1e400' is not a finite number \(regression\)"):
+        task.encode(["value"], "1e400", "r1")  # training ran on an infinite target
+    records = [Record(str(i), "ACGT", str(10_000 + 500 * i)) for i in range(20)]
+    assert task.label_names(records) == ["value"]
+    assert "regression labels have mean 1.475e+04 and standard deviation" in caplog.text
+    caplog.clear()
+    task.label_names([Record(str(i), "ACGT", str(i / 10)) for i in range(20)])
+    assert "regression labels" not in caplog.text
+
+
+def test_aggregate_combines_windows_and_the_strands_are_always_averaged(tata_model):
+    """--aggregate max also took the max over the two strands: one window scored differently under max and mean."""
+    from dnalm.apply.predict import predict_proba
+    from dnalm.models.build import load_model
+
+    model, tok = load_model(tata_model)
+    seq = "ACGTTATAAAGCGCGTACGATCGATTGCA" * 2  # one window
+    both = {
+        a: predict_proba(model, tok, [seq], reverse_complement_average=True, aggregate=a)[0] for a in ("mean", "max")
+    }
+    np.testing.assert_allclose(both["max"], both["mean"], atol=1e-12)
+    forward = predict_proba(model, tok, [seq])[0]
+    assert not np.allclose(forward, both["mean"])  # the strands were averaged
+
+
+def test_options_a_per_base_model_cannot_follow_are_refused():
+    from dnalm.apply.evaluate import _per_base_options
+
+    _per_base_options("mean", None)
+    with pytest.raises(ValueError, match="--aggregate max combines a sequence's window scores"):
+        _per_base_options("max", None)  # the output was byte-identical with or without
+    with pytest.raises(ValueError, match="--rc averages whole-sequence scores of both strands"):
+        _per_base_options("mean", True)
+
+
+def test_the_recipe_plans_from_the_epochs_and_batch_the_user_gave():
+    """With --epochs 2, recipe.json said 30 epochs, 10 validations and a weight-average half-life of 5% of 300
+    steps, while 20 steps ran: the average then reached back to the first steps."""
+    from dnalm.finetune.recipe import choose_recipe
+
+    own = choose_recipe(n_train=320, lengths=[60] * 320, num_labels=2)
+    given = choose_recipe(n_train=320, lengths=[60] * 320, num_labels=2, epochs=2, batch_size=32)
+    assert own.epochs == 30 and given.epochs == 2 and given.reasons["epochs"] == "given (--epochs)"
+    steps = 2 * 10  # 320 sequences at batch 32
+    assert given.ema_decay == pytest.approx(0.5 ** (1 / max(1.0, 0.05 * steps)), abs=1e-6)
+    assert given.evals_per_epoch == 5  # 10 validations in all, as the recipe plans them
+    assert own.ema_decay > given.ema_decay
+
+
+def test_resuming_a_finished_pretraining_is_refused(tmp_path):
+    """--resume on a finished run trained one step more each time (a 5-step run became 6, then 7)."""
+    from dnalm.lm.pretrain import PretrainConfig, _prepare_output
+
+    (tmp_path / "pretrain_summary.json").write_text("{}")
+    with pytest.raises(ValueError, match="holds a finished pretraining: there is nothing to resume"):
+        _prepare_output(PretrainConfig(), None, tmp_path, True, False)
+    with pytest.raises(ValueError, match="--resume continues a run and --overwrite replaces it: give one of them"):
+        _prepare_output(PretrainConfig(), None, tmp_path, True, True)
+
+
+def test_lm_side_arguments_in_range(tmp_path, caplog):
+    from dnalm.lm.corpus import CorpusSettings
+    from dnalm.lm.inference import embed
+    from dnalm.lm.pretrain import PretrainConfig
+    from dnalm.models.build import build_model
+    from dnalm.tokenizers.build import KmerSettings
+
+    with pytest.raises(ValueError, match=r"max_length must be >= 8; got 2"):  # range() arg 3 must not be zero
+        PretrainConfig(max_length=2)
+    with pytest.raises(ValueError, match=r"max_length \(--max-length\) must be in \[1, 1e\+09\]"):  # numpy's int64
+        CorpusSettings(max_length=10**20)
+    with pytest.raises(ValueError, match=r"max_length \(--max-length\) must be >= 3; got 1"):
+        KmerSettings(max_length=1)
+    model, tok, _ = build_model("tiny", num_labels=2, seed=0)
+    encoder = model.base_model
+    with pytest.raises(TypeError, match="give a list of sequences"):  # one vector per base came back
+        embed(None, "ACGTACGTACGT", model=encoder, tokenizer=tok)
+    vectors = embed(None, ["ACG", "ACGTACGTACGT"], model=encoder, tokenizer=tok)  # the first is shorter than k
+    assert vectors.shape[0] == 2 and "1 windows hold no token of sequence" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "dnalm_tokenizer.json: not valid JSON"),
+        ("[1, 2]", "dnalm_tokenizer.json: not a dnalm tokenizer description"),
+        ('{"type": "kmer", "k": 6, "colour": "red"}', r"dnalm_tokenizer.json: .*colour"),
+    ],
+)
+def test_a_damaged_tokenizer_description_is_named(tmp_path, text, message):
+    from dnalm.tokenizers.dna import KmerTokenizer, load_tokenizer
+
+    KmerTokenizer(k=6).save_pretrained(tmp_path)
+    (tmp_path / "dnalm_tokenizer.json").write_text(text)
+    with pytest.raises(ValueError, match=message):
+        load_tokenizer(tmp_path)
+
+
+def test_decode_refuses_ids_that_are_not_of_the_vocabulary():
+    from dnalm.tokenizers.dna import KmerTokenizer
+
+    tok = KmerTokenizer(k=6)
+    ids = tok("ACGTACGT")["input_ids"]
+    assert tok.decode(ids) == tok.decode(np.array(ids)) == "[CLS] ACGTAC CGTACG GTACGT [SEP]"
+    for bad in ([2, -1, 3], [2, 99_999], [2.7], [[2, 3]]):  # -1 read the last token, 2.7 token 2
+        with pytest.raises(ValueError, match="decode takes one sequence of token ids, whole numbers from 0 to 4100"):
+            tok.decode(bad)

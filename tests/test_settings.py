@@ -219,7 +219,9 @@ def test_a_value_refused_from_a_settings_file_names_the_file(tmp_path):
     (tmp_path / "run.yaml").write_text("epochs: x\n")
     with pytest.raises(ValueError, match=r"epochs \(--epochs\) must be a number; got 'x' \[.*run.yaml\]$"):
         FinetuneConfig.load(tmp_path / "run.yaml")
-    with pytest.raises(ValueError, match=r"epochs \(--epochs\) must be in \(0, 100000\]; got -1.0$"):  # the option's value
+    with pytest.raises(
+        ValueError, match=r"epochs \(--epochs\) must be in \(0, 100000\]; got -1.0$"
+    ):  # the option's value
         FinetuneConfig.load(tmp_path / "run.yaml", epochs=-1)
     (tmp_path / "run.yaml").write_text("max_steps: -2\n")
     with pytest.raises(ValueError, match=r"max_steps \(--max-steps\) must be >= 1; got -2 \[.*run.yaml\]$"):

@@ -108,7 +108,8 @@ def _mcc(cm: np.ndarray) -> float:
 
 
 def classification_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
-    """Binary metrics for class 1 as positive (plus macro F1); macro averages for more classes.
+    """Binary metrics for class 1 as positive (plus macro F1); macro averages for more classes, over the classes
+    the split holds or the model predicts (AUROC and AUPRC: those the split holds), as scikit-learn averages.
 
     Keys: accuracy, precision, recall, specificity, f1, f1_macro, mcc, auroc, auprc,
     n_predictions, confusion_matrix, constant_prediction (the model predicts one class
@@ -130,25 +131,28 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
         f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
         spec = np.where(tn + fp > 0, tn / (tn + fp), np.nan)
     binary = n_classes == 2
-    pick = (lambda v: v[1]) if binary else np.mean
+    # macro averages over the classes the split holds or the model predicts (scikit-learn's labels=None): a class
+    # absent from both would count as a 0 in precision, recall and F1, and as a 1 in specificity
+    seen = np.union1d(y_true, y_pred).astype(int) if len(y_pred) else np.arange(n_classes)
+    pick = (lambda v: v[1]) if binary else (lambda v: float(np.mean(v[seen])))
     out = {
         "accuracy": float(np.mean(y_true == y_pred)) if len(y_pred) else 0.0,
         "precision": float(pick(precision)),
         "recall": float(pick(recall)),
-        "specificity": float(spec[1] if binary else np.nanmean(spec)),
+        "specificity": float(spec[1] if binary else np.nanmean(spec[seen])),
         "f1": float(pick(f1)),
-        "f1_macro": float(np.mean(f1)),
+        "f1_macro": float(np.mean(f1[seen])),
         "mcc": _mcc(cm),
     }
     if binary:
         out["auroc"] = binary_auroc(y_true == 1, probs[:, 1])
         out["auprc"] = binary_average_precision(y_true == 1, probs[:, 1])
-    else:  # one-vs-rest macro averages, undefined when a class is missing from y_true
-        per_class = [(y_true == c, probs[:, c]) for c in range(n_classes)]
-        aurocs = [binary_auroc(*pc) for pc in per_class]
-        aps = [binary_average_precision(*pc) for pc in per_class]
-        out["auroc"] = None if None in aurocs else float(np.mean(aurocs))
-        out["auprc"] = None if None in aps else float(np.mean(aps))
+    else:  # one-vs-rest macro averages over the classes the split holds (a class it lacks has no positives)
+        per_class = [(y_true == c, probs[:, c]) for c in range(n_classes) if (y_true == c).any()]
+        aurocs = [a for a in (binary_auroc(*pc) for pc in per_class) if a is not None]
+        aps = [a for a in (binary_average_precision(*pc) for pc in per_class) if a is not None]
+        out["auroc"] = float(np.mean(aurocs)) if aurocs else None
+        out["auprc"] = float(np.mean(aps)) if aps else None
     out["n_predictions"] = len(y_pred)
     out["confusion_matrix"] = cm.tolist()
     out["constant_prediction"] = bool(len(np.unique(y_pred)) == 1 and len(y_pred) > 1)

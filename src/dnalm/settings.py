@@ -211,7 +211,7 @@ def _help(f: dataclasses.Field) -> str:
 #: The help of ``--overwrite`` on every command that writes (see :mod:`dnalm.io.outputs`).
 OVERWRITE_HELP = (
     "Write OUTPUT even if it holds another result or a file dnalm did not write; in a folder only what dnalm wrote "
-    "there is removed, the user's own files stay."
+    "there is removed, the user's own files stay (one with the name of a file dnalm writes is replaced)."
 )
 
 

@@ -183,3 +183,15 @@ def test_an_uncapped_benchmark_has_no_budget_column(runs_dir):
     results = Results("fits", rows=aggregate(records))
     assert "time budget" not in results.main_table()[0] and results.budget_note() is None
     assert results.rows[0].to_dict()["budget_capped"] == []
+
+
+def test_the_main_table_of_a_regression_shows_its_own_metrics():
+    """Every cell of a regression's main table was '-': it showed MCC, accuracy, F1, AUROC and AUPRC only."""
+    regression = {"mse": 0.5, "mae": 0.4, "r2": 0.3, "pearson": 0.6, "spearman": 0.55, "n_predictions": 10}
+    records = [RunRecord.from_dict({**RUN, "dataset": "expr", "seed": s, "metrics": regression}) for s in (0, 1)] + [
+        RunRecord.from_dict({**RUN, "seed": s}) for s in (0, 1)
+    ]
+    head, body = Results("mixed", rows=aggregate(records)).main_table()
+    assert head[3:13] == ["MCC", "accuracy", "f1", "auroc", "auprc", "r2", "pearson", "spearman", "mse", "mae"]
+    expr = next(row for row in body if row[0] == "expr")
+    assert expr[8:13] == ["0.300 ± 0.000", "0.600 ± 0.000", "0.550 ± 0.000", "0.500 ± 0.000", "0.400 ± 0.000"]

@@ -318,8 +318,9 @@ def predict_file(
     if distributed.world_size() > 1:
         log.info("predict: %d processes share the scoring", distributed.world_size())
     if task.per_base:
+        _per_base_options(aggregate, reverse_complement_average)
         records = list(source())
-        probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
+        probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size, stride=stride)
         _write_per_base(output, zip(records, probs), names, task, labelled=False)
         return len(records)
     # streamed: a first pass reads which columns the file has (nothing is kept), the second scores it
@@ -346,6 +347,19 @@ def _region_source(genome: str | Path, regions: list[str]):
     chosen = parse_regions(regions)
     indexed.check(chosen)
     return lambda: (Record(r.name, indexed.fetch(r), path=r.source, line=r.line) for r in chosen)
+
+
+def _per_base_options(aggregate: str, reverse_complement_average: bool | None) -> None:
+    """Options a per-base model cannot follow are refused, not ignored (its output was the same with or without)."""
+    if aggregate != "mean":
+        raise ValueError(
+            f"--aggregate {aggregate} combines a sequence's window scores into one; a per-base model averages the "
+            "windows over each base"
+        )
+    if reverse_complement_average:
+        raise ValueError(
+            "--rc averages whole-sequence scores of both strands; per-base scores are of the forward strand"
+        )
 
 
 _SHOWN = ("accuracy", "precision", "recall", "specificity", "f1", "f1_macro", "mcc", "auroc", "auprc", "mse", "r2")

@@ -170,6 +170,7 @@ def stream_windows(
     """
     import torch
 
+    _not_one_string(sequences)
     max_tokens, size, stride, max_windows = _engine_plan(model, tokenizer, batch_size, max_tokens, stride, max_windows)
     reverse_complement_average = check_flag(reverse_complement_average, "reverse_complement_average")
     _check_device(device)
@@ -317,7 +318,10 @@ def iter_scores(
         max_windows=max_windows,
         reverse_complement_average=reverse_complement_average,
     ):
-        yield task.combine(np.stack(outs), aggregate), len(starts)
+        scores = np.stack(outs)
+        if reverse_complement_average:  # the two strands averaged window by window: aggregate combines windows only
+            scores = (scores[: len(starts)] + scores[len(starts) :]) / 2
+        yield task.combine(scores, aggregate), len(starts)
 
 
 SHARE_BLOCK = 4096  # sequences read before the processes of a multi-process run share them out

@@ -46,6 +46,12 @@ __all__ = [
 
 #: metrics shown in the main table (every scalar metric is in the CSV/JSON and the detailed table)
 MAIN_METRICS = ("mcc", "accuracy", "f1", "auroc", "auprc")
+#: The main table's columns for other tasks, each by a metric only that task has (mixed benchmarks get both).
+_MAIN_BY_TASK = {
+    "mcc": MAIN_METRICS,
+    "subset_accuracy": ("subset_accuracy", "f1_macro", "auroc", "auprc"),  # multi-label
+    "mse": ("r2", "pearson", "spearman", "mse", "mae"),  # regression
+}
 #: figures of each run summarised beside the metrics (mean and std, no per-seed values)
 RUN_STATS = ("wall_time_s", "train_time_s", "epochs_run", "best_validation_metric")
 _STD_NOTE = "sample standard deviation (ddof=1)"
@@ -386,15 +392,18 @@ class Results:
         write_text(output / "results.md", self.markdown())
 
     def main_table(self) -> tuple[list[str], list[list[str]]]:
-        """Head and cells of the main table: MAIN_METRICS as mean ± std, references, time and size."""
+        """Head and cells of the main table: MAIN_METRICS (a regression's or multi-label task's own where the runs
+        hold those) as mean ± std, references, time and size."""
         refs = self.references
         keys = sorted({k for ref in refs.values() for k in ref})
+        held = {m for r in self.rows for m in r.metrics}
+        main = list(dict.fromkeys(m for key, ms in _MAIN_BY_TASK.items() if key in held for m in ms)) or MAIN_METRICS
         capped = any(r.budget_capped for r in self.rows)  # a column only when a time budget cut some run short
         head = [
             "dataset",
             "model",
             "seeds",
-            *[m.upper() if m == "mcc" else m for m in MAIN_METRICS],
+            *[m.upper() if m == "mcc" else m for m in main],
             *[f"reference {k}" for k in keys],
             "wall time / run (s)",
             "parameters",
@@ -405,7 +414,7 @@ class Results:
                 r.dataset,
                 r.model,
                 str(r.n_seeds),
-                *[str(r.get(m)) for m in MAIN_METRICS],
+                *[str(r.get(m)) for m in main],
                 *[_number(refs.get(r.dataset, {}).get(k), ".3f") for k in keys],
                 _number(r.get("wall_time_s").mean, ".0f"),
                 _number(r.parameters, ","),

@@ -118,6 +118,9 @@ def choose_recipe(
     time_budget_s: float | None = None,
     from_scratch: bool = False,
     candidates: str | bool = "auto",
+    *,
+    epochs: float | None = None,
+    batch_size: int | None = None,
 ) -> Recipe:
     """Choose the model and training settings from the data alone (deterministic: no timing, no RNG).
 
@@ -133,7 +136,8 @@ def choose_recipe(
     validation metric (selection on validation only; all are recorded in ``recipe.json``); ``"all"``: every
     candidate whatever the data's size (about three times the time of one on large data); ``"one"`` (or False):
     the recipe's CNN alone. ``finetune`` passes ``"one"`` when the user chose the architecture (``model_config``)
-    or a time budget.
+    or a time budget. ``epochs`` and ``batch_size``: the user's, when given; the steps and what follows from them
+    (the weight average's half-life, validations per epoch) are planned from them.
     """
     for name, value in (("n_train", n_train), ("num_labels", num_labels)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
@@ -171,7 +175,7 @@ def choose_recipe(
         candidates=alternatives,
         model=model,
         model_config=config,
-        **_choose_steps(n_train, reasons),
+        **_choose_steps(n_train, reasons, epochs, batch_size),
         **_choose_optimizer_and_selection(reasons),
         time_budget_s=time_budget_s,
         data={
@@ -207,16 +211,24 @@ def _choose_model(median: int, from_scratch: bool, reasons: dict) -> tuple[str, 
     return PRETRAINED_START, {}
 
 
-def _choose_steps(n_train: int, reasons: dict) -> dict:
-    """Batch size, epochs, weight average and evaluations: what the number of training sequences decides."""
-    batch = 128 if n_train >= 4 * 1024 else 64 if n_train >= 1024 else 32
-    reasons["batch_size"] = f"enough optimizer steps per epoch for {n_train:,} sequences"
+def _choose_steps(n_train: int, reasons: dict, epochs: float | None = None, batch: int | None = None) -> dict:
+    """Batch size, epochs, weight average and evaluations: what the number of training sequences decides (the
+    user's epochs and batch size where given, and what follows from them)."""
+    if batch is None:
+        batch = 128 if n_train >= 4 * 1024 else 64 if n_train >= 1024 else 32
+        reasons["batch_size"] = f"enough optimizer steps per epoch for {n_train:,} sequences"
+    else:
+        reasons["batch_size"] = "given (--batch-size)"
     steps_per_epoch = math.ceil(n_train / batch)
-    epochs = float(min(max(round(_SAMPLES / n_train), _MIN_EPOCHS), _MAX_EPOCHS))
-    reasons["epochs"] = (
-        f"about {_SAMPLES:,} sequences seen, at least {_MIN_EPOCHS} and at most "
-        f"{_MAX_EPOCHS} passes, on any machine (only an explicit --time-budget caps it)"
-    )
+    if epochs is None:
+        epochs = float(min(max(round(_SAMPLES / n_train), _MIN_EPOCHS), _MAX_EPOCHS))
+        reasons["epochs"] = (
+            f"about {_SAMPLES:,} sequences seen, at least {_MIN_EPOCHS} and at most "
+            f"{_MAX_EPOCHS} passes, on any machine (only an explicit --time-budget caps it)"
+        )
+    else:
+        epochs = float(epochs)
+        reasons["epochs"] = "given (--epochs)"
     total = max(1, round(epochs * steps_per_epoch))
     half_life = max(1.0, 0.05 * total)
     ema = round(0.5 ** (1 / half_life), 6)

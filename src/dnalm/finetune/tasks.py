@@ -290,11 +290,31 @@ class Regression(Task):
     lower_is_better = ("loss", "mse", "mae")
     metric_names = _REGRESSION_METRICS
 
+    def label_names(self, records):
+        """``["value"]``; every label is read here (a bad one named), and values far from unit scale are said:
+        the model's output starts near 0 with a spread of about 1, and dnalm does not rescale the targets."""
+        values = np.array([self.encode(["value"], r.label, r) for r in records])
+        mean, sd = (float(values.mean()), float(values.std())) if len(values) else (0.0, 1.0)
+        if len(values) > 1 and (abs(mean) > 10 * max(sd, 1.0) or sd > 100 or 0 < sd < 0.01):
+            log.warning(
+                "regression labels have mean %.4g and standard deviation %.4g: far from the scale a model's output "
+                "starts at (about 0 +- 1), it will learn slowly or not at all; train on standardised values, "
+                "(label - %.4g) / %.4g, and scale predictions back",
+                mean,
+                sd,
+                mean,
+                sd,
+            )
+        return ["value"]
+
     def encode(self, names, label, record="?"):
         try:
-            return float(label)
+            value = float(label)
         except (TypeError, ValueError):
             raise ValueError(f"{_where(record)}: label {label!r} is not a number (regression)") from None
+        if not math.isfinite(value):  # '1e400' reads as inf: the loss would be too
+            raise ValueError(f"{_where(record)}: label {label!r} is not a finite number (regression)")
+        return value
 
     def loss(self, logits, labels, num_labels):
         import torch
@@ -316,7 +336,7 @@ class Regression(Task):
         return ["prediction"]
 
     def prediction_cells(self, names, scores):
-        return [f"{scores[0]:.6g}"]
+        return [f"{scores[0]:.9g}"]
 
 
 class TokenClassification(Task):
@@ -417,7 +437,7 @@ class TokenRegression(Task):
         return regression_metrics(np.asarray(y), scores[:, 0])
 
     def prediction_cells(self, names, scores):
-        return [" ".join(f"{v:.6g}" for v in scores[:, 0])]
+        return [" ".join(f"{v:.9g}" for v in scores[:, 0])]
 
 
 TASKS: dict[str, Task] = {

@@ -327,6 +327,8 @@ def _recipe(run: _Run) -> Recipe | None:
         from_scratch=not starts_pretrained(cfg.model_config, cfg.from_scratch),
         # the user chose the architecture, or a deadline: one model
         candidates="one" if cfg.model_config or cfg.time_budget else cfg.candidates,
+        epochs=cfg.epochs,  # the user's, where given: the weight average and validations follow from the steps
+        batch_size=cfg.batch_size,
     )
     if recipe_checkpoint:  # e.g. the CNN that `dnalm pretrain --model pos-cnn-cpu` wrote: its weights, our settings
         recipe = for_checkpoint(recipe, cfg.model)

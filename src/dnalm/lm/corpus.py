@@ -137,10 +137,10 @@ def _build_split(split: str, generate, cache: Path, stats: dict, counts: dict, s
 class CorpusSettings:
     """``dnalm corpus``: segment lengths, the validation share and blocks, strands, the seed."""
 
-    min_length: int = setting(256, "Shortest segment in bases.", ge=1)
-    max_length: int = setting(1024, "Longest segment in bases.", ge=1)
+    min_length: int = setting(256, "Shortest segment in bases.", ge=1, le=10**9)
+    max_length: int = setting(1024, "Longest segment in bases.", ge=1, le=10**9)
     val_fraction: float = setting(0.05, "Fraction of blocks held out for validation.", ge=0, lt=1)
-    block_size: int = setting(100_000, "Bases per block assigned to train or validation.", ge=1)
+    block_size: int = setting(100_000, "Bases per block assigned to train or validation.", ge=1, le=10**12)
     add_reverse_complement: bool = setting(False, "Add reverse complements.", flag="--reverse-complement")
     seed: int = setting(0, "Seed of the blocks' assignment and the segment lengths.", ge=0, lt=2**32)
 

@@ -199,7 +199,14 @@ def embed(
             raise ValueError(f"{path}: embeddings need a transformer checkpoint") from None  # a dnalm baseline
         tokenizer = load_tokenizer(path, trust_remote_code=trust)
 
+    special = len(tokenizer("")["input_ids"])  # [CLS] and [SEP] (or none)
+    unknown = getattr(tokenizer, "unk_token_id", None)
+    empty = []  # windows with no token of sequence: shorter than the k-mers, or no readable base (all [UNK])
+
     def forward(model, enc, pieces):
+        mask = enc["attention_mask"].bool()
+        real = mask.sum(1) - special - (((enc["input_ids"] == unknown) & mask).sum(1) if unknown is not None else 0)
+        empty.append(int((real <= 0).sum()))
         hidden = model(**enc).last_hidden_state.float()
         if pooling == "cls":
             pooled = hidden[:, 0]
@@ -211,6 +218,12 @@ def embed(
     vectors = [
         np.mean(outs, axis=0) for _, outs in stream_windows(model, tokenizer, sequences, forward, batch_size=batch_size)
     ]
+    if sum(empty):
+        log.warning(
+            "%d windows hold no token of sequence (shorter than the tokenizer's k-mers, or no readable base): their "
+            "vectors are of special or unknown tokens alone",
+            sum(empty),
+        )
     return np.stack(vectors).astype(np.float32)
 
 

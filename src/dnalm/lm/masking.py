@@ -66,8 +66,18 @@ class KmerMaskingCollator:
                 "KmerMaskingCollator needs an overlapping k-mer tokenizer (KmerTokenizer); use "
                 "transformers.DataCollatorForLanguageModeling for BPE or single-base tokens"
             )
-        if not 0 < mlm_probability < 1 or span_length < 1 or mask_fraction + random_fraction > 1:
-            raise ValueError("need 0 < mlm_probability < 1, span_length >= 1 and mask + random fractions <= 1")
+        def number(x) -> bool:
+            return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+        if not number(mlm_probability) or not 0 < mlm_probability < 1:
+            raise ValueError(f"mlm_probability must be a number in (0, 1); got {mlm_probability!r}")
+        if isinstance(span_length, bool) or not isinstance(span_length, int) or span_length < 1:
+            raise ValueError(f"span_length must be a whole number >= 1; got {span_length!r}")
+        fractions = (mask_fraction, random_fraction)
+        if not all(number(f) and 0 <= f <= 1 for f in fractions) or mask_fraction + random_fraction > 1:
+            raise ValueError(
+                f"mask_fraction and random_fraction must lie in [0, 1] and add up to at most 1; got {fractions}"
+            )
         self.tokenizer, self.k = tokenizer, k
         self.mlm_probability, self.span_length = mlm_probability, span_length
         self.mask_fraction, self.random_fraction = mask_fraction, random_fraction

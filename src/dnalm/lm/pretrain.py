@@ -81,7 +81,7 @@ class PretrainConfig:
     lr_scheduler: str = setting("linear", "Any transformers scheduler: linear, cosine, ...", cli=False)
     weight_decay: float = setting(0.01, "AdamW weight decay.", ge=0, cli=False)
     gradient_accumulation_steps: int = setting(1, "Batches per optimizer step.", ge=1, cli=False)
-    max_length: int | None = setting(None, "Tokens per example (None: the model's limit).", ge=1, cli=False)
+    max_length: int | None = setting(None, "Tokens per example (None: the model's limit).", ge=8, cli=False)
     mlm_probability: float = setting(0.15, "Fraction of bases (tokens) masked.", gt=0, lt=1)
     mlm_schedule: list | None = setting(
         None, "[[fraction_of_steps, probability], ...], e.g. [[0, .15], [.83, .2]].", cli=False
@@ -495,6 +495,13 @@ def _prepare_output(cfg: PretrainConfig, corpus_path, output: Path, resume: bool
     """The checkpoint a resumed run continues from (None: from step 0), after clearing what must go."""
     from dnalm.runtime.callbacks import last_checkpoint
 
+    if resume and overwrite:
+        raise ValueError("--resume continues a run and --overwrite replaces it: give one of them")
+    if resume and (output / "pretrain_summary.json").is_file():  # it trained one step more at each --resume
+        raise ValueError(
+            f"{output} holds a finished pretraining: there is nothing to resume (--overwrite starts it again; "
+            "a longer run needs a new output folder)"
+        )
     checkpoints = output / "checkpoints"
     last = last_checkpoint(checkpoints, complete_marker="trainer_state.json")
     _claim_output(output, resume, overwrite, last)

@@ -22,16 +22,26 @@ BPE_SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 
 
 def genome_segments(
-    records: Iterable[Record], length: int = 1000, *, max_segments: int | None = None, seed: int = 0
+    records: Iterable[Record],
+    length: int = 1000,
+    *,
+    max_segments: int | None = None,
+    seed: int = 0,
+    counts: dict | None = None,
 ) -> Iterator[str]:
     """Cut sequences into pieces of at most ``length`` bases, splitting at runs of N.
 
     With ``max_segments``, a uniform random sample of that many segments is kept
     (reservoir sampling, seeded), so a genome is never held as a list of all pieces.
+    ``counts`` (a dict) receives ``bases`` read and ``n_left_out`` (the N bases).
     """
+    counts = {} if counts is None else counts
+    counts.update(bases=0, n_left_out=0)
 
     def pieces() -> Iterator[str]:
         for rec in records:
+            counts["bases"] += len(rec.sequence)
+            counts["n_left_out"] += rec.sequence.count("N")
             for run in rec.sequence.replace("N", " ").split():
                 for i in range(0, len(run), length):
                     yield run[i : i + length]

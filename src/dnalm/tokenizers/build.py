@@ -33,7 +33,7 @@ class KmerSettings:
     """A k-mer or single-base tokenizer (``dnalm tokenizer kmer|nonoverlap|base``)."""
 
     k: int = setting(6, "k-mer length (DNABERT: 3-6).", ge=1, le=12)
-    max_length: int = setting(512, "model_max_length in tokens.", ge=1)
+    max_length: int = setting(512, "model_max_length in tokens (with [CLS] and [SEP]).", ge=3)
 
     def __post_init__(self):
         check_fields(self)
@@ -47,7 +47,7 @@ class BpeSettings:
     min_frequency: int = setting(4, "Times a merge must be seen.", ge=1)
     segment_length: int = setting(1000, "Cut long records into pieces of this length.", ge=1)
     max_segments: int = setting(100_000, "Train on a random sample of this many pieces.", ge=1)
-    max_length: int = setting(512, "model_max_length in tokens.", ge=1)
+    max_length: int = setting(512, "model_max_length in tokens (with [CLS] and [SEP]).", ge=3)
     seed: int = setting(0, "Seed of the sample.", ge=0, lt=2**32)
 
     def __post_init__(self):
@@ -88,7 +88,10 @@ def train_bpe_folder(inputs: list[str | Path], output: str | Path, *, overwrite:
                 f"{p} is a folder: give the files to train on, e.g. {files[0] if files else f'{p}/train.csv'}"
             )
     records = itertools.chain.from_iterable(read_sequences(p) for p in inputs)
-    pieces = list(genome_segments(records, s.segment_length, max_segments=s.max_segments, seed=s.seed))
+    counts: dict = {}
+    pieces = list(genome_segments(records, s.segment_length, max_segments=s.max_segments, seed=s.seed, counts=counts))
+    if counts["n_left_out"]:
+        log.info("left out %d of %d bases: N (no base to learn merges from)", counts["n_left_out"], counts["bases"])
     if not pieces:
         raise ValueError(
             f"{', '.join(map(str, inputs))}: no run of A/C/G/T to train on (N and other codes are left out)"

@@ -145,8 +145,15 @@ class DnaTokenizer:
         return [1 if int(i) in special else 0 for i in token_ids]
 
     def decode(self, ids, skip_special_tokens: bool = False) -> str:
-        """Space-separated tokens (the form DNABERT's own tools read)."""
-        toks = [self.ids_to_tokens[int(i)] for i in ids if not (skip_special_tokens and int(i) in self.all_special_ids)]
+        """Space-separated tokens (the form DNABERT's own tools read); an id that is not a whole number of the
+        vocabulary is refused (-1 read the last token; 2.7 read token 2)."""
+        ids = ids.tolist() if hasattr(ids, "tolist") else [i.item() if hasattr(i, "item") else i for i in ids]
+        bad = next((i for i in ids if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(self)), None)
+        if bad is not None or any(isinstance(i, list) for i in ids):
+            raise ValueError(
+                f"decode takes one sequence of token ids, whole numbers from 0 to {len(self) - 1}; got {bad!r}"
+            )
+        toks = [self.ids_to_tokens[i] for i in ids if not (skip_special_tokens and i in self.all_special_ids)]
         return " ".join(toks)
 
     # -- encoding -------------------------------------------------------------------
@@ -492,12 +499,20 @@ def load_dna_tokenizer(path: str | os.PathLike, **overrides) -> DnaTokenizer:
     vocab = _read_vocab(vocab_file)
     meta_file = path / DNALM_FILE
     if meta_file.is_file():
-        meta = {**json.loads(meta_file.read_text(encoding="utf-8")), **overrides}
+        try:
+            saved = json.loads(meta_file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"{meta_file}: not valid JSON ({err})") from None
+        if not isinstance(saved, dict) or "type" not in saved:
+            raise ValueError(f"{meta_file}: not a dnalm tokenizer description (a JSON object with its 'type')")
+        meta = {**saved, **overrides}
         kind = meta.pop("type")
         if kind not in _KINDS:
             raise ValueError(f"{meta_file}: unknown tokenizer type {kind!r}; known: {sorted(_KINDS)}")
         try:
             return _KINDS[kind](vocab=vocab, **meta)
+        except TypeError as err:  # a key the tokenizer does not take
+            raise ValueError(f"{meta_file}: {err}") from None
         except ValueError as err:
             raise ValueError(f"{vocab_file} ({meta_file.name}: {kind}{meta.get('k', '')}): {err}") from None
     k = _infer_kmer_k(vocab)
