@@ -66,6 +66,7 @@ class KmerMaskingCollator:
                 "KmerMaskingCollator needs an overlapping k-mer tokenizer (KmerTokenizer); use "
                 "transformers.DataCollatorForLanguageModeling for BPE or single-base tokens"
             )
+
         def number(x) -> bool:
             return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
