@@ -373,3 +373,21 @@ def test_decode_refuses_ids_that_are_not_of_the_vocabulary():
     for bad in ([2, -1, 3], [2, 99_999], [2.7], [[2, 3]]):  # -1 read the last token, 2.7 token 2
         with pytest.raises(ValueError, match="decode takes one sequence of token ids, whole numbers from 0 to 4100"):
             tok.decode(bad)
+
+
+def test_a_tokenizer_call_names_the_argument_that_is_wrong():
+    from dnalm.tokenizers.dna import KmerTokenizer
+
+    tok = KmerTokenizer(k=6)
+    for args, kwargs, error, message in (
+        ((b"ACGT",), {}, TypeError, "give a sequence \\(str\\) or a list of them; got bytes"),
+        ((None,), {}, TypeError, "got NoneType"),
+        ((["ACGTAC", 3],), {}, TypeError, "sequence 1 is int, not text"),
+        (([],), {}, ValueError, "give at least one sequence to tokenize"),  # an IndexError
+        (("ACGTACGT",), {"truncation": True, "max_length": 2.5}, ValueError, "max_length must be a whole number"),
+        (("ACGT",), {"padding": "bogus"}, ValueError, "padding must be True, False"),  # ignored
+        (("ACGT",), {"padding": True, "pad_to_multiple_of": -2}, ValueError, "pad_to_multiple_of must be"),
+    ):
+        with pytest.raises(error, match=message):
+            tok(*args, **kwargs)
+    assert tok(s for s in ["ACGTAC", "ACGTACG"])["input_ids"] == [[2, 727, 3], [2, 727, 2896, 3]]  # a generator

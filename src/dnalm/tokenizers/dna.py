@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import numbers
 import os
 import re
 from pathlib import Path
@@ -195,7 +196,7 @@ class DnaTokenizer:
         if unused:
             raise TypeError(f"{type(self).__name__}() got unsupported arguments {sorted(unused)}")
         single = isinstance(sequences, str)
-        seqs = [sequences] if single else list(sequences)
+        seqs = _check_call(sequences, padding, truncation, max_length, pad_to_multiple_of)
         buf, lengths = self._as_buffer(seqs)
         tokens, counts = self._encode(buf, lengths)
         n_special = 2 if add_special_tokens else 0
@@ -488,6 +489,30 @@ def _infer_kmer_k(vocab: list[str]) -> int | None:
     if len(lengths) == 1 and all(set(t) <= set("ACGT") for t in plain) and len(plain) == 4 ** next(iter(lengths)):
         return lengths.pop()
     return None
+
+
+def _check_call(sequences, padding, truncation, max_length, pad_to_multiple_of) -> list[str]:
+    """The sequences of a tokenizer call as a list, and its arguments, each named when wrong (bytes, None and
+    numbers gave bare TypeErrors, ``max_length=2.5`` an IndexError, ``padding="bogus"`` was ignored)."""
+    if isinstance(sequences, str):
+        seqs = [sequences]
+    elif sequences is None or isinstance(sequences, bytes | int | float) or not hasattr(sequences, "__iter__"):
+        raise TypeError(f"give a sequence (str) or a list of them; got {type(sequences).__name__}")
+    else:
+        seqs = list(sequences)
+        bad = next(((i, x) for i, x in enumerate(seqs) if not isinstance(x, str)), None)
+        if bad is not None:
+            raise TypeError(f"sequence {bad[0]} is {type(bad[1]).__name__}, not text (a string of bases)")
+        if not seqs:
+            raise ValueError("give at least one sequence to tokenize; got none")
+    for name, value in (("max_length", max_length), ("pad_to_multiple_of", pad_to_multiple_of)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
+            raise ValueError(f"{name} must be a whole number >= 1 (or None); got {value!r}")
+    if padding not in (True, False, "longest", "max_length", "do_not_pad"):
+        raise ValueError(f"padding must be True, False, 'longest', 'max_length' or 'do_not_pad'; got {padding!r}")
+    if truncation not in (True, False, "longest_first", "only_first", "do_not_truncate"):
+        raise ValueError(f"truncation must be True, False, 'longest_first' or 'do_not_truncate'; got {truncation!r}")
+    return seqs
 
 
 def load_dna_tokenizer(path: str | os.PathLike, **overrides) -> DnaTokenizer:
