@@ -189,3 +189,17 @@ def test_htslib_warnings_on_a_minimal_vcf_are_not_printed(genome, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "[W::" not in done.stderr and "[E::" not in done.stderr, done.stderr
+
+
+def test_an_index_that_does_describe_its_genome_is_read(tmp_path):
+    """The check of an index beside the genome passes the indexes samtools and pyfaidx write: CRLF lines, a header
+    with a description, a record of an exact number of lines, an empty record."""
+    from dnalm.io.regions import _index_mismatch
+
+    (tmp_path / "g.fa").write_bytes(
+        b">chr1 a description\r\n" + b"ACGT" * 15 + b"\r\n" + b"ACGTA\r\n>e\r\n>x\r\nAC\r\n"
+    )
+    (tmp_path / "g.fa.fai").write_text("chr1\t65\t21\t60\t62\ne\t0\t94\t0\t0\nx\t2\t98\t2\t4\n")
+    assert _index_mismatch(tmp_path / "g.fa.fai", tmp_path / "g.fa") is None
+    (tmp_path / "g.fa.fai").write_text("chr1\t65\t21\t60\t61\n")  # LF widths for a CRLF file
+    assert "chr1" in _index_mismatch(tmp_path / "g.fa.fai", tmp_path / "g.fa")

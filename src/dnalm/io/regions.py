@@ -201,18 +201,23 @@ def _index_mismatch(fai: Path, path: Path) -> str | None:
         with open(path, "rb") as fh:
             for row in rows:
                 name, (length, offset, bases, width) = row[0], (int(x) for x in row[1:5])
-                last = offset + (length - 1) // bases * width + (length - 1) % bases
                 fh.seek(max(0, offset - 4096))
                 before = fh.read(offset - max(0, offset - 4096))
                 header = before[before.rstrip(b"\r\n").rfind(b"\n") + 1 :].split()
                 if not header or header[0] != b">" + name.encode():
                     return f"record {name}: no header line ends where its bases start"
+                if length == 0:  # an empty record: its header is all there is to check
+                    continue
+                if bases < 1 or width <= bases:
+                    return f"record {name}: {bases} bases a line in lines of {width} bytes"
+                last = offset + (length - 1) // bases * width + (length - 1) % bases
                 if last >= size:
                     return f"record {name}: {length:,} bases would run past the end of the file"
-                if length > bases:  # the first line ends where the index says
+                if length > bases:  # the first line ends where the index says, and the second starts there
                     fh.seek(offset + bases)
-                    if fh.read(1) not in (b"\n", b"\r"):
-                        return f"record {name}: its lines are not {bases} bases long"
+                    ending = fh.read(width - bases + 1)
+                    if ending[:-1].strip(b"\r\n") or not ending[:-1] or ending[-1:] in (b"\r", b"\n", b">", b""):
+                        return f"record {name}: its lines are not {bases} bases in {width} bytes"
                 fh.seek(last)
                 tail = fh.read(width - bases + 1)
                 if tail[:1] in (b"", b"\n", b"\r", b">") or (
