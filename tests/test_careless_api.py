@@ -391,3 +391,12 @@ def test_a_tokenizer_call_names_the_argument_that_is_wrong():
         with pytest.raises(error, match=message):
             tok(*args, **kwargs)
     assert tok(s for s in ["ACGTAC", "ACGTACG"])["input_ids"] == [[2, 727, 3], [2, 727, 2896, 3]]  # a generator
+
+
+def test_a_stopped_runs_leftovers_are_said_without_a_previous_result_that_is_not_there(tmp_path, caplog):
+    from dnalm.io.files import start_folder
+
+    final = tmp_path / "m"
+    start_folder(final, owned_marker="dnalm_config.yaml")  # a run that stopped: only m.partial is left
+    start_folder(final, owned_marker="dnalm_config.yaml")
+    assert "what a stopped run left (there is no earlier m)" in caplog.text  # it said m held the previous result

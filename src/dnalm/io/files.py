@@ -172,7 +172,8 @@ def start_folder(final: str | Path, *, owned_marker: str, overwrite: bool = Fals
             return staging
         import shutil
 
-        log.warning("removing %s, what a stopped run left (its %s is the previous result)", staging, final.name)
+        kept = f"{final.name} holds the previous result" if final.exists() else f"there is no earlier {final.name}"
+        log.warning("removing %s, what a stopped run left (%s)", staging, kept)
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     (staging / _PARTIAL_NOTE).write_text(
