@@ -261,7 +261,8 @@ def test_the_recipe_refuses_no_outputs_and_counts_given_as_text():
         choose_recipe(n_train="100", lengths=[60] * 100, num_labels=2)
 
 
-def test_regression_labels_that_are_infinite_or_far_from_unit_scale_are_said(caplog):
+def test_regression_labels_that_are_infinite_are_refused_and_any_scale_is_standardised(caplog):
+    from dnalm.finetune.data import LabelSpace
     from dnalm.finetune.tasks import get_task
     from dnalm.io import Record
 
@@ -269,11 +270,12 @@ def test_regression_labels_that_are_infinite_or_far_from_unit_scale_are_said(cap
     with pytest.raises(ValueError, match=r"record 'r1': label '1e400' is not a finite number \(regression\)"):
         task.encode(["value"], "1e400", "r1")  # training ran on an infinite target
     records = [Record(str(i), "ACGT", str(10_000 + 500 * i)) for i in range(20)]
-    assert task.label_names(records) == ["value"]
-    assert "regression labels have mean 1.475e+04 and standard deviation" in caplog.text
-    caplog.clear()
-    task.label_names([Record(str(i), "ACGT", str(i / 10)) for i in range(20)])
-    assert "regression labels" not in caplog.text
+    space = LabelSpace.from_records(records, "regression", standardise=True)
+    assert space.scale == pytest.approx((14_750, 500 * np.std(np.arange(20))))
+    assert space.encode("14750") == 0 and space.unscale(np.array([1.0]))[0] == pytest.approx(14_750 + space.scale[1])
+    same = LabelSpace.from_records([Record("a", "ACGT", "3"), Record("b", "ACGT", "3")], "regression", standardise=True)
+    assert same.scale == (3.0, 1.0)  # one value: shifted, not divided by 0
+    assert LabelSpace.from_records(records, "regression").scale is None  # evaluation reads label units
 
 
 def test_aggregate_combines_windows_and_the_strands_are_always_averaged(tata_model):

@@ -175,3 +175,63 @@ def test_training_is_reproducible_with_a_seed(tata_dir, tmp_path):
     mb, _ = load_model(tmp_path / "b")
     assert all(torch.allclose(p, q) for p, q in zip(ma.parameters(), mb.parameters()))
     assert json.loads((tmp_path / "a" / "training_summary.json").read_text())["seed"] == 0
+
+
+def test_regression_targets_far_from_unit_scale_are_learnt_and_predicted_in_label_units(tmp_path):
+    """Labels of mean ~2e4 and sd ~3e3 were trained as they are: a model whose output starts near 0 +- 1 was
+    still predicting near 0 after training (validation R2 -48). Targets are now standardised on train and the
+    scale folded back into the output layer, so the saved model predicts label units."""
+    import random
+
+    from dnalm.apply.predict import predict_proba
+
+    rng = random.Random(0)
+    seqs = ["".join(rng.choice("ACGT") for _ in range(40)) for _ in range(200)]
+    reg = tmp_path / "reg.csv"
+    reg.write_text("sequence,label\n" + "".join(f"{s},{10000 + 1000 * s.count('G'):.2f}\n" for s in seqs))
+    summary = finetune(cfg(model="cnn", epochs=3, problem_type="regression"), reg, tmp_path / "r")
+    scale = summary["target_standardisation"]
+    labels = [10000 + 1000 * s.count("G") for s in seqs]
+    assert scale["mean"] == pytest.approx(sum(labels) / 200, rel=0.02) and 2000 < scale["sd"] < 3500  # of train
+    metrics = summary["validation_metrics"]
+    assert metrics["eval_r2"] > -1 and metrics["eval_mae"] < 2 * scale["sd"]  # unscaled, they read -48 and 21,000
+    assert metrics["eval_loss"] < 2  # the loss is in standardised units
+    model, tok = load_model(tmp_path / "r")
+    values = predict_proba(model, tok, seqs[:50])[0][:, 0]
+    assert abs(values.mean() - scale["mean"]) < scale["sd"] and values.std() > 10  # label units, not 0 +- 1
+
+
+@pytest.mark.parametrize("model", ["tiny", "tiny-bpe", "mini", "cnn", "cnn-gb", "lstm", "pos-cnn", "dnalm-cnn"])
+def test_every_architecture_has_an_output_layer_that_standardised_targets_fold_into(model):
+    from dnalm.finetune.trainer import output_layer, scale_output
+    from dnalm.models.build import build_model
+
+    seqs = ["ACGTACGTTTGACCA" * 4, "TTGACCAGGTACCAT" * 4]
+    net, tok, _ = build_model(
+        model, num_labels=1, problem_type="regression", train_sequences=seqs * 20, input_length=80, seed=0
+    )
+    inputs = dict(tok(seqs, padding=True, return_tensors="pt"))
+    inputs = {k: inputs[k] for k in ("input_ids", "attention_mask")}
+    layer = output_layer(net, inputs)
+    assert layer is not None
+    net.eval()
+    with torch.no_grad():
+        before = net(**inputs).logits
+        scale_output(layer, 1000.0, 5000.0)
+        assert torch.allclose(net(**inputs).logits, before * 1000 + 5000, rtol=1e-4)
+
+
+def test_per_base_regression_targets_are_standardised_and_scored_in_label_units(tmp_path):
+    import random
+
+    rng = random.Random(1)
+    seqs = ["".join(rng.choice("ACGT") for _ in range(30)) for _ in range(80)]
+    data = tmp_path / "pb.csv"
+    data.write_text(
+        "sequence,label\n" + "".join(f"{s},{' '.join(str(500 + 100 * (b == 'G')) for b in s)}\n" for s in seqs)
+    )
+    summary = finetune(cfg(model="tiny", epochs=2, problem_type="token_regression"), data, tmp_path / "m")
+    assert summary["target_standardisation"]["mean"] == pytest.approx(
+        500 + 100 * sum(s.count("G") for s in seqs) / (30 * 80), rel=0.01
+    )
+    assert summary["validation_metrics"]["eval_mae"] < 100  # label units; trained unscaled it read ~500

@@ -64,8 +64,9 @@ class FinetuneConfig:
     trust_remote_code: bool = setting(False, "Allow checkpoint code (DNABERT-2). Off by default.")
     problem_type: str = setting(
         DEFAULT_TASK,
-        "single_label_classification, multi_label_classification, regression, token_classification (a class per "
-        "base) or token_regression (a value per base).",
+        "single_label_classification, multi_label_classification (labels a;b, ';' for none), regression, "
+        "token_classification (a class per base) or token_regression (a value per base); numeric targets are "
+        "trained standardised and predicted in label units.",
     )
     epochs: float | None = setting(
         None,

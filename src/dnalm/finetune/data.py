@@ -26,16 +26,26 @@ log = logging.getLogger(__name__)
 class LabelSpace:
     """How text labels become model targets: the label names, and the task that encodes them.
 
+    ``scale`` (numeric tasks trained with ``standardise``): the training labels' mean and standard deviation;
+    targets are encoded as ``(value - mean) / sd``, so a model whose output starts near 0 +- 1 learns labels of
+    any scale, and ``unscale`` turns outputs back into label units.
+
     >>> space = LabelSpace.from_records([Record("a", "A", "promoter"), Record("b", "C", "other")])
     >>> space.names, space.encode("promoter")
     (['other', 'promoter'], 1)
+    >>> space = LabelSpace.from_records([Record("a", "A", "10"), Record("b", "C", "30")], "regression", standardise=True)
+    >>> space.scale, space.encode("30"), float(space.unscale(np.array([1.0]))[0])
+    ((20.0, 10.0), 1.0, 30.0)
     """
 
     problem_type: str = DEFAULT_TASK
     names: tuple[str, ...] | list[str] = ()
+    scale: tuple[float, float] | None = None
 
     @classmethod
-    def from_records(cls, records: list[Record], problem_type: str = DEFAULT_TASK) -> LabelSpace:
+    def from_records(
+        cls, records: list[Record], problem_type: str = DEFAULT_TASK, *, standardise: bool = False
+    ) -> LabelSpace:
         missing = next((r for r in records if r.label is None or r.label == ""), None)
         if missing is not None:
             columns = table_columns(missing.path) if missing.path else None
@@ -44,7 +54,13 @@ class LabelSpace:
                 f"{missing.where} has no label; training data needs a label column ({', '.join(LABEL_COLUMNS)}, or "
                 f"--label-column){found}, or --class"
             )
-        return cls(problem_type, get_task(problem_type).label_names(records))
+        task = get_task(problem_type)
+        space = cls(problem_type, task.label_names(records))
+        if standardise and task.standardises and records:
+            values = np.concatenate([np.ravel(space.encode(r.label, r)) for r in records]).astype(np.float64)
+            sd = float(values.std()) if len(values) else 0.0
+            space.scale = (float(values.mean()) if len(values) else 0.0, sd if sd > 0 else 1.0)
+        return space
 
     @property
     def task(self) -> Task:
@@ -59,7 +75,19 @@ class LabelSpace:
         return dict(enumerate(self.names))
 
     def encode(self, label: str, record="?"):  # record: a Record (named by file and line) or an id
-        return self.task.encode(self.names, label, record)
+        value = self.task.encode(self.names, label, record)
+        if self.scale is None:
+            return value
+        mean, sd = self.scale
+        return [(v - mean) / sd for v in value] if isinstance(value, list) else (value - mean) / sd
+
+    def unscale(self, values: np.ndarray, *, keep: np.ndarray | None = None) -> np.ndarray:
+        """Outputs (or targets) back in label units; ``keep``: where values are real (not padding)."""
+        if self.scale is None:
+            return values
+        mean, sd = self.scale
+        scaled = np.asarray(values, dtype=np.float64) * sd + mean
+        return scaled if keep is None else np.where(keep, scaled, values)
 
 
 def load_splits(

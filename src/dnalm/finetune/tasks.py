@@ -95,6 +95,7 @@ class Task:
     metric_names: ClassVar[tuple[str, ...]] = ()  # the numbers compute_metrics gives (validation adds the loss)
     lower_is_better: ClassVar[tuple[str, ...]] = ("loss",)
     target_dtype: ClassVar[type] = np.float32
+    standardises: ClassVar[bool] = False  # numeric targets trained as (value - mean) / sd of train
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -225,7 +226,8 @@ class SingleLabelClassification(Task):
 
 
 class MultiLabelClassification(Task):
-    """Any number of labels per sequence, ``;``-separated (sigmoid, binary cross-entropy)."""
+    """Any number of labels per sequence, ``;``-separated (sigmoid, binary cross-entropy); ``;`` alone is a
+    sequence with none of them (an empty cell is a missing label). Predictions are written the same way."""
 
     name = "multi_label_classification"
     default_metric = "f1_macro"
@@ -233,6 +235,8 @@ class MultiLabelClassification(Task):
 
     def label_names(self, records):
         names = {canonical_label(x) for r in records for x in r.label.split(MULTI_LABEL_SEP) if x}
+        if records and not names:
+            raise ValueError(f"every training label is the empty set {MULTI_LABEL_SEP!r}: there is no label to learn")
         return sorted(names, key=_sort_key)
 
     def encode(self, names, label, record="?"):
@@ -270,7 +274,9 @@ class MultiLabelClassification(Task):
         return ["predicted"] + [f"prob_{n}" for n in names]
 
     def prediction_cells(self, names, scores):
-        return [";".join(n for n, p in zip(names, scores) if p >= 0.5)] + [f"{p:.6f}" for p in scores]
+        return [MULTI_LABEL_SEP.join(n for n, p in zip(names, scores) if p >= 0.5) or MULTI_LABEL_SEP] + [
+            f"{p:.6f}" for p in scores
+        ]
 
 
 def _number(text: str, record: str, what: str) -> float:
@@ -287,24 +293,14 @@ class Regression(Task):
     """One number per sequence (identity output, mean squared error)."""
 
     name = "regression"
+    standardises = True
     lower_is_better = ("loss", "mse", "mae")
     metric_names = _REGRESSION_METRICS
 
     def label_names(self, records):
-        """``["value"]``; every label is read here (a bad one named), and values far from unit scale are said:
-        the model's output starts near 0 with a spread of about 1, and dnalm does not rescale the targets."""
-        values = np.array([self.encode(["value"], r.label, r) for r in records])
-        mean, sd = (float(values.mean()), float(values.std())) if len(values) else (0.0, 1.0)
-        if len(values) > 1 and (abs(mean) > 10 * max(sd, 1.0) or sd > 100 or 0 < sd < 0.01):
-            log.warning(
-                "regression labels have mean %.4g and standard deviation %.4g: far from the scale a model's output "
-                "starts at (about 0 +- 1), it will learn slowly or not at all; train on standardised values, "
-                "(label - %.4g) / %.4g, and scale predictions back",
-                mean,
-                sd,
-                mean,
-                sd,
-            )
+        """``["value"]``; every label is read here, so a bad one is named before any work."""
+        for r in records:
+            self.encode(["value"], r.label, r)
         return ["value"]
 
     def encode(self, names, label, record="?"):
@@ -401,6 +397,7 @@ class TokenRegression(Task):
 
     name = "token_regression"
     per_base = True
+    standardises = True
     lower_is_better = ("loss", "mse", "mae")
     metric_names = _REGRESSION_METRICS
 

@@ -29,6 +29,8 @@ from dnalm.finetune.trainer import (
     collate_batch,
     compute_metrics_for,
     fixed_input_length,
+    output_layer,
+    scale_output,
     trainer_class,
     training_arguments,
     versions,
@@ -161,6 +163,7 @@ class _Built:
     dev_ds: Any
     truncated: tuple[int, int]
     loss_func: Any
+    output_layer: Any = None  # standardised numeric targets: where the scale is folded back in
 
 
 @claims(
@@ -243,7 +246,13 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
     )
     train, dev = splits["train"], splits["dev"]
     log.info("%s; %d train, %d validation sequences", val_note, len(train), len(dev))
-    labels = LabelSpace.from_records(train, cfg.problem_type)
+    labels = LabelSpace.from_records(train, cfg.problem_type, standardise=True)
+    if labels.scale is not None:
+        log.info(
+            "%s targets trained as (value - %.6g) / %.6g (train's mean, sd); the model predicts label units",
+            task.name,
+            *labels.scale,
+        )
     identity = {"data": _data_identity(data, classes)}
     return _Run(cfg, final, folder, t0, train, dev, labels, task, val_note, identity, data, ref=ref)
 
@@ -387,6 +396,11 @@ def _build(run: _Run) -> _Built:
         )
     longest_tokens = int(max(tok([r.sequence for r in train], return_length=True)["length"]))
     max_length = min(cfg.max_length or longest_tokens, model_limit)
+    if cfg.lora:
+        model = with_lora(
+            model, r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, per_base=run.task.per_base
+        )
+    layer = _output_layer(run, model, tok, max_length) if run.labels.scale is not None else None
     train_ds, train_trunc = to_dataset(train, tok, run.labels, max_length)
     dev_ds, dev_trunc = to_dataset(run.dev, tok, run.labels, max_length)
     for name, n in (("training", train_trunc), ("validation", dev_trunc)):
@@ -398,15 +412,29 @@ def _build(run: _Run) -> _Built:
                 name,
                 max_length,
             )
-    if cfg.lora:
-        model = with_lora(
-            model, r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, per_base=run.task.per_base
-        )
     task = run.task
     loss_func = task.weighted_loss(train_ds.labels, run.labels.num_labels) if cfg.class_weights else None
     if cfg.class_weights and loss_func is None:
         log.warning("class weights do not apply to %s; the loss is unweighted", task.name)
-    return _Built(model, tok, spec, max_length, train_ds, dev_ds, (train_trunc, dev_trunc), loss_func)
+    return _Built(model, tok, spec, max_length, train_ds, dev_ds, (train_trunc, dev_trunc), loss_func, layer)
+
+
+def _output_layer(run: _Run, model, tok, max_length: int):
+    """The layer that standardised targets are folded back into once trained; where the model has none, its
+    targets are trained in label units (said: a model's output starts near 0 +- 1)."""
+    inputs = tok(
+        [r.sequence for r in run.train[:2]], truncation=True, max_length=max_length, padding=True, return_tensors="pt"
+    )
+    layer = output_layer(model, {k: inputs[k] for k in ("input_ids", "attention_mask")})
+    if layer is None:
+        log.warning(
+            "%s has no output layer that dnalm can rescale: its targets are trained in label units (mean %.4g, "
+            "sd %.4g); far from 0 +- 1, standardise them yourself and scale predictions back",
+            run.cfg.model,
+            *run.labels.scale,
+        )
+        run.labels = dataclasses.replace(run.labels, scale=None)
+    return layer
 
 
 def _train_candidates(run: _Run):
@@ -549,7 +577,7 @@ def _train(run: _Run, built: _Built):
     from dnalm.runtime.callbacks import QuietProgress
 
     cfg = run.cfg
-    compute_metrics = compute_metrics_for(run.task)
+    compute_metrics = compute_metrics_for(run.task, run.labels)
     total_steps, eval_steps, deadline, note = _schedule(run, built)
     cfg = run.cfg
     args = training_arguments(cfg, run.output, total_steps, eval_steps)
@@ -580,6 +608,8 @@ def _save(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
     """Validate the restored model, write the folder (model, tokenizer, settings, summary), put it in place."""
     val = trainer.evaluate()
     cfg, output = run.cfg, run.output
+    if built.output_layer is not None:  # trained on standardised targets: the saved model predicts label units
+        scale_output(built.output_layer, run.labels.scale[1], run.labels.scale[0])
     lora_note = _save_lora(trainer, output, run.final) if cfg.lora else None
     trainer.model.config.dnalm_reverse_complement_average = bool(cfg.reverse_complement_average)
     trainer.model.config.dnalm_train_max_tokens = int(built.max_length)  # predict's default window
@@ -634,6 +664,11 @@ def _summary(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
         "n_train": len(run.train),
         "n_validation": len(run.dev),
         "labels": list(run.labels.names),
+        "target_standardisation": (
+            {"mean": run.labels.scale[0], "sd": run.labels.scale[1], "loss": "in standardised units"}
+            if run.labels.scale
+            else None
+        ),
         "max_length": built.max_length,
         "n_truncated_train": built.truncated[0],
         "n_truncated_validation": built.truncated[1],

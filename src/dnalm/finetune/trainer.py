@@ -17,6 +17,8 @@ __all__ = [
     "collate_batch",
     "compute_metrics_for",
     "fixed_input_length",
+    "output_layer",
+    "scale_output",
     "trainer_class",
     "training_arguments",
     "versions",
@@ -26,16 +28,64 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def compute_metrics_for(task: Task):
+def compute_metrics_for(task: Task, labels=None):
     """A ``compute_metrics`` for Trainer: the task's metrics (a :class:`~dnalm.finetune.tasks.Task`), floats
-    only (lists such as the confusion matrix are dropped)."""
+    only (lists such as the confusion matrix are dropped). ``labels``: the run's
+    :class:`~dnalm.finetune.data.LabelSpace`; standardised targets and outputs are scored in label units."""
 
     def compute(pred) -> dict:
         logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
-        out = task.compute_metrics(pred.label_ids, logits)
+        y = pred.label_ids
+        if labels is not None and labels.scale is not None:
+            y, logits = labels.unscale(y, keep=y != IGNORE_INDEX if task.per_base else None), labels.unscale(logits)
+        out = task.compute_metrics(y, logits)
         return {k: float(v) for k, v in out.items() if isinstance(v, int | float) and not isinstance(v, bool)}
 
     return compute
+
+
+def output_layer(model, inputs: dict):
+    """The ``nn.Linear`` whose output is the model's logits up to an affine map of each value, found by trying
+    (so it holds for any head: a pooled classifier, a per-base map of k-mer outputs, a peft copy): each linear
+    layer that runs in the forward pass with as many outputs as the model has labels, last first, is scaled
+    and shifted and the logits compared. None when no layer passes (then outputs cannot be rescaled in place).
+    """
+    import torch
+
+    called = []
+    hooks = [
+        m.register_forward_hook(lambda mod, i, o: called.append(mod))
+        for m in model.modules()
+        if isinstance(m, torch.nn.Linear) and m.out_features == model.config.num_labels and m.bias is not None
+    ]
+    training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            before = model(**inputs).logits.double()
+            for h in hooks:
+                h.remove()
+            for layer in reversed(dict.fromkeys(called)):  # distinct, in the order they ran
+                saved = layer.weight.clone(), layer.bias.clone()
+                scale_output(layer, 2.0, 1.0)
+                after = model(**inputs).logits.double()
+                layer.weight.copy_(saved[0]), layer.bias.copy_(saved[1])
+                if after.shape == before.shape and torch.allclose(after, 2 * before + 1, rtol=1e-4, atol=1e-4):
+                    return layer
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(training)
+    return None
+
+
+def scale_output(layer, sd: float, mean: float) -> None:
+    """Fold ``y * sd + mean`` into a linear layer, so it outputs label units."""
+    import torch
+
+    with torch.no_grad():
+        layer.weight.mul_(sd)
+        layer.bias.mul_(sd).add_(mean)
 
 
 def collate_batch(tokenizer, features):
