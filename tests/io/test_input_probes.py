@@ -216,3 +216,40 @@ def test_corpus_with_no_segment_is_an_empty_corpus_error(tmp_path, text, match):
         build_corpus([path], tmp_path / "c", min_length=8, max_length=16, val_fraction=0, progress=False)
     with pytest.raises(ValueError, match=r"the train part of the corpus is empty"):
         build_corpus([path], tmp_path / "c", min_length=8, max_length=16, progress=False)
+
+
+def test_a_multi_label_row_with_no_label_is_written_as_a_lone_separator(tmp_path):
+    """';' (no label of the set) was refused as 'no label, but line 2 has one', so such a sequence could not be
+    written at all; predictions with no label above 0.5 were written as an empty cell, read back as missing."""
+    from dnalm.finetune.tasks import get_task
+
+    path = write(tmp_path, "m.csv", "sequence,label\nACGT,;\nACGA,a;b\nACGG,a\nACGC,;\n")
+    recs = list(read_table(path))
+    space = LabelSpace.from_records(recs, "multi_label_classification")
+    assert space.names == ["a", "b"]
+    assert [space.encode(r.label) for r in recs] == [[0, 0], [1, 1], [1, 0], [0, 0]]
+    task = get_task("multi_label_classification")
+    assert task.prediction_cells(["a", "b"], [0.2, 0.4])[0] == ";"
+    with pytest.raises(DataFormatError, match="m2.csv:3: record '1': no label, but line 2 has one"):
+        list(read_table(write(tmp_path, "m2.csv", "sequence,label\nACGT,a\nACGA,\n")))
+    with pytest.raises(DataFormatError, match="m3.csv:3: record '1': label ';', but line 2 has none"):
+        list(read_table(write(tmp_path, "m3.csv", "sequence,label\nACGT,\nACGA,;\n")))
+    with pytest.raises(ValueError, match="every training label is the empty set"):
+        LabelSpace.from_records(
+            list(read_table(write(tmp_path, "m4.csv", "sequence,label\nACGT,;\n"))), "multi_label_classification"
+        )
+
+
+def test_numbers_rewritten_without_merging_two_forms_are_not_a_warning(tmp_path, caplog):
+    """Regression labels such as '5187.30' drew 'numeric labels were read in one form per number' on every file:
+    nothing was merged and the value is the same. The warning stays for forms that became one label."""
+    import logging
+
+    caplog.set_level(logging.INFO)
+    path = write(tmp_path, "r.csv", "sequence,label\nACGT,5187.30\nACGA,12.50\nACGG,3\n")
+    assert [r.label for r in read_table(path)] == ["5187.3", "12.5", "3"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "2 numeric labels were read in one form per number" in caplog.text
+    caplog.clear()
+    list(read_table(write(tmp_path, "c.csv", "sequence,label\nACGT,1\nACGA,1.0\n")))
+    assert "'1' and '1.0' are one label" in caplog.text

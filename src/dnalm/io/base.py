@@ -184,7 +184,7 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
 def _zstd_errors() -> tuple[type[Exception], ...]:
     try:
         import zstandard
-    except ImportError:
+    except Exception:  # not installed; or a reader closed as the interpreter exits, when imports fail
         return ()
     return (zstandard.ZstdError,)
 

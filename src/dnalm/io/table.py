@@ -42,11 +42,11 @@ def canonical_label(label: str) -> str:
 
 
 def _label_kind(label: str) -> str:
-    """``"none"``, ``"number"`` or ``"text"``; multi-label (``1;3``) and per-base (``0 1 1``) labels
-    are numbers when every part is."""
+    """``"none"``, ``"number"``, ``"text"`` or ``"empty set"`` (``;``: a multi-label row with no label);
+    multi-label (``1;3``) and per-base (``0 1 1``) labels are numbers when every part is."""
     parts = re.split(r"[;\s]+", label.strip())
     if not any(parts):
-        return "none"
+        return "empty set" if ";" in label else "none"
     return "number" if all(_NUMBER.fullmatch(p) for p in parts if p) else "text"
 
 
@@ -168,8 +168,14 @@ def read_table(
         yield _record(row, len(header), cols, path, lineno, n, kmer_input, (first_label, rewritten), allowed)
     if n == 0:
         raise DataFormatError(path, None, "no data rows after the header")
+    forms = rewritten.pop(_FORMS, {})
+    merged = next((sorted(w) for w in forms.values() if len(w) > 1), None)
     for what, (count, (written, read)) in rewritten.items():
-        log.warning("%s: %d %s (e.g. %r as %r)", path, count, what, written, read)
+        if what == _ONE_FORM and merged is None:  # no two written forms became one label: only the text changed
+            log.info("%s: %d %s (e.g. %r as %r)", path, count, what, written, read)
+        else:
+            also = f"; {' and '.join(map(repr, merged))} are one label" if what == _ONE_FORM else ""
+            log.warning("%s: %d %s (e.g. %r as %r)%s", path, count, what, written, read, also)
 
 
 def _read_label(written: str, rewritten: dict) -> str:
@@ -178,9 +184,16 @@ def _read_label(written: str, rewritten: dict) -> str:
     if label != written:
         _count(rewritten, "labels were read without the spaces around them", written, label)
     read = canonical_label(label)
+    forms = rewritten.setdefault(_FORMS, {})
+    if len(forms) < 10_000 and len(seen := forms.setdefault(read, set())) < 2:  # classes: what was merged
+        seen.add(label)
     if read != label:
-        _count(rewritten, "numeric labels were read in one form per number", label, read)
+        _count(rewritten, _ONE_FORM, label, read)
     return read
+
+
+_ONE_FORM = "numeric labels were read in one form per number"
+_FORMS = "written forms"  # read label -> up to two forms it was written in (the first 10,000 labels)
 
 
 def _count(rewritten: dict, what: str, written: str, read: str) -> None:
@@ -239,9 +252,10 @@ def _record(row, width, cols, path, lineno, n, kmer_input, labels_seen: tuple, a
     label = row[lab_i].strip() if lab_i is not None else None
     if label is not None:
         kind = _label_kind(label)
-        if first_label[0] is None:
+        if first_label[0] is None and kind != "empty set":
             first_label[0] = (lineno, label, kind)
-        _check_label(label, kind, first_label[0], path, lineno, rid)
+        if first_label[0] is not None and (kind != "empty set" or first_label[0][2] == "none"):
+            _check_label(label, kind, first_label[0], path, lineno, rid)
         label = _read_label(row[lab_i], rewritten)
     if allowed is not None and label not in allowed:
         raise DataFormatError(path, lineno, f"label {label!r} is not in the label set {sorted(allowed)}", record=rid)
