@@ -15,7 +15,7 @@ from huggingface_hub import ModelCard
 from dnalm.io.sequence import reverse_complement
 from dnalm.lm.corpus import build_corpus, load_corpus
 from dnalm.lm.inference import embed, fill_mask
-from dnalm.lm.pretrain import pretrain, resolve_pretrain_config
+from dnalm.lm.pretrain import PretrainConfig, pretrain, resolve_pretrain_config
 
 TINY_MODEL = (
     "preset: tiny\nconfig:\n  hidden_size: 32\n  num_hidden_layers: 1\n  num_attention_heads: 2\n"
@@ -456,3 +456,12 @@ def test_lm_eval_refuses_windows_longer_than_the_model_and_says_when_fewer_windo
     with caplog.at_level(logging.WARNING):
         out = score_language_model("dnalm-mini", corpus_dir, tmp_path / "b.json", examples=10**9, max_length=64)
     assert f"fewer than the {10**9} asked: all are scored" in caplog.text and out["heldout_windows"] < 10**9
+
+
+@pytest.mark.parametrize("setting", [{"max_length": 100_000}, {"model_config": {"num_hidden_layers": 0}}])
+def test_a_pretraining_refused_after_its_tokenizer_was_trained_leaves_no_folder(corpus_dir, tmp_path, setting):
+    """A BPE tokenizer was trained and saved into OUTPUT/tokenizer before the model's limits were checked: the
+    refused run left a folder behind."""
+    with pytest.raises(ValueError, match="tiny-bpe takes at most 512|num_hidden_layers"):
+        pretrain(PretrainConfig(model="tiny-bpe", max_steps=1, **setting), corpus_dir, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []

@@ -260,9 +260,12 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
         extended = (
             {"config": extended_config(path, cfg.model_config, {}, trust_remote_code=trust)} if cfg.model_config else {}
         )
-        return AutoModelForMaskedLM.from_pretrained(path, trust_remote_code=trust, **extended), load_tokenizer(
-            path, trust_remote_code=trust
+        model, tok = (
+            AutoModelForMaskedLM.from_pretrained(path, trust_remote_code=trust, **extended),
+            load_tokenizer(path, trust_remote_code=trust),
         )
+        _check_max_length(cfg, tok)
+        return model, tok
     if spec.architecture not in MASKED_LM_ARCHITECTURES:
         raise ValueError(
             f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta/modernbert) or the default "
@@ -276,12 +279,18 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
     else:  # the same in every process (seeded sample); written once
         sample = corpus["train"].shuffle(seed=cfg.seed).select(range(min(cfg.bpe_sample, len(corpus["train"]))))
         tok = make_tokenizer(spec, sample["sequence"])
-        if distributed.is_main():
-            tok.save_pretrained(output / "tokenizer")
     config = scratch_config(spec, tok, None, {})
     model = AutoModelForMaskedLM.from_config(config)
     tok.model_max_length = model_max_tokens(model, tok)
+    _check_max_length(cfg, tok)
+    if not saved and distributed.is_main():  # once the run is known to start: a refused one leaves nothing
+        tok.save_pretrained(output / "tokenizer")
     return model, tok
+
+
+def _check_max_length(cfg: PretrainConfig, tok) -> None:
+    if cfg.max_length is not None and cfg.max_length > tok.model_max_length:  # not cut silently (nor recorded)
+        raise ValueError(f"max_length is {cfg.max_length} tokens; {cfg.model} takes at most {tok.model_max_length}")
 
 
 def _tokenize(corpus, tok, max_length: int):
@@ -442,8 +451,6 @@ def pretrain(
     with caches_apart():  # the corpus folder is an input: nothing is written into it
         corpus = load_corpus(corpus_path) if isinstance(corpus_path, str | Path) else corpus_path
         model, tok = _build(cfg, corpus, output)
-        if cfg.max_length is not None and cfg.max_length > tok.model_max_length:  # not cut silently (nor recorded)
-            raise ValueError(f"max_length is {cfg.max_length} tokens; {cfg.model} takes at most {tok.model_max_length}")
         max_length = cfg.max_length or tok.model_max_length
         data, lengths, padding = _training_windows(cfg, corpus, tok, max_length)
         heldout = _heldout_windows(corpus, tok, max_length, cfg)
