@@ -277,3 +277,48 @@ def test_a_jaspar_matrix_matches_itself_best():
     hits = match_motif(pwms[ctcf][::-1, ::-1], n_null=5000)  # its reverse complement: strands are handled
     assert hits[0]["id"] == ids[ctcf] and hits[0]["pvalue"] == pytest.approx(1 / 5001) and hits[0]["qvalue"] < 0.05
     assert [h["pvalue"] for h in hits] == sorted(h["pvalue"] for h in hits)
+
+
+def test_a_multi_label_model_is_scored_by_the_target_labels_own_sigmoid(tmp_path):
+    """scan, variants and interpret refused every multi-label model. Each label is its own yes/no: --target names
+    it, its probability is its sigmoid and its log-odds its logit (not a log-sum-exp against the other labels)."""
+    import torch
+
+    from dnalm.apply.scan import scan_genome
+    from dnalm.apply.target import target_class
+    from dnalm.interpret.attributions import _lookup_mode
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model(
+        "pos-cnn", num_labels=2, id2label={0: "a", 1: "b"}, problem_type="multi_label_classification", seed=0
+    )
+    model.save_pretrained(tmp_path / "ml")
+    tok.save_pretrained(tmp_path / "ml")
+    with pytest.raises(ValueError, match=r"multi-label model has 2 labels \(a, b\): choose the one .* --target"):
+        target_class(model, None)
+    assert target_class(model, "b") == (1, "b")
+    seq = "ACGTTATAAAGGCGCGCGCGCGATCGTTGACA"
+    attr = gradient_attributions(model, tok, [seq], n_steps=64, positive=1)[0]
+    ids, mask = (tok([seq], return_tensors="pt")[k] for k in ("input_ids", "attention_mask"))
+    model.eval()
+    with torch.no_grad():
+        logit = float(model(input_ids=ids, attention_mask=mask).logits[0, 1])
+        with _lookup_mode(ids) as look:
+            model(input_ids=ids, attention_mask=mask)
+        bases = ~torch.isin(ids, torch.tensor(sorted(set(tok.all_special_ids) - {tok.unk_token_id})))
+        with _lookup_mode(ids, replace=look.output * ~bases[..., None]):
+            empty = float(model(input_ids=ids, attention_mask=mask).logits[0, 1])
+    assert attr.sum() == pytest.approx(logit - empty, rel=0.1, abs=5e-3)  # label b's logit, not b's minus a's
+    (tmp_path / "g.fa").write_text(">c\n" + seq + "\n")
+    scan_genome(
+        str(tmp_path / "ml"),
+        tmp_path / "g.fa",
+        tmp_path / "s.bedgraph",
+        window=len(seq),
+        stride=len(seq),
+        strand="plus",
+        target="b",
+    )
+    lines = (tmp_path / "s.bedgraph").read_text().splitlines()
+    assert 'name="P(b)"' in lines[0]
+    assert float(lines[1].split()[3]) == pytest.approx(1 / (1 + np.exp(-logit)), abs=1e-5)

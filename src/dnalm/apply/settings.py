@@ -20,7 +20,7 @@ __all__ = ["EvaluateSettings", "PredictSettings", "ScanSettings", "VariantSettin
 STRANDS = ("both", "plus", "minus")
 _TARGET_DEFAULT = (
     "the label named 1, true, positive, pos or yes, else the model's second label (labels promoter/random: random); "
-    "a model of more than two classes needs --target"
+    "a model of more than two classes, or a multi-label model of more than one label, needs --target"
 )
 _TARGET_HELP = "Class to score (a label of the model); printed and written into the output."
 _AS_TRAINED = "as the model was trained"

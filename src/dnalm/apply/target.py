@@ -17,7 +17,9 @@ def target_class(model, target: str | None = None) -> tuple[int, str]:
     """The class of a classifier that ``scan``, ``variants`` and ``interpret`` score: ``(index, label)``.
     They score its probability, and its log-odds against the other classes together.
 
-    ``target`` names it (a label of the model, e.g. ``promoter``); a model of more than two classes needs it.
+    ``target`` names it (a label of the model, e.g. ``promoter``); a model of more than two classes needs it, and
+    so does a multi-label model of more than one label (each label is scored by its own sigmoid: its log-odds is
+    its logit).
     Without it, a two-class model's default rule: the label called 1, true, positive, pos or yes (any case),
     else the model's second label (``id2label[1]``; ``finetune`` numbers names in sorted order, so of
     ``promoter``/``random`` the default is ``random``), and a warning says so. An unknown ``target`` is an
@@ -27,7 +29,8 @@ def target_class(model, target: str | None = None) -> tuple[int, str]:
 
     names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
     task = task_of(model)
-    if not task.exclusive or task.per_base or len(names) < 2:
+    multi_label = task.name == "multi_label_classification"  # each label its own yes/no: its sigmoid, its logit
+    if task.per_base or not (task.exclusive or multi_label) or len(names) < (1 if multi_label else 2):
         raise ValueError(
             f"scan, variants and interpret score one class of a classifier of whole sequences; this model has "
             f"{len(names)} label{'s' * (len(names) != 1)} ({task.name})"
@@ -36,6 +39,13 @@ def target_class(model, target: str | None = None) -> tuple[int, str]:
         if str(target) not in names:
             raise ValueError(f"--target {target!r} is not a class of this model; its labels: {', '.join(names)}")
         return names.index(str(target)), str(target)
+    if multi_label and len(names) == 1:
+        return 0, names[0]
+    if multi_label:
+        raise ValueError(
+            f"this multi-label model has {len(names)} labels ({', '.join(names)}): choose the one to score with "
+            "--target (its probability, and its log-odds)"
+        )
     if len(names) > 2:
         raise ValueError(
             f"this model has {len(names)} classes ({', '.join(names)}): choose the one to score with --target "

@@ -237,6 +237,7 @@ def gradient_attributions(
     import torch
 
     from dnalm.apply.predict import check_batch_size, inference, window_size, window_starts
+    from dnalm.finetune.tasks import task_of
     from dnalm.io.sequence import normalize, reverse_complement
 
     attr_cls = _captum(method)
@@ -263,7 +264,7 @@ def gradient_attributions(
         batch_size,
     )
     with inference(model, device) as (run, dev), torch.enable_grad():
-        explainer = attr_cls(_log_odds_module(run, positive))
+        explainer = attr_cls(_log_odds_module(run, positive, task_of(model).exclusive))
         settings = {"method": method, "n_steps": n_steps, "batch_size": batch_size, "n_shuffles": n_shuffles}
         batches = range(0, len(pieces), batch_size)
         for b in track(batches, "attributions", unit="batches") if len(batches) > 1 else batches:
@@ -349,9 +350,10 @@ def _captum(method: str):
     return {"ig": IntegratedGradients, "deepliftshap": DeepLift, "gradxinput": InputXGradient}[method]
 
 
-def _log_odds_module(run, positive: int):
+def _log_odds_module(run, positive: int, exclusive: bool = True):
     """The positive class's log-odds from token vectors put in place of the model's lookup, as a module
-    (DeepLIFT hooks the non-linear layers of the module it explains)."""
+    (DeepLIFT hooks the non-linear layers of the module it explains); ``exclusive=False`` (multi-label: a sigmoid
+    per label): the class's own logit."""
     import torch
 
     class LogOdds(torch.nn.Module):
@@ -362,6 +364,8 @@ def _log_odds_module(run, positive: int):
         def forward(self, vectors, input_ids, attention_mask):
             with _lookup_mode(input_ids, replace=vectors):
                 logits = self.run(input_ids=input_ids, attention_mask=attention_mask).logits.float()
+            if not exclusive:
+                return logits[:, positive]
             others = torch.cat([logits[:, :positive], logits[:, positive + 1 :]], dim=1)
             return logits[:, positive] - torch.logsumexp(others, dim=1)  # two classes: the other's logit, exactly
 
