@@ -119,3 +119,12 @@ def test_averages_are_scikit_learns_when_a_class_is_absent(n_classes):
             present = sorted(set(y))
             expected = np.mean([skm.roc_auc_score(y == c, probs[:, c]) for c in present])
             assert got["auroc"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_confusion_matrix_plot_needs_one_name_per_class(tmp_path):
+    """A 2 x 2 matrix with one name drew its counts under the wrong labels, with no error."""
+    from dnalm.plots import plot_confusion_matrix
+
+    with pytest.raises(ValueError, match=r"of 1 classes is 1 x 1; got shape \(2, 2\)"):
+        plot_confusion_matrix([[1, 2], [3, 4]], ["a"], tmp_path / "cm.png")
+    assert not (tmp_path / "cm.png").exists()

@@ -204,8 +204,12 @@ def plot_confusion_matrix(cm: np.ndarray, names: list[str], path: str | Path, ti
     """Counts beside the row-normalised view (the fraction of each true class predicted as each label);
     each cell's text is white on dark cells and black on light ones, as scikit-learn's display draws it
     (drawn here: importing scikit-learn's plotting costs ``dnalm evaluate`` about a second)."""
-    plt = _plt()
     cm = np.asarray(cm)
+    if cm.ndim != 2 or cm.shape != (len(names), len(names)):  # a mismatch drew counts under the wrong class names
+        raise ValueError(
+            f"a confusion matrix of {len(names)} classes is {len(names)} x {len(names)}; got shape {cm.shape}"
+        )
+    plt = _plt()
     rows = cm.sum(axis=1, keepdims=True)
     normalised = np.divide(cm, rows, out=np.zeros(cm.shape, dtype=float), where=rows > 0)
     side = 1.1 * len(names) + 2.5

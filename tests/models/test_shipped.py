@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 import dnalm
 from dnalm.lm.inference import embed, fill_mask
@@ -86,3 +87,12 @@ def test_fill_mask_reads_a_long_sequence_in_the_window_centred_on_each_mask():
         alone = fill_mask(None, window, model=model, tokenizer=tok)
         (same,) = [a for a in alone if a["position"] == m - start + 1]
         assert same["probabilities"] == r["probabilities"]
+
+
+@pytest.mark.parametrize("name", [None, 7, "", ".", "..", "../checkpoints/dnalm-mini", "/etc", "dnalm-mini/"])
+def test_pretrained_path_takes_a_shipped_name_and_nothing_else(name):
+    """None was a raw TypeError and a path through the package ('dnalm-cnn/../dnalm-mini', '.') was followed."""
+    from dnalm.models.shipped import pretrained_path
+
+    with pytest.raises(ValueError, match="no shipped checkpoint .*; this installation has"):
+        pretrained_path(name)

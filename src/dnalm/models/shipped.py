@@ -30,7 +30,6 @@ def shipped_models() -> list[str]:
 
 def pretrained_path(name: str = "dnalm-mini") -> Path:
     """The folder of a shipped checkpoint, e.g. ``pretrained_path("dnalm-mini")``."""
-    path = CHECKPOINTS / name
-    if not (path / "config.json").is_file():
+    if not isinstance(name, str) or name not in shipped_models():  # a name, not a path ("../x", "/etc", None)
         raise ValueError(f"no shipped checkpoint {name!r}; this installation has {shipped_models() or 'none'}")
-    return path
+    return CHECKPOINTS / name
