@@ -431,3 +431,21 @@ def test_a_damaged_marker_ledger_or_lock_is_not_a_crash(tmp_path):
         _run(tmp_path / "locked")
     os.utime(lock, (1, 1))  # ... long ago: taken over
     _run(tmp_path / "locked")
+
+
+@pytest.mark.parametrize("where", ["predictions.csv", "sub/deeper/predictions.csv"])
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_a_symbolic_link_inside_an_output_folder_is_refused_not_written_through(tmp_path, where, overwrite):
+    """evaluate -o X --overwrite, with X/predictions.csv a link to its own test split, wrote predictions over the
+    input (and through X/metrics.json, over a file outside X): files dnalm writes in a folder followed links."""
+    data = tmp_path / "test.csv"
+    data.write_text("sequence,label\nACGT,1\n")
+    out = tmp_path / "X"
+    (out / where).parent.mkdir(parents=True)
+    (out / where).symlink_to(data)
+    (out / "notes.txt").write_text("mine")
+    links = r"output folder .*X holds a symbolic link, .*predictions.csv -> .*test.csv"
+    with pytest.raises(OutputError, match=links):
+        claim("evaluate", inputs=[data], outputs=[Output(out, "evaluation")], overwrite=overwrite).__enter__()
+    assert data.read_text() == "sequence,label\nACGT,1\n" and (out / where).is_symlink()
+    assert sorted(p.name for p in out.iterdir()) == sorted({"notes.txt", where.split("/")[0]})

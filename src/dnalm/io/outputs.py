@@ -33,7 +33,9 @@ holds dnalm's output files keeps a ledger, ``.dnalm-files.json`` (the name of ea
 and when). Any other existing file (the user's, or another command's result) is refused unless ``overwrite``.
 
 Symbolic links, one rule: **an output given as a symbolic link is written at the link's target, and the link
-is kept.** The target is what is checked, locked and marked; :meth:`Claim.path` gives it.
+is kept.** The target is what is checked, locked and marked; :meth:`Claim.path` gives it. dnalm makes no links
+itself, and one inside an output folder is refused (with ``overwrite`` too): a file written there would land on
+its target.
 
 The log file (``dnalm --log-file LOG``, :func:`log_to`) is an output too. The log is appended, so an existing file
 that is not a dnalm log is refused; so is a log that is an input of the command or one of its output files (and
@@ -307,6 +309,7 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     entries = _entries(out) - _logs_in(out)  # the log of this run is the user's file, not a reason to refuse
     if not entries:
         return set(), [], set()
+    _check_no_links(given, out, entries)
     marker = read_marker(out)
     how = "choose another folder" + (
         ", or pass --overwrite (it removes only what dnalm wrote there)" if overwrite is not None else ""
@@ -351,6 +354,29 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
             + ", or choose another folder"
         )
     return users, listed, unknown
+
+
+def _check_no_links(given, out: Path, entries: set[str], limit: int = 10_000) -> None:
+    """dnalm makes no symbolic links, and a file it writes where one lies could be written through it, onto the
+    link's target (an input, a file anywhere): a link in an output folder (or in a folder inside it) is refused,
+    with ``overwrite`` too."""
+    found, seen = None, 0
+    for name in sorted(entries):
+        path = out / name
+        if path.is_symlink():
+            found = path
+        elif path.is_dir():
+            for p in path.rglob("*"):
+                seen += 1
+                if p.is_symlink():
+                    found = p
+                if found is not None or seen > limit:
+                    break
+        if found is not None:
+            raise OutputError(
+                f"output folder {given} holds a symbolic link, {found.relative_to(out)} -> {os.readlink(found)}; "
+                "dnalm would write through it onto its target: remove the link, or choose another output folder"
+            )
 
 
 def _stamp(path: Path) -> tuple | None:
