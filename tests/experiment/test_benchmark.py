@@ -430,3 +430,29 @@ def test_a_search_redoes_trials_whose_data_changed(tata_dir, tmp_path, monkeypat
         )
         run_search(cfg, tmp_path / "runs")
         assert calls == expected
+
+
+@pytest.mark.parametrize("command", [run_benchmark, run_search])
+def test_a_model_folder_the_benchmark_starts_from_is_an_input_it_never_writes_over(tmp_path, command):
+    """benchmark (or search) --overwrite -o MODEL, where the config fine-tunes from MODEL, trained from it and then
+    deleted its 13 files as 'what an earlier dnalm run wrote': only datasets and the YAML were declared inputs."""
+    from dnalm.io.outputs import OutputError
+    from dnalm.testing import write_dnabert_checkpoint
+
+    model = tmp_path / "mymodel"
+    write_dnabert_checkpoint(model)
+    before = sorted(p.name for p in model.iterdir())
+    data = tmp_path / "d.csv"
+    data.write_text("sequence,label\nACGTACGTAC,0\nTTTTACGTAC,1\n" * 5)
+    cfg = BenchmarkConfig.from_dict(
+        {
+            "name": "t",
+            "seeds": [0],
+            "datasets": {"d": str(data)},
+            "models": {"m": {"model": str(model)}},
+            "search": {"space": {"learning_rate": [1e-3]}},
+        }
+    )
+    with pytest.raises(OutputError, match=r"output .*mymodel is the input .*mymodel"):
+        command(cfg, model, overwrite=True)
+    assert sorted(p.name for p in model.iterdir()) == before

@@ -333,8 +333,11 @@ class SearchConfig:
 
 
 def benchmark_inputs(cfg) -> list:
-    """The files a benchmark reads (its datasets and its YAML file); anything but a :class:`BenchmarkConfig` is
-    one line saying how to make one."""
+    """The files a benchmark reads (its datasets, its YAML file, and the models it starts from that are folders or
+    YAML files here); anything but a :class:`BenchmarkConfig` is one line saying how to make one."""
+    from dnalm.io.outputs import local
+
     if not isinstance(cfg, BenchmarkConfig):
         raise TypeError(f"give a BenchmarkConfig, e.g. BenchmarkConfig.load('benchmark.yaml'); got {cfg!r}")
-    return [d.path for d in cfg.datasets.values()] + ([cfg.source] if cfg.source else [])
+    models = local(*(cfg.finetune_config(name, cfg.seeds[0]).model for name in cfg.models))
+    return [d.path for d in cfg.datasets.values()] + ([cfg.source] if cfg.source else []) + models
