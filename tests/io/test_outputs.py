@@ -445,7 +445,24 @@ def test_a_symbolic_link_inside_an_output_folder_is_refused_not_written_through(
     (out / where).symlink_to(data)
     (out / "notes.txt").write_text("mine")
     links = r"output folder .*X holds a symbolic link, .*predictions.csv -> .*test.csv"
+    links = links if overwrite else "is not a folder dnalm wrote"  # foreign: refused first for that
     with pytest.raises(OutputError, match=links):
         claim("evaluate", inputs=[data], outputs=[Output(out, "evaluation")], overwrite=overwrite).__enter__()
     assert data.read_text() == "sequence,label\nACGT,1\n" and (out / where).is_symlink()
     assert sorted(p.name for p in out.iterdir()) == sorted({"notes.txt", where.split("/")[0]})
+
+
+def test_overwrite_into_a_folder_the_run_continues_keeps_the_results_it_reuses(tmp_path):
+    """benchmark --overwrite on a finished benchmark said each run was 'finished before ... kept', then removed
+    runs/ and audit/ as what the earlier run wrote and this one did not: results.md cited files that were gone."""
+    out = tmp_path / "R"
+    with claim("benchmark", outputs=[Output(out, "benchmark", rerun="continue")]):
+        (out / "runs").mkdir(parents=True)
+        (out / "runs" / "run.json").write_text("{}")
+        (out / "results.md").write_text("old")
+    with claim("benchmark", outputs=[Output(out, "benchmark", rerun="continue")], overwrite=True):
+        (out / "results.md").write_text("new")  # the finished run is reused, not written again
+    assert (out / "runs" / "run.json").is_file() and (out / "results.md").read_text() == "new"
+    with claim("model", outputs=[Output(out, "model")], overwrite=True):  # another kind, replaced: its files go
+        (out / "config.json").write_text("{}")
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "config.json"]

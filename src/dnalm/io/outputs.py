@@ -309,16 +309,14 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     entries = _entries(out) - _logs_in(out)  # the log of this run is the user's file, not a reason to refuse
     if not entries:
         return set(), [], set()
-    _check_no_links(given, out, entries)
     marker = read_marker(out)
     how = "choose another folder" + (
         ", or pass --overwrite (it removes only what dnalm wrote there)" if overwrite is not None else ""
     )
+    if marker is None and not overwrite:
+        raise OutputError(f"output folder {given} is not empty and is not a folder dnalm wrote (no {MARKER}); {how}")
+    _check_no_links(given, out, entries)
     if marker is None:
-        if not overwrite:
-            raise OutputError(
-                f"output folder {given} is not empty and is not a folder dnalm wrote (no {MARKER}); {how}"
-            )
         return entries, [], set()
     if marker["kind"] != o.kind and not overwrite:
         raise OutputError(f"output folder {given} holds a dnalm {marker['kind']}, not a {o.kind}; {how}")
@@ -646,7 +644,9 @@ class Claim:
         if not o.staged and not found.get("legacy"):
             # the user's entries as the last run found them (a stopped run's other entries are not known to be)
             self._mark_running(o, real, users - self._unknown[real])
-        replace = o.rerun == "replace" or self.overwrite
+        # a folder of the same kind that the run continues in (a benchmark) keeps the results it reuses
+        continued = o.rerun == "continue" and found.get("kind") == o.kind
+        replace = (o.rerun == "replace" or self.overwrite) and not continued
         if listed and replace and not o.staged and not (self.resume and not self.overwrite):
             self._stale[real] = {n: _snapshot(real / n) for n in listed}  # removed if not rewritten, on success
 
