@@ -456,3 +456,20 @@ def test_a_model_folder_the_benchmark_starts_from_is_an_input_it_never_writes_ov
     with pytest.raises(OutputError, match=r"output .*mymodel is the input .*mymodel"):
         command(cfg, model, overwrite=True)
     assert sorted(p.name for p in model.iterdir()) == before
+
+
+def test_a_report_inside_the_benchmarks_audit_folder_and_other_json_there_are_not_read_as_audits(bench_run, tmp_path):
+    """report R -o R/audit/x.html read its own figures folder's marker as an audit: KeyError 'exact_duplicates', and
+    every later report of R failed the same way."""
+    runs, _ = bench_run
+    copy = tmp_path / "runs"
+    shutil.copytree(runs, copy)
+    (copy / "audit" / "notes.json").write_text('{"mine": 1}')
+    for out in (copy / "audit" / "x.html", tmp_path / "elsewhere" / "r.html"):
+        result = CliRunner().invoke(app, ["report", str(copy), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert "are not leakage audits and are left out: audit/notes.json" in result.output
+        assert "Leakage audit" in out.read_text()
+    (copy / "audit" / "tata.json").write_text("{")
+    result = CliRunner().invoke(app, ["report", str(copy), "-o", str(tmp_path / "r2.html")])
+    assert result.exit_code != 0 and "audit/tata.json: not a readable audit" in result.output

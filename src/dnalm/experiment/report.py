@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,8 @@ from dnalm.plots import (
     plot_roc_pr,
     plot_search_curves,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = ["build_report"]
 
@@ -203,8 +206,34 @@ def _pretraining_section(page: _Page, i: int, folder: Path) -> None:
     page.embed(f"pretrain_{i}.png", f"pretraining loss curve ({folder})")
 
 
+def _audits(runs_dir: Path) -> list[tuple[Path, dict]]:
+    """The benchmark's audits (``audit/<dataset>.json``); other JSON there (a report's own figures folder, the
+    user's files) is said and left out, and a damaged audit is one line naming it."""
+    audits, other = [], []
+    for path in sorted(runs_dir.glob("audit/**/*.json")):
+        if any(part.startswith(".") for part in path.relative_to(runs_dir).parts):  # dnalm's markers
+            continue
+        try:
+            a = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            raise ValueError(f"{path}: not a readable audit ({err})") from None
+        keys = ("exact_duplicates", "reverse_complement_duplicates", "near_duplicates", "conflicting_labels")
+        if isinstance(a, dict) and all(isinstance(a.get(k), dict) for k in keys):
+            audits.append((path, a))
+        else:
+            other.append(path)
+    if other:
+        log.warning(
+            "%d JSON file(s) under %s are not leakage audits and are left out: %s",
+            len(other),
+            runs_dir / "audit",
+            ", ".join(str(p.relative_to(runs_dir)) for p in other[:3]),
+        )
+    return audits
+
+
 def _audit_section(page: _Page, runs_dir: Path) -> None:
-    audits = sorted(runs_dir.glob("audit/**/*.json"))
+    audits = _audits(runs_dir)
     if not audits:
         return
     page.heading("Leakage audit")
@@ -214,8 +243,7 @@ def _audit_section(page: _Page, runs_dir: Path) -> None:
         "within a split, rows repeating an earlier row."
     )
     rows = []
-    for path in audits:
-        a = json.loads(path.read_text())
+    for path, a in audits:
         for key, n in a["exact_duplicates"].items():
             rows.append(
                 [
@@ -228,7 +256,14 @@ def _audit_section(page: _Page, runs_dir: Path) -> None:
                 ]
             )
     page.table(
-        ["dataset", "pair", "exact", "reverse complement", f"near (≥ {a['min_shared_bp']} bp)", "conflicting labels"],
+        [
+            "dataset",
+            "pair",
+            "exact",
+            "reverse complement",
+            f"near (≥ {a.get('min_shared_bp', '?')} bp)",
+            "conflicting labels",
+        ],
         rows,
     )
 
