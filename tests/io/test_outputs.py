@@ -466,3 +466,29 @@ def test_overwrite_into_a_folder_the_run_continues_keeps_the_results_it_reuses(t
     with claim("model", outputs=[Output(out, "model")], overwrite=True):  # another kind, replaced: its files go
         (out / "config.json").write_text("{}")
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "config.json"]
+
+
+def test_a_log_file_in_or_at_what_another_run_is_writing_is_refused_and_a_refused_log_leaves_nothing(tmp_path):
+    """--log-file R/mine.log was written inside a benchmark folder another run held (and later removed as that run's
+    file); --log-file out.tsv became the log while a predict run held out.tsv."""
+    import logging
+
+    from dnalm.io.outputs import log_to
+
+    runs, out = tmp_path / "runs", tmp_path / "out.tsv"
+    runs.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    lock = {"pid": holder.pid, "host": socket.gethostname(), "command": "benchmark", "started": "now"}
+    try:
+        for held in (runs, out):
+            (held.parent / f".{held.name}.dnalm-lock").write_text(json.dumps(lock))
+        for log, held in ((runs / "mine.log", f"is inside {runs}, which"), (out, "is")):
+            handler = log_to(log)
+            logging.getLogger().addHandler(handler)
+            with pytest.raises(OutputError, match=rf"--log-file {log} {held} another dnalm run is writing \(pid"):
+                claim("evaluate", outputs=[Output(tmp_path / "ev", "evaluation")]).__enter__()
+            assert handler not in logging.getLogger().handlers and not log.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    log_to(None)

@@ -207,7 +207,8 @@ def note_in_logs(line: str) -> None:
 
 
 class _LogFile(logging.FileHandler):
-    """Opened, and its folder made, at the first record: a command refused before it logs leaves nothing behind."""
+    """Opened, and its folder made, at the first record (the error that ends a command is one: a log asked for
+    says why the command stopped; a log refused as an output is detached first and gets nothing)."""
 
     def _open(self):
         Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
@@ -239,11 +240,15 @@ def _check_logs(inputs: list[tuple[str, Path]], outputs: list) -> None:
             ),
             None,
         )
-        if clash:
+        try:
+            if clash:
+                raise OutputError(f"--log-file {log_path} is {clash}")
+            _check_no_other_run_above(log_path, f"--log-file {log_path}", itself=True)  # two runs, one file
+        except OutputError:
             logging.getLogger().removeHandler(handler)
             handler.close()
             del _LOGS[log_path]
-            raise OutputError(f"--log-file {log_path} is {clash}")
+            raise
 
 
 def _is_log(path: Path) -> bool:
@@ -492,9 +497,10 @@ def _lock(out: Path, given, command: str) -> Path | None:
     raise OutputError(f"output {given}: could not take the lock {lock}")
 
 
-def _check_no_other_run_above(out: Path, given) -> None:
-    """Refuse to write inside a folder another live dnalm run holds (``report`` into a benchmark still running)."""
-    for folder in out.parents:
+def _check_no_other_run_above(out: Path, given, *, itself: bool = False) -> None:
+    """Refuse to write inside a folder another live dnalm run holds (``report`` into a benchmark still running);
+    ``itself``: at ``out`` either (a log file is not locked by its own run, so another's lock there is checked)."""
+    for folder in [out] * itself + list(out.parents):
         if not folder.name:  # the root
             break
         lock = _lock_path(folder)
@@ -503,8 +509,9 @@ def _check_no_other_run_above(out: Path, given) -> None:
         other = _read_lock(lock)
         if _stale(lock, other):
             continue  # what a stopped run left: its own output's claim takes the lock over
+        where = "is" if folder == out else f"is inside {folder}, which"
         raise OutputError(
-            f"output {given} is inside {folder}, which another dnalm run is writing (pid {other.get('pid', '?')}, "
+            f"{given} {where} another dnalm run is writing (pid {other.get('pid', '?')}, "
             f"`{other.get('command', '?')}`, started {other.get('started', '?')}); wait for it to finish"
         )
 
@@ -619,7 +626,7 @@ class Claim:
     def _claim_one(self, o: Output, real: Path) -> None:
         from dnalm.io.files import check_output_file
 
-        _check_no_other_run_above(real, o.path)
+        _check_no_other_run_above(real, f"output {o.path}")
         self._made[real] = _first_missing(real.parent)  # folders a refused run must not leave behind
         if o.kind == "file":
             check_output_file(real)
