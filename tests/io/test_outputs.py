@@ -492,3 +492,12 @@ def test_a_log_file_in_or_at_what_another_run_is_writing_is_refused_and_a_refuse
         holder.kill()
         holder.wait()
     log_to(None)
+
+
+@pytest.mark.parametrize("kind", ["file", "evaluation"])
+def test_an_output_below_a_file_is_named_as_such(tmp_path, kind):
+    """evaluate -o afile/ev said 'cannot be written there (File exists)'."""
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(OutputError, match=r"output .*afile/deeper/ev: .*afile is a file, not a folder"):
+        claim("evaluate", outputs=[Output(tmp_path / "afile" / "deeper" / "ev", kind)]).__enter__()
+    assert (tmp_path / "afile").read_text() == "x"

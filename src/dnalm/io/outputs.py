@@ -627,6 +627,9 @@ class Claim:
         from dnalm.io.files import check_output_file
 
         _check_no_other_run_above(real, f"output {o.path}")
+        above = next((p for p in real.parents if os.path.lexists(p)), None)  # the nearest that is there
+        if above is not None and not above.is_dir():
+            raise OutputError(f"output {o.path}: {above} is a file, not a folder; give a path in a folder")
         self._made[real] = _first_missing(real.parent)  # folders a refused run must not leave behind
         if o.kind == "file":
             check_output_file(real)
