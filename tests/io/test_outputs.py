@@ -17,6 +17,7 @@ from dnalm.io.outputs import LEDGER, MARKER, Output, OutputError, claim, install
 def _write_result(folder: Path, *names: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in names:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(f"dnalm's {name}\n")
 
 
@@ -501,3 +502,49 @@ def test_an_output_below_a_file_is_named_as_such(tmp_path, kind):
     with pytest.raises(OutputError, match=r"output .*afile/deeper/ev: .*afile is a file, not a folder"):
         claim("evaluate", outputs=[Output(tmp_path / "afile" / "deeper" / "ev", kind)]).__enter__()
     assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_the_users_files_inside_a_folder_dnalm_writes_in_are_never_removed(tmp_path):
+    """corpus -o F --overwrite, with the user's F/train/mydata.csv, listed all of train/ as dnalm's: a plain re-run
+    then deleted mydata.csv. A note the user put into a folder dnalm made (C/validation/notes.txt) went the same way,
+    and a user file edited during the run became dnalm's."""
+    out = tmp_path / "F"
+    (out / "train").mkdir(parents=True)
+    (out / "train" / "mydata.csv").write_text("mine")
+    (out / "notes.txt").write_text("mine")
+    with claim("corpus", outputs=[Output(out, "corpus")], overwrite=True):
+        _write_result(out, "train/data.arrow", "validation/data.arrow")
+        with open(out / "notes.txt", "a") as fh:  # the user edits a file while the run writes
+            fh.write(", edited")
+    assert read_marker(out)["files"] == ["validation"]  # train/ holds the user's file; notes.txt is the user's
+    with pytest.raises(OutputError, match=r"holds files dnalm did not write \(notes.txt, train\)"):
+        _run(out, "corpus", names=("validation/data.arrow",))
+    (out / "validation" / "notes.txt").write_text("the user's, in dnalm's folder")
+    _run(out, "corpus", names=("train/data.arrow",), overwrite=True)  # validation/ is not written again: stale
+    assert (out / "train" / "mydata.csv").read_text() == "mine" and (out / "notes.txt").is_file()
+    assert sorted(p.name for p in (out / "validation").iterdir()) == ["notes.txt"]  # dnalm's stale file went
+
+
+def test_a_replaced_model_folder_carries_the_users_files_inside_its_folders(tmp_path):
+    """install_folder swapped a model folder whole when no top-level entry was the user's: a note put into
+    MODEL/adapter/ after the run was deleted by the next --overwrite."""
+    final = tmp_path / "m"
+    for text in ("first", "second"):
+        with claim("finetune", outputs=[Output(final, "model", rerun="refuse", staged=True)], overwrite=True):
+            staging = tmp_path / "m.partial"
+            _write_result(staging, "config.json", "adapter/adapter_model.bin")
+            (staging / "config.json").write_text(text)
+            install_folder(staging, final)
+        if text == "first":
+            (final / "adapter" / "notes.txt").write_text("mine")
+    assert (final / "config.json").read_text() == "second" and (final / "adapter" / "notes.txt").read_text() == "mine"
+
+
+def test_replacing_an_earlier_pretraining_keeps_the_users_files_in_its_folders(tmp_path):
+    from dnalm.io.outputs import remove_written
+
+    out = tmp_path / "p"
+    _run(out, "pretrain", names=("tokenizer/vocab.txt", "checkpoints/checkpoint-1/model.bin"))
+    (out / "tokenizer" / "mine.txt").write_text("mine")
+    remove_written(out, read_marker(out)["files"])
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [MARKER, "tokenizer", "tokenizer/mine.txt"]

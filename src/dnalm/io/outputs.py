@@ -15,7 +15,9 @@ and :func:`claim` refuses, with one line naming the paths (an :class:`OutputErro
   (``model``, ``pretrain``, ``synth``...), dnalm's version and the names dnalm wrote there. A non-empty
   folder without it (foreign), with a marker of another kind, or with files dnalm did not write (mixed)
   is refused unless ``overwrite``. ``overwrite`` removes only what the marker lists, never the user's
-  other files (same-named files are replaced). Folders written before markers existed are recognised by
+  other files (same-named files are replaced). Inside the folders dnalm wrote, a file changed or added after the
+  marker was written (its inode change time is later) is the user's and stays; an entry the user had when a run
+  started stays the user's while it still holds the same file (an edit, or dnalm writing beside it, keeps it so). Folders written before markers existed are recognised by
   the file their kind always wrote (:data:`LEGACY_MARKERS`); dnalm does not know which of their files it
   wrote, so it removes none of them and only replaces those it writes again;
 - a folder another dnalm run is writing: each output is locked while the run writes it by a lock file
@@ -74,6 +76,7 @@ __all__ = [
     "local",
     "log_to",
     "read_marker",
+    "remove_written",
 ]
 
 #: The marker file of a folder dnalm wrote.
@@ -398,6 +401,70 @@ def _snapshot(path: Path) -> dict[Path, tuple | None]:
     return {path: _stamp(path)}
 
 
+def _marked_at(folder: Path) -> int | None:
+    """When the last run that finished in the folder wrote its marker (ns, the marker's inode change time; a run
+    writing there now carries that time in its own marker); None: no marker."""
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        if isinstance(marker, dict) and marker.get("running") and isinstance(marker.get("finished_ns"), int):
+            return marker["finished_ns"]
+        return os.lstat(folder / MARKER).st_ctime_ns
+    except (OSError, ValueError):
+        return None
+
+
+def _written_by_dnalm(snapshot: dict[Path, tuple | None], marked: int | None) -> dict[Path, tuple | None]:
+    """The files of a snapshot of dnalm's entries that are still as dnalm left them: a file changed or added after
+    the marker was written (its inode change time is later: the user's note in a dnalm folder, an edit) is not."""
+    if marked is None:
+        return snapshot
+    kept = {}
+    for path, stamp in snapshot.items():
+        try:
+            if os.lstat(path).st_ctime_ns > marked:
+                continue
+        except OSError:
+            pass
+        kept[path] = stamp
+    return kept
+
+
+def _still_users(path: Path, snapshot: dict[Path, tuple | None] | None) -> bool:
+    """An entry the user had when the run started is still the user's while any file of it is the same file (same
+    inode: dnalm replaces files, an edit or an append keeps it), so a folder holding the user's files stays the user's."""
+    if snapshot is None:
+        return False
+    if _snapshot(path) == snapshot:  # as it was (an empty folder too)
+        return True
+    for p, stamp in snapshot.items():
+        try:
+            if stamp is not None and os.lstat(p).st_ino == stamp[0]:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def remove_written(folder: Path, names: list[str]) -> None:
+    """Remove the entries ``names`` that dnalm wrote in ``folder``, except the files under them changed or added
+    since its marker was written (the user's: kept, with the folders that hold them)."""
+    marked = _marked_at(folder)
+    for name in names:
+        for path in _written_by_dnalm(_snapshot(folder / name), marked):
+            _remove(path)
+        _prune(folder / name)
+
+
+def _prune(path: Path) -> None:
+    """``path`` and the folders under it, removed where empty."""
+    if path.is_dir() and not path.is_symlink():
+        for sub in sorted((p for p in path.rglob("*") if p.is_dir() and not p.is_symlink()), reverse=True):
+            if not any(sub.iterdir()):
+                sub.rmdir()
+        if not any(path.iterdir()):
+            path.rmdir()
+
+
 def _ledger(folder: Path) -> dict:
     try:
         value = json.loads((folder / LEDGER).read_text(encoding="utf-8"))
@@ -649,6 +716,7 @@ class Claim:
             self._locks.append(_lock(real.with_name(f"{real.name}.partial"), o.path, self.command))
         self._users[real] = users
         self._user_snapshots[real] = {name: _snapshot(real / name) for name in users}
+        marked = _marked_at(real)  # before this run's marker replaces it
         self._before[real] = _entries(real)
         found = read_marker(real) or {}
         if not o.staged and not found.get("legacy"):
@@ -658,7 +726,8 @@ class Claim:
         continued = o.rerun == "continue" and found.get("kind") == o.kind
         replace = (o.rerun == "replace" or self.overwrite) and not continued
         if listed and replace and not o.staged and not (self.resume and not self.overwrite):
-            self._stale[real] = {n: _snapshot(real / n) for n in listed}  # removed if not rewritten, on success
+            # removed if not rewritten, on success; not what changed after dnalm wrote it
+            self._stale[real] = {n: _written_by_dnalm(_snapshot(real / n), marked) for n in listed}
 
     def _mark_running(self, o: Output, real: Path, users: set[str]) -> None:
         """Mark the folder as dnalm's before the run writes, naming the user's entries: a run killed part-way
@@ -670,6 +739,8 @@ class Claim:
         previous = (real / MARKER).read_bytes() if (real / MARKER).is_file() else None
         self._previous[real] = (previous, real.is_dir())
         marker = {"kind": o.kind, "dnalm_version": __version__, "command": self.command, "running": True}
+        if (finished := _marked_at(real)) is not None:  # what changed after it is the user's
+            marker["finished_ns"] = finished
         listed = sorted(self._before[real] - self._users[real] - _logs_in(real))
         real.mkdir(exist_ok=True)
         write_json(real / MARKER, {**marker, "files": listed, "users": sorted(users), "written": _now()})
@@ -702,12 +773,7 @@ class Claim:
         for path in stale:
             _remove(path)
         for name in self._stale.get(real, {}):  # folders the earlier run wrote, now empty
-            if (real / name).is_dir() and not (real / name).is_symlink():
-                for folder in sorted((p for p in (real / name).rglob("*") if p.is_dir()), reverse=True):
-                    if not any(folder.iterdir()):
-                        folder.rmdir()
-                if not any((real / name).iterdir()):
-                    (real / name).rmdir()
+            _prune(real / name)
 
     def __exit__(self, kind, *exc) -> None:
         self._release(failed=kind is not None)
@@ -738,7 +804,7 @@ class Claim:
         from dnalm.io.files import write_json
 
         snapshots = self._user_snapshots.get(real, {})
-        users = {n for n in self._users[real] if _snapshot(real / n) == snapshots.get(n)}  # written: dnalm's now
+        users = {n for n in self._users[real] if _still_users(real / n, snapshots.get(n))}  # else dnalm's now
         files = sorted(_entries(real) - users - _logs_in(real))
         if not files and not (real / MARKER).exists():
             return
@@ -804,13 +870,24 @@ def install_folder(staging: str | Path, final: str | Path) -> Path:
     marker = read_marker(final) if final.is_dir() else None
     listed = set(marker["files"]) if marker else set()
     users = _entries(final) - listed - new
-    if not final.exists() or not users:
+    marked = _marked_at(final)
+    nested = {  # the user's files in folders dnalm wrote (added or changed since): they stay
+        name: set(snap) - set(_written_by_dnalm(snap, marked))
+        for name in (listed | new) & _entries(final)
+        if (final / name).is_dir() and not (final / name).is_symlink()
+        for snap in [_snapshot(final / name)]
+    }
+    if not final.exists() or not (users or any(nested.values())):
         from dnalm.io.files import finish_folder
 
         return finish_folder(staging, final)
-    for name in listed - new:
-        _remove(final / name)
+    remove_written(final, sorted(listed - new))
     for name in sorted(new):
+        for path in nested.get(name, ()):  # carried into the new folder of that name, unless dnalm wrote it anew
+            moved = staging / path.relative_to(final)
+            if (staging / name).is_dir() and not os.path.lexists(moved):
+                moved.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, moved)
         if (final / name).exists() or (final / name).is_symlink():
             _remove(final / name)
         os.replace(staging / name, final / name)
