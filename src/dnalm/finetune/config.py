@@ -257,10 +257,29 @@ def check_scheduler(name: str | None) -> None:
 
 
 #: TrainingArguments that dnalm derives from its own settings, and the setting to use instead.
-_OWNED = {
+#: TrainingArguments that dnalm and pretrain both set from their own settings (checked, recorded, planned from)
+SHARED_OWNED = {
+    "learning_rate": "learning_rate (--learning-rate)",
+    "per_device_train_batch_size": "batch_size (--batch-size, all processes together)",
+    "gradient_accumulation_steps": "gradient_accumulation_steps",
+    "weight_decay": "weight_decay",
+    "lr_scheduler_type": "lr_scheduler",
+    "seed": "seed (--seed)",
+    "data_seed": "seed (--seed)",
+    "resume_from_checkpoint": "--resume",
     "output_dir": "-o/--output",
     "logging_dir": "-o/--output (the logs go into it)",
+}
+_OWNED = {
+    **SHARED_OWNED,
     "num_train_epochs": "epochs (dnalm plans the steps from it)",
     "max_steps": "epochs (dnalm plans the steps from it)",
-    "resume_from_checkpoint": "--resume",
+    "per_device_eval_batch_size": "eval_batch_size",
+    "max_grad_norm": "max_grad_norm",
+    "warmup_steps": "warmup_ratio",
+    "warmup_ratio": "warmup_ratio",
+    "eval_steps": "evals_per_epoch",
+    "logging_steps": "logging_steps",
+    "fp16": "precision (--precision)",
+    "bf16": "precision (--precision)",
 }

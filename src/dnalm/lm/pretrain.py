@@ -15,16 +15,22 @@ import dataclasses
 import json
 import logging
 import math
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from dnalm.finetune.config import YEAR_S, check_keys, check_scheduler, check_trainer_settings, load_yaml
+from dnalm.finetune.config import (
+    SHARED_OWNED,
+    YEAR_S,
+    check_keys,
+    check_scheduler,
+    check_trainer_settings,
+    load_yaml,
+)
 from dnalm.io.files import write_json
-from dnalm.io.outputs import Output, claims, local, read_marker
+from dnalm.io.outputs import Output, claims, local, read_marker, remove_written
 from dnalm.lm.masking import check_schedule
 from dnalm.models.card import write_pretrain_card
 from dnalm.models.ref import ModelRef
@@ -121,11 +127,14 @@ class PretrainConfig:
 
 #: TrainingArguments that pretrain derives from its own settings, and the setting to use instead.
 _OWNED = {
-    "output_dir": "-o/--output",
-    "logging_dir": "-o/--output (the logs go into it)",
+    **SHARED_OWNED,
     "num_train_epochs": "max_steps",
     "max_steps": "max_steps",
-    "resume_from_checkpoint": "--resume",
+    "warmup_steps": "warmup_steps",
+    "save_steps": "save_steps",
+    "eval_steps": "eval_steps",
+    "logging_steps": "logging_steps",
+    "save_total_limit": "save_total_limit",
 }
 
 
@@ -399,13 +408,12 @@ def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
             "another output folder"
         )
     if distributed.is_main():
-        ours = [p for p in output.iterdir() if marker.get("legacy") or p.name in marker["files"]]
+        ours = [p.name for p in output.iterdir() if marker.get("legacy") or p.name in marker["files"]]
         if ours:  # (a new folder holds only this run's own marker: nothing to say)
             log.warning(
                 "removing the earlier pretraining run in %s (%s)", output, "--overwrite" if overwrite else "unfinished"
             )
-        for path in ours:
-            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        remove_written(output, ours)  # the user's files in its folders (added or changed since) stay
     distributed.barrier()
 
 
