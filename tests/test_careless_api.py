@@ -82,6 +82,11 @@ def test_the_python_constructor_runs_the_checks_a_settings_file_gets(tmp_path):
     for values, message in (
         ({"trainer": {"output_dir": str(tmp_path / "elsewhere")}}, "trainer.output_dir is dnalm's to set"),
         ({"trainer": {"num_train_epochs": 50}}, "trainer.num_train_epochs is dnalm's to set: use epochs"),
+        # dnalm's own settings, checked and recorded: trainer.learning_rate 5 ran unchecked, the summary said 0.001
+        ({"trainer": {"learning_rate": 5}}, r"trainer.learning_rate is dnalm's to set: use learning_rate \(--learning"),
+        ({"trainer": {"per_device_train_batch_size": 3}}, "trainer.per_device_train_batch_size is dnalm's to set"),
+        ({"trainer": {"weight_decay": -3}}, "trainer.weight_decay is dnalm's to set: use weight_decay"),
+        ({"trainer": {"seed": 1}}, r"trainer.seed is dnalm's to set: use seed \(--seed\)"),
         ({"trainer": {"bogus": 1}}, r"unknown trainer setting \(transformers.TrainingArguments\) 'bogus'"),
         ({"trainer": {"adam_beta1": "banana"}}, "trainer.adam_beta1 must be a number; got 'banana'"),
         ({"trainer": {"bf16": "no"}}, "trainer.bf16 must be true or false; got 'no'"),
@@ -402,3 +407,28 @@ def test_a_stopped_runs_leftovers_are_said_without_a_previous_result_that_is_not
     start_folder(final, owned_marker="dnalm_config.yaml")  # a run that stopped: only m.partial is left
     start_folder(final, owned_marker="dnalm_config.yaml")
     assert "what a stopped run left (there is no earlier m)" in caplog.text  # it said m held the previous result
+
+
+def test_aggregate_max_is_the_window_most_likely_positive_never_below_the_mean(tata_model, tmp_path):
+    """--aggregate max took each class's max over windows separately and renormalised: windows of P(1) up to 0.988
+    gave 0.893, below the mean; one positive window among negative ones came out as class 0."""
+    from dnalm.apply.predict import predict_proba, window_size
+    from dnalm.models.build import build_model, load_model
+
+    model, tok = load_model(tata_model)
+    _, size = window_size(model, tok, None)
+    rng = np.random.default_rng(0)
+    seq = "".join(rng.choice(list("ACGT"), 4 * size)) + "TATAAAAG" + "".join(rng.choice(list("ACGT"), 2 * size))
+    starts = list(range(0, len(seq) - size + 1, size // 2))
+    windows = predict_proba(model, tok, [seq[s : s + size] for s in starts])[0]
+    best = predict_proba(model, tok, [seq], stride=size // 2, aggregate="max")[0][0]
+    mean = predict_proba(model, tok, [seq], stride=size // 2, aggregate="mean")[0][0]
+    assert any(np.allclose(best, w, atol=1e-6) for w in windows)  # one window's probabilities
+    assert (
+        best[1] == pytest.approx(windows[:, 1].max(), abs=1e-6)
+        and best[1] >= mean[1]
+        and best.sum() == pytest.approx(1)
+    )
+    three, tok3, _ = build_model("pos-cnn", num_labels=3, seed=0)
+    with pytest.raises(ValueError, match="--aggregate max .* this model has 3 classes: use --aggregate mean"):
+        predict_proba(three, tok3, ["ACGT" * 50], aggregate="max")

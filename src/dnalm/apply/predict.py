@@ -300,12 +300,14 @@ def iter_scores(
 ) -> Iterator[tuple[np.ndarray, int]]:
     """``(scores, n_windows)`` for each sequence of an iterable, in order, streamed: class
     probabilities (softmax), label probabilities (sigmoid, multi-label) or values (regression),
-    combined over a long sequence's windows by ``aggregate`` (``mean`` or ``max``) and over both
-    strands by their mean."""
+    combined over a long sequence's windows by ``aggregate`` (``mean``, or ``max``: a two-class model's scores of
+    the window most likely to be of its positive class, each other output's largest value) and over both strands
+    by their mean."""
     if aggregate not in ("mean", "max"):
         raise ValueError(f"aggregate must be 'mean' or 'max'; got {aggregate!r}")
     _not_one_string(sequences)
     task = task_of(model)
+    positive = _max_class(model) if aggregate == "max" and task.exclusive else None
     for starts, outs in stream_windows(
         model,
         tokenizer,
@@ -321,7 +323,20 @@ def iter_scores(
         scores = np.stack(outs)
         if reverse_complement_average:  # the two strands averaged window by window: aggregate combines windows only
             scores = (scores[: len(starts)] + scores[len(starts) :]) / 2
-        yield task.combine(scores, aggregate), len(starts)
+        yield task.combine(scores, aggregate, positive), len(starts)
+
+
+def _max_class(model) -> int:
+    """The class whose most likely window ``--aggregate max`` keeps: a two-class model's positive class (the rule
+    of :func:`dnalm.apply.target.target_class`); a model of more classes has no one class to take the max of."""
+    from dnalm.apply.target import target_class
+
+    if model.config.num_labels != 2:
+        raise ValueError(
+            f"--aggregate max keeps the window most likely to be the positive class of a two-class model; this model "
+            f"has {model.config.num_labels} classes: use --aggregate mean"
+        )
+    return target_class(model)[0]
 
 
 SHARE_BLOCK = 4096  # sequences read before the processes of a multi-process run share them out

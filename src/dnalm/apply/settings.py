@@ -48,7 +48,11 @@ class PredictSettings(_Checked):
         ge=1,
         shown_default="half a window",
     )
-    aggregate: str = setting("mean", "Combine a long sequence's window scores.", choices=("mean", "max"))
+    aggregate: str = setting(
+        "mean",
+        "Combine a long sequence's window scores: mean, or max (two classes: the window most likely positive).",
+        choices=("mean", "max"),
+    )
     trust_remote_code: bool = setting(False, _TRUST)
     sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
     label_column: str | None = setting(None, "Column of a table holding the label.")

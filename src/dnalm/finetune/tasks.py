@@ -142,8 +142,9 @@ class Task:
                 + f"; it computes {', '.join(names)}"
             )
 
-    def combine(self, scores: np.ndarray, aggregate: str) -> np.ndarray:
-        """One sequence's score from its windows' (rows of ``scores``)."""
+    def combine(self, scores: np.ndarray, aggregate: str, positive: int | None = None) -> np.ndarray:
+        """One sequence's score from its windows' (rows of ``scores``): their mean, or each output's largest value
+        (``max``: each label of a multi-label model is its own yes/no, a value its own number)."""
         return scores.mean(axis=0) if aggregate == "mean" else scores.max(axis=0)
 
     def weighted_loss(self, targets: np.ndarray, num_labels: int):
@@ -200,9 +201,14 @@ class SingleLabelClassification(Task):
 
         return classification_metrics(np.asarray(y), scores)
 
-    def combine(self, scores, aggregate):
-        score = super().combine(scores, aggregate)
-        return score if aggregate == "mean" else score / score.sum()
+    def combine(self, scores, aggregate, positive=None):
+        """``max``: the scores of the window most likely to be of class ``positive`` (one window's probabilities,
+        never below the mean; a separate max over each class, renormalised, could be below every window's)."""
+        if aggregate == "mean":
+            return scores.mean(axis=0)
+        if positive is None:
+            raise ValueError("--aggregate max keeps the window most likely to be one class: name the class")
+        return scores[int(np.argmax(scores[:, positive]))]
 
     def weighted_loss(self, targets, num_labels):
         import torch
