@@ -235,3 +235,20 @@ def test_per_base_regression_targets_are_standardised_and_scored_in_label_units(
         500 + 100 * sum(s.count("G") for s in seqs) / (30 * 80), rel=0.01
     )
     assert summary["validation_metrics"]["eval_mae"] < 100  # label units; trained unscaled it read ~500
+
+
+@pytest.mark.parametrize("model", ["cnn", "cnn-gb"])
+def test_only_a_fixed_input_model_says_it_truncates_long_training_sequences(tmp_path, caplog, model):
+    """Every model logged 'a fixed-input model is built for 298-base input ... 1 longer training sequences are
+    truncated', while its summary said max_length 602 and 0 truncated: only the GB CNN has a fixed input."""
+    import logging
+    import random
+
+    caplog.set_level(logging.INFO)
+    rng = random.Random(0)
+    seqs = ["".join(rng.choice("ACGT") for _ in range(40)) for _ in range(150)] + ["ACGT" * 150]
+    data = tmp_path / "d.csv"
+    data.write_text("sequence,label\n" + "".join(f"{s},{i % 2}\n" for i, s in enumerate(seqs)))
+    summary = finetune(cfg(model=model, epochs=1), data, tmp_path / "m")
+    said = "a fixed-input model is built for" in caplog.text
+    assert said == (model == "cnn-gb") and (summary["n_truncated_train"] > 0) == said

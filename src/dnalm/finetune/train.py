@@ -382,12 +382,14 @@ def _build(run: _Run) -> _Built:
         id2label=run.labels.id2label,
         problem_type=cfg.problem_type,
         train_sequences=[r.sequence for r in train],
-        input_length=fixed_input_length([len(r.sequence) for r in train]),
+        input_length=fixed_input_length(lengths := [len(r.sequence) for r in train]),
         from_scratch=cfg.from_scratch,
         trust_remote_code=cfg.trust_remote_code,
         seed=cfg.seed,
         config_overrides={**(run.recipe.model_config if run.recipe else {}), **cfg.model_config} or None,
     )
+    if getattr(model.config, "input_length", None) is not None:  # a fixed-input model: say what its input holds
+        fixed_input_length(lengths, say=True)
     model_limit = tok.model_max_length = model_max_tokens(model, tok)
     if cfg.max_length and cfg.max_length > model_limit:
         raise ValueError(

@@ -112,11 +112,12 @@ def collate_batch(tokenizer, features):
 MAX_FIXED_INPUT = 4096  # tokens: the most a fixed-input model (the GB CNN) is built for
 
 
-def fixed_input_length(lengths) -> int:
+def fixed_input_length(lengths, *, say: bool = False) -> int:
     """Tokens a fixed-input model (the GB CNN, whose size grows with its input) is built for: the
     longest training sequence (+ [CLS]/[SEP]), unless that is an outlier more than twice the 99th
     percentile, and never more than ``MAX_FIXED_INPUT``. Longer sequences are truncated for training
-    (counted in the log) and scored by sliding windows at prediction; what was done is logged.
+    (counted) and scored by sliding windows at prediction; ``say``: a model of fixed input was built, so what
+    was done is logged (other models take any length, and this length is not used).
 
     >>> fixed_input_length([100] * 500 + [120]), fixed_input_length([100] * 500 + [5000])
     (122, 102)
@@ -125,7 +126,7 @@ def fixed_input_length(lengths) -> int:
     longest, typical = int(lengths.max()), int(np.ceil(np.percentile(lengths, 99)))
     chosen = typical if longest > 2 * typical else longest
     chosen = min(chosen, MAX_FIXED_INPUT - 2)
-    if chosen < longest:
+    if chosen < longest and say:
         log.info(
             "a fixed-input model is built for %d-base input (longest training sequence %d, 99th percentile "
             "%d, at most %d tokens): %d longer training sequences are truncated for training, and predict "
