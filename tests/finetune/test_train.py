@@ -252,3 +252,25 @@ def test_only_a_fixed_input_model_says_it_truncates_long_training_sequences(tmp_
     summary = finetune(cfg(model=model, epochs=1), data, tmp_path / "m")
     said = "a fixed-input model is built for" in caplog.text
     assert said == (model == "cnn-gb") and (summary["n_truncated_train"] > 0) == said
+
+
+def test_a_validation_split_or_an_evaluated_file_of_one_class_is_said(tmp_path, caplog):
+    """A dev split of one class gave MCC 0.0 at every epoch and a 'best' checkpoint chosen on that constant, and
+    evaluate on a one-class file wrote mcc 0.0 beside auroc null: nothing said why."""
+    import logging
+    import random
+
+    from dnalm.apply.evaluate import evaluate
+
+    caplog.set_level(logging.WARNING)
+    rng = random.Random(0)
+    seqs = ["".join(rng.choice("ACGT") for _ in range(40)) for _ in range(120)]
+    data = tmp_path / "d"
+    data.mkdir()
+    (data / "train.csv").write_text("sequence,label\n" + "".join(f"{s},{i % 2}\n" for i, s in enumerate(seqs[:100])))
+    (data / "dev.csv").write_text("sequence,label\n" + "".join(f"{s},1\n" for s in seqs[100:]))
+    finetune(cfg(model="cnn", epochs=1), data, tmp_path / "m")
+    assert "the validation split holds one class (1): MCC is 0 and AUROC undefined on it" in caplog.text
+    caplog.clear()
+    evaluate(tmp_path / "m", data / "dev.csv", tmp_path / "ev")
+    assert "every sequence evaluated is of one class (1): MCC is 0 and AUROC undefined" in caplog.text

@@ -149,6 +149,12 @@ def _report(records, scored, y, names, task: Task, tok, output: Path, info: dict
         )
         if metrics["constant_prediction"]:
             log.warning("the model predicts one class (%s) for every sequence", names[int(scores.argmax(1)[0])])
+        if len(set(np.asarray(y).tolist())) == 1 and len(y) > 1:
+            log.warning(
+                "every sequence evaluated is of one class (%s): MCC is 0 and AUROC undefined on it whatever the model "
+                "does; accuracy and recall are the figures that mean something here",
+                names[int(np.asarray(y)[0])],
+            )
     metrics.update({**info, "n_sequences": len(records), "n_windowed": int((n_windows > 1).sum()), "labels": names})
     _, empty = _write_predictions(
         output / "predictions.csv",

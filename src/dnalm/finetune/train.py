@@ -247,6 +247,14 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
     train, dev = splits["train"], splits["dev"]
     log.info("%s; %d train, %d validation sequences", val_note, len(train), len(dev))
     labels = LabelSpace.from_records(train, cfg.problem_type, standardise=True)
+    if task.exclusive and len(dev) > 1 and len({labels.encode(r.label, r) for r in dev}) == 1:
+        log.warning(
+            "the validation split holds one class (%s): MCC is 0 and AUROC undefined on it, so the checkpoint chosen "
+            "on %s says little; give a dev split with every class, or none (then validation is a stratified part "
+            "of train)",
+            dev[0].label,
+            cfg.metric_for_best_model or task.default_metric,
+        )
     if labels.scale is not None:
         log.info(
             "%s targets trained as (value - %.6g) / %.6g (train's mean, sd); the model predicts label units",
