@@ -224,3 +224,15 @@ def test_dedup_of_a_genomic_benchmarks_folder_removes_the_duplicate_files(tmp_pa
         "pos",
         "pos_0.txt",
     ]
+
+
+def test_a_reverse_complement_duplicate_with_another_label_is_a_label_conflict():
+    """A test row that was the reverse complement of a training row with the opposite label read 'rev-comp 1' and
+    'label conflicts 0': a model that averages the strands sees one sequence with two labels."""
+    rng = np.random.default_rng(1)
+    base = [_random(rng, 80) for _ in range(3)]
+    train = [Record(f"tr{i}", s, "1") for i, s in enumerate(base)]
+    test = [Record("t_rc", reverse_complement(base[0]), "0"), Record("t_rc_same", reverse_complement(base[1]), "1")]
+    r = audit_splits({"train": train, "test": test})
+    assert r["reverse_complement_duplicates"]["test-train"] == 2 and r["conflicting_labels"]["test-train"] == 1
+    assert r["offending_ids"]["test-train"]["conflicting_labels"] == [["t_rc", "tr0"]]

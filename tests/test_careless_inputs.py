@@ -348,3 +348,84 @@ def test_bpe_without_bases_to_train_on_is_refused_and_a_small_vocabulary_is_said
     (tmp_path / "a.fa").write_text(">a\nACGTACGTTGCAACGT\n")
     train_bpe_folder([tmp_path / "a.fa"], tmp_path / "t", vocab_size=64)
     assert "fewer than the 64 asked (--vocab-size)" in caplog.text
+
+
+def test_options_that_do_nothing_where_they_are_given_are_refused(tmp_path):
+    """Each was accepted and silently ignored (exit 0): evaluate --seed without --untrained, --split on a file,
+    --label-column with --class; scan --threshold without --peaks; interpret --n-steps/--shuffles/--seed with ism;
+    audit --dedup-kinds without --dedup and --max-length with --tokenizer none; a benchmark's finetune.seed."""
+    from dnalm.apply.settings import EvaluateSettings, ScanSettings
+    from dnalm.audit import AuditSettings
+    from dnalm.experiment.config import BenchmarkConfig
+    from dnalm.interpret.settings import InterpretSettings
+
+    data = tmp_path / "d.csv"
+    data.write_text("sequence,label\nACGT,1\n")
+    cases = [
+        (lambda: EvaluateSettings(seed=5), r"seed \(--seed\) seeds the fresh head of --untrained only; got 5"),
+        (lambda: EvaluateSettings(split="dev", data=str(data)), r"split \(--split\) chooses a split of a data folder"),
+        (lambda: EvaluateSettings(label_column="y", classes={"a": "x.fa"}), r"label_column .* --class files"),
+        (lambda: ScanSettings(threshold=0.9), r"threshold \(--threshold\) makes peaks: it needs --peaks; got 0.9"),
+        (lambda: InterpretSettings(n_steps=5), r"n_steps \(--n-steps\) sets the integration steps of --method ig"),
+        (lambda: InterpretSettings(method="ig", n_shuffles=3), r"n_shuffles \(--shuffles\) .* deepliftshap"),
+        (lambda: InterpretSettings(seed=3), r"seed \(--seed\) seeds the shuffles of --method deepliftshap"),
+        (lambda: AuditSettings(dedup_kinds="exact"), r"dedup_kinds \(--dedup-kinds\) .* it needs --dedup"),
+        (lambda: AuditSettings(tokenizer="none", max_length=5), r"max_length \(--max-length\) counts truncation"),
+        (
+            lambda: BenchmarkConfig.from_dict(
+                {"seeds": [0], "datasets": {"d": str(data)}, "models": {"m": "cnn"}, "finetune": {"seed": 5}}
+            ),
+            r"finetune.seed: each run's seed comes from seeds \(\[0\]\); remove it",
+        ),
+    ]
+    for make, message in cases:
+        with pytest.raises(ValueError, match=message):
+            make()
+    # where they apply, they are taken
+    EvaluateSettings(untrained=True, seed=5, split="dev", data=str(tmp_path))
+    ScanSettings(threshold=0.9, peaks="p.bed")
+    InterpretSettings(method="deepliftshap", n_shuffles=3, seed=3)
+    AuditSettings(dedup_kinds="exact", dedup="out")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"class_weights": True, "problem_type": "regression"},
+            r"class_weights \(--class-weights\) weight the classes",
+        ),
+        ({"class_weights": True, "problem_type": "token_classification"}, "token_classification has none to weight"),
+        ({"batch_size": 10**9}, r"batch_size \(--batch-size\) must be"),
+        ({"early_stopping_patience": 10**9}, r"early_stopping_patience \(--patience\) must be"),
+        ({"evals_per_epoch": 1e9}, "evals_per_epoch must be"),
+    ],
+)
+def test_finetune_settings_without_effect_or_beyond_reason_are_refused(settings, message):
+    """--class-weights with regression was a warning (and recorded as used); 1e9 batches or patience were taken."""
+    from dnalm.finetune.config import FinetuneConfig
+
+    with pytest.raises(ValueError, match=message):
+        FinetuneConfig(**settings)
+
+
+def test_synth_refuses_more_bases_than_it_can_hold():
+    """synth tata --n 1000000000 died of a MemoryError naming no option."""
+    from dnalm.synth import SynthSettings
+
+    with pytest.raises(ValueError, match=r"n \(--n\) must be in \[3, 1e\+08\]; got 1000000000"):
+        SynthSettings(n=10**9, length=100)
+    with pytest.raises(ValueError, match=r"n \(--n\) x length \(--length\) is 10,000,000,000 bases"):
+        SynthSettings(n=10**8, length=100)
+
+
+def test_a_missing_pwm_file_and_a_named_tokenizer_for_check_are_clear(tmp_path):
+    """synth --pwm nope.txt said a bare '[Errno 2]'; tokenizer check refused kmer6, which audit --tokenizer takes."""
+    from dnalm.io import Record
+    from dnalm.synth import read_pwm
+    from dnalm.tokenizers.build import check_tokenizer
+
+    with pytest.raises(FileNotFoundError, match=r"--pwm .*nope.txt: no such file"):
+        read_pwm(tmp_path / "nope.txt")
+    report = check_tokenizer("kmer6", lambda split: [Record("a", "ACGTACGTAC")], [None])
+    assert report["all"]["n_tokens"] == 7 and report["all"]["unk_tokens"] == 0

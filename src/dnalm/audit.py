@@ -33,7 +33,7 @@ from dnalm.io import Record, copy_records, find_splits, read_sequences
 from dnalm.io.files import atomic_open
 from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import CODE_LUT, reverse_complement
-from dnalm.settings import check_fields, checked, setting
+from dnalm.settings import check_applies, check_fields, checked, setting
 
 __all__ = [
     "AuditSettings",
@@ -116,7 +116,8 @@ def shared_window_hits(query: list[str], reference: list[str], width: int) -> di
 
 
 def _duplicate_rows(query: list[Record], reference: list[Record], same: bool) -> dict[str, list]:
-    """Exact and reverse-complement duplicate rows of ``query`` in ``reference``, with partners."""
+    """Exact and reverse-complement duplicate rows of ``query`` in ``reference``, with partners; ``conflicts``: those
+    of either kind whose partner has another label (a strand-averaging model sees one sequence with two labels)."""
     first: dict[str, int] = {}
     for i, r in enumerate(reference):
         first.setdefault(r.sequence, i)
@@ -131,6 +132,8 @@ def _duplicate_rows(query: list[Record], reference: list[Record], same: bool) ->
         j = first.get(reverse_complement(r.sequence))
         if j is not None and (not same or j < i):
             rc.append((i, j))
+            if reference[j].label != r.label:
+                conflicts.append((i, j))
     return {"exact": exact, "rc": rc, "conflicts": conflicts}
 
 
@@ -343,20 +346,23 @@ def write_deduplicated(
 class AuditSettings:
     """``dnalm audit``: what counts as a near duplicate, how much is listed, the tokenizer report, --dedup."""
 
-    min_shared: int = setting(50, "Near duplicate: shares this many bases on either strand.", ge=1)
+    min_shared: int = setting(50, "Near duplicate: shares this many bases on either strand.", ge=1, le=1_000_000)
     max_ids: int = setting(1000, "Offending id pairs listed per split pair and kind.", ge=0)
     tokenizer: str = setting(
         "kmer6",
         "Tokenizer for the unknown-token and truncation report: kmerK (DNABERT k-mers), base, or a tokenizer/model "
         "folder or hub id; 'none' skips the report.",
     )
-    max_length: int = setting(512, "Token limit for the truncation count.", ge=1)
+    max_length: int = setting(512, "Token limit for the truncation count.", ge=1, le=10_000_000)
     dedup_kinds: str = setting("exact,rc,near", "Which duplicates --dedup removes (comma-separated).")
     sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
     label_column: str | None = setting(None, "Column of a table holding the label.")
+    dedup: object = None  # the folder --dedup writes (what dedup_kinds applies to; not an option of its own)
 
     def __post_init__(self):
         check_fields(self)
+        check_applies(self, "dedup_kinds", self.dedup is not None, "chooses what --dedup removes: it needs --dedup")
+        check_applies(self, "max_length", self.tokenizer != "none", "counts truncation for --tokenizer (not none)")
         self.kinds = tuple(k.strip() for k in self.dedup_kinds.split(",") if k.strip())
         unknown = set(self.kinds) - {"exact", "rc", "near"}
         if unknown or not self.kinds:
@@ -385,7 +391,7 @@ def run_audit(
     from dnalm.io.files import write_json
     from dnalm.tokenizers.dna import tokenizer_by_name
 
-    s = AuditSettings(**settings)
+    s = AuditSettings(**settings, dedup=dedup)
     tok = None if s.tokenizer == "none" else tokenizer_by_name(s.tokenizer)
     columns = {"sequence_column": s.sequence_column, "label_column": s.label_column}
     result = audit_dataset(

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 __all__ = [
+    "check_applies",
     "check_fields",
     "check_flag",
     "checked",
@@ -149,6 +150,17 @@ def _plain_number(value):
     if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
         return value.item()
     return value
+
+
+def check_applies(obj, name: str, applies: bool, why: str) -> None:
+    """A setting of ``obj`` given another value than its default where it does nothing is refused, in one line
+    naming it and ``why`` (it would be silently ignored)."""
+    f = next(f for f in dataclasses.fields(obj) if f.name == name)
+    default = f.default if f.default is not _MISSING else f.default_factory()
+    value = getattr(obj, name)
+    if not applies and value != default:
+        where = f"{name} ({option_name(f)})" if f.metadata.get("cli", True) else name
+        raise ValueError(f"{where} {why}; got {value!r} (leave it out)")
 
 
 def check_fields(obj) -> None:

@@ -36,7 +36,15 @@ def _to_str(codes: np.ndarray) -> str:
 def read_pwm(path: str | Path) -> np.ndarray:
     """Read a position weight matrix: L rows of 4 numbers (A C G T, an optional header row),
     or JASPAR's 4 rows ``A [ ... ]``. Rows are normalised to probabilities."""
-    lines = [ln.strip() for ln in Path(path).read_text(encoding="utf-8").splitlines()]
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"--pwm {path}: no such file") from None
+    except IsADirectoryError:
+        raise ValueError(f"--pwm {path} is a folder; give a matrix file (L rows: A C G T)") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"--pwm {path}: not UTF-8 text ({err.reason} at byte {err.start + 1})") from None
+    lines = [ln.strip() for ln in text.splitlines()]
     lines = [ln for ln in lines if ln and not ln.startswith(">") and not ln.startswith("#")]
     if lines and lines[0].replace(" ", "").replace("\t", "").upper() == "ACGT":
         lines = lines[1:]
@@ -159,8 +167,8 @@ def write_splits(
 class SynthSettings:
     """``dnalm synth tata``: how many sequences, how long, and how they are split."""
 
-    n: int = setting(1000, "Sequences in all.", ge=3)
-    length: int = setting(100, "Bases per sequence.", ge=1)
+    n: int = setting(1000, "Sequences in all.", ge=3, le=100_000_000)
+    length: int = setting(100, "Bases per sequence.", ge=1, le=100_000_000)
     seed: int = setting(0, "Seed of the sequences and the split.", ge=0, lt=2**32)
     dev_fraction: float = setting(0.15, "Stratified fraction of all sequences written to dev.csv.", gt=0, lt=1)
     test_fraction: float = setting(
@@ -169,6 +177,10 @@ class SynthSettings:
 
     def __post_init__(self):
         check_fields(self)
+        if self.n * self.length > 1_000_000_000:  # it is held in memory: 1e9 n x length raised a bare MemoryError
+            raise ValueError(
+                f"n (--n) x length (--length) is {self.n * self.length:,} bases; synth writes at most 1,000,000,000"
+            )
 
 
 @dataclass

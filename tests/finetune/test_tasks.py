@@ -172,3 +172,16 @@ def test_per_base_regression_bad_labels_name_the_record(tmp_path):
 def test_per_base_regression_needs_a_per_base_bert():
     with pytest.raises(ValueError, match="per-nucleotide .* needs a BERT model"):
         build_model("cnn", num_labels=1, problem_type="token_regression")
+
+
+def test_labels_that_are_one_number_written_differently_are_said(caplog):
+    """'01' and '1' (and '00' and '0') became four classes without a word; '1.0' and '1' are merged, with one."""
+    from dnalm.finetune.tasks import get_task
+    from dnalm.io import Record
+
+    names = get_task("single_label_classification").label_names(
+        [Record(str(i), "ACGT", label) for i, label in enumerate(["0", "1", "01", "00", "1"])]
+    )
+    assert names == ["0", "00", "01", "1"]
+    assert "labels '0' and '00' are one number written differently: they are 2 classes" in caplog.text
+    assert "labels '01' and '1' are one number written differently" in caplog.text

@@ -12,8 +12,9 @@ ValueError: stride (--stride) must be >= 1; got 0
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from dnalm.settings import check_fields, checked, setting
+from dnalm.settings import check_applies, check_fields, checked, setting
 
 __all__ = ["EvaluateSettings", "PredictSettings", "ScanSettings", "VariantSettings", "checked"]
 
@@ -73,6 +74,15 @@ class EvaluateSettings(_Checked):
     trust_remote_code: bool = setting(False, _TRUST)
     sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
     label_column: str | None = setting(None, "Column of a table holding the label.")
+    data: object = None  # what the choices above apply to (not options of their own)
+    classes: object = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_applies(self, "seed", self.untrained, "seeds the fresh head of --untrained only")
+        folder = self.data is not None and Path(str(self.data)).is_dir()
+        check_applies(self, "split", folder, "chooses a split of a data folder; the data given is a file or --class")
+        check_applies(self, "label_column", not self.classes, "does not apply to --class files (the class is given)")
 
 
 @dataclass
@@ -89,6 +99,11 @@ class ScanSettings(_Checked):
     trust_remote_code: bool = setting(False, _TRUST)
     target: str | None = setting(None, _TARGET_HELP, shown_default=_TARGET_DEFAULT)
     regions: list[str] | None = setting(None, _REGIONS + " Only these are scanned.")
+    peaks: object = None  # the peaks file --threshold makes (an output, not an option of its own)
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_applies(self, "threshold", self.peaks is not None, "makes peaks: it needs --peaks")
 
 
 @dataclass

@@ -194,6 +194,9 @@ class BenchmarkConfig:
                 raise ValueError(
                     f"{where}: dataset {name!r} has no {cfg.split!r} split (it has {', '.join(sorted(found))})"
                 )
+        for name, entry in [("finetune", cfg.finetune), *((f"models.{m}", v) for m, v in cfg.models.items())]:
+            if isinstance(entry, dict) and "seed" in entry:  # each run's seed is one of seeds: this one was replaced
+                raise ValueError(f"{where}: {name}.seed: each run's seed comes from seeds ({cfg.seeds}); remove it")
         for name in cfg.models:  # fail now, not after hours of training
             cfg.finetune_config(name, cfg.seeds[0])
         search = cfg.search_config()

@@ -63,7 +63,6 @@ def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | N
         split=cfg.split,
         batch_size=cfg.eval_batch_size,
         reverse_complement_average=cfg.reverse_complement_average,
-        seed=key.seed,
     )
     t2 = time.time()
     if not cfg.keep_models:

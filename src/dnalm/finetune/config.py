@@ -79,16 +79,20 @@ class FinetuneConfig:
         None, "Peak AdamW learning rate.", gt=0, le=1, shown_default="2e-3 by the recipe for auto, else the preset's"
     )
     batch_size: int | None = setting(
-        None, "Training batch (all processes together).", ge=1, shown_default="32-128 by the recipe, else the preset's"
+        None,
+        "Training batch (all processes together).",
+        ge=1,
+        le=1_000_000,
+        shown_default="32-128 by the recipe, else the preset's",
     )
-    eval_batch_size: int = setting(128, "Validation batch.", ge=1, cli=False)
-    gradient_accumulation_steps: int = setting(1, "Batches per optimizer step.", ge=1, cli=False)
+    eval_batch_size: int = setting(128, "Validation batch.", ge=1, le=1_000_000, cli=False)
+    gradient_accumulation_steps: int = setting(1, "Batches per optimizer step.", ge=1, le=100_000, cli=False)
     weight_decay: float = setting(0.01, "AdamW weight decay.", ge=0, cli=False)
     warmup_ratio: float | None = setting(None, "Fraction of the steps warming up (None: 0.1).", ge=0, lt=1, cli=False)
     lr_scheduler: str | None = setting(None, "linear (None), cosine, constant_with_warmup, ...", cli=False)
     max_grad_norm: float | None = setting(None, "Gradient clipping (None: 1.0; 0: off).", ge=0, cli=False)
     ema_decay: float | None = setting(None, "Moving average of the weights (None: off).", ge=0, lt=1, cli=False)
-    evals_per_epoch: float | None = setting(None, "Validations per epoch (None: 1).", gt=0, cli=False)
+    evals_per_epoch: float | None = setting(None, "Validations per epoch (None: 1).", gt=0, le=10_000, cli=False)
     reverse_complement_average: bool | None = setting(
         None, "evaluate/predict average both strands (None: off).", cli=False
     )
@@ -119,7 +123,7 @@ class FinetuneConfig:
     val_fraction: float = setting(0.1, "Validation fraction when the data has no dev split.", gt=0, lt=1, cli=False)
     seed: int = setting(42, "Seed of initialisation, shuffling and augmentation.", ge=0, lt=2**32)
     early_stopping_patience: int | None = setting(
-        3, "Early-stopping patience in epochs (0: no early stopping).", ge=0, flag="--patience"
+        3, "Early-stopping patience in epochs (0: no early stopping).", ge=0, le=100_000, flag="--patience"
     )
     anneal_epochs: float | None = setting(
         None,
@@ -169,6 +173,11 @@ class FinetuneConfig:
         else:
             self.checkpoint_interval = parse_duration(self.checkpoint_interval, "checkpoint_interval")
         check_fields(self)
+        if self.class_weights and not get_task(self.problem_type).weighted:  # it was a warning, and recorded as used
+            raise ValueError(
+                f"class_weights (--class-weights) weight the classes of a single-label classifier; "
+                f"{self.problem_type} has none to weight"
+            )
         if self.epochs is not None:
             self.epochs = float(self.epochs)
 

@@ -96,6 +96,7 @@ class Task:
     lower_is_better: ClassVar[tuple[str, ...]] = ("loss",)
     target_dtype: ClassVar[type] = np.float32
     standardises: ClassVar[bool] = False  # numeric targets trained as (value - mean) / sd of train
+    weighted: ClassVar[bool] = False  # --class-weights applies (weighted_loss gives a loss)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -162,6 +163,7 @@ class SingleLabelClassification(Task):
     """One class per sequence (softmax, cross-entropy)."""
 
     name = "single_label_classification"
+    weighted = True
     exclusive = stratify = True
     default_metric = "mcc"
     metric_names = _CLASSIFICATION_METRICS
@@ -171,11 +173,19 @@ class SingleLabelClassification(Task):
         names = {canonical_label(r.label) for r in records}
         if len(names) < 2:
             raise ValueError(f"training data holds a single class {sorted(names)}; a classifier needs two or more")
-        folded = {}
+        folded, numbers = {}, {}
         for name in names:
             folded.setdefault(name.casefold(), []).append(name)
+            if name.isascii() and name.isdigit():  # '01' stays as written (per-base labels look alike): '1' too?
+                numbers.setdefault(int(name), []).append(name)
         for same in (sorted(v) for v in folded.values() if len(v) > 1):  # 'Pos' and 'pos': two classes, said
             log.warning("labels %s differ only in case: they are %d classes", " and ".join(map(repr, same)), len(same))
+        for same in (sorted(v) for v in numbers.values() if len(v) > 1):  # '01' and '1'
+            log.warning(
+                "labels %s are one number written differently: they are %d classes (write them alike to merge them)",
+                " and ".join(map(repr, same)),
+                len(same),
+            )
         return sorted(names, key=_sort_key)
 
     def encode(self, names, label, record="?"):

@@ -422,10 +422,7 @@ def _build(run: _Run) -> _Built:
                 name,
                 max_length,
             )
-    task = run.task
-    loss_func = task.weighted_loss(train_ds.labels, run.labels.num_labels) if cfg.class_weights else None
-    if cfg.class_weights and loss_func is None:
-        log.warning("class weights do not apply to %s; the loss is unweighted", task.name)
+    loss_func = run.task.weighted_loss(train_ds.labels, run.labels.num_labels) if cfg.class_weights else None
     return _Built(model, tok, spec, max_length, train_ds, dev_ds, (train_trunc, dev_trunc), loss_func, layer)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dnalm.settings import check_fields, setting
+from dnalm.settings import check_applies, check_fields, setting
 
 __all__ = ["InterpretSettings"]
 
@@ -54,3 +54,6 @@ class InterpretSettings:
 
     def __post_init__(self):
         check_fields(self)
+        check_applies(self, "n_steps", self.method == "ig", "sets the integration steps of --method ig")
+        check_applies(self, "n_shuffles", self.method == "deepliftshap", "sets the references of --method deepliftshap")
+        check_applies(self, "seed", self.method == "deepliftshap", "seeds the shuffles of --method deepliftshap")
