@@ -253,3 +253,20 @@ def test_numbers_rewritten_without_merging_two_forms_are_not_a_warning(tmp_path,
     caplog.clear()
     list(read_table(write(tmp_path, "c.csv", "sequence,label\nACGT,1\nACGA,1.0\n")))
     assert "'1' and '1.0' are one label" in caplog.text
+
+
+def test_two_columns_that_each_name_the_label_or_the_sequence_are_said(tmp_path, caplog):
+    """A file with both 'label' and 'class' (or 'sequence' and 'seq') was read from one of them without a word."""
+    path = write(tmp_path, "two.csv", "seq,sequence,label,class\nAAAA,ACGT,1,x\n")
+    assert [(r.sequence, r.label) for r in read_table(path)] == [("ACGT", "1")]
+    assert "columns 'sequence' and 'seq' each name the sequence: 'sequence' is read, 'seq' not" in caplog.text
+    assert "columns 'label' and 'class' each name the label: 'label' is read, 'class' not" in caplog.text
+
+
+def test_a_stray_space_in_a_sequence_is_named_as_such_not_as_a_bad_kmer(tmp_path):
+    """'ACGTACGTAC GTTGCA...' was reported as 'k-mer 2 has length 50, expected k=10'."""
+    path = write(tmp_path, "sp.csv", "sequence,label\nACGTACGTAC GTTGCAGGTTAACC,1\n")
+    with pytest.raises(DataFormatError, match=r"sp.csv:2: record '0': sequence position 11: ' ' is not a nucleotide"):
+        list(read_table(path))
+    kmers = write(tmp_path, "k.csv", "sequence,label\nACG CGT GTT,1\n")  # DNABERT's k-mers still read
+    assert [r.sequence for r in read_table(kmers)] == ["ACGTT"]

@@ -144,8 +144,10 @@ def test_kmer_tsv_that_does_not_overlap(tmp_path):
     with pytest.raises(DataFormatError, match=r"k\.tsv:3: record '1': k-mer sequence: k-mers 2 and 3"):
         list(read_table(path))
     ragged = write(tmp_path, "r.tsv", "sequence\tlabel\nACG CG\t1\n")
-    with pytest.raises(DataFormatError, match="has length 2, expected k=3"):
+    with pytest.raises(DataFormatError, match="read as DNABERT k-mers only when every piece has one length"):
         list(read_table(ragged))
+    with pytest.raises(DataFormatError, match="has length 2, expected k=3"):  # read as k-mers when asked to be
+        list(read_table(ragged, kmer_input=True))
 
 
 def test_genomic_benchmarks_folder_layout(tmp_path):

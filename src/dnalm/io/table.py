@@ -98,9 +98,19 @@ def _pick_column(
         if wanted.lower() not in lowered:
             raise DataFormatError(path, 1, f"no {what} column {wanted!r}; columns are {_columns(header)}")
         return _only(lowered, wanted.lower(), header, path, what)
-    for name in candidates:
-        if name in lowered:
-            return _only(lowered, name, header, path, what)
+    found = [name for name in candidates if name in lowered]
+    if len(found) > 1 and what in ("sequence", "label"):  # one was read, the other silently not
+        log.warning(
+            "%s: columns %s each name the %s: %r is read, %s not (choose with --%s-column)",
+            path,
+            " and ".join(repr(n) for n in found),
+            what,
+            found[0],
+            ", ".join(repr(n) for n in found[1:]),
+            what,
+        )
+    if found:
+        return _only(lowered, found[0], header, path, what)
     if required:
         raise DataFormatError(
             path,
@@ -238,8 +248,17 @@ def _record(row, width, cols, path, lineno, n, kmer_input, labels_seen: tuple, a
             record=rid,
         )
     if kmer_input or (kmer_input is None and " " in raw):
+        pieces = raw.split()
+        if not kmer_input and len({len(p) for p in pieces}) > 1:  # not DNABERT's k-mers: a stray space
+            raise DataFormatError(
+                path,
+                lineno,
+                f"sequence position {raw.index(' ') + 1}: ' ' is not a nucleotide code (a sequence of spaced pieces "
+                "is read as DNABERT k-mers only when every piece has one length)",
+                record=rid,
+            )
         try:
-            raw = kmers_to_sequence(raw.split())
+            raw = kmers_to_sequence(pieces)
         except ValueError as err:
             raise DataFormatError(path, lineno, f"k-mer sequence: {err}", record=rid) from None
     try:

@@ -9,6 +9,7 @@ ValueError: k (--k) must be in [1, 12]; got 0
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,12 +114,14 @@ def _save(tok, output) -> str:
 
 
 def check_tokenizer(tokenizer: str, records_of, splits: list[str | None], max_length: int | None = None) -> dict:
-    """Unknown-token rate and truncation count of ``tokenizer`` on each split (``records_of(split)``)."""
-    from dnalm.tokenizers.dna import load_tokenizer, tokenizer_report
+    """Unknown-token rate and truncation count of ``tokenizer`` (a folder, a model, or ``kmerK``/``base`` as
+    ``audit --tokenizer`` takes them) on each split (``records_of(split)``)."""
+    from dnalm.tokenizers.dna import load_tokenizer, tokenizer_by_name, tokenizer_report
 
     if max_length is not None and max_length < 1:
         raise ValueError(f"max_length (--max-length) must be >= 1; got {max_length}")
-    tok = load_tokenizer(_tokenizer_path(tokenizer))
+    named = re.fullmatch(r"kmer\d+|base", str(tokenizer)) and not Path(tokenizer).exists()  # as audit --tokenizer
+    tok = tokenizer_by_name(tokenizer) if named else load_tokenizer(_tokenizer_path(tokenizer))
     return {s or "all": tokenizer_report(tok, (r.sequence for r in records_of(s)), max_length) for s in splits}
 
 
