@@ -244,3 +244,37 @@ def test_the_error_that_ends_a_command_is_in_its_log_file(tmp_path):
     assert (
         "ERROR dnalm: error: " in (tmp_path / "run.log").read_text() and "A/C/G/T" in (tmp_path / "run.log").read_text()
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["finetune", "d", "-o", "m", "--model", "cnn", "--model", "lstm"],
+            "finetune: --model given twice (cnn, lstm)",
+        ),
+        (
+            ["predict", "m", "in.fa", "-o", "a.tsv", "--output=b.tsv"],
+            "predict: --output given twice (a.tsv, b.tsv)",
+        ),
+        (["evaluate", "m", "d", "--rc", "--no-rc"], "evaluate: --rc/--no-rc given twice (--rc, --no-rc)"),
+        (["tokenizer", "kmer", "-o", "a", "-o", "b"], "tokenizer kmer: --output given twice (a, b)"),
+    ],
+)
+def test_an_option_given_twice_is_refused_before_any_work(tmp_path, monkeypatch, args, message):
+    """click kept the last of a repeated option: --model cnn --model lstm trained an LSTM without a word."""
+    monkeypatch.chdir(tmp_path)
+    result = invoke(*args)
+    assert result.exit_code == 2 and message in result.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_option_that_may_be_repeated_still_is(tmp_path):
+    import typer
+
+    from dnalm.cli import app as cli_app
+    from dnalm.runtime.commands import repeated_option
+
+    scan = typer.main.get_command(cli_app).commands["scan"]
+    assert repeated_option(scan, ["m", "g.fa", "--regions", "a.bed", "--regions", "chr1:1-100"]) is None
+    assert repeated_option(scan, ["m", "g.fa", "-o", "x", "--", "-o"]) is None  # after --: not options

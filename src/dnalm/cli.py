@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import typer.core
 
 from dnalm import __version__
 from dnalm.apply.settings import EvaluateSettings, PredictSettings, ScanSettings, VariantSettings
@@ -19,39 +18,13 @@ from dnalm.lm.corpus import CorpusSettings
 from dnalm.lm.inference_settings import EmbedSettings
 from dnalm.lm.pretrain import LmEvalSettings, PretrainConfig
 from dnalm.runtime import process
+from dnalm.runtime.commands import STATE, Commands
 from dnalm.settings import OVERWRITE_HELP, cli_options
 from dnalm.synth import MotifSettings, SynthSettings, synthesize
 from dnalm.tokenizers.build import BpeSettings, KmerSettings, save_tokenizer, train_bpe_folder
 
-
-class _Commands(typer.core.TyperGroup):
-    """Every command runs inside the one error handler (:func:`dnalm.runtime.process.report_error`): an error
-    about the input, settings or output is one line and exit status 2; anything else names its type, status 1."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except Exception as err:
-            if line := process.usage_error(err, ctx.command_path):  # a mistyped option or value
-                typer.echo(line, err=True)
-                raise typer.Exit(2) from None
-            if isinstance(err, _CLICK_CONTROL) or _STATE["debug"]:
-                raise
-            raise typer.Exit(process.report_error(err)) from None
-        except KeyboardInterrupt:
-            raise typer.Exit(process.interrupted(ctx.invoked_subcommand)) from None
-
-
-#: How typer/click end a command or report a usage error themselves (typer vendors click in newer versions).
-_CLICK_CONTROL = (
-    typer.Exit,
-    typer.Abort,
-    next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
-)
-
-
 app = typer.Typer(
-    cls=_Commands,
+    cls=Commands,
     help="DNA language models: tokenize, fine-tune, pretrain, evaluate.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -66,8 +39,6 @@ Overwrite = Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)]
 BedGraph = Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the --target class's score.")]
 Classifier = Annotated[str, typer.Argument(help="Fine-tuned classifier folder (more than two classes: --target).")]
 Classes = Annotated[list[str] | None, typer.Option("--class", help="LABEL=FASTA, one per class (not DATA's labels).")]
-
-_STATE = {"debug": False}
 
 
 def _version(value: bool) -> None:
@@ -85,13 +56,13 @@ def _setup(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ):
     """DNA language models: tokenize, fine-tune, pretrain, evaluate."""
-    _STATE["debug"] = debug
+    STATE["debug"] = debug
     process.configure_output(quiet=quiet, log_file=log_file, debug=debug)
     process.prepare(ctx.invoked_subcommand)
 
 
 def main() -> None:
-    """The ``dnalm`` command (errors are handled once, by :class:`_Commands`)."""
+    """The ``dnalm`` command (errors are handled once, by :class:`~dnalm.runtime.commands.Commands`)."""
     succeeded = False
     try:
         app()

@@ -1,0 +1,82 @@
+"""The ``dnalm`` command group: every command runs inside one error handler, and an option given twice is refused.
+
+An error about the input, settings or output is one line and exit status 2
+(:func:`dnalm.runtime.process.report_error`); anything else names its type, status 1. click keeps the last of an
+option given twice (``--model cnn --model lstm``), so a repeated option that takes one value is refused before the
+command runs.
+"""
+
+from __future__ import annotations
+
+import typer
+import typer.core
+
+from dnalm.runtime import process
+
+__all__ = ["Commands", "repeated_option"]
+
+#: Whether ``--debug`` was given: errors then keep their tracebacks.
+STATE = {"debug": False}
+
+#: How typer/click end a command or report a usage error themselves (typer vendors click in newer versions).
+_CLICK_CONTROL = (
+    typer.Exit,
+    typer.Abort,
+    next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+)
+
+
+def repeated_option(command, args: list[str]) -> str | None:
+    """What is wrong when ``args`` give one of ``command``'s single-valued options more than once (None: nothing);
+    ``command``: a click (or typer) command, read by its parameters' ``opts``, ``multiple`` and ``is_flag``."""
+    by_name = {
+        name: p
+        for p in command.params
+        if getattr(p, "param_type_name", None) == "option" and not p.multiple and not getattr(p, "count", False)
+        for name in (*p.opts, *getattr(p, "secondary_opts", ()))
+    }
+    seen: dict[str, list[str]] = {}
+    tokens = list(args)
+    for i, token in enumerate(tokens):
+        if token == "--":
+            break
+        name, _, inline = token.partition("=") if token.startswith("-") else (token, "", "")
+        param = by_name.get(name)
+        if param is None:
+            continue
+        takes_value = not param.is_flag
+        value = inline or (tokens[i + 1] if takes_value and i + 1 < len(tokens) else name)
+        pair = getattr(param, "secondary_opts", ())
+        seen.setdefault("/".join((param.opts[-1], *pair)) if pair else param.opts[-1], []).append(value)
+    for name, values in seen.items():
+        if len(values) > 1:
+            return f"{name} given twice ({', '.join(values)}): give it once"
+    return None
+
+
+class Commands(typer.core.TyperGroup):
+    """The top-level group: one error handler for every command, and no option silently given twice."""
+
+    def resolve_command(self, ctx, args):
+        name, command, rest = super().resolve_command(ctx, args)
+        leaf, tail, path = command, rest, [ctx.command_path, name]
+        while isinstance(getattr(leaf, "commands", None), dict) and tail and tail[0] in leaf.commands:  # tokenizer kmer
+            leaf, tail, path = leaf.commands[tail[0]], tail[1:], [*path, tail[0]]
+        if leaf is not None and (problem := repeated_option(leaf, tail)):
+            where = " ".join(path)
+            typer.echo(f"error: {where}: {problem} (see {where} --help)", err=True)
+            raise typer.Exit(2)
+        return name, command, rest
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as err:
+            if line := process.usage_error(err, ctx.command_path):  # a mistyped option or value
+                typer.echo(line, err=True)
+                raise typer.Exit(2) from None
+            if isinstance(err, _CLICK_CONTROL) or STATE["debug"]:
+                raise
+            raise typer.Exit(process.report_error(err)) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(process.interrupted(ctx.invoked_subcommand)) from None
