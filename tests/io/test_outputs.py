@@ -360,7 +360,9 @@ def test_no_run_writes_inside_a_folder_another_run_is_writing(tmp_path):
             json.dumps({"pid": holder.pid, "host": socket.gethostname(), "command": "benchmark", "started": "now"})
         )
         with (
-            pytest.raises(OutputError, match=rf"inside {runs}, which another dnalm run is writing \(pid {holder.pid}"),
+            pytest.raises(
+                OutputError, match=rf"inside {runs}, which is being written by another dnalm run \(pid {holder.pid}"
+            ),
             claim("report", outputs=[Output(runs / "report.html", "file")]),
         ):
             pass
@@ -483,10 +485,13 @@ def test_a_log_file_in_or_at_what_another_run_is_writing_is_refused_and_a_refuse
     try:
         for held in (runs, out):
             (held.parent / f".{held.name}.dnalm-lock").write_text(json.dumps(lock))
-        for log, held in ((runs / "mine.log", f"is inside {runs}, which"), (out, "is")):
+        for log, held in (
+            (runs / "mine.log", f"is inside {runs}, which is being written by"),
+            (out, "is being written by"),
+        ):
             handler = log_to(log)
             logging.getLogger().addHandler(handler)
-            with pytest.raises(OutputError, match=rf"--log-file {log} {held} another dnalm run is writing \(pid"):
+            with pytest.raises(OutputError, match=rf"--log-file {log} {held} another dnalm run \(pid"):
                 claim("evaluate", outputs=[Output(tmp_path / "ev", "evaluation")]).__enter__()
             assert handler not in logging.getLogger().handlers and not log.exists()
     finally:
@@ -548,3 +553,20 @@ def test_replacing_an_earlier_pretraining_keeps_the_users_files_in_its_folders(t
     (out / "tokenizer" / "mine.txt").write_text("mine")
     remove_written(out, read_marker(out)["files"])
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [MARKER, "tokenizer", "tokenizer/mine.txt"]
+
+
+def test_a_folder_another_run_is_writing_is_named_as_such_before_it_is_judged_foreign(tmp_path):
+    """finetune -o m.partial, while another finetune staged m there, said 'not a folder dnalm wrote ... or pass
+    --overwrite' instead of naming the run that writes it."""
+    staged = tmp_path / "m.partial"
+    staged.mkdir()
+    (staged / "config.json").write_text("{}")
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock = {"pid": holder.pid, "host": socket.gethostname(), "command": "finetune", "started": "now"}
+        (tmp_path / ".m.partial.dnalm-lock").write_text(json.dumps(lock))
+        with pytest.raises(OutputError, match=rf"m.partial is being written by another dnalm run \(pid {holder.pid}"):
+            claim("finetune", outputs=[Output(staged, "model")]).__enter__()
+    finally:
+        holder.kill()
+        holder.wait()

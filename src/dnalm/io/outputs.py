@@ -576,9 +576,9 @@ def _check_no_other_run_above(out: Path, given, *, itself: bool = False) -> None
         other = _read_lock(lock)
         if _stale(lock, other):
             continue  # what a stopped run left: its own output's claim takes the lock over
-        where = "is" if folder == out else f"is inside {folder}, which"
+        where = "is being written by" if folder == out else f"is inside {folder}, which is being written by"
         raise OutputError(
-            f"{given} {where} another dnalm run is writing (pid {other.get('pid', '?')}, "
+            f"{given} {where} another dnalm run (pid {other.get('pid', '?')}, "
             f"`{other.get('command', '?')}`, started {other.get('started', '?')}); wait for it to finish"
         )
 
@@ -693,7 +693,7 @@ class Claim:
     def _claim_one(self, o: Output, real: Path) -> None:
         from dnalm.io.files import check_output_file
 
-        _check_no_other_run_above(real, f"output {o.path}")
+        _check_no_other_run_above(real, f"output {o.path}", itself=True)  # named before its folder is judged
         above = next((p for p in real.parents if os.path.lexists(p)), None)  # the nearest that is there
         if above is not None and not above.is_dir():
             raise OutputError(f"output {o.path}: {above} is a file, not a folder; give a path in a folder")
