@@ -429,3 +429,14 @@ def test_a_missing_pwm_file_and_a_named_tokenizer_for_check_are_clear(tmp_path):
         read_pwm(tmp_path / "nope.txt")
     report = check_tokenizer("kmer6", lambda split: [Record("a", "ACGTACGTAC")], [None])
     assert report["all"]["n_tokens"] == 7 and report["all"]["unk_tokens"] == 0
+
+
+def test_tokenizer_check_refuses_a_split_of_a_file(tmp_path):
+    """tokenizer check TOK test.csv --split dev reported the whole file as split 'all'."""
+    from dnalm.tokenizers.build import check_tokenizer_on
+
+    data = tmp_path / "t.csv"
+    data.write_text("sequence,label\nACGTACGT,1\n")
+    with pytest.raises(ValueError, match=r"--split chooses splits of a data folder; .*t.csv is not one"):
+        check_tokenizer_on("kmer3", data, ["dev"])
+    assert check_tokenizer_on("kmer3", data)["all"]["n_sequences"] == 1
