@@ -399,6 +399,7 @@ def test_options_that_do_nothing_where_they_are_given_are_refused(tmp_path):
         ({"batch_size": 10**9}, r"batch_size \(--batch-size\) must be"),
         ({"early_stopping_patience": 10**9}, r"early_stopping_patience \(--patience\) must be"),
         ({"evals_per_epoch": 1e9}, "evals_per_epoch must be"),
+        ({"model": " "}, r"model \(--model\) is empty"),
     ],
 )
 def test_finetune_settings_without_effect_or_beyond_reason_are_refused(settings, message):

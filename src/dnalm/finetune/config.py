@@ -173,6 +173,8 @@ class FinetuneConfig:
         else:
             self.checkpoint_interval = parse_duration(self.checkpoint_interval, "checkpoint_interval")
         check_fields(self)
+        if not str(self.model).strip():  # '' was taken here and refused only on the command line
+            raise ValueError("model (--model) is empty; give a preset, a folder, a hub id or auto")
         if self.class_weights and not get_task(self.problem_type).weighted:  # it was a warning, and recorded as used
             raise ValueError(
                 f"class_weights (--class-weights) weight the classes of a single-label classifier; "
