@@ -33,7 +33,8 @@ class LabelSpace:
     >>> space = LabelSpace.from_records([Record("a", "A", "promoter"), Record("b", "C", "other")])
     >>> space.names, space.encode("promoter")
     (['other', 'promoter'], 1)
-    >>> space = LabelSpace.from_records([Record("a", "A", "10"), Record("b", "C", "30")], "regression", standardise=True)
+    >>> records = [Record("a", "A", "10"), Record("b", "C", "30")]
+    >>> space = LabelSpace.from_records(records, "regression", standardise=True)
     >>> space.scale, space.encode("30"), float(space.unscale(np.array([1.0]))[0])
     ((20.0, 10.0), 1.0, 30.0)
     """

@@ -177,7 +177,8 @@ def read_sequences(
                 None,
                 f"{what}: this folder has {', '.join(sorted(splits)) or 'no train/dev/test files'}"
                 + (
-                    f" (give one split's file, e.g. {splits.get('test') or splits[sorted(splits)[-1]]}, or the command's --split)"
+                    f" (give one split's file, e.g. {splits.get('test') or splits[sorted(splits)[-1]]}, "
+                    "or the command's --split)"
                     if splits
                     else ""
                 ),

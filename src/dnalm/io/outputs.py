@@ -17,9 +17,10 @@ and :func:`claim` refuses, with one line naming the paths (an :class:`OutputErro
   is refused unless ``overwrite``. ``overwrite`` removes only what the marker lists, never the user's
   other files (same-named files are replaced). Inside the folders dnalm wrote, a file changed or added after the
   marker was written (its inode change time is later) is the user's and stays; an entry the user had when a run
-  started stays the user's while it still holds the same file (an edit, or dnalm writing beside it, keeps it so). Folders written before markers existed are recognised by
-  the file their kind always wrote (:data:`LEGACY_MARKERS`); dnalm does not know which of their files it
-  wrote, so it removes none of them and only replaces those it writes again;
+  started stays the user's while it still holds the same file (an edit, or dnalm writing beside it, keeps it so).
+  Folders written before markers existed are recognised by the file their kind always wrote
+  (:data:`LEGACY_MARKERS`); dnalm does not know which of their files it wrote, so it removes none of them and
+  only replaces those it writes again;
 - a folder another dnalm run is writing: each output is locked while the run writes it by a lock file
   beside it, ``.NAME.dnalm-lock`` (created with ``O_CREAT|O_EXCL``; it holds the pid, host, command and
   start time). A second run refuses at once naming the first; the lock of a run that died (its pid is
@@ -431,7 +432,7 @@ def _written_by_dnalm(snapshot: dict[Path, tuple | None], marked: int | None) ->
 
 def _still_users(path: Path, snapshot: dict[Path, tuple | None] | None) -> bool:
     """An entry the user had when the run started is still the user's while any file of it is the same file (same
-    inode: dnalm replaces files, an edit or an append keeps it), so a folder holding the user's files stays the user's."""
+    inode: dnalm replaces files, an edit or an append keeps it): a folder holding the user's files stays theirs."""
     if snapshot is None:
         return False
     if _snapshot(path) == snapshot:  # as it was (an empty folder too)
