@@ -278,3 +278,28 @@ def test_an_option_that_may_be_repeated_still_is(tmp_path):
     scan = typer.main.get_command(cli_app).commands["scan"]
     assert repeated_option(scan, ["m", "g.fa", "--regions", "a.bed", "--regions", "chr1:1-100"]) is None
     assert repeated_option(scan, ["m", "g.fa", "-o", "x", "--", "-o"]) is None  # after --: not options
+
+
+def test_sigterm_stops_a_command_as_ctrl_c_does(tmp_path):
+    """SIGTERM (a batch scheduler's time limit) ended a run with exit 143, no word, and its lock files left."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    assert invoke("synth", "tata", "-o", tmp_path / "d", "--n", 400, "--length", 60).exit_code == 0
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+    args = ["finetune", tmp_path / "d", "-o", tmp_path / "m", "--model", "cnn", "--epochs", 500, "--patience", 0]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dnalm.cli", *map(str, args)], env=env, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.time() + 120
+    while not (tmp_path / "m.partial" / "history.csv").exists() and proc.poll() is None:  # training
+        assert time.time() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "error: terminated (SIGTERM); finished outputs are as they were" in err
+    assert not list(tmp_path.glob(".*dnalm-lock")) and not (tmp_path / "m").exists()

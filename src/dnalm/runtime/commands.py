@@ -78,5 +78,5 @@ class Commands(typer.core.TyperGroup):
             if isinstance(err, _CLICK_CONTROL) or STATE["debug"]:
                 raise
             raise typer.Exit(process.report_error(err)) from None
-        except KeyboardInterrupt:
-            raise typer.Exit(process.interrupted(ctx.invoked_subcommand)) from None
+        except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (process.Terminated)
+            raise typer.Exit(process.interrupted(ctx.invoked_subcommand, stop)) from None

@@ -132,6 +132,7 @@ def prepare(command: str | None) -> None:
     """Before ``command`` runs: one process unless it spreads its work, its models imported once."""
     one_process_unless_training(command)
     import_models_once(command)
+    stop_on_sigterm()
 
 
 def finish(succeeded: bool) -> None:
@@ -164,11 +165,30 @@ _LEFT_FOR_RESUME = {
 }
 
 
-def interrupted(command: str | None = None) -> int:
-    """Ctrl-C (SIGINT): one line saying what is left, and the shell's status for it (128 + 2)."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a batch scheduler's time limit, ``kill``): stopped as Ctrl-C stops a command, so its locks are
+    released and what is left is said, with the shell's status for it (128 + 15)."""
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into :class:`Terminated` in the main thread (it ended the process with no word and left the
+    run's lock files behind)."""
+    import signal
+    import threading
+
+    def terminate(signum, frame):
+        raise Terminated()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminate)
+
+
+def interrupted(command: str | None = None, err: BaseException | None = None) -> int:
+    """Ctrl-C (SIGINT) or SIGTERM: one line saying what is left, and the shell's status for it (128 + 2, 128 + 15)."""
     left = _LEFT_FOR_RESUME.get(command or "")
-    print(f"error: interrupted; finished outputs are as they were{'; ' + left if left else ''}", file=sys.stderr)
-    return 130
+    what = "terminated (SIGTERM)" if isinstance(err, Terminated) else "interrupted"
+    print(f"error: {what}; finished outputs are as they were{'; ' + left if left else ''}", file=sys.stderr)
+    return 143 if isinstance(err, Terminated) else 130
 
 
 def report_error(err: Exception) -> int:
