@@ -373,7 +373,7 @@ def test_options_that_do_nothing_where_they_are_given_are_refused(tmp_path):
         (lambda: AuditSettings(tokenizer="none", max_length=5), r"max_length \(--max-length\) counts truncation"),
         (
             lambda: BenchmarkConfig.from_dict(
-                {"seeds": [0], "datasets": {"d": str(data)}, "models": {"m": "cnn"}, "finetune": {"seed": 5}}
+                {"seeds": [0], "datasets": {"d": str(tmp_path)}, "models": {"m": "cnn"}, "finetune": {"seed": 5}}
             ),
             r"finetune.seed: each run's seed comes from seeds \(\[0\]\); remove it",
         ),

@@ -442,8 +442,10 @@ def test_a_model_folder_the_benchmark_starts_from_is_an_input_it_never_writes_ov
     model = tmp_path / "mymodel"
     write_dnabert_checkpoint(model)
     before = sorted(p.name for p in model.iterdir())
-    data = tmp_path / "d.csv"
-    data.write_text("sequence,label\nACGTACGTAC,0\nTTTTACGTAC,1\n" * 5)
+    data = tmp_path / "d"
+    data.mkdir()
+    for split in ("train", "test"):
+        (data / f"{split}.csv").write_text("sequence,label\n" + "ACGTACGTAC,0\nTTTTACGTAC,1\n" * 5)
     cfg = BenchmarkConfig.from_dict(
         {
             "name": "t",
@@ -473,3 +475,11 @@ def test_a_report_inside_the_benchmarks_audit_folder_and_other_json_there_are_no
     (copy / "audit" / "tata.json").write_text("{")
     result = CliRunner().invoke(app, ["report", str(copy), "-o", str(tmp_path / "r2.html")])
     assert result.exit_code != 0 and "audit/tata.json: not a readable audit" in result.output
+
+
+def test_a_dataset_that_is_one_file_is_refused_its_test_metrics_would_read_training_rows(tmp_path):
+    """A dataset given as one CSV trained on 108 of its 120 rows and reported all 120 as the test split."""
+    data = tmp_path / "all.csv"
+    data.write_text("sequence,label\nACGTACGTAC,0\nTTTTACGTAC,1\n")
+    with pytest.raises(ValueError, match=r"dataset 'd' is a file .*all.csv.*reports its test split: put the file"):
+        BenchmarkConfig.from_dict({"seeds": [0], "datasets": {"d": str(data)}, "models": {"m": "cnn"}})

@@ -188,8 +188,15 @@ class BenchmarkConfig:
                 f"{source or 'benchmark config'}: split {cfg.split!r} is used to train or to select "
                 "models; a benchmark reports a split read once, after selection (test)"
             )
+        for name, entry in datasets.items():
+            if os.path.isfile(entry.path):  # training took part of the file, and the test metrics read all of it
+                raise ValueError(
+                    f"{where}: dataset {name!r} is a file ({entry.path}); a benchmark trains on a split folder's "
+                    f"train (and dev) and reports its {cfg.split} split: put the file's parts in train.csv, dev.csv "
+                    "and test.csv (dnalm synth and the data guide show the layout)"
+                )
         for name, entry in datasets.items() if base is not None else ():  # the split each run reads, there now
-            found = find_splits(entry.path) if os.path.isdir(entry.path) else {cfg.split: None}
+            found = find_splits(entry.path)
             if cfg.split not in found:
                 raise ValueError(
                     f"{where}: dataset {name!r} has no {cfg.split!r} split (it has {', '.join(sorted(found))})"
