@@ -465,3 +465,17 @@ def test_a_pretraining_refused_after_its_tokenizer_was_trained_leaves_no_folder(
     with pytest.raises(ValueError, match="tiny-bpe takes at most 512|num_hidden_layers"):
         pretrain(PretrainConfig(model="tiny-bpe", max_steps=1, **setting), corpus_dir, tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_plan_setting_given_anew_on_resume_is_refused_not_ignored():
+    """pretrain --resume --max-steps 8 of a 5-step run stopped at 5 steps, said '5 steps', and exited 0."""
+    import dataclasses
+
+    from dnalm.lm.pretrain import resume_differences
+
+    cfg = PretrainConfig(model="tiny", max_steps=5)
+    saved = json.loads(json.dumps(dataclasses.asdict(cfg), default=str))
+    assert resume_differences(saved, PretrainConfig(model="tiny"), None, {}) == []  # not given: the plan is kept
+    assert resume_differences(saved, cfg, None, {}) == []
+    diffs = resume_differences(saved, PretrainConfig(model="tiny", max_steps=8), None, {})
+    assert diffs == ["max_steps was 5 (the plan a resumed run keeps), now 8"]
