@@ -49,13 +49,19 @@ def variant_windows(contig: str, pos: int, ref: str, alt: str, window: int) -> t
     ('CCCGGG', 'CCTGGG')
     >>> variant_windows("AAAACCCCGGGGTTTT", 8, "C", "CAA", 6)   # an insertion: cut back to 6 bases
     ('CCCGGG', 'CCCAAG')
+    >>> variant_windows("AAAACCCCGGGGTTTT", 16, "T", "TCA", 6)  # at the contig's end: the window keeps the insertion
+    ('GGTTTT', 'TTTTCA')
+
+    The alternate window starts where the reference one does, unless the inserted bases would fall outside it
+    (an insertion near the contig's end, where the reference window cannot move right): it then ends on the
+    allele's last base; where the contig ends first (a deletion), it is filled from the left.
     """
     start = _window_start(len(contig), pos, len(ref), window)
     ref_window = contig[start : start + window]
-    left = contig[start : pos - 1]
-    right = contig[pos - 1 + len(ref) :]
-    alt_window = (left + alt + right)[:window]
-    return ref_window, alt_window
+    alt_contig = contig[: pos - 1] + alt + contig[pos - 1 + len(ref) :]
+    alt_start = max(start, pos - 1 + len(alt) - window)  # the whole allele inside the window
+    alt_start = max(0, min(alt_start, len(alt_contig) - window))  # a full window where the contig has one
+    return ref_window, alt_contig[alt_start : alt_start + window]
 
 
 def _window_start(contig_length: int, pos: int, ref_length: int, window: int) -> int:

@@ -247,7 +247,7 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
     train, dev = splits["train"], splits["dev"]
     log.info("%s; %d train, %d validation sequences", val_note, len(train), len(dev))
     labels = LabelSpace.from_records(train, cfg.problem_type, standardise=True)
-    if task.exclusive and len(dev) > 1 and len({labels.encode(r.label, r) for r in dev}) == 1:
+    if task.exclusive and not task.per_base and len(dev) > 1 and len({labels.encode(r.label, r) for r in dev}) == 1:
         log.warning(
             "the validation split holds one class (%s): MCC is 0 and AUROC undefined on it, so the checkpoint chosen "
             "on %s says little; give a dev split with every class, or none (then validation is a stratified part "
