@@ -138,10 +138,7 @@ def _bench(tmp_path, data, **extra) -> str:
     [
         ({"audit": "false"}, r"audit must be true or false; got 'false'"),  # taken as true
         ({"keep_models": "no"}, r"keep_models must be true or false; got 'no'"),
-        (
-            {"eval_batch_size": 0},
-            r"eval_batch_size must be >= 1; got 0",
-        ),  # refused after training, as --batch-size
+        ({"eval_batch_size": 0}, r"eval_batch_size must be >= 1; got 0"),  # refused after training, as --batch-size
         ({"split": "bogus"}, r"dataset 'toy' has no 'bogus' split \(it has dev, test, train\)"),  # after training
         ({"finetune": [1]}, r"finetune must be a mapping; got \[1\]"),  # a raw TypeError
         (
