@@ -441,3 +441,22 @@ def test_tokenizer_check_refuses_a_split_of_a_file(tmp_path):
     with pytest.raises(ValueError, match=r"--split chooses splits of a data folder; .*t.csv is not one"):
         check_tokenizer_on("kmer3", data, ["dev"])
     assert check_tokenizer_on("kmer3", data)["all"]["n_sequences"] == 1
+
+
+def test_an_untrained_baseline_is_built_for_the_task_it_is_given(tmp_path):
+    """evaluate --untrained built a single-label classifier whatever the data: multi-label labels a;b became classes
+    ';', 'a', 'a;b', 'b', and integer regression targets a 5-class classifier."""
+    from dnalm.apply.evaluate import evaluate
+
+    data = tmp_path / "ml.csv"
+    data.write_text(
+        "sequence,label\n"
+        + "".join(
+            f"{s},{lab}\n"
+            for s, lab in [("ACGTACGTAA", "a;b"), ("TTTTACGTAC", ";"), ("ACGGGGGTAC", "a"), ("CCCCACGTAC", "b")] * 3
+        )
+    )
+    metrics = evaluate("cnn", data, tmp_path / "e", untrained=True, problem_type="multi_label_classification")
+    assert metrics["labels"] == ["a", "b"] and "subset_accuracy" in metrics
+    with pytest.raises(ValueError, match=r"problem_type \(--problem-type\) is the fresh head's task with --untrained"):
+        evaluate("cnn", data, tmp_path / "e2", problem_type="regression")

@@ -53,6 +53,7 @@ def evaluate(
     reverse_complement_average: bool | None = None,
     untrained: bool = False,
     seed: int = 42,
+    problem_type: str = "single_label_classification",
     trust_remote_code: bool = False,
     sequence_column: str | None = None,
     label_column: str | None = None,
@@ -80,7 +81,7 @@ def evaluate(
     columns = {"sequence_column": sequence_column, "label_column": label_column}
     records, recorded_split = _records(data, split, classes, columns)
     require_labels(records, data, label_column)
-    model, tok = _model(ref, data, classes, records, untrained, seed, columns)
+    model, tok = _model(ref, data, classes, records, untrained, seed, columns, problem_type)
     task = task_of(model)
     reverse_complement_average = strand_average_default(model, reverse_complement_average)
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
@@ -121,16 +122,19 @@ def _records(data, split: str, classes, columns: dict) -> tuple[list, str | None
     return list(read_sequences(data, **columns)), None
 
 
-def _model(ref: ModelRef, data, classes, records, untrained: bool, seed: int, columns):
-    """The saved model, or with ``untrained`` one built with a fresh head (labels from the training split)."""
+def _model(ref: ModelRef, data, classes, records, untrained: bool, seed: int, columns, problem_type: str):
+    """The saved model, or with ``untrained`` one built with a fresh head for ``problem_type`` (labels from the
+    training split)."""
     from dnalm.models.build import build_model, load_model
 
     if not untrained:
         return load_model(ref)
     folder = Path(str(data)).is_dir()
     train = load_splits(data, classes=classes, seed=seed, **columns)[0]["train"] if folder else records
-    space = LabelSpace.from_records(train)
-    model, tok, _ = build_model(ref, num_labels=space.num_labels, id2label=space.id2label, seed=seed)
+    space = LabelSpace.from_records(train, problem_type)
+    model, tok, _ = build_model(
+        ref, num_labels=space.num_labels, id2label=space.id2label, problem_type=problem_type, seed=seed
+    )
     return model, tok
 
 

@@ -71,6 +71,17 @@ class EvaluateSettings(_Checked):
     )
     untrained: bool = setting(False, "Fresh head: the before-fine-tuning baseline.")
     seed: int = setting(42, "Seed of the fresh head with --untrained.", ge=0, lt=2**32)
+    problem_type: str = setting(
+        "single_label_classification",
+        "The fresh head's task with --untrained (a saved model knows its own).",
+        choices=(
+            "single_label_classification",
+            "multi_label_classification",
+            "regression",
+            "token_classification",
+            "token_regression",
+        ),
+    )
     trust_remote_code: bool = setting(False, _TRUST)
     sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
     label_column: str | None = setting(None, "Column of a table holding the label.")
@@ -80,6 +91,7 @@ class EvaluateSettings(_Checked):
     def __post_init__(self):
         super().__post_init__()
         check_applies(self, "seed", self.untrained, "seeds the fresh head of --untrained only")
+        check_applies(self, "problem_type", self.untrained, "is the fresh head's task with --untrained only")
         folder = self.data is not None and Path(str(self.data)).is_dir()
         check_applies(self, "split", folder, "chooses a split of a data folder; the data given is a file or --class")
         check_applies(self, "label_column", not self.classes, "does not apply to --class files (the class is given)")
