@@ -287,8 +287,9 @@ def test_a_benchmark_run_key_changes_with_the_dnalm_version(tmp_path, monkeypatc
     from dnalm.experiment.config import BenchmarkConfig, RunKey
     from dnalm.finetune.config import FinetuneConfig
 
-    (tmp_path / "d.csv").write_text("sequence,label\nACGT,1\nGGCA,0\n")
-    bench = BenchmarkConfig.from_dict({"datasets": {"d": str(tmp_path / "d.csv")}, "models": {"m": "tiny"}})
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "test.csv").write_text("sequence,label\nACGT,1\nGGCA,0\n")
+    bench = BenchmarkConfig.from_dict({"datasets": {"d": str(tmp_path / "d")}, "models": {"m": "tiny"}})
     run, ft = RunKey("d", "m", 0), FinetuneConfig(model="tiny")
     before = bench.run_key(run, ft)
     assert bench.run_key(run, ft) == before

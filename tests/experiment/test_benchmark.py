@@ -483,3 +483,18 @@ def test_a_dataset_that_is_one_file_is_refused_its_test_metrics_would_read_train
     data.write_text("sequence,label\nACGTACGTAC,0\nTTTTACGTAC,1\n")
     with pytest.raises(ValueError, match=r"dataset 'd' is a file .*all.csv.*reports its test split: put the file"):
         BenchmarkConfig.from_dict({"seeds": [0], "datasets": {"d": str(data)}, "models": {"m": "cnn"}})
+
+
+def test_a_benchmark_made_in_python_checks_its_datasets_before_any_run_trains(tata_dir, tmp_path):
+    """run_benchmark of a config made with from_dict trained a whole model before 'no split nope', and a missing
+    dataset was a bare errno message."""
+    for datasets, message in (
+        ({"t": str(tata_dir)}, r"dataset 't' has no 'nope' split"),
+        ({"t": "/nope"}, "/nope does not exist"),
+    ):
+        cfg = BenchmarkConfig.from_dict(
+            {"datasets": datasets, "models": {"m": "cnn"}, "seeds": [0], "split": "nope" if "no" in message else "test"}
+        )
+        with pytest.raises(ValueError, match=message):
+            run_benchmark(cfg, tmp_path / "out")
+        assert not (tmp_path / "out").exists()

@@ -188,19 +188,7 @@ class BenchmarkConfig:
                 f"{source or 'benchmark config'}: split {cfg.split!r} is used to train or to select "
                 "models; a benchmark reports a split read once, after selection (test)"
             )
-        for name, entry in datasets.items():
-            if os.path.isfile(entry.path):  # training took part of the file, and the test metrics read all of it
-                raise ValueError(
-                    f"{where}: dataset {name!r} is a file ({entry.path}); a benchmark trains on a split folder's "
-                    f"train (and dev) and reports its {cfg.split} split: put the file's parts in train.csv, dev.csv "
-                    "and test.csv (dnalm synth and the data guide show the layout)"
-                )
-        for name, entry in datasets.items() if base is not None else ():  # the split each run reads, there now
-            found = find_splits(entry.path)
-            if cfg.split not in found:
-                raise ValueError(
-                    f"{where}: dataset {name!r} has no {cfg.split!r} split (it has {', '.join(sorted(found))})"
-                )
+        cfg.check_datasets(exist=base is not None)
         for name, entry in [("finetune", cfg.finetune), *((f"models.{m}", v) for m, v in cfg.models.items())]:
             if isinstance(entry, dict) and "seed" in entry:  # each run's seed is one of seeds: this one was replaced
                 raise ValueError(f"{where}: {name}.seed: each run's seed comes from seeds ({cfg.seeds}); remove it")
@@ -213,6 +201,27 @@ class BenchmarkConfig:
                 for value in [values["low"], values["high"]] if isinstance(values, dict) else values:
                     cfg.finetune_config(name, cfg.seeds[0], {**overrides, key: value})
         return cfg
+
+    def check_datasets(self, exist: bool = True) -> None:
+        """Each dataset a split folder with the reported split (``exist``: checked there now, as before any run
+        trains; else only a dataset found to be one file is refused)."""
+        where = self.source or "benchmark config"
+        for name, entry in self.datasets.items():
+            if os.path.isfile(entry.path):  # training took part of the file, and the test metrics read all of it
+                raise ValueError(
+                    f"{where}: dataset {name!r} is a file ({entry.path}); a benchmark trains on a split folder's "
+                    f"train (and dev) and reports its {self.split} split: put the file's parts in train.csv, dev.csv "
+                    "and test.csv (dnalm synth and the data guide show the layout)"
+                )
+            if not exist:
+                continue
+            if not os.path.isdir(entry.path):
+                raise ValueError(f"{where}: dataset {name!r}: {entry.path} does not exist")
+            found = find_splits(entry.path)
+            if self.split not in found:
+                raise ValueError(
+                    f"{where}: dataset {name!r} has no {self.split!r} split (it has {', '.join(sorted(found))})"
+                )
 
     @classmethod
     def load(cls, path: str | Path) -> BenchmarkConfig:
@@ -349,5 +358,6 @@ def benchmark_inputs(cfg) -> list:
 
     if not isinstance(cfg, BenchmarkConfig):
         raise TypeError(f"give a BenchmarkConfig, e.g. BenchmarkConfig.load('benchmark.yaml'); got {cfg!r}")
+    cfg.check_datasets()  # before any run trains (a config made in Python was not checked when it loaded)
     models = local(*(cfg.finetune_config(name, cfg.seeds[0]).model for name in cfg.models))
     return [d.path for d in cfg.datasets.values()] + ([cfg.source] if cfg.source else []) + models
