@@ -94,7 +94,9 @@ def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | N
         budget=budget_fields(summary),
     )
     record.save(record_path)  # written last: its presence means the run is complete
-    log.info("run %s: %s %s = %.4f (%.0f s)", key.folder, cfg.split, "mcc", metrics.get("mcc", float("nan")), t2 - t0)
+    shown = next((m for m in ("mcc", "f1_macro", "r2", "mse") if isinstance(metrics.get(m), int | float)), None)
+    figure = f"{shown} = {metrics[shown]:.4f}" if shown else "no summary metric"  # mcc read nan for regression
+    log.info("run %s: %s %s (%.0f s)", key.folder, cfg.split, figure, t2 - t0)
     return record
 
 
