@@ -348,3 +348,20 @@ def test_a_masked_base_model_with_attention_layers_reads_the_whole_window_and_ha
     classifier = AutoModelForSequenceClassification.from_pretrained(tmp_path, num_labels=2)
     for name, tensor in lm.body.attention.state_dict().items():
         torch.testing.assert_close(classifier.body.attention.state_dict()[name], tensor)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"num_labels": 0}, r"num_labels must be a whole number >= 1; got 0"),
+        ({"num_labels": "2"}, r"num_labels must be a whole number >= 1; got '2'"),
+        ({"num_labels": 3, "id2label": {0: "x", 1: "y"}}, r"id2label must name labels 0..2 \(num_labels=3\)"),
+    ],
+)
+def test_build_model_refuses_a_head_it_cannot_build_as_asked(kwargs, message):
+    """num_labels=0 built an empty head that predicted (1, 0) arrays; an id2label of another length was replaced by
+    LABEL_0..; num_labels='2' was a TypeError naming no argument."""
+    from dnalm.models.build import build_model
+
+    with pytest.raises(ValueError, match=message):
+        build_model("cnn", **kwargs)

@@ -263,6 +263,10 @@ def build_model(
     """
     import torch
 
+    if isinstance(num_labels, bool) or not isinstance(num_labels, int) or num_labels < 1:  # 0 built an empty head
+        raise ValueError(f"num_labels must be a whole number >= 1; got {num_labels!r}")
+    if id2label is not None and sorted(id2label) != list(range(num_labels)):  # transformers replaced it by LABEL_i
+        raise ValueError(f"id2label must name labels 0..{num_labels - 1} (num_labels={num_labels}); got {id2label!r}")
     register_baselines()
     ref = ModelRef.resolve(spec, trust_remote_code)
     if seed is not None:
