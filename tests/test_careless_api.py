@@ -432,3 +432,34 @@ def test_aggregate_max_is_the_window_most_likely_positive_never_below_the_mean(t
     three, tok3, _ = build_model("pos-cnn", num_labels=3, seed=0)
     with pytest.raises(ValueError, match="--aggregate max .* this model has 3 classes: use --aggregate mean"):
         predict_proba(three, tok3, ["ACGT" * 50], aggregate="max")
+
+
+def test_python_api_arguments_of_the_wrong_kind_are_named(tmp_path, tata_dir):
+    """None or a list where a path goes, a None tokenizer, kinds='exact' and a figure into a missing folder gave
+    pathlib's TypeError, an AttributeError, letters as kinds ('a', 'c', 'e'...) and the name of a temporary file."""
+    from dnalm.apply.predict import predict_proba
+    from dnalm.audit import write_deduplicated
+    from dnalm.experiment.config import BenchmarkConfig
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
+    from dnalm.io import read_sequences
+    from dnalm.models.build import build_model
+    from dnalm.plots import plot_confusion_matrix
+    from dnalm.tokenizers.dna import load_tokenizer
+
+    for call, message in (
+        (lambda: list(read_sequences(None)), r"path must be a path \(str or pathlib.Path\); got None"),
+        (lambda: list(read_sequences([str(tata_dir)])), r"path must be a path .*; got \["),
+        (lambda: load_tokenizer(None), r"name_or_path must be a path"),
+        (lambda: BenchmarkConfig.load(None), r"path must be a path"),
+        (lambda: finetune(FinetuneConfig(), tata_dir, None), r"an output must be a path .*; got None"),
+    ):
+        with pytest.raises(TypeError, match=message):
+            call()
+    model, _, _ = build_model("cnn", seed=0)
+    with pytest.raises(TypeError, match="tokenizer must be a loaded tokenizer"):
+        predict_proba(model, None, ["ACGT"])
+    copied = write_deduplicated(tata_dir, tmp_path / "dd", kinds="exact")  # as the command's --dedup-kinds
+    assert set(copied["removed_by_reason"]) <= {"exact"} and (tmp_path / "dd" / "removed.tsv").is_file()
+    with pytest.raises(FileNotFoundError, match=r"could not write .*cm.png: the folder .*nodir does not exist"):
+        plot_confusion_matrix(np.eye(2, dtype=int), ["a", "b"], tmp_path / "nodir" / "cm.png")

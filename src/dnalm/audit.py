@@ -33,7 +33,7 @@ from dnalm.io import Record, copy_records, find_splits, read_sequences
 from dnalm.io.files import atomic_open
 from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import CODE_LUT, reverse_complement
-from dnalm.settings import check_applies, check_fields, checked, setting
+from dnalm.settings import check_applies, check_fields, check_path, checked, setting
 
 __all__ = [
     "AuditSettings",
@@ -212,7 +212,7 @@ def audit_splits(
 
 
 def _read(data: str | Path, columns: dict | None = None) -> dict[str, list[Record]]:
-    if not Path(data).is_dir():
+    if not check_path(data, "data").is_dir():
         raise FileNotFoundError(f"{data}: not a split folder (train/dev/test files or folders)")
     found = find_splits(data)
     return {s: list(read_sequences(data, split=s, **(columns or {}))) for s in _ORDER if s in found}
@@ -284,6 +284,7 @@ def write_deduplicated(
     and why. Returns counts.
     """
     checked(AuditSettings, min_shared=min_shared)
+    kinds = tuple(k.strip() for k in kinds.split(",")) if isinstance(kinds, str) else tuple(kinds)  # "exact,rc"
     bad = set(kinds) - {"exact", "rc", "near"}
     if bad:
         raise ValueError(f"unknown duplicate kinds {sorted(bad)}; choose from exact, rc, near")

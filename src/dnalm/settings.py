@@ -29,6 +29,7 @@ import dataclasses
 import functools
 import inspect
 import math
+import os
 import re
 import types
 import typing
@@ -40,6 +41,7 @@ __all__ = [
     "check_applies",
     "check_fields",
     "check_flag",
+    "check_path",
     "checked",
     "cli_options",
     "load_yaml",
@@ -134,6 +136,14 @@ def _check_type(obj, f: dataclasses.Field, value, where: str):
     shown = [a for a in accepted if a is not type(None) and not (a is int and float in accepted)]
     want = " or ".join(wanted.get(a, a.__name__) for a in shown)
     raise ValueError(f"{where} must be {want}; got {value!r}")
+
+
+def check_path(value, name: str) -> Path:
+    """``value`` as a path argument of the Python API (a str or ``os.PathLike``); anything else (None, a list of
+    paths) is one line naming ``name`` (it was pathlib's TypeError, naming no argument)."""
+    if isinstance(value, bool) or not isinstance(value, str | os.PathLike):
+        raise TypeError(f"{name} must be a path (str or pathlib.Path); got {value!r}")
+    return Path(value)
 
 
 def check_flag(value, name: str, *, optional: bool = False) -> bool | None:

@@ -256,6 +256,11 @@ def _engine_plan(model, tokenizer, batch_size, max_tokens, stride, max_windows) 
         raise TypeError(
             f"model must be a loaded model, e.g. dnalm.models.build.load_model(folder)[0]; got {type(model).__name__}"
         )
+    if not callable(tokenizer) or not hasattr(tokenizer, "model_max_length"):
+        raise TypeError(
+            "tokenizer must be a loaded tokenizer, e.g. dnalm.models.build.load_model(folder)[1]; "
+            f"got {type(tokenizer).__name__}"
+        )
     check_batch_size(batch_size)
     max_tokens, size = window_size(model, tokenizer, max_tokens)
     stride = max(size // 2, 1) if stride is None else stride

@@ -30,7 +30,7 @@ from pathlib import Path
 from dnalm.finetune.config import FinetuneConfig, check_keys, load_yaml
 from dnalm.finetune.data import data_digest
 from dnalm.io.datasets import find_splits
-from dnalm.settings import check_fields, setting
+from dnalm.settings import check_fields, check_path, setting
 
 __all__ = ["BenchmarkConfig", "DatasetEntry", "RunKey", "SearchConfig", "check_name", "data_digest"]
 
@@ -225,7 +225,7 @@ class BenchmarkConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> BenchmarkConfig:
-        path = Path(path)
+        path = check_path(path, "path")
         return cls.from_dict(load_yaml(path), source=str(path), base=path.resolve().parent)
 
     def finetune_config(self, model: str, seed: int, overrides: dict | None = None) -> FinetuneConfig:

@@ -30,6 +30,7 @@ from dnalm.plots import (
     plot_roc_pr,
     plot_search_curves,
 )
+from dnalm.settings import check_path
 
 log = logging.getLogger(__name__)
 
@@ -270,9 +271,9 @@ def _audit_section(page: _Page, runs_dir: Path) -> None:
 
 def _report_claim(runs_dir, output, pretrain) -> dict:
     """What ``report`` reads and writes: the HTML, the Markdown beside it, and its figures folder."""
-    output = Path(output)
+    output = check_path(output, "output")
     return {
-        "inputs": [runs_dir, *(pretrain or [])],
+        "inputs": [check_path(runs_dir, "runs_dir"), *(pretrain or [])],
         "outputs": [
             Output(output),
             Output(output.with_suffix(".md")),

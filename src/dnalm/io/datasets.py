@@ -16,6 +16,7 @@ from dnalm.io.base import DataFormatError, Record, compression, numbered_lines, 
 from dnalm.io.fasta import fasta_line_groups, read_fasta
 from dnalm.io.sequence import SequenceError, normalize
 from dnalm.io.table import read_table, table_line_groups
+from dnalm.settings import check_path
 
 __all__ = ["copy_records", "find_splits", "parse_class_files", "read_labeled_fasta", "read_records", "read_sequences"]
 
@@ -165,7 +166,7 @@ def read_sequences(
         sequence_column, label_column, labels: see :func:`read_table`.
         label: label given to every record of a FASTA file.
     """
-    path = Path(path)
+    path = check_path(path, "path")
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
     if path.is_dir():

@@ -68,6 +68,8 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
         os.replace(tmp, path)
     except BaseException as err:
         tmp.unlink(missing_ok=True)
+        if isinstance(err, FileNotFoundError) and not path.parent.is_dir():  # it named the temporary file
+            raise FileNotFoundError(f"could not write {path}: the folder {path.parent} does not exist") from None
         if isinstance(err, OSError) and not isinstance(err, FileNotFoundError | PermissionError | IsADirectoryError):
             raise OSError(
                 err.errno, f"could not write {path} ({err.strerror or err}); nothing was written there"

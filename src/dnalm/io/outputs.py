@@ -646,8 +646,8 @@ class Claim:
         self.command = command
         # a string such as "no" is not taken by its truthiness: it would replace what --overwrite guards
         self.overwrite, self.resume = check_flag(overwrite, "overwrite", optional=True), check_flag(resume, "resume")
-        for o in outputs:  # 7 was written as a folder named 7 in the working folder
-            if o.path is not None and not isinstance(o.path, str | os.PathLike):
+        for o in outputs:  # 7 was written as a folder named 7 in the working folder; None failed in pathlib
+            if not isinstance(o.path, str | os.PathLike):
                 raise TypeError(f"an output must be a path (str or pathlib.Path); got {o.path!r}")
         self.inputs = [(str(p), _real(p)) for p in inputs if p is not None]
         # a stream (standard output, a pipe, a device) is written straight through: nothing of it is checked or kept

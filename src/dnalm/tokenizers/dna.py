@@ -33,7 +33,7 @@ from typing import ClassVar
 import numpy as np
 
 from dnalm.io.sequence import CODE_LUT, check_bytes
-from dnalm.settings import check_flag
+from dnalm.settings import check_flag, check_path
 
 __all__ = [
     "BaseTokenizer",
@@ -562,7 +562,7 @@ def load_tokenizer(name_or_path: str | os.PathLike, *, trust_remote_code: bool =
       ``transformers.AutoTokenizer``.
     """
     trust_remote_code = check_flag(trust_remote_code, "trust_remote_code")
-    path = Path(name_or_path)
+    path = check_path(name_or_path, "name_or_path")
     if path.is_dir():
         if (path / DNALM_FILE).is_file() or (
             (path / "vocab.txt").is_file() and _infer_kmer_k(_read_vocab(path / "vocab.txt")) is not None
