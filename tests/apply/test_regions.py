@@ -191,3 +191,22 @@ def test_a_stale_index_beside_the_genome_is_never_read(tmp_path, monkeypatch, ca
     with caplog.at_level(logging.WARNING):
         assert IndexedGenome(genome).fetch(region) == seqs["chr1"][1000:1100]
     assert "is older than" in caplog.text and (tmp_path / "g.fa.fai").read_bytes() == before
+
+
+def test_a_region_on_the_minus_strand_is_predicted_on_that_strand(model, tmp_path, caplog):
+    """predict --regions gave a '-' region (BED column 6) its '+' strand's score: the strand was read past."""
+    from dnalm.io.sequence import reverse_complement
+
+    genome, seqs = _genome(tmp_path)
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t300\tplus\t0\t+\nchr1\t100\t300\tminus\t0\t-\n")
+    predict_file(str(model), genome, tmp_path / "p.tsv", regions=[str(bed)], reverse_complement_average=False)
+    rows = {r["id"]: r for r in csv.DictReader(open(tmp_path / "p.tsv"), delimiter="\t")}
+    direct = tmp_path / "d.fa"
+    direct.write_text(f">plus\n{seqs['chr1'][100:300]}\n>minus\n{reverse_complement(seqs['chr1'][100:300])}\n")
+    predict_file(str(model), direct, tmp_path / "d.tsv", reverse_complement_average=False)
+    want = {r["id"]: r for r in csv.DictReader(open(tmp_path / "d.tsv"), delimiter="\t")}
+    assert rows["minus"]["prob_1"] == want["minus"]["prob_1"] != rows["plus"]["prob_1"] == want["plus"]["prob_1"]
+    bed.write_text("chr1\t100\t300\tx\t0\tup\n")
+    with pytest.raises(Exception, match=r"r.bed:1: strand \(column 6\) must be \+, - or \.; got 'up'"):
+        predict_file(str(model), genome, tmp_path / "q.tsv", regions=[str(bed)])

@@ -349,14 +349,21 @@ def predict_file(
 
 
 def _region_source(genome: str | Path, regions: list[str]):
-    """A function that yields one record per region of the indexed ``genome`` (checked first)."""
+    """A function that yields one record per region of the indexed ``genome`` (checked first); a region on the
+    ``-`` strand (a BED file's sixth column) is read on that strand, as the reverse complement."""
     from dnalm.io.base import Record
     from dnalm.io.regions import IndexedGenome, parse_regions
+    from dnalm.io.sequence import reverse_complement
 
     indexed = IndexedGenome(genome)
     chosen = parse_regions(regions)
     indexed.check(chosen)
-    return lambda: (Record(r.name, indexed.fetch(r), path=r.source, line=r.line) for r in chosen)
+
+    def read(r):
+        seq = indexed.fetch(r)
+        return reverse_complement(seq) if r.strand == "-" else seq
+
+    return lambda: (Record(r.name, read(r), path=r.source, line=r.line) for r in chosen)
 
 
 def _per_base_options(aggregate: str, reverse_complement_average: bool | None) -> None:

@@ -206,6 +206,12 @@ def _regions(genome: Path, regions: list[str] | None):
     indexed = IndexedGenome(genome)
     chosen = parse_regions(regions)
     indexed.check(chosen)
+    if stranded := sum(r.strand == "-" for r in chosen):  # a bedGraph is on genome coordinates: --strand decides
+        log.warning(
+            "%d region(s) are on the - strand (BED column 6): scan scores the strands --strand names in every region "
+            "(both by default); predict --regions scores each region on its own strand",
+            stranded,
+        )
     order = {name: i for i, name in enumerate(indexed.lengths)}
     merged: list[Region] = []
     for r in sorted(chosen, key=lambda r: (order[r.contig], r.start, r.end)):

@@ -30,7 +30,8 @@ _SPEC = re.compile(r"^(?P<contig>[^:\s]+):(?P<start>[\d,]+)-(?P<end>[\d,]+)$")
 
 @dataclass(frozen=True)
 class Region:
-    """``[start, end)`` of ``contig`` (0-based), its name, and where it was given (a BED file and line)."""
+    """``[start, end)`` of ``contig`` (0-based), its name, where it was given (a BED file and line), and its strand
+    (BED's sixth column: ``+``, ``-``, or ``.`` for none)."""
 
     contig: str
     start: int
@@ -38,6 +39,7 @@ class Region:
     name: str
     source: str = "--regions"
     line: int | None = None
+    strand: str = "."
 
     @property
     def where(self) -> str:
@@ -48,7 +50,7 @@ def parse_regions(specs: list[str]) -> list[Region]:
     """Regions from BED files and ``chr:start-end`` strings, in the order given.
 
     >>> parse_regions(["chr1:101-200", "chrX:1,001-2,000"])[1]
-    Region(contig='chrX', start=1000, end=2000, name='chrX:1,001-2,000', source='--regions', line=None)
+    Region(contig='chrX', start=1000, end=2000, name='chrX:1,001-2,000', source='--regions', line=None, strand='.')
     """
     out: list[Region] = []
     for spec in specs:
@@ -85,7 +87,10 @@ def _read_bed(path: Path) -> list[Region]:
         if start < 0 or start >= end:
             raise DataFormatError(path, lineno, f"start {start} must be at least 0 and before end {end}")
         name = fields[3] if len(fields) > 3 and fields[3] not in ("", ".") else f"{fields[0]}:{start + 1}-{end}"
-        regions.append(Region(fields[0], start, end, name, str(path), lineno))
+        strand = fields[5].strip() if len(fields) > 5 else "."
+        if strand not in ("+", "-", "."):
+            raise DataFormatError(path, lineno, f"strand (column 6) must be +, - or .; got {strand!r}")
+        regions.append(Region(fields[0], start, end, name, str(path), lineno, strand))
     if not regions:
         raise DataFormatError(path, None, "no region in this BED file")
     return regions
