@@ -498,3 +498,9 @@ def test_a_benchmark_made_in_python_checks_its_datasets_before_any_run_trains(ta
         with pytest.raises(ValueError, match=message):
             run_benchmark(cfg, tmp_path / "out")
         assert not (tmp_path / "out").exists()
+
+
+def test_a_grid_search_refuses_n_trials_it_would_ignore():
+    """n_trials: 1 with a 3-value grid ran all 3 trials without a word."""
+    with pytest.raises(ValueError, match=r"search.n_trials: a grid tries every combination \(6 here\)"):
+        SearchConfig.from_dict({"n_trials": 1, "space": {"learning_rate": [1e-2, 1e-3, 1e-4], "batch_size": [8, 16]}})

@@ -340,6 +340,12 @@ class SearchConfig:
             raise ValueError(f"search.n_trials must be a whole number >= 1; got {cfg.n_trials!r}")
         if cfg.method == "optuna" and cfg.n_trials is None:
             raise ValueError("search.n_trials is required with method: optuna")
+        if cfg.method == "grid" and cfg.n_trials is not None:  # it was ignored: the grid ran every combination
+            n = math.prod(len(v) for v in cfg.space.values())
+            raise ValueError(
+                f"search.n_trials: a grid tries every combination ({n} here); leave n_trials out, or sample "
+                f"{cfg.n_trials} with method: optuna"
+            )
         for what, names, known in (("models", cfg.models, models), ("datasets", cfg.datasets, datasets)):
             missing = sorted(set(names or []) - set(known or names or []))
             if missing:

@@ -148,6 +148,8 @@ def search_one(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchCon
     folder = bench.output_path(output, "search", dataset, model)
     task = get_task(_trial_config(bench, model, scfg, {}).problem_type)  # which way a trial's metric is better
     trials: list[Trial] = []
+    planned = len(scfg.grid()) if scfg.method == "grid" else scfg.n_trials
+    log.info("search %s/%s: %s, %d trials", dataset, model, scfg.method, planned)  # a grid's size said up front
     if scfg.method == "grid":
         for i, params in enumerate(scfg.grid()):
             trials.append(_trial(bench, dataset, model, scfg, params, folder / f"trial-{i:03d}"))
