@@ -479,3 +479,23 @@ def test_a_plan_setting_given_anew_on_resume_is_refused_not_ignored():
     assert resume_differences(saved, cfg, None, {}) == []
     diffs = resume_differences(saved, PretrainConfig(model="tiny", max_steps=8), None, {})
     assert diffs == ["max_steps was 5 (the plan a resumed run keeps), now 8"]
+
+
+def test_a_genome_given_twice_under_two_names_leaks_nothing_into_validation(genome, tmp_path, caplog):
+    """corpus g.fa g.fa.gz (or a renamed copy) put every validation block in train too: blocks were assigned by
+    the record's place in the input, so the two copies were split apart."""
+    import gzip
+    import shutil
+
+    copy = tmp_path / "copy.fa.gz"
+    with open(genome, "rb") as src, gzip.open(copy, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    out = tmp_path / "c"
+    build_corpus(
+        [genome, copy], out, min_length=100, max_length=300, val_fraction=0.2, block_size=5_000, seed=1, progress=False
+    )
+    corpus = load_corpus(out)
+    train = "".join(corpus["train"]["sequence"])
+    assert len(corpus["validation"]) > 0
+    assert not any(s in train for s in corpus["validation"]["sequence"])
+    assert "is the same sequence as" in caplog.text

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import os
 import re
@@ -67,21 +68,34 @@ def _check_settings(fastas, min_length: int, max_length: int, val_fraction: floa
 
 def _rows(split: str, *, fastas, stats: dict, counts: dict, settings: dict, progress: bool) -> Iterator[dict]:
     """One streaming pass over the FASTA files; block assignment and segment lengths are
-    seeded per record and block, so the train and validation passes agree."""
+    seeded per record and block, so the train and validation passes agree. A record's blocks are assigned from its
+    sequence (a hash of it), so one sequence given twice (a genome as .fa and .fa.gz, a renamed copy) has its blocks
+    on the same side of the split: they were assigned by the record's place, and every validation block of a genome
+    given twice was in train too."""
     from dnalm.runtime.progress import track
 
     seed, block_size, val_fraction = settings["seed"], settings["block_size"], settings["val_fraction"]
-    index = 0
+    index, seen = 0, {}
     for path in fastas:
         records = read_sequences(path)
         # a bar on a terminal only, none with --quiet (dnalm.runtime.progress)
         for rec in track(records, f"{Path(path).name} [{split}]", log_every=None) if progress else records:
             if split == "train":
                 counts["records"] += 1
+            key = int.from_bytes(hashlib.sha1(rec.sequence.encode()).digest()[:8], "little")
+            if split == "train" and seen.setdefault(key, (path, rec.id)) != (path, rec.id):
+                log.warning(
+                    "%s: record %r is the same sequence as %r of %s: the corpus holds it twice (on one side of the "
+                    "validation split)",
+                    path,
+                    rec.id,
+                    seen[key][1],
+                    seen[key][0],
+                )
             starts = range(0, len(rec.sequence), block_size)
-            is_val = np.random.default_rng([seed, index]).random(len(starts)) < val_fraction
+            is_val = np.random.default_rng([seed, key]).random(len(starts)) < val_fraction
             if val_fraction > 0 and len(starts) > 1 and not is_val.any():
-                is_val[np.random.default_rng([seed, index, 1]).integers(len(starts))] = True
+                is_val[np.random.default_rng([seed, key, 1]).integers(len(starts))] = True
             for b, (start, val) in enumerate(zip(starts, is_val.tolist())):
                 if val != (split == "validation"):
                     continue
