@@ -499,3 +499,12 @@ def test_a_genome_given_twice_under_two_names_leaks_nothing_into_validation(geno
     assert len(corpus["validation"]) > 0
     assert not any(s in train for s in corpus["validation"]["sequence"])
     assert "is the same sequence as" in caplog.text
+
+
+def test_fill_mask_names_a_bad_character_at_its_place_in_the_whole_sequence():
+    """'AAGT...<mask>TGAACAT-GCAGG' said position 8 (within the piece after the mask), not 29."""
+    from dnalm.models.shipped import pretrained_path
+
+    seq = "AAGTTCCGGGATACATGTGC<mask>TGAACAT-GCAGG"
+    with pytest.raises(ValueError, match=r"position 29 \(a <mask> counts as one base\): '-' is not a nucleotide"):
+        fill_mask(pretrained_path("dnalm-mini"), seq)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.io.outputs import Output, claims
-from dnalm.io.sequence import normalize
+from dnalm.io.sequence import SequenceError, normalize
 from dnalm.models.loading import IncompleteCheckpointError, load_complete
 from dnalm.models.ref import ModelRef
 from dnalm.runtime.progress import track
@@ -54,6 +54,25 @@ def load_masked_lm(model_path: str | ModelRef, trust_remote_code: bool = False):
     return model, load_tokenizer(path, trust_remote_code=trust)
 
 
+def _clean_parts(parts: list[str]) -> list[str]:
+    """The pieces between masks, each checked; a bad character is named at its place in the whole sequence (each
+    ``<mask>`` one base), not in its piece."""
+    clean, offset = [], 0
+    for part in parts:
+        try:
+            clean.append(normalize(part, record="input"))
+        except SequenceError as err:
+            raise SequenceError(
+                f"record 'input', position {offset + err.position} (a <mask> counts as one base): {err.char!r} is "
+                "not a nucleotide code",
+                record="input",
+                position=offset + err.position,
+                char=err.char,
+            ) from None
+        offset += len(part) + 1
+    return clean
+
+
 def fill_mask(
     model_path: str | Path | ModelRef,
     sequence: str,
@@ -82,8 +101,9 @@ def fill_mask(
     if len(parts) < 2:
         raise ValueError(f"no <mask> in {sequence!r}; mark the bases to predict with <mask>")
     max_tokens, size = window_size(model, tokenizer, None)
+    clean = _clean_parts(parts)
     if not capabilities(tokenizer).per_base:
-        text = tokenizer.mask_token.join(normalize(p, record="input") for p in parts)
+        text = tokenizer.mask_token.join(clean)
         enc = tokenizer(text, return_tensors="pt")
         if enc["input_ids"].shape[1] > max_tokens:
             raise ValueError(
@@ -100,7 +120,6 @@ def fill_mask(
             out.append({"mask": n + 1, "probabilities": dict(zip(tokens, p.tolist())), "best": tokens[0]})
         return out
     k = tokenizer.overlap + 1
-    clean = [normalize(p, record="input") for p in parts]
     masked_bases, filled, pos = [], [], 0
     for i, part in enumerate(clean):
         filled.append(part)
