@@ -504,3 +504,27 @@ def test_a_grid_search_refuses_n_trials_it_would_ignore():
     """n_trials: 1 with a 3-value grid ran all 3 trials without a word."""
     with pytest.raises(ValueError, match=r"search.n_trials: a grid tries every combination \(6 here\)"):
         SearchConfig.from_dict({"n_trials": 1, "space": {"learning_rate": [1e-2, 1e-3, 1e-4], "batch_size": [8, 16]}})
+
+
+def test_a_report_shows_only_the_current_benchmarks_table_audits_and_searches(bench_run, tmp_path, monkeypatch):
+    """A stopped re-run with another config left the old results.json, which the report showed as current; audits
+    (and searches) of datasets no longer in the config were listed beside the current ones."""
+    import dnalm.finetune.train
+
+    runs, config = bench_run
+    copy = tmp_path / "runs"
+    shutil.copytree(runs, copy)
+    bench = json.loads((copy / "benchmark.json").read_text())
+    (copy / "benchmark.json").write_text(json.dumps({**bench, "datasets": {"other": "x"}}))
+    result = CliRunner().invoke(app, ["report", str(copy), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 0 and "Leakage audit" not in (tmp_path / "r.html").read_text()
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dnalm.finetune.train, "finetune", stopped)
+    changed = yaml.safe_load(config.read_text())
+    changed["finetune"] = {**changed["finetune"], "epochs": 3}  # another config: its runs are redone
+    with pytest.raises(KeyboardInterrupt):
+        run_benchmark(BenchmarkConfig.from_dict(changed), copy, overwrite=True)  # benchmark.json was edited above
+    assert not (copy / "results.json").exists()  # the table of the earlier config is gone with its runs' meaning

@@ -165,15 +165,30 @@ def _runs_sections(page: _Page, runs_dir: Path, order: list[str], planned: list[
             page.embed(name, f"{dataset}: ROC and precision-recall curves on the test split, one line per seed")
 
 
+def _plan(runs_dir: Path) -> tuple[set, set] | None:
+    """The datasets and models of the benchmark that last ran in the folder (``benchmark.json``); None: unknown."""
+    try:
+        config = json.loads((runs_dir / "benchmark.json").read_text(encoding="utf-8"))
+        return set(config["datasets"]), set(config["models"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _search_section(page: _Page, runs_dir: Path) -> None:
-    chosen = sorted(runs_dir.glob("search/**/chosen.json"))
+    plan = _plan(runs_dir)
+    chosen = [
+        (path, c)
+        for path in sorted(runs_dir.glob("search/**/chosen.json"))
+        for c in [SearchChoice.load(path)]
+        if plan is None or (c.dataset in plan[0] and c.model in plan[1])  # not an earlier config's search
+    ]
     if not chosen:
         return
     page.heading("Hyperparameter search (validation split only)")
     rows = []
-    for path in chosen:
-        c = SearchChoice.load(path)
+    for path, c in chosen:
         trials = [Trial.load(p) for p in sorted(path.parent.glob("trial-*/trial.json"))]
+        trials = trials[: len(c.trials)] if c.trials else trials  # a smaller search since: its own trials only
         for t in trials:
             rows.append(
                 [
@@ -210,7 +225,7 @@ def _pretraining_section(page: _Page, i: int, folder: Path) -> None:
 def _audits(runs_dir: Path) -> list[tuple[Path, dict]]:
     """The benchmark's audits (``audit/<dataset>.json``); other JSON there (a report's own figures folder, the
     user's files) is said and left out, and a damaged audit is one line naming it."""
-    audits, other = [], []
+    audits, other, plan = [], [], _plan(runs_dir)
     for path in sorted(runs_dir.glob("audit/**/*.json")):
         if any(part.startswith(".") for part in path.relative_to(runs_dir).parts):  # dnalm's markers
             continue
@@ -220,7 +235,8 @@ def _audits(runs_dir: Path) -> list[tuple[Path, dict]]:
             raise ValueError(f"{path}: not a readable audit ({err})") from None
         keys = ("exact_duplicates", "reverse_complement_duplicates", "near_duplicates", "conflicting_labels")
         if isinstance(a, dict) and all(isinstance(a.get(k), dict) for k in keys):
-            audits.append((path, a))
+            if plan is None or path.relative_to(runs_dir / "audit").with_suffix("").as_posix() in plan[0]:
+                audits.append((path, a))  # (not a dataset of an earlier config)
         else:
             other.append(path)
     if other:

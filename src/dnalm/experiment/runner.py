@@ -141,6 +141,8 @@ def run_benchmark(cfg: BenchmarkConfig, output: str | Path, *, overwrite: bool =
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     write_json(output / "benchmark.json", cfg.to_dict())
+    for name in ("results.json", "results.csv", "results.md"):  # an earlier table: written anew when this run ends
+        (output / name).unlink(missing_ok=True)  # (a report of a stopped run shows the runs found, not stale rows)
     if cfg.audit:
         _audit(cfg, output)
     chosen = run_search(cfg, output) if cfg.search else {}
