@@ -185,3 +185,15 @@ def test_labels_that_are_one_number_written_differently_are_said(caplog):
     assert names == ["0", "00", "01", "1"]
     assert "labels '0' and '00' are one number written differently: they are 2 classes" in caplog.text
     assert "labels '01' and '1' are one number written differently" in caplog.text
+
+
+def test_classes_that_look_like_another_tasks_labels_are_said(caplog):
+    """Labels a;b and 30 distinct numbers were trained as classes without a hint of --problem-type."""
+    from dnalm.finetune.tasks import get_task
+    from dnalm.io import Record
+
+    task = get_task("single_label_classification")
+    task.label_names([Record(str(i), "ACGT", lab) for i, lab in enumerate(["a;b", "a", "b"])])
+    assert "use --problem-type multi_label_classification" in caplog.text
+    task.label_names([Record(str(i), "ACGT", str(i * 1.5)) for i in range(30)])
+    assert "30 classes, every one a number: for a value per sequence use --problem-type regression" in caplog.text

@@ -186,6 +186,7 @@ class SingleLabelClassification(Task):
                 " and ".join(map(repr, same)),
                 len(same),
             )
+        _other_task_hint(names)
         return sorted(names, key=_sort_key)
 
     def encode(self, names, label, record="?"):
@@ -239,6 +240,28 @@ class SingleLabelClassification(Task):
 
     def prediction_cells(self, names, scores):
         return [names[int(scores.argmax())]] + [f"{p:.6f}" for p in scores]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _other_task_hint(names: set[str]) -> None:
+    """Say when classes look like another task's labels (they were trained as classes without a word)."""
+    if any(MULTI_LABEL_SEP in n for n in names):
+        log.warning(
+            "labels such as %r hold %r: they are classes of their own here; for several labels per sequence use "
+            "--problem-type multi_label_classification",
+            next(n for n in sorted(names) if MULTI_LABEL_SEP in n),
+            MULTI_LABEL_SEP,
+        )
+    elif len(names) > 20 and all(_is_number(n) for n in names):
+        log.warning(
+            "%d classes, every one a number: for a value per sequence use --problem-type regression", len(names)
+        )
 
 
 class MultiLabelClassification(Task):
