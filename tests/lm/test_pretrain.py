@@ -467,38 +467,22 @@ def test_a_pretraining_refused_after_its_tokenizer_was_trained_leaves_no_folder(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_plan_setting_given_anew_on_resume_is_refused_not_ignored():
-    """pretrain --resume --max-steps 8 of a 5-step run stopped at 5 steps, said '5 steps', and exited 0."""
+def test_a_plan_setting_given_anew_on_resume_is_said_not_silently_ignored(corpus_dir, tmp_path, caplog):
+    """pretrain --resume --max-steps 8 of a 5-step run stopped at 5 steps and said so nowhere."""
     import dataclasses
 
-    from dnalm.lm.pretrain import resume_differences
+    import yaml
+
+    from dnalm.io.files import write_json
+    from dnalm.lm.pretrain import _check_resume, corpus_digest
 
     cfg = PretrainConfig(model="tiny", max_steps=5)
-    saved = json.loads(json.dumps(dataclasses.asdict(cfg), default=str))
-    assert resume_differences(saved, PretrainConfig(model="tiny"), None, {}) == []  # not given: the plan is kept
-    assert resume_differences(saved, cfg, None, {}) == []
-    diffs = resume_differences(saved, PretrainConfig(model="tiny", max_steps=8), None, {})
-    assert diffs == ["max_steps was 5 (the plan a resumed run keeps), now 8"]
-
-
-def test_a_genome_given_twice_under_two_names_leaks_nothing_into_validation(genome, tmp_path, caplog):
-    """corpus g.fa g.fa.gz (or a renamed copy) put every validation block in train too: blocks were assigned by
-    the record's place in the input, so the two copies were split apart."""
-    import gzip
-    import shutil
-
-    copy = tmp_path / "copy.fa.gz"
-    with open(genome, "rb") as src, gzip.open(copy, "wb") as dst:
-        shutil.copyfileobj(src, dst)
-    out = tmp_path / "c"
-    build_corpus(
-        [genome, copy], out, min_length=100, max_length=300, val_fraction=0.2, block_size=5_000, seed=1, progress=False
-    )
-    corpus = load_corpus(out)
-    train = "".join(corpus["train"]["sequence"])
-    assert len(corpus["validation"]) > 0
-    assert not any(s in train for s in corpus["validation"]["sequence"])
-    assert "is the same sequence as" in caplog.text
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "dnalm_pretrain.yaml").write_text(yaml.safe_dump({**dataclasses.asdict(cfg), "eval_steps": 2}))
+    write_json(out / "dnalm_pretrain_corpus.json", corpus_digest(corpus_dir))
+    _check_resume(dataclasses.replace(cfg, max_steps=8), corpus_dir, out)
+    assert "--resume: max_steps 8 is not used: a resumed run keeps the plan it made (max_steps 5)" in caplog.text
 
 
 def test_fill_mask_names_a_bad_character_at_its_place_in_the_whole_sequence():

@@ -669,17 +669,12 @@ def _data_files(files: dict | None) -> dict | None:
 
 def resume_differences(saved: dict, cfg: PretrainConfig, saved_corpus: dict | None, corpus: dict) -> list[str]:
     """What differs between a run's saved settings and corpus and the ones it is resumed with (the plan,
-    ``max_steps``/``time_budget``/``eval_steps``, only where given anew); empty when it may resume."""
+    ``max_steps``/``time_budget``/``eval_steps``, aside: a resumed run keeps its own); empty when it may resume."""
     now = json.loads(json.dumps(dataclasses.asdict(cfg), default=str))
     diffs = [
         f"{k} was {saved.get(k)!r}, now {now.get(k)!r}"
         for k in sorted(set(now) | set(saved))
         if k not in _PLAN_SETTINGS and saved.get(k) != now.get(k)
-    ]
-    diffs += [  # a plan setting given anew was ignored: the run keeps the plan it made (its schedule is planned on it)
-        f"{k} was {saved.get(k)!r} (the plan a resumed run keeps), now {now.get(k)!r}"
-        for k in _PLAN_SETTINGS
-        if now.get(k) is not None and saved.get(k) is not None and now.get(k) != saved.get(k)
     ]
     if saved_corpus is not None:  # older digests listed the cache files too
         saved_corpus = {**saved_corpus, "files": _data_files(saved_corpus.get("files"))}
@@ -711,6 +706,17 @@ def _check_resume(cfg: PretrainConfig, corpus_path, output: Path) -> None:
     if saved_corpus is None:
         log.warning("--resume: %s records no corpus digest (an older dnalm); the corpus cannot be checked", output)
     diffs = resume_differences(saved, cfg, saved_corpus, corpus_digest(corpus_path))
+    now = dataclasses.asdict(cfg)
+    for key in ("max_steps", "eval_steps"):  # the plan it made stays (its schedule was planned on it): said
+        if now.get(key) is not None and saved.get(key) is not None and now[key] != saved[key]:
+            log.warning(
+                "--resume: %s %s is not used: a resumed run keeps the plan it made (%s %s); a longer run needs a "
+                "new output folder",
+                key,
+                now[key],
+                key,
+                saved[key],
+            )
     if diffs:
         raise ValueError(
             f"{output}: --resume would continue a run with other settings or data than it started "
