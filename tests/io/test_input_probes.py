@@ -270,3 +270,11 @@ def test_a_stray_space_in_a_sequence_is_named_as_such_not_as_a_bad_kmer(tmp_path
         list(read_table(path))
     kmers = write(tmp_path, "k.csv", "sequence,label\nACG CGT GTT,1\n")  # DNABERT's k-mers still read
     assert [r.sequence for r in read_table(kmers)] == ["ACGTT"]
+
+
+def test_a_split_of_a_file_is_refused_not_ignored(tmp_path):
+    """read_sequences(file, split='test') read the whole file as the test split."""
+    path = write(tmp_path, "t.csv", "sequence,label\nACGT,1\n")
+    with pytest.raises(ValueError, match=r"t.csv: split='test' chooses a split of a data folder; this is one file"):
+        list(read_sequences(path, split="test"))
+    assert len(list(read_sequences(path))) == 1

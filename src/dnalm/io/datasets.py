@@ -188,6 +188,8 @@ def read_sequences(
         if path.is_dir():
             yield from _read_gb_split(path)
             return
+    elif split is not None:  # it was ignored: the whole file was read as that split
+        raise ValueError(f"{path}: split={split!r} chooses a split of a data folder; this is one file (leave it out)")
     if _is_fasta(path):
         yield from read_fasta(path, label=label)
     else:
