@@ -128,3 +128,13 @@ def test_a_confusion_matrix_plot_needs_one_name_per_class(tmp_path):
     with pytest.raises(ValueError, match=r"of 1 classes is 1 x 1; got shape \(2, 2\)"):
         plot_confusion_matrix([[1, 2], [3, 4]], ["a"], tmp_path / "cm.png")
     assert not (tmp_path / "cm.png").exists()
+
+
+def test_plot_data_of_the_wrong_kind_is_named(tmp_path):
+    """plot_curves(None) and plot_roc_pr(None) were AttributeErrors naming no argument."""
+    from dnalm.plots import plot_curves, plot_roc_pr
+
+    with pytest.raises(TypeError, match="series must be a mapping of name -> .*; got NoneType"):
+        plot_curves(None, tmp_path / "c.png")
+    with pytest.raises(TypeError, match="curves must be a mapping of model -> .*; got list"):
+        plot_roc_pr([], tmp_path / "r.png")

@@ -42,6 +42,12 @@ def _save(fig, path, dpi: int) -> None:
         plt.close(fig)
 
 
+def _mapping(value, name: str, what: str) -> None:
+    """A plot's data must be a mapping (None or a list was an AttributeError naming nothing)."""
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a mapping of {what}; got {type(value).__name__}")
+
+
 def _plt():
     import matplotlib
 
@@ -73,6 +79,8 @@ def plot_curves(series: dict[str, list[dict]], path: str | Path, title: str = ""
     """Validation curves (and the training loss, dashed) over epochs: loss, the selection metric and
     AUROC, one line per series (seed or setting). Returns the panels drawn."""
     from matplotlib.ticker import MaxNLocator
+
+    _mapping(series, "series", "name -> a run's validation history (a list of rows)")
 
     plt = _plt()
     panels = _panels(series)
@@ -153,6 +161,8 @@ def plot_roc_pr(curves: dict[str, list[tuple[np.ndarray, np.ndarray]]], path: st
     each model's AUROC and average precision (mean over seeds), the PR panel the positive rate
     a classifier without skill would reach."""
     from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+
+    _mapping(curves, "curves", "model -> a list of (labels, scores) per seed")
 
     plt = _plt()
     fig, (roc, pr) = plt.subplots(1, 2, figsize=(10, 4.2))

@@ -197,3 +197,17 @@ def test_classes_that_look_like_another_tasks_labels_are_said(caplog):
     assert "use --problem-type multi_label_classification" in caplog.text
     task.label_names([Record(str(i), "ACGT", str(i * 1.5)) for i in range(30)])
     assert "30 classes, every one a number: for a value per sequence use --problem-type regression" in caplog.text
+
+
+def test_spaces_around_each_multi_label_part_are_dropped_and_a_constant_target_is_said(caplog):
+    """' a ; b' was read as labels 'a ' and ' b' (then 'a ' was not among the training labels); a regression set
+    whose targets are all one value trained without a word."""
+    from dnalm.finetune.data import LabelSpace
+    from dnalm.io import Record
+
+    space = LabelSpace.from_records(
+        [Record("1", "ACGT", " a ; b"), Record("2", "ACGT", "a")], "multi_label_classification"
+    )
+    assert space.names == ["a", "b"] and space.encode(" a ; b") == [1.0, 1.0]
+    LabelSpace.from_records([Record(str(i), "ACGT", "3.5") for i in range(5)], "regression", standardise=True)
+    assert "every training target is 3.5: there is nothing to learn but that value" in caplog.text

@@ -61,6 +61,8 @@ class LabelSpace:
             values = np.concatenate([np.ravel(space.encode(r.label, r)) for r in records]).astype(np.float64)
             sd = float(values.std()) if len(values) else 0.0
             space.scale = (float(values.mean()) if len(values) else 0.0, sd if sd > 0 else 1.0)
+            if sd == 0 and len(values) > 1:  # it trained without a word
+                log.warning("every training target is %.6g: there is nothing to learn but that value", values[0])
         return space
 
     @property

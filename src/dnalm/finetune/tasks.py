@@ -273,7 +273,7 @@ class MultiLabelClassification(Task):
     metric_names = ("subset_accuracy", "f1_macro", "auroc", "auprc", "n_predictions")
 
     def label_names(self, records):
-        names = {canonical_label(x) for r in records for x in r.label.split(MULTI_LABEL_SEP) if x}
+        names = {canonical_label(x.strip()) for r in records for x in r.label.split(MULTI_LABEL_SEP) if x.strip()}
         if records and not names:
             raise ValueError(f"every training label is the empty set {MULTI_LABEL_SEP!r}: there is no label to learn")
         return sorted(names, key=_sort_key)
@@ -282,7 +282,7 @@ class MultiLabelClassification(Task):
         vec = [0.0] * len(names)
         index = {canonical_label(name): i for i, name in enumerate(names)}
         for x in (label or "").split(MULTI_LABEL_SEP):
-            x = canonical_label(x)
+            x = canonical_label(x.strip())  # ' a ; b': the spaces around each label go, as around a whole one
             if x:
                 if x not in index:
                     raise ValueError(f"{_where(record)}: label {x!r} is not among the training labels {_shown(names)}")
