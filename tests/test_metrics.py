@@ -127,6 +127,8 @@ def test_a_confusion_matrix_plot_needs_one_name_per_class(tmp_path):
 
     with pytest.raises(ValueError, match=r"of 1 classes is 1 x 1; got shape \(2, 2\)"):
         plot_confusion_matrix([[1, 2], [3, 4]], ["a"], tmp_path / "cm.png")
+    with pytest.raises(ValueError, match=r"of 0 classes"):  # an empty one was a numpy error
+        plot_confusion_matrix(np.zeros((0, 0), dtype=int), [], tmp_path / "cm.png")
     assert not (tmp_path / "cm.png").exists()
 
 

@@ -215,7 +215,9 @@ def plot_confusion_matrix(cm: np.ndarray, names: list[str], path: str | Path, ti
     each cell's text is white on dark cells and black on light ones, as scikit-learn's display draws it
     (drawn here: importing scikit-learn's plotting costs ``dnalm evaluate`` about a second)."""
     cm = np.asarray(cm)
-    if cm.ndim != 2 or cm.shape != (len(names), len(names)):  # a mismatch drew counts under the wrong class names
+    if (
+        not names or cm.ndim != 2 or cm.shape != (len(names), len(names))
+    ):  # (an empty one was a numpy error)  # a mismatch drew counts under the wrong class names
         raise ValueError(
             f"a confusion matrix of {len(names)} classes is {len(names)} x {len(names)}; got shape {cm.shape}"
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dnalm.finetune.tasks import DEFAULT_TASK, TASKS
 from dnalm.settings import check_applies, check_fields, checked, setting
 
 __all__ = ["EvaluateSettings", "PredictSettings", "ScanSettings", "VariantSettings", "checked"]
@@ -72,15 +73,9 @@ class EvaluateSettings(_Checked):
     untrained: bool = setting(False, "Fresh head: the before-fine-tuning baseline.")
     seed: int = setting(42, "Seed of the fresh head with --untrained.", ge=0, lt=2**32)
     problem_type: str = setting(
-        "single_label_classification",
+        DEFAULT_TASK,
         "The fresh head's task with --untrained (a saved model knows its own).",
-        choices=(
-            "single_label_classification",
-            "multi_label_classification",
-            "regression",
-            "token_classification",
-            "token_regression",
-        ),
+        choices=tuple(TASKS),
     )
     trust_remote_code: bool = setting(False, _TRUST)
     sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
