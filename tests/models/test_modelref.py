@@ -312,3 +312,64 @@ def test_a_model_worse_than_uniform_is_called_so():
     }
     lm["verdict"] = verdict(lm)
     assert "worse than the uniform baseline" in describe(lm) and "context" not in lm["verdict"]
+
+
+@pytest.fixture(scope="module")
+def value_model(tmp_path_factory):
+    """An untrained regression CNN whose output is shifted by 100: a value no probability's log-odds reaches."""
+    import torch
+
+    from dnalm.models.build import build_model
+
+    out = tmp_path_factory.mktemp("value") / "m"
+    model, tok, _ = build_model("pos-cnn", num_labels=1, id2label={0: "value"}, problem_type="regression", seed=0)
+    last = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+    with torch.no_grad():
+        last.bias += 100.0
+    model.config.dnalm_train_max_tokens = 42
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+def test_scan_variants_and_interpret_score_a_regression_models_value(value_model, promoter_model, tmp_path):
+    """They refused every regression model; now its predicted value is scored as it is (no log-odds), named
+    'predicted value' in every output, and peaks need a threshold in the model's units."""
+    pytest.importorskip("cyvcf2")
+    from dnalm.apply.predict import iter_scores
+    from dnalm.models.build import load_model
+
+    m, g = str(value_model), str(promoter_model / "g.fa")
+    scan = ["scan", m, g, "-o", str(tmp_path / "s.bedGraph"), "--strand", "plus"]
+    refused = CliRunner().invoke(app, [*scan, "--peaks", str(tmp_path / "p.bed")])
+    assert refused.exit_code == 2 and "no default peak threshold; give --threshold" in refused.output
+    assert not (tmp_path / "s.bedGraph").exists()
+    result = CliRunner().invoke(app, [*scan, "--peaks", str(tmp_path / "p.bed"), "--threshold", "-1e6"])
+    assert result.exit_code == 0, result.output
+    track, values = _bedgraph(tmp_path / "s.bedGraph")
+    assert 'name="predicted value"' in track and 'name="predicted value"' in (tmp_path / "p.bed").read_text()
+    model, tok = load_model(value_model)
+    genome = (promoter_model / "g.fa").read_text().split()[1]
+    first = next(iter(iter_scores(model, tok, [genome[:42]], max_tokens=None)))[0][0]
+    assert first > 50 and values[0] == pytest.approx(first, rel=1e-4)  # the value itself, not a log-odds
+
+    out = tmp_path / "v.tsv"
+    args = ["variants", m, str(promoter_model / "v.vcf"), "--genome", g, "-o", str(out), "--window", "40"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines(keepends=True)
+    assert "score = predicted value; delta = score_alt - score_ref" in lines[0]
+    rows = list(csv.DictReader(lines[1:], delimiter="\t"))
+    assert len(rows) == 2 and all(r["status"] == "ok" and float(r["score_ref"]) > 50 for r in rows)
+    for r in rows:
+        assert float(r["delta"]) == pytest.approx(float(r["score_alt"]) - float(r["score_ref"]), abs=1e-4)
+
+    from dnalm.interpret.attributions import interpret_file, saturation_mutagenesis
+
+    r = interpret_file(m, promoter_model / "in.fa", tmp_path / "i", limit=1)
+    assert r["target"] == "value" and r["score"] == "predicted value"
+    seq = (promoter_model / "in.fa").read_text().split()[1]
+    ism = saturation_mutagenesis(model, tok, [seq])[0]
+    mutant = ("C" if seq[5] != "C" else "G") + seq[6:]
+    (ref_score,), (alt_score,) = (s for s, _ in iter_scores(model, tok, [seq, seq[:5] + mutant], max_tokens=None))
+    assert ism[5, "ACGT".index(mutant[0])] == pytest.approx(alt_score - ref_score, abs=1e-3)  # values, not log-odds

@@ -1,9 +1,10 @@
-"""``dnalm scan``: a fine-tuned classifier along whole genomes, to bedGraph (and BED peaks, bigWig).
+"""``dnalm scan``: a fine-tuned model along whole genomes, to bedGraph (and BED peaks, bigWig).
 
 Windows of the length the model was fine-tuned on (or ``window``) start every ``stride`` bases
 along each contig of a FASTA(.gz) file; windows touching an N (or any ambiguity code) are
 skipped and counted. Each window's score is the probability of the target class (``target``;
-default: :func:`dnalm.apply.target.target_class`, named in each file's track line), averaged
+default: :func:`dnalm.apply.target.target_class`), or a regression model's predicted value (named in
+each file's track line), averaged
 over both strands by default (``strand="plus"``/``"minus"``: one strand). Contigs are read in
 blocks of ``BLOCK`` bases (:func:`dnalm.io.read_fasta_blocks`; a window's bases that run past a
 block are carried into the next) and windows flow through the streaming prediction engine, so
@@ -37,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.apply.settings import STRANDS
-from dnalm.apply.target import positive_class, target_class, track_line
+from dnalm.apply.target import positive_class, scored_target, target_class, track_line
 from dnalm.apply.tracks import BigWigWriter, PeakWriter, intervals
 from dnalm.io import FastaBlock, read_fasta_blocks
 from dnalm.io.files import atomic_open, check_output_file
@@ -131,7 +132,7 @@ def scan_genome(
     stride: int | None = None,
     strand: str = "both",
     peaks: str | Path | None = None,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     bigwig: str | Path | None = None,
     batch_size: int = 256,
     trust_remote_code: bool = False,
@@ -144,7 +145,8 @@ def scan_genome(
     ``chr:start-end``, read from the indexed genome); write the bedGraph ``output`` (genome coordinates),
     and the merged ``peaks`` (BED) and ``bigwig`` when asked. Output paths are checked first; two records
     of one name are refused (their intervals would overlap). The score is P(``target``) (default:
-    :func:`target_class`), named in each file's track line."""
+    :func:`target_class`), or a regression model's value, named in each file's track line; ``threshold``
+    (peaks) defaults to 0.5 for a probability and must be given for a value."""
     from dnalm.apply.settings import ScanSettings
     from dnalm.settings import checked
 
@@ -166,6 +168,7 @@ def scan_genome(
     distributed.start()
     ref = ModelRef.resolve(model_path, trust_remote_code)
     scan = _Scan(ref, target, window, stride, strand, batch_size)
+    threshold = scan.threshold(threshold, peaks is not None)
     t0 = time.time()
     if indexed is not None:
         groups = _region_groups(indexed, chosen, scan.window, scan.stride)
@@ -180,7 +183,7 @@ def scan_genome(
         bw = stack.enter_context(BigWigWriter(bigwig, sizes)) if sizes is not None and scan.main else None
         for handle, kind, what in ((fh, "bedGraph", ""), (peak_fh, "", f" peaks at or above {threshold}")):
             if handle is not None:
-                handle.write(track_line(kind, scan.label, f"dnalm scan {ref.name}{what}"))
+                handle.write(track_line(kind, scan.target.name, f"dnalm scan {ref.name}{what}"))
         peak = PeakWriter(peak_fh, threshold)
         scan.bar = stack.enter_context(Progress("scan", unit="bp", log_every=None))  # the loop logs its own lines
         for chrom, shift, group in groups:
@@ -260,7 +263,8 @@ class _Scan:
 
         self.processes, self.me, self.main = distributed.world_size(), distributed.rank(), distributed.is_main()
         self.model, self.tok = load_model(ref)
-        self.positive, self.label = target_class(self.model, target)
+        self.target = scored_target(self.model, target)
+        self.positive, self.label = self.target.index, self.target.label
         _, largest = window_size(self.model, self.tok, None)
         self.window = check_window(window, self.tok, largest, ref.name)
         self.stride = stride or max(self.window // 2, 1)
@@ -275,6 +279,24 @@ class _Scan:
         self.after = 0  # where the last interval written on this contig ends
         self.stats = {"length": 0, "windows": 0, "skipped_windows": 0, "ambiguous_bases": 0, "valued_bases": 0}
         self.bar = None  # a progress bar over the bases, while the files are open
+
+    def threshold(self, threshold: float | None, peaks: bool) -> float | None:
+        """The peaks' threshold: 0.5 by default for a probability (which it must lie within), the user's for a
+        regression model's value (which has no default)."""
+        if not peaks:
+            return threshold
+        if threshold is None and self.target.probability:
+            return 0.5
+        if threshold is None:
+            raise ValueError(
+                f"--peaks on {self.target.name}: a regression model's value has no default peak threshold; "
+                "give --threshold in the model's units"
+            )
+        if self.target.probability and not 0 <= threshold <= 1:
+            raise ValueError(
+                f"threshold (--threshold) is on {self.target.name}: it must be between 0 and 1; got {threshold}"
+            )
+        return threshold
 
     def _score(self, seq: str, starts: np.ndarray) -> np.ndarray:
         from dnalm.apply.predict import iter_scores

@@ -22,7 +22,8 @@ __all__ = ["EvaluateSettings", "PredictSettings", "ScanSettings", "VariantSettin
 STRANDS = ("both", "plus", "minus")
 _TARGET_DEFAULT = (
     "the label named 1, true, positive, pos or yes, else the model's second label (labels promoter/random: random); "
-    "a model of more than two classes, or a multi-label model of more than one label, needs --target"
+    "a model of more than two classes, or a multi-label model of more than one label, needs --target; a regression "
+    "model's value is scored as it is"
 )
 _TARGET_HELP = "Class to score (a label of the model); printed and written into the output."
 _AS_TRAINED = "as the model was trained"
@@ -101,7 +102,11 @@ class ScanSettings(_Checked):
         None, "Bases between window starts (at most a window).", ge=1, shown_default="half a window"
     )
     strand: str = setting("both", "both (strand-averaged), plus or minus.", choices=STRANDS)
-    threshold: float = setting(0.5, "Score a window needs to be part of a peak.", ge=0, le=1)
+    threshold: float | None = setting(
+        None,
+        "Score a window needs to be part of a peak (a probability: 0 to 1; a regression model's value: its units).",
+        shown_default="0.5 for a probability; none for a value",
+    )
     batch_size: int = setting(256, "Windows scored at a time.", ge=1)
     trust_remote_code: bool = setting(False, _TRUST)
     target: str | None = setting(None, _TARGET_HELP, shown_default=_TARGET_DEFAULT)

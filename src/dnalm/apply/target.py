@@ -1,11 +1,15 @@
-"""Which class of a classifier ``scan``, ``variants`` and ``interpret`` score (``--target``), and how
-their outputs name it."""
+"""Which output of a model ``scan``, ``variants`` and ``interpret`` score (``--target``), and how
+their outputs name it: a classifier's class (its probability, and its log-odds), or a regression model's
+predicted value."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-__all__ = ["POSITIVE_NAMES", "positive_class", "target_class", "track_line"]
+import numpy as np
+
+__all__ = ["POSITIVE_NAMES", "Target", "positive_class", "scored_target", "target_class", "track_line"]
 
 log = logging.getLogger(__name__)
 
@@ -13,9 +17,60 @@ log = logging.getLogger(__name__)
 POSITIVE_NAMES = ("1", "true", "positive", "pos", "yes")
 
 
+@dataclass(frozen=True)
+class Target:
+    """The output scored: its index, its label, and whether it is a class probability (scored as log-odds where a
+    difference is taken) or a regression model's value (scored as it is).
+
+    >>> Target(1, "promoter").name, round(float(Target(1, "promoter").log_odds(0.5)), 6)
+    ('P(promoter)', 0.0)
+    >>> Target(0, "value", probability=False).name, float(Target(0, "value", probability=False).log_odds(2.5))
+    ('predicted value', 2.5)
+    """
+
+    index: int
+    label: str
+    probability: bool = True
+
+    @property
+    def name(self) -> str:
+        """How outputs name the score: ``P(label)`` or ``predicted label``."""
+        return f"P({self.label})" if self.probability else f"predicted {self.label}"
+
+    @property
+    def difference(self) -> str:
+        """What a difference of two scores is taken on: ``log-odds of P(label)``, or the predicted value."""
+        return f"log-odds of {self.name}" if self.probability else self.name
+
+    def log_odds(self, score):
+        """A probability's log-odds (clipped away from 0 and 1); a regression value as it is."""
+        if not self.probability:
+            return np.asarray(score, dtype=np.float64)
+        p = np.clip(np.asarray(score, dtype=np.float64), 1e-7, 1 - 1e-7)
+        return np.log(p) - np.log1p(-p)
+
+
+def scored_target(model, target: str | None = None) -> Target:
+    """The output that ``scan``, ``variants`` and ``interpret`` score: a classifier's class (:func:`target_class`),
+    or a regression model's value (``target``, where given, must be its label, ``value`` for models dnalm trained)."""
+    from dnalm.finetune.tasks import task_of
+
+    if task_of(model).name == "regression":
+        names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
+        if len(names) != 1:
+            raise ValueError(
+                f"scan, variants and interpret score one value of a regression model; this one predicts {len(names)}"
+            )
+        if target is not None and str(target) != names[0]:
+            raise ValueError(f"--target {target!r} is not an output of this regression model; its output: {names[0]}")
+        return Target(0, names[0], probability=False)
+    return Target(*target_class(model, target))
+
+
 def target_class(model, target: str | None = None) -> tuple[int, str]:
     """The class of a classifier that ``scan``, ``variants`` and ``interpret`` score: ``(index, label)``.
-    They score its probability, and its log-odds against the other classes together.
+    They score its probability, and its log-odds against the other classes together (a regression model's value:
+    :func:`scored_target`).
 
     ``target`` names it (a label of the model, e.g. ``promoter``); a model of more than two classes needs it, and
     so does a multi-label model of more than one label (each label is scored by its own sigmoid: its log-odds is
@@ -32,8 +87,8 @@ def target_class(model, target: str | None = None) -> tuple[int, str]:
     multi_label = task.name == "multi_label_classification"  # each label its own yes/no: its sigmoid, its logit
     if task.per_base or not (task.exclusive or multi_label) or len(names) < (1 if multi_label else 2):
         raise ValueError(
-            f"scan, variants and interpret score one class of a classifier of whole sequences; this model has "
-            f"{len(names)} label{'s' * (len(names) != 1)} ({task.name})"
+            f"scan, variants and interpret score one class of a classifier of whole sequences, or a regression "
+            f"model's value; this model has {len(names)} label{'s' * (len(names) != 1)} ({task.name})"
         )
     if target is not None:
         if str(target) not in names:
@@ -69,12 +124,12 @@ def positive_class(model) -> tuple[int, str]:
     return target_class(model)
 
 
-def track_line(kind: str, label: str, description: str) -> str:
-    """A UCSC ``track`` line naming the scored class, e.g. for a bedGraph:
+def track_line(kind: str, score: str, description: str) -> str:
+    """A UCSC ``track`` line naming the score (:attr:`Target.name`), e.g. for a bedGraph:
 
-    >>> track_line("bedGraph", "promoter", "dnalm scan m")
+    >>> track_line("bedGraph", "P(promoter)", "dnalm scan m")
     'track type=bedGraph name="P(promoter)" description="dnalm scan m: P(promoter)"\\n'
     """
-    label = label.replace('"', "'")
+    score = score.replace('"', "'")
     kind = f"type={kind} " if kind else ""
-    return f'track {kind}name="P({label})" description="{description.replace(chr(34), chr(39))}: P({label})"\n'
+    return f'track {kind}name="{score}" description="{description.replace(chr(34), chr(39))}: {score}"\n'

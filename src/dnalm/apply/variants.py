@@ -1,4 +1,4 @@
-"""``dnalm variants``: how much a fine-tuned classifier's score moves with each variant of a VCF.
+"""``dnalm variants``: how much a fine-tuned model's score moves with each variant of a VCF.
 
 Given a pretrained masked language model instead (a folder with a masked-LM head, such as the shipped
 ``dnalm-mini``), each substitution (SNV, or MNV: ``REF`` and ``ALT`` of one length) is scored zero-shot:
@@ -11,8 +11,8 @@ is centred on the variant in the reference genome; the alternate window is the s
 the allele replaced (an indel's window is refilled to full length from the right). Both are
 scored by the streaming prediction engine, both strands averaged by default, as the log-odds
 of the target class (``target``; default: :func:`dnalm.apply.target.target_class`; the TSV's first line,
-``# ...``, and the VCF header say which): ``delta = score_alt - score_ref`` (negative: the variant weakens the
-predicted element). Every record gets a row: ``status`` is ``ok`` or why it was not scored
+``# ...``, and the VCF header say which), or a regression model's predicted value:
+``delta = score_alt - score_ref`` (negative: the variant weakens the predicted element, or lowers the value). Every record gets a row: ``status`` is ``ok`` or why it was not scored
 (a contig missing from the genome, a reference allele that disagrees with it, a symbolic or
 non-nucleotide allele, an indel as long as the window); those are also counted and logged,
 never dropped. Multi-allelic records get one row per alternate allele. VCF and VCF.gz are read
@@ -191,7 +191,8 @@ def score_variants(
     target: str | None = None,
     overwrite: bool = False,
 ) -> dict:
-    """Score every variant of ``vcf`` against ``genome`` with a two-class model; write ``output``
+    """Score every variant of ``vcf`` against ``genome`` with a classifier (the ``target`` class) or a regression
+    model (its value), or a masked LM zero-shot; write ``output``
     (TSV with :data:`COLUMNS`; ``.vcf``/``.vcf.gz``: the input records with the scores in INFO fields)
     and return the counts per status. A VCF none of whose contigs is in the genome is refused, naming
     both sides' contigs (``22`` against ``chr22``: the prefix); some such contigs are warned about."""
@@ -248,11 +249,11 @@ def _status_key(status: str) -> str:
 
 
 class _Scorer:
-    """The model (a two-class classifier, or a masked LM scored zero-shot) and its window."""
+    """The model (a classifier or a regression model, or a masked LM scored zero-shot) and its window."""
 
     def __init__(self, ref: ModelRef, target: str | None, window: int | None):
         from dnalm.apply.predict import check_window, window_size
-        from dnalm.apply.target import target_class
+        from dnalm.apply.target import scored_target
         from dnalm.models.build import load_model
 
         self.ref, self.label = ref, None
@@ -270,8 +271,9 @@ class _Scorer:
                 )
         else:
             self.model, self.tok = load_model(ref)
-            self.positive, self.label = target_class(self.model, target)
-        self.what = "log P(allele) at the masked bases" if self.masked_lm else f"log-odds of P({self.label})"
+            self.target = scored_target(self.model, target)
+            self.label = self.target.label
+        self.what = "log P(allele) at the masked bases" if self.masked_lm else self.target.difference
         _, largest = window_size(self.model, self.tok, None)
         largest = min(largest, 512) if self.masked_lm else largest
         self.window = check_window(window, self.tok, largest, ref.name)
@@ -302,10 +304,10 @@ class _Scorer:
             self.model, self.tok, windows(), batch_size=batch_size, reverse_complement_average=strand == "both"
         )
         progress = track(scored, "variants", total=2 * len(pairs), unit="windows (ref and alt)")
-        scores = [s[self.positive] for s, _ in progress]
+        scores = self.target.log_odds([s[self.target.index] for s, _ in progress]).tolist()
         for k, (i, *_) in enumerate(pairs):
-            ref_lo, alt_lo = _log_odds(scores[2 * k]), _log_odds(scores[2 * k + 1])
-            rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
+            ref_lo, alt_lo = scores[2 * k], scores[2 * k + 1]
+            rows[i][5:8] = [f"{ref_lo:.7g}", f"{alt_lo:.7g}", f"{alt_lo - ref_lo:.5g}"]  # a value may be far from 0
 
 
 def _allele_rows(reader, vcf: Path, window: int, masked_lm: bool) -> tuple[list[list], dict[str, list[int]]]:
@@ -382,7 +384,7 @@ INFO_FIELDS = [
         "DNALM_REF",
         "Float",
         5,
-        "dnalm score of the reference window (log-odds of the target class named in ##dnalm_variants, or log P at the masked bases)",
+        "dnalm score of the reference window (named in ##dnalm_variants: log-odds of the target class, a predicted value, or log P at the masked bases)",
     ),
     ("DNALM_ALT", "Float", 6, "dnalm score of the alternate window, per ALT allele"),
     ("DNALM_DELTA", "Float", 7, "DNALM_ALT - DNALM_REF, per ALT allele (negative: the variant weakens the element)"),
@@ -428,11 +430,6 @@ def _masked_log_probs(model, tok, ref_window: str, at: int, ref: str, alt: str) 
     ref_lp = sum(math.log(max(r["probabilities"][b], 1e-12)) for r, b in zip(results, ref))
     alt_lp = sum(math.log(max(r["probabilities"][b], 1e-12)) for r, b in zip(results, alt))
     return ref_lp, alt_lp
-
-
-def _log_odds(p: float) -> float:
-    p = min(max(float(p), 1e-7), 1 - 1e-7)
-    return math.log(p / (1 - p))
 
 
 def describe(r: dict) -> str:

@@ -72,16 +72,25 @@ def _log_odds(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+def _scale(model):
+    """What a score difference is taken on: the log-odds of a class probability, or a regression model's value."""
+    from dnalm.finetune.tasks import task_of
+
+    return (lambda v: v) if task_of(model).name == "regression" else _log_odds
+
+
 def saturation_mutagenesis(
     model,
     tokenizer,
     sequences: list[str],
     *,
-    positive: int = 1,
+    positive: int | None = None,
     batch_size: int = 256,
     reverse_complement_average: bool = False,
 ) -> list[np.ndarray]:
-    """``(len(seq), 4)`` arrays of log-odds changes, one per sequence (columns A, C, G, T).
+    """``(len(seq), 4)`` arrays of log-odds changes, one per sequence (columns A, C, G, T); of a regression model,
+    changes of its predicted value. ``positive``: the output explained (default: the rule of
+    :func:`dnalm.apply.target.scored_target`).
 
     Positions holding N or another ambiguity code get 0 for every base (nothing to mutate from). A sequence
     longer than the model's window is scored as :func:`dnalm.apply.predict.iter_scores` scores it (the mean over
@@ -89,6 +98,8 @@ def saturation_mutagenesis(
     only those are scored again (a 200-kb record: 3 x 2 windows per base, not 3 x 5,000).
     """
     from bisect import bisect_left, bisect_right
+
+    positive = _output_index(model, positive)
 
     from dnalm.apply.predict import iter_scores, window_size, window_starts
     from dnalm.io.sequence import normalize
@@ -122,11 +133,11 @@ def saturation_mutagenesis(
             reverse_complement_average=reverse_complement_average,
         )
     )
-    out = []
+    out, scale = [], _scale(model)
     for k, seq in enumerate(seqs):
         ref_windows = np.array([next(scores) for _ in starts[k]])
         total = ref_windows.sum()
-        base = _log_odds(np.array(total / len(ref_windows)))
+        base = scale(np.array(total / len(ref_windows)))
         ism = np.zeros((len(seq), 4))
         for i, ref in enumerate(seq):
             if ref in BASES:
@@ -135,9 +146,24 @@ def saturation_mutagenesis(
                     if b != ref:
                         changed = sum(next(scores) for _ in held)
                         p = (total - ref_windows[held.start : held.stop].sum()) + changed
-                        ism[i, j] = _log_odds(np.array(p / len(ref_windows))) - base
+                        ism[i, j] = scale(np.array(p / len(ref_windows))) - base
         out.append(ism)
     return out
+
+
+def _output_index(model, positive: int | None) -> int:
+    """The output explained: ``positive``, checked against the model's outputs, or the default rule of
+    :func:`dnalm.apply.target.scored_target`."""
+    from dnalm.apply.target import scored_target
+
+    if positive is None:
+        return scored_target(model).index
+    n = model.config.num_labels
+    if isinstance(positive, bool) or not isinstance(positive, int | np.integer) or not 0 <= positive < n:
+        raise ValueError(
+            f"positive must be the index of one of the model's {n} outputs (0 to {n - 1}); got {positive!r}"
+        )
+    return int(positive)
 
 
 def _counted(windows: Iterator[str], seqs: list[str], starts: list[list[int]], holding) -> Iterator[str]:
@@ -220,7 +246,7 @@ def gradient_attributions(
     sequences: list[str],
     *,
     method: str = "ig",
-    positive: int = 1,
+    positive: int | None = None,
     n_steps: int = 50,
     batch_size: int = 64,
     reverse_complement_average: bool = False,
@@ -228,7 +254,8 @@ def gradient_attributions(
     n_shuffles: int = 20,
     seed: int = 0,
 ) -> list[np.ndarray]:
-    """Per-base attribution to the positive-class log-odds, ``(len(seq),)`` per sequence.
+    """Per-base attribution to the positive-class log-odds (a regression model's value), ``(len(seq),)`` per
+    sequence; ``positive`` as in :func:`saturation_mutagenesis`.
 
     ``method`` is ``ig`` (integrated gradients from the zero vector, ``n_steps`` steps),
     ``deepliftshap`` (DeepLIFT against ``n_shuffles`` dinucleotide shuffles of each window, averaged;
@@ -242,6 +269,7 @@ def gradient_attributions(
 
     attr_cls = _captum(method)
     check_batch_size(batch_size)
+    positive = _output_index(model, positive)
     if method == "deepliftshap" and n_shuffles < 1:
         raise ValueError(f"deepliftshap needs at least one shuffled reference; got n_shuffles={n_shuffles}")
     rng = np.random.default_rng(seed)
@@ -353,7 +381,7 @@ def _captum(method: str):
 def _log_odds_module(run, positive: int, exclusive: bool = True):
     """The positive class's log-odds from token vectors put in place of the model's lookup, as a module
     (DeepLIFT hooks the non-linear layers of the module it explains); ``exclusive=False`` (multi-label: a sigmoid
-    per label): the class's own logit."""
+    per label; regression: the value): the output itself."""
     import torch
 
     class LogOdds(torch.nn.Module):
@@ -443,11 +471,12 @@ def interpret_file(
 ) -> dict:
     """Attributions for the first ``limit`` sequences of a FASTA/CSV/TSV file into the folder ``output``;
     with ``motifs``, seqlets clustered into motifs and matched to JASPAR (:func:`dnalm.interpret.motifs.find_motifs`).
-    What is explained is the log-odds of ``target`` (default: :func:`dnalm.apply.target.target_class`); the class
-    is written into ``attributions.npz`` (``target``), the logos' titles and ``motifs.tsv``."""
+    What is explained is the log-odds of ``target`` (default: :func:`dnalm.apply.target.target_class`), or a
+    regression model's value; the class is written into ``attributions.npz`` (``target``), the logos' titles and
+    ``motifs.tsv``."""
     from dnalm.apply.evaluate import strand_average_default
     from dnalm.apply.lengths import ShortInputs
-    from dnalm.apply.target import target_class
+    from dnalm.apply.target import scored_target
     from dnalm.interpret.settings import InterpretSettings
     from dnalm.models.build import load_model
     from dnalm.settings import checked
@@ -467,9 +496,10 @@ def interpret_file(
     records = _first_records(input_path, limit, columns)
     model, tok = load_model(ref)
     try:
-        positive, label = target_class(model, target)
+        scored = scored_target(model, target)
     except ValueError as err:
-        raise ValueError(f"{ref}: interpret explains one class: {err}") from None
+        raise ValueError(f"{ref}: interpret explains one class or value: {err}") from None
+    positive, label = scored.index, scored.label
     output.mkdir(parents=True, exist_ok=True)
     seqs = [r.sequence for r in records]
     short = ShortInputs(model, tok)
@@ -478,12 +508,12 @@ def interpret_file(
     short.warn()
     settings = {"n_steps": n_steps, "n_shuffles": n_shuffles, "seed": seed, "batch_size": batch_size}
     imp, per_method = _attribute(model, tok, seqs, method, positive, strand_average_default(model, None), settings)
-    result = _write_attributions(records, imp, per_method, method, label, output, logos)
+    result = _write_attributions(records, imp, per_method, method, scored, output, logos)
     if motifs:
         from dnalm.interpret.motifs import find_motifs
 
         contribs = [a[:, None] * one_hot(s) for a, s in zip(imp, seqs)]
-        result["motifs"] = find_motifs(seqs, contribs, output, target=label)
+        result["motifs"] = find_motifs(seqs, contribs, output, target=scored.name)
     return result
 
 
@@ -515,8 +545,9 @@ def _attribute(model, tok, seqs, method: str, positive: int, strands: bool, sett
     return imp, [a[:, None] * one_hot(s) for a, s in zip(imp, seqs)]
 
 
-def _write_attributions(records, imp, per_method, method: str, label: str, output: Path, logos: int) -> dict:
+def _write_attributions(records, imp, per_method, method: str, scored, output: Path, logos: int) -> dict:
     """``attributions.npz`` (with the explained class as ``target``) and the first ``logos`` logos."""
+    label = scored.label
     from dnalm.io.files import atomic_open
 
     seqs = [r.sequence for r in records]
@@ -534,7 +565,8 @@ def _write_attributions(records, imp, per_method, method: str, label: str, outpu
         plot_logo(
             a[:, None] * one_hot(rec.sequence),
             output / f"logo_{i}.png",
-            f"{rec.id}: {METHODS[method]}: importance for P({label}) (log-odds)",
+            f"{rec.id}: {METHODS[method]}: importance for {scored.name}"
+            + (" (log-odds)" if scored.probability else ""),
         )
         for i, (rec, a) in enumerate(zip(records[:logos], imp[:logos]))
     ]
@@ -543,6 +575,7 @@ def _write_attributions(records, imp, per_method, method: str, label: str, outpu
         "method": method,
         "positive_label": label,
         "target": label,
+        "score": scored.difference,
         "logos": drawn,
         "attributions": str(output / "attributions.npz"),
     }
@@ -551,7 +584,8 @@ def _write_attributions(records, imp, per_method, method: str, label: str, outpu
 def describe(r: dict, output: str | Path) -> str:
     """What ``dnalm interpret`` prints: what was explained, the files, and each motif's best JASPAR match."""
     text = (
-        f"interpreted {r['n_sequences']} sequence(s) by {r['method']} for P({r['target']}): {r['attributions']} and "
+        f"interpreted {r['n_sequences']} sequence(s) by {r['method']} for {r.get('score') or 'P(' + r['target'] + ')'}: "
+        f"{r['attributions']} and "
         f"{len(r['logos'])} logo(s) in {output}"
     )
     if "motifs" in r:

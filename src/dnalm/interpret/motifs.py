@@ -245,7 +245,7 @@ def find_motifs(
 ) -> list[dict]:
     """Seqlets of ``contribs`` (``(len, 4)`` attribution on the base present, one per sequence) clustered
     into motifs, matched to JASPAR; writes ``output/motifs.tsv`` and a logo per motif; returns the rows.
-    ``target`` names the class the attributions explain (its ``target`` column: ``P(target)``)."""
+    ``target`` names what the attributions explain (its ``target`` column, e.g. ``P(promoter)``)."""
     from dnalm.io.files import atomic_open
     from dnalm.io.sequence import one_hot
 
@@ -274,7 +274,7 @@ def find_motifs(
         meme.append((f"motif_{n}", consensus, pwm, len(c["members"])))
         row = {
             "motif": f"motif_{n}",
-            "target": f"P({target})" if target is not None else "",
+            "target": target or "",
             "n_seqlets": len(c["members"]),
             "consensus": consensus,
             "mean_contribution": round(float(cwm.sum()), 4),
