@@ -303,6 +303,10 @@ def test_training_data_without_labels_lists_its_columns_and_a_missing_class_file
     (tmp_path / "d.csv").write_text("seq,y\n" + "ACGTACGTAC,0\nTTTTGGGGCC,1\n" * 10)
     with pytest.raises(ValueError, match=r"has no label; .*d.csv has the columns \['seq', 'y'\]\), or --class"):
         finetune(FinetuneConfig(model="cnn", epochs=1), tmp_path / "d.csv", tmp_path / "out")
+    (tmp_path / "u.fa").write_text(">a\nACGTACGTAC\n>b\nTTGACCATGA\n")  # two records: said to be too few to split
+    with pytest.raises(ValueError, match=r"u.fa:1: record 'a' has no label"):
+        finetune(FinetuneConfig(model="cnn", epochs=1), tmp_path / "u.fa", tmp_path / "out")
+    (tmp_path / "u.fa").unlink()
     (tmp_path / "a.fa").write_text(">a\nACGTACGT\n")
     with pytest.raises(FileNotFoundError, match=r"--class b=.*nope.fa: no such file"):
         finetune(FinetuneConfig(model="cnn"), None, tmp_path / "o2", classes={"a": tmp_path / "a.fa", "b": "nope.fa"})

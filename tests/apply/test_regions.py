@@ -210,3 +210,25 @@ def test_a_region_on_the_minus_strand_is_predicted_on_that_strand(model, tmp_pat
     bed.write_text("chr1\t100\t300\tx\t0\tup\n")
     with pytest.raises(Exception, match=r"r.bed:1: strand \(column 6\) must be \+, - or \.; got 'up'"):
         predict_file(str(model), genome, tmp_path / "q.tsv", regions=[str(bed)])
+
+
+def test_a_contig_named_like_a_bed_header_is_data_and_regions_may_come_from_a_pipe(model, tmp_path, monkeypatch):
+    """A BED line on contig 'track2' was skipped as a track header (one prediction of two, no word); a BED from a
+    pipe read as 'neither a BED file nor chr:start-end'; a piped genome with --regions as 'no such genome'."""
+    import os
+    import threading
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    genome, _ = _genome(tmp_path, names=("chr1", "track2"))
+    bed = "track name=x\nchr1\t0\t60\ntrack2\t0\t60\n"
+    fifo = tmp_path / "bed.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=(bed,), daemon=True)
+    writer.start()
+    assert predict_file(str(model), genome, tmp_path / "p.tsv", regions=[str(fifo)]) == 2
+    rows = list(csv.DictReader(open(tmp_path / "p.tsv"), delimiter="\t"))
+    assert [r["id"] for r in rows] == ["chr1:1-60", "track2:1-60"]
+    piped = tmp_path / "genome.fifo"
+    os.mkfifo(piped)
+    with pytest.raises(ValueError, match="a pipe cannot be read by region; --regions needs the genome as a file"):
+        scan_genome(str(model), piped, tmp_path / "s.bedGraph", regions=["chr1:1-60"])

@@ -132,3 +132,54 @@ def test_a_substitution_as_long_as_the_window_is_scored_an_indel_is_not(model, t
     rows = {row["id"]: row for row in csv.DictReader(_rows(tmp_path / "out.tsv"), delimiter="\t")}
     assert rows["snv"]["status"] == "ok"
     assert rows["del"]["status"] == "indel of 2 bases: as long as the 1-base window or longer"
+
+
+def test_a_vcf_with_undeclared_info_and_filter_is_written_with_them_declared(model, tmp_path, caplog):
+    """Minimal VCFs use INFO keys and FILTER values their header does not declare: -o out.vcf failed after all the
+    scoring with htslib's 'variant to be written has errorcode: 3'."""
+    from cyvcf2 import VCF
+
+    genome, seqs = _genome(tmp_path)
+    s = seqs["chr1"]
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text(HEAD.format(contigs="") + f"chr1\t101\ta\t{s[100]}\t{'A' if s[100] != 'A' else 'C'}\t.\tq10\tDP=5\n")
+    with caplog.at_level(logging.WARNING):
+        r = score_variants(str(model), vcf, genome, tmp_path / "out.vcf")
+    assert r["n_scored"] == 1 and "INFO DP; FILTER q10" in caplog.text
+    (back,) = list(VCF(str(tmp_path / "out.vcf")))
+    assert back.FILTER == "q10" and back.INFO.get("DP") == "5" and back.INFO.get("DNALM_STATUS") == "ok"
+
+
+def test_a_vcf_read_from_a_pipe_is_scored_and_a_byte_order_mark_is_named(model, tmp_path):
+    """A FIFO VCF hung (htslib opened it a second time); a BOM read as 'no #CHROM header line'."""
+    import os
+    import threading
+
+    genome, seqs = _genome(tmp_path)
+    s = seqs["chr1"]
+    text = HEAD.format(contigs="") + f"chr1\t101\ta\t{s[100].lower()}\t{'A' if s[100] != 'A' else 'C'}\t.\t.\t.\n"
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=(text,))
+    writer.start()
+    r = score_variants(str(model), fifo, genome, tmp_path / "out.tsv")
+    writer.join()
+    (row,) = csv.DictReader(_rows(tmp_path / "out.tsv"), delimiter="\t")
+    assert r["n_scored"] == 1 and row["ref"] == s[100].lower()  # scored in upper case, written as given
+    bom = tmp_path / "bom.vcf"
+    bom.write_text("\ufeff" + text, encoding="utf-8")
+    with pytest.raises(ValueError, match="bom.vcf:1: the file starts with a UTF-8 byte-order mark"):
+        score_variants(str(model), bom, genome, tmp_path / "b.tsv")
+
+
+def test_a_deletion_past_the_contig_end_and_a_contig_shorter_than_the_window_are_said(model, tmp_path):
+    genome, seqs = _genome(tmp_path)
+    tiny = tmp_path / "tiny.fa"
+    tiny.write_text(genome.read_text() + ">tiny\nACGTACGT\n")
+    s = seqs["chr1"]
+    records = [("chr1", 600, "end", s[599] + "A", s[599]), ("tiny", 8, "short", "T", "TAAAA")]
+    vcf = _vcf(tmp_path, records, ["chr1", "tiny"])
+    score_variants(str(model), vcf, tiny, tmp_path / "out.tsv", window=40)
+    rows = {row["id"]: row["status"] for row in csv.DictReader(_rows(tmp_path / "out.tsv"), delimiter="\t")}
+    assert rows["end"] == "reference allele runs past the end of contig chr1 (600 bases)"
+    assert rows["short"] == "contig tiny is shorter than the 40-base window (8 bases)"

@@ -56,6 +56,19 @@ def test_corpus_accounts_for_every_base_and_holds_out_regions(genome, corpus_dir
     assert not any(v[:60] in joined for v in val), "a validation segment also occurs in training"
 
 
+def test_a_corpus_is_built_from_a_pipe_as_from_the_file(genome, corpus_dir, tmp_path):
+    """A FASTA from a pipe (<(zcat g.fa.gz)) was refused as 'no such FASTA file'."""
+    import threading
+
+    fifo = tmp_path / "g.fifo"
+    os.mkfifo(fifo)
+    threading.Thread(target=lambda: fifo.write_bytes(genome.read_bytes()), daemon=True).start()
+    settings = {"min_length": 100, "max_length": 300, "val_fraction": 0.2, "block_size": 5_000, "seed": 1}
+    build_corpus([fifo], tmp_path / "c", progress=False, **settings)
+    piped, direct = (json.loads((p / "summary.json").read_text()) for p in (tmp_path / "c", corpus_dir))
+    assert piped["train"] == direct["train"] and piped["validation"] == direct["validation"]
+
+
 def test_corpus_reverse_complement_and_errors(genome, tmp_path):
     s = build_corpus(
         [genome],

@@ -183,6 +183,19 @@ def test_bpe_normalises_case_and_loads_in_auto_tokenizer(tmp_path):
     assert type(load_tokenizer(tmp_path)).__name__ == type(auto).__name__
 
 
+def test_bpe_learns_no_merge_across_ambiguity_codes(tmp_path):
+    """Only N was left out: R, Y and runs such as ACGTRY became tokens, though the message said other codes were."""
+    from dnalm.tokenizers.build import train_bpe_folder
+
+    (tmp_path / "iu.fa").write_text(">a\n" + "ACGTRYKMSWBDHVNACGTACGTACGTACGT" * 20 + "\n")
+    train_bpe_folder([tmp_path / "iu.fa"], tmp_path / "bpe", vocab_size=64, min_frequency=1)
+    vocab = json.loads((tmp_path / "bpe" / "tokenizer.json").read_text())["model"]["vocab"]
+    assert not [t for t in vocab if not t.startswith("<") and t != "N" and set(t) - set("ACGT")]  # N: for unknowns
+    counts: dict = {}
+    list(genome_segments([Record("a", "ACRYGTN")], 10, counts=counts))
+    assert counts == {"bases": 7, "n_left_out": 3}
+
+
 def test_genome_segments_split_at_n_and_sample():
     recs = [Record("chr", "ACGTACGTAC" + "N" * 5 + "GGGG")]
     assert list(genome_segments(recs, length=4)) == ["ACGT", "ACGT", "AC", "GGGG"]

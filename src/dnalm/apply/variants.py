@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from dnalm.io.base import readable_path
 from dnalm.io.files import atomic_open, check_output_file
 from dnalm.io.outputs import Output, claims
 from dnalm.models.ref import ModelRef
@@ -148,6 +149,11 @@ def _check_lines(vcf: Path) -> None:
     n, columns = 0, None
     with _text_lines(vcf) as fh:
         for line_no, line in enumerate(fh, start=1):
+            if line_no == 1 and line.startswith("\ufeff"):  # htslib reads it as part of the first line
+                raise ValueError(
+                    f"{vcf}:1: the file starts with a UTF-8 byte-order mark, which htslib cannot read; remove it "
+                    "(e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)"
+                )
             if line.startswith("#CHROM"):  # htslib's own error for a bad one is raw text and an exit of 1
                 columns = line.rstrip("\r\n").split("\t")
                 if len(columns) < 8:
@@ -205,6 +211,7 @@ def score_variants(
     for path, what in ((vcf, "VCF"), (genome, "genome FASTA")):
         if not path.exists() or path.is_dir():
             raise FileNotFoundError(f"{path}: no such {what}")
+    vcf = readable_path(vcf)  # a pipe is read once into a temporary file: htslib and the checks read it again
     reader = _reader(vcf)
     scorer = _Scorer(ModelRef.resolve(model_path, trust_remote_code), target, window)
     rows, by_contig = _allele_rows(reader, vcf, scorer.window, scorer.masked_lm)
@@ -289,7 +296,9 @@ class _Scorer:
 
         if self.masked_lm:
             for i, ref_w, _, at in track(pairs, "variants", unit="alleles"):
-                ref_lo, alt_lo = _masked_log_probs(self.model, self.tok, ref_w, at, rows[i][3], rows[i][4])
+                ref_lo, alt_lo = _masked_log_probs(
+                    self.model, self.tok, ref_w, at, rows[i][3].upper(), rows[i][4].upper()
+                )
                 rows[i][5:8] = [f"{ref_lo:.5g}", f"{alt_lo:.5g}", f"{alt_lo - ref_lo:.5g}"]
             return
         if not pairs:
@@ -315,10 +324,11 @@ def _allele_rows(reader, vcf: Path, window: int, masked_lm: bool) -> tuple[list[
     rows: list[list] = []
     by_contig: dict[str, list[int]] = {}
     for variant in _numbered(reader, vcf):
-        chrom, pos, ref = variant.CHROM, int(variant.POS), variant.REF.upper()
-        for alt in variant.ALT or ["."]:
-            alt = alt.upper()
-            row = [chrom, pos, variant.ID or ".", ref, alt, "", "", "", "ok"]
+        chrom, pos, ref_text = variant.CHROM, int(variant.POS), variant.REF
+        ref = ref_text.upper()
+        for alt_text in variant.ALT or ["."]:
+            alt = alt_text.upper()  # compared and scored in upper case; written as the VCF has it
+            row = [chrom, pos, variant.ID or ".", ref_text, alt_text, "", "", "", "ok"]
             if not _ALLELE.fullmatch(alt):
                 row[8] = "symbolic or non-nucleotide allele"
             elif not _ALLELE.fullmatch(ref):
@@ -355,7 +365,14 @@ def _genome_pairs(genome: Path, rows: list[list], by_contig: dict[str, list[int]
         seen.add(rec.id)
         for i in by_contig.pop(rec.id, []):
             _, pos, _, ref, alt = rows[i][:5]
+            ref, alt = ref.upper(), alt.upper()
             there = rec.sequence[pos - 1 : pos - 1 + len(ref)]
+            if pos - 1 + len(ref) > len(rec.sequence):
+                rows[i][8] = f"reference allele runs past the end of contig {rec.id} ({len(rec.sequence):,} bases)"
+                continue
+            if len(rec.sequence) < window:  # its windows would be shorter than the rest, and differ in length
+                rows[i][8] = f"contig {rec.id} is shorter than the {window}-base window ({len(rec.sequence):,} bases)"
+                continue
             if there != ref:
                 rows[i][8] = f"reference allele disagrees with the genome ({there or 'past the end'})"
                 continue
@@ -392,12 +409,49 @@ INFO_FIELDS = [
 ]
 
 
+def _declare_undeclared(reader, vcf: Path) -> None:
+    """Declare in ``reader``'s header (and so the output's) the INFO keys, FILTER values and FORMAT keys that
+    ``vcf``'s records use and its header does not declare (htslib reads them, but will not write a record that
+    uses one), as bcftools does; said, with the names."""
+    declared: dict[str, set[str]] = {"INFO": set(), "FILTER": {"PASS"}, "FORMAT": set()}
+    used: dict[str, set[str]] = {kind: set() for kind in declared}
+    with _text_lines(vcf) as fh:
+        for line in fh:
+            if line.startswith("##"):
+                m = re.match(r"##(INFO|FILTER|FORMAT)=<ID=([^,>]+)", line)
+                if m:
+                    declared[m.group(1)].add(m.group(2))
+                continue
+            if line.startswith("#") or not line.strip():
+                continue
+            fields = line.rstrip("\r\n").split("\t")
+            if len(fields) > 6 and fields[6] not in (".", ""):
+                used["FILTER"].update(fields[6].split(";"))
+            if len(fields) > 7 and fields[7] not in (".", ""):
+                used["INFO"].update(item.split("=", 1)[0] for item in fields[7].split(";") if item)
+            if len(fields) > 8 and fields[8] not in (".", ""):
+                used["FORMAT"].update(fields[8].split(":"))
+    missing = {kind: sorted(used[kind] - declared[kind]) for kind in used}
+    for key in missing["INFO"]:
+        reader.add_info_to_header({"ID": key, "Number": ".", "Type": "String", "Description": _UNDECLARED})
+    for key in missing["FILTER"]:
+        reader.add_filter_to_header({"ID": key, "Description": _UNDECLARED})
+    for key in missing["FORMAT"]:
+        reader.add_format_to_header({"ID": key, "Number": ".", "Type": "String", "Description": _UNDECLARED})
+    if said := [f"{kind} {', '.join(keys)}" for kind, keys in missing.items() if keys]:
+        log.warning("%s: not declared in its header, declared in the output's (Type=String): %s", vcf, "; ".join(said))
+
+
+_UNDECLARED = "not declared in the input VCF's header; declared by dnalm variants"
+
+
 def _write_vcf(output: Path, vcf: Path, rows: list[list], what: str) -> None:
     """The input records, each with the :data:`INFO_FIELDS` of its alleles (one value per ALT, ``.`` when
     unscored); bgzip-compressed for ``.gz``; written beside ``output`` and renamed into place."""
     from cyvcf2 import Writer
 
     reader = _reader(vcf)
+    _declare_undeclared(reader, vcf)
     reader.add_to_header(f"##dnalm_variants={what}")
     for name, kind, _, text in INFO_FIELDS:
         reader.add_info_to_header({"ID": name, "Description": text, "Type": kind, "Number": "A"})

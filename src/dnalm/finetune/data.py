@@ -47,14 +47,7 @@ class LabelSpace:
     def from_records(
         cls, records: list[Record], problem_type: str = DEFAULT_TASK, *, standardise: bool = False
     ) -> LabelSpace:
-        missing = next((r for r in records if r.label is None or r.label == ""), None)
-        if missing is not None:
-            columns = table_columns(missing.path) if missing.path else None
-            found = f" ({missing.path} has the columns {columns})" if columns else ""
-            raise ValueError(
-                f"{missing.where} has no label; training data needs a label column ({', '.join(LABEL_COLUMNS)}, or "
-                f"--label-column){found}, or --class"
-            )
+        check_labelled(records)
         task = get_task(problem_type)
         space = cls(problem_type, task.label_names(records))
         if standardise and task.standardises and records:
@@ -123,10 +116,23 @@ def load_splits(
         raise ValueError("give a data file/folder or --class LABEL=FASTA pairs")
     if "dev" in splits:
         return splits, "validation = the data's dev split"
+    check_labelled(splits["train"])  # training data: named before a split of it is judged too small
     train, dev = stratified_split(splits["train"], val_fraction, seed=seed, stratify=stratify)
     splits["train"], splits["dev"] = train, dev
     how = "a stratified" if stratify else "a random"
     return splits, f"validation = {how} {val_fraction:.0%} of train (seed {seed}); no dev split in the data"
+
+
+def check_labelled(records: list[Record]) -> None:
+    """Refuse training data with a record that has no label, naming it and the columns its file has."""
+    missing = next((r for r in records if r.label is None or r.label == ""), None)
+    if missing is not None:
+        columns = table_columns(missing.path) if missing.path else None
+        found = f" ({missing.path} has the columns {columns})" if columns else ""
+        raise ValueError(
+            f"{missing.where} has no label; training data needs a label column ({', '.join(LABEL_COLUMNS)}, or "
+            f"--label-column){found}, or --class"
+        )
 
 
 class TokenizedDataset:

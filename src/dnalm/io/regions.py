@@ -55,12 +55,12 @@ def parse_regions(specs: list[str]) -> list[Region]:
     out: list[Region] = []
     for spec in specs:
         m = _SPEC.match(spec)
-        if m and not Path(spec).is_file():
+        if m and not _is_file(spec):
             start, end = int(m["start"].replace(",", "")), int(m["end"].replace(",", ""))
             if start < 1 or start > end:
                 raise ValueError(f"--regions {spec!r}: start must be at least 1 and not after the end")
             out.append(Region(m["contig"], start - 1, end, spec))
-        elif Path(spec).is_file():
+        elif _is_file(spec):
             out += _read_bed(Path(spec))
         else:
             raise FileNotFoundError(f"--regions {spec!r}: neither a BED file nor chr:start-end")
@@ -69,13 +69,22 @@ def parse_regions(specs: list[str]) -> list[Region]:
 
 def region_files(specs: list[str] | None) -> list[str]:
     """The BED files among ``--regions`` values: inputs of the command, never to be written over."""
-    return [spec for spec in specs or () if Path(spec).is_file()]
+    return [spec for spec in specs or () if _is_file(spec)]
+
+
+def _is_file(spec: str) -> bool:
+    """A file to read regions from: a regular file, or a pipe (``<(grep chr1 peaks.bed)``), not a folder."""
+    path = Path(spec)
+    return path.exists() and not path.is_dir()
+
+
+_HEADER = re.compile(r"(track|browser)(\s|$)")
 
 
 def _read_bed(path: Path) -> list[Region]:
     regions = []
     for lineno, line in numbered_lines(path):
-        if not line.strip() or line.startswith(("#", "track", "browser")):
+        if not line.strip() or line.startswith("#") or _HEADER.match(line):  # a contig named track2 is data
             continue
         fields = line.rstrip("\n").split("\t") if "\t" in line else line.split()
         if len(fields) < 3:
@@ -108,6 +117,11 @@ class IndexedGenome:
                 "--regions needs pyfaidx: pip install 'dnalm[genomics]' (or pip install pyfaidx)"
             ) from None
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_file() and not self.path.is_dir():
+            raise ValueError(
+                f"{self.path}: a pipe cannot be read by region; --regions needs the genome as a file (plain or bgzip "
+                "FASTA)"
+            )
         if not self.path.is_file():
             raise FileNotFoundError(f"{self.path}: no such genome FASTA")
         kind = _gzip_kind(self.path)

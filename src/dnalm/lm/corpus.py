@@ -60,7 +60,7 @@ def _check_settings(fastas, min_length: int, max_length: int, val_fraction: floa
     if twice is not None:  # its segments would be in train and validation both
         raise ValueError(f"{twice}: the same FASTA file is given twice; give each genome once")
     for path in fastas:  # checked here: inside the datasets generator an error would surface late and wrapped
-        if not Path(path).is_file():
+        if not Path(path).is_file() and not (Path(path).exists() and not Path(path).is_dir()):  # a pipe is read
             raise FileNotFoundError(
                 f"{path}: " + ("a folder, not a FASTA file" if Path(path).is_dir() else "no such FASTA file")
             )

@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -21,6 +22,9 @@ __all__ = ["BPE_SPECIAL_TOKENS", "genome_segments", "train_bpe"]
 BPE_SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 
 
+_ACGT_RUNS = re.compile(r"[ACGT]+")
+
+
 def genome_segments(
     records: Iterable[Record],
     length: int = 1000,
@@ -29,11 +33,15 @@ def genome_segments(
     seed: int = 0,
     counts: dict | None = None,
 ) -> Iterator[str]:
-    """Cut sequences into pieces of at most ``length`` bases, splitting at runs of N.
+    """Cut sequences into pieces of at most ``length`` bases, splitting at runs of N and the other ambiguity codes
+    (a merge learnt across them would be a token of bases no genome position has).
 
     With ``max_segments``, a uniform random sample of that many segments is kept
     (reservoir sampling, seeded), so a genome is never held as a list of all pieces.
-    ``counts`` (a dict) receives ``bases`` read and ``n_left_out`` (the N bases).
+    ``counts`` (a dict) receives ``bases`` read and ``n_left_out`` (the bases other than A/C/G/T).
+
+    >>> list(genome_segments([Record("a", "ACGTRYACNNGT")], 3))
+    ['ACG', 'T', 'AC', 'GT']
     """
     counts = {} if counts is None else counts
     counts.update(bases=0, n_left_out=0)
@@ -41,8 +49,9 @@ def genome_segments(
     def pieces() -> Iterator[str]:
         for rec in records:
             counts["bases"] += len(rec.sequence)
-            counts["n_left_out"] += rec.sequence.count("N")
-            for run in rec.sequence.replace("N", " ").split():
+            runs = _ACGT_RUNS.findall(rec.sequence)
+            counts["n_left_out"] += len(rec.sequence) - sum(map(len, runs))
+            for run in runs:
                 for i in range(0, len(run), length):
                     yield run[i : i + length]
 

@@ -92,7 +92,11 @@ def train_bpe_folder(inputs: list[str | Path], output: str | Path, *, overwrite:
     counts: dict = {}
     pieces = list(genome_segments(records, s.segment_length, max_segments=s.max_segments, seed=s.seed, counts=counts))
     if counts["n_left_out"]:
-        log.info("left out %d of %d bases: N (no base to learn merges from)", counts["n_left_out"], counts["bases"])
+        log.info(
+            "left out %d of %d bases: N and the other ambiguity codes (no base to learn merges from)",
+            counts["n_left_out"],
+            counts["bases"],
+        )
     if not pieces:
         raise ValueError(
             f"{', '.join(map(str, inputs))}: no run of A/C/G/T to train on (N and other codes are left out)"
