@@ -570,3 +570,22 @@ def test_a_folder_another_run_is_writing_is_named_as_such_before_it_is_judged_fo
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_overwrite_into_a_copied_folder_of_another_kind_claims_only_what_it_wrote(tmp_path):
+    """evaluate --overwrite into a copy (cp -a: every file's change time is new) of a model folder listed the model's
+    files it judged the user's as its own, and a plain re-run then removed the model."""
+    import shutil
+    import time
+
+    _run(tmp_path / "m", "model", names=("model.safetensors", "config.json", "resume.json"))
+    time.sleep(0.01)
+    shutil.copytree(tmp_path / "m", tmp_path / "copy", copy_function=shutil.copy2)
+    (tmp_path / "copy" / "config.json").write_text("the user's edit\n")  # changed since: the user's
+    _run(tmp_path / "copy", "evaluation", names=("metrics.json",), overwrite=True)
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == [MARKER, "config.json", "metrics.json"]
+    assert read_marker(tmp_path / "copy")["files"] == ["metrics.json"]
+    with pytest.raises(OutputError, match=r"holds files dnalm did not write \(config.json\)"):
+        _run(tmp_path / "copy", "evaluation", names=("metrics.json",))  # a plain re-run
+    _run(tmp_path / "copy", "evaluation", names=("metrics.json",), overwrite=True)
+    assert (tmp_path / "copy" / "config.json").read_text() == "the user's edit\n"

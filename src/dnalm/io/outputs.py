@@ -728,7 +728,26 @@ class Claim:
         replace = (o.rerun == "replace" or self.overwrite) and not continued
         if listed and replace and not o.staged and not (self.resume and not self.overwrite):
             # removed if not rewritten, on success; not what changed after dnalm wrote it
-            self._stale[real] = {n: _written_by_dnalm(_snapshot(real / n), marked) for n in listed}
+            self._stale[real] = self._replaced(real, listed, found, marked)
+
+    def _replaced(self, real: Path, listed: list[str], found: dict, marked: int | None) -> dict:
+        """The files of dnalm's entries ``listed`` that a replacing run removes unless it writes them again: a file
+        whose content is what the marker recorded is dnalm's whatever its change time (a copy, ``cp -a``, has a new
+        one); other files changed or added since the marker are the user's, and an entry holding any of them stays
+        the user's (never listed as this run's, so never removed by a later run)."""
+        recorded = found.get("content") if isinstance(found.get("content"), dict) else {}
+        stale = {}
+        for name in listed:
+            snapshot = _snapshot(real / name)
+            path = real / name
+            if name in recorded and path.is_file() and not path.is_symlink() and _content(path) == recorded[name]:
+                stale[name] = snapshot
+                continue
+            stale[name] = _written_by_dnalm(snapshot, marked)
+            if stale[name] != snapshot:
+                self._users[real].add(name)
+                self._user_snapshots[real][name] = snapshot
+        return stale
 
     def _mark_running(self, o: Output, real: Path, users: set[str]) -> None:
         """Mark the folder as dnalm's before the run writes, naming the user's entries: a run killed part-way
