@@ -353,8 +353,10 @@ def test_finetune_with_self_pretraining(tmp_path):
         trainer={"disable_tqdm": True},
     )
     summary = finetune(cfg, tmp_path, tmp_path / "out")
-    assert (tmp_path / "out" / "self_pretrained" / "pretrain_summary.json").is_file()
+    pre = json.loads((tmp_path / "out" / "self_pretrained" / "pretrain_summary.json").read_text())
     assert summary["model"] == str((tmp_path / "out" / "self_pretrained").absolute())  # where it is now
+    # as many passes as fine-tuning (epochs=1: 90 sequences, batch 32): it ran a fixed 1,000 steps, whatever --epochs
+    assert pre["steps_planned"] == 3
     with pytest.raises(ValueError, match="self-pretraining trains a masked language model"):
         finetune(FinetuneConfig(model="cnn", self_pretrain=True), tmp_path, tmp_path / "dilated")
     # the default recipe self-pretrains its own CNN (as many passes as it fine-tunes), then fine-tunes it as usual

@@ -353,6 +353,9 @@ def _recipe(run: _Run) -> Recipe | None:
     return recipe
 
 
+_SELF_PRETRAIN_BATCH = 32  # a transformer's masked-LM batch on its own training sequences
+
+
 def _self_pretrain(run: _Run) -> Path:
     """Masked-LM training on the training split's own sequences; returns the pretrained folder."""
     from dnalm.lm.pretrain import RECIPES, self_pretrain
@@ -363,15 +366,18 @@ def _self_pretrain(run: _Run) -> Path:
     if cfg.model == "auto":  # the recipe's CNN fills in masked bases first, then fine-tunes as the recipe says
         cnn = RECIPES["pos-cnn-cpu"]
         epochs = choose_recipe(len(run.train), [len(r.sequence) for r in run.train], run.labels.num_labels).epochs
-        settings |= {
-            "max_steps": math.ceil(epochs * len(run.train) / cnn["batch_size"]),  # as many passes as fine-tuning
-            **{k: cnn[k] for k in ("batch_size", "learning_rate", "warmup_steps", "lr_scheduler", "weight_decay")},
-        }
+        settings |= {k: cnn[k] for k in ("batch_size", "learning_rate", "warmup_steps", "lr_scheduler", "weight_decay")}
+    else:  # the user's epochs, else the model's fine-tuning default: as many passes as fine-tuning makes
+        epochs = cfg.epochs or run.ref.finetune_defaults.get("epochs", _PRESET_DEFAULTS["epochs"])
+        settings["batch_size"] = _SELF_PRETRAIN_BATCH
+    settings["max_steps"] = max(1, math.ceil(epochs * len(run.train) / settings["batch_size"]))
     log.info(
-        "self-pretraining %s on the %d training sequences (never dev or test)%s",
+        "self-pretraining %s on the %d training sequences (never dev or test): %d steps (%g passes)%s",
         "the recipe's CNN" if cfg.model == "auto" else cfg.model,
         len(run.train),
-        f" for up to {budget:.0f} s" if budget else "",
+        settings["max_steps"],
+        epochs,
+        f", for up to {budget:.0f} s" if budget else "",
     )
     model = "pos-cnn" if cfg.model == "auto" else cfg.model
     return self_pretrain(

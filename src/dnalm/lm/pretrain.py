@@ -921,7 +921,7 @@ def self_pretrain(
         "lr_scheduler": "cosine",
         "max_length": max_length,
         "lm_eval_examples": 0,
-        "trainer": {"disable_tqdm": True, "save_strategy": "no"},
+        "trainer": {"save_strategy": "no"},
     }
     cfg = PretrainConfig.from_dict({**base, **settings})
     output = Path(output)
