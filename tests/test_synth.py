@@ -75,3 +75,11 @@ def test_a_motif_no_negative_can_avoid_is_refused_not_drawn_forever():
     with pytest.raises(ValueError, match="'A' occurs in nearly every random 100-base sequence"):
         motif_dataset(20, 100, motif="A")
     assert len(motif_dataset(20, 100, motif="ACGTAC")) == 20
+
+
+@pytest.mark.parametrize("row", ["nan nan nan nan", "inf 0 0 1", "1 0 -inf 0"])
+def test_a_weight_matrix_with_nan_or_inf_is_refused_naming_the_position(tmp_path, row):
+    """nan rows sampled data silently; inf only gave numpy's RuntimeWarning."""
+    (tmp_path / "p.txt").write_text("1 0 0 0\n" + row + "\n")
+    with pytest.raises(ValueError, match=r"p.txt: (position 2 of the weight matrix is not a finite|expected L rows)"):
+        read_pwm(tmp_path / "p.txt")

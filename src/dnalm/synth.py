@@ -60,6 +60,9 @@ def read_pwm(path: str | Path) -> np.ndarray:
         raise ValueError(f"{path}: not a position weight matrix ({err})") from None
     if matrix.ndim != 2 or matrix.shape[1] != 4 or matrix.shape[0] == 0 or (matrix < 0).any():
         raise ValueError(f"{path}: expected L rows of 4 non-negative numbers (A C G T); got shape {matrix.shape}")
+    if not np.isfinite(matrix).all():
+        row = int(np.argwhere(~np.isfinite(matrix))[0][0]) + 1
+        raise ValueError(f"{path}: position {row} of the weight matrix is not a finite number (nan or inf)")
     sums = matrix.sum(axis=1, keepdims=True)
     if (sums == 0).any():
         raise ValueError(f"{path}: a PWM row sums to zero")

@@ -589,3 +589,17 @@ def test_overwrite_into_a_copied_folder_of_another_kind_claims_only_what_it_wrot
         _run(tmp_path / "copy", "evaluation", names=("metrics.json",))  # a plain re-run
     _run(tmp_path / "copy", "evaluation", names=("metrics.json",), overwrite=True)
     assert (tmp_path / "copy" / "config.json").read_text() == "the user's edit\n"
+
+
+def test_a_read_only_output_folder_is_named_and_leaves_no_lock(tmp_path, monkeypatch):
+    """On a read-only file system the run ended in a raw '[Errno 30] Read-only file system' from restoring the
+    marker, and its lock file stayed behind."""
+    import dnalm.io.outputs as outputs
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(outputs.os, "access", lambda p, mode: Path(p) != folder and real_access(p, mode))
+    with pytest.raises(OutputError, match=r"output .*ro: no permission to write in .*ro \(or it is read-only\)"):
+        _run(folder, "evaluation", names=("metrics.json",))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ro"] and not any(folder.iterdir())

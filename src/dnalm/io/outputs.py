@@ -710,8 +710,9 @@ class Claim:
             return
         users, listed, self._unknown[real] = _check_folder(o.path, real, o, self.overwrite, self.resume)
         real.parent.mkdir(parents=True, exist_ok=True)
-        if not os.access(real.parent, os.W_OK | os.X_OK):
-            raise OutputError(f"output {o.path}: no permission to write in {real.parent}")
+        for place in (real.parent, real) if real.is_dir() else (real.parent,):  # a read-only file system too
+            if not os.access(place, os.W_OK | os.X_OK):
+                raise OutputError(f"output {o.path}: no permission to write in {place} (or it is read-only)")
         self._locks.append(_lock(real, o.path, self.command))
         if o.staged:
             self._locks.append(_lock(real.with_name(f"{real.name}.partial"), o.path, self.command))
@@ -771,12 +772,15 @@ class Claim:
         if real not in self._previous:
             return
         previous, existed = self._previous.pop(real)
-        if previous is None:
-            (real / MARKER).unlink(missing_ok=True)
-        else:
-            (real / MARKER).write_bytes(previous)
-        if not existed and real.is_dir() and not any(real.iterdir()):
-            real.rmdir()
+        try:
+            if previous is None:
+                (real / MARKER).unlink(missing_ok=True)
+            else:
+                (real / MARKER).write_bytes(previous)
+            if not existed and real.is_dir() and not any(real.iterdir()):
+                real.rmdir()
+        except OSError as err:  # the run's own error is what the user reads; the locks are still released
+            log.warning("could not restore %s as it was: %s", real / MARKER, err.strerror or err)
 
     def _remove_stale(self, real: Path) -> None:
         """What an earlier run wrote in ``real`` and this one did not write again: removed only now that this run
