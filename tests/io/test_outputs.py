@@ -603,3 +603,16 @@ def test_a_read_only_output_folder_is_named_and_leaves_no_lock(tmp_path, monkeyp
     with pytest.raises(OutputError, match=r"output .*ro: no permission to write in .*ro \(or it is read-only\)"):
         _run(folder, "evaluation", names=("metrics.json",))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ro"] and not any(folder.iterdir())
+
+
+def test_a_finished_pretraining_is_not_offered_resume(tmp_path):
+    """The refusal said 'pass --resume to continue it', and --resume then said there was nothing to resume."""
+    pretrain = Output(tmp_path / "p", "pretrain", rerun="refuse")
+    with claim("pretrain", outputs=[pretrain], overwrite=False):
+        _write_result(tmp_path / "p", "checkpoints/checkpoint-5/model.safetensors")
+    with pytest.raises(OutputError, match="--resume to continue it"):
+        claim("pretrain", outputs=[pretrain], overwrite=False).__enter__()
+    with claim("pretrain", outputs=[pretrain], overwrite=True):
+        _write_result(tmp_path / "p", "pretrain_summary.json")
+    with pytest.raises(OutputError, match="pass --overwrite to replace it, or choose another folder$"):
+        claim("pretrain", outputs=[pretrain], overwrite=False).__enter__()

@@ -507,3 +507,13 @@ def test_fill_mask_names_a_bad_character_at_its_place_in_the_whole_sequence():
     seq = "AAGTTCCGGGATACATGTGC<mask>TGAACAT-GCAGG"
     with pytest.raises(ValueError, match=r"position 29 \(a <mask> counts as one base\): '-' is not a nucleotide"):
         fill_mask(pretrained_path("dnalm-mini"), seq)
+
+
+def test_eval_steps_without_a_validation_split_is_refused_before_any_work(genome, tmp_path):
+    """--eval-steps on a corpus built with --val-fraction 0 was accepted and did nothing."""
+    build_corpus([genome], tmp_path / "c", min_length=100, max_length=300, val_fraction=0, progress=False)
+    cfg = PretrainConfig.from_dict({"model": str(tmp_path / "m.yaml"), "max_steps": 2, "eval_steps": 1})
+    (tmp_path / "m.yaml").write_text(TINY_MODEL)
+    with pytest.raises(ValueError, match=r"eval_steps \(--eval-steps\) .* the corpus has none"):
+        pretrain(cfg, tmp_path / "c", tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -357,10 +357,15 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     if marker["kind"] == o.kind and o.rerun == "refuse" and not (overwrite or resumable):
         raise OutputError(
             f"output folder {given} already holds a dnalm {o.kind}; pass --overwrite to replace it"
-            + (", --resume to continue it" if o.kind == "pretrain" else "")
+            + (", --resume to continue it" if o.kind == "pretrain" and not _finished(out) else "")
             + ", or choose another folder"
         )
     return users, listed, unknown
+
+
+def _finished(folder: Path) -> bool:
+    """A pretraining that ran to its end (its summary written): nothing is left to resume."""
+    return (folder / "pretrain_summary.json").is_file()
 
 
 def _check_no_links(given, out: Path, entries: set[str], limit: int = 10_000) -> None:

@@ -454,10 +454,15 @@ def pretrain(
         )
     output = Path(output)
     checkpoints = output / "checkpoints"
-    last = _prepare_output(cfg, corpus_path, output, resume, overwrite)
-    set_seed(cfg.seed)
     with caches_apart():  # the corpus folder is an input: nothing is written into it
         corpus = load_corpus(corpus_path) if isinstance(corpus_path, str | Path) else corpus_path
+        if "validation" not in corpus and cfg.eval_steps:  # it would be silently ignored
+            raise ValueError(
+                "eval_steps (--eval-steps) sets how often the validation split is scored; the corpus has none "
+                "(built with --val-fraction 0): leave it out"
+            )
+        last = _prepare_output(cfg, corpus_path, output, resume, overwrite)
+        set_seed(cfg.seed)
         model, tok = _build(cfg, corpus, output)
         max_length = cfg.max_length or tok.model_max_length
         data, lengths, padding = _training_windows(cfg, corpus, tok, max_length)
