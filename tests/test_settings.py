@@ -233,3 +233,20 @@ def test_a_value_refused_from_a_settings_file_names_the_file(tmp_path):
 def test_a_settings_folder_is_named_as_a_folder(tmp_path):
     with pytest.raises(ValueError, match=r"is a folder; give the settings file \(a .yaml\) in it"):
         FinetuneConfig.load(tmp_path)
+
+
+def test_a_settings_file_that_is_not_text_and_a_bad_search_key_name_their_file(tmp_path):
+    """A UTF-16 config gave Python's bare "'utf-8' codec can't decode"; a bad key in a benchmark's search section
+    named no file."""
+    from dnalm.experiment.config import BenchmarkConfig
+    from dnalm.settings import load_yaml
+
+    (tmp_path / "c.yaml").write_bytes(b"\xff\xfe" + "epochs: 1\n".encode("utf-16-le"))
+    with pytest.raises(ValueError, match=r"c.yaml: not UTF-8 text"):
+        load_yaml(tmp_path / "c.yaml")
+    (tmp_path / "d").mkdir()
+    for split in ("train", "dev", "test"):
+        (tmp_path / "d" / f"{split}.csv").write_text("sequence,label\nACGT,0\nTTTT,1\n")
+    (tmp_path / "b.yaml").write_text("datasets:\n  d: d\nmodels:\n  m: {model: cnn}\nsearch: {bogus: 1}\n")
+    with pytest.raises(ValueError, match=r"b.yaml: unknown key 'bogus'"):
+        BenchmarkConfig.load(tmp_path / "b.yaml").search_config()

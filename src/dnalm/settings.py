@@ -347,6 +347,10 @@ def load_yaml(path: str | Path) -> dict:
         raise FileNotFoundError(f"{path}: config file not found")
     try:
         data = read_yaml(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path}: not UTF-8 text ({err.reason} at byte {err.start + 1}); a settings file is YAML"
+        ) from None
     except yaml.YAMLError as err:  # one line with the place, not the parser's multi-line dump
         mark = getattr(err, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)

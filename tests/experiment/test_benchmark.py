@@ -528,3 +528,22 @@ def test_a_report_shows_only_the_current_benchmarks_table_audits_and_searches(be
     with pytest.raises(KeyboardInterrupt):
         run_benchmark(BenchmarkConfig.from_dict(changed), copy, overwrite=True)  # benchmark.json was edited above
     assert not (copy / "results.json").exists()  # the table of the earlier config is gone with its runs' meaning
+
+
+def test_report_pretrain_takes_pretraining_runs_once(bench_run, tmp_path):
+    """--pretrain took a fine-tuned model folder as a pretraining run, and one run given twice drew it twice."""
+    from dnalm.experiment.report import build_report
+
+    runs, _ = bench_run
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "training_summary.json").write_text("{}")
+    (model / "history.json").write_text("[]")
+    with pytest.raises(ValueError, match=r"--pretrain .*m: a fine-tuned model \(no pretrain_summary.json\)"):
+        build_report(runs, tmp_path / "r.html", pretrain=[model])
+    pre = tmp_path / "p"
+    pre.mkdir()
+    (pre / "pretrain_summary.json").write_text("{}")
+    with pytest.raises(ValueError, match="is given twice"):
+        build_report(runs, tmp_path / "r.html", pretrain=[pre, tmp_path / "." / "p"])
+    assert not (tmp_path / "r.html").exists()

@@ -208,3 +208,14 @@ def test_tokenizer_report_counts_unknowns_and_truncation():
     r = tokenizer_report(KmerTokenizer(k=3), seqs, max_length=7, batch_size=2)
     assert r["n_sequences"] == 3 and r["n_tokens"] == 8 + 8 + 2
     assert r["unk_tokens"] == 3 and r["n_truncated"] == 2
+
+
+def test_bpe_refuses_one_file_given_twice(tmp_path):
+    """tokenizer bpe g.fa g.fa trained on every segment twice (corpus refuses the same)."""
+    from dnalm.tokenizers.build import train_bpe_folder
+
+    (tmp_path / "g.fa").write_text(">a\n" + "ACGTTGCA" * 50 + "\n")
+    (tmp_path / "link.fa").symlink_to(tmp_path / "g.fa")
+    with pytest.raises(ValueError, match=r"link.fa is .*g.fa given again; give each file once"):
+        train_bpe_folder([tmp_path / "g.fa", tmp_path / "link.fa"], tmp_path / "bpe", vocab_size=30)
+    assert not (tmp_path / "bpe").exists()

@@ -263,7 +263,10 @@ class BenchmarkConfig:
         """The ``search`` section, checked against this benchmark's models and datasets (None without one)."""
         if not self.search:
             return None
-        return SearchConfig.from_dict(self.search, models=list(self.models), datasets=list(self.datasets))
+        try:
+            return SearchConfig.from_dict(self.search, models=list(self.models), datasets=list(self.datasets))
+        except (TypeError, ValueError) as err:  # the file it came from, as the other sections' errors say
+            raise ValueError(f"{self.source or 'benchmark config'}: {err}") from None
 
     def runs(self) -> list[RunKey]:
         return [RunKey(d, m, s) for d in self.datasets for m in self.models for s in self.seeds]

@@ -15,6 +15,7 @@ import base64
 import html
 import json
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -205,6 +206,22 @@ def _search_section(page: _Page, runs_dir: Path) -> None:
     page.table(["dataset", "model", "setting", "best validation metric", ""], rows)
 
 
+def _pretraining_folders(pretrain: list[str | Path] | None) -> list[Path]:
+    """The ``pretrain=`` folders, each a pretraining run (``pretrain_summary.json``) given once."""
+    folders: list[Path] = []
+    for given in pretrain or []:
+        folder = Path(given)
+        if not (folder / "pretrain_summary.json").is_file():
+            what = (
+                "a fine-tuned model" if (folder / "training_summary.json").is_file() else "not a finished pretraining"
+            )
+            raise ValueError(f"--pretrain {given}: {what} (no pretrain_summary.json); give a dnalm pretrain output")
+        if any(os.path.realpath(folder) == os.path.realpath(f) for f in folders):
+            raise ValueError(f"--pretrain {given} is given twice; give each pretraining run once")
+        folders.append(folder)
+    return folders
+
+
 def _pretraining_section(page: _Page, i: int, folder: Path) -> None:
     """A pretraining run (``history.json``, ``pretrain_summary.json``): its loss curve and final validation."""
     if not (folder / "history.json").is_file():
@@ -331,7 +348,7 @@ def build_report(
         results.runs if results else None,
     )
     _search_section(page, runs_dir)
-    folders = [Path(p) for p in pretrain or []]
+    folders = _pretraining_folders(pretrain)
     for m in ((results.config if results else {}).get("models") or {}).values():
         model = Path(str(m.get("model", "")))
         if (model / "pretrain_summary.json").is_file() and model not in folders:
