@@ -269,6 +269,22 @@ def test_an_option_given_twice_is_refused_before_any_work(tmp_path, monkeypatch,
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["synth", "tata", "-o", "", "--n", "40"], "synth tata: --output is empty (''): give a value"),
+        (["predict", "m", "", "-o", "p.tsv"], "predict: an argument is empty (''): give a value"),
+        (["predict", "m", "in.fa", "--output="], "predict: --output is empty (''): give a value"),
+    ],
+)
+def test_an_empty_value_is_refused_not_read_as_the_working_folder(tmp_path, monkeypatch, args, message):
+    """-o '' was the current folder ('output folder . is not empty'), an empty input the working folder."""
+    monkeypatch.chdir(tmp_path)
+    result = invoke(*args)
+    assert result.exit_code == 2 and message in result.output
+    assert not any(tmp_path.iterdir())
+
+
 def test_an_option_that_may_be_repeated_still_is(tmp_path):
     import typer
 

@@ -90,7 +90,7 @@ def motif_dataset(
     exact absence to guarantee).
     """
     if (motif is None) == (pwm is None):
-        raise ValueError("give exactly one of motif= or pwm=")
+        raise ValueError("give exactly one of motif (--motif) or pwm (--pwm)")
     if not 0 <= rate <= 1 or not 0 < gc < 1:
         raise ValueError(f"rate must be in [0, 1] and gc in (0, 1); got rate={rate}, gc={gc}")
     width = len(motif) if motif is not None else pwm.shape[0]

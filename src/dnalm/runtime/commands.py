@@ -1,4 +1,5 @@
-"""The ``dnalm`` command group: every command runs inside one error handler, and an option given twice is refused.
+"""The ``dnalm`` command group: every command runs inside one error handler; an option given twice, and an empty
+value, are refused.
 
 An error about the input, settings or output is one line and exit status 2
 (:func:`dnalm.runtime.process.report_error`); anything else names its type, status 1. click keeps the last of an
@@ -13,7 +14,7 @@ import typer.core
 
 from dnalm.runtime import process
 
-__all__ = ["Commands", "repeated_option"]
+__all__ = ["Commands", "empty_value", "repeated_option"]
 
 #: Whether ``--debug`` was given: errors then keep their tracebacks.
 STATE = {"debug": False}
@@ -54,6 +55,31 @@ def repeated_option(command, args: list[str]) -> str | None:
     return None
 
 
+def empty_value(command, args: list[str]) -> str | None:
+    """What is wrong when ``args`` give ``command`` an empty value (``-o ''`` was read as the current folder, an
+    empty input as the working folder); None: nothing."""
+    options = {name: p for p in command.params if getattr(p, "param_type_name", None) == "option" for name in p.opts}
+    tokens = list(args)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token == "--":
+            rest = tokens[i + 1 :]
+            return "an argument is empty (''): give a value" if any(not t.strip() for t in rest) else None
+        name, eq, inline = token.partition("=") if token.startswith("--") else (token, "", "")
+        param = options.get(name)
+        if param is not None and not param.is_flag:
+            value = inline if eq else (tokens[i + 1] if i + 1 < len(tokens) else None)
+            if value is not None and not value.strip():
+                return f"{param.opts[-1]} is empty ({value!r}): give a value"
+            i += 1 if eq else 2
+            continue
+        if not token.strip():
+            return "an argument is empty (''): give a value"
+        i += 1
+    return None
+
+
 class Commands(typer.core.TyperGroup):
     """The top-level group: one error handler for every command, and no option silently given twice."""
 
@@ -62,7 +88,7 @@ class Commands(typer.core.TyperGroup):
         leaf, tail, path = command, rest, [ctx.command_path, name]
         while isinstance(getattr(leaf, "commands", None), dict) and tail and tail[0] in leaf.commands:  # tokenizer kmer
             leaf, tail, path = leaf.commands[tail[0]], tail[1:], [*path, tail[0]]
-        if leaf is not None and (problem := repeated_option(leaf, tail)):
+        if leaf is not None and (problem := repeated_option(leaf, tail) or empty_value(leaf, tail)):
             where = " ".join(path)
             typer.echo(f"error: {where}: {problem} (see {where} --help)", err=True)
             raise typer.Exit(2)
