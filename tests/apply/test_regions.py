@@ -57,6 +57,7 @@ def test_scan_scores_only_the_regions_in_genome_coordinates(model, tmp_path, cap
     shared = [(c, a, s) for c, a, b, s in rows if (c, a) in whole]
     assert len(shared) > 10 and all(whole[(c, a)] == pytest.approx(s, abs=1e-4) for c, a, s in shared)
     assert r.n_windows == len(rows)
+    assert r.describe().startswith("scanned 2 region(s), 600 bases")  # it said 2 contig(s) for 2 regions
 
 
 def test_predict_writes_one_row_per_region_named(model, tmp_path):

@@ -191,3 +191,31 @@ def test_writers_round_trip(tmp_path):
     assert [(r.id, r.sequence) for r in read_sequences(tmp_path / "o.fa.gz")] == [("a", "ACGT" * 30), ("b", "NNA")]
     write_table(recs, tmp_path / "o.tsv", with_id=True)
     assert list(read_sequences(tmp_path / "o.tsv")) == recs
+
+
+def test_a_genomic_benchmarks_folder_reads_txt_in_any_case_and_gzip_and_names_other_files(tmp_path, caplog):
+    """Three of five sequence files (c.TXT, d.txt.gz, e.fa) were passed over without a word."""
+    import logging
+
+    for cls, name in (("1", "a.txt"), ("0", "b.txt"), ("1", "c.TXT"), ("0", "e.fa")):
+        (tmp_path / "test" / cls).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "test" / cls / name).write_text("ACGTACGT\n")
+    with gzip.open(tmp_path / "test" / "0" / "d.txt.gz", "wt") as fh:
+        fh.write("GGGGCCCC\n")
+    with caplog.at_level(logging.WARNING):
+        records = list(read_sequences(tmp_path, split="test"))
+    assert sorted(r.id for r in records) == ["0/b", "0/d", "1/a", "1/c"]
+    assert next(r for r in records if r.id == "0/d").sequence == "GGGGCCCC"
+    assert "1 entry is not read" in caplog.text and "e.fa" in caplog.text
+
+
+def test_column_options_on_fasta_are_refused_and_split_aliases_are_read(tmp_path):
+    """--sequence-column on a FASTA file did nothing; --split valid (a documented alias of dev) was 'no split'."""
+    (tmp_path / "a.fa").write_text(">a\nACGT\n")
+    with pytest.raises(ValueError, match=r"a.fa: sequence_column \(--sequence-column\) names a column .* FASTA"):
+        list(read_sequences(tmp_path / "a.fa", sequence_column="seq"))
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "train.csv").write_text("sequence,label\nACGT,0\n")
+    (tmp_path / "d" / "dev.csv").write_text("sequence,label\nGGGG,1\n")
+    for alias in ("dev", "valid", "validation", "val"):
+        assert [r.sequence for r in read_sequences(tmp_path / "d", split=alias)] == ["GGGG"]

@@ -246,7 +246,7 @@ def strand_average_default(model, requested: bool | None) -> bool:
     return bool(getattr(model.config, "dnalm_reverse_complement_average", False))
 
 
-def _first_pass(records, short, input_path) -> tuple[int, bool, bool]:
+def _first_pass(records, short) -> tuple[int, bool, bool]:
     """How many records, whether any has a label or a description; short inputs and repeated ids are warned
     about (a repeated id still gets its own row, in input order: joining on the id would mix them up)."""
     n = 0
@@ -261,9 +261,9 @@ def _first_pass(records, short, input_path) -> tuple[int, bool, bool]:
     short.warn()
     if repeated:
         log.warning(
-            "%d record(s) of %s repeat an earlier record's id (first: %r at %s); each has its own row, in input order",
+            "%d record(s) repeat an earlier record's id (the first repeat: %r at %s); each has its own row, in input "
+            "order",
             len(repeated),
-            input_path,
             repeated[0].id,
             repeated[0].where,
         )
@@ -334,7 +334,7 @@ def predict_file(
         _write_per_base(output, zip(records, probs), names, task, labelled=False)
         return len(records)
     # streamed: a first pass reads which columns the file has (nothing is kept), the second scores it
-    n_records, labelled, described = _first_pass(source(), ShortInputs(model, tok), input_path)
+    n_records, labelled, described = _first_pass(source(), ShortInputs(model, tok))
     waiting: deque = deque()  # records handed to the engine whose scores have not come back yet
 
     def sequences():

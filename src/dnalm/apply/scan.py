@@ -70,6 +70,8 @@ class ScanResult:
     seconds: float
     files: dict
     n_unvalued_bases: int = 0  # readable bases in no window's centre: no value in the bedGraph (counted, said)
+    score: str = ""  # what each window's score is: P(label), or a regression model's predicted value
+    unit: str = "contig"  # what each entry of ``contigs`` is: a contig, or a region (--regions)
 
     @property
     def short_contigs(self) -> list[str]:
@@ -81,11 +83,11 @@ class ScanResult:
         bases = sum(c["length"] for c in self.contigs)
         short = self.short_contigs
         return (
-            f"scanned {len(self.contigs)} contig(s), {bases:,} bases: {self.n_windows:,} windows of {self.window} "
+            f"scanned {len(self.contigs)} {self.unit}(s), {bases:,} bases: {self.n_windows:,} windows of {self.window} "
             f"every {self.stride} ({self.n_skipped_windows:,} skipped for N; {self.n_unvalued_bases:,} readable bases "
             "in no window's centre have no value"
-            + (f"; {len(short)} contig(s) shorter than a window not scored: {_shown(short)}" if short else "")
-            + f"), P({self.positive_label}) on "
+            + (f"; {len(short)} {self.unit}(s) shorter than a window not scored: {_shown(short)}" if short else "")
+            + f"), {self.score or f'P({self.positive_label})'} on "
             f"{self.strand} strand(s), {self.seconds:.0f} s ({bases / 1e6 / max(self.seconds, 1e-9):.3g} Mb/s); wrote "
             + ", ".join(self.files.values())
             + (f" ({self.n_peaks} peaks)" if self.n_peaks is not None else "")
@@ -168,6 +170,7 @@ def scan_genome(
     distributed.start()
     ref = ModelRef.resolve(model_path, trust_remote_code)
     scan = _Scan(ref, target, window, stride, strand, batch_size)
+    scan.unit = "contig" if indexed is None else "region"
     threshold = scan.threshold(threshold, peaks is not None)
     t0 = time.time()
     if indexed is not None:
@@ -279,6 +282,7 @@ class _Scan:
         self.after = 0  # where the last interval written on this contig ends
         self.stats = {"length": 0, "windows": 0, "skipped_windows": 0, "ambiguous_bases": 0, "valued_bases": 0}
         self.bar = None  # a progress bar over the bases, while the files are open
+        self.unit = "contig"  # what each scanned group is: a contig, or a region (--regions)
 
     def threshold(self, threshold: float | None, peaks: bool) -> float | None:
         """The peaks' threshold: 0.5 by default for a probability (which it must lie within), the user's for a
@@ -423,6 +427,8 @@ class _Scan:
             round(seconds, 2),
             files,
             unvalued,
+            self.target.name,
+            self.unit,
         )
 
 

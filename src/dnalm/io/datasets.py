@@ -6,6 +6,7 @@ from __future__ import annotations
 import bz2
 import codecs
 import gzip
+import logging
 import os
 import re
 import shutil
@@ -17,6 +18,8 @@ from dnalm.io.fasta import fasta_line_groups, read_fasta
 from dnalm.io.sequence import SequenceError, normalize
 from dnalm.io.table import read_table, table_line_groups
 from dnalm.settings import check_path
+
+log = logging.getLogger(__name__)
 
 __all__ = ["copy_records", "find_splits", "parse_class_files", "read_labeled_fasta", "read_records", "read_sequences"]
 
@@ -103,27 +106,43 @@ def _read_gb_split(folder: Path) -> Iterator[Record]:
     for class_dir, f in _gb_files(folder):
         text = "".join(line.strip() for _, line in numbered_lines(f))
         if not text:
-            raise DataFormatError(f, 1, "empty sequence file", record=f.stem)
+            raise DataFormatError(f, 1, "empty sequence file", record=_gb_id(f))
         try:
             seq = normalize(text)
         except SequenceError as err:
             raise DataFormatError(
-                f, None, f"sequence position {err.position}: {err.char!r} is not a nucleotide code", record=f.stem
+                f, None, f"sequence position {err.position}: {err.char!r} is not a nucleotide code", record=_gb_id(f)
             ) from None
-        yield Record(f"{class_dir.name}/{f.stem}", seq, class_dir.name, path=str(f))
+        yield Record(f"{class_dir.name}/{_gb_id(f)}", seq, class_dir.name, path=str(f))
 
 
 def _gb_files(folder: Path) -> Iterator[tuple[Path, Path]]:
-    """(class folder, sequence file) of a Genomic Benchmarks split, in the order records are read."""
+    """(class folder, sequence file) of a Genomic Benchmarks split, in the order records are read: ``*.txt`` in any
+    case, gzip-compressed too (``.txt.gz``); other files are counted and said, never silently passed over."""
     class_dirs = sorted(p for p in folder.iterdir() if p.is_dir())
     if not class_dirs:
         raise DataFormatError(folder, None, "no class sub-folders (expected <split>/<class>/*.txt)")
     for class_dir in class_dirs:
-        files = sorted(class_dir.glob("*.txt"))
+        entries = sorted(p for p in class_dir.iterdir() if not p.name.startswith("."))
+        files = [p for p in entries if p.is_file() and p.name.lower().endswith((".txt", ".txt.gz"))]
         if not files:
             raise DataFormatError(class_dir, None, "class folder holds no .txt sequence files")
+        if others := [p.name for p in entries if p not in files]:
+            log.warning(
+                "%s: %d entr%s not read (a class folder's sequences are .txt files): %s",
+                class_dir,
+                len(others),
+                "y is" if len(others) == 1 else "ies are",
+                ", ".join(others[:5]) + (" ..." if len(others) > 5 else ""),
+            )
         for f in files:
             yield class_dir, f
+
+
+def _gb_id(f: Path) -> str:
+    """A sequence file's name without ``.txt``/``.txt.gz``."""
+    name = f.name[:-3] if f.name.lower().endswith(".gz") else f.name
+    return name[:-4]
 
 
 def find_splits(folder: str | Path) -> dict[str, Path]:
@@ -146,6 +165,16 @@ def find_splits(folder: str | Path) -> dict[str, Path]:
     if not found:
         raise DataFormatError(folder, None, "no train/dev/test files or folders found")
     return found
+
+
+def _check_no_columns(path: Path, what: str, sequence_column: str | None, label_column: str | None) -> None:
+    """A column option names a column of a CSV/TSV table; given for other data it would do nothing."""
+    for name, value in (("sequence_column", sequence_column), ("label_column", label_column)):
+        if value is not None:
+            option = "--" + name.replace("_", "-")
+            raise ValueError(
+                f"{path}: {name} ({option}) names a column of a CSV/TSV table; this is {what} (leave it out)"
+            )
 
 
 def read_sequences(
@@ -171,6 +200,7 @@ def read_sequences(
         raise FileNotFoundError(f"{path}: no such file or folder")
     if path.is_dir():
         splits = find_splits(path)
+        split = next((name for name, aliases in SPLIT_ALIASES.items() if split in aliases), split)  # valid: dev
         if split is None or split not in splits:
             what = "choose a split" if split is None else f"no split {split!r}"
             raise DataFormatError(
@@ -186,11 +216,13 @@ def read_sequences(
             )
         path = splits[split]
         if path.is_dir():
+            _check_no_columns(path, "a Genomic Benchmarks folder", sequence_column, label_column)
             yield from _read_gb_split(path)
             return
     elif split is not None:  # it was ignored: the whole file was read as that split
         raise ValueError(f"{path}: split={split!r} chooses a split of a data folder; this is one file (leave it out)")
     if _is_fasta(path):
+        _check_no_columns(path, "FASTA", sequence_column, label_column)
         yield from read_fasta(path, label=label)
     else:
         yield from read_table(path, sequence_column=sequence_column, label_column=label_column, labels=labels)
