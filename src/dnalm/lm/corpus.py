@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import json
 import logging
 import os
 import re
@@ -29,7 +30,7 @@ from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import reverse_complement
 from dnalm.settings import check_fields, setting
 
-__all__ = ["CorpusSettings", "build_corpus", "describe", "load_corpus"]
+__all__ = ["CorpusSettings", "build_corpus", "corpus_splits", "describe", "load_corpus"]
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +217,17 @@ def caches_apart():
     finally:
         if was:
             datasets.enable_caching()
+
+
+def corpus_splits(corpus) -> list[str]:
+    """The splits of a corpus (a folder from :func:`build_corpus`, or a ``DatasetDict``) that hold segments, read
+    without loading it (a folder's ``dataset_dict.json``); [] where it is not a corpus folder (loading says why)."""
+    if not isinstance(corpus, str | Path):
+        return [name for name in corpus if len(corpus[name])]
+    try:
+        return list(json.loads((Path(corpus) / "dataset_dict.json").read_text(encoding="utf-8"))["splits"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def load_corpus(path: str | Path):

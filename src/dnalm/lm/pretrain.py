@@ -441,7 +441,7 @@ def pretrain(
     import yaml
     from transformers import set_seed
 
-    from dnalm.lm.corpus import caches_apart, load_corpus
+    from dnalm.lm.corpus import caches_apart, corpus_splits, load_corpus
     from dnalm.runtime.hardware import frozen_gc
 
     t0 = time.time()
@@ -454,15 +454,16 @@ def pretrain(
         )
     output = Path(output)
     checkpoints = output / "checkpoints"
+    splits = corpus_splits(corpus_path)  # [] for what is not a corpus: loading it says why
+    if cfg.eval_steps and splits and "validation" not in splits:  # it would be silently ignored
+        raise ValueError(
+            "eval_steps (--eval-steps) sets how often the validation split is scored; the corpus has none "
+            "(built with --val-fraction 0): leave it out"
+        )
+    last = _prepare_output(cfg, corpus_path, output, resume, overwrite)
+    set_seed(cfg.seed)
     with caches_apart():  # the corpus folder is an input: nothing is written into it
         corpus = load_corpus(corpus_path) if isinstance(corpus_path, str | Path) else corpus_path
-        if "validation" not in corpus and cfg.eval_steps:  # it would be silently ignored
-            raise ValueError(
-                "eval_steps (--eval-steps) sets how often the validation split is scored; the corpus has none "
-                "(built with --val-fraction 0): leave it out"
-            )
-        last = _prepare_output(cfg, corpus_path, output, resume, overwrite)
-        set_seed(cfg.seed)
         model, tok = _build(cfg, corpus, output)
         max_length = cfg.max_length or tok.model_max_length
         data, lengths, padding = _training_windows(cfg, corpus, tok, max_length)
