@@ -546,4 +546,21 @@ def test_report_pretrain_takes_pretraining_runs_once(bench_run, tmp_path):
     (pre / "pretrain_summary.json").write_text("{}")
     with pytest.raises(ValueError, match="is given twice"):
         build_report(runs, tmp_path / "r.html", pretrain=[pre, tmp_path / "." / "p"])
-    assert not (tmp_path / "r.html").exists()
+    with pytest.raises(ValueError, match=r"--pretrain .*m: a fine-tuned model"):  # one path, not a list of letters
+        build_report(runs, tmp_path / "r.html", pretrain=str(model))
+    with pytest.raises(ValueError, match="is a stream: give a file name"):  # it wrote './-.md' and './-_files/'
+        build_report(runs, "-")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "p"]  # no figures folder left by a refusal
+
+
+@pytest.mark.parametrize("figure", ["abc", ".nan", "true", "[0.5]"])
+def test_a_reference_figure_that_is_not_a_number_is_refused_when_the_config_loads(tmp_path, figure):
+    """It trained every run, then ended in "Unknown format code 'f' for object of type 'str'" with no table."""
+    from dnalm.experiment.config import BenchmarkConfig
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "b.yaml").write_text(
+        f"seeds: [0]\ndatasets: {{tata: {{path: d, reference: {{mcc: {figure}}}}}}}\nmodels: {{c: {{model: cnn}}}}\n"
+    )
+    with pytest.raises(ValueError, match=r"b.yaml: dataset 'tata': reference mcc must be a finite number"):
+        BenchmarkConfig.load(tmp_path / "b.yaml")

@@ -347,6 +347,8 @@ def test_scan_variants_and_interpret_score_a_regression_models_value(value_model
     result = CliRunner().invoke(app, [*scan, "--peaks", str(tmp_path / "p.bed"), "--threshold", "-1e6"])
     assert result.exit_code == 0, result.output
     assert "predicted value on plus strand(s)" in result.output
+    peak = (tmp_path / "p.bed").read_text().splitlines()[1].split("\t")
+    assert peak[4] == "0" and float(peak[6]) > 50  # BED's 0-1000 score: none for a value (it was 1000 x value)
     track, values = _bedgraph(tmp_path / "s.bedGraph")
     assert 'name="predicted value"' in track and 'name="predicted value"' in (tmp_path / "p.bed").read_text()
     model, tok = load_model(value_model)

@@ -187,7 +187,7 @@ def scan_genome(
         for handle, kind, what in ((fh, "bedGraph", ""), (peak_fh, "", f" peaks at or above {threshold}")):
             if handle is not None:
                 handle.write(track_line(kind, scan.target.name, f"dnalm scan {ref.name}{what}"))
-        peak = PeakWriter(peak_fh, threshold)
+        peak = PeakWriter(peak_fh, threshold, scan.target.probability)
         scan.bar = stack.enter_context(Progress("scan", unit="bp", log_every=None))  # the loop logs its own lines
         for chrom, shift, group in groups:
             scan.add(chrom, shift, group, fh, peak, bw)

@@ -30,10 +30,12 @@ def intervals(
 
 class PeakWriter:
     """Touching intervals at or above ``threshold`` merged, with their best score, written as BED as
-    they close (a peak may run across blocks)."""
+    they close (a peak may run across blocks): BED's score column is the best probability x 1000 (0 for a
+    regression model's value, which has no 0-1000 scale), the last column the best score itself."""
 
-    def __init__(self, fh, threshold: float):
+    def __init__(self, fh, threshold: float, probability: bool = True):
         self.fh, self.threshold, self.open, self.n = fh, threshold, None, 0
+        self.probability = probability  # BED's score column is 0-1000: a probability x 1000, a value has none (0)
 
     def add(self, chrom: str, lo: np.ndarray, hi: np.ndarray, scores: np.ndarray) -> None:
         if self.fh is None:
@@ -51,7 +53,8 @@ class PeakWriter:
         if self.open:
             self.n += 1
             chrom, start, end, best = self.open
-            self.fh.write(f"{chrom}\t{start}\t{end}\tpeak{self.n}\t{round(1000 * best)}\t.\t{best:.5g}\n")
+            score = min(1000, max(0, round(1000 * best))) if self.probability else 0
+            self.fh.write(f"{chrom}\t{start}\t{end}\tpeak{self.n}\t{score}\t.\t{best:.5g}\n")
             self.open = None
 
     def close(self) -> int:

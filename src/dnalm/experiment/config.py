@@ -100,6 +100,12 @@ class DatasetEntry:
         if not isinstance(value, dict) or "path" not in value:
             raise ValueError(f"dataset {name!r}: give a path, or a mapping with 'path' (and optional 'reference')")
         check_keys(value, [f.name for f in dataclasses.fields(cls)], "key", f"dataset {name!r}")
+        reference = value.get("reference") or {}
+        if not isinstance(reference, dict):
+            raise ValueError(f"dataset {name!r}: reference must map metric names to numbers, e.g. {{mcc: 0.69}}")
+        for metric, figure in reference.items():  # printed with the table after every run has trained
+            if isinstance(figure, bool) or not isinstance(figure, int | float) or not math.isfinite(figure):
+                raise ValueError(f"dataset {name!r}: reference {metric} must be a finite number; got {figure!r}")
         return cls(**value)
 
 
@@ -156,10 +162,13 @@ class BenchmarkConfig:
             if not isinstance(data.get(key), dict) or not data[key]:
                 raise ValueError(f"{source or 'benchmark config'}: '{key}' must be a non-empty mapping")
         where = source or "benchmark config"
-        datasets = {
-            check_name(str(n), f"{where}: dataset"): DatasetEntry.from_any(str(n), v)
-            for n, v in data.pop("datasets").items()
-        }
+        try:
+            datasets = {
+                check_name(str(n), f"{where}: dataset"): DatasetEntry.from_any(str(n), v)
+                for n, v in data.pop("datasets").items()
+            }
+        except ValueError as err:  # the file named, as the other sections' errors do
+            raise ValueError(str(err) if str(err).startswith(where) else f"{where}: {err}") from None
         if base is not None:  # read from a file: its paths are relative to it and must exist now, not after other runs
             for name, entry in datasets.items():
                 entry.path = _resolve_path(entry.path, base)

@@ -22,7 +22,7 @@ import numpy as np
 
 from dnalm.experiment.config import RunKey
 from dnalm.experiment.results import Results, RunRecord, SearchChoice, Trial, load_records, markdown_table
-from dnalm.io.files import write_text
+from dnalm.io.files import is_stream, write_text
 from dnalm.io.outputs import Output, claims, read_marker
 from dnalm.plots import (
     plot_comparison,
@@ -206,10 +206,12 @@ def _search_section(page: _Page, runs_dir: Path) -> None:
     page.table(["dataset", "model", "setting", "best validation metric", ""], rows)
 
 
-def _pretraining_folders(pretrain: list[str | Path] | None) -> list[Path]:
-    """The ``pretrain=`` folders, each a pretraining run (``pretrain_summary.json``) given once."""
+def _pretraining_folders(pretrain: str | Path | list[str | Path] | None) -> list[Path]:
+    """The ``pretrain=`` folders (one path, or a list), each a pretraining run (``pretrain_summary.json``) given
+    once."""
     folders: list[Path] = []
-    for given in pretrain or []:
+    for given in [pretrain] if isinstance(pretrain, str | os.PathLike) else pretrain or []:
+        given = check_path(given, "pretrain")
         folder = Path(given)
         if not (folder / "pretrain_summary.json").is_file():
             what = (
@@ -305,8 +307,13 @@ def _audit_section(page: _Page, runs_dir: Path) -> None:
 def _report_claim(runs_dir, output, pretrain) -> dict:
     """What ``report`` reads and writes: the HTML, the Markdown beside it, and its figures folder."""
     output = check_path(output, "output")
+    if is_stream(output):  # the Markdown and the figures folder would be named after it ('-.md', '-_files/')
+        raise ValueError(
+            f"report writes an HTML file, a Markdown file beside it and a figures folder; {output} is a stream: "
+            "give a file name, e.g. -o report.html"
+        )
     return {
-        "inputs": [check_path(runs_dir, "runs_dir"), *(pretrain or [])],
+        "inputs": [check_path(runs_dir, "runs_dir"), *_pretraining_folders(pretrain)],
         "outputs": [
             Output(output),
             Output(output.with_suffix(".md")),
@@ -320,13 +327,14 @@ def build_report(
     runs_dir: str | Path,
     output: str | Path,
     *,
-    pretrain: list[str | Path] | None = None,
+    pretrain: str | Path | list[str | Path] | None = None,
     title: str | None = None,
     overwrite: bool = False,
 ) -> dict:
     """Write ``output`` (HTML, plots embedded) and ``output`` with ``.md`` (Markdown, PNGs in
     ``report_files/``). Returns the paths written."""
     runs_dir, output = Path(runs_dir), Path(output)
+    folders = _pretraining_folders(pretrain)  # checked before anything is written
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"{runs_dir}: no such run folder")
     if (read_marker(runs_dir) or {}).get("kind") != "benchmark" and not (runs_dir / "results.json").is_file():
@@ -348,7 +356,6 @@ def build_report(
         results.runs if results else None,
     )
     _search_section(page, runs_dir)
-    folders = _pretraining_folders(pretrain)
     for m in ((results.config if results else {}).get("models") or {}).values():
         model = Path(str(m.get("model", "")))
         if (model / "pretrain_summary.json").is_file() and model not in folders:
