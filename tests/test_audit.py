@@ -236,3 +236,15 @@ def test_a_reverse_complement_duplicate_with_another_label_is_a_label_conflict()
     r = audit_splits({"train": train, "test": test})
     assert r["reverse_complement_duplicates"]["test-train"] == 2 and r["conflicting_labels"]["test-train"] == 1
     assert r["offending_ids"]["test-train"]["conflicting_labels"] == [["t_rc", "tr0"]]
+
+
+def test_dedup_with_no_kind_is_refused(tmp_path):
+    """kinds=() copied the data and removed nothing (the CLI refuses an empty --dedup-kinds)."""
+    from dnalm.audit import write_deduplicated
+
+    (tmp_path / "d").mkdir()
+    for split in ("train", "test"):
+        (tmp_path / "d" / f"{split}.csv").write_text("sequence,label\nACGTACGT,0\n")
+    with pytest.raises(ValueError, match=r"kinds \(--dedup-kinds\) names no duplicate kind"):
+        write_deduplicated(tmp_path / "d", tmp_path / "o", kinds=())
+    assert not (tmp_path / "o").exists()

@@ -288,6 +288,8 @@ def write_deduplicated(
     bad = set(kinds) - {"exact", "rc", "near"}
     if bad:
         raise ValueError(f"unknown duplicate kinds {sorted(bad)}; choose from exact, rc, near")
+    if not kinds or not all(kinds):  # nothing would be removed: a copy that calls itself de-duplicated
+        raise ValueError(f"kinds (--dedup-kinds) names no duplicate kind; got {kinds!r}: choose from exact, rc, near")
     if Path(data).is_dir() and Path(data).resolve() in Path(output).resolve().parents:
         raise ValueError(f"--dedup {output} is inside DATA ({data}): a copy of a data set goes beside it, not into it")
     splits = _read(data, columns)

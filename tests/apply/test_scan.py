@@ -250,19 +250,21 @@ def test_zero_shot_variant_scores_from_the_shipped_masked_lm(tmp_path):
     lines.append(f"chr0\t501\tmnv\t{seq[500:503]}\t{mnv}\t.\t.\t.")
     lines.append(f"chr0\t951\tflat\t{seq[950:952]}\t{seq[950:952]}\t.\t.\t.")  # ALT = REF: said, not scored
     lines.append(f"chr0\t51\tins\t{seq[50]}\t{seq[50]}AC\t.\t.\t.")
+    lines.append(f"chr0\t61\tn\t{seq[60]}\tN\t.\t.\t.")  # was 'not a substitution'
     (tmp_path / "v.vcf").write_text("\n".join(lines) + "\n")
     r = score_variants("dnalm-mini", tmp_path / "v.vcf", genome, tmp_path / "v.tsv")
     rows = {row["id"]: row for row in csv.DictReader(_tsv(tmp_path / "v.tsv"), delimiter="\t")}
     assert r["n_scored"] == 9 and r["score"] == "log P(allele) at the masked bases"
     assert rows["flat"]["status"] == "ALT is the REF allele: no change to score"
     for name, row in rows.items():  # log-probabilities of the bases, and delta their difference
-        if name not in ("ins", "flat"):
+        if name not in ("ins", "flat", "n"):
             ref, alt, delta = float(row["score_ref"]), float(row["score_alt"]), float(row["delta"])
             assert ref < 0 and alt < 0 and delta == pytest.approx(alt - ref, abs=1e-3)
     # three bases masked together: three log-probabilities summed, so lower than one base's
     assert float(rows["mnv"]["score_ref"]) < max(float(rows[f"snv{i}"]["score_ref"]) for i in range(8))
     assert rows["flat"]["delta"] == "" and rows["flat"]["score_ref"] == ""
     assert rows["ins"]["status"].startswith("not a substitution")
+    assert rows["n"]["status"] == "an allele holds N: masked-LM scoring compares the probabilities of A/C/G/T"
 
 
 def test_a_vcf_record_htslib_cannot_parse_names_the_file_and_line(tmp_path):

@@ -192,6 +192,15 @@ def test_fill_mask_on_a_dnabert_layout_checkpoint(dnabert_checkpoint):
         fill_mask(dnabert_checkpoint, "ACGT")
 
 
+def test_fill_mask_with_no_base_around_the_mask_says_so(dnabert_checkpoint, caplog):
+    """An all-N context gave probabilities with no word (embed and predict warn of such input)."""
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        fill_mask(dnabert_checkpoint, "NNNNNNN<mask>NNNNNNN")
+    assert "holds no A/C/G/T base" in caplog.text
+
+
 def _run_pretrain(args, env, log: Path):
     """``dnalm pretrain ARGS`` in a child process, its output in ``log`` (shown when a step fails)."""
     with open(log, "ab") as out:

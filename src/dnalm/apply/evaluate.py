@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.apply.lengths import ShortInputs, require_labels
-from dnalm.apply.predict import informative_bases, predict_per_base, shared_scores
+from dnalm.apply.predict import informative_bases, max_class, predict_per_base, shared_scores
 from dnalm.finetune.data import LabelSpace, load_splits
 from dnalm.finetune.tasks import Task, task_of
 from dnalm.io import read_labeled_fasta, read_sequences
@@ -313,6 +313,8 @@ def predict_file(
     model, tok = load_model(ref)
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     task = task_of(model)
+    if aggregate == "max" and task.exclusive and not task.per_base:
+        max_class(model)  # refused now, before a line is written (to a stream, nothing can be taken back)
     strands = strand_average_default(model, reverse_complement_average)
     settings = {
         "batch_size": batch_size,

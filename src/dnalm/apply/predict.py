@@ -312,7 +312,7 @@ def iter_scores(
         raise ValueError(f"aggregate must be 'mean' or 'max'; got {aggregate!r}")
     _not_one_string(sequences)
     task = task_of(model)
-    positive = _max_class(model) if aggregate == "max" and task.exclusive else None
+    positive = max_class(model) if aggregate == "max" and task.exclusive else None
     for starts, outs in stream_windows(
         model,
         tokenizer,
@@ -331,7 +331,7 @@ def iter_scores(
         yield task.combine(scores, aggregate, positive), len(starts)
 
 
-def _max_class(model) -> int:
+def max_class(model) -> int:
     """The class whose most likely window ``--aggregate max`` keeps: a two-class model's positive class (the rule
     of :func:`dnalm.apply.target.target_class`); a model of more classes has no one class to take the max of."""
     from dnalm.apply.target import target_class

@@ -335,8 +335,10 @@ def _allele_rows(reader, vcf: Path, window: int, masked_lm: bool) -> tuple[list[
                 row[8] = "non-nucleotide reference allele"
             elif alt == ref:
                 row[8] = "ALT is the REF allele: no change to score"
-            elif masked_lm and not (len(ref) == len(alt) and "N" not in ref + alt):
+            elif masked_lm and len(ref) != len(alt):
                 row[8] = "not a substitution: masked-LM scoring covers SNVs and MNVs of A/C/G/T"
+            elif masked_lm and "N" in ref + alt:
+                row[8] = "an allele holds N: masked-LM scoring compares the probabilities of A/C/G/T"
             elif len(ref) != len(alt) and max(len(ref), len(alt)) >= window:
                 row[8] = f"indel of {max(len(ref), len(alt))} bases: as long as the {window}-base window or longer"
             elif len(ref) > window:

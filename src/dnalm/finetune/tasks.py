@@ -239,7 +239,7 @@ class SingleLabelClassification(Task):
         return ["predicted"] + [f"prob_{n}" for n in names]
 
     def prediction_cells(self, names, scores):
-        return [names[int(scores.argmax())]] + [f"{p:.6f}" for p in scores]
+        return [names[int(scores.argmax())]] + [f"{p:.9f}" for p in scores]
 
 
 def _is_number(text: str) -> bool:
@@ -314,7 +314,7 @@ class MultiLabelClassification(Task):
 
     def prediction_cells(self, names, scores):
         return [MULTI_LABEL_SEP.join(n for n, p in zip(names, scores) if p >= 0.5) or MULTI_LABEL_SEP] + [
-            f"{p:.6f}" for p in scores
+            f"{p:.9f}" for p in scores
         ]
 
 

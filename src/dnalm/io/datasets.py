@@ -209,7 +209,7 @@ def read_sequences(
                 f"{what}: this folder has {', '.join(sorted(splits)) or 'no train/dev/test files'}"
                 + (
                     f" (give one split's file, e.g. {splits.get('test') or splits[sorted(splits)[-1]]}, "
-                    "or the command's --split)"
+                    "or, where the command has it, --split)"
                     if splits
                     else ""
                 ),

@@ -54,6 +54,7 @@ import json
 import logging
 import os
 import re
+import reprlib
 import shutil
 import socket
 import time
@@ -644,6 +645,19 @@ def _unlock(lock: Path) -> None:
         lock.unlink(missing_ok=True)
 
 
+def _input_path(value):
+    """An input as a path: a str or ``os.PathLike``, or a resolved model reference's path (None for a preset); a list,
+    a number or a model object is one line naming what it is (a list failed inside pathlib, a model object as a
+    file name 'too long')."""
+    if isinstance(value, str | os.PathLike):
+        return value
+    if hasattr(value, "kind") and isinstance(getattr(value, "path", None), str | type(None)):  # a ModelRef
+        return value.path
+    hint = " (save the model with save_pretrained(FOLDER) and give FOLDER)" if hasattr(value, "save_pretrained") else ""
+    shown = type(value).__name__ if hint else reprlib.repr(value)
+    raise TypeError(f"an input must be a path (str or pathlib.Path); got {shown}{hint}")
+
+
 class Claim:
     """What :func:`claim` holds: the checked outputs, their locks, and the user's files in each folder."""
 
@@ -654,6 +668,7 @@ class Claim:
         for o in outputs:  # 7 was written as a folder named 7 in the working folder; None failed in pathlib
             if not isinstance(o.path, str | os.PathLike):
                 raise TypeError(f"an output must be a path (str or pathlib.Path); got {o.path!r}")
+        inputs = [_input_path(p) for p in inputs if p is not None]
         self.inputs = [(str(p), _real(p)) for p in inputs if p is not None]
         # a stream (standard output, a pipe, a device) is written straight through: nothing of it is checked or kept
         self.streams = [o for o in outputs if o.path is not None and o.kind == "file" and is_stream(o.path)]

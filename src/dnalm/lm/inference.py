@@ -102,6 +102,8 @@ def fill_mask(
         raise ValueError(f"no <mask> in {sequence!r}; mark the bases to predict with <mask>")
     max_tokens, size = window_size(model, tokenizer, None)
     clean = _clean_parts(parts)
+    if not any(b in part for part in clean for b in "ACGT"):  # as embed and predict say of such input
+        log.warning("the context of the masks holds no A/C/G/T base: the predictions rest on no evidence")
     if not capabilities(tokenizer).per_base:
         text = tokenizer.mask_token.join(clean)
         enc = tokenizer(text, return_tensors="pt")
