@@ -31,13 +31,22 @@ __all__ = [
 
 
 def _save(fig, path, dpi: int) -> None:
-    """The figure as PNG at ``path``, written whole or not at all, and closed."""
+    """The figure at ``path`` in the format its suffix names (PNG without one; ``.pdf``, ``.svg``...), written whole or
+    not at all, and closed."""
     from dnalm.io.files import atomic_open
+    from dnalm.settings import check_path
 
     plt = _plt()
     try:
+        path = check_path(path, "path")
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a folder; give the figure's file name")
+        kind = path.suffix.lower().lstrip(".") or "png"
+        formats = fig.canvas.get_supported_filetypes()
+        if kind not in formats:  # a .txt or .csv held PNG bytes
+            raise ValueError(f"{path}: a figure is written as {', '.join(sorted(formats))}; not {kind!r}")
         with atomic_open(path, "wb") as fh:
-            fig.savefig(fh, dpi=dpi, format="png")
+            fig.savefig(fh, dpi=dpi, format=kind)
     finally:
         plt.close(fig)
 

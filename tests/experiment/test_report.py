@@ -95,3 +95,20 @@ def test_the_plots_say_what_they_show(monkeypatch):
             cell = np.array(to_rgb(image.cmap(image.norm(value))))
             ink = np.array(to_rgb(text.get_color()))
             assert np.abs(cell - ink).sum() > 1.0, (text.get_text(), cell, ink)  # readable on its cell
+
+
+def test_a_figure_is_written_in_the_format_its_name_says(tmp_path):
+    """x.pdf held PNG bytes; a folder or None as the path failed inside the temporary-file machinery."""
+    import pytest
+
+    from dnalm.plots import plot_confusion_matrix
+
+    cm = np.array([[3, 1], [2, 4]])
+    plot_confusion_matrix(cm, ["a", "b"], tmp_path / "x.pdf")
+    plot_confusion_matrix(cm, ["a", "b"], tmp_path / "x.svg")
+    assert (tmp_path / "x.pdf").read_bytes()[:5] == b"%PDF-" and b"<svg" in (tmp_path / "x.svg").read_bytes()[:400]
+    with pytest.raises(ValueError, match=r"x.txt: a figure is written as .*not 'txt'"):
+        plot_confusion_matrix(cm, ["a", "b"], tmp_path / "x.txt")
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        plot_confusion_matrix(cm, ["a", "b"], tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.pdf", "x.svg"]

@@ -42,3 +42,14 @@ def test_kmers_and_codes():
         kmers("ACGT", 0)
     assert base_codes(b"ACGTUNR").tolist() == [0, 1, 2, 3, 3, 4, 4]
     assert gc_content("NNNN") == 0.0
+
+
+def test_reverse_complement_refuses_what_has_no_complement():
+    """'ACXT' came back as 'AXGT' and lower case passed through unchanged; a number was an AttributeError."""
+    from dnalm.io.sequence import SequenceError, reverse_complement
+
+    assert reverse_complement("ACGTN") == "NACGT"
+    with pytest.raises(SequenceError, match="position 3: 'X' has no complement"):
+        reverse_complement("ACXT")
+    with pytest.raises(TypeError, match="takes a sequence"):
+        reverse_complement(123)

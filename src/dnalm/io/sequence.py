@@ -41,6 +41,7 @@ IUPAC = "ACGTRYSWKMBDHVN"
 # Checked on the text as written: upper() maps some non-ASCII letters to bases ("ſ" -> "S", "ﬆ" -> "ST").
 _INVALID = re.compile(f"[^{IUPAC}{IUPAC.lower()}Uu]")
 _COMPLEMENT = str.maketrans("ACGTRYSWKMBDHVN", "TGCAYRSWMKVHDBN")
+_NO_COMPLEMENT = re.compile("[^ACGTRYSWKMBDHVN]")
 
 # Byte -> base code lookup used by every vectorised hot path: A,C,G,T (either case,
 # U/u read as T) map to 0..3; every other byte to 4 ("unknown").
@@ -110,7 +111,19 @@ def reverse_complement(seq: str) -> str:
 
     >>> reverse_complement("ACCGTR")
     'YACGGT'
+
+    Anything else (lower case, X, a gap) has no complement here: an error naming it and its position (it was
+    passed through unchanged); :func:`normalize` first for raw text.
     """
+    if not isinstance(seq, str):
+        raise TypeError(f"reverse_complement takes a sequence (str); got {type(seq).__name__}")
+    if bad := _NO_COMPLEMENT.search(seq):
+        raise SequenceError(
+            f"position {bad.start() + 1}: {bad.group()!r} has no complement (upper-case IUPAC codes only; normalize "
+            "raw text first)",
+            position=bad.start() + 1,
+            char=bad.group(),
+        )
     return seq.translate(_COMPLEMENT)[::-1]
 
 
