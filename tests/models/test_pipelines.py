@@ -55,6 +55,21 @@ def test_text_classification_refuses_a_masked_lm_folder_and_bad_dna(tmp_path):
         clf("ACGT!ACGTACGT")
 
 
+def test_dna_classification_refuses_a_masked_lm_folder_and_an_empty_input(tmp_path):
+    """dna-classification scored an empty string, and a pretrained masked LM through a random head."""
+    from transformers import pipeline
+
+    import dnalm.models.pipelines  # noqa: F401
+    from dnalm.models.shipped import pretrained_path
+
+    with pytest.raises(ValueError, match="not a classifier.*dnalm finetune"):
+        pipeline("dna-classification", model=str(pretrained_path("dnalm-mini")))
+    for task in ("dna-classification", "text-classification"):
+        clf = pipeline(task, model=str(_folder(tmp_path / task, "tiny")))
+        with pytest.raises(ValueError, match="an empty sequence"):
+            clf(["  "])
+
+
 def test_text_classification_keeps_dnabert_folders_as_they_were(dnabert_checkpoint, tmp_path):
     """A DNABERT folder (no dnalm marker) keeps transformers' own tokenizer: space-separated k-mers in."""
     from transformers import BertForSequenceClassification, pipeline

@@ -51,15 +51,14 @@ class DnaClassificationPipeline(TextClassificationPipeline):
             if not path:
                 raise ValueError("dna-classification needs a model loaded from a folder (its tokenizer is read there)")
             tokenizer = load_tokenizer(path)
+        _check_classifier(model, path or "the model", "dna-classification")
         super().__init__(model=model, tokenizer=tokenizer, **kwargs)
         self._max_tokens = model_max_tokens(model, tokenizer)
 
     def preprocess(self, inputs, **tokenizer_kwargs):
         if not isinstance(inputs, str):
             raise ValueError(f"dna-classification takes DNA strings; got {type(inputs).__name__}")
-        return self.tokenizer(
-            normalize(inputs.strip(), record="input"), return_tensors="pt", truncation=True, max_length=self._max_tokens
-        )
+        return self.tokenizer(_dna(inputs), return_tensors="pt", truncation=True, max_length=self._max_tokens)
 
 
 class DnalmTextClassificationPipeline(TextClassificationPipeline):
@@ -71,12 +70,7 @@ class DnalmTextClassificationPipeline(TextClassificationPipeline):
         path = getattr(model, "name_or_path", None) or ""
         self.dnalm_folder = bool(path) and (Path(path) / DNALM_FILE).is_file()
         if self.dnalm_folder:
-            heads = [a for a in getattr(model.config, "architectures", None) or [] if "SequenceClassification" in a]
-            if not heads:
-                raise ValueError(
-                    f"{path} is not a classifier ({', '.join(model.config.architectures or ['no architecture'])}): "
-                    "text-classification would score with a random head; fine-tune it first (dnalm finetune)"
-                )
+            _check_classifier(model, path, "text-classification")
             tokenizer = load_tokenizer(path)
         super().__init__(model=model, tokenizer=tokenizer, **kwargs)
 
@@ -85,7 +79,7 @@ class DnalmTextClassificationPipeline(TextClassificationPipeline):
             return super().preprocess(inputs, **tokenizer_kwargs)
         if not isinstance(inputs, str):
             raise ValueError(f"text-classification on a dnalm model takes DNA strings; got {type(inputs).__name__}")
-        return {"sequence": normalize(_joined_kmers(inputs.strip(), self.tokenizer), record="input")}
+        return {"sequence": _dna(_joined_kmers(inputs.strip(), self.tokenizer))}
 
     def _forward(self, model_inputs):
         if not self.dnalm_folder:
@@ -101,6 +95,25 @@ class DnalmTextClassificationPipeline(TextClassificationPipeline):
         if self.dnalm_folder:  # the scores are already probabilities (or values), as predict writes them
             function_to_apply = ClassificationFunction.NONE
         return super().postprocess(model_outputs, function_to_apply=function_to_apply, **kwargs)
+
+
+def _check_classifier(model, path, task: str) -> None:
+    """A model saved without a trained classifier (a pretrained masked LM) would be scored by a random head, as
+    ``predict`` and ``evaluate`` refuse to."""
+    saved = getattr(model.config, "architectures", None) or []
+    if not any("SequenceClassification" in a for a in saved):
+        raise ValueError(
+            f"{path} is not a classifier ({', '.join(saved or ['no architecture'])}): {task} would score with a random "
+            "head; fine-tune it first (dnalm finetune)"
+        )
+
+
+def _dna(text: str) -> str:
+    """One input checked and normalised; an empty one is refused (as predict refuses it), not scored."""
+    sequence = normalize(text.strip(), record="input")
+    if not sequence:
+        raise ValueError("input: an empty sequence; give DNA to score")
+    return sequence
 
 
 def _joined_kmers(text: str, tokenizer) -> str:
