@@ -107,3 +107,21 @@ def test_bpe_tokens_are_scored_per_base_beside_the_markov_chain():
     assert 1.9 < m["markov_bits_per_base"] < 2.1 and m["beats_markov"] == (
         m["bits_per_base"] < m["markov_bits_per_base"]
     )
+
+
+def test_lm_metrics_names_each_wrong_argument():
+    """None training sequences, one string of held-out sequences, batch_size 0, alpha -1 and a model path failed
+    deep inside the baselines, torch or numpy, or (alpha) went through."""
+    tok = KmerTokenizer(k=3)
+    model = Uniform(len(tok))
+    seqs = _random_sequences(3, 40)
+    for kwargs, match in (
+        ({"train_sequences": None}, "train_sequences are needed"),
+        ({"heldout_sequences": "ACGTACGT"}, "heldout_sequences must be a list of sequences"),
+        ({"batch_size": 0}, "batch_size must be a whole number >= 1"),
+        ({"alpha": -1}, "alpha .* must be a number > 0"),
+        ({"model": "some/folder"}, "model must be a loaded masked LM"),
+    ):
+        args = {"model": model, "tokenizer": tok, "train_sequences": seqs, "heldout_sequences": seqs} | kwargs
+        with pytest.raises((TypeError, ValueError), match=match):
+            lm_metrics(**args)

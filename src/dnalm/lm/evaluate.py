@@ -185,6 +185,29 @@ def _token_level_metrics(model, tokenizer, heldout_sequences, markov, batch_size
     }
 
 
+def _sequence_list(value, name: str) -> None:
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not all(isinstance(s, str) for s in value):
+        shown = "one string" if isinstance(value, str) else type(value).__name__
+        raise TypeError(f"{name} must be a list of sequences (str); got {shown}")
+
+
+def _check_lm_arguments(model, train_sequences, heldout_sequences, references, batch_size, alpha) -> None:
+    """The Python API's arguments, each named where wrong (they failed deep inside numpy, torch or the baselines)."""
+    if not callable(model):  # a folder's path: load it first
+        raise TypeError(f"model must be a loaded masked LM (dnalm.lm.inference.load_masked_lm(FOLDER)); got {model!r}")
+    if "Classification" in type(model).__name__:
+        raise ValueError(f"model is a {type(model).__name__}: held-out bits per base need a masked LM's head")
+    _sequence_list(heldout_sequences, "heldout_sequences")
+    if references is None:
+        if train_sequences is None:
+            raise ValueError("train_sequences are needed to fit the references (or give references=)")
+        _sequence_list(train_sequences, "train_sequences")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number >= 1; got {batch_size!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < float("inf"):
+        raise ValueError(f"alpha (the references' pseudo-count) must be a number > 0; got {alpha!r}")
+
+
 def lm_metrics(
     model,
     tokenizer,
@@ -202,6 +225,7 @@ def lm_metrics(
     Markov-chain and two-sided count references on the same bases (context sizes chosen on the
     training sequences; or ``references`` from :func:`fit_references`), and a verdict on which
     references the model beats."""
+    _check_lm_arguments(model, train_sequences, heldout_sequences, references, batch_size, alpha)
     if references is None:
         references = fit_references(
             train_sequences, max_markov_order=max_markov_order, max_context=max_context, alpha=alpha
