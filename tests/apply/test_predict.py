@@ -200,3 +200,28 @@ def test_the_metrics_are_reproduced_from_the_predictions_file(model, tmp_path):
     p = [float(r["prob_1"]) for r in table]
     assert roc_auc_score(y, p) == pytest.approx(metrics["auroc"], abs=1e-6)
     assert average_precision_score(y, p) == pytest.approx(metrics["auprc"], abs=1e-6)
+
+
+def test_untrained_refuses_a_trained_classifier_and_an_alias_split_is_recorded_by_its_name(model, tata_dir, tmp_path):
+    """--untrained on a fine-tuned folder loaded its trained head and reported the fine-tuned metrics as untrained;
+    --split valid was recorded as 'valid'."""
+    with pytest.raises(ValueError, match="already has a trained classifier: evaluate it without --untrained"):
+        evaluate(str(model), tata_dir, tmp_path / "u", untrained=True)
+    assert not (tmp_path / "u").exists()
+    assert evaluate(str(model), tata_dir, tmp_path / "d", split="valid")["split"] == "dev"
+
+
+def test_a_regression_model_on_two_class_labels_is_said(tmp_path, caplog):
+    import logging
+
+    from dnalm.models.build import build_model
+    from dnalm.synth import tata_dataset
+
+    m, tok, _ = build_model("pos-cnn", num_labels=1, id2label={0: "value"}, problem_type="regression", seed=0)
+    m.save_pretrained(tmp_path / "r")
+    tok.save_pretrained(tmp_path / "r")
+    rows = tata_dataset(20, 60, seed=1)
+    (tmp_path / "t.csv").write_text("sequence,label\n" + "".join(f"{r.sequence},{r.label}\n" for r in rows))
+    with caplog.at_level(logging.WARNING):
+        evaluate(str(tmp_path / "r"), tmp_path / "t.csv", tmp_path / "e")
+    assert "every label is 0 or 1, but" in caplog.text and "regression model" in caplog.text

@@ -14,7 +14,7 @@ from dnalm.apply.predict import informative_bases, max_class, predict_per_base, 
 from dnalm.finetune.data import LabelSpace, load_splits
 from dnalm.finetune.tasks import Task, task_of
 from dnalm.io import read_labeled_fasta, read_sequences
-from dnalm.io.datasets import class_files
+from dnalm.io.datasets import SPLIT_ALIASES, class_files
 from dnalm.io.files import atomic_open, check_output_file, write_json
 from dnalm.io.outputs import Output, claims
 from dnalm.io.regions import region_files
@@ -74,6 +74,11 @@ def evaluate(
     if data is None and not classes:
         raise ValueError("give DATA (a labelled file or split folder) or --class LABEL=FASTA")
     ref = ModelRef.resolve(model_path, trust_remote_code)
+    if untrained and ref.has_trained_classifier:  # its trained head would be loaded and reported as untrained
+        raise ValueError(
+            f"{ref}: --untrained scores a pretrained model through a fresh random head, as a baseline; this model "
+            "already has a trained classifier: evaluate it without --untrained"
+        )
     distributed.start()
     output = Path(output)
     if distributed.is_main():
@@ -87,6 +92,12 @@ def evaluate(
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     space = LabelSpace(task.name, names)
     y = [space.encode(r.label, r) for r in records]
+    if task.name == "regression" and len(y) > 1 and set(y) <= {0.0, 1.0}:
+        log.warning(
+            "every label is 0 or 1, but %s is a regression model: the labels look like two classes, and its metrics "
+            "(mse, r2) compare values with them; a classifier is evaluated on classes",
+            ref,
+        )
     info = {"model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained}
     if task.per_base:
         if not distributed.is_main():  # per-base models are evaluated by the main process alone
@@ -118,7 +129,8 @@ def _records(data, split: str, classes, columns: dict) -> tuple[list, str | None
     if classes:
         return list(read_labeled_fasta(classes, data)), None
     if data is not None and Path(data).is_dir():
-        return list(read_sequences(data, split=split, **columns)), split
+        canonical = next((name for name, aliases in SPLIT_ALIASES.items() if split in aliases), split)  # valid: dev
+        return list(read_sequences(data, split=split, **columns)), canonical
     return list(read_sequences(data, **columns)), None
 
 
