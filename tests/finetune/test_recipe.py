@@ -54,6 +54,8 @@ def test_recipe_is_a_function_of_the_data():
     with pytest.raises(ValueError, match="candidates must be one of auto, all, one"):
         choose_recipe(5000, [101] * 5000, 2, candidates="both")
     assert for_checkpoint(a, "my/cnn").candidates == [] and "candidates" not in for_checkpoint(a, "my/cnn").reasons
+    assert "its weights" in for_checkpoint(a, "my/cnn").reasons["model"]  # --from-scratch: said, not 'its weights'
+    assert "random weights (--from-scratch)" in for_checkpoint(a, "my/cnn", from_scratch=True).reasons["model"]
     for r in (a, small, large):
         assert set(r.reasons) >= {"model", "batch_size", "epochs", "learning_rate", "ema_decay"}
         assert 0 < r.ema_decay < 1 and r.lr_scheduler == "cosine" and r.reverse_complement_average

@@ -211,3 +211,25 @@ def test_spaces_around_each_multi_label_part_are_dropped_and_a_constant_target_i
     assert space.names == ["a", "b"] and space.encode(" a ; b") == [1.0, 1.0]
     LabelSpace.from_records([Record(str(i), "ACGT", "3.5") for i in range(5)], "regression", standardise=True)
     assert "every training target is 3.5: there is nothing to learn but that value" in caplog.text
+
+
+@pytest.mark.parametrize("label", ["1e40", "-1e300", "2e31"])
+def test_a_regression_target_beyond_float32_is_refused_naming_the_record(label):
+    """1e40 trained (exit 0) to a model that predicts nan; 1e300 ended in 'Input contains NaN.' naming nothing."""
+    from dnalm.io import Record
+
+    rec = Record("r9", "ACGT", label, path="train.csv", line=11)
+    with pytest.raises(ValueError, match=rf"train.csv:11: record 'r9': label '{label}' is beyond what dnalm trains"):
+        get_task("regression").encode(["value"], label, rec)
+    with pytest.raises(ValueError, match="beyond what dnalm trains"):
+        get_task("token_regression").encode([], f"0.5 {label}", rec)
+    assert get_task("regression").encode(["value"], "1e29", rec) == 1e29
+
+
+def test_a_count_is_not_a_selection_metric():
+    """metric_for_best_model n_predictions was taken: constant, so the first validation's checkpoint was kept."""
+    with pytest.raises(ValueError, match="counts the validation sequences, the same at every validation"):
+        FinetuneConfig(metric_for_best_model="n_predictions")
+    with pytest.raises(ValueError, match="it computes loss, ") as err:
+        FinetuneConfig(metric_for_best_model="nope")
+    assert "n_predictions" not in str(err.value)

@@ -274,3 +274,17 @@ def test_a_validation_split_or_an_evaluated_file_of_one_class_is_said(tmp_path, 
     caplog.clear()
     evaluate(tmp_path / "m", data / "dev.csv", tmp_path / "ev")
     assert "every sequence evaluated is of one class (1): MCC is 0 and AUROC undefined" in caplog.text
+
+
+def test_a_rare_class_is_validated_on_and_an_impossible_split_names_the_option():
+    """3 positives in 300: the 10% stratified split held none out, and selection ran on a constant MCC of 0; an
+    empty side was 'a 10% split ... leaves one side empty' naming neither --val-fraction nor the cause."""
+    from dnalm.finetune.data import stratified_split
+    from dnalm.io import Record
+
+    records = [Record(f"r{i}", "ACGT", "1" if i < 3 else "0") for i in range(300)]
+    train, dev = stratified_split(records, 0.1, seed=0)
+    assert sum(r.label == "1" for r in dev) == 1 and sum(r.label == "1" for r in train) == 2 and len(dev) == 31
+    unique = [Record(f"r{i}", "ACGT", f"{i / 7:.4f}") for i in range(300)]
+    with pytest.raises(ValueError, match=r"\(val_fraction, --val-fraction\).*300 distinct values.*regression"):
+        stratified_split(unique, 0.1, seed=0)

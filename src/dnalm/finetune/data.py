@@ -249,12 +249,26 @@ def stratified_split(
     rng = np.random.default_rng(seed)
     labels = np.array([(r.label or "") if stratify else "" for r in records])
     held: list[int] = []
-    for value in sorted(set(labels.tolist())):
+    values = sorted(set(labels.tolist()))
+    for value in values:
         idx = np.flatnonzero(labels == value)
         rng.shuffle(idx)
-        held.extend(idx[: int(np.floor(len(idx) * fraction + 0.5))].tolist())
+        n = int(np.floor(len(idx) * fraction + 0.5))
+        if len(idx) >= 2:  # a class of two records or more is on both sides (3 of 300 had none to validate on)
+            n = min(max(n, 1), len(idx) - 1)
+        held.extend(idx[:n].tolist())
     if not held or len(held) == len(records):
-        raise ValueError(f"a {fraction:.0%} split of {len(records)} records leaves one side empty")
+        many = stratify and len(values) > len(records) / 2
+        raise ValueError(
+            f"a {fraction:.1%} validation split (val_fraction, --val-fraction) of {len(records)} records leaves one "
+            "side empty"
+            + (
+                f": the labels hold {len(values)} distinct values, one record each or so; for a number per sequence use "
+                "--problem-type regression"
+                if many
+                else "; give a dev split, or another fraction"
+            )
+        )
     held_set = set(held)
     kept = [r for i, r in enumerate(records) if i not in held_set]
     return kept, [records[i] for i in sorted(held_set)]

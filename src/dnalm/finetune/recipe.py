@@ -300,11 +300,12 @@ def is_recipe_checkpoint(model: str | Path | ModelRef) -> bool:
     return ref.kind in ("shipped", "folder") and ref.architecture == PosCnnConfig.model_type
 
 
-def for_checkpoint(recipe: Recipe, checkpoint: str | Path) -> Recipe:
-    """The recipe's training settings for a checkpoint of its architecture: the checkpoint's weights and
-    architecture instead of a new model, everything else as the data decided."""
+def for_checkpoint(recipe: Recipe, checkpoint: str | Path, *, from_scratch: bool = False) -> Recipe:
+    """The recipe's training settings for a checkpoint of its architecture: the checkpoint's weights (random ones
+    ``from_scratch``) and architecture instead of a new model, everything else as the data decided."""
     reasons = dict(recipe.reasons)
-    reasons["model"] = "a checkpoint of the recipe's CNN (pretrained or fine-tuned): its weights, the recipe's settings"
+    weights = "random weights (--from-scratch)" if from_scratch else "its weights"
+    reasons["model"] = f"a checkpoint of the recipe's CNN (pretrained or fine-tuned): {weights}, the recipe's settings"
     reasons["model_config"] = "the checkpoint's own architecture"
     reasons.pop("candidates", None)
     return dataclasses.replace(recipe, model=str(checkpoint), model_config={}, reasons=reasons, candidates=[])

@@ -81,6 +81,7 @@ _CLASSIFICATION_METRICS = (
     "auprc",
     "n_predictions",
 )
+_COUNTS = ("n_predictions",)  # computed and reported, never a selection metric (constant across validations)
 _REGRESSION_METRICS = ("mse", "mae", "r2", "pearson", "spearman", "n_predictions")
 
 
@@ -134,7 +135,12 @@ class Task:
     def check_metric(self, metric: str | None) -> None:
         """Refuse a selection metric (``metric_for_best_model``, with or without ``eval_``) that validation does
         not compute for this task; checked with the settings, before any data is read."""
-        names = ("loss", *self.metric_names)
+        names = ("loss", *(m for m in self.metric_names if m not in _COUNTS))
+        if isinstance(metric, str) and metric.removeprefix("eval_") in _COUNTS:
+            raise ValueError(
+                f"metric_for_best_model {metric!r} counts the validation sequences, the same at every validation: it "
+                f"cannot choose a checkpoint; choose one of {', '.join(names)}"
+            )
         if metric is not None and (not isinstance(metric, str) or metric.removeprefix("eval_") not in names):
             close = difflib.get_close_matches(str(metric).removeprefix("eval_"), names, n=1)
             raise ValueError(
@@ -325,7 +331,21 @@ def _number(text: str, record: str, what: str) -> float:
         raise ValueError(f"{_where(record)}: {what} {text!r} is not a number") from None
     if not math.isfinite(value):
         raise ValueError(f"{_where(record)}: {what} {text!r} is not a finite number")
+    _in_range(value, text, record, what)
     return value
+
+
+#: The largest target magnitude dnalm trains and scores: outputs are float32 (at most 3.4e38), and squared errors
+#: and standard deviations of larger values overflow.
+MAX_TARGET = 1e30
+
+
+def _in_range(value: float, text, record, what: str) -> None:
+    if abs(value) > MAX_TARGET:
+        raise ValueError(
+            f"{_where(record)}: {what} {text!r} is beyond what dnalm trains and scores (|value| <= {MAX_TARGET:g}: "
+            "models compute in float32); rescale the targets (e.g. their log)"
+        )
 
 
 class Regression(Task):
@@ -349,6 +369,7 @@ class Regression(Task):
             raise ValueError(f"{_where(record)}: label {label!r} is not a number (regression)") from None
         if not math.isfinite(value):  # '1e400' reads as inf: the loss would be too
             raise ValueError(f"{_where(record)}: label {label!r} is not a finite number (regression)")
+        _in_range(value, label, record, "label")  # 1e40 trained to a model that predicts nan
         return value
 
     def loss(self, logits, labels, num_labels):

@@ -250,10 +250,12 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
     if task.exclusive and not task.per_base and len(dev) > 1 and len({labels.encode(r.label, r) for r in dev}) == 1:
         log.warning(
             "the validation split holds one class (%s): MCC is 0 and AUROC undefined on it, so the checkpoint chosen "
-            "on %s says little; give a dev split with every class, or none (then validation is a stratified part "
-            "of train)",
+            "on %s says little; %s",
             dev[0].label,
             cfg.metric_for_best_model or task.default_metric,
+            "give a dev split with every class, or none (then validation is a stratified part of train)"
+            if "dev split" in val_note
+            else "the other classes have one training record each, none to hold out: give a dev split",
         )
     if labels.scale is not None:
         log.info(
@@ -348,7 +350,7 @@ def _recipe(run: _Run) -> Recipe | None:
         batch_size=cfg.batch_size,
     )
     if recipe_checkpoint:  # e.g. the CNN that `dnalm pretrain --model pos-cnn-cpu` wrote: its weights, our settings
-        recipe = for_checkpoint(recipe, cfg.model)
+        recipe = for_checkpoint(recipe, cfg.model, from_scratch=cfg.from_scratch)
     log.info(recipe.describe())
     return recipe
 
