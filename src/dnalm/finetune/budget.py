@@ -71,7 +71,8 @@ def fit_budget(probe, budget: float, t0: float, total_steps: int, eval_steps: in
     available = 0.95 * (budget - spent - finish_s)  # 5% slack: the measured steps run a little faster than real ones
     note = (
         f"planned {total_steps} steps ({step_s * 1000:.0f} ms each) and {n_evals:.0f} validations "
-        f"({eval_s:.1f} s each): {needed:.0f} s of {available:.0f} s left in the {budget:.0f} s budget"
+        f"({eval_s:.1f} s each): {needed:.0f} s of {max(available, 0):.0f} s left in the {budget:.0f} s budget"
+        + (f" ({spent:.0f} s already spent reading data and building the model)" if available <= 0 else "")
     )
     if needed > available:
         fit = max(1, int(available / (step_s + eval_s / eval_steps)))
