@@ -225,3 +225,21 @@ def test_a_regression_model_on_two_class_labels_is_said(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         evaluate(str(tmp_path / "r"), tmp_path / "t.csv", tmp_path / "e")
     assert "every label is 0 or 1, but" in caplog.text and "regression model" in caplog.text
+
+
+def test_evaluate_says_when_the_split_holds_training_sequences(model, tmp_path, caplog):
+    """A test split of exact train copies and reverse complements was scored without a word."""
+    import logging
+
+    from dnalm.io.sequence import reverse_complement
+    from dnalm.synth import tata_dataset
+
+    rows = tata_dataset(40, 60, seed=2)
+    (tmp_path / "d").mkdir()
+    table = lambda rs: "sequence,label\n" + "".join(f"{s},{label}\n" for s, label in rs)  # noqa: E731
+    (tmp_path / "d" / "train.csv").write_text(table((r.sequence, r.label) for r in rows[:30]))
+    test = [(r.sequence, r.label) for r in rows[:3]] + [(reverse_complement(r.sequence), r.label) for r in rows[3:5]]
+    (tmp_path / "d" / "test.csv").write_text(table(test + [(r.sequence, r.label) for r in rows[30:]]))
+    with caplog.at_level(logging.WARNING):
+        evaluate(str(model), tmp_path / "d", tmp_path / "e")
+    assert "5 of 15 test sequences are also in the train split (3 exactly, 2 as reverse complements)" in caplog.text

@@ -86,6 +86,8 @@ def evaluate(
     columns = {"sequence_column": sequence_column, "label_column": label_column}
     records, recorded_split = _records(data, split, classes, columns)
     require_labels(records, data, label_column)
+    if distributed.is_main() and recorded_split is not None:
+        _warn_leakage(data, recorded_split, records, columns)
     model, tok = _model(ref, data, classes, records, untrained, seed, columns, problem_type)
     task = task_of(model)
     reverse_complement_average = strand_average_default(model, reverse_complement_average)
@@ -122,6 +124,34 @@ def evaluate(
     short.warn()
     info["reverse_complement_average"] = reverse_complement_average
     return _report(records, scored, y, names, task, tok, output, info)
+
+
+def _warn_leakage(data, split: str, records, columns: dict) -> None:
+    """Say when the evaluated split is the training split, or holds the training split's sequences (exactly, or as
+    reverse complements): the metrics then overstate what the model does on new data."""
+    from dnalm.io import find_splits
+    from dnalm.io.sequence import reverse_complement
+
+    if split == "train":
+        log.warning("evaluating the train split: a model fine-tuned on it is scored on what it learnt from")
+        return
+    if "train" not in find_splits(data):
+        return
+    train = {r.sequence for r in read_sequences(data, split="train", **columns)}
+    exact = sum(r.sequence in train for r in records)
+    rc = sum(r.sequence not in train and reverse_complement(r.sequence) in train for r in records)
+    if exact or rc:
+        log.warning(
+            "%d of %d %s sequences are also in the train split (%d exactly, %d as reverse complements): a model "
+            "fine-tuned on it is scored partly on what it learnt from; `dnalm audit %s` for the details, --dedup for "
+            "a copy without them",
+            exact + rc,
+            len(records),
+            split,
+            exact,
+            rc,
+            data,
+        )
 
 
 def _records(data, split: str, classes, columns: dict) -> tuple[list, str | None]:
