@@ -651,7 +651,7 @@ def _input_path(value):
     file name 'too long')."""
     if isinstance(value, str | os.PathLike):
         return value
-    if hasattr(value, "kind") and isinstance(getattr(value, "path", None), str | type(None)):  # a ModelRef
+    if hasattr(value, "is_checkpoint") and isinstance(getattr(value, "path", None), str | type(None)):  # a ModelRef
         return value.path
     hint = " (save the model with save_pretrained(FOLDER) and give FOLDER)" if hasattr(value, "save_pretrained") else ""
     shown = type(value).__name__ if hint else reprlib.repr(value)
