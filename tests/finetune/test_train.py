@@ -137,7 +137,7 @@ def test_bad_inputs_are_clear_errors(tata_dir, tmp_path):
     with pytest.raises(ValueError, match="single class"):
         finetune(cfg(), one_class, tmp_path / "m")
     tiny = tmp_path / "tiny.csv"
-    tiny.write_text("sequence,label\nACGT,1\nGGCC,0\nAAAA,1\n")
+    tiny.write_text("sequence,label\nACGT,1\nGGCC,0\n")  # one record a class: none to hold out
     with pytest.raises(ValueError, match="leaves one side empty"):
         finetune(cfg(), tiny, tmp_path / "m")
     # a selection metric validation does not compute: refused before the first step, not at the first validation

@@ -94,12 +94,7 @@ def evaluate(
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     space = LabelSpace(task.name, names)
     y = [space.encode(r.label, r) for r in records]
-    if task.name == "regression" and len(y) > 1 and set(y) <= {0.0, 1.0}:
-        log.warning(
-            "every label is 0 or 1, but %s is a regression model: the labels look like two classes, and its metrics "
-            "(mse, r2) compare values with them; a classifier is evaluated on classes",
-            ref,
-        )
+    _warn_classes_for_values(task, y, ref)
     info = {"model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained}
     if task.per_base:
         if not distributed.is_main():  # per-base models are evaluated by the main process alone
@@ -124,6 +119,16 @@ def evaluate(
     short.warn()
     info["reverse_complement_average"] = reverse_complement_average
     return _report(records, scored, y, names, task, tok, output, info)
+
+
+def _warn_classes_for_values(task: Task, y: list, ref: ModelRef) -> None:
+    """A regression model evaluated on 0/1 labels: its metrics compare values with classes; said."""
+    if task.name == "regression" and len(y) > 1 and set(y) <= {0.0, 1.0}:
+        log.warning(
+            "every label is 0 or 1, but %s is a regression model: the labels look like two classes, and its metrics "
+            "(mse, r2) compare values with them; a classifier is evaluated on classes",
+            ref,
+        )
 
 
 def _warn_leakage(data, split: str, records, columns: dict) -> None:

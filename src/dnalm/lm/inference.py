@@ -56,7 +56,7 @@ def load_masked_lm(model_path: str | ModelRef, trust_remote_code: bool = False):
 
 def _clean_parts(parts: list[str]) -> list[str]:
     """The pieces between masks, each checked; a bad character is named at its place in the whole sequence (each
-    ``<mask>`` one base), not in its piece."""
+    ``<mask>`` one base), not in its piece; a context without a base is said."""
     clean, offset = [], 0
     for part in parts:
         try:
@@ -70,6 +70,8 @@ def _clean_parts(parts: list[str]) -> list[str]:
                 char=err.char,
             ) from None
         offset += len(part) + 1
+    if not any(b in part for part in clean for b in "ACGT"):  # as embed and predict say of such input
+        log.warning("the context of the masks holds no A/C/G/T base: the predictions rest on no evidence")
     return clean
 
 
@@ -102,8 +104,6 @@ def fill_mask(
         raise ValueError(f"no <mask> in {sequence!r}; mark the bases to predict with <mask>")
     max_tokens, size = window_size(model, tokenizer, None)
     clean = _clean_parts(parts)
-    if not any(b in part for part in clean for b in "ACGT"):  # as embed and predict say of such input
-        log.warning("the context of the masks holds no A/C/G/T base: the predictions rest on no evidence")
     if not capabilities(tokenizer).per_base:
         text = tokenizer.mask_token.join(clean)
         enc = tokenizer(text, return_tensors="pt")

@@ -441,25 +441,13 @@ def pretrain(
     import yaml
     from transformers import set_seed
 
-    from dnalm.lm.corpus import caches_apart, corpus_splits, load_corpus
+    from dnalm.lm.corpus import caches_apart, load_corpus
     from dnalm.runtime.hardware import frozen_gc
 
     t0 = time.time()
-    ModelRef.resolve(cfg.model, cfg.trust_remote_code)  # a mistyped model or untrusted code fails before any work
-    distributed.start()
-    processes = distributed.world_size()
-    if cfg.batch_size % processes:
-        raise ValueError(
-            f"the batch ({cfg.batch_size}) is split over the {processes} processes and must be a multiple of their number"
-        )
+    processes = _check_run(cfg, corpus_path)
     output = Path(output)
     checkpoints = output / "checkpoints"
-    splits = corpus_splits(corpus_path)  # [] for what is not a corpus: loading it says why
-    if cfg.eval_steps and splits and "validation" not in splits:  # it would be silently ignored
-        raise ValueError(
-            "eval_steps (--eval-steps) sets how often the validation split is scored; the corpus has none "
-            "(built with --val-fraction 0): leave it out"
-        )
     last = _prepare_output(cfg, corpus_path, output, resume, overwrite)
     set_seed(cfg.seed)
     with caches_apart():  # the corpus folder is an input: nothing is written into it
@@ -510,6 +498,27 @@ def pretrain(
         write_pretrain_card(output, summary, corpus_path)
     distributed.barrier()
     return summary
+
+
+def _check_run(cfg: PretrainConfig, corpus_path) -> int:
+    """What can be checked before any work: the model (a mistyped one, untrusted code), the batch against the
+    processes, ``eval_steps`` against the corpus's splits; starts the processes' group and returns their number."""
+    from dnalm.lm.corpus import corpus_splits
+
+    ModelRef.resolve(cfg.model, cfg.trust_remote_code)
+    distributed.start()
+    processes = distributed.world_size()
+    if cfg.batch_size % processes:
+        raise ValueError(
+            f"the batch ({cfg.batch_size}) is split over the {processes} processes and must be a multiple of their number"
+        )
+    splits = corpus_splits(corpus_path)  # [] for what is not a corpus: loading it says why
+    if cfg.eval_steps and splits and "validation" not in splits:  # it would be silently ignored
+        raise ValueError(
+            "eval_steps (--eval-steps) sets how often the validation split is scored; the corpus has none "
+            "(built with --val-fraction 0): leave it out"
+        )
+    return processes
 
 
 def _prepare_output(cfg: PretrainConfig, corpus_path, output: Path, resume: bool, overwrite: bool):
