@@ -449,7 +449,7 @@ def test_repeated_names_are_refused_or_counted(tata_model, work):
     head = ["##fileformat=VCFv4.2", "##contig=<ID=c1,length=200>", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
     vcf.write_text("\n".join([*head, "c1\t5\tv1\tA\tG\t.\t.\t."]) + "\n")
     _refused(work, ["variants", tata_model, vcf, "--genome", genome, "-o", "v.tsv"], "comes twice in the genome")
-    _refused(work, ["corpus", "in.fa", "./in.fa", "-o", "corpus"], "the same FASTA file is given twice")
+    _refused(work, ["corpus", "in.fa", "./in.fa", "-o", "corpus"], "the same FASTA file as in.fa, given twice")
     _refused(work, ["synth", "motif", "-o", "m", "--n", "40", "--motif", "TATAAA", "--rate", "0.01"], "one class only")
     res = CliRunner().invoke(app, ["predict", str(tata_model), str(genome), "-o", "p.tsv"])
     assert res.exit_code == 0 and "1 record(s) repeat" in res.output and "repeat an earlier record's id" in res.output

@@ -526,3 +526,10 @@ def test_eval_steps_without_a_validation_split_is_refused_before_any_work(genome
     with pytest.raises(ValueError, match=r"eval_steps \(--eval-steps\) .* the corpus has none"):
         pretrain(cfg, tmp_path / "c", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_corpus_refuses_one_fasta_given_twice_through_a_hard_link(genome, tmp_path):
+    """The check compared real paths, so a hard link (another name, the same file) put one genome in twice."""
+    os.link(genome, tmp_path / "hard.fa")
+    with pytest.raises(ValueError, match=r"hard.fa: the same FASTA file as .*g.fa, given twice"):
+        build_corpus([genome, tmp_path / "hard.fa"], tmp_path / "c", progress=False)

@@ -216,6 +216,6 @@ def test_bpe_refuses_one_file_given_twice(tmp_path):
 
     (tmp_path / "g.fa").write_text(">a\n" + "ACGTTGCA" * 50 + "\n")
     (tmp_path / "link.fa").symlink_to(tmp_path / "g.fa")
-    with pytest.raises(ValueError, match=r"link.fa is .*g.fa given again; give each file once"):
+    with pytest.raises(ValueError, match=r"link.fa: the same file as .*g.fa, given twice; give each once"):
         train_bpe_folder([tmp_path / "g.fa", tmp_path / "link.fa"], tmp_path / "bpe", vocab_size=30)
     assert not (tmp_path / "bpe").exists()

@@ -18,7 +18,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DataFormatError", "Record", "compression", "numbered_lines", "open_binary", "readable_path", "strip_gz"]
+__all__ = [
+    "DataFormatError",
+    "Record",
+    "check_each_once",
+    "compression",
+    "numbered_lines",
+    "open_binary",
+    "readable_path",
+    "strip_gz",
+]
 
 log = logging.getLogger(__name__)
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\x28\xb5\x2f\xfd": "zstd"}
@@ -69,6 +78,20 @@ def compression(head: bytes) -> str | None:
     ['gzip', 'bz2', 'zstd', None]
     """
     return next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
+
+
+def check_each_once(paths, what: str = "file") -> None:
+    """Refuse one file given twice, under any name (``..``, a symbolic or a hard link: same device and inode); its
+    records would be read twice. A path that cannot be stat'ed is left to the reader to name."""
+    seen: dict[tuple[int, int], str | Path] = {}
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except (OSError, TypeError, ValueError):
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            raise ValueError(f"{p}: the same {what} as {seen[st.st_dev, st.st_ino]}, given twice; give each once")
+        seen[st.st_dev, st.st_ino] = p
 
 
 def readable_path(path: str | Path) -> Path:

@@ -15,7 +15,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.io import read_sequences
+from dnalm.io.base import check_each_once
 from dnalm.io.files import write_json
 from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import reverse_complement
@@ -56,12 +56,9 @@ def _check_settings(fastas, min_length: int, max_length: int, val_fraction: floa
         raise ValueError(f"val_fraction must be in [0, 1); got {val_fraction}")
     if not fastas:
         raise ValueError("build_corpus needs at least one FASTA file")
-    real = [os.path.realpath(p) for p in fastas]
-    twice = next((p for i, p in enumerate(fastas) if real[i] in real[:i]), None)
-    if twice is not None:  # its segments would be in train and validation both
-        raise ValueError(f"{twice}: the same FASTA file is given twice; give each genome once")
+    check_each_once(fastas, "FASTA file")  # its segments would be in train and validation both
     for path in fastas:  # checked here: inside the datasets generator an error would surface late and wrapped
-        if not Path(path).is_file() and not (Path(path).exists() and not Path(path).is_dir()):  # a pipe is read
+        if not Path(path).exists() or Path(path).is_dir():  # a pipe is read
             raise FileNotFoundError(
                 f"{path}: " + ("a folder, not a FASTA file" if Path(path).is_dir() else "no such FASTA file")
             )

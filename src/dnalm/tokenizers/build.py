@@ -9,11 +9,11 @@ ValueError: k (--k) must be in [1, 12]; got 0
 from __future__ import annotations
 
 import logging
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from dnalm.io.base import check_each_once
 from dnalm.io.outputs import Output, claims
 from dnalm.settings import check_fields, setting
 
@@ -71,19 +71,6 @@ def save_tokenizer(kind: str, output: str | Path, *, overwrite: bool = False, **
     return _save(tok, output)
 
 
-def _check_each_once(inputs: list[str | Path]) -> None:
-    """One file given twice (by another name, a link or a copy's path) would count its sequences twice."""
-    seen: dict[tuple[int, int], str | Path] = {}
-    for p in inputs:
-        try:
-            st = os.stat(p)
-        except OSError:
-            continue  # read_sequences names a missing file
-        if (st.st_dev, st.st_ino) in seen:
-            raise ValueError(f"{p} is {seen[st.st_dev, st.st_ino]} given again; give each file once")
-        seen[st.st_dev, st.st_ino] = p
-
-
 @claims(
     "tokenizer bpe",
     lambda a: {"inputs": a["inputs"], "outputs": [Output(a["output"], "tokenizer")], "overwrite": a["overwrite"]},
@@ -102,7 +89,7 @@ def train_bpe_folder(inputs: list[str | Path], output: str | Path, *, overwrite:
             raise ValueError(
                 f"{p} is a folder: give the files to train on, e.g. {files[0] if files else f'{p}/train.csv'}"
             )
-    _check_each_once(inputs)
+    check_each_once(inputs)  # its sequences would count twice
     records = itertools.chain.from_iterable(read_sequences(p) for p in inputs)
     counts: dict = {}
     pieces = list(genome_segments(records, s.segment_length, max_segments=s.max_segments, seed=s.seed, counts=counts))
