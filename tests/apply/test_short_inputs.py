@@ -87,3 +87,20 @@ def test_predict_and_evaluate_commands_take_the_column_options(model, tmp_path):
     assert (tmp_path / "p.tsv").read_text().splitlines()[0].startswith("id\tlabel\t")
     out = CliRunner().invoke(app, ["evaluate", str(model), str(data), "-o", str(tmp_path / "e"), *common])
     assert out.exit_code == 0, out.output
+
+
+def test_predict_says_when_a_windowing_option_changed_nothing(model, tmp_path, caplog):
+    fasta = tmp_path / "in.fa"
+    fasta.write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(_seqs([60, 45]))))
+    with caplog.at_level("WARNING"):
+        predict_file(str(model), fasta, tmp_path / "a.tsv", stride=7, aggregate="max")
+    assert (
+        "--stride and --aggregate changed nothing: no sequence is longer than one window (60 bases; the longest is 60)"
+        in caplog.text
+    )
+    caplog.clear()
+    fasta.write_text(">long\n" + _seqs([150])[0] + "\n")
+    with caplog.at_level("WARNING"):
+        predict_file(str(model), fasta, tmp_path / "b.tsv", stride=7)
+        predict_file(str(model), fasta, tmp_path / "c.tsv")
+    assert "changed nothing" not in caplog.text

@@ -383,7 +383,9 @@ def predict_file(
         _write_per_base(output, zip(records, probs), names, task, labelled=False)
         return len(records)
     # streamed: a first pass reads which columns the file has (nothing is kept), the second scores it
-    n_records, labelled, described = _first_pass(source(), ShortInputs(model, tok))
+    lengths = ShortInputs(model, tok)
+    n_records, labelled, described = _first_pass(source(), lengths)
+    _warn_unwindowed(lengths.longest, model, tok, stride=stride, aggregate=aggregate)
     waiting: deque = deque()  # records handed to the engine whose scores have not come back yet
 
     def sequences():
@@ -395,6 +397,22 @@ def predict_file(
     rows = ((waiting.popleft(), score, nw) for score, nw in track(scored, "predict", total=n_records))
     n, _ = _write_predictions(output, rows, names, task, labelled=labelled, described=described, tokenizer=tok)
     return n
+
+
+def _warn_unwindowed(longest: int, model, tokenizer, *, stride: int | None, aggregate: str) -> None:
+    """Say so when a windowing option was given but no sequence is longer than one window: it changed nothing."""
+    from dnalm.apply.predict import window_size
+
+    given = [name for name, used in (("--stride", stride is not None), ("--aggregate", aggregate != "mean")) if used]
+    window = window_size(model, tokenizer, None)[1]
+    if given and longest <= window:
+        log.warning(
+            "%s changed nothing: no sequence is longer than one window (%d bases; the longest is %d), so each was "
+            "scored whole in one window",
+            " and ".join(given),
+            window,
+            longest,
+        )
 
 
 def _region_source(genome: str | Path, regions: list[str]):

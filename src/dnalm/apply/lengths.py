@@ -28,11 +28,12 @@ class ShortInputs:
                 trained = window_size(model, tokenizer, None)[1]
         self.trained = trained
         self.limit = int(trained * fraction) if trained else 0
-        self.n = self.short = 0
+        self.n = self.short = self.longest = 0
 
     def add(self, length: int) -> None:
         self.n += 1
         self.short += length < self.limit
+        self.longest = max(self.longest, length)
 
     def message(self) -> str | None:
         if not self.short:
