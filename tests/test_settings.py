@@ -250,3 +250,14 @@ def test_a_settings_file_that_is_not_text_and_a_bad_search_key_name_their_file(t
     (tmp_path / "b.yaml").write_text("datasets:\n  d: d\nmodels:\n  m: {model: cnn}\nsearch: {bogus: 1}\n")
     with pytest.raises(ValueError, match=r"b.yaml: unknown key 'bogus'"):
         BenchmarkConfig.load(tmp_path / "b.yaml").search_config()
+
+
+@pytest.mark.parametrize("text", ["[]\n", "0\n", "false\n", "just words\n"])
+def test_a_settings_file_that_is_not_a_mapping_is_refused_not_read_as_no_settings(tmp_path, text):
+    from dnalm.settings import load_yaml
+
+    (tmp_path / "e.yaml").write_text(text)
+    with pytest.raises(ValueError, match=r"e\.yaml: expected a mapping of settings at the top level"):
+        load_yaml(tmp_path / "e.yaml")
+    (tmp_path / "n.yaml").write_text("# only a comment\n")
+    assert load_yaml(tmp_path / "n.yaml") == {}

@@ -346,7 +346,7 @@ def load_yaml(path: str | Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: config file not found")
     try:
-        data = read_yaml(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as err:
         raise ValueError(
             f"{path}: not UTF-8 text ({err.reason} at byte {err.start + 1}); a settings file is YAML"
@@ -355,8 +355,13 @@ def load_yaml(path: str | Path) -> dict:
         mark = getattr(err, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise ValueError(f"{where}: not valid YAML ({getattr(err, 'problem', None) or err})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of settings at the top level")
+    if data is None:  # an empty file (or one holding only comments or `null`): no settings
+        return {}
+    if not isinstance(data, dict):  # `[]`, `0` or `false` is not "no settings": it is not settings at all
+        raise ValueError(
+            f"{path}: expected a mapping of settings at the top level (key: value lines); got {type(data).__name__} "
+            f"{data!r:.40}"
+        )
     return data
 
 
