@@ -15,7 +15,7 @@ from huggingface_hub import ModelCard
 from dnalm.io.sequence import reverse_complement
 from dnalm.lm.corpus import build_corpus, load_corpus
 from dnalm.lm.inference import embed, fill_mask
-from dnalm.lm.pretrain import PretrainConfig, pretrain, resolve_pretrain_config
+from dnalm.lm.pretrain import RECIPES, PretrainConfig, pretrain, resolve_pretrain_config
 
 TINY_MODEL = (
     "preset: tiny\nconfig:\n  hidden_size: 32\n  num_hidden_layers: 1\n  num_attention_heads: 2\n"
@@ -533,3 +533,17 @@ def test_a_corpus_refuses_one_fasta_given_twice_through_a_hard_link(genome, tmp_
     os.link(genome, tmp_path / "hard.fa")
     with pytest.raises(ValueError, match=r"hard.fa: the same FASTA file as .*g.fa, given twice"):
         build_corpus([genome, tmp_path / "hard.fa"], tmp_path / "c", progress=False)
+
+
+def test_the_model_on_the_command_line_wins_over_the_files_and_a_file_may_name_a_recipe(tmp_path, caplog):
+    (tmp_path / "p.yaml").write_text("model: mini\nmax_steps: 2\nbatch_size: 4\n")
+    with caplog.at_level("INFO"):
+        cfg = resolve_pretrain_config("tiny", tmp_path / "p.yaml")
+    assert (cfg.model, cfg.max_steps, cfg.batch_size) == ("tiny", 2, 4)
+    assert "model 'tiny' from the command line replaces 'mini' from" in caplog.text
+    cfg = resolve_pretrain_config("dnabert-cpu", tmp_path / "p.yaml")  # the recipe's model and settings, the file's on top
+    assert (cfg.model, cfg.max_steps, cfg.batch_size) == (RECIPES["dnabert-cpu"]["model"], 2, 4)
+    assert cfg.mlm_schedule == RECIPES["dnabert-cpu"].get("mlm_schedule", cfg.mlm_schedule)
+    (tmp_path / "r.yaml").write_text("model: dnabert-cpu\nmax_steps: 3\n")
+    cfg = resolve_pretrain_config(None, tmp_path / "r.yaml", batch_size=8)
+    assert (cfg.model, cfg.max_steps, cfg.batch_size) == (RECIPES["dnabert-cpu"]["model"], 3, 8)

@@ -214,31 +214,38 @@ RECIPES: dict[str, dict] = {
 
 
 def resolve_pretrain_config(model_or_recipe: str | None, config: str | Path | None, **overrides) -> PretrainConfig:
-    """Recipe name, or model spec, plus an optional YAML file and non-None overrides."""
-    data: dict = {}
-    if model_or_recipe in RECIPES:
-        data.update(RECIPES[model_or_recipe])
-    elif model_or_recipe is not None:
-        data["model"] = model_or_recipe
-    if config is not None:
-        data.update(load_yaml(config))
+    """Recipe name, or model spec, plus an optional YAML file and non-None overrides.
+
+    Layers, lowest first: the recipe's settings (a recipe named by ``model_or_recipe``, else by the file's
+    ``model``), the file's settings, the options given. The model named on the command line wins over the file's
+    ``model``, and every setting an option replaces is logged."""
+    from_file = load_yaml(config) if config is not None else {}
     given = {k: v for k, v in overrides.items() if v is not None}
-    data.update(given)
-    if model_or_recipe in _SHORT_BUDGET:
+    if model_or_recipe is not None:
+        given = {"model": model_or_recipe, **given}
+    for key in sorted(set(given) & set(from_file)):  # the options win, as --help says: and the log says so
+        if given[key] != from_file[key]:
+            log.info("%s %r from the command line replaces %r from %s", key, given[key], from_file[key], config)
+    name = given.get("model", from_file.get("model"))
+    recipe = RECIPES.get(name) if isinstance(name, str) else None
+    data = {**(recipe or {}), **from_file, **given}
+    if recipe is not None:
+        data["model"] = recipe["model"]
+    if name in _SHORT_BUDGET:
         from dnalm.settings import parse_duration
 
-        rule = _SHORT_BUDGET[model_or_recipe]
-        explicit = set(given) | (set(load_yaml(config)) if config is not None else set())
+        rule = _SHORT_BUDGET[name]
+        explicit = (set(given) | set(from_file)) - {"model"}
         if (parse_duration(data.get("time_budget")) or float("inf")) < rule["below_s"]:
             changed = {k: v for k, v in rule["settings"].items() if k not in explicit}
             log.info(
                 "%s with a budget under %.0f min: %s (more tokens per second for a short run)",
-                model_or_recipe,
+                name,
                 rule["below_s"] / 60,
                 changed,
             )
             data.update(changed)
-    with naming_the_file(config, load_yaml(config) if config is not None else {}, given):
+    with naming_the_file(config, from_file, given):
         return PretrainConfig.from_dict(data)
 
 
