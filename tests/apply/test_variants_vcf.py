@@ -183,3 +183,14 @@ def test_a_deletion_past_the_contig_end_and_a_contig_shorter_than_the_window_are
     rows = {row["id"]: row["status"] for row in csv.DictReader(_rows(tmp_path / "out.tsv"), delimiter="\t")}
     assert rows["end"] == "reference allele runs past the end of contig chr1 (600 bases)"
     assert rows["short"] == "contig tiny is shorter than the 40-base window (8 bases)"
+
+
+@pytest.mark.parametrize("tail", ["\n", "\nchr1\t9\tv2\tA\tC\t.\t.\t.\n"])
+def test_a_blank_line_in_a_vcf_is_one_error_naming_it(model, tmp_path, tail):
+    """htslib hands back an empty record for a blank line, and reading its fields killed the process (SIGSEGV)."""
+    genome, _ = _genome(tmp_path)
+    vcf = tmp_path / "blank.vcf"
+    vcf.write_text(HEAD.format(contigs="") + "chr1\t7\tok\tA\tC\t.\t.\t.\n" + tail)
+    with pytest.raises(ValueError, match=r"blank.vcf:4: a blank line; a VCF has none"):
+        score_variants(str(model), vcf, genome, tmp_path / "out.tsv")
+    assert not (tmp_path / "out.tsv").exists()

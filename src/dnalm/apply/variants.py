@@ -161,7 +161,12 @@ def _check_lines(vcf: Path) -> None:
                         f"{vcf}:{line_no}: the #CHROM header line needs 8 tab-separated columns (CHROM POS ID REF "
                         f"ALT QUAL FILTER INFO); got {len(columns)}"
                     )
-            if line.startswith("#") or not line.strip():
+            if not line.strip():  # htslib hands back an empty record for it, whose fields crash when read
+                raise ValueError(
+                    f"{vcf}:{line_no}: a blank line; a VCF has none (htslib cannot read past it): remove it "
+                    "(e.g. sed -i '/^[[:space:]]*$/d' FILE)"
+                )
+            if line.startswith("#"):
                 continue
             if columns is None:
                 raise ValueError(f"{vcf}:{line_no}: no #CHROM header line before the first record")
@@ -424,7 +429,12 @@ def _declare_undeclared(reader, vcf: Path) -> None:
                 if m:
                     declared[m.group(1)].add(m.group(2))
                 continue
-            if line.startswith("#") or not line.strip():
+            if not line.strip():  # htslib hands back an empty record for it, whose fields crash when read
+                raise ValueError(
+                    f"{vcf}:{line_no}: a blank line; a VCF has none (htslib cannot read past it): remove it "
+                    "(e.g. sed -i '/^[[:space:]]*$/d' FILE)"
+                )
+            if line.startswith("#"):
                 continue
             fields = line.rstrip("\r\n").split("\t")
             if len(fields) > 6 and fields[6] not in (".", ""):
