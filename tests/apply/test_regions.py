@@ -233,3 +233,72 @@ def test_a_contig_named_like_a_bed_header_is_data_and_regions_may_come_from_a_pi
     os.mkfifo(piped)
     with pytest.raises(ValueError, match="a pipe cannot be read by region; --regions needs the genome as a file"):
         scan_genome(str(model), piped, tmp_path / "s.bedGraph", regions=["chr1:1-60"])
+
+
+def _bgzip(src, dest):
+    bgzf = pytest.importorskip("Bio.bgzf")
+    writer = bgzf.BgzfWriter(str(dest), "wb")
+    writer.write(src.read_bytes())
+    writer.close()
+    return dest
+
+
+def test_a_bgzip_index_made_for_another_file_is_not_read(tmp_path, monkeypatch, caplog):
+    """A genome replaced by a copy that keeps an old time stamp (cp -p, wget) left its index looking current: a
+    bgzip FASTA's index was trusted unchecked and --regions read 61 wrong bases for a 60-base region."""
+    import os
+    import shutil
+
+    import pyfaidx
+
+    from dnalm.io.regions import IndexedGenome, parse_regions
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "old").mkdir()
+    old_plain, _ = _genome(tmp_path / "old", length=1000)
+    old = _bgzip(old_plain, tmp_path / "old" / "g.fa.gz")
+    pyfaidx.Faidx(str(old))
+    genome, seqs = _genome(tmp_path, names=("chr1",), length=1400)
+    new = _bgzip(genome, tmp_path / "g.fa.gz")
+    for suffix in (".fai", ".gzi"):
+        shutil.copy(f"{old}{suffix}", f"{new}{suffix}")
+        os.utime(f"{new}{suffix}")
+    region = parse_regions(["chr1:901-960"])[0]
+    with caplog.at_level(logging.WARNING):
+        assert IndexedGenome(new).fetch(region) == seqs["chr1"][900:960]
+    assert "does not describe" in caplog.text
+    caplog.clear()
+    for suffix in (".fai", ".gzi"):
+        os.unlink(f"{new}{suffix}")
+    pyfaidx.Faidx(str(new))  # its own index: read, and said nothing about
+    with caplog.at_level(logging.WARNING):
+        assert IndexedGenome(new).fetch(region) == seqs["chr1"][900:960]
+    assert not caplog.text
+
+
+def test_an_index_that_leaves_out_the_last_record_is_not_read(tmp_path, monkeypatch, caplog):
+    import os
+
+    import pyfaidx
+
+    from dnalm.io.regions import IndexedGenome, parse_regions
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    genome, seqs = _genome(tmp_path)
+    pyfaidx.Faidx(str(genome))
+    fai = tmp_path / "g.fa.fai"
+    fai.write_text(fai.read_text().splitlines()[0] + "\n")  # chr2 left out
+    os.utime(fai)
+    with caplog.at_level(logging.WARNING):
+        assert IndexedGenome(genome).fetch(parse_regions(["chr2:1-60"])[0]) == seqs["chr2"][:60]
+    assert "the file goes on after record chr1" in caplog.text
+
+
+def test_old_mac_line_ends_are_named_and_colons_in_contig_names_are_read(model, tmp_path):
+    seq = "ACGT" * 40
+    (tmp_path / "cr.fa").write_bytes(b">chrA\r" + seq[:80].encode() + b"\r" + seq[80:].encode() + b"\r")
+    with pytest.raises(ValueError, match=r"cr.fa: its lines end in a bare carriage return"):
+        predict_file(str(model), tmp_path / "cr.fa", tmp_path / "p.tsv", regions=["chrA:1-60"])
+    (tmp_path / "hla.fa").write_text(f">HLA-A*01:01:01:01\n{seq}\n")
+    predict_file(str(model), tmp_path / "hla.fa", tmp_path / "h.tsv", regions=["HLA-A*01:01:01:01:1-60"])
+    assert (tmp_path / "h.tsv").read_text().splitlines()[1].startswith("HLA-A*01:01:01:01:1-60\t")

@@ -541,7 +541,9 @@ def test_the_model_on_the_command_line_wins_over_the_files_and_a_file_may_name_a
         cfg = resolve_pretrain_config("tiny", tmp_path / "p.yaml")
     assert (cfg.model, cfg.max_steps, cfg.batch_size) == ("tiny", 2, 4)
     assert "model 'tiny' from the command line replaces 'mini' from" in caplog.text
-    cfg = resolve_pretrain_config("dnabert-cpu", tmp_path / "p.yaml")  # the recipe's model and settings, the file's on top
+    cfg = resolve_pretrain_config(
+        "dnabert-cpu", tmp_path / "p.yaml"
+    )  # the recipe's model and settings, the file's on top
     assert (cfg.model, cfg.max_steps, cfg.batch_size) == (RECIPES["dnabert-cpu"]["model"], 2, 4)
     assert cfg.mlm_schedule == RECIPES["dnabert-cpu"].get("mlm_schedule", cfg.mlm_schedule)
     (tmp_path / "r.yaml").write_text("model: dnabert-cpu\nmax_steps: 3\n")

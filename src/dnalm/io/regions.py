@@ -9,10 +9,12 @@ too, and a plain-gzip one is refused naming the command that makes it readable.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 import os
 import re
+import struct
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -25,7 +27,8 @@ from dnalm.io.base import DataFormatError, compression, numbered_lines
 __all__ = ["IndexedGenome", "Region", "parse_regions", "region_files"]
 
 log = logging.getLogger(__name__)
-_SPEC = re.compile(r"^(?P<contig>[^:\s]+):(?P<start>[\d,]+)-(?P<end>[\d,]+)$")
+# the contig is everything before the last ':' (HLA contigs hold ':'), or written in braces as samtools allows
+_SPEC = re.compile(r"^(?:\{(?P<braced>[^{}]+)\}|(?P<contig>\S+)):(?P<start>[\d,]+)-(?P<end>[\d,]+)$")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ def parse_regions(specs: list[str]) -> list[Region]:
 
     >>> parse_regions(["chr1:101-200", "chrX:1,001-2,000"])[1]
     Region(contig='chrX', start=1000, end=2000, name='chrX:1,001-2,000', source='--regions', line=None, strand='.')
+    >>> [r.contig for r in parse_regions(["HLA-A*01:01:1-60", "{HLA-A*01:01}:1-60"])]
+    ['HLA-A*01:01', 'HLA-A*01:01']
     """
     out: list[Region] = []
     for spec in specs:
@@ -59,7 +64,7 @@ def parse_regions(specs: list[str]) -> list[Region]:
             start, end = int(m["start"].replace(",", "")), int(m["end"].replace(",", ""))
             if start < 1 or start > end:
                 raise ValueError(f"--regions {spec!r}: start must be at least 1 and not after the end")
-            out.append(Region(m["contig"], start - 1, end, spec))
+            out.append(Region(m["braced"] or m["contig"], start - 1, end, spec))
         elif _is_file(spec):
             out += _read_bed(Path(spec))
         else:
@@ -132,6 +137,7 @@ class IndexedGenome:
             )
         if kind in ("bz2", "zstd"):
             raise ValueError(f"{self.path}: {kind}-compressed; --regions needs plain or bgzip FASTA (decompress it)")
+        _check_line_endings(self.path, kind)
         names = _index_names(self.path, kind)
         try:
             self.fasta = pyfaidx.Fasta(str(self.path), sequence_always_upper=True, rebuild=False, **names)
@@ -191,7 +197,8 @@ def _index_names(path: Path, kind: str | None) -> dict:
     def fresh(p: Path) -> bool:
         return p.is_file() and p.stat().st_mtime_ns >= fasta_time
 
-    wrong = None if kind == "bgzip" or not fresh(fai) else _index_mismatch(fai, path)
+    checkable = fresh(fai) and (kind != "bgzip" or fresh(gzi))
+    wrong = _index_mismatch(fai, path, gzi if kind == "bgzip" else None) if checkable else None
     if fresh(fai) and (kind != "bgzip" or fresh(gzi)) and wrong is None:
         return {}
     if wrong is not None:  # a copied or restored index, newer than the FASTA but made for another file
@@ -216,17 +223,19 @@ def _index_names(path: Path, kind: str | None) -> dict:
 _CHECKED_RECORDS = 256
 
 
-def _index_mismatch(fai: Path, path: Path) -> str | None:
-    """Why a plain FASTA's ``.fai`` does not describe it (None when each checked record's header, first and last base
-    and line ends fall where the index says): a few bytes read per record, not the sequence, and at most
-    :data:`_CHECKED_RECORDS` records (the first, the last and evenly between), so that an assembly of a million
-    scaffolds opens as fast; an index made for another file misplaces nearly every record."""
-    size = path.stat().st_size
+def _index_mismatch(fai: Path, path: Path, gzi: Path | None = None) -> str | None:
+    """Why a FASTA's ``.fai`` does not describe it (None when each checked record's header, first and last base
+    and line ends fall where the index says, and the file ends where its last record does): a few bytes read per
+    record, not the sequence, and at most :data:`_CHECKED_RECORDS` records (the first, the last and evenly between),
+    so that an assembly of a million scaffolds opens as fast; an index made for another file misplaces nearly every
+    record. A bgzip FASTA is read at the index's (uncompressed) offsets through its ``.gzi``."""
+    size = None if gzi is not None else path.stat().st_size
     try:
         rows = [line.split("\t") for line in fai.read_text(encoding="utf-8").splitlines() if line.strip()]
+        final = max(rows, key=lambda row: int(row[2]), default=None)
         if len(rows) > _CHECKED_RECORDS:
             rows = [rows[i] for i in np.unique(np.linspace(0, len(rows) - 1, _CHECKED_RECORDS).round().astype(int))]
-        with open(path, "rb") as fh:
+        with _BgzfText(path, gzi) if gzi is not None else open(path, "rb") as fh:
             for row in rows:
                 name, (length, offset, bases, width) = row[0], (int(x) for x in row[1:5])
                 fh.seek(max(0, offset - 4096))
@@ -239,7 +248,7 @@ def _index_mismatch(fai: Path, path: Path) -> str | None:
                 if bases < 1 or width <= bases:
                     return f"record {name}: {bases} bases a line in lines of {width} bytes"
                 last = offset + (length - 1) // bases * width + (length - 1) % bases
-                if last >= size:
+                if size is not None and last >= size:
                     return f"record {name}: {length:,} bases would run past the end of the file"
                 if length > bases:  # the first line ends where the index says, and the second starts there
                     fh.seek(offset + bases)
@@ -252,9 +261,62 @@ def _index_mismatch(fai: Path, path: Path) -> str | None:
                     (length - 1) % bases == bases - 1 and tail[1:] and tail[1:2] not in (b"\n", b"\r")
                 ):
                     return f"record {name}: its lines are not {bases} bases long"
-    except (OSError, ValueError, IndexError, UnicodeDecodeError):
+            return _ends_with(final, fh)
+    except (OSError, ValueError, IndexError, UnicodeDecodeError, struct.error):
         return "not a readable index"
+
+
+def _ends_with(row: list[str] | None, fh) -> str | None:
+    """Why the file does not end with the index's last record (None when only line ends follow its last base): a
+    record left out of the index, or a last record longer than the index says, would be out of reach."""
+    if row is None:
+        return None
+    name, (length, offset, bases, width) = row[0], (int(x) for x in row[1:5])
+    end = offset if length == 0 else offset + (length - 1) // bases * width + (length - 1) % bases + 1
+    fh.seek(end)
+    if fh.read(4096).strip():
+        return f"the file goes on after record {name}, where the index ends (a record left out, or a longer one)"
     return None
+
+
+class _BgzfText:
+    """A bgzip file read at uncompressed offsets through its ``.gzi`` (block starts: compressed, uncompressed)."""
+
+    def __init__(self, path: Path, gzi: Path):
+        from Bio import bgzf
+
+        data = gzi.read_bytes()
+        (n,) = struct.unpack_from("<Q", data)
+        pairs = struct.unpack_from(f"<{2 * n}Q", data, 8)
+        self.compressed, self.uncompressed = [0, *pairs[0::2]], [0, *pairs[1::2]]
+        self._virtual = bgzf.make_virtual_offset
+        self.fh = bgzf.BgzfReader(str(path), "rb")
+
+    def seek(self, position: int) -> None:
+        i = bisect.bisect_right(self.uncompressed, position) - 1
+        self.fh.seek(self._virtual(self.compressed[i], position - self.uncompressed[i]))
+
+    def read(self, n: int) -> bytes:
+        return self.fh.read(n)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.fh.close()
+
+
+def _check_line_endings(path: Path, kind: str | None) -> None:
+    """Refuse a FASTA whose lines end in a bare carriage return (old Mac): an index reads it as one line."""
+    import gzip
+
+    with (gzip.open if kind == "bgzip" else open)(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if b"\r" in head and b"\n" not in head:
+        raise ValueError(
+            f"{path}: its lines end in a bare carriage return (old Mac line ends), which cannot be read by region; "
+            f"convert them first (e.g. tr '\\r' '\\n' < {path.name} > fixed.fa)"
+        )
 
 
 def _gzip_kind(path: Path) -> str | None:
