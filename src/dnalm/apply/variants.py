@@ -429,12 +429,7 @@ def _declare_undeclared(reader, vcf: Path) -> None:
                 if m:
                     declared[m.group(1)].add(m.group(2))
                 continue
-            if not line.strip():  # htslib hands back an empty record for it, whose fields crash when read
-                raise ValueError(
-                    f"{vcf}:{line_no}: a blank line; a VCF has none (htslib cannot read past it): remove it "
-                    "(e.g. sed -i '/^[[:space:]]*$/d' FILE)"
-                )
-            if line.startswith("#"):
+            if line.startswith("#") or not line.strip():
                 continue
             fields = line.rstrip("\r\n").split("\t")
             if len(fields) > 6 and fields[6] not in (".", ""):
