@@ -564,3 +564,46 @@ def test_a_reference_figure_that_is_not_a_number_is_refused_when_the_config_load
     )
     with pytest.raises(ValueError, match=r"b.yaml: dataset 'tata': reference mcc must be a finite number"):
         BenchmarkConfig.load(tmp_path / "b.yaml")
+
+
+def test_wrong_types_and_unknown_models_in_a_benchmark_file_are_one_line_when_it_loads(tata_dir, tmp_path):
+    def load(text):
+        (tmp_path / "b.yaml").write_text(text)
+        return BenchmarkConfig.load(tmp_path / "b.yaml")
+
+    data = f"datasets: {{d: {tata_dir}}}\nseeds: [0]\n"
+    for text, problem in (
+        ("datasets: {d: {path: 5}}\nmodels: {m: cnn-gb}\n", r"dataset 'd': path must be a folder's path \(text\)"),
+        (data + "models: {m: 5}\n", r"model 'm': give a model name or path, or a mapping of settings"),
+        (data + "models: {m: [cnn-gb]}\n", r"model 'm': give a model name or path"),
+        (data + "models: {m: nosuchmodel}\n", r"model 'm': model 'nosuchmodel' is not a preset"),  # not after training
+        (data + "models: {yes: cnn-gb}\n", r"model name True was read as bool, not text; quote it"),
+        (f"datasets: {{1e3: {tata_dir}}}\nmodels: {{m: cnn-gb}}\n", r"dataset name 1000.0 was read as float"),
+    ):
+        with pytest.raises(ValueError, match=r"b\.yaml: " + problem):
+            load(text)
+    (tmp_path / "arch.yaml").write_text("preset: cnn-gb\n")  # a model file beside the benchmark file is found there
+    (tmp_path / "elsewhere").mkdir()
+    import os
+
+    cwd = os.getcwd()
+    try:
+        os.chdir(tmp_path / "elsewhere")
+        assert load(data + "models: {m: arch.yaml}\n").models["m"]["model"] == str(tmp_path / "arch.yaml")
+    finally:
+        os.chdir(cwd)
+
+
+def test_a_model_file_changed_since_a_run_makes_the_run_redone(tata_dir, tmp_path):
+    from dnalm.experiment.config import RunKey
+
+    (tmp_path / "arch.yaml").write_text("preset: cnn-gb\nconfig: {embedding_dim: 8}\n")
+    (tmp_path / "b.yaml").write_text(f"datasets: {{d: {tata_dir}}}\nseeds: [0]\nmodels: {{m: arch.yaml}}\n")
+    cfg = BenchmarkConfig.load(tmp_path / "b.yaml")
+    key = RunKey("d", "m", 0)
+    before = cfg.run_key(key, cfg.finetune_config("m", 0))
+    (tmp_path / "arch.yaml").write_text("preset: cnn-gb\nconfig: {embedding_dim: 64}\n")
+    after = cfg.run_key(key, cfg.finetune_config("m", 0))
+    assert before["key"] != after["key"] and before["parts"]["model_digest"] != after["parts"]["model_digest"]
+    preset = BenchmarkConfig.from_dict({"datasets": {"d": str(tata_dir)}, "models": {"m": "cnn-gb"}, "seeds": [0]})
+    assert "model_digest" not in preset.run_key(key, preset.finetune_config("m", 0))["parts"]  # a name: none

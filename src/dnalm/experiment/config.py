@@ -30,6 +30,7 @@ from pathlib import Path
 from dnalm.finetune.config import FinetuneConfig, check_keys, load_yaml
 from dnalm.finetune.data import data_digest
 from dnalm.io.datasets import find_splits
+from dnalm.models.ref import ModelRef
 from dnalm.settings import check_fields, check_path, setting
 
 __all__ = ["BenchmarkConfig", "DatasetEntry", "RunKey", "SearchConfig", "check_name", "data_digest"]
@@ -95,10 +96,12 @@ class DatasetEntry:
 
     @classmethod
     def from_any(cls, name: str, value) -> DatasetEntry:
-        if isinstance(value, str):
+        if isinstance(value, str) and value.strip():
             return cls(path=value)
         if not isinstance(value, dict) or "path" not in value:
             raise ValueError(f"dataset {name!r}: give a path, or a mapping with 'path' (and optional 'reference')")
+        if not isinstance(value["path"], str) or not value["path"].strip():
+            raise ValueError(f"dataset {name!r}: path must be a folder's path (text); got {value['path']!r}")
         check_keys(value, [f.name for f in dataclasses.fields(cls)], "key", f"dataset {name!r}")
         reference = value.get("reference") or {}
         if not isinstance(reference, dict):
@@ -162,6 +165,13 @@ class BenchmarkConfig:
             if not isinstance(data.get(key), dict) or not data[key]:
                 raise ValueError(f"{source or 'benchmark config'}: '{key}' must be a non-empty mapping")
         where = source or "benchmark config"
+        for kind in ("datasets", "models"):  # YAML 1.1 reads yes as true and 1e3 as a number: the folder would differ
+            for name in data[kind]:
+                if not isinstance(name, str):
+                    raise ValueError(
+                        f"{where}: {kind[:-1]} name {name!r} was read as {type(name).__name__}, not text; quote it "
+                        f"(e.g. '{name}': ...)"
+                    )
         try:
             datasets = {
                 check_name(str(n), f"{where}: dataset"): DatasetEntry.from_any(str(n), v)
@@ -176,7 +186,14 @@ class BenchmarkConfig:
                     raise ValueError(f"{where}: dataset {name!r}: {entry.path} does not exist")
         models = {}
         for name, value in data.pop("models").items():
+            if value is not None and not isinstance(value, str | dict):
+                raise ValueError(
+                    f"{where}: model {name!r}: give a model name or path, or a mapping of settings (model: ...); "
+                    f"got {type(value).__name__} {value!r:.40}"
+                )
             value = {"model": value} if isinstance(value, str) else dict(value or {})
+            if base is not None and isinstance(value.get("model"), str):  # relative to the file, as datasets are
+                value["model"] = _resolve_path(value["model"], base)
             models[check_name(str(name), f"{where}: model")] = value
         cfg = cls(datasets=datasets, models=models, source=source, **data)
         try:
@@ -202,7 +219,12 @@ class BenchmarkConfig:
             if isinstance(entry, dict) and "seed" in entry:  # each run's seed is one of seeds: this one was replaced
                 raise ValueError(f"{where}: {name}.seed: each run's seed comes from seeds ({cfg.seeds}); remove it")
         for name in cfg.models:  # fail now, not after hours of training
-            cfg.finetune_config(name, cfg.seeds[0])
+            model = cfg.finetune_config(name, cfg.seeds[0]).model
+            if model != "auto":
+                try:
+                    ModelRef.resolve(model)
+                except (FileNotFoundError, ValueError) as err:
+                    raise ValueError(f"{where}: model {name!r}: {err}") from None
         search = cfg.search_config()
         for name in (search.models or cfg.models) if search is not None else ():  # each value a search may try
             overrides = {"metric_for_best_model": search.metric} if search.metric is not None else {}
@@ -256,6 +278,7 @@ class BenchmarkConfig:
         parts = {
             "data_digest": self.data_digest(key.dataset),
             "finetune_config": ft.to_dict(),
+            **({"model_digest": digest} if (digest := model_digest(ft.model)) else {}),
             "seed": key.seed,
             "split": self.split,
             "reverse_complement_average": self.reverse_complement_average,
@@ -284,6 +307,25 @@ class BenchmarkConfig:
         out = dataclasses.asdict(self)
         out["datasets"] = {n: dataclasses.asdict(e) for n, e in self.datasets.items()}
         return out
+
+
+def model_digest(model: str) -> str | None:
+    """SHA-256 of a model given as a local YAML file or checkpoint folder (None for a name: a preset, a shipped
+    checkpoint or a hub id), so that a run is redone when the file or folder it names changed since: the bytes of
+    files up to 1 MB (configs, tokenizer), the size and modification time of larger ones (weights)."""
+    path = Path(os.path.expanduser(str(model)))
+    if path.is_file():
+        files = [(path.name, path)]
+    elif path.is_dir():
+        files = sorted((f.relative_to(path).as_posix(), f) for f in path.rglob("*") if f.is_file())
+    else:
+        return None
+    h = hashlib.sha256()
+    for name, f in files:
+        st = f.stat()
+        h.update(f"{name}\0{st.st_size}\0".encode())
+        h.update(f.read_bytes() if st.st_size <= 1 << 20 else f"{st.st_mtime_ns}".encode())
+    return h.hexdigest()
 
 
 def _resolve_path(path: str, base: Path) -> str:

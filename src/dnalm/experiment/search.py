@@ -19,7 +19,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from dnalm.experiment.config import BenchmarkConfig, SearchConfig, benchmark_inputs
+from dnalm.experiment.config import BenchmarkConfig, SearchConfig, benchmark_inputs, model_digest
 from dnalm.experiment.results import SearchChoice, Trial
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.tasks import get_task
@@ -73,11 +73,13 @@ def _trial_key(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchCon
     for Optuna (whose later trials depend on the space), the space."""
     from dnalm import __version__
 
+    ft = _trial_config(bench, model, scfg, params)
     parts = {
         "data_digest": bench.data_digest(dataset),
         "dnalm_version": __version__,
-        "finetune_config": _trial_config(bench, model, scfg, params).to_dict(),
+        "finetune_config": ft.to_dict(),
         "space": scfg.space if scfg.method == "optuna" else None,
+        **({"model_digest": digest} if (digest := model_digest(ft.model)) else {}),  # a model file edited since
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
