@@ -288,3 +288,23 @@ def test_a_rare_class_is_validated_on_and_an_impossible_split_names_the_option()
     unique = [Record(f"r{i}", "ACGT", f"{i / 7:.4f}") for i in range(300)]
     with pytest.raises(ValueError, match=r"\(val_fraction, --val-fraction\).*300 distinct values.*regression"):
         stratified_split(unique, 0.1, seed=0)
+
+
+def test_a_model_whose_weights_diverged_is_not_saved_and_nan_outputs_are_not_scored(tata_dir, tmp_path):
+    """weight_decay 1e300 made every weight NaN: the folder was saved (exit 0), and evaluate then reported an AUROC
+    ranked from NaN probabilities."""
+    import numpy as np
+
+    from dnalm.apply.evaluate import evaluate
+    from dnalm.models.build import build_model
+
+    with pytest.raises(ValueError, match=r"training diverged: \d+ weight tensor\(s\) of the model are not finite"):
+        finetune(cfg(model="cnn-gb", epochs=1, weight_decay=1e300), tata_dir, tmp_path / "m")
+    assert not (tmp_path / "m").exists()
+    model, tok, _ = build_model("cnn-gb", num_labels=2, seed=0)
+    for p in model.parameters():
+        p.data.fill_(np.nan)
+    model.save_pretrained(tmp_path / "nan")
+    tok.save_pretrained(tmp_path / "nan")
+    with pytest.raises(ValueError, match=r"outputs are not finite numbers for 75 of 75 sequences \(the first: '0'"):
+        evaluate(str(tmp_path / "nan"), tata_dir, tmp_path / "e")

@@ -549,3 +549,9 @@ def test_the_model_on_the_command_line_wins_over_the_files_and_a_file_may_name_a
     (tmp_path / "r.yaml").write_text("model: dnabert-cpu\nmax_steps: 3\n")
     cfg = resolve_pretrain_config(None, tmp_path / "r.yaml", batch_size=8)
     assert (cfg.model, cfg.max_steps, cfg.batch_size) == (RECIPES["dnabert-cpu"]["model"], 3, 8)
+
+
+def test_a_pretraining_whose_weights_diverged_is_not_saved(corpus_dir, tmp_path):
+    with pytest.raises(ValueError, match=r"training diverged"):
+        pretrain(tiny_config(tmp_path, max_steps=2, save_steps=100, weight_decay=1e300), corpus_dir, tmp_path / "o")
+    assert not (tmp_path / "o" / "model.safetensors").exists()

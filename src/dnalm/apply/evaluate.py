@@ -185,11 +185,25 @@ def _model(ref: ModelRef, data, classes, records, untrained: bool, seed: int, co
     return model, tok
 
 
+def check_finite_outputs(scores: np.ndarray, records) -> None:
+    """Refuse outputs that are not finite numbers (a model whose weights went NaN): metrics computed from them
+    (AUROC ranks NaN arbitrarily) would look like a result."""
+    bad = ~np.isfinite(np.asarray(scores, dtype=np.float64)).reshape(len(scores), -1).all(axis=1)
+    if bad.any():
+        first = records[int(np.flatnonzero(bad)[0])]
+        raise ValueError(
+            f"the model's outputs are not finite numbers for {int(bad.sum()):,} of {len(scores):,} sequences (the "
+            f"first: {first.id!r} at {first.where}); its weights may have diverged in training (NaN): no metric "
+            "computed from them would mean anything"
+        )
+
+
 def _report(records, scored, y, names, task: Task, tok, output: Path, info: dict) -> dict:
     """Metrics, confusion matrix and predictions of scored records, written to ``output``."""
     scores, n_windows = np.stack([r[0] for r in scored]), np.array([r[1] for r in scored])
     if len(scores) != len(records):  # a dropped batch would be a silent bias; never let it pass
         raise RuntimeError(f"{len(scores)} predictions for {len(records)} sequences")
+    check_finite_outputs(scores, records)
     metrics = task.metrics(y, scores)
     if "confusion_matrix" in metrics:
         plot_confusion_matrix(

@@ -26,6 +26,7 @@ from dnalm.finetune.data import LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.finetune.recipe import Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint, starts_pretrained
 from dnalm.finetune.tasks import Task, get_task
 from dnalm.finetune.trainer import (
+    check_finite_weights,
     collate_batch,
     compute_metrics_for,
     fixed_input_length,
@@ -616,6 +617,7 @@ def _train(run: _Run, built: _Built):
         train_out = trainer.train(resume_from_checkpoint=str(run.checkpoint) if run.checkpoint else None)
     trainer.weight_average = None
     best.restore(trainer.model)
+    check_finite_weights(trainer.model, train_out.training_loss)
     return trainer, train_out, best, note
 
 

@@ -14,6 +14,7 @@ from dnalm.runtime import distributed
 from dnalm.runtime.hardware import precision_flags
 
 __all__ = [
+    "check_finite_weights",
     "collate_batch",
     "compute_metrics_for",
     "fixed_input_length",
@@ -84,6 +85,20 @@ def scale_output(layer, sd: float, mean: float) -> None:
     with torch.no_grad():
         layer.weight.mul_(sd)
         layer.bias.mul_(sd).add_(mean)
+
+
+def check_finite_weights(model, training_loss: float | None = None) -> None:
+    """Refuse a model whose weights are not all finite numbers (training diverged): saved, it would predict NaN for
+    every input, and metrics computed from NaN look like a result."""
+    import torch
+
+    bad = [name for name, p in model.named_parameters() if not torch.isfinite(p).all()]
+    if bad:
+        raise ValueError(
+            f"training diverged: {len(bad)} weight tensor(s) of the model are not finite numbers (the first: "
+            f"{bad[0]}; training loss {training_loss}), so it is not saved; lower learning_rate or weight_decay, or "
+            "look at the targets"
+        )
 
 
 def collate_batch(tokenizer, features):

@@ -29,6 +29,7 @@ from dnalm.finetune.config import (
     check_trainer_settings,
     load_yaml,
 )
+from dnalm.finetune.trainer import check_finite_weights
 from dnalm.io.files import write_json
 from dnalm.io.outputs import Output, claims, local, read_marker, remove_written
 from dnalm.lm.masking import check_schedule
@@ -479,6 +480,9 @@ def pretrain(
     with frozen_gc():  # full collections would walk every object of torch and transformers, several times a run
         trainer.train(resume_from_checkpoint=str(last) if resume and last is not None else None)
     train_s = time.time() - t_train
+    check_finite_weights(
+        trainer.model, trainer.state.log_history[-1].get("train_loss") if trainer.state.log_history else None
+    )
     final = _final_evaluation(trainer) if "validation" in data else {}
     trainer.save_model(str(output))  # the Trainer writes from the main process only
     history = trainer.state.log_history
