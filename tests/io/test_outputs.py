@@ -181,6 +181,20 @@ def test_a_second_run_is_refused_while_the_first_writes(tmp_path):
     assert lock.exists() and not out.exists()
 
 
+def test_a_folder_in_which_another_run_writes_is_refused_and_a_stopped_runs_lock_there_is_not(tmp_path):
+    """evaluate --overwrite into ev while a fine-tuning wrote ev/model took the model for its own, and its next
+    --overwrite removed it."""
+    ev = tmp_path / "ev"
+    _run(ev, "evaluation", names=("metrics.json",))
+    lock = ev / ".model.dnalm-lock"
+    lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": "dnalm finetune"}))
+    with pytest.raises(OutputError, match=r"output .*ev: another dnalm run is writing inside it \(.*ev/model: pid"):
+        _run(ev, "evaluation", names=("metrics.json",), overwrite=True)
+    assert json.loads((ev / MARKER).read_text())["files"] == ["metrics.json"]
+    lock.write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname(), "command": "killed"}))
+    _run(ev, "evaluation", names=("metrics.json",), overwrite=True)
+
+
 def test_the_partial_folder_of_a_staged_output_is_locked_too(tmp_path):
     lock = tmp_path / ".model.partial.dnalm-lock"
     lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": "other"}))

@@ -590,6 +590,32 @@ def _check_no_other_run_above(out: Path, given, *, itself: bool = False) -> None
         )
 
 
+def _check_no_other_run_inside(out: Path, given, limit: int = 20_000) -> None:
+    """Refuse a folder in which another live dnalm run is writing (a fine-tuning into ``out/model``): replacing it
+    would take that run's files for this run's own, and a later ``--overwrite`` would remove them."""
+    if not out.is_dir():
+        return
+    for i, (top, folders, files) in enumerate(os.walk(out)):
+        if i == limit:
+            break
+        folders[:] = [f for f in folders if not os.path.islink(os.path.join(top, f))]
+        for name in files:
+            if not name.endswith(_LOCK_SUFFIX) or Path(top) == out.parent:
+                continue
+            lock = Path(top) / name
+            if lock in _HELD:
+                continue
+            other = _read_lock(lock)
+            if _stale(lock, other):
+                continue
+            target = Path(top) / name[1 : -len(_LOCK_SUFFIX)]
+            raise OutputError(
+                f"{given}: another dnalm run is writing inside it ({target}: pid {other.get('pid', '?')}, "
+                f"`{other.get('command', '?')}`, started {other.get('started', '?')}); wait for it to finish, or "
+                "choose another folder"
+            )
+
+
 def _stale(lock: Path, other: dict) -> str | None:
     """Why a lock file holds no live run (None: it may): its run's process is gone from this machine, or it names
     no run and is over a minute old (a run stopped between making it and writing who it is)."""
@@ -734,6 +760,7 @@ class Claim:
             if not os.access(place, os.W_OK | os.X_OK):
                 raise OutputError(f"output {o.path}: no permission to write in {place} (or it is read-only)")
         self._locks.append(_lock(real, o.path, self.command))
+        _check_no_other_run_inside(real, f"output {o.path}")  # after the lock: a run starting now sees it
         if o.staged:
             self._locks.append(_lock(real.with_name(f"{real.name}.partial"), o.path, self.command))
         self._users[real] = users
