@@ -248,3 +248,12 @@ def test_dedup_with_no_kind_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"kinds \(--dedup-kinds\) names no duplicate kind"):
         write_deduplicated(tmp_path / "d", tmp_path / "o", kinds=())
     assert not (tmp_path / "o").exists()
+
+
+def test_ids_are_said_to_be_cut_only_when_some_were_left_out():
+    rng = np.random.default_rng(3)
+    seqs = ["".join(rng.choice(list("ACGT"), 60)) for _ in range(3)]
+    train = [Record(f"t{i}", s, "0") for i, s in enumerate(seqs)]
+    test = [Record(f"x{i}", s, "0") for i, s in enumerate(seqs)]
+    assert audit_splits({"train": train, "test": test}, max_ids=3)["ids_truncated"] is False
+    assert audit_splits({"train": train, "test": test}, max_ids=2)["ids_truncated"] is True

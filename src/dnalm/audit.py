@@ -171,7 +171,10 @@ def audit_splits(
             "labels": dict(sorted(labels.items())),
         }
 
+    truncated = []  # a list of ids cut at max_ids (not one that holds exactly max_ids)
+
     def ids(pairs, query, reference):
+        truncated.append(len(pairs) > max_ids)
         return [[query[i].id, reference[j].id] for i, j in pairs[:max_ids]]
 
     names = list(splits)
@@ -200,7 +203,7 @@ def audit_splits(
             "near": ids(near, query, reference),
             "conflicting_labels": ids(dup["conflicts"], query, reference),
         }
-    result["ids_truncated"] = any(len(v) >= max_ids for d in result["offending_ids"].values() for v in d.values())
+    result["ids_truncated"] = any(truncated)
     if tokenizer is not None:
         from dnalm.tokenizers.dna import tokenizer_report
 

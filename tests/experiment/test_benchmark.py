@@ -607,3 +607,13 @@ def test_a_model_file_changed_since_a_run_makes_the_run_redone(tata_dir, tmp_pat
     assert before["key"] != after["key"] and before["parts"]["model_digest"] != after["parts"]["model_digest"]
     preset = BenchmarkConfig.from_dict({"datasets": {"d": str(tata_dir)}, "models": {"m": "cnn-gb"}, "seeds": [0]})
     assert "model_digest" not in preset.run_key(key, preset.finetune_config("m", 0))["parts"]  # a name: none
+
+
+def test_a_search_refuses_an_empty_list_of_models_and_fractional_ends_for_a_whole_number():
+    with pytest.raises(ValueError, match=r"search.models: give a non-empty list .* or leave it out to search all"):
+        SearchConfig.from_dict({"space": {"learning_rate": [1e-3]}, "models": []}, models=["cnn"])
+    with pytest.raises(ValueError, match=r"search.space.batch_size: a whole-number setting takes a range of whole"):
+        SearchConfig.from_dict(
+            {"method": "optuna", "n_trials": 2, "space": {"batch_size": {"low": 16.0, "high": 64.0}}}
+        )
+    SearchConfig.from_dict({"method": "optuna", "n_trials": 2, "space": {"batch_size": {"low": 16, "high": 64}}})

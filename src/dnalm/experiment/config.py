@@ -386,6 +386,12 @@ class SearchConfig:
                         "a grid takes a list of values"
                     )
                 _check_range(name, values)
+                whole = str(FinetuneConfig.__dataclass_fields__[name].type).startswith("int")
+                if whole and not all(isinstance(values[end], int) for end in ("low", "high")):
+                    raise ValueError(
+                        f"search.space.{name}: a whole-number setting takes a range of whole numbers (a float end "
+                        f"samples fractions); got low={values['low']!r}, high={values['high']!r}"
+                    )
             elif not isinstance(values, list) or not values:
                 raise ValueError(f"search.space.{name}: give a non-empty list of values")
         if cfg.n_trials is not None and (
@@ -401,6 +407,11 @@ class SearchConfig:
                 f"{cfg.n_trials} with method: optuna"
             )
         for what, names, known in (("models", cfg.models, models), ("datasets", cfg.datasets, datasets)):
+            if names is not None and (not isinstance(names, list) or not names):
+                raise ValueError(
+                    f"search.{what}: give a non-empty list of the benchmark's {what}, or leave it out to search all; "
+                    f"got {names!r}"
+                )
             missing = sorted(set(names or []) - set(known or names or []))
             if missing:
                 raise ValueError(f"search.{what}: {missing} are not in the benchmark's {what}")
