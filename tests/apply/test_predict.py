@@ -243,3 +243,30 @@ def test_evaluate_says_when_the_split_holds_training_sequences(model, tmp_path, 
     with caplog.at_level(logging.WARNING):
         evaluate(str(model), tmp_path / "d", tmp_path / "e")
     assert "5 of 15 test sequences are also in the train split (3 exactly, 2 as reverse complements)" in caplog.text
+
+
+def test_outputs_named_gz_are_gzip_and_a_tsv_name_in_any_case_is_tab_separated(tmp_path):
+    """scan -o x.bedGraph.gz and predict -o x.tsv.gz wrote plain text (zcat refused it), and predict wrote commas for
+    .tsv.gz and .TSV."""
+    import gzip
+
+    from dnalm.apply.evaluate import predict_file
+    from dnalm.apply.scan import scan_genome
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.config.dnalm_train_max_tokens = 62
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">a\n" + "ACGT" * 50 + "\n>b\n" + "TTGCA" * 30 + "\n")
+    predict_file(str(tmp_path / "m"), fasta, tmp_path / "p.tsv.gz")
+    predict_file(str(tmp_path / "m"), fasta, tmp_path / "p.TSV")
+    plain = (tmp_path / "p.TSV").read_text()
+    assert plain.splitlines()[0].startswith("id\tpredicted\t")
+    assert gzip.decompress((tmp_path / "p.tsv.gz").read_bytes()).decode() == plain
+    scan_genome(str(tmp_path / "m"), fasta, tmp_path / "s.bedGraph.gz", peaks=tmp_path / "s.bed.gz")
+    assert gzip.decompress((tmp_path / "s.bedGraph.gz").read_bytes()).decode().startswith("track type=bedGraph")
+    gzip.decompress((tmp_path / "s.bed.gz").read_bytes())
+    with pytest.raises(ValueError, match=r"p.tsv.zst: dnalm writes .gz \(gzip\) or plain files"):
+        predict_file(str(tmp_path / "m"), fasta, tmp_path / "p.tsv.zst")

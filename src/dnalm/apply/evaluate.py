@@ -18,6 +18,7 @@ from dnalm.io.datasets import SPLIT_ALIASES, class_files
 from dnalm.io.files import atomic_open, check_output_file, write_json
 from dnalm.io.outputs import Output, claims
 from dnalm.io.regions import region_files
+from dnalm.io.table import written_delimiter
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_confusion_matrix
 from dnalm.runtime import distributed
@@ -258,7 +259,7 @@ def _evaluate_per_base(model, tok, task: Task, records, y, names, output: Path, 
 def _write_per_base(path: Path, rows, names: list[str], task: Task, *, labelled: bool) -> None:
     """One row per ``(record, per-base scores)``: id, (label,) and the task's per-base prediction."""
     with atomic_open(path, newline="") as fh:
-        w = csv.writer(fh, delimiter="\t" if path.suffix == ".tsv" else ",", lineterminator="\n")
+        w = csv.writer(fh, delimiter=written_delimiter(path), lineterminator="\n")
         w.writerow(["id"] + (["label"] if labelled else []) + task.prediction_columns(names))
         for rec, p in rows:
             w.writerow([rec.id] + ([rec.label or ""] if labelled else []) + task.prediction_cells(names, p))
@@ -282,7 +283,7 @@ def _write_predictions(
     """Write one row per ``(record, scores, n_windows)`` of ``rows`` (any iterable: it is streamed),
     atomically; ``description`` and ``label`` columns only when the input has them. Returns the
     number of rows and the ids of records without an informative base (counted and warned about)."""
-    delimiter = "\t" if path.suffix == ".tsv" else ","
+    delimiter = written_delimiter(path)
     empty: list[str] = []
     n = 0
     with atomic_open(path, newline="") as fh:

@@ -7,6 +7,8 @@ JSON is written without ``NaN``/``Infinity`` (not JSON; other tools reject them)
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import logging
 import math
@@ -44,7 +46,8 @@ def is_stream(path: str | Path) -> bool:
 
 @contextmanager
 def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
-    """``open(path, mode)`` on a temporary file beside ``path``, renamed onto it on success.
+    """``open(path, mode)`` on a temporary file beside ``path``, renamed onto it on success; gzip-compressed when
+    the name ends in ``.gz`` (a name ending in another compression suffix is refused: it would be plain text).
 
     On any error the temporary file is removed and ``path`` is left as it was. A stream (:func:`is_stream`)
     is written straight through.
@@ -58,13 +61,21 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
     path = Path(path)
     if path.is_symlink():  # written at the link's target, the link kept (dnalm.io.outputs)
         path = Path(os.path.realpath(path))
+    gz = path.name.lower().endswith(".gz")
+    _check_compression(path)
     _remove_stale_partials(path)
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
-        with open(tmp, mode, **kwargs) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
+        with open(tmp, "wb" if gz else mode, **({} if gz else kwargs)) as raw:
+            if gz:
+                zipped = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)
+                fh = zipped if "b" in mode else io.TextIOWrapper(zipped, **kwargs)
+                yield fh
+                fh.close()  # the gzip trailer; the file under it stays open
+            else:
+                yield raw
+            raw.flush()
+            os.fsync(raw.fileno())
         os.replace(tmp, path)
     except BaseException as err:
         tmp.unlink(missing_ok=True)
@@ -75,6 +86,12 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
                 err.errno, f"could not write {path} ({err.strerror or err}); nothing was written there"
             ) from err
         raise
+
+
+def _check_compression(path: Path) -> None:
+    """Refuse a name that promises a compression dnalm does not write (it would be plain text under that name)."""
+    if path.name.lower().endswith((".bgz", ".bz2", ".zst", ".zstd", ".xz")):
+        raise ValueError(f"{path}: dnalm writes .gz (gzip) or plain files; name it without {path.suffix} or with .gz")
 
 
 def _remove_stale_partials(path: Path) -> None:
@@ -132,6 +149,7 @@ def check_output_file(path: str | Path) -> Path:
         return path
     if path.is_dir():
         raise ValueError(f"output {path} is a folder; give a file name such as {path / 'predictions.tsv'}")
+    _check_compression(path)
     parent = path.parent
     for p in (parent, *parent.parents):
         if p.exists():

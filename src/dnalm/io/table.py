@@ -15,7 +15,15 @@ from dnalm.io.sequence import SequenceError, kmers_to_sequence, normalize
 
 log = logging.getLogger(__name__)
 
-__all__ = ["canonical_label", "read_table", "table_columns", "table_delimiter", "table_line_groups", "write_table"]
+__all__ = [
+    "canonical_label",
+    "read_table",
+    "table_columns",
+    "table_delimiter",
+    "table_line_groups",
+    "write_table",
+    "written_delimiter",
+]
 
 SEQUENCE_COLUMNS = ("sequence", "seq", "sequences", "dna")
 LABEL_COLUMNS = ("label", "class", "labels", "target")
@@ -281,13 +289,22 @@ def _record(row, width, cols, path, lineno, n, kmer_input, labels_seen: tuple, a
     return Record(rid, seq, label, (row[desc_i] or None) if desc_i is not None else None, str(path), lineno)
 
 
+def written_delimiter(path: str | Path) -> str:
+    """The delimiter of a table dnalm writes: a tab for a .tsv name (any case, also .tsv.gz), else a comma.
+
+    >>> written_delimiter("Out.TSV.gz"), written_delimiter("out.csv"), written_delimiter("out.txt")
+    ('\\t', ',', ',')
+    """
+    return "\t" if strip_gz(Path(path)).endswith(".tsv") else ","
+
+
 def write_table(records: Iterable[Record], path: str | Path, *, with_id: bool = False) -> int:
     """Write ``sequence,label`` (CSV, or TSV for .tsv; gzip for .gz); returns the count. ``with_id``:
     ``id,description,sequence,label``, so records read from FASTA keep their whole header (an empty
     description is none), and :func:`read_table` reads both back."""
     path = Path(path)
     opener = gzip.open if path.name.endswith(".gz") else open
-    delimiter = "\t" if strip_gz(path).endswith(".tsv") else ","
+    delimiter = written_delimiter(path)
     n = 0
     with opener(path, "wt", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
