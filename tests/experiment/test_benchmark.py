@@ -525,9 +525,22 @@ def test_a_report_shows_only_the_current_benchmarks_table_audits_and_searches(be
     monkeypatch.setattr(dnalm.finetune.train, "finetune", stopped)
     changed = yaml.safe_load(config.read_text())
     changed["finetune"] = {**changed["finetune"], "epochs": 3}  # another config: its runs are redone
+    (copy / "search" / "tata" / "cnn-gb").mkdir(parents=True)  # a search an earlier config made
+    (copy / "search" / "tata" / "cnn-gb" / "chosen.json").write_text(
+        json.dumps(
+            {"dataset": "tata", "model": "cnn-gb", "params": {"learning_rate": 0.01}, "metric": "mcc", "value": 0.5}
+        )
+    )
+    assert (copy / "report.html").is_file()
     with pytest.raises(KeyboardInterrupt):
         run_benchmark(BenchmarkConfig.from_dict(changed), copy, overwrite=True)  # benchmark.json was edited above
     assert not (copy / "results.json").exists()  # the table of the earlier config is gone with its runs' meaning
+    assert not (copy / "report.html").exists() and not (copy / "report.md").exists()  # and its report
+    result = CliRunner().invoke(app, ["report", str(copy), "-o", str(tmp_path / "s.html")])
+    page = (tmp_path / "s.md").read_text()
+    assert result.exit_code == 0 and "finished run(s) of an earlier config are left out" in page
+    assert "confusion matrix" not in page  # every finished run was of the earlier config
+    assert "Hyperparameter search" not in page  # this benchmark has no search: an earlier one's is not shown
 
 
 def test_report_pretrain_takes_pretraining_runs_once(bench_run, tmp_path):

@@ -130,7 +130,7 @@ def _runs_sections(page: _Page, runs_dir: Path, order: list[str], planned: list[
     if planned is not None:
         records = [RunRecord.load(runs_dir / f / "run.json") for f in planned if (runs_dir / f / "run.json").is_file()]
     else:
-        records = load_records(runs_dir)
+        records = _current_records(page, runs_dir)
     by_dataset: dict[str, dict[str, list[RunRecord]]] = {}
     for r in records:
         by_dataset.setdefault(r.dataset, {}).setdefault(r.model, []).append(r)
@@ -166,13 +166,41 @@ def _runs_sections(page: _Page, runs_dir: Path, order: list[str], planned: list[
             page.embed(name, f"{dataset}: ROC and precision-recall curves on the test split, one line per seed")
 
 
-def _plan(runs_dir: Path) -> tuple[set, set] | None:
-    """The datasets and models of the benchmark that last ran in the folder (``benchmark.json``); None: unknown."""
+def _current_records(page: _Page, runs_dir: Path) -> list[RunRecord]:
+    """The finished runs of a benchmark that has not finished: those whose key is the current config's (its
+    ``benchmark.json``), so that runs of an earlier config are never shown beside them; the others are counted."""
+    records = load_records(runs_dir)
+    try:
+        keys = json.loads((runs_dir / "benchmark.json").read_text(encoding="utf-8"))["run_keys"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return records  # a benchmark stopped before its plan was written: the runs found, as they are
+    current = [r for r in records if keys.get(f"runs/{RunKey(r.dataset, r.model, r.seed).folder}") == r.run_key]
+    if len(current) < len(records):
+        stale = sorted(f"{r.dataset}/{r.model}/seed{r.seed}" for r in records if r not in current)
+        page.text(
+            f"{len(stale)} finished run(s) of an earlier config are left out ({', '.join(stale[:5])}"
+            f"{' ...' if len(stale) > 5 else ''}): the benchmark redoes them with the current one."
+        )
+    return current
+
+
+def _plan(runs_dir: Path) -> tuple[set, set, dict | None] | None:
+    """The datasets, models and search section of the benchmark that last ran in the folder (``benchmark.json``);
+    None: unknown."""
     try:
         config = json.loads((runs_dir / "benchmark.json").read_text(encoding="utf-8"))
-        return set(config["datasets"]), set(config["models"])
+        return set(config["datasets"]), set(config["models"]), config.get("search") or None
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _searched(plan: tuple, choice) -> bool:
+    """Whether the current benchmark (``plan``: its datasets, models and search section) searched that choice's
+    dataset and model."""
+    datasets, models, search = plan
+    if not isinstance(search, dict):
+        return False
+    return choice.dataset in (search.get("datasets") or datasets) and choice.model in (search.get("models") or models)
 
 
 def _search_section(page: _Page, runs_dir: Path) -> None:
@@ -181,7 +209,7 @@ def _search_section(page: _Page, runs_dir: Path) -> None:
         (path, c)
         for path in sorted(runs_dir.glob("search/**/chosen.json"))
         for c in [SearchChoice.load(path)]
-        if plan is None or (c.dataset in plan[0] and c.model in plan[1])  # not an earlier config's search
+        if plan is None or _searched(plan, c)  # not an earlier config's search
     ]
     if not chosen:
         return

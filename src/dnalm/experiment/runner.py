@@ -24,7 +24,7 @@ from dnalm.experiment.report import build_report
 from dnalm.experiment.results import ResultRow, Results, RunRecord, aggregate
 from dnalm.experiment.search import run_search
 from dnalm.io.files import write_json
-from dnalm.io.outputs import Output, claims
+from dnalm.io.outputs import Output, claims, read_marker, remove_written
 
 __all__ = ["run_benchmark", "run_one"]
 
@@ -128,6 +128,12 @@ def _audit(cfg: BenchmarkConfig, output: Path) -> None:
             write_json(path, {**audit_dataset(entry.path), "data_digest": digest})
 
 
+def _params(chosen: dict, key: RunKey) -> dict | None:
+    """The setting a search chose for a run's dataset and model (None: no search)."""
+    c = chosen.get(f"{key.dataset}/{key.model}")
+    return c.params if c else None
+
+
 @claims(
     "benchmark",
     lambda a: {
@@ -143,14 +149,22 @@ def run_benchmark(cfg: BenchmarkConfig, output: str | Path, *, overwrite: bool =
     write_json(output / "benchmark.json", cfg.to_dict())
     for name in ("results.json", "results.csv", "results.md"):  # an earlier table: written anew when this run ends
         (output / name).unlink(missing_ok=True)  # (a report of a stopped run shows the runs found, not stale rows)
+    ours = set((read_marker(output) or {}).get("files") or [])  # an earlier report of this folder shows that table
+    for name in sorted(ours & {"report.html", "report.md"}):  # dnalm's (an edit since was refused on claiming)
+        (output / name).unlink(missing_ok=True)
+    remove_written(output, sorted(ours & {"report_files"}))  # its figures, but a file the user added there
     if cfg.audit:
         _audit(cfg, output)
     chosen = run_search(cfg, output) if cfg.search else {}
     records, todo = [], cfg.runs()
+    keys = {  # what each run's run.json must hold to be this config's: a report of a stopped run shows only those
+        f"runs/{k.folder}": cfg.run_key(k, cfg.finetune_config(k.model, k.seed, _params(chosen, k)))["key"]
+        for k in todo
+    }
+    write_json(output / "benchmark.json", {**cfg.to_dict(), "run_keys": keys})
     for i, key in enumerate(todo, 1):
         log.info("benchmark run %d of %d: %s", i, len(todo), key.folder)
-        c = chosen.get(f"{key.dataset}/{key.model}")
-        records.append(run_one(cfg, key, output, c.params if c else None))
+        records.append(run_one(cfg, key, output, _params(chosen, key)))
     results = Results(
         name=cfg.name,
         config=cfg.to_dict(),
