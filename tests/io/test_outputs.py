@@ -630,3 +630,15 @@ def test_a_finished_pretraining_is_not_offered_resume(tmp_path):
         _write_result(tmp_path / "p", "pretrain_summary.json")
     with pytest.raises(OutputError, match="pass --overwrite to replace it, or choose another folder$"):
         claim("pretrain", outputs=[pretrain], overwrite=False).__enter__()
+
+
+def test_a_file_written_into_an_input_folder_under_a_split_name_is_refused(tmp_path):
+    """audit -o DATA/test.json was accepted, and the data folder then held two test splits (finetune refused it)."""
+    data = tmp_path / "d"
+    _write_result(data, "train.csv", "test.csv")
+    for name, split in (("test.json", "test"), ("valid.tsv.gz", "dev"), ("train.txt", "train")):
+        with pytest.raises(OutputError, match=rf"would be read as the {split} split of the input folder"):
+            with claim("audit", inputs=[data], outputs=[Output(data / name)]):
+                pass
+    with claim("audit", inputs=[data], outputs=[Output(data / "audit.json")]):
+        pass

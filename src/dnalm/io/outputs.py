@@ -155,10 +155,23 @@ def _check_against_inputs(given: str | Path, out: Path, folder: bool, inputs: li
             raise OutputError(f"output folder {given} contains the input {name}; choose another output folder")
         if not folder and real.is_dir() and real in out.parents and out.exists():
             raise OutputError(f"output {given} would replace {out.name} in the input folder {name}; write elsewhere")
+        if not folder and real.is_dir() and out.parent == real and (split := _split_named(out)):
+            raise OutputError(  # audit -o DATA/test.json: the data folder then held two test splits
+                f"output {given} would be read as the {split} split of the input folder {name}; write elsewhere"
+            )
         if folder and real.is_dir() and real in out.parents and _entries(out) and read_marker(out) is None:
             raise OutputError(  # e.g. a split folder of the corpus it reads: dnalm would write among the input's files
                 f"output folder {given} is a folder of the input {name} that holds its files; choose another folder"
             )
+
+
+def _split_named(path: Path) -> str | None:
+    """The split a file of this name would be read as in a data folder (``test.json``: test), or None."""
+    from dnalm.io.base import strip_gz
+    from dnalm.io.datasets import SPLIT_ALIASES
+
+    stem = strip_gz(path).split(".")[0]
+    return next((split for split, names in SPLIT_ALIASES.items() if stem in names), None)
 
 
 def local(*names) -> list[str]:
