@@ -637,8 +637,10 @@ def test_a_file_written_into_an_input_folder_under_a_split_name_is_refused(tmp_p
     data = tmp_path / "d"
     _write_result(data, "train.csv", "test.csv")
     for name, split in (("test.json", "test"), ("valid.tsv.gz", "dev"), ("train.txt", "train")):
-        with pytest.raises(OutputError, match=rf"would be read as the {split} split of the input folder"):
-            with claim("audit", inputs=[data], outputs=[Output(data / name)]):
-                pass
+        with (
+            pytest.raises(OutputError, match=rf"would be read as the {split} split of the input folder"),
+            claim("audit", inputs=[data], outputs=[Output(data / name)]),
+        ):
+            pass
     with claim("audit", inputs=[data], outputs=[Output(data / "audit.json")]):
         pass
