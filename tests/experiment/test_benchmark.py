@@ -630,3 +630,17 @@ def test_a_search_refuses_an_empty_list_of_models_and_fractional_ends_for_a_whol
             {"method": "optuna", "n_trials": 2, "space": {"batch_size": {"low": 16.0, "high": 64.0}}}
         )
     SearchConfig.from_dict({"method": "optuna", "n_trials": 2, "space": {"batch_size": {"low": 16, "high": 64}}})
+
+
+def test_a_report_may_replace_the_one_the_benchmark_wrote_with_overwrite(bench_run, tmp_path):
+    runs, _ = bench_run
+    copy = tmp_path / "runs"
+    shutil.copytree(runs, copy)
+    before = (copy / "results.json").read_bytes()
+    refused = CliRunner().invoke(app, ["report", str(copy), "-o", str(copy / "report.html")])
+    assert refused.exit_code == 2 and "--overwrite" in refused.output
+    result = CliRunner().invoke(app, ["report", str(copy), "-o", str(copy / "report.html"), "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert (copy / "results.json").read_bytes() == before
+    result = CliRunner().invoke(app, ["report", str(copy), "-o", str(copy / "results.json"), "--overwrite"])
+    assert result.exit_code == 2 and "is the input" in result.output  # still never over what it reads

@@ -332,6 +332,9 @@ def _audit_section(page: _Page, runs_dir: Path) -> None:
     )
 
 
+_READS = ("results.json", "results.md", "results.csv", "benchmark.json", "runs", "search", "audit")
+
+
 def _report_claim(runs_dir, output, pretrain) -> dict:
     """What ``report`` reads and writes: the HTML, the Markdown beside it, and its figures folder."""
     output = check_path(output, "output")
@@ -340,8 +343,11 @@ def _report_claim(runs_dir, output, pretrain) -> dict:
             f"report writes an HTML file, a Markdown file beside it and a figures folder; {output} is a stream: "
             "give a file name, e.g. -o report.html"
         )
+    runs_dir = check_path(runs_dir, "runs_dir")
+    # what it reads there, not the folder itself: a report may replace the one the benchmark wrote beside them
+    read = [runs_dir / n for n in _READS if (runs_dir / n).exists()] if runs_dir.is_dir() else []
     return {
-        "inputs": [check_path(runs_dir, "runs_dir"), *_pretraining_folders(pretrain)],
+        "inputs": [*(read or [runs_dir]), *_pretraining_folders(pretrain)],
         "outputs": [
             Output(output),
             Output(output.with_suffix(".md")),
