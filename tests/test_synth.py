@@ -83,3 +83,10 @@ def test_a_weight_matrix_with_nan_or_inf_is_refused_naming_the_position(tmp_path
     (tmp_path / "p.txt").write_text("1 0 0 0\n" + row + "\n")
     with pytest.raises(ValueError, match=r"p.txt: (position 2 of the weight matrix is not a finite|expected L rows)"):
         read_pwm(tmp_path / "p.txt")
+
+
+def test_too_few_sequences_for_three_splits_names_synths_own_options(tmp_path):
+    from dnalm.synth import write_splits
+
+    with pytest.raises(ValueError, match=r"3 sequences are too few for train, dev and test splits .*larger --n"):
+        write_splits(tata_dataset(3, 30, seed=0), tmp_path / "d")

@@ -156,8 +156,14 @@ def write_splits(
             f"--dev-fraction {dev_fraction} and --test-fraction {test_fraction} must be > 0 and "
             "leave some training data (sum < 1)"
         )
-    rest, test = stratified_split(records, test_fraction, seed=seed)
-    train, dev = stratified_split(rest, dev_fraction / (1 - test_fraction), seed=seed)
+    try:
+        rest, test = stratified_split(records, test_fraction, seed=seed)
+        train, dev = stratified_split(rest, dev_fraction / (1 - test_fraction), seed=seed)
+    except ValueError:  # its message names fine-tuning's option (--val-fraction), which synth does not have
+        raise ValueError(
+            f"{len(records)} sequences are too few for train, dev and test splits with --dev-fraction {dev_fraction} "
+            f"and --test-fraction {test_fraction} (each class needs a record on every side); give a larger --n"
+        ) from None
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     return {
