@@ -394,7 +394,7 @@ def audit(
     ] = None,
     overrides: dict | None = None,
 ):
-    """Leakage audit: exact, reverse-complement and near duplicates within and across splits."""
+    """Leakage audit: exact and reverse-complement duplicates within and across splits, near ones across."""
     from dnalm.audit import describe_audit, run_audit
 
     result = run_audit(data, output, dedup, **overrides)
