@@ -34,3 +34,19 @@ def test_shipped_configs_are_valid(path):
 def test_warmup_ratio_is_a_fraction(ratio):
     with pytest.raises(ValueError, match="warmup_ratio must be in"):
         FinetuneConfig(warmup_ratio=ratio)
+
+
+@pytest.mark.parametrize(
+    "key, value, problem",
+    [
+        ("adam_beta2", 5, "at least 0 and below 1"),
+        ("adam_beta1", float("nan"), "at least 0 and below 1"),
+        ("adam_epsilon", 0, "a finite number above 0"),
+        ("max_grad_norm", float("inf"), "a finite number of at least 0"),
+    ],
+)
+def test_an_optimizer_number_torch_would_refuse_late_is_refused_naming_it(key, value, problem):
+    from dnalm.finetune.config import FinetuneConfig
+
+    with pytest.raises(ValueError, match=rf"trainer.{key} must be {problem}"):
+        FinetuneConfig.from_dict({"model": "cnn", "trainer": {key: value}})

@@ -216,6 +216,17 @@ def check_keys(data: dict, valid: list[str], what: str = "setting", source: str 
             raise ValueError(f"unknown {what} {key!r}{hint}; valid: {', '.join(valid)}" + _at(source))
 
 
+#: The optimizer's numbers torch would refuse only once training starts, with a message naming neither the setting
+#: nor the file (``Invalid beta parameter at index 1: 5``).
+_TRAINER_RANGES = {
+    "adam_beta1": (lambda v: 0 <= v < 1, "at least 0 and below 1"),
+    "adam_beta2": (lambda v: 0 <= v < 1, "at least 0 and below 1"),
+    "adam_epsilon": (lambda v: 0 < v < float("inf"), "a finite number above 0"),
+    "max_grad_norm": (lambda v: 0 <= v < float("inf"), "a finite number of at least 0 (0: no clipping)"),
+    "label_smoothing_factor": (lambda v: 0 <= v < 1, "at least 0 and below 1"),
+}
+
+
 def check_trainer_settings(trainer: dict, source: str = "config", owned: dict | None = None) -> None:
     """The ``trainer:`` pass-through must name ``transformers.TrainingArguments`` fields; checked when
     the config loads, not after the data is read. Its values win over dnalm's own."""
@@ -241,6 +252,8 @@ def check_trainer_settings(trainer: dict, source: str = "config", owned: dict | 
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if isinstance(default, int | float) and not isinstance(default, bool) and not number:
             raise ValueError(f"{shown} must be a number; got {value!r}{_at(source)}")
+        if number and key in _TRAINER_RANGES and not _TRAINER_RANGES[key][0](value):
+            raise ValueError(f"{shown} must be {_TRAINER_RANGES[key][1]}; got {value!r}{_at(source)}")
     owned = owned or _OWNED
     taken = sorted(set(trainer) & set(owned))
     if taken:  # dnalm sets these from its own settings: a value here would be ignored or write outside OUTPUT
