@@ -219,10 +219,10 @@ class BenchmarkConfig:
             if isinstance(entry, dict) and "seed" in entry:  # each run's seed is one of seeds: this one was replaced
                 raise ValueError(f"{where}: {name}.seed: each run's seed comes from seeds ({cfg.seeds}); remove it")
         for name in cfg.models:  # fail now, not after hours of training
-            model = cfg.finetune_config(name, cfg.seeds[0]).model
-            if model != "auto":
+            ft = cfg.finetune_config(name, cfg.seeds[0])
+            if ft.model != "auto":
                 try:
-                    ModelRef.resolve(model)
+                    ModelRef.resolve(ft.model, ft.trust_remote_code)
                 except (FileNotFoundError, ValueError) as err:
                     raise ValueError(f"{where}: model {name!r}: {err}") from None
         search = cfg.search_config()
