@@ -147,8 +147,9 @@ def test_report_does_not_replace_the_benchmarks_own_results(tmp_path):
     runs.mkdir()
     (runs / "results.md").write_text("# the benchmark's table")
     (runs / "results.json").write_text("{}")
-    _refused(tmp_path, ["report", runs, "-o", runs / "results.md"], "in the input folder")
-    _refused(tmp_path, ["report", runs, "-o", runs / "results.html"], "in the input folder")  # its .md is results.md
+    _refused(tmp_path, ["report", runs, "-o", runs / "results.md"], "is the input")
+    _refused(tmp_path, ["report", runs, "-o", runs / "results.html"], "is the input")  # its .md is results.md
+    _refused(tmp_path, ["report", runs, "-o", runs / "results.html", "--overwrite"], "is the input")
 
 
 def test_a_synth_rerun_replaces_its_own_files_and_the_folder_becomes_refused_once_mixed(work):
