@@ -613,7 +613,7 @@ def _check_no_other_run_inside(out: Path, given, limit: int = 20_000) -> None:
             break
         folders[:] = [f for f in folders if not os.path.islink(os.path.join(top, f))]
         for name in files:
-            if not name.endswith(_LOCK_SUFFIX) or Path(top) == out.parent:
+            if not name.endswith(_LOCK_SUFFIX):
                 continue
             lock = Path(top) / name
             if lock in _HELD:
