@@ -268,7 +268,7 @@ def format_audit(result: dict) -> str:
 
 @claims(
     "audit --dedup",
-    lambda a: {"inputs": [a["data"]], "outputs": [Output(a["output"], "dedup")], "overwrite": a["overwrite"]},
+    lambda a: {"inputs": [a["data"]], "outputs": [Output(a["output"], "dedup", atomic=True)], "overwrite": a["overwrite"]},
 )
 def write_deduplicated(
     data: str | Path,
@@ -379,7 +379,7 @@ class AuditSettings:
     "audit",
     lambda a: {
         "inputs": [a["data"]],
-        "outputs": [Output(p, k) for p, k in ((a["output"], "file"), (a["dedup"], "dedup")) if p],
+        "outputs": [Output(p, k, atomic=k != "file") for p, k in ((a["output"], "file"), (a["dedup"], "dedup")) if p],
         "overwrite": a["overwrite"],
     },
     resolve=("output", "dedup"),

@@ -136,7 +136,7 @@ def tata_dataset(n: int = 1000, length: int = 100, seed: int = 0) -> list[Record
     return motif_dataset(n, length, motif="TATAAA", rate=0.5, seed=seed)
 
 
-@claims("synth", lambda a: {"outputs": [Output(a["output"], "synth")], "overwrite": a["overwrite"]})
+@claims("synth", lambda a: {"outputs": [Output(a["output"], "synth", atomic=True)], "overwrite": a["overwrite"]})
 def write_splits(
     records: list[Record],
     output: str | Path,
@@ -206,7 +206,7 @@ class MotifSettings(SynthSettings):
     "synth",
     lambda a: {
         "inputs": [a["settings"].get("pwm")],
-        "outputs": [Output(a["output"], "synth")],
+        "outputs": [Output(a["output"], "synth", atomic=True)],
         "overwrite": a["overwrite"],
     },
 )

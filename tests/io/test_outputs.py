@@ -263,6 +263,50 @@ def test_a_failed_staged_run_leaves_the_finished_folders_marker_as_it_was(tmp_pa
     assert (out / ".dnalm.json").read_bytes() == before
 
 
+def test_an_atomic_folder_holds_one_runs_result_or_the_one_before_never_a_mix(tmp_path):
+    """A re-run stopped part-way used to leave its new files beside the earlier run's (interpret: half the logos
+    new), under "finished outputs are as they were"; an atomic output is written in NAME.partial instead."""
+    out = tmp_path / "ev"
+    atomic = Output(out, "evaluation", atomic=True)
+    with claim("evaluate", outputs=[atomic]) as c:
+        assert c.path(out) == tmp_path / "ev.partial" and c.path(out).is_dir() and not out.exists()
+        _write_result(c.path(out), "metrics.json", "predictions.csv")
+    assert not (tmp_path / "ev.partial").exists() and read_marker(out)["files"] == ["metrics.json", "predictions.csv"]
+    (out / "notes.txt").write_text("the user's\n")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(KeyboardInterrupt), claim("evaluate", outputs=[atomic], overwrite=True) as c:
+        (c.path(out) / "metrics.json").write_text("new")
+        raise KeyboardInterrupt
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before and not (tmp_path / "ev.partial").exists()
+    with claim("evaluate", outputs=[atomic], overwrite=True) as c:  # a run that writes fewer files
+        _write_result(c.path(out), "metrics.json")
+    assert sorted(p.name for p in out.iterdir()) == [".dnalm.json", "metrics.json", "notes.txt"]
+    assert (out / "metrics.json").read_text() == "dnalm's metrics.json\n"
+
+
+def test_an_atomic_runs_result_names_the_folder_it_became_and_a_killed_runs_staging_is_removed(tmp_path, caplog):
+    from dnalm.io.outputs import claims
+
+    out = tmp_path / "syn"
+
+    @claims("synth", lambda a: {"outputs": [Output(a["output"], "synth", atomic=True)]})
+    def write(output):
+        _write_result(Path(output), "train.csv")
+        return {"text": f"wrote {output}/train.csv", "files": [Path(output) / "train.csv"]}
+
+    (tmp_path / "syn.partial").mkdir()  # what a SIGKILLed run leaves: its note says dnalm made it
+    (tmp_path / "syn.partial" / "PARTIAL_RUN.txt").write_text("an unfinished dnalm run\n")
+    (tmp_path / "syn.partial" / "train.csv").write_text("half")
+    result = write(out)
+    assert result == {"text": f"wrote {out}/train.csv", "files": [out / "train.csv"]}
+    assert "removing" in caplog.text and not (tmp_path / "syn.partial").exists()
+    assert (out / "train.csv").read_text() == "dnalm's train.csv\n"
+    (tmp_path / "syn.partial").mkdir()  # the user's own folder of that name is never removed
+    with pytest.raises(ValueError, match="syn.partial exists and was not made by dnalm"):
+        write(out)
+    assert (tmp_path / "syn.partial").is_dir() and (out / "train.csv").is_file()
+
+
 # -- streams ---------------------------------------------------------------------------------------
 def test_a_pipe_or_device_output_is_written_straight_through(tmp_path):
     """``-o /dev/stdout`` (a pipe when piped), a FIFO, a device: no temporary file, lock or ledger beside it (dnalm

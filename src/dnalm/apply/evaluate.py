@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
     "evaluate",
     lambda a: {
         "inputs": [a["model_path"], a["data"], *class_files(a["classes"])],
-        "outputs": [Output(a["output"], "evaluation")],
+        "outputs": [Output(a["output"], "evaluation", atomic=True)],
         "overwrite": a["overwrite"],
     },
 )

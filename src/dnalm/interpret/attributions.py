@@ -446,7 +446,7 @@ def _shuffled_ids(tokenizer, pieces: list[str], ids, spans, rng: np.random.Gener
     "interpret",
     lambda a: {
         "inputs": [a["model_path"], a["input_path"]],
-        "outputs": [Output(a["output"], "interpretation")],
+        "outputs": [Output(a["output"], "interpretation", atomic=True)],
         "overwrite": a["overwrite"],
     },
 )

@@ -103,13 +103,22 @@ class Output:
     ``rerun`` says what a run into a finished folder of the same kind does: ``"replace"`` it (dnalm's files
     removed first), ``"refuse"`` unless overwrite or resume, or ``"continue"`` in it (resumable runs).
     ``staged``: the run writes ``NAME.partial`` and installs it with :func:`install_folder` (which removes
-    the previous result only then); that folder is locked too.
+    the previous result only then); that folder is locked too. ``atomic``: staged by the claim itself, for a
+    command that does not continue stopped runs: :meth:`Claim.path` gives ``NAME.partial`` (made empty), which is
+    put in place when the run succeeds and removed when it fails or is interrupted, so a folder holds one run's
+    result or the one before, never a mix (a killed run's ``NAME.partial`` is removed by the next run).
     """
 
     path: str | Path
     kind: str = "file"
     rerun: str = "replace"
     staged: bool = False
+    atomic: bool = False
+
+    @property
+    def stages(self) -> bool:
+        """Written in ``NAME.partial`` and put in place only when complete (by the command, or by the claim)."""
+        return self.staged or self.atomic
 
 
 def _real(path: str | Path) -> Path:
@@ -367,7 +376,7 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     if blocking and not overwrite:
         shown = ", ".join(sorted(blocking)[:3]) + (" ..." if len(blocking) > 3 else "")
         raise OutputError(f"output folder {given} holds files dnalm did not write ({shown}); {how}")
-    resumable = resume and (not o.staged or out.with_name(f"{out.name}.partial").is_dir())
+    resumable = resume and (not o.stages or out.with_name(f"{out.name}.partial").is_dir())
     if marker["kind"] == o.kind and o.rerun == "refuse" and not (overwrite or resumable):
         raise OutputError(
             f"output folder {given} already holds a dnalm {o.kind}; pass --overwrite to replace it"
@@ -720,15 +729,35 @@ class Claim:
         self._stale: dict[Path, dict] = {}  # an earlier run's files in each output folder that this one replaces
         self._user_snapshots: dict[Path, dict] = {}  # the user's entries of each output folder, as claimed
         self._unknown: dict[Path, set[str]] = {}  # entries a stopped run may have written: kept, never refused
+        self._staged: set[Path] = set()  # the atomic outputs whose staging folder this claim made
         self._made: dict[Path, Path | None] = {}  # the topmost folder above each output that this claim made
         self._previous: dict[Path, tuple] = {}  # each marked folder's marker before this run (None: none), and
         # whether the folder was there
 
     def path(self, given: str | Path) -> Path:
-        """The path to write for the output given as ``given`` (a symbolic link's target)."""
+        """The path to write for the output given as ``given`` (a symbolic link's target; an atomic folder's
+        staging folder)."""
         if any(str(o.path) == str(given) for o in self.streams):
             return Path(given)
-        return self._paths.get(str(given), _real(given))
+        real = self._paths.get(str(given), _real(given))
+        return _staging(real) if real in self._staged else real
+
+    def final(self, value):
+        """``value`` (a command's result: text, paths, and dicts or lists of them) with each atomic output's staging
+        folder named as the folder it became."""
+        moved = {str(_staging(real)): str(real) for real in self._staged}
+        if not moved:
+            return value
+        if type(value) is dict:
+            return {k: self.final(v) for k, v in value.items()}
+        if type(value) in (list, tuple):
+            return type(value)(self.final(v) for v in value)
+        if isinstance(value, str | Path):
+            text = str(value)
+            for staging, real in moved.items():
+                text = text.replace(staging, real)
+            return type(value)(text) if isinstance(value, Path) else text
+        return value
 
     def __enter__(self) -> Claim:
         from dnalm.runtime.distributed import is_main
@@ -774,20 +803,25 @@ class Claim:
                 raise OutputError(f"output {o.path}: no permission to write in {place} (or it is read-only)")
         self._locks.append(_lock(real, o.path, self.command))
         _check_no_other_run_inside(real, f"output {o.path}")  # after the lock: a run starting now sees it
-        if o.staged:
-            self._locks.append(_lock(real.with_name(f"{real.name}.partial"), o.path, self.command))
+        if o.stages:
+            self._locks.append(_lock(_staging(real), o.path, self.command))
         self._users[real] = users
         self._user_snapshots[real] = {name: _snapshot(real / name) for name in users}
         marked = _marked_at(real)  # before this run's marker replaces it
         self._before[real] = _entries(real)
         found = read_marker(real) or {}
-        if not o.staged and not found.get("legacy"):
+        if o.atomic:
+            from dnalm.io.files import start_folder
+
+            start_folder(real, owned_marker=MARKER, overwrite=True)  # the folder was judged above
+            self._staged.add(real)
+        elif not o.staged and not found.get("legacy"):
             # the user's entries as the last run found them (a stopped run's other entries are not known to be)
             self._mark_running(o, real, users - self._unknown[real])
         # a folder of the same kind that the run continues in (a benchmark) keeps the results it reuses
         continued = o.rerun == "continue" and found.get("kind") == o.kind
         replace = (o.rerun == "replace" or self.overwrite) and not continued
-        if listed and replace and not o.staged and not (self.resume and not self.overwrite):
+        if listed and replace and not o.stages and not (self.resume and not self.overwrite):
             # removed if not rewritten, on success; not what changed after dnalm wrote it
             self._stale[real] = self._replaced(real, listed, found, marked)
 
@@ -865,6 +899,11 @@ class Claim:
     def _release(self, failed: bool = False, mark: bool = True) -> None:
         for real in list(self._previous) if not mark else ():  # refused while claiming: nothing was written
             self._unmark_running(real)
+        error = None
+        try:
+            failed = self._install(failed or not mark)
+        except OutputError as err:
+            failed, error = True, err
         for real in self._files if mark and not failed else ():
             if real.is_file():
                 _enter_ledger(real, self.command)
@@ -872,7 +911,7 @@ class Claim:
             # a run that failed and left the folder as it was (a staged one never touches it): its marker stays
             if not failed and real in self._stale:
                 self._remove_stale(real)
-            unchanged = failed and (o.staged or _entries(real) == self._before.get(real))
+            unchanged = failed and (o.stages or _entries(real) == self._before.get(real))
             if o.kind != "file" and real in self._users and real.is_dir() and not unchanged:
                 self._mark(o, real)
             elif unchanged:
@@ -882,6 +921,27 @@ class Claim:
         self._locks = []
         for real, top in self._made.items() if failed or not mark else ():  # after the locks: they lie there
             _remove_empty_folders(real.parent, top)
+        if error is not None:
+            raise error
+
+    def _install(self, failed: bool) -> bool:
+        """Put each atomic output's staging folder in place (the run succeeded) or remove it (it failed); whether
+        the run failed, now."""
+        for o, real in self.outputs:
+            staging = _staging(real)
+            if real not in self._staged or not staging.is_dir():
+                continue
+            if failed:
+                shutil.rmtree(staging, ignore_errors=True)
+                continue
+            try:
+                install_folder(staging, real)
+            except OSError as err:  # what was not moved yet stays in the staging folder
+                raise OutputError(
+                    f"output {o.path}: the finished result could not be moved into place ({err.strerror or err}); "
+                    f"what was not moved is in {staging}"
+                ) from None
+        return failed
 
     def _mark(self, o: Output, real: Path) -> None:
         from dnalm import __version__
@@ -902,6 +962,11 @@ class Claim:
             write_json(real / MARKER, {**marker, "written": _now()})
         except OSError as err:
             log.warning("could not write %s: %s", real / MARKER, err)
+
+
+def _staging(real: Path) -> Path:
+    """Where a staged output folder is written until it is complete."""
+    return real.with_name(f"{real.name}.partial")
 
 
 def _now() -> str:
@@ -938,7 +1003,8 @@ def claims(command: str, spec, *, resolve: tuple[str, ...] = ("output",)):
                 for name in resolve:
                     if bound.arguments.get(name) is not None:
                         bound.arguments[name] = c.path(bound.arguments[name])
-                return fn(*bound.args, **bound.kwargs)
+                result = fn(*bound.args, **bound.kwargs)
+            return c.final(result)
 
         return wrapper
 
