@@ -268,7 +268,11 @@ def format_audit(result: dict) -> str:
 
 @claims(
     "audit --dedup",
-    lambda a: {"inputs": [a["data"]], "outputs": [Output(a["output"], "dedup", atomic=True)], "overwrite": a["overwrite"]},
+    lambda a: {
+        "inputs": [a["data"]],
+        "outputs": [Output(a["output"], "dedup", atomic=True)],
+        "overwrite": a["overwrite"],
+    },
 )
 def write_deduplicated(
     data: str | Path,

@@ -307,6 +307,33 @@ def test_an_atomic_runs_result_names_the_folder_it_became_and_a_killed_runs_stag
     assert (tmp_path / "syn.partial").is_dir() and (out / "train.csv").is_file()
 
 
+def test_another_commands_result_in_a_folder_is_dnalms_not_the_users(tmp_path):
+    """`dnalm report RUNS -o RUNS/report.html --overwrite` (the documented way to redo a report) rewrote a file
+    the benchmark's marker lists, and the next benchmark run was refused: "files dnalm wrote that have changed
+    since". A file that another command wrote there (its ledger) is dnalm's; one the user edits stays theirs."""
+    out = tmp_path / "runs"
+    bench = Output(out, "benchmark", rerun="continue")
+    with claim("benchmark", outputs=[bench]):
+        _write_result(out, "results.json", "report.html")
+    refused = pytest.raises(OutputError, match="report.html exists and is part of the dnalm benchmark there")
+    with refused, claim("report", inputs=[out / "results.json"], outputs=[Output(out / "report.html")]):
+        pass
+    with claim(
+        "report",
+        inputs=[out / "results.json"],
+        outputs=[Output(out / "report.html"), Output(out / "a.html")],
+        overwrite=True,
+    ):
+        (out / "report.html").write_text("a new report")
+        (out / "a.html").write_text("another report")
+    with claim("benchmark", outputs=[bench]):  # continues: neither report file stops it
+        pass
+    assert read_marker(out)["files"] == ["report.html", "results.json"] and (out / "a.html").is_file()
+    (out / "a.html").write_text("the user's edit")
+    with pytest.raises(OutputError, match=r"files dnalm did not write \(a.html\)"), claim("benchmark", outputs=[bench]):
+        pass
+
+
 # -- streams ---------------------------------------------------------------------------------------
 def test_a_pipe_or_device_output_is_written_straight_through(tmp_path):
     """``-o /dev/stdout`` (a pipe when piped), a FIFO, a device: no temporary file, lock or ledger beside it (dnalm

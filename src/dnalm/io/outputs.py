@@ -361,7 +361,8 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     unknown = users & set(marker.get("unknown", [])) | (
         users - set(marker.get("users", [])) if marker.get("running") else set()
     )
-    blocking = users - unknown - {n for n in users if n.endswith(".log") and _is_log(out / n)}  # + earlier logs
+    other = _other_commands_files(out)  # another command's results here (`report RUNS -o RUNS/report.html`)
+    blocking = users - unknown - other - {n for n in users if n.endswith(".log") and _is_log(out / n)}  # + logs
     written = marker.get("content") if isinstance(marker.get("content"), dict) else {}
     turned = sorted(n for n in listed if n in written and (out / n).is_dir() and not (out / n).is_symlink())
     if turned:  # a file dnalm wrote is now a folder (the user's): never removed, and no file can go there
@@ -369,7 +370,9 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
             f"output folder {given}: {turned[0]} was a file dnalm wrote and is now a folder; dnalm writes a file "
             "there: move the folder away, or choose another output folder"
         )
-    edited = {n for n in listed if n in written and (out / n).exists() and _content(out / n) != written[n]}
+    edited = {
+        n for n in listed if n in written and n not in other and (out / n).exists() and _content(out / n) != written[n]
+    }
     if edited and not overwrite:  # dnalm's file, changed since (the user's edit): not replaced without asking
         shown = ", ".join(sorted(edited)[:3]) + (" ..." if len(edited) > 3 else "")
         raise OutputError(f"output folder {given} holds files dnalm wrote that have changed since ({shown}); {how}")
@@ -384,6 +387,16 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
             + ", or choose another folder"
         )
     return users, listed, unknown
+
+
+def _other_commands_files(folder: Path) -> set[str]:
+    """The files in ``folder`` that a dnalm command wrote as output files and that hold what it wrote (its ledger):
+    dnalm's, not the user's, whatever their change time (a report written into a benchmark's folder)."""
+    return {
+        name
+        for name, wrote in _ledger(folder).items()
+        if "/" not in name and wrote.get("content") is not None and _content(folder / name) == wrote["content"]
+    }
 
 
 def _finished(folder: Path) -> bool:
@@ -510,7 +523,14 @@ def _check_file(given, out: Path, command: str, overwrite: bool | None) -> None:
     wrote = _ledger(out.parent).get(out.name, {})
     how = ", or pass --overwrite to replace it" if overwrite is not None else ""
     if wrote.get("command") != command:
-        what = f"the result of `dnalm {wrote['command']}`" if wrote.get("command") else "a file dnalm did not write"
+        marker = read_marker(out.parent) or {}
+        what = (
+            f"the result of `dnalm {wrote['command']}`"
+            if wrote.get("command")
+            else f"part of the dnalm {marker['kind']} there"
+            if out.name in marker.get("files", ())
+            else "a file dnalm did not write"
+        )
         raise OutputError(f"output {given} exists and is {what}; choose another name{how}")
     if "content" in wrote and wrote["content"] != _content(out):  # an older ledger has none
         raise OutputError(
@@ -831,11 +851,14 @@ class Claim:
         one); other files changed or added since the marker are the user's, and an entry holding any of them stays
         the user's (never listed as this run's, so never removed by a later run)."""
         recorded = found.get("content") if isinstance(found.get("content"), dict) else {}
+        other = _other_commands_files(real)
         stale = {}
         for name in listed:
             snapshot = _snapshot(real / name)
             path = real / name
-            if name in recorded and path.is_file() and not path.is_symlink() and _content(path) == recorded[name]:
+            if name in other or (
+                name in recorded and path.is_file() and not path.is_symlink() and _content(path) == recorded[name]
+            ):
                 stale[name] = snapshot
                 continue
             stale[name] = _written_by_dnalm(snapshot, marked)

@@ -163,7 +163,12 @@ class CorpusSettings:
 
 
 @claims(
-    "corpus", lambda a: {"inputs": a["fastas"], "outputs": [Output(a["output"], "corpus", atomic=True)], "overwrite": a["overwrite"]}
+    "corpus",
+    lambda a: {
+        "inputs": a["fastas"],
+        "outputs": [Output(a["output"], "corpus", atomic=True)],
+        "overwrite": a["overwrite"],
+    },
 )
 def build_corpus(
     fastas: list[str | Path], output: str | Path, *, progress: bool = True, overwrite: bool = False, **settings

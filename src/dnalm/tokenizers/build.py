@@ -56,7 +56,9 @@ class BpeSettings:
         check_fields(self)
 
 
-@claims("tokenizer", lambda a: {"outputs": [Output(a["output"], "tokenizer", atomic=True)], "overwrite": a["overwrite"]})
+@claims(
+    "tokenizer", lambda a: {"outputs": [Output(a["output"], "tokenizer", atomic=True)], "overwrite": a["overwrite"]}
+)
 def save_tokenizer(kind: str, output: str | Path, *, overwrite: bool = False, **settings) -> str:
     """Write a ``kmer``, ``nonoverlap`` or ``base`` tokenizer folder; returns what the command prints.
     ``overwrite``: write into a folder that holds other files (see :mod:`dnalm.io.outputs`)."""
@@ -73,7 +75,11 @@ def save_tokenizer(kind: str, output: str | Path, *, overwrite: bool = False, **
 
 @claims(
     "tokenizer bpe",
-    lambda a: {"inputs": a["inputs"], "outputs": [Output(a["output"], "tokenizer", atomic=True)], "overwrite": a["overwrite"]},
+    lambda a: {
+        "inputs": a["inputs"],
+        "outputs": [Output(a["output"], "tokenizer", atomic=True)],
+        "overwrite": a["overwrite"],
+    },
 )
 def train_bpe_folder(inputs: list[str | Path], output: str | Path, *, overwrite: bool = False, **settings) -> str:
     """Train a BPE vocabulary on the sequences of ``inputs`` and write its folder; returns what is printed."""
