@@ -160,8 +160,9 @@ def usage_error(err: Exception, command_path: str) -> str | None:
 _LEFT_FOR_RESUME = {
     "finetune": "the stopped run's OUTPUT.partial is kept for --resume",
     "pretrain": "OUTPUT/checkpoints is kept for --resume",
-    "benchmark": "finished runs are kept: run the same command again to continue",
-    "search": "finished trials are kept: run the same command again to continue",
+    # a run or trial whose settings or data changed is removed when it starts again: it is not kept
+    "benchmark": "the runs finished with these settings are kept: run the same command again to continue",
+    "search": "the trials finished with these settings are kept: run the same command again to continue",
 }
 
 
