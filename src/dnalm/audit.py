@@ -287,8 +287,8 @@ def write_deduplicated(
 
     ``kinds`` says which duplicates go (exact, rc, near). The training rows that stay are copied
     as written, under the same file name (every column of a table, a FASTA record's whole header);
-    dev and test files are copied byte for byte; ``removed.tsv`` lists every removed training row
-    and why. Returns counts.
+    dev and test files are copied byte for byte; ``removed.tsv`` lists every removed training row,
+    why, and the held-out row it repeats (its id and split: ids may repeat across dev and test). Returns counts.
     """
     checked(AuditSettings, min_shared=min_shared)
     kinds = tuple(k.strip() for k in kinds.split(",")) if isinstance(kinds, str) else tuple(kinds)  # "exact,rc"
@@ -308,22 +308,17 @@ def write_deduplicated(
     output.mkdir(parents=True, exist_ok=True)
     train = splits["train"]
     held_out = [r for s in ("dev", "test") for r in splits.get(s, [])]
+    held_split = [s for s in ("dev", "test") for _ in splits.get(s, [])]  # ids may repeat across dev and test
     dup = _duplicate_rows(train, held_out, same=False)
-    why: dict[int, tuple[str, str]] = {}
+    why: dict[int, tuple[str, int]] = {}  # a training row: why it goes, and the held-out row it repeats
     if "exact" in kinds:
-        why.update({i: ("exact", held_out[j].id) for i, j in dup["exact"]})
+        why.update({i: ("exact", j) for i, j in dup["exact"]})
     if "rc" in kinds:
-        why.update({i: ("reverse_complement", held_out[j].id) for i, j in dup["rc"] if i not in why})
+        why.update({i: ("reverse_complement", j) for i, j in dup["rc"] if i not in why})
     if "near" in kinds:
         taken = {i for i, _ in dup["exact"]} | {i for i, _ in dup["rc"]}
         hits = shared_window_hits([r.sequence for r in train], [r.sequence for r in held_out], min_shared)
-        why.update(
-            {
-                i: (f"shares >= {min_shared} bp", held_out[j].id)
-                for i, j in hits.items()
-                if i not in taken and i not in why
-            }
-        )
+        why.update({i: (f"shares >= {min_shared} bp", j) for i, j in hits.items() if i not in taken and i not in why})
     found = find_splits(data)
     n_kept = copy_records(found["train"], output / found["train"].name, drop=why)
     if n_kept != len(train) - len(why):  # the copy walks the file apart from the reader: they must agree
@@ -333,8 +328,10 @@ def write_deduplicated(
             src = found[split]
             (shutil.copytree if src.is_dir() else shutil.copy2)(src, output / src.name)
     with atomic_open(output / "removed.tsv") as fh:
-        fh.write("train_id\treason\tmatches\n")
-        fh.writelines(f"{train[i].id}\t{reason}\t{other}\n" for i, (reason, other) in sorted(why.items()))
+        fh.write("train_id\treason\tmatches\tmatches_split\n")
+        fh.writelines(
+            f"{train[i].id}\t{reason}\t{held_out[j].id}\t{held_split[j]}\n" for i, (reason, j) in sorted(why.items())
+        )
     counts = {
         "train_before": len(train),
         "train_after": n_kept,
