@@ -194,3 +194,27 @@ def test_a_blank_line_in_a_vcf_is_one_error_naming_it(model, tmp_path, tail):
     with pytest.raises(ValueError, match=r"blank.vcf:4: a blank line; a VCF has none"):
         score_variants(str(model), vcf, genome, tmp_path / "out.tsv")
     assert not (tmp_path / "out.tsv").exists()
+
+
+def test_vcf_output_keeps_every_input_value_as_written_and_a_rescore_replaces_dnalms_fields(model, tmp_path):
+    """htslib rewrote the user's QUAL and Float INFO values at 32-bit precision (29.123456789 -> 29.1235, AF
+    0.333333333 -> 0.333333); scoring dnalm's own output again wrote a second copy of its header lines."""
+    genome, seqs = _genome(tmp_path)
+    s = seqs["chr1"]
+    alt = "A" if s[100] != "A" else "C"
+    vcf = tmp_path / "v.vcf"
+    info = '##INFO=<ID=AF,Number=A,Type=Float,Description="af">\n'
+    record = f"chr1\t101\trs1\t{s[100]}\t{alt}\t29.123456789\tPASS\tAF=0.333333333;XX=1\tGT\t0/1\n"
+    vcf.write_text(HEAD.format(contigs=info).replace("INFO\n", "INFO\tFORMAT\ts1\n") + record)
+    score_variants(str(model), vcf, genome, tmp_path / "out.vcf")
+    out = (tmp_path / "out.vcf").read_text().splitlines()
+    fields = out[-1].split("\t")
+    assert fields[:7] == record.split("\t")[:7] and fields[8:] == ["GT", "0/1"]
+    assert fields[7].startswith("AF=0.333333333;XX=1;DNALM_REF=") and fields[7].endswith("DNALM_STATUS=ok")
+    assert sum(line.startswith("##INFO=<ID=XX,") for line in out) == 1  # declared, as bcftools does
+    score_variants(str(model), tmp_path / "out.vcf", genome, tmp_path / "again.vcf.gz")
+    import gzip
+
+    raw = (tmp_path / "again.vcf.gz").read_bytes()
+    assert raw[12:14] == b"BC"  # bgzip (BGZF) blocks: tabix can index it
+    assert gzip.decompress(raw).decode().splitlines() == out  # the same fields, once

@@ -416,10 +416,10 @@ INFO_FIELDS = [
 ]
 
 
-def _declare_undeclared(reader, vcf: Path) -> None:
-    """Declare in ``reader``'s header (and so the output's) the INFO keys, FILTER values and FORMAT keys that
-    ``vcf``'s records use and its header does not declare (htslib reads them, but will not write a record that
-    uses one), as bcftools does; said, with the names."""
+def _undeclared(vcf: Path) -> list[str]:
+    """Header lines declaring the INFO keys, FILTER values and FORMAT keys that ``vcf``'s records use and its header
+    does not declare (htslib reads them, and tools that check a VCF refuse them), as bcftools adds them; said, with
+    the names."""
     declared: dict[str, set[str]] = {"INFO": set(), "FILTER": {"PASS"}, "FORMAT": set()}
     used: dict[str, set[str]] = {kind: set() for kind in declared}
     with _text_lines(vcf) as fh:
@@ -438,47 +438,86 @@ def _declare_undeclared(reader, vcf: Path) -> None:
                 used["INFO"].update(item.split("=", 1)[0] for item in fields[7].split(";") if item)
             if len(fields) > 8 and fields[8] not in (".", ""):
                 used["FORMAT"].update(fields[8].split(":"))
+    used["INFO"] -= {name for name, *_ in INFO_FIELDS}  # dnalm's own, from an earlier run: replaced
     missing = {kind: sorted(used[kind] - declared[kind]) for kind in used}
-    for key in missing["INFO"]:
-        reader.add_info_to_header({"ID": key, "Number": ".", "Type": "String", "Description": _UNDECLARED})
-    for key in missing["FILTER"]:
-        reader.add_filter_to_header({"ID": key, "Description": _UNDECLARED})
-    for key in missing["FORMAT"]:
-        reader.add_format_to_header({"ID": key, "Number": ".", "Type": "String", "Description": _UNDECLARED})
     if said := [f"{kind} {', '.join(keys)}" for kind, keys in missing.items() if keys]:
         log.warning("%s: not declared in its header, declared in the output's (Type=String): %s", vcf, "; ".join(said))
+    number = {"INFO": ",Number=.,Type=String", "FILTER": "", "FORMAT": ",Number=.,Type=String"}
+    return [
+        f'##{kind}=<ID={key}{number[kind]},Description="{_UNDECLARED}">'
+        for kind, keys in missing.items()
+        for key in keys
+    ]
 
 
 _UNDECLARED = "not declared in the input VCF's header; declared by dnalm variants"
+_OURS = re.compile(rb"##(dnalm_variants=|INFO=<ID=(" + "|".join(n for n, *_ in INFO_FIELDS).encode() + rb"),)")
 
 
 def _write_vcf(output: Path, vcf: Path, rows: list[list], what: str) -> None:
-    """The input records, each with the :data:`INFO_FIELDS` of its alleles (one value per ALT, ``.`` when
-    unscored); bgzip-compressed for ``.gz``; written beside ``output`` and renamed into place."""
-    from cyvcf2 import Writer
-
-    reader = _reader(vcf)
-    _declare_undeclared(reader, vcf)
-    reader.add_to_header(f"##dnalm_variants={what}")
-    for name, kind, _, text in INFO_FIELDS:
-        reader.add_info_to_header({"ID": name, "Description": text, "Type": kind, "Number": "A"})
+    """The input VCF line for line, as written (htslib rewrote QUAL and Float INFO values at 32-bit precision,
+    29.123456789 as 29.1235), with the :data:`INFO_FIELDS` of each record's alleles added to its INFO column (one
+    value per ALT, ``.`` when unscored; an earlier run's replaced) and declared in the header; bgzip-compressed for
+    ``.gz``; written beside ``output`` and renamed into place."""
+    head = [f"##dnalm_variants={what}"] + [
+        f'##INFO=<ID={name},Number=A,Type={kind},Description="{text}">' for name, kind, _, text in INFO_FIELDS
+    ]
+    head = [*_undeclared(vcf), *head]
     tmp = output.with_name(f".{output.name}.partial")
-    writer = Writer(str(tmp), reader, mode="wz" if output.name.lower().endswith("gz") else "w")
+    k = 0
     try:
-        k = 0
-        for variant in reader:
-            mine = rows[k : k + max(len(variant.ALT), 1)]
-            k += len(mine)
-            for name, _, col, _ in INFO_FIELDS:
-                values = [re.sub(r"[\s;=,]+", "_", r[col]) if col == 8 else (r[col] or ".") for r in mine]
-                variant.INFO[name] = ",".join(values)
-            writer.write_record(variant)
-        writer.close()
+        with _raw_lines(vcf) as src, _vcf_writer(tmp, output) as out:
+            for line in src:
+                body = line.rstrip(b"\r\n")
+                end = line[len(body) :] or b"\n"
+                if body.startswith(b"##"):
+                    if not _OURS.match(body):
+                        out.write(line)
+                    continue
+                if body.startswith(b"#"):  # the column line: dnalm's declarations go just above it
+                    out.write(b"".join(h.encode() + end for h in head) + line)
+                    continue
+                fields = body.split(b"\t") + [b"."] * (8 - len(body.split(b"\t")))
+                n_alt = 1 if fields[4] in (b".", b"") else fields[4].count(b",") + 1
+                mine, k = rows[k : k + n_alt], k + n_alt
+                info = [i for i in fields[7].split(b";") if i not in (b"", b".") and not _is_ours(i)]
+                for name, _, col, _ in INFO_FIELDS:
+                    values = [re.sub(r"[\s;=,]+", "_", r[col]) if col == 8 else (r[col] or ".") for r in mine]
+                    info.append(f"{name}={','.join(values)}".encode())
+                fields[7] = b";".join(info)
+                out.write(b"\t".join(fields) + end)
+        if k != len(rows):  # the copy walks the file apart from the reader that scored it: they must agree
+            raise RuntimeError(f"{vcf}: wrote scores for {k:,} alleles, scored {len(rows):,}")
         tmp.replace(output)
     except BaseException:
-        writer.close()
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _is_ours(item: bytes) -> bool:
+    return item.split(b"=", 1)[0].decode("utf-8", "replace") in {name for name, *_ in INFO_FIELDS}
+
+
+def _raw_lines(vcf: Path):
+    """The lines of a VCF or VCF.gz as bytes, exactly as written."""
+    import gzip
+
+    with open(vcf, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    return gzip.open(vcf, "rb") if gz else open(vcf, "rb")
+
+
+def _vcf_writer(path: Path, output: Path):
+    """A binary file at ``path``, bgzip-compressed when ``output`` is named .gz (tabix reads it)."""
+    if not output.name.lower().endswith(".gz"):
+        return open(path, "wb")
+    try:
+        from Bio import bgzf
+    except ImportError:
+        raise ImportError(
+            "writing a bgzip VCF needs biopython: pip install 'dnalm[genomics]' (or pip install biopython)"
+        ) from None
+    return bgzf.BgzfWriter(str(path), "wb")
 
 
 def _masked_log_probs(model, tok, ref_window: str, at: int, ref: str, alt: str) -> tuple[float, float]:
