@@ -164,3 +164,28 @@ def test_batch_seeded_masks_depend_only_on_seed_and_batch(kind):
         collate([])
     collate.mlm_probability = 0.2  # attribute writes reach the wrapped collator (the masking schedule relies on it)
     assert collate.collator.mlm_probability == 0.2
+
+
+def test_padded_examples_and_examples_without_special_tokens_are_masked_on_their_kmers_only():
+    """Rows padded by tokenizer(seqs, padding=True) had their padding masked, labelled and attended (their
+    attention_mask was ignored); without [CLS]/[SEP] the first and last k-mers were never masked, and
+    tokenizer(seqs) itself (a dict of lists) or raw strings failed with 'string indices must be integers'."""
+    tok = KmerTokenizer(k=3)
+    collate = KmerMaskingCollator(tok, mlm_probability=0.5, seed=0)
+    seqs = ["ACGTTGCAAGCTAGCTAGGATCCA", "ACGTAC"]
+    enc = tok(seqs, padding=True)
+    rows = [{"input_ids": i, "attention_mask": m} for i, m in zip(enc["input_ids"], enc["attention_mask"])]
+    for batch in (collate(enc), collate(rows)):
+        pad = batch["attention_mask"][1] == 0
+        assert pad.sum() == len(enc["input_ids"][0]) - len(tok(seqs[1])["input_ids"])
+        assert (batch["labels"][1][pad] == -100).all() and (batch["input_ids"][1][pad] == tok.pad_token_id).all()
+    bare = [tok(s, add_special_tokens=False) for s in [seqs[0]] * 40]
+    labelled = np.array([(collate(bare)["labels"][:, j] != -100).any().item() for j in (0, len(seqs[0]) - 3)])
+    assert labelled.all()  # the first and the last k-mer are masked too
+    with pytest.raises(TypeError, match="a masking batch is a list of tokenized examples"):
+        collate("ACGT")
+    with pytest.raises(TypeError, match="example 0: a dict with input_ids"):
+        collate(["ACGT"])
+    inner = [{"input_ids": [*tok(seqs[1])["input_ids"], *tok(seqs[1])["input_ids"]]}]
+    with pytest.raises(ValueError, match=r"special token '\[SEP\]' among its k-mers"):
+        collate(inner)

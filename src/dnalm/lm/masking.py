@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import reprlib
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -30,9 +32,44 @@ from dnalm.tokenizers.capabilities import capabilities
 __all__ = ["BatchSeededMasking", "KmerMaskingCollator", "MaskingSchedule"]
 
 
-def _check_batch(examples) -> None:
+def _token_rows(examples, tokenizer) -> list[tuple[list[int], int, int]]:
+    """Each example's token ids without padding (where its ``attention_mask`` is 0), and where its k-mers start
+    and end (after a leading [CLS], before a trailing [SEP]). Examples are dicts with ``input_ids`` (a
+    ``datasets`` row, one ``tokenizer(seq)``), or one ``tokenizer(seqs)`` output (a dict of lists)."""
+    if isinstance(examples, Mapping) and "input_ids" in examples:  # tokenizer(seqs): a dict of lists
+        ids = examples["input_ids"]
+        masks = examples.get("attention_mask", [None] * len(ids))
+        examples = [{"input_ids": i, "attention_mask": m} for i, m in zip(ids, masks)]
+    if isinstance(examples, str | bytes | Mapping) or not hasattr(examples, "__len__"):
+        raise TypeError(
+            "a masking batch is a list of tokenized examples (dicts with input_ids, as tokenizer(seq) gives); "
+            f"got {type(examples).__name__}"
+        )
     if len(examples) == 0:
         raise ValueError("a masking batch needs at least one tokenized example (a dict with input_ids); got none")
+    special = set(tokenizer.all_special_ids)
+    rows = []
+    for n, e in enumerate(examples):
+        if not isinstance(e, Mapping) or "input_ids" not in e or isinstance(e["input_ids"], str):
+            raise TypeError(
+                f"masking batch example {n}: a dict with input_ids (token ids, as tokenizer(seq) gives) was "
+                f"expected; got {reprlib.repr(e)}"
+            )
+        ids = [int(i) for i in e["input_ids"]]
+        mask = e.get("attention_mask")
+        if mask is not None:  # padded already: its padding is neither masked nor attended
+            if len(mask) != len(ids):
+                raise ValueError(f"masking batch example {n}: {len(ids)} input_ids but {len(mask)} attention_mask")
+            ids = [i for i, m in zip(ids, mask) if int(m) == 1]
+        lo = 1 if ids and ids[0] == tokenizer.cls_token_id else 0
+        hi = len(ids) - 1 if len(ids) > lo and ids[-1] == tokenizer.sep_token_id else len(ids)
+        if inner := [i for i in ids[lo:hi] if i in special]:
+            raise ValueError(
+                f"masking batch example {n}: special token {tokenizer.convert_ids_to_tokens(inner[0])!r} among its "
+                "k-mers; an example is one sequence's k-mers, with [CLS] and [SEP] at most at its ends"
+            )
+        rows.append((ids, lo, hi))
+    return rows
 
 
 class KmerMaskingCollator:
@@ -89,20 +126,20 @@ class KmerMaskingCollator:
     def __call__(self, examples: list[dict]) -> dict:
         import torch
 
-        _check_batch(examples)
-        features = [{"input_ids": list(e["input_ids"]), "attention_mask": [1] * len(e["input_ids"])} for e in examples]
+        rows = _token_rows(examples, self.tokenizer)
+        features = [{"input_ids": row, "attention_mask": [1] * len(row)} for row, _, _ in rows]
         batch = self.tokenizer.pad(features, padding=True, return_tensors="pt")
         ids = batch["input_ids"].numpy().copy()
         labels = np.full_like(ids, -100)
-        lengths = batch["attention_mask"].numpy().sum(axis=1)
-        for row, length in enumerate(lengths.tolist()):
-            n_tokens = length - 2  # k-mers between [CLS] and [SEP]
-            if n_tokens < 1:
+        left = getattr(self.tokenizer, "padding_side", "right") == "left"
+        for row, (tokens, lo, hi) in enumerate(rows):
+            if hi - lo < 1:
                 continue
-            chosen = self._choose_tokens(n_tokens)
-            tokens = ids[row, 1 : 1 + n_tokens]
-            labels[row, 1 : 1 + n_tokens][chosen] = tokens[chosen]
-            self._corrupt(tokens, chosen)
+            at = ids.shape[1] - len(tokens) if left else 0  # where the example starts in the padded row
+            chosen = self._choose_tokens(hi - lo)
+            kmers = ids[row, at + lo : at + hi]
+            labels[row, at + lo : at + hi][chosen] = kmers[chosen]
+            self._corrupt(kmers, chosen)
         batch["input_ids"] = torch.from_numpy(ids)
         batch["labels"] = torch.from_numpy(labels)
         return batch
@@ -230,7 +267,8 @@ class BatchSeededMasking:
         return int.from_bytes(digest.digest(), "little")
 
     def __call__(self, examples: list[dict]) -> dict:
-        _check_batch(examples)
+        if not examples:
+            raise ValueError("a masking batch needs at least one tokenized example (a dict with input_ids); got none")
         key = self.key(examples)
         if isinstance(self.collator, KmerMaskingCollator):
             self.collator.generator = np.random.default_rng(key)
