@@ -219,3 +219,34 @@ def test_column_options_on_fasta_are_refused_and_split_aliases_are_read(tmp_path
     (tmp_path / "d" / "dev.csv").write_text("sequence,label\nGGGG,1\n")
     for alias in ("dev", "valid", "validation", "val"):
         assert [r.sequence for r in read_sequences(tmp_path / "d", split=alias)] == ["GGGG"]
+
+
+def test_writers_can_write_back_onto_the_file_they_read_and_refuse_what_would_not_read_back(tmp_path):
+    """write_fasta(read_sequences(f), f) and write_table(...) left an empty file (opened for writing before the
+    records were read); copy_records(f, f) emptied f; width=-1 wrote headers only; an id holding a line break
+    wrote a second record."""
+    from dnalm.io import copy_records, read_sequences, write_fasta, write_table
+    from dnalm.io.base import Record
+
+    fa, csv_ = tmp_path / "a.fa", tmp_path / "a.csv"
+    fa.write_text(">a\nACGT\n>b\nGGCC\n")
+    csv_.write_text("sequence,label\nACGT,1\nGGCC,0\n")
+    assert write_fasta(read_sequences(fa), fa) == 2 and fa.read_text() == ">a\nACGT\n>b\nGGCC\n"
+    assert write_table(read_sequences(csv_), csv_) == 2 and csv_.read_text() == "sequence,label\nACGT,1\nGGCC,0\n"
+    with pytest.raises(ValueError, match="is the source itself"):
+        copy_records(csv_, csv_)
+    assert csv_.read_text() == "sequence,label\nACGT,1\nGGCC,0\n"
+    for width in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="width must be a whole number"):
+            write_fasta([Record("a", "ACGT")], tmp_path / "w.fa", width=width)
+    for rec, said in [
+        (Record("a\n>b", "ACGT"), "its id is not one line"),
+        (Record("a", ""), "a sequence of letters"),
+        (Record("a", "AC GT"), "a sequence of letters"),
+        (Record("a b", "ACGT"), "one word"),
+    ]:
+        with pytest.raises(ValueError, match=said):
+            write_fasta([Record("ok", "ACGT"), rec], fa)
+    assert fa.read_text() == ">a\nACGT\n>b\nGGCC\n"  # a refused write leaves the file as it was
+    with pytest.raises(TypeError, match="a list"):
+        write_table(Record("a", "ACGT"), tmp_path / "t.csv")

@@ -267,7 +267,11 @@ def copy_records(source: str | Path, output: str | Path, *, drop: Collection[int
     >>> open(out).read()
     'name,sequence,label,note\\nb,GG,0,y\\n'
     """
+    from dnalm.io.files import atomic_path
+
     source, output, drop = Path(source), Path(output), set(drop)
+    if output.exists() and source.exists() and os.path.samefile(source, output):
+        raise ValueError(f"copy_records: output {output} is the source itself; write the copy to another path")
     if source.is_dir():
         shutil.copytree(source, output)
         kept = 0
@@ -291,7 +295,7 @@ def copy_records(source: str | Path, output: str | Path, *, drop: Collection[int
         groups = table_line_groups(source, lines)
     kept = 0
     opener = {"gzip": gzip.open, "bz2": bz2.open, "zstd": _zstd_open}.get(kind, open)  # compressed as it was
-    with opener(output, "wt", encoding="utf-8", newline="") as fh:
+    with atomic_path(output) as tmp, opener(tmp, "wt", encoding="utf-8", newline="") as fh:
         fh.write(bom)
         for index, group in groups:  # index -1: the header row, or blank lines before the first record
             if index not in drop:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,16 +109,44 @@ def read_fasta_blocks(path: str | Path, size: int = 1 << 20) -> Iterator[FastaBl
 
 
 def write_fasta(records: Iterable[Record], path: str | Path, width: int = 80) -> int:
-    """Write records as FASTA (gzip if the name ends in .gz); returns the count."""
-    path = Path(path)
-    opener = gzip.open if path.name.endswith(".gz") else open
+    """Write records as FASTA, ``width`` bases a line (gzip if the name ends in .gz); returns the count.
+
+    The file is written beside ``path`` and renamed onto it when complete, so records read from ``path`` itself
+    can be written back to it. A record that would not read back as itself is refused: an empty id or sequence,
+    a line break in a field, a sequence that is not letters (IUPAC, soft-masked lower case) or gaps."""
+    from dnalm.io.files import atomic_open
+
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ValueError(f"width must be a whole number of bases a line, at least 1; got {width!r}")
+    if isinstance(records, str | bytes | Record):
+        raise TypeError(f"records must be a list (or iterable) of Record; got one {type(records).__name__}")
     n = 0
-    with opener(path, "wt", encoding="utf-8") as fh:
+    with atomic_open(path, "w") as fh:
         for n, rec in enumerate(records, start=1):
+            _check_writable(rec, n)
             fh.write(f">{rec.id} {rec.description}\n" if rec.description else f">{rec.id}\n")
             for i in range(0, len(rec.sequence), width):
                 fh.write(rec.sequence[i : i + width] + "\n")
     return n
+
+
+def _check_writable(rec, n: int) -> None:
+    """A record that FASTA holds as it is (see :func:`write_fasta`)."""
+    if not isinstance(rec, Record):
+        raise TypeError(f"record {n}: a Record was expected; got {type(rec).__name__}")
+    fields = {"id": rec.id, "description": rec.description or "", "sequence": rec.sequence}
+    if broken := [k for k, v in fields.items() if not isinstance(v, str) or "\n" in v or "\r" in v]:
+        raise ValueError(f"record {n} ({rec.id!r}): its {broken[0]} is not one line of text")
+    if not rec.id.strip() or any(c.isspace() for c in rec.id):
+        raise ValueError(f"record {n}: a FASTA id is one word (no spaces); got {rec.id!r}")
+    if not rec.sequence or not _SEQUENCE.fullmatch(rec.sequence):
+        raise ValueError(
+            f"record {n} ({rec.id!r}): a sequence of letters (or '-', '.', '*') was expected; got "
+            f"{rec.sequence[:20]!r}{' ...' if len(rec.sequence) > 20 else ''}"
+        )
+
+
+_SEQUENCE = re.compile(r"[A-Za-z.*-]+")
 
 
 def fasta_line_groups(lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:

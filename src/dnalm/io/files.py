@@ -45,6 +45,24 @@ def is_stream(path: str | Path) -> bool:
 
 
 @contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` for the caller to write, renamed onto ``path`` when the block ends without
+    an error (removed if it raises): ``path`` holds the old file or the new one, never part of one, and may be read
+    while the new one is written."""
+    path = Path(path)
+    if path.is_symlink():  # written at the link's target, the link kept (dnalm.io.outputs)
+        path = Path(os.path.realpath(path))
+    _remove_stale_partials(path)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
 def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
     """``open(path, mode)`` on a temporary file beside ``path``, renamed onto it on success; gzip-compressed when
     the name ends in ``.gz`` (a name ending in another compression suffix is refused: it would be plain text).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import gzip
 import logging
 import math
 import re
@@ -302,14 +301,18 @@ def write_table(records: Iterable[Record], path: str | Path, *, with_id: bool = 
     """Write ``sequence,label`` (CSV, or TSV for .tsv; gzip for .gz); returns the count. ``with_id``:
     ``id,description,sequence,label``, so records read from FASTA keep their whole header (an empty
     description is none), and :func:`read_table` reads both back."""
-    path = Path(path)
-    opener = gzip.open if path.name.endswith(".gz") else open
+    from dnalm.io.files import atomic_open
+
+    if isinstance(records, str | bytes | Record):
+        raise TypeError(f"records must be a list (or iterable) of Record; got one {type(records).__name__}")
     delimiter = written_delimiter(path)
     n = 0
-    with opener(path, "wt", encoding="utf-8", newline="") as fh:
+    with atomic_open(path, "w", newline="") as fh:  # renamed onto path when complete: path may be the input
         w = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
         w.writerow((["id", "description"] if with_id else []) + ["sequence", "label"])
         for n, rec in enumerate(records, start=1):
+            if not isinstance(rec, Record):
+                raise TypeError(f"record {n}: a Record was expected; got {type(rec).__name__}")
             who = [rec.id, rec.description or ""] if with_id else []
             w.writerow([*who, rec.sequence, "" if rec.label is None else rec.label])
     return n
