@@ -463,3 +463,40 @@ def test_python_api_arguments_of_the_wrong_kind_are_named(tmp_path, tata_dir):
     assert set(copied["removed_by_reason"]) <= {"exact"} and (tmp_path / "dd" / "removed.tsv").is_file()
     with pytest.raises(FileNotFoundError, match=r"could not write .*cm.png: the folder .*nodir does not exist"):
         plot_confusion_matrix(np.eye(2, dtype=int), ["a", "b"], tmp_path / "nodir" / "cm.png")
+
+
+def test_a_model_and_a_tokenizer_that_do_not_belong_together_are_refused_in_one_line(tata_model):
+    """A single-base tokenizer fed a 6-mer model scored without a word, the reverse failed in torch ('index out of
+    range'); one string was explained letter by letter; a model given with a path ignored the path."""
+    from dnalm.apply.predict import predict_proba
+    from dnalm.interpret.attributions import gradient_attributions, saturation_mutagenesis
+    from dnalm.lm.inference import embed, fill_mask, load_masked_lm
+    from dnalm.models.build import load_model
+    from dnalm.tokenizers.dna import BaseTokenizer
+
+    model, tok = load_model(tata_model)  # a 6-mer BERT
+    bases = BaseTokenizer()
+    seq = "ACGTTATAAAGCGCGTACGA" * 3
+    for call in (
+        lambda: predict_proba(model, bases, [seq]),
+        lambda: saturation_mutagenesis(model, bases, [seq]),
+        lambda: gradient_attributions(model, bases, [seq], method="gradxinput"),
+    ):
+        with pytest.raises(ValueError, match=r"the tokenizer has \d+ tokens and the model 4101: give the model"):
+            call()
+    with pytest.raises(TypeError, match="model must be a loaded model"):
+        saturation_mutagenesis(str(tata_model), tok, [seq])
+    for explain in (saturation_mutagenesis, gradient_attributions):
+        with pytest.raises(TypeError, match="not one string"):
+            explain(model, tok, seq)
+    with pytest.raises(ValueError, match="n_steps"):
+        gradient_attributions(model, tok, [seq], n_steps=0)
+    lm, lm_tok = load_masked_lm("dnalm-mini")
+    with pytest.raises(ValueError, match="not both"):
+        fill_mask("dnalm-mini", "ACG<mask>T", model=lm, tokenizer=lm_tok)
+    with pytest.raises(ValueError, match="needs its tokenizer"):
+        fill_mask(None, "ACG<mask>T", model=lm)
+    with pytest.raises(ValueError, match="needs its tokenizer"):
+        embed(None, [seq], model=lm)
+    with pytest.raises(ValueError, match="the tokenizer has"):
+        fill_mask(None, "ACG<mask>T", model=lm, tokenizer=tok)

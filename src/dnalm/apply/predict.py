@@ -170,7 +170,7 @@ def stream_windows(
     """
     import torch
 
-    _not_one_string(sequences)
+    check_sequence_list(sequences)
     max_tokens, size, stride, max_windows = _engine_plan(model, tokenizer, batch_size, max_tokens, stride, max_windows)
     reverse_complement_average = check_flag(reverse_complement_average, "reverse_complement_average")
     _check_device(device)
@@ -240,7 +240,7 @@ def _bases(raw, i: int) -> str:
     return seq
 
 
-def _not_one_string(sequences) -> None:
+def check_sequence_list(sequences) -> None:
     """A bare string would be scored letter by letter, one 'sequence' per base; a set in no fixed order."""
     if isinstance(sequences, str | bytes):
         raise TypeError(f"give a list of sequences, e.g. [{str(sequences)[:20]!r}], not one string")
@@ -250,8 +250,12 @@ def _not_one_string(sequences) -> None:
         raise TypeError(f"give the sequences in an order (a list); a {type(sequences).__name__} has none")
 
 
-def _engine_plan(model, tokenizer, batch_size, max_tokens, stride, max_windows) -> tuple[int, int, int, int]:
-    """The engine's arguments checked, one line naming each: ``(max_tokens, window, stride, max_windows)``."""
+def check_model_and_tokenizer(model, tokenizer) -> None:
+    """A loaded model and a loaded tokenizer that belong together (one row of the model's embedding for each of
+    the tokenizer's tokens; exactly one for dnalm's tokenizers): a token id past the embedding failed deep in torch
+    ('index out of range in self'), and a k-mer model read single-base ids as k-mers without a word."""
+    from dnalm.tokenizers.dna import vocabulary_mismatch
+
     if not callable(model) or not hasattr(model, "config"):
         raise TypeError(
             f"model must be a loaded model, e.g. dnalm.models.build.load_model(folder)[0]; got {type(model).__name__}"
@@ -261,6 +265,13 @@ def _engine_plan(model, tokenizer, batch_size, max_tokens, stride, max_windows) 
             "tokenizer must be a loaded tokenizer, e.g. dnalm.models.build.load_model(folder)[1]; "
             f"got {type(tokenizer).__name__}"
         )
+    if problem := vocabulary_mismatch(tokenizer, getattr(model.config, "vocab_size", None)):
+        raise ValueError(f"{problem}: give the model with its own tokenizer (dnalm.models.build.load_model(folder))")
+
+
+def _engine_plan(model, tokenizer, batch_size, max_tokens, stride, max_windows) -> tuple[int, int, int, int]:
+    """The engine's arguments checked, one line naming each: ``(max_tokens, window, stride, max_windows)``."""
+    check_model_and_tokenizer(model, tokenizer)
     check_batch_size(batch_size)
     max_tokens, size = window_size(model, tokenizer, max_tokens)
     stride = max(size // 2, 1) if stride is None else stride
@@ -310,7 +321,7 @@ def iter_scores(
     by their mean."""
     if aggregate not in ("mean", "max"):
         raise ValueError(f"aggregate must be 'mean' or 'max'; got {aggregate!r}")
-    _not_one_string(sequences)
+    check_sequence_list(sequences)
     task = task_of(model)
     positive = max_class(model) if aggregate == "max" and task.exclusive else None
     for starts, outs in stream_windows(
@@ -397,7 +408,7 @@ def predict_per_base(
     Long sequences are cut into overlapping windows; every base gets the mean over the
     windows that contain it.
     """
-    _not_one_string(sequences)
+    check_sequence_list(sequences)
     task = task_of(model)
     if not task.per_base:
         raise ValueError(

@@ -99,10 +99,18 @@ def saturation_mutagenesis(
     """
     from bisect import bisect_left, bisect_right
 
-    positive = _output_index(model, positive)
-
-    from dnalm.apply.predict import iter_scores, window_size, window_starts
+    from dnalm.apply.predict import (
+        check_model_and_tokenizer,
+        check_sequence_list,
+        iter_scores,
+        window_size,
+        window_starts,
+    )
     from dnalm.io.sequence import normalize
+
+    check_model_and_tokenizer(model, tokenizer)
+    check_sequence_list(sequences)
+    positive = _output_index(model, positive)
 
     seqs = [normalize(s, record=i) for i, s in enumerate(sequences)]
     _, size = window_size(model, tokenizer, None)
@@ -263,12 +271,23 @@ def gradient_attributions(
     """
     import torch
 
-    from dnalm.apply.predict import check_batch_size, inference, window_size, window_starts
+    from dnalm.apply.predict import (
+        check_batch_size,
+        check_model_and_tokenizer,
+        check_sequence_list,
+        inference,
+        window_size,
+        window_starts,
+    )
     from dnalm.finetune.tasks import task_of
     from dnalm.io.sequence import normalize, reverse_complement
 
     attr_cls = _captum(method)
+    check_model_and_tokenizer(model, tokenizer)
+    check_sequence_list(sequences)
     check_batch_size(batch_size)
+    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
+        raise ValueError(f"n_steps (--n-steps) must be a whole number of at least 1; got {n_steps!r}")
     positive = _output_index(model, positive)
     if method == "deepliftshap" and n_shuffles < 1:
         raise ValueError(f"deepliftshap needs at least one shuffled reference; got n_shuffles={n_shuffles}")

@@ -75,6 +75,14 @@ def _clean_parts(parts: list[str]) -> list[str]:
     return clean
 
 
+def _given_model(model_path, tokenizer) -> None:
+    """A model passed as an object comes with its tokenizer, and without a path (which would be ignored)."""
+    if model_path is not None:
+        raise ValueError(f"give model_path or model=, not both (got model_path={model_path!r} and a model)")
+    if tokenizer is None:
+        raise ValueError("a model given as model= needs its tokenizer as tokenizer= (load_model(folder) gives both)")
+
+
 def fill_mask(
     model_path: str | Path | ModelRef,
     sequence: str,
@@ -95,10 +103,15 @@ def fill_mask(
         raise ValueError(f"top_k (--top-k) must be a whole number >= 1; got {top_k!r}")
     import torch
 
-    from dnalm.apply.predict import window_size
+    from dnalm.apply.predict import check_model_and_tokenizer, window_size
 
     if model is None:
         model, tokenizer = load_masked_lm(model_path, trust_remote_code)
+    else:
+        _given_model(model_path, tokenizer)
+    check_model_and_tokenizer(model, tokenizer)
+    if not isinstance(sequence, str):
+        raise TypeError(f"sequence must be one string of bases with <mask> in it; got {type(sequence).__name__}")
     parts = _MASK.split(sequence)
     if len(parts) < 2:
         raise ValueError(f"no <mask> in {sequence!r}; mark the bases to predict with <mask>")
@@ -203,12 +216,14 @@ def embed(
     """
     from transformers import AutoModel
 
-    from dnalm.apply.predict import stream_windows
+    from dnalm.apply.predict import check_model_and_tokenizer, stream_windows
     from dnalm.tokenizers.dna import load_tokenizer
 
     if pooling not in ("mean", "cls"):
         raise ValueError(f"pooling must be 'mean' or 'cls'; got {pooling!r}")
-    if model is None:
+    if model is not None:
+        _given_model(model_path, tokenizer)
+    else:
         ref = ModelRef.resolve(model_path, trust_remote_code)
         path, trust = ref.checkpoint("embed"), ref.trust_remote_code
         ref.check_trust()
@@ -219,6 +234,7 @@ def embed(
         except ValueError:
             raise ValueError(f"{path}: embeddings need a transformer checkpoint") from None  # a dnalm baseline
         tokenizer = load_tokenizer(path, trust_remote_code=trust)
+    check_model_and_tokenizer(model, tokenizer)
 
     special = len(tokenizer("")["input_ids"])  # [CLS] and [SEP] (or none)
     unknown = getattr(tokenizer, "unk_token_id", None)

@@ -603,13 +603,21 @@ def _fits_model(folder: Path, tok):
         rows = json.loads(config_file.read_text(encoding="utf-8")).get("vocab_size")
     except (OSError, ValueError, AttributeError):
         return tok  # no model here, or a config.json that loading the model reports on
-    known = isinstance(rows, int) and not isinstance(rows, bool)
-    if known and (len(tok) > rows or (isinstance(tok, DnaTokenizer) and len(tok) != rows)):
+    if problem := vocabulary_mismatch(tok, rows):
         raise ValueError(
-            f"{folder}: the tokenizer has {len(tok)} tokens and the model {rows} (vocab_size in config.json): "
-            "the tokenizer files belong to another model"
+            f"{folder}: {problem} (vocab_size in config.json): the tokenizer files belong to another model"
         )
     return tok
+
+
+def vocabulary_mismatch(tok, rows) -> str | None:
+    """Why a tokenizer does not fit a model with ``rows`` embedding rows (None: it fits, or ``rows`` is unknown):
+    dnalm's own tokenizers match exactly (models are built with one row per token); others may have fewer tokens
+    than rows (padded vocabularies), never more."""
+    known = isinstance(rows, int) and not isinstance(rows, bool)
+    if known and (len(tok) > rows or (isinstance(tok, DnaTokenizer) and len(tok) != rows)):
+        return f"the tokenizer has {len(tok)} tokens and the model {rows}"
+    return None
 
 
 def _read_vocab(path: Path) -> list[str]:
