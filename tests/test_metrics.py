@@ -140,3 +140,35 @@ def test_plot_data_of_the_wrong_kind_is_named(tmp_path):
         plot_curves(None, tmp_path / "c.png")
     with pytest.raises(TypeError, match="curves must be a mapping of model -> .*; got list"):
         plot_roc_pr([], tmp_path / "r.png")
+
+
+def test_metrics_refuse_inputs_that_would_give_a_wrong_number():
+    """A label -1 was left out of the confusion matrix while n_predictions counted it; NaN probabilities gave
+    normal-looking metrics; no rows gave accuracy 0; mismatched lengths were a raw IndexError."""
+    from dnalm.metrics import classification_metrics, regression_metrics
+
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    for y, p, said in [
+        ([0, 1, -1, 0], probs, r"outside 0..1 \(the first: -1 at row 2\)"),
+        ([0, 1, 2, 0], probs, "outside 0..1"),
+        ([0, 1, 1, 0], np.where(probs > 0.85, np.nan, probs), "not finite"),
+        ([], np.zeros((0, 2)), "at least one prediction"),
+        ([0, 1], probs, "one class index per row"),
+        ([0, 1, 1, 0], probs[:, 1], "matrix"),
+        ([0.5, 1, 1, 0], probs, "whole numbers"),
+    ]:
+        with pytest.raises(ValueError, match=said):
+            classification_metrics(np.array(y), p)
+    assert classification_metrics(np.array([0.0, 1.0, 1.0, 0.0]), probs)["n_predictions"] == 4
+    for y, p in [([1.0, np.nan], [1.0, 2.0]), ([1.0], [1.0, 2.0]), ([], [])]:
+        with pytest.raises(ValueError, match="regression metrics need"):
+            regression_metrics(np.array(y), np.array(p))
+
+
+def test_synth_refuses_a_kind_it_does_not_make(tmp_path):
+    from dnalm.synth import synthesize
+
+    for kind in ("bogus", None):
+        with pytest.raises(ValueError, match="kind must be 'tata' or 'motif'"):
+            synthesize(kind, tmp_path / "out", n=10)
+    assert not (tmp_path / "out").exists()

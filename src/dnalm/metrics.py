@@ -116,8 +116,7 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
     for everything). A metric that is undefined here (AUROC with one class in ``y_true``,
     AUPRC without positives) is None, never a crash or a made-up number.
     """
-    y_true = np.asarray(y_true).astype(np.int64)
-    probs = np.asarray(probs, dtype=float)
+    y_true, probs = _checked_classes(y_true, probs)
     n_classes = probs.shape[1]
     y_pred = probs.argmax(axis=1)
     cm = _confusion(y_true, y_pred, n_classes)
@@ -159,11 +158,47 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
     return out
 
 
+def _checked_classes(y_true, probs) -> tuple[np.ndarray, np.ndarray]:
+    """Class indices ``0 .. n_classes - 1`` and a finite ``(n, n_classes)`` probability matrix of as many rows:
+    a label outside the classes was left out of the confusion matrix while counted in ``n_predictions``, NaN
+    probabilities gave normal-looking metrics, and no rows an accuracy of 0."""
+    probs = np.asarray(probs, dtype=float)
+    if probs.ndim != 2 or probs.shape[1] < 2:
+        raise ValueError(f"probs must be an (n, n_classes) matrix with at least two classes; got shape {probs.shape}")
+    raw = np.asarray(y_true)
+    if raw.ndim != 1 or len(raw) != len(probs):
+        raise ValueError(f"y_true must hold one class index per row of probs ({len(probs)}); got shape {raw.shape}")
+    if len(raw) == 0:
+        raise ValueError("metrics need at least one prediction; got none")
+    if raw.dtype.kind not in "iub" and not (
+        raw.dtype.kind == "f" and np.all(np.isfinite(raw) & (raw == np.round(raw)))
+    ):
+        raise ValueError(f"y_true must hold class indices (whole numbers); got {raw.dtype} values such as {raw[0]!r}")
+    y_true = raw.astype(np.int64)
+    if (bad := (y_true < 0) | (y_true >= probs.shape[1])).any():
+        raise ValueError(
+            f"y_true holds {int(bad.sum())} class index(es) outside 0..{probs.shape[1] - 1} (the first: "
+            f"{int(y_true[bad][0])} at row {int(np.flatnonzero(bad)[0])})"
+        )
+    if not np.isfinite(probs).all():
+        raise ValueError(
+            f"probs holds {int((~np.isfinite(probs)).any(axis=1).sum())} row(s) that are not finite numbers (the "
+            "outputs of a model whose weights diverged)"
+        )
+    return y_true, probs
+
+
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     from scipy import stats
     from sklearn import metrics as skm
 
     y_true, y_pred = np.asarray(y_true, float).ravel(), np.asarray(y_pred, float).ravel()
+    if len(y_true) != len(y_pred) or len(y_true) == 0:
+        raise ValueError(
+            f"regression metrics need as many predictions as values, at least one; got {len(y_pred)} and {len(y_true)}"
+        )
+    if not (np.isfinite(y_true).all() and np.isfinite(y_pred).all()):
+        raise ValueError("regression metrics need finite numbers; y_true or y_pred holds NaN or infinity")
     return {
         "mse": float(skm.mean_squared_error(y_true, y_pred)),
         "mae": float(skm.mean_absolute_error(y_true, y_pred)),

@@ -212,6 +212,8 @@ class MotifSettings(SynthSettings):
 )
 def synthesize(kind: str, output: str | Path, *, overwrite: bool = False, **settings) -> str:
     """Write a ``tata`` or ``motif`` data set as train/dev/test CSV into ``output``; returns what is printed."""
+    if kind not in ("tata", "motif"):  # any other word wrote the TATA set
+        raise ValueError(f"kind must be 'tata' or 'motif'; got {kind!r}")
     s = (MotifSettings if kind == "motif" else SynthSettings)(**settings)
     if kind == "motif":
         pwm = read_pwm(s.pwm) if s.pwm else None

@@ -298,7 +298,7 @@ def test_a_model_whose_weights_diverged_is_not_saved_and_nan_outputs_are_not_sco
     from dnalm.apply.evaluate import evaluate
     from dnalm.models.build import build_model
 
-    with pytest.raises(ValueError, match=r"training diverged: \d+ weight tensor\(s\) of the model are not finite"):
+    with pytest.raises(ValueError, match=r"training diverged: (\d+ weight tensor\(s\)|the model.s outputs on the val)"):
         finetune(cfg(model="cnn-gb", epochs=1, weight_decay=1e300), tata_dir, tmp_path / "m")
     assert not (tmp_path / "m").exists()
     model, tok, _ = build_model("cnn-gb", num_labels=2, seed=0)

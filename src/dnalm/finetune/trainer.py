@@ -39,6 +39,11 @@ def compute_metrics_for(task: Task, labels=None):
         y = pred.label_ids
         if labels is not None and labels.scale is not None:
             y, logits = labels.unscale(y, keep=y != IGNORE_INDEX if task.per_base else None), labels.unscale(logits)
+        if not np.isfinite(logits).all():  # metrics of NaN outputs would look like a result
+            raise ValueError(
+                "training diverged: the model's outputs on the validation split are not finite numbers, so training "
+                "stops here and nothing is saved; lower learning_rate or weight_decay, or look at the targets"
+            )
         out = task.compute_metrics(y, logits)
         return {k: float(v) for k, v in out.items() if isinstance(v, int | float) and not isinstance(v, bool)}
 
