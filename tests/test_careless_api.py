@@ -500,3 +500,24 @@ def test_a_model_and_a_tokenizer_that_do_not_belong_together_are_refused_in_one_
         embed(None, [seq], model=lm)
     with pytest.raises(ValueError, match="the tokenizer has"):
         fill_mask(None, "ACG<mask>T", model=lm, tokenizer=tok)
+
+
+def test_a_benchmark_config_built_in_python_gets_the_checks_a_file_gets(tata_dir, tmp_path):
+    """Built directly, BenchmarkConfig skipped from_dict's checks: split='dev' (the selection split) trained and
+    was reported, seeds=[] was an IndexError and a dataset given as a string an AttributeError."""
+    from dnalm.experiment.config import BenchmarkConfig, DatasetEntry
+    from dnalm.experiment.runner import run_benchmark
+
+    def config(**kw):
+        base = {"datasets": {"toy": DatasetEntry(str(tata_dir))}, "models": {"cnn": {"model": "cnn"}}, "seeds": [0]}
+        return BenchmarkConfig(**{**base, "finetune": {"epochs": 1}, "audit": False, "report": False, **kw})
+
+    for kw, said in [
+        ({"split": "dev"}, "split 'dev' is used to train or to select"),
+        ({"seeds": []}, "seeds must be a non-empty list"),
+        ({"models": {"cnn": {"model": "no-such-model"}}}, "model 'cnn'"),
+    ]:
+        with pytest.raises(ValueError, match=said):
+            run_benchmark(config(**kw), tmp_path / "b")
+    assert not (tmp_path / "b").exists()
+    assert config(datasets={"toy": str(tata_dir)}).validated().datasets["toy"].path == str(tata_dir)

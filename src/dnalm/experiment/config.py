@@ -233,6 +233,18 @@ class BenchmarkConfig:
                     cfg.finetune_config(name, cfg.seeds[0], {**overrides, key: value})
         return cfg
 
+    def validated(self) -> BenchmarkConfig:
+        """This config through every check :meth:`from_dict` makes, its datasets checked on disk: a config built in
+        Python skipped them (``split="dev"`` reported the selection split; ``seeds=[]`` was an IndexError)."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "source"}
+        if isinstance(self.datasets, dict):
+            data["datasets"] = {
+                n: dataclasses.asdict(e) if isinstance(e, DatasetEntry) else e for n, e in self.datasets.items()
+            }
+        cfg = type(self).from_dict(data, source=self.source)
+        cfg.check_datasets(exist=True)
+        return cfg
+
     def check_datasets(self, exist: bool = True) -> None:
         """Each dataset a split folder with the reported split (``exist``: checked there now, as before any run
         trains; else only a dataset found to be one file is refused)."""
@@ -429,6 +441,6 @@ def benchmark_inputs(cfg) -> list:
 
     if not isinstance(cfg, BenchmarkConfig):
         raise TypeError(f"give a BenchmarkConfig, e.g. BenchmarkConfig.load('benchmark.yaml'); got {cfg!r}")
-    cfg.check_datasets()  # before any run trains (a config made in Python was not checked when it loaded)
+    cfg = cfg.validated()  # before any run trains (a config made in Python was not checked when it loaded)
     models = local(*(cfg.finetune_config(name, cfg.seeds[0]).model for name in cfg.models))
     return [d.path for d in cfg.datasets.values()] + ([cfg.source] if cfg.source else []) + models

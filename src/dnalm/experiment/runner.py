@@ -144,6 +144,7 @@ def _params(chosen: dict, key: RunKey) -> dict | None:
 )
 def run_benchmark(cfg: BenchmarkConfig, output: str | Path, *, overwrite: bool = False) -> list[ResultRow]:
     """Run (or resume) every run of ``cfg`` and write the results table; returns its rows."""
+    cfg = cfg.validated()  # checked as the claim read it: a config built in Python skipped from_dict's checks
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     write_json(output / "benchmark.json", cfg.to_dict())

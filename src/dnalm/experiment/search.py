@@ -193,6 +193,9 @@ def search_one(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchCon
 )
 def run_search(bench: BenchmarkConfig, output: str | Path, *, overwrite: bool = False) -> dict[str, SearchChoice]:
     """Search every (dataset, model) in scope of ``bench.search``; keys are ``"dataset/model"``."""
+    if not isinstance(bench, BenchmarkConfig):
+        raise TypeError(f"give a BenchmarkConfig, e.g. BenchmarkConfig.load('benchmark.yaml'); got {bench!r}")
+    bench = bench.validated()  # a config built in Python skipped from_dict's checks
     output = Path(output)
     scfg = bench.search_config()
     if scfg is None:
