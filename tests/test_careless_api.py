@@ -521,3 +521,64 @@ def test_a_benchmark_config_built_in_python_gets_the_checks_a_file_gets(tata_dir
             run_benchmark(config(**kw), tmp_path / "b")
     assert not (tmp_path / "b").exists()
     assert config(datasets={"toy": str(tata_dir)}).validated().datasets["toy"].path == str(tata_dir)
+
+
+def test_small_helpers_refuse_what_they_would_misread():
+    """Found by the Python API sweep: each helper read a string as a list of one-base sequences, dropped or
+    ignored lower case and U, replaced 0 by a default, or failed deep in numpy."""
+    from dnalm.interpret.motifs import background, benjamini_hochberg, write_meme
+    from dnalm.io.base import Record
+    from dnalm.io.sequence import SequenceError, gc_content, one_hot
+    from dnalm.lm.baselines import ContextCounts, MarkovChain
+    from dnalm.lm.evaluate import fit_references
+    from dnalm.tokenizers.bpe import genome_segments, train_bpe
+    from dnalm.tokenizers.dna import KmerTokenizer, tokenizer_report
+
+    assert list(genome_segments([Record("a", "acgtACGT")], 3)) == ["ACG", "TAC", "GT"]  # soft-masked bases stay
+    for bad in ({"length": 0}, {"length": -1}, {"max_segments": 0}):
+        with pytest.raises(ValueError, match="must be a whole number"):
+            list(genome_segments([Record("a", "ACGT")], **{"length": 3, **bad}))
+    with pytest.raises(TypeError, match="not one string"):
+        train_bpe("ACGTACGTACGT")
+    with pytest.raises(ValueError, match="vocab_size must be a whole number of at least 11"):
+        train_bpe(["ACGTACGT"], vocab_size=3)
+    with pytest.raises(ValueError, match=r"sequence 1, position 1: 'Z' is not a nucleotide code"):
+        train_bpe(["ACGT", "ZZ"])
+    with pytest.raises(ValueError, match="at least one sequence"):
+        train_bpe([])
+    assert background(["aacg", "UN"]).tolist() == [0.4, 0.2, 0.2, 0.2]
+    assert one_hot("acgu").tolist() == one_hot("ACGT").tolist()
+    with pytest.raises(SequenceError):
+        one_hot("AXZ")
+    with pytest.raises(SequenceError):
+        gc_content("GGXX")
+    with pytest.raises(ValueError, match=r"p-values must be .* in \[0, 1\]"):
+        benjamini_hochberg(np.array([0.01, np.nan, 0.5]))
+    with pytest.raises(ValueError, match=r"a \(width, 4\) matrix"):
+        write_meme("unused.meme", [("m1", "ACG", np.full((3, 3), 1 / 3), 5)], np.full(4, 0.25))
+    with pytest.raises(ValueError, match="context size 13 .* at most 12"):
+        MarkovChain(13)
+    with pytest.raises(ValueError, match="context size 7 .* at most 6"):
+        ContextCounts(7)
+    with pytest.raises(TypeError, match="not one string"):
+        fit_references("ACGTACGT")
+    with pytest.raises(TypeError, match="not one string"):
+        tokenizer_report(KmerTokenizer(k=3), "ACGTACGT")
+    with pytest.raises(ValueError, match="max_length must be a whole number"):
+        tokenizer_report(KmerTokenizer(k=3), ["ACGTACGT"], max_length=0)
+
+
+def test_read_sequences_refuses_options_it_would_ignore(tmp_path):
+    from dnalm.io import read_sequences
+
+    (tmp_path / "x.csv").write_text("sequence,label\nACGT,1\n")
+    (tmp_path / "x.fa").write_text(">a\nACGT\n")
+    with pytest.raises(ValueError, match="label= labels a FASTA file"):
+        list(read_sequences(tmp_path / "x.csv", label="x"))
+    with pytest.raises(ValueError, match="name one column"):
+        list(read_sequences(tmp_path / "x.csv", sequence_column="sequence", label_column="sequence"))
+    with pytest.raises(TypeError, match="one label of every record"):
+        list(read_sequences(tmp_path / "x.fa", label=["a"]))
+    with pytest.raises(ValueError, match="not among the labels allowed"):
+        list(read_sequences(tmp_path / "x.fa", label="c", labels=["a", "b"]))
+    assert [r.label for r in read_sequences(tmp_path / "x.fa", label="a", labels=["a", "b"])] == ["a"]

@@ -155,6 +155,22 @@ def check_flag(value, name: str, *, optional: bool = False) -> bool | None:
     raise ValueError(f"{name} must be True or False{' (or None)' if optional else ''}; got {value!r}")
 
 
+def check_count(value, name: str, *, minimum: int = 1) -> int:
+    """``value`` as a whole number of at least ``minimum`` (a numpy integer too), else one line naming ``name``.
+
+    >>> check_count(8, "batch_size")
+    8
+    >>> check_count(2.5, "width")
+    Traceback (most recent call last):
+    ...
+    ValueError: width must be a whole number of at least 1; got 2.5
+    """
+    value = _plain_number(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be a whole number of at least {minimum}; got {value!r}")
+    return value
+
+
 def _plain_number(value):
     """A numpy scalar (``np.int64(8)``, ``np.float32(1e-3)``, ``np.bool_``) as the Python number it holds."""
     if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:

@@ -118,7 +118,7 @@ def test_lm_metrics_names_each_wrong_argument():
     for kwargs, match in (
         ({"train_sequences": None}, "train_sequences are needed"),
         ({"heldout_sequences": "ACGTACGT"}, "heldout_sequences must be a list of sequences"),
-        ({"batch_size": 0}, "batch_size must be a whole number >= 1"),
+        ({"batch_size": 0}, "batch_size must be a whole number of at least 1"),
         ({"alpha": -1}, "alpha .* must be a number > 0"),
         ({"model": "some/folder"}, "model must be a loaded masked LM"),
     ):

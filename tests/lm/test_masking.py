@@ -109,7 +109,7 @@ def test_schedule_and_bad_arguments():
         collate([])
     for kwargs, message in (  # span_length 2.5 and fractions of 2 and -1.5 were taken
         ({"mlm_probability": "0.15"}, r"mlm_probability must be a number in \(0, 1\); got '0.15'"),
-        ({"span_length": 2.5}, "span_length must be a whole number >= 1; got 2.5"),
+        ({"span_length": 2.5}, "span_length must be a whole number of at least 1; got 2.5"),
         ({"mask_fraction": 2, "random_fraction": -1.5}, r"must lie in \[0, 1\] and add up to at most 1"),
         ({"mask_fraction": -0.5}, r"must lie in \[0, 1\]"),
     ):

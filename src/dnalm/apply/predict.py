@@ -141,9 +141,9 @@ def check_batch_size(batch_size: int) -> int:
     ...
     ValueError: batch size must be a whole number of at least 1; got 0
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch size must be a whole number of at least 1; got {batch_size!r}")
-    return batch_size
+    from dnalm.settings import check_count
+
+    return check_count(batch_size, "batch size")
 
 
 def stream_windows(

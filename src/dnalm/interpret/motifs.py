@@ -181,6 +181,8 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     [0.03, 0.04, 0.04]
     """
     p = np.asarray(p, dtype=np.float64)
+    if p.ndim != 1 or not np.all((p >= 0) & (p <= 1)):  # NaN fails too: it made every q-value NaN
+        raise ValueError(f"p-values must be a list of numbers in [0, 1]; got {p[~((p >= 0) & (p <= 1))][:3].tolist()}")
     order = np.argsort(p)
     ranked = p[order] * len(p) / np.arange(1, len(p) + 1)
     q = np.minimum.accumulate(ranked[::-1])[::-1]
@@ -305,12 +307,18 @@ def find_motifs(
 
 
 def background(sequences: list[str]) -> np.ndarray:
-    """A/C/G/T frequencies over ``sequences`` (uniform when they hold none).
+    """A/C/G/T frequencies over ``sequences`` (uniform when they hold none; lower case and U read as
+    :func:`dnalm.io.sequence.normalize` reads them).
 
-    >>> background(["AACG", "TN"]).tolist()
+    >>> background(["AACG", "tN"]).tolist()
     [0.4, 0.2, 0.2, 0.2]
     """
-    counts = np.array([sum(s.count(b) for s in sequences) for b in BASES], dtype=np.float64)
+    from dnalm.io.sequence import normalize
+
+    if isinstance(sequences, str):
+        raise TypeError(f"give a list of sequences, e.g. [{sequences[:20]!r}], not one string")
+    seqs = [normalize(s, record=i) for i, s in enumerate(sequences)]
+    counts = np.array([sum(s.count(b) for s in seqs) for b in BASES], dtype=np.float64)
     return counts / counts.sum() if counts.sum() else np.full(4, 0.25)
 
 
@@ -319,6 +327,15 @@ def write_meme(path: str | Path, motifs: list[tuple[str, str, np.ndarray, int]],
     Tomtom, FIMO, SEA). dnalm computes no motif E-value: ``E= 0`` fills the field the format requires."""
     from dnalm.io.files import atomic_open
 
+    bg = np.asarray(bg, dtype=np.float64)
+    if bg.shape != (4,) or not np.isfinite(bg).all() or (bg < 0).any():
+        raise ValueError(f"bg must be four A/C/G/T frequencies; got {bg.tolist()}")
+    for name, _, pwm, _ in motifs:
+        pwm = np.asarray(pwm, dtype=np.float64)
+        if pwm.ndim != 2 or pwm.shape[1] != 4 or not len(pwm) or not np.isfinite(pwm).all() or (pwm < 0).any():
+            raise ValueError(
+                f"motif {name!r}: a (width, 4) matrix of A/C/G/T probabilities was expected; got {pwm.shape}"
+            )
     with atomic_open(path, "w") as fh:
         fh.write("MEME version 4\n\nALPHABET= ACGT\n\nstrands: + -\n\nBackground letter frequencies\n")
         fh.write(" ".join(f"{b} {f:.4f}" for b, f in zip(BASES, bg)) + "\n")

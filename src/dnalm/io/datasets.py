@@ -221,10 +221,19 @@ def read_sequences(
             return
     elif split is not None:  # it was ignored: the whole file was read as that split
         raise ValueError(f"{path}: split={split!r} chooses a split of a data folder; this is one file (leave it out)")
+    if label is not None and not isinstance(label, str):  # a list was kept as every record's label
+        raise TypeError(f"label is the one label of every record of a FASTA file (text); got {label!r}")
+    if sequence_column is not None and sequence_column == label_column:  # every label was its sequence
+        raise ValueError(f"{path}: sequence_column and label_column name one column, {sequence_column!r}")
     if _is_fasta(path):
         _check_no_columns(path, "FASTA", sequence_column, label_column)
+        allowed = None if labels is None else {str(x) for x in labels}
+        if label is not None and allowed is not None and label not in allowed:  # labels restricts label= too
+            raise ValueError(f"{path}: label {label!r} is not among the labels allowed ({sorted(allowed)})")
         yield from read_fasta(path, label=label)
     else:
+        if label is not None:
+            raise ValueError(f"{path}: label= labels a FASTA file's records; a table's labels are in its label column")
         yield from read_table(path, sequence_column=sequence_column, label_column=label_column, labels=labels)
 
 

@@ -171,22 +171,24 @@ def kmers_to_sequence(tokens: list[str]) -> str:
 
 
 def one_hot(seq: str) -> np.ndarray:
-    """``(len, 4)`` one-hot of A, C, G, T; N and other codes are all zero.
+    """``(len, 4)`` one-hot of A, C, G, T (lower case and U read as :func:`normalize` reads them); N and the other
+    ambiguity codes are all zero; anything else is refused (:class:`SequenceError`).
 
-    >>> one_hot("ACN").tolist()
+    >>> one_hot("AcN").tolist()
     [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
     """
-    codes = np.frombuffer(seq.upper().encode("ascii"), dtype=np.uint8)
+    codes = np.frombuffer(normalize(seq).encode("ascii"), dtype=np.uint8)
     return (codes[:, None] == np.frombuffer(BASES.encode(), dtype=np.uint8)[None, :]).astype(np.float64)
 
 
 def gc_content(seq: str) -> float:
-    """Fraction of G+C among the A/C/G/T bases of ``seq`` (unknown bases ignored).
+    """Fraction of G+C among the A/C/G/T bases of ``seq`` (N and other ambiguity codes ignored; a character that is
+    no nucleotide code is refused, as :func:`normalize` refuses it).
 
     >>> gc_content("GGCCAATTNN")
     0.5
     """
-    codes = base_codes(seq.encode("ascii"))
+    codes = base_codes(normalize(seq).encode("ascii"))
     known = codes < 4
     n = int(known.sum())
     return float(((codes == 1) | (codes == 2)).sum() / n) if n else 0.0

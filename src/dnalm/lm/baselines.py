@@ -73,9 +73,19 @@ _GAP = np.full(1, 255, dtype=np.uint8)
 class _CountModel:
     """Counts of (context, base) with add-alpha smoothing and back-off to smaller contexts."""
 
+    #: the longest context counted: a table of 4 ** (12 + 1) counts is 0.5 GB (one base more, 2 GB, then 8 GB)
+    MAX_CONTEXT_BASES = 12
+
     def __init__(self, k: int, alpha: float):
-        if k < 0:
-            raise ValueError(f"context size must be >= 0; got {k}")
+        from dnalm.settings import check_count
+
+        k = check_count(k, "context size", minimum=0)
+        if (bases := len(self._offsets(k))) > self.MAX_CONTEXT_BASES:
+            most = max(j for j in range(k) if len(self._offsets(j)) <= self.MAX_CONTEXT_BASES)
+            raise ValueError(
+                f"context size {k} ({type(self).__name__}) counts contexts of {bases} bases, a table of "
+                f"{4 ** (bases + 1) * 8 / 1e9:,.0f} GB; at most {most}"
+            )
         self.k, self.alpha = k, alpha
         self.tables: list[np.ndarray] = []
 
@@ -167,6 +177,8 @@ def select_order(
     >>> select_order(MarkovChain, seqs, max_k=3)[0] >= 1
     True
     """
+    if isinstance(train_sequences, str) or not all(isinstance(s, str) for s in train_sequences):
+        raise TypeError("train_sequences must be a list of sequences (str), not one string")
     if len(train_sequences) < 2:
         raise ValueError("choosing a context size needs at least two training sequences")
     n = len(train_sequences)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from dnalm.lm.baselines import ContextCounts, MarkovChain, encode_bases, select_order
+from dnalm.settings import check_count
 from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = ["describe", "fit_references", "lm_metrics", "masked_base_probabilities", "masked_token_scores", "verdict"]
@@ -54,7 +55,7 @@ def masked_base_probabilities(
             f"got {type(tokenizer).__name__}"
         )
     k = tokenizer.overlap + 1
-    spacing = spacing or max(2 * k, 8)
+    spacing = max(2 * k, 8) if spacing is None else check_count(spacing, "spacing")  # 0 became the default
     letters = torch.as_tensor(_base_letters(tokenizer, k))
     onehot = torch.zeros(letters.shape[0], k, 4)
     valid = letters >= 0
@@ -202,8 +203,7 @@ def _check_lm_arguments(model, train_sequences, heldout_sequences, references, b
         if train_sequences is None:
             raise ValueError("train_sequences are needed to fit the references (or give references=)")
         _sequence_list(train_sequences, "train_sequences")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a whole number >= 1; got {batch_size!r}")
+    batch_size = check_count(batch_size, "batch_size")
     if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < float("inf"):
         raise ValueError(f"alpha (the references' pseudo-count) must be a number > 0; got {alpha!r}")
 

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from dnalm.settings import check_count
 from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = ["BatchSeededMasking", "KmerMaskingCollator", "MaskingSchedule"]
@@ -109,8 +110,7 @@ class KmerMaskingCollator:
 
         if not number(mlm_probability) or not 0 < mlm_probability < 1:
             raise ValueError(f"mlm_probability must be a number in (0, 1); got {mlm_probability!r}")
-        if isinstance(span_length, bool) or not isinstance(span_length, int) or span_length < 1:
-            raise ValueError(f"span_length must be a whole number >= 1; got {span_length!r}")
+        span_length = check_count(span_length, "span_length")
         fractions = (mask_fraction, random_fraction)
         if not all(number(f) and 0 <= f <= 1 for f in fractions) or mask_fraction + random_fraction > 1:
             raise ValueError(

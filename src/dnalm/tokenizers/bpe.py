@@ -43,13 +43,20 @@ def genome_segments(
     >>> list(genome_segments([Record("a", "ACGTRYACNNGT")], 3))
     ['ACG', 'T', 'AC', 'GT']
     """
+    from dnalm.settings import check_count
+
+    check_count(length, "length", minimum=1)
+    if max_segments is not None:
+        check_count(max_segments, "max_segments", minimum=1)
+    if isinstance(records, str | Record):
+        raise TypeError(f"records must be a list (or iterable) of Record; got one {type(records).__name__}")
     counts = {} if counts is None else counts
     counts.update(bases=0, n_left_out=0)
 
     def pieces() -> Iterator[str]:
         for rec in records:
             counts["bases"] += len(rec.sequence)
-            runs = _ACGT_RUNS.findall(rec.sequence)
+            runs = _ACGT_RUNS.findall(rec.sequence.upper())  # soft-masked (lower-case) bases are bases
             counts["n_left_out"] += len(rec.sequence) - sum(map(len, runs))
             for run in runs:
                 for i in range(0, len(run), length):
@@ -68,6 +75,9 @@ def genome_segments(
             if j < max_segments:
                 reservoir[j] = piece
     yield from reservoir
+
+
+_NOT_DNA = re.compile(r"[^ACGTRYSWKMBDHVNUacgtryswkmbdhvnu\s]")  # whitespace separates pieces (the pre-tokenizer)
 
 
 def _dna_normalizer():
@@ -92,6 +102,25 @@ def train_bpe(
     from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
+    from dnalm.settings import check_count
+
+    if isinstance(sequences, str | bytes):
+        raise TypeError(f"give a list (or iterable) of sequences, e.g. [{str(sequences)[:20]!r}], not one string")
+    smallest = len(BPE_SPECIAL_TOKENS) + len("ACGTN") + 1  # the special tokens, the alphabet and one merge
+    check_count(vocab_size, "vocab_size", minimum=smallest)
+    check_count(min_frequency, "min_frequency")
+    check_count(model_max_length, "model_max_length")
+    seen = {"pieces": 0}
+
+    def checked_pieces():
+        for i, seq in enumerate(sequences):
+            if not isinstance(seq, str):
+                raise TypeError(f"sequence {i} is {type(seq).__name__}, not text (a string of bases)")
+            if bad := _NOT_DNA.search(seq):  # it would become tokens of text that is no DNA
+                raise ValueError(f"sequence {i}, position {bad.start() + 1}: {bad.group()!r} is not a nucleotide code")
+            seen["pieces"] += 1
+            yield seq
+
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.normalizer = _dna_normalizer()
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
@@ -102,7 +131,9 @@ def train_bpe(
         initial_alphabet=list("ACGTN"),
         show_progress=show_progress,
     )
-    tok.train_from_iterator(sequences, trainer=trainer)
+    tok.train_from_iterator(checked_pieces(), trainer=trainer)
+    if not seen["pieces"]:
+        raise ValueError("train_bpe needs at least one sequence to learn from; got none")
     tok.post_processor = processors.TemplateProcessing(
         single="<s> $A </s>",
         pair="<s> $A </s> </s> $B </s>",

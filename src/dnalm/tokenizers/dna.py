@@ -647,7 +647,12 @@ def tokenizer_report(tokenizer, sequences, max_length: int | None = None, batch_
     >>> r["unk_tokens"], r["n_truncated"], r["max_tokens"]
     (3, 2, 5)
     """
-    max_length = max_length or tokenizer.model_max_length
+    from dnalm.settings import check_count
+
+    if isinstance(sequences, str | bytes):  # counted as one-base sequences
+        raise TypeError(f"give a list (or iterable) of sequences, e.g. [{str(sequences)[:20]!r}], not one string")
+    max_length = tokenizer.model_max_length if max_length is None else check_count(max_length, "max_length")
+    batch_size = check_count(batch_size, "batch_size")
     stats = {"n_sequences": 0, "n_tokens": 0, "unk_tokens": 0, "n_truncated": 0, "max_tokens": 0}
     unk = tokenizer.unk_token_id
 
