@@ -250,3 +250,22 @@ def test_writers_can_write_back_onto_the_file_they_read_and_refuse_what_would_no
     assert fa.read_text() == ">a\nACGT\n>b\nGGCC\n"  # a refused write leaves the file as it was
     with pytest.raises(TypeError, match="a list"):
         write_table(Record("a", "ACGT"), tmp_path / "t.csv")
+
+
+def test_spaced_sequences_are_read_as_kmers_only_as_dnabert_writes_them_and_said(tmp_path, caplog):
+    """Blocks of 10 bases that happen to overlap (a homopolymer) were read as 10-mers, shorter than written, and a
+    file of 6-mers and 4-mers was read without a word."""
+    import logging
+
+    from dnalm.io import DataFormatError, read_sequences
+
+    (tmp_path / "blocks.csv").write_text("sequence\nAAAAAAAAAA AAAAAAAAAA\n")
+    with pytest.raises(DataFormatError, match=r"blocks.csv:2: .*one length, 3 to 6 bases"):
+        list(read_sequences(tmp_path / "blocks.csv"))
+    (tmp_path / "mix.tsv").write_text("sequence\tlabel\nACGTAC CGTACG GTACGT\t1\nACGT CGTA\t0\n")
+    with pytest.raises(DataFormatError, match=r"mix.tsv:3: .*4-mers, where line 2 holds 6-mers"):
+        list(read_sequences(tmp_path / "mix.tsv"))
+    (tmp_path / "k.tsv").write_text("sequence\tlabel\nACGTAC CGTACG GTACGT\t1\nTTTTTT\t0\n")
+    with caplog.at_level(logging.INFO):
+        assert [r.sequence for r in read_sequences(tmp_path / "k.tsv")] == ["ACGTACGT", "TTTTTT"]
+    assert "1 of 2 sequence(s) written as DNABERT's space-separated 6-mers were read back as bases" in caplog.text

@@ -171,6 +171,7 @@ def read_table(
     )
     first_label: list = [None]  # (line, label, kind) of the first labelled row
     rewritten: dict = {}  # labels read in another form than written: kind -> [count, first (written, read)]
+    kmers: dict = {"k": None, "line": None, "rows": 0}  # rows read as k-mers: one k per file, counted and said
     rows = csv.reader((line + "\n" for _, line in lines), delimiter=delimiter)  # a quoted line break stays one
     n = 0
     while True:
@@ -182,9 +183,17 @@ def read_table(
         except csv.Error as err:  # e.g. NUL bytes on Python 3.10
             raise DataFormatError(path, lineno, f"not a CSV/TSV row ({err})") from None
         n += 1
-        yield _record(row, len(header), cols, path, lineno, n, kmer_input, (first_label, rewritten), allowed)
+        yield _record(row, len(header), cols, path, lineno, n, (kmer_input, kmers), (first_label, rewritten), allowed)
     if n == 0:
         raise DataFormatError(path, None, "no data rows after the header")
+    if kmers["rows"]:
+        log.info(
+            "%s: %d of %d sequence(s) written as DNABERT's space-separated %d-mers were read back as bases",
+            path,
+            kmers["rows"],
+            n,
+            kmers["k"],
+        )
     forms = rewritten.pop(_FORMS, {})
     merged = next((sorted(w) for w in forms.values() if len(w) > 1), None)
     for what, (count, (written, read)) in rewritten.items():
@@ -234,9 +243,11 @@ def _header(path: Path, lines: Iterator[tuple[int, str]]) -> tuple[int, list[str
     return first_lineno, header, delimiter
 
 
-def _record(row, width, cols, path, lineno, n, kmer_input, labels_seen: tuple, allowed) -> Record:
+def _record(row, width, cols, path, lineno, n, kmer_state: tuple, labels_seen: tuple, allowed) -> Record:
     """One data row as a record (``cols``: the sequence, label, id and description column indexes;
-    ``labels_seen``: the first label and the labels rewritten so far)."""
+    ``kmer_state``: ``kmer_input`` and the k-mer rows so far; ``labels_seen``: the first label and the labels
+    rewritten so far)."""
+    kmer_input, kmers = kmer_state
     seq_i, lab_i, id_i, desc_i = cols
     if not row:
         raise DataFormatError(path, lineno, "empty row")
@@ -255,19 +266,7 @@ def _record(row, width, cols, path, lineno, n, kmer_input, labels_seen: tuple, a
             record=rid,
         )
     if kmer_input or (kmer_input is None and " " in raw):
-        pieces = raw.split()
-        if not kmer_input and len({len(p) for p in pieces}) > 1:  # not DNABERT's k-mers: a stray space
-            raise DataFormatError(
-                path,
-                lineno,
-                f"sequence position {raw.index(' ') + 1}: ' ' is not a nucleotide code (a sequence of spaced pieces "
-                "is read as DNABERT k-mers only when every piece has one length)",
-                record=rid,
-            )
-        try:
-            raw = kmers_to_sequence(pieces)
-        except ValueError as err:
-            raise DataFormatError(path, lineno, f"k-mer sequence: {err}", record=rid) from None
+        raw = _from_kmers(raw, kmer_input, kmers, path, lineno, rid)
     try:
         seq = normalize(raw)
     except SequenceError as err:
@@ -286,6 +285,38 @@ def _record(row, width, cols, path, lineno, n, kmer_input, labels_seen: tuple, a
     if allowed is not None and label not in allowed:
         raise DataFormatError(path, lineno, f"label {label!r} is not in the label set {sorted(allowed)}", record=rid)
     return Record(rid, seq, label, (row[desc_i] or None) if desc_i is not None else None, str(path), lineno)
+
+
+def _from_kmers(raw: str, kmer_input: bool | None, kmers: dict, path, lineno: int, rid: str) -> str:
+    """A sequence written as space-separated overlapping k-mers, as bases. Detected (``kmer_input=None``) only as
+    DNABERT writes them: k of 3 to 6, every piece of one length, one k in the whole file (blocks of 10 bases
+    that happened to overlap, a homopolymer, were read as 10-mers, shorter than written)."""
+    pieces = raw.split()
+    sizes = {len(p) for p in pieces}
+    if not kmer_input and (len(sizes) > 1 or not 3 <= len(pieces[0]) <= 6):  # not DNABERT's k-mers: spaces
+        raise DataFormatError(
+            path,
+            lineno,
+            f"sequence position {raw.index(' ') + 1}: ' ' is not a nucleotide code (a sequence of spaced pieces "
+            "is read as DNABERT k-mers only when every piece has one length, 3 to 6 bases)",
+            record=rid,
+        )
+    k = len(pieces[0])
+    if kmers["k"] is not None and k != kmers["k"] and len(sizes) == 1:
+        raise DataFormatError(
+            path,
+            lineno,
+            f"k-mer sequence of {k}-mers, where line {kmers['line']} holds {kmers['k']}-mers: one file holds one k",
+            record=rid,
+        )
+    try:
+        bases = kmers_to_sequence(pieces)
+    except ValueError as err:
+        raise DataFormatError(path, lineno, f"k-mer sequence: {err}", record=rid) from None
+    if kmers["k"] is None:
+        kmers.update(k=k, line=lineno)
+    kmers["rows"] += 1
+    return bases
 
 
 def written_delimiter(path: str | Path) -> str:
