@@ -269,3 +269,18 @@ def test_spaced_sequences_are_read_as_kmers_only_as_dnabert_writes_them_and_said
     with caplog.at_level(logging.INFO):
         assert [r.sequence for r in read_sequences(tmp_path / "k.tsv")] == ["ACGTACGT", "TTTTTT"]
     assert "1 of 2 sequence(s) written as DNABERT's space-separated 6-mers were read back as bases" in caplog.text
+
+
+def test_a_split_that_is_a_link_to_another_or_to_nothing_is_named(tmp_path):
+    """dev.csv -> train.csv validated on the training data without a word ("140 train, 140 validation"); a
+    broken test.csv read as "no split 'test'"."""
+    from dnalm.io import DataFormatError, find_splits
+
+    (tmp_path / "train.csv").write_text("sequence,label\nACGT,1\n")
+    (tmp_path / "dev.csv").symlink_to("train.csv")
+    with pytest.raises(DataFormatError, match=r"train.csv \(train\) and dev.csv \(dev\) are one file"):
+        find_splits(tmp_path)
+    (tmp_path / "dev.csv").unlink()
+    (tmp_path / "test.csv").symlink_to("nowhere.csv")
+    with pytest.raises(DataFormatError, match=r"test.csv: a broken symbolic link \(to nowhere.csv\)"):
+        find_splits(tmp_path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import bz2
 import codecs
 import gzip
+import itertools
 import logging
 import os
 import re
@@ -155,15 +156,21 @@ def find_splits(folder: str | Path) -> dict[str, Path]:
     entries = sorted(folder.iterdir())
     for split, aliases in SPLIT_ALIASES.items():
         for p in entries:
-            stem = strip_gz(p).rsplit(".", 1)[0] if p.is_file() else p.name.lower()
+            stem = strip_gz(p).rsplit(".", 1)[0] if p.is_file() or p.is_symlink() else p.name.lower()
             if stem in aliases:
                 if split in found:
                     raise DataFormatError(
                         folder, None, f"two candidates for split {split!r}: {found[split].name} and {p.name}"
                     )
+                if not p.exists():  # it read as "no split 'test'"
+                    raise DataFormatError(p, None, f"a broken symbolic link (to {os.readlink(p)}), not a {split} split")
                 found[split] = p
     if not found:
         raise DataFormatError(folder, None, "no train/dev/test files or folders found")
+    for (a, pa), (b, pb) in itertools.combinations(found.items(), 2):  # a link to another split: never two splits
+        if os.path.samefile(pa, pb):
+            harm = "select the model on the data it trained on" if "train" in (a, b) else "report the data it chose on"
+            raise DataFormatError(folder, None, f"{pa.name} ({a}) and {pb.name} ({b}) are one file (a link): {harm}")
     return found
 
 
