@@ -284,3 +284,16 @@ def test_a_split_that_is_a_link_to_another_or_to_nothing_is_named(tmp_path):
     (tmp_path / "test.csv").symlink_to("nowhere.csv")
     with pytest.raises(DataFormatError, match=r"test.csv: a broken symbolic link \(to nowhere.csv\)"):
         find_splits(tmp_path)
+
+
+def test_class_files_that_name_one_label_or_a_folder_are_refused(tmp_path):
+    """--class 1=pos.fa --class 1.0=pos2.fa trained two classes where three were named; a folder gave
+    '[Errno 21] Is a directory'."""
+    from dnalm.io.datasets import check_sources
+
+    for name in ("a.fa", "b.fa"):
+        (tmp_path / name).write_text(">r\nACGT\n")
+    with pytest.raises(ValueError, match=r"--class 1=... and 1.0=... name one label \('1'\)"):
+        check_sources(None, {"1": tmp_path / "a.fa", "1.0": tmp_path / "b.fa"})
+    with pytest.raises(ValueError, match="a folder; give one FASTA file per class"):
+        check_sources(None, {"1": tmp_path, "0": tmp_path / "b.fa"})

@@ -58,10 +58,20 @@ def check_sources(data: str | Path | None, classes: dict[str, str | Path] | None
         return
     if data is not None:
         raise ValueError(f"give DATA ({data}) or --class LABEL=FASTA pairs, not both")
+    from dnalm.io.table import canonical_label
+
     seen: dict[str, str] = {}
+    labels: dict[str, str] = {}
     for label, path in classes.items():
+        if not isinstance(label, str) or not label.strip():
+            raise ValueError(f"--class {label}={path}: a label is a word; got {label!r}")
+        if (read := canonical_label(label.strip())) in labels:  # they were merged into one class without a word
+            raise ValueError(f"--class {labels[read]}=... and {label}=... name one label ({read!r}): give one of them")
+        labels[read] = label
         if not os.path.exists(path):
             raise FileNotFoundError(f"--class {label}={path}: no such file")
+        if os.path.isdir(path):  # it read as '[Errno 21] Is a directory'
+            raise ValueError(f"--class {label}={path}: a folder; give one FASTA file per class")
         real = os.path.realpath(path)
         if real in seen:
             raise ValueError(
