@@ -308,3 +308,15 @@ def test_a_model_whose_weights_diverged_is_not_saved_and_nan_outputs_are_not_sco
     tok.save_pretrained(tmp_path / "nan")
     with pytest.raises(ValueError, match=r"outputs are not finite numbers for 75 of 75 sequences \(the first: '0'"):
         evaluate(str(tmp_path / "nan"), tata_dir, tmp_path / "e")
+
+
+def test_a_dev_split_without_labels_is_named_as_such(tata_dir, tmp_path):
+    """It said "label None is not among the training labels"."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(tata_dir, data)
+    rows = (data / "dev.csv").read_text().splitlines()
+    (data / "dev.csv").write_text("\n".join(["sequence", *(r.split(",")[0] for r in rows[1:])]) + "\n")
+    with pytest.raises(ValueError, match=r"dev.csv:2: record '0': no label \(the file has no label column"):
+        finetune(cfg(model="cnn", epochs=1), data, tmp_path / "m")

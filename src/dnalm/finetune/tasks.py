@@ -63,6 +63,11 @@ def _shown(names) -> str:
 def _class_index(names, label: str, record: str) -> int:
     index = {canonical_label(name): i for i, name in enumerate(names)}  # also "1.0" of older models
     key = canonical_label(label) if isinstance(label, str) else label
+    if label is None:  # it said "label None is not among the training labels"
+        raise ValueError(
+            f"{_where(record)}: no label (the file has no label column, or this row none); labelled data is needed "
+            f"here, with labels among {_shown(names)}"
+        )
     if key not in index:
         raise ValueError(f"{_where(record)}: label {label!r} is not among the training labels {_shown(names)}")
     return index[key]
