@@ -62,7 +62,7 @@ def test_tokenizer_build_and_check(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("sequence,label\nACGTACGTAC,1\nACGTNNNNNN,0\n")
     r = invoke("tokenizer", "check", tmp_path / "k5", data, "--max-length", 7, "--json")
-    report = json.loads(r.output)["all"]
+    report = json.loads(r.stdout)["all"]
     assert report["n_sequences"] == 2 and report["unk_tokens"] == 6 and report["n_truncated"] == 2
 
 

@@ -266,14 +266,14 @@ def format_audit(result: dict) -> str:
     return "\n".join(lines)
 
 
-@claims(
-    "audit --dedup",
-    lambda a: {
-        "inputs": [a["data"]],
-        "outputs": [Output(a["output"], "dedup", atomic=True)],
-        "overwrite": a["overwrite"],
-    },
-)
+def _dedup_claim(data, output, overwrite) -> dict:
+    """What ``audit --dedup`` reads and writes; a copy inside DATA refused by the names the user gave."""
+    if Path(data).is_dir() and Path(data).resolve() in Path(output).resolve().parents:
+        raise ValueError(f"--dedup {output} is inside DATA ({data}): a copy of a data set goes beside it, not into it")
+    return {"inputs": [data], "outputs": [Output(output, "dedup", atomic=True)], "overwrite": overwrite}
+
+
+@claims("audit --dedup", lambda a: _dedup_claim(a["data"], a["output"], a["overwrite"]))
 def write_deduplicated(
     data: str | Path,
     output: str | Path,
@@ -297,8 +297,6 @@ def write_deduplicated(
         raise ValueError(f"unknown duplicate kinds {sorted(bad)}; choose from exact, rc, near")
     if not kinds or not all(kinds):  # nothing would be removed: a copy that calls itself de-duplicated
         raise ValueError(f"kinds (--dedup-kinds) names no duplicate kind; got {kinds!r}: choose from exact, rc, near")
-    if Path(data).is_dir() and Path(data).resolve() in Path(output).resolve().parents:
-        raise ValueError(f"--dedup {output} is inside DATA ({data}): a copy of a data set goes beside it, not into it")
     splits = _read(data, columns)
     if "train" not in splits:
         raise ValueError(f"{data}: no train split to de-duplicate (found {sorted(splits)})")
@@ -380,7 +378,8 @@ class AuditSettings:
     "audit",
     lambda a: {
         "inputs": [a["data"]],
-        "outputs": [Output(p, k, atomic=k != "file") for p, k in ((a["output"], "file"), (a["dedup"], "dedup")) if p],
+        "outputs": ([Output(a["output"], "file")] if a["output"] else [])
+        + (_dedup_claim(a["data"], a["dedup"], a["overwrite"])["outputs"] if a["dedup"] else []),
         "overwrite": a["overwrite"],
     },
     resolve=("output", "dedup"),

@@ -297,3 +297,26 @@ def test_class_files_that_name_one_label_or_a_folder_are_refused(tmp_path):
         check_sources(None, {"1": tmp_path / "a.fa", "1.0": tmp_path / "b.fa"})
     with pytest.raises(ValueError, match="a folder; give one FASTA file per class"):
         check_sources(None, {"1": tmp_path, "0": tmp_path / "b.fa"})
+
+
+def test_what_reading_changes_in_sequences_is_counted_and_said(tmp_path, caplog):
+    """Lower case, U and ambiguity codes were read as upper case, T and unknown bases without a word."""
+    import logging
+
+    from dnalm.io import read_sequences
+
+    (tmp_path / "x.csv").write_text("sequence\nacgtACGT\nACGUACNN\nACGTACGT\n")
+    (tmp_path / "x.fa").write_text(">a\nacgt\nACGT\n>b\nACRT\n")
+    with caplog.at_level(logging.INFO):
+        list(read_sequences(tmp_path / "x.csv"))
+        list(read_sequences(tmp_path / "x.fa"))
+    assert (
+        "x.csv: 1 of 3 sequence(s) held lower-case bases (read as upper case); 1 held U (read as T); 1 held N or "
+        "other ambiguity codes (2 bases, read as unknown)" in caplog.text
+    )
+    assert "x.fa: 1 of 2 sequence(s) held lower-case bases (read as upper case); 1 held N or other" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        (tmp_path / "clean.csv").write_text("sequence\nACGT\n")
+        list(read_sequences(tmp_path / "clean.csv"))
+    assert "held" not in caplog.text

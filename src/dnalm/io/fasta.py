@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dnalm.io.base import DataFormatError, Record, numbered_lines
-from dnalm.io.sequence import SequenceError, normalize
+from dnalm.io.sequence import ReadChanges, SequenceError, normalize
 
 __all__ = ["FastaBlock", "fasta_line_groups", "read_fasta", "read_fasta_blocks", "write_fasta"]
 
@@ -31,6 +31,7 @@ def _parts(path: Path) -> Iterator[tuple[str, int, str | None]]:
     header: str | None = None
     header_line = 0
     length = 0
+    changes = ReadChanges()
     for lineno, line in numbered_lines(path):
         line = line.strip()
         if not line:
@@ -39,6 +40,7 @@ def _parts(path: Path) -> Iterator[tuple[str, int, str | None]]:
             if header is not None:
                 if not length:
                     raise DataFormatError(path, header_line, "empty sequence", record=header)
+                changes.end_record()
                 yield header, header_line, None
             header, header_line, length = line[1:].strip(), lineno, 0
             if not header:
@@ -47,7 +49,7 @@ def _parts(path: Path) -> Iterator[tuple[str, int, str | None]]:
         if header is None:
             raise DataFormatError(path, lineno, "sequence data before the first '>' header; is this FASTA?")
         try:
-            yield header, header_line, normalize(line)
+            seq = normalize(line)
         except SequenceError as err:
             raise DataFormatError(
                 path,
@@ -56,12 +58,16 @@ def _parts(path: Path) -> Iterator[tuple[str, int, str | None]]:
                 f"(sequence position {length + err.position})",
                 record=header,
             ) from None
+        changes.see(line, seq)
+        yield header, header_line, seq
         length += len(line)
     if header is None:
         raise DataFormatError(path, None, "no FASTA record found (empty file?)")
     if not length:
         raise DataFormatError(path, header_line, "empty sequence", record=header)
+    changes.end_record()
     yield header, header_line, None
+    changes.say(path)
 
 
 def read_fasta(path: str | Path, *, label: str | None = None) -> Iterator[Record]:

@@ -106,6 +106,64 @@ def normalize(seq: str, *, record: str | int | None = None) -> str:
     return seq.upper().replace("U", "T")
 
 
+class ReadChanges:
+    """What reading changed in a file's sequences, counted per record and said once, at the end of the file: bases
+    in lower case (soft-masked: read as upper case), U (read as T), N and other ambiguity codes (read as unknown).
+
+    >>> c = ReadChanges()
+    >>> c.see("acgU", normalize("acgU")); c.end_record(); c.see("ACNN", "ACNN"); c.end_record()
+    >>> c.text()
+    '1 of 2 sequence(s) held lower-case bases (read as upper case); 1 held U (read as T); 1 held N or other ambiguity codes (2 bases, read as unknown)'
+    """
+
+    def __init__(self):
+        self.records = 0
+        self.counts = {"lower": 0, "u": 0, "ambiguous": 0}
+        self.ambiguous_bases = 0
+        self._flags: set[str] = set()
+
+    def see(self, raw: str, seq: str) -> None:
+        """One line (FASTA) or one sequence (table) as written, and as read."""
+        if raw != seq and raw != raw.upper():
+            self._flags.add("lower")
+        if "U" in raw or "u" in raw:
+            self._flags.add("u")
+        if unknown := len(seq) - seq.count("A") - seq.count("C") - seq.count("G") - seq.count("T"):
+            self._flags.add("ambiguous")
+            self.ambiguous_bases += unknown
+
+    def end_record(self) -> None:
+        self.records += 1
+        for flag in self._flags:
+            self.counts[flag] += 1
+        self._flags = set()
+
+    def text(self) -> str | None:
+        """One line of what was changed, or None."""
+        said = [
+            (n, what)
+            for n, what in [
+                (self.counts["lower"], "held lower-case bases (read as upper case)"),
+                (self.counts["u"], "held U (read as T)"),
+                (
+                    self.counts["ambiguous"],
+                    f"held N or other ambiguity codes ({self.ambiguous_bases:,} bases, read as unknown)",
+                ),
+            ]
+            if n
+        ]
+        if not said:
+            return None
+        (n, what), *rest = said
+        return f"{n:,} of {self.records:,} sequence(s) {what}" + "".join(f"; {m:,} {w}" for m, w in rest)
+
+    def say(self, path) -> None:
+        if (line := self.text()) is not None:
+            import logging
+
+            logging.getLogger("dnalm.io").info("%s: %s", path, line)
+
+
 def reverse_complement(seq: str) -> str:
     """Reverse complement of an upper-case IUPAC sequence (``R``<->``Y``, ``K``<->``M``...).
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from dnalm.io.base import DataFormatError, Record, numbered_lines, strip_gz
-from dnalm.io.sequence import SequenceError, kmers_to_sequence, normalize
+from dnalm.io.sequence import ReadChanges, SequenceError, kmers_to_sequence, normalize
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +172,7 @@ def read_table(
     first_label: list = [None]  # (line, label, kind) of the first labelled row
     rewritten: dict = {}  # labels read in another form than written: kind -> [count, first (written, read)]
     kmers: dict = {"k": None, "line": None, "rows": 0}  # rows read as k-mers: one k per file, counted and said
+    changes = ReadChanges()  # lower case, U and ambiguity codes: counted and said
     rows = csv.reader((line + "\n" for _, line in lines), delimiter=delimiter)  # a quoted line break stays one
     n = 0
     while True:
@@ -183,9 +184,11 @@ def read_table(
         except csv.Error as err:  # e.g. NUL bytes on Python 3.10
             raise DataFormatError(path, lineno, f"not a CSV/TSV row ({err})") from None
         n += 1
-        yield _record(row, len(header), cols, path, lineno, n, (kmer_input, kmers), (first_label, rewritten), allowed)
+        reading = (kmer_input, kmers, changes)
+        yield _record(row, len(header), cols, path, lineno, n, reading, (first_label, rewritten), allowed)
     if n == 0:
         raise DataFormatError(path, None, "no data rows after the header")
+    changes.say(path)
     if kmers["rows"]:
         log.info(
             "%s: %d of %d sequence(s) written as DNABERT's space-separated %d-mers were read back as bases",
@@ -243,11 +246,11 @@ def _header(path: Path, lines: Iterator[tuple[int, str]]) -> tuple[int, list[str
     return first_lineno, header, delimiter
 
 
-def _record(row, width, cols, path, lineno, n, kmer_state: tuple, labels_seen: tuple, allowed) -> Record:
+def _record(row, width, cols, path, lineno, n, reading: tuple, labels_seen: tuple, allowed) -> Record:
     """One data row as a record (``cols``: the sequence, label, id and description column indexes;
-    ``kmer_state``: ``kmer_input`` and the k-mer rows so far; ``labels_seen``: the first label and the labels
-    rewritten so far)."""
-    kmer_input, kmers = kmer_state
+    ``reading``: ``kmer_input``, the k-mer rows so far and the :class:`ReadChanges`; ``labels_seen``: the first
+    label and the labels rewritten so far)."""
+    kmer_input, kmers, changes = reading
     seq_i, lab_i, id_i, desc_i = cols
     if not row:
         raise DataFormatError(path, lineno, "empty row")
@@ -273,6 +276,8 @@ def _record(row, width, cols, path, lineno, n, kmer_state: tuple, labels_seen: t
         raise DataFormatError(
             path, lineno, f"sequence position {err.position}: {err.char!r} is not a nucleotide code", record=rid
         ) from None
+    changes.see(raw, seq)
+    changes.end_record()
     first_label, rewritten = labels_seen
     label = row[lab_i].strip() if lab_i is not None else None
     if label is not None:
