@@ -320,3 +320,32 @@ def test_what_reading_changes_in_sequences_is_counted_and_said(tmp_path, caplog)
         (tmp_path / "clean.csv").write_text("sequence\nACGT\n")
         list(read_sequences(tmp_path / "clean.csv"))
     assert "held" not in caplog.text
+
+
+def test_files_dnalm_cannot_read_are_named_for_what_they_are(tmp_path):
+    """UTF-16 and xz read as "not UTF-8 text", a zip as a column named 'PK...'; an unclosed quote as a count of
+    fields; a gzip copy carried its temporary file's name in its header."""
+    import codecs
+    import gzip
+    import lzma
+    import zipfile
+
+    from dnalm.io import DataFormatError, copy_records, read_sequences
+
+    (tmp_path / "u16.csv").write_bytes(codecs.BOM_UTF16_LE + "sequence\nACGT\n".encode("utf-16-le"))
+    (tmp_path / "x.fa.xz").write_bytes(lzma.compress(b">a\nACGT\n"))
+    with zipfile.ZipFile(tmp_path / "x.fa.zip", "w") as z:
+        z.writestr("x.fa", ">a\nACGT\n")
+    (tmp_path / "q.csv").write_text('id,sequence,label\ne,"ACGT,1\nf,GGGG,0\n')
+    for name, said in [
+        ("u16.csv", "UTF-16 text"),
+        ("x.fa.xz", "xz-compressed"),
+        ("x.fa.zip", "a zip archive"),
+        ("q.csv", r"q.csv:2: 2 fields, header has 3 \(a quote opened here runs over 3 lines"),
+    ]:
+        with pytest.raises(DataFormatError, match=said):
+            list(read_sequences(tmp_path / name))
+    (tmp_path / "t.csv.gz").write_bytes(gzip.compress(b"sequence\nACGT\n"))
+    copy_records(tmp_path / "t.csv.gz", tmp_path / "copy.csv.gz")
+    assert b"copy.csv.gz\x00" in (tmp_path / "copy.csv.gz").read_bytes()[:40]
+    assert gzip.decompress((tmp_path / "copy.csv.gz").read_bytes()) == b"sequence\nACGT\n"

@@ -80,6 +80,19 @@ def compression(head: bytes) -> str | None:
     return next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
 
 
+#: first bytes of files dnalm cannot read, and what to say (they read as "not UTF-8 text", or as a column name)
+_UNREADABLE = {
+    codecs.BOM_UTF16_LE: "UTF-16 text (its byte-order mark says so); save it as UTF-8",
+    codecs.BOM_UTF16_BE: "UTF-16 text (its byte-order mark says so); save it as UTF-8",
+    b"\xfd7zXZ\x00": "xz-compressed; dnalm reads plain, gzip, bz2 or zstd files: decompress it (xz -d) first",
+    b"PK\x03\x04": "a zip archive; unzip it first (dnalm reads plain, gzip, bz2 or zstd files)",
+}
+
+
+def _unreadable_kind(head: bytes) -> str | None:
+    return next((what for magic, what in _UNREADABLE.items() if head.startswith(magic)), None)
+
+
 def check_each_once(paths, what: str = "file") -> None:
     """Refuse one file given twice, under any name (``..``, a symbolic or a hard link: same device and inode); its
     records would be read twice. A path that cannot be stat'ed is left to the reader to name."""
@@ -187,6 +200,8 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
                     raw = raw[len(codecs.BOM_UTF8) :]
                 for piece in raw.split(b"\r") if b"\r" in raw else (raw,):  # lone CR: old Mac line ends
                     lineno += 1
+                    if lineno == 1 and (what := _unreadable_kind(piece)):  # named, not "not UTF-8 text"
+                        raise DataFormatError(path, None, what)
                     try:
                         line = piece.decode("utf-8")
                     except UnicodeDecodeError as err:

@@ -270,6 +270,24 @@ def _is_fasta(path: Path) -> bool:
     raise DataFormatError(path, None, "empty file")
 
 
+def _gzip_named(name: str):
+    """``gzip.open`` for text, with ``name`` in the gzip header (not the temporary file's name)."""
+
+    import contextlib
+    import io
+
+    @contextlib.contextmanager
+    def opener(path, mode, **kw):
+        with (
+            open(path, "wb") as raw,
+            gzip.GzipFile(filename=name, fileobj=raw, mode="wb") as z,
+            io.TextIOWrapper(z, **kw) as fh,
+        ):
+            yield fh
+
+    return opener
+
+
 def _zstd_open(path, mode, **kw):
     import zstandard
 
@@ -320,7 +338,7 @@ def copy_records(source: str | Path, output: str | Path, *, drop: Collection[int
     else:
         groups = table_line_groups(source, lines)
     kept = 0
-    opener = {"gzip": gzip.open, "bz2": bz2.open, "zstd": _zstd_open}.get(kind, open)  # compressed as it was
+    opener = {"gzip": _gzip_named(output.name), "bz2": bz2.open, "zstd": _zstd_open}.get(kind, open)  # as it was
     with atomic_path(output) as tmp, opener(tmp, "wt", encoding="utf-8", newline="") as fh:
         fh.write(bom)
         for index, group in groups:  # index -1: the header row, or blank lines before the first record

@@ -86,7 +86,8 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
     try:
         with open(tmp, "wb" if gz else mode, **({} if gz else kwargs)) as raw:
             if gz:
-                zipped = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)
+                # the name in the gzip header is the file's, not the temporary one's (gunzip -N restores it)
+                zipped = gzip.GzipFile(filename=path.name, fileobj=raw, mode="wb", mtime=0)
                 fh = zipped if "b" in mode else io.TextIOWrapper(zipped, **kwargs)
                 yield fh
                 fh.close()  # the gzip trailer; the file under it stays open

@@ -255,7 +255,9 @@ def _record(row, width, cols, path, lineno, n, reading: tuple, labels_seen: tupl
     if not row:
         raise DataFormatError(path, lineno, "empty row")
     if len(row) != width:
-        raise DataFormatError(path, lineno, f"{len(row)} fields, header has {width}")
+        spans = max(f.count("\n") for f in row)
+        unclosed = f" (a quote opened here runs over {spans + 1} lines: is it closed?)" if spans else ""
+        raise DataFormatError(path, lineno, f"{len(row)} fields, header has {width}{unclosed}")
     rid = row[id_i] if id_i is not None else str(n - 1)
     raw = row[seq_i].strip()
     if not raw:
