@@ -582,3 +582,20 @@ def test_read_sequences_refuses_options_it_would_ignore(tmp_path):
     with pytest.raises(ValueError, match="not among the labels allowed"):
         list(read_sequences(tmp_path / "x.fa", label="c", labels=["a", "b"]))
     assert [r.label for r in read_sequences(tmp_path / "x.fa", label="a", labels=["a", "b"])] == ["a"]
+
+
+def test_model_arguments_that_failed_deep_inside_are_one_line(tata_model):
+    """build_model(a loaded model) was 'File name too long'; max_tokens above the model's limit a tensor-size
+    RuntimeError; two classes of one name a label2id that lost one."""
+    from dnalm.apply.predict import predict_proba
+    from dnalm.models.build import build_model, load_model
+
+    model, tok = load_model(tata_model)
+    with pytest.raises(TypeError, match="model must be a name or a path .* got BertForSequenceClassification"):
+        build_model(model)
+    with pytest.raises(ValueError, match=r"max_tokens 5000 is more than the model takes \(\d+ tokens\)"):
+        predict_proba(model, tok, ["ACGT" * 500], max_tokens=5000)
+    with pytest.raises(ValueError, match="max_tokens must be a whole number"):
+        predict_proba(model, tok, ["ACGT" * 50], max_tokens=0)
+    with pytest.raises(ValueError, match="two classes one name"):
+        build_model("cnn", num_labels=2, id2label={0: "a", 1: "a"})

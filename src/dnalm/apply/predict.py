@@ -95,14 +95,18 @@ def inference(model, device: str | None = None):
 
 def window_size(model, tokenizer, max_tokens: int | None) -> tuple[int, int]:
     """(max_tokens, window in bases): the model's limit, or the length it was fine-tuned on when
-    dnalm recorded it."""
-    if max_tokens is None:
-        from dnalm.models.build import model_max_tokens
+    dnalm recorded it; a ``max_tokens`` of more than the model takes is refused (it failed inside torch)."""
+    from dnalm.models.build import model_max_tokens
+    from dnalm.settings import check_count
 
-        max_tokens = model_max_tokens(model, tokenizer)
+    largest = model_max_tokens(model, tokenizer)
+    if max_tokens is None:
+        max_tokens = largest
         trained = getattr(model.config, "dnalm_train_max_tokens", None)
         if trained:
             max_tokens = min(max_tokens, int(trained))
+    elif check_count(max_tokens, "max_tokens", minimum=1) > largest:
+        raise ValueError(f"max_tokens {max_tokens} is more than the model takes ({largest} tokens)")
     return max_tokens, window_bases(tokenizer, max_tokens)
 
 

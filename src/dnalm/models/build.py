@@ -267,6 +267,8 @@ def build_model(
         raise ValueError(f"num_labels must be a whole number >= 1; got {num_labels!r}")
     if id2label is not None and sorted(id2label) != list(range(num_labels)):  # transformers replaced it by LABEL_i
         raise ValueError(f"id2label must name labels 0..{num_labels - 1} (num_labels={num_labels}); got {id2label!r}")
+    if id2label is not None and len({str(v) for v in id2label.values()}) < len(id2label):  # label2id lost a class
+        raise ValueError(f"id2label gives two classes one name; got {id2label!r}")
     register_baselines()
     ref = ModelRef.resolve(spec, trust_remote_code)
     if seed is not None:

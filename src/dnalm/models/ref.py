@@ -24,6 +24,7 @@ import difflib
 import functools
 import json
 import logging
+import os
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -68,6 +69,12 @@ class ModelRef:
             if trust_remote_code and not model.trust_remote_code:
                 return cls.resolve(model.name, trust_remote_code=True)
             return model
+        if not isinstance(model, str | os.PathLike):  # a loaded model read as a 2,000-character folder name
+            raise TypeError(
+                f"model must be a name or a path (a preset, a shipped checkpoint, a folder, a YAML file or a hub id); "
+                f"got {type(model).__name__}"
+                + (": pass model.name_or_path, or save_pretrained it" if hasattr(model, "config") else "")
+            )
         name = str(model)
         if not name.strip():  # Path("") is the current folder
             raise ValueError("model is empty; give a preset, a shipped checkpoint, a model folder or a hub id")
