@@ -351,7 +351,8 @@ def test_lm_side_arguments_in_range(tmp_path, caplog):
     with pytest.raises(TypeError, match="give a list of sequences"):  # one vector per base came back
         embed(None, "ACGTACGTACGT", model=encoder, tokenizer=tok)
     vectors = embed(None, ["ACG", "ACGTACGTACGT"], model=encoder, tokenizer=tok)  # the first is shorter than k
-    assert vectors.shape[0] == 2 and "1 windows hold no token of sequence" in caplog.text
+    assert vectors.shape[0] == 2 and "1 window(s) of 1 sequence(s) hold no token of sequence" in caplog.text
+    assert "(the first: sequence 0, 0-based" in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -248,6 +248,19 @@ def _token_spans(tokenizer, piece: str, ids: list[int]) -> list[tuple[int, int] 
     return spans
 
 
+def _check_gradient_arguments(model, tokenizer, sequences, method, batch_size, n_steps, n_shuffles) -> None:
+    """:func:`gradient_attributions`' arguments, each named where wrong (captum's own assertion otherwise)."""
+    from dnalm.apply.predict import check_batch_size, check_model_and_tokenizer, check_sequence_list
+    from dnalm.settings import check_count
+
+    check_model_and_tokenizer(model, tokenizer)
+    check_sequence_list(sequences)
+    check_batch_size(batch_size)
+    check_count(n_steps, "n_steps (--n-steps)")
+    if method == "deepliftshap" and n_shuffles < 1:
+        raise ValueError(f"deepliftshap needs at least one shuffled reference; got n_shuffles={n_shuffles}")
+
+
 def gradient_attributions(
     model,
     tokenizer,
@@ -271,26 +284,13 @@ def gradient_attributions(
     """
     import torch
 
-    from dnalm.apply.predict import (
-        check_batch_size,
-        check_model_and_tokenizer,
-        check_sequence_list,
-        inference,
-        window_size,
-        window_starts,
-    )
+    from dnalm.apply.predict import inference, window_size, window_starts
     from dnalm.finetune.tasks import task_of
     from dnalm.io.sequence import normalize, reverse_complement
 
     attr_cls = _captum(method)
-    check_model_and_tokenizer(model, tokenizer)
-    check_sequence_list(sequences)
-    check_batch_size(batch_size)
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
-        raise ValueError(f"n_steps (--n-steps) must be a whole number of at least 1; got {n_steps!r}")
+    _check_gradient_arguments(model, tokenizer, sequences, method, batch_size, n_steps, n_shuffles)
     positive = _output_index(model, positive)
-    if method == "deepliftshap" and n_shuffles < 1:
-        raise ValueError(f"deepliftshap needs at least one shuffled reference; got n_shuffles={n_shuffles}")
     rng = np.random.default_rng(seed)
     seqs = [normalize(s, record=i) for i, s in enumerate(sequences)]
     max_tokens, size = window_size(model, tokenizer, None)

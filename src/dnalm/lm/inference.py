@@ -75,6 +75,18 @@ def _clean_parts(parts: list[str]) -> list[str]:
     return clean
 
 
+def _masked_lm(model_path, model, tokenizer, trust_remote_code: bool):
+    """The masked LM and tokenizer to use: loaded from ``model_path``, or the ones given (checked)."""
+    from dnalm.apply.predict import check_model_and_tokenizer
+
+    if model is None:
+        model, tokenizer = load_masked_lm(model_path, trust_remote_code)
+    else:
+        _given_model(model_path, tokenizer)
+    check_model_and_tokenizer(model, tokenizer)
+    return model, tokenizer
+
+
 def _given_model(model_path, tokenizer) -> None:
     """A model passed as an object comes with its tokenizer, and without a path (which would be ignored)."""
     if model_path is not None:
@@ -103,13 +115,9 @@ def fill_mask(
         raise ValueError(f"top_k (--top-k) must be a whole number >= 1; got {top_k!r}")
     import torch
 
-    from dnalm.apply.predict import check_model_and_tokenizer, window_size
+    from dnalm.apply.predict import window_size
 
-    if model is None:
-        model, tokenizer = load_masked_lm(model_path, trust_remote_code)
-    else:
-        _given_model(model_path, tokenizer)
-    check_model_and_tokenizer(model, tokenizer)
+    model, tokenizer = _masked_lm(model_path, model, tokenizer, trust_remote_code)
     if not isinstance(sequence, str):
         raise TypeError(f"sequence must be one string of bases with <mask> in it; got {type(sequence).__name__}")
     parts = _MASK.split(sequence)
@@ -238,28 +246,31 @@ def embed(
 
     special = len(tokenizer("")["input_ids"])  # [CLS] and [SEP] (or none)
     unknown = getattr(tokenizer, "unk_token_id", None)
-    empty = []  # windows with no token of sequence: shorter than the k-mers, or no readable base (all [UNK])
 
-    def forward(model, enc, pieces):
-        mask = enc["attention_mask"].bool()
+    def forward(model, enc, pieces):  # each window's vector, and whether it holds no token of sequence (shorter
+        mask = enc["attention_mask"].bool()  # than the k-mers, or no readable base: all [UNK])
         real = mask.sum(1) - special - (((enc["input_ids"] == unknown) & mask).sum(1) if unknown is not None else 0)
-        empty.append(int((real <= 0).sum()))
         hidden = model(**enc).last_hidden_state.float()
         if pooling == "cls":
             pooled = hidden[:, 0]
         else:
             m = enc["attention_mask"][..., None].float()
             pooled = (hidden * m).sum(1) / m.sum(1)
-        return list(pooled.cpu().numpy())
+        return list(zip(pooled.cpu().numpy(), (real <= 0).tolist()))
 
-    vectors = [
-        np.mean(outs, axis=0) for _, outs in stream_windows(model, tokenizer, sequences, forward, batch_size=batch_size)
-    ]
-    if sum(empty):
+    vectors, empty = [], []  # empty: (sequence index, its windows with no token of sequence)
+    for i, (_, outs) in enumerate(stream_windows(model, tokenizer, sequences, forward, batch_size=batch_size)):
+        vectors.append(np.mean([v for v, _ in outs], axis=0))
+        if n := sum(e for _, e in outs):
+            empty.append((i, n))
+    if empty:
         log.warning(
-            "%d windows hold no token of sequence (shorter than the tokenizer's k-mers, or no readable base): their "
-            "vectors are of special or unknown tokens alone",
-            sum(empty),
+            "%d window(s) of %d sequence(s) hold no token of sequence (shorter than the tokenizer's k-mers, or no "
+            "readable base): their vectors are of special or unknown tokens alone (the first: sequence %d, "
+            "0-based, in input order)",
+            sum(n for _, n in empty),
+            len(empty),
+            empty[0][0],
         )
     return np.stack(vectors).astype(np.float32)
 
