@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from dnalm.audit import audit_dataset, audit_splits, shared_window_hits, write_deduplicated
+from dnalm.audit import audit_dataset, audit_splits, format_audit, shared_window_hits, write_deduplicated
 from dnalm.cli import app
 from dnalm.io import Record, write_table
 from dnalm.io.sequence import reverse_complement
@@ -259,3 +259,11 @@ def test_ids_are_said_to_be_cut_only_when_some_were_left_out():
     test = [Record(f"x{i}", s, "0") for i, s in enumerate(seqs)]
     assert audit_splits({"train": train, "test": test}, max_ids=3)["ids_truncated"] is False
     assert audit_splits({"train": train, "test": test}, max_ids=2)["ids_truncated"] is True
+
+
+def test_unlabelled_splits_show_no_labels_not_a_label_none(tmp_path):
+    """It printed 'labels None: 3' (and counted 'None' as a label in the JSON)."""
+    (tmp_path / "train.csv").write_text("sequence\nACGTACGT\nGGGGCCCC\n")
+    (tmp_path / "test.csv").write_text("sequence\nACGTTT\n")
+    result = audit_dataset(tmp_path)
+    assert result["splits"]["train"]["labels"] == {} and "labels none" in format_audit(result)

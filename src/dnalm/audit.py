@@ -158,9 +158,10 @@ def audit_splits(
     }
     for name, recs in splits.items():
         lengths = [len(r.sequence) for r in recs]
-        labels: dict[str, int] = {}
+        labels: dict[str, int] = {}  # an unlabelled row is counted under no label ('None' read as one)
         for r in recs:
-            labels[str(r.label)] = labels.get(str(r.label), 0) + 1
+            if r.label is not None:
+                labels[str(r.label)] = labels.get(str(r.label), 0) + 1
         result["splits"][name] = {
             "n": len(recs),
             "distinct_sequences": len({r.sequence for r in recs}),
@@ -246,7 +247,7 @@ def format_audit(result: dict) -> str:
         lines.append(
             f"  {name}: {s['n']:,} rows ({s['distinct_sequences']:,} distinct), length "
             f"{s['min_length']}-{s['max_length']}, {s['with_non_acgt']} with non-ACGT bases, labels "
-            + ", ".join(f"{k}: {v:,}" for k, v in s["labels"].items())
+            + (", ".join(f"{k}: {v:,}" for k, v in s["labels"].items()) if s["labels"] else "none")
         )
     lines.append(
         f"  {'pair':<12} {'exact':>7} {'rev-comp':>9} {'near(>=' + str(result['min_shared_bp']) + 'bp)':>14}"
