@@ -555,3 +555,18 @@ def test_a_pretraining_whose_weights_diverged_is_not_saved(corpus_dir, tmp_path)
     with pytest.raises(ValueError, match=r"training diverged"):
         pretrain(tiny_config(tmp_path, max_steps=2, save_steps=100, weight_decay=1e300), corpus_dir, tmp_path / "o")
     assert not (tmp_path / "o" / "model.safetensors").exists()
+
+
+def test_self_pretrain_lists_its_own_files_and_takes_overwrite(tata_dir, tmp_path):
+    """A second self_pretrain into its folder was refused for 'files dnalm did not write
+    (dnalm_finetune_defaults.json)', and overwrite=True was 'unknown pretrain setting'."""
+    from dnalm.io.outputs import read_marker
+    from dnalm.lm.pretrain import self_pretrain
+
+    out = tmp_path / "sp"
+    settings = {"time_budget": 2, "trainer": {"disable_tqdm": True}}
+    self_pretrain(tata_dir, "tiny", out, **settings)
+    assert "dnalm_finetune_defaults.json" in read_marker(out)["files"]
+    with pytest.raises(ValueError, match="already holds a finished pretraining"):
+        self_pretrain(tata_dir, "tiny", out, **settings)
+    assert self_pretrain(tata_dir, "tiny", out, overwrite=True, **settings) == out

@@ -902,6 +902,14 @@ def _plan(cfg: PretrainConfig, model, data, collator, checkpoint: Path | None, t
     return fit, eval_steps, t0 + cfg.time_budget - finish_s, note
 
 
+@claims(
+    "pretrain",
+    lambda a: {
+        "inputs": [a["sequences"]] if isinstance(a["sequences"], str | Path) else [],
+        "outputs": [Output(a["output"], "pretrain", rerun="continue")],
+        "overwrite": a["overwrite"],
+    },
+)
 def self_pretrain(
     sequences,
     model: str,
@@ -910,6 +918,7 @@ def self_pretrain(
     time_budget: float | None = 300.0,
     seed: int = 42,
     max_length: int | None = None,
+    overwrite: bool = False,
     **settings,
 ) -> Path:
     """Masked-language-model training of ``model`` (a transformer preset or a checkpoint to continue)
@@ -918,7 +927,8 @@ def self_pretrain(
     ``sequences`` are strings, records, or a data path: a split folder's ``train`` split alone is read
     (dev and test files are never opened); a single file is read whole, so pass the training records
     instead when validation will be carved out of it (``finetune --self-pretrain`` does). The folder
-    records the model's fine-tuning defaults.
+    records the model's fine-tuning defaults (``dnalm_finetune_defaults.json``, listed as dnalm's, so a second
+    run into the same folder is not refused for it).
     """
     from datasets import Dataset, DatasetDict
 
@@ -952,7 +962,7 @@ def self_pretrain(
     cfg = PretrainConfig.from_dict({**base, **settings})
     output = Path(output)
     corpus = DatasetDict({"train": Dataset.from_dict({"sequence": seqs})})
-    summary = pretrain(cfg, corpus, output)
+    summary = pretrain(cfg, corpus, output, overwrite=overwrite)
     log.info(
         "self-pretraining: %d steps on %d training sequences in %.0f s",
         summary["steps"],
