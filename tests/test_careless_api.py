@@ -600,3 +600,19 @@ def test_model_arguments_that_failed_deep_inside_are_one_line(tata_model):
         predict_proba(model, tok, ["ACGT" * 50], max_tokens=0)
     with pytest.raises(ValueError, match="two classes one name"):
         build_model("cnn", num_labels=2, id2label={0: "a", 1: "a"})
+
+
+def test_token_ids_outside_the_vocabulary_and_uneven_examples_are_refused():
+    """convert_ids_to_tokens(-1) read the last token and 2.7 token 2 (decode refused both); pad kept only the first
+    example's keys (a later example's labels were dropped) and pad([]) was max() of an empty sequence."""
+    from dnalm.tokenizers.dna import KmerTokenizer
+
+    tok = KmerTokenizer(k=3)
+    for ids in (-1, [2.7], [10**9], True):
+        with pytest.raises(ValueError, match="token ids are whole numbers from 0 to 68"):
+            tok.convert_ids_to_tokens(ids)
+    assert tok.convert_ids_to_tokens(np.int64(5)) == tok.convert_ids_to_tokens([5])[0]
+    with pytest.raises(ValueError, match="at least one tokenized example"):
+        tok.pad([])
+    with pytest.raises(ValueError, match=r"example 1 has the keys \['input_ids', 'labels'\]"):
+        tok.pad([{"input_ids": [1, 2]}, {"input_ids": [1], "labels": [0]}])

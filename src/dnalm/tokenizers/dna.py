@@ -131,9 +131,16 @@ class DnaTokenizer:
         return dict(self.vocab)
 
     def convert_ids_to_tokens(self, ids):
-        if isinstance(ids, int | np.integer):
-            return self.ids_to_tokens[int(ids)]
-        return [self.ids_to_tokens[int(i)] for i in ids]
+        """The token of each id; an id that is not a whole number of the vocabulary is refused, as :meth:`decode`
+        refuses it (-1 read the last token, 2.7 token 2)."""
+        one = isinstance(ids, int | np.integer | bool) or (hasattr(ids, "ndim") and ids.ndim == 0)
+        values = [ids] if one else (ids.tolist() if hasattr(ids, "tolist") else list(ids))
+        for i in values:
+            i = i.item() if hasattr(i, "item") and not isinstance(i, bool) else i
+            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(self):
+                raise ValueError(f"token ids are whole numbers from 0 to {len(self) - 1}; got {i!r}")
+        tokens = [self.ids_to_tokens[int(i)] for i in values]
+        return tokens[0] if one else tokens
 
     def convert_tokens_to_ids(self, tokens):
         if isinstance(tokens, str):
@@ -255,9 +262,18 @@ class DnaTokenizer:
         return_tensors: str | None = "pt",
         **_,
     ):
-        """Pad already tokenized examples (the collator interface of transformers)."""
+        """Pad already tokenized examples (the collator interface of transformers); every example has the same
+        keys (a key of a later example only was dropped)."""
         import torch
 
+        if not features:
+            raise ValueError("pad needs at least one tokenized example; got none")
+        keys = [sorted(f) for f in features]
+        if any(k != keys[0] for k in keys):
+            odd = next(i for i, k in enumerate(keys) if k != keys[0])
+            raise ValueError(
+                f"pad: example {odd} has the keys {keys[odd]}, example 0 {keys[0]}; give every one the same"
+            )
         sizes = [len(f["input_ids"]) for f in features]
         width = max_length if padding == "max_length" and max_length else max(sizes)
         if pad_to_multiple_of:
