@@ -616,3 +616,30 @@ def test_token_ids_outside_the_vocabulary_and_uneven_examples_are_refused():
         tok.pad([])
     with pytest.raises(ValueError, match=r"example 1 has the keys \['input_ids', 'labels'\]"):
         tok.pad([{"input_ids": [1, 2]}, {"input_ids": [1], "labels": [0]}])
+
+
+def test_generators_and_list_arguments_refuse_what_they_would_misread(tmp_path):
+    """tata_dataset(n=-1) was numpy's 'negative dimensions', a PWM as a list an AttributeError and a negative PWM
+    made sequences; one string where a list goes was read letter by letter; an empty output path was the working
+    folder ('output folder  is not empty')."""
+    from dnalm.io.datasets import parse_class_files
+    from dnalm.io.regions import parse_regions
+    from dnalm.lm.corpus import build_corpus
+    from dnalm.synth import motif_dataset, synthesize, tata_dataset
+
+    for kw, said in [({"n": -1}, "n .* at least 1"), ({"seed": -1}, "seed .* at least 0"), ({"n": True}, "n ")]:
+        with pytest.raises(ValueError, match=said):
+            tata_dataset(**kw)
+    assert len(motif_dataset(10, 20, pwm=[[1, 0, 0, 0], [0, 1, 0, 0]])) == 10  # a list is a matrix too
+    for pwm, said in [([[1, 0, 0]], "got shape"), ([[-1, 1, 1, 1]], "negative"), ([[np.nan, 1, 1, 1]], "finite")]:
+        with pytest.raises(ValueError, match=said):
+            motif_dataset(10, 20, pwm=pwm)
+    for call in (
+        lambda: build_corpus("g.fa", tmp_path / "c"),
+        lambda: parse_regions("chr1:1-10"),
+        lambda: parse_class_files("a=b.fa"),
+    ):
+        with pytest.raises(TypeError, match="not one"):
+            call()
+    with pytest.raises(ValueError, match="an output path is empty"):
+        synthesize("tata", "")

@@ -58,14 +58,25 @@ def read_pwm(path: str | Path) -> np.ndarray:
             matrix = np.array([[float(x) for x in ln.split()] for ln in lines], dtype=float)
     except (ValueError, KeyError) as err:
         raise ValueError(f"{path}: not a position weight matrix ({err})") from None
-    if matrix.ndim != 2 or matrix.shape[1] != 4 or matrix.shape[0] == 0 or (matrix < 0).any():
-        raise ValueError(f"{path}: expected L rows of 4 non-negative numbers (A C G T); got shape {matrix.shape}")
+    return check_pwm(matrix, str(path))
+
+
+def check_pwm(matrix, where: str = "pwm") -> np.ndarray:
+    """``matrix`` as L rows of A/C/G/T probabilities (each row scaled to sum to 1), or one line saying why not."""
+    try:
+        matrix = np.asarray(matrix, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: expected L rows of 4 numbers (A C G T)") from None
+    if matrix.ndim != 2 or matrix.shape[1] != 4 or matrix.shape[0] == 0:
+        raise ValueError(f"{where}: expected L rows of 4 non-negative numbers (A C G T); got shape {matrix.shape}")
     if not np.isfinite(matrix).all():
         row = int(np.argwhere(~np.isfinite(matrix))[0][0]) + 1
-        raise ValueError(f"{path}: position {row} of the weight matrix is not a finite number (nan or inf)")
+        raise ValueError(f"{where}: position {row} of the weight matrix is not a finite number (nan or inf)")
+    if (matrix < 0).any():
+        raise ValueError(f"{where}: expected L rows of 4 non-negative numbers (A C G T); a weight is negative")
     sums = matrix.sum(axis=1, keepdims=True)
     if (sums == 0).any():
-        raise ValueError(f"{path}: a PWM row sums to zero")
+        raise ValueError(f"{where}: a PWM row sums to zero")
     return matrix / sums
 
 
@@ -89,8 +100,15 @@ def motif_dataset(
     gets a fresh sample of the matrix and negatives are plain background (a PWM has no
     exact absence to guarantee).
     """
+    from dnalm.settings import check_count
+
+    check_count(n, "n (--n)")
+    check_count(length, "length (--length)")
+    check_count(seed, "seed (--seed)", minimum=0)
     if (motif is None) == (pwm is None):
         raise ValueError("give exactly one of motif (--motif) or pwm (--pwm)")
+    if pwm is not None:
+        pwm = check_pwm(pwm)
     if not 0 <= rate <= 1 or not 0 < gc < 1:
         raise ValueError(f"rate must be in [0, 1] and gc in (0, 1); got rate={rate}, gc={gc}")
     width = len(motif) if motif is not None else pwm.shape[0]

@@ -86,6 +86,8 @@ def parse_class_files(pairs: list[str] | None) -> dict[str, str] | None:
     >>> parse_class_files(["tata=a.fa", "none=b.fa"])
     {'tata': 'a.fa', 'none': 'b.fa'}
     """
+    if isinstance(pairs, str):  # read letter by letter
+        raise TypeError(f"give a list of LABEL=FASTA pairs, e.g. [{pairs!r}], not one string")
     out = {}
     for pair in pairs or []:
         label, sep, path = pair.partition("=")

@@ -736,6 +736,8 @@ class Claim:
         for o in outputs:  # 7 was written as a folder named 7 in the working folder; None failed in pathlib
             if not isinstance(o.path, str | os.PathLike):
                 raise TypeError(f"an output must be a path (str or pathlib.Path); got {o.path!r}")
+            if not str(o.path).strip():  # '' is the working folder: "output folder  is not empty"
+                raise OutputError("an output path is empty; give a file or folder name")
         inputs = [_input_path(p) for p in inputs if p is not None]
         self.inputs = [(str(p), _real(p)) for p in inputs if p is not None]
         # a stream (standard output, a pipe, a device) is written straight through: nothing of it is checked or kept

@@ -57,6 +57,8 @@ def parse_regions(specs: list[str]) -> list[Region]:
     >>> [r.contig for r in parse_regions(["HLA-A*01:01:1-60", "{HLA-A*01:01}:1-60"])]
     ['HLA-A*01:01', 'HLA-A*01:01']
     """
+    if isinstance(specs, str | os.PathLike):  # read letter by letter: "--regions 'c': neither a BED file..."
+        raise TypeError(f"give a list of regions and BED files, e.g. [{str(specs)!r}], not one string")
     out: list[Region] = []
     for spec in specs:
         m = _SPEC.match(spec)

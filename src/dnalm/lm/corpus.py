@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -162,10 +163,17 @@ class CorpusSettings:
             raise ValueError(f"min_length ({self.min_length}) must be <= max_length ({self.max_length})")
 
 
+def _fasta_list(fastas) -> list:
+    """The FASTA files of a corpus, as a list (one path given bare was read letter by letter: 'g: no such file')."""
+    if isinstance(fastas, str | os.PathLike):
+        raise TypeError(f"give a list of FASTA files, e.g. [{str(fastas)!r}], not one path")
+    return list(fastas)
+
+
 @claims(
     "corpus",
     lambda a: {
-        "inputs": a["fastas"],
+        "inputs": _fasta_list(a["fastas"]),
         "outputs": [Output(a["output"], "corpus", atomic=True)],
         "overwrite": a["overwrite"],
     },
