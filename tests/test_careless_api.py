@@ -643,3 +643,25 @@ def test_generators_and_list_arguments_refuse_what_they_would_misread(tmp_path):
             call()
     with pytest.raises(ValueError, match="an output path is empty"):
         synthesize("tata", "")
+
+
+def test_small_functions_name_a_wrong_argument_instead_of_failing_inside():
+    from dnalm.interpret.attributions import importance
+    from dnalm.io import canonical_label
+    from dnalm.io.sequence import kmers_to_sequence, normalize
+    from dnalm.lm.masking import KmerMaskingCollator
+    from dnalm.tokenizers.dna import KmerTokenizer, tokenizer_by_name
+
+    for call, error, said in [
+        (lambda: kmers_to_sequence([]), ValueError, "non-empty list of k-mers"),  # IndexError
+        (lambda: canonical_label(1), TypeError, "a label is text"),  # AttributeError
+        (lambda: normalize(None), TypeError, "a sequence is text"),
+        (lambda: tokenizer_by_name(None), TypeError, "a tokenizer name is"),
+        (lambda: KmerMaskingCollator(KmerTokenizer(k=3), seed=-1), ValueError, "seed must be a whole number"),
+        (lambda: importance(np.zeros(5)), ValueError, r"\(length, 4\)"),  # numpy's AxisError
+        (lambda: KmerTokenizer(k=3, model_max_length=-5), ValueError, "model_max_length"),  # kept
+        (lambda: KmerTokenizer(k=3, model_max_length="512"), ValueError, "model_max_length"),  # kept
+        (lambda: KmerTokenizer(k=3, model_max_length=10.5), ValueError, "model_max_length"),  # IndexError later
+    ]:
+        with pytest.raises(error, match=said):
+            call()

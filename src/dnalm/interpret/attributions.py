@@ -184,7 +184,11 @@ def _counted(windows: Iterator[str], seqs: list[str], starts: list[list[int]], h
 
 
 def importance(ism: np.ndarray) -> np.ndarray:
-    """Per position: minus the mean log-odds change of its three mutants."""
+    """Per position: minus the mean log-odds change of its three mutants (``ism``: one sequence's ``(len, 4)``
+    array from :func:`saturation_mutagenesis`)."""
+    ism = np.asarray(ism, dtype=float)
+    if ism.ndim != 2 or ism.shape[1] != 4:
+        raise ValueError(f"importance takes one sequence's (length, 4) mutagenesis array; got shape {ism.shape}")
     return -ism.sum(axis=1) / 3
 
 

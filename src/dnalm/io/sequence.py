@@ -100,6 +100,10 @@ def normalize(seq: str, *, record: str | int | None = None) -> str:
     ...
     dnalm.io.sequence.SequenceError: record 'r1', position 3: '-' is not a nucleotide code (allowed: ACGTRYSWKMBDHVN, U, lower case)
     """
+    if not isinstance(seq, str):
+        raise TypeError(
+            f"a sequence is text (a string of bases){f' (record {record!r})' if record is not None else ''}; got {type(seq).__name__}"
+        )
     bad = _INVALID.search(seq)
     if bad is not None:
         _raise_invalid(seq, bad.start(), record)
@@ -218,6 +222,8 @@ def kmers_to_sequence(tokens: list[str]) -> str:
     >>> kmers_to_sequence(["ACG", "CGT", "GTT"])
     'ACGTT'
     """
+    if isinstance(tokens, str) or not tokens:
+        raise ValueError(f"kmers_to_sequence takes a non-empty list of k-mers; got {tokens!r:.40}")
     k = len(tokens[0])
     for i in range(1, len(tokens)):
         prev, cur = tokens[i - 1], tokens[i]

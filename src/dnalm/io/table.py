@@ -40,6 +40,8 @@ def canonical_label(label: str) -> str:
     >>> [canonical_label(x) for x in ["1.0", "+1e0", "0.50", "-0.0", "007", "pos"]]
     ['1', '1', '0.5', '0', '007', 'pos']
     """
+    if not isinstance(label, str):
+        raise TypeError(f"a label is text; got {type(label).__name__} {label!r}")
     if (label.isascii() and label.isdigit()) or not _NUMBER.fullmatch(label):
         return label
     x = float(label)

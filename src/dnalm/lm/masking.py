@@ -119,7 +119,7 @@ class KmerMaskingCollator:
         self.tokenizer, self.k = tokenizer, k
         self.mlm_probability, self.span_length = mlm_probability, span_length
         self.mask_fraction, self.random_fraction = mask_fraction, random_fraction
-        self.generator = np.random.default_rng(seed) if seed is not None else None
+        self.generator = np.random.default_rng(check_count(seed, "seed", minimum=0)) if seed is not None else None
         special = set(tokenizer.all_special_ids)
         self._kmer_ids = np.array([i for i in range(len(tokenizer)) if i not in special], dtype=np.int64)
 

@@ -112,7 +112,12 @@ class DnaTokenizer:
             raise ValueError("vocabulary has repeated tokens")
         self.vocab = {t: i for i, t in enumerate(vocab)}
         self.ids_to_tokens = list(vocab)
-        self.model_max_length = model_max_length
+        if isinstance(model_max_length, float) and model_max_length > 1e20:  # transformers' "no limit" sentinel
+            model_max_length = int(model_max_length)
+        from dnalm.settings import check_count
+
+        # -5 and "512" were kept and 10.5 an IndexError later; 0 a message naming max_length
+        self.model_max_length = check_count(model_max_length, "model_max_length", minimum=3)
         self.pad_token, self.unk_token, self.cls_token, self.sep_token, self.mask_token = SPECIAL_TOKENS
         self.pad_token_id, self.unk_token_id, self.cls_token_id, self.sep_token_id, self.mask_token_id = (
             self.vocab[t] for t in SPECIAL_TOKENS
@@ -703,6 +708,9 @@ def tokenizer_by_name(name: str):
     ...
     ValueError: tokenizer kmer99: k must be a whole number between 1 and 12; got 99
     """
+    if not isinstance(name, str | os.PathLike):
+        raise TypeError(f"a tokenizer name is kmerK, base, or a folder or hub id (text); got {name!r}")
+    name = str(name)
     if re.fullmatch(r"kmer\d+", name) and not os.path.exists(name):  # never a hub id: a k out of range is an error
         try:
             return KmerTokenizer(k=int(name[4:]))
