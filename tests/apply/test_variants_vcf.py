@@ -96,7 +96,9 @@ def test_a_variant_whose_window_is_all_n_is_not_ok(model, tmp_path):
     r = score_variants(str(model), _vcf(tmp_path, records, ["chr1"]), genome, tmp_path / "out.tsv")
     rows = {row["id"]: row for row in csv.DictReader(_rows(tmp_path / "out.tsv"), delimiter="\t")}
     assert rows["inside"]["status"].startswith("window is all N") and rows["inside"]["delta"] == ""
-    assert rows["outside"]["status"] == "ok" and r["n_scored"] == 1
+    # scored, and said: its ALT is no base (it read a plain "ok")
+    assert rows["outside"]["status"] == "ok (an allele holds N: scored as an unknown base)" and r["n_scored"] == 1
+    assert r["by_status"] == {"window is all N": 1, "ok": 1}
 
 
 def _rows(path):

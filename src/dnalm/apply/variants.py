@@ -231,6 +231,8 @@ def score_variants(
             w.writerow(COLUMNS)
             w.writerows(rows)
     counts = Counter(_status_key(r[8]) for r in rows)
+    if with_n := sum(r[8] == _OK_WITH_N for r in rows):
+        log.warning("%d scored allele(s) hold N: the model read it as an unknown base (status %r)", with_n, _OK_WITH_N)
     skipped = len(rows) - counts.get("ok", 0)
     if skipped:
         log.warning(
@@ -324,6 +326,9 @@ class _Scorer:
             rows[i][5:8] = [f"{ref_lo:.7g}", f"{alt_lo:.7g}", f"{alt_lo - ref_lo:.5g}"]  # a value may be far from 0
 
 
+_OK_WITH_N = "ok (an allele holds N: scored as an unknown base)"
+
+
 def _allele_rows(reader, vcf: Path, window: int, masked_lm: bool) -> tuple[list[list], dict[str, list[int]]]:
     """One row per alternate allele, in the VCF's order, and per contig the rows that passed the allele checks."""
     rows: list[list] = []
@@ -350,6 +355,8 @@ def _allele_rows(reader, vcf: Path, window: int, masked_lm: bool) -> tuple[list[
                 row[8] = f"substitution of {len(ref)} bases: longer than the {window}-base window"
             else:
                 by_contig.setdefault(chrom, []).append(len(rows))
+                if "N" in ref + alt:  # scored, but not as a base: said in the row (it read a plain "ok")
+                    row[8] = _OK_WITH_N
             rows.append(row)
     return rows, by_contig
 
