@@ -715,3 +715,15 @@ def test_a_file_written_into_an_input_folder_under_a_split_name_is_refused(tmp_p
             pass
     with claim("audit", inputs=[data], outputs=[Output(data / "audit.json")]):
         pass
+
+
+def test_an_output_file_named_like_a_folder_is_refused(tmp_path):
+    """'out.tsv/' wrote a file out.tsv; a folder given for a file suggested 'predictions.tsv' to every command."""
+    from dnalm.io.files import check_output_file
+
+    with pytest.raises(OutputError, match=r"ends with '/', a folder's name; this output is a file"):
+        with claim("predict", outputs=[Output(f"{tmp_path}/out.tsv/")]):
+            pass
+    assert not (tmp_path / "out.tsv").exists()
+    with pytest.raises(ValueError, match=r"is a folder; give a file name \(in it, or beside it\)"):
+        check_output_file(tmp_path)

@@ -167,7 +167,7 @@ def check_output_file(path: str | Path) -> Path:
     if is_stream(path):
         return path
     if path.is_dir():
-        raise ValueError(f"output {path} is a folder; give a file name such as {path / 'predictions.tsv'}")
+        raise ValueError(f"output {path} is a folder; give a file name (in it, or beside it)")
     _check_compression(path)
     parent = path.parent
     for p in (parent, *parent.parents):

@@ -738,6 +738,10 @@ class Claim:
                 raise TypeError(f"an output must be a path (str or pathlib.Path); got {o.path!r}")
             if not str(o.path).strip():  # '' is the working folder: "output folder  is not empty"
                 raise OutputError("an output path is empty; give a file or folder name")
+            if o.kind == "file" and str(o.path).endswith(("/", os.sep)) and not is_stream(o.path):
+                raise OutputError(
+                    f"output {o.path} ends with '/', a folder's name; this output is a file (drop the '/')"
+                )
         inputs = [_input_path(p) for p in inputs if p is not None]
         self.inputs = [(str(p), _real(p)) for p in inputs if p is not None]
         # a stream (standard output, a pipe, a device) is written straight through: nothing of it is checked or kept
