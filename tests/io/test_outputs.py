@@ -721,9 +721,9 @@ def test_an_output_file_named_like_a_folder_is_refused(tmp_path):
     """'out.tsv/' wrote a file out.tsv; a folder given for a file suggested 'predictions.tsv' to every command."""
     from dnalm.io.files import check_output_file
 
-    with pytest.raises(OutputError, match=r"ends with '/', a folder's name; this output is a file"):
-        with claim("predict", outputs=[Output(f"{tmp_path}/out.tsv/")]):
-            pass
+    refused = pytest.raises(OutputError, match=r"ends with '/', a folder's name; this output is a file")
+    with refused, claim("predict", outputs=[Output(f"{tmp_path}/out.tsv/")]):
+        pass
     assert not (tmp_path / "out.tsv").exists()
     with pytest.raises(ValueError, match=r"is a folder; give a file name \(in it, or beside it\)"):
         check_output_file(tmp_path)
