@@ -665,3 +665,34 @@ def test_small_functions_name_a_wrong_argument_instead_of_failing_inside():
     ]:
         with pytest.raises(error, match=said):
             call()
+
+
+def test_numpy_counts_are_counts_and_seqlet_and_tokenizer_arguments_are_checked():
+    """KmerTokenizer(k=np.int64(6)) and build_model(num_labels=np.int64(2)) were refused as not whole; find_seqlets
+    with core > width or quantile 2 was a numpy error; a dict's keys were tokenized."""
+    from dnalm.interpret.motifs import find_seqlets
+    from dnalm.models.build import build_model
+    from dnalm.tokenizers.dna import KmerTokenizer
+
+    assert KmerTokenizer(k=np.int64(6)).k == 6
+    assert build_model("cnn", num_labels=np.int64(2))[0].config.num_labels == 2
+    contribs = [np.random.default_rng(0).normal(size=(50, 4))]
+    for kw, said in [({"core": 20}, "core"), ({"quantile": 2}, "quantile"), ({"width": 0}, "width")]:
+        with pytest.raises(ValueError, match=said):
+            find_seqlets(contribs, **kw)
+    with pytest.raises(ValueError, match=r"\(length, 4\)"):
+        find_seqlets([np.zeros(5)])
+    for given in ({"ACGT": 1}, {"ACGT", "GGCC"}):
+        with pytest.raises(TypeError, match="in an order"):
+            KmerTokenizer(k=3)(given)
+
+
+def test_a_setting_changed_after_the_config_was_built_is_checked_by_finetune(tmp_path):
+    """cfg.seed = -5 failed inside transformers' set_seed, naming no setting."""
+    from dnalm.finetune.train import finetune
+
+    cfg = FinetuneConfig(model="cnn", epochs=1)
+    cfg.seed = -5
+    with pytest.raises(ValueError, match=r"seed \(--seed\)"):
+        finetune(cfg, tmp_path / "no-data", tmp_path / "m")
+    assert not (tmp_path / "m").exists()

@@ -125,7 +125,7 @@ def _check_type(obj, f: dataclasses.Field, value, where: str):
     """The value as its field's type says: a bool is true or false (YAML's ``"no"`` is a string), a whole number
     is whole (``1.5`` is refused, ``2.0`` read as 2), a number is a number; anything else is one line."""
     accepted = _field_types(type(obj)).get(f.name)
-    value = _plain_number(value)
+    value = plain_number(value)
     if not accepted or (isinstance(value, accepted) and not (isinstance(value, bool) and bool not in accepted)):
         return value
     if int in accepted and float not in accepted and isinstance(value, float) and value.is_integer():
@@ -149,7 +149,7 @@ def check_path(value, name: str) -> Path:
 def check_flag(value, name: str, *, optional: bool = False) -> bool | None:
     """``value`` as a true-or-false argument of the Python API: a bool (a numpy bool too), or None where
     ``optional``; the string ``"no"`` or a number is one line naming ``name``, never taken by its truthiness."""
-    value = _plain_number(value)
+    value = plain_number(value)
     if isinstance(value, bool) or (optional and value is None):
         return value
     raise ValueError(f"{name} must be True or False{' (or None)' if optional else ''}; got {value!r}")
@@ -165,13 +165,13 @@ def check_count(value, name: str, *, minimum: int = 1) -> int:
     ...
     ValueError: width must be a whole number of at least 1; got 2.5
     """
-    value = _plain_number(value)
+    value = plain_number(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be a whole number of at least {minimum}; got {value!r}")
     return value
 
 
-def _plain_number(value):
+def plain_number(value):
     """A numpy scalar (``np.int64(8)``, ``np.float32(1e-3)``, ``np.bool_``) as the Python number it holds."""
     if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
         return value.item()
@@ -401,7 +401,7 @@ def parse_duration(text: str | float | int | None, name: str = "time_budget") ->
     >>> parse_duration("10m"), parse_duration("1h30m"), parse_duration(45), parse_duration("2.5s")
     (600.0, 5400.0, 45.0, 2.5)
     """
-    text = _plain_number(text)
+    text = plain_number(text)
     if text is None:
         return None
     if isinstance(text, bool) or not isinstance(text, int | float | str):

@@ -44,6 +44,7 @@ from dnalm.models.card import write_finetune_card
 from dnalm.models.ref import ModelRef
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import frozen_gc, resolve_precision
+from dnalm.settings import check_fields
 
 __all__ = ["FinetuneResult", "finetune", "resolve_settings"]
 
@@ -217,6 +218,7 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
     from transformers import set_seed
 
     t0 = time.time()
+    check_fields(cfg)  # a field set after construction (cfg.seed = -5 failed in transformers' set_seed)
     check_sources(data, classes)  # before the output folder is taken
     # resolved once: a mistyped model or untrusted code fails now (model "auto": the recipe names it below)
     ref = None if cfg.model == "auto" else ModelRef.resolve(cfg.model, cfg.trust_remote_code)

@@ -84,6 +84,17 @@ def find_seqlets(
     seed: int = 0,
 ) -> list[tuple[int, int, float]]:
     """``(sequence, start, score)`` of high-attribution windows, strongest first."""
+    from dnalm.settings import check_count
+
+    check_count(width, "width")
+    check_count(core, "core")
+    check_count(shuffles, "shuffles", minimum=0)
+    if core > width:  # the smoothing window would reach past the seqlet
+        raise ValueError(f"core ({core}) must not be wider than the seqlet width ({width})")
+    if isinstance(quantile, bool) or not isinstance(quantile, int | float) or not 0 <= quantile <= 1:
+        raise ValueError(f"quantile must be a number in [0, 1]; got {quantile!r}")
+    if any(np.ndim(c) != 2 or np.shape(c)[1] != 4 for c in contribs):
+        raise ValueError("contribs must be one (length, 4) array per sequence")
     rng = np.random.default_rng(seed)
     kernel = np.ones(core)
     smooth, null = [], []

@@ -20,6 +20,7 @@ from dnalm.models.loading import extended_config, readable_weights
 from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
 from dnalm.models.ref import ModelRef
 from dnalm.models.shipped import shipped_models
+from dnalm.settings import plain_number
 from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = [
@@ -263,6 +264,7 @@ def build_model(
     """
     import torch
 
+    num_labels = plain_number(num_labels)  # np.int64(2) is a whole number
     if isinstance(num_labels, bool) or not isinstance(num_labels, int) or num_labels < 1:  # 0 built an empty head
         raise ValueError(f"num_labels must be a whole number >= 1; got {num_labels!r}")
     if id2label is not None and sorted(id2label) != list(range(num_labels)):  # transformers replaced it by LABEL_i

@@ -33,7 +33,7 @@ from typing import ClassVar
 import numpy as np
 
 from dnalm.io.sequence import CODE_LUT, check_bytes
-from dnalm.settings import check_flag, check_path
+from dnalm.settings import check_flag, check_path, plain_number
 
 __all__ = [
     "BaseTokenizer",
@@ -396,6 +396,7 @@ class KmerTokenizer(DnaTokenizer):
         return self.k - 1
 
     def __init__(self, k: int = 6, vocab: list[str] | None = None, model_max_length: int = 512):
+        k = plain_number(k)  # np.int64(6) is a whole number
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 12:
             raise ValueError(f"k must be a whole number between 1 and 12; got {k!r}")
         super().__init__(vocab or kmer_vocab(k), model_max_length)
@@ -463,6 +464,7 @@ class NonOverlappingKmerTokenizer(DnaTokenizer):
     _run = re.compile(r"[ACGT]+|[^ACGT]")
 
     def __init__(self, k: int = 6, vocab: list[str] | None = None, model_max_length: int = 512):
+        k = plain_number(k)
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 12:
             raise ValueError(f"k must be a whole number between 1 and 12; got {k!r}")
         singles = [b for b in "ACGTN" if k > 1 or b == "N"]  # with k = 1 the bases are the k-mers themselves
@@ -519,6 +521,8 @@ def _check_call(sequences, padding, truncation, max_length, pad_to_multiple_of) 
         seqs = [sequences]
     elif sequences is None or isinstance(sequences, bytes | int | float) or not hasattr(sequences, "__iter__"):
         raise TypeError(f"give a sequence (str) or a list of them; got {type(sequences).__name__}")
+    elif isinstance(sequences, dict | set | frozenset):  # a dict's keys were tokenized, a set in no fixed order
+        raise TypeError(f"give a sequence (str) or a list of them, in an order; got a {type(sequences).__name__}")
     else:
         seqs = list(sequences)
         bad = next(((i, x) for i, x in enumerate(seqs) if not isinstance(x, str)), None)
