@@ -349,3 +349,28 @@ def test_files_dnalm_cannot_read_are_named_for_what_they_are(tmp_path):
     copy_records(tmp_path / "t.csv.gz", tmp_path / "copy.csv.gz")
     assert b"copy.csv\x00" in (tmp_path / "copy.csv.gz").read_bytes()[:40]  # as gzip names it: without .gz
     assert gzip.decompress((tmp_path / "copy.csv.gz").read_bytes()) == b"sequence\nACGT\n"
+
+
+def test_misnamed_or_commented_files_and_genomic_benchmarks_errors_say_where(tmp_path):
+    """A FASTA named .csv read as "columns are ['>a']"; a ';' comment as "sequence data before the first '>'";
+    a Genomic Benchmarks .txt error named no line or column."""
+    from dnalm.io import DataFormatError, read_sequences
+
+    (tmp_path / "fa.csv").write_text(">a\nACGT\n")
+    (tmp_path / "c.fa").write_text(";comment\n>a\nACGT\n")
+    gb = tmp_path / "gb" / "test"
+    for cls in ("positive", "negative"):
+        (gb / cls).mkdir(parents=True)
+    (gb / "positive" / "5.txt").write_text("ACGTACGT\nACGT-ACGT\n")
+    (gb / "negative" / "1.txt").write_text("ACGT\n")
+    for path, kw, said in [
+        ("fa.csv", {}, r"fa.csv:1: this reads as FASTA"),
+        ("c.fa", {}, r"c.fa:1: a ';' comment line"),
+        (
+            "gb",
+            {"split": "test"},
+            r"5.txt:2: record '5': column 5: '-' is not a nucleotide code \(sequence position 13\)",
+        ),
+    ]:
+        with pytest.raises(DataFormatError, match=said):
+            list(read_sequences(tmp_path / path, **kw))

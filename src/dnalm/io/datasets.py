@@ -117,16 +117,30 @@ def read_records(
 def _read_gb_split(folder: Path) -> Iterator[Record]:
     """Genomic Benchmarks layout: ``<split>/<class>/*.txt``, one sequence per file."""
     for class_dir, f in _gb_files(folder):
-        text = "".join(line.strip() for _, line in numbered_lines(f))
+        lines = [(n, line.strip()) for n, line in numbered_lines(f)]
+        text = "".join(line for _, line in lines)
         if not text:
             raise DataFormatError(f, 1, "empty sequence file", record=_gb_id(f))
         try:
             seq = normalize(text)
         except SequenceError as err:
+            lineno, column = _line_of(lines, err.position)
             raise DataFormatError(
-                f, None, f"sequence position {err.position}: {err.char!r} is not a nucleotide code", record=_gb_id(f)
+                f,
+                lineno,
+                f"column {column}: {err.char!r} is not a nucleotide code (sequence position {err.position})",
+                record=_gb_id(f),
             ) from None
         yield Record(f"{class_dir.name}/{_gb_id(f)}", seq, class_dir.name, path=str(f))
+
+
+def _line_of(lines: list[tuple[int, str]], position: int) -> tuple[int, int]:
+    """The line and column of the 1-based ``position`` in the joined ``lines``."""
+    for lineno, line in lines:
+        if position <= len(line):
+            return lineno, position
+        position -= len(line)
+    return lines[-1][0], position
 
 
 def _gb_files(folder: Path) -> Iterator[tuple[Path, Path]]:

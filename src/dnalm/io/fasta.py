@@ -47,6 +47,8 @@ def _parts(path: Path) -> Iterator[tuple[str, int, str | None]]:
                 raise DataFormatError(path, lineno, "a FASTA header without an id (nothing after '>')")
             continue
         if header is None:
+            if line.startswith(";"):  # an old FASTA comment line
+                raise DataFormatError(path, lineno, "a ';' comment line: dnalm reads FASTA without comments; remove it")
             raise DataFormatError(path, lineno, "sequence data before the first '>' header; is this FASTA?")
         try:
             seq = normalize(line)

@@ -121,6 +121,12 @@ def _pick_column(
     if found:
         return _only(lowered, found[0], header, path, what)
     if required:
+        if header and header[0].lstrip().startswith(">"):  # a FASTA file under a table's name
+            raise DataFormatError(
+                path,
+                1,
+                "this reads as FASTA (its first line starts with '>'), not a CSV/TSV table: name it .fa (or .fasta)",
+            )
         raise DataFormatError(
             path,
             1,
