@@ -374,3 +374,21 @@ def test_misnamed_or_commented_files_and_genomic_benchmarks_errors_say_where(tmp
     ]:
         with pytest.raises(DataFormatError, match=said):
             list(read_sequences(tmp_path / path, **kw))
+
+
+def test_a_file_read_twice_is_spoken_of_once_until_it_changes(tmp_path, caplog):
+    """predict reads its input twice (a first pass for the columns): every line about the file came twice."""
+    import logging
+
+    from dnalm.io import read_sequences
+
+    path = tmp_path / "x.csv"
+    path.write_text("sequence\nacgtACGT\n")
+    with caplog.at_level(logging.INFO):
+        list(read_sequences(path))
+        list(read_sequences(path))
+    assert caplog.text.count("held lower-case bases") == 1
+    path.write_text("sequence\nacgtACGT\nacgtTT\n")
+    with caplog.at_level(logging.INFO):
+        list(read_sequences(path))
+    assert caplog.text.count("held lower-case bases") == 2

@@ -71,6 +71,24 @@ class DataFormatError(ValueError):
         self.path, self.line, self.record = str(path), line, record
 
 
+_SAID: set = set()  # (file, its state, the line): what say_once said in this process
+
+
+def say_once(logger: logging.Logger, level: int, path, msg: str, *args) -> None:
+    """Log a line about the file ``path`` once while the file is unchanged: a command that reads a file twice
+    (predict's two passes) says it once; a file edited since is spoken of again."""
+    try:
+        st = os.stat(path)
+        state = (st.st_mtime_ns, st.st_size)
+    except (OSError, TypeError, ValueError):
+        state = None
+    key = (str(path), state, msg % args if args else msg)
+    if key in _SAID:
+        return
+    _SAID.add(key)
+    logger.log(level, msg, *args)
+
+
 def compression(head: bytes) -> str | None:
     """``"gzip"``, ``"bz2"`` or ``"zstd"`` from a file's first bytes (its magic number), else None.
 

@@ -165,7 +165,9 @@ class ReadChanges:
         if (line := self.text()) is not None:
             import logging
 
-            logging.getLogger("dnalm.io").info("%s: %s", path, line)
+            from dnalm.io.base import say_once
+
+            say_once(logging.getLogger("dnalm.io"), logging.INFO, path, "%s: %s", path, line)
 
 
 def reverse_complement(seq: str) -> str:

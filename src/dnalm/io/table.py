@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from dnalm.io.base import DataFormatError, Record, numbered_lines, strip_gz
+from dnalm.io.base import DataFormatError, Record, numbered_lines, say_once, strip_gz
 from dnalm.io.sequence import ReadChanges, SequenceError, kmers_to_sequence, normalize
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,10 @@ def _pick_column(
         return _only(lowered, wanted.lower(), header, path, what)
     found = [name for name in candidates if name in lowered]
     if len(found) > 1 and what in ("sequence", "label"):  # one was read, the other silently not
-        log.warning(
+        say_once(
+            log,
+            logging.WARNING,
+            path,
             "%s: columns %s each name the %s: %r is read, %s not (choose with --%s-column)",
             path,
             " and ".join(repr(n) for n in found),
@@ -198,7 +201,10 @@ def read_table(
         raise DataFormatError(path, None, "no data rows after the header")
     changes.say(path)
     if kmers["rows"]:
-        log.info(
+        say_once(
+            log,
+            logging.INFO,
+            path,
             "%s: %d of %d sequence(s) written as DNABERT's space-separated %d-mers were read back as bases",
             path,
             kmers["rows"],
@@ -209,10 +215,10 @@ def read_table(
     merged = next((sorted(w) for w in forms.values() if len(w) > 1), None)
     for what, (count, (written, read)) in rewritten.items():
         if what == _ONE_FORM and merged is None:  # no two written forms became one label: only the text changed
-            log.info("%s: %d %s (e.g. %r as %r)", path, count, what, written, read)
+            say_once(log, logging.INFO, path, "%s: %d %s (e.g. %r as %r)", path, count, what, written, read)
         else:
             also = f"; {' and '.join(map(repr, merged))} are one label" if what == _ONE_FORM else ""
-            log.warning("%s: %d %s (e.g. %r as %r)%s", path, count, what, written, read, also)
+            say_once(log, logging.WARNING, path, "%s: %d %s (e.g. %r as %r)%s", path, count, what, written, read, also)
 
 
 def _read_label(written: str, rewritten: dict) -> str:
