@@ -379,3 +379,21 @@ def test_a_candidate_may_start_from_another_checkpoint_and_the_kept_start_is_rec
     assert summary["model"] == saved["model"] == kept["model"]
     assert f"model: {kept['model']}" in (tmp_path / "m" / "dnalm_config.yaml").read_text()
     assert f"| `{kept['model']}` |" in (tmp_path / "m" / "README.md").read_text()
+
+
+def test_the_recipe_names_an_option_it_cannot_plan_from():
+    """epochs=0 was a ZeroDivisionError, NaN a conversion error, problem_type='x' and from_scratch='no' accepted."""
+    from dnalm.finetune.recipe import choose_recipe
+
+    base = {"n_train": 3, "lengths": [10] * 3, "num_labels": 2}
+    for kw, said in [
+        ({"epochs": 0}, "epochs must be a number above 0"),
+        ({"epochs": float("nan")}, "epochs must be a number above 0"),
+        ({"time_budget_s": -1}, "time_budget_s must be a number above 0"),
+        ({"batch_size": 2.5}, "batch_size must be a whole number"),
+        ({"batch_size": 0}, "batch_size must be a whole number"),
+        ({"problem_type": "x"}, "problem_type must be one of"),
+        ({"from_scratch": "no"}, "from_scratch must be True or False"),
+    ]:
+        with pytest.raises(ValueError, match=said):
+            choose_recipe(**base, **kw)

@@ -110,6 +110,26 @@ class Recipe:
         return "\n".join(lines)
 
 
+def _check_recipe_options(problem_type, time_budget_s, from_scratch, epochs, batch_size) -> None:
+    """:func:`choose_recipe`'s options, each named where wrong (epochs=0 was a ZeroDivisionError, NaN a
+    conversion error, from_scratch="no" taken as true)."""
+    import math
+
+    from dnalm.finetune.tasks import TASKS
+    from dnalm.settings import check_count, check_flag
+
+    if problem_type not in TASKS:
+        raise ValueError(f"problem_type must be one of {sorted(TASKS)}; got {problem_type!r}")
+    check_flag(from_scratch, "from_scratch")
+    for name, value in (("epochs", epochs), ("time_budget_s", time_budget_s)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0
+        ):
+            raise ValueError(f"{name} must be a number above 0 (or None); got {value!r}")
+    if batch_size is not None:
+        check_count(batch_size, "batch_size")
+
+
 def choose_recipe(
     n_train: int,
     lengths,
@@ -152,6 +172,7 @@ def choose_recipe(
             f"the default recipe needs one length (a whole number ≥ 1) per training sequence: {n_train:,} sequences, "
             f"lengths of shape {lengths.shape} ({lengths.dtype})"
         )
+    _check_recipe_options(problem_type, time_budget_s, from_scratch, epochs, batch_size)
     median = int(np.median(lengths))
     reasons = {}
     model, config = _choose_model(median, from_scratch, reasons)
