@@ -696,3 +696,13 @@ def test_a_setting_changed_after_the_config_was_built_is_checked_by_finetune(tmp
     with pytest.raises(ValueError, match=r"seed \(--seed\)"):
         finetune(cfg, tmp_path / "no-data", tmp_path / "m")
     assert not (tmp_path / "m").exists()
+
+
+def test_audit_takes_a_tokenizer_by_name_and_scan_names_a_bad_block(tata_dir, tata_model, tmp_path):
+    from dnalm.apply.scan import scan_genome
+    from dnalm.audit import audit_dataset
+
+    assert "train" in audit_dataset(tata_dir, tokenizer="kmer6")["tokenizer"]  # was an AttributeError
+    (tmp_path / "g.fa").write_text(">c\n" + "ACGT" * 50 + "\n")
+    with pytest.raises(ValueError, match="block must be a whole number"):  # was "'<' not supported"
+        scan_genome(str(tata_model), tmp_path / "g.fa", tmp_path / "x.bedGraph", block="1M")

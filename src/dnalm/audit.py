@@ -234,6 +234,10 @@ def audit_dataset(
     """Audit a split folder (train/dev/test files, as ``dnalm finetune`` reads them; ``columns``: the
     ``sequence_column``/``label_column`` of its tables)."""
     checked(AuditSettings, min_shared=min_shared, max_ids=max_ids)  # the bounds the CLI has, for the Python API
+    if isinstance(tokenizer, str):  # a name, as --tokenizer takes it ('kmer6', 'base', a folder)
+        from dnalm.tokenizers.dna import tokenizer_by_name
+
+        tokenizer = tokenizer_by_name(tokenizer)
     result = audit_splits(
         _read(data, columns), min_shared=min_shared, max_ids=max_ids, tokenizer=tokenizer, max_length=max_length
     )

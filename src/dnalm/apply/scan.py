@@ -154,6 +154,9 @@ def scan_genome(
 
     checked(ScanSettings, **locals())  # strand, threshold, window, stride, batch size
     from dnalm.runtime import distributed
+    from dnalm.settings import check_count
+
+    block = check_count(block, "block")  # "1M" failed comparing text with a number
 
     output = check_output_file(output)
     peaks = check_output_file(peaks) if peaks else None
