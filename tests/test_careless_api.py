@@ -706,3 +706,21 @@ def test_audit_takes_a_tokenizer_by_name_and_scan_names_a_bad_block(tata_dir, ta
     (tmp_path / "g.fa").write_text(">c\n" + "ACGT" * 50 + "\n")
     with pytest.raises(ValueError, match="block must be a whole number"):  # was "'<' not supported"
         scan_genome(str(tata_model), tmp_path / "g.fa", tmp_path / "x.bedGraph", block="1M")
+
+
+def test_trust_remote_code_for_a_model_without_code_of_its_own_is_said(caplog):
+    """--trust-remote-code with a preset or a shipped checkpoint did nothing, without a word."""
+    import logging
+
+    from dnalm.models import ref as refs
+    from dnalm.models.ref import ModelRef
+
+    refs._SAID_TRUST.clear()
+    with caplog.at_level(logging.WARNING):
+        ModelRef.resolve("cnn", trust_remote_code=True)
+        ModelRef.resolve("cnn", trust_remote_code=True)
+        ModelRef.resolve("dnalm-mini", trust_remote_code=True)
+        ModelRef.resolve("tiny")
+    assert caplog.text.count("--trust-remote-code has no effect on cnn: it is a preset") == 1
+    assert "--trust-remote-code has no effect on dnalm-mini: it is shipped with dnalm" in caplog.text
+    assert "on tiny" not in caplog.text

@@ -79,9 +79,11 @@ class ModelRef:
         if not name.strip():  # Path("") is the current folder
             raise ValueError("model is empty; give a preset, a shipped checkpoint, a model folder or a hub id")
         if name in PRESETS:
+            _no_remote_code(name, "a preset", trust_remote_code)
             return cls(name, "preset", None, trust_remote_code, PRESETS[name])
         path = Path(name)
         if name in shipped_models() and not path.exists():  # a local folder of the same name wins
+            _no_remote_code(name, "shipped with dnalm", trust_remote_code)
             ref = cls(name, "shipped", str(pretrained_path(name)), trust_remote_code)
         elif path.suffix in (".yaml", ".yml"):
             return cls(name, "yaml", name, trust_remote_code, _read_yaml(path))
@@ -233,6 +235,16 @@ def _transformers_version() -> str:
     import transformers
 
     return transformers.__version__
+
+
+_SAID_TRUST: set[str] = set()
+
+
+def _no_remote_code(name: str, what: str, trust_remote_code: bool) -> None:
+    """--trust-remote-code given for a model that has no code of its own: said (once), not silently ignored."""
+    if trust_remote_code and name not in _SAID_TRUST:
+        _SAID_TRUST.add(name)
+        log.warning("--trust-remote-code has no effect on %s: it is %s and runs dnalm's own code", name, what)
 
 
 def _read_yaml(path: Path) -> ModelSpec:
