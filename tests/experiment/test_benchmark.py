@@ -240,6 +240,11 @@ def test_report_is_self_contained_html_and_markdown(bench_run, tmp_path):
     assert len(pngs) >= 5 and all((tmp_path / p).is_file() for p in pngs)
     for kind in ("cm_", "curves_", "rocpr_"):
         assert any(Path(p).name.startswith(kind) for p in pngs), kind
+    from dnalm.experiment.report import build_report
+
+    with pytest.raises(TypeError, match="title must be text"):  # it failed after the figures were drawn
+        build_report(runs, tmp_path / "other.html", title=5)
+    assert not (tmp_path / "other.html").exists()
 
 
 def test_report_renders_in_headless_chromium(bench_run, tmp_path):

@@ -368,6 +368,8 @@ def build_report(
     """Write ``output`` (HTML, plots embedded) and ``output`` with ``.md`` (Markdown, PNGs in
     ``report_files/``). Returns the paths written."""
     runs_dir, output = Path(runs_dir), Path(output)
+    if title is not None and not isinstance(title, str):  # html.escape(5) failed after the figures were drawn
+        raise TypeError(f"title must be text; got {type(title).__name__} {title!r}")
     folders = _pretraining_folders(pretrain)  # checked before anything is written
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"{runs_dir}: no such run folder")
