@@ -298,6 +298,10 @@ def test_transformers_pipelines_take_raw_dna(tmp_path, preset):
     assert np.allclose(
         positive(pipeline("dna-classification", model=str(tmp_path), top_k=None)(seqs)), expected, atol=1e-5
     )
+    from dnalm.io.sequence import SequenceError
+
+    with pytest.raises(SequenceError, match="record 2, position 3"):  # it said "record 'input'": which one?
+        pipeline("dna-classification", model=str(tmp_path))([*seqs, "AC!GT"])
     if preset == "mini":  # single-base folders take raw DNA in the stock text-classification task too
         plain = pipeline("text-classification", model=str(tmp_path), top_k=None)(seqs)
         assert np.allclose(positive(plain), expected, atol=1e-5)

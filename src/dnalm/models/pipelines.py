@@ -55,6 +55,10 @@ class DnaClassificationPipeline(TextClassificationPipeline):
         super().__init__(model=model, tokenizer=tokenizer, **kwargs)
         self._max_tokens = model_max_tokens(model, tokenizer)
 
+    def __call__(self, inputs, *args, **kwargs):
+        _check_inputs(inputs, "dna-classification")
+        return super().__call__(inputs, *args, **kwargs)
+
     def preprocess(self, inputs, **tokenizer_kwargs):
         if not isinstance(inputs, str):
             raise ValueError(f"dna-classification takes DNA strings; got {type(inputs).__name__}")
@@ -108,12 +112,22 @@ def _check_classifier(model, path, task: str) -> None:
         )
 
 
-def _dna(text: str) -> str:
+def _dna(text: str, record: str | int = "input") -> str:
     """One input checked and normalised; an empty one is refused (as predict refuses it), not scored."""
-    sequence = normalize(text.strip(), record="input")
+    sequence = normalize(text.strip(), record=record)
     if not sequence:
-        raise ValueError("input: an empty sequence; give DNA to score")
+        raise ValueError(f"{'input' if record == 'input' else f'input {record}'}: an empty sequence; give DNA to score")
     return sequence
+
+
+def _check_inputs(inputs, task: str) -> None:
+    """A list's items checked before any is scored, each named by its index in the list (a bad item said only
+    "record 'input'")."""
+    if isinstance(inputs, list | tuple):
+        for i, x in enumerate(inputs):
+            if not isinstance(x, str):
+                raise ValueError(f"{task} takes DNA strings; input {i} is {type(x).__name__}")
+            _dna(x, record=i)
 
 
 def _joined_kmers(text: str, tokenizer) -> str:
