@@ -392,3 +392,16 @@ def test_a_file_read_twice_is_spoken_of_once_until_it_changes(tmp_path, caplog):
     with caplog.at_level(logging.INFO):
         list(read_sequences(path))
     assert caplog.text.count("held lower-case bases") == 2
+
+
+def test_blank_lines_may_end_a_table_and_its_copy_keeps_them(tmp_path):
+    """Trailing blank lines were refused as 'empty row' (FASTA skips them); one between rows stays refused."""
+    from dnalm.io import DataFormatError, copy_records, read_sequences
+
+    (tmp_path / "t.csv").write_text("sequence,label\nACGT,1\nGGCC,0\n\n\n")
+    assert [r.id for r in read_sequences(tmp_path / "t.csv")] == ["0", "1"]
+    assert copy_records(tmp_path / "t.csv", tmp_path / "c.csv", drop={0}) == 1
+    assert (tmp_path / "c.csv").read_text() == "sequence,label\nGGCC,0\n\n\n"
+    (tmp_path / "m.csv").write_text("sequence,label\nACGT,1\n\nGGCC,0\n")
+    with pytest.raises(DataFormatError, match=r"m.csv:3: empty row \(blank lines may only end a table\)"):
+        list(read_sequences(tmp_path / "m.csv"))

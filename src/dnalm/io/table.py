@@ -186,6 +186,7 @@ def read_table(
     changes = ReadChanges()  # lower case, U and ambiguity codes: counted and said
     rows = csv.reader((line + "\n" for _, line in lines), delimiter=delimiter)  # a quoted line break stays one
     n = 0
+    blank_at = None  # the first of blank lines read: the end of the table, unless a row follows them
     while True:
         lineno = first_lineno + rows.line_num + 1  # a row's first line (a quoted field may span lines)
         try:
@@ -194,6 +195,11 @@ def read_table(
             break
         except csv.Error as err:  # e.g. NUL bytes on Python 3.10
             raise DataFormatError(path, lineno, f"not a CSV/TSV row ({err})") from None
+        if not row:  # trailing blank lines were refused as "empty row" (FASTA skips them)
+            blank_at = blank_at or lineno
+            continue
+        if blank_at is not None:
+            raise DataFormatError(path, blank_at, "empty row (blank lines may only end a table)")
         n += 1
         reading = (kmer_input, kmers, changes)
         yield _record(row, len(header), cols, path, lineno, n, reading, (first_label, rewritten), allowed)
@@ -384,6 +390,11 @@ def table_line_groups(path: Path, lines: Iterator[tuple[int, str]]) -> Iterator[
             group.append(line)
             yield line
 
-    for index, _ in enumerate(csv.reader(feed(), delimiter=table_delimiter(path, header))):
-        yield index, list(group)
+    index = 0
+    for row in csv.reader(feed(), delimiter=table_delimiter(path, header)):
+        if row:
+            yield index, list(group)
+            index += 1
+        else:  # a blank line ending the table: no record (read_table skips it), copied as written
+            yield -1, list(group)
         group.clear()
