@@ -237,7 +237,7 @@ def test_writers_can_write_back_onto_the_file_they_read_and_refuse_what_would_no
         copy_records(csv_, csv_)
     assert csv_.read_text() == "sequence,label\nACGT,1\nGGCC,0\n"
     for width in (0, -1, 2.5, True):
-        with pytest.raises(ValueError, match="width must be a whole number"):
+        with pytest.raises(ValueError, match=r"width \(bases a line\) must be a whole number"):
             write_fasta([Record("a", "ACGT")], tmp_path / "w.fa", width=width)
     for rec, said in [
         (Record("a\n>b", "ACGT"), "its id is not one line"),

@@ -445,7 +445,7 @@ def _undeclared(vcf: Path) -> list[str]:
                 used["INFO"].update(item.split("=", 1)[0] for item in fields[7].split(";") if item)
             if len(fields) > 8 and fields[8] not in (".", ""):
                 used["FORMAT"].update(fields[8].split(":"))
-    used["INFO"] -= {name for name, *_ in INFO_FIELDS}  # dnalm's own, from an earlier run: replaced
+    used["INFO"] -= {key.decode() for key in _OUR_KEYS}  # dnalm's own, from an earlier run: replaced
     missing = {kind: sorted(used[kind] - declared[kind]) for kind in used}
     if said := [f"{kind} {', '.join(keys)}" for kind, keys in missing.items() if keys]:
         log.warning("%s: not declared in its header, declared in the output's (Type=String): %s", vcf, "; ".join(said))
@@ -502,7 +502,10 @@ def _write_vcf(output: Path, vcf: Path, rows: list[list], what: str) -> None:
 
 
 def _is_ours(item: bytes) -> bool:
-    return item.split(b"=", 1)[0].decode("utf-8", "replace") in {name for name, *_ in INFO_FIELDS}
+    return item.split(b"=", 1)[0] in _OUR_KEYS
+
+
+_OUR_KEYS = {name.encode() for name, *_ in INFO_FIELDS}
 
 
 def _raw_lines(vcf: Path):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dnalm.io.base import DataFormatError, Record, numbered_lines
-from dnalm.io.sequence import ReadChanges, SequenceError, normalize
+from dnalm.io.sequence import NOT_ACGT, ReadChanges, SequenceError, normalize
 
 __all__ = ["FastaBlock", "fasta_line_groups", "read_fasta", "read_fasta_blocks", "write_fasta"]
 
@@ -60,7 +60,10 @@ def _parts(path: Path) -> Iterator[tuple[str, int, str | None]]:
                 f"(sequence position {length + err.position})",
                 record=header,
             ) from None
-        changes.see(line, seq)
+        if line != seq:  # inline, not changes.see: this runs once per line of a genome
+            changes.changed(line)
+        if unknown := len(seq.translate(NOT_ACGT)):
+            changes.unknown(unknown)
         yield header, header_line, seq
         length += len(line)
     if header is None:
@@ -123,9 +126,9 @@ def write_fasta(records: Iterable[Record], path: str | Path, width: int = 80) ->
     can be written back to it. A record that would not read back as itself is refused: an empty id or sequence,
     a line break in a field, a sequence that is not letters (IUPAC, soft-masked lower case) or gaps."""
     from dnalm.io.files import atomic_open
+    from dnalm.settings import check_count
 
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise ValueError(f"width must be a whole number of bases a line, at least 1; got {width!r}")
+    check_count(width, "width (bases a line)")
     if isinstance(records, str | bytes | Record):
         raise TypeError(f"records must be a list (or iterable) of Record; got one {type(records).__name__}")
     n = 0

@@ -110,6 +110,9 @@ def normalize(seq: str, *, record: str | int | None = None) -> str:
     return seq.upper().replace("U", "T")
 
 
+NOT_ACGT = str.maketrans("", "", "ACGT")  # str.translate with it leaves the codes other than A/C/G/T
+
+
 class ReadChanges:
     """What reading changed in a file's sequences, counted per record and said once, at the end of the file: bases
     in lower case (soft-masked: read as upper case), U (read as T), N and other ambiguity codes (read as unknown).
@@ -128,13 +131,22 @@ class ReadChanges:
 
     def see(self, raw: str, seq: str) -> None:
         """One line (FASTA) or one sequence (table) as written, and as read."""
-        if raw != seq and raw != raw.upper():
+        if raw != seq:
+            self.changed(raw)
+        if unknown := len(seq.translate(NOT_ACGT)):
+            self.unknown(unknown)
+
+    def changed(self, raw: str) -> None:
+        """A line read otherwise than written: lower case, U (every character is a letter)."""
+        if not raw.isupper():
             self._flags.add("lower")
         if "U" in raw or "u" in raw:
             self._flags.add("u")
-        if unknown := len(seq) - seq.count("A") - seq.count("C") - seq.count("G") - seq.count("T"):
-            self._flags.add("ambiguous")
-            self.ambiguous_bases += unknown
+
+    def unknown(self, n: int) -> None:
+        """``n`` bases read as unknown (N and the other ambiguity codes)."""
+        self._flags.add("ambiguous")
+        self.ambiguous_bases += n
 
     def end_record(self) -> None:
         self.records += 1
