@@ -268,8 +268,8 @@ def test_pretraining_examples_carry_an_attention_mask(corpus_dir, tmp_path):
 
 
 def test_pretraining_windows_are_packed_and_keep_every_kmer(corpus_dir):
-    from dnalm.apply.predict import window_starts
     from dnalm.lm.pretrain import _padding_fraction, _tokenize, _window_lengths
+    from dnalm.models.windows import window_starts
     from dnalm.tokenizers.dna import KmerTokenizer
 
     tok = KmerTokenizer(k=6)
@@ -294,7 +294,7 @@ def test_pretraining_in_a_time_budget_writes_per_base_metrics(corpus_dir, tmp_pa
     cfg = resolve_pretrain_config(
         str(tmp_path / "m.yaml"),
         None,
-        time_budget="25s",
+        time_budget="15s",
         batch_size=8,
         max_length=64,
         lm_eval_examples=40,
@@ -304,8 +304,10 @@ def test_pretraining_in_a_time_budget_writes_per_base_metrics(corpus_dir, tmp_pa
     t = time.time()
     summary = pretrain(cfg, corpus_dir, tmp_path / "out")
     wall = time.time() - t
-    assert wall < 25 * 1.1, wall
-    assert summary["steps"] > 20 and summary["steps_planned"] >= summary["steps"]
+    # the budget bounds training and its evaluations; the final held-out scoring comes after (a busy CI machine
+    # slows both, so the margin is absolute, not a fraction of a short budget)
+    assert wall < 15 + 8, wall
+    assert summary["steps"] > 10 and summary["steps_planned"] >= summary["steps"]
     lm = json.loads((tmp_path / "out" / "lm_metrics.json").read_text())
     for key in (
         "masked_base_accuracy",
@@ -321,7 +323,7 @@ def test_pretraining_in_a_time_budget_writes_per_base_metrics(corpus_dir, tmp_pa
     # a random genome: nothing to learn, so the references sit near 2 bits and the model cannot beat them by much
     assert 1.9 < lm["markov_bits_per_base"] <= 2.05 and lm["bits_per_base"] > 1.9
     evals = [r for r in json.loads((tmp_path / "out" / "history.json").read_text()) if "eval_loss" in r]
-    assert len(evals) >= 10  # a curve with points to read
+    assert len(evals) >= 5  # a curve with points to read
 
 
 def test_self_pretraining_reads_only_the_training_split(tmp_path):
