@@ -68,10 +68,10 @@ def main() -> None:
     ap.add_argument("-o", "--output", type=Path, default=Path("runs/bench/scan_speed.json"))
     args = ap.parse_args()
 
-    from dnalm.apply.predict import window_size
     from dnalm.apply.scan import positive_class, scan_genome
     from dnalm.io import read_fasta
     from dnalm.models.build import load_model
+    from dnalm.models.windows import window_size
 
     (chrom,) = list(read_fasta(GENOME))
     work = Path(tempfile.mkdtemp(prefix="dnalm-scan-speed-"))

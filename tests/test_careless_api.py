@@ -200,9 +200,9 @@ def test_an_empty_logo_draws_without_a_library_warning(tmp_path):
 
 
 def test_small_oddities_of_labels_and_names_are_said(tmp_path, caplog):
-    from dnalm.finetune.tasks import _class_index, get_task
     from dnalm.io import Record
     from dnalm.models.ref import ModelRef
+    from dnalm.tasks import _class_index, get_task
 
     with pytest.raises(ValueError, match="model is empty"):  # it was read as the current folder
         ModelRef.resolve("")
@@ -268,8 +268,8 @@ def test_the_recipe_refuses_no_outputs_and_counts_given_as_text():
 
 def test_regression_labels_that_are_infinite_are_refused_and_any_scale_is_standardised(caplog):
     from dnalm.finetune.data import LabelSpace
-    from dnalm.finetune.tasks import get_task
     from dnalm.io import Record
+    from dnalm.tasks import get_task
 
     task = get_task("regression")
     with pytest.raises(ValueError, match=r"record 'r1': label '1e400' is not a finite number \(regression\)"):
@@ -413,8 +413,9 @@ def test_a_stopped_runs_leftovers_are_said_without_a_previous_result_that_is_not
 def test_aggregate_max_is_the_window_most_likely_positive_never_below_the_mean(tata_model, tmp_path):
     """--aggregate max took each class's max over windows separately and renormalised: windows of P(1) up to 0.988
     gave 0.893, below the mean; one positive window among negative ones came out as class 0."""
-    from dnalm.apply.predict import predict_proba, window_size
+    from dnalm.apply.predict import predict_proba
     from dnalm.models.build import build_model, load_model
+    from dnalm.models.windows import window_size
 
     model, tok = load_model(tata_model)
     _, size = window_size(model, tok, None)

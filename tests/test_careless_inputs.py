@@ -426,9 +426,9 @@ def test_synth_refuses_more_bases_than_it_can_hold():
 
 def test_a_missing_pwm_file_and_a_named_tokenizer_for_check_are_clear(tmp_path):
     """synth --pwm nope.txt said a bare '[Errno 2]'; tokenizer check refused kmer6, which audit --tokenizer takes."""
+    from dnalm.audit import check_tokenizer
     from dnalm.io import Record
     from dnalm.synth import read_pwm
-    from dnalm.tokenizers.build import check_tokenizer
 
     with pytest.raises(FileNotFoundError, match=r"--pwm .*nope.txt: no such file"):
         read_pwm(tmp_path / "nope.txt")
@@ -438,7 +438,7 @@ def test_a_missing_pwm_file_and_a_named_tokenizer_for_check_are_clear(tmp_path):
 
 def test_tokenizer_check_refuses_a_split_of_a_file(tmp_path):
     """tokenizer check TOK test.csv --split dev reported the whole file as split 'all'."""
-    from dnalm.tokenizers.build import check_tokenizer_on
+    from dnalm.audit import check_tokenizer_on
 
     data = tmp_path / "t.csv"
     data.write_text("sequence,label\nACGTACGT,1\n")

@@ -281,7 +281,7 @@ def test_transformers_pipelines_take_raw_dna(tmp_path, preset):
     import numpy as np
     from transformers import pipeline
 
-    import dnalm.models.pipelines  # noqa: F401 - registers the dna-classification task and dnalm's architectures
+    import dnalm.apply.pipelines  # noqa: F401 - registers the dna-classification task and dnalm's architectures
     from dnalm.apply.predict import predict_proba
     from dnalm.models.build import build_model, load_model
 

@@ -83,6 +83,32 @@ def test_no_import_cycles():
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
 
+def _part(module: str) -> str:
+    """The package (or single module) directly under dnalm that ``module`` belongs to; ``dnalm`` for the face."""
+    return module.split(".")[1] if "." in module else "dnalm"
+
+
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The module graph read at the scale of packages: which package imports which other."""
+    between: dict[str, set[str]] = {}
+    for module, imported in graph.items():
+        between.setdefault(_part(module), set()).update(_part(m) for m in imported if _part(m) != _part(module))
+    return between
+
+
+def test_packages_have_no_circle_between_them():
+    """Files may import each other without a circle while their packages still do (models/build importing the
+    fine-tuning package's problem types while finetune imports models): each package must be a layer that only
+    imports those below it, function-level imports included."""
+    cycle = find_cycle(package_graph(import_graph()))
+    assert cycle is None, "packages import each other: " + " -> ".join(cycle or [])
+
+
+def test_a_package_circle_is_found():
+    graph = {"dnalm.models.build": {"dnalm.finetune.tasks"}, "dnalm.finetune.train": {"dnalm.models.build"}}
+    assert find_cycle(package_graph(graph)) == ["finetune", "models", "finetune"]
+
+
 def private_imports(root: Path = SRC) -> list[str]:
     """``file:line module.name`` for every ``from dnalm.x import _name`` whose ``_name`` belongs to
     another module than the importing one's own package (a private name is a module's own business)."""

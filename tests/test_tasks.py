@@ -14,11 +14,11 @@ from dnalm.apply.evaluate import evaluate, predict_file
 from dnalm.apply.predict import predict_per_base
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.data import LabelSpace, to_dataset
-from dnalm.finetune.tasks import IGNORE_INDEX, TASKS, get_task, task_of
 from dnalm.finetune.train import finetune
 from dnalm.io import Record
 from dnalm.models.build import build_model, load_model
 from dnalm.models.token import BertForNucleotideClassification
+from dnalm.tasks import IGNORE_INDEX, TASKS, get_task, task_of
 
 
 def test_unknown_problem_type_lists_the_valid_ones():
@@ -176,8 +176,8 @@ def test_per_base_regression_needs_a_per_base_bert():
 
 def test_labels_that_are_one_number_written_differently_are_said(caplog):
     """'01' and '1' (and '00' and '0') became four classes without a word; '1.0' and '1' are merged, with one."""
-    from dnalm.finetune.tasks import get_task
     from dnalm.io import Record
+    from dnalm.tasks import get_task
 
     names = get_task("single_label_classification").label_names(
         [Record(str(i), "ACGT", label) for i, label in enumerate(["0", "1", "01", "00", "1"])]
@@ -189,8 +189,8 @@ def test_labels_that_are_one_number_written_differently_are_said(caplog):
 
 def test_classes_that_look_like_another_tasks_labels_are_said(caplog):
     """Labels a;b and 30 distinct numbers were trained as classes without a hint of --problem-type."""
-    from dnalm.finetune.tasks import get_task
     from dnalm.io import Record
+    from dnalm.tasks import get_task
 
     task = get_task("single_label_classification")
     task.label_names([Record(str(i), "ACGT", lab) for i, lab in enumerate(["a;b", "a", "b"])])

@@ -1,4 +1,5 @@
-"""Leakage audit of a split dataset: exact, reverse-complement and near duplicates across splits.
+"""Audit of a split dataset: exact, reverse-complement and near duplicates across splits (leakage), and what a
+tokenizer makes of it (unknown tokens, truncation: ``audit --tokenizer`` and ``dnalm tokenizer check``).
 
 Counts are rows of the first split of a pair whose sequence also occurs in the second
 (``"test-train"``: test rows found in train). Within one split (``"train-train"``) a row
@@ -23,6 +24,7 @@ case, U -> T), so the comparison is case-insensitive.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +41,14 @@ __all__ = [
     "AuditSettings",
     "audit_dataset",
     "audit_splits",
+    "check_tokenizer",
+    "check_tokenizer_on",
     "describe_audit",
     "format_audit",
+    "format_check",
     "run_audit",
     "shared_window_hits",
+    "tokenizer_named",
     "write_deduplicated",
 ]
 
@@ -360,8 +366,8 @@ class AuditSettings:
     max_ids: int = setting(1000, "Offending id pairs listed per split pair and kind.", ge=0)
     tokenizer: str = setting(
         "kmer6",
-        "Tokenizer for the unknown-token and truncation report: kmerK (DNABERT k-mers), base, or a tokenizer/model "
-        "folder or hub id; 'none' skips the report.",
+        "Tokenizer for the unknown-token and truncation report: kmerK (DNABERT k-mers), base, a tokenizer/model "
+        "folder, a shipped model or a hub id; 'none' skips the report.",
     )
     max_length: int = setting(512, "Token limit for the truncation count.", ge=1, le=10_000_000)
     dedup_kinds: str = setting("exact,rc,near", "Which duplicates --dedup removes (comma-separated).")
@@ -400,10 +406,9 @@ def run_audit(
     """``dnalm audit``: :func:`audit_dataset` (JSON also to ``output``), and with ``dedup`` a copy of DATA
     without the training rows that duplicate dev/test rows. ``settings``: :class:`AuditSettings`."""
     from dnalm.io.files import write_json
-    from dnalm.tokenizers.dna import tokenizer_by_name
 
     s = AuditSettings(**settings, dedup=dedup)
-    tok = None if s.tokenizer == "none" else tokenizer_by_name(s.tokenizer)
+    tok = None if s.tokenizer == "none" else tokenizer_named(s.tokenizer)
     columns = {"sequence_column": s.sequence_column, "label_column": s.label_column}
     result = audit_dataset(
         data, min_shared=s.min_shared, max_ids=s.max_ids, tokenizer=tok, max_length=s.max_length, columns=columns
@@ -426,3 +431,71 @@ def describe_audit(result: dict) -> str:
             f"({d['removed_by_reason']}); removed ids in {d['output']}/removed.tsv"
         )
     return text
+
+
+def check_tokenizer(tokenizer: str, records_of, splits: list[str | None], max_length: int | None = None) -> dict:
+    """Unknown-token rate and truncation count of ``tokenizer`` (a folder, a model, or ``kmerK``/``base`` as
+    ``audit --tokenizer`` takes them) on each split (``records_of(split)``)."""
+    from dnalm.tokenizers.dna import tokenizer_report
+
+    if max_length is not None and max_length < 1:
+        raise ValueError(f"max_length (--max-length) must be >= 1; got {max_length}")
+    tok = tokenizer_named(tokenizer)
+    return {s or "all": tokenizer_report(tok, (r.sequence for r in records_of(s)), max_length) for s in splits}
+
+
+def tokenizer_named(name: str):
+    """The tokenizer that ``audit --tokenizer`` and ``tokenizer check`` name: ``kmerK`` (DNABERT's k-mers), ``base``,
+    a tokenizer or model folder, a shipped model or a hub id."""
+    from dnalm.tokenizers.dna import load_tokenizer, tokenizer_by_name
+
+    if re.fullmatch(r"kmer\d+|base", str(name)) and not Path(name).exists():
+        return tokenizer_by_name(name)
+    return load_tokenizer(_tokenizer_path(name))
+
+
+_TOKENIZER_FILES = ("dnalm_tokenizer.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt")
+
+
+def _tokenizer_path(tokenizer: str) -> str:
+    """Where to load ``tokenizer`` from: a folder, a shipped model's folder, or a hub id. A folder without a
+    tokenizer, or a name that is none of these, is one line before anything is loaded."""
+    from dnalm.models.ref import ModelRef
+
+    path = Path(tokenizer)
+    if path.is_dir() and not any((path / name).is_file() for name in _TOKENIZER_FILES):
+        raise ValueError(f"{tokenizer}: no tokenizer in this folder (none of {', '.join(_TOKENIZER_FILES)})")
+    if path.exists():
+        return tokenizer
+    try:
+        ref = ModelRef.resolve(tokenizer)
+    except ValueError:
+        raise ValueError(f"{tokenizer}: no such tokenizer or model folder, shipped model or hub id") from None
+    if ref.kind == "preset":
+        raise ValueError(f"{tokenizer} is a preset: it has a tokenizer once trained; give a model or tokenizer folder")
+    return ref.path
+
+
+def check_tokenizer_on(
+    tokenizer: str, data, splits: list[str] | None = None, *, classes=None, max_length: int | None = None, **columns
+) -> dict:
+    """:func:`check_tokenizer` on a data file, a split folder (``splits``, default all of them) or ``classes``
+    (LABEL -> FASTA); ``columns``: ``sequence_column``, ``label_column``."""
+    from dnalm.io import find_splits, read_records
+
+    folder = data is not None and Path(data).is_dir() and not classes
+    if splits and not folder:  # it was ignored: the file was reported as split 'all'
+        raise ValueError(f"--split chooses splits of a data folder; {data or '--class'} is not one (leave it out)")
+    splits = (splits or sorted(find_splits(data))) if folder else [None]
+    return check_tokenizer(tokenizer, lambda s: read_records(data, s, classes, **columns), splits, max_length)
+
+
+def format_check(report: dict) -> str:
+    """The table ``dnalm tokenizer check`` prints."""
+    lines = [f"{'split':<8}{'sequences':>11}{'tokens':>12}{'unk rate':>10}{'truncated':>11}  (max_length)"]
+    for name, r in report.items():
+        lines.append(
+            f"{name:<8}{r['n_sequences']:>11,}{r['n_tokens']:>12,}{r['unk_rate']:>10.4%}"
+            f"{r['n_truncated']:>11,}  ({r['max_length']})"
+        )
+    return "\n".join(lines)

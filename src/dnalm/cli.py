@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dnalm import __version__
+from dnalm._version import __version__
 from dnalm.apply.settings import EvaluateSettings, PredictSettings, ScanSettings, VariantSettings
 from dnalm.audit import AuditSettings
 from dnalm.finetune.config import FinetuneConfig
@@ -119,7 +119,7 @@ def tokenizer_check(
     label_column: str | None = None,
 ):
     """Unknown-token rate and truncation count at MAX_LENGTH, per split."""
-    from dnalm.tokenizers.build import check_tokenizer_on, format_check
+    from dnalm.audit import check_tokenizer_on, format_check
 
     columns = {"sequence_column": sequence_column, "label_column": label_column}
     report = check_tokenizer_on(
@@ -226,7 +226,9 @@ def variants(
     output: Annotated[
         Path,
         typer.Option(
-            "-o", "--output", help="TSV, one row per alternate allele; .vcf/.vcf.gz: the VCF with scores in INFO."
+            "-o",
+            "--output",
+            help="TSV, one row per alternate allele; .vcf/.vcf.gz: the VCF with scores in INFO.",
         ),
     ] = Path("variants.tsv"),
     overrides: dict | None = None,

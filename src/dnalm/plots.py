@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from dnalm.experiment.results import Trial
 
 __all__ = [
     "plot_comparison",
@@ -156,11 +152,12 @@ def plot_comparison(
     _save(fig, path, dpi=100)
 
 
-def plot_search_curves(trials: list[Trial], path: str | Path, title: str = "") -> None:
-    """Validation curves of a hyperparameter search, one line per setting."""
+def plot_search_curves(trials: list[tuple[dict, list[dict]]], path: str | Path, title: str = "") -> None:
+    """Validation curves of a hyperparameter search, one line per setting: ``trials`` are (the settings tried,
+    their validation history), e.g. ``[(t.params, t.history) for t in search_trials]``."""
     series = {
-        ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items()): t.history
-        for t in trials
+        ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()): history
+        for params, history in trials
     }
     plot_curves(series, path, title=f"search: {title}")
 

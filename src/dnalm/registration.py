@@ -8,7 +8,7 @@ right after the module is imported:
 - ``transformers.models.auto.modeling_auto`` (the Auto classes): dnalm's CNN/LSTM architectures
   in ``AutoConfig``/``AutoModelForSequenceClassification``/``AutoModelForMaskedLM``
   (:func:`dnalm.models.build.register_baselines`), so ``AutoModel*.from_pretrained`` reads their folders;
-- ``transformers.pipelines``: the ``dna-classification`` pipeline (:mod:`dnalm.models.pipelines`), so
+- ``transformers.pipelines``: the ``dna-classification`` pipeline (:mod:`dnalm.apply.pipelines`), so
   ``pipeline("dna-classification", model=DIR)`` takes raw DNA for every dnalm model folder.
 """
 
@@ -29,7 +29,7 @@ def _register_architectures() -> None:
 
 
 def _register_pipeline() -> None:
-    import dnalm.models.pipelines  # noqa: F401  (registers on import)
+    import dnalm.apply.pipelines  # noqa: F401  (registers on import)
 
 
 HOOKS = {

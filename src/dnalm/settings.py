@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 import functools
 import inspect
 import math
@@ -52,6 +53,7 @@ __all__ = [
 ]
 
 _MISSING = dataclasses.MISSING
+YEAR_S = 366 * 24 * 3600  # the longest wall-clock budget a setting takes
 
 
 def setting(
@@ -350,6 +352,20 @@ def read_yaml(text: str):
     import yaml
 
     return yaml.load(text, Loader=_yaml_loader())  # a SafeLoader: no Python objects
+
+
+def check_keys(data: dict, valid: list[str], what: str = "setting", source: str = "config") -> None:
+    """Refuse a key not in ``valid``, suggesting the closest valid one (every config class uses this)."""
+    for key in data:
+        if key not in valid:
+            close = difflib.get_close_matches(str(key), valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown {what} {key!r}{hint}; valid: {', '.join(valid)}" + at_source(source))
+
+
+def at_source(source: str) -> str:
+    """`` [run.yaml]`` after a message about a setting from that file; nothing for settings given otherwise."""
+    return "" if source == "config" else f" [{source}]"
 
 
 def load_yaml(path: str | Path) -> dict:

@@ -9,10 +9,11 @@ import pytest
 import torch
 
 from dnalm.apply.evaluate import evaluate, predict_file
-from dnalm.apply.predict import predict_proba, window_bases
-from dnalm.finetune.tasks import get_task
+from dnalm.apply.predict import predict_proba
 from dnalm.io.sequence import reverse_complement
 from dnalm.models.build import build_model
+from dnalm.models.windows import window_bases
+from dnalm.tasks import get_task
 
 
 def rand_seqs(n: int, lo: int, hi: int, seed: int = 0) -> list[str]:

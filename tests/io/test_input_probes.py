@@ -221,7 +221,7 @@ def test_corpus_with_no_segment_is_an_empty_corpus_error(tmp_path, text, match):
 def test_a_multi_label_row_with_no_label_is_written_as_a_lone_separator(tmp_path):
     """';' (no label of the set) was refused as 'no label, but line 2 has one', so such a sequence could not be
     written at all; predictions with no label above 0.5 were written as an empty cell, read back as missing."""
-    from dnalm.finetune.tasks import get_task
+    from dnalm.tasks import get_task
 
     path = write(tmp_path, "m.csv", "sequence,label\nACGT,;\nACGA,a;b\nACGG,a\nACGC,;\n")
     recs = list(read_table(path))

@@ -27,7 +27,7 @@ def test_text_classification_scores_raw_dna_as_predict_does(tmp_path, preset):
     import numpy as np
     from transformers import pipeline
 
-    import dnalm.models.pipelines  # noqa: F401
+    import dnalm.apply.pipelines  # noqa: F401
     from dnalm.apply.predict import predict_proba
     from dnalm.models.build import load_model
 
@@ -45,7 +45,7 @@ def test_text_classification_scores_raw_dna_as_predict_does(tmp_path, preset):
 def test_text_classification_refuses_a_masked_lm_folder_and_bad_dna(tmp_path):
     from transformers import pipeline
 
-    import dnalm.models.pipelines  # noqa: F401
+    import dnalm.apply.pipelines  # noqa: F401
     from dnalm.models.shipped import pretrained_path
 
     with pytest.raises(ValueError, match="not a classifier.*dnalm finetune"):
@@ -59,7 +59,7 @@ def test_dna_classification_refuses_a_masked_lm_folder_and_an_empty_input(tmp_pa
     """dna-classification scored an empty string, and a pretrained masked LM through a random head."""
     from transformers import pipeline
 
-    import dnalm.models.pipelines  # noqa: F401
+    import dnalm.apply.pipelines  # noqa: F401
     from dnalm.models.shipped import pretrained_path
 
     with pytest.raises(ValueError, match="not a classifier.*dnalm finetune"):
@@ -74,7 +74,7 @@ def test_text_classification_keeps_dnabert_folders_as_they_were(dnabert_checkpoi
     """A DNABERT folder (no dnalm marker) keeps transformers' own tokenizer: space-separated k-mers in."""
     from transformers import BertForSequenceClassification, pipeline
 
-    import dnalm.models.pipelines  # noqa: F401
+    import dnalm.apply.pipelines  # noqa: F401
 
     BertForSequenceClassification.from_pretrained(dnabert_checkpoint, num_labels=2).save_pretrained(tmp_path)
     for name in ("vocab.txt", "tokenizer_config.json", "special_tokens_map.json"):

@@ -71,8 +71,8 @@ def test_dnalm_cnn_is_shipped_beats_both_references_and_fine_tunes_with_the_reci
 def test_fill_mask_reads_a_long_sequence_in_the_window_centred_on_each_mask():
     """Longer than the model takes: each mask is predicted in the model-length window centred on it (kept
     inside the sequence), exactly what fill-mask gives on that window alone."""
-    from dnalm.apply.predict import window_size
     from dnalm.lm.inference import load_masked_lm
+    from dnalm.models.windows import window_size
 
     model, tok = load_masked_lm("dnalm-mini")
     _, size = window_size(model, tok, None)

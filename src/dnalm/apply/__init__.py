@@ -1,3 +1,4 @@
 """A trained model applied to data: prediction (:mod:`~dnalm.apply.predict`), evaluation
-(:mod:`~dnalm.apply.evaluate`), genome scans (:mod:`~dnalm.apply.scan`) and variant effects
-(:mod:`~dnalm.apply.variants`)."""
+(:mod:`~dnalm.apply.evaluate`), genome scans (:mod:`~dnalm.apply.scan`), variant effects
+(:mod:`~dnalm.apply.variants`) and the ``dna-classification`` pipeline of plain transformers
+(:mod:`~dnalm.apply.pipelines`)."""

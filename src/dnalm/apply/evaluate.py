@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.apply.lengths import ShortInputs, require_labels
-from dnalm.apply.predict import informative_bases, max_class, predict_per_base, shared_scores
+from dnalm.apply.predict import max_class, predict_per_base, shared_scores
 from dnalm.finetune.data import LabelSpace, load_splits
-from dnalm.finetune.tasks import Task, task_of
 from dnalm.io import read_labeled_fasta, read_sequences
 from dnalm.io.datasets import SPLIT_ALIASES, class_files
 from dnalm.io.files import atomic_open, check_output_file, write_json
@@ -20,9 +19,11 @@ from dnalm.io.outputs import Output, claims
 from dnalm.io.regions import region_files
 from dnalm.io.table import written_delimiter
 from dnalm.models.ref import ModelRef
+from dnalm.models.windows import informative_bases
 from dnalm.plots import plot_confusion_matrix
 from dnalm.runtime import distributed
 from dnalm.runtime.progress import track
+from dnalm.tasks import Task, task_of
 
 __all__ = [
     "describe",
@@ -416,7 +417,7 @@ def predict_file(
 
 def _warn_unwindowed(longest: int, model, tokenizer, *, stride: int | None, aggregate: str) -> None:
     """Say so when a windowing option was given but no sequence is longer than one window: it changed nothing."""
-    from dnalm.apply.predict import window_size
+    from dnalm.models.windows import window_size
 
     given = [name for name, used in (("--stride", stride is not None), ("--aggregate", aggregate != "mean")) if used]
     window = window_size(model, tokenizer, None)[1]

@@ -23,7 +23,7 @@ class ShortInputs:
         if trained is None and model is not None:
             tokens = getattr(model.config, "dnalm_train_max_tokens", None)
             if tokens:
-                from dnalm.apply.predict import window_size
+                from dnalm.models.windows import window_size
 
                 trained = window_size(model, tokenizer, None)[1]
         self.trained = trained

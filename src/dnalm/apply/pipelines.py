@@ -1,8 +1,8 @@
-"""dnalm models in plain ``transformers.pipeline``: ``import dnalm.models.pipelines`` registers them.
+"""dnalm models in plain ``transformers.pipeline``: ``import dnalm.apply.pipelines`` registers them.
 
 After the import, every dnalm model folder works in transformers' own API on raw DNA::
 
-    import dnalm.models.pipelines
+    import dnalm.apply.pipelines
     from transformers import pipeline
 
     clf = pipeline("dna-classification", model="models/tata")
@@ -20,7 +20,7 @@ After the import, every dnalm model folder works in transformers' own API on raw
   the model's prior. Other folders (DNABERT's own, any hub model) keep transformers' behaviour.
 
 Importing ``dnalm`` itself stays cheap (no torch), so this registration is a separate import (run by
-``import dnalm`` once transformers' pipelines are imported, see :mod:`dnalm.models.registration`).
+``import dnalm`` once transformers' pipelines are imported, see :mod:`dnalm.registration`).
 """
 
 from __future__ import annotations

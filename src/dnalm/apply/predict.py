@@ -1,229 +1,28 @@
-"""The prediction engine: batched, streaming, sliding windows and reverse-complement averaging.
+"""Prediction: a trained model's scores for sequences of any length, batched and streaming, with
+reverse-complement averaging.
 
-A sequence longer than the model takes (or than it was fine-tuned on) is cut into overlapping
-windows (``stride`` bases apart, the last one flush with the end) whose outputs are combined:
-nothing is truncated. :func:`stream_windows` serves predict, evaluate, embed and per-base
-prediction; it takes an iterator, yields results in order with bounded memory, and leaves the
-model's device and mode as it found them. Results do not depend on the batch size.
+A sequence longer than the model takes (or than it was fine-tuned on) is scored in overlapping windows whose
+outputs are averaged: nothing is truncated. The windows and the streaming engine are
+:mod:`dnalm.models.windows`; what a score is (softmax, sigmoid, values) is the model's task (:mod:`dnalm.tasks`).
+Results do not depend on the batch size.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 
 import numpy as np
 
-from dnalm.finetune.tasks import task_of
-from dnalm.io.sequence import normalize, reverse_complement
-from dnalm.settings import check_flag
+from dnalm.models.windows import check_sequence_list, stream_windows
+from dnalm.tasks import task_of
 
 __all__ = [
-    "inference",
-    "informative_bases",
     "iter_scores",
+    "max_class",
     "predict_per_base",
     "predict_proba",
-    "stream_windows",
-    "window_bases",
-    "window_size",
-    "window_starts",
+    "shared_scores",
 ]
-
-
-def window_bases(tokenizer, max_tokens: int) -> int:
-    """Longest stretch of bases guaranteed to fit in ``max_tokens`` tokens with [CLS]/[SEP]: the
-    tokenizer's own ``max_bases``; a tokenizer from elsewhere (a hub BPE) is taken to spend at
-    most one token per base."""
-    if hasattr(tokenizer, "max_bases"):
-        return tokenizer.max_bases(max_tokens)
-    return max(max_tokens - 2, 1)
-
-
-def informative_bases(sequences: list[str], tokenizer) -> np.ndarray:
-    """Bases a model reads in each sequence: those inside a token of A/C/G/T only. N and other ambiguity
-    codes carry nothing, an overlapping k-mer with one of them is an unknown token for all its k bases,
-    and a sequence shorter than k has no k-mer at all (it becomes ``[CLS] [SEP]``). A score with 0 here
-    is the model's prior, not evidence about the sequence.
-
-    >>> from dnalm.tokenizers.dna import KmerTokenizer
-    >>> informative_bases(["ACGTN", "NNNN", "ACG", "ACNNGTACGTA"], KmerTokenizer(k=4)).tolist()
-    [4, 0, 0, 7]
-    """
-    k = getattr(tokenizer, "overlap", 0) + 1  # an overlapping token spans k bases
-    counts = np.zeros(len(sequences), dtype=np.int64)
-    acgt = np.frombuffer(b"ACGT", dtype=np.uint8)
-    for i, s in enumerate(sequences):
-        if len(s) < k:
-            continue
-        known = sum(map(s.upper().count, "ACGT"))
-        if k == 1 or known == len(s):  # no ambiguity code to spoil a k-mer (the common case: no numpy)
-            counts[i] = known
-            continue
-        good = np.isin(np.frombuffer(s.upper().encode("ascii"), dtype=np.uint8), acgt)
-        bad_before = np.concatenate([[0], np.cumsum(~good)])
-        clean = bad_before[k:] == bad_before[:-k]  # the k-mer starting here is all A/C/G/T
-        counts[i] = int((np.convolve(clean, np.ones(k, dtype=np.int64)) > 0).sum())  # bases some clean k-mer covers
-    return counts
-
-
-def window_starts(length: int, size: int, stride: int) -> list[int]:
-    """Window starts ``stride`` apart, the last one flush with the end."""
-    if length <= size:
-        return [0]
-    starts = list(range(0, length - size + 1, stride))
-    if starts[-1] != length - size:
-        starts.append(length - size)
-    return starts
-
-
-@contextmanager
-def inference(model, device: str | None = None):
-    """``model`` on ``device`` (default: a GPU if there is one) in eval mode for the block, then back
-    on the device and in the mode it was in."""
-    import torch
-
-    was_training = model.training
-    home = next(model.parameters()).device
-    target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    try:
-        yield model.to(target).eval(), target
-    finally:
-        model.to(home).train(was_training)
-
-
-def window_size(model, tokenizer, max_tokens: int | None) -> tuple[int, int]:
-    """(max_tokens, window in bases): the model's limit, or the length it was fine-tuned on when
-    dnalm recorded it; a ``max_tokens`` of more than the model takes is refused (it failed inside torch)."""
-    from dnalm.models.build import model_max_tokens
-    from dnalm.settings import check_count
-
-    largest = model_max_tokens(model, tokenizer)
-    if max_tokens is None:
-        max_tokens = largest
-        trained = getattr(model.config, "dnalm_train_max_tokens", None)
-        if trained:
-            max_tokens = min(max_tokens, int(trained))
-    elif check_count(max_tokens, "max_tokens", minimum=1) > largest:
-        raise ValueError(f"max_tokens {max_tokens} is more than the model takes ({largest} tokens)")
-    return max_tokens, window_bases(tokenizer, max_tokens)
-
-
-def check_window(window: int | None, tokenizer, largest: int, name: str) -> int:
-    """The window in bases: ``window``, or ``largest`` when None; a ValueError when it is longer than the model
-    takes or shorter than one overlapping k-mer (the model would read no DNA).
-
-    >>> from dnalm.tokenizers.dna import KmerTokenizer
-    >>> check_window(None, KmerTokenizer(k=6), 100, "m"), check_window(6, KmerTokenizer(k=6), 100, "m")
-    (100, 6)
-    >>> check_window(5, KmerTokenizer(k=6), 100, "m")
-    Traceback (most recent call last):
-    ...
-    ValueError: window 5 bases is shorter than one 6-mer token of m: the model would read no DNA; use --window 6 or more
-    """
-    window = window or largest
-    shortest = getattr(tokenizer, "overlap", 0) + 1  # an overlapping k-mer spans k bases
-    if window < shortest:
-        raise ValueError(
-            f"window {window} bases is shorter than one {shortest}-mer token of {name}: the model would read no "
-            f"DNA; use --window {shortest} or more"
-        )
-    if window > largest:
-        raise ValueError(
-            f"window {window} bases is longer than the model takes ({largest} bases for {name}); use --window "
-            f"{largest} or less"
-        )
-    return window
-
-
-def check_batch_size(batch_size: int) -> int:
-    """``batch_size`` if it is a whole number of at least 1, else a ValueError saying so.
-
-    >>> check_batch_size(0)
-    Traceback (most recent call last):
-    ...
-    ValueError: batch size must be a whole number of at least 1; got 0
-    """
-    from dnalm.settings import check_count
-
-    return check_count(batch_size, "batch size")
-
-
-def stream_windows(
-    model,
-    tokenizer,
-    sequences: Iterable[str],
-    forward,
-    *,
-    batch_size: int = 64,
-    max_tokens: int | None = None,
-    stride: int | None = None,
-    reverse_complement_average: bool = False,
-    device: str | None = None,
-    max_windows: int | None = None,
-) -> Iterator[tuple[list[int], list]]:
-    """The prediction engine: for each input sequence, in order, its window starts and the outputs
-    ``forward(model, encoding, pieces)`` gave for its windows (forward strand first, then the reverse
-    complements when ``reverse_complement_average``).
-
-    Takes any iterable (a reader's generator streams a file), batches windows across sequences
-    (sorted by length within a chunk so padding is small), holds at most ``max_windows`` windows
-    (default 32 batches) plus the sequences they come from, and leaves the model's device and
-    mode as it found them. Results do not depend on ``batch_size`` or ``max_windows``.
-    """
-    import torch
-
-    check_sequence_list(sequences)
-    max_tokens, size, stride, max_windows = _engine_plan(model, tokenizer, batch_size, max_tokens, stride, max_windows)
-    reverse_complement_average = check_flag(reverse_complement_average, "reverse_complement_average")
-    _check_device(device)
-    pending: deque = deque()  # [starts, outputs, n_missing] per sequence not yet yielded
-    queue: list[tuple[list, int, str]] = []
-
-    def flush(run_model) -> None:
-        order = sorted(range(len(queue)), key=lambda j: len(queue[j][2]))
-        for b in range(0, len(order), batch_size):
-            items = [queue[j] for j in order[b : b + batch_size]]
-            enc = tokenizer(
-                [piece for _, _, piece in items],
-                padding=True,
-                truncation=True,
-                max_length=max_tokens,
-                return_tensors="pt",
-            )
-            enc = {k: v.to(device_used) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
-            with torch.inference_mode():
-                outs = forward(run_model, enc, [piece for _, _, piece in items])
-            for (slot, pos, _), out in zip(items, outs):
-                slot[1][pos] = out
-                slot[2] -= 1
-        queue.clear()
-
-    n = 0
-    with inference(model, device) as (run_model, device_used):
-        for i, raw in enumerate(sequences):
-            seq = _bases(raw, i)
-            n += 1
-            starts = window_starts(len(seq), size, stride)
-            pieces = [seq[s : s + size] for s in starts]
-            if reverse_complement_average:
-                pieces += [reverse_complement(w) for w in pieces]
-            slot = [starts, [None] * len(pieces), len(pieces)]
-            pending.append(slot)
-            for pos, piece in enumerate(pieces):
-                queue.append((slot, pos, piece))
-                if len(queue) >= max_windows:
-                    flush(run_model)
-                    while pending and pending[0][2] == 0:
-                        done = pending.popleft()
-                        yield done[0], done[1]
-        flush(run_model)
-        while pending:
-            done = pending.popleft()
-            yield done[0], done[1]
-    if n == 0:
-        raise ValueError("predict needs at least one sequence; got 0")
 
 
 def _score_forward(task):
@@ -232,77 +31,6 @@ def _score_forward(task):
         return list(scores.cpu().numpy().astype(np.float64))
 
     return forward
-
-
-def _bases(raw, i: int) -> str:
-    """Sequence ``i`` of an input as bases to score: text, not empty."""
-    if not isinstance(raw, str):
-        raise TypeError(f"sequence {i} is {type(raw).__name__}, not text (a string of bases)")
-    seq = normalize(raw, record=i)
-    if not seq:
-        raise ValueError(f"sequence {i} is empty: there is nothing to score")
-    return seq
-
-
-def check_sequence_list(sequences) -> None:
-    """A bare string would be scored letter by letter, one 'sequence' per base; a set in no fixed order."""
-    if isinstance(sequences, str | bytes):
-        raise TypeError(f"give a list of sequences, e.g. [{str(sequences)[:20]!r}], not one string")
-    if sequences is None:
-        raise TypeError("give a list of sequences; got None")
-    if isinstance(sequences, set | frozenset | dict):
-        raise TypeError(f"give the sequences in an order (a list); a {type(sequences).__name__} has none")
-
-
-def check_model_and_tokenizer(model, tokenizer) -> None:
-    """A loaded model and a loaded tokenizer that belong together (one row of the model's embedding for each of
-    the tokenizer's tokens; exactly one for dnalm's tokenizers): a token id past the embedding failed deep in torch
-    ('index out of range in self'), and a k-mer model read single-base ids as k-mers without a word."""
-    from dnalm.tokenizers.dna import vocabulary_mismatch
-
-    if not callable(model) or not hasattr(model, "config"):
-        raise TypeError(
-            f"model must be a loaded model, e.g. dnalm.models.build.load_model(folder)[0]; got {type(model).__name__}"
-        )
-    if not callable(tokenizer) or not hasattr(tokenizer, "model_max_length"):
-        raise TypeError(
-            "tokenizer must be a loaded tokenizer, e.g. dnalm.models.build.load_model(folder)[1]; "
-            f"got {type(tokenizer).__name__}"
-        )
-    if problem := vocabulary_mismatch(tokenizer, getattr(model.config, "vocab_size", None)):
-        raise ValueError(f"{problem}: give the model with its own tokenizer (dnalm.models.build.load_model(folder))")
-
-
-def _engine_plan(model, tokenizer, batch_size, max_tokens, stride, max_windows) -> tuple[int, int, int, int]:
-    """The engine's arguments checked, one line naming each: ``(max_tokens, window, stride, max_windows)``."""
-    check_model_and_tokenizer(model, tokenizer)
-    check_batch_size(batch_size)
-    max_tokens, size = window_size(model, tokenizer, max_tokens)
-    stride = max(size // 2, 1) if stride is None else stride
-    if isinstance(stride, bool) or not isinstance(stride, int) or not 1 <= stride <= size:
-        raise ValueError(  # a stride longer than the window would leave bases between windows unscored
-            f"stride (--stride) must be a whole number between 1 and the window ({size} bases), or bases between "
-            f"windows go unscored; got {stride!r}"
-        )
-    if max_windows is not None and (
-        isinstance(max_windows, bool) or not isinstance(max_windows, int) or max_windows < 1
-    ):
-        raise ValueError(f"max_windows must be a whole number of at least 1 (or None); got {max_windows!r}")
-    return max_tokens, size, stride, max_windows or 32 * batch_size
-
-
-def _check_device(device) -> None:
-    """A device torch knows and this machine has, else one line (not torch's assertion)."""
-    if device is None:
-        return
-    import torch
-
-    try:
-        kind = torch.device(device).type
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device must be a torch device such as 'cpu', 'cuda' or 'cuda:1'; got {device!r}") from None
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r}: this machine (or this torch build) has no CUDA GPU; use 'cpu'")
 
 
 def iter_scores(

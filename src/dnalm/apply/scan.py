@@ -105,7 +105,7 @@ def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarra
     >>> window_positions("ACGTACGTNNACGTACGT", 4, 2)
     (array([ 0,  2,  4, 10, 12, 14]), 2)
     """
-    from dnalm.apply.predict import window_starts
+    from dnalm.models.windows import window_starts
 
     if len(sequence) < window:
         return np.array([], dtype=np.int64), 0
@@ -263,8 +263,8 @@ class _Scan:
     of a distributed run) and writes it (main process)."""
 
     def __init__(self, ref: ModelRef, target: str | None, window, stride, strand: str, batch_size: int):
-        from dnalm.apply.predict import check_window, window_size
         from dnalm.models.build import load_model
+        from dnalm.models.windows import check_window, window_size
         from dnalm.runtime import distributed
 
         self.processes, self.me, self.main = distributed.world_size(), distributed.rank(), distributed.is_main()

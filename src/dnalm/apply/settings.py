@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dnalm.finetune.tasks import DEFAULT_TASK, TASKS
 from dnalm.settings import check_applies, check_fields, checked, setting
+from dnalm.tasks import DEFAULT_TASK, TASKS
 
 __all__ = ["EvaluateSettings", "PredictSettings", "ScanSettings", "VariantSettings", "checked"]
 

@@ -53,7 +53,7 @@ class Target:
 def scored_target(model, target: str | None = None) -> Target:
     """The output that ``scan``, ``variants`` and ``interpret`` score: a classifier's class (:func:`target_class`),
     or a regression model's value (``target``, where given, must be its label, ``value`` for models dnalm trained)."""
-    from dnalm.finetune.tasks import task_of
+    from dnalm.tasks import task_of
 
     if task_of(model).name == "regression":
         names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
@@ -80,7 +80,7 @@ def target_class(model, target: str | None = None) -> tuple[int, str]:
     ``promoter``/``random`` the default is ``random``), and a warning says so. An unknown ``target`` is an
     error listing the labels.
     """
-    from dnalm.finetune.tasks import task_of
+    from dnalm.tasks import task_of
 
     names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
     task = task_of(model)

@@ -266,9 +266,9 @@ class _Scorer:
     """The model (a classifier or a regression model, or a masked LM scored zero-shot) and its window."""
 
     def __init__(self, ref: ModelRef, target: str | None, window: int | None):
-        from dnalm.apply.predict import check_window, window_size
         from dnalm.apply.target import scored_target
         from dnalm.models.build import load_model
+        from dnalm.models.windows import check_window, window_size
 
         self.ref, self.label = ref, None
         self.masked_lm = ref.has_mlm_head and not ref.has_trained_classifier

@@ -27,11 +27,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dnalm.finetune.config import FinetuneConfig, check_keys, load_yaml
+from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.data import data_digest
 from dnalm.io.datasets import find_splits
 from dnalm.models.ref import ModelRef
-from dnalm.settings import check_fields, check_path, setting
+from dnalm.settings import check_fields, check_keys, check_path, load_yaml, setting
 
 __all__ = ["BenchmarkConfig", "DatasetEntry", "RunKey", "SearchConfig", "check_name", "data_digest"]
 
@@ -285,7 +285,7 @@ class BenchmarkConfig:
 
     def run_key(self, key: RunKey, ft: FinetuneConfig) -> dict:
         """Everything that determines a run's result, and its hash (``key``)."""
-        from dnalm import __version__
+        from dnalm._version import __version__
 
         parts = {
             "data_digest": self.data_digest(key.dataset),

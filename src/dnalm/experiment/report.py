@@ -229,7 +229,7 @@ def _search_section(page: _Page, runs_dir: Path) -> None:
                 ]
             )
         name = f"search_{c.dataset}_{c.model}.png".replace("/", "_")
-        plot_search_curves(trials, page.figure(name), title=f"{c.dataset} / {c.model}")
+        plot_search_curves([(t.params, t.history) for t in trials], page.figure(name), title=f"{c.dataset} / {c.model}")
         page.embed(name, f"{c.dataset} / {c.model}: validation curves per epoch, one line per setting")
     page.table(["dataset", "model", "setting", "best validation metric", ""], rows)
 

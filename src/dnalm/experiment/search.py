@@ -22,9 +22,9 @@ from pathlib import Path
 from dnalm.experiment.config import BenchmarkConfig, SearchConfig, benchmark_inputs, model_digest
 from dnalm.experiment.results import SearchChoice, Trial
 from dnalm.finetune.config import FinetuneConfig
-from dnalm.finetune.tasks import get_task
 from dnalm.io.outputs import Output, claims
 from dnalm.plots import plot_search_curves
+from dnalm.tasks import get_task
 
 __all__ = ["run_search", "search_one"]
 
@@ -71,7 +71,7 @@ def _trial_config(bench: BenchmarkConfig, model: str, scfg: SearchConfig, params
 def _trial_key(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchConfig, params: dict) -> str:
     """Hash of what determines a trial: the data files, its finetune settings, dnalm's version and,
     for Optuna (whose later trials depend on the space), the space."""
-    from dnalm import __version__
+    from dnalm._version import __version__
 
     ft = _trial_config(bench, model, scfg, params)
     parts = {
@@ -179,7 +179,9 @@ def search_one(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchCon
     )
     folder.mkdir(parents=True, exist_ok=True)
     chosen.save(folder / "chosen.json")
-    plot_search_curves(trials, folder / "search_curves.png", title=f"{dataset} / {model}")
+    plot_search_curves(
+        [(t.params, t.history) for t in trials], folder / "search_curves.png", title=f"{dataset} / {model}"
+    )
     return chosen
 
 

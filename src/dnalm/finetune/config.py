@@ -14,22 +14,20 @@ ValueError: unknown setting 'epoch' (did you mean 'epochs'?); valid: ...
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from dnalm.finetune.tasks import DEFAULT_TASK, get_task
 from dnalm.runtime.hardware import PRECISIONS
-from dnalm.settings import check_fields, load_yaml, naming_the_file, parse_duration, setting
+from dnalm.runtime.training import SHARED_OWNED, check_scheduler, check_trainer_settings
+from dnalm.settings import YEAR_S, check_fields, check_keys, load_yaml, naming_the_file, parse_duration, setting
+from dnalm.tasks import DEFAULT_TASK, get_task
 
 __all__ = ["FinetuneConfig", "load_yaml"]
 
 log = logging.getLogger(__name__)
-
-YEAR_S = 366 * 24 * 3600  # the longest wall-clock budget a setting takes
 
 
 #: What the default recipe trains (``candidates``); see :func:`dnalm.finetune.recipe.choose_recipe`.
@@ -163,7 +161,7 @@ class FinetuneConfig:
     def __post_init__(self):
         get_task(self.problem_type).check_metric(self.metric_for_best_model)  # unknown names: errors listing the valid
         check_scheduler(self.lr_scheduler)
-        check_trainer_settings(self.trainer)  # the Python API gets the checks a YAML file gets
+        check_trainer_settings(self.trainer, owned=_OWNED)  # the Python API gets the checks a YAML file gets
         if not isinstance(self.model_config, dict):
             raise ValueError(f"model_config must be a mapping of architecture settings; got {self.model_config!r}")
         self.time_budget = parse_duration(self.time_budget)
@@ -186,7 +184,7 @@ class FinetuneConfig:
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> FinetuneConfig:
         check_keys(data, [f.name for f in dataclasses.fields(cls)], "setting", source)
-        check_trainer_settings(data.get("trainer") or {}, source)
+        check_trainer_settings(data.get("trainer") or {}, source, owned=_OWNED)
         return cls(**data)
 
     @classmethod
@@ -207,93 +205,7 @@ class FinetuneConfig:
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
 
 
-def check_keys(data: dict, valid: list[str], what: str = "setting", source: str = "config") -> None:
-    """Refuse a key not in ``valid``, suggesting the closest valid one (every config class uses this)."""
-    for key in data:
-        if key not in valid:
-            close = difflib.get_close_matches(str(key), valid, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown {what} {key!r}{hint}; valid: {', '.join(valid)}" + _at(source))
-
-
-#: The optimizer's numbers torch would refuse only once training starts, with a message naming neither the setting
-#: nor the file (``Invalid beta parameter at index 1: 5``).
-_TRAINER_RANGES = {
-    "adam_beta1": (lambda v: 0 <= v < 1, "at least 0 and below 1"),
-    "adam_beta2": (lambda v: 0 <= v < 1, "at least 0 and below 1"),
-    "adam_epsilon": (lambda v: 0 < v < float("inf"), "a finite number above 0"),
-    "max_grad_norm": (lambda v: 0 <= v < float("inf"), "a finite number of at least 0 (0: no clipping)"),
-    "label_smoothing_factor": (lambda v: 0 <= v < 1, "at least 0 and below 1"),
-}
-
-
-def check_trainer_settings(trainer: dict, source: str = "config", owned: dict | None = None) -> None:
-    """The ``trainer:`` pass-through must name ``transformers.TrainingArguments`` fields; checked when
-    the config loads, not after the data is read. Its values win over dnalm's own."""
-    if not trainer:
-        return
-    if not isinstance(trainer, dict):
-        raise ValueError(f"trainer must be a mapping of TrainingArguments settings; got {trainer!r}{_at(source)}")
-    from transformers import TrainingArguments
-
-    check_keys(
-        trainer,
-        [f.name for f in dataclasses.fields(TrainingArguments) if f.init],
-        "trainer setting (transformers.TrainingArguments)",
-        source,
-    )
-    fields = {f.name: f.default for f in dataclasses.fields(TrainingArguments) if f.init}
-    for key, value in trainer.items():  # a number or a flag of the wrong type: one line, not transformers' TypeError
-        default, shown = fields[key], f"trainer.{key}"
-        if value is None or default is None:
-            continue
-        if isinstance(default, bool) and not isinstance(value, bool):
-            raise ValueError(f"{shown} must be true or false; got {value!r}{_at(source)}")
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if isinstance(default, int | float) and not isinstance(default, bool) and not number:
-            raise ValueError(f"{shown} must be a number; got {value!r}{_at(source)}")
-        if number and key in _TRAINER_RANGES and not _TRAINER_RANGES[key][0](value):
-            raise ValueError(f"{shown} must be {_TRAINER_RANGES[key][1]}; got {value!r}{_at(source)}")
-    owned = owned or _OWNED
-    taken = sorted(set(trainer) & set(owned))
-    if taken:  # dnalm sets these from its own settings: a value here would be ignored or write outside OUTPUT
-        key = taken[0]
-        raise ValueError(f"trainer.{key} is dnalm's to set: use {owned[key]} instead{_at(source)}")
-
-
-def _at(source: str) -> str:
-    """`` [run.yaml]`` after a message about a setting from that file; nothing for settings given otherwise."""
-    return "" if source == "config" else f" [{source}]"
-
-
-def check_scheduler(name: str | None) -> None:
-    """``lr_scheduler`` must name one of transformers' schedules (None: the default); checked with the settings,
-    not when training starts."""
-    if name is None:
-        return
-    from transformers.trainer_utils import SchedulerType
-
-    names = [s.value for s in SchedulerType]
-    if name not in names:
-        close = difflib.get_close_matches(str(name), names, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"lr_scheduler must be one of {', '.join(names)}; got {name!r}{hint}")
-
-
 #: TrainingArguments that dnalm derives from its own settings, and the setting to use instead.
-#: TrainingArguments that dnalm and pretrain both set from their own settings (checked, recorded, planned from)
-SHARED_OWNED = {
-    "learning_rate": "learning_rate (--learning-rate)",
-    "per_device_train_batch_size": "batch_size (--batch-size, all processes together)",
-    "gradient_accumulation_steps": "gradient_accumulation_steps",
-    "weight_decay": "weight_decay",
-    "lr_scheduler_type": "lr_scheduler",
-    "seed": "seed (--seed)",
-    "data_seed": "seed (--seed)",
-    "resume_from_checkpoint": "--resume",
-    "output_dir": "-o/--output",
-    "logging_dir": "-o/--output (the logs go into it)",
-}
 _OWNED = {
     **SHARED_OWNED,
     "num_train_epochs": "epochs (dnalm plans the steps from it)",

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.finetune.tasks import DEFAULT_TASK, IGNORE_INDEX, Task, get_task
 from dnalm.io import Record, find_splits, read_labeled_fasta, read_sequences
 from dnalm.io.table import LABEL_COLUMNS, table_columns
+from dnalm.tasks import DEFAULT_TASK, IGNORE_INDEX, Task, get_task
 
 __all__ = ["LabelSpace", "TokenizedDataset", "data_digest", "load_splits", "stratified_split", "to_dataset"]
 
@@ -221,7 +221,7 @@ def to_dataset(records: list[Record], tokenizer, labels: LabelSpace | None, max_
 
 def _per_base_targets(records: list[Record], targets: list[list], tokenizer, max_length: int) -> list:
     """Check one label per base and cut labels to the bases a truncated input still covers."""
-    from dnalm.apply.predict import window_bases
+    from dnalm.models.windows import window_bases
 
     keep = window_bases(tokenizer, max_length)
     out = []

@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.finetune.config import CANDIDATE_CHOICES
-from dnalm.finetune.tasks import DEFAULT_TASK
 from dnalm.io.files import write_json
 from dnalm.models.ref import ModelRef
+from dnalm.tasks import DEFAULT_TASK
 
 __all__ = [
     "PRETRAINED_START",
@@ -115,8 +115,8 @@ def _check_recipe_options(problem_type, time_budget_s, from_scratch, epochs, bat
     conversion error, from_scratch="no" taken as true)."""
     import math
 
-    from dnalm.finetune.tasks import TASKS
     from dnalm.settings import check_count, check_flag
+    from dnalm.tasks import TASKS
 
     if problem_type not in TASKS:
         raise ValueError(f"problem_type must be one of {sorted(TASKS)}; got {problem_type!r}")

@@ -24,9 +24,7 @@ from dnalm.finetune.budget import budget_bound, expected_duration, fit_budget, s
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.data import LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.finetune.recipe import Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint, starts_pretrained
-from dnalm.finetune.tasks import Task, get_task
 from dnalm.finetune.trainer import (
-    check_finite_weights,
     collate_batch,
     compute_metrics_for,
     fixed_input_length,
@@ -40,11 +38,14 @@ from dnalm.finetune.trainer import (
 from dnalm.io.datasets import check_sources, class_files
 from dnalm.io.files import drop_unused_staging, json_ready, start_folder, write_json
 from dnalm.io.outputs import Output, claims, install_folder, local
+from dnalm.lm.pretrain import RECIPES, self_pretrain
 from dnalm.models.card import write_finetune_card
 from dnalm.models.ref import ModelRef
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import frozen_gc, resolve_precision
+from dnalm.runtime.training import check_finite_weights
 from dnalm.settings import check_fields
+from dnalm.tasks import Task, get_task
 
 __all__ = ["FinetuneResult", "finetune", "resolve_settings"]
 
@@ -363,8 +364,6 @@ _SELF_PRETRAIN_BATCH = 32  # a transformer's masked-LM batch on its own training
 
 def _self_pretrain(run: _Run) -> Path:
     """Masked-LM training on the training split's own sequences; returns the pretrained folder."""
-    from dnalm.lm.pretrain import RECIPES, self_pretrain
-
     cfg = run.cfg
     budget = cfg.self_pretrain_budget or (cfg.time_budget / 2 if cfg.time_budget else None)  # None: fixed steps
     settings = {"trust_remote_code": cfg.trust_remote_code}  # a checkpoint with its own code only when allowed

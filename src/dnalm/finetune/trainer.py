@@ -9,12 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.finetune.config import FinetuneConfig
-from dnalm.finetune.tasks import IGNORE_INDEX, Task
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import precision_flags
+from dnalm.tasks import IGNORE_INDEX, Task
 
 __all__ = [
-    "check_finite_weights",
     "collate_batch",
     "compute_metrics_for",
     "fixed_input_length",
@@ -30,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 def compute_metrics_for(task: Task, labels=None):
-    """A ``compute_metrics`` for Trainer: the task's metrics (a :class:`~dnalm.finetune.tasks.Task`), floats
+    """A ``compute_metrics`` for Trainer: the task's metrics (a :class:`~dnalm.tasks.Task`), floats
     only (lists such as the confusion matrix are dropped). ``labels``: the run's
     :class:`~dnalm.finetune.data.LabelSpace`; standardised targets and outputs are scored in label units."""
 
@@ -90,20 +89,6 @@ def scale_output(layer, sd: float, mean: float) -> None:
     with torch.no_grad():
         layer.weight.mul_(sd)
         layer.bias.mul_(sd).add_(mean)
-
-
-def check_finite_weights(model, training_loss: float | None = None) -> None:
-    """Refuse a model whose weights are not all finite numbers (training diverged): saved, it would predict NaN for
-    every input, and metrics computed from NaN look like a result."""
-    import torch
-
-    bad = [name for name, p in model.named_parameters() if not torch.isfinite(p).all()]
-    if bad:
-        raise ValueError(
-            f"training diverged: {len(bad)} weight tensor(s) of the model are not finite numbers (the first: "
-            f"{bad[0]}; training loss {training_loss}), so it is not saved; lower learning_rate or weight_decay, or "
-            "look at the targets"
-        )
 
 
 def collate_batch(tokenizer, features):
@@ -254,10 +239,10 @@ def versions() -> dict:
     import torch
     import transformers
 
-    import dnalm
+    from dnalm._version import __version__
 
     return {
-        "dnalm": dnalm.__version__,
+        "dnalm": __version__,
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "python": platform.python_version(),

@@ -74,7 +74,7 @@ def _log_odds(p: np.ndarray) -> np.ndarray:
 
 def _scale(model):
     """What a score difference is taken on: the log-odds of a class probability, or a regression model's value."""
-    from dnalm.finetune.tasks import task_of
+    from dnalm.tasks import task_of
 
     return (lambda v: v) if task_of(model).name == "regression" else _log_odds
 
@@ -99,14 +99,9 @@ def saturation_mutagenesis(
     """
     from bisect import bisect_left, bisect_right
 
-    from dnalm.apply.predict import (
-        check_model_and_tokenizer,
-        check_sequence_list,
-        iter_scores,
-        window_size,
-        window_starts,
-    )
+    from dnalm.apply.predict import iter_scores
     from dnalm.io.sequence import normalize
+    from dnalm.models.windows import check_model_and_tokenizer, check_sequence_list, window_size, window_starts
 
     check_model_and_tokenizer(model, tokenizer)
     check_sequence_list(sequences)
@@ -254,7 +249,7 @@ def _token_spans(tokenizer, piece: str, ids: list[int]) -> list[tuple[int, int] 
 
 def _check_gradient_arguments(model, tokenizer, sequences, method, batch_size, n_steps, n_shuffles) -> None:
     """:func:`gradient_attributions`' arguments, each named where wrong (captum's own assertion otherwise)."""
-    from dnalm.apply.predict import check_batch_size, check_model_and_tokenizer, check_sequence_list
+    from dnalm.models.windows import check_batch_size, check_model_and_tokenizer, check_sequence_list
     from dnalm.settings import check_count
 
     check_model_and_tokenizer(model, tokenizer)
@@ -288,9 +283,9 @@ def gradient_attributions(
     """
     import torch
 
-    from dnalm.apply.predict import inference, window_size, window_starts
-    from dnalm.finetune.tasks import task_of
     from dnalm.io.sequence import normalize, reverse_complement
+    from dnalm.models.windows import inference, window_size, window_starts
+    from dnalm.tasks import task_of
 
     attr_cls = _captum(method)
     _check_gradient_arguments(model, tokenizer, sequences, method, batch_size, n_steps, n_shuffles)

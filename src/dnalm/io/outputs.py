@@ -61,6 +61,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from dnalm._version import __version__
 from dnalm.io.files import is_stream
 from dnalm.settings import check_flag
 
@@ -119,6 +120,13 @@ class Output:
     def stages(self) -> bool:
         """Written in ``NAME.partial`` and put in place only when complete (by the command, or by the claim)."""
         return self.staged or self.atomic
+
+
+def _main_process() -> bool:
+    """This process is the one that writes (rank 0 of ``torchrun``/``accelerate launch``, which set ``RANK``; the only
+    process without a launcher), as :func:`dnalm.runtime.distributed.is_main` says; read here from the launcher's
+    environment, so the output policy needs nothing of the runtime."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def _real(path: str | Path) -> Path:
@@ -786,13 +794,11 @@ class Claim:
         return value
 
     def __enter__(self) -> Claim:
-        from dnalm.runtime.distributed import is_main
-
         for o, real in self.outputs:
             _check_against_inputs(o.path, real, o.kind != "file", self.inputs)
         _check_outputs_apart(self.outputs)
         _check_logs(self.inputs, self.outputs)
-        if not is_main():  # the main process checks the folders, locks and marks them
+        if not _main_process():  # the main process checks the folders, locks and marks them
             return self
         try:
             for o, real in self.outputs:
@@ -877,7 +883,6 @@ class Claim:
         """Mark the folder as dnalm's before the run writes, naming the user's entries: a run killed part-way
         (SIGKILL: nothing runs after it) leaves a folder whose every other entry is known to be dnalm's, which
         a re-run continues or replaces (without this mark it was a foreign folder, refused for good)."""
-        from dnalm import __version__
         from dnalm.io.files import write_json
 
         previous = (real / MARKER).read_bytes() if (real / MARKER).is_file() else None
@@ -973,7 +978,6 @@ class Claim:
         return failed
 
     def _mark(self, o: Output, real: Path) -> None:
-        from dnalm import __version__
         from dnalm.io.files import write_json
 
         snapshots = self._user_snapshots.get(real, {})

@@ -77,7 +77,7 @@ def _clean_parts(parts: list[str]) -> list[str]:
 
 def _masked_lm(model_path, model, tokenizer, trust_remote_code: bool):
     """The masked LM and tokenizer to use: loaded from ``model_path``, or the ones given (checked)."""
-    from dnalm.apply.predict import check_model_and_tokenizer
+    from dnalm.models.windows import check_model_and_tokenizer
 
     if model is None:
         model, tokenizer = load_masked_lm(model_path, trust_remote_code)
@@ -115,7 +115,7 @@ def fill_mask(
         raise ValueError(f"top_k (--top-k) must be a whole number >= 1; got {top_k!r}")
     import torch
 
-    from dnalm.apply.predict import window_size
+    from dnalm.models.windows import window_size
 
     model, tokenizer = _masked_lm(model_path, model, tokenizer, trust_remote_code)
     if not isinstance(sequence, str):
@@ -224,7 +224,7 @@ def embed(
     """
     from transformers import AutoModel
 
-    from dnalm.apply.predict import check_model_and_tokenizer, stream_windows
+    from dnalm.models.windows import check_model_and_tokenizer, stream_windows
     from dnalm.tokenizers.dna import load_tokenizer
 
     if pooling not in ("mean", "cls"):

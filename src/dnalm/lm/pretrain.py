@@ -21,15 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from dnalm.finetune.config import (
-    SHARED_OWNED,
-    YEAR_S,
-    check_keys,
-    check_scheduler,
-    check_trainer_settings,
-    load_yaml,
-)
-from dnalm.finetune.trainer import check_finite_weights
 from dnalm.io.files import write_json
 from dnalm.io.outputs import Output, claims, local, read_marker, remove_written
 from dnalm.lm.masking import check_schedule
@@ -37,7 +28,8 @@ from dnalm.models.card import write_pretrain_card
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_loss_curve
 from dnalm.runtime import distributed
-from dnalm.settings import check_fields, naming_the_file, setting
+from dnalm.runtime.training import SHARED_OWNED, check_finite_weights, check_scheduler, check_trainer_settings
+from dnalm.settings import YEAR_S, check_fields, check_keys, load_yaml, naming_the_file, setting
 from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = [
@@ -318,7 +310,7 @@ def _tokenize(corpus, tok, max_length: int):
     at least one window and no base or k-mer is dropped at a window boundary; a segment's last
     window ends at its last base and overlaps the window before it.
     """
-    from dnalm.apply.predict import window_bases, window_starts
+    from dnalm.models.windows import window_bases, window_starts
 
     size = window_bases(tok, max_length)
     step = size - getattr(tok, "overlap", 0)
@@ -837,7 +829,7 @@ def score_language_model(
 def _heldout_windows(corpus, tok, max_length: int, cfg: PretrainConfig) -> list[str]:
     """A seeded sample of ``cfg.lm_eval_examples`` held-out windows for the per-base metrics (none
     without a validation split)."""
-    from dnalm.apply.predict import window_bases
+    from dnalm.models.windows import window_bases
 
     if "validation" not in corpus or not cfg.lm_eval_examples:
         return []

@@ -3,7 +3,8 @@
 - :mod:`~dnalm.models.build`: presets, ``build_model``, ``load_model``
 - :mod:`~dnalm.models.baselines`: the CNN/LSTM baselines as ``PreTrainedModel``
 - :mod:`~dnalm.models.shipped`: checkpoints inside the package; :mod:`~dnalm.models.loading`: whole loads
-- :mod:`~dnalm.models.registration`, :mod:`~dnalm.models.pipelines`: dnalm in plain transformers
+- :mod:`~dnalm.models.ref`: the model argument resolved once; :mod:`~dnalm.models.windows`: how a model reads
+  sequences of any length
 
 Importing this package loads neither torch nor transformers: the names below load
 :mod:`~dnalm.models.build` when first used.

@@ -19,8 +19,8 @@ from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import MaskedLMOutput, SequenceClassifierOutput
 
-from dnalm.finetune.tasks import DEFAULT_TASK, get_task
 from dnalm.models.attention import FeatureAttention, init_attention_weights
+from dnalm.tasks import DEFAULT_TASK, get_task
 
 __all__ = [
     "DilatedCnnConfig",

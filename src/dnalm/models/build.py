@@ -14,13 +14,13 @@ import logging
 import math
 from pathlib import Path
 
-from dnalm.finetune.tasks import get_task
 from dnalm.models import baselines
 from dnalm.models.loading import extended_config, readable_weights
 from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
 from dnalm.models.ref import ModelRef
 from dnalm.models.shipped import shipped_models
 from dnalm.settings import plain_number
+from dnalm.tasks import get_task
 from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = [
@@ -254,7 +254,7 @@ def build_model(
 
     Args:
         spec: preset name, YAML model file, checkpoint folder or hub id (or a :class:`ModelRef`).
-        num_labels, id2label, problem_type: the head: a name of ``dnalm.finetune.tasks.TASKS`` (a per-base task
+        num_labels, id2label, problem_type: the head: a name of ``dnalm.tasks.TASKS`` (a per-base task
             builds a per-nucleotide BERT); None lets transformers infer it from the labels.
         train_sequences: training sequences (a BPE tokenizer from scratch learns on them).
         input_length: tokens the GB CNN's fixed input must hold.

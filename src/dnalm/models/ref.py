@@ -20,7 +20,6 @@ transformers explicitly, so transformers never asks on the terminal.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import json
 import logging
@@ -32,7 +31,7 @@ from pathlib import Path
 
 from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
 from dnalm.models.shipped import pretrained_path, shipped_models
-from dnalm.settings import check_flag, load_yaml
+from dnalm.settings import check_flag, check_keys, load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -255,11 +254,7 @@ def _read_yaml(path: Path) -> ModelSpec:
     data = load_yaml(path)
     base = data.pop("preset", None)
     valid = ["preset", *sorted(f.name for f in dataclasses.fields(ModelSpec))]
-    for key in data:  # as dnalm.finetune.config.check_keys words it (which imports the recipe, which imports this)
-        if key not in valid:
-            close = difflib.get_close_matches(str(key), valid, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown key {key!r}{hint}; valid: {', '.join(valid)} [{path}]")
+    check_keys(data, valid, "key", str(path))
     if base is not None:
         if base not in PRESETS:
             raise ValueError(f"{path}: unknown preset {base!r}; choose from {sorted(PRESETS)}")

@@ -14,7 +14,7 @@ from torch import nn
 from transformers import BertConfig, BertModel, BertPreTrainedModel
 from transformers.modeling_outputs import TokenClassifierOutput
 
-from dnalm.finetune.tasks import task_of
+from dnalm.tasks import task_of
 
 __all__ = ["BertForNucleotideClassification", "kmer_to_base_logits"]
 
@@ -55,7 +55,7 @@ class BertForNucleotideClassification(BertPreTrainedModel):
 
     ``labels``: ``(batch, bases)`` class ids (or values, for per-base regression), -100 where not
     scored (padding). The config needs ``kmer_k`` (the tokenizer's k); the loss is its task's
-    (``dnalm.finetune.tasks.task_of``).
+    (``dnalm.tasks.task_of``).
     """
 
     config_class = BertConfig

@@ -1,4 +1,4 @@
-"""What ``dnalm tokenizer`` does: a tokenizer folder from settings, and the per-split report of ``check``.
+"""What ``dnalm tokenizer`` builds: a tokenizer folder from settings (its ``check`` report is :mod:`dnalm.audit`'s).
 
 >>> KmerSettings(k=0)
 Traceback (most recent call last):
@@ -9,7 +9,6 @@ ValueError: k (--k) must be in [1, 12]; got 0
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,9 +21,6 @@ log = logging.getLogger(__name__)
 __all__ = [
     "BpeSettings",
     "KmerSettings",
-    "check_tokenizer",
-    "check_tokenizer_on",
-    "format_check",
     "save_tokenizer",
     "train_bpe_folder",
 ]
@@ -123,62 +119,3 @@ def train_bpe_folder(inputs: list[str | Path], output: str | Path, *, overwrite:
 def _save(tok, output) -> str:
     tok.save_pretrained(output)
     return f"saved {type(tok).__name__} (vocabulary {len(tok):,}) to {output}"
-
-
-def check_tokenizer(tokenizer: str, records_of, splits: list[str | None], max_length: int | None = None) -> dict:
-    """Unknown-token rate and truncation count of ``tokenizer`` (a folder, a model, or ``kmerK``/``base`` as
-    ``audit --tokenizer`` takes them) on each split (``records_of(split)``)."""
-    from dnalm.tokenizers.dna import load_tokenizer, tokenizer_by_name, tokenizer_report
-
-    if max_length is not None and max_length < 1:
-        raise ValueError(f"max_length (--max-length) must be >= 1; got {max_length}")
-    named = re.fullmatch(r"kmer\d+|base", str(tokenizer)) and not Path(tokenizer).exists()  # as audit --tokenizer
-    tok = tokenizer_by_name(tokenizer) if named else load_tokenizer(_tokenizer_path(tokenizer))
-    return {s or "all": tokenizer_report(tok, (r.sequence for r in records_of(s)), max_length) for s in splits}
-
-
-_TOKENIZER_FILES = ("dnalm_tokenizer.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt")
-
-
-def _tokenizer_path(tokenizer: str) -> str:
-    """Where to load ``tokenizer`` from: a folder, a shipped model's folder, or a hub id. A folder without a
-    tokenizer, or a name that is none of these, is one line before anything is loaded."""
-    from dnalm.models.ref import ModelRef
-
-    path = Path(tokenizer)
-    if path.is_dir() and not any((path / name).is_file() for name in _TOKENIZER_FILES):
-        raise ValueError(f"{tokenizer}: no tokenizer in this folder (none of {', '.join(_TOKENIZER_FILES)})")
-    if path.exists():
-        return tokenizer
-    try:
-        ref = ModelRef.resolve(tokenizer)
-    except ValueError:
-        raise ValueError(f"{tokenizer}: no such tokenizer or model folder, shipped model or hub id") from None
-    if ref.kind == "preset":
-        raise ValueError(f"{tokenizer} is a preset: it has a tokenizer once trained; give a model or tokenizer folder")
-    return ref.path
-
-
-def check_tokenizer_on(
-    tokenizer: str, data, splits: list[str] | None = None, *, classes=None, max_length: int | None = None, **columns
-) -> dict:
-    """:func:`check_tokenizer` on a data file, a split folder (``splits``, default all of them) or ``classes``
-    (LABEL -> FASTA); ``columns``: ``sequence_column``, ``label_column``."""
-    from dnalm.io import find_splits, read_records
-
-    folder = data is not None and Path(data).is_dir() and not classes
-    if splits and not folder:  # it was ignored: the file was reported as split 'all'
-        raise ValueError(f"--split chooses splits of a data folder; {data or '--class'} is not one (leave it out)")
-    splits = (splits or sorted(find_splits(data))) if folder else [None]
-    return check_tokenizer(tokenizer, lambda s: read_records(data, s, classes, **columns), splits, max_length)
-
-
-def format_check(report: dict) -> str:
-    """The table ``dnalm tokenizer check`` prints."""
-    lines = [f"{'split':<8}{'sequences':>11}{'tokens':>12}{'unk rate':>10}{'truncated':>11}  (max_length)"]
-    for name, r in report.items():
-        lines.append(
-            f"{name:<8}{r['n_sequences']:>11,}{r['n_tokens']:>12,}{r['unk_rate']:>10.4%}"
-            f"{r['n_truncated']:>11,}  ({r['max_length']})"
-        )
-    return "\n".join(lines)
