@@ -319,3 +319,22 @@ def test_sigterm_stops_a_command_as_ctrl_c_does(tmp_path):
     assert proc.returncode == 143, err
     assert "error: terminated (SIGTERM); finished outputs are as they were" in err
     assert not list(tmp_path.glob(".*dnalm-lock")) and not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["predict", "M", "in.fa", "-o", "out.tsv/"],
+        ["scan", "M", "g.fa", "-o", "scan.bedGraph/"],
+        ["variants", "M", "v.vcf", "--genome", "g.fa", "-o", "v.tsv/"],
+        ["lm-eval", "M", "corpus", "-o", "lm.json/"],
+        ["embed", "M", "in.fa", "-o", "emb.npy/"],
+        ["audit", "data", "-o", "audit.json/"],
+    ],
+)
+def test_a_file_output_typed_as_a_folder_is_refused_not_written_under_another_name(args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # pathlib drops the '/': out.tsv was written where out.tsv/ was asked
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "ends with '/', a folder's name; this output is a file" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -14,6 +14,7 @@ from dnalm.audit import AuditSettings
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.interpret.settings import InterpretSettings
 from dnalm.io.datasets import parse_class_files
+from dnalm.io.outputs import OutputError, file_output
 from dnalm.lm.corpus import CorpusSettings
 from dnalm.lm.inference_settings import EmbedSettings
 from dnalm.lm.pretrain import LmEvalSettings, PretrainConfig
@@ -34,9 +35,18 @@ synth_app = typer.Typer(help="Write synthetic labelled DNA (train.csv, dev.csv, 
 app.add_typer(tokenizer_app, name="tokenizer")
 app.add_typer(synth_app, name="synth")
 
+
+def _file(value: str) -> Path:
+    """A file output as typed: a trailing '/' (a folder's name) is refused, not dropped as pathlib drops it."""
+    try:
+        return file_output(value)
+    except OutputError as err:
+        raise typer.BadParameter(str(err)) from None
+
+
 OutDir = Annotated[Path, typer.Option("-o", "--output", help="Output directory.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)]
-BedGraph = Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the --target class's score.")]
+BedGraph = Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the --target class's score.", parser=_file)]
 Classifier = Annotated[str, typer.Argument(help="Fine-tuned classifier folder (more than two classes: --target).")]
 Classes = Annotated[list[str] | None, typer.Option("--class", help="LABEL=FASTA, one per class (not DATA's labels).")]
 
@@ -190,7 +200,9 @@ def evaluate(
 def predict(
     model: Annotated[str, typer.Argument(help="Fine-tuned model folder.")],
     input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences (a genome with --regions).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output TSV/CSV.")] = Path("predictions.tsv"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output TSV/CSV.", parser=_file)] = Path(
+        "predictions.tsv"
+    ),
     overrides: dict | None = None,
 ):
     """Predict every sequence (long ones by sliding windows of the trained length, never truncated)."""
@@ -229,6 +241,7 @@ def variants(
             "-o",
             "--output",
             help="TSV, one row per alternate allele; .vcf/.vcf.gz: the VCF with scores in INFO.",
+            parser=_file,
         ),
     ] = Path("variants.tsv"),
     overrides: dict | None = None,
@@ -318,7 +331,7 @@ def pretrain(
 def lm_eval_cmd(
     model: Annotated[str, typer.Argument(help="Masked-LM model folder, or dnalm-mini.")],
     corpus: Annotated[Path, typer.Argument(help="Corpus folder from dnalm corpus (its validation split).")],
-    output: Path = typer.Option(Path("lm_metrics.json"), "--output", "-o", help="JSON file to write."),
+    output: Path = typer.Option(Path("lm_metrics.json"), "--output", "-o", help="JSON file to write.", parser=_file),
     overrides: dict | None = None,
 ):
     """Per-base held-out accuracy and bits per base beside a Markov chain and a two-sided count model."""
@@ -347,7 +360,7 @@ def fill_mask_cmd(
 def embed(
     model: Annotated[str, typer.Argument(help="Transformer model folder or hub id.")],
     input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="emb.npy or emb.parquet")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="emb.npy or emb.parquet", parser=_file)],
     overrides: dict | None = None,
 ):
     """One embedding per sequence (long sequences: mean over windows)."""
@@ -390,7 +403,9 @@ def search(
 def audit(
     data: Annotated[Path, typer.Argument(help="Split folder (train/dev/test).")],
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON result."),
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write the JSON here.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Also write the JSON here.", parser=_file)
+    ] = None,
     dedup: Annotated[
         Path | None, typer.Option(help="Write a copy of DATA whose train split drops rows duplicating dev/test rows.")
     ] = None,

@@ -75,6 +75,7 @@ __all__ = [
     "OutputError",
     "claim",
     "claims",
+    "file_output",
     "install_folder",
     "local",
     "log_to",
@@ -95,6 +96,22 @@ _LOGS: dict[Path, logging.Handler] = {}  # --log-file: the real path of each log
 
 class OutputError(ValueError):
     """An output this run must not write: one line naming the paths."""
+
+
+def file_output(given: str | os.PathLike) -> Path:
+    """An output that is a file, as given: a name ending in '/' names a folder and is refused (pathlib drops the '/',
+    and the file would be written under the name without it). Standard output (``-``) and devices are files too.
+
+    >>> file_output("out.tsv")
+    PosixPath('out.tsv')
+    >>> file_output("out.tsv/")
+    Traceback (most recent call last):
+    ...
+    dnalm.io.outputs.OutputError: output out.tsv/ ends with '/', a folder's name; this output is a file (drop the '/')
+    """
+    if str(given).endswith(("/", os.sep)) and not is_stream(given):
+        raise OutputError(f"output {given} ends with '/', a folder's name; this output is a file (drop the '/')")
+    return Path(given)
 
 
 @dataclass(frozen=True)
@@ -746,10 +763,8 @@ class Claim:
                 raise TypeError(f"an output must be a path (str or pathlib.Path); got {o.path!r}")
             if not str(o.path).strip():  # '' is the working folder: "output folder  is not empty"
                 raise OutputError("an output path is empty; give a file or folder name")
-            if o.kind == "file" and str(o.path).endswith(("/", os.sep)) and not is_stream(o.path):
-                raise OutputError(
-                    f"output {o.path} ends with '/', a folder's name; this output is a file (drop the '/')"
-                )
+            if o.kind == "file":
+                file_output(o.path)
         inputs = [_input_path(p) for p in inputs if p is not None]
         self.inputs = [(str(p), _real(p)) for p in inputs if p is not None]
         # a stream (standard output, a pipe, a device) is written straight through: nothing of it is checked or kept
