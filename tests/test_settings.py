@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from dataclasses import dataclass
 
 import pytest
@@ -261,3 +263,57 @@ def test_a_settings_file_that_is_not_a_mapping_is_refused_not_read_as_no_setting
         load_yaml(tmp_path / "e.yaml")
     (tmp_path / "n.yaml").write_text("# only a comment\n")
     assert load_yaml(tmp_path / "n.yaml") == {}
+
+
+def _settings_classes() -> list[type]:
+    """Every dataclass in dnalm whose fields are made by ``setting`` (a command's or a config's settings)."""
+    import importlib
+    import pkgutil
+
+    import dnalm
+
+    found = []
+    for info in pkgutil.walk_packages(dnalm.__path__, "dnalm."):
+        if info.name.endswith("__main__"):
+            continue
+        for obj in vars(importlib.import_module(info.name)).values():
+            if (
+                isinstance(obj, type)
+                and obj.__module__ == info.name
+                and dataclasses.is_dataclass(obj)
+                and any("bounds" in f.metadata for f in dataclasses.fields(obj))
+            ):
+                found.append(obj)
+    return found
+
+
+#: Numbers whose range is the data's or the model's, checked where they are used.
+_UNBOUNDED = {("ScanSettings", "threshold")}  # a score in the model's own units (a regression target, a probability)
+
+
+def test_every_number_a_setting_takes_has_both_ends_of_its_range():
+    """A huge value failed deep inside (pretrain --batch-size 1e12: a 4 TB allocation in torch); every number has a
+    range with both ends, so the value is one line naming the option."""
+    classes = _settings_classes()
+    assert {"FinetuneConfig", "PretrainConfig", "PredictSettings", "BpeSettings"} <= {c.__name__ for c in classes}
+    open_ended = []
+    for cls in classes:
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            hint = hints[f.name]
+            kinds = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+            numeric = any(k in (int, float) for k in kinds) and bool not in kinds  # a list of seeds is checked apart
+            bounds = set(f.metadata.get("bounds", {}))
+            listed = (cls.__name__, f.name) in _UNBOUNDED
+            if numeric and not listed and not ({"ge", "gt"} & bounds and {"le", "lt"} & bounds):
+                open_ended.append(f"{cls.__name__}.{f.name} {sorted(bounds)}")
+    assert open_ended == []
+
+
+def test_a_range_reads_in_whole_numbers():
+    from dnalm.lm.pretrain import PretrainConfig
+
+    with pytest.raises(ValueError, match=r"seed \(--seed\) must be in \[0, 4294967296\); got -1"):
+        PretrainConfig(seed=-1)
+    with pytest.raises(ValueError, match=r"batch_size \(--batch-size\) must be in \[1, 1000000\]"):
+        PretrainConfig(batch_size=10**12)

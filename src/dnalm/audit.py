@@ -363,7 +363,7 @@ class AuditSettings:
     """``dnalm audit``: what counts as a near duplicate, how much is listed, the tokenizer report, --dedup."""
 
     min_shared: int = setting(50, "Near duplicate: shares this many bases on either strand.", ge=1, le=1_000_000)
-    max_ids: int = setting(1000, "Offending id pairs listed per split pair and kind.", ge=0)
+    max_ids: int = setting(1000, "Offending id pairs listed per split pair and kind.", ge=0, le=1_000_000_000)
     tokenizer: str = setting(
         "kmer6",
         "Tokenizer for the unknown-token and truncation report: kmerK (DNABERT k-mers), base, a tokenizer/model "

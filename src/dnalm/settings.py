@@ -220,15 +220,24 @@ def check_fields(obj) -> None:
             raise ValueError(f"{where} must be {_range_text(bounds)}; got {value!r}")
 
 
+def _number_text(value: float) -> str:
+    """A bound as a person reads it: whole numbers in full (4294967296, not 4.29497e+09), others as ``:g``."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e16 else f"{value:g}"
+
+
 def _range_text(bounds: dict) -> str:
-    """``>= 1``, or ``in [0, 1)`` when both ends are bounded."""
+    """``>= 1``, or ``in [0, 1)`` when both ends are bounded.
+
+    >>> _range_text({"ge": 0, "lt": 2**32}), _range_text({"gt": 0, "le": 0.5})
+    ('in [0, 4294967296)', 'in (0, 0.5]')
+    """
     low = [(k, v) for k, v in bounds.items() if k in ("ge", "gt")]
     high = [(k, v) for k, v in bounds.items() if k in ("le", "lt")]
     if low and high:
         (lk, lv), (hk, hv) = low[0], high[0]
-        return f"in {'[' if lk == 'ge' else '('}{lv:g}, {hv:g}{']' if hk == 'le' else ')'}"
+        return f"in {'[' if lk == 'ge' else '('}{_number_text(lv)}, {_number_text(hv)}{']' if hk == 'le' else ')'}"
     key, bound = (low or high)[0]
-    return f"{_TESTS[key][1]} {bound:g}"
+    return f"{_TESTS[key][1]} {_number_text(bound)}"
 
 
 def _option_type(hint) -> Any:

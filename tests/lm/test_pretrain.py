@@ -572,3 +572,22 @@ def test_self_pretrain_lists_its_own_files_and_takes_overwrite(tata_dir, tmp_pat
     with pytest.raises(ValueError, match="already holds a finished pretraining"):
         self_pretrain(tata_dir, "tiny", out, **settings)
     assert self_pretrain(tata_dir, "tiny", out, overwrite=True, **settings) == out
+
+
+def test_pretraining_refuses_a_model_or_setting_it_cannot_use(corpus_dir, tmp_path):
+    """A fine-tuned CNN classifier has no masked-LM form (transformers' refusal listed dozens of config classes); a
+    mistyped architecture setting rode along into config.json; --span-length was ignored for tokens that do not
+    overlap, and recorded as if used."""
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("cnn", num_labels=2)
+    model.save_pretrained(tmp_path / "cnn")
+    tok.save_pretrained(tmp_path / "cnn")
+    with pytest.raises(ValueError, match=r"masked-LM pretraining needs a transformer .*not dnalm-dilated-cnn"):
+        pretrain(PretrainConfig(model=str(tmp_path / "cnn"), max_steps=1), corpus_dir, tmp_path / "o1")
+    with pytest.raises(ValueError, match=r"unknown architecture setting\(s\) 'bogus'"):
+        pretrain(PretrainConfig(model="tiny", model_config={"bogus": 1}, max_steps=1), corpus_dir, tmp_path / "o2")
+    with pytest.raises(ValueError, match=r"span_length \(--span-length\) masks runs of overlapping k-mers"):
+        pretrain(PretrainConfig(model="mini", span_length=5, max_steps=1), corpus_dir, tmp_path / "o3")
+    for out in ("o1", "o2", "o3"):
+        assert not (tmp_path / out / "config.json").exists()

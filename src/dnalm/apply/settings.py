@@ -41,7 +41,7 @@ class _Checked:
 class PredictSettings(_Checked):
     """``dnalm predict``: long sequences by sliding windows of the trained length, never truncated."""
 
-    batch_size: int = setting(64, "Sequences scored at a time.", ge=1)
+    batch_size: int = setting(64, "Sequences scored at a time.", ge=1, le=1_000_000)
     reverse_complement_average: bool | None = setting(
         None, "Average with the reverse complement.", flag="--rc/--no-rc", shown_default=_AS_TRAINED
     )
@@ -49,6 +49,7 @@ class PredictSettings(_Checked):
         None,
         "Bases between windows of a sequence longer than the model was trained on (at most a window).",
         ge=1,
+        le=10_000_000,
         shown_default="half a window",
     )
     aggregate: str = setting(
@@ -67,7 +68,7 @@ class EvaluateSettings(_Checked):
     """``dnalm evaluate``: metrics on one split."""
 
     split: str = setting("test", "Split of a folder.")
-    batch_size: int = setting(64, "Sequences scored at a time.", ge=1)
+    batch_size: int = setting(64, "Sequences scored at a time.", ge=1, le=1_000_000)
     reverse_complement_average: bool | None = setting(
         None, "Average with the reverse complement.", flag="--rc/--no-rc", shown_default=_AS_TRAINED
     )
@@ -97,9 +98,11 @@ class EvaluateSettings(_Checked):
 class ScanSettings(_Checked):
     """``dnalm scan``: windows along whole genomes."""
 
-    window: int | None = setting(None, "Window in bases.", ge=1, shown_default="the length the model was trained on")
+    window: int | None = setting(
+        None, "Window in bases.", ge=1, le=10_000_000, shown_default="the length the model was trained on"
+    )
     stride: int | None = setting(
-        None, "Bases between window starts (at most a window).", ge=1, shown_default="half a window"
+        None, "Bases between window starts (at most a window).", ge=1, le=10_000_000, shown_default="half a window"
     )
     strand: str = setting("both", "both (strand-averaged), plus or minus.", choices=STRANDS)
     threshold: float | None = setting(
@@ -107,7 +110,7 @@ class ScanSettings(_Checked):
         "Score a window needs to be part of a peak (a probability: 0 to 1; a regression model's value: its units).",
         shown_default="0.5 for a probability; none for a value",
     )
-    batch_size: int = setting(256, "Windows scored at a time.", ge=1)
+    batch_size: int = setting(256, "Windows scored at a time.", ge=1, le=1_000_000)
     trust_remote_code: bool = setting(False, _TRUST)
     target: str | None = setting(None, _TARGET_HELP, shown_default=_TARGET_DEFAULT)
     regions: list[str] | None = setting(None, _REGIONS + " Only these are scanned.")
@@ -122,8 +125,8 @@ class ScanSettings(_Checked):
 class VariantSettings(_Checked):
     """``dnalm variants``: each variant's effect on the score."""
 
-    window: int | None = setting(None, "Window in bases.", ge=1, shown_default="the trained length")
+    window: int | None = setting(None, "Window in bases.", ge=1, le=10_000_000, shown_default="the trained length")
     strand: str = setting("both", "both (strand-averaged), plus or minus.", choices=STRANDS)
-    batch_size: int = setting(256, "Windows scored at a time.", ge=1)
+    batch_size: int = setting(256, "Windows scored at a time.", ge=1, le=1_000_000)
     trust_remote_code: bool = setting(False, _TRUST)
     target: str | None = setting(None, _TARGET_HELP, shown_default=_TARGET_DEFAULT)

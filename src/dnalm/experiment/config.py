@@ -143,7 +143,7 @@ class BenchmarkConfig:
     reverse_complement_average: bool | None = setting(
         None, "None: as each model folder records (on for auto).", cli=False
     )
-    eval_batch_size: int = setting(128, "Sequences scored at a time.", ge=1, cli=False)
+    eval_batch_size: int = setting(128, "Sequences scored at a time.", ge=1, le=1_000_000, cli=False)
     audit: bool = setting(True, "Leakage audit of every dataset, written to RUNS/audit/.", cli=False)
     keep_models: bool = setting(
         True, "False: delete each run's weights once it is evaluated (history and metrics stay).", cli=False

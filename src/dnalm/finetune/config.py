@@ -85,10 +85,10 @@ class FinetuneConfig:
     )
     eval_batch_size: int = setting(128, "Validation batch.", ge=1, le=1_000_000, cli=False)
     gradient_accumulation_steps: int = setting(1, "Batches per optimizer step.", ge=1, le=100_000, cli=False)
-    weight_decay: float = setting(0.01, "AdamW weight decay.", ge=0, cli=False)
+    weight_decay: float = setting(0.01, "AdamW weight decay.", ge=0, le=1, cli=False)
     warmup_ratio: float | None = setting(None, "Fraction of the steps warming up (None: 0.1).", ge=0, lt=1, cli=False)
     lr_scheduler: str | None = setting(None, "linear (None), cosine, constant_with_warmup, ...", cli=False)
-    max_grad_norm: float | None = setting(None, "Gradient clipping (None: 1.0; 0: off).", ge=0, cli=False)
+    max_grad_norm: float | None = setting(None, "Gradient clipping (None: 1.0; 0: off).", ge=0, le=1_000_000, cli=False)
     ema_decay: float | None = setting(None, "Moving average of the weights (None: off).", ge=0, lt=1, cli=False)
     evals_per_epoch: float | None = setting(None, "Validations per epoch (None: 1).", gt=0, le=10_000, cli=False)
     reverse_complement_average: bool | None = setting(
@@ -110,7 +110,11 @@ class FinetuneConfig:
         shown_default="none, the steps depend only on the data and the seed",
     )
     max_length: int | None = setting(
-        None, "Tokens per training sequence.", ge=1, shown_default="the longest training sequence, capped by the model"
+        None,
+        "Tokens per training sequence.",
+        ge=1,
+        le=10_000_000,
+        shown_default="the longest training sequence, capped by the model",
     )
     self_pretrain: bool = setting(
         False, "Masked-LM training on the training split's own sequences first (transformer models)."
@@ -128,6 +132,7 @@ class FinetuneConfig:
         "On a validation plateau, decay the learning rate to zero over this many epochs, then stop "
         "(None: the recipe's choice for auto, else 0).",
         ge=0,
+        le=1_000_000,
         cli=False,
     )
     metric_for_best_model: str | None = setting(
@@ -136,17 +141,18 @@ class FinetuneConfig:
     class_weights: bool = setting(False, "Inverse-frequency class weights.")
     group_by_length: bool = setting(True, "Batch sequences of similar length together.", cli=False)
     lora: bool = setting(False, "Train LoRA adapters (needs peft).")
-    lora_r: int = setting(8, "LoRA rank.", ge=1, cli=False)
-    lora_alpha: float = setting(16, "LoRA alpha.", gt=0, cli=False)
+    lora_r: int = setting(8, "LoRA rank.", ge=1, le=4096, cli=False)
+    lora_alpha: float = setting(16, "LoRA alpha.", gt=0, le=1_000_000, cli=False)
     lora_dropout: float = setting(0.1, "LoRA dropout.", ge=0, lt=1, cli=False)
     sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
     label_column: str | None = setting(None, "Column of a table holding the label.")
-    logging_steps: int = setting(50, "Steps between training-loss log lines.", ge=1, cli=False)
+    logging_steps: int = setting(50, "Steps between training-loss log lines.", ge=1, le=1_000_000_000, cli=False)
     checkpoint_interval: float | None = setting(
         "2m",
         "A resumable checkpoint at an epoch's end once this long has passed since the last (0: every epoch; "
         "None: never).",
         ge=0,
+        le=YEAR_S,
         cli=False,
     )
     model_config: dict = setting(

@@ -34,14 +34,14 @@ class InterpretSettings:
         "Also cluster high-attribution seqlets into motifs and match them to JASPAR (needs pyjaspar): motifs.tsv, "
         "motifs.meme and motif logos.",
     )
-    limit: int = setting(100, "Sequences interpreted (the first ones of INPUT).", ge=1)
-    logos: int = setting(10, "Logo PNGs drawn (the first ones).", ge=0)
+    limit: int = setting(100, "Sequences interpreted (the first ones of INPUT).", ge=1, le=1_000_000_000)
+    logos: int = setting(10, "Logo PNGs drawn (the first ones).", ge=0, le=1_000_000)
     n_steps: int = setting(50, "Integration steps of ig.", ge=1, le=10_000)
     n_shuffles: int = setting(
-        20, "Dinucleotide-shuffled references per sequence of deepliftshap.", ge=1, flag="--shuffles"
+        20, "Dinucleotide-shuffled references per sequence of deepliftshap.", ge=1, le=10_000, flag="--shuffles"
     )
     seed: int = setting(0, "Seed of deepliftshap's shuffles.", ge=0, lt=2**32)
-    batch_size: int = setting(256, "Sequences scored at a time.", ge=1)
+    batch_size: int = setting(256, "Sequences scored at a time.", ge=1, le=1_000_000)
     target: str | None = setting(
         None,
         "Class to score (a label of the model).",

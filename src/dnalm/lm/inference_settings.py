@@ -15,7 +15,7 @@ class EmbedSettings:
     """``dnalm embed``: how a sequence's token vectors become one, and how many are embedded at a time."""
 
     pooling: str = setting("mean", "Mean over the tokens, or the [CLS] token's vector.", choices=("mean", "cls"))
-    batch_size: int = setting(64, "Sequences embedded at a time.", ge=1)
+    batch_size: int = setting(64, "Sequences embedded at a time.", ge=1, le=1_000_000)
     trust_remote_code: bool = setting(False, "Allow checkpoint code (DNABERT-2). Off by default.")
     sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
 

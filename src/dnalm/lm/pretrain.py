@@ -65,7 +65,11 @@ class PretrainConfig:
         cli=False,
     )
     max_steps: int | None = setting(
-        None, "Optimizer steps.", ge=1, shown_default="what fits in --time-budget, or 1000 without one"
+        None,
+        "Optimizer steps.",
+        ge=1,
+        le=1_000_000_000,
+        shown_default="what fits in --time-budget, or 1000 without one",
     )
     time_budget: float | None = setting(
         None,
@@ -74,27 +78,37 @@ class PretrainConfig:
         le=YEAR_S,
         cli_type=str,
     )
-    batch_size: int = setting(32, "Training batch (all processes together).", ge=1)
+    batch_size: int = setting(32, "Training batch (all processes together).", ge=1, le=1_000_000)
     learning_rate: float = setting(5e-4, "Peak AdamW learning rate.", gt=0, le=1)
-    warmup_steps: float = setting(0.1, "Warmup: a fraction of max_steps if < 1, else steps.", ge=0, cli=False)
+    warmup_steps: float = setting(
+        0.1, "Warmup: a fraction of max_steps if < 1, else steps.", ge=0, le=1_000_000_000, cli=False
+    )
     lr_scheduler: str = setting("linear", "Any transformers scheduler: linear, cosine, ...", cli=False)
-    weight_decay: float = setting(0.01, "AdamW weight decay.", ge=0, cli=False)
-    gradient_accumulation_steps: int = setting(1, "Batches per optimizer step.", ge=1, cli=False)
-    max_length: int | None = setting(None, "Tokens per example (None: the model's limit).", ge=8, cli=False)
+    weight_decay: float = setting(0.01, "AdamW weight decay.", ge=0, le=1, cli=False)
+    gradient_accumulation_steps: int = setting(1, "Batches per optimizer step.", ge=1, le=1_000_000, cli=False)
+    max_length: int | None = setting(
+        None, "Tokens per example (None: the model's limit).", ge=8, le=10_000_000, cli=False
+    )
     mlm_probability: float = setting(0.15, "Fraction of bases (tokens) masked.", gt=0, lt=1)
     mlm_schedule: list | None = setting(
         None, "[[fraction_of_steps, probability], ...], e.g. [[0, .15], [.83, .2]].", cli=False
     )
-    span_length: int = setting(1, "Bases per masked span (k-mer models).", ge=1)
-    bpe_sample: int = setting(20_000, "Corpus segments a BPE vocabulary is trained on.", ge=1, cli=False)
-    max_eval_examples: int | None = setting(
-        128, "Validation windows scored at each evaluation (a fixed, seeded sample).", ge=1, cli=False
+    span_length: int = setting(1, "Bases per masked span (k-mer models).", ge=1, le=1000)
+    bpe_sample: int = setting(
+        20_000, "Corpus segments a BPE vocabulary is trained on.", ge=1, le=1_000_000_000, cli=False
     )
-    lm_eval_examples: int = setting(1000, "Held-out windows scored per base at the end.", ge=0, cli=False)
-    save_steps: int = setting(500, "Steps between checkpoints.", ge=1)
-    eval_steps: int | None = setting(None, "Steps between evaluations.", ge=1, shown_default="20 over the run")
-    logging_steps: int = setting(50, "Steps between log lines.", ge=1, cli=False)
-    save_total_limit: int = setting(3, "Checkpoints kept.", ge=1, cli=False)
+    max_eval_examples: int | None = setting(
+        128, "Validation windows scored at each evaluation (a fixed, seeded sample).", ge=1, le=1_000_000_000, cli=False
+    )
+    lm_eval_examples: int = setting(
+        1000, "Held-out windows scored per base at the end.", ge=0, le=1_000_000_000, cli=False
+    )
+    save_steps: int = setting(500, "Steps between checkpoints.", ge=1, le=1_000_000_000)
+    eval_steps: int | None = setting(
+        None, "Steps between evaluations.", ge=1, le=1_000_000_000, shown_default="20 over the run"
+    )
+    logging_steps: int = setting(50, "Steps between log lines.", ge=1, le=1_000_000_000, cli=False)
+    save_total_limit: int = setting(3, "Checkpoints kept.", ge=1, le=1_000_000, cli=False)
     seed: int = setting(42, "Seed of initialisation, masking and shuffling.", ge=0, lt=2**32)
     trainer: dict = setting(
         help="transformers.TrainingArguments settings, passed through.", default_factory=dict, cli=False
@@ -256,7 +270,7 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
     """Model and tokenizer; a tokenizer saved by an earlier start of this run is reused."""
     from transformers import AutoModelForMaskedLM
 
-    from dnalm.models.build import make_tokenizer, model_max_tokens, scratch_config
+    from dnalm.models.build import check_architecture_settings, make_tokenizer, model_max_tokens, scratch_config
     from dnalm.models.loading import extended_config
     from dnalm.tokenizers.dna import load_tokenizer
 
@@ -273,13 +287,8 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
             AutoModelForMaskedLM.from_pretrained(path, trust_remote_code=trust, **extended),
             load_tokenizer(path, trust_remote_code=trust),
         )
-        _check_max_length(cfg, tok)
+        _check_tokenizer_settings(cfg, tok)
         return model, tok
-    if spec.architecture not in MASKED_LM_ARCHITECTURES:
-        raise ValueError(
-            f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta/modernbert) or the default "
-            f"recipe's CNN (pos-cnn), not {spec.architecture}"
-        )
     spec.config.update(cfg.model_config)
     saved = (output / "tokenizer" / "tokenizer_config.json").is_file()
     distributed.barrier()  # every process has looked before the main one writes
@@ -289,17 +298,25 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
         sample = corpus["train"].shuffle(seed=cfg.seed).select(range(min(cfg.bpe_sample, len(corpus["train"]))))
         tok = make_tokenizer(spec, sample["sequence"])
     config = scratch_config(spec, tok, None, {})
+    check_architecture_settings(cfg.model, config, cfg.model_config)
     model = AutoModelForMaskedLM.from_config(config)
     tok.model_max_length = model_max_tokens(model, tok)
-    _check_max_length(cfg, tok)
+    _check_tokenizer_settings(cfg, tok)
     if not saved and distributed.is_main():  # once the run is known to start: a refused one leaves nothing
         tok.save_pretrained(output / "tokenizer")
     return model, tok
 
 
-def _check_max_length(cfg: PretrainConfig, tok) -> None:
-    if cfg.max_length is not None and cfg.max_length > tok.model_max_length:  # not cut silently (nor recorded)
+def _check_tokenizer_settings(cfg: PretrainConfig, tok) -> None:
+    """``max_length`` fits the model (not cut silently, nor recorded), and ``span_length`` applies: spans are of
+    overlapping k-mers (it was ignored for every other tokenizer, and recorded as if used)."""
+    if cfg.max_length is not None and cfg.max_length > tok.model_max_length:
         raise ValueError(f"max_length is {cfg.max_length} tokens; {cfg.model} takes at most {tok.model_max_length}")
+    if cfg.span_length != 1 and not capabilities(tok).needs_span_masking:
+        raise ValueError(
+            f"span_length (--span-length) masks runs of overlapping k-mers; {cfg.model}'s tokens do not overlap and "
+            "are masked one at a time: leave it out"
+        )
 
 
 def _tokenize(corpus, tok, max_length: int):
@@ -503,12 +520,34 @@ def pretrain(
     return summary
 
 
+def _check_masked_lm(ref: ModelRef, cfg: PretrainConfig) -> None:
+    """The model has a masked-LM form (a fine-tuned CNN classifier has none: transformers' refusal listed dozens of
+    config classes)."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+    from dnalm.models.baselines import PosCnnConfig
+
+    kind = ref.architecture
+    if ref.spec is not None:
+        has_form = kind in MASKED_LM_ARCHITECTURES
+    elif ref.kind == "hub":  # its config is fetched when it loads
+        has_form = True
+    else:
+        custom = "AutoModelForMaskedLM" in (ref.config.get("auto_map") or {})
+        has_form = kind in MODEL_FOR_MASKED_LM_MAPPING_NAMES or kind == PosCnnConfig.model_type or custom
+    if not has_form:
+        raise ValueError(
+            f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta/modernbert) or the default "
+            f"recipe's CNN (pos-cnn), not {kind}"
+        )
+
+
 def _check_run(cfg: PretrainConfig, corpus_path) -> int:
     """What can be checked before any work: the model (a mistyped one, untrusted code), the batch against the
     processes, ``eval_steps`` against the corpus's splits; starts the processes' group and returns their number."""
     from dnalm.lm.corpus import corpus_splits
 
-    ModelRef.resolve(cfg.model, cfg.trust_remote_code)
+    _check_masked_lm(ModelRef.resolve(cfg.model, cfg.trust_remote_code), cfg)
     distributed.start()
     processes = distributed.world_size()
     if cfg.batch_size % processes:
@@ -757,10 +796,10 @@ def _score(model, tok, heldout: list[str], references, batch_size: int, output: 
 class LmEvalSettings:
     """``dnalm lm-eval``: how many held-out windows, how long, the seed of their draw."""
 
-    examples: int = setting(1000, "Held-out windows scored.", ge=1)
-    max_length: int | None = setting(None, "Tokens per window.", ge=8, shown_default="as pretrained")
+    examples: int = setting(1000, "Held-out windows scored.", ge=1, le=1_000_000_000)
+    max_length: int | None = setting(None, "Tokens per window.", ge=8, le=10_000_000, shown_default="as pretrained")
     seed: int = setting(42, "Seed of the windows' draw.", ge=0, lt=2**32)
-    batch_size: int = setting(32, "Windows scored at a time.", ge=1)
+    batch_size: int = setting(32, "Windows scored at a time.", ge=1, le=1_000_000)
     trust_remote_code: bool = setting(False, "Allow checkpoint code (DNABERT-2). Off by default.")
 
     def __post_init__(self):

@@ -298,6 +298,18 @@ def build_model(
     return model, tokenizer, None
 
 
+def check_architecture_settings(name, config, settings: dict | None) -> None:
+    """Refuse architecture settings (``model_config``) that ``config``'s class does not have: a mistyped one would
+    ride along in config.json unused."""
+    known = type(config)().to_dict()
+    unknown = sorted(set(settings or {}) - set(known))
+    if unknown:
+        raise ValueError(
+            f"{name}: unknown architecture setting(s) {', '.join(map(repr, unknown))} for "
+            f"{type(config).__name__}; known: {', '.join(sorted(k for k in known if not k.startswith('_')))}"
+        )
+
+
 def _build_new(ref: ModelRef, label_kwargs: dict, per_base: bool, train_sequences, input_length, overrides):
     """A preset or model YAML file with random weights: its tokenizer, config and model."""
     from transformers import AutoModelForSequenceClassification
@@ -306,13 +318,7 @@ def _build_new(ref: ModelRef, label_kwargs: dict, per_base: bool, train_sequence
     model_spec.config.update(overrides or {})
     tokenizer = make_tokenizer(model_spec, train_sequences)
     config = scratch_config(model_spec, tokenizer, input_length, label_kwargs)
-    known = type(config)().to_dict()  # a mistyped setting would otherwise ride along unused
-    unknown = sorted(set(overrides or {}) - set(known))
-    if unknown:
-        raise ValueError(
-            f"{ref}: unknown architecture setting(s) {', '.join(map(repr, unknown))} for "
-            f"{type(config).__name__}; known: {', '.join(sorted(k for k in known if not k.startswith('_')))}"
-        )
+    check_architecture_settings(ref, config, overrides)
     if per_base:
         return _nucleotide_model(config, tokenizer, ref), tokenizer, model_spec
     return AutoModelForSequenceClassification.from_config(config), tokenizer, model_spec

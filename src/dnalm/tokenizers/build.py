@@ -31,7 +31,7 @@ class KmerSettings:
     """A k-mer or single-base tokenizer (``dnalm tokenizer kmer|nonoverlap|base``)."""
 
     k: int = setting(6, "k-mer length (DNABERT: 3-6).", ge=1, le=12)
-    max_length: int = setting(512, "model_max_length in tokens (with [CLS] and [SEP]).", ge=3)
+    max_length: int = setting(512, "model_max_length in tokens (with [CLS] and [SEP]).", ge=3, le=10_000_000)
 
     def __post_init__(self):
         check_fields(self)
@@ -42,10 +42,10 @@ class BpeSettings:
     """A BPE vocabulary trained on DNA (``dnalm tokenizer bpe``; TinyDNABERT's defaults)."""
 
     vocab_size: int = setting(1024, "Vocabulary size, special tokens included.", ge=10, le=1_000_000)
-    min_frequency: int = setting(4, "Times a merge must be seen.", ge=1)
-    segment_length: int = setting(1000, "Cut long records into pieces of this length.", ge=1)
-    max_segments: int = setting(100_000, "Train on a random sample of this many pieces.", ge=1)
-    max_length: int = setting(512, "model_max_length in tokens (with [CLS] and [SEP]).", ge=3)
+    min_frequency: int = setting(4, "Times a merge must be seen.", ge=1, le=1_000_000_000)
+    segment_length: int = setting(1000, "Cut long records into pieces of this length.", ge=1, le=1_000_000_000)
+    max_segments: int = setting(100_000, "Train on a random sample of this many pieces.", ge=1, le=1_000_000_000)
+    max_length: int = setting(512, "model_max_length in tokens (with [CLS] and [SEP]).", ge=3, le=10_000_000)
     seed: int = setting(0, "Seed of the sample.", ge=0, lt=2**32)
 
     def __post_init__(self):
