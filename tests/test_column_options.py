@@ -50,3 +50,40 @@ def test_tokenizer_check_audit_and_interpret_take_the_column_options(model, data
 def test_embed_takes_the_sequence_column(tmp_path, data):
     res = _run("embed", "--help")
     assert "--sequence-column" in res.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["finetune", "--model", "cnn", "--epochs", "1", "-o", "OUT"],
+        ["evaluate", "MODEL", "-o", "OUT"],
+        ["tokenizer", "check", "kmer3"],
+    ],
+)
+def test_column_options_beside_class_fastas_are_refused_not_ignored(command, model, tmp_path):
+    """--class reads one FASTA per class: a column option did nothing (finetune recorded it as a setting)."""
+    rng = random.Random(1)
+    for label in ("a", "b"):
+        (tmp_path / f"{label}.fa").write_text(
+            "".join(f">{label}{i}\n{''.join(rng.choice('ACGT') for _ in range(40))}\n" for i in range(6))
+        )
+    args = [str(model) if a == "MODEL" else str(tmp_path / "o") if a == "OUT" else a for a in command]
+    res = _run(
+        *args, "--class", f"a={tmp_path / 'a.fa'}", "--class", f"b={tmp_path / 'b.fa'}", "--sequence-column", "s"
+    )
+    assert res.exit_code != 0
+    assert "--class: sequence_column (--sequence-column) names a column of a CSV/TSV table" in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_column_options_with_regions_are_refused(model, tmp_path):
+    (tmp_path / "g.fa").write_text(">chr1\n" + "ACGT" * 100 + "\n")
+    res = _run(
+        "predict", model, tmp_path / "g.fa", "--regions", "chr1:1-200", "-o", tmp_path / "p.tsv", "--label-column", "y"
+    )
+    assert res.exit_code != 0
+    assert (
+        "label_column (--label-column) names a column of a CSV/TSV table; this is a genome read by --regions"
+        in res.output
+    )
+    assert not (tmp_path / "p.tsv").exists()

@@ -13,7 +13,7 @@ from dnalm.apply.lengths import ShortInputs, require_labels
 from dnalm.apply.predict import max_class, predict_per_base, shared_scores
 from dnalm.finetune.data import LabelSpace, load_splits
 from dnalm.io import read_labeled_fasta, read_sequences
-from dnalm.io.datasets import SPLIT_ALIASES, class_files
+from dnalm.io.datasets import SPLIT_ALIASES, check_no_columns, class_files
 from dnalm.io.files import atomic_open, check_output_file, write_json
 from dnalm.io.outputs import Output, claims
 from dnalm.io.regions import region_files
@@ -164,7 +164,7 @@ def _warn_leakage(data, split: str, records, columns: dict) -> None:
 def _records(data, split: str, classes, columns: dict) -> tuple[list, str | None]:
     """The records to evaluate, and the split of a folder they came from (None for a file or --class FASTAs)."""
     if classes:
-        return list(read_labeled_fasta(classes, data)), None
+        return list(read_labeled_fasta(classes, data, **columns)), None
     if data is not None and Path(data).is_dir():
         canonical = next((name for name, aliases in SPLIT_ALIASES.items() if split in aliases), split)  # valid: dev
         return list(read_sequences(data, split=split, **columns)), canonical
@@ -370,6 +370,8 @@ def predict_file(
 
     ref = ModelRef.resolve(model_path, trust_remote_code)
     columns = {"sequence_column": sequence_column, "label_column": label_column}
+    if regions:  # a genome's regions: no table, no columns (they did nothing)
+        check_no_columns(input_path, "a genome read by --regions", **columns)
     source = _region_source(input_path, regions) if regions else lambda: read_sequences(input_path, **columns)
     output = check_output_file(output)  # before any work: a bad path is not found out after the computation
     distributed.start()

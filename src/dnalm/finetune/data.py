@@ -102,7 +102,7 @@ def load_splits(
     stratified by label when ``stratify`` (``Task.stratify``: single-label classification)."""
     kw = {"sequence_column": sequence_column, "label_column": label_column}
     if classes:
-        records = list(read_labeled_fasta(classes, data))
+        records = list(read_labeled_fasta(classes, data, **kw))
         splits = {"train": records}
     elif data is not None and Path(data).is_dir():
         available = find_splits(data)

@@ -22,19 +22,33 @@ from dnalm.settings import check_path
 
 log = logging.getLogger(__name__)
 
-__all__ = ["copy_records", "find_splits", "parse_class_files", "read_labeled_fasta", "read_records", "read_sequences"]
+__all__ = [
+    "check_no_columns",
+    "copy_records",
+    "find_splits",
+    "parse_class_files",
+    "read_labeled_fasta",
+    "read_records",
+    "read_sequences",
+]
 
 SPLIT_ALIASES = {"train": ("train",), "dev": ("dev", "valid", "validation", "val"), "test": ("test",)}
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".ffn", ".fas")
 
 
-def read_labeled_fasta(classes: dict[str, str | Path], data: str | Path | None = None) -> Iterator[Record]:
+def read_labeled_fasta(
+    classes: dict[str, str | Path],
+    data: str | Path | None = None,
+    sequence_column: str | None = None,
+    label_column: str | None = None,
+) -> Iterator[Record]:
     """Records from one FASTA file per class, e.g. ``{"promoter": "pos.fa", "other": "neg.fa"}``. One file named
     for two classes (every sequence with both labels) is refused, and so is DATA given beside them (it was
-    ignored)."""
+    ignored), and so is a column option (a FASTA has no columns: it did nothing)."""
     if not classes:
         raise ValueError("read_labeled_fasta needs at least one class=FILE pair")
     check_sources(data, classes)
+    check_no_columns("--class", "one FASTA file per class", sequence_column, label_column)
     for label, path in classes.items():
         yield from read_fasta(path, label=label)
 
@@ -108,7 +122,7 @@ def read_records(
 ) -> Iterator[Record]:
     """Records from DATA (file or split folder), or from one FASTA per class (``classes``)."""
     if classes:
-        return read_labeled_fasta(classes, data)
+        return read_labeled_fasta(classes, data, sequence_column, label_column)
     if data is None:
         raise ValueError("give DATA or --class LABEL=FASTA")
     return read_sequences(data, split=split, sequence_column=sequence_column, label_column=label_column)
@@ -200,7 +214,7 @@ def find_splits(folder: str | Path) -> dict[str, Path]:
     return found
 
 
-def _check_no_columns(path: Path, what: str, sequence_column: str | None, label_column: str | None) -> None:
+def check_no_columns(path: Path, what: str, sequence_column: str | None, label_column: str | None) -> None:
     """A column option names a column of a CSV/TSV table; given for other data it would do nothing."""
     for name, value in (("sequence_column", sequence_column), ("label_column", label_column)):
         if value is not None:
@@ -249,7 +263,7 @@ def read_sequences(
             )
         path = splits[split]
         if path.is_dir():
-            _check_no_columns(path, "a Genomic Benchmarks folder", sequence_column, label_column)
+            check_no_columns(path, "a Genomic Benchmarks folder", sequence_column, label_column)
             yield from _read_gb_split(path)
             return
     elif split is not None:  # it was ignored: the whole file was read as that split
@@ -259,7 +273,7 @@ def read_sequences(
     if sequence_column is not None and sequence_column == label_column:  # every label was its sequence
         raise ValueError(f"{path}: sequence_column and label_column name one column, {sequence_column!r}")
     if _is_fasta(path):
-        _check_no_columns(path, "FASTA", sequence_column, label_column)
+        check_no_columns(path, "FASTA", sequence_column, label_column)
         allowed = None if labels is None else {str(x) for x in labels}
         if label is not None and allowed is not None and label not in allowed:  # labels restricts label= too
             raise ValueError(f"{path}: label {label!r} is not among the labels allowed ({sorted(allowed)})")
