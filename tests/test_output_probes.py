@@ -481,3 +481,19 @@ def test_an_output_folder_among_an_input_folders_own_files_is_refused(tata_model
     args = ["evaluate", tata_model, "d", "-o", "d/notes", "--overwrite"]
     _refused(work, args, "output folder d/notes is a folder of the input d that holds its files")
     _ok(["evaluate", tata_model, "d", "-o", "d/eval"])  # a new folder beside the data is fine
+
+
+def test_a_settings_file_or_tokenizer_folder_a_command_reads_is_an_input_too(tata_dir, work):
+    """--config and audit --tokenizer were read but not declared: `finetune DATA --config M/dnalm_config.yaml -o M
+    --overwrite` replaced the user's YAML, and `audit --tokenizer M -o M/vocab.txt --overwrite` broke the model."""
+    from dnalm.tokenizers.dna import KmerTokenizer
+
+    (work / "m").mkdir()
+    (work / "m" / "dnalm_config.yaml").write_text("epochs: 1\nmodel: cnn\n")
+    _refused(work, ["finetune", tata_dir, "--config", "m/dnalm_config.yaml", "-o", "m", "--overwrite"], "input")
+    (work / "p").mkdir()
+    (work / "p" / "dnalm_pretrain.yaml").write_text("model: tiny\nmax_steps: 2\n")
+    _refused(work, ["pretrain", "in.fa", "--config", "p/dnalm_pretrain.yaml", "-o", "p", "--overwrite"], "input")
+    KmerTokenizer(k=3).save_pretrained(work / "tk")
+    args = ["audit", tata_dir, "--tokenizer", "tk", "-o", "tk/vocab.txt", "--overwrite"]
+    _refused(work, args, "input")

@@ -33,7 +33,7 @@ import numpy as np
 
 from dnalm.io import Record, copy_records, find_splits, read_sequences
 from dnalm.io.files import atomic_open
-from dnalm.io.outputs import Output, claims
+from dnalm.io.outputs import Output, claims, local
 from dnalm.io.sequence import CODE_LUT, reverse_complement
 from dnalm.settings import check_applies, check_fields, check_path, checked, setting
 
@@ -388,7 +388,7 @@ class AuditSettings:
 @claims(
     "audit",
     lambda a: {
-        "inputs": [a["data"]],
+        "inputs": [a["data"], *local(a["settings"].get("tokenizer"))],  # a tokenizer or model folder is read too
         "outputs": ([Output(a["output"], "file")] if a["output"] else [])
         + (_dedup_claim(a["data"], a["dedup"], a["overwrite"])["outputs"] if a["dedup"] else []),
         "overwrite": a["overwrite"],

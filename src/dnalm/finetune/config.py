@@ -43,6 +43,8 @@ class FinetuneConfig:
     preset's". ``trainer`` passes through untouched to ``transformers.TrainingArguments``.
     """
 
+    source_file = None  # the YAML file :meth:`load` read (an input of the run: never written over); not a setting
+
     model: str = setting(
         "auto",
         "auto (the default recipe chooses from the data), a preset (pos-cnn, mini, tiny, dnabert-6, tinydnabert, "
@@ -202,7 +204,9 @@ class FinetuneConfig:
             if given[key] != from_file[key]:
                 log.info("%s %r from the command line replaces %r from %s", key, given[key], from_file[key], path)
         with naming_the_file(path, from_file, given):
-            return cls.from_dict({**from_file, **given}, source=str(path) if path else "config")
+            cfg = cls.from_dict({**from_file, **given}, source=str(path) if path else "config")
+        cfg.source_file = str(path) if path else None
+        return cfg
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

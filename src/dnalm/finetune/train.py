@@ -172,7 +172,8 @@ class _Built:
 @claims(
     "finetune",
     lambda a: {
-        "inputs": [a["data"], *class_files(a["classes"]), *local(_settings(a["cfg"]).model)],  # a model folder too
+        # a model folder and the settings file too
+        "inputs": [a["data"], *class_files(a["classes"]), *local(_settings(a["cfg"]).model), a["cfg"].source_file],
         "outputs": [Output(a["output"], "model", rerun="refuse", staged=True)],
         "overwrite": a["overwrite"],
         "resume": a["resume"],

@@ -115,6 +115,8 @@ class PretrainConfig:
     )
     trust_remote_code: bool = setting(False, "Allow a checkpoint that ships its own code (auto_map) to continue.")
 
+    source_file = None  # the YAML file resolve_pretrain_config read (an input of the run); not a setting
+
     def __post_init__(self):
         from dnalm.settings import parse_duration
 
@@ -253,7 +255,9 @@ def resolve_pretrain_config(model_or_recipe: str | None, config: str | Path | No
             )
             data.update(changed)
     with naming_the_file(config, from_file, given):
-        return PretrainConfig.from_dict(data)
+        cfg = PretrainConfig.from_dict(data)
+    cfg.source_file = str(config) if config is not None else None
+    return cfg
 
 
 #: Recipes scale down for short budgets: a shallower model on shorter windows sees more bases per second,
@@ -437,7 +441,8 @@ def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
 @claims(
     "pretrain",
     lambda a: {
-        "inputs": ([a["corpus_path"]] if isinstance(a["corpus_path"], str | Path) else []) + local(a["cfg"].model),
+        "inputs": ([a["corpus_path"]] if isinstance(a["corpus_path"], str | Path) else [])
+        + [*local(a["cfg"].model), a["cfg"].source_file],
         "outputs": [Output(a["output"], "pretrain", rerun="continue")],
         "overwrite": a["overwrite"],
         "resume": a["resume"],
