@@ -591,3 +591,40 @@ def test_pretraining_refuses_a_model_or_setting_it_cannot_use(corpus_dir, tmp_pa
         pretrain(PretrainConfig(model="mini", span_length=5, max_steps=1), corpus_dir, tmp_path / "o3")
     for out in ("o1", "o2", "o3"):
         assert not (tmp_path / out / "config.json").exists()
+
+
+def test_an_overwrite_that_stops_part_way_leaves_the_finished_pretraining_whole(corpus_dir, tmp_path, monkeypatch):
+    """--overwrite removed the earlier run's files when the new run started: a run killed part-way left neither."""
+    import hashlib
+
+    import dnalm.lm.pretrain as module
+
+    (tmp_path / "m.yaml").write_text(
+        "preset: tiny\ntokenizer: base\nconfig:\n  hidden_size: 32\n"
+        "  num_hidden_layers: 1\n  num_attention_heads: 2\n  intermediate_size: 64\n"
+    )
+    cfg = PretrainConfig(
+        model=str(tmp_path / "m.yaml"), max_steps=2, batch_size=4, max_length=64, lm_eval_examples=4,
+        trainer={"disable_tqdm": True},
+    )  # fmt: skip
+    out = tmp_path / "pt"
+    pretrain(cfg, corpus_dir, out)
+
+    def files():
+        return {
+            str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in out.rglob("*") if p.is_file()
+        }
+
+    before = files()
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "_final_evaluation", stopped)  # after the new run trained and saved
+    with pytest.raises(KeyboardInterrupt):
+        pretrain(cfg, corpus_dir, out, overwrite=True)
+    assert files() == before
+    assert not (tmp_path / "pt.partial").exists()
+    monkeypatch.undo()
+    pretrain(cfg, corpus_dir, out, overwrite=True)  # the next one replaces it, in place once it finishes
+    assert not (tmp_path / "pt.partial").exists() and (out / "pretrain_summary.json").is_file()

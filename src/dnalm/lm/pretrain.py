@@ -395,6 +395,15 @@ def _callbacks(cfg: PretrainConfig, collator, output: Path):
             if schedule is not None:
                 schedule(state.global_step, state.max_steps)
 
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:  # a line of dnalm's log, not the Trainer's raw dict on standard output
+                log.info(
+                    "step %d: training loss %.4f, learning rate %.3g",
+                    state.global_step,
+                    logs["loss"],
+                    logs.get("learning_rate", float("nan")),
+                )
+
         def on_evaluate(self, args, state, control, metrics=None, **kwargs):
             if metrics and "eval_loss" in metrics:
                 metrics["eval_perplexity"] = math.exp(min(metrics["eval_loss"], 50))
@@ -438,12 +447,21 @@ def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
     distributed.barrier()
 
 
+def _replaces_a_run(a: dict) -> bool:
+    """``--overwrite`` over a finished pretraining (or one with checkpoints): the new run is written beside it
+    (``OUTPUT.partial``) and put in place only when it finishes, so a run killed part-way leaves the earlier
+    result whole (it was removed when the new run started). Such a run starts afresh if killed (no --resume)."""
+    out = Path(a["output"]) if isinstance(a["output"], str | Path) else None
+    done = out is not None and ((out / "pretrain_summary.json").is_file() or (out / "checkpoints").is_dir())
+    return bool(done and a["overwrite"] is True and not a["resume"])
+
+
 @claims(
     "pretrain",
     lambda a: {
         "inputs": ([a["corpus_path"]] if isinstance(a["corpus_path"], str | Path) else [])
         + [*local(a["cfg"].model), a["cfg"].source_file],
-        "outputs": [Output(a["output"], "pretrain", rerun="continue")],
+        "outputs": [Output(a["output"], "pretrain", rerun="continue", atomic=_replaces_a_run(a))],
         "overwrite": a["overwrite"],
         "resume": a["resume"],
     },
@@ -649,7 +667,9 @@ def _training_args(cfg: PretrainConfig, checkpoints: Path, steps: int, eval_step
 
 
 def _trainer(cfg: PretrainConfig, model, args, data, collator, output: Path, deadline):
-    from transformers import PrinterCallback, Trainer
+    from transformers import PrinterCallback, ProgressCallback, Trainer
+
+    from dnalm.runtime.callbacks import QuietProgress
 
     callbacks = _callbacks(cfg, collator, output)
     if deadline is not None:
@@ -666,8 +686,10 @@ def _trainer(cfg: PretrainConfig, model, args, data, collator, output: Path, dea
         preprocess_logits_for_metrics=lambda logits, labels: logits.argmax(dim=-1),
         callbacks=callbacks,
     )
-    if not log.isEnabledFor(logging.INFO):  # --quiet: warnings and errors only, not the training-loss lines
-        trainer.remove_callback(PrinterCallback)
+    for default in (PrinterCallback, ProgressCallback):  # their raw dicts: the log has the lines (not with --quiet)
+        trainer.remove_callback(default)
+    if not args.disable_tqdm:
+        trainer.add_callback(QuietProgress())
     return trainer
 
 
