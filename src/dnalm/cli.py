@@ -344,7 +344,7 @@ def lm_eval_cmd(
 def fill_mask_cmd(
     model: Annotated[str, typer.Argument(help="Pretrained (masked-LM) model folder or hub id.")],
     sequence: Annotated[str, typer.Argument(help="DNA with <mask> for each unknown base.")],
-    top_k: int = typer.Option(5, help="Tokens listed per mask (models with whole-token masks)."),
+    top_k: int = typer.Option(None, help="Most likely bases (default: all 4) or tokens (default: 5) listed per mask."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow checkpoint code (DNABERT-2)."),
 ):

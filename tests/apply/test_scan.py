@@ -252,6 +252,8 @@ def test_zero_shot_variant_scores_from_the_shipped_masked_lm(tmp_path):
     lines.append(f"chr0\t51\tins\t{seq[50]}\t{seq[50]}AC\t.\t.\t.")
     lines.append(f"chr0\t61\tn\t{seq[60]}\tN\t.\t.\t.")  # was 'not a substitution'
     (tmp_path / "v.vcf").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"strand \(--strand\) minus: a masked LM scores each allele on the plus"):
+        score_variants("dnalm-mini", tmp_path / "v.vcf", genome, tmp_path / "v.tsv", strand="minus")  # was ignored
     r = score_variants("dnalm-mini", tmp_path / "v.vcf", genome, tmp_path / "v.tsv")
     rows = {row["id"]: row for row in csv.DictReader(_tsv(tmp_path / "v.tsv"), delimiter="\t")}
     assert r["n_scored"] == 9 and r["score"] == "log P(allele) at the masked bases"

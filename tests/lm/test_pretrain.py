@@ -129,6 +129,8 @@ def test_pretrained_kmer_model_fills_masks_and_embeds(corpus_dir, tmp_path):
     assert [r["step"] for r in history if "eval_loss" in r] == [3, 6]  # the last one not evaluated twice
     (result,) = fill_mask(out, "ACGTAGCTAGCTA<mask>CTAGCTAGCATCGA")
     assert result["position"] == 14 and abs(sum(result["probabilities"].values()) - 1) < 1e-5
+    (top,) = fill_mask(out, "ACGTAGCTAGCTA<mask>CTAGCTAGCATCGA", top_k=2)  # --top-k was ignored: always four bases
+    assert list(top["probabilities"]) == list(result["probabilities"])[:2] and top["best"] == result["best"]
     vectors = embed(out, ["ACGTACGTAGCTAGCTTTGA", "GGCA" * 40])
     assert vectors.shape == (2, 32) and np.isfinite(vectors).all()
     with pytest.raises(ValueError, match="already holds a finished pretraining; pass --resume"):

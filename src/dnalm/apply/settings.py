@@ -126,7 +126,12 @@ class VariantSettings(_Checked):
     """``dnalm variants``: each variant's effect on the score."""
 
     window: int | None = setting(None, "Window in bases.", ge=1, le=10_000_000, shown_default="the trained length")
-    strand: str = setting("both", "both (strand-averaged), plus or minus.", choices=STRANDS)
+    strand: str | None = setting(
+        None,
+        "both (strand-averaged), plus or minus (a classifier's); a masked LM scores the plus strand.",
+        choices=STRANDS,
+        shown_default="both (a masked LM: plus)",
+    )
     batch_size: int = setting(256, "Windows scored at a time.", ge=1, le=1_000_000)
     trust_remote_code: bool = setting(False, _TRUST)
     target: str | None = setting(None, _TARGET_HELP, shown_default=_TARGET_DEFAULT)

@@ -196,7 +196,7 @@ def score_variants(
     output: str | Path,
     *,
     window: int | None = None,
-    strand: str = "both",
+    strand: str | None = None,
     batch_size: int = 256,
     trust_remote_code: bool = False,
     target: str | None = None,
@@ -219,6 +219,12 @@ def score_variants(
     vcf = readable_path(vcf)  # a pipe is read once into a temporary file: htslib and the checks read it again
     reader = _reader(vcf)
     scorer = _Scorer(ModelRef.resolve(model_path, trust_remote_code), target, window)
+    if scorer.masked_lm and strand not in (None, "plus"):  # it was replaced by plus without a word
+        raise ValueError(
+            f"strand (--strand) {strand}: a masked LM scores each allele on the plus strand only (zero-shot); "
+            "leave --strand out, or give a classifier"
+        )
+    strand = strand or ("plus" if scorer.masked_lm else "both")
     rows, by_contig = _allele_rows(reader, vcf, scorer.window, scorer.masked_lm)
     pairs = _genome_pairs(genome, rows, by_contig, scorer.window, vcf)
     scorer.score(pairs, rows, strand, batch_size)

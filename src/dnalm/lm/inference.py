@@ -99,7 +99,7 @@ def fill_mask(
     model_path: str | Path | ModelRef,
     sequence: str,
     *,
-    top_k: int = 5,
+    top_k: int | None = None,
     model=None,
     tokenizer=None,
     trust_remote_code: bool = False,
@@ -107,12 +107,13 @@ def fill_mask(
     """Predict the masked bases (k-mer/base models) or masked tokens (other tokenizers).
 
     Returns one dict per mask, in order: ``position`` (1-based base position in the
-    filled sequence for k-mer/base models), ``probabilities`` ({base or token: p}) and ``best``.
+    filled sequence for k-mer/base models), ``probabilities`` ({base or token: p}, the ``top_k`` most likely:
+    default all four bases, or 5 tokens) and ``best``.
     A sequence longer than the model takes is read in windows of the model's length: each mask is
     predicted in the window centred on it (kept inside the sequence), the other masks there masked too.
     """
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-        raise ValueError(f"top_k (--top-k) must be a whole number >= 1; got {top_k!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 1_000_000):
+        raise ValueError(f"top_k (--top-k) must be a whole number in [1, 1000000]; got {top_k!r}")
     import torch
 
     from dnalm.models.windows import window_size
@@ -138,7 +139,7 @@ def fill_mask(
         where = (enc["input_ids"][0] == tokenizer.mask_token_id).nonzero().flatten().tolist()
         out = []
         for n, pos in enumerate(where):
-            p, idx = probs[pos].topk(top_k)
+            p, idx = probs[pos].topk(min(top_k or 5, probs.shape[-1]))
             tokens = tokenizer.convert_ids_to_tokens(idx.tolist())
             out.append({"mask": n + 1, "probabilities": dict(zip(tokens, p.tolist())), "best": tokens[0]})
         return out
@@ -171,8 +172,9 @@ def fill_mask(
         found = _masked_base_probs(model, tokenizer, text[start : start + size], [m - start for m in inside])
         per_base.update({m: found[m - start] for m in predicted})
     out = []
-    for b in masked_bases:
-        result = dict(zip("ACGT", per_base[b].round(6).tolist()))
+    for b in masked_bases:  # the top_k most likely bases, most likely first (it was ignored: always all four)
+        order = np.argsort(-per_base[b], kind="stable")[: top_k or 4]
+        result = {"ACGT"[i]: round(float(per_base[b][i]), 6) for i in order}
         out.append({"position": b + 1, "probabilities": result, "best": "ACGT"[int(per_base[b].argmax())]})
     return out
 
