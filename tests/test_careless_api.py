@@ -138,7 +138,10 @@ def _bench(tmp_path, data, **extra) -> str:
     [
         ({"audit": "false"}, r"audit must be true or false; got 'false'"),  # taken as true
         ({"keep_models": "no"}, r"keep_models must be true or false; got 'no'"),
-        ({"eval_batch_size": 0}, r"eval_batch_size must be in \[1, 1000000\]; got 0"),  # refused after training, as --batch-size
+        (
+            {"eval_batch_size": 0},
+            r"eval_batch_size must be in \[1, 1000000\]; got 0",
+        ),  # refused after training, as --batch-size
         ({"split": "bogus"}, r"dataset 'toy' has no 'bogus' split \(it has dev, test, train\)"),  # after training
         ({"finetune": [1]}, r"finetune must be a mapping; got \[1\]"),  # a raw TypeError
         (
@@ -340,7 +343,9 @@ def test_lm_side_arguments_in_range(tmp_path, caplog):
     from dnalm.models.build import build_model
     from dnalm.tokenizers.build import KmerSettings
 
-    with pytest.raises(ValueError, match=r"max_length must be in \[8, 10000000\]; got 2"):  # range() arg 3 must not be zero
+    with pytest.raises(
+        ValueError, match=r"max_length must be in \[8, 10000000\]; got 2"
+    ):  # range() arg 3 must not be zero
         PretrainConfig(max_length=2)
     with pytest.raises(ValueError, match=r"max_length \(--max-length\) must be in \[1, 1000000000\]"):  # numpy's int64
         CorpusSettings(max_length=10**20)

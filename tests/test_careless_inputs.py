@@ -157,7 +157,7 @@ def test_lora_on_a_model_that_is_no_transformer_is_refused_before_any_work(tmp_p
     from dnalm.finetune.train import finetune
 
     (tmp_path / "d.csv").write_text("sequence,label\n" + "ACGTACGTAC,0\nTTTTGGGGCC,1\n" * 10)
-    with pytest.raises(ValueError, match=r"--lora adapts a transformer's .* give --model a transformer"):
+    with pytest.raises(ValueError, match=r"lora \(--lora\) adapts a transformer's .* give a transformer"):
         finetune(FinetuneConfig(model=model, lora=True), tmp_path / "d.csv", tmp_path / "out")
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob("*.partial"))
 

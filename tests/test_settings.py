@@ -228,7 +228,9 @@ def test_a_value_refused_from_a_settings_file_names_the_file(tmp_path):
     ):  # the option's value
         FinetuneConfig.load(tmp_path / "run.yaml", epochs=-1)
     (tmp_path / "run.yaml").write_text("max_steps: -2\n")
-    with pytest.raises(ValueError, match=r"max_steps \(--max-steps\) must be in \[1, 1000000000\]; got -2 \[.*run.yaml\]$"):
+    with pytest.raises(
+        ValueError, match=r"max_steps \(--max-steps\) must be in \[1, 1000000000\]; got -2 \[.*run.yaml\]$"
+    ):
         resolve_pretrain_config("tiny", tmp_path / "run.yaml")
 
 

@@ -139,7 +139,9 @@ def test_config_errors_are_caught_before_any_training(tata_dir, tmp_path):
     with pytest.raises(ValueError, match=r"bench.yaml: model 'cnn-gb': metric_for_best_model 'auc' is not a valid"):
         BenchmarkConfig.load(unknown)
     unknown = _config(tmp_path, tata_dir, search={"space": {"learning_rate": [1e-3]}, "metric": "pearson"})
-    with pytest.raises(ValueError, match=r"bench.yaml: model 'cnn-gb': metric_for_best_model 'pearson' is not"):
+    with pytest.raises(
+        ValueError, match=r"bench.yaml: model 'cnn-gb', search.metric: metric_for_best_model 'pearson' is not"
+    ):
         BenchmarkConfig.load(unknown)
     missing = _config(tmp_path, tmp_path / "no-such-folder")  # named by its key, before any run trains
     with pytest.raises(ValueError, match=r"bench.yaml: dataset 'tata': .*no-such-folder does not exist"):
@@ -649,3 +651,34 @@ def test_a_report_may_replace_the_one_the_benchmark_wrote_with_overwrite(bench_r
     assert (copy / "results.json").read_bytes() == before
     result = CliRunner().invoke(app, ["report", str(copy), "-o", str(copy / "results.json"), "--overwrite"])
     assert result.exit_code == 2 and "is the input" in result.output  # still never over what it reads
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [  # each was found when its run started, after the runs before it had trained (or said nothing)
+        ({"models": {"a": {"model": "cnn"}, "b": {"model": "cnn", "lora": True}}}, r"model 'b': lora \(--lora\)"),
+        ({"models": {"a": {"model": "cnn", "from_scratch": True}}}, r"model 'a': from_scratch .* is a preset"),
+        ({"models": {"a": {"model": "cnn", "candidates": "all"}}}, r"model 'a': candidates \(--candidates\) all"),
+        (
+            {"models": {"a": {"model": "cnn"}}, "search": {"space": {"lora": [True]}, "models": ["a"]}},
+            r"model 'a', search.space.lora = True: lora",
+        ),
+        (
+            {
+                "models": {"a": {"model": "cnn", "learning_rate": 0.005}},
+                "search": {"space": {"learning_rate": [0.001]}},
+            },
+            r"model 'a' sets learning_rate, which search.space varies",
+        ),
+        ({"search": {"space": {"learning_rate": [0.001]}, "seed": -1}}, r"search.seed must be a whole number in"),
+        ({"search": {"space": {"learning_rate": [0.001]}, "metric": "bogus"}}, r"model 'cnn', search.metric: "),
+        ({"search": {"space": {"learning_rate": [0.001, -1]}}}, r"model 'cnn', search.space.learning_rate: "),
+        ({"seeds": [-1]}, r"seeds must each be in \[0, 4294967296\); got -1"),
+    ],
+)
+def test_a_contradiction_anywhere_in_a_benchmark_file_is_found_before_any_run_naming_where(
+    tata_dir, tmp_path, extra, problem
+):
+    extra = {"models": {"cnn": {"model": "cnn"}}, **extra}
+    with pytest.raises(ValueError, match=problem):
+        BenchmarkConfig.load(_config(tmp_path, tata_dir, **extra)).validated()

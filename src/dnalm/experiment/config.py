@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dnalm.finetune.config import FinetuneConfig
+from dnalm.finetune.config import FinetuneConfig, check_for_model
 from dnalm.finetune.data import data_digest
 from dnalm.io.datasets import find_splits
 from dnalm.models.ref import ModelRef
@@ -206,6 +206,10 @@ class BenchmarkConfig:
             raise ValueError(f"{where}: seeds must be a list of whole numbers, e.g. [0, 1, 2]; got {cfg.seeds!r}")
         if not cfg.seeds or len(set(cfg.seeds)) != len(cfg.seeds):
             raise ValueError(f"{where}: seeds must be a non-empty list without repeats; got {cfg.seeds!r}")
+        if bad := [
+            s for s in cfg.seeds if not 0 <= s < 2**32
+        ]:  # it was "model 'm': seed (--seed)": not what was written
+            raise ValueError(f"{where}: seeds must each be in [0, 4294967296); got {bad[0]}")
         _check_no_nesting([k.folder for k in cfg.runs()], "runs", where)
         _check_no_nesting([f"{d}/{m}" for d in cfg.datasets for m in cfg.models], "searches", where)
         _check_no_nesting([f"{d}.json" for d in cfg.datasets], "audits", where)
@@ -218,20 +222,37 @@ class BenchmarkConfig:
         for name, entry in [("finetune", cfg.finetune), *((f"models.{m}", v) for m, v in cfg.models.items())]:
             if isinstance(entry, dict) and "seed" in entry:  # each run's seed is one of seeds: this one was replaced
                 raise ValueError(f"{where}: {name}.seed: each run's seed comes from seeds ({cfg.seeds}); remove it")
+        refs = {}
         for name in cfg.models:  # fail now, not after hours of training
             ft = cfg.finetune_config(name, cfg.seeds[0])
-            if ft.model != "auto":
-                try:
-                    ModelRef.resolve(ft.model, ft.trust_remote_code)
-                except (FileNotFoundError, ValueError) as err:
-                    raise ValueError(f"{where}: model {name!r}: {err}") from None
+            try:
+                refs[name] = None if ft.model == "auto" else ModelRef.resolve(ft.model, ft.trust_remote_code)
+            except (FileNotFoundError, ValueError) as err:
+                raise ValueError(f"{where}: model {name!r}: {err}") from None
+            cfg.check_model(name, ft, refs[name])
         search = cfg.search_config()
         for name in (search.models or cfg.models) if search is not None else ():  # each value a search may try
             overrides = {"metric_for_best_model": search.metric} if search.metric is not None else {}
+            cfg.finetune_config(name, cfg.seeds[0], overrides, "search.metric")
+            own = sorted(set(search.space) & set(cfg.models[name] if isinstance(cfg.models[name], dict) else {}))
+            if own:  # the search's values replaced it without a word
+                raise ValueError(
+                    f"{where}: model {name!r} sets {own[0]}, which search.space varies (the search's values would "
+                    "replace it): leave it out of one of them"
+                )
             for key, values in search.space.items():  # a range's two ends (a value between lies within them)
                 for value in [values["low"], values["high"]] if isinstance(values, dict) else values:
-                    cfg.finetune_config(name, cfg.seeds[0], {**overrides, key: value})
+                    tried = cfg.finetune_config(name, cfg.seeds[0], {**overrides, key: value}, f"search.space.{key}")
+                    cfg.check_model(name, tried, refs[name], f"search.space.{key} = {value!r}")
         return cfg
+
+    def check_model(self, name: str, ft: FinetuneConfig, ref, where: str = "") -> None:
+        """The settings of model ``name`` that depend on the model (:func:`check_for_model`), named in the file."""
+        try:
+            check_for_model(ft, ref)
+        except ValueError as err:
+            at = f", {where}" if where else ""
+            raise ValueError(f"{self.source or 'benchmark config'}: model {name!r}{at}: {err}") from None
 
     def validated(self) -> BenchmarkConfig:
         """This config through every check :meth:`from_dict` makes, its datasets checked on disk: a config built in
@@ -271,13 +292,16 @@ class BenchmarkConfig:
         path = check_path(path, "path")
         return cls.from_dict(load_yaml(path), source=str(path), base=path.resolve().parent)
 
-    def finetune_config(self, model: str, seed: int, overrides: dict | None = None) -> FinetuneConfig:
+    def finetune_config(self, model: str, seed: int, overrides: dict | None = None, where: str = "") -> FinetuneConfig:
+        """Model ``model``'s fine-tuning settings for one run; an error names the model and ``where`` in the file
+        the offending value came from (``search.space.learning_rate``)."""
         settings = {**self.finetune, **self.models[model], **(overrides or {}), "seed": seed}
         settings.setdefault("model", model)
         try:
             return FinetuneConfig.from_dict(settings)
         except (TypeError, ValueError) as err:
-            raise ValueError(f"{self.source or 'benchmark config'}: model {model!r}: {err}") from None
+            at = f", {where}" if where else ""
+            raise ValueError(f"{self.source or 'benchmark config'}: model {model!r}{at}: {err}") from None
 
     def data_digest(self, dataset: str) -> str:
         """Digest of a dataset's split files (see :func:`data_digest`)."""
@@ -381,6 +405,8 @@ class SearchConfig:
     def from_dict(cls, data: dict, models: list[str] | None = None, datasets: list[str] | None = None) -> SearchConfig:
         check_keys(data, sorted(f.name for f in dataclasses.fields(cls)), "key", "search")
         cfg = cls(**data)
+        if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int) or not 0 <= cfg.seed < 2**32:
+            raise ValueError(f"search.seed must be a whole number in [0, 4294967296); got {cfg.seed!r}")
         if cfg.method not in ("grid", "optuna"):
             raise ValueError(f"search.method must be 'grid' or 'optuna'; got {cfg.method!r}")
         if not isinstance(cfg.space, dict) or not cfg.space:

@@ -229,3 +229,37 @@ _OWNED = {
     "fp16": "precision (--precision)",
     "bf16": "precision (--precision)",
 }
+
+
+def check_for_model(cfg: FinetuneConfig, ref) -> None:
+    """The settings that depend on the model (``ref``: its :class:`~dnalm.models.ref.ModelRef`, None for the default
+    recipe), checked before any work: by ``finetune``, and by a benchmark for every model before its first run
+    trains (a contradiction in its second model was found after the first had trained)."""
+    name = "the default recipe's CNN" if ref is None else cfg.model
+    if cfg.lora and not (ref is not None and ref.is_transformer) and not cfg.self_pretrain:
+        raise ValueError(
+            f"lora (--lora) adapts a transformer's attention and feed-forward layers; {name} is not a transformer: "
+            "give a transformer (e.g. dnalm-mini or tiny), or fine-tune without lora"
+        )
+    if cfg.from_scratch and ref is not None and not ref.is_checkpoint:  # it did nothing, without a word
+        raise ValueError(
+            f"from_scratch (--from-scratch) gives a checkpoint random weights; {cfg.model} is a {ref.kind} and is "
+            "built from random weights anyway: leave it out"
+        )
+    if cfg.candidates != "auto" and cfg.model != "auto":
+        raise ValueError(
+            f"candidates (--candidates) {cfg.candidates} chooses among the default recipe's architectures (model "
+            f"auto); {cfg.model} is one model"
+        )
+    if cfg.candidates == "all" and (cfg.model_config or cfg.time_budget or cfg.self_pretrain):
+        raise ValueError(
+            "candidates (--candidates) all trains each of the recipe's architectures; "
+            + (
+                "model_config chooses one"
+                if cfg.model_config
+                else "a time_budget (--time-budget) trains one model"
+                if cfg.time_budget
+                else "self_pretrain (--self-pretrain) pretrains and fine-tunes the CNN alone"
+            )
+            + ": leave out one or the other"
+        )

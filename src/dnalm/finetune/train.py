@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dnalm.finetune.budget import budget_bound, expected_duration, fit_budget, speed_probe
-from dnalm.finetune.config import FinetuneConfig
+from dnalm.finetune.config import FinetuneConfig, check_for_model
 from dnalm.finetune.data import LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.finetune.recipe import Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint, starts_pretrained
 from dnalm.finetune.trainer import (
@@ -225,13 +225,7 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
     # resolved once: a mistyped model or untrusted code fails now (model "auto": the recipe names it below)
     ref = None if cfg.model == "auto" else ModelRef.resolve(cfg.model, cfg.trust_remote_code)
     task = get_task(cfg.problem_type)
-    if cfg.lora and not (ref is not None and ref.is_transformer) and not cfg.self_pretrain:
-        raise ValueError(
-            f"--lora adapts a transformer's attention and feed-forward layers; {cfg.model} is "
-            + ("the default recipe's CNN" if ref is None else "not a transformer")
-            + ": give --model a transformer (e.g. dnalm-mini or tiny), or fine-tune without --lora"
-        )
-    _check_candidates(cfg)
+    check_for_model(cfg, ref)
     if resume and cfg.self_pretrain:
         raise ValueError("--resume does not continue self-pretraining; run without --resume to start again")
     distributed.start()
@@ -308,28 +302,6 @@ def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:
             run.output = _start_folder_once(run.final, overwrite=overwrite, resume=False)
     if run.recipe is not None and distributed.is_main():
         run.recipe.save(run.output / "recipe.json")
-
-
-def _check_candidates(cfg: FinetuneConfig) -> None:
-    """``candidates`` other than auto is the default recipe's alone, and "all" cannot honour a chosen architecture
-    or a time budget (which train one model)."""
-    if cfg.candidates != "auto" and cfg.model != "auto":
-        raise ValueError(
-            f"--candidates {cfg.candidates} chooses among the default recipe's architectures (model auto); "
-            f"{cfg.model} is one model"
-        )
-    if cfg.candidates == "all" and (cfg.model_config or cfg.time_budget or cfg.self_pretrain):
-        raise ValueError(
-            "--candidates all trains each of the recipe's architectures; "
-            + (
-                "model_config chooses one"
-                if cfg.model_config
-                else "a --time-budget trains one model"
-                if cfg.time_budget
-                else "--self-pretrain pretrains and fine-tunes the CNN alone"
-            )
-            + ": leave out one or the other"
-        )
 
 
 def _recipe(run: _Run) -> Recipe | None:
