@@ -320,3 +320,19 @@ def test_a_dev_split_without_labels_is_named_as_such(tata_dir, tmp_path):
     (data / "dev.csv").write_text("\n".join(["sequence", *(r.split(",")[0] for r in rows[1:])]) + "\n")
     with pytest.raises(ValueError, match=r"dev.csv:2: record '0': no label \(the file has no label column"):
         finetune(cfg(model="cnn", epochs=1), data, tmp_path / "m")
+
+
+def test_epochs_that_are_not_whole_steps_say_what_is_trained(tmp_path, caplog):
+    """--epochs 0.5 of 20 sequences in a batch of 32 trained a whole epoch; the summary said 0.5 requested and 1 run
+    with no word in the log."""
+    import logging
+
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
+
+    rows = "".join(f"{'ACGT' * 5}{'TATAAA' if i % 2 else 'GCGCGC'},{i % 2}\n" for i in range(20))
+    (tmp_path / "d.csv").write_text("sequence,label\n" + rows)
+    cfg = FinetuneConfig(model="cnn", epochs=0.5, batch_size=32, trainer={"disable_tqdm": True})
+    with caplog.at_level(logging.INFO, logger="dnalm"):
+        finetune(cfg, tmp_path / "d.csv", tmp_path / "m")
+    assert "0.5 epochs of 18 sequences in batches of 32 is 1 step(s), 1 epochs: training that" in caplog.text

@@ -492,6 +492,15 @@ def _schedule(run: _Run, built: _Built) -> tuple[int, int, float | None, str | N
     cfg = run.cfg
     steps_per_epoch = math.ceil(len(built.train_ds) / (cfg.batch_size * cfg.gradient_accumulation_steps))
     total_steps = max(1, round(cfg.epochs * steps_per_epoch))
+    if not run.plan and abs(total_steps / steps_per_epoch - cfg.epochs) > 0.01 * cfg.epochs:  # whole steps only
+        log.info(
+            "%g epochs of %d sequences in batches of %d is %d step(s), %.4g epochs: training that",
+            cfg.epochs,
+            len(built.train_ds),
+            cfg.batch_size * cfg.gradient_accumulation_steps,
+            total_steps,
+            total_steps / steps_per_epoch,
+        )
     run.requested = {"steps_requested": total_steps, "epochs_requested": cfg.epochs}  # before a budget plans fewer
     eval_steps = max(1, round(steps_per_epoch / cfg.evals_per_epoch))
     note = deadline = expected_s = None
