@@ -630,3 +630,21 @@ def test_an_overwrite_that_stops_part_way_leaves_the_finished_pretraining_whole(
     monkeypatch.undo()
     pretrain(cfg, corpus_dir, out, overwrite=True)  # the next one replaces it, in place once it finishes
     assert not (tmp_path / "pt.partial").exists() and (out / "pretrain_summary.json").is_file()
+
+
+def test_a_time_budget_that_cuts_max_steps_says_so(corpus_dir, tmp_path, caplog):
+    """--max-steps 2 --time-budget 10s ran 1 step and wrote max_steps: 1 without a word."""
+    import logging
+
+    (tmp_path / "m.yaml").write_text(
+        "preset: tiny\ntokenizer: base\nconfig:\n  hidden_size: 32\n"
+        "  num_hidden_layers: 1\n  num_attention_heads: 2\n  intermediate_size: 64\n"
+    )
+    cfg = resolve_pretrain_config(
+        str(tmp_path / "m.yaml"), None, time_budget="8s", max_steps=10**6, batch_size=4, max_length=64,
+        lm_eval_examples=4, trainer={"disable_tqdm": True},
+    )  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="dnalm"):
+        summary = pretrain(cfg, corpus_dir, tmp_path / "out")
+    assert "the time budget bound this run (without one it trains all 1000000)" in caplog.text
+    assert 1 <= summary["steps"] < 10**6

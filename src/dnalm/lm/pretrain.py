@@ -948,16 +948,22 @@ def _plan(cfg: PretrainConfig, model, data, collator, checkpoint: Path | None, t
     available = 0.9 * (cfg.time_budget - spent - finish_s)  # real steps (data, masking, logging) may run slower
     if cfg.eval_steps:  # an evaluation every eval_steps steps
         fit = int(available / (step_s + eval_s / cfg.eval_steps))
-    else:  # a fixed number of evaluations
+    else:  # a fixed number of evaluations, fewer where they would take more than half the time left
+        evals = max(1, min(evals, int(available / 2 / eval_s))) if eval_s > 0 else evals
         fit = int((available - evals * eval_s) / step_s)
-    fit = max(1, min(fit, cfg.max_steps or fit))
-    eval_steps = cfg.eval_steps or max(1, fit // evals)
+    fit = max(1, fit)
+    eval_steps = cfg.eval_steps or max(1, min(fit, cfg.max_steps or fit) // evals)
     note = (
-        f"{step_s * 1000:.0f} ms per step, {eval_s:.1f} s per validation, {spent:.0f} s spent before training "
-        f"and {finish_s:.0f} s kept for the end: {fit} steps in the {cfg.time_budget:.0f} s budget"
+        f"{step_s * 1000:.0f} ms per step, {eval_s:.1f} s per validation (one every {eval_steps} steps), "
+        f"{spent:.0f} s spent before training and {finish_s:.0f} s kept for the end: {fit} steps fit in the "
+        f"{cfg.time_budget:.0f} s budget"
     )
-    log.info("time budget: %s", note)
-    return fit, eval_steps, t0 + cfg.time_budget - finish_s, note
+    if cfg.max_steps and fit < cfg.max_steps:  # it was replaced without a word
+        note += f"; capped to {fit} steps: the time budget bound this run (without one it trains all {cfg.max_steps})"
+        log.warning("time budget: %s", note)
+    else:
+        log.info("time budget: %s", note)
+    return min(fit, cfg.max_steps or fit), eval_steps, t0 + cfg.time_budget - finish_s, note
 
 
 @claims(
