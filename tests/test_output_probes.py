@@ -147,7 +147,7 @@ def test_report_does_not_replace_the_benchmarks_own_results(tmp_path):
     runs.mkdir()
     (runs / "results.md").write_text("# the benchmark's table")
     (runs / "results.json").write_text("{}")
-    _refused(tmp_path, ["report", runs, "-o", runs / "results.md"], "is the input")
+    _refused(tmp_path, ["report", runs, "-o", runs / "results.md"], "report writes an HTML file")
     _refused(tmp_path, ["report", runs, "-o", runs / "results.html"], "is the input")  # its .md is results.md
     _refused(tmp_path, ["report", runs, "-o", runs / "results.html", "--overwrite"], "is the input")
 

@@ -271,3 +271,14 @@ def test_outputs_named_gz_are_gzip_and_a_tsv_name_in_any_case_is_tab_separated(t
     gzip.decompress((tmp_path / "s.bed.gz").read_bytes())
     with pytest.raises(ValueError, match=r"p.tsv.zst: dnalm writes .gz \(gzip\) or plain files"):
         predict_file(str(tmp_path / "m"), fasta, tmp_path / "p.tsv.zst")
+
+
+def test_predictions_named_as_another_format_are_refused(tmp_path):
+    """predict -o out.json wrote CSV text into out.json."""
+    from dnalm.io.table import check_table_name
+
+    for name in ("p.csv", "p.tsv", "p.TSV.gz", "p.txt", "predictions"):
+        check_table_name(tmp_path / name, "predictions")
+    for name in ("p.json", "p.npy", "p.bed", "p.fa", "p.html"):
+        with pytest.raises(ValueError, match="predictions are written as a CSV or TSV table"):
+            check_table_name(tmp_path / name, "predictions")

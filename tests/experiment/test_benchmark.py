@@ -649,8 +649,10 @@ def test_a_report_may_replace_the_one_the_benchmark_wrote_with_overwrite(bench_r
     result = CliRunner().invoke(app, ["report", str(copy), "-o", str(copy / "report.html"), "--overwrite"])
     assert result.exit_code == 0, result.output
     assert (copy / "results.json").read_bytes() == before
-    result = CliRunner().invoke(app, ["report", str(copy), "-o", str(copy / "results.json"), "--overwrite"])
-    assert result.exit_code == 2 and "is the input" in result.output  # still never over what it reads
+    result = CliRunner().invoke(app, ["report", str(copy), "-o", str(copy / "results.html"), "--overwrite"])
+    assert result.exit_code == 2 and "is the input" in result.output  # its .md is results.md: never over what it reads
+    result = CliRunner().invoke(app, ["report", str(copy), "-o", str(copy / "report.txt")])
+    assert result.exit_code == 2 and "report writes an HTML file" in result.output  # it wrote HTML as report.txt
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,10 @@ from dnalm.apply.predict import max_class, predict_per_base, shared_scores
 from dnalm.finetune.data import LabelSpace, load_splits
 from dnalm.io import read_labeled_fasta, read_sequences
 from dnalm.io.datasets import SPLIT_ALIASES, check_no_columns, class_files
-from dnalm.io.files import atomic_open, check_output_file, write_json
+from dnalm.io.files import atomic_open, check_output_file, is_stream, write_json
 from dnalm.io.outputs import Output, claims
 from dnalm.io.regions import region_files
-from dnalm.io.table import written_delimiter
+from dnalm.io.table import check_table_name, written_delimiter
 from dnalm.models.ref import ModelRef
 from dnalm.models.windows import informative_bases
 from dnalm.plots import plot_confusion_matrix
@@ -374,6 +374,8 @@ def predict_file(
         check_no_columns(input_path, "a genome read by --regions", **columns)
     source = _region_source(input_path, regions) if regions else lambda: read_sequences(input_path, **columns)
     output = check_output_file(output)  # before any work: a bad path is not found out after the computation
+    if not is_stream(output):
+        check_table_name(output, "predictions")
     distributed.start()
     model, tok = load_model(ref)
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]

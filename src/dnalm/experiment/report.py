@@ -343,6 +343,8 @@ def _report_claim(runs_dir, output, pretrain) -> dict:
             f"report writes an HTML file, a Markdown file beside it and a figures folder; {output} is a stream: "
             "give a file name, e.g. -o report.html"
         )
+    if output.suffix.lower() not in (".html", ".htm"):  # the HTML was written under any name (report.txt)
+        raise ValueError(f"report writes an HTML file (and Markdown beside it); name it .html, e.g. {output.stem}.html")
     runs_dir = check_path(runs_dir, "runs_dir")
     # what it reads there, not the folder itself: a report may replace the one the benchmark wrote beside them
     read = [runs_dir / n for n in _READS if (runs_dir / n).exists()] if runs_dir.is_dir() else []

@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "canonical_label",
+    "check_table_name",
     "read_table",
     "table_columns",
     "table_delimiter",
@@ -344,6 +345,27 @@ def _from_kmers(raw: str, kmer_input: bool | None, kmers: dict, path, lineno: in
         kmers.update(k=k, line=lineno)
     kmers["rows"] += 1
     return bases
+
+
+#: Names that say a format other than a table: a table written under one would be read as that format.
+_OTHER_FORMATS = (".json", ".npy", ".npz", ".parquet", ".fa", ".fasta", ".fna", ".bed", ".bedgraph", ".bw",
+                  ".bigwig", ".vcf", ".html", ".md", ".png", ".pdf", ".svg", ".yaml", ".yml", ".xlsx")  # fmt: skip
+
+
+def check_table_name(path: str | Path, what: str) -> None:
+    """Refuse a name whose suffix says another format (predictions as ``out.json`` were written as CSV text).
+
+    >>> check_table_name("p.tsv.gz", "predictions")
+    >>> check_table_name("p.json", "predictions")
+    Traceback (most recent call last):
+    ...
+    ValueError: p.json: predictions are written as a CSV or TSV table (.csv, .tsv, or either .gz); .json names another format
+    """
+    suffix = Path(strip_gz(Path(path))).suffix.lower()
+    if suffix in _OTHER_FORMATS:
+        raise ValueError(
+            f"{path}: {what} are written as a CSV or TSV table (.csv, .tsv, or either .gz); {suffix} names another format"
+        )
 
 
 def written_delimiter(path: str | Path) -> str:
