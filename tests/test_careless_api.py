@@ -146,7 +146,7 @@ def _bench(tmp_path, data, **extra) -> str:
         ({"finetune": [1]}, r"finetune must be a mapping; got \[1\]"),  # a raw TypeError
         (
             {"search": {"method": "optuna", "n_trials": 2, "space": {"warmup_ratio": {"low": 0.5, "high": 5}}}},
-            r"model 'g': warmup_ratio must be in \[0, 1\); got 5",  # failed only if a trial drew a value above 1
+            r"model 'g', search.space.warmup_ratio: warmup_ratio must be in \[0, 1\); got 5",  # failed only if a trial drew a value above 1
         ),
     ],
 )
@@ -637,7 +637,12 @@ def test_generators_and_list_arguments_refuse_what_they_would_misread(tmp_path):
         with pytest.raises(ValueError, match=said):
             tata_dataset(**kw)
     assert len(motif_dataset(10, 20, pwm=[[1, 0, 0, 0], [0, 1, 0, 0]])) == 10  # a list is a matrix too
-    for pwm, said in [([[1, 0, 0]], "got shape"), ([[-1, 1, 1, 1]], "negative"), ([[np.nan, 1, 1, 1]], "finite")]:
+    for pwm, said in [
+        ([[1, 0, 0]], "got 1 x 3 numbers"),
+        ([], "no rows of numbers"),
+        ([[-1, 1, 1, 1]], "negative"),
+        ([[np.nan, 1, 1, 1]], "finite"),
+    ]:
         with pytest.raises(ValueError, match=said):
             motif_dataset(10, 20, pwm=pwm)
     for call in (

@@ -67,8 +67,11 @@ def check_pwm(matrix, where: str = "pwm") -> np.ndarray:
         matrix = np.asarray(matrix, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(f"{where}: expected L rows of 4 numbers (A C G T)") from None
-    if matrix.ndim != 2 or matrix.shape[1] != 4 or matrix.shape[0] == 0:
-        raise ValueError(f"{where}: expected L rows of 4 non-negative numbers (A C G T); got shape {matrix.shape}")
+    if matrix.size == 0:
+        raise ValueError(f"{where}: no rows of numbers; expected L rows of 4 non-negative numbers (A C G T)")
+    if matrix.ndim != 2 or matrix.shape[1] != 4:
+        shape = " x ".join(map(str, matrix.shape))
+        raise ValueError(f"{where}: expected L rows of 4 non-negative numbers (A C G T); got {shape} numbers")
     if not np.isfinite(matrix).all():
         row = int(np.argwhere(~np.isfinite(matrix))[0][0]) + 1
         raise ValueError(f"{where}: position {row} of the weight matrix is not a finite number (nan or inf)")
@@ -119,7 +122,7 @@ def motif_dataset(
         if set(motif) - set("ACGT"):
             raise ValueError(f"motif {motif!r} must be A/C/G/T only (use pwm= for degenerate motifs)")
     if width > length:
-        raise ValueError(f"motif width {width} is longer than the sequences ({length})")
+        raise ValueError(f"motif width {width} is longer than the sequences (length, --length: {length})")
     rng = np.random.default_rng(seed)
     n_pos = int(round(n * rate))
     seqs = _background(rng, n, length, gc)

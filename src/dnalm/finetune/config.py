@@ -87,7 +87,7 @@ class FinetuneConfig:
     )
     eval_batch_size: int = setting(128, "Validation batch.", ge=1, le=1_000_000, cli=False)
     gradient_accumulation_steps: int = setting(1, "Batches per optimizer step.", ge=1, le=100_000, cli=False)
-    weight_decay: float = setting(0.01, "AdamW weight decay.", ge=0, le=1, cli=False)
+    weight_decay: float = setting(0.01, "AdamW weight decay.", ge=0, le=1000, cli=False)
     warmup_ratio: float | None = setting(None, "Fraction of the steps warming up (None: 0.1).", ge=0, lt=1, cli=False)
     lr_scheduler: str | None = setting(None, "linear (None), cosine, constant_with_warmup, ...", cli=False)
     max_grad_norm: float | None = setting(None, "Gradient clipping (None: 1.0; 0: off).", ge=0, le=1_000_000, cli=False)

@@ -384,7 +384,7 @@ def _build(run: _Run) -> _Built:
     model_limit = tok.model_max_length = model_max_tokens(model, tok)
     if cfg.max_length and cfg.max_length > model_limit:
         raise ValueError(
-            f"max_length={cfg.max_length} tokens is more than {cfg.model} takes ({model_limit}); "
+            f"max_length (--max-length) {cfg.max_length} tokens is more than {cfg.model} takes ({model_limit}); "
             "longer sequences are scored with sliding windows by predict/evaluate"
         )
     longest_tokens = int(max(tok([r.sequence for r in train], return_length=True)["length"]))

@@ -84,7 +84,7 @@ class PretrainConfig:
         0.1, "Warmup: a fraction of max_steps if < 1, else steps.", ge=0, le=1_000_000_000, cli=False
     )
     lr_scheduler: str = setting("linear", "Any transformers scheduler: linear, cosine, ...", cli=False)
-    weight_decay: float = setting(0.01, "AdamW weight decay.", ge=0, le=1, cli=False)
+    weight_decay: float = setting(0.01, "AdamW weight decay.", ge=0, le=1000, cli=False)
     gradient_accumulation_steps: int = setting(1, "Batches per optimizer step.", ge=1, le=1_000_000, cli=False)
     max_length: int | None = setting(
         None, "Tokens per example (None: the model's limit).", ge=8, le=10_000_000, cli=False
