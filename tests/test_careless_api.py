@@ -332,8 +332,20 @@ def test_resuming_a_finished_pretraining_is_refused(tmp_path):
     (tmp_path / "pretrain_summary.json").write_text("{}")
     with pytest.raises(ValueError, match="holds a finished pretraining: there is nothing to resume"):
         _prepare_output(PretrainConfig(), None, tmp_path, True, False)
-    with pytest.raises(ValueError, match="--resume continues a run and --overwrite replaces it: give one of them"):
-        _prepare_output(PretrainConfig(), None, tmp_path, True, True)
+
+
+@pytest.mark.parametrize("command", ["finetune", "pretrain"])
+def test_resume_with_overwrite_is_one_rule_for_every_command(tmp_path, command):
+    """finetune said 'no stopped run to continue', pretrain 'give one of them'."""
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+
+    (tmp_path / "d.fa").write_text(">a\nACGT\n")
+    res = CliRunner().invoke(
+        app, [command, str(tmp_path / "d.fa"), "-o", str(tmp_path / "o"), "--resume", "--overwrite"]
+    )
+    assert res.exit_code == 2 and "--resume continues a run and --overwrite replaces it: give one of them" in res.output
 
 
 def test_lm_side_arguments_in_range(tmp_path, caplog):

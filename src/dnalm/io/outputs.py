@@ -758,6 +758,8 @@ class Claim:
         self.command = command
         # a string such as "no" is not taken by its truthiness: it would replace what --overwrite guards
         self.overwrite, self.resume = check_flag(overwrite, "overwrite", optional=True), check_flag(resume, "resume")
+        if self.overwrite and self.resume:  # finetune said "no stopped run to continue", pretrain this: one rule
+            raise OutputError("--resume continues a run and --overwrite replaces it: give one of them")
         for o in outputs:  # 7 was written as a folder named 7 in the working folder; None failed in pathlib
             if not isinstance(o.path, str | os.PathLike):
                 raise TypeError(f"an output must be a path (str or pathlib.Path); got {o.path!r}")

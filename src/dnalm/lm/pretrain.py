@@ -590,8 +590,6 @@ def _prepare_output(cfg: PretrainConfig, corpus_path, output: Path, resume: bool
     """The checkpoint a resumed run continues from (None: from step 0), after clearing what must go."""
     from dnalm.runtime.callbacks import last_checkpoint
 
-    if resume and overwrite:
-        raise ValueError("--resume continues a run and --overwrite replaces it: give one of them")
     if resume and (output / "pretrain_summary.json").is_file():  # it trained one step more at each --resume
         raise ValueError(
             f"{output} holds a finished pretraining: there is nothing to resume (--overwrite starts it again; "
