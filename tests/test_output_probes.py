@@ -156,7 +156,7 @@ def test_a_synth_rerun_replaces_its_own_files_and_the_folder_becomes_refused_onc
     _ok(["synth", "tata", "-o", "d", "--n", "40"])
     _ok(["synth", "tata", "-o", "d", "--n", "40", "--seed", "1"])
     (work / "d" / "notes.txt").write_text("mine")
-    _refused(work, ["synth", "tata", "-o", "d", "--n", "40"], "files dnalm did not write (notes.txt)")
+    _refused(work, ["synth", "tata", "-o", "d", "--n", "40"], "files this command did not write (notes.txt)")
     _refused(work, ["tokenizer", "kmer", "-o", "d"], "holds a dnalm synth, not a tokenizer")
 
 

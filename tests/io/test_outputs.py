@@ -110,7 +110,7 @@ def test_a_mixed_folder_is_refused_and_a_marker_of_another_kind_too(tmp_path):
     out = tmp_path / "out"
     _run(out)
     (out / "notes.txt").write_text("mine")
-    with pytest.raises(OutputError, match=r"files dnalm did not write \(notes.txt\)"):
+    with pytest.raises(OutputError, match=r"files this command did not write \(notes.txt\)"):
         _run(out)
     (out / "notes.txt").unlink()
     with pytest.raises(OutputError, match=r"holds a dnalm synth, not a tokenizer"):
@@ -330,7 +330,7 @@ def test_another_commands_result_in_a_folder_is_dnalms_not_the_users(tmp_path):
         pass
     assert read_marker(out)["files"] == ["report.html", "results.json"] and (out / "a.html").is_file()
     (out / "a.html").write_text("the user's edit")
-    with pytest.raises(OutputError, match=r"files dnalm did not write \(a.html\)"), claim("benchmark", outputs=[bench]):
+    with pytest.raises(OutputError, match=r"files this command did not write \(a.html\)"), claim("benchmark", outputs=[bench]):
         pass
 
 
@@ -390,7 +390,7 @@ def test_a_run_killed_part_way_leaves_a_folder_a_rerun_continues_and_overwrite_r
     _killed_run(out, "benchmark", "search")
     assert read_marker(out)["running"] and read_marker(out)["users"] == ["notes.txt"]
     with (
-        pytest.raises(OutputError, match=r"holds files dnalm did not write \(notes.txt\)"),
+        pytest.raises(OutputError, match=r"holds files this command did not write \(notes.txt\)"),
         claim("test", outputs=[Output(out, "benchmark", rerun="continue")], overwrite=False),
     ):
         pass
@@ -503,7 +503,7 @@ def test_a_damaged_marker_ledger_or_lock_is_not_a_crash(tmp_path):
     out = tmp_path / "out"
     _run(out)
     (out / MARKER).write_text('{"kind": "synth", "files": 5, "users": null}')  # wrong types: no names
-    with pytest.raises(OutputError, match="holds files dnalm did not write"):
+    with pytest.raises(OutputError, match="holds files this command did not write"):
         _run(out, overwrite=False)
     _run(out, overwrite=True)
     (tmp_path / LEDGER).write_text('{"r.tsv": "predict"}')
@@ -607,7 +607,7 @@ def test_the_users_files_inside_a_folder_dnalm_writes_in_are_never_removed(tmp_p
         with open(out / "notes.txt", "a") as fh:  # the user edits a file while the run writes
             fh.write(", edited")
     assert read_marker(out)["files"] == ["validation"]  # train/ holds the user's file; notes.txt is the user's
-    with pytest.raises(OutputError, match=r"holds files dnalm did not write \(notes.txt, train\)"):
+    with pytest.raises(OutputError, match=r"holds files this command did not write \(notes.txt, train\)"):
         _run(out, "corpus", names=("validation/data.arrow",))
     (out / "validation" / "notes.txt").write_text("the user's, in dnalm's folder")
     _run(out, "corpus", names=("train/data.arrow",), overwrite=True)  # validation/ is not written again: stale
@@ -670,7 +670,7 @@ def test_overwrite_into_a_copied_folder_of_another_kind_claims_only_what_it_wrot
     _run(tmp_path / "copy", "evaluation", names=("metrics.json",), overwrite=True)
     assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == [MARKER, "config.json", "metrics.json"]
     assert read_marker(tmp_path / "copy")["files"] == ["metrics.json"]
-    with pytest.raises(OutputError, match=r"holds files dnalm did not write \(config.json\)"):
+    with pytest.raises(OutputError, match=r"holds files this command did not write \(config.json\)"):
         _run(tmp_path / "copy", "evaluation", names=("metrics.json",))  # a plain re-run
     _run(tmp_path / "copy", "evaluation", names=("metrics.json",), overwrite=True)
     assert (tmp_path / "copy" / "config.json").read_text() == "the user's edit\n"
@@ -727,3 +727,16 @@ def test_an_output_file_named_like_a_folder_is_refused(tmp_path):
     assert not (tmp_path / "out.tsv").exists()
     with pytest.raises(ValueError, match=r"is a folder; give a file name \(in it, or beside it\)"):
         check_output_file(tmp_path)
+
+
+def test_a_dnalm_result_of_another_kind_in_an_output_folder_is_named_as_one(tmp_path):
+    """synth -o syn after finetune syn -o syn/m said 'holds files this command did not write (m)'; m is a dnalm model."""
+    with claim("synth", outputs=[Output(tmp_path / "syn", "synth")]):
+        (tmp_path / "syn" / "train.csv").write_text("sequence,label\n")
+    (tmp_path / "syn" / "m").mkdir()
+    with claim("finetune", outputs=[Output(tmp_path / "syn" / "m", "model")]):
+        (tmp_path / "syn" / "m" / "config.json").write_text("{}")
+    (tmp_path / "syn" / "notes.txt").write_text("mine")
+    said = r"holds files this command did not write \(m: a dnalm model, notes.txt\)"
+    with pytest.raises(OutputError, match=said), claim("synth", outputs=[Output(tmp_path / "syn", "synth")]):
+        pass

@@ -159,7 +159,7 @@ def test_pretrain_writes_only_where_it_may(corpus_dir, tmp_path):
     with pytest.raises(ValueError, match="already holds a finished pretraining"):
         pretrain(tiny_config(tmp_path, max_steps=2, save_steps=100), corpus_dir, out)
     (out / "notes.txt").write_text("the user's")
-    with pytest.raises(ValueError, match=r"holds files dnalm did not write \(notes.txt\)"):
+    with pytest.raises(ValueError, match=r"holds files this command did not write \(notes.txt\)"):
         pretrain(tiny_config(tmp_path, max_steps=2, save_steps=100), corpus_dir, out)
     summary = pretrain(tiny_config(tmp_path, max_steps=3, save_steps=100), corpus_dir, out, overwrite=True)
     assert summary["steps"] == 3 and (out / "notes.txt").read_text() == "the user's"
@@ -562,7 +562,7 @@ def test_a_pretraining_whose_weights_diverged_is_not_saved(corpus_dir, tmp_path)
 
 
 def test_self_pretrain_lists_its_own_files_and_takes_overwrite(tata_dir, tmp_path):
-    """A second self_pretrain into its folder was refused for 'files dnalm did not write
+    """A second self_pretrain into its folder was refused for 'files this command did not write
     (dnalm_finetune_defaults.json)', and overwrite=True was 'unknown pretrain setting'."""
     from dnalm.io.outputs import read_marker
     from dnalm.lm.pretrain import self_pretrain

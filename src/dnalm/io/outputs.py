@@ -401,9 +401,11 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     if edited and not overwrite:  # dnalm's file, changed since (the user's edit): not replaced without asking
         shown = ", ".join(sorted(edited)[:3]) + (" ..." if len(edited) > 3 else "")
         raise OutputError(f"output folder {given} holds files dnalm wrote that have changed since ({shown}); {how}")
-    if blocking and not overwrite:
-        shown = ", ".join(sorted(blocking)[:3]) + (" ..." if len(blocking) > 3 else "")
-        raise OutputError(f"output folder {given} holds files dnalm did not write ({shown}); {how}")
+    if blocking and not overwrite:  # a dnalm result of another kind there is named as one ("did not write" misled)
+        kinds = {n: (read_marker(out / n) or {}).get("kind") if (out / n).is_dir() else None for n in blocking}
+        shown = ", ".join(f"{n}: a dnalm {kinds[n]}" if kinds[n] else n for n in sorted(blocking)[:3])
+        shown += " ..." if len(blocking) > 3 else ""
+        raise OutputError(f"output folder {given} holds files this command did not write ({shown}); {how}")
     resumable = resume and (not o.stages or out.with_name(f"{out.name}.partial").is_dir())
     if marker["kind"] == o.kind and o.rerun == "refuse" and not (overwrite or resumable):
         raise OutputError(
