@@ -330,7 +330,10 @@ def test_another_commands_result_in_a_folder_is_dnalms_not_the_users(tmp_path):
         pass
     assert read_marker(out)["files"] == ["report.html", "results.json"] and (out / "a.html").is_file()
     (out / "a.html").write_text("the user's edit")
-    with pytest.raises(OutputError, match=r"files this command did not write \(a.html\)"), claim("benchmark", outputs=[bench]):
+    with (
+        pytest.raises(OutputError, match=r"files this command did not write \(a.html\)"),
+        claim("benchmark", outputs=[bench]),
+    ):
         pass
 
 
@@ -740,3 +743,13 @@ def test_a_dnalm_result_of_another_kind_in_an_output_folder_is_named_as_one(tmp_
     said = r"holds files this command did not write \(m: a dnalm model, notes.txt\)"
     with pytest.raises(OutputError, match=said), claim("synth", outputs=[Output(tmp_path / "syn", "synth")]):
         pass
+
+
+def test_a_folder_output_that_is_a_file_or_a_device_says_which(tmp_path):
+    (tmp_path / "g.fa").write_text(">a\nACGT\n")
+    for path, said in ((tmp_path / "g.fa", r"is a file"), ("/dev/null", r"is a device or pipe \(a stream\)")):
+        with (
+            pytest.raises(OutputError, match=said + "; this command writes a folder"),
+            claim("synth", outputs=[Output(path, "synth")]),
+        ):
+            pass

@@ -361,8 +361,9 @@ def _remove(path: Path) -> None:
 def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: bool) -> tuple[set, list, set]:
     """The user's entries of an output folder (kept), dnalm's (removed when replacing), and those of the user's
     that may be a stopped run's instead (kept, not refused); refusals."""
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"output {given} is a file; give a folder name")
+    if out.exists() and not out.is_dir():  # /dev/null was called a file
+        what = "a file" if out.is_file() else "a device or pipe (a stream)"
+        raise OutputError(f"output {given} is {what}; this command writes a folder: give a folder name")
     entries = _entries(out) - _logs_in(out)  # the log of this run is the user's file, not a reason to refuse
     if not entries:
         return set(), [], set()
