@@ -267,3 +267,15 @@ def test_unlabelled_splits_show_no_labels_not_a_label_none(tmp_path):
     (tmp_path / "test.csv").write_text("sequence\nACGTTT\n")
     result = audit_dataset(tmp_path)
     assert result["splits"]["train"]["labels"] == {} and "labels none" in format_audit(result)
+
+
+def test_a_near_duplicate_length_no_sequence_reaches_is_said(tmp_path, caplog):
+    import logging
+
+    from dnalm.audit import audit_dataset
+
+    for split in ("train", "test"):
+        (tmp_path / f"{split}.csv").write_text("sequence,label\nACGTACGTACGTAAAA,1\nGGGGCCCCTTTTAAAA,0\n")
+    with caplog.at_level(logging.WARNING, logger="dnalm"):
+        audit_dataset(tmp_path, min_shared=500, tokenizer=None)
+    assert "--min-shared 500 is longer than the longest sequence (16 bases)" in caplog.text

@@ -747,3 +747,31 @@ def test_trust_remote_code_for_a_model_without_code_of_its_own_is_said(caplog):
     assert caplog.text.count("--trust-remote-code has no effect on cnn: it is a preset") == 1
     assert "--trust-remote-code has no effect on dnalm-mini: it is shipped with dnalm" in caplog.text
     assert "on tiny" not in caplog.text
+
+
+def test_settings_that_would_do_nothing_are_refused_where_they_are_set():
+    """Each was accepted, recorded in the saved settings, and never read (probe round 7c)."""
+    from dnalm.lm.pretrain import PretrainConfig, resolve_pretrain_config
+
+    for field, value in (("lora_r", 4), ("lora_alpha", 4.0), ("lora_dropout", 0.2)):
+        with pytest.raises(ValueError, match=rf"{field} .*needs lora \(--lora\)"):
+            FinetuneConfig(**{field: value})
+    with pytest.raises(ValueError, match=r"self_pretrain_budget caps self-pretraining: it needs self_pretrain"):
+        FinetuneConfig(self_pretrain_budget=30)
+    with pytest.raises(ValueError, match=r"mlm_probability \(--mlm-probability\) is not used with an mlm_schedule"):
+        PretrainConfig(mlm_probability=0.3, mlm_schedule=[[0, 0.15], [0.5, 0.2]])
+    cfg = resolve_pretrain_config("dnabert-cpu", None, mlm_probability=0.3)  # the option asked for wins, and is said
+    assert cfg.mlm_probability == 0.3 and cfg.mlm_schedule is None
+
+
+def test_pretraining_settings_for_what_the_run_lacks_are_refused(tmp_path):
+    from dnalm.lm.corpus import build_corpus
+    from dnalm.lm.pretrain import PretrainConfig, pretrain
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "g.fa").write_text(">c\n" + "".join(rng.choice(list("ACGT"), 3000)) + "\n")
+    build_corpus([tmp_path / "g.fa"], tmp_path / "c", min_length=80, max_length=100, val_fraction=0, progress=False)
+    with pytest.raises(ValueError, match=r"bpe_sample sets the segments a BPE vocabulary learns from; tiny's learns"):
+        pretrain(PretrainConfig(model="tiny", bpe_sample=7, max_steps=1), tmp_path / "c", tmp_path / "o1")
+    with pytest.raises(ValueError, match=r"lm_eval_examples scores the corpus's validation split; it has none"):
+        pretrain(PretrainConfig(model="tiny", lm_eval_examples=5, max_steps=1), tmp_path / "c", tmp_path / "o2")

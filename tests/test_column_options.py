@@ -37,12 +37,16 @@ def _run(*args):
 
 def test_tokenizer_check_audit_and_interpret_take_the_column_options(model, data, tmp_path):
     cols = ["--sequence-column", "dna_seq", "--label-column", "y"]
-    res = _run("tokenizer", "check", model, data, *cols)
+    res = _run("tokenizer", "check", model, data, *cols[:2])
     assert res.exit_code == 0 and "train" in res.output, res.output
     res = _run("audit", data, "--tokenizer", "none", *cols)
     assert res.exit_code == 0, res.output
-    res = _run("interpret", model, data / "test.tsv", "-o", tmp_path / "i", "--limit", "2", "--logos", "0", *cols)
+    interpret = ["interpret", model, data / "test.tsv", "-o", tmp_path / "i", "--limit", "2", "--logos", "0"]
+    res = _run(*interpret, *cols[:2])
     assert res.exit_code == 0, res.output
+    for command in (interpret, ["tokenizer", "check", model, data]):  # they read no labels: it did nothing but fail
+        res = _run(*command, *cols)
+        assert res.exit_code == 2 and "label_column (--label-column) names a table's label column" in res.output
     res = _run("audit", data, "--tokenizer", "none")  # without them: the error names the option, which exists
     assert res.exit_code == 2 and "--sequence-column" in res.output
 

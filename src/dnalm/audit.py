@@ -240,13 +240,17 @@ def audit_dataset(
     """Audit a split folder (train/dev/test files, as ``dnalm finetune`` reads them; ``columns``: the
     ``sequence_column``/``label_column`` of its tables)."""
     checked(AuditSettings, min_shared=min_shared, max_ids=max_ids)  # the bounds the CLI has, for the Python API
-    if isinstance(tokenizer, str):  # a name, as --tokenizer takes it ('kmer6', 'base', a folder)
-        from dnalm.tokenizers.dna import tokenizer_by_name
-
-        tokenizer = tokenizer_by_name(tokenizer)
-    result = audit_splits(
-        _read(data, columns), min_shared=min_shared, max_ids=max_ids, tokenizer=tokenizer, max_length=max_length
-    )
+    if isinstance(tokenizer, str):  # a name, as --tokenizer takes it ('kmer6', 'base', a folder, a shipped model)
+        tokenizer = tokenizer_named(tokenizer)
+    splits = _read(data, columns)
+    longest = max((len(r.sequence) for records in splits.values() for r in records), default=0)
+    if min_shared > longest:  # every near-duplicate count is 0, and it looked like a clean result
+        log.warning(
+            "--min-shared %d is longer than the longest sequence (%d bases): no near duplicate can be found",
+            min_shared,
+            longest,
+        )
+    result = audit_splits(splits, min_shared=min_shared, max_ids=max_ids, tokenizer=tokenizer, max_length=max_length)
     return {"data": str(data), **result}
 
 
@@ -483,6 +487,11 @@ def check_tokenizer_on(
     (LABEL -> FASTA); ``columns``: ``sequence_column``, ``label_column``."""
     from dnalm.io import find_splits, read_records
 
+    if columns.get("label_column") is not None:  # the report counts tokens: it never read the labels
+        raise ValueError(
+            f"label_column (--label-column) names a table's label column; the tokenizer check reads no labels; got "
+            f"{columns['label_column']!r} (leave it out)"
+        )
     folder = data is not None and Path(data).is_dir() and not classes
     if splits and not folder:  # it was ignored: the file was reported as split 'all'
         raise ValueError(f"--split chooses splits of a data folder; {data or '--class'} is not one (leave it out)")

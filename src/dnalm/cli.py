@@ -125,8 +125,8 @@ def tokenizer_check(
     classes: Classes = None,
     max_length: int | None = typer.Option(None, help="Token limit counted as truncation (default: the tokenizer's)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    sequence_column: str | None = None,
-    label_column: str | None = None,
+    sequence_column: str | None = typer.Option(None, help="Column of a table holding the sequence."),
+    label_column: str | None = typer.Option(None, help="Not used: the check reads no labels (refused when given)."),
 ):
     """Unknown-token rate and truncation count at MAX_LENGTH, per split."""
     from dnalm.audit import check_tokenizer_on, format_check

@@ -222,19 +222,25 @@ class BenchmarkConfig:
         for name, entry in [("finetune", cfg.finetune), *((f"models.{m}", v) for m, v in cfg.models.items())]:
             if isinstance(entry, dict) and "seed" in entry:  # each run's seed is one of seeds: this one was replaced
                 raise ValueError(f"{where}: {name}.seed: each run's seed comes from seeds ({cfg.seeds}); remove it")
+        cfg.check_models_and_search(where)
+        return cfg
+
+    def check_models_and_search(self, where: str) -> None:
+        """Every model's settings, and every value the search may give them, checked before any run trains (a
+        contradiction in the second model was found after the first had trained)."""
         refs = {}
-        for name in cfg.models:  # fail now, not after hours of training
-            ft = cfg.finetune_config(name, cfg.seeds[0])
+        for name in self.models:  # fail now, not after hours of training
+            ft = self.finetune_config(name, self.seeds[0])
             try:
                 refs[name] = None if ft.model == "auto" else ModelRef.resolve(ft.model, ft.trust_remote_code)
             except (FileNotFoundError, ValueError) as err:
                 raise ValueError(f"{where}: model {name!r}: {err}") from None
-            cfg.check_model(name, ft, refs[name])
-        search = cfg.search_config()
-        for name in (search.models or cfg.models) if search is not None else ():  # each value a search may try
+            self.check_model(name, ft, refs[name])
+        search = self.search_config()
+        for name in (search.models or self.models) if search is not None else ():  # each value a search may try
             overrides = {"metric_for_best_model": search.metric} if search.metric is not None else {}
-            cfg.finetune_config(name, cfg.seeds[0], overrides, "search.metric")
-            own = sorted(set(search.space) & set(cfg.models[name] if isinstance(cfg.models[name], dict) else {}))
+            self.finetune_config(name, self.seeds[0], overrides, "search.metric")
+            own = sorted(set(search.space) & set(self.models[name] if isinstance(self.models[name], dict) else {}))
             if own:  # the search's values replaced it without a word
                 raise ValueError(
                     f"{where}: model {name!r} sets {own[0]}, which search.space varies (the search's values would "
@@ -242,9 +248,8 @@ class BenchmarkConfig:
                 )
             for key, values in search.space.items():  # a range's two ends (a value between lies within them)
                 for value in [values["low"], values["high"]] if isinstance(values, dict) else values:
-                    tried = cfg.finetune_config(name, cfg.seeds[0], {**overrides, key: value}, f"search.space.{key}")
-                    cfg.check_model(name, tried, refs[name], f"search.space.{key} = {value!r}")
-        return cfg
+                    tried = self.finetune_config(name, self.seeds[0], {**overrides, key: value}, f"search.space.{key}")
+                    self.check_model(name, tried, refs[name], f"search.space.{key} = {value!r}")
 
     def check_model(self, name: str, ft: FinetuneConfig, ref, where: str = "") -> None:
         """The settings of model ``name`` that depend on the model (:func:`check_for_model`), named in the file."""

@@ -22,7 +22,16 @@ import yaml
 
 from dnalm.runtime.hardware import PRECISIONS
 from dnalm.runtime.training import SHARED_OWNED, check_scheduler, check_trainer_settings
-from dnalm.settings import YEAR_S, check_fields, check_keys, load_yaml, naming_the_file, parse_duration, setting
+from dnalm.settings import (
+    YEAR_S,
+    check_applies,
+    check_fields,
+    check_keys,
+    load_yaml,
+    naming_the_file,
+    parse_duration,
+    setting,
+)
 from dnalm.tasks import DEFAULT_TASK, get_task
 
 __all__ = ["FinetuneConfig", "load_yaml"]
@@ -188,6 +197,9 @@ class FinetuneConfig:
             )
         if self.epochs is not None:
             self.epochs = float(self.epochs)
+        for name in ("lora_r", "lora_alpha", "lora_dropout"):  # recorded as used, and ignored
+            check_applies(self, name, self.lora, "shapes the LoRA adapters: it needs lora (--lora)")
+        check_applies(self, "self_pretrain_budget", self.self_pretrain, "caps self-pretraining: it needs self_pretrain")
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> FinetuneConfig:

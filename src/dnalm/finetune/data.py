@@ -115,12 +115,16 @@ def load_splits(
     else:
         raise ValueError("give a data file/folder or --class LABEL=FASTA pairs")
     if "dev" in splits:
-        return splits, "validation = the data's dev split"
+        return splits, DEV_SPLIT_NOTE
     check_labelled(splits["train"])  # training data: named before a split of it is judged too small
     train, dev = stratified_split(splits["train"], val_fraction, seed=seed, stratify=stratify)
     splits["train"], splits["dev"] = train, dev
     how = "a stratified" if stratify else "a random"
     return splits, f"validation = {how} {val_fraction:.0%} of train (seed {seed}); no dev split in the data"
+
+
+#: What :func:`load_splits` says when the data's own dev split is the validation split.
+DEV_SPLIT_NOTE = "validation = the data's dev split"
 
 
 def check_labelled(records: list[Record]) -> None:

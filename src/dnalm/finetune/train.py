@@ -22,7 +22,7 @@ from typing import Any
 
 from dnalm.finetune.budget import budget_bound, expected_duration, fit_budget, speed_probe
 from dnalm.finetune.config import FinetuneConfig, check_for_model
-from dnalm.finetune.data import LabelSpace, data_digest, load_splits, to_dataset
+from dnalm.finetune.data import DEV_SPLIT_NOTE, LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.finetune.recipe import Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint, starts_pretrained
 from dnalm.finetune.trainer import (
     collate_batch,
@@ -246,6 +246,22 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
     train, dev = splits["train"], splits["dev"]
     log.info("%s; %d train, %d validation sequences", val_note, len(train), len(dev))
     labels = LabelSpace.from_records(train, cfg.problem_type, standardise=True)
+    _check_validation(cfg, task, labels, dev, val_note)
+    if labels.scale is not None:
+        log.info(
+            "%s targets trained as (value - %.6g) / %.6g (train's mean, sd); the model predicts label units",
+            task.name,
+            *labels.scale,
+        )
+    identity = {"data": _data_identity(data, classes)}
+    return _Run(cfg, final, folder, t0, train, dev, labels, task, val_note, identity, data, ref=ref)
+
+
+def _check_validation(cfg: FinetuneConfig, task: Task, labels: LabelSpace, dev: list, val_note: str) -> None:
+    """Say what makes the validation split a weak judge, or a setting that did not shape it."""
+    default_fraction = next(f.default for f in dataclasses.fields(cfg) if f.name == "val_fraction")
+    if val_note == DEV_SPLIT_NOTE and cfg.val_fraction != default_fraction:  # a warning: a benchmark mixes datasets
+        log.warning("val_fraction %g is not used: the data has a dev split, and it is the validation", cfg.val_fraction)
     if task.exclusive and not task.per_base and len(dev) > 1 and len({labels.encode(r.label, r) for r in dev}) == 1:
         log.warning(
             "the validation split holds one class (%s): MCC is 0 and AUROC undefined on it, so the checkpoint chosen "
@@ -256,14 +272,6 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
             if "dev split" in val_note
             else "the other classes have one training record each, none to hold out: give a dev split",
         )
-    if labels.scale is not None:
-        log.info(
-            "%s targets trained as (value - %.6g) / %.6g (train's mean, sd); the model predicts label units",
-            task.name,
-            *labels.scale,
-        )
-    identity = {"data": _data_identity(data, classes)}
-    return _Run(cfg, final, folder, t0, train, dev, labels, task, val_note, identity, data, ref=ref)
 
 
 def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:

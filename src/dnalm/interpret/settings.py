@@ -50,10 +50,11 @@ class InterpretSettings:
     )
     trust_remote_code: bool = setting(False, "Allow checkpoint code (DNABERT-2). Off by default.")
     sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
-    label_column: str | None = setting(None, "Column of a table holding the label.")
+    label_column: str | None = setting(None, "Not used: interpret reads no labels (refused when given).")
 
     def __post_init__(self):
         check_fields(self)
+        check_applies(self, "label_column", False, "names a table's label column; interpret reads no labels")
         check_applies(self, "n_steps", self.method == "ig", "sets the integration steps of --method ig")
         check_applies(self, "n_shuffles", self.method == "deepliftshap", "sets the references of --method deepliftshap")
         check_applies(self, "seed", self.method == "deepliftshap", "seeds the shuffles of --method deepliftshap")

@@ -143,6 +143,12 @@ def fill_mask(
             tokens = tokenizer.convert_ids_to_tokens(idx.tolist())
             out.append({"mask": n + 1, "probabilities": dict(zip(tokens, p.tolist())), "best": tokens[0]})
         return out
+    return _fill_bases(model, tokenizer, clean, size, top_k)
+
+
+def _fill_bases(model, tokenizer, clean: list[str], size: int, top_k: int | None) -> list[dict]:
+    """fill-mask for a k-mer or single-base model: P(A/C/G/T) at each mask between the ``clean`` parts, each read in
+    a window of ``size`` bases centred on it."""
     k = tokenizer.overlap + 1
     masked_bases, filled, pos = [], [], 0
     for i, part in enumerate(clean):

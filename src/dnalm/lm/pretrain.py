@@ -29,7 +29,8 @@ from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_loss_curve
 from dnalm.runtime import distributed
 from dnalm.runtime.training import SHARED_OWNED, check_finite_weights, check_scheduler, check_trainer_settings
-from dnalm.settings import YEAR_S, check_fields, check_keys, load_yaml, naming_the_file, setting
+from dnalm.settings import YEAR_S, check_applies, check_fields, check_keys, load_yaml, naming_the_file, setting
+from dnalm.tokenizers.build import learns_vocabulary
 from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = [
@@ -124,6 +125,12 @@ class PretrainConfig:
         check_fields(self)
         if self.mlm_schedule is not None:
             self.mlm_schedule = [list(pair) for pair in check_schedule(self.mlm_schedule)]
+        check_applies(
+            self,
+            "mlm_probability",
+            self.mlm_schedule is None,
+            "is not used with an mlm_schedule, which sets it at every step",
+        )
         check_scheduler(self.lr_scheduler)
         check_trainer_settings(self.trainer, owned=_OWNED)
 
@@ -237,6 +244,10 @@ def resolve_pretrain_config(model_or_recipe: str | None, config: str | Path | No
             log.info("%s %r from the command line replaces %r from %s", key, given[key], from_file[key], config)
     name = given.get("model", from_file.get("model"))
     recipe = RECIPES.get(name) if isinstance(name, str) else None
+    asked = {**from_file, **given}
+    if recipe and "mlm_schedule" in recipe and "mlm_probability" in asked and "mlm_schedule" not in asked:
+        log.info("mlm_probability %s replaces the %s recipe's mlm_schedule", asked["mlm_probability"], name)
+        recipe = {k: v for k, v in recipe.items() if k != "mlm_schedule"}
     data = {**(recipe or {}), **from_file, **given}
     if recipe is not None:
         data["model"] = recipe["model"]
@@ -563,6 +574,10 @@ def _check_masked_lm(ref: ModelRef, cfg: PretrainConfig) -> None:
             f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta/modernbert) or the default "
             f"recipe's CNN (pos-cnn), not {kind}"
         )
+    learns = ref.spec is not None and learns_vocabulary(ref.spec.tokenizer)  # recorded as used, and never read
+    check_applies(
+        cfg, "bpe_sample", learns, f"sets the segments a BPE vocabulary learns from; {cfg.model}'s learns none"
+    )
 
 
 def _check_run(cfg: PretrainConfig, corpus_path) -> int:
@@ -583,6 +598,9 @@ def _check_run(cfg: PretrainConfig, corpus_path) -> int:
             "eval_steps (--eval-steps) sets how often the validation split is scored; the corpus has none "
             "(built with --val-fraction 0): leave it out"
         )
+    for name in ("max_eval_examples", "lm_eval_examples"):  # recorded as used, and nothing scored
+        why = "scores the corpus's validation split; it has none (built with --val-fraction 0)"
+        check_applies(cfg, name, not splits or "validation" in splits, why)
     return processes
 
 

@@ -155,20 +155,12 @@ def _parameter_count(folder: Path) -> str:
 
 def make_tokenizer(spec: ModelSpec, train_sequences):
     """A new tokenizer for a preset: k-mer, non-overlapping k-mer, single-base, or BPE trained on
-    ``train_sequences``."""
-    from dnalm.tokenizers.dna import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer
+    ``train_sequences`` (:func:`dnalm.tokenizers.build.new_tokenizer`)."""
+    from dnalm.tokenizers.build import new_tokenizer
 
-    if spec.tokenizer == "kmer":
-        return KmerTokenizer(k=spec.k, model_max_length=spec.max_length)
-    if spec.tokenizer == "nonoverlap":
-        return NonOverlappingKmerTokenizer(k=spec.k, model_max_length=spec.max_length)
-    if spec.tokenizer == "base":
-        return BaseTokenizer(model_max_length=spec.max_length)
-    if train_sequences is None:
-        raise ValueError("a BPE model from scratch needs training sequences to learn its vocabulary")
-    from dnalm.tokenizers.bpe import train_bpe
-
-    return train_bpe(train_sequences, vocab_size=spec.bpe_vocab_size, model_max_length=spec.max_length)
+    return new_tokenizer(
+        spec.tokenizer, k=spec.k, max_length=spec.max_length, vocab_size=spec.bpe_vocab_size, sequences=train_sequences
+    )
 
 
 def _checked_sizes(config):

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 __all__ = [
     "BpeSettings",
     "KmerSettings",
+    "learns_vocabulary",
+    "new_tokenizer",
     "save_tokenizer",
     "train_bpe_folder",
 ]
@@ -105,6 +107,14 @@ def train_bpe_folder(inputs: list[str | Path], output: str | Path, *, overwrite:
         raise ValueError(
             f"{', '.join(map(str, inputs))}: no run of A/C/G/T to train on (N and other codes are left out)"
         )
+    if s.seed != 0 and len(pieces) <= s.max_segments:  # a seed that samples nothing (as lm-eval says of its own)
+        log.warning(
+            "--seed %d changes nothing: it samples segments when there are more than --max-segments (%d); all %d "
+            "are used",
+            s.seed,
+            s.max_segments,
+            len(pieces),
+        )
     tok = train_bpe(pieces, vocab_size=s.vocab_size, min_frequency=s.min_frequency, model_max_length=s.max_length)
     if len(tok) < s.vocab_size:
         log.warning(
@@ -114,6 +124,29 @@ def train_bpe_folder(inputs: list[str | Path], output: str | Path, *, overwrite:
             sum(map(len, pieces)),
         )
     return f"trained BPE on {len(pieces):,} segments ({sum(map(len, pieces)):,} bases)\n" + _save(tok, output)
+
+
+def new_tokenizer(kind: str, *, k: int, max_length: int, vocab_size: int, sequences=None):
+    """A new tokenizer of ``kind`` (a model preset's ``tokenizer``): ``kmer``, ``nonoverlap``, ``base``, or ``bpe``
+    trained on ``sequences``."""
+    from dnalm.tokenizers.dna import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer
+
+    if kind == "kmer":
+        return KmerTokenizer(k=k, model_max_length=max_length)
+    if kind == "nonoverlap":
+        return NonOverlappingKmerTokenizer(k=k, model_max_length=max_length)
+    if kind == "base":
+        return BaseTokenizer(model_max_length=max_length)
+    if sequences is None:
+        raise ValueError("a BPE model from scratch needs training sequences to learn its vocabulary")
+    from dnalm.tokenizers.bpe import train_bpe
+
+    return train_bpe(sequences, vocab_size=vocab_size, model_max_length=max_length)
+
+
+def learns_vocabulary(kind: str) -> bool:
+    """Whether a new tokenizer of ``kind`` learns its vocabulary from sequences (BPE) rather than having it fixed."""
+    return kind == "bpe"
 
 
 def _save(tok, output) -> str:
