@@ -348,8 +348,11 @@ def test_candidates_all_trains_each_architecture_on_data_above_the_limit_and_one
     [
         ({"model": "pos-cnn", "candidates": "one"}, "chooses among the default recipe's architectures"),
         ({"candidates": "all", "model_config": {"channels": 64}}, "model_config chooses one"),
-        ({"candidates": "all", "time_budget": "1m"}, "a --time-budget trains one model"),
-        ({"candidates": "all", "self_pretrain": True}, "--self-pretrain pretrains and fine-tunes the CNN alone"),
+        ({"candidates": "all", "time_budget": "1m"}, "a time_budget \\(--time-budget\\) trains one model"),
+        (
+            {"candidates": "all", "self_pretrain": True},
+            "self_pretrain \\(--self-pretrain\\) pretrains and fine-tunes the CNN alone",
+        ),
     ],
 )
 def test_candidates_that_cannot_be_honoured_are_refused_before_the_output_is_taken(tmp_path, settings, match):

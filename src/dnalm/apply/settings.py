@@ -6,7 +6,7 @@ arguments with the same dataclass (:func:`dnalm.settings.checked`), so ``dnalm p
 >>> PredictSettings(stride=0)
 Traceback (most recent call last):
 ...
-ValueError: stride (--stride) must be >= 1; got 0
+ValueError: stride (--stride) must be in [1, 10000000]; got 0
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ so the command line and :func:`~dnalm.interpret.attributions.interpret_file` ref
 >>> InterpretSettings(limit=-1)
 Traceback (most recent call last):
 ...
-ValueError: limit (--limit) must be >= 1; got -1
+ValueError: limit (--limit) must be in [1, 1000000000]; got -1
 """
 
 from __future__ import annotations
