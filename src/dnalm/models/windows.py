@@ -172,7 +172,7 @@ def stream_windows(
     Takes any iterable (a reader's generator streams a file), batches windows across sequences
     (sorted by length within a chunk so padding is small), holds at most ``max_windows`` windows
     (default 32 batches) plus the sequences they come from, and leaves the model's device and
-    mode as it found them. Results do not depend on ``batch_size`` or ``max_windows``.
+    mode as it found them. Results do not depend on ``batch_size`` or ``max_windows`` beyond float rounding (1e-5).
     """
     import torch
 
