@@ -111,7 +111,7 @@ def test_pretraining_and_scoring_leave_the_corpus_folder_as_it_was(genome, tmp_p
     corpus = tmp_path / "c"
     build_corpus([genome], corpus, min_length=100, max_length=300, val_fraction=0.2, block_size=5_000, progress=False)
     before = {p: p.read_bytes() for p in sorted(corpus.rglob("*")) if p.is_file()}
-    pretrain(tiny_config(tmp_path, max_steps=2, bpe_sample=100), corpus, tmp_path / "out")
+    pretrain(tiny_config(tmp_path, max_steps=2), corpus, tmp_path / "out")
     score_language_model(tmp_path / "out", corpus, tmp_path / "lm.json", examples=8)
     assert {p: p.read_bytes() for p in sorted(corpus.rglob("*")) if p.is_file()} == before
 

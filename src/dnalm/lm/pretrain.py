@@ -309,9 +309,11 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
     distributed.barrier()  # every process has looked before the main one writes
     if saved:
         tok = load_tokenizer(output / "tokenizer")
-    else:  # the same in every process (seeded sample); written once
+    elif learns_vocabulary(spec.tokenizer):  # the same in every process (seeded sample); written once
         sample = corpus["train"].shuffle(seed=cfg.seed).select(range(min(cfg.bpe_sample, len(corpus["train"]))))
         tok = make_tokenizer(spec, sample["sequence"])
+    else:  # a fixed vocabulary: no sample of the corpus to shuffle
+        tok = make_tokenizer(spec, None)
     config = scratch_config(spec, tok, None, {})
     check_architecture_settings(cfg.model, config, cfg.model_config)
     model = AutoModelForMaskedLM.from_config(config)
@@ -600,7 +602,7 @@ def _check_run(cfg: PretrainConfig, corpus_path) -> int:
         )
     for name in ("max_eval_examples", "lm_eval_examples"):  # recorded as used, and nothing scored
         why = "scores the corpus's validation split; it has none (built with --val-fraction 0)"
-        check_applies(cfg, name, not splits or "validation" in splits, why)
+        check_applies(cfg, name, not splits or "validation" in splits or getattr(cfg, name) == 0, why)  # 0: none
     return processes
 
 
