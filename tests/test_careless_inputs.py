@@ -464,3 +464,11 @@ def test_an_untrained_baseline_is_built_for_the_task_it_is_given(tmp_path):
     assert metrics["labels"] == ["a", "b"] and "subset_accuracy" in metrics
     with pytest.raises(ValueError, match=r"problem_type \(--problem-type\) is the fresh head's task with --untrained"):
         evaluate("cnn", data, tmp_path / "e2", problem_type="regression")
+
+
+def test_split_beside_class_fastas_names_the_class_files(tmp_path):
+    from dnalm.audit import check_tokenizer_on
+
+    (tmp_path / "a.fa").write_text(">a\nACGTACGT\n")
+    with pytest.raises(ValueError, match=r"--split chooses splits of a data folder; --class FASTAs have none"):
+        check_tokenizer_on("kmer3", tmp_path, ["train"], classes={"a": str(tmp_path / "a.fa")})

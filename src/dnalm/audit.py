@@ -494,7 +494,8 @@ def check_tokenizer_on(
         )
     folder = data is not None and Path(data).is_dir() and not classes
     if splits and not folder:  # it was ignored: the file was reported as split 'all'
-        raise ValueError(f"--split chooses splits of a data folder; {data or '--class'} is not one (leave it out)")
+        what = "--class FASTAs have none" if classes else f"{data} is not one"
+        raise ValueError(f"--split chooses splits of a data folder; {what} (leave it out)")
     splits = (splits or sorted(find_splits(data))) if folder else [None]
     return check_tokenizer(tokenizer, lambda s: read_records(data, s, classes, **columns), splits, max_length)
 

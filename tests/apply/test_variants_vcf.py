@@ -184,7 +184,7 @@ def test_a_deletion_past_the_contig_end_and_a_contig_shorter_than_the_window_are
     score_variants(str(model), vcf, tiny, tmp_path / "out.tsv", window=40)
     rows = {row["id"]: row["status"] for row in csv.DictReader(_rows(tmp_path / "out.tsv"), delimiter="\t")}
     assert rows["end"] == "reference allele runs past the end of contig chr1 (600 bases)"
-    assert rows["short"] == "contig tiny is shorter than the 40-base window (8 bases)"
+    assert rows["short"] == "contig tiny is shorter than the 40-base window (8 bases; --window 8 scores it)"
 
 
 @pytest.mark.parametrize("tail", ["\n", "\nchr1\t9\tv2\tA\tC\t.\t.\t.\n"])

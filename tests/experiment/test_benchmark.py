@@ -684,3 +684,17 @@ def test_a_contradiction_anywhere_in_a_benchmark_file_is_found_before_any_run_na
     extra = {"models": {"cnn": {"model": "cnn"}}, **extra}
     with pytest.raises(ValueError, match=problem):
         BenchmarkConfig.load(_config(tmp_path, tata_dir, **extra)).validated()
+
+
+def test_strand_settings_that_differ_between_selection_and_report_are_said_once(tata_dir, tmp_path, caplog):
+    import logging
+
+    extra = {
+        "models": {"cnn": {"model": "cnn", "reverse_complement_average": True}},
+        "reverse_complement_average": False,
+    }
+    path = _config(tmp_path, tata_dir, **extra)
+    with caplog.at_level(logging.WARNING, logger="dnalm"):
+        BenchmarkConfig.load(path).validated().validated()
+    said = [r for r in caplog.records if "reverse_complement_average is True in its settings" in r.getMessage()]
+    assert len(said) == 1 and "its runs are reported on one strand" in said[0].getMessage()

@@ -336,3 +336,15 @@ def test_epochs_that_are_not_whole_steps_say_what_is_trained(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="dnalm"):
         finetune(cfg, tmp_path / "d.csv", tmp_path / "m")
     assert "0.5 epochs of 18 sequences in batches of 32 is 1 step(s), 1 epochs: training that" in caplog.text
+
+
+def test_a_patience_as_long_as_the_run_is_said(tmp_path, caplog):
+    """--patience 5 --epochs 1 was recorded, and could never stop the run."""
+    import logging
+
+    rows = "".join(f"{'ACGT' * 5}{'TATAAA' if i % 2 else 'GCGCGC'},{i % 2}\n" for i in range(20))
+    (tmp_path / "d.csv").write_text("sequence,label\n" + rows)
+    cfg = FinetuneConfig(model="cnn", epochs=1, early_stopping_patience=5, trainer={"disable_tqdm": True})
+    with caplog.at_level(logging.INFO, logger="dnalm"):
+        finetune(cfg, tmp_path / "d.csv", tmp_path / "m")
+    assert "early stopping cannot end this run: its patience (5 epochs) is as long as the run (1 epochs)" in caplog.text

@@ -391,7 +391,10 @@ def _genome_pairs(genome: Path, rows: list[list], by_contig: dict[str, list[int]
                 rows[i][8] = f"reference allele runs past the end of contig {rec.id} ({len(rec.sequence):,} bases)"
                 continue
             if len(rec.sequence) < window:  # its windows would be shorter than the rest, and differ in length
-                rows[i][8] = f"contig {rec.id} is shorter than the {window}-base window ({len(rec.sequence):,} bases)"
+                rows[i][8] = (
+                    f"contig {rec.id} is shorter than the {window}-base window ({len(rec.sequence):,} bases; "
+                    f"--window {len(rec.sequence)} scores it)"
+                )
                 continue
             if there != ref:
                 rows[i][8] = f"reference allele disagrees with the genome ({there or 'past the end'})"

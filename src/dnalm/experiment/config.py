@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import logging
 import math
 import os
 import re
@@ -29,9 +30,12 @@ from pathlib import Path
 
 from dnalm.finetune.config import FinetuneConfig, check_for_model
 from dnalm.finetune.data import data_digest
+from dnalm.io.base import say_once
 from dnalm.io.datasets import find_splits
 from dnalm.models.ref import ModelRef
 from dnalm.settings import check_fields, check_keys, check_path, load_yaml, setting
+
+log = logging.getLogger(__name__)
 
 __all__ = ["BenchmarkConfig", "DatasetEntry", "RunKey", "SearchConfig", "check_name", "data_digest"]
 
@@ -236,6 +240,14 @@ class BenchmarkConfig:
             except (FileNotFoundError, ValueError) as err:
                 raise ValueError(f"{where}: model {name!r}: {err}") from None
             self.check_model(name, ft, refs[name])
+            strands = (ft.reverse_complement_average, self.reverse_complement_average)
+            if None not in strands and strands[0] != strands[1]:  # said: the selection and the report differ
+                say_once(  # once per file, however often the settings are checked
+                    log, logging.WARNING, self.source or None,
+                    "%s: model %r: reverse_complement_average is %s in its settings (the model folder records it) and "
+                    "%s for the %s split: its runs are reported on %s",
+                    where, name, strands[0], strands[1], self.split, "both strands" if strands[1] else "one strand",
+                )  # fmt: skip
         search = self.search_config()
         for name in (search.models or self.models) if search is not None else ():  # each value a search may try
             overrides = {"metric_for_best_model": search.metric} if search.metric is not None else {}

@@ -556,6 +556,12 @@ def _callbacks(run: _Run, built: _Built, eval_steps: int, deadline: float | None
     steps_per_epoch = math.ceil(len(built.train_ds) / (cfg.batch_size * cfg.gradient_accumulation_steps))
     greater = run.task.greater_is_better(cfg.metric_for_best_model)
     patience = cfg.early_stopping_patience and math.ceil(cfg.early_stopping_patience * steps_per_epoch / eval_steps)
+    if cfg.early_stopping_patience and cfg.early_stopping_patience >= cfg.epochs:  # it was recorded, never able to act
+        log.info(
+            "early stopping cannot end this run: its patience (%g epochs) is as long as the run (%g epochs)",
+            cfg.early_stopping_patience,
+            cfg.epochs,
+        )
     best = BestModel(
         cfg.metric_for_best_model, greater, patience or None, anneal_steps=round(cfg.anneal_epochs * steps_per_epoch)
     )
