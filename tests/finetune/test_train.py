@@ -322,29 +322,27 @@ def test_a_dev_split_without_labels_is_named_as_such(tata_dir, tmp_path):
         finetune(cfg(model="cnn", epochs=1), data, tmp_path / "m")
 
 
-def test_epochs_that_are_not_whole_steps_say_what_is_trained(tmp_path, caplog):
-    """--epochs 0.5 of 20 sequences in a batch of 32 trained a whole epoch; the summary said 0.5 requested and 1 run
-    with no word in the log."""
+def _finetune_log(tmp_path, caplog, **settings) -> str:
+    """The INFO log of a one-model finetune of 20 small sequences (a CNN) with ``settings``."""
     import logging
-
-    from dnalm.finetune.config import FinetuneConfig
-    from dnalm.finetune.train import finetune
 
     rows = "".join(f"{'ACGT' * 5}{'TATAAA' if i % 2 else 'GCGCGC'},{i % 2}\n" for i in range(20))
     (tmp_path / "d.csv").write_text("sequence,label\n" + rows)
-    cfg = FinetuneConfig(model="cnn", epochs=0.5, batch_size=32, trainer={"disable_tqdm": True})
     with caplog.at_level(logging.INFO, logger="dnalm"):
-        finetune(cfg, tmp_path / "d.csv", tmp_path / "m")
-    assert "0.5 epochs of 18 sequences in batches of 32 is 1 step(s), 1 epochs: training that" in caplog.text
+        finetune(
+            FinetuneConfig(model="cnn", trainer={"disable_tqdm": True}, **settings), tmp_path / "d.csv", tmp_path / "m"
+        )
+    return caplog.text
+
+
+def test_epochs_that_are_not_whole_steps_say_what_is_trained(tmp_path, caplog):
+    """--epochs 0.5 of 20 sequences in a batch of 32 trained a whole epoch; the summary said 0.5 requested and 1 run
+    with no word in the log."""
+    said = _finetune_log(tmp_path, caplog, epochs=0.5, batch_size=32)
+    assert "0.5 epochs of 18 sequences in batches of 32 is 1 step(s), 1 epochs: training that" in said
 
 
 def test_a_patience_as_long_as_the_run_is_said(tmp_path, caplog):
     """--patience 5 --epochs 1 was recorded, and could never stop the run."""
-    import logging
-
-    rows = "".join(f"{'ACGT' * 5}{'TATAAA' if i % 2 else 'GCGCGC'},{i % 2}\n" for i in range(20))
-    (tmp_path / "d.csv").write_text("sequence,label\n" + rows)
-    cfg = FinetuneConfig(model="cnn", epochs=1, early_stopping_patience=5, trainer={"disable_tqdm": True})
-    with caplog.at_level(logging.INFO, logger="dnalm"):
-        finetune(cfg, tmp_path / "d.csv", tmp_path / "m")
-    assert "early stopping cannot end this run: its patience (5 epochs) is as long as the run (1 epochs)" in caplog.text
+    said = _finetune_log(tmp_path, caplog, epochs=1, early_stopping_patience=5)
+    assert "early stopping cannot end this run: its patience (5 epochs) is as long as the run (1 epochs)" in said

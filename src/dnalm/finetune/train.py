@@ -269,7 +269,7 @@ def _check_validation(cfg: FinetuneConfig, task: Task, labels: LabelSpace, dev: 
             dev[0].label,
             cfg.metric_for_best_model or task.default_metric,
             "give a dev split with every class, or none (then validation is a stratified part of train)"
-            if "dev split" in val_note
+            if val_note == DEV_SPLIT_NOTE
             else "the other classes have one training record each, none to hold out: give a dev split",
         )
 

@@ -558,7 +558,7 @@ def pretrain(
 
 def _check_masked_lm(ref: ModelRef, cfg: PretrainConfig) -> None:
     """The model has a masked-LM form (a fine-tuned CNN classifier has none: transformers' refusal listed dozens of
-    config classes)."""
+    config classes), and ``bpe_sample`` is refused unless the model's new tokenizer learns a BPE vocabulary."""
     from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
 
     from dnalm.models.baselines import PosCnnConfig
