@@ -514,6 +514,12 @@ TASKS: dict[str, Task] = {
 }
 
 
+def reported_metrics() -> list[str]:
+    """Every metric name some task reports on validation and test (``loss`` first), in a stable order."""
+    names = ["loss", *(m for t in TASKS.values() for m in t.metric_names if m not in _COUNTS)]
+    return list(dict.fromkeys(names))
+
+
 def get_task(name: str) -> Task:
     """The task of a problem type name; an unknown name is a ``ValueError`` listing the valid ones."""
     if not isinstance(name, str) or name not in TASKS:

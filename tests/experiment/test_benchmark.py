@@ -586,6 +586,18 @@ def test_a_reference_figure_that_is_not_a_number_is_refused_when_the_config_load
         BenchmarkConfig.load(tmp_path / "b.yaml")
 
 
+def test_a_reference_figure_for_no_metric_dnalm_reports_is_refused_when_the_config_loads(tmp_path):
+    """A misspelt metric (mmc) trained every run and then printed its own empty-handed column."""
+    from dnalm.experiment.config import BenchmarkConfig
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "b.yaml").write_text(
+        "seeds: [0]\ndatasets: {tata: {path: d, reference: {mmc: 0.7}}}\nmodels: {c: {model: cnn}}\n"
+    )
+    with pytest.raises(ValueError, match=r"dataset 'tata': reference 'mmc' is no metric dnalm reports \(did you mean"):
+        BenchmarkConfig.load(tmp_path / "b.yaml")
+
+
 def test_wrong_types_and_unknown_models_in_a_benchmark_file_are_one_line_when_it_loads(tata_dir, tmp_path):
     def load(text):
         (tmp_path / "b.yaml").write_text(text)

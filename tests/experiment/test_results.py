@@ -195,3 +195,15 @@ def test_the_main_table_of_a_regression_shows_its_own_metrics():
     assert head[3:13] == ["MCC", "accuracy", "f1", "auroc", "auprc", "r2", "pearson", "spearman", "mse", "mae"]
     expr = next(row for row in body if row[0] == "expr")
     assert expr[8:13] == ["0.300 ± 0.000", "0.600 ± 0.000", "0.550 ± 0.000", "0.500 ± 0.000", "0.400 ± 0.000"]
+
+
+def test_a_reference_figure_its_runs_report_no_counterpart_for_is_said_under_the_table():
+    """An r2 given for a classification stood in the table beside MCC and accuracy without a word."""
+    records = [RunRecord.from_dict({**RUN, "seed": s}) for s in (0, 1)]
+    config = {"datasets": {"gue/tata": {"path": "d", "reference": {"mcc": 0.74, "r2": 0.3}}}}
+    results = Results("refs", config, rows=aggregate(records))
+    note = "Reference figures with no measured counterpart (the runs report no such metric): gue/tata: r2"
+    assert results.notes() == [note]
+    assert note in results.markdown()
+    matched = {"datasets": {"gue/tata": {"path": "d", "reference": {"mcc": 0.74}}}}
+    assert Results("refs", matched, rows=aggregate(records)).notes() == []

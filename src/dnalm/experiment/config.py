@@ -18,6 +18,7 @@ checked when the config loads, as is every model's finetune settings and the sea
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import itertools
 import json
@@ -34,6 +35,7 @@ from dnalm.io.base import say_once
 from dnalm.io.datasets import find_splits
 from dnalm.models.ref import ModelRef
 from dnalm.settings import check_fields, check_keys, check_path, load_yaml, setting
+from dnalm.tasks import reported_metrics
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +112,15 @@ class DatasetEntry:
         reference = value.get("reference") or {}
         if not isinstance(reference, dict):
             raise ValueError(f"dataset {name!r}: reference must map metric names to numbers, e.g. {{mcc: 0.69}}")
+        known = reported_metrics()
         for metric, figure in reference.items():  # printed with the table after every run has trained
+            if metric not in known:
+                close = difflib.get_close_matches(str(metric), known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(
+                    f"dataset {name!r}: reference {metric!r} is no metric dnalm reports{hint}; "
+                    f"known: {', '.join(known)}"
+                )
             if isinstance(figure, bool) or not isinstance(figure, int | float) or not math.isfinite(figure):
                 raise ValueError(f"dataset {name!r}: reference {metric} must be a finite number; got {figure!r}")
         return cls(**value)

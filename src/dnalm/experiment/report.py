@@ -103,9 +103,8 @@ def _results_section(page: _Page, results: Results) -> None:
             f"test {metric.upper()} per model: one dot per seed, the bar at the mean, "
             "the dashed line the dataset's reference figure",
         )
-    for note in (results.constant_prediction_note(), results.budget_note()):
-        if note:
-            page.text(note)
+    for note in results.notes():
+        page.text(note)
 
 
 def _binary_scores(predictions: Path) -> tuple[np.ndarray, np.ndarray] | None:

@@ -447,9 +447,31 @@ class Results:
         ]
         return "Runs that predict one class for every test sequence: " + ", ".join(flagged) if flagged else None
 
+    def reference_note(self) -> str | None:
+        """The reference figures that no run of their dataset can stand beside: its runs report no such metric
+        (an r2 given for a classification, say); the table shows them in their column all the same."""
+        held: dict[str, set[str]] = {}
+        for r in self.rows:
+            held.setdefault(r.dataset, set()).update(r.metrics)
+        unmatched = [
+            f"{name}: {metric}"
+            for name, ref in self.references.items()
+            for metric in ref
+            if name in held and metric not in held[name]
+        ]
+        if not unmatched:
+            return None
+        return "Reference figures with no measured counterpart (the runs report no such metric): " + ", ".join(
+            unmatched
+        )
+
     def budget_note(self) -> str | None:
         """Every run its time budget cut short, by how much (None: no run was)."""
         return capped_note({f"{r.dataset}/{r.model}": r.budget_capped for r in self.rows})
+
+    def notes(self) -> list[str]:
+        """What the main table cannot say itself: one-class runs, cut budgets, unmatched references."""
+        return [n for n in (self.constant_prediction_note(), self.budget_note(), self.reference_note()) if n]
 
     def markdown(self) -> str:
         """``results.md``: the main table, notes, the search's choices and every metric."""
@@ -461,9 +483,8 @@ class Results:
             "",
         ]
         lines += markdown_table(*self.main_table())
-        for note in (self.constant_prediction_note(), self.budget_note()):
-            if note:
-                lines += ["", note]
+        for note in self.notes():
+            lines += ["", note]
         datasets = (self.config.get("datasets") or {}).values()
         sources = {e.get("reference_source") for e in datasets if e.get("reference") and e.get("reference_source")}
         if sources:
