@@ -115,8 +115,14 @@ def test_config_errors_are_caught_before_any_training(tata_dir, tmp_path):
         BenchmarkConfig.load(bad)
     with pytest.raises(ValueError, match="unknown benchmark key 'seed'.*did you mean 'seeds'"):
         BenchmarkConfig.from_dict({"datasets": {"a": "x"}, "models": {"m": "cnn"}, "seed": [1]})
-    with pytest.raises(ValueError, match="not a searchable"):
+    with pytest.raises(ValueError, match=r"'seed' is not a searchable finetune setting \(the benchmark's seeds"):
         SearchConfig.from_dict({"space": {"seed": [1, 2]}})
+    with pytest.raises(ValueError, match=r"'epoch' is not a searchable finetune setting \(did you mean 'epochs'\?\)"):
+        SearchConfig.from_dict({"space": {"epoch": [1, 2]}})
+    with pytest.raises(ValueError, match=r"search.space.learning_rate: 0.001 is given twice"):  # trained twice
+        SearchConfig.from_dict({"space": {"learning_rate": [1e-3, 0.001]}})
+    with pytest.raises(ValueError, match="the search section is empty"):  # it said "no 'search' section"
+        BenchmarkConfig.from_dict({"datasets": {"a": "x"}, "models": {"m": "cnn"}, "search": {}}).search_config()
     with pytest.raises(ValueError, match="needs method: optuna"):
         SearchConfig.from_dict({"space": {"learning_rate": {"low": 1e-4, "high": 1e-2}}})
     with pytest.raises(ValueError, match="not in the benchmark's models"):

@@ -356,8 +356,12 @@ class BenchmarkConfig:
 
     def search_config(self) -> SearchConfig | None:
         """The ``search`` section, checked against this benchmark's models and datasets (None without one)."""
-        if not self.search:
+        if self.search is None:
             return None
+        if not self.search:
+            raise ValueError(
+                f"{self.source or 'benchmark config'}: the search section is empty; give its method and space"
+            )
         try:
             return SearchConfig.from_dict(self.search, models=list(self.models), datasets=list(self.datasets))
         except (TypeError, ValueError) as err:  # the file it came from, as the other sections' errors say
@@ -400,6 +404,12 @@ def _resolve_path(path: str, base: Path) -> str:
 
 
 _NOT_SEARCHABLE = {"model", "seed", "trainer", "problem_type", "sequence_column", "label_column", "from_scratch"}
+#: where a setting that is no search dimension is given instead
+_SEARCHED_ELSEWHERE = {
+    "model": "the benchmark's models: section lists the models, each a mapping of its settings",
+    "seed": "the benchmark's seeds: list sets them; search.seed is the one every trial trains with",
+    "from_scratch": "give each start its own entry under models:",
+}
 
 
 def _check_range(name: str, values: dict) -> None:
@@ -441,8 +451,12 @@ class SearchConfig:
         settings = {f.name for f in dataclasses.fields(FinetuneConfig)} - _NOT_SEARCHABLE
         for name, values in cfg.space.items():
             if name not in settings:
+                close = difflib.get_close_matches(str(name), sorted(settings), n=1)
+                why = _SEARCHED_ELSEWHERE.get(name) or (f"did you mean {close[0]!r}?" if close else "")
                 raise ValueError(
-                    f"search.space: {name!r} is not a searchable finetune setting; choose from {sorted(settings)}"
+                    f"search.space: {name!r} is not a searchable finetune setting"
+                    + (f" ({why})" if why else "")
+                    + f"; choose from {', '.join(sorted(settings))}"
                 )
             if isinstance(values, dict):
                 if cfg.method == "grid" or set(values) - {"low", "high", "log"} or not {"low", "high"} <= set(values):
@@ -459,6 +473,10 @@ class SearchConfig:
                     )
             elif not isinstance(values, list) or not values:
                 raise ValueError(f"search.space.{name}: give a non-empty list of values")
+            else:
+                repeated = [v for i, v in enumerate(values) if v in values[:i]]
+                if repeated:  # it trained the same setting twice and counted it as two trials
+                    raise ValueError(f"search.space.{name}: {repeated[0]!r} is given twice (each value is one trial)")
         if cfg.n_trials is not None and (
             not isinstance(cfg.n_trials, int) or isinstance(cfg.n_trials, bool) or cfg.n_trials < 1
         ):
