@@ -71,7 +71,11 @@ def test_tokenizer_bpe_and_base(tmp_path):
     fasta.write_text(">g\n" + "TATAAAGGGCGGCCAAT" * 300 + "\n")
     r = invoke("tokenizer", "bpe", fasta, "-o", tmp_path / "bpe", "--vocab-size", 64, "--segment-length", 100)
     assert r.exit_code == 0, r.output
+    assert "saved BPE tokenizer (vocabulary 35)" in r.output  # it named transformers' class, TokenizersBackend
     assert (tmp_path / "bpe" / "tokenizer.json").is_file()
+    for option, value, bound in (("--vocab-size", 10, "[11, "), ("--segment-length", 1, "[2, ")):  # no merge
+        r = invoke("tokenizer", "bpe", fasta, "-o", tmp_path / "b2", option, value)
+        assert r.exit_code != 0 and f"({option}) must be in {bound}" in r.output, r.output
     assert invoke("tokenizer", "base", "-o", tmp_path / "base").exit_code == 0
     assert invoke("tokenizer", "nonoverlap", "-o", tmp_path / "no").exit_code == 0
 

@@ -17,9 +17,11 @@ import numpy as np
 
 from dnalm.io import Record
 
-__all__ = ["BPE_SPECIAL_TOKENS", "genome_segments", "train_bpe"]
+__all__ = ["BPE_SPECIAL_TOKENS", "SMALLEST_VOCABULARY", "genome_segments", "train_bpe"]
 
 BPE_SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+#: the smallest vocabulary that learns anything: the special tokens, the alphabet and one merge
+SMALLEST_VOCABULARY = len(BPE_SPECIAL_TOKENS) + len("ACGTN") + 1
 
 
 _ACGT_RUNS = re.compile(r"[ACGT]+")
@@ -106,8 +108,7 @@ def train_bpe(
 
     if isinstance(sequences, str | bytes):
         raise TypeError(f"give a list (or iterable) of sequences, e.g. [{str(sequences)[:20]!r}], not one string")
-    smallest = len(BPE_SPECIAL_TOKENS) + len("ACGTN") + 1  # the special tokens, the alphabet and one merge
-    check_count(vocab_size, "vocab_size", minimum=smallest)
+    check_count(vocab_size, "vocab_size", minimum=SMALLEST_VOCABULARY)
     check_count(min_frequency, "min_frequency")
     check_count(model_max_length, "model_max_length")
     seen = {"pieces": 0}

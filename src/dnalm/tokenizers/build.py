@@ -15,6 +15,7 @@ from pathlib import Path
 from dnalm.io.base import check_each_once
 from dnalm.io.outputs import Output, claims
 from dnalm.settings import check_fields, setting
+from dnalm.tokenizers.bpe import SMALLEST_VOCABULARY
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,11 @@ class KmerSettings:
 class BpeSettings:
     """A BPE vocabulary trained on DNA (``dnalm tokenizer bpe``; TinyDNABERT's defaults)."""
 
-    vocab_size: int = setting(1024, "Vocabulary size, special tokens included.", ge=10, le=1_000_000)
+    vocab_size: int = setting(1024, "Vocabulary size, special tokens included.", ge=SMALLEST_VOCABULARY, le=1_000_000)
     min_frequency: int = setting(4, "Times a merge must be seen.", ge=1, le=1_000_000_000)
-    segment_length: int = setting(1000, "Cut long records into pieces of this length.", ge=1, le=1_000_000_000)
+    segment_length: int = setting(
+        1000, "Cut long records into pieces of this length (2 at least: a merge joins two).", ge=2, le=1_000_000_000
+    )
     max_segments: int = setting(100_000, "Train on a random sample of this many pieces.", ge=1, le=1_000_000_000)
     max_length: int = setting(512, "model_max_length in tokens (with [CLS] and [SEP]).", ge=3, le=10_000_000)
     seed: int = setting(0, "Seed of the sample.", ge=0, lt=2**32)
@@ -118,12 +121,14 @@ def train_bpe_folder(inputs: list[str | Path], output: str | Path, *, overwrite:
     tok = train_bpe(pieces, vocab_size=s.vocab_size, min_frequency=s.min_frequency, model_max_length=s.max_length)
     if len(tok) < s.vocab_size:
         log.warning(
-            "the vocabulary has %d tokens, fewer than the %d asked (--vocab-size): %d bases hold no more merges",
+            "the vocabulary has %d tokens, fewer than the %d asked (--vocab-size): %s bases hold no more merges",
             len(tok),
             s.vocab_size,
-            sum(map(len, pieces)),
+            f"{sum(map(len, pieces)):,}",
         )
-    return f"trained BPE on {len(pieces):,} segments ({sum(map(len, pieces)):,} bases)\n" + _save(tok, output)
+    return f"trained BPE on {len(pieces):,} segments ({sum(map(len, pieces)):,} bases)\n" + _save(
+        tok, output, "BPE tokenizer"
+    )
 
 
 def new_tokenizer(kind: str, *, k: int, max_length: int, vocab_size: int, sequences=None):
@@ -149,6 +154,6 @@ def learns_vocabulary(kind: str) -> bool:
     return kind == "bpe"
 
 
-def _save(tok, output) -> str:
+def _save(tok, output, name: str | None = None) -> str:
     tok.save_pretrained(output)
-    return f"saved {type(tok).__name__} (vocabulary {len(tok):,}) to {output}"
+    return f"saved {name or type(tok).__name__} (vocabulary {len(tok):,}) to {output}"
