@@ -361,6 +361,8 @@ def test_lm_side_arguments_in_range(tmp_path, caplog):
         PretrainConfig(max_length=2)
     with pytest.raises(ValueError, match=r"max_length \(--max-length\) must be in \[1, 1000000000\]"):  # numpy's int64
         CorpusSettings(max_length=10**20)
+    with pytest.raises(ValueError, match=r"block_size \(--block-size, 10\) must be at least min_length"):
+        CorpusSettings(block_size=10)  # every base was dropped, then "the train part of the corpus is empty"
     with pytest.raises(ValueError, match=r"max_length \(--max-length\) must be in \[3, 10000000\]; got 1"):
         KmerSettings(max_length=1)
     model, tok, _ = build_model("tiny", num_labels=2, seed=0)

@@ -137,8 +137,9 @@ def _build_split(split: str, generate, cache: Path, stats: dict, counts: dict, s
             raise
     if part is None or len(part) == 0:
         st = stats[split]
+        blocks = f"{st['blocks']:,}" + (f" of {st['blocks'] + stats['train']['blocks']:,}" if split != "train" else "")
         raise ValueError(
-            f"the {split} part of the corpus is empty: {counts['records']:,} FASTA record(s), {st['blocks']:,} "
+            f"the {split} part of the corpus is empty: {counts['records']:,} FASTA record(s), {blocks} "
             f"block(s) of {settings['block_size']:,} bases, {st['ambiguous_dropped']:,} N/IUPAC bases dropped, "
             f"{st['short_tail_dropped']:,} bases in A/C/G/T runs shorter than min_length={settings['min_length']}"
             + (" (too few blocks for validation: use a smaller block_size)" if split == "validation" else "")
@@ -160,7 +161,14 @@ class CorpusSettings:
     def __post_init__(self):
         check_fields(self)
         if self.min_length > self.max_length:
-            raise ValueError(f"min_length ({self.min_length}) must be <= max_length ({self.max_length})")
+            raise ValueError(
+                f"min_length (--min-length, {self.min_length}) must be <= max_length (--max-length, {self.max_length})"
+            )
+        if self.block_size < self.min_length:  # a segment never crosses a block: every base would be dropped
+            raise ValueError(
+                f"block_size (--block-size, {self.block_size}) must be at least min_length (--min-length, "
+                f"{self.min_length}): segments are cut within a block"
+            )
 
 
 def _fasta_list(fastas) -> list:
