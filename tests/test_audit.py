@@ -115,7 +115,7 @@ def test_bad_input_is_a_clear_error(tmp_path):
     (tmp_path / "d" / "test.csv").write_text("sequence,label\nACGT,1\n")
     with pytest.raises(ValueError, match="no train split"):
         write_deduplicated(tmp_path / "d", tmp_path / "out")
-    with pytest.raises(FileNotFoundError, match="not a split folder"):
+    with pytest.raises(ValueError, match="is a file: the audit compares splits"):  # it said "not a split folder"
         audit_dataset(tmp_path / "d" / "test.csv")
 
 

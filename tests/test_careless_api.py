@@ -777,3 +777,111 @@ def test_pretraining_settings_for_what_the_run_lacks_are_refused(tmp_path):
         pretrain(PretrainConfig(model="tiny", bpe_sample=7, max_steps=1), tmp_path / "c", tmp_path / "o1")
     with pytest.raises(ValueError, match=r"lm_eval_examples scores the corpus's validation split; it has none"):
         pretrain(PretrainConfig(model="tiny", lm_eval_examples=5, max_steps=1), tmp_path / "c", tmp_path / "o2")
+
+
+def test_a_model_of_the_wrong_kind_given_as_an_object_is_named_not_failed_on_inside(tata_model, tmp_path):
+    """A classifier given where a masked LM is needed failed in torch's einsum (masked_base_probabilities), an
+    IndexError (fill_mask) or 'no attribute last_hidden_state' (embed of a CNN); a masked LM given to predict_proba
+    returned its per-token vocabulary as class scores; swapped arguments, batch size 0 and one string failed
+    inside; a table of sequences was read as its column names."""
+    import pandas as pd
+    from transformers import pipeline
+
+    from dnalm.apply.predict import predict_proba
+    from dnalm.lm.evaluate import lm_metrics, masked_base_probabilities, masked_token_scores
+    from dnalm.lm.inference import embed, fill_mask, load_masked_lm
+    from dnalm.models.build import build_model, load_model
+
+    seq = "ACGTTATAAAGCGCGTACGA" * 3
+    classifier, tok = load_model(tata_model)
+    lm, lm_tok = load_masked_lm("dnalm-mini")
+    for call in (
+        lambda: masked_base_probabilities(classifier, tok, [seq]),
+        lambda: lm_metrics(classifier, tok, [seq], [seq]),
+        lambda: fill_mask(None, "ACG<mask>T", model=classifier, tokenizer=tok),
+    ):
+        with pytest.raises(ValueError, match=r"needs a masked LM \(a model with its masked-LM head"):
+            call()
+    with pytest.raises(ValueError, match="ModernBertForMaskedLM is a masked language model"):
+        predict_proba(lm, lm_tok, [seq])
+    with pytest.raises(TypeError, match="model must be a loaded masked LM"):
+        lm_metrics(lm_tok, lm, [seq], [seq])  # the arguments swapped
+    with pytest.raises(ValueError, match="the tokenizer has 4,?101 tokens and the model"):
+        lm_metrics(lm, tok, [seq], [seq])  # another model's tokenizer: 'index out of range in self' in torch
+    with pytest.raises(TypeError, match="sequences must be a list of sequences"):
+        masked_base_probabilities(lm, lm_tok, "ACGT")  # scored as four one-base sequences
+    with pytest.raises(ValueError, match="batch_size must be a whole number"):
+        masked_base_probabilities(lm, lm_tok, [seq], batch_size=0)  # range() arg 3 must not be zero
+    with pytest.raises(ValueError, match="spacing must be a whole number"):
+        masked_token_scores(lm, lm_tok, [seq], spacing=0)
+    with pytest.raises(ValueError, match="masked_token_scores is for tokenizers whose tokens do not overlap"):
+        masked_token_scores(lm, lm_tok, [seq])  # return_offsets_mapping is no argument of dnalm's tokenizers
+    with pytest.raises(TypeError, match=r"table\['sequence'\].tolist\(\); a DataFrame iterates its column names"):
+        predict_proba(classifier, tok, pd.DataFrame({"sequence": [seq]}))
+    with pytest.raises(ValueError, match="^embed needs at least one sequence"):  # it said "predict needs"
+        embed(None, [], model=classifier, tokenizer=tok)
+    assert embed(None, [seq], model=classifier, tokenizer=tok).shape == (1, classifier.config.hidden_size)
+    cnn, cnn_tok, _ = build_model("pos-cnn", seed=0)
+    with pytest.raises(ValueError, match="embed needs a transformer's encoder; PosCnnForSequenceClassification"):
+        embed(None, [seq], model=cnn, tokenizer=cnn_tok)
+    with pytest.raises(ValueError, match="needs at least one sequence; got an empty list"):  # IndexError inside
+        pipeline("dna-classification", model=str(tata_model))([])
+    for bad, problem in (({"seed": -1}, r"seed must be a whole number in \[0, "), ({"input_length": 0}, "input_len")):
+        with pytest.raises(ValueError, match=problem):
+            build_model("pos-cnn", **bad)
+
+
+def test_library_entry_points_refuse_what_they_misread_or_would_write_over(tmp_path, tata_dir):
+    """pretrain took a mapping ('dict' has no attribute 'model') and a list of sequences (list indices must be
+    integers); self_pretrain failed on None and bytes and trained on empty strings; write_splits failed on strings;
+    KmerTokenizer(vocab=[]) used the default vocabulary; audit_dataset ignored max_length and an unknown columns key
+    reached read_sequences; FinetuneConfig.save wrote YAML over a training CSV; a folder with a config.json and
+    no weights ended in transformers' 'Error no file named ...'."""
+    from dnalm.audit import audit_dataset
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.io import Record
+    from dnalm.lm.pretrain import PretrainConfig, pretrain, self_pretrain
+    from dnalm.models.build import load_model
+    from dnalm.synth import write_splits
+    from dnalm.tokenizers.dna import KmerTokenizer
+
+    with pytest.raises(TypeError, match="pretrain takes its settings as a PretrainConfig"):
+        pretrain({"model": "tiny"}, tmp_path / "corpus", tmp_path / "o")
+    with pytest.raises(TypeError, match="corpus_path must be a corpus folder .* got list"):
+        pretrain(PretrainConfig(max_steps=1), ["ACGT" * 50], tmp_path / "o")
+    for bad, problem in (([None], "sequence 0 is NoneType"), ([b"ACGT"], "sequence 0 is bytes"), (["", ""], "2 empty")):
+        with pytest.raises((TypeError, ValueError), match=problem):
+            self_pretrain(bad, "mini", tmp_path / "sp")
+    assert not (tmp_path / "o").exists() and not (tmp_path / "sp").exists()
+    with pytest.raises(TypeError, match="records must be a list of labelled Records .* got str"):
+        write_splits(["ACGT"] * 10, tmp_path / "splits")
+    assert write_splits([Record(f"r{i}", "ACGT" * 5, str(i % 2)) for i in range(40)], tmp_path / "splits")
+    with pytest.raises(ValueError, match="vocabulary lacks special tokens"):
+        KmerTokenizer(k=6, vocab=[])
+    with pytest.raises(ValueError, match=r"max_length \(--max-length\) must be in \[1, "):
+        audit_dataset(tata_dir, max_length=0, tokenizer="kmer6")
+    with pytest.raises(ValueError, match="max_length is the tokenizer report's token limit: give tokenizer="):
+        audit_dataset(tata_dir, max_length=100)
+    with pytest.raises(ValueError, match="unknown key 'seq_col'"):
+        audit_dataset(tata_dir, columns={"seq_col": "x"})
+    with pytest.raises(ValueError, match="is a file: the audit compares splits"):
+        audit_dataset(tata_dir / "train.csv")
+    csv = tmp_path / "train.csv"
+    csv.write_text("sequence,label\nACGT,1\n")
+    with pytest.raises(FileExistsError, match="exists; pass overwrite=True"):
+        FinetuneConfig().save(csv)
+    assert csv.read_text() == "sequence,label\nACGT,1\n"
+    FinetuneConfig(epochs=3).save(csv, overwrite=True)
+    assert FinetuneConfig.load(csv).epochs == 3
+    (tmp_path / "bare").mkdir()
+    (tmp_path / "bare" / "config.json").write_text('{"model_type": "bert", "vocab_size": 4101}')
+    with pytest.raises(ValueError, match="a model configuration without weights"):
+        load_model(tmp_path / "bare")
+
+
+def test_an_unknown_keyword_names_the_function_and_a_close_one(tmp_path, tata_dir, tata_model):
+    """inspect's "got an unexpected keyword argument 'splt'" named no function."""
+    from dnalm.apply.evaluate import evaluate
+
+    with pytest.raises(TypeError, match=r"^evaluate\(\): got an unexpected keyword .*'splt' \(did you mean 'split'"):
+        evaluate(tata_model, tata_dir, tmp_path / "ev", splt="dev")

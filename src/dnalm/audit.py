@@ -35,7 +35,7 @@ from dnalm.io import Record, copy_records, find_splits, read_sequences
 from dnalm.io.files import atomic_open
 from dnalm.io.outputs import Output, claims, local
 from dnalm.io.sequence import CODE_LUT, reverse_complement
-from dnalm.settings import check_applies, check_fields, check_path, checked, setting
+from dnalm.settings import check_applies, check_fields, check_keys, check_path, checked, setting
 
 __all__ = [
     "AuditSettings",
@@ -222,8 +222,15 @@ def audit_splits(
 
 
 def _read(data: str | Path, columns: dict | None = None) -> dict[str, list[Record]]:
-    if not check_path(data, "data").is_dir():
+    path = check_path(data, "data")
+    if path.is_file():  # it said "not a split folder" as if the file were not there
+        raise ValueError(f"{data} is a file: the audit compares splits, give their folder (train/dev/test files)")
+    if not path.is_dir():
         raise FileNotFoundError(f"{data}: not a split folder (train/dev/test files or folders)")
+    if columns is not None:  # an unknown key reached read_sequences() as an unexpected keyword argument
+        if not isinstance(columns, dict):
+            raise TypeError(f"columns must map sequence_column/label_column to names; got {type(columns).__name__}")
+        check_keys(columns, ["sequence_column", "label_column"], "key", "columns")
     found = find_splits(data)
     return {s: list(read_sequences(data, split=s, **(columns or {}))) for s in _ORDER if s in found}
 
@@ -239,7 +246,10 @@ def audit_dataset(
 ) -> dict:
     """Audit a split folder (train/dev/test files, as ``dnalm finetune`` reads them; ``columns``: the
     ``sequence_column``/``label_column`` of its tables)."""
-    checked(AuditSettings, min_shared=min_shared, max_ids=max_ids)  # the bounds the CLI has, for the Python API
+    limit = {} if max_length is None else {"max_length": max_length}
+    checked(AuditSettings, min_shared=min_shared, max_ids=max_ids, **limit)  # the CLI's bounds, for the Python API
+    if max_length is not None and tokenizer is None:  # it was accepted and changed nothing
+        raise ValueError("max_length is the tokenizer report's token limit: give tokenizer= too (e.g. 'kmer6')")
     if isinstance(tokenizer, str):  # a name, as --tokenizer takes it ('kmer6', 'base', a folder, a shipped model)
         tokenizer = tokenizer_named(tokenizer)
     splits = _read(data, columns)
@@ -415,7 +425,12 @@ def run_audit(
     tok = None if s.tokenizer == "none" else tokenizer_named(s.tokenizer)
     columns = {"sequence_column": s.sequence_column, "label_column": s.label_column}
     result = audit_dataset(
-        data, min_shared=s.min_shared, max_ids=s.max_ids, tokenizer=tok, max_length=s.max_length, columns=columns
+        data,
+        min_shared=s.min_shared,
+        max_ids=s.max_ids,
+        tokenizer=tok,
+        max_length=None if tok is None else s.max_length,
+        columns=columns,
     )
     if dedup:
         copied = write_deduplicated(data, dedup, min_shared=s.min_shared, kinds=s.kinds, columns=columns)

@@ -172,6 +172,13 @@ def write_splits(
     from dnalm.finetune.data import stratified_split
     from dnalm.io import write_table
 
+    records = [records] if isinstance(records, str | bytes) else list(records)
+    if not all(isinstance(r, Record) for r in records):
+        bad = next(r for r in records if not isinstance(r, Record))
+        raise TypeError(  # a string failed on its missing .label
+            f"records must be a list of labelled Records (dnalm.io.Record(id, sequence, label=...)); got "
+            f"{type(bad).__name__}"
+        )
     if not (dev_fraction > 0 and test_fraction > 0 and dev_fraction + test_fraction < 1):
         raise ValueError(
             f"--dev-fraction {dev_fraction} and --test-fraction {test_fraction} must be > 0 and "

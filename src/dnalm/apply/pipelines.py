@@ -124,6 +124,8 @@ def _check_inputs(inputs, task: str) -> None:
     """A list's items checked before any is scored, each named by its index in the list (a bad item said only
     "record 'input'")."""
     if isinstance(inputs, list | tuple):
+        if not inputs:  # transformers' pipeline failed on it (IndexError in its batching)
+            raise ValueError(f"{task} needs at least one sequence; got an empty {type(inputs).__name__}")
         for i, x in enumerate(inputs):
             if not isinstance(x, str):
                 raise ValueError(f"{task} takes DNA strings; input {i} is {type(x).__name__}")

@@ -34,6 +34,17 @@ def _score_forward(task):
     return forward
 
 
+def check_scoring_model(model, what: str) -> None:
+    """A model whose outputs are scores (a classifier or regressor), not a masked LM: its per-token vocabulary
+    came back as (sequences, tokens, vocabulary) 'probabilities' without a word."""
+    head = getattr(model, "get_output_embeddings", None)
+    if callable(head) and head() is not None:
+        raise ValueError(
+            f"{what} scores with a fine-tuned model (dnalm finetune); {type(model).__name__} is a masked language "
+            "model: its outputs are tokens, not classes"
+        )
+
+
 def iter_scores(
     model,
     tokenizer,
@@ -55,6 +66,7 @@ def iter_scores(
     if aggregate not in ("mean", "max"):
         raise ValueError(f"aggregate must be 'mean' or 'max'; got {aggregate!r}")
     check_sequence_list(sequences)
+    check_scoring_model(model, "predict")
     task = task_of(model)
     positive = max_class(model) if aggregate == "max" and task.exclusive else None
     for starts, outs in stream_windows(
@@ -142,6 +154,7 @@ def predict_per_base(
     windows that contain it.
     """
     check_sequence_list(sequences)
+    check_scoring_model(model, "predict_per_base")
     task = task_of(model)
     if not task.per_base:
         raise ValueError(

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from dnalm.io.files import write_text
 from dnalm.runtime.hardware import PRECISIONS
 from dnalm.runtime.training import SHARED_OWNED, check_scheduler, check_trainer_settings
 from dnalm.settings import (
@@ -223,8 +224,13 @@ class FinetuneConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def save(self, path: str | Path) -> None:
-        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
+    def save(self, path: str | Path, *, overwrite: bool = False) -> None:
+        """The settings as YAML (``--config`` reads it back); an existing file is replaced only with ``overwrite``
+        (it wrote over whatever file it was given, a training CSV included)."""
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it, or choose another name")
+        write_text(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
 
 
 #: TrainingArguments that dnalm derives from its own settings, and the setting to use instead.

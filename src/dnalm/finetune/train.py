@@ -634,7 +634,7 @@ def _save(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
             dataclasses.replace(run.recipe, model=cfg.model).save(output / "recipe.json")
     if distributed.is_main():
         built.tokenizer.save_pretrained(output)
-        cfg.save(output / "dnalm_config.yaml")
+        cfg.save(output / "dnalm_config.yaml", overwrite=True)  # a resumed run's folder holds the first one
         shutil.rmtree(output / "checkpoints", ignore_errors=True)
     summary = _summary(run, built, trainer, train_out, best, note) | {"validation_metrics": val, "lora": lora_note}
     if distributed.is_main():

@@ -48,6 +48,7 @@ never removed).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 import json
@@ -368,8 +369,11 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     if not entries:
         return set(), [], set()
     marker = read_marker(out)
-    how = "choose another folder" + (
-        ", or pass --overwrite (it removes only what dnalm wrote there)" if overwrite is not None else ""
+    how = "choose another folder" + (  # --help says the same: a user's file of a name dnalm writes is replaced
+        ", or pass --overwrite (it removes only what dnalm wrote there; a file of yours named as one dnalm writes "
+        "is replaced)"
+        if overwrite is not None
+        else ""
     )
     if marker is None and not overwrite:
         raise OutputError(f"output folder {given} is not empty and is not a folder dnalm wrote (no {MARKER}); {how}")
@@ -1047,7 +1051,15 @@ def claims(command: str, spec, *, resolve: tuple[str, ...] = ("output",)):
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            bound = signature.bind(*args, **kwargs)
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as err:  # inspect's text names no function ("got an unexpected keyword argument")
+                known = [n for n, p in signature.parameters.items() if p.kind is not p.VAR_KEYWORD]
+                typo = re.search(r"argument '(\w+)'", str(err))
+                close = difflib.get_close_matches(typo.group(1), known, n=1) if typo else []
+                raise TypeError(
+                    f"{fn.__name__}(): {err}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                ) from None
             bound.apply_defaults()
             given = spec(bound.arguments)
             if "overwrite" in signature.parameters:  # the function's own --overwrite

@@ -14,9 +14,12 @@ another), with a phase that moves from sequence to sequence so every offset is s
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from dnalm.lm.baselines import ContextCounts, MarkovChain, encode_bases, select_order
+from dnalm.models.windows import check_masked_lm
 from dnalm.settings import check_count
 from dnalm.tokenizers.capabilities import capabilities
 
@@ -49,10 +52,11 @@ def masked_base_probabilities(
     """
     import torch
 
+    _check_scoring_arguments(model, tokenizer, sequences, batch_size, "masked_base_probabilities")
     if not capabilities(tokenizer).per_base:
         raise ValueError(
             "per-base masked evaluation needs an overlapping k-mer or single-base tokenizer; "
-            f"got {type(tokenizer).__name__}"
+            f"got {type(tokenizer).__name__} (masked_token_scores scores the others)"
         )
     k = tokenizer.overlap + 1
     spacing = max(2 * k, 8) if spacing is None else check_count(spacing, "spacing")  # 0 became the default
@@ -116,6 +120,13 @@ def masked_token_scores(
     The model's device and training mode are restored afterwards."""
     import torch
 
+    _check_scoring_arguments(model, tokenizer, sequences, batch_size, "masked_token_scores")
+    check_count(spacing, "spacing")
+    if capabilities(tokenizer).per_base:  # its tokens overlap or are single bases: no token is a span of its own
+        raise ValueError(
+            f"masked_token_scores is for tokenizers whose tokens do not overlap (BPE, non-overlapping k-mers); "
+            f"{type(tokenizer).__name__} is scored per base by masked_base_probabilities"
+        )
     was_training, old_device = model.training, next(model.parameters()).device
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     model.to(device).eval()
@@ -192,18 +203,25 @@ def _sequence_list(value, name: str) -> None:
         raise TypeError(f"{name} must be a list of sequences (str); got {shown}")
 
 
-def _check_lm_arguments(model, train_sequences, heldout_sequences, references, batch_size, alpha) -> None:
-    """The Python API's arguments, each named where wrong (they failed deep inside numpy, torch or the baselines)."""
-    if not callable(model):  # a folder's path: load it first
+def _check_scoring_arguments(model, tokenizer, sequences, batch_size, what: str, name: str = "sequences") -> None:
+    """A masked LM with its own tokenizer, a list of sequences and a batch size, each named where wrong (a
+    classifier failed in torch's einsum, batch size 0 in range(), one string was scored letter by letter)."""
+    if isinstance(model, str | os.PathLike):  # a folder's path: load it first
         raise TypeError(f"model must be a loaded masked LM (dnalm.lm.inference.load_masked_lm(FOLDER)); got {model!r}")
-    if "Classification" in type(model).__name__:
-        raise ValueError(f"model is a {type(model).__name__}: held-out bits per base need a masked LM's head")
-    _sequence_list(heldout_sequences, "heldout_sequences")
+    check_masked_lm(model, tokenizer, what)
+    _sequence_list(sequences, name)
+    check_count(batch_size, "batch_size")
+
+
+def _check_lm_arguments(model, tokenizer, train_sequences, heldout_sequences, references, batch_size, alpha) -> None:
+    """The Python API's arguments, each named where wrong (they failed deep inside numpy, torch or the baselines)."""
+    _check_scoring_arguments(
+        model, tokenizer, heldout_sequences, batch_size, "held-out bits per base", "heldout_sequences"
+    )
     if references is None:
         if train_sequences is None:
             raise ValueError("train_sequences are needed to fit the references (or give references=)")
         _sequence_list(train_sequences, "train_sequences")
-    batch_size = check_count(batch_size, "batch_size")
     if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < float("inf"):
         raise ValueError(f"alpha (the references' pseudo-count) must be a number > 0; got {alpha!r}")
 
@@ -225,7 +243,7 @@ def lm_metrics(
     Markov-chain and two-sided count references on the same bases (context sizes chosen on the
     training sequences; or ``references`` from :func:`fit_references`), and a verdict on which
     references the model beats."""
-    _check_lm_arguments(model, train_sequences, heldout_sequences, references, batch_size, alpha)
+    _check_lm_arguments(model, tokenizer, train_sequences, heldout_sequences, references, batch_size, alpha)
     if references is None:
         references = fit_references(
             train_sequences, max_markov_order=max_markov_order, max_context=max_context, alpha=alpha

@@ -77,13 +77,13 @@ def _clean_parts(parts: list[str]) -> list[str]:
 
 def _masked_lm(model_path, model, tokenizer, trust_remote_code: bool):
     """The masked LM and tokenizer to use: loaded from ``model_path``, or the ones given (checked)."""
-    from dnalm.models.windows import check_model_and_tokenizer
+    from dnalm.models.windows import check_masked_lm
 
     if model is None:
         model, tokenizer = load_masked_lm(model_path, trust_remote_code)
     else:
         _given_model(model_path, tokenizer)
-    check_model_and_tokenizer(model, tokenizer)
+    check_masked_lm(model, tokenizer, "fill-mask")
     return model, tokenizer
 
 
@@ -239,6 +239,7 @@ def embed(
         raise ValueError(f"pooling must be 'mean' or 'cls'; got {pooling!r}")
     if model is not None:
         _given_model(model_path, tokenizer)
+        model = _encoder(model)
     else:
         ref = ModelRef.resolve(model_path, trust_remote_code)
         path, trust = ref.checkpoint("embed"), ref.trust_remote_code
@@ -267,7 +268,9 @@ def embed(
         return list(zip(pooled.cpu().numpy(), (real <= 0).tolist()))
 
     vectors, empty = [], []  # empty: (sequence index, its windows with no token of sequence)
-    for i, (_, outs) in enumerate(stream_windows(model, tokenizer, sequences, forward, batch_size=batch_size)):
+    for i, (_, outs) in enumerate(
+        stream_windows(model, tokenizer, sequences, forward, batch_size=batch_size, what="embed")
+    ):
         vectors.append(np.mean([v for v, _ in outs], axis=0))
         if n := sum(e for _, e in outs):
             empty.append((i, n))
@@ -281,6 +284,21 @@ def embed(
             empty[0][0],
         )
     return np.stack(vectors).astype(np.float32)
+
+
+def _encoder(model):
+    """The encoder of a model given as an object: a transformer with a head (a classifier, a masked LM) gives its
+    base model; a model whose encoder returns no hidden states (dnalm's CNN and LSTM) is refused (it failed on
+    'SequenceClassifierOutput' object has no attribute 'last_hidden_state')."""
+    encoder = getattr(model, "base_model", model)
+    headed = callable(getattr(model, "get_output_embeddings", None)) and (
+        model.get_output_embeddings() is not None or "For" in type(model).__name__
+    )
+    if (encoder is model and headed) or (encoder is not model and not hasattr(encoder, "config")):
+        raise ValueError(
+            f"embed needs a transformer's encoder; {type(model).__name__} has none to read hidden states from"
+        )
+    return encoder
 
 
 def check_embeddings_path(path: str | Path) -> Path:

@@ -15,6 +15,7 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +24,11 @@ import numpy as np
 
 from dnalm.io.files import write_json
 from dnalm.io.outputs import Output, claims, local, read_marker, remove_written
+from dnalm.io.sequence import normalize
 from dnalm.lm.masking import check_schedule
 from dnalm.models.card import write_pretrain_card
 from dnalm.models.ref import ModelRef
+from dnalm.models.windows import check_sequence_list
 from dnalm.plots import plot_loss_curve
 from dnalm.runtime import distributed
 from dnalm.runtime.training import SHARED_OWNED, check_finite_weights, check_scheduler, check_trainer_settings
@@ -469,11 +472,26 @@ def _replaces_a_run(a: dict) -> bool:
     return bool(done and a["overwrite"] is True and not a["resume"])
 
 
+def _settings(cfg, corpus) -> PretrainConfig:
+    """The Python API's two main arguments, checked before the output is claimed (a mapping failed on
+    'dict' object has no attribute 'model'; a list of sequences on 'list indices must be integers')."""
+    if not isinstance(cfg, PretrainConfig):
+        raise TypeError(
+            f"pretrain takes its settings as a PretrainConfig, e.g. PretrainConfig(model='mini'); got {cfg!r}"
+        )
+    if not isinstance(corpus, str | os.PathLike) and not hasattr(corpus, "keys"):
+        raise TypeError(
+            "corpus_path must be a corpus folder (dnalm corpus) or a DatasetDict with a 'sequence' column; got "
+            f"{type(corpus).__name__} (self_pretrain takes a list of sequences)"
+        )
+    return cfg
+
+
 @claims(
     "pretrain",
     lambda a: {
         "inputs": ([a["corpus_path"]] if isinstance(a["corpus_path"], str | Path) else [])
-        + [*local(a["cfg"].model), a["cfg"].source_file],
+        + [*local(_settings(a["cfg"], a["corpus_path"]).model), a["cfg"].source_file],
         "outputs": [Output(a["output"], "pretrain", rerun="continue", atomic=_replaces_a_run(a))],
         "overwrite": a["overwrite"],
         "resume": a["resume"],
@@ -1019,9 +1037,13 @@ def self_pretrain(
     if isinstance(sequences, str | Path):
         path = Path(sequences)
         sequences = read_sequences(path, split="train") if path.is_dir() else read_sequences(path)
-    seqs = [s if isinstance(s, str) else s.sequence for s in sequences]
-    if not seqs:
-        raise ValueError("self-pretraining needs training sequences; got none")
+    check_sequence_list(sequences)
+    seqs = [_self_pretrain_text(s, i) for i, s in enumerate(sequences)]
+    if not any(seqs):
+        raise ValueError(
+            "self-pretraining needs training sequences with bases in them; got "
+            + (f"{len(seqs)} empty one(s)" if seqs else "none")
+        )
     ref = ModelRef.resolve(model, settings.get("trust_remote_code", False))
     spec = ref.spec
     if spec is not None and spec.architecture not in MASKED_LM_ARCHITECTURES:
@@ -1053,6 +1075,15 @@ def self_pretrain(
     )
     write_json(output / "dnalm_finetune_defaults.json", ref.finetune_defaults)
     return output
+
+
+def _self_pretrain_text(item, i: int) -> str:
+    """Sequence ``i`` of self-pretraining's input: text, or a record's sequence (None and bytes failed on their
+    missing ``.sequence``)."""
+    text = item if isinstance(item, str) else getattr(item, "sequence", None)
+    if not isinstance(text, str):
+        raise TypeError(f"sequence {i} is {type(item).__name__}, not text (a string of bases) or a record")
+    return normalize(text, record=getattr(item, "id", i))
 
 
 def describe(summary: dict, output: str | Path) -> str:

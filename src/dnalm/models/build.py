@@ -19,7 +19,7 @@ from dnalm.models.loading import extended_config, readable_weights
 from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
 from dnalm.models.ref import ModelRef
 from dnalm.models.shipped import shipped_models
-from dnalm.settings import plain_number
+from dnalm.settings import check_count, plain_number
 from dnalm.tasks import get_task
 from dnalm.tokenizers.capabilities import capabilities
 
@@ -263,6 +263,12 @@ def build_model(
         raise ValueError(f"id2label must name labels 0..{num_labels - 1} (num_labels={num_labels}); got {id2label!r}")
     if id2label is not None and len({str(v) for v in id2label.values()}) < len(id2label):  # label2id lost a class
         raise ValueError(f"id2label gives two classes one name; got {id2label!r}")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(plain_number(seed), int) or not 0 <= seed < 2**32
+    ):
+        raise ValueError(f"seed must be a whole number in [0, 4294967296); got {seed!r}")  # FinetuneConfig's range
+    if input_length is not None:  # 0 built a CNN with an empty input
+        check_count(input_length, "input_length")
     register_baselines()
     ref = ModelRef.resolve(spec, trust_remote_code)
     if seed is not None:

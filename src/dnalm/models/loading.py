@@ -19,6 +19,13 @@ def readable_weights(model_path):
     that is something else) are one error naming the file, not safetensors' or torch's own text."""
     try:
         yield
+    except OSError as err:  # a folder with a config.json and no weights: transformers' "Error no file named ..."
+        if not os.path.isdir(model_path) or "no file named" not in str(err):
+            raise
+        raise IncompleteCheckpointError(
+            f"{model_path}: a model configuration without weights (no model.safetensors or pytorch_model.bin): "
+            "give the folder of a saved model (finetune --from-scratch builds one from a configuration alone)"
+        ) from None
     except Exception as err:
         kind = type(err)
         if kind.__name__ not in ("SafetensorError", "HeaderTooLarge", "UnpicklingError") and not (

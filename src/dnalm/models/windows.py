@@ -164,6 +164,7 @@ def stream_windows(
     reverse_complement_average: bool = False,
     device: str | None = None,
     max_windows: int | None = None,
+    what: str = "predict",
 ) -> Iterator[tuple[list[int], list]]:
     """The prediction engine: for each input sequence, in order, its window starts and the outputs
     ``forward(model, encoding, pieces)`` gave for its windows (forward strand first, then the reverse
@@ -173,6 +174,7 @@ def stream_windows(
     (sorted by length within a chunk so padding is small), holds at most ``max_windows`` windows
     (default 32 batches) plus the sequences they come from, and leaves the model's device and
     mode as it found them. Results do not depend on ``batch_size`` or ``max_windows`` beyond float rounding (1e-5).
+    ``what`` names the caller in the refusal of no sequences.
     """
     import torch
 
@@ -225,7 +227,7 @@ def stream_windows(
             done = pending.popleft()
             yield done[0], done[1]
     if n == 0:
-        raise ValueError("predict needs at least one sequence; got 0")
+        raise ValueError(f"{what} needs at least one sequence; got 0")
 
 
 def _bases(raw, i: int) -> str:
@@ -246,6 +248,11 @@ def check_sequence_list(sequences) -> None:
         raise TypeError("give a list of sequences; got None")
     if isinstance(sequences, set | frozenset | dict):
         raise TypeError(f"give the sequences in an order (a list); a {type(sequences).__name__} has none")
+    if hasattr(sequences, "columns"):  # a table iterates its column names, which were read as sequences
+        raise TypeError(
+            f"give a list of sequences, e.g. table['sequence'].tolist(); a {type(sequences).__name__} iterates its "
+            "column names"
+        )
 
 
 def check_model_and_tokenizer(model, tokenizer) -> None:
@@ -265,6 +272,25 @@ def check_model_and_tokenizer(model, tokenizer) -> None:
         )
     if problem := vocabulary_mismatch(tokenizer, getattr(model.config, "vocab_size", None)):
         raise ValueError(f"{problem}: give the model with its own tokenizer (dnalm.models.build.load_model(folder))")
+
+
+def check_masked_lm(model, tokenizer, what: str) -> None:
+    """A loaded masked LM (a model with its masked-LM head) and its own tokenizer, with a mask token: a classifier
+    failed deep in torch (an einsum over its two class scores) or returned its class scores as tokens'."""
+    if hasattr(model, "config"):  # a transformers model: its vocabulary is checked against the tokenizer's
+        check_model_and_tokenizer(model, tokenizer)
+    elif not callable(model) or hasattr(model, "model_max_length"):  # a path, or the tokenizer in its place
+        raise TypeError(f"model must be a loaded masked LM (load_masked_lm(folder)[0]); got {type(model).__name__}")
+    elif not callable(tokenizer) or not hasattr(tokenizer, "model_max_length"):
+        raise TypeError(f"tokenizer must be a loaded tokenizer; got {type(tokenizer).__name__}")
+    head = getattr(model, "get_output_embeddings", None)  # a plain torch module (a test's oracle) has none to ask
+    if callable(head) and head() is None:
+        raise ValueError(
+            f"{what} needs a masked LM (a model with its masked-LM head, e.g. "
+            f"dnalm.lm.inference.load_masked_lm(folder)); got a {type(model).__name__}"
+        )
+    if getattr(tokenizer, "mask_token_id", None) is None:
+        raise ValueError(f"{what} needs a tokenizer with a mask token; {type(tokenizer).__name__} has none")
 
 
 def _engine_plan(model, tokenizer, batch_size, max_tokens, stride, max_windows) -> tuple[int, int, int, int]:

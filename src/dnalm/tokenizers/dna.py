@@ -399,7 +399,7 @@ class KmerTokenizer(DnaTokenizer):
         k = plain_number(k)  # np.int64(6) is a whole number
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 12:
             raise ValueError(f"k must be a whole number between 1 and 12; got {k!r}")
-        super().__init__(vocab or kmer_vocab(k), model_max_length)
+        super().__init__(kmer_vocab(k) if vocab is None else vocab, model_max_length)
         self.k = k
         # kmer value (base-4 number, A=0 C=1 G=2 T=3) -> token id; UNK where a k-mer is absent.
         self._lut = np.full(4**k, self.unk_token_id, dtype=np.int64)
@@ -438,7 +438,7 @@ class BaseTokenizer(DnaTokenizer):
     _raw_pattern = "."
 
     def __init__(self, vocab: list[str] | None = None, model_max_length: int = 512):
-        super().__init__(vocab or SPECIAL_TOKENS + list("ACGTN"), model_max_length)
+        super().__init__(SPECIAL_TOKENS + list("ACGTN") if vocab is None else vocab, model_max_length)
         self._lut = np.full(256, self.unk_token_id, dtype=np.int64)
         for b in "ACGTN":
             if b in self.vocab:
@@ -468,7 +468,7 @@ class NonOverlappingKmerTokenizer(DnaTokenizer):
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 12:
             raise ValueError(f"k must be a whole number between 1 and 12; got {k!r}")
         singles = [b for b in "ACGTN" if k > 1 or b == "N"]  # with k = 1 the bases are the k-mers themselves
-        super().__init__(vocab or kmer_vocab(k, "ACGT") + singles, model_max_length)
+        super().__init__(kmer_vocab(k, "ACGT") + singles if vocab is None else vocab, model_max_length)
         held = sum(len(t) == k and set(t) <= set("ACGT") for t in self.vocab)
         _check_holds(held, 4**k, f"{k}-mers")
         self.k = k
