@@ -10,11 +10,13 @@ order; tested to 1e-5 for every model type).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 from dnalm.models.windows import check_sequence_list, stream_windows
+from dnalm.settings import check_keys
 from dnalm.tasks import task_of
 
 __all__ = [
@@ -131,6 +133,8 @@ def shared_scores(
 
 def predict_proba(model, tokenizer, sequences: list[str], **kwargs) -> tuple[np.ndarray, np.ndarray]:
     """:func:`iter_scores` for a list: ``(scores, n_windows)`` with one row per input sequence, in order."""
+    options = [n for n in inspect.signature(iter_scores).parameters if n not in ("model", "tokenizer", "sequences")]
+    check_keys(kwargs, options, "keyword argument", "predict_proba")  # a typo was named as iter_scores()'s
     rows = list(iter_scores(model, tokenizer, sequences, **kwargs))
     if not rows:
         raise ValueError("predict needs at least one sequence; got 0")
