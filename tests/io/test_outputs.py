@@ -285,19 +285,24 @@ def test_an_atomic_folder_holds_one_runs_result_or_the_one_before_never_a_mix(tm
 
 
 def test_an_atomic_runs_result_names_the_folder_it_became_and_a_killed_runs_staging_is_removed(tmp_path, caplog):
+    """A killed run's staging folder is removed with --overwrite only: a file put there since (a note of the
+    user's) was removed with it, and cannot be told from the run's own."""
     from dnalm.io.outputs import claims
 
     out = tmp_path / "syn"
 
-    @claims("synth", lambda a: {"outputs": [Output(a["output"], "synth", atomic=True)]})
-    def write(output):
+    @claims("synth", lambda a: {"outputs": [Output(a["output"], "synth", atomic=True)], "overwrite": a["overwrite"]})
+    def write(output, overwrite=False):
         _write_result(Path(output), "train.csv")
         return {"text": f"wrote {output}/train.csv", "files": [Path(output) / "train.csv"]}
 
     (tmp_path / "syn.partial").mkdir()  # what a SIGKILLed run leaves: its note says dnalm made it
     (tmp_path / "syn.partial" / "PARTIAL_RUN.txt").write_text("an unfinished dnalm run\n")
     (tmp_path / "syn.partial" / "train.csv").write_text("half")
-    result = write(out)
+    with pytest.raises(ValueError, match=r"syn.partial holds what a stopped run left \(train.csv\): pass --overwrite"):
+        write(out)
+    assert (tmp_path / "syn.partial" / "train.csv").read_text() == "half"
+    result = write(out, overwrite=True)
     assert result == {"text": f"wrote {out}/train.csv", "files": [out / "train.csv"]}
     assert "removing" in caplog.text and not (tmp_path / "syn.partial").exists()
     assert (out / "train.csv").read_text() == "dnalm's train.csv\n"
@@ -753,3 +758,57 @@ def test_a_folder_output_that_is_a_file_or_a_device_says_which(tmp_path):
             claim("synth", outputs=[Output(path, "synth")]),
         ):
             pass
+
+
+def test_overwrite_over_a_killed_run_replaces_all_it_left_and_keeps_the_users_files(tmp_path):
+    """A pretraining killed part-way left checkpoints 25-35; the --overwrite run that replaced it (staged) carried
+    them into its finished folder as if the user's, beside its own checkpoint-10."""
+    out = tmp_path / "pt"
+    _write_result(out, "mine.txt", "checkpoints/checkpoint-35/state.json", "history.json")
+    (out / MARKER).write_text(  # what SIGKILL leaves: the run's start marker, naming the user's entries
+        json.dumps({"kind": "pretrain", "command": "pretrain", "running": True, "files": [], "users": ["mine.txt"]})
+    )
+    with claim("pretrain", outputs=[Output(out, "pretrain", rerun="continue", atomic=True)], overwrite=True) as c:
+        _write_result(c.path(out), "checkpoints/checkpoint-10/state.json", "model.safetensors")
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["checkpoint-10"]
+    assert {p.name for p in out.iterdir()} == {"mine.txt", "checkpoints", "model.safetensors", MARKER}
+
+
+def test_a_file_of_a_model_or_tokenizer_is_never_written_over_and_a_looping_link_is_refused(tmp_path):
+    """`audit -o m/config.json --overwrite` wrote the audit over the model's config, and m still read as a finished
+    model; `predict -o loop1` (loop1 -> loop2 -> loop1) replaced the user's link with a file."""
+    model = tmp_path / "m"
+    _run(model, "model", names=("config.json", "model.safetensors"))
+    for overwrite in (False, True):
+        with (
+            pytest.raises(OutputError, match="is part of the dnalm model there, which would not load without it"),
+            claim("audit", outputs=[Output(model / "config.json", "file")], overwrite=overwrite),
+        ):
+            pass
+    assert (model / "config.json").read_text() == "dnalm's config.json\n"
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    with (
+        pytest.raises(OutputError, match="a symbolic link that leads back to itself"),
+        claim("predict", outputs=[Output(tmp_path / "loop1", "file")], overwrite=True),
+    ):
+        pass
+    assert (tmp_path / "loop1").is_symlink()
+
+
+def test_a_stopped_runs_staging_folder_with_a_file_put_there_since_is_refused_without_overwrite(tmp_path):
+    """A plain re-run removed OUTPUT.partial whole, with the note the user had put there after the kill."""
+    from dnalm.io.files import start_folder
+
+    staging = start_folder(tmp_path / "mm", owned_marker="dnalm_config.yaml")
+    (staging / "history.csv").write_text("the run's\n")
+    (staging / "mynote.txt").write_text("the user's\n")
+    with pytest.raises(
+        ValueError,
+        match=r"mm.partial holds what a stopped run left \(history.csv, mynote.txt\): "
+        r"pass --resume to continue it, or --overwrite to discard it",
+    ):
+        start_folder(tmp_path / "mm", owned_marker="dnalm_config.yaml")
+    assert (staging / "mynote.txt").is_file()
+    assert start_folder(tmp_path / "mm", owned_marker="dnalm_config.yaml", overwrite=True) == staging
+    assert [p.name for p in staging.iterdir()] == ["PARTIAL_RUN.txt"]

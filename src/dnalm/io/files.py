@@ -184,14 +184,23 @@ def check_output_file(path: str | Path) -> Path:
 _PARTIAL_NOTE = "PARTIAL_RUN.txt"
 
 
-def start_folder(final: str | Path, *, owned_marker: str, overwrite: bool = False, resume: bool = False) -> Path:
+def start_folder(
+    final: str | Path,
+    *,
+    owned_marker: str,
+    overwrite: bool = False,
+    resume: bool = False,
+    discard: bool | None = None,
+    resumable: bool = True,
+) -> Path:
     """A fresh staging folder beside ``final`` for a run whose result becomes ``final`` only when complete.
 
     ``final`` may be absent, empty, or a folder an earlier run wrote (it holds ``owned_marker``); a
     non-empty folder that dnalm did not write is refused unless ``overwrite``. A staging folder left
-    by a killed run (it holds a note saying so) is removed first: dnalm made it; with ``resume`` it is
-    kept as it is, for the run to continue. The previous result stays untouched until
-    :func:`finish_folder` replaces it.
+    by a killed run (it holds a note saying so) is removed first with ``discard`` (default: ``overwrite``),
+    and refused without it: what a user put there since cannot be told from what the run wrote; with ``resume``
+    it is kept as it is, for the run to continue (``resumable``: the command can, and the refusal says so).
+    The previous result stays untouched until :func:`finish_folder` replaces it.
     """
     final = Path(final)
     if final.exists() and not final.is_dir():
@@ -211,14 +220,22 @@ def start_folder(final: str | Path, *, owned_marker: str, overwrite: bool = Fals
             return staging
         import shutil
 
+        left = sorted(p.name for p in staging.iterdir() if p.name != _PARTIAL_NOTE)
+        if left and not (overwrite if discard is None else discard):  # it was removed with a file the user put there
+            shown = ", ".join(left[:3]) + (" ..." if len(left) > 3 else "")
+            raise ValueError(
+                f"{staging} holds what a stopped run left ({shown}): "
+                + ("pass --resume to continue it, or " if resumable else "pass ")
+                + "--overwrite to discard it (the whole folder, with anything put there since)"
+            )
         kept = f"{final.name} holds the previous result" if final.exists() else f"there is no earlier {final.name}"
         log.warning("removing %s, what a stopped run left (%s)", staging, kept)
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     (staging / _PARTIAL_NOTE).write_text(
         f"An unfinished dnalm run writing {final.name}: if it is no longer running, this folder is what it left "
-        f"when it stopped, and {final.name} holds the previous result, untouched. Running the same command again "
-        "removes this folder.\n",
+        f"when it stopped, and {final.name} holds the previous result, untouched. The same command with --resume "
+        "continues it (where the command can), with --overwrite removes it.\n",
         encoding="utf-8",
     )
     return staging

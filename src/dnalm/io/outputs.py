@@ -49,6 +49,7 @@ never removed).
 from __future__ import annotations
 
 import difflib
+import errno
 import functools
 import inspect
 import json
@@ -148,7 +149,17 @@ def _main_process() -> bool:
 
 
 def _real(path: str | Path) -> Path:
-    return Path(os.path.realpath(os.path.expanduser(str(path))))
+    """Where ``path`` leads (links followed); a link that leads back to itself is refused: realpath gave the link,
+    which an output then replaced with a file."""
+    expanded = os.path.expanduser(str(path))
+    try:
+        os.stat(expanded)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise OutputError(
+                f"{path}: a symbolic link that leads back to itself (a loop); remove it, or give another name"
+            ) from None
+    return Path(os.path.realpath(expanded))
 
 
 def _within(inner: Path, outer: Path) -> bool:
@@ -529,6 +540,19 @@ def remove_written(folder: Path, names: list[str]) -> None:
         _prune(folder / name)
 
 
+def remove_stopped_run(folder: Path, marker: dict) -> list[str]:
+    """With ``--overwrite``: the entries of ``folder`` that a run killed part-way left (its marker still says
+    running), all but the user's it named when it started; what was put there since cannot be told from the run's
+    own (a refusal without ``--overwrite`` says so). Returns the names removed."""
+    if not marker.get("running"):
+        return []
+    users = set(marker.get("users", []))
+    gone = sorted(_entries(folder) - users - _logs_in(folder))
+    for name in gone:
+        _remove(folder / name)
+    return gone
+
+
 def _prune(path: Path) -> None:
     """``path`` and the folders under it, removed where empty."""
     if path.is_dir() and not path.is_symlink():
@@ -547,15 +571,27 @@ def _ledger(folder: Path) -> dict:
         return {}
 
 
+#: the kinds of result that are loaded as a whole (a model, a tokenizer, a corpus): a file of theirs is never written
+#: over, with --overwrite either
+_LOADED_WHOLE = ("model", "pretrain", "tokenizer", "corpus")
+
+
 def _check_file(given, out: Path, command: str, overwrite: bool | None) -> None:
     """An existing output file is replaced only when the same command wrote it (the folder's ledger) or with
     ``overwrite``; a device such as ``/dev/null`` is written as it is."""
-    if overwrite or not out.is_file():
+    if not out.is_file():
+        return
+    marker = read_marker(out.parent) or {}
+    if marker.get("kind") in _LOADED_WHOLE and out.name in marker.get("files", ()):  # --overwrite too
+        raise OutputError(  # it wrote an audit over m/config.json, and m still read as a finished model
+            f"output {given} is part of the dnalm {marker['kind']} there, which would not load without it; choose "
+            "another name"
+        )
+    if overwrite:
         return
     wrote = _ledger(out.parent).get(out.name, {})
     how = ", or pass --overwrite to replace it" if overwrite is not None else ""
     if wrote.get("command") != command:
-        marker = read_marker(out.parent) or {}
         what = (
             f"the result of `dnalm {wrote['command']}`"
             if wrote.get("command")
@@ -869,7 +905,8 @@ class Claim:
         if o.atomic:
             from dnalm.io.files import start_folder
 
-            start_folder(real, owned_marker=MARKER, overwrite=True)  # the folder was judged above
+            # the folder was judged above; a stopped run's staging folder goes with --overwrite only
+            start_folder(real, owned_marker=MARKER, overwrite=True, discard=bool(self.overwrite), resumable=False)
             self._staged.add(real)
         elif not o.staged and not found.get("legacy"):
             # the user's entries as the last run found them (a stopped run's other entries are not known to be)
@@ -993,7 +1030,7 @@ class Claim:
                 shutil.rmtree(staging, ignore_errors=True)
                 continue
             try:
-                install_folder(staging, real)
+                install_folder(staging, real, overwrite=bool(self.overwrite))
             except OSError as err:  # what was not moved yet stays in the staging folder
                 raise OutputError(
                     f"output {o.path}: the finished result could not be moved into place ({err.strerror or err}); "
@@ -1076,16 +1113,21 @@ def claims(command: str, spec, *, resolve: tuple[str, ...] = ("output",)):
     return wrap
 
 
-def install_folder(staging: str | Path, final: str | Path) -> Path:
+def install_folder(staging: str | Path, final: str | Path, *, overwrite: bool = False) -> Path:
     """Move a completed staging folder onto ``final``: dnalm's earlier files there are removed only now, the
-    user's other files stay (a folder with none is swapped whole)."""
+    user's other files stay (a folder with none is swapped whole). With ``overwrite``, a run killed part-way in
+    ``final`` (its marker still says running) left all but the user's entries it named when it started (its
+    checkpoints were carried into the new result as if the user's, beside the new run's)."""
     staging, final = Path(staging), Path(final)
     (staging / "PARTIAL_RUN.txt").unlink(missing_ok=True)
     new = {p.name for p in staging.iterdir()}
     marker = read_marker(final) if final.is_dir() else None
     listed = set(marker["files"]) if marker else set()
-    users = _entries(final) - listed - new
     marked = _marked_at(final)
+    if overwrite and marker and marker.get("running"):
+        listed = _entries(final) - set(marker.get("users", [])) - _logs_in(final)
+        marked = None  # every file under them is the stopped run's
+    users = _entries(final) - listed - new
     nested = {  # the user's files in folders dnalm wrote (added or changed since): they stay
         name: set(snap) - set(_written_by_dnalm(snap, marked))
         for name in (listed | new) & _entries(final)
@@ -1096,7 +1138,11 @@ def install_folder(staging: str | Path, final: str | Path) -> Path:
         from dnalm.io.files import finish_folder
 
         return finish_folder(staging, final)
-    remove_written(final, sorted(listed - new))
+    for name in sorted(listed - new):
+        if marked is None:  # (the stopped run's, above)
+            _remove(final / name)
+        else:
+            remove_written(final, [name])
     for name in sorted(new):
         for path in nested.get(name, ()):  # carried into the new folder of that name, unless dnalm wrote it anew
             moved = staging / path.relative_to(final)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.io.files import write_json
-from dnalm.io.outputs import Output, claims, local, read_marker, remove_written
+from dnalm.io.outputs import Output, claims, local, read_marker, remove_stopped_run, remove_written
 from dnalm.io.sequence import normalize
 from dnalm.lm.masking import check_schedule
 from dnalm.models.card import write_pretrain_card
@@ -455,6 +455,8 @@ def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
         )
     if distributed.is_main():
         ours = [p.name for p in output.iterdir() if marker.get("legacy") or p.name in marker["files"]]
+        if overwrite:  # a killed run's checkpoints stayed beside the new run's, in a folder then marked finished
+            ours += remove_stopped_run(output, marker)
         if ours:  # (a new folder holds only this run's own marker: nothing to say)
             log.warning(
                 "removing the earlier pretraining run in %s (%s)", output, "--overwrite" if overwrite else "unfinished"
