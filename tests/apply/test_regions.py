@@ -302,3 +302,27 @@ def test_old_mac_line_ends_are_named_and_colons_in_contig_names_are_read(model, 
     (tmp_path / "hla.fa").write_text(f">HLA-A*01:01:01:01\n{seq}\n")
     predict_file(str(model), tmp_path / "hla.fa", tmp_path / "h.tsv", regions=["HLA-A*01:01:01:01:1-60"])
     assert (tmp_path / "h.tsv").read_text().splitlines()[1].startswith("HLA-A*01:01:01:01:1-60\t")
+
+
+@pytest.mark.parametrize("change", [-40, +40])
+def test_an_index_whose_lengths_are_wrong_but_offsets_right_is_not_read(tmp_path, monkeypatch, caplog, change):
+    """An index giving chr1 fewer bases refused a region at its real end ('beyond the end of chr1'); one giving it
+    more read into chr2's header and blamed the genome ("'>' is not a nucleotide code")."""
+    import os
+
+    import pyfaidx
+
+    from dnalm.io.regions import IndexedGenome, parse_regions
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    genome, seqs = _genome(tmp_path)
+    pyfaidx.Faidx(str(genome))
+    fai = tmp_path / "g.fa.fai"
+    rows = [line.split("\t") for line in fai.read_text().splitlines()]
+    rows[0][1] = str(int(rows[0][1]) + change)  # chr1's length, its offset and line widths left as they are
+    fai.write_text("".join("\t".join(r) + "\n" for r in rows))
+    os.utime(fai)
+    n = len(seqs["chr1"])
+    with caplog.at_level(logging.WARNING):
+        assert IndexedGenome(genome).fetch(parse_regions([f"chr1:{n - 59}-{n}"])[0]) == seqs["chr1"][-60:]
+    assert "record chr1: the next header does not follow its" in caplog.text

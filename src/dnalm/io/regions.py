@@ -263,6 +263,9 @@ def _index_mismatch(fai: Path, path: Path, gzi: Path | None = None) -> str | Non
                     (length - 1) % bases == bases - 1 and tail[1:] and tail[1:2] not in (b"\n", b"\r")
                 ):
                     return f"record {name}: its lines are not {bases} bases long"
+                fh.seek(last + 1)  # only line ends, then the next record's header (or the end of the file)
+                if fh.read(width - bases + 1).lstrip(b"\r\n")[:1] not in (b">", b""):
+                    return f"record {name}: the next header does not follow its {length:,} bases (its length differs)"
             return _ends_with(final, fh)
     except (OSError, ValueError, IndexError, UnicodeDecodeError, struct.error):
         return "not a readable index"
