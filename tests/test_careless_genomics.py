@@ -203,3 +203,44 @@ def test_an_index_that_does_describe_its_genome_is_read(tmp_path):
     assert _index_mismatch(tmp_path / "g.fa.fai", tmp_path / "g.fa") is None
     (tmp_path / "g.fa.fai").write_text("chr1\t65\t21\t60\t61\n")  # LF widths for a CRLF file
     assert "chr1" in _index_mismatch(tmp_path / "g.fa.fai", tmp_path / "g.fa")
+
+
+def test_a_damaged_corpus_or_model_folder_names_the_part_that_cannot_be_read(genome, tmp_path):
+    """pyarrow's "Tried reading schema message, was null or length 0" and json's "Expecting property name" named no
+    file; a model folder without its tokenizer files ended in transformers' advice to install sentencepiece."""
+    import shutil
+
+    root, _ = genome
+    corpus = tmp_path / "co"
+    assert _run("corpus", root / "g.fa", "-o", corpus, "--block-size", 300, "--min-length", 50).exit_code == 0
+    arrow = next((corpus / "validation").glob("*.arrow"))
+    arrow.write_bytes(b"")
+    res = _run("lm-eval", "dnalm-mini", corpus, "-o", tmp_path / "l.json")
+    assert res.exit_code == 2 and f"{corpus / 'validation'}: the corpus cannot be read (" in res.output, res.output
+    (corpus / "dataset_dict.json").write_text("{bad")
+    res = _run("lm-eval", "dnalm-mini", corpus, "-o", tmp_path / "l.json")
+    assert f"{corpus / 'dataset_dict.json'}: the corpus cannot be read" in res.output, res.output
+    model = tmp_path / "m"
+    shutil.copytree(root / "m", model)
+    for name in ("tokenizer.json", "dnalm_tokenizer.json"):
+        (model / name).unlink(missing_ok=True)
+    (tmp_path / "a.fa").write_text(">a\n" + "ACGT" * 20 + "\n")
+    res = _run("predict", model, tmp_path / "a.fa", "-o", tmp_path / "p.tsv")
+    assert res.exit_code == 2 and f"{model}: its tokenizer cannot be loaded (" in res.output, res.output
+    assert "copy the model folder whole" in res.output
+
+
+def test_corpus_and_class_files_say_where_the_bases_went(tmp_path, caplog):
+    """An all-N genome of one block said '0 N/IUPAC bases dropped' (its block had gone to validation); a FASTA copied
+    under a second --class label trained every sequence under both labels without a word."""
+    from dnalm.finetune.data import load_splits
+
+    rng = np.random.default_rng(9)
+    text = "".join(f">p{i}\n{''.join(rng.choice(list('ACGT'), 60))}\n" for i in range(20))
+    (tmp_path / "p.fa").write_text(text)
+    (tmp_path / "q.fa").write_text(text)
+    load_splits(None, classes={"pos": str(tmp_path / "p.fa"), "neg": str(tmp_path / "q.fa")})
+    assert "20 sequence(s) are in the FASTA files of two classes (the first: p0 of pos is p0 of neg)" in caplog.text
+    (tmp_path / "n.fa").write_text(">a\n" + "N" * 100 + "\n")
+    res = _run("corpus", tmp_path / "n.fa", "-o", tmp_path / "cn")
+    assert res.exit_code == 2 and "(every block went to validation: use a smaller block_size)" in res.output

@@ -103,6 +103,7 @@ def load_splits(
     kw = {"sequence_column": sequence_column, "label_column": label_column}
     if classes:
         records = list(read_labeled_fasta(classes, data, **kw))
+        _say_shared_sequences(records)
         splits = {"train": records}
     elif data is not None and Path(data).is_dir():
         available = find_splits(data)
@@ -121,6 +122,28 @@ def load_splits(
     splits["train"], splits["dev"] = train, dev
     how = "a stratified" if stratify else "a random"
     return splits, f"validation = {how} {val_fraction:.0%} of train (seed {seed}); no dev split in the data"
+
+
+def _say_shared_sequences(records: list[Record]) -> None:
+    """A sequence in the FASTA of two classes (a copied file, an overlap) is said with its count: it trained under
+    both labels without a word, and validation carved out of them repeated training sequences."""
+    first: dict[str, Record] = {}
+    shared = []
+    for r in records:
+        other = first.setdefault(r.sequence, r)
+        if other.label != r.label:
+            shared.append((other, r))
+    if shared:
+        a, b = shared[0]
+        log.warning(
+            "%d sequence(s) are in the FASTA files of two classes (the first: %s of %s is %s of %s): they are "
+            "trained under both labels; `dnalm audit` lists such conflicts",
+            len(shared),
+            a.id,
+            a.label,
+            b.id,
+            b.label,
+        )
 
 
 #: What :func:`load_splits` says when the data's own dev split is the validation split.

@@ -143,6 +143,11 @@ def _build_split(split: str, generate, cache: Path, stats: dict, counts: dict, s
             f"block(s) of {settings['block_size']:,} bases, {st['ambiguous_dropped']:,} N/IUPAC bases dropped, "
             f"{st['short_tail_dropped']:,} bases in A/C/G/T runs shorter than min_length={settings['min_length']}"
             + (" (too few blocks for validation: use a smaller block_size)" if split == "validation" else "")
+            + (  # an all-N record of one block counted 0 dropped: its block was validation's
+                " (every block went to validation: use a smaller block_size)"
+                if split == "train" and not st["blocks"] and counts["records"]
+                else ""
+            )
         )
     return part
 
@@ -255,7 +260,13 @@ def load_corpus(path: str | Path):
     path = Path(path)
     if not (path / "dataset_dict.json").is_file():
         raise FileNotFoundError(f"{path}: not a corpus folder (no dataset_dict.json); build one with dnalm corpus")
-    corpus = load_from_disk(str(path))
+    try:
+        corpus = load_from_disk(str(path))
+    except Exception as err:  # pyarrow's "Tried reading schema message, was null", json's "Expecting property name"
+        raise ValueError(
+            f"{_damaged_part(path)}: the corpus cannot be read ({' '.join(str(err).split())[:200]}); is "
+            "it complete? build it again with dnalm corpus"
+        ) from None
     if "train" not in corpus or not len(corpus["train"]):
         raise ValueError(f"{path}: the corpus has no training segments; build it again from more sequence")
     if "validation" in corpus and not len(corpus["validation"]):  # --val-fraction 0: nothing held out
@@ -264,6 +275,24 @@ def load_corpus(path: str | Path):
         )
         del corpus["validation"]
     return corpus
+
+
+def _damaged_part(path: Path) -> Path:
+    """The file or split folder of a corpus that cannot be read (the corpus folder where none can be named)."""
+    import json
+
+    from datasets import Dataset
+
+    try:
+        splits = json.loads((path / "dataset_dict.json").read_text(encoding="utf-8"))["splits"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return path / "dataset_dict.json"
+    for split in splits if isinstance(splits, list) else []:
+        try:
+            Dataset.load_from_disk(str(path / str(split)))
+        except Exception:
+            return path / str(split)
+    return path
 
 
 def describe(summary: dict, output: str | Path) -> str:

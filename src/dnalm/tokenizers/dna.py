@@ -611,7 +611,16 @@ def load_tokenizer(name_or_path: str | os.PathLike, *, trust_remote_code: bool =
 
     if path.is_dir() and not any((path / name).exists() for name in _TOKENIZER_FILES):
         raise FileNotFoundError(f"{path}: no tokenizer files ({', '.join(_TOKENIZER_FILES[:3])}, ...)")
-    tok = AutoTokenizer.from_pretrained(str(name_or_path), trust_remote_code=trust_remote_code, **kwargs)
+    try:
+        tok = AutoTokenizer.from_pretrained(str(name_or_path), trust_remote_code=trust_remote_code, **kwargs)
+    except (OSError, ValueError) as err:  # transformers' "Couldn't instantiate the backend tokenizer ... install
+        if not path.is_dir():  # sentencepiece" named no folder and no file that is missing
+            raise
+        first = " ".join(str(err).split())[:160]
+        raise ValueError(
+            f"{path}: its tokenizer cannot be loaded ({first}); a folder dnalm saved holds {DNALM_FILE} or "
+            "tokenizer.json beside vocab.txt: copy the model folder whole"
+        ) from None
     return _fits_model(path, tok) if path.is_dir() else tok
 
 
