@@ -241,6 +241,9 @@ def test_corpus_and_class_files_say_where_the_bases_went(tmp_path, caplog):
     (tmp_path / "q.fa").write_text(text)
     load_splits(None, classes={"pos": str(tmp_path / "p.fa"), "neg": str(tmp_path / "q.fa")})
     assert "20 sequence(s) are in the FASTA files of two classes (the first: p0 of pos is p0 of neg)" in caplog.text
+    (tmp_path / "nul.fa").write_bytes(b">a\x00b\nACGTACGTAC\n")  # the NUL went into the output's ids
+    res = _run("corpus", tmp_path / "nul.fa", "-o", tmp_path / "cn")
+    assert res.exit_code == 2 and "nul.fa:1: column 3: the header holds a control character '\\x00'" in res.output
     (tmp_path / "n.fa").write_text(">a\n" + "N" * 100 + "\n")
     res = _run("corpus", tmp_path / "n.fa", "-o", tmp_path / "cn")
     assert res.exit_code == 2 and "(every block went to validation: use a smaller block_size)" in res.output

@@ -88,7 +88,9 @@ class ScanResult:
             "in no window's centre have no value"
             + (f"; {len(short)} {self.unit}(s) shorter than a window not scored: {_shown(short)}" if short else "")
             + f"), {self.score or f'P({self.positive_label})'} on "
-            f"{self.strand} strand(s), {self.seconds:.0f} s ({bases / 1e6 / max(self.seconds, 1e-9):.3g} Mb/s); wrote "
+            f"{self.strand} strand(s), {self.seconds:.0f} s"
+            + (f" ({bases / 1e6 / self.seconds:.3g} Mb/s)" if self.seconds >= 0.5 else "")  # 1e+05 Mb/s of no work
+            + "; wrote "
             + ", ".join(self.files.values())
             + (f" ({self.n_peaks} peaks)" if self.n_peaks is not None else "")
         )

@@ -141,7 +141,8 @@ def readable_path(path: str | Path) -> Path:
             shutil.copyfileobj(src, dst, 1 << 20)
         _SPOOLED[str(path)] = Path(tmp)
         atexit.register(Path(tmp).unlink, missing_ok=True)
-        log.info("%s is a pipe: read it into a temporary file (%d bytes)", path, Path(tmp).stat().st_size)
+        what = "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a pipe"  # /dev/null is no pipe
+        log.info("%s is %s: read it into a temporary file (%d bytes)", path, what, Path(tmp).stat().st_size)
     return _SPOOLED[str(path)]
 
 

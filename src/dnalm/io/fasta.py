@@ -45,6 +45,10 @@ def _parts(path: Path) -> Iterator[tuple[str, int, str | None]]:
             header, header_line, length = line[1:].strip(), lineno, 0
             if not header:
                 raise DataFormatError(path, lineno, "a FASTA header without an id (nothing after '>')")
+            if control := next((c for c in header if c < " " and c != "\t"), None):  # a NUL went into output ids
+                raise DataFormatError(
+                    path, lineno, f"column {line.index(control) + 1}: the header holds a control character {control!r}"
+                )
             continue
         if header is None:
             if line.startswith(";"):  # an old FASTA comment line
