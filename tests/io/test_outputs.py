@@ -812,3 +812,14 @@ def test_a_stopped_runs_staging_folder_with_a_file_put_there_since_is_refused_wi
     assert (staging / "mynote.txt").is_file()
     assert start_folder(tmp_path / "mm", owned_marker="dnalm_config.yaml", overwrite=True) == staging
     assert [p.name for p in staging.iterdir()] == ["PARTIAL_RUN.txt"]
+
+
+def test_a_folder_output_named_as_standard_output_is_refused(tmp_path, monkeypatch):
+    """`dnalm evaluate M DATA -o -` made a folder named '-' (for a file output '-' is standard output)."""
+    monkeypatch.chdir(tmp_path)
+    with (
+        pytest.raises(OutputError, match="writes a folder; '-' \\(standard output\\) is for a file"),
+        claim("evaluate", outputs=[Output("-", "evaluation")]),
+    ):
+        pass
+    assert not (tmp_path / "-").exists()

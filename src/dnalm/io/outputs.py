@@ -810,6 +810,8 @@ class Claim:
                 raise OutputError("an output path is empty; give a file or folder name")
             if o.kind == "file":
                 file_output(o.path)
+            elif str(o.path) == "-":  # a folder named '-' was made; it means standard output for a file output
+                raise OutputError(f"`dnalm {command}` writes a folder; '-' (standard output) is for a file: name one")
         inputs = [_input_path(p) for p in inputs if p is not None]
         self.inputs = [(str(p), _real(p)) for p in inputs if p is not None]
         # a stream (standard output, a pipe, a device) is written straight through: nothing of it is checked or kept
