@@ -168,7 +168,8 @@ def stream_windows(
 ) -> Iterator[tuple[list[int], list]]:
     """The prediction engine: for each input sequence, in order, its window starts and the outputs
     ``forward(model, encoding, pieces)`` gave for its windows (forward strand first, then the reverse
-    complements when ``reverse_complement_average``).
+    complements when ``reverse_complement_average``; the windows are then those of both strands' readings, so that
+    a sequence and its reverse complement get the same scores).
 
     Takes any iterable (a reader's generator streams a file), batches windows across sequences
     (sorted by length within a chunk so padding is small), holds at most ``max_windows`` windows
@@ -210,6 +211,9 @@ def stream_windows(
             seq = _bases(raw, i)
             n += 1
             starts = window_starts(len(seq), size, stride)
+            if reverse_complement_average and len(seq) > size:  # the windows of the other strand's reading too, so
+                last = len(seq) - size  # that a sequence and its reverse complement score the same (where the
+                starts = sorted(set(starts) | {last - s for s in starts})  # stride does not divide, they differed)
             pieces = [seq[s : s + size] for s in starts]
             if reverse_complement_average:
                 pieces += [reverse_complement(w) for w in pieces]
