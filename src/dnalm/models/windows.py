@@ -70,13 +70,17 @@ def informative_bases(sequences: list[str], tokenizer) -> np.ndarray:
     return counts
 
 
-def window_starts(length: int, size: int, stride: int) -> list[int]:
-    """Window starts ``stride`` apart, the last one flush with the end."""
+def window_starts(length: int, size: int, stride: int, both_strands: bool = False) -> list[int]:
+    """Window starts ``stride`` apart, the last one flush with the end; ``both_strands``: with those of the reverse
+    complement's reading too, so that a sequence and its reverse complement are read in the same windows (where
+    the stride does not divide the length, they were not: 0, 50, 100, 137 against 0, 37, 87, 137)."""
     if length <= size:
         return [0]
     starts = list(range(0, length - size + 1, stride))
     if starts[-1] != length - size:
         starts.append(length - size)
+    if both_strands:
+        starts = sorted(set(starts) | {length - size - s for s in starts})
     return starts
 
 
@@ -210,10 +214,7 @@ def stream_windows(
         for i, raw in enumerate(sequences):
             seq = _bases(raw, i)
             n += 1
-            starts = window_starts(len(seq), size, stride)
-            if reverse_complement_average and len(seq) > size:  # the windows of the other strand's reading too, so
-                last = len(seq) - size  # that a sequence and its reverse complement score the same (where the
-                starts = sorted(set(starts) | {last - s for s in starts})  # stride does not divide, they differed)
+            starts = window_starts(len(seq), size, stride, both_strands=reverse_complement_average)
             pieces = [seq[s : s + size] for s in starts]
             if reverse_complement_average:
                 pieces += [reverse_complement(w) for w in pieces]
