@@ -175,3 +175,28 @@ def test_benchmark_killed_between_runs_reuses_the_finished_ones_and_completes(ta
     results = json.loads((runs / "results.json").read_text())
     assert len(list(runs.rglob("run.json"))) == 2 and results["rows"][0]["n_seeds"] == 2
     assert not list(runs.rglob("*.partial")) and not list(runs.rglob(".*.partial-*"))  # nothing half-written
+
+
+def test_the_flags_a_refusal_suggests_after_a_stopped_run_work(tata_dir, tmp_path):
+    """After the stopped run's OUTPUT.partial became a refusal without --resume or --overwrite: --resume of a
+    two-candidate recipe said "starting afresh" and then refused; an output named as the staging folder wrote a
+    model beside the stopped run's checkpoints; the plain re-run did not say that --resume continues it."""
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
+    from dnalm.io.files import start_folder
+
+    out = tmp_path / "m"
+    staging = start_folder(out, owned_marker="dnalm_config.yaml")  # a run stopped before its first checkpoint
+    (staging / "history.csv").write_text("epoch\n")
+    cfg = FinetuneConfig(epochs=1, candidates="all", trainer={"disable_tqdm": True})  # the recipe, two candidates
+    res = CliRunner().invoke(app, ["finetune", str(tata_dir), "-o", str(staging), "--epochs", "1", "--overwrite"])
+    assert res.exit_code == 2 and "is what a stopped run writing m left" in res.output, res.output
+    finetune(cfg, tata_dir, out, resume=True)  # starts afresh, as it says
+    assert (out / "recipe.json").is_file() and not staging.exists()
+    staging = start_folder(out, owned_marker="dnalm_config.yaml")
+    (staging / "history.csv").write_text("epoch\n")
+    res = CliRunner().invoke(app, ["finetune", str(tata_dir), "-o", str(out), "--epochs", "1"])
+    assert res.exit_code == 2 and f"--resume to continue the stopped run in {staging.name}" in res.output, res.output

@@ -84,15 +84,17 @@ def test_benchmark_writes_the_table_with_mean_and_std_over_seeds(bench_run):
 
 def test_an_interrupted_benchmark_resumes_without_redoing_finished_runs(tata_dir, tmp_path, monkeypatch):
     import dnalm.finetune.train
+    from dnalm.io.files import start_folder
 
     cfg = BenchmarkConfig.load(_config(tmp_path, tata_dir, models={"cnn-gb": {"model": "cnn-gb"}}, seeds=[0, 1, 2]))
     real, calls = dnalm.finetune.train.finetune, []
 
     def crashing(ft, data, output, **kw):
         calls.append(ft.seed)
-        if len(calls) == 2:
-            (Path(output) / "partial").mkdir(parents=True)
-            raise KeyboardInterrupt  # killed part-way through the second run
+        if len(calls) == 2:  # killed part-way through the second run: what finetune leaves
+            staging = start_folder(output, owned_marker="dnalm_config.yaml")
+            (staging / "history.csv").write_text("epoch\n")
+            raise KeyboardInterrupt
         return real(ft, data, output, **kw)
 
     monkeypatch.setattr(dnalm.finetune.train, "finetune", crashing)
@@ -105,7 +107,7 @@ def test_an_interrupted_benchmark_resumes_without_redoing_finished_runs(tata_dir
     rows = run_benchmark(cfg, tmp_path / "runs")
     assert calls == [1, 2]  # seed 0 was finished, seed 1 restarted from scratch, seed 2 new
     assert (tmp_path / "runs/runs/tata/cnn-gb/seed0/run.json").stat().st_mtime_ns == first
-    assert not (tmp_path / "runs/runs/tata/cnn-gb/seed1/model/partial").exists()
+    assert not (tmp_path / "runs/runs/tata/cnn-gb/seed1/model.partial").exists()
     assert rows[0].n_seeds == 3
 
 

@@ -823,3 +823,20 @@ def test_a_folder_output_named_as_standard_output_is_refused(tmp_path, monkeypat
     ):
         pass
     assert not (tmp_path / "-").exists()
+
+
+def test_a_run_folder_done_again_loses_what_dnalm_wrote_and_keeps_the_users_notes(tmp_path):
+    """A benchmark run (or search trial) done again removed its folder whole, with the user's notes in it."""
+    from dnalm.io.files import start_folder
+    from dnalm.io.outputs import clear_run_folder
+
+    run = tmp_path / "seed0"
+    _run(run / "model", "model", names=("config.json", "model.safetensors"))
+    _run(run / "eval", "evaluation", names=("metrics.json",))
+    (run / "run.json").write_text("{}")
+    (run / "notes.txt").write_text("mine\n")
+    (run / "eval" / "mine.txt").write_text("mine\n")
+    start_folder(run / "again", owned_marker="dnalm_config.yaml")  # a stopped run's staging folder
+    assert clear_run_folder(run, ("run.json",)) == ["eval/mine.txt", "notes.txt"]
+    assert sorted(p.name for p in run.iterdir()) == ["eval", "notes.txt"]
+    assert [p.name for p in (run / "eval").iterdir()] == ["mine.txt"]

@@ -133,7 +133,7 @@ def test_pretrained_kmer_model_fills_masks_and_embeds(corpus_dir, tmp_path):
     assert list(top["probabilities"]) == list(result["probabilities"])[:2] and top["best"] == result["best"]
     vectors = embed(out, ["ACGTACGTAGCTAGCTTTGA", "GGCA" * 40])
     assert vectors.shape == (2, 32) and np.isfinite(vectors).all()
-    with pytest.raises(ValueError, match="already holds a finished pretraining; pass --resume"):
+    with pytest.raises(ValueError, match="already holds a finished pretraining; pass --overwrite to replace it"):
         pretrain(tiny_config(tmp_path), corpus_dir, out)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from dnalm.experiment.report import build_report
 from dnalm.experiment.results import ResultRow, Results, RunRecord, aggregate
 from dnalm.experiment.search import run_search
 from dnalm.io.files import write_json
-from dnalm.io.outputs import Output, claims, read_marker, remove_written
+from dnalm.io.outputs import Output, claims, clear_run_folder, read_marker, remove_written
 
 __all__ = ["run_benchmark", "run_one"]
 
@@ -47,11 +46,11 @@ def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | N
             log.info("run %s: finished before with the same data and settings: kept", key.folder)
             return old
         log.warning("run %s: done again: %s", key.folder, _what_changed(old.run_key_parts, run_key["parts"]))
-        shutil.rmtree(folder)
+        clear_run_folder(folder, ("run.json",))  # what dnalm wrote there; a note of the user's stays
     elif folder.exists():  # a run killed part-way: start it again
         log.info("%s: removing an unfinished run", folder)
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+        clear_run_folder(folder, ("run.json",))
+    folder.mkdir(parents=True, exist_ok=True)
     log.info("run %s: finetune %s on %s (seed %d)", key.folder, ft.model, entry.path, key.seed)
     t0 = time.time()
     summary = finetune(ft, entry.path, folder / "model")

@@ -16,13 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 from pathlib import Path
 
 from dnalm.experiment.config import BenchmarkConfig, SearchConfig, benchmark_inputs, model_digest
 from dnalm.experiment.results import SearchChoice, Trial
 from dnalm.finetune.config import FinetuneConfig
-from dnalm.io.outputs import Output, claims
+from dnalm.io.outputs import Output, claims, clear_run_folder
 from dnalm.plots import plot_search_curves
 from dnalm.tasks import get_task
 
@@ -105,7 +104,7 @@ def _trial(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchConfig,
     if done is not None:
         return done
     if folder.exists():
-        shutil.rmtree(folder)
+        clear_run_folder(folder, ("trial.json",))  # what dnalm wrote there; a note of the user's stays
     ft = _trial_config(bench, model, scfg, params)
     summary = finetune(ft, bench.datasets[dataset].path, folder / "model")
     for weights in (folder / "model").glob("*.safetensors"):  # search models are never used again

@@ -227,7 +227,9 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
     task = get_task(cfg.problem_type)
     check_for_model(cfg, ref)
     if resume and cfg.self_pretrain:
-        raise ValueError("--resume does not continue self-pretraining; run without --resume to start again")
+        raise ValueError(
+            "--resume does not continue self-pretraining; pass --overwrite instead of --resume to start again"
+        )
     distributed.start()
     if distributed.world_size() > 1 and cfg.self_pretrain:
         raise ValueError("self-pretraining runs in one process; run it without torchrun/accelerate launch")
@@ -303,11 +305,11 @@ def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:
         log.warning(
             "--resume: this run trains %d candidates one after the other; starting afresh", len(run.recipe.candidates)
         )
-        run.output = _start_folder_once(run.final, overwrite=overwrite, resume=False)
+        run.output = _start_folder_once(run.final, overwrite=overwrite, resume=False, discard=True)  # as said
     elif resume:
         run.checkpoint, run.saved_state, run.plan = _resume_point(run.output, run.identity)
         if run.checkpoint is None:  # nothing to continue: start afresh, without what the stopped run left
-            run.output = _start_folder_once(run.final, overwrite=overwrite, resume=False)
+            run.output = _start_folder_once(run.final, overwrite=overwrite, resume=False, discard=True)
     if run.recipe is not None and distributed.is_main():
         run.recipe.save(run.output / "recipe.json")
 
@@ -715,12 +717,14 @@ def _summary(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
     }
 
 
-def _start_folder_once(final: Path, *, overwrite: bool, resume: bool) -> Path:
+def _start_folder_once(final: Path, *, overwrite: bool, resume: bool, discard: bool | None = None) -> Path:
     """``start_folder`` in the main process only; the others get its answer, or its error."""
     folder, error = None, None
     if distributed.is_main():
         try:
-            folder = start_folder(final, owned_marker="dnalm_config.yaml", overwrite=overwrite, resume=resume)
+            folder = start_folder(
+                final, owned_marker="dnalm_config.yaml", overwrite=overwrite, resume=resume, discard=discard
+            )
         except ValueError as err:
             error = str(err)
     folder, error = distributed.broadcast((folder, error))
@@ -766,7 +770,8 @@ def _resume_point(output: Path, identity: dict):
     if diffs:
         raise ValueError(
             f"{output}: --resume would continue a run with other settings or data than it started with: "
-            f"{'; '.join(diffs)}. Resume with the same data and settings, or run without --resume to start again"
+            f"{'; '.join(diffs)}. Resume with the same data and settings, or pass --overwrite instead of --resume to "
+            "start again"
         )
     log.info("resuming from %s (step %s)", checkpoint, checkpoint.name.split("-")[1])
     return checkpoint, read_resume_state(checkpoint), saved["plan"]

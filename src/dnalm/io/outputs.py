@@ -77,6 +77,7 @@ __all__ = [
     "OutputError",
     "claim",
     "claims",
+    "clear_run_folder",
     "file_output",
     "install_folder",
     "local",
@@ -376,10 +377,17 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     if out.exists() and not out.is_dir():  # /dev/null was called a file
         what = "a file" if out.is_file() else "a device or pipe (a stream)"
         raise OutputError(f"output {given} is {what}; this command writes a folder: give a folder name")
+    if (out / "PARTIAL_RUN.txt").is_file():  # a stopped run's staging folder: a result written there mixed the two
+        raise OutputError(
+            f"output folder {given} is what a stopped run writing {out.name.removesuffix('.partial')} left: give "
+            "that name with --resume to continue it or --overwrite to start again, or choose another folder"
+        )
     entries = _entries(out) - _logs_in(out)  # the log of this run is the user's file, not a reason to refuse
     if not entries:
         return set(), [], set()
     marker = read_marker(out)
+    staged_run = o.stages and out.with_name(f"{out.name}.partial").is_dir()  # a stopped run of this output's
+    resumable = resume and (not o.stages or staged_run)
     how = "choose another folder" + (  # --help says the same: a user's file of a name dnalm writes is replaced
         ", or pass --overwrite (it removes only what dnalm wrote there; a file of yours named as one dnalm writes "
         "is replaced)"
@@ -417,16 +425,17 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     if edited and not overwrite:  # dnalm's file, changed since (the user's edit): not replaced without asking
         shown = ", ".join(sorted(edited)[:3]) + (" ..." if len(edited) > 3 else "")
         raise OutputError(f"output folder {given} holds files dnalm wrote that have changed since ({shown}); {how}")
-    if blocking and not overwrite:  # a dnalm result of another kind there is named as one ("did not write" misled)
+    # (a stopped run resumed: the user's files were let be when it started, and installing it keeps them)
+    if blocking and not overwrite and not (resumable and o.stages):  # a dnalm result of another kind is named as one
         kinds = {n: (read_marker(out / n) or {}).get("kind") if (out / n).is_dir() else None for n in blocking}
         shown = ", ".join(f"{n}: a dnalm {kinds[n]}" if kinds[n] else n for n in sorted(blocking)[:3])
         shown += " ..." if len(blocking) > 3 else ""
         raise OutputError(f"output folder {given} holds files this command did not write ({shown}); {how}")
-    resumable = resume and (not o.stages or out.with_name(f"{out.name}.partial").is_dir())
     if marker["kind"] == o.kind and o.rerun == "refuse" and not (overwrite or resumable):
         raise OutputError(
             f"output folder {given} already holds a dnalm {o.kind}; pass --overwrite to replace it"
             + (", --resume to continue it" if o.kind == "pretrain" and not _finished(out) else "")
+            + (f", --resume to continue the stopped run in {out.name}.partial" if staged_run else "")
             + ", or choose another folder"
         )
     return users, listed, unknown
@@ -538,6 +547,28 @@ def remove_written(folder: Path, names: list[str]) -> None:
         for path in _written_by_dnalm(_snapshot(folder / name), marked):
             _remove(path)
         _prune(folder / name)
+
+
+def clear_run_folder(folder: Path, files: tuple[str, ...]) -> list[str]:
+    """Empty a folder dnalm made for one run of a benchmark or search before the run is done again: its ``files``,
+    and what dnalm wrote in each result folder inside (its marker says which; a stopped run's staging folder
+    whole); the user's other files stay, and their names are returned (the folder was removed whole, a note of
+    the user's with it)."""
+    for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if entry.is_symlink() or not entry.is_dir():
+            if entry.name in files or _ours(entry.name):
+                entry.unlink()
+        elif (entry / "PARTIAL_RUN.txt").is_file():
+            shutil.rmtree(entry)
+        elif (marker := read_marker(entry)) is not None:
+            remove_written(entry, sorted(_entries(entry) & set(marker.get("files", []))))
+            (entry / MARKER).unlink(missing_ok=True)
+            (entry / LEDGER).unlink(missing_ok=True)
+            _prune(entry)
+    kept = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if not p.is_dir()) if folder.is_dir() else []
+    if kept:
+        log.warning("%s: kept %d file(s) of yours in a run done again: %s", folder, len(kept), ", ".join(kept[:3]))
+    return kept
 
 
 def remove_stopped_run(folder: Path, marker: dict) -> list[str]:

@@ -450,8 +450,9 @@ def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
     if (finished or last is not None) and not overwrite:
         what = "a finished pretraining" if finished else "checkpoints of a run"
         raise ValueError(
-            f"{output} already holds {what}; pass --resume to continue it, --overwrite to replace it, or choose "
-            "another output folder"
+            f"{output} already holds {what}; "
+            + ("" if finished else "pass --resume to continue it, ")  # a finished one has nothing to resume
+            + "pass --overwrite to replace it, or choose another output folder"
         )
     if distributed.is_main():
         ours = [p.name for p in output.iterdir() if marker.get("legacy") or p.name in marker["files"]]
