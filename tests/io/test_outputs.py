@@ -840,3 +840,30 @@ def test_a_run_folder_done_again_loses_what_dnalm_wrote_and_keeps_the_users_note
     assert clear_run_folder(run, ("run.json",)) == ["eval/mine.txt", "notes.txt"]
     assert sorted(p.name for p in run.iterdir()) == ["eval", "notes.txt"]
     assert [p.name for p in (run / "eval").iterdir()] == ["mine.txt"]
+
+
+def test_a_ctrl_c_while_a_result_is_moved_into_place_waits_until_it_is_whole(tmp_path, monkeypatch):
+    """A KeyboardInterrupt at the third file moved left the new README.md beside the old model's other files."""
+    import signal
+
+    from dnalm.io.files import interrupts_deferred
+
+    final, staging = tmp_path / "m", tmp_path / "m.partial"
+    _run(final, "model", names=("README.md", "config.json", "model.safetensors"))
+    (final / "notes.txt").write_text("the user's\n")  # a user's file: the result is moved in file by file
+    _write_result(staging, "README.md", "config.json", "model.safetensors")
+    for name in ("README.md", "config.json", "model.safetensors"):
+        (staging / name).write_text("new\n")
+    real_replace, moved = os.replace, []
+
+    def replace(a, b):
+        moved.append(b)
+        if len(moved) == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C part-way
+        real_replace(a, b)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt), interrupts_deferred():
+        install_folder(staging, final)
+    assert all((final / n).read_text() == "new\n" for n in ("README.md", "config.json", "model.safetensors"))
+    assert (final / "notes.txt").is_file() and not staging.exists()

@@ -36,7 +36,7 @@ from dnalm.finetune.trainer import (
     with_lora,
 )
 from dnalm.io.datasets import check_sources, class_files
-from dnalm.io.files import drop_unused_staging, json_ready, start_folder, write_json
+from dnalm.io.files import drop_unused_staging, interrupts_deferred, json_ready, start_folder, write_json
 from dnalm.io.outputs import Output, claims, install_folder, local
 from dnalm.lm.pretrain import RECIPES, self_pretrain
 from dnalm.models.card import write_finetune_card
@@ -642,7 +642,8 @@ def _save(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
     if distributed.is_main():
         write_json(output / "training_summary.json", summary)
         write_finetune_card(output, summary, run.data)
-        install_folder(output, run.final)
+        with interrupts_deferred():  # a Ctrl-C part-way left a folder of two runs' files
+            install_folder(output, run.final)
     distributed.barrier()  # every process returns once the model folder is in place
     return summary
 

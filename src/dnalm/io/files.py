@@ -13,7 +13,9 @@ import json
 import logging
 import math
 import os
+import signal
 import stat
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -248,6 +250,32 @@ def drop_unused_staging(final: str | Path) -> None:
     if staging.is_dir() and not staging.is_symlink() and [p.name for p in staging.iterdir()] == [_PARTIAL_NOTE]:
         (staging / _PARTIAL_NOTE).unlink()
         staging.rmdir()
+
+
+@contextmanager
+def interrupts_deferred():
+    """Ctrl-C and SIGTERM held back for the block (acted on when it ends): moving a finished result into place
+    file by file, one arriving part-way left a folder of two runs' files. Python's handlers are swapped (a blocked
+    signal mask would not do: torch's threads would take the signal); only the main thread can swap them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, _frame: arrived.append(signum)) for s in _HELD_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if arrived:
+            handler = previous[arrived[0]]
+            if callable(handler):  # Python's own (KeyboardInterrupt) or dnalm's
+                handler(arrived[0], None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(arrived[0])
+
+
+_HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def finish_folder(staging: str | Path, final: str | Path) -> Path:

@@ -64,7 +64,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dnalm._version import __version__
-from dnalm.io.files import is_stream
+from dnalm.io.files import interrupts_deferred, is_stream
 from dnalm.settings import check_flag
 
 log = logging.getLogger(__name__)
@@ -1063,7 +1063,8 @@ class Claim:
                 shutil.rmtree(staging, ignore_errors=True)
                 continue
             try:
-                install_folder(staging, real, overwrite=bool(self.overwrite))
+                with interrupts_deferred():  # a Ctrl-C part-way left a folder of two runs' files
+                    install_folder(staging, real, overwrite=bool(self.overwrite))
             except OSError as err:  # what was not moved yet stays in the staging folder
                 raise OutputError(
                     f"output {o.path}: the finished result could not be moved into place ({err.strerror or err}); "
