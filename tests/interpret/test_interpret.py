@@ -53,8 +53,10 @@ def test_mutagenesis_of_a_sequence_longer_than_the_window_rescores_only_the_wind
     monkeypatch.setattr(dnalm.apply.predict, "iter_scores", counting)
     fast = saturation_mutagenesis(model, tok, [seq, seq[:20]], reverse_complement_average=both_strands)
     monkeypatch.undo()
-    # 7 windows (30 bases each, 2 of them over the N) and 3 mutants per base of each; then 1 window of 20 bases
-    assert max(scored) == 30 and len(scored) == 7 + 3 * (7 * 30 - 2) + 1 + 3 * 20  # windows, not whole mutants
+    # 7 windows (30 bases each, 2 of them over the N; 12 with both strands' windows, as iter_scores reads them) and
+    # 3 mutants per base of each; then 1 window of 20 bases
+    n = 12 if both_strands else 7
+    assert max(scored) == 30 and len(scored) == n + 3 * (n * 30 - 2) + 1 + 3 * 20  # windows, not whole mutants
 
     def log_odds(s):
         p = next(iter_scores(model, tok, [s], reverse_complement_average=both_strands))[0][1]

@@ -110,7 +110,7 @@ def saturation_mutagenesis(
     seqs = [normalize(s, record=i) for i, s in enumerate(sequences)]
     _, size = window_size(model, tokenizer, None)
     stride = max(size // 2, 1)  # iter_scores' default: the windows a sequence's score is the mean over
-    starts = [window_starts(len(seq), size, stride) for seq in seqs]
+    starts = [window_starts(len(seq), size, stride, both_strands=reverse_complement_average is True) for seq in seqs]
 
     def holding(k: int, i: int) -> range:
         """The indexes of sequence ``k``'s windows that hold base ``i``."""
@@ -295,7 +295,7 @@ def gradient_attributions(
     max_tokens, size = window_size(model, tokenizer, None)
     pieces = []  # (sequence, start, reversed?, bases)
     for i, seq in enumerate(seqs):
-        for s in window_starts(len(seq), size, max(size // 2, 1)):
+        for s in window_starts(len(seq), size, max(size // 2, 1), both_strands=reverse_complement_average is True):
             pieces.append((i, s, False, seq[s : s + size]))
             if reverse_complement_average:
                 pieces.append((i, s, True, reverse_complement(seq[s : s + size])))
