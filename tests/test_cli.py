@@ -238,7 +238,7 @@ def test_an_interrupted_command_says_so_in_one_line(monkeypatch, tmp_path):
     monkeypatch.setattr(dnalm.lm.pretrain, "pretrain", stopped)
     result = invoke("pretrain", str(tmp_path), "-o", str(tmp_path / "p"))
     assert result.exit_code == 130 and len(result.output.strip().splitlines()) == 1
-    assert result.output.strip().endswith("; OUTPUT/checkpoints is kept for --resume")
+    assert result.output.strip().endswith("; the checkpoints in OUTPUT/checkpoints, if any, are kept for --resume")
 
 
 def test_the_error_that_ends_a_command_is_in_its_log_file(tmp_path):

@@ -158,8 +158,8 @@ def usage_error(err: Exception, command_path: str) -> str | None:
 
 #: What Ctrl-C leaves of a command that can continue, beside the outputs it had not finished (which are as they were)
 _LEFT_FOR_RESUME = {
-    "finetune": "the stopped run's OUTPUT.partial is kept for --resume",
-    "pretrain": "OUTPUT/checkpoints is kept for --resume",
+    "finetune": "what the stopped run wrote in OUTPUT.partial, if anything, is kept for --resume",
+    "pretrain": "the checkpoints in OUTPUT/checkpoints, if any, are kept for --resume",
     # a run or trial whose settings or data changed is removed when it starts again: it is not kept
     "benchmark": "the runs finished with these settings are kept: run the same command again to continue",
     "search": "the trials finished with these settings are kept: run the same command again to continue",
