@@ -867,3 +867,19 @@ def test_a_ctrl_c_while_a_result_is_moved_into_place_waits_until_it_is_whole(tmp
         install_folder(staging, final)
     assert all((final / n).read_text() == "new\n" for n in ("README.md", "config.json", "model.safetensors"))
     assert (final / "notes.txt").is_file() and not staging.exists()
+
+
+def test_standard_output_is_appended_to_not_emptied(tmp_path):
+    """`{ echo head; dnalm predict M x.fa -o -; } > out` lost the head: /dev/stdout was opened "w", which empties
+    the file standard output is redirected to; `>> log` lost the log."""
+    out = tmp_path / "out.txt"
+    code = (
+        "import sys; from dnalm.io.files import atomic_open\n"
+        "print('head', flush=True)\n"
+        "with atomic_open('-') as fh: fh.write('table\\n')\n"
+        "with atomic_open('/dev/stdout') as fh: fh.write('again\\n')\n"
+    )
+    out.write_text("previous\n")
+    with open(out, "a") as fh:
+        subprocess.run([sys.executable, "-c", code], stdout=fh, check=True)
+    assert out.read_text() == "previous\nhead\ntable\nagain\n"

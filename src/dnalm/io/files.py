@@ -15,6 +15,7 @@ import math
 import os
 import signal
 import stat
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,10 +35,15 @@ __all__ = [
 ]
 
 
+#: names of the process's own standard streams (a regular file when redirected: replaced by a rename, it lost what the
+#: shell had written there)
+_STANDARD_STREAMS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/")
+
+
 def is_stream(path: str | Path) -> bool:
     """An output that is a stream, not a file: ``-`` (standard output), or an existing pipe or device such as
     ``/dev/stdout`` or ``/dev/null``. It is written straight through (no temporary file, lock or ledger)."""
-    if str(path) == "-":
+    if str(path) == "-" or str(path).startswith(_STANDARD_STREAMS):  # redirected to a file: written through still
         return True
     try:
         mode = os.stat(path).st_mode
@@ -74,9 +80,19 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
     """
     if "b" not in mode:
         kwargs.setdefault("encoding", "utf-8")
-    if is_stream(path):
-        with open("/dev/stdout" if str(path) == "-" else path, mode, **kwargs) as fh:
-            yield fh
+    if is_stream(path):  # appended: opening /dev/stdout "w" emptied the file standard output was redirected to
+        if str(path) == "-":  # (`{ echo head; dnalm predict M x.fa -o -; } > out` lost the head)
+            sys.stdout.flush()
+            try:
+                fd = sys.stdout.fileno()
+            except (AttributeError, OSError, ValueError):  # a captured standard output (a test's) has no descriptor
+                yield sys.stdout.buffer if "b" in mode else sys.stdout
+                return
+            with open(os.dup(fd), mode.replace("w", "a"), **kwargs) as fh:
+                yield fh
+        else:
+            with open(path, mode.replace("w", "a"), **kwargs) as fh:
+                yield fh
         return
     path = Path(path)
     if path.is_symlink():  # written at the link's target, the link kept (dnalm.io.outputs)
