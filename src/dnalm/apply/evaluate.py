@@ -475,6 +475,7 @@ def describe(metrics: dict, output: str | Path) -> str:
     keys = [k for k in (*_SHOWN, "subset_accuracy") if metrics.get(k) is not None]
     lines = ["  ".join(f"{k} {metrics[k]:.4f}" for k in keys) + f"  n {metrics['n_predictions']:,}"]
     if metrics.get("constant_prediction"):
-        lines.append("warning: the model predicts a single class for every sequence")
+        unit = "base" if "n_bases" in metrics else "sequence"  # a per-base model's predictions are of bases
+        lines.append(f"warning: the model predicts a single class for every {unit}")
     figure = ", confusion_matrix.png" if "confusion_matrix" in metrics else ""
     return "\n".join([*lines, f"wrote {output}/metrics.json, predictions.csv{figure}"])
