@@ -572,13 +572,14 @@ def clear_run_folder(folder: Path, files: tuple[str, ...]) -> list[str]:
 
 
 def remove_stopped_run(folder: Path, marker: dict) -> list[str]:
-    """With ``--overwrite``: the entries of ``folder`` that a run killed part-way left (its marker still says
-    running), all but the user's it named when it started; what was put there since cannot be told from the run's
-    own (a refusal without ``--overwrite`` says so). Returns the names removed."""
+    """With ``--overwrite``: the entries of ``folder`` that a run killed part-way left, those its running marker
+    names neither as the user's nor as dnalm's listed files (which :func:`remove_written` removes, keeping a user's
+    file changed inside them); what was put there since cannot be told from the run's own (a refusal without
+    ``--overwrite`` says so). Returns the names removed."""
     if not marker.get("running"):
         return []
-    users = set(marker.get("users", []))
-    gone = sorted(_entries(folder) - users - _logs_in(folder))
+    known = set(marker.get("users", [])) | set(marker.get("files", []))
+    gone = sorted(_entries(folder) - known - _logs_in(folder))
     for name in gone:
         _remove(folder / name)
     return gone
