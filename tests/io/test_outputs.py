@@ -212,6 +212,45 @@ def test_a_stale_lock_is_taken_over_with_a_warning(tmp_path, caplog):
     assert "is gone" in caplog.text and not lock.exists()
 
 
+def test_a_lock_is_never_seen_half_written(tmp_path, monkeypatch):
+    """A run killed while taking a lock left an empty one that a re-run within a minute took for a live run (CI:
+    a benchmark killed between two seeds refused to continue): the lock now appears whole, or not at all."""
+    from dnalm.io import outputs
+
+    seen = []
+    real_link = os.link
+
+    def link(src, dst):
+        assert not Path(dst).exists()  # nothing at the lock's name until it is whole
+        seen.append(json.loads(Path(src).read_text()))
+        return real_link(src, dst)
+
+    monkeypatch.setattr(outputs.os, "link", link)
+    with claim("x", outputs=[Output(tmp_path / "out.tsv")]):
+        lock = tmp_path / ".out.tsv.dnalm-lock"
+        assert json.loads(lock.read_text())["pid"] == os.getpid() and seen[0]["pid"] == os.getpid()
+        assert [p.name for p in tmp_path.iterdir()] == [lock.name]  # the aside copy is gone
+    left = tmp_path / f".out.tsv.dnalm-lock.{_dead_pid()}.tmp"  # killed between writing aside and linking
+    left.write_text("{}")
+    with claim("x", outputs=[Output(tmp_path / "out.tsv")]):
+        assert not left.exists()
+
+
+def test_a_lock_is_taken_where_the_file_system_has_no_hard_links(tmp_path, monkeypatch):
+    from dnalm.io import outputs
+
+    def no_links(src, dst):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(outputs.os, "link", no_links)
+    with claim("x", outputs=[Output(tmp_path / "out.tsv")]):
+        assert json.loads((tmp_path / ".out.tsv.dnalm-lock").read_text())["pid"] == os.getpid()
+        assert len(list(tmp_path.iterdir())) == 1
+        with pytest.raises(FileExistsError):  # what a second run taking it meets
+            outputs._create_whole(tmp_path / ".out.tsv.dnalm-lock", "{}")
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_lock_is_released_on_an_error(tmp_path):
     with pytest.raises(RuntimeError), claim("x", outputs=[Output(tmp_path / "out.tsv")]):
         raise RuntimeError("boom")

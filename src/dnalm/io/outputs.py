@@ -22,8 +22,8 @@ and :func:`claim` refuses, with one line naming the paths (an :class:`OutputErro
   (:data:`LEGACY_MARKERS`); dnalm does not know which of their files it wrote, so it removes none of them and
   only replaces those it writes again;
 - a folder another dnalm run is writing: each output is locked while the run writes it by a lock file
-  beside it, ``.NAME.dnalm-lock`` (created with ``O_CREAT|O_EXCL``; it holds the pid, host, command and
-  start time). A second run refuses at once naming the first; the lock of a run that died (its pid is
+  beside it, ``.NAME.dnalm-lock`` (written aside and hard-linked into place, so it is
+  never seen half-written; it holds the pid, host, command and start time). A second run refuses at once naming the first; the lock of a run that died (its pid is
   gone, same host) is taken over with a warning. Locks are released on exit, on errors too.
 
 A finished folder of the same kind is replaced (dnalm's files removed first) or, for kinds whose result is
@@ -51,6 +51,7 @@ from __future__ import annotations
 import difflib
 import errno
 import functools
+import glob
 import inspect
 import json
 import logging
@@ -685,6 +686,31 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _create_whole(path: Path, text: str) -> None:
+    """Create ``path`` holding ``text``, or raise FileExistsError: never seen empty or half-written, so a run killed
+    while taking a lock leaves either no lock or one that names it (written aside, then hard-linked into place;
+    where the file system has no hard links, created exclusively and then written)."""
+    for left in path.parent.glob(f"{glob.escape(path.name)}.*.tmp"):  # a killed run's, between write and link
+        pid = left.name[len(path.name) + 1 : -len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            left.unlink(missing_ok=True)
+    aside = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        aside.write_text(text, encoding="utf-8")
+        try:
+            os.link(aside, path)
+            return
+        except FileExistsError:
+            raise
+        except OSError:
+            pass  # no hard links here
+    finally:
+        aside.unlink(missing_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
 def _lock(out: Path, given, command: str) -> Path | None:
     """Take the lock of ``out`` (None: this process holds it already, for an outer claim)."""
     lock = _lock_path(out)
@@ -694,7 +720,7 @@ def _lock(out: Path, given, command: str) -> Path | None:
     me = {"pid": os.getpid(), "host": socket.gethostname(), "command": command, "started": time.strftime("%FT%T%z")}
     for _ in range(2):
         try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            _create_whole(lock, json.dumps(me))
         except FileExistsError:
             other = _read_lock(lock)
             if why := _stale(lock, other):
@@ -706,8 +732,6 @@ def _lock(out: Path, given, command: str) -> Path | None:
                 f"{other.get('host', '?')}, `{other.get('command', '?')}`, started {other.get('started', '?')}); "
                 f"wait for it to finish, or remove {lock} if it is not running"
             ) from None
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(me, fh)
         _HELD[lock] = 1
         return lock
     raise OutputError(f"output {given}: could not take the lock {lock}")
