@@ -167,6 +167,32 @@ def test_install_folder_keeps_the_users_files(tmp_path):
     assert not staging.exists()
 
 
+def test_results_made_from_a_replaced_model_stay_and_are_said_to_be_stale(tmp_path, caplog):
+    """An evaluation and predictions written inside a model folder stayed, without a word, beside the new model
+    that replaced the one they were made from."""
+    final = tmp_path / "model"
+    _run(final, "model", names=("config.json",))
+    _run(final / "eval", "evaluation", names=("metrics.json",))
+    with claim("predict", outputs=[Output(final / "preds.tsv")]):
+        (final / "preds.tsv").write_text("id\tscore\n")
+    (final / "notes.txt").write_text("mine")
+    for atomic in (True, False):  # the new model put in place whole, or written in place
+        caplog.clear()
+        with claim("finetune", outputs=[Output(final, "model", atomic=atomic)], overwrite=True) as c:
+            _write_result(c.path(final), "config.json")
+        assert (final / "eval" / "metrics.json").is_file() and (final / "preds.tsv").is_file()
+        said = [r.getMessage() for r in caplog.records if "no longer describe" in r.getMessage()]
+        assert len(said) == 1 and "eval (test)" in said[0] and "preds.tsv (predict)" in said[0], said
+        assert "notes.txt" not in said[0]
+    caplog.clear()
+    _run(final / "eval", "evaluation", names=("metrics.json",))  # an evaluation is not what others are made from
+    _run(tmp_path / "ev", "evaluation", names=("metrics.json",))
+    with claim("predict", outputs=[Output(tmp_path / "ev" / "p.tsv")]):
+        (tmp_path / "ev" / "p.tsv").write_text("id\tscore\n")
+    _run(tmp_path / "ev", "evaluation", names=("metrics.json",))
+    assert "no longer describe" not in caplog.text
+
+
 # -- locks -----------------------------------------------------------------------------------------
 def test_a_second_run_is_refused_while_the_first_writes(tmp_path):
     out = tmp_path / "out"

@@ -1032,6 +1032,7 @@ class Claim:
     def _remove_stale(self, real: Path) -> None:
         """What an earlier run wrote in ``real`` and this one did not write again: removed only now that this run
         succeeded (a run that fails leaves the earlier result as it was)."""
+        _say_results_made_from(real, self._users.get(real, set()))
         stale = [
             path
             for name, files in self._stale.get(real, {}).items()
@@ -1172,6 +1173,26 @@ def claims(command: str, spec, *, resolve: tuple[str, ...] = ("output",)):
     return wrap
 
 
+def _say_results_made_from(final: Path, kept: set[str]) -> None:
+    """Warn of the results other dnalm commands wrote inside a folder this run replaces (``evaluate M D -o M/eval``):
+    they stay, as the user's, but were made from the result replaced and no longer describe the new one."""
+    if (read_marker(final) or {}).get("kind") not in _LOADED_WHOLE:  # what other results are made from
+        return
+    ledger = _ledger(final)
+    made = sorted(
+        f"{name} ({(read_marker(final / name) or {}).get('command') or ledger.get(name, {}).get('command', '?')})"
+        for name in kept
+        if name in ledger or ((final / name).is_dir() and read_marker(final / name) is not None)
+    )
+    if made:
+        log.warning(
+            "kept in %s what other dnalm commands wrote there from the result this run replaces: %s; they no longer "
+            "describe it (run them again, or remove them)",
+            final,
+            ", ".join(made),
+        )
+
+
 def install_folder(staging: str | Path, final: str | Path, *, overwrite: bool = False) -> Path:
     """Move a completed staging folder onto ``final``: dnalm's earlier files there are removed only now, the
     user's other files stay (a folder with none is swapped whole). With ``overwrite``, a run killed part-way in
@@ -1193,6 +1214,7 @@ def install_folder(staging: str | Path, final: str | Path, *, overwrite: bool = 
         if (final / name).is_dir() and not (final / name).is_symlink()
         for snap in [_snapshot(final / name)]
     }
+    _say_results_made_from(final, users)
     if not final.exists() or not (users or any(nested.values())):
         from dnalm.io.files import finish_folder
 
