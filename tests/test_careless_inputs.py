@@ -235,6 +235,32 @@ def test_a_whole_tokenizer_of_another_model_in_a_model_folder_is_refused(tmp_pat
         load_model(tmp_path / "m")
 
 
+@pytest.mark.parametrize("left", ["hf-files-only", "single-base-tokenizer-json"])
+def test_a_model_folder_whose_tokenizer_reads_dna_as_unknown_or_as_other_ids_is_refused(tmp_path, left):
+    """A 6-mer model folder that lost dnalm_tokenizer.json and vocab.txt loaded a stock BertTokenizer that read every
+    sequence as one [UNK], and a single-base tokenizer.json copied in read bases as k-mer ids: predict, scan,
+    variants and finetune all ran and gave meaningless results with exit 0."""
+    import shutil
+
+    from dnalm.models.build import build_model, load_model
+    from dnalm.tokenizers.dna import load_tokenizer
+
+    model, tok, _ = build_model("tiny", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    (tmp_path / "m" / "dnalm_tokenizer.json").unlink()
+    (tmp_path / "m" / "vocab.txt").unlink()
+    if left == "single-base-tokenizer-json":
+        _, base_tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+        base_tok.save_pretrained(tmp_path / "b")
+        shutil.copy(tmp_path / "b" / "tokenizer.json", tmp_path / "m" / "tokenizer.json")
+    refused = r"m: (its tokenizer \(\w+\) reads DNA as unknown tokens only|the tokenizer has)"
+    with pytest.raises(ValueError, match=refused):
+        load_model(tmp_path / "m")
+    with pytest.raises(ValueError, match=r"m: "):
+        load_tokenizer(tmp_path / "m")
+
+
 @pytest.mark.parametrize(
     "model, setting, match",
     [
@@ -472,3 +498,46 @@ def test_split_beside_class_fastas_names_the_class_files(tmp_path):
     (tmp_path / "a.fa").write_text(">a\nACGTACGT\n")
     with pytest.raises(ValueError, match=r"--split chooses splits of a data folder; --class FASTAs have none"):
         check_tokenizer_on("kmer3", tmp_path, ["train"], classes={"a": str(tmp_path / "a.fa")})
+
+
+def test_weights_or_outputs_that_are_not_finite_are_refused_not_written(tmp_path):
+    """NaN weights gave NaN predictions, bedGraph values and embeddings with exit 0 (evaluate alone refused), and
+    fine-tuning from them said "training diverged" and left OUTPUT.partial behind, which refused the next run."""
+    import torch
+
+    from dnalm.apply.predict import predict_proba
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
+    from dnalm.models.build import build_model, load_model
+    from dnalm.models.loading import IncompleteCheckpointError
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    with torch.no_grad():
+        next(p for p in model.parameters() if p.dim() > 1)[0, 0] = float("nan")
+    model.save_pretrained(tmp_path / "nan")
+    tok.save_pretrained(tmp_path / "nan")
+    with pytest.raises(IncompleteCheckpointError, match=r"nan: 1 weight tensor\(s\) hold values that are not finite"):
+        load_model(tmp_path / "nan")
+    (tmp_path / "data.csv").write_text("sequence,label\n" + "".join(f"{'ACGT' * 10},{i % 2}\n" for i in range(20)))
+    with pytest.raises(IncompleteCheckpointError, match="not finite"):
+        finetune(FinetuneConfig(model=str(tmp_path / "nan"), epochs=1), tmp_path / "data.csv", tmp_path / "out")
+    assert not list(tmp_path.glob("out*"))  # nothing to resume: no OUTPUT.partial refusing the next run
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(1e30)  # finite weights, outputs that overflow
+    with pytest.raises(ValueError, match=r"outputs are not finite numbers \(NaN or inf, e.g. for input sequence \d"):
+        predict_proba(model, tok, ["ACGT" * 25, "TTGACA" * 10])
+
+
+def test_a_run_refused_after_taking_its_output_leaves_nothing_that_refuses_the_next(tmp_path):
+    """model_config {channels: -3} under the default recipe was refused after OUTPUT.partial/recipe.json was
+    written: the next run, with good settings, was refused for 'what a stopped run left'."""
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
+
+    (tmp_path / "data.csv").write_text("sequence,label\n" + "".join(f"{'ACGT' * 10},{i % 2}\n" for i in range(40)))
+    with pytest.raises(ValueError, match="channels must be a whole number"):
+        finetune(FinetuneConfig(model_config={"channels": -3}), tmp_path / "data.csv", tmp_path / "out")
+    assert not list(tmp_path.glob("out*"))

@@ -250,6 +250,16 @@ def test_the_error_that_ends_a_command_is_in_its_log_file(tmp_path):
     )
 
 
+def test_what_a_command_did_is_in_its_log_file(tmp_path, tata_model):
+    """`--log-file run.log predict ...` wrote no log at all: the one line saying what was written was printed only."""
+    (tmp_path / "in.fa").write_text(">a\n" + "ACGT" * 25 + "\n")
+    result = invoke(
+        "-q", "--log-file", tmp_path / "run.log", "predict", tata_model, tmp_path / "in.fa", "-o", tmp_path / "p.tsv"
+    )
+    assert result.exit_code == 0, result.output
+    assert f"INFO dnalm: wrote 1 prediction to {tmp_path / 'p.tsv'}" in (tmp_path / "run.log").read_text()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -231,6 +232,40 @@ def test_trainer_pass_through_is_checked_when_the_config_loads(trainer):
 
 
 @pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"trainer": {"dataloader_num_workers": -1}}, r"trainer.dataloader_num_workers must be a whole number of at"),
+        ({"trainer": {"dataloader_num_workers": 2.5}}, r"trainer.dataloader_num_workers must be a whole number; got"),
+        ({"trainer": {"gradient_checkpointing": "maybe"}}, r"trainer.gradient_checkpointing must be true or false"),
+        ({"trainer": {"report_to": "surely-not-installed"}}, r"trainer.report_to: surely-not-installed is not"),
+        ({"trainer": {"lr_scheduler_kwargs": {"num_cycles": 2}}}, r"lr_scheduler_kwargs needs lr_scheduler"),
+        (
+            {"lr_scheduler": "cosine_with_restarts", "trainer": {"lr_scheduler_kwargs": {"num_cycles": -3}}},
+            r"lr_scheduler_kwargs.num_cycles must be a finite number above 0",
+        ),
+        (
+            {"lr_scheduler": "cosine", "trainer": {"lr_scheduler_kwargs": {"num_cycle": 3}}},
+            r"unknown trainer.lr_scheduler_kwargs key .*'num_cycle'.*did you mean 'num_cycles'",
+        ),
+    ],
+)
+def test_trainer_values_are_checked_when_the_config_loads_naming_the_key_and_file(settings, message):
+    """Unchecked pass-through values failed after the data was read (a TypeError, wandb's RuntimeError, exit 1), or
+    ran: 'maybe' read as true, -3 cosine cycles."""
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.lm.pretrain import PretrainConfig
+
+    for cls in (FinetuneConfig, PretrainConfig):
+        if cls is PretrainConfig and "lr_scheduler_kwargs" in str(settings) and "lr_scheduler" not in settings:
+            continue  # pretraining's schedule is linear unless set
+        with pytest.raises(ValueError, match=message) as err:
+            cls.from_dict(settings, "run.yaml")
+        assert "[run.yaml]" in str(err.value)
+        with pytest.raises(ValueError, match=message):
+            cls(**settings)
+
+
+@pytest.mark.parametrize(
     "model, match",
     [("tinyy", "is not a preset"), ("models/tf0x", "model folder models/tf0x not found"), ("./ckpt", "not found")],
 )
@@ -274,6 +309,13 @@ def test_dnalm_models_lists_presets_and_shipped_checkpoints():
     for row in rows:  # every row says its size and settings (a shipped CNN once showed "? layers x ?")
         assert "?" not in str(row["size"]) + str(row["learning_rate"]) + str(row["batch_size"]), row
     assert next(row for row in rows if row["name"] == "dnalm-cnn")["size"].endswith(" M parameters")
+    import dataclasses
+
+    from dnalm.finetune.config import FinetuneConfig
+
+    (model,) = (f for f in dataclasses.fields(FinetuneConfig) if f.name == "model")
+    said = re.findall(r"[\w-]+", model.metadata["help"])  # finetune --help listed the presets without tiny-bpe
+    assert not [n for n in names if n not in said]
 
 
 @pytest.mark.parametrize("preset", ["tiny", "pos-cnn", "mini"])

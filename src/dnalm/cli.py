@@ -20,6 +20,7 @@ from dnalm.lm.inference_settings import EmbedSettings
 from dnalm.lm.pretrain import LmEvalSettings, PretrainConfig
 from dnalm.runtime import process
 from dnalm.runtime.commands import STATE, Commands
+from dnalm.runtime.process import say
 from dnalm.settings import OVERWRITE_HELP, cli_options
 from dnalm.synth import MotifSettings, SynthSettings, synthesize
 from dnalm.tokenizers.build import BpeSettings, KmerSettings, save_tokenizer, train_bpe_folder
@@ -89,21 +90,21 @@ def main() -> None:
 @cli_options(KmerSettings, overwrite=True)
 def tokenizer_kmer(output: OutDir, overrides: dict | None = None):
     """Overlapping k-mer tokenizer with DNABERT's vocabulary and ids."""
-    typer.echo(save_tokenizer("kmer", output, **overrides))
+    say(save_tokenizer("kmer", output, **overrides))
 
 
 @tokenizer_app.command("nonoverlap")
 @cli_options(KmerSettings, overwrite=True)
 def tokenizer_nonoverlap(output: OutDir, overrides: dict | None = None):
     """Non-overlapping k-mers (Nucleotide Transformer style)."""
-    typer.echo(save_tokenizer("nonoverlap", output, **overrides))
+    say(save_tokenizer("nonoverlap", output, **overrides))
 
 
 @tokenizer_app.command("base")
 @cli_options(KmerSettings, only=("max_length",), overwrite=True)
 def tokenizer_base(output: OutDir, overrides: dict | None = None):
     """One token per nucleotide."""
-    typer.echo(save_tokenizer("base", output, **overrides))
+    say(save_tokenizer("base", output, **overrides))
 
 
 @tokenizer_app.command("bpe")
@@ -114,7 +115,7 @@ def tokenizer_bpe(
     overrides: dict | None = None,
 ):
     """Train a BPE vocabulary on DNA (TinyDNABERT defaults)."""
-    typer.echo(train_bpe_folder(inputs, output, **overrides))
+    say(train_bpe_folder(inputs, output, **overrides))
 
 
 @tokenizer_app.command("check")
@@ -135,7 +136,7 @@ def tokenizer_check(
     report = check_tokenizer_on(
         tokenizer, data, split, classes=parse_class_files(classes), max_length=max_length, **columns
     )
-    typer.echo(json.dumps(report, indent=2) if as_json else format_check(report))
+    say(json.dumps(report, indent=2) if as_json else format_check(report))
 
 
 # -- synthetic data ------------------------------------------------------------------------
@@ -143,14 +144,14 @@ def tokenizer_check(
 @cli_options(SynthSettings, overwrite=True)
 def synth_tata(output: OutDir, overrides: dict | None = None):
     """The seed notebook's TATA-box set: half with TATAAA (label 1), half without on either strand."""
-    typer.echo(synthesize("tata", output, **overrides))
+    say(synthesize("tata", output, **overrides))
 
 
 @synth_app.command("motif")
 @cli_options(MotifSettings, overwrite=True)
 def synth_motif(output: OutDir, overrides: dict | None = None):
     """Implant a motif or PWM sample into random background sequence."""
-    typer.echo(synthesize("motif", output, **overrides))
+    say(synthesize("motif", output, **overrides))
 
 
 @app.command()
@@ -172,9 +173,7 @@ def finetune(
     from dnalm.finetune.train import finetune as run
 
     cfg = FinetuneConfig.load(config, **overrides)
-    typer.echo(
-        run(cfg, data, output, classes=parse_class_files(classes), overwrite=overwrite, resume=resume).describe(output)
-    )
+    say(run(cfg, data, output, classes=parse_class_files(classes), overwrite=overwrite, resume=resume).describe(output))
 
 
 @app.command()
@@ -192,7 +191,7 @@ def evaluate(
 
     metrics = run(model, data, output, classes=parse_class_files(classes), **overrides)
     if metrics:  # empty in the other processes of a multi-process run: the main process reports
-        typer.echo(describe(metrics, output))
+        say(describe(metrics, output))
 
 
 @app.command()
@@ -210,7 +209,7 @@ def predict(
     from dnalm.io.files import is_stream
 
     n = predict_file(model, input, output, **overrides)
-    typer.echo(f"wrote {n:,} predictions to {output}", err=is_stream(output))  # a stream holds the table only
+    say(f"wrote {n:,} prediction{'s' * (n != 1)} to {output}", err=is_stream(output))  # a stream holds the table only
 
 
 @app.command()
@@ -226,7 +225,7 @@ def scan(
     """Score windows along whole genomes; runs of N are skipped and counted."""
     from dnalm.apply.scan import scan_genome
 
-    typer.echo(scan_genome(model, genome, output, peaks=peaks, bigwig=bigwig, **overrides).describe())
+    say(scan_genome(model, genome, output, peaks=peaks, bigwig=bigwig, **overrides).describe())
 
 
 @app.command()
@@ -249,7 +248,7 @@ def variants(
     """Score each variant: delta = log-odds(alt window) - log-odds(ref window); unscored rows say why."""
     from dnalm.apply.variants import describe, score_variants
 
-    typer.echo(describe(score_variants(model, vcf, genome, output, **overrides)))
+    say(describe(score_variants(model, vcf, genome, output, **overrides)))
 
 
 @app.command()
@@ -263,7 +262,7 @@ def interpret(
     """Per-base attributions (attributions.npz) and logos of what the score rests on; --motifs for motifs."""
     from dnalm.interpret.attributions import describe, interpret_file
 
-    typer.echo(describe(interpret_file(model, input, output, **overrides), output))
+    say(describe(interpret_file(model, input, output, **overrides), output))
 
 
 @app.command()
@@ -273,7 +272,7 @@ def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     from dnalm.models.build import format_catalogue, model_catalogue
 
     rows = model_catalogue()
-    typer.echo(json.dumps(rows, indent=2) if as_json else format_catalogue(rows))
+    say(json.dumps(rows, indent=2) if as_json else format_catalogue(rows))
 
 
 @app.command()
@@ -287,7 +286,7 @@ def demo(
     on a TATA set, reload, predict; then the same architecture from scratch, a CNN and an LSTM on the same split."""
     from dnalm.demo import run_demo
 
-    run_demo(output, seed=seed, epochs=epochs, echo=typer.echo, overwrite=overwrite)
+    run_demo(output, seed=seed, epochs=epochs, echo=say, overwrite=overwrite)
 
 
 @app.command()
@@ -300,7 +299,7 @@ def corpus(
     """Build a pretraining corpus: N runs dropped, random segments, validation held out by region."""
     from dnalm.lm.corpus import build_corpus, describe
 
-    typer.echo(describe(build_corpus(fastas, output, **overrides), output))
+    say(describe(build_corpus(fastas, output, **overrides), output))
 
 
 @app.command()
@@ -323,7 +322,7 @@ def pretrain(
     from dnalm.lm.pretrain import pretrain as run
 
     cfg = resolve_pretrain_config(overrides.pop("model", None), config, **overrides)
-    typer.echo(describe(run(cfg, corpus, output, resume=resume, overwrite=overwrite), output))
+    say(describe(run(cfg, corpus, output, resume=resume, overwrite=overwrite), output))
 
 
 @app.command("lm-eval")
@@ -337,7 +336,7 @@ def lm_eval_cmd(
     """Per-base held-out accuracy and bits per base beside a Markov chain and a two-sided count model."""
     from dnalm.lm.pretrain import score_language_model
 
-    typer.echo(json.dumps(score_language_model(model, corpus, output, **overrides), indent=2))
+    say(json.dumps(score_language_model(model, corpus, output, **overrides), indent=2))
 
 
 @app.command("fill-mask")
@@ -352,7 +351,7 @@ def fill_mask_cmd(
     from dnalm.lm.inference import fill_mask, format_fill_mask
 
     result = fill_mask(model, sequence, top_k=top_k, trust_remote_code=trust_remote_code)
-    typer.echo(json.dumps(result, indent=2) if as_json else format_fill_mask(result))
+    say(json.dumps(result, indent=2) if as_json else format_fill_mask(result))
 
 
 @app.command()
@@ -366,7 +365,7 @@ def embed(
     """One embedding per sequence (long sequences: mean over windows)."""
     from dnalm.lm.inference import embed_file
 
-    typer.echo(embed_file(model, input, output, **overrides))
+    say(embed_file(model, input, output, **overrides))
 
 
 # -- experiments -------------------------------------------------------------------------
@@ -380,7 +379,7 @@ def benchmark(
     from dnalm.experiment.config import BenchmarkConfig
     from dnalm.experiment.runner import describe, run_benchmark
 
-    typer.echo(describe(run_benchmark(BenchmarkConfig.load(config), output, overwrite=overwrite), output))
+    say(describe(run_benchmark(BenchmarkConfig.load(config), output, overwrite=overwrite), output))
 
 
 @app.command()
@@ -393,7 +392,7 @@ def search(
     from dnalm.experiment.config import BenchmarkConfig
     from dnalm.experiment.search import describe, run_search
 
-    typer.echo(
+    say(
         describe(run_search(BenchmarkConfig.load(config), output, overwrite=overwrite))
     )  # a config without a search is refused
 
@@ -415,13 +414,15 @@ def audit(
     from dnalm.audit import describe_audit, run_audit
 
     result = run_audit(data, output, dedup, **overrides)
-    typer.echo(json.dumps(result, indent=2) if as_json else describe_audit(result))
+    say(json.dumps(result, indent=2) if as_json else describe_audit(result))
 
 
 @app.command()
 def report(
     runs: Annotated[Path, typer.Argument(help="Folder written by dnalm benchmark / search.")],
-    output: OutDir = Path("report.html"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file (.md and PNGs beside it).")] = Path(
+        "report.html"
+    ),
     pretrain: Annotated[list[Path] | None, typer.Option(help="Pretraining run folder(s) to include.")] = None,
     title: str | None = None,
     overwrite: Overwrite = False,
@@ -430,7 +431,7 @@ def report(
     from dnalm.experiment.report import build_report
 
     out = build_report(runs, output, pretrain=pretrain, title=title, overwrite=overwrite)
-    typer.echo(f"wrote {out['html']} and {out['markdown']} ({out['n_figures']} figures in {out['figures']})")
+    say(f"wrote {out['html']} and {out['markdown']} ({out['n_figures']} figures in {out['figures']})")
 
 
 if __name__ == "__main__":  # python -m dnalm.cli (python -m dnalm runs dnalm/__main__.py)

@@ -369,7 +369,7 @@ def check_keys(data: dict, valid: list[str], what: str = "setting", source: str 
         if key not in valid:
             close = difflib.get_close_matches(str(key), valid, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown {what} {key!r}{hint}; valid: {', '.join(valid)}" + at_source(source))
+            raise ValueError(f"unknown {what} {key!r}{at_source(source)}{hint}; valid: {', '.join(valid)}")
 
 
 def at_source(source: str) -> str:
@@ -423,8 +423,12 @@ def parse_duration(text: str | float | int | None, name: str = "time_budget") ->
     """Seconds from ``90``, ``"90s"``, ``"10m"``, ``"1.5h"`` or ``"1h30m"``; None stays None. A bool (YAML's
     ``yes``/``no``) is no duration: refused, not read as 1 or 0 seconds.
 
-    >>> parse_duration("10m"), parse_duration("1h30m"), parse_duration(45), parse_duration("2.5s")
-    (600.0, 5400.0, 45.0, 2.5)
+    >>> parse_duration("10m"), parse_duration("1h30m"), parse_duration(45), parse_duration("2.5s"), parse_duration("90")
+    (600.0, 5400.0, 45.0, 2.5, 90.0)
+    >>> parse_duration("1h30")
+    Traceback (most recent call last):
+    ...
+    ValueError: time_budget '1h30': give the unit of its last number, e.g. 1h30m or 1h30s
     """
     text = plain_number(text)
     if text is None:
@@ -435,11 +439,13 @@ def parse_duration(text: str | float | int | None, name: str = "time_budget") ->
         value = float(text)
     else:
         parts = re.fullmatch(
-            r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text.lower()
+            r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)(s)?)?\s*", text.lower()
         )
         if not parts or not any(parts.groups()):
             raise ValueError(f"{name} {text!r} is not a duration such as 90s, 10m, 1h or 1h30m")
-        h, m, s = (float(g) if g else 0.0 for g in parts.groups())
+        if (parts[1] or parts[2]) and parts[3] and not parts[4]:  # "1h30": 30 minutes or 30 seconds?
+            raise ValueError(f"{name} {text!r}: give the unit of its last number, e.g. 1h30m or 1h30s")
+        h, m, s = (float(g) if g else 0.0 for g in parts.groups()[:3])
         value = 3600 * h + 60 * m + s
     if value <= 0:
         raise ValueError(f"{name} must be positive; got {text!r}")

@@ -202,6 +202,7 @@ def test_motifs_find_tataaa_and_match_tbp(tata_run):
     assert "TATA" in top["consensus"] and int(top["n_seqlets"]) >= 30
     assert "TBP" in top["best_match_name"] or "TBP" in top["top_matches"]
     assert 0 < float(top["qvalue"]) <= 1 and (out / "motif_0.png").stat().st_size > 5000
+    assert top["logo"] == "motif_0.png"  # beside motifs.tsv: it named OUT.partial/motif_0.png, gone once in place
     assert "motif_0: " in output and "TBP" in output
 
 

@@ -57,9 +57,9 @@ class FinetuneConfig:
 
     model: str = setting(
         "auto",
-        "auto (the default recipe chooses from the data), a preset (pos-cnn, mini, tiny, dnabert-6, tinydnabert, "
-        "cnn, cnn-gb, lstm), the shipped pretrained dnalm-cnn or dnalm-mini, a model YAML, checkpoint folder or "
-        "hub id.",
+        "auto (the default recipe chooses from the data), a preset (pos-cnn, mini, tiny, tiny-bpe, dnabert-6, "
+        "tinydnabert, cnn, cnn-gb, lstm), the shipped pretrained dnalm-cnn or dnalm-mini, a model YAML, checkpoint "
+        "folder or hub id.",
     )
     from_scratch: bool = setting(
         False, "Checkpoint architecture, random weights (model auto: the recipe's CNN without dnalm-cnn's pretraining)."
@@ -129,7 +129,8 @@ class FinetuneConfig:
         shown_default="the longest training sequence, capped by the model",
     )
     self_pretrain: bool = setting(
-        False, "Masked-LM training on the training split's own sequences first (transformer models)."
+        False,
+        "Masked-LM training on the training split's own sequences first (the default recipe's CNN and transformers).",
     )
     self_pretrain_budget: float | None = setting(
         None, "Wall-clock cap of self-pretraining (None: half the time budget, else none).", gt=0, le=YEAR_S, cli=False
@@ -178,8 +179,8 @@ class FinetuneConfig:
 
     def __post_init__(self):
         get_task(self.problem_type).check_metric(self.metric_for_best_model)  # unknown names: errors listing the valid
-        check_scheduler(self.lr_scheduler)
-        check_trainer_settings(self.trainer, owned=_OWNED)  # the Python API gets the checks a YAML file gets
+        check_trainer_settings(self.trainer, owned=_OWNED)
+        check_scheduler(self.lr_scheduler, self.trainer)  # the Python API gets the checks a YAML file gets
         if not isinstance(self.model_config, dict):
             raise ValueError(f"model_config must be a mapping of architecture settings; got {self.model_config!r}")
         self.time_budget = parse_duration(self.time_budget)
@@ -206,6 +207,7 @@ class FinetuneConfig:
     def from_dict(cls, data: dict, source: str = "config") -> FinetuneConfig:
         check_keys(data, [f.name for f in dataclasses.fields(cls)], "setting", source)
         check_trainer_settings(data.get("trainer") or {}, source, owned=_OWNED)
+        check_scheduler(data.get("lr_scheduler", cls.lr_scheduler), data.get("trainer"), source)
         return cls(**data)
 
     @classmethod

@@ -208,11 +208,25 @@ def finetune(
         else:
             built = _build(run)
             trainer, train_out, best, note = _train(run, built)
-    except BaseException:
+    except BaseException as err:
         if distributed.is_main():
             drop_unused_staging(Path(output).absolute())
+            if isinstance(err, Exception) and not resume:
+                _drop_failed_staging(Path(output).absolute())
         raise
     return FinetuneResult(Path(output), _save(run, built, trainer, train_out, best, note))
+
+
+def _drop_failed_staging(output: Path) -> None:
+    """Remove the staging folder this run made when it failed (an error, not a stop) before any checkpoint or
+    self-pretraining it could resume from: what is left is bookkeeping, and the next run was refused for it."""
+    from dnalm.runtime.callbacks import last_checkpoint
+
+    staging = output.with_name(f"{output.name}.partial")
+    if not staging.is_dir() or staging.is_symlink() or not (staging / "PARTIAL_RUN.txt").is_file():
+        return
+    if last_checkpoint(staging / "checkpoints") is None and not (staging / "self_pretrained").exists():
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -> _Run:

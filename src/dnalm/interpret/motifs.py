@@ -297,15 +297,17 @@ def find_motifs(
             "pvalue": f"{best['pvalue']:.3g}",
             "qvalue": f"{best['qvalue']:.3g}",
             "top_matches": "; ".join(f"{m['id']} {m['name']} (q={m['qvalue']:.2g})" for m in matches[:top]),
-            "logo": plot_logo(
-                cwm,
-                output / f"motif_{n}.png",
-                f"motif_{n}: {consensus}, {len(c['members'])} "
-                f"seqlets; best JASPAR match {best['id']} {best['name']} (q={best['qvalue']:.2g})",
-                ylabel="contribution",
-                highlight=(a, b),
-                width_per_base=0.35,
-            )
+            "logo": Path(  # beside motifs.tsv (a path into a staging folder is gone once the folder is in place)
+                plot_logo(
+                    cwm,
+                    output / f"motif_{n}.png",
+                    f"motif_{n}: {consensus}, {len(c['members'])} "
+                    f"seqlets; best JASPAR match {best['id']} {best['name']} (q={best['qvalue']:.2g})",
+                    ylabel="contribution",
+                    highlight=(a, b),
+                    width_per_base=0.35,
+                )
+            ).name
             if logos
             else "",
         }

@@ -264,12 +264,11 @@ def log_to(path: str | Path | None) -> logging.Handler | None:
     return handler
 
 
-def note_in_logs(line: str) -> None:
-    """Append ``line`` (the error that ended a command, printed on stderr rather than logged) to the log file."""
+def note_in_logs(line: str, level: int = logging.ERROR) -> None:
+    """Append ``line`` (printed rather than logged: the error that ended a command, or its result) to the log file."""
+    name = logging.getLevelName(level)
     for handler in _LOGS.values():
-        handler.emit(
-            logging.makeLogRecord({"name": "dnalm", "levelno": logging.ERROR, "levelname": "ERROR", "msg": line})
-        )
+        handler.emit(logging.makeLogRecord({"name": "dnalm", "levelno": level, "levelname": name, "msg": line}))
 
 
 class _LogFile(logging.FileHandler):

@@ -134,13 +134,14 @@ class PretrainConfig:
             self.mlm_schedule is None,
             "is not used with an mlm_schedule, which sets it at every step",
         )
-        check_scheduler(self.lr_scheduler)
         check_trainer_settings(self.trainer, owned=_OWNED)
+        check_scheduler(self.lr_scheduler, self.trainer)
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> PretrainConfig:
         check_keys(data, [f.name for f in dataclasses.fields(cls)], "pretrain setting", source)
         check_trainer_settings(data.get("trainer") or {}, source, owned=_OWNED)
+        check_scheduler(data.get("lr_scheduler", cls.lr_scheduler), data.get("trainer"), source)
         return cls(**data)
 
 

@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 
 from dnalm.models import baselines
-from dnalm.models.loading import extended_config, readable_weights
+from dnalm.models.loading import check_finite_weights, extended_config, readable_weights
 from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
 from dnalm.models.ref import ModelRef
 from dnalm.models.shipped import shipped_models
@@ -347,6 +347,7 @@ def _load_checkpoint(ref: ModelRef, label_kwargs: dict, per_base: bool, from_scr
                     **({"config": extended} if extended else label_kwargs),
                 )
             log.info(_describe_load(path, model, info))
+            check_finite_weights(path, model)  # NaN in the file: training "diverged" at its first evaluation
     except ValueError as err:
         if "trust_remote_code" in str(err) and not trust:
             raise ValueError(

@@ -6,7 +6,7 @@ import contextlib
 import os
 import re
 
-__all__ = ["IncompleteCheckpointError", "extended_config", "load_complete", "readable_weights"]
+__all__ = ["IncompleteCheckpointError", "check_finite_weights", "extended_config", "load_complete", "readable_weights"]
 
 
 class IncompleteCheckpointError(ValueError):
@@ -93,7 +93,21 @@ def load_complete(
                 "(dnalm pretrain, or a checkpoint saved with its masked-LM head)"
             )
         )
+    check_finite_weights(model_path, model)
     return model.eval()
+
+
+def check_finite_weights(model_path, model) -> None:
+    """Refuse weights that are not finite numbers (NaN or inf in the file): every output would be NaN, and the
+    commands that write outputs without metrics would write those as a result."""
+    import torch
+
+    bad = [n for n, t in model.state_dict().items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if bad:
+        raise IncompleteCheckpointError(
+            f"{model_path}: {len(bad)} weight tensor(s) hold values that are not finite numbers (NaN or inf; the "
+            f"first: {bad[0]}): the weights are damaged, or training diverged before they were saved"
+        )
 
 
 def _check_shapes(model_path, mismatched) -> None:

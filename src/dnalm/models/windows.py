@@ -205,6 +205,7 @@ def stream_windows(
             with torch.inference_mode():
                 outs = forward(run_model, enc, [piece for _, _, piece in items])
             for (slot, pos, _), out in zip(items, outs):
+                _check_finite(out, slot[3])  # NaN or inf weights: NaN outputs were written with exit 0
                 slot[1][pos] = out
                 slot[2] -= 1
         queue.clear()
@@ -218,7 +219,7 @@ def stream_windows(
             pieces = [seq[s : s + size] for s in starts]
             if reverse_complement_average:
                 pieces += [reverse_complement(w) for w in pieces]
-            slot = [starts, [None] * len(pieces), len(pieces)]
+            slot = [starts, [None] * len(pieces), len(pieces), i]
             pending.append(slot)
             for pos, piece in enumerate(pieces):
                 queue.append((slot, pos, piece))
@@ -233,6 +234,18 @@ def stream_windows(
             yield done[0], done[1]
     if n == 0:
         raise ValueError(f"{what} needs at least one sequence; got 0")
+
+
+def _check_finite(out, i: int) -> None:
+    """Refuse one window's output (an array, or a tuple of arrays and flags) unless finite numbers only."""
+    import numpy as np
+
+    parts = out if isinstance(out, tuple) else (out,)
+    if not all(np.isfinite(np.asarray(part, dtype=np.float64)).all() for part in parts):
+        raise ValueError(
+            f"the model's outputs are not finite numbers (NaN or inf, e.g. for input sequence {i + 1}): its weights "
+            "are damaged or diverged in training, so nothing computed from them would mean anything"
+        )
 
 
 def _bases(raw, i: int) -> str:

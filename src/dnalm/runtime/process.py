@@ -94,6 +94,17 @@ def _stderr_handler():
     return Handler()
 
 
+def say(text: str, err: bool = False) -> None:
+    """A command's result, printed (on standard error with ``err``) and appended to the ``--log-file`` too: a log
+    asked for says what the command did, not only what it logged on the way."""
+    import typer
+
+    from dnalm.io.outputs import note_in_logs
+
+    typer.echo(text, err=err)
+    note_in_logs(text, level=logging.INFO)
+
+
 def configure_output(quiet: bool = False, log_file: Path | None = None, debug: bool = False) -> None:
     """Logging set up once for every command. When stderr is not a terminal (a log file, CI), no
     progress bars and none of transformers' ANSI-coloured load reports: one line per evaluation."""
@@ -203,8 +214,8 @@ def report_error(err: Exception) -> int:
         return 141  # 128 + SIGPIPE, what a shell reports for a tool that a closed pipe stopped
     user = isinstance(err, USER_ERRORS)
     said = " ".join(str(err).split())  # one line: a library's message over several lines (a list, a hint) joined
-    if len(said) > 600:
-        said = said[:600] + " ... (--debug shows all of it)"
+    if len(said) > 1500:  # (a list of every valid key fits)
+        said = said[:1500] + " ... (--debug shows all of it)"
     text = f"error: {said}" if user else f"error ({type(err).__name__}): {said}"
     from dnalm.io.outputs import note_in_logs
 

@@ -621,17 +621,29 @@ def load_tokenizer(name_or_path: str | os.PathLike, *, trust_remote_code: bool =
             f"{path}: its tokenizer cannot be loaded ({first}); a folder dnalm saved holds {DNALM_FILE} or "
             "tokenizer.json beside vocab.txt: copy the model folder whole"
         ) from None
-    return _fits_model(path, tok) if path.is_dir() else tok
+    if not path.is_dir():
+        _check_reads_dna(name_or_path, tok)
+        return tok
+    return _fits_model(path, tok)
 
 
 #: The files a tokenizer folder holds one of (dnalm's, DNABERT's, the tokenizers library's, sentencepiece's, GPT-2's)
 _TOKENIZER_FILES = ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
 
 
+def _check_reads_dna(where, tok) -> None:
+    if not reads_dna(tok):
+        raise ValueError(
+            f"{where}: its tokenizer ({type(tok).__name__}) reads DNA as unknown tokens only; the tokenizer files "
+            f"belong to another model, or {DNALM_FILE} and vocab.txt are missing: copy the model folder whole"
+        )
+
+
 def _fits_model(folder: Path, tok):
     """``tok``, if the model saved beside it (``config.json``) has an embedding for each of its tokens: a
     tokenizer of another size was copied in from another model. dnalm's own tokenizers must match exactly
     (models are built with one row per token); others may have fewer tokens than rows (padded vocabularies)."""
+    _check_reads_dna(folder, tok)
     config_file = folder / "config.json"
     try:
         rows = json.loads(config_file.read_text(encoding="utf-8")).get("vocab_size")
@@ -649,9 +661,26 @@ def vocabulary_mismatch(tok, rows) -> str | None:
     dnalm's own tokenizers match exactly (models are built with one row per token); others may have fewer tokens
     than rows (padded vocabularies), never more."""
     known = isinstance(rows, int) and not isinstance(rows, bool)
-    if known and (len(tok) > rows or (isinstance(tok, DnaTokenizer) and len(tok) != rows)):
+    # padding adds a few rows, never more than the tokens themselves (a 10-token single-base tokenizer copied into
+    # a 4,101-row 6-mer model read every base as a k-mer id)
+    if known and (len(tok) > rows or 2 * len(tok) < rows or (isinstance(tok, DnaTokenizer) and len(tok) != rows)):
         return f"the tokenizer has {len(tok)} tokens and the model {rows}"
     return None
+
+
+#: what a tokenizer is asked to read to show that it reads DNA (every base, both cases' worth of k-mers)
+_DNA_PROBE = "ACGTTGCATGCAAGCTTAGGCCTAATCGATCGGATCCAAGGTTCCGGAATTCCTTAAGG"
+
+
+def reads_dna(tok) -> bool:
+    """Whether ``tok`` turns DNA into something other than unknown tokens: a k-mer model's folder that lost
+    ``dnalm_tokenizer.json`` and ``vocab.txt`` loads a stock BERT tokenizer that reads any sequence as one [UNK]."""
+    try:
+        ids = tok(_DNA_PROBE, add_special_tokens=False)["input_ids"]
+    except Exception:
+        return True
+    unknown = getattr(tok, "unk_token_id", None)
+    return unknown is None or any(i != unknown for i in ids)
 
 
 def _read_vocab(path: Path) -> list[str]:
