@@ -363,6 +363,10 @@ def test_lm_side_arguments_in_range(tmp_path, caplog):
         CorpusSettings(max_length=10**20)
     with pytest.raises(ValueError, match=r"block_size \(--block-size, 10\) must be at least min_length"):
         CorpusSettings(block_size=10)  # every base was dropped, then "the train part of the corpus is empty"
+    with pytest.raises(
+        ValueError, match=r"max_length \(--max-length, 1000\) is more than block_size \(--block-size, 500"
+    ):
+        CorpusSettings(block_size=500, min_length=100, max_length=1000)  # segments were silently at most 500
     with pytest.raises(ValueError, match=r"max_length \(--max-length\) must be in \[3, 10000000\]; got 1"):
         KmerSettings(max_length=1)
     model, tok, _ = build_model("tiny", num_labels=2, seed=0)
@@ -733,11 +737,13 @@ def test_audit_takes_a_tokenizer_by_name_and_scan_names_a_bad_block(tata_dir, ta
         scan_genome(str(tata_model), tmp_path / "g.fa", tmp_path / "x.bedGraph", block="1M")
 
 
-def test_trust_remote_code_for_a_model_without_code_of_its_own_is_said(caplog):
-    """--trust-remote-code with a preset or a shipped checkpoint did nothing, without a word."""
+def test_trust_remote_code_for_a_model_without_code_of_its_own_is_said(caplog, tmp_path):
+    """--trust-remote-code with a preset, a shipped checkpoint, a model YAML or a folder without auto_map did
+    nothing, without a word."""
     import logging
 
     from dnalm.models import ref as refs
+    from dnalm.models.build import build_model
     from dnalm.models.ref import ModelRef
 
     refs._SAID_TRUST.clear()
@@ -746,6 +752,12 @@ def test_trust_remote_code_for_a_model_without_code_of_its_own_is_said(caplog):
         ModelRef.resolve("cnn", trust_remote_code=True)
         ModelRef.resolve("dnalm-mini", trust_remote_code=True)
         ModelRef.resolve("tiny")
+        (tmp_path / "m.yaml").write_text("preset: tiny\n")
+        ModelRef.resolve(str(tmp_path / "m.yaml"), trust_remote_code=True)
+        build_model("cnn", num_labels=2, seed=0)[0].save_pretrained(tmp_path / "folder")
+        ModelRef.resolve(str(tmp_path / "folder"), trust_remote_code=True)
+    assert "m.yaml: it is a model YAML dnalm builds" in caplog.text
+    assert "folder: it is a checkpoint without auto_map in config.json" in caplog.text
     assert caplog.text.count("--trust-remote-code has no effect on cnn: it is a preset") == 1
     assert "--trust-remote-code has no effect on dnalm-mini: it is shipped with dnalm" in caplog.text
     assert "on tiny" not in caplog.text
@@ -903,3 +915,33 @@ def test_with_strands_averaged_a_sequence_and_its_reverse_complement_score_the_s
     backward, n_backward = predict_proba(model, tok, [reverse_complement(s) for s in seqs], **kw)
     np.testing.assert_allclose(forward, backward, atol=1e-6)
     assert (n_forward == n_backward).all() and (n_forward > 1).all()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: FinetuneConfig(anneal_epochs=2, early_stopping_patience=0), r"anneal_epochs starts at the plateau"),
+        (lambda: FinetuneConfig(sequence_column=""), r"sequence_column \(--sequence-column\) is empty"),
+        (lambda: FinetuneConfig(label_column=" "), r"label_column \(--label-column\) is empty"),
+        (lambda: FinetuneConfig(time_budget="1h30"), r"'1h30': give the unit of its last number"),
+        (lambda: __import__("dnalm.lm.pretrain").lm.pretrain.PretrainConfig(warmup_steps=1.5), r"got 1.5"),
+        (
+            lambda: __import__("dnalm.lm.pretrain").lm.pretrain.PretrainConfig(warmup_steps=5, max_steps=2),
+            r"warmup_steps \(5\) is not below max_steps \(2\)",
+        ),
+    ],
+)
+def test_settings_that_would_be_ignored_cut_or_misread_are_refused(make, message):
+    """Each was accepted: an anneal that early stopping 0 never starts, a column named '' looked up in the data
+    later, 1h30 read as 1 h 30 s, 1.5 warmup steps cut to 1, a run that is all warmup."""
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_the_recipe_anneals_only_where_early_stopping_can_find_a_plateau():
+    from dnalm.finetune.recipe import choose_recipe
+    from dnalm.finetune.train import resolve_settings
+
+    recipe = choose_recipe(n_train=500, lengths=[100] * 500, num_labels=2)
+    assert resolve_settings(FinetuneConfig(early_stopping_patience=0), "auto", recipe).anneal_epochs == 0
+    assert resolve_settings(FinetuneConfig(), "auto", recipe).anneal_epochs == recipe.anneal_epochs

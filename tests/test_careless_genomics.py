@@ -212,7 +212,12 @@ def test_a_damaged_corpus_or_model_folder_names_the_part_that_cannot_be_read(gen
 
     root, _ = genome
     corpus = tmp_path / "co"
-    assert _run("corpus", root / "g.fa", "-o", corpus, "--block-size", 300, "--min-length", 50).exit_code == 0
+    assert (
+        _run(
+            "corpus", root / "g.fa", "-o", corpus, "--block-size", 300, "--min-length", 50, "--max-length", 300
+        ).exit_code
+        == 0
+    )
     arrow = next((corpus / "validation").glob("*.arrow"))
     arrow.write_bytes(b"")
     res = _run("lm-eval", "dnalm-mini", corpus, "-o", tmp_path / "l.json")
@@ -247,3 +252,20 @@ def test_corpus_and_class_files_say_where_the_bases_went(tmp_path, caplog):
     (tmp_path / "n.fa").write_text(">a\n" + "N" * 100 + "\n")
     res = _run("corpus", tmp_path / "n.fa", "-o", tmp_path / "cn")
     assert res.exit_code == 2 and "(every block went to validation: use a smaller block_size)" in res.output
+
+
+def test_a_folder_given_as_the_genome_or_the_vcf_is_named_as_a_folder(tmp_path):
+    """An existing folder was reported as 'no such genome FASTA' / 'no such VCF'."""
+    from dnalm.apply.scan import scan_genome
+    from dnalm.apply.variants import score_variants
+
+    (tmp_path / "g.fa").write_text(">c\n" + "ACGT" * 50 + "\n")
+    (tmp_path / "d").mkdir()
+    with pytest.raises(ValueError, match=r"d is a folder; give the genome FASTA file"):
+        scan_genome("tiny", tmp_path / "d", tmp_path / "x.bedGraph")
+    with pytest.raises(ValueError, match=r"d is a folder; give the VCF file"):
+        score_variants("tiny", tmp_path / "d", tmp_path / "g.fa", tmp_path / "v.tsv")
+    with pytest.raises(ValueError, match=r"d is a folder; give the genome FASTA file"):
+        (tmp_path / "v.vcf").write_text("##fileformat=VCFv4.2\n")
+        score_variants("tiny", tmp_path / "v.vcf", tmp_path / "d", tmp_path / "v.tsv")
+    assert not (tmp_path / "x.bedGraph").exists() and not (tmp_path / "v.tsv").exists()

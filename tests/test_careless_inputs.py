@@ -541,3 +541,53 @@ def test_a_run_refused_after_taking_its_output_leaves_nothing_that_refuses_the_n
     with pytest.raises(ValueError, match="channels must be a whole number"):
         finetune(FinetuneConfig(model_config={"channels": -3}), tmp_path / "data.csv", tmp_path / "out")
     assert not list(tmp_path.glob("out*"))
+
+
+@pytest.mark.parametrize(
+    ("preset", "edit", "message"),
+    [
+        ("tiny", {"num_hidden_layers": 100_000}, r"num_hidden_layers 100000 \(the weights hold 2 layers\) does not"),
+        ("cnn", {"channels": 1_000_000_000}, r"channels 1000000000 does not fit the weights in model.safetensors"),
+        ("tiny", {"hidden_size": 256, "num_hidden_layers": 3}, r"hidden_size 256, num_hidden_layers 3 .* do not fit"),
+        ("pos-cnn", {"label2id": {"x": 0, "y": 1}}, r"id2label .* and label2id .* name the classes differently"),
+    ],
+)
+def test_a_config_json_whose_sizes_are_not_the_weights_is_refused_before_the_model_is_built(
+    tmp_path, preset, edit, message
+):
+    """num_hidden_layers: 100000 built for minutes before the weights were compared; channels: 1e9 overflowed in
+    torch with a RuntimeError naming no file."""
+    import json
+    import time
+
+    from dnalm.models.build import build_model, load_model
+
+    model, tok, _ = build_model(preset, num_labels=2, seed=0)
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    (tmp_path / "m" / "config.json").write_text(json.dumps({**config, **edit}))
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=r"m/config.json: " + message):
+        load_model(tmp_path / "m")
+    assert time.perf_counter() - t0 < 10
+
+
+def test_weights_stored_as_whole_numbers_are_refused(tmp_path):
+    """Every float tensor rewritten as int8 was cast back to float without a word: every prediction 0.5."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from dnalm.models.build import build_model, load_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    weights = load_file(tmp_path / "m" / "model.safetensors")
+    save_file(
+        {k: v.to(torch.int8) if v.is_floating_point() else v for k, v in weights.items()},
+        tmp_path / "m" / "model.safetensors",
+        metadata={"format": "pt"},
+    )
+    with pytest.raises(ValueError, match=r"model.safetensors: \d+ weight tensor\(s\) are stored as whole numbers"):
+        load_model(tmp_path / "m")

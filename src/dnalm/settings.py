@@ -204,6 +204,8 @@ def check_fields(obj) -> None:
             if accepted and type(None) not in accepted:
                 raise ValueError(f"{where} must be set; got None (leave it out for the default)")
             continue
+        if isinstance(value, str) and not value.strip():  # a column named '' was looked up in the data later
+            raise ValueError(f"{where} is empty ({value!r}): give a value, or leave it out for the default")
         checked_value = _check_type(obj, f, value, where)
         if checked_value is not value:
             object.__setattr__(obj, f.name, checked_value)

@@ -154,8 +154,9 @@ def test_time_budget_is_respected(tmp_path):
     assert summary["wall_time_s"] <= 1.1 * budget
 
 
-class _Planned(Exception):
-    """Raised in place of training: the test needs the plan, not the model."""
+class _Planned(BaseException):
+    """Raised in place of training: the test needs the plan, not the model (a stop, as Ctrl-C is: OUTPUT.partial
+    stays to be read; a failure with nothing to resume removes it)."""
 
 
 def _plan_on_a_machine(tmp_path, monkeypatch, name: str, data, slower: float):

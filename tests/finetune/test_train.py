@@ -306,8 +306,15 @@ def test_a_model_whose_weights_diverged_is_not_saved_and_nan_outputs_are_not_sco
         p.data.fill_(np.nan)
     model.save_pretrained(tmp_path / "nan")
     tok.save_pretrained(tmp_path / "nan")
-    with pytest.raises(ValueError, match=r"outputs are not finite numbers for 75 of 75 sequences \(the first: '0'"):
-        evaluate(str(tmp_path / "nan"), tata_dir, tmp_path / "e")
+    with pytest.raises(ValueError, match=r"nan: \d+ weight tensor\(s\) hold values that are not finite numbers"):
+        evaluate(str(tmp_path / "nan"), tata_dir, tmp_path / "e")  # refused as it loads
+    for p in model.parameters():
+        p.data.fill_(1e30)  # finite weights whose outputs are not
+    model.save_pretrained(tmp_path / "huge")
+    tok.save_pretrained(tmp_path / "huge")
+    with pytest.raises(ValueError, match=r"outputs are not finite numbers \(NaN or inf, e.g. for input sequence"):
+        evaluate(str(tmp_path / "huge"), tata_dir, tmp_path / "e")
+    assert not (tmp_path / "e").exists()
 
 
 def test_a_dev_split_without_labels_is_named_as_such(tata_dir, tmp_path):

@@ -924,7 +924,9 @@ def test_a_ctrl_c_while_a_result_is_moved_into_place_waits_until_it_is_whole(tmp
     def replace(a, b):
         moved.append(b)
         if len(moved) == 2:
-            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C part-way
+            signal.raise_signal(
+                signal.SIGINT
+            )  # Ctrl-C part-way (to this thread: a process-wide one may reach a torch thread)
         real_replace(a, b)
 
     monkeypatch.setattr(os, "replace", replace)

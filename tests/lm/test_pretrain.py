@@ -116,7 +116,7 @@ def test_pretraining_and_scoring_leave_the_corpus_folder_as_it_was(genome, tmp_p
     assert {p: p.read_bytes() for p in sorted(corpus.rglob("*")) if p.is_file()} == before
 
 
-def test_pretrained_kmer_model_fills_masks_and_embeds(corpus_dir, tmp_path):
+def test_pretrained_kmer_model_fills_masks_and_embeds(corpus_dir, tmp_path, caplog):
     summary = pretrain(tiny_config(tmp_path), corpus_dir, tmp_path / "out")
     out = tmp_path / "out"
     assert summary["steps"] == 6 and (out / "loss_curve.png").stat().st_size > 1000
@@ -131,6 +131,8 @@ def test_pretrained_kmer_model_fills_masks_and_embeds(corpus_dir, tmp_path):
     assert result["position"] == 14 and abs(sum(result["probabilities"].values()) - 1) < 1e-5
     (top,) = fill_mask(out, "ACGTAGCTAGCTA<mask>CTAGCTAGCATCGA", top_k=2)  # --top-k was ignored: always four bases
     assert list(top["probabilities"]) == list(result["probabilities"])[:2] and top["best"] == result["best"]
+    (every,) = fill_mask(out, "ACGTAGCTAGCTA<mask>CTAGCTAGCATCGA", top_k=9)  # cut to four without a word
+    assert len(every["probabilities"]) == 4 and "top_k 9: there are 4 bases a masked base can be" in caplog.text
     vectors = embed(out, ["ACGTACGTAGCTAGCTTTGA", "GGCA" * 40])
     assert vectors.shape == (2, 32) and np.isfinite(vectors).all()
     with pytest.raises(ValueError, match="already holds a finished pretraining; pass --overwrite to replace it"):

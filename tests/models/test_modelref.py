@@ -376,3 +376,16 @@ def test_scan_variants_and_interpret_score_a_regression_models_value(value_model
     mutant = ("C" if seq[5] != "C" else "G") + seq[6:]
     (ref_score,), (alt_score,) = (s for s, _ in iter_scores(model, tok, [seq, seq[:5] + mutant], max_tokens=None))
     assert ism[5, "ACGT".index(mutant[0])] == pytest.approx(alt_score - ref_score, abs=1e-3)  # values, not log-odds
+
+
+@pytest.mark.parametrize("key", ["auto_map", "model_type", "architectures", "trust_remote_code"])
+def test_a_model_yaml_cannot_set_what_is_not_an_architecture_setting(tmp_path, key):
+    """config: {auto_map: ...} in a model YAML rode into the fine-tuned model's config.json (which dnalm then
+    refused to load, and plain transformers would read as remote code); model_type failed in AutoConfig (exit 1)."""
+    from dnalm.models.ref import ModelRef
+
+    (tmp_path / "m.yaml").write_text(
+        f"preset: tiny\nconfig:\n  {key}: {{AutoModel: evil.Evil}}\n  num_hidden_layers: 1\n"
+    )
+    with pytest.raises(ValueError, match=rf"m.yaml: config.{key} is not an architecture setting"):
+        ModelRef.resolve(str(tmp_path / "m.yaml"))

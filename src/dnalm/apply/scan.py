@@ -169,7 +169,9 @@ def scan_genome(
         except ImportError:
             raise ImportError("bigWig output needs pyBigWig: pip install pyBigWig") from None
     genome = Path(genome)
-    if not genome.exists() or genome.is_dir():  # a pipe or FIFO is read (once, into a temporary file)
+    if genome.is_dir():
+        raise ValueError(f"{genome} is a folder; give the genome FASTA file")
+    if not genome.exists():  # a pipe or FIFO is read (once, into a temporary file)
         raise FileNotFoundError(f"{genome}: no such genome FASTA")
     indexed, chosen = _regions(genome, regions)
     distributed.start()

@@ -214,7 +214,9 @@ def score_variants(
     output = check_output_file(output)
     vcf, genome = Path(vcf), Path(genome)
     for path, what in ((vcf, "VCF"), (genome, "genome FASTA")):
-        if not path.exists() or path.is_dir():
+        if path.is_dir():
+            raise ValueError(f"{path} is a folder; give the {what} file")
+        if not path.exists():
             raise FileNotFoundError(f"{path}: no such {what}")
     vcf = readable_path(vcf)  # a pipe is read once into a temporary file: htslib and the checks read it again
     reader = _reader(vcf)

@@ -202,6 +202,12 @@ class FinetuneConfig:
         for name in ("lora_r", "lora_alpha", "lora_dropout"):  # recorded as used, and ignored
             check_applies(self, name, self.lora, "shapes the LoRA adapters: it needs lora (--lora)")
         check_applies(self, "self_pretrain_budget", self.self_pretrain, "caps self-pretraining: it needs self_pretrain")
+        check_applies(
+            self,
+            "anneal_epochs",
+            bool(self.early_stopping_patience) or not self.anneal_epochs,
+            "starts at the plateau that early stopping finds: it needs early_stopping_patience (--patience) above 0",
+        )
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> FinetuneConfig:

@@ -108,6 +108,8 @@ def resolve_settings(cfg: FinetuneConfig, ref: ModelRef | str, recipe: Recipe | 
         values[key] = getattr(cfg, key)
         if values[key] is None:
             values[key] = getattr(recipe, key) if recipe else recorded.get(key, default)
+    if cfg.anneal_epochs is None and not values.get("early_stopping_patience", cfg.early_stopping_patience):
+        values["anneal_epochs"] = 0.0  # the anneal starts at the plateau early stopping finds: none without it
     if cfg.learning_rate is None:
         values["learning_rate"] = recipe.learning_rate if recipe else recorded.get("learning_rate", 5e-5)
     if cfg.batch_size is None:

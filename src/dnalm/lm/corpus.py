@@ -158,7 +158,7 @@ class CorpusSettings:
 
     min_length: int = setting(256, "Shortest segment in bases.", ge=1, le=10**9)
     max_length: int = setting(1024, "Longest segment in bases.", ge=1, le=10**9)
-    val_fraction: float = setting(0.05, "Fraction of blocks held out for validation.", ge=0, lt=1)
+    val_fraction: float = setting(0.05, "Fraction of blocks held out for validation (0: none).", ge=0, lt=1)
     block_size: int = setting(100_000, "Bases per block assigned to train or validation.", ge=1, le=10**12)
     add_reverse_complement: bool = setting(False, "Add reverse complements.", flag="--reverse-complement")
     seed: int = setting(0, "Seed of the blocks' assignment and the segment lengths.", ge=0, lt=2**32)
@@ -173,6 +173,11 @@ class CorpusSettings:
             raise ValueError(
                 f"block_size (--block-size, {self.block_size}) must be at least min_length (--min-length, "
                 f"{self.min_length}): segments are cut within a block"
+            )
+        if self.block_size < self.max_length:  # segments were silently no longer than a block
+            raise ValueError(
+                f"max_length (--max-length, {self.max_length}) is more than block_size (--block-size, "
+                f"{self.block_size}): segments are cut within a block, so none would be longer than {self.block_size}"
             )
 
 

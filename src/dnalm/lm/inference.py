@@ -137,13 +137,20 @@ def fill_mask(
         with torch.inference_mode():
             probs = torch.softmax(model(**_inputs(enc)).logits[0], dim=-1)
         where = (enc["input_ids"][0] == tokenizer.mask_token_id).nonzero().flatten().tolist()
+        _say_fewer(top_k, probs.shape[-1], "tokens in the vocabulary")
         out = []
         for n, pos in enumerate(where):
             p, idx = probs[pos].topk(min(top_k or 5, probs.shape[-1]))
             tokens = tokenizer.convert_ids_to_tokens(idx.tolist())
             out.append({"mask": n + 1, "probabilities": dict(zip(tokens, p.tolist())), "best": tokens[0]})
         return out
+    _say_fewer(top_k, 4, "bases a masked base can be")
     return _fill_bases(model, tokenizer, clean, size, top_k)
+
+
+def _say_fewer(top_k: int | None, n: int, what: str) -> None:
+    if top_k is not None and top_k > n:  # (it was cut to n without a word)
+        log.warning("top_k %d: there are %d %s; all %d are listed", top_k, n, what, n)
 
 
 def _fill_bases(model, tokenizer, clean: list[str], size: int, top_k: int | None) -> list[dict]:

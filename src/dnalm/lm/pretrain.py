@@ -134,6 +134,15 @@ class PretrainConfig:
             self.mlm_schedule is None,
             "is not used with an mlm_schedule, which sets it at every step",
         )
+        if self.warmup_steps >= 1 and not float(self.warmup_steps).is_integer():  # 1.5 was cut to 1 step
+            raise ValueError(
+                f"warmup_steps must be a fraction of the run below 1 or a whole number of steps; got {self.warmup_steps}"
+            )
+        if self.max_steps is not None and self.warmup_steps >= max(self.max_steps, 1):
+            raise ValueError(
+                f"warmup_steps ({self.warmup_steps:g}) is not below max_steps ({self.max_steps}): the whole run would "
+                "be warmup; give fewer steps, or a fraction (e.g. 0.1)"
+            )
         check_trainer_settings(self.trainer, owned=_OWNED)
         check_scheduler(self.lr_scheduler, self.trainer)
 

@@ -10,12 +10,13 @@ weights at random, so "pretrained vs scratch" compares exactly one thing.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import logging
 import math
 from pathlib import Path
 
 from dnalm.models import baselines
-from dnalm.models.loading import check_finite_weights, extended_config, readable_weights
+from dnalm.models.loading import check_config_fits_weights, check_finite_weights, extended_config, readable_weights
 from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
 from dnalm.models.ref import ModelRef
 from dnalm.models.shipped import shipped_models
@@ -302,9 +303,12 @@ def check_architecture_settings(name, config, settings: dict | None) -> None:
     known = type(config)().to_dict()
     unknown = sorted(set(settings or {}) - set(known))
     if unknown:
+        close = difflib.get_close_matches(str(unknown[0]), list(known), n=1)
         raise ValueError(
             f"{name}: unknown architecture setting(s) {', '.join(map(repr, unknown))} for "
-            f"{type(config).__name__}; known: {', '.join(sorted(k for k in known if not k.startswith('_')))}"
+            f"{type(config).__name__}"
+            + (f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; known: {', '.join(sorted(k for k in known if not k.startswith('_')))}"
         )
 
 
@@ -330,6 +334,8 @@ def _load_checkpoint(ref: ModelRef, label_kwargs: dict, per_base: bool, from_scr
 
     path, trust = ref.path, ref.trust_remote_code
     tokenizer = load_tokenizer(path, trust_remote_code=trust)
+    if not from_scratch:
+        check_config_fits_weights(path)
     try:
         if per_base:
             config = AutoConfig.from_pretrained(path, trust_remote_code=trust, **label_kwargs)

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
+from pathlib import Path
 
-__all__ = ["IncompleteCheckpointError", "check_finite_weights", "extended_config", "load_complete", "readable_weights"]
+__all__ = [
+    "IncompleteCheckpointError",
+    "check_config_fits_weights",
+    "check_finite_weights",
+    "extended_config",
+    "load_complete",
+    "readable_weights",
+]
 
 
 class IncompleteCheckpointError(ValueError):
@@ -40,6 +49,65 @@ def readable_weights(model_path):
         ) from None
 
 
+#: config.json sizes that are a dimension of some weight tensor of the model they describe
+_SIZES = ("hidden_size", "intermediate_size", "channels", "embedding_size")
+
+
+_WHOLE_NUMBER_DTYPES = ("BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64")
+
+
+def check_config_fits_weights(model_path) -> None:
+    """Refuse a checkpoint whose config.json sizes are not those of its ``model.safetensors``, before transformers
+    builds the model from them: an edited ``num_hidden_layers: 100000`` built for minutes before the weights were
+    compared, ``channels: 1000000000`` overflowed in torch (a RuntimeError naming no file)."""
+    folder = Path(model_path)
+    weights, config_file = folder / "model.safetensors", folder / "config.json"
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        with open(weights, "rb") as fh:
+            size = int.from_bytes(fh.read(8), "little")
+            header = json.loads(fh.read(size)) if 0 < size <= 100 << 20 else None
+    except (OSError, ValueError):
+        return  # no such files, or ones that loading reports on
+    if not isinstance(config, dict) or not isinstance(header, dict):
+        return
+    names, ids = config.get("id2label"), config.get("label2id")
+    consistent = not (isinstance(names, dict) and isinstance(ids, dict) and names and ids) or all(
+        names.get(str(i)) == label for label, i in ids.items()
+    )
+    if not consistent:  # id2label was used without a word
+        raise IncompleteCheckpointError(
+            f"{config_file}: id2label {names} and label2id {ids} name the classes differently; make them agree"
+        )
+    shapes = {k: v.get("shape", []) for k, v in header.items() if isinstance(v, dict) and k != "__metadata__"}
+    dims = {d for shape in shapes.values() for d in shape}
+    wrong = [
+        f"{key} {config[key]}"
+        for key in _SIZES
+        if isinstance(config.get(key), int) and not isinstance(config[key], bool) and config[key] not in dims
+    ]
+    layers = {m[1] for name in shapes for m in [re.search(r"\.layers?\.(\d+)\.", name)] if m}
+    n_layers = config.get("num_hidden_layers")
+    if layers and isinstance(n_layers, int) and n_layers != len(layers):
+        wrong.append(f"num_hidden_layers {n_layers} (the weights hold {len(layers)} layers)")
+    whole = sorted(
+        (k, v.get("dtype"))
+        for k, v in header.items()
+        if isinstance(v, dict) and k.endswith((".weight", ".bias")) and v.get("dtype") in _WHOLE_NUMBER_DTYPES
+    )
+    if whole:  # cast to float without a word: every prediction 0.5
+        raise IncompleteCheckpointError(
+            f"{weights}: {len(whole)} weight tensor(s) are stored as whole numbers ({whole[0][0]}: {whole[0][1]}), not "
+            "floating point: a quantized or damaged file, which dnalm does not read"
+        )
+    if wrong:
+        raise IncompleteCheckpointError(
+            f"{config_file}: {', '.join(wrong)} {'do' if len(wrong) > 1 else 'does'} not fit the weights in {weights.name}; "
+            "config.json and the "
+            "weights do not belong together (an edited config.json, or files from two models?)"
+        )
+
+
 def load_complete(
     auto_class,
     model_path: str,
@@ -61,6 +129,7 @@ def load_complete(
 
     verbosity = transformers.logging.get_verbosity()
     transformers.logging.set_verbosity_error()  # the load report is checked here instead
+    check_config_fits_weights(model_path)
     try:  # a tensor of another shape is reported below (transformers' error points at a report it hid)
         with readable_weights(model_path):
             model, info = auto_class.from_pretrained(
@@ -86,7 +155,8 @@ def load_complete(
     if missing:
         shown = ", ".join(sorted(missing)[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
         raise IncompleteCheckpointError(
-            f"{model_path}: {len(missing)} weights that {what} needs are not in this checkpoint ({shown}); "
+            f"{model_path}: {len(missing)} weight{'s' * (len(missing) != 1)} that {what} needs "
+            f"{'are' if len(missing) != 1 else 'is'} not in this checkpoint ({shown}); "
             + (
                 hint
                 or f"is it a fine-tuned classifier? {what} needs a pretrained model "

@@ -85,6 +85,7 @@ class ModelRef:
             _no_remote_code(name, "shipped with dnalm", trust_remote_code)
             ref = cls(name, "shipped", str(pretrained_path(name)), trust_remote_code)
         elif path.suffix in (".yaml", ".yml"):
+            _no_remote_code(name, "a model YAML dnalm builds", trust_remote_code)
             return cls(name, "yaml", name, trust_remote_code, _read_yaml(path))
         elif path.is_dir() or "/" in name:  # a checkpoint folder, a hub id, or a path with a typo in it
             _check_checkpoint(name)
@@ -183,6 +184,8 @@ class ModelRef:
     def check_trust(self) -> None:
         """Refuse a checkpoint with its own code unless trusted; warn once when it is trusted."""
         if not self.needs_remote_code:
+            if self.kind == "folder" and self.config is not None:
+                _no_remote_code(self.name, "a checkpoint without auto_map in config.json", self.trust_remote_code)
             return
         if not self.trust_remote_code:
             raise ValueError(
@@ -243,7 +246,7 @@ def _no_remote_code(name: str, what: str, trust_remote_code: bool) -> None:
     """--trust-remote-code given for a model that has no code of its own: said (once), not silently ignored."""
     if trust_remote_code and name not in _SAID_TRUST:
         _SAID_TRUST.add(name)
-        log.warning("--trust-remote-code has no effect on %s: it is %s and runs dnalm's own code", name, what)
+        log.warning("--trust-remote-code has no effect on %s: it is %s, with no code of its own to run", name, what)
 
 
 def _read_yaml(path: Path) -> ModelSpec:
@@ -261,7 +264,21 @@ def _read_yaml(path: Path) -> ModelSpec:
         merged = dataclasses.asdict(PRESETS[base])
         merged["config"] = {**merged["config"], **data.pop("config", {})}
         data = {**merged, **data}
+    config = data.get("config", {})
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: config must be a mapping of architecture settings; got {config!r}")
+    if taken := sorted(set(config) & set(_NOT_SETTINGS)):  # auto_map rode into the saved config.json
+        raise ValueError(f"{path}: config.{taken[0]} is not an architecture setting: {_NOT_SETTINGS[taken[0]]}")
     return ModelSpec(**data)
+
+
+#: config.json keys a model YAML's ``config`` may not set, and why
+_NOT_SETTINGS = {
+    "auto_map": "dnalm builds its own architectures and never runs code from a model folder",
+    "model_type": "the architecture (architecture: or preset:) decides it",
+    "architectures": "the architecture (architecture: or preset:) decides it",
+    "trust_remote_code": "dnalm builds its own architectures and never runs code from a model folder",
+}
 
 
 def hub_file(repo_id: str, name: str) -> Path:
