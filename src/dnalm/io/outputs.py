@@ -22,9 +22,9 @@ and :func:`claim` refuses, with one line naming the paths (an :class:`OutputErro
   (:data:`LEGACY_MARKERS`); dnalm does not know which of their files it wrote, so it removes none of them and
   only replaces those it writes again;
 - a folder another dnalm run is writing: each output is locked while the run writes it by a lock file
-  beside it, ``.NAME.dnalm-lock`` (written aside and hard-linked into place, so it is
-  never seen half-written; it holds the pid, host, command and start time). A second run refuses at once naming the first; the lock of a run that died (its pid is
-  gone, same host) is taken over with a warning. Locks are released on exit, on errors too.
+  beside it, ``.NAME.dnalm-lock`` (written aside and hard-linked into place, so it is never seen half-written;
+  it holds the pid, host, command and start time). A second run refuses at once naming the first; the lock of a
+  run that died (its pid is gone, same host) is taken over with a warning. Locks are released on exit, on errors too.
 
 A finished folder of the same kind is replaced (dnalm's files removed first) or, for kinds whose result is
 costly (``rerun="refuse"``: a fine-tuned model, a pretraining run), refused unless ``overwrite`` or ``resume``,

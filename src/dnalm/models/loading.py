@@ -102,9 +102,9 @@ def check_config_fits_weights(model_path) -> None:
         )
     if wrong:
         raise IncompleteCheckpointError(
-            f"{config_file}: {', '.join(wrong)} {'do' if len(wrong) > 1 else 'does'} not fit the weights in {weights.name}; "
-            "config.json and the "
-            "weights do not belong together (an edited config.json, or files from two models?)"
+            f"{config_file}: {', '.join(wrong)} {'do' if len(wrong) > 1 else 'does'} not fit the weights in "
+            f"{weights.name}; config.json and the weights do not belong together (an edited config.json, or files "
+            "from two models?)"
         )
 
 
