@@ -310,8 +310,10 @@ def test_an_option_that_may_be_repeated_still_is(tmp_path):
     assert repeated_option(scan, ["m", "g.fa", "-o", "x", "--", "-o"]) is None  # after --: not options
 
 
-def test_sigterm_stops_a_command_as_ctrl_c_does(tmp_path):
-    """SIGTERM (a batch scheduler's time limit) ended a run with exit 143, no word, and its lock files left."""
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_stops_a_command_as_ctrl_c_does(tmp_path, name):
+    """SIGTERM (a batch scheduler's time limit) ended a run with exit 143, no word, and its lock files left; SIGHUP
+    (the terminal or ssh session closed) with 129, the same."""
     import os
     import signal
     import subprocess
@@ -321,17 +323,22 @@ def test_sigterm_stops_a_command_as_ctrl_c_does(tmp_path):
     assert invoke("synth", "tata", "-o", tmp_path / "d", "--n", 400, "--length", 60).exit_code == 0
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
     args = ["finetune", tmp_path / "d", "-o", tmp_path / "m", "--model", "cnn", "--epochs", 500, "--patience", 0]
+    signum = getattr(signal, name)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dnalm.cli", *map(str, args)], env=env, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "dnalm.cli", *map(str, args)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL),  # (a suite under nohup ignores SIGHUP)
     )
     deadline = time.time() + 120
     while not (tmp_path / "m.partial" / "history.csv").exists() and proc.poll() is None:  # training
         assert time.time() < deadline
         time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143, err
-    assert "error: terminated (SIGTERM); finished outputs are as they were" in err
+    assert proc.returncode == 128 + signum, err
+    assert f"error: terminated ({name}); finished outputs are as they were" in err
     assert not list(tmp_path.glob(".*dnalm-lock")) and not (tmp_path / "m").exists()
 
 
@@ -352,3 +359,33 @@ def test_a_file_output_typed_as_a_folder_is_refused_not_written_under_another_na
     assert result.exit_code == 2
     assert "ends with '/', a folder's name; this output is a file" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_closed_or_full_streams_and_logs_are_said_in_one_line(tmp_path, capsys):
+    """A closed standard error failed every command silently (exit 1: sys.stderr.isatty()); a --log-file on a full
+    disk printed a logging traceback per record; a full disk under safetensors or numpy read as dnalm's fault."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from dnalm.runtime.process import report_error
+
+    def synth(out, *before, shell_tail=""):
+        args = [sys.executable, "-m", "dnalm", *before, "synth", "tata", "-o", str(tmp_path / out), "--n", "20"]
+        return subprocess.run(" ".join(args) + shell_tail, shell=True, capture_output=True, text=True, check=False)
+
+    assert synth("d", shell_tail=" 2>&-").returncode == 0 and (tmp_path / "d" / "train.csv").is_file()
+    assert synth("e", shell_tail=" >&-").returncode == 0 and (tmp_path / "e" / "train.csv").is_file()
+    if Path("/dev/full").exists():
+        full = synth("f", "--log-file", "/dev/full")
+        assert full.returncode == 0 and "Traceback" not in full.stderr, full.stderr
+        assert full.stderr.count("--log-file /dev/full cannot be written (No space left on device)") == 1
+    for err, said in (
+        (RuntimeError("Error while serializing: I/O error: No space left on device (os error 28)"), "free space"),
+        (OSError(28, "No space left on device", "m.partial/x.bin"), "No space left on device writing m.partial/x.bin"),
+        (MemoryError(), "out of memory: use a smaller --batch-size"),
+        (RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory"), "out of"),
+    ):
+        assert report_error(err) == 2
+        printed = capsys.readouterr().err
+        assert said in printed and "--debug" not in printed, printed

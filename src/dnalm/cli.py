@@ -74,6 +74,7 @@ def _setup(
 
 def main() -> None:
     """The ``dnalm`` command (errors are handled once, by :class:`~dnalm.runtime.commands.Commands`)."""
+    process.open_closed_streams()
     succeeded = False
     try:
         app()

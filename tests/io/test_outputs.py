@@ -953,3 +953,31 @@ def test_standard_output_is_appended_to_not_emptied(tmp_path):
     with open(out, "a") as fh:
         subprocess.run([sys.executable, "-c", code], stdout=fh, check=True)
     assert out.read_text() == "previous\nhead\ntable\nagain\n"
+
+
+def test_an_output_folder_whose_name_is_not_utf8_is_refused_before_any_work(tmp_path):
+    """evaluate and corpus failed with "'utf-8' codec can't encode character '\\udcff'" and left NAME.partial;
+    finetune failed so only when saving, after the training."""
+    name = os.fsdecode(bytes(tmp_path) + b"/ev\xff")
+    with pytest.raises(OutputError, match=r"its name is not UTF-8 text"), claim("x", outputs=[Output(name, "model")]):
+        pytest.fail("the claim was granted")
+    assert not list(tmp_path.iterdir())
+    with claim("x", outputs=[Output(os.fsdecode(bytes(tmp_path) + b"/p\xff.tsv"))]):  # a file is written as it is
+        pass
+
+
+def test_a_result_written_through_a_private_temporary_file_is_readable_as_the_umask_says(tmp_path):
+    """transformers writes model.safetensors through a 0600 temporary file: a model folder others could list but
+    not load. The user's own 0600 file stays as it is."""
+    old = os.umask(0o022)
+    try:
+        (tmp_path / "m").mkdir()
+        (tmp_path / "m" / "mine.key").write_text("secret")
+        os.chmod(tmp_path / "m" / "mine.key", 0o600)
+        with claim("finetune", outputs=[Output(tmp_path / "m", "model")], overwrite=True):
+            (tmp_path / "m" / "model.safetensors").write_bytes(b"x")
+            os.chmod(tmp_path / "m" / "model.safetensors", 0o600)
+        assert (tmp_path / "m" / "model.safetensors").stat().st_mode & 0o777 == 0o644
+        assert (tmp_path / "m" / "mine.key").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)

@@ -188,3 +188,28 @@ def test_the_command_takes_down_the_process_group_after_success_only(tmp_path, m
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"RANK": "1"}, "RANK=1 is set in the environment without a launcher"),
+        ({"WORLD_SIZE": "2"}, "WORLD_SIZE=2 is set in the environment but no launcher started this process"),
+        ({"WORLD_SIZE": "abc"}, "the environment variable WORLD_SIZE='abc' is not a whole number"),
+        ({"WORLD_SIZE": "2", "RANK": "5", "MASTER_ADDR": "x", "MASTER_PORT": "1"}, "RANK=5 is not below it"),
+    ],
+)
+def test_launcher_variables_that_no_launcher_set_are_refused_naming_them(tmp_path, env, said):
+    """RANK=1 alone made predict a silent non-main process: exit 0, nothing written; WORLD_SIZE=2 failed with an
+    IndexError; WORLD_SIZE=abc with int()'s message."""
+    (tmp_path / "in.fa").write_text(">a\nACGTACGTAC\n")
+    clean = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR")}
+    done = subprocess.run(
+        [sys.executable, "-m", "dnalm", "synth", "tata", "-o", "d", "--n", "20"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**clean, **env},
+    )
+    assert done.returncode == 2 and said in done.stderr and not (tmp_path / "d").exists(), done.stderr

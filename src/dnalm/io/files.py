@@ -7,6 +7,7 @@ JSON is written without ``NaN``/``Infinity`` (not JSON; other tools reject them)
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -82,6 +83,8 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
         kwargs.setdefault("encoding", "utf-8")
     if is_stream(path):  # appended: opening /dev/stdout "w" emptied the file standard output was redirected to
         if str(path) == "-":  # (`{ echo head; dnalm predict M x.fa -o -; } > out` lost the head)
+            if getattr(sys.stdout, "name", None) == os.devnull:  # dnalm's stand-in for a closed standard output
+                raise ValueError("-o -: standard output is closed; give an output file")
             sys.stdout.flush()
             try:
                 fd = sys.stdout.fileno()
@@ -255,6 +258,7 @@ def start_folder(
         f"when it stopped, and {final.name} holds the previous result, untouched. The same command with --resume "
         "continues it (where the command can), with --overwrite removes it.\n",
         encoding="utf-8",
+        errors="surrogateescape",  # a name that is not UTF-8 is written as the bytes it is
     )
     return staging
 
@@ -294,12 +298,28 @@ def interrupts_deferred():
 _HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+def readable_as_umask_says(folder: str | Path) -> None:
+    """Give the files of a finished result (a folder, or one file) that a library wrote through a private
+    temporary file (mode 0600: transformers' model.safetensors) the mode every other file there has (0666 less the
+    umask), so that whoever may read the folder may load the model."""
+    umask = os.umask(0)
+    os.umask(umask)
+    if umask & 0o044:  # a private umask: 0600 is what the user asked for
+        return
+    walked = (os.path.join(top, n) for top, _, names in os.walk(folder) for n in names)
+    for path in [str(folder)] if os.path.isfile(folder) else walked:
+        with contextlib.suppress(OSError):
+            if not os.path.islink(path) and os.stat(path).st_mode & 0o777 == 0o600:
+                os.chmod(path, 0o666 & ~umask)
+
+
 def finish_folder(staging: str | Path, final: str | Path) -> Path:
     """Move a completed staging folder onto ``final`` (the previous contents are removed only now)."""
     import shutil
 
     staging, final = Path(staging), Path(final)
     (staging / _PARTIAL_NOTE).unlink(missing_ok=True)
+    readable_as_umask_says(staging)
     if final.exists():
         old = final.with_name(f"{final.name}.replaced-{os.getpid()}")
         os.replace(final, old)

@@ -60,12 +60,13 @@ import re
 import reprlib
 import shutil
 import socket
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from dnalm._version import __version__
-from dnalm.io.files import interrupts_deferred, is_stream
+from dnalm.io.files import interrupts_deferred, is_stream, readable_as_umask_says
 from dnalm.settings import check_flag
 
 log = logging.getLogger(__name__)
@@ -275,9 +276,23 @@ class _LogFile(logging.FileHandler):
     """Opened, and its folder made, at the first record (the error that ends a command is one: a log asked for
     says why the command stopped; a log refused as an output is detached first and gets nothing)."""
 
+    failed = False
+
     def _open(self):
         Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
         return super()._open()
+
+    def handleError(self, record) -> None:
+        """A log that cannot be written (a full disk, /dev/full): said once, in one line (logging printed a
+        traceback for every record); the command goes on."""
+        if not self.failed:
+            self.failed = True
+            err = sys.exc_info()[1]
+            why = getattr(err, "strerror", None) or err
+            print(
+                f"warning: --log-file {self.baseFilename} cannot be written ({why}); the messages still go to standard error",
+                file=sys.stderr,
+            )
 
 
 def _check_logs(inputs: list[tuple[str, Path]], outputs: list) -> None:
@@ -945,6 +960,13 @@ class Claim:
         if _lock_path(real) in _HELD:  # an outer claim of this process checked it (benchmark -> search)
             self._locks.append(_lock(real, o.path, self.command))
             return
+        try:  # the tokenizers, pyarrow and safetensors cannot write below such a name (after the training)
+            str(real).encode("utf-8")
+        except UnicodeEncodeError:
+            raise OutputError(
+                f"output folder {str(o.path)!r}: its name is not UTF-8 text, which the libraries dnalm saves with cannot "
+                "take; give another name"
+            ) from None
         users, listed, self._unknown[real] = _check_folder(o.path, real, o, self.overwrite, self.resume)
         real.parent.mkdir(parents=True, exist_ok=True)
         for place in (real.parent, real) if real.is_dir() else (real.parent,):  # a read-only file system too
@@ -1105,6 +1127,8 @@ class Claim:
         files = sorted(_entries(real) - users - _logs_in(real))
         if not files and not (real / MARKER).exists():
             return
+        for name in files:  # transformers' model.safetensors is written 0600 (the user's files are left alone)
+            readable_as_umask_says(real / name)
         marker = {"kind": o.kind, "dnalm_version": __version__, "command": self.command, "files": files}
         marker["content"] = {
             n: _content(real / n) for n in files if (real / n).is_file() and not (real / n).is_symlink()
@@ -1199,6 +1223,7 @@ def install_folder(staging: str | Path, final: str | Path, *, overwrite: bool = 
     checkpoints were carried into the new result as if the user's, beside the new run's)."""
     staging, final = Path(staging), Path(final)
     (staging / "PARTIAL_RUN.txt").unlink(missing_ok=True)
+    readable_as_umask_says(staging)
     new = {p.name for p in staging.iterdir()}
     marker = read_marker(final) if final.is_dir() else None
     listed = set(marker["files"]) if marker else set()

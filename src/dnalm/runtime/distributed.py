@@ -24,6 +24,7 @@ __all__ = [
     "any_process",
     "barrier",
     "broadcast",
+    "check_launcher_environment",
     "device",
     "finish",
     "gather",
@@ -32,6 +33,36 @@ __all__ = [
     "start",
     "world_size",
 ]
+
+
+def check_launcher_environment() -> None:
+    """Refuse launcher variables that no launcher set (a stale shell or batch environment): ``RANK=1`` alone made a
+    command a silent non-main process that wrote nothing with exit 0; ``WORLD_SIZE=2`` without a launcher failed
+    deep inside; ``WORLD_SIZE=abc`` failed naming no variable."""
+    values = {}
+    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "LOCAL_WORLD_SIZE"):
+        text = os.environ.get(name)
+        if text is None:
+            continue
+        if not text.strip().isdigit():
+            raise ValueError(f"the environment variable {name}={text!r} is not a whole number; unset it")
+        values[name] = int(text)
+    size = values.get("WORLD_SIZE", 1)
+    if size < 1:
+        raise ValueError(f"WORLD_SIZE={size} is set in the environment; unset it, or launch with torchrun")
+    if size == 1 and values.get("RANK", 0) != 0:
+        raise ValueError(
+            f"RANK={values['RANK']} is set in the environment without a launcher (WORLD_SIZE is not above 1), so this "
+            "process would wait for a main process that does not exist; unset RANK, or launch with torchrun"
+        )
+    if size > 1:
+        missing = [n for n in ("RANK", "MASTER_ADDR", "MASTER_PORT") if not os.environ.get(n)]
+        if missing or values["RANK"] >= size:
+            raise ValueError(
+                f"WORLD_SIZE={size} is set in the environment but no launcher started this process ("
+                + (f"no {', '.join(missing)}" if missing else f"RANK={values['RANK']} is not below it")
+                + "); unset WORLD_SIZE, or launch with torchrun or accelerate launch"
+            )
 
 
 def world_size() -> int:

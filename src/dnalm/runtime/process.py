@@ -7,9 +7,11 @@ taken down after it (:func:`finish`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import logging
 import os
+import re
 import sys
 import warnings
 from functools import partial
@@ -68,8 +70,9 @@ def import_models_once(command: str | None) -> None:
 
 
 def one_process_unless_training(command: str | None) -> None:
-    from dnalm.runtime.distributed import is_main, world_size
+    from dnalm.runtime.distributed import check_launcher_environment, is_main, world_size
 
+    check_launcher_environment()
     if world_size() == 1 or command in MULTI_PROCESS_COMMANDS:
         return
     if not is_main():
@@ -103,6 +106,14 @@ def say(text: str, err: bool = False) -> None:
 
     typer.echo(text, err=err)
     note_in_logs(text, level=logging.INFO)
+
+
+def open_closed_streams() -> None:
+    """Standard output or error closed by the caller (``2>&-``, a daemon): /dev/null in their place, so that the
+    command runs (every command failed, silently, on ``sys.stderr.isatty()``); ``-o -`` is then refused."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 (for the life of the process)
 
 
 def configure_output(quiet: bool = False, log_file: Path | None = None, debug: bool = False) -> None:
@@ -189,18 +200,47 @@ def stop_on_sigterm() -> None:
     import threading
 
     def terminate(signum, frame):
-        raise Terminated()
+        raise Terminated(signum)
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, terminate)
+        if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:  # (nohup: ignored)
+            signal.signal(signal.SIGHUP, terminate)  # the terminal or ssh session closed: it left locks behind
 
 
 def interrupted(command: str | None = None, err: BaseException | None = None) -> int:
     """Ctrl-C (SIGINT) or SIGTERM: one line saying what is left, and the shell's status for it (128 + 2, 128 + 15)."""
     left = _LEFT_FOR_RESUME.get(command or "")
-    what = "terminated (SIGTERM)" if isinstance(err, Terminated) else "interrupted"
+    import signal
+
+    signum = (err.args[0] if err.args else signal.SIGTERM) if isinstance(err, Terminated) else signal.SIGINT
+    what = f"terminated ({signal.Signals(signum).name})" if isinstance(err, Terminated) else "interrupted"
     print(f"error: {what}; finished outputs are as they were{'; ' + left if left else ''}", file=sys.stderr)
-    return 143 if isinstance(err, Terminated) else 130
+    return 128 + int(signum)
+
+
+#: errno values that mean the disk (or a limit on it) is full
+_DISK_FULL = {getattr(errno, n) for n in ("ENOSPC", "EFBIG", "EDQUOT") if hasattr(errno, n)}
+
+
+def _plainly(err: Exception) -> Exception:
+    """A full disk or exhausted memory said as such, as the user's to act on (exit 2): safetensors' "I/O error ...
+    os error 28" and torch's "DefaultCPUAllocator: can't allocate memory" read as faults of dnalm's, and an
+    OSError's "[Errno 28]" named no file."""
+    text = str(err)
+    if (isinstance(err, OSError) and err.errno in _DISK_FULL) or re.search(r"os error (28|27|122)\b", text):
+        where = f" writing {err.filename}" if isinstance(err, OSError) and err.filename else ""
+        why = err.strerror if isinstance(err, OSError) and err.strerror else "no space left on device"
+        return OSError(
+            f"{why}{where}: free space (or raise the limit) and run again; finished outputs are as they were"
+        )
+    if isinstance(err, MemoryError) or re.search(
+        r"can't allocate memory|out of memory|CUDA error: out of memory", text
+    ):
+        return OSError(
+            "out of memory: use a smaller --batch-size (or a smaller model, or fewer processes) and run again"
+        )
+    return err
 
 
 def report_error(err: Exception) -> int:
@@ -212,6 +252,7 @@ def report_error(err: Exception) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         print("error: the output pipe was closed before everything was written", file=sys.stderr)
         return 141  # 128 + SIGPIPE, what a shell reports for a tool that a closed pipe stopped
+    err = _plainly(err)
     user = isinstance(err, USER_ERRORS)
     said = " ".join(str(err).split())  # one line: a library's message over several lines (a list, a hint) joined
     if len(said) > 1500:  # (a list of every valid key fits)
