@@ -282,3 +282,25 @@ def test_predictions_named_as_another_format_are_refused(tmp_path):
     for name in ("p.json", "p.npy", "p.bed", "p.fa", "p.html"):
         with pytest.raises(ValueError, match="predictions are written as a CSV or TSV table"):
             check_table_name(tmp_path / name, "predictions")
+
+
+def test_an_input_that_changes_while_it_is_read_is_refused_and_the_output_not_written(tmp_path, monkeypatch):
+    """A FASTA cut short while predict read it: the progress said 2,000 records, the run wrote 500, exit 0."""
+    import dnalm.apply.evaluate as evaluate
+    from dnalm.apply.evaluate import predict_file
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    (tmp_path / "in.fa").write_text("".join(f">r{i}\n{'ACGT' * 10}\n" for i in range(6)))
+    real, reads = evaluate.read_sequences, []
+
+    def shrinking(path, **kw):  # the second pass finds the file cut to half
+        reads.append(path)
+        return list(real(path, **kw))[: 6 if len(reads) == 1 else 3]
+
+    monkeypatch.setattr(evaluate, "read_sequences", shrinking)
+    with pytest.raises(ValueError, match=r"in.fa changed while it was read: 6 records when it was first read, 3 when"):
+        predict_file(str(tmp_path / "m"), tmp_path / "in.fa", tmp_path / "p.tsv")
+    assert not (tmp_path / "p.tsv").exists()

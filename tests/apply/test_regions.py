@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -326,3 +327,23 @@ def test_an_index_whose_lengths_are_wrong_but_offsets_right_is_not_read(tmp_path
     with caplog.at_level(logging.WARNING):
         assert IndexedGenome(genome).fetch(parse_regions([f"chr1:{n - 59}-{n}"])[0]) == seqs["chr1"][-60:]
     assert "record chr1: the next header does not follow its" in caplog.text
+
+
+def test_an_index_cache_that_cannot_be_written_falls_back_to_one_temporary_folder(tmp_path, monkeypatch):
+    """A read-only ~/.cache/dnalm/fai failed the run with pyfaidx's advice ("use Fasta(rebuild=False)"); a cache
+    that could not be made fell back to a new temporary folder at every run, never removed."""
+    import os
+
+    from dnalm.io import regions
+
+    cache = tmp_path / "home" / "dnalm" / "fai"
+    cache.mkdir(parents=True)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(regions.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    real_access = os.access
+    monkeypatch.setattr(regions.os, "access", lambda p, mode: Path(p) != cache and real_access(p, mode))
+    first = regions._writable_cache("g.fa", "k")
+    assert first.parent == tmp_path / "tmp" and regions._writable_cache("g.fa", "k") == first
+    monkeypatch.setattr(regions.os, "access", real_access)
+    assert regions._writable_cache("g.fa", "k") == cache

@@ -64,3 +64,28 @@ def test_a_fifo_is_read_not_reported_empty_and_may_be_read_twice(tmp_path):
     writer.join(5)
     assert first == [("a", "ACGT"), ("b", "GGCCA")]
     assert [(r.id, r.sequence) for r in read_sequences(fifo)] == first  # predict reads its input twice
+
+
+def test_a_pipe_that_does_not_fit_the_temporary_folder_is_named_and_leaves_nothing(tmp_path, monkeypatch):
+    """TMPDIR on a full disk: "[Errno 28] No space left on device" named neither the pipe nor TMPDIR, and the part
+    of the copy already written stayed in the temporary folder."""
+    import errno
+
+    from dnalm.io import base
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: open(fifo, "wb").close())
+    writer.start()
+    monkeypatch.setattr(base.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+
+    def full(src, dst, size):
+        dst.write(b"part")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(base.shutil, "copyfileobj", full)
+    with pytest.raises(OSError, match=r"No space left on device while reading .*pipe into .*set TMPDIR"):
+        base.readable_path(fifo)
+    writer.join(5)
+    assert not list((tmp_path / "tmp").iterdir())

@@ -396,3 +396,16 @@ def test_a_model_yaml_cannot_set_what_is_not_an_architecture_setting(tmp_path, k
     )
     with pytest.raises(ValueError, match=rf"m.yaml: config.{key} is not an architecture setting"):
         ModelRef.resolve(str(tmp_path / "m.yaml"))
+
+
+def test_a_hub_id_with_the_hub_switched_off_says_so(monkeypatch, tmp_path):
+    """HF_HUB_OFFLINE=1 with a hub id never downloaded gave the hub client's generic text, naming neither the model
+    nor the setting."""
+    from huggingface_hub import constants
+
+    from dnalm.models.ref import hub_file
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(ValueError, match=r"model 'nobody/no-such-dna-model' is not a local folder, and HF_HUB_OFFLINE"):
+        hub_file("nobody/no-such-dna-model", "config.json")

@@ -415,8 +415,23 @@ def predict_file(
 
     scored = shared_scores(model, tok, sequences(), **settings)
     rows = ((waiting.popleft(), score, nw) for score, nw in track(scored, "predict", total=n_records))
+    rows = _as_counted(rows, n_records, input_path)
     n, _ = _write_predictions(output, rows, names, task, labelled=labelled, described=described, tokenizer=tok)
     return n
+
+
+def _as_counted(rows, expected: int, source):
+    """``rows``, refused at their end (before the output is put in place) unless there were as many as the first
+    pass counted: a file cut short or written to while it was read lost records with exit 0."""
+    n = 0
+    for row in rows:
+        n += 1
+        yield row
+    if n != expected:
+        raise ValueError(
+            f"{source} changed while it was read: {expected:,} records when it was first read, {n:,} when scored; "
+            "run again on a file that is not being written"
+        )
 
 
 def _warn_unwindowed(longest: int, model, tokenizer, *, stride: int | None, aggregate: str) -> None:

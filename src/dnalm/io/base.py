@@ -137,10 +137,18 @@ def readable_path(path: str | Path) -> Path:
         return path
     if str(path) not in _SPOOLED:
         fd, tmp = tempfile.mkstemp(prefix="dnalm-pipe-")
-        with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
+        atexit.register(Path(tmp).unlink, missing_ok=True)  # before the copy: a full disk left it behind
+        try:
+            with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        except OSError as err:
+            Path(tmp).unlink(missing_ok=True)
+            if err.filename is not None or err.errno is None:
+                raise
+            raise OSError(
+                err.errno, f"{err.strerror} while reading {path} into {tmp} (the temporary folder: set TMPDIR)"
+            ) from None
         _SPOOLED[str(path)] = Path(tmp)
-        atexit.register(Path(tmp).unlink, missing_ok=True)
         what = "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a pipe"  # /dev/null is no pipe
         log.info("%s is %s: read it into a temporary file (%d bytes)", path, what, Path(tmp).stat().st_size)
     return _SPOOLED[str(path)]

@@ -211,11 +211,7 @@ def _index_names(path: Path, kind: str | None) -> dict:
         log.warning("%s is older than %s: not read (a stale index gives the wrong bases); indexing again", fai, path)
     st = path.stat()
     key = hashlib.sha1(f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:16]
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dnalm" / "fai"
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        cache = Path(tempfile.mkdtemp(prefix="dnalm-fai-"))
+    cache = _writable_cache(path.name, key)
     index = cache / f"{path.name}.{key}.fai"
     if not index.is_file():
         log.info("%s has no up-to-date .fai index beside it: indexing it into %s (once)", path, cache)
@@ -223,6 +219,22 @@ def _index_names(path: Path, kind: str | None) -> dict:
 
 
 _CHECKED_RECORDS = 256
+
+
+def _writable_cache(name: str, key: str) -> Path:
+    """dnalm's index cache folder, else (it cannot be made or written: a read-only home) one of this user's in the
+    temporary folder, the same at every run (pyfaidx's own advice to pass rebuild=False meant nothing to a user;
+    a new temporary folder at each run was never removed)."""
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    for cache in (Path(home) / "dnalm" / "fai", Path(tempfile.gettempdir()) / f"dnalm-fai-{os.getuid()}"):
+        try:
+            cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError:
+            continue
+        index = cache / f"{name}.{key}.fai"
+        if index.is_file() or os.access(cache, os.W_OK | os.X_OK):
+            return cache
+    return Path(tempfile.mkdtemp(prefix="dnalm-fai-"))
 
 
 def _index_mismatch(fai: Path, path: Path, gzi: Path | None = None) -> str | None:

@@ -287,6 +287,11 @@ def hub_file(repo_id: str, name: str) -> Path:
     prints each retry twice."""
     from huggingface_hub import constants, hf_hub_download, try_to_load_from_cache
 
+    if constants.HF_HUB_OFFLINE and not isinstance(try_to_load_from_cache(repo_id, name), str):
+        raise ValueError(
+            f"model {repo_id!r} is not a local folder, and HF_HUB_OFFLINE is set (so the hub is not asked) nor has it "
+            "been downloaded before; unset HF_HUB_OFFLINE, or give a local folder"
+        )
     if not constants.HF_HUB_OFFLINE and (reason := _hub_unreachable(constants.ENDPOINT)):
         cached = try_to_load_from_cache(repo_id, name)
         if not isinstance(cached, str):
