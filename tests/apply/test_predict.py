@@ -304,3 +304,22 @@ def test_an_input_that_changes_while_it_is_read_is_refused_and_the_output_not_wr
     with pytest.raises(ValueError, match=r"in.fa changed while it was read: 6 records when it was first read, 3 when"):
         predict_file(str(tmp_path / "m"), tmp_path / "in.fa", tmp_path / "p.tsv")
     assert not (tmp_path / "p.tsv").exists()
+
+
+@pytest.mark.parametrize("preset", ["tiny-bpe", "tiny"])
+def test_the_default_window_is_the_length_in_bases_the_model_was_fine_tuned_on(preset):
+    """A BPE (or non-overlapping k-mer) model trained on 100-bp sequences (33 tokens) was scored in windows of 31
+    bases: one base per token was assumed, so a 100-bp sequence was read as 6 short windows."""
+    import random
+
+    from dnalm.models.build import build_model
+    from dnalm.models.windows import window_size
+
+    random.seed(0)
+    seqs = ["".join(random.choice("ACGT") for _ in range(100)) for _ in range(50)]
+    model, tok, _ = build_model(preset, num_labels=2, seed=0, train_sequences=seqs)
+    tokens = max(len(tok(s)["input_ids"]) for s in seqs)
+    model.config.dnalm_train_max_tokens, model.config.dnalm_train_max_bases = tokens, 100
+    assert window_size(model, tok, None)[1] == 100
+    del model.config.dnalm_train_max_bases  # a folder saved before the length in bases was recorded
+    assert window_size(model, tok, None)[1] == (100 if preset == "tiny" else tokens - 2)

@@ -353,3 +353,27 @@ def test_a_patience_as_long_as_the_run_is_said(tmp_path, caplog):
     """--patience 5 --epochs 1 was recorded, and could never stop the run."""
     said = _finetune_log(tmp_path, caplog, epochs=1, early_stopping_patience=5)
     assert "early stopping cannot end this run: its patience (5 epochs) is as long as the run (1 epochs)" in said
+
+
+def test_fine_tuning_further_from_a_regression_model_keeps_its_label_units(tmp_path):
+    """The loaded head already output label units; it was trained against standardised targets and scaled a second
+    time when saved: predictions about sd times too large (mse 28,265 against 29), exit 0."""
+    import numpy as np
+
+    from dnalm.apply.predict import predict_proba
+    from dnalm.models.build import load_model
+
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("ACGT"), 60)) for _ in range(120)]
+    (tmp_path / "d").mkdir()
+    for split, part in (("train", seqs[:80]), ("dev", seqs[80:])):
+        rows = "".join(f"{s},{40 + 5 * (s.count('G') - 15) + rng.normal():.3f}\n" for s in part)
+        (tmp_path / "d" / f"{split}.csv").write_text("sequence,label\n" + rows)
+    finetune(
+        cfg(model="tiny", problem_type="regression", epochs=1), tmp_path / "d", tmp_path / "first"
+    )  # (no BatchNorm)
+    again = cfg(model=str(tmp_path / "first"), problem_type="regression", epochs=1, learning_rate=1e-12)
+    finetune(again, tmp_path / "d", tmp_path / "again")  # (a learning rate of ~0: the same function)
+    first, _ = predict_proba(*load_model(tmp_path / "first"), seqs[:20])
+    then, _ = predict_proba(*load_model(tmp_path / "again"), seqs[:20])
+    np.testing.assert_allclose(then, first, rtol=1e-3, atol=1e-3)

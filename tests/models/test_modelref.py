@@ -385,7 +385,9 @@ def test_scan_variants_and_interpret_score_a_regression_models_value(value_model
     assert ism[5, "ACGT".index(mutant[0])] == pytest.approx(alt_score - ref_score, abs=1e-3)  # values, not log-odds
 
 
-@pytest.mark.parametrize("key", ["auto_map", "model_type", "architectures", "trust_remote_code"])
+@pytest.mark.parametrize(
+    "key", ["auto_map", "model_type", "architectures", "trust_remote_code", "vocab_size", "max_position_embeddings"]
+)
 def test_a_model_yaml_cannot_set_what_is_not_an_architecture_setting(tmp_path, key):
     """config: {auto_map: ...} in a model YAML rode into the fine-tuned model's config.json (which dnalm then
     refused to load, and plain transformers would read as remote code); model_type failed in AutoConfig (exit 1)."""
@@ -409,3 +411,14 @@ def test_a_hub_id_with_the_hub_switched_off_says_so(monkeypatch, tmp_path):
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
     with pytest.raises(ValueError, match=r"model 'nobody/no-such-dna-model' is not a local folder, and HF_HUB_OFFLINE"):
         hub_file("nobody/no-such-dna-model", "config.json")
+
+
+def test_a_model_yaml_setting_the_architecture_does_not_have_is_refused(tmp_path):
+    """preset: cnn-gb with config: {embedding_size: 8} was accepted and ignored (the setting is embedding_dim)."""
+    from dnalm.models.build import build_model
+
+    (tmp_path / "gb.yaml").write_text("preset: cnn-gb\nconfig: {embedding_size: 8}\n")
+    with pytest.raises(
+        ValueError, match=r"unknown architecture setting\(s\) 'embedding_size' .*did you mean 'embedding_dim'"
+    ):
+        build_model(str(tmp_path / "gb.yaml"), num_labels=2, seed=0)

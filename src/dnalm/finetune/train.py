@@ -420,6 +420,9 @@ def _build(run: _Run) -> _Built:
             model, r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, per_base=run.task.per_base
         )
     layer = _output_layer(run, model, tok, max_length) if run.labels.scale is not None else None
+    if layer is not None and _head_in_label_units(run):  # it was folded into label units when that model was saved
+        mean, sd = run.labels.scale
+        scale_output(layer, 1 / sd, -mean / sd)  # back to this run's standardised units: saving folds them in again
     train_ds, train_trunc = to_dataset(train, tok, run.labels, max_length)
     dev_ds, dev_trunc = to_dataset(run.dev, tok, run.labels, max_length)
     for name, n in (("training", train_trunc), ("validation", dev_trunc)):
@@ -433,6 +436,16 @@ def _build(run: _Run) -> _Built:
             )
     loss_func = run.task.weighted_loss(train_ds.labels, run.labels.num_labels) if cfg.class_weights else None
     return _Built(model, tok, spec, max_length, train_ds, dev_ds, (train_trunc, dev_trunc), loss_func, layer)
+
+
+def _head_in_label_units(run: _Run) -> bool:
+    """The model continues from a fine-tuned numeric model of the same task and number of outputs, so its loaded
+    head outputs label units (fine-tuning further scaled them a second time: predictions ~5x too large)."""
+    if run.ref is None or run.cfg.from_scratch or not run.ref.has_trained_classifier:
+        return False
+    config = run.ref.config or {}
+    task = config.get("dnalm_task") or config.get("problem_type")
+    return task == run.task.name and len(config.get("id2label") or {}) == run.labels.num_labels
 
 
 def _output_layer(run: _Run, model, tok, max_length: int):
@@ -645,6 +658,8 @@ def _save(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
     lora_note = _save_lora(trainer, output, run.final) if cfg.lora else None
     trainer.model.config.dnalm_reverse_complement_average = bool(cfg.reverse_complement_average)
     trainer.model.config.dnalm_train_max_tokens = int(built.max_length)  # predict's default window
+    if not built.truncated[0]:  # in bases too: what a window is where tokens vary in length (BPE, non-overlapping)
+        trainer.model.config.dnalm_train_max_bases = max(len(r.sequence) for r in run.train)
     trainer.save_model(str(output))  # the Trainer writes from the main process only
     if cfg.self_pretrain:  # where the self-pretrained encoder will be once the folder is in place
         run.cfg = cfg = dataclasses.replace(cfg, model=str(run.final / Path(cfg.model).relative_to(output)))

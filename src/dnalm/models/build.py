@@ -18,7 +18,7 @@ from pathlib import Path
 from dnalm.models import baselines
 from dnalm.models.loading import check_config_fits_weights, check_finite_weights, extended_config, readable_weights
 from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
-from dnalm.models.ref import ModelRef
+from dnalm.models.ref import ModelRef, check_model_config
 from dnalm.models.shipped import shipped_models
 from dnalm.settings import check_count, plain_number
 from dnalm.tasks import get_task
@@ -317,10 +317,11 @@ def _build_new(ref: ModelRef, label_kwargs: dict, per_base: bool, train_sequence
     from transformers import AutoModelForSequenceClassification
 
     model_spec = ref.spec
+    check_model_config(overrides or {}, "model_config")
     model_spec.config.update(overrides or {})
     tokenizer = make_tokenizer(model_spec, train_sequences)
     config = scratch_config(model_spec, tokenizer, input_length, label_kwargs)
-    check_architecture_settings(ref, config, overrides)
+    check_architecture_settings(ref, config, model_spec.config)  # a model YAML's config: too (it was ignored)
     if per_base:
         return _nucleotide_model(config, tokenizer, ref), tokenizer, model_spec
     return AutoModelForSequenceClassification.from_config(config), tokenizer, model_spec

@@ -264,12 +264,17 @@ def _read_yaml(path: Path) -> ModelSpec:
         merged = dataclasses.asdict(PRESETS[base])
         merged["config"] = {**merged["config"], **data.pop("config", {})}
         data = {**merged, **data}
-    config = data.get("config", {})
-    if not isinstance(config, dict):
-        raise ValueError(f"{path}: config must be a mapping of architecture settings; got {config!r}")
-    if taken := sorted(set(config) & set(_NOT_SETTINGS)):  # auto_map rode into the saved config.json
-        raise ValueError(f"{path}: config.{taken[0]} is not an architecture setting: {_NOT_SETTINGS[taken[0]]}")
+    check_model_config(data.get("config", {}), f"{path}: config")
     return ModelSpec(**data)
+
+
+def check_model_config(config, where: str) -> None:
+    """Refuse architecture settings (a model YAML's ``config``, ``model_config``) that are not the user's to set:
+    auto_map rode into the saved config.json; vocab_size and the like failed in AutoConfig (exit 1)."""
+    if not isinstance(config, dict):
+        raise ValueError(f"{where} must be a mapping of architecture settings; got {config!r}")
+    if taken := sorted(set(config) & set(_NOT_SETTINGS)):
+        raise ValueError(f"{where}.{taken[0]} is not an architecture setting: {_NOT_SETTINGS[taken[0]]}")
 
 
 #: config.json keys a model YAML's ``config`` may not set, and why
@@ -278,6 +283,12 @@ _NOT_SETTINGS = {
     "model_type": "the architecture (architecture: or preset:) decides it",
     "architectures": "the architecture (architecture: or preset:) decides it",
     "trust_remote_code": "dnalm builds its own architectures and never runs code from a model folder",
+    **dict.fromkeys(
+        ("vocab_size", "pad_token_id", "cls_token_id", "sep_token_id", "bos_token_id", "eos_token_id"),
+        "the tokenizer decides it (tokenizer: and k:)",
+    ),
+    "max_position_embeddings": "max_length: decides it",
+    **dict.fromkeys(("num_labels", "id2label", "label2id", "problem_type"), "the data and --problem-type decide it"),
 }
 
 

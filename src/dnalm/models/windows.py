@@ -104,11 +104,15 @@ def window_size(model, tokenizer, max_tokens: int | None) -> tuple[int, int]:
     dnalm recorded it; a ``max_tokens`` of more than the model takes is refused (it failed inside torch)."""
     from dnalm.models.build import model_max_tokens
     from dnalm.settings import check_count
+    from dnalm.tokenizers.capabilities import capabilities
 
     largest = model_max_tokens(model, tokenizer)
     if max_tokens is None:
         max_tokens = largest
         trained = getattr(model.config, "dnalm_train_max_tokens", None)
+        bases = getattr(model.config, "dnalm_train_max_bases", None)
+        if bases and not capabilities(tokenizer).per_base:  # tokens vary in length: a window of the bases trained
+            return largest, max(min(int(bases), window_bases(tokenizer, largest)), 1)  # on (it was one per token)
         if trained:
             max_tokens = min(max_tokens, int(trained))
     elif check_count(max_tokens, "max_tokens", minimum=1) > largest:
