@@ -389,3 +389,16 @@ def test_closed_or_full_streams_and_logs_are_said_in_one_line(tmp_path, capsys):
         assert report_error(err) == 2
         printed = capsys.readouterr().err
         assert said in printed and "--debug" not in printed, printed
+
+
+def test_help_into_a_closed_pipe_ends_as_a_unix_tool_does():
+    """`dnalm --help | head -1` exited 1 (rich's broken-pipe exit), which `set -o pipefail` reads as a failure;
+    a tool stopped by a closed pipe reports 141 (128 + SIGPIPE)."""
+    import subprocess
+    import sys
+
+    for args in (["--help"], ["predict", "--help"]):
+        shell = " ".join([sys.executable, "-m", "dnalm", *args]) + " | true; echo ${PIPESTATUS[0]}"  # (true reads nothing)
+        done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, check=True)
+        assert done.stdout.strip() == "141", (args, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr

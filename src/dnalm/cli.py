@@ -81,6 +81,8 @@ def main() -> None:
         succeeded = True
     except SystemExit as done:  # typer ends every command this way
         succeeded = done.code in (0, None)
+        if isinstance(done.__context__, BrokenPipeError):  # rich's help or table into a closed pipe (| head)
+            raise SystemExit(141) from None  # as a Unix tool stopped by SIGPIPE: 128 + 13, not 1 (a failure)
         raise
     finally:
         process.finish(succeeded)
