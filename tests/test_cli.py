@@ -398,7 +398,9 @@ def test_help_into_a_closed_pipe_ends_as_a_unix_tool_does():
     import sys
 
     for args in (["--help"], ["predict", "--help"]):
-        shell = " ".join([sys.executable, "-m", "dnalm", *args]) + " | true; echo ${PIPESTATUS[0]}"  # (true reads nothing)
+        shell = (
+            " ".join([sys.executable, "-m", "dnalm", *args]) + " | true; echo ${PIPESTATUS[0]}"
+        )  # (true reads nothing)
         done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, check=True)
         assert done.stdout.strip() == "141", (args, done.stdout, done.stderr)
         assert "Traceback" not in done.stderr

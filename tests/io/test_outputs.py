@@ -955,6 +955,21 @@ def test_standard_output_is_appended_to_not_emptied(tmp_path):
     assert out.read_text() == "previous\nhead\ntable\nagain\n"
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+def test_a_full_stream_is_named_in_the_error():
+    """`dnalm predict M x.fa -o - > /dev/full` said "No space left on device" and no file: the stream is named."""
+    code = (
+        "import sys; from dnalm.io.files import atomic_open; from dnalm.runtime.process import report_error\n"
+        "try:\n"
+        "    with atomic_open(sys.argv[1]) as fh: fh.write('x' * 100000); fh.flush()\n"
+        "except OSError as err: sys.exit(report_error(err))\n"
+    )
+    for name, said in (("-", "writing standard output (-o -)"), ("/dev/full", "writing /dev/full")):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-c", code, name], stdout=full, stderr=subprocess.PIPE, text=True)
+        assert done.returncode == 2 and f"No space left on device {said}: free space" in done.stderr, done.stderr
+
+
 def test_an_output_folder_whose_name_is_not_utf8_is_refused_before_any_work(tmp_path):
     """evaluate and corpus failed with "'utf-8' codec can't encode character '\\udcff'" and left NAME.partial;
     finetune failed so only when saving, after the training."""

@@ -8,6 +8,7 @@ JSON is written without ``NaN``/``Infinity`` (not JSON; other tools reject them)
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import io
 import json
@@ -82,20 +83,13 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
     if "b" not in mode:
         kwargs.setdefault("encoding", "utf-8")
     if is_stream(path):  # appended: opening /dev/stdout "w" emptied the file standard output was redirected to
-        if str(path) == "-":  # (`{ echo head; dnalm predict M x.fa -o -; } > out` lost the head)
-            if getattr(sys.stdout, "name", None) == os.devnull:  # dnalm's stand-in for a closed standard output
-                raise ValueError("-o -: standard output is closed; give an output file")
-            sys.stdout.flush()
-            try:
-                fd = sys.stdout.fileno()
-            except (AttributeError, OSError, ValueError):  # a captured standard output (a test's) has no descriptor
-                yield sys.stdout.buffer if "b" in mode else sys.stdout
-                return
-            with open(os.dup(fd), mode.replace("w", "a"), **kwargs) as fh:
-                yield fh
-        else:
-            with open(path, mode.replace("w", "a"), **kwargs) as fh:
-                yield fh
+        try:
+            yield from _stream(path, mode, kwargs)
+        except OSError as err:  # a full disk under `-o - > file`, /dev/full: said with the stream's name, not none
+            if err.filename or err.errno not in _WRITE_FAILED:  # (an error of the caller's, not of the stream)
+                raise
+            name = "standard output (-o -)" if str(path) == "-" else str(path)
+            raise OSError(err.errno, err.strerror, name) from err
         return
     path = Path(path)
     if path.is_symlink():  # written at the link's target, the link kept (dnalm.io.outputs)
@@ -126,6 +120,28 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
                 err.errno, f"could not write {path} ({err.strerror or err}); nothing was written there"
             ) from err
         raise
+
+
+#: errno values of a write that failed on the device: a full disk or quota, an I/O error
+_WRITE_FAILED = {getattr(errno, n) for n in ("ENOSPC", "EFBIG", "EDQUOT", "EIO") if hasattr(errno, n)}
+
+
+def _stream(path, mode: str, kwargs: dict) -> Iterator:
+    """The body of :func:`atomic_open` for a stream: standard output (``-``) or a device, appended to."""
+    if str(path) == "-":  # (`{ echo head; dnalm predict M x.fa -o -; } > out` lost the head)
+        if getattr(sys.stdout, "name", None) == os.devnull:  # dnalm's stand-in for a closed standard output
+            raise ValueError("-o -: standard output is closed; give an output file")
+        sys.stdout.flush()
+        try:
+            fd = sys.stdout.fileno()
+        except (AttributeError, OSError, ValueError):  # a captured standard output (a test's) has no descriptor
+            yield sys.stdout.buffer if "b" in mode else sys.stdout
+            return
+        with open(os.dup(fd), mode.replace("w", "a"), **kwargs) as fh:
+            yield fh
+    else:
+        with open(path, mode.replace("w", "a"), **kwargs) as fh:
+            yield fh
 
 
 def _check_compression(path: Path) -> None:
