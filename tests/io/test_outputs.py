@@ -998,3 +998,31 @@ def test_a_result_written_through_a_private_temporary_file_is_readable_as_the_um
         assert (tmp_path / "m" / "mine.key").stat().st_mode & 0o777 == 0o600
     finally:
         os.umask(old)
+
+
+@pytest.mark.parametrize("dangling", [False, True])
+def test_files_named_after_a_linked_output_are_judged_where_they_are_written(tmp_path, dangling):
+    """`embed -o out.npy` with out.npy a link to sub/real.npy wrote its ids to sub/real.ids.txt, the user's, with
+    exit 0: out.ids.txt was checked, sub/real.ids.txt written (`report -o link.html` did so with its .md)."""
+    from dnalm.io.files import atomic_open
+    from dnalm.io.outputs import claims
+
+    @claims("embed", lambda a: {"outputs": [Output(a["output"]), Output(Path(a["output"]).with_suffix(".ids.txt"))]})
+    def write(output, overwrite=False):
+        with atomic_open(output) as fh:
+            fh.write("vectors")
+        with atomic_open(Path(output).with_suffix(".ids.txt")) as fh:
+            fh.write("ids")
+        return str(output)
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "real.ids.txt").write_text("MINE")
+    if not dangling:
+        (tmp_path / "sub" / "real.npy").write_text("MINE too")
+    (tmp_path / "out.npy").symlink_to("sub/real.npy")
+    with pytest.raises(OutputError, match=r"sub/real\.(ids\.txt|npy) exists and is a file dnalm did not write"):
+        write(tmp_path / "out.npy")
+    assert (tmp_path / "sub" / "real.ids.txt").read_text() == "MINE" and not (tmp_path / "out.ids.txt").exists()
+    assert write(tmp_path / "out.npy", overwrite=True) == str(tmp_path / "sub" / "real.npy")
+    assert (tmp_path / "sub" / "real.ids.txt").read_text() == "ids" and (tmp_path / "out.npy").is_symlink()
+    assert (tmp_path / "out.npy").read_text() == "vectors" and not (tmp_path / "out.ids.txt").exists()

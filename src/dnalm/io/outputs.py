@@ -1181,6 +1181,10 @@ def claims(command: str, spec, *, resolve: tuple[str, ...] = ("output",)):
                     f"{fn.__name__}(): {err}" + (f" (did you mean {close[0]!r}?)" if close else "")
                 ) from None
             bound.apply_defaults()
+            for name in resolve:  # a link output is written at its target: what is named after it, there too
+                value = bound.arguments.get(name)
+                if isinstance(value, str | Path) and not is_stream(value) and os.path.islink(os.path.expanduser(value)):
+                    bound.arguments[name] = _real(value)  # (embed -o link.npy wrote the user's target.ids.txt)
             given = spec(bound.arguments)
             if "overwrite" in signature.parameters:  # the function's own --overwrite
                 given.setdefault("overwrite", bound.arguments["overwrite"])
