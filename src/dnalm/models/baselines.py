@@ -287,7 +287,11 @@ class _ResidualBlock(nn.Module):
         )
 
     def forward(self, x, m):
-        return (x + self.net(x)) * m
+        # padding is zeroed again after the first normalisation, before the dilated convolution reads it: a trained
+        # BatchNorm turns zeros into its shift, and a short sequence's score then depended on the batch beside it
+        n = self.net
+        h = n[2](n[1](n[0](x)) * m)
+        return (x + n[6](n[5](n[4](n[3](h))))) * m
 
 
 class _DilatedBody(nn.Module):
