@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -1026,3 +1027,29 @@ def test_files_named_after_a_linked_output_are_judged_where_they_are_written(tmp
     assert write(tmp_path / "out.npy", overwrite=True) == str(tmp_path / "sub" / "real.npy")
     assert (tmp_path / "sub" / "real.ids.txt").read_text() == "ids" and (tmp_path / "out.npy").is_symlink()
     assert (tmp_path / "out.npy").read_text() == "vectors" and not (tmp_path / "out.ids.txt").exists()
+
+
+@pytest.mark.parametrize("note_in_a_folder", [True, False])
+def test_overwrite_onto_another_kind_of_result_keeps_the_users_edits_as_theirs(tmp_path, note_in_a_folder):
+    """evaluate -o PRE --overwrite over a pretraining kept the user's edited README.md and checkpoints/note.txt
+    but listed both as the evaluation's files, so the next plain run removed them (exit 0); with no note in a
+    folder, the edited README.md was removed at once (the folder was swapped whole)."""
+    pre = tmp_path / "pre"
+    _run(pre, "pretrain", ("README.md", "model.safetensors", "checkpoints/checkpoint-2/model.safetensors"))
+    time.sleep(0.01)  # (the user's edits come after the marker)
+    with (pre / "README.md").open("a") as fh:
+        fh.write("my notes\n")
+    if note_in_a_folder:
+        (pre / "checkpoints" / "note.txt").write_text("mine")
+    with claim("evaluate", outputs=[Output(pre, "evaluation", atomic=True)], overwrite=True) as c:
+        _write_result(c.path(pre), "metrics.json")
+    assert (pre / "README.md").read_text() == "dnalm's README.md\nmy notes\n"
+    assert not (pre / "model.safetensors").exists() and not (pre / "checkpoints" / "checkpoint-2").exists()
+    assert read_marker(pre)["files"] == ["metrics.json"]  # the user's entries are not the evaluation's
+    with (
+        pytest.raises(OutputError, match=r"holds files this command did not write \(README.md"),
+        claim("evaluate", outputs=[Output(pre, "evaluation", atomic=True)]),
+    ):
+        pass
+    assert (pre / "README.md").read_text().endswith("my notes\n")
+    assert (pre / "checkpoints" / "note.txt").is_file() == note_in_a_folder

@@ -503,6 +503,13 @@ def _stamp(path: Path) -> tuple | None:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
+def _inode(path: Path) -> int | None:
+    try:
+        return os.lstat(path).st_ino
+    except OSError:
+        return None
+
+
 def _snapshot(path: Path) -> dict[Path, tuple | None]:
     """The stamp of a file, or of every file under a folder (symbolic links are not followed)."""
     if path.is_dir() and not path.is_symlink():
@@ -889,6 +896,7 @@ class Claim:
         self.outputs = [(o, _real(o.path)) for o in outputs if o.path is not None and o not in self.streams]
         self._paths = {str(o.path): real for o, real in self.outputs}
         self._users: dict[Path, set[str]] = {}
+        self._old_files: dict[Path, dict] = {}  # a staged output folder's entries, file by file, as claimed
         self._locks: list[Path] = []
         self._files: list[Path] = []  # output files checked here (the main process): noted in their folder's ledger
         self._before: dict[Path, set[str]] = {}  # what each output folder held when claimed
@@ -980,6 +988,8 @@ class Claim:
         self._user_snapshots[real] = {name: _snapshot(real / name) for name in users}
         marked = _marked_at(real)  # before this run's marker replaces it
         self._before[real] = _entries(real)
+        if o.stages:  # what install_folder leaves of these is not this run's (see _mark)
+            self._old_files[real] = {n: (_inode(real / n), _snapshot(real / n)) for n in self._before[real]}
         found = read_marker(real) or {}
         if o.atomic:
             from dnalm.io.files import start_folder
@@ -1124,6 +1134,15 @@ class Claim:
 
         snapshots = self._user_snapshots.get(real, {})
         users = {n for n in self._users[real] if _still_users(real / n, snapshots.get(n))}  # else dnalm's now
+        # a staged result comes in whole from its staging folder: an entry of the folder's earlier content that
+        # holds none of its files was kept as the user's (an edited README.md, a folder with a note in it) and is
+        # theirs, not listed as this run's (a later run removed it)
+        old = self._old_files.get(real, {})
+        users |= {
+            n
+            for n in _entries(real) & old.keys()
+            if _inode(real / n) == old[n][0] and all(old[n][1].get(p) == s for p, s in _snapshot(real / n).items())
+        }
         files = sorted(_entries(real) - users - _logs_in(real))
         if not files and not (real / MARKER).exists():
             return
@@ -1236,10 +1255,10 @@ def install_folder(staging: str | Path, final: str | Path, *, overwrite: bool = 
         listed = _entries(final) - set(marker.get("users", [])) - _logs_in(final)
         marked = None  # every file under them is the stopped run's
     users = _entries(final) - listed - new
-    nested = {  # the user's files in folders dnalm wrote (added or changed since): they stay
+    nested = {  # the user's files in entries dnalm wrote (added or changed since: a note, an edit): they stay
         name: set(snap) - set(_written_by_dnalm(snap, marked))
         for name in (listed | new) & _entries(final)
-        if (final / name).is_dir() and not (final / name).is_symlink()
+        if not (final / name).is_symlink()
         for snap in [_snapshot(final / name)]
     }
     _say_results_made_from(final, users)
