@@ -142,6 +142,36 @@ def test_demo_pretrained_language_model_reaches_095(tmp_path):
     assert lines[-1] == f"validation accuracy: {out['validation_accuracy']:.4f}" and out["validation_accuracy"] >= 0.95
 
 
+def test_a_demo_again_replaces_the_last_and_a_stopped_one_leaves_it_as_it_was(tmp_path, monkeypatch):
+    """`dnalm demo -o D --overwrite` over a finished demo failed (its first model folder was refused), and a demo
+    stopped part-way left its half result under a finished-looking marker: the demo is now written aside."""
+    import dnalm.finetune.train
+    from dnalm.demo import DEMO_ARMS, run_demo
+    from dnalm.io.outputs import read_marker
+
+    arms = [(label, model, {**settings, "epochs": 0.05}) for label, model, settings in DEMO_ARMS[:2]]
+    lines = []
+    run_demo(tmp_path / "demo", arms=arms, echo=lines.append)
+    assert f"-> {tmp_path / 'demo' / 'data'}" in lines[0]  # the name it has, not the staging folder's
+    run_demo(tmp_path / "demo", arms=arms, echo=lines.append, overwrite=True)
+    assert {p.name for p in (tmp_path / "demo").iterdir()} == {".dnalm.json", "data", "model", "dnalm-cnn-scratch"}
+    train = dnalm.finetune.train.finetune
+    calls = []
+
+    def stopped_in_the_second_arm(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return train(*args, **kwargs)
+
+    monkeypatch.setattr(dnalm.finetune.train, "finetune", stopped_in_the_second_arm)
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "demo").rglob("*") if p.is_file()}
+    with pytest.raises(KeyboardInterrupt):
+        run_demo(tmp_path / "demo", arms=arms, echo=lines.append, overwrite=True)
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "demo").rglob("*") if p.is_file()} == before
+    assert not (tmp_path / "demo.partial").exists() and not read_marker(tmp_path / "demo").get("running")
+
+
 def test_demo_settings_are_checked_before_anything_is_written(tmp_path):
     from dnalm.demo import run_demo
 

@@ -18,7 +18,7 @@ import numpy as np
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.data import stratified_split
 from dnalm.io import write_table
-from dnalm.io.outputs import Output, claims
+from dnalm.io.outputs import Output, claims, shown
 from dnalm.synth import tata_dataset
 from dnalm.tokenizers.capabilities import capabilities
 
@@ -40,7 +40,7 @@ DEMO_EPOCHS = 8.0
 DEMO_SEQUENCES = 2000
 
 
-@claims("demo", lambda a: {"outputs": [Output(a["output"], "demo")], "overwrite": a["overwrite"]})
+@claims("demo", lambda a: {"outputs": [Output(a["output"], "demo", atomic=True)], "overwrite": a["overwrite"]})
 def run_demo(
     output: str | Path = "dnalm-demo",
     *,
@@ -75,7 +75,7 @@ def run_demo(
     train, dev = stratified_split(tata_dataset(DEMO_SEQUENCES, 100, seed=seed), 0.2, seed=seed)
     write_table(train, data / "train.csv")
     write_table(dev, data / "dev.csv")
-    echo(f"1. synthetic TATA-box set: {len(train)} train + {len(dev)} validation sequences of 100 nt -> {data}")
+    echo(f"1. synthetic TATA-box set: {len(train)} train + {len(dev)} validation sequences of 100 nt -> {shown(data)}")
     rows = []
     for n, (label, model, cfg) in enumerate(configs):
         folder = output / ("model" if n == 0 else f"{model}-scratch" if cfg.from_scratch else model)
@@ -102,7 +102,7 @@ def run_demo(
             f"in {rows[-1]['seconds']:.0f} s"
         )
         if n == 0:
-            echo(f"   {summary['parameters']:,} parameters, saved to {folder}")
+            echo(f"   {summary['parameters']:,} parameters, saved to {shown(folder)}")
             _reload_and_predict(
                 folder, seed, echo, torch, AutoModelForSequenceClassification, AutoTokenizer, load_model, predict_proba
             )

@@ -1097,10 +1097,12 @@ class Claim:
             if not failed and real in self._stale:
                 self._remove_stale(real)
             unchanged = failed and (o.stages or _entries(real) == self._before.get(real))
-            if o.kind != "file" and real in self._users and real.is_dir() and not unchanged:
-                self._mark(o, real)
-            elif unchanged:
+            if unchanged:
                 self._unmark_running(real)
+            elif failed and real in self._previous:
+                pass  # its marker still says running, as a killed run's does: a half result never looks finished
+            elif o.kind != "file" and real in self._users and real.is_dir():
+                self._mark(o, real)
         for lock in self._locks:
             _unlock(lock)
         self._locks = []
@@ -1158,6 +1160,16 @@ class Claim:
             write_json(real / MARKER, {**marker, "written": _now()})
         except OSError as err:
             log.warning("could not write %s: %s", real / MARKER, err)
+
+
+def shown(path: str | Path) -> Path:
+    """``path`` as a message should name it: inside a staging folder this process is writing (``OUT.partial``),
+    the name it will have once the result is in place (``OUT``)."""
+    path = Path(path)
+    for p in (path, *path.parents):
+        if p.name.endswith(".partial") and _lock_path(p) in _HELD:
+            return p.with_name(p.name.removesuffix(".partial")) / path.relative_to(p)
+    return path
 
 
 def _staging(real: Path) -> Path:
