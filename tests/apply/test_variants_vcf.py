@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -92,13 +93,23 @@ def test_some_records_on_unknown_contigs_are_a_warning_with_counts(model, tmp_pa
 def test_a_variant_whose_window_is_all_n_is_not_ok(model, tmp_path):
     genome, seqs = _genome(tmp_path, n_run=(100, 300))
     s = seqs["chr1"]
-    records = [("chr1", 201, "inside", "N", "A"), ("chr1", 451, "outside", s[450], "N")]
+    edge = "A" if s[302] != "A" else "C"
+    records = [
+        ("chr1", 201, "inside", "N", "A"),
+        ("chr1", 451, "outside", s[450], "N"),
+        ("chr1", 303, "e", s[302], edge),
+    ]
     r = score_variants(str(model), _vcf(tmp_path, records, ["chr1"]), genome, tmp_path / "out.tsv")
     rows = {row["id"]: row for row in csv.DictReader(_rows(tmp_path / "out.tsv"), delimiter="\t")}
     assert rows["inside"]["status"].startswith("window is all N") and rows["inside"]["delta"] == ""
     # scored, and said: its ALT is no base (it read a plain "ok")
-    assert rows["outside"]["status"] == "ok (an allele holds N: scored as an unknown base)" and r["n_scored"] == 1
-    assert r["by_status"] == {"window is all N": 1, "ok": 1}
+    assert rows["outside"]["status"] == "ok (an allele holds N: scored as an unknown base)" and r["n_scored"] == 2
+    # beside the run of N: scored on the bases the window has, and the row says how many were N (it read "ok")
+    said = re.fullmatch(
+        r"ok \(the window holds (\d+) of (\d+) bases as N: read as unknown bases\)", rows["e"]["status"]
+    )
+    assert said and 0 < int(said.group(1)) < int(said.group(2)) and rows["e"]["delta"] != ""
+    assert r["by_status"] == {"window is all N": 1, "ok": 2}
 
 
 def _rows(path):

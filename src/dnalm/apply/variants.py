@@ -241,6 +241,12 @@ def score_variants(
     counts = Counter(_status_key(r[8]) for r in rows)
     if with_n := sum(r[8] == _OK_WITH_N for r in rows):
         log.warning("%d scored allele(s) hold N: the model read it as an unknown base (status %r)", with_n, _OK_WITH_N)
+    if n_window := sum(r[8].startswith("ok (the window holds") for r in rows):
+        log.warning(
+            "%d scored allele(s) have N in their window (a gap, a masked region): fewer bases were read (the status "
+            "says how many)",
+            n_window,
+        )
     skipped = len(rows) - counts.get("ok", 0)
     if skipped:
         log.warning(
@@ -405,6 +411,9 @@ def _genome_pairs(genome: Path, rows: list[list], by_contig: dict[str, list[int]
             if not any(b in ref_w for b in "ACGT"):
                 rows[i][8] = f"window is all N (the genome has no A/C/G/T within {window // 2} bases)"
                 continue
+            unknown = len(ref_w) - sum(map(ref_w.count, "ACGT"))
+            if unknown and rows[i][8] == "ok":  # scored on fewer readable bases than the window: said in the row
+                rows[i][8] = f"ok (the window holds {unknown} of {len(ref_w)} bases as N: read as unknown bases)"
             at = pos - 1 - _window_start(len(rec.sequence), pos, len(ref), window)  # the variant in its window
             pairs.append((i, ref_w, alt_w, at))
     if not names:
