@@ -567,10 +567,14 @@ def test_a_config_json_whose_sizes_are_not_the_weights_is_refused_before_the_mod
     tok.save_pretrained(tmp_path / "m")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     (tmp_path / "m" / "config.json").write_text(json.dumps({**config, **edit}))
+    import transformers
+
+    verbosity = transformers.logging.get_verbosity()
     t0 = time.perf_counter()
     with pytest.raises(ValueError, match=r"m/config.json: " + message):
         load_model(tmp_path / "m")
     assert time.perf_counter() - t0 < 10
+    assert transformers.logging.get_verbosity() == verbosity  # (a refusal left transformers' warnings off)
 
 
 def test_weights_stored_as_whole_numbers_are_refused(tmp_path):

@@ -145,12 +145,16 @@ def test_demo_pretrained_language_model_reaches_095(tmp_path):
 def test_a_demo_again_replaces_the_last_and_a_stopped_one_leaves_it_as_it_was(tmp_path, monkeypatch):
     """`dnalm demo -o D --overwrite` over a finished demo failed (its first model folder was refused), and a demo
     stopped part-way left its half result under a finished-looking marker: the demo is now written aside."""
+    import transformers
+
     import dnalm.finetune.train
     from dnalm.demo import DEMO_ARMS, run_demo
     from dnalm.io.outputs import read_marker
 
     arms = [(label, model, {**settings, "epochs": 0.05}) for label, model, settings in DEMO_ARMS[:2]]
     lines = []
+    transformers.logging.set_verbosity_warning()  # (what a notebook has)
+    verbosity = transformers.logging.get_verbosity()
     run_demo(tmp_path / "demo", arms=arms, echo=lines.append)
     assert f"-> {tmp_path / 'demo' / 'data'}" in lines[0]  # the name it has, not the staging folder's
     run_demo(tmp_path / "demo", arms=arms, echo=lines.append, overwrite=True)
@@ -164,6 +168,7 @@ def test_a_demo_again_replaces_the_last_and_a_stopped_one_leaves_it_as_it_was(tm
             raise KeyboardInterrupt
         return train(*args, **kwargs)
 
+    assert transformers.logging.get_verbosity() == verbosity  # (the demo left transformers' warnings off)
     monkeypatch.setattr(dnalm.finetune.train, "finetune", stopped_in_the_second_arm)
     before = {p: p.stat().st_mtime_ns for p in (tmp_path / "demo").rglob("*") if p.is_file()}
     with pytest.raises(KeyboardInterrupt):

@@ -9,7 +9,6 @@ budget, so the table is the same on an idle machine and on a busy one.
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 
@@ -54,58 +53,75 @@ def run_demo(
     :data:`DEMO_EPOCHS`; no time budget), reload the pretrained one two ways, predict; returns
     ``{"arms": [...], "validation_accuracy": ...}``."""
     import torch
+    import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from dnalm.apply.predict import predict_proba
     from dnalm.finetune.train import finetune
     from dnalm.models.build import load_model
 
-    logging.basicConfig(level=logging.WARNING, format="   %(message)s")
-    import transformers
-
+    verbosity = transformers.logging.get_verbosity()
     transformers.logging.set_verbosity_error()  # a fresh head on a pretrained body is expected, not news
-    t0 = time.time()
-    configs = [  # every arm's settings checked before anything is written
-        (label, model, FinetuneConfig(model=model, seed=seed, time_budget=None, **_arm_settings(settings, epochs)))
-        for label, model, settings in arms or DEMO_ARMS
-    ]
-    output = Path(output)
-    data = output / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    train, dev = stratified_split(tata_dataset(DEMO_SEQUENCES, 100, seed=seed), 0.2, seed=seed)
-    write_table(train, data / "train.csv")
-    write_table(dev, data / "dev.csv")
-    echo(f"1. synthetic TATA-box set: {len(train)} train + {len(dev)} validation sequences of 100 nt -> {shown(data)}")
-    rows = []
-    for n, (label, model, cfg) in enumerate(configs):
-        folder = output / ("model" if n == 0 else f"{model}-scratch" if cfg.from_scratch else model)
-        if n == 0:
-            echo(f"2. fine-tuning {label} ({model}, shipped inside dnalm) on the CPU ...")
-        elif n == 1:
-            echo("5. the seed notebook's comparison on the same split:")
-        t = time.time()
-        summary = finetune(cfg, data, folder)
-        val = summary["validation_metrics"]
-        rows.append(
-            {
-                "arm": label,
-                "model": model,
-                "accuracy": val["eval_accuracy"],
-                "mcc": val["eval_mcc"],
-                "seconds": time.time() - t,
-                "parameters": summary["parameters"],
-                "folder": str(folder),
-            }
-        )
+    try:  # (given back: a notebook's own transformers warnings were off for good after a demo)
+        t0 = time.time()
+        configs = [  # every arm's settings checked before anything is written
+            (label, model, FinetuneConfig(model=model, seed=seed, time_budget=None, **_arm_settings(settings, epochs)))
+            for label, model, settings in arms or DEMO_ARMS
+        ]
+        output = Path(output)
+        data = output / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        train, dev = stratified_split(tata_dataset(DEMO_SEQUENCES, 100, seed=seed), 0.2, seed=seed)
+        write_table(train, data / "train.csv")
+        write_table(dev, data / "dev.csv")
         echo(
-            f"   {label}: validation accuracy {val['eval_accuracy']:.3f}, MCC {val['eval_mcc']:.3f} "
-            f"in {rows[-1]['seconds']:.0f} s"
+            f"1. synthetic TATA-box set: {len(train)} train + {len(dev)} validation sequences of 100 nt -> {shown(data)}"
         )
-        if n == 0:
-            echo(f"   {summary['parameters']:,} parameters, saved to {shown(folder)}")
-            _reload_and_predict(
-                folder, seed, echo, torch, AutoModelForSequenceClassification, AutoTokenizer, load_model, predict_proba
+        rows = []
+        for n, (label, model, cfg) in enumerate(configs):
+            folder = output / ("model" if n == 0 else f"{model}-scratch" if cfg.from_scratch else model)
+            if n == 0:
+                echo(f"2. fine-tuning {label} ({model}, shipped inside dnalm) on the CPU ...")
+            elif n == 1:
+                echo("5. the seed notebook's comparison on the same split:")
+            t = time.time()
+            summary = finetune(cfg, data, folder)
+            val = summary["validation_metrics"]
+            rows.append(
+                {
+                    "arm": label,
+                    "model": model,
+                    "accuracy": val["eval_accuracy"],
+                    "mcc": val["eval_mcc"],
+                    "seconds": time.time() - t,
+                    "parameters": summary["parameters"],
+                    "folder": str(folder),
+                }
             )
+            echo(
+                f"   {label}: validation accuracy {val['eval_accuracy']:.3f}, MCC {val['eval_mcc']:.3f} "
+                f"in {rows[-1]['seconds']:.0f} s"
+            )
+            if n == 0:
+                echo(f"   {summary['parameters']:,} parameters, saved to {shown(folder)}")
+                _reload_and_predict(
+                    folder,
+                    seed,
+                    echo,
+                    torch,
+                    AutoModelForSequenceClassification,
+                    AutoTokenizer,
+                    load_model,
+                    predict_proba,
+                )
+        _table(rows, t0, echo)
+        return {"arms": rows, "validation_accuracy": rows[0]["accuracy"]}
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+
+
+def _table(rows: list[dict], t0: float, echo) -> None:
+    """The comparison table, the time, and the pretrained model's figure as the last line."""
     echo("")
     echo("   | model | validation accuracy | MCC | seconds |")
     echo("   |---|---|---|---|")
@@ -113,7 +129,6 @@ def run_demo(
         echo(f"   | {r['arm']} | {r['accuracy']:.3f} | {r['mcc']:.3f} | {r['seconds']:.0f} |")
     echo(f"done in {time.time() - t0:.0f} s")
     echo(f"validation accuracy: {rows[0]['accuracy']:.4f}")
-    return {"arms": rows, "validation_accuracy": rows[0]["accuracy"]}
 
 
 def _arm_settings(settings: dict, epochs: float | None) -> dict:

@@ -167,8 +167,20 @@ def test_config_file_rejects_unknown_keys(tmp_path):
     assert FinetuneConfig.load(path, epochs=5).epochs == 5.0
 
 
-def test_training_is_reproducible_with_a_seed(tata_dir, tmp_path):
+def test_training_is_reproducible_with_a_seed_and_leaves_the_callers_generators_as_they_were(tata_dir, tmp_path):
+    """finetune seeded Python's, numpy's and torch's generators with the run's seed and left them so: a random
+    search around it drew the same learning rate from its second trial on."""
+    import random
+
+    import numpy as np
+
+    def states():
+        return random.getstate(), np.random.get_state()[1].tolist(), torch.random.get_rng_state().tolist()
+
+    random.seed(2024), np.random.seed(2024), torch.manual_seed(2024)
+    before = states()
     a = finetune(cfg(model="cnn", epochs=1), tata_dir, tmp_path / "a")
+    assert states() == before
     b = finetune(cfg(model="cnn", epochs=1), tata_dir, tmp_path / "b")
     assert a["validation_metrics"]["eval_loss"] == pytest.approx(b["validation_metrics"]["eval_loss"], rel=1e-5)
     ma, _ = load_model(tmp_path / "a")

@@ -22,6 +22,7 @@ from dnalm.models.ref import ModelRef
 from dnalm.models.windows import informative_bases
 from dnalm.plots import plot_confusion_matrix
 from dnalm.runtime import distributed
+from dnalm.runtime.hardware import keeps_random_state
 from dnalm.runtime.progress import track
 from dnalm.tasks import Task, task_of
 
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
         "overwrite": a["overwrite"],
     },
 )
+@keeps_random_state  # (untrained=True seeds torch to build the model)
 def evaluate(
     model_path: str | ModelRef,
     data: str | Path | None,

@@ -42,7 +42,7 @@ from dnalm.lm.pretrain import RECIPES, self_pretrain
 from dnalm.models.card import write_finetune_card
 from dnalm.models.ref import ModelRef
 from dnalm.runtime import distributed
-from dnalm.runtime.hardware import frozen_gc, resolve_precision
+from dnalm.runtime.hardware import frozen_gc, keeps_random_state, resolve_precision
 from dnalm.runtime.training import check_finite_weights
 from dnalm.settings import check_fields
 from dnalm.tasks import Task, get_task
@@ -181,6 +181,7 @@ class _Built:
         "resume": a["resume"],
     },
 )
+@keeps_random_state
 def finetune(
     cfg: FinetuneConfig,
     data: str | Path | None,

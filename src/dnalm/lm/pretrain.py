@@ -31,6 +31,7 @@ from dnalm.models.ref import ModelRef
 from dnalm.models.windows import check_sequence_list
 from dnalm.plots import plot_loss_curve
 from dnalm.runtime import distributed
+from dnalm.runtime.hardware import keeps_random_state
 from dnalm.runtime.training import SHARED_OWNED, check_finite_weights, check_scheduler, check_trainer_settings
 from dnalm.settings import YEAR_S, check_applies, check_fields, check_keys, load_yaml, naming_the_file, setting
 from dnalm.tokenizers.build import learns_vocabulary
@@ -510,6 +511,7 @@ def _settings(cfg, corpus) -> PretrainConfig:
         "resume": a["resume"],
     },
 )
+@keeps_random_state
 def pretrain(
     cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bool = False, overwrite: bool = False
 ) -> dict:
@@ -1023,6 +1025,7 @@ def _plan(cfg: PretrainConfig, model, data, collator, checkpoint: Path | None, t
         "overwrite": a["overwrite"],
     },
 )
+@keeps_random_state
 def self_pretrain(
     sequences,
     model: str,

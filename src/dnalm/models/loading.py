@@ -127,9 +127,9 @@ def load_complete(
     """
     import transformers
 
-    verbosity = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()  # the load report is checked here instead
     check_config_fits_weights(model_path)
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()  # the load report is checked here instead (given back below)
     try:  # a tensor of another shape is reported below (transformers' error points at a report it hid)
         with readable_weights(model_path):
             model, info = auto_class.from_pretrained(

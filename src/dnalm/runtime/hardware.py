@@ -8,6 +8,7 @@ their steps from :func:`time_steps`; neither imports the other for it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "autocast",
     "cpu_has_bf16",
     "frozen_gc",
+    "keeps_random_state",
     "precision_flags",
     "resolve_precision",
     "time_steps",
@@ -23,6 +25,32 @@ __all__ = [
 #: ``auto``: mixed precision where the hardware computes it natively (bf16, else fp16, on a GPU; bf16 on a
 #: CPU with AVX512-BF16 or AMX), else fp32.
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def keeps_random_state(fn):
+    """Run ``fn`` (a library call that seeds Python's, numpy's and torch's generators for its own work) and give
+    the caller's generator states back after it: a random search around ``finetune`` drew the same values from
+    its second trial on, as each call had re-seeded the program's generators with the run's seed."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        import random
+
+        import numpy as np
+        import torch
+
+        states = random.getstate(), np.random.get_state(), torch.random.get_rng_state()
+        cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            random.setstate(states[0])
+            np.random.set_state(states[1])
+            torch.random.set_rng_state(states[2])
+            if cuda is not None:
+                torch.cuda.set_rng_state_all(cuda)
+
+    return wrapper
 
 
 @contextlib.contextmanager
