@@ -51,6 +51,16 @@ def test_unset_means_not_set_and_is_never_replaced():
     assert Toy().window is None and Toy(window=5).window == 5
 
 
+def test_a_path_is_text_where_a_setting_is_text():
+    """FinetuneConfig(model=Path("m1")) was refused ('must be text') where every path argument takes a Path."""
+    from pathlib import Path
+
+    from dnalm.finetune.config import FinetuneConfig
+
+    assert Toy(mode=Path("mean")).mode == "mean"
+    assert FinetuneConfig(model=Path("runs") / "m1").model == str(Path("runs") / "m1")
+
+
 def _app():
     app = typer.Typer()
 

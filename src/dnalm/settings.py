@@ -134,6 +134,8 @@ def _check_type(obj, f: dataclasses.Field, value, where: str):
         return int(value)
     if float in accepted and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if str in accepted and isinstance(value, os.PathLike):  # model=Path("m1"): a folder, as every path argument
+        return os.fspath(value)
     wanted = {bool: "true or false", int: "a whole number", float: "a number", str: "text", dict: "a mapping"}
     shown = [a for a in accepted if a is not type(None) and not (a is int and float in accepted)]
     want = " or ".join(wanted.get(a, a.__name__) for a in shown)
