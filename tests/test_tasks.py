@@ -195,8 +195,15 @@ def test_classes_that_look_like_another_tasks_labels_are_said(caplog):
     task = get_task("single_label_classification")
     task.label_names([Record(str(i), "ACGT", lab) for i, lab in enumerate(["a;b", "a", "b"])])
     assert "use --problem-type multi_label_classification" in caplog.text
-    task.label_names([Record(str(i), "ACGT", str(i * 1.5)) for i in range(30)])
+    task.label_names([Record(str(i), "ACGT", str(i * 10)) for i in range(30)])
     assert "30 classes, every one a number: for a value per sequence use --problem-type regression" in caplog.text
+    caplog.clear()  # a few values with fractions are values too (14 classes 0, 0.1, ... 2.6 trained silently)
+    task.label_names([Record(str(i), "ACGT", lab) for i, lab in enumerate(["0", "0.1", "2.6", "1"])])
+    assert "4 classes, every one a number and some with a fraction (0.1, 2.6): for a value per" in caplog.text
+    caplog.clear()  # True/False beside yes/no: four classes without a word
+    task.label_names([Record(str(i), "ACGT", lab) for i, lab in enumerate(["True", "False", "yes", "no"])])
+    assert "labels 'True' and 'yes' mean the same but are 2 classes here" in caplog.text
+    assert "labels 'False' and 'no' mean the same" in caplog.text
 
 
 def test_spaces_around_each_multi_label_part_are_dropped_and_a_constant_target_is_said(caplog):

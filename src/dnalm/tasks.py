@@ -269,10 +269,26 @@ def _other_task_hint(names: set[str]) -> None:
             next(n for n in sorted(names) if MULTI_LABEL_SEP in n),
             MULTI_LABEL_SEP,
         )
-    elif len(names) > 20 and all(_is_number(n) for n in names):
+    elif all(_is_number(n) for n in names) and (
+        len(names) > 20 or any(not float(n).is_integer() for n in names)  # 2.1, 0.3: values, not class ids
+    ):
+        fractions = sorted((n for n in names if not float(n).is_integer()), key=float)[:3]
         log.warning(
-            "%d classes, every one a number: for a value per sequence use --problem-type regression", len(names)
+            "%d classes, every one a number%s: for a value per sequence use --problem-type regression",
+            len(names),
+            f" and some with a fraction ({', '.join(fractions)})" if fractions else "",
         )
+    for meaning in _YES_NO:  # 'True' and 'yes' in one file: two classes that mean one thing
+        if len(same := sorted(n for n in names if n.casefold() in meaning)) > 1 and len({*map(str.casefold, same)}) > 1:
+            log.warning(
+                "labels %s mean the same but are %d classes here (write them alike to merge them)",
+                " and ".join(map(repr, same)),
+                len(same),
+            )
+
+
+#: spellings of yes and of no that one file may mix (1 and 0 beside them are refused: numbers and names)
+_YES_NO = ({"true", "yes", "y", "t", "positive", "pos"}, {"false", "no", "n", "f", "negative", "neg"})
 
 
 class MultiLabelClassification(Task):

@@ -24,3 +24,12 @@ def test_a_chosen_column_named_twice_is_refused(tmp_path):
     path.write_text("a\tb\ta\nACGT\t1\tGG\n")
     with pytest.raises(DataFormatError, match="the sequence column 'a' appears 2 times"):
         list(read_sequences(path, sequence_column="a", label_column="b"))
+
+
+def test_a_label_column_that_is_the_sequence_column_found_is_refused(tmp_path):
+    """--label-column sequence (the sequence column found by its name) read every sequence as a label: a message
+    of several kB listing sequences as "the training labels", or advice to use regression."""
+    path = tmp_path / "t.csv"
+    path.write_text("sequence,label\nACGTACGT,1\nGGCCAATT,0\n")
+    with pytest.raises(DataFormatError, match=r"t.csv:1: label_column \(--label-column\) 'sequence' is the sequence"):
+        list(read_sequences(path, label_column="sequence"))

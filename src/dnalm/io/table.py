@@ -181,6 +181,13 @@ def read_table(
         _pick_column(header, None, ID_COLUMNS, path, "id", False),
         _pick_column(header, None, ("description",), path, "description", False),
     )
+    if label_column is not None and cols[0] == cols[1]:  # every label was a sequence (a list of 280 "labels")
+        raise DataFormatError(
+            path,
+            first_lineno,
+            f"label_column (--label-column) {label_column!r} is the sequence column; name the column of the labels "
+            f"(the columns are {', '.join(map(repr, header))})",
+        )
     first_label: list = [None]  # (line, label, kind) of the first labelled row
     rewritten: dict = {}  # labels read in another form than written: kind -> [count, first (written, read)]
     kmers: dict = {"k": None, "line": None, "rows": 0}  # rows read as k-mers: one k per file, counted and said
