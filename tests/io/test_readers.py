@@ -405,3 +405,20 @@ def test_blank_lines_may_end_a_table_and_its_copy_keeps_them(tmp_path):
     (tmp_path / "m.csv").write_text("sequence,label\nACGT,1\n\nGGCC,0\n")
     with pytest.raises(DataFormatError, match=r"m.csv:3: empty row \(blank lines may only end a table\)"):
         list(read_sequences(tmp_path / "m.csv"))
+
+
+def test_copied_records_keep_each_lines_own_ending(tmp_path):
+    """audit --dedup wrote a kept row's quoted LF as CRLF (every line was given the first line's ending), though
+    kept records are copied as written."""
+    from dnalm.io import copy_records
+
+    source = tmp_path / "a.csv"
+    source.write_bytes(b'id,sequence,label\r\n"r1\nmulti",ACGT,1\r\nr2,GGCC,0\r\nr3,TTAA,1\r\n')
+    assert copy_records(source, tmp_path / "all.csv") == 3
+    assert (tmp_path / "all.csv").read_bytes() == source.read_bytes()
+    assert copy_records(source, tmp_path / "b.csv", drop={1}) == 2
+    assert (tmp_path / "b.csv").read_bytes() == b'id,sequence,label\r\n"r1\nmulti",ACGT,1\r\nr3,TTAA,1\r\n'
+    old_mac = tmp_path / "m.fa"
+    old_mac.write_bytes(b">a\rACGT\r>b\rGGCC\r")
+    assert copy_records(old_mac, tmp_path / "m2.fa", drop={0}) == 1
+    assert (tmp_path / "m2.fa").read_bytes() == b">b\rGGCC\r"

@@ -369,10 +369,22 @@ def copy_records(source: str | Path, output: str | Path, *, drop: Collection[int
         groups = table_line_groups(source, lines)
     kept = 0
     opener = {"gzip": _gzip_named(output.name), "bz2": bz2.open, "zstd": _zstd_open}.get(kind, open)  # as it was
+    ends = _line_endings(source)  # each line's own: a quoted LF in a CRLF file stays LF
     with atomic_path(output) as tmp, opener(tmp, "wt", encoding="utf-8", newline="") as fh:
         fh.write(bom)
         for index, group in groups:  # index -1: the header row, or blank lines before the first record
+            endings = [next(ends, "") or newline for _ in group]  # (the last line may have none: given one)
             if index not in drop:
-                fh.writelines(line + newline for line in group)
+                fh.writelines(line + end for line, end in zip(group, endings))
                 kept += index >= 0
     return kept
+
+
+def _line_endings(path: Path) -> Iterator[str]:
+    """The ending of each line :func:`~dnalm.io.base.numbered_lines` yields, in order ("" for a last line
+    without one)."""
+    with open_binary(path) as fh:
+        for raw in fh:
+            body = raw.rstrip(b"\r\n")
+            yield from ["\r"] * body.count(b"\r")  # lone CRs end lines of their own (old Mac files)
+            yield raw[len(body) :].decode()
