@@ -209,6 +209,15 @@ def test_a_blank_line_in_a_vcf_is_one_error_naming_it(model, tmp_path, tail):
     assert not (tmp_path / "out.tsv").exists()
 
 
+def test_a_vcf_without_its_fileformat_line_is_named_as_such(model, tmp_path):
+    """htslib's own text was "not valid bcf or vcf (format: 2 mode: r)", naming no line and no cause."""
+    genome, _ = _genome(tmp_path)
+    vcf = tmp_path / "nohead.vcf"
+    vcf.write_text("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t7\tok\tA\tC\t.\t.\t.\n")
+    with pytest.raises(ValueError, match=r"nohead.vcf:1: a VCF starts with its ##fileformat line"):
+        score_variants(str(model), vcf, genome, tmp_path / "out.tsv")
+
+
 def test_vcf_output_keeps_every_input_value_as_written_and_a_rescore_replaces_dnalms_fields(model, tmp_path):
     """htslib rewrote the user's QUAL and Float INFO values at 32-bit precision (29.123456789 -> 29.1235, AF
     0.333333333 -> 0.333333); scoring dnalm's own output again wrote a second copy of its header lines."""

@@ -154,6 +154,11 @@ def _check_lines(vcf: Path) -> None:
                     f"{vcf}:1: the file starts with a UTF-8 byte-order mark, which htslib cannot read; remove it "
                     "(e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)"
                 )
+            if line_no == 1 and not line.startswith("##fileformat="):  # htslib: "not valid bcf or vcf (format: 2)"
+                raise ValueError(
+                    f"{vcf}:1: a VCF starts with its ##fileformat line (e.g. ##fileformat=VCFv4.2); this one starts "
+                    f"with {line.rstrip()[:40]!r}: add it (e.g. sed -i '1i ##fileformat=VCFv4.2' FILE)"
+                )
             if line.startswith("#CHROM"):  # htslib's own error for a bad one is raw text and an exit of 1
                 columns = line.rstrip("\r\n").split("\t")
                 if len(columns) < 8:
