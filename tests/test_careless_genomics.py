@@ -109,6 +109,16 @@ def test_a_bad_base_read_by_region_is_named_by_file_contig_and_position(genome, 
         assert "g.fa: record 'chr2', position 21 (region chr2:11-70): '-' is not a nucleotide code" in result.output
 
 
+def test_a_genome_of_uneven_lines_read_by_region_says_how_to_mend_it(genome, tmp_path):
+    """pyfaidx's own text ('Line length of fasta file is not consistent!') gave no way on."""
+    root, contigs = genome
+    (tmp_path / "g.fa").write_text(f">chr1\n{contigs['chr1'][:60]}\n{contigs['chr1'][60:90]}\n{contigs['chr1'][90:]}\n")
+    result = _run("predict", root / "m", tmp_path / "g.fa", "--regions", "chr1:1-60", "-o", tmp_path / "p")
+    assert result.exit_code == 2, result.output
+    assert "g.fa: line 3 is not as long as the lines before it in its record" in result.output
+    assert "wrap it again" in result.output and "Traceback" not in result.output
+
+
 def test_a_plain_fasta_named_gz_read_by_region_is_said_so(genome, tmp_path):
     root, _ = genome
     (tmp_path / "plain.fa.gz").write_text((root / "g.fa").read_text())

@@ -151,6 +151,13 @@ class IndexedGenome:
                 ) from None
             raise ValueError(f"{self.path}: {err}") from None
         except (pyfaidx.FastaIndexingError, ValueError) as err:
+            uneven = re.search(r"Line length of fasta file is not consistent!.*?at line (\d+)", str(err), re.S)
+            if uneven:  # pyfaidx's own text gave no way on
+                raise ValueError(
+                    f"{self.path}: line {uneven.group(1)} is not as long as the lines before it in its record; reading "
+                    "by region needs every sequence line of a record as long (but the last): wrap it again "
+                    "(e.g. seqkit seq -w 60 IN > OUT), or scan it whole without --regions"
+                ) from None
             raise ValueError(f"{self.path}: cannot index this FASTA ({err})") from None
         self.lengths = {name: rec.rlen for name, rec in self.fasta.faidx.index.items()}
 
