@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dnalm.io import DataFormatError, read_sequences
@@ -33,3 +35,20 @@ def test_a_label_column_that_is_the_sequence_column_found_is_refused(tmp_path):
     path.write_text("sequence,label\nACGTACGT,1\nGGCCAATT,0\n")
     with pytest.raises(DataFormatError, match=r"t.csv:1: label_column \(--label-column\) 'sequence' is the sequence"):
         list(read_sequences(path, label_column="sequence"))
+
+
+@pytest.mark.parametrize(
+    "name, text, said",
+    [
+        ("semi.csv", "sequence;label\nACGT;1\n", "one column: is the file separated by ';'?"),
+        ("comma.tsv", "sequence,label\nACGT,1\n", "one column: is the file separated by ','?"),
+        ("blank.csv", "\nsequence,label\nACGT,1\n", "the first line is blank"),
+        ("comment.csv", "# my data\nsequence,label\nACGT,1\n", "the first line is a comment"),
+    ],
+)
+def test_a_header_that_is_no_header_says_what_it_seems_to_be(tmp_path, name, text, said):
+    """A semicolon-separated file, a comma file named .tsv, a blank or comment first line: the message listed the
+    columns it read (['sequence;label'], []) and not why."""
+    (tmp_path / name).write_text(text)
+    with pytest.raises(DataFormatError, match=re.escape(said)):
+        list(read_sequences(tmp_path / name))

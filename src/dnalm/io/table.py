@@ -80,8 +80,25 @@ def _check_label(label: str, kind: str, first: tuple[int, str, str], path: Path,
 
 def _columns(header: list[str]) -> str:
     """The header for a message, each name cut to 40 characters (a headerless file's first row may be a
-    whole sequence)."""
-    return "[" + ", ".join(repr(h if len(h) <= 40 else h[:37] + "...") for h in header) + "]"
+    whole sequence), and what a header that is no header seems to be (a blank line, a comment, another
+    delimiter).
+
+    >>> _columns(["sequence;label"])
+    "['sequence;label'] (one column: is the file separated by ';'? dnalm reads CSV, comma-separated, and TSV, \
+tab-separated and named .tsv)"
+    """
+    shown = "[" + ", ".join(repr(h if len(h) <= 40 else h[:37] + "...") for h in header) + "]"
+    if not "".join(header).strip():
+        return shown + " (the first line is blank: the header row must be the file's first line)"
+    if header[0].lstrip().startswith("#"):
+        return shown + " (the first line is a comment: the header row must be the file's first line)"
+    other = [d for d in (";", ",", "\t", "|") if len(header) == 1 and d in header[0]]
+    if other:
+        return shown + (
+            f" (one column: is the file separated by {other[0]!r}? dnalm reads CSV, comma-separated, and TSV, "
+            "tab-separated and named .tsv)"
+        )
+    return shown
 
 
 def table_columns(path: str | Path) -> list[str] | None:
