@@ -222,7 +222,10 @@ def test_spaces_around_each_multi_label_part_are_dropped_and_a_constant_target_i
     records = [Record(str(i), "ACGT", str(1 + i % 7 / 10), path="train.csv", line=i + 2) for i in range(40)]
     records[3] = Record("3", "ACGT", "1e29", path="train.csv", line=5)
     LabelSpace.from_records(records, "regression", standardise=True)
-    assert "training target 1e+29 (train.csv:5: record '3') is" in caplog.text and "a unit or a typo (or values to log-transform)?" in caplog.text
+    assert (
+        "training target 1e+29 (train.csv:5: record '3') is" in caplog.text
+        and "a unit or a typo (or values to log-transform)?" in caplog.text
+    )
     caplog.clear()  # a wide but smooth spread is no typo
     LabelSpace.from_records([Record(str(i), "ACGT", str(10**i)) for i in range(8)], "regression", standardise=True)
     assert "a unit or a typo" not in caplog.text

@@ -52,3 +52,12 @@ def test_a_header_that_is_no_header_says_what_it_seems_to_be(tmp_path, name, tex
     (tmp_path / name).write_text(text)
     with pytest.raises(DataFormatError, match=re.escape(said)):
         list(read_sequences(tmp_path / name))
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-Infinity"])
+def test_a_label_that_is_no_finite_number_among_numbers_is_said_as_such(tmp_path, value):
+    """inf and nan among numeric labels read "is not a number, but line 2's label '2.1' is; labels are all numbers
+    or all names" (1e400 said "not a finite number")."""
+    (tmp_path / "t.csv").write_text(f"sequence,label\nACGTACGT,2.1\nACGTACGG,{value}\n")
+    with pytest.raises(DataFormatError, match=rf"t.csv:3: record '1': label '{value}' is not a finite number"):
+        list(read_sequences(tmp_path / "t.csv"))

@@ -52,7 +52,7 @@ def test_text_and_per_base_labels_stay_as_written(tmp_path):
     [
         ("sequence,label\nACGT,1\nACGA,pos\n", r"d\.csv:3: record '1': label 'pos' is not a number, but line 2"),
         ("sequence,label\nACGT,pos\nACGA,0\n", r"d\.csv:3: record '1': label '0' is a number, but line 2"),
-        ("sequence,label\nACGT,0.5\nACGA,nan\n", r"d\.csv:3: record '1': label 'nan' is not a number"),
+        ("sequence,label\nACGT,0.5\nACGA,nan\n", r"d\.csv:3: record '1': label 'nan' is not a finite number"),
         ("sequence,label\nACGT,1\nACGA,\n", r"d\.csv:3: record '1': no label, but line 2 has one"),
         ("sequence,label\nACGT,\nACGA,1\n", r"d\.csv:3: record '1': label '1', but line 2 has none"),
     ],

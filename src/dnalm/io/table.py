@@ -38,8 +38,8 @@ def canonical_label(label: str) -> str:
 
     Plain digit strings stay as written: they may be per-base labels such as ``0011100``.
 
-    >>> [canonical_label(x) for x in ["1.0", "+1e0", "0.50", "-0.0", "007", "pos"]]
-    ['1', '1', '0.5', '0', '007', 'pos']
+    >>> [canonical_label(x) for x in ["1.0", "+1e0", "0.50", "-0.0", "007", "pos", "1e308"]]
+    ['1', '1', '0.5', '0', '007', 'pos', '1e+308']
     """
     if not isinstance(label, str):
         raise TypeError(f"a label is text; got {type(label).__name__} {label!r}")
@@ -48,7 +48,7 @@ def canonical_label(label: str) -> str:
     x = float(label)
     if not math.isfinite(x):
         return label
-    return str(int(x)) if x.is_integer() else repr(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)  # (1e308 was written with 309 digits)
 
 
 def _label_kind(label: str) -> str:
@@ -60,6 +60,13 @@ def _label_kind(label: str) -> str:
     return "number" if all(_NUMBER.fullmatch(p) for p in parts if p) else "text"
 
 
+def _not_finite(label: str) -> bool:
+    try:
+        return not math.isfinite(float(label))
+    except ValueError:
+        return False
+
+
 def _check_label(label: str, kind: str, first: tuple[int, str, str], path: Path, lineno: int, rid: str) -> None:
     """Every label of a file is of the kind of the first (numbers, names, or none at all)."""
     first_line, first_label, first_kind = first
@@ -69,6 +76,8 @@ def _check_label(label: str, kind: str, first: tuple[int, str, str], path: Path,
         message = f"no label, but line {first_line} has one ({first_label!r}); label every row or none"
     elif first_kind == "none":
         message = f"label {label!r}, but line {first_line} has none; label every row or none"
+    elif first_kind == "number" and _not_finite(label):  # inf, nan among numbers: said as 1e400 is
+        message = f"label {label!r} is not a finite number; a value is a finite number (or leave the row out)"
     else:
         what = "is a number" if kind == "number" else "is not a number"
         message = (
