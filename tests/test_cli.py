@@ -396,6 +396,21 @@ def test_a_file_output_typed_as_a_folder_is_refused_not_written_under_another_na
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_signal_while_exiting_after_the_work_leaves_the_status_as_it_was(monkeypatch, capsys):
+    """SIGTERM in the last second (process.finish imports torch.distributed) gave a traceback and status 1 after
+    'wrote ...', though the result was complete."""
+    import dnalm.runtime.distributed
+    from dnalm.runtime import process
+
+    def stopped():
+        raise process.Terminated(15)
+
+    monkeypatch.setattr(dnalm.runtime.distributed, "finish", stopped)
+    monkeypatch.setattr(process.gc, "freeze", lambda: None)  # (the suite's objects stay collectable)
+    process.finish(True)  # no exception: main's exit status (0) stands
+    assert "(stopped while exiting; the command had finished)" in capsys.readouterr().err
+
+
 def test_closed_or_full_streams_and_logs_are_said_in_one_line(tmp_path, capsys):
     """A closed standard error failed every command silently (exit 1: sys.stderr.isatty()); a --log-file on a full
     disk printed a logging traceback per record; a full disk under safetensors or numpy read as dnalm's fault."""

@@ -160,11 +160,17 @@ def prepare(command: str | None) -> None:
 def finish(succeeded: bool) -> None:
     """After the command: take down the process group (under torchrun, or a process may abort in its exit
     after the work is done), then freeze what is left: shutting down, Python's last garbage collection
-    would walk every object torch and transformers created at import (about 1.2 s on a 2-core CPU)."""
-    if succeeded:
-        from dnalm.runtime.distributed import finish as finish_group
+    would walk every object torch and transformers created at import (about 1.2 s on a 2-core CPU).
 
-        finish_group()
+    A Ctrl-C or SIGTERM in this last second (importing torch.distributed) leaves the command's status as it was:
+    its work was done, or had failed, before it came (it was a traceback and status 1 after "wrote ...")."""
+    try:
+        if succeeded:
+            from dnalm.runtime.distributed import finish as finish_group
+
+            finish_group()
+    except KeyboardInterrupt:  # (Terminated too)
+        print("(stopped while exiting; the command had finished)", file=sys.stderr)
     gc.freeze()
 
 
