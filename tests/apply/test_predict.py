@@ -330,3 +330,11 @@ def test_the_default_window_is_the_length_in_bases_the_model_was_fine_tuned_on(p
     assert window_size(model, tok, None)[1] == 100
     del model.config.dnalm_train_max_bases  # a folder saved before the length in bases was recorded
     assert window_size(model, tok, None)[1] == (100 if preset == "tiny" else tokens - 2)
+
+
+def test_a_per_base_model_is_refused_by_the_per_sequence_scores():
+    """predict_proba on a per-base model gave (n, 101, k) whatever the lengths, its windows averaged by token
+    position (motifs at 150 and 300 of a 400-bp sequence showed at rows 51-54): predict_per_base is the one."""
+    model, tok, _ = build_model("tiny", num_labels=2, problem_type="token_classification", seed=0)
+    with pytest.raises(ValueError, match=r"this model scores each base \(token_classification\).*predict_per_base"):
+        predict_proba(model, tok, ["ACGT" * 100])

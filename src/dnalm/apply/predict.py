@@ -70,6 +70,11 @@ def iter_scores(
     check_sequence_list(sequences)
     check_scoring_model(model, "predict")
     task = task_of(model)
+    if task.per_base:  # its token rows were averaged by position across windows and strands: not per base
+        raise ValueError(
+            f"this model scores each base ({task.name}); predict_proba and iter_scores give one score per sequence: "
+            "use predict_per_base"
+        )
     positive = max_class(model) if aggregate == "max" and task.exclusive else None
     for starts, outs in stream_windows(
         model,
