@@ -54,7 +54,7 @@ def site_dir(tmp_path_factory):
     return root
 
 
-def test_per_base_model_trains_evaluates_and_predicts(site_dir, tmp_path):
+def test_per_base_model_trains_evaluates_and_predicts(site_dir, tmp_path, caplog):
     cfg = FinetuneConfig(
         model="tiny",
         problem_type="token_classification",
@@ -73,8 +73,17 @@ def test_per_base_model_trains_evaluates_and_predicts(site_dir, tmp_path):
     assert len(rows) == 30 and all(len(r["predicted"]) == 80 for r in rows)
     plain = AutoModelForTokenClassification.from_pretrained(tmp_path / "m")  # same weights, k-mer level output
     assert torch.equal(plain.classifier.weight, model.classifier.weight)
+    assert all(r["n_informative_bases"] == "80" for r in rows)
     n = predict_file(str(tmp_path / "m"), site_dir / "test.csv", tmp_path / "p.tsv")
     assert n == 30
+    # the labels stay beside the predictions (they were dropped for per-base models only); a sequence shorter than
+    # a k-mer reads no base: written as 0 1 0 0 from the model's prior without a word, now counted and said
+    rows = list(csv.DictReader(open(tmp_path / "p.tsv"), delimiter="\t"))
+    assert len(rows[0]["label"]) == 80 and rows[0]["n_informative_bases"] == "80"
+    (tmp_path / "short.fa").write_text(">short\nTATA\n")
+    predict_file(str(tmp_path / "m"), tmp_path / "short.fa", tmp_path / "s.tsv")
+    assert "1 of 1 sequences hold no base the model can read" in caplog.text
+    assert list(csv.DictReader(open(tmp_path / "s.tsv"), delimiter="\t"))[0]["n_informative_bases"] == "0"
 
 
 def test_per_base_windows_stitch_long_sequences():

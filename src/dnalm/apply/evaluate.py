@@ -254,18 +254,26 @@ def _evaluate_per_base(model, tok, task: Task, records, y, names, output: Path, 
             title="per-base" + (f" [{info['split']}]" if info["split"] else ""),
         )
     metrics.update({**info, "n_sequences": len(records), "n_bases": metrics["n_predictions"], "labels": names})
-    _write_per_base(output / "predictions.csv", zip(records, probs), names, task, labelled=True)
+    _write_per_base(output / "predictions.csv", zip(records, probs), names, task, labelled=True, tokenizer=tok)
     write_json(output / "metrics.json", metrics)
     return metrics
 
 
-def _write_per_base(path: Path, rows, names: list[str], task: Task, *, labelled: bool) -> None:
-    """One row per ``(record, per-base scores)``: id, (label,) and the task's per-base prediction."""
+def _write_per_base(path: Path, rows, names: list[str], task: Task, *, labelled: bool, tokenizer) -> None:
+    """One row per ``(record, per-base scores)``: id, (label,) the task's per-base prediction, and how many of its
+    bases the model reads (a sequence shorter than a k-mer reads none: its values are the model's prior, said)."""
+    empty: list[str] = []
+    n = 0
     with atomic_open(path, newline="") as fh:
         w = csv.writer(fh, delimiter=written_delimiter(path), lineterminator="\n")
-        w.writerow(["id"] + (["label"] if labelled else []) + task.prediction_columns(names))
-        for rec, p in rows:
-            w.writerow([rec.id] + ([rec.label or ""] if labelled else []) + task.prediction_cells(names, p))
+        w.writerow(["id"] + (["label"] if labelled else []) + task.prediction_columns(names) + ["n_informative_bases"])
+        for n, (rec, p) in enumerate(rows, 1):
+            informative = int(informative_bases([rec.sequence], tokenizer)[0])
+            if not informative:
+                empty.append(rec.id)
+            head = [rec.id] + ([rec.label or ""] if labelled else [])
+            w.writerow(head + task.prediction_cells(names, p) + [informative])
+    _warn_uninformative(empty, n)
 
 
 def _warn_uninformative(empty: list[str], total: int) -> None:
@@ -402,7 +410,8 @@ def predict_file(
         _per_base_options(aggregate, reverse_complement_average)
         records = list(source())
         probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size, stride=stride)
-        _write_per_base(output, zip(records, probs), names, task, labelled=False)
+        labelled = any(r.label is not None for r in records)  # kept beside the prediction, as for other models
+        _write_per_base(output, zip(records, probs), names, task, labelled=labelled, tokenizer=tok)
         return len(records)
     # streamed: a first pass reads which columns the file has (nothing is kept), the second scores it
     lengths = ShortInputs(model, tok)
