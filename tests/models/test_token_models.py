@@ -83,7 +83,7 @@ def test_per_base_model_trains_evaluates_and_predicts(site_dir, tmp_path, caplog
     (tmp_path / "short.fa").write_text(">short\nTATA\n")
     predict_file(str(tmp_path / "m"), tmp_path / "short.fa", tmp_path / "s.tsv")
     assert "1 of 1 sequences hold no base the model can read" in caplog.text
-    assert list(csv.DictReader(open(tmp_path / "s.tsv"), delimiter="\t"))[0]["n_informative_bases"] == "0"
+    assert next(csv.DictReader(open(tmp_path / "s.tsv"), delimiter="\t"))["n_informative_bases"] == "0"
 
 
 def test_per_base_windows_stitch_long_sequences():
