@@ -147,7 +147,7 @@ def test_per_base_regression_trains_evaluates_and_predicts(value_dir, tmp_path):
     assert all(math.isfinite(m[k]) for k in ("mse", "mae", "pearson", "spearman"))
     assert not (tmp_path / "e" / "confusion_matrix.png").exists()
     rows = list(csv.DictReader(open(tmp_path / "e" / "predictions.csv")))
-    assert list(rows[0]) == ["id", "label", "predicted"] and rows[0]["id"] == "s0"
+    assert list(rows[0]) == ["id", "label", "predicted", "n_informative_bases"] and rows[0]["id"] == "s0"
     assert len(rows) == 12 and all(len(r["predicted"].split()) == 40 for r in rows)
     assert all(math.isfinite(float(v)) for r in rows for v in r["predicted"].split())
 
@@ -251,3 +251,14 @@ def test_a_count_is_not_a_selection_metric():
     with pytest.raises(ValueError, match="it computes loss, ") as err:
         FinetuneConfig(metric_for_best_model="nope")
     assert "n_predictions" not in str(err.value)
+
+
+@pytest.mark.parametrize("task", ["single_label_classification", "regression"])
+def test_per_base_labels_without_their_problem_type_are_refused_naming_it(task):
+    """Per-base labels under the default task trained 311 classes after 45 'one number written differently'
+    warnings and a hint at regression; as regression each was 'beyond what dnalm trains' (rescale it)."""
+    from dnalm.io import Record
+
+    records = [Record(str(i), "ACGT" * 10, ("0" * 10 + "1" * (i % 5) + "0" * 30)[:40]) for i in range(20)]
+    with pytest.raises(ValueError, match=r"one digit per base of their sequences \(20 of 20 records\).*token_class"):
+        get_task(task).label_names(records)

@@ -181,6 +181,7 @@ class SingleLabelClassification(Task):
     target_dtype = np.int64
 
     def label_names(self, records):
+        _check_not_per_base(records, self.name)
         names = {canonical_label(r.label) for r in records}
         if len(names) < 2:
             raise ValueError(f"training data holds a single class {sorted(names)}; a classifier needs two or more")
@@ -258,6 +259,19 @@ def _is_number(text: str) -> bool:
         return math.isfinite(float(text))
     except ValueError:
         return False
+
+
+def _check_not_per_base(records, task: str) -> None:
+    """Refuse labels that are one digit per base of their sequence (per-base labels given without their problem
+    type: they were 311 classes and 45 warnings, or 'beyond what dnalm trains' as one number each)."""
+    labelled = [r for r in records if r.label]
+    per_base = [r for r in labelled if len(r.label) == len(r.sequence) > 1 and r.label.isascii() and r.label.isdigit()]
+    if labelled and len(per_base) * 2 > len(labelled):
+        raise ValueError(
+            f"{per_base[0].where}: the labels are one digit per base of their sequences ({len(per_base)} of "
+            f"{len(labelled)} records), per-base labels read as {task}: give --problem-type token_classification "
+            "(or token_regression)"
+        )
 
 
 def _other_task_hint(names: set[str]) -> None:
@@ -379,6 +393,7 @@ class Regression(Task):
 
     def label_names(self, records):
         """``["value"]``; every label is read here, so a bad one is named before any work."""
+        _check_not_per_base(records, self.name)
         for r in records:
             self.encode(["value"], r.label, r)
         return ["value"]
