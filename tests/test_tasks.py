@@ -153,7 +153,8 @@ def test_per_base_regression_trains_evaluates_and_predicts(value_dir, tmp_path):
 
     assert predict_file(str(tmp_path / "m"), value_dir / "test.csv", tmp_path / "p.tsv") == 12
     rows = list(csv.DictReader(open(tmp_path / "p.tsv"), delimiter="\t"))
-    assert list(rows[0]) == ["id", "label", "predicted", "n_informative_bases"] and all(len(r["predicted"].split()) == 40 for r in rows)
+    assert list(rows[0]) == ["id", "label", "predicted", "n_informative_bases"]
+    assert all(len(r["predicted"].split()) == 40 for r in rows)
 
 
 def test_per_base_regression_bad_labels_name_the_record(tmp_path):
