@@ -186,7 +186,8 @@ def test_training_is_reproducible_with_a_seed_and_leaves_the_callers_generators_
     ma, _ = load_model(tmp_path / "a")
     mb, _ = load_model(tmp_path / "b")
     assert all(torch.allclose(p, q) for p, q in zip(ma.parameters(), mb.parameters()))
-    assert json.loads((tmp_path / "a" / "training_summary.json").read_text())["seed"] == 0
+    summary = json.loads((tmp_path / "a" / "training_summary.json").read_text())
+    assert summary["seed"] == 0 and summary["problem_type"] == "single_label_classification"
 
 
 def test_regression_targets_far_from_unit_scale_are_learnt_and_predicted_in_label_units(tmp_path):

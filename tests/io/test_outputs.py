@@ -1053,3 +1053,20 @@ def test_overwrite_onto_another_kind_of_result_keeps_the_users_edits_as_theirs(t
         pass
     assert (pre / "README.md").read_text().endswith("my notes\n")
     assert (pre / "checkpoints" / "note.txt").is_file() == note_in_a_folder
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="no /proc on this system")
+def test_a_killed_run_not_yet_reaped_holds_no_lock():
+    """A re-run right after a kill -9 was refused as if the killed run were still writing: its process was a
+    zombie (dead, not yet reaped by its parent), which os.kill(pid, 0) still finds."""
+    from dnalm.io.outputs import _alive
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.time() + 30
+        while _alive(child.pid) and time.time() < deadline:  # it exits at once, and stays a zombie until reaped
+            time.sleep(0.05)
+        assert not _alive(child.pid) and child.poll() is not None  # (poll reaps it only now)
+    finally:
+        child.wait()
+    assert _alive(os.getpid())

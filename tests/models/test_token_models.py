@@ -96,8 +96,10 @@ def test_per_base_windows_stitch_long_sequences():
 
 
 def test_per_base_needs_overlapping_kmer_or_base_bert():
-    with pytest.raises(ValueError, match="per-nucleotide .* needs a BERT model"):
+    with pytest.raises(ValueError, match=r"per-nucleotide .* needs a BERT model .*\(the presets tiny and dnabert-6"):
         build_model("cnn", num_labels=2, problem_type="token_classification")
+    for name in ("tiny", "dnabert-6"):  # the presets the refusal names make per-base models
+        assert build_model(name, num_labels=2, problem_type="token_classification")[0].config.kmer_k == 6
 
 
 def test_per_base_label_length_must_match(tmp_path):

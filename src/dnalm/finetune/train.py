@@ -705,6 +705,7 @@ def _summary(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
     cfg = run.cfg
     return {
         "model": cfg.model,
+        "problem_type": run.task.name,  # (the card and dnalm_config.yaml had it; the summary did not)
         "recipe": run.recipe is not None,
         "model_config": {**(run.recipe.model_config if run.recipe else {}), **cfg.model_config},
         "candidates": (run.recipe.candidates or None) if run.recipe else None,  # each one's validation result

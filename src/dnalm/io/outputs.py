@@ -698,13 +698,20 @@ def _lock_path(out: Path) -> Path:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a killed one that its parent has not reaped yet, a zombie, does not: a re-run
+    right after a kill -9 was refused as if the killed run were still writing)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (PermissionError, OverflowError):
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]  # (the name in parentheses may hold spaces)
+    except (OSError, IndexError):  # no /proc (macOS): os.kill said it is there
+        return True
+    return state not in (b"Z", b"X")
 
 
 def _create_whole(path: Path, text: str) -> None:
@@ -773,7 +780,8 @@ def _check_no_other_run_above(out: Path, given, *, itself: bool = False) -> None
         where = "is being written by" if folder == out else f"is inside {folder}, which is being written by"
         raise OutputError(
             f"{given} {where} another dnalm run (pid {other.get('pid', '?')}, "
-            f"`{other.get('command', '?')}`, started {other.get('started', '?')}); wait for it to finish"
+            f"`{other.get('command', '?')}`, started {other.get('started', '?')}); wait for it to finish, or remove "
+            f"{lock} if it is not running"
         )
 
 

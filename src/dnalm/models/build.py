@@ -411,8 +411,8 @@ def _nucleotide_model(config, tokenizer, spec: str, weights: str | None = None):
     if getattr(config, "model_type", None) != "bert" or not caps.per_base:
         raise ValueError(
             f"{spec}: per-nucleotide (token) prediction needs a BERT model on overlapping k-mer "
-            f"or single-base tokens; got a {getattr(config, 'model_type', '?')} model with "
-            f"{type(tokenizer).__name__} tokens"
+            "or single-base tokens (the presets tiny and dnabert-6, or a DNABERT checkpoint); got a "
+            f"{getattr(config, 'model_type', '?')} model with {type(tokenizer).__name__} tokens"
         )
     config.kmer_k = caps.bases_per_token
     config.problem_type = None
