@@ -90,7 +90,7 @@ class LabelSpace:
 def _say_far_targets(values: np.ndarray, records: list[Record]) -> None:
     """Say a training target far outside the rest (1e29 among values near 1: a unit or a typo): the targets are
     standardised by their mean and sd, so it alone sets the scale and the loss (mse 7.9e55, r2 0, exit 0)."""
-    if len(values) < 3:
+    if len(values) < 3 or len(values) != len(records):  # (per-base signal is mostly background beside its peaks)
         return
     median = float(np.median(values))
     spread = 1.4826 * float(np.median(np.abs(values - median)))  # a robust sd: the far value does not set it
@@ -99,12 +99,11 @@ def _say_far_targets(values: np.ndarray, records: list[Record]) -> None:
     i = int(np.argmax(np.abs(values - median)))
     far = abs(values[i] - median) / spread
     if far > 1e5:  # (1 to 1e7 spread evenly on a log scale is 1e3 from it: not said)
-        where = records[i].where if len(values) == len(records) else "the training data"
         log.warning(
             "training target %.6g (%s) is %.3g robust standard deviations from the median %.6g: a unit or a typo "
             "(or values to log-transform)? it alone sets the scale of the standardised targets and dominates the loss",
             values[i],
-            where,
+            records[i].where,
             far,
             median,
         )
