@@ -261,5 +261,9 @@ def test_per_base_labels_without_their_problem_type_are_refused_naming_it(task):
     from dnalm.io import Record
 
     records = [Record(str(i), "ACGT" * 10, ("0" * 10 + "1" * (i % 5) + "0" * 30)[:40]) for i in range(20)]
-    with pytest.raises(ValueError, match=r"one digit per base of their sequences \(20 of 20 records\).*token_class"):
+    said = r"one digit or value per base of their sequences \(20 of 20 records\).*token_class"
+    with pytest.raises(ValueError, match=said):
         get_task(task).label_names(records)
+    values = [Record(str(i), "ACGT" * 10, " ".join(f"{(i + j) % 7 / 10}" for j in range(40))) for i in range(20)]
+    with pytest.raises(ValueError, match=said):  # per-base values written with spaces
+        get_task(task).label_names(values)

@@ -265,13 +265,21 @@ def _check_not_per_base(records, task: str) -> None:
     """Refuse labels that are one digit per base of their sequence (per-base labels given without their problem
     type: they were 311 classes and 45 warnings, or 'beyond what dnalm trains' as one number each)."""
     labelled = [r for r in records if r.label]
-    per_base = [r for r in labelled if len(r.label) == len(r.sequence) > 1 and r.label.isascii() and r.label.isdigit()]
+    per_base = [r for r in labelled if len(r.sequence) > 1 and _one_per_base(r.label, len(r.sequence))]
     if labelled and len(per_base) * 2 > len(labelled):
         raise ValueError(
-            f"{per_base[0].where}: the labels are one digit per base of their sequences ({len(per_base)} of "
+            f"{per_base[0].where}: the labels are one digit or value per base of their sequences ({len(per_base)} of "
             f"{len(labelled)} records), per-base labels read as {task}: give --problem-type token_classification "
             "(or token_regression)"
         )
+
+
+def _one_per_base(label: str, length: int) -> bool:
+    """``0011100`` or ``0.1 0.8 2.5 ...``: a digit or a number for each of ``length`` bases."""
+    if len(label) == length and label.isascii() and label.isdigit():
+        return True
+    parts = label.split()
+    return len(parts) == length and all(_is_number(p) for p in parts)
 
 
 def _other_task_hint(names: set[str]) -> None:
