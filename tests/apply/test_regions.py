@@ -347,3 +347,18 @@ def test_an_index_cache_that_cannot_be_written_falls_back_to_one_temporary_folde
     assert first.parent == tmp_path / "tmp" and regions._writable_cache("g.fa", "k") == first
     monkeypatch.setattr(regions.os, "access", real_access)
     assert regions._writable_cache("g.fa", "k") == cache
+
+
+def test_a_bed12_region_of_several_blocks_is_read_whole_and_said(tmp_path, caplog):
+    """A 12-column BED (a transcript's exons) was scored over its whole span, introns included, without a word."""
+    from dnalm.io.regions import parse_regions
+
+    bed = tmp_path / "tx.bed"
+    bed.write_text(
+        "chr1\t100\t900\ttx1\t0\t+\t100\t900\t0\t2\t100,200,\t0,600,\n"
+        "chr1\t100\t300\ttx2\t0\t+\t100\t300\t0\t1\t200,\t0,\n"
+    )
+    with caplog.at_level(logging.WARNING):
+        regions = parse_regions([str(bed)])
+    assert [(r.start, r.end) for r in regions] == [(100, 900), (100, 300)]
+    assert "1 region(s) have several blocks (BED12 blockCount, first at line 1)" in caplog.text

@@ -90,6 +90,7 @@ _HEADER = re.compile(r"(track|browser)(\s|$)")
 
 def _read_bed(path: Path) -> list[Region]:
     regions = []
+    blocked = []  # BED12 rows of several blocks (exons): scored over their whole span, said
     for lineno, line in numbered_lines(path):
         if not line.strip() or line.startswith("#") or _HEADER.match(line):  # a contig named track2 is data
             continue
@@ -107,8 +108,18 @@ def _read_bed(path: Path) -> list[Region]:
         if strand not in ("+", "-", "."):
             raise DataFormatError(path, lineno, f"strand (column 6) must be +, - or .; got {strand!r}")
         regions.append(Region(fields[0], start, end, name, str(path), lineno, strand))
+        if len(fields) > 9 and fields[9].strip().isdigit() and int(fields[9]) > 1:
+            blocked.append(lineno)
     if not regions:
         raise DataFormatError(path, None, "no region in this BED file")
+    if blocked:
+        log.warning(
+            "%s: %d region(s) have several blocks (BED12 blockCount, first at line %d): each is read over its whole "
+            "span from start to end, introns included, not block by block",
+            path,
+            len(blocked),
+            blocked[0],
+        )
     return regions
 
 
