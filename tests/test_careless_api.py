@@ -945,3 +945,23 @@ def test_the_recipe_anneals_only_where_early_stopping_can_find_a_plateau():
     recipe = choose_recipe(n_train=500, lengths=[100] * 500, num_labels=2)
     assert resolve_settings(FinetuneConfig(early_stopping_patience=0), "auto", recipe).anneal_epochs == 0
     assert resolve_settings(FinetuneConfig(), "auto", recipe).anneal_epochs == recipe.anneal_epochs
+
+
+def test_a_refusal_names_the_switch_as_the_caller_spells_it(tmp_path):
+    """A Python caller was told to "pass --overwrite", an option a function does not have; the command line is
+    told --overwrite, the library overwrite=True, and a command run in the same process changes neither."""
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+    from dnalm.io.outputs import OutputError
+    from dnalm.synth import synthesize
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine\n")
+    with pytest.raises(OutputError, match=r"or pass overwrite=True \(it removes only"):
+        synthesize("tata", tmp_path / "mine", n=40)
+    res = CliRunner().invoke(app, ["synth", "tata", "-o", str(tmp_path / "mine"), "--n", "40"])
+    assert res.exit_code == 2 and "or pass --overwrite (it removes only" in res.output
+    with pytest.raises(OutputError, match=r"or pass overwrite=True \(it removes only"):  # still the library's
+        synthesize("tata", tmp_path / "mine", n=40)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "mine\n"

@@ -21,7 +21,7 @@ from dnalm.lm.pretrain import LmEvalSettings, PretrainConfig
 from dnalm.runtime import process
 from dnalm.runtime.commands import STATE, Commands
 from dnalm.runtime.process import say
-from dnalm.settings import OVERWRITE_HELP, cli_options
+from dnalm.settings import OVERWRITE_HELP, SPELLING, cli_options
 from dnalm.synth import MotifSettings, SynthSettings, synthesize
 from dnalm.tokenizers.build import BpeSettings, KmerSettings, save_tokenizer, train_bpe_folder
 
@@ -68,6 +68,8 @@ def _setup(
 ):
     """DNA language models: tokenize, fine-tune, pretrain, evaluate."""
     STATE["debug"] = debug
+    SPELLING["cli"] = True  # messages name --overwrite, not overwrite=True
+    ctx.call_on_close(lambda: SPELLING.update(cli=False))  # (a test or notebook calls the library next)
     process.configure_output(quiet=quiet, log_file=log_file, debug=debug)
     process.prepare(ctx.invoked_subcommand)
 

@@ -91,6 +91,16 @@ def setting(
     return dataclasses.field(default=default, metadata=metadata)
 
 
+#: set while the ``dnalm`` command runs: a message then names a switch as its option, else as the Python argument
+SPELLING = {"cli": False}
+
+
+def flag(name: str) -> str:
+    """How a message names one of the user's switches: ``--overwrite`` on the command line, ``overwrite=True`` in
+    Python (a Python user was told to pass an option the function does not have)."""
+    return "--" + name.replace("_", "-") if SPELLING["cli"] else f"{name}=True"
+
+
 def option_name(f: dataclasses.Field) -> str:
     """The command-line spelling of a field: ``--flag`` or ``--field-name``."""
     return f.metadata.get("flag") or "--" + f.name.replace("_", "-")

@@ -94,7 +94,7 @@ def test_a_folder_dnalm_wrote_carries_a_marker_listing_its_files(tmp_path):
 def test_a_foreign_folder_is_refused_and_overwrite_keeps_the_users_files(tmp_path):
     out = tmp_path / "out"
     _write_result(out, "train.csv", "notes.txt")
-    with pytest.raises(OutputError, match=r"not a folder dnalm wrote.*--overwrite"):
+    with pytest.raises(OutputError, match=r"not a folder dnalm wrote.*overwrite=True"):
         _run(out, overwrite=False)
     with pytest.raises(OutputError, match=r"not a folder dnalm wrote") as err:
         _run(out)  # a command without --overwrite does not suggest it
@@ -131,7 +131,7 @@ def test_a_finished_model_is_refused_unless_overwrite_or_resume(tmp_path):
     with claim("finetune", outputs=[model]):
         _write_result(out, "config.json")
     with (
-        pytest.raises(OutputError, match="already holds a dnalm model; pass --overwrite"),
+        pytest.raises(OutputError, match="already holds a dnalm model; pass overwrite=True"),
         claim("finetune", outputs=[model], overwrite=False),
     ):
         pass
@@ -365,7 +365,9 @@ def test_an_atomic_runs_result_names_the_folder_it_became_and_a_killed_runs_stag
     (tmp_path / "syn.partial").mkdir()  # what a SIGKILLed run leaves: its note says dnalm made it
     (tmp_path / "syn.partial" / "PARTIAL_RUN.txt").write_text("an unfinished dnalm run\n")
     (tmp_path / "syn.partial" / "train.csv").write_text("half")
-    with pytest.raises(ValueError, match=r"syn.partial holds what a stopped run left \(train.csv\): pass --overwrite"):
+    with pytest.raises(
+        ValueError, match=r"syn.partial holds what a stopped run left \(train.csv\): pass overwrite=True"
+    ):
         write(out)
     assert (tmp_path / "syn.partial" / "train.csv").read_text() == "half"
     result = write(out, overwrite=True)
@@ -436,7 +438,7 @@ def test_resume_with_no_stopped_run_is_refused(tmp_path):
     """It trained from step 0 and said it removed "what a stopped run left" (the folder it had just made)."""
     from dnalm.io.files import start_folder
 
-    with pytest.raises(ValueError, match=r"--resume: no stopped run to continue \(.*model.partial does not exist\)"):
+    with pytest.raises(ValueError, match=r"resume=True: no stopped run to continue \(.*model.partial does not exist\)"):
         start_folder(tmp_path / "model", owned_marker="dnalm_config.yaml", resume=True)
     assert list(tmp_path.iterdir()) == []
     staging = start_folder(tmp_path / "model", owned_marker="dnalm_config.yaml")
@@ -769,11 +771,11 @@ def test_a_finished_pretraining_is_not_offered_resume(tmp_path):
     pretrain = Output(tmp_path / "p", "pretrain", rerun="refuse")
     with claim("pretrain", outputs=[pretrain], overwrite=False):
         _write_result(tmp_path / "p", "checkpoints/checkpoint-5/model.safetensors")
-    with pytest.raises(OutputError, match="--resume to continue it"):
+    with pytest.raises(OutputError, match="resume=True to continue it"):
         claim("pretrain", outputs=[pretrain], overwrite=False).__enter__()
     with claim("pretrain", outputs=[pretrain], overwrite=True):
         _write_result(tmp_path / "p", "pretrain_summary.json")
-    with pytest.raises(OutputError, match="pass --overwrite to replace it, or choose another folder$"):
+    with pytest.raises(OutputError, match="pass overwrite=True to replace it, or choose another folder$"):
         claim("pretrain", outputs=[pretrain], overwrite=False).__enter__()
 
 
@@ -872,7 +874,7 @@ def test_a_stopped_runs_staging_folder_with_a_file_put_there_since_is_refused_wi
     with pytest.raises(
         ValueError,
         match=r"mm.partial holds what a stopped run left \(history.csv, mynote.txt\): "
-        r"pass --resume to continue it, or --overwrite to discard it",
+        r"pass resume=True to continue it, or overwrite=True to discard it",
     ):
         start_folder(tmp_path / "mm", owned_marker="dnalm_config.yaml")
     assert (staging / "mynote.txt").is_file()

@@ -135,7 +135,7 @@ def test_pretrained_kmer_model_fills_masks_and_embeds(corpus_dir, tmp_path, capl
     assert len(every["probabilities"]) == 4 and "top_k 9: there are 4 bases a masked base can be" in caplog.text
     vectors = embed(out, ["ACGTACGTAGCTAGCTTTGA", "GGCA" * 40])
     assert vectors.shape == (2, 32) and np.isfinite(vectors).all()
-    with pytest.raises(ValueError, match="already holds a finished pretraining; pass --overwrite to replace it"):
+    with pytest.raises(ValueError, match="already holds a finished pretraining; pass overwrite=True to replace it"):
         pretrain(tiny_config(tmp_path), corpus_dir, out)
 
 

@@ -44,7 +44,7 @@ from dnalm.models.ref import ModelRef
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import frozen_gc, keeps_random_state, resolve_precision
 from dnalm.runtime.training import check_finite_weights
-from dnalm.settings import check_fields
+from dnalm.settings import check_fields, flag
 from dnalm.tasks import Task, get_task
 
 __all__ = ["FinetuneResult", "finetune", "resolve_settings"]
@@ -245,7 +245,8 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
     check_for_model(cfg, ref)
     if resume and cfg.self_pretrain:
         raise ValueError(
-            "--resume does not continue self-pretraining; pass --overwrite instead of --resume to start again"
+            f"{flag('resume')} does not continue self-pretraining; pass {flag('overwrite')} instead of "
+            f"{flag('resume')} to start again"
         )
     distributed.start()
     if distributed.world_size() > 1 and cfg.self_pretrain:
@@ -788,8 +789,9 @@ def _resume_point(output: Path, identity: dict):
     checkpoint = last_checkpoint(output / "checkpoints")
     if checkpoint is None or not run_file.is_file():
         log.warning(
-            "--resume: %s holds no resumable checkpoint (one is written at an epoch's end every "
+            "%s: %s holds no resumable checkpoint (one is written at an epoch's end every "
             "checkpoint_interval); starting from step 0",
+            flag("resume"),
             output,
         )
         return None, None, None
@@ -803,9 +805,9 @@ def _resume_point(output: Path, identity: dict):
         diffs.append("the data files differ")
     if diffs:
         raise ValueError(
-            f"{output}: --resume would continue a run with other settings or data than it started with: "
-            f"{'; '.join(diffs)}. Resume with the same data and settings, or pass --overwrite instead of --resume to "
-            "start again"
+            f"{output}: {flag('resume')} would continue a run with other settings or data than it started with: "
+            f"{'; '.join(diffs)}. Resume with the same data and settings, or pass {flag('overwrite')} instead of "
+            f"{flag('resume')} to start again"
         )
     log.info("resuming from %s (step %s)", checkpoint, checkpoint.name.split("-")[1])
     return checkpoint, read_resume_state(checkpoint), saved["plan"]

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dnalm.settings import flag
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -245,11 +247,13 @@ def start_folder(
     if final.is_dir() and any(final.iterdir()) and not (final / owned_marker).exists() and not overwrite:
         raise ValueError(
             f"output folder {final} is not empty and is not a folder dnalm wrote (no {owned_marker}); "
-            "choose another folder, or pass --overwrite to replace its contents"
+            f"choose another folder, or pass {flag('overwrite')} to replace its contents"
         )
     staging = final.with_name(f"{final.name}.partial")
     if resume and not staging.exists():  # as transformers' Trainer refuses resume_from_checkpoint without one
-        raise ValueError(f"--resume: no stopped run to continue ({staging} does not exist); run without --resume")
+        raise ValueError(
+            f"{flag('resume')}: no stopped run to continue ({staging} does not exist); run without {flag('resume')}"
+        )
     if staging.exists():
         if not (staging / _PARTIAL_NOTE).exists():
             raise ValueError(f"{staging} exists and was not made by dnalm; move it away first")
@@ -262,8 +266,8 @@ def start_folder(
             shown = ", ".join(left[:3]) + (" ..." if len(left) > 3 else "")
             raise ValueError(
                 f"{staging} holds what a stopped run left ({shown}): "
-                + ("pass --resume to continue it, or " if resumable else "pass ")
-                + "--overwrite to discard it (the whole folder, with anything put there since)"
+                + (f"pass {flag('resume')} to continue it, or " if resumable else "pass ")
+                + f"{flag('overwrite')} to discard it (the whole folder, with anything put there since)"
             )
         kept = f"{final.name} holds the previous result" if final.exists() else f"there is no earlier {final.name}"
         log.warning("removing %s, what a stopped run left (%s)", staging, kept)

@@ -67,7 +67,7 @@ from pathlib import Path
 
 from dnalm._version import __version__
 from dnalm.io.files import interrupts_deferred, is_stream, readable_as_umask_says
-from dnalm.settings import check_flag
+from dnalm.settings import check_flag, flag
 
 log = logging.getLogger(__name__)
 
@@ -395,7 +395,8 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     if (out / "PARTIAL_RUN.txt").is_file():  # a stopped run's staging folder: a result written there mixed the two
         raise OutputError(
             f"output folder {given} is what a stopped run writing {out.name.removesuffix('.partial')} left: give "
-            "that name with --resume to continue it or --overwrite to start again, or choose another folder"
+            f"that name with {flag('resume')} to continue it or {flag('overwrite')} to start again, or choose "
+            "another folder"
         )
     entries = _entries(out) - _logs_in(out)  # the log of this run is the user's file, not a reason to refuse
     if not entries:
@@ -404,8 +405,8 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     staged_run = o.stages and out.with_name(f"{out.name}.partial").is_dir()  # a stopped run of this output's
     resumable = resume and (not o.stages or staged_run)
     how = "choose another folder" + (  # --help says the same: a user's file of a name dnalm writes is replaced
-        ", or pass --overwrite (it removes only what dnalm wrote there; a file of yours named as one dnalm writes "
-        "is replaced)"
+        f", or pass {flag('overwrite')} (it removes only what dnalm wrote there; a file of yours named as one dnalm "
+        "writes is replaced)"
         if overwrite is not None
         else ""
     )
@@ -448,9 +449,9 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
         raise OutputError(f"output folder {given} holds files this command did not write ({shown}); {how}")
     if marker["kind"] == o.kind and o.rerun == "refuse" and not (overwrite or resumable):
         raise OutputError(
-            f"output folder {given} already holds a dnalm {o.kind}; pass --overwrite to replace it"
-            + (", --resume to continue it" if o.kind == "pretrain" and not _finished(out) else "")
-            + (f", --resume to continue the stopped run in {out.name}.partial" if staged_run else "")
+            f"output folder {given} already holds a dnalm {o.kind}; pass {flag('overwrite')} to replace it"
+            + (f", {flag('resume')} to continue it" if o.kind == "pretrain" and not _finished(out) else "")
+            + (f", {flag('resume')} to continue the stopped run in {out.name}.partial" if staged_run else "")
             + ", or choose another folder"
         )
     return users, listed, unknown
@@ -644,7 +645,7 @@ def _check_file(given, out: Path, command: str, overwrite: bool | None) -> None:
     if overwrite:
         return
     wrote = _ledger(out.parent).get(out.name, {})
-    how = ", or pass --overwrite to replace it" if overwrite is not None else ""
+    how = f", or pass {flag('overwrite')} to replace it" if overwrite is not None else ""
     if wrote.get("command") != command:
         what = (
             f"the result of `dnalm {wrote['command']}`"
@@ -887,7 +888,7 @@ class Claim:
         # a string such as "no" is not taken by its truthiness: it would replace what --overwrite guards
         self.overwrite, self.resume = check_flag(overwrite, "overwrite", optional=True), check_flag(resume, "resume")
         if self.overwrite and self.resume:  # finetune said "no stopped run to continue", pretrain this: one rule
-            raise OutputError("--resume continues a run and --overwrite replaces it: give one of them")
+            raise OutputError(f"{flag('resume')} continues a run and {flag('overwrite')} replaces it: give one of them")
         for o in outputs:  # 7 was written as a folder named 7 in the working folder; None failed in pathlib
             if not isinstance(o.path, str | os.PathLike):
                 raise TypeError(f"an output must be a path (str or pathlib.Path); got {o.path!r}")

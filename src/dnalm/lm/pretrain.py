@@ -33,7 +33,16 @@ from dnalm.plots import plot_loss_curve
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import keeps_random_state
 from dnalm.runtime.training import SHARED_OWNED, check_finite_weights, check_scheduler, check_trainer_settings
-from dnalm.settings import YEAR_S, check_applies, check_fields, check_keys, load_yaml, naming_the_file, setting
+from dnalm.settings import (
+    YEAR_S,
+    check_applies,
+    check_fields,
+    check_keys,
+    flag,
+    load_yaml,
+    naming_the_file,
+    setting,
+)
 from dnalm.tokenizers.build import learns_vocabulary
 from dnalm.tokenizers.capabilities import capabilities
 
@@ -462,8 +471,8 @@ def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
         what = "a finished pretraining" if finished else "checkpoints of a run"
         raise ValueError(
             f"{output} already holds {what}; "
-            + ("" if finished else "pass --resume to continue it, ")  # a finished one has nothing to resume
-            + "pass --overwrite to replace it, or choose another output folder"
+            + ("" if finished else f"pass {flag('resume')} to continue it, ")  # a finished one has nothing to resume
+            + f"pass {flag('overwrite')} to replace it, or choose another output folder"
         )
     if distributed.is_main():
         ours = [p.name for p in output.iterdir() if marker.get("legacy") or p.name in marker["files"]]
@@ -645,14 +654,14 @@ def _prepare_output(cfg: PretrainConfig, corpus_path, output: Path, resume: bool
 
     if resume and (output / "pretrain_summary.json").is_file():  # it trained one step more at each --resume
         raise ValueError(
-            f"{output} holds a finished pretraining: there is nothing to resume (--overwrite starts it again; "
+            f"{output} holds a finished pretraining: there is nothing to resume ({flag('overwrite')} starts it again; "
             "a longer run needs a new output folder)"
         )
     checkpoints = output / "checkpoints"
     last = last_checkpoint(checkpoints, complete_marker="trainer_state.json")
     _claim_output(output, resume, overwrite, last)
     if resume and last is None:
-        log.warning("--resume: no checkpoint in %s, starting from step 0", checkpoints)
+        log.warning("%s: no checkpoint in %s, starting from step 0", flag("resume"), checkpoints)
     elif resume:
         _check_resume(cfg, corpus_path, output)
         log.info("resuming from %s (step %s)", last, last.name.split("-")[-1])
@@ -854,7 +863,7 @@ def _check_resume(cfg: PretrainConfig, corpus_path, output: Path) -> None:
             )
     if diffs:
         raise ValueError(
-            f"{output}: --resume would continue a run with other settings or data than it started "
+            f"{output}: {flag('resume')} would continue a run with other settings or data than it started "
             f"with: {'; '.join(diffs)}. Resume with the same settings and corpus, or choose another "
             "output folder"
         )
