@@ -433,7 +433,7 @@ class Regression(Task):
         return regression_metrics(np.asarray(y), scores[:, 0])
 
     def prediction_columns(self, names):
-        return ["prediction"]
+        return ["predicted"]  # the column every task writes (per-sequence regression wrote "prediction")
 
     def prediction_cells(self, names, scores):
         return [f"{scores[0]:.9g}"]
