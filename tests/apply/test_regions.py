@@ -68,6 +68,13 @@ def test_predict_writes_one_row_per_region_named(model, tmp_path):
     n = predict_file(str(model), genome, tmp_path / "p.tsv", regions=[str(bed), "chr1:101-160"])
     rows = list(csv.DictReader(open(tmp_path / "p.tsv"), delimiter="\t"))
     assert n == 3 and [r["id"] for r in rows] == ["first", "chr2:11-130", "chr1:101-160"]
+    # where each region lies, as BED writes it: a BED name alone ("first") could not be joined back to its region
+    assert list(rows[0])[:5] == ["id", "chrom", "start", "end", "strand"]
+    assert [(r["chrom"], r["start"], r["end"], r["strand"]) for r in rows] == [
+        ("chr1", "0", "60", "."),
+        ("chr2", "10", "130", "."),
+        ("chr1", "100", "160", "."),
+    ]
     direct = tmp_path / "d.fa"
     direct.write_text(f">first\n{seqs['chr1'][:60]}\n>b\n{seqs['chr2'][10:130]}\n>c\n{seqs['chr1'][100:160]}\n")
     predict_file(str(model), direct, tmp_path / "d.tsv")
@@ -209,6 +216,7 @@ def test_a_region_on_the_minus_strand_is_predicted_on_that_strand(model, tmp_pat
     predict_file(str(model), direct, tmp_path / "d.tsv", reverse_complement_average=False)
     want = {r["id"]: r for r in csv.DictReader(open(tmp_path / "d.tsv"), delimiter="\t")}
     assert rows["minus"]["prob_1"] == want["minus"]["prob_1"] != rows["plus"]["prob_1"] == want["plus"]["prob_1"]
+    assert rows["minus"]["strand"] == "-" and rows["plus"]["strand"] == "+"
     bed.write_text("chr1\t100\t300\tx\t0\tup\n")
     with pytest.raises(Exception, match=r"r.bed:1: strand \(column 6\) must be \+, - or \.; got 'up'"):
         predict_file(str(model), genome, tmp_path / "q.tsv", regions=[str(bed)])

@@ -259,19 +259,42 @@ def _evaluate_per_base(model, tok, task: Task, records, y, names, output: Path, 
     return metrics
 
 
-def _write_per_base(path: Path, rows, names: list[str], task: Task, *, labelled: bool, tokenizer) -> None:
+#: beside a genome region's id (a BED name, or chr:start-end): where it lies, as BED writes it (0-based, end excluded)
+_REGION_COLUMNS = ["chrom", "start", "end", "strand"]
+
+
+def _head(rec, *, located: bool, described: bool, labelled: bool) -> list:
+    """A row's first cells: id, then where a region lies, its description and its label, each where the input has
+    them (a BED name alone could not be joined back to the region)."""
+    where = [rec.region.contig, rec.region.start, rec.region.end, rec.region.strand] if located else []
+    return [rec.id, *where] + ([rec.description or ""] if described else []) + ([rec.label or ""] if labelled else [])
+
+
+def _first_columns(*, located: bool, described: bool, labelled: bool) -> list[str]:
+    return (
+        ["id"]
+        + (_REGION_COLUMNS if located else [])
+        + (["description"] if described else [])
+        + (["label"] if labelled else [])
+    )
+
+
+def _write_per_base(
+    path: Path, rows, names: list[str], task: Task, *, labelled: bool, tokenizer, located: bool = False
+) -> None:
     """One row per ``(record, per-base scores)``: id, (label,) the task's per-base prediction, and how many of its
     bases the model reads (a sequence shorter than a k-mer reads none: its values are the model's prior, said)."""
     empty: list[str] = []
     n = 0
     with atomic_open(path, newline="") as fh:
         w = csv.writer(fh, delimiter=written_delimiter(path), lineterminator="\n")
-        w.writerow(["id"] + (["label"] if labelled else []) + task.prediction_columns(names) + ["n_informative_bases"])
+        first = _first_columns(located=located, described=False, labelled=labelled)
+        w.writerow(first + task.prediction_columns(names) + ["n_informative_bases"])
         for n, (rec, p) in enumerate(rows, 1):
             informative = int(informative_bases([rec.sequence], tokenizer)[0])
             if not informative:
                 empty.append(rec.id)
-            head = [rec.id] + ([rec.label or ""] if labelled else [])
+            head = _head(rec, located=located, described=False, labelled=labelled)
             w.writerow(head + task.prediction_cells(names, p) + [informative])
     _warn_uninformative(empty, n)
 
@@ -289,7 +312,15 @@ def _warn_uninformative(empty: list[str], total: int) -> None:
 
 
 def _write_predictions(
-    path: Path, rows, names: list[str], task: Task, *, labelled: bool, described: bool, tokenizer
+    path: Path,
+    rows,
+    names: list[str],
+    task: Task,
+    *,
+    labelled: bool,
+    described: bool,
+    tokenizer,
+    located: bool = False,
 ) -> tuple[int, list[str]]:
     """Write one row per ``(record, scores, n_windows)`` of ``rows`` (any iterable: it is streamed),
     atomically; ``description`` and ``label`` columns only when the input has them. Returns the
@@ -299,14 +330,14 @@ def _write_predictions(
     n = 0
     with atomic_open(path, newline="") as fh:
         w = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
-        first = ["id"] + (["description"] if described else []) + (["label"] if labelled else [])
+        first = _first_columns(located=located, described=described, labelled=labelled)
         w.writerow(first + task.prediction_columns(names) + ["n_windows", "n_informative_bases"])
         for rec, row, nw in rows:
             n += 1
             informative = int(informative_bases([rec.sequence], tokenizer)[0])
             if not informative:
                 empty.append(rec.id)
-            head = [rec.id] + ([rec.description or ""] if described else []) + ([rec.label or ""] if labelled else [])
+            head = _head(rec, located=located, described=described, labelled=labelled)
             w.writerow(head + task.prediction_cells(names, row) + [int(nw), informative])
     _warn_uninformative(empty, n)
     return n, empty
@@ -383,6 +414,7 @@ def predict_file(
     if regions:  # a genome's regions: no table, no columns (they did nothing)
         check_no_columns(input_path, "a genome read by --regions", **columns)
     source = _region_source(input_path, regions) if regions else lambda: read_sequences(input_path, **columns)
+    located = bool(regions)  # each row says where its region lies
     output = check_output_file(output)  # before any work: a bad path is not found out after the computation
     if not is_stream(output):
         check_table_name(output, "predictions")
@@ -411,7 +443,7 @@ def predict_file(
         records = list(source())
         probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size, stride=stride)
         labelled = any(r.label is not None for r in records)  # kept beside the prediction, as for other models
-        _write_per_base(output, zip(records, probs), names, task, labelled=labelled, tokenizer=tok)
+        _write_per_base(output, zip(records, probs), names, task, labelled=labelled, tokenizer=tok, located=located)
         return len(records)
     # streamed: a first pass reads which columns the file has (nothing is kept), the second scores it
     lengths = ShortInputs(model, tok)
@@ -427,7 +459,9 @@ def predict_file(
     scored = shared_scores(model, tok, sequences(), **settings)
     rows = ((waiting.popleft(), score, nw) for score, nw in track(scored, "predict", total=n_records))
     rows = _as_counted(rows, n_records, input_path)
-    n, _ = _write_predictions(output, rows, names, task, labelled=labelled, described=described, tokenizer=tok)
+    n, _ = _write_predictions(
+        output, rows, names, task, labelled=labelled, described=described, tokenizer=tok, located=located
+    )
     return n
 
 
@@ -476,7 +510,7 @@ def _region_source(genome: str | Path, regions: list[str]):
         seq = indexed.fetch(r)
         return reverse_complement(seq) if r.strand == "-" else seq
 
-    return lambda: (Record(r.name, read(r), path=r.source, line=r.line) for r in chosen)
+    return lambda: (Record(r.name, read(r), path=r.source, line=r.line, region=r) for r in chosen)
 
 
 def _per_base_options(aggregate: str, reverse_complement_average: bool | None) -> None:

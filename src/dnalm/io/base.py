@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "DataFormatError",
@@ -49,6 +50,7 @@ class Record:
     description: str | None = None
     path: str | None = field(default=None, compare=False)  # where the record was read (not part of equality)
     line: int | None = field(default=None, compare=False)
+    region: Any = field(default=None, compare=False)  # a genome region read (io.regions.Region): where it lies
 
     @property
     def where(self) -> str:
