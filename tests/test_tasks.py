@@ -167,7 +167,11 @@ def test_per_base_regression_bad_labels_name_the_record(tmp_path):
     with pytest.raises(ValueError, match="record '[ab]': per-base value '(lo|hi)' is not a number"):  # the task's
         finetune(cfg, tmp_path / "train.csv", tmp_path / "m")
     (tmp_path / "train.csv").write_text("id,sequence,label\nok,ACGTAC,0 1 0 1 0 1\nshort,ACGTAC,0 1 0\n")
-    with pytest.raises(ValueError, match="record 'short': 3 per-base labels for a 6-base sequence"):
+    with pytest.raises(ValueError, match="record 'short': 3 per-base labels for a 6-base sequence$"):
+        finetune(cfg, tmp_path / "train.csv", tmp_path / "m")
+    # one value a record, as for whole sequences: said so (it read "1 per-base labels for a 6-base sequence")
+    (tmp_path / "train.csv").write_text("id,sequence,label\na,ACGTAC,0\nb,ACGTAC,1\nc,ACGTAA,1\nd,ACGTAT,0\n")
+    with pytest.raises(ValueError, match=r"1 per-base label for a 6-base sequence; every record has a single label"):
         finetune(cfg, tmp_path / "train.csv", tmp_path / "m")
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from dnalm.apply.lengths import ShortInputs, require_labels
 from dnalm.apply.predict import max_class, predict_per_base, shared_scores
-from dnalm.finetune.data import LabelSpace, load_splits
+from dnalm.finetune.data import LabelSpace, check_per_base_lengths, load_splits
 from dnalm.io import read_labeled_fasta, read_sequences
 from dnalm.io.datasets import SPLIT_ALIASES, check_no_columns, class_files
 from dnalm.io.files import atomic_open, check_output_file, is_stream, write_json
@@ -241,9 +241,7 @@ def _report(records, scored, y, names, task: Task, tok, output: Path, info: dict
 
 def _evaluate_per_base(model, tok, task: Task, records, y, names, output: Path, batch_size: int, info: dict) -> dict:
     """Per-nucleotide metrics over every base of every record; predictions as per-base strings."""
-    for rec, labels in zip(records, y):
-        if len(labels) != len(rec.sequence):
-            raise ValueError(f"{rec.where}: {len(labels)} per-base labels for a {len(rec.sequence)}-base sequence")
+    check_per_base_lengths(records, y, "this model labels each base: evaluate it on per-base labels")
     probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
     metrics = task.metrics(np.concatenate(y), np.concatenate(probs))
     if "confusion_matrix" in metrics:

@@ -274,12 +274,25 @@ def _per_base_targets(records: list[Record], targets: list[list], tokenizer, max
     from dnalm.models.windows import window_bases
 
     keep = window_bases(tokenizer, max_length)
-    out = []
+    check_per_base_lengths(records, targets, "leave out --problem-type for one label per sequence")
+    return [y[:keep] for y in targets]
+
+
+def check_per_base_lengths(records: list[Record], targets: list, instead: str) -> None:
+    """One label per base of every record, else one line naming the first record that differs; where every record
+    has a single label, it says these are labels of whole sequences, and what to do ``instead``."""
     for rec, y in zip(records, targets):
         if len(y) != len(rec.sequence):
-            raise ValueError(f"{rec.where}: {len(y)} per-base labels for a {len(rec.sequence)}-base sequence")
-        out.append(y[:keep])
-    return out
+            whole = all(len(t) == 1 for t in targets)
+            raise ValueError(
+                f"{rec.where}: {len(y)} per-base label{'s' * (len(y) != 1)} for a {len(rec.sequence)}-base sequence"
+                + (
+                    "; every record has a single label, as a whole sequence has, and a per-base task needs one "
+                    f"label per base ({instead})"
+                    if whole
+                    else ""
+                )
+            )
 
 
 def stratified_split(
