@@ -172,3 +172,42 @@ def test_synth_refuses_a_kind_it_does_not_make(tmp_path):
         with pytest.raises(ValueError, match="kind must be 'tata' or 'motif'"):
             synthesize(kind, tmp_path / "out", n=10)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("case", [1, 2, 4, 5])
+def test_binary_metrics_of_either_class_equal_scikit_learns(case):
+    y, probs = list(_cases())[case]
+    ours = classification_metrics(y, probs, positive=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert ours["precision"] == pytest.approx(skm.precision_score(y, probs.argmax(1), pos_label=0, zero_division=0))
+        assert ours["recall"] == pytest.approx(skm.recall_score(y, probs.argmax(1), pos_label=0, zero_division=0))
+        assert ours["specificity"] == pytest.approx(skm.recall_score(y, probs.argmax(1), pos_label=1, zero_division=0))
+        assert ours["auroc"] == pytest.approx(skm.roc_auc_score(y == 0, probs[:, 0]))
+        assert ours["auprc"] == pytest.approx(skm.average_precision_score(y == 0, probs[:, 0]))
+
+
+@pytest.mark.parametrize("labels", [("1", "2"), ("Positive", "negative"), ("promoter", "random")])
+def test_evaluate_and_scan_call_one_class_positive(tmp_path, labels):
+    """evaluate's precision, recall, AUROC were of class index 1 while scan scored the label named 1: with labels
+    1/2 or Positive/negative, metrics.json described the other class, and said nothing of which."""
+    import csv
+
+    from dnalm.apply.evaluate import evaluate
+    from dnalm.apply.target import target_class
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, id2label=dict(enumerate(labels)), seed=0)
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    rng = np.random.default_rng(0)
+    rows = [("".join(rng.choice(list("ACGT"), 60)), labels[i % 2]) for i in range(40)]
+    (tmp_path / "test.csv").write_text("sequence,label\n" + "".join(f"{s},{lab}\n" for s, lab in rows))
+    m = evaluate(str(tmp_path / "m"), tmp_path / "test.csv", tmp_path / "e")
+    index, name = target_class(model)
+    assert m["positive_label"] == name == labels[index]
+    predicted = list(csv.DictReader(open(tmp_path / "e" / "predictions.csv")))
+    y = np.array([r["label"] == name for r in predicted])
+    p = np.array([float(r[f"prob_{name}"]) for r in predicted])
+    assert m["auroc"] == pytest.approx(skm.roc_auc_score(y, p))
+    assert m["recall"] == pytest.approx(skm.recall_score(y, [r["predicted"] == name for r in predicted]))

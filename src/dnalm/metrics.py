@@ -19,14 +19,33 @@ import warnings
 import numpy as np
 
 __all__ = [
+    "POSITIVE_NAMES",
     "binary_auroc",
     "binary_average_precision",
     "classification_metrics",
     "multilabel_metrics",
     "per_base_metrics",
+    "positive_index",
     "regression_metrics",
     "softmax",
 ]
+
+
+#: Label names taken for the positive class of a two-class model (any case): its precision, recall, F1, AUROC
+#: and AUPRC here, and the class ``scan``, ``variants`` and ``interpret`` score by default
+POSITIVE_NAMES = ("1", "true", "positive", "pos", "yes")
+
+
+def positive_index(names) -> int:
+    """The positive class of a two-class model's labels: the first named 1, true, positive, pos or yes (any case),
+    else the second (``id2label[1]``; ``finetune`` numbers labels in sorted order). One rule for every command:
+    ``evaluate`` took index 1 while ``scan`` took the label named 1, so labels 1/2 or Positive/negative gave
+    metrics of the other class.
+
+    >>> positive_index(["1", "2"]), positive_index(["Positive", "negative"]), positive_index(["promoter", "random"])
+    (0, 0, 1)
+    """
+    return next((i for i, name in enumerate(names) if str(name).lower() in POSITIVE_NAMES), 1)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -107,9 +126,10 @@ def _mcc(cm: np.ndarray) -> float:
     return 0.0 if denom == 0 else float(cov_tp / denom)
 
 
-def classification_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
-    """Binary metrics for class 1 as positive (plus macro F1); macro averages for more classes, over the classes
-    the split holds or the model predicts (AUROC and AUPRC: those the split holds), as scikit-learn averages.
+def classification_metrics(y_true: np.ndarray, probs: np.ndarray, positive: int = 1) -> dict:
+    """Binary metrics for class ``positive`` (:func:`positive_index` of the labels; plus macro F1); macro averages
+    for more classes, over the classes the split holds or the model predicts (AUROC and AUPRC: those the split
+    holds), as scikit-learn averages.
 
     Keys: accuracy, precision, recall, specificity, f1, f1_macro, mcc, auroc, auprc,
     n_predictions, confusion_matrix, constant_prediction (the model predicts one class
@@ -133,19 +153,19 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
     # macro averages over the classes the split holds or the model predicts (scikit-learn's labels=None): a class
     # absent from both would count as a 0 in precision, recall and F1, and as a 1 in specificity
     seen = np.union1d(y_true, y_pred).astype(int) if len(y_pred) else np.arange(n_classes)
-    pick = (lambda v: v[1]) if binary else (lambda v: float(np.mean(v[seen])))
+    pick = (lambda v: v[positive]) if binary else (lambda v: float(np.mean(v[seen])))
     out = {
         "accuracy": float(np.mean(y_true == y_pred)) if len(y_pred) else 0.0,
         "precision": float(pick(precision)),
         "recall": float(pick(recall)),
-        "specificity": float(spec[1] if binary else np.nanmean(spec[seen])),
+        "specificity": float(spec[positive] if binary else np.nanmean(spec[seen])),
         "f1": float(pick(f1)),
         "f1_macro": float(np.mean(f1[seen])),
         "mcc": _mcc(cm),
     }
     if binary:
-        out["auroc"] = binary_auroc(y_true == 1, probs[:, 1])
-        out["auprc"] = binary_average_precision(y_true == 1, probs[:, 1])
+        out["auroc"] = binary_auroc(y_true == positive, probs[:, positive])
+        out["auprc"] = binary_average_precision(y_true == positive, probs[:, positive])
     else:  # one-vs-rest macro averages over the classes the split holds (a class it lacks has no positives)
         per_class = [(y_true == c, probs[:, c]) for c in range(n_classes) if (y_true == c).any()]
         aurocs = [a for a in (binary_auroc(*pc) for pc in per_class) if a is not None]
@@ -223,10 +243,10 @@ def multilabel_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
     }
 
 
-def per_base_metrics(labels: np.ndarray, logits: np.ndarray) -> dict:
+def per_base_metrics(labels: np.ndarray, logits: np.ndarray, positive: int = 1) -> dict:
     """Classification metrics over every scored base (label != -100) of per-nucleotide output."""
     width = min(labels.shape[1], logits.shape[1])
     y = labels[:, :width].reshape(-1)
     scores = logits[:, :width].reshape(-1, logits.shape[-1])
     keep = y != -100
-    return classification_metrics(y[keep], softmax(scores[keep]))
+    return classification_metrics(y[keep], softmax(scores[keep]), positive)

@@ -126,11 +126,11 @@ class Task:
         """Scores from logits (torch): probabilities, or the values themselves."""
         return logits
 
-    def compute_metrics(self, labels: np.ndarray, logits: np.ndarray) -> dict:
+    def compute_metrics(self, labels: np.ndarray, logits: np.ndarray, names=()) -> dict:
         """Metrics on raw validation logits (Trainer's ``compute_metrics``)."""
         raise NotImplementedError
 
-    def metrics(self, y, scores: np.ndarray) -> dict:
+    def metrics(self, y, scores: np.ndarray, names=()) -> dict:
         """Metrics on activated scores (``evaluate``); per-base tasks get every base concatenated."""
         raise NotImplementedError
 
@@ -214,15 +214,15 @@ class SingleLabelClassification(Task):
 
         return torch.softmax(logits, dim=-1)
 
-    def compute_metrics(self, labels, logits):
-        from dnalm.metrics import classification_metrics, softmax
+    def compute_metrics(self, labels, logits, names=()):
+        from dnalm.metrics import classification_metrics, positive_index, softmax
 
-        return classification_metrics(labels, softmax(logits))
+        return classification_metrics(labels, softmax(logits), positive_index(names))
 
-    def metrics(self, y, scores):
-        from dnalm.metrics import classification_metrics
+    def metrics(self, y, scores, names=()):
+        from dnalm.metrics import classification_metrics, positive_index
 
-        return classification_metrics(np.asarray(y), scores)
+        return classification_metrics(np.asarray(y), scores, positive_index(names))
 
     def combine(self, scores, aggregate, positive=None):
         """``max``: the scores of the window most likely to be of class ``positive`` (one window's probabilities,
@@ -348,12 +348,12 @@ class MultiLabelClassification(Task):
 
         return torch.sigmoid(logits)
 
-    def compute_metrics(self, labels, logits):
+    def compute_metrics(self, labels, logits, names=()):
         from dnalm.metrics import multilabel_metrics
 
         return multilabel_metrics(labels, 1 / (1 + np.exp(-logits)))
 
-    def metrics(self, y, scores):
+    def metrics(self, y, scores, names=()):
         from dnalm.metrics import multilabel_metrics
 
         return multilabel_metrics(np.asarray(y), scores)
@@ -422,12 +422,12 @@ class Regression(Task):
         mse = torch.nn.functional.mse_loss
         return mse(logits.squeeze(-1), labels.float().view(-1)) if num_labels == 1 else mse(logits, labels.float())
 
-    def compute_metrics(self, labels, logits):
+    def compute_metrics(self, labels, logits, names=()):
         from dnalm.metrics import regression_metrics
 
         return regression_metrics(labels, logits)
 
-    def metrics(self, y, scores):
+    def metrics(self, y, scores, names=()):
         from dnalm.metrics import regression_metrics
 
         return regression_metrics(np.asarray(y), scores[:, 0])
@@ -476,15 +476,15 @@ class TokenClassification(Task):
 
         return torch.softmax(logits, dim=-1)
 
-    def compute_metrics(self, labels, logits):
-        from dnalm.metrics import per_base_metrics
+    def compute_metrics(self, labels, logits, names=()):
+        from dnalm.metrics import per_base_metrics, positive_index
 
-        return per_base_metrics(labels, logits)
+        return per_base_metrics(labels, logits, positive_index(names))
 
-    def metrics(self, y, scores):
-        from dnalm.metrics import classification_metrics
+    def metrics(self, y, scores, names=()):
+        from dnalm.metrics import classification_metrics, positive_index
 
-        return classification_metrics(np.asarray(y), scores)
+        return classification_metrics(np.asarray(y), scores, positive_index(names))
 
     def prediction_cells(self, names, scores):
         sep = "" if all(len(n) == 1 for n in names) else " "
@@ -524,7 +524,7 @@ class TokenRegression(Task):
             return logits.sum() * 0.0
         return torch.nn.functional.mse_loss(logits[..., 0][keep], labels[keep].to(logits.dtype))
 
-    def compute_metrics(self, labels, logits):
+    def compute_metrics(self, labels, logits, names=()):
         from dnalm.metrics import regression_metrics
 
         width = min(labels.shape[1], logits.shape[1])
@@ -532,7 +532,7 @@ class TokenRegression(Task):
         keep = y != IGNORE_INDEX
         return regression_metrics(y[keep], values[keep])
 
-    def metrics(self, y, scores):
+    def metrics(self, y, scores, names=()):
         from dnalm.metrics import regression_metrics
 
         return regression_metrics(np.asarray(y), scores[:, 0])

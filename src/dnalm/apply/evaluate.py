@@ -202,13 +202,23 @@ def check_finite_outputs(scores: np.ndarray, records) -> None:
         )
 
 
+def _positive_named(metrics: dict, names: list[str], task: Task) -> dict:
+    """A two-class model's metrics say which class their precision, recall, F1, AUROC and AUPRC are of (the rule
+    of :func:`~dnalm.metrics.positive_index`, the class ``scan`` scores by default)."""
+    from dnalm.metrics import positive_index
+
+    if task.exclusive and len(names) == 2:
+        return {**metrics, "positive_label": names[positive_index(names)]}
+    return metrics
+
+
 def _report(records, scored, y, names, task: Task, tok, output: Path, info: dict) -> dict:
     """Metrics, confusion matrix and predictions of scored records, written to ``output``."""
     scores, n_windows = np.stack([r[0] for r in scored]), np.array([r[1] for r in scored])
     if len(scores) != len(records):  # a dropped batch would be a silent bias; never let it pass
         raise RuntimeError(f"{len(scores)} predictions for {len(records)} sequences")
     check_finite_outputs(scores, records)
-    metrics = task.metrics(y, scores)
+    metrics = _positive_named(task.metrics(y, scores, names), names, task)
     if "confusion_matrix" in metrics:
         plot_confusion_matrix(
             np.asarray(metrics["confusion_matrix"]),
@@ -243,7 +253,7 @@ def _evaluate_per_base(model, tok, task: Task, records, y, names, output: Path, 
     """Per-nucleotide metrics over every base of every record; predictions as per-base strings."""
     check_per_base_lengths(records, y, "this model labels each base: evaluate it on per-base labels")
     probs = predict_per_base(model, tok, [r.sequence for r in records], batch_size=batch_size)
-    metrics = task.metrics(np.concatenate(y), np.concatenate(probs))
+    metrics = _positive_named(task.metrics(np.concatenate(y), np.concatenate(probs), names), names, task)
     if "confusion_matrix" in metrics:
         plot_confusion_matrix(
             np.asarray(metrics["confusion_matrix"]),
@@ -532,6 +542,8 @@ def describe(metrics: dict, output: str | Path) -> str:
     the files written."""
     keys = [k for k in (*_SHOWN, "subset_accuracy") if metrics.get(k) is not None]
     lines = ["  ".join(f"{k} {metrics[k]:.4f}" for k in keys) + f"  n {metrics['n_predictions']:,}"]
+    if metrics.get("positive_label") is not None:  # precision, recall, F1, AUROC and AUPRC are of this class
+        lines[0] += f"  (positive class: {metrics['positive_label']})"
     if metrics.get("constant_prediction"):
         unit = "base" if "n_bases" in metrics else "sequence"  # a per-base model's predictions are of bases
         lines.append(f"warning: the model predicts a single class for every {unit}")

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dnalm.metrics import POSITIVE_NAMES, positive_index
+
 __all__ = ["POSITIVE_NAMES", "Target", "positive_class", "scored_target", "target_class", "track_line"]
 
 log = logging.getLogger(__name__)
-
-#: Label names the default rule of :func:`target_class` takes for the scored class (any case).
-POSITIVE_NAMES = ("1", "true", "positive", "pos", "yes")
 
 
 @dataclass(frozen=True)
@@ -106,9 +105,9 @@ def target_class(model, target: str | None = None) -> tuple[int, str]:
             f"this model has {len(names)} classes ({', '.join(names)}): choose the one to score with --target "
             "(its probability, and its log-odds against the others together)"
         )
-    for i, name in enumerate(names):
-        if name.lower() in POSITIVE_NAMES:
-            return i, name
+    i = positive_index(names)  # evaluate's positive class too
+    if names[i].lower() in POSITIVE_NAMES:
+        return i, names[i]
     log.warning(
         "scoring P(%s): no label is named %s, so the default is the model's second label (of %s); "
         "choose the class with --target",

@@ -39,6 +39,7 @@ from dnalm.io.datasets import check_sources, class_files
 from dnalm.io.files import drop_unused_staging, interrupts_deferred, json_ready, start_folder, write_json
 from dnalm.io.outputs import Output, claims, install_folder, local
 from dnalm.lm.pretrain import RECIPES, self_pretrain
+from dnalm.metrics import positive_index
 from dnalm.models.card import write_finetune_card
 from dnalm.models.ref import ModelRef
 from dnalm.runtime import distributed
@@ -715,6 +716,12 @@ def _summary(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
         "n_train": len(run.train),
         "n_validation": len(run.dev),
         "labels": list(run.labels.names),
+        # whose precision, recall, F1, AUROC and AUPRC the validation metrics are (evaluate's and scan's class too)
+        "positive_label": (
+            run.labels.names[positive_index(run.labels.names)]
+            if run.task.exclusive and len(run.labels.names) == 2
+            else None
+        ),
         "target_standardisation": (
             {"mean": run.labels.scale[0], "sd": run.labels.scale[1], "loss": "in standardised units"}
             if run.labels.scale

@@ -43,7 +43,7 @@ def compute_metrics_for(task: Task, labels=None):
                 "training diverged: the model's outputs on the validation split are not finite numbers, so training "
                 "stops here and nothing is saved; lower learning_rate or weight_decay, or look at the targets"
             )
-        out = task.compute_metrics(y, logits)
+        out = task.compute_metrics(y, logits, labels.names if labels is not None else ())
         return {k: float(v) for k, v in out.items() if isinstance(v, int | float) and not isinstance(v, bool)}
 
     return compute
