@@ -101,6 +101,16 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-") if SPELLING["cli"] else f"{name}=True"
 
 
+def given(name: str, value) -> str:
+    """How a message shows an option the user gave: ``--target 'x'`` on the command line, ``target='x'`` in Python."""
+    return f"--{name.replace('_', '-')} {value!r}" if SPELLING["cli"] else f"{name}={value!r}"
+
+
+def option_named(name: str) -> str:
+    """How a message tells the user to give an option: ``--target`` on the command line, ``target=`` in Python."""
+    return "--" + name.replace("_", "-") if SPELLING["cli"] else f"{name}="
+
+
 def option_name(f: dataclasses.Field) -> str:
     """The command-line spelling of a field: ``--flag`` or ``--field-name``."""
     return f.metadata.get("flag") or "--" + f.name.replace("_", "-")

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from dnalm.interpret.attributions import gradient_attributions, interpret_file
+from dnalm.interpret.attributions import gradient_attributions, interpret_file, saturation_mutagenesis
 
 
 def _tata_positives(n: int, seed: int = 11) -> list[str]:
@@ -262,8 +262,10 @@ def test_clear_errors(tata_model, tmp_path, monkeypatch):
     three, tok, _ = build_model("pos-cnn", num_labels=3, seed=0)
     three.save_pretrained(tmp_path / "three")
     tok.save_pretrained(tmp_path / "three")
-    with pytest.raises(ValueError, match="this model has 3 classes .*: choose the one to score with --target"):
+    with pytest.raises(ValueError, match="this model has 3 classes .*: choose the one to score with target="):
         interpret_file(str(tmp_path / "three"), tmp_path / "in.fa", tmp_path / "o", method="ig")
+    with pytest.raises(ValueError, match=r"choose the one to score with positive=INDEX \(0 to 2"):  # its argument
+        saturation_mutagenesis(three, tok, ["ACGT" * 10])
     monkeypatch.setitem(sys.modules, "captum.attr", None)
     with pytest.raises(ImportError, match="pip install captum"):
         interpret_file(str(tata_model), tmp_path / "in.fa", tmp_path / "o", method="ig")
@@ -297,7 +299,7 @@ def test_a_multi_label_model_is_scored_by_the_target_labels_own_sigmoid(tmp_path
     )
     model.save_pretrained(tmp_path / "ml")
     tok.save_pretrained(tmp_path / "ml")
-    with pytest.raises(ValueError, match=r"multi-label model has 2 labels \(a, b\): choose the one .* --target"):
+    with pytest.raises(ValueError, match=r"multi-label model has 2 labels \(a, b\): choose the one .* target="):
         target_class(model, None)
     assert target_class(model, "b") == (1, "b")
     seq = "ACGTTATAAAGGCGCGCGCGCGATCGTTGACA"

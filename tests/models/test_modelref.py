@@ -212,7 +212,11 @@ def test_the_default_target_is_documented_and_announced(promoter_model, tmp_path
 
     with caplog.at_level("WARNING"):
         r = scan_genome(str(promoter_model / "m"), promoter_model / "g.fa", tmp_path / "s.bedGraph")
-    assert r.positive_label == "random" and "scoring P(random)" in caplog.text and "--target" in caplog.text
+    assert (
+        r.positive_label == "random"
+        and "scoring P(random)" in caplog.text
+        and "choose the class with target=" in caplog.text
+    )  # (its Python argument)
     assert 'name="P(random)"' in (tmp_path / "s.bedGraph").read_text().splitlines()[0]
     for command in ("scan", "variants", "interpret"):  # (the CLI sets up logging anew: after caplog's check)
         text = " ".join(CliRunner().invoke(app, [command, "--help"]).output.replace("│", " ").split())
@@ -422,3 +426,54 @@ def test_a_model_yaml_setting_the_architecture_does_not_have_is_refused(tmp_path
         ValueError, match=r"unknown architecture setting\(s\) 'embedding_size' .*did you mean 'embedding_dim'"
     ):
         build_model(str(tmp_path / "gb.yaml"), num_labels=2, seed=0)
+
+
+def test_a_bare_preset_or_shipped_name_is_dnalms_whatever_the_folder_holds(tmp_path, monkeypatch, caplog):
+    """A folder ./dnalm-cnn was loaded in place of the shipped checkpoint that the default recipe starts from by
+    name (its head kept, the log still saying "shipped"), and a file of that name made the default finetune fail;
+    a preset name hid a saved model folder without a word."""
+    import logging
+
+    from dnalm.models import ref as refs
+    from dnalm.models.ref import ModelRef
+    from dnalm.models.shipped import pretrained_path
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(refs, "_SAID_BESIDE", set())
+    (tmp_path / "dnalm-cnn").mkdir()
+    (tmp_path / "dnalm-cnn" / "config.json").write_text("{}")
+    (tmp_path / "dnalm-mini").write_text("a file of the user's\n")
+    (tmp_path / "cnn").mkdir()
+    with caplog.at_level(logging.WARNING, logger="dnalm"):
+        for name in ("dnalm-cnn", "dnalm-mini"):
+            ref = ModelRef.resolve(name)
+            assert ref.kind == "shipped" and Path(ref.path) == Path(pretrained_path(name))
+        preset = ModelRef.resolve("cnn")
+    assert (
+        "dnalm-cnn is dnalm's shipped checkpoint; dnalm-cnn here is not used (give ./dnalm-cnn for it)" in caplog.text
+    )
+    assert "cnn is dnalm's preset; cnn here is not used" in caplog.text
+    with pytest.raises(ValueError, match=r"needs a saved model folder; for the folder cnn here, give ./cnn"):
+        preset.checkpoint("predict")
+    assert ModelRef.resolve("./dnalm-cnn").kind == "folder"
+
+
+@pytest.mark.parametrize("command", ["predict", "scan", "interpret"])
+def test_a_settings_file_given_as_the_model_is_called_so(tmp_path, command):
+    """predict m/dnalm_config.yaml said "unknown key 'model' ... valid: preset, architecture, ...": the user was sent
+    to fix a model YAML's keys instead of giving the folder."""
+    from dnalm.models.ref import ModelRef
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text("{}")
+    (tmp_path / "m" / "dnalm_config.yaml").write_text("model: cnn\nepochs: 3\n")
+    with pytest.raises(
+        ValueError, match=r"dnalm_config.yaml is a file of the model folder .*m, not a model YAML .*: give the folder"
+    ):
+        ModelRef.resolve(str(tmp_path / "m" / "dnalm_config.yaml"))
+    (tmp_path / "ck.yaml").write_text("checkpoint_interval: 0\n")
+    (tmp_path / "x.fa").write_text(">a\n" + "ACGT" * 30 + "\n")
+    res = CliRunner().invoke(
+        app, [command, str(tmp_path / "ck.yaml"), str(tmp_path / "x.fa"), "-o", str(tmp_path / "o")]
+    )
+    assert res.exit_code == 2 and "ck.yaml is not a model YAML" in res.output and "--config" in res.output, res.output

@@ -365,3 +365,31 @@ def test_build_model_refuses_a_head_it_cannot_build_as_asked(kwargs, message):
 
     with pytest.raises(ValueError, match=message):
         build_model("cnn", **kwargs)
+
+
+@pytest.mark.parametrize(
+    "saved, given, kept",
+    [
+        (("promoter", "random"), ("0", "1"), False),  # other labels: the output layer starts afresh
+        (("0", "1"), ("0", "1"), True),  # the same labels: fine-tuning goes on from the trained head
+        (("LABEL_0", "LABEL_1"), ("0", "1"), True),  # not named (a hub classifier): taken in order, said
+    ],
+)
+def test_a_classifier_for_other_labels_starts_its_output_layer_afresh(tmp_path, caplog, saved, given, kept):
+    """Fine-tuning from a promoter/random classifier on 0/1 data kept its head, classes matched by position:
+    it began inverted (MCC -0.47 after an epoch), without a word."""
+    import logging
+
+    import torch
+
+    m, tok, _ = build_model("pos-cnn", num_labels=2, id2label=dict(enumerate(saved)), seed=0)
+    m.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    with caplog.at_level(logging.INFO, logger="dnalm"):
+        again, _, _ = build_model(str(tmp_path / "m"), num_labels=2, id2label=dict(enumerate(given)), seed=1)
+    last = [n for n, p in m.named_parameters() if p.shape[0] == 2][-1]
+    same = torch.equal(dict(m.named_parameters())[last], dict(again.named_parameters())[last])
+    assert same is kept
+    body = [n for n, p in m.named_parameters() if n != last and not n.startswith(last.rsplit(".", 1)[0])]
+    assert all(torch.equal(dict(m.named_parameters())[n], dict(again.named_parameters())[n]) for n in body)
+    assert ("starts afresh" in caplog.text) is (not kept)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dnalm.metrics import POSITIVE_NAMES, positive_index
+from dnalm.settings import given, option_named
 
 __all__ = ["POSITIVE_NAMES", "Target", "positive_class", "scored_target", "target_class", "track_line"]
 
@@ -49,7 +50,7 @@ class Target:
         return np.log(p) - np.log1p(-p)
 
 
-def scored_target(model, target: str | None = None) -> Target:
+def scored_target(model, target: str | None = None, choose: str | None = None) -> Target:
     """The output that ``scan``, ``variants`` and ``interpret`` score: a classifier's class (:func:`target_class`),
     or a regression model's value (``target``, where given, must be its label, ``value`` for models dnalm trained)."""
     from dnalm.tasks import task_of
@@ -61,12 +62,14 @@ def scored_target(model, target: str | None = None) -> Target:
                 f"scan, variants and interpret score one value of a regression model; this one predicts {len(names)}"
             )
         if target is not None and str(target) != names[0]:
-            raise ValueError(f"--target {target!r} is not an output of this regression model; its output: {names[0]}")
+            raise ValueError(
+                f"{given('target', target)} is not an output of this regression model; its output: {names[0]}"
+            )
         return Target(0, names[0], probability=False)
-    return Target(*target_class(model, target))
+    return Target(*target_class(model, target, choose))
 
 
-def target_class(model, target: str | None = None) -> tuple[int, str]:
+def target_class(model, target: str | None = None, choose: str | None = None) -> tuple[int, str]:
     """The class of a classifier that ``scan``, ``variants`` and ``interpret`` score: ``(index, label)``.
     They score its probability, and its log-odds against the other classes together (a regression model's value:
     :func:`scored_target`).
@@ -77,8 +80,10 @@ def target_class(model, target: str | None = None) -> tuple[int, str]:
     Without it, a two-class model's default rule: the label called 1, true, positive, pos or yes (any case),
     else the model's second label (``id2label[1]``; ``finetune`` numbers names in sorted order, so of
     ``promoter``/``random`` the default is ``random``), and a warning says so. An unknown ``target`` is an
-    error listing the labels.
+    error listing the labels. ``choose``: how a message tells the caller to choose the class (default ``--target``
+    on the command line, ``target=`` in Python; a function may name its own argument).
     """
+    choose = choose or option_named("target")
     from dnalm.tasks import task_of
 
     names = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
@@ -91,18 +96,18 @@ def target_class(model, target: str | None = None) -> tuple[int, str]:
         )
     if target is not None:
         if str(target) not in names:
-            raise ValueError(f"--target {target!r} is not a class of this model; its labels: {', '.join(names)}")
+            raise ValueError(f"{given('target', target)} is not a class of this model; its labels: {', '.join(names)}")
         return names.index(str(target)), str(target)
     if multi_label and len(names) == 1:
         return 0, names[0]
     if multi_label:
         raise ValueError(
             f"this multi-label model has {len(names)} labels ({', '.join(names)}): choose the one to score with "
-            "--target (its probability, and its log-odds)"
+            f"{choose} (its probability, and its log-odds)"
         )
     if len(names) > 2:
         raise ValueError(
-            f"this model has {len(names)} classes ({', '.join(names)}): choose the one to score with --target "
+            f"this model has {len(names)} classes ({', '.join(names)}): choose the one to score with {choose} "
             "(its probability, and its log-odds against the others together)"
         )
     i = positive_index(names)  # evaluate's positive class too
@@ -110,10 +115,11 @@ def target_class(model, target: str | None = None) -> tuple[int, str]:
         return i, names[i]
     log.warning(
         "scoring P(%s): no label is named %s, so the default is the model's second label (of %s); "
-        "choose the class with --target",
+        "choose the class with %s",
         names[1],
         "/".join(POSITIVE_NAMES),
         ", ".join(names),
+        choose,
     )
     return 1, names[1]
 

@@ -159,9 +159,9 @@ def _output_index(model, positive: int | None) -> int:
     :func:`dnalm.apply.target.scored_target`."""
     from dnalm.apply.target import scored_target
 
-    if positive is None:
-        return scored_target(model).index
     n = model.config.num_labels
+    if positive is None:  # a message names this function's argument, not the command's --target
+        return scored_target(model, choose=f"positive=INDEX (0 to {n - 1}, in id2label's order)").index
     if isinstance(positive, bool) or not isinstance(positive, int | np.integer) or not 0 <= positive < n:
         raise ValueError(
             f"positive must be the index of one of the model's {n} outputs (0 to {n - 1}); got {positive!r}"

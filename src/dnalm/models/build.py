@@ -362,7 +362,40 @@ def _load_checkpoint(ref: ModelRef, label_kwargs: dict, per_base: bool, from_scr
                 "--trust-remote-code if you trust it"
             ) from err
         raise
+    if not from_scratch:
+        _new_head_for_other_labels(ref, model, label_kwargs["id2label"])
     return model, tokenizer
+
+
+def _new_head_for_other_labels(ref: ModelRef, model, id2label: dict) -> None:
+    """A classifier fine-tuned for other labels, as many as the data's, starts its output layer afresh: its head
+    was kept, matching classes by position (from a promoter/random model on 0/1 data it began inverted, MCC -0.47
+    after an epoch; a head of another size was already new). Labels that are not named (transformers'
+    ``LABEL_0`` ...) are matched by position, and that is said."""
+    import torch
+
+    saved = (ref.config or {}).get("id2label") or {}
+    if not ref.has_trained_classifier or len(saved) != len(id2label):
+        return
+    theirs = [str(saved.get(str(i), saved.get(i))) for i in range(len(id2label))]
+    ours = [str(id2label[i]) for i in range(len(id2label))]
+    if theirs == ours:
+        return
+    if all(name == f"LABEL_{i}" for i, name in enumerate(theirs)):
+        log.info("%s: its classifier's labels are not named (%s): they are taken as %s, in order", ref, theirs, ours)
+        return
+    layers = [
+        m for m in model.modules() if isinstance(m, torch.nn.Linear) and m.out_features == len(id2label)
+    ]  # the output layer (and any other of that width; none in dnalm's architectures)
+    for layer in layers:
+        layer.reset_parameters()
+    log.warning(
+        "%s: its classifier was trained for the labels %s, this data's are %s: its output layer starts afresh "
+        "(random, trained on this task)",
+        ref,
+        ", ".join(theirs),
+        ", ".join(ours),
+    )
 
 
 @contextlib.contextmanager

@@ -4,7 +4,8 @@ Every command and public function that takes a model turns the string into a ``M
 entry (``ModelRef.resolve``) and passes the object down; nothing below it looks at the string
 again. A reference is one of five kinds: a ``preset`` (random weights, ``dnalm.models.presets``),
 a ``shipped`` checkpoint (inside the package), a local checkpoint ``folder``, a model ``yaml`` file,
-or a ``hub`` id (``owner/name``). A checkpoint's ``config.json`` is read once, here.
+or a ``hub`` id (``owner/name``). A bare preset or shipped name means dnalm's own whatever the working folder
+holds (a folder of that name is ``./NAME``). A checkpoint's ``config.json`` is read once, here.
 
 A checkpoint that ships its own Python code (``auto_map`` in its config.json, e.g. DNABERT-2) is
 refused unless ``trust_remote_code=True``; every loader passes ``trust_remote_code`` on to
@@ -77,12 +78,14 @@ class ModelRef:
         name = str(model)
         if not name.strip():  # Path("") is the current folder
             raise ValueError("model is empty; give a preset, a shipped checkpoint, a model folder or a hub id")
+        path = Path(name)
         if name in PRESETS:
             _no_remote_code(name, "a preset", trust_remote_code)
+            _said_once_beside(name, "preset")
             return cls(name, "preset", None, trust_remote_code, PRESETS[name])
-        path = Path(name)
-        if name in shipped_models() and not path.exists():  # a local folder of the same name wins
+        if name in shipped_models():  # whatever the working folder holds: the recipe starts from it by name
             _no_remote_code(name, "shipped with dnalm", trust_remote_code)
+            _said_once_beside(name, "shipped checkpoint")
             ref = cls(name, "shipped", str(pretrained_path(name)), trust_remote_code)
         elif path.suffix in (".yaml", ".yml"):
             _no_remote_code(name, "a model YAML dnalm builds", trust_remote_code)
@@ -200,9 +203,11 @@ class ModelRef:
     def checkpoint(self, what: str) -> str:
         """The checkpoint's path (local folder or hub id) for ``what``; a preset or YAML file is refused."""
         if self.preset is not None:
+            beside = self.kind == "preset" and Path(self.name).exists()
             raise ValueError(
                 f"{self.name} is a {'preset' if self.kind == 'preset' else 'model YAML file'} (a model to build), "
                 f"but {what} needs a saved model folder"
+                + (f"; for the folder {self.name} here, give ./{self.name}" if beside else "")
             )
         return self.path
 
@@ -242,6 +247,18 @@ def _transformers_version() -> str:
 _SAID_TRUST: set[str] = set()
 
 
+_SAID_BESIDE: set[str] = set()
+
+
+def _said_once_beside(name: str, what: str) -> None:
+    """A bare name is dnalm's preset or shipped checkpoint whatever the working folder holds (so a command, and the
+    default recipe that starts from ``dnalm-cnn`` by name, means the same everywhere); a file or folder of that name
+    here is said, once, with how to name it."""
+    if name not in _SAID_BESIDE and Path(name).exists():
+        _SAID_BESIDE.add(name)
+        log.warning("%s is dnalm's %s; %s here is not used (give ./%s for it)", name, what, name, name)
+
+
 def _no_remote_code(name: str, what: str, trust_remote_code: bool) -> None:
     """--trust-remote-code given for a model that has no code of its own: said (once), not silently ignored."""
     if trust_remote_code and name not in _SAID_TRUST:
@@ -254,9 +271,21 @@ def _read_yaml(path: Path) -> ModelSpec:
     unknown keys are an error listing the valid ones."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: model YAML file not found")
+    if (path.parent / "config.json").is_file():  # m/dnalm_config.yaml: "unknown key 'model' ... valid: preset"
+        raise ValueError(
+            f"{path} is a file of the model folder {path.parent}, not a model YAML (a model to build): give the "
+            f"folder {path.parent}"
+        )
     data = load_yaml(path)
     base = data.pop("preset", None)
     valid = ["preset", *sorted(f.name for f in dataclasses.fields(ModelSpec))]
+    unknown = sorted(set(data) - set(valid))
+    if unknown and base is None and not set(data) & {"architecture", "tokenizer", "config"}:
+        raise ValueError(  # a command's settings file (--config) given where a model goes: no key of a model's
+            f"{path} is not a model YAML (a model to build: its keys are {', '.join(valid)}); it holds "
+            f"{', '.join(unknown[:3])}{' ...' if len(unknown) > 3 else ''}. A settings file goes with --config; the "
+            "model is a preset, a model folder, a model YAML or a hub id (finetune and pretrain take a settings file with --config)"
+        )
     check_keys(data, valid, "key", str(path))
     if base is not None:
         if base not in PRESETS:
