@@ -394,17 +394,19 @@ def test_another_commands_result_in_a_folder_is_dnalms_not_the_users(tmp_path):
     with claim(
         "report",
         inputs=[out / "results.json"],
-        outputs=[Output(out / "report.html"), Output(out / "a.html")],
+        outputs=[Output(out / "report.html"), Output(out / "a.html"), Output(out / "a_files", "report-figures")],
         overwrite=True,
     ):
         (out / "report.html").write_text("a new report")
         (out / "a.html").write_text("another report")
-    with claim("benchmark", outputs=[bench]):  # continues: neither report file stops it
+        _write_result(out / "a_files", "roc.png")
+    with claim("benchmark", outputs=[bench]):  # continues: neither report file, nor a report's figures, stops it
         pass
+    assert (out / "a_files" / "roc.png").is_file()
     assert read_marker(out)["files"] == ["report.html", "results.json"] and (out / "a.html").is_file()
     (out / "a.html").write_text("the user's edit")
     with (
-        pytest.raises(OutputError, match=r"files this command did not write \(a.html\)"),
+        pytest.raises(OutputError, match=r"files this command did not write \(a.html[,)]"),
         claim("benchmark", outputs=[bench]),
     ):
         pass

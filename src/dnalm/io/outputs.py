@@ -459,12 +459,16 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
 
 def _other_commands_files(folder: Path) -> set[str]:
     """The files in ``folder`` that a dnalm command wrote as output files and that hold what it wrote (its ledger):
-    dnalm's, not the user's, whatever their change time (a report written into a benchmark's folder)."""
-    return {
+    dnalm's, not the user's, whatever their change time (a report written into a benchmark's folder), with the
+    figures folder of such a report (``report RUNS -o RUNS/again.html`` writes ``again_files``: the benchmark's next
+    run was refused over it)."""
+    files = {
         name
         for name, wrote in _ledger(folder).items()
         if "/" not in name and wrote.get("content") is not None and _content(folder / name) == wrote["content"]
     }
+    figures = {f"{Path(n).stem}_files" for n in files if n.lower().endswith((".html", ".htm"))}
+    return files | {n for n in figures if (read_marker(folder / n) or {}).get("kind") == "report-figures"}
 
 
 def _finished(folder: Path) -> bool:
