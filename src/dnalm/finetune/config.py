@@ -133,7 +133,11 @@ class FinetuneConfig:
         "Masked-LM training on the training split's own sequences first (the default recipe's CNN and transformers).",
     )
     self_pretrain_budget: float | None = setting(
-        None, "Wall-clock cap of self-pretraining (None: half the time budget, else none).", gt=0, le=YEAR_S, cli=False
+        None,
+        "Wall-clock cap of --self-pretrain, e.g. 5m (default: half of --time-budget where one is given, else none).",
+        gt=0,
+        le=YEAR_S,
+        cli_type=str,
     )
     val_fraction: float = setting(0.1, "Validation fraction when the data has no dev split.", gt=0, lt=1, cli=False)
     seed: int = setting(42, "Seed of initialisation, shuffling and augmentation.", ge=0, lt=2**32)

@@ -369,9 +369,12 @@ def _self_pretrain(run: _Run) -> Path:
     cfg = run.cfg
     budget = cfg.self_pretrain_budget or (cfg.time_budget / 2 if cfg.time_budget else None)  # None: fixed steps
     settings = {"trust_remote_code": cfg.trust_remote_code}  # a checkpoint with its own code only when allowed
-    if cfg.model == "auto":  # the recipe's CNN fills in masked bases first, then fine-tunes as the recipe says
+    if cfg.model == "auto":  # the recipe's CNN fills in masked bases first, as many passes as it then fine-tunes
         cnn = RECIPES["pos-cnn-cpu"]
-        epochs = choose_recipe(len(run.train), [len(r.sequence) for r in run.train], run.labels.num_labels).epochs
+        epochs = (
+            cfg.epochs
+            or choose_recipe(len(run.train), [len(r.sequence) for r in run.train], run.labels.num_labels).epochs
+        )
         settings |= {k: cnn[k] for k in ("batch_size", "learning_rate", "warmup_steps", "lr_scheduler", "weight_decay")}
     else:  # the user's epochs, else the model's fine-tuning default: as many passes as fine-tuning makes
         epochs = cfg.epochs or run.ref.finetune_defaults.get("epochs", _PRESET_DEFAULTS["epochs"])
