@@ -477,3 +477,42 @@ def test_a_settings_file_given_as_the_model_is_called_so(tmp_path, command):
         app, [command, str(tmp_path / "ck.yaml"), str(tmp_path / "x.fa"), "-o", str(tmp_path / "o")]
     )
     assert res.exit_code == 2 and "ck.yaml is not a model YAML" in res.output and "--config" in res.output, res.output
+
+
+def test_a_target_written_as_training_wrote_its_label_is_that_class(promoter_model):
+    """--target 1.0 was refused although training stores the label 1.0 as 1 (so predict names it prob_1)."""
+    from dnalm.apply.target import target_class
+    from dnalm.models.build import build_model
+
+    model, _, _ = build_model("pos-cnn", num_labels=2, id2label={0: "0", 1: "1"}, seed=0)
+    assert target_class(model, "1.0") == target_class(model, " 1") == (1, "1")
+    with pytest.raises(ValueError, match=r"target='2.0' is not a class of this model; its labels: 0, 1"):
+        target_class(model, "2.0")
+
+
+def test_trusting_a_checkpoints_code_is_warned_once(remote_code_folder):
+    """The warning that trust_remote_code runs the folder's code was printed twice (resolved, then loaded)."""
+    import warnings
+
+    from dnalm.models.ref import ModelRef
+
+    folder, _ = remote_code_folder
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ref = ModelRef.resolve(str(folder), trust_remote_code=True)
+        ref.check_trust()
+        ModelRef.resolve(str(folder), trust_remote_code=True).check_trust()
+    assert sum("runs Python code shipped with" in str(w.message) for w in seen) == 1
+
+
+def test_an_unfinished_run_given_as_the_model_is_called_so(tmp_path, monkeypatch):
+    """predict mk (while only mk.partial existed) said "not a preset ...", and predict mk.partial "not a model
+    checkpoint": neither said it was a run that had not finished."""
+    from dnalm.models.ref import ModelRef
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mk.partial").mkdir()
+    (tmp_path / "mk.partial" / "PARTIAL_RUN.txt").write_text("an unfinished dnalm run\n")
+    for given in ("mk", "mk.partial", str(tmp_path / "mk")):
+        with pytest.raises((ValueError, FileNotFoundError), match=r"is what an unfinished run writing .*mk left"):
+            ModelRef.resolve(given)

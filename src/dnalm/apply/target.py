@@ -94,6 +94,11 @@ def target_class(model, target: str | None = None, choose: str | None = None) ->
             f"scan, variants and interpret score one class of a classifier of whole sequences, or a regression "
             f"model's value; this model has {len(names)} label{'s' * (len(names) != 1)} ({task.name})"
         )
+    if target is not None and str(target) not in names and isinstance(target, str):
+        from dnalm.io.table import canonical_label
+
+        if canonical_label(target.strip()) in names:  # --target 1.0: training wrote the label 1.0 as 1
+            target = canonical_label(target.strip())
     if target is not None:
         if str(target) not in names:
             raise ValueError(f"{given('target', target)} is not a class of this model; its labels: {', '.join(names)}")

@@ -97,7 +97,7 @@ class ModelRef:
             raise ValueError(
                 f"model {name!r} is not a preset ({', '.join(PRESETS)}), a shipped checkpoint "
                 f"({', '.join(shipped_models()) or 'none'}), a .yaml file, a checkpoint folder or a hub id "
-                "(owner/name)"
+                f"(owner/name){_unfinished_run(path)}"
             )
         if ref.kind != "hub":  # a hub id's config is fetched when it is loaded (check_trust)
             ref.check_trust()
@@ -195,6 +195,9 @@ class ModelRef:
                 f"{self}: this checkpoint ships its own model code (auto_map in config.json, e.g. "
                 "DNABERT-2); pass --trust-remote-code (trust_remote_code=True) if you trust its authors"
             )
+        if str(self) in _WARNED_TRUST:  # once a checkpoint (it was said twice: resolved, then loaded)
+            return
+        _WARNED_TRUST.add(str(self))
         warnings.warn(
             f"trust_remote_code=True runs Python code shipped with {self}; only use checkpoints you trust",
             stacklevel=3,
@@ -248,6 +251,7 @@ _SAID_TRUST: set[str] = set()
 
 
 _SAID_BESIDE: set[str] = set()
+_WARNED_TRUST: set[str] = set()
 
 
 def _said_once_beside(name: str, what: str) -> None:
@@ -370,9 +374,10 @@ def _check_checkpoint(spec: str) -> None:
     """A checkpoint folder with a config.json, or something that can only be a hub id; else a clear error
     (a path that is not there names the model folders of the nearest folder that is)."""
     path = Path(spec)
+    unfinished = _unfinished_run(path)
     if path.is_dir():
         if not (path / "config.json").is_file():
-            raise ValueError(f"{path} is a folder but not a model checkpoint (no config.json)")
+            raise ValueError(f"{path} is a folder but not a model checkpoint (no config.json){unfinished}")
         return
     if path.exists():
         raise ValueError(f"{path} is a file, not a model folder")
@@ -382,5 +387,17 @@ def _check_checkpoint(spec: str) -> None:
     held = sorted(c.name for c in parent.iterdir() if c.is_dir() and (c / "config.json").is_file())[:12]
     raise FileNotFoundError(
         f"model folder {spec} not found (nor a shipped model or a hub id owner/name)"
-        + (f"; model folders in {parent}: {', '.join(held)}" if held else "")
+        + (unfinished or (f"; model folders in {parent}: {', '.join(held)}" if held else ""))
+    )
+
+
+def _unfinished_run(path: Path) -> str:
+    """Where ``path`` is (or names) what an unfinished ``finetune`` left, a clause saying so; else ''."""
+    staging = path if path.name.endswith(".partial") else path.with_name(f"{path.name}.partial")
+    if not (staging / "PARTIAL_RUN.txt").is_file():
+        return ""
+    final = staging.with_name(staging.name.removesuffix(".partial"))
+    return (
+        f": {staging} is what an unfinished run writing {final} left (running, or stopped: the same command with "
+        f"--resume continues it), and the model is {final} once it finishes"
     )
