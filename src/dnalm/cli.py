@@ -61,7 +61,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def _setup(
     ctx: typer.Context,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Warnings and errors only."),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Log warnings and errors only (a command still prints its result line)."
+    ),
     log_file: Path | None = typer.Option(None, help="Also append the log to this file (in an output folder: *.log)."),
     debug: bool = typer.Option(False, help="Show Python tracebacks and transformers' own messages."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
