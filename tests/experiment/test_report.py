@@ -112,3 +112,18 @@ def test_a_figure_is_written_in_the_format_its_name_says(tmp_path):
     with pytest.raises(IsADirectoryError, match="is a folder"):
         plot_confusion_matrix(cm, ["a", "b"], tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.pdf", "x.svg"]
+
+
+def test_the_reports_roc_curves_are_of_the_class_evaluate_calls_positive(tmp_path):
+    """With labels 1/2 the report drew the curves of class 2 (the second column) beside metrics of class 1."""
+    from sklearn.metrics import roc_auc_score
+
+    from dnalm.experiment.report import _binary_scores
+
+    rows = [("a", "1", 0.9, 0.1), ("b", "2", 0.2, 0.8), ("c", "1", 0.4, 0.6), ("d", "2", 0.3, 0.7)]
+    (tmp_path / "p.csv").write_text(
+        "id,label,predicted,prob_1,prob_2\n" + "".join(f"{i},{y},{y},{p},{q}\n" for i, y, p, q in rows)
+    )
+    y, p = _binary_scores(tmp_path / "p.csv")
+    assert list(y) == [1, 0, 1, 0] and list(p) == [0.9, 0.2, 0.4, 0.3]  # class "1", as evaluate's metrics
+    assert roc_auc_score(y, p) == 1.0

@@ -108,17 +108,21 @@ def _results_section(page: _Page, results: Results) -> None:
 
 
 def _binary_scores(predictions: Path) -> tuple[np.ndarray, np.ndarray] | None:
-    """Labels (1: the second class) and its probability from a binary run's ``predictions.csv``."""
+    """Labels (1: the positive class, :func:`~dnalm.metrics.positive_index`, whose AUROC and AUPRC evaluate
+    reports) and its probability from a binary run's ``predictions.csv`` (it took the second class's, so with
+    labels 1/2 the curves were of class 2 beside metrics of class 1)."""
     import csv
+
+    from dnalm.metrics import positive_index
 
     with open(predictions, newline="") as fh:
         rows = list(csv.DictReader(fh))
     probs = [k for k in (rows[0] if rows else {}) if k.startswith("prob_")]
     if len(probs) != 2:
         return None
-    positive = probs[1].removeprefix("prob_")
-    y = np.array([r["label"] == positive for r in rows], dtype=int)
-    return y, np.array([float(r[probs[1]]) for r in rows])
+    column = probs[positive_index([p.removeprefix("prob_") for p in probs])]
+    y = np.array([r["label"] == column.removeprefix("prob_") for r in rows], dtype=int)
+    return y, np.array([float(r[column]) for r in rows])
 
 
 def _runs_sections(page: _Page, runs_dir: Path, order: list[str], planned: list[str] | None) -> None:
