@@ -770,7 +770,10 @@ def test_settings_that_would_do_nothing_are_refused_where_they_are_set():
     for field, value in (("lora_r", 4), ("lora_alpha", 4.0), ("lora_dropout", 0.2)):
         with pytest.raises(ValueError, match=rf"{field} .*needs lora \(--lora\)"):
             FinetuneConfig(**{field: value})
-    with pytest.raises(ValueError, match=r"self_pretrain_budget caps self-pretraining: it needs self_pretrain"):
+    with pytest.raises(
+        ValueError,
+        match=r"self_pretrain_budget \(--self-pretrain-budget\) caps self-pretraining: it needs self_pretrain",
+    ):
         FinetuneConfig(self_pretrain_budget=30)
     with pytest.raises(ValueError, match=r"mlm_probability \(--mlm-probability\) is not used with an mlm_schedule"):
         PretrainConfig(mlm_probability=0.3, mlm_schedule=[[0, 0.15], [0.5, 0.2]])
