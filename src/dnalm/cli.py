@@ -21,7 +21,7 @@ from dnalm.lm.pretrain import LmEvalSettings, PretrainConfig
 from dnalm.runtime import process
 from dnalm.runtime.commands import STATE, Commands
 from dnalm.runtime.process import say
-from dnalm.settings import OVERWRITE_HELP, SPELLING, cli_options
+from dnalm.settings import KEEPS_RUNS_HELP, OVERWRITE_HELP, SPELLING, cli_options
 from dnalm.synth import MotifSettings, SynthSettings, synthesize
 from dnalm.tokenizers.build import BpeSettings, KmerSettings, save_tokenizer, train_bpe_folder
 
@@ -47,6 +47,7 @@ def _file(value: str) -> Path:
 
 OutDir = Annotated[Path, typer.Option("-o", "--output", help="Output directory.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)]
+KeepsRuns = Annotated[bool, typer.Option("--overwrite", help=KEEPS_RUNS_HELP)]  # benchmark and search
 BedGraph = Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the --target class's score.", parser=_file)]
 Classifier = Annotated[str, typer.Argument(help="Fine-tuned classifier folder (more than two classes: --target).")]
 Classes = Annotated[list[str] | None, typer.Option("--class", help="LABEL=FASTA, one per class (not DATA's labels).")]
@@ -380,7 +381,7 @@ def embed(
 def benchmark(
     config: Annotated[Path, typer.Argument(help="Benchmark YAML (datasets, models, seeds, search).")],
     output: OutDir = Path("dnalm-benchmark"),
-    overwrite: Overwrite = False,
+    overwrite: KeepsRuns = False,
 ):
     """Datasets x models x seeds -> results.md/csv/json (mean ± std); resumes an interrupted run."""
     from dnalm.experiment.config import BenchmarkConfig
@@ -393,7 +394,7 @@ def benchmark(
 def search(
     config: Annotated[Path, typer.Argument(help="Benchmark YAML with a search section.")],
     output: OutDir = Path("dnalm-benchmark"),
-    overwrite: Overwrite = False,
+    overwrite: KeepsRuns = False,
 ):
     """Hyperparameter search (grid or Optuna) on validation only; `dnalm benchmark` then uses the choice."""
     from dnalm.experiment.config import BenchmarkConfig

@@ -286,6 +286,11 @@ OVERWRITE_HELP = (
     "Write OUTPUT even if it holds another result or a file dnalm did not write; in a folder only what dnalm wrote "
     "there is removed, the user's own files stay (one with the name of a file dnalm writes is replaced)."
 )
+#: benchmark and search keep what a plain re-run keeps (said: the help promised that dnalm's files are removed)
+KEEPS_RUNS_HELP = (
+    OVERWRITE_HELP + " Runs and trials finished with the same data, settings and dnalm version are kept, as a plain "
+    "re-run keeps them; to run one again, remove its folder (OUTPUT/runs/NAME, OUTPUT/search/...)."
+)
 
 
 def cli_options(cls, *, only: tuple[str, ...] | None = None, into: str = "overrides", overwrite: bool = False):

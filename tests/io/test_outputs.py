@@ -1074,3 +1074,53 @@ def test_a_killed_run_not_yet_reaped_holds_no_lock():
     finally:
         child.wait()
     assert _alive(os.getpid())
+
+
+def test_a_stopped_run_says_what_it_left_for_resume_and_only_that(tmp_path):
+    """After a stopped `pretrain --overwrite` over a finished run (written aside, then discarded) the message said
+    "the checkpoints in OUTPUT/checkpoints, if any, are kept for --resume": they were the earlier run's, and the
+    stopped run could not be continued. What is said now is what the stopped run left."""
+    from dnalm.io.files import start_folder
+    from dnalm.io.outputs import left_for_resume
+
+    def stop(**kw):
+        with pytest.raises(KeyboardInterrupt), claim("pretrain", outputs=[Output(p, "pretrain", **kw)]) as c:
+            _write_result(c.path(p), "checkpoints/checkpoint-2/model.safetensors")
+            raise KeyboardInterrupt
+
+    p = tmp_path / "p"
+    stop(rerun="continue")  # in place: its checkpoints are there to continue from
+    assert left_for_resume("pretrain") == f"the checkpoints in {p / 'checkpoints'} are kept for resume=True"
+    with claim("pretrain", outputs=[Output(p, "pretrain", rerun="continue")], resume=True):
+        _write_result(p, "pretrain_summary.json")
+    with (
+        pytest.raises(KeyboardInterrupt),
+        claim("pretrain", outputs=[Output(p, "pretrain", rerun="continue", atomic=True)], overwrite=True) as c,
+    ):
+        _write_result(c.path(p), "checkpoints/checkpoint-4/model.safetensors")
+        raise KeyboardInterrupt
+    assert left_for_resume("pretrain") == (
+        f"the stopped run was discarded and {p} holds the earlier result (overwrite=True starts it again)"
+    )
+    m = tmp_path / "m"
+    with pytest.raises(KeyboardInterrupt), claim("finetune", outputs=[Output(m, "model", staged=True)]):
+        start_folder(m, owned_marker="dnalm_config.yaml")
+        raise KeyboardInterrupt  # before it wrote anything: nothing to continue
+    assert left_for_resume("finetune") is None
+    with pytest.raises(KeyboardInterrupt), claim("finetune", outputs=[Output(m, "model", staged=True)], overwrite=True):
+        staging = start_folder(m, owned_marker="dnalm_config.yaml", overwrite=True)
+        _write_result(staging, "checkpoints/checkpoint-9/model.safetensors")
+        raise KeyboardInterrupt
+    assert left_for_resume("finetune") == f"what the stopped run wrote in {m}.partial is kept for resume=True"
+
+
+def test_resume_refused_beside_a_stopped_replacement_says_it_is_not_resumed(tmp_path):
+    """After a killed `pretrain --overwrite` (written aside in p.partial), `--resume` was refused over a user's file
+    without a word about p.partial or whether its checkpoint could be used."""
+    p = tmp_path / "p"
+    with claim("pretrain", outputs=[Output(p, "pretrain", rerun="continue")]):
+        _write_result(p, "pretrain_summary.json")
+    (p / "user_note.txt").write_text("mine\n")
+    _write_result(tmp_path / "p.partial", "PARTIAL_RUN.txt", "checkpoints/checkpoint-2/model.safetensors")
+    with pytest.raises(OutputError, match=r"user_note.txt.*p.partial is a stopped run that replaced it.*not resumed"):
+        claim("pretrain", outputs=[Output(p, "pretrain", rerun="continue")], resume=True).__enter__()

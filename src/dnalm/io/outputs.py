@@ -446,7 +446,16 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
         kinds = {n: (read_marker(out / n) or {}).get("kind") if (out / n).is_dir() else None for n in blocking}
         shown = ", ".join(f"{n}: a dnalm {kinds[n]}" if kinds[n] else n for n in sorted(blocking)[:3])
         shown += " ..." if len(blocking) > 3 else ""
-        raise OutputError(f"output folder {given} holds files this command did not write ({shown}); {how}")
+        aside = out.with_name(f"{out.name}.partial")  # a stopped --overwrite of a command that writes in place
+        replaced = resume and not o.stages and (aside / "PARTIAL_RUN.txt").is_file()
+        raise OutputError(
+            f"output folder {given} holds files this command did not write ({shown}); {how}"
+            + (
+                f" ({aside} is a stopped run that replaced it, and such a run starts afresh: it is not resumed)"
+                if replaced
+                else ""
+            )
+        )
     if marker["kind"] == o.kind and o.rerun == "refuse" and not (overwrite or resumable):
         raise OutputError(
             f"output folder {given} already holds a dnalm {o.kind}; pass {flag('overwrite')} to replace it"
@@ -663,6 +672,16 @@ def _check_file(given, out: Path, command: str, overwrite: bool | None) -> None:
         raise OutputError(
             f"output {given} was written by `dnalm {command}` and has changed since (edited?); choose another name{how}"
         )
+
+
+#: what the last stopped run of each command left for --resume (:meth:`Claim._left_for_resume`), for the message
+_LEFT: dict[str, str | None] = {}
+
+
+def left_for_resume(command: str | None, *, forget: bool = False) -> str | None:
+    """What the stopped ``command`` of this process left to continue with --resume, said; None: nothing.
+    ``forget``: a command starts (what an earlier one in this process left is not its own)."""
+    return _LEFT.pop(command or "", None) if forget else _LEFT.get(command or "")
 
 
 def _content(path: Path, part: int = 4 << 20) -> str | None:
@@ -1093,6 +1112,25 @@ class Claim:
 
     def __exit__(self, kind, *exc) -> None:
         self._release(failed=kind is not None)
+        if kind is not None and _main_process():
+            _LEFT[self.command] = self._left_for_resume()
+
+    def _left_for_resume(self) -> str | None:
+        """What a stopped run left that its command continues with ``--resume``, said as such; None: nothing (the
+        message said "kept for --resume" after a stopped --overwrite had discarded its run, or had written
+        nothing)."""
+        for o, real in self.outputs:
+            staging = _staging(real)
+            if o.staged and staging.is_dir() and _entries(staging) - {"PARTIAL_RUN.txt"}:
+                return f"what the stopped run wrote in {staging} is kept for {flag('resume')}"
+            if o.kind == "pretrain" and real in self._staged:  # --overwrite over a finished run: written aside
+                return (
+                    f"the stopped run was discarded and {real} holds the earlier result ({flag('overwrite')} starts "
+                    "it again)"
+                )
+            if o.kind == "pretrain" and any((real / "checkpoints").glob("checkpoint-*")):
+                return f"the checkpoints in {real / 'checkpoints'} are kept for {flag('resume')}"
+        return None
 
     def _release(self, failed: bool = False, mark: bool = True) -> None:
         for real in list(self._previous) if not mark else ():  # refused while claiming: nothing was written

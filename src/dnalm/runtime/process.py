@@ -152,6 +152,9 @@ def _warning_line(message, category, filename, lineno, file=None, line=None, *, 
 
 def prepare(command: str | None) -> None:
     """Before ``command`` runs: one process unless it spreads its work, its models imported once."""
+    from dnalm.io.outputs import left_for_resume
+
+    left_for_resume(command, forget=True)
     one_process_unless_training(command)
     import_models_once(command)
     stop_on_sigterm()
@@ -184,10 +187,9 @@ def usage_error(err: Exception, command_path: str) -> str | None:
     return f"error: {where}: {err.format_message()} (see {where} --help)"
 
 
-#: What Ctrl-C leaves of a command that can continue, beside the outputs it had not finished (which are as they were)
+#: What Ctrl-C leaves of a command that continues by running it again, beside the outputs it had not finished (which
+#: are as they were); finetune and pretrain say what their stopped run left (io.outputs.left_for_resume)
 _LEFT_FOR_RESUME = {
-    "finetune": "what the stopped run wrote in OUTPUT.partial, if anything, is kept for --resume",
-    "pretrain": "the checkpoints in OUTPUT/checkpoints, if any, are kept for --resume",
     # a run or trial whose settings or data changed is removed when it starts again: it is not kept
     "benchmark": "the runs finished with these settings are kept: run the same command again to continue",
     "search": "the trials finished with these settings are kept: run the same command again to continue",
@@ -216,7 +218,9 @@ def stop_on_sigterm() -> None:
 
 def interrupted(command: str | None = None, err: BaseException | None = None) -> int:
     """Ctrl-C (SIGINT) or SIGTERM: one line saying what is left, and the shell's status for it (128 + 2, 128 + 15)."""
-    left = _LEFT_FOR_RESUME.get(command or "")
+    from dnalm.io.outputs import left_for_resume
+
+    left = left_for_resume(command) or _LEFT_FOR_RESUME.get(command or "")
     import signal
 
     signum = (err.args[0] if err.args else signal.SIGTERM) if isinstance(err, Terminated) else signal.SIGINT
