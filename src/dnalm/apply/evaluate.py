@@ -467,10 +467,8 @@ def predict_file(
     scored = shared_scores(model, tok, sequences(), **settings)
     rows = ((waiting.popleft(), score, nw) for score, nw in track(scored, "predict", total=n_records))
     rows = _as_counted(rows, n_records, input_path)
-    n, _ = _write_predictions(
-        output, rows, names, task, labelled=labelled, described=described, tokenizer=tok, located=located
-    )
-    return n
+    kept = {"labelled": labelled, "described": described, "located": located}  # the columns the rows have
+    return _write_predictions(output, rows, names, task, tokenizer=tok, **kept)[0]
 
 
 def _as_counted(rows, expected: int, source):
