@@ -453,3 +453,28 @@ def test_help_into_a_closed_pipe_ends_as_a_unix_tool_does():
         done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, check=True)
         assert done.stdout.strip() == "141", (args, done.stdout, done.stderr)
         assert "Traceback" not in done.stderr
+
+
+def test_a_deleted_working_folder_is_one_line(tmp_path):
+    """From a working folder deleted by another shell, every command, even --help, ended in "Intel oneMKL FATAL
+    ERROR: Cannot load libtorch_cpu.so", naming nothing."""
+    import subprocess
+    import sys
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = "import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); from dnalm.cli import main; main()"
+    res = subprocess.run(
+        [sys.executable, "-c", script, str(gone), "--help"], check=False, capture_output=True, text=True
+    )
+    assert res.returncode == 2 and res.stderr.strip() == (
+        "error: the working folder no longer exists (deleted?): cd to a folder that exists"
+    )
+
+
+@pytest.mark.parametrize("given", ["-", "logs/"])
+def test_a_log_file_named_as_a_stream_or_a_folder_is_refused(tmp_path, monkeypatch, given):
+    """--log-file - wrote a file named '-', and --log-file logs/ a file named logs."""
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["--log-file", given, "synth", "tata", "-o", "s", "--n", "40"])
+    assert res.exit_code == 2 and f"--log-file {given}:" in res.output and not list(tmp_path.iterdir())

@@ -65,7 +65,7 @@ def _setup(
     quiet: bool = typer.Option(
         False, "--quiet", "-q", help="Log warnings and errors only (a command still prints its result line)."
     ),
-    log_file: Path | None = typer.Option(None, help="Also append the log to this file (in an output folder: *.log)."),
+    log_file: str | None = typer.Option(None, help="Also append the log to this file (in an output folder: *.log)."),
     debug: bool = typer.Option(False, help="Show Python tracebacks and transformers' own messages."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ):
@@ -79,6 +79,7 @@ def _setup(
 
 def main() -> None:
     """The ``dnalm`` command (errors are handled once, by :class:`~dnalm.runtime.commands.Commands`)."""
+    process.check_working_folder()
     process.open_closed_streams()
     succeeded = False
     try:

@@ -1124,3 +1124,20 @@ def test_resume_refused_beside_a_stopped_replacement_says_it_is_not_resumed(tmp_
     _write_result(tmp_path / "p.partial", "PARTIAL_RUN.txt", "checkpoints/checkpoint-2/model.safetensors")
     with pytest.raises(OutputError, match=r"user_note.txt.*p.partial is a stopped run that replaced it.*not resumed"):
         claim("pretrain", outputs=[Output(p, "pretrain", rerun="continue")], resume=True).__enter__()
+
+
+@pytest.mark.parametrize("where", [".", ".."])
+def test_an_output_folder_that_holds_the_working_folder_is_written_in_place(tmp_path, monkeypatch, where):
+    """`synth tata -o .` swapped the working folder for the result (renamed aside, then deleted): the caller's shell
+    sat in a deleted folder, and torch, imported after, failed to load (exit 2 after "wrote")."""
+    import os
+
+    from dnalm.synth import synthesize
+
+    here = tmp_path / "out" / "sub" if where == ".." else tmp_path / "out"
+    here.mkdir(parents=True)
+    monkeypatch.chdir(here)
+    before = os.stat(tmp_path / "out").st_ino
+    synthesize("tata", where, n=40, overwrite=where == "..")  # (the parent holds the working folder: not empty)
+    assert os.stat(tmp_path / "out").st_ino == before and Path.cwd() == here and here.is_dir()
+    assert (tmp_path / "out" / "train.csv").is_file() and read_marker(tmp_path / "out")["kind"] == "synth"

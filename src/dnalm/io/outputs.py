@@ -248,6 +248,9 @@ def log_to(path: str | Path | None) -> logging.Handler | None:
     _LOGS.clear()
     if path is None:
         return None
+    if str(path) == "-" or str(path).endswith(("/", os.sep)):  # wrote a file named '-', or 'logs' for 'logs/'
+        what = "standard output is where results go" if str(path) == "-" else "a name ending in '/' is a folder's"
+        raise OutputError(f"--log-file {path}: {what}; give a file name such as dnalm.log (the log is on stderr too)")
     real = _real(path)
     if real.is_dir():
         raise OutputError(f"--log-file {path} is a folder; give a file name such as {Path(path) / 'dnalm.log'}")
@@ -1302,6 +1305,17 @@ def _say_results_made_from(final: Path, kept: set[str]) -> None:
         )
 
 
+def _holds_working_folder(folder: Path) -> bool:
+    """``folder`` is the working folder or one above it (``-o .``): swapped whole, it would leave the caller's shell,
+    and this process, in a deleted folder."""
+    try:
+        here = Path.cwd().resolve()
+    except OSError:  # the working folder is gone already
+        return False
+    there = folder.resolve()
+    return there == here or there in here.parents
+
+
 def install_folder(staging: str | Path, final: str | Path, *, overwrite: bool = False) -> Path:
     """Move a completed staging folder onto ``final``: dnalm's earlier files there are removed only now, the
     user's other files stay (a folder with none is swapped whole). With ``overwrite``, a run killed part-way in
@@ -1325,7 +1339,7 @@ def install_folder(staging: str | Path, final: str | Path, *, overwrite: bool = 
         for snap in [_snapshot(final / name)]
     }
     _say_results_made_from(final, users)
-    if not final.exists() or not (users or any(nested.values())):
+    if not final.exists() or not (users or any(nested.values()) or _holds_working_folder(final)):
         from dnalm.io.files import finish_folder
 
         return finish_folder(staging, final)

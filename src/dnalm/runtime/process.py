@@ -108,6 +108,16 @@ def say(text: str, err: bool = False) -> None:
     note_in_logs(text, level=logging.INFO)
 
 
+def check_working_folder() -> None:
+    """A working folder that was deleted (an ``rm -r`` from another shell) is one line and exit 2: every command,
+    even ``--help``, ended in "Intel oneMKL FATAL ERROR: Cannot load libtorch_cpu.so", which named nothing."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        print("error: the working folder no longer exists (deleted?): cd to a folder that exists", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def open_closed_streams() -> None:
     """Standard output or error closed by the caller (``2>&-``, a daemon): /dev/null in their place, so that the
     command runs (every command failed, silently, on ``sys.stderr.isatty()``); ``-o -`` is then refused."""
