@@ -370,3 +370,41 @@ def test_a_bed12_region_of_several_blocks_is_read_whole_and_said(tmp_path, caplo
         regions = parse_regions([str(bed)])
     assert [(r.start, r.end) for r in regions] == [(100, 900), (100, 300)]
     assert "1 region(s) have several blocks (BED12 blockCount, first at line 1)" in caplog.text
+
+
+def test_the_index_cache_is_made_only_where_it_belongs(tmp_path, monkeypatch):
+    """HOME=/nonexistent (a service account's) was made, at the root, to hold the cache; a relative XDG_CACHE_HOME
+    put it in the working folder; a shared temporary folder another user made was used."""
+    import os
+
+    from dnalm.io import regions
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(regions.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "no" / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relcache")
+    assert regions._writable_cache("g.fa", "k") == tmp_path / "tmp" / f"dnalm-fai-{os.getuid()}"
+    assert not (tmp_path / "no").exists() and not (tmp_path / "relcache").exists()
+    os.chmod(tmp_path / "tmp" / f"dnalm-fai-{os.getuid()}", 0o777)  # open to anyone: not trusted
+    assert regions._writable_cache("g.fa", "k").name.startswith("dnalm-fai-")
+    assert regions._writable_cache("g.fa", "k") != tmp_path / "tmp" / f"dnalm-fai-{os.getuid()}"
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert regions._writable_cache("g.fa", "k") == tmp_path / "home" / ".cache" / "dnalm" / "fai"
+
+
+def test_a_cached_index_that_does_not_describe_the_genome_is_made_again(tmp_path, monkeypatch, caplog):
+    """An index in the cache folder was read as it was: one damaged or put there by someone else gave wrong bases."""
+    from dnalm.io.regions import IndexedGenome, parse_regions
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    seq = "ACGT" * 30 + "GGGG" * 30
+    (tmp_path / "g.fa").write_text(">chr1\n" + "\n".join(seq[i : i + 60] for i in range(0, len(seq), 60)) + "\n")
+    first = IndexedGenome(tmp_path / "g.fa")
+    (region,) = parse_regions(["chr1:121-130"])
+    assert first.fetch(region) == seq[120:130]
+    (index,) = (tmp_path / "cache" / "dnalm" / "fai").glob("g.fa.*.fai")
+    index.write_text("chr1\t240\t20\t60\t61\n")  # offsets of another file
+    assert IndexedGenome(tmp_path / "g.fa").fetch(region) == seq[120:130]
+    assert "does not describe" in caplog.text

@@ -231,6 +231,11 @@ def _index_names(path: Path, kind: str | None) -> dict:
     key = hashlib.sha1(f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:16]
     cache = _writable_cache(path.name, key)
     index = cache / f"{path.name}.{key}.fai"
+    gzi_cached = cache / f"{path.name}.{key}.gzi"
+    if index.is_file() and _index_mismatch(index, path, gzi_cached if kind == "bgzip" else None) is not None:
+        log.warning("%s does not describe %s: indexing it again", index, path)  # damaged, or not ours
+        index.unlink(missing_ok=True)
+        gzi_cached.unlink(missing_ok=True)
     if not index.is_file():
         log.info("%s has no up-to-date .fai index beside it: indexing it into %s (once)", path, cache)
     return {"indexname": str(index), "gzi_indexname": str(cache / f"{path.name}.{key}.gzi")}
@@ -242,11 +247,19 @@ _CHECKED_RECORDS = 256
 def _writable_cache(name: str, key: str) -> Path:
     """dnalm's index cache folder, else (it cannot be made or written: a read-only home) one of this user's in the
     temporary folder, the same at every run (pyfaidx's own advice to pass rebuild=False meant nothing to a user;
-    a new temporary folder at each run was never removed)."""
-    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    for cache in (Path(home) / "dnalm" / "fai", Path(tempfile.gettempdir()) / f"dnalm-fai-{os.getuid()}"):
+    a new temporary folder at each run was never removed). As the XDG spec says, a relative ``XDG_CACHE_HOME`` is
+    not used (it put the cache in the working folder), and a home folder that does not exist is not made (``HOME=
+    /nonexistent``, a service account's, was made at the root); the temporary one is used only if it is this
+    user's alone (another user could have put indexes there)."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    home = os.path.expanduser("~")
+    homes = [xdg] if os.path.isabs(xdg) else [os.path.join(home, ".cache")] if os.path.isdir(home) else []
+    shared = Path(tempfile.gettempdir()) / f"dnalm-fai-{os.getuid()}"
+    for cache in [*(Path(h) / "dnalm" / "fai" for h in homes), shared]:
         try:
             cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if cache == shared and (cache.stat().st_uid != os.getuid() or cache.stat().st_mode & 0o022):
+                continue
         except OSError:
             continue
         index = cache / f"{name}.{key}.fai"
