@@ -279,3 +279,23 @@ def test_a_folder_given_as_the_genome_or_the_vcf_is_named_as_a_folder(tmp_path):
         (tmp_path / "v.vcf").write_text("##fileformat=VCFv4.2\n")
         score_variants("tiny", tmp_path / "v.vcf", tmp_path / "d", tmp_path / "v.tsv")
     assert not (tmp_path / "x.bedGraph").exists() and not (tmp_path / "v.tsv").exists()
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (["scan", "{m}", "{g}", "-o", "{t}/s.bw"], r"written as a bedGraph .*\.bw names another format \(a bigWig is"),
+        (["scan", "{m}", "{g}", "-o", "{t}/s.tsv"], r"written as a bedGraph .*\.tsv names another format"),
+        (["variants", "{m}", "{t}/v.vcf", "--genome", "{g}", "-o", "{t}/v.bcf"], r"\.bcf names another format"),
+        (["variants", "{m}", "{t}/v.vcf", "--genome", "{g}", "-o", "{t}/v.csv"], r"\.csv names another format"),
+    ],
+)
+def test_an_output_named_as_another_format_is_refused(genome, tmp_path, args, said):
+    """scan -o s.bw wrote bedGraph text and variants -o v.bcf a TSV, each with exit 0: a genome browser or
+    bcftools refused the file later, far from the cause; variants -o v.csv wrote tabs."""
+    root, _ = genome
+    (tmp_path / "v.vcf").write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    fill = {"{m}": str(root / "m"), "{g}": str(root / "g.fa"), "{t}": str(tmp_path)}
+    result = _run(*[fill.get(a, a.replace("{t}", str(tmp_path))) for a in args])
+    assert result.exit_code == 2 and re.search(said, result.output), result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.vcf"]

@@ -41,9 +41,10 @@ from dnalm.apply.settings import STRANDS
 from dnalm.apply.target import positive_class, scored_target, target_class, track_line
 from dnalm.apply.tracks import BigWigWriter, PeakWriter, intervals
 from dnalm.io import FastaBlock, read_fasta_blocks
-from dnalm.io.files import atomic_open, check_output_file
+from dnalm.io.files import atomic_open, check_output_file, is_stream
 from dnalm.io.outputs import Output, claims
 from dnalm.io.regions import region_files
+from dnalm.io.table import check_named_format
 from dnalm.models.ref import ModelRef
 from dnalm.runtime.progress import Progress
 
@@ -161,6 +162,11 @@ def scan_genome(
     block = check_count(block, "block")  # "1M" failed comparing text with a number
 
     output = check_output_file(output)
+    if not is_stream(output):
+        check_named_format(
+            output, "scores", "a bedGraph (text; .bedGraph, .bed, or either .gz)", (".bedgraph", ".bed"),
+            " (a bigWig is written with --bigwig FILE.bw)",
+        )  # fmt: skip
     peaks = check_output_file(peaks) if peaks else None
     if bigwig:
         bigwig = check_output_file(bigwig)

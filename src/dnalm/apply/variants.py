@@ -30,8 +30,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dnalm.io.base import readable_path
-from dnalm.io.files import atomic_open, check_output_file
+from dnalm.io.files import atomic_open, check_output_file, is_stream
 from dnalm.io.outputs import Output, claims
+from dnalm.io.table import check_named_format
 from dnalm.models.ref import ModelRef
 from dnalm.runtime.progress import track
 from dnalm.tokenizers.capabilities import capabilities
@@ -217,6 +218,10 @@ def score_variants(
 
     checked(VariantSettings, **locals())  # strand, window, batch size
     output = check_output_file(output)
+    if not is_stream(output):  # a VCF for .vcf names, else a tab-separated table
+        check_named_format(
+            output, "variant scores", "a TSV table or a VCF (.tsv, .vcf, or either .gz)", (".tsv", ".vcf")
+        )
     vcf, genome = Path(vcf), Path(genome)
     for path, what in ((vcf, "VCF"), (genome, "genome FASTA")):
         if path.is_dir():

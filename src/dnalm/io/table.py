@@ -382,7 +382,8 @@ def _from_kmers(raw: str, kmer_input: bool | None, kmers: dict, path, lineno: in
 
 #: Names that say a format other than a table: a table written under one would be read as that format.
 _OTHER_FORMATS = (".json", ".npy", ".npz", ".parquet", ".fa", ".fasta", ".fna", ".bed", ".bedgraph", ".bw",
-                  ".bigwig", ".vcf", ".html", ".md", ".png", ".pdf", ".svg", ".yaml", ".yml", ".xlsx")  # fmt: skip
+                  ".bigwig", ".vcf", ".html", ".md", ".png", ".pdf", ".svg", ".yaml", ".yml", ".xlsx", ".bcf",
+                  ".bam", ".cram", ".bb", ".bigbed", ".gff", ".gtf", ".csv", ".tsv")  # fmt: skip
 
 
 def check_table_name(path: str | Path, what: str) -> None:
@@ -394,11 +395,15 @@ def check_table_name(path: str | Path, what: str) -> None:
     ...
     ValueError: p.json: predictions are written as a CSV or TSV table (.csv, .tsv, or either .gz); .json names another format
     """
+    check_named_format(path, what, "a CSV or TSV table (.csv, .tsv, or either .gz)", (".csv", ".tsv"))
+
+
+def check_named_format(path: str | Path, what: str, written: str, accepted: tuple[str, ...], hint: str = "") -> None:
+    """Refuse a name whose suffix (after ``.gz``) says a format other than the ``accepted`` ones dnalm writes there
+    (``scan -o s.bw`` wrote bedGraph text, ``variants -o v.bcf`` a TSV, each with exit 0)."""
     suffix = Path(strip_gz(Path(path))).suffix.lower()
-    if suffix in _OTHER_FORMATS:
-        raise ValueError(
-            f"{path}: {what} are written as a CSV or TSV table (.csv, .tsv, or either .gz); {suffix} names another format"
-        )
+    if suffix in _OTHER_FORMATS and suffix not in accepted:
+        raise ValueError(f"{path}: {what} are written as {written}; {suffix} names another format{hint}")
 
 
 def written_delimiter(path: str | Path) -> str:
