@@ -478,3 +478,22 @@ def test_a_log_file_named_as_a_stream_or_a_folder_is_refused(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     res = CliRunner().invoke(app, ["--log-file", given, "synth", "tata", "-o", "s", "--n", "40"])
     assert res.exit_code == 2 and f"--log-file {given}:" in res.output and not list(tmp_path.iterdir())
+
+
+def test_a_result_line_that_cannot_be_printed_says_the_command_finished(monkeypatch):
+    """With stdout on a full device the predictions were written, but the message blamed the disk and said
+    "finished outputs are as they were"."""
+    import errno
+
+    import typer
+
+    from dnalm.runtime import process
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(typer, "echo", full)
+    with pytest.raises(
+        OSError, match=r"finished, but its result line could not be written to standard output .*: wrote"
+    ):
+        process.say("a table\nwrote 5 predictions to p.tsv")

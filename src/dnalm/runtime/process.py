@@ -104,8 +104,17 @@ def say(text: str, err: bool = False) -> None:
 
     from dnalm.io.outputs import note_in_logs
 
-    typer.echo(text, err=err)
     note_in_logs(text, level=logging.INFO)
+    try:
+        typer.echo(text, err=err)
+    except BrokenPipeError:
+        raise
+    except OSError as e:  # "no space left on device: ... finished outputs are as they were", after they were written
+        where = "standard error" if err else "standard output"
+        raise OSError(
+            f"the command finished, but its result line could not be written to {where} ({e.strerror or e}): "
+            f"{text.splitlines()[-1] if text.strip() else ''}"
+        ) from None
 
 
 def check_working_folder() -> None:
