@@ -1141,3 +1141,26 @@ def test_an_output_folder_that_holds_the_working_folder_is_written_in_place(tmp_
     synthesize("tata", where, n=40, overwrite=where == "..")  # (the parent holds the working folder: not empty)
     assert os.stat(tmp_path / "out").st_ino == before and Path.cwd() == here and here.is_dir()
     assert (tmp_path / "out" / "train.csv").is_file() and read_marker(tmp_path / "out")["kind"] == "synth"
+
+
+def test_an_output_that_cannot_be_replaced_is_named_not_dnalms_temporary_file(tmp_path, monkeypatch):
+    """An immutable output file with --overwrite gave "[Errno 1] Operation not permitted: '.if.tsv.partial-16508'
+    -> 'if.tsv'": a raw line naming dnalm's temporary file."""
+    import errno
+    import os
+
+    from dnalm.io.files import atomic_open
+
+    (tmp_path / "if.tsv").write_text("the earlier result\n")
+
+    def refused(src, dst):
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(src), None, str(dst))
+
+    monkeypatch.setattr(os, "replace", refused)
+    with pytest.raises(PermissionError) as caught, atomic_open(tmp_path / "if.tsv") as fh:
+        fh.write("a new result\n")
+    assert str(caught.value) == (
+        f"could not write {tmp_path / 'if.tsv'}: {tmp_path / 'if.tsv'} cannot be changed (Operation not permitted); "
+        "it is as it was"
+    )
+    assert (tmp_path / "if.tsv").read_text() == "the earlier result\n" and os.listdir(tmp_path) == ["if.tsv"]

@@ -117,6 +117,11 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
         tmp.unlink(missing_ok=True)
         if isinstance(err, FileNotFoundError) and not path.parent.is_dir():  # it named the temporary file
             raise FileNotFoundError(f"could not write {path}: the folder {path.parent} does not exist") from None
+        if isinstance(err, PermissionError) and err.filename == str(tmp):  # it named dnalm's temporary file
+            where = path if err.filename2 == str(path) else path.parent  # the file is immutable, or its folder is
+            raise PermissionError(
+                f"could not write {path}: {where} cannot be changed ({err.strerror}); it is as it was"
+            ) from None
         if isinstance(err, OSError) and not isinstance(err, FileNotFoundError | PermissionError | IsADirectoryError):
             raise OSError(
                 err.errno, f"could not write {path} ({err.strerror or err}); nothing was written there"
