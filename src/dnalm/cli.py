@@ -208,9 +208,15 @@ def evaluate(
 def predict(
     model: Annotated[str, typer.Argument(help="Fine-tuned model folder.")],
     input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences (a genome with --regions).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output TSV/CSV.", parser=_file)] = Path(
-        "predictions.tsv"
-    ),
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Output table: tab-separated for a .tsv name, comma-separated for any other (.csv) and for - (stdout).",
+            parser=_file,
+        ),
+    ] = Path("predictions.tsv"),
     overrides: dict | None = None,
 ):
     """Predict every sequence (long ones by sliding windows of the trained length, never truncated)."""
