@@ -48,6 +48,7 @@ def _file(value: str) -> Path:
 OutDir = Annotated[Path, typer.Option("-o", "--output", help="Output directory.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)]
 KeepsRuns = Annotated[bool, typer.Option("--overwrite", help=KEEPS_RUNS_HELP)]  # benchmark and search
+TABLE_HELP = "Output table: tab-separated for a .tsv name, comma-separated for any other (.csv) and for - (stdout)."
 BedGraph = Annotated[Path, typer.Option("-o", "--output", help="bedGraph of the --target class's score.", parser=_file)]
 Classifier = Annotated[str, typer.Argument(help="Fine-tuned classifier folder (more than two classes: --target).")]
 Classes = Annotated[list[str] | None, typer.Option("--class", help="LABEL=FASTA, one per class (not DATA's labels).")]
@@ -208,15 +209,7 @@ def evaluate(
 def predict(
     model: Annotated[str, typer.Argument(help="Fine-tuned model folder.")],
     input: Annotated[Path, typer.Argument(help="FASTA/CSV/TSV of sequences (a genome with --regions).")],
-    output: Annotated[
-        Path,
-        typer.Option(
-            "-o",
-            "--output",
-            help="Output table: tab-separated for a .tsv name, comma-separated for any other (.csv) and for - (stdout).",
-            parser=_file,
-        ),
-    ] = Path("predictions.tsv"),
+    output: Annotated[Path, typer.Option("-o", "--output", help=TABLE_HELP, parser=_file)] = Path("predictions.tsv"),
     overrides: dict | None = None,
 ):
     """Predict every sequence (long ones by sliding windows of the trained length, never truncated)."""
