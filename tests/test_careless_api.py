@@ -968,3 +968,11 @@ def test_a_refusal_names_the_switch_as_the_caller_spells_it(tmp_path):
     with pytest.raises(OutputError, match=r"or pass overwrite=True \(it removes only"):  # still the library's
         synthesize("tata", tmp_path / "mine", n=40)
     assert (tmp_path / "mine" / "notes.txt").read_text() == "mine\n"
+
+
+def test_an_embeddings_name_in_upper_case_is_its_format(tmp_path):
+    """embed -o E.NPY was refused ("written as .npy or .parquet") while predict -o X.TSV was taken."""
+    from dnalm.lm.inference import write_embeddings
+
+    write_embeddings(np.ones((2, 3), dtype=np.float32), ["a", "b"], tmp_path / "E.NPY")
+    assert np.load(tmp_path / "E.NPY").shape == (2, 3) and (tmp_path / "E.ids.txt").read_text() == "a\nb\n"

@@ -313,7 +313,7 @@ def check_embeddings_path(path: str | Path) -> Path:
     from dnalm.io.files import check_output_file
 
     path = Path(path)
-    if path.suffix not in (".npy", ".parquet"):
+    if path.suffix.lower() not in (".npy", ".parquet"):
         raise ValueError(f"{path}: embeddings are written as .npy or .parquet")
     return check_output_file(path)
 
@@ -324,7 +324,7 @@ def write_embeddings(vectors: np.ndarray, ids: list[str], path: str | Path) -> N
     from dnalm.io.files import atomic_open
 
     path = check_embeddings_path(path)
-    if path.suffix == ".npy":
+    if path.suffix.lower() == ".npy":
         with atomic_open(path, "wb") as fh:
             np.save(fh, vectors)
         broken = sum(1 for i in ids if "\n" in i or "\r" in i)
@@ -360,7 +360,7 @@ def format_fill_mask(result: list[dict]) -> str:
     lambda a: {
         "inputs": [a["model_path"], a["input_path"]],
         "outputs": [Output(a["output"])]
-        + ([Output(Path(a["output"]).with_suffix(".ids.txt"))] if Path(a["output"]).suffix == ".npy" else []),
+        + ([Output(Path(a["output"]).with_suffix(".ids.txt"))] if Path(a["output"]).suffix.lower() == ".npy" else []),
     },
 )
 def embed_file(
@@ -393,5 +393,5 @@ def embed_file(
     write_embeddings(vectors, [r.id for r in records], output)
     repeated = len(records) - len({r.id for r in records})
     note = f" ({repeated:,} rows repeat an earlier record's id; rows are in input order)" if repeated else ""
-    ids = f" (ids in {Path(output).with_suffix('.ids.txt')})" if Path(output).suffix == ".npy" else ""
+    ids = f" (ids in {Path(output).with_suffix('.ids.txt')})" if Path(output).suffix.lower() == ".npy" else ""
     return f"wrote {vectors.shape[0]:,} x {vectors.shape[1]} embeddings to {output}{ids}{note}"
