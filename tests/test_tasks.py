@@ -272,3 +272,11 @@ def test_per_base_labels_without_their_problem_type_are_refused_naming_it(task):
     values = [Record(str(i), "ACGT" * 10, " ".join(f"{(i + j) % 7 / 10}" for j in range(40))) for i in range(20)]
     with pytest.raises(ValueError, match=said):  # per-base values written with spaces
         get_task(task).label_names(values)
+
+
+def test_a_label_in_another_unicode_form_is_said_to_be_one():
+    """test.csv wrote café decomposed (e + combining accent), train.csv composed: "label 'café' is not among the
+    training labels ['café', 'négatif']", two names that look the same on screen."""
+    task = get_task("single_label_classification")
+    with pytest.raises(ValueError, match="differ only in how their accents are encoded"):
+        task.encode(["caf\u00e9", "n\u00e9gatif"], "cafe\u0301", "r1")

@@ -53,6 +53,20 @@ def _where(record) -> str:
     return record.where if hasattr(record, "where") else f"record {record!r}"
 
 
+def _unicode_twin(label: str, names) -> str:
+    """Where ``label`` equals a training label once both are in one Unicode form (é as one character or as e and an
+    accent), a clause saying so: the two look the same on screen, and the refusal read as nonsense."""
+    import unicodedata
+
+    twin = next((n for n in names if unicodedata.normalize("NFC", str(n)) == unicodedata.normalize("NFC", label)), None)
+    return (
+        f" ({label!r} and {twin!r} differ only in how their accents are encoded, composed or decomposed Unicode: "
+        "write them one way in every file)"
+        if twin is not None
+        else ""
+    )
+
+
 def _shown(names) -> str:
     """A list of labels in a message: the first 10 and how many there are (a sequence column taken for the
     labels has thousands)."""
@@ -69,7 +83,9 @@ def _class_index(names, label: str, record: str) -> int:
             f"here, with labels among {_shown(names)}"
         )
     if key not in index:
-        raise ValueError(f"{_where(record)}: label {label!r} is not among the training labels {_shown(names)}")
+        raise ValueError(
+            f"{_where(record)}: label {label!r} is not among the training labels {_shown(names)}{_unicode_twin(label, names)}"
+        )
     return index[key]
 
 
@@ -334,7 +350,10 @@ class MultiLabelClassification(Task):
             x = canonical_label(x.strip())  # ' a ; b': the spaces around each label go, as around a whole one
             if x:
                 if x not in index:
-                    raise ValueError(f"{_where(record)}: label {x!r} is not among the training labels {_shown(names)}")
+                    raise ValueError(
+                        f"{_where(record)}: label {x!r} is not among the training labels {_shown(names)}"
+                        + _unicode_twin(x, names)
+                    )
                 vec[index[x]] = 1.0
         return vec
 

@@ -287,6 +287,11 @@ def test_a_validation_split_or_an_evaluated_file_of_one_class_is_said(tmp_path, 
     caplog.clear()
     evaluate(tmp_path / "m", data / "dev.csv", tmp_path / "ev")
     assert "every sequence evaluated is of one class (1): MCC is 0 and AUROC undefined" in caplog.text
+    caplog.clear()  # three classes, a dev split of two: the checkpoint was chosen without the third, unsaid
+    (data / "train.csv").write_text("sequence,label\n" + "".join(f"{s},{i % 3}\n" for i, s in enumerate(seqs[:100])))
+    (data / "dev.csv").write_text("sequence,label\n" + "".join(f"{s},{i % 2}\n" for i, s in enumerate(seqs[100:])))
+    finetune(cfg(model="cnn", epochs=1), data, tmp_path / "m3")
+    assert "the validation split holds no record of '2': the checkpoint is chosen without it" in caplog.text
 
 
 def test_a_rare_class_is_validated_on_and_an_impossible_split_names_the_option():

@@ -283,7 +283,16 @@ def _check_validation(cfg: FinetuneConfig, task: Task, labels: LabelSpace, dev: 
     default_fraction = next(f.default for f in dataclasses.fields(cfg) if f.name == "val_fraction")
     if val_note == DEV_SPLIT_NOTE and cfg.val_fraction != default_fraction:  # a warning: a benchmark mixes datasets
         log.warning("val_fraction %g is not used: the data has a dev split, and it is the validation", cfg.val_fraction)
-    if task.exclusive and not task.per_base and len(dev) > 1 and len({labels.encode(r.label, r) for r in dev}) == 1:
+    held = {labels.encode(r.label, r) for r in dev} if task.exclusive and not task.per_base else set()
+    if len(held) > 1 and len(held) < labels.num_labels:  # (one class: below) MCC and macro F1 blind to the others
+        log.warning(
+            "the validation split holds no record of %s: the checkpoint is chosen without %s, and a model that never "
+            "predicts %s scores as well on it; give a dev split with every class",
+            ", ".join(repr(n) for i, n in enumerate(labels.names) if i not in held),
+            "it" if labels.num_labels - len(held) == 1 else "them",
+            "it" if labels.num_labels - len(held) == 1 else "them",
+        )
+    if len(dev) > 1 and len(held) == 1:
         log.warning(
             "the validation split holds one class (%s): MCC is 0 and AUROC undefined on it, so the checkpoint chosen "
             "on %s says little; %s",
