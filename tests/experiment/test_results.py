@@ -207,3 +207,20 @@ def test_a_reference_figure_its_runs_report_no_counterpart_for_is_said_under_the
     assert note in results.markdown()
     matched = {"datasets": {"gue/tata": {"path": "d", "reference": {"mcc": 0.74}}}}
     assert Results("refs", matched, rows=aggregate(records)).notes() == []
+
+
+def test_the_table_says_which_class_each_datasets_binary_metrics_are_of(tmp_path):
+    """f1, AUROC and AUPRC were of class "Positive" on one dataset and of "10" on another, and neither results.md
+    nor results.json said so."""
+    one = {**RUN["metrics"], "labels": ["Positive", "negative"], "positive_label": "Positive"}
+    two = {**RUN["metrics"], "labels": ["10", "2"], "positive_label": "2"}
+    records = [RunRecord.from_dict({**RUN, "dataset": "a", "seed": s, "metrics": one}) for s in (0, 1)] + [
+        RunRecord.from_dict({**RUN, "dataset": "b", "seed": s, "metrics": two}) for s in (0, 1)
+    ]
+    results = Results("classes", rows=aggregate(records))
+    note = "Precision, recall, F1, AUROC and AUPRC are of each dataset's positive class: a: Positive, b: 2."
+    assert note in results.markdown()
+    results.write(tmp_path, records)
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
+    assert [r["positive_label"] for r in rows] == ["Positive", "2"]
+    assert [r.positive_label for r in Results.load(tmp_path).rows] == ["Positive", "2"]

@@ -234,6 +234,7 @@ class ResultRow:
     run_stats: dict[str, Summary] = field(default_factory=dict)  # RUN_STATS
     constant_prediction_runs: int = 0  # runs that predicted one class for every test sequence
     budget_capped: list[dict] = field(default_factory=list)  # RunRecord.budget_cap() of each run cut short
+    positive_label: str | None = None  # a two-class dataset's class that precision, recall, F1, AUROC, AUPRC are of
 
     def get(self, name: str) -> Summary:
         """A metric's or run figure's summary; an empty one (``–``) if this row has none."""
@@ -251,7 +252,12 @@ class ResultRow:
             out.update({f"{name}_mean": s.mean, f"{name}_std": s.std, f"{name}_values": s.values})
         for name, s in self.run_stats.items():
             out.update({f"{name}_mean": s.mean, f"{name}_std": s.std})
-        return {**out, "constant_prediction_runs": self.constant_prediction_runs, "budget_capped": self.budget_capped}
+        return {
+            **out,
+            "constant_prediction_runs": self.constant_prediction_runs,
+            "budget_capped": self.budget_capped,
+            "positive_label": self.positive_label,
+        }
 
     def budget_cell(self) -> str:
         return capped_cell(self.budget_capped, self.n_seeds)
@@ -273,6 +279,7 @@ class ResultRow:
             stats,
             int(data.get("constant_prediction_runs") or 0),
             list(data.get("budget_capped") or []),
+            data.get("positive_label"),
         )
 
     def csv_dict(self) -> dict:
@@ -302,9 +309,19 @@ def aggregate(records: list[RunRecord]) -> list[ResultRow]:
         }
         flagged = sum(bool(r.metrics.get("constant_prediction")) for r in runs)
         capped = [c for c in (r.budget_cap() for r in runs) if c is not None]
+        positive = runs[0].metrics.get("positive_label")  # (evaluate's metrics.json: one per dataset)
         rows.append(
             ResultRow(
-                dataset, model, len(runs), [r.seed for r in runs], runs[0].parameters, metrics, stats, flagged, capped
+                dataset,
+                model,
+                len(runs),
+                [r.seed for r in runs],
+                runs[0].parameters,
+                metrics,
+                stats,
+                flagged,
+                capped,
+                None if positive is None else str(positive),
             )
         )
     return rows
@@ -471,7 +488,17 @@ class Results:
 
     def notes(self) -> list[str]:
         """What the main table cannot say itself: one-class runs, cut budgets, unmatched references."""
-        return [n for n in (self.constant_prediction_note(), self.budget_note(), self.reference_note()) if n]
+        notes = (self.constant_prediction_note(), self.budget_note(), self.reference_note(), self.positive_note())
+        return [n for n in notes if n]
+
+    def positive_note(self) -> str | None:
+        """Which class each two-class dataset's precision, recall, F1, AUROC and AUPRC are of (the table could
+        hold a dataset's first label beside another's second, and did not say)."""
+        held = {r.dataset: r.positive_label for r in self.rows if r.positive_label is not None}
+        shown = ", ".join(f"{d}: {label}" for d, label in held.items())
+        return (
+            f"Precision, recall, F1, AUROC and AUPRC are of each dataset's positive class: {shown}." if held else None
+        )
 
     def markdown(self) -> str:
         """``results.md``: the main table, notes, the search's choices and every metric."""
