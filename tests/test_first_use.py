@@ -426,8 +426,8 @@ def test_commands_that_load_a_classifier_refuse_a_typo_and_a_model_without_a_hea
         f"model folder {tmp_path / 'models' / 'tf00'} not found" in r.output
         and "tf0" in r.output.split("folders in")[1]
     )
-    for command in ("predict", "scan"):
-        r = CliRunner().invoke(app, [command, "dnalm-cnn", str(tmp_path / "x.fa"), "-o", str(tmp_path / "o.tsv")])
+    for command, name in (("predict", "o.tsv"), ("scan", "o.bedGraph")):
+        r = CliRunner().invoke(app, [command, "dnalm-cnn", str(tmp_path / "x.fa"), "-o", str(tmp_path / name)])
         assert r.exit_code == 2 and "holds no trained classifier" in r.output, r.output
 
 

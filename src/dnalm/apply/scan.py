@@ -120,6 +120,25 @@ def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarra
     return starts[clean], int((~clean).sum())
 
 
+def _checked_outputs(output, peaks, bigwig):
+    """The bedGraph, peaks and bigWig paths, checked before any work: writable, and a bedGraph not named as another
+    format (``-o s.bw`` wrote bedGraph text under a bigWig's name)."""
+    output = check_output_file(output)
+    if not is_stream(output):
+        check_named_format(
+            output, "scores", "a bedGraph (text; .bedGraph, .bed, or either .gz)", (".bedgraph", ".bed"),
+            " (a bigWig is written with --bigwig FILE.bw)",
+        )  # fmt: skip
+    peaks = check_output_file(peaks) if peaks else None
+    if bigwig:
+        bigwig = check_output_file(bigwig)
+        try:
+            import pyBigWig  # noqa: F401
+        except ImportError:
+            raise ImportError("bigWig output needs pyBigWig: pip install pyBigWig") from None
+    return output, peaks, bigwig
+
+
 @claims(
     "scan",
     lambda a: {
@@ -161,19 +180,7 @@ def scan_genome(
 
     block = check_count(block, "block")  # "1M" failed comparing text with a number
 
-    output = check_output_file(output)
-    if not is_stream(output):
-        check_named_format(
-            output, "scores", "a bedGraph (text; .bedGraph, .bed, or either .gz)", (".bedgraph", ".bed"),
-            " (a bigWig is written with --bigwig FILE.bw)",
-        )  # fmt: skip
-    peaks = check_output_file(peaks) if peaks else None
-    if bigwig:
-        bigwig = check_output_file(bigwig)
-        try:
-            import pyBigWig  # noqa: F401
-        except ImportError:
-            raise ImportError("bigWig output needs pyBigWig: pip install pyBigWig") from None
+    output, peaks, bigwig = _checked_outputs(output, peaks, bigwig)
     genome = Path(genome)
     if genome.is_dir():
         raise ValueError(f"{genome} is a folder; give the genome FASTA file")
