@@ -287,10 +287,13 @@ def _check_validation(cfg: FinetuneConfig, task: Task, labels: LabelSpace, dev: 
     if len(held) > 1 and len(held) < labels.num_labels:  # (one class: below) MCC and macro F1 blind to the others
         log.warning(
             "the validation split holds no record of %s: the checkpoint is chosen without %s, and a model that never "
-            "predicts %s scores as well on it; give a dev split with every class",
+            "predicts %s scores as well on it; %s",
             ", ".join(repr(n) for i, n in enumerate(labels.names) if i not in held),
             "it" if labels.num_labels - len(held) == 1 else "them",
             "it" if labels.num_labels - len(held) == 1 else "them",
+            "give a dev split with every class"
+            if val_note == DEV_SPLIT_NOTE
+            else "a class with too few training records to hold one out: give a dev split with every class",
         )
     if len(dev) > 1 and len(held) == 1:
         log.warning(
