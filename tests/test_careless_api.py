@@ -976,3 +976,34 @@ def test_an_embeddings_name_in_upper_case_is_its_format(tmp_path):
 
     write_embeddings(np.ones((2, 3), dtype=np.float32), ["a", "b"], tmp_path / "E.NPY")
     assert np.load(tmp_path / "E.NPY").shape == (2, 3) and (tmp_path / "E.ids.txt").read_text() == "a\nb\n"
+
+
+def test_json_outputs_named_as_another_format_are_refused(tmp_path):
+    """audit -o a.tsv and lm-eval -o l.csv wrote JSON under those names, with exit 0."""
+    from dnalm.audit import run_audit
+    from dnalm.lm.pretrain import score_language_model
+
+    (tmp_path / "d.csv").write_text("sequence,label\nACGTACGTAA,0\nACGTTTGTAA,1\n")
+    with pytest.raises(ValueError, match=r"a.tsv: the audit's results are written as JSON \(.json\); .tsv names"):
+        run_audit(tmp_path / "d.csv", tmp_path / "a.tsv")
+    with pytest.raises(ValueError, match=r"l.csv: language-model metrics are written as JSON"):
+        score_language_model("dnalm-mini", tmp_path, tmp_path / "l.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]
+
+
+def test_a_bare_tokenizer_name_is_dnalms_whatever_the_folder_holds(tmp_path, monkeypatch, caplog):
+    """tokenizer check / audit --tokenizer took a local folder named base, kmer3 or dnalm-mini in place of dnalm's,
+    without a word (--model's names mean dnalm's and warn)."""
+    import logging
+
+    from dnalm.audit import tokenizer_named
+    from dnalm.tokenizers.dna import load_tokenizer
+
+    monkeypatch.chdir(tmp_path)
+    from dnalm.models.shipped import pretrained_path
+
+    load_tokenizer(pretrained_path("dnalm-mini")).save_pretrained(tmp_path / "kmer3")  # another scheme, named kmer3
+    with caplog.at_level(logging.WARNING, logger="dnalm"):
+        tok = tokenizer_named("kmer3")
+    assert type(tok).__name__ == "KmerTokenizer" and tok.k == 3
+    assert "kmer3 is dnalm's tokenizer; kmer3 here is not used (give ./kmer3 for it)" in caplog.text

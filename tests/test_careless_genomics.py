@@ -299,3 +299,19 @@ def test_an_output_named_as_another_format_is_refused(genome, tmp_path, args, sa
     result = _run(*[fill.get(a, a.replace("{t}", str(tmp_path))) for a in args])
     assert result.exit_code == 2 and re.search(said, result.output), result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v.vcf"]
+
+
+@pytest.mark.parametrize(
+    "extra, said",
+    [
+        (["--peaks", "{t}/pk.bw"], r"peaks are written as BED .*\.bw names another format"),
+        (["--bigwig", "{t}/b.bedGraph"], r"the bigWig track are written as a bigWig .*\.bedgraph names another format"),
+    ],
+)
+def test_scans_other_outputs_named_as_another_format_are_refused(genome, tmp_path, extra, said):
+    """scan --peaks pk.bw wrote BED text and --bigwig b.bedGraph a binary bigWig, each with exit 0."""
+    root, _ = genome
+    args = ["scan", root / "m", root / "g.fa", "-o", tmp_path / "s.bedGraph", *extra]
+    result = _run(*[str(a).replace("{t}", str(tmp_path)) for a in args])
+    assert result.exit_code == 2 and re.search(said, result.output), result.output
+    assert not list(tmp_path.iterdir())

@@ -55,9 +55,9 @@ def test_class_files_and_data_do_not_mix_and_one_file_is_not_two_classes(tmp_pat
 
     pos = tmp_path / "pos.fa"
     pos.write_text(">a\nACGTACGT\n>b\nTTGACCAA\n")
-    with pytest.raises(ValueError, match=r"give DATA \(.*\) or --class LABEL=FASTA pairs, not both"):
+    with pytest.raises(ValueError, match=r"give DATA \(.*\) or classes\['LABEL'\]='FASTA' pairs, not both"):
         load_splits(tmp_path, classes={"a": str(pos), "b": str(pos)})
-    with pytest.raises(ValueError, match=r"--class a=.*pos.fa and b=.*pos.fa name one file"):
+    with pytest.raises(ValueError, match=r"classes\['a'\]='.*pos.fa' and classes\['b'\]='.*pos.fa' name one file"):
         load_splits(None, classes={"a": str(pos), "b": str(pos)})
 
 
@@ -334,7 +334,9 @@ def test_training_data_without_labels_lists_its_columns_and_a_missing_class_file
         finetune(FinetuneConfig(model="cnn", epochs=1), tmp_path / "u.fa", tmp_path / "out")
     (tmp_path / "u.fa").unlink()
     (tmp_path / "a.fa").write_text(">a\nACGTACGT\n")
-    with pytest.raises(FileNotFoundError, match=r"--class b=.*nope.fa: no such file"):
+    with pytest.raises(
+        FileNotFoundError, match=r"classes\['b'\]='nope.fa': no such file"
+    ):  # (it named --class to Python)
         finetune(FinetuneConfig(model="cnn"), None, tmp_path / "o2", classes={"a": tmp_path / "a.fa", "b": "nope.fa"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.fa", "d.csv"]
 

@@ -419,9 +419,12 @@ def run_audit(
 ) -> dict:
     """``dnalm audit``: :func:`audit_dataset` (JSON also to ``output``), and with ``dedup`` a copy of DATA
     without the training rows that duplicate dev/test rows. ``settings``: :class:`AuditSettings`."""
-    from dnalm.io.files import write_json
+    from dnalm.io.files import is_stream, write_json
+    from dnalm.io.table import check_named_format
 
     s = AuditSettings(**settings, dedup=dedup)
+    if output and not is_stream(output):  # audit -o a.tsv wrote JSON
+        check_named_format(output, "the audit's results", "JSON (.json)", (".json",))
     tok = None if s.tokenizer == "none" else tokenizer_named(s.tokenizer)
     columns = {"sequence_column": s.sequence_column, "label_column": s.label_column}
     result = audit_dataset(
@@ -468,7 +471,7 @@ def tokenizer_named(name: str):
     a tokenizer or model folder, a shipped model or a hub id."""
     from dnalm.tokenizers.dna import load_tokenizer, tokenizer_by_name
 
-    if re.fullmatch(r"kmer\d+|base", str(name)) and not Path(name).exists():
+    if re.fullmatch(r"kmer\d+|base", str(name)):  # dnalm's, whatever the working folder holds (as --model's names)
         return tokenizer_by_name(name)
     return load_tokenizer(_tokenizer_path(name))
 
@@ -480,8 +483,11 @@ def _tokenizer_path(tokenizer: str) -> str:
     """Where to load ``tokenizer`` from: a folder, a shipped model's folder, or a hub id. A folder without a
     tokenizer, or a name that is none of these, is one line before anything is loaded."""
     from dnalm.models.ref import ModelRef
+    from dnalm.models.shipped import shipped_models
 
     path = Path(tokenizer)
+    if str(tokenizer) in shipped_models():  # a shipped model's, as --model reads the name (a warning: a folder here)
+        return ModelRef.resolve(tokenizer).path
     if path.is_dir() and not any((path / name).is_file() for name in _TOKENIZER_FILES):
         raise ValueError(f"{tokenizer}: no tokenizer in this folder (none of {', '.join(_TOKENIZER_FILES)})")
     if path.exists():

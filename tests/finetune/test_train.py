@@ -282,8 +282,9 @@ def test_a_validation_split_or_an_evaluated_file_of_one_class_is_said(tmp_path, 
     data.mkdir()
     (data / "train.csv").write_text("sequence,label\n" + "".join(f"{s},{i % 2}\n" for i, s in enumerate(seqs[:100])))
     (data / "dev.csv").write_text("sequence,label\n" + "".join(f"{s},1\n" for s in seqs[100:]))
-    finetune(cfg(model="cnn", epochs=1), data, tmp_path / "m")
+    result = finetune(cfg(model="cnn", epochs=1), data, tmp_path / "m")
     assert "the validation split holds one class (1): MCC is 0 and AUROC undefined on it" in caplog.text
+    assert result["positive_label"] == "1" and result.describe().endswith("(positive class: 1)")  # (said, too)
     caplog.clear()
     evaluate(tmp_path / "m", data / "dev.csv", tmp_path / "ev")
     assert "every sequence evaluated is of one class (1): MCC is 0 and AUROC undefined" in caplog.text

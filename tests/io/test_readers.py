@@ -293,7 +293,7 @@ def test_class_files_that_name_one_label_or_a_folder_are_refused(tmp_path):
 
     for name in ("a.fa", "b.fa"):
         (tmp_path / name).write_text(">r\nACGT\n")
-    with pytest.raises(ValueError, match=r"--class 1=... and 1.0=... name one label \('1'\)"):
+    with pytest.raises(ValueError, match=r"classes\['1'\]='...' and classes\['1.0'\]='...' name one label \('1'\)"):
         check_sources(None, {"1": tmp_path / "a.fa", "1.0": tmp_path / "b.fa"})
     with pytest.raises(ValueError, match="a folder; give one FASTA file per class"):
         check_sources(None, {"1": tmp_path, "0": tmp_path / "b.fa"})

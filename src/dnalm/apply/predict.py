@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from dnalm.models.windows import check_sequence_list, stream_windows
-from dnalm.settings import check_keys
+from dnalm.settings import check_keys, given
 from dnalm.tasks import task_of
 
 __all__ = [
@@ -101,8 +101,8 @@ def max_class(model) -> int:
 
     if model.config.num_labels != 2:
         raise ValueError(
-            f"--aggregate max keeps the window most likely to be the positive class of a two-class model; this model "
-            f"has {model.config.num_labels} classes: use --aggregate mean"
+            f"{given('aggregate', 'max')} keeps the window most likely to be the positive class of a two-class model; "
+            f"this model has {model.config.num_labels} classes: use {given('aggregate', 'mean')}"
         )
     return target_class(model)[0]
 

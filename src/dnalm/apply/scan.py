@@ -130,8 +130,11 @@ def _checked_outputs(output, peaks, bigwig):
             " (a bigWig is written with --bigwig FILE.bw)",
         )  # fmt: skip
     peaks = check_output_file(peaks) if peaks else None
+    if peaks is not None and not is_stream(peaks):  # --peaks pk.bw wrote BED text
+        check_named_format(peaks, "peaks", "BED (.bed, or .bed.gz)", (".bed",))
     if bigwig:
         bigwig = check_output_file(bigwig)
+        check_named_format(bigwig, "the bigWig track", "a bigWig (binary; .bw, .bigWig)", (".bw", ".bigwig"))
         try:
             import pyBigWig  # noqa: F401
         except ImportError:

@@ -84,6 +84,7 @@ class FinetuneResult(Mapping):
             + ", ".join(
                 f"{k[5:]} {val[k]:,.0f}" if k.endswith("n_predictions") else f"{k[5:]} {val[k]:.4f}" for k in shown
             )
+            + (f" (positive class: {label})" if (label := self.summary.get("positive_label")) is not None else "")
         )
 
 

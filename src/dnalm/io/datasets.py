@@ -66,30 +66,40 @@ def class_files(classes) -> list:
     return list(classes.values())
 
 
+def _pair(label, path) -> str:
+    """A class's FASTA as the caller gave it: ``--class a=a.fa`` on the command line, ``classes['a']='a.fa'`` in
+    Python (a Python caller was told of a --class it had not given)."""
+    from dnalm.settings import SPELLING
+
+    return f"--class {label}={path}" if SPELLING["cli"] else f"classes[{label!r}]={str(path)!r}"
+
+
 def check_sources(data: str | Path | None, classes: dict[str, str | Path] | None) -> None:
     """DATA or ``--class`` pairs, not both (DATA was ignored); each file there, none named for two classes."""
     if not class_files(classes):
         return
     if data is not None:
-        raise ValueError(f"give DATA ({data}) or --class LABEL=FASTA pairs, not both")
+        raise ValueError(f"give DATA ({data}) or {_pair('LABEL', 'FASTA')} pairs, not both")
     from dnalm.io.table import canonical_label
 
     seen: dict[str, str] = {}
     labels: dict[str, str] = {}
     for label, path in classes.items():
         if not isinstance(label, str) or not label.strip():
-            raise ValueError(f"--class {label}={path}: a label is a word; got {label!r}")
+            raise ValueError(f"{_pair(label, path)}: a label is a word; got {label!r}")
         if (read := canonical_label(label.strip())) in labels:  # they were merged into one class without a word
-            raise ValueError(f"--class {labels[read]}=... and {label}=... name one label ({read!r}): give one of them")
+            raise ValueError(
+                f"{_pair(labels[read], '...')} and {_pair(label, '...')} name one label ({read!r}): give one of them"
+            )
         labels[read] = label
         if not os.path.exists(path):
-            raise FileNotFoundError(f"--class {label}={path}: no such file")
+            raise FileNotFoundError(f"{_pair(label, path)}: no such file")
         if os.path.isdir(path):  # it read as '[Errno 21] Is a directory'
-            raise ValueError(f"--class {label}={path}: a folder; give one FASTA file per class")
+            raise ValueError(f"{_pair(label, path)}: a folder; give one FASTA file per class")
         real = os.path.realpath(path)
         if real in seen:
             raise ValueError(
-                f"--class {seen[real]}={path} and {label}={path} name one file: its sequences would carry both labels"
+                f"{_pair(seen[real], path)} and {_pair(label, path)} name one file: its sequences would carry both labels"
             )
         seen[real] = label
 

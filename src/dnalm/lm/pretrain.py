@@ -906,6 +906,11 @@ def score_language_model(
     references fitted on its training segments: what ``dnalm pretrain`` writes at its end
     (``lm_metrics.json``), for any model folder; written to ``output``. ``settings``: :class:`LmEvalSettings`."""
     s = LmEvalSettings(**settings)
+    from dnalm.io.files import is_stream
+    from dnalm.io.table import check_named_format
+
+    if not is_stream(output):  # lm-eval -o l.csv wrote JSON
+        check_named_format(output, "language-model metrics", "JSON (.json)", (".json",))
     max_length, examples, seed, batch_size, trust_remote_code = (
         s.max_length,
         s.examples,

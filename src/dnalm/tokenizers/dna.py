@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import logging
 import numbers
 import os
 import re
@@ -34,6 +35,8 @@ import numpy as np
 
 from dnalm.io.sequence import CODE_LUT, check_bytes
 from dnalm.settings import check_flag, check_path, plain_number
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "BaseTokenizer",
@@ -753,7 +756,9 @@ def tokenizer_by_name(name: str):
     if not isinstance(name, str | os.PathLike):
         raise TypeError(f"a tokenizer name is kmerK, base, or a folder or hub id (text); got {name!r}")
     name = str(name)
-    if re.fullmatch(r"kmer\d+", name) and not os.path.exists(name):  # never a hub id: a k out of range is an error
+    if re.fullmatch(r"kmer\d+|base", name) and os.path.exists(name):  # dnalm's, as --model's names are
+        log.warning("%s is dnalm's tokenizer; %s here is not used (give ./%s for it)", name, name, name)
+    if re.fullmatch(r"kmer\d+", name):  # never a hub id: a k out of range is an error
         try:
             return KmerTokenizer(k=int(name[4:]))
         except ValueError as err:
