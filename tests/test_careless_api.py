@@ -455,8 +455,8 @@ def test_aggregate_max_is_the_window_most_likely_positive_never_below_the_mean(t
         and best.sum() == pytest.approx(1)
     )
     three, tok3, _ = build_model("pos-cnn", num_labels=3, seed=0)
-    with pytest.raises(ValueError, match="--aggregate max .* this model has 3 classes: use --aggregate mean"):
-        predict_proba(three, tok3, ["ACGT" * 50], aggregate="max")
+    with pytest.raises(ValueError, match="aggregate='max' .* this model has 3 classes: use aggregate='mean'"):
+        predict_proba(three, tok3, ["ACGT" * 50], aggregate="max")  # (a Python caller was told of --aggregate)
 
 
 def test_python_api_arguments_of_the_wrong_kind_are_named(tmp_path, tata_dir):

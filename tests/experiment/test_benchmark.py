@@ -673,6 +673,8 @@ def test_a_report_may_replace_the_one_the_benchmark_wrote_with_overwrite(bench_r
     assert result.exit_code == 2 and "is the input" in result.output  # its .md is results.md: never over what it reads
     result = CliRunner().invoke(app, ["report", str(copy), "-o", str(copy / "report.txt")])
     assert result.exit_code == 2 and "report writes an HTML file" in result.output  # it wrote HTML as report.txt
+    result = CliRunner().invoke(app, ["report", str(copy), "-o", str(tmp_path / "r.html.gz")])
+    assert result.exit_code == 2 and result.output.rstrip().endswith("e.g. r.html")  # it said "e.g. r.html.html"
 
 
 @pytest.mark.parametrize(

@@ -431,7 +431,7 @@ def predict_file(
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     task = task_of(model)
     if aggregate == "max" and task.exclusive and not task.per_base:
-        max_class(model)  # refused now, before a line is written (to a stream, nothing can be taken back)
+        max_class(model, say=True)  # refused now, before a line is written (to a stream, nothing can be taken back)
     strands = strand_average_default(model, reverse_complement_average)
     settings = {
         "batch_size": batch_size,

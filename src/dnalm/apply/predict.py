@@ -11,6 +11,7 @@ order; tested to 1e-5 for every model type).
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -18,6 +19,8 @@ import numpy as np
 from dnalm.models.windows import check_sequence_list, stream_windows
 from dnalm.settings import check_keys, given
 from dnalm.tasks import task_of
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "iter_scores",
@@ -94,7 +97,7 @@ def iter_scores(
         yield task.combine(scores, aggregate, positive), len(starts)
 
 
-def max_class(model) -> int:
+def max_class(model, say: bool = False) -> int:
     """The class whose most likely window ``--aggregate max`` keeps: a two-class model's positive class (the rule
     of :func:`dnalm.apply.target.target_class`); a model of more classes has no one class to take the max of."""
     from dnalm.apply.target import target_class
@@ -104,7 +107,10 @@ def max_class(model) -> int:
             f"{given('aggregate', 'max')} keeps the window most likely to be the positive class of a two-class model; "
             f"this model has {model.config.num_labels} classes: use {given('aggregate', 'mean')}"
         )
-    return target_class(model)[0]
+    index, label = target_class(model)
+    if say:  # which class's window a long sequence's scores are of (it was not said)
+        log.info("--aggregate max: each long sequence gets the scores of its window most likely %s", label)
+    return index
 
 
 SHARE_BLOCK = 4096  # sequences read before the processes of a multi-process run share them out

@@ -22,6 +22,7 @@ import numpy as np
 
 from dnalm.experiment.config import RunKey
 from dnalm.experiment.results import Results, RunRecord, SearchChoice, Trial, load_records, markdown_table
+from dnalm.io.base import strip_gz
 from dnalm.io.files import is_stream, write_text
 from dnalm.io.outputs import Output, claims, read_marker
 from dnalm.plots import (
@@ -347,7 +348,8 @@ def _report_claim(runs_dir, output, pretrain) -> dict:
             "give a file name, e.g. -o report.html"
         )
     if output.suffix.lower() not in (".html", ".htm"):  # the HTML was written under any name (report.txt)
-        raise ValueError(f"report writes an HTML file (and Markdown beside it); name it .html, e.g. {output.stem}.html")
+        stem = Path(strip_gz(output)).stem  # r.html.gz: "e.g. r.html.html"
+        raise ValueError(f"report writes an HTML file (and Markdown beside it); name it .html, e.g. {stem}.html")
     runs_dir = check_path(runs_dir, "runs_dir")
     # what it reads there, not the folder itself: a report may replace the one the benchmark wrote beside them
     read = [runs_dir / n for n in _READS if (runs_dir / n).exists()] if runs_dir.is_dir() else []
