@@ -1164,3 +1164,14 @@ def test_an_output_that_cannot_be_replaced_is_named_not_dnalms_temporary_file(tm
         "it is as it was"
     )
     assert (tmp_path / "if.tsv").read_text() == "the earlier result\n" and os.listdir(tmp_path) == ["if.tsv"]
+
+
+def test_a_folder_output_named_as_a_file_format_is_refused(tmp_path):
+    """evaluate -o ev.json, audit --dedup dd.csv and tokenizer kmer -o tok.json each made a folder of that name."""
+    for name in ("ev.json", "dd.csv.gz", "tok.JSON"):
+        with pytest.raises(OutputError, match=rf"output .*{name}: `dnalm evaluate` writes a folder, and \.\w+ names"):
+            claim("evaluate", outputs=[Output(tmp_path / name, "evaluation")]).__enter__()
+    assert not list(tmp_path.iterdir())
+    (tmp_path / "old.json").mkdir()  # a folder of the user's of that name: taken as it is
+    with claim("evaluate", outputs=[Output(tmp_path / "old.json", "evaluation")]):
+        _write_result(tmp_path / "old.json", "metrics.json")

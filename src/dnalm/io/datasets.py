@@ -18,7 +18,7 @@ from dnalm.io.base import DataFormatError, Record, compression, numbered_lines, 
 from dnalm.io.fasta import fasta_line_groups, read_fasta
 from dnalm.io.sequence import SequenceError, normalize
 from dnalm.io.table import read_table, table_line_groups
-from dnalm.settings import check_path
+from dnalm.settings import SPELLING, check_path, option_named
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,6 @@ def class_files(classes) -> list:
 def _pair(label, path) -> str:
     """A class's FASTA as the caller gave it: ``--class a=a.fa`` on the command line, ``classes['a']='a.fa'`` in
     Python (a Python caller was told of a --class it had not given)."""
-    from dnalm.settings import SPELLING
-
     return f"--class {label}={path}" if SPELLING["cli"] else f"classes[{label!r}]={str(path)!r}"
 
 
@@ -266,7 +264,7 @@ def read_sequences(
                 f"{what}: this folder has {', '.join(sorted(splits)) or 'no train/dev/test files'}"
                 + (
                     f" (give one split's file, e.g. {splits.get('test') or splits[sorted(splits)[-1]]}, "
-                    "or, where the command has it, --split)"
+                    f"or, where the command has it, {option_named('split')})"
                     if splits
                     else ""
                 ),
