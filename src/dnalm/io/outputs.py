@@ -67,6 +67,7 @@ from pathlib import Path
 
 from dnalm._version import __version__
 from dnalm.io.files import interrupts_deferred, is_stream, readable_as_umask_says
+from dnalm.io.table import file_format
 from dnalm.settings import check_flag, flag
 
 log = logging.getLogger(__name__)
@@ -924,7 +925,7 @@ class Claim:
                 file_output(o.path)
             elif str(o.path) == "-":  # a folder named '-' was made; it means standard output for a file output
                 raise OutputError(f"`dnalm {command}` writes a folder; '-' (standard output) is for a file: name one")
-            elif (suffix := _file_format(o.path)) and not os.path.lexists(o.path):  # evaluate -o ev.json: a folder
+            elif (suffix := file_format(o.path)) and not os.path.lexists(o.path):  # evaluate -o ev.json: a folder
                 raise OutputError(
                     f"output {o.path}: `dnalm {command}` writes a folder, and {suffix} names a file's format: give a "
                     "folder name"
@@ -1308,15 +1309,6 @@ def _say_results_made_from(final: Path, kept: set[str]) -> None:
             final,
             ", ".join(made),
         )
-
-
-def _file_format(path) -> str | None:
-    """The suffix of ``path`` where it names a file format (``.json``, ``.csv``, ...), else None."""
-    from dnalm.io.base import strip_gz
-    from dnalm.io.table import _OTHER_FORMATS
-
-    suffix = Path(strip_gz(Path(path))).suffix.lower()
-    return suffix if suffix in _OTHER_FORMATS else None
 
 
 def _holds_working_folder(folder: Path) -> bool:

@@ -398,11 +398,17 @@ def check_table_name(path: str | Path, what: str) -> None:
     check_named_format(path, what, "a CSV or TSV table (.csv, .tsv, or either .gz)", (".csv", ".tsv"))
 
 
+def file_format(path: str | Path) -> str | None:
+    """The suffix of ``path`` (after ``.gz``) where it names a file format (``.json``, ``.csv``, ...), else None."""
+    suffix = Path(strip_gz(Path(path))).suffix.lower()
+    return suffix if suffix in _OTHER_FORMATS else None
+
+
 def check_named_format(path: str | Path, what: str, written: str, accepted: tuple[str, ...], hint: str = "") -> None:
     """Refuse a name whose suffix (after ``.gz``) says a format other than the ``accepted`` ones dnalm writes there
     (``scan -o s.bw`` wrote bedGraph text, ``variants -o v.bcf`` a TSV, each with exit 0)."""
-    suffix = Path(strip_gz(Path(path))).suffix.lower()
-    if suffix in _OTHER_FORMATS and suffix not in accepted:
+    suffix = file_format(path)
+    if suffix is not None and suffix not in accepted:
         raise ValueError(f"{path}: {what} are written as {written}; {suffix} names another format{hint}")
 
 
