@@ -996,10 +996,12 @@ def test_a_bare_tokenizer_name_is_dnalms_whatever_the_folder_holds(tmp_path, mon
     without a word (--model's names mean dnalm's and warn)."""
     import logging
 
+    from dnalm import settings
     from dnalm.audit import tokenizer_named
     from dnalm.tokenizers.dna import load_tokenizer
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(settings, "_SAID_BESIDE", set())
     from dnalm.models.shipped import pretrained_path
 
     load_tokenizer(pretrained_path("dnalm-mini")).save_pretrained(tmp_path / "kmer3")  # another scheme, named kmer3

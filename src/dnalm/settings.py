@@ -29,6 +29,7 @@ import dataclasses
 import difflib
 import functools
 import inspect
+import logging
 import math
 import os
 import re
@@ -49,6 +50,7 @@ __all__ = [
     "option_name",
     "parse_duration",
     "read_yaml",
+    "say_local_twin",
     "setting",
 ]
 
@@ -109,6 +111,20 @@ def given(name: str, value) -> str:
 def option_named(name: str) -> str:
     """How a message tells the user to give an option: ``--target`` on the command line, ``target=`` in Python."""
     return "--" + name.replace("_", "-") if SPELLING["cli"] else f"{name}="
+
+
+_SAID_BESIDE: set[str] = set()
+
+
+def say_local_twin(name: str, what: str) -> None:
+    """A bare name that dnalm gives a meaning (a preset, a shipped checkpoint, a tokenizer scheme) is dnalm's whatever
+    the working folder holds, so a command means the same everywhere; a file or folder of that name here is said,
+    once a process, with how to name it."""
+    if name not in _SAID_BESIDE and Path(name).exists():
+        _SAID_BESIDE.add(name)
+        logging.getLogger("dnalm").warning(
+            "%s is dnalm's %s; %s here is not used (give ./%s for it)", name, what, name, name
+        )
 
 
 def option_name(f: dataclasses.Field) -> str:

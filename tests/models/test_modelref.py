@@ -434,12 +434,12 @@ def test_a_bare_preset_or_shipped_name_is_dnalms_whatever_the_folder_holds(tmp_p
     a preset name hid a saved model folder without a word."""
     import logging
 
-    from dnalm.models import ref as refs
+    from dnalm import settings
     from dnalm.models.ref import ModelRef
     from dnalm.models.shipped import pretrained_path
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(refs, "_SAID_BESIDE", set())
+    monkeypatch.setattr(settings, "_SAID_BESIDE", set())
     (tmp_path / "dnalm-cnn").mkdir()
     (tmp_path / "dnalm-cnn" / "config.json").write_text("{}")
     (tmp_path / "dnalm-mini").write_text("a file of the user's\n")

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
 from dnalm.models.shipped import pretrained_path, shipped_models
-from dnalm.settings import check_flag, check_keys, load_yaml
+from dnalm.settings import check_flag, check_keys, load_yaml, say_local_twin
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +81,11 @@ class ModelRef:
         path = Path(name)
         if name in PRESETS:
             _no_remote_code(name, "a preset", trust_remote_code)
-            _said_once_beside(name, "preset")
+            say_local_twin(name, "preset")
             return cls(name, "preset", None, trust_remote_code, PRESETS[name])
         if name in shipped_models():  # whatever the working folder holds: the recipe starts from it by name
             _no_remote_code(name, "shipped with dnalm", trust_remote_code)
-            _said_once_beside(name, "shipped checkpoint")
+            say_local_twin(name, "shipped checkpoint")
             ref = cls(name, "shipped", str(pretrained_path(name)), trust_remote_code)
         elif path.suffix in (".yaml", ".yml"):
             _no_remote_code(name, "a model YAML dnalm builds", trust_remote_code)
@@ -248,19 +248,7 @@ def _transformers_version() -> str:
 
 
 _SAID_TRUST: set[str] = set()
-
-
-_SAID_BESIDE: set[str] = set()
 _WARNED_TRUST: set[str] = set()
-
-
-def _said_once_beside(name: str, what: str) -> None:
-    """A bare name is dnalm's preset or shipped checkpoint whatever the working folder holds (so a command, and the
-    default recipe that starts from ``dnalm-cnn`` by name, means the same everywhere); a file or folder of that name
-    here is said, once, with how to name it."""
-    if name not in _SAID_BESIDE and Path(name).exists():
-        _SAID_BESIDE.add(name)
-        log.warning("%s is dnalm's %s; %s here is not used (give ./%s for it)", name, what, name, name)
 
 
 def _no_remote_code(name: str, what: str, trust_remote_code: bool) -> None:

@@ -34,7 +34,7 @@ from typing import ClassVar
 import numpy as np
 
 from dnalm.io.sequence import CODE_LUT, check_bytes
-from dnalm.settings import check_flag, check_path, plain_number
+from dnalm.settings import check_flag, check_path, plain_number, say_local_twin
 
 log = logging.getLogger(__name__)
 
@@ -756,8 +756,8 @@ def tokenizer_by_name(name: str):
     if not isinstance(name, str | os.PathLike):
         raise TypeError(f"a tokenizer name is kmerK, base, or a folder or hub id (text); got {name!r}")
     name = str(name)
-    if re.fullmatch(r"kmer\d+|base", name) and os.path.exists(name):  # dnalm's, as --model's names are
-        log.warning("%s is dnalm's tokenizer; %s here is not used (give ./%s for it)", name, name, name)
+    if re.fullmatch(r"kmer\d+|base", name):  # dnalm's, as --model's names are
+        say_local_twin(name, "tokenizer")
     if re.fullmatch(r"kmer\d+", name):  # never a hub id: a k out of range is an error
         try:
             return KmerTokenizer(k=int(name[4:]))
