@@ -1175,3 +1175,29 @@ def test_a_folder_output_named_as_a_file_format_is_refused(tmp_path):
     (tmp_path / "old.json").mkdir()  # a folder of the user's of that name: taken as it is
     with claim("evaluate", outputs=[Output(tmp_path / "old.json", "evaluation")]):
         _write_result(tmp_path / "old.json", "metrics.json")
+
+
+# -- names ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["a\nb", "out\t.tsv", "res\r", "x\x1b[31m"])
+@pytest.mark.parametrize("kind", ["file", "synth"])
+def test_a_new_output_named_with_a_control_character_is_refused_in_one_line(tmp_path, name, kind):
+    """``-o $'a\\nb'`` made a folder whose result line came out as two lines (a name read with its line end, in a
+    script, is the usual cause); a log file named so too."""
+    from dnalm.io.outputs import log_to
+
+    with (
+        pytest.raises(OutputError, match="control character") as err,
+        claim("synth", outputs=[Output(tmp_path / name, kind)]),
+    ):
+        pytest.fail("the claim was granted")
+    assert "\n" not in str(err.value) and "\r" not in str(err.value) and "\t" not in str(err.value)
+    with pytest.raises(OutputError, match=r"--log-file .*control character"):
+        log_to(tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_output_with_an_odd_name_is_still_the_users_to_name(tmp_path):
+    out = tmp_path / "odd\tname.tsv"
+    out.write_text("")
+    with claim("predict", outputs=[Output(out)], overwrite=True):
+        out.write_text("dnalm's\n")

@@ -62,6 +62,7 @@ import shutil
 import socket
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -252,6 +253,7 @@ def log_to(path: str | Path | None) -> logging.Handler | None:
     if str(path) == "-" or str(path).endswith(("/", os.sep)):  # wrote a file named '-', or 'logs' for 'logs/'
         what = "standard output is where results go" if str(path) == "-" else "a name ending in '/' is a folder's"
         raise OutputError(f"--log-file {path}: {what}; give a file name such as dnalm.log (the log is on stderr too)")
+    _check_printable(path, "--log-file")
     real = _real(path)
     if real.is_dir():
         raise OutputError(f"--log-file {path} is a folder; give a file name such as {Path(path) / 'dnalm.log'}")
@@ -894,6 +896,17 @@ def _unlock(lock: Path) -> None:
         lock.unlink(missing_ok=True)
 
 
+def _check_printable(path, what: str = "output") -> None:
+    """A new output whose name holds a line break, a tab or another control character is refused: every line that
+    names it (the result line, a log, a BED or TSV that lists it) would be split or garbled, and it is most often a
+    script's mistake (a name read with its line end). One that is already there is the user's to name."""
+    text = str(path)
+    if any(unicodedata.category(c) == "Cc" for c in text) and not os.path.lexists(path):
+        raise OutputError(
+            f"{what} {text!r}: the name holds a control character (a line break or tab?); give a name without one"
+        )
+
+
 def _input_path(value):
     """An input as a path: a str or ``os.PathLike``, or a resolved model reference's path (None for a preset); a list,
     a number or a model object is one line naming what it is (a list failed inside pathlib, a model object as a
@@ -921,6 +934,7 @@ class Claim:
                 raise TypeError(f"an output must be a path (str or pathlib.Path); got {o.path!r}")
             if not str(o.path).strip():  # '' is the working folder: "output folder  is not empty"
                 raise OutputError("an output path is empty; give a file or folder name")
+            _check_printable(o.path)
             if o.kind == "file":
                 file_output(o.path)
             elif str(o.path) == "-":  # a folder named '-' was made; it means standard output for a file output
