@@ -50,3 +50,19 @@ def test_an_optimizer_number_torch_would_refuse_late_is_refused_naming_it(key, v
 
     with pytest.raises(ValueError, match=rf"trainer.{key} must be {problem}"):
         FinetuneConfig.from_dict({"model": "cnn", "trainer": {key: value}})
+
+
+@pytest.mark.parametrize("saved", [False, True], ids=["preset", "saved-folder"])
+def test_self_pretraining_a_model_without_a_masked_lm_form_is_refused_before_any_work(tmp_path, saved):
+    """``--model cnn --self-pretrain`` read the data and began self-pretraining ("9 steps (1 passes)") before it was
+    refused; a saved CNN classifier got pretraining's message, not self-pretraining's."""
+    from dnalm.finetune.train import finetune
+    from dnalm.models.baselines import DilatedCnnConfig, DilatedCnnForSequenceClassification
+
+    model = "cnn"
+    if saved:
+        DilatedCnnForSequenceClassification(DilatedCnnConfig(num_labels=2)).save_pretrained(tmp_path / "c")
+        model = str(tmp_path / "c")
+    with pytest.raises(ValueError, match=r"^self-pretraining trains a masked language model: .* is a .*dilated-cnn"):
+        finetune(FinetuneConfig(model=model, self_pretrain=True), tmp_path / "no-data-here", tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -276,6 +276,10 @@ def check_for_model(cfg: FinetuneConfig, ref) -> None:
             f"from_scratch (--from-scratch) gives a checkpoint random weights; {cfg.model} is a {ref.kind} and is "
             "built from random weights anyway: leave it out"
         )
+    if cfg.self_pretrain and ref is not None:  # found after the data was read and the run planned
+        from dnalm.lm.pretrain import check_self_pretrainable
+
+        check_self_pretrainable(ref)
     if cfg.candidates != "auto" and cfg.model != "auto":
         raise ValueError(
             f"candidates (--candidates) {cfg.candidates} chooses among the default recipe's architectures (model "

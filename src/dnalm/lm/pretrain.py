@@ -58,7 +58,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 #: Architectures with a masked-LM form: the transformers, and the default recipe's CNN (filling in masked bases).
-MASKED_LM_ARCHITECTURES = ("bert", "roberta", "modernbert", "pos-cnn")
 
 
 @dataclass
@@ -598,25 +597,23 @@ def pretrain(
     return summary
 
 
+def check_self_pretrainable(ref: ModelRef) -> None:
+    """Self-pretraining needs a model with a masked-LM form; checked by ``finetune`` before any work."""
+    if not ref.has_masked_lm_form:
+        raise ValueError(
+            f"self-pretraining trains a masked language model: {ref.name!r} is a {ref.architecture}; choose a "
+            "transformer (the presets mini or tiny, or a checkpoint such as dnalm-mini) or the default recipe "
+            "(model auto), whose CNN also pretrains"
+        )
+
+
 def _check_masked_lm(ref: ModelRef, cfg: PretrainConfig) -> None:
     """The model has a masked-LM form (a fine-tuned CNN classifier has none: transformers' refusal listed dozens of
     config classes), and ``bpe_sample`` is refused unless the model's new tokenizer learns a BPE vocabulary."""
-    from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
-
-    from dnalm.models.baselines import PosCnnConfig
-
-    kind = ref.architecture
-    if ref.spec is not None:
-        has_form = kind in MASKED_LM_ARCHITECTURES
-    elif ref.kind == "hub":  # its config is fetched when it loads
-        has_form = True
-    else:
-        custom = "AutoModelForMaskedLM" in (ref.config.get("auto_map") or {})
-        has_form = kind in MODEL_FOR_MASKED_LM_MAPPING_NAMES or kind == PosCnnConfig.model_type or custom
-    if not has_form:
+    if not ref.has_masked_lm_form:
         raise ValueError(
             f"{cfg.model}: masked-LM pretraining needs a transformer (bert/roberta/modernbert) or the default "
-            f"recipe's CNN (pos-cnn), not {kind}"
+            f"recipe's CNN (pos-cnn), not {ref.architecture}"
         )
     learns = ref.spec is not None and learns_vocabulary(ref.spec.tokenizer)  # recorded as used, and never read
     check_applies(
@@ -1075,13 +1072,7 @@ def self_pretrain(
             + (f"{len(seqs)} empty one(s)" if seqs else "none")
         )
     ref = ModelRef.resolve(model, settings.get("trust_remote_code", False))
-    spec = ref.spec
-    if spec is not None and spec.architecture not in MASKED_LM_ARCHITECTURES:
-        raise ValueError(
-            f"self-pretraining trains a masked language model: {model!r} is a {spec.architecture}; "
-            "choose a transformer (--model mini, tiny, or a checkpoint such as dnalm-mini) or the default "
-            "recipe (--model auto), whose CNN also pretrains"
-        )
+    check_self_pretrainable(ref)
     base = {
         "model": model,
         "time_budget": time_budget,

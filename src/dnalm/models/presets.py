@@ -12,6 +12,7 @@ __all__ = ["ARCHITECTURES", "PRESETS", "TOKENIZERS", "ModelSpec"]
 
 #: Transformer architectures (transformers' model types) and dnalm's baselines (dnalm.models.baselines).
 TRANSFORMER_ARCHITECTURES = ("bert", "roberta", "modernbert")
+MASKED_LM_ARCHITECTURES = (*TRANSFORMER_ARCHITECTURES, "pos-cnn")  # those with a masked-LM form to pretrain
 ARCHITECTURES = (*TRANSFORMER_ARCHITECTURES, "pos-cnn", "dilated-cnn", "gb-cnn", "lstm")
 TOKENIZERS = ("kmer", "nonoverlap", "base", "bpe")
 

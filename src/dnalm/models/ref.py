@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
+from dnalm.models.presets import MASKED_LM_ARCHITECTURES, PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
 from dnalm.models.shipped import pretrained_path, shipped_models
 from dnalm.settings import check_flag, check_keys, load_yaml, say_local_twin
 
@@ -154,6 +154,22 @@ class ModelRef:
         if self.preset is not None:
             return self.preset.architecture in TRANSFORMER_ARCHITECTURES
         return not self.architecture.startswith("dnalm-")
+
+    @property
+    def has_masked_lm_form(self) -> bool:
+        """It can be pretrained by masked-base prediction: a transformer, or the default recipe's CNN (pos-cnn); a
+        hub model's config is fetched only when it loads, so it is taken as having one."""
+        if self.preset is not None:
+            return self.preset.architecture in MASKED_LM_ARCHITECTURES
+        if self.kind == "hub":
+            return True
+        from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+        from dnalm.models.baselines import PosCnnConfig
+
+        kind = self.architecture
+        custom = "AutoModelForMaskedLM" in (self.config.get("auto_map") or {})
+        return kind in MODEL_FOR_MASKED_LM_MAPPING_NAMES or kind == PosCnnConfig.model_type or custom
 
     @property
     def architectures(self) -> list[str]:
