@@ -458,9 +458,39 @@ def test_repeated_names_are_refused_or_counted(tata_model, work):
 
 
 def test_embed_names_its_ids_file_and_counts_repeated_ids(work):
-    (work / "dup.fa").write_text(">s1\n" + "ACGT" * 10 + "\n>s1\n" + "GGCC" * 10 + "\n")
+    (work / "dup.fa").write_text(">s1 first one\n" + "ACGT" * 10 + "\n>s1\n" + "GGCC" * 10 + "\n")
     out = _ok(["embed", "dnalm-mini", "dup.fa", "-o", "e.npy"])
     assert "e.ids.txt" in out and "1 rows repeat an earlier record's id" in out
+    assert "1 record(s) repeat an earlier record's id (the first repeat: 's1' at dup.fa:3" in out  # as predict says
+    _ok(["embed", "dnalm-mini", "dup.fa", "-o", "e.parquet"])
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(work / "e.parquet").to_pydict()  # the headers' descriptions, as predict keeps them
+    assert table["id"] == ["s1", "s1"] and table["description"] == ["first one", None]
+
+
+def test_interpret_says_repeated_ids_as_predict_does(tata_model, work):
+    (work / "dup.fa").write_text(">s1\n" + "ACGT" * 15 + "\n>s1\n" + "GGCC" * 15 + "\n")
+    out = _ok(["interpret", tata_model, "dup.fa", "-o", "i", "--logos", "0", "--method", "gradxinput"])
+    assert "1 record(s) repeat an earlier record's id (the first repeat: 's1' at dup.fa:3" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["predict", "MODEL", "-", "-o", "p.tsv"],
+        ["embed", "dnalm-mini", "-", "-o", "e.npy"],
+        ["evaluate", "MODEL", "-", "-o", "ev"],
+        ["audit", "-"],
+        ["corpus", "in.fa", "-", "-o", "c"],
+        ["finetune", "-", "-o", "m"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_a_dash_for_an_input_names_dev_stdin(tata_model, work, args):
+    """``-`` as an input was "-: no such file or folder", as if a file were missing; ``-o -`` is standard output."""
+    args = [tata_model if a == "MODEL" else a for a in args]
+    _refused(work, args, "input '-': dnalm reads standard input by its name, /dev/stdin")
 
 
 def test_an_output_no_file_can_be_made_at_is_one_line_naming_it(tata_model, work):

@@ -300,7 +300,9 @@ def demo(
 @app.command()
 @cli_options(CorpusSettings, overwrite=True)
 def corpus(
-    fastas: Annotated[list[Path], typer.Argument(help="Genome FASTA(.gz) files.")],
+    fastas: Annotated[
+        list[Path], typer.Argument(help="Genome FASTA(.gz) files (sequence tables, CSV/TSV, are read too).")
+    ],
     output: OutDir,
     overrides: dict | None = None,
 ):

@@ -134,6 +134,17 @@ def test_utf8_bom_is_not_part_of_the_header(tmp_path):
     assert list(read_sequences(gz)) == [Record("0", "AC", "x")]
 
 
+def test_a_header_row_repeated_inside_a_table_is_named_as_that(tmp_path):
+    """Two tables joined with their headers: the repeated header's 'sequence' was read as DNA ("sequence position 2:
+    'e' is not a nucleotide code", as 's' is the IUPAC code S)."""
+    joined = write(tmp_path, "j.csv", "sequence,label\nACGT,1\nsequence,label\nGGCC,0\n")
+    with pytest.raises(DataFormatError, match=r"j\.csv:3: this row repeats the header row \(tables joined"):
+        list(read_sequences(joined))
+    quoted = write(tmp_path, "q.tsv", "id\tseq\na\tACGT\nid\tseq\n")
+    with pytest.raises(DataFormatError, match=r"q\.tsv:3: this row repeats the header row"):
+        list(read_sequences(quoted))
+
+
 # 4. Unicode that upper-cases into bases -----------------------------------------------------------------------------
 
 
@@ -200,10 +211,10 @@ def test_corpus_input_errors_are_dnalm_errors_not_dataset_generation_errors(tmp_
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        (">n\n" + "N" * 300 + "\n", r"corpus is empty: 1 FASTA record\(s\), 1 block\(s\).* 300 N/IUPAC bases dropped"),
+        (">n\n" + "N" * 300 + "\n", r"corpus is empty: 1 record\(s\), 1 block\(s\).* 300 N/IUPAC bases dropped"),
         (
             ">a\nACGTACG\n>b\nACGNNAC\n",
-            r"corpus is empty: 2 FASTA record\(s\).* 12 bases in A/C/G/T runs shorter than min_length=8",
+            r"corpus is empty: 2 record\(s\).* 12 bases in A/C/G/T runs shorter than min_length=8",
         ),
     ],
     ids=["only_N", "short_runs"],

@@ -13,6 +13,7 @@ from dnalm.apply.lengths import ShortInputs, require_labels
 from dnalm.apply.predict import max_class, predict_per_base, shared_scores
 from dnalm.finetune.data import LabelSpace, check_per_base_lengths, load_splits
 from dnalm.io import read_labeled_fasta, read_sequences
+from dnalm.io.base import RepeatedIds
 from dnalm.io.datasets import SPLIT_ALIASES, check_no_columns, class_files
 from dnalm.io.files import atomic_open, check_output_file, is_stream, write_json
 from dnalm.io.outputs import Output, claims
@@ -363,22 +364,13 @@ def _first_pass(records, short) -> tuple[int, bool, bool]:
     about (a repeated id still gets its own row, in input order: joining on the id would mix them up)."""
     n = 0
     labelled = described = False
-    seen, repeated = set(), []
+    repeated = RepeatedIds()
     for n, rec in enumerate(records, 1):
         labelled, described = labelled or rec.label is not None, described or bool(rec.description)
         short.add(len(rec.sequence))
-        if rec.id in seen:
-            repeated.append(rec)
-        seen.add(rec.id)
+        repeated.see(rec)
     short.warn()
-    if repeated:
-        log.warning(
-            "%d record(s) repeat an earlier record's id (the first repeat: %r at %s); each has its own row, in input "
-            "order",
-            len(repeated),
-            repeated[0].id,
-            repeated[0].where,
-        )
+    repeated.say()
     return n, labelled, described
 
 

@@ -536,15 +536,18 @@ def interpret_file(
 
 
 def _first_records(input_path, limit: int, columns: dict | None = None) -> list:
-    """The first ``limit`` records of a sequence file (the cut is logged)."""
+    """The first ``limit`` records of a sequence file (the cut is logged; repeated ids are said)."""
     from dnalm.io import read_sequences
+    from dnalm.io.base import RepeatedIds
 
-    records = []
+    records, ids = [], RepeatedIds()
     for rec in read_sequences(input_path, **(columns or {})):
         if len(records) == limit:
             log.warning("interpreting the first %d sequences of %s (--limit)", limit, input_path)
             break
         records.append(rec)
+        ids.see(rec)
+    ids.say()
     if not records:
         raise ValueError(f"{input_path}: no sequence to interpret")
     return records

@@ -22,6 +22,7 @@ from typing import Any
 __all__ = [
     "DataFormatError",
     "Record",
+    "RepeatedIds",
     "check_each_once",
     "compression",
     "numbered_lines",
@@ -111,6 +112,42 @@ _UNREADABLE = {
 
 def _unreadable_kind(head: bytes) -> str | None:
     return next((what for magic, what in _UNREADABLE.items() if head.startswith(magic)), None)
+
+
+class RepeatedIds:
+    """Records that repeat an earlier record's id, seen one by one and said once (the first repeat named). Each keeps
+    its own row, in input order: joining outputs on the id would mix them up. ``predict``, ``evaluate``, ``embed`` and
+    ``interpret`` say them alike (``scan`` refuses a genome whose contigs repeat a name).
+
+    >>> ids = RepeatedIds()
+    >>> for rec in [Record("a", "AC"), Record("b", "GT"), Record("a", "TT")]:
+    ...     ids.see(rec)
+    >>> ids.count
+    1
+    """
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self.count = 0
+        self._first: Record | None = None
+
+    def see(self, rec: Record) -> None:
+        if rec.id in self._seen:
+            self.count += 1
+            self._first = self._first or rec
+        self._seen.add(rec.id)
+
+    def say(self) -> int:
+        """Warn (once) when any id came again; the number of repeats."""
+        if self.count:
+            log.warning(
+                "%d record(s) repeat an earlier record's id (the first repeat: %r at %s); each has its own row, in "
+                "input order",
+                self.count,
+                self._first.id,
+                self._first.where,
+            )
+        return self.count
 
 
 def check_each_once(paths, what: str = "file") -> None:

@@ -911,6 +911,11 @@ def _input_path(value):
     """An input as a path: a str or ``os.PathLike``, or a resolved model reference's path (None for a preset); a list,
     a number or a model object is one line naming what it is (a list failed inside pathlib, a model object as a
     file name 'too long')."""
+    if str(value) == "-" and not os.path.lexists("-"):  # "-: no such file or folder", as if a file were missing
+        raise OutputError(
+            "input '-': dnalm reads standard input by its name, /dev/stdin (e.g. zcat x.fa.gz | dnalm predict M "
+            "/dev/stdin -o out.tsv); '-' is standard output for an output"
+        )
     if isinstance(value, str | os.PathLike):
         return value
     if hasattr(value, "is_checkpoint") and isinstance(getattr(value, "path", None), str | type(None)):  # a ModelRef

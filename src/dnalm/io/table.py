@@ -234,11 +234,18 @@ def read_table(
             continue
         if blank_at is not None:
             raise DataFormatError(path, blank_at, "empty row (blank lines may only end a table)")
+        if row == header:  # its 'sequence' was read as DNA: "position 2: 'e' is not a nucleotide code"
+            raise DataFormatError(path, lineno, "this row repeats the header row (tables joined with their headers?)")
         n += 1
         reading = (kmer_input, kmers, changes)
         yield _record(row, len(header), cols, path, lineno, n, reading, (first_label, rewritten), allowed)
     if n == 0:
         raise DataFormatError(path, None, "no data rows after the header")
+    _say_changes(path, n, changes, kmers, rewritten)
+
+
+def _say_changes(path: Path, n: int, changes: ReadChanges, kmers: dict, rewritten: dict) -> None:
+    """What the reader changed in a table of ``n`` rows, each kind once: bases, k-mer rows, labels."""
     changes.say(path)
     if kmers["rows"]:
         say_once(

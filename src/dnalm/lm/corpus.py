@@ -139,7 +139,7 @@ def _build_split(split: str, generate, cache: Path, stats: dict, counts: dict, s
         st = stats[split]
         blocks = f"{st['blocks']:,}" + (f" of {st['blocks'] + stats['train']['blocks']:,}" if split != "train" else "")
         raise ValueError(
-            f"the {split} part of the corpus is empty: {counts['records']:,} FASTA record(s), {blocks} "
+            f"the {split} part of the corpus is empty: {counts['records']:,} record(s), {blocks} "
             f"block(s) of {settings['block_size']:,} bases, {st['ambiguous_dropped']:,} N/IUPAC bases dropped, "
             f"{st['short_tail_dropped']:,} bases in A/C/G/T runs shorter than min_length={settings['min_length']}"
             + (" (too few blocks for validation: use a smaller block_size)" if split == "validation" else "")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.io.base import RepeatedIds
 from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import SequenceError, normalize
 from dnalm.models.loading import IncompleteCheckpointError, load_complete
@@ -318,9 +319,12 @@ def check_embeddings_path(path: str | Path) -> Path:
     return check_output_file(path)
 
 
-def write_embeddings(vectors: np.ndarray, ids: list[str], path: str | Path) -> None:
-    """``.npy`` (vectors; ids in ``<name>.ids.txt`` beside it) or ``.parquet`` (id + one column per dim),
-    each file written whole or not at all."""
+def write_embeddings(
+    vectors: np.ndarray, ids: list[str], path: str | Path, descriptions: list[str | None] | None = None
+) -> None:
+    """``.npy`` (vectors; ids in ``<name>.ids.txt`` beside it) or ``.parquet`` (id, the FASTA header's description
+    where any record has one, as ``predict`` writes them, and one column per dim), each file written whole or not at
+    all."""
     from dnalm.io.files import atomic_open
 
     path = check_embeddings_path(path)
@@ -336,7 +340,10 @@ def write_embeddings(vectors: np.ndarray, ids: list[str], path: str | Path) -> N
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        columns = {"id": pa.array(ids)} | {f"dim_{j}": pa.array(vectors[:, j]) for j in range(vectors.shape[1])}
+        columns = {"id": pa.array(ids)}
+        if descriptions is not None and any(descriptions):
+            columns["description"] = pa.array(descriptions, pa.string())
+        columns |= {f"dim_{j}": pa.array(vectors[:, j]) for j in range(vectors.shape[1])}
         with atomic_open(path, "wb") as fh:
             pq.write_table(pa.table(columns), fh)
 
@@ -390,8 +397,11 @@ def embed_file(
         batch_size=batch_size,
         trust_remote_code=trust_remote_code,
     )
-    write_embeddings(vectors, [r.id for r in records], output)
-    repeated = len(records) - len({r.id for r in records})
+    write_embeddings(vectors, [r.id for r in records], output, [r.description for r in records])
+    ids = RepeatedIds()
+    for rec in records:
+        ids.see(rec)
+    repeated = ids.say()
     note = f" ({repeated:,} rows repeat an earlier record's id; rows are in input order)" if repeated else ""
     ids = f" (ids in {Path(output).with_suffix('.ids.txt')})" if Path(output).suffix.lower() == ".npy" else ""
     return f"wrote {vectors.shape[0]:,} x {vectors.shape[1]} embeddings to {output}{ids}{note}"
