@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -117,6 +118,30 @@ def test_yaml_and_python_are_checked_like_the_cli(tmp_path):
         FinetuneConfig.load(path)
     with pytest.raises(ValueError, match=r"max_length \(--max-length\) must be in \[1, 10000000\]; got 0"):
         FinetuneConfig(max_length=0)
+
+
+@pytest.mark.parametrize(
+    "line, read, refused",
+    [
+        ("batch_size: 010", 10, None),  # as --batch-size 010; YAML 1.1 read it as octal 8
+        ("batch_size: 0x10", None, "batch_size (--batch-size) must be a whole number"),  # was 16
+        ("seed: 0b11", None, "seed (--seed) must be a whole number"),  # was 3
+        ("epochs: 1:00", None, "epochs (--epochs)"),  # was 60 epochs (base 60)
+        ("time_budget: 1:30", None, "time_budget '1:30' is not a duration"),  # was 90 s
+        ("learning_rate: 1e-3", 0.001, None),
+    ],
+)
+def test_a_settings_file_reads_numbers_as_the_command_line_does(tmp_path, line, read, refused):
+    """YAML 1.1 read 010 as 8, 0x10 as 16, 0b11 as 3 and 1:30 as 90 with exit 0; the command line reads --batch-size
+    010 as 10 and refuses the others."""
+    path = tmp_path / "c.yaml"
+    path.write_text(line + "\n")
+    key = line.split(":")[0]
+    if refused is None:
+        assert getattr(FinetuneConfig.load(path), key) == read
+    else:
+        with pytest.raises(ValueError, match=re.escape(refused)):
+            FinetuneConfig.load(path)
 
 
 def _pairs():

@@ -375,8 +375,13 @@ def checked(cls, **values):
 
 @functools.cache
 def _yaml_loader():
-    """PyYAML's safe loader, reading ``1e-3`` as a number: YAML 1.1 (PyYAML) wants a dot (``1.0e-3``), so a learning
-    rate written the usual way was the string '1e-3' (YAML 1.2, JSON and Python read it as a float)."""
+    """PyYAML's safe loader, reading numbers as the command line and Python do: ``1e-3`` is a float (YAML 1.1 wants a
+    dot, so a learning rate written the usual way was the string '1e-3'), ``010`` is 10, and ``0x10``, ``0b11`` and
+    ``1:30`` are text (YAML 1.1 read them as 16, 3 and 90 seconds, without a word).
+
+    >>> read_yaml("a: 010\\nb: 0x10\\nc: 1:30\\nd: 1e-3\\ne: 1_000\\nf: -2.5\\ng: .5\\nh: 7")
+    {'a': 10, 'b': '0x10', 'c': '1:30', 'd': 0.001, 'e': 1000, 'f': -2.5, 'g': 0.5, 'h': 7}
+    """
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -396,8 +401,20 @@ def _yaml_loader():
                 seen.add(key)
             return super().construct_mapping(node, deep=deep)
 
-    exponent = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
-    Loader.add_implicit_resolver("tag:yaml.org,2002:float", exponent, list("-+0123456789"))
+    # numbers as the command line reads them: YAML 1.1 read 010 as 8, 0x10 as 16, 0b11 as 3 and 1:30 as 90 without a
+    # word (--batch-size 010 is 10, and the others are refused); now 010 is 10 and the others are text, refused as such
+    int_tag, float_tag = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in (int_tag, float_tag)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver(int_tag, re.compile(r"^[-+]?[0-9][0-9_]*$"), list("-+0123456789"))
+    Loader.add_constructor(int_tag, lambda loader, node: int(loader.construct_scalar(node).replace("_", ""), 10))
+    floats = (
+        r"^(?:[-+]?[0-9][0-9_]*(?:\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)|[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    )
+    Loader.add_implicit_resolver(float_tag, re.compile(floats), list("-+0123456789."))
     return Loader
 
 
