@@ -247,7 +247,9 @@ def audit_dataset(
     """Audit a split folder (train/dev/test files, as ``dnalm finetune`` reads them; ``columns``: the
     ``sequence_column``/``label_column`` of its tables)."""
     limit = {} if max_length is None else {"max_length": max_length}
-    checked(AuditSettings, min_shared=min_shared, max_ids=max_ids, **limit)  # the CLI's bounds, for the Python API
+    s = checked(AuditSettings, min_shared=min_shared, max_ids=max_ids, **limit)  # the CLI's bounds, for Python
+    min_shared, max_ids = s.min_shared, s.max_ids
+    max_length = None if max_length is None else s.max_length
     if max_length is not None and tokenizer is None:  # it was accepted and changed nothing
         raise ValueError("max_length is the tokenizer report's token limit: give tokenizer= too (e.g. 'kmer6')")
     if isinstance(tokenizer, str):  # a name, as --tokenizer takes it ('kmer6', 'base', a folder, a shipped model)
@@ -315,7 +317,7 @@ def write_deduplicated(
     dev and test files are copied byte for byte; ``removed.tsv`` lists every removed training row,
     why, and the held-out row it repeats (its id and split: ids may repeat across dev and test). Returns counts.
     """
-    checked(AuditSettings, min_shared=min_shared)
+    min_shared = checked(AuditSettings, min_shared=min_shared).min_shared
     kinds = tuple(k.strip() for k in kinds.split(",")) if isinstance(kinds, str) else tuple(kinds)  # "exact,rc"
     bad = set(kinds) - {"exact", "rc", "near"}
     if bad:

@@ -284,3 +284,29 @@ def test_a_vcf_record_htslib_cannot_parse_names_the_file_and_line(tmp_path):
         with pytest.raises(ValueError, match=rf"{name}:5: VCF record 2: position 'X7' is not a whole number"):
             score_variants("dnalm-mini", tmp_path / name, genome, tmp_path / "v.tsv")
     assert not (tmp_path / "v.tsv").exists()
+
+
+def test_whole_numbers_given_as_floats_or_numpy_numbers_are_read_as_whole_numbers(tata_model, tmp_path):
+    """``scan_genome(window=50.0)`` passed the check (50.0 is whole) and then failed with numpy's IndexError, and
+    ``score_variants(window=50.0)`` with "slice indices must be integers"; the command line reads --window 50.0 as 50.
+    Every function that checks its values by its settings class goes on with the values as checked."""
+    import numpy as np
+
+    from dnalm.apply.evaluate import predict_file
+    from dnalm.apply.variants import score_variants
+    from dnalm.interpret.attributions import interpret_file
+
+    genome, contigs = _genome(tmp_path, n_contigs=1, length=600)
+    r = scan_genome(str(tata_model), genome, tmp_path / "s.bg", window=50.0, stride=np.float32(25), batch_size=8.0)
+    assert (r.window, r.stride) == (50, 25) and type(r.window) is int and r.n_windows > 0
+    (tmp_path / "v.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr0,length=600>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr0\t300\tv1\t{contigs[0][299]}\t{'A' if contigs[0][299] != 'A' else 'C'}\t.\t.\t.\n"
+    )
+    v = score_variants(str(tata_model), tmp_path / "v.vcf", genome, tmp_path / "v.tsv", window=np.int64(50))
+    assert v["window"] == 50 and type(v["window"]) is int and v["by_status"] == {"ok": 1}
+    (tmp_path / "in.fa").write_text(f">a\n{contigs[0][:60]}\n>b\n{contigs[0][60:200]}\n")
+    predict_file(str(tata_model), tmp_path / "in.fa", tmp_path / "p.tsv", stride=20.0, batch_size=np.int32(4))
+    assert len((tmp_path / "p.tsv").read_text().splitlines()) == 3
+    out = interpret_file(str(tata_model), tmp_path / "in.fa", tmp_path / "i", method="ig", n_steps=4.0, logos=1.0)
+    assert out["n_sequences"] == 2 and len(out["logos"]) == 1

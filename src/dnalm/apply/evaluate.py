@@ -75,7 +75,8 @@ def evaluate(
     from dnalm.apply.settings import EvaluateSettings
     from dnalm.settings import checked
 
-    checked(EvaluateSettings, **locals())
+    s = checked(EvaluateSettings, **locals())  # the values as checked: 64.0 is 64, np.int64(8) is 8
+    batch_size, seed = s.batch_size, s.seed
     if data is None and not classes:
         raise ValueError("give DATA (a labelled file or split folder) or --class LABEL=FASTA")
     ref = ModelRef.resolve(model_path, trust_remote_code)
@@ -406,7 +407,7 @@ def predict_file(
     from dnalm.apply.settings import PredictSettings
     from dnalm.settings import checked
 
-    checked(PredictSettings, **locals())
+    batch_size, stride = (s := checked(PredictSettings, **locals())).batch_size, s.stride  # 20.0 is 20 from here on
     from dnalm.models.build import load_model
 
     ref = ModelRef.resolve(model_path, trust_remote_code)

@@ -177,7 +177,8 @@ def scan_genome(
     from dnalm.apply.settings import ScanSettings
     from dnalm.settings import checked
 
-    checked(ScanSettings, **locals())  # strand, threshold, window, stride, batch size
+    s = checked(ScanSettings, **locals())  # strand, threshold, window, stride, batch size; 50.0 is 50 from here on
+    window, stride, threshold, batch_size = s.window, s.stride, s.threshold, s.batch_size
     from dnalm.runtime import distributed
     from dnalm.settings import check_count
 

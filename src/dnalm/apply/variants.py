@@ -216,7 +216,7 @@ def score_variants(
     from dnalm.apply.settings import VariantSettings
     from dnalm.settings import checked
 
-    checked(VariantSettings, **locals())  # strand, window, batch size
+    window, batch_size = (s := checked(VariantSettings, **locals())).window, s.batch_size  # 50.0 is 50 from here on
     output = check_output_file(output)
     if not is_stream(output):  # a VCF for .vcf names, else a tab-separated table
         check_named_format(

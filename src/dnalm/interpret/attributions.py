@@ -499,7 +499,15 @@ def interpret_file(
     from dnalm.models.build import load_model
     from dnalm.settings import checked
 
-    checked(InterpretSettings, **locals())
+    s = checked(InterpretSettings, **locals())  # the values as checked: 8.0 is 8
+    limit, logos, n_steps, n_shuffles, seed, batch_size = (
+        s.limit,
+        s.logos,
+        s.n_steps,
+        s.n_shuffles,
+        s.seed,
+        s.batch_size,
+    )
     columns = {"sequence_column": sequence_column, "label_column": label_column}
     ref = ModelRef.resolve(model_path, trust_remote_code)
     if method != "ism":

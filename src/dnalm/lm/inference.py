@@ -387,7 +387,7 @@ def embed_file(
     from dnalm.lm.inference_settings import EmbedSettings
     from dnalm.settings import checked
 
-    checked(EmbedSettings, **locals())
+    batch_size = checked(EmbedSettings, **locals()).batch_size  # as checked: 64.0 is 64
     output = check_embeddings_path(output)
     records = list(read_sequences(input_path, sequence_column=sequence_column))
     vectors = embed(
