@@ -396,3 +396,18 @@ def test_fine_tuning_further_from_a_regression_model_keeps_its_label_units(tmp_p
     first, _ = predict_proba(*load_model(tmp_path / "first"), seqs[:20])
     then, _ = predict_proba(*load_model(tmp_path / "again"), seqs[:20])
     np.testing.assert_allclose(then, first, rtol=1e-3, atol=1e-3)
+
+
+def test_a_max_length_beyond_the_longest_sequence_records_the_length_trained_on(tata_dir, tmp_path, caplog):
+    """``--max-length 100000`` on 100-base data was saved as the trained length: scan's default window became 99,998
+    bases, no contig was long enough, and it wrote an empty bedGraph with exit 0."""
+    import json
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="dnalm"):
+        summary = finetune(cfg(model="cnn", epochs=0.2, max_length=100_000), tata_dir, tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    longest = max(len(line.split(",")[0]) for line in (tata_dir / "train.csv").read_text().splitlines()[1:])
+    assert summary["max_length"] == config["dnalm_train_max_tokens"] < 100_000
+    assert longest <= config["dnalm_train_max_tokens"] <= longest + 2  # bases, and a [CLS]/[SEP] where it has them
+    assert "max_length (--max-length) 100000 is more than the longest training sequence" in caplog.text

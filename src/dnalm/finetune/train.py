@@ -433,7 +433,15 @@ def _build(run: _Run) -> _Built:
             "longer sequences are scored with sliding windows by predict/evaluate"
         )
     longest_tokens = int(max(tok([r.sequence for r in train], return_length=True)["length"]))
-    max_length = min(cfg.max_length or longest_tokens, model_limit)
+    max_length = min(cfg.max_length or longest_tokens, longest_tokens, model_limit)
+    if cfg.max_length and cfg.max_length > longest_tokens:  # recorded as trained on, it was every later default window
+        log.info(
+            "max_length (--max-length) %d is more than the longest training sequence (%d tokens): trained, and "
+            "predicting by default, at %d",
+            cfg.max_length,
+            longest_tokens,
+            max_length,
+        )
     if cfg.lora:
         model = with_lora(
             model, r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, per_base=run.task.per_base
