@@ -90,3 +90,17 @@ def test_too_few_sequences_for_three_splits_names_synths_own_options(tmp_path):
 
     with pytest.raises(ValueError, match=r"3 sequences are too few for train, dev and test splits .*larger --n"):
         write_splits(tata_dataset(3, 30, seed=0), tmp_path / "d")
+
+
+def test_a_class_missing_from_dev_or_test_is_refused_and_the_positives_are_counted(tmp_path):
+    """``synth motif --n 7 --rate 0.1`` wrote one positive (0.7 rounded) into train alone, with exit 0: dev and test
+    held one class, which the same command refuses for --n 3."""
+    from dnalm.synth import synthesize
+
+    with pytest.raises(ValueError, match=r"class '1' has 1 of the 7 sequences, none for dev or test"):
+        synthesize("motif", tmp_path / "few", n=7, rate=0.1, motif="TATA")
+    assert not (tmp_path / "few").exists()
+    line = synthesize("motif", tmp_path / "ok", n=40, rate=0.26, motif="TATA")  # 10.4 with the motif: 10
+    assert "(10 with the motif, label 1)" in line
+    with pytest.raises(ValueError, match=r"unknown synth tata setting 'lenght' \(did you mean 'length'\?\)"):
+        synthesize("tata", tmp_path / "typo", lenght=50)

@@ -9,6 +9,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import numpy as np
 from dnalm.io import Record
 from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import normalize, reverse_complement
-from dnalm.settings import check_fields, setting
+from dnalm.settings import check_fields, check_keys, setting
 
 __all__ = ["MotifSettings", "SynthSettings", "motif_dataset", "read_pwm", "synthesize", "tata_dataset", "write_splits"]
 
@@ -192,6 +193,15 @@ def write_splits(
             f"{len(records)} sequences are too few for train, dev and test splits with --dev-fraction {dev_fraction} "
             f"and --test-fraction {test_fraction} (each class needs a record on every side); give a larger --n"
         ) from None
+    sides = {"train": train, "dev": dev, "test": test}
+    for label in sorted({r.label for r in records}, key=str):  # a class of one record was in train alone
+        if missing := [name for name, part in sides.items() if not any(r.label == label for r in part)]:
+            count = sum(r.label == label for r in records)
+            raise ValueError(
+                f"class {label!r} has {count} of the {len(records)} sequences, none for {' or '.join(missing)}: each "
+                "class needs a record in train, dev and test; give a larger --n (or, for synth motif, a --rate "
+                "nearer 0.5)"
+            )
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     return {
@@ -242,7 +252,9 @@ def synthesize(kind: str, output: str | Path, *, overwrite: bool = False, **sett
     """Write a ``tata`` or ``motif`` data set as train/dev/test CSV into ``output``; returns what is printed."""
     if kind not in ("tata", "motif"):  # any other word wrote the TATA set
         raise ValueError(f"kind must be 'tata' or 'motif'; got {kind!r}")
-    s = (MotifSettings if kind == "motif" else SynthSettings)(**settings)
+    cls = MotifSettings if kind == "motif" else SynthSettings
+    check_keys(settings, [f.name for f in dataclasses.fields(cls)], f"synth {kind} setting")
+    s = cls(**settings)
     if kind == "motif":
         pwm = read_pwm(s.pwm) if s.pwm else None
         records = motif_dataset(s.n, s.length, motif=s.motif, pwm=pwm, rate=s.rate, gc=s.gc, seed=s.seed)
@@ -254,4 +266,8 @@ def synthesize(kind: str, output: str | Path, *, overwrite: bool = False, **sett
     else:
         records = tata_dataset(s.n, s.length, seed=s.seed)
     n = write_splits(records, output, dev_fraction=s.dev_fraction, test_fraction=s.test_fraction, seed=s.seed)
-    return f"wrote {n['train']} train + {n['dev']} dev + {n['test']} test sequences to {output}/train.csv, dev.csv, test.csv"
+    positives = sum(r.label == "1" for r in records)  # n x rate, rounded: said, as it is no longer the rate asked
+    return (
+        f"wrote {n['train']} train + {n['dev']} dev + {n['test']} test sequences ({positives} with the motif, label 1) "
+        f"to {output}/train.csv, dev.csv, test.csv"
+    )
