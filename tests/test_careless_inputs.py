@@ -143,11 +143,13 @@ def test_a_scan_or_variant_window_shorter_than_one_k_mer_is_refused(tmp_path):
     tok.save_pretrained(tmp_path / "m")
     genome = tmp_path / "g.fa"
     genome.write_text(">chr1\n" + "ACGTTGCA" * 20 + "\n")
-    with pytest.raises(ValueError, match=r"window 5 bases is shorter than one 6-mer token of .*use --window 6"):
+    with pytest.raises(
+        ValueError, match=r"window \(--window\) 5 bases is shorter than one 6-mer token of .*give 6 or more"
+    ):
         scan_genome(str(tmp_path / "m"), genome, tmp_path / "s.bedGraph", window=5)
     vcf = tmp_path / "v.vcf"
     vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t10\tv\tT\tA\t.\t.\t.\n")
-    with pytest.raises(ValueError, match="window 3 bases is shorter than one 6-mer token"):
+    with pytest.raises(ValueError, match=r"window \(--window\) 3 bases is shorter than one 6-mer token"):
         score_variants(str(tmp_path / "m"), vcf, genome, tmp_path / "v.tsv", window=3)
     assert not (tmp_path / "s.bedGraph").exists() and not (tmp_path / "v.tsv").exists()
 

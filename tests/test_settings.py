@@ -127,7 +127,7 @@ def test_yaml_and_python_are_checked_like_the_cli(tmp_path):
         ("batch_size: 0x10", None, "batch_size (--batch-size) must be a whole number"),  # was 16
         ("seed: 0b11", None, "seed (--seed) must be a whole number"),  # was 3
         ("epochs: 1:00", None, "epochs (--epochs)"),  # was 60 epochs (base 60)
-        ("time_budget: 1:30", None, "time_budget '1:30' is not a duration"),  # was 90 s
+        ("time_budget: 1:30", None, "time_budget (--time-budget) '1:30' is not a duration"),  # was 90 s
         ("learning_rate: 1e-3", 0.001, None),
     ],
 )
@@ -205,6 +205,10 @@ def test_every_option_reaches_its_library_function_with_the_same_default():
         (["tokenizer", "kmer", "-o", "t", "--k", "0"], "--k"),
         (["tokenizer", "bpe", "x.fa", "-o", "t", "--vocab-size", "3"], "--vocab-size"),
         (["fill-mask", "dnalm-mini", "AC<mask>T", "--top-k", "0"], "--top-k"),
+        (["finetune", "d", "--time-budget", "0"], "time_budget (--time-budget) must be positive"),  # said time_budget
+        (["finetune", "d", "--time-budget", "-1"], "time_budget (--time-budget) '-1' is not a duration"),
+        (["finetune", "d", "--problem-type", "1"], "problem_type (--problem-type) must be one of"),
+        (["synth", "motif", "-o", "s", "--motif", "TATAN"], "give a PWM file, pwm (--pwm)"),  # said "use pwm="
     ],
 )
 def test_an_impossible_value_is_one_line_naming_the_option_and_nothing_is_written(args, named, tmp_path, monkeypatch):
@@ -216,6 +220,13 @@ def test_an_impossible_value_is_one_line_naming_the_option_and_nothing_is_writte
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and named in lines[0], result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_setting_with_no_option_is_named_alone_and_its_zero_is_said():
+    """``checkpoint_interval=-1`` said "must be positive", though 0 (every epoch) is taken."""
+    with pytest.raises(ValueError, match=r"^checkpoint_interval must be positive \(or 0: every epoch\); got -1$"):
+        FinetuneConfig(checkpoint_interval=-1)
+    assert FinetuneConfig(checkpoint_interval=0).checkpoint_interval == 0
 
 
 def test_yaml_reads_numbers_in_scientific_notation_as_numbers(tmp_path):

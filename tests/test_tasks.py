@@ -24,7 +24,7 @@ from dnalm.tasks import IGNORE_INDEX, TASKS, get_task, task_of
 def test_unknown_problem_type_lists_the_valid_ones():
     with pytest.raises(ValueError, match="token_regression; got 'token_regresion' .did you mean 'token_regression'"):
         get_task("token_regresion")
-    with pytest.raises(ValueError, match="problem_type must be one of single_label_classification"):
+    with pytest.raises(ValueError, match=r"problem_type \(--problem-type\) must be one of single_label_classification"):
         FinetuneConfig(problem_type="classification")
 
 

@@ -127,6 +127,13 @@ def say_local_twin(name: str, what: str) -> None:
         )
 
 
+def named(name: str, cli: bool = True) -> str:
+    """How a message names a setting: its Python name and its option, ``time_budget (--time-budget)``, as
+    :func:`check_fields` does, so one line serves the command line, a YAML file and the Python API (``cli=False``:
+    a setting with no option, by its name alone)."""
+    return f"{name} (--{name.replace('_', '-')})" if cli else name
+
+
 def option_name(f: dataclasses.Field) -> str:
     """The command-line spelling of a field: ``--flag`` or ``--field-name``."""
     return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
@@ -481,22 +488,27 @@ def naming_the_file(path: str | Path | None, from_file: dict, given: dict):
         raise ValueError(f"{err} [{path}]") from None
 
 
-def parse_duration(text: str | float | int | None, name: str = "time_budget") -> float | None:
+def parse_duration(
+    text: str | float | int | None, name: str = "time_budget", zero: str | None = None, cli: bool = True
+) -> float | None:
     """Seconds from ``90``, ``"90s"``, ``"10m"``, ``"1.5h"`` or ``"1h30m"``; None stays None. A bool (YAML's
-    ``yes``/``no``) is no duration: refused, not read as 1 or 0 seconds.
+    ``yes``/``no``) is no duration: refused, not read as 1 or 0 seconds. ``zero``: what 0 means where the caller takes
+    it (said when a value is refused); ``cli=False``: the setting has no command-line option.
 
     >>> parse_duration("10m"), parse_duration("1h30m"), parse_duration(45), parse_duration("2.5s"), parse_duration("90")
     (600.0, 5400.0, 45.0, 2.5, 90.0)
     >>> parse_duration("1h30")
     Traceback (most recent call last):
     ...
-    ValueError: time_budget '1h30': give the unit of its last number, e.g. 1h30m or 1h30s
+    ValueError: time_budget (--time-budget) '1h30': give the unit of its last number, e.g. 1h30m or 1h30s
     """
     text = plain_number(text)
     if text is None:
         return None
     if isinstance(text, bool) or not isinstance(text, int | float | str):
-        raise ValueError(f"{name} must be a duration such as 90s, 10m, 1h or 1h30m (or seconds); got {text!r}")
+        raise ValueError(
+            f"{named(name, cli)} must be a duration such as 90s, 10m, 1h or 1h30m (or seconds); got {text!r}"
+        )
     if isinstance(text, int | float):
         value = float(text)
     else:
@@ -504,11 +516,13 @@ def parse_duration(text: str | float | int | None, name: str = "time_budget") ->
             r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)(s)?)?\s*", text.lower()
         )
         if not parts or not any(parts.groups()):
-            raise ValueError(f"{name} {text!r} is not a duration such as 90s, 10m, 1h or 1h30m")
+            raise ValueError(f"{named(name, cli)} {text!r} is not a duration such as 90s, 10m, 1h or 1h30m")
         if (parts[1] or parts[2]) and parts[3] and not parts[4]:  # "1h30": 30 minutes or 30 seconds?
-            raise ValueError(f"{name} {text!r}: give the unit of its last number, e.g. 1h30m or 1h30s")
+            raise ValueError(f"{named(name, cli)} {text!r}: give the unit of its last number, e.g. 1h30m or 1h30s")
         h, m, s = (float(g) if g else 0.0 for g in parts.groups()[:3])
         value = 3600 * h + 60 * m + s
     if value <= 0:
-        raise ValueError(f"{name} must be positive; got {text!r}")
+        raise ValueError(
+            f"{named(name, cli)} must be positive{'' if zero is None else f' (or 0: {zero})'}; got {text!r}"
+        )
     return value

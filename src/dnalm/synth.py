@@ -18,7 +18,7 @@ import numpy as np
 from dnalm.io import Record
 from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import normalize, reverse_complement
-from dnalm.settings import check_fields, check_keys, setting
+from dnalm.settings import check_fields, check_keys, named, setting
 
 __all__ = ["MotifSettings", "SynthSettings", "motif_dataset", "read_pwm", "synthesize", "tata_dataset", "write_splits"]
 
@@ -121,7 +121,9 @@ def motif_dataset(
     if motif is not None:
         motif = normalize(motif, record="motif")
         if set(motif) - set("ACGT"):
-            raise ValueError(f"motif {motif!r} must be A/C/G/T only (use pwm= for degenerate motifs)")
+            raise ValueError(
+                f"motif {motif!r} must be A/C/G/T only (give a PWM file, {named('pwm')}, for a degenerate motif)"
+            )
     if width > length:
         raise ValueError(f"motif width {width} is longer than the sequences (length, --length: {length})")
     rng = np.random.default_rng(seed)

@@ -12,7 +12,7 @@ module compares problem-type names, so a new problem type is one class here.
 >>> get_task("regresion")
 Traceback (most recent call last):
 ...
-ValueError: problem_type must be one of single_label_classification, multi_label_classification, regression, \
+ValueError: problem_type (--problem-type) must be one of single_label_classification, multi_label_classification, regression, \
 token_classification, token_regression; got 'regresion' (did you mean 'regression'?)
 """
 
@@ -26,6 +26,7 @@ from typing import ClassVar
 import numpy as np
 
 from dnalm.io import Record, canonical_label
+from dnalm.settings import named
 
 log = logging.getLogger(__name__)
 
@@ -583,7 +584,7 @@ def get_task(name: str) -> Task:
     if not isinstance(name, str) or name not in TASKS:
         close = difflib.get_close_matches(str(name), list(TASKS), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"problem_type must be one of {', '.join(TASKS)}; got {name!r}{hint}")
+        raise ValueError(f"{named('problem_type')} must be one of {', '.join(TASKS)}; got {name!r}{hint}")
     return TASKS[name]
 
 

@@ -396,7 +396,7 @@ def test_the_recipe_names_an_option_it_cannot_plan_from():
         ({"time_budget_s": -1}, "time_budget_s must be a number above 0"),
         ({"batch_size": 2.5}, "batch_size must be a whole number"),
         ({"batch_size": 0}, "batch_size must be a whole number"),
-        ({"problem_type": "x"}, "problem_type must be one of"),
+        ({"problem_type": "x"}, r"problem_type \(--problem-type\) must be one of"),
         ({"from_scratch": "no"}, "from_scratch must be True or False"),
     ]:
         with pytest.raises(ValueError, match=said):

@@ -47,6 +47,7 @@ from dnalm.io.regions import region_files
 from dnalm.io.table import check_named_format
 from dnalm.models.ref import ModelRef
 from dnalm.runtime.progress import Progress
+from dnalm.settings import named
 
 __all__ = ["STRANDS", "ScanResult", "positive_class", "scan_genome", "target_class", "window_positions"]
 
@@ -296,7 +297,7 @@ class _Scan:
         self.window = check_window(window, self.tok, largest, ref.name)
         self.stride = stride or max(self.window // 2, 1)
         if not 0 < self.stride <= self.window:
-            raise ValueError(f"stride must be between 1 and the window ({self.window}); got {self.stride}")
+            raise ValueError(f"{named('stride')} must be between 1 and the window ({self.window}); got {self.stride}")
         self.strand, self.batch_size = strand, batch_size
         self.offset = (self.window - self.stride) // 2
         self.t0 = self.last_log = time.time()

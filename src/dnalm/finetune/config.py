@@ -192,7 +192,9 @@ class FinetuneConfig:
         if self.checkpoint_interval in (0, "0") and not isinstance(self.checkpoint_interval, bool):  # no: not 0
             self.checkpoint_interval = 0.0
         else:
-            self.checkpoint_interval = parse_duration(self.checkpoint_interval, "checkpoint_interval")
+            self.checkpoint_interval = parse_duration(
+                self.checkpoint_interval, "checkpoint_interval", "every epoch", cli=False
+            )
         check_fields(self)
         if not str(self.model).strip():  # '' was taken here and refused only on the command line
             raise ValueError("model (--model) is empty; give a preset, a folder, a hub id or auto")

@@ -32,6 +32,7 @@ import numpy as np
 from dnalm.finetune.config import CANDIDATE_CHOICES
 from dnalm.io.files import write_json
 from dnalm.models.ref import ModelRef
+from dnalm.settings import named
 from dnalm.tasks import DEFAULT_TASK
 
 __all__ = [
@@ -119,7 +120,7 @@ def _check_recipe_options(problem_type, time_budget_s, from_scratch, epochs, bat
     from dnalm.tasks import TASKS
 
     if problem_type not in TASKS:
-        raise ValueError(f"problem_type must be one of {sorted(TASKS)}; got {problem_type!r}")
+        raise ValueError(f"{named('problem_type')} must be one of {sorted(TASKS)}; got {problem_type!r}")
     check_flag(from_scratch, "from_scratch")
     for name, value in (("epochs", epochs), ("time_budget_s", time_budget_s)):
         if value is not None and (

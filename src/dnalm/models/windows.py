@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from dnalm.io.sequence import normalize, reverse_complement
-from dnalm.settings import check_flag
+from dnalm.settings import check_flag, named
 
 __all__ = [
     "check_batch_size",
@@ -130,18 +130,18 @@ def check_window(window: int | None, tokenizer, largest: int, name: str) -> int:
     >>> check_window(5, KmerTokenizer(k=6), 100, "m")
     Traceback (most recent call last):
     ...
-    ValueError: window 5 bases is shorter than one 6-mer token of m: the model would read no DNA; use --window 6 or more
+    ValueError: window (--window) 5 bases is shorter than one 6-mer token of m: the model would read no DNA; give 6 or more
     """
     window = window or largest
     shortest = getattr(tokenizer, "overlap", 0) + 1  # an overlapping k-mer spans k bases
     if window < shortest:
         raise ValueError(
-            f"window {window} bases is shorter than one {shortest}-mer token of {name}: the model would read no "
-            f"DNA; use --window {shortest} or more"
+            f"{named('window')} {window} bases is shorter than one {shortest}-mer token of {name}: the model would "
+            f"read no DNA; give {shortest} or more"
         )
     if window > largest:
         raise ValueError(
-            f"window {window} bases is longer than the model takes ({largest} bases for {name}); use --window "
+            f"{named('window')} {window} bases is longer than the model takes ({largest} bases for {name}); give "
             f"{largest} or less"
         )
     return window

@@ -11,6 +11,8 @@ import contextlib
 import functools
 import time
 
+from dnalm.settings import named
+
 __all__ = [
     "PRECISIONS",
     "autocast",
@@ -94,7 +96,7 @@ def resolve_precision(precision: str = "auto") -> str:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
     if precision != "auto":
         if precision == "fp16" and not torch.cuda.is_available():
-            raise ValueError("precision 'fp16' needs a GPU; on a CPU use bf16 or fp32")
+            raise ValueError(f"{named('precision')} 'fp16' needs a GPU; on a CPU use bf16 or fp32")
         return precision
     if torch.cuda.is_available():
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"

@@ -34,7 +34,7 @@ from typing import ClassVar
 import numpy as np
 
 from dnalm.io.sequence import CODE_LUT, check_bytes
-from dnalm.settings import check_flag, check_path, plain_number, say_local_twin
+from dnalm.settings import check_flag, check_path, named, plain_number, say_local_twin
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class DnaTokenizer:
         if truncation and truncation != "do_not_truncate":
             limit = (max_length if max_length is not None else self.model_max_length) - n_special
             if limit < 0:
-                raise ValueError(f"max_length={max_length} leaves no room for the special tokens")
+                raise ValueError(f"{named('max_length')} {max_length} leaves no room for the special tokens")
             counts = np.minimum(counts, limit)
         sizes = counts + n_special
         longest = int(sizes.max(initial=0))
