@@ -338,3 +338,17 @@ def test_a_per_base_model_is_refused_by_the_per_sequence_scores():
     model, tok, _ = build_model("tiny", num_labels=2, problem_type="token_classification", seed=0)
     with pytest.raises(ValueError, match=r"this model scores each base \(token_classification\).*predict_per_base"):
         predict_proba(model, tok, ["ACGT" * 100])
+
+
+def test_a_stride_longer_than_the_window_is_one_refusal_not_a_warning_first(tata_model, tmp_path, monkeypatch):
+    """``predict --stride 200`` (100-base window, short sequences) warned that --stride "changed nothing", then
+    refused it: two lines that contradicted each other."""
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.fa").write_text(">a\n" + "ACGT" * 10 + "\n")
+    res = CliRunner().invoke(app, ["predict", str(tata_model), "x.fa", "-o", "p.tsv", "--stride", "500"])
+    lines = [line for line in res.output.splitlines() if line.strip() and not line.startswith("Loading weights")]
+    assert res.exit_code == 2 and len(lines) == 1 and "stride (--stride) must be" in lines[0], res.output

@@ -482,8 +482,10 @@ def _warn_unwindowed(longest: int, model, tokenizer, *, stride: int | None, aggr
     """Say so when a windowing option was given but no sequence is longer than one window: it changed nothing."""
     from dnalm.models.windows import window_size
 
-    given = [name for name, used in (("--stride", stride is not None), ("--aggregate", aggregate != "mean")) if used]
     window = window_size(model, tokenizer, None)[1]
+    if stride is not None and not 1 <= stride <= window:  # refused next, in one line: "changed nothing" contradicted it
+        return
+    given = [name for name, used in (("--stride", stride is not None), ("--aggregate", aggregate != "mean")) if used]
     if given and longest <= window:
         log.warning(
             "%s changed nothing: no sequence is longer than one window (%d bases; the longest is %d), so each was "
