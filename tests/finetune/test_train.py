@@ -366,6 +366,8 @@ def test_epochs_that_are_not_whole_steps_say_what_is_trained(tmp_path, caplog):
     with no word in the log."""
     said = _finetune_log(tmp_path, caplog, epochs=0.5, batch_size=32)
     assert "0.5 epochs of 18 sequences in batches of 32 is 1 step(s), 1 epochs: training that" in said
+    # twice what was asked: a warning (-q hid it), as a budget's cap is one
+    assert any(r.levelname == "WARNING" and "is 1 step(s)" in r.getMessage() for r in caplog.records)
 
 
 def test_a_patience_as_long_as_the_run_is_said(tmp_path, caplog):

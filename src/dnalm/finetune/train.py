@@ -559,7 +559,9 @@ def _schedule(run: _Run, built: _Built) -> tuple[int, int, float | None, str | N
     steps_per_epoch = math.ceil(len(built.train_ds) / (cfg.batch_size * cfg.gradient_accumulation_steps))
     total_steps = max(1, round(cfg.epochs * steps_per_epoch))
     if not run.plan and abs(total_steps / steps_per_epoch - cfg.epochs) > 0.01 * cfg.epochs:  # whole steps only
-        log.info(
+        off = abs(total_steps / steps_per_epoch - cfg.epochs) > 0.1 * cfg.epochs  # 0.001 epochs ran 0.333: a warning
+        log.log(
+            logging.WARNING if off else logging.INFO,
             "%g epochs of %d sequences in batches of %d is %d step(s), %.4g epochs: training that",
             cfg.epochs,
             len(built.train_ds),
