@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -146,7 +147,7 @@ def test_a_short_run_logs_a_loss_curve_with_the_default_logging_interval(corpus_
     assert [r["step"] for r in history if "loss" in r] == [1, 2, 3, 4, 5, 6]
 
 
-def test_pretrain_writes_only_where_it_may(corpus_dir, tmp_path):
+def test_pretrain_writes_only_where_it_may(corpus_dir, tmp_path, caplog):
     """Issue 12, item 1 for pretrain: a non-empty folder dnalm did not write is refused (its files untouched),
     with --resume too; --overwrite replaces a finished run, removing only what dnalm wrote there."""
     theirs = tmp_path / "theirs"
@@ -157,7 +158,13 @@ def test_pretrain_writes_only_where_it_may(corpus_dir, tmp_path):
             pretrain(tiny_config(tmp_path, max_steps=2), corpus_dir, theirs, resume=resume)
     assert [p.name for p in theirs.iterdir()] == ["notes.txt"]
     out = tmp_path / "out"
-    pretrain(tiny_config(tmp_path, max_steps=2, save_steps=100), corpus_dir, out)  # finished, no checkpoint
+    with caplog.at_level(logging.INFO, logger="dnalm"):
+        pretrain(tiny_config(tmp_path, max_steps=2, save_steps=100), corpus_dir, out)  # finished, no checkpoint
+    # given, recorded in dnalm_pretrain.yaml, and changing nothing: said (it was silent)
+    assert any(
+        r.levelname == "WARNING" and "save_steps 100 is more than the run's 2 steps: no checkpoint" in r.getMessage()
+        for r in caplog.records
+    )
     with pytest.raises(ValueError, match="already holds a finished pretraining"):
         pretrain(tiny_config(tmp_path, max_steps=2, save_steps=100), corpus_dir, out)
     (out / "notes.txt").write_text("the user's")

@@ -560,6 +560,7 @@ def pretrain(
             yaml.safe_dump({**dataclasses.asdict(cfg), "max_steps": steps, "eval_steps": eval_steps}, sort_keys=False)
         )
         write_json(output / _CORPUS_FILE, corpus_digest(corpus_path))
+    _say_beyond_the_run(cfg, steps, eval_steps)
     args = _training_args(cfg, checkpoints, steps, eval_steps, has_validation="validation" in data)
     trainer = _trainer(cfg, model, args, data, collator, output, deadline)
     t_train = time.time()
@@ -685,6 +686,16 @@ def _training_windows(cfg: PretrainConfig, corpus, tok, max_length: int):
         )
         data["validation"] = data["validation"].shuffle(seed=cfg.seed).select(range(cfg.max_eval_examples))
     return data, lengths, padding
+
+
+def _say_beyond_the_run(cfg: PretrainConfig, steps: int, eval_steps: int) -> None:
+    """A validation or checkpoint interval longer than the run (save_steps 7, max_steps 2) is said: the settings file
+    records it as given, and none falls inside the run (the last step is still scored, and the model saved)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(PretrainConfig)}
+    for name, value, what in (("eval_steps", eval_steps, "validation"), ("save_steps", cfg.save_steps, "checkpoint")):
+        if value > steps:  # a warning where the user set it: it is recorded, and changed nothing
+            level = logging.INFO if getattr(cfg, name) == defaults[name] else logging.WARNING
+            log.log(level, "%s %d is more than the run's %d steps: no %s falls inside it", name, value, steps, what)
 
 
 def _training_args(cfg: PretrainConfig, checkpoints: Path, steps: int, eval_steps: int, *, has_validation: bool):
