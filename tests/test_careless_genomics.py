@@ -261,7 +261,11 @@ def test_corpus_and_class_files_say_where_the_bases_went(tmp_path, caplog):
     assert res.exit_code == 2 and "nul.fa:1: column 3: the header holds a control character '\\x00'" in res.output
     (tmp_path / "n.fa").write_text(">a\n" + "N" * 100 + "\n")
     res = _run("corpus", tmp_path / "n.fa", "-o", tmp_path / "cn")
-    assert res.exit_code == 2 and "(every block went to validation: use a smaller block_size)" in res.output
+    assert (
+        res.exit_code == 2
+        and "(every block went to validation: use a smaller val_fraction (--val-fraction) or block_size (--block-size))"
+        in res.output
+    )
 
 
 def test_a_folder_given_as_the_genome_or_the_vcf_is_named_as_a_folder(tmp_path):

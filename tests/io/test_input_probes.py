@@ -214,7 +214,7 @@ def test_corpus_input_errors_are_dnalm_errors_not_dataset_generation_errors(tmp_
         (">n\n" + "N" * 300 + "\n", r"corpus is empty: 1 record\(s\), 1 block\(s\).* 300 N/IUPAC bases dropped"),
         (
             ">a\nACGTACG\n>b\nACGNNAC\n",
-            r"corpus is empty: 2 record\(s\).* 12 bases in A/C/G/T runs shorter than min_length=8",
+            r"corpus is empty: 2 record\(s\).* 12 bases in A/C/G/T runs shorter than min_length \(--min-length\) 8",
         ),
     ],
     ids=["only_N", "short_runs"],

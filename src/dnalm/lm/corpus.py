@@ -29,7 +29,7 @@ from dnalm.io.base import check_each_once
 from dnalm.io.files import write_json
 from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import reverse_complement
-from dnalm.settings import check_fields, setting
+from dnalm.settings import check_fields, named, setting
 
 __all__ = ["CorpusSettings", "build_corpus", "corpus_splits", "describe", "load_corpus"]
 
@@ -141,10 +141,14 @@ def _build_split(split: str, generate, cache: Path, stats: dict, counts: dict, s
         raise ValueError(
             f"the {split} part of the corpus is empty: {counts['records']:,} record(s), {blocks} "
             f"block(s) of {settings['block_size']:,} bases, {st['ambiguous_dropped']:,} N/IUPAC bases dropped, "
-            f"{st['short_tail_dropped']:,} bases in A/C/G/T runs shorter than min_length={settings['min_length']}"
-            + (" (too few blocks for validation: use a smaller block_size)" if split == "validation" else "")
+            f"{st['short_tail_dropped']:,} bases in A/C/G/T runs shorter than {named('min_length')} {settings['min_length']}"
+            + (
+                f" (too few blocks for validation: use a smaller {named('block_size')})"
+                if split == "validation"
+                else ""
+            )
             + (  # an all-N record of one block counted 0 dropped: its block was validation's
-                " (every block went to validation: use a smaller block_size)"
+                f" (every block went to validation: use a smaller {named('val_fraction')} or {named('block_size')})"
                 if split == "train" and not st["blocks"] and counts["records"]
                 else ""
             )
