@@ -110,6 +110,14 @@ def test_a_variant_whose_window_is_all_n_is_not_ok(model, tmp_path):
     )
     assert said and 0 < int(said.group(1)) < int(said.group(2)) and rows["e"]["delta"] != ""
     assert r["by_status"] == {"window is all N": 1, "ok": 2}
+    # an N allele beside the run: both said (it said only the allele, and hid the window's N from the count)
+    near = [("chr1", 303, "n_near", s[302], "N")]
+    score_variants(str(model), _vcf(tmp_path, near, ["chr1"]), genome, tmp_path / "near.tsv")
+    row = next(csv.DictReader(_rows(tmp_path / "near.tsv"), delimiter="\t"))
+    assert row["status"] == (
+        f"ok (an allele holds N: scored as an unknown base; the window holds {said.group(1)} of {said.group(2)} "
+        "bases as N besides the allele: read as unknown bases)"
+    )
 
 
 def _rows(path):

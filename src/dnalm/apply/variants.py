@@ -249,9 +249,9 @@ def score_variants(
             w.writerow(COLUMNS)
             w.writerows(rows)
     counts = Counter(_status_key(r[8]) for r in rows)
-    if with_n := sum(r[8] == _OK_WITH_N for r in rows):
+    if with_n := sum(r[8].startswith(_OK_WITH_N[:-1]) for r in rows):
         log.warning("%d scored allele(s) hold N: the model read it as an unknown base (status %r)", with_n, _OK_WITH_N)
-    if n_window := sum(r[8].startswith("ok (the window holds") for r in rows):
+    if n_window := sum(_WINDOW_N in r[8] for r in rows):
         log.warning(
             "%d scored allele(s) have N in their window (a gap, a masked region): fewer bases were read (the status "
             "says how many)",
@@ -351,6 +351,7 @@ class _Scorer:
 
 
 _OK_WITH_N = "ok (an allele holds N: scored as an unknown base)"
+_WINDOW_N = "the window holds"  # ... X of Y bases as N: said beside an N allele's status too
 
 
 def _allele_rows(reader, vcf: Path, window: int, masked_lm: bool) -> tuple[list[list], dict[str, list[int]]]:
@@ -421,9 +422,12 @@ def _genome_pairs(genome: Path, rows: list[list], by_contig: dict[str, list[int]
             if not any(b in ref_w for b in "ACGT"):
                 rows[i][8] = f"window is all N (the genome has no A/C/G/T within {window // 2} bases)"
                 continue
-            unknown = len(ref_w) - sum(map(ref_w.count, "ACGT"))
-            if unknown and rows[i][8] == "ok":  # scored on fewer readable bases than the window: said in the row
-                rows[i][8] = f"ok (the window holds {unknown} of {len(ref_w)} bases as N: read as unknown bases)"
+            # the window's N other than the reference allele's own: a gap or masked region beside the variant
+            unknown = len(ref_w) - sum(map(ref_w.count, "ACGT")) - sum(b not in "ACGT" for b in ref)
+            if unknown:  # scored on fewer readable bases than the window: said in the row, beside an N allele's too
+                besides = " besides the allele" if rows[i][8] != "ok" else ""
+                held = f"{_WINDOW_N} {unknown} of {len(ref_w)} bases as N{besides}: read as unknown bases"
+                rows[i][8] = f"ok ({held})" if rows[i][8] == "ok" else f"{rows[i][8][:-1]}; {held})"
             at = pos - 1 - _window_start(len(rec.sequence), pos, len(ref), window)  # the variant in its window
             pairs.append((i, ref_w, alt_w, at))
     if not names:
