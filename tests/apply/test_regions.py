@@ -59,6 +59,7 @@ def test_scan_scores_only_the_regions_in_genome_coordinates(model, tmp_path, cap
     assert len(shared) > 10 and all(whole[(c, a)] == pytest.approx(s, abs=1e-4) for c, a, s in shared)
     assert r.n_windows == len(rows)
     assert r.describe().startswith("scanned 2 region(s), 600 bases")  # it said 2 contig(s) for 2 regions
+    assert "bases of each region, and those beside runs of N" in caplog.text  # its warnings said "contig" too
 
 
 def test_predict_writes_one_row_per_region_named(model, tmp_path):

@@ -411,16 +411,18 @@ class _Scan:
         if unvalued:
             log.warning(
                 "%d readable bases have no value in the bedGraph: they lie in no window's central %d bases (the "
-                "first and last %d bases of a contig, and those beside runs of N)",
+                "first and last %d bases of each %s, and those beside runs of N)",
                 unvalued,
                 self.stride,
                 (self.window - self.stride) // 2,
+                self.unit,
             )
         short = [c["contig"] for c in self.contigs if c["length"] < self.window]
         if short:
             log.warning(
-                "%d contig(s) shorter than the %d-base window have no window and no score: %s",
+                "%d %s(s) shorter than the %d-base window have no window and no score: %s",
                 len(short),
+                self.unit,
                 self.window,
                 _shown(short),
             )

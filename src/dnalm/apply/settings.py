@@ -28,7 +28,10 @@ _TARGET_DEFAULT = (
 _TARGET_HELP = "Class to score (a label of the model); printed and written into the output."
 _AS_TRAINED = "as the model was trained"
 _TRUST = "Allow checkpoint code (DNABERT-2). Off by default."
-_REGIONS = "BED file or chr:start-end (repeatable): read from the indexed genome (pyfaidx)."
+_REGIONS = (
+    "BED file (0-based, end excluded) or chr:start-end (1-based, end included, as samtools writes it: chr1:101-200 is "
+    "BED chr1 100 200); repeatable: read from the indexed genome (pyfaidx)."
+)
 
 
 @dataclass
