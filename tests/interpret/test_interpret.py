@@ -327,3 +327,24 @@ def test_a_multi_label_model_is_scored_by_the_target_labels_own_sigmoid(tmp_path
     lines = (tmp_path / "s.bedgraph").read_text().splitlines()
     assert 'name="P(b)"' in lines[0]
     assert float(lines[1].split()[3]) == pytest.approx(1 / (1 + np.exp(-logit)), abs=1e-5)
+
+
+@pytest.mark.parametrize("method", ["ism", "ig", "deepliftshap", "gradxinput"])
+def test_every_method_explains_the_recipes_cnn_with_attention_layers(method):
+    """The default recipe keeps the CNN with attention layers on small data; DeepLIFT failed on it ("cannot register
+    a hook on a tensor that doesn't require gradient": it hooked the max-pooling of the padding mask)."""
+    from dnalm.models.build import build_model
+
+    seqs = _tata_positives(3, seed=8)
+    seqs[1] = seqs[1][:45]  # a shorter one: padding, and a mask to pool
+    model, tok, _ = build_model(
+        "pos-cnn", num_labels=2, seed=0, train_sequences=seqs, config_overrides={"attention_layers": 1}
+    )
+    model.eval()
+    if method == "ism":
+        from dnalm.interpret.attributions import saturation_mutagenesis
+
+        out = saturation_mutagenesis(model, tok, seqs, positive=1)
+    else:
+        out = gradient_attributions(model, tok, seqs, method=method, n_shuffles=2, n_steps=4, seed=0)
+    assert [len(a) for a in out] == [len(s) for s in seqs] and all(np.isfinite(a).all() for a in out)

@@ -62,7 +62,10 @@ class FeatureAttention(nn.Module):
         the attended features and the (pooled) mask. ``full``: no padding anywhere in the batch."""
         if self.pool is not None:
             z = self.pool(z)  # the features are >= 0 and zero on padding, so padding never wins a max
-            mask = (self.pool(mask[:, None, :].to(z.dtype))[:, 0] > 0).long()
+            # the mask pooled by the function, not the module: DeepLift hooks the module's inputs, and the mask has no
+            # gradient ("cannot register a hook on a tensor that doesn't require gradient")
+            size = self.pool.kernel_size
+            mask = (F.max_pool1d(mask[:, None, :].to(z.dtype), size, size, ceil_mode=True)[:, 0] > 0).long()
         n = z.shape[-1]
         if n > self.positions.num_embeddings:
             raise ValueError(
