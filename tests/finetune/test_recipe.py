@@ -152,6 +152,10 @@ def test_time_budget_is_respected(tmp_path):
     assert cap["epochs_planned"] == summary["epochs_requested"] > summary["epochs_run"]
     assert summary["time_budget_bound"] and summary["expected_training_s"] is None
     assert summary["wall_time_s"] <= 1.1 * budget
+    # the result line says so (a 3-step model of 312 planned read like any other)
+    assert summary.describe().endswith(
+        f"; the time budget bound it: {summary['steps_run']:,} of {summary['steps_requested']:,} steps"
+    )
 
 
 class _Planned(BaseException):

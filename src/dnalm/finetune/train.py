@@ -85,6 +85,12 @@ class FinetuneResult(Mapping):
                 f"{k[5:]} {val[k]:,.0f}" if k.endswith("n_predictions") else f"{k[5:]} {val[k]:.4f}" for k in shown
             )
             + (f" (positive class: {label})" if (label := self.summary.get("positive_label")) is not None else "")
+            + (  # a model of 3 steps where 312 were planned: the line said nothing of it
+                f"; the time budget bound it: {self.summary['steps_run']:,} of {self.summary['steps_requested']:,} "
+                "steps"
+                if self.summary.get("time_budget_bound")
+                else ""
+            )
         )
 
 
