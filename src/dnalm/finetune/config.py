@@ -114,8 +114,9 @@ class FinetuneConfig:
     )
     time_budget: float | None = setting(
         None,
-        "Wall-clock cap, e.g. 90s, 10m, 1h: fewer steps planned to fit, from a timing of this machine, so a busy "
-        "machine trains a shorter run; said in the log and training_summary.json when it binds.",
+        "Wall-clock cap on training, e.g. 90s, 10m, 1h (reading the data and loading the model come before it; a "
+        "run ends at the first validation past it): fewer steps planned to fit, from a timing of this machine, so a "
+        "busy machine trains a shorter run; said in the log, the result line and training_summary.json when it binds.",
         gt=0,
         le=YEAR_S,
         cli_type=str,
