@@ -352,3 +352,31 @@ def test_a_stride_longer_than_the_window_is_one_refusal_not_a_warning_first(tata
     res = CliRunner().invoke(app, ["predict", str(tata_model), "x.fa", "-o", "p.tsv", "--stride", "500"])
     lines = [line for line in res.output.splitlines() if line.strip() and not line.startswith("Loading weights")]
     assert res.exit_code == 2 and len(lines) == 1 and "stride (--stride) must be" in lines[0], res.output
+
+
+def test_progress_counts_windows_inside_one_long_sequence(tata_model, tmp_path, monkeypatch):
+    """predict counted records: one 5 Mb sequence showed nothing for a minute, then "1 of 1". The engine now tells
+    its progress each batch of windows, and predict's bar counts windows against the total its first pass made."""
+    from dnalm.apply import evaluate as ev
+    from dnalm.apply.predict import iter_scores
+    from dnalm.models.build import load_model
+
+    model, tok = load_model(str(tata_model))
+    rng = random.Random(0)
+    long = "".join(rng.choice("ACGT") for _ in range(3000))
+    told: list[int] = []
+    (_, n_windows), (_, n_short) = iter_scores(model, tok, [long, "ACGT" * 15], batch_size=8, progress=told.append)
+    assert len(told) > 5 and sum(told) == n_windows + n_short  # many updates within the one long sequence
+    bars = []
+
+    class Recorded(ev.Progress):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            bars.append(self)
+
+    monkeypatch.setattr(ev, "Progress", Recorded)
+    (tmp_path / "x.fa").write_text(f">long\n{long}\n>short\n{'ACGT' * 15}\n")
+    predict_file(str(tata_model), tmp_path / "x.fa", tmp_path / "p.tsv", batch_size=8, reverse_complement_average=True)
+    rows = list(csv.DictReader(open(tmp_path / "p.tsv"), delimiter="\t"))
+    (bar,) = bars
+    assert bar.unit == "windows" and bar.n == bar.total == 2 * sum(int(r["n_windows"]) for r in rows)

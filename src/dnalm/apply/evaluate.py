@@ -24,7 +24,7 @@ from dnalm.models.windows import informative_bases
 from dnalm.plots import plot_confusion_matrix
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import keeps_random_state
-from dnalm.runtime.progress import track
+from dnalm.runtime.progress import Progress
 from dnalm.tasks import Task, task_of
 
 __all__ = [
@@ -360,19 +360,30 @@ def strand_average_default(model, requested: bool | None) -> bool:
     return bool(getattr(model.config, "dnalm_reverse_complement_average", False))
 
 
-def _first_pass(records, short) -> tuple[int, bool, bool]:
-    """How many records, whether any has a label or a description; short inputs and repeated ids are warned
-    about (a repeated id still gets its own row, in input order: joining on the id would mix them up)."""
-    n = 0
+def _first_pass(records, short, windows) -> tuple[int, int, bool, bool]:
+    """How many records and windows (``windows(length)``: a sequence's), whether any has a label or a description;
+    short inputs and repeated ids are warned about (a repeated id still gets its own row, in input order: joining on
+    the id would mix them up)."""
+    n = n_windows = 0
     labelled = described = False
     repeated = RepeatedIds()
     for n, rec in enumerate(records, 1):
         labelled, described = labelled or rec.label is not None, described or bool(rec.description)
         short.add(len(rec.sequence))
+        n_windows += windows(len(rec.sequence))
         repeated.see(rec)
     short.warn()
     repeated.say()
-    return n, labelled, described
+    return n, n_windows, labelled, described
+
+
+def _window_counter(model, tok, stride: int | None, strands: bool):
+    """A sequence's number of windows as the engine reads it (both strands' when ``strands``)."""
+    from dnalm.models.windows import window_size, window_starts
+
+    size = window_size(model, tok, None)[1]
+    step = stride or max(size // 2, 1)
+    return lambda length: len(window_starts(length, size, step, both_strands=strands)) * (2 if strands else 1)
 
 
 @claims(
@@ -446,10 +457,18 @@ def predict_file(
         labelled = any(r.label is not None for r in records)  # kept beside the prediction, as for other models
         _write_per_base(output, zip(records, probs), names, task, labelled=labelled, tokenizer=tok, located=located)
         return len(records)
-    # streamed: a first pass reads which columns the file has (nothing is kept), the second scores it
+    return _predict_streamed(source, model, tok, settings, output, names, task, located, input_path)
+
+
+def _predict_streamed(source, model, tok, settings: dict, output, names, task, located: bool, input_path) -> int:
+    """A whole-sequence model's predictions of every record of ``source()``, streamed: a first pass reads which
+    columns the file has and how many windows it makes (nothing is kept), the second scores it."""
+    stride, strands = settings["stride"], settings["reverse_complement_average"]
     lengths = ShortInputs(model, tok)
-    n_records, labelled, described = _first_pass(source(), lengths)
-    _warn_unwindowed(lengths.longest, model, tok, stride=stride, aggregate=aggregate)
+    n_records, n_windows, labelled, described = _first_pass(
+        source(), lengths, _window_counter(model, tok, stride, strands)
+    )
+    _warn_unwindowed(lengths.longest, model, tok, stride=stride, aggregate=settings["aggregate"])
     waiting: deque = deque()  # records handed to the engine whose scores have not come back yet
 
     def sequences():
@@ -457,11 +476,12 @@ def predict_file(
             waiting.append(rec)
             yield rec.sequence
 
-    scored = shared_scores(model, tok, sequences(), **settings)
-    rows = ((waiting.popleft(), score, nw) for score, nw in track(scored, "predict", total=n_records))
-    rows = _as_counted(rows, n_records, input_path)
-    kept = {"labelled": labelled, "described": described, "located": located}  # the columns the rows have
-    return _write_predictions(output, rows, names, task, tokenizer=tok, **kept)[0]
+    # counted in windows as they are scored: a bar counting records stood still through a 5 Mb sequence
+    with Progress("predict", total=n_windows if distributed.world_size() == 1 else None, unit="windows") as bar:
+        scored = shared_scores(model, tok, sequences(), **settings, progress=bar.update)
+        rows = _as_counted(((waiting.popleft(), score, nw) for score, nw in scored), n_records, input_path)
+        kept = {"labelled": labelled, "described": described, "located": located}  # the columns the rows have
+        return _write_predictions(output, rows, names, task, tokenizer=tok, **kept)[0]
 
 
 def _as_counted(rows, expected: int, source):

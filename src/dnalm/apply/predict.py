@@ -62,8 +62,10 @@ def iter_scores(
     device: str | None = None,
     max_tokens: int | None = None,
     max_windows: int | None = None,
+    progress=None,
 ) -> Iterator[tuple[np.ndarray, int]]:
-    """``(scores, n_windows)`` for each sequence of an iterable, in order, streamed: class
+    """``(scores, n_windows)`` for each sequence of an iterable, in order, streamed (``progress(n)``: called as each
+    batch of n windows is scored): class
     probabilities (softmax), label probabilities (sigmoid, multi-label) or values (regression),
     combined over a long sequence's windows by ``aggregate`` (``mean``, or ``max``: a two-class model's scores of
     the window most likely to be of its positive class, each other output's largest value) and over both strands
@@ -90,6 +92,7 @@ def iter_scores(
         device=device,
         max_windows=max_windows,
         reverse_complement_average=reverse_complement_average,
+        progress=progress,
     ):
         scores = np.stack(outs)
         if reverse_complement_average:  # the two strands averaged window by window: aggregate combines windows only

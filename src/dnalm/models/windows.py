@@ -173,21 +173,21 @@ def stream_windows(
     device: str | None = None,
     max_windows: int | None = None,
     what: str = "predict",
+    progress=None,
 ) -> Iterator[tuple[list[int], list]]:
-    """The prediction engine: for each input sequence, in order, its window starts and the outputs
-    ``forward(model, encoding, pieces)`` gave for its windows (forward strand first, then the reverse
-    complements when ``reverse_complement_average``; the windows are then those of both strands' readings, so that
-    a sequence and its reverse complement get the same scores).
-
-    Takes any iterable (a reader's generator streams a file), batches windows across sequences
-    (sorted by length within a chunk so padding is small), holds at most ``max_windows`` windows
-    (default 32 batches) plus the sequences they come from, and leaves the model's device and
-    mode as it found them. Results do not depend on ``batch_size`` or ``max_windows`` beyond float rounding (1e-5).
-    ``what`` names the caller in the refusal of no sequences.
+    """The prediction engine: for each input sequence, in order, its window starts and the outputs ``forward(model,
+    encoding, pieces)`` gave for its windows (forward strand first, then the reverse complements when
+    ``reverse_complement_average``; the windows are then both strands' readings: a sequence and its reverse
+    complement get the same scores). Takes any iterable (a reader's generator streams a file), batches windows
+    across sequences (sorted by length within a chunk so padding is small), holds at most ``max_windows`` windows
+    (default 32 batches) plus the sequences they come from, and leaves the model's device and mode as it found them.
+    Results do not depend on ``batch_size`` or ``max_windows`` beyond float rounding (1e-5). ``what`` names the
+    caller in the refusal of no sequences; ``progress(n)``: told each batch's n windows as they are scored.
     """
     import torch
 
     check_sequence_list(sequences)
+    progress = progress or (lambda n: None)  # told each batch's n windows
     max_tokens, size, stride, max_windows = _engine_plan(model, tokenizer, batch_size, max_tokens, stride, max_windows)
     reverse_complement_average = check_flag(reverse_complement_average, "reverse_complement_average")
     _check_device(device)
@@ -212,6 +212,7 @@ def stream_windows(
                 _check_finite(out, slot[3])  # NaN or inf weights: NaN outputs were written with exit 0
                 slot[1][pos] = out
                 slot[2] -= 1
+            progress(len(items))
         queue.clear()
 
     n = 0
