@@ -310,3 +310,15 @@ def test_whole_numbers_given_as_floats_or_numpy_numbers_are_read_as_whole_number
     assert len((tmp_path / "p.tsv").read_text().splitlines()) == 3
     out = interpret_file(str(tata_model), tmp_path / "in.fa", tmp_path / "i", method="ig", n_steps=4.0, logos=1.0)
     assert out["n_sequences"] == 2 and len(out["logos"]) == 1
+
+
+def test_many_contigs_are_logged_one_by_one_only_at_first(tata_model, tmp_path, caplog):
+    """A line per contig: a genome of 20,000 contigs logged 20,000 lines."""
+    import logging
+
+    genome, _ = _genome(tmp_path, n_contigs=30, length=80)
+    with caplog.at_level(logging.INFO, logger="dnalm"):
+        r = scan_genome(str(tata_model), genome, tmp_path / "s.bg")
+    lines = [m for m in caplog.messages if m.startswith("scanned chr")]
+    assert len(r.contigs) == 30 and len(lines) == 20  # (the run takes far less than the 30 s between later lines)
+    assert lines[-1].endswith("; the next contigs are logged every 30 s")

@@ -54,6 +54,7 @@ __all__ = ["STRANDS", "ScanResult", "positive_class", "scan_genome", "target_cla
 log = logging.getLogger(__name__)
 CHUNK = 2048  # windows a process scores in one go when several processes share a scan
 BLOCK = 1 << 20  # bases of a contig read at a time
+_LOGGED = 20  # contigs logged one by one; then one line every 30 s
 
 
 @dataclass
@@ -391,14 +392,17 @@ class _Scan:
         if group.last:
             self.contigs.append({"contig": group.contig, **self.stats})
             self.finished += group.end
-            log.info(
-                "scanned %s (%s bases, %d windows, %d skipped for N): %.2f Mb/s so far",
-                group.contig,
-                f"{group.end:,}",
-                self.stats["windows"],
-                self.stats["skipped_windows"],
-                rate,
-            )
+            if len(self.contigs) <= _LOGGED or time.time() - self.last_log > 30:  # 20,000 contigs: not 20,000 lines
+                log.info(
+                    "scanned %s (%s bases, %d windows, %d skipped for N): %.2f Mb/s so far%s",
+                    group.contig,
+                    f"{group.end:,}",
+                    self.stats["windows"],
+                    self.stats["skipped_windows"],
+                    rate,
+                    f"; the next {self.unit}s are logged every 30 s" if len(self.contigs) == _LOGGED else "",
+                )
+                self.last_log = time.time()
             self.stats = dict.fromkeys(self.stats, 0)
             self.after = 0
         elif time.time() - self.last_log > 30:
