@@ -217,6 +217,20 @@ def test_a_blank_line_in_a_vcf_is_one_error_naming_it(model, tmp_path, tail):
     assert not (tmp_path / "out.tsv").exists()
 
 
+def test_a_header_line_among_the_records_is_one_error_naming_it(model, tmp_path):
+    """Two VCFs joined with their headers: htslib could not parse the position 'POS', then the process died with a
+    segmentation fault and left its lock behind."""
+    genome, _ = _genome(tmp_path)
+    vcf = tmp_path / "joined.vcf"
+    head = HEAD.format(contigs="")
+    vcf.write_text(
+        head + "chr1\t7\tok\tA\tC\t.\t.\t.\n" + head.splitlines(keepends=True)[-1] + "chr1\t9\tv2\tA\tC\t.\t.\t.\n"
+    )
+    with pytest.raises(ValueError, match=r"joined.vcf:4: a header line after 1 record\(s\) \(VCFs joined"):
+        score_variants(str(model), vcf, genome, tmp_path / "out.tsv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["joined.vcf", genome.name])  # no lock left
+
+
 def test_a_vcf_without_its_fileformat_line_is_named_as_such(model, tmp_path):
     """htslib's own text was "not valid bcf or vcf (format: 2 mode: r)", naming no line and no cause."""
     genome, _ = _genome(tmp_path)

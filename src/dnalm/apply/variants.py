@@ -172,6 +172,11 @@ def _check_lines(vcf: Path) -> None:
                     f"{vcf}:{line_no}: a blank line; a VCF has none (htslib cannot read past it): remove it "
                     "(e.g. sed -i '/^[[:space:]]*$/d' FILE)"
                 )
+            if line.startswith("#") and n:  # "#CHROM" again (VCFs joined with their headers): htslib crashed
+                raise ValueError(
+                    f"{vcf}:{line_no}: a header line after {n} record(s) (VCFs joined with their headers?); a VCF's "
+                    "header lines all come before its records: remove it (bcftools concat joins VCFs)"
+                )
             if line.startswith("#"):
                 continue
             if columns is None:
