@@ -1009,3 +1009,39 @@ def test_a_bare_tokenizer_name_is_dnalms_whatever_the_folder_holds(tmp_path, mon
         tok = tokenizer_named("kmer3")
     assert type(tok).__name__ == "KmerTokenizer" and tok.k == 3
     assert "kmer3 is dnalm's tokenizer; kmer3 here is not used (give ./kmer3 for it)" in caplog.text
+
+
+def test_numpy_numbers_are_numbers_and_floats_are_named_in_the_lower_level_functions(tata_model):
+    """predict_proba refused stride=np.int64(8) and blamed stride for max_tokens=np.int64(40); fill_mask refused
+    top_k=np.int64(3); gradient_attributions(n_shuffles=8.0) and window_positions(seq, 32.0, 8.0) failed deep inside
+    with a TypeError naming nothing, and seed=True was taken as 1."""
+    import numpy as np
+
+    from dnalm.apply.predict import predict_proba
+    from dnalm.apply.scan import window_positions
+    from dnalm.interpret.attributions import gradient_attributions
+    from dnalm.lm.inference import fill_mask
+    from dnalm.models.build import load_model
+
+    model, tok = load_model(str(tata_model))
+    seq = "ACGT" * 40
+    as_int = predict_proba(model, tok, [seq], stride=8, max_windows=8)
+    as_numpy = predict_proba(model, tok, [seq], stride=np.int64(8), max_windows=np.int64(8))
+    assert as_numpy[1].tolist() == as_int[1].tolist() and np.allclose(as_numpy[0], as_int[0])
+    assert (
+        predict_proba(model, tok, [seq], max_tokens=np.int64(40))[1]
+        == predict_proba(model, tok, [seq], max_tokens=40)[1]
+    )
+    assert window_positions(seq, np.int64(32), np.int64(8))[0].tolist() == list(range(0, 129, 8))
+    assert fill_mask("dnalm-mini", "ACGTAC<mask>TTGCA", top_k=np.int64(3))[0]["best"] in "ACGT"
+    (attr,) = gradient_attributions(
+        model, tok, [seq[:60]], method="deepliftshap", n_shuffles=np.int64(2), seed=np.int64(3)
+    )
+    assert attr.shape == (60,)
+    for call, named in [
+        (lambda: gradient_attributions(model, tok, [seq[:60]], method="deepliftshap", n_shuffles=8.0), "n_shuffles"),
+        (lambda: gradient_attributions(model, tok, [seq[:60]], method="ig", seed=True), "seed must be"),
+        (lambda: window_positions(seq, 32.0, 8.0), "window must be a whole number"),
+    ]:
+        with pytest.raises(ValueError, match=named):
+            call()

@@ -111,7 +111,9 @@ def window_positions(sequence: str, window: int, stride: int) -> tuple[np.ndarra
     (array([ 0,  2,  4, 10, 12, 14]), 2)
     """
     from dnalm.models.windows import window_starts
+    from dnalm.settings import check_count
 
+    window, stride = check_count(window, "window"), check_count(stride, "stride")  # 32.0 failed in window_starts
     if len(sequence) < window:
         return np.array([], dtype=np.int64), 0
     starts = np.asarray(window_starts(len(sequence), window, stride), dtype=np.int64)

@@ -53,6 +53,7 @@ from dnalm.io.sequence import BASES, one_hot
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_logo
 from dnalm.runtime.progress import track
+from dnalm.settings import check_count, plain_number
 from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = ["METHODS", "describe", "gradient_attributions", "interpret_file", "saturation_mutagenesis"]
@@ -250,13 +251,12 @@ def _token_spans(tokenizer, piece: str, ids: list[int]) -> list[tuple[int, int] 
 def _check_gradient_arguments(model, tokenizer, sequences, method, batch_size, n_steps, n_shuffles) -> None:
     """:func:`gradient_attributions`' arguments, each named where wrong (captum's own assertion otherwise)."""
     from dnalm.models.windows import check_batch_size, check_model_and_tokenizer, check_sequence_list
-    from dnalm.settings import check_count
 
     check_model_and_tokenizer(model, tokenizer)
     check_sequence_list(sequences)
     check_batch_size(batch_size)
     check_count(n_steps, "n_steps (--n-steps)")
-    if method == "deepliftshap" and n_shuffles < 1:
+    if method == "deepliftshap" and check_count(n_shuffles, "n_shuffles (--shuffles)", minimum=0) < 1:
         raise ValueError(f"deepliftshap needs at least one shuffled reference; got n_shuffles={n_shuffles}")
 
 
@@ -289,8 +289,9 @@ def gradient_attributions(
 
     attr_cls = _captum(method)
     _check_gradient_arguments(model, tokenizer, sequences, method, batch_size, n_steps, n_shuffles)
+    n_steps, n_shuffles = plain_number(n_steps), plain_number(n_shuffles)  # checked: np.int64(8) is 8
     positive = _output_index(model, positive)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_count(seed, "seed", minimum=0))  # 8.0 failed in numpy; True was taken as 1
     seqs = [normalize(s, record=i) for i, s in enumerate(sequences)]
     max_tokens, size = window_size(model, tokenizer, None)
     pieces = []  # (sequence, start, reversed?, bases)

@@ -20,7 +20,7 @@ import numpy as np
 
 from dnalm.lm.baselines import ContextCounts, MarkovChain, encode_bases, select_order
 from dnalm.models.windows import check_masked_lm
-from dnalm.settings import check_count
+from dnalm.settings import check_count, plain_number
 from dnalm.tokenizers.capabilities import capabilities
 
 __all__ = ["describe", "fit_references", "lm_metrics", "masked_base_probabilities", "masked_token_scores", "verdict"]
@@ -222,6 +222,7 @@ def _check_lm_arguments(model, tokenizer, train_sequences, heldout_sequences, re
         if train_sequences is None:
             raise ValueError("train_sequences are needed to fit the references (or give references=)")
         _sequence_list(train_sequences, "train_sequences")
+    alpha = plain_number(alpha)  # np.float32(0.5) was refused as no number
     if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < float("inf"):
         raise ValueError(f"alpha (the references' pseudo-count) must be a number > 0; got {alpha!r}")
 

@@ -113,6 +113,9 @@ def fill_mask(
     A sequence longer than the model takes is read in windows of the model's length: each mask is
     predicted in the window centred on it (kept inside the sequence), the other masks there masked too.
     """
+    from dnalm.settings import plain_number
+
+    top_k = plain_number(top_k)  # np.int64(3) was refused as no whole number
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 1_000_000):
         raise ValueError(f"top_k (--top-k) must be a whole number in [1, 1000000]; got {top_k!r}")
     import torch

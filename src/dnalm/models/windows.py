@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from dnalm.io.sequence import normalize, reverse_complement
-from dnalm.settings import check_flag, named
+from dnalm.settings import check_flag, named, plain_number
 
 __all__ = [
     "check_batch_size",
@@ -115,7 +115,7 @@ def window_size(model, tokenizer, max_tokens: int | None) -> tuple[int, int]:
             return largest, max(min(int(bases), window_bases(tokenizer, largest)), 1)  # on (it was one per token)
         if trained:
             max_tokens = min(max_tokens, int(trained))
-    elif check_count(max_tokens, "max_tokens", minimum=1) > largest:
+    elif (max_tokens := check_count(max_tokens, "max_tokens", minimum=1)) > largest:  # np.int64(40) is 40
         raise ValueError(f"max_tokens {max_tokens} is more than the model takes ({largest} tokens)")
     return max_tokens, window_bases(tokenizer, max_tokens)
 
@@ -321,7 +321,8 @@ def _engine_plan(model, tokenizer, batch_size, max_tokens, stride, max_windows) 
     check_model_and_tokenizer(model, tokenizer)
     check_batch_size(batch_size)
     max_tokens, size = window_size(model, tokenizer, max_tokens)
-    stride = max(size // 2, 1) if stride is None else stride
+    stride = max(size // 2, 1) if stride is None else plain_number(stride)  # np.int64(8) is 8
+    max_windows = plain_number(max_windows)
     if isinstance(stride, bool) or not isinstance(stride, int) or not 1 <= stride <= size:
         raise ValueError(  # a stride longer than the window would leave bases between windows unscored
             f"stride (--stride) must be a whole number between 1 and the window ({size} bases), or bases between "
