@@ -365,3 +365,17 @@ def test_a_range_reads_in_whole_numbers():
         PretrainConfig(seed=-1)
     with pytest.raises(ValueError, match=r"batch_size \(--batch-size\) must be in \[1, 1000000\]"):
         PretrainConfig(batch_size=10**12)
+
+
+def test_settings_from_a_pipe_or_dash_say_what_they_are(tmp_path):
+    """``--config /dev/stdin`` or ``<(...)`` and ``-`` were "config file not found", as if mistyped."""
+    import os
+
+    from dnalm.settings import load_yaml
+
+    with pytest.raises(ValueError, match=r"^'-': settings are read from a file, not from standard input"):
+        load_yaml("-")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match=r"pipe is a pipe or device, not a file; give the settings as a file"):
+        load_yaml(fifo)

@@ -453,6 +453,13 @@ def load_yaml(path: str | Path) -> dict:
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path} is a folder; give the settings file (a .yaml) in it")
+    if str(path) == "-" and not path.exists():  # "config file not found", as if it had been mistyped
+        raise ValueError("'-': settings are read from a file, not from standard input; give the file's name")
+    if path.exists() and not path.is_file():  # a pipe (<(...)) or a device: "not found", though it was there
+        raise ValueError(
+            f"{path} is a pipe or device, not a file; give the settings as a file (paths in it are read from its "
+            "folder)"
+        )
     if not path.is_file():
         raise FileNotFoundError(f"{path}: config file not found")
     try:
