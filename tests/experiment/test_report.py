@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from dnalm.plots import plot_comparison, plot_curves, plot_roc_pr
 
@@ -127,3 +128,17 @@ def test_the_reports_roc_curves_are_of_the_class_evaluate_calls_positive(tmp_pat
     y, p = _binary_scores(tmp_path / "p.csv")
     assert list(y) == [1, 0, 1, 0] and list(p) == [0.9, 0.2, 0.4, 0.3]  # class "1", as evaluate's metrics
     assert roc_auc_score(y, p) == 1.0
+
+
+def test_a_predictions_file_with_a_row_that_is_no_number_is_named_with_its_line(tmp_path):
+    """A header row again in a run's predictions.csv: the report failed with "could not convert string to float:
+    'prob_1'", naming no file."""
+    from dnalm.experiment.report import _binary_scores
+
+    path = tmp_path / "predictions.csv"
+    path.write_text("id,label,prob_0,prob_1\na,1,0.2,0.8\nid,label,prob_0,prob_1\nb,0,0.9,0.1\n")
+    with pytest.raises(ValueError, match=r"predictions\.csv:3: prob_1 is 'prob_1', not a probability"):
+        _binary_scores(path)
+    path.write_text("id,label,prob_0,prob_1\na,1,0.2,0.8\nb,0,0.9,0.1\n")
+    y, p = _binary_scores(path)
+    assert y.tolist() == [1, 0] and p.tolist() == [0.8, 0.1]

@@ -123,7 +123,19 @@ def _binary_scores(predictions: Path) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     column = probs[positive_index([p.removeprefix("prob_") for p in probs])]
     y = np.array([r["label"] == column.removeprefix("prob_") for r in rows], dtype=int)
-    return y, np.array([float(r[column]) for r in rows])
+    try:
+        return y, np.array([float(r[column]) for r in rows])
+    except (TypeError, ValueError):  # a header row again, a cut line: "could not convert string to float: 'prob_1'"
+        line, value = next((i + 2, r[column]) for i, r in enumerate(rows) if not _is_number(r[column]))
+        raise ValueError(f"{predictions}:{line}: {column} is {value!r}, not a probability") from None
+
+
+def _is_number(text) -> bool:
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _runs_sections(page: _Page, runs_dir: Path, order: list[str], planned: list[str] | None) -> None:
