@@ -69,11 +69,11 @@ def _predict(root, *options, terminal: bool) -> str:
 
 def test_predict_shows_a_bar_on_a_terminal_only(predict_inputs):
     shown = _predict(predict_inputs, terminal=True)
-    assert "predict: 100%" in shown and f"{N}/{N}" in shown and "records/s" in shown and "\r" in shown
+    assert "predict: 100%" in shown and f"{N}/{N}" in shown and "windows/s" in shown and "\r" in shown
     piped = _predict(predict_inputs, terminal=False)
-    assert "predict:" not in piped and "\r" not in piped and "records/s" not in piped
+    assert "predict:" not in piped and "\r" not in piped and "windows/s" not in piped
     quiet = _predict(predict_inputs, "--quiet", terminal=True)
-    assert "predict:" not in quiet and "records/s" not in quiet
+    assert "predict:" not in quiet and "windows/s" not in quiet
 
 
 def test_without_a_terminal_progress_is_a_log_line_every_interval(caplog, monkeypatch):
