@@ -379,10 +379,10 @@ def _first_pass(records, short, windows) -> tuple[int, int, bool, bool]:
 
 def _window_counter(model, tok, stride: int | None, strands: bool):
     """A sequence's number of windows as the engine reads it (both strands' when ``strands``)."""
-    from dnalm.models.windows import window_size, window_starts
+    from dnalm.models.windows import default_stride, window_size, window_starts
 
     size = window_size(model, tok, None)[1]
-    step = stride or max(size // 2, 1)
+    step = stride or default_stride(size)
     return lambda length: len(window_starts(length, size, step, both_strands=strands)) * (2 if strands else 1)
 
 

@@ -102,7 +102,13 @@ def saturation_mutagenesis(
 
     from dnalm.apply.predict import iter_scores
     from dnalm.io.sequence import normalize
-    from dnalm.models.windows import check_model_and_tokenizer, check_sequence_list, window_size, window_starts
+    from dnalm.models.windows import (
+        check_model_and_tokenizer,
+        check_sequence_list,
+        default_stride,
+        window_size,
+        window_starts,
+    )
 
     check_model_and_tokenizer(model, tokenizer)
     check_sequence_list(sequences)
@@ -110,7 +116,7 @@ def saturation_mutagenesis(
 
     seqs = [normalize(s, record=i) for i, s in enumerate(sequences)]
     _, size = window_size(model, tokenizer, None)
-    stride = max(size // 2, 1)  # iter_scores' default: the windows a sequence's score is the mean over
+    stride = default_stride(size)  # iter_scores' default: the windows a sequence's score is the mean over
     starts = [window_starts(len(seq), size, stride, both_strands=reverse_complement_average is True) for seq in seqs]
 
     def holding(k: int, i: int) -> range:
@@ -284,7 +290,7 @@ def gradient_attributions(
     import torch
 
     from dnalm.io.sequence import normalize, reverse_complement
-    from dnalm.models.windows import inference, window_size, window_starts
+    from dnalm.models.windows import default_stride, inference, window_size, window_starts
     from dnalm.tasks import task_of
 
     attr_cls = _captum(method)
@@ -296,7 +302,7 @@ def gradient_attributions(
     max_tokens, size = window_size(model, tokenizer, None)
     pieces = []  # (sequence, start, reversed?, bases)
     for i, seq in enumerate(seqs):
-        for s in window_starts(len(seq), size, max(size // 2, 1), both_strands=reverse_complement_average is True):
+        for s in window_starts(len(seq), size, default_stride(size), both_strands=reverse_complement_average is True):
             pieces.append((i, s, False, seq[s : s + size]))
             if reverse_complement_average:
                 pieces.append((i, s, True, reverse_complement(seq[s : s + size])))

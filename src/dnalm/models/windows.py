@@ -70,6 +70,11 @@ def informative_bases(sequences: list[str], tokenizer) -> np.ndarray:
     return counts
 
 
+def default_stride(size: int) -> int:
+    """Bases between windows when none is given: half a window, so each base is read in two."""
+    return max(size // 2, 1)
+
+
 def window_starts(length: int, size: int, stride: int, both_strands: bool = False) -> list[int]:
     """Window starts ``stride`` apart, the last one flush with the end; ``both_strands``: with those of the reverse
     complement's reading too, so that a sequence and its reverse complement are read in the same windows (where
@@ -321,7 +326,7 @@ def _engine_plan(model, tokenizer, batch_size, max_tokens, stride, max_windows) 
     check_model_and_tokenizer(model, tokenizer)
     check_batch_size(batch_size)
     max_tokens, size = window_size(model, tokenizer, max_tokens)
-    stride = max(size // 2, 1) if stride is None else plain_number(stride)  # np.int64(8) is 8
+    stride = default_stride(size) if stride is None else plain_number(stride)  # np.int64(8) is 8
     max_windows = plain_number(max_windows)
     if isinstance(stride, bool) or not isinstance(stride, int) or not 1 <= stride <= size:
         raise ValueError(  # a stride longer than the window would leave bases between windows unscored
