@@ -279,3 +279,18 @@ def test_a_near_duplicate_length_no_sequence_reaches_is_said(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="dnalm"):
         audit_dataset(tmp_path, min_shared=500, tokenizer=None)
     assert "--min-shared 500 is longer than the longest sequence (16 bases)" in caplog.text
+
+
+def test_a_tokenizer_that_is_none_is_refused_naming_the_option(tmp_path):
+    """audit --tokenizer foo said "foo: no such tokenizer ..." without naming the option the name was given to."""
+    from typer.testing import CliRunner
+
+    from dnalm.audit import audit_dataset
+    from dnalm.cli import app
+
+    (tmp_path / "train.csv").write_text("sequence,label\nACGTACGTACGTAAAA,1\nGGGGCCCCTTTTAAAA,0\n")
+    result = CliRunner().invoke(app, ["audit", str(tmp_path), "--tokenizer", "foo"])
+    assert result.exit_code == 2
+    assert "tokenizer (--tokenizer): foo: no such tokenizer or model folder, shipped model or hub id" in result.output
+    with pytest.raises(ValueError, match=r"^tokenizer \(--tokenizer\): foo: no such tokenizer"):
+        audit_dataset(tmp_path, tokenizer="foo")

@@ -35,7 +35,7 @@ from dnalm.io import Record, copy_records, find_splits, read_sequences
 from dnalm.io.files import atomic_open
 from dnalm.io.outputs import Output, claims, local
 from dnalm.io.sequence import CODE_LUT, reverse_complement
-from dnalm.settings import check_applies, check_fields, check_keys, check_path, checked, setting
+from dnalm.settings import check_applies, check_fields, check_keys, check_path, checked, named, setting
 
 __all__ = [
     "AuditSettings",
@@ -253,7 +253,7 @@ def audit_dataset(
     if max_length is not None and tokenizer is None:  # it was accepted and changed nothing
         raise ValueError("max_length is the tokenizer report's token limit: give tokenizer= too (e.g. 'kmer6')")
     if isinstance(tokenizer, str):  # a name, as --tokenizer takes it ('kmer6', 'base', a folder, a shipped model)
-        tokenizer = tokenizer_named(tokenizer)
+        tokenizer = _audit_tokenizer(tokenizer)
     splits = _read(data, columns)
     longest = max((len(r.sequence) for records in splits.values() for r in records), default=0)
     if min_shared > longest:  # every near-duplicate count is 0, and it looked like a clean result
@@ -427,7 +427,7 @@ def run_audit(
     s = AuditSettings(**settings, dedup=dedup)
     if output and not is_stream(output):  # audit -o a.tsv wrote JSON
         check_named_format(output, "the audit's results", "JSON (.json)", (".json",))
-    tok = None if s.tokenizer == "none" else tokenizer_named(s.tokenizer)
+    tok = None if s.tokenizer == "none" else _audit_tokenizer(s.tokenizer)
     columns = {"sequence_column": s.sequence_column, "label_column": s.label_column}
     result = audit_dataset(
         data,
@@ -476,6 +476,14 @@ def tokenizer_named(name: str):
     if re.fullmatch(r"kmer\d+|base", str(name)):  # dnalm's, whatever the working folder holds (as --model's names)
         return tokenizer_by_name(name)
     return load_tokenizer(_tokenizer_path(name))
+
+
+def _audit_tokenizer(name: str):
+    """:func:`tokenizer_named` for the audit's report; a name that is no tokenizer is refused naming the option."""
+    try:
+        return tokenizer_named(name)
+    except ValueError as err:
+        raise ValueError(f"{named('tokenizer')}: {err}") from None
 
 
 _TOKENIZER_FILES = ("dnalm_tokenizer.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt")

@@ -72,12 +72,14 @@ def setting(
     cli: bool = True,
     cli_type: type | None = None,
     shown_default: str | None = None,
+    label: bool = False,
 ):
     """A dataclass field with its help text and bounds (``ge``/``gt``/``le``/``lt``, or ``choices``).
 
     ``flag`` spells the option (default ``--field-name``); ``cli=False`` keeps a setting out of the command
     line (YAML and Python only); ``cli_type`` is the type the option parses (e.g. ``str`` for a duration
-    that may be ``"10m"``); ``shown_default`` is what ``--help`` says when the default is decided later.
+    that may be ``"10m"``); ``shown_default`` is what ``--help`` says when the default is decided later;
+    ``label`` marks a text setting that names a class label, so a number is taken as its text (``target=1``).
     """
     metadata = {
         "help": help,
@@ -87,6 +89,7 @@ def setting(
         "cli": cli,
         "cli_type": cli_type,
         "shown_default": shown_default,
+        "label": label,
     }
     if default_factory is not None:
         return dataclasses.field(default_factory=default_factory, metadata=metadata)
@@ -177,6 +180,8 @@ def _check_type(obj, f: dataclasses.Field, value, where: str):
         return int(value)
     if float in accepted and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if str in accepted and f.metadata.get("label") and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)  # target=1 where the labels are 0 and 1 (read as text, as a table's labels are)
     if str in accepted and isinstance(value, os.PathLike):  # model=Path("m1"): a folder, as every path argument
         return os.fspath(value)
     wanted = {bool: "true or false", int: "a whole number", float: "a number", str: "text", dict: "a mapping"}

@@ -38,6 +38,13 @@ def test_spaces_around_labels_are_dropped_and_counted(tmp_path, caplog):
     assert "d.csv: 2 labels were read without the spaces around them (e.g. 'pos ' as 'pos')" in caplog.text
 
 
+def test_spaces_around_sequences_are_dropped_and_counted(tmp_path, caplog):
+    """' ACGT' in a hand-edited table was read as ACGT without a word."""
+    path = write(tmp_path, "d.csv", "sequence,label\n ACGT,1\nACGA,0\nACGG ,1\n")
+    assert [r.sequence for r in read_table(path)] == ["ACGT", "ACGA", "ACGG"]
+    assert "d.csv: 2 sequences were read without the spaces around them (e.g. ' ACGT' as 'ACGT')" in caplog.text
+
+
 def test_text_and_per_base_labels_stay_as_written(tmp_path):
     path = write(tmp_path, "d.csv", "sequence,label\nACGT,Pos\nACGA,neg\n")
     assert [r.label for r in read_table(path)] == ["Pos", "neg"]

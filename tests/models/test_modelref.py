@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -516,3 +517,31 @@ def test_an_unfinished_run_given_as_the_model_is_called_so(tmp_path, monkeypatch
     for given in ("mk", "mk.partial", str(tmp_path / "mk")):
         with pytest.raises((ValueError, FileNotFoundError), match=r"is what an unfinished run writing .*mk left"):
             ModelRef.resolve(given)
+
+
+def test_a_numeric_target_in_python_names_the_label_of_that_number(promoter_model, tmp_path):
+    """target=1 where the labels are 0, 1 and 2 was refused ("must be text"), though a table's labels 0/1 are read
+    as text; a number is its label's text (2.0 as 2, as --target 2.0), and True is no label."""
+    from dnalm.apply.scan import scan_genome
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=3, id2label={0: "0", 1: "1", 2: "2"}, seed=0)
+    model.config.dnalm_train_max_tokens = 42
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    genome = promoter_model / "g.fa"
+    for target in (2, np.int64(2), 2.0):
+        result = scan_genome(str(tmp_path / "m"), genome, tmp_path / "s.bedGraph", target=target, overwrite=True)
+        assert result.score == "P(2)" and result.positive_label == "2"
+        assert _bedgraph(tmp_path / "s.bedGraph")[0].startswith('track type=bedGraph name="P(2)"')
+    with pytest.raises(ValueError, match=r"target \(--target\) must be text; got True"):
+        scan_genome(str(tmp_path / "m"), genome, tmp_path / "t.bedGraph", target=True)
+    from dnalm.interpret.attributions import interpret_file
+
+    assert interpret_file(str(tmp_path / "m"), promoter_model / "in.fa", tmp_path / "i", target=2.0)["target"] == "2"
+    if importlib.util.find_spec("cyvcf2"):
+        from dnalm.apply.variants import score_variants
+
+        out = tmp_path / "v.tsv"
+        score_variants(str(tmp_path / "m"), promoter_model / "v.vcf", genome, out, window=40, target=np.int64(2))
+        assert "log-odds of P(2)" in out.read_text().splitlines()[0]

@@ -182,7 +182,7 @@ def scan_genome(
     from dnalm.settings import checked
 
     s = checked(ScanSettings, **locals())  # strand, threshold, window, stride, batch size; 50.0 is 50 from here on
-    window, stride, threshold, batch_size = s.window, s.stride, s.threshold, s.batch_size
+    window, stride, threshold, batch_size, target = s.window, s.stride, s.threshold, s.batch_size, s.target
     from dnalm.runtime import distributed
     from dnalm.settings import check_count
 

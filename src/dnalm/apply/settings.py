@@ -115,7 +115,7 @@ class ScanSettings(_Checked):
     )
     batch_size: int = setting(256, "Windows scored at a time.", ge=1, le=1_000_000)
     trust_remote_code: bool = setting(False, _TRUST)
-    target: str | None = setting(None, _TARGET_HELP, shown_default=_TARGET_DEFAULT)
+    target: str | None = setting(None, _TARGET_HELP, shown_default=_TARGET_DEFAULT, label=True)
     regions: list[str] | None = setting(None, _REGIONS + " Only these are scanned.")
     peaks: object = None  # the peaks file --threshold makes (an output, not an option of its own)
 
@@ -137,4 +137,4 @@ class VariantSettings(_Checked):
     )
     batch_size: int = setting(256, "Windows scored at a time.", ge=1, le=1_000_000)
     trust_remote_code: bool = setting(False, _TRUST)
-    target: str | None = setting(None, _TARGET_HELP, shown_default=_TARGET_DEFAULT)
+    target: str | None = setting(None, _TARGET_HELP, shown_default=_TARGET_DEFAULT, label=True)

@@ -221,7 +221,8 @@ def score_variants(
     from dnalm.apply.settings import VariantSettings
     from dnalm.settings import checked
 
-    window, batch_size = (s := checked(VariantSettings, **locals())).window, s.batch_size  # 50.0 is 50 from here on
+    s = checked(VariantSettings, **locals())  # the values as checked: 50.0 is 50, target=1 is the label 1
+    window, batch_size, target = s.window, s.batch_size, s.target
     output = check_output_file(output)
     if not is_stream(output):  # a VCF for .vcf names, else a tab-separated table
         check_named_format(

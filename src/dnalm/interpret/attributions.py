@@ -507,13 +507,14 @@ def interpret_file(
     from dnalm.settings import checked
 
     s = checked(InterpretSettings, **locals())  # the values as checked: 8.0 is 8
-    limit, logos, n_steps, n_shuffles, seed, batch_size = (
+    limit, logos, n_steps, n_shuffles, seed, batch_size, target = (
         s.limit,
         s.logos,
         s.n_steps,
         s.n_shuffles,
         s.seed,
         s.batch_size,
+        s.target,
     )
     columns = {"sequence_column": sequence_column, "label_column": label_column}
     ref = ModelRef.resolve(model_path, trust_remote_code)

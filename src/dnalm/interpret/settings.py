@@ -47,6 +47,7 @@ class InterpretSettings:
         "Class to score (a label of the model).",
         shown_default="the label named 1, true, positive, pos or yes, else the model's second label "
         "(labels promoter/random: random); more than two classes, or more than one multi-label label, need --target",
+        label=True,
     )
     trust_remote_code: bool = setting(False, "Allow checkpoint code (DNABERT-2). Off by default.")
     sequence_column: str | None = setting(None, "Column of a table holding the sequence.")

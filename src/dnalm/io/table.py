@@ -320,7 +320,10 @@ def _record(row, width, cols, path, lineno, n, reading: tuple, labels_seen: tupl
         unclosed = f" (a quote opened here runs over {spans + 1} lines: is it closed?)" if spans else ""
         raise DataFormatError(path, lineno, f"{len(row)} fields, header has {width}{unclosed}")
     rid = row[id_i] if id_i is not None else str(n - 1)
+    first_label, rewritten = labels_seen
     raw = row[seq_i].strip()
+    if raw and raw != row[seq_i]:  # ' ACGT' in a hand-edited CSV: read as ACGT, and counted
+        _count(rewritten, "sequences were read without the spaces around them", row[seq_i], raw)
     if not raw:
         raise DataFormatError(path, lineno, "empty sequence", record=rid)
     if "\n" in raw:  # a quoted field over several lines: never joined silently
@@ -341,7 +344,6 @@ def _record(row, width, cols, path, lineno, n, reading: tuple, labels_seen: tupl
         ) from None
     changes.see(raw, seq)
     changes.end_record()
-    first_label, rewritten = labels_seen
     label = row[lab_i].strip() if lab_i is not None else None
     if label is not None:
         kind = _label_kind(label)
