@@ -1196,6 +1196,22 @@ def test_a_new_output_named_with_a_control_character_is_refused_in_one_line(tmp_
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", ["e\n.npy", "e\t.parquet", "p\r.csv"])
+def test_the_python_writers_refuse_a_control_character_too(tmp_path, name):
+    """write_embeddings and the other writers of the Python API wrote such a name (the commands refused it)."""
+    import numpy as np
+
+    from dnalm.io import Record, write_table
+    from dnalm.lm.inference import write_embeddings
+
+    with pytest.raises(ValueError, match="control character"):
+        if name.endswith(".csv"):
+            write_table([Record("a", "ACGT", "1")], tmp_path / name)
+        else:
+            write_embeddings(np.zeros((1, 2), np.float32), ["a"], tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_existing_output_with_an_odd_name_is_still_the_users_to_name(tmp_path):
     out = tmp_path / "odd\tname.tsv"
     out.write_text("")

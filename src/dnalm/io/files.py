@@ -19,6 +19,7 @@ import signal
 import stat
 import sys
 import threading
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "atomic_open",
     "check_output_file",
+    "check_printable_name",
     "finish_folder",
     "is_stream",
     "json_ready",
@@ -93,6 +95,7 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator:
             name = "standard output (-o -)" if str(path) == "-" else str(path)
             raise OSError(err.errno, err.strerror, name) from err
         return
+    check_printable_name(path)
     path = Path(path)
     if path.is_symlink():  # written at the link's target, the link kept (dnalm.io.outputs)
         path = Path(os.path.realpath(path))
@@ -201,12 +204,24 @@ def write_json(path: str | Path, value) -> None:
     write_text(path, json.dumps(json_ready(value), indent=2, default=str, allow_nan=False) + "\n")
 
 
+def check_printable_name(path, what: str = "output") -> None:
+    """A new output whose name holds a line break, a tab or another control character is refused: every line that
+    names it (the result line, a log, a BED or TSV that lists it) would be split or garbled, and it is most often a
+    script's mistake (a name read with its line end). One that is already there is the user's to name."""
+    text = str(path)
+    if any(unicodedata.category(c) == "Cc" for c in text) and not os.path.lexists(path):
+        raise ValueError(
+            f"{what} {text!r}: the name holds a control character (a line break or tab?); give a name without one"
+        )
+
+
 def check_output_file(path: str | Path) -> Path:
     """Refuse an output file path that cannot be written, before any computation; creates its folder.
 
     An existing file is replaced (atomically, when the result is complete); a folder, a parent that
     is a file, or a folder without write permission is a ``ValueError`` naming the path.
     """
+    check_printable_name(path)
     path = Path(path)
     if is_stream(path):
         return path

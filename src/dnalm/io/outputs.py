@@ -62,12 +62,11 @@ import shutil
 import socket
 import sys
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from dnalm._version import __version__
-from dnalm.io.files import interrupts_deferred, is_stream, readable_as_umask_says
+from dnalm.io.files import check_printable_name, interrupts_deferred, is_stream, readable_as_umask_says
 from dnalm.io.table import file_format
 from dnalm.settings import check_flag, flag
 
@@ -897,14 +896,11 @@ def _unlock(lock: Path) -> None:
 
 
 def _check_printable(path, what: str = "output") -> None:
-    """A new output whose name holds a line break, a tab or another control character is refused: every line that
-    names it (the result line, a log, a BED or TSV that lists it) would be split or garbled, and it is most often a
-    script's mistake (a name read with its line end). One that is already there is the user's to name."""
-    text = str(path)
-    if any(unicodedata.category(c) == "Cc" for c in text) and not os.path.lexists(path):
-        raise OutputError(
-            f"{what} {text!r}: the name holds a control character (a line break or tab?); give a name without one"
-        )
+    """:func:`~dnalm.io.files.check_printable_name`, as this module's refusal."""
+    try:
+        check_printable_name(path, what)
+    except ValueError as err:
+        raise OutputError(str(err)) from None
 
 
 def _input_path(value):
