@@ -429,6 +429,35 @@ def test_a_model_yaml_setting_the_architecture_does_not_have_is_refused(tmp_path
         build_model(str(tmp_path / "gb.yaml"), num_labels=2, seed=0)
 
 
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("{hidden_dropout_prob: 1.5}", "hidden_dropout_prob must be a number from 0 to 1; got 1.5"),
+        ("{layer_norm_eps: .nan}", "layer_norm_eps must be a finite number of at least 0; got nan"),
+        ("{hidden_act: rleu}", "hidden_act must be one of "),
+        ("{use_cache: 'no'}", "use_cache must be true or false; got 'no'"),
+        ("{num_hidden_layers: two}", "num_hidden_layers must be a whole number of at least 1; got 'two'"),
+        ("{hiden_size: 64}", r"unknown architecture setting\(s\) 'hiden_size' .*did you mean 'hidden_size'"),
+    ],
+)
+def test_an_architecture_value_no_model_can_take_is_refused_before_any_work(tmp_path, config, message):
+    """hidden_dropout_prob: 1.5 in a model YAML or in finetune's model_config failed in torch ("dropout probability
+    has to be between 0 and 1") once the data was read, naming neither the file nor the setting."""
+    from dnalm.models.ref import ModelRef
+
+    (tmp_path / "m.yaml").write_text(f"preset: tiny\nconfig: {config}\n")
+    with pytest.raises(ValueError, match=rf"m\.yaml: config: (architecture setting )?{message}"):
+        ModelRef.resolve(str(tmp_path / "m.yaml"))
+    (tmp_path / "ft.yaml").write_text(f"model: tiny\nmodel_config: {config}\n")
+    data = tmp_path / "data.csv"
+    data.write_text("sequence,label\n" + "".join(f"{'ACGT' * 5},{i % 2}\n" for i in range(20)))
+    result = CliRunner().invoke(app, ["finetune", str(data), "--config", str(tmp_path / "ft.yaml"), "-o", "o"])
+    assert result.exit_code == 2 and re.search(
+        rf"ft\.yaml: model_config: (architecture setting )?{message}", result.output
+    )
+    assert "validation" not in result.output and not (tmp_path / "o").exists()
+
+
 def test_a_bare_preset_or_shipped_name_is_dnalms_whatever_the_folder_holds(tmp_path, monkeypatch, caplog):
     """A folder ./dnalm-cnn was loaded in place of the shipped checkpoint that the default recipe starts from by
     name (its head kept, the log still saying "shipped"), and a file of that name made the default finetune fail;

@@ -279,6 +279,14 @@ def check_for_model(cfg: FinetuneConfig, ref) -> None:
             f"from_scratch (--from-scratch) gives a checkpoint random weights; {cfg.model} is a {ref.kind} and is "
             "built from random weights anyway: leave it out"
         )
+    if cfg.model_config:  # hidden_dropout_prob: 1.5 failed in torch once the data was read, naming no setting
+        from dnalm.models.presets import check_architecture_config
+
+        where = f"{cfg.source_file}: model_config" if cfg.source_file else "model_config"
+        if ref is None:  # the default recipe's CNN
+            check_architecture_config("pos-cnn", cfg.model_config, where)
+        else:
+            ref.check_architecture_settings(cfg.model_config, where)
     if cfg.self_pretrain and ref is not None:  # found after the data was read and the run planned
         from dnalm.lm.pretrain import check_self_pretrainable
 

@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import difflib
+import math
 from dataclasses import dataclass, field
 
-__all__ = ["ARCHITECTURES", "PRESETS", "TOKENIZERS", "ModelSpec"]
+__all__ = ["ARCHITECTURES", "PRESETS", "TOKENIZERS", "ModelSpec", "check_architecture_config"]
 
 #: Transformer architectures (transformers' model types) and dnalm's baselines (dnalm.models.baselines).
 TRANSFORMER_ARCHITECTURES = ("bert", "roberta", "modernbert")
@@ -78,3 +80,73 @@ PRESETS: dict[str, ModelSpec] = {
     "cnn-gb": ModelSpec("gb-cnn", "base", max_length=100_000, learning_rate=1e-3, batch_size=64),
     "lstm": ModelSpec("lstm", "base", max_length=100_000, learning_rate=1e-3, batch_size=64),
 }
+
+
+_BASELINE_CONFIG_NAMES = {
+    "pos-cnn": "PosCnnConfig",
+    "dilated-cnn": "DilatedCnnConfig",
+    "gb-cnn": "GbCnnConfig",
+    "lstm": "LstmConfig",
+}
+
+
+def check_architecture_config(architecture: str, settings: dict, where: str) -> None:
+    """Refuse architecture settings (a model YAML's ``config``, ``model_config``) that ``architecture``'s config class
+    does not have, or whose value no model can be built or trained with, in one line naming ``where`` and the
+    setting, before any work: a mistyped name rode along unused, ``hidden_dropout_prob: 1.5`` failed in torch
+    ("dropout probability has to be between 0 and 1") once the data was read, naming neither."""
+    if architecture not in ARCHITECTURES or not isinstance(settings, dict) or not settings:
+        return
+    if architecture in _BASELINE_CONFIG_NAMES:
+        from dnalm.models import baselines
+
+        config_class = getattr(baselines, _BASELINE_CONFIG_NAMES[architecture])
+        defaults = config_class().to_dict()
+    else:
+        from transformers import AutoConfig
+
+        config_class = type(AutoConfig.for_model(architecture))
+        defaults = config_class().to_dict()
+    unknown = sorted(set(settings) - set(defaults), key=str)
+    if unknown:
+        close = difflib.get_close_matches(str(unknown[0]), list(defaults), n=1)
+        raise ValueError(
+            f"{where}: unknown architecture setting(s) {', '.join(map(repr, unknown))} for {config_class.__name__}"
+            + (f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; known: {', '.join(sorted(k for k in defaults if not k.startswith('_')))}"
+        )
+    try:
+        if architecture in _BASELINE_CONFIG_NAMES:
+            config_class(**settings)  # its own check_settings: counts, odd widths, dropout
+        else:
+            for name, value in settings.items():
+                _check_transformer_value(name, value, defaults[name])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: {err}") from None
+
+
+def _check_transformer_value(name: str, value, default) -> None:
+    """One setting of a transformer's config, by its default's type: a flag is true or false, a count a whole
+    number (at least 1 where the default is), a rate or probability a finite number (dropout 0 to 1)."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, bool):
+        ok, want = isinstance(value, bool), "true or false"
+    elif isinstance(default, int):
+        least = 1 if default >= 1 else 0
+        ok, want = number and isinstance(value, int) and value >= least, f"a whole number of at least {least}"
+    elif isinstance(default, float) and ("dropout" in name or name.endswith("_prob")):
+        ok, want = number and 0 <= value <= 1, "a number from 0 to 1"
+    elif isinstance(default, float):
+        ok, want = number and math.isfinite(value) and value >= 0, "a finite number of at least 0"
+    elif name == "hidden_act":
+        from transformers.activations import ACT2FN
+
+        ok, want = isinstance(value, str) and value in ACT2FN, f"one of {', '.join(sorted(ACT2FN))}"
+    elif isinstance(default, str):
+        ok, want = isinstance(value, str) and bool(value.strip()), "text"
+    elif default is None and "dropout" in name:  # classifier_dropout: None is the hidden layers' dropout
+        ok, want = value is None or (number and 0 <= value <= 1), "a number from 0 to 1 (or null)"
+    else:
+        return
+    if not ok:
+        raise ValueError(f"architecture setting {name} must be {want}; got {value!r}")

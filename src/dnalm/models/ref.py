@@ -30,7 +30,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from dnalm.models.presets import MASKED_LM_ARCHITECTURES, PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
+from dnalm.models.presets import (
+    MASKED_LM_ARCHITECTURES,
+    PRESETS,
+    TRANSFORMER_ARCHITECTURES,
+    ModelSpec,
+    check_architecture_config,
+)
 from dnalm.models.shipped import pretrained_path, shipped_models
 from dnalm.settings import check_flag, check_keys, load_yaml, say_local_twin
 
@@ -171,6 +177,12 @@ class ModelRef:
         custom = "AutoModelForMaskedLM" in (self.config.get("auto_map") or {})
         return kind in MODEL_FOR_MASKED_LM_MAPPING_NAMES or kind == PosCnnConfig.model_type or custom
 
+    def check_architecture_settings(self, settings: dict, where: str = "model_config") -> None:
+        """Refuse architecture settings (``model_config``) this model's architecture does not have, or values no model
+        can be built with (:func:`~dnalm.models.presets.check_architecture_config`), before any work."""
+        if settings:
+            check_architecture_config(self.architecture.removeprefix("dnalm-"), settings, where)
+
     @property
     def architectures(self) -> list[str]:
         """The model classes a checkpoint was saved from (config.json's ``architectures``)."""
@@ -302,6 +314,7 @@ def _read_yaml(path: Path) -> ModelSpec:
         merged["config"] = {**merged["config"], **data.pop("config", {})}
         data = {**merged, **data}
     check_model_config(data.get("config", {}), f"{path}: config")
+    check_architecture_config(data.get("architecture"), data.get("config", {}), f"{path}: config")
     return ModelSpec(**data)
 
 
