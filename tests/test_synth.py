@@ -38,9 +38,24 @@ def test_pwm_sampling_follows_matrix(tmp_path):
     recs = motif_dataset(400, 20, pwm=pwm, rate=0.5, seed=0)
     pos = [r.sequence for r in recs if r.label == "1"]
     assert all(("ACG" in s) or ("ACT" in s) for s in pos)
-    with pytest.raises(ValueError, match="4 non-negative"):
+    with pytest.raises(ValueError, match=r"bad\.txt:1: 3 numbers; a PWM row holds 4 \(A C G T\)"):
         (tmp_path / "bad.txt").write_text("0.1 0.2 0.7\n")
         read_pwm(tmp_path / "bad.txt")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [  # a repeated JASPAR row was kept last-wins and its twin reported as a bare KeyError ('C'); no line anywhere
+        (">m\nA [ 1 0 ]\nA [ 0 1 ]\nG [ 0 0 ]\nT [ 1 1 ]\n", r"p\.txt:3: a second A row \(line 2 is one\)"),
+        ("A [ 1 0 ]\nC [ 0 1 ]\nG [ 0 0 1 ]\nT [ 1 1 ]\n", r"p\.txt:3: 3 weights, where the A row holds 2"),
+        ("A C G T\n1 0 0 0\n0 1 x 0\n", r"p\.txt:3: 'x' is not a number"),
+        ("1 0 0 0\n0 1 0 0 0\n", r"p\.txt:2: 5 numbers; a PWM row holds 4"),
+    ],
+)
+def test_a_damaged_weight_matrix_names_its_line(tmp_path, text, message):
+    (tmp_path / "p.txt").write_text(text)
+    with pytest.raises(ValueError, match=message):
+        read_pwm(tmp_path / "p.txt")
 
 
 def test_bad_arguments():

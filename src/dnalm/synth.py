@@ -45,21 +45,44 @@ def read_pwm(path: str | Path) -> np.ndarray:
         raise ValueError(f"--pwm {path} is a folder; give a matrix file (L rows: A C G T)") from None
     except UnicodeDecodeError as err:
         raise ValueError(f"--pwm {path}: not UTF-8 text ({err.reason} at byte {err.start + 1})") from None
-    lines = [ln.strip() for ln in text.splitlines()]
-    lines = [ln for ln in lines if ln and not ln.startswith(">") and not ln.startswith("#")]
-    if lines and lines[0].replace(" ", "").replace("\t", "").upper() == "ACGT":
+    lines = [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), start=1)]
+    lines = [(n, ln) for n, ln in lines if ln and not ln.startswith((">", "#"))]
+    if lines and lines[0][1].replace(" ", "").replace("\t", "").upper() == "ACGT":
         lines = lines[1:]
-    try:
-        if len(lines) == 4 and all(ln[0].upper() in "ACGT" and not ln[0].isdigit() for ln in lines):
-            rows = {
-                ln[0].upper(): [float(x) for x in ln[1:].replace("[", " ").replace("]", " ").split()] for ln in lines
-            }
-            matrix = np.array([rows[b] for b in "ACGT"], dtype=float).T
-        else:
-            matrix = np.array([[float(x) for x in ln.split()] for ln in lines], dtype=float)
-    except (ValueError, KeyError) as err:
-        raise ValueError(f"{path}: not a position weight matrix ({err})") from None
+    if len(lines) == 4 and all(ln[0].upper() in "ACGT" for _, ln in lines):  # JASPAR: A [ ... ] a base a row
+        matrix = _jaspar_rows(path, lines)
+    else:
+        matrix = np.array([_numbers(path, n, ln, 4) for n, ln in lines], dtype=float).reshape(-1, 4)
     return check_pwm(matrix, str(path))
+
+
+def _numbers(path, lineno: int, text: str, expected: int | None) -> list[float]:
+    """One line of a weight matrix as numbers; a word that is none, or (``expected``) another count, names the line."""
+    values = []
+    for word in text.replace("[", " ").replace("]", " ").split():
+        try:
+            values.append(float(word))
+        except ValueError:
+            raise ValueError(f"{path}:{lineno}: {word!r} is not a number (a PWM row: A C G T weights)") from None
+    if expected is not None and len(values) != expected:
+        raise ValueError(f"{path}:{lineno}: {len(values)} numbers; a PWM row holds {expected} (A C G T)")
+    return values
+
+
+def _jaspar_rows(path, lines: list[tuple[int, str]]) -> np.ndarray:
+    """JASPAR's four rows (``A [ 3 0 ... ]``), each base once and all of one length, as L x 4."""
+    rows: dict[str, tuple[int, list[float]]] = {}
+    for lineno, text in lines:
+        base = text[0].upper()
+        if base in rows:
+            raise ValueError(f"{path}:{lineno}: a second {base} row (line {rows[base][0]} is one); JASPAR has one each")
+        rows[base] = (lineno, _numbers(path, lineno, text[1:], None))
+    width = len(rows["A"][1])
+    for base in "CGT":
+        lineno, values = rows[base]
+        if len(values) != width:
+            raise ValueError(f"{path}:{lineno}: {len(values)} weights, where the A row holds {width}")
+    return np.array([rows[b][1] for b in "ACGT"], dtype=float).T
 
 
 def check_pwm(matrix, where: str = "pwm") -> np.ndarray:
