@@ -246,14 +246,34 @@ def score_variants(
     rows, by_contig = _allele_rows(reader, vcf, scorer.window, scorer.masked_lm)
     pairs = _genome_pairs(genome, rows, by_contig, scorer.window, vcf)
     scorer.score(pairs, rows, strand, batch_size)
+    _write_scores(output, vcf, rows, scorer.describe())
+    counts = _say_statuses(rows)
+    return {
+        "n_alleles": len(rows),
+        "n_scored": counts.get("ok", 0),
+        "by_status": dict(counts),
+        "window": scorer.window,
+        "strand": "plus (masked LM)" if scorer.masked_lm else strand,
+        "output": str(output),
+        "score": scorer.what,
+        "target": scorer.label,
+    }
+
+
+def _write_scores(output: Path, vcf: Path, rows: list, header: str) -> None:
+    """The scores as a VCF (the input records, scores in INFO) or a TSV of :data:`COLUMNS` under ``header``."""
     if _is_vcf(output):
-        _write_vcf(output, vcf, rows, scorer.describe())
-    else:
-        with atomic_open(output, newline="") as fh:
-            fh.write(f"# {scorer.describe()}\n")
-            w = csv.writer(fh, delimiter="\t", lineterminator="\n")
-            w.writerow(COLUMNS)
-            w.writerows(rows)
+        _write_vcf(output, vcf, rows, header)
+        return
+    with atomic_open(output, newline="") as fh:
+        fh.write(f"# {header}\n")
+        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        w.writerow(COLUMNS)
+        w.writerows(rows)
+
+
+def _say_statuses(rows: list) -> Counter:
+    """The alleles per status, and a warning for each kind that was not scored or was read with N."""
     counts = Counter(_status_key(r[8]) for r in rows)
     if with_n := sum(r[8].startswith(_OK_WITH_N[:-1]) for r in rows):
         log.warning("%d scored allele(s) hold N: the model read it as an unknown base (status %r)", with_n, _OK_WITH_N)
@@ -271,16 +291,7 @@ def score_variants(
             len(rows),
             ", ".join(f"{k}: {v}" for k, v in counts.items() if k != "ok"),
         )
-    return {
-        "n_alleles": len(rows),
-        "n_scored": counts.get("ok", 0),
-        "by_status": dict(counts),
-        "window": scorer.window,
-        "strand": "plus (masked LM)" if scorer.masked_lm else strand,
-        "output": str(output),
-        "score": scorer.what,
-        "target": scorer.label,
-    }
+    return counts
 
 
 def _status_key(status: str) -> str:
