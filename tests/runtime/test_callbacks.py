@@ -89,3 +89,37 @@ def test_a_checkpoint_whose_state_file_was_cut_short_is_not_resumed_from(tmp_pat
     assert "checkpoint-2: incomplete" in caplog.text
     (tmp_path / "checkpoint-2" / "trainer_state.json").write_text('{"global_step": 2}')
     assert last_checkpoint(tmp_path, complete_marker="trainer_state.json") == tmp_path / "checkpoint-2"
+
+
+def test_a_time_budget_stops_before_a_step_that_would_pass_it_and_follows_slower_validations(monkeypatch):
+    """Under load a budgeted run ended at twice its budget: it stopped only once the deadline had passed (one more
+    step over), and kept the validation time the plan was made with while validations grew slower."""
+    import dnalm.runtime.callbacks as callbacks
+
+    clock = [0.0]
+    monkeypatch.setattr(callbacks.time, "time", lambda: clock[0])
+    budget = callbacks.TimeBudget(deadline=10.0, eval_s=1.0)
+    args = SimpleNamespace(eval_strategy="steps")
+    state = SimpleNamespace(global_step=0, max_steps=100)
+
+    def step(seconds: float) -> bool:
+        control = TrainerControl()
+        budget.on_step_begin(args, state, control)
+        clock[0] += seconds
+        state.global_step += 1
+        budget.on_step_end(args, state, control)
+        return control.should_training_stop
+
+    assert not step(2.0) and not step(2.0) and not step(2.0)  # at 6 s: the next 2-s step ends at 8 s
+    budget.on_evaluate(args, state, TrainerControl())  # a validation that ran at once: the deadline stands
+    assert budget.deadline == 10.0
+    clock[0] += 2.0  # a validation of 2 s where the plan had 1 s: the two left take 2 s more in all
+    budget.on_evaluate(args, state, TrainerControl())
+    assert budget.deadline == 8.0 and budget.eval_s == 2.0
+    assert step(0.5)  # at 8.5 s, past the moved deadline (the old rule went on to 10 s and a step beyond)
+    assert budget.stopped_at_step == 4
+    plain = callbacks.TimeBudget(deadline=10.0)  # no planned validation time (pretraining): the deadline stands
+    plain.on_step_end(args, state, TrainerControl())
+    clock[0] += 5.0
+    plain.on_evaluate(args, state, TrainerControl())
+    assert plain.deadline == 10.0

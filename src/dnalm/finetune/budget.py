@@ -13,7 +13,16 @@ import time
 
 from dnalm.runtime.hardware import time_steps
 
-__all__ = ["LONG_RUN_S", "budget_bound", "expected_duration", "fit_budget", "measure_speed", "speed_probe"]
+__all__ = [
+    "LONG_RUN_S",
+    "budget_bound",
+    "expected_duration",
+    "finish_seconds",
+    "fit_budget",
+    "measure_speed",
+    "planned_eval_s",
+    "speed_probe",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +74,7 @@ def fit_budget(probe, budget: float, t0: float, total_steps: int, eval_steps: in
     hard stop as a safety net."""
     step_s, eval_s = probe()
     spent = time.time() - t0
-    finish_s = 2 * eval_s + 2.0  # final validation of the restored model, saving
+    finish_s = finish_seconds(eval_s)
     n_evals = total_steps / eval_steps
     needed = total_steps * step_s + n_evals * eval_s
     available = 0.95 * (budget - spent - finish_s)  # 5% slack: the measured steps run a little faster than real ones
@@ -83,6 +92,24 @@ def fit_budget(probe, budget: float, t0: float, total_steps: int, eval_steps: in
     else:
         log.info("time budget: %s", note)
     return total_steps, eval_steps, t0 + budget - finish_s, note
+
+
+_SAVE_S = 2.0  # saving the model and its files, after the last validation
+
+
+def finish_seconds(eval_s: float) -> float:
+    """Seconds a budgeted run keeps for after its deadline: the validation of the step it stops at, the final
+    validation of the restored model, and saving."""
+    return 2 * eval_s + _SAVE_S
+
+
+def planned_eval_s(finish_s: float) -> float:
+    """The validation time a plan's ``finish_s`` (:func:`finish_seconds`) was made with.
+
+    >>> planned_eval_s(finish_seconds(1.5))
+    1.5
+    """
+    return max(0.0, (finish_s - _SAVE_S) / 2)
 
 
 def expected_duration(probe, total_steps: int, eval_steps: int) -> float:

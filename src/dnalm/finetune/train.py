@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from dnalm.finetune.budget import budget_bound, expected_duration, fit_budget, speed_probe
+from dnalm.finetune.budget import budget_bound, expected_duration, fit_budget, planned_eval_s, speed_probe
 from dnalm.finetune.config import FinetuneConfig, check_for_model
 from dnalm.finetune.data import DEV_SPLIT_NOTE, LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.finetune.recipe import Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint, starts_pretrained
@@ -632,7 +632,8 @@ def _callbacks(run: _Run, built: _Built, eval_steps: int, deadline: float | None
         cfg.metric_for_best_model, greater, patience or None, anneal_steps=round(cfg.anneal_epochs * steps_per_epoch)
     )
     history = History(run.output / run.history)
-    callbacks = [history, best] + ([TimeBudget(deadline)] if deadline is not None else [])
+    budget = [TimeBudget(deadline, planned_eval_s(run.plan["finish_s"]))] if deadline is not None else []
+    callbacks = [history, best, *budget]
     average = WeightAverage(built.model, cfg.ema_decay) if cfg.ema_decay else None
     if average is not None:
         callbacks.insert(0, average)  # update the average before validation reads it

@@ -246,17 +246,30 @@ class BestModel(TrainerCallback):
 
 
 class TimeBudget(TrainerCallback):
-    """Stop training once ``deadline`` (a ``time.time()`` value) has passed, after an evaluation."""
+    """Stop training, after an evaluation, once ``deadline`` (a ``time.time()`` value) has passed or the next step
+    would pass it (the slowest step so far is the guess). ``eval_s``: the seconds a validation pass took when the
+    deadline was planned (its ``finish_s`` holds two of them: the stop's and the final one); where validations
+    grow slower than that (the machine got busier), the deadline moves earlier by twice the difference, so the
+    whole run still ends within its budget. None: the deadline stands as given."""
 
-    def __init__(self, deadline: float):
-        self.deadline = deadline
+    def __init__(self, deadline: float, eval_s: float | None = None):
+        self.deadline, self.eval_s = deadline, eval_s
         self.stopped_at_step: int | None = None
+        self._step_began = self._eval_began = None
+        self._slowest_step = 0.0
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self._step_began = time.time()
 
     def on_step_end(self, args, state, control, **kwargs):
         from dnalm.runtime.distributed import any_process
 
+        now = time.time()
+        if self._step_began is not None:
+            self._slowest_step = max(self._slowest_step, now - self._step_began)
+        self._eval_began = now  # an evaluation, where one is due, runs next
         # every process stops at the same step (one that stopped alone would leave the others waiting)
-        if any_process(time.time() >= self.deadline) and state.global_step < state.max_steps:
+        if any_process(now + self._slowest_step >= self.deadline) and state.global_step < state.max_steps:
             self.stopped_at_step = state.global_step
             control.should_training_stop = True
             control.should_evaluate = str(getattr(args.eval_strategy, "value", args.eval_strategy)) != "no"
@@ -265,6 +278,14 @@ class TimeBudget(TrainerCallback):
                 state.global_step,
                 state.max_steps,
             )
+
+    def on_evaluate(self, args, state, control, **kwargs):
+        if self.eval_s is None or self._eval_began is None:
+            return
+        took = time.time() - self._eval_began
+        if took > self.eval_s:  # a busier machine: the stop's and the final validation take longer too
+            self.deadline -= 2 * (took - self.eval_s)
+            self.eval_s = took
 
 
 class Checkpoints(TrainerCallback):
