@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import yaml
 
 from dnalm.apply.evaluate import predict_file
 from dnalm.experiment.budget import budget_cap, budget_fields
@@ -103,6 +104,8 @@ def test_auto_is_deterministic_and_records_its_choices(tmp_path):
     assert "| kept |" in (tmp_path / "a" / "README.md").read_text()  # the model card shows the candidates
     saved = (tmp_path / "a" / "dnalm_config.yaml").read_text()
     assert "learning_rate: 0.002" in saved and "ema_decay:" in saved and "batch_size: 32" in saved
+    # the architecture kept, as trained ("settings actually used" said model_config: {} for attention layers)
+    assert yaml.safe_load(saved)["model_config"] == kept["model_config"]
     expected = resolve_precision("auto")  # bf16 on a CPU with AVX512-BF16/AMX, else fp32
     assert s1["precision"] == expected and f"precision: {expected}" in saved  # the value used, not "auto"
 
@@ -289,9 +292,11 @@ def test_model_config_widens_the_recipes_model_and_refuses_an_unknown_setting(ta
     saved = json.loads((tmp_path / "m" / "config.json").read_text())
     assert saved["channels"] == 64 and saved["position_bins"] == 8  # merged over the recipe's choice, not replacing it
     recipe = json.loads((tmp_path / "m" / "recipe.json").read_text())
-    assert (
-        recipe["model"] == "pos-cnn"
-    )  # architecture values of one's own: random weights, not the 128-channel checkpoint
+    # architecture values of one's own: random weights, not the 128-channel checkpoint; recipe.json and its reasons
+    # hold the model as trained (they said {'position_bins': 8}, and "random weights, as asked", never asked)
+    assert recipe["model"] == "pos-cnn" and recipe["model_config"] == {"position_bins": 8, "channels": 64}
+    assert "model_config sets channels, which dnalm-cnn's weights do not have" in recipe["reasons"]["model"]
+    assert "as asked" not in recipe["reasons"]["model"] and "yours: channels=64" in recipe["reasons"]["model_config"]
     with pytest.raises(ValueError, match="unknown architecture setting.*'channel'"):
         finetune(FinetuneConfig(epochs=1, model_config={"channel": 64}), tata_dir, tmp_path / "x")
 

@@ -142,6 +142,7 @@ def choose_recipe(
     *,
     epochs: float | None = None,
     batch_size: int | None = None,
+    model_config: dict | None = None,
 ) -> Recipe:
     """Choose the model and training settings from the data alone (deterministic: no timing, no RNG).
 
@@ -158,7 +159,9 @@ def choose_recipe(
     candidate whatever the data's size (about three times the time of one on large data); ``"one"`` (or False):
     the recipe's CNN alone. ``finetune`` passes ``"one"`` when the user chose the architecture (``model_config``)
     or a time budget. ``epochs`` and ``batch_size``: the user's, when given; the steps and what follows from them
-    (the weight average's half-life, validations per epoch) are planned from them.
+    (the weight average's half-life, validations per epoch) are planned from them. ``model_config``: the user's
+    architecture settings, merged over the recipe's (settings that change the pretrained checkpoint's weights, such
+    as ``channels``, start from random weights, and the reason says so).
     """
     for name, value in (("n_train", n_train), ("num_labels", num_labels)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
@@ -176,7 +179,11 @@ def choose_recipe(
     _check_recipe_options(problem_type, time_budget_s, from_scratch, epochs, batch_size)
     median = int(np.median(lengths))
     reasons = {}
-    model, config = _choose_model(median, from_scratch, reasons)
+    yours = dict(model_config or {})
+    model, config = _choose_model(median, from_scratch, reasons, changed=sorted(set(yours) - _extension_settings()))
+    if yours:  # recorded as trained: recipe.json and the log said {'position_bins': 8} for channels: 192
+        config = {**config, **yours}
+        reasons["model_config"] += f"; yours: {', '.join(f'{k}={v!r}' for k, v in yours.items())}"
     candidates = {True: "auto", False: "one"}.get(candidates, candidates)
     if candidates not in CANDIDATE_CHOICES:
         raise ValueError(f"candidates must be one of {', '.join(CANDIDATE_CHOICES)}; got {candidates!r}")
@@ -211,15 +218,29 @@ def choose_recipe(
     )
 
 
-def _choose_model(median: int, from_scratch: bool, reasons: dict) -> tuple[str, dict]:
-    """The model and its architecture settings (with their reasons) for sequences of ``median`` bp."""
+def _extension_settings() -> set[str]:
+    """Architecture settings that only add modules to the pretrained CNN (its weights still start the rest)."""
+    from dnalm.models.baselines import PosCnnConfig
+
+    return set(PosCnnConfig.extension_settings)
+
+
+def _choose_model(median: int, from_scratch: bool, reasons: dict, changed: list[str] = ()) -> tuple[str, dict]:
+    """The model and its architecture settings (with their reasons) for sequences of ``median`` bp; ``changed``:
+    the user's architecture settings that the pretrained checkpoint's weights do not have (random weights)."""
     bins = _START_BINS if median >= 32 else 0
     cnn = (
         "a residual CNN on one-hot bases (motifs) with a positional head (where they sit): "
         "fast on a CPU and strong on small genomic data"
     )
-    if from_scratch or bins != _START_BINS:
-        why = "random weights, as asked" if from_scratch else f"random weights: {PRETRAINED_START}'s head needs ≥ 32 bp"
+    if from_scratch or changed or bins != _START_BINS:
+        why = (
+            "random weights, as asked"
+            if from_scratch
+            else f"random weights: model_config sets {', '.join(changed)}, which {PRETRAINED_START}'s weights do not have"
+            if changed
+            else f"random weights: {PRETRAINED_START}'s head needs ≥ 32 bp"
+        )
         reasons["model"] = f"{cnn}; {why}"
         reasons["model_config"] = (
             f"{bins} position bins" if bins else f"no position bins: sequences of {median} bp are too short to split"
@@ -308,9 +329,7 @@ def starts_pretrained(model_config: dict, from_scratch: bool = False) -> bool:
     >>> starts_pretrained({}), starts_pretrained({"attention_layers": 2}), starts_pretrained({"channels": 64})
     (True, True, False)
     """
-    from dnalm.models.baselines import PosCnnConfig
-
-    return not from_scratch and set(model_config) <= set(PosCnnConfig.extension_settings)
+    return not from_scratch and set(model_config) <= _extension_settings()
 
 
 def is_recipe_checkpoint(model: str | Path | ModelRef) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 from dnalm.finetune.budget import budget_bound, expected_duration, fit_budget, planned_eval_s, speed_probe
 from dnalm.finetune.config import FinetuneConfig, check_for_model
 from dnalm.finetune.data import DEV_SPLIT_NOTE, LabelSpace, data_digest, load_splits, to_dataset
-from dnalm.finetune.recipe import Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint, starts_pretrained
+from dnalm.finetune.recipe import Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
 from dnalm.finetune.trainer import (
     collate_batch,
     compute_metrics_for,
@@ -122,8 +122,8 @@ def resolve_settings(cfg: FinetuneConfig, ref: ModelRef | str, recipe: Recipe | 
         values["learning_rate"] = recipe.learning_rate if recipe else recorded.get("learning_rate", 5e-5)
     if cfg.batch_size is None:
         values["batch_size"] = recipe.batch_size if recipe else recorded.get("batch_size", 32)
-    if recipe is not None:
-        values["model"] = recipe.model
+    if recipe is not None:  # the architecture trained: recipe.json's, and the user's over it
+        values["model"], values["model_config"] = recipe.model, {**recipe.model_config, **cfg.model_config}
         if cfg.metric_for_best_model is None:
             values["metric_for_best_model"] = recipe.metric_for_best_model
         if cfg.time_budget is None:
@@ -367,12 +367,13 @@ def _recipe(run: _Run) -> Recipe | None:
         run.labels.num_labels,
         cfg.problem_type,
         cfg.time_budget,  # recorded only: the plan is the data's, an explicit budget caps it below
-        # the user's architecture values (e.g. channels) are not the pretrained checkpoint's; added layers start new
-        from_scratch=not starts_pretrained(cfg.model_config, cfg.from_scratch),
+        cfg.from_scratch,
         # the user chose the architecture, or a deadline: one model
         candidates="one" if cfg.model_config or cfg.time_budget else cfg.candidates,
         epochs=cfg.epochs,  # the user's, where given: the weight average and validations follow from the steps
         batch_size=cfg.batch_size,
+        # the user's architecture values (e.g. channels) are not the pretrained checkpoint's; added layers start new
+        model_config=cfg.model_config,
     )
     if recipe_checkpoint:  # e.g. the CNN that `dnalm pretrain --model pos-cnn-cpu` wrote: its weights, our settings
         recipe = for_checkpoint(recipe, cfg.model, from_scratch=cfg.from_scratch)
@@ -549,7 +550,8 @@ def _train_candidates(run: _Run):
         result["chosen"] = i == chosen
     model, model_config = results[chosen]["model"], results[chosen]["model_config"]
     run.recipe = dataclasses.replace(base, model=model, model_config=model_config, candidates=results)
-    run.ref, run.cfg = ModelRef.resolve(model, run.cfg.trust_remote_code), dataclasses.replace(run.cfg, model=model)
+    run.ref = ModelRef.resolve(model, run.cfg.trust_remote_code)
+    run.cfg = dataclasses.replace(run.cfg, model=model, model_config=model_config)  # dnalm_config.yaml: the kept one
     log.info("kept candidate %d (%s %s), chosen on validation", chosen, model, model_config or "as it is")
     if distributed.is_main():
         for suffix in (".csv", ".json"):
