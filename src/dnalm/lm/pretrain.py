@@ -430,6 +430,12 @@ def _callbacks(cfg: PretrainConfig, collator, output: Path):
             if schedule is not None:
                 schedule(state.global_step, state.max_steps)
 
+        def on_step_end(self, args, state, control, **kwargs):
+            # no checkpoint of the last step: the model is saved whole after it, and a run killed while saving
+            # that resumed from such a checkpoint trained one step past max_steps (the Trainer checks after a step)
+            if state.global_step >= state.max_steps:
+                control.should_save = False
+
         def on_log(self, args, state, control, logs=None, **kwargs):
             if logs and "loss" in logs:  # a line of dnalm's log, not the Trainer's raw dict on standard output
                 log.info(
