@@ -1178,6 +1178,21 @@ def test_a_folder_output_named_as_a_file_format_is_refused(tmp_path):
 
 
 # -- names ----------------------------------------------------------------------------------------
+def test_a_name_the_file_system_takes_but_dnalms_lock_beside_it_cannot_says_how_long_a_name_may_be(tmp_path):
+    """A 240-byte name (255 allowed) was refused as "cannot be written there (File name too long)": what is too long
+    is dnalm's lock beside it, and the message said neither that nor how long a name may be."""
+    import os
+
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX")
+    with pytest.raises(OutputError, match=rf"a name of {limit - 10} bytes is too long for the files dnalm writes") as e:
+        claim("synth", outputs=[Output(tmp_path / ("Q" * (limit - 10)), "synth")]).__enter__()
+    most = int(str(e.value).rsplit("at most ", 1)[1].split()[0])
+    with claim("synth", outputs=[Output(tmp_path / ("Q" * most), "synth")]):
+        pass
+    with pytest.raises(OutputError, match=r"cannot be written there \(File name too long\)"):
+        claim("synth", outputs=[Output(tmp_path / ("Q" * (limit + 1)), "synth")]).__enter__()
+
+
 @pytest.mark.parametrize("name", ["a\nb", "out\t.tsv", "res\r", "x\x1b[31m"])
 @pytest.mark.parametrize("kind", ["file", "synth"])
 def test_a_new_output_named_with_a_control_character_is_refused_in_one_line(tmp_path, name, kind):

@@ -895,6 +895,25 @@ def _unlock(lock: Path) -> None:
         lock.unlink(missing_ok=True)
 
 
+def _cannot_write(given, real: Path, err: OSError) -> str:
+    """Why an output cannot be claimed: the system's reason, or where the name is one the file system takes but the
+    files dnalm writes beside it (its lock, its staging folder) are too long, how long a name may be."""
+    if err.errno == errno.ENAMETOOLONG:
+        try:
+            limit = os.pathconf(real.parent if real.parent.is_dir() else "/", "PC_NAME_MAX")
+        except (OSError, ValueError):
+            limit = 255
+        size = len(os.fsencode(real.name))
+        extra = len(os.fsencode(f"{_lock_path(real).name}.{2**22}.tmp")) - size  # the longest side name (any pid)
+        if size <= limit < size + extra:
+            return (
+                f"output {given}: a name of {size} bytes is too long for the files dnalm writes beside it (its lock, "
+                f"{_lock_path(real).name[:12]}...{_LOCK_SUFFIX}, is {extra} bytes longer, and this file system takes "
+                f"{limit}): choose a name of at most {limit - extra} bytes"
+            )
+    return f"output {given}: cannot be written there ({err.strerror or err})"
+
+
 def _check_printable(path, what: str = "output") -> None:
     """:func:`~dnalm.io.files.check_printable_name`, as this module's refusal."""
     try:
@@ -1001,7 +1020,7 @@ class Claim:
                 try:
                     self._claim_one(o, real)
                 except OSError as err:  # a place no file can be made (/proc), a name too long for the file system
-                    raise OutputError(f"output {o.path}: cannot be written there ({err.strerror or err})") from None
+                    raise OutputError(_cannot_write(o.path, real, err)) from None
         except BaseException:
             self._release(mark=False)  # nothing was written: no marker is touched
             raise
