@@ -350,6 +350,37 @@ def test_an_atomic_folder_holds_one_runs_result_or_the_one_before_never_a_mix(tm
     assert (out / "metrics.json").read_text() == "dnalm's metrics.json\n"
 
 
+def test_a_finished_result_that_cannot_be_moved_into_place_stays_dnalms_and_says_why(tmp_path, monkeypatch, caplog):
+    """The folder above turned read-only before evaluate's result was moved: the run ended with only "Permission
+    denied: .ev.dnalm-lock" (its lock could not be removed either), and ev.partial had lost its note, so every rerun,
+    --overwrite too, was refused as a folder "not made by dnalm"."""
+    import dnalm.io.files
+    import dnalm.io.outputs as outputs
+
+    out = tmp_path / "ev"
+    atomic = Output(out, "evaluation", atomic=True)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(out))
+
+    real_unlock = outputs._unlock
+    with monkeypatch.context() as m:
+        m.setattr(dnalm.io.files, "finish_folder", denied)
+        m.setattr(outputs, "_unlock", lambda lock: (real_unlock(lock), denied()))
+        moved = r"the finished result could not be moved into place \(Permission"
+        with pytest.raises(OutputError, match=moved), claim("evaluate", outputs=[atomic]) as c:
+            _write_result(c.path(out), "metrics.json")
+    assert "this run's lock could not be removed (Permission denied)" in caplog.text
+    note = (tmp_path / "ev.partial" / "PARTIAL_RUN.txt").read_text()
+    assert "A finished dnalm result that could not be moved onto ev (Permission denied)" in note
+    assert (tmp_path / "ev.partial" / "metrics.json").is_file() and not out.exists()
+    with pytest.raises(OutputError, match=r"ev\.partial .*is what a stopped run writing ev left|with --overwrite"):
+        claim("evaluate", outputs=[Output(tmp_path / "ev.partial", "evaluation")]).__enter__()
+    with claim("evaluate", outputs=[atomic], overwrite=True) as c:  # the rerun it names
+        _write_result(c.path(out), "metrics.json")
+    assert read_marker(out)["files"] == ["metrics.json"] and not (tmp_path / "ev.partial").exists()
+
+
 def test_an_atomic_runs_result_names_the_folder_it_became_and_a_killed_runs_staging_is_removed(tmp_path, caplog):
     """A killed run's staging folder is removed with --overwrite only: a file put there since (a note of the
     user's) was removed with it, and cannot be told from the run's own."""

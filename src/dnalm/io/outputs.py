@@ -48,6 +48,7 @@ never removed).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import errno
 import functools
@@ -1198,7 +1199,10 @@ class Claim:
             elif o.kind != "file" and real in self._users and real.is_dir():
                 self._mark(o, real)
         for lock in self._locks:
-            _unlock(lock)
+            try:
+                _unlock(lock)
+            except OSError as err:  # it hid the reason the run failed ("Permission denied: .ev.dnalm-lock")
+                log.warning("%s: this run's lock could not be removed (%s)", lock, err.strerror or err)
         self._locks = []
         for real, top in self._made.items() if failed or not mark else ():  # after the locks: they lie there
             _remove_empty_folders(real.parent, top)
@@ -1363,6 +1367,22 @@ def install_folder(staging: str | Path, final: str | Path, *, overwrite: bool = 
     checkpoints were carried into the new result as if the user's, beside the new run's)."""
     staging, final = Path(staging), Path(final)
     (staging / "PARTIAL_RUN.txt").unlink(missing_ok=True)
+    try:
+        return _install_staged(staging, final, overwrite)
+    except OSError as err:  # e.g. the folder above became read-only: the staging folder stays dnalm's, and says why
+        if staging.is_dir():
+            with contextlib.suppress(OSError):
+                (staging / "PARTIAL_RUN.txt").write_text(
+                    f"A finished dnalm result that could not be moved onto {final.name} ({err.strerror or err}): "
+                    f"move what is here there yourself, or run the command again with --overwrite.\n",
+                    encoding="utf-8",
+                    errors="surrogateescape",
+                )
+        raise
+
+
+def _install_staged(staging: Path, final: Path, overwrite: bool) -> Path:
+    """:func:`install_folder` once the staging folder's note is gone."""
     readable_as_umask_says(staging)
     new = {p.name for p in staging.iterdir()}
     marker = read_marker(final) if final.is_dir() else None
