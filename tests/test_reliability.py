@@ -210,6 +210,10 @@ def test_finetune_resume_gives_the_model_of_the_uninterrupted_run(tata_dir, tmp_
     assert resumed["steps_run"] == whole["steps_run"] == 8
     assert resumed["best_step"] == whole["best_step"]
     assert _curve(out) == _curve(tmp_path / "whole")
+    # the mean training loss of the steps after the resume, and it says so (it read as the whole run's)
+    steps_5_to_8 = [r["train_loss"] for r in _curve(out) if r["step"] >= 5]
+    assert resumed["train_loss_steps"].startswith("5-8") and "train_loss_steps" not in whole
+    assert resumed["train_loss"] == pytest.approx(sum(steps_5_to_8) / 4, abs=2e-4)
     a, b = _weights(tmp_path / "whole"), _weights(out)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert not partial.exists() and not (out / "checkpoints").exists()
