@@ -458,6 +458,33 @@ def test_an_architecture_value_no_model_can_take_is_refused_before_any_work(tmp_
     assert "validation" not in result.output and not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [  # each ran to the end with exit 0 (a wrong answer), or failed in torch naming no file (IndexError)
+        ({"id2label": {"0": "tata", "1": "tata"}, "label2id": {"tata": 1}}, "id2label names label 'tata' twice"),
+        ({"problem_type": "regression"}, "problem_type regression with 2 outputs"),
+        ({"problem_type": "single_label_classification", "id2label": {"0": "x"}, "label2id": {"x": 0}}, "of 1 class"),
+        ({"base_token_ids": [5, 6, 7, 99]}, r"base_token_ids: token id 99 is outside 0\.\.9"),
+        ({"complement_ids": [0, 1]}, "complement_ids must give each of the 10 tokens its complement"),
+    ],
+)
+def test_a_config_json_whose_head_or_token_ids_cannot_be_right_is_refused_naming_it(
+    promoter_model, tmp_path, edit, message
+):
+    """Two ids of one label: predict wrote two prob_tata columns and called every sequence tata; a regression head of
+    two outputs: predict wrote the first and dropped the other; base_token_ids past the vocabulary: IndexError."""
+    import shutil
+
+    folder = tmp_path / "m"
+    shutil.copytree(promoter_model / "m", folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, **edit}))
+    out = tmp_path / "p.tsv"
+    result = CliRunner().invoke(app, ["predict", str(folder), str(promoter_model / "in.fa"), "-o", str(out)])
+    assert result.exit_code == 2 and re.search(rf"m/config\.json: .*{message}", result.output), result.output
+    assert not out.exists()
+
+
 def test_a_bare_preset_or_shipped_name_is_dnalms_whatever_the_folder_holds(tmp_path, monkeypatch, caplog):
     """A folder ./dnalm-cnn was loaded in place of the shipped checkpoint that the default recipe starts from by
     name (its head kept, the log still saying "shipped"), and a file of that name made the default finetune fail;

@@ -72,8 +72,11 @@ class DnaBaselineConfig(PretrainedConfig):
         self.ambiguous_token_ids = list(ambiguous_token_ids)
         if complement_ids is None:
             complement_ids = list(range(vocab_size))
-            a, c, g, t = self.base_token_ids
-            complement_ids[a], complement_ids[t], complement_ids[c], complement_ids[g] = t, a, g, c
+            if len(self.base_token_ids) == 4 and all(  # else check_settings names what is wrong with them
+                isinstance(i, int) and 0 <= i < vocab_size for i in self.base_token_ids
+            ):
+                a, c, g, t = self.base_token_ids
+                complement_ids[a], complement_ids[t], complement_ids[c], complement_ids[g] = t, a, g, c
         self.complement_ids = list(complement_ids)
         self.rc_augment = rc_augment
         self.shift_augment = _whole_if_integral(shift_augment)
@@ -107,6 +110,26 @@ class DnaBaselineConfig(PretrainedConfig):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
                 raise ValueError(f"architecture setting {name} must be a number from 0 to 1; got {value!r}")
+        for name in ("base_token_ids", "ambiguous_token_ids", "complement_ids"):  # an IndexError in every command
+            ids = getattr(self, name, None)
+            if ids is None:
+                continue
+            if not isinstance(ids, list | tuple) or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in ids
+            ):
+                raise ValueError(f"{name} must be a list of token ids; got {ids!r}")
+            if outside := [i for i in ids if not 0 <= i < self.vocab_size]:
+                raise ValueError(
+                    f"{name}: token id {outside[0]} is outside 0..{self.vocab_size - 1} (vocab_size {self.vocab_size})"
+                )
+        if len(self.base_token_ids) != 4:
+            raise ValueError(
+                f"base_token_ids must name the 4 bases' token ids (A, C, G, T); got {self.base_token_ids!r}"
+            )
+        if len(self.complement_ids) != self.vocab_size:
+            raise ValueError(
+                f"complement_ids must give each of the {self.vocab_size} tokens its complement; got {len(self.complement_ids)}"
+            )
 
 
 def _whole_if_integral(value):

@@ -143,6 +143,7 @@ class ModelRef:
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
                 raise ValueError(f"{path}: {key} must be a whole number; got {value!r}")
         _check_model_type(config, path)
+        _check_labels(config, path)
         if str(config.get("model_type", "")).startswith("dnalm-"):
             from dnalm.models.baselines import check_saved_settings
 
@@ -284,6 +285,28 @@ def _no_remote_code(name: str, what: str, trust_remote_code: bool) -> None:
     if trust_remote_code and name not in _SAID_TRUST:
         _SAID_TRUST.add(name)
         log.warning("--trust-remote-code has no effect on %s: it is %s, with no code of its own to run", name, what)
+
+
+def _check_labels(config: dict, path) -> None:
+    """Refuse a head whose labels cannot be told apart or do not fit its task, naming ``path``: two ids of one label
+    (predict wrote two ``prob_tata`` columns and called every sequence tata), a regression model of several outputs
+    (predict wrote the first and dropped the rest), a single-label classifier of one class (transformers' text)."""
+    names = config.get("id2label")
+    if not isinstance(names, dict) or not names:
+        return
+    seen: dict[str, str] = {}
+    for i, label in sorted(names.items(), key=lambda kv: str(kv[0])):
+        if str(label) in seen:
+            raise ValueError(f"{path}: id2label names label {str(label)!r} twice (ids {seen[str(label)]} and {i})")
+        seen[str(label)] = str(i)
+    task = config.get("dnalm_task") or config.get("problem_type")
+    if task == "regression" and len(names) != 1:
+        raise ValueError(
+            f"{path}: problem_type regression with {len(names)} outputs (id2label); dnalm's regression predicts one "
+            "value per sequence"
+        )
+    if task == "single_label_classification" and len(names) < 2:
+        raise ValueError(f"{path}: a single-label classifier of {len(names)} class (id2label); it needs at least two")
 
 
 def _read_yaml(path: Path) -> ModelSpec:
