@@ -112,6 +112,19 @@ def test_save_pretrained_loads_in_plain_transformers_and_dnalm(tmp_path):
     assert again(seqs)["input_ids"] == tok(seqs)["input_ids"]
 
 
+@pytest.mark.parametrize("cls", [BaseTokenizer, lambda: KmerTokenizer(k=3)])
+def test_a_vocab_txt_reordered_against_its_tokenizer_json_is_refused(tmp_path, cls):
+    """A vocab.txt with A and T swapped (or a 6-mer vocabulary reversed) was read as it stood while the folder's
+    tokenizer.json said otherwise: the model read every base as another and predicted with exit 0."""
+    cls().save_pretrained(tmp_path)
+    tokens = (tmp_path / "vocab.txt").read_text().splitlines()
+    a, t = tokens.index("AAA" if "AAA" in tokens else "A"), tokens.index("TTT" if "TTT" in tokens else "T")
+    tokens[a], tokens[t] = tokens[t], tokens[a]
+    (tmp_path / "vocab.txt").write_text("\n".join(tokens) + "\n")
+    with pytest.raises(ValueError, match=r"vocab\.txt: token ids differ from tokenizer\.json beside it \('T+' is"):
+        load_tokenizer(tmp_path)
+
+
 @pytest.mark.parametrize("cls", [BaseTokenizer, NonOverlappingKmerTokenizer])
 def test_other_dna_tokenizers_round_trip(tmp_path, cls):
     tok = cls()

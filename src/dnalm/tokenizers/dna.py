@@ -543,6 +543,24 @@ def _check_call(sequences, padding, truncation, max_length, pad_to_multiple_of) 
     return seqs
 
 
+def _check_same_ids(vocab_file: Path, vocab: list[str], tokenizer_file: Path) -> None:
+    """Refuse a ``vocab.txt`` whose tokens have other ids than the ``tokenizer.json`` beside it (a reordered or
+    another model's vocabulary: the model read every base as another, and predicted with exit 0)."""
+    try:
+        saved = json.loads(tokenizer_file.read_text(encoding="utf-8"))["model"]["vocab"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # none, or not a vocabulary of tokens to ids: nothing to compare
+    if not isinstance(saved, dict):
+        return
+    for i, token in enumerate(vocab):
+        there = saved.get(token)
+        if isinstance(there, int) and there != i:
+            raise ValueError(
+                f"{vocab_file}: token ids differ from {tokenizer_file.name} beside it ({token!r} is {i} here, {there} "
+                "there): the two files belong to different tokenizers; copy the model folder whole"
+            )
+
+
 def load_dna_tokenizer(path: str | os.PathLike, **overrides) -> DnaTokenizer:
     """Load a dnalm tokenizer, or build the k-mer tokenizer of a DNABERT checkpoint folder."""
     path = Path(path)
@@ -550,6 +568,7 @@ def load_dna_tokenizer(path: str | os.PathLike, **overrides) -> DnaTokenizer:
     if not vocab_file.is_file():
         raise FileNotFoundError(f"{path}: no vocab.txt (not a dnalm or DNABERT tokenizer folder)")
     vocab = _read_vocab(vocab_file)
+    _check_same_ids(vocab_file, vocab, path / "tokenizer.json")
     meta_file = path / DNALM_FILE
     if meta_file.is_file():
         try:
