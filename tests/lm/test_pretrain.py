@@ -664,3 +664,45 @@ def test_a_time_budget_that_cuts_max_steps_says_so(corpus_dir, tmp_path, caplog)
         summary = pretrain(cfg, corpus_dir, tmp_path / "out")
     assert "the time budget bound this run (without one it trains all 1000000)" in caplog.text
     assert 1 <= summary["steps"] < 10**6
+
+
+def _roberta_per_base(folder: Path) -> Path:
+    """A transformers RoBERTa masked LM of one base per token, as saved by transformers (no dnalm files): 514
+    position embeddings that take 512 tokens, and a tokenizer whose limit is transformers' "unset" value."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import RobertaConfig, RobertaForMaskedLM, RobertaTokenizerFast
+
+    vocab = {t: i for i, t in enumerate(["<s>", "<pad>", "</s>", "<unk>", "<mask>", "A", "C", "G", "T", "N"])}
+    words = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    words.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+    special = {"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}
+    RobertaTokenizerFast(tokenizer_object=words, mask_token="<mask>", **special).save_pretrained(folder)
+    config = RobertaConfig(
+        vocab_size=10, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=514, pad_token_id=1,
+    )  # fmt: skip
+    RobertaForMaskedLM(config).save_pretrained(folder)
+    return folder
+
+
+def test_a_transformers_roberta_and_damaged_weights_are_scored_or_refused_in_one_line(corpus_dir, tmp_path):
+    """lm-eval on a transformers RoBERTa failed with "index 514 is out of bounds" (windows of 514 tokens), pretrain
+    --model on it with "int too big to convert"; pretrain --model on a truncated model.safetensors gave safetensors'
+    own error, and on NaN weights trained, then advised a lower learning rate."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from dnalm.lm.pretrain import score_language_model
+
+    rob = _roberta_per_base(tmp_path / "rob")
+    lm = score_language_model(rob, corpus_dir, tmp_path / "lm.json", examples=8)
+    assert lm["heldout_windows"] == 8 and json.loads((tmp_path / "lm.json").read_text())["heldout_windows"] == 8
+    cfg = resolve_pretrain_config(str(rob), None, max_steps=1, batch_size=8, lm_eval_examples=8, max_eval_examples=8)
+    assert pretrain(cfg, corpus_dir, tmp_path / "more")["steps"] == 1
+    weights = load_file(rob / "model.safetensors")
+    save_file({k: torch.full_like(v, float("nan")) for k, v in weights.items()}, rob / "model.safetensors")
+    with pytest.raises(ValueError, match=r"rob: \d+ weight tensor\(s\) hold values that are not finite"):
+        pretrain(cfg, corpus_dir, tmp_path / "nan")
+    (rob / "model.safetensors").write_bytes((rob / "model.safetensors").read_bytes()[:100])
+    with pytest.raises(ValueError, match=r"rob/model\.safetensors: the weights cannot be read"):
+        pretrain(cfg, corpus_dir, tmp_path / "cut")

@@ -40,19 +40,22 @@ log = logging.getLogger(__name__)
 _MASK = re.compile(r"<mask>|\[MASK\]", re.IGNORECASE)
 
 
-def load_masked_lm(model_path: str | ModelRef, trust_remote_code: bool = False):
-    """A pretrained masked LM and its tokenizer (refused if the checkpoint lacks the masked-LM head)."""
+def load_masked_lm(model_path: str | ModelRef, trust_remote_code: bool = False, what: str = "fill-mask"):
+    """A pretrained masked LM and its tokenizer (refused if the checkpoint lacks the masked-LM head; ``what`` names
+    the command that needs it), the tokenizer's limit the tokens one forward pass of the model takes."""
     from transformers import AutoModelForMaskedLM
 
-    from dnalm.models.build import register_baselines
+    from dnalm.models.build import model_max_tokens, register_baselines
     from dnalm.tokenizers.dna import load_tokenizer
 
     ref = ModelRef.resolve(model_path, trust_remote_code)
     path, trust = ref.checkpoint("a masked LM"), ref.trust_remote_code
     ref.check_trust()
     register_baselines()  # dnalm's own masked-LM architectures (the CNN's masked-base model)
-    model = load_complete(AutoModelForMaskedLM, path, "fill-mask", trust_remote_code=trust)
-    return model, load_tokenizer(path, trust_remote_code=trust)
+    model = load_complete(AutoModelForMaskedLM, path, what, trust_remote_code=trust)
+    tok = load_tokenizer(path, trust_remote_code=trust)
+    tok.model_max_length = model_max_tokens(model, tok)  # RoBERTa's 514 positions take 512 tokens (index 514 failed)
+    return model, tok
 
 
 def _clean_parts(parts: list[str]) -> list[str]:

@@ -308,7 +308,8 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
     from transformers import AutoModelForMaskedLM
 
     from dnalm.models.build import check_architecture_settings, make_tokenizer, model_max_tokens, scratch_config
-    from dnalm.models.loading import extended_config
+    from dnalm.models.loading import check_finite_weights as check_saved_weights
+    from dnalm.models.loading import extended_config, readable_weights
     from dnalm.tokenizers.dna import load_tokenizer
 
     ref = ModelRef.resolve(cfg.model, cfg.trust_remote_code)
@@ -320,10 +321,11 @@ def _build(cfg: PretrainConfig, corpus, output: Path):
         extended = (
             {"config": extended_config(path, cfg.model_config, {}, trust_remote_code=trust)} if cfg.model_config else {}
         )
-        model, tok = (
-            AutoModelForMaskedLM.from_pretrained(path, trust_remote_code=trust, **extended),
-            load_tokenizer(path, trust_remote_code=trust),
-        )
+        with readable_weights(path):  # a truncated model.safetensors: one line naming it, not safetensors' error
+            model = AutoModelForMaskedLM.from_pretrained(path, trust_remote_code=trust, **extended)
+        check_saved_weights(path, model)  # NaN in the file trained on, then "diverged: lower the learning rate"
+        tok = load_tokenizer(path, trust_remote_code=trust)
+        tok.model_max_length = model_max_tokens(model, tok)  # a hub tokenizer's "unset" limit overflowed an int
         _check_tokenizer_settings(cfg, tok)
         return model, tok
     spec.config.update(cfg.model_config)
@@ -933,19 +935,12 @@ def score_language_model(
         s.batch_size,
         s.trust_remote_code,
     )
-    from transformers import AutoModelForMaskedLM
-
     from dnalm.lm.corpus import caches_apart, load_corpus
-    from dnalm.models.build import register_baselines
-    from dnalm.models.loading import load_complete
-    from dnalm.tokenizers.dna import load_tokenizer
+    from dnalm.lm.inference import load_masked_lm
 
     ref = ModelRef.resolve(model_dir, trust_remote_code)
-    path, trust = Path(ref.checkpoint("lm-eval")), ref.trust_remote_code
-    ref.check_trust()
-    register_baselines()
-    model = load_complete(AutoModelForMaskedLM, path, "lm-eval", trust_remote_code=trust)
-    tok = load_tokenizer(path, trust_remote_code=trust)
+    path = Path(ref.checkpoint("lm-eval"))
+    model, tok = load_masked_lm(ref, what="lm-eval")  # RoBERTa's 514 positions take 512 tokens: index 514 failed
     saved = path / "dnalm_pretrain.yaml"
     if max_length is not None and max_length > tok.model_max_length:
         raise ValueError(
