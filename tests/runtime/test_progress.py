@@ -88,3 +88,20 @@ def test_without_a_terminal_progress_is_a_log_line_every_interval(caplog, monkey
     with Progress("silent", log_every=None) as p:
         p.update_to(10)
     assert p.n == 10 and len(caplog.records) == 1
+
+
+@pytest.mark.parametrize(("env", "red"), [({}, True), ({"NO_COLOR": "1"}, False), ({"TERM": "dumb"}, False)])
+def test_the_red_error_line_follows_no_color_and_a_dumb_terminal(monkeypatch, env, red):
+    """On a terminal the error line was red whatever NO_COLOR or TERM=dumb said."""
+    from dnalm.runtime.process import _colour
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+    class Terminal:
+        def isatty(self):
+            return True
+
+    assert _colour(Terminal()) is red

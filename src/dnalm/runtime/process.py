@@ -290,8 +290,18 @@ def report_error(err: Exception) -> int:
     from dnalm.io.outputs import note_in_logs
 
     note_in_logs(text)  # the log file tells how the run ended too
-    colour = "\033[31m" if sys.stderr.isatty() else ""
+    colour = "\033[31m" if _colour(sys.stderr) else ""
     print(f"{colour}{text}{chr(27) + '[0m' if colour else ''}", file=sys.stderr)
     if not user:
         print("(run with --debug for the traceback)", file=sys.stderr)
     return 2 if user else 1
+
+
+def _colour(stream) -> bool:
+    """Whether an error line may be red: a terminal that has colours, unless NO_COLOR is set (no-color.org)."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
