@@ -184,24 +184,8 @@ def choose_recipe(
     if yours:  # recorded as trained: recipe.json and the log said {'position_bins': 8} for channels: 192
         config = {**config, **yours}
         reasons["model_config"] += f"; yours: {', '.join(f'{k}={v!r}' for k, v in yours.items())}"
-    candidates = {True: "auto", False: "one"}.get(candidates, candidates)
-    if candidates not in CANDIDATE_CHOICES:
-        raise ValueError(f"candidates must be one of {', '.join(CANDIDATE_CHOICES)}; got {candidates!r}")
-    alternatives = []
-    small = n_train <= CANDIDATES_MAX_TRAIN
-    if (candidates == "all" or (candidates == "auto" and small)) and config.get("position_bins", _START_BINS):
-        alternatives = [dict(c) for c in CANDIDATES]
-        why = (
-            f"{n_train:,} training sequences (at most {CANDIDATES_MAX_TRAIN:,})"
-            if candidates == "auto"
-            else "candidates 'all' asked for"
-        )
-        reasons["candidates"] = (
-            f"{why}: each architecture is trained and the best validation metric chooses (attention layers pay "
-            "where the data are aligned on a site)"
-        )
     return Recipe(
-        candidates=alternatives,
+        candidates=_choose_candidates(candidates, n_train, config, reasons),
         model=model,
         model_config=config,
         **_choose_steps(n_train, reasons, epochs, batch_size),
@@ -216,6 +200,27 @@ def choose_recipe(
         },
         reasons=reasons,
     )
+
+
+def _choose_candidates(candidates: str | bool, n_train: int, config: dict, reasons: dict) -> list[dict]:
+    """The architectures trained in turn (validation keeps one), and why: on small data (``auto``) or when asked
+    (``all``), where the recipe's CNN has position bins to start from."""
+    candidates = {True: "auto", False: "one"}.get(candidates, candidates)
+    if candidates not in CANDIDATE_CHOICES:
+        raise ValueError(f"candidates must be one of {', '.join(CANDIDATE_CHOICES)}; got {candidates!r}")
+    small = n_train <= CANDIDATES_MAX_TRAIN
+    if not ((candidates == "all" or (candidates == "auto" and small)) and config.get("position_bins", _START_BINS)):
+        return []
+    why = (
+        f"{n_train:,} training sequences (at most {CANDIDATES_MAX_TRAIN:,})"
+        if candidates == "auto"
+        else "candidates 'all' asked for"
+    )
+    reasons["candidates"] = (
+        f"{why}: each architecture is trained and the best validation metric chooses (attention layers pay "
+        "where the data are aligned on a site)"
+    )
+    return [dict(c) for c in CANDIDATES]
 
 
 def _extension_settings() -> set[str]:
