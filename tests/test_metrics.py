@@ -211,3 +211,25 @@ def test_evaluate_and_scan_call_one_class_positive(tmp_path, labels):
     p = np.array([float(r[f"prob_{name}"]) for r in predicted])
     assert m["auroc"] == pytest.approx(skm.roc_auc_score(y, p))
     assert m["recall"] == pytest.approx(skm.recall_score(y, [r["predicted"] == name for r in predicted]))
+
+
+def test_multilabel_auroc_and_auprc_average_the_labels_where_they_are_defined(caplog):
+    """A label without positives in the split counted as AUPRC 0 (halving it) and made the AUROC of the others None;
+    an all-empty split printed auprc 0.0000 without a word."""
+    from sklearn import metrics as skm
+
+    from dnalm.metrics import multilabel_metrics
+
+    rng = np.random.default_rng(0)
+    probs = rng.random((60, 2))
+    both = rng.integers(0, 2, (60, 2))
+    ours = multilabel_metrics(both, probs, ["tata", "gc"])  # every label defined: sklearn's macro average
+    assert ours["auroc"] == pytest.approx(skm.roc_auc_score(both, probs, average="macro"))
+    assert ours["auprc"] == pytest.approx(skm.average_precision_score(both, probs, average="macro"))
+    no_gc = np.c_[both[:, 0], np.zeros(60, int)]
+    ours = multilabel_metrics(no_gc, probs, ["tata", "gc"])
+    assert ours["auroc"] == pytest.approx(skm.roc_auc_score(no_gc[:, 0], probs[:, 0]))
+    assert ours["auprc"] == pytest.approx(skm.average_precision_score(no_gc[:, 0], probs[:, 0]))
+    assert "1 of 2 labels (gc) are on every sequence evaluated or on none" in caplog.text
+    none = multilabel_metrics(np.zeros((5, 2), int), probs[:5], ["tata", "gc"])
+    assert none["auroc"] is None and none["auprc"] is None

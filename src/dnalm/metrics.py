@@ -229,16 +229,41 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     }
 
 
-def multilabel_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
+_SAID_UNDEFINED: set[tuple[str, ...]] = set()
+
+
+def multilabel_metrics(y_true: np.ndarray, probs: np.ndarray, names=()) -> dict:
+    """Subset accuracy, macro F1, and AUROC and AUPRC averaged over the labels where each is defined (the split holds
+    sequences with and without the label); a label without either is left out of them and said, and with none left
+    they are None (a label without positives counted as AUPRC 0, halving it, and one such label lost the AUROC of the
+    others). ``names``: the labels, for the warning."""
     from sklearn import metrics as skm
 
     y_true = np.asarray(y_true).astype(int)
-    y_pred = (np.asarray(probs) >= 0.5).astype(int)
+    probs = np.asarray(probs)
+    y_pred = (probs >= 0.5).astype(int)
+    positives = y_true.sum(axis=0)
+    defined = [j for j in range(y_true.shape[1]) if 0 < positives[j] < len(y_true)]
+    left = [str(names[j]) if j < len(names) else str(j) for j in range(y_true.shape[1]) if j not in defined]
+    if left and tuple(left) not in _SAID_UNDEFINED:  # once a process: a dev split lacking one said it every epoch
+        _SAID_UNDEFINED.add(tuple(left))
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "%d of %d labels (%s) are on every sequence evaluated or on none: AUROC and AUPRC average the other %d",
+            len(left), y_true.shape[1], ", ".join(left[:5]) + (" ..." if len(left) > 5 else ""), len(defined),
+        )  # fmt: skip
+
+    def mean_over_defined(metric):
+        values = [_safe(metric, y_true[:, j], probs[:, j]) for j in defined]
+        values = [v for v in values if v is not None]
+        return float(np.mean(values)) if values else None
+
     return {
         "subset_accuracy": float(skm.accuracy_score(y_true, y_pred)),
         "f1_macro": float(skm.f1_score(y_true, y_pred, average="macro", zero_division=0)),
-        "auroc": _safe(skm.roc_auc_score, y_true, probs, average="macro"),
-        "auprc": _safe(skm.average_precision_score, y_true, probs, average="macro"),
+        "auroc": mean_over_defined(skm.roc_auc_score),
+        "auprc": mean_over_defined(skm.average_precision_score),
         "n_predictions": len(y_pred),
     }
 

@@ -371,12 +371,12 @@ class MultiLabelClassification(Task):
     def compute_metrics(self, labels, logits, names=()):
         from dnalm.metrics import multilabel_metrics
 
-        return multilabel_metrics(labels, 1 / (1 + np.exp(-logits)))
+        return multilabel_metrics(labels, 1 / (1 + np.exp(-logits)), names)
 
     def metrics(self, y, scores, names=()):
         from dnalm.metrics import multilabel_metrics
 
-        return multilabel_metrics(np.asarray(y), scores)
+        return multilabel_metrics(np.asarray(y), scores, names)
 
     def prediction_columns(self, names):
         return ["predicted"] + [f"prob_{n}" for n in names]
