@@ -130,6 +130,17 @@ def test_the_reports_roc_curves_are_of_the_class_evaluate_calls_positive(tmp_pat
     assert roc_auc_score(y, p) == 1.0
 
 
+def test_a_multi_label_runs_predictions_draw_no_binary_curve(tmp_path):
+    """Two labels of a multi-label run were drawn as a binary classifier's ROC curve: rows labelled 'tata;gc' were
+    negatives of 'tata', a curve (AUROC 0.659) of neither label beside a table that said 0.663."""
+    from dnalm.experiment.report import _binary_scores
+
+    (tmp_path / "p.csv").write_text(
+        "id,label,predicted,prob_tata,prob_gc\na,tata;gc,tata;gc,0.9,0.8\nb,,,0.1,0.2\nc,tata,tata,0.7,0.1\n"
+    )
+    assert _binary_scores(tmp_path / "p.csv") is None
+
+
 def test_a_predictions_file_with_a_row_that_is_no_number_is_named_with_its_line(tmp_path):
     """A header row again in a run's predictions.csv: the report failed with "could not convert string to float:
     'prob_1'", naming no file."""

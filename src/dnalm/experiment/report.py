@@ -121,7 +121,10 @@ def _binary_scores(predictions: Path) -> tuple[np.ndarray, np.ndarray] | None:
     probs = [k for k in (rows[0] if rows else {}) if k.startswith("prob_")]
     if len(probs) != 2:
         return None
-    column = probs[positive_index([p.removeprefix("prob_") for p in probs])]
+    names = [p.removeprefix("prob_") for p in probs]
+    if any(";" in (r.get("label") or "") and r.get("label") not in names for r in rows):  # multi-label: no one curve
+        return None  # (its rows of 'tata;gc' were counted as negatives of 'tata': a curve of neither label)
+    column = probs[positive_index(names)]
     y = np.array([r["label"] == column.removeprefix("prob_") for r in rows], dtype=int)
     try:
         return y, np.array([float(r[column]) for r in rows])
