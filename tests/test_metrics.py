@@ -233,3 +233,12 @@ def test_multilabel_auroc_and_auprc_average_the_labels_where_they_are_defined(ca
     assert "1 of 2 labels (gc) are on every sequence evaluated or on none" in caplog.text
     none = multilabel_metrics(np.zeros((5, 2), int), probs[:5], ["tata", "gc"])
     assert none["auroc"] is None and none["auprc"] is None
+
+
+def test_r2_of_constant_values_is_undefined_not_zero():
+    """evaluate printed r2 0.0000 of a split whose values were all 5 (mse 3042): sklearn's stand-in for undefined."""
+    from dnalm.metrics import regression_metrics
+
+    constant = regression_metrics(np.full(80, 5.0), np.linspace(40, 60, 80))
+    assert constant["r2"] is None and constant["pearson"] is None and constant["mse"] > 1000
+    assert regression_metrics(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]))["r2"] == 1.0

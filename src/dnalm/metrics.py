@@ -222,7 +222,8 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     return {
         "mse": float(skm.mean_squared_error(y_true, y_pred)),
         "mae": float(skm.mean_absolute_error(y_true, y_pred)),
-        "r2": _safe(skm.r2_score, y_true, y_pred),
+        # constant values: R² is undefined (sklearn says 0.0, "as good as the mean", of predictions far off)
+        "r2": _safe(skm.r2_score, y_true, y_pred, force_finite=False) if np.ptp(y_true) > 0 else None,
         "pearson": _safe(lambda: stats.pearsonr(y_true, y_pred)[0]),
         "spearman": _safe(lambda: stats.spearmanr(y_true, y_pred)[0]),
         "n_predictions": len(y_pred),
