@@ -305,7 +305,9 @@ def test_a_rare_class_is_validated_on_and_an_impossible_split_names_the_option()
     train, dev = stratified_split(records, 0.1, seed=0)
     assert sum(r.label == "1" for r in dev) == 1 and sum(r.label == "1" for r in train) == 2 and len(dev) == 31
     unique = [Record(f"r{i}", "ACGT", f"{i / 7:.4f}") for i in range(300)]
-    with pytest.raises(ValueError, match=r"\(val_fraction, --val-fraction\).*300 distinct values.*regression"):
+    with pytest.raises(
+        ValueError, match=r"\(val_fraction, a setting of a --config file\).*300 distinct values.*regression"
+    ):
         stratified_split(unique, 0.1, seed=0)
 
 

@@ -323,7 +323,7 @@ def stratified_split(
     if not held or len(held) == len(records):
         many = stratify and len(values) > len(records) / 2
         raise ValueError(
-            f"a {fraction:.1%} validation split (val_fraction, --val-fraction) of {len(records)} records leaves one "
+            f"a {fraction:.1%} validation split (val_fraction, a setting of a --config file) of {len(records)} records leaves one "
             "side empty"
             + (
                 f": the labels hold {len(values)} distinct values, one record each or so; for a number per sequence use "
