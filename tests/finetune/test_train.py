@@ -295,6 +295,17 @@ def test_a_validation_split_or_an_evaluated_file_of_one_class_is_said(tmp_path, 
     assert "the validation split holds no record of '2': the checkpoint is chosen without it" in caplog.text
 
 
+def test_the_validation_note_gives_the_share_held_out_when_the_classes_raised_it(tmp_path):
+    """50 classes of 6 records: 50 of 300 (17%) were held out while the note said "a stratified 10% of train"."""
+    from dnalm.finetune.data import load_splits
+
+    rows = "".join(f"{'ACGT' * 5},k{i % 50}\n" for i in range(300))
+    (tmp_path / "train.csv").write_text("sequence,label\n" + rows)
+    splits, note = load_splits(tmp_path, val_fraction=0.1, seed=0)
+    assert len(splits["dev"]) == 50
+    assert note.startswith("validation = a stratified 10% of train (50 of 300, 17%: each class keeps a record")
+
+
 def test_a_rare_class_is_validated_on_and_an_impossible_split_names_the_option():
     """3 positives in 300: the 10% stratified split held none out, and selection ran on a constant MCC of 0; an
     empty side was 'a 10% split ... leaves one side empty' naming neither --val-fraction nor the cause."""

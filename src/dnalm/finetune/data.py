@@ -144,7 +144,13 @@ def load_splits(
     train, dev = stratified_split(splits["train"], val_fraction, seed=seed, stratify=stratify)
     splits["train"], splits["dev"] = train, dev
     how = "a stratified" if stratify else "a random"
-    return splits, f"validation = {how} {val_fraction:.0%} of train (seed {seed}); no dev split in the data"
+    share = len(dev) / (len(train) + len(dev))
+    held = (  # 50 classes of 6: 17% were held out under "10%", as each class keeps one record on either side
+        f" ({len(dev):,} of {len(train) + len(dev):,}, {share:.0%}: each class keeps a record on both sides)"
+        if abs(share - val_fraction) > 0.01
+        else ""
+    )
+    return splits, f"validation = {how} {val_fraction:.0%} of train{held} (seed {seed}); no dev split in the data"
 
 
 def _say_shared_sequences(records: list[Record]) -> None:
