@@ -466,6 +466,8 @@ def test_an_architecture_value_no_model_can_take_is_refused_before_any_work(tmp_
         ({"problem_type": "single_label_classification", "id2label": {"0": "x"}, "label2id": {"x": 0}}, "of 1 class"),
         ({"base_token_ids": [5, 6, 7, 99]}, r"base_token_ids: token id 99 is outside 0\.\.9"),
         ({"complement_ids": [0, 1]}, "complement_ids must give each of the 10 tokens its complement"),
+        ({"dnalm_train_max_tokens": -5}, "dnalm_train_max_tokens must be a whole number; got -5"),
+        ({"dnalm_train_max_bases": "long"}, "dnalm_train_max_bases must be a whole number; got 'long'"),
     ],
 )
 def test_a_config_json_whose_head_or_token_ids_cannot_be_right_is_refused_naming_it(

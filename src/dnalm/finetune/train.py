@@ -359,7 +359,7 @@ def _recipe(run: _Run) -> Recipe | None:
     if run.task.per_base:
         raise ValueError(
             "the default recipe (model 'auto') classifies whole sequences; per-base labels need "
-            "a k-mer or single-base BERT, e.g. --model tiny"
+            "a BERT on overlapping k-mers or single bases (the presets tiny and dnabert-6, or such a checkpoint), e.g. --model tiny"
         )
     recipe = choose_recipe(
         len(run.train),

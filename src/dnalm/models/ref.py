@@ -253,6 +253,8 @@ _WHOLE_NUMBERS = (
     "num_attention_heads",
     "intermediate_size",
     "max_position_embeddings",
+    "dnalm_train_max_tokens",  # predict's default window: -5 gave "max_length must be ..." naming no file or key
+    "dnalm_train_max_bases",  # a text value was ignored without a word
 )
 
 
