@@ -603,3 +603,15 @@ def test_a_numeric_target_in_python_names_the_label_of_that_number(promoter_mode
         out = tmp_path / "v.tsv"
         score_variants(str(tmp_path / "m"), promoter_model / "v.vcf", genome, out, window=40, target=np.int64(2))
         assert "log-odds of P(2)" in out.read_text().splitlines()[0]
+
+
+def test_a_folder_of_training_checkpoints_names_the_last_one(tmp_path):
+    """A folder holding only checkpoint-N/ was "not a model checkpoint (no config.json)", with no word of the
+    loadable checkpoint inside it."""
+    from dnalm.models.ref import ModelRef
+
+    for step in (6, 10):
+        (tmp_path / "run" / f"checkpoint-{step}").mkdir(parents=True)
+        (tmp_path / "run" / f"checkpoint-{step}" / "config.json").write_text("{}")
+    with pytest.raises(ValueError, match=r"no config\.json\); it holds the training checkpoint .*checkpoint-10, which"):
+        ModelRef.resolve(str(tmp_path / "run"))

@@ -419,7 +419,12 @@ def _check_checkpoint(spec: str) -> None:
     unfinished = _unfinished_run(path)
     if path.is_dir():
         if not (path / "config.json").is_file():
-            raise ValueError(f"{path} is a folder but not a model checkpoint (no config.json){unfinished}")
+            inside = sorted(  # an interrupted run's, the last
+                (p.parent.name for p in path.glob("checkpoint-*/config.json")),
+                key=lambda n: int(n.rsplit("-", 1)[1]) if n.rsplit("-", 1)[1].isdigit() else -1,
+            )
+            hint = f"; it holds the training checkpoint {path / inside[-1]}, which is one" if inside else ""
+            raise ValueError(f"{path} is a folder but not a model checkpoint (no config.json){unfinished}{hint}")
         return
     if path.exists():
         raise ValueError(f"{path} is a file, not a model folder")
