@@ -544,13 +544,13 @@ def _check_call(sequences, padding, truncation, max_length, pad_to_multiple_of) 
 
 
 def _check_same_ids(vocab_file: Path, vocab: list[str], tokenizer_file: Path) -> None:
-    """Refuse a ``vocab.txt`` whose tokens have other ids than the ``tokenizer.json`` beside it (a reordered or
-    another model's vocabulary: the model read every base as another, and predicted with exit 0)."""
+    """Refuse a ``vocab.txt`` whose tokens have other ids than the ``tokenizer.json`` beside it holds them under (a
+    reordered vocabulary: the model read every base as another, and predicted with exit 0)."""
     try:
         saved = json.loads(tokenizer_file.read_text(encoding="utf-8"))["model"]["vocab"]
     except (OSError, ValueError, KeyError, TypeError):
         return  # none, or not a vocabulary of tokens to ids: nothing to compare
-    if not isinstance(saved, dict):
+    if not isinstance(saved, dict) or set(saved) != set(vocab):  # other tokens: the vocabulary checks say which
         return
     for i, token in enumerate(vocab):
         there = saved.get(token)
