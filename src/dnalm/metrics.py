@@ -14,6 +14,7 @@ random and tied inputs); multi-label and regression metrics still call scikit-le
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import numpy as np
@@ -230,6 +231,7 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     }
 
 
+log = logging.getLogger(__name__)
 _SAID_UNDEFINED: set[tuple[str, ...]] = set()
 
 
@@ -248,9 +250,7 @@ def multilabel_metrics(y_true: np.ndarray, probs: np.ndarray, names=()) -> dict:
     left = [str(names[j]) if j < len(names) else str(j) for j in range(y_true.shape[1]) if j not in defined]
     if left and tuple(left) not in _SAID_UNDEFINED:  # once a process: a dev split lacking one said it every epoch
         _SAID_UNDEFINED.add(tuple(left))
-        import logging
-
-        logging.getLogger(__name__).warning(
+        log.warning(
             "%d of %d labels (%s) are on every sequence evaluated or on none: AUROC and AUPRC average the other %d",
             len(left), y_true.shape[1], ", ".join(left[:5]) + (" ..." if len(left) > 5 else ""), len(defined),
         )  # fmt: skip

@@ -10,14 +10,13 @@ weights at random, so "pretrained vs scratch" compares exactly one thing.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import logging
 import math
 from pathlib import Path
 
 from dnalm.models import baselines
 from dnalm.models.loading import check_config_fits_weights, check_finite_weights, extended_config, readable_weights
-from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec
+from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec, check_known_settings
 from dnalm.models.ref import ModelRef, check_model_config
 from dnalm.models.shipped import shipped_models
 from dnalm.settings import check_count, plain_number
@@ -300,16 +299,7 @@ def build_model(
 def check_architecture_settings(name, config, settings: dict | None) -> None:
     """Refuse architecture settings (``model_config``) that ``config``'s class does not have: a mistyped one would
     ride along in config.json unused."""
-    known = type(config)().to_dict()
-    unknown = sorted(set(settings or {}) - set(known))
-    if unknown:
-        close = difflib.get_close_matches(str(unknown[0]), list(known), n=1)
-        raise ValueError(
-            f"{name}: unknown architecture setting(s) {', '.join(map(repr, unknown))} for "
-            f"{type(config).__name__}"
-            + (f" (did you mean {close[0]!r}?)" if close else "")
-            + f"; known: {', '.join(sorted(k for k in known if not k.startswith('_')))}"
-        )
+    check_known_settings(str(name), settings or {}, type(config)().to_dict(), type(config).__name__)
 
 
 def _build_new(ref: ModelRef, label_kwargs: dict, per_base: bool, train_sequences, input_length, overrides):

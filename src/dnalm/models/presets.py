@@ -10,7 +10,7 @@ import difflib
 import math
 from dataclasses import dataclass, field
 
-__all__ = ["ARCHITECTURES", "PRESETS", "TOKENIZERS", "ModelSpec", "check_architecture_config"]
+__all__ = ["ARCHITECTURES", "PRESETS", "TOKENIZERS", "ModelSpec", "check_architecture_config", "check_known_settings"]
 
 #: Transformer architectures (transformers' model types) and dnalm's baselines (dnalm.models.baselines).
 TRANSFORMER_ARCHITECTURES = ("bert", "roberta", "modernbert")
@@ -107,14 +107,7 @@ def check_architecture_config(architecture: str, settings: dict, where: str) -> 
 
         config_class = type(AutoConfig.for_model(architecture))
         defaults = config_class().to_dict()
-    unknown = sorted(set(settings) - set(defaults), key=str)
-    if unknown:
-        close = difflib.get_close_matches(str(unknown[0]), list(defaults), n=1)
-        raise ValueError(
-            f"{where}: unknown architecture setting(s) {', '.join(map(repr, unknown))} for {config_class.__name__}"
-            + (f" (did you mean {close[0]!r}?)" if close else "")
-            + f"; known: {', '.join(sorted(k for k in defaults if not k.startswith('_')))}"
-        )
+    check_known_settings(where, settings, defaults, config_class.__name__)
     try:
         if architecture in _BASELINE_CONFIG_NAMES:
             config_class(**settings)  # its own check_settings: counts, odd widths, dropout
@@ -125,6 +118,19 @@ def check_architecture_config(architecture: str, settings: dict, where: str) -> 
         raise ValueError(f"{where}: {err}") from None
 
 
+def check_known_settings(where: str, settings: dict, known: dict, class_name: str) -> None:
+    """Refuse settings a config class does not have (``known``: its defaults), with the closest name: a mistyped one
+    rode along in config.json unused."""
+    unknown = sorted(set(settings or {}) - set(known), key=str)
+    if unknown:
+        close = difflib.get_close_matches(str(unknown[0]), list(known), n=1)
+        raise ValueError(
+            f"{where}: unknown architecture setting(s) {', '.join(map(repr, unknown))} for {class_name}"
+            + (f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; known: {', '.join(sorted(k for k in known if not k.startswith('_')))}"
+        )
+
+
 def _check_transformer_value(name: str, value, default) -> None:
     """One setting of a transformer's config, by its default's type: a flag is true or false, a count a whole
     number (at least 1 where the default is), a rate or probability a finite number (dropout 0 to 1)."""
@@ -132,8 +138,9 @@ def _check_transformer_value(name: str, value, default) -> None:
     if isinstance(default, bool):
         ok, want = isinstance(value, bool), "true or false"
     elif isinstance(default, int):
-        least = 1 if default >= 1 else 0
-        ok, want = number and isinstance(value, int) and value >= least, f"a whole number of at least {least}"
+        least = 1 if default >= 1 else 0 if default >= 0 else None  # (an ignore index of -100 may be negative)
+        ok = number and isinstance(value, int) and (least is None or value >= least)
+        want = "a whole number" + (f" of at least {least}" if least is not None else "")
     elif isinstance(default, float) and ("dropout" in name or name.endswith("_prob")):
         ok, want = number and 0 <= value <= 1, "a number from 0 to 1"
     elif isinstance(default, float):
