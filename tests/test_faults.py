@@ -14,11 +14,19 @@ import pytest
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
 
+def _ready(ready) -> bool:
+    """``ready()``, where a folder the running command renames or removes mid-walk means "not yet"."""
+    try:
+        return bool(ready())
+    except FileNotFoundError:
+        return False
+
+
 def _kill_when(cmd: list[str], ready, timeout: float = 120.0) -> None:
     """Start ``cmd``; SIGKILL it as soon as ``ready()`` is true (it must happen before the command ends)."""
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.time()
-    while not ready():
+    while not _ready(ready):
         if proc.poll() is not None:
             pytest.fail(f"{cmd[3]} finished before the fault could be injected")
         if time.time() - t0 > timeout:
