@@ -275,6 +275,23 @@ def test_an_interrupted_command_says_so_in_one_line(monkeypatch, tmp_path):
     assert result.exit_code == 130 and result.output.strip() == "error: interrupted; finished outputs are as they were"
 
 
+def test_an_interrupted_benchmark_does_not_say_its_table_is_as_it_was(monkeypatch, tmp_path, tata_dir):
+    """A benchmark removes its earlier results table and report when it starts: "finished outputs are as they were"
+    was untrue of them."""
+    import dnalm.experiment.runner
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    (tmp_path / "b.yaml").write_text(f"datasets:\n  tata: {tata_dir}\nmodels:\n  cnn: cnn\n")
+    monkeypatch.setattr(dnalm.experiment.runner, "run_one", stopped)
+    result = invoke("benchmark", tmp_path / "b.yaml", "-o", tmp_path / "runs")
+    assert result.exit_code == 130
+    assert "finished outputs are as they were" not in result.output
+    assert "the earlier results table and report were removed when it started" in result.output
+    assert "the runs finished with these settings are kept" in result.output
+
+
 def test_the_error_that_ends_a_command_is_in_its_log_file(tmp_path):
     """The log file held the log records only: the line saying why the run ended was on the terminal alone."""
     result = invoke("--log-file", tmp_path / "run.log", "synth", "motif", "-o", tmp_path / "s", "--motif", "GGNTCC")

@@ -213,6 +213,12 @@ _LEFT_FOR_RESUME = {
     "benchmark": "the runs finished with these settings are kept: run the same command again to continue",
     "search": "the trials finished with these settings are kept: run the same command again to continue",
 }
+#: What a stopped command left in place of "finished outputs are as they were", where they are not: a benchmark
+#: removes its earlier table and report when it starts (they are written again from the runs when all are done)
+_NOT_AS_THEY_WERE = {
+    "benchmark": "the earlier results table and report were removed when it started, and are written again when "
+    "every run is done"
+}
 
 
 class Terminated(KeyboardInterrupt):
@@ -244,7 +250,8 @@ def interrupted(command: str | None = None, err: BaseException | None = None) ->
 
     signum = (err.args[0] if err.args else signal.SIGTERM) if isinstance(err, Terminated) else signal.SIGINT
     what = f"terminated ({signal.Signals(signum).name})" if isinstance(err, Terminated) else "interrupted"
-    print(f"error: {what}; finished outputs are as they were{'; ' + left if left else ''}", file=sys.stderr)
+    kept = _NOT_AS_THEY_WERE.get(command or "", "finished outputs are as they were")
+    print(f"error: {what}; {kept}{'; ' + left if left else ''}", file=sys.stderr)
     return 128 + int(signum)
 
 
