@@ -219,6 +219,38 @@ def test_finetune_resume_gives_the_model_of_the_uninterrupted_run(tata_dir, tmp_
     assert not partial.exists() and not (out / "checkpoints").exists()
 
 
+def test_finetune_resume_keeps_the_users_files_in_the_stopped_runs_folder_as_theirs(tata_dir, tmp_path, monkeypatch):
+    """A file put in a stopped run's OUTPUT.partial was listed as dnalm's once the resumed run finished (a later
+    --overwrite removed it), and one in its checkpoints/ folder was deleted with the checkpoints."""
+    from dnalm.finetune.train import finetune
+    from dnalm.io.outputs import read_marker
+    from dnalm.runtime.callbacks import WeightAverage
+
+    out, step_end = tmp_path / "model", WeightAverage.on_step_end
+
+    def killed_at_step_6(self, args, state, control, **kwargs):
+        if state.global_step == 6:
+            raise KeyboardInterrupt
+        return step_end(self, args, state, control, **kwargs)
+
+    monkeypatch.setattr(WeightAverage, "on_step_end", killed_at_step_6)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(_resumable_cfg(), tata_dir, out)
+    monkeypatch.undo()
+    partial = tmp_path / "model.partial"
+    (partial / "notes.txt").write_text("mine\n")
+    (partial / "checkpoints" / "mine.txt").write_text("mine too\n")
+    finetune(_resumable_cfg(), tata_dir, out, resume=True)
+    mine = {"notes.txt": "mine\n", "checkpoints/mine.txt": "mine too\n"}
+    assert {name: (out / name).read_text() for name in mine} == mine
+    assert [p.name for p in (out / "checkpoints").iterdir()] == ["mine.txt"]  # the Trainer's checkpoints are gone
+    files = read_marker(out)["files"]
+    assert "notes.txt" not in files and "checkpoints" not in files
+    assert {"model.safetensors", "history.csv", "resume.json", "config.json"} <= set(files)
+    finetune(_resumable_cfg(), tata_dir, out, overwrite=True)  # a later run removes what dnalm wrote, not these
+    assert {name: (out / name).read_text() for name in mine} == mine
+
+
 def test_finetune_resume_refuses_other_settings_or_data_and_starts_afresh_without_a_checkpoint(
     tata_dir, tmp_path, monkeypatch, caplog
 ):

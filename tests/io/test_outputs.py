@@ -943,6 +943,55 @@ def test_a_run_folder_done_again_loses_what_dnalm_wrote_and_keeps_the_users_note
     assert [p.name for p in (run / "eval").iterdir()] == ["mine.txt"]
 
 
+def test_a_users_file_inside_a_folder_dnalm_wrote_stays_theirs_run_after_run(tmp_path):
+    """A file the user put in a benchmark's report_files/ was kept by the next run, whose marker then made it look
+    older than dnalm's last write: the run after removed it."""
+    from dnalm.io.outputs import read_marker, remove_written
+
+    out = tmp_path / "runs"
+
+    def run():
+        with claim("benchmark", outputs=[Output(out, "benchmark", rerun="continue")]):
+            # what a benchmark does as it starts: its earlier figures go
+            remove_written(out, sorted(set((read_marker(out) or {}).get("files", [])) & {"report_files"}))
+            _write_result(out, "results.json", "report_files/curve.png")
+
+    run()
+    time.sleep(0.02)
+    (out / "report_files" / "mine.png").write_text("mine\n")
+    for _ in range(3):
+        time.sleep(0.02)  # each run's marker is newer than the user's file
+        run()
+        assert (out / "report_files" / "mine.png").read_text() == "mine\n"
+        assert read_marker(out)["theirs"] == ["report_files/mine.png"]
+    (out / "report_files" / "mine.png").unlink()  # gone: no longer recorded, and the figures go as dnalm's
+    run()
+    assert "theirs" not in read_marker(out)
+    remove_written(out, ["report_files"])
+    assert not (out / "report_files").exists()
+
+
+def test_a_stopped_runs_folder_holding_the_users_files_is_refused_not_removed_when_the_run_starts_again(tmp_path):
+    """A benchmark run killed part-way, then run again, removed its model.partial whole, with a note the user had
+    put there (or in its checkpoints/ folder)."""
+    from dnalm.finetune.train import PARTIAL_NAMES
+    from dnalm.io.files import start_folder
+    from dnalm.io.outputs import OutputError, clear_run_folder
+
+    run = tmp_path / "seed0"
+    staging = start_folder(run / "model", owned_marker="dnalm_config.yaml")
+    (staging / "checkpoints" / "checkpoint-4").mkdir(parents=True)
+    (staging / "history.csv").write_text("step\n")
+    for mine in ("notes.txt", "checkpoints/mine.txt"):
+        (staging / mine).write_text("mine\n")
+        with pytest.raises(OutputError, match=f"model.partial is what a stopped run left.*holds {mine}, which"):
+            clear_run_folder(run, ("run.json",), {"model": PARTIAL_NAMES})
+        assert (staging / mine).read_text() == "mine\n" and (staging / "history.csv").is_file()
+        (staging / mine).unlink()
+    assert clear_run_folder(run, ("run.json",), {"model": PARTIAL_NAMES}) == []  # the run's own: removed
+    assert not run.exists() or not any(run.iterdir())
+
+
 def test_a_ctrl_c_while_a_result_is_moved_into_place_waits_until_it_is_whole(tmp_path, monkeypatch):
     """A KeyboardInterrupt at the third file moved left the new README.md beside the old model's other files."""
     import signal

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | None = None) -> RunRecord:
     """Fine-tune, select on dev, evaluate once on ``cfg.split``; returns (and writes) ``run.json``."""
     from dnalm.apply.evaluate import evaluate
-    from dnalm.finetune.train import finetune
+    from dnalm.finetune.train import PARTIAL_NAMES, finetune
 
     folder = cfg.output_path(output, "runs", key.folder)
     record_path = folder / "run.json"
@@ -46,10 +46,11 @@ def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | N
             log.info("run %s: finished before with the same data and settings: kept", key.folder)
             return old
         log.warning("run %s: done again: %s", key.folder, _what_changed(old.run_key_parts, run_key["parts"]))
-        clear_run_folder(folder, ("run.json",))  # what dnalm wrote there; a note of the user's stays
+        # what dnalm wrote there; a note of the user's stays
+        clear_run_folder(folder, ("run.json",), {"model": PARTIAL_NAMES})
     elif folder.exists():  # a run killed part-way: start it again
         log.info("%s: removing an unfinished run", folder)
-        clear_run_folder(folder, ("run.json",))
+        clear_run_folder(folder, ("run.json",), {"model": PARTIAL_NAMES})
     folder.mkdir(parents=True, exist_ok=True)
     log.info("run %s: finetune %s on %s (seed %d)", key.folder, ft.model, entry.path, key.seed)
     t0 = time.time()

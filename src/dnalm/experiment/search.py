@@ -96,7 +96,7 @@ def _finished_trial(path: Path, key: str) -> Trial | None:
 
 
 def _trial(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchConfig, params: dict, folder: Path) -> Trial:
-    from dnalm.finetune.train import finetune
+    from dnalm.finetune.train import PARTIAL_NAMES, finetune
 
     path = folder / "trial.json"
     key = _trial_key(bench, dataset, model, scfg, params)
@@ -104,7 +104,8 @@ def _trial(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchConfig,
     if done is not None:
         return done
     if folder.exists():
-        clear_run_folder(folder, ("trial.json",))  # what dnalm wrote there; a note of the user's stays
+        # what dnalm wrote there; a note of the user's stays
+        clear_run_folder(folder, ("trial.json",), {"model": PARTIAL_NAMES})
     ft = _trial_config(bench, model, scfg, params)
     summary = finetune(ft, bench.datasets[dataset].path, folder / "model")
     for weights in (folder / "model").glob("*.safetensors"):  # search models are never used again

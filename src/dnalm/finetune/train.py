@@ -37,7 +37,7 @@ from dnalm.finetune.trainer import (
 )
 from dnalm.io.datasets import check_sources, class_files
 from dnalm.io.files import drop_unused_staging, interrupts_deferred, json_ready, start_folder, write_json
-from dnalm.io.outputs import Output, claims, install_folder, local
+from dnalm.io.outputs import Output, claims, install_folder, local, shown
 from dnalm.lm.pretrain import RECIPES, self_pretrain
 from dnalm.metrics import positive_index
 from dnalm.models.card import write_finetune_card
@@ -77,12 +77,12 @@ class FinetuneResult(Mapping):
         """One line for the command line: where the model is (``output``: as the user wrote it) and its
         validation metrics."""
         val = self.validation_metrics
-        shown = [k for k in val if k.startswith("eval_") and not k.endswith(("runtime", "per_second", "epoch"))]
+        reported = [k for k in val if k.startswith("eval_") and not k.endswith(("runtime", "per_second", "epoch"))]
         return (
             f"saved to {output or self.output} (trained in {self.summary['precision']}); validation "
             f"({self.summary['validation']}): "
             + ", ".join(
-                f"{k[5:]} {val[k]:,.0f}" if k.endswith("n_predictions") else f"{k[5:]} {val[k]:.4f}" for k in shown
+                f"{k[5:]} {val[k]:,.0f}" if k.endswith("n_predictions") else f"{k[5:]} {val[k]:.4f}" for k in reported
             )
             + (f" (positive class: {label})" if (label := self.summary.get("positive_label")) is not None else "")
             + (  # a model of 3 steps where 312 were planned: the line said nothing of it
@@ -179,12 +179,26 @@ class _Built:
     output_layer: Any = None  # standardised numeric targets: where the scale is folded back in
 
 
+#: what a run writes in OUTPUT.partial before its end (the Trainer's checkpoints, the history, what --resume reads):
+#: anything else there is the user's (kept when it resumes; a benchmark refuses to remove it)
+PARTIAL_NAMES = (
+    "resume.json",
+    "recipe.json",
+    "dnalm_config.yaml",
+    "history*.csv",
+    "history*.json",
+    "self_pretrained",
+    "checkpoints",
+    "checkpoints/checkpoint-*",
+)
+
+
 @claims(
     "finetune",
     lambda a: {
         # a model folder and the settings file too
         "inputs": [a["data"], *class_files(a["classes"]), *local(_settings(a["cfg"]).model), a["cfg"].source_file],
-        "outputs": [Output(a["output"], "model", rerun="refuse", staged=True)],
+        "outputs": [Output(a["output"], "model", rerun="refuse", staged=True, partial_names=PARTIAL_NAMES)],
         "overwrite": a["overwrite"],
         "resume": a["resume"],
     },
@@ -706,7 +720,7 @@ def _save(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
     if distributed.is_main():
         built.tokenizer.save_pretrained(output)
         cfg.save(output / "dnalm_config.yaml", overwrite=True)  # a resumed run's folder holds the first one
-        shutil.rmtree(output / "checkpoints", ignore_errors=True)
+        _remove_checkpoints(output / "checkpoints")
     summary = _summary(run, built, trainer, train_out, best, note) | {"validation_metrics": val, "lora": lora_note}
     if distributed.is_main():
         write_json(output / "training_summary.json", summary)
@@ -715,6 +729,19 @@ def _save(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
             install_folder(output, run.final)
     distributed.barrier()  # every process returns once the model folder is in place
     return summary
+
+
+def _remove_checkpoints(folder: Path) -> None:
+    """The Trainer's checkpoints, no longer needed once the model is saved; a file of the user's put beside them
+    stays (the folder with it)."""
+    for checkpoint in folder.glob("checkpoint-*") if folder.is_dir() and not folder.is_symlink() else ():
+        if checkpoint.is_dir() and not checkpoint.is_symlink():
+            shutil.rmtree(checkpoint)
+    if folder.is_dir() and not folder.is_symlink():
+        if left := sorted(p.name for p in folder.iterdir()):
+            log.info("%s: kept %s, not the Trainer's checkpoints", shown(folder), ", ".join(left[:5]))
+        else:
+            folder.rmdir()
 
 
 def _save_lora(trainer, output: Path, final: Path) -> dict:

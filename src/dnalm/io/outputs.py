@@ -16,7 +16,8 @@ and :func:`claim` refuses, with one line naming the paths (an :class:`OutputErro
   folder without it (foreign), with a marker of another kind, or with files dnalm did not write (mixed)
   is refused unless ``overwrite``. ``overwrite`` removes only what the marker lists, never the user's
   other files (same-named files are replaced). Inside the folders dnalm wrote, a file changed or added after the
-  marker was written (its inode change time is later) is the user's and stays; an entry the user had when a run
+  marker was written (its inode change time is later) is the user's and stays, and the next marker records it as
+  theirs (``theirs``: it is older than that marker, yet never dnalm's); an entry the user had when a run
   started stays the user's while it still holds the same file (an edit, or dnalm writing beside it, keeps it so).
   Folders written before markers existed are recognised by the file their kind always wrote
   (:data:`LEGACY_MARKERS`); dnalm does not know which of their files it wrote, so it removes none of them and
@@ -86,6 +87,7 @@ __all__ = [
     "install_folder",
     "local",
     "log_to",
+    "not_partial",
     "read_marker",
     "remove_written",
 ]
@@ -132,6 +134,10 @@ class Output:
     command that does not continue stopped runs: :meth:`Claim.path` gives ``NAME.partial`` (made empty), which is
     put in place when the run succeeds and removed when it fails or is interrupted, so a folder holds one run's
     result or the one before, never a mix (a killed run's ``NAME.partial`` is removed by the next run).
+    ``partial_names``: of a staged output, what its run writes in ``NAME.partial`` before it ends (``fnmatch``
+    patterns of names; ``folder/pattern`` names what a folder of it holds): any other entry there is the user's,
+    kept as theirs when a run resumes, and a reason to refuse removing a stopped run's folder
+    (:func:`clear_run_folder`); empty: every entry there is the run's.
     """
 
     path: str | Path
@@ -139,6 +145,7 @@ class Output:
     rerun: str = "replace"
     staged: bool = False
     atomic: bool = False
+    partial_names: tuple[str, ...] = ()
 
     @property
     def stages(self) -> bool:
@@ -549,15 +556,33 @@ def _marked_at(folder: Path) -> int | None:
         return None
 
 
-def _written_by_dnalm(snapshot: dict[Path, tuple | None], marked: int | None) -> dict[Path, tuple | None]:
+def _theirs(folder: Path) -> set[Path]:
+    """The user's files inside the entries dnalm wrote in ``folder``, as its marker recorded them (``theirs``): a
+    later run of dnalm's wrote a newer marker, yet they stay the user's."""
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    names = marker.get("theirs") if isinstance(marker, dict) else None
+    return {
+        folder / n
+        for n in (names if isinstance(names, list) else [])
+        if isinstance(n, str) and n and not os.path.isabs(n) and ".." not in Path(n).parts
+    }
+
+
+def _written_by_dnalm(
+    snapshot: dict[Path, tuple | None], marked: int | None, theirs: set[Path] = frozenset()
+) -> dict[Path, tuple | None]:
     """The files of a snapshot of dnalm's entries that are still as dnalm left them: a file changed or added after
-    the marker was written (its inode change time is later: the user's note in a dnalm folder, an edit) is not."""
+    the marker was written (its inode change time is later: the user's note in a dnalm folder, an edit) is not,
+    nor one the marker records as the user's (``theirs``)."""
     if marked is None:
-        return snapshot
+        return {path: stamp for path, stamp in snapshot.items() if path not in theirs}
     kept = {}
     for path, stamp in snapshot.items():
         try:
-            if os.lstat(path).st_ctime_ns > marked:
+            if os.lstat(path).st_ctime_ns > marked or path in theirs:
                 continue
         except OSError:
             pass
@@ -584,18 +609,45 @@ def _still_users(path: Path, snapshot: dict[Path, tuple | None] | None) -> bool:
 def remove_written(folder: Path, names: list[str]) -> None:
     """Remove the entries ``names`` that dnalm wrote in ``folder``, except the files under them changed or added
     since its marker was written (the user's: kept, with the folders that hold them)."""
-    marked = _marked_at(folder)
+    marked, theirs = _marked_at(folder), _theirs(folder)
     for name in names:
-        for path in _written_by_dnalm(_snapshot(folder / name), marked):
+        for path in _written_by_dnalm(_snapshot(folder / name), marked, theirs):
             _remove(path)
         _prune(folder / name)
 
 
-def clear_run_folder(folder: Path, files: tuple[str, ...]) -> list[str]:
+def not_partial(staging: Path, names: tuple[str, ...]) -> list[str]:
+    """The entries of a stopped run's staging folder (paths relative to it) that its run does not write there
+    before it ends (:attr:`Output.partial_names`): the user's. Empty when ``names`` is (nothing is known)."""
+    from fnmatch import fnmatchcase
+
+    def written(rel: str) -> bool:
+        return any(fnmatchcase(rel, p) for p in names)
+
+    found = []
+    for entry in sorted(_entries(staging) - {"PARTIAL_RUN.txt"}) if names else []:
+        if not written(entry):
+            found.append(entry)
+        elif (staging / entry).is_dir() and any(p.startswith(f"{entry}/") for p in names):
+            found += [f"{entry}/{n}" for n in sorted(_entries(staging / entry)) if not written(f"{entry}/{n}")]
+    return found
+
+
+def clear_run_folder(folder: Path, files: tuple[str, ...], partial_names: dict | None = None) -> list[str]:
     """Empty a folder dnalm made for one run of a benchmark or search before the run is done again: its ``files``,
     and what dnalm wrote in each result folder inside (its marker says which; a stopped run's staging folder
-    whole); the user's other files stay, and their names are returned (the folder was removed whole, a note of
-    the user's with it)."""
+    whole, when it holds nothing but what its run writes there, ``partial_names[result folder's name]``: an entry
+    of the user's there is refused, not removed); the user's other files stay, and their names are returned (the
+    folder was removed whole, a note of the user's with it)."""
+    for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if entry.is_dir() and not entry.is_symlink() and (entry / "PARTIAL_RUN.txt").is_file():
+            names = (partial_names or {}).get(entry.name.removesuffix(".partial"), ())
+            if theirs := not_partial(entry, names):
+                shown = ", ".join(theirs[:3]) + (" ..." if len(theirs) > 3 else "")
+                raise OutputError(
+                    f"{entry} is what a stopped run left, to be removed as the run starts again, and it holds "
+                    f"{shown}, which that run does not write there: move it away and run again"
+                )
     for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
         if entry.is_symlink() or not entry.is_dir():
             if entry.name in files or _ours(entry.name):
@@ -983,6 +1035,8 @@ class Claim:
         self._made: dict[Path, Path | None] = {}  # the topmost folder above each output that this claim made
         self._previous: dict[Path, tuple] = {}  # each marked folder's marker before this run (None: none), and
         # whether the folder was there
+        self._theirs: dict[Path, dict[str, tuple | None]] = {}  # the user's files in a resumed run's staging folder
+        self._nested: dict[Path, dict[Path, int | None]] = {}  # the user's files inside dnalm's entries, as claimed
 
     def path(self, given: str | Path) -> Path:
         """The path to write for the output given as ``given`` (a symbolic link's target; an atomic folder's
@@ -1052,6 +1106,9 @@ class Claim:
                 "take; give another name"
             ) from None
         users, listed, self._unknown[real] = _check_folder(o.path, real, o, self.overwrite, self.resume)
+        if o.staged and self.resume and (theirs := not_partial(_staging(real), o.partial_names)):
+            self._theirs[real] = {rel: _stamp(_staging(real) / rel) for rel in theirs}
+            log.info("%s: kept as yours, not what the stopped run wrote: %s", _staging(real), ", ".join(theirs[:5]))
         real.parent.mkdir(parents=True, exist_ok=True)
         for place in (real.parent, real) if real.is_dir() else (real.parent,):  # a read-only file system too
             if not os.access(place, os.W_OK | os.X_OK):
@@ -1063,6 +1120,13 @@ class Claim:
         self._users[real] = users
         self._user_snapshots[real] = {name: _snapshot(real / name) for name in users}
         marked = _marked_at(real)  # before this run's marker replaces it
+        theirs = _theirs(real)  # the user's files inside dnalm's entries: recorded again when this run ends
+        self._nested[real] = {
+            path: _inode(path)
+            for name in listed
+            for snapshot in [_snapshot(real / name)]
+            for path in set(snapshot) - set(_written_by_dnalm(snapshot, marked, theirs))
+        }
         self._before[real] = _entries(real)
         if o.stages:  # what install_folder leaves of these is not this run's (see _mark)
             self._old_files[real] = {n: (_inode(real / n), _snapshot(real / n)) for n in self._before[real]}
@@ -1099,7 +1163,7 @@ class Claim:
             ):
                 stale[name] = snapshot
                 continue
-            stale[name] = _written_by_dnalm(snapshot, marked)
+            stale[name] = _written_by_dnalm(snapshot, marked, _theirs(real))
             if stale[name] != snapshot:
                 self._users[real].add(name)
                 self._user_snapshots[real][name] = snapshot
@@ -1117,8 +1181,21 @@ class Claim:
         if (finished := _marked_at(real)) is not None:  # what changed after it is the user's
             marker["finished_ns"] = finished
         listed = sorted(self._before[real] - self._users[real] - _logs_in(real))
+        if theirs := self._nested_theirs(real, listed):
+            marker["theirs"] = theirs
         real.mkdir(exist_ok=True)
         write_json(real / MARKER, {**marker, "files": listed, "users": sorted(users), "written": _now()})
+
+    def _nested_theirs(self, real: Path, files: list[str]) -> list[str]:
+        """The user's files found inside dnalm's entries when the run started that are still there (the same file),
+        for the marker (``theirs``): its newer time made them look dnalm's to the next run, which removed them."""
+        return sorted(
+            rel
+            for path, inode in self._nested.get(real, {}).items()
+            if inode is not None and _inode(path) == inode
+            for rel in [path.relative_to(real).as_posix()]
+            if rel.split("/")[0] in files
+        )
 
     def _unmark_running(self, real: Path) -> None:
         """A run that failed without writing: the folder's marker as it was before (none: removed), and the folder
@@ -1243,6 +1320,8 @@ class Claim:
             for n in _entries(real) & old.keys()
             if _inode(real / n) == old[n][0] and all(old[n][1].get(p) == s for p, s in _snapshot(real / n).items())
         }
+        # the user's files found in a resumed run's staging folder, moved in with it: what holds one is theirs
+        users |= {rel.split("/")[0] for rel, stamp in self._theirs.get(real, {}).items() if _stamp(real / rel) == stamp}
         files = sorted(_entries(real) - users - _logs_in(real))
         if not files and not (real / MARKER).exists():
             return
@@ -1254,6 +1333,8 @@ class Claim:
         }
         if unknown := sorted(users & self._unknown.get(real, set())):
             marker["unknown"] = unknown  # a stopped run's, or the user's since: not removed, not refused
+        if theirs := self._nested_theirs(real, files):
+            marker["theirs"] = theirs
         try:
             write_json(real / MARKER, {**marker, "written": _now()})
         except OSError as err:
@@ -1387,13 +1468,13 @@ def _install_staged(staging: Path, final: Path, overwrite: bool) -> Path:
     new = {p.name for p in staging.iterdir()}
     marker = read_marker(final) if final.is_dir() else None
     listed = set(marker["files"]) if marker else set()
-    marked = _marked_at(final)
+    marked, theirs = _marked_at(final), _theirs(final)
     if overwrite and marker and marker.get("running"):
         listed = _entries(final) - set(marker.get("users", [])) - _logs_in(final)
         marked = None  # every file under them is the stopped run's
     users = _entries(final) - listed - new
     nested = {  # the user's files in entries dnalm wrote (added or changed since: a note, an edit): they stay
-        name: set(snap) - set(_written_by_dnalm(snap, marked))
+        name: set(snap) - set(_written_by_dnalm(snap, marked, theirs))
         for name in (listed | new) & _entries(final)
         if not (final / name).is_symlink()
         for snap in [_snapshot(final / name)]
@@ -1403,11 +1484,10 @@ def _install_staged(staging: Path, final: Path, overwrite: bool) -> Path:
         from dnalm.io.files import finish_folder
 
         return finish_folder(staging, final)
-    for name in sorted(listed - new):
-        if marked is None:  # (the stopped run's, above)
-            _remove(final / name)
-        else:
-            remove_written(final, [name])
+    for name in sorted(listed - new):  # (with marked None: every file of a stopped run's entry, above)
+        for path in _written_by_dnalm(_snapshot(final / name), marked, theirs):
+            _remove(path)
+        _prune(final / name)
     for name in sorted(new):
         for path in nested.get(name, ()):  # carried into the new folder of that name, unless dnalm wrote it anew
             moved = staging / path.relative_to(final)
