@@ -250,6 +250,8 @@ def test_a_multi_label_row_with_no_label_is_written_as_a_lone_separator(tmp_path
     assert task.prediction_cells(["a", "b"], [0.2, 0.4])[0] == ";"
     with pytest.raises(DataFormatError, match="m2.csv:3: record '1': no label, but line 2 has one"):
         list(read_table(write(tmp_path, "m2.csv", "sequence,label\nACGT,a\nACGA,\n")))
+    with pytest.raises(DataFormatError, match=r"m4.csv:3: .*line 2 has one \('a;b'\).* is written ';', the empty set"):
+        list(read_table(write(tmp_path, "m4.csv", "sequence,label\nACGT,a;b\nACGA,\n")))  # how to say "none"
     with pytest.raises(DataFormatError, match="m3.csv:3: record '1': label ';', but line 2 has none"):
         list(read_table(write(tmp_path, "m3.csv", "sequence,label\nACGT,\nACGA,;\n")))
     with pytest.raises(ValueError, match="every training label is the empty set"):

@@ -73,7 +73,11 @@ def _check_label(label: str, kind: str, first: tuple[int, str, str], path: Path,
     if kind == first_kind:
         return
     if kind == "none":
-        message = f"no label, but line {first_line} has one ({first_label!r}); label every row or none"
+        message = f"no label, but line {first_line} has one ({first_label!r}); label every row or none" + (
+            " (a row with none of the labels of a multi-label set is written ';', the empty set)"
+            if ";" in first_label
+            else ""
+        )
     elif first_kind == "none":
         message = f"label {label!r}, but line {first_line} has none; label every row or none"
     elif first_kind == "number" and _not_finite(label):  # inf, nan among numbers: said as 1e400 is
