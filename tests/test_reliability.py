@@ -183,25 +183,33 @@ def _curve(folder):
     return [{k: v for k, v in r.items() if not k.endswith(("runtime", "per_second"))} for r in rows]
 
 
-def test_finetune_resume_gives_the_model_of_the_uninterrupted_run(tata_dir, tmp_path, monkeypatch):
-    import torch
-
+def _stopped_at_step_6(data, out, monkeypatch) -> None:
+    """A resumable fine-tuning into ``out`` stopped (Ctrl-C) in its third epoch (2 steps each), after epoch 2's
+    checkpoint."""
     from dnalm.finetune.train import finetune
     from dnalm.runtime.callbacks import WeightAverage
 
-    whole = finetune(_resumable_cfg(checkpoint_interval=None), tata_dir, tmp_path / "whole")  # writes none
-    out = tmp_path / "model"
     step_end = WeightAverage.on_step_end
 
     def killed_at_step_6(self, args, state, control, **kwargs):
-        if state.global_step == 6:  # in the third epoch (2 steps each), after epoch 2's checkpoint
+        if state.global_step == 6:
             raise KeyboardInterrupt
         return step_end(self, args, state, control, **kwargs)
 
     monkeypatch.setattr(WeightAverage, "on_step_end", killed_at_step_6)
     with pytest.raises(KeyboardInterrupt):
-        finetune(_resumable_cfg(), tata_dir, out)
+        finetune(_resumable_cfg(), data, out)
     monkeypatch.undo()
+
+
+def test_finetune_resume_gives_the_model_of_the_uninterrupted_run(tata_dir, tmp_path, monkeypatch):
+    import torch
+
+    from dnalm.finetune.train import finetune
+
+    whole = finetune(_resumable_cfg(checkpoint_interval=None), tata_dir, tmp_path / "whole")  # writes none
+    out = tmp_path / "model"
+    _stopped_at_step_6(tata_dir, out, monkeypatch)
     partial = tmp_path / "model.partial"
     assert (partial / "checkpoints" / "checkpoint-4" / "dnalm_state.pt").is_file()
     assert len(_curve(partial)) == 5  # validations at steps 1-5 were written before the kill; 5 is redone
@@ -224,19 +232,9 @@ def test_finetune_resume_keeps_the_users_files_in_the_stopped_runs_folder_as_the
     --overwrite removed it), and one in its checkpoints/ folder was deleted with the checkpoints."""
     from dnalm.finetune.train import finetune
     from dnalm.io.outputs import read_marker
-    from dnalm.runtime.callbacks import WeightAverage
 
-    out, step_end = tmp_path / "model", WeightAverage.on_step_end
-
-    def killed_at_step_6(self, args, state, control, **kwargs):
-        if state.global_step == 6:
-            raise KeyboardInterrupt
-        return step_end(self, args, state, control, **kwargs)
-
-    monkeypatch.setattr(WeightAverage, "on_step_end", killed_at_step_6)
-    with pytest.raises(KeyboardInterrupt):
-        finetune(_resumable_cfg(), tata_dir, out)
-    monkeypatch.undo()
+    out = tmp_path / "model"
+    _stopped_at_step_6(tata_dir, out, monkeypatch)
     partial = tmp_path / "model.partial"
     (partial / "notes.txt").write_text("mine\n")
     (partial / "checkpoints" / "mine.txt").write_text("mine too\n")
