@@ -472,6 +472,27 @@ def test_help_into_a_closed_pipe_ends_as_a_unix_tool_does():
         assert "Traceback" not in done.stderr
 
 
+def test_help_on_a_narrow_terminal_cuts_nothing_short():
+    """With COLUMNS=40, typer's boxes cut option text short ("Output director…", "[default: dnalm-mo…")."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TERMINAL_WIDTH"} | {"COLUMNS": "40"}
+    done = subprocess.run(
+        [sys.executable, "-m", "dnalm", "finetune", "--help"], capture_output=True, text=True, env=env, check=True
+    )
+    assert "…" not in done.stdout and "Output directory." in done.stdout and "dnalm-" in done.stdout
+    wide = subprocess.run(
+        [sys.executable, "-m", "dnalm", "finetune", "--help"],
+        capture_output=True,
+        text=True,
+        env=env | {"COLUMNS": "120"},
+        check=True,
+    )
+    assert "╭─ Options" in wide.stdout  # a wide terminal keeps typer's boxes
+
+
 def test_a_deleted_working_folder_is_one_line(tmp_path):
     """From a working folder deleted by another shell, every command, even --help, ended in "Intel oneMKL FATAL
     ERROR: Cannot load libtorch_cpu.so", naming nothing."""

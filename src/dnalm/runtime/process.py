@@ -127,6 +127,22 @@ def check_working_folder() -> None:
         raise SystemExit(2) from None
 
 
+#: narrower than this, rich's help boxes cut option names and defaults short ("director…"): click's plain help wraps
+_NARROW_HELP = 70
+
+
+def plain_help_when_narrow() -> None:
+    """On a terminal narrower than :data:`_NARROW_HELP` columns (``COLUMNS=40``), ``--help`` is click's plain text,
+    which wraps every word, instead of typer's boxes, which cut text short with '…' there."""
+    import shutil
+
+    if os.environ.get("TERMINAL_WIDTH") or shutil.get_terminal_size().columns >= _NARROW_HELP:
+        return
+    import typer.core
+
+    typer.core.HAS_RICH = False  # read by typer each time it formats help (its switch, TYPER_USE_RICH, is read once)
+
+
 def open_closed_streams() -> None:
     """Standard output or error closed by the caller (``2>&-``, a daemon): /dev/null in their place, so that the
     command runs (every command failed, silently, on ``sys.stderr.isatty()``); ``-o -`` is then refused."""
