@@ -154,6 +154,12 @@ def test_config_errors_are_caught_before_any_training(tata_dir, tmp_path):
     missing = _config(tmp_path, tmp_path / "no-such-folder")  # named by its key, before any run trains
     with pytest.raises(ValueError, match=r"bench.yaml: dataset 'tata': .*no-such-folder does not exist"):
         BenchmarkConfig.load(missing)
+    two = {"datasets": {"a": "/nope/a", "b": "/nope/b"}, "models": {"m": "cnn"}}  # both named, not the first only
+    (tmp_path / "two.yaml").write_text(yaml.safe_dump(two))
+    with pytest.raises(ValueError, match=r"two.yaml: 2 datasets do not exist: 'a': /nope/a; 'b': /nope/b$"):
+        BenchmarkConfig.load(tmp_path / "two.yaml")
+    with pytest.raises(ValueError, match=r"2 datasets do not exist: 'a': /nope/a; 'b': /nope/b$"):
+        BenchmarkConfig.from_dict(two).check_datasets()
 
 
 def test_grid_search_selects_on_validation_and_never_reads_test(tata_dir, tmp_path):

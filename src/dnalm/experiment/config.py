@@ -194,10 +194,9 @@ class BenchmarkConfig:
         except ValueError as err:  # the file named, as the other sections' errors do
             raise ValueError(str(err) if str(err).startswith(where) else f"{where}: {err}") from None
         if base is not None:  # read from a file: its paths are relative to it and must exist now, not after other runs
-            for name, entry in datasets.items():
+            for entry in datasets.values():
                 entry.path = _resolve_path(entry.path, base)
-                if not os.path.exists(entry.path):
-                    raise ValueError(f"{where}: dataset {name!r}: {entry.path} does not exist")
+            _check_exist(where, datasets)
         models = {}
         for name, value in data.pop("models").items():
             if value is not None and not isinstance(value, str | dict):
@@ -304,10 +303,9 @@ class BenchmarkConfig:
                     f"train (and dev) and reports its {self.split} split: put the file's parts in train.csv, dev.csv "
                     "and test.csv (dnalm synth and the data guide show the layout)"
                 )
-            if not exist:
-                continue
-            if not os.path.isdir(entry.path):
-                raise ValueError(f"{where}: dataset {name!r}: {entry.path} does not exist")
+        if exist:
+            _check_exist(where, self.datasets)
+        for name, entry in self.datasets.items() if exist else ():
             found = find_splits(entry.path)
             if self.split not in found:
                 raise ValueError(
@@ -515,3 +513,13 @@ def benchmark_inputs(cfg) -> list:
     cfg = cfg.validated()  # before any run trains (a config made in Python was not checked when it loaded)
     models = local(*(cfg.finetune_config(name, cfg.seeds[0]).model for name in cfg.models))
     return [d.path for d in cfg.datasets.values()] + ([cfg.source] if cfg.source else []) + models
+
+
+def _check_exist(where: str, datasets: dict) -> None:
+    """Every dataset's path is there; those that are not are named together (the first only was named, and the
+    next run stopped at the second)."""
+    missing = [f"{name!r}: {entry.path}" for name, entry in datasets.items() if not os.path.exists(entry.path)]
+    if len(missing) == 1:
+        raise ValueError(f"{where}: dataset {missing[0]} does not exist")
+    if missing:
+        raise ValueError(f"{where}: {len(missing)} datasets do not exist: {'; '.join(missing)}")
