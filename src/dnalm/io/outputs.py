@@ -1120,12 +1120,16 @@ class Claim:
         self._users[real] = users
         self._user_snapshots[real] = {name: _snapshot(real / name) for name in users}
         marked = _marked_at(real)  # before this run's marker replaces it
-        theirs = _theirs(real)  # the user's files inside dnalm's entries: recorded again when this run ends
+        # the user's files inside dnalm's entries, recorded again when this run ends: those recorded before, and
+        # those newer than a finished run's marker (a stopped run's own files are newer than the marker it found)
+        theirs = _theirs(real)
+        newer = not (read_marker(real) or {}).get("running")
         self._nested[real] = {
             path: _inode(path)
             for name in listed
             for snapshot in [_snapshot(real / name)]
             for path in set(snapshot) - set(_written_by_dnalm(snapshot, marked, theirs))
+            if newer or path in theirs
         }
         self._before[real] = _entries(real)
         if o.stages:  # what install_folder leaves of these is not this run's (see _mark)
