@@ -249,6 +249,31 @@ def test_finetune_resume_keeps_the_users_files_in_the_stopped_runs_folder_as_the
     assert {name: (out / name).read_text() for name in mine} == mine
 
 
+def test_a_failed_finetune_keeps_its_staging_folder_when_a_file_was_put_there(tata_dir, tmp_path, monkeypatch):
+    """A run that fails before its first checkpoint removes the staging folder it made, and removed a file the
+    user had put in it with it."""
+    import dnalm.finetune.train
+    from dnalm.finetune.train import finetune
+
+    def failing(run, built):
+        (run.output / "notes.txt").write_text("mine\n")  # put there while the run trained
+        raise RuntimeError("training failed")
+
+    monkeypatch.setattr(dnalm.finetune.train, "_train", failing)
+    with pytest.raises(RuntimeError, match="training failed"):
+        finetune(_resumable_cfg(), tata_dir, tmp_path / "model")
+    assert (tmp_path / "model.partial" / "notes.txt").read_text() == "mine\n"
+    (tmp_path / "model.partial" / "notes.txt").unlink()
+
+    def failing_alone(run, built):
+        raise RuntimeError("training failed")
+
+    monkeypatch.setattr(dnalm.finetune.train, "_train", failing_alone)
+    with pytest.raises(RuntimeError, match="training failed"):
+        finetune(_resumable_cfg(), tata_dir, tmp_path / "model")
+    assert not (tmp_path / "model.partial").exists()  # nothing of the user's there: removed, as before
+
+
 def test_finetune_resume_refuses_other_settings_or_data_and_starts_afresh_without_a_checkpoint(
     tata_dir, tmp_path, monkeypatch, caplog
 ):

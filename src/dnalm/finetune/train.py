@@ -37,7 +37,7 @@ from dnalm.finetune.trainer import (
 )
 from dnalm.io.datasets import check_sources, class_files
 from dnalm.io.files import drop_unused_staging, interrupts_deferred, json_ready, start_folder, write_json
-from dnalm.io.outputs import Output, claims, install_folder, local, shown
+from dnalm.io.outputs import Output, claims, install_folder, local, not_partial, shown
 from dnalm.lm.pretrain import RECIPES, self_pretrain
 from dnalm.metrics import positive_index
 from dnalm.models.card import write_finetune_card
@@ -251,7 +251,8 @@ def _drop_failed_staging(output: Path) -> None:
     if not staging.is_dir() or staging.is_symlink() or not (staging / "PARTIAL_RUN.txt").is_file():
         return
     if last_checkpoint(staging / "checkpoints") is None and not (staging / "self_pretrained").exists():
-        shutil.rmtree(staging, ignore_errors=True)
+        if not not_partial(staging, PARTIAL_NAMES):  # a file put there is not the run's to remove
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -> _Run:
