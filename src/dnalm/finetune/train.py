@@ -250,9 +250,9 @@ def _drop_failed_staging(output: Path) -> None:
     staging = output.with_name(f"{output.name}.partial")
     if not staging.is_dir() or staging.is_symlink() or not (staging / "PARTIAL_RUN.txt").is_file():
         return
-    if last_checkpoint(staging / "checkpoints") is None and not (staging / "self_pretrained").exists():
-        if not not_partial(staging, PARTIAL_NAMES):  # a file put there is not the run's to remove
-            shutil.rmtree(staging, ignore_errors=True)
+    resumable = last_checkpoint(staging / "checkpoints") is not None or (staging / "self_pretrained").exists()
+    if not resumable and not not_partial(staging, PARTIAL_NAMES):  # a file put there is not the run's to remove
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -> _Run:
