@@ -274,6 +274,30 @@ def test_a_failed_finetune_keeps_its_staging_folder_when_a_file_was_put_there(ta
     assert not (tmp_path / "model.partial").exists()  # nothing of the user's there: removed, as before
 
 
+def test_a_stopped_run_without_a_checkpoint_is_left_as_it_was_by_a_refused_run_and_keeps_the_users_file_on_resume(
+    tata_dir, tmp_path
+):
+    """A plain re-run refused for a stopped run's OUTPUT.partial removed that folder as it failed (the --resume it
+    advised then found nothing); --resume with no checkpoint to continue from started afresh by removing the folder
+    whole, with the user's file it had just said it kept."""
+    from dnalm.finetune.train import finetune
+    from dnalm.io.files import start_folder
+    from dnalm.io.outputs import read_marker
+
+    out = tmp_path / "model"
+    staging = start_folder(out, owned_marker="dnalm_config.yaml")  # what a run killed before a checkpoint leaves
+    (staging / "checkpoints").mkdir()
+    (staging / "history.csv").write_text("step\n")
+    (staging / "notes.txt").write_text("mine\n")
+    before = sorted(p.name for p in staging.iterdir())
+    with pytest.raises(ValueError, match="holds what a stopped run left"):
+        finetune(_resumable_cfg(), tata_dir, out)
+    assert sorted(p.name for p in staging.iterdir()) == before  # as it was
+    finetune(_resumable_cfg(), tata_dir, out, resume=True)  # nothing to continue: from step 0, the note kept
+    assert (out / "notes.txt").read_text() == "mine\n" and "notes.txt" not in read_marker(out)["files"]
+    assert not staging.exists()
+
+
 def test_finetune_resume_refuses_other_settings_or_data_and_starts_afresh_without_a_checkpoint(
     tata_dir, tmp_path, monkeypatch, caplog
 ):

@@ -16,6 +16,7 @@ from dnalm.experiment.config import BenchmarkConfig, SearchConfig
 from dnalm.experiment.results import ResultRow, Results, RunRecord, Trial, load_records
 from dnalm.experiment.runner import run_benchmark
 from dnalm.experiment.search import run_search
+from dnalm.io.outputs import read_marker
 
 FAST = {"epochs": 2, "early_stopping_patience": None, "logging_steps": 1000, "trainer": {"disable_tqdm": True}}
 
@@ -358,9 +359,16 @@ def test_a_benchmark_redoes_the_runs_whose_config_or_data_changed(tata_dir, tmp_
     assert calls == [1]
     run(tata_dir, 1)
     assert calls == []  # nothing changed: the finished run is kept
+    seed0 = out / "runs" / "gue" / "tata" / "cnn-gb" / "seed0"
+    for mine in ("model/notes.txt", "eval/notes.txt"):  # kept through the run done again (it stopped, refused for
+        (seed0 / mine).write_text("mine\n")  # a folder it had emptied of its own files, for good)
     with caplog.at_level("WARNING", logger="dnalm.experiment.runner"):
         rows = run(tata_dir, 2)
     assert calls == [2] and rows[0].run_stats["epochs_run"].mean == 2  # the table holds the new setting's run
+    for folder in ("model", "eval"):
+        assert (seed0 / folder / "notes.txt").read_text() == "mine\n"
+        assert "notes.txt" not in read_marker(seed0 / folder)["files"]
+    assert (seed0 / "model" / "config.json").is_file() and (seed0 / "eval" / "metrics.json").is_file()
     assert "run gue/tata/cnn-gb/seed0: done again: changed since it ran: finetune epochs 1.0 -> 2.0" in caplog.text
     changed = tmp_path / "changed"
     shutil.copytree(tata_dir, changed)

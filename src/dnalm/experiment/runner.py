@@ -54,7 +54,8 @@ def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | N
     folder.mkdir(parents=True, exist_ok=True)
     log.info("run %s: finetune %s on %s (seed %d)", key.folder, ft.model, entry.path, key.seed)
     t0 = time.time()
-    summary = finetune(ft, entry.path, folder / "model")
+    # a result folder still there after the clearing holds only the user's files: kept as theirs, beside the new
+    summary = finetune(ft, entry.path, folder / "model", overwrite=(folder / "model").exists())
     t1 = time.time()
     metrics = evaluate(
         str(folder / "model"),
@@ -63,6 +64,7 @@ def run_one(cfg: BenchmarkConfig, key: RunKey, output: Path, overrides: dict | N
         split=cfg.split,
         batch_size=cfg.eval_batch_size,
         reverse_complement_average=cfg.reverse_complement_average,
+        overwrite=(folder / "eval").exists(),
     )
     t2 = time.time()
     if not cfg.keep_models:

@@ -107,7 +107,8 @@ def _trial(bench: BenchmarkConfig, dataset: str, model: str, scfg: SearchConfig,
         # what dnalm wrote there; a note of the user's stays
         clear_run_folder(folder, ("trial.json",), {"model": PARTIAL_NAMES})
     ft = _trial_config(bench, model, scfg, params)
-    summary = finetune(ft, bench.datasets[dataset].path, folder / "model")
+    # (a model folder still there holds only the user's files, kept as theirs: see run_one)
+    summary = finetune(ft, bench.datasets[dataset].path, folder / "model", overwrite=(folder / "model").exists())
     for weights in (folder / "model").glob("*.safetensors"):  # search models are never used again
         weights.unlink()
     history = json.loads((folder / "model" / "history.json").read_text())

@@ -179,9 +179,12 @@ class _Built:
     output_layer: Any = None  # standardised numeric targets: where the scale is folded back in
 
 
-#: what a run writes in OUTPUT.partial before its end (the Trainer's checkpoints, the history, what --resume reads):
-#: anything else there is the user's (kept when it resumes; a benchmark refuses to remove it)
+#: what a run writes in OUTPUT.partial before its end (the Trainer's checkpoints, the history, what --resume reads),
+#: and the one folder of its final save that a later run need not write again (a LoRA run's adapter/; the other files
+#: of a run stopped while saving are written again): anything else there is the user's (kept when a run resumes; a
+#: benchmark refuses to remove it)
 PARTIAL_NAMES = (
+    "adapter",
     "resume.json",
     "recipe.json",
     "dnalm_config.yaml",
@@ -225,6 +228,7 @@ def finetune(
     continues from its last checkpoint (``cfg.checkpoint_interval``) with the plan it made, and
     gives the model the uninterrupted run would have given; other data or settings are refused.
     """
+    _MADE.discard(_staging_of(Path(output).absolute()))  # a staging folder an earlier call made is not this one's
     try:
         run = _start(cfg, data, Path(output), classes=classes, overwrite=overwrite, resume=resume)
         _plan(run, resume=resume, overwrite=overwrite)
@@ -242,12 +246,24 @@ def finetune(
     return FinetuneResult(Path(output), _save(run, built, trainer, train_out, best, note))
 
 
+def _staging_of(output: Path) -> Path:
+    return output.with_name(f"{output.name}.partial")
+
+
+#: the staging folders this process made, each until the run that made it ends: a run refused for a stopped run's
+#: staging folder removed that folder as if it were its own
+_MADE: set[Path] = set()
+
+
 def _drop_failed_staging(output: Path) -> None:
     """Remove the staging folder this run made when it failed (an error, not a stop) before any checkpoint or
     self-pretraining it could resume from: what is left is bookkeeping, and the next run was refused for it."""
     from dnalm.runtime.callbacks import last_checkpoint
 
-    staging = output.with_name(f"{output.name}.partial")
+    staging = _staging_of(output)
+    if staging not in _MADE:  # a stopped run's, which this one was refused for or kept
+        return
+    _MADE.discard(staging)
     if not staging.is_dir() or staging.is_symlink() or not (staging / "PARTIAL_RUN.txt").is_file():
         return
     resumable = last_checkpoint(staging / "checkpoints") is not None or (staging / "self_pretrained").exists()
@@ -358,11 +374,11 @@ def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:
         log.warning(
             "--resume: this run trains %d candidates one after the other; starting afresh", len(run.recipe.candidates)
         )
-        run.output = _start_folder_once(run.final, overwrite=overwrite, resume=False, discard=True)  # as said
+        run.output = _start_afresh(run.final, overwrite=overwrite)  # as said
     elif resume:
         run.checkpoint, run.saved_state, run.plan = _resume_point(run.output, run.identity)
         if run.checkpoint is None:  # nothing to continue: start afresh, without what the stopped run left
-            run.output = _start_folder_once(run.final, overwrite=overwrite, resume=False, discard=True)
+            run.output = _start_afresh(run.final, overwrite=overwrite)
     if run.recipe is not None and distributed.is_main():
         run.recipe.save(run.output / "recipe.json")
 
@@ -832,6 +848,37 @@ def _train_loss(train_out, trainer, checkpoint: Path | None) -> dict:
     return {"train_loss": train_out.training_loss, "train_loss_steps": f"{start + 1}-{end} (those after --resume)"}
 
 
+def _start_afresh(final: Path, *, overwrite: bool) -> Path:
+    """A resumed run that starts again from step 0 (no checkpoint to continue from, or candidates): the stopped
+    run's staging folder emptied of what it wrote; the user's files there stay (it was removed whole, with a note
+    --resume had just said it kept)."""
+    staging = _staging_of(final)
+    theirs = distributed.broadcast(not_partial(staging, PARTIAL_NAMES) if distributed.is_main() else None)
+    if not theirs:
+        return _start_folder_once(final, overwrite=overwrite, resume=False, discard=True)
+    if distributed.is_main():
+        kept = set(theirs) | {t.split("/")[0] for t in theirs}  # (a folder of the run's holding a file of yours)
+        for entry in sorted(staging.iterdir()):
+            if entry.name == "PARTIAL_RUN.txt" or entry.name in theirs:
+                continue
+            if entry.name in kept and entry.is_dir() and not entry.is_symlink():
+                for child in entry.iterdir():
+                    if f"{entry.name}/{child.name}" not in kept:
+                        _remove_entry(child)
+            else:
+                _remove_entry(entry)
+        log.warning("%s: removed what the stopped run wrote; kept yours: %s", staging, ", ".join(theirs[:5]))
+    distributed.barrier()
+    return staging
+
+
+def _remove_entry(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
 def _start_folder_once(final: Path, *, overwrite: bool, resume: bool, discard: bool | None = None) -> Path:
     """``start_folder`` in the main process only; the others get its answer, or its error."""
     folder, error = None, None
@@ -840,6 +887,8 @@ def _start_folder_once(final: Path, *, overwrite: bool, resume: bool, discard: b
             folder = start_folder(
                 final, owned_marker="dnalm_config.yaml", overwrite=overwrite, resume=resume, discard=discard
             )
+            if not resume:
+                _MADE.add(folder)
         except ValueError as err:
             error = str(err)
     folder, error = distributed.broadcast((folder, error))
