@@ -43,6 +43,27 @@ def test_pwm_sampling_follows_matrix(tmp_path):
         read_pwm(tmp_path / "bad.txt")
 
 
+def test_a_count_matrix_is_said_to_be_scaled_and_a_motif_without_information_is_warned_of(tmp_path, caplog):
+    """Rows that did not sum to 1 were scaled without a word, and a uniform matrix (0.5 0.5 0.5 0.5) made label-1
+    sequences that cannot be told from label-0 ones, unremarked."""
+    (tmp_path / "counts.txt").write_text("10 0 0 0\n0 5 5 0\n")
+    with caplog.at_level("INFO", logger="dnalm.synth"):
+        assert np.allclose(read_pwm(tmp_path / "counts.txt"), [[1, 0, 0, 0], [0, 0.5, 0.5, 0]])
+    assert "counts.txt: rows sum to 10, not 1: read as counts and scaled to probabilities" in caplog.text
+    assert "bits of information" not in caplog.text  # 2 + 1 bits
+    caplog.clear()
+    (tmp_path / "flat.txt").write_text("0.5 0.5 0.5 0.5\n")
+    with caplog.at_level("INFO", logger="dnalm.synth"):
+        read_pwm(tmp_path / "flat.txt")
+    assert "flat.txt: rows sum to 2, not 1" in caplog.text
+    assert "flat.txt: the motif carries 0.00 bits of information over its 1 position (less" in caplog.text
+    caplog.clear()
+    (tmp_path / "probs.txt").write_text("0.7 0.1 0.1 0.1\n0.1 0.1 0.1 0.7\n")
+    with caplog.at_level("INFO", logger="dnalm.synth"):
+        read_pwm(tmp_path / "probs.txt")
+    assert caplog.text == ""  # probabilities, 1.28 bits: nothing to say
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [  # a repeated JASPAR row was kept last-wins and its twin reported as a bare KeyError ('C'); no line anywhere

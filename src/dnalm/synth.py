@@ -10,6 +10,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from dnalm.io import Record
 from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import normalize, reverse_complement
 from dnalm.settings import check_fields, check_keys, named, setting
+
+log = logging.getLogger(__name__)
 
 __all__ = ["MotifSettings", "SynthSettings", "motif_dataset", "read_pwm", "synthesize", "tata_dataset", "write_splits"]
 
@@ -104,7 +107,25 @@ def check_pwm(matrix, where: str = "pwm") -> np.ndarray:
     sums = matrix.sum(axis=1, keepdims=True)
     if (sums == 0).any():
         raise ValueError(f"{where}: a PWM row sums to zero")
-    return matrix / sums
+    if not np.allclose(sums, 1.0, atol=1e-3):  # counts (JASPAR's), or a slip: said, as every change is
+        log.info(
+            "%s: rows sum to %s, not 1: read as counts and scaled to probabilities",
+            where,
+            f"{sums.min():g}" if np.ptp(sums) == 0 else f"{sums.min():g} to {sums.max():g}",
+        )
+    probs = matrix / sums
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bits = float((2 + np.where(probs > 0, probs * np.log2(probs), 0).sum(axis=1)).sum())
+    if bits < 1.0:  # a uniform matrix: the sequences that hold the motif are those that do not
+        log.warning(
+            "%s: the motif carries %.2f bits of information over its %d position%s (less than one base's worth): "
+            "sequences with it can hardly be told from sequences without",
+            where,
+            bits,
+            len(probs),
+            "s" * (len(probs) != 1),
+        )
+    return probs
 
 
 _MAX_REDRAWS = 10_000  # draws of one negative before a motif that nearly every sequence holds is refused

@@ -104,3 +104,29 @@ def test_predict_says_when_a_windowing_option_changed_nothing(model, tmp_path, c
         predict_file(str(model), fasta, tmp_path / "b.tsv", stride=7)
         predict_file(str(model), fasta, tmp_path / "c.tsv")
     assert "changed nothing" not in caplog.text
+
+
+def test_scan_and_variants_warn_about_a_window_much_shorter_than_the_training_length(model, tmp_path, caplog):
+    """`scan --window 5` on a model fine-tuned on 60 bp scored 5-base windows without a word (predict warns of
+    such short inputs); `variants --window` too."""
+    from dnalm.apply.scan import scan_genome
+    from dnalm.apply.variants import score_variants
+
+    (genome := tmp_path / "g.fa").write_text(">chr1\n" + _seqs([300])[0] + "\n")
+    with caplog.at_level("WARNING"):
+        scan_genome(str(model), genome, tmp_path / "s.bg", window=20)
+    assert "window (--window) 20 bases is shorter than 30, half the 60 bp the model was fine-tuned on" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        scan_genome(str(model), genome, tmp_path / "s2.bg", window=40)
+    assert "shorter than 30" not in caplog.text
+    base = genome.read_text().splitlines()[1][99]
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr1\t100\tv\t{base}\t{'A' if base != 'A' else 'C'}\t.\t.\t.\n"
+    )
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        score_variants(str(model), vcf, genome, tmp_path / "v.tsv", window=10)
+    assert "window (--window) 10 bases is shorter than 30" in caplog.text

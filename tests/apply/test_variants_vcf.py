@@ -152,7 +152,9 @@ def test_a_substitution_as_long_as_the_window_is_scored_an_indel_is_not(model, t
     score_variants(str(model), vcf, genome, tmp_path / "out.tsv", window=1)
     rows = {row["id"]: row for row in csv.DictReader(_rows(tmp_path / "out.tsv"), delimiter="\t")}
     assert rows["snv"]["status"] == "ok"
-    assert rows["del"]["status"] == "indel of 2 bases: as long as the 1-base window or longer"
+    assert rows["del"]["status"] == (  # it said "indel of 2 bases" of a deletion of 1
+        "deletion of 1 base, whose REF allele of 2 bases is as long as the 1-base window or longer"
+    )
 
 
 def test_a_vcf_with_undeclared_info_and_filter_is_written_with_them_declared(model, tmp_path, caplog):
@@ -238,6 +240,12 @@ def test_a_vcf_without_its_fileformat_line_is_named_as_such(model, tmp_path):
     vcf.write_text("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t7\tok\tA\tC\t.\t.\t.\n")
     with pytest.raises(ValueError, match=r"nohead.vcf:1: a VCF starts with its ##fileformat line"):
         score_variants(str(model), vcf, genome, tmp_path / "out.tsv")
+    (tmp_path / "empty.vcf").write_text("")  # "not valid bcf or vcf (format: 15 mode: r)"
+    with pytest.raises(ValueError, match=r"empty.vcf: empty file \(a VCF starts with its ##fileformat line"):
+        score_variants(str(model), tmp_path / "empty.vcf", genome, tmp_path / "out.tsv")
+    (tmp_path / "nochrom.vcf").write_text("##fileformat=VCFv4.2\n")
+    with pytest.raises(ValueError, match=r"nochrom.vcf: no #CHROM header line"):
+        score_variants(str(model), tmp_path / "nochrom.vcf", genome, tmp_path / "out.tsv")
 
 
 def test_vcf_output_keeps_every_input_value_as_written_and_a_rescore_replaces_dnalms_fields(model, tmp_path):

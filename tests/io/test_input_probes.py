@@ -45,6 +45,17 @@ def test_spaces_around_sequences_are_dropped_and_counted(tmp_path, caplog):
     assert "d.csv: 2 sequences were read without the spaces around them (e.g. ' ACGT' as 'ACGT')" in caplog.text
 
 
+def test_an_empty_id_is_refused_and_spaces_around_ids_are_dropped_and_counted(tmp_path, caplog):
+    """A blank id cell was read as it stood (rows that could not be told apart), spaces around one kept without a
+    word; FASTA refuses a header without an id."""
+    path = write(tmp_path, "d.csv", "id,sequence\na,ACGT\n  ,ACGA\n")
+    with pytest.raises(DataFormatError, match=r"d.csv:3: empty id \(row 2\): give every row an id"):
+        list(read_table(path))
+    path = write(tmp_path, "e.csv", "id,sequence\n a ,ACGT\nb,ACGA\n")
+    assert [r.id for r in read_table(path)] == ["a", "b"]
+    assert "e.csv: 1 ids were read without the spaces around them (e.g. ' a ' as 'a')" in caplog.text
+
+
 def test_text_and_per_base_labels_stay_as_written(tmp_path):
     path = write(tmp_path, "d.csv", "sequence,label\nACGT,Pos\nACGA,neg\n")
     assert [r.label for r in read_table(path)] == ["Pos", "neg"]

@@ -47,6 +47,22 @@ class ShortInputs:
         if self.message():
             log.warning("%s; their scores rest on little sequence", self.message())
 
+    def warn_window(self, window: int) -> None:
+        """A window (``--window``) much shorter than the model was fine-tuned on: every score rests on little
+        sequence (``predict`` said so of short sequences; ``scan`` and ``variants`` scored such windows without a
+        word)."""
+        if window < self.limit:
+            from dnalm.settings import named
+
+            log.warning(
+                "%s %d bases is shorter than %d, half the %d bp the model was fine-tuned on; every score rests on "
+                "little sequence",
+                named("window"),
+                window,
+                self.limit,
+                self.trained,
+            )
+
 
 def require_labels(records, data, label_column: str | None = None) -> None:
     """A ValueError when ``records`` (to be evaluated) carry no labels, saying which column was expected."""

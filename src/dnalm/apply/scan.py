@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dnalm.apply.lengths import ShortInputs
 from dnalm.apply.settings import STRANDS
 from dnalm.apply.target import positive_class, scored_target, target_class, track_line
 from dnalm.apply.tracks import BigWigWriter, PeakWriter, intervals
@@ -298,6 +299,7 @@ class _Scan:
         self.positive, self.label = self.target.index, self.target.label
         _, largest = window_size(self.model, self.tok, None)
         self.window = check_window(window, self.tok, largest, ref.name)
+        ShortInputs(self.model, self.tok).warn_window(self.window)
         self.stride = stride or max(self.window // 2, 1)
         if not 0 < self.stride <= self.window:
             raise ValueError(f"{named('stride')} must be between 1 and the window ({self.window}); got {self.stride}")

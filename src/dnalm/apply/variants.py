@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from dnalm.apply.lengths import ShortInputs
 from dnalm.io.base import readable_path
 from dnalm.io.files import atomic_open, check_output_file, is_stream
 from dnalm.io.outputs import Output, claims
@@ -64,6 +65,21 @@ def variant_windows(contig: str, pos: int, ref: str, alt: str, window: int) -> t
     alt_start = max(start, pos - 1 + len(alt) - window)  # the whole allele inside the window
     alt_start = max(0, min(alt_start, len(alt_contig) - window))  # a full window where the contig has one
     return ref_window, alt_contig[alt_start : alt_start + window]
+
+
+def _too_long_indel(ref: str, alt: str, window: int) -> str:
+    """Why an indel is not scored: its longer allele does not fit the window (it said "indel of 5 bases" of a
+    deletion of 4, naming the allele's length as the indel's).
+
+    >>> _too_long_indel("ACGTA", "A", 5)
+    'deletion of 4 bases, whose REF allele of 5 bases is as long as the 5-base window or longer'
+    """
+    kind, longer = ("deletion", "REF") if len(ref) > len(alt) else ("insertion", "ALT")
+    size = abs(len(ref) - len(alt))
+    return (
+        f"{kind} of {size} base{'s' * (size != 1)}, whose {longer} allele of {max(len(ref), len(alt))} bases is as "
+        f"long as the {window}-base window or longer"
+    )
 
 
 def _window_start(contig_length: int, pos: int, ref_length: int, window: int) -> int:
@@ -147,7 +163,7 @@ def check_records(vcf: Path) -> None:
 
 
 def _check_lines(vcf: Path) -> None:
-    n, columns = 0, None
+    n, columns, line_no = 0, None, 0
     with _text_lines(vcf) as fh:
         for line_no, line in enumerate(fh, start=1):
             if line_no == 1 and line.startswith("\ufeff"):  # htslib reads it as part of the first line
@@ -194,6 +210,10 @@ def _check_lines(vcf: Path) -> None:
                 problem = "no reference allele"
             if problem:
                 raise ValueError(f"{vcf}:{line_no}: VCF record {n}: {problem}")
+    if line_no == 0:  # htslib: "not valid bcf or vcf (format: 15 mode: r)"
+        raise ValueError(f"{vcf}: empty file (a VCF starts with its ##fileformat line, e.g. ##fileformat=VCFv4.2)")
+    if columns is None:
+        raise ValueError(f"{vcf}: no #CHROM header line (a VCF's header ends with it, before the records)")
 
 
 @claims(
@@ -332,6 +352,7 @@ class _Scorer:
         _, largest = window_size(self.model, self.tok, None)
         largest = min(largest, 512) if self.masked_lm else largest
         self.window = check_window(window, self.tok, largest, ref.name)
+        ShortInputs(self.model, self.tok).warn_window(self.window)
 
     def describe(self) -> str:
         """What the scores are: the header line of the TSV and the VCF."""
@@ -392,7 +413,7 @@ def _allele_rows(reader, vcf: Path, window: int, masked_lm: bool) -> tuple[list[
             elif masked_lm and "N" in ref + alt:
                 row[8] = "an allele holds N: masked-LM scoring compares the probabilities of A/C/G/T"
             elif len(ref) != len(alt) and max(len(ref), len(alt)) >= window:
-                row[8] = f"indel of {max(len(ref), len(alt))} bases: as long as the {window}-base window or longer"
+                row[8] = _too_long_indel(ref, alt, window)
             elif len(ref) > window:
                 row[8] = f"substitution of {len(ref)} bases: longer than the {window}-base window"
             else:

@@ -323,8 +323,12 @@ def _record(row, width, cols, path, lineno, n, reading: tuple, labels_seen: tupl
         spans = max(f.count("\n") for f in row)
         unclosed = f" (a quote opened here runs over {spans + 1} lines: is it closed?)" if spans else ""
         raise DataFormatError(path, lineno, f"{len(row)} fields, header has {width}{unclosed}")
-    rid = row[id_i] if id_i is not None else str(n - 1)
     first_label, rewritten = labels_seen
+    rid = row[id_i].strip() if id_i is not None else str(n - 1)
+    if id_i is not None and not rid:  # rows without a name could not be told apart in what is written
+        raise DataFormatError(path, lineno, f"empty id (row {n}): give every row an id, or leave the id column out")
+    if id_i is not None and rid != row[id_i]:
+        _count(rewritten, "ids were read without the spaces around them", row[id_i], rid)
     raw = row[seq_i].strip()
     if raw and raw != row[seq_i]:  # ' ACGT' in a hand-edited CSV: read as ACGT, and counted
         _count(rewritten, "sequences were read without the spaces around them", row[seq_i], raw)
