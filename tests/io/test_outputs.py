@@ -971,6 +971,29 @@ def test_a_users_file_inside_a_folder_dnalm_wrote_stays_theirs_run_after_run(tmp
     assert not (out / "report_files").exists()
 
 
+def test_overwrite_keeps_the_users_files_in_a_folder_of_theirs_named_as_one_dnalm_writes(tmp_path):
+    """`corpus --overwrite` into a folder with the user's train/t.txt replaced train/ whole, t.txt with it (a name
+    dnalm never writes); the same with pretrain's checkpoints/ and tokenizer/."""
+    from dnalm.io.outputs import read_marker
+
+    out = tmp_path / "corpus"
+    _write_result(out, "train/t.txt", "readme.txt")  # the user's: no marker
+
+    def run():
+        with claim("corpus", outputs=[Output(out, "corpus", atomic=True)], overwrite=True) as c:
+            _write_result(c.path(out), "train/part-0.txt", "validation/part-0.txt")
+
+    for _ in range(3):  # kept by each --overwrite, recorded as theirs inside dnalm's train/
+        time.sleep(0.02)
+        run()
+        assert (out / "train" / "t.txt").read_text() == "dnalm's train/t.txt\n"
+        assert (out / "readme.txt").is_file() and (out / "train" / "part-0.txt").is_file()
+        assert read_marker(out)["theirs"] == ["train/t.txt"] and "train" in read_marker(out)["files"]
+    with claim("corpus", outputs=[Output(out, "corpus", atomic=True)], overwrite=True) as c:
+        _write_result(c.path(out), "train/part-1.txt")  # another run, without part-0: the earlier run's goes
+    assert sorted(p.name for p in (out / "train").iterdir()) == ["part-1.txt", "t.txt"]
+
+
 def test_a_stopped_runs_folder_holding_the_users_files_is_refused_not_removed_when_the_run_starts_again(tmp_path):
     """A benchmark run killed part-way, then run again, removed its model.partial whole, with a note the user had
     put there (or in its checkpoints/ folder)."""

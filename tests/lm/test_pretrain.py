@@ -245,6 +245,26 @@ def test_killed_run_resumes_with_the_same_steps_schedule_and_losses(corpus_dir, 
     assert not (killed / "model.safetensors").exists(), "the run finished before it could be killed"
     stopped_at = max(int(p.name.split("-")[1]) for p in (killed / "checkpoints").glob("checkpoint-*"))
     assert 0 < stopped_at < 60
+    (killed / "after.txt").write_text("mine\n")  # --overwrite removes it with the stopped run's: the refusal says so
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dnalm",
+            "pretrain",
+            str(corpus_dir),
+            "-o",
+            str(killed),
+            "--config",
+            str(tmp_path / "run.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert refused.returncode == 2 and "--overwrite also removes after.txt" in refused.stderr, refused.stderr
+    (killed / "after.txt").unlink()
     resumed = _run_pretrain([corpus_dir, "-o", killed, "--config", tmp_path / "run.yaml", "--resume"], env, log)
     assert _finished(resumed, log)
 

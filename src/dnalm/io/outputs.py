@@ -90,6 +90,7 @@ __all__ = [
     "not_partial",
     "read_marker",
     "remove_written",
+    "stopped_run_entries",
 ]
 
 #: The marker file of a folder dnalm wrote.
@@ -665,15 +666,21 @@ def clear_run_folder(folder: Path, files: tuple[str, ...], partial_names: dict |
     return kept
 
 
+def stopped_run_entries(folder: Path, marker: dict) -> list[str]:
+    """The entries of ``folder`` that a run killed part-way may have written: neither the user's when it started nor
+    dnalm's listed files (what :func:`remove_stopped_run` removes; a refusal names them)."""
+    if not marker.get("running"):
+        return []
+    known = set(marker.get("users", [])) | set(marker.get("files", []))
+    return sorted(_entries(folder) - known - _logs_in(folder))
+
+
 def remove_stopped_run(folder: Path, marker: dict) -> list[str]:
     """With ``--overwrite``: the entries of ``folder`` that a run killed part-way left, those its running marker
     names neither as the user's nor as dnalm's listed files (which :func:`remove_written` removes, keeping a user's
     file changed inside them); what was put there since cannot be told from the run's own (a refusal without
     ``--overwrite`` says so). Returns the names removed."""
-    if not marker.get("running"):
-        return []
-    known = set(marker.get("users", [])) | set(marker.get("files", []))
-    gone = sorted(_entries(folder) - known - _logs_in(folder))
+    gone = stopped_run_entries(folder, marker)
     for name in gone:
         _remove(folder / name)
     return gone
@@ -1037,6 +1044,7 @@ class Claim:
         # whether the folder was there
         self._theirs: dict[Path, dict[str, tuple | None]] = {}  # the user's files in a resumed run's staging folder
         self._nested: dict[Path, dict[Path, int | None]] = {}  # the user's files inside dnalm's entries, as claimed
+        self._new: dict[Path, set[str]] = {}  # the entries an atomic output's staging folder brought in
 
     def path(self, given: str | Path) -> Path:
         """The path to write for the output given as ``given`` (a symbolic link's target; an atomic folder's
@@ -1130,6 +1138,11 @@ class Claim:
             for snapshot in [_snapshot(real / name)]
             for path in set(snapshot) - set(_written_by_dnalm(snapshot, marked, theirs))
             if newer or path in theirs
+        } | {  # and the files of the user's entries, which a staged result of the same name takes in
+            path: stamp[0]
+            for snapshot in self._user_snapshots[real].values()
+            for path, stamp in snapshot.items()
+            if stamp
         }
         self._before[real] = _entries(real)
         if o.stages:  # what install_folder leaves of these is not this run's (see _mark)
@@ -1300,6 +1313,7 @@ class Claim:
             if failed:
                 shutil.rmtree(staging, ignore_errors=True)
                 continue
+            self._new[real] = _entries(staging) - {"PARTIAL_RUN.txt"}  # dnalm's once in place (see _mark)
             try:
                 with interrupts_deferred():  # a Ctrl-C part-way left a folder of two runs' files
                     install_folder(staging, real, overwrite=bool(self.overwrite))
@@ -1326,6 +1340,9 @@ class Claim:
         }
         # the user's files found in a resumed run's staging folder, moved in with it: what holds one is theirs
         users |= {rel.split("/")[0] for rel, stamp in self._theirs.get(real, {}).items() if _stamp(real / rel) == stamp}
+        # an entry this run's result brought in is dnalm's, the user's files carried into it recorded as theirs (a
+        # folder of the user's named train/ stayed theirs whole, and stale files of dnalm's in it with it)
+        users -= self._new.get(real, set())
         files = sorted(_entries(real) - users - _logs_in(real))
         if not files and not (real / MARKER).exists():
             return
@@ -1477,8 +1494,9 @@ def _install_staged(staging: Path, final: Path, overwrite: bool) -> Path:
         listed = _entries(final) - set(marker.get("users", [])) - _logs_in(final)
         marked = None  # every file under them is the stopped run's
     users = _entries(final) - listed - new
-    nested = {  # the user's files in entries dnalm wrote (added or changed since: a note, an edit): they stay
-        name: set(snap) - set(_written_by_dnalm(snap, marked, theirs))
+    nested = {  # the user's files in entries dnalm wrote (added or changed since: a note, an edit), and in a folder of
+        # the user's named as one dnalm writes (a foreign folder's train/): they stay, carried into the new folder
+        name: set(snap) - set(_written_by_dnalm(snap, marked, theirs)) if name in listed else set(snap)
         for name in (listed | new) & _entries(final)
         if not (final / name).is_symlink()
         for snap in [_snapshot(final / name)]

@@ -23,7 +23,15 @@ from pathlib import Path
 import numpy as np
 
 from dnalm.io.files import write_json
-from dnalm.io.outputs import Output, claims, local, read_marker, remove_stopped_run, remove_written
+from dnalm.io.outputs import (
+    Output,
+    claims,
+    local,
+    read_marker,
+    remove_stopped_run,
+    remove_written,
+    stopped_run_entries,
+)
 from dnalm.io.sequence import normalize
 from dnalm.lm.masking import check_schedule
 from dnalm.models.card import write_pretrain_card
@@ -476,10 +484,17 @@ def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
     finished = (output / "pretrain_summary.json").is_file()
     if (finished or last is not None) and not overwrite:
         what = "a finished pretraining" if finished else "checkpoints of a run"
+        stopped = stopped_run_entries(output, marker)  # the help said the user's files stay: these may not be
         raise ValueError(
             f"{output} already holds {what}; "
             + ("" if finished else f"pass {flag('resume')} to continue it, ")  # a finished one has nothing to resume
             + f"pass {flag('overwrite')} to replace it, or choose another output folder"
+            + (
+                f" ({flag('overwrite')} also removes {', '.join(stopped[:5])}: what the stopped run may have written, "
+                "which cannot be told from anything put there since it started; move away what is yours)"
+                if stopped
+                else ""
+            )
         )
     if distributed.is_main():
         ours = [p.name for p in output.iterdir() if marker.get("legacy") or p.name in marker["files"]]
