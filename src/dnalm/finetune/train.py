@@ -37,7 +37,7 @@ from dnalm.finetune.trainer import (
 )
 from dnalm.io.datasets import check_sources, class_files
 from dnalm.io.files import drop_unused_staging, interrupts_deferred, json_ready, start_folder, write_json
-from dnalm.io.outputs import Output, claims, install_folder, local, not_partial, shown
+from dnalm.io.outputs import Output, claims, install_folder, local, not_partial, remove_path, shown
 from dnalm.lm.pretrain import RECIPES, self_pretrain
 from dnalm.metrics import positive_index
 from dnalm.models.card import write_finetune_card
@@ -864,19 +864,12 @@ def _start_afresh(final: Path, *, overwrite: bool) -> Path:
             if entry.name in kept and entry.is_dir() and not entry.is_symlink():
                 for child in entry.iterdir():
                     if f"{entry.name}/{child.name}" not in kept:
-                        _remove_entry(child)
+                        remove_path(child)
             else:
-                _remove_entry(entry)
+                remove_path(entry)
         log.warning("%s: removed what the stopped run wrote; kept yours: %s", staging, ", ".join(theirs[:5]))
     distributed.barrier()
     return staging
-
-
-def _remove_entry(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink()
 
 
 def _start_folder_once(final: Path, *, overwrite: bool, resume: bool, discard: bool | None = None) -> Path:

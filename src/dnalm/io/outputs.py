@@ -89,6 +89,7 @@ __all__ = [
     "log_to",
     "not_partial",
     "read_marker",
+    "remove_path",
     "remove_written",
     "stopped_run_entries",
 ]
@@ -393,7 +394,8 @@ def _entries(folder: Path) -> set[str]:
     return {p.name for p in folder.iterdir() if not _ours(p.name)} if folder.is_dir() else set()
 
 
-def _remove(path: Path) -> None:
+def remove_path(path: Path) -> None:
+    """A file, a link (not what it leads to) or a folder with everything in it."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     else:
@@ -613,7 +615,7 @@ def remove_written(folder: Path, names: list[str]) -> None:
     marked, theirs = _marked_at(folder), _theirs(folder)
     for name in names:
         for path in _written_by_dnalm(_snapshot(folder / name), marked, theirs):
-            _remove(path)
+            remove_path(path)
         _prune(folder / name)
 
 
@@ -682,7 +684,7 @@ def remove_stopped_run(folder: Path, marker: dict) -> list[str]:
     ``--overwrite`` says so). Returns the names removed."""
     gone = stopped_run_entries(folder, marker)
     for name in gone:
-        _remove(folder / name)
+        remove_path(folder / name)
     return gone
 
 
@@ -1128,10 +1130,11 @@ class Claim:
         self._users[real] = users
         self._user_snapshots[real] = {name: _snapshot(real / name) for name in users}
         marked = _marked_at(real)  # before this run's marker replaces it
+        found = read_marker(real) or {}
         # the user's files inside dnalm's entries, recorded again when this run ends: those recorded before, and
         # those newer than a finished run's marker (a stopped run's own files are newer than the marker it found)
         theirs = _theirs(real)
-        newer = not (read_marker(real) or {}).get("running")
+        newer = not found.get("running")
         self._nested[real] = {
             path: _inode(path)
             for name in listed
@@ -1147,7 +1150,6 @@ class Claim:
         self._before[real] = _entries(real)
         if o.stages:  # what install_folder leaves of these is not this run's (see _mark)
             self._old_files[real] = {n: (_inode(real / n), _snapshot(real / n)) for n in self._before[real]}
-        found = read_marker(real) or {}
         if o.atomic:
             from dnalm.io.files import start_folder
 
@@ -1170,7 +1172,7 @@ class Claim:
         one); other files changed or added since the marker are the user's, and an entry holding any of them stays
         the user's (never listed as this run's, so never removed by a later run)."""
         recorded = found.get("content") if isinstance(found.get("content"), dict) else {}
-        other = _other_commands_files(real)
+        other, theirs = _other_commands_files(real), _theirs(real)
         stale = {}
         for name in listed:
             snapshot = _snapshot(real / name)
@@ -1180,7 +1182,7 @@ class Claim:
             ):
                 stale[name] = snapshot
                 continue
-            stale[name] = _written_by_dnalm(snapshot, marked, _theirs(real))
+            stale[name] = _written_by_dnalm(snapshot, marked, theirs)
             if stale[name] != snapshot:
                 self._users[real].add(name)
                 self._user_snapshots[real][name] = snapshot
@@ -1244,7 +1246,7 @@ class Claim:
             shown = ", ".join(str(p.relative_to(real)) for p in stale[:5]) + (" ..." if len(stale) > 5 else "")
             log.info("removing what an earlier dnalm run wrote in %s and this one did not: %s", real, shown)
         for path in stale:
-            _remove(path)
+            remove_path(path)
         for name in self._stale.get(real, {}):  # folders the earlier run wrote, now empty
             _prune(real / name)
 
@@ -1508,7 +1510,7 @@ def _install_staged(staging: Path, final: Path, overwrite: bool) -> Path:
         return finish_folder(staging, final)
     for name in sorted(listed - new):  # (with marked None: every file of a stopped run's entry, above)
         for path in _written_by_dnalm(_snapshot(final / name), marked, theirs):
-            _remove(path)
+            remove_path(path)
         _prune(final / name)
     for name in sorted(new):
         for path in nested.get(name, ()):  # carried into the new folder of that name, unless dnalm wrote it anew
@@ -1517,7 +1519,7 @@ def _install_staged(staging: Path, final: Path, overwrite: bool) -> Path:
                 moved.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(path, moved)
         if (final / name).exists() or (final / name).is_symlink():
-            _remove(final / name)
+            remove_path(final / name)
         os.replace(staging / name, final / name)
     staging.rmdir()
     return final
