@@ -875,6 +875,34 @@ def test_overwrite_over_a_killed_run_replaces_all_it_left_and_keeps_the_users_fi
     assert {p.name for p in out.iterdir()} == {"mine.txt", "checkpoints", "model.safetensors", MARKER}
 
 
+def test_overwrite_over_a_killed_run_keeps_what_the_user_put_there_after_it_started(tmp_path):
+    """A file put in a killed pretraining's folder after the run started (after.txt, checkpoints/notes.txt) could not
+    be told from the run's own, so --overwrite removed it. The command now says what it writes there: the rest stays."""
+    from dnalm.io.outputs import stopped_run_entries
+    from dnalm.lm.pretrain import WRITTEN
+
+    out = tmp_path / "pt"
+    _write_result(out, "mine.txt", "after.txt", "checkpoints/checkpoint-35/state.json", "checkpoints/notes.txt")
+    _write_result(out, "history.json", "tokenizer/vocab.txt", "dnalm_pretrain.yaml")
+    marker = {"kind": "pretrain", "command": "pretrain", "running": True, "files": [], "users": ["mine.txt"]}
+    (out / MARKER).write_text(json.dumps(marker))
+    assert stopped_run_entries(out, marker, WRITTEN) == [
+        "checkpoints/checkpoint-35",
+        "dnalm_pretrain.yaml",
+        "history.json",
+        "tokenizer",
+    ]
+    assert "after.txt" in stopped_run_entries(out, marker)  # without the names: every entry not known at the start
+    with claim(
+        "pretrain",
+        outputs=[Output(out, "pretrain", rerun="continue", atomic=True, partial_names=WRITTEN)],
+        overwrite=True,
+    ) as c:
+        _write_result(c.path(out), "checkpoints/checkpoint-10/state.json", "model.safetensors")
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["checkpoint-10", "notes.txt"]
+    assert {p.name for p in out.iterdir()} == {"mine.txt", "after.txt", "checkpoints", "model.safetensors", MARKER}
+
+
 def test_a_file_of_a_model_or_tokenizer_is_never_written_over_and_a_looping_link_is_refused(tmp_path):
     """`audit -o m/config.json --overwrite` wrote the audit over the model's config, and m still read as a finished
     model; `predict -o loop1` (loop1 -> loop2 -> loop1) replaced the user's link with a file."""

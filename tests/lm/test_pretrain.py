@@ -245,7 +245,7 @@ def test_killed_run_resumes_with_the_same_steps_schedule_and_losses(corpus_dir, 
     assert not (killed / "model.safetensors").exists(), "the run finished before it could be killed"
     stopped_at = max(int(p.name.split("-")[1]) for p in (killed / "checkpoints").glob("checkpoint-*"))
     assert 0 < stopped_at < 60
-    (killed / "after.txt").write_text("mine\n")  # --overwrite removes it with the stopped run's: the refusal says so
+    (killed / "after.txt").write_text("mine\n")  # put there after the run started: the user's, and it stays
     refused = subprocess.run(
         [
             sys.executable,
@@ -263,10 +263,11 @@ def test_killed_run_resumes_with_the_same_steps_schedule_and_losses(corpus_dir, 
         env=env,
         check=False,
     )
-    assert refused.returncode == 2 and "--overwrite also removes after.txt" in refused.stderr, refused.stderr
-    (killed / "after.txt").unlink()
+    assert refused.returncode == 2 and "pass --resume to continue it" in refused.stderr, refused.stderr
+    assert "after.txt" not in refused.stderr  # (--overwrite used to remove it with the stopped run's files)
     resumed = _run_pretrain([corpus_dir, "-o", killed, "--config", tmp_path / "run.yaml", "--resume"], env, log)
     assert _finished(resumed, log)
+    assert (killed / "after.txt").read_text() == "mine\n"
 
     ref = {r["step"]: r for r in json.loads((reference / "history.json").read_text()) if "loss" in r}
     res = {r["step"]: r for r in json.loads((killed / "history.json").read_text()) if "loss" in r}

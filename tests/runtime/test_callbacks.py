@@ -123,3 +123,48 @@ def test_a_time_budget_stops_before_a_step_that_would_pass_it_and_follows_slower
     clock[0] += 5.0
     plain.on_evaluate(args, state, TrainerControl())
     assert plain.deadline == 10.0
+
+
+def test_old_checkpoints_go_by_step_and_a_file_put_in_one_stays(tmp_path, caplog):
+    """The Trainer's rotation removed an old checkpoint-N whole, a note the user had put in it too, and ordered the
+    folders by time changed: the note made the oldest one look newest, so the newest one was removed instead."""
+    import os
+    import time
+
+    from transformers import TrainingArguments
+
+    from dnalm.runtime.callbacks import STATE_FILE, own_rotation
+
+    args = TrainingArguments(output_dir=str(tmp_path), save_total_limit=2, report_to="none")
+    rotation = own_rotation(args)
+    assert args.save_total_limit is None  # the Trainer no longer rotates
+    for step in (10, 20, 30):
+        folder = tmp_path / f"checkpoint-{step}"
+        (folder / "sub").mkdir(parents=True)
+        for name in ("model.safetensors", "trainer_state.json", STATE_FILE, "sub/rng.pth"):
+            (folder / name).write_text("saved\n")
+    past = time.time() - 100  # saved a while ago; the note is put there now
+    for path in tmp_path.rglob("*"):
+        os.utime(path, (past, past))
+    with open(tmp_path / "checkpoint-10" / "trainer_state.json", "a") as f:  # ctime: not settable, so wait it out
+        f.flush()
+    time.sleep(2.2)
+    (tmp_path / "checkpoint-10" / "notes.txt").write_text("mine\n")
+    state = TrainerState(global_step=30, is_world_process_zero=True)
+    with caplog.at_level("WARNING"):
+        rotation.on_save(args, state, TrainerControl())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-10", "checkpoint-20", "checkpoint-30"]
+    assert [p.name for p in (tmp_path / "checkpoint-10").iterdir()] == ["notes.txt"]
+    assert "kept 1 file(s) of yours in an old checkpoint: notes.txt" in caplog.text
+    (tmp_path / "checkpoint-40").mkdir()
+    (tmp_path / "checkpoint-40" / STATE_FILE).write_text("saved\n")
+    state.global_step, state.best_model_checkpoint = 40, str(tmp_path / "checkpoint-20")
+    rotation.on_save(args, state, TrainerControl())  # the best checkpoint is kept beyond the two newest
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "checkpoint-10",
+        "checkpoint-20",
+        "checkpoint-30",
+        "checkpoint-40",
+    ]
+    assert [p.name for p in (tmp_path / "checkpoint-10").iterdir()] == ["notes.txt"]  # only the user's: stays
+    assert (tmp_path / "checkpoint-30" / "sub" / "rng.pth").is_file()

@@ -687,14 +687,14 @@ def _train(run: _Run, built: _Built):
     """Train with selection on validation; the best validation point is restored and validated again."""
     from transformers import PrinterCallback, ProgressCallback
 
-    from dnalm.runtime.callbacks import QuietProgress
+    from dnalm.runtime.callbacks import QuietProgress, own_rotation
 
     cfg = run.cfg
     compute_metrics = compute_metrics_for(run.task, run.labels)
     total_steps, eval_steps, deadline, note = _schedule(run, built)
-    cfg = run.cfg
     args = training_arguments(cfg, run.output, total_steps, eval_steps)
     callbacks, best, average = _callbacks(run, built, eval_steps, deadline)
+    callbacks += filter(None, [own_rotation(args)])  # after Checkpoints, which completes a checkpoint
     trainer = trainer_class()(
         model=built.model,
         args=args,

@@ -139,7 +139,9 @@ class Output:
     ``partial_names``: of a staged output, what its run writes in ``NAME.partial`` before it ends (``fnmatch``
     patterns of names; ``folder/pattern`` names what a folder of it holds): any other entry there is the user's,
     kept as theirs when a run resumes, and a reason to refuse removing a stopped run's folder
-    (:func:`clear_run_folder`); empty: every entry there is the run's.
+    (:func:`clear_run_folder`); empty: every entry there is the run's. Of an ``atomic`` output, what its command
+    writes in the folder: where a run was killed part-way, ``--overwrite`` removes only the entries it names
+    (:func:`install_folder`).
     """
 
     path: str | Path
@@ -668,21 +670,40 @@ def clear_run_folder(folder: Path, files: tuple[str, ...], partial_names: dict |
     return kept
 
 
-def stopped_run_entries(folder: Path, marker: dict) -> list[str]:
-    """The entries of ``folder`` that a run killed part-way may have written: neither the user's when it started nor
-    dnalm's listed files (what :func:`remove_stopped_run` removes; a refusal names them)."""
+def stopped_run_entries(folder: Path, marker: dict, names: tuple[str, ...] = ()) -> list[str]:
+    """The entries of ``folder`` (paths relative to it) that a run killed part-way may have written: neither the
+    user's when it started nor dnalm's listed files (what :func:`remove_stopped_run` removes). With ``names``, what
+    the command writes there (``fnmatch`` patterns, as :attr:`Output.partial_names`), only the entries it names:
+    any other was put there since the run started, by the user, and stays; without, every such entry (a refusal
+    names them)."""
     if not marker.get("running"):
         return []
     known = set(marker.get("users", [])) | set(marker.get("files", []))
-    return sorted(_entries(folder) - known - _logs_in(folder))
+    found = sorted(_entries(folder) - known - _logs_in(folder))
+    if not names:
+        return found
+    theirs = set(not_partial(folder, names))
+    runs = []
+    for entry in found:
+        if entry in theirs:
+            continue
+        inside = [t for t in theirs if t.startswith(f"{entry}/")]
+        # a folder of the run's with a file of the user's in it: the run's entries in it, not the folder
+        runs += (
+            [f"{entry}/{n}" for n in sorted(_entries(folder / entry)) if f"{entry}/{n}" not in inside]
+            if inside
+            else [entry]
+        )
+    return runs
 
 
-def remove_stopped_run(folder: Path, marker: dict) -> list[str]:
+def remove_stopped_run(folder: Path, marker: dict, names: tuple[str, ...] = ()) -> list[str]:
     """With ``--overwrite``: the entries of ``folder`` that a run killed part-way left, those its running marker
     names neither as the user's nor as dnalm's listed files (which :func:`remove_written` removes, keeping a user's
-    file changed inside them); what was put there since cannot be told from the run's own (a refusal without
-    ``--overwrite`` says so). Returns the names removed."""
-    gone = stopped_run_entries(folder, marker)
+    file changed inside them), and with ``names`` only those the command writes (see :func:`stopped_run_entries`);
+    without, what was put there since cannot be told from the run's own (a refusal without ``--overwrite`` says
+    so). Returns the names removed."""
+    gone = stopped_run_entries(folder, marker, names)
     for name in gone:
         remove_path(folder / name)
     return gone
@@ -1318,7 +1339,7 @@ class Claim:
             self._new[real] = _entries(staging) - {"PARTIAL_RUN.txt"}  # dnalm's once in place (see _mark)
             try:
                 with interrupts_deferred():  # a Ctrl-C part-way left a folder of two runs' files
-                    install_folder(staging, real, overwrite=bool(self.overwrite))
+                    install_folder(staging, real, overwrite=bool(self.overwrite), written=o.partial_names)
             except OSError as err:  # what was not moved yet stays in the staging folder
                 raise OutputError(
                     f"output {o.path}: the finished result could not be moved into place ({err.strerror or err}); "
@@ -1464,15 +1485,19 @@ def _holds_working_folder(folder: Path) -> bool:
     return there == here or there in here.parents
 
 
-def install_folder(staging: str | Path, final: str | Path, *, overwrite: bool = False) -> Path:
+def install_folder(
+    staging: str | Path, final: str | Path, *, overwrite: bool = False, written: tuple[str, ...] = ()
+) -> Path:
     """Move a completed staging folder onto ``final``: dnalm's earlier files there are removed only now, the
     user's other files stay (a folder with none is swapped whole). With ``overwrite``, a run killed part-way in
     ``final`` (its marker still says running) left all but the user's entries it named when it started (its
-    checkpoints were carried into the new result as if the user's, beside the new run's)."""
+    checkpoints were carried into the new result as if the user's, beside the new run's); with ``written`` (what
+    the command writes there, as :func:`stopped_run_entries` reads it), only those of them it names: a file put
+    there since that run started is the user's too, and stays."""
     staging, final = Path(staging), Path(final)
     (staging / "PARTIAL_RUN.txt").unlink(missing_ok=True)
     try:
-        return _install_staged(staging, final, overwrite)
+        return _install_staged(staging, final, overwrite, written)
     except OSError as err:  # e.g. the folder above became read-only: the staging folder stays dnalm's, and says why
         if staging.is_dir():
             with contextlib.suppress(OSError):
@@ -1485,7 +1510,7 @@ def install_folder(staging: str | Path, final: str | Path, *, overwrite: bool = 
         raise
 
 
-def _install_staged(staging: Path, final: Path, overwrite: bool) -> Path:
+def _install_staged(staging: Path, final: Path, overwrite: bool, written: tuple[str, ...]) -> Path:
     """:func:`install_folder` once the staging folder's note is gone."""
     readable_as_umask_says(staging)
     new = {p.name for p in staging.iterdir()}
@@ -1494,7 +1519,10 @@ def _install_staged(staging: Path, final: Path, overwrite: bool) -> Path:
     marked, theirs = _marked_at(final), _theirs(final)
     if overwrite and marker and marker.get("running"):
         listed = _entries(final) - set(marker.get("users", [])) - _logs_in(final)
-        marked = None  # every file under them is the stopped run's
+        put_since = set(not_partial(final, written))  # what the command does not write there: the user's
+        listed -= put_since
+        theirs |= {final / n for n in put_since if "/" in n}
+        marked = None  # every other file under them is the stopped run's
     users = _entries(final) - listed - new
     nested = {  # the user's files in entries dnalm wrote (added or changed since: a note, an edit), and in a folder of
         # the user's named as one dnalm writes (a foreign folder's train/): they stay, carried into the new folder

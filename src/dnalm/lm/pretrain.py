@@ -30,7 +30,6 @@ from dnalm.io.outputs import (
     read_marker,
     remove_stopped_run,
     remove_written,
-    stopped_run_entries,
 )
 from dnalm.io.sequence import normalize
 from dnalm.lm.masking import check_schedule
@@ -484,28 +483,48 @@ def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
     finished = (output / "pretrain_summary.json").is_file()
     if (finished or last is not None) and not overwrite:
         what = "a finished pretraining" if finished else "checkpoints of a run"
-        stopped = stopped_run_entries(output, marker)  # the help said the user's files stay: these may not be
         raise ValueError(
             f"{output} already holds {what}; "
             + ("" if finished else f"pass {flag('resume')} to continue it, ")  # a finished one has nothing to resume
-            + f"pass {flag('overwrite')} to replace it, or choose another output folder"
-            + (
-                f" ({flag('overwrite')} also removes {', '.join(stopped[:5])}: what the stopped run may have written, "
-                "which cannot be told from anything put there since it started; move away what is yours)"
-                if stopped
-                else ""
-            )
+            + f"pass {flag('overwrite')} to replace it (your own files in it stay), or choose another output folder"
         )
     if distributed.is_main():
         ours = [p.name for p in output.iterdir() if marker.get("legacy") or p.name in marker["files"]]
-        if overwrite:  # a killed run's checkpoints stayed beside the new run's, in a folder then marked finished
-            ours += remove_stopped_run(output, marker)
+        # what a killed run wrote would stay beside the new run's, in a folder then marked finished (the user's
+        # files put there since stay: only what a pretraining writes is removed)
+        ours += remove_stopped_run(output, marker, WRITTEN)
         if ours:  # (a new folder holds only this run's own marker: nothing to say)
             log.warning(
                 "removing the earlier pretraining run in %s (%s)", output, "--overwrite" if overwrite else "unfinished"
             )
         remove_written(output, ours)  # the user's files in its folders (added or changed since) stay
     distributed.barrier()
+
+
+#: What a pretraining writes in its output folder (``fnmatch`` patterns): what a run killed part-way may have left
+#: there. Anything else put in the folder since that run started is the user's, and ``--overwrite`` keeps it.
+WRITTEN = (
+    "checkpoints",
+    "checkpoints/checkpoint-*",
+    "tokenizer",
+    "dnalm_*",
+    "config.json",
+    "generation_config.json",
+    "model*.safetensors*",
+    "pytorch_model*.bin*",
+    "training_args.bin",
+    "tokenizer*.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.txt",
+    "vocab.json",
+    "merges.txt",
+    "history.json",
+    "loss_curve.png",
+    "lm_metrics.json",
+    "pretrain_summary.json",
+    "README.md",
+)
 
 
 def _replaces_a_run(a: dict) -> bool:
@@ -537,7 +556,9 @@ def _settings(cfg, corpus) -> PretrainConfig:
     lambda a: {
         "inputs": ([a["corpus_path"]] if isinstance(a["corpus_path"], str | Path) else [])
         + [*local(_settings(a["cfg"], a["corpus_path"]).model), a["cfg"].source_file],
-        "outputs": [Output(a["output"], "pretrain", rerun="continue", atomic=_replaces_a_run(a))],
+        "outputs": [
+            Output(a["output"], "pretrain", rerun="continue", atomic=_replaces_a_run(a), partial_names=WRITTEN)
+        ],
         "overwrite": a["overwrite"],
         "resume": a["resume"],
     },
@@ -761,9 +782,9 @@ def _training_args(cfg: PretrainConfig, checkpoints: Path, steps: int, eval_step
 def _trainer(cfg: PretrainConfig, model, args, data, collator, output: Path, deadline):
     from transformers import PrinterCallback, ProgressCallback, Trainer
 
-    from dnalm.runtime.callbacks import QuietProgress
+    from dnalm.runtime.callbacks import QuietProgress, own_rotation
 
-    callbacks = _callbacks(cfg, collator, output)
+    callbacks = [*_callbacks(cfg, collator, output), *filter(None, [own_rotation(args)])]
     if deadline is not None:
         from dnalm.runtime.callbacks import TimeBudget
 

@@ -24,12 +24,14 @@ from dnalm.io.files import write_json
 __all__ = [
     "STATE_FILE",
     "BestModel",
+    "CheckpointRotation",
     "Checkpoints",
     "History",
     "QuietProgress",
     "TimeBudget",
     "WeightAverage",
     "last_checkpoint",
+    "own_rotation",
     "progress_bars",
     "read_resume_state",
 ]
@@ -321,6 +323,74 @@ class Checkpoints(TrainerCallback):
         saved["elapsed_s"] = self.elapsed()
         torch.save(saved, folder / f"{STATE_FILE}.tmp")
         os.replace(folder / f"{STATE_FILE}.tmp", folder / STATE_FILE)  # a checkpoint without it is not resumable
+
+
+class CheckpointRotation(TrainerCallback):
+    """Keep the ``keep`` newest checkpoints by step (and the Trainer's best one), removing only what the run wrote
+    in an older one: a file the user put there, or changed, after it was saved (later than its last file,
+    ``trainer_state.json`` or ``dnalm_state.pt``) stays, with its folder. The Trainer's own rotation
+    (``save_total_limit``) removed such a folder whole, and ordered the folders by time changed, so a note put in
+    an old checkpoint made it the one kept and the newest one went."""
+
+    def __init__(self, keep: int):
+        self.keep = int(keep)
+
+    def on_save(self, args, state, control, **kwargs):
+        if not state.is_world_process_zero:
+            return
+        folder = Path(args.output_dir)
+        found = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit() and not p.is_symlink()]
+        found.sort(key=lambda p: int(p.name.split("-")[-1]))
+        best = Path(state.best_model_checkpoint).name if state.best_model_checkpoint else None
+        old = [p for p in found[: max(len(found) - self.keep, 0)] if p.name != best]
+        for checkpoint in old:
+            kept = _remove_saved(checkpoint)
+            if kept:
+                log.warning("%s: kept %d file(s) of yours in an old checkpoint: %s", checkpoint, len(kept), kept[0])
+
+
+#: Files the Trainer (and dnalm, ``dnalm_state.pt``) write in every checkpoint, besides ``rng_state*.pth``.
+_SAVED = {
+    STATE_FILE,
+    "trainer_state.json",
+    "training_args.bin",
+    "optimizer.pt",
+    "scheduler.pt",
+    "scaler.pt",
+    "config.json",
+    "model.safetensors",
+    "pytorch_model.bin",
+    "adapter_model.safetensors",
+}
+
+
+def own_rotation(args) -> CheckpointRotation | None:
+    """The rotation of ``args`` (``save_total_limit``, dnalm's or the user's ``trainer:`` setting) taken from the
+    Trainer, which would remove old checkpoint folders whole: a :class:`CheckpointRotation` to add to its callbacks
+    (None without a limit)."""
+    keep, args.save_total_limit = args.save_total_limit, None
+    return CheckpointRotation(keep) if keep is not None and keep > 0 else None
+
+
+def _remove_saved(checkpoint: Path) -> list[str]:
+    """Remove the files of ``checkpoint`` written when it was saved; return the others' names (the user's). When
+    it was saved is read from the Trainer's and dnalm's files in it; where none is left, every file is the user's."""
+    saved = [p for p in checkpoint.iterdir() if p.name in _SAVED or (p.name.startswith("rng_state") and p.is_file())]
+    done = max((p.lstat().st_ctime for p in saved), default=None)
+    if done is None:
+        return sorted(str(p.relative_to(checkpoint)) for p in checkpoint.rglob("*") if not p.is_dir())
+    kept = []
+    for path in sorted(checkpoint.rglob("*"), reverse=True):  # files first, then the folders they leave empty
+        if path.is_dir() and not path.is_symlink():
+            if not any(path.iterdir()):
+                path.rmdir()
+        elif path.lstat().st_ctime > done + 2.0:
+            kept.append(str(path.relative_to(checkpoint)))
+        else:
+            path.unlink()
+    if checkpoint.is_dir() and not any(checkpoint.iterdir()):
+        checkpoint.rmdir()
+    return sorted(kept)
 
 
 def last_checkpoint(folder: Path, complete_marker: str = STATE_FILE) -> Path | None:
