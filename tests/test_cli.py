@@ -121,11 +121,13 @@ def test_finetune_config_file_and_errors(tata_dir, tmp_path):
 
 
 def test_demo_end_to_end_quickly(tmp_path):
+    from dnalm.demo import DEMO_ARMS
+
     r = invoke("demo", "-o", tmp_path, "--epochs", 0.2)
     assert r.exit_code == 0, r.output
     assert "identical predictions" in r.output
     rows = [line for line in r.output.splitlines() if line.startswith("   | ") and "---" not in line][1:]
-    labels = ["dnalm-cnn, pretrained", "same architecture, from scratch", "CNN (dilated, cnn)", "LSTM"]
+    labels = [label for label, _, _ in DEMO_ARMS]
     assert [row.split(" | ")[1] for row in rows] == labels  # the table, in this order
     last = r.output.strip().splitlines()[-1]
     assert last.startswith("validation accuracy: ") and 0 <= float(last.split(": ")[1]) <= 1
