@@ -138,6 +138,23 @@ def test_evaluate_of_a_file_records_no_split(trained, tmp_path):
     assert evaluate(str(trained), data, tmp_path / "e", split="test")["split"] is None
 
 
+def test_evaluate_records_where_the_model_and_data_are_not_relative_paths(trained, tmp_path, monkeypatch):
+    """metrics.json recorded `model` and `data` as given (`../m`): relative to the folder the command ran in, which
+    metrics.json does not say, so they led nowhere from the result."""
+    import json
+    import shutil
+
+    shutil.copytree(trained, tmp_path / "m")
+    (tmp_path / "x.csv").write_text("sequence,label\nACGTACGTAGCT,1\nACGTTTTTAGCA,0\n")
+    (tmp_path / "run").mkdir()
+    monkeypatch.chdir(tmp_path / "run")
+    evaluate("../m", "../x.csv", "e")
+    metrics = json.loads((tmp_path / "run" / "e" / "metrics.json").read_text())
+    assert (metrics["model"], metrics["data"]) == (str(tmp_path / "m"), str(tmp_path / "x.csv"))
+    evaluate("cnn", "../x.csv", "e2", untrained=True)  # a name stays a name
+    assert json.loads((tmp_path / "run" / "e2" / "metrics.json").read_text())["model"] == "cnn"
+
+
 def test_sequences_without_informative_bases_are_counted_and_flagged(trained, tmp_path, caplog):
     fasta = tmp_path / "in.fa"
     fasta.write_text(">ok\nACGTACGTTATAAAGC\n>all_n\nNNNNNNNNNNNNNNNN\n>short\nAC\n")

@@ -262,6 +262,11 @@ def test_report_is_self_contained_html_and_markdown(bench_run, tmp_path):
     with pytest.raises(TypeError, match="title must be text"):  # it failed after the figures were drawn
         build_report(runs, tmp_path / "other.html", title=5)
     assert not (tmp_path / "other.html").exists()
+    (tmp_path / "mine_files").mkdir()  # the user's folder, named as the report's figures folder would be
+    (tmp_path / "mine_files" / "notes.txt").write_text("mine\n")
+    result = CliRunner().invoke(app, ["report", str(runs), "-o", str(tmp_path / "mine.html")])
+    assert result.exit_code == 2 and f"give {tmp_path / 'mine.html'} another name" in result.output, result.output
+    assert "choose another folder" not in result.output  # (the user never named that folder)
 
 
 def test_report_renders_in_headless_chromium(bench_run, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from collections import deque
 from pathlib import Path
 
@@ -101,7 +102,9 @@ def evaluate(
     space = LabelSpace(task.name, names)
     y = [space.encode(r.label, r) for r in records]
     _warn_classes_for_values(task, y, ref)
-    info = {"model": str(model_path), "data": str(data), "split": recorded_split, "untrained": untrained}
+    info = {"model": _where(ref.path) if ref.kind in ("folder", "yaml") else ref.name, "data": _where(data)}
+    info.update(split=recorded_split, untrained=untrained)  # (a relative path was recorded as given: it read as
+    # relative to metrics.json's folder, and led nowhere from there)
     if task.per_base:
         if not distributed.is_main():  # per-base models are evaluated by the main process alone
             return {}
@@ -562,3 +565,10 @@ def describe(metrics: dict, output: str | Path) -> str:
         lines.append(f"warning: the model predicts a single class for every {unit}")
     figure = ", confusion_matrix.png" if "confusion_matrix" in metrics else ""
     return "\n".join([*lines, f"wrote {output}/metrics.json, predictions.csv{figure}"])
+
+
+def _where(path) -> str | None:
+    """A local path as an absolute one (what a result file records); a name (preset, shipped, hub id) as it is."""
+    if path is None:
+        return None
+    return os.path.abspath(path) if isinstance(path, str | os.PathLike) and os.path.lexists(path) else str(path)

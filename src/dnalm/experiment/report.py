@@ -373,7 +373,7 @@ def _report_claim(runs_dir, output, pretrain) -> dict:
         "outputs": [
             Output(output),
             Output(output.with_suffix(".md")),
-            Output(output.parent / f"{output.stem}_files", "report-figures"),
+            Output(output.parent / f"{output.stem}_files", "report-figures", named_after=output),
         ],
     }
 

@@ -141,7 +141,8 @@ class Output:
     kept as theirs when a run resumes, and a reason to refuse removing a stopped run's folder
     (:func:`clear_run_folder`); empty: every entry there is the run's. Of an ``atomic`` output, what its command
     writes in the folder: where a run was killed part-way, ``--overwrite`` removes only the entries it names
-    (:func:`install_folder`).
+    (:func:`install_folder`). ``named_after``: the output the user named that this one's name is made from
+    (``report -o r.html`` writes ``r_files/``): a refusal asks for another name for that one.
     """
 
     path: str | Path
@@ -150,6 +151,7 @@ class Output:
     staged: bool = False
     atomic: bool = False
     partial_names: tuple[str, ...] = ()
+    named_after: str | Path | None = None
 
     @property
     def stages(self) -> bool:
@@ -422,7 +424,8 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     marker = read_marker(out)
     staged_run = o.stages and out.with_name(f"{out.name}.partial").is_dir()  # a stopped run of this output's
     resumable = resume and (not o.stages or staged_run)
-    how = "choose another folder" + (  # --help says the same: a user's file of a name dnalm writes is replaced
+    other_name = f"give {o.named_after} another name (this folder is named after it)" if o.named_after else ""
+    how = (other_name or "choose another folder") + (  # --help says the same: a user's file dnalm writes is replaced
         f", or pass {flag('overwrite')} (it removes only what dnalm wrote there; a file of yours named as one dnalm "
         "writes is replaced)"
         if overwrite is not None
