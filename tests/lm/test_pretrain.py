@@ -192,6 +192,8 @@ def test_bpe_pretraining_and_fill_mask(corpus_dir, tmp_path):
     assert summary["steps"] == 3 and summary["validation_examples"] == 40
     out = fill_mask(tmp_path / "bpe", "ACGTAGCTAG<mask>CTAGCATCGA", top_k=3)
     assert len(out) == 1 and len(out[0]["probabilities"]) == 3
+    every = fill_mask(tmp_path / "bpe", "ACGTAGCTAG<mask>CTAGCATCGA", top_k=100_000)[0]["probabilities"]
+    assert not {"<s>", "</s>", "<pad>", "<mask>", "<unk>"} & set(every) and len(every) > 100  # DNA tokens only
     lm = summary["lm_metrics"]  # BPE: scored per masked token, beside the Markov chain on the same bases
     assert lm["n_bases"] > 100 and lm["context_count_bits_per_base"] is None and lm["markov_bits_per_base"] > 1.8
 

@@ -112,7 +112,7 @@ def fill_mask(
 
     Returns one dict per mask, in order: ``position`` (1-based base position in the
     filled sequence for k-mer/base models), ``probabilities`` ({base or token: p}, the ``top_k`` most likely:
-    default all four bases, or 5 tokens) and ``best``.
+    default all four bases, or 5 tokens; never a special token such as ``<pad>``) and ``best``.
     A sequence longer than the model takes is read in windows of the model's length: each mask is
     predicted in the window centred on it (kept inside the sequence), the other masks there masked too.
     """
@@ -143,11 +143,13 @@ def fill_mask(
             )
         with torch.inference_mode():
             probs = torch.softmax(model(**_inputs(enc)).logits[0], dim=-1)
+            special = [i for i in tokenizer.all_special_ids if 0 <= i < probs.shape[-1]]
+            probs[:, special] = 0  # <s>, <pad>, </s> were offered as what a masked stretch of DNA holds
         where = (enc["input_ids"][0] == tokenizer.mask_token_id).nonzero().flatten().tolist()
-        _say_fewer(top_k, probs.shape[-1], "tokens in the vocabulary")
+        _say_fewer(top_k, probs.shape[-1] - len(set(special)), "tokens of DNA in the vocabulary")
         out = []
         for n, pos in enumerate(where):
-            p, idx = probs[pos].topk(min(top_k or 5, probs.shape[-1]))
+            p, idx = probs[pos].topk(min(top_k or 5, probs.shape[-1] - len(set(special))))
             tokens = tokenizer.convert_ids_to_tokens(idx.tolist())
             out.append({"mask": n + 1, "probabilities": dict(zip(tokens, p.tolist())), "best": tokens[0]})
         return out
