@@ -537,3 +537,23 @@ def test_a_result_line_that_cannot_be_printed_says_the_command_finished(monkeypa
         OSError, match=r"finished, but its result line could not be written to standard output .*: wrote"
     ):
         process.say("a table\nwrote 5 predictions to p.tsv")
+
+
+def test_a_quoted_tilde_is_the_home_folder_for_inputs_as_for_outputs(tmp_path):
+    """`-o '~/d'` was expanded (the output policy did it) but an input `'~/d'` was not found: one rule now, a
+    shell's, for every argument."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HOME": str(tmp_path)}
+
+    def dnalm(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "dnalm", *args], capture_output=True, text=True, env=env, check=False
+        )
+
+    made = dnalm("synth", "tata", "-o", "~/d", "--n", "60")
+    assert made.returncode == 0 and (tmp_path / "d" / "train.csv").is_file(), made.stderr
+    read = dnalm("audit", "~/d", "--output=~/a.json")
+    assert read.returncode == 0 and (tmp_path / "a.json").is_file(), read.stderr

@@ -80,9 +80,7 @@ def _setup(
 
 def main() -> None:
     """The ``dnalm`` command (errors are handled once, by :class:`~dnalm.runtime.commands.Commands`)."""
-    process.check_working_folder()
-    process.open_closed_streams()
-    process.plain_help_when_narrow()
+    process.start()
     succeeded = False
     try:
         app()

@@ -117,6 +117,33 @@ def say(text: str, err: bool = False) -> None:
         ) from None
 
 
+def start() -> None:
+    """What the ``dnalm`` command does before it reads its arguments (see each step)."""
+    check_working_folder()
+    open_closed_streams()
+    plain_help_when_narrow()
+    sys.argv[1:] = home_expanded(sys.argv[1:])
+
+
+def home_expanded(argv: list[str]) -> list[str]:
+    """Each argument (or ``--option=value``'s value) that starts with ``~`` or ``~user``, as a shell expands it
+    unquoted: a quoted ``'~/out'`` was expanded for outputs (by the output policy) but not for inputs or models,
+    which were then not found. Every path of the command line now follows the one rule.
+
+    >>> import os; home = os.path.expanduser("~")
+    >>> home_expanded(["predict", "~/m", "x.fa", "--output=~/p.tsv", "ACGT~"]) == [
+    ...     "predict", f"{home}/m", "x.fa", f"--output={home}/p.tsv", "ACGT~"]
+    True
+    """
+    out = []
+    for arg in argv:
+        option, eq, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+        if value.startswith("~"):
+            value = os.path.expanduser(value)  # (~nosuchuser/x stays as it is, as in a shell)
+        out.append(f"{option}{eq}{value}")
+    return out
+
+
 def check_working_folder() -> None:
     """A working folder that was deleted (an ``rm -r`` from another shell) is one line and exit 2: every command,
     even ``--help``, ended in "Intel oneMKL FATAL ERROR: Cannot load libtorch_cpu.so", which named nothing."""
