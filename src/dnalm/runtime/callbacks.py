@@ -334,6 +334,7 @@ class CheckpointRotation(TrainerCallback):
 
     def __init__(self, keep: int):
         self.keep = int(keep)
+        self._said: set[str] = set()  # the folders whose user files were named (once, not at every save)
 
     def on_save(self, args, state, control, **kwargs):
         if not state.is_world_process_zero:
@@ -345,7 +346,8 @@ class CheckpointRotation(TrainerCallback):
         old = [p for p in found[: max(len(found) - self.keep, 0)] if p.name != best]
         for checkpoint in old:
             kept = _remove_saved(checkpoint)
-            if kept:
+            if kept and checkpoint.name not in self._said:
+                self._said.add(checkpoint.name)
                 log.warning("%s: kept %d file(s) of yours in an old checkpoint: %s", checkpoint, len(kept), kept[0])
 
 
