@@ -155,6 +155,27 @@ def test_evaluate_records_where_the_model_and_data_are_not_relative_paths(traine
     assert json.loads((tmp_path / "run" / "e2" / "metrics.json").read_text())["model"] == "cnn"
 
 
+def test_a_model_folder_a_run_is_still_writing_is_used_with_a_warning(trained, tmp_path, caplog):
+    """A pretraining stopped during its final scoring left final-looking weights and a marker saying a run was
+    writing the folder; lm-eval and the others used it without a word."""
+    import json
+    import shutil
+
+    from dnalm.io.outputs import MARKER
+    from dnalm.models.ref import ModelRef
+
+    shutil.copytree(trained, tmp_path / "m")
+    marker = json.loads((tmp_path / "m" / MARKER).read_text())
+    (tmp_path / "m" / MARKER).write_text(json.dumps({**marker, "kind": "pretrain", "running": True}))
+    with caplog.at_level("WARNING"):
+        ModelRef.resolve(tmp_path / "m")
+    assert "a dnalm" in caplog.text and "stopped before it finished" in caplog.text and "--resume" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        ModelRef.resolve(trained)  # a finished one: nothing to say
+    assert "stopped before it finished" not in caplog.text
+
+
 def test_sequences_without_informative_bases_are_counted_and_flagged(trained, tmp_path, caplog):
     fasta = tmp_path / "in.fa"
     fasta.write_text(">ok\nACGTACGTTATAAAGC\n>all_n\nNNNNNNNNNNNNNNNN\n>short\nAC\n")

@@ -882,7 +882,7 @@ def test_overwrite_over_a_killed_run_keeps_what_the_user_put_there_after_it_star
     from dnalm.lm.pretrain import WRITTEN
 
     out = tmp_path / "pt"
-    _write_result(out, "mine.txt", "after.txt", "checkpoints/checkpoint-35/state.json", "checkpoints/notes.txt")
+    _write_result(out, "mine.txt", "after.txt", "checkpoints/checkpoint-35/trainer_state.json", "checkpoints/notes.txt")
     _write_result(out, "history.json", "tokenizer/vocab.txt", "dnalm_pretrain.yaml")
     marker = {"kind": "pretrain", "command": "pretrain", "running": True, "files": [], "users": ["mine.txt"]}
     (out / MARKER).write_text(json.dumps(marker))
@@ -898,9 +898,41 @@ def test_overwrite_over_a_killed_run_keeps_what_the_user_put_there_after_it_star
         outputs=[Output(out, "pretrain", rerun="continue", atomic=True, partial_names=WRITTEN)],
         overwrite=True,
     ) as c:
-        _write_result(c.path(out), "checkpoints/checkpoint-10/state.json", "model.safetensors")
+        _write_result(c.path(out), "checkpoints/checkpoint-10/trainer_state.json", "model.safetensors")
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["checkpoint-10", "notes.txt"]
     assert {p.name for p in out.iterdir()} == {"mine.txt", "after.txt", "checkpoints", "model.safetensors", MARKER}
+
+
+def test_overwrite_after_a_killed_run_was_resumed_replaces_both_runs_checkpoints_and_keeps_the_users_files(tmp_path):
+    """Killed, then finished with --resume, then replaced with --overwrite: the resumed run could not tell the killed
+    run's entries from the user's (``unknown``), so --overwrite kept them, and the new 6-step run's folder held the
+    old run's checkpoint-6 and checkpoint-9. The command's declared names tell them apart now, down to the files of a
+    checkpoint, so a note put in one stays."""
+    from dnalm.lm.pretrain import WRITTEN
+
+    out = tmp_path / "pt"
+    ckpt = ("model.safetensors", "trainer_state.json", "rng_state.pth")
+    _write_result(out, "dnalm_pretrain.yaml", "tokenizer/vocab.txt")
+    _write_result(out, *(f"checkpoints/checkpoint-{n}/{f}" for n in (3, 6) for f in ckpt))
+    marker = {"kind": "pretrain", "command": "pretrain", "running": True, "files": [], "users": []}
+    (out / MARKER).write_text(json.dumps(marker))  # SIGKILL; then the user's files
+    (out / "after.txt").write_text("mine\n")
+    (out / "checkpoints" / "checkpoint-6" / "notes.txt").write_text("mine\n")
+    written = Output(out, "pretrain", rerun="continue", partial_names=WRITTEN)
+    with claim("pretrain", outputs=[written], resume=True) as c:  # --resume: the run goes on from checkpoint-6
+        _write_result(c.path(out), *(f"checkpoints/checkpoint-9/{f}" for f in ckpt), "model.safetensors")
+        for f in ckpt:
+            (out / "checkpoints" / "checkpoint-3" / f).unlink()  # (the rotation)
+        (out / "checkpoints" / "checkpoint-3").rmdir()
+    marker = read_marker(out)
+    assert {"checkpoints", "tokenizer", "dnalm_pretrain.yaml"} <= set(marker["files"])  # the killed run's: dnalm's
+    assert marker["unknown"] == ["after.txt"] and marker["theirs"] == ["checkpoints/checkpoint-6/notes.txt"]
+    replacing = Output(out, "pretrain", rerun="continue", atomic=True, partial_names=WRITTEN)
+    with claim("pretrain", outputs=[replacing], overwrite=True) as c:
+        _write_result(c.path(out), *(f"checkpoints/checkpoint-3/{f}" for f in ckpt), "model.safetensors")
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["checkpoint-3", "checkpoint-6"]
+    assert [p.name for p in (out / "checkpoints" / "checkpoint-6").iterdir()] == ["notes.txt"]
+    assert {p.name for p in out.iterdir()} == {"after.txt", "checkpoints", "model.safetensors", MARKER}
 
 
 def test_a_file_of_a_model_or_tokenizer_is_never_written_over_and_a_looping_link_is_refused(tmp_path):

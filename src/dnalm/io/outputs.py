@@ -441,12 +441,7 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
     # a folder from before markers: all dnalm's, but which files it wrote is unknown, so none is removed
     listed = [] if marker.get("legacy") else sorted(entries & set(marker["files"]))
     users = set() if marker.get("legacy") else entries - set(listed)
-    # a run stopped before it could list its files: what is neither listed nor the user's (as it found them) may
-    # be that run's or the user's since; it does not stop a re-run and is never removed (the end marker lists it
-    # only if this run writes it again)
-    unknown = users & set(marker.get("unknown", [])) | (
-        users - set(marker.get("users", [])) if marker.get("running") else set()
-    )
+    unknown, users, listed = _stopped_runs(out, marker, users, listed, o.partial_names)
     other = _other_commands_files(out)  # another command's results here (`report RUNS -o RUNS/report.html`)
     blocking = users - unknown - other - {n for n in users if n.endswith(".log") and _is_log(out / n)}  # + logs
     written = marker.get("content") if isinstance(marker.get("content"), dict) else {}
@@ -485,6 +480,20 @@ def _check_folder(given, out: Path, o: Output, overwrite: bool | None, resume: b
             + ", or choose another folder"
         )
     return users, listed, unknown
+
+
+def _stopped_runs(out: Path, marker: dict, users: set[str], listed: list[str], names: tuple[str, ...]):
+    """``(unknown, users, listed)``: of a run stopped before it could list its files, what is neither listed nor the
+    user's (as it found them) may be that run's or the user's since (``unknown``): it does not stop a re-run and is
+    never removed (the end marker lists it only if this run writes it again). Where the command says what it writes
+    there (``names``), those entries are the stopped run's: listed, not unknown."""
+    unknown = users & set(marker.get("unknown", [])) | (
+        users - set(marker.get("users", [])) if marker.get("running") else set()
+    )
+    if not names or not unknown:
+        return unknown, users, listed
+    runs = unknown - set(not_partial(out, names))
+    return unknown - runs, users - runs, sorted({*listed, *runs})
 
 
 def _other_commands_files(folder: Path) -> set[str]:
@@ -626,19 +635,27 @@ def remove_written(folder: Path, names: list[str]) -> None:
 
 def not_partial(staging: Path, names: tuple[str, ...]) -> list[str]:
     """The entries of a stopped run's staging folder (paths relative to it) that its run does not write there
-    before it ends (:attr:`Output.partial_names`): the user's. Empty when ``names`` is (nothing is known)."""
+    before it ends (:attr:`Output.partial_names`): the user's. Empty when ``names`` is (nothing is known). A
+    folder the run writes is looked into where a name says what it holds (``checkpoints/checkpoint-*``,
+    ``checkpoints/checkpoint-*/optimizer.pt``), to any depth."""
     from fnmatch import fnmatchcase
 
-    def written(rel: str) -> bool:
-        return any(fnmatchcase(rel, p) for p in names)
+    def written(rel: str) -> bool:  # (fnmatch's * also matches a /: a name matches at its own depth only)
+        return any(rel.count("/") == p.count("/") and fnmatchcase(rel, p) for p in names)
 
-    found = []
-    for entry in sorted(_entries(staging) - {"PARTIAL_RUN.txt"}) if names else []:
-        if not written(entry):
-            found.append(entry)
-        elif (staging / entry).is_dir() and any(p.startswith(f"{entry}/") for p in names):
-            found += [f"{entry}/{n}" for n in sorted(_entries(staging / entry)) if not written(f"{entry}/{n}")]
-    return found
+    def described(rel: str) -> bool:  # some name says what a folder of this name holds
+        depth = rel.count("/") + 1
+        return any(p.count("/") >= depth and fnmatchcase(rel, "/".join(p.split("/")[:depth])) for p in names)
+
+    def walk(rel: str) -> list[str]:
+        if not written(rel):
+            return [rel]
+        path = staging / rel
+        if not path.is_dir() or path.is_symlink() or not described(rel):
+            return []
+        return [found for name in sorted(os.listdir(path)) for found in walk(f"{rel}/{name}")]
+
+    return [found for entry in sorted(_entries(staging) - {"PARTIAL_RUN.txt"}) if names for found in walk(entry)]
 
 
 def clear_run_folder(folder: Path, files: tuple[str, ...], partial_names: dict | None = None) -> list[str]:
@@ -685,18 +702,20 @@ def stopped_run_entries(folder: Path, marker: dict, names: tuple[str, ...] = ())
     found = sorted(_entries(folder) - known - _logs_in(folder))
     if not names:
         return found
-    theirs = set(not_partial(folder, names))
+    return _runs_entries(folder, found, set(not_partial(folder, names)))
+
+
+def _runs_entries(folder: Path, entries: list[str], theirs: set[str]) -> list[str]:
+    """Of ``entries`` (relative to ``folder``), what a run wrote: each whole, except those of ``theirs`` (the user's)
+    and the folders holding one of theirs, whose other entries are looked at in turn."""
     runs = []
-    for entry in found:
+    for entry in entries:
         if entry in theirs:
             continue
-        inside = [t for t in theirs if t.startswith(f"{entry}/")]
-        # a folder of the run's with a file of the user's in it: the run's entries in it, not the folder
-        runs += (
-            [f"{entry}/{n}" for n in sorted(_entries(folder / entry)) if f"{entry}/{n}" not in inside]
-            if inside
-            else [entry]
-        )
+        if any(t.startswith(f"{entry}/") for t in theirs):  # a folder of the run's with a file of the user's in it
+            runs += _runs_entries(folder, [f"{entry}/{n}" for n in sorted(os.listdir(folder / entry))], theirs)
+        else:
+            runs.append(entry)
     return runs
 
 
@@ -1171,6 +1190,9 @@ class Claim:
             for path, stamp in snapshot.items()
             if stamp
         }
+        if o.partial_names and (found.get("running") or found.get("unknown")):  # and inside a stopped run's
+            nested = (rel for rel in not_partial(real, o.partial_names) if rel.split("/")[0] in listed)
+            self._nested[real] |= {path: _inode(path) for rel in nested if "/" in rel for path in _snapshot(real / rel)}
         self._before[real] = _entries(real)
         if o.stages:  # what install_folder leaves of these is not this run's (see _mark)
             self._old_files[real] = {n: (_inode(real / n), _snapshot(real / n)) for n in self._before[real]}
@@ -1520,12 +1542,14 @@ def _install_staged(staging: Path, final: Path, overwrite: bool, written: tuple[
     marker = read_marker(final) if final.is_dir() else None
     listed = set(marker["files"]) if marker else set()
     marked, theirs = _marked_at(final), _theirs(final)
+    put_since = set(not_partial(final, written))  # what the command does not write there: the user's
     if overwrite and marker and marker.get("running"):
-        listed = _entries(final) - set(marker.get("users", [])) - _logs_in(final)
-        put_since = set(not_partial(final, written))  # what the command does not write there: the user's
-        listed -= put_since
-        theirs |= {final / n for n in put_since if "/" in n}
+        listed = _entries(final) - set(marker.get("users", [])) - _logs_in(final) - put_since
         marked = None  # every other file under them is the stopped run's
+    elif overwrite and marker and written:  # what a stopped run left that the run resuming it could not tell from
+        # the user's (``unknown``): of the names the command writes, the earlier run's
+        listed |= set(marker.get("unknown", [])) & _entries(final) - put_since
+    theirs |= {path for n in put_since if "/" in n for path in _snapshot(final / n)}  # (a folder: its files)
     users = _entries(final) - listed - new
     nested = {  # the user's files in entries dnalm wrote (added or changed since: a note, an edit), and in a folder of
         # the user's named as one dnalm writes (a foreign folder's train/): they stay, carried into the new folder

@@ -39,7 +39,13 @@ from dnalm.models.windows import check_sequence_list
 from dnalm.plots import plot_loss_curve
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import keeps_random_state
-from dnalm.runtime.training import SHARED_OWNED, check_finite_weights, check_scheduler, check_trainer_settings
+from dnalm.runtime.training import (
+    CHECKPOINT_FILES,
+    SHARED_OWNED,
+    check_finite_weights,
+    check_scheduler,
+    check_trainer_settings,
+)
 from dnalm.settings import (
     YEAR_S,
     check_applies,
@@ -506,6 +512,7 @@ def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
 WRITTEN = (
     "checkpoints",
     "checkpoints/checkpoint-*",
+    *(f"checkpoints/checkpoint-*/{name}" for name in CHECKPOINT_FILES),
     "tokenizer",
     "dnalm_*",
     "config.json",

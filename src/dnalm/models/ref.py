@@ -99,6 +99,7 @@ class ModelRef:
         elif path.is_dir() or "/" in name:  # a checkpoint folder, a hub id, or a path with a typo in it
             _check_checkpoint(name)
             ref = cls(name, "folder" if path.is_dir() else "hub", name, trust_remote_code)
+            _say_if_still_written(path)
         else:
             raise ValueError(
                 f"model {name!r} is not a preset ({', '.join(PRESETS)}), a shipped checkpoint "
@@ -436,6 +437,25 @@ def _check_checkpoint(spec: str) -> None:
         f"model folder {spec} not found (nor a shipped model or a hub id owner/name)"
         + (unfinished or (f"; model folders in {parent}: {', '.join(held)}" if held else ""))
     )
+
+
+def _say_if_still_written(path: Path) -> None:
+    """A model folder whose dnalm marker says a run is writing it (a pretraining running, or stopped part-way: its
+    final scoring, say) is used, with a warning: its weights may not be that run's last (lm-eval took it
+    without a word)."""
+    from dnalm.io.outputs import read_marker
+
+    marker = read_marker(path) if path.is_dir() else None
+    if marker and marker.get("running"):
+        log.warning(
+            "%s: a dnalm %s run is writing this folder, or stopped before it finished: its weights may not be that "
+            "run's last (%s)",
+            path,
+            marker.get("command", "?"),
+            "pretraining: `dnalm pretrain ... --resume` finishes it"
+            if marker.get("kind") == "pretrain"
+            else "rerun it",
+        )
 
 
 def _unfinished_run(path: Path) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from transformers import ProgressCallback, TrainerCallback
 
 from dnalm.io.files import write_json
+from dnalm.runtime.training import CHECKPOINT_SAVED, STATE_FILE
 
 __all__ = [
     "STATE_FILE",
@@ -37,7 +38,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-STATE_FILE = "dnalm_state.pt"  # in a checkpoint folder: the callbacks' state at that step
 _SHOWN = ("eval_loss", "eval_accuracy", "eval_mcc", "eval_auroc", "eval_mse", "eval_f1_macro")
 
 
@@ -351,21 +351,6 @@ class CheckpointRotation(TrainerCallback):
                 log.warning("%s: kept %d file(s) of yours in an old checkpoint: %s", checkpoint, len(kept), kept[0])
 
 
-#: Files the Trainer (and dnalm, ``dnalm_state.pt``) write in every checkpoint, besides ``rng_state*.pth``.
-_SAVED = {
-    STATE_FILE,
-    "trainer_state.json",
-    "training_args.bin",
-    "optimizer.pt",
-    "scheduler.pt",
-    "scaler.pt",
-    "config.json",
-    "model.safetensors",
-    "pytorch_model.bin",
-    "adapter_model.safetensors",
-}
-
-
 def own_rotation(args) -> CheckpointRotation | None:
     """The rotation of ``args`` (``save_total_limit``, dnalm's or the user's ``trainer:`` setting) taken from the
     Trainer, which would remove old checkpoint folders whole: a :class:`CheckpointRotation` to add to its callbacks
@@ -377,7 +362,11 @@ def own_rotation(args) -> CheckpointRotation | None:
 def _remove_saved(checkpoint: Path) -> list[str]:
     """Remove the files of ``checkpoint`` written when it was saved; return the others' names (the user's). When
     it was saved is read from the Trainer's and dnalm's files in it; where none is left, every file is the user's."""
-    saved = [p for p in checkpoint.iterdir() if p.name in _SAVED or (p.name.startswith("rng_state") and p.is_file())]
+    saved = [
+        p
+        for p in checkpoint.iterdir()
+        if p.name in CHECKPOINT_SAVED or (p.name.startswith("rng_state") and p.is_file())
+    ]
     done = max((p.lstat().st_ctime for p in saved), default=None)
     if done is None:
         return sorted(str(p.relative_to(checkpoint)) for p in checkpoint.rglob("*") if not p.is_dir())

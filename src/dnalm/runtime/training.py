@@ -10,6 +10,36 @@ import difflib
 
 from dnalm.settings import at_source, check_keys
 
+STATE_FILE = "dnalm_state.pt"  # in a checkpoint folder: dnalm's callbacks' state at that step
+#: Files the Trainer (and dnalm, ``dnalm_state.pt``) write in every checkpoint, besides ``rng_state*.pth`` (and a
+#: tokenizer's files where the Trainer has one: :data:`CHECKPOINT_FILES` names them all).
+CHECKPOINT_SAVED = frozenset(
+    {
+        STATE_FILE,
+        "trainer_state.json",
+        "training_args.bin",
+        "optimizer.pt",
+        "scheduler.pt",
+        "scaler.pt",
+        "config.json",
+        "model.safetensors",
+        "pytorch_model.bin",
+        "adapter_model.safetensors",
+    }
+)
+#: What a checkpoint folder holds, as ``fnmatch`` patterns (what a command that writes checkpoints declares).
+CHECKPOINT_FILES = (
+    *sorted(CHECKPOINT_SAVED),
+    "rng_state*.pth",
+    "tokenizer*.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.txt",
+    "vocab.json",
+    "merges.txt",
+    "dnalm_tokenizer.json",
+    "generation_config.json",
+)
 #: The optimizer's numbers torch would refuse only once training starts, with a message naming neither the setting
 #: nor the file (``Invalid beta parameter at index 1: 5``).
 _TRAINER_RANGES = {
