@@ -27,10 +27,8 @@ CHECKPOINT_SAVED = frozenset(
         "adapter_model.safetensors",
     }
 )
-#: What a checkpoint folder holds, as ``fnmatch`` patterns (what a command that writes checkpoints declares).
-CHECKPOINT_FILES = (
-    *sorted(CHECKPOINT_SAVED),
-    "rng_state*.pth",
+#: A saved tokenizer's files (``fnmatch`` patterns), dnalm's and transformers'.
+TOKENIZER_FILES = (
     "tokenizer*.json",
     "special_tokens_map.json",
     "added_tokens.json",
@@ -38,8 +36,9 @@ CHECKPOINT_FILES = (
     "vocab.json",
     "merges.txt",
     "dnalm_tokenizer.json",
-    "generation_config.json",
 )
+#: What a checkpoint folder holds, as ``fnmatch`` patterns (what a command that writes checkpoints declares).
+CHECKPOINT_FILES = (*sorted(CHECKPOINT_SAVED), "rng_state*.pth", "generation_config.json", *TOKENIZER_FILES)
 #: The optimizer's numbers torch would refuse only once training starts, with a message naming neither the setting
 #: nor the file (``Invalid beta parameter at index 1: 5``).
 _TRAINER_RANGES = {
