@@ -451,6 +451,10 @@ def test_class_fastas_work_in_every_command_that_takes_them(tata_model, tmp_path
     for args in runs:
         res = CliRunner().invoke(app, [str(a) for a in args])
         assert res.exit_code == 0, res.output
-    assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["n_predictions"] == 24
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["n_predictions"] == 24 and metrics["classes"] == {
+        "1": str(tmp_path / "yes.fa"),
+        "0": str(tmp_path / "no.fa"),
+    }
     res = CliRunner().invoke(app, ["tokenizer", "check", str(tata_model), "--class", "yes.fa"])
     assert res.exit_code == 2 and "--class takes LABEL=FASTA" in res.output, res.output

@@ -105,6 +105,8 @@ def evaluate(
     info = {"model": _where(ref.path) if ref.kind in ("folder", "yaml") else ref.name, "data": _where(data)}
     info.update(split=recorded_split, untrained=untrained)  # (a relative path was recorded as given: it read as
     # relative to metrics.json's folder, and led nowhere from there)
+    if classes:  # --class LABEL=FASTA: the files read (data was recorded as the string "None")
+        info["classes"] = {label: _where(path) for label, path in classes.items()}
     if task.per_base:
         if not distributed.is_main():  # per-base models are evaluated by the main process alone
             return {}
@@ -229,7 +231,7 @@ def _report(records, scored, y, names, task: Task, tok, output: Path, info: dict
             np.asarray(metrics["confusion_matrix"]),
             names,
             output / "confusion_matrix.png",
-            title=f"{Path(info['data']).name or 'data'}" + (f" [{info['split']}]" if info["split"] else ""),
+            title=f"{Path(info['data'] or '').name or 'data'}" + (f" [{info['split']}]" if info["split"] else ""),
         )
         if metrics["constant_prediction"]:
             log.warning("the model predicts one class (%s) for every sequence", names[int(scores.argmax(1)[0])])
