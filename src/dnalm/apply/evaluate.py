@@ -102,11 +102,7 @@ def evaluate(
     space = LabelSpace(task.name, names)
     y = [space.encode(r.label, r) for r in records]
     _warn_classes_for_values(task, y, ref)
-    info = {"model": _where(ref.path) if ref.kind in ("folder", "yaml") else ref.name, "data": _where(data)}
-    info.update(split=recorded_split, untrained=untrained)  # (a relative path was recorded as given: it read as
-    # relative to metrics.json's folder, and led nowhere from there)
-    if classes:  # --class LABEL=FASTA: the files read (data was recorded as the string "None")
-        info["classes"] = {label: _where(path) for label, path in classes.items()}
+    info = _recorded(ref, data, classes, split=recorded_split, untrained=untrained)
     if task.per_base:
         if not distributed.is_main():  # per-base models are evaluated by the main process alone
             return {}
@@ -567,6 +563,16 @@ def describe(metrics: dict, output: str | Path) -> str:
         lines.append(f"warning: the model predicts a single class for every {unit}")
     figure = ", confusion_matrix.png" if "confusion_matrix" in metrics else ""
     return "\n".join([*lines, f"wrote {output}/metrics.json, predictions.csv{figure}"])
+
+
+def _recorded(ref: ModelRef, data, classes: dict | None, **more) -> dict:
+    """What ``metrics.json`` says was evaluated: the model and data where they are (a relative path was recorded as
+    given, relative to a folder metrics.json does not name), the class files of ``--class LABEL=FASTA`` (data was
+    recorded as the string "None"), and ``more``."""
+    info = {"model": _where(ref.path) if ref.kind in ("folder", "yaml") else ref.name, "data": _where(data), **more}
+    if classes:
+        info["classes"] = {label: _where(path) for label, path in classes.items()}
+    return info
 
 
 def _where(path) -> str | None:
