@@ -365,8 +365,9 @@ def test_a_hub_id_without_a_reachable_hub_is_one_line_at_once_or_read_from_the_c
             _ = ModelRef.resolve("nobody/nomodel").config
         (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": 8}))
         monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo, name: str(tmp_path / name))
-        assert ModelRef.resolve("somebody/cached").config["hidden_size"] == 8  # downloaded before: used offline
-        assert huggingface_hub.constants.HF_HUB_OFFLINE is True
+        ref = ModelRef.resolve("somebody/cached")  # downloaded before: loaded from the cache's folder
+        assert (ref.path, ref.name, ref.config["hidden_size"]) == (str(tmp_path), "somebody/cached", 8)
+        assert huggingface_hub.constants.HF_HUB_OFFLINE is False  # the rest of the process (a notebook) untouched
     finally:
         ref_module._hub_unreachable.cache_clear()
 

@@ -98,8 +98,13 @@ class ModelRef:
             return cls(name, "yaml", name, trust_remote_code, _read_yaml(path))
         elif path.is_dir() or "/" in name:  # a checkpoint folder, a hub id, or a path with a typo in it
             _check_checkpoint(name)
-            ref = cls(name, "folder" if path.is_dir() else "hub", name, trust_remote_code)
-            _say_if_still_written(path)
+            if path.is_dir():
+                ref = cls(name, "folder", name, trust_remote_code)
+                _say_if_still_written(path)
+            elif (cached := _cached_snapshot(name)) is not None:  # the hub cannot be reached: its copy here
+                ref = cls(name, "folder", str(cached), trust_remote_code)
+            else:
+                ref = cls(name, "hub", name, trust_remote_code)
         else:
             raise ValueError(
                 f"model {name!r} is not a preset ({', '.join(PRESETS)}), a shipped checkpoint "
@@ -369,9 +374,8 @@ _NOT_SETTINGS = {
 
 
 def hub_file(repo_id: str, name: str) -> Path:
-    """A file of a hub repo. Where the hub cannot be reached, from the local cache (and every later hub call of
-    this process is made offline), else one line at once: the hub's own client retries for half a minute and
-    prints each retry twice."""
+    """A file of a hub repo (from the hub client's cache where the user set HF_HUB_OFFLINE); where the hub cannot be
+    reached, one line at once (the hub's own client retries for half a minute and prints each retry twice)."""
     from huggingface_hub import constants, hf_hub_download, try_to_load_from_cache
 
     if constants.HF_HUB_OFFLINE and not isinstance(try_to_load_from_cache(repo_id, name), str):
@@ -380,16 +384,26 @@ def hub_file(repo_id: str, name: str) -> Path:
             "been downloaded before; unset HF_HUB_OFFLINE, or give a local folder"
         )
     if not constants.HF_HUB_OFFLINE and (reason := _hub_unreachable(constants.ENDPOINT)):
-        cached = try_to_load_from_cache(repo_id, name)
-        if not isinstance(cached, str):
-            raise ValueError(
-                f"model {repo_id!r} is not a local folder, and the Hugging Face hub ({constants.ENDPOINT}) cannot be "
-                f"reached ({reason}) nor has it been downloaded before"
-            )
-        log.warning("the Hugging Face hub cannot be reached (%s): %s from the local cache", reason, repo_id)
-        constants.HF_HUB_OFFLINE = True  # transformers and the hub client read it at each call
-        return Path(cached)
+        raise ValueError(  # one downloaded before was resolved to its folder in the cache (_cached_snapshot)
+            f"model {repo_id!r} is not a local folder, and the Hugging Face hub ({constants.ENDPOINT}) cannot be "
+            f"reached ({reason}) nor has it been downloaded before"
+        )
     return Path(hf_hub_download(repo_id, name))
+
+
+def _cached_snapshot(repo_id: str) -> Path | None:
+    """Where the hub cannot be reached, the folder of the hub repo's downloaded copy, to load its files from (nothing
+    else in the process is made offline); None where the hub answers, the user set HF_HUB_OFFLINE (the hub client
+    reads its cache then) or it was never downloaded."""
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if constants.HF_HUB_OFFLINE or not (reason := _hub_unreachable(constants.ENDPOINT)):
+        return None
+    cached = try_to_load_from_cache(repo_id, "config.json")
+    if not isinstance(cached, str):
+        return None
+    log.warning("the Hugging Face hub cannot be reached (%s): %s from the local cache", reason, repo_id)
+    return Path(cached).parent
 
 
 @functools.cache
