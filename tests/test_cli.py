@@ -557,3 +557,22 @@ def test_a_quoted_tilde_is_the_home_folder_for_inputs_as_for_outputs(tmp_path):
     assert made.returncode == 0 and (tmp_path / "d" / "train.csv").is_file(), made.stderr
     read = dnalm("audit", "~/d", "--output=~/a.json")
     assert read.returncode == 0 and (tmp_path / "a.json").is_file(), read.stderr
+
+
+def test_a_tilde_is_the_home_folder_for_inputs_and_models_of_the_python_api(tmp_path, monkeypatch):
+    """The Python API expanded `~` in outputs only: `run_audit("~/d")`, `read_sequences("~/x.fa")` and
+    `ModelRef.resolve("~/m")` were not found, where pandas' `read_csv("~/x.csv")` is."""
+    from dnalm.audit import run_audit
+    from dnalm.io import read_sequences
+    from dnalm.models.ref import ModelRef
+    from dnalm.synth import tata_dataset, write_splits
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_splits(tata_dataset(60, 40), "~/d")
+    assert run_audit("~/d", "~/a.json")["splits"] and (tmp_path / "a.json").is_file()
+    (tmp_path / "x.fa").write_text(">s\nACGT\n")
+    assert [r.sequence for r in read_sequences("~/x.fa")] == ["ACGT"]
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text('{"model_type": "bert"}')
+    ref = ModelRef.resolve("~/m")
+    assert (ref.kind, ref.path) == ("folder", str(tmp_path / "m"))

@@ -195,7 +195,23 @@ def check_path(value, name: str) -> Path:
     paths) is one line naming ``name`` (it was pathlib's TypeError, naming no argument)."""
     if isinstance(value, bool) or not isinstance(value, str | os.PathLike):
         raise TypeError(f"{name} must be a path (str or pathlib.Path); got {value!r}")
-    return Path(value)
+    return Path(home_expanded(value))
+
+
+def home_expanded(value):
+    """A path argument of the Python API (or each of a list's) that starts with ``~`` or ``~user``, expanded as a
+    shell and pandas do; anything else as it is. Outputs were expanded (by the output policy) but inputs and models
+    were not found.
+
+    >>> import os; home_expanded(["~/a.fa", 3, "ACGT~"]) == [os.path.expanduser("~/a.fa"), 3, "ACGT~"]
+    True
+    """
+    if isinstance(value, list | tuple):
+        return type(value)(home_expanded(v) for v in value)
+    if isinstance(value, str | os.PathLike) and not isinstance(value, bytes) and str(value).startswith("~"):
+        expanded = os.path.expanduser(str(value))  # (~nosuchuser/x stays as it is, as in a shell)
+        return expanded if isinstance(value, str) else Path(expanded)
+    return value
 
 
 def check_flag(value, name: str, *, optional: bool = False) -> bool | None:

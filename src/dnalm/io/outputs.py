@@ -70,7 +70,7 @@ from pathlib import Path
 from dnalm._version import __version__
 from dnalm.io.files import check_printable_name, interrupts_deferred, is_stream, readable_as_umask_says
 from dnalm.io.table import file_format
-from dnalm.settings import check_flag, flag
+from dnalm.settings import check_flag, flag, home_expanded
 
 log = logging.getLogger(__name__)
 
@@ -1460,6 +1460,8 @@ def claims(command: str, spec, *, resolve: tuple[str, ...] = ("output",)):
                     f"{fn.__name__}(): {err}" + (f" (did you mean {close[0]!r}?)" if close else "")
                 ) from None
             bound.apply_defaults()
+            for name, value in bound.arguments.items():  # ~ in inputs and models too, as on the command line
+                bound.arguments[name] = home_expanded(value)
             for name in resolve:  # a link output is written at its target: what is named after it, there too
                 value = bound.arguments.get(name)
                 if isinstance(value, str | Path) and not is_stream(value) and os.path.islink(os.path.expanduser(value)):

@@ -38,7 +38,7 @@ from dnalm.models.presets import (
     check_architecture_config,
 )
 from dnalm.models.shipped import pretrained_path, shipped_models
-from dnalm.settings import check_flag, check_keys, load_yaml, say_local_twin
+from dnalm.settings import check_flag, check_keys, home_expanded, load_yaml, say_local_twin
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class ModelRef:
                 f"got {type(model).__name__}"
                 + (": pass model.name_or_path, or save_pretrained it" if hasattr(model, "config") else "")
             )
-        name = str(model)
+        name = str(home_expanded(model))
         if not name.strip():  # Path("") is the current folder
             raise ValueError("model is empty; give a preset, a shipped checkpoint, a model folder or a hub id")
         path = Path(name)

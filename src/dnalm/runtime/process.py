@@ -17,6 +17,8 @@ import warnings
 from functools import partial
 from pathlib import Path
 
+from dnalm import settings
+
 __all__ = [
     "MODEL_COMMANDS",
     "MULTI_PROCESS_COMMANDS",
@@ -138,9 +140,7 @@ def home_expanded(argv: list[str]) -> list[str]:
     out = []
     for arg in argv:
         option, eq, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
-        if value.startswith("~"):
-            value = os.path.expanduser(value)  # (~nosuchuser/x stays as it is, as in a shell)
-        out.append(f"{option}{eq}{value}")
+        out.append(f"{option}{eq}{settings.home_expanded(value)}")
     return out
 
 
