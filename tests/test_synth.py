@@ -140,3 +140,43 @@ def test_a_class_missing_from_dev_or_test_is_refused_and_the_positives_are_count
     assert "(10 with the motif, label 1)" in line
     with pytest.raises(ValueError, match=r"unknown synth tata setting 'lenght' \(did you mean 'length'\?\)"):
         synthesize("tata", tmp_path / "typo", lenght=50)
+
+
+def test_a_seed_gives_the_uniform_sets_it_gave_before():
+    """The genome background changed how negatives are redrawn; the uniform background's sets (the README's and
+    the docs' examples) stay what each seed gave before (a digest taken from the code before it)."""
+    import hashlib
+
+    sets = tata_dataset(3000, 60, seed=3) + motif_dataset(500, 20, motif="ACG", seed=1)
+    digest = hashlib.md5("".join(r.sequence + r.label for r in sets).encode()).hexdigest()
+    assert digest == "bddfbbf9b066a550bfef48ef3ea9f069"
+
+
+def test_the_genome_background_has_the_genomes_composition_and_no_motif_in_negatives():
+    """background="genome" draws from an order-4 Markov chain of five genomes: plain background follows the chain
+    (P(next base | 4 before) of the commonest contexts within 0.03) and is A/T-rich as they are; a motif set's
+    negatives still hold the motif on neither strand."""
+    from dnalm.lm.baselines import MarkovChain
+    from dnalm.synth import genome_chain
+
+    recs = tata_dataset(3000, 150, seed=0, background="genome")
+    assert recs == tata_dataset(3000, 150, seed=0, background="genome") != tata_dataset(3000, 150, seed=0)
+    assert not any("TATAAA" in r.sequence or "TTTATA" in r.sequence for r in recs if r.label == "0")
+    assert all("TATAAA" in r.sequence for r in recs if r.label == "1")
+    plain = [r.sequence for r in motif_dataset(2000, 150, pwm=np.full((1, 4), 0.25), rate=0, background="genome")]
+    at = sum(s.count("A") + s.count("T") for s in plain) / sum(map(len, plain))
+    order, start, cumulative = genome_chain()
+    assert order == 4 and 0.53 < at < 0.58  # the genomes' A/T share (a uniform background: 0.50)
+    made = MarkovChain(4).fit(plain).tables[4]
+    common = np.argsort(start)[-20:]
+    made_p = made[common] / made[common].sum(1, keepdims=True)
+    chain_p = np.diff(cumulative[common], prepend=0, axis=1)
+    assert np.abs(made_p - chain_p).max() < 0.03
+
+
+def test_the_genome_background_takes_no_gc_and_an_unknown_background_is_named():
+    with pytest.raises(ValueError, match=r"gc \(--gc\) 0.4 sets the uniform background's GC content"):
+        motif_dataset(20, 30, motif="ACGTAC", gc=0.4, background="genome")
+    with pytest.raises(ValueError, match=r"background \(--background\) must be one of uniform, genome; got 'genomic'"):
+        tata_dataset(20, 30, background="genomic")
+    assert len(tata_dataset(20, 3 + 6, background="genome")[0].sequence) == 9  # shorter than the chain's context too

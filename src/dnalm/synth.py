@@ -10,6 +10,8 @@ True
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +25,53 @@ from dnalm.settings import check_fields, check_keys, named, setting
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MotifSettings", "SynthSettings", "motif_dataset", "read_pwm", "synthesize", "tata_dataset", "write_splits"]
+__all__ = [
+    "BACKGROUNDS",
+    "MotifSettings",
+    "SynthSettings",
+    "motif_dataset",
+    "read_pwm",
+    "synthesize",
+    "tata_dataset",
+    "write_splits",
+]
 
 _ALPHABET = np.frombuffer(b"ACGT", dtype=np.uint8)
 
 
-def _background(rng: np.random.Generator, n: int, length: int, gc: float) -> np.ndarray:
-    p = [(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2]
-    return rng.choice(4, size=(n, length), p=p).astype(np.uint8)
+#: ``uniform``: independent bases of a given GC content; ``genome``: an order-4 Markov chain of the five genomes
+#: dnalm-cnn was pretrained on, both strands (``resources/genome_background.json``, made by
+#: ``tools/genome_background.py``): their 5-mer composition (CpG depletion, A/T runs), so a motif stands in DNA-like
+#: context.
+BACKGROUNDS = ("uniform", "genome")
+
+
+def _background(rng: np.random.Generator, n: int, length: int, gc: float, background: str = "uniform") -> np.ndarray:
+    """``n`` x ``length`` base codes (0-3) of ``background``."""
+    if background == "uniform":
+        p = [(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2]
+        return rng.choice(4, size=(n, length), p=p).astype(np.uint8)
+    order, start, cumulative = genome_chain()
+    contexts = rng.choice(len(start), size=n, p=start)  # the first `order` bases, as often as the genomes hold them
+    out = np.empty((n, max(length, order)), dtype=np.uint8)
+    for j in range(order):
+        out[:, j] = contexts // 4 ** (order - 1 - j) % 4
+    draws = rng.random((n, max(length - order, 0)))
+    for i in range(order, length):  # then each base from the `order` before it
+        base = np.minimum((draws[:, i - order, None] > cumulative[contexts]).sum(axis=1), 3)
+        out[:, i] = base
+        contexts = (contexts * 4 + base) % len(start)
+    return out[:, :length]
+
+
+@functools.cache
+def genome_chain() -> tuple[int, np.ndarray, np.ndarray]:
+    """The genome background's (order, P(context) of its ``4**order`` contexts, cumulative P(next base | context))."""
+    from importlib.resources import files
+
+    data = json.loads(files("dnalm").joinpath("resources", "genome_background.json").read_text(encoding="utf-8"))
+    counts = np.asarray(data["counts"], dtype=np.float64) + 0.5
+    return int(data["order"]), counts.sum(axis=1) / counts.sum(), np.cumsum(counts / counts.sum(1, keepdims=True), 1)
 
 
 def _to_str(codes: np.ndarray) -> str:
@@ -138,10 +179,14 @@ def motif_dataset(
     motif: str | None = None,
     pwm: np.ndarray | None = None,
     rate: float = 0.5,
-    gc: float = 0.5,
+    gc: float | None = None,
     seed: int = 0,
+    background: str = "uniform",
 ) -> list[Record]:
     """Random sequences, a fraction ``rate`` with a motif implanted at a random position (label "1").
+
+    ``background`` (:data:`BACKGROUNDS`): ``uniform``, independent bases of GC content ``gc`` (0.5 if None), or
+    ``genome``, an order-4 Markov chain of five genomes (their own GC content; ``gc`` is then refused).
 
     With a consensus ``motif``, negatives (label "0") are guaranteed to contain it on
     neither strand (they are redrawn until they do not). With a ``pwm``, each positive
@@ -157,6 +202,14 @@ def motif_dataset(
         raise ValueError("give exactly one of motif (--motif) or pwm (--pwm)")
     if pwm is not None:
         pwm = check_pwm(pwm)
+    if background not in BACKGROUNDS:
+        raise ValueError(f"background (--background) must be one of {', '.join(BACKGROUNDS)}; got {background!r}")
+    if background == "genome" and gc is not None:
+        raise ValueError(
+            f"gc (--gc) {gc} sets the uniform background's GC content; the genome background has its genomes' own "
+            f"(leave {named('gc')} out, or give {named('background')} uniform)"
+        )
+    gc = 0.5 if gc is None else gc
     if not 0 <= rate <= 1 or not 0 < gc < 1:
         raise ValueError(f"rate must be in [0, 1] and gc in (0, 1); got rate={rate}, gc={gc}")
     width = len(motif) if motif is not None else pwm.shape[0]
@@ -172,7 +225,7 @@ def motif_dataset(
         raise ValueError(f"motif width {width} is longer than the sequences (length, --length: {length})")
     rng = np.random.default_rng(seed)
     n_pos = int(round(n * rate))
-    seqs = _background(rng, n, length, gc)
+    seqs = _background(rng, n, length, gc, background)
     starts = rng.integers(0, length - width + 1, size=n_pos)
     if motif is not None:
         seqs[np.arange(n_pos)[:, None], starts[:, None] + np.arange(width)] = np.frombuffer(
@@ -184,24 +237,38 @@ def motif_dataset(
         seqs[np.arange(n_pos)[:, None], starts[:, None] + np.arange(width)] = np.minimum(draws, 3)
     texts = [_to_str(row) for row in seqs]
     if motif is not None:  # redraw negatives until neither strand holds the motif
-        rc = reverse_complement(motif)
-        for i in range(n_pos, n):
-            for _ in range(_MAX_REDRAWS):
-                if motif not in texts[i] and rc not in texts[i]:
-                    break
-                texts[i] = _to_str(_background(rng, 1, length, gc)[0])
-            else:
-                raise ValueError(
-                    f"motif {motif!r} occurs in nearly every random {length}-base sequence, so negatives without it "
-                    f"cannot be drawn ({_MAX_REDRAWS:,} tries for one); give a longer motif or shorter sequences"
-                )
+        _redraw_negatives(
+            texts, range(n_pos, n), motif, lambda k: _background(rng, k, length, gc, background), background
+        )
     order = rng.permutation(n)
     return [Record(f"synth_{j}", texts[i], "1" if i < n_pos else "0") for j, i in enumerate(order)]
 
 
-def tata_dataset(n: int = 1000, length: int = 100, seed: int = 0) -> list[Record]:
-    """The seed notebook's set: half with ``TATAAA`` (label 1), half with it on neither strand."""
-    return motif_dataset(n, length, motif="TATAAA", rate=0.5, seed=seed)
+def _redraw_negatives(texts: list[str], negatives, motif: str, draw, background: str) -> None:
+    """Redraw (``draw(k)``: k fresh backgrounds) each of ``texts[negatives]`` that holds ``motif`` on either strand
+    until none does, at most ``_MAX_REDRAWS`` tries each. The uniform background one record at a time, as ever (a
+    seed gives the sets it gave before); the genome background's chain is drawn base by base, so all at once."""
+    rc = reverse_complement(motif)
+    todo = [i for i in negatives if motif in texts[i] or rc in texts[i]]
+    groups = [[i] for i in todo] if background == "uniform" else [todo]
+    for group in groups:
+        for _ in range(_MAX_REDRAWS):
+            if not group:
+                break
+            for i, row in zip(group, draw(len(group))):
+                texts[i] = _to_str(row)
+            group = [i for i in group if motif in texts[i] or rc in texts[i]]
+        else:
+            raise ValueError(
+                f"motif {motif!r} occurs in nearly every random {len(texts[0])}-base sequence, so negatives without "
+                f"it cannot be drawn ({_MAX_REDRAWS:,} tries for one); give a longer motif or shorter sequences"
+            )
+
+
+def tata_dataset(n: int = 1000, length: int = 100, seed: int = 0, background: str = "uniform") -> list[Record]:
+    """The seed notebook's set: half with ``TATAAA`` (label 1), half with it on neither strand (``background``: see
+    :func:`motif_dataset`)."""
+    return motif_dataset(n, length, motif="TATAAA", rate=0.5, seed=seed, background=background)
 
 
 @claims("synth", lambda a: {"outputs": [Output(a["output"], "synth", atomic=True)], "overwrite": a["overwrite"]})
@@ -263,6 +330,11 @@ class SynthSettings:
     n: int = setting(1000, "Sequences in all.", ge=3, le=100_000_000)
     length: int = setting(100, "Bases per sequence.", ge=1, le=100_000_000)
     seed: int = setting(0, "Seed of the sequences and the split.", ge=0, lt=2**32)
+    background: str = setting(
+        "uniform",
+        "uniform (independent bases) or genome (an order-4 Markov chain of five genomes: DNA-like 5-mer composition).",
+        choices=BACKGROUNDS,
+    )
     dev_fraction: float = setting(0.15, "Stratified fraction of all sequences written to dev.csv.", gt=0, lt=1)
     test_fraction: float = setting(
         0.15, "Stratified fraction of all sequences written to test.csv (read once, at the end).", gt=0, lt=1
@@ -283,7 +355,7 @@ class MotifSettings(SynthSettings):
     motif: str | None = setting(None, "Consensus motif (A/C/G/T).")
     pwm: Path | None = setting(None, "Position weight matrix file (L rows: A C G T).")
     rate: float = setting(0.5, "Fraction of sequences with the motif (label 1).", ge=0, le=1)
-    gc: float = setting(0.5, "GC content of the background.", gt=0, lt=1)
+    gc: float | None = setting(None, "GC content of the uniform background.", gt=0, lt=1, shown_default="0.5")
 
 
 @claims(
@@ -303,14 +375,16 @@ def synthesize(kind: str, output: str | Path, *, overwrite: bool = False, **sett
     s = cls(**settings)
     if kind == "motif":
         pwm = read_pwm(s.pwm) if s.pwm else None
-        records = motif_dataset(s.n, s.length, motif=s.motif, pwm=pwm, rate=s.rate, gc=s.gc, seed=s.seed)
+        records = motif_dataset(
+            s.n, s.length, motif=s.motif, pwm=pwm, rate=s.rate, gc=s.gc, seed=s.seed, background=s.background
+        )
         if len({r.label for r in records}) < 2:  # a "labelled" set of one class trains nothing
             raise ValueError(
                 f"rate (--rate) {s.rate} gives {len(records)} sequences of one class only; choose a rate that leaves "
                 "both classes (0 < n x rate < n)"
             )
     else:
-        records = tata_dataset(s.n, s.length, seed=s.seed)
+        records = tata_dataset(s.n, s.length, seed=s.seed, background=s.background)
     n = write_splits(records, output, dev_fraction=s.dev_fraction, test_fraction=s.test_fraction, seed=s.seed)
     positives = sum(r.label == "1" for r in records)  # n x rate, rounded: said, as it is no longer the rate asked
     return (
