@@ -173,6 +173,15 @@ def test_pretrain_writes_only_where_it_may(corpus_dir, tmp_path, caplog):
     summary = pretrain(tiny_config(tmp_path, max_steps=3, save_steps=100), corpus_dir, out, overwrite=True)
     assert summary["steps"] == 3 and (out / "notes.txt").read_text() == "the user's"
     assert json.loads((out / "pretrain_summary.json").read_text())["steps"] == 3
+    from dnalm.synth import tata_dataset, write_splits
+
+    other = tmp_path / "other"  # another command's result, replaced with overwrite: said as what it was
+    write_splits(tata_dataset(30, 20), other)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="dnalm"):
+        pretrain(tiny_config(tmp_path, max_steps=2, save_steps=100), corpus_dir, other, overwrite=True)
+    said = [r.getMessage() for r in caplog.records if "removing" in r.getMessage()]
+    assert said and said[0].startswith(f"removing the earlier result of dnalm synth in {other}")  # not "pretraining"
 
 
 def test_bpe_pretraining_and_fill_mask(corpus_dir, tmp_path):

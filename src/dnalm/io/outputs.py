@@ -1245,6 +1245,9 @@ class Claim:
         marker = {"kind": o.kind, "dnalm_version": __version__, "command": self.command, "running": True}
         if (finished := _marked_at(real)) is not None:  # what changed after it is the user's
             marker["finished_ns"] = finished
+        found = read_marker(real) or {}
+        if found.get("kind") not in (None, o.kind) and not found.get("running"):  # --overwrite: said as what it was
+            marker["replaces"] = {"kind": found["kind"], "command": found.get("command", "?")}
         listed = sorted(self._before[real] - self._users[real] - _logs_in(real))
         if theirs := self._nested_theirs(real, listed):
             marker["theirs"] = theirs

@@ -501,8 +501,12 @@ def _claim_output(output: Path, resume: bool, overwrite: bool, last) -> None:
         # files put there since stay: only what a pretraining writes is removed)
         ours += remove_stopped_run(output, marker, WRITTEN)
         if ours:  # (a new folder holds only this run's own marker: nothing to say)
+            was = marker.get("replaces")  # another command's result (a fine-tuned model) replaced with --overwrite
             log.warning(
-                "removing the earlier pretraining run in %s (%s)", output, "--overwrite" if overwrite else "unfinished"
+                "removing %s in %s (%s; your own files in it stay)",
+                f"the earlier result of dnalm {was['command']}" if was else "the earlier pretraining run",
+                output,
+                "--overwrite" if overwrite else "unfinished",
             )
         remove_written(output, ours)  # the user's files in its folders (added or changed since) stay
     distributed.barrier()
