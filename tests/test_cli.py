@@ -576,3 +576,16 @@ def test_a_tilde_is_the_home_folder_for_inputs_and_models_of_the_python_api(tmp_
     (tmp_path / "m" / "config.json").write_text('{"model_type": "bert"}')
     ref = ModelRef.resolve("~/m")
     assert (ref.kind, ref.path) == ("folder", str(tmp_path / "m"))
+
+
+def test_a_number_option_that_cannot_be_read_names_its_value(tmp_path):
+    """typer's "Invalid value for '--n': Input should be a valid integer, unable to parse string as an integer"
+    named no value, where every other refusal ends in "got ..."."""
+    for args, said in [
+        (("synth", "tata", "-o", tmp_path / "s", "--n", "2.5"), "--n must be a whole number; got '2.5'"),
+        (("synth", "tata", "-o", tmp_path / "s", "--dev-fraction", "5%"), "--dev-fraction must be a number; got '5%'"),
+        (("finetune", tmp_path, "-o", tmp_path / "m", "--batch-size", "1e12"), "--batch-size must be a whole number"),
+    ]:
+        r = invoke(*args)
+        assert r.exit_code == 2 and said in r.output, r.output
+    assert not (tmp_path / "s").exists()

@@ -246,7 +246,30 @@ def usage_error(err: Exception, command_path: str) -> str | None:
     if "UsageError" not in names or "NoArgsIsHelpError" in names:
         return None
     where = err.ctx.command_path if getattr(err, "ctx", None) else command_path
-    return f"error: {where}: {err.format_message()} (see {where} --help)"
+    return f"error: {where}: {_unparsed_value(err) or err.format_message()} (see {where} --help)"
+
+
+#: what an option's value must be, by the type of typer's (pydantic's) refusal to parse it
+_MUST_BE = {
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "bool_parsing": "true or false",
+}
+
+
+def _unparsed_value(err: Exception) -> str | None:
+    """``--n must be a whole number; got '2.5'`` for a value typer could not parse (its text, "Invalid value for
+    '--n': Input should be a valid integer, unable to parse string as an integer", named no value, where every
+    other refusal ends in "got ..."); None for other usage errors."""
+    try:
+        first = err.__cause__.errors()[0]  # pydantic's ValidationError, which typer's BadParameter was raised from
+        hint = max(err.param.opts, key=len)  # --batch-size rather than -b
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+    if first.get("type") not in _MUST_BE:
+        return f"{err.format_message()}; got {first.get('input')!r}"
+    return f"{hint} must be {_MUST_BE[first['type']]}; got {first.get('input')!r}"
 
 
 #: What Ctrl-C leaves of a command that continues by running it again, beside the outputs it had not finished (which
