@@ -193,6 +193,15 @@ def test_a_vcf_read_from_a_pipe_is_scored_and_a_byte_order_mark_is_named(model, 
     bom.write_text("\ufeff" + text, encoding="utf-8")
     with pytest.raises(ValueError, match="bom.vcf:1: the file starts with a UTF-8 byte-order mark"):
         score_variants(str(model), bom, genome, tmp_path / "b.tsv")
+    with pytest.raises(ValueError, match=r"^/dev/null: empty file \(a VCF starts"):  # not the temporary copy's name
+        score_variants(str(model), "/dev/null", genome, tmp_path / "n.tsv")
+    (bad := tmp_path / "bad").unlink(missing_ok=True)
+    os.mkfifo(bad)
+    writer = threading.Thread(target=bad.write_text, args=("##fileformat=VCFv4.2\n#CHROM\tPOS\n",))
+    writer.start()
+    with pytest.raises(ValueError, match=rf"^{bad}:2: the #CHROM header line needs 8"):
+        score_variants(str(model), bad, genome, tmp_path / "f.tsv")
+    writer.join()
 
 
 def test_a_deletion_past_the_contig_end_and_a_contig_shorter_than_the_window_are_said(model, tmp_path):

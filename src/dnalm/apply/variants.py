@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dnalm.apply.lengths import ShortInputs
-from dnalm.io.base import readable_path
+from dnalm.io.base import named_as_given
 from dnalm.io.files import atomic_open, check_output_file, is_stream
 from dnalm.io.outputs import Output, claims
 from dnalm.io.table import check_named_format
@@ -254,19 +254,19 @@ def score_variants(
             raise ValueError(f"{path} is a folder; give the {what} file")
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such {what}")
-    vcf = readable_path(vcf)  # a pipe is read once into a temporary file: htslib and the checks read it again
-    reader = _reader(vcf)
-    scorer = _Scorer(ModelRef.resolve(model_path, trust_remote_code), target, window)
-    if scorer.masked_lm and strand not in (None, "plus"):  # it was replaced by plus without a word
-        raise ValueError(
-            f"strand (--strand) {strand}: a masked LM scores each allele on the plus strand only (zero-shot); "
-            "leave --strand out, or give a classifier"
-        )
-    strand = strand or ("plus" if scorer.masked_lm else "both")
-    rows, by_contig = _allele_rows(reader, vcf, scorer.window, scorer.masked_lm)
-    pairs = _genome_pairs(genome, rows, by_contig, scorer.window, vcf)
-    scorer.score(pairs, rows, strand, batch_size)
-    _write_scores(output, vcf, rows, scorer.describe())
+    with named_as_given(vcf) as vcf:  # a pipe is read once into a temporary file: htslib and the checks read it again
+        reader = _reader(vcf)
+        scorer = _Scorer(ModelRef.resolve(model_path, trust_remote_code), target, window)
+        if scorer.masked_lm and strand not in (None, "plus"):  # it was replaced by plus without a word
+            raise ValueError(
+                f"strand (--strand) {strand}: a masked LM scores each allele on the plus strand only (zero-shot); "
+                "leave --strand out, or give a classifier"
+            )
+        strand = strand or ("plus" if scorer.masked_lm else "both")
+        rows, by_contig = _allele_rows(reader, vcf, scorer.window, scorer.masked_lm)
+        pairs = _genome_pairs(genome, rows, by_contig, scorer.window, vcf)
+        scorer.score(pairs, rows, strand, batch_size)
+        _write_scores(output, vcf, rows, scorer.describe())
     counts = _say_statuses(rows)
     return {
         "n_alleles": len(rows),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import atexit
 import bz2
 import codecs
+import contextlib
 import gzip
 import io
 import logging
@@ -25,6 +26,7 @@ __all__ = [
     "RepeatedIds",
     "check_each_once",
     "compression",
+    "named_as_given",
     "numbered_lines",
     "open_binary",
     "readable_path",
@@ -191,6 +193,19 @@ def readable_path(path: str | Path) -> Path:
         what = "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a pipe"  # /dev/null is no pipe
         log.info("%s is %s: read it into a temporary file (%d bytes)", path, what, Path(tmp).stat().st_size)
     return _SPOOLED[str(path)]
+
+
+@contextlib.contextmanager
+def named_as_given(path: str | Path) -> Iterator[Path]:
+    """:func:`readable_path` of ``path``, for code that names the file it reads in its errors: an error naming a
+    pipe's temporary copy (``/tmp/dnalm-pipe-...: empty file`` for ``/dev/null``) names ``path`` instead."""
+    readable = readable_path(path)
+    try:
+        yield readable
+    except (ValueError, OSError) as err:
+        if readable == Path(path) or str(readable) not in str(err):
+            raise
+        raise type(err)(str(err).replace(str(readable), str(path))) from None
 
 
 def open_binary(path: Path):
