@@ -409,3 +409,15 @@ def test_a_cached_index_that_does_not_describe_the_genome_is_made_again(tmp_path
     index.write_text("chr1\t240\t20\t60\t61\n")  # offsets of another file
     assert IndexedGenome(tmp_path / "g.fa").fetch(region) == seq[120:130]
     assert "does not describe" in caplog.text
+
+
+def test_a_table_given_where_regions_read_a_genome_is_named_as_a_table(tmp_path, monkeypatch):
+    """`predict M table.csv --regions ...` gave pyfaidx's "Unexpected text before the first sequence definition
+    line", which said neither that --regions needs a genome FASTA nor that a table is read without it."""
+    from dnalm.io.regions import IndexedGenome
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    table = tmp_path / "test.csv"
+    table.write_text("sequence,label\nACGTACGT,1\n")
+    with pytest.raises(ValueError, match=r"test.csv: not a FASTA file .*--regions reads regions of a genome FASTA"):
+        IndexedGenome(table)

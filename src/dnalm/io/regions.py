@@ -169,6 +169,13 @@ class IndexedGenome:
                     "by region needs every sequence line of a record as long (but the last): wrap it again "
                     "(e.g. seqkit seq -w 60 IN > OUT), or scan it whole without --regions"
                 ) from None
+            if kind is None and not _starts_as_fasta(
+                self.path
+            ):  # a CSV/TSV of sequences: pyfaidx's text named no way on
+                raise ValueError(
+                    f"{self.path}: not a FASTA file (it does not start with a '>' line); --regions reads regions of a "
+                    "genome FASTA: give the genome, or leave --regions out to read every sequence of a table"
+                ) from None
             raise ValueError(f"{self.path}: cannot index this FASTA ({err})") from None
         self.lengths = {name: rec.rlen for name, rec in self.fasta.faidx.index.items()}
 
@@ -204,6 +211,15 @@ class IndexedGenome:
                 None,
                 f"record {region.contig!r}, {at} (region {region.name}): {err.char!r} is not a nucleotide code",
             ) from None
+
+
+def _starts_as_fasta(path: Path) -> bool:
+    """The first line that is not blank starts with ``>`` (a FASTA header), or a ``;`` comment."""
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.strip():
+                return line.lstrip().startswith((b">", b";"))
+    return True  # empty: pyfaidx's own word
 
 
 def _index_names(path: Path, kind: str | None) -> dict:
