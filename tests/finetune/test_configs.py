@@ -67,3 +67,12 @@ def test_self_pretraining_a_model_without_a_masked_lm_form_is_refused_before_any
     with pytest.raises(ValueError, match=r"^self-pretraining trains a masked language model: .* is a .*dilated-cnn"):
         finetune(FinetuneConfig(model=model, self_pretrain=True), tmp_path / "no-data-here", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_model_name_that_is_no_model_names_its_settings_file_and_the_closest_name(tmp_path):
+    """`model: TINY` in a YAML file was refused without the file (every other key names it) and without the name
+    meant."""
+    (tmp_path / "run.yaml").write_text("model: TINY\nepochs: 1\n")
+    with pytest.raises(ValueError, match=r"model 'TINY' is not a preset .*; did you mean 'tiny'\? \[.*run.yaml\]$"):
+        FinetuneConfig.load(tmp_path / "run.yaml")
+    assert FinetuneConfig.load(tmp_path / "run.yaml", model="tiny").model == "tiny"  # the option wins: no refusal

@@ -738,3 +738,10 @@ def test_a_transformers_roberta_and_damaged_weights_are_scored_or_refused_in_one
     (rob / "model.safetensors").write_bytes((rob / "model.safetensors").read_bytes()[:100])
     with pytest.raises(ValueError, match=r"rob/model\.safetensors: the weights cannot be read"):
         pretrain(cfg, corpus_dir, tmp_path / "cut")
+
+
+def test_a_model_that_is_no_model_lists_pretrains_own_recipes(corpus_dir, tmp_path):
+    """pretrain listed fine-tuning's presets for a mistyped --model, but not its own recipes (mini-cpu, ...)."""
+    with pytest.raises(ValueError, match=r"did you mean 'tinydnabert'\? \(pretrain also takes its recipes: .*mini-cpu"):
+        pretrain(PretrainConfig(model="TinyDNABERT"), corpus_dir, tmp_path / "p")
+    assert not (tmp_path / "p").exists()

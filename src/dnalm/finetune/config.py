@@ -233,6 +233,10 @@ class FinetuneConfig:
                 log.info("%s %r from the command line replaces %r from %s", key, given[key], from_file[key], path)
         with naming_the_file(path, from_file, given):
             cfg = cls.from_dict({**from_file, **given}, source=str(path) if path else "config")
+            if "model" in from_file and "model" not in given and cfg.model != "auto":  # a name that is no model:
+                from dnalm.models.ref import ModelRef  # said with the file it is in
+
+                ModelRef.resolve(cfg.model, cfg.trust_remote_code)
         cfg.source_file = str(path) if path else None
         return cfg
 

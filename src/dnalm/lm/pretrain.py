@@ -679,7 +679,13 @@ def _check_run(cfg: PretrainConfig, corpus_path) -> int:
     processes, ``eval_steps`` against the corpus's splits; starts the processes' group and returns their number."""
     from dnalm.lm.corpus import corpus_splits
 
-    _check_masked_lm(ModelRef.resolve(cfg.model, cfg.trust_remote_code), cfg)
+    try:
+        ref = ModelRef.resolve(cfg.model, cfg.trust_remote_code)
+    except ValueError as err:  # it listed what finetune takes, not pretrain's own recipes
+        if not str(err).startswith(f"model {cfg.model!r} is not a preset"):
+            raise
+        raise ValueError(f"{err} (pretrain also takes its recipes: {', '.join(RECIPES)})") from None
+    _check_masked_lm(ref, cfg)
     distributed.start()
     processes = distributed.world_size()
     if cfg.batch_size % processes:

@@ -21,6 +21,7 @@ transformers explicitly, so transformers never asks on the terminal.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import json
 import logging
@@ -106,10 +107,11 @@ class ModelRef:
             else:
                 ref = cls(name, "hub", name, trust_remote_code)
         else:
+            close = difflib.get_close_matches(name.lower(), [*PRESETS, *shipped_models()], n=1)
             raise ValueError(
                 f"model {name!r} is not a preset ({', '.join(PRESETS)}), a shipped checkpoint "
                 f"({', '.join(shipped_models()) or 'none'}), a .yaml file, a checkpoint folder or a hub id "
-                f"(owner/name){_unfinished_run(path)}"
+                f"(owner/name){_unfinished_run(path)}" + (f"; did you mean {close[0]!r}?" if close else "")
             )
         if ref.kind != "hub":  # a hub id's config is fetched when it is loaded (check_trust)
             ref.check_trust()
