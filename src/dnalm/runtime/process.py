@@ -121,6 +121,7 @@ def say(text: str, err: bool = False) -> None:
 
 def start() -> None:
     """What the ``dnalm`` command does before it reads its arguments (see each step)."""
+    stop_on_sigterm()  # first: a SIGTERM while torch and transformers import (seconds) ended it without a word
     check_working_folder()
     open_closed_streams()
     plain_help_when_narrow()
@@ -219,7 +220,6 @@ def prepare(command: str | None) -> None:
     left_for_resume(command, forget=True)
     one_process_unless_training(command)
     import_models_once(command)
-    stop_on_sigterm()
 
 
 def finish(succeeded: bool) -> None:
