@@ -294,3 +294,16 @@ def test_a_tokenizer_that_is_none_is_refused_naming_the_option(tmp_path):
     assert "tokenizer (--tokenizer): foo: no such tokenizer or model folder, shipped model or hub id" in result.output
     with pytest.raises(ValueError, match=r"^tokenizer \(--tokenizer\): foo: no such tokenizer"):
         audit_dataset(tmp_path, tokenizer="foo")
+
+
+def test_the_dedup_line_says_what_was_removed_in_words(tmp_path):
+    """`audit --dedup` printed `train 42,000 -> 42,000 rows ({})`: a raw Python dict."""
+    from dnalm.audit import describe_audit, run_audit
+    from dnalm.synth import tata_dataset, write_splits
+
+    write_splits(tata_dataset(60, 40), tmp_path / "d")
+    result = run_audit(tmp_path / "d", dedup=tmp_path / "clean")
+    line = describe_audit(result).splitlines()[-1]
+    assert "rows (none removed); removed ids in" in line and "{" not in line
+    result["deduplicated"]["removed_by_reason"] = {"exact": 2, "reverse_complement": 1}
+    assert "rows (2 exact, 1 reverse_complement)" in describe_audit(result)

@@ -369,9 +369,18 @@ def write_deduplicated(
         "removed %d of %d training rows that duplicate dev/test rows (%s)",
         len(why),
         len(train),
-        counts["removed_by_reason"],
+        _reasons(counts["removed_by_reason"]),
     )
     return counts
+
+
+def _reasons(by_reason: dict[str, int]) -> str:
+    """``{"exact": 3, "rc": 1}`` as ``3 exact, 1 rc``; none as ``none removed`` (it printed ``({})``).
+
+    >>> _reasons({"exact": 3, "rc": 1}), _reasons({})
+    ('3 exact, 1 rc', 'none removed')
+    """
+    return ", ".join(f"{n:,} {reason}" for reason, n in by_reason.items()) or "none removed"
 
 
 @dataclass
@@ -452,7 +461,7 @@ def describe_audit(result: dict) -> str:
         d = result["deduplicated"]
         text += (
             f"\nwrote {d['output']}: train {d['train_before']:,} -> {d['train_after']:,} rows "
-            f"({d['removed_by_reason']}); removed ids in {d['output']}/removed.tsv"
+            f"({_reasons(d['removed_by_reason'])}); removed ids in {d['output']}/removed.tsv"
         )
     return text
 
