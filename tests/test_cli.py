@@ -294,6 +294,26 @@ def test_an_interrupted_benchmark_does_not_say_its_table_is_as_it_was(monkeypatc
     assert "the runs finished with these settings are kept" in result.output
 
 
+def test_an_interrupted_search_says_which_choices_were_written(monkeypatch, tmp_path, tata_dir):
+    """A search writes each dataset/model pair's chosen.json when its trials are done: "finished outputs are as
+    they were" was untrue of the pairs done before the interrupt."""
+    import dnalm.experiment.search
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    (tmp_path / "b.yaml").write_text(
+        f"datasets:\n  tata: {tata_dir}\nmodels:\n  cnn: cnn\nsearch:\n  space:\n    learning_rate: [0.001, 0.002]\n"
+    )
+    monkeypatch.setattr(dnalm.experiment.search, "search_one", stopped)
+    result = invoke("search", tmp_path / "b.yaml", "-o", tmp_path / "runs")
+    assert result.exit_code == 130, result.output
+    assert "finished outputs are as they were" not in result.output
+    assert (
+        "the choices (chosen.json) of the dataset/model pairs whose trials were all done are written" in result.output
+    )
+
+
 def test_the_error_that_ends_a_command_is_in_its_log_file(tmp_path):
     """The log file held the log records only: the line saying why the run ended was on the terminal alone."""
     result = invoke("--log-file", tmp_path / "run.log", "synth", "motif", "-o", tmp_path / "s", "--motif", "GGNTCC")

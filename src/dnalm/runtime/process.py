@@ -283,7 +283,10 @@ _LEFT_FOR_RESUME = {
 #: removes its earlier table and report when it starts (they are written again from the runs when all are done)
 _NOT_AS_THEY_WERE = {
     "benchmark": "the earlier results table and report were removed when it started, and are written again when "
-    "every run is done"
+    "every run is done",
+    # each dataset/model pair's chosen.json is written when its trials are done (it said "as they were")
+    "search": "the choices (chosen.json) of the dataset/model pairs whose trials were all done are written anew, the "
+    "others are as they were",
 }
 
 
