@@ -131,6 +131,9 @@ def test_demo_end_to_end_quickly(tmp_path):
     assert [row.split(" | ")[1] for row in rows] == labels  # the table, in this order
     last = r.output.strip().splitlines()[-1]
     assert last.startswith("validation accuracy: ") and 0 <= float(last.split(": ")[1]) <= 1
+    bases = "".join(line.split(",")[0] for line in (tmp_path / "data" / "train.csv").read_text().splitlines()[1:])
+    at = (bases.count("A") + bases.count("T")) / len(bases)
+    assert 0.53 < at < 0.6  # DNA-like background (the genomes' A/T share), where a genome language model can help
 
 
 def test_demo_pretrained_language_model_reaches_095(tmp_path):
