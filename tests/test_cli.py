@@ -280,21 +280,36 @@ def test_an_interrupted_command_says_so_in_one_line(monkeypatch, tmp_path):
     assert result.exit_code == 130 and result.output.strip() == "error: interrupted; finished outputs are as they were"
 
 
-def test_an_interrupted_benchmark_does_not_say_its_table_is_as_it_was(monkeypatch, tmp_path, tata_dir):
-    """A benchmark removes its earlier results table and report when it starts: "finished outputs are as they were"
-    was untrue of them."""
+def test_an_interrupted_benchmark_continuation_leaves_the_earlier_table_and_report_as_they_were(
+    monkeypatch, tmp_path, tata_dir
+):
+    """A benchmark removed its earlier results table and report when it started: a continuation with another seed
+    stopped part-way left no table at all until a whole run finished. They now stay until the new ones are written,
+    and a report of the stopped folder does not show the earlier table as the present config's."""
     import dnalm.experiment.runner
+    from dnalm.experiment.report import build_report
+
+    config = tmp_path / "b.yaml"
+    config.write_text(f"datasets:\n  tata: {tata_dir}\nmodels:\n  gb: {{model: cnn-gb, epochs: 0.3}}\nseeds: [0]\n")
+    assert invoke("benchmark", config, "-o", tmp_path / "runs").exit_code == 0
+    kept = {n: (tmp_path / "runs" / n).read_bytes() for n in ("results.md", "results.json", "report.html")}
+    config.write_text(config.read_text().replace("seeds: [0]", "seeds: [0, 1]"))
 
     def stopped(*args, **kwargs):
         raise KeyboardInterrupt
 
-    (tmp_path / "b.yaml").write_text(f"datasets:\n  tata: {tata_dir}\nmodels:\n  cnn: cnn\n")
-    monkeypatch.setattr(dnalm.experiment.runner, "run_one", stopped)
-    result = invoke("benchmark", tmp_path / "b.yaml", "-o", tmp_path / "runs")
+    with monkeypatch.context() as m:
+        m.setattr(dnalm.experiment.runner, "run_one", stopped)
+        result = invoke("benchmark", config, "-o", tmp_path / "runs")
     assert result.exit_code == 130
-    assert "finished outputs are as they were" not in result.output
-    assert "the earlier results table and report were removed when it started" in result.output
+    assert "finished outputs are as they were" in result.output
     assert "the runs finished with these settings are kept" in result.output
+    assert {n: (tmp_path / "runs" / n).read_bytes() for n in kept} == kept
+    build_report(tmp_path / "runs", tmp_path / "stopped.html")
+    assert "results.json is the table of an earlier config" in (tmp_path / "stopped.md").read_text()
+    again = invoke("benchmark", config, "-o", tmp_path / "runs")
+    assert again.exit_code == 0, again.output  # continued: both seeds in the table
+    assert json.loads((tmp_path / "runs" / "results.json").read_text())["rows"][0]["n_seeds"] == 2
 
 
 def test_an_interrupted_search_says_which_choices_were_written(monkeypatch, tmp_path, tata_dir):

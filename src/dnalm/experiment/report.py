@@ -185,6 +185,21 @@ def _runs_sections(page: _Page, runs_dir: Path, order: list[str], planned: list[
             page.embed(name, f"{dataset}: ROC and precision-recall curves on the test split, one line per seed")
 
 
+def _current_results(runs_dir: Path) -> Results | None:
+    """``results.json``, where it is the table of the config in ``benchmark.json`` (a benchmark continued with other
+    settings and stopped leaves the earlier table until it writes its own: its rows are not of the present runs)."""
+    if not (runs_dir / "results.json").is_file():
+        return None
+    results = Results.load(runs_dir)
+    try:
+        plan = json.loads((runs_dir / "benchmark.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return results  # a search's folder, or a results.json copied on its own
+    if not isinstance(plan, dict) or {k: v for k, v in plan.items() if k != "run_keys"} == results.config:
+        return results
+    return None
+
+
 def _current_records(page: _Page, runs_dir: Path) -> list[RunRecord]:
     """The finished runs of a benchmark that has not finished: those whose key is the current config's (its
     ``benchmark.json``), so that runs of an earlier config are never shown beside them; the others are counted."""
@@ -400,11 +415,16 @@ def build_report(
     output.parent.mkdir(parents=True, exist_ok=True)
     files = output.parent / f"{output.stem}_files"
     page = _Page(files, output.parent)
-    results = Results.load(runs_dir) if (runs_dir / "results.json").is_file() else None
+    results = _current_results(runs_dir)
     name = title or (results.name if results else "") or runs_dir.name
     page.heading(f"dnalm report: {name}", 1)
     if results:
         _results_section(page, results)
+    elif (runs_dir / "results.json").is_file():
+        page.text(
+            f"{runs_dir}/results.json is the table of an earlier config (benchmark.json's was run since and has not "
+            "finished); showing the runs of the present config found."
+        )
     else:
         page.text(f"{runs_dir} holds no results.json (the benchmark has not finished); showing the runs found.")
     _runs_sections(

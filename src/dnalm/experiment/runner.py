@@ -149,13 +149,10 @@ def run_benchmark(cfg: BenchmarkConfig, output: str | Path, *, overwrite: bool =
     cfg = cfg.validated()  # checked as the claim read it: a config built in Python skipped from_dict's checks
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
+    ours = set((read_marker(output) or {}).get("files") or [])  # an earlier report of this folder shows its table
+    # an earlier table and report stay until this run writes its own (a stopped run leaves them as they were; a
+    # report of a stopped run sees that the table is of another config than benchmark.json's and leaves it out)
     write_json(output / "benchmark.json", cfg.to_dict())
-    for name in ("results.json", "results.csv", "results.md"):  # an earlier table: written anew when this run ends
-        (output / name).unlink(missing_ok=True)  # (a report of a stopped run shows the runs found, not stale rows)
-    ours = set((read_marker(output) or {}).get("files") or [])  # an earlier report of this folder shows that table
-    for name in sorted(ours & {"report.html", "report.md"}):  # dnalm's (an edit since was refused on claiming)
-        (output / name).unlink(missing_ok=True)
-    remove_written(output, sorted(ours & {"report_files"}))  # its figures, but a file the user added there
     if cfg.audit:
         _audit(cfg, output)
     chosen = run_search(cfg, output) if cfg.search else {}
@@ -179,6 +176,10 @@ def run_benchmark(cfg: BenchmarkConfig, output: str | Path, *, overwrite: bool =
     results.write(output, records)
     if cfg.report:
         build_report.__wrapped__(output, output / "report.html")  # inside the benchmark's own claim
+    else:  # an earlier report shows the table just replaced: dnalm's (an edit since was refused on claiming)
+        for name in sorted(ours & {"report.html", "report.md"}):
+            (output / name).unlink(missing_ok=True)
+        remove_written(output, sorted(ours & {"report_files"}))  # its figures, but a file the user added there
     return results.rows
 
 

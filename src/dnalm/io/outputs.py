@@ -547,6 +547,11 @@ def _stamp(path: Path) -> tuple | None:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
+def _top_stamps(folder: Path) -> dict[str, tuple | None]:
+    """:func:`_stamp` of each entry of ``folder`` (not dnalm's own files): what tells whether a run wrote there."""
+    return {name: _stamp(folder / name) for name in _entries(folder)}
+
+
 def _inode(path: Path) -> int | None:
     try:
         return os.lstat(path).st_ino
@@ -1080,6 +1085,7 @@ class Claim:
         self._locks: list[Path] = []
         self._files: list[Path] = []  # output files checked here (the main process): noted in their folder's ledger
         self._before: dict[Path, set[str]] = {}  # what each output folder held when claimed
+        self._stamps: dict[Path, dict[str, tuple | None]] = {}  # and each entry's inode, size and time
         self._stale: dict[Path, dict] = {}  # an earlier run's files in each output folder that this one replaces
         self._user_snapshots: dict[Path, dict] = {}  # the user's entries of each output folder, as claimed
         self._unknown: dict[Path, set[str]] = {}  # entries a stopped run may have written: kept, never refused
@@ -1194,6 +1200,7 @@ class Claim:
             nested = (rel for rel in not_partial(real, o.partial_names) if rel.split("/")[0] in listed)
             self._nested[real] |= {path: _inode(path) for rel in nested if "/" in rel for path in _snapshot(real / rel)}
         self._before[real] = _entries(real)
+        self._stamps[real] = _top_stamps(real)
         if o.stages:  # what install_folder leaves of these is not this run's (see _mark)
             self._old_files[real] = {n: (_inode(real / n), _snapshot(real / n)) for n in self._before[real]}
         if o.atomic:
@@ -1336,7 +1343,9 @@ class Claim:
             # a run that failed and left the folder as it was (a staged one never touches it): its marker stays
             if not failed and real in self._stale:
                 self._remove_stale(real)
-            unchanged = failed and (o.stages or _entries(real) == self._before.get(real))
+            # (an entry written again counts: a stopped benchmark's new benchmark.json under the earlier marker was
+            # "a file dnalm wrote that has changed since", and its continuation was refused)
+            unchanged = failed and (o.stages or _top_stamps(real) == self._stamps.get(real))
             if unchanged:
                 self._unmark_running(real)
             elif failed and real in self._previous:

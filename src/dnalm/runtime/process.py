@@ -279,11 +279,8 @@ _LEFT_FOR_RESUME = {
     "benchmark": "the runs finished with these settings are kept: run the same command again to continue",
     "search": "the trials finished with these settings are kept: run the same command again to continue",
 }
-#: What a stopped command left in place of "finished outputs are as they were", where they are not: a benchmark
-#: removes its earlier table and report when it starts (they are written again from the runs when all are done)
+#: What a stopped command left in place of "finished outputs are as they were", where they are not
 _NOT_AS_THEY_WERE = {
-    "benchmark": "the earlier results table and report were removed when it started, and are written again when "
-    "every run is done",
     # each dataset/model pair's chosen.json is written when its trials are done (it said "as they were")
     "search": "the choices (chosen.json) of the dataset/model pairs whose trials were all done are written anew, the "
     "others are as they were",
