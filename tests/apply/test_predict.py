@@ -418,3 +418,27 @@ def test_progress_counts_windows_inside_one_long_sequence(tata_model, tmp_path, 
     rows = list(csv.DictReader(open(tmp_path / "p.tsv"), delimiter="\t"))
     (bar,) = bars
     assert bar.unit == "windows" and bar.n == bar.total == 2 * sum(int(r["n_windows"]) for r in rows)
+
+
+def test_windows_that_are_all_n_are_left_out_of_a_sequences_score_and_said(model, caplog):
+    """A strong window followed by 700 N was predicted as the other class: the 14 all-N windows (the model's
+    prior) were averaged in with it, without a word."""
+    import logging
+
+    from dnalm.apply.predict import iter_scores
+    from dnalm.models.build import load_model
+    from dnalm.models.windows import default_stride, window_size, window_starts
+
+    m, tok = load_model(model)
+    _, size = window_size(m, tok, None)
+    rng = random.Random(0)
+    padded = "".join(rng.choice("ACGT") for _ in range(size + 20)) + "N" * 700
+    with caplog.at_level(logging.WARNING, logger="dnalm"):
+        ((scores, n_windows),) = iter_scores(m, tok, [padded])
+    starts = window_starts(len(padded), size, default_stride(size))
+    readable = [s for s in starts if set(padded[s : s + size]) - {"N"}]
+    assert 1 < len(readable) < len(starts)
+    by_window = predict_proba(m, tok, [padded[s : s + size] for s in readable])[0]
+    assert n_windows == len(readable) and np.allclose(scores, by_window.mean(0), atol=1e-5)  # the windows with bases
+    said = [r.getMessage() for r in caplog.records]
+    assert any(f"{len(starts) - len(readable)} window(s) of 1 sequence(s) hold no A/C/G/T base" in m for m in said)

@@ -93,6 +93,7 @@ def iter_scores(
         max_windows=max_windows,
         reverse_complement_average=reverse_complement_average,
         progress=progress,
+        skip_unreadable=True,
     ):
         scores = np.stack(outs)
         if reverse_complement_average:  # the two strands averaged window by window: aggregate combines windows only

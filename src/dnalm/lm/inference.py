@@ -285,7 +285,7 @@ def embed(
 
     vectors, empty = [], []  # empty: (sequence index, its windows with no token of sequence)
     for i, (_, outs) in enumerate(
-        stream_windows(model, tokenizer, sequences, forward, batch_size=batch_size, what="embed")
+        stream_windows(model, tokenizer, sequences, forward, batch_size=batch_size, what="embed", skip_unreadable=True)
     ):
         vectors.append(np.mean([v for v, _ in outs], axis=0))
         if n := sum(e for _, e in outs):

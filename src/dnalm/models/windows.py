@@ -11,6 +11,8 @@ depend on the batch size. What the outputs mean (class scores, embeddings) is th
 
 from __future__ import annotations
 
+import logging
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,6 +21,10 @@ import numpy as np
 
 from dnalm.io.sequence import normalize, reverse_complement
 from dnalm.settings import check_flag, named, plain_number
+
+log = logging.getLogger(__name__)
+
+_A_BASE = re.compile("[ACGTacgt]")
 
 __all__ = [
     "check_batch_size",
@@ -179,6 +185,7 @@ def stream_windows(
     max_windows: int | None = None,
     what: str = "predict",
     progress=None,
+    skip_unreadable: bool = False,
 ) -> Iterator[tuple[list[int], list]]:
     """The prediction engine: for each input sequence, in order, its window starts and the outputs ``forward(model,
     encoding, pieces)`` gave for its windows (forward strand first, then the reverse complements when
@@ -188,6 +195,7 @@ def stream_windows(
     (default 32 batches) plus the sequences they come from, and leaves the model's device and mode as it found them.
     Results do not depend on ``batch_size`` or ``max_windows`` beyond float rounding (1e-5). ``what`` names the
     caller in the refusal of no sequences; ``progress(n)``: told each batch's n windows as they are scored.
+    ``skip_unreadable``: see :func:`_windows`.
     """
     import torch
 
@@ -204,11 +212,7 @@ def stream_windows(
         for b in range(0, len(order), batch_size):
             items = [queue[j] for j in order[b : b + batch_size]]
             enc = tokenizer(
-                [piece for _, _, piece in items],
-                padding=True,
-                truncation=True,
-                max_length=max_tokens,
-                return_tensors="pt",
+                [p for _, _, p in items], padding=True, truncation=True, max_length=max_tokens, return_tensors="pt"
             )
             enc = {k: v.to(device_used) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
             with torch.inference_mode():
@@ -220,15 +224,14 @@ def stream_windows(
             progress(len(items))
         queue.clear()
 
-    n = 0
+    n, unreadable = 0, [0, 0]  # windows left out, sequences they were in
     with inference(model, device) as (run_model, device_used):
         for i, raw in enumerate(sequences):
             seq = _bases(raw, i)
             n += 1
-            starts = window_starts(len(seq), size, stride, both_strands=reverse_complement_average)
-            pieces = [seq[s : s + size] for s in starts]
-            if reverse_complement_average:
-                pieces += [reverse_complement(w) for w in pieces]
+            starts, pieces = _windows(
+                seq, size, stride, reverse_complement_average, unreadable if skip_unreadable else None
+            )
             slot = [starts, [None] * len(pieces), len(pieces), i]
             pending.append(slot)
             for pos, piece in enumerate(pieces):
@@ -244,6 +247,35 @@ def stream_windows(
             yield done[0], done[1]
     if n == 0:
         raise ValueError(f"{what} needs at least one sequence; got 0")
+    _say_unreadable(unreadable, what)
+
+
+def _say_unreadable(unreadable: list[int], what: str) -> None:
+    if unreadable[0]:
+        log.warning(
+            "%d window(s) of %d sequence(s) hold no A/C/G/T base (all N): left out of their sequence's %s (the "
+            "other windows of each are read)",
+            *unreadable,
+            "embedding" if what == "embed" else "scores",
+        )
+
+
+def _windows(seq: str, size: int, stride: int, both_strands: bool, unreadable: list | None) -> tuple[list, list]:
+    """A sequence's window starts and the pieces to read (the reverse complements after them with ``both_strands``);
+    with ``unreadable`` (a count of windows and sequences), the windows with no A/C/G/T base are left out and counted
+    where another window has one (a sequence all N keeps its windows: the callers say that of it): such a window is
+    the model's prior, and 14 of them outvoted the one window with a TATA box in a sequence followed by 700 N."""
+    starts = window_starts(len(seq), size, stride, both_strands=both_strands)
+    if unreadable is not None and len(starts) > 1:
+        readable = [s for s in starts if _A_BASE.search(seq, s, s + size)]
+        if readable and len(readable) < len(starts):
+            unreadable[0] += len(starts) - len(readable)
+            unreadable[1] += 1
+            starts = readable
+    pieces = [seq[s : s + size] for s in starts]
+    if both_strands:
+        pieces += [reverse_complement(w) for w in pieces]
+    return starts, pieces
 
 
 def _check_finite(out, i: int) -> None:
