@@ -322,3 +322,18 @@ def test_many_contigs_are_logged_one_by_one_only_at_first(tata_model, tmp_path, 
     lines = [m for m in caplog.messages if m.startswith("scanned chr")]
     assert len(r.contigs) == 30 and len(lines) == 20  # (the run takes far less than the 30 s between later lines)
     assert lines[-1].endswith("; the next contigs are logged every 30 s")
+
+
+def test_a_target_typed_in_another_unicode_form_is_the_label_it_looks_like():
+    """`--target` typed as u + combining diaeresis (macOS) was refused beside the label 'ohne Motiv ü' (one
+    character), and the message showed two strings that looked the same."""
+    import unicodedata
+
+    from dnalm.apply.target import target_class
+    from dnalm.models.build import build_model
+
+    label = unicodedata.normalize("NFC", "ohne Motiv ü")
+    model, _, _ = build_model("pos-cnn", num_labels=2, id2label={0: "TATA box", 1: label}, seed=0)
+    assert target_class(model, unicodedata.normalize("NFD", label)) == (1, label)
+    with pytest.raises(ValueError, match="is not a class of this model"):
+        target_class(model, "ohne Motiv u")

@@ -95,10 +95,15 @@ def target_class(model, target: str | None = None, choose: str | None = None) ->
             f"model's value; this model has {len(names)} label{'s' * (len(names) != 1)} ({task.name})"
         )
     if target is not None and str(target) not in names and isinstance(target, str):
+        import unicodedata
+
         from dnalm.io.table import canonical_label
 
         if canonical_label(target.strip()) in names:  # --target 1.0: training wrote the label 1.0 as 1
             target = canonical_label(target.strip())
+        same = [n for n in names if unicodedata.normalize("NFC", n) == unicodedata.normalize("NFC", target)]
+        if len(same) == 1:  # 'ü' typed as u + combining diaeresis (macOS): refused beside a label that looked the same
+            target = same[0]
     if target is not None:
         if str(target) not in names:
             raise ValueError(f"{given('target', target)} is not a class of this model; its labels: {', '.join(names)}")
