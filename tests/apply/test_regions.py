@@ -421,3 +421,13 @@ def test_a_table_given_where_regions_read_a_genome_is_named_as_a_table(tmp_path,
     table.write_text("sequence,label\nACGTACGT,1\n")
     with pytest.raises(ValueError, match=r"test.csv: not a FASTA file .*--regions reads regions of a genome FASTA"):
         IndexedGenome(table)
+
+
+def test_a_record_name_twice_in_a_genome_read_by_region_is_named_with_its_lines(tmp_path, monkeypatch):
+    """`predict --regions` gave pyfaidx's 'Duplicate key "chr1"', with no line and no fix (scan names both lines)."""
+    from dnalm.io.regions import IndexedGenome
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "dup.fa").write_text(">chr1\nACGTACGTAC\n>chr2\nACGTACGTAC\n>chr1 again\nACGTACGTAC\n")
+    with pytest.raises(ValueError, match=r"dup.fa:5: record 'chr1' comes twice \(first at line 1\); --regions reads"):
+        IndexedGenome(tmp_path / "dup.fa")

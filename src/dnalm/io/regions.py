@@ -169,6 +169,8 @@ class IndexedGenome:
                     "by region needs every sequence line of a record as long (but the last): wrap it again "
                     "(e.g. seqkit seq -w 60 IN > OUT), or scan it whole without --regions"
                 ) from None
+            if dup := re.search(r'Duplicate key "(.*)"', str(err)):  # pyfaidx's text named no line and no fix
+                raise ValueError(_twice(self.path, dup.group(1), kind)) from None
             if kind is None and not _starts_as_fasta(
                 self.path
             ):  # a CSV/TSV of sequences: pyfaidx's text named no way on
@@ -211,6 +213,25 @@ class IndexedGenome:
                 None,
                 f"record {region.contig!r}, {at} (region {region.name}): {err.char!r} is not a nucleotide code",
             ) from None
+
+
+def _twice(path: Path, name: str, kind: str | None) -> str:
+    """The refusal of a genome whose record ``name`` comes twice, with the lines of both (as scan says it)."""
+    import gzip
+
+    lines = []
+    with (gzip.open if kind else open)(path, "rb") as fh:
+        for n, line in enumerate(fh, start=1):
+            if line.startswith(b">") and line[1:].split(None, 1)[:1] == [name.encode()]:
+                lines.append(n)
+                if len(lines) == 2:
+                    break
+    where = f"{path}:{lines[1]}" if len(lines) == 2 else str(path)
+    first = f" (first at line {lines[0]})" if len(lines) == 2 else ""
+    return (
+        f"{where}: record {name!r} comes twice{first}; --regions reads a record by its name, so each name must be "
+        "one record's: rename or remove one"
+    )
 
 
 def _starts_as_fasta(path: Path) -> bool:
