@@ -548,8 +548,9 @@ def _stamp(path: Path) -> tuple | None:
 
 
 def _top_stamps(folder: Path) -> dict[str, tuple | None]:
-    """:func:`_stamp` of each entry of ``folder`` (not dnalm's own files): what tells whether a run wrote there."""
-    return {name: _stamp(folder / name) for name in _entries(folder)}
+    """:func:`_stamp` of each entry of ``folder`` (not dnalm's own files, nor a log the run appends to): what tells
+    whether a run wrote there."""
+    return {name: _stamp(folder / name) for name in _entries(folder) - _logs_in(folder)}
 
 
 def _inode(path: Path) -> int | None:
