@@ -741,3 +741,26 @@ def test_strand_settings_that_differ_between_selection_and_report_are_said_once(
         BenchmarkConfig.load(path).validated().validated()
     said = [r for r in caplog.records if "reverse_complement_average is True in its settings" in r.getMessage()]
     assert len(said) == 1 and "its runs are reported on one strand" in said[0].getMessage()
+
+
+def test_config_errors_name_the_section_and_key_they_are_in(tata_dir, tmp_path):
+    """A typo in the shared finetune: section was blamed on the first model ("model 'cnn-gb': unknown setting");
+    a search without a space printed "SearchConfig.__init__() missing 1 required positional argument"; an optuna
+    range with a misspelled or missing end said "needs method: optuna" under method: optuna."""
+    for finetune, said in (
+        ({**FAST, "learning_rat": 0.1}, r"bench.yaml: finetune: unknown setting 'learning_rat' \(did you mean"),
+        (
+            {**FAST, "trainer": {"disable_tqmd": True}},
+            r"bench.yaml: finetune: unknown trainer setting .*'disable_tqmd'",
+        ),
+    ):
+        with pytest.raises(ValueError, match=said):
+            BenchmarkConfig.load(_config(tmp_path, tata_dir, finetune=finetune))
+    with pytest.raises(ValueError, match=r"^search.space is required: it maps finetune settings to lists of values"):
+        SearchConfig.from_dict({"method": "grid"})
+    for space, said in (
+        ({"low": 1e-4, "hgh": 1e-2}, r"'hgh' is not a key of a range \{low, high, log\} \(did you mean 'high'\?\)"),
+        ({"low": 1e-4}, r"search.space.learning_rate: a range \{low, high, log\} needs high$"),
+    ):
+        with pytest.raises(ValueError, match=said):
+            SearchConfig.from_dict({"method": "optuna", "space": {"learning_rate": space}})

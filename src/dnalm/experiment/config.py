@@ -242,6 +242,11 @@ class BenchmarkConfig:
         """Every model's settings, and every value the search may give them, checked before any run trains (a
         contradiction in the second model was found after the first had trained)."""
         refs = {}
+        try:  # a key written in the shared finetune: section is named there, not in the first model's entry
+            FinetuneConfig.from_dict({**self.finetune, "seed": self.seeds[0]})
+        except (TypeError, ValueError) as err:
+            if str(err).startswith("unknown"):
+                raise ValueError(f"{where}: finetune: {err}") from None
         for name in self.models:  # fail now, not after hours of training
             ft = self.finetune_config(name, self.seeds[0])
             try:
@@ -439,6 +444,11 @@ class SearchConfig:
     @classmethod
     def from_dict(cls, data: dict, models: list[str] | None = None, datasets: list[str] | None = None) -> SearchConfig:
         check_keys(data, sorted(f.name for f in dataclasses.fields(cls)), "key", "search")
+        if "space" not in data:  # it was "SearchConfig.__init__() missing 1 required positional argument"
+            raise ValueError(
+                "search.space is required: it maps finetune settings to lists of values (or, with method: optuna, to "
+                "ranges {low, high, log})"
+            )
         cfg = cls(**data)
         if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int) or not 0 <= cfg.seed < 2**32:
             raise ValueError(f"search.seed must be a whole number in [0, 4294967296); got {cfg.seed!r}")
@@ -457,11 +467,19 @@ class SearchConfig:
                     + f"; choose from {', '.join(sorted(settings))}"
                 )
             if isinstance(values, dict):
-                if cfg.method == "grid" or set(values) - {"low", "high", "log"} or not {"low", "high"} <= set(values):
+                if cfg.method == "grid":
                     raise ValueError(
                         f"search.space.{name}: a range {{low, high, log}} needs method: optuna; "
                         "a grid takes a list of values"
                     )
+                if unknown := sorted(set(values) - {"low", "high", "log"}, key=str):  # it said "needs method: optuna"
+                    close = difflib.get_close_matches(str(unknown[0]), ["low", "high", "log"], n=1)
+                    raise ValueError(
+                        f"search.space.{name}: {unknown[0]!r} is not a key of a range {{low, high, log}}"
+                        + (f" (did you mean {close[0]!r}?)" if close else "")
+                    )
+                if missing := [end for end in ("low", "high") if end not in values]:
+                    raise ValueError(f"search.space.{name}: a range {{low, high, log}} needs {' and '.join(missing)}")
                 _check_range(name, values)
                 whole = str(FinetuneConfig.__dataclass_fields__[name].type).startswith("int")
                 if whole and not all(isinstance(values[end], int) for end in ("low", "high")):
