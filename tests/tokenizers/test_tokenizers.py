@@ -232,3 +232,17 @@ def test_bpe_refuses_one_file_given_twice(tmp_path):
     with pytest.raises(ValueError, match=r"link.fa: the same file as .*g.fa, given twice; give each once"):
         train_bpe_folder([tmp_path / "g.fa", tmp_path / "link.fa"], tmp_path / "bpe", vocab_size=30)
     assert not (tmp_path / "bpe").exists()
+
+
+def test_bpe_is_trained_on_a_named_sequence_column_as_its_error_advises(tmp_path):
+    """A table without a standard sequence column was refused with "name it with --sequence-column", an option
+    `tokenizer bpe` did not have."""
+    from dnalm.tokenizers.build import train_bpe_folder
+
+    (tmp_path / "tab.tsv").write_text(
+        "id\tdna_seq\nx\tACGTACGTAAAACCCGGGTTACGTTTGACCA\ny\tACGTTTTTTGGGGCCCAAAATTTGGG\n"
+    )
+    with pytest.raises(ValueError, match="--sequence-column|sequence_column="):
+        train_bpe_folder([tmp_path / "tab.tsv"], tmp_path / "t")
+    said = train_bpe_folder([tmp_path / "tab.tsv"], tmp_path / "t", sequence_column="dna_seq", vocab_size=20)
+    assert "57 bases" in said and (tmp_path / "t" / "tokenizer.json").is_file()

@@ -52,6 +52,7 @@ class BpeSettings:
     max_segments: int = setting(100_000, "Train on a random sample of this many pieces.", ge=1, le=1_000_000_000)
     max_length: int = setting(512, "model_max_length in tokens (with [CLS] and [SEP]).", ge=3, le=10_000_000)
     seed: int = setting(0, "Seed of the sample.", ge=0, lt=2**32)
+    sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
 
     def __post_init__(self):
         check_fields(self)
@@ -97,7 +98,7 @@ def train_bpe_folder(inputs: list[str | Path], output: str | Path, *, overwrite:
                 f"{p} is a folder: give the files to train on, e.g. {files[0] if files else f'{p}/train.csv'}"
             )
     check_each_once(inputs)  # its sequences would count twice
-    records = itertools.chain.from_iterable(read_sequences(p) for p in inputs)
+    records = itertools.chain.from_iterable(read_sequences(p, sequence_column=s.sequence_column) for p in inputs)
     counts: dict = {}
     pieces = list(genome_segments(records, s.segment_length, max_segments=s.max_segments, seed=s.seed, counts=counts))
     if counts["n_left_out"]:
