@@ -1395,3 +1395,13 @@ def test_an_existing_output_with_an_odd_name_is_still_the_users_to_name(tmp_path
     out.write_text("")
     with claim("predict", outputs=[Output(out)], overwrite=True):
         out.write_text("dnalm's\n")
+
+
+def test_the_root_of_the_file_system_as_an_output_is_refused_in_one_line(tmp_path):
+    """`synth tata -o /` printed "PosixPath('/') has an empty name"."""
+    from dnalm.io.outputs import OutputError
+    from dnalm.synth import tata_dataset, write_splits
+
+    for root in ("/", "/.."):
+        with pytest.raises(OutputError, match=r"output /(\.\.)?: the root of the file system; give a folder inside it"):
+            write_splits(tata_dataset(30, 20), root)

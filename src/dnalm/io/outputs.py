@@ -1125,6 +1125,8 @@ class Claim:
 
     def __enter__(self) -> Claim:
         for o, real in self.outputs:
+            if not real.name:  # it was "PosixPath('/') has an empty name", from its staging folder's name
+                raise OutputError(f"output {o.path}: the root of the file system; give a folder inside it")
             _check_against_inputs(o.path, real, o.kind != "file", self.inputs)
         _check_outputs_apart(self.outputs)
         _check_logs(self.inputs, self.outputs)
