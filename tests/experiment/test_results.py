@@ -132,10 +132,13 @@ def test_results_files_round_trip_and_the_report_reads_them(runs_dir, tmp_path):
     assert "mcc_values" not in flat and "seeds" not in flat and float(flat["mcc_std"]) == pytest.approx(0.0283, 1e-2)
     with open(runs_dir / "runs.csv") as fh:
         assert [t["seed"] for t in csv.DictReader(fh)] == ["0", "1"]
-    out = build_report(runs_dir, tmp_path / "page" / "report.html")
+    (tmp_path / "page" / "report_files").mkdir(parents=True)
+    (tmp_path / "page" / "report_files" / "mine.png").write_bytes(b"not one of its figures")
+    out = build_report(runs_dir, tmp_path / "page" / "report.html", overwrite=True)
     page = (tmp_path / "page" / "report.md").read_text()
     assert "| gue/tata | cnn | 2 | 0.720 ± 0.028 |" in page and "Hyperparameter search" in page
     assert out["n_figures"] >= 4  # comparison, confusion matrix, learning curves, search curves
+    assert out["n_figures"] == page.count("](report_files/")  # the figures it shows: the user's file is not one
 
 
 def test_runs_a_time_budget_capped_are_marked_in_the_table_json_and_html(runs_dir, tmp_path):

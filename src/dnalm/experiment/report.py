@@ -46,6 +46,7 @@ class _Page:
         self.files, self.md_base = files, md_base
         self.html: list[str] = []
         self.md: list[str] = []
+        self.embedded: list[str] = []  # the figures drawn and shown (a user's own file in the folder is not one)
         files.mkdir(parents=True, exist_ok=True)
 
     def heading(self, text: str, level: int = 2) -> None:
@@ -71,6 +72,7 @@ class _Page:
         if not path.is_file():
             return
         data = base64.b64encode(path.read_bytes()).decode("ascii")
+        self.embedded.append(name)
         style = f' style="max-width:{width}px"' if width else ""
         self.html.append(
             f'<figure><img alt="{html.escape(caption)}"{style} src="data:image/png;base64,{data}">'
@@ -453,5 +455,5 @@ def build_report(
         "html": str(output),
         "markdown": str(md),
         "figures": str(files),
-        "n_figures": len(list(files.glob("*.png"))),
+        "n_figures": len(page.embedded),
     }
