@@ -171,9 +171,8 @@ class IndexedGenome:
                 ) from None
             if dup := re.search(r'Duplicate key "(.*)"', str(err)):  # pyfaidx's text named no line and no fix
                 raise ValueError(_twice(self.path, dup.group(1), kind)) from None
-            if kind is None and not _starts_as_fasta(
-                self.path
-            ):  # a CSV/TSV of sequences: pyfaidx's text named no way on
+            # a CSV/TSV of sequences: pyfaidx's text named no way on
+            if kind is None and not _starts_as_fasta(self.path):
                 raise ValueError(
                     f"{self.path}: not a FASTA file (it does not start with a '>' line); --regions reads regions of a "
                     "genome FASTA: give the genome, or leave --regions out to read every sequence of a table"
