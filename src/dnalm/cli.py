@@ -290,7 +290,7 @@ def demo(
     epochs: float | None = typer.Option(None, help="Epochs of fine-tuning for each model (default: 8)."),
 ):
     """The seed notebook end to end on built-in data: fine-tune the shipped pretrained language model (dnalm-cnn)
-    on a TATA set, reload, predict; then the same architecture from scratch, a CNN and an LSTM on the same split."""
+    on a TATA set in DNA-like background, reload, predict; then the same architecture from scratch, a CNN and an LSTM on the same split."""
     from dnalm.demo import run_demo
 
     run_demo(output, seed=seed, epochs=epochs, echo=say, overwrite=overwrite)
