@@ -307,3 +307,12 @@ def test_the_dedup_line_says_what_was_removed_in_words(tmp_path):
     assert "rows (none removed); removed ids in" in line and "{" not in line
     result["deduplicated"]["removed_by_reason"] = {"exact": 2, "reverse_complement": 1}
     assert "rows (2 exact, 1 reverse_complement)" in describe_audit(result)
+
+
+def test_an_empty_item_in_the_dedup_kinds_is_refused_not_passed_over():
+    """`--dedup-kinds exact,,rc` was taken as exact,rc: a typo (a kind left out) passed over without a word."""
+    from dnalm.audit import AuditSettings
+
+    with pytest.raises(ValueError, match=r"dedup_kinds \(--dedup-kinds\) takes exact, rc and near; got 'exact,,rc'"):
+        AuditSettings(dedup_kinds="exact,,rc", dedup="out")
+    assert AuditSettings(dedup_kinds="exact, rc", dedup="out").kinds == ("exact", "rc")

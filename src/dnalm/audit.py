@@ -404,9 +404,9 @@ class AuditSettings:
         check_fields(self)
         check_applies(self, "dedup_kinds", self.dedup is not None, "chooses what --dedup removes: it needs --dedup")
         check_applies(self, "max_length", self.tokenizer != "none", "counts truncation for --tokenizer (not none)")
-        self.kinds = tuple(k.strip() for k in self.dedup_kinds.split(",") if k.strip())
-        unknown = set(self.kinds) - {"exact", "rc", "near"}
-        if unknown or not self.kinds:
+        self.kinds = tuple(k.strip() for k in self.dedup_kinds.split(","))
+        unknown = set(self.kinds) - {"exact", "rc", "near"}  # an empty item too (exact,,rc: a typo it passed over)
+        if unknown:
             raise ValueError(f"dedup_kinds (--dedup-kinds) takes exact, rc and near; got {self.dedup_kinds!r}")
 
 
