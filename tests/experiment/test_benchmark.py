@@ -764,3 +764,26 @@ def test_config_errors_name_the_section_and_key_they_are_in(tata_dir, tmp_path):
     ):
         with pytest.raises(ValueError, match=said):
             SearchConfig.from_dict({"method": "optuna", "space": {"learning_rate": space}})
+
+
+def test_two_names_for_one_dataset_or_one_models_settings_are_said(tata_dir, tmp_path, caplog):
+    """Two datasets with one path, or one model under two names, were trained twice without a word."""
+    import logging
+
+    path = _config(
+        tmp_path,
+        tata_dir,
+        models={"a": {"model": "cnn-gb"}, "b": {"model": "cnn-gb"}, "c": "cnn-gb", "d": {"model": "tiny"}},
+    )
+    cfg = yaml.safe_load(path.read_text())
+    cfg["datasets"]["again"] = str(tata_dir) + "/."
+    path.write_text(yaml.safe_dump(cfg))
+    with caplog.at_level(logging.WARNING, logger="dnalm"):
+        BenchmarkConfig.load(path).check_datasets()
+    said = [r.getMessage() for r in caplog.records]
+    assert any(
+        "models 'a', 'b' and 'c' have the same settings: each is run, so the same runs are done 3 times" in m
+        for m in said
+    )
+    assert any("datasets 'again' and 'tata' are one folder" in m for m in said)  # (the config's order: by name)
+    assert not any("'d'" in m for m in said)

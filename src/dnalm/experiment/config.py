@@ -262,6 +262,9 @@ class BenchmarkConfig:
                     "%s for the %s split: its runs are reported on %s",
                     where, name, strands[0], strands[1], self.split, "both strands" if strands[1] else "one strand",
                 )  # fmt: skip
+        _say_twice(
+            where, "models", {n: json.dumps(self.finetune_config(n, 0).to_dict(), default=str) for n in self.models}
+        )
         search = self.search_config()
         for name in (search.models or self.models) if search is not None else ():  # each value a search may try
             overrides = {"metric_for_best_model": search.metric} if search.metric is not None else {}
@@ -316,6 +319,7 @@ class BenchmarkConfig:
                 raise ValueError(
                     f"{where}: dataset {name!r} has no {self.split!r} split (it has {', '.join(sorted(found))})"
                 )
+        _say_twice(where, "datasets", {n: os.path.realpath(e.path) for n, e in self.datasets.items()} if exist else {})
 
     @classmethod
     def load(cls, path: str | Path) -> BenchmarkConfig:
@@ -426,6 +430,21 @@ def _check_range(name: str, values: dict) -> None:
         raise ValueError(f"search.space.{name}: log must be true or false; got {values['log']!r}")
     if values.get("log") and low <= 0:
         raise ValueError(f"search.space.{name}: a log range needs low > 0; got {low}")
+
+
+def _say_twice(where: str, what: str, identity: dict[str, str]) -> None:
+    """Warn (once a file) of two names for one dataset folder or one model's settings: each is run, the same runs
+    twice (the table then holds them as two rows, as asked); it was said of neither."""
+    by: dict[str, list[str]] = {}
+    for name, key in identity.items():
+        by.setdefault(key, []).append(name)
+    for names in (n for n in by.values() if len(n) > 1):
+        say_once(
+            log, logging.WARNING, where,
+            "%s: %s %s and %r %s: each is run, so the same runs are done %d times",
+            where, what, ", ".join(map(repr, names[:-1])), names[-1],
+            "are one folder" if what == "datasets" else "have the same settings", len(names),
+        )  # fmt: skip
 
 
 @dataclass
