@@ -206,8 +206,9 @@ def home_expanded(value):
     >>> import os; home_expanded(["~/a.fa", 3, "ACGT~"]) == [os.path.expanduser("~/a.fa"), 3, "ACGT~"]
     True
     """
-    if isinstance(value, list | tuple):
-        return type(value)(home_expanded(v) for v in value)
+    if type(value) in (list, tuple):  # (not a named tuple; a list of records or sequences is handed back as it is)
+        expanded = [home_expanded(v) for v in value]
+        return type(value)(expanded) if any(a is not b for a, b in zip(expanded, value)) else value
     if isinstance(value, str | os.PathLike) and not isinstance(value, bytes) and str(value).startswith("~"):
         expanded = os.path.expanduser(str(value))  # (~nosuchuser/x stays as it is, as in a shell)
         return expanded if isinstance(value, str) else Path(expanded)
