@@ -246,3 +246,35 @@ def test_bpe_is_trained_on_a_named_sequence_column_as_its_error_advises(tmp_path
         train_bpe_folder([tmp_path / "tab.tsv"], tmp_path / "t")
     said = train_bpe_folder([tmp_path / "tab.tsv"], tmp_path / "t", sequence_column="dna_seq", vocab_size=20)
     assert "57 bases" in said and (tmp_path / "t" / "tokenizer.json").is_file()
+
+
+def test_a_large_kmer_vocabulary_is_said_before_it_is_written_and_its_size_after(tmp_path, monkeypatch, caplog):
+    """k 12 wrote a 710 MB folder of 16.8 M tokens in minutes without a word; now the vocabulary's size is said
+    before the write and the folder's size after (the bound lowered so that a small k stands for a large one)."""
+    import dnalm.tokenizers.build as build
+
+    monkeypatch.setattr(build, "LARGE_VOCABULARY", 200)
+    monkeypatch.setattr(build, "_save", lambda tok, output, name=None: f"{len(tok)} tokens")
+    with caplog.at_level("WARNING", logger="dnalm"):
+        assert build.save_tokenizer("kmer", tmp_path / "k4", k=4) == "261 tokens"
+    (said,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "--k 4 makes a vocabulary of 261 tokens" in said and "DNABERT uses k 3-6" in said
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="dnalm"):
+        build.save_tokenizer("kmer", tmp_path / "k3", k=3)  # 64 k-mers: below the bound
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_a_saved_tokenizer_line_gives_the_size_of_a_large_folder(tmp_path):
+    from dnalm.tokenizers.build import _save
+
+    class Big:
+        def save_pretrained(self, folder):
+            folder.mkdir()
+            (folder / "vocab.txt").write_bytes(b"A" * 12_000_000)
+
+        def __len__(self):
+            return 9
+
+    assert _save(Big(), tmp_path / "big", "x") == f"saved x (vocabulary 9, 12 MB) to {tmp_path / 'big'}"
+    assert "MB" not in _save(KmerTokenizer(k=3), tmp_path / "k3")

@@ -71,8 +71,21 @@ def save_tokenizer(kind: str, output: str | Path, *, overwrite: bool = False, **
         tok = BaseTokenizer(model_max_length=s.max_length)
     else:
         cls = {"kmer": KmerTokenizer, "nonoverlap": NonOverlappingKmerTokenizer}[kind]
+        if 4**s.k > LARGE_VOCABULARY:  # said before the minutes and the disk it takes (k 12: 16.8 M tokens, 0.7 GB)
+            log.warning(
+                "--k %d makes a vocabulary of %s tokens: the folder takes about %.0f MB and a model on it holds an "
+                "embedding row per token (DNABERT uses k 3-6)",
+                s.k,
+                f"{4**s.k + 5:,}",
+                4**s.k * _BYTES_PER_KMER / 1e6,
+            )
         tok = cls(k=s.k, model_max_length=s.max_length)
     return _save(tok, output)
+
+
+#: a k-mer vocabulary larger than this is said before it is written (k 10 and above: 1,048,581 tokens and more)
+LARGE_VOCABULARY = 1_000_000
+_BYTES_PER_KMER = 40  # vocab.txt and tokenizer.json together, measured: 39 MB at k 10, 710 MB at k 12
 
 
 @claims(
@@ -157,4 +170,6 @@ def learns_vocabulary(kind: str) -> bool:
 
 def _save(tok, output, name: str | None = None) -> str:
     tok.save_pretrained(output)
-    return f"saved {name or type(tok).__name__} (vocabulary {len(tok):,}) to {output}"
+    size = sum(f.stat().st_size for f in Path(output).iterdir() if f.is_file())
+    on_disk = f", {size / 1e6:,.0f} MB" if size > 10e6 else ""  # a large vocabulary says what it took
+    return f"saved {name or type(tok).__name__} (vocabulary {len(tok):,}{on_disk}) to {output}"
