@@ -167,13 +167,21 @@ def _warn_leakage(data, split: str, records, columns: dict) -> None:
 
 
 def _records(data, split: str, classes, columns: dict) -> tuple[list, str | None]:
-    """The records to evaluate, and the split of a folder they came from (None for a file or --class FASTAs)."""
+    """The records to evaluate, and the split of a folder they came from (None for a file or --class FASTAs); ids
+    that repeat are said, as predict says them (each keeps its row in predictions.csv, in input order)."""
+    canonical = None
     if classes:
-        return list(read_labeled_fasta(classes, data, **columns)), None
-    if data is not None and Path(data).is_dir():
+        records = list(read_labeled_fasta(classes, data, **columns))
+    elif data is not None and Path(data).is_dir():
         canonical = next((name for name, aliases in SPLIT_ALIASES.items() if split in aliases), split)  # valid: dev
-        return list(read_sequences(data, split=split, **columns)), canonical
-    return list(read_sequences(data, **columns)), None
+        records = list(read_sequences(data, split=split, **columns))
+    else:
+        records = list(read_sequences(data, **columns))
+    repeated = RepeatedIds()
+    for rec in records:
+        repeated.see(rec)
+    repeated.say()
+    return records, canonical
 
 
 def _model(ref: ModelRef, data, classes, records, untrained: bool, seed: int, columns, problem_type: str):
