@@ -540,6 +540,7 @@ def interpret_file(
     for s in seqs:
         short.add(len(s))
     short.warn()
+    _say_unknown_bases(records, method)
     settings = {"n_steps": n_steps, "n_shuffles": n_shuffles, "seed": seed, "batch_size": batch_size}
     imp, per_method = _attribute(model, tok, seqs, method, positive, strand_average_default(model, None), settings)
     result = _write_attributions(records, imp, per_method, method, scored, output, logos)
@@ -557,9 +558,17 @@ def _first_records(input_path, limit: int, columns: dict | None = None) -> list:
     from dnalm.io.base import RepeatedIds
 
     records, ids = [], RepeatedIds()
-    for rec in read_sequences(input_path, **(columns or {})):
-        if len(records) == limit:
-            log.warning("interpreting the first %d sequences of %s (--limit)", limit, input_path)
+    reader = read_sequences(input_path, **(columns or {}))
+    for rec in reader:
+        if len(records) == limit:  # the rest is read to be counted: what is left out is said with its number
+            rest = 1 + sum(1 for _ in reader)
+            log.warning(
+                "interpreting the first %d of %d sequences of %s (--limit): %d left out",
+                limit,
+                limit + rest,
+                input_path,
+                rest,
+            )
             break
         records.append(rec)
         ids.see(rec)
@@ -567,6 +576,30 @@ def _first_records(input_path, limit: int, columns: dict | None = None) -> list:
     if not records:
         raise ValueError(f"{input_path}: no sequence to interpret")
     return records
+
+
+def _say_unknown_bases(records, method: str) -> None:
+    """Bases that are N or another ambiguity code have no base to mutate from (ISM) nor a one-hot (the gradient
+    methods' per-base matrices): their rows are 0, which reads as "no effect". Said with their number, and a record
+    with no A/C/G/T base at all is named."""
+    from dnalm.io.sequence import NOT_ACGT
+
+    unknown = [len(r.sequence.translate(NOT_ACGT)) for r in records]
+    if not any(unknown):
+        return
+    log.warning(
+        "%s of %s sequence(s) hold N or other ambiguity codes (%s bases): their rows in the %s matrices are 0 "
+        "(%s), which is not a measured effect",
+        f"{sum(map(bool, unknown)):,}",
+        f"{len(records):,}",
+        f"{sum(unknown):,}",
+        method,
+        "no base to mutate from" if method == "ism" else "no one-hot base to share an attribution with",
+    )
+    if blank := [r.id for r, n in zip(records, unknown) if n == len(r.sequence)]:
+        log.warning(
+            "%d sequence(s) hold no A/C/G/T base (the first: %r): their attributions are all 0", len(blank), blank[0]
+        )
 
 
 def _attribute(model, tok, seqs, method: str, positive: int, strands: bool, settings: dict):
