@@ -18,7 +18,7 @@ import numpy as np
 
 from dnalm.io.base import RepeatedIds
 from dnalm.io.outputs import Output, claims
-from dnalm.io.sequence import SequenceError, normalize
+from dnalm.io.sequence import ReadChanges, SequenceError, normalize
 from dnalm.models.loading import IncompleteCheckpointError, load_complete
 from dnalm.models.ref import ModelRef
 from dnalm.runtime.progress import track
@@ -60,11 +60,13 @@ def load_masked_lm(model_path: str | ModelRef, trust_remote_code: bool = False, 
 
 def _clean_parts(parts: list[str]) -> list[str]:
     """The pieces between masks, each checked; a bad character is named at its place in the whole sequence (each
-    ``<mask>`` one base), not in its piece; a context without a base is said."""
-    clean, offset = [], 0
+    ``<mask>`` one base), not in its piece; a context without a base is said, and what reading changed (lower case,
+    U, ambiguity codes), as the commands that read files say it."""
+    clean, offset, changes = [], 0, ReadChanges()
     for part in parts:
         try:
             clean.append(normalize(part, record="input"))
+            changes.see(part, clean[-1])
         except SequenceError as err:
             raise SequenceError(
                 f"record 'input', position {offset + err.position} (a <mask> counts as one base): {err.char!r} is "
@@ -74,6 +76,9 @@ def _clean_parts(parts: list[str]) -> list[str]:
                 char=err.char,
             ) from None
         offset += len(part) + 1
+    changes.end_record()
+    if (said := changes.text()) is not None:
+        log.info("the sequence: %s", said)
     if not any(b in part for part in clean for b in "ACGT"):  # as embed and predict say of such input
         log.warning("the context of the masks holds no A/C/G/T base: the predictions rest on no evidence")
     return clean
