@@ -53,13 +53,31 @@ def _mapping(value, name: str, what: str) -> None:
         raise TypeError(f"{name} must be a mapping of {what}; got {type(value).__name__}")
 
 
-def _plt():
-    import matplotlib
+class _Figures:
+    """The few pyplot calls dnalm makes, on figures of its own (``matplotlib.figure.Figure``, which draws with Agg
+    when saved): no backend is chosen and the caller's is left alone (``matplotlib.use("Agg")`` turned a notebook's
+    inline figures off for the rest of its session), and no figure enters pyplot's list of open ones."""
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    @property
+    def rcParams(self):
+        import matplotlib
 
-    return plt
+        return matplotlib.rcParams
+
+    @staticmethod
+    def subplots(*args, figsize=None, **kwargs):
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize)
+        return fig, fig.subplots(*args, **kwargs)
+
+    @staticmethod
+    def close(fig) -> None:
+        fig.clear()  # not pyplot's: nothing holds it once the caller drops it
+
+
+def _plt() -> _Figures:
+    return _Figures()
 
 
 _PANELS = (
