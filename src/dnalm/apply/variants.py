@@ -21,6 +21,7 @@ with cyvcf2 (``pip install 'dnalm[genomics]'``).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 import math
@@ -88,13 +89,25 @@ def _window_start(contig_length: int, pos: int, ref_length: int, window: int) ->
     return min(start, max(0, contig_length - window))
 
 
-def _reader(vcf: Path):
+def _cyvcf2():
+    """The cyvcf2 module, imported without the change its import makes: ``np.seterr(invalid="ignore")`` for the whole
+    process (the caller's 0/0 went silent after score_variants)."""
+    import numpy as np
+
+    errors = np.geterr()
     try:
-        from cyvcf2 import VCF
+        import cyvcf2
+        import cyvcf2.cyvcf2
     except ImportError:
         raise ImportError("reading VCF needs cyvcf2: pip install 'dnalm[genomics]' (or pip install cyvcf2)") from None
+    finally:
+        np.seterr(**errors)
+    return cyvcf2
+
+
+def _reader(vcf: Path):
+    VCF = _cyvcf2().VCF
     check_records(vcf)  # first: htslib's own errors on a bad header or record are raw text
-    _quiet_htslib()
     try:
         reader = VCF(str(vcf))
     except OSError as err:
@@ -104,14 +117,21 @@ def _reader(vcf: Path):
     return reader
 
 
-def _quiet_htslib() -> None:
-    """htslib's warnings off (errors stay): on every minimal VCF it printed a raw ``[W::vcf_parse]`` line per contig,
-    FILTER or INFO the header does not declare; the contigs are checked against the genome and counted here."""
-    try:
-        from cyvcf2.cyvcf2 import set_htslib_log_level
-    except ImportError:  # an older cyvcf2
+@contextlib.contextmanager
+def _quiet_htslib():
+    """htslib's warnings off (errors stay) while dnalm reads: on every minimal VCF it printed a raw ``[W::vcf_parse]``
+    line per contig, FILTER or INFO the header does not declare; the contigs are checked against the genome and
+    counted here. Then back to the level cyvcf2 starts with (``CYVCF2_HTSLIB_LOG_LEVEL``, else htslib's warnings):
+    the level is the whole process's, and later cyvcf2 use by the caller warned no more."""
+    module = _cyvcf2().cyvcf2
+    if not hasattr(module, "set_htslib_log_level"):  # an older cyvcf2
+        yield
         return
-    set_htslib_log_level(1)  # HTS_LOG_ERROR
+    module.set_htslib_log_level(1)  # HTS_LOG_ERROR
+    try:
+        yield
+    finally:
+        module._init_logging_from_env()
 
 
 def _numbered(reader, vcf: Path) -> Iterator:
@@ -254,7 +274,8 @@ def score_variants(
             raise ValueError(f"{path} is a folder; give the {what} file")
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such {what}")
-    with named_as_given(vcf) as vcf:  # a pipe is read once into a temporary file: htslib and the checks read it again
+    # a pipe is read once into a temporary file: htslib and the checks read it again
+    with named_as_given(vcf) as vcf, _quiet_htslib():
         reader = _reader(vcf)
         scorer = _Scorer(ModelRef.resolve(model_path, trust_remote_code), target, window)
         if scorer.masked_lm and strand not in (None, "plus"):  # it was replaced by plus without a word
