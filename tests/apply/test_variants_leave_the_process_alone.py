@@ -36,7 +36,11 @@ SCRIPT = textwrap.dedent(
 
 def test_variants_put_back_numpys_error_modes_and_htslibs_warnings(model, tmp_path):
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(model), str(tmp_path)], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", SCRIPT, str(model), str(tmp_path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "seterr kept: True" in out.stdout
