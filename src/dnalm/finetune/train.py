@@ -43,7 +43,7 @@ from dnalm.metrics import positive_index
 from dnalm.models.card import write_finetune_card
 from dnalm.models.ref import ModelRef
 from dnalm.runtime import distributed
-from dnalm.runtime.hardware import frozen_gc, keeps_random_state, resolve_precision
+from dnalm.runtime.hardware import frozen_gc, keeps_random_state, needs_gradients, resolve_precision
 from dnalm.runtime.training import check_finite_weights
 from dnalm.settings import check_fields, flag
 from dnalm.tasks import Task, get_task
@@ -207,6 +207,7 @@ PARTIAL_NAMES = (
     },
 )
 @keeps_random_state
+@needs_gradients
 def finetune(
     cfg: FinetuneConfig,
     data: str | Path | None,

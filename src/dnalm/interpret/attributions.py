@@ -52,6 +52,7 @@ from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import BASES, one_hot
 from dnalm.models.ref import ModelRef
 from dnalm.plots import plot_logo
+from dnalm.runtime.hardware import needs_gradients
 from dnalm.runtime.progress import track
 from dnalm.settings import check_count, plain_number
 from dnalm.tokenizers.capabilities import capabilities
@@ -266,6 +267,7 @@ def _check_gradient_arguments(model, tokenizer, sequences, method, batch_size, n
         raise ValueError(f"deepliftshap needs at least one shuffled reference; got n_shuffles={n_shuffles}")
 
 
+@needs_gradients
 def gradient_attributions(
     model,
     tokenizer,
@@ -475,6 +477,7 @@ def _shuffled_ids(tokenizer, pieces: list[str], ids, spans, rng: np.random.Gener
         "overwrite": a["overwrite"],
     },
 )
+@needs_gradients
 def interpret_file(
     model_path: str | ModelRef,
     input_path: str | Path,

@@ -38,7 +38,7 @@ from dnalm.models.ref import ModelRef
 from dnalm.models.windows import check_sequence_list
 from dnalm.plots import plot_loss_curve
 from dnalm.runtime import distributed
-from dnalm.runtime.hardware import keeps_random_state
+from dnalm.runtime.hardware import keeps_random_state, needs_gradients
 from dnalm.runtime.training import (
     CHECKPOINT_FILES,
     SHARED_OWNED,
@@ -571,6 +571,7 @@ def _settings(cfg, corpus) -> PretrainConfig:
     },
 )
 @keeps_random_state
+@needs_gradients
 def pretrain(
     cfg: PretrainConfig, corpus_path, output: str | Path, *, resume: bool = False, overwrite: bool = False
 ) -> dict:
@@ -1099,6 +1100,7 @@ def _plan(cfg: PretrainConfig, model, data, collator, checkpoint: Path | None, t
     },
 )
 @keeps_random_state
+@needs_gradients
 def self_pretrain(
     sequences,
     model: str,

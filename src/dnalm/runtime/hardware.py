@@ -55,6 +55,28 @@ def keeps_random_state(fn):
     return wrapper
 
 
+def needs_gradients(fn):
+    """Run ``fn`` (a call that trains, or takes gradients) with gradients on, outside any inference mode, and fp32 as
+    torch's default dtype, whatever the caller's session holds, and give the caller's default dtype back after it: a
+    notebook's ``torch.set_grad_enabled(False)`` (or a ``no_grad``/``inference_mode`` block) failed deep in the
+    Trainer (or captum) with a torch traceback, and ``torch.set_default_dtype(torch.float64)`` trained and saved a
+    float64 model that its summary called fp32. (Grad mode and inference mode are the caller's again on return.)"""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        import torch
+
+        dtype = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float32)
+        try:
+            with torch.inference_mode(False), torch.enable_grad():
+                return fn(*args, **kwargs)
+        finally:
+            torch.set_default_dtype(dtype)
+
+    return wrapper
+
+
 @contextlib.contextmanager
 def frozen_gc():
     """Keep Python's cycle collector off the objects that exist now (``gc.freeze``), for the length of the block.
