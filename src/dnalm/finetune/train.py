@@ -220,7 +220,8 @@ def finetune(
     """Fine-tune ``cfg.model`` on DATA and save a model folder that ``from_pretrained`` loads.
 
     With ``model="auto"`` (the default) the recipe of ``dnalm.finetune.recipe`` chooses the model and
-    settings from the data; it is printed and saved as ``recipe.json``. Returns a :class:`FinetuneResult`
+    settings from the data; it is logged (logger ``dnalm``, INFO: the command line prints it) and saved as
+    ``recipe.json``. Returns a :class:`FinetuneResult`
     (its summary is also written to ``OUTPUT/training_summary.json``).
 
     The run writes into ``OUTPUT.partial`` and replaces ``OUTPUT`` only when complete, so a killed

@@ -1046,9 +1046,26 @@ def _input_path(value):
         return value
     if hasattr(value, "is_checkpoint") and isinstance(getattr(value, "path", None), str | type(None)):  # a ModelRef
         return value.path
-    hint = " (save the model with save_pretrained(FOLDER) and give FOLDER)" if hasattr(value, "save_pretrained") else ""
-    shown = type(value).__name__ if hint else reprlib.repr(value)
-    raise TypeError(f"an input must be a path (str or pathlib.Path); got {shown}{hint}")
+    hint = (
+        " (save the model with save_pretrained(FOLDER) and give FOLDER)"
+        if hasattr(value, "save_pretrained")
+        else " (write it with .to_csv(PATH, index=False) and give PATH)"
+        if hasattr(value, "to_csv")
+        else ""
+    )
+    shown = reprlib.repr(value)
+    if hint or "\n" in shown or "..." in shown:  # a table's or a model's repr is lines of its contents, cut anywhere
+        shown = type(value).__name__
+    raise NotAPath(f"an input must be a path (str or pathlib.Path); got {shown}{hint}", value)
+
+
+class NotAPath(TypeError):
+    """An input given as something other than a path (a table, a model object, a list): ``claims`` names the
+    argument it was given as."""
+
+    def __init__(self, message: str, value):
+        super().__init__(message)
+        self.value = value
 
 
 class Claim:
@@ -1484,7 +1501,12 @@ def claims(command: str, spec, *, resolve: tuple[str, ...] = ("output",)):
             given = spec(bound.arguments)
             if "overwrite" in signature.parameters:  # the function's own --overwrite
                 given.setdefault("overwrite", bound.arguments["overwrite"])
-            with claim(command, **given) as c:
+            try:
+                c = claim(command, **given)
+            except NotAPath as err:  # which argument: "an input must be a path" named none
+                names = [n for n, v in bound.arguments.items() if v is err.value]
+                raise TypeError(f"{fn.__name__}(): {names[0] if names else 'an input'}: {err}") from None
+            with c:
                 for name in resolve:
                     if bound.arguments.get(name) is not None:
                         bound.arguments[name] = c.path(bound.arguments[name])
