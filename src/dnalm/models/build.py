@@ -391,14 +391,18 @@ def _new_head_for_other_labels(ref: ModelRef, model, id2label: dict) -> None:
 @contextlib.contextmanager
 def _quiet_load_report():
     """transformers prints a table of every tensor a checkpoint lacks or has in excess as a warning, which
-    for a classifier built on a pretrained encoder is the expected case (a new head, an unused LM head)."""
-    logger = logging.getLogger("transformers.modeling_utils")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    for a classifier built on a pretrained encoder is the expected case (a new head, an unused LM head). With that
+    logger at ERROR, transformers also checks the model's (empty) tensor-parallel plan and warns of every layer "not
+    sharded" (a raw line in the Python API, about a plan no dnalm model has): that logger is quiet too."""
+    loggers = [logging.getLogger(f"transformers.{name}") for name in ("modeling_utils", "distributed.tensor_parallel")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _describe_load(spec: str, model, info: dict) -> str:
