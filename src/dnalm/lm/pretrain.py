@@ -608,8 +608,10 @@ def pretrain(
         _plan(cfg, model, data, collator, last if resume else None, t0, len(heldout))
     )
     if distributed.is_main():
+        # the steps run, and eval_steps as given: a value derived from the steps (or written where the corpus holds
+        # no validation) was refused, or kept against a new --max-steps, when the file came back as --config
         (output / "dnalm_pretrain.yaml").write_text(
-            yaml.safe_dump({**dataclasses.asdict(cfg), "max_steps": steps, "eval_steps": eval_steps}, sort_keys=False)
+            yaml.safe_dump({**dataclasses.asdict(cfg), "max_steps": steps}, sort_keys=False)
         )
         write_json(output / _CORPUS_FILE, corpus_digest(corpus_path))
     _say_beyond_the_run(cfg, steps, eval_steps)
