@@ -620,13 +620,27 @@ def test_a_number_option_that_cannot_be_read_names_its_value(tmp_path):
     """typer's "Invalid value for '--n': Input should be a valid integer, unable to parse string as an integer"
     named no value, where every other refusal ends in "got ..."."""
     for args, said in [
-        (("synth", "tata", "-o", tmp_path / "s", "--n", "2.5"), "--n must be a whole number; got '2.5'"),
+        (("synth", "tata", "-o", tmp_path / "s", "--n", "2.5"), "n (--n) must be a whole number; got '2.5'"),
         (("synth", "tata", "-o", tmp_path / "s", "--dev-fraction", "5%"), "--dev-fraction must be a number; got '5%'"),
-        (("finetune", tmp_path, "-o", tmp_path / "m", "--batch-size", "1e12"), "--batch-size must be a whole number"),
+        (("finetune", tmp_path, "-o", tmp_path / "m", "--batch-size", "ten"), "(--batch-size) must be a whole number"),
+        # 1e12 is a whole number, as YAML and Python read it: out of range, which is said (not "a whole number")
+        (("finetune", tmp_path, "-o", tmp_path / "m", "--batch-size", "1e12"), "got 1000000000000"),
     ]:
         r = invoke(*args)
         assert r.exit_code == 2 and said in r.output, r.output
     assert not (tmp_path / "s").exists()
+
+
+def test_a_whole_number_written_with_an_exponent_is_read_as_yaml_and_python_read_it(tmp_path):
+    """--n 2e2 was refused as no whole number where a YAML file's 2e2 and synthesize(n=2e2) made 200 sequences."""
+    r = invoke("synth", "tata", "-o", tmp_path / "s", "--n", "2e2", "--length", "60")
+    assert r.exit_code == 0, r.output
+    assert sum(len(f.read_text().splitlines()) - 1 for f in (tmp_path / "s").glob("*.csv")) == 200
+    (tmp_path / "a.fa").write_text(">a\nACGTACGTAC\n")
+    r = invoke("tokenizer", "check", "kmer6", tmp_path / "a.fa", "--max-length", "2e1")
+    assert r.exit_code == 0 and "(20)" in r.output, r.output
+    r = invoke("tokenizer", "check", "kmer6", tmp_path / "a.fa", "--max-length", "ten")  # a TypeError, once typed
+    assert r.exit_code == 2 and "max_length (--max-length) must be a whole number of at least 1; got 'ten'" in r.output
 
 
 def test_sigterm_is_taken_from_the_first_step_of_the_command(monkeypatch):

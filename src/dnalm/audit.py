@@ -469,10 +469,11 @@ def describe_audit(result: dict) -> str:
 def check_tokenizer(tokenizer: str, records_of, splits: list[str | None], max_length: int | None = None) -> dict:
     """Unknown-token rate and truncation count of ``tokenizer`` (a folder, a model, or ``kmerK``/``base`` as
     ``audit --tokenizer`` takes them) on each split (``records_of(split)``)."""
+    from dnalm.settings import check_count
     from dnalm.tokenizers.dna import tokenizer_report
 
-    if max_length is not None and max_length < 1:
-        raise ValueError(f"max_length (--max-length) must be >= 1; got {max_length}")
+    if max_length is not None:  # max_length="ten" was a TypeError comparing str and int
+        max_length = check_count(max_length, named("max_length"))
     tok = tokenizer_named(tokenizer)
     return {s or "all": tokenizer_report(tok, (r.sequence for r in records_of(s)), max_length) for s in splits}
 

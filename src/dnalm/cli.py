@@ -21,7 +21,7 @@ from dnalm.lm.pretrain import LmEvalSettings, PretrainConfig
 from dnalm.runtime import process
 from dnalm.runtime.commands import STATE, Commands
 from dnalm.runtime.process import say
-from dnalm.settings import KEEPS_RUNS_HELP, OVERWRITE_HELP, SPELLING, cli_options
+from dnalm.settings import KEEPS_RUNS_HELP, OVERWRITE_HELP, SPELLING, cli_options, whole_number
 from dnalm.synth import MotifSettings, SynthSettings, synthesize
 from dnalm.tokenizers.build import BpeSettings, KmerSettings, save_tokenizer, train_bpe_folder
 
@@ -133,7 +133,9 @@ def tokenizer_check(
     data: Annotated[Path | None, typer.Argument(help="Sequence file or split folder.")] = None,
     split: Annotated[list[str] | None, typer.Option(help="Split(s) of a folder; default all.")] = None,
     classes: Classes = None,
-    max_length: int | None = typer.Option(None, help="Token limit counted as truncation (default: the tokenizer's)."),
+    max_length: int | None = typer.Option(
+        None, help="Truncation counted past it (default: the tokenizer's).", parser=whole_number
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     sequence_column: str | None = typer.Option(None, help="Column of a table holding the sequence."),
     label_column: str | None = typer.Option(None, help="Not used: the check reads no labels (refused when given)."),
@@ -352,7 +354,7 @@ def lm_eval_cmd(
 def fill_mask_cmd(
     model: Annotated[str, typer.Argument(help="Pretrained (masked-LM) model folder or hub id.")],
     sequence: Annotated[str, typer.Argument(help="DNA with <mask> for each unknown base.")],
-    top_k: int = typer.Option(None, help="Most likely bases (default: all 4) or tokens (default: 5) listed per mask."),
+    top_k: int = typer.Option(None, help="Best bases (default: all 4) or tokens (5) per mask.", parser=whole_number),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow checkpoint code (DNABERT-2)."),
 ):

@@ -316,6 +316,17 @@ def _option_type(hint) -> Any:
     return base | None
 
 
+def whole_number(text: str):
+    """An integer option's value: a whole number however written (``1000``, ``1e3``, ``1000.0``: YAML and the Python
+    API took ``1e3`` where the command line refused it), else the text as typed, which the settings' own check
+    refuses naming the option and the value (``--n must be a whole number; got '2.5'``), as it refuses it in YAML."""
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() else text
+
+
 def _help(f: dataclasses.Field) -> str:
     text = f.metadata["help"]
     shown = f.metadata.get("shown_default")
@@ -363,7 +374,10 @@ def cli_options(cls, *, only: tuple[str, ...] | None = None, into: str = "overri
         for f in fields:
             is_flag = hints[f.name] is bool or f.metadata.get("cli_type") is bool
             kind = bool | None if is_flag else _option_type(f.metadata.get("cli_type") or hints[f.name])
-            option = typer.Option(option_name(f), help=_help(f), show_default=False)
+            whole = kind == int | None  # 1e3 is read as YAML and Python read it; the field's check says the rest
+            option = typer.Option(
+                option_name(f), help=_help(f), show_default=False, parser=whole_number if whole else None
+            )
             added.append(
                 inspect.Parameter(
                     f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[kind, option]
