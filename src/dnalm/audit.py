@@ -35,7 +35,7 @@ from dnalm.io import Record, copy_records, find_splits, read_sequences
 from dnalm.io.files import atomic_open
 from dnalm.io.outputs import Output, claims, local
 from dnalm.io.sequence import CODE_LUT, reverse_complement
-from dnalm.settings import check_applies, check_fields, check_keys, check_path, checked, named, setting
+from dnalm.settings import check_applies, check_fields, check_keys, check_path, checked, named, setting, settings_from
 
 __all__ = [
     "AuditSettings",
@@ -433,7 +433,7 @@ def run_audit(
     from dnalm.io.files import is_stream, write_json
     from dnalm.io.table import check_named_format
 
-    s = AuditSettings(**settings, dedup=dedup)
+    s = settings_from(AuditSettings, {**settings, "dedup": dedup}, "run_audit")
     if output and not is_stream(output):  # audit -o a.tsv wrote JSON
         check_named_format(output, "the audit's results", "JSON (.json)", (".json",))
     tok = None if s.tokenizer == "none" else _audit_tokenizer(s.tokenizer)

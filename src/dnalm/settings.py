@@ -477,6 +477,14 @@ def check_keys(data: dict, valid: list[str], what: str = "setting", source: str 
             raise ValueError(f"unknown {what} {key!r}{at_source(source)}{hint}; valid: {', '.join(valid)}")
 
 
+def settings_from(cls, values: dict, what: str):
+    """``cls(**values)`` for a function that takes its settings as keywords (``build_corpus(min_length=...)``): a
+    keyword that is no field of ``cls`` is refused naming ``what`` and the closest field (it was a TypeError naming
+    a private dataclass, ``CorpusSettings.__init__() got an unexpected keyword argument``)."""
+    check_keys(values, [f.name for f in dataclasses.fields(cls)], f"{what} setting")
+    return cls(**values)
+
+
 def at_source(source: str) -> str:
     """`` [run.yaml]`` after a message about a setting from that file; nothing for settings given otherwise."""
     return "" if source == "config" else f" [{source}]"

@@ -29,7 +29,7 @@ from dnalm.io.base import check_each_once
 from dnalm.io.files import write_json
 from dnalm.io.outputs import Output, claims
 from dnalm.io.sequence import reverse_complement
-from dnalm.settings import check_fields, named, setting
+from dnalm.settings import check_fields, named, setting, settings_from
 
 __all__ = ["CorpusSettings", "build_corpus", "corpus_splits", "describe", "load_corpus"]
 
@@ -209,7 +209,7 @@ def build_corpus(
 
     from datasets import DatasetDict
 
-    s = CorpusSettings(**settings)
+    s = settings_from(CorpusSettings, settings, "build_corpus")
     _check_settings(fastas, s.min_length, s.max_length, s.val_fraction)
     output = Path(output)
     stats = {

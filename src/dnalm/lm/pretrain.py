@@ -56,6 +56,7 @@ from dnalm.settings import (
     load_yaml,
     naming_the_file,
     setting,
+    settings_from,
 )
 from dnalm.tokenizers.build import learns_vocabulary
 from dnalm.tokenizers.capabilities import capabilities
@@ -974,7 +975,7 @@ def score_language_model(
     """Per-base held-out metrics of a saved masked LM on a corpus's validation windows, beside the
     references fitted on its training segments: what ``dnalm pretrain`` writes at its end
     (``lm_metrics.json``), for any model folder; written to ``output``. ``settings``: :class:`LmEvalSettings`."""
-    s = LmEvalSettings(**settings)
+    s = settings_from(LmEvalSettings, settings, "score_language_model")
     from dnalm.io.files import is_stream
     from dnalm.io.table import check_named_format
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dnalm.io.base import check_each_once
 from dnalm.io.outputs import Output, claims
-from dnalm.settings import check_fields, setting
+from dnalm.settings import check_fields, setting, settings_from
 from dnalm.tokenizers.bpe import SMALLEST_VOCABULARY
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def save_tokenizer(kind: str, output: str | Path, *, overwrite: bool = False, **
     ``overwrite``: write into a folder that holds other files (see :mod:`dnalm.io.outputs`)."""
     from dnalm.tokenizers.dna import BaseTokenizer, KmerTokenizer, NonOverlappingKmerTokenizer
 
-    s = KmerSettings(**settings)
+    s = settings_from(KmerSettings, settings, "save_tokenizer")
     if kind == "base":
         tok = BaseTokenizer(model_max_length=s.max_length)
     else:
@@ -103,7 +103,7 @@ def train_bpe_folder(inputs: list[str | Path], output: str | Path, *, overwrite:
     from dnalm.io import find_splits, read_sequences
     from dnalm.tokenizers.bpe import genome_segments, train_bpe
 
-    s = BpeSettings(**settings)
+    s = settings_from(BpeSettings, settings, "train_bpe_folder")
     for p in inputs:  # a split folder: which files is the user's choice (a tokenizer trained on test sees test)
         if Path(p).is_dir():
             files = sorted(str(f) for f in find_splits(p).values())
