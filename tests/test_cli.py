@@ -663,3 +663,14 @@ def test_sigterm_is_taken_from_the_first_step_of_the_command(monkeypatch):
     finally:
         signal.signal(signal.SIGTERM, before)
         signal.signal(signal.SIGHUP, hup)
+
+
+def test_a_setting_without_an_option_is_said_to_be_set_in_the_config_file(tmp_path):
+    """--lora-r was "No such option (Possible options: --lora)": another setting, and no word of where lora_r goes."""
+    r = invoke("finetune", tmp_path, "-o", tmp_path / "m", "--lora-r", "4")
+    assert r.exit_code == 2 and "lora_r has no option: set it in the YAML file given as --config (lora_r: VALUE)" in (
+        r.output
+    )
+    r = invoke("finetune", tmp_path, "-o", tmp_path / "m", "--lorra", "4")  # no setting of that name: click's words
+    assert r.exit_code == 2 and "No such option: --lorra" in r.output
+    assert not (tmp_path / "m").exists()

@@ -137,6 +137,23 @@ def named(name: str, cli: bool = True) -> str:
     return f"{name} (--{name.replace('_', '-')})" if cli else name
 
 
+_OPTION_IN_TEXT = re.compile(r" \(--[a-z0-9-]+\)")
+
+
+@contextlib.contextmanager
+def options_unnamed():
+    """Errors raised inside name settings without their command-line options (``epochs``, not ``epochs
+    (--epochs)``): for settings that come from a file whose command has no such options (a benchmark's or a search's
+    config; ``dnalm benchmark`` takes -o and --overwrite alone). Also a decorator."""
+    try:
+        yield
+    except (ValueError, TypeError) as err:
+        text = _OPTION_IN_TEXT.sub("", str(err))
+        if text == str(err):
+            raise
+        raise (TypeError if isinstance(err, TypeError) else ValueError)(text) from None
+
+
 def option_name(f: dataclasses.Field) -> str:
     """The command-line spelling of a field: ``--flag`` or ``--field-name``."""
     return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
@@ -184,10 +201,21 @@ def _check_type(obj, f: dataclasses.Field, value, where: str):
         return str(value)  # target=1 where the labels are 0 and 1 (read as text, as a table's labels are)
     if str in accepted and isinstance(value, os.PathLike):  # model=Path("m1"): a folder, as every path argument
         return os.fspath(value)
-    wanted = {bool: "true or false", int: "a whole number", float: "a number", str: "text", dict: "a mapping"}
+    wanted = {
+        bool: "true or false",
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        dict: "a mapping",
+        list: "a list",
+    }
     shown = [a for a in accepted if a is not type(None) and not (a is int and float in accepted)]
     want = " or ".join(wanted.get(a, a.__name__) for a in shown)
-    raise ValueError(f"{where} must be {want}; got {value!r}")
+    # epochs: on was "got True": YAML 1.1 reads yes/no/on/off as true or false, which the user never wrote
+    yaml_word = " (YAML reads yes, no, on and off as true or false: quote a word meant as text)" * isinstance(
+        value, bool
+    )
+    raise ValueError(f"{where} must be {want}; got {value!r}{yaml_word}")
 
 
 def check_path(value, name: str) -> Path:
@@ -286,6 +314,11 @@ def check_fields(obj) -> None:
         if isinstance(value, float) and not math.isfinite(value):  # inf passes any lower bound; nan every test
             raise ValueError(f"{where} must be a finite number; got {value!r}")
         if not all(_TESTS[key][0](value, bound) for key, bound in bounds.items()):
+            if bounds.get("le") == YEAR_S:  # a duration, read in seconds from 90s, 10m, 2h: said in seconds and days
+                raise ValueError(
+                    f"{where} must be {_range_text(bounds)} seconds (at most 366 days); got {_number_text(value)} s "
+                    f"({value / 86_400:,.0f} days)"
+                )
             raise ValueError(f"{where} must be {_range_text(bounds)}; got {value!r}")
 
 
@@ -404,6 +437,7 @@ def cli_options(cls, *, only: tuple[str, ...] | None = None, into: str = "overri
         command.__signature__ = own.replace(parameters=positional + keyword + added)
         command.__annotations__ = {p.name: p.annotation for p in positional + keyword + added}
         del command.__wrapped__  # typer must read the new signature, not the function's own
+        command.settings_class = cls  # what a mistyped option is looked up in (a setting without an option)
         return command
 
     return decorate

@@ -34,7 +34,7 @@ from dnalm.finetune.data import data_digest
 from dnalm.io.base import say_once
 from dnalm.io.datasets import find_splits
 from dnalm.models.ref import ModelRef
-from dnalm.settings import check_fields, check_keys, check_path, load_yaml, setting
+from dnalm.settings import check_fields, check_keys, check_path, load_yaml, options_unnamed, setting
 from dnalm.tasks import reported_metrics
 
 log = logging.getLogger(__name__)
@@ -167,6 +167,7 @@ class BenchmarkConfig:
     source: str = ""  # the YAML file it came from
 
     @classmethod
+    @options_unnamed()  # a benchmark's settings come from its file: dnalm benchmark has no --epochs
     def from_dict(cls, data: dict, source: str = "", base: Path | None = None) -> BenchmarkConfig:
         data = dict(data)
         check_keys(
@@ -326,6 +327,7 @@ class BenchmarkConfig:
         path = check_path(path, "path")
         return cls.from_dict(load_yaml(path), source=str(path), base=path.resolve().parent)
 
+    @options_unnamed()
     def finetune_config(self, model: str, seed: int, overrides: dict | None = None, where: str = "") -> FinetuneConfig:
         """Model ``model``'s fine-tuning settings for one run; an error names the model and ``where`` in the file
         the offending value came from (``search.space.learning_rate``)."""
@@ -361,6 +363,7 @@ class BenchmarkConfig:
         """``output/parts...``, refused (ValueError) if it resolves outside ``output`` (a symbolic link)."""
         return _inside(output, output.joinpath(*parts))
 
+    @options_unnamed()
     def search_config(self) -> SearchConfig | None:
         """The ``search`` section, checked against this benchmark's models and datasets (None without one)."""
         if self.search is None:

@@ -29,6 +29,7 @@ from dnalm.settings import (
     check_fields,
     check_keys,
     load_yaml,
+    named,
     naming_the_file,
     parse_duration,
     setting,
@@ -207,8 +208,13 @@ class FinetuneConfig:
         if self.epochs is not None:
             self.epochs = float(self.epochs)
         for name in ("lora_r", "lora_alpha", "lora_dropout"):  # recorded as used, and ignored
-            check_applies(self, name, self.lora, "shapes the LoRA adapters: it needs lora (--lora)")
-        check_applies(self, "self_pretrain_budget", self.self_pretrain, "caps self-pretraining: it needs self_pretrain")
+            check_applies(self, name, self.lora, f"shapes the LoRA adapters: it needs {named('lora')}")
+        check_applies(
+            self,
+            "self_pretrain_budget",
+            self.self_pretrain,
+            f"caps self-pretraining: it needs {named('self_pretrain')}",
+        )
         check_applies(
             self,
             "anneal_epochs",

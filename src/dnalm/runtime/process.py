@@ -246,7 +246,26 @@ def usage_error(err: Exception, command_path: str) -> str | None:
     if "UsageError" not in names or "NoArgsIsHelpError" in names:
         return None
     where = err.ctx.command_path if getattr(err, "ctx", None) else command_path
-    return f"error: {where}: {_unparsed_value(err) or err.format_message()} (see {where} --help)"
+    said = _unparsed_value(err) or _setting_without_option(err) or err.format_message()
+    return f"error: {where}: {said} (see {where} --help)"
+
+
+def _setting_without_option(err: Exception) -> str | None:
+    """``--lora-r``: a setting of the command that has no option (a --config file's or the Python API's), said so;
+    click offered the option nearest in spelling (--lora), another setting."""
+    import dataclasses
+
+    name = getattr(err, "option_name", None)
+    command = getattr(getattr(err, "ctx", None), "command", None)
+    cls = getattr(getattr(command, "callback", None), "settings_class", None)
+    if not name or cls is None:
+        return None
+    field = next((f for f in dataclasses.fields(cls) if f.name == name.lstrip("-").replace("-", "_")), None)
+    if field is None or field.metadata.get("cli", True):
+        return None
+    if any(p.name == "config" for p in command.params):
+        return f"{field.name} has no option: set it in the YAML file given as --config ({field.name}: VALUE)"
+    return f"{field.name} has no option: it is set in the Python API ({field.name}=VALUE)"
 
 
 #: what an option's value must be, by the type of typer's (pydantic's) refusal to parse it
