@@ -179,9 +179,8 @@ class _Built:
     output_layer: Any = None  # standardised numeric targets: where the scale is folded back in
 
 
-#: what a run writes in OUTPUT.partial before its end (the Trainer's checkpoints, the history, what --resume reads),
-#: and the one folder of its final save that a later run need not write again (a LoRA run's adapter/; the other files
-#: of a run stopped while saving are written again): anything else there is the user's (kept when a run resumes; a
+#: what a run writes in OUTPUT.partial (the Trainer's checkpoints, the history, what --resume reads, and the files of
+#: its final save, a LoRA run's adapter/ among them): anything else there is the user's (kept when a run resumes; a
 #: benchmark refuses to remove it)
 PARTIAL_NAMES = (
     "adapter",
@@ -193,6 +192,21 @@ PARTIAL_NAMES = (
     "self_pretrained",
     "checkpoints",
     "checkpoints/checkpoint-*",
+    *(  # and what the final save writes, should a stop land while it saves (resume called them "yours")
+        "config.json",
+        "generation_config.json",
+        "model*.safetensors",
+        "model.safetensors.index.json",
+        "training_args.bin",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "vocab.txt",
+        "merges.txt",
+        "dnalm_tokenizer.json",
+        "training_summary.json",
+        "README.md",
+    ),
 )
 
 
