@@ -200,8 +200,8 @@ def test_help_shows_the_effective_defaults():
     text = re.sub(r"[\s│]+", " ", invoke("finetune", "--help").output)
     for shown in (
         "(default: auto)",
-        "(default: 42)",
-        "(default: 8-30 by the recipe for auto, else 10)",
+        "(default: 42; in [0, 4294967296))",  # and the range each number must be in
+        "(default: 8-30 by the recipe for auto, else 10; in (0, 100000])",
         "(default: none, the steps depend only on the data and the seed)",
     ):
         assert shown in text, shown

@@ -367,6 +367,12 @@ def _help(f: dataclasses.Field) -> str:
         shown = str(f.default)
     if f.metadata.get("choices"):
         text += f" One of: {', '.join(f.metadata['choices'])}."
+    bounds = f.metadata.get("bounds")
+    if bounds and bounds.get("le") != YEAR_S:  # the range a number must be in, stated where it is given
+        if shown:
+            shown = f"{shown}; {_range_text(bounds)}"
+        else:
+            text += f" ({_range_text(bounds)})"
     return f"{text} (default: {shown})" if shown else text
 
 
