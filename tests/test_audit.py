@@ -316,3 +316,92 @@ def test_an_empty_item_in_the_dedup_kinds_is_refused_not_passed_over():
     with pytest.raises(ValueError, match=r"dedup_kinds \(--dedup-kinds\) takes exact, rc and near; got 'exact,,rc'"):
         AuditSettings(dedup_kinds="exact,,rc", dedup="out")
     assert AuditSettings(dedup_kinds="exact, rc", dedup="out").kinds == ("exact", "rc")
+
+
+def test_the_audit_api_has_the_bounds_the_command_has(tata_dir, tmp_path):
+    from dnalm.audit import audit_dataset, write_deduplicated
+
+    for kwargs, message in (
+        ({"min_shared": 0}, r"min_shared \(--min-shared\) must be in \[1, 1000000\]; got 0"),  # a numpy broadcast error
+        ({"min_shared": 1.5}, r"min_shared \(--min-shared\) must be a whole number; got 1.5"),
+        ({"max_ids": -1}, r"max_ids \(--max-ids\) must be in \[0, 1000000000\]; got -1"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            audit_dataset(tata_dir, **kwargs)
+    with pytest.raises(ValueError, match=r"min_shared \(--min-shared\) must be in \[1, 1000000\]"):
+        write_deduplicated(tata_dir, tmp_path / "clean", min_shared=0)
+    assert not (tmp_path / "clean").exists()
+
+
+def test_audit_takes_a_tokenizer_by_name_and_scan_names_a_bad_block(tata_dir, tata_model, tmp_path):
+    from dnalm.apply.scan import scan_genome
+    from dnalm.audit import audit_dataset
+
+    assert "train" in audit_dataset(tata_dir, tokenizer="kmer6")["tokenizer"]  # was an AttributeError
+    (tmp_path / "g.fa").write_text(">c\n" + "ACGT" * 50 + "\n")
+    with pytest.raises(ValueError, match="block must be a whole number"):  # was "'<' not supported"
+        scan_genome(str(tata_model), tmp_path / "g.fa", tmp_path / "x.bedGraph", block="1M")
+
+
+def test_json_outputs_named_as_another_format_are_refused(tmp_path):
+    """audit -o a.tsv and lm-eval -o l.csv wrote JSON under those names, with exit 0."""
+    from dnalm.audit import run_audit
+    from dnalm.lm.pretrain import score_language_model
+
+    (tmp_path / "d.csv").write_text("sequence,label\nACGTACGTAA,0\nACGTTTGTAA,1\n")
+    with pytest.raises(ValueError, match=r"a.tsv: the audit's results are written as JSON \(.json\); .tsv names"):
+        run_audit(tmp_path / "d.csv", tmp_path / "a.tsv")
+    with pytest.raises(ValueError, match=r"l.csv: language-model metrics are written as JSON"):
+        score_language_model("dnalm-mini", tmp_path, tmp_path / "l.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]
+
+
+def test_a_bare_tokenizer_name_is_dnalms_whatever_the_folder_holds(tmp_path, monkeypatch, caplog):
+    """tokenizer check / audit --tokenizer took a local folder named base, kmer3 or dnalm-mini in place of dnalm's,
+    without a word (--model's names mean dnalm's and warn)."""
+    import logging
+
+    from dnalm import settings
+    from dnalm.audit import tokenizer_named
+    from dnalm.tokenizers.dna import load_tokenizer
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(settings, "_SAID_BESIDE", set())
+    from dnalm.models.shipped import pretrained_path
+
+    load_tokenizer(pretrained_path("dnalm-mini")).save_pretrained(tmp_path / "kmer3")  # another scheme, named kmer3
+    with caplog.at_level(logging.WARNING, logger="dnalm"):
+        tok = tokenizer_named("kmer3")
+    assert type(tok).__name__ == "KmerTokenizer" and tok.k == 3
+    assert "kmer3 is dnalm's tokenizer; kmer3 here is not used (give ./kmer3 for it)" in caplog.text
+
+
+def test_a_deduplicated_copy_is_not_written_inside_its_data(tmp_path):
+    from dnalm.audit import write_deduplicated
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for split in ("train", "dev", "test"):
+        (data / f"{split}.csv").write_text("sequence,label\nACGTACGTACGTAAAA,1\nTTTTGGGGCCCCAAAA,0\n")
+    with pytest.raises(ValueError, match=r"--dedup .*sub is inside DATA"):
+        write_deduplicated(data, data / "sub")
+    assert sorted(p.name for p in data.iterdir()) == ["dev.csv", "test.csv", "train.csv"]
+
+
+def test_tokenizer_check_refuses_a_split_of_a_file(tmp_path):
+    """tokenizer check TOK test.csv --split dev reported the whole file as split 'all'."""
+    from dnalm.audit import check_tokenizer_on
+
+    data = tmp_path / "t.csv"
+    data.write_text("sequence,label\nACGTACGT,1\n")
+    with pytest.raises(ValueError, match=r"--split chooses splits of a data folder; .*t.csv is not one"):
+        check_tokenizer_on("kmer3", data, ["dev"])
+    assert check_tokenizer_on("kmer3", data)["all"]["n_sequences"] == 1
+
+
+def test_split_beside_class_fastas_names_the_class_files(tmp_path):
+    from dnalm.audit import check_tokenizer_on
+
+    (tmp_path / "a.fa").write_text(">a\nACGTACGT\n")
+    with pytest.raises(ValueError, match=r"--split chooses splits of a data folder; --class FASTAs have none"):
+        check_tokenizer_on("kmer3", tmp_path, ["train"], classes={"a": str(tmp_path / "a.fa")})

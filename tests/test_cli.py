@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -674,3 +675,132 @@ def test_a_setting_without_an_option_is_said_to_be_set_in_the_config_file(tmp_pa
     r = invoke("finetune", tmp_path, "-o", tmp_path / "m", "--lorra", "4")  # no setting of that name: click's words
     assert r.exit_code == 2 and "No such option: --lorra" in r.output
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("command", ["finetune", "pretrain"])
+def test_resume_with_overwrite_is_one_rule_for_every_command(tmp_path, command):
+    """finetune said 'no stopped run to continue', pretrain 'give one of them'."""
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+
+    (tmp_path / "d.fa").write_text(">a\nACGT\n")
+    res = CliRunner().invoke(
+        app, [command, str(tmp_path / "d.fa"), "-o", str(tmp_path / "o"), "--resume", "--overwrite"]
+    )
+    assert res.exit_code == 2 and "--resume continues a run and --overwrite replaces it: give one of them" in res.output
+
+
+@pytest.mark.parametrize("size", ["0", "-1"])
+def test_a_batch_size_below_one_is_one_clear_line_everywhere(tmp_path, size):
+    """Item 13: ``--batch-size 0`` crashed inside range() and ``-1`` with a TypeError; now every command
+    refuses it before any work, and the library says what is wrong."""
+    from typer.testing import CliRunner
+
+    from dnalm.apply.predict import predict_proba
+    from dnalm.cli import app
+    from dnalm.interpret.attributions import gradient_attributions
+    from dnalm.lm.pretrain import PretrainConfig
+    from dnalm.models.build import build_model
+
+    (tmp_path / "x.fa").write_text(">a\nACGT\n")
+    for command in ("predict", "evaluate", "scan", "embed", "interpret"):
+        out = ["-o", str(tmp_path / "e.npy")] if command == "embed" else []
+        res = CliRunner().invoke(app, [command, "tiny", str(tmp_path / "x.fa"), "--batch-size", size, *out])
+        assert res.exit_code == 2 and "--batch-size" in res.output and "Traceback" not in res.output, command
+    for command in ("finetune", "pretrain"):
+        res = CliRunner().invoke(
+            app, [command, str(tmp_path / "x.fa"), "--batch-size", size, "-o", str(tmp_path / "o")]
+        )
+        assert res.exit_code == 2 and "--batch-size" in res.output, command
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    with pytest.raises(ValueError, match=f"batch size must be a whole number of at least 1; got {size}"):
+        predict_proba(model, tok, ["ACGT"], batch_size=int(size))
+    with pytest.raises(ValueError, match="batch size must be a whole number"):
+        gradient_attributions(model, tok, ["ACGT"], method="gradxinput", batch_size=int(size))
+    with pytest.raises(ValueError, match=r"batch_size \(--batch-size\) must be in \[1, 1000000\]"):
+        PretrainConfig(batch_size=int(size))
+
+
+def test_version_and_python_dash_m():
+    import subprocess
+    import sys
+
+    from dnalm import __version__
+
+    out = subprocess.run([sys.executable, "-m", "dnalm", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"dnalm {__version__}"
+
+
+def test_dnalm_models_lists_presets_and_shipped_checkpoints():
+    import json
+
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+    from dnalm.models.build import PRESETS
+    from dnalm.models.shipped import shipped_models
+
+    r = CliRunner().invoke(app, ["models", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    names = [row["name"] for row in rows]
+    assert names == ["auto", *PRESETS, *shipped_models()] and "tiny-bpe" in names and "dnalm-mini" in names
+    for row in rows:  # every row says its size and settings (a shipped CNN once showed "? layers x ?")
+        assert "?" not in str(row["size"]) + str(row["learning_rate"]) + str(row["batch_size"]), row
+    assert next(row for row in rows if row["name"] == "dnalm-cnn")["size"].endswith(" M parameters")
+    import dataclasses
+
+    from dnalm.finetune.config import FinetuneConfig
+
+    (model,) = (f for f in dataclasses.fields(FinetuneConfig) if f.name == "model")
+    said = re.findall(r"[\w-]+", model.metadata["help"])  # finetune --help listed the presets without tiny-bpe
+    assert not [n for n in names if n not in said]
+
+
+def test_quiet_keeps_warnings_and_drops_progress(tmp_path):
+    """--quiet: warnings and errors only (the N-window warning stays, the per-contig progress line goes)."""
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.config.dnalm_train_max_tokens = 22
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    (tmp_path / "g.fa").write_text(">chr1\n" + "ACGTTGCA" * 20 + "N" * 30 + "GGCATTAC" * 20 + "\n")
+    args = ["scan", str(tmp_path / "m"), str(tmp_path / "g.fa"), "-o", str(tmp_path / "s.bedGraph")]
+    loud, quiet = CliRunner().invoke(app, args), CliRunner().invoke(app, ["--quiet", *args])
+    assert loud.exit_code == quiet.exit_code == 0, loud.output + quiet.output
+    assert "INFO dnalm.apply.scan: scanned chr1" in loud.output and "INFO" not in quiet.output
+    assert "WARNING dnalm.apply.scan:" in quiet.output and "skipped" in quiet.output
+
+
+def test_class_fastas_work_in_every_command_that_takes_them(tata_model, tmp_path):
+    """``--class LABEL=FASTA`` reached the library as a list of label names (typer turned the callback's dict back
+    into a list), so every command that takes it failed with an AttributeError."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+
+    (tmp_path / "yes.fa").write_text("".join(f">y{i}\n{'ACGTTATAAAAG' * 5}\n" for i in range(12)))
+    (tmp_path / "no.fa").write_text("".join(f">n{i}\n{'GGCCGGCCAATT' * 5}\n" for i in range(12)))
+    classes = ["--class", f"1={tmp_path / 'yes.fa'}", "--class", f"0={tmp_path / 'no.fa'}"]
+    runs = [
+        ["tokenizer", "check", tata_model, *classes],
+        ["evaluate", tata_model, *classes, "-o", tmp_path / "eval"],
+        ["finetune", *classes, "-o", tmp_path / "model", "--model", "pos-cnn", "--epochs", "1", "--precision", "fp32"],
+    ]
+    for args in runs:
+        res = CliRunner().invoke(app, [str(a) for a in args])
+        assert res.exit_code == 0, res.output
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["n_predictions"] == 24 and metrics["classes"] == {
+        "1": str(tmp_path / "yes.fa"),
+        "0": str(tmp_path / "no.fa"),
+    }
+    res = CliRunner().invoke(app, ["tokenizer", "check", str(tata_model), "--class", "yes.fa"])
+    assert res.exit_code == 2 and "--class takes LABEL=FASTA" in res.output, res.output

@@ -8,6 +8,7 @@ import types
 import typing
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -379,3 +380,114 @@ def test_settings_from_a_pipe_or_dash_say_what_they_are(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(ValueError, match=r"pipe is a pipe or device, not a file; give the settings as a file"):
         load_yaml(fifo)
+
+
+def test_yaml_merge_keys_are_read_and_an_explicit_key_wins(tmp_path):
+    from dnalm.settings import load_yaml
+
+    (tmp_path / "m.yaml").write_text("defaults: &d {epochs: 1, model: cnn}\nrun:\n  <<: *d\n  epochs: 2\n")
+    assert load_yaml(tmp_path / "m.yaml")["run"] == {"epochs": 2, "model": "cnn"}
+
+
+def test_a_flag_of_the_python_api_is_true_or_false_not_truthy(tata_model, tmp_path):
+    from dnalm.apply.predict import predict_proba
+    from dnalm.finetune.train import finetune
+    from dnalm.models.build import load_model
+    from dnalm.models.ref import ModelRef
+
+    with pytest.raises(ValueError, match="trust_remote_code must be True or False; got 'no'"):
+        ModelRef.resolve("tiny", trust_remote_code="no")  # "no" opened the gate to a checkpoint's own code
+    from dnalm.tokenizers.dna import load_tokenizer
+
+    with pytest.raises(ValueError, match="trust_remote_code must be True or False; got 'no'"):
+        load_tokenizer("owner/name", trust_remote_code="no")
+    before = (tata_model / "model.safetensors").read_bytes()
+    with pytest.raises(ValueError, match=r"overwrite must be True or False \(or None\); got 'no'"):
+        finetune(FinetuneConfig(model="cnn", epochs=1), None, tata_model, overwrite="no")  # it replaced the model
+    assert (tata_model / "model.safetensors").read_bytes() == before
+    model, tok = load_model(tata_model)
+    with pytest.raises(ValueError, match="reverse_complement_average must be True or False; got 'no'"):
+        predict_proba(model, tok, ["ACGTTATAAAGCGCGTACGA" * 3], reverse_complement_average="no")
+
+
+def test_python_api_arguments_of_the_wrong_kind_are_named(tmp_path, tata_dir):
+    """None or a list where a path goes, a None tokenizer, kinds='exact' and a figure into a missing folder gave
+    pathlib's TypeError, an AttributeError, letters as kinds ('a', 'c', 'e'...) and the name of a temporary file."""
+    from dnalm.apply.predict import predict_proba
+    from dnalm.audit import write_deduplicated
+    from dnalm.experiment.config import BenchmarkConfig
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
+    from dnalm.io import read_sequences
+    from dnalm.models.build import build_model
+    from dnalm.plots import plot_confusion_matrix
+    from dnalm.tokenizers.dna import load_tokenizer
+
+    for call, message in (
+        (lambda: list(read_sequences(None)), r"path must be a path \(str or pathlib.Path\); got None"),
+        (lambda: list(read_sequences([str(tata_dir)])), r"path must be a path .*; got \["),
+        (lambda: load_tokenizer(None), r"name_or_path must be a path"),
+        (lambda: BenchmarkConfig.load(None), r"path must be a path"),
+        (lambda: finetune(FinetuneConfig(), tata_dir, None), r"an output must be a path .*; got None"),
+    ):
+        with pytest.raises(TypeError, match=message):
+            call()
+    model, _, _ = build_model("cnn", seed=0)
+    with pytest.raises(TypeError, match="tokenizer must be a loaded tokenizer"):
+        predict_proba(model, None, ["ACGT"])
+    copied = write_deduplicated(tata_dir, tmp_path / "dd", kinds="exact")  # as the command's --dedup-kinds
+    assert set(copied["removed_by_reason"]) <= {"exact"} and (tmp_path / "dd" / "removed.tsv").is_file()
+    with pytest.raises(FileNotFoundError, match=r"could not write .*cm.png: the folder .*nodir does not exist"):
+        plot_confusion_matrix(np.eye(2, dtype=int), ["a", "b"], tmp_path / "nodir" / "cm.png")
+
+
+def test_a_key_written_twice_in_a_settings_file_is_refused(tmp_path):
+    from dnalm.settings import load_yaml
+
+    (tmp_path / "c.yaml").write_text("epochs: 1\nmodel: pos-cnn\nepochs: 2\n")
+    with pytest.raises(ValueError, match=r"c.yaml:3:1: not valid YAML \(the key 'epochs' is written twice"):
+        load_yaml(tmp_path / "c.yaml")
+    (tmp_path / "b.yaml").write_text("datasets:\n  tata: a\n  tata: b\nmodels: {m: cnn}\n")  # nested mappings too
+    with pytest.raises(ValueError, match="the key 'tata' is written twice"):
+        load_yaml(tmp_path / "b.yaml")
+    (tmp_path / "l.yaml").write_text("? [a, b]\n: 1\n")  # a list as a key: one line, not a TypeError
+    with pytest.raises(ValueError, match=r"l.yaml:1:3: not valid YAML \(found unhashable key\)"):
+        load_yaml(tmp_path / "l.yaml")
+
+
+def test_options_that_do_nothing_where_they_are_given_are_refused(tmp_path):
+    """Each was accepted and silently ignored (exit 0): evaluate --seed without --untrained, --split on a file,
+    --label-column with --class; scan --threshold without --peaks; interpret --n-steps/--shuffles/--seed with ism;
+    audit --dedup-kinds without --dedup and --max-length with --tokenizer none; a benchmark's finetune.seed."""
+    from dnalm.apply.settings import EvaluateSettings, ScanSettings
+    from dnalm.audit import AuditSettings
+    from dnalm.experiment.config import BenchmarkConfig
+    from dnalm.interpret.settings import InterpretSettings
+
+    data = tmp_path / "d.csv"
+    data.write_text("sequence,label\nACGT,1\n")
+    cases = [
+        (lambda: EvaluateSettings(seed=5), r"seed \(--seed\) seeds the fresh head of --untrained only; got 5"),
+        (lambda: EvaluateSettings(split="dev", data=str(data)), r"split \(--split\) chooses a split of a data folder"),
+        (lambda: EvaluateSettings(label_column="y", classes={"a": "x.fa"}), r"label_column .* --class files"),
+        (lambda: ScanSettings(threshold=0.9), r"threshold \(--threshold\) makes peaks: it needs --peaks; got 0.9"),
+        (lambda: InterpretSettings(n_steps=5), r"n_steps \(--n-steps\) sets the integration steps of --method ig"),
+        (lambda: InterpretSettings(method="ig", n_shuffles=3), r"n_shuffles \(--shuffles\) .* deepliftshap"),
+        (lambda: InterpretSettings(seed=3), r"seed \(--seed\) seeds the shuffles of --method deepliftshap"),
+        (lambda: AuditSettings(dedup_kinds="exact"), r"dedup_kinds \(--dedup-kinds\) .* it needs --dedup"),
+        (lambda: AuditSettings(tokenizer="none", max_length=5), r"max_length \(--max-length\) counts truncation"),
+        (
+            lambda: BenchmarkConfig.from_dict(
+                {"seeds": [0], "datasets": {"d": str(tmp_path)}, "models": {"m": "cnn"}, "finetune": {"seed": 5}}
+            ),
+            r"finetune.seed: each run's seed comes from seeds \(\[0\]\); remove it",
+        ),
+    ]
+    for make, message in cases:
+        with pytest.raises(ValueError, match=message):
+            make()
+    # where they apply, they are taken
+    EvaluateSettings(untrained=True, seed=5, split="dev", data=str(tmp_path))
+    ScanSettings(threshold=0.9, peaks="p.bed")
+    InterpretSettings(method="deepliftshap", n_shuffles=3, seed=3)
+    AuditSettings(dedup_kinds="exact", dedup="out")

@@ -180,3 +180,57 @@ def test_the_genome_background_takes_no_gc_and_an_unknown_background_is_named():
     with pytest.raises(ValueError, match=r"background \(--background\) must be one of uniform, genome; got 'genomic'"):
         tata_dataset(20, 30, background="genomic")
     assert len(tata_dataset(20, 3 + 6, background="genome")[0].sequence) == 9  # shorter than the chain's context too
+
+
+def test_generators_and_list_arguments_refuse_what_they_would_misread(tmp_path):
+    """tata_dataset(n=-1) was numpy's 'negative dimensions', a PWM as a list an AttributeError and a negative PWM
+    made sequences; one string where a list goes was read letter by letter; an empty output path was the working
+    folder ('output folder  is not empty')."""
+    from dnalm.io.datasets import parse_class_files
+    from dnalm.io.regions import parse_regions
+    from dnalm.lm.corpus import build_corpus
+    from dnalm.synth import motif_dataset, synthesize, tata_dataset
+
+    for kw, said in [({"n": -1}, "n .* at least 1"), ({"seed": -1}, "seed .* at least 0"), ({"n": True}, "n ")]:
+        with pytest.raises(ValueError, match=said):
+            tata_dataset(**kw)
+    assert len(motif_dataset(10, 20, pwm=[[1, 0, 0, 0], [0, 1, 0, 0]])) == 10  # a list is a matrix too
+    for pwm, said in [
+        ([[1, 0, 0]], "got 1 x 3 numbers"),
+        ([], "no rows of numbers"),
+        ([[-1, 1, 1, 1]], "negative"),
+        ([[np.nan, 1, 1, 1]], "finite"),
+    ]:
+        with pytest.raises(ValueError, match=said):
+            motif_dataset(10, 20, pwm=pwm)
+    for call in (
+        lambda: build_corpus("g.fa", tmp_path / "c"),
+        lambda: parse_regions("chr1:1-10"),
+        lambda: parse_class_files("a=b.fa"),
+    ):
+        with pytest.raises(TypeError, match="not one"):
+            call()
+    with pytest.raises(ValueError, match="an output path is empty"):
+        synthesize("tata", "")
+
+
+def test_synth_refuses_more_bases_than_it_can_hold():
+    """synth tata --n 1000000000 died of a MemoryError naming no option."""
+    from dnalm.synth import SynthSettings
+
+    with pytest.raises(ValueError, match=r"n \(--n\) must be in \[3, 100000000\]; got 1000000000"):
+        SynthSettings(n=10**9, length=100)
+    with pytest.raises(ValueError, match=r"n \(--n\) x length \(--length\) is 10,000,000,000 bases"):
+        SynthSettings(n=10**8, length=100)
+
+
+def test_a_missing_pwm_file_and_a_named_tokenizer_for_check_are_clear(tmp_path):
+    """synth --pwm nope.txt said a bare '[Errno 2]'; tokenizer check refused kmer6, which audit --tokenizer takes."""
+    from dnalm.audit import check_tokenizer
+    from dnalm.io import Record
+    from dnalm.synth import read_pwm
+
+    with pytest.raises(FileNotFoundError, match=r"--pwm .*nope.txt: no such file"):
+        read_pwm(tmp_path / "nope.txt")
+    report = check_tokenizer("kmer6", lambda split: [Record("a", "ACGTACGTAC")], [None])
+    assert report["all"]["n_tokens"] == 7 and report["all"]["unk_tokens"] == 0

@@ -280,3 +280,36 @@ def test_a_label_in_another_unicode_form_is_said_to_be_one():
     task = get_task("single_label_classification")
     with pytest.raises(ValueError, match="differ only in how their accents are encoded"):
         task.encode(["caf\u00e9", "n\u00e9gatif"], "cafe\u0301", "r1")
+
+
+def test_small_oddities_of_labels_and_names_are_said(tmp_path, caplog):
+    from dnalm.io import Record
+    from dnalm.models.ref import ModelRef
+    from dnalm.tasks import _class_index, get_task
+
+    with pytest.raises(ValueError, match="model is empty"):  # it was read as the current folder
+        ModelRef.resolve("")
+    records = [Record(str(i), "ACGT", label) for i, label in enumerate(["Pos", "pos", "neg"])]
+    assert get_task("single_label_classification").label_names(records) == ["Pos", "neg", "pos"]
+    assert "labels 'Pos' and 'pos' differ only in case: they are 2 classes" in caplog.text
+    with pytest.raises(ValueError, match=r"not among the training labels \['s0', .*\] \.\.\. \(84 in all\)$"):
+        _class_index([f"s{i}" for i in range(84)], "other", "r1")  # a sequence column taken for the labels
+    with pytest.raises(ValueError, match=r"epochs \(--epochs\) must be in \(0, 100000\]; got 1e\+300"):
+        FinetuneConfig(epochs=1e300)
+
+
+def test_regression_labels_that_are_infinite_are_refused_and_any_scale_is_standardised(caplog):
+    from dnalm.finetune.data import LabelSpace
+    from dnalm.io import Record
+    from dnalm.tasks import get_task
+
+    task = get_task("regression")
+    with pytest.raises(ValueError, match=r"record 'r1': label '1e400' is not a finite number \(regression\)"):
+        task.encode(["value"], "1e400", "r1")  # training ran on an infinite target
+    records = [Record(str(i), "ACGT", str(10_000 + 500 * i)) for i in range(20)]
+    space = LabelSpace.from_records(records, "regression", standardise=True)
+    assert space.scale == pytest.approx((14_750, 500 * np.std(np.arange(20))))
+    assert space.encode("14750") == 0 and space.unscale(np.array([1.0]))[0] == pytest.approx(14_750 + space.scale[1])
+    same = LabelSpace.from_records([Record("a", "ACGT", "3"), Record("b", "ACGT", "3")], "regression", standardise=True)
+    assert same.scale == (3.0, 1.0)  # one value: shifted, not divided by 0
+    assert LabelSpace.from_records(records, "regression").scale is None  # evaluation reads label units

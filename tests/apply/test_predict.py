@@ -442,3 +442,171 @@ def test_windows_that_are_all_n_are_left_out_of_a_sequences_score_and_said(model
     assert n_windows == len(readable) and np.allclose(scores, by_window.mean(0), atol=1e-5)  # the windows with bases
     said = [r.getMessage() for r in caplog.records]
     assert any(f"{len(starts) - len(readable)} window(s) of 1 sequence(s) hold no A/C/G/T base" in m for m in said)
+
+
+def test_the_prediction_engine_refuses_what_it_cannot_do_in_one_line(tata_model):
+    from dnalm.apply.predict import predict_per_base, predict_proba
+    from dnalm.models.build import load_model
+
+    model, tok = load_model(tata_model)
+    seq = "ACGTTATAAAGCGCGTACGA" * 3
+    for kwargs, message in (
+        ({"stride": 1.5}, r"stride \(--stride\) must be a whole number between 1 and the window"),
+        ({"stride": True}, r"stride \(--stride\) must be a whole number"),
+        ({"max_windows": 0}, "max_windows must be a whole number of at least 1"),
+        ({"device": "foo"}, "device must be a torch device such as 'cpu'"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            predict_proba(model, tok, [seq], **kwargs)
+    with pytest.raises(TypeError, match="give the sequences in an order"):
+        predict_proba(model, tok, {seq, seq[::-1]})
+    for wrong in (None, str(tata_model)):
+        with pytest.raises(TypeError, match="model must be a loaded model"):
+            predict_proba(wrong, tok, [seq])
+    with pytest.raises(ValueError, match="predict_per_base needs a per-base model"):  # it gave (14, 2) of zeros
+        predict_per_base(model, tok, [seq])
+
+
+def test_aggregate_combines_windows_and_the_strands_are_always_averaged(tata_model):
+    """--aggregate max also took the max over the two strands: one window scored differently under max and mean."""
+    from dnalm.apply.predict import predict_proba
+    from dnalm.models.build import load_model
+
+    model, tok = load_model(tata_model)
+    seq = "ACGTTATAAAGCGCGTACGATCGATTGCA" * 2  # one window
+    both = {
+        a: predict_proba(model, tok, [seq], reverse_complement_average=True, aggregate=a)[0] for a in ("mean", "max")
+    }
+    np.testing.assert_allclose(both["max"], both["mean"], atol=1e-12)
+    forward = predict_proba(model, tok, [seq])[0]
+    assert not np.allclose(forward, both["mean"])  # the strands were averaged
+
+
+def test_aggregate_max_is_the_window_most_likely_positive_never_below_the_mean(tata_model, tmp_path):
+    """--aggregate max took each class's max over windows separately and renormalised: windows of P(1) up to 0.988
+    gave 0.893, below the mean; one positive window among negative ones came out as class 0."""
+    from dnalm.apply.predict import predict_proba
+    from dnalm.models.build import build_model, load_model
+    from dnalm.models.windows import window_size
+
+    model, tok = load_model(tata_model)
+    _, size = window_size(model, tok, None)
+    rng = np.random.default_rng(0)
+    seq = "".join(rng.choice(list("ACGT"), 4 * size)) + "TATAAAAG" + "".join(rng.choice(list("ACGT"), 2 * size))
+    starts = list(range(0, len(seq) - size + 1, size // 2))
+    windows = predict_proba(model, tok, [seq[s : s + size] for s in starts])[0]
+    best = predict_proba(model, tok, [seq], stride=size // 2, aggregate="max")[0][0]
+    mean = predict_proba(model, tok, [seq], stride=size // 2, aggregate="mean")[0][0]
+    assert any(np.allclose(best, w, atol=1e-6) for w in windows)  # one window's probabilities
+    assert (
+        best[1] == pytest.approx(windows[:, 1].max(), abs=1e-6)
+        and best[1] >= mean[1]
+        and best.sum() == pytest.approx(1)
+    )
+    three, tok3, _ = build_model("pos-cnn", num_labels=3, seed=0)
+    with pytest.raises(ValueError, match="aggregate='max' .* this model has 3 classes: use aggregate='mean'"):
+        predict_proba(three, tok3, ["ACGT" * 50], aggregate="max")  # (a Python caller was told of --aggregate)
+
+
+@pytest.mark.parametrize("aggregate", ["mean", "max"])
+def test_with_strands_averaged_a_sequence_and_its_reverse_complement_score_the_same(tata_model, aggregate):
+    """Where the stride does not divide the length, the two strands were read in different windows (0, 50, 100, 137
+    against 0, 37, 87, 137 of the reverse complement) and scored 0.0148 and 0.0166."""
+    from dnalm.apply.predict import predict_proba
+    from dnalm.io.sequence import reverse_complement
+    from dnalm.models.build import load_model
+
+    model, tok = load_model(tata_model)
+    rng = np.random.default_rng(3)
+    seqs = ["".join(rng.choice(list("ACGT"), n)) for n in (237, 301, 90)]
+    kw = {"reverse_complement_average": True, "aggregate": aggregate, "max_tokens": 40, "stride": 13}
+    forward, n_forward = predict_proba(model, tok, seqs, **kw)
+    backward, n_backward = predict_proba(model, tok, [reverse_complement(s) for s in seqs], **kw)
+    np.testing.assert_allclose(forward, backward, atol=1e-6)
+    assert (n_forward == n_backward).all() and (n_forward > 1).all()
+
+
+def test_numpy_numbers_are_numbers_and_floats_are_named_in_the_lower_level_functions(tata_model):
+    """predict_proba refused stride=np.int64(8) and blamed stride for max_tokens=np.int64(40); fill_mask refused
+    top_k=np.int64(3); gradient_attributions(n_shuffles=8.0) and window_positions(seq, 32.0, 8.0) failed deep inside
+    with a TypeError naming nothing, and seed=True was taken as 1."""
+    import numpy as np
+
+    from dnalm.apply.predict import predict_proba
+    from dnalm.apply.scan import window_positions
+    from dnalm.interpret.attributions import gradient_attributions
+    from dnalm.lm.inference import fill_mask
+    from dnalm.models.build import load_model
+
+    model, tok = load_model(str(tata_model))
+    seq = "ACGT" * 40
+    as_int = predict_proba(model, tok, [seq], stride=8, max_windows=8)
+    as_numpy = predict_proba(model, tok, [seq], stride=np.int64(8), max_windows=np.int64(8))
+    assert as_numpy[1].tolist() == as_int[1].tolist() and np.allclose(as_numpy[0], as_int[0])
+    assert (
+        predict_proba(model, tok, [seq], max_tokens=np.int64(40))[1]
+        == predict_proba(model, tok, [seq], max_tokens=40)[1]
+    )
+    assert window_positions(seq, np.int64(32), np.int64(8))[0].tolist() == list(range(0, 129, 8))
+    assert fill_mask("dnalm-mini", "ACGTAC<mask>TTGCA", top_k=np.int64(3))[0]["best"] in "ACGT"
+    (attr,) = gradient_attributions(
+        model, tok, [seq[:60]], method="deepliftshap", n_shuffles=np.int64(2), seed=np.int64(3)
+    )
+    assert attr.shape == (60,)
+    for call, named in [
+        (lambda: gradient_attributions(model, tok, [seq[:60]], method="deepliftshap", n_shuffles=8.0), "n_shuffles"),
+        (lambda: gradient_attributions(model, tok, [seq[:60]], method="ig", seed=True), "seed must be"),
+        (lambda: window_positions(seq, 32.0, 8.0), "window must be a whole number"),
+    ]:
+        with pytest.raises(ValueError, match=named):
+            call()
+
+
+def test_a_bare_string_is_not_scored_letter_by_letter():
+    from dnalm.apply.predict import predict_proba
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    with pytest.raises(TypeError, match=r"give a list of sequences, e.g. \['ACGTACGT'\], not one string"):
+        predict_proba(model, tok, "ACGTACGT")
+    # an empty sequence was scored (the classes' prior, as if it were a sequence); None and bytes were raw errors
+    with pytest.raises(ValueError, match="sequence 1 is empty: there is nothing to score"):
+        predict_proba(model, tok, ["ACGT", ""])
+    with pytest.raises(TypeError, match="give a list of sequences; got None"):
+        predict_proba(model, tok, None)
+    for odd, kind in ((None, "NoneType"), (b"ACGT", "bytes")):
+        with pytest.raises(TypeError, match=f"sequence 0 is {kind}, not text"):
+            predict_proba(model, tok, [odd])
+
+
+def test_predict_windows_follow_the_trained_length(tata_dir, tmp_path):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+
+    run = CliRunner().invoke
+    # tata_dir holds 60-base sequences: a 450-base one is scored in windows of the trained length
+    assert (
+        run(app, ["finetune", str(tata_dir), "-o", str(tmp_path / "m"), "--model", "tiny", "--epochs", "1"]).exit_code
+        == 0
+    )
+    (tmp_path / "in.fa").write_text(">long\n" + "ACGTTATAAAGC" * 37 + "ACGTAC\n>short\nACGTTATAAAGCAT\n")
+    r = run(
+        app,
+        [
+            "predict",
+            str(tmp_path / "m"),
+            str(tmp_path / "in.fa"),
+            "-o",
+            str(tmp_path / "p.tsv"),
+            "--stride",
+            "20",
+            "--aggregate",
+            "max",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(open(tmp_path / "p.tsv"), delimiter="\t"))
+    assert int(rows[0]["n_windows"]) > 10 and rows[1]["n_windows"] == "1"

@@ -1,9 +1,11 @@
-"""--regions for scan and predict: BED and chr:start-end on an indexed genome (pyfaidx), checked; and scan's
-refusal of two records of one name."""
+"""--regions for scan and predict: BED and chr:start-end on an indexed genome (pyfaidx), checked; scan's refusal
+of two records of one name; a regions file never written over, an index made for another file not read, a bad base,
+uneven lines or a plain file named .gz said in one line."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import logging
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 from dnalm.apply.evaluate import predict_file
 from dnalm.apply.scan import scan_genome
 from dnalm.cli import app
+from tests.conftest import _run, _wrap
 
 pytest.importorskip("pyfaidx")
 
@@ -431,3 +434,105 @@ def test_a_record_name_twice_in_a_genome_read_by_region_is_named_with_its_lines(
     (tmp_path / "dup.fa").write_text(">chr1\nACGTACGTAC\n>chr2\nACGTACGTAC\n>chr1 again\nACGTACGTAC\n")
     with pytest.raises(ValueError, match=r"dup.fa:5: record 'chr1' comes twice \(first at line 1\); --regions reads"):
         IndexedGenome(tmp_path / "dup.fa")
+
+
+def test_a_regions_file_is_an_input_never_written_over(genome, tmp_path):
+    root, _ = genome
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t10\t100\n")
+    before = hashlib.sha256(bed.read_bytes()).hexdigest()
+    for args in (
+        ["scan", root / "m", root / "g.fa", "--regions", bed, "-o", bed],
+        ["scan", root / "m", root / "g.fa", "--regions", bed, "-o", tmp_path / "s.bg", "--peaks", bed],
+        ["predict", root / "m", root / "g.fa", "--regions", bed, "-o", bed],
+    ):
+        result = _run(*args, "--overwrite")
+        assert result.exit_code == 2 and f"output {bed} is the input {bed}" in result.output, result.output
+    assert hashlib.sha256(bed.read_bytes()).hexdigest() == before
+
+
+def test_an_index_beside_the_genome_made_for_another_file_is_not_read(genome, tmp_path):
+    """A .fai newer than the FASTA but made for its 60-column twin: the regions came back shifted and short."""
+    import os
+
+    root, contigs = genome
+    right = _run(
+        "predict",
+        root / "m",
+        root / "g.fa",
+        "--regions",
+        "chr1:101-160",
+        "--regions",
+        "chr2:1-60",
+        "-o",
+        tmp_path / "right.tsv",
+    )
+    assert right.exit_code == 0, right.output
+    rewrapped = tmp_path / "g50.fa"
+    rewrapped.write_text("".join(f">{name}\n{_wrap(seq, 50)}\n" for name, seq in contigs.items()))
+    sixty = tmp_path / "g.fa"
+    sixty.write_text((root / "g.fa").read_text())
+    from dnalm.io.regions import IndexedGenome
+
+    IndexedGenome(sixty)  # an index for the 60-column file (in the cache); write one beside the twin, newer
+    (tmp_path / "g50.fa.fai").write_text(
+        "chr1\t500\t6\t60\t61\nchr2\t300\t521\t60\t61\n"  # offsets and lines of the 60-column layout
+    )
+    os.utime(tmp_path / "g50.fa.fai", (rewrapped.stat().st_mtime + 10,) * 2)
+    result = _run(
+        "predict",
+        root / "m",
+        rewrapped,
+        "--regions",
+        "chr1:101-160",
+        "--regions",
+        "chr2:1-60",
+        "-o",
+        tmp_path / "twin.tsv",
+    )
+    assert result.exit_code == 0, result.output
+    assert "g50.fa.fai does not describe" in result.output and "not read" in result.output
+    assert (tmp_path / "twin.tsv").read_text() == (tmp_path / "right.tsv").read_text()
+    assert (tmp_path / "g50.fa.fai").read_text().startswith("chr1\t500\t6\t60")  # the user's file stays
+
+
+def test_a_bad_base_read_by_region_is_named_by_file_contig_and_position(genome, tmp_path):
+    root, contigs = genome
+    bad = contigs["chr2"][:20] + "-" + contigs["chr2"][21:]
+    (tmp_path / "g.fa").write_text(f">chr1\n{_wrap(contigs['chr1'], 60)}\n>chr2\n{_wrap(bad, 60)}\n")
+    for command in ("predict", "scan"):
+        result = _run(command, root / "m", tmp_path / "g.fa", "--regions", "chr2:11-70", "-o", tmp_path / "o")
+        assert result.exit_code == 2
+        assert "g.fa: record 'chr2', position 21 (region chr2:11-70): '-' is not a nucleotide code" in result.output
+
+
+def test_a_genome_of_uneven_lines_read_by_region_says_how_to_mend_it(genome, tmp_path):
+    """pyfaidx's own text ('Line length of fasta file is not consistent!') gave no way on."""
+    root, contigs = genome
+    (tmp_path / "g.fa").write_text(f">chr1\n{contigs['chr1'][:60]}\n{contigs['chr1'][60:90]}\n{contigs['chr1'][90:]}\n")
+    result = _run("predict", root / "m", tmp_path / "g.fa", "--regions", "chr1:1-60", "-o", tmp_path / "p")
+    assert result.exit_code == 2, result.output
+    assert "g.fa: line 3 is not as long as the lines before it in its record" in result.output
+    assert "wrap it again" in result.output and "Traceback" not in result.output
+
+
+def test_a_plain_fasta_named_gz_read_by_region_is_said_so(genome, tmp_path):
+    root, _ = genome
+    (tmp_path / "plain.fa.gz").write_text((root / "g.fa").read_text())
+    result = _run("predict", root / "m", tmp_path / "plain.fa.gz", "--regions", "chr1:1-60", "-o", tmp_path / "p")
+    assert result.exit_code == 2 and "named .gz but not compressed" in result.output
+    assert "BGZF" not in result.output
+
+
+def test_an_index_that_does_describe_its_genome_is_read(tmp_path):
+    """The check of an index beside the genome passes the indexes samtools and pyfaidx write: CRLF lines, a header
+    with a description, a record of an exact number of lines, an empty record."""
+    from dnalm.io.regions import _index_mismatch
+
+    (tmp_path / "g.fa").write_bytes(
+        b">chr1 a description\r\n" + b"ACGT" * 15 + b"\r\n" + b"ACGTA\r\n>e\r\n>x\r\nAC\r\n"
+    )
+    (tmp_path / "g.fa.fai").write_text("chr1\t65\t21\t60\t62\ne\t0\t94\t0\t0\nx\t2\t98\t2\t4\n")
+    assert _index_mismatch(tmp_path / "g.fa.fai", tmp_path / "g.fa") is None
+    (tmp_path / "g.fa.fai").write_text("chr1\t65\t21\t60\t61\n")  # LF widths for a CRLF file
+    assert "chr1" in _index_mismatch(tmp_path / "g.fa.fai", tmp_path / "g.fa")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dnalm.apply.scan import scan_genome
+from tests.conftest import _dnalm, _kill_when, _run, posix_only
 
 
 def _genome(tmp_path, seed=0, n_contigs=2, length=3000, motifs=()):
@@ -337,3 +339,102 @@ def test_a_target_typed_in_another_unicode_form_is_the_label_it_looks_like():
     assert target_class(model, unicodedata.normalize("NFD", label)) == (1, label)
     with pytest.raises(ValueError, match="is not a class of this model"):
         target_class(model, "ohne Motiv u")
+
+
+def test_a_scan_or_variant_window_shorter_than_one_k_mer_is_refused(tmp_path):
+    from dnalm.apply.scan import scan_genome
+    from dnalm.apply.variants import score_variants
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("tiny", num_labels=2, seed=0, config_overrides={"num_hidden_layers": 1})  # 6-mers
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    genome = tmp_path / "g.fa"
+    genome.write_text(">chr1\n" + "ACGTTGCA" * 20 + "\n")
+    with pytest.raises(
+        ValueError, match=r"window \(--window\) 5 bases is shorter than one 6-mer token of .*give 6 or more"
+    ):
+        scan_genome(str(tmp_path / "m"), genome, tmp_path / "s.bedGraph", window=5)
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t10\tv\tT\tA\t.\t.\t.\n")
+    with pytest.raises(ValueError, match=r"window \(--window\) 3 bases is shorter than one 6-mer token"):
+        score_variants(str(tmp_path / "m"), vcf, genome, tmp_path / "v.tsv", window=3)
+    assert not (tmp_path / "s.bedGraph").exists() and not (tmp_path / "v.tsv").exists()
+
+
+def test_a_folder_given_as_the_genome_or_the_vcf_is_named_as_a_folder(tmp_path):
+    """An existing folder was reported as 'no such genome FASTA' / 'no such VCF'."""
+    from dnalm.apply.scan import scan_genome
+    from dnalm.apply.variants import score_variants
+
+    (tmp_path / "g.fa").write_text(">c\n" + "ACGT" * 50 + "\n")
+    (tmp_path / "d").mkdir()
+    with pytest.raises(ValueError, match=r"d is a folder; give the genome FASTA file"):
+        scan_genome("tiny", tmp_path / "d", tmp_path / "x.bedGraph")
+    with pytest.raises(ValueError, match=r"d is a folder; give the VCF file"):
+        score_variants("tiny", tmp_path / "d", tmp_path / "g.fa", tmp_path / "v.tsv")
+    with pytest.raises(ValueError, match=r"d is a folder; give the genome FASTA file"):
+        (tmp_path / "v.vcf").write_text("##fileformat=VCFv4.2\n")
+        score_variants("tiny", tmp_path / "v.vcf", tmp_path / "d", tmp_path / "v.tsv")
+    assert not (tmp_path / "x.bedGraph").exists() and not (tmp_path / "v.tsv").exists()
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (["scan", "{m}", "{g}", "-o", "{t}/s.bw"], r"written as a bedGraph .*\.bw names another format \(a bigWig is"),
+        (["scan", "{m}", "{g}", "-o", "{t}/s.tsv"], r"written as a bedGraph .*\.tsv names another format"),
+        (["variants", "{m}", "{t}/v.vcf", "--genome", "{g}", "-o", "{t}/v.bcf"], r"\.bcf names another format"),
+        (["variants", "{m}", "{t}/v.vcf", "--genome", "{g}", "-o", "{t}/v.csv"], r"\.csv names another format"),
+    ],
+)
+def test_an_output_named_as_another_format_is_refused(genome, tmp_path, args, said):
+    """scan -o s.bw wrote bedGraph text and variants -o v.bcf a TSV, each with exit 0: a genome browser or
+    bcftools refused the file later, far from the cause; variants -o v.csv wrote tabs."""
+    root, _ = genome
+    (tmp_path / "v.vcf").write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    fill = {"{m}": str(root / "m"), "{g}": str(root / "g.fa"), "{t}": str(tmp_path)}
+    result = _run(*[fill.get(a, a.replace("{t}", str(tmp_path))) for a in args])
+    assert result.exit_code == 2 and re.search(said, result.output), result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.vcf"]
+
+
+@pytest.mark.parametrize(
+    "extra, said",
+    [
+        (["--peaks", "{t}/pk.bw"], r"peaks are written as BED .*\.bw names another format"),
+        (["--bigwig", "{t}/b.bedGraph"], r"the bigWig track are written as a bigWig .*\.bedgraph names another format"),
+    ],
+)
+def test_scans_other_outputs_named_as_another_format_are_refused(genome, tmp_path, extra, said):
+    """scan --peaks pk.bw wrote BED text and --bigwig b.bedGraph a binary bigWig, each with exit 0."""
+    root, _ = genome
+    args = ["scan", root / "m", root / "g.fa", "-o", tmp_path / "s.bedGraph", *extra]
+    result = _run(*[str(a).replace("{t}", str(tmp_path)) for a in args])
+    assert result.exit_code == 2 and re.search(said, result.output), result.output
+    assert not list(tmp_path.iterdir())
+
+
+@posix_only
+def test_scan_killed_mid_genome_leaves_the_previous_track_and_no_partial_file(tmp_path):
+    import numpy as np
+
+    from dnalm.apply.scan import scan_genome
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    rng = np.random.default_rng(0)
+    genome = tmp_path / "g.fa"
+    genome.write_text(
+        ">chr1\n" + np.frombuffer(b"ACGT", dtype=np.uint8)[rng.integers(0, 4, 400_000)].tobytes().decode()
+    )
+    out = tmp_path / "s.bedGraph"
+    out.write_text("the previous track\n")  # not dnalm's: --overwrite
+    cmd = _dnalm("scan", tmp_path / "m", genome, "-o", out, "--window", "100", "--stride", "10", "--overwrite")
+    _kill_when(cmd, lambda: any(tmp_path.glob(".s.bedGraph.partial-*")))  # while the genome is being scanned
+    assert out.read_text() == "the previous track\n"  # whole, untouched
+    scan_genome(str(tmp_path / "m"), genome, out, window=100, stride=50, overwrite=True)  # the re-run
+    assert len(out.read_text().splitlines()) > 7_000
+    assert not list(tmp_path.glob(".s.bedGraph.partial-*"))  # the killed run's temporary file is gone too

@@ -1,8 +1,10 @@
-"""dnalm variants: VCF(.gz) output read back by cyvcf2, contig-name mismatches named, all-N windows said."""
+"""dnalm variants: VCF(.gz) output read back by cyvcf2, contig-name mismatches named, all-N windows said; a VCF
+htslib cannot read, or a truncated one, in one line and without htslib's own warnings."""
 
 from __future__ import annotations
 
 import csv
+import gzip
 import logging
 import re
 
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 
 from dnalm.apply.variants import score_variants
+from tests.conftest import _run
 
 pytest.importorskip("cyvcf2")
 HEAD = "##fileformat=VCFv4.2\n{contigs}#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
@@ -279,3 +282,59 @@ def test_vcf_output_keeps_every_input_value_as_written_and_a_rescore_replaces_dn
     raw = (tmp_path / "again.vcf.gz").read_bytes()
     assert raw[12:14] == b"BC"  # bgzip (BGZF) blocks: tabix can index it
     assert gzip.decompress(raw).decode().splitlines() == out  # the same fields, once
+
+
+@pytest.mark.parametrize(
+    ("header", "record", "message"),
+    [
+        (
+            "#CHROM POS ID REF ALT QUAL FILTER INFO",
+            "chr1\t100\tx\t{ref}\tN\t.\t.\t.",
+            r"v.vcf:2: the #CHROM header line "
+            r"needs 8 tab-separated columns \(CHROM POS ID REF ALT QUAL FILTER INFO\); got 1",
+        ),
+        ("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER", "chr1\t100\tx\t{ref}\tN\t.\t.", "got 7"),
+        (
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+            "chr1\t99999999999\tx\tA\tC\t.\t.\t.",
+            r"v.vcf:3: VCF record 1: position 99999999999 is beyond what a VCF position holds",
+        ),  # was wrapped
+    ],
+)
+def test_a_vcf_htslib_cannot_read_is_one_line_naming_the_file(genome, tmp_path, header, record, message):
+    pytest.importorskip("cyvcf2")
+    root, contigs = genome
+    (tmp_path / "v.vcf").write_text(f"##fileformat=VCFv4.2\n{header}\n{record.format(ref=contigs['chr1'][99])}\n")
+    result = _run("variants", root / "m", tmp_path / "v.vcf", "--genome", root / "g.fa", "-o", tmp_path / "v.tsv")
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1 and re.search(message, result.output), result.output
+
+
+def test_a_truncated_vcf_gz_is_said_so(genome, tmp_path):
+    pytest.importorskip("cyvcf2")
+    root, contigs = genome
+    text = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    text += "".join(f"chr1\t{p}\tv{p}\t{contigs['chr1'][p - 1]}\tN\t.\t.\t.\n" for p in range(100, 400))
+    data = gzip.compress(text.encode())
+    (tmp_path / "v.vcf.gz").write_bytes(data[: len(data) // 2])
+    result = _run("variants", root / "m", tmp_path / "v.vcf.gz", "--genome", root / "g.fa", "-o", tmp_path / "v.tsv")
+    assert result.exit_code == 2 and "v.vcf.gz: truncated or corrupt compressed data" in result.output
+
+
+def test_htslib_warnings_on_a_minimal_vcf_are_not_printed(genome, tmp_path):
+    """A VCF without ##contig, FILTER or INFO lines printed htslib's raw [W::vcf_parse] lines (C-level stderr)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("cyvcf2")
+    root, contigs = genome
+    (tmp_path / "v.vcf").write_text(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr1\t100\tx\t{contigs['chr1'][99]}\tN\t.\tLowQ\tFOO=1\n"
+    )
+    args = ["variants", root / "m", tmp_path / "v.vcf", "--genome", root / "g.fa", "-o", tmp_path / "v.tsv"]
+    done = subprocess.run(
+        [sys.executable, "-m", "dnalm", "-q", *map(str, args)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "[W::" not in done.stderr and "[E::" not in done.stderr, done.stderr

@@ -17,6 +17,7 @@ from dnalm.experiment.results import ResultRow, Results, RunRecord, Trial, load_
 from dnalm.experiment.runner import run_benchmark
 from dnalm.experiment.search import run_search
 from dnalm.io.outputs import read_marker
+from tests.conftest import _dnalm, _kill_when, posix_only
 
 FAST = {"epochs": 2, "early_stopping_patience": None, "logging_steps": 1000, "trainer": {"disable_tqdm": True}}
 
@@ -787,3 +788,121 @@ def test_two_names_for_one_dataset_or_one_models_settings_are_said(tata_dir, tmp
     )
     assert any("datasets 'again' and 'tata' are one folder" in m for m in said)  # (the config's order: by name)
     assert not any("'d'" in m for m in said)
+
+
+def _bench(tmp_path, data, **extra) -> str:
+    cfg = {"datasets": {"toy": str(data)}, "models": {"g": {"model": "cnn-gb", "epochs": 1}}, "seeds": [0], **extra}
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(cfg))
+    return tmp_path / "b.yaml"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"audit": "false"}, r"audit must be true or false; got 'false'"),  # taken as true
+        ({"keep_models": "no"}, r"keep_models must be true or false; got 'no'"),
+        (
+            {"eval_batch_size": 0},
+            r"eval_batch_size must be in \[1, 1000000\]; got 0",
+        ),  # refused after training, as --batch-size
+        ({"split": "bogus"}, r"dataset 'toy' has no 'bogus' split \(it has dev, test, train\)"),  # after training
+        ({"finetune": [1]}, r"finetune must be a mapping; got \[1\]"),  # a raw TypeError
+        (
+            {"search": {"method": "optuna", "n_trials": 2, "space": {"warmup_ratio": {"low": 0.5, "high": 5}}}},
+            r"model 'g', search.space.warmup_ratio: warmup_ratio must be in \[0, 1\); got 5",  # failed only if a trial drew a value above 1
+        ),
+    ],
+)
+def test_benchmark_settings_are_checked_as_the_file_loads(tmp_path, tata_dir, extra, message):
+    from dnalm.experiment.config import BenchmarkConfig
+
+    with pytest.raises(ValueError, match=rf"b.yaml: .*{message}"):
+        BenchmarkConfig.load(_bench(tmp_path, tata_dir, **extra))
+
+
+def test_a_benchmark_given_as_a_file_name_says_how_to_load_it(tmp_path):
+    from dnalm.experiment.runner import run_benchmark
+    from dnalm.experiment.search import run_search
+
+    for run in (run_benchmark, run_search):
+        with pytest.raises(TypeError, match=r"give a BenchmarkConfig, e.g. BenchmarkConfig.load\('benchmark.yaml'\)"):
+            run("cfg.yaml", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_benchmark_config_built_in_python_gets_the_checks_a_file_gets(tata_dir, tmp_path):
+    """Built directly, BenchmarkConfig skipped from_dict's checks: split='dev' (the selection split) trained and
+    was reported, seeds=[] was an IndexError and a dataset given as a string an AttributeError."""
+    from dnalm.experiment.config import BenchmarkConfig, DatasetEntry
+    from dnalm.experiment.runner import run_benchmark
+
+    def config(**kw):
+        base = {"datasets": {"toy": DatasetEntry(str(tata_dir))}, "models": {"cnn": {"model": "cnn"}}, "seeds": [0]}
+        return BenchmarkConfig(**{**base, "finetune": {"epochs": 1}, "audit": False, "report": False, **kw})
+
+    for kw, said in [
+        ({"split": "dev"}, "split 'dev' is used to train or to select"),
+        ({"seeds": []}, "seeds must be a non-empty list"),
+        ({"models": {"cnn": {"model": "no-such-model"}}}, "model 'cnn'"),
+    ]:
+        with pytest.raises(ValueError, match=said):
+            run_benchmark(config(**kw), tmp_path / "b")
+    assert not (tmp_path / "b").exists()
+    assert config(datasets={"toy": str(tata_dir)}).validated().datasets["toy"].path == str(tata_dir)
+
+
+def test_benchmark_seeds_and_search_trials_must_be_whole_numbers():
+    from dnalm.experiment.config import BenchmarkConfig, SearchConfig
+
+    for seeds in ([1.5], 3):
+        with pytest.raises(ValueError, match="seeds must be a list of whole numbers"):
+            BenchmarkConfig.from_dict({"datasets": {"d": "x"}, "models": {"m": "cnn"}, "seeds": seeds})
+    with pytest.raises(ValueError, match=r"search.n_trials must be a whole number >= 1; got 0"):
+        SearchConfig.from_dict({"method": "optuna", "n_trials": 0, "space": {"learning_rate": [1e-3]}})
+
+
+@posix_only
+def test_benchmark_killed_between_runs_reuses_the_finished_ones_and_completes(tata_dir, tmp_path):
+    import json
+
+    import yaml
+
+    config = {
+        "name": "killed",
+        "seeds": [0, 1],
+        "datasets": {"tata": {"path": str(tata_dir)}},
+        "finetune": {"epochs": 10, "early_stopping_patience": None, "trainer": {"disable_tqdm": True}},
+        "models": {"pos-cnn": {"model": "pos-cnn"}},
+        "audit": False,
+        "report": False,
+    }
+    (tmp_path / "bench.yaml").write_text(yaml.safe_dump(config))
+    runs = tmp_path / "runs"
+    args = ("benchmark", tmp_path / "bench.yaml", "-o", runs)
+    _kill_when(_dnalm(*args), lambda: len(list(runs.rglob("run.json"))) == 1)  # mid-way through the second run
+    first = next(runs.rglob("run.json"))
+    kept = first.read_bytes()
+    assert not (runs / "results.json").exists()  # no table from a stopped benchmark
+    done = subprocess.run(_dnalm(*args), capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert first.read_bytes() == kept  # the finished run was reused, not redone
+    results = json.loads((runs / "results.json").read_text())
+    assert len(list(runs.rglob("run.json"))) == 2 and results["rows"][0]["n_seeds"] == 2
+    assert not list(runs.rglob("*.partial")) and not list(runs.rglob(".*.partial-*"))  # nothing half-written
+
+
+def test_a_benchmark_run_key_changes_with_the_dnalm_version(tmp_path, monkeypatch):
+    """Item 3: the run key holds the dnalm version, so an upgrade redoes the runs rather than mixing them."""
+    import dnalm._version
+    from dnalm.experiment.config import BenchmarkConfig, RunKey
+    from dnalm.finetune.config import FinetuneConfig
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "test.csv").write_text("sequence,label\nACGT,1\nGGCA,0\n")
+    bench = BenchmarkConfig.from_dict({"datasets": {"d": str(tmp_path / "d")}, "models": {"m": "tiny"}})
+    run, ft = RunKey("d", "m", 0), FinetuneConfig(model="tiny")
+    before = bench.run_key(run, ft)
+    assert bench.run_key(run, ft) == before
+    monkeypatch.setattr(dnalm._version, "__version__", "9.9.9")
+    after = bench.run_key(run, ft)
+    assert after["key"] != before["key"] and after["parts"]["dnalm_version"] == "9.9.9"

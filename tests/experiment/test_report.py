@@ -1,4 +1,5 @@
-"""The report's plots, on made-up inputs (the page itself is tested on a benchmark run in test_benchmark.py)."""
+"""The report's plots, on made-up inputs (the page itself is tested on a benchmark run in test_benchmark.py), and
+its refusal of a folder that holds no benchmark."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 
 from dnalm.plots import plot_comparison, plot_curves, plot_roc_pr
+from tests.conftest import _refused
 
 
 def test_learning_curves_are_three_panels_with_integer_epochs(tmp_path):
@@ -153,3 +155,8 @@ def test_a_predictions_file_with_a_row_that_is_no_number_is_named_with_its_line(
     path.write_text("id,label,prob_0,prob_1\na,1,0.2,0.8\nb,0,0.9,0.1\n")
     y, p = _binary_scores(path)
     assert y.tolist() == [1, 0] and p.tolist() == [0.8, 0.1]
+
+
+def test_report_refuses_a_folder_that_holds_no_benchmark(tata_dir, work):
+    _refused(work, ["report", tata_dir, "-o", "r.html"], "not a folder that `dnalm benchmark`")
+    _refused(work, ["report", "sub", "-o", "r.html"], "not a folder that `dnalm benchmark`")

@@ -410,3 +410,35 @@ def test_the_recipe_names_an_option_it_cannot_plan_from():
     ]:
         with pytest.raises(ValueError, match=said):
             choose_recipe(**base, **kw)
+
+
+def test_the_recipe_refuses_no_outputs_and_counts_given_as_text():
+    from dnalm.finetune.recipe import choose_recipe
+
+    with pytest.raises(ValueError, match=r"num_labels >= 1\); got 0"):  # a recipe was returned
+        choose_recipe(n_train=100, lengths=[60] * 100, num_labels=0)
+    with pytest.raises(TypeError, match="n_train must be a whole number; got '100'"):
+        choose_recipe(n_train="100", lengths=[60] * 100, num_labels=2)
+
+
+def test_the_recipe_plans_from_the_epochs_and_batch_the_user_gave():
+    """With --epochs 2, recipe.json said 30 epochs, 10 validations and a weight-average half-life of 5% of 300
+    steps, while 20 steps ran: the average then reached back to the first steps."""
+    from dnalm.finetune.recipe import choose_recipe
+
+    own = choose_recipe(n_train=320, lengths=[60] * 320, num_labels=2)
+    given = choose_recipe(n_train=320, lengths=[60] * 320, num_labels=2, epochs=2, batch_size=32)
+    assert own.epochs == 30 and given.epochs == 2 and given.reasons["epochs"] == "given (--epochs)"
+    steps = 2 * 10  # 320 sequences at batch 32
+    assert given.ema_decay == pytest.approx(0.5 ** (1 / max(1.0, 0.05 * steps)), abs=1e-6)
+    assert given.evals_per_epoch == 5  # 10 validations in all, as the recipe plans them
+    assert own.ema_decay > given.ema_decay
+
+
+def test_the_recipe_anneals_only_where_early_stopping_can_find_a_plateau():
+    from dnalm.finetune.recipe import choose_recipe
+    from dnalm.finetune.train import resolve_settings
+
+    recipe = choose_recipe(n_train=500, lengths=[100] * 500, num_labels=2)
+    assert resolve_settings(FinetuneConfig(early_stopping_patience=0), "auto", recipe).anneal_epochs == 0
+    assert resolve_settings(FinetuneConfig(), "auto", recipe).anneal_epochs == recipe.anneal_epochs

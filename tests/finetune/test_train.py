@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
 
 import pytest
 import torch
@@ -11,6 +13,7 @@ from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.train import finetune
 from dnalm.io import DataFormatError
 from dnalm.models.build import load_model
+from tests.conftest import _dnalm, _kill_when, posix_only
 
 FAST = {"disable_tqdm": True}
 
@@ -426,3 +429,372 @@ def test_a_max_length_beyond_the_longest_sequence_records_the_length_trained_on(
     assert summary["max_length"] == config["dnalm_train_max_tokens"] < 100_000
     assert longest <= config["dnalm_train_max_tokens"] <= longest + 2  # bases, and a [CLS]/[SEP] where it has them
     assert "max_length (--max-length) 100000 is more than the longest training sequence" in caplog.text
+
+
+def test_finetune_says_what_it_takes_when_given_something_else(tmp_path):
+    from dnalm.finetune.train import finetune
+
+    with pytest.raises(TypeError, match="finetune takes its settings as a FinetuneConfig"):
+        finetune("cnn-gb", None, tmp_path / "o")
+    with pytest.raises(TypeError, match="classes must map each label to its FASTA file"):
+        finetune(FinetuneConfig(model="cnn"), None, tmp_path / "o", classes=["a=x.fa"])
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_output_that_is_not_a_path_is_refused(tmp_path, monkeypatch):
+    from dnalm.finetune.train import finetune
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TypeError, match="an output must be a path"):
+        finetune(FinetuneConfig(model="cnn"), None, 7)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_setting_changed_after_the_config_was_built_is_checked_by_finetune(tmp_path):
+    """cfg.seed = -5 failed inside transformers' set_seed, naming no setting."""
+    from dnalm.finetune.train import finetune
+
+    cfg = FinetuneConfig(model="cnn", epochs=1)
+    cfg.seed = -5
+    with pytest.raises(ValueError, match=r"seed \(--seed\)"):
+        finetune(cfg, tmp_path / "no-data", tmp_path / "m")
+    assert not (tmp_path / "m").exists()
+
+
+def test_lora_is_refused_for_models_that_are_not_transformers_and_fits_modernbert():
+    from dnalm.finetune.trainer import with_lora
+    from dnalm.models.build import build_model
+
+    cnn, _, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    with pytest.raises(ValueError, match="--lora adapts a transformer's .*pos-cnn is not a transformer"):
+        with_lora(cnn, r=4, alpha=8, dropout=0.0, per_base=False)
+    pytest.importorskip("peft")
+    mini, _, _ = build_model("mini", num_labels=2, seed=0)  # peft has no default target modules for ModernBERT
+    adapted = with_lora(mini, r=4, alpha=8, dropout=0.0, per_base=False)
+    trainable, total = adapted.get_nb_trainable_parameters()
+    assert 0 < trainable < total
+
+
+@pytest.mark.parametrize("model", ["auto", "cnn", "dnalm-cnn"])
+def test_lora_on_a_model_that_is_no_transformer_is_refused_before_any_work(tmp_path, model):
+    from dnalm.finetune.train import finetune
+
+    (tmp_path / "d.csv").write_text("sequence,label\n" + "ACGTACGTAC,0\nTTTTGGGGCC,1\n" * 10)
+    with pytest.raises(ValueError, match=r"lora \(--lora\) adapts a transformer's .* give a transformer"):
+        finetune(FinetuneConfig(model=model, lora=True), tmp_path / "d.csv", tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_a_run_refused_for_its_data_leaves_no_empty_partial_folder(tmp_path):
+    """The data is read once the output folder is taken: a refusal there left ``OUT.partial`` holding only its
+    note, in every failed run's place."""
+    from dnalm.finetune.train import finetune
+
+    (tmp_path / "d.csv").write_text("sequence,label\n" + "ACGTACGTAC,0\nTTTTGGGGCC,1\n" * 10 + "ACGTXACGTA,0\n")
+    with pytest.raises(ValueError, match="X"):
+        finetune(FinetuneConfig(model="cnn", epochs=1), tmp_path / "d.csv", tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]
+
+
+def test_a_run_refused_after_taking_its_output_leaves_nothing_that_refuses_the_next(tmp_path):
+    """model_config {channels: -3} under the default recipe was refused after OUTPUT.partial/recipe.json was
+    written: the next run, with good settings, was refused for 'what a stopped run left'."""
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
+
+    (tmp_path / "data.csv").write_text("sequence,label\n" + "".join(f"{'ACGT' * 10},{i % 2}\n" for i in range(40)))
+    with pytest.raises(ValueError, match="channels must be a whole number"):
+        finetune(FinetuneConfig(model_config={"channels": -3}), tmp_path / "data.csv", tmp_path / "out")
+    assert not list(tmp_path.glob("out*"))
+
+
+@posix_only
+def test_finetune_killed_mid_training_keeps_the_previous_model(tata_dir, tmp_path, caplog):
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
+
+    out = tmp_path / "model"
+    cfg = FinetuneConfig(model="tiny", epochs=1, trainer={"disable_tqdm": True})
+    finetune(cfg, tata_dir, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    longer = _dnalm("finetune", tata_dir, "-o", out, "--model", "tiny", "--epochs", "30", "--seed", "1", "--overwrite")
+    _kill_when(longer, lambda: (tmp_path / "model.partial" / "history.csv").is_file())  # mid-training
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert (tmp_path / "model.partial" / "PARTIAL_RUN.txt").is_file()  # marked as what a stopped run left
+    finetune(cfg, tata_dir, out, overwrite=True)  # the re-run completes and cleans up, saying so
+    assert sorted(os.listdir(tmp_path)) == ["model"]
+    assert f"removing {tmp_path / 'model.partial'}, what a stopped run left" in caplog.text
+
+
+@posix_only
+def test_finetune_killed_after_a_checkpoint_resumes_to_the_end(tata_dir, tmp_path):
+    import json
+
+    (tmp_path / "run.yaml").write_text("model: pos-cnn\nepochs: 40\ncheckpoint_interval: 0\nprecision: fp32\n")
+    args = ("finetune", tata_dir, "-o", tmp_path / "model", "--config", tmp_path / "run.yaml")
+    checkpoints = tmp_path / "model.partial" / "checkpoints"
+    _kill_when(_dnalm(*args), lambda: any(checkpoints.glob("checkpoint-*/dnalm_state.pt")))
+    assert not (tmp_path / "model").exists()
+    done = subprocess.run(_dnalm(*args, "--resume"), capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "model" / "training_summary.json").read_text())
+    assert summary["resumed_from"].startswith("checkpoint-")  # continued, not started again
+    assert summary["steps_run"] > int(summary["resumed_from"].split("-")[1])
+    assert (tmp_path / "model" / "model.safetensors").is_file()
+    assert sorted(os.listdir(tmp_path)) == ["model", "run.yaml"]
+
+
+@posix_only
+def test_the_flags_a_refusal_suggests_after_a_stopped_run_work(tata_dir, tmp_path):
+    """After the stopped run's OUTPUT.partial became a refusal without --resume or --overwrite: --resume of a
+    two-candidate recipe said "starting afresh" and then refused; an output named as the staging folder wrote a
+    model beside the stopped run's checkpoints; the plain re-run did not say that --resume continues it."""
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
+    from dnalm.io.files import start_folder
+
+    out = tmp_path / "m"
+    staging = start_folder(out, owned_marker="dnalm_config.yaml")  # a run stopped before its first checkpoint
+    (staging / "history.csv").write_text("epoch\n")
+    cfg = FinetuneConfig(epochs=1, candidates="all", trainer={"disable_tqdm": True})  # the recipe, two candidates
+    res = CliRunner().invoke(app, ["finetune", str(tata_dir), "-o", str(staging), "--epochs", "1", "--overwrite"])
+    assert res.exit_code == 2 and "is what a stopped run writing m left" in res.output, res.output
+    finetune(cfg, tata_dir, out, resume=True)  # starts afresh, as it says
+    assert (out / "recipe.json").is_file() and not staging.exists()
+    staging = start_folder(out, owned_marker="dnalm_config.yaml")
+    (staging / "history.csv").write_text("epoch\n")
+    res = CliRunner().invoke(app, ["finetune", str(tata_dir), "-o", str(out), "--epochs", "1"])
+    assert res.exit_code == 2 and f"--resume to continue the stopped run in {staging.name}" in res.output, res.output
+
+
+def _tiny_cfg(**kw):
+    from dnalm.finetune.config import FinetuneConfig
+
+    return FinetuneConfig(**{"model": "pos-cnn", "epochs": 1, "seed": 0, "trainer": {"disable_tqdm": True}, **kw})
+
+
+def test_finetune_refuses_a_folder_it_did_not_write(tata_dir, tmp_path):
+    from dnalm.finetune.train import finetune
+
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "chapter1.tex").write_text("years of work")
+    (out / "checkpoints").mkdir()
+    with pytest.raises(ValueError, match="not a folder dnalm wrote"):
+        finetune(_tiny_cfg(), tata_dir, out)
+    assert (out / "chapter1.tex").read_text() == "years of work" and (out / "checkpoints").is_dir()
+    finetune(_tiny_cfg(), tata_dir, out, overwrite=True)  # said in so many words: the model is written there
+    assert (out / "model.safetensors").is_file() and (out / "chapter1.tex").read_text() == "years of work"
+
+
+def test_a_failed_finetune_leaves_the_previous_model_and_a_marked_partial_folder(tata_dir, tmp_path, monkeypatch):
+    import dnalm.finetune.train
+    from dnalm.finetune.train import finetune
+
+    out = tmp_path / "model"
+    finetune(_tiny_cfg(), tata_dir, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # a run stopped part-way (Ctrl-C; SIGKILL leaves the same files)
+
+    monkeypatch.setattr(dnalm.finetune.train, "install_folder", killed)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(_tiny_cfg(seed=1), tata_dir, out, overwrite=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # no mixture
+    assert (tmp_path / "model.partial" / "PARTIAL_RUN.txt").is_file()
+    monkeypatch.undo()
+    summary = finetune(_tiny_cfg(seed=1), tata_dir, out, overwrite=True)  # the re-run removes the partial folder
+    assert summary["seed"] == 1 and not (tmp_path / "model.partial").exists()
+    assert sorted(os.listdir(tmp_path)) == ["model"]
+
+
+def _resumable_cfg(**kw):
+    # weight average, cosine schedule and two validations per epoch: every piece of state a resume must restore
+    settings = dict(epochs=4, ema_decay=0.9, lr_scheduler="cosine", evals_per_epoch=2, checkpoint_interval=0)
+    return _tiny_cfg(precision="fp32", **{**settings, **kw})
+
+
+def _weights(folder):
+    from safetensors.torch import load_file
+
+    return load_file(str(folder / "model.safetensors"))
+
+
+def _curve(folder):
+    rows = json.loads((folder / "history.json").read_text())
+    return [{k: v for k, v in r.items() if not k.endswith(("runtime", "per_second"))} for r in rows]
+
+
+def _stopped_at_step_6(data, out, monkeypatch) -> None:
+    """A resumable fine-tuning into ``out`` stopped (Ctrl-C) in its third epoch (2 steps each), after epoch 2's
+    checkpoint."""
+    from dnalm.finetune.train import finetune
+    from dnalm.runtime.callbacks import WeightAverage
+
+    step_end = WeightAverage.on_step_end
+
+    def killed_at_step_6(self, args, state, control, **kwargs):
+        if state.global_step == 6:
+            raise KeyboardInterrupt
+        return step_end(self, args, state, control, **kwargs)
+
+    monkeypatch.setattr(WeightAverage, "on_step_end", killed_at_step_6)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(_resumable_cfg(), data, out)
+    monkeypatch.undo()
+
+
+def test_finetune_resume_gives_the_model_of_the_uninterrupted_run(tata_dir, tmp_path, monkeypatch):
+    import torch
+
+    from dnalm.finetune.train import finetune
+
+    whole = finetune(_resumable_cfg(checkpoint_interval=None), tata_dir, tmp_path / "whole")  # writes none
+    out = tmp_path / "model"
+    _stopped_at_step_6(tata_dir, out, monkeypatch)
+    partial = tmp_path / "model.partial"
+    assert (partial / "checkpoints" / "checkpoint-4" / "dnalm_state.pt").is_file()
+    assert len(_curve(partial)) == 5  # validations at steps 1-5 were written before the kill; 5 is redone
+    resumed = finetune(_resumable_cfg(), tata_dir, out, resume=True)
+    assert resumed["resumed_from"] == "checkpoint-4" and whole["resumed_from"] is None
+    assert resumed["steps_run"] == whole["steps_run"] == 8
+    assert resumed["best_step"] == whole["best_step"]
+    assert _curve(out) == _curve(tmp_path / "whole")
+    # the mean training loss of the steps after the resume, and it says so (it read as the whole run's)
+    steps_5_to_8 = [r["train_loss"] for r in _curve(out) if r["step"] >= 5]
+    assert resumed["train_loss_steps"].startswith("5-8") and "train_loss_steps" not in whole
+    assert resumed["train_loss"] == pytest.approx(sum(steps_5_to_8) / 4, abs=2e-4)
+    a, b = _weights(tmp_path / "whole"), _weights(out)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert not partial.exists() and not (out / "checkpoints").exists()
+
+
+def test_finetune_resume_keeps_the_users_files_in_the_stopped_runs_folder_as_theirs(tata_dir, tmp_path, monkeypatch):
+    """A file put in a stopped run's OUTPUT.partial was listed as dnalm's once the resumed run finished (a later
+    --overwrite removed it), and one in its checkpoints/ folder was deleted with the checkpoints."""
+    from dnalm.finetune.train import finetune
+    from dnalm.io.outputs import read_marker
+
+    out = tmp_path / "model"
+    _stopped_at_step_6(tata_dir, out, monkeypatch)
+    partial = tmp_path / "model.partial"
+    (partial / "notes.txt").write_text("mine\n")
+    (partial / "checkpoints" / "mine.txt").write_text("mine too\n")
+    finetune(_resumable_cfg(), tata_dir, out, resume=True)
+    mine = {"notes.txt": "mine\n", "checkpoints/mine.txt": "mine too\n"}
+    assert {name: (out / name).read_text() for name in mine} == mine
+    assert [p.name for p in (out / "checkpoints").iterdir()] == ["mine.txt"]  # the Trainer's checkpoints are gone
+    files = read_marker(out)["files"]
+    assert "notes.txt" not in files and "checkpoints" not in files
+    assert {"model.safetensors", "history.csv", "resume.json", "config.json"} <= set(files)
+    finetune(_resumable_cfg(), tata_dir, out, overwrite=True)  # a later run removes what dnalm wrote, not these
+    assert {name: (out / name).read_text() for name in mine} == mine
+
+
+def test_a_failed_finetune_keeps_its_staging_folder_when_a_file_was_put_there(tata_dir, tmp_path, monkeypatch):
+    """A run that fails before its first checkpoint removes the staging folder it made, and removed a file the
+    user had put in it with it."""
+    import dnalm.finetune.train
+    from dnalm.finetune.train import finetune
+
+    def failing(run, built):
+        (run.output / "notes.txt").write_text("mine\n")  # put there while the run trained
+        raise RuntimeError("training failed")
+
+    monkeypatch.setattr(dnalm.finetune.train, "_train", failing)
+    with pytest.raises(RuntimeError, match="training failed"):
+        finetune(_resumable_cfg(), tata_dir, tmp_path / "model")
+    assert (tmp_path / "model.partial" / "notes.txt").read_text() == "mine\n"
+    (tmp_path / "model.partial" / "notes.txt").unlink()
+
+    def failing_alone(run, built):
+        raise RuntimeError("training failed")
+
+    monkeypatch.setattr(dnalm.finetune.train, "_train", failing_alone)
+    with pytest.raises(RuntimeError, match="training failed"):
+        finetune(_resumable_cfg(), tata_dir, tmp_path / "model")
+    assert not (tmp_path / "model.partial").exists()  # nothing of the user's there: removed, as before
+
+
+def test_a_stopped_run_without_a_checkpoint_is_left_as_it_was_by_a_refused_run_and_keeps_the_users_file_on_resume(
+    tata_dir, tmp_path
+):
+    """A plain re-run refused for a stopped run's OUTPUT.partial removed that folder as it failed (the --resume it
+    advised then found nothing); --resume with no checkpoint to continue from started afresh by removing the folder
+    whole, with the user's file it had just said it kept."""
+    from dnalm.finetune.train import finetune
+    from dnalm.io.files import start_folder
+    from dnalm.io.outputs import read_marker
+
+    out = tmp_path / "model"
+    staging = start_folder(out, owned_marker="dnalm_config.yaml")  # what a run killed before a checkpoint leaves
+    (staging / "checkpoints").mkdir()
+    (staging / "history.csv").write_text("step\n")
+    (staging / "notes.txt").write_text("mine\n")
+    before = sorted(p.name for p in staging.iterdir())
+    with pytest.raises(ValueError, match="holds what a stopped run left"):
+        finetune(_resumable_cfg(), tata_dir, out)
+    assert sorted(p.name for p in staging.iterdir()) == before  # as it was
+    finetune(_resumable_cfg(), tata_dir, out, resume=True)  # nothing to continue: from step 0, the note kept
+    assert (out / "notes.txt").read_text() == "mine\n" and "notes.txt" not in read_marker(out)["files"]
+    assert not staging.exists()
+
+
+def test_finetune_resume_refuses_other_settings_or_data_and_starts_afresh_without_a_checkpoint(
+    tata_dir, tmp_path, monkeypatch, caplog
+):
+    import shutil
+
+    from dnalm.finetune.train import finetune
+    from dnalm.runtime.callbacks import WeightAverage
+
+    out = tmp_path / "model"
+
+    def killed(self, args, state, control, **kwargs):
+        if state.global_step == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(WeightAverage, "on_step_end", killed)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(_resumable_cfg(), tata_dir, out)
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="seed was 0, now 1"):
+        finetune(_resumable_cfg(seed=1), tata_dir, out, resume=True)
+    other = tmp_path / "other"
+    shutil.copytree(tata_dir, other)
+    (other / "train.csv").write_text((other / "train.csv").read_text().replace("\n", "\n", 1) + "ACGTACGT,0\n")
+    with pytest.raises(ValueError, match="data files differ"):
+        finetune(_resumable_cfg(), other, out, resume=True)
+    assert (tmp_path / "model.partial" / "checkpoints" / "checkpoint-2").is_dir()  # refused: nothing touched
+    with pytest.raises(ValueError, match="self-pretraining"):
+        finetune(_resumable_cfg(self_pretrain=True, model="mini"), tata_dir, out, resume=True)
+    shutil.rmtree(tmp_path / "model.partial" / "checkpoints")
+    (tmp_path / "model.partial" / "adapter").mkdir()  # left by the stopped run; a fresh start must not keep it
+    summary = finetune(_resumable_cfg(), tata_dir, out, resume=True)
+    assert summary["resumed_from"] is None and "holds no resumable checkpoint" in caplog.text
+    assert not (out / "adapter").exists()
+
+
+@pytest.mark.parametrize(
+    "model, match",
+    [("tinyy", "is not a preset"), ("models/tf0x", "model folder models/tf0x not found"), ("./ckpt", "not found")],
+)
+def test_a_mistyped_model_fails_before_the_data_is_read(tmp_path, monkeypatch, model, match):
+    import dnalm.finetune.train
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.train import finetune
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models" / "tf0").mkdir(parents=True)
+
+    def never(*args, **kwargs):
+        raise AssertionError("the data was read before the model was checked")
+
+    monkeypatch.setattr(dnalm.finetune.train, "load_splits", never)
+    with pytest.raises((ValueError, FileNotFoundError), match=match):
+        finetune(FinetuneConfig(model=model), tmp_path / "data", tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from dnalm.interpret.attributions import gradient_attributions, interpret_file, saturation_mutagenesis
+from tests.conftest import _ok
 
 
 def _tata_positives(n: int, seed: int = 11) -> list[str]:
@@ -348,3 +349,36 @@ def test_every_method_explains_the_recipes_cnn_with_attention_layers(method):
     else:
         out = gradient_attributions(model, tok, seqs, method=method, n_shuffles=2, n_steps=4, seed=0)
     assert [len(a) for a in out] == [len(s) for s in seqs] and all(np.isfinite(a).all() for a in out)
+
+
+def test_numpy_counts_are_counts_and_seqlet_and_tokenizer_arguments_are_checked():
+    """KmerTokenizer(k=np.int64(6)) and build_model(num_labels=np.int64(2)) were refused as not whole; find_seqlets
+    with core > width or quantile 2 was a numpy error; a dict's keys were tokenized."""
+    from dnalm.interpret.motifs import find_seqlets
+    from dnalm.models.build import build_model
+    from dnalm.tokenizers.dna import KmerTokenizer
+
+    assert KmerTokenizer(k=np.int64(6)).k == 6
+    assert build_model("cnn", num_labels=np.int64(2))[0].config.num_labels == 2
+    contribs = [np.random.default_rng(0).normal(size=(50, 4))]
+    for kw, said in [({"core": 20}, "core"), ({"quantile": 2}, "quantile"), ({"width": 0}, "width")]:
+        with pytest.raises(ValueError, match=said):
+            find_seqlets(contribs, **kw)
+    with pytest.raises(ValueError, match=r"\(length, 4\)"):
+        find_seqlets([np.zeros(5)])
+    for given in ({"ACGT": 1}, {"ACGT", "GGCC"}):
+        with pytest.raises(TypeError, match="in an order"):
+            KmerTokenizer(k=3)(given)
+
+
+def test_integrated_gradients_steps_have_an_upper_bound():
+    from dnalm.interpret.settings import InterpretSettings
+
+    with pytest.raises(ValueError, match=r"n_steps \(--n-steps\) must be in \[1, 10000\]"):
+        InterpretSettings(n_steps=100_000_000)
+
+
+def test_interpret_says_repeated_ids_as_predict_does(tata_model, work):
+    (work / "dup.fa").write_text(">s1\n" + "ACGT" * 15 + "\n>s1\n" + "GGCC" * 15 + "\n")
+    out = _ok(["interpret", tata_model, "dup.fa", "-o", "i", "--logos", "0", "--method", "gradxinput"])
+    assert "1 record(s) repeat an earlier record's id (the first repeat: 's1' at dup.fa:3" in out

@@ -4,7 +4,9 @@ import gzip
 from itertools import islice
 
 import pytest
+from typer.testing import CliRunner
 
+from dnalm.cli import app
 from dnalm.io import (
     DataFormatError,
     Record,
@@ -16,6 +18,7 @@ from dnalm.io import (
     write_fasta,
     write_table,
 )
+from tests.conftest import _refused, _run
 
 
 # -- real files ------------------------------------------------------------------------------
@@ -422,3 +425,65 @@ def test_copied_records_keep_each_lines_own_ending(tmp_path):
     old_mac.write_bytes(b">a\rACGT\r>b\rGGCC\r")
     assert copy_records(old_mac, tmp_path / "m2.fa", drop={0}) == 1
     assert (tmp_path / "m2.fa").read_bytes() == b">b\rGGCC\r"
+
+
+def test_read_sequences_refuses_options_it_would_ignore(tmp_path):
+    from dnalm.io import read_sequences
+
+    (tmp_path / "x.csv").write_text("sequence,label\nACGT,1\n")
+    (tmp_path / "x.fa").write_text(">a\nACGT\n")
+    with pytest.raises(ValueError, match="label= labels a FASTA file"):
+        list(read_sequences(tmp_path / "x.csv", label="x"))
+    with pytest.raises(ValueError, match="name one column"):
+        list(read_sequences(tmp_path / "x.csv", sequence_column="sequence", label_column="sequence"))
+    with pytest.raises(TypeError, match="one label of every record"):
+        list(read_sequences(tmp_path / "x.fa", label=["a"]))
+    with pytest.raises(ValueError, match="not among the labels allowed"):
+        list(read_sequences(tmp_path / "x.fa", label="c", labels=["a", "b"]))
+    assert [r.label for r in read_sequences(tmp_path / "x.fa", label="a", labels=["a", "b"])] == ["a"]
+
+
+def test_a_split_folder_given_where_one_file_is_read_says_what_to_give(genome, tmp_path):
+    root, contigs = genome
+    folder = tmp_path / "splits"
+    folder.mkdir()
+    for split in ("train", "test"):
+        (folder / f"{split}.csv").write_text(f"sequence,label\n{contigs['chr1'][:60]},1\n")
+    result = _run("predict", root / "m", folder, "-o", tmp_path / "p.tsv")
+    assert result.exit_code == 2 and f"give one split's file, e.g. {folder / 'test.csv'}" in result.output
+    assert "--split on the command line" not in result.output
+
+
+def test_a_fastq_file_is_named_as_such(genome, tmp_path):
+    root, _ = genome
+    (tmp_path / "r.fq").write_text("@r1\nACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTAC\n+\n" + "I" * 46 + "\n")
+    result = _run("predict", root / "m", tmp_path / "r.fq", "-o", tmp_path / "p.tsv")
+    assert result.exit_code == 2 and "r.fq:1: FASTQ: dnalm reads FASTA or CSV/TSV" in result.output
+
+
+def test_repeated_names_are_refused_or_counted(tata_model, work):
+    genome = work / "twice.fa"
+    genome.write_text(">c1\n" + "ACGT" * 50 + "\n>c1\n" + "GGCC" * 50 + "\n")
+    vcf = work / "v.vcf"
+    head = ["##fileformat=VCFv4.2", "##contig=<ID=c1,length=200>", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    vcf.write_text("\n".join([*head, "c1\t5\tv1\tA\tG\t.\t.\t."]) + "\n")
+    _refused(work, ["variants", tata_model, vcf, "--genome", genome, "-o", "v.tsv"], "comes twice in the genome")
+    _refused(work, ["corpus", "in.fa", "./in.fa", "-o", "corpus"], "the same FASTA file as in.fa, given twice")
+    _refused(work, ["synth", "motif", "-o", "m", "--n", "40", "--motif", "TATAAA", "--rate", "0.01"], "one class only")
+    res = CliRunner().invoke(app, ["predict", str(tata_model), str(genome), "-o", "p.tsv"])
+    assert res.exit_code == 0 and "1 record(s) repeat" in res.output and "repeat an earlier record's id" in res.output
+    assert len((work / "p.tsv").read_text().splitlines()) == 3  # header and both records
+
+
+def test_fasta_ids_are_the_first_word_and_predictions_keep_the_description(tmp_path):
+    from dnalm.apply.evaluate import predict_file
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    (tmp_path / "in.fa").write_text(">chr1:100-200 promoter of lacZ\nACGTACGTAGCT\n>plain\nGGGCCCAT\n")
+    predict_file(str(tmp_path / "m"), tmp_path / "in.fa", tmp_path / "out.tsv")
+    lines = [line.split("\t") for line in (tmp_path / "out.tsv").read_text().splitlines()]
+    assert lines[0][:3] == ["id", "description", "predicted"]
+    assert [row[:2] for row in lines[1:]] == [["chr1:100-200", "promoter of lacZ"], ["plain", ""]]

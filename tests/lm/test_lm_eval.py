@@ -138,3 +138,55 @@ def test_a_model_level_with_the_references_within_noise_is_not_said_to_beat_them
     assert verdict({**lm, "beats_markov": True, "beats_context_count": True}).startswith(
         "is no better than the uniform"
     )
+
+
+def test_a_model_of_the_wrong_kind_given_as_an_object_is_named_not_failed_on_inside(tata_model, tmp_path):
+    """A classifier given where a masked LM is needed failed in torch's einsum (masked_base_probabilities), an
+    IndexError (fill_mask) or 'no attribute last_hidden_state' (embed of a CNN); a masked LM given to predict_proba
+    returned its per-token vocabulary as class scores; swapped arguments, batch size 0 and one string failed
+    inside; a table of sequences was read as its column names."""
+    import pandas as pd
+    from transformers import pipeline
+
+    from dnalm.apply.predict import predict_proba
+    from dnalm.lm.evaluate import lm_metrics, masked_base_probabilities, masked_token_scores
+    from dnalm.lm.inference import embed, fill_mask, load_masked_lm
+    from dnalm.models.build import build_model, load_model
+
+    seq = "ACGTTATAAAGCGCGTACGA" * 3
+    classifier, tok = load_model(tata_model)
+    lm, lm_tok = load_masked_lm("dnalm-mini")
+    for call in (
+        lambda: masked_base_probabilities(classifier, tok, [seq]),
+        lambda: lm_metrics(classifier, tok, [seq], [seq]),
+        lambda: fill_mask(None, "ACG<mask>T", model=classifier, tokenizer=tok),
+    ):
+        with pytest.raises(ValueError, match=r"needs a masked LM \(a model with its masked-LM head"):
+            call()
+    with pytest.raises(ValueError, match="ModernBertForMaskedLM is a masked language model"):
+        predict_proba(lm, lm_tok, [seq])
+    with pytest.raises(TypeError, match="model must be a loaded masked LM"):
+        lm_metrics(lm_tok, lm, [seq], [seq])  # the arguments swapped
+    with pytest.raises(ValueError, match="the tokenizer has 4,?101 tokens and the model"):
+        lm_metrics(lm, tok, [seq], [seq])  # another model's tokenizer: 'index out of range in self' in torch
+    with pytest.raises(TypeError, match="sequences must be a list of sequences"):
+        masked_base_probabilities(lm, lm_tok, "ACGT")  # scored as four one-base sequences
+    with pytest.raises(ValueError, match="batch_size must be a whole number"):
+        masked_base_probabilities(lm, lm_tok, [seq], batch_size=0)  # range() arg 3 must not be zero
+    with pytest.raises(ValueError, match="spacing must be a whole number"):
+        masked_token_scores(lm, lm_tok, [seq], spacing=0)
+    with pytest.raises(ValueError, match="masked_token_scores is for tokenizers whose tokens do not overlap"):
+        masked_token_scores(lm, lm_tok, [seq])  # return_offsets_mapping is no argument of dnalm's tokenizers
+    with pytest.raises(TypeError, match=r"table\['sequence'\].tolist\(\); a DataFrame iterates its column names"):
+        predict_proba(classifier, tok, pd.DataFrame({"sequence": [seq]}))
+    with pytest.raises(ValueError, match="^embed needs at least one sequence"):  # it said "predict needs"
+        embed(None, [], model=classifier, tokenizer=tok)
+    assert embed(None, [seq], model=classifier, tokenizer=tok).shape == (1, classifier.config.hidden_size)
+    cnn, cnn_tok, _ = build_model("pos-cnn", seed=0)
+    with pytest.raises(ValueError, match="embed needs a transformer's encoder; PosCnnForSequenceClassification"):
+        embed(None, [seq], model=cnn, tokenizer=cnn_tok)
+    with pytest.raises(ValueError, match="needs at least one sequence; got an empty list"):  # IndexError inside
+        pipeline("dna-classification", model=str(tata_model))([])
+    for bad, problem in (({"seed": -1}, r"seed must be a whole number in \[0, "), ({"input_length": 0}, "input_len")):
+        with pytest.raises(ValueError, match=problem):
+            build_model("pos-cnn", **bad)

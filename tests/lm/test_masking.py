@@ -189,3 +189,11 @@ def test_padded_examples_and_examples_without_special_tokens_are_masked_on_their
     inner = [{"input_ids": [*tok(seqs[1])["input_ids"], *tok(seqs[1])["input_ids"]]}]
     with pytest.raises(ValueError, match=r"special token '\[SEP\]' among its k-mers"):
         collate(inner)
+
+
+def test_a_masking_schedule_above_one_is_refused_not_looped_on():
+    from dnalm.lm.masking import KmerMaskingCollator, MaskingSchedule
+    from dnalm.tokenizers.dna import KmerTokenizer
+
+    with pytest.raises(ValueError, match=r"probabilities lie in \(0, 1\)"):
+        MaskingSchedule(KmerMaskingCollator(KmerTokenizer(k=6)), [(0.0, 2.0)])

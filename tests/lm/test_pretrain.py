@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 from huggingface_hub import ModelCard
 
+from dnalm.io.files import write_json
 from dnalm.io.sequence import reverse_complement
 from dnalm.lm.corpus import build_corpus, load_corpus
 from dnalm.lm.inference import embed, fill_mask
@@ -745,3 +747,152 @@ def test_a_model_that_is_no_model_lists_pretrains_own_recipes(corpus_dir, tmp_pa
     with pytest.raises(ValueError, match=r"did you mean 'tinydnabert'\? \(pretrain also takes its recipes: .*mini-cpu"):
         pretrain(PretrainConfig(model="TinyDNABERT"), corpus_dir, tmp_path / "p")
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"mlm_schedule": [[0, 2.0]]}, r"mlm_schedule: .*probabilities lie in \(0, 1\); got \[0, 2.0\]"),  # it hung
+        ({"mlm_schedule": [0, 0.15]}, r"mlm_schedule must be \[\[fraction_of_training, probability\], ...\]"),
+        ({"mlm_schedule": [["a", "b"]]}, r"got \['a', 'b'\] in it"),
+        ({"mlm_schedule": [[0.5, 0.15]]}, "starting at 0"),
+        ({"lr_scheduler": "bogus"}, "lr_scheduler must be one of"),
+        ({"trainer": {"max_steps": 5}}, "trainer.max_steps is dnalm's to set: use max_steps instead$"),
+    ],
+)
+def test_pretraining_settings_are_checked_before_any_work(values, message):
+    from dnalm.lm.pretrain import PretrainConfig
+
+    with pytest.raises(ValueError, match=message):
+        PretrainConfig(**values)
+    assert PretrainConfig(mlm_schedule=[[0, 0.15], [0.83, 0.2]]).mlm_schedule == [[0.0, 0.15], [0.83, 0.2]]
+
+
+def test_resuming_a_finished_pretraining_is_refused(tmp_path):
+    """--resume on a finished run trained one step more each time (a 5-step run became 6, then 7)."""
+    from dnalm.lm.pretrain import PretrainConfig, _prepare_output
+
+    (tmp_path / "pretrain_summary.json").write_text("{}")
+    with pytest.raises(ValueError, match="holds a finished pretraining: there is nothing to resume"):
+        _prepare_output(PretrainConfig(), None, tmp_path, True, False)
+
+
+def test_pretraining_settings_for_what_the_run_lacks_are_refused(tmp_path):
+    from dnalm.lm.corpus import build_corpus
+    from dnalm.lm.pretrain import PretrainConfig, pretrain
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "g.fa").write_text(">c\n" + "".join(rng.choice(list("ACGT"), 3000)) + "\n")
+    build_corpus([tmp_path / "g.fa"], tmp_path / "c", min_length=80, max_length=100, val_fraction=0, progress=False)
+    with pytest.raises(ValueError, match=r"bpe_sample sets the segments a BPE vocabulary learns from; tiny's learns"):
+        pretrain(PretrainConfig(model="tiny", bpe_sample=7, max_steps=1), tmp_path / "c", tmp_path / "o1")
+    with pytest.raises(ValueError, match=r"lm_eval_examples scores the corpus's validation split; it has none"):
+        pretrain(PretrainConfig(model="tiny", lm_eval_examples=5, max_steps=1), tmp_path / "c", tmp_path / "o2")
+
+
+def test_library_entry_points_refuse_what_they_misread_or_would_write_over(tmp_path, tata_dir):
+    """pretrain took a mapping ('dict' has no attribute 'model') and a list of sequences (list indices must be
+    integers); self_pretrain failed on None and bytes and trained on empty strings; write_splits failed on strings;
+    KmerTokenizer(vocab=[]) used the default vocabulary; audit_dataset ignored max_length and an unknown columns key
+    reached read_sequences; FinetuneConfig.save wrote YAML over a training CSV; a folder with a config.json and
+    no weights ended in transformers' 'Error no file named ...'."""
+    from dnalm.audit import audit_dataset
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.io import Record
+    from dnalm.lm.pretrain import PretrainConfig, pretrain, self_pretrain
+    from dnalm.models.build import load_model
+    from dnalm.synth import write_splits
+    from dnalm.tokenizers.dna import KmerTokenizer
+
+    with pytest.raises(TypeError, match="pretrain takes its settings as a PretrainConfig"):
+        pretrain({"model": "tiny"}, tmp_path / "corpus", tmp_path / "o")
+    with pytest.raises(TypeError, match="corpus_path must be a corpus folder .* got list"):
+        pretrain(PretrainConfig(max_steps=1), ["ACGT" * 50], tmp_path / "o")
+    for bad, problem in (([None], "sequence 0 is NoneType"), ([b"ACGT"], "sequence 0 is bytes"), (["", ""], "2 empty")):
+        with pytest.raises((TypeError, ValueError), match=problem):
+            self_pretrain(bad, "mini", tmp_path / "sp")
+    assert not (tmp_path / "o").exists() and not (tmp_path / "sp").exists()
+    with pytest.raises(TypeError, match="records must be a list of labelled Records .* got str"):
+        write_splits(["ACGT"] * 10, tmp_path / "splits")
+    assert write_splits([Record(f"r{i}", "ACGT" * 5, str(i % 2)) for i in range(40)], tmp_path / "splits")
+    with pytest.raises(ValueError, match="vocabulary lacks special tokens"):
+        KmerTokenizer(k=6, vocab=[])
+    with pytest.raises(ValueError, match=r"max_length \(--max-length\) must be in \[1, "):
+        audit_dataset(tata_dir, max_length=0, tokenizer="kmer6")
+    with pytest.raises(ValueError, match="max_length is the tokenizer report's token limit: give tokenizer="):
+        audit_dataset(tata_dir, max_length=100)
+    with pytest.raises(ValueError, match="unknown key 'seq_col'"):
+        audit_dataset(tata_dir, columns={"seq_col": "x"})
+    with pytest.raises(ValueError, match="is a file: the audit compares splits"):
+        audit_dataset(tata_dir / "train.csv")
+    csv = tmp_path / "train.csv"
+    csv.write_text("sequence,label\nACGT,1\n")
+    with pytest.raises(FileExistsError, match="exists; pass overwrite=True"):
+        FinetuneConfig().save(csv)
+    assert csv.read_text() == "sequence,label\nACGT,1\n"
+    FinetuneConfig(epochs=3).save(csv, overwrite=True)
+    assert FinetuneConfig.load(csv).epochs == 3
+    (tmp_path / "bare").mkdir()
+    (tmp_path / "bare" / "config.json").write_text('{"model_type": "bert", "vocab_size": 4101}')
+    with pytest.raises(ValueError, match="a model configuration without weights"):
+        load_model(tmp_path / "bare")
+
+
+def _fake_corpus(folder, bases):
+    (folder / "train").mkdir(parents=True)
+    (folder / "train" / "data-00000-of-00001.arrow").write_bytes(b"x" * bases)
+    (folder / "dataset_dict.json").write_text('{"splits": ["train"]}')
+    write_json(
+        folder / "summary.json",
+        {"fastas": [f"/data/{folder.name}.fa"], "seed": 0, "train": {"segments": bases // 10, "bases": bases}},
+    )
+    return folder
+
+
+def test_pretrain_resume_refuses_other_settings_or_another_corpus(tmp_path):
+    import yaml
+
+    from dnalm.lm.pretrain import PretrainConfig, corpus_digest, pretrain, resume_differences
+
+    first, other = _fake_corpus(tmp_path / "c1", 1000), _fake_corpus(tmp_path / "c2", 2000)
+    cfg = PretrainConfig(model="tiny", max_steps=6, learning_rate=1e-3, trainer={"disable_tqdm": True})
+    out = tmp_path / "run"  # what a run killed after its first checkpoint leaves
+    (out / "checkpoints" / "checkpoint-3").mkdir(parents=True)
+    (out / "checkpoints" / "checkpoint-3" / "trainer_state.json").write_text('{"max_steps": 6, "eval_steps": 3}')
+    (out / "dnalm_pretrain.yaml").write_text(yaml.safe_dump({**dataclasses.asdict(cfg), "eval_steps": 3}))
+    write_json(out / "dnalm_pretrain_corpus.json", corpus_digest(first))
+    with pytest.raises(ValueError, match=r"learning_rate was 0.001, now 0.0005.*another output folder"):
+        pretrain(dataclasses.replace(cfg, learning_rate=5e-4), first, out, resume=True)
+    with pytest.raises(ValueError, match=r"the corpus differs \(summary.json fastas, summary.json train, data files\)"):
+        pretrain(cfg, other, out, resume=True)
+    saved = yaml.safe_load((out / "dnalm_pretrain.yaml").read_text())
+    saved_corpus = json.loads((out / "dnalm_pretrain_corpus.json").read_text())
+    moved = tmp_path / "moved" / "c1"  # the plan may differ (a resumed run keeps its checkpoint's), and the place
+    moved.parent.mkdir()
+    first.rename(moved)
+    assert (
+        resume_differences(
+            saved,
+            dataclasses.replace(cfg, max_steps=60, time_budget="5m", eval_steps=7),
+            saved_corpus,
+            corpus_digest(moved),
+        )
+        == []
+    )
+
+
+def test_pretrain_resume_is_not_blocked_by_cache_files_another_run_wrote_into_the_corpus(tmp_path):
+    """``datasets`` writes ``cache-*.arrow`` beside a corpus's data whenever a run tokenizes it, so a second
+    pretraining on the same corpus (another model, another length) once made a killed run's resume refuse
+    "the corpus differs (data files)"."""
+    from dnalm.lm.pretrain import PretrainConfig, corpus_digest, resume_differences
+
+    corpus = _fake_corpus(tmp_path / "c", 1000)
+    cfg = PretrainConfig(model="tiny")
+    saved, before = json.loads(json.dumps(dataclasses.asdict(cfg))), corpus_digest(corpus)
+    (corpus / "train" / "cache-0123456789abcdef.arrow").write_bytes(b"y" * 50)  # the other run's tokens
+    assert resume_differences(saved, cfg, before, corpus_digest(corpus)) == []
+    older = {**before, "files": {**before["files"], "train/cache-fedcba9876543210.arrow": 70}}  # as dnalm saved it
+    assert resume_differences(saved, cfg, older, corpus_digest(corpus)) == []
+    (corpus / "train" / "data-00000-of-00001.arrow").write_bytes(b"x" * 999)  # the corpus itself changed
+    assert resume_differences(saved, cfg, before, corpus_digest(corpus)) == ["the corpus differs (data files)"]

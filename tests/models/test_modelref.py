@@ -615,3 +615,91 @@ def test_a_folder_of_training_checkpoints_names_the_last_one(tmp_path):
         (tmp_path / "run" / f"checkpoint-{step}" / "config.json").write_text("{}")
     with pytest.raises(ValueError, match=r"no config\.json\); it holds the training checkpoint .*checkpoint-10, which"):
         ModelRef.resolve(str(tmp_path / "run"))
+
+
+def test_trust_remote_code_for_a_model_without_code_of_its_own_is_said(caplog, tmp_path):
+    """--trust-remote-code with a preset, a shipped checkpoint, a model YAML or a folder without auto_map did
+    nothing, without a word."""
+    import logging
+
+    from dnalm.models import ref as refs
+    from dnalm.models.build import build_model
+    from dnalm.models.ref import ModelRef
+
+    refs._SAID_TRUST.clear()
+    with caplog.at_level(logging.WARNING):
+        ModelRef.resolve("cnn", trust_remote_code=True)
+        ModelRef.resolve("cnn", trust_remote_code=True)
+        ModelRef.resolve("dnalm-mini", trust_remote_code=True)
+        ModelRef.resolve("tiny")
+        (tmp_path / "m.yaml").write_text("preset: tiny\n")
+        ModelRef.resolve(str(tmp_path / "m.yaml"), trust_remote_code=True)
+        build_model("cnn", num_labels=2, seed=0)[0].save_pretrained(tmp_path / "folder")
+        ModelRef.resolve(str(tmp_path / "folder"), trust_remote_code=True)
+    assert "m.yaml: it is a model YAML dnalm builds" in caplog.text
+    assert "folder: it is a checkpoint without auto_map in config.json" in caplog.text
+    assert caplog.text.count("--trust-remote-code has no effect on cnn: it is a preset") == 1
+    assert "--trust-remote-code has no effect on dnalm-mini: it is shipped with dnalm" in caplog.text
+    assert "on tiny" not in caplog.text
+
+
+def test_a_hub_id_without_a_reachable_hub_is_one_line_at_once_or_read_from_the_cache(tmp_path, monkeypatch):
+    """Offline, the hub client retried for 25 s and printed 24 lines of its own before a message without the id."""
+    import json
+    import socket
+
+    import huggingface_hub
+    import huggingface_hub.constants
+
+    from dnalm.models import ref as ref_module
+    from dnalm.models.ref import ModelRef
+
+    def unreachable(*args, **kwargs):
+        raise OSError(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", unreachable)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    ref_module._hub_unreachable.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"'nobody/nomodel' is not a local folder, .* cannot be reached \(Name or"):
+            _ = ModelRef.resolve("nobody/nomodel").config
+        (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": 8}))
+        monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo, name: str(tmp_path / name))
+        ref = ModelRef.resolve("somebody/cached")  # downloaded before: loaded from the cache's folder
+        assert (ref.path, ref.name, ref.config["hidden_size"]) == (str(tmp_path), "somebody/cached", 8)
+        assert huggingface_hub.constants.HF_HUB_OFFLINE is False  # the rest of the process (a notebook) untouched
+    finally:
+        ref_module._hub_unreachable.cache_clear()
+
+
+def test_hub_ids_are_still_hub_ids():
+    from dnalm.models.build import resolve_spec
+
+    assert resolve_spec("zhihan1996/DNA_bert_6") is None  # loaded from the hub (or its cache) later
+
+
+def test_commands_that_load_a_classifier_refuse_a_typo_and_a_model_without_a_head(tmp_path):
+    """A mistyped model folder fails at once with one line naming the model folders that are there (it
+    waited through the hub's retries, ~30 s of warnings, first); a pretrained model without a classifier
+    (the shipped dnalm-cnn) is refused instead of predicting with a random head."""
+    import time
+
+    from typer.testing import CliRunner
+
+    from dnalm.cli import app
+    from dnalm.models.build import build_model
+
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.save_pretrained(tmp_path / "models" / "tf0")
+    tok.save_pretrained(tmp_path / "models" / "tf0")
+    (tmp_path / "x.fa").write_text(">a\nACGTACGTAC\n")
+    t0 = time.time()
+    r = CliRunner().invoke(app, ["predict", str(tmp_path / "models" / "tf00"), str(tmp_path / "x.fa")])
+    assert r.exit_code == 2 and time.time() - t0 < 10
+    assert (
+        f"model folder {tmp_path / 'models' / 'tf00'} not found" in r.output
+        and "tf0" in r.output.split("folders in")[1]
+    )
+    for command, name in (("predict", "o.tsv"), ("scan", "o.bedGraph")):
+        r = CliRunner().invoke(app, [command, "dnalm-cnn", str(tmp_path / "x.fa"), "-o", str(tmp_path / name)])
+        assert r.exit_code == 2 and "holds no trained classifier" in r.output, r.output

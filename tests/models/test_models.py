@@ -393,3 +393,65 @@ def test_a_classifier_for_other_labels_starts_its_output_layer_afresh(tmp_path, 
     body = [n for n, p in m.named_parameters() if n != last and not n.startswith(last.rsplit(".", 1)[0])]
     assert all(torch.equal(dict(m.named_parameters())[n], dict(again.named_parameters())[n]) for n in body)
     assert ("starts afresh" in caplog.text) is (not kept)
+
+
+@pytest.mark.parametrize("preset", ["tiny", "mini"])
+def test_a_transformer_of_impossible_size_is_refused_in_one_line(preset):
+    """num_hidden_layers -1 built (and pretrained) a model; a width of 2.5 reached transformers' strict checks."""
+    from dnalm.models.build import build_model
+
+    for overrides, message in (
+        ({"num_hidden_layers": -1}, "num_hidden_layers must be a whole number >= 1; got -1"),
+        ({"hidden_size": 2.5}, "hidden_size must be a whole number >= 1; got 2.5"),
+        ({"num_attention_heads": 3}, r"num_attention_heads \(3\) must divide hidden_size \(128\)"),
+    ):
+        with pytest.raises(ValueError, match=f"architecture setting {message}"):
+            build_model(preset, num_labels=2, seed=0, config_overrides=overrides, train_sequences=["ACGT" * 10])
+
+
+def test_model_arguments_that_failed_deep_inside_are_one_line(tata_model):
+    """build_model(a loaded model) was 'File name too long'; max_tokens above the model's limit a tensor-size
+    RuntimeError; two classes of one name a label2id that lost one."""
+    from dnalm.apply.predict import predict_proba
+    from dnalm.models.build import build_model, load_model
+
+    model, tok = load_model(tata_model)
+    with pytest.raises(TypeError, match="model must be a name or a path .* got BertForSequenceClassification"):
+        build_model(model)
+    with pytest.raises(ValueError, match=r"max_tokens 5000 is more than the model takes \(\d+ tokens\)"):
+        predict_proba(model, tok, ["ACGT" * 500], max_tokens=5000)
+    with pytest.raises(ValueError, match="max_tokens must be a whole number"):
+        predict_proba(model, tok, ["ACGT" * 50], max_tokens=0)
+    with pytest.raises(ValueError, match="two classes one name"):
+        build_model("cnn", num_labels=2, id2label={0: "a", 1: "a"})
+
+
+@pytest.mark.parametrize(
+    "model, setting, match",
+    [
+        ("cnn", {"channels": -3}, "channels must be a whole number of at least 1; got -3"),
+        ("cnn", {"kernel_size": 0}, "kernel_size must be a whole number of at least 1; got 0"),
+        ("cnn", {"kernel_size": 4}, "kernel_size must be odd, .*; got 4"),
+        ("cnn", {"dilations": "x"}, "dilations must be a list of whole numbers; got 'x'"),
+        ("cnn", {"dropout": 2}, "dropout must be a number from 0 to 1; got 2"),
+        ("lstm", {"num_layers": 0}, "num_layers must be a whole number of at least 1; got 0"),
+        ("pos-cnn", {"stem_kernel": 8}, "stem_kernel must be odd"),
+        ("pos-cnn", {"attention_layers": 1, "attention_heads": 5}, r"attention_heads \(5\) must divide channels"),
+        ("pos-cnn", {"attention_pool": "x"}, "attention_pool must be a whole number of at least 1; got 'x'"),
+    ],
+)
+def test_architecture_settings_no_model_can_have_are_one_sentence(tmp_path, model, setting, match):
+    """They reached torch: 'Trying to create tensor with negative dimension', a tensor size mismatch (exit 1)."""
+    import json
+
+    from dnalm.models.build import build_model, load_model
+
+    with pytest.raises(ValueError, match=f"architecture setting {match}"):
+        build_model(model, num_labels=2, seed=0, config_overrides=setting)
+    built, tok, _ = build_model(model, num_labels=2, seed=0)  # the same value in a saved model's config.json
+    built.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    (tmp_path / "m" / "config.json").write_text(json.dumps({**config, **setting}))
+    with pytest.raises(ValueError, match=f"m/config.json: architecture setting {match}"):
+        load_model(tmp_path / "m")

@@ -1,4 +1,5 @@
-"""transformers' stock ``text-classification`` pipeline on dnalm model folders (after ``import dnalm``)."""
+"""transformers' pipelines on dnalm model folders (after ``import dnalm``): the stock ``text-classification`` one
+and dnalm's ``dna-classification`` on raw DNA."""
 
 from __future__ import annotations
 
@@ -81,3 +82,34 @@ def test_text_classification_keeps_dnabert_folders_as_they_were(dnabert_checkpoi
         (tmp_path / name).write_bytes((dnabert_checkpoint / name).read_bytes())
     clf = pipeline("text-classification", model=str(tmp_path))
     assert not clf.dnalm_folder and not hasattr(clf.tokenizer, "kind")  # transformers' BertTokenizer, not dnalm's
+
+
+@pytest.mark.parametrize("preset", ["tiny", "pos-cnn", "mini"])
+def test_transformers_pipelines_take_raw_dna(tmp_path, preset):
+    import numpy as np
+    from transformers import pipeline
+
+    import dnalm.apply.pipelines  # noqa: F401 - registers the dna-classification task and dnalm's architectures
+    from dnalm.apply.predict import predict_proba
+    from dnalm.models.build import build_model, load_model
+
+    model, tok, _ = build_model(preset, num_labels=2, seed=0, train_sequences=["ACGT" * 10])
+    model.save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    seqs = ["ACGTTATAAAGCGCGTACGATCGA", "ggcgcgcgatatatTTTACGNACGT"]
+    model, tok = load_model(tmp_path)
+    expected = predict_proba(model, tok, seqs)[0][:, 1]
+
+    def positive(results):
+        return [next(x["score"] for x in r if x["label"] == "1") for r in results]
+
+    assert np.allclose(
+        positive(pipeline("dna-classification", model=str(tmp_path), top_k=None)(seqs)), expected, atol=1e-5
+    )
+    from dnalm.io.sequence import SequenceError
+
+    with pytest.raises(SequenceError, match="record 2, position 3"):  # it said "record 'input'": which one?
+        pipeline("dna-classification", model=str(tmp_path))([*seqs, "AC!GT"])
+    if preset == "mini":  # single-base folders take raw DNA in the stock text-classification task too
+        plain = pipeline("text-classification", model=str(tmp_path), top_k=None)(seqs)
+        assert np.allclose(positive(plain), expected, atol=1e-5)

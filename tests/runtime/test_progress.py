@@ -105,3 +105,33 @@ def test_the_red_error_line_follows_no_color_and_a_dumb_terminal(monkeypatch, en
             return True
 
     assert _colour(Terminal()) is red
+
+
+def test_no_progress_bars_when_output_is_not_a_terminal(tata_dir, tmp_path):
+    import subprocess
+    import sys
+
+    log = tmp_path / "log.txt"
+    captured = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dnalm",
+            "--log-file",
+            str(log),
+            "finetune",
+            str(tata_dir),
+            "-o",
+            str(tmp_path / "m"),
+            "--model",
+            "pos-cnn",
+            "--epochs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    text = log.read_text()
+    assert "validation:" in text and "training loss" in text
+    assert "\r" not in captured.stderr and "\x1b[" not in captured.stderr  # no bars, no ANSI colours

@@ -278,3 +278,225 @@ def test_a_saved_tokenizer_line_gives_the_size_of_a_large_folder(tmp_path):
 
     assert _save(Big(), tmp_path / "big", "x") == f"saved x (vocabulary 9, 12 MB) to {tmp_path / 'big'}"
     assert "MB" not in _save(KmerTokenizer(k=3), tmp_path / "k3")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "dnalm_tokenizer.json: not valid JSON"),
+        ("[1, 2]", "dnalm_tokenizer.json: not a dnalm tokenizer description"),
+        ('{"type": "kmer", "k": 6, "colour": "red"}', r"dnalm_tokenizer.json: .*colour"),
+    ],
+)
+def test_a_damaged_tokenizer_description_is_named(tmp_path, text, message):
+    from dnalm.tokenizers.dna import KmerTokenizer, load_tokenizer
+
+    KmerTokenizer(k=6).save_pretrained(tmp_path)
+    (tmp_path / "dnalm_tokenizer.json").write_text(text)
+    with pytest.raises(ValueError, match=message):
+        load_tokenizer(tmp_path)
+
+
+def test_decode_refuses_ids_that_are_not_of_the_vocabulary():
+    from dnalm.tokenizers.dna import KmerTokenizer
+
+    tok = KmerTokenizer(k=6)
+    ids = tok("ACGTACGT")["input_ids"]
+    assert tok.decode(ids) == tok.decode(np.array(ids)) == "[CLS] ACGTAC CGTACG GTACGT [SEP]"
+    for bad in ([2, -1, 3], [2, 99_999], [2.7], [[2, 3]]):  # -1 read the last token, 2.7 token 2
+        with pytest.raises(ValueError, match="decode takes one sequence of token ids, whole numbers from 0 to 4100"):
+            tok.decode(bad)
+
+
+def test_a_tokenizer_call_names_the_argument_that_is_wrong():
+    from dnalm.tokenizers.dna import KmerTokenizer
+
+    tok = KmerTokenizer(k=6)
+    for args, kwargs, error, message in (
+        ((b"ACGT",), {}, TypeError, "give a sequence \\(str\\) or a list of them; got bytes"),
+        ((None,), {}, TypeError, "got NoneType"),
+        ((["ACGTAC", 3],), {}, TypeError, "sequence 1 is int, not text"),
+        (([],), {}, ValueError, "give at least one sequence to tokenize"),  # an IndexError
+        (("ACGTACGT",), {"truncation": True, "max_length": 2.5}, ValueError, "max_length must be a whole number"),
+        (("ACGT",), {"padding": "bogus"}, ValueError, "padding must be True, False"),  # ignored
+        (("ACGT",), {"padding": True, "pad_to_multiple_of": -2}, ValueError, "pad_to_multiple_of must be"),
+    ):
+        with pytest.raises(error, match=message):
+            tok(*args, **kwargs)
+    assert tok(s for s in ["ACGTAC", "ACGTACG"])["input_ids"] == [[2, 727, 3], [2, 727, 2896, 3]]  # a generator
+
+
+def test_a_model_and_a_tokenizer_that_do_not_belong_together_are_refused_in_one_line(tata_model):
+    """A single-base tokenizer fed a 6-mer model scored without a word, the reverse failed in torch ('index out of
+    range'); one string was explained letter by letter; a model given with a path ignored the path."""
+    from dnalm.apply.predict import predict_proba
+    from dnalm.interpret.attributions import gradient_attributions, saturation_mutagenesis
+    from dnalm.lm.inference import embed, fill_mask, load_masked_lm
+    from dnalm.models.build import load_model
+    from dnalm.tokenizers.dna import BaseTokenizer
+
+    model, tok = load_model(tata_model)  # a 6-mer BERT
+    bases = BaseTokenizer()
+    seq = "ACGTTATAAAGCGCGTACGA" * 3
+    for call in (
+        lambda: predict_proba(model, bases, [seq]),
+        lambda: saturation_mutagenesis(model, bases, [seq]),
+        lambda: gradient_attributions(model, bases, [seq], method="gradxinput"),
+    ):
+        with pytest.raises(ValueError, match=r"the tokenizer has \d+ tokens and the model 4101: give the model"):
+            call()
+    with pytest.raises(TypeError, match="model must be a loaded model"):
+        saturation_mutagenesis(str(tata_model), tok, [seq])
+    for explain in (saturation_mutagenesis, gradient_attributions):
+        with pytest.raises(TypeError, match="not one string"):
+            explain(model, tok, seq)
+    with pytest.raises(ValueError, match="n_steps"):
+        gradient_attributions(model, tok, [seq], n_steps=0)
+    lm, lm_tok = load_masked_lm("dnalm-mini")
+    with pytest.raises(ValueError, match="not both"):
+        fill_mask("dnalm-mini", "ACG<mask>T", model=lm, tokenizer=lm_tok)
+    with pytest.raises(ValueError, match="needs its tokenizer"):
+        fill_mask(None, "ACG<mask>T", model=lm)
+    with pytest.raises(ValueError, match="needs its tokenizer"):
+        embed(None, [seq], model=lm)
+    with pytest.raises(ValueError, match="the tokenizer has"):
+        fill_mask(None, "ACG<mask>T", model=lm, tokenizer=tok)
+
+
+def test_small_helpers_refuse_what_they_would_misread():
+    """Found by the Python API sweep: each helper read a string as a list of one-base sequences, dropped or
+    ignored lower case and U, replaced 0 by a default, or failed deep in numpy."""
+    from dnalm.interpret.motifs import background, benjamini_hochberg, write_meme
+    from dnalm.io.base import Record
+    from dnalm.io.sequence import SequenceError, gc_content, one_hot
+    from dnalm.lm.baselines import ContextCounts, MarkovChain
+    from dnalm.lm.evaluate import fit_references
+    from dnalm.tokenizers.bpe import genome_segments, train_bpe
+    from dnalm.tokenizers.dna import KmerTokenizer, tokenizer_report
+
+    assert list(genome_segments([Record("a", "acgtACGT")], 3)) == ["ACG", "TAC", "GT"]  # soft-masked bases stay
+    for bad in ({"length": 0}, {"length": -1}, {"max_segments": 0}):
+        with pytest.raises(ValueError, match="must be a whole number"):
+            list(genome_segments([Record("a", "ACGT")], **{"length": 3, **bad}))
+    with pytest.raises(TypeError, match="not one string"):
+        train_bpe("ACGTACGTACGT")
+    with pytest.raises(ValueError, match="vocab_size must be a whole number of at least 11"):
+        train_bpe(["ACGTACGT"], vocab_size=3)
+    with pytest.raises(ValueError, match=r"sequence 1, position 1: 'Z' is not a nucleotide code"):
+        train_bpe(["ACGT", "ZZ"])
+    with pytest.raises(ValueError, match="at least one sequence"):
+        train_bpe([])
+    assert background(["aacg", "UN"]).tolist() == [0.4, 0.2, 0.2, 0.2]
+    assert one_hot("acgu").tolist() == one_hot("ACGT").tolist()
+    with pytest.raises(SequenceError):
+        one_hot("AXZ")
+    with pytest.raises(SequenceError):
+        gc_content("GGXX")
+    with pytest.raises(ValueError, match=r"p-values must be .* in \[0, 1\]"):
+        benjamini_hochberg(np.array([0.01, np.nan, 0.5]))
+    with pytest.raises(ValueError, match=r"a \(width, 4\) matrix"):
+        write_meme("unused.meme", [("m1", "ACG", np.full((3, 3), 1 / 3), 5)], np.full(4, 0.25))
+    with pytest.raises(ValueError, match="context size 13 .* at most 12"):
+        MarkovChain(13)
+    with pytest.raises(ValueError, match="context size 7 .* at most 6"):
+        ContextCounts(7)
+    with pytest.raises(TypeError, match="not one string"):
+        fit_references("ACGTACGT")
+    with pytest.raises(TypeError, match="not one string"):
+        tokenizer_report(KmerTokenizer(k=3), "ACGTACGT")
+    with pytest.raises(ValueError, match="max_length must be a whole number"):
+        tokenizer_report(KmerTokenizer(k=3), ["ACGTACGT"], max_length=0)
+
+
+def test_token_ids_outside_the_vocabulary_and_uneven_examples_are_refused():
+    """convert_ids_to_tokens(-1) read the last token and 2.7 token 2 (decode refused both); pad kept only the first
+    example's keys (a later example's labels were dropped) and pad([]) was max() of an empty sequence."""
+    from dnalm.tokenizers.dna import KmerTokenizer
+
+    tok = KmerTokenizer(k=3)
+    for ids in (-1, [2.7], [10**9], True):
+        with pytest.raises(ValueError, match="token ids are whole numbers from 0 to 68"):
+            tok.convert_ids_to_tokens(ids)
+    assert tok.convert_ids_to_tokens(np.int64(5)) == tok.convert_ids_to_tokens([5])[0]
+    with pytest.raises(ValueError, match="at least one tokenized example"):
+        tok.pad([])
+    with pytest.raises(ValueError, match=r"example 1 has the keys \['input_ids', 'labels'\]"):
+        tok.pad([{"input_ids": [1, 2]}, {"input_ids": [1], "labels": [0]}])
+
+
+def test_small_functions_name_a_wrong_argument_instead_of_failing_inside():
+    from dnalm.interpret.attributions import importance
+    from dnalm.io import canonical_label
+    from dnalm.io.sequence import kmers_to_sequence, normalize
+    from dnalm.lm.masking import KmerMaskingCollator
+    from dnalm.tokenizers.dna import KmerTokenizer, tokenizer_by_name
+
+    for call, error, said in [
+        (lambda: kmers_to_sequence([]), ValueError, "non-empty list of k-mers"),  # IndexError
+        (lambda: canonical_label(1), TypeError, "a label is text"),  # AttributeError
+        (lambda: normalize(None), TypeError, "a sequence is text"),
+        (lambda: tokenizer_by_name(None), TypeError, "a tokenizer name is"),
+        (lambda: KmerMaskingCollator(KmerTokenizer(k=3), seed=-1), ValueError, "seed must be a whole number"),
+        (lambda: importance(np.zeros(5)), ValueError, r"\(length, 4\)"),  # numpy's AxisError
+        (lambda: KmerTokenizer(k=3, model_max_length=-5), ValueError, "model_max_length"),  # kept
+        (lambda: KmerTokenizer(k=3, model_max_length="512"), ValueError, "model_max_length"),  # kept
+        (lambda: KmerTokenizer(k=3, model_max_length=10.5), ValueError, "model_max_length"),  # IndexError later
+    ]:
+        with pytest.raises(error, match=said):
+            call()
+
+
+def test_a_bpe_tokenizer_is_trained_on_files_not_a_split_folder(tmp_path):
+    from dnalm.tokenizers.build import train_bpe_folder
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.csv").write_text("sequence,label\nACGTACGTAC,1\n")
+    with pytest.raises(ValueError, match=r"data is a folder: give the files to train on, e.g. .*train.csv"):
+        train_bpe_folder([tmp_path / "data"], tmp_path / "bpe")
+    assert not (tmp_path / "bpe").exists()
+
+
+def test_tokenizers_refuse_a_k_that_is_no_whole_number_and_a_missing_folder_is_named(tmp_path):
+    from dnalm.tokenizers.dna import KmerTokenizer, NonOverlappingKmerTokenizer, load_tokenizer
+
+    for cls in (KmerTokenizer, NonOverlappingKmerTokenizer):
+        for k in ([], 2.5, True, 0):
+            with pytest.raises(ValueError, match=r"k must be a whole number between 1 and 12"):
+                cls(k=k)
+    for missing in (tmp_path / "nope", "./nope", "a/b/c"):
+        with pytest.raises(FileNotFoundError, match="no such tokenizer folder"):
+            load_tokenizer(missing)
+
+
+@pytest.mark.parametrize("swap", ["kmer3-vocab", "cut-short", "base-without-T"])
+def test_a_tokenizer_folder_whose_vocabulary_is_another_models_is_refused(tmp_path, swap):
+    """A vocab.txt from another model read every k-mer as [UNK]: every sequence scored alike, exit 0."""
+    from dnalm.tokenizers.dna import BaseTokenizer, KmerTokenizer, load_tokenizer
+
+    tok = BaseTokenizer() if swap == "base-without-T" else KmerTokenizer(k=6)
+    tok.save_pretrained(tmp_path / "t")
+    lines = (tmp_path / "t" / "vocab.txt").read_text().splitlines()
+    lines = {
+        "kmer3-vocab": KmerTokenizer(k=3).ids_to_tokens,
+        "cut-short": lines[:50],
+        "base-without-T": [t for t in lines if t != "T"],
+    }[swap]
+    (tmp_path / "t" / "vocab.txt").write_text("\n".join(lines) + "\n")
+    what = "4 bases A, C, G, T" if swap == "base-without-T" else "4096 6-mers"
+    with pytest.raises(
+        ValueError, match=rf"t/vocab.txt .*: the vocabulary holds \d+ of the {what}: it belongs to another"
+    ):
+        load_tokenizer(tmp_path / "t")
+
+
+def test_bpe_without_bases_to_train_on_is_refused_and_a_small_vocabulary_is_said(tmp_path, caplog):
+    """All-N input 'trained' a tokenizer of the 10 special and base tokens, exit 0, without a word."""
+    from dnalm.tokenizers.build import train_bpe_folder
+
+    (tmp_path / "n.fa").write_text(">n\n" + "N" * 40 + "\n")
+    with pytest.raises(ValueError, match=r"n.fa: no run of A/C/G/T to train on"):
+        train_bpe_folder([tmp_path / "n.fa"], tmp_path / "t")
+    assert not (tmp_path / "t").exists()
+    (tmp_path / "a.fa").write_text(">a\nACGTACGTTGCAACGT\n")
+    train_bpe_folder([tmp_path / "a.fa"], tmp_path / "t", vocab_size=64)
+    assert "fewer than the 64 asked (--vocab-size)" in caplog.text
