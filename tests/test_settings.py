@@ -13,8 +13,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from dnalm.audit import run_audit
+from dnalm.experiment.config import BenchmarkConfig
 from dnalm.finetune.config import FinetuneConfig
+from dnalm.lm.corpus import build_corpus
+from dnalm.lm.pretrain import PretrainConfig
 from dnalm.settings import check_fields, cli_options, option_name, setting
+from dnalm.tokenizers.build import save_tokenizer
 
 
 @dataclass
@@ -491,3 +496,42 @@ def test_options_that_do_nothing_where_they_are_given_are_refused(tmp_path):
     ScanSettings(threshold=0.9, peaks="p.bed")
     InterpretSettings(method="deepliftshap", n_shuffles=3, seed=3)
     AuditSettings(dedup_kinds="exact", dedup="out")
+
+
+def test_a_benchmark_files_setting_is_named_without_an_option_the_command_has_not(tmp_path):
+    base = {"seeds": [0], "datasets": {"s": str(tmp_path)}}
+    with pytest.raises(ValueError) as err:
+        BenchmarkConfig.from_dict({**base, "models": {"m": {"model": "tiny", "epochs": -1}}}, source="b.yaml")
+    assert str(err.value) == "b.yaml: model 'm': epochs must be in (0, 100000]; got -1.0"
+    search = {"method": "grid", "space": {"learning_rate": [5]}}
+    with pytest.raises(ValueError, match=r"search.space.learning_rate: learning_rate must be in \(0, 1\]; got 5.0$"):
+        BenchmarkConfig.from_dict({**base, "models": {"m": {"model": "tiny"}}, "search": search}, source="b.yaml")
+
+
+def test_a_yaml_word_read_as_a_boolean_says_so_and_a_duration_is_in_seconds_and_days(tmp_path):
+    (tmp_path / "c.yaml").write_text("model: tiny\nepochs: on\n")
+    with pytest.raises(ValueError, match=r"epochs \(--epochs\) must be a number; got True \(YAML reads yes, no, on"):
+        FinetuneConfig.load(tmp_path / "c.yaml")
+    with pytest.raises(ValueError) as err:
+        FinetuneConfig(model="tiny", time_budget=4e8)
+    assert str(err.value) == (
+        "time_budget (--time-budget) must be in (0, 31622400] seconds (at most 366 days); got 400000000 s (4,630 days)"
+    )
+    with pytest.raises(ValueError, match=r"^mlm_schedule must be a list; got 5$"):
+        PretrainConfig.from_dict({"model": "tiny", "mlm_schedule": 5})
+
+
+@pytest.mark.parametrize(
+    ("call", "said"),
+    [
+        (lambda p: build_corpus([p / "a.fa"], p / "c", min_lenght=1), "unknown build_corpus setting 'min_lenght' "),
+        (lambda p: save_tokenizer("kmer", p / "t", kk=3), "unknown save_tokenizer setting 'kk' (did you mean 'k'?)"),
+        (lambda p: run_audit(p / "a.fa", p / "a.json", min_sharde=3), "(did you mean 'min_shared'?)"),
+    ],
+)
+def test_a_mistyped_setting_keyword_is_named_with_the_closest_one(tmp_path, call, said):
+    (tmp_path / "a.fa").write_text(">a\nACGTACGTAC\n")
+    with pytest.raises(ValueError) as err:  # it was a TypeError naming a private dataclass's __init__
+        call(tmp_path)
+    assert said in str(err.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.fa"]
