@@ -352,7 +352,7 @@ def _option_type(hint) -> Any:
 def whole_number(text: str):
     """An integer option's value: a whole number however written (``1000``, ``1e3``, ``1000.0``: YAML and the Python
     API took ``1e3`` where the command line refused it), else the text as typed, which the settings' own check
-    refuses naming the option and the value (``--n must be a whole number; got '2.5'``), as it refuses it in YAML."""
+    refuses naming the option and the value (``n (--n) must be a whole number; got '2.5'``), as in a YAML file."""
     try:
         number = float(text)
     except ValueError:
