@@ -702,9 +702,9 @@ def test_a_report_may_replace_the_one_the_benchmark_wrote_with_overwrite(bench_r
 @pytest.mark.parametrize(
     ("extra", "problem"),
     [  # each was found when its run started, after the runs before it had trained (or said nothing)
-        ({"models": {"a": {"model": "cnn"}, "b": {"model": "cnn", "lora": True}}}, r"model 'b': lora \(--lora\)"),
+        ({"models": {"a": {"model": "cnn"}, "b": {"model": "cnn", "lora": True}}}, r"model 'b': lora adapts"),
         ({"models": {"a": {"model": "cnn", "from_scratch": True}}}, r"model 'a': from_scratch .* is a preset"),
-        ({"models": {"a": {"model": "cnn", "candidates": "all"}}}, r"model 'a': candidates \(--candidates\) all"),
+        ({"models": {"a": {"model": "cnn", "candidates": "all"}}}, r"model 'a': candidates all"),
         (
             {"models": {"a": {"model": "cnn"}}, "search": {"space": {"lora": [True]}, "models": ["a"]}},
             r"model 'a', search.space.lora = True: lora",
