@@ -25,6 +25,7 @@ __all__ = [
     "binary_average_precision",
     "classification_metrics",
     "multilabel_metrics",
+    "paired_bootstrap_se",
     "per_base_metrics",
     "positive_index",
     "regression_metrics",
@@ -53,6 +54,24 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def paired_bootstrap_se(difference, n: int, *, resamples: int = 200, seed: int = 0) -> float:
+    """The standard error of a difference between two models scored on the same ``n`` records: the standard
+    deviation of ``difference(rows)`` (rows: an index array) over ``resamples`` bootstrap resamples of the records,
+    drawn from ``seed``. A resample where the difference is undefined (None or NaN) is left out; 0 with fewer
+    than two records.
+
+    >>> a, b = np.zeros(400), np.r_[np.zeros(200), np.ones(200)]
+    >>> round(paired_bootstrap_se(lambda rows: b[rows].mean() - a[rows].mean(), 400), 2)
+    0.03
+    """
+    if n < 2:
+        return 0.0
+    rng = np.random.default_rng(seed)
+    diffs = np.array([difference(rng.integers(0, n, n)) for _ in range(resamples)], dtype=float)
+    diffs = diffs[np.isfinite(diffs)]
+    return float(diffs.std(ddof=1)) if len(diffs) > 1 else 0.0
 
 
 def _safe(fn, *args, **kwargs) -> float | None:

@@ -30,8 +30,10 @@ from dnalm.finetune.trainer import (
     fixed_input_length,
     output_layer,
     scale_output,
+    selection_noise,
     trainer_class,
     training_arguments,
+    validation_outputs,
     versions,
     with_lora,
 )
@@ -548,13 +550,13 @@ def _output_layer(run: _Run, model, tok, max_length: int):
 
 
 def _train_candidates(run: _Run):
-    """Each candidate architecture of the recipe trained in turn from the same seed; the one with the best validation
-    metric is kept (selection on validation only). Every candidate's result goes into ``recipe.json``, its validation
-    history into ``history-candidateN.csv``/``.json`` (the kept one's also into ``history.csv``/``.json``)."""
+    """Each candidate architecture of the recipe trained in turn from the same seed; the first is kept unless a later
+    one validates better by more than the validation split's noise (:func:`_validates_better`; selection on
+    validation only). Every candidate's result goes into ``recipe.json``, its validation history into
+    ``history-candidateN.csv``/``.json`` (the kept one's also into ``history.csv``/``.json``)."""
     from transformers import set_seed
 
-    base, greater = run.recipe, run.task.greater_is_better(run.cfg.metric_for_best_model)
-    results, kept = [], None
+    base, results, kept = run.recipe, [], None
     for i, config in enumerate(base.candidates):
         set_seed(run.cfg.seed)
         t0 = time.time()
@@ -568,7 +570,7 @@ def _train_candidates(run: _Run):
         run.ref = ModelRef.resolve(model, run.cfg.trust_remote_code)
         built = _build(run)
         trained = _train(run, built)
-        score = trained[2].best
+        score, outputs = trained[2].best, validation_outputs(trained[0], built.dev_ds)
         results.append(
             {
                 "model": model,
@@ -587,12 +589,10 @@ def _train_candidates(run: _Run):
             score,
             time.time() - t0,
         )
-        if kept is None or (
-            score is not None and (kept[0] is None or (score > kept[0] if greater else score < kept[0]))
-        ):
-            kept = (score, i, built, trained)  # the first, unless a later one validates better
+        if kept is None or _validates_better(run, (score, outputs, i), kept[:3], results[-1]):
+            kept = (score, outputs, i, built, trained)  # the first, unless a later one validates better
         del built, trained
-    _, chosen, built, trained = kept
+    *_, chosen, built, trained = kept
     for i, result in enumerate(results):
         result["chosen"] = i == chosen
     model, model_config = results[chosen]["model"], results[chosen]["model_config"]
@@ -605,6 +605,34 @@ def _train_candidates(run: _Run):
             shutil.copyfile(run.output / f"history-candidate{chosen}{suffix}", run.output / f"history{suffix}")
         run.recipe.save(run.output / "recipe.json")
     return built, trained
+
+
+def _validates_better(run: _Run, new: tuple, kept: tuple, result: dict) -> bool:
+    """Whether a candidate (``new``: its best validation score, validation outputs and index) replaces the one kept:
+    only if its score is better by more than one standard error of the paired difference on the validation records
+    (:func:`~dnalm.finetune.trainer.selection_noise`), since a smaller difference is what another draw of a small
+    validation split could reverse, and the earlier candidate is the simpler model. The standard error is recorded
+    in the candidate's ``recipe.json`` entry."""
+    metric = run.cfg.metric_for_best_model
+    if new[0] is None or kept[0] is None:
+        return kept[0] is None and new[0] is not None
+    gain = new[0] - kept[0] if run.task.greater_is_better(metric) else kept[0] - new[0]
+    if gain <= 0:
+        return False
+    noise = selection_noise(run.task, run.labels, metric, kept[1], new[1], run.cfg.seed)
+    result["validation_standard_error"] = noise
+    if gain <= noise:
+        log.info(
+            "candidate %d validates better than candidate %d by %.4g in %s, within one standard error of the paired "
+            "difference on the validation records (%.4g): candidate %d, the simpler, stays",
+            new[2],
+            kept[2],
+            gain,
+            metric,
+            noise,
+            kept[2],
+        )
+    return gain > noise
 
 
 def _schedule(run: _Run, built: _Built) -> tuple[int, int, float | None, str | None]:

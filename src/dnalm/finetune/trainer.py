@@ -19,8 +19,10 @@ __all__ = [
     "fixed_input_length",
     "output_layer",
     "scale_output",
+    "selection_noise",
     "trainer_class",
     "training_arguments",
+    "validation_outputs",
     "versions",
     "with_lora",
 ]
@@ -47,6 +49,50 @@ def compute_metrics_for(task: Task, labels=None):
         return {k: float(v) for k, v in out.items() if isinstance(v, int | float) and not isinstance(v, bool)}
 
     return compute
+
+
+def validation_outputs(trainer, dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The trained model's raw outputs (logits) on ``dataset`` and its label ids, record by record."""
+    pred = trainer.predict(dataset)
+    logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
+    return np.asarray(logits), np.asarray(pred.label_ids)
+
+
+def selection_noise(task: Task, labels, metric: str, kept: tuple, new: tuple, seed: int) -> float:
+    """One standard error of the difference in validation ``metric`` between two models scored on the same records
+    (``kept``, ``new``: :func:`validation_outputs`), from a paired bootstrap of the records: a difference smaller
+    than this is what another draw of the validation split could reverse. ``loss`` is each record's loss (the
+    task's, unweighted) averaged; any other metric is the task's metric on the resampled records."""
+    import torch
+    from transformers import EvalPrediction
+
+    from dnalm.metrics import paired_bootstrap_se
+
+    metric = metric.removeprefix("eval_")
+    if metric == "loss":
+        losses = [
+            np.array(
+                [
+                    float(task.loss(torch.from_numpy(z[i : i + 1]), torch.from_numpy(y[i : i + 1]), z.shape[-1]))
+                    for i in range(len(y))
+                ]
+            )
+            for z, y in (kept, new)
+        ]
+
+        def difference(rows):
+            return losses[1][rows].mean() - losses[0][rows].mean()
+
+    else:
+        compute = compute_metrics_for(task, labels)
+
+        def score(outputs, rows):
+            return compute(EvalPrediction(outputs[0][rows], outputs[1][rows])).get(metric, np.nan)
+
+        def difference(rows):
+            return score(new, rows) - score(kept, rows)
+
+    return paired_bootstrap_se(difference, len(kept[1]), seed=seed)
 
 
 def output_layer(model, inputs: dict):

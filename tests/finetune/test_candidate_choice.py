@@ -1,0 +1,75 @@
+"""Choosing between the recipe's candidates on validation: a later, larger candidate replaces the first only when it
+validates better by more than the validation split's noise (one standard error of the paired difference)."""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from dnalm.finetune.train import _validates_better
+from dnalm.finetune.trainer import selection_noise
+from dnalm.metrics import paired_bootstrap_se
+from dnalm.tasks import get_task
+
+CLASSIFY = get_task("single_label_classification")
+
+
+def _outputs(seed: int, n: int = 400, noise: float = 0.0):
+    rng = np.random.default_rng(seed)
+    y = (np.arange(n) % 2).astype(np.int64)
+    logits = np.stack([-y + rng.normal(scale=1.5, size=n), y + rng.normal(scale=1.5, size=n)], 1)
+    return (logits + rng.normal(scale=noise, size=logits.shape)).astype(np.float32), y
+
+
+def _record_losses(outputs) -> np.ndarray:
+    logits, y = outputs
+    return torch.nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(y), reduction="none").numpy()
+
+
+def test_the_noise_of_a_loss_difference_is_the_standard_error_of_the_paired_record_losses():
+    kept, new = _outputs(0), _outputs(0, noise=0.8)
+    se = selection_noise(CLASSIFY, None, "eval_loss", kept, new, seed=0)
+    d = _record_losses(new) - _record_losses(kept)
+    assert se == pytest.approx(d.std(ddof=1) / np.sqrt(len(d)), rel=0.2)
+    assert selection_noise(CLASSIFY, None, "loss", kept, new, seed=0) == se  # seeded: the same every time
+    assert selection_noise(CLASSIFY, None, "loss", kept, kept, seed=0) == 0.0  # one model against itself
+    # any other metric: the task's own on the resampled records, finite and positive
+    assert 0 < selection_noise(CLASSIFY, None, "mcc", kept, new, seed=0) < 0.2
+
+
+def test_paired_bootstrap_leaves_out_undefined_resamples_and_needs_two_records():
+    assert paired_bootstrap_se(lambda rows: 1.0, 1) == 0.0
+    calls = iter(range(1000))
+    assert paired_bootstrap_se(lambda rows: None if next(calls) % 2 else float(rows.mean()), 50) > 0
+    assert paired_bootstrap_se(lambda rows: float("nan"), 50) == 0.0
+
+
+def _run(metric: str = "loss"):
+    return SimpleNamespace(cfg=SimpleNamespace(metric_for_best_model=metric, seed=0), task=CLASSIFY, labels=None)
+
+
+def test_a_later_candidate_is_kept_only_when_it_validates_better_by_more_than_the_noise(caplog):
+    kept_out, new_out = _outputs(0), _outputs(0, noise=0.8)
+    se = selection_noise(CLASSIFY, None, "loss", kept_out, new_out, seed=0)
+    result = {}
+    assert _validates_better(_run(), (0.50 - 3 * se, new_out, 1), (0.50, kept_out, 0), result)
+    assert result["validation_standard_error"] == se  # recorded for recipe.json
+    with caplog.at_level(logging.INFO, logger="dnalm"):
+        assert not _validates_better(_run(), (0.50 - se / 2, new_out, 1), (0.50, kept_out, 0), {})
+    assert (
+        "candidate 1 validates better than candidate 0" in caplog.text
+        and "candidate 0, the simpler, stays" in caplog.text
+    )
+    result = {}
+    assert not _validates_better(_run(), (0.51, new_out, 1), (0.50, kept_out, 0), result)  # worse: no test needed
+    assert result == {}
+    # a metric where higher is better (MCC), and a candidate without a validation score
+    mcc_se = selection_noise(CLASSIFY, None, "mcc", kept_out, new_out, seed=0)
+    assert _validates_better(_run("mcc"), (0.6 + 2 * mcc_se, new_out, 1), (0.6, kept_out, 0), {})
+    assert not _validates_better(_run("mcc"), (0.6 + mcc_se / 2, new_out, 1), (0.6, kept_out, 0), {})
+    assert not _validates_better(_run(), (None, new_out, 1), (0.5, kept_out, 0), {})
+    assert _validates_better(_run(), (0.5, new_out, 1), (None, kept_out, 0), {})
