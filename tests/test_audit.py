@@ -282,7 +282,8 @@ def test_a_near_duplicate_length_no_sequence_reaches_is_said(tmp_path, caplog):
 
 
 def test_a_tokenizer_that_is_none_is_refused_naming_the_option(tmp_path):
-    """audit --tokenizer foo said "foo: no such tokenizer ..." without naming the option the name was given to."""
+    """audit --tokenizer foo said "foo: no such tokenizer ..." without naming the option the name was given to; the
+    name is read by --model's rule, with its list of names."""
     from typer.testing import CliRunner
 
     from dnalm.audit import audit_dataset
@@ -291,8 +292,8 @@ def test_a_tokenizer_that_is_none_is_refused_naming_the_option(tmp_path):
     (tmp_path / "train.csv").write_text("sequence,label\nACGTACGTACGTAAAA,1\nGGGGCCCCTTTTAAAA,0\n")
     result = CliRunner().invoke(app, ["audit", str(tmp_path), "--tokenizer", "foo"])
     assert result.exit_code == 2
-    assert "tokenizer (--tokenizer): foo: no such tokenizer or model folder, shipped model or hub id" in result.output
-    with pytest.raises(ValueError, match=r"^tokenizer \(--tokenizer\): foo: no such tokenizer"):
+    assert "tokenizer (--tokenizer): model 'foo' is not a preset (tiny, " in result.output
+    with pytest.raises(ValueError, match=r"^tokenizer \(--tokenizer\): model 'foo' is not a preset"):
         audit_dataset(tmp_path, tokenizer="foo")
 
 

@@ -485,7 +485,9 @@ def tokenizer_named(name: str):
 
     if re.fullmatch(r"kmer\d+|base", str(name)):  # dnalm's, whatever the working folder holds (as --model's names)
         return tokenizer_by_name(name)
-    return load_tokenizer(_tokenizer_path(name))
+    from dnalm.models.ref import tokenizer_source
+
+    return load_tokenizer(tokenizer_source(name))
 
 
 def _audit_tokenizer(name: str):
@@ -494,31 +496,6 @@ def _audit_tokenizer(name: str):
         return tokenizer_named(name)
     except ValueError as err:
         raise ValueError(f"{named('tokenizer')}: {err}") from None
-
-
-_TOKENIZER_FILES = ("dnalm_tokenizer.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt")
-
-
-def _tokenizer_path(tokenizer: str) -> str:
-    """Where to load ``tokenizer`` from: a folder, a shipped model's folder, or a hub id. A folder without a
-    tokenizer, or a name that is none of these, is one line before anything is loaded."""
-    from dnalm.models.ref import ModelRef
-    from dnalm.models.shipped import shipped_models
-
-    path = Path(tokenizer)
-    if str(tokenizer) in shipped_models():  # a shipped model's, as --model reads the name (a warning: a folder here)
-        return ModelRef.resolve(tokenizer).path
-    if path.is_dir() and not any((path / name).is_file() for name in _TOKENIZER_FILES):
-        raise ValueError(f"{tokenizer}: no tokenizer in this folder (none of {', '.join(_TOKENIZER_FILES)})")
-    if path.exists():
-        return tokenizer
-    try:
-        ref = ModelRef.resolve(tokenizer)
-    except ValueError:
-        raise ValueError(f"{tokenizer}: no such tokenizer or model folder, shipped model or hub id") from None
-    if ref.kind == "preset":
-        raise ValueError(f"{tokenizer} is a preset: it has a tokenizer once trained; give a model or tokenizer folder")
-    return ref.path
 
 
 def check_tokenizer_on(

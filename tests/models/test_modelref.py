@@ -703,3 +703,89 @@ def test_commands_that_load_a_classifier_refuse_a_typo_and_a_model_without_a_hea
     for command, name in (("predict", "o.tsv"), ("scan", "o.bedGraph")):
         r = CliRunner().invoke(app, [command, "dnalm-cnn", str(tmp_path / "x.fa"), "-o", str(tmp_path / name)])
         assert r.exit_code == 2 and "holds no trained classifier" in r.output, r.output
+
+
+def _twin_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "here is not used" in r.getMessage()]
+
+
+def test_auto_is_the_default_recipe_in_every_command_never_a_folder_of_that_name(tmp_path, monkeypatch, caplog):
+    """finetune read 'auto' as its recipe without a word about ./auto, while evaluate and the API loaded ./auto."""
+    import shutil
+
+    import dnalm.settings
+    from dnalm.models.ref import ModelRef, is_auto
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(dnalm.settings, "_SAID_BESIDE", set())
+    assert is_auto("auto") and not is_auto("./auto") and not is_auto("tiny") and _twin_warnings(caplog) == []
+    with pytest.raises(ValueError, match="'auto' is dnalm's default recipe, which only finetune takes"):
+        ModelRef.resolve("auto")
+    shutil.copytree(ModelRef.resolve("dnalm-mini").path, tmp_path / "auto")
+    with caplog.at_level("WARNING", logger="dnalm"):
+        assert is_auto("auto")  # finetune: the recipe, and the folder here is said
+        with pytest.raises(ValueError, match=r"only finetune takes .*\(\./auto for the folder here\)"):
+            ModelRef.resolve("auto")
+    assert _twin_warnings(caplog) == [
+        "auto is dnalm's default fine-tuning recipe; auto here is not used (give ./auto for it)"
+    ]
+    assert ModelRef.resolve("./auto").kind == "folder"
+
+
+def test_a_folder_named_like_a_yaml_file_is_a_checkpoint_folder(tmp_path):
+    import shutil
+
+    from dnalm.models.ref import ModelRef, tokenizer_source
+
+    folder = tmp_path / "m.yaml"
+    shutil.copytree(ModelRef.resolve("dnalm-mini").path, folder)
+    assert ModelRef.resolve(str(folder)).kind == "folder" and tokenizer_source(str(folder)) == str(folder)
+    result = CliRunner().invoke(app, ["predict", str(folder), "ACGT", "-o", str(tmp_path / "p.tsv")])
+    assert "YAML file not found" not in result.output
+
+
+def test_a_pretraining_recipe_name_is_the_recipe_and_a_folder_of_that_name_is_said(tmp_path, monkeypatch, caplog):
+    import dnalm.settings
+    from dnalm.lm.pretrain import resolve_pretrain_config
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(dnalm.settings, "_SAID_BESIDE", set())
+    (tmp_path / "dnabert-cpu").mkdir()
+    with caplog.at_level("WARNING", logger="dnalm"):
+        cfg = resolve_pretrain_config("dnabert-cpu", None)
+    assert cfg.model != "dnabert-cpu"  # the recipe's model
+    assert "dnabert-cpu is dnalm's pretraining recipe; dnabert-cpu here is not used" in " ".join(_twin_warnings(caplog))
+
+
+def test_a_tokenizer_is_named_by_the_model_rule(tmp_path, monkeypatch, caplog):
+    """tokenizer check read ./tiny for 'tiny' (every other command: the preset), gave its own message without a
+    did-you-mean for a typo, and spent 80 s in hub retries for an unreachable hub id."""
+    import shutil
+    import time
+
+    import dnalm.models.ref
+    import dnalm.settings
+    from dnalm.models.ref import ModelRef, tokenizer_source
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(dnalm.settings, "_SAID_BESIDE", set())
+    shutil.copytree(ModelRef.resolve("dnalm-mini").path, tmp_path / "tiny")
+    with (
+        caplog.at_level("WARNING", logger="dnalm"),
+        pytest.raises(ValueError, match=r"tiny is a preset: .*\(\./tiny for the folder here\)"),
+    ):
+        tokenizer_source("tiny")
+    assert _twin_warnings(caplog) == ["tiny is dnalm's preset; tiny here is not used (give ./tiny for it)"]
+    assert Path(tokenizer_source("./tiny")) == Path("tiny")
+    assert Path(tokenizer_source("dnalm-mini")) == Path(ModelRef.resolve("dnalm-mini").path)
+    with pytest.raises(ValueError, match="did you mean 'tiny'"):
+        tokenizer_source("Tiny")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no tokenizer in this folder"):
+        tokenizer_source("empty")
+    monkeypatch.setattr(dnalm.models.ref, "_hub_unreachable", lambda endpoint: "Name or service not known")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="'nobody/nomodel' is not a local folder, and the Hugging Face hub"):
+        tokenizer_source("nobody/nomodel")
+    assert time.perf_counter() - t0 < 5

@@ -33,7 +33,7 @@ from dnalm.finetune.config import FinetuneConfig, check_for_model
 from dnalm.finetune.data import data_digest
 from dnalm.io.base import say_once
 from dnalm.io.datasets import find_splits
-from dnalm.models.ref import ModelRef
+from dnalm.models.ref import ModelRef, is_auto
 from dnalm.settings import check_fields, check_keys, check_path, load_yaml, options_unnamed, setting
 from dnalm.tasks import reported_metrics
 
@@ -251,7 +251,7 @@ class BenchmarkConfig:
         for name in self.models:  # fail now, not after hours of training
             ft = self.finetune_config(name, self.seeds[0])
             try:
-                refs[name] = None if ft.model == "auto" else ModelRef.resolve(ft.model, ft.trust_remote_code)
+                refs[name] = None if is_auto(ft.model) else ModelRef.resolve(ft.model, ft.trust_remote_code)
             except (FileNotFoundError, ValueError) as err:
                 raise ValueError(f"{where}: model {name!r}: {err}") from None
             self.check_model(name, ft, refs[name])

@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from dnalm.io.files import write_text
+from dnalm.models.ref import is_auto
 from dnalm.runtime.hardware import PRECISIONS
 from dnalm.runtime.training import SHARED_OWNED, check_scheduler, check_trainer_settings
 from dnalm.settings import (
@@ -239,7 +240,7 @@ class FinetuneConfig:
                 log.info("%s %r from the command line replaces %r from %s", key, given[key], from_file[key], path)
         with naming_the_file(path, from_file, given):
             cfg = cls.from_dict({**from_file, **given}, source=str(path) if path else "config")
-            if "model" in from_file and "model" not in given and cfg.model != "auto":  # a name that is no model:
+            if "model" in from_file and "model" not in given and not is_auto(cfg.model):  # a name that is no model:
                 from dnalm.models.ref import ModelRef  # said with the file it is in
 
                 ModelRef.resolve(cfg.model, cfg.trust_remote_code)
@@ -301,7 +302,7 @@ def check_for_model(cfg: FinetuneConfig, ref) -> None:
         from dnalm.lm.pretrain import check_self_pretrainable
 
         check_self_pretrainable(ref)
-    if cfg.candidates != "auto" and cfg.model != "auto":
+    if cfg.candidates != "auto" and not is_auto(cfg.model):
         raise ValueError(
             f"candidates (--candidates) {cfg.candidates} chooses among the default recipe's architectures (model "
             f"auto); {cfg.model} is one model"

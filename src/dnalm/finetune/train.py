@@ -43,7 +43,7 @@ from dnalm.io.outputs import Output, claims, install_folder, local, not_partial,
 from dnalm.lm.pretrain import RECIPES, self_pretrain
 from dnalm.metrics import positive_index
 from dnalm.models.card import write_finetune_card
-from dnalm.models.ref import ModelRef
+from dnalm.models.ref import ModelRef, is_auto
 from dnalm.runtime import distributed
 from dnalm.runtime.hardware import frozen_gc, keeps_random_state, needs_gradients, resolve_precision
 from dnalm.runtime.training import check_finite_weights
@@ -297,7 +297,7 @@ def _start(cfg, data, output: Path, *, classes, overwrite: bool, resume: bool) -
     check_fields(cfg)  # a field set after construction (cfg.seed = -5 failed in transformers' set_seed)
     check_sources(data, classes)  # before the output folder is taken
     # resolved once: a mistyped model or untrusted code fails now (model "auto": the recipe names it below)
-    ref = None if cfg.model == "auto" else ModelRef.resolve(cfg.model, cfg.trust_remote_code)
+    ref = None if is_auto(cfg.model) else ModelRef.resolve(cfg.model, cfg.trust_remote_code)
     task = get_task(cfg.problem_type)
     check_for_model(cfg, ref)
     if resume and cfg.self_pretrain:
@@ -367,7 +367,7 @@ def _plan(run: _Run, *, resume: bool, overwrite: bool) -> None:
     """The settings actually used: self-pretraining first if asked, the recipe for model auto (or a
     recipe checkpoint), the preset's defaults otherwise; and where a resumed run continues from."""
     # decided on the user's model: a preset self-pretrained keeps its preset's settings, not the recipe's
-    recipe_wanted = run.cfg.model == "auto" or (run.ref is not None and is_recipe_checkpoint(run.ref))
+    recipe_wanted = is_auto(run.cfg.model) or (run.ref is not None and is_recipe_checkpoint(run.ref))
     if run.cfg.self_pretrain:
         run.cfg = dataclasses.replace(run.cfg, model=str(_self_pretrain(run)))
         run.ref = ModelRef.resolve(run.cfg.model, run.cfg.trust_remote_code)
@@ -438,7 +438,7 @@ def _self_pretrain(run: _Run) -> Path:
     cfg = run.cfg
     budget = cfg.self_pretrain_budget or (cfg.time_budget / 2 if cfg.time_budget else None)  # None: fixed steps
     settings = {"trust_remote_code": cfg.trust_remote_code}  # a checkpoint with its own code only when allowed
-    if cfg.model == "auto":  # the recipe's CNN fills in masked bases first, as many passes as it then fine-tunes
+    if is_auto(cfg.model):  # the recipe's CNN fills in masked bases first, as many passes as it then fine-tunes
         cnn = RECIPES["pos-cnn-cpu"]
         epochs = (
             cfg.epochs
@@ -451,13 +451,13 @@ def _self_pretrain(run: _Run) -> Path:
     settings["max_steps"] = max(1, math.ceil(epochs * len(run.train) / settings["batch_size"]))
     log.info(
         "self-pretraining %s on the %d training sequences (never dev or test): %d steps (%g passes)%s",
-        "the recipe's CNN" if cfg.model == "auto" else cfg.model,
+        "the recipe's CNN" if is_auto(cfg.model) else cfg.model,
         len(run.train),
         settings["max_steps"],
         epochs,
         f", for up to {budget:.0f} s" if budget else "",
     )
-    model = "pos-cnn" if cfg.model == "auto" else cfg.model
+    model = "pos-cnn" if is_auto(cfg.model) else cfg.model
     return self_pretrain(
         run.train, model, run.output / "self_pretrained", time_budget=budget, seed=cfg.seed, **settings
     )

@@ -34,7 +34,7 @@ from dnalm.io.outputs import (
 from dnalm.io.sequence import normalize
 from dnalm.lm.masking import check_schedule
 from dnalm.models.card import write_pretrain_card
-from dnalm.models.ref import ModelRef
+from dnalm.models.ref import ModelRef, recipe_named
 from dnalm.models.windows import check_sequence_list
 from dnalm.plots import plot_loss_curve
 from dnalm.runtime import distributed
@@ -280,7 +280,7 @@ def resolve_pretrain_config(model_or_recipe: str | None, config: str | Path | No
         if given[key] != from_file[key]:
             log.info("%s %r from the command line replaces %r from %s", key, given[key], from_file[key], config)
     name = given.get("model", from_file.get("model"))
-    recipe = RECIPES.get(name) if isinstance(name, str) else None
+    recipe = RECIPES[name] if recipe_named(name, RECIPES, "pretraining recipe") else None
     asked = {**from_file, **given}
     if recipe and "mlm_schedule" in recipe and "mlm_probability" in asked and "mlm_schedule" not in asked:
         log.info("mlm_probability %s replaces the %s recipe's mlm_schedule", asked["mlm_probability"], name)

@@ -43,9 +43,37 @@ from dnalm.settings import check_flag, check_keys, home_expanded, load_yaml, say
 
 log = logging.getLogger(__name__)
 
-__all__ = ["KINDS", "ModelRef"]
+__all__ = [
+    "AUTO",
+    "KINDS",
+    "TOKENIZER_FILES",
+    "ModelRef",
+    "check_hub_reachable",
+    "is_auto",
+    "recipe_named",
+    "tokenizer_source",
+]
 
 KINDS = ("preset", "shipped", "folder", "yaml", "hub")
+
+#: the model name that means finetune's default recipe (:mod:`dnalm.finetune.recipe`), which chooses the model from
+#: the data: a bare ``auto`` is the recipe whatever the working folder holds (``./auto`` names a folder there)
+AUTO = "auto"
+
+
+def recipe_named(model, recipes, what: str) -> bool:
+    """Whether ``model`` is the bare name of one of a command's recipes (``auto`` for finetune, pretrain's recipes):
+    such a name is the recipe whatever the working folder holds, and a file or folder of that name here is said
+    (once a process), as for a preset."""
+    if not isinstance(model, str) or model not in recipes:
+        return False
+    say_local_twin(model, what)
+    return True
+
+
+def is_auto(model) -> bool:
+    """Whether ``model`` asks for finetune's default recipe (:data:`AUTO`)."""
+    return recipe_named(model, (AUTO,), "default fine-tuning recipe")
 
 
 @dataclass(frozen=True)
@@ -86,6 +114,13 @@ class ModelRef:
         if not name.strip():  # Path("") is the current folder
             raise ValueError("model is empty; give a preset, a shipped checkpoint, a model folder or a hub id")
         path = Path(name)
+        if name == AUTO:  # finetune reads it before resolving: any other use wants a model
+            say_local_twin(name, "default fine-tuning recipe")
+            raise ValueError(
+                "model 'auto' is dnalm's default recipe, which only finetune takes (it chooses a model from the data); "
+                "give a preset, a shipped checkpoint, a model folder or a hub id"
+                + (" (./auto for the folder here)" if path.exists() else "")
+            )
         if name in PRESETS:
             _no_remote_code(name, "a preset", trust_remote_code)
             say_local_twin(name, "preset")
@@ -94,7 +129,7 @@ class ModelRef:
             _no_remote_code(name, "shipped with dnalm", trust_remote_code)
             say_local_twin(name, "shipped checkpoint")
             ref = cls(name, "shipped", str(pretrained_path(name)), trust_remote_code)
-        elif path.suffix in (".yaml", ".yml"):
+        elif path.suffix in (".yaml", ".yml") and not path.is_dir():  # a folder m.yaml/ is a checkpoint folder
             _no_remote_code(name, "a model YAML dnalm builds", trust_remote_code)
             return cls(name, "yaml", name, trust_remote_code, _read_yaml(path))
         elif path.is_dir() or "/" in name:  # a checkpoint folder, a hub id, or a path with a typo in it
@@ -385,12 +420,48 @@ def hub_file(repo_id: str, name: str) -> Path:
             f"model {repo_id!r} is not a local folder, and HF_HUB_OFFLINE is set (so the hub is not asked) nor has it "
             "been downloaded before; unset HF_HUB_OFFLINE, or give a local folder"
         )
+    check_hub_reachable(repo_id)
+    return Path(hf_hub_download(repo_id, name))
+
+
+def check_hub_reachable(repo_id: str) -> None:
+    """One line at once where the hub cannot be reached (a repo downloaded before was resolved to its folder in the
+    cache: :func:`_cached_snapshot`)."""
+    from huggingface_hub import constants
+
     if not constants.HF_HUB_OFFLINE and (reason := _hub_unreachable(constants.ENDPOINT)):
-        raise ValueError(  # one downloaded before was resolved to its folder in the cache (_cached_snapshot)
+        raise ValueError(
             f"model {repo_id!r} is not a local folder, and the Hugging Face hub ({constants.ENDPOINT}) cannot be "
             f"reached ({reason}) nor has it been downloaded before"
         )
-    return Path(hf_hub_download(repo_id, name))
+
+
+#: the files a tokenizer folder holds, one of them at least
+TOKENIZER_FILES = ("dnalm_tokenizer.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt")
+
+
+def tokenizer_source(name) -> str:
+    """Where a tokenizer named ``name`` (``tokenizer check``, ``audit --tokenizer``) is loaded from, by ``--model``'s
+    rule: a bare preset, shipped or recipe name is dnalm's whatever the working folder holds (a preset or a model YAML
+    has no tokenizer until trained: refused), a folder gives its tokenizer files (a file itself), a hub id the
+    hub's (one line at once where the hub cannot be reached); any other name gets ``--model``'s error."""
+    text = str(home_expanded(name))
+    path = Path(text)
+    if text not in PRESETS and text not in shipped_models() and text != AUTO and path.exists():
+        if path.is_dir() and not any((path / f).is_file() for f in TOKENIZER_FILES):
+            raise ValueError(f"{text}: no tokenizer in this folder (none of {', '.join(TOKENIZER_FILES)})")
+        if path.is_dir() or path.suffix not in (".yaml", ".yml"):
+            return text
+    ref = ModelRef.resolve(text)  # a typo gets --model's list and did-you-mean; untrusted code is refused
+    if not ref.is_checkpoint:
+        what = "a preset" if ref.kind == "preset" else "a model YAML file (a model to build)"
+        raise ValueError(
+            f"{text} is {what}: it has a tokenizer once trained; give a model or tokenizer folder"
+            + (f" (./{text} for the folder here)" if ref.kind == "preset" and path.exists() else "")
+        )
+    if ref.kind == "hub":
+        check_hub_reachable(ref.path)
+    return ref.path
 
 
 def _cached_snapshot(repo_id: str) -> Path | None:
