@@ -259,7 +259,7 @@ def test_tokenizer_check_takes_a_shipped_model_and_names_what_is_not_a_tokenizer
     (tmp_path / "fastas" / "a.fa").write_text(">a\nACGTACGT\n")
     assert "train" not in runner.invoke(app, ["tokenizer", "check", "dnalm-mini", "fastas/a.fa"]).output
     assert runner.invoke(app, ["tokenizer", "check", "dnalm-mini", "fastas/a.fa"]).exit_code == 0
-    for name, why in (("fastas", "no tokenizer in this folder"), ("nosuch", "no such tokenizer"), ("tiny", "preset")):
+    for name, why in (("fastas", "no tokenizer in this folder"), ("nosuch", "is not a preset"), ("tiny", "preset")):
         res = runner.invoke(app, ["tokenizer", "check", name, "fastas/a.fa"])
         assert res.exit_code == 2 and why in res.output and len(res.output.strip().splitlines()) == 1, res.output
 
