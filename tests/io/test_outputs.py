@@ -1850,3 +1850,84 @@ def test_a_settings_file_or_tokenizer_folder_a_command_reads_is_an_input_too(tat
     KmerTokenizer(k=3).save_pretrained(work / "tk")
     args = ["audit", tata_dir, "--tokenizer", "tk", "-o", "tk/vocab.txt", "--overwrite"]
     _refused(work, args, "input")
+
+
+# -- streams, the log, and a result that cannot be put in place ---------------------------------
+@pytest.mark.parametrize("given", ["file", "folder"])
+def test_a_stream_output_redirected_to_an_input_is_refused(tmp_path, given):
+    """predict -o /dev/stdout >> in.fa (or -o /dev/fd/3 3>>in.fa) appended the result to the FASTA it read."""
+    data = tmp_path / "in.fa"
+    data.write_text(">a\nACGT\n")
+    fd = os.open(data, os.O_WRONLY | os.O_APPEND)
+    try:
+        with (
+            pytest.raises(OutputError, match=rf"output /dev/fd/{fd} \(redirected to .*in\.fa\)") as err,
+            claim("predict", inputs=[data if given == "file" else tmp_path], outputs=[Output(f"/dev/fd/{fd}")]),
+        ):
+            pytest.fail("the claim was granted")
+    finally:
+        os.close(fd)
+    assert "\n" not in str(err.value) and data.read_text() == ">a\nACGT\n"
+    # a stream that is no file (a pipe) is written through as before
+    read, write = os.pipe()
+    try:
+        with claim("predict", inputs=[data], outputs=[Output(f"/dev/fd/{write}")]):
+            pass
+    finally:
+        os.close(read), os.close(write)
+
+
+def test_standard_output_redirected_to_a_data_file_is_refused_by_the_command(tmp_path):
+    (tmp_path / "data").mkdir()
+    train = tmp_path / "data" / "train.csv"
+    train.write_text("sequence,label\nACGTACGTAAAA,1\nGGGGCCCCTTTT,0\n")
+    before = train.read_bytes()
+    with train.open("ab") as out:
+        run = subprocess.run(
+            [*_dnalm_cmd(), "audit", str(tmp_path / "data"), "-o", "-"],
+            check=False,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert run.returncode == 2 and "output - (redirected to" in run.stderr and train.read_bytes() == before
+
+
+def _dnalm_cmd() -> list[str]:
+    return [sys.executable, "-m", "dnalm", "-q"]
+
+
+@pytest.mark.parametrize("name", ["/dev/stdout", "/dev/stderr", "/dev/fd/1", "/proc/self/fd/2", "-"])
+def test_a_standard_stream_as_the_log_file_is_refused(name):
+    """--log-file /dev/stdout put log lines among the results (a traceback and exit 1 where it was a pipe)."""
+    from dnalm.io.outputs import log_to
+
+    with pytest.raises(OutputError, match=rf"--log-file {name}: a standard stream \(results go to standard output\)"):
+        log_to(name)
+
+
+def test_a_result_that_cannot_be_put_in_place_leaves_the_previous_one_whole(tmp_path, monkeypatch):
+    """evaluate --overwrite onto a folder with an entry that could not be replaced left the new confusion matrix
+    beside the old metrics, under the old marker."""
+    final, staging = tmp_path / "ev", tmp_path / "ev.partial"
+    _run(final, "evaluate", names=("confusion_matrix.png", "metrics.json", "predictions.csv"))
+    (final / "notes.txt").write_text("mine")  # the user's file: entries are put in place one by one
+    old = _hashes(final)
+    _write_result(staging, "confusion_matrix.png", "metrics.json", "predictions.csv")
+    for name in ("confusion_matrix.png", "metrics.json", "predictions.csv"):
+        (staging / name).write_text(f"new {name}\n")
+    real_replace = os.replace
+
+    def replace(a, b):
+        if Path(b) == final / "metrics.json" and Path(a).parent == staging:
+            raise PermissionError(1, "Operation not permitted")
+        real_replace(a, b)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(PermissionError):
+        install_folder(staging, final)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert _hashes(final) == old  # the previous result, whole, and the user's file
+    assert {"confusion_matrix.png", "metrics.json", "predictions.csv"} <= {p.name for p in staging.iterdir()}
+    assert all((staging / n).read_text() == f"new {n}\n" for n in ("metrics.json", "predictions.csv"))
+    assert [p.name for p in tmp_path.iterdir() if "replaced" in p.name] == []

@@ -35,7 +35,9 @@ __all__ = [
     "finish_folder",
     "is_stream",
     "json_ready",
+    "names_a_standard_stream",
     "start_folder",
+    "stream_file",
     "write_json",
     "write_text",
 ]
@@ -44,6 +46,25 @@ __all__ = [
 #: names of the process's own standard streams (a regular file when redirected: replaced by a rename, it lost what the
 #: shell had written there)
 _STANDARD_STREAMS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/")
+
+
+def names_a_standard_stream(path: str | Path) -> bool:
+    """Whether ``path`` is ``-`` or a name of one of the process's own descriptors (``/dev/stdout``, ``/dev/fd/3``)."""
+    return str(path) == "-" or str(path).startswith(_STANDARD_STREAMS)
+
+
+def stream_file(path: str | Path) -> Path | None:
+    """The regular file that a stream output writes to, when the shell redirected it to one (``-o - >> in.fa``,
+    ``-o /dev/fd/3 3>>in.fa``); None for a pipe, a terminal or a device."""
+    name = "/proc/self/fd/1" if str(path) == "-" else str(path)
+    try:
+        if str(path) == "-" and not os.path.exists(name):  # no /proc: the descriptor itself
+            return None
+        if not stat.S_ISREG(os.stat(name).st_mode):
+            return None
+    except (OSError, ValueError):
+        return None
+    return Path(os.path.realpath(name))
 
 
 def is_stream(path: str | Path) -> bool:
@@ -363,8 +384,20 @@ def finish_folder(staging: str | Path, final: str | Path) -> Path:
     if final.exists():
         old = final.with_name(f"{final.name}.replaced-{os.getpid()}")
         os.replace(final, old)
-        os.replace(staging, final)
-        shutil.rmtree(old)
+        try:
+            os.replace(staging, final)
+        except OSError:
+            os.replace(old, final)  # the previous result, whole
+            raise
+        try:
+            shutil.rmtree(old)
+        except OSError as err:  # the result is in place: what could not be removed is said, not an error
+            log.warning(
+                "%s is in place; the previous result set aside in %s could not be removed (%s)",
+                final,
+                old,
+                err.strerror or err,
+            )
     else:
         os.replace(staging, final)
     return final

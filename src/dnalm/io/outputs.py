@@ -68,7 +68,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dnalm._version import __version__
-from dnalm.io.files import check_printable_name, interrupts_deferred, is_stream, readable_as_umask_says
+from dnalm.io.files import (
+    check_printable_name,
+    interrupts_deferred,
+    is_stream,
+    names_a_standard_stream,
+    readable_as_umask_says,
+    stream_file,
+)
 from dnalm.io.table import file_format
 from dnalm.settings import check_flag, flag, home_expanded
 
@@ -263,8 +270,14 @@ def log_to(path: str | Path | None) -> logging.Handler | None:
     _LOGS.clear()
     if path is None:
         return None
-    if str(path) == "-" or str(path).endswith(("/", os.sep)):  # wrote a file named '-', or 'logs' for 'logs/'
-        what = "standard output is where results go" if str(path) == "-" else "a name ending in '/' is a folder's"
+    # '-' wrote a file named '-'; /dev/stdout put log lines among the results (a traceback where it was a pipe), and
+    # 'logs/' wrote a file 'logs'
+    if names_a_standard_stream(path) or str(path).endswith(("/", os.sep)):
+        what = (
+            "a standard stream (results go to standard output)"
+            if names_a_standard_stream(path)
+            else "a name ending in '/' is a folder's"
+        )
         raise OutputError(f"--log-file {path}: {what}; give a file name such as dnalm.log (the log is on stderr too)")
     _check_printable(path, "--log-file")
     real = _real(path)
@@ -1145,6 +1158,9 @@ class Claim:
             if not real.name:  # it was "PosixPath('/') has an empty name", from its staging folder's name
                 raise OutputError(f"output {o.path}: the root of the file system; give a folder inside it")
             _check_against_inputs(o.path, real, o.kind != "file", self.inputs)
+        for o in self.streams:  # -o - >> in.fa appended the result to the input it read
+            if (target := stream_file(o.path)) is not None:
+                _check_against_inputs(f"{o.path} (redirected to {target})", target, False, self.inputs)
         _check_outputs_apart(self.outputs)
         _check_logs(self.inputs, self.outputs)
         if not _main_process():  # the main process checks the folders, locks and marks them
@@ -1397,10 +1413,10 @@ class Claim:
             try:
                 with interrupts_deferred():  # a Ctrl-C part-way left a folder of two runs' files
                     install_folder(staging, real, overwrite=bool(self.overwrite), written=o.partial_names)
-            except OSError as err:  # what was not moved yet stays in the staging folder
+            except OSError as err:  # nothing of it was moved (see _swap_entries): the previous result is whole
                 raise OutputError(
                     f"output {o.path}: the finished result could not be moved into place ({err.strerror or err}); "
-                    f"what was not moved is in {staging}"
+                    f"{o.path} holds the previous result, and the new one is in {staging}"
                 ) from None
         return failed
 
@@ -1602,18 +1618,42 @@ def _install_staged(staging: Path, final: Path, overwrite: bool, written: tuple[
         from dnalm.io.files import finish_folder
 
         return finish_folder(staging, final)
+    _swap_entries(staging, final, sorted(new), nested)
     for name in sorted(listed - new):  # (with marked None: every file of a stopped run's entry, above)
         for path in _written_by_dnalm(_snapshot(final / name), marked, theirs):
             remove_path(path)
         _prune(final / name)
-    for name in sorted(new):
-        for path in nested.get(name, ()):  # carried into the new folder of that name, unless dnalm wrote it anew
-            moved = staging / path.relative_to(final)
-            if (staging / name).is_dir() and not os.path.lexists(moved):
-                moved.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(path, moved)
-        if (final / name).exists() or (final / name).is_symlink():
-            remove_path(final / name)
-        os.replace(staging / name, final / name)
     staging.rmdir()
     return final
+
+
+def _swap_entries(staging: Path, final: Path, names: list[str], nested: dict) -> None:
+    """Put the staging folder's entries ``names`` in place of those of ``final``, all or none: the user's files in an
+    entry of that name (``nested``) are carried into the new one, the old entries are set aside and removed once every
+    new one is in place; an entry that cannot be moved puts back everything moved so far (a folder of two results,
+    with the old marker, was left), and the error is raised."""
+    aside = final.with_name(f"{final.name}.replaced-{os.getpid()}")  # as finish_folder sets a whole folder aside
+    aside.mkdir(exist_ok=True)
+    done: list[tuple[Path, Path]] = []  # (from, to) of every move, undone in reverse
+
+    def move(a: Path, b: Path) -> None:
+        os.replace(a, b)
+        done.append((a, b))
+
+    try:
+        for name in names:
+            for path in nested.get(name, ()):  # carried into the new folder of that name, unless dnalm wrote it anew
+                moved = staging / path.relative_to(final)
+                if (staging / name).is_dir() and not os.path.lexists(moved):
+                    moved.parent.mkdir(parents=True, exist_ok=True)
+                    move(path, moved)
+            if (final / name).exists() or (final / name).is_symlink():
+                move(final / name, aside / name)
+            move(staging / name, final / name)
+    except OSError:
+        for a, b in reversed(done):
+            with contextlib.suppress(OSError):
+                os.replace(b, a)
+        shutil.rmtree(aside, ignore_errors=True)
+        raise
+    remove_path(aside)
