@@ -21,7 +21,7 @@ from dnalm.lm.pretrain import LmEvalSettings, PretrainConfig
 from dnalm.runtime import process
 from dnalm.runtime.commands import STATE, Commands
 from dnalm.runtime.process import say
-from dnalm.settings import KEEPS_RUNS_HELP, OVERWRITE_HELP, SPELLING, cli_options, whole_number
+from dnalm.settings import KEEPS_RUNS_HELP, OVERWRITE_HELP, SPELLING, TRUST_HELP, cli_options, whole_number
 from dnalm.synth import MotifSettings, SynthSettings, synthesize
 from dnalm.tokenizers.build import BpeSettings, KmerSettings, save_tokenizer, train_bpe_folder
 
@@ -288,7 +288,7 @@ def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
 def demo(
     output: OutDir = Path("dnalm-demo"),
     overwrite: Overwrite = False,
-    seed: int = 0,
+    seed: int = typer.Option(0, help="Seed of the synthetic set, its split and every model's training."),
     epochs: float | None = typer.Option(None, help="Epochs of fine-tuning for each model (default: 8)."),
 ):
     """The seed notebook end to end on built-in data: fine-tune the shipped pretrained language model (dnalm-cnn)
@@ -356,7 +356,7 @@ def fill_mask_cmd(
     sequence: Annotated[str, typer.Argument(help="DNA with <mask> for each unknown base.")],
     top_k: int = typer.Option(None, help="Best bases (default: all 4) or tokens (5) per mask.", parser=whole_number),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow checkpoint code (DNABERT-2)."),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=TRUST_HELP),
 ):
     """Predict masked bases (k-mer/base models: per-base A/C/G/T probabilities)."""
     from dnalm.lm.inference import fill_mask, format_fill_mask
@@ -435,7 +435,7 @@ def report(
         "report.html"
     ),
     pretrain: Annotated[list[Path] | None, typer.Option(help="Pretraining run folder(s) to include.")] = None,
-    title: str | None = None,
+    title: str | None = typer.Option(None, help="Its title (default: the benchmark's name, else the folder's)."),
     overwrite: Overwrite = False,
 ):
     """Self-contained HTML report (plots embedded) plus Markdown and PNGs."""

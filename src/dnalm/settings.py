@@ -376,10 +376,14 @@ def _help(f: dataclasses.Field) -> str:
     return f"{text} (default: {shown})" if shown else text
 
 
+#: The help of ``--trust-remote-code`` on every command that loads a model (see :class:`dnalm.models.ref.ModelRef`).
+TRUST_HELP = "Allow checkpoint code (DNABERT-2). Off by default."
+
 #: The help of ``--overwrite`` on every command that writes (see :mod:`dnalm.io.outputs`).
 OVERWRITE_HELP = (
-    "Write OUTPUT even if it holds another result or a file dnalm did not write; in a folder only what dnalm wrote "
-    "there is removed, the user's own files stay (one with the name of a file dnalm writes is replaced)."
+    "Write OUTPUT even if it holds another command's result, a finished model or a file dnalm did not write (a "
+    "re-run replaces its own command's earlier result without it); in a folder only what dnalm wrote there is "
+    "removed, the user's own files stay (one with the name of a file dnalm writes is replaced)."
 )
 #: benchmark and search keep what a plain re-run keeps (said: the help promised that dnalm's files are removed)
 KEEPS_RUNS_HELP = (

@@ -434,7 +434,7 @@ def test_the_recipe_plans_from_the_epochs_and_batch_the_user_gave():
 
     own = choose_recipe(n_train=320, lengths=[60] * 320, num_labels=2)
     given = choose_recipe(n_train=320, lengths=[60] * 320, num_labels=2, epochs=2, batch_size=32)
-    assert own.epochs == 30 and given.epochs == 2 and given.reasons["epochs"] == "given (--epochs)"
+    assert own.epochs == 30 and given.epochs == 2 and given.reasons["epochs"] == "set for this run (--epochs)"
     steps = 2 * 10  # 320 sequences at batch 32
     assert given.ema_decay == pytest.approx(0.5 ** (1 / max(1.0, 0.05 * steps)), abs=1e-6)
     assert given.evals_per_epoch == 5  # 10 validations in all, as the recipe plans them

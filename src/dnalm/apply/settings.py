@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dnalm.settings import check_applies, check_fields, checked, setting
+from dnalm.settings import TRUST_HELP, check_applies, check_fields, checked, setting
 from dnalm.tasks import DEFAULT_TASK, TASKS
 
 __all__ = ["EvaluateSettings", "PredictSettings", "ScanSettings", "VariantSettings", "checked"]
@@ -27,7 +27,6 @@ _TARGET_DEFAULT = (
 )
 _TARGET_HELP = "Class to score (a label of the model); printed and written into the output."
 _AS_TRAINED = "as the model was trained"
-_TRUST = "Allow checkpoint code (DNABERT-2). Off by default."
 _REGIONS = (
     "BED file (0-based, end excluded) or chr:start-end (1-based, end included, as samtools writes it: chr1:101-200 is "
     "BED chr1 100 200); repeatable: read from the indexed genome (pyfaidx)."
@@ -60,7 +59,7 @@ class PredictSettings(_Checked):
         "Combine a long sequence's window scores: mean, or max (two classes: the window most likely positive).",
         choices=("mean", "max"),
     )
-    trust_remote_code: bool = setting(False, _TRUST)
+    trust_remote_code: bool = setting(False, TRUST_HELP)
     sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
     label_column: str | None = setting(None, "Column of a table holding the label.")
     regions: list[str] | None = setting(None, _REGIONS + " INPUT is then a genome; one row per region.")
@@ -82,7 +81,7 @@ class EvaluateSettings(_Checked):
         "The fresh head's task with --untrained (a saved model knows its own).",
         choices=tuple(TASKS),
     )
-    trust_remote_code: bool = setting(False, _TRUST)
+    trust_remote_code: bool = setting(False, TRUST_HELP)
     sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
     label_column: str | None = setting(None, "Column of a table holding the label.")
     data: object = None  # what the choices above apply to (not options of their own)
@@ -114,7 +113,7 @@ class ScanSettings(_Checked):
         shown_default="0.5 for a probability; none for a value",
     )
     batch_size: int = setting(256, "Windows scored at a time.", ge=1, le=1_000_000)
-    trust_remote_code: bool = setting(False, _TRUST)
+    trust_remote_code: bool = setting(False, TRUST_HELP)
     target: str | None = setting(None, _TARGET_HELP, shown_default=_TARGET_DEFAULT, label=True)
     regions: list[str] | None = setting(None, _REGIONS + " Only these are scanned.")
     peaks: object = None  # the peaks file --threshold makes (an output, not an option of its own)
@@ -136,5 +135,5 @@ class VariantSettings(_Checked):
         shown_default="both (a masked LM: plus)",
     )
     batch_size: int = setting(256, "Windows scored at a time.", ge=1, le=1_000_000)
-    trust_remote_code: bool = setting(False, _TRUST)
+    trust_remote_code: bool = setting(False, TRUST_HELP)
     target: str | None = setting(None, _TARGET_HELP, shown_default=_TARGET_DEFAULT, label=True)

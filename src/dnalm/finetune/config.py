@@ -25,6 +25,7 @@ from dnalm.models.ref import is_auto
 from dnalm.runtime.hardware import PRECISIONS
 from dnalm.runtime.training import SHARED_OWNED, check_scheduler, check_trainer_settings
 from dnalm.settings import (
+    TRUST_HELP,
     YEAR_S,
     check_applies,
     check_fields,
@@ -73,7 +74,7 @@ class FinetuneConfig:
         "time on large data); one: the CNN.",
         choices=CANDIDATE_CHOICES,
     )
-    trust_remote_code: bool = setting(False, "Allow checkpoint code (DNABERT-2). Off by default.")
+    trust_remote_code: bool = setting(False, TRUST_HELP)
     problem_type: str = setting(
         DEFAULT_TASK,
         "single_label_classification, multi_label_classification (labels a;b, ';' for none), regression, "

@@ -268,7 +268,7 @@ def _choose_steps(n_train: int, reasons: dict, epochs: float | None = None, batc
         batch = 128 if n_train >= 4 * 1024 else 64 if n_train >= 1024 else 32
         reasons["batch_size"] = f"enough optimizer steps per epoch for {n_train:,} sequences"
     else:
-        reasons["batch_size"] = "given (--batch-size)"
+        reasons["batch_size"] = "set for this run (--batch-size)"
     steps_per_epoch = math.ceil(n_train / batch)
     if epochs is None:
         epochs = float(min(max(round(_SAMPLES / n_train), _MIN_EPOCHS), _MAX_EPOCHS))
@@ -278,7 +278,7 @@ def _choose_steps(n_train: int, reasons: dict, epochs: float | None = None, batc
         )
     else:
         epochs = float(epochs)
-        reasons["epochs"] = "given (--epochs)"
+        reasons["epochs"] = "set for this run (--epochs)"
     total = max(1, round(epochs * steps_per_epoch))
     half_life = max(1.0, 0.05 * total)
     ema = round(0.5 ** (1 / half_life), 6)

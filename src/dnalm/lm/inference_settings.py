@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dnalm.settings import check_fields, setting
+from dnalm.settings import TRUST_HELP, check_fields, setting
 
 __all__ = ["EmbedSettings"]
 
@@ -16,7 +16,7 @@ class EmbedSettings:
 
     pooling: str = setting("mean", "Mean over the tokens, or the [CLS] token's vector.", choices=("mean", "cls"))
     batch_size: int = setting(64, "Sequences embedded at a time.", ge=1, le=1_000_000)
-    trust_remote_code: bool = setting(False, "Allow checkpoint code (DNABERT-2). Off by default.")
+    trust_remote_code: bool = setting(False, TRUST_HELP)
     sequence_column: str | None = setting(None, "Column of a table holding the sequence.")
 
     def __post_init__(self):

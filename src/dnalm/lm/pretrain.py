@@ -48,6 +48,7 @@ from dnalm.runtime.training import (
     check_trainer_settings,
 )
 from dnalm.settings import (
+    TRUST_HELP,
     YEAR_S,
     check_applies,
     check_fields,
@@ -957,7 +958,7 @@ class LmEvalSettings:
     max_length: int | None = setting(None, "Tokens per window.", ge=8, le=10_000_000, shown_default="as pretrained")
     seed: int = setting(42, "Seed of the windows' draw.", ge=0, lt=2**32)
     batch_size: int = setting(32, "Windows scored at a time.", ge=1, le=1_000_000)
-    trust_remote_code: bool = setting(False, "Allow checkpoint code (DNABERT-2). Off by default.")
+    trust_remote_code: bool = setting(False, TRUST_HELP)
 
     def __post_init__(self):
         check_fields(self)

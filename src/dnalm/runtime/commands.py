@@ -9,6 +9,9 @@ command runs.
 
 from __future__ import annotations
 
+import sys
+import traceback
+
 import typer
 import typer.core
 
@@ -101,8 +104,10 @@ class Commands(typer.core.TyperGroup):
             if line := process.usage_error(err, ctx.command_path):  # a mistyped option or value
                 typer.echo(line, err=True)
                 raise typer.Exit(2) from None
-            if isinstance(err, _CLICK_CONTROL) or STATE["debug"]:
+            if isinstance(err, _CLICK_CONTROL):
                 raise
+            if STATE["debug"]:  # the traceback too, with the same line and exit status (a script's test stays true)
+                traceback.print_exception(err, file=sys.stderr)
             raise typer.Exit(process.report_error(err)) from None
         except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (process.Terminated)
             raise typer.Exit(process.interrupted(ctx.invoked_subcommand, stop)) from None
