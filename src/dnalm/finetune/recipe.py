@@ -53,8 +53,7 @@ _SAMPLES = 30_000  # sequences seen (with repeats) that the epoch rule aims for
 # 6 in 6 runs of 6; 10 passes lowered it further in 4 of 6, by less, for 25% more time (see the README's results)
 _MIN_EPOCHS, _MAX_EPOCHS = 8, 30
 _EVALS = 10  # validations per run at least
-#: Data this small train more than one candidate architecture, and validation keeps one (see :func:`choose_recipe`;
-#: a later one only where it validates better than the noise of the validation split).
+#: Data this small train more than one candidate architecture, and validation keeps one (see :func:`choose_recipe`).
 CANDIDATES_MAX_TRAIN = 10_000
 #: The candidates: the recipe's CNN as it is, and with two attention layers over its feature map, which see where
 #: each feature fires (on TSS-aligned promoters they won every paired validation run; on unaligned TF sets they lost).
@@ -155,9 +154,9 @@ def choose_recipe(
     them when the user sets architecture values, which the checkpoint's weights do not have).
 
     ``candidates``: ``"auto"`` (or True): with at most :data:`CANDIDATES_MAX_TRAIN` training sequences,
-    ``finetune`` trains each architecture of :data:`CANDIDATES` with these settings and keeps the first unless a later
-    one's validation metric is better by more than one standard error of the paired difference (selection on
-    validation only; all are recorded in ``recipe.json``); ``"all"``: every
+    ``finetune`` trains each architecture of :data:`CANDIDATES` with these settings and keeps the one with the best
+    validation metric (selection on validation only; all are recorded in ``recipe.json``, with the standard error of
+    each difference); ``"all"``: every
     candidate whatever the data's size (about three times the time of one on large data); ``"one"`` (or False):
     the recipe's CNN alone. ``finetune`` passes ``"one"`` when the user chose the architecture (``model_config``)
     or a time budget. ``epochs`` and ``batch_size``: the user's, when given; the steps and what follows from them
@@ -219,8 +218,8 @@ def _choose_candidates(candidates: str | bool, n_train: int, config: dict, reaso
         else "candidates 'all' asked for"
     )
     reasons["candidates"] = (
-        f"{why}: each architecture is trained, and the attention layers are kept where they validate better by more "
-        "than one standard error of the difference (they pay where the data are aligned on a site)"
+        f"{why}: each architecture is trained and the best validation metric chooses (attention layers pay "
+        "where the data are aligned on a site)"
     )
     return [dict(c) for c in CANDIDATES]
 
