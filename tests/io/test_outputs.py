@@ -17,7 +17,7 @@ import yaml
 
 from dnalm.cli import app
 from dnalm.io.outputs import LEDGER, MARKER, Output, OutputError, claim, install_folder, read_marker
-from tests.conftest import FASTA, _hashes, _ok, _refused
+from tests.conftest import FASTA, _dnalm, _hashes, _ok, _refused
 
 
 def _write_result(folder: Path, *names: str) -> None:
@@ -1884,17 +1884,13 @@ def test_standard_output_redirected_to_a_data_file_is_refused_by_the_command(tmp
     before = train.read_bytes()
     with train.open("ab") as out:
         run = subprocess.run(
-            [*_dnalm_cmd(), "audit", str(tmp_path / "data"), "-o", "-"],
+            _dnalm("audit", tmp_path / "data", "-o", "-"),
             check=False,
             stdout=out,
             stderr=subprocess.PIPE,
             text=True,
         )
     assert run.returncode == 2 and "output - (redirected to" in run.stderr and train.read_bytes() == before
-
-
-def _dnalm_cmd() -> list[str]:
-    return [sys.executable, "-m", "dnalm", "-q"]
 
 
 @pytest.mark.parametrize("name", ["/dev/stdout", "/dev/stderr", "/dev/fd/1", "/proc/self/fd/2", "-"])

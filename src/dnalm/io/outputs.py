@@ -1656,4 +1656,7 @@ def _swap_entries(staging: Path, final: Path, names: list[str], nested: dict) ->
                 os.replace(b, a)
         shutil.rmtree(aside, ignore_errors=True)
         raise
-    remove_path(aside)
+    try:
+        remove_path(aside)
+    except OSError as err:  # the result is in place: what could not be removed is said, as finish_folder does
+        log.warning("%s is in place; the previous entries set aside in %s could not be removed (%s)", final, aside, err)
