@@ -58,7 +58,7 @@ def broken_command():
 def test_every_command_runs_inside_one_error_handler(broken_command, monkeypatch, capsys, kind, status, line):
     """No command has its own except clause: one handler turns any error into one line, exit status 2 for
     errors about the input/settings/output and 1 (with the --debug hint) for anything else; --debug shows the
-    traceback too, with the same line and exit status (it exited 1 for an input error).
+    traceback too, with the same line and exit status (it exited 1 for an input error), and no hint to use it.
     The same through the console entry point and through click's test runner."""
     from typer.testing import CliRunner
 
@@ -74,6 +74,7 @@ def test_every_command_runs_inside_one_error_handler(broken_command, monkeypatch
     error = {"runtime": RuntimeError, "value": ValueError, "os": OSError}[kind].__name__
     assert r.exit_code == status and line in r.output and "Traceback (most recent call last)" in r.output
     assert f"{error}: {line.split(': ', 1)[1]}" in r.output
+    assert "run with --debug" not in r.output  # the hint is for a run without it
 
 
 def test_no_command_catches_errors_itself():

@@ -108,6 +108,6 @@ class Commands(typer.core.TyperGroup):
                 raise
             if STATE["debug"]:  # the traceback too, with the same line and exit status (a script's test stays true)
                 traceback.print_exception(err, file=sys.stderr)
-            raise typer.Exit(process.report_error(err)) from None
+            raise typer.Exit(process.report_error(err, debug=STATE["debug"])) from None
         except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (process.Terminated)
             raise typer.Exit(process.interrupted(ctx.invoked_subcommand, stop)) from None

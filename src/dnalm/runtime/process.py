@@ -364,10 +364,10 @@ def _plainly(err: Exception) -> Exception:
     return err
 
 
-def report_error(err: Exception) -> int:
+def report_error(err: Exception, *, debug: bool = False) -> int:
     """One line on stderr for an error that ended a command, and the exit status: 2 for the input, settings or
     output (:data:`USER_ERRORS`, ``DataFormatError`` among them), 1 for a fault of dnalm's (named by its type,
-    with the ``--debug`` hint)."""
+    with the ``--debug`` hint unless ``debug``: the traceback was printed, and the message is then never cut)."""
     if isinstance(err, BrokenPipeError):  # the reader of a piped output stopped early (``| head``): as Unix tools do
         with contextlib.suppress(OSError, ValueError, AttributeError):  # nothing more reaches the closed pipe
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -376,7 +376,7 @@ def report_error(err: Exception) -> int:
     err = _plainly(err)
     user = isinstance(err, USER_ERRORS)
     said = " ".join(str(err).split())  # one line: a library's message over several lines (a list, a hint) joined
-    if len(said) > 1500:  # (a list of every valid key fits)
+    if len(said) > 1500 and not debug:  # (a list of every valid key fits)
         said = said[:1500] + " ... (--debug shows all of it)"
     text = f"error: {said}" if user else f"error ({type(err).__name__}): {said}"
     from dnalm.io.outputs import note_in_logs
@@ -384,7 +384,7 @@ def report_error(err: Exception) -> int:
     note_in_logs(text)  # the log file tells how the run ended too
     colour = "\033[31m" if _colour(sys.stderr) else ""
     print(f"{colour}{text}{chr(27) + '[0m' if colour else ''}", file=sys.stderr)
-    if not user:
+    if not user and not debug:
         print("(run with --debug for the traceback)", file=sys.stderr)
     return 2 if user else 1
 
