@@ -143,6 +143,13 @@ class Task:
         """Scores from logits (torch): probabilities, or the values themselves."""
         return logits
 
+    def average(self, outputs: list):
+        """Logits whose scores (:meth:`activate`) are the mean of ``outputs``' scores: several models' logits
+        averaged where it means something (an ensemble, :mod:`dnalm.models.ensemble`); here, the values."""
+        import torch
+
+        return torch.stack([z.float() for z in outputs]).mean(0)
+
     def compute_metrics(self, labels: np.ndarray, logits: np.ndarray, names=()) -> dict:
         """Metrics on raw validation logits (Trainer's ``compute_metrics``)."""
         raise NotImplementedError
@@ -230,6 +237,15 @@ class SingleLabelClassification(Task):
         import torch
 
         return torch.softmax(logits, dim=-1)
+
+    def average(self, outputs):
+        """The log of the mean class probabilities (softmax of it is their mean)."""
+        import math
+
+        import torch
+
+        log_p = torch.stack([torch.log_softmax(z.float(), dim=-1) for z in outputs])
+        return torch.logsumexp(log_p, dim=0) - math.log(len(outputs))
 
     def compute_metrics(self, labels, logits, names=()):
         from dnalm.metrics import classification_metrics, positive_index, softmax
@@ -368,6 +384,17 @@ class MultiLabelClassification(Task):
 
         return torch.sigmoid(logits)
 
+    def average(self, outputs):
+        """The log-odds of each label's mean probability (sigmoid of it is their mean)."""
+        import math
+
+        import torch
+
+        # log of the mean of p and of 1 - p, each from log-sigmoids (no 0 or 1 to take the log of)
+        pos = torch.logsumexp(torch.stack([torch.nn.functional.logsigmoid(z.float()) for z in outputs]), dim=0)
+        neg = torch.logsumexp(torch.stack([torch.nn.functional.logsigmoid(-z.float()) for z in outputs]), dim=0)
+        return (pos - math.log(len(outputs))) - (neg - math.log(len(outputs)))
+
     def compute_metrics(self, labels, logits, names=()):
         from dnalm.metrics import multilabel_metrics
 
@@ -495,6 +522,8 @@ class TokenClassification(Task):
         import torch
 
         return torch.softmax(logits, dim=-1)
+
+    average = SingleLabelClassification.average  # each base's class probabilities
 
     def compute_metrics(self, labels, logits, names=()):
         from dnalm.metrics import per_base_metrics, positive_index

@@ -198,7 +198,8 @@ def importance(ism: np.ndarray) -> np.ndarray:
 def _lookup_mode(input_ids, replace=None):
     """A torch function mode that watches a forward pass for the op reading ``input_ids`` into
     vectors (``F.embedding(ids, weight)`` or ``table[ids]``) and records its output in ``.output``,
-    or hands back ``replace`` in its place (the vectors gradients are taken with respect to)."""
+    or hands back ``replace`` in its place (the vectors gradients are taken with respect to): at every such read,
+    so a model that reads the tokens more than once (an ensemble's members, each its own) takes the same vectors."""
     import torch
     from torch.overrides import TorchFunctionMode
 
@@ -215,15 +216,15 @@ def _lookup_mode(input_ids, replace=None):
 
         def __torch_function__(self, func, types, args=(), kwargs=None):
             out = func(*args, **(kwargs or {}))
-            if self.output is None and (
-                (func is torch.nn.functional.embedding and same(args[0]))
-                or (func is torch.Tensor.__getitem__ and len(args) > 1 and same(args[1]))
+            if (func is torch.nn.functional.embedding and same(args[0])) or (
+                func is torch.Tensor.__getitem__ and len(args) > 1 and same(args[1])
             ):
                 if replace is not None:
                     if replace.shape != out.shape:
                         raise ValueError(f"token vectors have shape {tuple(out.shape)}; got {tuple(replace.shape)}")
                     out = replace.to(out.dtype)
-                self.output = out
+                if self.output is None:
+                    self.output = out
             return out
 
     return Lookup()

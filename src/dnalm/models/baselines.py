@@ -655,6 +655,13 @@ class PosCnnForMaskedLM(_BaselineModel):
 def check_saved_settings(config: dict, path) -> None:
     """Refuse a saved ``config.json`` of one of these models whose settings no model can be built with,
     naming the file (see :meth:`DnaBaselineConfig.check_settings`)."""
+    if config.get("model_type") == "dnalm-ensemble":  # each member's settings, named by its place
+        members = config.get("members")
+        if not isinstance(members, list) or not all(isinstance(m, dict) for m in members) or len(members) < 2:
+            raise ValueError(f"{path}: an ensemble's members must be a list of two or more model configs")
+        for i, member in enumerate(members):
+            check_saved_settings(member, f"{path} (member {i})")
+        return
     classes = {c.model_type: c for c in (DilatedCnnConfig, GbCnnConfig, LstmConfig, PosCnnConfig)}
     cls = classes.get(config.get("model_type"))
     if cls is None:

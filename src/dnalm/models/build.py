@@ -53,7 +53,8 @@ _BASELINE_MODELS = {
 
 
 def register_baselines() -> None:
-    """Make the baselines loadable through ``AutoConfig``/``AutoModelForSequenceClassification``."""
+    """Make the baselines (and an ensemble of models) loadable through ``AutoConfig``/
+    ``AutoModelForSequenceClassification``."""
     from transformers import AutoConfig, AutoModelForMaskedLM, AutoModelForSequenceClassification
 
     for config_cls, model_cls in _BASELINE_MODELS.items():
@@ -64,6 +65,11 @@ def register_baselines() -> None:
             pass
     with contextlib.suppress(ValueError):  # the default CNN also pretrains (masked bases) and fine-tunes from there
         AutoModelForMaskedLM.register(baselines.PosCnnConfig, baselines.PosCnnForMaskedLM)
+    from dnalm.models.ensemble import EnsembleConfig, EnsembleForSequenceClassification
+
+    with contextlib.suppress(ValueError):  # candidates averaged, as the recipe may save them
+        AutoConfig.register(EnsembleConfig.model_type, EnsembleConfig)
+        AutoModelForSequenceClassification.register(EnsembleConfig, EnsembleForSequenceClassification)
 
 
 def resolve_spec(spec: str | ModelRef) -> ModelSpec | None:
