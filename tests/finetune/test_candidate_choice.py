@@ -61,12 +61,19 @@ def test_the_better_candidate_is_kept_and_a_gain_within_the_noise_is_said(caplog
     assert result["validation_standard_error"] == se and "within one standard error" not in caplog.text
     with caplog.at_level(logging.INFO, logger="dnalm"):
         assert _validates_better(_run(), (0.50 - se / 2, new_out, 1), (0.50, kept_out, 0), {})
-    assert "candidates 0 and 1 differ by" in caplog.text and "candidate 1 is kept, and another draw" in caplog.text
+    assert (
+        "candidate 0 and candidate 1 differ by" in caplog.text
+        and "candidate 1 is kept, and another draw" in caplog.text
+    )
     caplog.clear()
     result = {}
     with caplog.at_level(logging.INFO, logger="dnalm"):
         assert not _validates_better(_run(), (0.50 + se / 2, new_out, 1), (0.50, kept_out, 0), result)
     assert "candidate 0 is kept" in caplog.text and result["validation_standard_error"] == se
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="dnalm"):  # the candidates' average, named as such
+        assert _validates_better(_run(), (0.50 - se / 2, new_out, 2), (0.50, kept_out, 1), {"members": [0, 1]})
+    assert "candidate 1 and their average differ by" in caplog.text and "their average is kept" in caplog.text
     # a metric where higher is better (MCC), and a candidate without a validation score
     assert _validates_better(_run("mcc"), (0.61, new_out, 1), (0.6, kept_out, 0), {})
     assert not _validates_better(_run("mcc"), (0.59, new_out, 1), (0.6, kept_out, 0), {})

@@ -94,20 +94,33 @@ def test_auto_is_deterministic_and_records_its_choices(tmp_path):
         k: v for k, v in s2["validation_metrics"].items() if k not in timing
     }
     assert s1["steps_run"] == s2["steps_run"] and s1["best_step"] == s2["best_step"]
-    # two candidates, each with its validation result and the standard error of its difference from the first; the
-    # kept one is the better, and the model is its architecture
+    # two candidates and their average, each with its validation result (as trained, and with both strands averaged
+    # as the folder is used: what chose) and the standard error of its difference from the one kept before it; the
+    # kept one is the best, and the model is its architecture
     (kept,) = [c for c in r1["candidates"] if c["chosen"]]
-    assert len(r1["candidates"]) == 2 and kept == min(r1["candidates"], key=lambda c: c["best_validation_loss"])
-    assert r1["candidates"][1]["validation_standard_error"] > 0
-    assert s1["model_config"] == kept["model_config"] == r1["model_config"] and s1["candidates"] == r1["candidates"]
-    chosen = r1["candidates"].index(kept)
-    history = (tmp_path / "a" / "history.csv").read_text()
-    assert history == (tmp_path / "a" / f"history-candidate{chosen}.csv").read_text()
+    assert len(r1["candidates"]) == 3 and kept == min(r1["candidates"], key=lambda c: c["selection_loss"])
+    assert all(c["selection_loss"] != c["best_validation_loss"] for c in r1["candidates"])
+    from dnalm.apply.predict import predict_proba
+    from dnalm.io import read_sequences
+    from dnalm.models.build import load_model
+
+    model, tok = load_model(tmp_path / "a")  # the kept model, scored as evaluate scores it: what it was chosen on
+    dev = list(read_sequences(data, split="dev"))
+    probs = predict_proba(model, tok, [r.sequence for r in dev], reverse_complement_average=True)[0]
+    rows = [model.config.label2id[r.label] for r in dev]
+    assert -np.log(probs[np.arange(len(dev)), rows]).mean() == pytest.approx(kept["selection_loss"], rel=1e-4)
+    assert r1["candidates"][2]["members"] == [0, 1] and r1["candidates"][2]["model"] == "average"
+    assert all(c["validation_standard_error"] > 0 for c in r1["candidates"][1:])
+    assert s1["model_config"] == kept.get("model_config", {}) == r1["model_config"]
+    assert s1["candidates"] == r1["candidates"] and s1["best_validation_metric"] == kept["best_validation_loss"]
+    single = min(r1["candidates"][:2], key=lambda c: c["best_validation_loss"])
+    history = (tmp_path / "a" / "history.csv").read_text()  # the best single candidate's
+    assert history == (tmp_path / "a" / f"history-candidate{r1['candidates'].index(single)}.csv").read_text()
     assert "| kept |" in (tmp_path / "a" / "README.md").read_text()  # the model card shows the candidates
     saved = (tmp_path / "a" / "dnalm_config.yaml").read_text()
     assert "learning_rate: 0.002" in saved and "ema_decay:" in saved and "batch_size: 32" in saved
     # the architecture kept, as trained ("settings actually used" said model_config: {} for attention layers)
-    assert yaml.safe_load(saved)["model_config"] == kept["model_config"]
+    assert yaml.safe_load(saved)["model_config"] == kept.get("model_config", {})
     expected = resolve_precision("auto")  # bf16 on a CPU with AVX512-BF16/AMX, else fp32
     assert s1["precision"] == expected and f"precision: {expected}" in saved  # the value used, not "auto"
 
@@ -219,6 +232,43 @@ def test_one_seed_gives_the_same_model_on_a_busy_machine(tmp_path, monkeypatch):
     assert runs[1]["expected_training_s"] > 10 * runs[0]["expected_training_s"]
 
 
+def test_the_candidates_average_is_saved_as_one_model_when_it_validates_best(tmp_path, monkeypatch):
+    """Where the mean of the candidates' predictions validates better than either, the folder holds that one model
+    (both candidates' weights): validated again it gives the score it was chosen on, it loads like any model and
+    predicts the members' mean, and a regression's standardised targets are folded into every member (label units).
+    Rerun from its dnalm_config.yaml, the recipe trains both again."""
+    import random
+
+    import dnalm.finetune.train as train
+    from dnalm.apply.predict import predict_proba
+    from dnalm.models.build import load_model
+    from dnalm.models.ensemble import EnsembleForSequenceClassification
+
+    better = train._validates_better
+    monkeypatch.setattr(  # the average chosen whatever validation says: the path that saves it is what is tested
+        train, "_validates_better", lambda run, new, kept, result: better(run, new, kept, result) or new[2] == 2
+    )
+    rng = random.Random(0)
+    seqs = ["".join(rng.choice("ACGT") for _ in range(40)) for _ in range(120)]
+    reg = tmp_path / "reg.csv"
+    reg.write_text("sequence,label\n" + "".join(f"{s},{10000 + 1000 * s.count('G'):.2f}\n" for s in seqs))
+    summary = finetune(FinetuneConfig(seed=0, epochs=2, problem_type="regression", trainer=QUIET), reg, tmp_path / "r")
+    average = summary["candidates"][2]
+    assert average["chosen"] and average["members"] == [0, 1] and summary["model_config"] == {}
+    assert summary["validation_metrics"]["eval_loss"] == pytest.approx(average["best_validation_loss"], rel=1e-5)
+    assert summary["best_validation_metric"] == average["best_validation_loss"]
+    model, tok = load_model(tmp_path / "r")
+    assert isinstance(model, EnsembleForSequenceClassification) and len(model.members) == 2
+    values = predict_proba(model, tok, seqs[:30])[0][:, 0]
+    members = [predict_proba(m, tok, seqs[:30])[0][:, 0] for m in model.members]
+    assert values == pytest.approx((members[0] + members[1]) / 2, rel=1e-4)
+    scale = summary["target_standardisation"]
+    assert all(abs(v.mean() - scale["mean"]) < scale["sd"] for v in members)  # each in label units, not 0 +- 1
+    saved = yaml.safe_load((tmp_path / "r" / "dnalm_config.yaml").read_text())
+    assert saved["model_config"] == {} and saved["candidates"] == "auto"
+    assert "candidates 0, 1 averaged" in (tmp_path / "r" / "README.md").read_text()
+
+
 def test_candidates_train_to_the_end_whenever_a_checkpoint_would_fall_due(tmp_path, monkeypatch):
     """A checkpoint falls due by the wall clock (every 2 minutes), so a loaded machine reaches one sooner: the second
     candidate's first checkpoint was rotated away by the first candidate's higher-numbered ones (the Trainer orders
@@ -235,7 +285,7 @@ def test_candidates_train_to_the_end_whenever_a_checkpoint_would_fall_due(tmp_pa
         finetune(FinetuneConfig(seed=1, epochs=6, checkpoint_interval=interval, trainer=QUIET), data, tmp_path / name)
         for name, interval in (("every-epoch", 0), ("never", None))
     ]
-    assert [len(r["candidates"]) for r in runs] == [2, 2]
+    assert [len(r["candidates"]) for r in runs] == [3, 3]  # the two and their average
     timing = ("eval_runtime", "eval_samples_per_second", "eval_steps_per_second")
     every, never = ({k: v for k, v in r["validation_metrics"].items() if k not in timing} for r in runs)
     assert every == never and runs[0]["best_step"] == runs[1]["best_step"]
@@ -269,9 +319,11 @@ def test_from_scratch_gives_the_recipe_random_weights(tata_dir, tmp_path):
     from dnalm.models.build import load_model
     from dnalm.models.shipped import pretrained_path
 
-    quiet = {"disable_tqdm": True}
-    finetune(FinetuneConfig(epochs=1, from_scratch=True, learning_rate=1e-9, trainer=quiet), tata_dir, tmp_path / "s")
-    finetune(FinetuneConfig(epochs=1, learning_rate=1e-9, trainer=quiet), tata_dir, tmp_path / "p")
+    quiet, one = {"disable_tqdm": True}, {"candidates": "one"}  # the CNN alone: its weights are compared
+    finetune(
+        FinetuneConfig(epochs=1, from_scratch=True, learning_rate=1e-9, trainer=quiet, **one), tata_dir, tmp_path / "s"
+    )
+    finetune(FinetuneConfig(epochs=1, learning_rate=1e-9, trainer=quiet, **one), tata_dir, tmp_path / "p")
     from safetensors.torch import load_file
 
     shipped = load_file(pretrained_path("dnalm-cnn") / "model.safetensors")
@@ -348,7 +400,7 @@ def test_candidates_all_trains_each_architecture_on_data_above_the_limit_and_one
 
     data = _motif_dir(tmp_path, n=300)
     monkeypatch.setattr(recipe, "CANDIDATES_MAX_TRAIN", 100)  # these 240 training sequences are "large"
-    for name, candidates, trained in (("auto", "auto", 0), ("all", "all", 2), ("one", "one", 0)):
+    for name, candidates, trained in (("auto", "auto", 0), ("all", "all", 3), ("one", "one", 0)):  # 3: and the average
         finetune(FinetuneConfig(seed=0, epochs=1, candidates=candidates, trainer=QUIET), data, tmp_path / name)
         saved = json.loads((tmp_path / name / "recipe.json").read_text())
         assert len(saved["candidates"]) == trained, name
@@ -385,7 +437,10 @@ def test_a_candidate_may_start_from_another_checkpoint_and_the_kept_start_is_rec
     start = tmp_path / "attention-lm"
     lm.save_pretrained(start)
     tok.save_pretrained(start)
+    import dnalm.finetune.train as train
+
     monkeypatch.setattr(recipe, "CANDIDATES", ({}, {"model": str(start)}))
+    monkeypatch.setattr(train, "_average", lambda *a: None)  # one of the two is kept (their average is tested above)
     assert choose_recipe(600, [120] * 600, 2).candidates == [{}, {"model": str(start)}]
     summary = finetune(FinetuneConfig(seed=0, epochs=2, trainer=QUIET), _motif_dir(tmp_path, n=300), tmp_path / "m")
     saved = json.loads((tmp_path / "m" / "recipe.json").read_text())

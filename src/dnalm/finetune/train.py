@@ -25,6 +25,7 @@ from dnalm.finetune.config import FinetuneConfig, check_for_model
 from dnalm.finetune.data import DEV_SPLIT_NOTE, LabelSpace, data_digest, load_splits, to_dataset
 from dnalm.finetune.recipe import Recipe, choose_recipe, for_checkpoint, is_recipe_checkpoint
 from dnalm.finetune.trainer import (
+    averaged_outputs,
     collate_batch,
     compute_metrics_for,
     fixed_input_length,
@@ -34,12 +35,14 @@ from dnalm.finetune.trainer import (
     trainer_class,
     training_arguments,
     validation_outputs,
+    validation_score,
     versions,
     with_lora,
 )
 from dnalm.io.datasets import check_sources, class_files
 from dnalm.io.files import drop_unused_staging, interrupts_deferred, json_ready, start_folder, write_json
 from dnalm.io.outputs import Output, claims, install_folder, local, not_partial, remove_path, shown
+from dnalm.io.sequence import reverse_complement
 from dnalm.lm.pretrain import RECIPES, self_pretrain
 from dnalm.metrics import positive_index
 from dnalm.models.card import write_finetune_card
@@ -178,7 +181,7 @@ class _Built:
     dev_ds: Any
     truncated: tuple[int, int]
     loss_func: Any
-    output_layer: Any = None  # standardised numeric targets: where the scale is folded back in
+    output_layers: tuple = ()  # standardised numeric targets: where the scale is folded back in
 
 
 #: what a run writes in OUTPUT.partial (the Trainer's checkpoints, the history, what --resume reads, and the files of
@@ -518,7 +521,8 @@ def _build(run: _Run) -> _Built:
                 max_length,
             )
     loss_func = run.task.weighted_loss(train_ds.labels, run.labels.num_labels) if cfg.class_weights else None
-    return _Built(model, tok, spec, max_length, train_ds, dev_ds, (train_trunc, dev_trunc), loss_func, layer)
+    layers = () if layer is None else (layer,)
+    return _Built(model, tok, spec, max_length, train_ds, dev_ds, (train_trunc, dev_trunc), loss_func, layers)
 
 
 def _head_in_label_units(run: _Run) -> bool:
@@ -551,12 +555,16 @@ def _output_layer(run: _Run, model, tok, max_length: int):
 
 def _train_candidates(run: _Run):
     """Each candidate architecture of the recipe trained in turn from the same seed; the one with the best validation
-    metric is kept (selection on validation only; :func:`_validates_better` records how far the validation split's
-    noise reaches). Every candidate's result goes into ``recipe.json``, its validation history into
-    ``history-candidateN.csv``/``.json`` (the kept one's also into ``history.csv``/``.json``)."""
+    metric is kept, or their average where it validates better still (:func:`_average`). Selection is on validation
+    only, scored as the saved model will be used (both strands averaged where ``evaluate`` and ``predict`` average
+    them: ``selection_<metric>`` in each candidate's entry, beside its ``best_validation_<metric>`` as trained), and
+    :func:`_validates_better` records how far the validation split's noise reaches. Every candidate's result goes
+    into ``recipe.json``, its validation history into ``history-candidateN.csv``/``.json`` (the best single one's
+    also into ``history.csv``/``.json``)."""
     from transformers import set_seed
 
-    base, results, kept = run.recipe, [], None
+    base, results, kept, members = run.recipe, [], None, []
+    metric = run.cfg.metric_for_best_model
     for i, config in enumerate(base.candidates):
         set_seed(run.cfg.seed)
         t0 = time.time()
@@ -570,41 +578,95 @@ def _train_candidates(run: _Run):
         run.ref = ModelRef.resolve(model, run.cfg.trust_remote_code)
         built = _build(run)
         trained = _train(run, built)
-        score, outputs = trained[2].best, validation_outputs(trained[0], built.dev_ds)
+        single, used = _candidate_outputs(run, built, trained[0])
+        score = validation_score(run.task, run.labels, metric, used)
         results.append(
             {
                 "model": model,
                 "model_config": run.recipe.model_config,
-                f"best_validation_{run.cfg.metric_for_best_model}": score,
+                f"best_validation_{metric}": trained[2].best,
+                f"selection_{metric}": score,
                 "best_step": trained[2].best_step,
                 "steps_run": trained[0].state.global_step,
             }
         )
         log.info(
-            "candidate %d (%s %s): best validation %s %s (trained in %.0f s)",
+            "candidate %d (%s %s): best validation %s %s%s (trained in %.0f s)",
             i,
             model,
             config or "as it is",
-            run.cfg.metric_for_best_model,
-            score,
+            metric,
+            trained[2].best,
+            f", {score:.6g} with both strands averaged" if run.cfg.reverse_complement_average else "",
             time.time() - t0,
         )
-        if kept is None or _validates_better(run, (score, outputs, i), kept[:3], results[-1]):
-            kept = (score, outputs, i, built, trained)  # the first, unless a later one validates better
-        del built, trained
-    *_, chosen, built, trained = kept
+        members.append((built, trained, single, used))
+        if kept is None or _validates_better(run, (score, used, i), kept, results[-1]):
+            kept = (score, used, i)  # the first, unless a later one validates better
+    best_single = kept[2]
+    averaged = _average(run, members, kept, results)
+    built, trained = averaged or members[best_single][:2]
+    chosen = len(members) if averaged else best_single
     for i, result in enumerate(results):
         result["chosen"] = i == chosen
-    model, model_config = results[chosen]["model"], results[chosen]["model_config"]
+    model, model_config = results[best_single]["model"], results[best_single]["model_config"]
+    if chosen == len(members):  # the recipe as it was asked for: rerun from dnalm_config.yaml, it trains them all again
+        model, model_config = base.model, base.model_config
     run.recipe = dataclasses.replace(base, model=model, model_config=model_config, candidates=results)
     run.ref = ModelRef.resolve(model, run.cfg.trust_remote_code)
     run.cfg = dataclasses.replace(run.cfg, model=model, model_config=model_config)  # dnalm_config.yaml: the kept one
-    log.info("kept candidate %d (%s %s), chosen on validation", chosen, model, model_config or "as it is")
+    log.info("kept %s, chosen on validation", _candidate_name(results[chosen], chosen))
     if distributed.is_main():
         for suffix in (".csv", ".json"):
-            shutil.copyfile(run.output / f"history-candidate{chosen}{suffix}", run.output / f"history{suffix}")
+            shutil.copyfile(run.output / f"history-candidate{best_single}{suffix}", run.output / f"history{suffix}")
         run.recipe.save(run.output / "recipe.json")
     return built, trained
+
+
+def _candidate_outputs(run: _Run, built: _Built, trainer) -> tuple[tuple, tuple]:
+    """A trained candidate's validation outputs as trained (one strand) and as its folder will be used: both
+    strands averaged record by record where ``reverse_complement_average`` says ``evaluate``/``predict`` do so
+    (an attention layer's learned positions read the two strands differently), else the same."""
+    single = validation_outputs(trainer, built.dev_ds)
+    if not run.cfg.reverse_complement_average:
+        return single, single
+    flipped = [dataclasses.replace(r, sequence=reverse_complement(r.sequence)) for r in run.dev]
+    other = validation_outputs(trainer, to_dataset(flipped, built.tokenizer, run.labels, built.max_length)[0])
+    return single, averaged_outputs(run.task, [single, other])
+
+
+def _candidate_name(result: dict, i: int) -> str:
+    if "members" in result:
+        return "the average of candidates " + ", ".join(map(str, result["members"]))
+    return f"candidate {i} ({result['model']} {result['model_config'] or 'as it is'})"
+
+
+def _average(run: _Run, members: list, kept: tuple, results: list) -> tuple[_Built, tuple] | None:
+    """The candidates averaged as one model (:class:`~dnalm.models.ensemble.EnsembleForSequenceClassification`: the
+    mean of their class probabilities), scored on validation from their outputs (the mean of theirs is its own);
+    it takes the kept candidate's place (its trainer, for the final validation and the save) when it validates
+    better (:func:`_validates_better`), else None. Its entry in ``results`` lists the ``members``. Not for LoRA
+    adapters (each candidate has its own)."""
+    from dnalm.models.ensemble import EnsembleForSequenceClassification
+
+    if run.cfg.lora:
+        return None
+    metric = run.cfg.metric_for_best_model
+    single, used = (averaged_outputs(run.task, [m[j] for m in members]) for j in (2, 3))
+    score = validation_score(run.task, run.labels, metric, used)
+    entry = {"model": "average", "members": list(range(len(members)))}
+    entry |= {f"best_validation_{metric}": validation_score(run.task, run.labels, metric, single)}
+    results.append(entry | {f"selection_{metric}": score})
+    log.info("the average of the %d candidates: validation %s %.6g", len(members), metric, score)
+    if not _validates_better(run, (score, used, len(members)), kept, results[-1]):
+        return None
+    shortest = min((m[0] for m in members), key=lambda b: b.max_length)  # the window every member takes
+    trained = members[kept[2]][1]
+    trained[0].model = trained[0].model_wrapped = EnsembleForSequenceClassification.of([m[1][0].model for m in members])
+    trained[0].eval_dataset = shortest.dev_ds
+    trained[2].best = entry[f"best_validation_{metric}"]  # the summary's best validation: the saved model's
+    layers = tuple(layer for m in members for layer in m[0].output_layers)  # each member's, scaled when saved
+    return dataclasses.replace(shortest, model=trained[0].model, output_layers=layers), trained
 
 
 def _validates_better(run: _Run, new: tuple, kept: tuple, result: dict) -> bool:
@@ -620,15 +682,15 @@ def _validates_better(run: _Run, new: tuple, kept: tuple, result: dict) -> bool:
     noise = selection_noise(run.task, run.labels, metric, kept[1], new[1], run.cfg.seed)
     result["validation_standard_error"] = noise
     if abs(gain) <= noise:
+        names = f"candidate {kept[2]}", "their average" if "members" in result else f"candidate {new[2]}"
         log.info(
-            "candidates %d and %d differ by %.4g in validation %s, within one standard error of the paired difference "
-            "on the validation records (%.4g): %s, and another draw of the validation split could reverse it",
-            kept[2],
-            new[2],
+            "%s and %s differ by %.4g in validation %s, within one standard error of the paired difference "
+            "on the validation records (%.4g): %s is kept, and another draw of the validation split could reverse it",
+            *names,
             abs(gain),
             metric,
             noise,
-            f"candidate {new[2] if gain > 0 else kept[2]} is kept",
+            names[gain > 0],
         )
     return gain > 0
 
@@ -764,8 +826,8 @@ def _save(run: _Run, built: _Built, trainer, train_out, best, note) -> dict:
     """Validate the restored model, write the folder (model, tokenizer, settings, summary), put it in place."""
     val = trainer.evaluate()
     cfg, output = run.cfg, run.output
-    if built.output_layer is not None:  # trained on standardised targets: the saved model predicts label units
-        scale_output(built.output_layer, run.labels.scale[1], run.labels.scale[0])
+    for layer in built.output_layers:  # trained on standardised targets: the saved model predicts label units
+        scale_output(layer, run.labels.scale[1], run.labels.scale[0])
     lora_note = _save_lora(trainer, output, run.final) if cfg.lora else None
     trainer.model.config.dnalm_reverse_complement_average = bool(cfg.reverse_complement_average)
     trainer.model.config.dnalm_train_max_tokens = int(built.max_length)  # predict's default window

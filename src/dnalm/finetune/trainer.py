@@ -14,6 +14,7 @@ from dnalm.runtime.hardware import precision_flags
 from dnalm.tasks import IGNORE_INDEX, Task
 
 __all__ = [
+    "averaged_outputs",
     "collate_batch",
     "compute_metrics_for",
     "fixed_input_length",
@@ -23,6 +24,7 @@ __all__ = [
     "trainer_class",
     "training_arguments",
     "validation_outputs",
+    "validation_score",
     "versions",
     "with_lora",
 ]
@@ -56,6 +58,30 @@ def validation_outputs(trainer, dataset) -> tuple[np.ndarray, np.ndarray]:
     pred = trainer.predict(dataset)
     logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
     return np.asarray(logits), np.asarray(pred.label_ids)
+
+
+def averaged_outputs(task: Task, outputs: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+    """Several :func:`validation_outputs` of the same records (two strands, or several models) as one: logits
+    whose scores are the mean of theirs (:meth:`~dnalm.tasks.Task.average`), as ``evaluate`` and ``predict`` average
+    the strands and an ensemble its members."""
+    import torch
+
+    if any(not np.array_equal(y, outputs[0][1]) for _, y in outputs):
+        raise ValueError("outputs of different records cannot be averaged")
+    return task.average([torch.from_numpy(z) for z, _ in outputs]).numpy(), outputs[0][1]
+
+
+def validation_score(task: Task, labels, metric: str, outputs: tuple) -> float:
+    """``metric`` (``loss`` or another validation metric, with or without ``eval_``) of :func:`validation_outputs`:
+    ``loss`` is the task's loss (unweighted) averaged over the records, as validation computes it."""
+    import torch
+    from transformers import EvalPrediction
+
+    metric = metric.removeprefix("eval_")
+    z, y = outputs
+    if metric == "loss":
+        return float(task.loss(torch.from_numpy(z), torch.from_numpy(y), z.shape[-1]))
+    return float(compute_metrics_for(task, labels)(EvalPrediction(z, y))[metric])
 
 
 def selection_noise(task: Task, labels, metric: str, kept: tuple, new: tuple, seed: int) -> float:

@@ -194,22 +194,34 @@ def _recipe(settings: dict, recipe_file: Path | None, summary: dict) -> str:
 
 
 def _candidates(candidates: list[dict] | None) -> list[str]:
-    """The architectures the recipe trained on small data, each one's best validation result, and the one kept."""
+    """The architectures the recipe trained on small data (and their average), each one's best validation result
+    as trained and as it was chosen on (``selection_*``: both strands averaged where the model averages them), and
+    the one kept."""
     if not candidates:
         return []
     metric = next((k for k in candidates[0] if k.startswith("best_validation_")), None)
+    chosen_on = next((k for k in candidates[0] if k.startswith("selection_")), None)
     rows = [
-        f"| `{c.get('model', '')}` | `{json.dumps(c['model_config'])}` | {_number(c.get(metric))} | {c.get('best_step')} "
-        f"| {'kept' if c.get('chosen') else ''} |"
+        (
+            f"| candidates {', '.join(map(str, c['members']))} averaged | | "
+            if "members" in c  # the mean of their probabilities, one model
+            else f"| `{c.get('model', '')}` | `{json.dumps(c.get('model_config'))}` | "
+        )
+        + f"{_number(c.get(metric))} | "
+        + (f"{_number(c.get(chosen_on))} | " if chosen_on else "")
+        + f"{c.get('best_step', '')} | {'kept' if c.get('chosen') else ''} |"
         for c in candidates
     ]
-    head = f"| candidate start | architecture | {metric or 'best validation'} | best step | |"
+    name = (metric or "best validation").removeprefix("best_validation_")
+    extra = f" chosen on: {name} as used |" if chosen_on else ""
+    head = f"| candidate start | architecture | best validation {name} |{extra} best step | |"
     return [
         "",
-        "Candidates, trained in turn from the same seed and chosen on validation:",
+        "Candidates, trained in turn from the same seed and chosen on validation (as used: both strands averaged "
+        "where the model averages them):",
         "",
         head,
-        "|---|---|---|---|---|",
+        "|---|---|---|" + ("---|" if chosen_on else "") + "---|---|",
         *rows,
     ]
 
