@@ -5,7 +5,8 @@ one. Here each candidate is trained on its own, exactly as the recipe trains it 
 --candidates one``, and the same with ``--config`` holding ``model_config: {attention_layers: 2}``), then scored with
 ``dnalm evaluate`` on the validation split with both strands averaged (as the saved folder is used), on the
 validation split with one strand (``--no-rc``: what training validates), and on the test split (read for the report
-only, never for a choice). From those predictions, for each rule, the model it keeps and that model's test MCC:
+only, never for a choice). From those predictions, for each rule, the model it keeps and that model's test MCC
+and test loss (how good its probabilities are):
 
 - ``old``: the candidate with the lower one-strand validation loss (the recipe before this screen);
 - ``new``: the lowest validation loss with both strands averaged among the two candidates and their average (the
@@ -96,8 +97,8 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         tasks.setdefault(r["run"].rsplit("-s", 1)[0], []).append(r)
     lines = [
-        "| task | seeds | CNN | attention | average | old rule | new rule | kept (old / new) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| task | seeds | CNN | attention | average | old rule | new rule | test loss, old / new | kept (old / new) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for task, rs in tasks.items():
         mean = {arm: np.mean([r[f"test_{arm}_mcc"] for r in rs]) for arm in ("cnn", "att", "avg")}
@@ -106,9 +107,10 @@ def table(rows: list[dict]) -> str:
             k: f"{np.mean(v):.3f} ± {np.std(v, ddof=1):.3f}" if len(v) > 1 else f"{v[0]:.3f}" for k, v in rules.items()
         }
         kept = " / ".join(", ".join(r[k] for r in rs) for k in ("old", "new"))
+        loss = " / ".join(f"{np.mean([r[f'test_{r[k]}_loss'] for r in rs]):.4f}" for k in ("old", "new"))
         lines.append(
             f"| {task} | {len(rs)} | {mean['cnn']:.3f} | {mean['att']:.3f} | {mean['avg']:.3f} | {shown['old']} "
-            f"| {shown['new']} | {kept} |"
+            f"| {shown['new']} | {loss} | {kept} |"
         )
     return "\n".join(lines)
 
