@@ -386,14 +386,12 @@ class MultiLabelClassification(Task):
 
     def average(self, outputs):
         """The log-odds of each label's mean probability (sigmoid of it is their mean)."""
-        import math
-
         import torch
 
-        # log of the mean of p and of 1 - p, each from log-sigmoids (no 0 or 1 to take the log of)
+        # log(sum p) - log(sum (1 - p)), each from log-sigmoids (no 0 or 1 to take the log of); the 1/n cancels
         pos = torch.logsumexp(torch.stack([torch.nn.functional.logsigmoid(z.float()) for z in outputs]), dim=0)
         neg = torch.logsumexp(torch.stack([torch.nn.functional.logsigmoid(-z.float()) for z in outputs]), dim=0)
-        return (pos - math.log(len(outputs))) - (neg - math.log(len(outputs)))
+        return pos - neg
 
     def compute_metrics(self, labels, logits, names=()):
         from dnalm.metrics import multilabel_metrics
