@@ -15,7 +15,13 @@ import math
 from pathlib import Path
 
 from dnalm.models import baselines
-from dnalm.models.loading import check_config_fits_weights, check_finite_weights, extended_config, readable_weights
+from dnalm.models.loading import (
+    check_config_fits_weights,
+    check_finite_weights,
+    config_max_tokens,
+    extended_config,
+    readable_weights,
+)
 from dnalm.models.presets import PRESETS, TRANSFORMER_ARCHITECTURES, ModelSpec, check_known_settings
 from dnalm.models.ref import ModelRef, check_model_config
 from dnalm.models.shipped import shipped_models
@@ -460,16 +466,10 @@ def model_max_tokens(model, tokenizer) -> int:
     """Most tokens one forward pass takes: the tokenizer's limit, capped by the position
     embeddings (RoBERTa-style models spend ``pad_token_id + 1`` of them on an offset) or by a
     fixed input length."""
-    config = model.config
-    limit = tokenizer.model_max_length
-    fixed = getattr(config, "input_length", None)
-    if fixed:
-        return fixed  # the GB CNN pads every input to exactly this length
-    positions = getattr(config, "max_position_embeddings", None)
-    if positions:
-        offset = (config.pad_token_id or 0) + 1 if "roberta" in getattr(config, "model_type", "") else 0
-        limit = min(limit, positions - offset)
-    return limit
+    if getattr(model.config, "input_length", None):
+        return model.config.input_length  # the GB CNN pads every input to exactly this length
+    most = config_max_tokens(model.config)
+    return tokenizer.model_max_length if most is None else min(tokenizer.model_max_length, most)
 
 
 def _check_vocab(model, tokenizer, spec: str) -> None:

@@ -17,6 +17,7 @@ from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
+from dnalm.models.loading import config_max_tokens
 from dnalm.tasks import DEFAULT_TASK, get_task
 
 __all__ = ["EnsembleConfig", "EnsembleForSequenceClassification"]
@@ -43,7 +44,7 @@ class EnsembleConfig(PretrainedConfig):
         for i, m in enumerate(self.members):
             if not isinstance(m.get("model_type"), str):
                 raise ValueError(f"member {i} of the ensemble has no model_type")
-        limits = [_max_tokens(c) for c in self.member_configs()]
+        limits = [config_max_tokens(c) for c in self.member_configs()]
         if limits := [n for n in limits if n is not None]:
             self.max_position_embeddings = min(limits)
 
@@ -53,17 +54,6 @@ class EnsembleConfig(PretrainedConfig):
 
         shared = {"id2label": self.id2label, "problem_type": self.problem_type}
         return [AutoConfig.for_model(**{**m, **shared}) for m in self.members]
-
-
-def _max_tokens(config) -> int | None:
-    """Most tokens a member takes (None: any number): its fixed length, else its positions (RoBERTa-style models
-    spend ``pad_token_id + 1`` of them on an offset)."""
-    if fixed := getattr(config, "input_length", None):
-        return int(fixed)
-    if positions := getattr(config, "max_position_embeddings", None):
-        offset = (config.pad_token_id or 0) + 1 if "roberta" in config.model_type else 0
-        return int(positions) - offset
-    return None
 
 
 class EnsembleForSequenceClassification(PreTrainedModel):

@@ -12,6 +12,7 @@ __all__ = [
     "IncompleteCheckpointError",
     "check_config_fits_weights",
     "check_finite_weights",
+    "config_max_tokens",
     "extended_config",
     "load_complete",
     "readable_weights",
@@ -222,3 +223,14 @@ def extended_config(spec: str, overrides: dict, label_kwargs: dict, *, trust_rem
             + (f" (a checkpoint takes only {', '.join(allowed)})" if allowed else ", not checkpoints")
         )
     return type(config).from_dict({**config.to_dict(), **overrides})
+
+
+def config_max_tokens(config) -> int | None:
+    """Most tokens a model of ``config`` takes (None: any number): its fixed input length, else its positions
+    (RoBERTa-style models spend ``pad_token_id + 1`` of them on an offset)."""
+    if fixed := getattr(config, "input_length", None):
+        return int(fixed)
+    if positions := getattr(config, "max_position_embeddings", None):
+        offset = (config.pad_token_id or 0) + 1 if "roberta" in getattr(config, "model_type", "") else 0
+        return int(positions) - offset
+    return None
