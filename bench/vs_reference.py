@@ -30,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+# the dnalm command of the environment running this script (a venv not on PATH still finds its own)
+DNALM = str(Path(sys.executable).with_name("dnalm")) if Path(sys.executable).with_name("dnalm").is_file() else "dnalm"
 
 
 def _run(cmd: list[str], log: Path) -> tuple[float, str]:
@@ -51,9 +53,9 @@ def _test_rows(data: Path) -> int:
 
 def run_dnalm(data: Path, seed: int, out: Path, options: list[str]) -> dict:
     model = out / "model"
-    command = ["dnalm", "finetune", str(data), "-o", str(model), "--seed", str(seed), *options]
+    command = [DNALM, "finetune", str(data), "-o", str(model), "--seed", str(seed), *options]
     wall_ft, _ = _run(command, out / "finetune.log")
-    wall_ev, _ = _run(["dnalm", "evaluate", str(model), str(data), "-o", str(out / "eval")], out / "evaluate.log")
+    wall_ev, _ = _run([DNALM, "evaluate", str(model), str(data), "-o", str(out / "eval")], out / "evaluate.log")
     metrics = json.loads((out / "eval" / "metrics.json").read_text())
     summary = json.loads((model / "training_summary.json").read_text())
     return {
