@@ -8,6 +8,7 @@ from safetensors import safe_open
 
 from dnalm.finetune.config import FinetuneConfig
 from dnalm.finetune.train import finetune
+from dnalm.runtime.hardware import resolve_precision
 
 
 def test_finetune_trains_with_gradients_off_and_a_float64_default_and_gives_both_back(tata_dir, tmp_path):
@@ -20,7 +21,8 @@ def test_finetune_trains_with_gradients_off_and_a_float64_default_and_gives_both
         assert torch.get_default_dtype() == torch.float64
     finally:
         torch.set_default_dtype(dtype)
-    assert result["precision"] == "fp32"
+    # the machine's training precision (bf16 autocast where the CPU has it), never the caller's float64 default
+    assert result["precision"] == resolve_precision("auto")
     with safe_open(str(tmp_path / "m" / "model.safetensors"), "pt") as f:  # what the summary says it is
         floats = {f.get_tensor(k).dtype for k in f.keys() if f.get_tensor(k).is_floating_point()}  # noqa: SIM118
     assert floats == {torch.float32}
