@@ -44,13 +44,17 @@ def test_recipe_is_a_function_of_the_data():
         k: v for k, v in a.to_dict().items() if k not in ("model", "model_config", "reasons")
     }  # the same training settings either way
     # small data train each candidate architecture and validation keeps one; large data, or a chosen one, train one
-    assert a.candidates == [{}, {"attention_layers": 2}] and "candidates" in a.reasons
+    assert a.candidates == [{}, {"position_bins": 50}, {"attention_layers": 2}] and "candidates" in a.reasons
     assert large.candidates == [] and choose_recipe(5000, [101] * 5000, 2, candidates=False).candidates == []
     assert short.candidates == []  # no position bins to start from: one model
-    # candidates "all" trains both on any data; "one" the CNN alone (True/False: "auto"/"one")
-    assert choose_recipe(50_000, [300] * 50_000, 2, candidates="all").candidates == a.candidates
+    # candidates "all" trains each on any data; "one" the CNN alone (True/False: "auto"/"one")
+    assert choose_recipe(50_000, [101] * 50_000, 2, candidates="all").candidates == a.candidates
     assert "'all' asked for" in choose_recipe(50_000, [300] * 50_000, 2, candidates="all").reasons["candidates"]
     assert choose_recipe(5000, [101] * 5000, 2, candidates="one").candidates == []
+    # the fine candidate's bins follow the median length: one per two bases, 16 to 64
+    assert [choose_recipe(500, [n] * 500, 2).candidates[1] for n in (40, 70, 300)] == [
+        {"position_bins": b} for b in (20, 35, 64)
+    ]
     assert choose_recipe(5000, [101] * 5000, 2, candidates=True) == a
     with pytest.raises(ValueError, match="candidates must be one of auto, all, one"):
         choose_recipe(5000, [101] * 5000, 2, candidates="both")
@@ -94,11 +98,11 @@ def test_auto_is_deterministic_and_records_its_choices(tmp_path):
         k: v for k, v in s2["validation_metrics"].items() if k not in timing
     }
     assert s1["steps_run"] == s2["steps_run"] and s1["best_step"] == s2["best_step"]
-    # two candidates and their average, each with its validation result (as trained, and with both strands averaged
+    # three candidates and their average, each with its validation result (as trained, and with both strands averaged
     # as the folder is used: what chose) and the standard error of its difference from the one kept before it; the
     # kept one is the best, and the model is its architecture
     (kept,) = [c for c in r1["candidates"] if c["chosen"]]
-    assert len(r1["candidates"]) == 3 and kept == min(r1["candidates"], key=lambda c: c["selection_loss"])
+    assert len(r1["candidates"]) == 4 and kept == min(r1["candidates"], key=lambda c: c["selection_loss"])
     assert all(c["selection_loss"] != c["best_validation_loss"] for c in r1["candidates"])
     from dnalm.apply.predict import predict_proba
     from dnalm.io import read_sequences
@@ -109,11 +113,11 @@ def test_auto_is_deterministic_and_records_its_choices(tmp_path):
     probs = predict_proba(model, tok, [r.sequence for r in dev], reverse_complement_average=True)[0]
     rows = [model.config.label2id[r.label] for r in dev]
     assert -np.log(probs[np.arange(len(dev)), rows]).mean() == pytest.approx(kept["selection_loss"], rel=1e-4)
-    assert r1["candidates"][2]["members"] == [0, 1] and r1["candidates"][2]["model"] == "average"
+    assert r1["candidates"][3]["members"] == [0, 1, 2] and r1["candidates"][3]["model"] == "average"
     assert all(c["validation_standard_error"] > 0 for c in r1["candidates"][1:])
     assert s1["model_config"] == kept.get("model_config", {}) == r1["model_config"]
     assert s1["candidates"] == r1["candidates"] and s1["best_validation_metric"] == kept["best_validation_loss"]
-    single = min(r1["candidates"][:2], key=lambda c: c["best_validation_loss"])
+    single = min(r1["candidates"][:3], key=lambda c: c["selection_loss"])  # as chosen: both strands
     history = (tmp_path / "a" / "history.csv").read_text()  # the best single candidate's
     assert history == (tmp_path / "a" / f"history-candidate{r1['candidates'].index(single)}.csv").read_text()
     assert "| kept |" in (tmp_path / "a" / "README.md").read_text()  # the model card shows the candidates
@@ -234,9 +238,9 @@ def test_one_seed_gives_the_same_model_on_a_busy_machine(tmp_path, monkeypatch):
 
 def test_the_candidates_average_is_saved_as_one_model_when_it_validates_best(tmp_path, monkeypatch):
     """Where the mean of the candidates' predictions validates better than either, the folder holds that one model
-    (both candidates' weights): validated again it gives the score it was chosen on, it loads like any model and
+    (every candidate's weights): validated again it gives the score it was chosen on, it loads like any model and
     predicts the members' mean, and a regression's standardised targets are folded into every member (label units).
-    Rerun from its dnalm_config.yaml, the recipe trains both again."""
+    Rerun from its dnalm_config.yaml, the recipe trains them all again."""
     import random
 
     import dnalm.finetune.train as train
@@ -246,27 +250,27 @@ def test_the_candidates_average_is_saved_as_one_model_when_it_validates_best(tmp
 
     better = train._validates_better
     monkeypatch.setattr(  # the average chosen whatever validation says: the path that saves it is what is tested
-        train, "_validates_better", lambda run, new, kept, result: better(run, new, kept, result) or new[2] == 2
+        train, "_validates_better", lambda run, new, kept, result: better(run, new, kept, result) or new[2] == 3
     )
     rng = random.Random(0)
     seqs = ["".join(rng.choice("ACGT") for _ in range(40)) for _ in range(120)]
     reg = tmp_path / "reg.csv"
     reg.write_text("sequence,label\n" + "".join(f"{s},{10000 + 1000 * s.count('G'):.2f}\n" for s in seqs))
     summary = finetune(FinetuneConfig(seed=0, epochs=2, problem_type="regression", trainer=QUIET), reg, tmp_path / "r")
-    average = summary["candidates"][2]
-    assert average["chosen"] and average["members"] == [0, 1] and summary["model_config"] == {}
+    average = summary["candidates"][3]
+    assert average["chosen"] and average["members"] == [0, 1, 2] and summary["model_config"] == {}
     assert summary["validation_metrics"]["eval_loss"] == pytest.approx(average["best_validation_loss"], rel=1e-5)
     assert summary["best_validation_metric"] == average["best_validation_loss"]
     model, tok = load_model(tmp_path / "r")
-    assert isinstance(model, EnsembleForSequenceClassification) and len(model.members) == 2
+    assert isinstance(model, EnsembleForSequenceClassification) and len(model.members) == 3
     values = predict_proba(model, tok, seqs[:30])[0][:, 0]
     members = [predict_proba(m, tok, seqs[:30])[0][:, 0] for m in model.members]
-    assert values == pytest.approx((members[0] + members[1]) / 2, rel=1e-4)
+    assert values == pytest.approx(sum(members) / 3, rel=1e-4)
     scale = summary["target_standardisation"]
     assert all(abs(v.mean() - scale["mean"]) < scale["sd"] for v in members)  # each in label units, not 0 +- 1
     saved = yaml.safe_load((tmp_path / "r" / "dnalm_config.yaml").read_text())
     assert saved["model_config"] == {} and saved["candidates"] == "auto"
-    assert "candidates 0, 1 averaged" in (tmp_path / "r" / "README.md").read_text()
+    assert "candidates 0, 1, 2 averaged" in (tmp_path / "r" / "README.md").read_text()
 
 
 def test_candidates_train_to_the_end_whenever_a_checkpoint_would_fall_due(tmp_path, monkeypatch):
@@ -285,7 +289,7 @@ def test_candidates_train_to_the_end_whenever_a_checkpoint_would_fall_due(tmp_pa
         finetune(FinetuneConfig(seed=1, epochs=6, checkpoint_interval=interval, trainer=QUIET), data, tmp_path / name)
         for name, interval in (("every-epoch", 0), ("never", None))
     ]
-    assert [len(r["candidates"]) for r in runs] == [3, 3]  # the two and their average
+    assert [len(r["candidates"]) for r in runs] == [4, 4]  # the three and their average
     timing = ("eval_runtime", "eval_samples_per_second", "eval_steps_per_second")
     every, never = ({k: v for k, v in r["validation_metrics"].items() if k not in timing} for r in runs)
     assert every == never and runs[0]["best_step"] == runs[1]["best_step"]
@@ -400,7 +404,7 @@ def test_candidates_all_trains_each_architecture_on_data_above_the_limit_and_one
 
     data = _motif_dir(tmp_path, n=300)
     monkeypatch.setattr(recipe, "CANDIDATES_MAX_TRAIN", 100)  # these 240 training sequences are "large"
-    for name, candidates, trained in (("auto", "auto", 0), ("all", "all", 3), ("one", "one", 0)):  # 3: and the average
+    for name, candidates, trained in (("auto", "auto", 0), ("all", "all", 4), ("one", "one", 0)):  # 4: and the average
         finetune(FinetuneConfig(seed=0, epochs=1, candidates=candidates, trainer=QUIET), data, tmp_path / name)
         saved = json.loads((tmp_path / name / "recipe.json").read_text())
         assert len(saved["candidates"]) == trained, name

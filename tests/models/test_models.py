@@ -327,6 +327,27 @@ def test_a_checkpoint_takes_attention_layers_and_keeps_its_own_weights():
         build_model("dnalm-cnn", num_labels=2, config_overrides={"channels": 64})
 
 
+def test_position_bins_shape_a_new_head_only_so_a_masked_base_checkpoint_takes_them_and_a_classifier_does_not(
+    tmp_path,
+):
+    """The masked-base checkpoint has no classifier head (it is always new), so another number of position bins
+    changes nothing it has; a fine-tuned classifier's head was trained for its own bins, so they are refused."""
+    from safetensors.torch import load_file
+
+    from dnalm.models.shipped import pretrained_path
+
+    shipped = load_file(pretrained_path("dnalm-cnn") / "model.safetensors")
+    model, _, _ = build_model("dnalm-cnn", num_labels=2, seed=0, config_overrides={"position_bins": 32})
+    assert model.config.position_bins == 32 and model.body.head.in_features == 2 * 128 + 32 * 32
+    state = model.state_dict()
+    body = [k for k in shipped if k.startswith("body.")]
+    assert body and all(torch.equal(state[k], shipped[k]) for k in body)
+    assert model(input_ids=torch.randint(5, 9, (2, 70))).logits.shape == (2, 2)
+    model.save_pretrained(tmp_path / "classifier")
+    with pytest.raises(ValueError, match="'position_bins' would change this checkpoint's weights"):
+        build_model(str(tmp_path / "classifier"), num_labels=2, config_overrides={"position_bins": 8})
+
+
 def test_a_masked_base_model_with_attention_layers_reads_the_whole_window_and_hands_its_layers_on(tmp_path):
     """The attention layers are pretrained with the convolutions: a masked base's prediction then depends on bases
     beyond the convolutions' 39-base reach, and a classifier built from the folder starts from those layers."""

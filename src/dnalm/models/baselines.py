@@ -475,6 +475,9 @@ class PosCnnConfig(DnaBaselineConfig):
     model_type = "dnalm-pos-cnn"
     #: Settings that only add modules after the convolutions: a checkpoint without them still starts the rest.
     extension_settings = ("attention_layers", "attention_heads", "attention_pool", "attention_positions")
+    #: Settings of the sequence-level head alone: a checkpoint without that head (the masked-base model, whose
+    #: classifier head is always new) still starts everything else.
+    head_settings = ("position_bins", "position_channels")
     count_settings: ClassVar[dict[str, int]] = {
         **DnaBaselineConfig.count_settings,
         **dict.fromkeys(("channels", "stem_kernel", "pool", "kernel_size", "position_channels"), 1),

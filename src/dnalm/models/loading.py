@@ -14,6 +14,7 @@ __all__ = [
     "check_finite_weights",
     "config_max_tokens",
     "extended_config",
+    "has_sequence_head",
     "load_complete",
     "readable_weights",
 ]
@@ -207,14 +208,17 @@ config.json and the weights do not belong together (an edited config.json, or fi
 
 def extended_config(spec: str, overrides: dict, label_kwargs: dict, *, trust_remote_code: bool = False):
     """A checkpoint's config with settings that only add modules to it (its class's ``extension_settings``,
-    e.g. ``attention_layers`` of ``pos-cnn``), so that ``from_pretrained`` starts everything else from the
-    checkpoint's weights and the new modules from random ones. Any other setting is refused: it would
-    change weights the checkpoint has.
+    e.g. ``attention_layers`` of ``pos-cnn``), and for a checkpoint without a sequence classifier's head (a
+    masked-base model) its ``head_settings`` too (``position_bins``), so that ``from_pretrained`` starts
+    everything else from the checkpoint's weights and the new modules from random ones. Any other setting is
+    refused: it would change weights the checkpoint has.
     """
     from transformers import AutoConfig
 
     config = AutoConfig.from_pretrained(spec, trust_remote_code=trust_remote_code, **label_kwargs)
-    allowed = getattr(type(config), "extension_settings", ())
+    allowed = tuple(getattr(type(config), "extension_settings", ()))
+    if not has_sequence_head(config):  # its classifier head is new whatever its shape
+        allowed += tuple(getattr(type(config), "head_settings", ()))
     refused = sorted(set(overrides) - set(allowed))
     if refused:
         raise ValueError(
@@ -223,6 +227,12 @@ def extended_config(spec: str, overrides: dict, label_kwargs: dict, *, trust_rem
             + (f" (a checkpoint takes only {', '.join(allowed)})" if allowed else ", not checkpoints")
         )
     return type(config).from_dict({**config.to_dict(), **overrides})
+
+
+def has_sequence_head(config) -> bool:
+    """Whether a checkpoint's config says its weights include a sequence classifier's head (its
+    ``architectures``), so settings that shape that head would change trained weights."""
+    return any(name.endswith("ForSequenceClassification") for name in getattr(config, "architectures", None) or ())
 
 
 def config_max_tokens(config) -> int | None:
