@@ -69,9 +69,9 @@ class FinetuneConfig:
     )
     candidates: str = setting(
         "auto",
-        "Model auto: the architectures trained, validation keeping one. auto: the CNN and the CNN with attention "
-        "layers on data of at most 10,000 training sequences, else the CNN; all: both on any data (about 3x the "
-        "time on large data); one: the CNN.",
+        "Model auto: the architectures trained, validation keeping one or their average. auto: the CNN, the CNN "
+        "with fine position bins and the CNN with attention layers on data of at most 10,000 training sequences, "
+        "else the CNN; all: all three on any data (about 4x the time on large data); one: the CNN.",
         choices=CANDIDATE_CHOICES,
     )
     trust_remote_code: bool = setting(False, TRUST_HELP)
