@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 # the dnalm command of the environment running this script (a venv not on PATH still finds its own)
-DNALM = str(Path(sys.executable).with_name("dnalm")) if Path(sys.executable).with_name("dnalm").is_file() else "dnalm"
+_OWN = Path(sys.executable).with_name("dnalm")
+DNALM = str(_OWN) if _OWN.is_file() else "dnalm"
 
 
 def _run(cmd: list[str], log: Path) -> tuple[float, str]:
