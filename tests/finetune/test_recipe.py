@@ -409,6 +409,25 @@ def test_candidates_all_trains_each_architecture_on_data_above_the_limit_and_one
         saved = json.loads((tmp_path / name / "recipe.json").read_text())
         assert len(saved["candidates"]) == trained, name
         assert f"candidates: {candidates}" in (tmp_path / name / "dnalm_config.yaml").read_text()
+        if not trained:  # one model on large data: the CNN with a second, finer positional head
+            fine = recipe.fine_bins(saved["data"]["median_length"])
+            assert saved["model_config"] == {"fine_position_bins": fine}, name
+            assert json.loads((tmp_path / name / "config.json").read_text())["fine_position_bins"] == fine
+
+
+def test_one_model_on_large_data_reads_positions_at_two_resolutions_and_small_data_train_candidates():
+    import dnalm.finetune.recipe as recipe
+
+    large = choose_recipe(n_train=20_000, lengths=[101] * 20_000, num_labels=2)
+    assert large.model == recipe.PRETRAINED_START and large.model_config == {"fine_position_bins": 50}
+    assert not large.candidates and "second positional head with 50 bins" in large.reasons["model_config"]
+    small = choose_recipe(n_train=2_000, lengths=[300] * 2_000, num_labels=2)
+    assert small.model_config == {} and {"position_bins": 64} in small.candidates
+    assert choose_recipe(n_train=2_000, lengths=[300] * 2_000, num_labels=2, candidates="one").model_config == {}
+    yours = choose_recipe(n_train=20_000, lengths=[101] * 20_000, num_labels=2, model_config={"position_bins": 16})
+    assert yours.model_config == {"position_bins": 16}  # the user's architecture, as given
+    short = choose_recipe(n_train=20_000, lengths=[20] * 20_000, num_labels=2)
+    assert short.model_config == {"position_bins": 0}  # too short for bins: no positional head at all
 
 
 @pytest.mark.parametrize(

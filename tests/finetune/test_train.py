@@ -217,23 +217,34 @@ def test_regression_targets_far_from_unit_scale_are_learnt_and_predicted_in_labe
     assert abs(values.mean() - scale["mean"]) < scale["sd"] and values.std() > 10  # label units, not 0 +- 1
 
 
-@pytest.mark.parametrize("model", ["tiny", "tiny-bpe", "mini", "cnn", "cnn-gb", "lstm", "pos-cnn", "dnalm-cnn"])
-def test_every_architecture_has_an_output_layer_that_standardised_targets_fold_into(model):
-    from dnalm.finetune.trainer import output_layer, scale_output
+@pytest.mark.parametrize(
+    ("model", "heads"),
+    [(m, 1) for m in ("tiny", "tiny-bpe", "mini", "cnn", "cnn-gb", "lstm", "pos-cnn", "dnalm-cnn")]
+    + [("dnalm-cnn", 2)],  # two positional heads, the output their mean: both are scaled
+)
+def test_every_architecture_has_output_layers_that_standardised_targets_fold_into(model, heads):
+    from dnalm.finetune.trainer import output_layers, scale_output
     from dnalm.models.build import build_model
 
     seqs = ["ACGTACGTTTGACCA" * 4, "TTGACCAGGTACCAT" * 4]
     net, tok, _ = build_model(
-        model, num_labels=1, problem_type="regression", train_sequences=seqs * 20, input_length=80, seed=0
+        model,
+        num_labels=1,
+        problem_type="regression",
+        train_sequences=seqs * 20,
+        input_length=80,
+        seed=0,
+        config_overrides={"fine_position_bins": 16} if heads == 2 else None,
     )
     inputs = dict(tok(seqs, padding=True, return_tensors="pt"))
     inputs = {k: inputs[k] for k in ("input_ids", "attention_mask")}
-    layer = output_layer(net, inputs)
-    assert layer is not None
+    layers = output_layers(net, inputs)
+    assert len(layers) == heads
     net.eval()
     with torch.no_grad():
         before = net(**inputs).logits
-        scale_output(layer, 1000.0, 5000.0)
+        for layer in layers:
+            scale_output(layer, 1000.0, 5000.0)
         assert torch.allclose(net(**inputs).logits, before * 1000 + 5000, rtol=1e-4)
 
 

@@ -348,6 +348,42 @@ def test_position_bins_shape_a_new_head_only_so_a_masked_base_checkpoint_takes_t
         build_model(str(tmp_path / "classifier"), num_labels=2, config_overrides={"position_bins": 8})
 
 
+def test_a_second_positional_head_at_finer_bins_trains_on_its_own_loss_and_the_output_is_the_mean(tmp_path):
+    """``fine_position_bins``: two heads on one body. In training the loss is the mean of each head's own loss (so
+    neither leans on the other); the output, in training and in use, is the mean of their logits, and the loss
+    reported in evaluation is that output's. The masked-base checkpoint takes the setting (its body, new heads)."""
+    from transformers import AutoModelForSequenceClassification
+
+    from dnalm.models.baselines import PosCnnConfig, sequence_classification_loss
+
+    model, _, _ = build_model("dnalm-cnn", num_labels=2, seed=0, config_overrides={"fine_position_bins": 35})
+    body = model.body
+    assert body.head.in_features == 2 * 128 + 8 * 32 and body.fine_head.in_features == 2 * 128 + 35 * 32
+    ids, labels = torch.randint(5, 9, (4, 72), generator=torch.Generator().manual_seed(1)), torch.tensor([0, 1, 1, 0])
+    model.eval()
+    with torch.no_grad():
+        x = model._lookup(ids.device)[0][ids].transpose(1, 2)
+        coarse, fine = body(x, torch.ones_like(ids))
+        out = model(input_ids=ids, labels=labels)
+    assert torch.allclose(out.logits, (coarse + fine) / 2, atol=1e-6)
+    assert torch.allclose(out.loss, sequence_classification_loss(out.logits, labels, None, 2), atol=1e-6)
+    model.train()
+    model.config.rc_augment = model.config.shift_augment = 0  # the same input as the heads below see
+    torch.manual_seed(0)
+    out = model(input_ids=ids, labels=labels)
+    torch.manual_seed(0)
+    coarse, fine = body(x, torch.ones_like(ids))  # the same dropout draws
+    each = [sequence_classification_loss(h, labels, None, 2) for h in (coarse, fine)]
+    assert torch.allclose(out.loss, (each[0] + each[1]) / 2, atol=1e-5)
+    assert not torch.allclose(out.loss, sequence_classification_loss(out.logits, labels, None, 2), atol=1e-5)
+    model.eval().save_pretrained(tmp_path)
+    again = AutoModelForSequenceClassification.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        assert torch.equal(again(input_ids=ids).logits, model(input_ids=ids).logits)
+    with pytest.raises(ValueError, match="fine_position_bins .* position_bins must be at least 1"):
+        PosCnnConfig(position_bins=0, fine_position_bins=16)
+
+
 def test_a_masked_base_model_with_attention_layers_reads_the_whole_window_and_hands_its_layers_on(tmp_path):
     """The attention layers are pretrained with the convolutions: a masked base's prediction then depends on bases
     beyond the convolutions' 39-base reach, and a classifier built from the folder starts from those layers."""

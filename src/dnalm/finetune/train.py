@@ -29,7 +29,7 @@ from dnalm.finetune.trainer import (
     collate_batch,
     compute_metrics_for,
     fixed_input_length,
-    output_layer,
+    output_layers,
     scale_output,
     selection_noise,
     trainer_class,
@@ -505,10 +505,11 @@ def _build(run: _Run) -> _Built:
         model = with_lora(
             model, r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout, per_base=run.task.per_base
         )
-    layer = _output_layer(run, model, tok, max_length) if run.labels.scale is not None else None
-    if layer is not None and _head_in_label_units(run):  # it was folded into label units when that model was saved
+    layers = _output_layers(run, model, tok, max_length) if run.labels.scale is not None else ()
+    if layers and _head_in_label_units(run):  # they were folded into label units when that model was saved
         mean, sd = run.labels.scale
-        scale_output(layer, 1 / sd, -mean / sd)  # back to this run's standardised units: saving folds them in again
+        for layer in layers:  # back to this run's standardised units: saving folds them in again
+            scale_output(layer, 1 / sd, -mean / sd)
     train_ds, train_trunc = to_dataset(train, tok, run.labels, max_length)
     dev_ds, dev_trunc = to_dataset(run.dev, tok, run.labels, max_length)
     for name, n in (("training", train_trunc), ("validation", dev_trunc)):
@@ -521,7 +522,6 @@ def _build(run: _Run) -> _Built:
                 max_length,
             )
     loss_func = run.task.weighted_loss(train_ds.labels, run.labels.num_labels) if cfg.class_weights else None
-    layers = () if layer is None else (layer,)
     return _Built(model, tok, spec, max_length, train_ds, dev_ds, (train_trunc, dev_trunc), loss_func, layers)
 
 
@@ -535,14 +535,14 @@ def _head_in_label_units(run: _Run) -> bool:
     return task == run.task.name and len(config.get("id2label") or {}) == run.labels.num_labels
 
 
-def _output_layer(run: _Run, model, tok, max_length: int):
-    """The layer that standardised targets are folded back into once trained; where the model has none, its
+def _output_layers(run: _Run, model, tok, max_length: int) -> tuple:
+    """The layers that standardised targets are folded back into once trained; where the model has none, its
     targets are trained in label units (said: a model's output starts near 0 +- 1)."""
     inputs = tok(
         [r.sequence for r in run.train[:2]], truncation=True, max_length=max_length, padding=True, return_tensors="pt"
     )
-    layer = output_layer(model, {k: inputs[k] for k in ("input_ids", "attention_mask")})
-    if layer is None:
+    layers = output_layers(model, {k: inputs[k] for k in ("input_ids", "attention_mask")})
+    if not layers:
         log.warning(
             "%s has no output layer that dnalm can rescale: its targets are trained in label units (mean %.4g, "
             "sd %.4g); far from 0 +- 1, standardise them yourself and scale predictions back",
@@ -550,7 +550,7 @@ def _output_layer(run: _Run, model, tok, max_length: int):
             *run.labels.scale,
         )
         run.labels = dataclasses.replace(run.labels, scale=None)
-    return layer
+    return layers
 
 
 def _train_candidates(run: _Run):

@@ -18,7 +18,7 @@ __all__ = [
     "collate_batch",
     "compute_metrics_for",
     "fixed_input_length",
-    "output_layer",
+    "output_layers",
     "scale_output",
     "selection_noise",
     "trainer_class",
@@ -121,11 +121,12 @@ def selection_noise(task: Task, labels, metric: str, kept: tuple, new: tuple, se
     return paired_bootstrap_se(difference, len(kept[1]), seed=seed)
 
 
-def output_layer(model, inputs: dict):
-    """The ``nn.Linear`` whose output is the model's logits up to an affine map of each value, found by trying
-    (so it holds for any head: a pooled classifier, a per-base map of k-mer outputs, a peft copy): each linear
-    layer that runs in the forward pass with as many outputs as the model has labels, last first, is scaled
-    and shifted and the logits compared. None when no layer passes (then outputs cannot be rescaled in place).
+def output_layers(model, inputs: dict) -> tuple:
+    """The ``nn.Linear`` layers whose outputs are the model's logits up to an affine map of each value, found by
+    trying (so it holds for any head: a pooled classifier, a per-base map of k-mer outputs, a peft copy): each linear
+    layer that runs in the forward pass with as many outputs as the model has labels, last first, is scaled and
+    shifted and the logits compared; where no one layer passes, all of them together (a model whose output is the
+    mean of two heads'). Empty when nothing passes (then outputs cannot be rescaled in place).
     """
     import torch
 
@@ -140,18 +141,25 @@ def output_layer(model, inputs: dict):
     try:
         with torch.no_grad():
             before = model(**inputs).logits.double()
-            for layer in reversed(dict.fromkeys(called)):  # distinct, in the order they ran
-                saved = layer.weight.clone(), layer.bias.clone()
-                scale_output(layer, 2.0, 1.0)
+            distinct = tuple(reversed(dict.fromkeys(called)))  # in the order they ran, last first
+            for layers in (*((layer,) for layer in distinct), distinct if len(distinct) > 1 else ()):
+                saved = [(layer.weight.clone(), layer.bias.clone()) for layer in layers]
+                for layer in layers:
+                    scale_output(layer, 2.0, 1.0)
                 after = model(**inputs).logits.double()
-                layer.weight.copy_(saved[0]), layer.bias.copy_(saved[1])
-                if after.shape == before.shape and torch.allclose(after, 2 * before + 1, rtol=1e-4, atol=1e-4):
-                    return layer
+                for layer, (weight, bias) in zip(layers, saved, strict=True):
+                    layer.weight.copy_(weight), layer.bias.copy_(bias)
+                if (
+                    layers
+                    and after.shape == before.shape
+                    and torch.allclose(after, 2 * before + 1, rtol=1e-4, atol=1e-4)
+                ):
+                    return layers
     finally:
         for h in hooks:
             h.remove()
         model.train(training)
-    return None
+    return ()
 
 
 def scale_output(layer, sd: float, mean: float) -> None:

@@ -215,10 +215,16 @@ class _BaselineModel(PreTrainedModel):
             input_ids = self._shift(input_ids, mask)
         x = self.embed(input_ids) if self.embed is not None else self._lookup(input_ids.device)[0][input_ids]
         x = x * mask[..., None].to(x.dtype)
-        logits = self.body(x.transpose(1, 2), mask)
+        heads = self.body(x.transpose(1, 2), mask)
+        heads = heads if isinstance(heads, tuple) else (heads,)  # several heads: the output is their mean
+        logits = heads[0] if len(heads) == 1 else torch.stack(heads).mean(0)
         loss = None
-        if labels is not None:
-            loss = sequence_classification_loss(logits, labels, self.config.problem_type, self.config.num_labels)
+        if labels is not None:  # in training each head learns on its own loss (else one could lean on another)
+            scored = heads if self.training else (logits,)
+            loss = sum(
+                sequence_classification_loss(h, labels, self.config.problem_type, self.config.num_labels)
+                for h in scored
+            ) / len(scored)
         return SequenceClassifierOutput(loss=loss, logits=logits)
 
 
@@ -466,6 +472,11 @@ class PosCnnConfig(DnaBaselineConfig):
         kernel_size, dilations: the residual convolutions after the stem.
         position_bins: parts of the sequence pooled separately (0 disables the positional head).
         position_channels: channels projected for the positional head.
+        fine_position_bins: a second positional head with this many (finer) parts, beside the first (0, the
+            default: none). The two heads share the convolutions; each is trained on its own loss and the model's
+            output is the mean of their logits, so one model reads positions at two resolutions (the coarse head
+            holds where finer bins would overfit, the fine one resolves sites a few bases apart). With class
+            weights (``class_weights``) training scores the mean instead: the weighted loss sees the output only.
         attention_layers: transformer-encoder layers between the convolutions and the head
             (:class:`dnalm.models.attention.FeatureAttention`; 0, the default, adds none).
         attention_heads, attention_pool, attention_positions: their heads, the max-pooling before them, and
@@ -477,12 +488,13 @@ class PosCnnConfig(DnaBaselineConfig):
     extension_settings = ("attention_layers", "attention_heads", "attention_pool", "attention_positions")
     #: Settings of the sequence-level head alone: a checkpoint without that head (the masked-base model, whose
     #: classifier head is always new) still starts everything else.
-    head_settings = ("position_bins", "position_channels")
+    head_settings = ("position_bins", "position_channels", "fine_position_bins")
     count_settings: ClassVar[dict[str, int]] = {
         **DnaBaselineConfig.count_settings,
         **dict.fromkeys(("channels", "stem_kernel", "pool", "kernel_size", "position_channels"), 1),
         **dict.fromkeys(("attention_heads", "attention_pool", "attention_positions"), 1),
         "position_bins": 0,
+        "fine_position_bins": 0,
         "attention_layers": 0,
     }
     count_list_settings = ("dilations",)
@@ -497,6 +509,7 @@ class PosCnnConfig(DnaBaselineConfig):
         dilations=(2, 4),
         position_bins: int = 8,
         position_channels: int = 32,
+        fine_position_bins: int = 0,
         attention_layers: int = 0,
         attention_heads: int = 4,
         attention_pool: int = 4,
@@ -507,6 +520,7 @@ class PosCnnConfig(DnaBaselineConfig):
         self.channels, self.stem_kernel, self.kernel_size, self.pool = channels, stem_kernel, kernel_size, pool
         self.dilations = list(dilations) if isinstance(dilations, list | tuple) else dilations
         self.position_bins, self.position_channels = position_bins, position_channels
+        self.fine_position_bins = fine_position_bins
         self.attention_layers, self.attention_heads = map(_whole_if_integral, (attention_layers, attention_heads))
         self.attention_pool, self.attention_positions = map(_whole_if_integral, (attention_pool, attention_positions))
         self.check_settings()  # the positions below are counted from these
@@ -515,6 +529,11 @@ class PosCnnConfig(DnaBaselineConfig):
 
     def check_settings(self) -> None:
         super().check_settings()
+        if self.fine_position_bins and not self.position_bins:
+            raise ValueError(
+                f"architecture setting fine_position_bins ({self.fine_position_bins}) is a second positional head "
+                "beside position_bins's; position_bins must be at least 1"
+            )
         if self.attention_layers and self.channels % self.attention_heads:
             raise ValueError(
                 f"architecture setting attention_heads ({self.attention_heads}) must divide channels ({self.channels})"
@@ -571,6 +590,10 @@ class _PosCnnBody(nn.Module):
             self.project = nn.Conv1d(c, config.position_channels, 1)
             features += config.position_channels * self.bins
         self.head = nn.Linear(features, config.num_labels)
+        self.fine_bins = config.fine_position_bins
+        if self.fine_bins:
+            self.fine_project = nn.Conv1d(c, config.position_channels, 1)
+            self.fine_head = nn.Linear(2 * c + config.position_channels * self.fine_bins, config.num_labels)
 
     def features(self, x, mask):
         """(batch, channels, positions) after the residual convolutions, padding zeroed; the mask
@@ -593,13 +616,22 @@ class _PosCnnBody(nn.Module):
         return self.dropout(z), mask, full
 
     def forward(self, x, mask):
+        """The logits; with ``fine_position_bins`` a tuple of both heads' (the model averages them)."""
         z, mask, full = self.features(x, mask)
         if self.attention is not None:
             z, mask = self.attention(z, mask, full)
-        features = [_masked_pool(z, mask, full)]
-        if self.bins:
-            features.append(torch.bmm(self.project(z), _bin_weights(mask, self.bins).to(z.dtype)).flatten(1))
-        return self.head(torch.cat(features, dim=1))
+        pooled = _masked_pool(z, mask, full)
+        if not self.bins:
+            return self.head(pooled)
+        logits = self.head(torch.cat([pooled, _binned(self.project(z), mask, self.bins)], dim=1))
+        if not self.fine_bins:
+            return logits
+        return logits, self.fine_head(torch.cat([pooled, _binned(self.fine_project(z), mask, self.fine_bins)], dim=1))
+
+
+def _binned(z, mask, bins: int):
+    """(batch, channels * bins): the mean of each channel in each of ``bins`` equal parts of every sequence."""
+    return torch.bmm(z, _bin_weights(mask, bins).to(z.dtype)).flatten(1)
 
 
 class PosCnnForSequenceClassification(_BaselineModel):
