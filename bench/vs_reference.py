@@ -153,15 +153,16 @@ def print_table(args: argparse.Namespace, arms: dict[str, list[str]], runs: list
     """Test MCC (mean ± std over seeds) and seconds per run of every arm and the yardstick, per task; with
     more than one arm, the default's margin over the best other (the issue's "within 1 MCC point")."""
     names = [*arms, "reference CNN"]
+    margin = "default" in arms and len(arms) > 1
     print(
         "\n| task | seeds | "
         + " | ".join(f"{n} test MCC" for n in names)
         + " | "
         + " | ".join(f"{n} s/run" for n in names)
         + " | time ratio |"
-        + (" default − best other |" if "default" in arms and len(arms) > 1 else "")
+        + (" default − best other |" if margin else "")
     )
-    print("|---|---|" + "---|" * (2 * len(names) + 1 + ("default" in arms and len(arms) > 1)))
+    print("|---|---|" + "---|" * (2 * len(names) + 1 + margin))
     total = dict.fromkeys(names, 0.0)
     for task in args.tasks:
         side = {
@@ -191,7 +192,7 @@ def print_table(args: argparse.Namespace, arms: dict[str, list[str]], runs: list
         total = {n: total[n] + wall[n] for n in names}
         cells = [_mean_std(mcc[n]) for n in names] + [f"{wall[n]:.0f}" for n in names]
         cells.append(f"{wall[first] / wall['reference CNN']:.2f}")
-        if "default" in arms and len(arms) > 1:
+        if margin:
             others = {n: statistics.mean(mcc[n]) for n in names if n != "default"}
             best = max(others, key=others.get)
             cells.append(f"{statistics.mean(mcc['default']) - others[best]:+.3f} ({best})")
