@@ -79,3 +79,52 @@ def test_the_better_candidate_is_kept_and_a_gain_within_the_noise_is_said(caplog
     assert not _validates_better(_run("mcc"), (0.59, new_out, 1), (0.6, kept_out, 0), {})
     assert not _validates_better(_run(), (None, new_out, 1), (0.5, kept_out, 0), {})
     assert _validates_better(_run(), (0.5, new_out, 1), (None, kept_out, 0), {})
+
+
+def test_validation_outputs_come_back_in_the_records_order_when_training_groups_batches_by_length(tmp_path):
+    """transformers 5 batches validation by length too when training does (``group_by_length``, dnalm's default),
+    in an order that depends on the lengths: the same records truncated for one candidate came back in another order
+    than for the others, and averaging the candidates failed ("outputs of different records")."""
+    from functools import partial
+
+    from dnalm.finetune.config import FinetuneConfig
+    from dnalm.finetune.data import LabelSpace, Record, to_dataset
+    from dnalm.finetune.trainer import collate_batch, trainer_class, training_arguments, validation_outputs
+    from dnalm.models.build import build_model
+
+    rng = np.random.default_rng(0)
+    records = [
+        Record(f"r{i}", "".join(rng.choice(list("ACGT"), int(rng.integers(20, 300)))), str(i % 2)) for i in range(70)
+    ]
+    labels = LabelSpace("single_label_classification", ["0", "1"])
+    model, tok, _ = build_model("pos-cnn", num_labels=2, seed=0)
+    model.eval()
+    cfg = FinetuneConfig(
+        batch_size=8,
+        eval_batch_size=8,
+        learning_rate=1e-3,
+        warmup_ratio=0.0,
+        lr_scheduler="constant",
+        max_grad_norm=1.0,
+        precision="fp32",  # so a record scored in a batch and alone give the same logits
+        trainer={"disable_tqdm": True, "report_to": "none"},
+    )
+    datasets = [to_dataset(records, tok, labels, n)[0] for n in (302, 100)]  # whole, and the same records truncated
+    trainer = trainer_class()(
+        model=model,
+        args=training_arguments(cfg, tmp_path, total_steps=1, eval_steps=1),
+        data_collator=partial(collate_batch, tok),
+        eval_dataset=datasets[0],
+    )
+    assert trainer.args.train_sampling_strategy == "group_by_length"
+    for dataset in datasets:
+        logits, y = validation_outputs(trainer, dataset)
+        assert y.tolist() == [i % 2 for i in range(70)]
+        with torch.no_grad():  # record by record: each one alone through the model
+            for i in (0, 33, 69):
+                one = dataset.__getitems__([i])
+                alone = model(
+                    input_ids=torch.as_tensor(one["input_ids"]), attention_mask=torch.as_tensor(one["attention_mask"])
+                )
+                np.testing.assert_allclose(logits[i], alone.logits[0].numpy(), rtol=1e-4, atol=1e-5)
+    assert type(trainer._get_eval_sampler(dataset)).__name__ == "LengthGroupedSampler"  # training's validation

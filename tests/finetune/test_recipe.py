@@ -430,6 +430,26 @@ def test_one_model_on_large_data_reads_positions_at_two_resolutions_and_small_da
     assert short.model_config == {"position_bins": 0}  # too short for bins: no positional head at all
 
 
+def test_the_attention_candidate_is_left_out_where_a_training_sequence_is_longer_than_it_takes_whole():
+    """Trained on cut sequences it also cut the window of the candidates' average (2,048 tokens), which then scored
+    every longer sequence in pieces, the CNNs' too."""
+    from dnalm.finetune.recipe import attention_max_bases
+    from dnalm.models.build import build_model, model_max_tokens
+
+    most = attention_max_bases()
+    model, tok, _ = build_model("pos-cnn", num_labels=2, config_overrides={"attention_layers": 2})
+    assert len(tok("A" * most)["input_ids"]) == model_max_tokens(model, tok)  # the whole sequence, no more
+    fits = choose_recipe(n_train=300, lengths=[100] * 299 + [most], num_labels=2)
+    assert {"attention_layers": 2} in fits.candidates and "not the attention" not in fits.reasons["candidates"]
+    for candidates in ("auto", "all"):
+        longer = choose_recipe(n_train=300, lengths=[100] * 299 + [most + 1], num_labels=2, candidates=candidates)
+        assert longer.candidates == [{}, {"position_bins": 50}]
+        assert (
+            f"up to {most:,} bases whole and the longest training sequence has {most + 1:,}"
+            in (longer.reasons["candidates"])
+        )
+
+
 @pytest.mark.parametrize(
     "settings, match",
     [

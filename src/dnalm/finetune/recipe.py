@@ -38,6 +38,7 @@ from dnalm.tasks import DEFAULT_TASK
 __all__ = [
     "PRETRAINED_START",
     "Recipe",
+    "attention_max_bases",
     "choose_recipe",
     "fine_bins",
     "for_checkpoint",
@@ -65,6 +66,7 @@ CANDIDATES_MAX_TRAIN = 10_000
 #: A candidate is a change to the recipe's ``model_config``, and may name a ``model`` (a checkpoint) to start from:
 #: the two attention layers pretrained with the CNN to fill in masked bases lost on validation (docs/results).
 CANDIDATES = ({}, {"position_bins": "fine"}, {"attention_layers": 2})
+_SPECIAL_TOKENS = 2  # [CLS] and [SEP] around the bases (the CNN reads one token per base)
 _FINE_BINS = 16, 64  # fine bins: one per 2 bases of the median sequence, at least 16, at most 64 (the head's size)
 
 
@@ -206,7 +208,7 @@ def choose_recipe(
     if yours:  # recorded as trained: recipe.json and the log said {'position_bins': 8} for channels: 192
         config = {**config, **yours}
         reasons["model_config"] += f"; yours: {', '.join(f'{k}={v!r}' for k, v in yours.items())}"
-    chosen = _choose_candidates(candidates, n_train, median, config, reasons)
+    chosen = _choose_candidates(candidates, n_train, median, int(lengths.max()), config, reasons)
     if not chosen and not yours and n_train > CANDIDATES_MAX_TRAIN:
         config = _with_two_heads(config, median, reasons)
     return Recipe(
@@ -227,9 +229,26 @@ def choose_recipe(
     )
 
 
-def _choose_candidates(candidates: str | bool, n_train: int, median: int, config: dict, reasons: dict) -> list[dict]:
+def attention_max_bases() -> int:
+    """The longest sequence, in bases, that the attention candidate takes whole: its learned positions (after
+    max-pooling) cover this many tokens, two of them [CLS] and [SEP].
+
+    >>> attention_max_bases()
+    2046
+    """
+    from dnalm.models.baselines import PosCnnConfig
+
+    return PosCnnConfig(attention_layers=2).max_position_embeddings - _SPECIAL_TOKENS
+
+
+def _choose_candidates(
+    candidates: str | bool, n_train: int, median: int, longest: int, config: dict, reasons: dict
+) -> list[dict]:
     """The architectures trained in turn (validation keeps one), and why: on small data (``auto``) or when asked
-    (``all``), where the recipe's CNN has position bins to start from."""
+    (``all``), where the recipe's CNN has position bins to start from. The attention candidate only where every
+    training sequence (``longest`` bases) fits its positions: trained on cut sequences it would also cut the
+    window of the candidates' average, which then scores long sequences in pieces (and attention's cost grows with
+    the square of the length)."""
     candidates = {True: "auto", False: "one"}.get(candidates, candidates)
     if candidates not in CANDIDATE_CHOICES:
         raise ValueError(f"candidates must be one of {', '.join(CANDIDATE_CHOICES)}; got {candidates!r}")
@@ -245,7 +264,14 @@ def _choose_candidates(candidates: str | bool, n_train: int, median: int, config
         f"{why}: each architecture is trained and the best validation metric chooses (finer position bins "
         "or attention layers pay where the data are aligned on a site)"
     )
-    return [{k: fine_bins(median) if v == "fine" else v for k, v in c.items()} for c in CANDIDATES]
+    chosen = [{k: fine_bins(median) if v == "fine" else v for k, v in c.items()} for c in CANDIDATES]
+    if longest > (most := attention_max_bases()):
+        chosen = [c for c in chosen if not c.get("attention_layers")]
+        reasons["candidates"] += (
+            f"; not the attention layers: they take sequences of up to {most:,} bases whole and the longest "
+            f"training sequence has {longest:,} (cut, it would also cut the window of the candidates' average)"
+        )
+    return chosen
 
 
 def _with_two_heads(config: dict, median: int, reasons: dict) -> dict:

@@ -54,10 +54,19 @@ def compute_metrics_for(task: Task, labels=None):
 
 
 def validation_outputs(trainer, dataset) -> tuple[np.ndarray, np.ndarray]:
-    """The trained model's raw outputs (logits) on ``dataset`` and its label ids, record by record."""
+    """The trained model's raw outputs (logits) on ``dataset`` and its label ids, record by record (the trainer of
+    :func:`trainer_class` predicts in the records' order; a ``RuntimeError`` if the labels came back in another,
+    as two strands' or candidates' outputs are averaged record by record)."""
     pred = trainer.predict(dataset)
     logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
-    return np.asarray(logits), np.asarray(pred.label_ids)
+    labels = np.asarray(pred.label_ids)
+    expected = getattr(dataset, "labels", None)
+    if expected is not None and expected.ndim == 1 and not np.array_equal(labels, expected):
+        raise RuntimeError(
+            "the trainer returned validation outputs in another order than the records' (their labels differ), so "
+            "they cannot be averaged or compared record by record; please report this with your transformers version"
+        )
+    return np.asarray(logits), labels
 
 
 def averaged_outputs(task: Task, outputs: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
@@ -259,13 +268,34 @@ def training_arguments(cfg: FinetuneConfig, output: Path, total_steps: int, eval
 
 
 def trainer_class():
-    """``transformers.Trainer`` whose validation reads the weight average when one is kept."""
+    """``transformers.Trainer`` whose validation reads the weight average when one is kept, and whose ``predict``
+    returns outputs in the records' order."""
     from transformers import Trainer
 
     class DnalmTrainer(Trainer):
         """Trainer that validates the weight average (when there is one) instead of the live weights."""
 
         weight_average = None
+        _record_order = False
+
+        def predict(self, *args, **kwargs):
+            """Outputs record by record: with ``group_by_length`` transformers 5 batches validation by length too,
+            in a shuffled order that depends on the lengths (a candidate trained on truncated sequences came back
+            in another order than the others, and averaging them failed)."""
+            self._record_order = True
+            try:
+                return super().predict(*args, **kwargs)
+            finally:
+                self._record_order = False
+
+        def _get_eval_sampler(self, eval_dataset):
+            if not self._record_order:
+                return super()._get_eval_sampler(eval_dataset)
+            if self.args.world_size > 1:  # no sampler: accelerate splits the records in order and gathers them so
+                return None
+            from torch.utils.data import SequentialSampler
+
+            return SequentialSampler(eval_dataset)
 
         def evaluate(self, *args, **kwargs):
             if self.weight_average is None:
