@@ -71,7 +71,8 @@ class FinetuneConfig:
         "auto",
         "Model auto: the architectures trained, validation keeping one or their average. auto: the CNN, the CNN "
         "with fine position bins and the CNN with attention layers (sequences of up to 2,046 bp) on data of at most "
-        "10,000 training sequences, else the CNN; all: all three on any data (about 4x the time on large data); one: the CNN.",
+        "10,000 training sequences, else the CNN; all: all three on any data (about 4x the time on large data); "
+        "one: the CNN.",
         choices=CANDIDATE_CHOICES,
     )
     trust_remote_code: bool = setting(False, TRUST_HELP)

@@ -273,7 +273,8 @@ def trainer_class():
     from transformers import Trainer
 
     class DnalmTrainer(Trainer):
-        """Trainer that validates the weight average (when there is one) instead of the live weights."""
+        """Trainer that validates the weight average (when there is one) instead of the live weights and predicts
+        record by record."""
 
         weight_average = None
         _record_order = False
