@@ -281,6 +281,25 @@ def test_only_a_fixed_input_model_says_it_truncates_long_training_sequences(tmp_
     assert said == (model == "cnn-gb") and (summary["n_truncated_train"] > 0) == said
 
 
+def test_validation_sequences_longer_than_training_are_said_once_however_many_candidates_train(tmp_path, caplog):
+    """The default recipe trains three candidates on small data, and each said the same 'validation sequences are
+    longer than max_length ... truncated' again."""
+    import logging
+    import random
+
+    rng = random.Random(0)
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for split, n, length in (("train", 40, 40), ("dev", 10, 90)):
+        rows = "".join(f"{''.join(rng.choice('ACGT') for _ in range(length))},{i % 2}\n" for i in range(n))
+        (folder / f"{split}.csv").write_text("sequence,label\n" + rows)
+    with caplog.at_level(logging.INFO, logger="dnalm"):
+        finetune(cfg(model="auto", epochs=1), folder, tmp_path / "m")
+    recipe = json.loads((tmp_path / "m" / "recipe.json").read_text())
+    assert len(recipe["candidates"]) >= 3  # each candidate built in turn (and their average scored)
+    assert caplog.text.count("10 validation sequences are longer than max_length=42 tokens") == 1
+
+
 def test_a_validation_split_or_an_evaluated_file_of_one_class_is_said(tmp_path, caplog):
     """A dev split of one class gave MCC 0.0 at every epoch and a 'best' checkpoint chosen on that constant, and
     evaluate on a one-class file wrote mcc 0.0 beside auroc null: nothing said why."""

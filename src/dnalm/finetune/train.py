@@ -15,7 +15,7 @@ import math
 import shutil
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -169,6 +169,7 @@ class _Run:
     requested: dict | None = None
     expected_s: float | None = None  # what a short timing said the plan would take (no budget; never changes it)
     history: str = "history.csv"  # the validation history's file in the folder (one per candidate)
+    said: set = field(default_factory=set)  # warnings given once a run, not once per candidate
 
 
 @dataclass
@@ -513,7 +514,8 @@ def _build(run: _Run) -> _Built:
     train_ds, train_trunc = to_dataset(train, tok, run.labels, max_length)
     dev_ds, dev_trunc = to_dataset(run.dev, tok, run.labels, max_length)
     for name, n in (("training", train_trunc), ("validation", dev_trunc)):
-        if n:
+        if n and (said := ("truncated", name, n, max_length)) not in run.said:
+            run.said.add(said)
             log.warning(
                 "%d %s sequences are longer than max_length=%d tokens and were truncated for training; "
                 "predict/evaluate score long sequences with sliding windows instead",
